@@ -1,0 +1,1 @@
+"""The ``governance`` command. The only package that imports click."""

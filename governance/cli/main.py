@@ -1,0 +1,70 @@
+"""Entry point: a lazy Click group, so ``governance --help`` does not import pandas, shap or SQLAlchemy.
+
+Each command lives in its own module and is imported only when it is run or listed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from typing import Any
+
+import click
+
+from governance import __version__
+
+# command name -> "module:attribute"; each module imports heavy libraries inside its functions.
+COMMANDS: dict[str, str] = {
+    "init": "governance.cli.init:init_command",
+    "audit": "governance.cli.audit:audit_command",
+    "explain": "governance.cli.explain:explain_command",
+    "policy": "governance.cli.policy:policy_group",
+    "register": "governance.cli.register:register_group",
+    "status": "governance.cli.status:status_command",
+    "checklist": "governance.cli.checklist:checklist_group",
+    "site": "governance.cli.site:site_group",
+    "demo": "governance.cli.demo:demo_command",
+}
+
+
+def _module_exists(module_name: str) -> bool:
+    return importlib.util.find_spec(module_name) is not None
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name, target in COMMANDS.items() if _module_exists(target.split(":")[0]))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(importlib.import_module(module_name), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="governance")
+def cli() -> None:
+    """Audit models for bias and explainability, keep a model register, and publish a policy site.
+
+    \b
+    Exit codes:
+      0  passed
+      1  failed a blocking rule, or a check (verify, status --fail-on, a lifecycle guard) failed
+      2  usage or input error (a wrong column, an unreadable file, a policy typo)
+      3  inconclusive: the evidence is too thin to pass or fail (use --strict to treat as failed)
+      4  refused input: unsafe to load (an untrusted pickle) or a corrupt register
+
+    Start with `governance demo`, or `governance init` in a new folder.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the command line (the console script and ``python -m governance``)."""
+    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")

@@ -1,0 +1,70 @@
+"""Domain errors, each with the exit code the command line maps it to.
+
+Every message is one sentence that says what is wrong and how to fix it. The command line prints
+``Error: <message>`` and exits with ``exit_code``; the library raises and never prints.
+
+Exit codes (the contract in DESIGN.md):
+    0 passed, 1 failed a blocking rule or a check, 2 usage or input error, 3 inconclusive, 4 refused input.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class GovernanceError(Exception):
+    """Base class: a problem the user can fix, reported in one sentence."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class InputError(GovernanceError):
+    """The data, a column, an option or a file given is wrong or unreadable."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class PolicyError(InputError):
+    """The policy file is invalid: an unknown key, a bad bound, a typo."""
+
+
+class RefusedInputError(GovernanceError):
+    """Input that would be unsafe to use, such as a pickle whose hash nobody vouched for."""
+
+    exit_code: ClassVar[int] = 4
+
+
+class RegisterError(GovernanceError):
+    """The model register cannot be opened or used as asked."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class CorruptRegisterError(RegisterError):
+    """The register file is damaged or belongs to another program; it is left untouched."""
+
+    exit_code: ClassVar[int] = 4
+
+
+class GuardError(RegisterError):
+    """A lifecycle rule refused the change (for example approving without a passing audit)."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class NotFoundError(RegisterError):
+    """A model, version or audit named by the user is not in the register."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class ExplainError(GovernanceError):
+    """The model could not be explained; the rest of an audit still completes."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class SiteError(GovernanceError):
+    """The site could not be built."""
+
+    exit_code: ClassVar[int] = 2

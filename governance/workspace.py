@@ -1,0 +1,94 @@
+"""The workspace: a folder with ``governance.yaml``, ``policies/``, ``audits/``, ``docs/`` and ``mkdocs.yml``.
+
+Commands find it by walking up from the current folder to the first ``governance.yaml`` (like git),
+or take it from ``--workspace`` / ``GOVERNANCE_WORKSPACE``. Without one, the current folder is used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.errors import InputError
+
+CONFIG_NAME = "governance.yaml"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """Where things live, and the organisation's settings from ``governance.yaml``."""
+
+    root: Path
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def audits_dir(self) -> Path:
+        return self.root / "audits"
+
+    @property
+    def policies_dir(self) -> Path:
+        return self.root / "policies"
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.root / "docs"
+
+    @property
+    def generated_dir(self) -> Path:
+        return self.docs_dir / "generated"
+
+    @property
+    def state_dir(self) -> Path:
+        """Private state (the SQLite register): ``.governance/``."""
+        return self.root / ".governance"
+
+    @property
+    def register_url(self) -> str:
+        """``GOVERNANCE_REGISTER_URL``, then ``register.url`` in the config, then a SQLite file here."""
+        from_env = os.environ.get("GOVERNANCE_REGISTER_URL")
+        if from_env:
+            return from_env
+        configured = (self.config.get("register") or {}).get("url")
+        if configured:
+            return str(configured)
+        return f"sqlite:///{self.state_dir / 'register.db'}"
+
+    @property
+    def organisation(self) -> str:
+        return str((self.config.get("organisation") or {}).get("name") or "Your organisation")
+
+    @property
+    def suppression_threshold(self) -> int:
+        """Published tables mask cells with fewer people than this (default 10)."""
+        return int((self.config.get("site") or {}).get("min_cell_size", 10))
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{path} is not valid YAML{where}; fix the file or run `governance init --force`.") from exc
+    except OSError as exc:
+        raise InputError(f"Cannot read {path} ({exc.strerror}); check the path and its permissions.") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise InputError(f"{path} must hold a mapping of settings (key: value), not a {type(loaded).__name__}.")
+    return loaded
+
+
+def find_workspace(start: str | Path | None = None) -> Workspace:
+    """The workspace containing ``start`` (default: ``GOVERNANCE_WORKSPACE`` or the current folder)."""
+    origin = Path(start or os.environ.get("GOVERNANCE_WORKSPACE") or Path.cwd()).resolve()
+    for candidate in (origin, *origin.parents):
+        config_path = candidate / CONFIG_NAME
+        if config_path.is_file():
+            return Workspace(root=candidate, config=load_config(config_path))
+    return Workspace(root=origin, config={})
