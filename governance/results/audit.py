@@ -1,0 +1,120 @@
+"""The whole audit: what was audited, on what data, the results, the policy verdict and provenance.
+
+This is what ``audit.json`` holds (JSON Schema in ``governance/schemas/audit.schema.json``); the Markdown
+report and the site read only this.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from governance.results.common import Estimate, Model
+from governance.results.explain import ExplanationResult
+from governance.results.fairness import FairnessResult
+
+AUDIT_SCHEMA_VERSION = "1.0"
+
+Verdict = Literal["passed", "failed", "inconclusive"]
+RuleStatus = Literal["pass", "fail", "inconclusive", "not_applicable"]
+Severity = Literal["block", "warn"]
+
+
+class ModelInfo(Model):
+    """The model audited, or the predictions of one that could not be loaded."""
+
+    name: str
+    version: str
+    kind: Literal["model", "predictions"]
+    path: str | None = None
+    sha256: str | None = None
+    estimator: str | None = None  # e.g. "sklearn.pipeline.Pipeline(LogisticRegression)"
+    loader: str | None = None  # "skops", "joblib (trusted by SHA-256)", ...
+    trusted_types: list[str] = []  # types the skops loader was allowed to build
+    threshold: float | None = None
+    predictions_column: str | None = None
+    scores_column: str | None = None
+
+
+class DataInfo(Model):
+    """The data the audit ran on."""
+
+    path: str
+    sha256: str
+    n_rows: int
+    target: str | None
+    sensitive: list[str]
+    features: list[str]
+    sensitive_data_path: str | None = None
+    sensitive_data_sha256: str | None = None
+    id_column: str | None = None
+    weights_column: str | None = None
+    rows_without_demographics: int = 0
+
+
+class Finding(Model):
+    """One group's number under a rule, and what it means."""
+
+    attribute: str
+    group: str
+    reference: str | None
+    estimate: Estimate
+    status: RuleStatus
+    n: int
+    reason: str  # plain words: "0.78 (0.62 to 0.96) is below 0.8 for the whole interval" ...
+
+
+class RuleOutcome(Model):
+    """One policy rule judged on the results."""
+
+    rule_id: str
+    description: str
+    metric: str
+    comparison: str
+    bound: str  # as written in the policy, e.g. ">= 0.8"
+    severity: Severity
+    status: RuleStatus
+    summary: str  # one plain sentence
+    advice: str  # what to do about it
+    findings: list[Finding] = []
+
+
+class PolicyVerdict(Model):
+    """The policy's judgement of the audit."""
+
+    policy_name: str
+    policy_path: str
+    policy_sha256: str
+    verdict: Verdict
+    strict: bool
+    exit_code: int
+    summary: str
+    rules: list[RuleOutcome]
+    max_audit_age_days: int | None = None
+
+
+class Provenance(Model):
+    """Where the result came from, so it can be reproduced and checked."""
+
+    tool_version: str
+    library_versions: dict[str, str]
+    seed: int
+    created_at: str  # ISO 8601 UTC
+    command_line: str
+    model_sha256: str | None
+    data_sha256: str
+    policy_sha256: str
+    duration_seconds: float | None = None
+
+
+class AuditResult(Model):
+    """Everything one audit found; serialised as ``audit.json``."""
+
+    schema_version: str = AUDIT_SCHEMA_VERSION
+    audit_id: str
+    model: ModelInfo
+    data: DataInfo
+    fairness: FairnessResult
+    explanation: ExplanationResult | None = None
+    explanation_error: str | None = None
+    policy: PolicyVerdict
+    provenance: Provenance

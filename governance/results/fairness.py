@@ -1,0 +1,127 @@
+"""Results of the fairness computation (``governance.audit.fairness``).
+
+Semantics follow fairlearn's ``MetricFrame``: per-group values, differences and ratios to a reference
+group, to the overall value, and between groups (max - min, min / max). Every number carries a bootstrap
+interval when one was computed. Group names are strings; intersections join levels with `` × ``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from governance.results.common import Estimate, Model
+
+Task = Literal["binary", "multiclass", "regression"]
+ReferenceMethod = Literal["largest", "named", "highest"]
+
+# Metric keys. Binary classification, per group:
+BINARY_METRICS = (
+    "selection_rate",  # share predicted positive
+    "base_rate",  # share actually positive (needs labels)
+    "tpr",  # true positive rate / recall / equal opportunity
+    "fpr",
+    "fnr",
+    "tnr",
+    "precision",  # positive predictive value
+    "npv",  # negative predictive value
+    "accuracy",
+)
+SCORE_METRICS = ("auc", "brier")  # when scores exist (and labels)
+REGRESSION_METRICS = ("mean_prediction", "mean_target", "mae", "rmse")
+
+
+class GroupResult(Model):
+    """One group's size and metrics."""
+
+    group: str  # "female", or "female × 25-34" for an intersection
+    levels: dict[str, str]  # column -> level, e.g. {"sex": "female"}
+    n: int  # rows (unweighted)
+    weight: float  # sum of sample weights (= n without weights)
+    share: float  # weight / total weight of the attribute's rows, unknowns included
+    is_unknown: bool = False  # the explicit "Unknown" group for missing sensitive values
+    metrics: dict[str, Estimate]
+
+
+class Comparison(Model):
+    """A group's metric compared with a reference (a group or ``"overall"``)."""
+
+    metric: str
+    group: str
+    reference: str
+    difference: Estimate  # group - reference
+    ratio: Estimate  # group / reference
+    p_value: float | None = None  # Fisher exact or chi-square, group vs reference (count metrics)
+    p_value_holm: float | None = None  # Holm-corrected across the attribute's groups
+
+
+class Spread(Model):
+    """Between groups, as fairlearn: ``max - min`` and ``min / max`` over the attribute's known groups."""
+
+    metric: str
+    difference: Estimate
+    ratio: Estimate
+    min_group: str | None = None
+    max_group: str | None = None
+
+
+class LL144Row(Model):
+    """One category of a NYC Local Law 144 impact-ratio table."""
+
+    category: str
+    n: int
+    selected: int  # selected, or scoring above the median
+    rate: float | None
+    impact_ratio: float | None
+    impact_ratio_low: float | None = None
+    impact_ratio_high: float | None = None
+    share: float  # of the rows with known category
+    under_two_percent: bool
+
+
+class LL144Table(Model):
+    """Selection (or scoring) rates and impact ratios against the most-selected category."""
+
+    attribute: str
+    rate_kind: Literal["selection", "scoring"]
+    median_score: float | None = None  # the cut for scoring rates
+    rows: list[LL144Row]
+    most_selected: str | None
+    unknown_count: int
+
+
+class AttributeResult(Model):
+    """Everything computed for one sensitive attribute or one intersection of attributes."""
+
+    attribute: str  # "sex", or "sex × age_band"
+    columns: list[str]
+    is_intersection: bool
+    reference_group: str | None
+    reference_method: ReferenceMethod
+    groups: list[GroupResult]  # sorted by group name; Unknown last
+    to_reference: list[Comparison]  # every known non-reference group x every metric
+    to_overall: list[Comparison]
+    between_groups: list[Spread]
+    summaries: dict[str, Estimate]  # demographic_parity_difference/_ratio, equalized_odds_*, equal_opportunity_*
+    empty_cells: list[str]  # intersection cells with no rows (reported, dropped)
+    unknown_count: int
+    ll144: LL144Table | None = None
+    positive_class: str | None = None  # multiclass: the class this one-vs-rest result is about
+
+
+class FairnessResult(Model):
+    """The whole fairness computation for one audit."""
+
+    task: Task
+    has_labels: bool
+    has_scores: bool
+    weighted: bool
+    classes: list[str] = []  # multiclass: the class labels
+    positive_label: str | None = None  # binary: the label counted as selected
+    n_rows: int
+    total_weight: float
+    overall: dict[str, Estimate]
+    attributes: list[AttributeResult]  # binary/regression; multiclass: one per (attribute, class)
+    n_boot: int
+    confidence_level: float
+    seed: int
+    notes: list[str] = []  # plain-language remarks (e.g. "no labels: only selection rates")
