@@ -1,0 +1,188 @@
+"""Reading the audit data: CSV or Parquet, with sensitive columns in the same file or joined from another.
+
+Demographics often live in an HR or CRM extract rather than the feature table, so ``--sensitive-data FILE
+--id COL`` joins them by id for the audit only. Rows without a match, and missing sensitive values, go to an
+explicit ``Unknown`` group: counted and reported, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from governance.errors import InputError
+from governance.provenance import sha256_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+TABLE_SUFFIXES = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
+
+
+def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option: str = "--data") -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning every failure into one sentence."""
+    import pandas as pd
+
+    table_path = Path(path)
+    if not table_path.is_file():
+        raise InputError(f"The file {table_path} given with {option} does not exist; check the path.")
+    kind = TABLE_SUFFIXES.get(table_path.suffix.lower())
+    if kind is None:
+        raise InputError(f"{table_path.name} is neither CSV nor Parquet; convert it to .csv or .parquet first.")
+    try:
+        if kind == "CSV":
+            frame = pd.read_csv(table_path, usecols=list(columns) if columns else None)
+        else:
+            frame = pd.read_parquet(table_path, columns=list(columns) if columns else None)
+    except ValueError as exc:
+        if columns and "not in list" in str(exc).lower() or "usecols" in str(exc).lower():
+            header = list(read_table(table_path, option=option).columns)
+            missing = [name for name in columns or [] if name not in header]
+            raise InputError(_missing_message(missing[0] if missing else str(exc), header, table_path.name, option)) from exc
+        raise InputError(f"{table_path.name} could not be read as {kind} ({exc}); check that the file is not damaged.") from exc
+    except Exception as exc:
+        raise InputError(f"{table_path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged.") from exc
+    if len(frame) == 0:
+        raise InputError(f"{table_path.name} has no rows; an audit needs data.")
+    return frame
+
+
+def _missing_message(name: str, available: Sequence[str], source: str, option: str) -> str:
+    close = difflib.get_close_matches(name, list(available), n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"the columns are: {', '.join(map(str, available[:12]))}"
+    if len(available) > 12 and not close:
+        hint += ", ..."
+    return f"There is no column '{name}' in {source} (named by {option}); {hint}"
+
+
+def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, option: str) -> None:
+    """Raise a one-sentence error for the first column that is not in ``frame``."""
+    available = [str(column) for column in frame.columns]
+    for name in names:
+        if name not in frame.columns:
+            raise InputError(_missing_message(name, available, source, option))
+
+
+@dataclass
+class AuditData:
+    """The columns of an audit, aligned row by row."""
+
+    frame: pd.DataFrame  # the data as read (and joined), all columns
+    path: Path
+    sha256: str
+    target: str | None
+    sensitive: list[str]
+    features: list[str]
+    id_column: str | None = None
+    weights_column: str | None = None
+    sensitive_data_path: Path | None = None
+    sensitive_data_sha256: str | None = None
+    rows_without_demographics: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def X(self) -> pd.DataFrame:  # noqa: N802 - the usual name for a feature matrix
+        return self.frame[self.features]
+
+    @property
+    def sensitive_frame(self) -> pd.DataFrame:
+        return self.frame[self.sensitive]
+
+
+def load_audit_data(
+    path: str | Path,
+    *,
+    target: str | None,
+    sensitive: Sequence[str],
+    features: Sequence[str] | None = None,
+    sensitive_data: str | Path | None = None,
+    id_column: str | None = None,
+    weights: str | None = None,
+    extra_columns: Sequence[str] = (),
+) -> AuditData:
+    """Read and check the audit data; join demographics from ``sensitive_data`` on ``id_column``.
+
+    ``extra_columns`` are columns that must exist but are not features (``--predictions``, ``--scores``).
+    Features default to every column that is not the target, a sensitive column, the id or an extra column.
+    """
+    import pandas as pd
+
+    if not sensitive:
+        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
+    if len(set(sensitive)) != len(sensitive):
+        raise InputError("A sensitive column is named twice with --sensitive; name each once.")
+    data_path = Path(path)
+    frame = read_table(data_path)
+    source = data_path.name
+    sensitive_path: Path | None = None
+    sensitive_sha: str | None = None
+    without_demographics = 0
+    if sensitive_data is not None:
+        if id_column is None:
+            raise InputError("--sensitive-data needs --id COL, the column that links its rows to the data.")
+        sensitive_path = Path(sensitive_data)
+        demographics = read_table(sensitive_path, option="--sensitive-data")
+        require_columns(frame, [id_column], source=source, option="--id")
+        require_columns(demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive")
+        duplicated = demographics[id_column].duplicated()
+        if duplicated.any():
+            example = demographics.loc[duplicated, id_column].iloc[0]
+            raise InputError(
+                f"{sensitive_path.name} has more than one row for id {example!r}; keep one row per person."
+            )
+        clash = [name for name in sensitive if name in frame.columns]
+        if clash:
+            frame = frame.drop(columns=clash)
+        frame = frame.merge(demographics[[id_column, *sensitive]], on=id_column, how="left", validate="many_to_one")
+        matched = frame[id_column].isin(demographics[id_column])
+        without_demographics = int((~matched).sum())
+        sensitive_sha = sha256_file(sensitive_path)
+        source = f"{data_path.name} joined with {sensitive_path.name}"
+    else:
+        require_columns(frame, list(sensitive), source=source, option="--sensitive")
+    if id_column is not None:
+        require_columns(frame, [id_column], source=source, option="--id")
+    if target is not None:
+        require_columns(frame, [target], source=source, option="--target")
+        if frame[target].isna().any():
+            count = int(frame[target].isna().sum())
+            raise InputError(
+                f"The target column '{target}' has {count} missing label(s); drop or fill those rows, "
+                "or leave out --target to audit selection rates only."
+            )
+    if weights is not None:
+        require_columns(frame, [weights], source=source, option="--weights")
+        column = pd.to_numeric(frame[weights], errors="coerce")
+        if column.isna().any() or (column < 0).any():
+            raise InputError(f"The weights column '{weights}' must hold non-negative numbers in every row.")
+    require_columns(frame, list(extra_columns), source=source, option="--predictions/--scores")
+    for name in sensitive:
+        if frame[name].isna().all():
+            raise InputError(
+                f"The sensitive column '{name}' is empty in every row; check the column or the --id join."
+            )
+    excluded = {*sensitive, *extra_columns, *(c for c in (target, id_column, weights) if c)}
+    if features is not None:
+        require_columns(frame, list(features), source=source, option="--features")
+        overlap = [name for name in features if name in excluded and name not in sensitive]
+        if overlap:
+            raise InputError(f"'{overlap[0]}' cannot be both a feature and the target, id, weights or predictions.")
+        feature_list = list(features)
+    else:
+        feature_list = [str(column) for column in frame.columns if column not in excluded]
+    return AuditData(
+        frame=frame.reset_index(drop=True),
+        path=data_path,
+        sha256=sha256_file(data_path),
+        target=target,
+        sensitive=list(sensitive),
+        features=feature_list,
+        id_column=id_column,
+        weights_column=weights,
+        sensitive_data_path=sensitive_path,
+        sensitive_data_sha256=sensitive_sha,
+        rows_without_demographics=without_demographics,
+    )
