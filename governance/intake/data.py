@@ -38,7 +38,7 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option
         else:
             frame = pd.read_parquet(table_path, columns=list(columns) if columns else None)
     except ValueError as exc:
-        if columns and "not in list" in str(exc).lower() or "usecols" in str(exc).lower():
+        if (columns and "not in list" in str(exc).lower()) or "usecols" in str(exc).lower():
             header = list(read_table(table_path, option=option).columns)
             missing = [name for name in columns or [] if name not in header]
             raise InputError(_missing_message(missing[0] if missing else str(exc), header, table_path.name, option)) from exc
@@ -84,7 +84,7 @@ class AuditData:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def X(self) -> pd.DataFrame:  # noqa: N802 - the usual name for a feature matrix
+    def X(self) -> pd.DataFrame:
         return self.frame[self.features]
 
     @property

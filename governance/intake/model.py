@@ -120,7 +120,7 @@ def _load_pickle(path: Path, digest: str, suffix: str) -> LoadedModel:
             import pickle
 
             with open(path, "rb") as handle:
-                estimator = pickle.load(handle)  # noqa: S301 - the SHA-256 was vouched for above
+                estimator = pickle.load(handle)
     except Exception as exc:
         raise InputError(f"{path.name} could not be unpickled ({type(exc).__name__}: {exc}); check the file.") from exc
     return LoadedModel(
