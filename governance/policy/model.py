@@ -1,0 +1,174 @@
+"""The policy file's shape: rules with a metric, a comparison, a bound and a severity.
+
+Validated with pydantic (unknown keys are errors, so a typo never silently disables a rule); the JSON Schema
+published in ``governance/schemas/policy.schema.json`` is generated from these classes.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from governance.results.fairness import BINARY_METRICS, REGRESSION_METRICS, SCORE_METRICS
+
+Comparison = Literal[
+    "impact_ratio",  # selection rate / the most-selected group's (four-fifths, NYC LL144)
+    "ratio_to_reference",
+    "difference_to_reference",
+    "ratio_to_overall",
+    "difference_to_overall",
+    "ratio_between_groups",  # min / max over groups
+    "difference_between_groups",  # max - min over groups
+    "value",  # every group's own value
+    "overall",  # the whole population's value
+    "summary",  # a summary such as equalized_odds_difference
+]
+SUMMARY_METRICS = (
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+)
+GROUP_METRICS = (*BINARY_METRICS, *SCORE_METRICS, *REGRESSION_METRICS)
+
+_BOUND = re.compile(
+    r"^\s*(?:(?P<op>>=|<=|>|<)\s*(?P<value>-?\d+(?:\.\d+)?)"
+    r"|between\s+(?P<low>-?\d+(?:\.\d+)?)\s+and\s+(?P<high>-?\d+(?:\.\d+)?))\s*$"
+)
+
+
+class Bound(BaseModel):
+    """A parsed bound: ``>= 0.8``, ``<= 0.1``, ``between 0.8 and 1.25``."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    low: float | None
+    high: float | None
+    low_inclusive: bool = True
+    high_inclusive: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Bound:
+        match = _BOUND.match(str(text))
+        if not match:
+            raise ValueError(
+                f"bound {text!r} is not understood; write it like '>= 0.8', '<= 0.1' or 'between 0.8 and 1.25'"
+            )
+        if match["op"]:
+            number = float(match["value"])
+            op = match["op"]
+            if op.startswith(">"):
+                return cls(text=str(text).strip(), low=number, high=None, low_inclusive=op == ">=")
+            return cls(text=str(text).strip(), low=None, high=number, high_inclusive=op == "<=")
+        low, high = float(match["low"]), float(match["high"])
+        if low > high:
+            raise ValueError(f"bound {text!r} has its lower end above its upper end")
+        return cls(text=str(text).strip(), low=low, high=high)
+
+    def holds(self, number: float) -> bool:
+        """Whether ``number`` meets the bound."""
+        if self.low is not None and (number < self.low or (number == self.low and not self.low_inclusive)):
+            return False
+        return not (
+            self.high is not None and (number > self.high or (number == self.high and not self.high_inclusive))
+        )
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetricRule(_Strict):
+    """A rule on a fairness or performance number."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable identifier, shown in reports.")
+    description: str = Field(description="What the rule protects, in plain words.")
+    metric: str = Field(description="A group metric (selection_rate, tpr, ...) or, with comparison summary, a summary.")
+    comparison: Comparison
+    bound: str = Field(description="'>= 0.8', '<= 0.1' or 'between 0.8 and 1.25'.")
+    severity: Literal["block", "warn"] = "block"
+    min_group_size: int | None = Field(default=None, ge=1, description="Below this many rows a group is inconclusive.")
+    attributes: list[str] | None = Field(default=None, description="Sensitive attributes to check (default: all).")
+    intersections: bool = Field(default=True, description="Also check intersections such as sex × age_band.")
+    advice: str | None = Field(default=None, description="What to do when the rule fails, in plain words.")
+
+    @field_validator("bound")
+    @classmethod
+    def _bound_parses(cls, text: str) -> str:
+        Bound.parse(text)
+        return text
+
+    @model_validator(mode="after")
+    def _metric_fits_comparison(self) -> MetricRule:
+        allowed = SUMMARY_METRICS if self.comparison == "summary" else GROUP_METRICS
+        if self.metric not in allowed:
+            import difflib
+
+            close = difflib.get_close_matches(self.metric, allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(allowed)}"
+            raise ValueError(f"metric {self.metric!r} does not fit comparison {self.comparison!r}; {hint}")
+        if self.comparison == "impact_ratio" and self.metric != "selection_rate":
+            raise ValueError("comparison 'impact_ratio' is defined for metric 'selection_rate' only")
+        return self
+
+    @property
+    def parsed_bound(self) -> Bound:
+        return Bound.parse(self.bound)
+
+
+class ExplainRule(_Strict):
+    """A rule on the explanation: what may not drive the model."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str
+    check: Literal["sensitive_in_top_k", "proxy_in_top_k"]
+    k: int = Field(default=5, ge=1, description="How many of the most important features to look at.")
+    threshold: float | None = Field(
+        default=None, ge=0, le=1, description="proxy_in_top_k: the proxy strength (0-1) that counts as a proxy."
+    )
+    severity: Literal["block", "warn"] = "block"
+    advice: str | None = None
+
+    @model_validator(mode="after")
+    def _threshold_for_proxies(self) -> ExplainRule:
+        if self.check == "proxy_in_top_k" and self.threshold is None:
+            raise ValueError("check 'proxy_in_top_k' needs a threshold between 0 and 1 (for example 0.5)")
+        return self
+
+
+Rule = Annotated[MetricRule | ExplainRule, Field(union_mode="left_to_right")]
+
+
+class Policy(_Strict):
+    """A policy file: settings for the audit and the rules that judge it."""
+
+    name: str
+    description: str = ""
+    version: str = "1"
+    reporting_only: bool = Field(
+        default=False, description="No pass mark (NYC LL144): the verdict is always 'passed'; the tables are the output."
+    )
+    max_audit_age_days: int | None = Field(default=365, ge=1, description="An audit older than this cannot support approval.")
+    min_group_size: int = Field(default=30, ge=1, description="Default minimum rows per group for a rule to decide.")
+    confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
+    n_boot: int = Field(default=1000, ge=0, le=100_000, description="Bootstrap resamples for intervals (0: none).")
+    reference: Literal["largest", "highest", "named"] = "largest"
+    reference_groups: dict[str, str] = Field(
+        default_factory=dict, description="With reference 'named': the reference group per attribute."
+    )
+    rules: list[Rule] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Policy:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} is used twice; give each rule its own id")
+            seen.add(rule.id)
+        if self.reference == "named" and not self.reference_groups:
+            raise ValueError("reference 'named' needs reference_groups, e.g. {sex: male}")
+        return self
