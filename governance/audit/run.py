@@ -1,0 +1,273 @@
+"""One audit, from files to a verdict: intake -> fairness -> explanation -> policy -> files on disk.
+
+``audit()`` is the Python API that mirrors ``governance audit``; it returns the :class:`AuditResult` and, unless
+``write=False``, writes ``audits/<model>/<version>/<audit-id>/`` atomically (a crash leaves no half-written folder).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from governance import __version__
+from governance.errors import ExplainError, InputError
+from governance.intake.data import AuditData, load_audit_data
+from governance.intake.model import LoadedModel, load_model
+from governance.paths import safe_join
+from governance.policy.evaluate import evaluate_policy
+from governance.policy.load import LoadedPolicy, load_policy
+from governance.policy.model import ExplainRule
+from governance.provenance import isoformat, library_versions, now, sha256_json
+from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
+from governance.workspace import Workspace, find_workspace
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from governance.results.explain import ExplanationResult
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): stages are "fairness" and "explain"."""
+
+
+@dataclass(frozen=True)
+class AuditOutcome:
+    """The result and where it was written (``None`` with ``write=False``)."""
+
+    result: AuditResult
+    folder: Path | None
+
+    @property
+    def exit_code(self) -> int:
+        return self.result.policy.exit_code
+
+
+def _positive_index(classes: Sequence[Any], positive_label: Any) -> int:
+    labels = list(classes)
+    if positive_label is not None:
+        for index, label in enumerate(labels):
+            if str(label) == str(positive_label):
+                return index
+        raise InputError(
+            f"The positive label {positive_label!r} is not one of the model's classes ({', '.join(map(str, labels))}); "
+            "pass one of those with --positive-label."
+        )
+    return len(labels) - 1  # sklearn sorts classes: 1 over 0, True over False
+
+
+def predict(
+    loaded: LoadedModel, X: Any, *, threshold: float | None, positive_label: Any
+) -> tuple[np.ndarray, np.ndarray | None, Any]:
+    """Predictions, scores (binary: the positive class's probability or decision value) and the positive label."""
+    import numpy as np
+
+    estimator = loaded.estimator
+    if not hasattr(estimator, "predict"):
+        raise InputError(f"The object in {loaded.path.name} has no predict method; it is not a fitted model.")
+    try:
+        y_pred = np.asarray(estimator.predict(X))
+    except Exception as exc:
+        raise InputError(
+            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that --features names the "
+            "columns the model was trained on."
+        ) from exc
+    classes = getattr(estimator, "classes_", None)
+    scores = None
+    label = positive_label
+    if classes is not None and len(classes) == 2:
+        index = _positive_index(classes, positive_label)
+        label = classes[index]
+        if hasattr(estimator, "predict_proba"):
+            scores = np.asarray(estimator.predict_proba(X))[:, index]
+        elif hasattr(estimator, "decision_function"):
+            decision = np.asarray(estimator.decision_function(X))
+            scores = decision if index == 1 else -decision
+        if threshold is not None:
+            if scores is None:
+                raise InputError("--threshold needs a model with predict_proba or decision_function.")
+            other = classes[1 - index]
+            y_pred = np.where(scores >= threshold, label, other)
+    elif threshold is not None:
+        raise InputError("--threshold applies to binary classifiers only; leave it out for this model.")
+    return y_pred, scores, label
+
+
+def _audit_id(moment_text: str, *parts: Any) -> str:
+    stamp = moment_text.replace("-", "").replace(":", "").replace("Z", "Z")
+    return f"{stamp}-{sha256_json(list(parts))[:8]}"
+
+
+def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Write a folder's contents into a temporary sibling, then move it into place in one rename."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(staging)
+        if target.exists():
+            trash = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, trash)
+            os.replace(staging, target)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_audit_folder(result: AuditResult, folder: Path) -> None:
+    """Write ``audit.json``, ``report.md`` and ``figures/`` into ``folder`` atomically."""
+    from governance.report.figures import write_figures
+    from governance.report.markdown import render_report
+
+    def fill(staging: Path) -> None:
+        figures = write_figures(result, staging / "figures")
+        (staging / "audit.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        (staging / "report.md").write_text(render_report(result, figures=figures), encoding="utf-8")
+
+    _write_atomically(folder, fill)
+
+
+def _explain(
+    loaded: LoadedModel, data: AuditData, loaded_policy: LoadedPolicy, *, budget: float, rows: int | None, seed: int,
+    positive_label: Any, threshold: float | None, progress: Progress | None,
+) -> tuple[ExplanationResult | None, str | None]:
+    from governance.audit.explain import explain_model
+
+    ks = [rule.k for rule in loaded_policy.policy.rules if isinstance(rule, ExplainRule)]
+    try:
+        explanation = explain_model(
+            loaded.estimator, data.X, sensitive=data.sensitive_frame, budget_seconds=budget, max_rows=rows,
+            top_k=max(ks, default=5), seed=seed, positive_label=positive_label, threshold=threshold,
+            progress=(lambda done, total: progress("explain", done, total)) if progress else None,
+        )
+    except ExplainError as error:
+        return None, str(error)
+    except Exception as error:  # an explainer crash must not lose the fairness audit
+        return None, f"the explainer stopped with {type(error).__name__}: {error}"
+    return explanation, None
+
+
+def audit(
+    *,
+    name: str,
+    version: str,
+    data: str | Path,
+    sensitive: Sequence[str],
+    target: str | None = None,
+    model: str | Path | None = None,
+    predictions: str | None = None,
+    scores: str | None = None,
+    trust_sha256: str | None = None,
+    pinned_sha256: str | None = None,
+    features: Sequence[str] | None = None,
+    sensitive_data: str | Path | None = None,
+    id_column: str | None = None,
+    weights: str | None = None,
+    threshold: float | None = None,
+    positive_label: Any = None,
+    policy: str = "default",
+    strict: bool = False,
+    explain: bool = True,
+    explain_budget: float = 60.0,
+    explain_rows: int | None = None,
+    n_boot: int | None = None,
+    seed: int = 0,
+    ll144_rate: Literal["selection", "scoring"] = "selection",
+    workspace: Workspace | None = None,
+    output_root: Path | None = None,
+    write: bool = True,
+    command_line: str = "",
+    progress: Progress | None = None,
+) -> AuditOutcome:
+    """Audit a model (or its predictions) for bias and explainability and judge it against a policy."""
+    import numpy as np
+
+    from governance.audit.fairness import compute_fairness
+
+    started = time.perf_counter()
+    space = workspace or find_workspace()
+    if (model is None) == (predictions is None):
+        raise InputError("Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both.")
+    loaded_policy = load_policy(policy, workspace_root=space.root)
+    rules = loaded_policy.policy
+    extra = [column for column in (predictions, scores) if column]
+    audit_data = load_audit_data(
+        data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
+        id_column=id_column, weights=weights, extra_columns=extra,
+    )
+    frame = audit_data.frame
+    loaded: LoadedModel | None = None
+    score_values = None
+    label = positive_label
+    if model is not None:
+        loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
+        y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
+    else:
+        y_pred = frame[predictions].to_numpy()
+        if scores:
+            score_values = np.asarray(frame[scores], dtype=float)
+            if threshold is not None:
+                y_pred = (score_values >= threshold).astype(int)
+        if len(y_pred) and frame[predictions].isna().any():
+            raise InputError(f"The predictions column '{predictions}' has missing values; every row needs a prediction.")
+    y_true = frame[target].to_numpy() if target else None
+    sample_weight = frame[weights].to_numpy(dtype=float) if weights else None
+
+    fairness = compute_fairness(
+        y_pred=y_pred, y_true=y_true, scores=score_values, sample_weight=sample_weight,
+        sensitive=audit_data.sensitive_frame, positive_label=label, reference=rules.reference,
+        reference_groups=rules.reference_groups or None, n_boot=rules.n_boot if n_boot is None else n_boot,
+        confidence_level=rules.confidence_level, seed=seed, min_group_size=rules.min_group_size,
+        ll144_rate=ll144_rate, progress=(lambda done, total: progress("fairness", done, total)) if progress else None,
+    )
+
+    explanation, explanation_error = None, None
+    if loaded is not None and explain:
+        explanation, explanation_error = _explain(
+            loaded, audit_data, loaded_policy, budget=explain_budget, rows=explain_rows, seed=seed,
+            positive_label=label, threshold=threshold, progress=progress,
+        )
+
+    verdict = evaluate_policy(
+        rules, fairness, policy_path=loaded_policy.path.name, policy_sha256=loaded_policy.sha256,
+        explanation=explanation, explanation_error=explanation_error, strict=strict,
+    )
+    created = isoformat(now())
+    audit_id = _audit_id(created, loaded.sha256 if loaded else None, audit_data.sha256, loaded_policy.sha256, seed,
+                         list(sensitive), target, predictions, scores, threshold)
+    model_info = ModelInfo(
+        name=name, version=version, kind="model" if loaded else "predictions",
+        path=str(loaded.path) if loaded else None, sha256=loaded.sha256 if loaded else None,
+        estimator=loaded.description if loaded else None, loader=loaded.loader if loaded else None,
+        trusted_types=loaded.trusted_types if loaded else [], threshold=threshold,
+        predictions_column=predictions, scores_column=scores,
+    )
+    data_info = DataInfo(
+        path=str(audit_data.path), sha256=audit_data.sha256, n_rows=len(frame), target=target,
+        sensitive=list(sensitive), features=audit_data.features if loaded else [],
+        sensitive_data_path=str(audit_data.sensitive_data_path) if audit_data.sensitive_data_path else None,
+        sensitive_data_sha256=audit_data.sensitive_data_sha256, id_column=id_column, weights_column=weights,
+        rows_without_demographics=audit_data.rows_without_demographics,
+    )
+    provenance = Provenance(
+        tool_version=__version__, library_versions=library_versions(), seed=seed, created_at=created,
+        command_line=command_line, model_sha256=loaded.sha256 if loaded else None, data_sha256=audit_data.sha256,
+        policy_sha256=loaded_policy.sha256, duration_seconds=round(time.perf_counter() - started, 3),
+    )
+    result = AuditResult(
+        audit_id=audit_id, model=model_info, data=data_info, fairness=fairness, explanation=explanation,
+        explanation_error=explanation_error, policy=verdict, provenance=provenance,
+    )
+    folder = None
+    if write:
+        root = output_root or space.audits_dir
+        folder = safe_join(root, name, version, audit_id)
+        write_audit_folder(result, folder)
+    return AuditOutcome(result=result, folder=folder)
