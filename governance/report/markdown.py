@@ -1,0 +1,253 @@
+"""The Markdown audit report: the verdict in plain words first, then what it means and what to do, then tables.
+
+It reads only the :class:`AuditResult` (what ``audit.json`` holds) and never computes a metric. Output is
+deterministic: sorted groups, fixed number formatting. ``published=True`` masks small cells (fewer than
+``min_cell_size`` people) with complementary suppression, for the site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from governance.policy.evaluate import METRIC_WORDS, fmt
+from governance.report.escape import md
+from governance.report.figures import attribute_figure_stem, impact_figure_stem
+from governance.report.suppression import suppressed_cells
+from governance.results.audit import AuditResult, RuleOutcome
+from governance.results.common import Estimate
+from governance.results.fairness import AttributeResult
+
+VERDICT_WORDS = {
+    "passed": ("Passed", "Every blocking rule of the policy is met, allowing for uncertainty."),
+    "failed": ("Failed", "At least one blocking rule is clearly not met. Do not approve the model as it is."),
+    "inconclusive": (
+        "Inconclusive",
+        "The data cannot show whether a blocking rule is met: the intervals are too wide or a group is too small.",
+    ),
+}
+STATUS_WORDS = {"pass": "met", "fail": "FAILED", "inconclusive": "inconclusive", "not_applicable": "not checked"}
+TABLE_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "precision", "accuracy", "auc",
+                 "mean_prediction", "mean_target", "mae", "rmse")
+MASK = "·"
+
+
+def _interval(estimate: Estimate | None) -> str:
+    if estimate is None or estimate.value is None:
+        return "n/a"
+    if not estimate.has_interval:
+        return fmt(estimate.value)
+    return f"{fmt(estimate.value)} [{fmt(estimate.low)}, {fmt(estimate.high)}]"
+
+
+def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]]:
+    """Per attribute, the groups to mask on a published page (primary and complementary)."""
+    hidden: dict[str, set[str]] = {}
+    for attribute in result.fairness.attributes:
+        sizes = {group.group: group.n for group in attribute.groups}
+        slices: list[list[str]] = []
+        if attribute.is_intersection:
+            for index in range(len(attribute.columns)):
+                by_level: dict[str, list[str]] = {}
+                for group in attribute.groups:
+                    level = list(group.levels.values())[index] if group.levels else group.group
+                    by_level.setdefault(level, []).append(group.group)
+                slices.extend(by_level.values())
+        hidden[attribute.attribute] = suppressed_cells(sizes, min_cell_size, slices=slices) | hidden.get(attribute.attribute, set())
+    return hidden
+
+
+def _rule_lines(outcome: RuleOutcome) -> list[str]:
+    lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
+    for finding in outcome.findings:
+        if finding.status in {"fail", "inconclusive"}:
+            reference = f" vs {md(finding.reference)}" if finding.reference else ""
+            lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {finding.n} rows): {md(finding.reason)}.")
+    lines.append(f"    - *What to do:* {md(outcome.advice)}")
+    return lines
+
+
+def _group_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+    metrics = [m for m in TABLE_METRICS if any(m in group.metrics for group in attribute.groups)]
+    header = ["Group", "Rows", "Share", *(METRIC_WORDS.get(m, m).split(" (")[0].capitalize() for m in metrics)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for group in attribute.groups:
+        name = md(group.group) + (" (missing)" if group.is_unknown else "")
+        if group.group in hidden:
+            lines.append("| " + " | ".join([name, MASK, MASK, *([MASK] * len(metrics))]) + " |")
+            continue
+        cells = [name, str(group.n), f"{group.share:.1%}", *(_interval(group.metrics.get(m)) for m in metrics)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+    table = attribute.ll144
+    if table is None:
+        return []
+    rate = "Selection rate" if table.rate_kind == "selection" else "Scoring rate"
+    counted = "Selected" if table.rate_kind == "selection" else "Above median"
+    lines = [f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |", "|---|---|---|---|---|---|"]
+    for row in table.rows:
+        if row.category in hidden:
+            lines.append(f"| {md(row.category)} | {MASK} | {MASK} | {MASK} | {MASK} | {'yes' if row.under_two_percent else 'no'} |")
+            continue
+        ratio = _interval(Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high))
+        flag = " ⚑" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
+        lines.append(
+            f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio}{flag} | {'yes' if row.under_two_percent else 'no'} |"
+        )
+    unknown = str(table.unknown_count) if not (0 < table.unknown_count < 10 and hidden) else MASK
+    lines.append("")
+    median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
+    lines.append(
+        f"Most-selected category: **{md(table.most_selected or 'n/a')}**. People with an unknown {md(attribute.attribute)}: "
+        f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
+        "⚑ marks an impact ratio below 0.8, the EEOC four-fifths *screening heuristic*, which is not a legal test."
+    )
+    return lines
+
+
+def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+    shown = [c for c in attribute.to_reference if c.metric in {"selection_rate", "tpr", "fpr", "mean_prediction", "mae"}]
+    if not shown:
+        return []
+    lines = [
+        "| Group | Metric | vs | Difference [interval] | Ratio [interval] | p-value (Holm) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for comparison in shown:
+        if comparison.group in hidden or comparison.reference in hidden:
+            continue
+        p_value = "n/a" if comparison.p_value_holm is None else f"{comparison.p_value_holm:.3g}"
+        lines.append(
+            f"| {md(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {md(comparison.reference)} | "
+            f"{_interval(comparison.difference)} | {_interval(comparison.ratio)} | {p_value} |"
+        )
+    return lines
+
+
+def render_report(
+    result: AuditResult,
+    *,
+    figures: dict[str, str] | None = None,
+    figures_dir: str = "figures",
+    published: bool = False,
+    min_cell_size: int = 10,
+) -> str:
+    """The report as Markdown; figures are referenced under ``figures_dir``."""
+    fairness = result.fairness
+    verdict = result.policy.verdict
+    title, meaning = VERDICT_WORDS[verdict]
+    level = round(fairness.confidence_level * 100)
+    hidden = hidden_groups(result, min_cell_size) if published else {}
+    name = f"{md(result.model.name)} {md(result.model.version)}"
+    out: list[str] = [f"# Audit of {name}", ""]
+    out += [f"**Verdict: {title}.** {md(result.policy.summary)}", "", meaning, ""]
+
+    what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
+        f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
+    )
+    out += [
+        "| | |", "|---|---|",
+        f"| Model | {name}: {what} |",
+        f"| Data | {md(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows |",
+        f"| Sensitive attributes | {', '.join(md(s) for s in result.data.sensitive)} |",
+        f"| Labels | {md(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'} |",
+        f"| Policy | {md(result.policy.policy_name)} ({md(result.policy.policy_path)}) |",
+        f"| Audited | {result.provenance.created_at} |",
+        f"| Audit id | `{result.audit_id}` |",
+        "",
+    ]
+
+    problems = [o for o in result.policy.rules if o.status in {"fail", "inconclusive"}]
+    out += ["## What this means and what to do", ""]
+    if not problems:
+        out += ["Every rule the policy checks is met. Keep this report with the approval, and audit again when the model, "
+                "its data or its use changes, or before the audit is a year old.", ""]
+    else:
+        blocking = [o for o in problems if o.severity == "block"]
+        warnings = [o for o in problems if o.severity == "warn"]
+        if blocking:
+            out += ["Blocking rules that are not met:", ""]
+            for outcome in blocking:
+                out += _rule_lines(outcome)
+            out.append("")
+        if warnings:
+            out += ["Warnings to review (they do not change the verdict):", ""]
+            for outcome in warnings:
+                out += _rule_lines(outcome)
+            out.append("")
+    if result.explanation_error:
+        out += [f"The explanation could not be computed: {md(result.explanation_error)}. The fairness results above are complete.", ""]
+    if result.data.rows_without_demographics:
+        out += [f"{result.data.rows_without_demographics} rows had no match in the demographics file; they are counted in an "
+                "'Unknown' group and left out of the ratios.", ""]
+
+    out += ["## Rules checked", "", "| Rule | Severity | Result | Bound | In plain words |", "|---|---|---|---|---|"]
+    for outcome in result.policy.rules:
+        out.append(f"| {md(outcome.rule_id)} | {outcome.severity} | {STATUS_WORDS[outcome.status]} | {md(outcome.bound)} | {md(outcome.description)} |")
+    out += ["", f"A rule is *met* only when its whole {level} % interval meets the bound, *failed* only when the whole "
+            "interval misses it, and *inconclusive* otherwise or when a group has fewer rows than the policy's minimum.", ""]
+
+    if fairness.overall:
+        out += ["## Performance for everyone", "", "| Metric | Value [interval] |", "|---|---|"]
+        for metric, estimate in sorted(fairness.overall.items()):
+            out.append(f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} |")
+        out.append("")
+
+    out += ["## Results by group", "",
+            f"Each cell shows the value and its {level} % bootstrap interval in brackets ({fairness.n_boot} resamples, seed {fairness.seed})."]
+    if published:
+        out.append(f"Groups with fewer than {min_cell_size} people are masked ({MASK}), together with enough other cells that totals cannot reveal them.")
+    out.append("")
+    for attribute in fairness.attributes:
+        masked = hidden.get(attribute.attribute, set())
+        heading = md(attribute.attribute) + (f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else "")
+        out += [f"### {heading}", ""]
+        if attribute.reference_group:
+            out += [f"Reference group for comparisons: **{md(attribute.reference_group)}** ({attribute.reference_method}).", ""]
+        out += _group_table(attribute, masked)
+        out.append("")
+        stem = attribute_figure_stem(attribute)
+        if figures is None or stem in figures:
+            out += [f"![{heading}: rates per group]({figures_dir}/{stem}.svg)", ""]
+        if attribute.empty_cells:
+            out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
+        if attribute.ll144 is not None and attribute.positive_class is None:
+            out += ["#### Impact ratios (NYC Local Law 144 format)", ""]
+            out += _ll144_table(attribute, masked)
+            out.append("")
+            impact = impact_figure_stem(attribute)
+            if figures is None or impact in figures:
+                out += [f"![{heading}: impact ratios]({figures_dir}/{impact}.svg)", ""]
+        comparison = _comparison_table(attribute, masked)
+        if comparison:
+            out += ["#### Differences and ratios to the reference group", ""] + comparison + [""]
+        if attribute.summaries:
+            out += ["Summaries: " + "; ".join(f"{key.replace('_', ' ')} {_interval(value)}" for key, value in sorted(attribute.summaries.items())), ""]
+
+    if result.explanation is not None:
+        try:
+            from governance.report.explain import render_explanation_markdown
+
+            out += [render_explanation_markdown(result.explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}), ""]
+        except ImportError:
+            pass
+
+    for note in fairness.notes:
+        out += [f"Note: {md(note)}", ""]
+    out += ["## How this audit was made", ""]
+    out += [
+        f"- Model file SHA-256: `{result.model.sha256 or 'n/a (predictions only)'}`",
+        f"- Loaded with: {md(result.model.loader or 'n/a')}"
+        + (f"; types trusted beyond skops' defaults: {', '.join(md(t) for t in result.model.trusted_types)}" if result.model.trusted_types else ""),
+        f"- Data SHA-256: `{result.data.sha256}`",
+        f"- Policy SHA-256: `{result.policy.policy_sha256}`",
+        f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples; {level} % intervals; tool version {result.provenance.tool_version}",
+        "- Libraries: " + ", ".join(f"{k} {v}" for k, v in sorted(result.provenance.library_versions.items()) if k != "governance"),
+        "",
+        "The four-fifths ratio is a screening heuristic from US employment guidance, not a legal test; NYC Local Law 144 "
+        "sets no pass mark. A run of this tool is evidence for a human review and sign-off, not a substitute for it.",
+        "",
+    ]
+    return "\n".join(out)
