@@ -222,7 +222,7 @@ def render_report(
                 out += [f"![{heading}: impact ratios]({figures_dir}/{impact}.svg)", ""]
         comparison = _comparison_table(attribute, masked)
         if comparison:
-            out += ["#### Differences and ratios to the reference group", ""] + comparison + [""]
+            out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
         if attribute.summaries:
             out += ["Summaries: " + "; ".join(f"{key.replace('_', ' ')} {_interval(value)}" for key, value in sorted(attribute.summaries.items())), ""]
 
