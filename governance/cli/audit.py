@@ -1,0 +1,161 @@
+"""``governance audit``: bias and explainability audit of a model or its predictions, judged by a policy."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Any
+
+import click
+
+from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
+
+VERDICT_STYLE = {"passed": "green", "failed": "red", "inconclusive": "yellow"}
+STATUS_STYLE = {"pass": ("met", "green"), "fail": ("FAILED", "red"), "inconclusive": ("inconclusive", "yellow"),
+                "not_applicable": ("not checked", None)}
+
+
+class _Progress:
+    """A progress bar per stage on a terminal; silent otherwise (CI logs stay clean)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if stage not in self.bars:
+            label = {"fairness": "Bootstrap intervals", "explain": "Explaining the model"}.get(stage, stage)
+            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar.__enter__()
+            self.bars[stage], self.done[stage] = bar, 0
+        self.bars[stage].update(done - self.done[stage])
+        self.done[stage] = done
+        if done >= total:
+            self.close(stage)
+
+    def close(self, stage: str | None = None) -> None:
+        for name in [stage] if stage else list(self.bars):
+            bar = self.bars.pop(name, None)
+            if bar is not None:
+                bar.__exit__(None, None, None)
+
+
+def print_summary(result: Any, folder: Any) -> None:
+    """The verdict, each rule, and the four-fifths view, in a few lines."""
+    from governance.policy.evaluate import fmt
+
+    verdict = result.policy.verdict
+    click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE[verdict], bold=True)
+    click.echo("")
+    width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
+    for rule in result.policy.rules:
+        word, colour = STATUS_STYLE[rule.status]
+        severity = "block" if rule.severity == "block" else "warn "
+        click.echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
+        click.secho(f"{word:<12}", fg=colour, nl=False)
+        click.echo(f"  {rule.summary}")
+    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
+    if tables:
+        click.echo("")
+        click.echo("  Impact ratios (rate / most-selected group's), with intervals; < 0.8 is the four-fifths screen:")
+        for table in tables:
+            for row in table.rows:
+                if row.category == table.most_selected:
+                    continue
+                interval = ""
+                if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
+                    interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
+                flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
+                click.echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
+                           f"{fmt(row.impact_ratio)}{interval} (n={row.n}){flag}")
+    if result.explanation_error:
+        click.echo("")
+        click.secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
+    if folder is not None:
+        click.echo("")
+        click.echo(f"  Report: {folder / 'report.md'}")
+
+
+@click.command("audit")
+@click.argument("model_ref", metavar="NAME@VERSION")
+@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="Holdout data: CSV or Parquet.")
+@click.option("--target", help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.")
+@click.option("--sensitive", multiple=True, required=True, help="A sensitive attribute's column (repeat for several; their intersection is audited too).")
+@click.option("--sensitive-data", type=click.Path(dir_okay=False), help="A separate file with the sensitive columns, joined on --id.")
+@click.option("--id", "id_column", help="The id column linking --data and --sensitive-data (never a feature).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.")
+@click.option("--trust", "trust_sha256", metavar="SHA256", help="Vouch for a pickle/joblib model file by its SHA-256; it is refused otherwise.")
+@click.option("--predictions", help="Audit saved predictions in this column instead of running a model (vendor models).")
+@click.option("--scores", help="With --predictions: a column of scores (for AUC, Brier and LL144 scoring rates).")
+@click.option("--threshold", type=float, help="Decision threshold on the positive-class score (default: the model's predict).")
+@click.option("--positive-label", help="The label that counts as selected (default: 1, True, or the larger label).")
+@click.option("--features", multiple=True, help="Model input columns (repeatable). Default: every column that is not target, sensitive, id or weights.")
+@click.option("--weights", help="Column of sample weights.")
+@click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds.")
+@click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")
+@click.option("--no-explain", is_flag=True, help="Skip the explainability part.")
+@click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take.")
+@click.option("--explain-rows", type=int, help="At most this many rows are explained.")
+@click.option("--n-boot", type=int, help="Bootstrap resamples for intervals (default: the policy's, usually 1000).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same intervals.")
+@click.option("--ll144-rate", type=click.Choice(["selection", "scoring"]), default="selection", show_default=True,
+              help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).")
+@click.option("--json", "json_path", metavar="PATH", help="Also write audit.json to PATH ('-' for standard output).")
+@click.option("--output", "output_root", type=click.Path(file_okay=False), help="Folder for audit outputs (default: the workspace's audits/).")
+@click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
+@register_url_option
+@actor_option
+@workspace_option
+@click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
+@reports_errors
+def audit_command(model_ref: str, data_path: str, target: str | None, sensitive: tuple[str, ...],
+                  sensitive_data: str | None, id_column: str | None, model_path: str | None, trust_sha256: str | None,
+                  predictions: str | None, scores: str | None, threshold: float | None, positive_label: str | None,
+                  features: tuple[str, ...], weights: str | None, policy: str, strict: bool, no_explain: bool,
+                  explain_budget: float, explain_rows: int | None, n_boot: int | None, seed: int, ll144_rate: str,
+                  json_path: str | None, output_root: str | None, no_register: bool, register_url: str | None,
+                  actor: str | None, workspace_path: str | None, quiet: bool) -> None:
+    """Audit NAME@VERSION for bias and explainability, and judge it against a policy.
+
+    Writes audits/NAME/VERSION/AUDIT-ID/ with audit.json, report.md and figures, records the audit in the
+    register, and exits 0 passed, 1 failed, 3 inconclusive (2 usage error, 4 refused input).
+
+    \b
+    Examples:
+      governance audit credit-risk@1.0.0 --data holdout.csv --target default --sensitive sex --sensitive age_band
+      governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
+    """
+    from pathlib import Path
+
+    from governance.audit.registered import audit_registered
+    from governance.workspace import find_workspace
+
+    space = find_workspace(workspace_path)
+    progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
+    try:
+        outcome = audit_registered(
+            model_ref, register_url=register_url, use_register=not no_register, actor=actor, workspace=space,
+            model=model_path, predictions=predictions, data=data_path, target=target, sensitive=list(sensitive),
+            sensitive_data=sensitive_data, id_column=id_column, trust_sha256=trust_sha256, scores=scores,
+            threshold=threshold, positive_label=positive_label, features=list(features) or None, weights=weights,
+            policy=policy, strict=strict, explain=not no_explain, explain_budget=explain_budget,
+            explain_rows=explain_rows, n_boot=n_boot, seed=seed, ll144_rate=ll144_rate,
+            output_root=Path(output_root) if output_root else None,
+            command_line=shlex.join(["governance", *sys.argv[1:]]), progress=progress,
+        )
+    finally:
+        progress.close()
+    result = outcome.result
+    if json_path == "-":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        if json_path:
+            Path(json_path).write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        if quiet:
+            click.echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
+        else:
+            print_summary(result, outcome.folder)
+    raise SystemExit(outcome.exit_code)
