@@ -37,8 +37,3 @@ def write_all() -> list[Path]:
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
-
-
-if __name__ == "__main__":
-    for path in write_all():
-        print(path)
