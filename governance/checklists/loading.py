@@ -1,0 +1,187 @@
+"""Loading and validating checklist files, with errors that name the file, the field and the line.
+
+Validation is two passes: the JSON Schema (``checklist.schema.json``, shape and vocabulary), then the
+rules a schema cannot say (item ids start with the framework id and are unique across all files).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.checklists.model import Checklist, ChecklistItem
+from governance.errors import PolicyError
+
+SCHEMA_PATH = Path(__file__).with_name("checklist.schema.json")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a checklist file, located as precisely as the YAML allows."""
+
+    path: str
+    field: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f" line {self.line}" if self.line is not None else ""
+        return f"{self.path}{where}, field {self.field or '(top level)'}: {self.message}"
+
+
+@cache
+def checklist_schema() -> dict[str, Any]:
+    """The JSON Schema every checklist file must satisfy."""
+    loaded: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+def _field_name(parts: list[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _line_of(node: yaml.Node | None, parts: list[str | int]) -> int | None:
+    """The 1-based line of the YAML node at ``parts``, or of the deepest parent that exists."""
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in parts:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            child = next((value for key, value in node.value if getattr(key, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        if child is None:
+            return line
+        node = child
+        line = node.start_mark.line + 1
+    return line
+
+
+def _read(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, None, [Problem(str(path), "", None, f"cannot be read ({exc.strerror})")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        return None, None, [Problem(str(path), "", line, f"is not valid YAML ({problem})")]
+    return data, node, []
+
+
+def validate_checklist_data(data: Any, *, path: str = "<checklist>", node: yaml.Node | None = None) -> list[Problem]:
+    """Every problem in one parsed checklist (schema first, then id rules); empty when it is valid."""
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(checklist_schema())
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+        error_parts: list[str | int] = list(error.absolute_path)
+        problems.append(Problem(path, _field_name(error_parts), _line_of(node, error_parts), error.message))
+    if problems:
+        return problems
+    framework = data["framework"]
+    seen: set[str] = set()
+    for index, item in enumerate(data["items"]):
+        parts: list[str | int] = ["items", index, "id"]
+        if not item["id"].startswith(framework + "."):
+            message = f"id {item['id']!r} must start with the framework id {framework + '.'!r}"
+            problems.append(Problem(path, _field_name(parts), _line_of(node, parts), message))
+        if item["id"] in seen:
+            message = f"id {item['id']!r} is used twice; every item needs its own id"
+            problems.append(Problem(path, _field_name(parts), _line_of(node, parts), message))
+        seen.add(item["id"])
+    return problems
+
+
+def validate_checklist_file(path: str | Path) -> list[Problem]:
+    """Every problem in one checklist file; empty when it is valid."""
+    data, node, problems = _read(Path(path))
+    if problems:
+        return problems
+    return validate_checklist_data(data, path=str(path), node=node)
+
+
+def _raise(problems: list[Problem]) -> None:
+    first = problems[0]
+    more = f" ({len(problems) - 1} more problem(s) after this one)" if len(problems) > 1 else ""
+    raise PolicyError(f"Checklist {first}{more}; fix the file and run the command again.")
+
+
+def load_checklist(path: str | Path) -> Checklist:
+    """One checklist file, validated; raises ``PolicyError`` naming the file, field and line."""
+    path = Path(path)
+    data, node, problems = _read(path)
+    if not problems:
+        problems = validate_checklist_data(data, path=str(path), node=node)
+    if problems:
+        _raise(problems)
+    items = [ChecklistItem(**item, framework=data["framework"]) for item in data["items"]]
+    return Checklist(**{**data, "items": items}, path=str(path))
+
+
+def load_checklists(folder: str | Path) -> list[Checklist]:
+    """Every ``*.yaml``/``*.yml`` checklist in ``folder``, sorted by framework id.
+
+    Item ids and framework ids must be unique across the folder, because answers in the register are
+    keyed by them.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise PolicyError(f"The checklist folder {folder} does not exist; run `governance init` to create it.")
+    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    checklists = [load_checklist(path) for path in files]
+    frameworks: dict[str, str] = {}
+    item_files: dict[str, str] = {}
+    for checklist in checklists:
+        where = checklist.path or "?"
+        if checklist.framework in frameworks:
+            raise PolicyError(
+                f"Checklist {where}: framework {checklist.framework!r} is also defined in "
+                f"{frameworks[checklist.framework]}; keep one file per framework."
+            )
+        frameworks[checklist.framework] = where
+        for item in checklist.items:
+            if item.id in item_files:
+                raise PolicyError(
+                    f"Checklist {where}: item id {item.id!r} is also used in {item_files[item.id]}; "
+                    "give each item its own id."
+                )
+            item_files[item.id] = where
+    return sorted(checklists, key=lambda checklist: checklist.framework)
+
+
+def find_item(checklists: list[Checklist], item_id: str) -> ChecklistItem:
+    """The item with this id in any checklist; ``PolicyError`` with the nearest ids when it is unknown."""
+    import difflib
+
+    for checklist in checklists:
+        found = checklist.item(item_id)
+        if found is not None:
+            return found
+    all_ids = [item.id for checklist in checklists for item in checklist.items]
+    close = difflib.get_close_matches(item_id, all_ids, n=3)
+    hint = f"did you mean {', '.join(close)}?" if close else "run `governance checklist list` to see the ids."
+    raise PolicyError(f"There is no checklist item {item_id!r}; {hint}")
+
+
+def find_checklist(checklists: list[Checklist], framework: str) -> Checklist:
+    """The checklist of one framework; ``PolicyError`` listing the known ones when it is unknown."""
+    for checklist in checklists:
+        if checklist.framework == framework:
+            return checklist
+    known = ", ".join(checklist.framework for checklist in checklists) or "none"
+    raise PolicyError(f"There is no checklist for framework {framework!r}; choose one of: {known}.")
