@@ -1,0 +1,68 @@
+"""``governance site build`` and ``governance site serve``: thin commands over :mod:`governance.site`."""
+
+from __future__ import annotations
+
+import click
+
+from governance.cli._common import register_url_option, reports_errors, workspace_option
+
+
+@click.group("site")
+def site_group() -> None:
+    """Build or serve the policy site: policies, checklists, audit reports, model cards and the register."""
+
+
+@site_group.command("build")
+@workspace_option
+@register_url_option
+@click.option("--no-mkdocs", is_flag=True, help="Only write docs/generated/; do not run MkDocs.")
+@click.option(
+    "--strict/--no-strict",
+    default=True,
+    show_default=True,
+    help="Fail the build on any MkDocs warning (a broken link, a missing page).",
+)
+@reports_errors
+def build_command(
+    workspace_path: str | None, register_url: str | None, no_mkdocs: bool, strict: bool
+) -> None:
+    """Write docs/generated/ from the audits and the register, then build the site into site/.
+
+    The built site makes no request to another host, opens from file:// and works behind an internal web
+    server; its search works offline.
+    """
+    from governance.site import build_site
+    from governance.workspace import find_workspace
+
+    workspace = find_workspace(workspace_path)
+    report = build_site(workspace, run_mkdocs=not no_mkdocs, strict=strict, register_url=register_url)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
+    if report.index_html is not None:
+        click.echo(f"Built the site: open {report.index_html} in a browser, or run `governance site serve`.")
+
+
+@site_group.command("serve")
+@workspace_option
+@register_url_option
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port on localhost."
+)
+@click.option(
+    "--strict/--no-strict", default=True, show_default=True, help="Fail the build on any MkDocs warning."
+)
+@reports_errors
+def serve_command(workspace_path: str | None, register_url: str | None, port: int, strict: bool) -> None:
+    """Build the site, then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
+    from governance.site import build_site
+    from governance.site.serve import serve
+    from governance.workspace import find_workspace
+
+    workspace = find_workspace(workspace_path)
+    report = build_site(workspace, strict=strict, register_url=register_url)
+    for warning in report.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    assert report.site_dir is not None
+    click.echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
+    serve(report.site_dir, port=port)

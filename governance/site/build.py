@@ -1,0 +1,277 @@
+"""``build_site``: write ``docs/generated/`` from the workspace, then build the MkDocs site.
+
+The site module is the only writer of ``docs/generated/``. It is written whole into a hidden temporary folder
+next to it and swapped in at the end, so a failed build never leaves half a folder, and pages of deleted models
+do not linger. Every file name comes from :func:`governance.paths.safe_join` (slugs), so a model called
+``../../etc/passwd`` writes nothing outside ``docs/generated/``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from governance.errors import SiteError
+from governance.paths import safe_join, slugify
+from governance.provenance import isoformat, now
+from governance.site.audit_page import render_audit_page
+from governance.site.checklist_pages import (
+    load_frameworks,
+    render_checklists_index,
+    render_framework_page,
+    render_model_status_page,
+)
+from governance.site.figures import draw_ratio_figure
+from governance.site.ll144_page import render_ll144_page
+from governance.site.model_page import render_model_page
+from governance.site.policy_pages import render_policies, render_policies_index
+from governance.site.register_page import render_register_page
+from governance.site.sources import collect
+from governance.workspace import Workspace
+
+FIGURE_SUFFIXES = (".svg", ".png")
+
+
+@dataclass
+class SiteBuildReport:
+    """What a build did: pages written (relative to ``docs/generated``), the built site, warnings."""
+
+    generated_dir: Path
+    pages: list[str] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    site_dir: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def index_html(self) -> Path | None:
+        return self.site_dir / "index.html" if self.site_dir else None
+
+
+class _Writer:
+    """Writes pages under one root, by slugified parts only."""
+
+    def __init__(self, root: Path, report: SiteBuildReport) -> None:
+        self.root = root
+        self.report = report
+
+    def page(self, parts: tuple[str, ...], text: str) -> str:
+        *folders, name = parts
+        target = safe_join(self.root, *folders, name) if folders else safe_join(self.root, name)
+        target = target.with_name(target.name + ".md")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        relative = target.relative_to(self.root).as_posix()
+        self.report.pages.append(relative)
+        return relative
+
+    def folder(self, *parts: str) -> Path:
+        target = safe_join(self.root, *parts)
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+
+def _relative(from_page: str, to_page: str) -> str:
+    """A link from one generated page to another (both relative to ``docs/generated``)."""
+    depth = from_page.count("/")
+    return "../" * depth + to_page
+
+
+def write_generated(
+    workspace: Workspace, root: Path, report: SiteBuildReport, *, register_url: str | None
+) -> list[Any]:
+    """Write every generated page into ``root``; returns the nav section for them."""
+    sources = collect(workspace, register_url=register_url)
+    writer = _Writer(root, report)
+    k = workspace.suppression_threshold
+    frameworks = load_frameworks(workspace.policies_dir / "checklists", report.warnings)
+
+    model_pages = {name: f"models/{model.slug}.md" for name, model in sources.models.items()}
+    audit_pages: dict[str, str] = {}
+    for model in sources.models.values():
+        for record in model.audits:
+            parts = ("audits", model.slug, slugify(record.result.model.version), record.slug)
+            audit_pages[record.result.audit_id] = "/".join(slugify(part) for part in parts) + "/index.md"
+    checklist_model_pages = (
+        {name: f"checklists/{model.slug}.md" for name, model in sources.models.items()} if frameworks else {}
+    )
+    framework_pages = {
+        checklist.framework: f"checklists/framework-{slugify(checklist.framework)}.md"
+        for checklist in frameworks
+    }
+    ll144_pages = {name: f"ll144/{model.slug}.md" for name, model in sources.models.items() if model.is_aedt}
+
+    nav_models: list[Any] = []
+    nav_audits: list[Any] = []
+    for name, model in sources.models.items():
+        page = model_pages[name]
+        for record in model.audits:
+            audit_page = audit_pages[record.result.audit_id]
+            folder = writer.folder(*audit_page.split("/")[:-1])
+            figures = _copy_figures(record.folder / "figures", folder / "figures", report)
+            text = render_audit_page(
+                record.result,
+                figures=figures,
+                min_cell_size=k,
+                model_link=_relative(audit_page, page),
+                warnings=report.warnings,
+            )
+            writer.page((*audit_page.split("/")[:-1], "index"), text)
+            nav_audits.append(
+                {f"{name} {record.result.model.version} ({record.created_at[:10]})": audit_page}
+            )
+        figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
+        report.figures += [f"models/figures/{file}" for file in figure_files]
+        latest = model.latest_audit
+        text = render_model_page(
+            model,
+            audit_links={audit_id: _relative(page, target) for audit_id, target in audit_pages.items()},
+            figure=figure_files[0] if figure_files else None,
+            checklist_link=_relative(page, checklist_model_pages[name])
+            if name in checklist_model_pages
+            else None,
+            ll144_link=_relative(page, ll144_pages[name]) if name in ll144_pages else None,
+            min_cell_size=k,
+        )
+        writer.page(("models", model.slug), text)
+        nav_models.append({name: page})
+        if name in ll144_pages:
+            link = _relative(ll144_pages[name], audit_pages[latest.result.audit_id]) if latest else None
+            writer.page(("ll144", model.slug), render_ll144_page(model, audit_link=link, min_cell_size=k))
+
+    nav_checklists: list[Any] = []
+    if frameworks:
+        links_from_index = {
+            framework: target.removeprefix("checklists/") for framework, target in framework_pages.items()
+        }
+        writer.page(
+            ("checklists", "index"),
+            render_checklists_index(
+                frameworks,
+                framework_links=links_from_index,
+                model_links={
+                    name: target.removeprefix("checklists/") for name, target in checklist_model_pages.items()
+                },
+            ),
+        )
+        nav_checklists.append("generated/checklists/index.md")
+        for checklist in frameworks:
+            writer.page(
+                tuple(framework_pages[checklist.framework].removesuffix(".md").split("/")),
+                render_framework_page(checklist),
+            )
+            nav_checklists.append({checklist.title: f"generated/{framework_pages[checklist.framework]}"})
+        for name, model in sources.models.items():
+            text = render_model_status_page(
+                model, frameworks, framework_links=links_from_index, warnings=report.warnings
+            )
+            writer.page(("checklists", model.slug), text)
+            nav_checklists.append({f"{name}": f"generated/{checklist_model_pages[name]}"})
+
+    policies = render_policies(workspace.policies_dir / "templates", workspace.config, report.warnings)
+    nav_policies: list[Any] = []
+    if policies:
+        writer.page(("policies", "index"), render_policies_index(policies, workspace.organisation))
+        nav_policies.append("generated/policies/index.md")
+        for slug, body, _meta in policies:
+            if slug == "index":
+                slug = "index-policy"
+            writer.page(("policies", slug), body)
+            nav_policies.append(f"generated/policies/{slug}.md")
+
+    extra_links = []
+    if policies:
+        extra_links.append(("Policies", "policies/index.md"))
+    if frameworks:
+        extra_links.append(("Compliance checklists", "checklists/index.md"))
+    extra_links += [(f"NYC Local Law 144 summary: {name}", target) for name, target in ll144_pages.items()]
+    writer.page(
+        ("index",),
+        render_register_page(
+            sources,
+            organisation=workspace.organisation,
+            model_links=model_pages,
+            extra_links=extra_links,
+            built_at=isoformat(now()),
+        ),
+    )
+    report.warnings += sources.problems
+
+    def prefixed(entries: list[Any]) -> list[Any]:
+        return [{title: f"generated/{target}" for title, target in entry.items()} for entry in entries]
+
+    nav: list[Any] = ["generated/index.md"]
+    if nav_models:
+        nav.append({"Models": prefixed(nav_models)})
+    if nav_audits:
+        nav.append({"Audits": prefixed(nav_audits)})
+    if nav_checklists:
+        nav.append({"Checklists": nav_checklists})
+    if nav_policies:
+        nav.append({"Policies": nav_policies})
+    if ll144_pages:
+        nav.append({"NYC LL144": [{name: f"generated/{target}"} for name, target in ll144_pages.items()]})
+    return nav
+
+
+def _copy_figures(source: Path, target: Path, report: SiteBuildReport) -> list[str]:
+    """Copy an audit's SVG and PNG figures under slugified names; returns the names copied."""
+    if not source.is_dir():
+        return []
+    copied = []
+    for path in sorted(source.iterdir()):
+        if not path.is_file() or path.suffix.lower() not in FIGURE_SUFFIXES:
+            continue
+        destination = (
+            safe_join(target.parent, "figures", path.name)
+            if target.name == "figures"
+            else safe_join(target, path.name)
+        )
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+        copied.append(destination.name)
+    report.figures += copied
+    return copied
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Replace ``target`` by ``new`` with two renames, removing the old folder afterwards."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}-old-{new.name.rsplit('-', 1)[-1]}")
+        target.rename(old)
+    new.rename(target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def build_site(
+    workspace: Workspace,
+    *,
+    run_mkdocs: bool = True,
+    strict: bool = True,
+    register_url: str | None = None,
+) -> SiteBuildReport:
+    """Write ``docs/generated/`` from the workspace and, unless ``run_mkdocs`` is false, build the site."""
+    generated = workspace.generated_dir
+    report = SiteBuildReport(generated_dir=generated)
+    config_file = workspace.root / "mkdocs.yml"
+    if run_mkdocs and not config_file.is_file():
+        raise SiteError(f"There is no mkdocs.yml in {workspace.root}; run `governance init` there first.")
+    generated.parent.mkdir(parents=True, exist_ok=True)
+    temporary = Path(tempfile.mkdtemp(prefix=".generated-new-", dir=generated.parent))
+    try:
+        nav = write_generated(workspace, temporary, report, register_url=register_url)
+        _swap_in(temporary, generated)
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    if run_mkdocs:
+        from governance.site.mkdocs_run import run_mkdocs as run
+
+        site_dir, warnings = run(config_file, strict=strict, generated_nav=nav)
+        report.site_dir = site_dir
+        report.warnings += warnings
+    return report

@@ -1,0 +1,28 @@
+"""The one escaping helper for every user-supplied string that reaches a generated page.
+
+Model names, owners, group names and free text come from users; a model called
+``<script>alert(1)</script>`` or ``[click](javascript:...)`` must show up as text, never as HTML or a link.
+Every character that is not a letter, a digit, a space, a comma or a hyphen becomes a numeric character
+reference (``&#60;``), which both Markdown and HTML show literally and neither interprets.
+"""
+
+from __future__ import annotations
+
+_PLAIN = frozenset(" ,-")
+
+
+def escape(value: object) -> str:
+    """``value`` as text that Markdown and HTML display literally, on one line (safe in table cells)."""
+    text = "" if value is None else str(value)
+    text = " ".join(text.split())
+    return "".join(
+        char if (char.isalnum() and char.isprintable()) or char in _PLAIN else f"&#{ord(char)};"
+        for char in text
+    )
+
+
+def escape_multiline(value: object) -> str:
+    """Like :func:`escape`, keeping paragraph breaks (blank lines) of longer free text."""
+    text = "" if value is None else str(value)
+    paragraphs = [part for part in text.replace("\r\n", "\n").split("\n\n") if part.strip()]
+    return "\n\n".join(escape(part) for part in paragraphs)

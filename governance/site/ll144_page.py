@@ -1,0 +1,110 @@
+"""The NYC Local Law 144 published summary of a bias audit (6 RCNY § 5-303), for each automated employment
+decision tool (``is_aedt``): the audit date, the data source, the number of people of unknown category, and per
+category the number of people, the selection or scoring rate and the impact ratio, with the categories under 2%
+of the data named. Small categories are masked like every published table (``site.min_cell_size``).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from governance.results.fairness import AttributeResult
+from governance.site.audit_page import masked_groups
+from governance.site.escape import escape, escape_multiline
+from governance.site.markdown import MASKED, number, table
+from governance.site.sources import ModelEntry
+
+
+def _ll144_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
+    assert attribute.ll144 is not None
+    summary = attribute.ll144
+    masked = masked_groups(attribute, min_cell_size=min_cell_size)
+    rate_word = "Selection rate" if summary.rate_kind == "selection" else "Scoring rate"
+    rows = []
+    for row in summary.rows:
+        if row.category in masked:
+            rows.append([escape(row.category), MASKED, MASKED, MASKED, MASKED])
+            continue
+        rows.append(
+            [
+                escape(row.category),
+                str(row.n),
+                number(row.rate, digits=3),
+                number(row.impact_ratio, digits=3),
+                "yes" if row.under_two_percent else "no",
+            ]
+        )
+    small = [escape(row.category) for row in summary.rows if row.under_two_percent]
+    parts = [
+        table(
+            ["Category", "Number of people", rate_word, "Impact ratio", "Under 2% of the data"],
+            rows,
+            align=["l", "r", "r", "r", "l"],
+        ),
+        f"\nNumber of people whose category is unknown: {summary.unknown_count}.\n",
+        "Impact ratio: the category's rate divided by the rate of the most-selected category"
+        + (f" ({escape(summary.most_selected)})" if summary.most_selected else "")
+        + ".\n",
+    ]
+    if summary.rate_kind == "scoring" and summary.median_score is not None:
+        parts.append(
+            f"Scoring rate: the share scoring above the median score ({summary.median_score:.4g}).\n"
+        )
+    if small:
+        parts.append(
+            "Categories with under 2% of the data (the auditor may leave them out of the impact ratios): "
+            + ", ".join(small)
+            + ".\n"
+        )
+    return "\n".join(parts)
+
+
+def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_size: int) -> str:
+    """The published summary for one model, from its latest audit."""
+    latest = model.latest_audit
+    lines = [f"# NYC Local Law 144 bias audit summary: {escape(model.name)}\n"]
+    source = model.card.get("ll144_data_source") or model.card.get("data_source")
+    distribution = model.card.get("distribution_date") or model.card.get("ll144_distribution_date")
+    if latest is None:
+        lines.append(
+            "This tool has no audit yet; Local Law 144 needs a bias audit within the year before use.\n"
+        )
+        return "\n".join(lines)
+    data = latest.result.data
+    lines.append(
+        table(
+            ["", ""],
+            [
+                [
+                    "Date of the most recent bias audit",
+                    f"[{escape(latest.created_at[:10])}]({audit_link})"
+                    if audit_link
+                    else escape(latest.created_at[:10]),
+                ],
+                [
+                    "Source of the data",
+                    escape_multiline(source)
+                    if source
+                    else f"{escape(PurePosixPath(data.path).name)} ({data.n_rows} rows; "
+                    "say whether historical or test data under `ll144_data_source` in governance.yaml)",
+                ],
+                [
+                    "Distribution date of the tool",
+                    escape(distribution)
+                    if distribution
+                    else "not recorded: add `distribution_date` in governance.yaml",
+                ],
+                ["Groups smaller than", f"{min_cell_size} people are masked"],
+            ],
+        )
+    )
+    shown = [attribute for attribute in latest.result.fairness.attributes if attribute.ll144 is not None]
+    if not shown:
+        lines.append(
+            "\nThe latest audit has no impact-ratio table; run the audit with the sex and race/ethnicity "
+            "columns as sensitive attributes.\n"
+        )
+    for attribute in shown:
+        lines.append(f"## By {escape(attribute.attribute)}\n")
+        lines.append(_ll144_table(attribute, min_cell_size=min_cell_size))
+    return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""Running MkDocs in-process on the workspace's ``mkdocs.yml``, with the generated pages added to the nav.
+
+If the config's ``nav`` names ``generated/index.md``, that entry becomes a section holding every generated page
+(register, models, audits, checklists, policies); without a ``nav``, MkDocs lists every page by itself.
+Warnings are collected, and ``strict`` turns them into a failed build as ``mkdocs build --strict`` does.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from governance.errors import SiteError
+
+GENERATED_ENTRY = "generated/index.md"
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def expand_nav(nav: Any, generated: list[Any]) -> Any:
+    """``nav`` with the entry pointing at ``generated/index.md`` replaced by the generated section."""
+    if isinstance(nav, list):
+        return [expand_nav(item, generated) for item in nav]
+    if isinstance(nav, dict):
+        expanded = {}
+        for title, target in nav.items():
+            if target == GENERATED_ENTRY:
+                expanded[title] = generated
+            else:
+                expanded[title] = expand_nav(target, generated)
+        return expanded
+    return nav
+
+
+def run_mkdocs(config_file: Path, *, strict: bool, generated_nav: list[Any]) -> tuple[Path, list[str]]:
+    """Build the site; returns its folder and the warnings. A failed or (strict) warned build raises SiteError."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    collector = _Collect()
+    mkdocs_logger = logging.getLogger("mkdocs")
+    mkdocs_logger.addHandler(collector)
+    try:
+        try:
+            config = load_config(config_file=str(config_file), strict=strict)
+        except MkDocsException as exc:
+            raise SiteError(
+                f"{config_file} is not a valid MkDocs config ({exc}); fix it or run `governance init`."
+            ) from exc
+        if config.nav:
+            config.nav = expand_nav(config.nav, generated_nav)
+        try:
+            build(config)
+        except MkDocsException as exc:
+            details = "; ".join(collector.messages[:5]) or str(exc)
+            raise SiteError(
+                f"MkDocs refused to build the site ({details}); fix the pages it names and rebuild."
+            ) from exc
+    finally:
+        mkdocs_logger.removeHandler(collector)
+    return Path(config.site_dir), collector.messages

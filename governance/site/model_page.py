@@ -1,0 +1,268 @@
+"""The page of one model: its model card, lifecycle timeline, approvals and fairness ratios across versions.
+
+The card follows the fields of Google's Model Card Toolkit and Hugging Face model cards (details, intended use,
+out-of-scope uses, training and evaluation data, metrics, considerations), extended with results per group and
+their intervals. Fields nobody filled in say where to fill them in, rather than staying silently empty.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+from typing import Any
+
+from governance.site.audit_page import METRIC_LABELS, group_table
+from governance.site.escape import escape, escape_multiline
+from governance.site.figures import ratio_series
+from governance.site.markdown import VERDICT_WORDS, estimate, table
+from governance.site.sources import ModelEntry
+
+TIME_KEYS = ("at", "created_at", "timestamp", "time", "approved_at", "answered_at")
+KIND_KEYS = ("type", "kind", "event", "action", "event_type")
+DETAIL_KEYS = ("summary", "details", "detail", "note", "message", "reason", "payload")
+
+
+def _first(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if record.get(key) not in (None, ""):
+            return record[key]
+    return None
+
+
+def _detail(value: Any) -> str:
+    if isinstance(value, dict):
+        return escape(
+            "; ".join(f"{key}: {item}" for key, item in sorted(value.items()) if item not in (None, ""))
+        )
+    return escape(value)
+
+
+def _card_value(model: ModelEntry, key: str) -> Any:
+    aliases = {
+        "owners": ("owners", "owner"),
+        "intended_use": ("intended_use", "purpose", "description"),
+        "out_of_scope": ("out_of_scope", "out_of_scope_uses", "restrictions"),
+        "training_data": ("training_data",),
+        "evaluation_data": ("evaluation_data",),
+        "limitations": ("limitations",),
+        "tradeoffs": ("tradeoffs", "trade_offs"),
+        "risks": ("risks", "risks_and_mitigations"),
+        "ethical_considerations": ("ethical_considerations",),
+        "intended_users": ("intended_users", "users"),
+    }
+    for alias in aliases.get(key, (key,)):
+        value = model.card.get(alias)
+        if value not in (None, "", []):
+            return value
+    return None
+
+
+def _field(model: ModelEntry, key: str, label: str) -> str:
+    value = _card_value(model, key)
+    if value is None:
+        return f"_Not recorded yet: add `{key}` under `models:` › this model in governance.yaml._\n"
+    if isinstance(value, list):
+        return "\n".join(f"- {escape(item)}" for item in value) + "\n"
+    return escape_multiline(value) + "\n"
+
+
+def timeline_rows(model: ModelEntry) -> list[tuple[str, list[str]]]:
+    """(sort key, row) for every register event and every audit on disk, oldest first."""
+    rows: list[tuple[str, list[str]]] = []
+    for event in model.events:
+        when = str(_first(event, TIME_KEYS) or "")
+        rows.append(
+            (
+                when,
+                [
+                    escape(when[:19].replace("T", " ")),
+                    escape(_first(event, KIND_KEYS) or "event"),
+                    escape(event.get("version") or ""),
+                    escape(event.get("actor") or ""),
+                    _detail(_first(event, DETAIL_KEYS)),
+                ],
+            )
+        )
+    if not model.events:
+        for record in model.audits:
+            result = record.result
+            rows.append(
+                (
+                    record.created_at,
+                    [
+                        escape(record.created_at[:19].replace("T", " ")),
+                        "audit",
+                        escape(result.model.version),
+                        "",
+                        escape(f"verdict {result.policy.verdict}"),
+                    ],
+                )
+            )
+    return sorted(rows, key=lambda item: item[0])
+
+
+def render_model_page(
+    model: ModelEntry,
+    *,
+    audit_links: dict[str, str],
+    figure: str | None,
+    checklist_link: str | None,
+    ll144_link: str | None,
+    min_cell_size: int,
+) -> str:
+    """The model card page. ``audit_links`` maps audit ids to page paths relative to this page."""
+    latest = model.latest_audit
+    lines = [f"# Model card: {escape(model.name)}\n"]
+    verdict = latest.result.policy.verdict if latest else None
+    word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
+    lines.append(
+        table(
+            ["", ""],
+            [
+                ["Status in the register", escape(model.status or "not in the register")],
+                ["Latest version audited", escape(latest.result.model.version) if latest else "—"],
+                [
+                    "Last verdict",
+                    f"[{word}]({audit_links[latest.result.audit_id]})" if latest else word,
+                ],
+                ["Next audit due", escape(model.next_audit_due or "no date set (no policy maximum age)")],
+                [
+                    "Automated employment decision tool",
+                    "yes (NYC Local Law 144 applies)" if model.is_aedt else "no",
+                ],
+            ],
+        )
+    )
+    if latest is None:
+        lines.append(
+            "\nThis model has no audit yet. Run `governance audit` on a holdout set, then rebuild the site.\n"
+        )
+    lines.append("## Model details\n")
+    details = [
+        ["Owners", _field(model, "owners", "Owners").strip()],
+        ["Versions", escape(", ".join(sorted(model.versions))) or "—"],
+    ]
+    if latest is not None:
+        info = latest.result.model
+        details += [
+            ["Estimator", escape(info.estimator or info.kind)],
+            ["Model file SHA-256", escape(info.sha256 or "—")],
+        ]
+    lines.append(table(["", ""], details))
+    for key, label in (
+        ("intended_use", "Intended use"),
+        ("intended_users", "Intended users"),
+        ("out_of_scope", "Out-of-scope uses and restrictions"),
+    ):
+        lines.append(f"## {label}\n")
+        lines.append(_field(model, key, label))
+    lines.append("## Training data\n")
+    lines.append(_field(model, "training_data", "Training data"))
+    lines.append("## Evaluation data\n")
+    if _card_value(model, "evaluation_data") is not None:
+        lines.append(_field(model, "evaluation_data", "Evaluation data"))
+    if latest is not None:
+        data = latest.result.data
+        lines.append(
+            f"The latest audit used {escape(PurePosixPath(data.path).name)} ({data.n_rows} rows), "
+            f"target {escape(data.target or 'none (predictions only)')}, "
+            f"sensitive attributes {escape(', '.join(data.sensitive))}.\n"
+        )
+    if latest is not None:
+        fairness = latest.result.fairness
+        lines.append("## Metrics\n")
+        lines.append(
+            f"Overall, on {fairness.n_rows} rows, with {int(100 * fairness.confidence_level)}% confidence "
+            f"intervals from {fairness.n_boot} bootstrap resamples:\n"
+        )
+        lines.append(
+            table(
+                ["Metric", "Value (interval)"],
+                [
+                    [escape(METRIC_LABELS.get(key, key)), estimate(value)]
+                    for key, value in fairness.overall.items()
+                ],
+                align=["l", "r"],
+            )
+        )
+        lines.append("## Results per group\n")
+        lines.append(
+            f"Groups with fewer than {min_cell_size} people are masked, with one more where needed so that "
+            "the totals cannot reveal them.\n"
+        )
+        for attribute in fairness.attributes:
+            title = escape(attribute.attribute)
+            if attribute.positive_class is not None:
+                title += f" (class {escape(attribute.positive_class)})"
+            lines.append(f"### By {title}\n")
+            lines.append(group_table(attribute, min_cell_size=min_cell_size))
+    lines.append("## Fairness ratios across versions\n")
+    series = ratio_series(model)
+    if figure:
+        lines.append(f"![Key fairness ratios by version](figures/{figure})\n")
+    if series:
+        rows = [
+            [escape(label), escape(version), estimate_text(value, low, high)]
+            for label, points in sorted(series.items())
+            for version, value, low, high in points
+        ]
+        lines.append(
+            "A ratio of 1 means equal treatment; below 0.8 fails the four-fifths screen.\n\n"
+            + table(["Ratio", "Version", "Value (interval)"], rows, align=["l", "l", "r"])
+        )
+    else:
+        lines.append("_No audit with ratios yet._\n")
+    lines.append("## Considerations\n")
+    for key, label in (
+        ("limitations", "Limitations"),
+        ("tradeoffs", "Trade-offs"),
+        ("risks", "Risks and mitigations"),
+        ("ethical_considerations", "Ethical considerations"),
+    ):
+        lines.append(f"### {label}\n")
+        lines.append(_field(model, key, label))
+    lines.append("## Lifecycle\n")
+    lines.append(
+        table(["When (UTC)", "What", "Version", "Who", "Details"], [row for _, row in timeline_rows(model)])
+    )
+    lines.append("## Approvals\n")
+    approvals = [
+        [
+            escape(str(_first(approval, TIME_KEYS) or "")[:19].replace("T", " ")),
+            escape(approval.get("version") or ""),
+            escape(approval.get("role") or ""),
+            escape(approval.get("decision") or "approve"),
+            escape(approval.get("actor") or approval.get("approver") or ""),
+            escape(_first(approval, ("comment", "note", "risk_acceptance", "reason")) or ""),
+        ]
+        for approval in model.approvals
+    ]
+    if approvals:
+        lines.append(table(["When (UTC)", "Version", "Role", "Decision", "Who", "Comment"], approvals))
+    else:
+        lines.append("_No approval recorded in the register yet._\n")
+    lines.append("## Audits\n")
+    audit_rows = [
+        [
+            escape(record.created_at[:19].replace("T", " ")),
+            escape(record.result.model.version),
+            f"[{escape(record.result.policy.verdict)}]({audit_links[record.result.audit_id]})",
+            escape(record.result.audit_id),
+        ]
+        for record in sorted(model.audits, key=lambda record: record.created_at, reverse=True)
+    ]
+    lines.append(table(["When (UTC)", "Version", "Verdict", "Audit"], audit_rows))
+    more = []
+    if checklist_link:
+        more.append(f"- [Compliance checklist status]({checklist_link})")
+    if ll144_link:
+        more.append(f"- [NYC Local Law 144 published summary]({ll144_link})")
+    if more:
+        lines.append("## See also\n")
+        lines.append("\n".join(more) + "\n")
+    return "\n".join(lines)
+
+
+def estimate_text(value: float, low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return f"{value:.2f}"
+    return f"{value:.2f} ({low:.2f} to {high:.2f})"

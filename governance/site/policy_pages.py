@@ -1,0 +1,79 @@
+"""The organisation's policies: the templates in ``policies/templates/*.md`` with ``governance.yaml`` filled in.
+
+The templates are the organisation's own documents (Markdown it writes and reviews), so their body is kept as
+Markdown; values from the front matter shown in the index (owner, version, review date) are escaped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from governance.paths import slugify
+from governance.site.escape import escape
+from governance.site.markdown import table
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    """``---``-fenced YAML at the top, and the rest."""
+    if text.startswith("---"):
+        end = text.find("\n---", 3)
+        if end != -1:
+            try:
+                meta = yaml.safe_load(text[3:end]) or {}
+            except yaml.YAMLError:
+                meta = {}
+            return (meta if isinstance(meta, dict) else {}), text[end + 4 :].lstrip("\n")
+    return {}, text
+
+
+def render_policies(
+    templates_dir: Path, config: dict[str, Any], warnings: list[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """(file slug, page Markdown, front matter) for each template, in file-name order."""
+    pages: list[tuple[str, str, dict[str, Any]]] = []
+    if not templates_dir.is_dir():
+        return pages
+    try:
+        from governance.checklists import render_policy  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        render_policy = None
+    for path in sorted(templates_dir.glob("*.md")):
+        raw = path.read_text(encoding="utf-8")
+        meta, body = split_front_matter(raw)
+        if render_policy is not None:
+            try:
+                rendered_meta, body = split_front_matter(str(render_policy(path, config)))
+                meta = {**meta, **rendered_meta}
+            except Exception as exc:  # the policy module's error: keep the unrendered text, say so
+                warnings.append(
+                    f"Policy {path.name} could not be filled in ({exc}); its template text is shown."
+                )
+        if not body.lstrip().startswith("# "):
+            body = f"# {escape(meta.get('title') or path.stem.replace('-', ' ').capitalize())}\n\n{body}"
+        pages.append((slugify(path.stem), body, meta))
+    return pages
+
+
+def render_policies_index(pages: list[tuple[str, str, dict[str, Any]]], organisation: str) -> str:
+    """The list of policies with owner, version and next review."""
+    rows = []
+    for slug, body, meta in pages:
+        title = meta.get("title") or body.splitlines()[0].lstrip("# ").strip()
+        rows.append(
+            [
+                f"[{escape(title)}]({slug}.md)",
+                escape(meta.get("owner") or "—"),
+                escape(meta.get("version") or "—"),
+                escape(meta.get("review_date") or meta.get("next_review") or "—"),
+            ]
+        )
+    return "\n".join(
+        [
+            "# Policies\n",
+            f"The AI policies of {escape(organisation)}, filled in from governance.yaml.\n",
+            table(["Policy", "Owner", "Version", "Next review"], rows),
+        ]
+    )

@@ -1,0 +1,49 @@
+"""The generated part's front page: the register of models, and links to everything else generated."""
+
+from __future__ import annotations
+
+from governance.site.escape import escape
+from governance.site.markdown import VERDICT_WORDS, table
+from governance.site.sources import SiteSources
+
+
+def render_register_page(
+    sources: SiteSources,
+    *,
+    organisation: str,
+    model_links: dict[str, str],
+    extra_links: list[tuple[str, str]],
+    built_at: str,
+) -> str:
+    """One row per model: status, last verdict, next audit due; then the other generated sections."""
+    rows = []
+    for name, model in sources.models.items():
+        latest = model.latest_audit
+        verdict = latest.result.policy.verdict if latest else None
+        rows.append(
+            [
+                f"[{escape(name)}]({model_links[name]})",
+                escape(model.status or "—"),
+                escape(latest.result.model.version) if latest else "—",
+                VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited",
+                escape(latest.created_at[:10]) if latest else "—",
+                escape(model.next_audit_due or "—"),
+            ]
+        )
+    parts = [
+        "# Model register\n",
+        f"Every model of {escape(organisation)} that has an audit or a register entry, "
+        f"as of {escape(built_at)}. Open a model for its card, its audits and who approved it.\n",
+        table(["Model", "Status", "Latest version", "Last verdict", "Audited on", "Next audit due"], rows),
+    ]
+    if not sources.register_available:
+        parts.append(
+            "\n_No register database was found, so status and approvals are missing; "
+            "`governance register add` starts one._\n"
+        )
+    if extra_links:
+        parts.append("\n## Also here\n")
+        parts.append("\n".join(f"- [{title}]({link})" for title, link in extra_links) + "\n")
+    for problem in sources.problems:
+        parts.append(f'\n!!! warning "Skipped"\n\n    {escape(problem)}\n')
+    return "\n".join(parts)

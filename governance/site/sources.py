@@ -1,0 +1,223 @@
+"""What the site is built from: audits on disk, the register's export, the workspace's settings.
+
+Audits are read from ``audits/<model>/<version>/<audit-id>/audit.json`` only (the report and the site read
+results, never the database). The register adds owners, status, approvals and the lifecycle timeline when it
+exists; a workspace without one still gets a site from its audits alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from governance.errors import GovernanceError
+from governance.paths import slugify
+from governance.results.audit import AuditResult
+from governance.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+CARD_FIELDS = (
+    ("owners", "Owners"),
+    ("intended_use", "Intended use"),
+    ("intended_users", "Intended users"),
+    ("out_of_scope", "Out-of-scope uses and restrictions"),
+    ("training_data", "Training data"),
+    ("evaluation_data", "Evaluation data"),
+    ("limitations", "Limitations"),
+    ("tradeoffs", "Trade-offs"),
+    ("risks", "Risks and mitigations"),
+    ("ethical_considerations", "Ethical considerations"),
+)
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit folder and its parsed ``audit.json``."""
+
+    result: AuditResult
+    folder: Path
+
+    @property
+    def created_at(self) -> str:
+        return self.result.provenance.created_at
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.result.audit_id)
+
+
+@dataclass
+class ModelEntry:
+    """Everything the site knows about one model, merged from the register, the config and its audits."""
+
+    name: str
+    slug: str = ""
+    card: dict[str, Any] = field(default_factory=dict)
+    status: str | None = None
+    is_aedt: bool = False
+    versions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    audits: list[AuditRecord] = field(default_factory=list)
+
+    @property
+    def latest_audit(self) -> AuditRecord | None:
+        return max(self.audits, key=lambda record: record.created_at, default=None)
+
+    @property
+    def next_audit_due(self) -> str | None:
+        """The last audit's date plus the policy's maximum audit age, or the register's date when it has one."""
+        for key in ("next_audit_due", "next_audit", "reaudit_due"):
+            if self.card.get(key):
+                return str(self.card[key])[:10]
+        latest = self.latest_audit
+        if latest is None or latest.result.policy.max_audit_age_days is None:
+            return None
+        created = datetime.fromisoformat(latest.created_at.replace("Z", "+00:00"))
+        return (created + timedelta(days=latest.result.policy.max_audit_age_days)).date().isoformat()
+
+
+@dataclass
+class SiteSources:
+    """The inputs of one build."""
+
+    models: dict[str, ModelEntry]
+    audits: list[AuditRecord]
+    register_available: bool
+    problems: list[str] = field(default_factory=list)
+
+
+def load_audits(audits_dir: Path, problems: list[str]) -> list[AuditRecord]:
+    """Every readable ``audit.json`` under ``audits/``; unreadable ones are reported, not fatal."""
+    records: list[AuditRecord] = []
+    if not audits_dir.is_dir():
+        return records
+    for path in sorted(audits_dir.rglob("audit.json")):
+        try:
+            result = AuditResult.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
+            continue
+        records.append(AuditRecord(result=result, folder=path.parent))
+    return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
+
+
+def _register_export(workspace: Workspace, url: str | None, problems: list[str]) -> dict[str, Any] | None:
+    """The register's export, or ``None`` when there is no register yet (the site never creates one)."""
+    target = url or workspace.register_url
+    if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).is_file():
+        return None
+    try:
+        from governance.register import Register  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        register = Register.for_workspace(workspace, url=url)
+        exported = register.export()
+    except GovernanceError as exc:
+        problems.append(f"The register could not be read, so the site shows audits only: {exc}")
+        return None
+    return exported if isinstance(exported, dict) else None
+
+
+def _model_name(record: dict[str, Any]) -> str | None:
+    for key in ("model", "model_name", "name"):
+        if isinstance(record.get(key), str):
+            return str(record[key])
+    return None
+
+
+def _records(exported: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
+    for key in keys:
+        value = exported.get(key)
+        if isinstance(value, list):
+            return [item for item in value if isinstance(item, dict)]
+    return []
+
+
+def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSources:
+    """Gather the audits, the register and the ``models:`` section of ``governance.yaml``."""
+    problems: list[str] = []
+    audits = load_audits(workspace.audits_dir, problems)
+    models: dict[str, ModelEntry] = {}
+
+    def entry(name: str) -> ModelEntry:
+        if name not in models:
+            models[name] = ModelEntry(name=name)
+        return models[name]
+
+    exported = _register_export(workspace, register_url, problems)
+    if exported:
+        for record in _records(exported, "models"):
+            name = _model_name(record)
+            if name is None:
+                continue
+            model = entry(name)
+            model.card.update({key: value for key, value in record.items() if value not in (None, "", [])})
+            model.status = record.get("status") or record.get("state") or model.status
+            model.is_aedt = bool(record.get("is_aedt") or model.is_aedt)
+        for record in _records(exported, "versions"):
+            name = _model_name(record) if "model" in record or "model_name" in record else None
+            if name is None:
+                continue
+            version = str(record.get("version", ""))
+            model = entry(name)
+            model.versions[version] = record
+            state = record.get("state") or record.get("status")
+            if state:
+                model.status = str(state)  # versions come oldest first: the latest version's state wins
+            if record.get("training_data_description"):
+                model.card.setdefault("training_data", record["training_data_description"])
+        for record in _records(exported, "approvals"):
+            name = _model_name(record) if "model" in record or "model_name" in record else None
+            if name is not None:
+                entry(name).approvals.append(record)
+        for record in _records(exported, "events"):
+            name = _model_name(record) if "model" in record or "model_name" in record else None
+            if name is not None:
+                entry(name).events.append(record)
+        for record in _records(exported, "checklist_answers", "answers"):
+            name = _model_name(record) if "model" in record or "model_name" in record else None
+            if name is not None:
+                entry(name).answers.append(record)
+
+    configured = workspace.config.get("models") or {}
+    if isinstance(configured, dict):
+        for name, card in configured.items():
+            if isinstance(card, dict):
+                model = entry(str(name))
+                for key, value in card.items():
+                    model.card.setdefault(str(key), value)
+                if "is_aedt" in card:
+                    model.is_aedt = bool(card["is_aedt"])
+
+    for audit in audits:
+        model = entry(audit.result.model.name)
+        model.audits.append(audit)
+        model.versions.setdefault(audit.result.model.version, {"version": audit.result.model.version})
+
+    taken: set[str] = set()
+    for name in sorted(models):
+        model = models[name]
+        base = slugify(name)
+        slug, counter = base, 2
+        while slug.lower() in taken:
+            slug, counter = f"{base}-{counter}", counter + 1
+        taken.add(slug.lower())
+        model.slug = slug
+        if model.status is None and model.versions:
+            latest = model.latest_audit
+            key = latest.result.model.version if latest else sorted(model.versions)[-1]
+            found = model.versions.get(key, {})
+            model.status = found.get("state") or found.get("status")
+    return SiteSources(
+        models=dict(sorted(models.items())),
+        audits=audits,
+        register_available=exported is not None,
+        problems=problems,
+    )
