@@ -126,3 +126,46 @@ def _load_pickle(path: Path, digest: str, suffix: str) -> LoadedModel:
     return LoadedModel(
         estimator=estimator, path=path, sha256=digest, loader=f"{suffix[1:]} (trusted by SHA-256)", trusted_types=[]
     )
+
+
+def save_model(estimator: Any, path: str | Path) -> str:
+    """Save with skops, byte-for-byte reproducibly; returns the file's SHA-256.
+
+    skops names arrays and memo entries after Python object ids and stamps zip entries with the time, so the
+    same model saved twice differs. Renumbering the ids in order of appearance and fixing the timestamps makes
+    the file, and therefore its hash and every audit id derived from it, reproducible.
+    """
+    import io
+    import re
+    import zipfile
+
+    import skops.io as sio
+
+    source = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
+    schema = source.read("schema.json").decode("utf-8")
+    mapping: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        number = match.group(2)
+        mapping.setdefault(number, str(len(mapping) + 1))
+        return f"{match.group(1)}{mapping[number]}{match.group(3)}"
+
+    schema = re.sub(r'("__id__": |")(\d{6,})(\.npy"|\b)', renumber, schema)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        members = {"schema.json": schema.encode("utf-8")}
+        for name in source.namelist():
+            if name == "schema.json":
+                continue
+            stem, dot, suffix = name.partition(".")
+            members[f"{mapping.get(stem, stem)}{dot}{suffix}"] = source.read(name)
+        for name in sorted(members):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            target.writestr(info, members[name])
+    data = buffer.getvalue()
+    Path(path).write_bytes(data)
+    from governance.provenance import sha256_bytes
+
+    return sha256_bytes(data)
