@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from governance.results.common import Estimate, Model
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -40,6 +42,7 @@ class GroupResult(Model):
     share: float  # weight / total weight of the attribute's rows, unknowns included
     is_unknown: bool = False  # the explicit "Unknown" group for missing sensitive values
     metrics: dict[str, Estimate]
+    below_min_size: bool = False  # n < FairnessResult.min_group_size: rules on this group are inconclusive
 
 
 class Comparison(Model):
@@ -101,7 +104,9 @@ class AttributeResult(Model):
     to_reference: list[Comparison]  # every known non-reference group x every metric
     to_overall: list[Comparison]
     between_groups: list[Spread]
-    summaries: dict[str, Estimate]  # demographic_parity_difference/_ratio, equalized_odds_*, equal_opportunity_*
+    summaries: dict[
+        str, Estimate
+    ]  # demographic_parity_difference/_ratio, equalized_odds_*, equal_opportunity_*
     empty_cells: list[str]  # intersection cells with no rows (reported, dropped)
     unknown_count: int
     ll144: LL144Table | None = None
@@ -115,7 +120,7 @@ class FairnessResult(Model):
     has_labels: bool
     has_scores: bool
     weighted: bool
-    classes: list[str] = []  # multiclass: the class labels
+    classes: list[str] = Field(default_factory=list)  # multiclass: the class labels
     positive_label: str | None = None  # binary: the label counted as selected
     n_rows: int
     total_weight: float
@@ -124,4 +129,7 @@ class FairnessResult(Model):
     n_boot: int
     confidence_level: float
     seed: int
-    notes: list[str] = []  # plain-language remarks (e.g. "no labels: only selection rates")
+    min_group_size: int = 30  # groups with fewer rows are flagged (GroupResult.below_min_size)
+    notes: list[str] = Field(
+        default_factory=list
+    )  # plain-language remarks (e.g. "no labels: only selection rates")

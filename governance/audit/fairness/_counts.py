@@ -1,0 +1,58 @@
+"""Count metrics as array arithmetic on (weighted) confusion counts; works on any leading axes.
+
+Undefined rates (a zero denominator, e.g. TPR of a group with no positives) are NaN and reported as
+``None``; sklearn would return 0 with a warning, which reads as a real value in a report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+LABEL_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "fnr", "tnr", "precision", "npv", "accuracy")
+NO_LABEL_METRICS = ("selection_rate",)
+
+
+def _divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1.0), np.nan)
+
+
+def one_vs_rest(table: np.ndarray, cls: int, *, has_labels: bool) -> tuple[np.ndarray, ...]:
+    """(tp, fn, fp, tn) of class ``cls`` from counts shaped (..., T, K); without labels (selected, total)."""
+    if not has_labels:
+        total = table.sum(axis=(-2, -1))
+        return table[..., 0, cls], total
+    tp = table[..., cls, cls]
+    actual = table[..., cls, :].sum(axis=-1)
+    predicted = table[..., :, cls].sum(axis=-1)
+    total = table.sum(axis=(-2, -1))
+    fn = actual - tp
+    fp = predicted - tp
+    tn = total - tp - fn - fp
+    return tp, fn, fp, tn
+
+
+def count_metrics(table: np.ndarray, cls: int, *, has_labels: bool) -> dict[str, np.ndarray]:
+    """Every count metric of class ``cls`` (one-vs-rest) from counts shaped (..., T, K)."""
+    if not has_labels:
+        selected, total = one_vs_rest(table, cls, has_labels=False)
+        return {"selection_rate": _divide(selected, total)}
+    tp, fn, fp, tn = one_vs_rest(table, cls, has_labels=True)
+    total = tp + fn + fp + tn
+    return {
+        "selection_rate": _divide(tp + fp, total),
+        "base_rate": _divide(tp + fn, total),
+        "tpr": _divide(tp, tp + fn),
+        "fpr": _divide(fp, fp + tn),
+        "fnr": _divide(fn, tp + fn),
+        "tnr": _divide(tn, fp + tn),
+        "precision": _divide(tp, tp + fp),
+        "npv": _divide(tn, tn + fn),
+        "accuracy": _divide(tp + tn, total),
+    }
+
+
+def multiclass_accuracy(table: np.ndarray) -> np.ndarray:
+    """Share of rows whose predicted class is the true class, from counts shaped (..., K, K)."""
+    diagonal = np.diagonal(table, axis1=-2, axis2=-1).sum(axis=-1)
+    return _divide(diagonal, table.sum(axis=(-2, -1)))

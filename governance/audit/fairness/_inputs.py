@@ -1,0 +1,264 @@
+"""Checking and converting the caller's columns: one clear sentence for every bad input.
+
+Everything here turns lists, arrays and pandas Series into plain numpy arrays once, so that the rest of
+the package only does arithmetic. pandas is imported inside functions (the CLI imports this package lazily,
+but the rule is cheap to keep).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from governance.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+UNKNOWN = "Unknown"
+"""Name of the explicit group holding rows whose sensitive value is missing."""
+
+TaskArg = Literal["auto", "binary", "multiclass", "regression"]
+
+
+def as_array(values: Any, *, name: str) -> np.ndarray:
+    """A 1-D numpy view of a list, ndarray or Series (pandas extension arrays become numpy)."""
+    if values is None:
+        raise InputError(f"{name} is missing; pass one value per row.")
+    if hasattr(values, "to_numpy"):
+        try:
+            array = values.to_numpy()
+        except (TypeError, ValueError):
+            array = np.asarray(values, dtype=object)
+    else:
+        array = np.asarray(values)
+    if array.ndim != 1:
+        raise InputError(f"{name} must be one column of values (got an array of shape {array.shape}).")
+    return array
+
+
+def _missing(array: np.ndarray) -> np.ndarray:
+    """True where a value is missing (NaN, None, pd.NA, NaT)."""
+    if array.dtype.kind in "biu":
+        return np.zeros(array.shape[0], dtype=bool)
+    if array.dtype.kind in "fc":
+        return np.isnan(array)
+    import pandas as pd
+
+    return np.asarray(pd.isna(array), dtype=bool)
+
+
+def check_length(array: np.ndarray, n_rows: int, *, name: str) -> None:
+    if array.shape[0] != n_rows:
+        raise InputError(
+            f"{name} has {array.shape[0]} values but the sensitive columns have {n_rows} rows; "
+            "pass one value per row, in the same order."
+        )
+
+
+def as_numeric(values: Any, *, name: str, n_rows: int) -> np.ndarray:
+    """A float array without NaN or infinity (scores, weights, regression values)."""
+    array = as_array(values, name=name)
+    check_length(array, n_rows, name=name)
+    try:
+        numbers = array.astype(np.float64)
+    except (TypeError, ValueError) as error:
+        raise InputError(f"{name} must hold numbers only; convert or drop the other values.") from error
+    bad = ~np.isfinite(numbers)
+    if bad.any():
+        raise InputError(
+            f"{name} has {int(bad.sum())} missing or infinite values; drop those rows or fill them first."
+        )
+    return numbers
+
+
+def as_weights(values: Any, *, n_rows: int) -> np.ndarray | None:
+    """Sample weights: finite, non-negative, not all zero."""
+    if values is None:
+        return None
+    weights = as_numeric(values, name="sample_weight", n_rows=n_rows)
+    if (weights < 0).any():
+        raise InputError("sample_weight has negative values; weights must be zero or more.")
+    if not weights.sum() > 0:
+        raise InputError("sample_weight sums to zero; give at least one row a positive weight.")
+    return weights
+
+
+@dataclass(frozen=True)
+class Labels:
+    """A label column coded as integers into ``classes`` (shared by predictions and true labels)."""
+
+    codes: np.ndarray  # int64, one per row
+    classes: list[Any]  # the original values, in code order
+
+
+def _unique_values(array: np.ndarray, *, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, uniques) of a label column; raises on missing values. Fast path for small integers."""
+    if _missing(array).any():
+        raise InputError(
+            f"{name} has {int(_missing(array).sum())} missing values; drop those rows or fill them first."
+        )
+    if array.dtype.kind == "b":
+        return array.astype(np.int64), np.array([False, True])
+    if array.dtype.kind in "iu" and array.shape[0]:
+        low, high = int(array.min()), int(array.max())
+        if high - low < 1_000_000:
+            present = np.flatnonzero(np.bincount(array - low, minlength=high - low + 1))
+            lookup = np.full(high - low + 1, -1, dtype=np.int64)
+            lookup[present] = np.arange(present.shape[0])
+            return lookup[array - low], present + low
+    import pandas as pd
+
+    codes, uniques = pd.factorize(array, sort=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniques)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
+
+
+def detect_task(
+    y_pred: np.ndarray, y_true: np.ndarray | None
+) -> Literal["binary", "multiclass", "regression"]:
+    """``auto``: non-integer numbers mean regression; otherwise two values binary, more multiclass."""
+    arrays = [("y_pred", y_pred)] if y_true is None else [("y_pred", y_pred), ("y_true", y_true)]
+    values: list[Any] = []
+    for name, array in arrays:
+        if array.dtype.kind == "f" and not _missing(array).any() and bool(np.any(array != np.floor(array))):
+            return "regression"
+        _, uniques = _unique_values(array, name=name)
+        listed = uniques.tolist()
+        if any(isinstance(v, float) and not v.is_integer() for v in listed):
+            return "regression"
+        values.extend(listed)
+    distinct = {_label_key(v) for v in values}
+    return "binary" if len(distinct) <= 2 else "multiclass"
+
+
+def _label_key(value: Any) -> Any:
+    """Make 1, 1.0 and True the same label, and keep strings apart from numbers."""
+    if _is_number(value):
+        return ("n", float(value))
+    return ("s", str(value))
+
+
+def code_labels(
+    y_pred: np.ndarray,
+    y_true: np.ndarray | None,
+    *,
+    task: Literal["binary", "multiclass"],
+    positive_label: Any,
+) -> tuple[Labels, Labels | None, int]:
+    """Code predictions and labels into one shared class list; return (pred, true, positive index).
+
+    Binary: the class list is [negative, positive]. Without ``positive_label`` the labels must be 0/1 or
+    False/True (1 and True are positive); otherwise the user must say which value counts as selected.
+    """
+    pred_codes, pred_uniques = _unique_values(y_pred, name="y_pred")
+    if y_true is not None:
+        true_codes, true_uniques = _unique_values(y_true, name="y_true")
+    else:
+        true_codes, true_uniques = None, np.array([], dtype=object)
+    keys: dict[Any, Any] = {}
+    for value in [*pred_uniques.tolist(), *true_uniques.tolist()]:
+        keys.setdefault(_label_key(value), value)
+    if task == "binary":
+        if len(keys) > 2:
+            shown = ", ".join(sorted(str(v) for v in keys.values())[:5])
+            raise InputError(
+                f"Binary metrics need two classes but the predictions and labels hold {len(keys)} ({shown}); "
+                "map them to 0/1 or choose task='multiclass'."
+            )
+        if positive_label is None:
+            if not all(k[0] == "n" and k[1] in (0.0, 1.0) for k in keys):
+                shown = ", ".join(sorted(str(v) for v in keys.values()))
+                raise InputError(
+                    f"The labels are {shown}, not 0/1; say which one counts as selected with positive_label."
+                )
+            positive_key: Any = ("n", 1.0)
+            negative_key: Any = ("n", 0.0)
+            positive_value: Any = keys.get(positive_key, 1)
+            negative_value: Any = keys.get(negative_key, 0)
+        else:
+            positive_key = _label_key(positive_label)
+            if keys and positive_key not in keys and len(keys) == 2:
+                shown = ", ".join(sorted(str(v) for v in keys.values()))
+                raise InputError(
+                    f"positive_label {positive_label!r} is not one of the labels ({shown}); "
+                    "pass one of those values."
+                )
+            positive_value = positive_label
+            others = [k for k in keys if k != positive_key]
+            negative_key = others[0] if others else ("s", f"not {positive_label}")
+            negative_value = keys.get(negative_key, f"not {positive_label}")
+        class_keys = [negative_key, positive_key]
+        classes = [negative_value, positive_value]
+    else:
+        class_keys = sorted(keys, key=lambda k: (k[0], k[1]))
+        classes = [keys[k] for k in class_keys]
+    index = {key: i for i, key in enumerate(class_keys)}
+
+    def recode(codes: np.ndarray, uniques: np.ndarray) -> np.ndarray:
+        mapping = np.array([index[_label_key(v)] for v in uniques.tolist()], dtype=np.int64)
+        return mapping[codes] if mapping.shape[0] else codes
+
+    pred = Labels(recode(pred_codes, pred_uniques), classes)
+    true = None if true_codes is None else Labels(recode(true_codes, true_uniques), classes)
+    return pred, true, (1 if task == "binary" else -1)
+
+
+@dataclass(frozen=True)
+class SensitiveCodes:
+    """Each sensitive column coded into sorted level names, the Unknown level (if any) last."""
+
+    columns: list[str]
+    codes: list[np.ndarray]  # int64 per column, into levels
+    levels: list[list[str]]
+    has_unknown: list[bool]
+
+
+def code_sensitive(sensitive: pd.DataFrame | Any) -> SensitiveCodes:
+    """Factorise every sensitive column; missing values become the explicit ``Unknown`` level."""
+    import pandas as pd
+
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame(name=str(sensitive.name) if sensitive.name is not None else "group")
+    if not isinstance(sensitive, pd.DataFrame):
+        raise InputError("sensitive must be a pandas DataFrame with one column per sensitive attribute.")
+    if sensitive.shape[1] == 0:
+        raise InputError("sensitive has no columns; name at least one sensitive attribute.")
+    if sensitive.shape[0] == 0:
+        raise InputError("There are no rows to audit; pass data with at least one row.")
+    columns = [str(c) for c in sensitive.columns]
+    if len(set(columns)) != len(columns):
+        raise InputError("sensitive has two columns with the same name; give each attribute a unique name.")
+    all_codes: list[np.ndarray] = []
+    all_levels: list[list[str]] = []
+    all_unknown: list[bool] = []
+    for column, name in zip(sensitive.columns, columns, strict=True):
+        series = sensitive[column]
+        codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
+        codes = np.asarray(codes, dtype=np.int64)
+        names = [str(v) for v in list(uniques)]
+        if not names:
+            raise InputError(
+                f"The sensitive column {name!r} is entirely missing; fill it in or leave it out of the audit."
+            )
+        # Order by name and merge values that print the same (1 and "1" are one group to a reader).
+        unknown_name = UNKNOWN if UNKNOWN not in names else f"{UNKNOWN} (missing)"
+        ordered = sorted(set(names))
+        position = {level: i for i, level in enumerate(ordered)}
+        mapping = np.array([position[level] for level in names], dtype=np.int64)
+        missing = codes < 0
+        has_unknown = bool(missing.any())
+        if has_unknown:
+            remapped = np.where(missing, len(ordered), mapping[np.maximum(codes, 0)])
+            ordered = [*ordered, unknown_name]
+        else:
+            remapped = mapping[codes]
+        all_codes.append(remapped)
+        all_levels.append(ordered)
+        all_unknown.append(has_unknown)
+    return SensitiveCodes(columns, all_codes, all_levels, all_unknown)

@@ -1,0 +1,214 @@
+"""Metrics that are not counts (AUC, Brier score, regression means and errors) and their bootstrap.
+
+These need the rows, so they use a Poisson bootstrap: every row gets a multiplicity drawn from Poisson(1)
+per resample (the large-sample equivalent of drawing N rows with replacement), processed in chunks of
+resamples so memory stays bounded. Multiplicities come from a 16-bit lookup table of the Poisson(1)
+distribution (probabilities rounded to 1/65,536, about 8x faster than ``Generator.poisson``; the rounding
+is far below Monte-Carlo error). The cost is linear in rows x resamples: about 15-25 s per million rows
+for 1,000 resamples, so the caller can lower ``n_boot`` for very large scored or regression data.
+
+Rows are first put in a canonical order (by cell, then values), so that the same rows in any order give
+the same intervals for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from governance.audit.fairness._groups import GroupPlan
+
+_CHUNK_ELEMENTS = 4_000_000  # multiplicities held in memory at once
+
+
+def _poisson_table() -> np.ndarray:
+    """Lookup table: a uniform 16-bit integer -> a Poisson(1) count."""
+    size = 1 << 16
+    probabilities = np.array([math.exp(-1.0) / math.factorial(k) for k in range(12)])
+    edges = np.round(np.cumsum(probabilities) * size).astype(np.int64)
+    edges[-1] = size
+    return np.searchsorted(edges, np.arange(size), side="right").astype(np.float64)
+
+
+_POISSON = _poisson_table()
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Per-row data of the non-count metrics, in canonical order."""
+
+    cell: np.ndarray  # int64 observed-cell index
+    weight: np.ndarray  # float64 (ones without weights)
+    y_true: np.ndarray | None  # float64: 0/1 for AUC/Brier, numbers for regression
+    value: np.ndarray  # float64: scores, or regression predictions
+
+
+def canonical_order(rows: Rows) -> Rows:
+    """Sort rows by (cell, label, value, weight) so resampling does not depend on the input order."""
+    keys = [rows.weight, rows.value]
+    if rows.y_true is not None:
+        keys.append(rows.y_true)
+    keys.append(rows.cell)
+    order = np.lexsort(keys)
+    return Rows(
+        cell=rows.cell[order],
+        weight=rows.weight[order],
+        y_true=None if rows.y_true is None else rows.y_true[order],
+        value=rows.value[order],
+    )
+
+
+def _multiplicities(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
+    return _POISSON[rng.integers(0, 1 << 16, size=(b, n), dtype=np.uint16)]
+
+
+class _AUC:
+    """Weighted AUC per group (ties count a half), vectorised over resamples for one group plan."""
+
+    def __init__(self, plan: GroupPlan, rows: Rows) -> None:
+        assert rows.y_true is not None
+        group = plan.cell_group[rows.cell]
+        self.order = np.lexsort((rows.value, group))
+        g_sorted = group[self.order]
+        v_sorted = rows.value[self.order]
+        change = np.ones(g_sorted.shape[0], dtype=bool)
+        change[1:] = (g_sorted[1:] != g_sorted[:-1]) | (v_sorted[1:] != v_sorted[:-1])
+        self.block_starts = np.flatnonzero(change)
+        block_group = g_sorted[self.block_starts]
+        self.groups_present = np.unique(block_group)
+        first_block = np.searchsorted(block_group, self.groups_present)
+        self.block_first = first_block[np.searchsorted(self.groups_present, block_group)]
+        self.group_starts = first_block
+        self.n_groups = plan.n_groups
+        y = rows.y_true[self.order]
+        w = rows.weight[self.order]
+        self.pos = w * y
+        self.neg = w * (1.0 - y)
+
+    def compute(self, multiplicity: np.ndarray | None) -> np.ndarray:
+        """AUC per group, shape (b, G); ``multiplicity`` (b, N) in canonical row order, or None."""
+        if multiplicity is None:
+            pos, neg = self.pos[None, :], self.neg[None, :]
+        else:
+            m = multiplicity[:, self.order]
+            pos, neg = m * self.pos, m * self.neg
+        p_block = np.add.reduceat(pos, self.block_starts, axis=1)
+        n_block = np.add.reduceat(neg, self.block_starts, axis=1)
+        below = np.cumsum(n_block, axis=1) - n_block
+        below = below - below[:, self.block_first]
+        numerator = np.add.reduceat(p_block * (below + 0.5 * n_block), self.group_starts, axis=1)
+        p_total = np.add.reduceat(p_block, self.group_starts, axis=1)
+        n_total = np.add.reduceat(n_block, self.group_starts, axis=1)
+        out = np.full((p_block.shape[0], self.n_groups), np.nan)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            denominator = p_total * n_total
+            out[:, self.groups_present] = np.where(denominator > 0, numerator / denominator, np.nan)
+        return out
+
+
+def row_metrics(
+    *,
+    rows: Rows,
+    plans: list[GroupPlan],
+    kind: str,
+    n_boot: int,
+    rng: np.random.Generator,
+    progress: Callable[[int], None] | None = None,
+) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Point values (G,) and resamples (B, G) of the non-count metrics, per plan.
+
+    ``kind`` is ``"scores"`` (AUC, and Brier when scores lie in [0, 1]; needs labels) or ``"regression"``
+    (mean prediction, and with labels mean target, MAE and RMSE).
+    """
+    n_cells = int(rows.cell.max()) + 1 if rows.cell.shape[0] else 0
+    starts = np.flatnonzero(np.r_[True, rows.cell[1:] != rows.cell[:-1]])
+    present_cells = rows.cell[starts]
+    w = rows.weight
+    columns: dict[str, np.ndarray] = {"w": w}
+    if kind == "regression":
+        columns["pred"] = w * rows.value
+        if rows.y_true is not None:
+            error = rows.value - rows.y_true
+            columns["true"] = w * rows.y_true
+            columns["abs"] = w * np.abs(error)
+            columns["sq"] = w * error * error
+    else:
+        assert rows.y_true is not None
+        if rows.value.min() >= 0.0 and rows.value.max() <= 1.0:
+            columns["brier"] = w * (rows.value - rows.y_true) ** 2
+    stacked = np.stack(list(columns.values()), axis=1)  # (N, s)
+    names = list(columns)
+    aucs = [_AUC(plan, rows) for plan in plans] if kind == "scores" else []
+
+    def cell_sums(multiplicity: np.ndarray | None) -> np.ndarray:
+        """Sums per cell, shape (b, C, s)."""
+        if multiplicity is None:
+            part = np.add.reduceat(stacked, starts, axis=0)[None, :, :]
+        else:
+            part = np.stack(
+                [np.add.reduceat(multiplicity * stacked[:, j], starts, axis=1) for j in range(len(names))],
+                axis=2,
+            )
+        sums = np.zeros((part.shape[0], n_cells, len(names)))
+        sums[:, present_cells, :] = part
+        return sums
+
+    def metrics(sums: np.ndarray, plan: GroupPlan) -> dict[str, np.ndarray]:
+        group_sums = plan.aggregate(sums, axis=1)  # (b, G, s)
+        total = group_sums[..., names.index("w")]
+        with np.errstate(divide="ignore", invalid="ignore"):
+
+            def mean(name: str) -> np.ndarray:
+                return np.where(total > 0, group_sums[..., names.index(name)] / total, np.nan)
+
+            out: dict[str, np.ndarray] = {}
+            if kind == "regression":
+                out["mean_prediction"] = mean("pred")
+                if "true" in names:
+                    out["mean_target"] = mean("true")
+                    out["mae"] = mean("abs")
+                    out["rmse"] = np.sqrt(mean("sq"))
+            elif "brier" in names:
+                out["brier"] = mean("brier")
+        return out
+
+    point_sums = cell_sums(None)
+    results: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
+    point_values = []
+    for index, plan in enumerate(plans):
+        values = {name: array[0] for name, array in metrics(point_sums, plan).items()}
+        if aucs:
+            values["auc"] = aucs[index].compute(None)[0]
+        point_values.append(values)
+    boots: list[dict[str, list[np.ndarray]]] = [{name: [] for name in values} for values in point_values]
+    n = rows.cell.shape[0]
+    chunk = max(1, min(n_boot, _CHUNK_ELEMENTS // max(n, 1)))
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        multiplicity = _multiplicities(rng, b, n)
+        sums = cell_sums(multiplicity)
+        for index, plan in enumerate(plans):
+            for name, array in metrics(sums, plan).items():
+                boots[index][name].append(array)
+            if aucs:
+                boots[index]["auc"].append(aucs[index].compute(multiplicity))
+        done += b
+        if progress is not None:
+            progress(b)
+    for values, boot in zip(point_values, boots, strict=True):
+        results.append(
+            {
+                name: (
+                    values[name],
+                    np.concatenate(boot[name], axis=0)
+                    if boot[name]
+                    else np.empty((0, values[name].shape[0])),
+                )
+                for name in values
+            }
+        )
+    return results
