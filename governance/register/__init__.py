@@ -1,0 +1,41 @@
+"""The model register: models, versions, audits, approvals and checklist answers, with tamper-evident history.
+
+``Register(url)`` opens (and migrates) a register; ``Register.for_workspace(workspace)`` opens the workspace's.
+"""
+
+from governance.register.api import Register, row_image
+from governance.register.lifecycle import parse_reference
+from governance.register.records import (
+    ApprovalRecord,
+    AuditRecord,
+    ChecklistAnswerRecord,
+    EventRecord,
+    IncidentRecord,
+    ModelDetail,
+    ModelRecord,
+    ModelSummary,
+    StatusItem,
+    StatusReport,
+    VerifyProblem,
+    VerifyReport,
+    VersionRecord,
+)
+
+__all__ = [
+    "ApprovalRecord",
+    "AuditRecord",
+    "ChecklistAnswerRecord",
+    "EventRecord",
+    "IncidentRecord",
+    "ModelDetail",
+    "ModelRecord",
+    "ModelSummary",
+    "Register",
+    "StatusItem",
+    "StatusReport",
+    "VerifyProblem",
+    "VerifyReport",
+    "VersionRecord",
+    "parse_reference",
+    "row_image",
+]

@@ -1,0 +1,771 @@
+"""The :class:`Register`: the one way to read and change the model register.
+
+Every change runs in one locked transaction that writes the rows, appends one event carrying their
+after-images to the hash chain, and moves the chain head, so a failure half-way leaves nothing behind and
+``verify`` can replay the log against the tables.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from governance import provenance
+from governance.errors import GuardError, InputError, NotFoundError, RegisterError
+from governance.register import chain, database, lifecycle
+from governance.register import schema as t
+from governance.register.describe import summarise
+from governance.register.records import (
+    CHECKLIST_STATUSES,
+    SEVERITIES,
+    ApprovalRecord,
+    AuditRecord,
+    ChecklistAnswerRecord,
+    EventRecord,
+    IncidentRecord,
+    ModelDetail,
+    ModelRecord,
+    ModelSummary,
+    StatusReport,
+    VerifyReport,
+    VersionRecord,
+)
+
+if TYPE_CHECKING:
+    from governance.workspace import Workspace
+
+VERDICTS = ("passed", "failed", "inconclusive")
+EXPORT_FORMAT = "governance-register-export"
+EXPORT_FORMAT_VERSION = 1
+
+
+class Register:
+    """A model register in a SQLite file or a PostgreSQL database.
+
+    Opening checks that the database is a register (a foreign or damaged one raises
+    ``CorruptRegisterError`` and is not touched) and applies any pending migration.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        hmac_key: bytes | None = None,
+        workspace_root: Path | None = None,
+        _migrate_to: str = "head",
+    ) -> None:
+        self.url = url
+        self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
+        self.hmac_key = hmac_key if hmac_key is not None else chain.key_from_environment()
+        self._parsed_url = database.parse_url(url)
+        self.engine = database.open_engine(url, migrate_to=_migrate_to)
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace, url: str | None = None, *, hmac_key: bytes | None = None) -> Register:
+        """The workspace's register: ``url``, else ``GOVERNANCE_REGISTER_URL``, the config, or ``.governance/register.db``."""
+        return cls(url or workspace.register_url, hmac_key=hmac_key, workspace_root=workspace.root)
+
+    @property
+    def location(self) -> str:
+        """Where the register is (a file path, or the URL without its password)."""
+        return database.describe(self._parsed_url)
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Register:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ paths
+
+    def relative_path(self, path: str | Path) -> str:
+        """How a file is stored: relative to the workspace when inside it, else absolute (POSIX form)."""
+        resolved = Path(path).resolve()
+        if self.workspace_root is not None and (
+            resolved == self.workspace_root or self.workspace_root in resolved.parents
+        ):
+            return resolved.relative_to(self.workspace_root).as_posix()
+        return resolved.as_posix()
+
+    def locate(self, stored_path: str, workspace_root: Path | None = None) -> Path:
+        """The file a stored path points at (relative paths are under the workspace, else the current folder)."""
+        path = Path(stored_path)
+        if path.is_absolute():
+            return path
+        root = workspace_root or self.workspace_root or Path.cwd()
+        return Path(root) / path
+
+    # ------------------------------------------------------------------ writes
+
+    def add_model(
+        self,
+        name: str,
+        *,
+        owner: str,
+        purpose: str,
+        actor: str,
+        intended_use: str | None = None,
+        restrictions: str | None = None,
+        decision_domain: str | None = None,
+        risk_tier: str | None = None,
+        is_aedt: bool | None = None,
+        is_annex_iii_high_risk: bool | None = None,
+        solely_automated: bool | None = None,
+    ) -> ModelRecord:
+        """Register a model (no artefact yet: versions carry those)."""
+        name = lifecycle.check_model_name(name)
+        owner = _required(owner, "--owner", "who is accountable for the model, e.g. ana@example.com")
+        purpose = _required(purpose, "--purpose", "what the model decides, in one sentence")
+        actor = _actor(actor)
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            if conn.execute(sa.select(t.models.c.id).where(t.models.c.name == name)).first() is not None:
+                raise RegisterError(
+                    f"A model named {name!r} is already registered; add a version to it with "
+                    f"`governance register version {name} --version V --model PATH`, or choose another name."
+                )
+            seq = self._next_seq(conn)
+            model_id = self._insert(
+                conn,
+                t.models,
+                {
+                    "name": name,
+                    "owner": owner,
+                    "purpose": purpose,
+                    "intended_use": _optional(intended_use),
+                    "restrictions": _optional(restrictions),
+                    "decision_domain": _optional(decision_domain),
+                    "risk_tier": _optional(risk_tier),
+                    "is_aedt": is_aedt,
+                    "is_annex_iii_high_risk": is_annex_iii_high_risk,
+                    "solely_automated": solely_automated,
+                    "created_at": at,
+                    "created_by": actor,
+                    "event_seq": seq,
+                },
+            )
+            row = self._row(conn, t.models, model_id)
+            self._append(conn, seq, at=at, actor=actor, kind="model.registered", model_name=name, version=None,
+                         rows=[(t.models, row)])
+        return _model_record(row)
+
+    def add_version(
+        self,
+        model_name: str,
+        version: str,
+        *,
+        artifact_path: str | Path,
+        actor: str,
+        framework: str | None = None,
+        features: Iterable[str] | None = None,
+        training_data_description: str | None = None,
+        training_data_sha256: str | None = None,
+    ) -> VersionRecord:
+        """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused."""
+        version = lifecycle.check_version_label(version)
+        actor = _actor(actor)
+        artifact = Path(artifact_path)
+        if not artifact.is_file():
+            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
+        sha256 = provenance.sha256_file(artifact)
+        stored_path = self.relative_path(artifact)
+        feature_list = [str(feature) for feature in features] if features is not None else None
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            model = self._model_row(conn, model_name)
+            existing = conn.execute(
+                sa.select(t.versions).where(t.versions.c.model_id == model.id, t.versions.c.version == version)
+            ).first()
+            if existing is not None:
+                if existing.sha256 == sha256:
+                    return self._version_record(conn, existing)
+                raise GuardError(
+                    f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
+                    f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
+                    f"{sha256[:12]}…); register the new file under a new version number."
+                )
+            same_file = conn.execute(
+                sa.select(t.versions.c.version).where(t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256)
+            ).first()
+            if same_file is not None:
+                raise RegisterError(
+                    f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
+                    "instead of registering the same file twice."
+                )
+            seq = self._next_seq(conn)
+            version_id = self._insert(
+                conn,
+                t.versions,
+                {
+                    "model_id": model.id,
+                    "version": version,
+                    "artifact_path": stored_path,
+                    "sha256": sha256,
+                    "framework": _optional(framework),
+                    "features": feature_list,
+                    "training_data_description": _optional(training_data_description),
+                    "training_data_sha256": _optional(training_data_sha256),
+                    "state": "draft",
+                    "created_at": at,
+                    "created_by": actor,
+                    "event_seq": seq,
+                },
+            )
+            row = self._row(conn, t.versions, version_id)
+            self._append(conn, seq, at=at, actor=actor, kind="version.registered", model_name=model.name,
+                         version=version, rows=[(t.versions, row)], extra={"state": {"from": None, "to": "draft"}})
+            return self._version_record(conn, row)
+
+    def record_audit(
+        self,
+        model_name: str,
+        version: str,
+        *,
+        audit_id: str,
+        audit_json_path: str | Path,
+        verdict: str,
+        policy_name: str,
+        policy_sha256: str,
+        data_sha256: str,
+        artifact_sha256: str,
+        tool_versions: dict[str, str],
+        actor: str,
+        max_age_days: int | None,
+    ) -> AuditRecord:
+        """Record an audit of a version; ``audit.json`` is hashed now so that ``verify`` can detect edits."""
+        actor = _actor(actor)
+        if verdict not in VERDICTS:
+            raise InputError(f"The verdict {verdict!r} is not one of {', '.join(VERDICTS)}.")
+        if max_age_days is not None and (isinstance(max_age_days, bool) or int(max_age_days) < 1):
+            raise InputError(f"The maximum audit age must be a whole number of days of at least 1, not {max_age_days!r}.")
+        audit_id = _required(audit_id, "audit_id", "the audit's identifier")
+        audit_file = Path(audit_json_path)
+        if not audit_file.is_file():
+            raise InputError(f"The audit file {audit_file} does not exist; record the audit after writing audit.json.")
+        file_sha256 = provenance.sha256_file(audit_file)
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            row = self._version_row(conn, model_name, version)
+            lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record an audit of")
+            if artifact_sha256 != row.sha256:
+                raise GuardError(
+                    f"Guard 'audit of this artefact' refused the audit of {model_name}@{version}: it audited a file "
+                    f"with SHA-256 {str(artifact_sha256)[:12]}…, but the version's artefact is {row.sha256[:12]}…; "
+                    "register the audited file as a new version and audit that."
+                )
+            if conn.execute(sa.select(t.audits.c.id).where(t.audits.c.audit_id == audit_id)).first() is not None:
+                raise RegisterError(f"An audit with the id {audit_id!r} is already recorded; each audit needs its own id.")
+            seq = self._next_seq(conn)
+            new_id = self._insert(
+                conn,
+                t.audits,
+                {
+                    "version_id": row.id,
+                    "audit_id": audit_id,
+                    "audit_json_path": self.relative_path(audit_file),
+                    "audit_json_sha256": file_sha256,
+                    "verdict": verdict,
+                    "policy_name": policy_name,
+                    "policy_sha256": policy_sha256,
+                    "data_sha256": data_sha256,
+                    "artifact_sha256": artifact_sha256,
+                    "tool_versions": {str(k): str(v) for k, v in (tool_versions or {}).items()},
+                    "max_age_days": int(max_age_days) if max_age_days is not None else None,
+                    "actor": actor,
+                    "recorded_at": at,
+                    "event_seq": seq,
+                },
+            )
+            audit_row = self._row(conn, t.audits, new_id)
+            new_state = "audited" if row.state == "draft" else row.state
+            version_row = self._set_state(conn, row, new_state)
+            self._append(conn, seq, at=at, actor=actor, kind="audit.recorded", model_name=model_name, version=version,
+                         rows=[(t.audits, audit_row), (t.versions, version_row)],
+                         extra={"state": {"from": row.state, "to": new_state}})
+            return self._audit_record(conn, audit_row)
+
+    def approve(
+        self,
+        model_name: str,
+        version: str,
+        *,
+        role: str,
+        actor: str,
+        comment: str | None = None,
+        decision: str = "approve",
+        risk_acceptance: str | None = None,
+    ) -> ApprovalRecord:
+        """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
+        actor = _actor(actor)
+        role = _required(role, "--role", "the role you sign as, e.g. risk-officer")
+        if decision not in ("approve", "reject"):
+            raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
+        if risk_acceptance is not None:
+            risk_acceptance = _required(risk_acceptance, "--accept-risk", "the reason the risk is accepted")
+        at = _now()
+        label = f"{model_name}@{version}"
+        with database.write_transaction(self.engine) as conn:
+            row = self._version_row(conn, model_name, version)
+            lifecycle.refuse_if_retired(row.state, label, "approve" if decision == "approve" else "reject")
+            latest = self._latest_audit(conn, row)
+            audit_actor = latest.actor if latest is not None else None
+            if decision == "approve":
+                lifecycle.check_approval(
+                    label=label,
+                    state=row.state,
+                    audit=None if latest is None else lifecycle.AuditFacts(
+                        audit_id=latest.audit_id, verdict=latest.verdict, actor=latest.actor,
+                        recorded_at=latest.recorded_at, max_age_days=latest.max_age_days,
+                    ),
+                    creator=row.created_by,
+                    approver=actor,
+                    risk_acceptance=risk_acceptance,
+                    now=provenance.now(),
+                )
+            new_state = lifecycle.state_after_decision(row.state, decision)
+            seq = self._next_seq(conn)
+            new_id = self._insert(
+                conn,
+                t.approvals,
+                {
+                    "version_id": row.id,
+                    "role": role,
+                    "decision": decision,
+                    "comment": _optional(comment),
+                    "risk_acceptance": risk_acceptance,
+                    "audit_id": latest.audit_id if latest is not None else None,
+                    "actor": actor,
+                    "at": at,
+                    "event_seq": seq,
+                },
+            )
+            approval_row = self._row(conn, t.approvals, new_id)
+            version_row = self._set_state(conn, row, new_state)
+            self._append(conn, seq, at=at, actor=actor, kind="approval.recorded", model_name=model_name,
+                         version=version, rows=[(t.approvals, approval_row), (t.versions, version_row)],
+                         extra={"state": {"from": row.state, "to": new_state}, "audit_actor": audit_actor})
+            return self._approval_record(conn, approval_row)
+
+    def deploy(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
+        """Mark a version as in use; only an approved version can be deployed."""
+        return self._transition(model_name, version, "deploy", actor=actor, reason=reason)
+
+    def suspend(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
+        """Take a version out of use until it is approved again."""
+        return self._transition(model_name, version, "suspend", actor=actor, reason=reason)
+
+    def retire(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
+        """Retire a version for good (final: nothing can change it afterwards)."""
+        return self._transition(model_name, version, "retire", actor=actor, reason=reason)
+
+    def _transition(self, model_name: str, version: str, action: str, *, actor: str, reason: str | None) -> VersionRecord:
+        actor = _actor(actor)
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            row = self._version_row(conn, model_name, version)
+            new_state = lifecycle.check_transition(row.state, action, f"{model_name}@{version}")
+            seq = self._next_seq(conn)
+            version_row = self._set_state(conn, row, new_state)
+            self._append(conn, seq, at=at, actor=actor, kind=f"version.{lifecycle.PAST[action]}",
+                         model_name=model_name, version=version, rows=[(t.versions, version_row)],
+                         extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)})
+            return self._version_record(conn, version_row)
+
+    def record_checklist_answer(
+        self, model_name: str, *, framework: str, item_id: str, status: str, evidence: str, actor: str
+    ) -> ChecklistAnswerRecord:
+        """Record a human answer to a checklist item; the newest answer per (framework, item) counts."""
+        actor = _actor(actor)
+        if status not in CHECKLIST_STATUSES:
+            raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
+        framework = _required(framework, "framework", "the checklist's framework id")
+        item_id = _required(item_id, "item_id", "the checklist item's id")
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            model = self._model_row(conn, model_name)
+            seq = self._next_seq(conn)
+            new_id = self._insert(
+                conn,
+                t.checklist_answers,
+                {
+                    "model_id": model.id,
+                    "framework": framework,
+                    "item_id": item_id,
+                    "status": status,
+                    "evidence": evidence or "",
+                    "actor": actor,
+                    "at": at,
+                    "event_seq": seq,
+                },
+            )
+            answer_row = self._row(conn, t.checklist_answers, new_id)
+            self._append(conn, seq, at=at, actor=actor, kind="checklist.answered", model_name=model.name,
+                         version=None, rows=[(t.checklist_answers, answer_row)])
+            return _checklist_record(answer_row, model.name)
+
+    def record_incident(
+        self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
+    ) -> IncidentRecord:
+        """Record an incident with a version (it does not change the version's state: suspend it for that)."""
+        actor = _actor(actor)
+        if severity not in SEVERITIES:
+            raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
+        title = _required(title, "--title", "a short title")
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            row = self._version_row(conn, model_name, version)
+            seq = self._next_seq(conn)
+            new_id = self._insert(
+                conn,
+                t.incidents,
+                {
+                    "version_id": row.id,
+                    "title": title,
+                    "description": description or "",
+                    "severity": severity,
+                    "actor": actor,
+                    "at": at,
+                    "event_seq": seq,
+                },
+            )
+            incident_row = self._row(conn, t.incidents, new_id)
+            self._append(conn, seq, at=at, actor=actor, kind="incident.recorded", model_name=model_name,
+                         version=version, rows=[(t.incidents, incident_row)])
+            return _incident_record(incident_row, model_name, version)
+
+    # ------------------------------------------------------------------ reads
+
+    def resolve_version(self, model_name: str, version: str) -> VersionRecord:
+        """A registered version (its artefact path, pinned SHA-256 and state); ``NotFoundError`` if absent."""
+        with database.read_transaction(self.engine) as conn:
+            return self._version_record(conn, self._version_row(conn, model_name, version))
+
+    def get_model(self, model_name: str) -> ModelRecord:
+        """A registered model; ``NotFoundError`` if absent."""
+        with database.read_transaction(self.engine) as conn:
+            return _model_record(self._model_row(conn, model_name))
+
+    def checklist_answers(self, model_name: str) -> list[ChecklistAnswerRecord]:
+        """The newest answer per (framework, item) for a model, sorted by framework and item."""
+        with database.read_transaction(self.engine) as conn:
+            model = self._model_row(conn, model_name)
+            rows = conn.execute(
+                sa.select(t.checklist_answers)
+                .where(t.checklist_answers.c.model_id == model.id)
+                .order_by(t.checklist_answers.c.id)
+            ).all()
+        latest: dict[tuple[str, str], Row[Any]] = {}
+        for answer in rows:
+            latest[(answer.framework, answer.item_id)] = answer
+        return [_checklist_record(latest[key], model.name) for key in sorted(latest)]
+
+    def list_models(self) -> list[ModelSummary]:
+        """One summary per model, sorted by name."""
+        with database.read_transaction(self.engine) as conn:
+            models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
+            summaries = []
+            for model in models:
+                versions = [self._version_record(conn, v, model.name) for v in self._versions_of(conn, model.id)]
+                audits = self._audits_of(conn, [v.id for v in versions])
+                latest = versions[-1] if versions else None
+                last_audit = audits[-1] if audits else None
+                summaries.append(
+                    ModelSummary(
+                        name=model.name,
+                        owner=model.owner,
+                        risk_tier=model.risk_tier,
+                        latest_version=latest.version if latest else None,
+                        state=latest.state if latest else None,
+                        deployed_versions=[v.version for v in versions if v.state == "deployed"],
+                        last_verdict=last_audit.verdict if last_audit else None,
+                        last_audit_at=last_audit.recorded_at if last_audit else None,
+                        next_audit_due=lifecycle.next_due(versions, audits),
+                    )
+                )
+        return summaries
+
+    def show(self, model_name: str) -> ModelDetail:
+        """Everything about one model, with its events in order."""
+        with database.read_transaction(self.engine) as conn:
+            return self._detail(conn, self._model_row(conn, model_name))
+
+    def history(self, model_name: str | None = None) -> list[EventRecord]:
+        """The event log in order, for one model or the whole register."""
+        with database.read_transaction(self.engine) as conn:
+            query = sa.select(t.events).order_by(t.events.c.seq)
+            if model_name is not None:
+                model = self._model_row(conn, model_name)
+                query = query.where(t.events.c.model_name == model.name)
+            return [_event_record(row) for row in conn.execute(query)]
+
+    def export(self) -> dict[str, Any]:
+        """One JSON-able document for an auditor: every model with its history, the log, and a verification."""
+        with database.read_transaction(self.engine) as conn:
+            models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
+            details = [self._detail(conn, model) for model in models]
+            head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
+            events = [_event_record(row) for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))]
+        report = self.verify()
+        return {
+            "format": EXPORT_FORMAT,
+            "format_version": EXPORT_FORMAT_VERSION,
+            "exported_at": _now(),
+            "register": self.location,
+            "chain_head": {"seq": head.seq, "hash": head.hash},
+            "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
+            "events": [event.model_dump(mode="json") for event in events],
+            "verification": report.model_dump(mode="json"),
+        }
+
+    def verify(self, workspace_root: Path | None = None) -> VerifyReport:
+        """Recompute the chain, replay it against the tables, and re-hash the audit files on disk."""
+        from governance.register.checks import verify
+
+        return verify(self, workspace_root)
+
+    def status(self, *, within_days: int = 30) -> StatusReport:
+        """What needs attention: overdue or expiring audits, deployments without approval, changed files."""
+        from governance.register.checks import status
+
+        return status(self, within_days=within_days)
+
+    # ------------------------------------------------------------------ internals
+
+    def _next_seq(self, conn: Connection) -> int:
+        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
+        return int(head) + 1
+
+    def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+        result = conn.execute(table.insert().values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def _row(self, conn: Connection, table: sa.Table, row_id: int) -> Row[Any]:
+        return conn.execute(sa.select(table).where(table.c.id == row_id)).one()
+
+    def _set_state(self, conn: Connection, row: Row[Any], state: str) -> Row[Any]:
+        if state != row.state:
+            conn.execute(sa.update(t.versions).where(t.versions.c.id == row.id).values(state=state))
+        return self._row(conn, t.versions, row.id)
+
+    def _append(
+        self,
+        conn: Connection,
+        seq: int,
+        *,
+        at: str,
+        actor: str,
+        kind: str,
+        model_name: str | None,
+        version: str | None,
+        rows: list[tuple[sa.Table, Row[Any]]],
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
+        prev_hash = conn.execute(sa.select(t.chain_head.c.hash).where(t.chain_head.c.id == 1)).scalar_one()
+        payload: dict[str, Any] = {
+            "rows": [{"table": table.name, "record": row_image(row)} for table, row in rows],
+            **(extra or {}),
+        }
+        payload = json.loads(provenance.canonical_json(payload))
+        digest = chain.event_hash(seq=seq, at=at, actor=actor, kind=kind, model_name=model_name, version=version,
+                                  payload=payload, prev_hash=prev_hash)
+        conn.execute(
+            t.events.insert().values(
+                seq=seq,
+                at=at,
+                actor=actor,
+                kind=kind,
+                model_name=model_name,
+                version=version,
+                payload=provenance.canonical_json(payload),
+                prev_hash=prev_hash,
+                hash=digest,
+                hmac=chain.sign(self.hmac_key, digest) if self.hmac_key else None,
+            )
+        )
+        updated = conn.execute(
+            sa.update(t.chain_head).where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1).values(seq=seq, hash=digest)
+        )
+        if updated.rowcount != 1:  # pragma: no cover - only if the write lock did not hold
+            raise RegisterError("Another process changed the register at the same moment; run the command again.")
+
+    def _model_row(self, conn: Connection, model_name: str) -> Row[Any]:
+        row = conn.execute(sa.select(t.models).where(t.models.c.name == model_name)).first()
+        if row is None:
+            raise NotFoundError(
+                f"No model named {model_name!r} is registered; add it with "
+                f"`governance register add {model_name} --owner EMAIL --purpose TEXT` (see `governance register list`)."
+            )
+        return row
+
+    def _version_row(self, conn: Connection, model_name: str, version: str) -> Row[Any]:
+        model = self._model_row(conn, model_name)
+        row = conn.execute(
+            sa.select(t.versions).where(t.versions.c.model_id == model.id, t.versions.c.version == version)
+        ).first()
+        if row is None:
+            known = [v.version for v in self._versions_of(conn, model.id)]
+            hint = f" (registered: {', '.join(known)})" if known else ""
+            raise NotFoundError(
+                f"{model_name} has no version {version!r}{hint}; register it with "
+                f"`governance register version {model_name} --version {version} --model PATH`."
+            )
+        return row
+
+    def _versions_of(self, conn: Connection, model_id: int) -> list[Row[Any]]:
+        return list(conn.execute(sa.select(t.versions).where(t.versions.c.model_id == model_id).order_by(t.versions.c.id)))
+
+    def _audits_of(self, conn: Connection, version_ids: list[int]) -> list[AuditRecord]:
+        if not version_ids:
+            return []
+        rows = conn.execute(sa.select(t.audits).where(t.audits.c.version_id.in_(version_ids)).order_by(t.audits.c.id))
+        return [self._audit_record(conn, row) for row in rows]
+
+    def _latest_audit(self, conn: Connection, version_row: Row[Any]) -> Row[Any] | None:
+        """The newest audit of this version's exact artefact."""
+        return conn.execute(
+            sa.select(t.audits)
+            .where(t.audits.c.version_id == version_row.id, t.audits.c.artifact_sha256 == version_row.sha256)
+            .order_by(t.audits.c.id.desc())
+            .limit(1)
+        ).first()
+
+    def _version_record(self, conn: Connection, row: Row[Any], model_name: str | None = None) -> VersionRecord:
+        if model_name is None:
+            model_name = conn.execute(sa.select(t.models.c.name).where(t.models.c.id == row.model_id)).scalar_one()
+        values = row_image(row)
+        return VersionRecord(model_name=model_name, **values)
+
+    def _audit_record(self, conn: Connection, row: Row[Any]) -> AuditRecord:
+        model_name, version = self._names_of_version(conn, row.version_id)
+        values = row_image(row)
+        return AuditRecord(model_name=model_name, version=version, expires_at=lifecycle.expiry(row.recorded_at,
+                           row.max_age_days), **values)
+
+    def _approval_record(self, conn: Connection, row: Row[Any]) -> ApprovalRecord:
+        model_name, version = self._names_of_version(conn, row.version_id)
+        return ApprovalRecord(model_name=model_name, version=version, **row_image(row))
+
+    def _names_of_version(self, conn: Connection, version_id: int) -> tuple[str, str]:
+        found = conn.execute(
+            sa.select(t.models.c.name, t.versions.c.version)
+            .join(t.versions, t.versions.c.model_id == t.models.c.id)
+            .where(t.versions.c.id == version_id)
+        ).one()
+        return str(found[0]), str(found[1])
+
+    def _detail(self, conn: Connection, model: Row[Any]) -> ModelDetail:
+        versions = [self._version_record(conn, v, model.name) for v in self._versions_of(conn, model.id)]
+        version_ids = [v.id for v in versions]
+        by_id = {v.id: v.version for v in versions}
+        approvals: list[ApprovalRecord] = []
+        incidents: list[IncidentRecord] = []
+        if version_ids:
+            for row in conn.execute(
+                sa.select(t.approvals).where(t.approvals.c.version_id.in_(version_ids)).order_by(t.approvals.c.id)
+            ):
+                approvals.append(ApprovalRecord(model_name=model.name, version=by_id[row.version_id], **row_image(row)))
+            for row in conn.execute(
+                sa.select(t.incidents).where(t.incidents.c.version_id.in_(version_ids)).order_by(t.incidents.c.id)
+            ):
+                incidents.append(_incident_record(row, model.name, by_id[row.version_id]))
+        answers = [
+            _checklist_record(row, model.name)
+            for row in conn.execute(
+                sa.select(t.checklist_answers)
+                .where(t.checklist_answers.c.model_id == model.id)
+                .order_by(t.checklist_answers.c.id)
+            )
+        ]
+        events = [
+            _event_record(row)
+            for row in conn.execute(
+                sa.select(t.events).where(t.events.c.model_name == model.name).order_by(t.events.c.seq)
+            )
+        ]
+        return ModelDetail(
+            model=_model_record(model),
+            versions=versions,
+            audits=self._audits_of(conn, version_ids),
+            approvals=approvals,
+            incidents=incidents,
+            checklist_answers=answers,
+            events=events,
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def row_image(row: Row[Any]) -> dict[str, Any]:
+    """A row as the JSON-able dict that events carry (everything but the ``event_seq`` bookkeeping column)."""
+    image = {key: value for key, value in row._mapping.items() if key != "event_seq"}
+    return json.loads(provenance.canonical_json(image))
+
+
+def _model_record(row: Row[Any]) -> ModelRecord:
+    return ModelRecord(**row_image(row))
+
+
+def _checklist_record(row: Row[Any], model_name: str) -> ChecklistAnswerRecord:
+    return ChecklistAnswerRecord(model_name=model_name, **row_image(row))
+
+
+def _incident_record(row: Row[Any], model_name: str, version: str) -> IncidentRecord:
+    return IncidentRecord(model_name=model_name, version=version, **row_image(row))
+
+
+def _event_record(row: Row[Any]) -> EventRecord:
+    try:
+        payload = json.loads(row.payload)
+    except ValueError:
+        payload = {"unreadable": row.payload}
+    if not isinstance(payload, dict):
+        payload = {"unreadable": row.payload}
+    return EventRecord(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        kind=row.kind,
+        model_name=row.model_name,
+        version=row.version,
+        payload=payload,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+        hmac=row.hmac,
+        summary=summarise(row.kind, row.actor, row.model_name, row.version, payload),
+    )
+
+
+def _now() -> str:
+    return provenance.isoformat(provenance.now())
+
+
+def _actor(actor: str | None) -> str:
+    if actor is None or not str(actor).strip():
+        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
+    return str(actor).strip()
+
+
+def _required(value: str | None, option: str, what: str) -> str:
+    if value is None or not str(value).strip():
+        raise InputError(f"{option} is required: give {what}.")
+    return str(value).strip()
+
+
+def _optional(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

@@ -1,0 +1,222 @@
+"""Opening the register's database: check it is ours, migrate it, and serialise the writers.
+
+A file or database that is not a register is refused *before* anything is written to it, so that pointing
+the tool at the wrong file cannot damage it. Writers take one lock per transaction (SQLite ``BEGIN
+IMMEDIATE``; a PostgreSQL transaction-level advisory lock), which is what keeps the event chain linear when
+several processes record audits and approvals at once.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from governance.errors import CorruptRegisterError, RegisterError
+from governance.register.schema import PREFIX, VERSION_TABLE
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_SECONDS = 60
+# pg_advisory_xact_lock key: "gov-reg" as an integer; only this program takes it.
+ADVISORY_LOCK_KEY = 0x676F762D726567
+_WRITE = "governance_write"
+
+
+def parse_url(url: str) -> sa.URL:
+    """A SQLAlchemy URL; ``postgresql://`` and ``postgres://`` get the psycopg 3 driver installed here."""
+    try:
+        parsed = sa.make_url(url)
+    except Exception as exc:
+        raise RegisterError(
+            f"The register URL {url!r} cannot be read; use sqlite:///path/register.db or "
+            "postgresql+psycopg://user@host/database."
+        ) from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise RegisterError(
+            f"The register supports SQLite and PostgreSQL, not {backend}; use sqlite:///... or postgresql+psycopg://..."
+        )
+    if backend == "sqlite" and (not parsed.database or parsed.database == ":memory:"):
+        raise RegisterError("The register needs a SQLite file, not an in-memory database; use sqlite:///path/register.db.")
+    return parsed
+
+
+def describe(url: sa.URL) -> str:
+    """Where the register is, for messages: the file, or the URL without its password."""
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return url.render_as_string(hide_password=True)
+
+
+def open_engine(url: str, *, migrate_to: str = "head") -> Engine:
+    """An engine on a checked register, migrated to ``migrate_to`` (the newest schema unless a test asks)."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        path = Path(str(parsed.database))
+        _check_sqlite_file(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        _configure_sqlite(engine)
+    else:
+        engine = sa.create_engine(parsed, pool_pre_ping=True)
+    try:
+        revision = _check_tables(engine, describe(parsed))
+        if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
+            migrate(engine, migrate_to)
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not a SQLite database, or is damaged, without writing to it."""
+    if path.is_dir():
+        raise RegisterError(f"{path} is a folder; give the register a file path such as {path / 'register.db'}.")
+    if not path.exists() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        header = handle.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise CorruptRegisterError(
+            f"{path} is not a SQLite database (damaged, or another program's file) and was left untouched; "
+            "move it away or point --register-url at another file."
+        )
+    try:
+        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            result = connection.execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+    except sqlite3.DatabaseError as exc:
+        raise CorruptRegisterError(
+            f"{path} is a damaged SQLite database ({exc}) and was left untouched; restore it from a backup."
+        ) from exc
+    if result != [("ok",)]:
+        raise CorruptRegisterError(
+            f"{path} failed SQLite's integrity check ({result[0][0]}) and was left untouched; restore it from a backup."
+        )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL journal, busy timeout, foreign keys, and our own BEGIN so that writers can ask for IMMEDIATE."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver must not issue BEGIN itself
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        immediate = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _check_tables(engine: Engine, where: str) -> str | None:
+    """The schema revision of the register, ``None`` for an empty database; refuses a foreign one."""
+    try:
+        with engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+            revision = None
+            if VERSION_TABLE in tables:
+                revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+            connection.rollback()
+    except sa.exc.DatabaseError as exc:
+        if engine.dialect.name == "sqlite":
+            raise CorruptRegisterError(
+                f"{where} could not be read as a register ({exc.orig}) and was left untouched; restore it from a backup."
+            ) from exc
+        raise RegisterError(f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server.") from exc
+    tables = {name for name in tables if not name.startswith("sqlite_")}
+    if not tables:
+        return None
+    foreign = sorted(name for name in tables if not name.startswith(PREFIX))
+    if foreign or VERSION_TABLE not in tables:
+        shown = ", ".join(foreign[:5]) or ", ".join(sorted(tables)[:5])
+        raise CorruptRegisterError(
+            f"{where} holds tables that are not a register's ({shown}) and was left untouched; "
+            "give the register its own file or database."
+        )
+    if revision not in known_revisions():
+        raise RegisterError(
+            f"The register at {where} has schema {revision!r}, which this version of governance does not know; "
+            "upgrade governance (pip install -U governance) to use it."
+        )
+    return str(revision)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@cache
+def known_revisions() -> frozenset[str]:
+    """Every schema revision this version of the package can migrate from."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
+@cache
+def head_revision() -> str:
+    """The newest schema revision."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Apply the migrations up to ``revision`` in one locked transaction (concurrent openers wait)."""
+    from alembic import command
+
+    config = _alembic_config()
+    with write_transaction(engine) as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the register's write lock until it commits or rolls back."""
+    with engine.connect() as connection:
+        connection.execution_options(**{_WRITE: True})
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            yield connection
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    """A read-only snapshot (one transaction, so that related queries agree)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execution_options(isolation_level="REPEATABLE READ")
+        with connection.begin():
+            yield connection

@@ -1,0 +1,78 @@
+"""Events in plain words, for ``register show`` and ``register history`` and the published register page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_STATE_WORDS = {
+    "draft": "draft",
+    "audited": "audited",
+    "approved": "approved",
+    "deployed": "deployed",
+    "suspended": "suspended",
+    "retired": "retired",
+}
+
+
+def row(payload: dict[str, Any], table: str) -> dict[str, Any]:
+    """The after-image of the first row of ``table`` that an event wrote (empty when none)."""
+    for entry in payload.get("rows", []):
+        if entry.get("table") == table:
+            return dict(entry.get("record") or {})
+    return {}
+
+
+def _state_change(payload: dict[str, Any]) -> str:
+    change = payload.get("state") or {}
+    before, after = change.get("from"), change.get("to")
+    if before and after and before != after:
+        return f" It moved from {_STATE_WORDS.get(before, before)} to {_STATE_WORDS.get(after, after)}."
+    return ""
+
+
+def _reason(payload: dict[str, Any]) -> str:
+    reason = payload.get("reason")
+    return f" Reason: {reason}." if reason else ""
+
+
+def summarise(kind: str, actor: str, model_name: str | None, version: str | None, payload: dict[str, Any]) -> str:
+    """One plain sentence (or two) saying who did what."""
+    label = f"{model_name}@{version}" if version else (model_name or "the register")
+    if kind == "model.registered":
+        model = row(payload, "gov_models")
+        return f"{actor} registered the model {model_name}, owned by {model.get('owner')}, for: {model.get('purpose')}."
+    if kind == "version.registered":
+        record = row(payload, "gov_versions")
+        return (
+            f"{actor} registered version {version} of {model_name} "
+            f"(artefact {record.get('artifact_path')}, SHA-256 {str(record.get('sha256'))[:12]}…) as a draft."
+        )
+    if kind == "audit.recorded":
+        audit = row(payload, "gov_audits")
+        return (
+            f"{actor} recorded audit {audit.get('audit_id')} of {label}: {audit.get('verdict')} "
+            f"against the policy {audit.get('policy_name')}." + _state_change(payload)
+        )
+    if kind == "approval.recorded":
+        approval = row(payload, "gov_approvals")
+        verb = "approved" if approval.get("decision") == "approve" else "rejected"
+        text = f"{actor} {verb} {label} as {approval.get('role')}"
+        if approval.get("risk_acceptance"):
+            text += f", accepting the risk because: {approval.get('risk_acceptance')}"
+        text += "."
+        if approval.get("comment"):
+            text += f" Comment: {approval.get('comment')}."
+        return text + _state_change(payload)
+    if kind in ("version.deployed", "version.suspended", "version.retired"):
+        verb = kind.split(".")[1]
+        return f"{actor} {verb} {label}." + _reason(payload) + _state_change(payload)
+    if kind == "checklist.answered":
+        answer = row(payload, "gov_checklist_answers")
+        return (
+            f"{actor} answered {answer.get('framework')} item {answer.get('item_id')} for {model_name}: "
+            f"{str(answer.get('status')).replace('_', ' ')}."
+        )
+    if kind == "incident.recorded":
+        incident = row(payload, "gov_incidents")
+        return f"{actor} reported a {incident.get('severity')} incident on {label}: {incident.get('title')}."
+    return f"{actor}: {kind} on {label}."

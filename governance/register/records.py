@@ -1,0 +1,216 @@
+"""What the register hands back: immutable, JSON-serialisable records (``record.model_dump(mode="json")``).
+
+They are read-only views of the database rows; changing the register goes through :class:`Register` methods,
+each of which appends an event to the tamper-evident log.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+State = Literal["draft", "audited", "approved", "deployed", "suspended", "retired"]
+Decision = Literal["approve", "reject"]
+ChecklistStatus = Literal["yes", "no", "partial", "not_applicable"]
+Severity = Literal["low", "medium", "high", "critical"]
+StatusCategory = Literal["overdue", "expiring", "unapproved", "changed"]
+
+STATES: tuple[str, ...] = ("draft", "audited", "approved", "deployed", "suspended", "retired")
+CHECKLIST_STATUSES: tuple[str, ...] = ("yes", "no", "partial", "not_applicable")
+SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
+STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed")
+
+
+class Record(BaseModel):
+    """Base: frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ModelRecord(Record):
+    """A model: what it is for, who owns it, and the human answers that decide which rules apply."""
+
+    id: int
+    name: str
+    owner: str
+    purpose: str
+    intended_use: str | None = None
+    restrictions: str | None = None
+    decision_domain: str | None = None  # e.g. "credit", "employment"
+    risk_tier: str | None = None  # e.g. "high", "limited", "minimal"
+    is_aedt: bool | None = None  # automated employment decision tool (NYC Local Law 144)
+    is_annex_iii_high_risk: bool | None = None  # high-risk under EU AI Act Annex III
+    solely_automated: bool | None = None  # decisions without a human in the loop (GDPR Art. 22)
+    created_at: str
+    created_by: str
+
+
+class VersionRecord(Record):
+    """One version of a model: one artefact, identified by its SHA-256."""
+
+    id: int
+    model_id: int
+    model_name: str
+    version: str
+    artifact_path: str
+    sha256: str
+    framework: str | None = None
+    features: list[str] | None = None
+    training_data_description: str | None = None
+    training_data_sha256: str | None = None
+    state: State
+    created_at: str
+    created_by: str
+
+
+class AuditRecord(Record):
+    """An audit of one version: where its ``audit.json`` is, its hash, and the verdict it reached."""
+
+    id: int
+    version_id: int
+    model_name: str
+    version: str
+    audit_id: str
+    audit_json_path: str  # relative to the workspace when it lies inside it
+    audit_json_sha256: str
+    verdict: str  # "passed", "failed" or "inconclusive"
+    policy_name: str
+    policy_sha256: str
+    data_sha256: str
+    artifact_sha256: str
+    tool_versions: dict[str, str]
+    max_age_days: int | None = None
+    expires_at: str | None = None
+    actor: str
+    recorded_at: str
+
+
+class ApprovalRecord(Record):
+    """A sign-off (or a refusal) by one person in one role."""
+
+    id: int
+    version_id: int
+    model_name: str
+    version: str
+    role: str
+    decision: Decision
+    comment: str | None = None
+    risk_acceptance: str | None = None  # the reason given when approving without a current passing audit
+    audit_id: str | None = None  # the audit the approval relied on
+    actor: str
+    at: str
+
+
+class ChecklistAnswerRecord(Record):
+    """An answer to one compliance checklist item for a model."""
+
+    id: int
+    model_id: int
+    model_name: str
+    framework: str
+    item_id: str
+    status: ChecklistStatus
+    evidence: str
+    actor: str
+    at: str
+
+
+class IncidentRecord(Record):
+    """Something that went wrong with a version in use."""
+
+    id: int
+    version_id: int
+    model_name: str
+    version: str
+    title: str
+    description: str
+    severity: Severity
+    actor: str
+    at: str
+
+
+class EventRecord(Record):
+    """One entry of the append-only log; ``hash`` covers the fields and the previous event's hash."""
+
+    seq: int
+    at: str
+    actor: str
+    kind: str
+    model_name: str | None = None
+    version: str | None = None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+    hmac: str | None = None
+    summary: str  # the event in plain words
+
+
+class ModelSummary(Record):
+    """One line of ``register list``."""
+
+    name: str
+    owner: str
+    risk_tier: str | None = None
+    latest_version: str | None = None
+    state: State | None = None
+    deployed_versions: list[str] = []
+    last_verdict: str | None = None
+    last_audit_at: str | None = None
+    next_audit_due: str | None = None
+
+
+class ModelDetail(Record):
+    """Everything the register knows about one model, with its history."""
+
+    model: ModelRecord
+    versions: list[VersionRecord]
+    audits: list[AuditRecord]
+    approvals: list[ApprovalRecord]
+    incidents: list[IncidentRecord]
+    checklist_answers: list[ChecklistAnswerRecord]
+    events: list[EventRecord]
+
+
+class VerifyProblem(Record):
+    """One thing ``verify`` found wrong, in plain words."""
+
+    kind: Literal["chain", "signature", "head", "row", "audit_file"]
+    seq: int | None = None  # the event concerned, when there is one
+    message: str
+
+
+class VerifyReport(Record):
+    """The result of ``verify``: ``ok`` when the history and the audit files are as recorded."""
+
+    ok: bool
+    events_checked: int
+    rows_checked: int
+    audit_files_checked: int
+    signed: bool  # an HMAC key was available and the signatures were checked
+    problems: list[VerifyProblem]
+
+    @property
+    def first_break(self) -> VerifyProblem | None:
+        return self.problems[0] if self.problems else None
+
+
+class StatusItem(Record):
+    """One thing that needs attention."""
+
+    category: StatusCategory
+    model_name: str
+    version: str
+    message: str
+    due: str | None = None
+
+
+class StatusReport(Record):
+    """What needs attention now: overdue or expiring audits, unapproved deployments, changed files."""
+
+    generated_at: str
+    within_days: int
+    items: list[StatusItem]
+
+    def count(self, category: str) -> int:
+        return sum(1 for item in self.items if item.category == category)

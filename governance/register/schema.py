@@ -1,0 +1,146 @@
+"""The register's tables (SQLAlchemy Core), as the newest migration leaves them.
+
+Every table name starts with ``gov_`` so that a database holding anything else is recognised as foreign
+and left alone. The migrations in ``migrations/versions`` create these tables; this module only describes them
+for queries, and a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+PREFIX = "gov_"
+VERSION_TABLE = "gov_alembic_version"
+GENESIS_HASH = "0" * 64
+
+metadata = sa.MetaData()
+
+models = sa.Table(
+    "gov_models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False, unique=True),
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False),
+    sa.Column("intended_use", sa.Text),
+    sa.Column("restrictions", sa.Text),
+    sa.Column("decision_domain", sa.String(100)),
+    sa.Column("risk_tier", sa.String(50)),
+    sa.Column("is_aedt", sa.Boolean),
+    sa.Column("is_annex_iii_high_risk", sa.Boolean),
+    sa.Column("solely_automated", sa.Boolean),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
+versions = sa.Table(
+    "gov_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("gov_models.id"), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("artifact_path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("framework", sa.String(100)),
+    sa.Column("features", sa.JSON),
+    sa.Column("training_data_description", sa.Text),
+    sa.Column("training_data_sha256", sa.String(64)),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+    sa.UniqueConstraint("model_id", "version", name="uq_gov_versions_model_version"),
+)
+
+audits = sa.Table(
+    "gov_audits",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    sa.Column("audit_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("audit_json_path", sa.Text, nullable=False),
+    sa.Column("audit_json_sha256", sa.String(64), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("policy_name", sa.String(200), nullable=False),
+    sa.Column("policy_sha256", sa.String(64), nullable=False),
+    sa.Column("data_sha256", sa.String(64), nullable=False),
+    sa.Column("artifact_sha256", sa.String(64), nullable=False),
+    sa.Column("tool_versions", sa.JSON, nullable=False),
+    sa.Column("max_age_days", sa.Integer),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
+approvals = sa.Table(
+    "gov_approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    sa.Column("role", sa.String(100), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("comment", sa.Text),
+    sa.Column("risk_acceptance", sa.Text),
+    sa.Column("audit_id", sa.String(100)),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
+checklist_answers = sa.Table(
+    "gov_checklist_answers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("model_id", sa.Integer, sa.ForeignKey("gov_models.id"), nullable=False),
+    sa.Column("framework", sa.String(100), nullable=False),
+    sa.Column("item_id", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("evidence", sa.Text, nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
+incidents = sa.Table(
+    "gov_incidents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("severity", sa.String(16), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
+events = sa.Table(
+    "gov_events",
+    metadata,
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("model_name", sa.String(200)),
+    sa.Column("version", sa.String(100)),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hmac", sa.String(64)),
+)
+
+# One row (id 1): the sequence number and hash of the newest event. Writers lock it; verify compares it,
+# which is what catches the newest events being deleted.
+chain_head = sa.Table(
+    "gov_chain_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+# Tables whose rows are after-images recorded in events; verify replays the log and compares them.
+ENTITY_TABLES: dict[str, sa.Table] = {
+    table.name: table for table in (models, versions, audits, approvals, checklist_answers, incidents)
+}
