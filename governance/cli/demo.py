@@ -1,0 +1,33 @@
+"""``governance demo``: the whole job on the bundled German credit data."""
+
+from __future__ import annotations
+
+import click
+
+from governance.cli._common import reports_errors, workspace_option
+
+
+@click.command("demo")
+@workspace_option
+@click.option("--no-site", is_flag=True, help="Skip building the site.")
+@click.option("--explain-budget", type=float, default=30.0, show_default=True, help="Seconds per explanation.")
+@reports_errors
+def demo_command(workspace_path: str | None, no_site: bool, explain_budget: float) -> None:
+    """Train, register, audit, approve and publish the demo credit model (German credit data).
+
+    Resets the workspace's demo register and the credit-risk audits first. Version 1.0.0 uses the applicant's
+    sex and is flagged; version 1.1.0 does not, passes, and is approved by a second person.
+    """
+    from governance.demo import run_demo
+    from governance.workspace import find_workspace
+
+    space = find_workspace(workspace_path)
+    report = run_demo(space, build_site=not no_site, explain_budget=explain_budget, echo=click.echo)
+    click.echo("")
+    for step in report.steps:
+        click.echo(f"- {step}")
+    click.echo("")
+    for version, verdict in report.verdicts.items():
+        click.echo(f"credit-risk@{version}: {verdict.upper()} (exit code {report.exit_codes[version]}); report: {report.audit_folders.get(version, '')}")
+    if report.site_dir is not None:
+        click.echo(f"\nOpen the site: {report.site_dir / 'index.html'}  (or run `governance site serve`)")
