@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# README command 2: the whole test suite (what CI runs through .ci/run).
+# Installs what it needs: the Python environment (scripts/setup.sh), and, as root, Debian's PostgreSQL server
+# and Chromium for the register and browser tests; starts a throwaway PostgreSQL server and stops it after.
+# Extra arguments go to pytest (e.g. `bash scripts/test.sh -k register`). Slow statistical checks: `-m slow`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing ${missing[*]} from Debian's packages ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "warning: ${missing[*]} missing and not root: those tests will be skipped" >&2
+  fi
+fi
+
+if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  eval "$(bash scripts/postgres.sh start)"
+  trap 'bash scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+if [ -n "${CI:-}" ]; then
+  export GOVERNANCE_TEST_REQUIRE_SERVICES=1   # in CI, a missing server or browser fails instead of skipping
+fi
+export NO_MKDOCS_2_WARNING=1
+
+echo "== ruff"; .venv/bin/ruff check .
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"
+set +e
+.venv/bin/pytest -m "not slow" -p no:cacheprovider "$@"
+status=$?
+set -e
+[ $status -eq 5 ] && { echo "pytest collected no tests" >&2; exit 1; }
+exit $status
