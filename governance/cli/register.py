@@ -1,0 +1,407 @@
+"""``governance register ...``: thin commands over :class:`governance.register.Register`.
+
+The register's library (and SQLAlchemy) is imported inside each command so that ``governance --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
+
+if TYPE_CHECKING:
+    from governance.register import ModelDetail, Register
+
+
+def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
+    return workspace_option(register_url_option(function))
+
+
+def open_register(workspace_path: str | None, register_url: str | None) -> Register:
+    """The workspace's register (or the one at ``register_url``), opened and migrated."""
+    from governance.register import Register
+    from governance.workspace import find_workspace
+
+    return Register.for_workspace(find_workspace(workspace_path), register_url)
+
+
+def _actor(actor: str | None) -> str:
+    from governance.provenance import resolve_actor
+
+    return resolve_actor(actor)
+
+
+def _reference(reference: str) -> tuple[str, str]:
+    from governance.register.lifecycle import parse_reference
+
+    return parse_reference(reference)
+
+
+def _day(timestamp: str | None) -> str:
+    return timestamp[:10] if timestamp else "-"
+
+
+def _minute(timestamp: str) -> str:
+    return timestamp[:16].replace("T", " ")
+
+
+def _answer(value: bool | None) -> str:
+    return "not answered" if value is None else ("yes" if value else "no")
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+@click.group("register")
+def register_group() -> None:
+    """Keep the model register: models, versions, audits, approvals and their history.
+
+    \b
+    Lifecycle of a version:
+      draft -> audited -> approved -> deployed -> retired   (plus suspended)
+    Approval needs a passing, current audit of that exact model file (or --accept-risk REASON),
+    and the approver must be neither the auditor nor the person who registered the version.
+    Every change is appended to a hash-chained log that `governance register verify` checks.
+    """
+
+
+@register_group.command("add")
+@click.argument("name")
+@click.option("--owner", required=True, help="Who is accountable for the model (an e-mail address).")
+@click.option("--purpose", required=True, help="What the model decides, in one sentence.")
+@click.option("--intended-use", help="Who uses its output, for what, and where.")
+@click.option("--restrictions", help="Uses that are out of scope or forbidden.")
+@click.option("--decision-domain", help="The kind of decision, e.g. credit, employment, insurance.")
+@click.option("--risk-tier", help="Your organisation's risk tier for it, e.g. high, limited, minimal.")
+@click.option("--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?")
+@click.option("--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?")
+@click.option(
+    "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
+)
+@click.option("--version", "version", help="Also register this version of it (needs --model).")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), help="The model file of --version.")
+@actor_option
+@_register_options
+@reports_errors
+def add_command(
+    name: str,
+    owner: str,
+    purpose: str,
+    intended_use: str | None,
+    restrictions: str | None,
+    decision_domain: str | None,
+    risk_tier: str | None,
+    aedt: bool | None,
+    annex_iii: bool | None,
+    solely_automated: bool | None,
+    version: str | None,
+    model_path: Path | None,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Register a model NAME (and, with --version and --model, its first version)."""
+    if (version is None) != (model_path is None):
+        raise click.UsageError("--version and --model go together: give both, or neither.")
+    who = _actor(actor)
+    with open_register(workspace_path, register_url) as register:
+        model = register.add_model(
+            name, owner=owner, purpose=purpose, actor=who, intended_use=intended_use, restrictions=restrictions,
+            decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt, is_annex_iii_high_risk=annex_iii,
+            solely_automated=solely_automated,
+        )
+        click.echo(f"Registered the model {model.name} (owner {model.owner}).")
+        if version is not None and model_path is not None:
+            record = register.add_version(model.name, version, artifact_path=model_path, actor=who)
+            click.echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
+            click.echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
+        else:
+            click.echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
+
+
+@register_group.command("version")
+@click.argument("name")
+@click.option("--version", "version", required=True, help="The version label, e.g. 1.0.0.")
+@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The model file (skops, joblib, ONNX...); its SHA-256 is pinned.")
+@click.option("--framework", help="What it was built with, e.g. scikit-learn 1.9.")
+@click.option("--features", help="The input features, comma-separated.")
+@click.option("--training-data", "training_data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The training data file (its SHA-256 is recorded, not its content).")
+@click.option("--training-data-description", help="Where the training data came from, in words.")
+@actor_option
+@_register_options
+@reports_errors
+def version_command(
+    name: str,
+    version: str,
+    model_path: Path,
+    framework: str | None,
+    features: str | None,
+    training_data: Path | None,
+    training_data_description: str | None,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Register a version of model NAME with its model file (a new file always needs a new version)."""
+    from governance.provenance import sha256_file
+
+    feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
+    with open_register(workspace_path, register_url) as register:
+        record = register.add_version(
+            name, version, artifact_path=model_path, actor=_actor(actor), framework=framework, features=feature_list,
+            training_data_description=training_data_description,
+            training_data_sha256=sha256_file(training_data) if training_data else None,
+        )
+    click.echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    if record.state == "draft":
+        click.echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
+
+
+@register_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_register_options
+@reports_errors
+def list_command(as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
+    """List the registered models with their latest version, state and next audit date."""
+    with open_register(workspace_path, register_url) as register:
+        summaries = register.list_models()
+    if as_json:
+        _print_json([summary.model_dump(mode="json") for summary in summaries])
+        return
+    if not summaries:
+        click.echo("The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT")
+        return
+    rows = [("MODEL", "OWNER", "LATEST", "STATE", "DEPLOYED", "LAST AUDIT", "NEXT AUDIT DUE")]
+    for s in summaries:
+        rows.append((
+            s.name, s.owner, s.latest_version or "-", s.state or "-", ", ".join(s.deployed_versions) or "-",
+            f"{s.last_verdict} {_day(s.last_audit_at)}" if s.last_verdict else "none", _day(s.next_audit_due),
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def render_detail(detail: ModelDetail) -> str:
+    """``register show`` as plain text: the model, its versions, audits, approvals and history."""
+    m = detail.model
+    lines = [f"{m.name}, owned by {m.owner}", f"Purpose: {m.purpose}"]
+    for label, value in (("Intended use", m.intended_use), ("Restrictions", m.restrictions),
+                         ("Decision domain", m.decision_domain), ("Risk tier", m.risk_tier)):
+        if value:
+            lines.append(f"{label}: {value}")
+    lines.append(
+        f"Automated employment decision tool: {_answer(m.is_aedt)}; high-risk under EU AI Act Annex III: "
+        f"{_answer(m.is_annex_iii_high_risk)}; decisions solely automated: {_answer(m.solely_automated)}."
+    )
+    lines += ["", "Versions:"]
+    if not detail.versions:
+        lines.append("  none yet")
+    for v in detail.versions:
+        lines.append(f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
+                     f"registered {_day(v.created_at)} by {v.created_by}")
+    lines += ["", "Audits:"]
+    if not detail.audits:
+        lines.append("  none yet")
+    for a in detail.audits:
+        valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
+        lines.append(f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
+                     f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})")
+    lines += ["", "Approvals:"]
+    if not detail.approvals:
+        lines.append("  none yet")
+    for p in detail.approvals:
+        verb = "approved" if p.decision == "approve" else "rejected"
+        text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
+        if p.risk_acceptance:
+            text += f", accepting the risk: {p.risk_acceptance}"
+        if p.comment:
+            text += f" ({p.comment})"
+        lines.append(text)
+    if detail.incidents:
+        lines += ["", "Incidents:"]
+        for i in detail.incidents:
+            lines.append(f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}")
+    if detail.checklist_answers:
+        lines += ["", f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json)."]
+    lines += ["", "History:"]
+    for e in detail.events:
+        lines.append(f"  {_minute(e.at)}  {e.summary}")
+    return "\n".join(lines)
+
+
+@register_group.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@_register_options
+@reports_errors
+def show_command(name: str, as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
+    """Show everything about model NAME, with its history in plain words."""
+    with open_register(workspace_path, register_url) as register:
+        detail = register.show(name)
+    if as_json:
+        _print_json(detail.model_dump(mode="json"))
+    else:
+        click.echo(render_detail(detail))
+
+
+@register_group.command("history")
+@click.argument("name", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the events as JSON, with their hashes.")
+@_register_options
+@reports_errors
+def history_command(name: str | None, as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
+    """Print the change history (of model NAME, or of the whole register), oldest first."""
+    with open_register(workspace_path, register_url) as register:
+        events = register.history(name)
+    if as_json:
+        _print_json([event.model_dump(mode="json") for event in events])
+        return
+    if not events:
+        click.echo("No history yet.")
+    for event in events:
+        click.echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}")
+
+
+@register_group.command("approve")
+@click.argument("reference", metavar="NAME@VERSION")
+@click.option("--role", required=True, help="The role you sign as, e.g. risk-officer, model-owner.")
+@click.option("--comment", help="What you checked, or your conditions.")
+@click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
+@click.option("--accept-risk", "accept_risk", metavar="REASON",
+              help="Approve without a passing, current audit, recording why the risk is accepted.")
+@actor_option
+@_register_options
+@reports_errors
+def approve_command(
+    reference: str,
+    role: str,
+    comment: str | None,
+    reject: bool,
+    accept_risk: str | None,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Approve (or --reject) NAME@VERSION in a role; refused unless the guards are met."""
+    if reject and accept_risk:
+        raise click.UsageError("--accept-risk applies to approvals; leave it out with --reject.")
+    name, version = _reference(reference)
+    with open_register(workspace_path, register_url) as register:
+        record = register.approve(name, version, role=role, actor=_actor(actor), comment=comment,
+                                  decision="reject" if reject else "approve", risk_acceptance=accept_risk)
+        state = register.resolve_version(name, version).state
+    verb = "approved" if record.decision == "approve" else "rejected"
+    click.echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
+
+
+def _transition_command(action: str, help_text: str) -> click.Command:
+    @click.command(action, help=help_text)
+    @click.argument("reference", metavar="NAME@VERSION")
+    @click.option("--reason", help="Why, in a sentence (kept in the history).")
+    @actor_option
+    @_register_options
+    @reports_errors
+    def command(reference: str, reason: str | None, actor: str | None, workspace_path: str | None,
+                register_url: str | None) -> None:
+        name, version = _reference(reference)
+        with open_register(workspace_path, register_url) as register:
+            method = getattr(register, action)
+            record = method(name, version, actor=_actor(actor), reason=reason)
+        click.echo(f"{name}@{version} is now {record.state}.")
+
+    return command
+
+
+register_group.add_command(_transition_command(
+    "deploy", "Mark NAME@VERSION as deployed (in use); it must be approved first."))
+register_group.add_command(_transition_command(
+    "suspend", "Suspend NAME@VERSION (take it out of use); it needs a new approval before it is deployed again."))
+register_group.add_command(_transition_command(
+    "retire", "Retire NAME@VERSION for good; this is final."))
+
+
+@register_group.command("incident")
+@click.argument("reference", metavar="NAME@VERSION")
+@click.option("--title", required=True, help="What happened, in a few words.")
+@click.option("--description", default="", help="Details: who was affected, since when, what was done.")
+@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]), default="medium",
+              show_default=True, help="How serious it is.")
+@actor_option
+@_register_options
+@reports_errors
+def incident_command(
+    reference: str,
+    title: str,
+    description: str,
+    severity: str,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Record an incident with NAME@VERSION (suspend it separately if it must stop)."""
+    name, version = _reference(reference)
+    with open_register(workspace_path, register_url) as register:
+        record = register.record_incident(name, version, title=title, description=description, severity=severity,
+                                          actor=_actor(actor))
+    click.echo(f"Recorded a {record.severity} incident on {name}@{version}: {record.title}.")
+    if severity in ("high", "critical"):
+        click.echo(f"If it must stop now: governance register suspend {name}@{version} --reason \"...\"")
+
+
+@register_group.command("export")
+@click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
+@_register_options
+@reports_errors
+def export_command(output: str, workspace_path: str | None, register_url: str | None) -> None:
+    """Export the whole register as one JSON document for an auditor (with a verification)."""
+    with open_register(workspace_path, register_url) as register:
+        document = register.export()
+    text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    click.echo(f"Wrote {target} ({len(document['models'])} models, {len(document['events'])} events).", err=True)
+
+
+@register_group.command("verify")
+@_register_options
+@reports_errors
+def verify_command(workspace_path: str | None, register_url: str | None) -> None:
+    """Check that the history was not edited and the audit files are unchanged (exit 1 on the first break)."""
+    with open_register(workspace_path, register_url) as register:
+        report = register.verify()
+    checked = (f"{report.events_checked} events, {report.rows_checked} rows and "
+               f"{report.audit_files_checked} audit files checked")
+    signed = "; signatures checked" if report.signed else ""
+    if report.ok:
+        click.echo(f"OK: the history is intact ({checked}{signed}).")
+        return
+    first = report.problems[0]
+    click.echo(f"BROKEN: {first.message}")
+    if len(report.problems) > 1:
+        click.echo(f"{len(report.problems) - 1} more problem(s):")
+        for problem in report.problems[1:]:
+            click.echo(f"  - {problem.message}")
+    click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
+    raise SystemExit(1)

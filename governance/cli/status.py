@@ -1,0 +1,62 @@
+"""``governance status``: what in the register needs attention, with ``--fail-on`` for CI."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from governance.cli._common import register_url_option, reports_errors, workspace_option
+
+CATEGORIES = ("overdue", "expiring", "unapproved", "changed")
+_HEADINGS = {
+    "overdue": "Overdue audits",
+    "expiring": "Audits expiring soon",
+    "unapproved": "Deployed without approval",
+    "changed": "Files missing or changed",
+}
+
+
+def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> frozenset[str]:
+    chosen = {part.strip() for value in values for part in value.split(",") if part.strip()}
+    unknown = sorted(chosen - set(CATEGORIES))
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} is not one of {', '.join(CATEGORIES)}.")
+    return frozenset(chosen)
+
+
+@click.command("status")
+@click.option("--within-days", type=click.IntRange(min=0), default=30, show_default=True,
+              help="Report audits that expire within this many days.")
+@click.option("--fail-on", multiple=True, callback=_parse_fail_on, metavar="LIST",
+              help="Exit 1 if anything is found in these categories (comma-separated): "
+              "overdue, unapproved, changed, expiring.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+@workspace_option
+@register_url_option
+@reports_errors
+def status_command(
+    within_days: int, fail_on: frozenset[str], as_json: bool, workspace_path: str | None, register_url: str | None
+) -> None:
+    """Show audits overdue or expiring, versions deployed without approval, and audit or model files changed."""
+    from governance.cli.register import open_register
+
+    with open_register(workspace_path, register_url) as register:
+        report = register.status(within_days=within_days)
+    if as_json:
+        click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
+    elif not report.items:
+        click.echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
+                   "deployed version is approved, and every recorded file is unchanged.")
+    else:
+        for category in CATEGORIES:
+            items = [item for item in report.items if item.category == category]
+            if items:
+                click.echo(f"{_HEADINGS[category]} ({len(items)}):")
+                for item in items:
+                    click.echo(f"  - {item.message}")
+    failing = sorted({item.category for item in report.items} & fail_on)
+    if failing:
+        if not as_json:
+            click.echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)
+        raise SystemExit(1)
