@@ -83,7 +83,12 @@ def _line_of(node: yaml.Node | None, location: tuple[Any, ...]) -> int | None:
 
 
 def _describe(error: Any) -> tuple[tuple[Any, ...], str]:
-    location = tuple(part for part in error["loc"] if not (isinstance(part, str) and part in {"MetricRule", "ExplainRule"}))
+    raw = list(error["loc"])
+    # Drop the union's tag, which follows a rule's list index, and validator names such as function-after[...].
+    location = tuple(
+        part for index, part in enumerate(raw)
+        if not (isinstance(part, str) and ("[" in part or (part in {"metric", "explain"} and index > 0 and isinstance(raw[index - 1], int))))
+    )
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         message = f"unknown key '{location[-1]}' (check its spelling)"
@@ -108,10 +113,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        # A rule that fits neither rule kind reports both; keep the more specific (deeper) one.
-        errors.sort(key=lambda item: -len(item["loc"]))
-        location, message = _describe(errors[0])
+        location, message = _describe(exc.errors()[0])
         line = _line_of(node, location)
         field = ".".join(str(part) for part in location) or "(top level)"
         where = f"line {line}, " if line else ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from governance.results.fairness import BINARY_METRICS, REGRESSION_METRICS, SCORE_METRICS
 
@@ -140,7 +140,16 @@ class ExplainRule(_Strict):
         return self
 
 
-Rule = Annotated[MetricRule | ExplainRule, Field(union_mode="left_to_right")]
+def _rule_kind(value: object) -> str:
+    """A rule with a ``check`` key is about the explanation; any other is about a metric."""
+    if isinstance(value, dict):
+        return "explain" if "check" in value else "metric"
+    return "explain" if isinstance(value, ExplainRule) else "metric"
+
+
+Rule = Annotated[
+    Annotated[MetricRule, Tag("metric")] | Annotated[ExplainRule, Tag("explain")], Discriminator(_rule_kind)
+]
 
 
 class Policy(_Strict):

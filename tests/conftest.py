@@ -1,0 +1,31 @@
+"""Suite-wide settings: a fixed clock, and in CI no silent skipping of tests that need a server or a browser."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from governance.provenance import set_clock
+
+FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def fixed_clock() -> Iterator[datetime]:
+    """Freeze the toolkit's clock for reproducible ids and timestamps."""
+    set_clock(lambda: FIXED_NOW)
+    yield FIXED_NOW
+    set_clock(None)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report = outcome.get_result()
+    needs_service = item.get_closest_marker("postgres") or item.get_closest_marker("browser")
+    if report.skipped and needs_service and os.environ.get("GOVERNANCE_TEST_REQUIRE_SERVICES"):
+        report.outcome = "failed"
+        report.longrepr = f"{item.nodeid} was skipped, but CI requires PostgreSQL and Chromium: {report.longrepr}"
