@@ -41,7 +41,7 @@ def test_metric_typo_suggests_the_right_name() -> None:
 
 
 def test_bad_bound_and_bad_yaml_and_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="bound '=> 0.8' is not understood"):
+    with pytest.raises(PolicyError, match=r"bound '=> 0\.8' is not understood"):
         parse_policy(GOOD.replace('">= 0.8"', '"=> 0.8"'), source="p.yaml")
     with pytest.raises(PolicyError, match="not valid YAML at line"):
         parse_policy("name: [x\nrules: 1", source="p.yaml")
