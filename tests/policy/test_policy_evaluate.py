@@ -1,0 +1,105 @@
+"""The verdict: a rule passes only if the whole interval meets the bound, fails only if it misses it entirely."""
+
+from __future__ import annotations
+
+import pytest
+
+from governance.policy.evaluate import evaluate_policy, judge
+from governance.policy.load import parse_policy
+from governance.policy.model import Bound
+from governance.results.common import Estimate
+from governance.results.fairness import AttributeResult, FairnessResult, GroupResult, LL144Row, LL144Table
+
+
+def _fairness(ratio: Estimate, *, female_n: int = 100) -> FairnessResult:
+    groups = [
+        GroupResult(group="female", levels={"sex": "female"}, n=female_n, weight=female_n, share=0.3,
+                    metrics={"selection_rate": Estimate(value=0.5)}),
+        GroupResult(group="male", levels={"sex": "male"}, n=200, weight=200, share=0.7,
+                    metrics={"selection_rate": Estimate(value=0.7)}),
+    ]
+    table = LL144Table(
+        attribute="sex", rate_kind="selection", rows=[
+            LL144Row(category="female", n=female_n, selected=50, rate=0.5, impact_ratio=ratio.value,
+                     impact_ratio_low=ratio.low, impact_ratio_high=ratio.high, share=0.33, under_two_percent=False),
+            LL144Row(category="male", n=200, selected=140, rate=0.7, impact_ratio=1.0, share=0.67, under_two_percent=False),
+        ], most_selected="male", unknown_count=0,
+    )
+    attribute = AttributeResult(
+        attribute="sex", columns=["sex"], is_intersection=False, reference_group="male", reference_method="largest",
+        groups=groups, to_reference=[], to_overall=[], between_groups=[], summaries={}, empty_cells=[],
+        unknown_count=0, ll144=table,
+    )
+    return FairnessResult(task="binary", has_labels=False, has_scores=False, weighted=False, n_rows=300,
+                          total_weight=300, overall={"selection_rate": Estimate(value=0.63)}, attributes=[attribute],
+                          n_boot=1000, confidence_level=0.95, seed=0)
+
+
+POLICY = """\
+name: test
+min_group_size: 30
+rules:
+  - id: ff
+    description: four-fifths
+    metric: selection_rate
+    comparison: impact_ratio
+    bound: ">= 0.8"
+    severity: {severity}
+  - id: no-sensitive
+    description: no sensitive attribute among the top features
+    check: sensitive_in_top_k
+"""
+
+
+def _verdict(ratio: Estimate, *, severity: str = "block", strict: bool = False, female_n: int = 100):  # type: ignore[no-untyped-def]
+    policy = parse_policy(POLICY.format(severity=severity), source="t.yaml")
+    return evaluate_policy(policy, _fairness(ratio, female_n=female_n), policy_path="t.yaml", policy_sha256="0" * 64, strict=strict)
+
+
+@pytest.mark.parametrize(
+    ("estimate", "status"),
+    [(Estimate(value=0.9, low=0.82, high=0.97), "pass"), (Estimate(value=0.6, low=0.5, high=0.79), "fail"),
+     (Estimate(value=0.78, low=0.62, high=0.96), "inconclusive"), (Estimate(value=0.8, low=0.8, high=0.9), "pass"),
+     (Estimate(value=None), "inconclusive"), (Estimate(value=0.7), "fail"), (Estimate(value=0.85), "pass")],
+)
+def test_judge(estimate: Estimate, status: str) -> None:
+    assert judge(estimate, Bound.parse(">= 0.8")) == status
+
+
+def test_two_sided_bound_misses_only_when_interval_is_outside() -> None:
+    bound = Bound.parse("between 0.8 and 1.25")
+    assert judge(Estimate(value=1.3, low=1.26, high=1.4), bound) == "fail"
+    assert judge(Estimate(value=1.2, low=1.1, high=1.3), bound) == "inconclusive"
+
+
+def test_verdicts_and_exit_codes() -> None:
+    passed = _verdict(Estimate(value=0.9, low=0.82, high=0.97))
+    assert (passed.verdict, passed.exit_code) == ("passed", 0)
+    assert passed.rules[1].status == "not_applicable"  # no explanation given: never silently "met"
+    failed = _verdict(Estimate(value=0.6, low=0.5, high=0.79))
+    assert (failed.verdict, failed.exit_code) == ("failed", 1)
+    assert failed.rules[0].findings[0].group == "female"
+    assert "misses >= 0.8 over the whole interval" in failed.rules[0].findings[0].reason
+    unsure = _verdict(Estimate(value=0.78, low=0.62, high=0.96))
+    assert (unsure.verdict, unsure.exit_code) == ("inconclusive", 3)
+    strict = _verdict(Estimate(value=0.78, low=0.62, high=0.96), strict=True)
+    assert (strict.verdict, strict.exit_code) == ("failed", 1)
+
+
+def test_small_group_is_inconclusive_even_with_a_clear_interval() -> None:
+    small = _verdict(Estimate(value=0.6, low=0.5, high=0.7), female_n=12)
+    assert small.verdict == "inconclusive"
+    assert "only 12 rows" in small.rules[0].findings[0].reason
+
+
+def test_warning_rules_do_not_change_the_verdict() -> None:
+    warned = _verdict(Estimate(value=0.6, low=0.5, high=0.79), severity="warn")
+    assert warned.verdict == "passed"
+    assert "Warnings to review: ff" in warned.summary
+
+
+def test_reporting_only_policy_always_passes() -> None:
+    policy = parse_policy(POLICY.format(severity="block").replace("name: test", "name: t\nreporting_only: true"), source="t")
+    verdict = evaluate_policy(policy, _fairness(Estimate(value=0.5, low=0.4, high=0.6)), policy_path="t", policy_sha256="0")
+    assert verdict.verdict == "passed" and verdict.rules[0].status == "fail"
+    assert "sets no pass mark" in verdict.summary
