@@ -1,0 +1,340 @@
+"""SHAP values on raw columns, within a time budget.
+
+The explainer follows the model: shap's tree explainer (interventional, against a background sample) for
+tree ensembles, its linear explainer for linear models (exact, against the mean of the background), and
+its permutation explainer for anything else. Rows are explained in chunks: a small first chunk is timed,
+the rate extrapolated, and no chunk is started that would overrun the deadline.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from governance.audit.explain.model import (
+    ModelView,
+    RawEncoder,
+    fold,
+    is_linear,
+    output_function,
+)
+from governance.errors import ExplainError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+BACKGROUND_ROWS = 100  # shap's own advice for tree and permutation backgrounds
+LINEAR_BACKGROUND_ROWS = 10_000  # the linear explainer only needs the mean: take (nearly) all rows
+PILOT_ROWS = {"tree": 50, "linear": 1_000, "permutation": 4}
+
+
+@dataclass
+class Attributions:
+    """SHAP values of some rows on the raw columns, and how they were obtained."""
+
+    values: np.ndarray  # (rows, features): the primary output (the favourable class, or the prediction)
+    per_output: np.ndarray | None  # (rows, features, classes) for multiclass, else None
+    base_value: np.ndarray  # (outputs,) expected output over the background
+    output: np.ndarray  # (rows, outputs) the model output the values add up to
+    rows: np.ndarray  # positions in X of the explained rows, in order
+    features: list[str]
+    kind: str  # "tree" | "linear" | "permutation"
+    explainer_class: str
+    output_space: str  # "log_odds" | "probability" | "raw"
+    output_label: str
+    background_size: int
+    background_method: str
+    additivity_max_error: float
+    seconds: float
+    budget_limited: bool
+    unfolded: np.ndarray | None = None  # model-column values before folding (tree and linear only)
+    notes: list[str] = field(default_factory=list)
+
+
+def stratified_sample(strata: np.ndarray, size: int, seed: int) -> np.ndarray:
+    """Row positions of a sample of ``size`` rows whose strata shares match the whole (systematic)."""
+    n = len(strata)
+    if size >= n:
+        return np.arange(n)
+    rng = np.random.default_rng(seed)
+    order = np.lexsort((rng.random(n), strata))
+    step = n / size
+    picks = order[(np.arange(size) * step + rng.random() * step).astype(int)]
+    return np.sort(picks)
+
+
+def background_sample(view: ModelView, X: pd.DataFrame, size: int, seed: int) -> tuple[np.ndarray, str]:
+    """A background sample stratified by the model's decision (or by prediction quintile for regressors)."""
+    if size >= len(X):
+        return np.arange(len(X)), f"all {len(X)} rows"
+    if view.task == "regression":
+        predictions = view.score(X)
+        strata = np.searchsorted(np.quantile(predictions, [0.2, 0.4, 0.6, 0.8]), predictions)
+        how = "stratified by prediction quintile"
+    else:
+        strata = np.unique(view.predict(X).astype(str), return_inverse=True)[1]
+        how = "stratified by predicted outcome"
+    return stratified_sample(np.asarray(strata), size, seed), f"a sample of {size} rows {how}"
+
+
+def _primary(view: ModelView, values: np.ndarray, base: np.ndarray, output: np.ndarray) -> np.ndarray:
+    """The favourable class's attributions out of a (rows, features[, outputs]) array."""
+    if values.ndim == 2:
+        return values
+    index = view.positive_index if view.positive_index is not None else 0
+    if values.shape[2] == 1:
+        index = 0
+    return values[:, :, index]
+
+
+class _Engine:
+    """One configured shap explainer with a ``run(rows) -> (values, base, output)`` on raw rows."""
+
+    kind: str
+    explainer_class: str
+    output_space: str
+    output_label: str
+    folds: bool
+
+    def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class _TreeOrLinear(_Engine):
+    def __init__(self, view: ModelView, background: pd.DataFrame, kind: str) -> None:
+        import shap
+
+        self.view = view
+        self.kind = kind
+        self.folds = True
+        matrix = self._matrix(background)
+        final = view.final
+        if kind == "linear":
+            self.explainer: Any = shap.LinearExplainer(
+                final, shap.maskers.Independent(matrix, max_samples=len(matrix))
+            )
+            self.explainer_class = "LinearExplainer"
+            is_logistic = type(final).__name__ == "LogisticRegression"
+            self.output_space = "log_odds" if is_logistic and view.task != "regression" else "raw"
+        else:
+            self.explainer = shap.TreeExplainer(
+                final, data=matrix, feature_perturbation="interventional", model_output="raw"
+            )
+            self.explainer_class = "TreeExplainer"
+            self.output_space = "raw" if view.task == "regression" else "log_odds"
+            probe = self._tree_output(matrix[: min(20, len(matrix))])
+            proba = getattr(final, "predict_proba", None)
+            if proba is not None and view.task != "regression" and probe.shape[1] == len(view.classes):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    if np.allclose(probe, proba(matrix[: len(probe)]), atol=1e-6):
+                        self.output_space = "probability"
+        label = repr(str(view.positive_label))
+        self.output_label = {
+            "log_odds": f"log-odds of {label}",
+            "probability": f"probability of {label}",
+            "raw": "the prediction" if view.task == "regression" else f"decision score of {label}",
+        }[self.output_space]
+        if view.task == "multiclass":
+            self.output_label = self.output_label.replace(f" of {label}", " of each class")
+
+    def _tree_output(self, matrix: np.ndarray) -> np.ndarray:
+        out = np.asarray(self.explainer.model.predict(matrix), dtype=float)
+        return out.reshape(len(matrix), -1)
+
+    def _linear_output(self, matrix: np.ndarray) -> np.ndarray:
+        final: Any = self.view.final
+        coef = np.atleast_2d(np.asarray(final.coef_, dtype=np.float64))
+        return matrix @ coef.T + np.asarray(final.intercept_, dtype=np.float64).reshape(1, -1)
+
+    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        matrix = self.view.model_matrix(frame)
+        if self.kind == "tree":
+            # Tree ensembles split float32 values (scikit-learn casts its input): round the same way, or a
+            # value that falls on a threshold after rounding is routed differently by shap and the model.
+            matrix = matrix.astype(np.float32).astype(float)
+        return matrix
+
+    def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        matrix = self._matrix(frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if self.kind == "tree":
+                values = np.asarray(self.explainer.shap_values(matrix, check_additivity=False), dtype=float)
+                output = self._tree_output(matrix)
+            else:
+                values = np.asarray(self.explainer.shap_values(matrix), dtype=float)
+                output = self._linear_output(matrix)
+        base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=float))
+        if values.ndim == 3 and values.shape[0] != len(matrix):  # older list-of-arrays layout
+            values = np.moveaxis(values, 0, -1)
+        return values, base, output
+
+
+class _Permutation(_Engine):
+    def __init__(self, view: ModelView, background: pd.DataFrame, seed: int) -> None:
+        import shap
+
+        self.view = view
+        self.kind = "permutation"
+        self.explainer_class = "PermutationExplainer"
+        self.folds = False
+        self.encoder = RawEncoder(background)
+        function, self.output_space, self.output_label = output_function(view)
+        encoder = self.encoder
+
+        def on_matrix(matrix: np.ndarray) -> np.ndarray:
+            return function(encoder.decode(np.asarray(matrix, dtype=float)))
+
+        self.function = on_matrix
+        data = self.encoder.encode(background)
+        masker = shap.maskers.Independent(data, max_samples=len(data))
+        self.explainer = shap.PermutationExplainer(on_matrix, masker, seed=seed, feature_names=view.features)
+        # shap's "auto" setting: ten forward-and-back permutations of the features per row.
+        self.max_evals = 10 * 2 * max(1, len(view.features))
+
+    def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        data = self.encoder.encode(frame)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            explanation = self.explainer(data, max_evals=self.max_evals, silent=True)
+        values = np.asarray(explanation.values, dtype=float)
+        base = np.atleast_1d(np.asarray(explanation.base_values, dtype=float)[0])
+        output = self.function(data).reshape(len(data), -1)
+        return values, base, output
+
+
+def make_engine(view: ModelView, background: pd.DataFrame, seed: int) -> _Engine:
+    """The explainer for this model: tree, linear, else permutation (a failing tree explainer falls back)."""
+    if view.final is not None:
+        if is_linear(view.final):
+            try:
+                return _TreeOrLinear(view, background, "linear")
+            except Exception as exc:
+                view.notes.append(f"shap's linear explainer refused the model ({type(exc).__name__}).")
+        else:
+            try:
+                engine = _TreeOrLinear(view, background, "tree")
+                # shap's own additivity check on a few rows: some tree models (for example scikit-learn's
+                # HistGradientBoosting) are read wrongly by shap; the permutation explainer is then used.
+                values, base, output = engine.run(background.iloc[: min(10, len(background))])
+                folded = values.sum(axis=1).reshape(len(output), -1) + base.reshape(1, -1)
+                if np.allclose(folded, output.reshape(len(output), -1), atol=1e-4, rtol=1e-4):
+                    return engine
+                view.notes.append(
+                    f"shap's tree explainer misread {type(view.final).__name__} (its values did not add up), so "
+                    "the permutation explainer was used."
+                )
+            except Exception as exc:
+                if type(exc).__name__ not in (
+                    "InvalidModelError",
+                    "ExplainerError",
+                    "TypeError",
+                    "ValueError",
+                ):
+                    raise
+    try:
+        return _Permutation(view, background, seed)
+    except Exception as exc:
+        raise ExplainError(
+            f"shap cannot explain {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
+            "audit it with --no-explain or give a scikit-learn-compatible model."
+        ) from exc
+
+
+def compute_attributions(
+    view: ModelView,
+    X: pd.DataFrame,
+    *,
+    rows: Sequence[int] | np.ndarray,
+    background: pd.DataFrame,
+    background_method: str,
+    budget_seconds: float | None,
+    seed: int = 0,
+    engine: _Engine | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Attributions:
+    """Explain ``X.iloc[rows]`` in order until all are done or the budget would be overrun."""
+    started = time.perf_counter()
+    deadline = None if budget_seconds is None else started + budget_seconds
+    engine = engine or make_engine(view, background, seed)
+    order = np.asarray(rows, dtype=int)
+    chunks_values: list[np.ndarray] = []
+    chunks_output: list[np.ndarray] = []
+    base = np.zeros(1)
+    done = 0
+    pilot = min(len(order), PILOT_ROWS[engine.kind])
+    per_row = 0.0
+    while done < len(order):
+        if done == 0:
+            size = pilot
+        else:
+            remaining = len(order) - done
+            if deadline is None:
+                size = remaining
+            else:
+                left = deadline - time.perf_counter()
+                affordable = int(left / per_row) if per_row > 0 else remaining
+                # Chunks of about a tenth of the budget, so that the deadline is checked often.
+                chunk = max(1, int(0.1 * float(budget_seconds or 0) / per_row)) if per_row > 0 else remaining
+                size = min(remaining, affordable, chunk)
+                if size < 1:
+                    break
+        frame = X.iloc[order[done : done + size]]
+        tick = time.perf_counter()
+        try:
+            values, base, output = engine.run(frame)
+        except Exception as exc:
+            raise ExplainError(
+                f"shap failed while explaining {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
+                "audit it with --no-explain, or report the model type."
+            ) from exc
+        elapsed = time.perf_counter() - tick
+        done_before = done
+        done += size
+        chunks_values.append(values)
+        chunks_output.append(output)
+        if progress is not None:
+            progress(done, len(order))
+        observed = elapsed / size
+        per_row = observed if done_before == 0 else max(per_row, observed) * 0.5 + observed * 0.5
+    raw = np.concatenate(chunks_values, axis=0)
+    output = np.concatenate(chunks_output, axis=0)
+    unfolded = raw if engine.folds else None
+    values_all = fold(raw, view.groups) if engine.folds else raw
+    sums = values_all.sum(axis=1).reshape(len(values_all), -1) + base.reshape(1, -1)
+    if sums.shape != output.shape and output.shape[1] == 1:
+        output = np.repeat(output, sums.shape[1], axis=1)
+    error = float(np.max(np.abs(sums - output))) if len(output) else 0.0
+    primary = _primary(view, values_all, base, output)
+    if view.task == "binary" and values_all.ndim == 2 and engine.folds and view.positive_index == 0:
+        # A single-output binary tree or linear model explains the second class; flip it to the first.
+        primary = -primary
+        values_all = -values_all
+        base = -base
+        output = -output
+    base_primary = base if base.shape[0] == 1 else base[[view.positive_index or 0]]
+    return Attributions(
+        values=primary,
+        per_output=values_all if values_all.ndim == 3 and view.task == "multiclass" else None,
+        base_value=base_primary,
+        output=output,
+        rows=order[:done],
+        features=list(view.features),
+        kind=engine.kind,
+        explainer_class=engine.explainer_class,
+        output_space=engine.output_space,
+        output_label=engine.output_label,
+        background_size=len(background),
+        background_method=background_method,
+        additivity_max_error=error,
+        seconds=time.perf_counter() - started,
+        budget_limited=done < len(order),
+        unfolded=unfolded,
+        notes=list(view.notes),
+    )
