@@ -131,7 +131,7 @@ def load_audit_data(
         if duplicated.any():
             example = demographics.loc[duplicated, id_column].iloc[0]
             raise InputError(
-                f"{sensitive_path.name} has more than one row for id {example!r}; keep one row per person."
+                f"{sensitive_path.name} has more than one row for id {example}; keep one row per person."
             )
         clash = [name for name in sensitive if name in frame.columns]
         if clash:
