@@ -11,6 +11,7 @@ Public API (the command line and the site call these):
 
 from __future__ import annotations
 
+from governance.checklists.escape import escape_markdown
 from governance.checklists.loading import (
     Problem,
     find_checklist,
@@ -20,7 +21,24 @@ from governance.checklists.loading import (
     validate_checklist_data,
     validate_checklist_file,
 )
+from governance.checklists.markdown import (
+    checklist_markdown,
+    checklist_status_markdown,
+    evidence_words,
+    item_anchor,
+)
 from governance.checklists.model import CONDITIONS, Checklist, ChecklistItem, Evidence
+from governance.checklists.policies import (
+    DEFAULTS,
+    ROLES,
+    PolicyTemplate,
+    load_policy_template,
+    load_policy_templates,
+    parse_policy_template,
+    policy_context,
+    render_policy,
+    unknown_item_references,
+)
 from governance.checklists.status import (
     ANSWER_STATUSES,
     STATE_LABELS,
@@ -33,6 +51,8 @@ from governance.checklists.status import (
 __all__ = [
     "ANSWER_STATUSES",
     "CONDITIONS",
+    "DEFAULTS",
+    "ROLES",
     "STATE_LABELS",
     "Checklist",
     "ChecklistItem",
@@ -40,12 +60,24 @@ __all__ = [
     "Evidence",
     "FrameworkStatus",
     "ItemStatus",
+    "PolicyTemplate",
     "Problem",
+    "checklist_markdown",
+    "checklist_status_markdown",
+    "escape_markdown",
     "evaluate_status",
+    "evidence_words",
     "find_checklist",
     "find_item",
+    "item_anchor",
     "load_checklist",
     "load_checklists",
+    "load_policy_template",
+    "load_policy_templates",
+    "parse_policy_template",
+    "policy_context",
+    "render_policy",
+    "unknown_item_references",
     "validate_checklist_data",
     "validate_checklist_file",
 ]

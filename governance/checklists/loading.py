@@ -82,7 +82,9 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
     return data, node, []
 
 
-def validate_checklist_data(data: Any, *, path: str = "<checklist>", node: yaml.Node | None = None) -> list[Problem]:
+def validate_checklist_data(
+    data: Any, *, path: str = "<checklist>", node: yaml.Node | None = None
+) -> list[Problem]:
     """Every problem in one parsed checklist (schema first, then id rules); empty when it is valid."""
     from jsonschema import Draft202012Validator
 
@@ -141,7 +143,9 @@ def load_checklists(folder: str | Path) -> list[Checklist]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise PolicyError(f"The checklist folder {folder} does not exist; run `governance init` to create it.")
+        raise PolicyError(
+            f"The checklist folder {folder} does not exist; run `governance init` to create it."
+        )
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     checklists = [load_checklist(path) for path in files]
     frameworks: dict[str, str] = {}

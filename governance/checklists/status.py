@@ -72,7 +72,8 @@ class ItemStatus(_Frozen):
     state: ItemState
     origin: Origin
     reason: str  # one plain sentence
-    pointer: str | None = None  # e.g. "audit.json fairness.attributes[].ll144 (audit a1b2)" or "register: approvals"
+    # e.g. "audit.json fairness.attributes[].ll144 (audit a1b2)" or "register: approvals"
+    pointer: str | None = None
     answer: AnswerInfo | None = None
 
 
@@ -197,7 +198,9 @@ def _latest_answers(answers: Iterable[Any]) -> dict[str, AnswerInfo]:
     for order, raw in enumerate(answers):
         fields = _as_dict(raw)
         created = fields.get("created_at")
-        created_text = created.isoformat() if isinstance(created, datetime) else (str(created) if created else "")
+        created_text = (
+            created.isoformat() if isinstance(created, datetime) else (str(created) if created else "")
+        )
         info = AnswerInfo(
             status=str(fields.get("status", "")),
             evidence=str(fields.get("evidence") or ""),
@@ -229,7 +232,9 @@ def _rules_passed(audit: Mapping[str, Any], names: Sequence[str]) -> bool:
     return bool(matching) and all(rule.get("status") == "pass" for rule in matching)
 
 
-def _audit_item(item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: str | None) -> tuple[ItemState, str, str]:
+def _audit_item(
+    item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: str | None
+) -> tuple[ItemState, str, str]:
     fields = item.evidence.fields
     pointer = "audit.json " + ", ".join(fields)
     if audit is None:
@@ -237,13 +242,21 @@ def _audit_item(item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: 
     pointer += f" (audit {audit_id})" if audit_id else ""
     missing = [path for path in fields if not field_present(audit, path)]
     if missing:
-        return "not_met", f"The latest audit has no {', '.join(missing)}; run an audit that produces it.", pointer
+        return (
+            "not_met",
+            f"The latest audit has no {', '.join(missing)}; run an audit that produces it.",
+            pointer,
+        )
     max_age = item.evidence.max_age_days
     if max_age is not None:
         age = _audit_age_days(audit)
         if age is None or age > max_age:
             shown = "an unknown age" if age is None else f"{age:.0f} days old"
-            return "not_met", f"The latest audit is {shown}, older than the {max_age} days allowed; re-audit.", pointer
+            return (
+                "not_met",
+                f"The latest audit is {shown}, older than the {max_age} days allowed; re-audit.",
+                pointer,
+            )
     verdict = (audit.get("policy") or {}).get("verdict")
     if verdict == "passed":
         return "met", "The latest audit holds this evidence and passed its policy.", pointer
@@ -251,7 +264,11 @@ def _audit_item(item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: 
         rules = ", ".join(item.evidence.rules)
         return "met", f"The latest audit holds this evidence and its rules for it ({rules}) passed.", pointer
     shown = verdict or "no verdict"
-    return "not_met", f"The latest audit holds this evidence but its verdict is {shown}; fix and re-audit.", pointer
+    return (
+        "not_met",
+        f"The latest audit holds this evidence but its verdict is {shown}; fix and re-audit.",
+        pointer,
+    )
 
 
 def _register_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[ItemState, str, str]:
@@ -283,7 +300,9 @@ def _evaluate_item(
     if not applies:
         field = unknown[0]
         reason = f"Does not apply: the register says {field} is {model.get(field)!s} for this model."
-        return ItemStatus(**common, state="not_applicable", origin="scope", reason=reason, pointer=f"register: {field}")
+        return ItemStatus(
+            **common, state="not_applicable", origin="scope", reason=reason, pointer=f"register: {field}"
+        )
     scope_note = f" (Scope not set: answer {', '.join(unknown)} in the register.)" if unknown else ""
     if answer is not None and answer.status == "not_applicable":
         reason = f"{answer.actor or 'Someone'} answered not applicable: {answer.evidence}"
@@ -293,13 +312,21 @@ def _evaluate_item(
             reason = "Needs a person's answer: `governance checklist answer`." + scope_note
             return ItemStatus(**common, state="needs_answer", origin="none", reason=reason)
         if answer.status == "yes":
-            return ItemStatus(**common, state="met", origin="answer", reason=f"Answered yes: {answer.evidence}")
+            return ItemStatus(
+                **common, state="met", origin="answer", reason=f"Answered yes: {answer.evidence}"
+            )
         return ItemStatus(
-            **common, state="not_met", origin="answer", reason=f"Answered {answer.status}: {answer.evidence}" + scope_note
+            **common,
+            state="not_met",
+            origin="answer",
+            reason=f"Answered {answer.status}: {answer.evidence}" + scope_note,
         )
     if answer is not None and answer.status in {"no", "partial"}:
         return ItemStatus(
-            **common, state="not_met", origin="answer", reason=f"Answered {answer.status}: {answer.evidence}" + scope_note
+            **common,
+            state="not_met",
+            origin="answer",
+            reason=f"Answered {answer.status}: {answer.evidence}" + scope_note,
         )
     if item.evidence.type == "audit":
         state, reason, pointer = _audit_item(item, audit, audit_id)
@@ -345,7 +372,9 @@ def evaluate_status(
             for item in checklist.items
         ]
         frameworks.append(
-            FrameworkStatus(framework=checklist.framework, title=checklist.title, items=items, counts=_counts(items))
+            FrameworkStatus(
+                framework=checklist.framework, title=checklist.title, items=items, counts=_counts(items)
+            )
         )
     every_item = [entry for framework in frameworks for entry in framework.items]
     verdict = (audit.get("policy") or {}).get("verdict") if audit else None

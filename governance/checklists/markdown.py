@@ -1,0 +1,150 @@
+"""Checklists and checklist status as Markdown pages for the policy site.
+
+Everything that came from a person or the register (answers, model names, evidence text) is escaped with
+:func:`escape_markdown`; item ids are safe by construction (the schema allows only ``a-z``, ``0-9``, ``.``
+and ``-``). Item anchors are ``item_anchor(item_id)``, so other pages can link to ``page.md#anchor``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from governance.checklists.escape import escape_markdown
+from governance.checklists.model import CONDITIONS, Checklist, ChecklistItem
+from governance.checklists.status import STATE_LABELS, ChecklistStatus, FrameworkStatus, ItemStatus
+
+ItemLink = Callable[[str], str | None]
+
+_EVIDENCE_WORDS = {
+    "audit": "automatic, from the audit",
+    "register": "automatic, from the register",
+    "human": "a person's answer",
+}
+_STATE_MARKS = {
+    "met": "✅ met",
+    "not_met": "❌ open",
+    "needs_answer": "✋ needs a human answer",
+    "not_applicable": "➖ not applicable",
+}
+
+
+def item_anchor(item_id: str) -> str:
+    """The HTML id of an item on a checklist page: the id with dots as dashes."""
+    return item_id.replace(".", "-")
+
+
+def evidence_words(item: ChecklistItem) -> str:
+    """How the item is evidenced, in plain words (with the fields named for automatic items)."""
+    words = _EVIDENCE_WORDS[item.evidence.type]
+    if item.evidence.fields:
+        words += f" ({', '.join(item.evidence.fields)})"
+    if item.evidence.max_age_days:
+        words += f", audit younger than {item.evidence.max_age_days} days"
+    return words
+
+
+def checklist_markdown(checklist: Checklist, *, heading_level: int = 1) -> str:
+    """One framework's checklist as a page: what it is, its caveats, then every item with an anchor."""
+    hashes = "#" * heading_level
+    lines = [
+        f"{hashes} {escape_markdown(checklist.title)}",
+        "",
+        escape_markdown(checklist.description),
+        "",
+        f"Source: {escape_markdown(checklist.source)}. Checked against the source on {escape_markdown(checklist.as_of)}.",
+        "",
+    ]
+    for caveat in checklist.caveats:
+        lines += [f"- {escape_markdown(caveat)}"]
+    if checklist.caveats:
+        lines.append("")
+    automatic = sum(item.evidence.automatic for item in checklist.items)
+    lines += [
+        f"{len(checklist.items)} items: {automatic} can be evidenced automatically, "
+        f"{len(checklist.items) - automatic} need a person's answer.",
+        "",
+    ]
+    for item in checklist.items:
+        applies = "; ".join(CONDITIONS[condition] for condition in item.applies_when)
+        lines += [
+            f'<a id="{item_anchor(item.id)}"></a>',
+            "",
+            f"{hashes}# {escape_markdown(item.title)}",
+            "",
+            f"`{item.id}` · {escape_markdown(item.source)}",
+            "",
+            f"- **Requirement:** {escape_markdown(item.requirement)}",
+            f"- **Applies to:** {escape_markdown(applies)}",
+            f"- **Evidence:** {escape_markdown(evidence_words(item))}",
+            f"- **A good answer:** {escape_markdown(item.guidance)}",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _counts_row(label: str, counts: dict[str, int]) -> str:
+    cells = " | ".join(str(counts.get(state, 0)) for state in STATE_LABELS)
+    return f"| {label} | {cells} |"
+
+
+def _summary_table(frameworks: Sequence[FrameworkStatus], status: ChecklistStatus) -> list[str]:
+    header = "| Framework | " + " | ".join(STATE_LABELS.values()) + " |"
+    lines = [header, "|---|" + "---:|" * len(STATE_LABELS)]
+    lines += [_counts_row(escape_markdown(framework.title), framework.counts) for framework in frameworks]
+    if len(frameworks) > 1:
+        lines.append(_counts_row("**All**", status.counts))
+    return lines
+
+
+def _item_row(entry: ItemStatus, item_link: ItemLink | None) -> str:
+    target = item_link(entry.item_id) if item_link is not None else None
+    item = f"[`{entry.item_id}`]({target})" if target else f"`{entry.item_id}`"
+    reason = escape_markdown(entry.reason)
+    if entry.answer is not None:
+        who = escape_markdown(entry.answer.actor or "someone")
+        when = f" on {escape_markdown(entry.answer.created_at)}" if entry.answer.created_at else ""
+        reason += f" (answer by {who}{when})"
+    pointer = escape_markdown(entry.pointer) if entry.pointer else ""
+    return f"| {item} | {escape_markdown(entry.title)} | {_STATE_MARKS[entry.state]} | {reason} | {pointer} |"
+
+
+def checklist_status_markdown(
+    status: ChecklistStatus,
+    *,
+    frameworks: Sequence[str] | None = None,
+    heading_level: int = 2,
+    item_link: ItemLink | None = None,
+) -> str:
+    """A model's checklist status as Markdown: a summary table, then one table per framework.
+
+    Every cell that holds text from the register or a person is escaped. ``item_link`` maps an item id to a
+    relative link (for example to the framework's checklist page and :func:`item_anchor`).
+    """
+    chosen = [f for f in status.frameworks if frameworks is None or f.framework in frameworks]
+    hashes = "#" * heading_level
+    audit = (
+        f"the latest audit `{escape_markdown(status.audit_id)}` (verdict: {escape_markdown(status.audit_verdict)})"
+        if status.audit_id
+        else "no audit yet"
+    )
+    lines = [
+        f"Judged on {audit}, on {escape_markdown(status.evaluated_at)}. Items that need a person's answer are "
+        "never ticked automatically; an item evidenced by the audit counts as met only when the audit holds the "
+        "evidence and passed.",
+        "",
+        *_summary_table(chosen, status),
+        "",
+    ]
+    for framework in chosen:
+        lines += [
+            f"{hashes} {escape_markdown(framework.title)}",
+            "",
+            "| Item | Title | State | Why | Evidence |",
+            "|---|---|---|---|---|",
+            *(_item_row(entry, item_link) for entry in framework.items),
+            "",
+        ]
+    if status.unknown_answers:
+        shown = ", ".join(f"`{escape_markdown(item_id)}`" for item_id in status.unknown_answers)
+        lines += [f"Answers to items no checklist has any more (renamed or removed): {shown}.", ""]
+    return "\n".join(lines)
