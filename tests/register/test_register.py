@@ -1,0 +1,291 @@
+"""The register end to end through its Python API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from register_support import AuditFn, Clock
+
+from governance.errors import GuardError, InputError, NotFoundError, RegisterError
+from governance.register import Register
+
+
+def test_the_whole_story(drafted: Register, audit: AuditFn, workspace: Path) -> None:
+    register = drafted
+    assert register.resolve_version("credit-risk", "1.0.0").state == "draft"
+    recorded = audit()
+    assert recorded.audit_json_path == "audits/audit-1/audit.json"  # relative to the workspace
+    assert recorded.expires_at == "2027-05-22T10:00:00Z"
+    assert register.resolve_version("credit-risk", "1.0.0").state == "audited"
+    approval = register.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com", comment="ok")
+    assert (approval.decision, approval.audit_id) == ("approve", "audit-1")
+    assert register.resolve_version("credit-risk", "1.0.0").state == "approved"
+    assert register.deploy("credit-risk", "1.0.0", actor="ops@example.com").state == "deployed"
+    detail = register.show("credit-risk")
+    assert [e.kind for e in detail.events] == [
+        "model.registered", "version.registered", "audit.recorded", "approval.recorded", "version.deployed"
+    ]
+    assert detail.events[3].summary == (
+        "boss@example.com approved credit-risk@1.0.0 as risk-officer. Comment: ok. It moved from audited to approved."
+    )
+    [summary] = register.list_models()
+    assert (summary.name, summary.state, summary.deployed_versions, summary.last_verdict, summary.next_audit_due) == (
+        "credit-risk", "deployed", ["1.0.0"], "passed", "2027-05-22T10:00:00Z"
+    )
+    assert register.verify().ok
+
+
+def test_records_are_json_serialisable_and_export_is_one_document(drafted: Register, audit: AuditFn) -> None:
+    audit()
+    drafted.record_checklist_answer("credit-risk", framework="nist-ai-rmf", item_id="govern-1.6", status="yes",
+                                    evidence="In the register", actor="boss@example.com")
+    document = drafted.export()
+    text = json.dumps(document)
+    again = json.loads(text)
+    assert again["format"] == "governance-register-export"
+    assert again["verification"]["ok"] is True
+    assert [m["model"]["name"] for m in again["models"]] == ["credit-risk"]
+    assert again["models"][0]["versions"][0]["features"] == ["age", "income"]
+    assert len(again["events"]) == 4
+    assert again["chain_head"] == {"seq": 4, "hash": again["events"][-1]["hash"]}
+
+
+def test_model_names_are_unique(drafted: Register) -> None:
+    with pytest.raises(RegisterError, match="already registered; add a version"):
+        drafted.add_model("credit-risk", owner="x", purpose="y", actor="z")
+
+
+def test_missing_owner_purpose_or_actor_is_an_input_error(register: Register) -> None:
+    with pytest.raises(InputError, match="--owner is required"):
+        register.add_model("m", owner=" ", purpose="p", actor="a")
+    with pytest.raises(InputError, match="--purpose is required"):
+        register.add_model("m", owner="o", purpose="", actor="a")
+    with pytest.raises(InputError, match="GOVERNANCE_ACTOR"):
+        register.add_model("m", owner="o", purpose="p", actor="")
+    assert register.history() == []
+
+
+def test_the_same_file_again_is_a_no_op(drafted: Register, workspace: Path) -> None:
+    again = drafted.add_version("credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops",
+                                actor="ds@example.com")
+    assert again.id == drafted.resolve_version("credit-risk", "1.0.0").id
+    assert len(drafted.history()) == 2
+
+
+def test_a_new_artefact_hash_is_a_new_version(drafted: Register, workspace: Path) -> None:
+    changed = workspace / "models" / "credit-v2.skops"
+    changed.write_bytes(b"model bytes v2")
+    with pytest.raises(GuardError, match=r"Guard 'a new artefact is a new version' refused credit-risk@1.0.0"):
+        drafted.add_version("credit-risk", "1.0.0", artifact_path=changed, actor="ds@example.com")
+    record = drafted.add_version("credit-risk", "1.1.0", artifact_path=changed, actor="ds@example.com")
+    assert record.state == "draft" and record.sha256 != drafted.resolve_version("credit-risk", "1.0.0").sha256
+
+
+def test_the_same_file_under_another_version_is_refused(drafted: Register, workspace: Path) -> None:
+    with pytest.raises(RegisterError, match=r"already registered as credit-risk@1.0.0"):
+        drafted.add_version("credit-risk", "2.0.0", artifact_path=workspace / "models" / "credit.skops", actor="a")
+
+
+def test_missing_things_are_not_found_with_a_hint(drafted: Register, workspace: Path) -> None:
+    with pytest.raises(NotFoundError, match=r"No model named 'nope' .* `governance register add nope"):
+        drafted.resolve_version("nope", "1")
+    with pytest.raises(NotFoundError, match=r"credit-risk has no version '9' \(registered: 1.0.0\)"):
+        drafted.resolve_version("credit-risk", "9")
+    with pytest.raises(InputError, match="does not exist"):
+        drafted.add_version("credit-risk", "2", artifact_path=workspace / "missing.skops", actor="a")
+
+
+def test_an_audit_of_another_file_is_refused(drafted: Register, audit: AuditFn) -> None:
+    with pytest.raises(GuardError, match=r"Guard 'audit of this artefact' .* register the audited file"):
+        audit(artifact_sha256="f" * 64)
+    assert drafted.resolve_version("credit-risk", "1.0.0").state == "draft"
+
+
+def test_audit_ids_are_unique_and_verdicts_checked(drafted: Register, audit: AuditFn) -> None:
+    audit(audit_id="same")
+    with pytest.raises(RegisterError, match="already recorded"):
+        audit(audit_id="same")
+    with pytest.raises(InputError, match="verdict 'ok' is not one of passed, failed, inconclusive"):
+        audit(verdict="ok")
+    with pytest.raises(InputError, match="at least 1"):
+        audit(max_age_days=0)
+
+
+def test_approval_guards_through_the_register(drafted: Register, audit: AuditFn, clock: Clock) -> None:
+    approve = drafted.approve
+    with pytest.raises(GuardError, match=r"Guard 'passing audit' refused to approve credit-risk@1.0.0: no audit"):
+        approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    audit(verdict="failed")
+    with pytest.raises(GuardError, match=r"its latest audit \(audit-1\) failed"):
+        approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    audit(verdict="passed", max_age_days=30)
+    with pytest.raises(GuardError, match=r"Guard 'separation of duties'.*recorded the audit"):
+        approve("credit-risk", "1.0.0", role="risk-officer", actor="Auditor@Example.com")
+    with pytest.raises(GuardError, match=r"Guard 'separation of duties'.*registered this version"):
+        approve("credit-risk", "1.0.0", role="risk-officer", actor="ds@example.com")
+    clock.advance(days=30)
+    with pytest.raises(GuardError, match=r"Guard 'audit age' .* expired on 2026-12-23"):
+        approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    accepted = approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com",
+                       risk_acceptance="Re-audit booked for next week")
+    assert accepted.risk_acceptance == "Re-audit booked for next week"
+    assert drafted.resolve_version("credit-risk", "1.0.0").state == "approved"
+    # every refusal left no row: one approval, three audits' worth of events
+    detail = drafted.show("credit-risk")
+    assert len(detail.approvals) == 1 and len(detail.events) == 5
+
+
+def test_a_later_failing_audit_supersedes_an_earlier_pass(drafted: Register, audit: AuditFn) -> None:
+    audit(verdict="passed")
+    audit(verdict="inconclusive")
+    with pytest.raises(GuardError, match="was inconclusive"):
+        drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com")
+
+
+def test_deployment_needs_approval_and_suspension_needs_reapproval(drafted: Register, audit: AuditFn) -> None:
+    with pytest.raises(GuardError, match=r"Guard 'deployment needs approval' refused to deploy credit-risk@1.0.0"):
+        drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+    audit()
+    with pytest.raises(GuardError, match="it is audited, not approved"):
+        drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+    drafted.suspend("credit-risk", "1.0.0", actor="ops@example.com", reason="complaints")
+    with pytest.raises(GuardError, match="it is suspended, not approved"):
+        drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com", comment="fixed")
+    assert drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com").state == "deployed"
+
+
+def test_a_rejection_sends_an_approved_version_back(drafted: Register, audit: AuditFn) -> None:
+    audit()
+    drafted.approve("credit-risk", "1.0.0", role="model-owner", actor="owner@example.com")
+    rejection = drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com",
+                                decision="reject", comment="needs a second look")
+    assert rejection.decision == "reject"
+    assert drafted.resolve_version("credit-risk", "1.0.0").state == "audited"
+    with pytest.raises(GuardError, match="deployment needs approval"):
+        drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+
+
+def test_retirement_is_final(drafted: Register, audit: AuditFn, workspace: Path) -> None:
+    audit()
+    drafted.retire("credit-risk", "1.0.0", actor="owner@example.com", reason="replaced")
+    for attempt in (
+        lambda: drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com"),
+        lambda: drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com", risk_acceptance="x"),
+        lambda: drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com"),
+        lambda: drafted.suspend("credit-risk", "1.0.0", actor="ops@example.com"),
+        lambda: drafted.retire("credit-risk", "1.0.0", actor="ops@example.com"),
+        lambda: audit(),
+    ):
+        with pytest.raises(GuardError, match=r"Guard 'retirement is final'.*register a new version"):
+            attempt()
+    assert drafted.resolve_version("credit-risk", "1.0.0").state == "retired"
+
+
+def test_checklist_answers_keep_the_newest_per_item(drafted: Register) -> None:
+    answer = drafted.record_checklist_answer
+    answer("credit-risk", framework="eu-ai-act", item_id="art-14", status="no", evidence="", actor="a@x")
+    answer("credit-risk", framework="eu-ai-act", item_id="art-10", status="partial", evidence="data sheet", actor="a@x")
+    answer("credit-risk", framework="eu-ai-act", item_id="art-14", status="yes", evidence="review step", actor="b@x")
+    latest = drafted.checklist_answers("credit-risk")
+    assert [(a.item_id, a.status, a.actor) for a in latest] == [("art-10", "partial", "a@x"), ("art-14", "yes", "b@x")]
+    with pytest.raises(InputError, match="not one of yes, no, partial, not_applicable"):
+        answer("credit-risk", framework="eu-ai-act", item_id="x", status="maybe", evidence="", actor="a@x")
+    with pytest.raises(NotFoundError):
+        answer("other", framework="eu-ai-act", item_id="x", status="yes", evidence="", actor="a@x")
+
+
+def test_incidents_are_recorded_without_changing_state(drafted: Register) -> None:
+    incident = drafted.record_incident("credit-risk", "1.0.0", title="Complaint", description="Applicant wrote in",
+                                       severity="high", actor="ops@example.com")
+    assert incident.severity == "high"
+    assert drafted.resolve_version("credit-risk", "1.0.0").state == "draft"
+    with pytest.raises(InputError, match="severity 'huge'"):
+        drafted.record_incident("credit-risk", "1.0.0", title="t", description="", severity="huge", actor="a")
+
+
+def test_history_filters_by_model(drafted: Register, workspace: Path) -> None:
+    drafted.add_model("churn", owner="o", purpose="p", actor="a@x")
+    assert [e.seq for e in drafted.history("churn")] == [3]
+    assert [e.seq for e in drafted.history()] == [1, 2, 3]
+    with pytest.raises(NotFoundError):
+        drafted.history("nope")
+
+
+def test_model_answers_are_stored(register: Register) -> None:
+    model = register.add_model("screening", owner="hr@x", purpose="Rank applicants", actor="hr@x",
+                               intended_use="First-round ranking", decision_domain="employment", risk_tier="high",
+                               is_aedt=True, is_annex_iii_high_risk=True, solely_automated=False)
+    again = register.get_model("screening")
+    assert again == model
+    assert (again.is_aedt, again.is_annex_iii_high_risk, again.solely_automated) == (True, True, False)
+
+
+def test_status_finds_overdue_expiring_unapproved_and_changed(
+    drafted: Register, audit: AuditFn, clock: Clock, workspace: Path, register_url: str
+) -> None:
+    audit(max_age_days=40)
+    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+    assert drafted.status(within_days=30).items == []
+    clock.advance(days=15)
+    [expiring] = drafted.status(within_days=30).items
+    assert (expiring.category, expiring.due) == ("expiring", "2027-01-02T10:00:00Z")
+    assert "needs a new audit by 2027-01-02 (25 days from now)" in expiring.message
+    clock.advance(days=30)
+    [overdue] = drafted.status().items
+    assert overdue.category == "overdue" and "expired on 2027-01-02" in overdue.message
+    # a rejection after deployment leaves it deployed without a standing approval
+    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com", decision="reject")
+    (workspace / "audits" / "audit-1" / "audit.json").write_text("{}")
+    (workspace / "models" / "credit.skops").write_bytes(b"swapped")
+    report = drafted.status()
+    assert [item.category for item in report.items] == ["overdue", "unapproved", "changed", "changed"]
+    assert report.count("changed") == 2
+
+
+def test_hmac_signatures_are_written_when_a_key_is_set(register_url: str, workspace: Path, clock: Clock) -> None:
+    with Register(register_url, workspace_root=workspace, hmac_key=b"secret") as signed:
+        signed.add_model("m", owner="o", purpose="p", actor="a")
+        [event] = signed.history()
+        assert event.hmac is not None and len(event.hmac) == 64
+        report = signed.verify()
+        assert report.ok and report.signed
+
+
+def test_opening_twice_and_a_bad_url(register_url: str, workspace: Path) -> None:
+    Register(register_url).close()
+    Register(register_url).close()
+    with pytest.raises(RegisterError, match="supports SQLite and PostgreSQL, not mysql"):
+        Register("mysql://localhost/x")
+    with pytest.raises(RegisterError, match="in-memory"):
+        Register("sqlite://")
+
+
+def test_sqlite_is_in_wal_mode_with_a_busy_timeout(workspace: Path) -> None:
+    with Register(f"sqlite:///{workspace / 'r.db'}") as register, register.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 60_000
+
+
+def test_for_workspace_defaults_to_the_state_folder(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from governance.workspace import find_workspace
+
+    monkeypatch.delenv("GOVERNANCE_REGISTER_URL", raising=False)
+    with Register.for_workspace(find_workspace(workspace)) as register:
+        assert register.location == str(workspace / ".governance" / "register.db")
+        assert register.workspace_root == workspace.resolve()
+    assert (workspace / ".governance" / "register.db").is_file()
+
+
+def test_a_postgresql_url_without_driver_uses_psycopg(register_url: str, backend: str) -> None:
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    plain = sa.make_url(register_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with Register(plain) as register:
+        assert register.engine.dialect.driver == "psycopg"
