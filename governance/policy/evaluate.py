@@ -181,11 +181,14 @@ def _rule_status(findings: Iterable[Finding]) -> RuleStatus:
     return "pass"
 
 
-def _metric_summary(rule: MetricRule, status: RuleStatus, findings: list[Finding]) -> str:
+def _metric_summary(rule: MetricRule, status: RuleStatus, findings: list[Finding], level: float) -> str:
     words = METRIC_WORDS.get(rule.metric, rule.metric.replace("_", " "))
     what = f"{rule.comparison.replace('_', ' ')} of {words}"
     if status == "not_applicable":
         return f"Not checked: the audit has no {words} (it may need labels, scores, or a sensitive attribute the rule names)."
+    if rule.comparison == "overall":
+        verb = {"pass": "Met", "fail": "Failed", "inconclusive": "Inconclusive"}[status]
+        return f"{verb}: the {words} for everyone is {describe_estimate(findings[0].estimate, level)}; the bound is {rule.bound}."
     if status == "pass":
         return f"Met: the {what} meets {rule.bound} for every group checked."
     flagged = [finding for finding in findings if finding.status == status]
@@ -268,7 +271,7 @@ def evaluate_policy(
             RuleOutcome(
                 rule_id=rule.id, description=rule.description, metric=rule.metric, comparison=rule.comparison,
                 bound=rule.bound, severity=rule.severity, status=status,
-                summary=_metric_summary(rule, status, findings), advice=advice, findings=findings,
+                summary=_metric_summary(rule, status, findings, fairness.confidence_level), advice=advice, findings=findings,
             )
         )
     blocking = [outcome for outcome in outcomes if outcome.severity == "block"]

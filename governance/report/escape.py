@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import html
 
-_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_[]{}()#+!|~"})
+# Characters that start emphasis, code, links, tables or attribute lists ({: onclick=...}) in Python-Markdown.
+_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_[]{}|~"})
 
 
 def md(text: object) -> str:
-    """Safe inline Markdown: HTML-escaped (no tags survive) and Markdown specials backslash-escaped."""
+    """Safe inline Markdown: ``<``, ``>`` and ``&`` HTML-escaped (no tag survives) and Markdown specials backslash-escaped."""
     flat = " ".join(str(text).split())
-    return html.escape(flat, quote=True).translate(_MARKDOWN_SPECIALS)
+    return html.escape(flat, quote=False).translate(_MARKDOWN_SPECIALS)

@@ -31,6 +31,10 @@ TABLE_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "precision", "accu
 MASK = "·"
 
 
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _interval(estimate: Estimate | None) -> str:
     if estimate is None or estimate.value is None:
         return "n/a"
@@ -68,7 +72,7 @@ def _rule_lines(outcome: RuleOutcome) -> list[str]:
 
 def _group_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
     metrics = [m for m in TABLE_METRICS if any(m in group.metrics for group in attribute.groups)]
-    header = ["Group", "Rows", "Share", *(METRIC_WORDS.get(m, m).split(" (")[0].capitalize() for m in metrics)]
+    header = ["Group", "Rows", "Share", *(_capitalised(METRIC_WORDS.get(m, m).split(" (")[0]) for m in metrics)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group in attribute.groups:
         name = md(group.group) + (" (missing)" if group.is_unknown else "")
@@ -142,7 +146,7 @@ def render_report(
     hidden = hidden_groups(result, min_cell_size) if published else {}
     name = f"{md(result.model.name)} {md(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
-    out += [f"**Verdict: {title}.** {md(result.policy.summary)}", "", meaning, ""]
+    out += [f"**Verdict: {title}.** {meaning}", "", md(result.policy.summary), ""]
 
     what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
         f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
