@@ -6,6 +6,7 @@ every file it wrote in ``.governance/init-manifest.json`` and only replaces a fi
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import tempfile
@@ -61,7 +62,8 @@ def planned_files(organisation: str) -> dict[str, bytes]:
 
     values = {
         "organisation_yaml": json.dumps(organisation, ensure_ascii=False),
-        "site_name_yaml": json.dumps(f"{organisation}: AI governance", ensure_ascii=False),
+        # the theme writes site_name into the page unescaped: HTML-escape it here
+        "site_name_yaml": json.dumps(html.escape(f"{organisation}: AI governance"), ensure_ascii=False),
         "organisation_md": escape(organisation),
     }
     planned: dict[str, bytes] = {}

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from governance.results.audit import AuditResult
 from governance.results.fairness import BINARY_METRICS, REGRESSION_METRICS, AttributeResult
 from governance.site.escape import escape
-from governance.site.markdown import MASKED, VERDICT_WORDS, admonition, estimate, percent, table
+from governance.site.markdown import MASKED, VERDICT_WORDS, admonition, estimate, facts, percent, table
 from governance.site.suppression import suppress, suppress_grid
 
 METRIC_LABELS = {
@@ -119,8 +119,7 @@ def render_audit_page(
         f"Model card: [{escape(result.model.name)}]({model_link}). "
         f"Groups with fewer than {min_cell_size} people are masked in the tables below.\n",
     ]
-    facts = table(
-        ["", ""],
+    key_facts = facts(
         [
             ["Audit", escape(result.audit_id)],
             ["Date", escape(result.provenance.created_at)],
@@ -148,9 +147,14 @@ def render_audit_page(
             )
             body = None
     if body is None:
-        body = facts + "\n" + fallback_report(result, figures=figures, min_cell_size=min_cell_size)
+        body = key_facts + "\n" + fallback_report(result, figures=figures, min_cell_size=min_cell_size)
     else:
         body = _drop_report_head(body)
+        unreferenced = [name for name in figures if name.endswith(".svg") and f"figures/{name}" not in body]
+        if unreferenced:
+            body += "\n\n## More figures\n\n" + "\n".join(
+                f"![Audit figure {index + 1}](figures/{name})\n" for index, name in enumerate(unreferenced)
+            )
     return "\n".join(head) + "\n" + body.rstrip() + "\n"
 
 

@@ -24,6 +24,7 @@ from governance.site.checklist_pages import (
     render_framework_page,
     render_model_status_page,
 )
+from governance.site.escape import nav_title
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.model_page import render_model_page
@@ -120,7 +121,7 @@ def write_generated(
             )
             writer.page((*audit_page.split("/")[:-1], "index"), text)
             nav_audits.append(
-                {f"{name} {record.result.model.version} ({record.created_at[:10]})": audit_page}
+                {nav_title(f"{name} {record.result.model.version} ({record.created_at[:10]})"): audit_page}
             )
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
         report.figures += [f"models/figures/{file}" for file in figure_files]
@@ -136,7 +137,7 @@ def write_generated(
             min_cell_size=k,
         )
         writer.page(("models", model.slug), text)
-        nav_models.append({name: page})
+        nav_models.append({nav_title(name): page})
         if name in ll144_pages:
             link = _relative(ll144_pages[name], audit_pages[latest.result.audit_id]) if latest else None
             writer.page(("ll144", model.slug), render_ll144_page(model, audit_link=link, min_cell_size=k))
@@ -162,13 +163,15 @@ def write_generated(
                 tuple(framework_pages[checklist.framework].removesuffix(".md").split("/")),
                 render_framework_page(checklist),
             )
-            nav_checklists.append({checklist.title: f"generated/{framework_pages[checklist.framework]}"})
+            nav_checklists.append(
+                {nav_title(checklist.title): f"generated/{framework_pages[checklist.framework]}"}
+            )
         for name, model in sources.models.items():
             text = render_model_status_page(
                 model, frameworks, framework_links=links_from_index, warnings=report.warnings
             )
             writer.page(("checklists", model.slug), text)
-            nav_checklists.append({f"{name}": f"generated/{checklist_model_pages[name]}"})
+            nav_checklists.append({nav_title(name): f"generated/{checklist_model_pages[name]}"})
 
     policies = render_policies(workspace.policies_dir / "templates", workspace.config, report.warnings)
     nav_policies: list[Any] = []
@@ -212,7 +215,9 @@ def write_generated(
     if nav_policies:
         nav.append({"Policies": nav_policies})
     if ll144_pages:
-        nav.append({"NYC LL144": [{name: f"generated/{target}"} for name, target in ll144_pages.items()]})
+        nav.append(
+            {"NYC LL144": [{nav_title(name): f"generated/{target}"} for name, target in ll144_pages.items()]}
+        )
     return nav
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from governance.errors import GovernanceError
 from governance.site.escape import escape, escape_multiline
-from governance.site.markdown import table
+from governance.site.markdown import facts, table
 from governance.site.sources import ModelEntry
 
 
@@ -59,8 +59,7 @@ def render_framework_page(checklist: Any) -> str:
     for item in checklist.items:
         lines.append(f"## {escape(item.title)}\n")
         lines.append(
-            table(
-                ["", ""],
+            facts(
                 [
                     ["Item", escape(item.id)],
                     ["Source", escape(item.source)],

@@ -26,3 +26,14 @@ def escape_multiline(value: object) -> str:
     text = "" if value is None else str(value)
     paragraphs = [part for part in text.replace("\r\n", "\n").split("\n\n") if part.strip()]
     return "\n\n".join(escape(part) for part in paragraphs)
+
+
+def nav_title(value: object) -> str:
+    """A title for the MkDocs nav and the browser tab.
+
+    The theme writes nav titles into the page as HTML and into ``<title>`` after ``striptags``, which turns
+    character references back into characters; so angle brackets become look-alike quotes first, and no
+    ``</title>`` can ever be formed.
+    """
+    text = "" if value is None else str(value)
+    return escape(text.replace("<", "‹").replace(">", "›"))

@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from governance.results.fairness import AttributeResult
 from governance.site.audit_page import masked_groups
 from governance.site.escape import escape, escape_multiline
-from governance.site.markdown import MASKED, number, table
+from governance.site.markdown import MASKED, facts, number, table
 from governance.site.sources import ModelEntry
 
 
@@ -72,8 +72,7 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
         return "\n".join(lines)
     data = latest.result.data
     lines.append(
-        table(
-            ["", ""],
+        facts(
             [
                 [
                     "Date of the most recent bias audit",

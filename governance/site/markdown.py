@@ -48,6 +48,11 @@ def table(
     return "\n".join(lines) + "\n"
 
 
+def facts(rows: Sequence[Sequence[str]]) -> str:
+    """Key facts as a list of ``**label:** value`` lines (labels are the site's own words; values escaped)."""
+    return "\n".join(f"- **{label}:** {value}" for label, value in rows) + "\n"
+
+
 def admonition(kind: str, title: str, body: str) -> str:
     """A Material admonition box (``!!! kind "title"``); ``title`` and ``body`` must be escaped already."""
     indented = "\n".join(("    " + line) if line else "" for line in body.strip().splitlines())

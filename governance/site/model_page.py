@@ -13,7 +13,7 @@ from typing import Any
 from governance.site.audit_page import METRIC_LABELS, group_table
 from governance.site.escape import escape, escape_multiline
 from governance.site.figures import ratio_series
-from governance.site.markdown import VERDICT_WORDS, estimate, table
+from governance.site.markdown import VERDICT_WORDS, estimate, facts, table
 from governance.site.sources import ModelEntry
 
 TIME_KEYS = ("at", "created_at", "timestamp", "time", "approved_at", "answered_at")
@@ -115,8 +115,7 @@ def render_model_page(
     verdict = latest.result.policy.verdict if latest else None
     word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
     lines.append(
-        table(
-            ["", ""],
+        facts(
             [
                 ["Status in the register", escape(model.status or "not in the register")],
                 ["Latest version audited", escape(latest.result.model.version) if latest else "—"],
@@ -147,7 +146,7 @@ def render_model_page(
             ["Estimator", escape(info.estimator or info.kind)],
             ["Model file SHA-256", escape(info.sha256 or "—")],
         ]
-    lines.append(table(["", ""], details))
+    lines.append(facts(details))
     for key, label in (
         ("intended_use", "Intended use"),
         ("intended_users", "Intended users"),
