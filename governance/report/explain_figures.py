@@ -110,7 +110,7 @@ def group_figure(result: ExplanationResult, folder: Path, index: int) -> str | N
     height = 0.8 / len(groups)
     figure, axis = _new(7, 0.45 * len(features) * max(1, len(groups) / 2) + 1.4)
     for g, group in enumerate(groups):
-        offsets = np.arange(len(features)) - 0.4 + height * (g + 0.5)
+        offsets = np.arange(len(features)) + 0.4 - height * (g + 0.5)  # first group on top, as in the legend
         axis.barh(
             offsets,
             [group.mean[f] for f in features],
