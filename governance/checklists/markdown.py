@@ -135,6 +135,13 @@ def checklist_status_markdown(
         *_summary_table(chosen, status),
         "",
     ]
+    if status.scope_unknown:
+        fields = ", ".join(f"`{escape_markdown(field)}`" for field in status.scope_unknown)
+        lines += [
+            f"The register does not yet say {fields} for this model, so the items that depend on it are kept "
+            "open until someone answers it.",
+            "",
+        ]
     for framework in chosen:
         lines += [
             f"{hashes} {escape_markdown(framework.title)}",

@@ -75,6 +75,7 @@ class ItemStatus(_Frozen):
     # e.g. "audit.json fairness.attributes[].ll144 (audit a1b2)" or "register: approvals"
     pointer: str | None = None
     answer: AnswerInfo | None = None
+    scope_unknown: list[str] = []  # register fields not answered that decide whether the item applies
 
 
 class FrameworkStatus(_Frozen):
@@ -96,6 +97,7 @@ class ChecklistStatus(_Frozen):
     frameworks: list[FrameworkStatus]
     counts: dict[str, int]
     unknown_answers: list[str] = []  # answers to item ids no checklist has (e.g. after an item was renamed)
+    scope_unknown: list[str] = []  # register fields still unanswered that decide whether items apply
 
     def framework(self, framework: str) -> FrameworkStatus | None:
         """The status of one framework, or ``None``."""
@@ -197,7 +199,7 @@ def _latest_answers(answers: Iterable[Any]) -> dict[str, AnswerInfo]:
     latest: dict[str, tuple[str, int, AnswerInfo]] = {}
     for order, raw in enumerate(answers):
         fields = _as_dict(raw)
-        created = fields.get("created_at")
+        created = fields.get("created_at") or fields.get("at")
         created_text = (
             created.isoformat() if isinstance(created, datetime) else (str(created) if created else "")
         )
@@ -303,13 +305,13 @@ def _evaluate_item(
         return ItemStatus(
             **common, state="not_applicable", origin="scope", reason=reason, pointer=f"register: {field}"
         )
-    scope_note = f" (Scope not set: answer {', '.join(unknown)} in the register.)" if unknown else ""
+    common["scope_unknown"] = unknown
     if answer is not None and answer.status == "not_applicable":
         reason = f"{answer.actor or 'Someone'} answered not applicable: {answer.evidence}"
         return ItemStatus(**common, state="not_applicable", origin="answer", reason=reason)
     if item.evidence.type == "human":
         if answer is None:
-            reason = "Needs a person's answer: `governance checklist answer`." + scope_note
+            reason = "Needs a person's answer: `governance checklist answer`."
             return ItemStatus(**common, state="needs_answer", origin="none", reason=reason)
         if answer.status == "yes":
             return ItemStatus(
@@ -319,14 +321,14 @@ def _evaluate_item(
             **common,
             state="not_met",
             origin="answer",
-            reason=f"Answered {answer.status}: {answer.evidence}" + scope_note,
+            reason=f"Answered {answer.status}: {answer.evidence}",
         )
     if answer is not None and answer.status in {"no", "partial"}:
         return ItemStatus(
             **common,
             state="not_met",
             origin="answer",
-            reason=f"Answered {answer.status}: {answer.evidence}" + scope_note,
+            reason=f"Answered {answer.status}: {answer.evidence}",
         )
     if item.evidence.type == "audit":
         state, reason, pointer = _audit_item(item, audit, audit_id)
@@ -334,7 +336,7 @@ def _evaluate_item(
     else:
         state, reason, pointer = _register_item(item, model)
         origin = "register"
-    return ItemStatus(**common, state=state, origin=origin, reason=reason + scope_note, pointer=pointer)
+    return ItemStatus(**common, state=state, origin=origin, reason=reason, pointer=pointer)
 
 
 def _counts(items: Iterable[ItemStatus]) -> dict[str, int]:
@@ -357,7 +359,7 @@ def evaluate_status(
     ``model``: the register's fields for the model (a dict, or the register's detail record; nested
     ``model`` fields are lifted), including ``versions``, ``audits``, ``approvals`` and ``events`` for
     register-evidenced items. ``answers``: the register's checklist answers (``framework``, ``item_id``,
-    ``status``, ``evidence``, ``actor``, ``created_at``). ``latest_audit``: an ``AuditResult``, its JSON as a
+    ``status``, ``evidence``, ``actor``, ``created_at`` or ``at``). ``latest_audit``: an ``AuditResult``, its JSON as a
     dict, or ``None``.
     """
     fields = _flatten_model(model)
@@ -387,4 +389,5 @@ def evaluate_status(
         frameworks=frameworks,
         counts=_counts(every_item),
         unknown_answers=sorted(item_id for item_id in latest if item_id not in known_ids),
+        scope_unknown=sorted({field for entry in every_item for field in entry.scope_unknown}),
     )
