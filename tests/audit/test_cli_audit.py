@@ -1,0 +1,118 @@
+"""``governance audit`` end to end: exit codes 0/1/2/3/4, the files it writes, and nothing written on errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from governance.cli.main import cli
+from governance.provenance import sha256_file
+
+FAST = ["--no-register", "--n-boot", "200", "--no-explain", "--quiet"]
+
+
+def _run(root: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(root), *FAST, *args])
+    return result.exit_code, result.output
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "audits").rglob("*") if p.is_file()) if (root / "audits").exists() else []
+
+
+def test_fair_model_passes_and_writes_the_audit_folder(fair_case: dict[str, Path]) -> None:
+    root = fair_case["root"]
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]),
+                        "--target", "label", "--sensitive", "group", "--id", "id", "--policy", "four-fifths")
+    assert code == 0, output
+    assert output.startswith("PASSED: Passed: every blocking rule of the 'four-fifths' policy is met.")
+    folders = list((root / "audits" / "m" / "1").iterdir())
+    assert len(folders) == 1
+    written = {p.name for p in folders[0].iterdir()}
+    assert {"audit.json", "report.md", "figures"} <= written
+    audit = json.loads((folders[0] / "audit.json").read_text())
+    assert audit["model"]["sha256"] == sha256_file(fair_case["model"])
+    assert audit["provenance"]["data_sha256"] == sha256_file(fair_case["data"])
+    assert audit["data"]["features"] == ["income", "tenure", "region"]
+    assert (folders[0] / "figures" / "groups-group.svg").read_text().startswith("<?xml")
+
+
+def test_biased_model_fails_with_exit_1(biased_case: dict[str, Path]) -> None:
+    code, output = _run(biased_case["root"], "--model", str(biased_case["model"]), "--data", str(biased_case["data"]),
+                        "--target", "label", "--sensitive", "group", "--id", "id", "--policy", "four-fifths")
+    assert code == 1, output
+    assert output.startswith("FAILED: Failed: 1 blocking rule(s) of the 'four-fifths' policy failed (four-fifths-selection).")
+
+
+def test_small_sample_is_inconclusive_and_strict_fails(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    small = tmp_path / "small.csv"
+    frame = pd.read_csv(fair_case["data"]).head(80)
+    frame.loc[:, "group"] = ["A", "B"] * 40
+    frame.to_csv(small, index=False)
+    args = ["--model", str(fair_case["model"]), "--data", str(small), "--target", "label", "--sensitive", "group",
+            "--id", "id", "--policy", "four-fifths"]
+    assert _run(fair_case["root"], *args)[0] == 3
+    assert _run(fair_case["root"], *args, "--strict")[0] == 1
+
+
+def test_predictions_only_without_labels(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(fair_case["data"])
+    frame["hired"] = (frame["income"] > 50).astype(int)
+    log = tmp_path / "log.parquet"
+    frame[["id", "group", "hired"]].to_parquet(log)
+    code, output = _run(fair_case["root"], "--predictions", "hired", "--data", str(log), "--sensitive", "group",
+                        "--policy", "nyc-ll144")
+    assert code == 0, output
+    assert "Reporting only" in output
+
+
+def test_untrusted_pickle_is_refused_with_exit_4_and_nothing_written(fair_case: dict[str, Path]) -> None:
+    root = fair_case["root"]
+    code, output = _run(root, "--model", str(fair_case["pickle"]), "--data", str(fair_case["data"]),
+                        "--target", "label", "--sensitive", "group", "--id", "id")
+    assert code == 4
+    digest = sha256_file(fair_case["pickle"])
+    assert output == (f"Error: model.pkl is a pkl file, which can run any code when loaded, and nobody vouched for it; "
+                      f"if you trust it, pass --trust {digest} (its SHA-256), or save the model with skops.\n")
+    assert _files(root) == []
+    code, _ = _run(root, "--model", str(fair_case["pickle"]), "--trust", digest, "--data", str(fair_case["data"]),
+                   "--target", "label", "--sensitive", "group", "--id", "id", "--policy", "four-fifths")
+    assert code == 0
+
+
+def test_bad_inputs_give_one_sentence_exit_2_and_write_nothing(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    root = fair_case["root"]
+    base = ["--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--id", "id"]
+    typo_policy = tmp_path / "typo.yaml"
+    typo_policy.write_text("name: x\nrules:\n  - id: a\n    description: b\n    metric: selection_rate\n"
+                           "    comparison: impact_ratio\n    bound: '>= 0.8'\n    severty: block\n")
+    cases = {
+        ("--target", "label", "--sensitive", "gruop"): "Error: There is no column 'gruop' in holdout.csv (named by --sensitive); did you mean 'group'?\n",
+        ("--target", "lable", "--sensitive", "group"): "Error: There is no column 'lable' in holdout.csv (named by --target); did you mean 'label'?\n",
+        ("--target", "label", "--sensitive", "group", "--policy", str(typo_policy)):
+            "Error: typo.yaml: line 8, rules.0.severty: unknown key 'severty' (check its spelling).\n",
+        ("--target", "label", "--sensitive", "group", "--positive-label", "yes"):
+            "Error: The positive label 'yes' is not one of the model's classes (0, 1); pass one of those with --positive-label.\n",
+    }
+    for extra, message in cases.items():
+        code, output = _run(root, *base, *extra)
+        assert (code, output) == (2, message)
+    unreadable = tmp_path / "broken.parquet"
+    unreadable.write_bytes(b"garbage")
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(unreadable), "--sensitive", "group")
+    assert code == 2 and output.startswith("Error: broken.parquet could not be read as Parquet")
+    assert _files(root) == []
+
+
+def test_json_to_stdout_is_the_audit_json(fair_case: dict[str, Path]) -> None:
+    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(fair_case["root"]), "--no-register", "--n-boot", "50",
+                                      "--no-explain", "--model", str(fair_case["model"]), "--data", str(fair_case["data"]),
+                                      "--target", "label", "--sensitive", "group", "--id", "id", "--json", "-"])
+    document = json.loads(result.output)
+    assert document["schema_version"] == "1.0" and document["policy"]["verdict"] in {"passed", "inconclusive"}
