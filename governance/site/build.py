@@ -19,7 +19,9 @@ from governance.paths import safe_join, slugify
 from governance.provenance import isoformat, now
 from governance.site.audit_page import render_audit_page
 from governance.site.checklist_pages import (
+    ItemLinks,
     load_frameworks,
+    model_status,
     render_checklists_index,
     render_framework_page,
     render_model_status_page,
@@ -158,22 +160,35 @@ def write_generated(
             ),
         )
         nav_checklists.append("generated/checklists/index.md")
+        links = ItemLinks(frameworks, framework_pages)
+        statuses: dict[str, tuple[str, Any]] = {}
+        for name, model in sources.models.items():
+            page = checklist_model_pages[name]
+            status = model_status(model, frameworks, report.warnings)
+            if status is not None:
+                statuses[name] = (page.removeprefix("checklists/"), status)
+            writer.page(
+                ("checklists", model.slug),
+                render_model_status_page(model, status, item_link=links.from_page(page)),
+            )
         for checklist in frameworks:
             writer.page(
                 tuple(framework_pages[checklist.framework].removesuffix(".md").split("/")),
-                render_framework_page(checklist),
+                render_framework_page(checklist, statuses),
             )
             nav_checklists.append(
                 {nav_title(checklist.title): f"generated/{framework_pages[checklist.framework]}"}
             )
-        for name, model in sources.models.items():
-            text = render_model_status_page(
-                model, frameworks, framework_links=links_from_index, warnings=report.warnings
-            )
-            writer.page(("checklists", model.slug), text)
+        for name in sources.models:
             nav_checklists.append({nav_title(name): f"generated/{checklist_model_pages[name]}"})
 
-    policies = render_policies(workspace.policies_dir / "templates", workspace.config, report.warnings)
+    item_links = ItemLinks(frameworks, framework_pages)
+    policies = render_policies(
+        workspace.policies_dir / "templates",
+        workspace.config,
+        report.warnings,
+        item_link=item_links.from_page("policies/page.md"),
+    )
     nav_policies: list[Any] = []
     if policies:
         writer.page(("policies", "index"), render_policies_index(policies, workspace.organisation))

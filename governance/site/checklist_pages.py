@@ -1,8 +1,9 @@
-"""Checklist pages: every framework with every item, and each model's status against them.
+"""Checklist pages: every framework with every item, and each model's status per framework.
 
-Items and their evidence come from ``policies/checklists/*.yaml`` (``governance.checklists``); a model's status
-comes from ``evaluate_status`` and ``checklist_status_markdown`` when those are installed, and otherwise lists the
-answers stored in the register. Human items are never ticked by the site.
+Items come from ``policies/checklists/*.yaml`` and a model's status from ``evaluate_status`` (both in
+``governance.checklists``, which also writes the escaped Markdown for them); this module places them in the site,
+links items to their framework page, and adds the per-framework table of models. Human items are never ticked
+by the site.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import GovernanceError
-from governance.site.escape import escape, escape_multiline
-from governance.site.markdown import facts, table
+from governance.site.escape import escape
+from governance.site.markdown import table
 from governance.site.sources import ModelEntry
 
 
@@ -21,7 +22,7 @@ def load_frameworks(folder: Path, warnings: list[str]) -> list[Any]:
     if not folder.is_dir() or not any(folder.glob("*.y*ml")):
         return []
     try:
-        from governance.checklists.loading import load_checklists
+        from governance.checklists import load_checklists
     except ImportError:
         return []
     try:
@@ -31,101 +32,78 @@ def load_frameworks(folder: Path, warnings: list[str]) -> list[Any]:
         return []
 
 
-def _evidence(item: Any) -> str:
-    evidence = item.evidence
-    if evidence.type == "human":
-        return "a person's answer"
-    named = ", ".join(
-        f"`{field}`"
-        for field in [*evidence.fields, *evidence.rules]
-        if field.replace(".", "").replace("_", "").replace("-", "").isalnum()
-    )
-    where = "the latest audit" if evidence.type == "audit" else "the register"
-    return f"{where}" + (f": {named}" if named else "")
+class ItemLinks:
+    """Links from a page to an item's anchor on its framework page."""
+
+    def __init__(self, frameworks: list[Any], framework_pages: dict[str, str]) -> None:
+        self.page_of = {item.id: framework_pages[c.framework] for c in frameworks for item in c.items}
+
+    def from_page(self, page: str) -> Any:
+        from governance.checklists import item_anchor
+
+        depth = page.count("/")
+
+        def link(item_id: str) -> str | None:
+            target = self.page_of.get(item_id)
+            return f"{'../' * depth}{target}#{item_anchor(item_id)}" if target else None
+
+        return link
 
 
-def render_framework_page(checklist: Any) -> str:
-    """One framework: its source and caveats, then every item with its requirement and evidence."""
-    lines = [
-        f"# {escape(checklist.title)}\n",
-        f"Source: {escape(checklist.source)} (as of {escape(checklist.as_of)}).\n",
-    ]
-    lines.append(escape_multiline(checklist.description) + "\n")
-    if checklist.caveats:
-        body = "\n".join(f"- {escape(caveat)}" for caveat in checklist.caveats)
-        lines.append(
-            '!!! note "Read this first"\n\n' + "\n".join("    " + line for line in body.splitlines()) + "\n"
-        )
-    for item in checklist.items:
-        lines.append(f"## {escape(item.title)}\n")
-        lines.append(
-            facts(
-                [
-                    ["Item", escape(item.id)],
-                    ["Source", escape(item.source)],
-                    ["Applies to", escape(", ".join(item.applies_when))],
-                    ["Evidenced by", _evidence(item)],
-                ],
-            )
-        )
-        lines.append("\n" + escape_multiline(item.requirement) + "\n")
-        if item.guidance:
-            lines.append("_What a good answer looks like:_ " + escape_multiline(item.guidance) + "\n")
-    return "\n".join(lines)
+def model_status(model: ModelEntry, frameworks: list[Any], warnings: list[str]) -> Any | None:
+    """The checklist module's status of one model, or ``None`` (with a warning) when it cannot be judged."""
+    from governance.checklists import evaluate_status
 
-
-def render_model_status_page(
-    model: ModelEntry, frameworks: list[Any], *, framework_links: dict[str, str], warnings: list[str]
-) -> str:
-    """A model's status on every checklist: the status module's rendering, else the stored answers."""
-    lines = [f"# Checklist status: {escape(model.name)}\n"]
-    rendered = _status_markdown(model, frameworks, warnings)
-    if rendered is not None:
-        lines.append(rendered)
-    else:
-        answers = {
-            (str(answer.get("item_id")), str(answer.get("framework"))): answer for answer in model.answers
-        }
-        for checklist in frameworks:
-            link = framework_links.get(checklist.framework)
-            title = f"[{escape(checklist.title)}]({link})" if link else escape(checklist.title)
-            lines.append(f"## {title}\n")
-            rows = []
-            for item in checklist.items:
-                answer = answers.get((item.id, checklist.framework))
-                status = escape(answer.get("status")) if answer else "not answered"
-                rows.append(
-                    [
-                        escape(item.id),
-                        escape(item.title),
-                        status,
-                        escape(answer.get("evidence")) if answer else "",
-                    ]
-                )
-            lines.append(table(["Item", "Duty", "Answer", "Evidence given"], rows))
-    return "\n".join(lines)
-
-
-def _status_markdown(model: ModelEntry, frameworks: list[Any], warnings: list[str]) -> str | None:
-    try:
-        from governance.checklists import (  # type: ignore[attr-defined,unused-ignore]
-            checklist_status_markdown,
-            evaluate_status,
-        )
-    except ImportError:
-        return None
+    fields: dict[str, Any] = dict(model.register_detail)
+    fields["model"] = {**model.card, **(model.register_detail.get("model") or {}), "is_aedt": model.is_aedt}
     latest = model.latest_audit
     try:
-        status = evaluate_status(
+        return evaluate_status(
             frameworks,
-            model=model.card,
+            model=fields,
             answers=model.answers,
             latest_audit=latest.result if latest else None,
+            model_name=model.name,
         )
-        return str(checklist_status_markdown(status))
-    except Exception as exc:  # another module's code: the site still builds with the stored answers
-        warnings.append(f"Checklist status for {model.name} fell back to the stored answers ({exc}).")
+    except (GovernanceError, ValueError, KeyError, TypeError) as exc:
+        warnings.append(f"The checklist status of {model.name} could not be judged ({exc}).")
         return None
+
+
+def render_framework_page(checklist: Any, statuses: dict[str, tuple[str, Any]]) -> str:
+    """One framework: every item (the checklist module's page), then where each model stands on it."""
+    from governance.checklists import STATE_LABELS, checklist_markdown
+
+    lines = [checklist_markdown(checklist, heading_level=1).rstrip(), ""]
+    rows = []
+    for name, (link, status) in statuses.items():
+        found = next((entry for entry in status.frameworks if entry.framework == checklist.framework), None)
+        if found is not None:
+            rows.append(
+                [f"[{escape(name)}]({link})", *(str(found.counts.get(state, 0)) for state in STATE_LABELS)]
+            )
+    if rows:
+        lines += ["## Where each model stands", ""]
+        lines.append(
+            table(["Model", *STATE_LABELS.values()], rows, align=["l", *(["r"] * len(STATE_LABELS))])
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_model_status_page(model: ModelEntry, status: Any | None, *, item_link: Any) -> str:
+    """A model's status on every checklist, items linked to their framework pages."""
+    from governance.checklists import checklist_status_markdown
+
+    lines = [f"# Checklist status: {escape(model.name)}\n"]
+    if status is None:
+        lines.append("_The status could not be judged; see the build's warnings._\n")
+    else:
+        lines.append(
+            "Answer the items that need a person with `governance checklist answer`; "
+            "the site shows the register's answers.\n"
+        )
+        lines.append(checklist_status_markdown(status, heading_level=2, item_link=item_link))
+    return "\n".join(lines)
 
 
 def render_checklists_index(

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from governance.errors import GovernanceError
 from governance.paths import slugify
 from governance.site.escape import escape
 from governance.site.markdown import table
@@ -30,27 +31,23 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def render_policies(
-    templates_dir: Path, config: dict[str, Any], warnings: list[str]
+    templates_dir: Path, config: dict[str, Any], warnings: list[str], *, item_link: Any = None
 ) -> list[tuple[str, str, dict[str, Any]]]:
     """(file slug, page Markdown, front matter) for each template, in file-name order."""
     pages: list[tuple[str, str, dict[str, Any]]] = []
     if not templates_dir.is_dir():
         return pages
-    try:
-        from governance.checklists import render_policy  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        render_policy = None
+    from governance.checklists import render_policy
+
     for path in sorted(templates_dir.glob("*.md")):
         raw = path.read_text(encoding="utf-8")
         meta, body = split_front_matter(raw)
-        if render_policy is not None:
-            try:
-                rendered_meta, body = split_front_matter(str(render_policy(path, config)))
-                meta = {**meta, **rendered_meta}
-            except Exception as exc:  # the policy module's error: keep the unrendered text, say so
-                warnings.append(
-                    f"Policy {path.name} could not be filled in ({exc}); its template text is shown."
-                )
+        try:
+            rendered_meta, body = split_front_matter(render_policy(path, config, item_link=item_link))
+            meta = {**meta, **rendered_meta}
+        except GovernanceError as exc:
+            warnings.append(f"Policy {path.name} was left out of the site: {exc}")
+            continue
         if not body.lstrip().startswith("# "):
             body = f"# {escape(meta.get('title') or path.stem.replace('-', ' ').capitalize())}\n\n{body}"
         pages.append((slugify(path.stem), body, meta))

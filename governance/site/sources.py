@@ -62,6 +62,7 @@ class ModelEntry:
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     approvals: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    register_detail: dict[str, Any] = field(default_factory=dict)
     answers: list[dict[str, Any]] = field(default_factory=list)
     audits: list[AuditRecord] = field(default_factory=list)
 
@@ -113,12 +114,12 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
     if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).is_file():
         return None
     try:
-        from governance.register import Register  # type: ignore[attr-defined]
+        from governance.register import Register
     except ImportError:
         return None
     try:
-        register = Register.for_workspace(workspace, url=url)
-        exported = register.export()
+        with Register.for_workspace(workspace, url=url) as register:
+            exported = register.export()
     except GovernanceError as exc:
         problems.append(f"The register could not be read, so the site shows audits only: {exc}")
         return None
@@ -126,7 +127,7 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
 
 
 def _model_name(record: dict[str, Any]) -> str | None:
-    for key in ("model", "model_name", "name"):
+    for key in ("name", "model_name", "model"):
         if isinstance(record.get(key), str):
             return str(record[key])
     return None
@@ -153,38 +154,32 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
 
     exported = _register_export(workspace, register_url, problems)
     if exported:
-        for record in _records(exported, "models"):
+        for detail in _records(exported, "models"):
+            nested = detail.get("model")
+            record: dict[str, Any] = nested if isinstance(nested, dict) else detail
             name = _model_name(record)
             if name is None:
                 continue
             model = entry(name)
+            model.register_detail = detail
             model.card.update({key: value for key, value in record.items() if value not in (None, "", [])})
-            model.status = record.get("status") or record.get("state") or model.status
             model.is_aedt = bool(record.get("is_aedt") or model.is_aedt)
-        for record in _records(exported, "versions"):
-            name = _model_name(record) if "model" in record or "model_name" in record else None
-            if name is None:
-                continue
-            version = str(record.get("version", ""))
-            model = entry(name)
-            model.versions[version] = record
-            state = record.get("state") or record.get("status")
-            if state:
-                model.status = str(state)  # versions come oldest first: the latest version's state wins
-            if record.get("training_data_description"):
-                model.card.setdefault("training_data", record["training_data_description"])
-        for record in _records(exported, "approvals"):
-            name = _model_name(record) if "model" in record or "model_name" in record else None
-            if name is not None:
-                entry(name).approvals.append(record)
-        for record in _records(exported, "events"):
-            name = _model_name(record) if "model" in record or "model_name" in record else None
-            if name is not None:
-                entry(name).events.append(record)
-        for record in _records(exported, "checklist_answers", "answers"):
-            name = _model_name(record) if "model" in record or "model_name" in record else None
-            if name is not None:
-                entry(name).answers.append(record)
+            for version in detail.get("versions") or []:
+                if not isinstance(version, dict):
+                    continue
+                model.versions[str(version.get("version", ""))] = version
+                if version.get("state"):
+                    model.status = str(version["state"])  # oldest first: the latest version's state wins
+                if version.get("training_data_description"):
+                    model.card.setdefault("training_data", version["training_data_description"])
+            model.approvals += [item for item in detail.get("approvals") or [] if isinstance(item, dict)]
+            model.answers += [
+                item for item in detail.get("checklist_answers") or [] if isinstance(item, dict)
+            ]
+        for event in _records(exported, "events"):
+            name = event.get("model_name")
+            if isinstance(name, str) and name in models:
+                models[name].events.append(event)
 
     configured = workspace.config.get("models") or {}
     if isinstance(configured, dict):
