@@ -61,16 +61,19 @@ def describe(url: sa.URL) -> str:
 def open_engine(url: str, *, migrate_to: str = "head") -> Engine:
     """An engine on a checked register, migrated to ``migrate_to`` (the newest schema unless a test asks)."""
     parsed = parse_url(url)
+    where = describe(parsed)
     if parsed.get_backend_name() == "sqlite":
         path = Path(str(parsed.database))
-        _check_sqlite_file(path)
+        tables, revision = _inspect_sqlite_file(path)
+        revision = _classify(tables, revision, where)  # before any connection that could write (WAL, migrate)
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
         _configure_sqlite(engine)
     else:
         engine = sa.create_engine(parsed, pool_pre_ping=True)
     try:
-        revision = _check_tables(engine, describe(parsed))
+        if engine.dialect.name != "sqlite":
+            revision = _classify(*_inspect_server(engine, where), where)
         if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
             migrate(engine, migrate_to)
     except BaseException:
@@ -79,12 +82,12 @@ def open_engine(url: str, *, migrate_to: str = "head") -> Engine:
     return engine
 
 
-def _check_sqlite_file(path: Path) -> None:
-    """Refuse a file that is not a SQLite database, or is damaged, without writing to it."""
+def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
+    """Table names and schema revision of a SQLite file, read without writing; refuses non-databases."""
     if path.is_dir():
         raise RegisterError(f"{path} is a folder; give the register a file path such as {path / 'register.db'}.")
     if not path.exists() or path.stat().st_size == 0:
-        return
+        return set(), None
     with path.open("rb") as handle:
         header = handle.read(len(SQLITE_HEADER))
     if header != SQLITE_HEADER:
@@ -95,17 +98,22 @@ def _check_sqlite_file(path: Path) -> None:
     try:
         connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
         try:
-            result = connection.execute("PRAGMA quick_check").fetchall()
+            check = connection.execute("PRAGMA quick_check").fetchall()
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            revision = None
+            if VERSION_TABLE in tables:
+                revision = connection.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:
         raise CorruptRegisterError(
             f"{path} is a damaged SQLite database ({exc}) and was left untouched; restore it from a backup."
         ) from exc
-    if result != [("ok",)]:
+    if check != [("ok",)]:
         raise CorruptRegisterError(
-            f"{path} failed SQLite's integrity check ({result[0][0]}) and was left untouched; restore it from a backup."
+            f"{path} failed SQLite's integrity check ({check[0][0]}) and was left untouched; restore it from a backup."
         )
+    return tables, (str(revision[0]) if revision else None)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -126,8 +134,8 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def _check_tables(engine: Engine, where: str) -> str | None:
-    """The schema revision of the register, ``None`` for an empty database; refuses a foreign one."""
+def _inspect_server(engine: Engine, where: str) -> tuple[set[str], str | None]:
+    """Table names and schema revision of a PostgreSQL database (read only)."""
     try:
         with engine.connect() as connection:
             tables = set(sa.inspect(connection).get_table_names())
@@ -135,12 +143,13 @@ def _check_tables(engine: Engine, where: str) -> str | None:
             if VERSION_TABLE in tables:
                 revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
             connection.rollback()
-    except sa.exc.DatabaseError as exc:
-        if engine.dialect.name == "sqlite":
-            raise CorruptRegisterError(
-                f"{where} could not be read as a register ({exc.orig}) and was left untouched; restore it from a backup."
-            ) from exc
+    except sa.exc.DBAPIError as exc:
         raise RegisterError(f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server.") from exc
+    return tables, (str(revision) if revision is not None else None)
+
+
+def _classify(tables: set[str], revision: str | None, where: str) -> str | None:
+    """The schema revision of a register, ``None`` for an empty database; refuses a foreign or newer one."""
     tables = {name for name in tables if not name.startswith("sqlite_")}
     if not tables:
         return None
@@ -156,7 +165,7 @@ def _check_tables(engine: Engine, where: str) -> str | None:
             f"The register at {where} has schema {revision!r}, which this version of governance does not know; "
             "upgrade governance (pip install -U governance) to use it."
         )
-    return str(revision)
+    return revision
 
 
 def _first_line(exc: BaseException) -> str:

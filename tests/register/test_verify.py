@@ -1,0 +1,157 @@
+"""Tampering by hand (raw SQL on the database, edits to audit files) is caught by verify, on both databases."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from register_support import AuditFn
+
+from governance.register import Register
+from governance.register import schema as t
+from governance.register.chain import event_hash
+
+
+@pytest.fixture
+def story(drafted: Register, audit: AuditFn) -> Register:
+    """Five events: model, version, audit (by the auditor), approval (by boss), deployment."""
+    audit()
+    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
+    assert drafted.verify().ok
+    return drafted
+
+
+def raw(register: Register, statement: str) -> None:
+    """Change the database behind the register's back, as someone with a SQL console would."""
+    with register.engine.begin() as connection:
+        connection.exec_driver_sql(statement)
+
+
+TAMPERING: dict[str, tuple[Callable[[Register, Path], None], str, str]] = {
+    "edit an event": (
+        lambda r, _w: raw(r, "UPDATE gov_events SET payload = REPLACE(payload, 'boss@example.com', 'ceo@example.com') "
+                             "WHERE seq = 4"),
+        "chain",
+        "Event 4 (approval.recorded by boss@example.com at 2026-11-23T10:00:00Z) was changed after it was written",
+    ),
+    "edit an approval row": (
+        lambda r, _w: raw(r, "UPDATE gov_approvals SET actor = 'auditor@example.com'"),
+        "row",
+        "The approval row 1 differs from what event 4 recorded (actor): it was edited by hand.",
+    ),
+    "delete an approval row": (
+        lambda r, _w: raw(r, "DELETE FROM gov_approvals"),
+        "row",
+        "The approval row 1 recorded by event 4 is gone: it was deleted by hand.",
+    ),
+    "insert an approval row": (
+        lambda r, _w: raw(r, "INSERT INTO gov_approvals (id, version_id, role, decision, actor, at, event_seq) "
+                             "VALUES (7, 1, 'ceo', 'approve', 'ceo@example.com', '2026-11-23T10:00:00Z', 4)"),
+        "row",
+        "The approval row 7 is not in the log: it was added by hand.",
+    ),
+    "change a state": (
+        lambda r, _w: raw(r, "UPDATE gov_versions SET state = 'approved'"),
+        "row",
+        "The version row 1 differs from what event 5 recorded (state): it was edited by hand.",
+    ),
+    "delete an event in the middle": (
+        lambda r, _w: raw(r, "DELETE FROM gov_events WHERE seq = 3"),
+        "chain",
+        "Event 3 is missing from the log (the next one is 4): someone deleted it by hand.",
+    ),
+    "delete the newest event": (
+        lambda r, _w: raw(r, "DELETE FROM gov_events WHERE seq = 5"),
+        "head",
+        "The log ends at event 4, but the chain head records event 5: the newest events were deleted",
+    ),
+    "edit an audit file": (
+        lambda _r, w: (w / "audits" / "audit-1" / "audit.json").write_text('{"verdict": "passed", "edited": 1}'),
+        "audit_file",
+        "The audit file audits/audit-1/audit.json (audit audit-1) was changed after it was recorded",
+    ),
+    "delete an audit file": (
+        lambda _r, w: (w / "audits" / "audit-1" / "audit.json").unlink(),
+        "audit_file",
+        "The audit file audits/audit-1/audit.json (audit audit-1) is missing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERING))
+def test_verify_reports_the_first_break(story: Register, workspace: Path, case: str) -> None:
+    tamper, kind, message = TAMPERING[case]
+    tamper(story, workspace)
+    report = story.verify()
+    assert not report.ok
+    first = report.first_break
+    assert first is not None
+    assert (first.kind, first.message[: len(message)]) == (kind, message)
+
+
+def rewrite_chain_without_the_key(register: Register, seq: int, old: str, new: str) -> None:
+    """What an insider with database access but no HMAC key could do: edit, then recompute every hash."""
+    with register.engine.begin() as connection:
+        events = connection.execute(sa.select(t.events).order_by(t.events.c.seq)).all()
+        previous = t.GENESIS_HASH
+        for event in events:
+            payload = json.loads(event.payload.replace(old, new) if event.seq == seq else event.payload)
+            actor = new if event.seq == seq and event.actor == old else event.actor
+            digest = event_hash(seq=event.seq, at=event.at, actor=actor, kind=event.kind,
+                                model_name=event.model_name, version=event.version, payload=payload,
+                                prev_hash=previous)
+            connection.execute(sa.update(t.events).where(t.events.c.seq == event.seq).values(
+                actor=actor, payload=json.dumps(payload, sort_keys=True, separators=(",", ":")),
+                prev_hash=previous, hash=digest))
+            previous = digest
+        connection.execute(sa.update(t.chain_head).values(hash=previous))
+        connection.execute(sa.update(t.approvals).values(actor=new))
+
+
+def test_a_recomputed_chain_is_only_caught_with_the_hmac_key(register_url: str, workspace: Path, clock: object) -> None:
+    with Register(register_url, workspace_root=workspace, hmac_key=b"k3y") as signed:
+        signed.add_model("m", owner="o", purpose="p", actor="ds@x")
+        signed.add_version("m", "1", artifact_path=workspace / "models" / "credit.skops", actor="ds@x")
+        path = workspace / "audit.json"
+        path.write_text("{}")
+        sha = signed.resolve_version("m", "1").sha256
+        signed.record_audit("m", "1", audit_id="a", audit_json_path=path, verdict="passed", policy_name="p",
+                            policy_sha256="p", data_sha256="d", artifact_sha256=sha, tool_versions={},
+                            actor="aud@x", max_age_days=None)
+        signed.approve("m", "1", role="risk-officer", actor="boss@x")
+        rewrite_chain_without_the_key(signed, 4, "boss@x", "ceo@x")
+        report = signed.verify()
+        assert not report.ok
+        assert report.first_break is not None and report.first_break.kind == "signature"
+        assert report.first_break.message.startswith("Event 4 has a signature that does not match the key")
+    with Register(register_url, workspace_root=workspace, hmac_key=b"") as unsigned:
+        # without the key the rewritten chain is consistent: this is why the key exists
+        unsigned.hmac_key = None
+        assert unsigned.verify().ok
+
+
+def test_a_wrong_key_is_reported_on_the_first_event(story: Register) -> None:
+    story.hmac_key = b"not the key"
+    report = story.verify()
+    # events were written without a key: nothing is signed, so a key changes nothing
+    assert report.ok and report.signed
+
+
+def test_unsigned_events_after_signed_ones_are_reported(register_url: str, workspace: Path, clock: object) -> None:
+    with Register(register_url, workspace_root=workspace, hmac_key=b"k") as signed:
+        signed.add_model("a", owner="o", purpose="p", actor="x")
+    with Register(register_url, workspace_root=workspace, hmac_key=b"") as unsigned:
+        unsigned.hmac_key = None
+        unsigned.add_model("b", owner="o", purpose="p", actor="x")
+    with Register(register_url, workspace_root=workspace, hmac_key=b"k") as checker:
+        report = checker.verify()
+        assert [p.message[:34] for p in report.problems] == ["Event 2 is not signed although ear"]
+
+
+def test_verify_counts_what_it_checked(story: Register) -> None:
+    report = story.verify()
+    assert (report.events_checked, report.rows_checked, report.audit_files_checked) == (5, 4, 1)
