@@ -90,9 +90,11 @@ def validate_checklist_data(
 
     validator = Draft202012Validator(checklist_schema())
     problems = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
+    for error in validator.iter_errors(data):
         error_parts: list[str | int] = list(error.absolute_path)
         problems.append(Problem(path, _field_name(error_parts), _line_of(node, error_parts), error.message))
+    # In file order; at the same line, the most specific field first.
+    problems.sort(key=lambda problem: (problem.line or 0, -problem.field.count(".") - problem.field.count("[")))
     if problems:
         return problems
     framework = data["framework"]
