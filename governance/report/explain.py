@@ -96,7 +96,7 @@ def summary_paragraphs(result: ExplanationResult) -> list[str]:
     else:
         paragraphs.append(
             f"**Possible proxies.** No feature reveals a sensitive attribute with a strength of "
-            f"{_num(result.proxy_threshold, 2)} or more (0.5 is chance, 1.0 gives it away)."
+            f"{_num(result.proxy_threshold, 2)} or more (0 reveals nothing, 1 gives it away)."
         )
     for attribute in result.by_group:
         if attribute.most_different:
@@ -175,13 +175,14 @@ def group_table(result: ExplanationResult, attribute: AttributeExplanation) -> l
 def proxy_table(result: ExplanationResult) -> list[str]:
     ranked = sorted(result.proxies, key=lambda p: (-p.strength, p.feature, p.attribute))[:MAX_PROXY_ROWS]
     lines = [
-        "| Feature | Sensitive attribute | Strength (AUC) | Cramér's V | Likely proxy |",
-        "|---|---|---:|---:|---|",
+        "| Feature | Sensitive attribute | Strength | AUC | Cramér's V | Likely proxy |",
+        "|---|---|---:|---:|---:|---|",
     ]
     for p in ranked:
         flag = "**yes**" if p.likely_proxy else "no"
         lines.append(
-            f"| {escape(p.feature)} | {escape(p.attribute)} | {_num(p.strength, 2)} | {_num(p.cramers_v, 2)} | {flag} |"
+            f"| {escape(p.feature)} | {escape(p.attribute)} | {_num(p.strength, 2)} | {_num(p.auc, 2)} | "
+            f"{_num(p.cramers_v, 2)} | {flag} |"
         )
     return lines
 
@@ -209,7 +210,7 @@ def render_explanation_markdown(
     result: ExplanationResult,
     *,
     figures: dict[str, str] | None,
-    figures_dir: str = "figures",
+    figures_dir: str = "",
     heading_level: int = 2,
 ) -> str:
     """The explanation section as Markdown.
@@ -267,9 +268,11 @@ def render_explanation_markdown(
         out += [
             f"{sub} Proxy screen",
             "",
-            "Strength is the cross-validated AUC of guessing the attribute from the feature alone: 0.5 means it "
-            f"reveals nothing, 1.0 that it gives the attribute away. Pairs at {_num(result.proxy_threshold, 2)} "
-            "or above are likely proxies. Cramér's V (0 to 1) measures the same link another way.",
+            "Strength says how well the feature alone reveals the attribute: 0 means not at all, 1 that it "
+            "gives the attribute away, 0.5 that it tells two people of different groups apart three times in "
+            "four (it is 2 × AUC − 1, from a cross-validated guess of the attribute). Pairs at "
+            f"{_num(result.proxy_threshold, 2)} or above are likely proxies. Cramér's V (0 to 1) measures the same "
+            "link another way.",
             "",
             *proxy_table(result),
             "",

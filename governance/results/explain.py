@@ -67,7 +67,7 @@ class ProxyScore(Model):
     attribute: str
     cramers_v: float  # 0 = unrelated, 1 = one determines the other (numerics binned into quantiles)
     auc: float  # cross-validated AUC of predicting the attribute from this feature alone (0.5 = chance)
-    strength: float  # the screen's score: the AUC
+    strength: float  # the screen's score, 0..1: 2 x AUC - 1 (0 = reveals nothing, 1 = gives it away)
     likely_proxy: bool  # strength >= the screen's threshold
 
 

@@ -2,9 +2,11 @@
 
 Two measures per (feature, attribute): Cramér's V of their cross-table (numeric features cut into ten
 quantile bands), and the cross-validated AUC of guessing the attribute from the feature alone, using
-each band's or level's share of every group in the other folds. The AUC is the screen's "strength":
-0.5 means the feature says nothing about the attribute, 1.0 that it gives it away. Cross-validation keeps
-a many-valued feature (a postcode) from looking revealing just because it has many levels.
+each band's or level's share of every group in the other folds. The screen's "strength" rescales that
+AUC to 0..1 (2 x AUC - 1, floored at 0; the Gini coefficient): 0 means the feature says nothing about
+the attribute, 1 that it gives it away, 0.5 that it tells two people of different groups apart three
+times in four. Cross-validation keeps a many-valued feature (a postcode) from looking revealing just
+because it has many levels.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from governance.results.explain import ExplanationResult, ProxyHit, ProxyScore
 if TYPE_CHECKING:
     import pandas as pd
 
-DEFAULT_PROXY_THRESHOLD = 0.75  # guesses the attribute right in three pairs of people out of four
+DEFAULT_PROXY_THRESHOLD = 0.5  # AUC 0.75: tells two people of different groups apart three times in four
 N_BANDS = 10
 N_FOLDS = 5
 MAX_ROWS = 50_000
@@ -107,7 +109,7 @@ def proxy_screen(
             a, b = feature_code[known], labels[known].astype(str)
             v = cramers_v(a, b) if len(a) else 0.0
             auc = cross_validated_auc(a, b, seed=seed) if len(a) >= 2 * N_FOLDS else 0.5
-            strength = max(auc, 0.5)
+            strength = max(0.0, 2 * auc - 1)
             scores.append(
                 ProxyScore(
                     feature=feature,
