@@ -1,8 +1,10 @@
 """The bundled demo: German credit data, two model versions, audits through the register, an approval, a site.
 
 The story it tells: version 1.0.0 uses the applicant's sex as a feature; its audit flags the female-to-male
-selection-rate ratio (about 0.76, below the four-fifths screen) and the approval guard refuses it. Version 1.1.0
-drops that feature, passes, is approved by a second person (the risk officer) and deployed. Everything runs on a
+selection-rate ratio (about 0.76, below the four-fifths screen) and fails because sex is among the model's top
+features, so the approval guard refuses it. Version 1.1.0 drops that feature; its audit is inconclusive for the
+youngest age band, and a second person (the risk officer) approves it with a recorded risk acceptance before it
+is deployed. Everything runs on a
 fixed clock, so re-running the demo reproduces the same audit folders.
 """
 
@@ -23,6 +25,10 @@ MODEL_NAME = "credit-risk"
 DATA_SCIENTIST = "ana@example.com"
 RISK_OFFICER = "ravi@example.com"
 DEMO_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+RISK_ACCEPTANCE = (
+    "The audit could not decide the four-fifths screen for applicants under 25 on 300 holdout cases. "
+    "Credit officers review every refusal; the model is re-audited on three months of live decisions."
+)
 AGE_BANDS = ((0, 25, "under 25"), (25, 35, "25-34"), (35, 50, "35-49"), (50, 200, "50 and over"))
 
 
@@ -164,12 +170,19 @@ def run_demo(
                 register.approve(MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER,
                                  comment="Reviewed the audit report, the model card and the checklist.")
                 report.steps.append(f"Approved {version} as risk officer ({RISK_OFFICER}).")
-                register.deploy(MODEL_NAME, version, actor=DATA_SCIENTIST, reason="Go-live after approval.")
-                report.steps.append(f"Deployed {version}.")
             except GuardError as refusal:
                 report.steps.append(f"Approval of {version} refused: {refusal}")
+                if result.policy.verdict != "inconclusive":
+                    continue
+                # Inconclusive, not failed: the risk officer may accept the residual risk, on the record.
+                register.approve(MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER,
+                                 comment="Approved for decision support only, with a human review of every refusal.",
+                                 risk_acceptance=RISK_ACCEPTANCE)
+                report.steps.append(f"Approved {version} with a recorded risk acceptance ({RISK_OFFICER}): {RISK_ACCEPTANCE}")
+            register.deploy(MODEL_NAME, version, actor=DATA_SCIENTIST, reason="Go-live after approval.")
+            report.steps.append(f"Deployed {version}.")
 
-        _answer_checklist(register, report)
+        _answer_checklist(register, workspace, report)
         if build_site:
             from governance.site import build_site as build
 
@@ -181,21 +194,21 @@ def run_demo(
     return report
 
 
-def _answer_checklist(register: Any, report: DemoReport) -> None:
-    """A few human checklist answers, as the risk officer would give them."""
+def _answer_checklist(register: Any, workspace: Workspace, report: DemoReport) -> None:
+    """A few human checklist answers, as the risk officer would give them (item ids checked against the lists)."""
+    from governance.checklists.loading import find_item, load_checklists
+    from governance.paths import bundled_policies
+
+    folder = workspace.policies_dir / "checklists"
+    checklists = load_checklists(folder if folder.is_dir() else bundled_policies() / "checklists")
     answers = [
-        ("eu-ai-act", "eu-ai-act.art14.oversight", "yes",
+        ("eu-ai-act", "eu-ai-act.art14.oversight-design", "yes",
          "Every refusal is reviewed by a credit officer, who can override the score (credit procedure CP-7)."),
         ("gdpr", "gdpr.art22.safeguards", "yes",
          "Decisions are not solely automated; applicants can contest a refusal and ask for a human review."),
     ]
-    recorded = 0
     for framework, item, status, evidence in answers:
-        try:
-            register.record_checklist_answer(MODEL_NAME, framework=framework, item_id=item, status=status,
-                                             evidence=evidence, actor=RISK_OFFICER)
-            recorded += 1
-        except Exception:  # an item id that the shipped checklists do not have is skipped, not fatal
-            continue
-    if recorded:
-        report.steps.append(f"Recorded {recorded} checklist answer(s) from the risk officer.")
+        find_item(checklists, item)
+        register.record_checklist_answer(MODEL_NAME, framework=framework, item_id=item, status=status,
+                                         evidence=evidence, actor=RISK_OFFICER)
+    report.steps.append(f"Recorded {len(answers)} checklist answers from the risk officer.")
