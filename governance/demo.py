@@ -187,7 +187,7 @@ def run_demo(
             from governance.site import build_site as build
 
             built = build(workspace)
-            report.site_dir = Path(built.site_dir) if getattr(built, "site_dir", None) else root / "site"
+            report.site_dir = built.site_dir or root / "site"
             report.steps.append(f"Built the site: {report.site_dir / 'index.html'}")
     finally:
         set_clock(None)
