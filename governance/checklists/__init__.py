@@ -36,6 +36,7 @@ from governance.checklists.policies import (
     load_policy_templates,
     parse_policy_template,
     policy_context,
+    policy_metadata,
     render_policy,
     unknown_item_references,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "load_policy_templates",
     "parse_policy_template",
     "policy_context",
+    "policy_metadata",
     "render_policy",
     "unknown_item_references",
     "validate_checklist_data",

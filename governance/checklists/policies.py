@@ -335,6 +335,7 @@ def render_policy(
     item id to a relative link (the site passes one); without it ids are shown as code.
     """
     from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError
     from jinja2.sandbox import SandboxedEnvironment
 
     if isinstance(template, Path):
@@ -352,6 +353,10 @@ def render_policy(
         raise PolicyError(
             f"Policy template {name} uses an unknown variable ({exc.message}); use only the variables listed on "
             "the policies page of the user guide."
+        ) from exc
+    except SecurityError as exc:
+        raise PolicyError(
+            f"Policy template {name} tries to reach Python internals ({exc}); use only the documented variables."
         ) from exc
     except TemplateSyntaxError as exc:
         raise PolicyError(
