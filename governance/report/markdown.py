@@ -63,7 +63,9 @@ def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]
 def _rule_lines(outcome: RuleOutcome) -> list[str]:
     lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
     for finding in outcome.findings:
-        if finding.status in {"fail", "inconclusive"}:
+        if outcome.comparison == "top_k":  # explanation rules: the reason says it all
+            lines.append(f"    - {_capitalised(md(finding.reason))}.")
+        elif finding.status in {"fail", "inconclusive"}:
             reference = f" vs {md(finding.reference)}" if finding.reference else ""
             lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {finding.n} rows): {md(finding.reason)}.")
     lines.append(f"    - *What to do:* {md(outcome.advice)}")
