@@ -98,6 +98,14 @@ def predict(
     return y_pred, scores, label
 
 
+def _shown_path(path: Path, root: Path) -> str:
+    """A path relative to the workspace when it lies inside it, so that ``audit.json`` is portable."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _audit_id(moment_text: str, *parts: Any) -> str:
     stamp = moment_text.replace("-", "").replace(":", "").replace("Z", "Z")
     return f"{stamp}-{sha256_json(list(parts))[:8]}"
@@ -244,15 +252,15 @@ def audit(
                          list(sensitive), target, predictions, scores, threshold)
     model_info = ModelInfo(
         name=name, version=version, kind="model" if loaded else "predictions",
-        path=str(loaded.path) if loaded else None, sha256=loaded.sha256 if loaded else None,
+        path=_shown_path(loaded.path, space.root) if loaded else None, sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None, loader=loaded.loader if loaded else None,
         trusted_types=loaded.trusted_types if loaded else [], threshold=threshold,
         predictions_column=predictions, scores_column=scores,
     )
     data_info = DataInfo(
-        path=str(audit_data.path), sha256=audit_data.sha256, n_rows=len(frame), target=target,
+        path=_shown_path(audit_data.path, space.root), sha256=audit_data.sha256, n_rows=len(frame), target=target,
         sensitive=list(sensitive), features=audit_data.features if loaded else [],
-        sensitive_data_path=str(audit_data.sensitive_data_path) if audit_data.sensitive_data_path else None,
+        sensitive_data_path=_shown_path(audit_data.sensitive_data_path, space.root) if audit_data.sensitive_data_path else None,
         sensitive_data_sha256=audit_data.sensitive_data_sha256, id_column=id_column, weights_column=weights,
         rows_without_demographics=audit_data.rows_without_demographics,
     )
