@@ -28,17 +28,20 @@ def server_url() -> sa.URL:
 
 
 def fresh_postgres_database() -> Iterator[str]:
-    """Create an empty database on the test server, yield its URL, drop it afterwards."""
+    """A fresh, empty schema on the test server (first on the search path), dropped afterwards.
+
+    A schema per test instead of a database per test: creating a database costs a third of a second.
+    """
     server = server_url()
     name = f"gov_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
     with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
     try:
-        yield server.set(database=name).render_as_string(hide_password=False)
+        yield server.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
         admin.dispose()
 
 
@@ -67,3 +70,38 @@ def write_audit_file(workspace: Path, audit_id: str, content: dict[str, Any] | N
 AuditFn = Callable[..., AuditRecord]
 
 
+
+
+def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: Any) -> None:
+    """One of several processes registering, auditing and approving at the same moment (see test_concurrency)."""
+    from governance.register import Register
+
+    root = Path(workspace)
+    register = Register(url, workspace_root=root)
+    start.wait(60)
+    try:
+        for number in range(rounds):
+            name = f"model-{index}-{number}"
+            register.add_model(name, owner="o@x", purpose="p", actor=f"ds{index}@x")
+            artefact = root / f"{name}.bin"
+            artefact.write_bytes(name.encode())
+            version = register.add_version(name, "1", artifact_path=artefact, actor=f"ds{index}@x")
+            report = write_audit_file(root, f"{name}-audit")
+            register.record_audit(
+                name, "1", audit_id=f"{name}-audit", audit_json_path=report, verdict="passed", policy_name="p",
+                policy_sha256="p", data_sha256="d", artifact_sha256=version.sha256, tool_versions={},
+                actor=f"aud{index}@x", max_age_days=90,
+            )
+            register.approve(name, "1", role="risk-officer", actor=f"boss{index}@x")
+            register.approve("shared", "1", role=f"role-{index}-{number}", actor=f"boss{index}@x")
+    finally:
+        register.close()
+
+
+def first_open_worker(url: str, index: int, start: Any) -> None:
+    """Open a register that does not exist yet (migrating it) at the same moment as others, and add a model."""
+    from governance.register import Register
+
+    start.wait(60)
+    with Register(url) as register:
+        register.add_model(f"first-{index}", owner="o", purpose="p", actor="a")

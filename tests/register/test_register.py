@@ -283,9 +283,11 @@ def test_for_workspace_defaults_to_the_state_folder(workspace: Path, monkeypatch
     assert (workspace / ".governance" / "register.db").is_file()
 
 
-def test_a_postgresql_url_without_driver_uses_psycopg(register_url: str, backend: str) -> None:
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
-    plain = sa.make_url(register_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with Register(plain) as register:
-        assert register.engine.dialect.driver == "psycopg"
+@pytest.mark.postgres
+def test_a_postgresql_url_without_driver_uses_psycopg() -> None:
+    from register_support import fresh_postgres_database
+
+    for url in fresh_postgres_database():
+        plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with Register(plain) as register:
+            assert register.engine.dialect.driver == "psycopg"

@@ -1,0 +1,59 @@
+"""Several processes writing at once lose no row and never break the chain (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from register_support import concurrent_worker, first_open_worker
+
+from governance.register import Register
+
+WORKERS = 4
+ROUNDS = 5
+
+
+def run_all(target: object, arguments: list[tuple[object, ...]]) -> None:
+    context = multiprocessing.get_context("fork")  # no re-import per process; each child opens its own engine
+    start = context.Event()
+    processes = [context.Process(target=target, args=(*args, start)) for args in arguments]  # type: ignore[arg-type]
+    for process in processes:
+        process.start()
+    start.set()
+    for process in processes:
+        process.join(120)
+    assert [process.exitcode for process in processes] == [0] * len(processes)
+
+
+def test_concurrent_audits_and_approvals_lose_nothing(register_url: str, workspace: Path) -> None:
+    with Register(register_url, workspace_root=workspace) as register:
+        register.add_model("shared", owner="o", purpose="p", actor="ds@x")
+        version = register.add_version("shared", "1", artifact_path=workspace / "models" / "credit.skops", actor="ds@x")
+        report = workspace / "shared-audit.json"
+        report.write_text("{}")
+        register.record_audit("shared", "1", audit_id="shared-audit", audit_json_path=report, verdict="passed",
+                              policy_name="p", policy_sha256="p", data_sha256="d", artifact_sha256=version.sha256,
+                              tool_versions={}, actor="aud@x", max_age_days=None)
+    run_all(concurrent_worker, [(register_url, str(workspace), index, ROUNDS) for index in range(WORKERS)])
+    with Register(register_url, workspace_root=workspace) as register:
+        events = register.history()
+        assert [event.seq for event in events] == list(range(1, 3 + WORKERS * ROUNDS * 5 + 1))
+        # the writers really overlapped: the log switches between workers more often than once per worker
+        workers = [event.actor[-3] for event in events[3:]]  # "ds1@x", "aud1@x", "boss1@x" -> "1"
+        assert sum(a != b for a, b in zip(workers, workers[1:], strict=False)) > WORKERS
+        assert len(register.list_models()) == 1 + WORKERS * ROUNDS
+        shared = register.show("shared")
+        assert sorted(a.role for a in shared.approvals) == sorted(
+            f"role-{i}-{n}" for i in range(WORKERS) for n in range(ROUNDS)
+        )
+        assert shared.versions[0].state == "approved"
+        report_ = register.verify()
+        assert report_.ok, report_.problems
+        assert report_.audit_files_checked == 1 + WORKERS * ROUNDS
+
+
+def test_concurrent_first_opens_migrate_once(register_url: str) -> None:
+    run_all(first_open_worker, [(register_url, index) for index in range(WORKERS)])
+    with Register(register_url) as register:
+        assert sorted(m.name for m in register.list_models()) == [f"first-{i}" for i in range(WORKERS)]
+        assert register.verify().ok
