@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def test_concurrent_audits_and_approvals_lose_nothing(register_url: str, workspa
         assert [event.seq for event in events] == list(range(1, 3 + WORKERS * ROUNDS * 5 + 1))
         # the writers really overlapped: the log switches between workers more often than once per worker
         workers = [event.actor[-3] for event in events[3:]]  # "ds1@x", "aud1@x", "boss1@x" -> "1"
-        assert sum(a != b for a, b in zip(workers, workers[1:], strict=False)) > WORKERS
+        assert sum(a != b for a, b in itertools.pairwise(workers)) > WORKERS
         assert len(register.list_models()) == 1 + WORKERS * ROUNDS
         shared = register.show("shared")
         assert sorted(a.role for a in shared.approvals) == sorted(
