@@ -20,6 +20,7 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
     summary = attribute.ll144
     masked = masked_groups(attribute, min_cell_size=min_cell_size)
     rate_word = "Selection rate" if summary.rate_kind == "selection" else "Scoring rate"
+    reference_hidden = summary.most_selected in masked
     rows = []
     for row in summary.rows:
         if row.category in masked:
@@ -30,7 +31,7 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
                 escape(row.category),
                 str(row.n),
                 number(row.rate, digits=3),
-                number(row.impact_ratio, digits=3),
+                MASKED if reference_hidden else number(row.impact_ratio, digits=3),
                 "yes" if row.under_two_percent else "no",
             ]
         )
@@ -46,6 +47,12 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
         + (f" ({escape(summary.most_selected)})" if summary.most_selected else "")
         + ".\n",
     ]
+    if reference_hidden:
+        parts.append(
+            "The most-selected category is masked, so the impact ratios are masked too: dividing a rate by its "
+            "ratio would give the masked category's rate. Leave categories under 2% out of the impact ratios "
+            "in the audit to publish them.\n"
+        )
     if summary.rate_kind == "scoring" and summary.median_score is not None:
         parts.append(
             f"Scoring rate: the share scoring above the median score ({summary.median_score:.4g}).\n"

@@ -23,7 +23,7 @@ def render_register_page(
         rows.append(
             [
                 f"[{escape(name)}]({model_links[name]})",
-                escape(model.status or "—"),
+                escape(model.status) if model.status else "not registered",
                 escape(latest.result.model.version) if latest else "—",
                 VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited",
                 escape(latest.created_at[:10]) if latest else "—",
