@@ -94,7 +94,9 @@ def validate_checklist_data(
         error_parts: list[str | int] = list(error.absolute_path)
         problems.append(Problem(path, _field_name(error_parts), _line_of(node, error_parts), error.message))
     # In file order; at the same line, the most specific field first.
-    problems.sort(key=lambda problem: (problem.line or 0, -problem.field.count(".") - problem.field.count("[")))
+    problems.sort(
+        key=lambda problem: (problem.line or 0, -problem.field.count(".") - problem.field.count("["))
+    )
     if problems:
         return problems
     framework = data["framework"]
@@ -179,7 +181,7 @@ def find_item(checklists: list[Checklist], item_id: str) -> ChecklistItem:
         if found is not None:
             return found
     all_ids = [item.id for checklist in checklists for item in checklist.items]
-    close = difflib.get_close_matches(item_id, all_ids, n=3)
+    close = difflib.get_close_matches(item_id, all_ids, n=3, cutoff=0.8)
     hint = f"did you mean {', '.join(close)}?" if close else "run `governance checklist list` to see the ids."
     raise PolicyError(f"There is no checklist item {item_id!r}; {hint}")
 
