@@ -11,7 +11,9 @@ from ``governance.yaml``::
 
     organisation:
       name: Example Lending Ltd
-      contacts:                      # each a {name, email} mapping or a plain string
+      contacts:                      # each a {name, email} mapping or a plain string; the flat keys
+                                     # ai_lead, risk_officer, data_protection_officer and contact_email
+                                     # that `governance init` writes are read too
         ai_governance_lead: {name: Ana Silva, email: ana@example.com}
         risk_officer: {name: Ben Okafor, email: ben@example.com}
         dpo: {name: Chloe Martin, email: dpo@example.com}
@@ -211,6 +213,31 @@ def _contact(value: Any, role: str) -> dict[str, str]:
     return {"name": name, "email": email, "contact": f"{name} ({email})" if email else name}
 
 
+#: Flat keys that ``governance init`` writes under ``organisation:``, read when ``contacts`` lacks the role.
+FLAT_CONTACT_KEYS: dict[str, tuple[str, ...]] = {
+    "ai_governance_lead": ("ai_governance_lead", "ai_lead"),
+    "risk_officer": ("risk_officer",),
+    "dpo": ("dpo", "data_protection_officer"),
+    "incident_contact": ("incident_contact",),
+}
+
+
+def _flat_contacts(organisation: Mapping[str, Any]) -> dict[str, Any]:
+    """Contacts given as flat ``organisation`` keys (``ai_lead: "Ana Silva"``).
+
+    ``contact_email`` becomes the incident contact's address when no incident contact is named.
+    """
+    found: dict[str, Any] = {}
+    for role, keys in FLAT_CONTACT_KEYS.items():
+        value = next((organisation[key] for key in keys if organisation.get(key)), None)
+        if value is not None:
+            found[role] = value
+    email = organisation.get("contact_email")
+    if email and "incident_contact" not in found:
+        found["incident_contact"] = {"name": "the AI governance team", "email": str(email)}
+    return found
+
+
 def _config_of(config: Any) -> Mapping[str, Any]:
     """The settings mapping from a dict or a ``Workspace``."""
     if config is None:
@@ -227,11 +254,13 @@ def _raw_context(template: PolicyTemplate, config: Any) -> dict[str, Any]:
     chosen = {key: raw[key] for key in ("organisation", "policies") if isinstance(raw.get(key), Mapping)}
     settings = _merge(DEFAULTS, chosen)
     organisation, policies = settings["organisation"], settings["policies"]
-    contacts_raw = organisation.get("contacts") or {}
+    given = chosen.get("organisation") or {}
+    contacts_raw = given.get("contacts") or {}
     if not isinstance(contacts_raw, Mapping):
         raise PolicyError(
             "organisation.contacts in governance.yaml must map roles to names; see the policies page."
         )
+    contacts_raw = {**_flat_contacts(given), **contacts_raw}
     contacts = {
         role: _contact(contacts_raw.get(role) or DEFAULTS["organisation"]["contacts"][role], role)
         for role in ROLES

@@ -18,6 +18,7 @@ from governance.checklists import (
     escape_markdown,
     load_policy_templates,
     parse_policy_template,
+    policy_context,
     policy_metadata,
     render_policy,
 )
@@ -179,3 +180,14 @@ def test_escaped_text_renders_as_exactly_the_text(value: str) -> None:
     inner = page[3:-4]
     assert "<" not in inner  # no tag of any kind: only text and entities
     assert html.unescape(inner).rstrip() == ("Name: " + value.strip()).rstrip()
+
+
+def test_the_flat_contact_keys_written_by_init_are_read() -> None:
+    config = {"organisation": {"name": "Acme", "ai_lead": "Ana Silva", "risk_officer": "Ravi Patel",
+                               "data_protection_officer": "Dana Okafor", "contact_email": "ai@acme.example",
+                               "contacts": {"risk_officer": {"name": "Ben Okafor"}}}}
+    context = policy_context(parse_policy_template(TEMPLATE), config)["contacts"]
+    assert context["ai_governance_lead"]["contact"] == "Ana Silva"
+    assert context["risk_officer"]["contact"] == "Ben Okafor"  # the contacts mapping wins
+    assert context["dpo"]["contact"] == "Dana Okafor"
+    assert context["incident_contact"]["email"] == "ai@acme.example"
