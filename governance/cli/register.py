@@ -56,6 +56,10 @@ def _answer(value: bool | None) -> str:
     return "not answered" if value is None else ("yes" if value else "no")
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'s' if number != 1 else ''}"
+
+
 def _print_json(value: Any) -> None:
     click.echo(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False))
 
@@ -87,7 +91,8 @@ def register_group() -> None:
     "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
 )
 @click.option("--version", "version", help="Also register this version of it (needs --model).")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, path_type=Path), help="The model file of --version.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
+              help="The model file of --version.")
 @actor_option
 @_register_options
 @reports_errors
@@ -130,11 +135,11 @@ def add_command(
 @register_group.command("version")
 @click.argument("name")
 @click.option("--version", "version", required=True, help="The version label, e.g. 1.0.0.")
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
               help="The model file (skops, joblib, ONNX...); its SHA-256 is pinned.")
 @click.option("--framework", help="What it was built with, e.g. scikit-learn 1.9.")
 @click.option("--features", help="The input features, comma-separated.")
-@click.option("--training-data", "training_data", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--training-data", "training_data", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
               help="The training data file (its SHA-256 is recorded, not its content).")
 @click.option("--training-data-description", help="Where the training data came from, in words.")
 @actor_option
@@ -381,7 +386,8 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    click.echo(f"Wrote {target} ({len(document['models'])} models, {len(document['events'])} events).", err=True)
+    models, events = len(document["models"]), len(document["events"])
+    click.echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
 
 
 @register_group.command("verify")
@@ -391,8 +397,8 @@ def verify_command(workspace_path: str | None, register_url: str | None) -> None
     """Check that the history was not edited and the audit files are unchanged (exit 1 on the first break)."""
     with open_register(workspace_path, register_url) as register:
         report = register.verify()
-    checked = (f"{report.events_checked} events, {report.rows_checked} rows and "
-               f"{report.audit_files_checked} audit files checked")
+    checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
+               f"{_count(report.audit_files_checked, 'audit file')} checked")
     signed = "; signatures checked" if report.signed else ""
     if report.ok:
         click.echo(f"OK: the history is intact ({checked}{signed}).")

@@ -97,7 +97,7 @@ class Register:
         return resolved.as_posix()
 
     def locate(self, stored_path: str, workspace_root: Path | None = None) -> Path:
-        """The file a stored path points at (relative paths are under the workspace, else the current folder)."""
+        """The file a path points at: relative paths (stored or given) are under the workspace, else the current folder."""
         path = Path(stored_path)
         if path.is_absolute():
             return path
@@ -170,10 +170,14 @@ class Register:
         training_data_description: str | None = None,
         training_data_sha256: str | None = None,
     ) -> VersionRecord:
-        """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused."""
+        """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused.
+
+        ``artifact_path`` is absolute or relative to the workspace; it is stored relative to the workspace when
+        it lies inside it, so the register still points at the file after the workspace is moved or cloned.
+        """
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
-        artifact = Path(artifact_path)
+        artifact = self.locate(str(artifact_path))
         if not artifact.is_file():
             raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
         sha256 = provenance.sha256_file(artifact)
@@ -241,14 +245,18 @@ class Register:
         actor: str,
         max_age_days: int | None,
     ) -> AuditRecord:
-        """Record an audit of a version; ``audit.json`` is hashed now so that ``verify`` can detect edits."""
+        """Record an audit of a version; ``audit.json`` is hashed now so that ``verify`` can detect edits.
+
+        ``audit_json_path`` is absolute or relative to the workspace. ``artifact_sha256`` must be the version's
+        pinned hash (the file that was audited); ``max_age_days`` is the policy's maximum audit age.
+        """
         actor = _actor(actor)
         if verdict not in VERDICTS:
             raise InputError(f"The verdict {verdict!r} is not one of {', '.join(VERDICTS)}.")
         if max_age_days is not None and (isinstance(max_age_days, bool) or int(max_age_days) < 1):
             raise InputError(f"The maximum audit age must be a whole number of days of at least 1, not {max_age_days!r}.")
         audit_id = _required(audit_id, "audit_id", "the audit's identifier")
-        audit_file = Path(audit_json_path)
+        audit_file = self.locate(str(audit_json_path))
         if not audit_file.is_file():
             raise InputError(f"The audit file {audit_file} does not exist; record the audit after writing audit.json.")
         file_sha256 = provenance.sha256_file(audit_file)

@@ -1,0 +1,240 @@
+"""The register commands and `governance status` through Click's runner: output, messages and exit codes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from register_support import Clock, write_audit_file
+
+from governance.cli.main import cli
+from governance.provenance import sha256_file
+from governance.register import Register
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run(register_url: str, workspace: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Run:
+    """Run `governance ...` against the test register, from inside the workspace."""
+    monkeypatch.chdir(workspace)
+    for variable in ("GOVERNANCE_ACTOR", "GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE"):
+        monkeypatch.delenv(variable, raising=False)
+
+    def invoke(*args: str, actor: str | None = None) -> Result:
+        extra = ["--register-url", register_url]
+        if actor is not None:
+            extra += ["--actor", actor]
+        words = list(args)
+        # options go after the sub-command's own name(s)
+        position = 2 if words[0] in ("register",) else 1
+        return CliRunner().invoke(cli, [*words[:position], *extra, *words[position:]], catch_exceptions=False)
+
+    return invoke
+
+
+def record_audit(register_url: str, workspace: Path, *, verdict: str = "passed", actor: str = "aud@x") -> None:
+    """What `governance audit credit-risk@1.0.0` does at its end (the audit command is another module's)."""
+    with Register(register_url, workspace_root=workspace) as register:
+        version = register.resolve_version("credit-risk", "1.0.0")
+        path = write_audit_file(workspace, "a1")
+        register.record_audit("credit-risk", "1.0.0", audit_id="a1", audit_json_path=path, verdict=verdict,
+                              policy_name="default", policy_sha256=sha256_file(path), data_sha256="d" * 64,
+                              artifact_sha256=version.sha256, tool_versions={}, actor=actor, max_age_days=30)
+
+
+def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: Path) -> None:
+    added = run("register", "add", "credit-risk", "--owner", "owner@x", "--purpose", "Decide on credit",
+                "--version", "1.0.0", "--model", "models/credit.skops", "--annex-iii", actor="ds@x")
+    assert added.exit_code == 0, added.output
+    assert added.stdout.splitlines()[0] == "Registered the model credit-risk (owner owner@x)."
+    assert added.stdout.splitlines()[2] == "Next: governance audit credit-risk@1.0.0 --data HOLDOUT --target COLUMN"
+    record_audit(register_url, workspace)
+
+    refused = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="aud@x")
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("Error: Guard 'separation of duties' refused the approval of credit-risk@1.0.0")
+
+    approved = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", "--comment", "ok",
+                   actor="boss@x")
+    assert (approved.exit_code, approved.stdout) == (0, "boss@x approved credit-risk@1.0.0 as risk-officer; "
+                                                        "it is now approved.\n")
+    deployed = run("register", "deploy", "credit-risk@1.0.0", "--reason", "go-live", actor="ops@x")
+    assert (deployed.exit_code, deployed.stdout) == (0, "credit-risk@1.0.0 is now deployed.\n")
+
+    shown = run("register", "show", "credit-risk")
+    assert shown.exit_code == 0
+    assert "high-risk under EU AI Act Annex III: yes" in shown.stdout
+    history = shown.stdout.split("History:\n")[1].splitlines()
+    assert history == [
+        "  2026-11-23 10:00  ds@x registered the model credit-risk, owned by owner@x, for: Decide on credit.",
+        "  2026-11-23 10:00  ds@x registered version 1.0.0 of credit-risk (artefact models/credit.skops, "
+        f"SHA-256 {sha256_file(workspace / 'models' / 'credit.skops')[:12]}…) as a draft.",
+        "  2026-11-23 10:00  aud@x recorded audit a1 of credit-risk@1.0.0: passed against the policy default. "
+        "It moved from draft to audited.",
+        "  2026-11-23 10:00  boss@x approved credit-risk@1.0.0 as risk-officer. Comment: ok. "
+        "It moved from audited to approved.",
+        "  2026-11-23 10:00  ops@x deployed credit-risk@1.0.0. Reason: go-live. It moved from approved to deployed.",
+    ]
+    listed = run("register", "list")
+    assert listed.stdout.splitlines()[1].split() == [
+        "credit-risk", "owner@x", "1.0.0", "deployed", "1.0.0", "passed", "2026-11-23", "2026-12-23"
+    ]
+    assert run("register", "history").stdout.count("\n") == 5
+    verified = run("register", "verify")
+    assert (verified.exit_code, verified.stdout) == (
+        0, "OK: the history is intact (5 events, 4 rows and 1 audit file checked).\n"
+    )
+
+
+@pytest.fixture
+def deployed(run: Run, register_url: str, workspace: Path) -> None:
+    run("register", "add", "credit-risk", "--owner", "o@x", "--purpose", "p", "--version", "1.0.0", "--model",
+        str(workspace / "models" / "credit.skops"), actor="ds@x")
+    record_audit(register_url, workspace)
+    run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="boss@x")
+    assert run("register", "deploy", "credit-risk@1.0.0", actor="ops@x").exit_code == 0
+
+
+def test_verify_exits_1_and_prints_the_first_break(run: Run, deployed: None, workspace: Path) -> None:
+    (workspace / "audits" / "a1" / "audit.json").write_text("{}")
+    result = run("register", "verify")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        "BROKEN: The audit file audits/a1/audit.json (audit a1) was changed after it was recorded; "
+        "restore the original, or run the audit again."
+    )
+
+
+def test_status_and_fail_on(run: Run, deployed: None, clock: Clock, workspace: Path) -> None:
+    quiet = run("status", "--within-days", "7")
+    assert quiet.exit_code == 0 and quiet.stdout.startswith("Nothing needs attention")
+    clock.advance(days=20)
+    expiring = run("status", "--within-days", "15", "--fail-on", "overdue,unapproved")
+    assert expiring.exit_code == 0
+    assert expiring.stdout == (
+        "Audits expiring soon (1):\n"
+        "  - credit-risk@1.0.0 (deployed) needs a new audit by 2026-12-23 (10 days from now).\n"
+    )
+    assert run("status", "--within-days", "15", "--fail-on", "expiring").exit_code == 1
+    clock.advance(days=20)
+    overdue = run("status", "--fail-on", "overdue", "--fail-on", "changed")
+    assert overdue.exit_code == 1
+    assert overdue.stderr == "Failing because of: overdue (--fail-on).\n"
+    as_json = json.loads(run("status", "--json").stdout)
+    assert [item["category"] for item in as_json["items"]] == ["overdue"]
+    bad = run("status", "--fail-on", "late")
+    assert bad.exit_code == 2 and "late is not one of overdue, expiring, unapproved, changed" in bad.stderr
+
+
+def test_export_to_a_file_and_to_stdout(run: Run, deployed: None, workspace: Path) -> None:
+    target = workspace / "out" / "register.json"
+    written = run("register", "export", "--output", str(target))
+    assert written.exit_code == 0
+    assert written.stderr == f"Wrote {target} (1 model, 5 events).\n"
+    document = json.loads(target.read_text())
+    assert document["verification"]["ok"] is True
+    assert json.loads(run("register", "export").stdout)["events"] == document["events"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["register.json"]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (("register", "approve", "credit-risk", "--role", "r"), 2,
+         "Error: 'credit-risk' is not NAME@VERSION; write it like credit-risk@1.0.0.\n"),
+        (("register", "deploy", "nope@1"), 2,
+         "Error: No model named 'nope' is registered; add it with `governance register add nope --owner EMAIL "
+         "--purpose TEXT` (see `governance register list`).\n"),
+        (("register", "deploy", "credit-risk@1.0.0"), 1,
+         "Error: Guard 'deployment needs approval' refused to deploy credit-risk@1.0.0: it is draft, not approved; "
+         "approve it first with `governance register approve credit-risk@1.0.0 --role ROLE` (by someone other than "
+         "its auditor and creator).\n"),
+        (("register", "approve", "credit-risk@1.0.0", "--role", "r"), 1,
+         "Error: Guard 'passing audit' refused to approve credit-risk@1.0.0: no audit of its artefact is recorded; "
+         "run `governance audit credit-risk@1.0.0 --data HOLDOUT --target COLUMN` first.\n"),
+        (("register", "approve", "credit-risk@1.0.0", "--role", "r", "--reject", "--accept-risk", "x"), 2, None),
+        (("register", "add", "other", "--owner", "o", "--purpose", "p", "--version", "1"), 2, None),
+        (("register", "version", "credit-risk", "--version", "2.0.0", "--model", "models/missing.skops"), 2,
+         None),
+    ],
+    ids=["bad-reference", "unknown-model", "guard-deploy", "guard-approve", "reject-and-accept", "version-no-model",
+         "missing-file"],
+)
+def test_errors_are_one_sentence_with_the_documented_code(
+    run: Run, workspace: Path, args: tuple[str, ...], code: int, message: str | None
+) -> None:
+    run("register", "add", "credit-risk", "--owner", "o@x", "--purpose", "p", "--version", "1.0.0", "--model",
+        "models/credit.skops", actor="ds@x")
+    result = run(*args, actor="boss@x")
+    assert result.exit_code == code, result.output
+    if message is not None:
+        assert result.stderr == message
+    last = result.stderr.splitlines()[-1]  # Click's usage errors print the usage first, then the error
+    assert last.startswith("Error: ") and last.count(". ") == 0 and last.endswith(".")
+
+
+def test_a_corrupt_register_exits_4_and_is_untouched(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOVERNANCE_REGISTER_URL", raising=False)
+    state = workspace / ".governance"
+    state.mkdir()
+    (state / "register.db").write_bytes(b"not a database at all")
+    result = CliRunner().invoke(cli, ["register", "list", "--workspace", str(workspace)])
+    assert result.exit_code == 4
+    assert result.stderr.startswith(f"Error: {state / 'register.db'} is not a SQLite database")
+    assert (state / "register.db").read_bytes() == b"not a database at all"
+
+
+def test_incident_suspend_retire(run: Run, deployed: None) -> None:
+    incident = run("register", "incident", "credit-risk@1.0.0", "--title", "Complaints", "--severity", "high",
+                   actor="ops@x")
+    assert incident.stdout.splitlines() == [
+        "Recorded a high incident on credit-risk@1.0.0: Complaints.",
+        'If it must stop now: governance register suspend credit-risk@1.0.0 --reason "..."',
+    ]
+    assert run("register", "suspend", "credit-risk@1.0.0", actor="ops@x").stdout == (
+        "credit-risk@1.0.0 is now suspended.\n"
+    )
+    assert run("register", "retire", "credit-risk@1.0.0", actor="ops@x").exit_code == 0
+    again = run("register", "retire", "credit-risk@1.0.0", actor="ops@x")
+    assert again.exit_code == 1 and "Guard 'retirement is final'" in again.stderr
+
+
+def test_empty_register_messages(run: Run) -> None:
+    assert run("register", "list").stdout == (
+        "The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT\n"
+    )
+    assert run("register", "history").stdout == "No history yet.\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["add", "version", "list", "show", "history", "approve", "deploy", "suspend", "retire", "incident", "export",
+     "verify"],
+)
+def test_every_register_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(cli, ["register", command, "--help"])
+    assert result.exit_code == 0
+    summary = result.stdout.split("\n\n")[1].strip()
+    assert len(summary) > 20, summary
+
+
+def test_status_has_help() -> None:
+    result = CliRunner().invoke(cli, ["status", "--help"])
+    assert result.exit_code == 0 and "--fail-on LIST" in result.stdout
+
+
+def test_relative_paths_are_under_the_workspace_not_the_current_folder(
+    register_url: str, workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with Register(register_url, workspace_root=workspace) as register:
+        register.add_model("m", owner="o", purpose="p", actor="a")
+        version = register.add_version("m", "1", artifact_path="models/credit.skops", actor="a")
+        assert version.artifact_path == "models/credit.skops"
+        assert register.locate(version.artifact_path) == workspace.resolve() / "models" / "credit.skops"
