@@ -22,13 +22,13 @@ def one_vs_rest(table: np.ndarray, cls: int, *, has_labels: bool) -> tuple[np.nd
     if not has_labels:
         total = table.sum(axis=(-2, -1))
         return table[..., 0, cls], total
+    # Direct sums of non-negative counts (not differences), so an empty cell is exactly zero.
+    rest = np.ones(table.shape[-1], dtype=bool)
+    rest[cls] = False
     tp = table[..., cls, cls]
-    actual = table[..., cls, :].sum(axis=-1)
-    predicted = table[..., :, cls].sum(axis=-1)
-    total = table.sum(axis=(-2, -1))
-    fn = actual - tp
-    fp = predicted - tp
-    tn = total - tp - fn - fp
+    fn = table[..., cls, :][..., rest].sum(axis=-1)
+    fp = table[..., :, cls][..., rest].sum(axis=-1)
+    tn = table[..., rest, :][..., :, rest].sum(axis=(-2, -1))
     return tp, fn, fp, tn
 
 

@@ -105,7 +105,8 @@ class _AUC:
         out = np.full((p_block.shape[0], self.n_groups), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             denominator = p_total * n_total
-            out[:, self.groups_present] = np.where(denominator > 0, numerator / denominator, np.nan)
+            auc = np.where(denominator > 0, numerator / denominator, np.nan)
+            out[:, self.groups_present] = np.clip(auc, 0.0, 1.0)  # rounding can pass 1 by an ulp
         return out
 
 

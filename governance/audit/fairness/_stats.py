@@ -8,28 +8,27 @@ import numpy as np
 def percentile_interval(replicates: np.ndarray, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval per column of ``replicates`` (shape (B, ...)), as fairlearn does.
 
-    ``np.quantile`` with linear interpolation (fairlearn's choice). Replicates where the statistic is
-    undefined (NaN, e.g. a group drawn empty) are left out; a column with no defined replicate gets NaN.
+    The quantiles are ``np.quantile``'s default (linear interpolation, fairlearn's choice), computed here in
+    one sort so that hundreds of small calls stay cheap. Replicates where the statistic is undefined (NaN,
+    e.g. a group drawn empty) are left out; a column with no defined replicate gets NaN.
     """
     alpha = (1.0 - confidence_level) / 2.0
-    quantiles = [alpha, 1.0 - alpha]
     flat = replicates.reshape(replicates.shape[0], -1)
-    if flat.shape[1] == 0:
-        empty = np.empty(replicates.shape[1:])
-        return empty, empty
-    nan_columns = np.isnan(flat).any(axis=0)
-    low = np.full(flat.shape[1], np.nan)
-    high = np.full(flat.shape[1], np.nan)
-    clean = ~nan_columns
-    if clean.any():
-        result = np.quantile(flat[:, clean], quantiles, axis=0)
-        low[clean], high[clean] = result[0], result[1]
-    for column in np.flatnonzero(nan_columns):
-        values = flat[:, column]
-        values = values[~np.isnan(values)]
-        if values.shape[0]:
-            low[column], high[column] = np.quantile(values, quantiles)
-    return low.reshape(replicates.shape[1:]), high.reshape(replicates.shape[1:])
+    ordered = np.sort(flat, axis=0)  # NaN sort last
+    valid = flat.shape[0] - np.isnan(flat).sum(axis=0)
+    bounds = []
+    for q in (alpha, 1.0 - alpha):
+        position = q * np.maximum(valid - 1, 0)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(valid - 1, 0))
+        t = position - below
+        a = np.take_along_axis(ordered, below[None, :], axis=0)[0]
+        b = np.take_along_axis(ordered, above[None, :], axis=0)[0]
+        with np.errstate(invalid="ignore"):
+            value = np.where(t >= 0.5, b - (b - a) * (1 - t), a + (b - a) * t)
+        value = np.where(valid > 0, value, np.nan)
+        bounds.append(value.reshape(replicates.shape[1:]))
+    return bounds[0], bounds[1]
 
 
 def two_by_two_p_value(a: int, b: int, c: int, d: int) -> float | None:

@@ -41,12 +41,9 @@ from governance.errors import InputError
 from governance.results.common import Estimate
 from governance.results.fairness import (
     AttributeResult,
-    Comparison,
     FairnessResult,
-    GroupResult,
     LL144Row,
     LL144Table,
-    Spread,
 )
 
 if TYPE_CHECKING:
@@ -71,23 +68,64 @@ def _estimate(value: float, low: float | None = None, high: float | None = None)
     return Estimate(value=float(value), low=low, high=high)
 
 
+class _Ticket:
+    """Stands for an Estimate until all intervals are computed in one batch."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
 class _Intervals:
-    """Collects (point, resamples) pairs and turns them into Estimates with one quantile call per block."""
+    """Collects (point, resamples) blocks and computes every percentile interval in one call.
 
-    def __init__(self, confidence_level: float) -> None:
+    ``many`` and ``one`` hand out tickets; ``resolve`` computes the intervals and ``fill`` replaces the
+    tickets in a nested structure by Estimates (hundreds of small quantile calls would dominate the time).
+    """
+
+    def __init__(self, confidence_level: float, n_boot: int) -> None:
         self.level = confidence_level
+        self.n_boot = n_boot
+        self.points: list[np.ndarray] = []
+        self.boots: list[np.ndarray] = []
+        self.count = 0
+        self.estimates: list[Estimate] = []
 
-    def many(self, point: np.ndarray, boot: np.ndarray | None) -> list[Estimate]:
+    def many(self, point: np.ndarray, boot: np.ndarray | None) -> list[_Ticket]:
+        point = np.asarray(point, dtype=np.float64).reshape(-1)
         if boot is None or boot.shape[0] == 0:
-            return [_estimate(float(v)) for v in point]
-        low, high = percentile_interval(boot, self.level)
-        return [
-            _estimate(float(v), _finite(lo), _finite(hi))
-            for v, lo, hi in zip(point.tolist(), low.tolist(), high.tolist(), strict=True)
+            boot = np.full((self.n_boot, point.shape[0]), np.nan)
+        self.points.append(point)
+        self.boots.append(boot.reshape(boot.shape[0], point.shape[0]))
+        tickets = [_Ticket(self.count + i) for i in range(point.shape[0])]
+        self.count += point.shape[0]
+        return tickets
+
+    def one(self, point: float, boot: np.ndarray | None) -> _Ticket:
+        return self.many(np.array([point]), None if boot is None else boot.reshape(-1, 1))[0]
+
+    def resolve(self) -> None:
+        if not self.points:
+            return
+        points = np.concatenate(self.points)
+        if self.n_boot:
+            low, high = percentile_interval(np.concatenate(self.boots, axis=1), self.level)
+        else:
+            low = high = np.full(points.shape[0], np.nan)
+        self.estimates = [
+            _estimate(v, _finite(lo), _finite(hi))
+            for v, lo, hi in zip(points.tolist(), low.tolist(), high.tolist(), strict=True)
         ]
 
-    def one(self, point: float, boot: np.ndarray | None) -> Estimate:
-        return self.many(np.array([point]), None if boot is None else boot.reshape(-1, 1))[0]
+    def fill(self, structure: Any) -> Any:
+        if isinstance(structure, _Ticket):
+            return self.estimates[structure.index]
+        if isinstance(structure, dict):
+            return {key: self.fill(value) for key, value in structure.items()}
+        if isinstance(structure, list):
+            return [self.fill(value) for value in structure]
+        return structure
 
 
 def _finite(value: float) -> float | None:
@@ -437,9 +475,9 @@ def _compute(
             for name, (point, boot) in metrics_of_plan.items():
                 target[name] = _Series(point, boot if n_boot else None)
 
-    intervals = _Intervals(confidence_level)
+    intervals = _Intervals(confidence_level, n_boot)
     overall_index = len(all_plans) - 1
-    overall_values: dict[str, Estimate] = {}
+    overall_values: dict[str, Any] = {}
     for (p, c), plan_series in sorted(series.items()):
         if p != overall_index:
             continue
@@ -473,11 +511,11 @@ def _compute(
             for p, chunks in scoring_parts.items():
                 scoring_series[p].boot = np.concatenate(chunks, axis=0)
 
-    attributes: list[AttributeResult] = []
+    raw_attributes: list[dict[str, Any]] = []
     classes_for_views = positive_classes if classification else [0]
     for p, plan in enumerate(plans):
         for c in classes_for_views:
-            attributes.append(
+            raw_attributes.append(
                 _attribute(
                     table,
                     plan,
@@ -493,6 +531,9 @@ def _compute(
                     notes=notes,
                 )
             )
+    intervals.resolve()
+    attributes = [AttributeResult.model_validate(intervals.fill(raw)) for raw in raw_attributes]
+    overall_values = intervals.fill(overall_values)
     small = sorted(
         {
             f"{a.attribute} = {g.group}"
@@ -575,7 +616,7 @@ def _attribute(
     min_group_size: int,
     scoring: tuple[CountTable, float, _Series] | None,
     notes: list[str],
-) -> AttributeResult:
+) -> dict[str, Any]:
     n_per_group = plan.aggregate(table.n, axis=0)  # (G, T, K) unweighted
     w_per_group = plan.aggregate(table.w, axis=0)
     group_n = n_per_group.reshape(plan.n_groups, -1).sum(axis=1)
@@ -586,7 +627,7 @@ def _attribute(
 
     estimates = {name: intervals.many(s.point, s.boot) for name, s in metrics.items()}
     groups = [
-        GroupResult(
+        dict(
             group=plan.names[g],
             levels=plan.levels[g],
             n=int(group_n[g]),
@@ -614,7 +655,7 @@ def _attribute(
         else:
             references[name] = fixed_ref
 
-    to_reference: list[Comparison] = []
+    to_reference: list[dict[str, Any]] = []
     for name, s in metrics.items():
         ref = references[name]
         if ref is None:
@@ -636,7 +677,7 @@ def _attribute(
         adjusted = holm(p_values) if any(p is not None for p in p_values) else p_values
         for i, g in enumerate(others):
             to_reference.append(
-                Comparison(
+                dict(
                     metric=name,
                     group=plan.names[g],
                     reference=plan.names[ref],
@@ -647,7 +688,7 @@ def _attribute(
                 )
             )
 
-    to_overall: list[Comparison] = []
+    to_overall: list[dict[str, Any]] = []
     known_order = [g for g in order if known[g]]
     for name, s in metrics.items():
         if name not in overall_metrics or not known_order:
@@ -663,7 +704,7 @@ def _attribute(
         ratios = intervals.many(ratio_point, ratio_boot)
         for i, g in enumerate(known_order):
             to_overall.append(
-                Comparison(
+                dict(
                     metric=name,
                     group=plan.names[g],
                     reference="overall",
@@ -672,7 +713,7 @@ def _attribute(
                 )
             )
 
-    between: list[Spread] = []
+    between: list[dict[str, Any]] = []
     spread_boot: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     spread_point: dict[str, tuple[float, float]] = {}
     for name, s in metrics.items():
@@ -683,7 +724,7 @@ def _attribute(
         values = np.where(known & ~np.isnan(s.point), s.point, np.nan)
         defined = np.isfinite(values).any()
         between.append(
-            Spread(
+            dict(
                 metric=name,
                 difference=intervals.one(float(d), spread_boot[name][0] if name in spread_boot else None),
                 ratio=intervals.one(float(r), spread_boot[name][1] if name in spread_boot else None),
@@ -710,12 +751,12 @@ def _attribute(
     headline = "selection_rate" if "selection_rate" in references else (names[0] if names else None)
     if headline is not None and references.get(headline) is not None:
         reference_name = plan.names[references[headline]]  # type: ignore[index]
-    return AttributeResult(
+    return dict(
         attribute=plan.attribute,
         columns=plan.columns,
         is_intersection=plan.is_intersection,
         reference_group=reference_name,
-        reference_method=reference,  # type: ignore[arg-type]
+        reference_method=reference,
         groups=groups,
         to_reference=to_reference,
         to_overall=to_overall,
@@ -755,9 +796,9 @@ def _summaries(
     point: dict[str, tuple[float, float]],
     boot: dict[str, tuple[np.ndarray, np.ndarray]],
     intervals: _Intervals,
-) -> dict[str, Estimate]:
+) -> dict[str, Any]:
     """fairlearn's summaries: demographic parity, equalized odds (worst of TPR and FPR), equal opportunity."""
-    out: dict[str, Estimate] = {}
+    out: dict[str, Any] = {}
 
     def get(metric: str, part: int) -> np.ndarray | None:
         return boot[metric][part] if metric in boot else None
