@@ -46,7 +46,9 @@ def items_text(checklists: Sequence[Checklist]) -> str:
 
 
 def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent)
+    return textwrap.fill(
+        text, width=100, initial_indent=indent, subsequent_indent=indent, break_on_hyphens=False
+    )
 
 
 def status_text(status: ChecklistStatus, *, framework: str | None = None) -> str:
