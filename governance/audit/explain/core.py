@@ -97,7 +97,7 @@ def explain_model(
     size = LINEAR_BACKGROUND_ROWS if view.final is not None and is_linear(view.final) else BACKGROUND_ROWS
     picks, method = background_sample(view, X, size, seed)
     background = X.iloc[picks]
-    engine = make_engine(view, background, seed)
+    engine = make_engine(view, background, seed, X)
     order = np.random.default_rng(seed).permutation(len(X))
     wanted = min(len(X), max_rows) if max_rows is not None else len(X)
     shap_budget = max(0.0, SHAP_SHARE * budget_seconds - (time.perf_counter() - started))
