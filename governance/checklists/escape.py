@@ -25,8 +25,3 @@ def escape_markdown(value: object) -> str:
     if escaped.startswith(("-", "=")):
         escaped = "\\" + escaped if escaped.startswith("-") else "&#61;" + escaped[1:]
     return _LEADING_LIST.sub(r"\1\\.", escaped)
-
-
-def escape_table_cell(value: object) -> str:
-    """Like :func:`escape_markdown`; kept separate so table code says what it means."""
-    return escape_markdown(value)
