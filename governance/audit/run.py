@@ -98,6 +98,10 @@ def predict(
     return y_pred, scores, label
 
 
+def _is_parquet(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in {".parquet", ".pq"}
+
+
 def _shown_path(path: Path, root: Path) -> str:
     """A path relative to the workspace when it lies inside it, so that ``audit.json`` is portable."""
     try:
@@ -205,39 +209,57 @@ def audit(
         raise InputError("Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both.")
     loaded_policy = load_policy(policy, workspace_root=space.root)
     rules = loaded_policy.policy
-    extra = [column for column in (predictions, scores) if column]
-    audit_data = load_audit_data(
-        data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
-        id_column=id_column, weights=weights, extra_columns=extra,
-    )
-    frame = audit_data.frame
+    n_boot_used = rules.n_boot if n_boot is None else n_boot
+    fairness_progress = (lambda done, total: progress("fairness", done, total)) if progress else None
     loaded: LoadedModel | None = None
-    score_values = None
+    audit_data: AuditData | None = None
     label = positive_label
-    if model is not None:
-        loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
-        y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
-    else:
-        y_pred = frame[predictions].to_numpy()
-        if scores:
-            score_values = np.asarray(frame[scores], dtype=float)
-            if threshold is not None:
-                y_pred = (score_values >= threshold).astype(int)
-        if len(y_pred) and frame[predictions].isna().any():
-            raise InputError(f"The predictions column '{predictions}' has missing values; every row needs a prediction.")
-    y_true = frame[target].to_numpy() if target else None
-    sample_weight = frame[weights].to_numpy(dtype=float) if weights else None
+    if predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
+        # A prediction log: stream it, so that files larger than memory can be audited.
+        from governance.audit.fairness import compute_fairness_from_counts
+        from governance.intake.stream import count_parquet
 
-    fairness = compute_fairness(
-        y_pred=y_pred, y_true=y_true, scores=score_values, sample_weight=sample_weight,
-        sensitive=audit_data.sensitive_frame, positive_label=label, reference=rules.reference,
-        reference_groups=rules.reference_groups or None, n_boot=rules.n_boot if n_boot is None else n_boot,
-        confidence_level=rules.confidence_level, seed=seed, min_group_size=rules.min_group_size,
-        ll144_rate=ll144_rate, progress=(lambda done, total: progress("fairness", done, total)) if progress else None,
-    )
+        if threshold is not None:
+            raise InputError("--threshold needs --scores; saved predictions are already decisions.")
+        streamed = count_parquet(data, predictions=predictions, sensitive=list(sensitive), target=target,
+                                 weights=weights, positive_label=positive_label)
+        fairness = compute_fairness_from_counts(
+            streamed.table, reference=rules.reference, reference_groups=rules.reference_groups or None,
+            n_boot=n_boot_used, confidence_level=rules.confidence_level, seed=seed,
+            min_group_size=rules.min_group_size, progress=fairness_progress,
+        )
+        data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
+    else:
+        audit_data = load_audit_data(
+            data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
+            id_column=id_column, weights=weights, extra_columns=[c for c in (predictions, scores) if c],
+        )
+        frame = audit_data.frame
+        score_values = None
+        if model is not None:
+            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
+            y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
+        else:
+            if frame[predictions].isna().any():
+                raise InputError(f"The predictions column '{predictions}' has missing values; every row needs a prediction.")
+            y_pred = frame[predictions].to_numpy()
+            if scores:
+                score_values = np.asarray(frame[scores], dtype=float)
+                if threshold is not None:
+                    y_pred = (score_values >= threshold).astype(int)
+        fairness = compute_fairness(
+            y_pred=y_pred, y_true=frame[target].to_numpy() if target else None, scores=score_values,
+            sample_weight=frame[weights].to_numpy(dtype=float) if weights else None,
+            sensitive=audit_data.sensitive_frame, positive_label=label, reference=rules.reference,
+            reference_groups=rules.reference_groups or None, n_boot=n_boot_used,
+            confidence_level=rules.confidence_level, seed=seed, min_group_size=rules.min_group_size,
+            ll144_rate=ll144_rate, progress=fairness_progress,
+        )
+        data_sha, n_rows = audit_data.sha256, len(frame)
+        audited_features = audit_data.features if loaded else []
 
     explanation, explanation_error = None, None
-    if loaded is not None and explain:
+    if loaded is not None and audit_data is not None and explain:
         explanation, explanation_error = _explain(
             loaded, audit_data, loaded_policy, budget=explain_budget, rows=explain_rows, seed=seed,
             positive_label=label, threshold=threshold, progress=progress,
@@ -248,7 +270,7 @@ def audit(
         explanation=explanation, explanation_error=explanation_error, strict=strict,
     )
     created = isoformat(now())
-    audit_id = _audit_id(created, loaded.sha256 if loaded else None, audit_data.sha256, loaded_policy.sha256, seed,
+    audit_id = _audit_id(created, loaded.sha256 if loaded else None, data_sha, loaded_policy.sha256, seed,
                          list(sensitive), target, predictions, scores, threshold)
     model_info = ModelInfo(
         name=name, version=version, kind="model" if loaded else "predictions",
@@ -258,15 +280,15 @@ def audit(
         predictions_column=predictions, scores_column=scores,
     )
     data_info = DataInfo(
-        path=_shown_path(audit_data.path, space.root), sha256=audit_data.sha256, n_rows=len(frame), target=target,
-        sensitive=list(sensitive), features=audit_data.features if loaded else [],
-        sensitive_data_path=_shown_path(audit_data.sensitive_data_path, space.root) if audit_data.sensitive_data_path else None,
-        sensitive_data_sha256=audit_data.sensitive_data_sha256, id_column=id_column, weights_column=weights,
-        rows_without_demographics=audit_data.rows_without_demographics,
+        path=_shown_path(Path(data), space.root), sha256=data_sha, n_rows=n_rows, target=target,
+        sensitive=list(sensitive), features=list(audited_features),
+        sensitive_data_path=_shown_path(Path(sensitive_data), space.root) if sensitive_data else None,
+        sensitive_data_sha256=audit_data.sensitive_data_sha256 if audit_data else None, id_column=id_column,
+        weights_column=weights, rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,
     )
     provenance = Provenance(
         tool_version=__version__, library_versions=library_versions(), seed=seed, created_at=created,
-        command_line=command_line, model_sha256=loaded.sha256 if loaded else None, data_sha256=audit_data.sha256,
+        command_line=command_line, model_sha256=loaded.sha256 if loaded else None, data_sha256=data_sha,
         policy_sha256=loaded_policy.sha256, duration_seconds=round(time.perf_counter() - started, 3),
     )
     result = AuditResult(
