@@ -132,6 +132,48 @@ def add_command(
             click.echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
 
 
+@register_group.command("update")
+@click.argument("name")
+@click.option("--owner", help="A new accountable owner.")
+@click.option("--purpose", help="A new purpose, in one sentence.")
+@click.option("--intended-use", help="Who uses its output, for what, and where.")
+@click.option("--restrictions", help="Uses that are out of scope or forbidden.")
+@click.option("--decision-domain", help="The kind of decision, e.g. credit, employment, insurance.")
+@click.option("--risk-tier", help="Your organisation's risk tier for it.")
+@click.option("--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?")
+@click.option("--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?")
+@click.option(
+    "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
+)
+@actor_option
+@_register_options
+@reports_errors
+def update_command(
+    name: str,
+    owner: str | None,
+    purpose: str | None,
+    intended_use: str | None,
+    restrictions: str | None,
+    decision_domain: str | None,
+    risk_tier: str | None,
+    aedt: bool | None,
+    annex_iii: bool | None,
+    solely_automated: bool | None,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Change model NAME's description or answers (only the options given); the history keeps the old values."""
+    with open_register(workspace_path, register_url) as register:
+        before = register.get_model(name)
+        after = register.update_model(
+            name, actor=_actor(actor), owner=owner, purpose=purpose, intended_use=intended_use,
+            restrictions=restrictions, decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt,
+            is_annex_iii_high_risk=annex_iii, solely_automated=solely_automated,
+        )
+    click.echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
+
+
 @register_group.command("version")
 @click.argument("name")
 @click.option("--version", "version", required=True, help="The version label, e.g. 1.0.0.")

@@ -158,6 +158,58 @@ class Register:
                          rows=[(t.models, row)])
         return _model_record(row)
 
+    def update_model(
+        self,
+        name: str,
+        *,
+        actor: str,
+        owner: str | None = None,
+        purpose: str | None = None,
+        intended_use: str | None = None,
+        restrictions: str | None = None,
+        decision_domain: str | None = None,
+        risk_tier: str | None = None,
+        is_aedt: bool | None = None,
+        is_annex_iii_high_risk: bool | None = None,
+        solely_automated: bool | None = None,
+    ) -> ModelRecord:
+        """Change a model's description or its human answers; ``None`` leaves a field as it is.
+
+        The event records each change (old and new value), so the history shows who answered what, when.
+        """
+        actor = _actor(actor)
+        wanted: dict[str, Any] = {
+            "owner": _optional(owner),
+            "purpose": _optional(purpose),
+            "intended_use": _optional(intended_use),
+            "restrictions": _optional(restrictions),
+            "decision_domain": _optional(decision_domain),
+            "risk_tier": _optional(risk_tier),
+            "is_aedt": is_aedt,
+            "is_annex_iii_high_risk": is_annex_iii_high_risk,
+            "solely_automated": solely_automated,
+        }
+        at = _now()
+        with database.write_transaction(self.engine) as conn:
+            row = self._model_row(conn, name)
+            changes = {
+                field: {"from": getattr(row, field), "to": value}
+                for field, value in wanted.items()
+                if value is not None and value != getattr(row, field)
+            }
+            if not changes:
+                return _model_record(row)
+            seq = self._next_seq(conn)
+            conn.execute(
+                sa.update(t.models)
+                .where(t.models.c.id == row.id)
+                .values(event_seq=seq, **{field: change["to"] for field, change in changes.items()})
+            )
+            updated = self._row(conn, t.models, row.id)
+            self._append(conn, seq, at=at, actor=actor, kind="model.updated", model_name=row.name, version=None,
+                         rows=[(t.models, updated)], extra={"changes": changes})
+            return _model_record(updated)
+
     def add_version(
         self,
         model_name: str,

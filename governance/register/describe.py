@@ -14,6 +14,27 @@ _STATE_WORDS = {
 }
 
 
+_FIELD_WORDS = {
+    "owner": "owner",
+    "purpose": "purpose",
+    "intended_use": "intended use",
+    "restrictions": "restrictions",
+    "decision_domain": "decision domain",
+    "risk_tier": "risk tier",
+    "is_aedt": "automated employment decision tool",
+    "is_annex_iii_high_risk": "high-risk under Annex III",
+    "solely_automated": "solely automated",
+}
+
+
+def _value(value: Any) -> str:
+    if value is None:
+        return "not answered"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
 def row(payload: dict[str, Any], table: str) -> dict[str, Any]:
     """The after-image of the first row of ``table`` that an event wrote (empty when none)."""
     for entry in payload.get("rows", []):
@@ -41,6 +62,11 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
     if kind == "model.registered":
         model = row(payload, "gov_models")
         return f"{actor} registered the model {model_name}, owned by {model.get('owner')}, for: {model.get('purpose')}."
+    if kind == "model.updated":
+        changes = payload.get("changes") or {}
+        parts = [f"{_FIELD_WORDS.get(field, field)} {_value(change.get('from'))} -> {_value(change.get('to'))}"
+                 for field, change in sorted(changes.items())]
+        return f"{actor} updated the model {model_name}: " + "; ".join(parts) + "."
     if kind == "version.registered":
         record = row(payload, "gov_versions")
         return (

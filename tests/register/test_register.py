@@ -291,3 +291,22 @@ def test_a_postgresql_url_without_driver_uses_psycopg() -> None:
         plain = sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         with Register(plain) as register:
             assert register.engine.dialect.driver == "psycopg"
+
+
+def test_updating_a_model_keeps_the_old_answers_in_the_history(drafted: Register) -> None:
+    updated = drafted.update_model("credit-risk", actor="boss@example.com", risk_tier="high", is_aedt=False,
+                                   owner="new-owner@example.com")
+    assert (updated.risk_tier, updated.is_aedt, updated.owner) == ("high", False, "new-owner@example.com")
+    assert updated.purpose == "Decide on credit applications"  # not given: unchanged
+    unchanged = drafted.update_model("credit-risk", actor="boss@example.com", risk_tier="high")
+    assert unchanged == updated
+    [event] = [e for e in drafted.history() if e.kind == "model.updated"]
+    assert event.summary == (
+        "boss@example.com updated the model credit-risk: automated employment decision tool not answered -> no; "
+        "owner owner@example.com -> new-owner@example.com; risk tier not answered -> high."
+    )
+    assert drafted.verify().ok
+    with drafted.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE gov_models SET risk_tier = 'minimal'")
+    first = drafted.verify().first_break
+    assert first is not None and first.message.startswith("The model row 1 differs from what event 3 recorded")

@@ -212,7 +212,7 @@ def test_empty_register_messages(run: Run) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["add", "version", "list", "show", "history", "approve", "deploy", "suspend", "retire", "incident", "export",
+    ["add", "update", "version", "list", "show", "history", "approve", "deploy", "suspend", "retire", "incident", "export",
      "verify"],
 )
 def test_every_register_command_has_help(command: str) -> None:
@@ -238,3 +238,16 @@ def test_relative_paths_are_under_the_workspace_not_the_current_folder(
         version = register.add_version("m", "1", artifact_path="models/credit.skops", actor="a")
         assert version.artifact_path == "models/credit.skops"
         assert register.locate(version.artifact_path) == workspace.resolve() / "models" / "credit.skops"
+
+
+def test_update_on_the_command_line(run: Run) -> None:
+    run("register", "add", "hiring", "--owner", "hr@x", "--purpose", "Rank applicants", actor="hr@x")
+    assert run("register", "update", "hiring", "--aedt", "--human-in-the-loop", actor="hr@x").stdout == (
+        "Updated hiring.\n"
+    )
+    assert run("register", "update", "hiring", "--aedt", actor="hr@x").stdout == (
+        "Nothing to change: hiring already says that.\n"
+    )
+    shown = run("register", "show", "hiring").stdout
+    assert "Automated employment decision tool: yes; high-risk under EU AI Act Annex III: not answered; " \
+        "decisions solely automated: no." in shown
