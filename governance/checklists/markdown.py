@@ -21,10 +21,10 @@ _EVIDENCE_WORDS = {
     "human": "a person's answer",
 }
 _STATE_MARKS = {
-    "met": "✅ met",
-    "not_met": "❌ open",
-    "needs_answer": "✋ needs a human answer",
-    "not_applicable": "➖ not applicable",
+    "met": "**met**",
+    "not_met": "**open**",
+    "needs_answer": "needs a human answer",
+    "not_applicable": "not applicable",
 }
 
 
@@ -98,14 +98,15 @@ def _summary_table(frameworks: Sequence[FrameworkStatus], status: ChecklistStatu
 
 def _item_row(entry: ItemStatus, item_link: ItemLink | None) -> str:
     target = item_link(entry.item_id) if item_link is not None else None
-    item = f"[`{entry.item_id}`]({target})" if target else f"`{entry.item_id}`"
+    title = escape_markdown(entry.title)
+    item = f"[{title}]({target}) `{entry.item_id}`" if target else f"{title} `{entry.item_id}`"
     reason = escape_markdown(entry.reason)
     if entry.answer is not None:
         who = escape_markdown(entry.answer.actor or "someone")
         when = f" on {escape_markdown(entry.answer.created_at)}" if entry.answer.created_at else ""
         reason += f" (answer by {who}{when})"
     pointer = escape_markdown(entry.pointer) if entry.pointer else ""
-    return f"| {item} | {escape_markdown(entry.title)} | {_STATE_MARKS[entry.state]} | {reason} | {pointer} |"
+    return f"| {item} | {_STATE_MARKS[entry.state]} | {reason} | {pointer} |"
 
 
 def checklist_status_markdown(
@@ -123,7 +124,7 @@ def checklist_status_markdown(
     chosen = [f for f in status.frameworks if frameworks is None or f.framework in frameworks]
     hashes = "#" * heading_level
     audit = (
-        f"the latest audit `{escape_markdown(status.audit_id)}` (verdict: {escape_markdown(status.audit_verdict)})"
+        f"the latest audit {escape_markdown(status.audit_id)} (verdict: {escape_markdown(status.audit_verdict)})"
         if status.audit_id
         else "no audit yet"
     )
@@ -136,7 +137,7 @@ def checklist_status_markdown(
         "",
     ]
     if status.scope_unknown:
-        fields = ", ".join(f"`{escape_markdown(field)}`" for field in status.scope_unknown)
+        fields = ", ".join(escape_markdown(field) for field in status.scope_unknown)
         lines += [
             f"The register does not yet say {fields} for this model, so the items that depend on it are kept "
             "open until someone answers it.",
@@ -146,12 +147,12 @@ def checklist_status_markdown(
         lines += [
             f"{hashes} {escape_markdown(framework.title)}",
             "",
-            "| Item | Title | State | Why | Evidence |",
-            "|---|---|---|---|---|",
+            "| Item | State | Why | Evidence |",
+            "|---|---|---|---|",
             *(_item_row(entry, item_link) for entry in framework.items),
             "",
         ]
     if status.unknown_answers:
-        shown = ", ".join(f"`{escape_markdown(item_id)}`" for item_id in status.unknown_answers)
+        shown = ", ".join(escape_markdown(item_id) for item_id in status.unknown_answers)
         lines += [f"Answers to items no checklist has any more (renamed or removed): {shown}.", ""]
     return "\n".join(lines)

@@ -401,7 +401,7 @@ def render_policy(
         "",
         f"# {policy['title']}",
         "",
-        "| | |",
+        f"| Policy | {policy['id']} |",
         "|---|---|",
         f"| Organisation | {context['organisation']['name']} |",
         f"| Policy owner | {policy['owner_role']}: {policy['owner']} |",

@@ -240,7 +240,7 @@ def _audit_item(
     fields = item.evidence.fields
     pointer = "audit.json " + ", ".join(fields)
     if audit is None:
-        return "not_met", "There is no audit of this model yet; run `governance audit` on it.", pointer
+        return "not_met", "There is no audit of this model yet; run governance audit on it.", pointer
     pointer += f" (audit {audit_id})" if audit_id else ""
     missing = [path for path in fields if not field_present(audit, path)]
     if missing:
@@ -311,7 +311,7 @@ def _evaluate_item(
         return ItemStatus(**common, state="not_applicable", origin="answer", reason=reason)
     if item.evidence.type == "human":
         if answer is None:
-            reason = "Needs a person's answer: `governance checklist answer`."
+            reason = "Needs a person's answer (governance checklist answer)."
             return ItemStatus(**common, state="needs_answer", origin="none", reason=reason)
         if answer.status == "yes":
             return ItemStatus(
