@@ -14,7 +14,9 @@ LEVEL = 0.95
 LOW_Q, HIGH_Q = 0.025, 0.975
 
 
-def _row_bootstrap_selection(data: dict, n_boot: int, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def _row_bootstrap_selection(
+    data: dict, n_boot: int, weights: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Textbook bootstrap (rows drawn with replacement) of female and male selection rates and their ratio."""
     n = len(data["y_pred"])
     m = resample_rows(n, n_boot, seed=99)
@@ -58,7 +60,9 @@ def test_count_bootstrap_matches_textbook_row_bootstrap(weighted: bool) -> None:
         reference = textbook[name]
         low, high = np.quantile(reference, [LOW_Q, HIGH_Q])
         assert estimate.low == pytest.approx(low, abs=quantile_tolerance(reference, LOW_Q, ours_b, theirs_b))
-        assert estimate.high == pytest.approx(high, abs=quantile_tolerance(reference, HIGH_Q, ours_b, theirs_b))
+        assert estimate.high == pytest.approx(
+            high, abs=quantile_tolerance(reference, HIGH_Q, ours_b, theirs_b)
+        )
 
 
 def test_intervals_agree_with_fairlearn_metricframe_bootstrap() -> None:
@@ -86,7 +90,9 @@ def test_intervals_agree_with_fairlearn_metricframe_bootstrap() -> None:
             spread = textbook[g.group] if metric == "selection_rate" else textbook[f"tpr {g.group}"]
             low = frame.by_group_ci[0].loc[g.group, metric]
             high = frame.by_group_ci[1].loc[g.group, metric]
-            assert g.metrics[metric].low == pytest.approx(low, abs=quantile_tolerance(spread, LOW_Q, fairlearn_b, ours_b))
+            assert g.metrics[metric].low == pytest.approx(
+                low, abs=quantile_tolerance(spread, LOW_Q, fairlearn_b, ours_b)
+            )
             assert g.metrics[metric].high == pytest.approx(
                 high, abs=quantile_tolerance(spread, HIGH_Q, fairlearn_b, ours_b)
             )
@@ -156,8 +162,12 @@ def test_regression_bootstrap_matches_textbook() -> None:
     groups = {g.group: g.metrics["mae"] for g in sex.groups}
     for estimate, reference in [(groups["f"], mae_f), (gap, np.abs(mae_f - mae_m))]:
         low, high = np.quantile(reference, [LOW_Q, HIGH_Q])
-        assert estimate.low == pytest.approx(low, abs=quantile_tolerance(reference, LOW_Q, n_boot, n_boot) * 1.5)
-        assert estimate.high == pytest.approx(high, abs=quantile_tolerance(reference, HIGH_Q, n_boot, n_boot) * 1.5)
+        assert estimate.low == pytest.approx(
+            low, abs=quantile_tolerance(reference, LOW_Q, n_boot, n_boot) * 1.5
+        )
+        assert estimate.high == pytest.approx(
+            high, abs=quantile_tolerance(reference, HIGH_Q, n_boot, n_boot) * 1.5
+        )
 
 
 def test_same_seed_same_result_other_seed_other_intervals() -> None:

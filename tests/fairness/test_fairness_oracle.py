@@ -76,7 +76,9 @@ CONVERTERS: dict[str, Callable[[np.ndarray], Any]] = {
 }
 
 
-def _frame(metrics: dict[str, Callable[..., float]], y_true: Any, y_pred: Any, sensitive: Any, weights: Any = None):
+def _frame(
+    metrics: dict[str, Callable[..., float]], y_true: Any, y_pred: Any, sensitive: Any, weights: Any = None
+):
     params = None if weights is None else {name: {"sample_weight": weights} for name in metrics}
     return MetricFrame(
         metrics=metrics, y_true=y_true, y_pred=y_pred, sensitive_features=sensitive, sample_params=params
@@ -135,7 +137,11 @@ def test_binary_groups_equal_metricframe(kind: str, weighted: bool) -> None:
     assert result.task == "binary" and result.weighted is weighted
     sensitive = data["sensitive"]
     compared = 0
-    for name, columns in [("sex", ["sex"]), ("age_band", ["age_band"]), ("sex × age_band", ["sex", "age_band"])]:
+    for name, columns in [
+        ("sex", ["sex"]),
+        ("age_band", ["age_band"]),
+        ("sex × age_band", ["sex", "age_band"]),
+    ]:
         frame = _frame(BINARY, data["y_true"], data["y_pred"], sensitive[columns], weights)
         item = attribute(result, name)
         compared += _assert_groups_match(item, frame, list(BINARY))
@@ -161,7 +167,11 @@ def test_summaries_equal_fairlearn_functions(weighted: bool) -> None:
     data = binary_data(n=500, seed=5)
     weights = data["weights"] if weighted else None
     result = compute_fairness(
-        y_pred=data["y_pred"], y_true=data["y_true"], sample_weight=weights, sensitive=data["sensitive"], n_boot=0
+        y_pred=data["y_pred"],
+        y_true=data["y_true"],
+        sample_weight=weights,
+        sensitive=data["sensitive"],
+        n_boot=0,
     )
     for name, columns in [("sex", ["sex"]), ("sex × age_band", ["sex", "age_band"])]:
         summaries = attribute(result, name).summaries
@@ -237,7 +247,11 @@ def test_intersection_with_unknowns_and_empty_cells() -> None:
     y_true = [1, 1, 0, 1, 0, 1, 0, 0]
     result = compute_fairness(y_pred=y_pred, y_true=y_true, sensitive=sensitive, n_boot=0)
     sex = attribute(result, "sex")
-    assert [(g.group, g.n, g.is_unknown) for g in sex.groups] == [("f", 3, False), ("m", 4, False), ("Unknown", 1, True)]
+    assert [(g.group, g.n, g.is_unknown) for g in sex.groups] == [
+        ("f", 3, False),
+        ("m", 4, False),
+        ("Unknown", 1, True),
+    ]
     assert sex.unknown_count == 1
     both = attribute(result, "sex × race")
     assert [g.group for g in both.groups] == ["f × a", "f × b", "m × a", "Unknown"]

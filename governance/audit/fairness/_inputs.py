@@ -119,8 +119,21 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating))
 
 
+def _uniques_cached(
+    array: np.ndarray, name: str, cache: dict[str, tuple[np.ndarray, np.ndarray]] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_unique_values`` once per column and call (task detection and coding both need it)."""
+    if cache is None:
+        return _unique_values(array, name=name)
+    if name not in cache:
+        cache[name] = _unique_values(array, name=name)
+    return cache[name]
+
+
 def detect_task(
-    y_pred: np.ndarray, y_true: np.ndarray | None
+    y_pred: np.ndarray,
+    y_true: np.ndarray | None,
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Literal["binary", "multiclass", "regression"]:
     """``auto``: non-integer numbers mean regression; otherwise two values binary, more multiclass."""
     arrays = [("y_pred", y_pred)] if y_true is None else [("y_pred", y_pred), ("y_true", y_true)]
@@ -128,7 +141,7 @@ def detect_task(
     for name, array in arrays:
         if array.dtype.kind == "f" and not _missing(array).any() and bool(np.any(array != np.floor(array))):
             return "regression"
-        _, uniques = _unique_values(array, name=name)
+        _, uniques = _uniques_cached(array, name, cache)
         listed = uniques.tolist()
         if any(isinstance(v, float) and not v.is_integer() for v in listed):
             return "regression"
@@ -150,15 +163,16 @@ def code_labels(
     *,
     task: Literal["binary", "multiclass"],
     positive_label: Any,
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> tuple[Labels, Labels | None, int]:
     """Code predictions and labels into one shared class list; return (pred, true, positive index).
 
     Binary: the class list is [negative, positive]. Without ``positive_label`` the labels must be 0/1 or
     False/True (1 and True are positive); otherwise the user must say which value counts as selected.
     """
-    pred_codes, pred_uniques = _unique_values(y_pred, name="y_pred")
+    pred_codes, pred_uniques = _uniques_cached(y_pred, "y_pred", cache)
     if y_true is not None:
-        true_codes, true_uniques = _unique_values(y_true, name="y_true")
+        true_codes, true_uniques = _uniques_cached(y_true, "y_true", cache)
     else:
         true_codes, true_uniques = None, np.array([], dtype=object)
     keys: dict[Any, Any] = {}

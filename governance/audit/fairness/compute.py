@@ -205,8 +205,9 @@ def compute_fairness(
         check_length(true, n_rows, name="y_true")
     weights = as_weights(sample_weight, n_rows=n_rows)
     score_values = None if scores is None else as_numeric(scores, name="scores", n_rows=n_rows)
+    uniques: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if task == "auto":
-        task = detect_task(pred, true)
+        task = detect_task(pred, true, uniques)
     if task not in ("binary", "multiclass", "regression"):
         raise InputError(f"task must be auto, binary, multiclass or regression, not {task!r}.")
     if ll144_rate == "scoring" and score_values is None:
@@ -234,7 +235,9 @@ def compute_fairness(
         if true_numbers is None:
             notes.append("No labels were given: only the mean prediction per group is reported.")
     else:
-        pred_labels, true_labels, _ = code_labels(pred, true, task=task, positive_label=positive_label)
+        pred_labels, true_labels, _ = code_labels(
+            pred, true, task=task, positive_label=positive_label, cache=uniques
+        )
         table = table_from_codes(
             codes=codes,
             row_cells=row_cells,

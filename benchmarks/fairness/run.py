@@ -1,0 +1,193 @@
+"""Fairness numeric core: speed as ratios measured in the same run.
+
+    .venv/bin/python benchmarks/fairness/run.py            # about 1-2 minutes on 2 cores
+    .venv/bin/python benchmarks/fairness/run.py --fairlearn-rows 1000000   # fairlearn on all rows (slow)
+
+Workload (issue 3): 1,000,000 rows, two sensitive columns (race: 5 groups, sex: 2, plus their intersection
+of 10), binary labels and predictions, 1,000 bootstrap resamples, every metric with intervals and tests.
+
+Printed, all measured in this run on the same data:
+
+- floor: factorising the two group columns plus one ``np.bincount`` building the count table;
+- ours: ``compute_fairness(...)`` from the columns in memory to the full ``FairnessResult``
+  (target: within 3x the floor);
+- Aequitas-style: Aequitas cannot be installed here without downgrading pandas (aequitas 1.1.0 pins
+  pandas < 3), so its work is emulated: per attribute a pandas group-by crosstab of the confusion counts,
+  its ten group metrics, and disparities against the majority group, as ``Group().get_crosstabs`` and
+  ``Bias().get_disparity_major_group`` do, with no intervals (target: ours faster);
+- fairlearn ``MetricFrame`` over the intersection (one frame; fairlearn would need two more for the single
+  attributes, so this favours fairlearn): the time of one frame, and of ``n_boot=K`` resamples, on
+  ``--fairlearn-rows`` rows; the cost of 1,000 resamples on 1,000,000 rows is extrapolated linearly in
+  resamples and in rows (fairlearn's metrics are sklearn calls on masks, linear in rows).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from governance.audit.fairness import compute_fairness
+
+RACES = ["Asian", "Black", "Hispanic", "Other", "White"]
+
+
+def workload(n: int, seed: int = 0) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    race = rng.choice(RACES, n, p=[0.1, 0.15, 0.2, 0.05, 0.5])
+    sex = rng.choice(["female", "male"], n)
+    base = 0.3 + 0.05 * (race == "White") + 0.05 * (sex == "male")
+    y_true = (rng.random(n) < base).astype(np.int64)
+    y_pred = np.where(rng.random(n) < 0.8, y_true, 1 - y_true)
+    sensitive = pd.DataFrame({"race": pd.Series(race, dtype="str"), "sex": pd.Series(sex, dtype="str")})
+    return {"sensitive": sensitive, "y_true": y_true, "y_pred": y_pred}
+
+
+def best_of(repeat: int, function: Callable[[], object]) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def floor(data: dict[str, Any]) -> None:
+    """Factorise the group columns and build the count table with one bincount."""
+    race, race_levels = pd.factorize(data["sensitive"]["race"])
+    sex, sex_levels = pd.factorize(data["sensitive"]["sex"])
+    index = ((race * len(sex_levels) + sex) * 2 + data["y_true"]) * 2 + data["y_pred"]
+    np.bincount(index, minlength=len(race_levels) * len(sex_levels) * 4)
+
+
+def ours(data: dict[str, Any], n_boot: int = 1000) -> object:
+    return compute_fairness(
+        y_pred=data["y_pred"], y_true=data["y_true"], sensitive=data["sensitive"], n_boot=n_boot, seed=0
+    )
+
+
+def aequitas_like(data: dict[str, Any]) -> None:
+    """Aequitas's crosstabs and majority-group disparities, emulated with pandas group-bys."""
+    frame = data["sensitive"].assign(
+        score=data["y_pred"], label_value=data["y_true"], intersection=lambda f: f["race"] + " × " + f["sex"]
+    )
+    frame = frame.assign(
+        tp=(frame.score == 1) & (frame.label_value == 1),
+        fp=(frame.score == 1) & (frame.label_value == 0),
+        fn=(frame.score == 0) & (frame.label_value == 1),
+        tn=(frame.score == 0) & (frame.label_value == 0),
+    )
+    for attribute in ["race", "sex", "intersection"]:
+        counts = frame.groupby(attribute, observed=True)[["tp", "fp", "fn", "tn"]].sum()
+        counts["group_size"] = counts.sum(axis=1)
+        counts["pp"] = counts.tp + counts.fp
+        counts["pn"] = counts.fn + counts.tn
+        metrics = pd.DataFrame(
+            {
+                "tpr": counts.tp / (counts.tp + counts.fn),
+                "tnr": counts.tn / (counts.tn + counts.fp),
+                "fpr": counts.fp / (counts.fp + counts.tn),
+                "fnr": counts.fn / (counts.fn + counts.tp),
+                "fdr": counts.fp / counts.pp,
+                "for": counts.fn / counts.pn,
+                "npv": counts.tn / counts.pn,
+                "precision": counts.tp / counts.pp,
+                "ppr": counts.pp / counts.pp.sum(),
+                "pprev": counts.pp / counts.group_size,
+            }
+        )
+        major = counts.group_size.idxmax()
+        (metrics / metrics.loc[major]).add_suffix("_disparity")
+
+
+def fairlearn_frame(data: dict[str, Any], rows: int, n_boot: int | None) -> None:
+    from fairlearn.metrics import (
+        MetricFrame,
+        false_negative_rate,
+        false_positive_rate,
+        selection_rate,
+        true_negative_rate,
+        true_positive_rate,
+    )
+    from sklearn.metrics import accuracy_score, precision_score
+
+    def base_rate(y_true: Any, y_pred: Any) -> float:
+        return float(np.mean(y_true))
+
+    def npv(y_true: Any, y_pred: Any) -> float:
+        return float(precision_score(1 - y_true, 1 - y_pred, zero_division=0))
+
+    MetricFrame(
+        metrics={
+            "selection_rate": selection_rate,
+            "base_rate": base_rate,
+            "tpr": true_positive_rate,
+            "fpr": false_positive_rate,
+            "fnr": false_negative_rate,
+            "tnr": true_negative_rate,
+            "precision": precision_score,
+            "npv": npv,
+            "accuracy": accuracy_score,
+        },
+        y_true=data["y_true"][:rows],
+        y_pred=data["y_pred"][:rows],
+        sensitive_features=data["sensitive"].iloc[:rows],
+        n_boot=n_boot,
+        ci_quantiles=None if n_boot is None else [0.025, 0.975],
+        random_state=None if n_boot is None else 0,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="best of this many runs (ours, floor, Aequitas)"
+    )
+    parser.add_argument("--fairlearn-rows", type=int, default=100_000)
+    parser.add_argument("--fairlearn-resamples", type=int, default=2)
+    parser.add_argument("--skip-fairlearn", action="store_true")
+    args = parser.parse_args()
+
+    data = workload(args.rows)
+    ours(data, n_boot=10)  # warm-up: imports, first-call costs
+    t_floor = best_of(args.repeat, lambda: floor(data))
+    t_ours = best_of(args.repeat, lambda: ours(data))
+    t_ours_median = statistics.median(best_of(1, lambda: ours(data)) for _ in range(3))
+    t_aequitas = best_of(args.repeat, lambda: aequitas_like(data))
+    print(f"rows: {args.rows:,}; groups: race 5, sex 2, race x sex 10; 1,000 resamples")
+    print(f"floor (factorise 2 columns + 1 bincount) : {t_floor * 1000:8.1f} ms")
+    print(
+        f"ours, full result with intervals and tests: {t_ours * 1000:8.1f} ms  (median {t_ours_median * 1000:.1f})"
+    )
+    print(f"Aequitas-style crosstabs + disparities    : {t_aequitas * 1000:8.1f} ms  (no intervals)")
+    print(f"RATIO ours / floor          = {t_ours / t_floor:6.2f}  (target <= 3)")
+    print(f"RATIO ours / Aequitas-style = {t_ours / t_aequitas:6.2f}  (target < 1)")
+    if not args.skip_fairlearn:
+        rows = min(args.fairlearn_rows, args.rows)
+        k = args.fairlearn_resamples
+        t_frame = best_of(1, lambda: fairlearn_frame(data, rows, None))
+        t_boot = best_of(1, lambda: fairlearn_frame(data, rows, k))
+        per_resample = max(t_boot - t_frame, 0.0) / k
+        scale = args.rows / rows
+        estimate = (t_frame + 1000 * per_resample) * scale
+        print(
+            f"fairlearn MetricFrame on {rows:,} rows: one frame {t_frame:.2f} s, "
+            f"n_boot={k}: {t_boot:.2f} s ({per_resample:.2f} s per resample)"
+        )
+        print(
+            f"fairlearn n_boot=1000 on {args.rows:,} rows, extrapolated linearly in resamples and rows: "
+            f"{estimate:,.0f} s ({estimate / 3600:.1f} h)"
+        )
+        print(f"RATIO fairlearn (extrapolated) / ours = {estimate / t_ours:,.0f}")
+
+
+if __name__ == "__main__":
+    main()
