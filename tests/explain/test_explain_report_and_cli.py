@@ -1,0 +1,210 @@
+"""The explanation section, its figures, and `governance explain` end to end on a skops model."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.compose import make_column_transformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from governance.audit.explain import explain_model
+from governance.cli.main import cli
+from governance.intake.model import save_model
+from governance.report.explain import escape, render_explanation_markdown
+from governance.report.explain_figures import write_explanation_figures
+from governance.results.explain import ExplanationResult
+
+HOSTILE = "<script>alert(1)</script>|*x*"
+
+
+@pytest.fixture(scope="module")
+def hostile_result() -> ExplanationResult:
+    """A result whose feature, attribute and group names try to break Markdown and HTML."""
+    rng = np.random.default_rng(0)
+    n = 300
+    X = pd.DataFrame({HOSTILE: rng.choice(["a|b", "<b>"], size=n), "plain": rng.normal(size=n)})
+    y = (X["plain"] + (X[HOSTILE] == "a|b") + rng.normal(size=n) > 0.5).astype(int)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [HOSTILE]), (StandardScaler(), ["plain"])),
+        LogisticRegression(),
+    ).fit(X, y)
+    sensitive = pd.DataFrame({"[group](javascript:x)": rng.choice(["<i>one</i>", "two|three"], size=n)})
+    return explain_model(model, X, sensitive=sensitive, n_boot=30)
+
+
+def test_markdown_escapes_user_supplied_names(hostile_result: ExplanationResult) -> None:
+    text = render_explanation_markdown(hostile_result, figures=None)
+    assert "<script>" not in text and "<i>" not in text and "<b>" not in text
+    assert not re.search(r"(?<!\\)\]\(javascript", text)  # brackets escaped: no link is formed
+    assert "&lt;script&gt;" in text
+    # Every row of a table has as many unescaped pipes as its header: no name splits a cell.
+    widths: list[int] = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            widths.append(len(re.findall(r"(?<!\\)\|", line)))
+        elif widths:
+            assert len(set(widths)) == 1, widths
+            widths = []
+    assert escape("a|b") == "a\\|b"
+
+
+def test_markdown_reads_plain_words_first_then_tables(hostile_result: ExplanationResult) -> None:
+    text = render_explanation_markdown(
+        hostile_result, figures={"importance": "figures/imp.svg"}, heading_level=3
+    )
+    lines = text.splitlines()
+    assert lines[0] == "### Explainability"
+    assert lines[2].startswith("**What drives the model.**")
+    assert text.index("**Possible proxies.**") < text.index("#### How this was computed")
+    assert "![Mean absolute SHAP value per feature with intervals](figures/imp.svg)" in text
+    assert "| Rank | Feature |" in text and "#### Proxy screen" in text and "#### By group" in text
+
+
+def test_figures_are_valid_svg_and_png(hostile_result: ExplanationResult, tmp_path: Path) -> None:
+    written = write_explanation_figures(hostile_result, tmp_path / "figures")
+    assert set(written) == {"importance", "beeswarm", "groups:[group](javascript:x)"}
+    for name in written.values():
+        svg = tmp_path / "figures" / name
+        assert ET.parse(svg).getroot().tag.endswith("svg")
+        png = svg.with_suffix(".png")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 1000
+    assert all("/" not in name and ".." not in name for name in written.values())
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("explain-cli")
+    rng = np.random.default_rng(1)
+    n = 250
+    frame = pd.DataFrame(
+        {
+            "applicant_id": [f"A{i:03d}" for i in range(n)],
+            "housing": rng.choice(["own", "rent"], size=n),
+            "duration": rng.integers(6, 60, size=n),
+            "sex": rng.choice(["female", "male"], size=n),
+        }
+    )
+    frame["good"] = (
+        (frame["housing"] == "own") * 1.0 - 0.03 * frame["duration"] + rng.normal(size=n) > -0.5
+    ).astype(int)
+    frame.to_csv(folder / "holdout.csv", index=False)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["housing"]), (StandardScaler(), ["duration"])),
+        LogisticRegression(),
+    ).fit(frame[["housing", "duration"]], frame["good"])
+    save_model(model, folder / "model.skops")
+    return folder
+
+
+def run(workspace: Path, *args: str):  # type: ignore[no-untyped-def]
+    base = ["explain", "--model", str(workspace / "model.skops"), "--data", str(workspace / "holdout.csv")]
+    return CliRunner().invoke(cli, [*base, *args], catch_exceptions=False)
+
+
+def test_cli_global_explanation_writes_markdown_json_and_figures(workspace: Path) -> None:
+    out = workspace / "out"
+    result = run(
+        workspace, "--sensitive", "sex", "--target", "good", "--output", str(out), "--explain-budget", "20"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Explained 250 of 250 rows with shap LinearExplainer" in result.output
+    data = json.loads((out / "explanation.json").read_text())
+    assert ExplanationResult.model_validate(data).features == ["housing", "duration"]
+    markdown = (out / "explanation.md").read_text()
+    assert markdown.startswith("# Explainability")
+    for link in (
+        "figures/explain_importance.svg",
+        "figures/explain_beeswarm.svg",
+        "figures/explain_groups_sex.svg",
+    ):
+        assert link in markdown and (out / link).is_file()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no staging leftovers
+
+
+def test_cli_row_prints_one_statement(workspace: Path) -> None:
+    frame = pd.read_csv(workspace / "holdout.csv")
+    result = run(workspace, "--sensitive", "sex", "--id-column", "applicant_id", "--row", "A007")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("The decision for A007 was ")
+    assert "sex" not in result.output
+    by_position = run(workspace, "--sensitive", "sex", "--row", "7")
+    assert by_position.output.replace("row 7", "A007") == result.output
+    assert len(frame) == 250
+
+
+def test_cli_batch_writes_a_csv_for_every_adverse_decision(workspace: Path) -> None:
+    target = workspace / "reasons.csv"
+    result = run(workspace, "--sensitive", "sex", "--id-column", "applicant_id", "--batch", str(target))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(target.open()))
+    assert rows and all(row["decision"] == "0" for row in rows)
+    assert list(rows[0]) == [
+        "applicant_id",
+        "decision",
+        "score",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+        "reason_4",
+        "statement",
+    ]
+    assert {row["reason_1"] for row in rows} <= {"housing", "duration"}
+    assert f"{len(rows)} adverse decision(s)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--row", "Z999", "--id-column", "applicant_id"], "No row has applicant_id = 'Z999'"),
+        (["--row", "9999"], "outside the data"),
+        (["--sensitive", "nope"], "nope"),
+        (["--positive-label", "maybe"], "not one of the model's classes"),
+    ],
+)
+def test_cli_bad_input_gets_one_sentence_and_exit_2(workspace: Path, args: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            str(workspace / "model.skops"),
+            "--data",
+            str(workspace / "holdout.csv"),
+            "--output",
+            str(workspace / "bad"),
+            *args,
+        ],
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert not (workspace / "bad" / "explanation.json").exists()
+
+
+def test_cli_row_and_batch_together_is_a_usage_error(workspace: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            str(workspace / "model.skops"),
+            "--data",
+            str(workspace / "holdout.csv"),
+            "--row",
+            "1",
+            "--batch",
+            "x.csv",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "not both" in result.output
