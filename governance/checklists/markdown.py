@@ -38,6 +38,8 @@ def evidence_words(item: ChecklistItem) -> str:
     words = _EVIDENCE_WORDS[item.evidence.type]
     if item.evidence.fields:
         words += f" ({', '.join(item.evidence.fields)})"
+    if item.evidence.rules:
+        words += f"; a failed audit still counts if its rule(s) {', '.join(item.evidence.rules)} passed"
     if item.evidence.max_age_days:
         words += f", audit younger than {item.evidence.max_age_days} days"
     return words

@@ -181,3 +181,14 @@ def test_every_template_renders_with_the_defaults_into_a_complete_policy(path: P
 def test_the_incident_policy_states_the_art_73_deadlines() -> None:
     text = render_policy(bundled_policies() / "templates" / "ai-incident-response.md", {})
     assert "**15 days**" in text and "**10 days**" in text and "**2 days**" in text
+
+
+def test_every_policy_rule_a_checklist_names_is_in_a_shipped_preset(shipped_checklists: list[Checklist]) -> None:
+    import yaml
+
+    known: set[str] = set()
+    for preset in (bundled_policies() / "presets").glob("*.yaml"):
+        for rule in yaml.safe_load(preset.read_text(encoding="utf-8")).get("rules", []):
+            known |= {str(rule.get("id")), str(rule.get("metric"))}
+    named = {rule for c in shipped_checklists for item in c.items for rule in item.evidence.rules}
+    assert named and named - known == set()
