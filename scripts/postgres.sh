@@ -23,7 +23,8 @@ find_bin() {
 as_server_user() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "the postgres OS user is missing; install the server package: apt-get install -y postgresql"
-    if command -v runuser >/dev/null 2>&1; then runuser -u postgres -- "$@"; else su postgres -s /bin/sh -c "$(printf '%q ' "$@")"; fi
+    # from /, which the postgres user can always enter (it may not be allowed into the current folder)
+    if command -v runuser >/dev/null 2>&1; then (cd / && runuser -u postgres -- "$@"); else (cd / && su postgres -s /bin/sh -c "$(printf '%q ' "$@")"); fi
   else
     "$@"
   fi
