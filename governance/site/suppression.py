@@ -46,7 +46,8 @@ def suppress_grid(cells: Mapping[tuple[Any, ...], int], *, k: int) -> set[tuple[
             if not hidden:
                 continue
             hidden_sum = sum(cells[key] for key in hidden)
-            while len(hidden) < 2 or hidden_sum < k:
+            # every group has at least one person, so m masked cells summing to m would all be pinned at 1
+            while len(hidden) < 2 or hidden_sum < k or hidden_sum <= len(hidden):
                 visible = sorted(
                     (key for key in line if key not in masked), key=lambda key: (cells[key], str(key))
                 )
@@ -74,6 +75,7 @@ def is_safe(cells: Mapping[tuple[Any, ...], int], masked: set[tuple[Any, ...]], 
             hidden = [key for key in line if key in masked]
             if len(hidden) == len(line):
                 continue
-            if len(hidden) == 1 or (hidden and sum(cells[key] for key in hidden) < k):
+            hidden_sum = sum(cells[key] for key in hidden)
+            if hidden and (len(hidden) == 1 or hidden_sum < k or hidden_sum <= len(hidden)):
                 return False
     return True

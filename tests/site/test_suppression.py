@@ -1,0 +1,152 @@
+"""Small-cell suppression: cells under k are masked, and no masked cell can be recovered from the totals.
+
+The oracle is a linear programme: for every masked cell, minimise and maximise it subject to every published
+line total and the visible cells (scipy's linprog). If the minimum equals the maximum, the table gave it away.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from governance.site.suppression import is_safe, suppress, suppress_grid
+
+
+def recoverable(
+    cells: dict[tuple[str, ...], int], masked: set[tuple[str, ...]], k: int
+) -> list[tuple[str, ...]]:
+    """Masked cells whose value is pinned down by the published line totals.
+
+    Every listed group has at least one person. Lines are all cells sharing all but one level; a line's total
+    is published when it is at least ``k`` (a
+    smaller total is a small group of its own, masked in its own table).
+    """
+    unknown = sorted(masked)
+    if not unknown:
+        return []
+    index = {key: position for position, key in enumerate(unknown)}
+    rows, totals = [], []
+    dimensions = len(next(iter(cells)))
+    for free in range(dimensions):
+        lines: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for key in cells:
+            lines.setdefault(key[:free] + key[free + 1 :], []).append(key)
+        for line in lines.values():
+            if sum(cells[key] for key in line) < k:
+                continue
+            row = np.zeros(len(unknown))
+            for key in line:
+                if key in index:
+                    row[index[key]] = 1
+            if row.any():
+                rows.append(row)
+                totals.append(sum(cells[key] for key in line if key in index))
+    if not rows:
+        return []
+    pinned = []
+    for key, position in index.items():
+        objective = np.zeros(len(unknown))
+        objective[position] = 1
+        low = linprog(objective, A_eq=np.array(rows), b_eq=np.array(totals), bounds=(1, None))
+        high = linprog(-objective, A_eq=np.array(rows), b_eq=np.array(totals), bounds=(1, None))
+        if low.status == 0 and high.status == 0 and abs(-high.fun - low.fun) < 1e-9:
+            pinned.append(key)
+    return pinned
+
+
+def degenerate(cells: dict[tuple[str, ...], int], k: int) -> bool:
+    """A published line whose total equals its number of groups says every group has one person: no masking
+    can hide that, short of masking the total itself."""
+    dimensions = len(next(iter(cells)))
+    for free in range(dimensions):
+        lines: dict[tuple[str, ...], list[int]] = {}
+        for key, n in cells.items():
+            lines.setdefault(key[:free] + key[free + 1 :], []).append(n)
+        if any(sum(line) >= k and sum(line) <= len(line) for line in lines.values()):
+            return True
+    return False
+
+
+def test_one_small_group_takes_the_next_smallest_with_it() -> None:
+    assert suppress({"a": 3, "b": 50, "c": 40}, k=10) == {"a", "c"}
+
+
+def test_masked_groups_add_up_to_at_least_k() -> None:
+    # 1 + 2 = 3 < 10: the total minus the visible cells would say "both are tiny", so a third is masked
+    assert suppress({"a": 1, "b": 2, "c": 30, "d": 40}, k=10) == {"a", "b", "c"}
+
+
+def test_nothing_to_mask() -> None:
+    assert suppress({"a": 10, "b": 12}, k=10) == set()
+    assert suppress({"a": 1, "b": 2}, k=1) == set()  # k <= 1 switches suppression off
+
+
+def test_two_way_table_masks_in_rows_and_columns() -> None:
+    cells = {
+        ("f", "young"): 4, ("f", "mid"): 40, ("f", "old"): 30,
+        ("m", "young"): 25, ("m", "mid"): 60, ("m", "old"): 35,
+    }  # fmt: skip
+    masked = suppress_grid(cells, k=10)
+    assert ("f", "young") in masked
+    assert is_safe(cells, masked, k=10)
+    assert recoverable(cells, masked, 10) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=1, max_value=60), min_size=2, max_size=8),
+    k=st.integers(min_value=2, max_value=15),
+)
+def test_one_way_tables_never_reveal_a_masked_cell(sizes: list[int], k: int) -> None:
+    cells = {(f"g{i}",): n for i, n in enumerate(sizes)}
+    assume(not degenerate(cells, k))
+    masked = suppress_grid(cells, k=k)
+    assert all(key in masked for key, n in cells.items() if n < k)
+    assert len(masked) != 1 or len(cells) == 1
+    if masked and len(masked) < len(cells):
+        assert sum(cells[key] for key in masked) >= k
+    assert recoverable(cells, masked, k) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.integers(min_value=2, max_value=4),
+    columns=st.integers(min_value=2, max_value=4),
+    data=st.data(),
+    k=st.integers(min_value=3, max_value=12),
+)
+def test_two_way_tables_never_reveal_a_masked_cell(
+    rows: int, columns: int, data: st.DataObject, k: int
+) -> None:
+    # empty combinations are not groups (the audit lists them apart, as known zeros), so every cell has people
+    cells = {
+        (f"r{r}", f"c{c}"): data.draw(st.integers(min_value=1, max_value=40))
+        for r, c in itertools.product(range(rows), range(columns))
+    }
+    assume(not degenerate(cells, k))
+    masked = suppress_grid(cells, k=k)
+    assert all(key in masked for key, n in cells.items() if n < k)
+    assert is_safe(cells, masked, k=k)
+    assert recoverable(cells, masked, k) == []
+
+
+@pytest.mark.parametrize("k", [5, 10])
+def test_published_tables_use_it(k: int) -> None:
+    from governance.site.audit_page import group_table
+    from tests.site.conftest import make_audit
+
+    audit = make_audit(
+        "m",
+        "1",
+        "a",
+        sizes={"female": 7, "male": 80, "other": 30},
+        rates={"female": 0.5, "male": 0.6, "other": 0.4},
+    )
+    text = group_table(audit.fairness.attributes[0], min_cell_size=k)
+    masked_rows = [line.split("|")[1].strip() for line in text.splitlines() if "masked" in line]
+    assert masked_rows == (["female", "other"] if k == 10 else [])
