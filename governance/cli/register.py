@@ -24,12 +24,24 @@ def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return workspace_option(register_url_option(function))
 
 
-def open_register(workspace_path: str | None, register_url: str | None) -> Register:
-    """The workspace's register (or the one at ``register_url``), opened and migrated."""
+def open_register(workspace_path: str | None, register_url: str | None, *, create: bool = True) -> Register:
+    """The workspace's register (or the one at ``register_url``), opened and migrated.
+
+    Read-only commands pass ``create=False``: they report a missing SQLite register instead of creating one.
+    """
     from governance.register import Register
     from governance.workspace import find_workspace
 
-    return Register.for_workspace(find_workspace(workspace_path), register_url)
+    return Register.for_workspace(find_workspace(workspace_path), register_url, create=create)
+
+
+def missing_register(workspace_path: str | None, register_url: str | None) -> bool:
+    """True when the register is a SQLite file that does not exist yet (nothing registered)."""
+    from governance.register.database import parse_url
+    from governance.workspace import find_workspace
+
+    url = parse_url(register_url or find_workspace(workspace_path).register_url)
+    return url.get_backend_name() == "sqlite" and not Path(str(url.database)).is_file()
 
 
 def _actor(actor: str | None) -> str:
@@ -220,8 +232,11 @@ def version_command(
 @reports_errors
 def list_command(as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
     """List the registered models with their latest version, state and next audit date."""
-    with open_register(workspace_path, register_url) as register:
-        summaries = register.list_models()
+    if missing_register(workspace_path, register_url):
+        summaries = []
+    else:
+        with open_register(workspace_path, register_url, create=False) as register:
+            summaries = register.list_models()
     if as_json:
         _print_json([summary.model_dump(mode="json") for summary in summaries])
         return
@@ -294,7 +309,7 @@ def render_detail(detail: ModelDetail) -> str:
 @reports_errors
 def show_command(name: str, as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
     """Show everything about model NAME, with its history in plain words."""
-    with open_register(workspace_path, register_url) as register:
+    with open_register(workspace_path, register_url, create=False) as register:
         detail = register.show(name)
     if as_json:
         _print_json(detail.model_dump(mode="json"))
@@ -309,8 +324,11 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
 @reports_errors
 def history_command(name: str | None, as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
     """Print the change history (of model NAME, or of the whole register), oldest first."""
-    with open_register(workspace_path, register_url) as register:
-        events = register.history(name)
+    if name is None and missing_register(workspace_path, register_url):
+        events = []
+    else:
+        with open_register(workspace_path, register_url, create=False) as register:
+            events = register.history(name)
     if as_json:
         _print_json([event.model_dump(mode="json") for event in events])
         return
@@ -412,7 +430,7 @@ def incident_command(
 @reports_errors
 def export_command(output: str, workspace_path: str | None, register_url: str | None) -> None:
     """Export the whole register as one JSON document for an auditor (with a verification)."""
-    with open_register(workspace_path, register_url) as register:
+    with open_register(workspace_path, register_url, create=False) as register:
         document = register.export()
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     if output == "-":
@@ -437,7 +455,7 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
 @reports_errors
 def verify_command(workspace_path: str | None, register_url: str | None) -> None:
     """Check that the history was not edited and the audit files are unchanged (exit 1 on the first break)."""
-    with open_register(workspace_path, register_url) as register:
+    with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify()
     checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
                f"{_count(report.audit_files_checked, 'audit file')} checked")

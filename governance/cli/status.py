@@ -39,10 +39,15 @@ def status_command(
     within_days: int, fail_on: frozenset[str], as_json: bool, workspace_path: str | None, register_url: str | None
 ) -> None:
     """Show audits overdue or expiring, versions deployed without approval, and audit or model files changed."""
-    from governance.cli.register import open_register
+    from governance.cli.register import missing_register, open_register
+    from governance.provenance import isoformat, now
+    from governance.register.records import StatusReport
 
-    with open_register(workspace_path, register_url) as register:
-        report = register.status(within_days=within_days)
+    if missing_register(workspace_path, register_url):
+        report = StatusReport(generated_at=isoformat(now()), within_days=within_days, items=[])
+    else:
+        with open_register(workspace_path, register_url, create=False) as register:
+            report = register.status(within_days=within_days)
     if as_json:
         click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:

@@ -48,7 +48,9 @@ class Register:
     """A model register in a SQLite file or a PostgreSQL database.
 
     Opening checks that the database is a register (a foreign or damaged one raises
-    ``CorruptRegisterError`` and is not touched) and applies any pending migration.
+    ``CorruptRegisterError`` and is not touched) and applies any pending migration. ``workspace_root`` is
+    where relative paths point (``for_workspace`` sets it); ``create=False`` refuses to create a new SQLite
+    file; ``hmac_key`` (default: ``GOVERNANCE_REGISTER_HMAC_KEY``) signs every new event.
     """
 
     def __init__(
@@ -57,18 +59,21 @@ class Register:
         *,
         hmac_key: bytes | None = None,
         workspace_root: Path | None = None,
+        create: bool = True,
         _migrate_to: str = "head",
     ) -> None:
         self.url = url
         self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
         self.hmac_key = hmac_key if hmac_key is not None else chain.key_from_environment()
         self._parsed_url = database.parse_url(url)
-        self.engine = database.open_engine(url, migrate_to=_migrate_to)
+        self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
 
     @classmethod
-    def for_workspace(cls, workspace: Workspace, url: str | None = None, *, hmac_key: bytes | None = None) -> Register:
+    def for_workspace(
+        cls, workspace: Workspace, url: str | None = None, *, hmac_key: bytes | None = None, create: bool = True
+    ) -> Register:
         """The workspace's register: ``url``, else ``GOVERNANCE_REGISTER_URL``, the config, or ``.governance/register.db``."""
-        return cls(url or workspace.register_url, hmac_key=hmac_key, workspace_root=workspace.root)
+        return cls(url or workspace.register_url, hmac_key=hmac_key, workspace_root=workspace.root, create=create)
 
     @property
     def location(self) -> str:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from governance.errors import CorruptRegisterError, RegisterError
+from governance.errors import CorruptRegisterError, NotFoundError, RegisterError
 from governance.register.schema import PREFIX, VERSION_TABLE
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -58,12 +58,21 @@ def describe(url: sa.URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def open_engine(url: str, *, migrate_to: str = "head") -> Engine:
-    """An engine on a checked register, migrated to ``migrate_to`` (the newest schema unless a test asks)."""
+def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> Engine:
+    """An engine on a checked register, migrated to ``migrate_to`` (the newest schema unless a test asks).
+
+    With ``create=False`` a SQLite register that does not exist yet raises ``NotFoundError`` instead of being
+    created, so that read-only commands leave no file behind.
+    """
     parsed = parse_url(url)
     where = describe(parsed)
     if parsed.get_backend_name() == "sqlite":
         path = Path(str(parsed.database))
+        if not create and not path.is_file():
+            raise NotFoundError(
+                f"There is no register at {path} yet; add a model with "
+                "`governance register add NAME --owner EMAIL --purpose TEXT`."
+            )
         tables, revision = _inspect_sqlite_file(path)
         revision = _classify(tables, revision, where)  # before any connection that could write (WAL, migrate)
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -251,3 +251,20 @@ def test_update_on_the_command_line(run: Run) -> None:
     shown = run("register", "show", "hiring").stdout
     assert "Automated employment decision tool: yes; high-risk under EU AI Act Annex III: not answered; " \
         "decisions solely automated: no." in shown
+
+
+def test_read_commands_do_not_create_a_register(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GOVERNANCE_REGISTER_URL", raising=False)
+    runner = CliRunner()
+    where = ["--workspace", str(workspace)]
+    assert runner.invoke(cli, ["register", "list", *where]).stdout.startswith("The register is empty.")
+    assert runner.invoke(cli, ["register", "history", *where]).stdout == "No history yet.\n"
+    assert runner.invoke(cli, ["status", *where]).stdout.startswith("Nothing needs attention")
+    for command in (["register", "verify"], ["register", "show", "m"], ["register", "export"]):
+        result = runner.invoke(cli, [*command, *where])
+        assert result.exit_code == 2
+        assert result.stderr == (
+            f"Error: There is no register at {workspace / '.governance' / 'register.db'} yet; add a model with "
+            "`governance register add NAME --owner EMAIL --purpose TEXT`.\n"
+        )
+    assert not (workspace / ".governance").exists()
