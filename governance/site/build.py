@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import SiteError
-from governance.paths import safe_join, slugify
+from governance.paths import safe_join
 from governance.provenance import isoformat, now
 from governance.site.audit_page import render_audit_page
 from governance.site.checklist_pages import (
@@ -26,7 +26,7 @@ from governance.site.checklist_pages import (
     render_framework_page,
     render_model_status_page,
 )
-from governance.site.escape import nav_title
+from governance.site.escape import nav_title, page_slug
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.model_page import render_model_page
@@ -95,13 +95,18 @@ def write_generated(
     audit_pages: dict[str, str] = {}
     for model in sources.models.values():
         for record in model.audits:
-            parts = ("audits", model.slug, slugify(record.result.model.version), record.slug)
-            audit_pages[record.result.audit_id] = "/".join(slugify(part) for part in parts) + "/index.md"
+            folder = f"audits/{model.slug}/{page_slug(record.result.model.version)}/{record.slug}"
+            candidate, counter = folder, 2
+            while (
+                f"{candidate}/index.md" in audit_pages.values()
+            ):  # two ids with the same slug keep two pages
+                candidate, counter = f"{folder}-{counter}", counter + 1
+            audit_pages[record.result.audit_id] = f"{candidate}/index.md"
     checklist_model_pages = (
         {name: f"checklists/{model.slug}.md" for name, model in sources.models.items()} if frameworks else {}
     )
     framework_pages = {
-        checklist.framework: f"checklists/framework-{slugify(checklist.framework)}.md"
+        checklist.framework: f"checklists/framework-{page_slug(checklist.framework)}.md"
         for checklist in frameworks
     }
     ll144_pages = {name: f"ll144/{model.slug}.md" for name, model in sources.models.items() if model.is_aedt}

@@ -12,8 +12,7 @@ from typing import Any
 import yaml
 
 from governance.errors import GovernanceError
-from governance.paths import slugify
-from governance.site.escape import escape
+from governance.site.escape import escape, page_slug
 from governance.site.markdown import table
 
 
@@ -50,7 +49,7 @@ def render_policies(
             continue
         if not body.lstrip().startswith("# "):
             body = f"# {escape(meta.get('title') or path.stem.replace('-', ' ').capitalize())}\n\n{body}"
-        pages.append((slugify(path.stem), body, meta))
+        pages.append((page_slug(path.stem), body, meta))
     return pages
 
 

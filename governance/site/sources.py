@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import GovernanceError
-from governance.paths import slugify
 from governance.results.audit import AuditResult
+from governance.site.escape import page_slug
 from governance.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class AuditRecord:
 
     @property
     def slug(self) -> str:
-        return slugify(self.result.audit_id)
+        return page_slug(self.result.audit_id)
 
 
 @dataclass
@@ -199,7 +199,7 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
     taken: set[str] = set()
     for name in sorted(models):
         model = models[name]
-        base = slugify(name)
+        base = page_slug(name)
         slug, counter = base, 2
         while slug.lower() in taken:
             slug, counter = f"{base}-{counter}", counter + 1
