@@ -95,12 +95,12 @@ def write_generated(
     audit_pages: dict[str, str] = {}
     for model in sources.models.values():
         for record in model.audits:
-            folder = f"audits/{model.slug}/{page_slug(record.result.model.version)}/{record.slug}"
-            candidate, counter = folder, 2
+            base = f"audits/{model.slug}/{page_slug(record.result.model.version)}/{record.slug}"
+            candidate, counter = base, 2
             while (
                 f"{candidate}/index.md" in audit_pages.values()
             ):  # two ids with the same slug keep two pages
-                candidate, counter = f"{folder}-{counter}", counter + 1
+                candidate, counter = f"{base}-{counter}", counter + 1
             audit_pages[record.result.audit_id] = f"{candidate}/index.md"
     checklist_model_pages = (
         {name: f"checklists/{model.slug}.md" for name, model in sources.models.items()} if frameworks else {}
