@@ -57,7 +57,10 @@ SENSITIVE = pd.DataFrame({"sex": ["f", "m", "f", "m"]})
             {"y_pred": [1, 0, 1, 1], "reference": "named"},
             "reference='named' needs a reference group for 'sex'; add it to reference_groups, e.g. {'sex': 'f'}.",
         ),
-        ({"y_pred": [1, 0, 1, 1], "confidence_level": 95}, "confidence_level must lie between 0 and 1, e.g. 0.95 (got 95)."),
+        (
+            {"y_pred": [1, 0, 1, 1], "confidence_level": 95},
+            "confidence_level must lie between 0 and 1, e.g. 0.95 (got 95).",
+        ),
     ],
 )
 def test_bad_input_gives_one_sentence(arguments: dict, message: str) -> None:
@@ -69,7 +72,7 @@ def test_bad_input_gives_one_sentence(arguments: dict, message: str) -> None:
 
 def test_all_missing_sensitive_column_is_refused() -> None:
     sensitive = pd.DataFrame({"sex": ["f", "m", "f", "m"], "race": [None, None, np.nan, None]})
-    with pytest.raises(InputError, match="^The sensitive column 'race' is entirely missing; fill it in"):
+    with pytest.raises(InputError, match=r"^The sensitive column 'race' is entirely missing; fill it in"):
         compute_fairness(y_pred=[1, 0, 1, 1], sensitive=sensitive, n_boot=0)
 
 
@@ -96,7 +99,10 @@ def test_task_detection() -> None:
     assert compute_fairness(y_pred=[0, 1, 2, 0], sensitive=SENSITIVE, n_boot=0).task == "multiclass"
     assert compute_fairness(y_pred=[0.5, 1.2, 2.0, 0.1], sensitive=SENSITIVE, n_boot=0).task == "regression"
     # Integer-valued floats are classes, not amounts.
-    assert compute_fairness(y_pred=np.array([0.0, 1.0, 1.0, 0.0]), sensitive=SENSITIVE, n_boot=0).task == "binary"
+    assert (
+        compute_fairness(y_pred=np.array([0.0, 1.0, 1.0, 0.0]), sensitive=SENSITIVE, n_boot=0).task
+        == "binary"
+    )
 
 
 def test_undefined_rates_are_none_not_zero() -> None:

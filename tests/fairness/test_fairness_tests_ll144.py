@@ -77,7 +77,9 @@ def test_tpr_and_fpr_tests_use_positives_and_negatives() -> None:
             [int((p[~female & subset] == 1).sum()), int((p[~female & subset] == 0).sum())],
         ]
         assert comparison.p_value == pytest.approx(stats.chi2_contingency(table, correction=False).pvalue)
-    assert all(c.p_value is None for c in sex.to_reference if c.metric not in {"selection_rate", "tpr", "fpr"})
+    assert all(
+        c.p_value is None for c in sex.to_reference if c.metric not in {"selection_rate", "tpr", "fpr"}
+    )
 
 
 def test_ll144_selection_table_by_hand() -> None:
@@ -108,10 +110,17 @@ def test_ll144_scoring_rate_uses_the_median_of_all_scores() -> None:
     scores = rng.random(n) + 0.1 * (sensitive["sex"] == "m").to_numpy()
     scores[:10] = np.median(scores)  # ties at the median are not "above"
     result = compute_fairness(
-        y_pred=(scores > 0.7).astype(int), scores=scores, sensitive=sensitive, ll144_rate="scoring", n_boot=100
+        y_pred=(scores > 0.7).astype(int),
+        scores=scores,
+        sensitive=sensitive,
+        ll144_rate="scoring",
+        n_boot=100,
     )
     median = float(np.median(scores))
-    for name, key in [("sex", sensitive["sex"]), ("sex × race", sensitive["sex"] + " × " + sensitive["race"])]:
+    for name, key in [
+        ("sex", sensitive["sex"]),
+        ("sex × race", sensitive["sex"] + " × " + sensitive["race"]),
+    ]:
         table = attribute(result, name).ll144
         assert table is not None and table.rate_kind == "scoring" and table.median_score == median
         above = pd.Series(scores > median).groupby(key.to_numpy()).agg(["mean", "sum", "size"])
@@ -125,7 +134,10 @@ def test_ll144_scoring_rate_uses_the_median_of_all_scores() -> None:
 def test_count_table_in_batches_gives_the_same_result() -> None:
     data = binary_data(n=900, seed=12, missing=True)
     whole = compute_fairness(
-        y_pred=data["y_pred"], y_true=data["y_true"], sensitive=data["sensitive"], sample_weight=data["weights"]
+        y_pred=data["y_pred"],
+        y_true=data["y_true"],
+        sensitive=data["sensitive"],
+        sample_weight=data["weights"],
     )
     batches = []
     for start in range(0, 900, 250):
