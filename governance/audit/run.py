@@ -133,15 +133,15 @@ def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         raise
 
 
-def write_audit_folder(result: AuditResult, folder: Path) -> None:
-    """Write ``audit.json``, ``report.md`` and ``figures/`` into ``folder`` atomically."""
+def write_audit_folder(result: AuditResult, folder: Path, *, figures: bool = True) -> None:
+    """Write ``audit.json``, ``report.md`` and (unless ``figures=False``) ``figures/`` into ``folder`` atomically."""
     from governance.report.figures import write_figures
     from governance.report.markdown import render_report
 
     def fill(staging: Path) -> None:
-        figures = write_figures(result, staging / "figures")
+        written = write_figures(result, staging / "figures") if figures else {}
         (staging / "audit.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
-        (staging / "report.md").write_text(render_report(result, figures=figures), encoding="utf-8")
+        (staging / "report.md").write_text(render_report(result, figures=written), encoding="utf-8")
 
     _write_atomically(folder, fill)
 
@@ -195,6 +195,7 @@ def audit(
     workspace: Workspace | None = None,
     output_root: Path | None = None,
     write: bool = True,
+    figures: bool = True,
     command_line: str = "",
     progress: Progress | None = None,
 ) -> AuditOutcome:
@@ -299,5 +300,5 @@ def audit(
     if write:
         root = output_root or space.audits_dir
         folder = safe_join(root, name, version, audit_id)
-        write_audit_folder(result, folder)
+        write_audit_folder(result, folder, figures=figures)
     return AuditOutcome(result=result, folder=folder)

@@ -105,6 +105,7 @@ def print_summary(result: Any, folder: Any) -> None:
               help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).")
 @click.option("--json", "json_path", metavar="PATH", help="Also write audit.json to PATH ('-' for standard output).")
 @click.option("--output", "output_root", type=click.Path(file_okay=False), help="Folder for audit outputs (default: the workspace's audits/).")
+@click.option("--no-figures", is_flag=True, help="Skip the figures (a faster gate in CI; the report still has every table).")
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @register_url_option
 @actor_option
@@ -116,7 +117,7 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
                   predictions: str | None, scores: str | None, threshold: float | None, positive_label: str | None,
                   features: tuple[str, ...], weights: str | None, policy: str, strict: bool, no_explain: bool,
                   explain_budget: float, explain_rows: int | None, n_boot: int | None, seed: int, ll144_rate: str,
-                  json_path: str | None, output_root: str | None, no_register: bool, register_url: str | None,
+                  json_path: str | None, output_root: str | None, no_figures: bool, no_register: bool, register_url: str | None,
                   actor: str | None, workspace_path: str | None, quiet: bool) -> None:
     """Audit NAME@VERSION for bias and explainability, and judge it against a policy.
 
@@ -143,7 +144,7 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
             threshold=threshold, positive_label=positive_label, features=list(features) or None, weights=weights,
             policy=policy, strict=strict, explain=not no_explain, explain_budget=explain_budget,
             explain_rows=explain_rows, n_boot=n_boot, seed=seed, ll144_rate=ll144_rate,
-            output_root=Path(output_root) if output_root else None,
+            output_root=Path(output_root) if output_root else None, figures=not no_figures,
             command_line=shlex.join(["governance", *sys.argv[1:]]), progress=progress,
         )
     finally:

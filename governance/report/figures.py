@@ -40,8 +40,9 @@ def impact_figure_stem(attribute: AttributeResult) -> str:
 def _save(figure: Any, folder: Path, stem: str) -> str:
     import matplotlib.pyplot as plt
 
-    figure.savefig(folder / f"{stem}.svg", format="svg", metadata={"Date": None}, bbox_inches="tight")
-    figure.savefig(folder / f"{stem}.png", format="png", dpi=110, metadata={"Software": None}, bbox_inches="tight")
+    # The layout was fixed once (tight_layout) when the figure was made; bbox_inches="tight" would draw it again.
+    figure.savefig(folder / f"{stem}.svg", format="svg", metadata={"Date": None})
+    figure.savefig(folder / f"{stem}.png", format="png", dpi=100, metadata={"Software": None})
     plt.close(figure)
     return f"{stem}.svg"
 
