@@ -3,8 +3,9 @@
 ``Register(url)`` opens (and migrates) a register; ``Register.for_workspace(workspace)`` opens the workspace's.
 """
 
-from governance.register.api import Register, row_image
+from governance.register.api import Register
 from governance.register.lifecycle import parse_reference
+from governance.register.queries import row_image
 from governance.register.records import (
     ApprovalRecord,
     AuditRecord,

@@ -17,9 +17,8 @@ from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
 from governance.errors import GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle
+from governance.register import chain, database, lifecycle, queries
 from governance.register import schema as t
-from governance.register.describe import summarise
 from governance.register.records import (
     CHECKLIST_STATUSES,
     SEVERITIES,
@@ -161,7 +160,7 @@ class Register:
             row = self._row(conn, t.models, model_id)
             self._append(conn, seq, at=at, actor=actor, kind="model.registered", model_name=name, version=None,
                          rows=[(t.models, row)])
-        return _model_record(row)
+        return queries.model_record(row)
 
     def update_model(
         self,
@@ -203,7 +202,7 @@ class Register:
                 if value is not None and value != getattr(row, field)
             }
             if not changes:
-                return _model_record(row)
+                return queries.model_record(row)
             seq = self._next_seq(conn)
             conn.execute(
                 sa.update(t.models)
@@ -213,7 +212,7 @@ class Register:
             updated = self._row(conn, t.models, row.id)
             self._append(conn, seq, at=at, actor=actor, kind="model.updated", model_name=row.name, version=None,
                          rows=[(t.models, updated)], extra={"changes": changes})
-            return _model_record(updated)
+            return queries.model_record(updated)
 
     def add_version(
         self,
@@ -475,7 +474,7 @@ class Register:
             answer_row = self._row(conn, t.checklist_answers, new_id)
             self._append(conn, seq, at=at, actor=actor, kind="checklist.answered", model_name=model.name,
                          version=None, rows=[(t.checklist_answers, answer_row)])
-            return _checklist_record(answer_row, model.name)
+            return queries.checklist_record(answer_row, model.name)
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -505,7 +504,7 @@ class Register:
             incident_row = self._row(conn, t.incidents, new_id)
             self._append(conn, seq, at=at, actor=actor, kind="incident.recorded", model_name=model_name,
                          version=version, rows=[(t.incidents, incident_row)])
-            return _incident_record(incident_row, model_name, version)
+            return queries.incident_record(incident_row, model_name, version)
 
     # ------------------------------------------------------------------ reads
 
@@ -517,7 +516,7 @@ class Register:
     def get_model(self, model_name: str) -> ModelRecord:
         """A registered model; ``NotFoundError`` if absent."""
         with database.read_transaction(self.engine) as conn:
-            return _model_record(self._model_row(conn, model_name))
+            return queries.model_record(self._model_row(conn, model_name))
 
     def checklist_answers(self, model_name: str) -> list[ChecklistAnswerRecord]:
         """The newest answer per (framework, item) for a model, sorted by framework and item."""
@@ -531,37 +530,22 @@ class Register:
         latest: dict[tuple[str, str], Row[Any]] = {}
         for answer in rows:
             latest[(answer.framework, answer.item_id)] = answer
-        return [_checklist_record(latest[key], model.name) for key in sorted(latest)]
+        return [queries.checklist_record(latest[key], model.name) for key in sorted(latest)]
 
     def list_models(self) -> list[ModelSummary]:
         """One summary per model, sorted by name."""
+        return [queries.summary(detail) for detail in self.details(with_events=False)]
+
+    def details(self, *, with_events: bool = True) -> list[ModelDetail]:
+        """Every model with its versions, audits, approvals, incidents, answers (and events), sorted by name."""
         with database.read_transaction(self.engine) as conn:
             models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
-            summaries = []
-            for model in models:
-                versions = [self._version_record(conn, v, model.name) for v in self._versions_of(conn, model.id)]
-                audits = self._audits_of(conn, [v.id for v in versions])
-                latest = versions[-1] if versions else None
-                last_audit = audits[-1] if audits else None
-                summaries.append(
-                    ModelSummary(
-                        name=model.name,
-                        owner=model.owner,
-                        risk_tier=model.risk_tier,
-                        latest_version=latest.version if latest else None,
-                        state=latest.state if latest else None,
-                        deployed_versions=[v.version for v in versions if v.state == "deployed"],
-                        last_verdict=last_audit.verdict if last_audit else None,
-                        last_audit_at=last_audit.recorded_at if last_audit else None,
-                        next_audit_due=lifecycle.next_due(versions, audits),
-                    )
-                )
-        return summaries
+            return queries.load_details(conn, models, with_events=with_events)
 
     def show(self, model_name: str) -> ModelDetail:
         """Everything about one model, with its events in order."""
         with database.read_transaction(self.engine) as conn:
-            return self._detail(conn, self._model_row(conn, model_name))
+            return queries.load_details(conn, [self._model_row(conn, model_name)])[0]
 
     def history(self, model_name: str | None = None) -> list[EventRecord]:
         """The event log in order, for one model or the whole register."""
@@ -570,15 +554,15 @@ class Register:
             if model_name is not None:
                 model = self._model_row(conn, model_name)
                 query = query.where(t.events.c.model_name == model.name)
-            return [_event_record(row) for row in conn.execute(query)]
+            return [queries.event_record(row) for row in conn.execute(query)]
 
     def export(self) -> dict[str, Any]:
         """One JSON-able document for an auditor: every model with its history, the log, and a verification."""
         with database.read_transaction(self.engine) as conn:
             models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
-            details = [self._detail(conn, model) for model in models]
+            details = queries.load_details(conn, models, with_events=False)
             head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
-            events = [_event_record(row) for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))]
+            events = [queries.event_record(row) for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))]
         report = self.verify()
         return {
             "format": EXPORT_FORMAT,
@@ -639,7 +623,7 @@ class Register:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
         prev_hash = conn.execute(sa.select(t.chain_head.c.hash).where(t.chain_head.c.id == 1)).scalar_one()
         payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": row_image(row)} for table, row in rows],
+            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
             **(extra or {}),
         }
         payload = json.loads(provenance.canonical_json(payload))
@@ -691,12 +675,6 @@ class Register:
     def _versions_of(self, conn: Connection, model_id: int) -> list[Row[Any]]:
         return list(conn.execute(sa.select(t.versions).where(t.versions.c.model_id == model_id).order_by(t.versions.c.id)))
 
-    def _audits_of(self, conn: Connection, version_ids: list[int]) -> list[AuditRecord]:
-        if not version_ids:
-            return []
-        rows = conn.execute(sa.select(t.audits).where(t.audits.c.version_id.in_(version_ids)).order_by(t.audits.c.id))
-        return [self._audit_record(conn, row) for row in rows]
-
     def _latest_audit(self, conn: Connection, version_row: Row[Any]) -> Row[Any] | None:
         """The newest audit of this version's exact artefact."""
         return conn.execute(
@@ -709,18 +687,13 @@ class Register:
     def _version_record(self, conn: Connection, row: Row[Any], model_name: str | None = None) -> VersionRecord:
         if model_name is None:
             model_name = conn.execute(sa.select(t.models.c.name).where(t.models.c.id == row.model_id)).scalar_one()
-        values = row_image(row)
-        return VersionRecord(model_name=model_name, **values)
+        return queries.version_record(row, model_name)
 
     def _audit_record(self, conn: Connection, row: Row[Any]) -> AuditRecord:
-        model_name, version = self._names_of_version(conn, row.version_id)
-        values = row_image(row)
-        return AuditRecord(model_name=model_name, version=version, expires_at=lifecycle.expiry(row.recorded_at,
-                           row.max_age_days), **values)
+        return queries.audit_record(row, *self._names_of_version(conn, row.version_id))
 
     def _approval_record(self, conn: Connection, row: Row[Any]) -> ApprovalRecord:
-        model_name, version = self._names_of_version(conn, row.version_id)
-        return ApprovalRecord(model_name=model_name, version=version, **row_image(row))
+        return queries.approval_record(row, *self._names_of_version(conn, row.version_id))
 
     def _names_of_version(self, conn: Connection, version_id: int) -> tuple[str, str]:
         found = conn.execute(
@@ -730,87 +703,8 @@ class Register:
         ).one()
         return str(found[0]), str(found[1])
 
-    def _detail(self, conn: Connection, model: Row[Any]) -> ModelDetail:
-        versions = [self._version_record(conn, v, model.name) for v in self._versions_of(conn, model.id)]
-        version_ids = [v.id for v in versions]
-        by_id = {v.id: v.version for v in versions}
-        approvals: list[ApprovalRecord] = []
-        incidents: list[IncidentRecord] = []
-        if version_ids:
-            for row in conn.execute(
-                sa.select(t.approvals).where(t.approvals.c.version_id.in_(version_ids)).order_by(t.approvals.c.id)
-            ):
-                approvals.append(ApprovalRecord(model_name=model.name, version=by_id[row.version_id], **row_image(row)))
-            for row in conn.execute(
-                sa.select(t.incidents).where(t.incidents.c.version_id.in_(version_ids)).order_by(t.incidents.c.id)
-            ):
-                incidents.append(_incident_record(row, model.name, by_id[row.version_id]))
-        answers = [
-            _checklist_record(row, model.name)
-            for row in conn.execute(
-                sa.select(t.checklist_answers)
-                .where(t.checklist_answers.c.model_id == model.id)
-                .order_by(t.checklist_answers.c.id)
-            )
-        ]
-        events = [
-            _event_record(row)
-            for row in conn.execute(
-                sa.select(t.events).where(t.events.c.model_name == model.name).order_by(t.events.c.seq)
-            )
-        ]
-        return ModelDetail(
-            model=_model_record(model),
-            versions=versions,
-            audits=self._audits_of(conn, version_ids),
-            approvals=approvals,
-            incidents=incidents,
-            checklist_answers=answers,
-            events=events,
-        )
-
 
 # ---------------------------------------------------------------------- helpers
-
-
-def row_image(row: Row[Any]) -> dict[str, Any]:
-    """A row as the JSON-able dict that events carry (everything but the ``event_seq`` bookkeeping column)."""
-    image = {key: value for key, value in row._mapping.items() if key != "event_seq"}
-    return json.loads(provenance.canonical_json(image))
-
-
-def _model_record(row: Row[Any]) -> ModelRecord:
-    return ModelRecord(**row_image(row))
-
-
-def _checklist_record(row: Row[Any], model_name: str) -> ChecklistAnswerRecord:
-    return ChecklistAnswerRecord(model_name=model_name, **row_image(row))
-
-
-def _incident_record(row: Row[Any], model_name: str, version: str) -> IncidentRecord:
-    return IncidentRecord(model_name=model_name, version=version, **row_image(row))
-
-
-def _event_record(row: Row[Any]) -> EventRecord:
-    try:
-        payload = json.loads(row.payload)
-    except ValueError:
-        payload = {"unreadable": row.payload}
-    if not isinstance(payload, dict):
-        payload = {"unreadable": row.payload}
-    return EventRecord(
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        kind=row.kind,
-        model_name=row.model_name,
-        version=row.version,
-        payload=payload,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-        hmac=row.hmac,
-        summary=summarise(row.kind, row.actor, row.model_name, row.version, payload),
-    )
 
 
 def _now() -> str:

@@ -42,7 +42,7 @@ _ROW_NAMES = {
 
 def verify(register: Register, workspace_root: Path | None = None) -> VerifyReport:
     """Check the whole register; problems are listed in order, the first break first."""
-    from governance.register.api import row_image
+    from governance.register.queries import row_image
 
     problems: list[VerifyProblem] = []
     with database.read_transaction(register.engine) as conn:
@@ -183,8 +183,8 @@ def status(register: Register, *, within_days: int = 30) -> StatusReport:
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     items: list[StatusItem] = []
-    for model in register.list_models():
-        detail = register.show(model.name)
+    for detail in register.details(with_events=False):
+        model = detail.model
         for version in detail.versions:
             label = f"{model.name}@{version.version}"
             if version.state == "retired":
