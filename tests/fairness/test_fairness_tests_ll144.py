@@ -15,6 +15,7 @@ from governance.audit.fairness import (
     compute_fairness_from_counts,
 )
 from governance.audit.fairness._stats import holm, two_by_two_p_value
+from governance.errors import InputError
 
 
 def _rows(counts: dict[str, tuple[int, int]]) -> tuple[list[str], list[int]]:
@@ -161,3 +162,24 @@ def test_count_table_in_batches_gives_the_same_result() -> None:
                 assert estimate.value == pytest.approx(other.value, abs=1e-12)
                 assert estimate.low == pytest.approx(other.low, abs=1e-9)  # same seed, same draws
         assert left.empty_cells == right.empty_cells and left.unknown_count == right.unknown_count
+
+
+def test_batches_with_one_label_value_or_an_all_missing_column_combine() -> None:
+    """A batch may hold only 'hire' (its negative is a placeholder) or no known value of a column."""
+    first = build_count_table(
+        y_pred=["hire", "hire"], sensitive=pd.DataFrame({"sex": [None, None]}), positive_label="hire"
+    )
+    second = build_count_table(
+        y_pred=["reject", "hire", "reject"],
+        sensitive=pd.DataFrame({"sex": ["f", "m", "m"]}),
+        positive_label="hire",
+    )
+    table = CountTable.combine([first, second])
+    assert table.classes == ["reject", "hire"]
+    assert table.levels == [["f", "m", "Unknown"]]
+    result = compute_fairness_from_counts(table, n_boot=0)
+    rates = {g.group: g.metrics["selection_rate"].value for g in result.attributes[0].groups}
+    assert rates == {"f": 0.0, "m": 0.5, "Unknown": 1.0}
+    assert result.positive_label == "hire"
+    with pytest.raises(InputError, match="'sex' is entirely missing"):
+        compute_fairness_from_counts(first, n_boot=0)

@@ -233,8 +233,11 @@ class SensitiveCodes:
     has_unknown: list[bool]
 
 
-def code_sensitive(sensitive: pd.DataFrame | Any) -> SensitiveCodes:
-    """Factorise every sensitive column; missing values become the explicit ``Unknown`` level."""
+def code_sensitive(sensitive: pd.DataFrame | Any, *, allow_all_missing: bool = False) -> SensitiveCodes:
+    """Factorise every sensitive column; missing values become the explicit ``Unknown`` level.
+
+    ``allow_all_missing`` is for one batch of a larger file, where a column may be missing throughout.
+    """
     import pandas as pd
 
     if isinstance(sensitive, pd.Series):
@@ -256,7 +259,7 @@ def code_sensitive(sensitive: pd.DataFrame | Any) -> SensitiveCodes:
         codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
         names = [str(v) for v in list(uniques)]
-        if not names:
+        if not names and not allow_all_missing:
             raise InputError(
                 f"The sensitive column {name!r} is entirely missing; fill it in or leave it out of the audit."
             )
@@ -264,7 +267,7 @@ def code_sensitive(sensitive: pd.DataFrame | Any) -> SensitiveCodes:
         unknown_name = UNKNOWN if UNKNOWN not in names else f"{UNKNOWN} (missing)"
         ordered = sorted(set(names))
         position = {level: i for i, level in enumerate(ordered)}
-        mapping = np.array([position[level] for level in names], dtype=np.int64)
+        mapping = np.array([position[level] for level in names] or [0], dtype=np.int64)
         missing = codes < 0
         has_unknown = bool(missing.any())
         if has_unknown:

@@ -323,6 +323,11 @@ def compute_fairness_from_counts(
     )
     if table.n_rows == 0:
         raise InputError("The count table is empty; there are no rows to audit.")
+    for column, levels, unknown in zip(table.columns, table.levels, table.has_unknown, strict=True):
+        if unknown and len(levels) == 1:
+            raise InputError(
+                f"The sensitive column {column!r} is entirely missing; fill it in or leave it out of the audit."
+            )
     task = "binary" if len(table.classes) == 2 else "multiclass"
     notes = []
     if not table.has_labels:

@@ -106,7 +106,9 @@ class CountTable:
                     dtype=np.int64,
                 )
                 cell_codes = cell_codes * radix[j] + lookup[table.cells[:, j]]
-            cmap = np.array([class_index[_class_key(c)] for c in table.classes], dtype=np.int64)
+            cmap = np.array(
+                [class_index.get(_class_key(c), 0) for c in table.classes], dtype=np.int64
+            )  # a binary batch's placeholder negative ("not <positive>") is the negative class
             shape = (table.cells.shape[0], t_dim, k)
             arrays = []
             for source in (table.n, table.w, table.w2):
@@ -151,12 +153,25 @@ def _class_key(value: Any) -> Any:
 
 
 def _merge_classes(tables: list[CountTable]) -> list[Any]:
+    """Classes of combined tables: binary stays [negative, positive]; otherwise the sorted union."""
+    if all(len(t.classes) == 2 for t in tables):
+        positives = {_class_key(t.classes[1]) for t in tables}
+        if len(positives) == 1:
+            placeholder = _class_key(f"not {tables[0].classes[1]}")
+            negatives = {_class_key(t.classes[0]): t.classes[0] for t in tables}
+            real = [value for key, value in negatives.items() if key != placeholder]
+            if len(real) <= 1:
+                return [real[0] if real else tables[0].classes[0], tables[0].classes[1]]
     keys: dict[Any, Any] = {}
     for table in tables:
         for value in table.classes:
             keys.setdefault(_class_key(value), value)
-    if all(len(t.classes) == 2 for t in tables) and len(keys) == 2:
-        return list(tables[0].classes)  # binary: keep [negative, positive]
+    placeholders = {_class_key(f"not {t.classes[1]}") for t in tables if len(t.classes) == 2}
+    if len(keys) > 2 and placeholders & set(keys):
+        raise InputError(
+            "The batches hold more than two label values although the task is binary; "
+            "check the labels or build the tables with task='multiclass'."
+        )
     return [keys[k] for k in sorted(keys)]
 
 
@@ -197,8 +212,13 @@ def build_count_table(
     task: str = "auto",
     positive_label: Any = None,
 ) -> CountTable:
-    """Build the count table of a classification task from columns in memory (one ``np.bincount``)."""
-    codes = code_sensitive(sensitive)
+    """Build the count table of a classification task from columns in memory (one ``np.bincount``).
+
+    For batches of a larger file, pass the same ``task`` and ``positive_label`` to every batch and add the
+    tables with ``CountTable.combine``; a sensitive column may be all missing in one batch (its rows go to
+    Unknown), and ``compute_fairness_from_counts`` refuses a column that is missing everywhere.
+    """
+    codes = code_sensitive(sensitive, allow_all_missing=True)
     n_rows = codes.codes[0].shape[0]
     pred = as_array(y_pred, name="y_pred")
     check_length(pred, n_rows, name="y_pred")
