@@ -100,6 +100,7 @@ checklist_answers = sa.Table(
     sa.Column("actor", sa.String(320), nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
     sa.Column("event_seq", sa.Integer, nullable=False),
+    sa.Index("ix_gov_checklist_answers_model", "model_id", "framework", "item_id"),
 )
 
 incidents = sa.Table(

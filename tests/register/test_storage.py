@@ -46,6 +46,9 @@ def test_the_migrations_build_exactly_the_declared_schema(register_url: str) -> 
         for table in t.metadata.sorted_tables:
             columns = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
             assert columns == {c.name: c.nullable for c in table.columns}, table.name
+            indexes = {index["name"] for index in inspector.get_indexes(table.name) if index["name"] in
+                       {i.name for i in table.indexes}}
+            assert indexes == {index.name for index in table.indexes}, table.name
     engine.dispose()
 
 
