@@ -98,6 +98,20 @@ def predict(
     return y_pred, scores, label
 
 
+def _check_task_fits_policy(task: str, loaded_policy: LoadedPolicy, predictions: str | None) -> None:
+    """Numbers where decisions are expected would make every rate meaningless: say so instead."""
+    from governance.policy.model import MetricRule
+    from governance.results.fairness import BINARY_METRICS
+
+    needs_decisions = [r.id for r in loaded_policy.policy.rules if isinstance(r, MetricRule) and r.metric in BINARY_METRICS]
+    if task == "regression" and needs_decisions:
+        source = f"the column '{predictions}'" if predictions else "the model"
+        raise InputError(
+            f"The predictions of {source} are continuous numbers, but the policy's rule '{needs_decisions[0]}' needs "
+            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or a regression policy."
+        )
+
+
 def _is_parquet(path: str | Path) -> bool:
     return Path(path).suffix.lower() in {".parquet", ".pq"}
 
@@ -259,6 +273,7 @@ def audit(
         data_sha, n_rows = audit_data.sha256, len(frame)
         audited_features = audit_data.features if loaded else []
 
+    _check_task_fits_policy(fairness.task, loaded_policy, predictions)
     explanation, explanation_error = None, None
     if loaded is not None and audit_data is not None and explain:
         explanation, explanation_error = _explain(

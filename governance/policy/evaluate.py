@@ -199,6 +199,18 @@ def _metric_summary(rule: MetricRule, status: RuleStatus, findings: list[Finding
     return f"Inconclusive: for {groups}{more}, the {what} might or might not meet {rule.bound}; more data would settle it."
 
 
+def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> RuleOutcome:
+    words = METRIC_WORDS.get(rule.metric, rule.metric.replace("_", " "))
+    needs_labels = rule.metric not in {"selection_rate", "mean_prediction"} and not fairness.has_labels
+    why = "it needs the true outcomes (--target)" if needs_labels else f"a {fairness.task} audit has no {words}"
+    return RuleOutcome(
+        rule_id=rule.id, description=rule.description, metric=rule.metric, comparison=rule.comparison,
+        bound=rule.bound, severity=rule.severity, status="inconclusive",
+        summary=f"Inconclusive: this blocking rule could not be checked, because {why}.",
+        advice="Audit with the data the rule needs, or use a policy without this rule for this kind of audit.",
+    )
+
+
 def _explain_outcome(rule: ExplainRule, explanation: ExplanationResult | None, error: str | None) -> RuleOutcome:
     if explanation is None:
         why = f"the explanation failed ({error})" if error else "no model was explained (predictions only, or --no-explain)"
@@ -258,6 +270,10 @@ def evaluate_policy(
         min_size = rule.min_group_size or policy.min_group_size
         findings = _metric_findings(rule, fairness, min_size)
         status = _rule_status(findings)
+        if status == "not_applicable" and rule.severity == "block":
+            # A blocking requirement that this audit cannot check is not met by default.
+            outcomes.append(_unchecked_blocking_rule(rule, fairness))
+            continue
         advice = rule.advice or DEFAULT_ADVICE.get(rule.comparison) or (
             "Look at the flagged groups in the tables below; find the cause (data, features, threshold) and fix it, "
             "or record a risk acceptance with its reason at approval."

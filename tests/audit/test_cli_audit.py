@@ -116,3 +116,27 @@ def test_json_to_stdout_is_the_audit_json(fair_case: dict[str, Path]) -> None:
                                       "--target", "label", "--sensitive", "group", "--id", "id", "--json", "-"])
     document = json.loads(result.output)
     assert document["schema_version"] == "1.0" and document["policy"]["verdict"] in {"passed", "inconclusive"}
+
+
+def test_more_bad_inputs(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    frame["score"] = frame["income"] / 100
+    frame.loc[3, "label"] = None
+    data = tmp_path / "odd.csv"
+    frame.to_csv(data, index=False)
+    code, output = _run(root, "--predictions", "score", "--data", str(data), "--sensitive", "group")
+    assert (code, output) == (2, "Error: The predictions of the column 'score' are continuous numbers, but the policy's rule "
+                                 "'four-fifths-selection' needs decisions; pass 0/1 decisions, or scores with --scores and a "
+                                 "--threshold, or a regression policy.\n")
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(data), "--target", "label", "--sensitive", "group")
+    assert (code, output) == (2, "Error: The target column 'label' has 1 missing label(s); drop or fill those rows, "
+                                 "or leave out --target to audit selection rates only.\n")
+    named = tmp_path / "named.yaml"
+    named.write_text("name: n\nreference: named\nreference_groups: {group: C}\nrules: []\n")
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label",
+                        "--sensitive", "group", "--id", "id", "--policy", str(named))
+    assert code == 2 and output.startswith("Error: ") and "'C'" in output and output.count("\n") == 1
+    assert _files(root) == []

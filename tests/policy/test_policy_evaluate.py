@@ -103,3 +103,13 @@ def test_reporting_only_policy_always_passes() -> None:
     verdict = evaluate_policy(policy, _fairness(Estimate(value=0.5, low=0.4, high=0.6)), policy_path="t", policy_sha256="0")
     assert verdict.verdict == "passed" and verdict.rules[0].status == "fail"
     assert "sets no pass mark" in verdict.summary
+
+
+def test_blocking_rule_that_cannot_be_checked_is_inconclusive_not_passed() -> None:
+    text = "name: t\nrules:\n  - id: tpr\n    description: d\n    metric: tpr\n    comparison: value\n    bound: '>= 0.5'\n"
+    verdict = evaluate_policy(parse_policy(text, source="t"), _fairness(Estimate(value=0.9)), policy_path="t", policy_sha256="0")
+    assert verdict.verdict == "inconclusive"
+    assert verdict.rules[0].summary == "Inconclusive: this blocking rule could not be checked, because it needs the true outcomes (--target)."
+    warned = evaluate_policy(parse_policy(text + "    severity: warn\n", source="t"), _fairness(Estimate(value=0.9)),
+                             policy_path="t", policy_sha256="0")
+    assert warned.verdict == "passed" and warned.rules[0].status == "not_applicable"
