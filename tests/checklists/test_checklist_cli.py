@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from checklist_support import build_audit
 from click.testing import CliRunner
-from conftest import build_audit
 
 from governance.cli.main import cli
 from governance.provenance import sha256_file

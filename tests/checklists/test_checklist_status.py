@@ -7,7 +7,7 @@ from typing import Any
 
 import markdown
 import pytest
-from conftest import AuditFactory, model_fields
+from checklist_support import AuditFactory, model_fields
 
 from governance.checklists import (
     Checklist,
