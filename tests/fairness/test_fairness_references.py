@@ -89,3 +89,27 @@ def test_multiclass_has_one_ll144_table_per_class_and_regression_has_none() -> N
     item = attribute(regression, "g")
     assert item.ll144 is None and set(item.groups[0].metrics) == {"mean_prediction"}
     assert item.groups[0].metrics["mean_prediction"].has_interval
+
+
+def test_many_groups_keep_memory_bounded_by_skipping_intervals() -> None:
+    rng = np.random.default_rng(0)
+    n = 2500
+    sensitive = pd.DataFrame(
+        {"a": rng.integers(0, 40, n).astype(str), "b": rng.integers(0, 40, n).astype(str)}
+    )
+    scores = rng.random(n)
+    result = compute_fairness(
+        y_pred=(scores > 0.5).astype(int),
+        y_true=rng.integers(0, 2, n),
+        scores=scores,
+        sensitive=sensitive,
+        n_boot=1000,
+    )
+    single = attribute(result, "a").groups[0].metrics
+    assert single["selection_rate"].has_interval and single["auc"].has_interval
+    both = attribute(result, "a × b")
+    assert len(both.groups) > 1000
+    assert both.groups[0].metrics["selection_rate"].value is not None
+    assert not both.groups[0].metrics["selection_rate"].has_interval
+    assert not both.groups[0].metrics["auc"].has_interval
+    assert any(note.startswith("a × b has 1,") and "no intervals" in note for note in result.notes)

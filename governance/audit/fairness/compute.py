@@ -51,6 +51,8 @@ if TYPE_CHECKING:
 
 TESTED_METRICS = {"selection_rate", "tpr", "fpr"}  # count metrics with a group-vs-reference test
 _CHUNK_CELLS = 2_000_000  # resampled cell counts held in memory at once
+_BOOT_VALUES = 50_000_000  # resampled values kept per attribute (about 400 MB) before intervals are skipped
+_VALUES_PER_GROUP = 60  # about 12 metrics x (group, difference and ratio to reference and to overall)
 LL144_SMALL_SHARE = 0.02
 
 
@@ -64,8 +66,9 @@ class _Series:
 
 def _estimate(value: float, low: float | None = None, high: float | None = None) -> Estimate:
     if value is None or not math.isfinite(value):
-        return Estimate(value=None)
-    return Estimate(value=float(value), low=low, high=high)
+        return Estimate.model_construct(value=None, low=None, high=None)
+    # Already checked: finite floats or None, so the validators can be skipped (thousands per audit).
+    return Estimate.model_construct(value=float(value), low=low, high=high)
 
 
 class _Ticket:
@@ -88,16 +91,14 @@ class _Intervals:
         self.level = confidence_level
         self.n_boot = n_boot
         self.points: list[np.ndarray] = []
-        self.boots: list[np.ndarray] = []
+        self.boots: list[np.ndarray | None] = []
         self.count = 0
         self.estimates: list[Estimate] = []
 
     def many(self, point: np.ndarray, boot: np.ndarray | None) -> list[_Ticket]:
         point = np.asarray(point, dtype=np.float64).reshape(-1)
-        if boot is None or boot.shape[0] == 0:
-            boot = np.full((self.n_boot, point.shape[0]), np.nan)
         self.points.append(point)
-        self.boots.append(boot.reshape(boot.shape[0], point.shape[0]))
+        self.boots.append(None if boot is None or boot.shape[0] == 0 else boot.reshape(boot.shape[0], -1))
         tickets = [_Ticket(self.count + i) for i in range(point.shape[0])]
         self.count += point.shape[0]
         return tickets
@@ -109,10 +110,17 @@ class _Intervals:
         if not self.points:
             return
         points = np.concatenate(self.points)
-        if self.n_boot:
-            low, high = percentile_interval(np.concatenate(self.boots, axis=1), self.level)
-        else:
-            low = high = np.full(points.shape[0], np.nan)
+        low = np.full(points.shape[0], np.nan)
+        high = np.full(points.shape[0], np.nan)
+        starts = np.cumsum([0, *(p.shape[0] for p in self.points)])
+        with_boot = [i for i, b in enumerate(self.boots) if b is not None]
+        if with_boot:
+            columns = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in with_boot])
+            block_low, block_high = percentile_interval(
+                np.concatenate([self.boots[i] for i in with_boot], axis=1),
+                self.level,
+            )
+            low[columns], high[columns] = block_low, block_high
         self.estimates = [
             _estimate(v, _finite(lo), _finite(hi))
             for v, lo, hi in zip(points.tolist(), low.tolist(), high.tolist(), strict=True)
@@ -428,6 +436,15 @@ def _compute(
     classification = task != "regression"
     positive_classes = [1] if task == "binary" else list(range(len(table.classes))) if classification else []
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
+    boot_plans = [
+        p for p, plan in enumerate(all_plans) if plan.n_groups * n_boot * _VALUES_PER_GROUP <= _BOOT_VALUES
+    ]
+    for p, plan in enumerate(all_plans):
+        if n_boot and p not in boot_plans:
+            notes.append(
+                f"{plan.attribute} has {plan.n_groups:,} groups, too many to resample {n_boot:,} times in bounded "
+                "memory: its numbers have no intervals. Use fewer sensitive columns or a lower n_boot."
+            )
     routes = (1 if classification else 0) + (1 if rows is not None else 0) + (1 if scoring else 0)
     total_steps = n_boot * max(routes, 1)
     done_steps = 0
@@ -453,7 +470,8 @@ def _compute(
         accuracy_parts: list[np.ndarray] = []
         if n_boot:
             for resampled in _resampled_tables(table, n_boot=n_boot, rng=streams[0], weight_rng=streams[1]):
-                for p, plan in enumerate(all_plans):
+                for p in boot_plans:
+                    plan = all_plans[p]
                     grouped = plan.aggregate(resampled, axis=1)
                     for c in positive_classes:
                         for name, values in count_metrics(grouped, c, has_labels=table.has_labels).items():
@@ -471,17 +489,21 @@ def _compute(
     if rows is not None and row_kind is not None:
         computed = row_metrics(
             rows=rows,
-            plans=all_plans,
+            plans=[all_plans[p] for p in boot_plans],
             kind=row_kind,
             n_boot=n_boot,
             rng=streams[2],
             progress=advance,
         )
+        no_boot = [p for p in range(len(all_plans)) if p not in boot_plans]
+        computed += row_metrics(
+            rows=rows, plans=[all_plans[p] for p in no_boot], kind=row_kind, n_boot=0, rng=streams[2]
+        )
         key_class = 1 if task == "binary" else 0
-        for p, metrics_of_plan in enumerate(computed):
+        for p, metrics_of_plan in zip([*boot_plans, *no_boot], computed, strict=True):
             target = series.setdefault((p, key_class), {})
             for name, (point, boot) in metrics_of_plan.items():
-                target[name] = _Series(point, boot if n_boot else None)
+                target[name] = _Series(point, boot if n_boot and p in boot_plans else None)
 
     intervals = _Intervals(confidence_level, n_boot)
     overall_index = len(all_plans) - 1
@@ -510,8 +532,10 @@ def _compute(
             for resampled in _resampled_tables(
                 scoring_table, n_boot=n_boot, rng=streams[3], weight_rng=streams[3]
             ):
-                for p, plan in enumerate(plans):
-                    grouped = plan.aggregate(resampled, axis=1)
+                for p in boot_plans:
+                    if p >= len(plans):
+                        continue
+                    grouped = plans[p].aggregate(resampled, axis=1)
                     scoring_parts.setdefault(p, []).append(
                         count_metrics(grouped, 1, has_labels=False)["selection_rate"]
                     )
