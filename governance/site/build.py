@@ -103,7 +103,9 @@ def write_generated(
                 candidate, counter = f"{base}-{counter}", counter + 1
             audit_pages[record.result.audit_id] = f"{candidate}/index.md"
     checklist_model_pages = (
-        {name: f"checklists/{model.slug}.md" for name, model in sources.models.items()} if frameworks else {}
+        {name: f"checklists/model-{model.slug}.md" for name, model in sources.models.items()}
+        if frameworks
+        else {}
     )
     framework_pages = {
         checklist.framework: f"checklists/framework-{page_slug(checklist.framework)}.md"
@@ -173,7 +175,7 @@ def write_generated(
             if status is not None:
                 statuses[name] = (page.removeprefix("checklists/"), status)
             writer.page(
-                ("checklists", model.slug),
+                ("checklists", f"model-{model.slug}"),
                 render_model_status_page(model, status, item_link=links.from_page(page)),
             )
         for checklist in frameworks:

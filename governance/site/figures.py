@@ -54,7 +54,7 @@ def draw_ratio_figure(model: ModelEntry, folder: Path, stem: str) -> list[str]:
                 versions.append(version)
     position = {version: index for index, version in enumerate(versions)}
     plt.rcParams["svg.hashsalt"] = "governance"
-    figure, axes = plt.subplots(figsize=(7.5, 3.8), dpi=100)
+    figure, axes = plt.subplots(figsize=(9, 3.8), dpi=100)
     try:
         for offset, (label, points) in enumerate(sorted(series.items())):
             shift = (offset - (len(series) - 1) / 2) * 0.06
@@ -69,7 +69,7 @@ def draw_ratio_figure(model: ModelEntry, folder: Path, stem: str) -> list[str]:
         axes.set_ylabel("ratio (1 = equal)")
         axes.set_ylim(0, 1.05)
         axes.set_title("Key fairness ratios by version, with confidence intervals")
-        axes.legend(loc="lower left", fontsize="small")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)
         figure.tight_layout()
         folder.mkdir(parents=True, exist_ok=True)
         figure.savefig(folder / f"{stem}.svg", format="svg", metadata={"Date": None})

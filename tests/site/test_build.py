@@ -33,7 +33,7 @@ def test_demo_site_has_every_page(built_demo: Path) -> None:
         "audits/hiring-screen/2.0/h1/index.md",
         "ll144/hiring-screen.md",
         "checklists/index.md",
-        "checklists/credit-risk.md",
+        "checklists/model-credit-risk.md",
         "policies/index.md",
     ):
         assert (generated / page).is_file(), page
@@ -201,3 +201,16 @@ def test_command_reports_where_to_open_the_site(workspace_factory: WorkspaceFact
     only = CliRunner().invoke(cli, ["site", "build", "--workspace", str(root), "--no-mkdocs"])
     assert only.exit_code == 0
     assert only.output.startswith("Wrote ") and "Built the site" not in only.output
+
+
+def test_model_names_that_match_section_pages_do_not_clash(workspace_factory: WorkspaceFactory) -> None:
+    root = workspace_factory(make_audit("index", "1", "i1"), make_audit("framework-eu-ai-act", "1", "f1"))
+    report = build_site(find_workspace(root), run_mkdocs=False)
+    assert len(report.pages) == len(set(report.pages))
+    index = (root / "docs/generated/checklists/index.md").read_text(encoding="utf-8")
+    assert index.startswith("# Compliance checklists")
+    assert (
+        (root / "docs/generated/checklists/framework-eu-ai-act.md")
+        .read_text(encoding="utf-8")
+        .startswith("# EU AI Act")
+    )
