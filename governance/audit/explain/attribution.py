@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 BACKGROUND_ROWS = 100  # shap's own advice for tree and permutation backgrounds
 LINEAR_BACKGROUND_ROWS = 10_000  # the linear explainer only needs the mean: take (nearly) all rows
-PILOT_ROWS = {"tree": 50, "linear": 1_000, "permutation": 4}
+PILOT_ROWS = {"tree": 50, "linear": 1_000, "permutation": 2}
 
 
 @dataclass
@@ -72,6 +72,11 @@ def background_sample(view: ModelView, X: pd.DataFrame, size: int, seed: int) ->
     """A background sample stratified by the model's decision (or by prediction quintile for regressors)."""
     if size >= len(X):
         return np.arange(len(X)), f"all {len(X)} rows"
+    # Strata come from the model's decisions; on a large file a random subset of rows is enough for that.
+    pool = np.arange(len(X))
+    if len(X) > 10 * size:
+        pool = np.sort(np.random.default_rng(seed).choice(len(X), size=10 * size, replace=False))
+        X = X.iloc[pool]
     if view.task == "regression":
         predictions = view.score(X)
         strata = np.searchsorted(np.quantile(predictions, [0.2, 0.4, 0.6, 0.8]), predictions)
@@ -79,7 +84,7 @@ def background_sample(view: ModelView, X: pd.DataFrame, size: int, seed: int) ->
     else:
         strata = np.unique(view.predict(X).astype(str), return_inverse=True)[1]
         how = "stratified by predicted outcome"
-    return stratified_sample(np.asarray(strata), size, seed), f"a sample of {size} rows {how}"
+    return pool[stratified_sample(np.asarray(strata), size, seed)], f"a sample of {size} rows {how}"
 
 
 def _primary(view: ModelView, values: np.ndarray, base: np.ndarray, output: np.ndarray) -> np.ndarray:
@@ -100,6 +105,7 @@ class _Engine:
     output_space: str
     output_label: str
     folds: bool
+    background_rows: int
 
     def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         raise NotImplementedError
@@ -113,6 +119,7 @@ class _TreeOrLinear(_Engine):
         self.kind = kind
         self.folds = True
         matrix = self._matrix(background)
+        self.background_rows = len(matrix)
         final = view.final
         if kind == "linear":
             self.explainer: Any = shap.LinearExplainer(
@@ -188,9 +195,20 @@ class _Permutation(_Engine):
     """
 
     ORDERS = 10  # forward-and-back pairs per row: shap's "auto" setting of 10 x 2 x features evaluations
+    MIN_ORDERS = 2
+    MIN_BACKGROUND = 20
+    WANTED_ROWS = 50  # under a tight budget, orders and background shrink until this many rows fit
+    PROBE_ROWS = 500
     MAX_MODEL_ROWS = 100_000  # rows per model call
 
-    def __init__(self, view: ModelView, background: pd.DataFrame, seed: int, data: pd.DataFrame) -> None:
+    def __init__(
+        self,
+        view: ModelView,
+        background: pd.DataFrame,
+        seed: int,
+        data: pd.DataFrame,
+        budget_seconds: float | None = None,
+    ) -> None:
         self.view = view
         self.kind = "permutation"
         self.explainer_class = "permutation SHAP (shap's PermutationExplainer algorithm)"
@@ -207,7 +225,34 @@ class _Permutation(_Engine):
         self.background = self.encoder.encode(background)
         rng = np.random.default_rng(seed)
         p = len(view.features)
-        self.orders = [rng.permutation(p) for _ in range(self.ORDERS)]
+        orders = self.ORDERS
+        if budget_seconds is not None and len(self.background):
+            # Time the model on a batch, then shrink the work per row until enough rows fit the budget.
+            probe = np.resize(self.background, (self.PROBE_ROWS, p))
+            tick = time.perf_counter()
+            self.function(probe)
+            per_model_row = (time.perf_counter() - tick) / self.PROBE_ROWS
+            size = len(self.background)
+
+            def rows_that_fit(orders: int, size: int) -> float:
+                return budget_seconds / max(1e-12, per_model_row * 2 * orders * (p + 1) * size)
+
+            while rows_that_fit(orders, size) < self.WANTED_ROWS:
+                if orders > self.MIN_ORDERS:
+                    orders = max(self.MIN_ORDERS, orders // 2)
+                elif size > self.MIN_BACKGROUND:
+                    size = max(self.MIN_BACKGROUND, size // 2)
+                else:
+                    break
+            if size < len(self.background):
+                self.background = self.background[np.sort(rng.permutation(len(self.background))[:size])]
+            if orders < self.ORDERS or size < len(background):
+                view.notes.append(
+                    f"The model is slow to evaluate, so to fit the budget the permutation explainer used "
+                    f"{orders} feature orders (each forwards and backwards) and a background of {size} rows."
+                )
+        self.orders = [rng.permutation(p) for _ in range(orders)]
+        self.background_rows = len(self.background)
         self.base = self.function(self.background).mean(axis=0)
 
     def _pass(self, x: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -246,7 +291,24 @@ class _Permutation(_Engine):
         return values, np.asarray(self.base, dtype=float), self.function(data)
 
 
-def make_engine(view: ModelView, background: pd.DataFrame, seed: int, data: pd.DataFrame) -> _Engine:
+TREE_MODULES = ("sklearn.ensemble", "sklearn.tree", "xgboost", "lightgbm", "catboost")
+
+
+def looks_like_trees(estimator: Any) -> bool:
+    """Worth offering to shap's tree explainer (importing shap alone takes seconds on a small machine)."""
+    module = type(estimator).__module__
+    return module.startswith(TREE_MODULES) or any(
+        hasattr(estimator, name) for name in ("tree_", "estimators_", "get_booster", "booster_")
+    )
+
+
+def make_engine(
+    view: ModelView,
+    background: pd.DataFrame,
+    seed: int,
+    data: pd.DataFrame,
+    budget_seconds: float | None = None,
+) -> _Engine:
     """The explainer for this model: tree, linear, else permutation (a failing tree explainer falls back)."""
     if view.final is not None:
         if is_linear(view.final):
@@ -254,7 +316,7 @@ def make_engine(view: ModelView, background: pd.DataFrame, seed: int, data: pd.D
                 return _TreeOrLinear(view, background, "linear")
             except Exception as exc:
                 view.notes.append(f"shap's linear explainer refused the model ({type(exc).__name__}).")
-        else:
+        elif looks_like_trees(view.final):
             try:
                 engine = _TreeOrLinear(view, background, "tree")
                 # shap's own additivity check on a few rows: some tree models (for example scikit-learn's
@@ -276,7 +338,7 @@ def make_engine(view: ModelView, background: pd.DataFrame, seed: int, data: pd.D
                 ):
                     raise
     try:
-        return _Permutation(view, background, seed, data)
+        return _Permutation(view, background, seed, data, budget_seconds)
     except Exception as exc:
         raise ExplainError(
             f"shap cannot explain {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
@@ -299,7 +361,7 @@ def compute_attributions(
     """Explain ``X.iloc[rows]`` in order until all are done or the budget would be overrun."""
     started = time.perf_counter()
     deadline = None if budget_seconds is None else started + budget_seconds
-    engine = engine or make_engine(view, background, seed, X)
+    engine = engine or make_engine(view, background, seed, X, budget_seconds)
     order = np.asarray(rows, dtype=int)
     chunks_values: list[np.ndarray] = []
     chunks_output: list[np.ndarray] = []
@@ -367,7 +429,7 @@ def compute_attributions(
         explainer_class=engine.explainer_class,
         output_space=engine.output_space,
         output_label=engine.output_label,
-        background_size=len(background),
+        background_size=engine.background_rows,
         background_method=background_method,
         additivity_max_error=error,
         seconds=time.perf_counter() - started,

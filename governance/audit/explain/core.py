@@ -97,17 +97,17 @@ def explain_model(
     size = LINEAR_BACKGROUND_ROWS if view.final is not None and is_linear(view.final) else BACKGROUND_ROWS
     picks, method = background_sample(view, X, size, seed)
     background = X.iloc[picks]
-    engine = make_engine(view, background, seed, X)
+    shap_deadline = started + SHAP_SHARE * budget_seconds
+    engine = make_engine(view, background, seed, X, max(0.0, shap_deadline - time.perf_counter()))
     order = np.random.default_rng(seed).permutation(len(X))
     wanted = min(len(X), max_rows) if max_rows is not None else len(X)
-    shap_budget = max(0.0, SHAP_SHARE * budget_seconds - (time.perf_counter() - started))
     attributions = compute_attributions(
         view,
         X,
         rows=order[:wanted],
         background=background,
         background_method=method,
-        budget_seconds=shap_budget,
+        budget_seconds=max(0.0, shap_deadline - time.perf_counter()),
         seed=seed,
         engine=engine,
         progress=progress,
@@ -225,12 +225,13 @@ def _example_statement(
     """A reason statement for a typical adverse decision among the explained rows (reference: all rows)."""
     if view.task == "regression" and threshold is None:
         return None
-    scores, decided, adverse = decisions(view, X, threshold)
-    candidates = [i for i, position in enumerate(explained) if adverse[position]]
+    # Decisions of the explained rows only: a slow model is not run over the whole file again.
+    scores, decided, adverse = decisions(view, X.iloc[explained], threshold)
+    candidates = [i for i in range(len(explained)) if adverse[i]]
     if not candidates:
         return None
     # The adverse decision with the median score: a typical case, not the most extreme one.
-    candidates.sort(key=lambda i: (scores[explained[i]], explained[i]))
+    candidates.sort(key=lambda i: (scores[i], explained[i]))
     chosen = candidates[len(candidates) // 2]
     position = int(explained[chosen])
     name = f"row {position}" if row_names is None else str(row_names[position])
@@ -241,8 +242,8 @@ def _example_statement(
         features=view.features,
         sensitive_columns=sensitive_columns,
         typical=typical_values(X),
-        score=float(scores[position]),
-        decision=str(decided[position]),
+        score=float(scores[chosen]),
+        decision=str(decided[chosen]),
         adverse=True,
         threshold=threshold if threshold is not None else default_threshold(view),
         reference="all",
