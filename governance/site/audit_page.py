@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 from governance.results.audit import AuditResult
-from governance.results.fairness import BINARY_METRICS, REGRESSION_METRICS, AttributeResult
+from governance.results.fairness import REGRESSION_METRICS, AttributeResult
 from governance.site.escape import escape
 from governance.site.markdown import MASKED, VERDICT_WORDS, admonition, estimate, facts, percent, table
 from governance.site.suppression import suppress, suppress_grid
@@ -174,4 +174,4 @@ def _drop_report_head(markdown: str) -> str:
     return "\n".join(lines).lstrip("\n")
 
 
-__all__ = ["BINARY_METRICS", "group_table", "render_audit_page", "verdict_box"]
+__all__ = ["group_table", "masked_groups", "render_audit_page", "verdict_box"]

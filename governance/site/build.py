@@ -64,9 +64,11 @@ class _Writer:
         *folders, name = parts
         target = safe_join(self.root, *folders, name) if folders else safe_join(self.root, name)
         target = target.with_name(target.name + ".md")
+        relative = target.relative_to(self.root).as_posix()
+        if relative in self.report.pages:
+            raise SiteError(f"Two pages of the site would both be {relative}; rename one of the models.")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        relative = target.relative_to(self.root).as_posix()
         self.report.pages.append(relative)
         return relative
 

@@ -214,3 +214,32 @@ def test_model_names_that_match_section_pages_do_not_clash(workspace_factory: Wo
         .read_text(encoding="utf-8")
         .startswith("# EU AI Act")
     )
+
+
+def test_rebuilding_an_unchanged_workspace_gives_the_same_files(workspace_factory: WorkspaceFactory) -> None:
+    from datetime import UTC, datetime
+
+    from governance.provenance import set_clock
+
+    root = workspace_factory(
+        make_audit("m", "1", "x1"), make_audit("m", "2", "x2", created_at="2026-11-21T10:00:00Z")
+    )
+    workspace = find_workspace(root)
+
+    def snapshot() -> dict[str, bytes]:
+        generated = root / "docs" / "generated"
+        return {
+            path.relative_to(generated).as_posix(): path.read_bytes()
+            for path in generated.rglob("*")
+            if path.is_file()
+        }
+
+    set_clock(lambda: datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+    try:
+        build_site(workspace, run_mkdocs=False)
+        first = snapshot()
+        build_site(workspace, run_mkdocs=False)
+        assert snapshot() == first
+    finally:
+        set_clock(None)
+    assert "models/figures/m-ratios.svg" in first
