@@ -297,3 +297,13 @@ def test_permutation_shap_of_an_additive_model_is_exact_and_handles_text_columns
     c = X["c"].map(bonus)
     np.testing.assert_allclose(result.values[:, 1], c - c.mean(), atol=1e-12)
     np.testing.assert_allclose(result.values[:, 2], -(X["m"] - X["m"].mean()), atol=1e-12)
+
+
+def test_lightgbm_gets_the_tree_explainer_when_installed(credit) -> None:  # type: ignore[no-untyped-def]
+    lightgbm = pytest.importorskip("lightgbm")
+    X, y, sensitive = credit
+    numeric = X[["duration", "amount"]]
+    model = lightgbm.LGBMClassifier(n_estimators=20, verbose=-1).fit(numeric, y)
+    result = explain_model(model, numeric, sensitive=sensitive, n_boot=10, max_rows=60)
+    assert result.explainer == "tree" and result.output_space == "log_odds"
+    assert result.additivity_ok and result.additivity_max_error < 1e-6
