@@ -185,7 +185,7 @@ def beeswarm_sample(
     X: pd.DataFrame,
     order: Sequence[str],
     *,
-    max_rows: int = 400,
+    max_rows: int = 300,
     max_features: int = 10,
     seed: int = 0,
 ) -> BeeswarmSample:
@@ -199,11 +199,12 @@ def beeswarm_sample(
     shap_rows, colours = [], []
     for feature in features:
         j = positions[feature]
-        shap_rows.append([float(v) for v in values[picks, j]])
+        # Four significant digits are plenty for a picture and keep audit.json small.
+        shap_rows.append([float(f"{v:.4g}") for v in values[picks, j]])
         column = X.iloc[picks, j]
         if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
             ranks = column.rank(pct=True, method="average").to_numpy(dtype=float, na_value=np.nan)
-            colours.append([None if np.isnan(r) else float(r) for r in ranks])
+            colours.append([None if np.isnan(r) else round(float(r), 3) for r in ranks])
         else:
             colours.append([None] * len(picks))
     return BeeswarmSample(features=features, shap=shap_rows, colour=colours)
