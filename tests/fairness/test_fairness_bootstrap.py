@@ -206,3 +206,23 @@ def test_no_bootstrap_gives_points_without_intervals() -> None:
     result = compute_fairness(y_pred=data["y_pred"], sensitive=data["sensitive"], n_boot=0)
     estimate = result.attributes[0].groups[0].metrics["selection_rate"]
     assert estimate.value is not None and not estimate.has_interval
+
+
+def test_row_metrics_use_fewer_resamples_on_large_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above the rows x resamples budget, AUC and Brier intervals come from fewer resamples, with a note."""
+    from governance.audit.fairness import compute
+
+    monkeypatch.setattr(compute, "_ROW_RESAMPLE_BUDGET", 300 * 50)
+    data = binary_data(n=300, seed=1)
+    calls: list[tuple[int, int]] = []
+    result = compute_fairness(
+        y_pred=data["y_pred"],
+        y_true=data["y_true"],
+        scores=data["scores"],
+        sensitive=data["sensitive"],
+        n_boot=500,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls[-1] == (500 + 200, 500 + 200)
+    assert any("AUC and Brier score come from 200 resamples instead of 500" in note for note in result.notes)
+    assert result.overall["auc"].has_interval and result.overall["selection_rate"].has_interval

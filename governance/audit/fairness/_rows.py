@@ -76,33 +76,41 @@ class _AUC:
         v_sorted = rows.value[self.order]
         change = np.ones(g_sorted.shape[0], dtype=bool)
         change[1:] = (g_sorted[1:] != g_sorted[:-1]) | (v_sorted[1:] != v_sorted[:-1])
+        self.ties = not bool(change.all())
         self.block_starts = np.flatnonzero(change)
-        block_group = g_sorted[self.block_starts]
+        block_group = g_sorted[self.block_starts] if self.ties else g_sorted
         self.groups_present = np.unique(block_group)
-        first_block = np.searchsorted(block_group, self.groups_present)
-        self.block_first = first_block[np.searchsorted(self.groups_present, block_group)]
-        self.group_starts = first_block
+        self.group_first_block = np.searchsorted(block_group, self.groups_present)
         self.n_groups = plan.n_groups
-        y = rows.y_true[self.order]
-        w = rows.weight[self.order]
-        self.pos = w * y
-        self.neg = w * (1.0 - y)
+        self.weight = rows.weight[self.order]
+        self.pos = self.weight * rows.y_true[self.order]
 
     def compute(self, multiplicity: np.ndarray | None) -> np.ndarray:
-        """AUC per group, shape (b, G); ``multiplicity`` (b, N) in canonical row order, or None."""
+        """AUC per group, shape (b, G); ``multiplicity`` (b, N) in canonical row order, or None.
+
+        AUC_g = sum over positives of (negatives scored lower + half the tied ones) / (P_g N_g), with a
+        running sum of negatives over the (group, score) order; the group's starting offset is taken off
+        as offset_g x P_g so that no per-row gather is needed.
+        """
         if multiplicity is None:
-            pos, neg = self.pos[None, :], self.neg[None, :]
+            weight, pos = self.weight[None, :], self.pos[None, :]
         else:
             m = multiplicity[:, self.order]
-            pos, neg = m * self.pos, m * self.neg
-        p_block = np.add.reduceat(pos, self.block_starts, axis=1)
-        n_block = np.add.reduceat(neg, self.block_starts, axis=1)
-        below = np.cumsum(n_block, axis=1) - n_block
-        below = below - below[:, self.block_first]
-        numerator = np.add.reduceat(p_block * (below + 0.5 * n_block), self.group_starts, axis=1)
-        p_total = np.add.reduceat(p_block, self.group_starts, axis=1)
-        n_total = np.add.reduceat(n_block, self.group_starts, axis=1)
-        out = np.full((p_block.shape[0], self.n_groups), np.nan)
+            weight, pos = m * self.weight, m * self.pos
+        neg = weight - pos
+        if self.ties:
+            pos = np.add.reduceat(pos, self.block_starts, axis=1)
+            neg = np.add.reduceat(neg, self.block_starts, axis=1)
+        running = np.cumsum(neg, axis=1)
+        below = running - neg  # negatives before this block, from the start of all rows
+        offset = below[:, self.group_first_block]  # negatives before each group starts
+        half = below + 0.5 * neg
+        half *= pos
+        numerator = np.add.reduceat(half, self.group_first_block, axis=1)
+        p_total = np.add.reduceat(pos, self.group_first_block, axis=1)
+        n_total = np.add.reduceat(neg, self.group_first_block, axis=1)
+        numerator -= offset * p_total
+        out = np.full((pos.shape[0], self.n_groups), np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             denominator = p_total * n_total
             auc = np.where(denominator > 0, numerator / denominator, np.nan)

@@ -53,6 +53,8 @@ TESTED_METRICS = {"selection_rate", "tpr", "fpr"}  # count metrics with a group-
 _CHUNK_CELLS = 2_000_000  # resampled cell counts held in memory at once
 _BOOT_VALUES = 50_000_000  # resampled values kept per attribute (about 400 MB) before intervals are skipped
 _VALUES_PER_GROUP = 60  # about 12 metrics x (group, difference and ratio to reference and to overall)
+_ROW_RESAMPLE_BUDGET = 250_000_000  # rows x resamples for AUC, Brier and regression (Poisson bootstrap)
+_ROW_RESAMPLE_MIN = 200
 LL144_SMALL_SHARE = 0.02
 
 
@@ -113,13 +115,14 @@ class _Intervals:
         low = np.full(points.shape[0], np.nan)
         high = np.full(points.shape[0], np.nan)
         starts = np.cumsum([0, *(p.shape[0] for p in self.points)])
-        with_boot = [i for i, b in enumerate(self.boots) if b is not None]
-        if with_boot:
+        by_size: dict[int, list[int]] = {}  # blocks grouped by their number of resamples
+        for i, b in enumerate(self.boots):
+            if b is not None:
+                by_size.setdefault(b.shape[0], []).append(i)
+        for with_boot in by_size.values():
             columns = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in with_boot])
-            block_low, block_high = percentile_interval(
-                np.concatenate([self.boots[i] for i in with_boot], axis=1),
-                self.level,
-            )
+            blocks = [b for b in (self.boots[i] for i in with_boot) if b is not None]
+            block_low, block_high = percentile_interval(np.concatenate(blocks, axis=1), self.level)
             low[columns], high[columns] = block_low, block_high
         self.estimates = [
             _estimate(v, _finite(lo), _finite(hi))
@@ -445,8 +448,16 @@ def _compute(
                 f"{plan.attribute} has {plan.n_groups:,} groups, too many to resample {n_boot:,} times in bounded "
                 "memory: its numbers have no intervals. Use fewer sensitive columns or a lower n_boot."
             )
-    routes = (1 if classification else 0) + (1 if rows is not None else 0) + (1 if scoring else 0)
-    total_steps = n_boot * max(routes, 1)
+    row_boot = n_boot
+    if rows is not None and rows.cell.shape[0] * n_boot > _ROW_RESAMPLE_BUDGET:
+        row_boot = max(min(n_boot, _ROW_RESAMPLE_MIN), _ROW_RESAMPLE_BUDGET // rows.cell.shape[0])
+        what = "AUC and Brier score" if row_kind == "scores" else "mean prediction, mean target, MAE and RMSE"
+        notes.append(
+            f"The intervals of {what} come from {row_boot:,} resamples instead of {n_boot:,}: these metrics "
+            f"resample all {rows.cell.shape[0]:,} rows each time, which would take too long."
+        )
+    routes = (1 if classification else 0) + (1 if scoring else 0)
+    total_steps = n_boot * routes + (row_boot if rows is not None else 0)
     done_steps = 0
 
     def advance(step: int) -> None:
@@ -491,7 +502,7 @@ def _compute(
             rows=rows,
             plans=[all_plans[p] for p in boot_plans],
             kind=row_kind,
-            n_boot=n_boot,
+            n_boot=row_boot,
             rng=streams[2],
             progress=advance,
         )
@@ -595,7 +606,7 @@ def _compute(
         confidence_level=confidence_level,
         seed=seed,
         min_group_size=min_group_size,
-        notes=notes,
+        notes=list(dict.fromkeys(notes)),  # one per remark, even when every class repeats it
     )
 
 
