@@ -57,7 +57,62 @@ def suppress_grid(cells: Mapping[tuple[Any, ...], int], *, k: int) -> set[tuple[
                 hidden.append(visible[0])
                 hidden_sum += cells[visible[0]]
                 changed = True
+        if not changed and dimensions > 1:
+            # Rows and columns can pin a cell together even when each line alone looks safe: ask a linear
+            # programme, and mask the smallest visible cell beside any cell it pins down.
+            for key in pinned_cells(cells, masked, k=k):
+                beside = [other for line in lines if key in line for other in line if other not in masked]
+                if beside:
+                    masked.add(min(beside, key=lambda other: (cells[other], str(other))))
+                    changed = True
+                    break
     return masked
+
+
+def pinned_cells(
+    cells: Mapping[tuple[Any, ...], int], masked: set[tuple[Any, ...]], *, k: int
+) -> list[tuple[Any, ...]]:
+    """Masked cells whose value follows from the published totals (lines of at least ``k`` people).
+
+    Every listed group has at least one person, so each unknown is bounded below by 1; a cell is pinned when
+    its smallest and largest possible values are equal.
+    """
+    unknown = sorted(masked, key=str)
+    if not unknown:
+        return []
+    import numpy as np
+    from scipy.optimize import linprog
+
+    index = {key: position for position, key in enumerate(unknown)}
+    rows: list[Any] = []
+    totals: list[int] = []
+    dimensions = len(unknown[0])
+    for free in range(dimensions):
+        grouped: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+        for key in cells:
+            grouped.setdefault(key[:free] + key[free + 1 :], []).append(key)
+        for line in grouped.values():
+            if sum(cells[key] for key in line) < k:
+                continue  # a total under k is a small group of its own, masked where it is published
+            row = np.zeros(len(unknown))
+            for key in line:
+                if key in index:
+                    row[index[key]] = 1.0
+            if row.any():
+                rows.append(row)
+                totals.append(sum(cells[key] for key in line if key in index))
+    if not rows:
+        return []
+    matrix, bounds = np.array(rows), np.array(totals, dtype=float)
+    pinned = []
+    for key, position in index.items():
+        objective = np.zeros(len(unknown))
+        objective[position] = 1.0
+        low = linprog(objective, A_eq=matrix, b_eq=bounds, bounds=(1, None))
+        high = linprog(-objective, A_eq=matrix, b_eq=bounds, bounds=(1, None))
+        if low.status == 0 and high.status == 0 and -high.fun - low.fun < 0.5:
+            pinned.append(key)
+    return pinned
 
 
 def is_safe(cells: Mapping[tuple[Any, ...], int], masked: set[tuple[Any, ...]], *, k: int) -> bool:
