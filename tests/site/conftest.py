@@ -197,6 +197,14 @@ def write_audit(root: Path, result: AuditResult, *, figures: bool = True) -> Pat
 
 
 WorkspaceFactory = Callable[..., Path]
+ISOLATING = ("GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE", "GOVERNANCE_NOW")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fixture workspaces use their own SQLite register, whatever the developer's shell has set."""
+    for name in ISOLATING:
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -227,6 +235,13 @@ def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One built site shared by the slower tests (browser, hostile names): two models, three audits, one AEDT."""
     from governance.site import build_site
 
+    with pytest.MonkeyPatch.context() as patch:
+        for name in ISOLATING:
+            patch.delenv(name, raising=False)
+        return _build_demo(tmp_path_factory, build_site)
+
+
+def _build_demo(tmp_path_factory: pytest.TempPathFactory, build_site: Callable[..., object]) -> Path:
     root = tmp_path_factory.mktemp("site") / "ws"
     init_workspace(root, organisation="Acme Lending")
     import yaml
