@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +54,29 @@ def _load(
             f"'{clash[0]}' cannot be both a feature and the target or id column; leave it out of --features."
         )
     return loaded.estimator, frame, frame[list(sensitive)], names
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar of explained rows on a terminal; nothing in a CI log."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    state: dict[str, Any] = {"bar": None, "done": 0}
+
+    def update(done: int, total: int) -> None:
+        if state["bar"] is None:
+            bar: Any = click.progressbar(length=total, label="Explaining rows", file=sys.stderr)
+            bar.__enter__()
+            state["bar"] = bar
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+
+    try:
+        yield update
+    finally:
+        if state["bar"] is not None:
+            state["bar"].__exit__(None, None, None)
 
 
 def _write_atomically(path: Path, text: str) -> None:

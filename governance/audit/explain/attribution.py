@@ -149,9 +149,26 @@ class _TreeOrLinear(_Engine):
         }[self.output_space]
         if view.task == "multiclass":
             self.output_label = self.output_label.replace(f" of {label}", " of each class")
+        self._truth = self._model_output_function(final) if kind == "tree" else None
+
+    def _model_output_function(self, final: Any) -> Any:
+        """The estimator's own output in the explained space, so additivity is checked against the model."""
+        if not type(final).__module__.startswith("sklearn."):
+            return None  # XGBoost, LightGBM: shap reads their raw margin itself
+        if self.output_space == "probability":
+            return final.predict_proba
+        if self.view.task == "regression":
+            return final.predict
+        return getattr(final, "decision_function", None)
 
     def _tree_output(self, matrix: np.ndarray) -> np.ndarray:
-        out = np.asarray(self.explainer.model.predict(matrix), dtype=float)
+        truth = getattr(self, "_truth", None)
+        if truth is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out = np.asarray(truth(matrix), dtype=float)
+        else:
+            out = np.asarray(self.explainer.model.predict(matrix), dtype=float)
         return out.reshape(len(matrix), -1)
 
     def _linear_output(self, matrix: np.ndarray) -> np.ndarray:
