@@ -223,6 +223,13 @@ def code_labels(
     return pred, true, (1 if task == "binary" else -1)
 
 
+def _level_name(value: Any) -> str:
+    """A group's printed name; whole floats (1.0, from a column with missing values) print as 1."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 @dataclass(frozen=True)
 class SensitiveCodes:
     """Each sensitive column coded into sorted level names, the Unknown level (if any) last."""
@@ -258,7 +265,7 @@ def code_sensitive(sensitive: pd.DataFrame | Any, *, allow_all_missing: bool = F
         series = sensitive[column]
         codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
         codes = np.asarray(codes, dtype=np.int64)
-        names = [str(v) for v in list(uniques)]
+        names = [_level_name(v) for v in list(uniques)]
         if not names and not allow_all_missing:
             raise InputError(
                 f"The sensitive column {name!r} is entirely missing; fill it in or leave it out of the audit."
