@@ -53,7 +53,9 @@ def summary_paragraphs(result: ExplanationResult) -> list[str]:
         f"**What drives the model.** Its output ({escape(result.output_label)}) depends most on {_join(top)}; "
         f"these {len(top)} features carry {_pct(share)} of the total attribution."
     ]
-    if result.top_k_stability >= STABLE:
+    if result.n_boot == 0 or result.rows_explained < 2:
+        paragraphs.append("**How sure.** No bootstrap was run, so the ranking comes without intervals.")
+    elif result.top_k_stability >= STABLE:
         paragraphs.append(
             f"**How sure.** The same top {len(top)} came out in {_pct(result.top_k_stability)} of "
             f"{result.n_boot} bootstrap resamples of the explained rows: this ranking is stable."

@@ -42,6 +42,8 @@ def _check_inputs(
     top_k: int,
     n_boot: int,
 ) -> None:
+    if X.shape[1] == 0:
+        raise InputError("There are no feature columns to explain; name the model's inputs with --features.")
     if len(sensitive) != len(X):
         raise InputError(
             f"The sensitive columns have {len(sensitive)} rows but the data has {len(X)}; align them row by row."
