@@ -299,11 +299,17 @@ def test_permutation_shap_of_an_additive_model_is_exact_and_handles_text_columns
     np.testing.assert_allclose(result.values[:, 2], -(X["m"] - X["m"].mean()), atol=1e-12)
 
 
-def test_lightgbm_gets_the_tree_explainer_when_installed(credit) -> None:  # type: ignore[no-untyped-def]
-    lightgbm = pytest.importorskip("lightgbm")
+@pytest.mark.parametrize(
+    ("package", "estimator"), [("lightgbm", "LGBMClassifier"), ("xgboost", "XGBClassifier")]
+)
+def test_lightgbm_and_xgboost_get_the_tree_explainer_when_installed(
+    credit, package: str, estimator: str
+) -> None:  # type: ignore[no-untyped-def]
+    library = pytest.importorskip(package)
     X, y, sensitive = credit
     numeric = X[["duration", "amount"]]
-    model = lightgbm.LGBMClassifier(n_estimators=20, verbose=-1).fit(numeric, y)
+    options = {"verbose": -1} if package == "lightgbm" else {"max_depth": 3}
+    model = getattr(library, estimator)(n_estimators=20, **options).fit(numeric, y)
     result = explain_model(model, numeric, sensitive=sensitive, n_boot=10, max_rows=60)
     assert result.explainer == "tree" and result.output_space == "log_odds"
     assert result.additivity_ok and result.additivity_max_error < 1e-6
