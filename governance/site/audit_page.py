@@ -41,23 +41,36 @@ def verdict_box(result: AuditResult) -> str:
     return admonition(kind, f"Verdict: {word}", body)
 
 
-def masked_groups(attribute: AttributeResult, *, min_cell_size: int) -> set[str]:
-    """Group names to mask: small groups plus complements, per row and column for an intersection."""
-    if attribute.is_intersection and len(attribute.columns) > 1:
-        keys = {
-            group.group: tuple(group.levels.get(column, "") for column in attribute.columns)
-            for group in attribute.groups
-        }
-        if len(set(keys.values())) == len(keys):
-            cells = {keys[group.group]: group.n for group in attribute.groups}
-            hidden = suppress_grid(cells, k=min_cell_size)
-            return {name for name, key in keys.items() if key in hidden}
-    return suppress({group.group: group.n for group in attribute.groups}, k=min_cell_size)
+def masked_groups(
+    attribute: AttributeResult, *, min_cell_size: int, result: AuditResult | None = None
+) -> set[str]:
+    """Group names to mask: small groups plus complements, per row and column for an intersection.
+
+    With ``result``, the groups the audit page (the report module) masks are added, so that no page of the
+    site shows a group another page hides: reading two pages side by side reveals nothing either would not.
+    """
+    masked: set[str]
+    keys = {
+        group.group: tuple(group.levels.get(column, "") for column in attribute.columns)
+        for group in attribute.groups
+    }
+    if attribute.is_intersection and len(attribute.columns) > 1 and len(set(keys.values())) == len(keys):
+        hidden = suppress_grid({keys[group.group]: group.n for group in attribute.groups}, k=min_cell_size)
+        masked = {name for name, key in keys.items() if key in hidden}
+    else:
+        masked = suppress({group.group: group.n for group in attribute.groups}, k=min_cell_size)
+    if result is not None:
+        try:
+            from governance.report.markdown import hidden_groups
+        except ImportError:
+            return masked
+        masked |= hidden_groups(result, min_cell_size).get(attribute.attribute, set())
+    return masked
 
 
-def group_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
+def group_table(attribute: AttributeResult, *, min_cell_size: int, result: AuditResult | None = None) -> str:
     """One attribute's groups with sizes and metrics; groups under ``min_cell_size`` masked (complementary)."""
-    masked = masked_groups(attribute, min_cell_size=min_cell_size)
+    masked = masked_groups(attribute, min_cell_size=min_cell_size, result=result)
     present = [
         metric for metric in SHOWN_METRICS if any(metric in group.metrics for group in attribute.groups)
     ]
@@ -96,7 +109,7 @@ def fallback_report(result: AuditResult, *, figures: list[str], min_cell_size: i
         if attribute.positive_class is not None:
             title += f" (class {escape(attribute.positive_class)})"
         parts.append(f"## Groups by {title}\n")
-        parts.append(group_table(attribute, min_cell_size=min_cell_size))
+        parts.append(group_table(attribute, min_cell_size=min_cell_size, result=result))
         summaries = [
             [escape(key.replace("_", " ")), estimate(value)]
             for key, value in sorted(attribute.summaries.items())

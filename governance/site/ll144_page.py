@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 from governance.site.audit_page import masked_groups
 from governance.site.escape import escape, escape_multiline
@@ -15,10 +16,10 @@ from governance.site.markdown import MASKED, facts, number, table
 from governance.site.sources import ModelEntry
 
 
-def _ll144_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
+def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: AuditResult) -> str:
     assert attribute.ll144 is not None
     summary = attribute.ll144
-    masked = masked_groups(attribute, min_cell_size=min_cell_size)
+    masked = masked_groups(attribute, min_cell_size=min_cell_size, result=result)
     rate_word = "Selection rate" if summary.rate_kind == "selection" else "Scoring rate"
     reference_hidden = summary.most_selected in masked
     rows = []
@@ -112,5 +113,5 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
         )
     for attribute in shown:
         lines.append(f"## By {escape(attribute.attribute)}\n")
-        lines.append(_ll144_table(attribute, min_cell_size=min_cell_size))
+        lines.append(_ll144_table(attribute, min_cell_size=min_cell_size, result=latest.result))
     return "\n".join(lines)

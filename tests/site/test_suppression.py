@@ -153,3 +153,17 @@ def test_published_tables_use_it(k: int) -> None:
     text = group_table(audit.fairness.attributes[0], min_cell_size=k)
     masked_rows = [line.split("|")[1].strip() for line in text.splitlines() if "masked" in line]
     assert masked_rows == (["female", "other"] if k == 10 else [])
+
+
+def test_site_pages_hide_at_least_what_the_audit_page_hides() -> None:
+    from governance.report.markdown import hidden_groups
+    from governance.site.audit_page import masked_groups
+    from tests.site.conftest import make_audit
+
+    sizes = {"a": 1, "b": 2, "c": 30, "d": 40}
+    audit = make_audit("m", "1", "x", sizes=sizes, rates=dict.fromkeys(sizes, 0.5))
+    attribute = audit.fairness.attributes[0]
+    on_audit_page = hidden_groups(audit, 10)["sex"]
+    on_model_page = masked_groups(attribute, min_cell_size=10, result=audit)
+    assert on_audit_page <= on_model_page
+    assert on_model_page == {"a", "b", "c"}  # 1 + 2 < 10: one more group hides the pair
