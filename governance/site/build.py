@@ -17,7 +17,8 @@ from typing import Any
 from governance.errors import SiteError
 from governance.paths import safe_join
 from governance.provenance import isoformat, now
-from governance.site.audit_page import render_audit_page
+from governance.results.audit import AuditResult
+from governance.site.audit_page import masked_groups, render_audit_page
 from governance.site.checklist_pages import (
     ItemLinks,
     load_frameworks,
@@ -122,7 +123,9 @@ def write_generated(
         for record in model.audits:
             audit_page = audit_pages[record.result.audit_id]
             folder = writer.folder(*audit_page.split("/")[:-1])
-            figures = _copy_figures(record.folder / "figures", folder / "figures", report)
+            figures = _copy_figures(record.folder / "figures", folder / "figures")
+            figures = _mask_figures(record.result, folder / "figures", figures, k, report)
+            report.figures += [f"{'/'.join(audit_page.split('/')[:-1])}/figures/{name}" for name in figures]
             text = render_audit_page(
                 record.result,
                 figures=figures,
@@ -245,7 +248,7 @@ def write_generated(
     return nav
 
 
-def _copy_figures(source: Path, target: Path, report: SiteBuildReport) -> list[str]:
+def _copy_figures(source: Path, target: Path) -> list[str]:
     """Copy an audit's SVG and PNG figures under slugified names; returns the names copied."""
     if not source.is_dir():
         return []
@@ -261,8 +264,42 @@ def _copy_figures(source: Path, target: Path, report: SiteBuildReport) -> list[s
         destination.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, destination)
         copied.append(destination.name)
-    report.figures += copied
     return copied
+
+
+def _mask_figures(
+    result: AuditResult, folder: Path, figures: list[str], k: int, report: SiteBuildReport
+) -> list[str]:
+    """Redraw the audit's group figures without the masked groups (the audit folder's show every group).
+
+    If they cannot be redrawn, the group and impact-ratio figures are left out rather than published unmasked.
+    """
+    hidden = {
+        attribute.attribute: masked_groups(attribute, min_cell_size=k, result=result)
+        for attribute in result.fairness.attributes
+    }
+    if not any(hidden.values()):
+        return figures
+    kept = []
+    for name in figures:  # the copies show every group: remove them, then draw what may be shown
+        if name.startswith(("groups-", "impact-")):
+            (folder / name).unlink(missing_ok=True)
+        else:
+            kept.append(name)
+    try:
+        from governance.report.figures import write_figures
+
+        written = write_figures(
+            result, folder, hidden={name: sorted(groups) for name, groups in hidden.items()}
+        )
+    except Exception as exc:  # another module's drawing code: never publish the unmasked figures instead
+        report.warnings.append(
+            f"The figures of audit {result.audit_id} could not be redrawn without small groups ({exc}); "
+            "its group figures are left out of the site."
+        )
+        return kept
+    drawn = {name for svg in written.values() for name in (svg, Path(svg).with_suffix(".png").name)}
+    return sorted(set(kept) | {name for name in drawn if (folder / name).is_file()})
 
 
 def _swap_in(new: Path, target: Path) -> None:

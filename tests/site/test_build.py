@@ -243,3 +243,13 @@ def test_rebuilding_an_unchanged_workspace_gives_the_same_files(workspace_factor
     finally:
         set_clock(None)
     assert "models/figures/m-ratios.svg" in first
+
+
+def test_published_figures_leave_out_masked_groups(built_demo: Path) -> None:
+    figures = built_demo / "site/generated/audits/hiring-screen/2.0/h1/figures"
+    drawn = (figures / "groups-sex.svg").read_text(encoding="utf-8")
+    assert "male" in drawn  # redrawn by the report module (the fixture's own copy is a plain rectangle)
+    assert "nonbinary" not in drawn and "female" not in drawn  # 6 people, and its complement
+    assert (figures / "groups-sex.png").is_file()
+    original = built_demo / "audits/hiring-screen/2.0/h1/figures/groups-sex.svg"
+    assert "male" not in original.read_text(encoding="utf-8")  # the audit folder itself is untouched
