@@ -101,7 +101,10 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
                     if distribution
                     else "not recorded: add `distribution_date` in governance.yaml",
                 ],
-                ["Groups smaller than", f"{min_cell_size} people are masked"],
+                [
+                    "Small groups",
+                    f"groups of fewer than {min_cell_size} people are masked, with one more where needed",
+                ],
             ],
         )
     )
