@@ -87,7 +87,7 @@ def _walk(browser: object, start: str, label: str) -> None:
     # Offline search finds a model.
     page.locator("input.md-search__input").click()
     page.keyboard.type("hiring", delay=20)  # the theme searches on key events, not on fill()
-    result = page.locator(".md-search-result__item", has_text="hiring")
+    result = page.locator(".md-search-result__item", has_text="Model card: hiring-screen")
     result.first.wait_for(timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / f"{label}-5-search.png"))
 
