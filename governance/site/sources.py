@@ -59,6 +59,7 @@ class ModelEntry:
     card: dict[str, Any] = field(default_factory=dict)
     status: str | None = None
     is_aedt: bool = False
+    aedt_from_register: bool = False
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     approvals: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -163,7 +164,9 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
             model = entry(name)
             model.register_detail = detail
             model.card.update({key: value for key, value in record.items() if value not in (None, "", [])})
-            model.is_aedt = bool(record.get("is_aedt") or model.is_aedt)
+            if record.get("is_aedt") is not None:
+                model.is_aedt = bool(record["is_aedt"])
+                model.aedt_from_register = True
             for version in detail.get("versions") or []:
                 if not isinstance(version, dict):
                     continue
@@ -188,8 +191,8 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
                 model = entry(str(name))
                 for key, value in card.items():
                     model.card.setdefault(str(key), value)
-                if "is_aedt" in card:
-                    model.is_aedt = bool(card["is_aedt"])
+                if "is_aedt" in card and not model.aedt_from_register:
+                    model.is_aedt = bool(card["is_aedt"])  # the register's answer, when it has one, wins
 
     for audit in audits:
         model = entry(audit.result.model.name)
