@@ -113,3 +113,12 @@ def test_many_groups_keep_memory_bounded_by_skipping_intervals() -> None:
     assert not both.groups[0].metrics["selection_rate"].has_interval
     assert not both.groups[0].metrics["auc"].has_interval
     assert any(note.startswith("a × b has 1,") and "no intervals" in note for note in result.notes)
+
+
+def test_without_intersections_only_single_attributes() -> None:
+    data = binary_data(n=200, seed=1)
+    result = compute_fairness(
+        y_pred=data["y_pred"], sensitive=data["sensitive"], intersections=False, n_boot=0
+    )
+    assert [a.attribute for a in result.attributes] == ["sex", "age_band"]
+    assert not any(a.is_intersection for a in result.attributes)

@@ -434,6 +434,14 @@ def _compute(
     notes: list[str],
 ) -> FairnessResult:
     plans = plan_groups(table, intersections=intersections)
+    for plan in plans:
+        weight = plan.aggregate(table.w.reshape(table.w.shape[0], -1).sum(axis=1), axis=0)
+        empty = [name for name, w in zip(plan.names, weight.tolist(), strict=True) if w <= 0]
+        if empty:
+            raise InputError(
+                f"The group {empty[0]!r} of {plan.attribute!r} is empty: its rows all have sample weight 0; "
+                "give them a positive weight or drop those rows."
+            )
     overall = overall_plan(table)
     all_plans = [*plans, overall]
     classification = task != "regression"
