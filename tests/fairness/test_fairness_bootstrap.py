@@ -28,9 +28,11 @@ def _row_bootstrap_selection(
     rate_m = (m * w * pred * ~female).sum(1) / (m * w * ~female).sum(1)
     tpr_f = (m * w * pred * (female & positive)).sum(1) / (m * w * (female & positive)).sum(1)
     tpr_m = (m * w * pred * (~female & positive)).sum(1) / (m * w * (~female & positive)).sum(1)
+    overall = (m * w * pred).sum(1) / (m * w).sum(1)
     return {
         "female": rate_f,
         "male": rate_m,
+        "female - overall": rate_f - overall,
         "ratio": rate_f / rate_m,
         "tpr female": tpr_f,
         "tpr male": tpr_m,
@@ -56,7 +58,15 @@ def test_count_bootstrap_matches_textbook_row_bootstrap(weighted: bool) -> None:
     textbook = _row_bootstrap_selection(data, theirs_b, weights)
     ours = {g.group: g.metrics["selection_rate"] for g in sex.groups}
     ratio = next(c.ratio for c in sex.to_reference if c.metric == "selection_rate")
-    for name, estimate in [("female", ours["female"]), ("male", ours["male"]), ("ratio", ratio)]:
+    to_overall = next(
+        c.difference for c in sex.to_overall if c.metric == "selection_rate" and c.group == "female"
+    )
+    for name, estimate in [
+        ("female", ours["female"]),
+        ("male", ours["male"]),
+        ("ratio", ratio),
+        ("female - overall", to_overall),
+    ]:
         reference = textbook[name]
         low, high = np.quantile(reference, [LOW_Q, HIGH_Q])
         assert estimate.low == pytest.approx(low, abs=quantile_tolerance(reference, LOW_Q, ours_b, theirs_b))

@@ -32,7 +32,7 @@ from governance.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-_DENSE_LIMIT = 4_000_000  # above this many possible cells x classes, compress the cell codes first
+_DENSE_LIMIT = 1_000_000  # above this many possible cells, compress the cell codes first (bounded memory)
 
 
 @dataclass(frozen=True)
