@@ -236,3 +236,15 @@ def test_row_metrics_use_fewer_resamples_on_large_data(monkeypatch: pytest.Monke
     assert calls[-1] == (500 + 200, 500 + 200)
     assert any("AUC and Brier score come from 200 resamples instead of 500" in note for note in result.notes)
     assert result.overall["auc"].has_interval and result.overall["selection_rate"].has_interval
+
+
+def test_poisson_lookup_table_matches_poisson_one() -> None:
+    """The 16-bit table behind the row bootstrap: each count's share within 1/65,536 of Poisson(1)."""
+    from math import exp, factorial
+
+    from governance.audit.fairness._rows import _POISSON
+
+    counts = np.bincount(_POISSON.astype(int)) / _POISSON.shape[0]
+    for k, share in enumerate(counts):
+        assert abs(share - exp(-1) / factorial(k)) <= 1 / 65536
+    assert _POISSON.mean() == pytest.approx(1.0, abs=1e-4) and _POISSON.var() == pytest.approx(1.0, abs=1e-3)

@@ -4,8 +4,9 @@ These need the rows, so they use a Poisson bootstrap: every row gets a multiplic
 per resample (the large-sample equivalent of drawing N rows with replacement), processed in chunks of
 resamples so memory stays bounded. Multiplicities come from a 16-bit lookup table of the Poisson(1)
 distribution (probabilities rounded to 1/65,536, about 8x faster than ``Generator.poisson``; the rounding
-is far below Monte-Carlo error). The cost is linear in rows x resamples: about 15-25 s per million rows
-for 1,000 resamples, so the caller can lower ``n_boot`` for very large scored or regression data.
+is far below Monte-Carlo error). The cost is linear in rows x resamples: measured here about 0.06 s
+(regression) to 0.3 s (AUC and Brier for four sets of groups) per resample per million rows, so the caller
+(``compute``) lowers the number of resamples for these metrics on large data and says so in a note.
 
 Rows are first put in a canonical order (by cell, then values), so that the same rows in any order give
 the same intervals for the same seed.
