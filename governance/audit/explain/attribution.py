@@ -150,6 +150,10 @@ class _TreeOrLinear(_Engine):
         if view.task == "multiclass":
             self.output_label = self.output_label.replace(f" of {label}", " of each class")
         self._truth = self._model_output_function(final) if kind == "tree" else None
+        # The base value is the model's mean output over the background, computed from the model itself:
+        # shap's expected_value for scikit-learn forests of limited depth is off by a constant.
+        background_output = self._tree_output(matrix) if kind == "tree" else self._linear_output(matrix)
+        self.base = background_output.mean(axis=0)
 
     def _model_output_function(self, final: Any) -> Any:
         """The estimator's own output in the explained space, so additivity is checked against the model."""
@@ -194,7 +198,7 @@ class _TreeOrLinear(_Engine):
             else:
                 values = np.asarray(self.explainer.shap_values(matrix), dtype=float)
                 output = self._linear_output(matrix)
-        base = np.atleast_1d(np.asarray(self.explainer.expected_value, dtype=float))
+        base = np.atleast_1d(np.asarray(self.base, dtype=float))
         if values.ndim == 3 and values.shape[0] != len(matrix):  # older list-of-arrays layout
             values = np.moveaxis(values, 0, -1)
         return values, base, output

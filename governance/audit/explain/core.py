@@ -165,8 +165,9 @@ def explain_model(
     if not ok:
         notes.append(
             f"For some rows the SHAP values do not add up exactly to the model's output (largest gap "
-            f"{attributions.additivity_max_error:.3g} in {attributions.output_label}); shap's {attributions.kind} "
-            "explainer is known to do this when a value falls exactly on a split, so read single rows with care."
+            f"{attributions.additivity_max_error:.3g} in {attributions.output_label}), a known inexactness of "
+            f"shap's {attributions.kind} explainer on some scikit-learn forests; the ranking of features is "
+            "still usable, but read single rows with care."
         )
     folded = {
         feature: len(columns)
