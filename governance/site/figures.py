@@ -60,8 +60,9 @@ def draw_ratio_figure(model: ModelEntry, folder: Path, stem: str) -> list[str]:
             shift = (offset - (len(series) - 1) / 2) * 0.06
             xs = [position[version] + shift for version, *_ in points]
             ys = [value for _, value, _, _ in points]
-            lower = [value - low if low is not None else 0.0 for _, value, low, _ in points]
-            upper = [high - value if high is not None else 0.0 for _, value, _, high in points]
+            # a percentile interval can sit wholly to one side of its point estimate; draw no negative bar
+            lower = [max(0.0, value - low) if low is not None else 0.0 for _, value, low, _ in points]
+            upper = [max(0.0, high - value) if high is not None else 0.0 for _, value, _, high in points]
             axes.errorbar(xs, ys, yerr=[lower, upper], marker="o", capsize=4, label=label)
         axes.axhline(0.8, color="#b71c1c", linestyle="--", linewidth=1, label="four-fifths line (0.8)")
         axes.set_xticks(range(len(versions)), versions)
