@@ -9,7 +9,12 @@ from __future__ import annotations
 import html
 import re
 
-from governance.results.explain import AttributeExplanation, ExplanationResult, ReasonStatement
+from governance.results.explain import (
+    AttributeExplanation,
+    ExplanationResult,
+    GroupDifference,
+    ReasonStatement,
+)
 
 MAX_TABLE_FEATURES = 15
 MAX_GROUP_FEATURES = 8
@@ -43,6 +48,13 @@ def _join(names: list[str]) -> str:
     if len(names) == 1:
         return names[0]
     return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _spread(difference: GroupDifference) -> str:
+    text = _num(difference.spread)
+    if difference.difference is not None and difference.difference.has_interval:
+        text += f", {_num(difference.difference.low)} to {_num(difference.difference.high)}"
+    return text
 
 
 def summary_paragraphs(result: ExplanationResult) -> list[str]:
@@ -103,12 +115,19 @@ def summary_paragraphs(result: ExplanationResult) -> list[str]:
     for attribute in result.by_group:
         if attribute.most_different:
             d = attribute.most_different[0]
-            paragraphs.append(
+            sentence = (
                 f"**By {escape(attribute.attribute)}.** The feature whose push differs most between groups is "
                 f"{_code(d.feature)}: on average it moves {_code(d.highest_group)} by {_num(d.highest)} and "
-                f"{_code(d.lowest_group)} by {_num(d.lowest)} ({escape(result.output_label)}). A difference "
-                "is not unfair in itself; it shows where to look."
+                f"{_code(d.lowest_group)} by {_num(d.lowest)} ({escape(result.output_label)})."
             )
+            if d.difference is not None and d.difference.has_interval:
+                interval = f"{_num(d.difference.low)} to {_num(d.difference.high)}"
+                if d.clear:
+                    sentence += f" The gap ({interval}) is larger than chance alone would give."
+                else:
+                    sentence += f" The gap ({interval}) could be chance."
+            sentence += " A difference is not unfair in itself; it shows where to look."
+            paragraphs.append(sentence)
     return paragraphs
 
 
@@ -261,8 +280,12 @@ def render_explanation_markdown(
             ]
             out += [*group_table(result, attribute), ""]
             if attribute.most_different:
-                named = _join([f"{escape(d.feature)} ({_num(d.spread)})" for d in attribute.most_different])
-                out += [f"Largest differences between groups (max minus min of mean SHAP): {named}.", ""]
+                named = _join([f"{escape(d.feature)} ({_spread(d)})" for d in attribute.most_different])
+                out += [
+                    "Largest differences between groups (highest minus lowest group mean SHAP, with "
+                    f"{_pct(result.confidence_level)} interval): {named}.",
+                    "",
+                ]
             out += _figure(
                 figures, f"groups:{attribute.attribute}", f"Mean SHAP by {attribute.attribute}", figures_dir
             )

@@ -49,6 +49,10 @@ class GroupDifference(Model):
     highest: float
     lowest_group: str
     lowest: float
+    difference: Estimate | None = (
+        None  # highest - lowest, with a bootstrap interval (within-group resampling)
+    )
+    clear: bool | None = None  # the whole interval is above zero: not explained by chance alone
 
 
 class AttributeExplanation(Model):

@@ -146,3 +146,20 @@ def test_by_group_means_equal_masked_means_with_unknown_last_and_numeric_bands()
     assert top.spread == pytest.approx(abs(f_mean - m_mean), abs=1e-12)
     age = result[1]
     assert age.binned and len(age.groups) == 4 and sum(g.n for g in age.groups) == 200
+
+
+def test_named_group_differences_carry_a_within_group_bootstrap_interval() -> None:
+    rng = np.random.default_rng(8)
+    groups = pd.DataFrame({"g": np.repeat(["a", "b"], 300)})
+    shifted = rng.normal(size=(600, 2))
+    shifted[:300, 0] += 1.0  # feature 0 pushes group a up by one unit; feature 1 is the same for both
+    (attribute,) = by_group(shifted, ["real", "noise"], groups, np.arange(600), n_boot=400, seed=1)
+    real = next(d for d in attribute.most_different if d.feature == "real")
+    assert real.highest_group == "a" and real.clear
+    assert real.difference is not None
+    assert real.difference.low < real.spread < real.difference.high
+    # the interval's width matches the standard error of a difference of two means of 300 unit-variance rows
+    width = real.difference.high - real.difference.low
+    assert width == pytest.approx(2 * 1.96 * np.sqrt(2 / 300), rel=0.2)
+    noise = next(d for d in attribute.most_different if d.feature == "noise")
+    assert noise.spread < real.spread

@@ -137,7 +137,9 @@ def explain_model(
                 confidence_level=confidence_level,
                 sensitive=sensitive_names,
             )
-    groups = by_group(values, features, sensitive, explained)
+    groups = by_group(
+        values, features, sensitive, explained, n_boot=n_boot, seed=seed, confidence_level=confidence_level
+    )
     proxies = proxy_screen(X, sensitive, threshold=proxy_threshold, seed=seed)
     example = _example_statement(view, X, values, explained, in_model, threshold, row_names=row_names)
 

@@ -125,11 +125,15 @@ def by_group(
     rows: Sequence[int] | np.ndarray,
     *,
     n_named: int = 3,
+    n_boot: int = 200,
+    seed: int = 0,
+    confidence_level: float = 0.95,
 ) -> list[AttributeExplanation]:
     """Mean |SHAP| and mean SHAP per feature for every group of every sensitive attribute.
 
     ``values`` are the attributions of ``sensitive``'s rows at positions ``rows`` (bands of a numeric
-    attribute are cut on all rows, so they do not depend on which rows were explained).
+    attribute are cut on all rows, so they do not depend on which rows were explained). The named
+    differences get a bootstrap interval (rows resampled within each group).
     """
     results = []
     positions = np.asarray(rows, dtype=int)
@@ -172,12 +176,48 @@ def by_group(
                     )
                 )
             differences.sort(key=lambda d: (-d.spread, d.feature))
+            differences = [
+                _with_interval(d, values, labels, list(features), n_boot, seed, confidence_level)
+                for d in differences[:n_named]
+            ]
         results.append(
             AttributeExplanation(
                 attribute=str(attribute), binned=binned, groups=groups, most_different=differences[:n_named]
             )
         )
     return results
+
+
+def _with_interval(
+    difference: GroupDifference,
+    values: np.ndarray,
+    labels: np.ndarray,
+    features: list[str],
+    n_boot: int,
+    seed: int,
+    confidence_level: float,
+) -> GroupDifference:
+    """Add the bootstrap interval of (highest group's mean SHAP - lowest group's), resampling within groups."""
+    if n_boot <= 0:
+        return difference
+    j = features.index(difference.feature)
+    rng = np.random.default_rng(seed)
+    boot = []
+    for name in (difference.highest_group, difference.lowest_group):
+        column = values[np.asarray(labels == name), j]
+        if len(column) < 2:
+            return difference
+        counts = rng.multinomial(len(column), np.full(len(column), 1.0 / len(column)), size=n_boot)
+        boot.append(counts @ column / len(column))
+    spread = boot[0] - boot[1]
+    alpha = (1 - confidence_level) / 2
+    low, high = np.quantile(spread, [alpha, 1 - alpha])
+    return difference.model_copy(
+        update={
+            "difference": Estimate(value=difference.spread, low=float(low), high=float(high)),
+            "clear": bool(low > 0),
+        }
+    )
 
 
 def beeswarm_sample(
