@@ -22,6 +22,18 @@ from governance.provenance import set_clock
 from governance.workspace import Workspace
 
 MODEL_NAME = "credit-risk"
+HIRING_MODEL = "resume-screen"
+HIRING_VERSION = "2026.1"
+HR_LEAD = "hana@example.com"
+EEO1_RACE = {  # EEO-1 race/ethnicity categories and their shares in the synthetic applicant pool
+    "Hispanic or Latino": 0.18,
+    "White": 0.52,
+    "Black or African American": 0.13,
+    "Native Hawaiian or Pacific Islander": 0.01,
+    "Asian": 0.09,
+    "American Indian or Alaska Native": 0.01,
+    "Two or more races": 0.06,
+}
 DATA_SCIENTIST = "ana@example.com"
 RISK_OFFICER = "ravi@example.com"
 DEMO_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -134,7 +146,8 @@ def run_demo(
             register_file.unlink()
             for suffix in ("-wal", "-shm"):
                 Path(f"{register_file}{suffix}").unlink(missing_ok=True)
-        shutil.rmtree(workspace.audits_dir / MODEL_NAME, ignore_errors=True)
+        for name in (MODEL_NAME, HIRING_MODEL):
+            shutil.rmtree(workspace.audits_dir / name, ignore_errors=True)
         register = Register.for_workspace(workspace)
         register.add_model(
             MODEL_NAME, owner=DATA_SCIENTIST, actor=DATA_SCIENTIST,
@@ -161,10 +174,7 @@ def run_demo(
                 f"--target risk --sensitive sex --sensitive age_band --id applicant_id",
             )
             result = outcome.result
-            report.verdicts[version] = result.policy.verdict
-            report.exit_codes[version] = outcome.exit_code
-            if outcome.folder is not None:
-                report.audit_folders[version] = outcome.folder
+            _note_outcome(report, f"{MODEL_NAME}@{version}", outcome)
             report.steps.append(f"Audited {version}: {result.policy.summary}")
             try:
                 register.approve(MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER,
@@ -183,6 +193,7 @@ def run_demo(
             report.steps.append(f"Deployed {version}.")
 
         _answer_checklist(register, workspace, report)
+        _vendor_hiring_tool(register, workspace, report, echo)
         if build_site:
             from governance.site import build_site as build
 
@@ -192,6 +203,84 @@ def run_demo(
     finally:
         set_clock(None)
     return report
+
+
+def _note_outcome(report: DemoReport, reference: str, outcome: Any) -> None:
+    report.verdicts[reference] = outcome.result.policy.verdict
+    report.exit_codes[reference] = outcome.exit_code
+    if outcome.folder is not None:
+        report.audit_folders[reference] = outcome.folder
+
+
+def make_hiring_log(folder: Path, *, rows: int = 1500, seed: int = 2026) -> Path:
+    """A synthetic decision log of a vendor's résumé screen: who was advanced to interview, with demographics.
+
+    Generated, not real: sex and EEO-1 race/ethnicity with a few missing answers, and advancement rates that
+    differ a little by group, so that the NYC Local Law 144 tables have something to show.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    sex = rng.choice(["female", "male"], size=rows, p=[0.47, 0.53]).astype(object)
+    race = rng.choice(list(EEO1_RACE), size=rows, p=list(EEO1_RACE.values())).astype(object)
+    sex[rng.random(rows) < 0.03] = None
+    race[rng.random(rows) < 0.04] = None
+    rate = np.full(rows, 0.34) - 0.05 * (sex == "female")
+    rate -= 0.06 * np.isin(race, ["Black or African American", "Hispanic or Latino"])
+    advanced = (rng.random(rows) < rate).astype(int)
+    log = pd.DataFrame({
+        "applicant_id": [f"J{index:05d}" for index in range(rows)],
+        "requisition": rng.choice(["analyst", "associate", "teller"], size=rows),
+        "advanced": advanced,
+        "sex": sex,
+        "race_ethnicity": race,
+    })
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "resume-screen-decisions.csv"
+    log.to_csv(path, index=False)
+    return path
+
+
+def _vendor_hiring_tool(register: Any, workspace: Workspace, report: DemoReport, echo: Callable[[str], None]) -> None:
+    """A vendor's résumé screen, audited from its decisions alone (it cannot be loaded), in the LL144 format."""
+    import json
+
+    from governance.audit.registered import audit_registered
+
+    root = workspace.root
+    folder = root / "demo" / "vendor"
+    log = make_hiring_log(folder)
+    sheet = folder / f"{HIRING_MODEL}-{HIRING_VERSION}.json"
+    sheet.write_text(json.dumps({
+        "vendor": "Acme Talent (fictional)", "product": "ResumeRank", "version": HIRING_VERSION,
+        "output": "advance to interview: yes or no", "documentation": "vendor data sheet, received 2026-10-20",
+    }, indent=2) + "\n", encoding="utf-8")
+    register.add_model(
+        HIRING_MODEL, owner=HR_LEAD, actor=HR_LEAD,
+        purpose="A vendor's résumé screen that decides who is advanced to a first interview.",
+        intended_use="First screen of applications for analyst, associate and teller roles; recruiters see every rejection.",
+        restrictions="Not for promotion or termination decisions.",
+        decision_domain="employment", risk_tier="high", is_aedt=True, is_annex_iii_high_risk=True, solely_automated=False,
+    )
+    register.add_version(
+        HIRING_MODEL, HIRING_VERSION, artifact_path=str(sheet.relative_to(root)), actor=HR_LEAD, framework="vendor (not loadable)",
+        training_data_description="Unknown: a vendor model; audited on its own decision log.",
+    )
+    echo(f"Auditing {HIRING_MODEL}@{HIRING_VERSION} from its decision log ...")
+    outcome = audit_registered(
+        f"{HIRING_MODEL}@{HIRING_VERSION}", actor=DATA_SCIENTIST, workspace=workspace, data=log,
+        predictions="advanced", sensitive=["sex", "race_ethnicity"], id_column="applicant_id", policy="nyc-ll144",
+        command_line=f"governance audit {HIRING_MODEL}@{HIRING_VERSION} --data {log.relative_to(root)} "
+        "--predictions advanced --sensitive sex --sensitive race_ethnicity --id applicant_id --policy nyc-ll144",
+    )
+    _note_outcome(report, f"{HIRING_MODEL}@{HIRING_VERSION}", outcome)
+    report.steps.append(f"Audited the vendor's {HIRING_MODEL}@{HIRING_VERSION} from {len(outcome.result.fairness.attributes)} "
+                        f"impact-ratio tables: {outcome.result.policy.summary}")
+    register.approve(HIRING_MODEL, HIRING_VERSION, role="risk-officer", actor=RISK_OFFICER,
+                     comment="LL144 tables reviewed; the independent auditor's sign-off is filed with HR.")
+    register.deploy(HIRING_MODEL, HIRING_VERSION, actor=HR_LEAD, reason="In use from the published distribution date.")
+    report.steps.append(f"Approved and deployed {HIRING_MODEL}@{HIRING_VERSION}; its NYC LL144 summary page is on the site.")
 
 
 def _answer_checklist(register: Any, workspace: Workspace, report: DemoReport) -> None:

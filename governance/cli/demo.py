@@ -27,7 +27,8 @@ def demo_command(workspace_path: str | None, no_site: bool, explain_budget: floa
     for step in report.steps:
         click.echo(f"- {step}")
     click.echo("")
-    for version, verdict in report.verdicts.items():
-        click.echo(f"credit-risk@{version}: {verdict.upper()} (exit code {report.exit_codes[version]}); report: {report.audit_folders.get(version, '')}")
+    for reference, verdict in report.verdicts.items():
+        folder = report.audit_folders.get(reference)
+        click.echo(f"{reference}: {verdict.upper()} (exit code {report.exit_codes[reference]}); report: {folder / 'report.md' if folder else 'not written'}")
     if report.site_dir is not None:
         click.echo(f"\nOpen the site: {report.site_dir / 'index.html'}  (or run `governance site serve`)")

@@ -1,4 +1,4 @@
-"""Golden files: the German credit demo reproduces the committed ``audits/credit-risk`` exactly.
+"""Golden files: the demo reproduces the committed ``audits/`` exactly (German credit model and vendor screen).
 
 Only what cannot be reproduced across machines is normalised: library versions, durations and the explainer's
 time taken. A difference means the numbers, the verdict or the report changed: regenerate with
@@ -18,7 +18,7 @@ from governance.demo import run_demo
 from governance.workspace import Workspace
 
 REPO = Path(__file__).resolve().parents[2]
-COMMITTED = REPO / "audits" / "credit-risk"
+COMMITTED = REPO / "audits"
 REGENERATE = "run `governance demo` in the repository root, review `git diff audits/`, and commit if intended"
 
 
@@ -41,8 +41,9 @@ def _normalise_report(text: str) -> str:
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo-workspace")
     report = run_demo(Workspace(root=root), build_site=False, echo=lambda _: None)
-    assert report.verdicts == {"1.0.0": "failed", "1.1.0": "inconclusive"}
-    return root / "audits" / "credit-risk"
+    assert report.verdicts == {"credit-risk@1.0.0": "failed", "credit-risk@1.1.0": "inconclusive",
+                               "resume-screen@2026.1": "passed"}
+    return root / "audits"
 
 
 def test_same_audit_folders_as_committed(demo_run: Path) -> None:
@@ -66,10 +67,10 @@ def test_report_md_matches_golden(demo_run: Path) -> None:
 
 
 def test_demo_shows_the_four_fifths_flag_with_its_interval(demo_run: Path) -> None:
-    document = json.loads(next((demo_run / "1.0.0").rglob("audit.json")).read_text(encoding="utf-8"))
+    document = json.loads(next((demo_run / "credit-risk" / "1.0.0").rglob("audit.json")).read_text(encoding="utf-8"))
     sex = next(a for a in document["fairness"]["attributes"] if a["attribute"] == "sex")
     female = next(row for row in sex["ll144"]["rows"] if row["category"] == "female")
     assert 0.74 < female["impact_ratio"] < 0.80  # the documented ~0.78 (0.761 with this split)
     assert female["impact_ratio_low"] < 0.8 < female["impact_ratio_high"]
-    report = next((demo_run / "1.0.0").rglob("report.md")).read_text(encoding="utf-8")
+    report = next((demo_run / "credit-risk" / "1.0.0").rglob("report.md")).read_text(encoding="utf-8")
     assert "| female | 91 | 61 | 0.67 | 0.761 [0.643, 0.883] ⚑ | no |" in report
