@@ -120,10 +120,15 @@ def test_intervals_agree_with_fairlearn_metricframe_bootstrap() -> None:
         assert spreads[metric].ratio.high == pytest.approx(ratio_high[metric], abs=tolerance)
 
 
+@pytest.mark.parametrize("ties", [False, True])
 @pytest.mark.parametrize("weighted", [False, True])
-def test_row_metric_bootstrap_matches_textbook(weighted: bool) -> None:
-    """AUC, Brier (binary with scores) and MAE (regression) use a Poisson bootstrap over rows."""
+def test_row_metric_bootstrap_matches_textbook(weighted: bool, ties: bool) -> None:
+    """AUC and Brier (binary with scores) use a Poisson bootstrap over rows; tied scores take another path."""
     data = binary_data(n=300, seed=9)
+    if not ties:
+        data["scores"] = np.clip(data["scores"], 0.001, 0.999) + np.random.default_rng(0).uniform(0, 1e-4, 300)
+        data["scores"] = data["scores"] / data["scores"].max()
+        assert np.unique(data["scores"]).shape[0] == 300
     weights = data["weights"] if weighted else None
     n_boot = 3000
     result = compute_fairness(

@@ -31,7 +31,9 @@ def _poisson_table() -> np.ndarray:
     probabilities = np.array([math.exp(-1.0) / math.factorial(k) for k in range(12)])
     edges = np.round(np.cumsum(probabilities) * size).astype(np.int64)
     edges[-1] = size
-    return np.searchsorted(edges, np.arange(size), side="right").astype(np.float64)
+    return np.searchsorted(edges, np.arange(size), side="right").astype(
+        np.uint8
+    )  # small counts: 1 byte keeps the per-row traffic low
 
 
 _POISSON = _poisson_table()
@@ -83,8 +85,9 @@ class _AUC:
         self.groups_present = np.unique(block_group)
         self.group_first_block = np.searchsorted(block_group, self.groups_present)
         self.n_groups = plan.n_groups
-        self.weight = rows.weight[self.order]
-        self.pos = self.weight * rows.y_true[self.order]
+        weight = rows.weight[self.order]
+        self.pos = weight * rows.y_true[self.order]
+        self.neg = weight - self.pos
 
     def compute(self, multiplicity: np.ndarray | None) -> np.ndarray:
         """AUC per group, shape (b, G); ``multiplicity`` (b, N) in canonical row order, or None.
@@ -94,19 +97,24 @@ class _AUC:
         as offset_g x P_g so that no per-row gather is needed.
         """
         if multiplicity is None:
-            weight, pos = self.weight[None, :], self.pos[None, :]
+            pos, neg = self.pos[None, :], self.neg[None, :]
         else:
             m = multiplicity[:, self.order]
-            weight, pos = m * self.weight, m * self.pos
-        neg = weight - pos
+            pos, neg = m * self.pos, m * self.neg
         if self.ties:
             pos = np.add.reduceat(pos, self.block_starts, axis=1)
             neg = np.add.reduceat(neg, self.block_starts, axis=1)
-        running = np.cumsum(neg, axis=1)
-        below = running - neg  # negatives before this block, from the start of all rows
-        offset = below[:, self.group_first_block]  # negatives before each group starts
-        half = below + 0.5 * neg
-        half *= pos
+            running = np.cumsum(neg, axis=1)
+            below = running - neg  # negatives before this block, from the start of all rows
+            offset = below[:, self.group_first_block]  # negatives before each group starts
+            half = below + 0.5 * neg
+            half *= pos
+        else:
+            # A row is a positive or a negative, never both, so pos x (running - neg) = pos x running.
+            running = np.cumsum(neg, axis=1)
+            offset = running[:, self.group_first_block] - neg[:, self.group_first_block]
+            half = running
+            half *= pos
         numerator = np.add.reduceat(half, self.group_first_block, axis=1)
         p_total = np.add.reduceat(pos, self.group_first_block, axis=1)
         n_total = np.add.reduceat(neg, self.group_first_block, axis=1)
