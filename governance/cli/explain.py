@@ -176,18 +176,20 @@ def _reasons(
                     f"--row {position} is outside the data, which has rows 0 to {len(frame) - 1}."
                 )
             rows = [position]
-    statements = reason_codes(
-        estimator,
-        frame[names],
-        rows=rows,
-        sensitive_columns=list(sensitive.columns),
-        reference=options["reference"],
-        max_reasons=options["max_reasons"],
-        positive_label=options["positive_label"],
-        threshold=options["threshold"],
-        row_names=ids,
-        seed=options["seed"],
-    )
+    with _progress() if batch is not None else contextlib.nullcontext() as progress:
+        statements = reason_codes(
+            estimator,
+            frame[names],
+            rows=rows,
+            sensitive_columns=list(sensitive.columns),
+            reference=options["reference"],
+            max_reasons=options["max_reasons"],
+            positive_label=options["positive_label"],
+            threshold=options["threshold"],
+            row_names=ids,
+            seed=options["seed"],
+            progress=progress,
+        )
     if batch is None:
         for statement in statements:
             click.echo(statement.statement)

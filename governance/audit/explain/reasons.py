@@ -9,7 +9,7 @@ non-zero attribution) can be reasons.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -201,6 +201,7 @@ def reason_codes(
     row_names: Sequence[Any] | None = None,
     budget_seconds: float | None = None,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ReasonStatement]:
     """Reason statements for ``rows`` (positions in ``X``), or for every adverse decision when ``rows`` is None.
 
@@ -236,6 +237,7 @@ def reason_codes(
         background_method=method,
         budget_seconds=budget_seconds,
         seed=seed,
+        progress=progress,
     )
     typical = typical_values(reference_frame)
     cut = threshold if threshold is not None else default_threshold(view)
