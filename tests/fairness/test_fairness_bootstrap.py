@@ -126,7 +126,9 @@ def test_row_metric_bootstrap_matches_textbook(weighted: bool, ties: bool) -> No
     """AUC and Brier (binary with scores) use a Poisson bootstrap over rows; tied scores take another path."""
     data = binary_data(n=300, seed=9)
     if not ties:
-        data["scores"] = np.clip(data["scores"], 0.001, 0.999) + np.random.default_rng(0).uniform(0, 1e-4, 300)
+        data["scores"] = np.clip(data["scores"], 0.001, 0.999) + np.random.default_rng(0).uniform(
+            0, 1e-4, 300
+        )
         data["scores"] = data["scores"] / data["scores"].max()
         assert np.unique(data["scores"]).shape[0] == 300
     weights = data["weights"] if weighted else None

@@ -196,7 +196,8 @@ def compute_fairness(
     """Group metrics, comparisons, bootstrap intervals and tests for every sensitive attribute.
 
     ``y_pred`` / ``y_true`` / ``scores`` / ``sample_weight`` are lists, arrays or Series with one value per
-    row of ``sensitive`` (one column per attribute; missing values form an explicit Unknown group).
+    row of ``sensitive`` (one column per attribute; missing values form an explicit Unknown group), matched
+    by position, not by pandas index.
     Raises ``InputError`` with one sentence for bad input.
     """
     _validate_options(
