@@ -146,8 +146,8 @@ def test_multiclass_is_explained_per_class() -> None:
         sums = result.per_output.sum(axis=1) + result.base_value.reshape(1, -1)[:, :1] * 0
         assert sums.shape == (50, 3)
         assert result.additivity_max_error < 1e-6
-        # the primary output is the first class unless a favourable label is named
-        np.testing.assert_allclose(result.values, result.per_output[:, :, 0])
+        # the primary output is the last class unless a favourable label is named
+        np.testing.assert_allclose(result.values, result.per_output[:, :, 2])
     sensitive = pd.DataFrame({"g": np.where(X["d"] > 2, "x", "y")})
     explained = explain_model(
         LogisticRegression().fit(X, y), X, sensitive=sensitive, positive_label=2, n_boot=10

@@ -117,7 +117,7 @@ def _positive_index(task: Task, classes: Sequence[Any], positive_label: Any) -> 
     if task == "regression":
         return None
     if positive_label is None:
-        return len(classes) - 1 if task == "binary" else 0
+        return len(classes) - 1  # scikit-learn's convention: the last class is the "positive" one
     for index, label in enumerate(classes):
         if label == positive_label or str(label) == str(positive_label):
             return index
