@@ -243,8 +243,10 @@ class _Permutation(_Engine):
             return out.reshape(len(matrix), -1)
 
         self.function = on_matrix
-        self.background = self.encoder.encode(background)
         rng = np.random.default_rng(seed)
+        if len(background) > BACKGROUND_ROWS:  # a linear model's large background, after a fallback
+            background = background.iloc[np.sort(rng.permutation(len(background))[:BACKGROUND_ROWS])]
+        self.background = self.encoder.encode(background)
         p = len(view.features)
         orders = self.ORDERS
         if budget_seconds is not None and len(self.background):
