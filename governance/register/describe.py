@@ -43,6 +43,11 @@ def row(payload: dict[str, Any], table: str) -> dict[str, Any]:
     return {}
 
 
+def _clause(value: Any) -> str:
+    """User text inside a sentence: without its own final full stop, so that sentences end with one."""
+    return str(value).strip().rstrip(".")
+
+
 def _state_change(payload: dict[str, Any]) -> str:
     change = payload.get("state") or {}
     before, after = change.get("from"), change.get("to")
@@ -53,7 +58,7 @@ def _state_change(payload: dict[str, Any]) -> str:
 
 def _reason(payload: dict[str, Any]) -> str:
     reason = payload.get("reason")
-    return f" Reason: {reason}." if reason else ""
+    return f" Reason: {_clause(reason)}." if reason else ""
 
 
 def summarise(kind: str, actor: str, model_name: str | None, version: str | None, payload: dict[str, Any]) -> str:
@@ -61,7 +66,7 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
     label = f"{model_name}@{version}" if version else (model_name or "the register")
     if kind == "model.registered":
         model = row(payload, "gov_models")
-        return f"{actor} registered the model {model_name}, owned by {model.get('owner')}, for: {model.get('purpose')}."
+        return f"{actor} registered the model {model_name}, owned by {model.get('owner')}, for: {_clause(model.get('purpose'))}."
     if kind == "model.updated":
         changes = payload.get("changes") or {}
         parts = [f"{_FIELD_WORDS.get(field, field)} {_value(change.get('from'))} -> {_value(change.get('to'))}"
@@ -84,10 +89,10 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
         verb = "approved" if approval.get("decision") == "approve" else "rejected"
         text = f"{actor} {verb} {label} as {approval.get('role')}"
         if approval.get("risk_acceptance"):
-            text += f", accepting the risk because: {approval.get('risk_acceptance')}"
+            text += f", accepting the risk because: {_clause(approval.get('risk_acceptance'))}"
         text += "."
         if approval.get("comment"):
-            text += f" Comment: {approval.get('comment')}."
+            text += f" Comment: {_clause(approval.get('comment'))}."
         return text + _state_change(payload)
     if kind in ("version.deployed", "version.suspended", "version.retired"):
         verb = kind.split(".")[1]
@@ -100,5 +105,5 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
         )
     if kind == "incident.recorded":
         incident = row(payload, "gov_incidents")
-        return f"{actor} reported a {incident.get('severity')} incident on {label}: {incident.get('title')}."
+        return f"{actor} reported a {incident.get('severity')} incident on {label}: {_clause(incident.get('title'))}."
     return f"{actor}: {kind} on {label}."
