@@ -103,8 +103,8 @@ def register_group() -> None:
     "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
 )
 @click.option("--version", "version", help="Also register this version of it (needs --model).")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
-              help="The model file of --version.")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
+              help="The model file of --version (checked before anything is registered).")
 @actor_option
 @_register_options
 @reports_errors

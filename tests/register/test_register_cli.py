@@ -268,3 +268,11 @@ def test_read_commands_do_not_create_a_register(workspace: Path, monkeypatch: py
             "`governance register add NAME --owner EMAIL --purpose TEXT`.\n"
         )
     assert not (workspace / ".governance").exists()
+
+
+def test_add_with_a_missing_model_file_registers_nothing(run: Run) -> None:
+    result = run("register", "add", "m", "--owner", "o", "--purpose", "p", "--version", "1", "--model",
+                 "models/missing.skops", actor="ds@x")
+    assert result.exit_code == 2
+    assert "does not exist" in result.stderr.splitlines()[-1]
+    assert run("register", "list").stdout.startswith("The register is empty.")
