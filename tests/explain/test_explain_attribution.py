@@ -313,3 +313,20 @@ def test_lightgbm_and_xgboost_get_the_tree_explainer_when_installed(
     result = explain_model(model, numeric, sensitive=sensitive, n_boot=10, max_rows=60)
     assert result.explainer == "tree" and result.output_space == "log_odds"
     assert result.additivity_ok and result.additivity_max_error < 1e-6
+
+
+def test_the_models_own_columns_are_used_and_a_sensitive_input_is_borrowed(credit) -> None:  # type: ignore[no-untyped-def]
+    X, y, sensitive = credit
+    with_sex = X.assign(sex=sensitive["sex"])
+    model = make_pipeline(
+        make_column_transformer(
+            (OneHotEncoder(handle_unknown="ignore"), ["housing", "sex"]), (StandardScaler(), ["duration"])
+        ),
+        LogisticRegression(max_iter=1000),
+    ).fit(with_sex[["housing", "duration", "sex"]], y)
+    # X as an audit passes it: no sensitive column, and one column the model never saw (amount, savings)
+    result = explain_model(model, X, sensitive=sensitive, n_boot=10)
+    assert result.features == ["housing", "duration", "sex"]
+    assert result.sensitive_features_in_model == ["sex"]
+    with pytest.raises(InputError, match="'sex'"):
+        explain_model(model, X, sensitive=sensitive[["age"]], n_boot=10)

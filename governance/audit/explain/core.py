@@ -63,6 +63,29 @@ def _check_inputs(
         raise InputError(f"The column '{duplicated[0]}' appears twice in the data; give each column once.")
 
 
+def model_inputs(model: Any, X: pd.DataFrame, sensitive: pd.DataFrame) -> pd.DataFrame:
+    """The columns the model was trained on (scikit-learn's ``feature_names_in_``), in its order.
+
+    A sensitive column the model uses may have been kept out of ``X``; it is taken from ``sensitive``.
+    Columns the model never saw are left out: they cannot move its output.
+    """
+    names = getattr(model, "feature_names_in_", None)
+    if names is None:
+        return X
+    wanted = [str(name) for name in names]
+    if [str(c) for c in X.columns] == wanted:
+        return X
+    borrowed = [n for n in wanted if n not in X.columns and n in sensitive.columns]
+    frame = X.join(sensitive[borrowed]) if borrowed else X
+    missing = [n for n in wanted if n not in frame.columns]
+    if missing:
+        raise InputError(
+            f"The model was trained on column(s) {', '.join(repr(m) for m in missing[:5])} that are not in the "
+            "data; give the same columns the model was trained on."
+        )
+    return frame[wanted]
+
+
 def explain_model(
     model: Any,
     X: pd.DataFrame,
@@ -91,6 +114,7 @@ def explain_model(
     _check_inputs(X, sensitive, budget_seconds, max_rows, top_k, n_boot)
     X = X.reset_index(drop=True)
     sensitive = sensitive.reset_index(drop=True)
+    X = model_inputs(model, X, sensitive)
     view = view_model(model, X, positive_label=positive_label, seed=seed)
     features = view.features
     sensitive_names = [str(c) for c in sensitive.columns]
