@@ -127,6 +127,7 @@ def run_demo(
     report = DemoReport()
     clock = _StepClock(DEMO_START)
     set_clock(clock)
+    register: Register | None = None
     try:
         root = workspace.root
         demo_dir = root / "demo"
@@ -202,6 +203,8 @@ def run_demo(
             report.steps.append(f"Built the site: {report.site_dir / 'index.html'}")
     finally:
         set_clock(None)
+        if register is not None:
+            register.close()
     return report
 
 

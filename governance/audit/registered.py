@@ -42,38 +42,38 @@ def audit_registered(
 
     from governance.register import Register
 
-    register = Register.for_workspace(space, register_url)
-    record = register.resolve_version(name, version)
-    artefact = Path(record.artifact_path)
-    if not artefact.is_absolute():
-        artefact = space.root / artefact
-    pinned = record.sha256
-    if model is not None and Path(model).resolve() != artefact.resolve():
-        raise InputError(
-            f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
-            "the other file as a new version."
+    with Register.for_workspace(space, register_url) as register:
+        record = register.resolve_version(name, version)
+        artefact = Path(record.artifact_path)
+        if not artefact.is_absolute():
+            artefact = space.root / artefact
+        pinned = record.sha256
+        if model is not None and Path(model).resolve() != artefact.resolve():
+            raise InputError(
+                f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
+                "the other file as a new version."
+            )
+        outcome = audit(
+            name=name, version=version, model=None if predictions else artefact, predictions=predictions,
+            pinned_sha256=pinned, workspace=space, **options,
         )
-    outcome = audit(
-        name=name, version=version, model=None if predictions else artefact, predictions=predictions,
-        pinned_sha256=pinned, workspace=space, **options,
-    )
-    result = outcome.result
-    if outcome.folder is None:
+        result = outcome.result
+        if outcome.folder is None:
+            return outcome
+        try:
+            relative = (outcome.folder / "audit.json").resolve().relative_to(space.root.resolve())
+            audit_json = str(relative)
+        except ValueError:
+            audit_json = str(outcome.folder / "audit.json")
+        try:
+            register.record_audit(
+                name, version, audit_id=result.audit_id, audit_json_path=audit_json, verdict=result.policy.verdict,
+                policy_name=result.policy.policy_name, policy_sha256=result.policy.policy_sha256,
+                data_sha256=result.data.sha256, artifact_sha256=result.model.sha256 or pinned,
+                tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
+                max_age_days=result.policy.max_audit_age_days,
+            )
+        except BaseException:
+            shutil.rmtree(outcome.folder, ignore_errors=True)
+            raise
         return outcome
-    try:
-        relative = (outcome.folder / "audit.json").resolve().relative_to(space.root.resolve())
-        audit_json = str(relative)
-    except ValueError:
-        audit_json = str(outcome.folder / "audit.json")
-    try:
-        register.record_audit(
-            name, version, audit_id=result.audit_id, audit_json_path=audit_json, verdict=result.policy.verdict,
-            policy_name=result.policy.policy_name, policy_sha256=result.policy.policy_sha256,
-            data_sha256=result.data.sha256, artifact_sha256=result.model.sha256 or pinned,
-            tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
-            max_age_days=result.policy.max_audit_age_days,
-        )
-    except BaseException:
-        shutil.rmtree(outcome.folder, ignore_errors=True)
-        raise
-    return outcome
