@@ -43,7 +43,13 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
             rows,
             align=["l", "r", "r", "r", "l"],
         ),
-        f"\nNumber of people whose category is unknown: {summary.unknown_count}.\n",
+        "\nNumber of people whose category is unknown: "
+        + (
+            f"fewer than {min_cell_size} (masked)."
+            if 0 < summary.unknown_count < min_cell_size
+            else f"{summary.unknown_count}."
+        )
+        + "\n",
         "Impact ratio: the category's rate divided by the rate of the most-selected category"
         + (f" ({escape(summary.most_selected)})" if summary.most_selected else "")
         + ".\n",
