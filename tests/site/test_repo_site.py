@@ -45,3 +45,24 @@ def test_the_site_is_configured_to_stay_offline() -> None:
         assert "offline" in config["plugins"]
         assert config["extra"]["polyfills"] == ["assets/iframe-worker/shim.js"]
         assert "privacy" not in config["plugins"]  # it downloads at build time: an offline build fails
+
+
+def test_the_repository_site_builds_strictly(tmp_path: Path) -> None:
+    """README command 1 ends with this build: the guide, the CLI reference and the demo's audits, strict."""
+    import shutil
+
+    from governance.site import build_site
+    from governance.workspace import find_workspace
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    for name in ("mkdocs.yml", "governance.yaml"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "docs", root / "docs", ignore=shutil.ignore_patterns("generated"))
+    shutil.copytree(REPO / "policies", root / "policies")
+    if (REPO / "audits").is_dir():
+        shutil.copytree(REPO / "audits", root / "audits")
+    report = build_site(find_workspace(root))  # no register here: the pages come from the audits alone
+    assert report.index_html is not None and report.index_html.is_file()
+    assert (root / "site" / "reference" / "cli.html").is_file()
+    assert (root / "site" / "guide" / "site.html").is_file()
