@@ -27,7 +27,7 @@ from governance.site.checklist_pages import (
     render_framework_page,
     render_model_status_page,
 )
-from governance.site.escape import nav_title, page_slug
+from governance.site.escape import escape, nav_title, page_slug
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.model_page import render_model_page
@@ -216,7 +216,9 @@ def write_generated(
         extra_links.append(("Policies", "policies/index.md"))
     if frameworks:
         extra_links.append(("Compliance checklists", "checklists/index.md"))
-    extra_links += [(f"NYC Local Law 144 summary: {name}", target) for name, target in ll144_pages.items()]
+    extra_links += [
+        (f"NYC Local Law 144 summary: {escape(name)}", target) for name, target in ll144_pages.items()
+    ]
     writer.page(
         ("index",),
         render_register_page(

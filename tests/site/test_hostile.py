@@ -60,7 +60,7 @@ def test_hostile_names_write_nothing_outside_the_site(
         audit,
         make_audit("<script>alert(1)</script>", "1", "a1"),
         name="ws",
-        models={"../../etc/passwd": {"is_aedt": True}},
+        models={"../../etc/passwd": {"is_aedt": True}, "<script>alert(1)</script>": {"is_aedt": True}},
     )
     before = _files(tmp_path)
     report = build_site(find_workspace(root))
@@ -71,6 +71,9 @@ def test_hostile_names_write_nothing_outside_the_site(
     assert all(".." not in page for page in report.pages)
     assert "models/etc-passwd.md" in report.pages
     assert "ll144/etc-passwd.md" in report.pages
+    for page in report.pages:  # every page of the generated part, the register's links included
+        text = (root / "docs" / "generated" / page).read_text(encoding="utf-8")
+        assert "<script" not in text and "<img" not in text, page
 
 
 def test_built_html_has_no_injected_markup(built_demo: Path) -> None:
