@@ -225,6 +225,7 @@ def write_generated(
             sources,
             organisation=workspace.organisation,
             model_links=model_pages,
+            audit_links=audit_pages,
             extra_links=extra_links,
             built_at=isoformat(now()),
         ),

@@ -12,10 +12,14 @@ def render_register_page(
     *,
     organisation: str,
     model_links: dict[str, str],
+    audit_links: dict[str, str],
     extra_links: list[tuple[str, str]],
     built_at: str,
 ) -> str:
-    """One row per model: status, last verdict, next audit due; then the other generated sections."""
+    """One row per model: status, last verdict (linked to its audit), next audit due; then the other sections.
+
+    ``model_links`` and ``audit_links`` map model names and audit ids to pages relative to this one.
+    """
     rows = []
     for name, model in sources.models.items():
         latest = model.latest_audit
@@ -25,7 +29,9 @@ def render_register_page(
                 f"[{escape(name)}]({model_links[name]})",
                 escape(model.status) if model.status else "not registered",
                 escape(latest.result.model.version) if latest else "—",
-                VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited",
+                f"[{VERDICT_WORDS[verdict][1]}]({audit_links[latest.result.audit_id]})"
+                if latest is not None and verdict in VERDICT_WORDS
+                else "not audited",
                 escape(latest.created_at[:10]) if latest else "—",
                 escape(model.next_audit_due or "—"),
             ]

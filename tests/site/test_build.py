@@ -50,7 +50,13 @@ def test_register_index_shows_status_verdict_and_next_audit(built_demo: Path) ->
     row = next(line for line in text.splitlines() if line.startswith("| [credit-risk]"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     # model, status, latest version, last verdict, audited on, next audit due (365 days after 2026-11-20)
-    assert cells[1:] == ["not registered", "1&#46;1&#46;0", "Passed", "2026-11-20", "2027-11-20"]
+    assert cells[1:] == [
+        "not registered",
+        "1&#46;1&#46;0",
+        "[Passed](audits/credit-risk/1.1.0/a2/index.md)",
+        "2026-11-20",
+        "2027-11-20",
+    ]
 
 
 def test_nav_reaches_the_generated_pages(built_demo: Path) -> None:
