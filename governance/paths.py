@@ -21,8 +21,7 @@ def slugify(name: str, *, max_length: int = 80) -> str:
     Leading dots are removed so that no slug is ``.`` or ``..`` or a hidden file.
     """
     normalised = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    slug = _UNSAFE.sub("-", normalised).strip("-")
-    slug = slug.lstrip(".").strip("-")[:max_length]
+    slug = _UNSAFE.sub("-", normalised).lstrip(".-").rstrip("-")[:max_length]
     return slug or "unnamed"
 
 

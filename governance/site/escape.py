@@ -40,11 +40,7 @@ def nav_title(value: object) -> str:
 
 
 def page_slug(name: object) -> str:
-    """A file name for a generated page: :func:`governance.paths.slugify`, never starting with a dot.
-
-    ``slugify("../../x")`` gives ``..-x``; MkDocs skips files whose names start with a dot, so those are
-    trimmed too. The result is unchanged by ``slugify`` again, so ``safe_join`` keeps it as it is.
-    """
+    """A file name for a generated page (:func:`governance.paths.slugify`, which never starts with a dot)."""
     from governance.paths import slugify
 
-    return slugify(slugify(str(name)).lstrip(".-")) or "unnamed"
+    return slugify(str(name))
