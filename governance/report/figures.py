@@ -91,7 +91,7 @@ def _impact_figure(attribute: AttributeResult, hidden: Collection[str]) -> Any:
     if table is None:
         return None
     rows = [row for row in table.rows if row.impact_ratio is not None and row.category not in hidden]
-    if not rows:
+    if not rows or table.most_selected in hidden:  # ratios to a masked category would reveal its rate
         return None
     figure, axis = plt.subplots(figsize=(6.5, max(2.0, 0.45 * len(rows) + 1.0)))
     positions = list(range(len(rows)))
@@ -136,10 +136,12 @@ def write_figures(result: AuditResult, folder: Path, *, hidden: dict[str, Collec
             if impact is not None:
                 written[impact_figure_stem(attribute)] = _save(impact, folder, impact_figure_stem(attribute))
     if result.explanation is not None:
-        try:
-            from governance.report.explain_figures import write_explanation_figures
+        from governance.report.explain_figures import write_explanation_figures
 
-            written.update(write_explanation_figures(result.explanation, folder))
-        except ImportError:
-            pass
+        explanation = result.explanation
+        if hidden:
+            from governance.report.markdown import published_explanation
+
+            explanation = published_explanation(explanation, {name: set(groups) for name, groups in hidden.items()})
+        written.update(write_explanation_figures(explanation, folder))
     return written

@@ -12,9 +12,10 @@ from collections.abc import Collection
 from governance.policy.evaluate import METRIC_WORDS, fmt
 from governance.report.escape import md
 from governance.report.figures import attribute_figure_stem, impact_figure_stem
-from governance.report.suppression import suppressed_cells
+from governance.report.suppression import suppress, suppress_grid
 from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
+from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
 
 VERDICT_WORDS = {
@@ -43,31 +44,48 @@ def _interval(estimate: Estimate | None) -> str:
     return f"{fmt(estimate.value)} [{fmt(estimate.low)}, {fmt(estimate.high)}]"
 
 
+def masked_groups(attribute: AttributeResult, *, min_cell_size: int) -> set[str]:
+    """Groups to mask on a published page: small groups plus complements, per row and column of an intersection."""
+    keys = {group.group: tuple(group.levels.get(column, "") for column in attribute.columns) for group in attribute.groups}
+    if attribute.is_intersection and len(attribute.columns) > 1 and len(set(keys.values())) == len(keys):
+        hidden = suppress_grid({keys[group.group]: group.n for group in attribute.groups}, k=min_cell_size)
+        return {name for name, key in keys.items() if key in hidden}
+    return suppress({group.group: group.n for group in attribute.groups}, k=min_cell_size)
+
+
 def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]]:
-    """Per attribute, the groups to mask on a published page (primary and complementary)."""
-    hidden: dict[str, set[str]] = {}
-    for attribute in result.fairness.attributes:
-        sizes = {group.group: group.n for group in attribute.groups}
-        slices: list[list[str]] = []
-        if attribute.is_intersection:
-            for index in range(len(attribute.columns)):
-                by_level: dict[str, list[str]] = {}
-                for group in attribute.groups:
-                    level = list(group.levels.values())[index] if group.levels else group.group
-                    by_level.setdefault(level, []).append(group.group)
-                slices.extend(by_level.values())
-        hidden[attribute.attribute] = suppressed_cells(sizes, min_cell_size, slices=slices) | hidden.get(attribute.attribute, set())
-    return hidden
+    """Per attribute, the groups to mask on a published page (primary and complementary suppression)."""
+    return {attribute.attribute: masked_groups(attribute, min_cell_size=min_cell_size) for attribute in result.fairness.attributes}
 
 
-def _rule_lines(outcome: RuleOutcome) -> list[str]:
+def published_explanation(explanation: ExplanationResult, hidden: dict[str, set[str]]) -> ExplanationResult:
+    """The explanation without the masked groups (and without comparisons that name one), for publication."""
+    attributes = []
+    for attribute in explanation.by_group:
+        masked = hidden.get(attribute.attribute, set())
+        attributes.append(attribute.model_copy(update={
+            "groups": [group for group in attribute.groups if group.group not in masked],
+            "most_different": [d for d in attribute.most_different if d.highest_group not in masked and d.lowest_group not in masked],
+        }))
+    return explanation.model_copy(update={"by_group": attributes})
+
+
+def _rule_lines(outcome: RuleOutcome, hidden: dict[str, set[str]]) -> list[str]:
     lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
+    left_out = 0
     for finding in outcome.findings:
+        masked = hidden.get(finding.attribute, set())
         if outcome.comparison == "top_k":  # explanation rules: the reason says it all
             lines.append(f"    - {_capitalised(md(finding.reason))}.")
-        elif finding.status in {"fail", "inconclusive"}:
+        elif finding.status not in {"fail", "inconclusive"}:
+            continue
+        elif finding.group in masked or finding.reference in masked or any(part in masked for part in finding.group.split(" vs ")):
+            left_out += 1
+        else:
             reference = f" vs {md(finding.reference)}" if finding.reference else ""
             lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {finding.n} rows): {md(finding.reason)}.")
+    if left_out:
+        lines.append(f"    - {left_out} more finding(s) about groups too small to publish are left out here.")
     lines.append(f"    - *What to do:* {md(outcome.advice)}")
     return lines
 
@@ -92,21 +110,29 @@ def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[st
         return []
     rate = "Selection rate" if table.rate_kind == "selection" else "Scoring rate"
     counted = "Selected" if table.rate_kind == "selection" else "Above median"
+    # Every ratio divides by the most-selected category's rate: if that category is masked, so are the ratios.
+    ratios_hidden = table.most_selected in hidden
     lines = [f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |", "|---|---|---|---|---|---|"]
     for row in table.rows:
         if row.category in hidden:
             lines.append(f"| {md(row.category)} | {MASK} | {MASK} | {MASK} | {MASK} | {'yes' if row.under_two_percent else 'no'} |")
             continue
-        ratio = _interval(Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high))
-        flag = " ⚑" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
+        if ratios_hidden:
+            ratio = MASK
+        else:
+            ratio = _interval(Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high))
+            if row.impact_ratio is not None and row.impact_ratio < 0.8:
+                ratio += " ⚑"
         lines.append(
-            f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio}{flag} | {'yes' if row.under_two_percent else 'no'} |"
+            f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
         )
-    unknown = str(table.unknown_count) if not (0 < table.unknown_count < 10 and hidden) else MASK
+    unknown_hidden = any(group.is_unknown and group.group in hidden for group in attribute.groups)
+    unknown = MASK if unknown_hidden else str(table.unknown_count)
     lines.append("")
     median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
+    most = MASK if ratios_hidden else md(table.most_selected or "n/a")
     lines.append(
-        f"Most-selected category: **{md(table.most_selected or 'n/a')}**. People with an unknown {md(attribute.attribute)}: "
+        f"Most-selected category: **{most}**. People with an unknown {md(attribute.attribute)}: "
         f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
         "⚑ marks an impact ratio below 0.8, the EEOC four-fifths *screening heuristic*, which is not a legal test."
     )
@@ -154,14 +180,13 @@ def render_report(
         f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
     )
     out += [
-        "| | |", "|---|---|",
-        f"| Model | {name}: {what} |",
-        f"| Data | {md(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows |",
-        f"| Sensitive attributes | {', '.join(md(s) for s in result.data.sensitive)} |",
-        f"| Labels | {md(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'} |",
-        f"| Policy | {md(result.policy.policy_name)} ({md(result.policy.policy_path)}) |",
-        f"| Audited | {result.provenance.created_at} |",
-        f"| Audit id | `{result.audit_id}` |",
+        f"- **Model:** {name}: {what}",
+        f"- **Data:** {md(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows",
+        f"- **Sensitive attributes:** {', '.join(md(s) for s in result.data.sensitive)}",
+        f"- **Labels:** {md(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'}",
+        f"- **Policy:** {md(result.policy.policy_name)} ({md(result.policy.policy_path)})",
+        f"- **Audited:** {result.provenance.created_at}",
+        f"- **Audit id:** `{result.audit_id}`",
         "",
     ]
 
@@ -176,12 +201,12 @@ def render_report(
         if blocking:
             out += ["Blocking rules that are not met:", ""]
             for outcome in blocking:
-                out += _rule_lines(outcome)
+                out += _rule_lines(outcome, hidden)
             out.append("")
         if warnings:
             out += ["Warnings to review (they do not change the verdict):", ""]
             for outcome in warnings:
-                out += _rule_lines(outcome)
+                out += _rule_lines(outcome, hidden)
             out.append("")
     if result.explanation_error:
         out += [f"The explanation could not be computed: {md(result.explanation_error)}. The fairness results above are complete.", ""]
@@ -233,12 +258,10 @@ def render_report(
             out += ["Summaries: " + "; ".join(f"{key.replace('_', ' ')} {_interval(value)}" for key, value in sorted(attribute.summaries.items())), ""]
 
     if result.explanation is not None:
-        try:
-            from governance.report.explain import render_explanation_markdown
+        from governance.report.explain import render_explanation_markdown
 
-            out += [render_explanation_markdown(result.explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}), ""]
-        except ImportError:
-            pass
+        explanation = published_explanation(result.explanation, hidden) if published else result.explanation
+        out += [render_explanation_markdown(explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}), ""]
 
     for note in fairness.notes:
         out += [f"Note: {md(note)}", ""]

@@ -18,7 +18,8 @@ from governance.errors import SiteError
 from governance.paths import safe_join
 from governance.provenance import isoformat, now
 from governance.results.audit import AuditResult
-from governance.site.audit_page import masked_groups, render_audit_page
+from governance.report.markdown import masked_groups
+from governance.site.audit_page import render_audit_page
 from governance.site.checklist_pages import (
     ItemLinks,
     load_frameworks,
@@ -278,7 +279,7 @@ def _mask_figures(
     If they cannot be redrawn, the group and impact-ratio figures are left out rather than published unmasked.
     """
     hidden = {
-        attribute.attribute: masked_groups(attribute, min_cell_size=k, result=result)
+        attribute.attribute: masked_groups(attribute, min_cell_size=k)
         for attribute in result.fairness.attributes
     }
     if not any(hidden.values()):

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
-from governance.site.audit_page import masked_groups
+from governance.report.markdown import masked_groups
 from governance.site.escape import escape, escape_multiline
 from governance.site.markdown import MASKED, facts, number, table
 from governance.site.sources import ModelEntry
@@ -19,7 +19,7 @@ from governance.site.sources import ModelEntry
 def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: AuditResult) -> str:
     assert attribute.ll144 is not None
     summary = attribute.ll144
-    masked = masked_groups(attribute, min_cell_size=min_cell_size, result=result)
+    masked = masked_groups(attribute, min_cell_size=min_cell_size)
     rate_word = "Selection rate" if summary.rate_kind == "selection" else "Scoring rate"
     reference_hidden = summary.most_selected in masked
     rows = []

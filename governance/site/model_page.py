@@ -193,7 +193,7 @@ def render_model_page(
             if attribute.positive_class is not None:
                 title += f" (class {escape(attribute.positive_class)})"
             lines.append(f"### By {title}\n")
-            lines.append(group_table(attribute, min_cell_size=min_cell_size, result=latest.result))
+            lines.append(group_table(attribute, min_cell_size=min_cell_size))
     lines.append("## Fairness ratios across versions\n")
     series = ratio_series(model)
     if figure:
