@@ -12,25 +12,11 @@ from governance.results.audit import AuditResult
 from governance.results.fairness import REGRESSION_METRICS, AttributeResult
 from governance.site.escape import escape
 from governance.site.markdown import MASKED, VERDICT_WORDS, admonition, estimate, facts, percent, table
+from governance.policy.evaluate import METRIC_WORDS
 from governance.report.markdown import masked_groups
 
-METRIC_LABELS = {
-    "selection_rate": "selection rate",
-    "base_rate": "base rate",
-    "tpr": "true positive rate",
-    "fpr": "false positive rate",
-    "fnr": "false negative rate",
-    "tnr": "true negative rate",
-    "precision": "precision",
-    "npv": "negative predictive value",
-    "accuracy": "accuracy",
-    "mean_prediction": "mean prediction",
-    "mean_target": "mean target",
-    "mae": "mean absolute error",
-    "rmse": "root mean squared error",
-    "auc": "AUC",
-    "brier": "Brier score",
-}
+# The report's metric names, without their explanations in brackets (table headers stay short).
+METRIC_LABELS = {key: words.split(" (")[0] for key, words in METRIC_WORDS.items()}
 SHOWN_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", *REGRESSION_METRICS)
 
 
