@@ -125,7 +125,7 @@ def _shown_path(path: Path, root: Path) -> str:
 
 
 def _audit_id(moment_text: str, *parts: Any) -> str:
-    stamp = moment_text.replace("-", "").replace(":", "").replace("Z", "Z")
+    stamp = moment_text.replace("-", "").replace(":", "")
     return f"{stamp}-{sha256_json(list(parts))[:8]}"
 
 

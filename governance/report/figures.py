@@ -13,20 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from governance.paths import slugify
+from governance.policy.evaluate import METRIC_WORDS
 from governance.report.charts import Canvas, Point, dot_whisker_panels, impact_bars
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 
 RATE_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", "mean_prediction", "mae")
-TITLES = {
-    "selection_rate": "Selection rate",
-    "tpr": "True positive rate",
-    "fpr": "False positive rate",
-    "precision": "Precision",
-    "accuracy": "Accuracy",
-    "mean_prediction": "Mean prediction",
-    "mae": "Mean absolute error",
-}
+# Panel titles: the shared metric names, capitalised, without their explanations in brackets.
+TITLES = {key: words.split(" (")[0][:1].upper() + words.split(" (")[0][1:] for key, words in METRIC_WORDS.items()}
 
 
 def attribute_figure_stem(attribute: AttributeResult) -> str:
