@@ -54,3 +54,11 @@ def test_streaming_errors(log: tuple[Path, Path]) -> None:
         count_parquet(log[0], predictions="hire", sensitive=["sex"])
     with pytest.raises(InputError, match="named by --sensitive"):
         count_parquet(log[0], predictions="hired", sensitive=["gender"])
+
+
+def test_streamed_audit_refuses_a_sensitive_column_missing_everywhere(tmp_path: Path) -> None:
+    path = tmp_path / "blank.parquet"
+    pd.DataFrame({"sex": pd.Series([None] * 50, dtype="object"), "hired": [0, 1] * 25}).to_parquet(path)
+    with pytest.raises(InputError, match=r"^The sensitive column 'sex' is entirely missing; fill it in"):
+        audit(name="v", version="1", data=path, sensitive=["sex"], predictions="hired", policy="nyc-ll144",
+              workspace=Workspace(root=tmp_path), write=False)

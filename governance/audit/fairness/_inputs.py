@@ -286,3 +286,18 @@ def code_sensitive(sensitive: pd.DataFrame | Any, *, allow_all_missing: bool = F
         all_levels.append(ordered)
         all_unknown.append(has_unknown)
     return SensitiveCodes(columns, all_codes, all_levels, all_unknown)
+
+
+def prepare_columns(
+    *, sensitive: Any, y_pred: Any, y_true: Any, sample_weight: Any, allow_all_missing: bool = False
+) -> tuple[SensitiveCodes, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """The coded sensitive columns and the per-row columns, each checked to hold one value per row."""
+    codes = code_sensitive(sensitive, allow_all_missing=allow_all_missing)
+    n_rows = codes.codes[0].shape[0]
+    pred = as_array(y_pred, name="y_pred")
+    check_length(pred, n_rows, name="y_pred")
+    true = None
+    if y_true is not None:
+        true = as_array(y_true, name="y_true")
+        check_length(true, n_rows, name="y_true")
+    return codes, pred, true, as_weights(sample_weight, n_rows=n_rows)

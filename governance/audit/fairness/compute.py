@@ -26,13 +26,10 @@ import numpy as np
 from governance.audit.fairness._counts import count_metrics, multiclass_accuracy, one_vs_rest
 from governance.audit.fairness._groups import JOIN, GroupPlan, overall_plan, plan_groups
 from governance.audit.fairness._inputs import (
-    as_array,
     as_numeric,
-    as_weights,
-    check_length,
     code_labels,
-    code_sensitive,
     detect_task,
+    prepare_columns,
 )
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
 from governance.audit.fairness._stats import holm, percentile_interval, two_by_two_p_value
@@ -207,15 +204,10 @@ def compute_fairness(
         min_group_size=min_group_size,
         ll144_rate=ll144_rate,
     )
-    codes = code_sensitive(sensitive)
-    n_rows = codes.codes[0].shape[0]
-    pred = as_array(y_pred, name="y_pred")
-    check_length(pred, n_rows, name="y_pred")
-    true = None
-    if y_true is not None:
-        true = as_array(y_true, name="y_true")
-        check_length(true, n_rows, name="y_true")
-    weights = as_weights(sample_weight, n_rows=n_rows)
+    codes, pred, true, weights = prepare_columns(
+        sensitive=sensitive, y_pred=y_pred, y_true=y_true, sample_weight=sample_weight
+    )
+    n_rows = pred.shape[0]
     score_values = None if scores is None else as_numeric(scores, name="scores", n_rows=n_rows)
     uniques: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if task == "auto":

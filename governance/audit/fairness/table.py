@@ -20,12 +20,9 @@ import numpy as np
 from governance.audit.fairness._inputs import (
     UNKNOWN,
     SensitiveCodes,
-    as_array,
-    as_weights,
-    check_length,
     code_labels,
-    code_sensitive,
     detect_task,
+    prepare_columns,
 )
 from governance.errors import InputError
 
@@ -218,15 +215,9 @@ def build_count_table(
     tables with ``CountTable.combine``; a sensitive column may be all missing in one batch (its rows go to
     Unknown), and ``compute_fairness_from_counts`` refuses a column that is missing everywhere.
     """
-    codes = code_sensitive(sensitive, allow_all_missing=True)
-    n_rows = codes.codes[0].shape[0]
-    pred = as_array(y_pred, name="y_pred")
-    check_length(pred, n_rows, name="y_pred")
-    true = None
-    if y_true is not None:
-        true = as_array(y_true, name="y_true")
-        check_length(true, n_rows, name="y_true")
-    weights = as_weights(sample_weight, n_rows=n_rows)
+    codes, pred, true, weights = prepare_columns(
+        sensitive=sensitive, y_pred=y_pred, y_true=y_true, sample_weight=sample_weight, allow_all_missing=True
+    )
     if task == "auto":
         task = detect_task(pred, true)
     if task == "regression":
