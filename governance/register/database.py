@@ -125,6 +125,25 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
     return tables, (str(revision[0]) if revision else None)
 
 
+def _use_wal(cursor: Any) -> None:
+    """Switch the file to WAL once; it stays so. Switching needs an exclusive lock, and SQLite may answer
+    "locked" at once instead of waiting out the busy timeout when several processes open a new register
+    together, so the switch is retried until that timeout."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _configure_sqlite(engine: Engine) -> None:
     """WAL journal, busy timeout, foreign keys, and our own BEGIN so that writers can ask for IMMEDIATE."""
 
@@ -134,7 +153,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA journal_mode = WAL")
+        _use_wal(cursor)
         cursor.close()
 
     @event.listens_for(engine, "begin")
