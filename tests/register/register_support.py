@@ -78,9 +78,9 @@ def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: 
 
     root = Path(workspace)
     register = Register(url, workspace_root=root)
-    start.wait(60)
     try:
         for number in range(rounds):
+            start.wait(60)  # a barrier: every worker starts each round together, so their writes overlap
             name = f"model-{index}-{number}"
             register.add_model(name, owner="o@x", purpose="p", actor=f"ds{index}@x")
             artefact = root / f"{name}.bin"

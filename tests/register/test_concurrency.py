@@ -14,13 +14,16 @@ WORKERS = 4
 ROUNDS = 5
 
 
-def run_all(target: object, arguments: list[tuple[object, ...]]) -> None:
+def run_all(target: object, arguments: list[tuple[object, ...]], *, barrier: bool = False) -> None:
+    """Run ``target`` in one process per argument tuple, released together by an event (or, with
+    ``barrier``, a barrier the workers meet at as often as they wait on it)."""
     context = multiprocessing.get_context("fork")  # no re-import per process; each child opens its own engine
-    start = context.Event()
+    start = context.Barrier(len(arguments)) if barrier else context.Event()
     processes = [context.Process(target=target, args=(*args, start)) for args in arguments]  # type: ignore[arg-type]
     for process in processes:
         process.start()
-    start.set()
+    if not barrier:
+        start.set()  # type: ignore[union-attr]
     for process in processes:
         process.join(120)
     assert [process.exitcode for process in processes] == [0] * len(processes)
@@ -35,7 +38,7 @@ def test_concurrent_audits_and_approvals_lose_nothing(register_url: str, workspa
         register.record_audit("shared", "1", audit_id="shared-audit", audit_json_path=report, verdict="passed",
                               policy_name="p", policy_sha256="p", data_sha256="d", artifact_sha256=version.sha256,
                               tool_versions={}, actor="aud@x", max_age_days=None)
-    run_all(concurrent_worker, [(register_url, str(workspace), index, ROUNDS) for index in range(WORKERS)])
+    run_all(concurrent_worker, [(register_url, str(workspace), index, ROUNDS) for index in range(WORKERS)], barrier=True)
     with Register(register_url, workspace_root=workspace) as register:
         events = register.history()
         assert [event.seq for event in events] == list(range(1, 3 + WORKERS * ROUNDS * 5 + 1))
