@@ -89,19 +89,30 @@ def register_group() -> None:
     """
 
 
+def _description_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--intended-use, --restrictions, --decision-domain: shared by `register add` and `register update`."""
+    command = click.option("--decision-domain", help="The kind of decision, e.g. credit, employment, insurance.")(command)
+    command = click.option("--restrictions", help="Uses that are out of scope or forbidden.")(command)
+    return click.option("--intended-use", help="Who uses its output, for what, and where.")(command)
+
+
+def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The three human answers about a model, shared by `register add` and `register update`."""
+    command = click.option(
+        "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
+    )(command)
+    command = click.option("--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?")(command)
+    return click.option("--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?")(command)
+
+
+
 @register_group.command("add")
 @click.argument("name")
 @click.option("--owner", required=True, help="Who is accountable for the model (an e-mail address).")
 @click.option("--purpose", required=True, help="What the model decides, in one sentence.")
-@click.option("--intended-use", help="Who uses its output, for what, and where.")
-@click.option("--restrictions", help="Uses that are out of scope or forbidden.")
-@click.option("--decision-domain", help="The kind of decision, e.g. credit, employment, insurance.")
+@_description_options
 @click.option("--risk-tier", help="Your organisation's risk tier for it, e.g. high, limited, minimal.")
-@click.option("--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?")
-@click.option("--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?")
-@click.option(
-    "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
-)
+@_answer_options
 @click.option("--version", "version", help="Also register this version of it (needs --model).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
               help="The model file of --version (checked before anything is registered).")
@@ -148,15 +159,9 @@ def add_command(
 @click.argument("name")
 @click.option("--owner", help="A new accountable owner.")
 @click.option("--purpose", help="A new purpose, in one sentence.")
-@click.option("--intended-use", help="Who uses its output, for what, and where.")
-@click.option("--restrictions", help="Uses that are out of scope or forbidden.")
-@click.option("--decision-domain", help="The kind of decision, e.g. credit, employment, insurance.")
+@_description_options
 @click.option("--risk-tier", help="Your organisation's risk tier for it.")
-@click.option("--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?")
-@click.option("--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?")
-@click.option(
-    "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
-)
+@_answer_options
 @actor_option
 @_register_options
 @reports_errors
