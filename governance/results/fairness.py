@@ -32,6 +32,32 @@ SCORE_METRICS = ("auc", "brier")  # when scores exist (and labels)
 REGRESSION_METRICS = ("mean_prediction", "mean_target", "mae", "rmse")
 
 
+# What each count metric is computed over: the minimum group size applies to this count, not to rows.
+DENOMINATORS = {
+    "selection_rate": "rows",
+    "base_rate": "rows",
+    "accuracy": "rows",
+    "tpr": "actual positives",
+    "fnr": "actual positives",
+    "fpr": "actual negatives",
+    "tnr": "actual negatives",
+    "precision": "predicted positives",
+    "npv": "predicted negatives",
+}
+
+
+class RateCount(Model):
+    """The counts behind one group's rate, from which every interval of the rate is computed.
+
+    ``rows`` is the unweighted size of the denominator (what the minimum group size is checked against);
+    ``k`` and ``n`` are the (Kish effective, with sample weights) successes and trials.
+    """
+
+    k: float
+    n: float
+    rows: int
+
+
 class GroupResult(Model):
     """One group's size and metrics."""
 
@@ -42,6 +68,7 @@ class GroupResult(Model):
     share: float  # weight / total weight of the attribute's rows, unknowns included
     is_unknown: bool = False  # the explicit "Unknown" group for missing sensitive values
     metrics: dict[str, Estimate]
+    counts: dict[str, RateCount] = Field(default_factory=dict)  # count metrics: what each rate is made of
     below_min_size: bool = False  # n < FairnessResult.min_group_size: rules on this group are inconclusive
 
 
@@ -79,6 +106,8 @@ class LL144Row(Model):
     impact_ratio_high: float | None = None
     share: float  # of the rows with known category
     under_two_percent: bool
+    p_value: float | None = None  # Fisher exact or chi-square against the most-selected category
+    p_value_holm: float | None = None  # Holm-corrected across the table's categories
 
 
 class LL144Table(Model):
@@ -90,6 +119,7 @@ class LL144Table(Model):
     rows: list[LL144Row]
     most_selected: str | None
     unknown_count: int
+    reference_candidates: list[str] = Field(default_factory=list)  # categories big enough to be the reference
 
 
 class AttributeResult(Model):
@@ -133,3 +163,6 @@ class FairnessResult(Model):
     notes: list[str] = Field(
         default_factory=list
     )  # plain-language remarks (e.g. "no labels: only selection rates")
+    interval_methods: dict[str, str] = Field(
+        default_factory=dict
+    )  # what kind of number -> how its interval is made

@@ -199,8 +199,10 @@ def test_same_seed_same_result_other_seed_other_intervals() -> None:
     first = compute_fairness(**arguments, seed=3)
     assert compute_fairness(**arguments, seed=3) == first
     other = compute_fairness(**arguments, seed=4)
-    assert other.overall["selection_rate"].value == first.overall["selection_rate"].value
-    assert other.overall["selection_rate"].low != first.overall["selection_rate"].low
+    assert other.overall["auc"].value == first.overall["auc"].value
+    assert other.overall["auc"].low != first.overall["auc"].low
+    # Rates have score intervals from their counts: no resampling, so the seed does not move them.
+    assert other.overall["selection_rate"] == first.overall["selection_rate"]
 
 
 def test_progress_reports_every_resample() -> None:
@@ -214,15 +216,18 @@ def test_progress_reports_every_resample() -> None:
         n_boot=40,
         progress=lambda done, total: calls.append((done, total)),
     )
-    assert calls[-1] == (80, 80)  # counts, then the rows route for AUC and Brier
+    assert calls[-1] == (40, 40)  # only AUC and Brier are resampled; rates have score intervals
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
 
 
-def test_no_bootstrap_gives_points_without_intervals() -> None:
+def test_no_bootstrap_leaves_resampled_metrics_without_intervals_but_rates_keep_theirs() -> None:
     data = binary_data(n=200, seed=1)
-    result = compute_fairness(y_pred=data["y_pred"], sensitive=data["sensitive"], n_boot=0)
-    estimate = result.attributes[0].groups[0].metrics["selection_rate"]
-    assert estimate.value is not None and not estimate.has_interval
+    result = compute_fairness(
+        y_pred=data["y_pred"], y_true=data["y_true"], scores=data["scores"], sensitive=data["sensitive"], n_boot=0
+    )
+    metrics = result.attributes[0].groups[0].metrics
+    assert metrics["selection_rate"].has_interval
+    assert metrics["auc"].value is not None and not metrics["auc"].has_interval
 
 
 def test_row_metrics_use_fewer_resamples_on_large_data(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,7 +245,7 @@ def test_row_metrics_use_fewer_resamples_on_large_data(monkeypatch: pytest.Monke
         n_boot=500,
         progress=lambda done, total: calls.append((done, total)),
     )
-    assert calls[-1] == (500 + 200, 500 + 200)
+    assert calls[-1] == (200, 200)
     assert any("AUC and Brier score come from 200 resamples instead of 500" in note for note in result.notes)
     assert result.overall["auc"].has_interval and result.overall["selection_rate"].has_interval
 

@@ -34,21 +34,29 @@ def one_vs_rest(table: np.ndarray, cls: int, *, has_labels: bool) -> tuple[np.nd
 
 def count_metrics(table: np.ndarray, cls: int, *, has_labels: bool) -> dict[str, np.ndarray]:
     """Every count metric of class ``cls`` (one-vs-rest) from counts shaped (..., T, K)."""
+    return {
+        name: _divide(top, bottom)
+        for name, (top, bottom) in fractions(table, cls, has_labels=has_labels).items()
+    }
+
+
+def fractions(table: np.ndarray, cls: int, *, has_labels: bool) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """(numerator, denominator) of every count metric of class ``cls`` from counts shaped (..., T, K)."""
     if not has_labels:
         selected, total = one_vs_rest(table, cls, has_labels=False)
-        return {"selection_rate": _divide(selected, total)}
+        return {"selection_rate": (selected, total)}
     tp, fn, fp, tn = one_vs_rest(table, cls, has_labels=True)
     total = tp + fn + fp + tn
     return {
-        "selection_rate": _divide(tp + fp, total),
-        "base_rate": _divide(tp + fn, total),
-        "tpr": _divide(tp, tp + fn),
-        "fpr": _divide(fp, fp + tn),
-        "fnr": _divide(fn, tp + fn),
-        "tnr": _divide(tn, fp + tn),
-        "precision": _divide(tp, tp + fp),
-        "npv": _divide(tn, tn + fn),
-        "accuracy": _divide(tp + tn, total),
+        "selection_rate": (tp + fp, total),
+        "base_rate": (tp + fn, total),
+        "tpr": (tp, tp + fn),
+        "fpr": (fp, fp + tn),
+        "fnr": (fn, tp + fn),
+        "tnr": (tn, fp + tn),
+        "precision": (tp, tp + fp),
+        "npv": (tn, tn + fn),
+        "accuracy": (tp + tn, total),
     }
 
 

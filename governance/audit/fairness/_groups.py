@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import product
+from itertools import combinations, product
+from typing import Literal
 
 import numpy as np
 
@@ -11,6 +12,10 @@ from governance.audit.fairness._inputs import UNKNOWN
 from governance.audit.fairness.table import CountTable
 
 JOIN = " × "
+# Which intersections of the sensitive columns are audited besides each column alone: none, every pair,
+# the full intersection of all columns, or both (NYC LL144 asks for sex × race whatever else is audited).
+Intersections = Literal["none", "pairs", "full", "all"]
+INTERSECTION_MODES: tuple[str, ...] = ("none", "pairs", "full", "all")
 _EMPTY_CELLS_LISTED = 1000  # list at most this many empty intersection cells
 
 
@@ -50,8 +55,22 @@ class GroupPlan:
         return np.add.reduceat(np.take(array, self._order, axis=axis), self._starts, axis=axis)
 
 
-def plan_groups(table: CountTable, *, intersections: bool) -> list[GroupPlan]:
-    """One plan per sensitive column, then (with two or more columns) their full intersection."""
+def intersection_mode(value: bool | str) -> Intersections:
+    """``True``/``False`` (the older switch) mean ``all``/``none``."""
+    if value is True:
+        return "all"
+    if value is False:
+        return "none"
+    if value not in INTERSECTION_MODES:
+        from governance.errors import InputError
+
+        raise InputError(f"intersections must be one of {', '.join(INTERSECTION_MODES)}, not {value!r}.")
+    return value  # type: ignore[return-value]
+
+
+def plan_groups(table: CountTable, *, intersections: bool | str) -> list[GroupPlan]:
+    """One plan per sensitive column, then the intersections the mode asks for (pairs first, then all)."""
+    mode = intersection_mode(intersections)
     plans: list[GroupPlan] = []
     for j, column in enumerate(table.columns):
         levels = table.levels[j]
@@ -75,42 +94,53 @@ def plan_groups(table: CountTable, *, intersections: bool) -> list[GroupPlan]:
                 cell_group=remap[table.cells[:, j]],
             )
         )
-    if intersections and len(table.columns) >= 2:
-        plans.append(_intersection(table))
+    k = len(table.columns)
+    if k >= 2 and mode in ("pairs", "all"):
+        plans.extend(_intersection(table, pair) for pair in combinations(range(k), 2))
+    if (k >= 2 and mode == "full") or (k >= 3 and mode == "all"):
+        plans.append(_intersection(table, tuple(range(k))))
     return plans
 
 
-def _intersection(table: CountTable) -> GroupPlan:
-    unknown_cells = table.unknown_cells()
-    known = np.flatnonzero(~unknown_cells)
-    names = [JOIN.join(table.levels[j][code] for j, code in enumerate(table.cells[i])) for i in known]
+def _intersection(table: CountTable, chosen: tuple[int, ...]) -> GroupPlan:
+    """Groups of the intersection of the ``chosen`` columns (indices into the table's columns)."""
+    columns = [table.columns[j] for j in chosen]
+    unknown_cells = np.zeros(table.cells.shape[0], dtype=bool)
+    for j in chosen:
+        if table.has_unknown[j]:
+            unknown_cells |= table.cells[:, j] == len(table.levels[j]) - 1
+    sub = table.cells[:, list(chosen)]
+    known_rows = np.flatnonzero(~unknown_cells)
+    combos, inverse = np.unique(sub[known_rows], axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    names = [
+        JOIN.join(table.levels[j][code] for j, code in zip(chosen, combo, strict=True)) for combo in combos
+    ]
     levels = [
-        {column: table.levels[j][table.cells[i, j]] for j, column in enumerate(table.columns)} for i in known
+        {table.columns[j]: table.levels[j][code] for j, code in zip(chosen, combo, strict=True)}
+        for combo in combos
     ]
     cell_group = np.empty(table.cells.shape[0], dtype=np.int64)
-    cell_group[known] = np.arange(known.shape[0])
+    cell_group[known_rows] = inverse
     is_unknown = [False] * len(names)
     if unknown_cells.any():
         cell_group[unknown_cells] = len(names)
         names.append(UNKNOWN)
         levels.append({})
         is_unknown.append(True)
-    known_levels = [
-        lv[:-1] if has_unknown else lv
-        for lv, has_unknown in zip(table.levels, table.has_unknown, strict=True)
-    ]
+    known_levels = [table.levels[j][:-1] if table.has_unknown[j] else table.levels[j] for j in chosen]
     possible = int(np.prod([len(lv) for lv in known_levels], dtype=np.float64))
     empty: list[str] = []
-    if possible > len(known):
-        observed = {tuple(int(c) for c in table.cells[i]) for i in known}
+    if possible > combos.shape[0]:
+        observed = {tuple(int(c) for c in combo) for combo in combos}
         for combination in product(*[range(len(lv)) for lv in known_levels]):
             if combination not in observed:
                 empty.append(JOIN.join(known_levels[j][c] for j, c in enumerate(combination)))
                 if len(empty) >= _EMPTY_CELLS_LISTED:
                     break
     return GroupPlan(
-        attribute=JOIN.join(table.columns),
-        columns=list(table.columns),
+        attribute=JOIN.join(columns),
+        columns=columns,
         is_intersection=True,
         names=names,
         levels=levels,

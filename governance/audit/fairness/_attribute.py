@@ -1,0 +1,529 @@
+"""One attribute's result: group values, comparisons, spreads, summaries and the LL144 table, with intervals.
+
+Count metrics (rates) get score intervals from their counts (``governance.intervals``): Wilson for a rate,
+Newcombe for a difference, a score interval for a ratio. Comparisons with a group picked from the data (the
+most-selected or highest group) and spreads across groups are extremes over pairs, with intervals that hold
+whichever group is truly extreme. Metrics that are not counts (AUC, Brier score, regression errors) keep
+percentile bootstrap intervals for their own values and fixed comparisons, and use the bootstrap's standard
+error for extremes.
+
+A group can be the reference of a comparison only if the metric's own denominator (rows for a selection rate,
+actual negatives for a false positive rate...) holds at least ``min_group_size``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from governance.audit.fairness._counts import one_vs_rest
+from governance.audit.fairness._groups import JOIN, GroupPlan
+from governance.audit.fairness._stats import holm, percentile_interval, two_by_two_p_value
+from governance.errors import InputError
+from governance.intervals import (
+    Interval,
+    Pairs,
+    against_best,
+    against_fixed,
+    bonferroni_pairs,
+    newcombe,
+    score_ratio,
+    spread,
+    z_for,
+)
+from governance.results.common import Estimate
+from governance.results.fairness import LL144Row, LL144Table, RateCount
+
+TESTED_METRICS = {"selection_rate", "tpr", "fpr"}  # count metrics with a group-vs-reference test
+LL144_SMALL_SHARE = 0.02
+
+
+@dataclass
+class Series:
+    """One metric for the groups of one plan: point values (G,), and either counts or resamples (B, G)."""
+
+    point: np.ndarray
+    boot: np.ndarray | None = None
+    k: np.ndarray | None = None  # effective successes (count metrics)
+    n: np.ndarray | None = None  # effective trials
+    rows: np.ndarray | None = None  # unweighted trials
+
+    @property
+    def is_count(self) -> bool:
+        return self.k is not None and self.n is not None
+
+    def pairs(self, z: float) -> Pairs | None:
+        """What pairwise intervals are computed from; None when there is nothing to compute them from."""
+        if self.k is not None and self.n is not None:
+            return Pairs.of_counts(self.k, self.n)
+        if self.boot is None or self.boot.shape[0] < 2:
+            return None
+        import warnings
+
+        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # a group with no defined resample: NaN
+            se = np.nanstd(self.boot, axis=0, ddof=1)
+        return Pairs.of_normal(self.point, se)
+
+    def sizes(self) -> np.ndarray:
+        return self.rows if self.rows is not None else np.full(self.point.shape[0], np.iinfo(np.int64).max)
+
+
+def estimate(value: float, low: float | None = None, high: float | None = None) -> Estimate:
+    if value is None or not math.isfinite(value):
+        return Estimate.model_construct(value=None, low=None, high=None)
+    # Already checked: finite floats or None, so the validators can be skipped (thousands per audit).
+    return Estimate.model_construct(value=float(value), low=low, high=high)
+
+
+def finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+class Ticket:
+    """Stands for an Estimate until all intervals are computed in one batch."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+
+class Intervals:
+    """Collects values with either resamples (percentile intervals, computed in one batch) or fixed ends.
+
+    ``many``, ``one`` and ``fixed`` hand out tickets; ``resolve`` computes the percentile intervals and
+    ``fill`` replaces the tickets in a nested structure by Estimates.
+    """
+
+    def __init__(self, confidence_level: float) -> None:
+        self.level = confidence_level
+        self.points: list[np.ndarray] = []
+        self.boots: list[np.ndarray | None] = []
+        self.ends: list[tuple[np.ndarray, np.ndarray] | None] = []
+        self.count = 0
+        self.estimates: list[Estimate] = []
+
+    def _add(self, point: np.ndarray, boot: np.ndarray | None, ends: Any) -> list[Ticket]:
+        point = np.asarray(point, dtype=np.float64).reshape(-1)
+        self.points.append(point)
+        self.boots.append(None if boot is None or boot.shape[0] == 0 else boot.reshape(boot.shape[0], -1))
+        self.ends.append(ends)
+        tickets = [Ticket(self.count + i) for i in range(point.shape[0])]
+        self.count += point.shape[0]
+        return tickets
+
+    def many(self, point: np.ndarray, boot: np.ndarray | None) -> list[Ticket]:
+        return self._add(point, boot, None)
+
+    def one(self, point: float, boot: np.ndarray | None) -> Ticket:
+        return self.many(np.array([point]), None if boot is None else boot.reshape(-1, 1))[0]
+
+    def fixed(self, interval: Interval) -> list[Ticket]:
+        low = np.asarray(interval.low, dtype=np.float64).reshape(-1)
+        high = np.asarray(interval.high, dtype=np.float64).reshape(-1)
+        return self._add(interval.point, None, (low, high))
+
+    def resolve(self) -> None:
+        if not self.points:
+            return
+        points = np.concatenate(self.points)
+        low = np.full(points.shape[0], np.nan)
+        high = np.full(points.shape[0], np.nan)
+        starts = np.cumsum([0, *(p.shape[0] for p in self.points)])
+        by_size: dict[int, list[int]] = {}  # blocks grouped by their number of resamples
+        for i, (b, ends) in enumerate(zip(self.boots, self.ends, strict=True)):
+            if ends is not None:
+                low[starts[i] : starts[i + 1]], high[starts[i] : starts[i + 1]] = ends
+            elif b is not None:
+                by_size.setdefault(b.shape[0], []).append(i)
+        for with_boot in by_size.values():
+            columns = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in with_boot])
+            blocks = [b for b in (self.boots[i] for i in with_boot) if b is not None]
+            block_low, block_high = percentile_interval(np.concatenate(blocks, axis=1), self.level)
+            low[columns], high[columns] = block_low, block_high
+        self.estimates = [
+            estimate(v, finite(lo), finite(hi))
+            for v, lo, hi in zip(points.tolist(), low.tolist(), high.tolist(), strict=True)
+        ]
+
+    def fill(self, structure: Any) -> Any:
+        if isinstance(structure, Ticket):
+            return self.estimates[structure.index]
+        if isinstance(structure, dict):
+            return {key: self.fill(value) for key, value in structure.items()}
+        if isinstance(structure, list):
+            return [self.fill(value) for value in structure]
+        return structure
+
+
+def divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom != 0, top / np.where(bottom != 0, bottom, 1.0), np.nan)
+
+
+@dataclass(frozen=True)
+class AttributeSettings:
+    """What every attribute of one computation shares."""
+
+    reference: str
+    reference_groups: dict[str, str]
+    min_group_size: int
+    confidence_level: float
+
+
+def candidates(series: Series, known: np.ndarray, min_size: int) -> np.ndarray:
+    """Groups that may be the reference of a data-chosen comparison: known, defined, big enough."""
+    defined = known & np.isfinite(series.point)
+    big = defined & (series.sizes() >= min_size)
+    return np.flatnonzero(big)
+
+
+def reference_index(
+    plan: GroupPlan, weights: np.ndarray, settings: AttributeSettings, notes: list[str]
+) -> int | None:
+    """Index of the reference group for ``largest`` and ``named`` (``highest`` is chosen per metric)."""
+    known = ~plan.is_unknown
+    if not known.any():
+        return None
+    if settings.reference == "named":
+        wanted = settings.reference_groups.get(plan.attribute)
+        groups = settings.reference_groups
+        if wanted is None and plan.is_intersection and all(c in groups for c in plan.columns):
+            wanted = JOIN.join(groups[c] for c in plan.columns)
+        if wanted is None:
+            if not plan.is_intersection:
+                raise InputError(
+                    f"reference='named' needs a reference group for {plan.attribute!r}; "
+                    f"add it to reference_groups, e.g. {{{plan.attribute!r}: {plan.names[0]!r}}}."
+                )
+        elif wanted in plan.names and known[plan.names.index(wanted)]:
+            return plan.names.index(wanted)
+        elif not plan.is_intersection:
+            shown = ", ".join(n for n, k in zip(plan.names, known, strict=True) if k)
+            raise InputError(
+                f"The reference group {wanted!r} is not a group of {plan.attribute!r} ({shown}); "
+                "pick one of those."
+            )
+        notes.append(f"{plan.attribute}: no named reference group was found, so the largest group is used.")
+    masked = np.where(known, weights, -np.inf)
+    return int(np.argmax(masked))
+
+
+def to_reference(
+    plan: GroupPlan,
+    metrics: dict[str, Series],
+    order: list[int],
+    fixed_ref: int | None,
+    settings: AttributeSettings,
+    p_values: Any,
+    intervals: Intervals,
+    notes: list[str],
+) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
+    """Every known group against the reference, per metric; returns the rows and each metric's reference."""
+    known = ~plan.is_unknown
+    z = z_for(settings.confidence_level)
+    rows: list[dict[str, Any]] = []
+    references: dict[str, int | None] = {}
+    for name, s in metrics.items():
+        pool = np.flatnonzero(known & np.isfinite(s.point))
+        if settings.reference == "highest":
+            allowed = candidates(s, known, settings.min_group_size)
+            pool_for_best = allowed if allowed.shape[0] else pool
+            ref = int(pool_for_best[np.argmax(s.point[pool_for_best])]) if pool_for_best.shape[0] else None
+        else:
+            ref = fixed_ref
+            pool_for_best = np.array([], dtype=np.int64)
+        references[name] = ref
+        if ref is None:
+            continue
+        others = np.array([g for g in order if known[g] and g != ref], dtype=np.int64)
+        if others.shape[0] == 0:
+            continue
+        diffs, ratios = _against_reference(s, others, ref, pool_for_best, settings, z, intervals)
+        found = p_values(name, others, ref)
+        adjusted = holm(found) if any(p is not None for p in found) else found
+        for i, g in enumerate(others.tolist()):
+            rows.append(
+                dict(
+                    metric=name,
+                    group=plan.names[g],
+                    reference=plan.names[ref],
+                    difference=diffs[i],
+                    ratio=ratios[i],
+                    p_value=found[i],
+                    p_value_holm=adjusted[i],
+                )
+            )
+    return rows, references
+
+
+def _against_reference(
+    s: Series,
+    others: np.ndarray,
+    ref: int,
+    best_pool: np.ndarray,
+    settings: AttributeSettings,
+    z: float,
+    intervals: Intervals,
+) -> tuple[list[Ticket], list[Ticket]]:
+    pairs = s.pairs(z)
+    if settings.reference == "highest" and pairs is not None:
+        z_joint = z_for(settings.confidence_level, max(best_pool.shape[0] - 1, 1))
+        return tuple(  # type: ignore[return-value]
+            intervals.fixed(against_best(pairs, others, best_pool, kind, z_plain=z, z_joint=z_joint))
+            for kind in ("difference", "ratio")
+        )
+    if s.is_count and pairs is not None:
+        return tuple(  # type: ignore[return-value]
+            intervals.fixed(against_fixed(pairs, others, ref, kind, z)) for kind in ("difference", "ratio")
+        )
+    diff_point = s.point[others] - s.point[ref]
+    ratio_point = divide(s.point[others], np.full(others.shape[0], s.point[ref]))
+    diff_boot = ratio_boot = None
+    if s.boot is not None:
+        diff_boot = s.boot[:, others] - s.boot[:, [ref]]
+        ratio_boot = divide(s.boot[:, others], np.broadcast_to(s.boot[:, [ref]], diff_boot.shape))
+    return intervals.many(diff_point, diff_boot), intervals.many(ratio_point, ratio_boot)
+
+
+def to_overall(
+    plan: GroupPlan,
+    metrics: dict[str, Series],
+    overall: dict[str, Series],
+    known_order: list[int],
+    z: float,
+    intervals: Intervals,
+) -> list[dict[str, Any]]:
+    """Every known group against the whole population."""
+    rows: list[dict[str, Any]] = []
+    groups = np.array(known_order, dtype=np.int64)
+    for name, s in metrics.items():
+        if name not in overall or groups.shape[0] == 0:
+            continue
+        o = overall[name]
+        diff_point = s.point[groups] - o.point[0]
+        ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
+        if s.is_count and o.is_count:
+            diffs, ratios = _overall_from_counts(s, o, groups, diff_point, ratio_point, z, intervals)
+        else:
+            diff_boot = ratio_boot = None
+            if s.boot is not None and o.boot is not None:
+                diff_boot = s.boot[:, groups] - o.boot[:, [0]]
+                ratio_boot = divide(s.boot[:, groups], np.broadcast_to(o.boot[:, [0]], diff_boot.shape))
+            diffs, ratios = intervals.many(diff_point, diff_boot), intervals.many(ratio_point, ratio_boot)
+        for i, g in enumerate(known_order):
+            rows.append(
+                dict(
+                    metric=name,
+                    group=plan.names[g],
+                    reference="overall",
+                    difference=diffs[i],
+                    ratio=ratios[i],
+                )
+            )
+    return rows
+
+
+def _overall_from_counts(
+    s: Series,
+    o: Series,
+    groups: np.ndarray,
+    diff_point: np.ndarray,
+    ratio_point: np.ndarray,
+    z: float,
+    intervals: Intervals,
+) -> tuple[list[Ticket], list[Ticket]]:
+    """Group vs everyone through group vs the rest: overall = share x group + (1 - share) x rest.
+
+    With the group's share s of the denominator, (group - overall) = (1 - s)(group - rest), and
+    group / overall = r / (s r + 1 - s) for r = group / rest, increasing in r; so the score intervals of the
+    two independent parts map straight onto these.
+    """
+    assert s.k is not None and s.n is not None and o.k is not None and o.n is not None
+    k, n = s.k[groups], s.n[groups]
+    k_rest, n_rest = np.maximum(o.k[0] - k, 0.0), np.maximum(o.n[0] - n, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(o.n[0] > 0, n / o.n[0], np.nan)
+    d_low, d_high = newcombe(k, n, k_rest, n_rest, z)
+    r_low, r_high = score_ratio(k, n, k_rest, n_rest, z)
+
+    def mapped(r: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.where(np.isinf(r), 1.0 / share, r / (share * r + 1.0 - share))
+
+    diffs = Interval(diff_point, (1.0 - share) * d_low, (1.0 - share) * d_high)
+    ratios = Interval(ratio_point, mapped(r_low), mapped(r_high))
+    return intervals.fixed(diffs), intervals.fixed(ratios)
+
+
+def between_groups(
+    plan: GroupPlan, metrics: dict[str, Series], level: float, intervals: Intervals
+) -> tuple[list[dict[str, Any]], dict[str, tuple[Interval, Interval]]]:
+    """max - min and min / max over the known groups, with intervals that hold for the true extremes."""
+    known = ~plan.is_unknown
+    z = z_for(level)
+    rows: list[dict[str, Any]] = []
+    spreads: dict[str, tuple[Interval, Interval]] = {}
+    for name, s in metrics.items():
+        values = np.where(known & ~np.isnan(s.point), s.point, np.nan)
+        groups = np.flatnonzero(np.isfinite(values))
+        pairs = s.pairs(z)
+        if pairs is not None and groups.shape[0] >= 2:
+            z_joint = z_for(level, bonferroni_pairs(groups.shape[0]))
+            d = spread(pairs, groups, "difference", z_plain=z, z_joint=z_joint)
+            r = spread(pairs, groups, "ratio", z_plain=z, z_joint=z_joint)
+        else:
+            d, r = _plain_spread(values, groups)
+        spreads[name] = (d, r)
+        defined = groups.shape[0] > 0
+        rows.append(
+            dict(
+                metric=name,
+                difference=intervals.fixed(d)[0],
+                ratio=intervals.fixed(r)[0],
+                min_group=plan.names[int(np.nanargmin(values))] if defined else None,
+                max_group=plan.names[int(np.nanargmax(values))] if defined else None,
+            )
+        )
+    return rows, spreads
+
+
+def _plain_spread(values: np.ndarray, groups: np.ndarray) -> tuple[Interval, Interval]:
+    """The spread's value without an interval (one group, or nothing to compute an interval from)."""
+    nan = np.array([np.nan])
+    if groups.shape[0] == 0:
+        return Interval(nan, nan, nan), Interval(nan, nan, nan)
+    top, bottom = np.nanmax(values), np.nanmin(values)
+    ratio = bottom / top if top != 0 else np.nan
+    return Interval(np.array([top - bottom]), nan, nan), Interval(np.array([ratio]), nan, nan)
+
+
+def summaries(spreads: dict[str, tuple[Interval, Interval]], intervals: Intervals) -> dict[str, Any]:
+    """fairlearn's summaries: demographic parity, equalized odds (worst of TPR and FPR), equal opportunity."""
+    out: dict[str, Any] = {}
+    if "selection_rate" in spreads:
+        d, r = spreads["selection_rate"]
+        out["demographic_parity_difference"] = intervals.fixed(d)[0]
+        out["demographic_parity_ratio"] = intervals.fixed(r)[0]
+    if "tpr" in spreads and "fpr" in spreads:
+        (td, tr), (fd, fr) = spreads["tpr"], spreads["fpr"]
+        # max and min are increasing in each part, so the parts' ends give the ends (NaN-aware).
+        worst_d = Interval(np.fmax(td.point, fd.point), np.fmax(td.low, fd.low), np.fmax(td.high, fd.high))
+        worst_r = Interval(np.fmin(tr.point, fr.point), np.fmin(tr.low, fr.low), np.fmin(tr.high, fr.high))
+        out["equalized_odds_difference"] = intervals.fixed(worst_d)[0]
+        out["equalized_odds_ratio"] = intervals.fixed(worst_r)[0]
+        out["equal_opportunity_difference"] = intervals.fixed(td)[0]
+        out["equal_opportunity_ratio"] = intervals.fixed(tr)[0]
+    return out
+
+
+def p_value(
+    n_per_group: np.ndarray, g: int, ref: int, metric: str, cls: int, has_labels: bool
+) -> float | None:
+    """Fisher exact or chi-square test of group g against the reference, on unweighted row counts."""
+    if metric == "selection_rate":
+        if has_labels:
+            tp, fn, fp, tn = one_vs_rest(n_per_group[[g, ref]], cls, has_labels=True)
+            selected, total = tp + fp, tp + fn + fp + tn
+        else:
+            selected, total = one_vs_rest(n_per_group[[g, ref]], cls, has_labels=False)
+        yes, no = selected, total - selected
+    else:
+        tp, fn, fp, tn = one_vs_rest(n_per_group[[g, ref]], cls, has_labels=True)
+        yes, no = (tp, fn) if metric == "tpr" else (fp, tn)
+    return two_by_two_p_value(int(yes[0]), int(no[0]), int(yes[1]), int(no[1]))
+
+
+@dataclass(frozen=True)
+class LL144Input:
+    """What the LL144 table of one attribute is made from."""
+
+    rate: Series
+    n_per_group: np.ndarray  # unweighted counts (G, T, K)
+    cls: int
+    has_labels: bool
+    group_w: np.ndarray
+    rate_kind: str
+    median: float | None
+
+
+def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, order_key: Any) -> LL144Table:
+    """NYC LL144 table: rate per category, impact ratio against the most-selected category.
+
+    The most-selected category is chosen among categories with at least 2 % of the known rows (the rule lets
+    an auditor exclude smaller ones) and at least the minimum group size; smaller categories are still listed,
+    flagged, with their ratio. Each ratio's interval allows for any eligible category being truly the top.
+    """
+    known = ~plan.is_unknown
+    if data.has_labels:
+        tp, fn, fp, tn = one_vs_rest(data.n_per_group, data.cls, has_labels=True)
+        selected, total = tp + fp, tp + fn + fp + tn
+    else:
+        selected, total = one_vs_rest(data.n_per_group, data.cls, has_labels=False)
+    known_w = float(data.group_w[known].sum())
+    share = np.where(known, data.group_w / known_w if known_w > 0 else 0.0, 0.0)
+    rate = data.rate
+    eligible = (
+        known & (share >= LL144_SMALL_SHARE) & ~np.isnan(rate.point) & (total >= settings.min_group_size)
+    )
+    pool = np.flatnonzero(eligible)
+    ref: int | None = int(pool[np.argmax(rate.point[pool])]) if pool.shape[0] else None
+    rows_index = np.array(sorted(np.flatnonzero(known).tolist(), key=order_key), dtype=np.int64)
+    z = z_for(settings.confidence_level)
+    ratio = Interval(*(np.full(plan.n_groups, np.nan) for _ in range(3)))
+    pairs = rate.pairs(z)
+    if ref is not None and pairs is not None and rows_index.shape[0]:
+        z_joint = z_for(settings.confidence_level, max(pool.shape[0] - 1, 1))
+        found = against_best(pairs, rows_index, pool, "ratio", z_plain=z, z_joint=z_joint)
+        ratio = Interval(*(np.full(plan.n_groups, np.nan) for _ in range(3)))
+        ratio.point[rows_index], ratio.low[rows_index], ratio.high[rows_index] = (
+            found.point,
+            found.low,
+            found.high,
+        )
+    tested = [g for g in rows_index.tolist() if ref is not None and g != ref]
+    raw = {g: _two_by_two(selected, total, g, ref) for g in tested}
+    adjusted = dict(zip(tested, holm([raw[g] for g in tested]), strict=True)) if tested else {}
+    rows = [
+        LL144Row(
+            category=plan.names[g],
+            n=int(total[g]),
+            selected=int(selected[g]),
+            rate=finite(float(rate.point[g])),
+            impact_ratio=finite(float(ratio.point[g])),
+            impact_ratio_low=finite(float(ratio.low[g])),
+            impact_ratio_high=finite(float(ratio.high[g])),
+            share=float(share[g]),
+            under_two_percent=bool(share[g] < LL144_SMALL_SHARE),
+            p_value=raw.get(g),
+            p_value_holm=adjusted.get(g),
+        )
+        for g in rows_index.tolist()
+    ]
+    return LL144Table(
+        attribute=plan.attribute,
+        rate_kind=data.rate_kind,  # type: ignore[arg-type]
+        median_score=data.median,
+        rows=rows,
+        most_selected=None if ref is None else plan.names[ref],
+        unknown_count=int(total[plan.is_unknown].sum()),
+        reference_candidates=[plan.names[g] for g in pool.tolist()],
+    )
+
+
+def _two_by_two(selected: np.ndarray, total: np.ndarray, g: int, ref: int | None) -> float | None:
+    if ref is None:
+        return None
+    a, b = int(selected[g]), int(total[g] - selected[g])
+    c, d = int(selected[ref]), int(total[ref] - selected[ref])
+    return two_by_two_p_value(a, b, c, d)
+
+
+def count_record(s: Series, g: int) -> RateCount | None:
+    if s.k is None or s.n is None or s.rows is None:
+        return None
+    return RateCount(k=float(s.k[g]), n=float(s.n[g]), rows=int(s.rows[g]))

@@ -1,0 +1,336 @@
+"""Confidence intervals for rates, their ratios and differences, and for the extremes across groups.
+
+Pure arithmetic on per-group counts (or, for metrics that are not counts, a value and a standard error), used
+by the fairness computation for the intervals it reports and by the policy engine for its adjusted checks, so
+that both rest on one set of formulas:
+
+- one rate: Wilson's score interval (never a single point at 0 % or 100 %);
+- a difference of two rates: Newcombe's hybrid score interval (Wilson limits combined, method 10 of
+  Newcombe 1998);
+- a ratio of two rates: the Miettinen-Nurminen score interval (without the N / (N - 1) factor), found by
+  bisection on the log scale;
+- metrics that are not counts (AUC, Brier score, errors): a normal interval from the bootstrap's standard
+  error (the log scale for ratios).
+
+Comparisons against a group chosen from the data (the most-selected group, the best group) and the spread
+across groups (max - min, min / max) are extremes over pairs of groups. Their intervals are built from the
+pairwise intervals: the side that a single true pair settles (for example how low the worst ratio can be)
+uses the plain level; the side that every pair must respect at once (how close to equal the groups can be)
+uses Bonferroni over the pairs. So the interval covers the true extreme with at least the nominal
+probability whichever groups are truly extreme, including when all are equal.
+
+With sample weights, counts are Kish effective counts: ``n = (sum w)^2 / sum w^2`` and ``k = rate * n``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+Kind = Literal["ratio", "difference"]
+_PAIRS_IN_FULL = 200  # up to this many groups every pair is used; above it, the candidate extremes only
+_CANDIDATES = 48
+_BISECTION_STEPS = 32  # halving a bracket of 30 on the log scale: about 1e-8 relative
+
+
+def z_for(confidence_level: float, comparisons: int = 1) -> float:
+    """The normal quantile of a two-sided interval at ``confidence_level``, Bonferroni over ``comparisons``."""
+    from scipy.special import ndtri
+
+    alpha = (1.0 - confidence_level) / max(comparisons, 1)
+    return float(ndtri(1.0 - alpha / 2.0))
+
+
+def wilson(k: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of ``k / n``; NaN where ``n`` is 0."""
+    k = np.asarray(k, dtype=np.float64)
+    n = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        z2 = z * z
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = z / (1 + z2 / n) * np.sqrt(np.maximum(p * (1 - p) / n + z2 / (4 * n * n), 0.0))
+        low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # Exact ends: a rate observed at 0 (or 1) has its lower (upper) limit there.
+    low = np.where((n > 0) & (k <= 0), 0.0, low)
+    high = np.where((n > 0) & (k >= n), 1.0, high)
+    return low, high
+
+
+def newcombe(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Newcombe's hybrid score interval of ``k1/n1 - k2/n2``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = np.asarray(k1, float) / n1, np.asarray(k2, float) / n2
+    l1, u1 = wilson(k1, n1, z)
+    l2, u2 = wilson(k2, n2, z)
+    d = p1 - p2
+    low = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+    return np.clip(low, -1.0, 1.0), np.clip(high, -1.0, 1.0)
+
+
+def _score_statistic(
+    theta: np.ndarray, k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray
+) -> np.ndarray:
+    """Miettinen-Nurminen score statistic (squared, no N/(N-1) factor) of H0: p1 / p2 = theta."""
+    a = (n1 + n2) * theta
+    b = -(n1 * theta + k1 + n2 + k2 * theta)
+    root = np.sqrt(np.maximum(b * b - 4 * a * (k1 + k2), 0.0))
+    p2 = np.clip((-b - root) / (2 * a), 0.0, 1.0)
+    p1 = np.minimum(theta * p2, 1.0)
+    variance = p1 * (1 - p1) / n1 + theta * theta * p2 * (1 - p2) / n2
+    gap = k1 / n1 - theta * k2 / n2
+    return gap * gap / np.maximum(variance, 1e-300)
+
+
+def score_ratio(
+    k1: np.ndarray,
+    n1: np.ndarray,
+    k2: np.ndarray,
+    n2: np.ndarray,
+    z: float,
+    side: Literal["both", "low", "high"] = "both",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Score interval of ``(k1/n1) / (k2/n2)``: 0 as lower end when k1 = 0, infinity as upper when k2 = 0.
+
+    ``side`` skips the search for an end the caller does not need (that end is then NaN).
+    """
+    k1, n1, k2, n2 = (np.asarray(x, dtype=np.float64) for x in (k1, n1, k2, n2))
+    k1, n1, k2, n2 = np.broadcast_arrays(k1, n1, k2, n2)
+    defined = (n1 > 0) & (n2 > 0) & ~((k1 <= 0) & (k2 <= 0))
+    a, b, c, d = (np.where(defined, x, 1.0) for x in (k1, n1, k2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = (a / b) / (c / d)
+    centre = np.log(np.clip(estimate, 1e-12, 1e12))
+    nan = np.full(centre.shape, np.nan)
+    low = _bisect(centre, -30.0, a, b, c, d, z * z) if side != "high" else nan
+    high = _bisect(centre, 30.0, a, b, c, d, z * z) if side != "low" else nan
+    low = np.where(k1 <= 0, 0.0, low) if side != "high" else low
+    high = np.where(k2 <= 0, np.inf, high) if side != "low" else high
+    return np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+
+
+def _bisect(
+    centre: np.ndarray,
+    step: float,
+    k1: np.ndarray,
+    n1: np.ndarray,
+    k2: np.ndarray,
+    n2: np.ndarray,
+    critical: float,
+) -> np.ndarray:
+    """The theta on one side of the estimate where the score statistic reaches ``critical`` (log scale)."""
+    inside = centre.copy()  # statistic <= critical here
+    outside = centre + step
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(_BISECTION_STEPS):
+            middle = (inside + outside) / 2
+            accepted = _score_statistic(np.exp(middle), k1, n1, k2, n2) <= critical
+            inside = np.where(accepted, middle, inside)
+            outside = np.where(accepted, outside, middle)
+    return np.exp(inside)
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """Per-group data from which any pair's interval can be computed.
+
+    Counts (``k`` successes of ``n``) for rates; otherwise ``value`` and standard error ``se``.
+    """
+
+    value: np.ndarray
+    k: np.ndarray | None = None
+    n: np.ndarray | None = None
+    se: np.ndarray | None = None
+
+    @classmethod
+    def of_counts(cls, k: np.ndarray, n: np.ndarray) -> Pairs:
+        k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = np.where(n > 0, k / n, np.nan)
+        return cls(value=value, k=k, n=n)
+
+    @classmethod
+    def of_normal(cls, value: np.ndarray, se: np.ndarray) -> Pairs:
+        return cls(value=np.asarray(value, dtype=np.float64), se=np.asarray(se, dtype=np.float64))
+
+    def single(self, z: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each group's own interval."""
+        if self.k is not None and self.n is not None:
+            return wilson(self.k, self.n, z)
+        assert self.se is not None
+        return self.value - z * self.se, self.value + z * self.se
+
+    def point(self, i: np.ndarray, j: np.ndarray, kind: Kind) -> np.ndarray:
+        a, b = self.value[i], self.value[j]
+        if kind == "difference":
+            return a - b
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
+
+    def between(
+        self,
+        i: np.ndarray,
+        j: np.ndarray,
+        kind: Kind,
+        z: float,
+        side: Literal["both", "low", "high"] = "both",
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Interval of group i against group j (i / j or i - j) for every pair (one ``side`` may be skipped)."""
+        if self.k is not None and self.n is not None:
+            if kind == "difference":
+                return newcombe(self.k[i], self.n[i], self.k[j], self.n[j], z)
+            return score_ratio(self.k[i], self.n[i], self.k[j], self.n[j], z, side)
+        assert self.se is not None
+        a, b, sa, sb = self.value[i], self.value[j], self.se[i], self.se[j]
+        if kind == "difference":
+            half = z * np.sqrt(sa * sa + sb * sb)
+            return a - b - half, a - b + half
+        with np.errstate(divide="ignore", invalid="ignore"):
+            log_se = np.sqrt((sa / a) ** 2 + (sb / b) ** 2)
+            ratio = a / b
+            ok = (a > 0) & (b > 0)
+            return (
+                np.where(ok, ratio * np.exp(-z * log_se), np.nan),
+                np.where(ok, ratio * np.exp(z * log_se), np.nan),
+            )
+
+
+@dataclass(frozen=True)
+class Interval:
+    """Point values and interval ends, one per group (or one for a spread); NaN where undefined."""
+
+    point: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+
+def against_fixed(pairs: Pairs, groups: np.ndarray, reference: int, kind: Kind, z: float) -> Interval:
+    """Each of ``groups`` against one fixed reference group."""
+    ref = np.full(groups.shape[0], reference)
+    low, high = pairs.between(groups, ref, kind, z)
+    return Interval(pairs.point(groups, ref, kind), low, high)
+
+
+def against_best(
+    pairs: Pairs, groups: np.ndarray, candidates: np.ndarray, kind: Kind, *, z_plain: float, z_joint: float
+) -> Interval:
+    """Each group against the highest of ``candidates`` (the most-selected group, or the best one).
+
+    The quantity is ``min over h`` of (group / h) or (group - h), h among the candidates other than the group
+    itself, capped at 1 (or 0) for a candidate, which is the best group's own value. Its lower end is the
+    lowest plain lower end over h (the truly highest group alone settles it); its upper end is the lowest
+    jointly adjusted upper end (every h at once), so a group that happens to come out on top is still judged.
+    """
+    identity = 1.0 if kind == "ratio" else 0.0
+    cand = np.asarray(candidates, dtype=np.int64)
+    size = groups.shape[0]
+    point, low, high = np.full(size, np.nan), np.full(size, np.nan), np.full(size, np.nan)
+    if cand.shape[0] == 0:
+        return Interval(point, low, high)
+    plain_high = pairs.single(z_plain)[1]
+    joint_low = pairs.single(z_joint)[0]
+    best = float(np.nanmax(pairs.value[cand]))
+    # The lowest ends come from the high, uncertain candidates: keep those when there are many.
+    short = _top(cand, (plain_high[cand], joint_low[cand], pairs.value[cand]), largest=True)
+    for start in range(0, size, 256):
+        block = groups[start : start + 256]
+        i, j = np.repeat(block, short.shape[0]), np.tile(short, block.shape[0])
+        other = (i != j).reshape(block.shape[0], short.shape[0])
+        ends_low = np.where(other, pairs.between(i, j, kind, z_plain, "low")[0].reshape(other.shape), np.nan)
+        ends_high = np.where(
+            other, pairs.between(i, j, kind, z_joint, "high")[1].reshape(other.shape), np.nan
+        )
+        with np.errstate(invalid="ignore"):
+            block_low = np.fmin.reduce(ends_low, axis=1)
+            block_high = np.fmin.reduce(ends_high, axis=1)
+        is_candidate = np.isin(block, cand)
+        block_low = np.where(is_candidate, np.fmin(block_low, identity), block_low)
+        block_high = np.where(is_candidate, np.fmin(block_high, identity), block_high)
+        alone = is_candidate & ~other.any(axis=1)  # the only candidate: compared with itself
+        low[start : start + 256] = np.where(alone, identity, block_low)
+        high[start : start + 256] = np.where(alone, identity, block_high)
+        own = pairs.value[block]
+        if kind == "ratio":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                point[start : start + 256] = np.where(best != 0, own / best, np.nan)
+        else:
+            point[start : start + 256] = own - best
+    return Interval(point, low, high)
+
+
+def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_joint: float) -> Interval:
+    """``max - min`` (difference) or ``min / max`` (ratio) over ``groups``, with its interval.
+
+    The far-from-equal end (how large the gap can be) is settled by the truly extreme pair alone, so it
+    uses the plain level; the near-equal end must hold for every pair at once, so it is adjusted jointly.
+    """
+    values = pairs.value[groups]
+    defined = groups[np.isfinite(values)]
+    nan = np.array([np.nan])
+    if defined.shape[0] < 2:
+        return Interval(nan, nan, nan)
+    top, bottom = float(np.max(pairs.value[defined])), float(np.min(pairs.value[defined]))
+    plain_low, plain_high = pairs.single(z_plain)
+    joint_low, joint_high = pairs.single(z_joint)
+    if kind == "difference":
+        # Gap as large as possible: high groups' upper ends against low groups' lower ends (plain).
+        i, j = _pairs(defined, plain_high, plain_low)
+        far = _extreme(pairs.between(i, j, kind, z_plain, "high")[1], np.nanmax)
+        # Gap as small as possible: every pair's lower end must hold (joint).
+        i, j = _pairs(defined, joint_low, joint_high)
+        near = _extreme(pairs.between(i, j, kind, z_joint, "low")[0], np.nanmax)
+        return Interval(np.array([top - bottom]), np.array([max(near, 0.0)]), np.array([max(far, 0.0)]))
+    i, j = _pairs(defined, plain_high, plain_low, low_first=True)
+    far = _extreme(pairs.between(i, j, kind, z_plain, "low")[0], np.nanmin)
+    i, j = _pairs(defined, joint_low, joint_high, low_first=True)
+    near = _extreme(pairs.between(i, j, kind, z_joint, "high")[1], np.nanmin)
+    point = bottom / top if top > 0 else float("nan")
+    return Interval(np.array([point]), np.array([min(far, 1.0)]), np.array([min(near, 1.0)]))
+
+
+def _extreme(values: np.ndarray, reduce: Any) -> float:
+    """The largest or smallest defined value; NaN when none is defined (for example a zero rate's ratio)."""
+    return float(reduce(values)) if np.isfinite(values).any() or np.isinf(values).any() else float("nan")
+
+
+def _pairs(
+    groups: np.ndarray, high_key: np.ndarray, low_key: np.ndarray, *, low_first: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ordered pairs (i, j) to examine: all of them for few groups, else the candidate extremes.
+
+    For a difference i - j, i runs over the groups with the largest ``high_key`` and j over those with the
+    smallest ``low_key``; ``low_first`` swaps the roles (for a ratio low / high).
+    """
+    if groups.shape[0] <= _PAIRS_IN_FULL:
+        first, second = groups, groups
+    else:
+        first = _top(groups, (high_key[groups],), largest=True)
+        second = _top(groups, (-low_key[groups],), largest=True)
+        if low_first:
+            first, second = second, first
+    i = np.repeat(first, second.shape[0])
+    j = np.tile(second, first.shape[0])
+    keep = i != j
+    return i[keep], j[keep]
+
+
+def _top(groups: np.ndarray, keys: tuple[np.ndarray, ...], *, largest: bool) -> np.ndarray:
+    """The union of the ``_CANDIDATES`` groups ranking highest on each key (all groups when few)."""
+    if groups.shape[0] <= _CANDIDATES:
+        return groups
+    chosen: list[np.ndarray] = []
+    for key in keys:
+        order = np.argsort(np.where(np.isfinite(key), key, -np.inf))
+        chosen.append(groups[order[-_CANDIDATES:]] if largest else groups[order[:_CANDIDATES]])
+    return np.unique(np.concatenate(chosen))
+
+
+def bonferroni_pairs(n_groups: int) -> int:
+    """The number of unordered pairs among ``n_groups`` groups (at least 1)."""
+    return max(n_groups * (n_groups - 1) // 2, 1)
