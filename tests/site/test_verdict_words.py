@@ -19,8 +19,11 @@ def test_a_reported_audit_is_not_shown_as_passed_on_any_page(workspace_factory: 
     root = workspace_factory(make_audit("screen", "2.0", "r1", verdict="reported"))
     build_site(find_workspace(root))
     generated = root / "docs" / "generated"
-    row = next(line for line in (generated / "index.md").read_text(encoding="utf-8").splitlines()
-               if line.startswith("| [screen]"))
+    row = next(
+        line
+        for line in (generated / "index.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| [screen]")
+    )
     assert "[Reported](audits/screen/2.0/r1/index.md)" in row
     model = (generated / "models" / "screen.md").read_text(encoding="utf-8")
     assert "- **Last verdict:** [Reported](" in model
