@@ -280,8 +280,11 @@ def _vendor_hiring_tool(register: Any, workspace: Workspace, report: DemoReport,
     _note_outcome(report, f"{HIRING_MODEL}@{HIRING_VERSION}", outcome)
     report.steps.append(f"Audited the vendor's {HIRING_MODEL}@{HIRING_VERSION} from {len(outcome.result.fairness.attributes)} "
                         f"impact-ratio tables: {outcome.result.policy.summary}")
+    # LL144 sets no pass mark, so the audit is only reported: approval records the review as a risk acceptance.
     register.approve(HIRING_MODEL, HIRING_VERSION, role="risk-officer", actor=RISK_OFFICER,
-                     comment="LL144 tables reviewed; the independent auditor's sign-off is filed with HR.")
+                     comment="LL144 tables reviewed; the independent auditor's sign-off is filed with HR.",
+                     risk_acceptance="NYC LL144 sets no pass mark: the impact-ratio tables were reviewed with the "
+                     "independent auditor, and recruiters review every rejection.")
     register.deploy(HIRING_MODEL, HIRING_VERSION, actor=HR_LEAD, reason="In use from the published distribution date.")
     report.steps.append(f"Approved and deployed {HIRING_MODEL}@{HIRING_VERSION}; its NYC LL144 summary page is on the site.")
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from governance.audit.run import AuditOutcome, audit
+from governance.audit.run import AuditOutcome, audit, check_explain_options
 from governance.errors import InputError
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace
@@ -34,6 +34,7 @@ def audit_registered(
 ) -> AuditOutcome:
     """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
     name, version = parse_model_ref(reference)
+    check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
     space = workspace or find_workspace()
     if not use_register:
         if model is None and predictions is None:

@@ -160,6 +160,29 @@ def write_audit_folder(result: AuditResult, folder: Path, *, figures: bool = Tru
     _write_atomically(folder, fill)
 
 
+def check_explain_options(budget: float, rows: int | None) -> None:
+    """Refuse explanation options that could only make the explainer fail, before any work is done."""
+    import math
+
+    if not (math.isfinite(budget) and budget > 0):
+        raise InputError(
+            f"--explain-budget must be a positive number of seconds, not {budget:g}; for example --explain-budget 60."
+        )
+    if rows is not None and rows < 1:
+        raise InputError(
+            f"--explain-rows must be at least 1, not {rows}; leave it out to explain every row the budget allows."
+        )
+
+
+def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
+    """In words, why the audit has no explanation (``None`` when one was attempted)."""
+    if loaded is None:
+        return "the audit ran on saved predictions, so there is no model to explain"
+    if not explain:
+        return "it was skipped with --no-explain"
+    return None
+
+
 def _explain(
     loaded: LoadedModel, data: AuditData, loaded_policy: LoadedPolicy, *, budget: float, rows: int | None, seed: int,
     positive_label: Any, threshold: float | None, progress: Progress | None,
@@ -219,6 +242,7 @@ def audit(
     from governance.audit.fairness import compute_fairness
 
     started = time.perf_counter()
+    check_explain_options(explain_budget, explain_rows)
     space = workspace or find_workspace()
     if (model is None) == (predictions is None):
         raise InputError("Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both.")
@@ -283,7 +307,8 @@ def audit(
 
     verdict = evaluate_policy(
         rules, fairness, policy_path=loaded_policy.path.name, policy_sha256=loaded_policy.sha256,
-        explanation=explanation, explanation_error=explanation_error, strict=strict,
+        explanation=explanation, explanation_error=explanation_error,
+        explanation_skipped=_why_not_explained(loaded, explain), strict=strict,
     )
     created = isoformat(now())
     audit_id = _audit_id(created, loaded.sha256 if loaded else None, data_sha, loaded_policy.sha256, seed,

@@ -12,7 +12,8 @@ The rules, decided here and relied on by the command line and the site:
    leave them *not met*; without an answer they *need an answer*.
 4. **Audit items** are *met* only when every named ``audit.json`` field exists (non-empty) in the latest
    audit, the audit is younger than the item's ``max_age_days`` if it has one, and the audit's verdict is
-   ``passed`` or every policy rule named in the item's ``rules`` passed. A passing audit for a different
+   ``passed`` or every policy rule named in the item's ``rules`` passed (a rule the audit could not check never
+   passed; a ``reported`` audit, whose policy has no pass mark, counts only through such rules). A passing audit for a different
    purpose cannot stand in for a missing field, and a "yes" answer cannot replace the evidence.
 5. **Register items** are *met* when every named field of the model's register record is present and
    non-empty (for example at least one approval).
@@ -265,6 +266,13 @@ def _audit_item(
     if item.evidence.rules and _rules_passed(audit, item.evidence.rules):
         rules = ", ".join(item.evidence.rules)
         return "met", f"The latest audit holds this evidence and its rules for it ({rules}) passed.", pointer
+    if verdict == "reported":
+        return (
+            "not_met",
+            "The latest audit holds this evidence, but its policy sets no pass mark (verdict reported); "
+            "audit the model against a policy with blocking rules.",
+            pointer,
+        )
     shown = verdict or "no verdict"
     return (
         "not_met",

@@ -10,7 +10,7 @@ import click
 
 from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
 
-VERDICT_STYLE = {"passed": "green", "failed": "red", "inconclusive": "yellow"}
+VERDICT_STYLE: dict[str, str | None] = {"passed": "green", "failed": "red", "inconclusive": "yellow", "reported": None}
 STATUS_STYLE = {"pass": ("met", "green"), "fail": ("FAILED", "red"), "inconclusive": ("inconclusive", "yellow"),
                 "not_applicable": ("not checked", None)}
 
@@ -48,11 +48,13 @@ def print_summary(result: Any, folder: Any) -> None:
     from governance.policy.evaluate import fmt
 
     verdict = result.policy.verdict
-    click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE[verdict], bold=True)
+    click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
     click.echo("")
     width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
     for rule in result.policy.rules:
         word, colour = STATUS_STYLE[rule.status]
+        if rule.not_checked_because is not None:
+            word = "not checked"
         severity = "block" if rule.severity == "block" else "warn "
         click.echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
         click.secho(f"{word:<12}", fg=colour, nl=False)
@@ -96,9 +98,9 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--weights", help="Column of sample weights.")
 @click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds.")
 @click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")
-@click.option("--no-explain", is_flag=True, help="Skip the explainability part.")
-@click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take.")
-@click.option("--explain-rows", type=int, help="At most this many rows are explained.")
+@click.option("--no-explain", is_flag=True, help="Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive).")
+@click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take (more than 0).")
+@click.option("--explain-rows", type=int, help="At most this many rows are explained (at least 1).")
 @click.option("--n-boot", type=int, help="Bootstrap resamples for intervals (default: the policy's, usually 1000).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same intervals.")
 @click.option("--ll144-rate", type=click.Choice(["selection", "scoring"]), default="selection", show_default=True,
@@ -122,7 +124,9 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
     """Audit NAME@VERSION for bias and explainability, and judge it against a policy.
 
     Writes audits/NAME/VERSION/AUDIT-ID/ with audit.json, report.md and figures, records the audit in the
-    register, and exits 0 passed, 1 failed, 3 inconclusive (2 usage error, 4 refused input).
+    register, and exits 0 passed, 1 failed, 3 inconclusive (2 usage error, 4 refused input). A policy without
+    a pass mark (reporting_only, such as nyc-ll144, or no blocking rule) ends REPORTED and exits 0. A blocking
+    rule the audit could not check (--no-explain, saved predictions, an explainer error) makes it inconclusive.
 
     \b
     Examples:

@@ -55,7 +55,7 @@ def cli() -> None:
 
     \b
     Exit codes:
-      0  passed
+      0  passed, or reported (a policy without a pass mark, such as nyc-ll144: the tables are the output)
       1  failed a blocking rule, or a check (verify, status --fail-on, a lifecycle guard) failed
       2  usage or input error (a wrong column, an unreadable file, a policy typo)
       3  inconclusive: the evidence is too thin to pass or fail (use --strict to treat as failed)

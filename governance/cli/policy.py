@@ -31,6 +31,9 @@ def validate_command(name_or_path: str, workspace_path: str | None) -> None:
         else:
             detail = f"{rule.metric} {rule.comparison} {rule.bound}"
         click.echo(f"  {rule.id} [{rule.severity}]: {detail}")
+    if policy.reporting_only or not any(rule.severity == "block" for rule in policy.rules):
+        why = "is reporting only" if policy.reporting_only else "has no blocking rule"
+        click.echo(f"It {why}, so it sets no pass mark: its audits end REPORTED (exit 0), never passed.")
 
 
 @policy_group.command("list")

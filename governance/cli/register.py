@@ -83,8 +83,9 @@ def register_group() -> None:
     \b
     Lifecycle of a version:
       draft -> audited -> approved -> deployed -> retired   (plus suspended)
-    Approval needs a passing, current audit of that exact model file (or --accept-risk REASON),
-    and the approver must be neither the auditor nor the person who registered the version.
+    Approval needs a passing, current audit of that exact model file; after a failed, inconclusive
+    or reported audit it needs --accept-risk REASON. The approver must be neither the auditor nor
+    the person who registered the version.
     Every change is appended to a hash-chained log that `governance register verify` checks.
     """
 

@@ -18,7 +18,8 @@ from governance.results.fairness import AttributeResult, FairnessResult
 if TYPE_CHECKING:
     from governance.results.explain import ExplanationResult
 
-EXIT_CODES: dict[Verdict, int] = {"passed": 0, "failed": 1, "inconclusive": 3}
+EXIT_CODES: dict[Verdict, int] = {"passed": 0, "failed": 1, "inconclusive": 3, "reported": 0}
+"""A reported audit exits 0: a policy without a pass mark gives nothing to gate on, so CI is not broken by it."""
 
 METRIC_WORDS = {
     "selection_rate": "selection rate",
@@ -208,16 +209,33 @@ def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> Rule
         bound=rule.bound, severity=rule.severity, status="inconclusive",
         summary=f"Inconclusive: this blocking rule could not be checked, because {why}.",
         advice="Audit with the data the rule needs, or use a policy without this rule for this kind of audit.",
+        not_checked_because=why,
     )
 
 
-def _explain_outcome(rule: ExplainRule, explanation: ExplanationResult | None, error: str | None) -> RuleOutcome:
+def _unexplained_outcome(rule: ExplainRule, error: str | None, skipped: str | None) -> RuleOutcome:
+    """An explanation rule without an explanation: a blocking one is inconclusive, a warning is 'not checked'."""
+    why = f"the explanation failed ({error})" if error else (skipped or "no model was explained")
+    blocking = rule.severity == "block"
+    if blocking:
+        advice = ("Audit the model itself with its explanation (a model file, without --no-explain; raise "
+                  "--explain-budget if it ran out of time), or record a risk acceptance with its reason at approval.")
+    else:
+        advice = rule.advice or ""
+    return RuleOutcome(
+        rule_id=rule.id, description=rule.description, metric=rule.check, comparison="top_k", bound=f"k = {rule.k}",
+        severity=rule.severity, status="inconclusive" if blocking else "not_applicable",
+        summary=(f"Inconclusive: this blocking rule could not be checked, because {why}." if blocking
+                 else f"Not checked: {why}."),
+        advice=advice, not_checked_because=why,
+    )
+
+
+def _explain_outcome(
+    rule: ExplainRule, explanation: ExplanationResult | None, error: str | None, skipped: str | None = None
+) -> RuleOutcome:
     if explanation is None:
-        why = f"the explanation failed ({error})" if error else "no model was explained (predictions only, or --no-explain)"
-        return RuleOutcome(
-            rule_id=rule.id, description=rule.description, metric=rule.check, comparison="top_k", bound=f"k = {rule.k}",
-            severity=rule.severity, status="not_applicable", summary=f"Not checked: {why}.", advice=rule.advice or "",
-        )
+        return _unexplained_outcome(rule, error, skipped)
     from governance.audit.explain import proxies_in_top_k, sensitive_in_top_k
 
     findings: list[Finding] = []
@@ -259,13 +277,18 @@ def evaluate_policy(
     policy_sha256: str,
     explanation: ExplanationResult | None = None,
     explanation_error: str | None = None,
+    explanation_skipped: str | None = None,
     strict: bool = False,
 ) -> PolicyVerdict:
-    """Judge every rule and reach the audit's verdict and exit code."""
+    """Judge every rule and reach the audit's verdict and exit code.
+
+    ``explanation_skipped`` says in words why there is no explanation (for example "it was skipped with
+    --no-explain"), so that a blocking explanation rule left unchecked names its reason.
+    """
     outcomes: list[RuleOutcome] = []
     for rule in policy.rules:
         if isinstance(rule, ExplainRule):
-            outcomes.append(_explain_outcome(rule, explanation, explanation_error))
+            outcomes.append(_explain_outcome(rule, explanation, explanation_error, explanation_skipped))
             continue
         min_size = rule.min_group_size or policy.min_group_size
         findings = _metric_findings(rule, fairness, min_size)
@@ -290,28 +313,7 @@ def evaluate_policy(
                 summary=_metric_summary(rule, status, findings, fairness.confidence_level), advice=advice, findings=findings,
             )
         )
-    blocking = [outcome for outcome in outcomes if outcome.severity == "block"]
-    verdict: Verdict
-    if policy.reporting_only:
-        verdict = "passed"
-        summary = (
-            f"Reporting only: the '{policy.name}' policy sets no pass mark (as NYC Local Law 144 sets none); "
-            "read the impact-ratio tables below."
-        )
-    elif any(outcome.status == "fail" for outcome in blocking):
-        verdict = "failed"
-        failed = [outcome.rule_id for outcome in blocking if outcome.status == "fail"]
-        summary = f"Failed: {len(failed)} blocking rule(s) of the '{policy.name}' policy failed ({', '.join(failed)})."
-    elif any(outcome.status == "inconclusive" for outcome in blocking):
-        undecided = [outcome.rule_id for outcome in blocking if outcome.status == "inconclusive"]
-        verdict = "failed" if strict else "inconclusive"
-        summary = (
-            f"{'Failed (strict mode)' if strict else 'Inconclusive'}: the data cannot decide {len(undecided)} blocking "
-            f"rule(s) of the '{policy.name}' policy ({', '.join(undecided)})."
-        )
-    else:
-        verdict = "passed"
-        summary = f"Passed: every blocking rule of the '{policy.name}' policy is met."
+    verdict, summary = _verdict(policy, outcomes, strict=strict)
     warnings = [outcome.rule_id for outcome in outcomes if outcome.severity == "warn" and outcome.status in {"fail", "inconclusive"}]
     if warnings:
         summary += f" Warnings to review: {', '.join(warnings)}."
@@ -319,3 +321,36 @@ def evaluate_policy(
         policy_name=policy.name, policy_path=policy_path, policy_sha256=policy_sha256, verdict=verdict, strict=strict,
         exit_code=EXIT_CODES[verdict], summary=summary, rules=outcomes, max_audit_age_days=policy.max_audit_age_days,
     )
+
+
+def _verdict(policy: Policy, outcomes: list[RuleOutcome], *, strict: bool) -> tuple[Verdict, str]:
+    """The verdict word and its sentence: reported without a pass mark, else failed > inconclusive > passed."""
+    blocking = [outcome for outcome in outcomes if outcome.severity == "block"]
+    name = policy.name
+    if policy.reporting_only:
+        return "reported", (
+            f"Reported: the '{name}' policy sets no pass mark (as NYC Local Law 144 sets none), so the audit reports "
+            "its numbers without passing or failing the model; read the impact-ratio tables below."
+        )
+    if not blocking:
+        return "reported", (
+            f"Reported: the '{name}' policy has no blocking rule, so it sets no pass mark and the audit cannot pass "
+            "or fail the model; read the tables below, or add a rule with severity: block."
+        )
+    failed = [outcome.rule_id for outcome in blocking if outcome.status == "fail"]
+    if failed:
+        return "failed", f"Failed: {len(failed)} blocking rule(s) of the '{name}' policy failed ({', '.join(failed)})."
+    undecided = [o.rule_id for o in blocking if o.status == "inconclusive" and o.not_checked_because is None]
+    unchecked = [o for o in blocking if o.status == "inconclusive" and o.not_checked_because is not None]
+    if not undecided and not unchecked:
+        return "passed", f"Passed: every blocking rule of the '{name}' policy is met."
+    reasons = "; ".join(f"{o.rule_id}, because {o.not_checked_because}" for o in unchecked)
+    parts = []
+    if undecided:
+        parts.append(f"the data cannot decide {len(undecided)} blocking rule(s) of the '{name}' policy ({', '.join(undecided)})")
+    if unchecked and undecided:
+        parts.append(f"{len(unchecked)} blocking rule(s) could not be checked ({reasons})")
+    elif unchecked:
+        parts.append(f"{len(unchecked)} blocking rule(s) of the '{name}' policy could not be checked ({reasons})")
+    head = "Failed (strict mode)" if strict else "Inconclusive"
+    return ("failed" if strict else "inconclusive"), f"{head}: {', and '.join(parts)}."

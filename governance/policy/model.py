@@ -159,7 +159,8 @@ class Policy(_Strict):
     description: str = ""
     version: str = "1"
     reporting_only: bool = Field(
-        default=False, description="No pass mark (NYC LL144): the verdict is always 'passed'; the tables are the output."
+        default=False,
+        description="No pass mark (NYC LL144): the verdict is always 'reported' (exit 0); the tables are the output.",
     )
     max_audit_age_days: int | None = Field(default=365, ge=1, description="An audit older than this cannot support approval.")
     min_group_size: int = Field(default=30, ge=1, description="Default minimum rows per group for a rule to decide.")
@@ -178,6 +179,12 @@ class Policy(_Strict):
             if rule.id in seen:
                 raise ValueError(f"rule id {rule.id!r} is used twice; give each rule its own id")
             seen.add(rule.id)
+        blocking = [rule.id for rule in self.rules if rule.severity == "block"]
+        if self.reporting_only and blocking:
+            raise ValueError(
+                f"a reporting_only policy sets no pass mark, but its rule {blocking[0]!r} is blocking; give that rule "
+                "severity: warn, or remove reporting_only"
+            )
         if self.reference == "named" and not self.reference_groups:
             raise ValueError("reference 'named' needs reference_groups, e.g. {sex: male}")
         return self

@@ -38,7 +38,7 @@ from governance.register.records import (
 if TYPE_CHECKING:
     from governance.workspace import Workspace
 
-VERDICTS = ("passed", "failed", "inconclusive")
+VERDICTS = ("passed", "failed", "inconclusive", "reported")
 EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
 

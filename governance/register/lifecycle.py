@@ -94,6 +94,15 @@ def same_person(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
 
 
+_NOT_PASSED = {
+    "failed": "failed; fix the model and audit it again",
+    "inconclusive": "was inconclusive; fix the model and audit it again",
+    "reported": "was only reported (its policy sets no pass mark); review its tables, audit it against a policy with "
+                "a pass mark",
+}
+"""What an audit that did not pass means for approval: a reported one is handled like an inconclusive one."""
+
+
 def check_approval(
     *,
     label: str,
@@ -115,7 +124,7 @@ def check_approval(
         if audit.verdict != "passed":
             raise GuardError(
                 f"Guard 'passing audit' refused to approve {label}: its latest audit ({audit.audit_id}) "
-                f"{'failed' if audit.verdict == 'failed' else 'was inconclusive'}; fix the model and audit it again, "
+                f"{_NOT_PASSED.get(audit.verdict, f'was {audit.verdict}; audit it again')}, "
                 "or approve with --accept-risk REASON to record a risk acceptance."
             )
         expires = expiry(audit.recorded_at, audit.max_age_days)

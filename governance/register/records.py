@@ -74,7 +74,7 @@ class AuditRecord(Record):
     audit_id: str
     audit_json_path: str  # relative to the workspace when it lies inside it
     audit_json_sha256: str
-    verdict: str  # "passed", "failed" or "inconclusive"
+    verdict: str  # "passed", "failed", "inconclusive" or "reported" (a policy without a pass mark)
     policy_name: str
     policy_sha256: str
     data_sha256: str

@@ -23,7 +23,13 @@ VERDICT_WORDS = {
     "failed": ("Failed", "At least one blocking rule is clearly not met. Do not approve the model as it is."),
     "inconclusive": (
         "Inconclusive",
-        "The data cannot show whether a blocking rule is met: the intervals are too wide or a group is too small.",
+        "The audit cannot show whether every blocking rule is met: an interval is too wide, a group is too small, "
+        "or a blocking rule could not be checked.",
+    ),
+    "reported": (
+        "Reported",
+        "The policy sets no pass mark, so this audit neither passes nor fails the model: it reports the numbers for a "
+        "person to judge. Approval needs a recorded risk acceptance.",
     ),
 }
 STATUS_WORDS = {"pass": "met", "fail": "FAILED", "inconclusive": "inconclusive", "not_applicable": "not checked"}
@@ -192,14 +198,18 @@ def render_report(
 
     problems = [o for o in result.policy.rules if o.status in {"fail", "inconclusive"}]
     out += ["## What this means and what to do", ""]
-    if not problems:
+    if verdict == "reported":
+        out += ["This policy has no pass mark: read the tables below and decide with the risk officer whether the "
+                "differences they show are acceptable; record that decision (a risk acceptance) at approval.", ""]
+    if not problems and verdict != "reported":
         out += ["Every rule the policy checks is met. Keep this report with the approval, and audit again when the model, "
                 "its data or its use changes, or before the audit is a year old.", ""]
-    else:
+    elif problems:
         blocking = [o for o in problems if o.severity == "block"]
         warnings = [o for o in problems if o.severity == "warn"]
         if blocking:
-            out += ["Blocking rules that are not met:", ""]
+            unchecked = any(o.not_checked_because is not None for o in blocking)
+            out += [f"Blocking rules that are not met{' or could not be checked' if unchecked else ''}:", ""]
             for outcome in blocking:
                 out += _rule_lines(outcome, hidden)
             out.append("")
@@ -216,7 +226,8 @@ def render_report(
 
     out += ["## Rules checked", "", "| Rule | Severity | Result | Bound | In plain words |", "|---|---|---|---|---|"]
     for outcome in result.policy.rules:
-        out.append(f"| {md(outcome.rule_id)} | {outcome.severity} | {STATUS_WORDS[outcome.status]} | {md(outcome.bound)} | {md(outcome.description)} |")
+        word = "not checked" if outcome.not_checked_because is not None else STATUS_WORDS[outcome.status]
+        out.append(f"| {md(outcome.rule_id)} | {outcome.severity} | {word} | {md(outcome.bound)} | {md(outcome.description)} |")
     out += ["", f"A rule is *met* only when its whole {level} % interval meets the bound, *failed* only when the whole "
             "interval misses it, and *inconclusive* otherwise or when a group has fewer rows than the policy's minimum.", ""]
 

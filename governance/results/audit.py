@@ -12,9 +12,10 @@ from governance.results.common import Estimate, Model
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import FairnessResult
 
-AUDIT_SCHEMA_VERSION = "1.0"
+AUDIT_SCHEMA_VERSION = "1.1"  # 1.1: the verdict "reported" and RuleOutcome.not_checked_because
 
-Verdict = Literal["passed", "failed", "inconclusive"]
+Verdict = Literal["passed", "failed", "inconclusive", "reported"]
+"""``reported``: the policy sets no pass mark (reporting only, or no blocking rule); the tables are the output."""
 RuleStatus = Literal["pass", "fail", "inconclusive", "not_applicable"]
 Severity = Literal["block", "warn"]
 
@@ -76,6 +77,7 @@ class RuleOutcome(Model):
     summary: str  # one plain sentence
     advice: str  # what to do about it
     findings: list[Finding] = []
+    not_checked_because: str | None = None  # why the audit could not check this rule (then it is never "pass")
 
 
 class PolicyVerdict(Model):

@@ -73,6 +73,13 @@ VERDICT_WORDS = {
     "inconclusive": (
         "warning",
         "Inconclusive",
-        "The evidence is too thin to pass or fail: an interval straddles a bound, or a group is too small.",
+        "The evidence is too thin to pass or fail: an interval straddles a bound, a group is too small, "
+        "or a blocking rule could not be checked.",
+    ),
+    "reported": (
+        "note",  # neutral: a policy without a pass mark neither passes nor fails
+        "Reported",
+        "The policy sets no pass mark, so the audit neither passes nor fails the model: the tables are the result, "
+        "for a person to judge. Approval needs a recorded risk acceptance.",
     ),
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from governance.cli.main import cli
@@ -69,7 +70,7 @@ def test_predictions_only_without_labels(fair_case: dict[str, Path], tmp_path: P
     code, output = _run(fair_case["root"], "--predictions", "hired", "--data", str(log), "--sensitive", "group",
                         "--policy", "nyc-ll144")
     assert code == 0, output
-    assert "Reporting only" in output
+    assert output.startswith("REPORTED: ")
 
 
 def test_untrusted_pickle_is_refused_with_exit_4_and_nothing_written(fair_case: dict[str, Path]) -> None:
@@ -115,7 +116,7 @@ def test_json_to_stdout_is_the_audit_json(fair_case: dict[str, Path]) -> None:
                                       "--no-explain", "--model", str(fair_case["model"]), "--data", str(fair_case["data"]),
                                       "--target", "label", "--sensitive", "group", "--id", "id", "--json", "-"])
     document = json.loads(result.output)
-    assert document["schema_version"] == "1.0" and document["policy"]["verdict"] in {"passed", "inconclusive"}
+    assert document["schema_version"] == "1.1" and document["policy"]["verdict"] == "inconclusive"  # --no-explain
 
 
 def test_more_bad_inputs(fair_case: dict[str, Path], tmp_path: Path) -> None:
@@ -140,3 +141,116 @@ def test_more_bad_inputs(fair_case: dict[str, Path], tmp_path: Path) -> None:
                         "--sensitive", "group", "--id", "id", "--policy", str(named))
     assert code == 2 and output.startswith("Error: ") and "'C'" in output and output.count("\n") == 1
     assert _files(root) == []
+
+
+def _audit_folder(root: Path) -> Path:
+    folders = list((root / "audits" / "m" / "1").iterdir())
+    assert len(folders) == 1
+    return folders[0]
+
+
+def test_no_explain_leaves_the_blocking_explanation_rule_unchecked_so_the_audit_is_inconclusive(
+    fair_case: dict[str, Path],
+) -> None:
+    root = fair_case["root"]
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]),
+                        "--target", "label", "--sensitive", "group", "--id", "id")
+    assert code == 3, output
+    assert output.startswith(
+        "INCONCLUSIVE: Inconclusive: 1 blocking rule(s) of the 'default' policy could not be checked "
+        "(no-sensitive-driver, because it was skipped with --no-explain)."
+    )
+    audit = json.loads((_audit_folder(root) / "audit.json").read_text())
+    rule = next(r for r in audit["policy"]["rules"] if r["rule_id"] == "no-sensitive-driver")
+    assert (rule["status"], rule["not_checked_because"]) == ("inconclusive", "it was skipped with --no-explain")
+    # The full summary shows the rule as not checked, in the block of rules, next to the verdict.
+    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(root), "--no-register", "--n-boot", "50",
+                                      "--no-explain", "--no-figures", "--model", str(fair_case["model"]), "--data",
+                                      str(fair_case["data"]), "--target", "label", "--sensitive", "group", "--id", "id"])
+    assert result.exit_code == 3
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("no-sensitive-driver"))
+    assert "not checked" in line and "skipped with --no-explain" in line
+
+
+def test_a_predictions_only_audit_cannot_check_explanation_rules(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(fair_case["data"])
+    frame["approved"] = (frame["income"] > 45).astype(int)
+    log = tmp_path / "log.csv"
+    frame.to_csv(log, index=False)
+    code, output = _run(fair_case["root"], "--predictions", "approved", "--data", str(log), "--target", "label",
+                        "--sensitive", "group", "--id", "id")
+    assert code == 3, output
+    assert "no-sensitive-driver, because the audit ran on saved predictions, so there is no model to explain" in output
+
+
+def test_an_explainer_crash_makes_the_audit_inconclusive_with_its_message(
+    fair_case: dict[str, Path], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import governance.audit.explain as explain
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(explain, "explain_model", crash)
+    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(fair_case["root"]), "--no-register", "--n-boot",
+                                      "50", "--quiet", "--model", str(fair_case["model"]), "--data",
+                                      str(fair_case["data"]), "--target", "label", "--sensitive", "group", "--id", "id"])
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(
+        "INCONCLUSIVE: Inconclusive: 1 blocking rule(s) of the 'default' policy could not be checked "
+        "(no-sensitive-driver, because the explanation failed (the explainer stopped with RuntimeError: boom))."
+    )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [(("--explain-rows", "0"), "Error: --explain-rows must be at least 1, not 0; leave it out to explain every row "
+                                "the budget allows.\n"),
+     (("--explain-rows", "-3"), "Error: --explain-rows must be at least 1, not -3; leave it out to explain every row "
+                                 "the budget allows.\n"),
+     (("--explain-budget", "-5"), "Error: --explain-budget must be a positive number of seconds, not -5; for example "
+                                   "--explain-budget 60.\n"),
+     (("--explain-budget", "0"), "Error: --explain-budget must be a positive number of seconds, not 0; for example "
+                                  "--explain-budget 60.\n"),
+     (("--explain-budget", "nan"), "Error: --explain-budget must be a positive number of seconds, not nan; for example "
+                                    "--explain-budget 60.\n")],
+)
+def test_invalid_explain_options_are_usage_errors_before_any_work(
+    fair_case: dict[str, Path], option: tuple[str, str], message: str,
+) -> None:
+    root = fair_case["root"]
+    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(root), "--no-register", "--n-boot", "50",
+                                      "--model", str(fair_case["model"]), "--data", str(root / "missing.csv"),
+                                      "--target", "label", "--sensitive", "group", *option])
+    assert (result.exit_code, result.output) == (2, message)
+    assert _files(root) == []
+
+
+def test_a_reporting_only_policy_reports_in_every_output(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    frame["hired"] = (frame["income"] > 50).astype(int)
+    log = tmp_path / "log.csv"
+    frame[["id", "group", "hired"]].to_csv(log, index=False)
+    code, output = _run(root, "--predictions", "hired", "--data", str(log), "--sensitive", "group", "--policy", "nyc-ll144")
+    assert code == 0, output
+    assert output.startswith("REPORTED: Reported: the 'nyc-ll144' policy sets no pass mark")
+    assert "PASSED" not in output and "Passed" not in output
+    folder = _audit_folder(root)
+    audit = json.loads((folder / "audit.json").read_text())
+    assert (audit["policy"]["verdict"], audit["policy"]["exit_code"], audit["schema_version"]) == ("reported", 0, "1.1")
+    report = (folder / "report.md").read_text()
+    assert "**Verdict: Reported.**" in report and "Passed" not in report
+
+
+def test_a_policy_without_blocking_rules_reports(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("name: empty\nrules: []\n")
+    code, output = _run(fair_case["root"], "--model", str(fair_case["model"]), "--data", str(fair_case["data"]),
+                        "--target", "label", "--sensitive", "group", "--id", "id", "--policy", str(empty))
+    assert code == 0, output
+    assert output.startswith("REPORTED: Reported: the 'empty' policy has no blocking rule, so it sets no pass mark")

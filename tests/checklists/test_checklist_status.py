@@ -111,6 +111,32 @@ def test_a_failed_audit_still_meets_an_item_whose_own_rule_passed(audit_factory:
     assert state(checklists, "r", latest_audit=audit_factory(verdict="failed")) == "not_met"
 
 
+def test_an_audit_whose_blocking_explanation_rule_was_not_checked_meets_no_item(audit_factory: AuditFactory) -> None:
+    """The verdict is judged by the real policy engine: --no-explain must not let an item turn met."""
+    from governance.policy.evaluate import evaluate_policy
+    from governance.policy.load import load_policy
+
+    loaded = load_policy("default")
+    built = audit_factory()
+    judged = evaluate_policy(loaded.policy, built.fairness, policy_path="default.yaml", policy_sha256=loaded.sha256,
+                             explanation_skipped="it was skipped with --no-explain")
+    audit = built.model_copy(update={"policy": judged})
+    assert audit.policy.verdict == "inconclusive"
+    plain = Evidence(type="audit", fields=["fairness.attributes[].ll144"])
+    driver = Evidence(type="audit", fields=["fairness.attributes[].ll144"], rules=["no-sensitive-driver"])
+    checklists = checklist(item("p", plain), item("d", driver))
+    assert state(checklists, "p", latest_audit=audit) == "not_met"
+    assert state(checklists, "d", latest_audit=audit) == "not_met"
+
+
+def test_a_reported_audit_meets_no_item_by_its_verdict(audit_factory: AuditFactory) -> None:
+    checklists = checklist(item("a", LL144))
+    reported = audit_factory(verdict="reported", rule_status="fail")
+    found = evaluate_status(checklists, model=model_fields(), answers=[], latest_audit=reported).item("t.a")
+    assert found is not None and found.state == "not_met"
+    assert "sets no pass mark" in found.reason
+
+
 def test_an_audit_older_than_the_items_limit_does_not_count(audit_factory: AuditFactory) -> None:
     checklists = checklist(item("y", Evidence(type="audit", fields=["policy.verdict"], max_age_days=365)))
     set_clock(lambda: datetime(2027, 11, 19, 12, tzinfo=UTC))

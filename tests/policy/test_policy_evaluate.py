@@ -48,12 +48,15 @@ rules:
   - id: no-sensitive
     description: no sensitive attribute among the top features
     check: sensitive_in_top_k
+    severity: {explain_severity}
 """
 
 
-def _verdict(ratio: Estimate, *, severity: str = "block", strict: bool = False, female_n: int = 100):  # type: ignore[no-untyped-def]
-    policy = parse_policy(POLICY.format(severity=severity), source="t.yaml")
-    return evaluate_policy(policy, _fairness(ratio, female_n=female_n), policy_path="t.yaml", policy_sha256="0" * 64, strict=strict)
+def _verdict(ratio: Estimate, *, severity: str = "block", strict: bool = False, female_n: int = 100,  # type: ignore[no-untyped-def]
+             explain_severity: str = "warn", **explanation: str):
+    policy = parse_policy(POLICY.format(severity=severity, explain_severity=explain_severity), source="t.yaml")
+    return evaluate_policy(policy, _fairness(ratio, female_n=female_n), policy_path="t.yaml", policy_sha256="0" * 64,
+                           strict=strict, **explanation)
 
 
 @pytest.mark.parametrize(
@@ -73,9 +76,9 @@ def test_two_sided_bound_misses_only_when_interval_is_outside() -> None:
 
 
 def test_verdicts_and_exit_codes() -> None:
-    passed = _verdict(Estimate(value=0.9, low=0.82, high=0.97))
+    passed = _verdict(Estimate(value=0.9, low=0.82, high=0.97), explain_severity="warn")
     assert (passed.verdict, passed.exit_code) == ("passed", 0)
-    assert passed.rules[1].status == "not_applicable"  # no explanation given: never silently "met"
+    assert passed.rules[1].status == "not_applicable"  # a warning left unchecked: never silently "met"
     failed = _verdict(Estimate(value=0.6, low=0.5, high=0.79))
     assert (failed.verdict, failed.exit_code) == ("failed", 1)
     assert failed.rules[0].findings[0].group == "female"
@@ -93,16 +96,81 @@ def test_small_group_is_inconclusive_even_with_a_clear_interval() -> None:
 
 
 def test_warning_rules_do_not_change_the_verdict() -> None:
-    warned = _verdict(Estimate(value=0.6, low=0.5, high=0.79), severity="warn")
+    text = POLICY.format(severity="warn", explain_severity="warn") + (
+        "  - id: overall-rate\n    description: d\n    metric: selection_rate\n    comparison: overall\n"
+        "    bound: '>= 0.5'\n"
+    )
+    warned = evaluate_policy(parse_policy(text, source="t"), _fairness(Estimate(value=0.6, low=0.5, high=0.79)),
+                             policy_path="t", policy_sha256="0")
     assert warned.verdict == "passed"
-    assert "Warnings to review: ff" in warned.summary
+    assert warned.summary == "Passed: every blocking rule of the 'test' policy is met. Warnings to review: ff."
 
 
-def test_reporting_only_policy_always_passes() -> None:
-    policy = parse_policy(POLICY.format(severity="block").replace("name: test", "name: t\nreporting_only: true"), source="t")
-    verdict = evaluate_policy(policy, _fairness(Estimate(value=0.5, low=0.4, high=0.6)), policy_path="t", policy_sha256="0")
-    assert verdict.verdict == "passed" and verdict.rules[0].status == "fail"
-    assert "sets no pass mark" in verdict.summary
+@pytest.mark.parametrize("strict", [False, True])
+def test_reporting_only_policy_reports_and_never_passes(strict: bool) -> None:
+    text = POLICY.format(severity="warn", explain_severity="warn").replace("name: test", "name: t\nreporting_only: true")
+    verdict = evaluate_policy(parse_policy(text, source="t"), _fairness(Estimate(value=0.5, low=0.4, high=0.6)),
+                              policy_path="t", policy_sha256="0", strict=strict)
+    assert (verdict.verdict, verdict.exit_code) == ("reported", 0)
+    assert verdict.rules[0].status == "fail"
+    assert verdict.summary.startswith("Reported: the 't' policy sets no pass mark")
+    assert "Passed" not in verdict.summary and "is met" not in verdict.summary
+
+
+def test_reporting_only_policy_may_not_have_blocking_rules() -> None:
+    from governance.errors import PolicyError
+
+    text = POLICY.format(severity="block", explain_severity="warn").replace("name: test", "name: t\nreporting_only: true")
+    with pytest.raises(PolicyError, match=r"reporting_only.*'ff' is blocking.*severity: warn"):
+        parse_policy(text, source="t")
+
+
+@pytest.mark.parametrize("rules", ["rules: []\n", "", "rules:\n  - id: w\n    description: d\n    metric: selection_rate\n"
+                                   "    comparison: impact_ratio\n    bound: '>= 0.8'\n    severity: warn\n"])
+def test_a_policy_without_blocking_rules_reports_instead_of_passing(rules: str) -> None:
+    policy = parse_policy("name: empty\n" + rules, source="t")
+    verdict = evaluate_policy(policy, _fairness(Estimate(value=0.9, low=0.85, high=0.95)), policy_path="t",
+                              policy_sha256="0")
+    assert (verdict.verdict, verdict.exit_code) == ("reported", 0)
+    assert verdict.summary.startswith("Reported: the 'empty' policy has no blocking rule, so it sets no pass mark")
+    assert "every blocking rule" not in verdict.summary
+
+
+@pytest.mark.parametrize(
+    ("explanation", "why"),
+    [({"explanation_skipped": "it was skipped with --no-explain"}, "it was skipped with --no-explain"),
+     ({"explanation_skipped": "the audit ran on saved predictions, so there is no model to explain"},
+      "the audit ran on saved predictions, so there is no model to explain"),
+     ({"explanation_error": "the explainer stopped with RuntimeError: boom"},
+      "the explanation failed (the explainer stopped with RuntimeError: boom)"),
+     ({}, "no model was explained")],
+)
+def test_an_unchecked_blocking_explanation_rule_is_inconclusive_not_passed(explanation: dict[str, str], why: str) -> None:
+    verdict = _verdict(Estimate(value=0.9, low=0.82, high=0.97), explain_severity="block", **explanation)
+    assert (verdict.verdict, verdict.exit_code) == ("inconclusive", 3)
+    rule = verdict.rules[1]
+    assert rule.status == "inconclusive"
+    assert rule.summary == f"Inconclusive: this blocking rule could not be checked, because {why}."
+    assert verdict.summary == (
+        f"Inconclusive: 1 blocking rule(s) of the 'test' policy could not be checked (no-sensitive, because {why})."
+    )
+    assert rule.not_checked_because == why
+    assert _verdict(Estimate(value=0.9, low=0.82, high=0.97), explain_severity="block", strict=True,
+                    **explanation).verdict == "failed"
+    both = _verdict(Estimate(value=0.78, low=0.62, high=0.96), explain_severity="block", **explanation)
+    assert both.summary == (
+        "Inconclusive: the data cannot decide 1 blocking rule(s) of the 'test' policy (ff), and 1 blocking rule(s) "
+        f"could not be checked (no-sensitive, because {why})."
+    )
+    # A failing metric rule still fails the audit: the unchecked rule cannot soften it.
+    assert _verdict(Estimate(value=0.6, low=0.5, high=0.7), explain_severity="block", **explanation).verdict == "failed"
+
+
+def test_an_unchecked_warning_explanation_rule_stays_not_checked() -> None:
+    verdict = _verdict(Estimate(value=0.9, low=0.82, high=0.97), explain_severity="warn",
+                       explanation_skipped="it was skipped with --no-explain")
+    assert (verdict.verdict, verdict.rules[1].status) == ("passed", "not_applicable")
+    assert verdict.rules[1].summary == "Not checked: it was skipped with --no-explain."
 
 
 def test_blocking_rule_that_cannot_be_checked_is_inconclusive_not_passed() -> None:
@@ -110,6 +178,8 @@ def test_blocking_rule_that_cannot_be_checked_is_inconclusive_not_passed() -> No
     verdict = evaluate_policy(parse_policy(text, source="t"), _fairness(Estimate(value=0.9)), policy_path="t", policy_sha256="0")
     assert verdict.verdict == "inconclusive"
     assert verdict.rules[0].summary == "Inconclusive: this blocking rule could not be checked, because it needs the true outcomes (--target)."
+    assert verdict.summary == ("Inconclusive: 1 blocking rule(s) of the 't' policy could not be checked (tpr, because it "
+                               "needs the true outcomes (--target)).")
     warned = evaluate_policy(parse_policy(text + "    severity: warn\n", source="t"), _fairness(Estimate(value=0.9)),
                              policy_path="t", policy_sha256="0")
-    assert warned.verdict == "passed" and warned.rules[0].status == "not_applicable"
+    assert warned.verdict == "reported" and warned.rules[0].status == "not_applicable"

@@ -80,3 +80,24 @@ def test_committed_schemas_are_current() -> None:
 def test_missing_metric_key_is_named() -> None:
     with pytest.raises(PolicyError, match=r"^p.yaml: line 3, rules\.0\.metric: missing required key 'metric'\.$"):
         parse_policy(GOOD.replace("    metric: selection_rate\n", ""), source="p.yaml")
+
+
+def test_validate_says_when_a_policy_sets_no_pass_mark(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from governance.cli.main import cli
+
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("name: empty\nrules: []\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(cli, ["policy", "validate", str(empty), "--workspace", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == (
+        "It has no blocking rule, so it sets no pass mark: its audits end REPORTED (exit 0), never passed."
+    )
+    preset = runner.invoke(cli, ["policy", "validate", "nyc-ll144", "--workspace", str(tmp_path)])
+    assert preset.output.splitlines()[-1] == (
+        "It is reporting only, so it sets no pass mark: its audits end REPORTED (exit 0), never passed."
+    )
+    default = runner.invoke(cli, ["policy", "validate", "default", "--workspace", str(tmp_path)])
+    assert "REPORTED" not in default.output

@@ -70,11 +70,16 @@ def test_no_audit_is_refused_even_with_a_risk_acceptance() -> None:
         approve(audit=None, risk_acceptance="vendor model")
 
 
-@pytest.mark.parametrize(("verdict", "words"), [("failed", "failed"), ("inconclusive", "was inconclusive")])
+@pytest.mark.parametrize(("verdict", "words"), [("failed", "failed"), ("inconclusive", "was inconclusive"),
+                                               ("reported", r"was only reported \(its policy sets no pass mark\)")])
 def test_a_failed_or_inconclusive_audit_is_refused(verdict: str, words: str) -> None:
     audit = AuditFacts(**{**PASSED.__dict__, "verdict": verdict})
     with pytest.raises(GuardError, match=rf"Guard 'passing audit' .*\(a1\) {words}; .*--accept-risk REASON"):
         approve(audit=audit)
+
+
+def test_a_risk_acceptance_stands_in_for_a_reported_audit() -> None:
+    approve(audit=AuditFacts(**{**PASSED.__dict__, "verdict": "reported"}), risk_acceptance="LL144 tables reviewed")
 
 
 def test_a_risk_acceptance_stands_in_for_a_failed_audit() -> None:

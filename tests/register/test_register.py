@@ -108,7 +108,7 @@ def test_audit_ids_are_unique_and_verdicts_checked(drafted: Register, audit: Aud
     audit(audit_id="same")
     with pytest.raises(RegisterError, match="already recorded"):
         audit(audit_id="same")
-    with pytest.raises(InputError, match="verdict 'ok' is not one of passed, failed, inconclusive"):
+    with pytest.raises(InputError, match="verdict 'ok' is not one of passed, failed, inconclusive, reported"):
         audit(verdict="ok")
     with pytest.raises(InputError, match="at least 1"):
         audit(max_age_days=0)
@@ -143,6 +143,17 @@ def test_a_later_failing_audit_supersedes_an_earlier_pass(drafted: Register, aud
     audit(verdict="inconclusive")
     with pytest.raises(GuardError, match="was inconclusive"):
         drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com")
+
+
+def test_a_reported_audit_needs_a_risk_acceptance_to_approve(drafted: Register, audit: AuditFn) -> None:
+    audit(verdict="reported")
+    with pytest.raises(GuardError, match=r"its latest audit \(audit-1\) was only reported \(its policy sets no pass mark\)"):
+        drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com")
+    assert drafted.resolve_version("credit-risk", "1.0.0").state == "audited"
+    accepted = drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com",
+                               risk_acceptance="LL144 tables reviewed with the independent auditor")
+    assert accepted.risk_acceptance == "LL144 tables reviewed with the independent auditor"
+    assert [a.verdict for a in drafted.show("credit-risk").audits] == ["reported"]
 
 
 def test_deployment_needs_approval_and_suspension_needs_reapproval(drafted: Register, audit: AuditFn) -> None:

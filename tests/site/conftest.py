@@ -122,7 +122,7 @@ def make_audit(
         confidence_level=0.95,
         seed=0,
     )
-    status = {"passed": "pass", "failed": "fail", "inconclusive": "inconclusive"}[verdict]
+    status = {"passed": "pass", "failed": "fail", "inconclusive": "inconclusive", "reported": "fail"}[verdict]
     rule = RuleOutcome(
         rule_id="four-fifths",
         description="Selection-rate ratio of every group to the reference is at least 0.8",
@@ -165,7 +165,7 @@ def make_audit(
             policy_sha256="ef" * 32,
             verdict=verdict,  # type: ignore[arg-type]
             strict=False,
-            exit_code={"passed": 0, "failed": 1, "inconclusive": 3}[verdict],
+            exit_code={"passed": 0, "failed": 1, "inconclusive": 3, "reported": 0}[verdict],
             summary=f"The model {verdict} the default policy.",
             rules=[rule],
             max_audit_age_days=365,
