@@ -300,5 +300,5 @@ def test_approval_lists_every_audit_that_needs_a_risk_acceptance(run: Run, regis
     assert (approved.exit_code, approved.stdout) == (0, (
         "boss@x approved credit-risk@1.0.0 as risk-officer; it is now approved.\n"
         "The risk acceptance covers these audits of its model file:\n"
-        "  a1: failed on 2026-11-23\n"
+        "  a1 failed on 2026-11-23\n"
     ))
