@@ -63,7 +63,9 @@ def pinned_spec(workspace: Workspace, name: str) -> AuditSpec | None:
         raise InputError(f"{where} must be a mapping with any of {', '.join(_KEYS)}.")
     unknown = sorted(str(key) for key in raw if key not in _KEYS)
     if unknown:
-        raise InputError(f"{where} has an unknown key '{unknown[0]}'; use {', '.join(_KEYS[:-1])} or {_KEYS[-1]}.")
+        raise InputError(
+            f"{where} has an unknown key '{unknown[0]}'; use {', '.join(_KEYS[:-1])} or {_KEYS[-1]}."
+        )
     return AuditSpec(
         model=name,
         policy=_text(raw.get("policy"), f"{where}.policy"),
@@ -85,8 +87,14 @@ def _columns(value: Any, where: str) -> tuple[str, ...] | None:
     if value is None:
         return None
     items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list) or not items or not all(isinstance(item, str) and item.strip() for item in items):
-        raise InputError(f"{where} must be a list of column names, for example [sex, age_band], not {value!r}.")
+    if (
+        not isinstance(items, list)
+        or not items
+        or not all(isinstance(item, str) and item.strip() for item in items)
+    ):
+        raise InputError(
+            f"{where} must be a list of column names, for example [sex, age_band], not {value!r}."
+        )
     return tuple(item.strip() for item in items)
 
 
@@ -134,23 +142,43 @@ def departures(
     """Every way this audit differs from the pin, in a fixed order (policy, attributes, explanations, rows)."""
     found: list[Departure] = []
     if spec.policy is not None and _pinned_policy(spec, workspace).sha256 != policy.sha256:
-        found.append(Departure(f"it uses the policy '{policy_arg}', not the pinned '{spec.policy}'",
-                               f"pass --policy {spec.policy}"))
+        found.append(
+            Departure(
+                f"it uses the policy '{policy_arg}', not the pinned '{spec.policy}'",
+                f"pass --policy {spec.policy}",
+            )
+        )
     if spec.sensitive is not None:
         given = list(dict.fromkeys(sensitive))
         for column in (c for c in spec.sensitive if c not in given):
-            found.append(Departure(f"it leaves out the pinned sensitive attribute '{column}'", f"add --sensitive {column}"))
+            found.append(
+                Departure(
+                    f"it leaves out the pinned sensitive attribute '{column}'", f"add --sensitive {column}"
+                )
+            )
         for column in (c for c in given if c not in spec.sensitive):
-            found.append(Departure(f"it adds the sensitive attribute '{column}', which is not pinned",
-                                   f"leave out --sensitive {column}"))
+            found.append(
+                Departure(
+                    f"it adds the sensitive attribute '{column}', which is not pinned",
+                    f"leave out --sensitive {column}",
+                )
+            )
     if spec.require_explanations and not has_model:
-        found.append(Departure("it has saved predictions but no model to explain, and explanations are required",
-                               "audit the model file instead of --predictions"))
+        found.append(
+            Departure(
+                "it has saved predictions but no model to explain, and explanations are required",
+                "audit the model file instead of --predictions",
+            )
+        )
     elif spec.require_explanations and not explain:
         found.append(Departure("it skips the explanations, which are required", "leave out --no-explain"))
     if spec.min_holdout_rows is not None and n_rows < spec.min_holdout_rows:
-        found.append(Departure(f"its holdout has {n_rows} rows, fewer than the pinned minimum of {spec.min_holdout_rows}",
-                               "use a larger holdout"))
+        found.append(
+            Departure(
+                f"its holdout has {n_rows} rows, fewer than the pinned minimum of {spec.min_holdout_rows}",
+                "use a larger holdout",
+            )
+        )
     return found
 
 
@@ -168,16 +196,32 @@ def enforce_spec(
 ) -> AuditOverride | None:
     """Refuse an audit that departs from the model's pin, unless overridden; the override to record, or ``None``."""
     if override is not None and not override.strip():
-        raise InputError("--override needs a reason: say in a sentence why this audit departs from the pinned audit "
-                         "specification.")
+        raise InputError(
+            "--override needs a reason: say in a sentence why this audit departs from the pinned audit "
+            "specification."
+        )
     spec = pinned_spec(workspace, name)
-    found = [] if spec is None else departures(
-        spec, workspace, policy=policy, policy_arg=policy_arg, sensitive=sensitive, explain=explain,
-        has_model=has_model, n_rows=n_rows,
+    found = (
+        []
+        if spec is None
+        else departures(
+            spec,
+            workspace,
+            policy=policy,
+            policy_arg=policy_arg,
+            sensitive=sensitive,
+            explain=explain,
+            has_model=has_model,
+            n_rows=n_rows,
+        )
     )
     if not found:
         if override is not None:
-            why = "no audit specification is pinned" if spec is None else "this audit follows the audit specification pinned"
+            why = (
+                "no audit specification is pinned"
+                if spec is None
+                else "this audit follows the audit specification pinned"
+            )
             raise InputError(f"--override is not needed: {why} for {name} in governance.yaml; leave it out.")
         return None
     if override is None:

@@ -11,8 +11,7 @@ from register_support import AuditFn, Clock, write_audit_file
 
 from governance.errors import GuardError, InputError, NotFoundError, RegisterError
 from governance.provenance import sha256_file
-from governance.register import Register
-from governance.register import schema
+from governance.register import Register, schema
 
 
 def test_the_whole_story(drafted: Register, audit: AuditFn, workspace: Path) -> None:
