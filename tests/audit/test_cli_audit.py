@@ -288,3 +288,30 @@ def test_a_broken_pin_is_an_input_error(fair_case: dict[str, Path]) -> None:
         root = _pinned_workspace(fair_case, pin)
         code, output = _run(root, *base)
         assert code == 2 and output.startswith(message) and output.count("\n") == 1, output
+
+
+def test_the_init_template_and_the_demo_workspace_carry_valid_pins() -> None:
+    import yaml
+
+    from governance.audit.spec import AuditSpec, pinned_spec
+    from governance.workspace import Workspace, load_config
+
+    template = (Path(__file__).resolve().parents[2] / "governance" / "scaffold" / "files" / "governance.yaml").read_text()
+    lines = template.splitlines()
+    start = lines.index("# models:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    example = Workspace(root=Path("."), config=yaml.safe_load("\n".join(block)))
+    assert pinned_spec(example, "credit-risk") == AuditSpec(
+        model="credit-risk", policy="default", sensitive=("sex", "age_band"), require_explanations=True,
+        min_holdout_rows=300,
+    )
+    repo = Path(__file__).resolve().parents[2]
+    demo = Workspace(root=repo, config=load_config(repo / "governance.yaml"))
+    assert pinned_spec(demo, "credit-risk") == AuditSpec(
+        model="credit-risk", policy="default", sensitive=("sex", "age_band"), require_explanations=True,
+        min_holdout_rows=300,
+    )
