@@ -73,6 +73,7 @@ def audit_registered(
                 data_sha256=result.data.sha256, artifact_sha256=result.model.sha256 or pinned,
                 tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
                 max_age_days=result.policy.max_audit_age_days,
+                override=result.override.model_dump() if result.override else None,
             )
         except BaseException:
             shutil.rmtree(outcome.folder, ignore_errors=True)

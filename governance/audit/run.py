@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from governance import __version__
+from governance.audit.spec import enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data
 from governance.intake.model import LoadedModel, load_model
@@ -235,8 +236,13 @@ def audit(
     figures: bool = True,
     command_line: str = "",
     progress: Progress | None = None,
+    override: str | None = None,
 ) -> AuditOutcome:
-    """Audit a model (or its predictions) for bias and explainability and judge it against a policy."""
+    """Audit a model (or its predictions) for bias and explainability and judge it against a policy.
+
+    An audit that departs from the model's pinned specification (``governance.yaml``) is refused unless
+    ``override`` gives the reason (see :mod:`governance.audit.spec`).
+    """
     import numpy as np
 
     from governance.audit.fairness import compute_fairness
@@ -298,6 +304,8 @@ def audit(
         audited_features = audit_data.features if loaded else []
 
     _check_task_fits_policy(fairness.task, loaded_policy, predictions)
+    spec_override = enforce_spec(space, name=name, override=override, policy=loaded_policy, policy_arg=policy,
+                                 sensitive=sensitive, explain=explain, has_model=loaded is not None, n_rows=n_rows)
     explanation, explanation_error = None, None
     if loaded is not None and audit_data is not None and explain:
         explanation, explanation_error = _explain(
@@ -334,7 +342,7 @@ def audit(
     )
     result = AuditResult(
         audit_id=audit_id, model=model_info, data=data_info, fairness=fairness, explanation=explanation,
-        explanation_error=explanation_error, policy=verdict, provenance=provenance,
+        explanation_error=explanation_error, policy=verdict, provenance=provenance, override=spec_override,
     )
     folder = None
     if write:

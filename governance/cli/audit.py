@@ -76,6 +76,10 @@ def print_summary(result: Any, folder: Any) -> None:
     if result.explanation_error:
         click.echo("")
         click.secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
+    if result.override is not None:
+        click.echo("")
+        click.secho(f"  Audit specification overridden ({result.override.reason}): "
+                    f"{'; '.join(result.override.departures)}.", fg="yellow")
     if folder is not None:
         click.echo("")
         click.echo(f"  Report: {folder / 'report.md'}")
@@ -109,6 +113,9 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--output", "output_root", type=click.Path(file_okay=False), help="Folder for audit outputs (default: the workspace's audits/).")
 @click.option("--no-figures", is_flag=True, help="Skip the figures (a faster gate in CI; the report still has every table).")
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
+@click.option("--override", metavar="REASON",
+              help="Run an audit that departs from the model's pinned audit specification (governance.yaml), "
+              "recording why; approval then needs an explicit risk acceptance.")
 @register_url_option
 @actor_option
 @workspace_option
@@ -120,7 +127,7 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
                   features: tuple[str, ...], weights: str | None, policy: str, strict: bool, no_explain: bool,
                   explain_budget: float, explain_rows: int | None, n_boot: int | None, seed: int, ll144_rate: str,
                   json_path: str | None, output_root: str | None, no_figures: bool, no_register: bool, register_url: str | None,
-                  actor: str | None, workspace_path: str | None, quiet: bool) -> None:
+                  actor: str | None, workspace_path: str | None, quiet: bool, override: str | None = None) -> None:
     """Audit NAME@VERSION for bias and explainability, and judge it against a policy.
 
     Writes audits/NAME/VERSION/AUDIT-ID/ with audit.json, report.md and figures, records the audit in the
@@ -149,7 +156,7 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
             policy=policy, strict=strict, explain=not no_explain, explain_budget=explain_budget,
             explain_rows=explain_rows, n_boot=n_boot, seed=seed, ll144_rate=ll144_rate,
             output_root=Path(output_root) if output_root else None, figures=not no_figures,
-            command_line=shlex.join(["governance", *sys.argv[1:]]), progress=progress,
+            command_line=shlex.join(["governance", *sys.argv[1:]]), progress=progress, override=override,
         )
     finally:
         progress.close()

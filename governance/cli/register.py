@@ -83,9 +83,9 @@ def register_group() -> None:
     \b
     Lifecycle of a version:
       draft -> audited -> approved -> deployed -> retired   (plus suspended)
-    Approval needs a passing, current audit of that exact model file; after a failed, inconclusive
-    or reported audit it needs --accept-risk REASON. The approver must be neither the auditor nor
-    the person who registered the version.
+    Approval needs every audit of that exact model file to have passed as pinned, the newest one current;
+    after a failed, inconclusive or reported audit (or one run with --override) it needs --accept-risk
+    REASON. The approver must be neither the auditor nor the person who registered the version.
     Every change is appended to a hash-chained log that `governance register verify` checks.
     """
 
@@ -350,7 +350,8 @@ def history_command(name: str | None, as_json: bool, workspace_path: str | None,
 @click.option("--comment", help="What you checked, or your conditions.")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
 @click.option("--accept-risk", "accept_risk", metavar="REASON",
-              help="Approve without a passing, current audit, recording why the risk is accepted.")
+              help="Approve although an audit of this model file failed, was inconclusive, overrode the pinned audit "
+              "specification or expired, recording why the risk is accepted.")
 @actor_option
 @_register_options
 @reports_errors
@@ -372,8 +373,13 @@ def approve_command(
         record = register.approve(name, version, role=role, actor=_actor(actor), comment=comment,
                                   decision="reject" if reject else "approve", risk_acceptance=accept_risk)
         state = register.resolve_version(name, version).state
+        accepted = [a for a in register.approval_review(name, version) if a.needs_acceptance]
     verb = "approved" if record.decision == "approve" else "rejected"
     click.echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
+    if record.decision == "approve" and accepted:
+        click.echo("The risk acceptance covers these audits of its model file:")
+        for audit in accepted:
+            click.echo(f"  {audit.describe()}")
 
 
 def _transition_command(action: str, help_text: str) -> click.Command:

@@ -300,11 +300,14 @@ class Register:
         tool_versions: dict[str, str],
         actor: str,
         max_age_days: int | None,
+        override: dict[str, Any] | None = None,
     ) -> AuditRecord:
         """Record an audit of a version; ``audit.json`` is hashed now so that ``verify`` can detect edits.
 
         ``audit_json_path`` is absolute or relative to the workspace. ``artifact_sha256`` must be the version's
-        pinned hash (the file that was audited); ``max_age_days`` is the policy's maximum audit age.
+        pinned hash (the file that was audited); ``max_age_days`` is the policy's maximum audit age. ``override``
+        (``{"reason": ..., "departures": [...]}``) marks an audit run against the model's pinned audit
+        specification; it is kept in the event, and approval then needs a risk acceptance.
         """
         actor = _actor(actor)
         if verdict not in VERDICTS:
@@ -352,9 +355,11 @@ class Register:
             audit_row = self._row(conn, t.audits, new_id)
             new_state = "audited" if row.state == "draft" else row.state
             version_row = self._set_state(conn, row, new_state)
+            extra: dict[str, Any] = {"state": {"from": row.state, "to": new_state}}
+            if override is not None:
+                extra["override"] = _override(override)
             self._append(conn, seq, at=at, actor=actor, kind="audit.recorded", model_name=model_name, version=version,
-                         rows=[(t.audits, audit_row), (t.versions, version_row)],
-                         extra={"state": {"from": row.state, "to": new_state}})
+                         rows=[(t.audits, audit_row), (t.versions, version_row)], extra=extra)
             return self._audit_record(conn, audit_row)
 
     def approve(
@@ -380,21 +385,25 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
             lifecycle.refuse_if_retired(row.state, label, "approve" if decision == "approve" else "reject")
-            latest = self._latest_audit(conn, row)
+            reviewed = self._audits_of_artefact(conn, row)
+            latest = reviewed[-1] if reviewed else None
             audit_actor = latest.actor if latest is not None else None
+            extra: dict[str, Any] = {}
             if decision == "approve":
                 lifecycle.check_approval(
                     label=label,
                     state=row.state,
-                    audit=None if latest is None else lifecycle.AuditFacts(
-                        audit_id=latest.audit_id, verdict=latest.verdict, actor=latest.actor,
-                        recorded_at=latest.recorded_at, max_age_days=latest.max_age_days,
-                    ),
+                    audits=reviewed,
                     creator=row.created_by,
                     approver=actor,
                     risk_acceptance=risk_acceptance,
                     now=provenance.now(),
                 )
+                accepted = [a for a in reviewed if a.needs_acceptance]
+                if accepted:  # the audits the risk acceptance stands in for, on the record
+                    extra["accepted_audits"] = [
+                        {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override} for a in accepted
+                    ]
             new_state = lifecycle.state_after_decision(row.state, decision)
             seq = self._next_seq(conn)
             new_id = self._insert(
@@ -416,7 +425,7 @@ class Register:
             version_row = self._set_state(conn, row, new_state)
             self._append(conn, seq, at=at, actor=actor, kind="approval.recorded", model_name=model_name,
                          version=version, rows=[(t.approvals, approval_row), (t.versions, version_row)],
-                         extra={"state": {"from": row.state, "to": new_state}, "audit_actor": audit_actor})
+                         extra={"state": {"from": row.state, "to": new_state}, "audit_actor": audit_actor, **extra})
             return self._approval_record(conn, approval_row)
 
     def deploy(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
@@ -512,6 +521,14 @@ class Register:
         """A registered version (its artefact path, pinned SHA-256 and state); ``NotFoundError`` if absent."""
         with database.read_transaction(self.engine) as conn:
             return self._version_record(conn, self._version_row(conn, model_name, version))
+
+    def approval_review(self, model_name: str, version: str) -> list[lifecycle.AuditFacts]:
+        """Every audit of the version's exact model file, oldest first: what approval weighs.
+
+        A failed, inconclusive or overridden audit among them needs a risk acceptance, however many audits follow.
+        """
+        with database.read_transaction(self.engine) as conn:
+            return self._audits_of_artefact(conn, self._version_row(conn, model_name, version))
 
     def get_model(self, model_name: str) -> ModelRecord:
         """A registered model; ``NotFoundError`` if absent."""
@@ -675,14 +692,21 @@ class Register:
     def _versions_of(self, conn: Connection, model_id: int) -> list[Row[Any]]:
         return list(conn.execute(sa.select(t.versions).where(t.versions.c.model_id == model_id).order_by(t.versions.c.id)))
 
-    def _latest_audit(self, conn: Connection, version_row: Row[Any]) -> Row[Any] | None:
-        """The newest audit of this version's exact artefact."""
-        return conn.execute(
-            sa.select(t.audits)
+    def _audits_of_artefact(self, conn: Connection, version_row: Row[Any]) -> list[lifecycle.AuditFacts]:
+        """Every audit of this version's exact artefact, oldest first, with the override its event records."""
+        rows = conn.execute(
+            sa.select(t.audits, t.events.c.payload)
+            .join(t.events, t.events.c.seq == t.audits.c.event_seq)
             .where(t.audits.c.version_id == version_row.id, t.audits.c.artifact_sha256 == version_row.sha256)
-            .order_by(t.audits.c.id.desc())
-            .limit(1)
-        ).first()
+            .order_by(t.audits.c.id)
+        ).all()
+        return [
+            lifecycle.AuditFacts(
+                audit_id=audit.audit_id, verdict=audit.verdict, actor=audit.actor, recorded_at=audit.recorded_at,
+                max_age_days=audit.max_age_days, override=_override_reason(audit.payload),
+            )
+            for audit in rows
+        ]
 
     def _version_record(self, conn: Connection, row: Row[Any], model_name: str | None = None) -> VersionRecord:
         if model_name is None:
@@ -721,6 +745,21 @@ def _required(value: str | None, option: str, what: str) -> str:
     if value is None or not str(value).strip():
         raise InputError(f"{option} is required: give {what}.")
     return str(value).strip()
+
+
+def _override(override: dict[str, Any]) -> dict[str, Any]:
+    """An audit's override as the event keeps it: a reason, and the departures from the pin."""
+    reason = _required(override.get("reason"), "--override", "the reason this audit departs from the pin")
+    departures = override.get("departures") or []
+    if not isinstance(departures, list):
+        raise InputError("An override's departures must be a list of sentences.")
+    return {"reason": reason, "departures": [str(item) for item in departures]}
+
+
+def _override_reason(payload: str) -> str | None:
+    """The override reason an ``audit.recorded`` event holds (``None``: the audit followed its pin)."""
+    override = json.loads(payload).get("override")
+    return str(override["reason"]) if isinstance(override, dict) and override.get("reason") else None
 
 
 def _optional(value: str | None) -> str | None:

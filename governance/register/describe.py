@@ -61,6 +61,26 @@ def _reason(payload: dict[str, Any]) -> str:
     return f" Reason: {_clause(reason)}." if reason else ""
 
 
+def _override(payload: dict[str, Any]) -> str:
+    """An audit run against its model's pinned specification: the reason and the departures."""
+    override = payload.get("override")
+    if not isinstance(override, dict):
+        return ""
+    departures = "; ".join(str(d) for d in override.get("departures") or [])
+    return (f" It was run overriding the pinned audit specification ({departures}) because: "
+            f"{_clause(override.get('reason'))}.")
+
+
+def _accepted(payload: dict[str, Any]) -> str:
+    """The audits a risk acceptance stands in for (failed, inconclusive or overridden)."""
+    accepted = [a for a in payload.get("accepted_audits") or [] if isinstance(a, dict)]
+    if not accepted:
+        return ""
+    named = [f"{a.get('audit_id')} ({a.get('verdict')}{', overridden' if a.get('override') else ''})" for a in accepted]
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" and {named[-1]}"
+    return f" The acceptance covers {listed}."
+
+
 def summarise(kind: str, actor: str, model_name: str | None, version: str | None, payload: dict[str, Any]) -> str:
     """One plain sentence (or two) saying who did what."""
     label = f"{model_name}@{version}" if version else (model_name or "the register")
@@ -82,7 +102,7 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
         audit = row(payload, "gov_audits")
         return (
             f"{actor} recorded audit {audit.get('audit_id')} of {label}: {audit.get('verdict')} "
-            f"against the policy {audit.get('policy_name')}." + _state_change(payload)
+            f"against the policy {audit.get('policy_name')}." + _override(payload) + _state_change(payload)
         )
     if kind == "approval.recorded":
         approval = row(payload, "gov_approvals")
@@ -93,7 +113,7 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
         text += "."
         if approval.get("comment"):
             text += f" Comment: {_clause(approval.get('comment'))}."
-        return text + _state_change(payload)
+        return text + _accepted(payload) + _state_change(payload)
     if kind in ("version.deployed", "version.suspended", "version.retired"):
         verb = kind.split(".")[1]
         return f"{actor} {verb} {label}." + _reason(payload) + _state_change(payload)

@@ -68,13 +68,33 @@ def refuse_if_retired(state: str, label: str, doing: str) -> None:
 
 @dataclass(frozen=True)
 class AuditFacts:
-    """What the approval guards need to know about the newest audit of the version's artefact."""
+    """What the approval guards need to know about one audit of the version's artefact."""
 
     audit_id: str
     verdict: str
     actor: str
     recorded_at: str
     max_age_days: int | None
+    override: str | None = None  # the reason given when the audit departed from the model's pinned specification
+
+    @property
+    def needs_acceptance(self) -> bool:
+        """A failed, inconclusive (or any other non-passing) or overridden audit needs an explicit risk acceptance."""
+        return self.verdict != "passed" or self.override is not None
+
+    def describe(self) -> str:
+        """In plain words: ``a1 failed on 2026-11-23``."""
+        if self.verdict == "passed":
+            outcome = "passed"
+        else:
+            outcome = {
+                "failed": "failed",
+                "reported": "was only reported (its policy sets no pass mark)",
+            }.get(self.verdict, f"was {self.verdict}")
+        if self.override is not None:
+            outcome += f"{' only' if self.verdict == 'passed' else ''} with an override of the pinned audit " \
+                       f"specification ({self.override})"
+        return f"{self.audit_id} {outcome} on {self.recorded_at[:10]}"
 
 
 def expiry(recorded_at: str, max_age_days: int | None) -> str | None:
@@ -94,38 +114,37 @@ def same_person(a: str | None, b: str | None) -> bool:
     return a is not None and b is not None and a.strip().casefold() == b.strip().casefold()
 
 
-_NOT_PASSED = {
-    "failed": "failed; fix the model and audit it again",
-    "inconclusive": "was inconclusive; fix the model and audit it again",
-    "reported": "was only reported (its policy sets no pass mark); review its tables, audit it against a policy with "
-                "a pass mark",
-}
-"""What an audit that did not pass means for approval: a reported one is handled like an inconclusive one."""
-
-
 def check_approval(
     *,
     label: str,
     state: str,
-    audit: AuditFacts | None,
+    audits: Sequence[AuditFacts],
     creator: str,
     approver: str,
     risk_acceptance: str | None,
     now: datetime,
 ) -> None:
-    """The approval guards: a passing, current audit of this artefact (or a risk acceptance), and two other people."""
+    """The approval guards: every audit of this artefact passed as pinned and the newest is current (or a risk
+    acceptance covers them), and two other people.
+
+    ``audits`` are every audit of the version's exact file, oldest first: a later, easier audit cannot hide a
+    failed, inconclusive or overridden one.
+    """
     refuse_if_retired(state, label, "approve")
-    if audit is None:
+    if not audits:
         raise GuardError(
             f"Guard 'passing audit' refused to approve {label}: no audit of its artefact is recorded; "
             f"run `governance audit {label} --data HOLDOUT --target COLUMN` first."
         )
+    audit = audits[-1]
     if risk_acceptance is None:
-        if audit.verdict != "passed":
+        flagged = [a for a in audits if a.needs_acceptance]
+        if flagged:
             raise GuardError(
-                f"Guard 'passing audit' refused to approve {label}: its latest audit ({audit.audit_id}) "
-                f"{_NOT_PASSED.get(audit.verdict, f'was {audit.verdict}; audit it again')}, "
-                "or approve with --accept-risk REASON to record a risk acceptance."
+                f"Guard 'passing audit' refused to approve {label}: {len(flagged)} of its {len(audits)} audits of this "
+                f"model file did not pass: {', '.join(a.describe() for a in flagged)}; a later audit does not undo "
+                "them, so register a fixed model as a new version and audit that, or approve with --accept-risk "
+                "REASON to record a risk acceptance that covers them."
             )
         expires = expiry(audit.recorded_at, audit.max_age_days)
         if expires is not None and _parse(expires) <= now:

@@ -164,6 +164,19 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     return lines
 
 
+def _override_lines(result: AuditResult) -> list[str]:
+    """An audit run against its model's pinned specification says so near the top, with the reason."""
+    if result.override is None:
+        return []
+    departures = "; ".join(md(d) for d in result.override.departures)
+    return [
+        f"**Audit specification overridden.** This audit departs from the specification pinned for "
+        f"{md(result.model.name)} in governance.yaml: {departures}. The reason given: {md(result.override.reason)}. "
+        "Approving this version needs an explicit risk acceptance.",
+        "",
+    ]
+
+
 def render_report(
     result: AuditResult,
     *,
@@ -196,6 +209,7 @@ def render_report(
         "",
     ]
 
+    out += _override_lines(result)
     problems = [o for o in result.policy.rules if o.status in {"fail", "inconclusive"}]
     out += ["## What this means and what to do", ""]
     if verdict == "reported":

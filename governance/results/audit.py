@@ -108,6 +108,13 @@ class Provenance(Model):
     duration_seconds: float | None = None
 
 
+class AuditOverride(Model):
+    """An audit run against the model's pinned audit specification (``governance.yaml``), and why."""
+
+    reason: str  # as given with --override
+    departures: list[str]  # each way the audit differs from the pin, in plain words
+
+
 class AuditResult(Model):
     """Everything one audit found; serialised as ``audit.json``."""
 
@@ -120,3 +127,4 @@ class AuditResult(Model):
     explanation_error: str | None = None
     policy: PolicyVerdict
     provenance: Provenance
+    override: AuditOverride | None = None  # set when --override ran an audit that departs from the pin

@@ -254,3 +254,175 @@ def test_a_policy_without_blocking_rules_reports(fair_case: dict[str, Path], tmp
                         "--target", "label", "--sensitive", "group", "--id", "id", "--policy", str(empty))
     assert code == 0, output
     assert output.startswith("REPORTED: Reported: the 'empty' policy has no blocking rule, so it sets no pass mark")
+# ---------------------------------------------------------------------- one audit specification per model (issue 9.10)
+
+PIN = """models:
+  m:
+    audit_spec:
+      policy: four-fifths
+      sensitive: [group, band]
+      require_explanations: true
+      min_holdout_rows: 500
+"""
+
+
+def _pinned_workspace(case: dict[str, Path], pin: str = PIN) -> Path:
+    """The case's folder as a workspace pinning model m; the holdout gains two columns that are not features."""
+    import pandas as pd
+
+    root = case["root"]
+    frame = pd.read_csv(case["data"])
+    frame["band"] = ["young", "old"] * (len(frame) // 2)
+    frame["site"] = "x"
+    frame.to_csv(case["data"], index=False)
+    (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n" + pin, encoding="utf-8")
+    return root
+
+
+def test_an_audit_that_departs_from_the_pin_is_refused_naming_each_departure(
+    fair_case: dict[str, Path], tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    root = _pinned_workspace(fair_case)
+    small = tmp_path / "small.csv"
+    pd.read_csv(fair_case["data"]).head(120).to_csv(small, index=False)
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(small), "--target", "label",
+                        "--sensitive", "group", "--sensitive", "site", "--id", "id", "--policy", "default")
+    assert (code, output) == (2, (
+        "Error: This audit of m departs from the audit specification pinned in governance.yaml: it uses the policy "
+        "'default', not the pinned 'four-fifths' (pass --policy four-fifths); it leaves out the pinned sensitive "
+        "attribute 'band' (add --sensitive band); it adds the sensitive attribute 'site', which is not pinned "
+        "(leave out --sensitive site); it skips the explanations, which are required (leave out --no-explain); "
+        "its holdout has 120 rows, fewer than the pinned minimum of 500 (use a larger holdout); audit as pinned, or "
+        "pass --override REASON to run it anyway with the reason on record.\n"
+    ))
+    assert _files(root) == []
+
+
+def test_an_audit_as_pinned_runs_and_the_same_policy_file_under_another_name_counts(fair_case: dict[str, Path]) -> None:
+    from governance.policy.load import resolve_policy_path
+
+    root = _pinned_workspace(fair_case, PIN.replace("require_explanations: true", "require_explanations: false"))
+    copy = root / "policies" / "ours.yaml"
+    copy.parent.mkdir()
+    copy.write_bytes(resolve_policy_path("four-fifths").read_bytes())
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label",
+                        "--sensitive", "band", "--sensitive", "group", "--id", "id", "--policy", str(copy))
+    assert code in (0, 3), output
+    audit = json.loads(next((root / "audits").rglob("audit.json")).read_text())
+    assert audit["override"] is None
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label",
+                        "--sensitive", "band", "--sensitive", "group", "--id", "id", "--policy", "four-fifths",
+                        "--override", "not needed")
+    assert (code, output) == (2, "Error: --override is not needed: this audit follows the audit specification pinned "
+                                 "for m in governance.yaml; leave it out.\n")
+
+
+def test_override_runs_the_audit_and_records_the_reason_everywhere(fair_case: dict[str, Path]) -> None:
+    root = _pinned_workspace(fair_case)
+    result = CliRunner().invoke(cli, [
+        "audit", "m@1", "--workspace", str(root), "--no-register", "--n-boot", "100", "--no-explain", "--no-figures",
+        "--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label", "--sensitive", "group",
+        "--id", "id", "--policy", "four-fifths", "--override", "Band is not recorded for this quick check",
+    ])
+    assert result.exit_code in (0, 3), result.output
+    assert ("  Audit specification overridden (Band is not recorded for this quick check): it leaves out the pinned "
+            "sensitive attribute 'band'; it skips the explanations, which are required.") in result.output
+    folder = next((root / "audits" / "m" / "1").iterdir())
+    audit = json.loads((folder / "audit.json").read_text())
+    assert audit["override"] == {
+        "reason": "Band is not recorded for this quick check",
+        "departures": ["it leaves out the pinned sensitive attribute 'band'", "it skips the explanations, which are required"],
+    }
+    report = (folder / "report.md").read_text()
+    assert "**Audit specification overridden.**" in report and "Band is not recorded for this quick check" in report
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label",
+                        "--sensitive", "group", "--id", "id", "--policy", "four-fifths", "--override", "  ")
+    assert (code, output) == (2, "Error: --override needs a reason: say in a sentence why this audit departs from the "
+                                 "pinned audit specification.\n")
+
+
+def test_an_overridden_audit_is_on_the_register_and_needs_a_risk_acceptance(
+    fair_case: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.register import Register
+    from governance.workspace import find_workspace
+
+    root = _pinned_workspace(fair_case, PIN.replace("min_holdout_rows: 500", "min_holdout_rows: 100"))
+    for variable in ("GOVERNANCE_ACTOR", "GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE"):
+        monkeypatch.delenv(variable, raising=False)
+    runner = CliRunner()
+    added = runner.invoke(cli, ["register", "add", "m", "--workspace", str(root), "--actor", "ds@x", "--owner", "o@x",
+                                "--purpose", "p", "--version", "1", "--model", str(fair_case["model"])])
+    assert added.exit_code == 0, added.output
+    audited = runner.invoke(cli, [
+        "audit", "m@1", "--workspace", str(root), "--actor", "aud@x", "--n-boot", "100", "--no-explain", "--no-figures",
+        "--quiet", "--data", str(fair_case["data"]), "--target", "label", "--sensitive", "group", "--sensitive", "band",
+        "--id", "id", "--policy", "four-fifths", "--override", "Explainer broken on this machine",
+    ])
+    assert audited.exit_code in (0, 3), audited.output
+    with Register.for_workspace(find_workspace(root)) as register:
+        event = register.history("m")[-1]
+        audit_id = register.show("m").audits[-1].audit_id
+    assert event.kind == "audit.recorded"
+    assert event.payload["override"] == {"reason": "Explainer broken on this machine",
+                                         "departures": ["it skips the explanations, which are required"]}
+    refused = runner.invoke(cli, ["register", "approve", "m@1", "--workspace", str(root), "--actor", "boss@x",
+                                  "--role", "risk-officer"])
+    assert refused.exit_code == 1
+    overridden = "with an override of the pinned audit specification (Explainer broken on this machine)"
+    assert f"1 of its 1 audits of this model file did not pass: {audit_id} " in refused.output
+    assert overridden in refused.output
+    accepted = runner.invoke(cli, ["register", "approve", "m@1", "--workspace", str(root), "--actor", "boss@x",
+                                   "--role", "risk-officer", "--accept-risk", "Explanations follow in the next audit"])
+    assert accepted.exit_code == 0, accepted.output
+    assert accepted.output.splitlines()[1:] == ["The risk acceptance covers these audits of its model file:",
+                                                f"  {audit_id} " + accepted.output.split(f"  {audit_id} ")[1].strip()]
+    assert overridden in accepted.output.splitlines()[2]
+
+
+def test_a_broken_pin_is_an_input_error(fair_case: dict[str, Path]) -> None:
+    base = ["--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--sensitive", "group", "--id", "id"]
+    cases = {
+        "models:\n  m:\n    audit_spec:\n      policy: four-fifths\n      sensitve: [group]\n":
+            "Error: governance.yaml: models.m.audit_spec has an unknown key 'sensitve'; use policy, sensitive, "
+            "require_explanations or min_holdout_rows.\n",
+        "models:\n  m:\n    audit_spec:\n      min_holdout_rows: many\n":
+            "Error: governance.yaml: models.m.audit_spec.min_holdout_rows must be a whole number of at least 1, "
+            "not 'many'.\n",
+        "models:\n  m:\n    audit_spec:\n      policy: no-such-preset\n":
+            "Error: governance.yaml: models.m.audit_spec.policy names 'no-such-preset', which cannot be loaded: There "
+            "is no policy preset called 'no-such-preset'; use a file path or one of: ",
+    }
+    for pin, message in cases.items():
+        root = _pinned_workspace(fair_case, pin)
+        code, output = _run(root, *base)
+        assert code == 2 and output.startswith(message) and output.count("\n") == 1, output
+
+
+def test_the_init_template_and_the_demo_workspace_carry_valid_pins() -> None:
+    import yaml
+
+    from governance.audit.spec import AuditSpec, pinned_spec
+    from governance.workspace import Workspace, load_config
+
+    template = (Path(__file__).resolve().parents[2] / "governance" / "scaffold" / "files" / "governance.yaml").read_text()
+    lines = template.splitlines()
+    start = lines.index("# models:")
+    block = []
+    for line in lines[start:]:
+        if not line.startswith("#"):
+            break
+        block.append(line[2:])
+    example = Workspace(root=Path("."), config=yaml.safe_load("\n".join(block)))
+    assert pinned_spec(example, "credit-risk") == AuditSpec(
+        model="credit-risk", policy="default", sensitive=("sex", "age_band"), require_explanations=True,
+        min_holdout_rows=300,
+    )
+    repo = Path(__file__).resolve().parents[2]
+    demo = Workspace(root=repo, config=load_config(repo / "governance.yaml"))
+    assert pinned_spec(demo, "credit-risk") == AuditSpec(
+        model="credit-risk", policy="default", sensitive=("sex", "age_band"), require_explanations=True,
+        min_holdout_rows=300,
+    )

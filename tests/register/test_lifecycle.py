@@ -24,7 +24,7 @@ PASSED = AuditFacts(audit_id="a1", verdict="passed", actor="aud@x", recorded_at=
 
 
 def approve(**overrides: object) -> None:
-    arguments: dict[str, object] = dict(label="m@1", state="audited", audit=PASSED, creator="ds@x",
+    arguments: dict[str, object] = dict(label="m@1", state="audited", audits=[PASSED], creator="ds@x",
                                         approver="boss@x", risk_acceptance=None, now=NOW)
     arguments.update(overrides)
     check_approval(**arguments)  # type: ignore[arg-type]
@@ -62,39 +62,60 @@ def test_a_passing_current_audit_by_someone_else_allows_approval() -> None:
 
 def test_no_audit_is_refused() -> None:
     with pytest.raises(GuardError, match=r"Guard 'passing audit' .* no audit .* `governance audit m@1"):
-        approve(audit=None, state="draft")
+        approve(audits=[], state="draft")
 
 
 def test_no_audit_is_refused_even_with_a_risk_acceptance() -> None:
     with pytest.raises(GuardError, match="Guard 'passing audit'"):
-        approve(audit=None, risk_acceptance="vendor model")
+        approve(audits=[], risk_acceptance="vendor model")
 
 
 @pytest.mark.parametrize(("verdict", "words"), [("failed", "failed"), ("inconclusive", "was inconclusive"),
                                                ("reported", r"was only reported \(its policy sets no pass mark\)")])
 def test_a_failed_or_inconclusive_audit_is_refused(verdict: str, words: str) -> None:
     audit = AuditFacts(**{**PASSED.__dict__, "verdict": verdict})
-    with pytest.raises(GuardError, match=rf"Guard 'passing audit' .*\(a1\) {words}; .*--accept-risk REASON"):
-        approve(audit=audit)
+    with pytest.raises(GuardError, match=rf"Guard 'passing audit' .*: a1 {words} on 2026-11-01; .*--accept-risk REASON"):
+        approve(audits=[audit])
+
+
+def test_a_later_passing_audit_does_not_hide_an_earlier_failure() -> None:
+    failed = AuditFacts(**{**PASSED.__dict__, "audit_id": "a0", "verdict": "failed"})
+    with pytest.raises(GuardError, match=r"1 of its 2 audits of this model file did not pass: a0 failed on 2026-11-01"):
+        approve(audits=[failed, PASSED])
+    approve(audits=[failed, PASSED], risk_acceptance="The failure came from a truncated holdout")
+
+
+def test_a_passing_audit_made_with_an_override_needs_a_risk_acceptance() -> None:
+    overridden = AuditFacts(**{**PASSED.__dict__, "override": "holdout being rebuilt"})
+    assert overridden.needs_acceptance and not PASSED.needs_acceptance
+    with pytest.raises(GuardError, match=r"a1 passed only with an override of the pinned audit specification "
+                                         r"\(holdout being rebuilt\)"):
+        approve(audits=[overridden])
+    approve(audits=[overridden], risk_acceptance="Accepted until the rebuilt holdout is audited")
+
+
+def test_the_separation_of_duties_concerns_the_newest_audit() -> None:
+    earlier = AuditFacts(**{**PASSED.__dict__, "audit_id": "a0", "actor": "boss@x"})
+    approve(audits=[earlier, PASSED])
 
 
 def test_a_risk_acceptance_stands_in_for_a_reported_audit() -> None:
-    approve(audit=AuditFacts(**{**PASSED.__dict__, "verdict": "reported"}), risk_acceptance="LL144 tables reviewed")
+    approve(audits=[AuditFacts(**{**PASSED.__dict__, "verdict": "reported"})], risk_acceptance="LL144 tables reviewed")
 
 
 def test_a_risk_acceptance_stands_in_for_a_failed_audit() -> None:
-    approve(audit=AuditFacts(**{**PASSED.__dict__, "verdict": "failed"}), risk_acceptance="Manual review of all")
+    approve(audits=[AuditFacts(**{**PASSED.__dict__, "verdict": "failed"})], risk_acceptance="Manual review of all")
 
 
 def test_an_expired_audit_is_refused_on_the_day_it_expires() -> None:
     audit = AuditFacts(**{**PASSED.__dict__, "recorded_at": "2026-05-27T10:00:00Z"})  # +180 days = NOW
     with pytest.raises(GuardError, match=r"Guard 'audit age' .* expired on 2026-11-23 .*180 days"):
-        approve(audit=audit)
-    approve(audit=AuditFacts(**{**PASSED.__dict__, "recorded_at": "2026-05-27T10:00:01Z"}))
+        approve(audits=[audit])
+    approve(audits=[AuditFacts(**{**PASSED.__dict__, "recorded_at": "2026-05-27T10:00:01Z"})])
 
 
 def test_an_audit_without_a_maximum_age_never_expires() -> None:
-    approve(audit=AuditFacts(**{**PASSED.__dict__, "recorded_at": "2000-01-01T00:00:00Z", "max_age_days": None}))
+    approve(audits=[AuditFacts(**{**PASSED.__dict__, "recorded_at": "2000-01-01T00:00:00Z", "max_age_days": None})])
 
 
 @pytest.mark.parametrize("approver", ["aud@x", " AUD@X "])

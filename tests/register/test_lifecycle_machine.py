@@ -63,7 +63,7 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
             allowed = (
                 self.state != "retired"
                 and latest is not None
-                and (accept_risk or latest[0] == "passed")
+                and (accept_risk or all(verdict == "passed" for verdict, _ in self.audits))
                 and approver not in (latest[1], "ds@x")
             )
             self.attempt(allowed, lambda: self.register.approve(

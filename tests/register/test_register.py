@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from register_support import AuditFn, Clock
+from register_support import AuditFn, Clock, write_audit_file
 
 from governance.errors import GuardError, InputError, NotFoundError, RegisterError
-from governance.register import Register
+from governance.provenance import sha256_file
+from governance.register import Register, schema
 
 
 def test_the_whole_story(drafted: Register, audit: AuditFn, workspace: Path) -> None:
@@ -118,9 +119,6 @@ def test_approval_guards_through_the_register(drafted: Register, audit: AuditFn,
     approve = drafted.approve
     with pytest.raises(GuardError, match=r"Guard 'passing audit' refused to approve credit-risk@1.0.0: no audit"):
         approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
-    audit(verdict="failed")
-    with pytest.raises(GuardError, match=r"its latest audit \(audit-1\) failed"):
-        approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
     audit(verdict="passed", max_age_days=30)
     with pytest.raises(GuardError, match=r"Guard 'separation of duties'.*recorded the audit"):
         approve("credit-risk", "1.0.0", role="risk-officer", actor="Auditor@Example.com")
@@ -129,11 +127,14 @@ def test_approval_guards_through_the_register(drafted: Register, audit: AuditFn,
     clock.advance(days=30)
     with pytest.raises(GuardError, match=r"Guard 'audit age' .* expired on 2026-12-23"):
         approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    audit(verdict="failed")
+    with pytest.raises(GuardError, match=r"1 of its 2 audits of this model file did not pass: audit-2 failed"):
+        approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
     accepted = approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com",
                        risk_acceptance="Re-audit booked for next week")
     assert accepted.risk_acceptance == "Re-audit booked for next week"
     assert drafted.resolve_version("credit-risk", "1.0.0").state == "approved"
-    # every refusal left no row: one approval, three audits' worth of events
+    # every refusal left no row: one approval, two audits' worth of events
     detail = drafted.show("credit-risk")
     assert len(detail.approvals) == 1 and len(detail.events) == 5
 
@@ -147,7 +148,7 @@ def test_a_later_failing_audit_supersedes_an_earlier_pass(drafted: Register, aud
 
 def test_a_reported_audit_needs_a_risk_acceptance_to_approve(drafted: Register, audit: AuditFn) -> None:
     audit(verdict="reported")
-    with pytest.raises(GuardError, match=r"its latest audit \(audit-1\) was only reported \(its policy sets no pass mark\)"):
+    with pytest.raises(GuardError, match=r"audit-1 was only reported \(its policy sets no pass mark\)"):
         drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com")
     assert drafted.resolve_version("credit-risk", "1.0.0").state == "audited"
     accepted = drafted.approve("credit-risk", "1.0.0", role="r", actor="boss@example.com",
@@ -321,3 +322,65 @@ def test_updating_a_model_keeps_the_old_answers_in_the_history(drafted: Register
         connection.exec_driver_sql("UPDATE gov_models SET risk_tier = 'minimal'")
     first = drafted.verify().first_break
     assert first is not None and first.message.startswith("The model row 1 differs from what event 3 recorded")
+
+
+# ---------------------------------------------------------------------- every audit of the file counts (issue 9.10)
+
+
+def test_an_earlier_failed_audit_cannot_be_hidden_by_a_later_pass(drafted: Register, audit: AuditFn) -> None:
+    audit(verdict="failed")
+    audit(verdict="inconclusive")
+    audit(verdict="passed")
+    with pytest.raises(GuardError, match=r"Guard 'passing audit' refused to approve credit-risk@1.0.0: 2 of its 3 "
+                                         r"audits of this model file did not pass: audit-1 failed on 2026-11-23, "
+                                         r"audit-2 was inconclusive on 2026-11-23; .*--accept-risk REASON"):
+        drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    reviewed = drafted.approval_review("credit-risk", "1.0.0")
+    assert [(a.audit_id, a.verdict, a.needs_acceptance) for a in reviewed] == [
+        ("audit-1", "failed", True), ("audit-2", "inconclusive", True), ("audit-3", "passed", False)]
+    accepted = drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com",
+                               risk_acceptance="Failures came from a broken holdout file; see ticket 12")
+    assert accepted.audit_id == "audit-3"
+    event = drafted.history("credit-risk")[-1]
+    assert event.payload["accepted_audits"] == [
+        {"audit_id": "audit-1", "verdict": "failed", "override": None},
+        {"audit_id": "audit-2", "verdict": "inconclusive", "override": None},
+    ]
+    assert event.summary.endswith("The acceptance covers audit-1 (failed) and audit-2 (inconclusive). "
+                                  "It moved from audited to approved.")
+    assert drafted.verify().ok
+
+
+def test_an_audit_made_with_an_override_needs_a_risk_acceptance(
+    drafted: Register, workspace: Path
+) -> None:
+    path = write_audit_file(workspace, "spec-1")
+    override = {"reason": "The pinned holdout is being rebuilt", "departures": ["the policy 'default', not 'four-fifths'"]}
+    drafted.record_audit(
+        "credit-risk", "1.0.0", audit_id="spec-1", audit_json_path=path, verdict="passed", policy_name="default",
+        policy_sha256=sha256_file(path), data_sha256="d" * 64,
+        artifact_sha256=drafted.resolve_version("credit-risk", "1.0.0").sha256, tool_versions={},
+        actor="auditor@example.com", max_age_days=None, override=override,
+    )
+    recorded = drafted.history("credit-risk")[-1]
+    assert recorded.payload["override"] == override
+    assert "overriding the pinned audit specification" in recorded.summary
+    with pytest.raises(GuardError, match=r"1 of its 1 audits of this model file did not pass: spec-1 passed only "
+                                         r"with an override of the pinned audit specification \(The pinned holdout is "
+                                         r"being rebuilt\) on 2026-11-23"):
+        drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com",
+                    risk_acceptance="Accepted until the rebuilt holdout is audited")
+    assert drafted.history("credit-risk")[-1].payload["accepted_audits"] == [
+        {"audit_id": "spec-1", "verdict": "passed", "override": "The pinned holdout is being rebuilt"}]
+
+
+def test_an_audit_of_another_model_file_does_not_count(drafted: Register, audit: AuditFn) -> None:
+    audit(verdict="failed")
+    with drafted.engine.begin() as conn:  # as if audit-1 had audited an earlier file of this version
+        conn.execute(sa.update(schema.audits).where(schema.audits.c.audit_id == "audit-1")
+                     .values(artifact_sha256="e" * 64))
+    audit(verdict="passed")
+    assert [a.audit_id for a in drafted.approval_review("credit-risk", "1.0.0")] == ["audit-2"]
+    approval = drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    assert approval.audit_id == "audit-2" and approval.risk_acceptance is None

@@ -276,3 +276,29 @@ def test_add_with_a_missing_model_file_registers_nothing(run: Run) -> None:
     assert result.exit_code == 2
     assert "does not exist" in result.stderr.splitlines()[-1]
     assert run("register", "list").stdout.startswith("The register is empty.")
+
+
+def test_approval_lists_every_audit_that_needs_a_risk_acceptance(run: Run, register_url: str, workspace: Path) -> None:
+    run("register", "add", "credit-risk", "--owner", "o@x", "--purpose", "p", "--version", "1.0.0", "--model",
+        str(workspace / "models" / "credit.skops"), actor="ds@x")
+    with Register(register_url, workspace_root=workspace) as register:
+        sha = register.resolve_version("credit-risk", "1.0.0").sha256
+        for audit_id, verdict in (("a1", "failed"), ("a2", "passed")):
+            path = write_audit_file(workspace, audit_id)
+            register.record_audit("credit-risk", "1.0.0", audit_id=audit_id, audit_json_path=path, verdict=verdict,
+                                  policy_name="default", policy_sha256=sha256_file(path), data_sha256="d" * 64,
+                                  artifact_sha256=sha, tool_versions={}, actor="aud@x", max_age_days=30)
+    refused = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="boss@x")
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        "Error: Guard 'passing audit' refused to approve credit-risk@1.0.0: 1 of its 2 audits of this model file did "
+        "not pass: a1 failed on 2026-11-23; a later audit does not undo them, so register a fixed model as a new "
+        "version and audit that, or approve with --accept-risk REASON to record a risk acceptance that covers them.\n"
+    )
+    approved = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", "--accept-risk",
+                   "The failure came from a truncated holdout", actor="boss@x")
+    assert (approved.exit_code, approved.stdout) == (0, (
+        "boss@x approved credit-risk@1.0.0 as risk-officer; it is now approved.\n"
+        "The risk acceptance covers these audits of its model file:\n"
+        "  a1 failed on 2026-11-23\n"
+    ))
