@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from governance.errors import InputError
+from governance.yamlload import load_yaml
 
 CONFIG_NAME = "governance.yaml"
 
@@ -70,7 +71,7 @@ class Workspace:
 def load_config(path: Path) -> dict[str, Any]:
     """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

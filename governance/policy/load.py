@@ -17,6 +17,7 @@ from governance.errors import PolicyError
 from governance.paths import bundled_policies
 from governance.policy.model import Policy
 from governance.provenance import sha256_file
+from governance.yamlload import load_yaml
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
 
     try:
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = load_yaml(text, source=source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
