@@ -55,8 +55,26 @@ def test_an_audit_under_a_policy_with_a_duplicated_key_stops_before_writing(tmp_
     policy.write_text(DOWNGRADED, encoding="utf-8")
     data = tmp_path / "d.csv"
     data.write_text("g,y,p\n" + "a,1,1\nb,0,0\n" * 40, encoding="utf-8")
-    result = CliRunner().invoke(cli, ["audit", "m@1", "--no-register", "--workspace", str(tmp_path), "--data", str(data),
-                                      "--predictions", "p", "--target", "y", "--sensitive", "g", "--policy", str(policy)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--no-register",
+            "--workspace",
+            str(tmp_path),
+            "--data",
+            str(data),
+            "--predictions",
+            "p",
+            "--target",
+            "y",
+            "--sensitive",
+            "g",
+            "--policy",
+            str(policy),
+        ],
+    )
     assert result.exit_code == 2, result.output
     assert "the key 'severity' is given twice (lines 8 and 9)" in result.output
     assert not (tmp_path / "audits").exists()
@@ -88,7 +106,7 @@ def test_governance_yaml_with_a_duplicated_key_is_refused(tmp_path: Path) -> Non
 def test_a_checklist_with_a_duplicated_key_is_a_problem_with_both_lines(tmp_path: Path) -> None:
     shipped = (bundled_policies() / "checklists" / "gdpr.yaml").read_text(encoding="utf-8")
     broken = tmp_path / "gdpr.yaml"
-    broken.write_text(shipped + 'framework: gdpr\n', encoding="utf-8")
+    broken.write_text(shipped + "framework: gdpr\n", encoding="utf-8")
     problems = validate_checklist_file(broken)
     assert len(problems) == 1
     first = shipped.splitlines().index("framework: gdpr") + 1
