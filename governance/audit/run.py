@@ -108,7 +108,8 @@ def _check_task_fits_policy(task: str, loaded_policy: LoadedPolicy, predictions:
         source = f"the column '{predictions}'" if predictions else "the model"
         raise InputError(
             f"The predictions of {source} are continuous numbers, but the policy's rule '{needs_decisions[0]}' needs "
-            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or a regression policy."
+            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or audit the numbers with "
+            "--policy regression."
         )
 
 

@@ -94,7 +94,7 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--positive-label", help="The label that counts as selected (default: 1, True, or the larger label).")
 @click.option("--features", multiple=True, help="Model input columns (repeatable). Default: every column that is not target, sensitive, id or weights.")
 @click.option("--weights", help="Column of sample weights.")
-@click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds.")
+@click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds, regression.")
 @click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")
 @click.option("--no-explain", is_flag=True, help="Skip the explainability part.")
 @click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take.")

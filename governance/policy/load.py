@@ -1,7 +1,7 @@
 """Reading a policy file, with errors that name the field and the line.
 
 ``--policy`` takes a path or the name of a shipped preset (``default``, ``four-fifths``, ``nyc-ll144``,
-``equalized-odds``); a workspace's own ``policies/presets/`` shadows the shipped ones.
+``equalized-odds``, ``regression``); a workspace's own ``policies/presets/`` shadows the shipped ones.
 """
 
 from __future__ import annotations
