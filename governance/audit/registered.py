@@ -10,7 +10,7 @@ from typing import Any
 from governance.audit.run import AuditOutcome, audit
 from governance.errors import InputError
 from governance.provenance import resolve_actor
-from governance.workspace import Workspace, find_workspace
+from governance.workspace import Workspace, find_workspace, require_workspace
 
 
 def parse_model_ref(reference: str) -> tuple[str, str]:
@@ -34,7 +34,7 @@ def audit_registered(
 ) -> AuditOutcome:
     """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
     name, version = parse_model_ref(reference)
-    space = workspace or find_workspace()
+    space = workspace or (require_workspace() if use_register else find_workspace())
     if not use_register:
         if model is None and predictions is None:
             raise InputError("With --no-register, give the model file with --model, or the predictions with --predictions.")

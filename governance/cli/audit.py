@@ -132,9 +132,9 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
     from pathlib import Path
 
     from governance.audit.registered import audit_registered
-    from governance.workspace import find_workspace
+    from governance.workspace import find_workspace, require_workspace
 
-    space = find_workspace(workspace_path)
+    space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
     progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
     try:
         outcome = audit_registered(
