@@ -46,6 +46,7 @@ class _Progress:
 def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
     from governance.policy.evaluate import fmt
+    from governance.results.wording import rate_words
 
     verdict = result.policy.verdict
     click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE[verdict], bold=True)
@@ -60,7 +61,9 @@ def print_summary(result: Any, folder: Any) -> None:
     tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
     if tables:
         click.echo("")
-        click.echo("  Impact ratios (rate / most-selected group's), with intervals; < 0.8 is the four-fifths screen:")
+        words = rate_words(tables[0].rate_kind)
+        click.echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+                   "< 0.8 is the four-fifths screen:")
         for table in tables:
             for row in table.rows:
                 if row.category == table.most_selected:
