@@ -74,6 +74,9 @@ def print_summary(result: Any, folder: Any) -> None:
                 flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
                 click.echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
                            f"{fmt(row.impact_ratio)}{interval} (n={row.n}){flag}")
+    for note in result.fairness.notes:
+        click.echo("")
+        click.secho(f"  Note: {note}", fg="yellow")
     if result.explanation_error:
         click.echo("")
         click.secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
