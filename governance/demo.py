@@ -110,6 +110,18 @@ def train_model(train: Any, features: list[str]) -> Any:
     return pipeline.fit(train[features], train["risk"])
 
 
+def demo_workspace(start: str | Path | None = None) -> tuple[Workspace, bool]:
+    """The workspace to run the demo in; outside one, ``governance init`` is run first (True when it was)."""
+    from governance.scaffold import init_workspace
+    from governance.workspace import CONFIG_NAME, find_workspace
+
+    space = find_workspace(start)
+    if (space.root / CONFIG_NAME).is_file():
+        return space, False
+    init_workspace(space.root)
+    return find_workspace(space.root), True
+
+
 def run_demo(
     workspace: Workspace,
     *,

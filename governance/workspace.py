@@ -1,7 +1,12 @@
 """The workspace: a folder with ``governance.yaml``, ``policies/``, ``audits/``, ``docs/`` and ``mkdocs.yml``.
 
 Commands find it by walking up from the current folder to the first ``governance.yaml`` (like git),
-or take it from ``--workspace`` / ``GOVERNANCE_WORKSPACE``. Without one, the current folder is used.
+or from ``--workspace`` / ``GOVERNANCE_WORKSPACE``. Commands that record or publish something (the register,
+``status``, ``site``, checklist answers, a registered audit) call :func:`require_workspace`, which refuses to
+guess: without a ``governance.yaml`` they stop instead of creating a second register in whatever folder they
+were run from. A register URL (``GOVERNANCE_REGISTER_URL``) does not replace the workspace, because the register
+stores model and audit file paths relative to it. Commands that only read shipped material, ``init``, ``demo``
+and a one-off ``audit --no-register`` use :func:`find_workspace`, which falls back to the current folder.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 import yaml
 
 from governance.errors import InputError
+from governance.yamlload import load_yaml
 
 CONFIG_NAME = "governance.yaml"
 
@@ -70,7 +76,7 @@ class Workspace:
 def load_config(path: Path) -> dict[str, Any]:
     """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
     try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        loaded = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -84,11 +90,41 @@ def load_config(path: Path) -> dict[str, Any]:
     return loaded
 
 
-def find_workspace(start: str | Path | None = None) -> Workspace:
-    """The workspace containing ``start`` (default: ``GOVERNANCE_WORKSPACE`` or the current folder)."""
-    origin = Path(start or os.environ.get("GOVERNANCE_WORKSPACE") or Path.cwd()).resolve()
+class NoWorkspaceError(InputError):
+    """A command that records or publishes something was run outside a workspace."""
+
+
+def _origin(start: str | Path | None) -> tuple[Path, bool]:
+    """Where the search starts, and whether the user named it (``--workspace`` or ``GOVERNANCE_WORKSPACE``)."""
+    named = start or os.environ.get("GOVERNANCE_WORKSPACE")
+    return Path(named or Path.cwd()).resolve(), bool(named)
+
+
+def _search(origin: Path) -> Workspace | None:
     for candidate in (origin, *origin.parents):
         config_path = candidate / CONFIG_NAME
         if config_path.is_file():
             return Workspace(root=candidate, config=load_config(config_path))
-    return Workspace(root=origin, config={})
+    return None
+
+
+def find_workspace(start: str | Path | None = None) -> Workspace:
+    """The workspace containing ``start`` (default: ``GOVERNANCE_WORKSPACE`` or the current folder), else that folder."""
+    origin, _named = _origin(start)
+    return _search(origin) or Workspace(root=origin, config={})
+
+
+def require_workspace(start: str | Path | None = None) -> Workspace:
+    """The workspace containing ``start``; :class:`NoWorkspaceError` rather than a guess when there is none."""
+    origin, named = _origin(start)
+    found = _search(origin)
+    if found is not None:
+        return found
+    if named:
+        raise NoWorkspaceError(
+            f"no workspace in {origin} (no governance.yaml in that folder or above); "
+            f"run `governance init {origin}` or pass --workspace with an existing one."
+        )
+    raise NoWorkspaceError(
+        "no workspace here (no governance.yaml in this folder or above); run `governance init` or pass --workspace."
+    )

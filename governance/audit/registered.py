@@ -10,7 +10,7 @@ from typing import Any
 from governance.audit.run import AuditOutcome, audit, check_explain_options
 from governance.errors import InputError
 from governance.provenance import resolve_actor
-from governance.workspace import Workspace, find_workspace
+from governance.workspace import Workspace, find_workspace, require_workspace
 
 
 def parse_model_ref(reference: str) -> tuple[str, str]:
@@ -35,7 +35,7 @@ def audit_registered(
     """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
     name, version = parse_model_ref(reference)
     check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
-    space = workspace or find_workspace()
+    space = workspace or (require_workspace() if use_register else find_workspace())
     if not use_register:
         if model is None and predictions is None:
             raise InputError("With --no-register, give the model file with --model, or the predictions with --predictions.")

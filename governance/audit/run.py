@@ -26,6 +26,7 @@ from governance.policy.load import LoadedPolicy, load_policy
 from governance.policy.model import ExplainRule
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
+from governance.results.fairness import FairnessResult
 from governance.workspace import Workspace, find_workspace
 
 if TYPE_CHECKING:
@@ -109,8 +110,19 @@ def _check_task_fits_policy(task: str, loaded_policy: LoadedPolicy, predictions:
         source = f"the column '{predictions}'" if predictions else "the model"
         raise InputError(
             f"The predictions of {source} are continuous numbers, but the policy's rule '{needs_decisions[0]}' needs "
-            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or a regression policy."
+            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or audit the numbers with "
+            "--policy regression."
         )
+
+
+def _with_category_notes(fairness: FairnessResult) -> FairnessResult:
+    """Add a note for each sensitive column with case- or space-variant categories ("Female", "female ")."""
+    from governance.intake.data import case_variant_notes
+
+    categories = {a.columns[0]: [g.group for g in a.groups if not g.is_unknown]
+                  for a in fairness.attributes if len(a.columns) == 1}
+    notes = [note for note in case_variant_notes(categories) if note not in fairness.notes]
+    return fairness.model_copy(update={"notes": [*fairness.notes, *notes]}) if notes else fairness
 
 
 def _is_parquet(path: str | Path) -> bool:
@@ -306,6 +318,7 @@ def audit(
     _check_task_fits_policy(fairness.task, loaded_policy, predictions)
     spec_override = enforce_spec(space, name=name, override=override, policy=loaded_policy, policy_arg=policy,
                                  sensitive=sensitive, explain=explain, has_model=loaded is not None, n_rows=n_rows)
+    fairness = _with_category_notes(fairness)
     explanation, explanation_error = None, None
     if loaded is not None and audit_data is not None and explain:
         explanation, explanation_error = _explain(

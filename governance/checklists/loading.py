@@ -16,6 +16,7 @@ import yaml
 
 from governance.checklists.model import Checklist, ChecklistItem
 from governance.errors import PolicyError
+from governance.yamlload import DuplicateKeyError, load_yaml
 
 SCHEMA_PATH = Path(__file__).with_name("checklist.schema.json")
 
@@ -73,12 +74,15 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
         return None, None, [Problem(str(path), "", None, f"cannot be read ({exc.strerror})")]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data = load_yaml(text, source=str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
         return None, None, [Problem(str(path), "", line, f"is not valid YAML ({problem})")]
+    except DuplicateKeyError as duplicate:
+        message = str(duplicate).removeprefix(f"{path}: ")
+        return None, None, [Problem(str(path), "", duplicate.second_line, message)]
     return data, node, []
 
 

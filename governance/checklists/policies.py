@@ -41,6 +41,7 @@ import yaml
 
 from governance.checklists.escape import escape_markdown
 from governance.errors import PolicyError
+from governance.yamlload import load_yaml
 
 #: Every template variable's default: a fresh workspace renders with these and says what to fill in.
 DEFAULTS: dict[str, Any] = {
@@ -102,7 +103,7 @@ def parse_policy_template(text: str, *, name: str = "<template>") -> PolicyTempl
             f"Policy template {name} has no front matter; start it with a --- block holding id and title."
         )
     try:
-        meta = yaml.safe_load(match.group(1)) or {}
+        meta = load_yaml(match.group(1), source=f"Policy template {name}", line_offset=1) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

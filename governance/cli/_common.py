@@ -38,7 +38,7 @@ workspace_option = click.option(
     "workspace_path",
     type=click.Path(file_okay=False, path_type=str),
     envvar="GOVERNANCE_WORKSPACE",
-    help="Workspace folder (default: the nearest folder above with governance.yaml, else the current one).",
+    help="Workspace folder (default: the nearest folder with governance.yaml, from here upwards).",
 )
 
 register_url_option = click.option(

@@ -46,6 +46,7 @@ class _Progress:
 def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
     from governance.policy.evaluate import fmt
+    from governance.results.wording import rate_words
 
     verdict = result.policy.verdict
     click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
@@ -62,7 +63,9 @@ def print_summary(result: Any, folder: Any) -> None:
     tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
     if tables:
         click.echo("")
-        click.echo("  Impact ratios (rate / most-selected group's), with intervals; < 0.8 is the four-fifths screen:")
+        words = rate_words(tables[0].rate_kind)
+        click.echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+                   "< 0.8 is the four-fifths screen:")
         for table in tables:
             for row in table.rows:
                 if row.category == table.most_selected:
@@ -73,6 +76,9 @@ def print_summary(result: Any, folder: Any) -> None:
                 flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
                 click.echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
                            f"{fmt(row.impact_ratio)}{interval} (n={row.n}){flag}")
+    for note in result.fairness.notes:
+        click.echo("")
+        click.secho(f"  Note: {note}", fg="yellow")
     if result.explanation_error:
         click.echo("")
         click.secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
@@ -100,7 +106,7 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--positive-label", help="The label that counts as selected (default: 1, True, or the larger label).")
 @click.option("--features", multiple=True, help="Model input columns (repeatable). Default: every column that is not target, sensitive, id or weights.")
 @click.option("--weights", help="Column of sample weights.")
-@click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds.")
+@click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds, regression.")
 @click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")
 @click.option("--no-explain", is_flag=True, help="Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive).")
 @click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take (more than 0).")
@@ -143,9 +149,9 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
     from pathlib import Path
 
     from governance.audit.registered import audit_registered
-    from governance.workspace import find_workspace
+    from governance.workspace import find_workspace, require_workspace
 
-    space = find_workspace(workspace_path)
+    space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
     progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
     try:
         outcome = audit_registered(

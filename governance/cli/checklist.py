@@ -12,10 +12,11 @@ import click
 from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
 
 
-def _workspace(workspace_path: str | None) -> Any:
-    from governance.workspace import find_workspace
+def _workspace(workspace_path: str | None, *, required: bool = True) -> Any:
+    """The workspace; only ``list`` may fall back to the shipped checklists outside one."""
+    from governance.workspace import find_workspace, require_workspace
 
-    return find_workspace(workspace_path)
+    return require_workspace(workspace_path) if required else find_workspace(workspace_path)
 
 
 def _open_register(workspace: Any, register_url: str | None) -> Any:
@@ -49,7 +50,7 @@ def list_command(framework: str | None, workspace_path: str | None) -> None:
     from governance.checklists.sources import workspace_checklists
     from governance.checklists.text import items_text
 
-    checklists = workspace_checklists(_workspace(workspace_path))
+    checklists = workspace_checklists(_workspace(workspace_path, required=False))
     if framework is not None:
         checklists = [find_checklist(checklists, framework)]
     click.echo(items_text(checklists))

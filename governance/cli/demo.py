@@ -15,13 +15,15 @@ from governance.cli._common import reports_errors, workspace_option
 def demo_command(workspace_path: str | None, no_site: bool, explain_budget: float) -> None:
     """Train, register, audit, approve and publish the demo credit model (German credit data).
 
-    Resets the workspace's demo register and the credit-risk audits first. Version 1.0.0 uses the applicant's
+    Outside a workspace it runs `governance init` in the current folder (or --workspace) first. Resets the
+    workspace's demo register and the credit-risk audits first. Version 1.0.0 uses the applicant's
     sex and is flagged; version 1.1.0 does not, passes, and is approved by a second person.
     """
-    from governance.demo import run_demo
-    from governance.workspace import find_workspace
+    from governance.demo import demo_workspace, run_demo
 
-    space = find_workspace(workspace_path)
+    space, initialised = demo_workspace(workspace_path)
+    if initialised:
+        click.echo(f"No workspace here yet: ran `governance init` in {space.root} first.")
     report = run_demo(space, build_site=not no_site, explain_budget=explain_budget, echo=click.echo)
     click.echo("")
     for step in report.steps:

@@ -189,6 +189,7 @@ def _reasons(
             row_names=ids,
             seed=options["seed"],
             progress=progress,
+            sensitive_data=sensitive,
         )
     if batch is None:
         for statement in statements:

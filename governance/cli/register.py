@@ -30,17 +30,18 @@ def open_register(workspace_path: str | None, register_url: str | None, *, creat
     Read-only commands pass ``create=False``: they report a missing SQLite register instead of creating one.
     """
     from governance.register import Register
-    from governance.workspace import find_workspace
+    from governance.workspace import require_workspace
 
-    return Register.for_workspace(find_workspace(workspace_path), register_url, create=create)
+    return Register.for_workspace(require_workspace(workspace_path), register_url, create=create)
 
 
 def missing_register(workspace_path: str | None, register_url: str | None) -> bool:
     """True when the register is a SQLite file that does not exist yet (nothing registered)."""
     from governance.register.database import parse_url
-    from governance.workspace import find_workspace
+    from governance.workspace import require_workspace
 
-    url = parse_url(register_url or find_workspace(workspace_path).register_url)
+    workspace = require_workspace(workspace_path)  # a register URL alone is not enough: paths are relative to it
+    url = parse_url(register_url or workspace.register_url)
     return url.get_backend_name() == "sqlite" and not Path(str(url.database)).is_file()
 
 

@@ -32,9 +32,9 @@ def build_command(
     server; its search works offline.
     """
     from governance.site import build_site
-    from governance.workspace import find_workspace
+    from governance.workspace import require_workspace
 
-    workspace = find_workspace(workspace_path)
+    workspace = require_workspace(workspace_path)
     report = build_site(workspace, run_mkdocs=not no_mkdocs, strict=strict, register_url=register_url)
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
@@ -57,9 +57,9 @@ def serve_command(workspace_path: str | None, register_url: str | None, port: in
     """Build the site, then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
     from governance.site import build_site
     from governance.site.serve import serve
-    from governance.workspace import find_workspace
+    from governance.workspace import require_workspace
 
-    workspace = find_workspace(workspace_path)
+    workspace = require_workspace(workspace_path)
     report = build_site(workspace, strict=strict, register_url=register_url)
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)

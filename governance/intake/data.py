@@ -8,7 +8,7 @@ explicit ``Unknown`` group: counted and reported, never silently dropped.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -186,3 +186,30 @@ def load_audit_data(
         sensitive_data_sha256=sensitive_sha,
         rows_without_demographics=without_demographics,
     )
+
+
+def _listed(names: Sequence[str]) -> str:
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} and {quoted[-1]}"
+
+
+def case_variant_notes(categories: Mapping[str, Iterable[str]]) -> list[str]:
+    """A note per sensitive column whose categories differ only in case or surrounding spaces.
+
+    "Female" and "female " are one category to a person and two groups to the audit: each is judged on its
+    own, smaller numbers and the impact ratios compare a group with itself. The user has to clean the column.
+    """
+    notes = []
+    for column, values in categories.items():
+        spellings: dict[str, set[str]] = {}
+        for value in values:
+            spellings.setdefault(" ".join(str(value).split()).casefold(), set()).add(str(value))
+        clashes = [sorted(found) for _key, found in sorted(spellings.items()) if len(found) > 1]
+        if clashes:
+            pairs = ", ".join(_listed(clash) for clash in clashes)
+            notes.append(
+                f"The sensitive column '{column}' has categories that differ only in capital letters or spaces: "
+                f"{pairs}. They are audited as separate groups; clean the column (one spelling per category, no "
+                "leading or trailing spaces) and audit again."
+            )
+    return notes

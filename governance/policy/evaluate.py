@@ -14,6 +14,7 @@ from governance.policy.model import Bound, ExplainRule, MetricRule, Policy
 from governance.results.audit import Finding, PolicyVerdict, RuleOutcome, RuleStatus, Verdict
 from governance.results.common import Estimate
 from governance.results.fairness import AttributeResult, FairnessResult
+from governance.results.wording import rate_words
 
 if TYPE_CHECKING:
     from governance.results.explain import ExplanationResult
@@ -182,8 +183,17 @@ def _rule_status(findings: Iterable[Finding]) -> RuleStatus:
     return "pass"
 
 
-def _metric_summary(rule: MetricRule, status: RuleStatus, findings: list[Finding], level: float) -> str:
+def _ll144_rate_kind(fairness: FairnessResult) -> str:
+    """``scoring`` when the LL144 tables (which impact-ratio rules judge) were built from scoring rates."""
+    return next((a.ll144.rate_kind for a in fairness.attributes if a.ll144 is not None), "selection")
+
+
+def _metric_summary(
+    rule: MetricRule, status: RuleStatus, findings: list[Finding], level: float, *, rate_kind: str = "selection"
+) -> str:
     words = METRIC_WORDS.get(rule.metric, rule.metric.replace("_", " "))
+    if rule.comparison == "impact_ratio":  # judged on the LL144 table, which may hold scoring rates
+        words = rate_words(rate_kind).metric
     what = f"{rule.comparison.replace('_', ' ')} of {words}"
     if status == "not_applicable":
         return f"Not checked: the audit has no {words} (it may need labels, scores, or a sensitive attribute the rule names)."
@@ -310,7 +320,8 @@ def evaluate_policy(
             RuleOutcome(
                 rule_id=rule.id, description=rule.description, metric=rule.metric, comparison=rule.comparison,
                 bound=rule.bound, severity=rule.severity, status=status,
-                summary=_metric_summary(rule, status, findings, fairness.confidence_level), advice=advice, findings=findings,
+                summary=_metric_summary(rule, status, findings, fairness.confidence_level,
+                                        rate_kind=_ll144_rate_kind(fairness)), advice=advice, findings=findings,
             )
         )
     verdict, summary = _verdict(policy, outcomes, strict=strict)

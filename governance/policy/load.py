@@ -1,7 +1,7 @@
 """Reading a policy file, with errors that name the field and the line.
 
 ``--policy`` takes a path or the name of a shipped preset (``default``, ``four-fifths``, ``nyc-ll144``,
-``equalized-odds``); a workspace's own ``policies/presets/`` shadows the shipped ones.
+``equalized-odds``, ``regression``); a workspace's own ``policies/presets/`` shadows the shipped ones.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from governance.errors import PolicyError
 from governance.paths import bundled_policies
 from governance.policy.model import Policy
 from governance.provenance import sha256_file
+from governance.yamlload import load_yaml
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
 
     try:
         node = yaml.compose(text)
-        data = yaml.safe_load(text)
+        data = load_yaml(text, source=source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

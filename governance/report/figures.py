@@ -17,6 +17,7 @@ from governance.policy.evaluate import METRIC_WORDS
 from governance.report.charts import Canvas, Point, dot_whisker_panels, impact_bars
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
+from governance.results.wording import rate_words
 
 RATE_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", "mean_prediction", "mae")
 # Panel titles: the shared metric names, capitalised, without their explanations in brackets.
@@ -66,7 +67,7 @@ def _impact_chart(attribute: AttributeResult, hidden: Collection[str]) -> Canvas
         labels=[row.category for row in rows],
         points=[Point(row.impact_ratio, row.impact_ratio_low, row.impact_ratio_high) for row in rows],
         line=0.8, line_label="four-fifths screen (0.8)",
-        axis_label=f"{table.rate_kind} rate / the most-selected category's",
+        axis_label=f"{rate_words(table.rate_kind).rate} / the {rate_words(table.rate_kind).top}'s",
     )
 
 

@@ -17,6 +17,7 @@ from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
+from governance.results.wording import rate_words
 
 VERDICT_WORDS = {
     "passed": ("Passed", "Every blocking rule of the policy is met, allowing for uncertainty."),
@@ -114,8 +115,8 @@ def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[st
     table = attribute.ll144
     if table is None:
         return []
-    rate = "Selection rate" if table.rate_kind == "selection" else "Scoring rate"
-    counted = "Selected" if table.rate_kind == "selection" else "Above median"
+    words = rate_words(table.rate_kind)
+    rate, counted = _capitalised(words.rate), words.counted
     # Every ratio divides by the most-selected category's rate: if that category is masked, so are the ratios.
     ratios_hidden = table.most_selected in hidden
     lines = [f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |", "|---|---|---|---|---|---|"]
@@ -138,7 +139,7 @@ def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[st
     median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
     most = MASK if ratios_hidden else md(table.most_selected or "n/a")
     lines.append(
-        f"Most-selected category: **{most}**. People with an unknown {md(attribute.attribute)}: "
+        f"{_capitalised(words.top)}: **{most}**. People with an unknown {md(attribute.attribute)}: "
         f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
         "⚑ marks an impact ratio below 0.8, the EEOC four-fifths *screening heuristic*, which is not a legal test."
     )

@@ -91,6 +91,7 @@ class Reason(Model):
     reference_value: str  # the reference population's typical value (median, or most common level)
     contribution: float  # SHAP against the reference population (negative: towards the adverse outcome)
     text: str  # one plain sentence
+    stands_in_for: str | None = None  # the sensitive attribute this feature is a likely proxy for, if any
 
 
 class ReasonStatement(Model):
@@ -103,7 +104,7 @@ class ReasonStatement(Model):
     threshold: float | None
     reference: Literal["all", "near_threshold"]
     reference_rows: int
-    reasons: list[Reason]  # at most four, strongest first; never a sensitive attribute
+    reasons: list[Reason]  # at most four, strongest first; never a sensitive attribute; proxies flagged
     statement: str  # the whole statement in plain words
 
 

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
+from governance.results.wording import rate_words
 from governance.report.markdown import masked_groups
 from governance.site.escape import escape, escape_multiline
 from governance.site.markdown import MASKED, facts, number, table
@@ -20,7 +21,8 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
     assert attribute.ll144 is not None
     summary = attribute.ll144
     masked = masked_groups(attribute, min_cell_size=min_cell_size)
-    rate_word = "Selection rate" if summary.rate_kind == "selection" else "Scoring rate"
+    words = rate_words(summary.rate_kind)
+    rate_word = words.rate.capitalize()
     reference_hidden = summary.most_selected in masked
     rows = []
     for row in summary.rows:
@@ -50,13 +52,13 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
             else f"{summary.unknown_count}."
         )
         + "\n",
-        "Impact ratio: the category's rate divided by the rate of the most-selected category"
+        f"Impact ratio: the category's rate divided by the rate of the {words.top}"
         + (f" ({escape(summary.most_selected)})" if summary.most_selected else "")
         + ".\n",
     ]
     if reference_hidden:
         parts.append(
-            "The most-selected category is masked, so the impact ratios are masked too: dividing a rate by its "
+            f"The {words.top} is masked, so the impact ratios are masked too: dividing a rate by its "
             "ratio would give the masked category's rate. Leave categories under 2% out of the impact ratios "
             "in the audit to publish them.\n"
         )

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from governance.errors import GovernanceError
+from governance.yamlload import DuplicateKeyError, load_yaml
 from governance.site.escape import escape, page_slug
 from governance.site.markdown import table
 
@@ -22,8 +23,8 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         end = text.find("\n---", 3)
         if end != -1:
             try:
-                meta = yaml.safe_load(text[3:end]) or {}
-            except yaml.YAMLError:
+                meta = load_yaml(text[3:end], source="front matter") or {}
+            except (yaml.YAMLError, DuplicateKeyError):
                 meta = {}
             return (meta if isinstance(meta, dict) else {}), text[end + 4 :].lstrip("\n")
     return {}, text

@@ -131,7 +131,7 @@ def test_more_bad_inputs(fair_case: dict[str, Path], tmp_path: Path) -> None:
     code, output = _run(root, "--predictions", "score", "--data", str(data), "--sensitive", "group")
     assert (code, output) == (2, "Error: The predictions of the column 'score' are continuous numbers, but the policy's rule "
                                  "'four-fifths-selection' needs decisions; pass 0/1 decisions, or scores with --scores and a "
-                                 "--threshold, or a regression policy.\n")
+                                 "--threshold, or audit the numbers with --policy regression.\n")
     code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(data), "--target", "label", "--sensitive", "group")
     assert (code, output) == (2, "Error: The target column 'label' has 1 missing label(s); drop or fill those rows, "
                                  "or leave out --target to audit selection rates only.\n")

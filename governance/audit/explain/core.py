@@ -25,7 +25,7 @@ from governance.audit.explain.reasons import (
     typical_values,
 )
 from governance.errors import InputError
-from governance.results.explain import ExplanationResult, ReasonStatement
+from governance.results.explain import ExplanationResult, ProxyHit, ReasonStatement
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -165,7 +165,10 @@ def explain_model(
         values, features, sensitive, explained, n_boot=n_boot, seed=seed, confidence_level=confidence_level
     )
     proxies = proxy_screen(X, sensitive, threshold=proxy_threshold, seed=seed)
-    example = _example_statement(view, X, values, explained, in_model, threshold, row_names=row_names)
+    example = _example_statement(
+        view, X, values, explained, in_model, threshold, row_names=row_names,
+        sensitive_attributes=sensitive_names, proxies=likely_proxies(proxies),
+    )
 
     notes = list(attributions.notes)
     if attributions.budget_limited:
@@ -250,6 +253,8 @@ def _example_statement(
     threshold: float | None,
     *,
     row_names: Sequence[Any] | None,
+    sensitive_attributes: Sequence[str] = (),
+    proxies: Sequence[ProxyHit] = (),
 ) -> ReasonStatement | None:
     """A reason statement for a typical adverse decision among the explained rows (reference: all rows)."""
     if view.task == "regression" and threshold is None:
@@ -278,4 +283,6 @@ def _example_statement(
         reference="all",
         reference_size=len(X),
         reference_text="all applicants in the data",
+        sensitive_attributes=sensitive_attributes,
+        proxies=proxies,
     )

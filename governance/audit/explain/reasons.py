@@ -3,8 +3,12 @@
 An adverse-action notice (Reg B) or a GDPR Art. 15(1)(h) answer needs the main reasons, in words, for one
 decision. Each person's SHAP values are taken against a reference population (everyone, or the people
 near the decision threshold), so a reason means "compared with that population, this value counted
-against you". Sensitive attributes are never named, and only features the model actually scores (a
-non-zero attribution) can be reasons.
+against you". Only features the model actually scores (a non-zero attribution) can be reasons.
+
+Sensitive attributes are left out of the reasons, and the statement says so only when some were named. A
+feature that gives a sensitive attribute away (a likely proxy in the proxy screen, such as ``age`` for
+``age_band``) is still given when the model relied on it, because hiding it would make the other reasons
+misleading; the statement then says plainly which sensitive attribute it tracks, for a reviewer to decide.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from governance.audit.explain.attribution import (
     compute_attributions,
 )
 from governance.audit.explain.model import ModelView, is_linear, view_model
+from governance.audit.explain.proxy import DEFAULT_PROXY_THRESHOLD, likely_proxies, proxy_screen
 from governance.errors import ExplainError, InputError
-from governance.results.explain import Reason, ReasonStatement
+from governance.results.explain import ProxyHit, Reason, ReasonStatement
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,9 +148,19 @@ def build_statement(
     reference_size: int,
     reference_text: str,
     max_reasons: int = MAX_REASONS,
+    sensitive_attributes: Sequence[str] | None = None,
+    proxies: Sequence[ProxyHit] = (),
 ) -> ReasonStatement:
-    """Turn one row's attributions into at most ``max_reasons`` plain reasons and a statement."""
+    """Turn one row's attributions into at most ``max_reasons`` plain reasons and a statement.
+
+    ``sensitive_columns`` are left out of the reasons; ``sensitive_attributes`` (default: the same) are the
+    attributes named for the check, and ``proxies`` the likely stand-ins for them, flagged when given.
+    """
     excluded = set(sensitive_columns)
+    named = list(sensitive_columns if sensitive_attributes is None else sensitive_attributes)
+    stands_in_for: dict[str, str] = {}
+    for hit in sorted(proxies, key=lambda h: (-h.strength, h.feature, h.attribute)):
+        stands_in_for.setdefault(hit.feature, hit.attribute)
     scale = float(np.max(np.abs(values))) if len(values) else 0.0
     tolerance = 1e-9 * max(1.0, scale)
     candidates = [j for j, f in enumerate(features) if f not in excluded and values[j] < -tolerance]
@@ -162,6 +177,7 @@ def build_statement(
                 reference_value=text_typical,
                 contribution=float(values[j]),
                 text=reason_text(feature, value, text_typical, median),
+                stands_in_for=stands_in_for.get(feature),
             )
         )
     outcome = f"'{decision}'"
@@ -174,7 +190,7 @@ def build_statement(
         body = f"Compared with {reference_text}, the main factors that counted against a favourable outcome were: {listed}"
     else:
         body = f"Compared with {reference_text}, no single factor counted against a favourable outcome."
-    closing = "Protected characteristics are never given as reasons."
+    closing = _closing(reasons, named)
     return ReasonStatement(
         row=row_name,
         decision=decision,
@@ -186,6 +202,24 @@ def build_statement(
         reasons=reasons,
         statement=f"{opening} {body} {closing}",
     )
+
+
+def _closing(reasons: Sequence[Reason], named: Sequence[str]) -> str:
+    """What was screened out of the reasons, and which reasons stand in for a sensitive attribute."""
+    if not named:
+        return (
+            "No sensitive characteristic was named for this check, so none was screened out of these reasons; "
+            "review them before sending."
+        )
+    closing = "The sensitive characteristics checked for are never given as reasons."
+    for number, reason in enumerate(reasons, start=1):
+        if reason.stands_in_for is not None:
+            closing += (
+                f" Note: reason ({number}), {reason.feature}, is given because the model relied on it, but "
+                f"{reason.feature} closely tracks {reason.stands_in_for}, a sensitive characteristic; review this "
+                "before the statement is sent."
+            )
+    return closing
 
 
 def reason_codes(
@@ -202,12 +236,16 @@ def reason_codes(
     budget_seconds: float | None = None,
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    sensitive_data: pd.DataFrame | None = None,
+    proxy_threshold: float = DEFAULT_PROXY_THRESHOLD,
 ) -> list[ReasonStatement]:
     """Reason statements for ``rows`` (positions in ``X``), or for every adverse decision when ``rows`` is None.
 
     ``positive_label`` is the favourable outcome; with ``threshold`` a binary classifier's decision is
     "favourable when its probability is at least the threshold". ``row_names`` (for example the id column)
     name the rows in the statements. ``budget_seconds`` bounds the time (None: explain every row asked).
+    ``sensitive_data`` (the sensitive columns, row for row) runs the proxy screen, so that a reason which gives a
+    sensitive attribute away is flagged in its statement.
     """
     if reference not in ("all", "near_threshold"):
         raise InputError(f"The reference must be 'all' or 'near_threshold', not {reference!r}.")
@@ -240,6 +278,10 @@ def reason_codes(
         progress=progress,
     )
     typical = typical_values(reference_frame)
+    hits: list[ProxyHit] = []
+    if sensitive_data is not None and sensitive_data.shape[1]:
+        hits = likely_proxies(proxy_screen(X, sensitive_data, threshold=proxy_threshold, seed=seed))
+    named = [*sensitive_columns, *(str(c) for c in (sensitive_data.columns if sensitive_data is not None else []))]
     cut = threshold if threshold is not None else default_threshold(view)
     statements = []
     for i, position in enumerate(attributions.rows):
@@ -260,6 +302,8 @@ def reason_codes(
                 reference_size=len(ref_rows),
                 reference_text=ref_text,
                 max_reasons=max_reasons,
+                sensitive_attributes=list(dict.fromkeys(named)),
+                proxies=hits,
             )
         )
     return statements

@@ -1,0 +1,40 @@
+"""Words for the NYC LL144 tables, which are built from selection rates or, with ``--ll144-rate scoring``, from
+scoring rates (the share scoring above the median). One place, so that the terminal, ``report.md``, the figures
+and the site never call a scoring rate a selection rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+RateKind = Literal["selection", "scoring"]
+
+
+@dataclass(frozen=True)
+class RateWords:
+    """How one kind of LL144 rate is named."""
+
+    rate: str  # "selection rate"
+    counted: str  # the column of people counted: "Selected"
+    top: str  # the reference category: "most-selected category"
+    top_group: str  # the same, in the terminal: "most-selected group"
+    metric: str  # the policy rule's metric in a verdict sentence
+
+
+_WORDS: dict[str, RateWords] = {
+    "selection": RateWords(
+        "selection rate", "Selected", "most-selected category", "most-selected group", "selection rate"
+    ),
+    "scoring": RateWords(
+        "scoring rate",
+        "Above median",
+        "highest-scoring category",
+        "highest-scoring group",
+        "scoring rate (share scoring above the median)",
+    ),
+}
+
+
+def rate_words(rate_kind: str) -> RateWords:
+    """The words for ``rate_kind`` (``selection`` or ``scoring``)."""
+    return _WORDS[rate_kind]

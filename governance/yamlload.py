@@ -1,0 +1,73 @@
+"""The one YAML reader: safe, and strict about duplicated keys.
+
+Plain ``yaml.safe_load`` keeps the last of two equal keys without a word, so a policy whose rule says
+``severity: block`` and, three lines below, ``severity: warn`` silently becomes a warning. Every file the
+toolkit reads (policies, presets, ``governance.yaml``, checklists, policy templates) goes through
+:func:`load_yaml`, which refuses such a file with the key and both lines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from governance.errors import InputError
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class DuplicateKeyError(InputError):
+    """A YAML mapping gives the same key twice, so one of the two values would be silently dropped."""
+
+    def __init__(self, message: str, *, key: str, first_line: int, second_line: int) -> None:
+        super().__init__(message)
+        self.key = key
+        self.first_line = first_line
+        self.second_line = second_line
+
+
+class _DuplicateKey(yaml.YAMLError):
+    """Raised inside the loader; :func:`load_yaml` turns it into a :class:`DuplicateKeyError` naming the file."""
+
+    def __init__(self, key: str, first_line: int, second_line: int) -> None:
+        super().__init__(f"duplicate key {key!r} at lines {first_line} and {second_line}")
+        self.key, self.first_line, self.second_line = key, first_line, second_line
+
+
+class StrictSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a mapping holding the same key twice (merge keys ``<<`` excepted)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _value in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(str(key), seen[key], line)
+                seen[key] = line
+            except TypeError:  # an unhashable key; SafeLoader reports it itself
+                continue
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str, *, source: str, line_offset: int = 0) -> Any:
+    """Parse YAML ``text`` safely; a duplicated key raises :class:`DuplicateKeyError` naming ``source``.
+
+    ``line_offset`` is added to line numbers, for YAML that starts below the top of its file (front matter).
+    Syntax errors stay ``yaml.YAMLError`` so that each caller words them for its own kind of file.
+    """
+    try:
+        return yaml.load(text, Loader=StrictSafeLoader)  # a SafeLoader subclass: safe
+    except _DuplicateKey as duplicate:
+        first, second = duplicate.first_line + line_offset, duplicate.second_line + line_offset
+        raise DuplicateKeyError(
+            f"{source}: the key '{duplicate.key}' is given twice (lines {first} and {second}), and YAML would "
+            "silently keep only the last; delete the one you do not mean.",
+            key=duplicate.key,
+            first_line=first,
+            second_line=second,
+        ) from None
