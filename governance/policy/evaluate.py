@@ -7,9 +7,22 @@ than the rule's minimum. A rule fails if any group fails; the audit fails if any
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from governance.intervals import Kind
+from governance.policy._families import (
+    best_comparison,
+    denominator_words,
+    fixed_comparison,
+    group_data,
+    own_value,
+    scaled,
+    spread_over,
+)
 from governance.policy.model import Bound, ExplainRule, MetricRule, Policy
 from governance.results.audit import Finding, PolicyVerdict, RuleOutcome, RuleStatus, Verdict
 from governance.results.common import Estimate
@@ -107,70 +120,244 @@ def _label(attribute: AttributeResult) -> str:
     return attribute.attribute
 
 
+@dataclass
+class _Candidate:
+    """A finding before its status: the plain estimate, sizes, and how to widen it for the rule's family."""
+
+    attribute: str
+    group: str
+    reference: str | None
+    estimate: Estimate
+    n: int
+    reference_n: int | None
+    counted: str  # what n counts: rows, actual negatives ...
+    widen: Callable[[int], Estimate | None]  # the interval adjusted for a family of that many findings
+    too_small: str | None = None  # why it cannot be judged
+    p_value_holm: float | None = None
+
+
 def _metric_findings(rule: MetricRule, fairness: FairnessResult, min_size: int) -> list[Finding]:
-    bound = rule.parsed_bound
+    """Every finding of a metric rule: pass on its plain interval, fail only on the family-adjusted one."""
     level = fairness.confidence_level
-    findings: list[Finding] = []
-
-    def add(attribute: str, group: str, reference: str | None, estimate: Estimate, n: int) -> None:
-        if n < min_size:
+    candidates = _candidates(rule, fairness, min_size)
+    family = sum(1 for c in candidates if c.too_small is None)
+    bound = rule.parsed_bound
+    findings = []
+    for c in candidates:
+        if c.too_small is not None:
             status: RuleStatus = "inconclusive"
-            reason = f"only {n} rows (the policy needs at least {min_size} to decide): {describe_estimate(estimate, level)}"
+            reason = f"{c.too_small}: {describe_estimate(c.estimate, level)}"
         else:
-            status = judge(estimate, bound)
-            reason = _reason(status, estimate, bound, level)
+            status, reason = _decide(c, bound, level, family)
         findings.append(
-            Finding(attribute=attribute, group=group, reference=reference, estimate=estimate, status=status, n=n, reason=reason)
+            Finding(
+                attribute=c.attribute, group=c.group, reference=c.reference, estimate=c.estimate, status=status,
+                n=c.n, reference_n=c.reference_n, counted=c.counted, reason=reason,
+            )
         )
+    return findings
 
+
+def _decide(c: _Candidate, bound: Bound, level: float, family: int) -> tuple[RuleStatus, str]:
+    plain = judge(c.estimate, bound)
+    if plain != "fail" or family <= 1:
+        return plain, _reason(plain, c.estimate, bound, level) + _test_note(plain, c)
+    adjusted = c.widen(family) or c.estimate
+    if judge(adjusted, bound) == "fail":
+        return "fail", (
+            _reason("fail", c.estimate, bound, level)
+            + f"; it misses it even allowing for the {family} comparisons this rule makes at once "
+            f"({fmt(adjusted.low)} to {fmt(adjusted.high)})" + _test_note("fail", c)
+        )
+    return "inconclusive", (
+        f"{describe_estimate(c.estimate, level)} lies beyond {bound.text}, but this rule makes {family} comparisons "
+        f"at once and, allowing for that, the interval is {fmt(adjusted.low)} to {fmt(adjusted.high)}: one of "
+        "that many can fall this far by chance, so more data is needed to be sure"
+    )
+
+
+def _test_note(status: RuleStatus, c: _Candidate) -> str:
+    """Say so when the significance test seems to disagree with the verdict (they ask different questions)."""
+    if status == "fail" and c.p_value_holm is not None and c.p_value_holm >= 0.05:
+        return (
+            f" (the test of no difference gives an adjusted p-value of {fmt(c.p_value_holm)}: it uses a different, "
+            "exact test and asks whether the groups differ at all, so the two can disagree near the limit)"
+        )
+    return ""
+
+
+def _candidates(rule: MetricRule, fairness: FairnessResult, min_size: int) -> list[_Candidate]:
+    level = fairness.confidence_level
     if rule.comparison == "overall":
         estimate = fairness.overall.get(rule.metric)
-        if estimate is not None:
-            add("(everyone)", "(everyone)", None, estimate, fairness.n_rows)
-        return findings
-
+        if estimate is None:
+            return []
+        return [_Candidate("(everyone)", "(everyone)", None, estimate, fairness.n_rows, None, "rows", lambda m: None)]
+    found: list[_Candidate] = []
     for attribute in fairness.attributes:
         if not _applies(rule, attribute):
             continue
-        label = _label(attribute)
-        sizes = {group.group: group.n for group in attribute.groups}
-        known = [group for group in attribute.groups if not group.is_unknown]
-        if rule.comparison == "impact_ratio":
-            if attribute.ll144 is None:
-                continue
-            top = attribute.ll144.most_selected
-            for row in attribute.ll144.rows:
-                if row.category == top:
-                    continue
-                estimate = Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high)
-                add(label, row.category, top, estimate, min(row.n, sizes.get(top or "", row.n)))
-        elif rule.comparison in {"ratio_to_reference", "difference_to_reference", "ratio_to_overall", "difference_to_overall"}:
-            comparisons = attribute.to_reference if rule.comparison.endswith("reference") else attribute.to_overall
-            for comparison in comparisons:
-                if comparison.metric != rule.metric:
-                    continue
-                estimate = comparison.ratio if rule.comparison.startswith("ratio") else comparison.difference
-                reference_n = sizes.get(comparison.reference, sizes.get(comparison.group, 0))
-                n = sizes.get(comparison.group, 0)
-                add(label, comparison.group, comparison.reference, estimate, min(n, reference_n) if comparison.reference in sizes else n)
-        elif rule.comparison in {"ratio_between_groups", "difference_between_groups"}:
-            for spread in attribute.between_groups:
-                if spread.metric != rule.metric:
-                    continue
-                estimate = spread.ratio if rule.comparison.startswith("ratio") else spread.difference
-                pair = f"{spread.min_group} vs {spread.max_group}" if spread.min_group else "all groups"
-                n = min((group.n for group in known), default=0)
-                add(label, pair, None, estimate, n)
-        elif rule.comparison == "value":
-            for group in known:
-                group_estimate = group.metrics.get(rule.metric)
-                if group_estimate is not None:
-                    add(label, group.group, None, group_estimate, group.n)
-        elif rule.comparison == "summary":
-            summary = attribute.summaries.get(rule.metric)
-            if summary is not None:
-                add(label, "all groups", None, summary, min((group.n for group in known), default=0))
-    return findings
+        build = _BUILDERS.get(rule.comparison)
+        if build is not None:
+            found.extend(build(rule, attribute, level, min_size))
+    return found
+
+
+def _small(n: int, counted: str, min_size: int, whose: str = "this group") -> str | None:
+    if n >= min_size:
+        return None
+    return f"only {n} {counted} in {whose} (the policy needs at least {min_size} to decide)"
+
+
+def _impact_ratio(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+    table = attribute.ll144
+    if table is None:
+        return []
+    label, top = _label(attribute), table.most_selected
+    data = group_data(attribute, "selection_rate", level)
+    by_name = {row.category: row for row in table.rows}
+    pool = np.array([i for i in (data.index(name) for name in table.reference_candidates) if i is not None])
+    use_counts = table.rate_kind == "selection" and data.pairs is not None
+    out = []
+    for row in table.rows:
+        if row.category == top:
+            continue
+        estimate = Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high)
+        reference_n = by_name[top].n if top in by_name else None
+        too_small = _small(row.n, "rows", min_size)
+        if top is None:
+            too_small = f"no category has at least {min_size} rows and 2 % of the rows to serve as the reference"
+        index = data.index(row.category)
+
+        def widen(m: int, index: int | None = index, estimate: Estimate = estimate) -> Estimate | None:
+            if use_counts and index is not None and pool.shape[0]:
+                return best_comparison(data, index, pool, "ratio", level, m)
+            return scaled(estimate, level, m, ratio=True)
+
+        out.append(_Candidate(label, row.category, top, estimate, row.n, reference_n, "rows", widen, too_small,
+                              row.p_value_holm))
+    return out
+
+
+def _to_reference(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+    kind: Kind = "ratio" if rule.comparison.startswith("ratio") else "difference"
+    to_overall = rule.comparison.endswith("overall")
+    data = group_data(attribute, rule.metric, level)
+    counted = denominator_words(rule.metric)
+    sizes = {group.group: int(data.sizes[i]) for i, group in enumerate(data.groups)}
+    pool = data.judged(min_size)
+    out = []
+    for comparison in attribute.to_overall if to_overall else attribute.to_reference:
+        if comparison.metric != rule.metric:
+            continue
+        estimate = comparison.ratio if kind == "ratio" else comparison.difference
+        n = sizes.get(comparison.group, 0)
+        reference_n = None if to_overall else sizes.get(comparison.reference)
+        too_small = _small(n, counted, min_size)
+        if too_small is None and reference_n is not None:
+            too_small = _small(reference_n, counted, min_size, f"the reference group {comparison.reference}")
+        index, ref = data.index(comparison.group), data.index(comparison.reference)
+
+        def widen(m: int, index: int | None = index, ref: int | None = ref, estimate: Estimate = estimate) -> Estimate | None:
+            if to_overall or index is None or ref is None or data.pairs is None or data.pairs.k is None:
+                return scaled(estimate, level, m, ratio=kind == "ratio")
+            if attribute.reference_method == "highest":
+                return best_comparison(data, index, pool, kind, level, m)
+            return fixed_comparison(data, index, ref, kind, level, m)
+
+        out.append(_Candidate(_label(attribute), comparison.group, comparison.reference, estimate, n, reference_n,
+                              counted, widen, too_small, comparison.p_value_holm))
+    return out
+
+
+def _between(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+    """The spread over the groups big enough to judge; each smaller group is its own inconclusive finding."""
+    kind: Kind = "ratio" if rule.comparison.startswith("ratio") else "difference"
+    return _spread_candidates(attribute, [rule.metric], kind, level, min_size, combine="max" if kind == "difference" else "min")
+
+
+def _summary(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+    parts = {"demographic_parity": ["selection_rate"], "equalized_odds": ["tpr", "fpr"], "equal_opportunity": ["tpr"]}
+    base, _, tail = rule.metric.rpartition("_")
+    metrics = parts.get(base)
+    if metrics is None or attribute.summaries.get(rule.metric) is None:
+        return []
+    kind: Kind = "ratio" if tail == "ratio" else "difference"
+    return _spread_candidates(attribute, metrics, kind, level, min_size, combine="max" if kind == "difference" else "min")
+
+
+def _spread_candidates(
+    attribute: AttributeResult, metrics: list[str], kind: Kind, level: float, min_size: int, *, combine: str
+) -> list[_Candidate]:
+    datas = [group_data(attribute, metric, level) for metric in metrics]
+    label = _label(attribute)
+    out: list[_Candidate] = []
+    judged_sets = [data.judged(min_size) for data in datas]
+    for data, metric in zip(datas, metrics, strict=True):
+        counted = denominator_words(metric)
+        for i, group in enumerate(data.groups):
+            if data.sizes[i] < min_size and np.isfinite(data.values[i]):
+                words = f"{metric.replace('_', ' ')}: " if len(metrics) > 1 else ""
+                out.append(_Candidate(label, group.group, None, group.metrics.get(metric) or Estimate(value=None),
+                                      int(data.sizes[i]), None, counted, lambda m: None,
+                                      f"{words}only {int(data.sizes[i])} {counted} (the policy needs at least {min_size}), "
+                                      "so this group is left out of the comparison and cannot be judged"))
+
+    def at(m: int) -> Estimate | None:
+        parts = [spread_over(data, judged, kind, level, m) for data, judged in zip(datas, judged_sets, strict=True)]
+        defined = [p for p in parts if p is not None and p.value is not None]
+        if not defined:
+            return None
+        pick = max if combine == "max" else min
+
+        def end(values: list[float | None]) -> float | None:
+            known = [v for v in values if v is not None]
+            return pick(known) if len(known) == len(values) else None
+
+        return Estimate(value=pick(float(p.value) for p in defined),  # type: ignore[arg-type]
+                        low=end([p.low for p in defined]), high=end([p.high for p in defined]))
+
+    plain = at(1)
+    if plain is None:
+        return out
+    names = [g.group for data, judged in zip(datas, judged_sets, strict=True) for g in (data.groups[j] for j in judged)]
+    counted = denominator_words(metrics[0])
+    smallest = min((int(data.sizes[j]) for data, judged in zip(datas, judged_sets, strict=True) for j in judged), default=0)
+    groups = len(dict.fromkeys(names))
+    out.insert(0, _Candidate(label, f"{groups} groups with enough data", None, plain, smallest, None, counted, at))
+    return out
+
+
+def _value(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+    data = group_data(attribute, rule.metric, level)
+    counted = denominator_words(rule.metric)
+    out = []
+    for i, group in enumerate(data.groups):
+        estimate = group.metrics.get(rule.metric)
+        if estimate is None:
+            continue
+
+        def widen(m: int, i: int = i, estimate: Estimate = estimate) -> Estimate | None:
+            if data.pairs is not None and data.pairs.k is not None:
+                return own_value(data, i, level, m)
+            return scaled(estimate, level, m, ratio=False)
+
+        out.append(_Candidate(_label(attribute), group.group, None, estimate, int(data.sizes[i]), None, counted, widen,
+                              _small(int(data.sizes[i]), counted, min_size)))
+    return out
+
+
+_BUILDERS: dict[str, Callable[[MetricRule, AttributeResult, float, int], list[_Candidate]]] = {
+    "impact_ratio": _impact_ratio,
+    "ratio_to_reference": _to_reference,
+    "difference_to_reference": _to_reference,
+    "ratio_to_overall": _to_reference,
+    "difference_to_overall": _to_reference,
+    "ratio_between_groups": _between,
+    "difference_between_groups": _between,
+    "value": _value,
+    "summary": _summary,
+}
 
 
 def _rule_status(findings: Iterable[Finding]) -> RuleStatus:

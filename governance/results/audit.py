@@ -60,8 +60,10 @@ class Finding(Model):
     reference: str | None
     estimate: Estimate
     status: RuleStatus
-    n: int
+    n: int  # the group's own count of what the metric is computed over (see counted)
     reason: str  # plain words: "0.78 (0.62 to 0.96) is below 0.8 for the whole interval" ...
+    reference_n: int | None = None  # the reference group's own count, when there is a reference group
+    counted: str = "rows"  # what n counts: rows, actual positives, actual negatives, predicted positives ...
 
 
 class RuleOutcome(Model):
