@@ -90,7 +90,10 @@ def _rule_lines(outcome: RuleOutcome, hidden: dict[str, set[str]]) -> list[str]:
             left_out += 1
         else:
             reference = f" vs {md(finding.reference)}" if finding.reference else ""
-            lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {finding.n} rows): {md(finding.reason)}.")
+            sizes = f"{finding.n} {md(finding.counted)}"
+            if finding.reference_n is not None:
+                sizes += f"; reference {finding.reference_n} {md(finding.counted)}"
+            lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {sizes}): {md(finding.reason)}.")
     if left_out:
         lines.append(f"    - {left_out} more finding(s) about groups too small to publish are left out here.")
     lines.append(f"    - *What to do:* {md(outcome.advice)}")
