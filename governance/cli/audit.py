@@ -46,9 +46,12 @@ class _Progress:
 def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
     from governance.policy.evaluate import fmt
+    from governance.report.markdown import sensitive_inputs_sentence
 
     verdict = result.policy.verdict
     click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE[verdict], bold=True)
+    if result.model.sensitive_inputs:
+        click.echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
     click.echo("")
     width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
     for rule in result.policy.rules:

@@ -7,7 +7,7 @@ file's length: a 50-million-row prediction log needs a few hundred megabytes ins
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from governance.audit.fairness import CountTable
 
 BATCH_ROWS = 1_000_000
+
+
+class AmountsNotClassesError(InputError):
+    """The predictions are amounts (a regression), which a count table cannot hold."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,11 @@ def _label_classes(parquet: Any, column: str) -> list[Any]:
             values = values.dictionary_decode()
         if values.null_count:
             raise InputError(f"The column '{column}' has missing values; every row needs one.")
-        seen.update(pc.unique(values).to_pylist())
-        if len(seen) > 1000:
-            break
+        if pa.types.is_floating(values.type):
+            # Every non-finite value counts, even past the first thousand distinct ones.
+            seen.update(pc.unique(pc.filter(values, pc.invert(pc.is_finite(values)))).to_pylist())
+        if len(seen) <= 1000:
+            seen.update(pc.unique(values).to_pylist())
     return sorted(seen, key=lambda value: (str(type(value)), value))
 
 
@@ -68,9 +74,15 @@ def count_parquet(
     weights: str | None = None,
     positive_label: Any = None,
     batch_rows: int = BATCH_ROWS,
+    before_counting: Callable[[str, list[Any]], None] | None = None,
 ) -> StreamedCounts:
-    """Build the audit's count table from a Parquet file, batch by batch."""
+    """Build the audit's count table from a Parquet file, batch by batch.
+
+    The label values are checked first by the same rule as data in memory (``check_labels``);
+    ``before_counting(task, classes)`` may refuse the audit before the long pass over the file.
+    """
     from governance.audit.fairness import CountTable, build_count_table
+    from governance.audit.fairness._inputs import check_labels, column_nouns
 
     file_path = Path(path)
     if not file_path.is_file():
@@ -84,10 +96,18 @@ def count_parquet(
             raise InputError(_missing_message(name, available, file_path.name, options.get(name, "--sensitive")))
     if parquet.metadata.num_rows == 0:
         raise InputError(f"{file_path.name} has no rows; an audit needs data.")
-    classes = set(_label_classes(parquet, predictions))
-    if target:
-        classes |= set(_label_classes(parquet, target))
-    task = "binary" if len(classes) <= 2 else "multiclass"
+    task, classes = check_labels(
+        _label_classes(parquet, predictions),
+        _label_classes(parquet, target) if target else None,
+        nouns=column_nouns(predictions=predictions, target=target),
+    )
+    if before_counting is not None:
+        before_counting(task, classes)
+    if task == "regression":
+        raise AmountsNotClassesError(
+            f"The predictions in column '{predictions}' are amounts, not classes; a count table holds decisions, "
+            "so audit a regression in memory (compute_fairness)."
+        )
     tables: list[CountTable] = []
     n_rows = 0
     for batch in parquet.iter_batches(batch_size=batch_rows, columns=wanted):

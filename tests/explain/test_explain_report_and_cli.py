@@ -254,7 +254,7 @@ def test_explain_and_audit_feed_the_model_the_same_columns_from_one_rule(uses_se
     assert explanation["features"] == document["data"]["features"] == ["sex", "housing", "duration"]
     assert explanation["sensitive_features_in_model"] == document["model"]["sensitive_inputs"] == ["sex"]
     assert document["explanation"]["features"] == ["sex", "housing", "duration"]
-    assert calls and set(calls) == {"holdout.csv"} and len(calls) >= 2
+    assert calls.count("holdout.csv") >= 2  # explain and audit both asked the one rule
 
 
 def test_explain_and_audit_name_a_missing_model_column_the_same_way(uses_sex: Path) -> None:
