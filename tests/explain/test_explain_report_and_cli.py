@@ -215,12 +215,22 @@ def uses_sex(tmp_path: Path) -> Path:
     """A model trained on sex among its inputs, and holdout data with an id, the target and a column it never saw."""
     rng = np.random.default_rng(4)
     n = 240
-    frame = pd.DataFrame({
-        "applicant_id": np.arange(n), "housing": rng.choice(["own", "rent"], n), "sex": rng.choice(["female", "male"], n),
-        "duration": rng.integers(6, 60, n), "branch": rng.choice(["x", "y"], n),
-    })
-    frame["good"] = ((frame["housing"] == "own") + 0.5 * (frame["sex"] == "male") - 0.02 * frame["duration"]
-                     + rng.normal(size=n) > 0).astype(int)
+    frame = pd.DataFrame(
+        {
+            "applicant_id": np.arange(n),
+            "housing": rng.choice(["own", "rent"], n),
+            "sex": rng.choice(["female", "male"], n),
+            "duration": rng.integers(6, 60, n),
+            "branch": rng.choice(["x", "y"], n),
+        }
+    )
+    frame["good"] = (
+        (frame["housing"] == "own")
+        + 0.5 * (frame["sex"] == "male")
+        - 0.02 * frame["duration"]
+        + rng.normal(size=n)
+        > 0
+    ).astype(int)
     frame.to_csv(tmp_path / "holdout.csv", index=False)
     model = make_pipeline(
         make_column_transformer((OneHotEncoder(), ["sex", "housing"]), (StandardScaler(), ["duration"])),
@@ -230,7 +240,9 @@ def uses_sex(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_explain_and_audit_feed_the_model_the_same_columns_from_one_rule(uses_sex: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_explain_and_audit_feed_the_model_the_same_columns_from_one_rule(
+    uses_sex: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import governance.intake.data as intake
 
     calls: list[str] = []
@@ -242,13 +254,54 @@ def test_explain_and_audit_feed_the_model_the_same_columns_from_one_rule(uses_se
 
     monkeypatch.setattr(intake, "choose_input_columns", spy)
     model, data = str(uses_sex / "model.skops"), str(uses_sex / "holdout.csv")
-    explained = CliRunner().invoke(cli, ["explain", "--model", model, "--data", data, "--sensitive", "sex", "--target", "good",
-                                         "--id-column", "applicant_id", "--output", str(uses_sex / "out"), "--explain-budget", "20"])
+    explained = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--sensitive",
+            "sex",
+            "--target",
+            "good",
+            "--id-column",
+            "applicant_id",
+            "--output",
+            str(uses_sex / "out"),
+            "--explain-budget",
+            "20",
+        ],
+    )
     assert explained.exit_code == 0, explained.output
     explanation = json.loads((uses_sex / "out" / "explanation.json").read_text())
-    audited = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(uses_sex), "--no-register", "--n-boot", "20",
-                                       "--explain-budget", "20", "--model", model, "--data", data, "--target", "good",
-                                       "--sensitive", "sex", "--id", "applicant_id", "--json", "-"])
+    audited = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(uses_sex),
+            "--no-register",
+            "--n-boot",
+            "20",
+            "--explain-budget",
+            "20",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--target",
+            "good",
+            "--sensitive",
+            "sex",
+            "--id",
+            "applicant_id",
+            "--json",
+            "-",
+        ],
+    )
     assert audited.exit_code in {0, 1, 3}, audited.output
     document = json.loads(audited.output)
     assert explanation["features"] == document["data"]["features"] == ["sex", "housing", "duration"]
@@ -261,10 +314,40 @@ def test_explain_and_audit_name_a_missing_model_column_the_same_way(uses_sex: Pa
     frame = pd.read_csv(uses_sex / "holdout.csv")
     frame.drop(columns=["duration"]).to_csv(uses_sex / "short.csv", index=False)
     model, data = str(uses_sex / "model.skops"), str(uses_sex / "short.csv")
-    explained = CliRunner().invoke(cli, ["explain", "--model", model, "--data", data, "--sensitive", "sex",
-                                         "--output", str(uses_sex / "out")])
-    audited = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(uses_sex), "--no-register", "--model", model,
-                                       "--data", data, "--target", "good", "--sensitive", "sex"])
-    message = ("Error: The model was trained on the column(s) 'duration', which short.csv lacks; add them to the data, "
-               "or name the model's input columns with --features.\n")
+    explained = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--sensitive",
+            "sex",
+            "--output",
+            str(uses_sex / "out"),
+        ],
+    )
+    audited = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(uses_sex),
+            "--no-register",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--target",
+            "good",
+            "--sensitive",
+            "sex",
+        ],
+    )
+    message = (
+        "Error: The model was trained on the column(s) 'duration', which short.csv lacks; add them to the data, "
+        "or name the model's input columns with --features.\n"
+    )
     assert (explained.exit_code, explained.output) == (audited.exit_code, audited.output) == (2, message)

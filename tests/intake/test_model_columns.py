@@ -20,10 +20,16 @@ from governance.intake.data import choose_input_columns, load_audit_data, record
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     n = 120
-    return pd.DataFrame({
-        "id": np.arange(n), "region": rng.choice(["n", "s"], n), "income": rng.normal(50, 10, n),
-        "sex": rng.choice(["f", "m"], n), "tenure": rng.integers(0, 20, n), "label": rng.integers(0, 2, n),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "region": rng.choice(["n", "s"], n),
+            "income": rng.normal(50, 10, n),
+            "sex": rng.choice(["f", "m"], n),
+            "tenure": rng.integers(0, 20, n),
+            "label": rng.integers(0, 2, n),
+        }
+    )
 
 
 def _uses_sex(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
@@ -40,7 +46,9 @@ def test_recorded_inputs_of_a_plain_model_a_pipeline_and_an_unnamed_fit(frame: p
     assert recorded_inputs(LogisticRegression().fit(frame[["income"]].to_numpy(), frame["label"])) is None
 
 
-def test_the_models_columns_in_its_order_a_sensitive_one_included(frame: pd.DataFrame, tmp_path: Path) -> None:
+def test_the_models_columns_in_its_order_a_sensitive_one_included(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
     data = load_audit_data(path, target="label", sensitive=["sex"], id_column="id", model=_uses_sex(frame))
@@ -48,13 +56,20 @@ def test_the_models_columns_in_its_order_a_sensitive_one_included(frame: pd.Data
     assert data.features_source == "model"
     assert list(data.X.columns) == ["sex", "income", "region"]
     plain = LogisticRegression().fit(frame[["tenure", "income"]], frame["label"])
-    assert load_audit_data(path, target="label", sensitive=["sex"], model=plain).features == ["tenure", "income"]
+    assert load_audit_data(path, target="label", sensitive=["sex"], model=plain).features == [
+        "tenure",
+        "income",
+    ]
 
 
-def test_features_override_the_model_and_no_record_means_every_other_column(frame: pd.DataFrame, tmp_path: Path) -> None:
+def test_features_override_the_model_and_no_record_means_every_other_column(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
-    chosen = load_audit_data(path, target="label", sensitive=["sex"], features=["income"], model=_uses_sex(frame))
+    chosen = load_audit_data(
+        path, target="label", sensitive=["sex"], features=["income"], model=_uses_sex(frame)
+    )
     assert (chosen.features, chosen.features_source) == (["income"], "features")
     unnamed = LogisticRegression().fit(frame[["income"]].to_numpy(), frame["label"])
     rest = load_audit_data(path, target="label", sensitive=["sex"], id_column="id", model=unnamed)
@@ -74,4 +89,6 @@ def test_a_column_the_model_needs_but_the_data_lacks_is_named(frame: pd.DataFram
 
 def test_a_model_input_that_is_the_target_is_refused() -> None:
     with pytest.raises(InputError, match=r"^'label' cannot be both a model input and the target"):
-        choose_input_columns(["label", "x"], model=None, features=["label"], sensitive=[], excluded=["label"], source="d.csv")
+        choose_input_columns(
+            ["label", "x"], model=None, features=["label"], sensitive=[], excluded=["label"], source="d.csv"
+        )

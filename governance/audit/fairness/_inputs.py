@@ -196,7 +196,7 @@ def check_labels(
             f"are not the same classes: {shown_values(stray)} {verb} in only one of them; fix or drop the rows "
             "with that value, or code both columns the same way."
         )
-    first = {}
+    first: dict[Any, Any] = {}
     for value in values:
         first.setdefault(_label_key(value), value)
     classes = [first[key] for key in sorted(first, key=lambda k: (k[0], k[1]))]
