@@ -296,3 +296,17 @@ def test_regression_still_works_with_a_regression_policy(fair_case: dict[str, Pa
     code, output = _run(root, "--predictions", "predicted", "--data", str(data), "--target", "amount", "--sensitive", "group",
                         "--policy", str(policy))
     assert code == 0, output
+
+
+def test_non_finite_scores_are_named_by_their_column(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(fair_case["data"])
+    frame["hired"] = (frame["income"] > 50).astype(int)
+    frame["score"] = frame["income"] / 100
+    frame.loc[4, "score"] = float("-inf")
+    frame.to_csv(tmp_path / "scored.csv", index=False)
+    code, output = _run(fair_case["root"], "--predictions", "hired", "--scores", "score", "--data", str(tmp_path / "scored.csv"),
+                        "--target", "label", "--sensitive", "group")
+    assert (code, output) == (2, "Error: The scores in column 'score' include missing, non-numeric or non-finite values (-inf); "
+                                 "drop those rows or replace them with real scores.\n")

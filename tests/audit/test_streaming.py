@@ -148,3 +148,27 @@ def test_a_genuine_multiclass_log_is_audited_the_same_streamed_and_in_memory(tmp
     in_memory = audit(data=tmp_path / "g.csv", **common).result  # type: ignore[arg-type]
     assert streamed.fairness.task == in_memory.fairness.task == "multiclass"
     assert streamed.policy.verdict == in_memory.policy.verdict
+
+
+def test_a_regression_log_in_parquet_is_audited_like_the_csv(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    n = 300
+    frame = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "amount": rng.normal(100, 10, n)})
+    frame["hired"] = frame["amount"] + rng.normal(0, 1, n)
+    frame.to_csv(tmp_path / "r.csv", index=False)
+    frame.to_parquet(tmp_path / "r.parquet", index=False)
+    policy = tmp_path / "regression.yaml"
+    policy.write_text("name: r\nrules:\n  - id: mae-gap\n    description: gap\n    metric: mae\n"
+                      "    comparison: difference_between_groups\n    bound: '<= 5'\n    severity: block\n")
+    common = {"name": "v", "version": "1", "sensitive": ["sex"], "predictions": "hired", "target": "amount",
+              "n_boot": 20, "workspace": Workspace(root=tmp_path), "write": False}
+    parquet = audit(data=tmp_path / "r.parquet", policy=str(policy), **common).result  # type: ignore[arg-type]
+    csv = audit(data=tmp_path / "r.csv", policy=str(policy), **common).result  # type: ignore[arg-type]
+    assert parquet.fairness.task == csv.fairness.task == "regression"
+    assert parquet.fairness.model_dump() == csv.fairness.model_dump()
+    messages = []
+    for path in (tmp_path / "r.parquet", tmp_path / "r.csv"):
+        with pytest.raises(InputError) as caught:
+            audit(data=path, policy="four-fifths", **common)  # type: ignore[arg-type]
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and messages[0].startswith("The predictions of the column 'hired' are continuous")
