@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from governance import __version__
 from governance.errors import ExplainError, InputError
-from governance.intake.data import AuditData, load_audit_data
+from governance.intake.data import AuditData, load_audit_data, missing_labels_message
 from governance.intake.model import LoadedModel, load_model
 from governance.paths import safe_join
 from governance.policy.evaluate import evaluate_policy
@@ -306,7 +306,8 @@ def audit(
             y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
         else:
             if frame[predictions].isna().any():
-                raise InputError(f"The predictions column '{predictions}' has missing values; every row needs a prediction.")
+                missing = int(frame[predictions].isna().sum())
+                raise InputError(missing_labels_message(predictions, missing, role="predictions"))
             y_pred = frame[predictions].to_numpy()
             if scores:
                 score_values = _score_values(frame, scores)

@@ -66,6 +66,16 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, o
             raise InputError(_missing_message(name, available, source, option))
 
 
+def missing_labels_message(column: str, count: int, *, role: Literal["target", "predictions"]) -> str:
+    """The one sentence for missing labels or predictions, whichever way the file is read."""
+    if role == "target":
+        return (
+            f"The target column '{column}' has {count} missing label(s); drop or fill those rows, "
+            "or leave out --target to audit selection rates only."
+        )
+    return f"The predictions column '{column}' has {count} missing value(s); every row needs a prediction."
+
+
 FeatureSource = Literal["features", "model", "data"]
 """Where a model's input columns came from: ``--features``, the model's own record, or the rest of the data."""
 
@@ -221,11 +231,7 @@ def load_audit_data(
     if target is not None:
         require_columns(frame, [target], source=source, option="--target")
         if frame[target].isna().any():
-            count = int(frame[target].isna().sum())
-            raise InputError(
-                f"The target column '{target}' has {count} missing label(s); drop or fill those rows, "
-                "or leave out --target to audit selection rates only."
-            )
+            raise InputError(missing_labels_message(target, int(frame[target].isna().sum()), role="target"))
     if weights is not None:
         require_columns(frame, [weights], source=source, option="--weights")
         column = pd.to_numeric(frame[weights], errors="coerce")

@@ -172,3 +172,17 @@ def test_a_regression_log_in_parquet_is_audited_like_the_csv(tmp_path: Path) -> 
             audit(data=path, policy="four-fifths", **common)  # type: ignore[arg-type]
         messages.append(str(caught.value))
     assert messages[0] == messages[1] and messages[0].startswith("The predictions of the column 'hired' are continuous")
+
+
+def test_missing_labels_and_predictions_get_the_same_sentence_on_every_path(tmp_path: Path) -> None:
+    frame = _decisions().assign(performed=lambda f: f["performed"].astype(float))
+    frame.loc[[2, 30], "performed"] = np.nan
+    assert _three_paths(frame, tmp_path, target="performed", policy="four-fifths") == [
+        "The target column 'performed' has 2 missing label(s); drop or fill those rows, or leave out --target to audit "
+        "selection rates only."
+    ] * 3
+    frame = _decisions()
+    frame.loc[11, "hired"] = np.nan
+    assert _three_paths(frame, tmp_path, policy="four-fifths") == [
+        "The predictions column 'hired' has 1 missing value(s); every row needs a prediction."
+    ] * 3
