@@ -304,7 +304,7 @@ def audit(
         score_values = None
         if loaded is not None:
             y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
-        else:
+        elif predictions is not None:
             if frame[predictions].isna().any():
                 missing = int(frame[predictions].isna().sum())
                 raise InputError(missing_labels_message(predictions, missing, role="predictions"))
