@@ -85,11 +85,9 @@ def recorded_inputs(estimator: Any) -> list[str] | None:
 
     ``None`` when the model was fitted on an unnamed array and so records no names.
     """
-    for candidate in (estimator, *(step for _, step in (getattr(estimator, "steps", None) or [])[:1])):
-        try:
-            names = getattr(candidate, "feature_names_in_", None)
-        except AttributeError:  # a Pipeline whose first step records nothing
-            names = None
+    first_step = [step for _, step in (getattr(estimator, "steps", None) or [])[:1]]
+    for candidate in (estimator, *first_step):
+        names = getattr(candidate, "feature_names_in_", None)  # a Pipeline without names raises AttributeError
         if names is not None:
             return [str(name) for name in names]
     return None
@@ -139,9 +137,13 @@ def choose_input_columns(
         return InputColumns([name for name in columns if name not in skip], "data")
     clash = [name for name in names if name in set(excluded) and name not in set(sensitive)]
     if clash:
+        fix = (
+            "leave it out of --features."
+            if chosen == "features"
+            else "the model was trained on it, so check that the right model and columns were given."
+        )
         raise InputError(
-            f"'{clash[0]}' cannot be both a model input and the target, id, weights or predictions column; "
-            + ("leave it out of --features." if chosen == "features" else "give the target, id or weights another name.")
+            f"'{clash[0]}' cannot be both a model input and the target, id, weights or predictions column; {fix}"
         )
     return InputColumns(names, chosen)  # type: ignore[arg-type]
 

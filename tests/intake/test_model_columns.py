@@ -92,3 +92,17 @@ def test_a_model_input_that_is_the_target_is_refused() -> None:
         choose_input_columns(
             ["label", "x"], model=None, features=["label"], sensitive=[], excluded=["label"], source="d.csv"
         )
+
+
+def test_a_model_trained_on_the_id_column_is_refused_with_the_reason(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    leaky = LogisticRegression().fit(frame[["id", "income"]], frame["label"])
+    with pytest.raises(InputError) as caught:
+        load_audit_data(path, target="label", sensitive=["sex"], id_column="id", model=leaky)
+    assert str(caught.value) == (
+        "'id' cannot be both a model input and the target, id, weights or predictions column; the model was trained "
+        "on it, so check that the right model and columns were given."
+    )
