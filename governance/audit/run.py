@@ -103,7 +103,7 @@ BINARY_ONLY_COMPARISONS = ("impact_ratio", "summary")
 
 
 def check_task_fits_policy(
-    task: str, classes: Sequence[Any], loaded_policy: LoadedPolicy, predictions: str | None
+    task: str, classes: Sequence[Any], loaded_policy: LoadedPolicy, *, predictions: str | None
 ) -> None:
     """Refuse a policy whose rules cannot judge this kind of prediction, before anything is computed.
 
@@ -279,7 +279,7 @@ def audit(
             streamed = count_parquet(
                 data, predictions=predictions, sensitive=list(sensitive), target=target, weights=weights,
                 positive_label=positive_label,
-                before_counting=lambda task, classes: check_task_fits_policy(task, classes, loaded_policy, predictions),
+                before_counting=lambda task, classes: check_task_fits_policy(task, classes, loaded_policy, predictions=predictions),
             )
         except AmountsNotClassesError:
             streamed = None  # a regression: its rows are read in memory below
@@ -315,7 +315,7 @@ def audit(
                     y_pred = (score_values >= threshold).astype(int)
         y_true = frame[target].to_numpy() if target else None
         task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
-        check_task_fits_policy(task, classes, loaded_policy, predictions)
+        check_task_fits_policy(task, classes, loaded_policy, predictions=predictions)
         fairness = compute_fairness(
             y_pred=y_pred, y_true=y_true, scores=score_values, task=task,
             sample_weight=frame[weights].to_numpy(dtype=float) if weights else None,
