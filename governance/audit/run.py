@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from governance import __version__
 from governance.audit.spec import enforce_spec
 from governance.errors import ExplainError, InputError
-from governance.intake.data import AuditData, load_audit_data
+from governance.intake.data import AuditData, load_audit_data, missing_labels_message
 from governance.intake.model import LoadedModel, load_model
 from governance.paths import safe_join
 from governance.policy.evaluate import evaluate_policy
@@ -100,12 +100,24 @@ def predict(
     return y_pred, scores, label
 
 
-def _check_task_fits_policy(task: str, loaded_policy: LoadedPolicy, predictions: str | None) -> None:
-    """Numbers where decisions are expected would make every rate meaningless: say so instead."""
+BINARY_ONLY_COMPARISONS = ("impact_ratio", "summary")
+"""Comparisons that only mean something for a yes/no decision (four-fifths, LL144, fairlearn's summaries)."""
+
+
+def check_task_fits_policy(
+    task: str, classes: Sequence[Any], loaded_policy: LoadedPolicy, *, predictions: str | None
+) -> None:
+    """Refuse a policy whose rules cannot judge this kind of prediction, before anything is computed.
+
+    Numbers where decisions are expected would make every rate meaningless; three classes where a yes/no
+    decision is expected would turn four-fifths into a one-against-the-rest comparison nobody asked for.
+    """
+    from governance.audit.fairness._inputs import column_nouns, shown_values
     from governance.policy.model import MetricRule
     from governance.results.fairness import BINARY_METRICS
 
-    needs_decisions = [r.id for r in loaded_policy.policy.rules if isinstance(r, MetricRule) and r.metric in BINARY_METRICS]
+    rules = [r for r in loaded_policy.policy.rules if isinstance(r, MetricRule)]
+    needs_decisions = [r.id for r in rules if r.metric in BINARY_METRICS]
     if task == "regression" and needs_decisions:
         source = f"the column '{predictions}'" if predictions else "the model"
         raise InputError(
@@ -113,6 +125,31 @@ def _check_task_fits_policy(task: str, loaded_policy: LoadedPolicy, predictions:
             "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or audit the numbers with "
             "--policy regression."
         )
+    binary_only = [r for r in rules if r.comparison in BINARY_ONLY_COMPARISONS]
+    if task == "multiclass" and binary_only:
+        noun = column_nouns(predictions=predictions, target=None)[0]
+        raise InputError(
+            f"{noun[0].upper()}{noun[1:]} have {len(classes)} classes ({shown_values(classes)}), but the policy's "
+            f"rule '{binary_only[0].id}' ({binary_only[0].comparison}) needs a yes/no decision; map the predictions "
+            "and labels to two values, or use a policy without impact_ratio or summary rules."
+        )
+
+
+def _score_values(frame: Any, column: str) -> np.ndarray:
+    """A scores column as finite numbers, or one sentence naming what is wrong with it."""
+    import numpy as np
+    import pandas as pd
+
+    from governance.audit.fairness._inputs import shown_values
+
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise InputError(
+            f"The scores in column '{column}' include missing, non-numeric or non-finite values "
+            f"({shown_values(frame[column][bad].unique())}); drop those rows or replace them with real scores."
+        )
+    return values
 
 
 def _with_category_notes(fairness: FairnessResult) -> FairnessResult:
@@ -258,6 +295,7 @@ def audit(
     import numpy as np
 
     from governance.audit.fairness import compute_fairness
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
 
     started = time.perf_counter()
     check_explain_options(explain_budget, explain_rows)
@@ -271,15 +309,25 @@ def audit(
     loaded: LoadedModel | None = None
     audit_data: AuditData | None = None
     label = positive_label
+    nouns = column_nouns(predictions=predictions, target=target)
+    streamed = None
     if predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
         # A prediction log: stream it, so that files larger than memory can be audited.
-        from governance.audit.fairness import compute_fairness_from_counts
-        from governance.intake.stream import count_parquet
+        from governance.intake.stream import AmountsNotClassesError, count_parquet
 
         if threshold is not None:
             raise InputError("--threshold needs --scores; saved predictions are already decisions.")
-        streamed = count_parquet(data, predictions=predictions, sensitive=list(sensitive), target=target,
-                                 weights=weights, positive_label=positive_label)
+        try:
+            streamed = count_parquet(
+                data, predictions=predictions, sensitive=list(sensitive), target=target, weights=weights,
+                positive_label=positive_label,
+                before_counting=lambda task, classes: check_task_fits_policy(task, classes, loaded_policy, predictions=predictions),
+            )
+        except AmountsNotClassesError:
+            streamed = None  # a regression: its rows are read in memory below
+    if streamed is not None:
+        from governance.audit.fairness import compute_fairness_from_counts
+
         fairness = compute_fairness_from_counts(
             streamed.table, reference=rules.reference, reference_groups=rules.reference_groups or None,
             n_boot=n_boot_used, confidence_level=rules.confidence_level, seed=seed,
@@ -287,25 +335,31 @@ def audit(
         )
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
+        if model is not None:
+            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
         audit_data = load_audit_data(
             data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
             id_column=id_column, weights=weights, extra_columns=[c for c in (predictions, scores) if c],
+            model=loaded.estimator if loaded else None,
         )
         frame = audit_data.frame
         score_values = None
-        if model is not None:
-            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
+        if loaded is not None:
             y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
-        else:
+        elif predictions is not None:
             if frame[predictions].isna().any():
-                raise InputError(f"The predictions column '{predictions}' has missing values; every row needs a prediction.")
+                missing = int(frame[predictions].isna().sum())
+                raise InputError(missing_labels_message(predictions, missing, role="predictions"))
             y_pred = frame[predictions].to_numpy()
             if scores:
-                score_values = np.asarray(frame[scores], dtype=float)
+                score_values = _score_values(frame, scores)
                 if threshold is not None:
                     y_pred = (score_values >= threshold).astype(int)
+        y_true = frame[target].to_numpy() if target else None
+        task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
+        check_task_fits_policy(task, classes, loaded_policy, predictions=predictions)
         fairness = compute_fairness(
-            y_pred=y_pred, y_true=frame[target].to_numpy() if target else None, scores=score_values,
+            y_pred=y_pred, y_true=y_true, scores=score_values, task=task,
             sample_weight=frame[weights].to_numpy(dtype=float) if weights else None,
             sensitive=audit_data.sensitive_frame, positive_label=label, reference=rules.reference,
             reference_groups=rules.reference_groups or None, n_boot=n_boot_used,
@@ -315,7 +369,6 @@ def audit(
         data_sha, n_rows = audit_data.sha256, len(frame)
         audited_features = audit_data.features if loaded else []
 
-    _check_task_fits_policy(fairness.task, loaded_policy, predictions)
     spec_override = enforce_spec(space, name=name, override=override, policy=loaded_policy, policy_arg=policy,
                                  sensitive=sensitive, explain=explain, has_model=loaded is not None, n_rows=n_rows)
     fairness = _with_category_notes(fairness)
@@ -340,10 +393,12 @@ def audit(
         estimator=loaded.description if loaded else None, loader=loaded.loader if loaded else None,
         trusted_types=loaded.trusted_types if loaded else [], threshold=threshold,
         predictions_column=predictions, scores_column=scores,
+        sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
     )
     data_info = DataInfo(
         path=_shown_path(Path(data), space.root), sha256=data_sha, n_rows=n_rows, target=target,
         sensitive=list(sensitive), features=list(audited_features),
+        features_source=audit_data.features_source if loaded and audit_data else None,
         sensitive_data_path=_shown_path(Path(sensitive_data), space.root) if sensitive_data else None,
         sensitive_data_sha256=audit_data.sensitive_data_sha256 if audit_data else None, id_column=id_column,
         weights_column=weights, rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,

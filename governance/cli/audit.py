@@ -46,10 +46,13 @@ class _Progress:
 def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
     from governance.policy.evaluate import fmt
+    from governance.report.markdown import sensitive_inputs_sentence
     from governance.results.wording import rate_words
 
     verdict = result.policy.verdict
     click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
+    if result.model.sensitive_inputs:
+        click.echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
     click.echo("")
     width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
     for rule in result.policy.rules:
@@ -104,7 +107,8 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--scores", help="With --predictions: a column of scores (for AUC, Brier and LL144 scoring rates).")
 @click.option("--threshold", type=float, help="Decision threshold on the positive-class score (default: the model's predict).")
 @click.option("--positive-label", help="The label that counts as selected (default: 1, True, or the larger label).")
-@click.option("--features", multiple=True, help="Model input columns (repeatable). Default: every column that is not target, sensitive, id or weights.")
+@click.option("--features", multiple=True, help="Model input columns (repeatable). Default: the columns the model was trained on (feature_names_in_), "
+                   "else every column that is not target, sensitive, id or weights.")
 @click.option("--weights", help="Column of sample weights.")
 @click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds, regression.")
 @click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")

@@ -25,9 +25,8 @@ def _load(
     target: str | None,
     id_column: str | None,
 ) -> tuple[Any, Any, Any, list[str]]:
-    """The estimator, the feature frame, the sensitive frame, and the feature names."""
-    from governance.errors import InputError
-    from governance.intake.data import read_table, require_columns
+    """The estimator, the feature frame, the sensitive frame, and the feature names (the audit's own rule)."""
+    from governance.intake.data import choose_input_columns, read_table, require_columns
     from governance.intake.model import load_model
 
     loaded = load_model(model_path, trust_sha256=trust)
@@ -38,22 +37,15 @@ def _load(
         require_columns(frame, [id_column], source=source, option="--id-column")
     if target:
         require_columns(frame, [target], source=source, option="--target")
-    if features:
-        names = list(features)
-    else:
-        expected = getattr(loaded.estimator, "feature_names_in_", None)
-        if expected is not None:
-            names = [str(n) for n in expected]  # what the model was trained on, sensitive columns included
-        else:
-            skip = {*sensitive, *(c for c in (target, id_column) if c)}
-            names = [str(c) for c in frame.columns if c not in skip]
-    require_columns(frame, names, source=source, option="--features")
-    clash = [n for n in names if n in {target, id_column}]
-    if clash:
-        raise InputError(
-            f"'{clash[0]}' cannot be both a feature and the target or id column; leave it out of --features."
-        )
-    return loaded.estimator, frame, frame[list(sensitive)], names
+    inputs = choose_input_columns(
+        list(frame.columns),
+        model=loaded.estimator,
+        features=list(features) or None,
+        sensitive=list(sensitive),
+        excluded=[c for c in (target, id_column) if c],
+        source=source,
+    )
+    return loaded.estimator, frame, frame[list(sensitive)], inputs.names
 
 
 @contextlib.contextmanager

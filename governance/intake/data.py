@@ -8,10 +8,10 @@ explicit ``Unknown`` group: counted and reported, never silently dropped.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from governance.errors import InputError
 from governance.provenance import sha256_file
@@ -66,6 +66,88 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, o
             raise InputError(_missing_message(name, available, source, option))
 
 
+def missing_labels_message(column: str, count: int, *, role: Literal["target", "predictions"]) -> str:
+    """The one sentence for missing labels or predictions, whichever way the file is read."""
+    if role == "target":
+        return (
+            f"The target column '{column}' has {count} missing label(s); drop or fill those rows, "
+            "or leave out --target to audit selection rates only."
+        )
+    return f"The predictions column '{column}' has {count} missing value(s); every row needs a prediction."
+
+
+FeatureSource = Literal["features", "model", "data"]
+"""Where a model's input columns came from: ``--features``, the model's own record, or the rest of the data."""
+
+
+def recorded_inputs(estimator: Any) -> list[str] | None:
+    """The columns a scikit-learn model was fitted on (``feature_names_in_``, or its Pipeline's first step's).
+
+    ``None`` when the model was fitted on an unnamed array and so records no names.
+    """
+    first_step = [step for _, step in (getattr(estimator, "steps", None) or [])[:1]]
+    for candidate in (estimator, *first_step):
+        names = getattr(candidate, "feature_names_in_", None)  # a Pipeline without names raises AttributeError
+        if names is not None:
+            return [str(name) for name in names]
+    return None
+
+
+@dataclass(frozen=True)
+class InputColumns:
+    """The columns to feed a model, in its order, and where that choice came from."""
+
+    names: list[str]
+    source: FeatureSource
+
+
+def choose_input_columns(
+    available: Sequence[str],
+    *,
+    model: Any,
+    features: Sequence[str] | None,
+    sensitive: Sequence[str],
+    excluded: Collection[str],
+    source: str,
+) -> InputColumns:
+    """The one rule for a model's inputs, shared by ``audit`` and ``explain``.
+
+    ``--features`` wins; otherwise the columns the model records (a sensitive one included: the model reads
+    it); otherwise every column that is neither sensitive nor in ``excluded`` (target, id, weights,
+    predictions). A column the model needs but ``available`` lacks is named in the error.
+    """
+    columns = [str(column) for column in available]
+    recorded = None if features else recorded_inputs(model)
+    if features:
+        names, chosen = [str(name) for name in features], "features"
+        for name in names:
+            if name not in columns:
+                raise InputError(_missing_message(name, columns, source, "--features"))
+    elif recorded is not None:
+        names, chosen = recorded, "model"
+        missing = [name for name in names if name not in columns]
+        if missing:
+            shown = ", ".join(repr(name) for name in missing[:5]) + (", ..." if len(missing) > 5 else "")
+            raise InputError(
+                f"The model was trained on the column(s) {shown}, which {source} lacks; add them to the data, "
+                "or name the model's input columns with --features."
+            )
+    else:
+        skip = {*sensitive, *excluded}
+        return InputColumns([name for name in columns if name not in skip], "data")
+    clash = [name for name in names if name in set(excluded) and name not in set(sensitive)]
+    if clash:
+        fix = (
+            "leave it out of --features."
+            if chosen == "features"
+            else "the model was trained on it, so check that the right model and columns were given."
+        )
+        raise InputError(
+            f"'{clash[0]}' cannot be both a model input and the target, id, weights or predictions column; {fix}"
+        )
+    return InputColumns(names, chosen)  # type: ignore[arg-type]
+
+
 @dataclass
 class AuditData:
     """The columns of an audit, aligned row by row."""
@@ -82,6 +164,7 @@ class AuditData:
     sensitive_data_sha256: str | None = None
     rows_without_demographics: int = 0
     notes: list[str] = field(default_factory=list)
+    features_source: FeatureSource = "data"
 
     @property
     def X(self) -> pd.DataFrame:
@@ -102,11 +185,13 @@ def load_audit_data(
     id_column: str | None = None,
     weights: str | None = None,
     extra_columns: Sequence[str] = (),
+    model: Any = None,
 ) -> AuditData:
     """Read and check the audit data; join demographics from ``sensitive_data`` on ``id_column``.
 
     ``extra_columns`` are columns that must exist but are not features (``--predictions``, ``--scores``).
-    Features default to every column that is not the target, a sensitive column, the id or an extra column.
+    The features are chosen by ``choose_input_columns``: ``features``, else the ``model``'s own input columns,
+    else every column that is not the target, a sensitive column, the id or an extra column.
     """
     import pandas as pd
 
@@ -148,11 +233,7 @@ def load_audit_data(
     if target is not None:
         require_columns(frame, [target], source=source, option="--target")
         if frame[target].isna().any():
-            count = int(frame[target].isna().sum())
-            raise InputError(
-                f"The target column '{target}' has {count} missing label(s); drop or fill those rows, "
-                "or leave out --target to audit selection rates only."
-            )
+            raise InputError(missing_labels_message(target, int(frame[target].isna().sum()), role="target"))
     if weights is not None:
         require_columns(frame, [weights], source=source, option="--weights")
         column = pd.to_numeric(frame[weights], errors="coerce")
@@ -164,22 +245,18 @@ def load_audit_data(
             raise InputError(
                 f"The sensitive column '{name}' is empty in every row; check the column or the --id join."
             )
-    excluded = {*sensitive, *extra_columns, *(c for c in (target, id_column, weights) if c)}
-    if features is not None:
-        require_columns(frame, list(features), source=source, option="--features")
-        overlap = [name for name in features if name in excluded and name not in sensitive]
-        if overlap:
-            raise InputError(f"'{overlap[0]}' cannot be both a feature and the target, id, weights or predictions.")
-        feature_list = list(features)
-    else:
-        feature_list = [str(column) for column in frame.columns if column not in excluded]
+    excluded = {*extra_columns, *(c for c in (target, id_column, weights) if c)}
+    inputs = choose_input_columns(
+        list(frame.columns), model=model, features=features, sensitive=sensitive, excluded=excluded, source=source
+    )
     return AuditData(
         frame=frame.reset_index(drop=True),
         path=data_path,
         sha256=sha256_file(data_path),
         target=target,
         sensitive=list(sensitive),
-        features=feature_list,
+        features=inputs.names,
+        features_source=inputs.source,
         id_column=id_column,
         weights_column=weights,
         sensitive_data_path=sensitive_path,

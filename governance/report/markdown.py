@@ -7,7 +7,7 @@ deterministic: sorted groups, fixed number formatting. ``published=True`` masks 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from governance.policy.evaluate import METRIC_WORDS, fmt
 from governance.report.escape import md
@@ -181,6 +181,14 @@ def _override_lines(result: AuditResult) -> list[str]:
     ]
 
 
+def sensitive_inputs_sentence(names: list[str], escape: Callable[[str], str] = str) -> str:
+    """Said next to the verdict: a sensitive attribute the model reads directly is the reviewer's first question."""
+    quoted = ", ".join(f"'{escape(name)}'" for name in names)
+    if len(names) == 1:
+        return f"The model takes the sensitive attribute {quoted} as a direct input."
+    return f"The model takes the sensitive attributes {quoted} as direct inputs."
+
+
 def render_report(
     result: AuditResult,
     *,
@@ -198,6 +206,8 @@ def render_report(
     name = f"{md(result.model.name)} {md(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
     out += [f"**Verdict: {title}.** {meaning}", "", md(result.policy.summary), ""]
+    if result.model.sensitive_inputs:
+        out += [sensitive_inputs_sentence(result.model.sensitive_inputs, md), ""]
 
     what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
         f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"

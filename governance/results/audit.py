@@ -34,6 +34,7 @@ class ModelInfo(Model):
     threshold: float | None = None
     predictions_column: str | None = None
     scores_column: str | None = None
+    sensitive_inputs: list[str] = []  # sensitive attributes the model takes as direct inputs (e.g. ["sex"])
 
 
 class DataInfo(Model):
@@ -45,6 +46,8 @@ class DataInfo(Model):
     target: str | None
     sensitive: list[str]
     features: list[str]
+    # where the features came from: "model" (its feature_names_in_), "features" (--features), "data" (every other column)
+    features_source: Literal["model", "features", "data"] | None = None
     sensitive_data_path: str | None = None
     sensitive_data_sha256: str | None = None
     id_column: str | None = None

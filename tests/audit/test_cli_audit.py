@@ -426,3 +426,173 @@ def test_the_init_template_and_the_demo_workspace_carry_valid_pins() -> None:
         model="credit-risk", policy="default", sensitive=("sex", "age_band"), require_explanations=True,
         min_holdout_rows=300,
     )
+
+
+# --- the model's own input columns (feature_names_in_) -----------------------------------------------------------
+
+SEX_SENTENCE = "The model takes the sensitive attribute 'group' as a direct input."
+
+
+def _save(model: object, path: Path) -> Path:
+    from governance.intake.model import save_model
+
+    save_model(model, path)
+    return path
+
+
+def test_a_model_that_takes_a_sensitive_column_gets_it_and_the_verdict_says_so(fair_case: dict[str, Path]) -> None:
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    model = Pipeline([
+        ("prepare", ColumnTransformer([("cat", OneHotEncoder(), ["group", "region"]), ("num", StandardScaler(), ["income"])])),
+        ("model", LogisticRegression()),
+    ]).fit(frame[["group", "income", "region"]], frame["label"])
+    path = _save(model, root / "uses-group.skops")
+    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(root), "--no-register", "--n-boot", "50", "--no-explain",
+                                      "--model", str(path), "--data", str(fair_case["data"]), "--target", "label",
+                                      "--sensitive", "group", "--id", "id", "--policy", "four-fifths"])
+    assert result.exit_code in {0, 1, 3}, result.output
+    verdict_block = result.output.split("\n\n")[0]
+    assert verdict_block.splitlines()[1] == SEX_SENTENCE
+    folder = next((root / "audits" / "m" / "1").iterdir())
+    audit = json.loads((folder / "audit.json").read_text())
+    assert audit["data"]["features"] == ["group", "income", "region"]
+    assert audit["data"]["features_source"] == "model"
+    assert audit["model"]["sensitive_inputs"] == ["group"]
+    report = (folder / "report.md").read_text()
+    assert SEX_SENTENCE in report.split("- **Model:**")[0]
+
+
+def test_a_plain_model_ignores_the_columns_it_never_saw(fair_case: dict[str, Path]) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    path = _save(LogisticRegression().fit(frame[["tenure", "income"]], frame["label"]), root / "plain.skops")
+    code, output = _run(root, "--model", str(path), "--data", str(fair_case["data"]), "--target", "label",
+                        "--sensitive", "group", "--policy", "four-fifths")
+    assert code in {0, 3}, output
+    audit = json.loads(next((root / "audits" / "m" / "1").iterdir()).joinpath("audit.json").read_text())
+    assert audit["data"]["features"] == ["tenure", "income"] and audit["model"]["sensitive_inputs"] == []
+    assert SEX_SENTENCE not in output
+
+
+def test_features_override_and_a_missing_model_column_is_named(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    plain = _save(LogisticRegression().fit(frame[["tenure", "income"]], frame["label"]), root / "plain.skops")
+    code, output = _run(root, "--model", str(plain), "--data", str(fair_case["data"]), "--target", "label",
+                        "--sensitive", "group", "--features", "income", "--features", "tenure")
+    assert code == 2 and output.startswith("Error: The model could not predict on the data"), output
+    lacking = tmp_path / "lacking.csv"
+    frame.drop(columns=["tenure"]).to_csv(lacking, index=False)
+    code, output = _run(root, "--model", str(plain), "--data", str(lacking), "--target", "label", "--sensitive", "group")
+    assert (code, output) == (2, "Error: The model was trained on the column(s) 'tenure', which lacking.csv lacks; add them "
+                                 "to the data, or name the model's input columns with --features.\n")
+    assert _files(root) == []
+
+
+# --- labels and predictions checked before anything is computed --------------------------------------------------
+
+
+def test_text_labels_against_numeric_predictions_are_refused(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    frame["label"] = frame["label"].map({0: "no", 1: "yes"})
+    data = tmp_path / "words.csv"
+    frame.to_csv(data, index=False)
+    code, output = _run(root, "--model", str(fair_case["model"]), "--data", str(data), "--target", "label",
+                        "--sensitive", "group", "--id", "id")
+    assert (code, output) == (2, "Error: The labels in the target column 'label' are text (no, yes) but the model's predictions "
+                                 "are numbers (0, 1); code both the same way, for example 0/1 in both.\n")
+    assert _files(root) == []
+
+
+def test_a_stray_label_value_and_infinity_are_refused_in_csv(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    frame["hired"] = (frame["income"] > 50).astype(int)
+    stray = frame.copy()
+    stray.loc[5, "label"] = 2
+    stray.to_csv(tmp_path / "stray.csv", index=False)
+    code, output = _run(root, "--predictions", "hired", "--data", str(tmp_path / "stray.csv"), "--target", "label",
+                        "--sensitive", "group")
+    assert (code, output) == (2, "Error: The labels in the target column 'label' (0, 1, 2) and the predictions in column "
+                                 "'hired' (0, 1) are not the same classes: 2 appears in only one of them; fix or drop the "
+                                 "rows with that value, or code both columns the same way.\n")
+    infinite = frame.copy()
+    infinite["hired"] = infinite["hired"].astype(float)
+    infinite.loc[7, "hired"] = float("inf")
+    infinite.to_csv(tmp_path / "inf.csv", index=False)
+    code, output = _run(root, "--predictions", "hired", "--data", str(tmp_path / "inf.csv"), "--sensitive", "group")
+    assert (code, output) == (2, "Error: The predictions in column 'hired' include non-finite values (inf); drop those rows "
+                                 "or replace them with real values.\n")
+    assert _files(root) == []
+
+
+def test_multiclass_works_with_a_multiclass_policy_and_a_binary_policy_is_refused(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    rng = np.random.default_rng(0)
+    frame["grade"] = rng.choice(["a", "b", "c"], len(frame))
+    frame["graded"] = np.where(rng.random(len(frame)) < 0.7, frame["grade"], "b")
+    data = tmp_path / "grades.csv"
+    frame.to_csv(data, index=False)
+    policy = tmp_path / "multi.yaml"
+    policy.write_text("name: multi\nrules:\n  - id: rate-gap\n    description: gap\n    metric: selection_rate\n"
+                      "    comparison: difference_between_groups\n    bound: '<= 0.5'\n    severity: block\n")
+    args = ["--predictions", "graded", "--data", str(data), "--target", "grade", "--sensitive", "group"]
+    code, output = _run(root, *args, "--policy", str(policy))
+    assert code in {0, 3}, output
+    code, output = _run(root, *args, "--policy", "four-fifths")
+    assert (code, output) == (2, "Error: The predictions in column 'graded' have 3 classes (a, b, c), but the policy's rule "
+                                 "'four-fifths-selection' (impact_ratio) needs a yes/no decision; map the predictions and "
+                                 "labels to two values, or use a policy without impact_ratio or summary rules.\n")
+
+
+def test_regression_still_works_with_a_regression_policy(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    root = fair_case["root"]
+    frame = pd.read_csv(fair_case["data"])
+    frame["amount"] = frame["income"] * 1.5
+    frame["predicted"] = frame["amount"] + 0.25
+    data = tmp_path / "amounts.csv"
+    frame.to_csv(data, index=False)
+    policy = tmp_path / "regression.yaml"
+    policy.write_text("name: r\nrules:\n  - id: mae-gap\n    description: gap\n    metric: mae\n"
+                      "    comparison: difference_between_groups\n    bound: '<= 1'\n    severity: block\n")
+    code, output = _run(root, "--predictions", "predicted", "--data", str(data), "--target", "amount", "--sensitive", "group",
+                        "--policy", str(policy))
+    assert code == 0, output
+
+
+def test_non_finite_scores_are_named_by_their_column(fair_case: dict[str, Path], tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(fair_case["data"])
+    frame["hired"] = (frame["income"] > 50).astype(int)
+    frame["score"] = frame["income"] / 100
+    frame.loc[4, "score"] = float("-inf")
+    frame.to_csv(tmp_path / "scored.csv", index=False)
+    code, output = _run(fair_case["root"], "--predictions", "hired", "--scores", "score", "--data", str(tmp_path / "scored.csv"),
+                        "--target", "label", "--sensitive", "group")
+    assert (code, output) == (2, "Error: The scores in column 'score' include missing, non-numeric or non-finite values (-inf); "
+                                 "drop those rows or replace them with real scores.\n")

@@ -208,3 +208,146 @@ def test_cli_row_and_batch_together_is_a_usage_error(workspace: Path) -> None:
     )
     assert result.exit_code == 2
     assert "not both" in result.output
+
+
+@pytest.fixture
+def uses_sex(tmp_path: Path) -> Path:
+    """A model trained on sex among its inputs, and holdout data with an id, the target and a column it never saw."""
+    rng = np.random.default_rng(4)
+    n = 240
+    frame = pd.DataFrame(
+        {
+            "applicant_id": np.arange(n),
+            "housing": rng.choice(["own", "rent"], n),
+            "sex": rng.choice(["female", "male"], n),
+            "duration": rng.integers(6, 60, n),
+            "branch": rng.choice(["x", "y"], n),
+        }
+    )
+    frame["good"] = (
+        (frame["housing"] == "own")
+        + 0.5 * (frame["sex"] == "male")
+        - 0.02 * frame["duration"]
+        + rng.normal(size=n)
+        > 0
+    ).astype(int)
+    frame.to_csv(tmp_path / "holdout.csv", index=False)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["sex", "housing"]), (StandardScaler(), ["duration"])),
+        LogisticRegression(),
+    ).fit(frame[["sex", "housing", "duration"]], frame["good"])
+    save_model(model, tmp_path / "model.skops")
+    return tmp_path
+
+
+def test_explain_and_audit_feed_the_model_the_same_columns_from_one_rule(
+    uses_sex: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import governance.intake.data as intake
+
+    calls: list[str] = []
+    shared = intake.choose_input_columns
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(kwargs["source"])
+        return shared(*args, **kwargs)
+
+    monkeypatch.setattr(intake, "choose_input_columns", spy)
+    model, data = str(uses_sex / "model.skops"), str(uses_sex / "holdout.csv")
+    explained = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--sensitive",
+            "sex",
+            "--target",
+            "good",
+            "--id-column",
+            "applicant_id",
+            "--output",
+            str(uses_sex / "out"),
+            "--explain-budget",
+            "20",
+        ],
+    )
+    assert explained.exit_code == 0, explained.output
+    explanation = json.loads((uses_sex / "out" / "explanation.json").read_text())
+    audited = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(uses_sex),
+            "--no-register",
+            "--n-boot",
+            "20",
+            "--explain-budget",
+            "20",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--target",
+            "good",
+            "--sensitive",
+            "sex",
+            "--id",
+            "applicant_id",
+            "--json",
+            "-",
+        ],
+    )
+    assert audited.exit_code in {0, 1, 3}, audited.output
+    document = json.loads(audited.output)
+    assert explanation["features"] == document["data"]["features"] == ["sex", "housing", "duration"]
+    assert explanation["sensitive_features_in_model"] == document["model"]["sensitive_inputs"] == ["sex"]
+    assert document["explanation"]["features"] == ["sex", "housing", "duration"]
+    assert calls.count("holdout.csv") >= 2  # explain and audit both asked the one rule
+
+
+def test_explain_and_audit_name_a_missing_model_column_the_same_way(uses_sex: Path) -> None:
+    frame = pd.read_csv(uses_sex / "holdout.csv")
+    frame.drop(columns=["duration"]).to_csv(uses_sex / "short.csv", index=False)
+    model, data = str(uses_sex / "model.skops"), str(uses_sex / "short.csv")
+    explained = CliRunner().invoke(
+        cli,
+        [
+            "explain",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--sensitive",
+            "sex",
+            "--output",
+            str(uses_sex / "out"),
+        ],
+    )
+    audited = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(uses_sex),
+            "--no-register",
+            "--model",
+            model,
+            "--data",
+            data,
+            "--target",
+            "good",
+            "--sensitive",
+            "sex",
+        ],
+    )
+    message = (
+        "Error: The model was trained on the column(s) 'duration', which short.csv lacks; add them to the data, "
+        "or name the model's input columns with --features.\n"
+    )
+    assert (explained.exit_code, explained.output) == (audited.exit_code, audited.output) == (2, message)

@@ -64,26 +64,23 @@ def _check_inputs(
 
 
 def model_inputs(model: Any, X: pd.DataFrame, sensitive: pd.DataFrame) -> pd.DataFrame:
-    """The columns the model was trained on (scikit-learn's ``feature_names_in_``), in its order.
+    """The columns the model was trained on, in its order, chosen by the audit's own rule.
 
     A sensitive column the model uses may have been kept out of ``X``; it is taken from ``sensitive``.
     Columns the model never saw are left out: they cannot move its output.
     """
-    names = getattr(model, "feature_names_in_", None)
-    if names is None:
+    from governance.intake.data import choose_input_columns, recorded_inputs
+
+    if recorded_inputs(model) is None:
         return X
-    wanted = [str(name) for name in names]
-    if [str(c) for c in X.columns] == wanted:
-        return X
-    borrowed = [n for n in wanted if n not in X.columns and n in sensitive.columns]
+    borrowed = [str(c) for c in sensitive.columns if c not in X.columns]
     frame = X.join(sensitive[borrowed]) if borrowed else X
-    missing = [n for n in wanted if n not in frame.columns]
-    if missing:
-        raise InputError(
-            f"The model was trained on column(s) {', '.join(repr(m) for m in missing[:5])} that are not in the "
-            "data; give the same columns the model was trained on."
-        )
-    return frame[wanted]
+    names = choose_input_columns(
+        list(frame.columns), model=model, features=None, sensitive=[], excluded=(), source="the data"
+    ).names
+    if [str(c) for c in X.columns] == names:
+        return X
+    return frame[names]
 
 
 def explain_model(

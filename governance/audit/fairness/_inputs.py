@@ -130,24 +130,112 @@ def _uniques_cached(
     return cache[name]
 
 
+LIBRARY_NOUNS = ("the predictions (y_pred)", "the labels (y_true)")
+"""How messages name the two label columns when the caller gave no column names."""
+
+
+def column_nouns(*, predictions: str | None, target: str | None) -> tuple[str, str]:
+    """How messages name the predictions and the labels of an audit: by column, or as the model's."""
+    return (
+        f"the predictions in column '{predictions}'" if predictions else "the model's predictions",
+        f"the labels in the target column '{target}'" if target else LIBRARY_NOUNS[1],
+    )
+
+
+def shown_values(values: Any, limit: int = 5) -> str:
+    """A few distinct values, sorted (numbers before text), whole numbers without '.0'."""
+    names = {_label_key(value): _level_name(value) for value in values}
+    ordered = [names[key] for key in sorted(names, key=lambda k: (k[0], k[1]))]
+    return ", ".join(ordered[:limit]) + (", ..." if len(ordered) > limit else "")
+
+
+def _kind(values: list[Any]) -> str:
+    numbers = sum(1 for value in values if _is_number(value))
+    if numbers == len(values):
+        return "numbers"
+    return "text" if numbers == 0 else "a mix of text and numbers"
+
+
+def check_labels(
+    pred_values: Any,
+    true_values: Any | None,
+    *,
+    nouns: tuple[str, str] = LIBRARY_NOUNS,
+) -> tuple[Literal["binary", "multiclass", "regression"], list[Any]]:
+    """The one check of an audit's label values, on their distinct values: every intake path calls it.
+
+    Refuses non-finite values, labels coded unlike the predictions (text against numbers), and, beyond a
+    binary pair, a value in one column that the other never takes. Returns the task and the sorted classes
+    (none for regression). ``nouns`` name the predictions and the labels in messages.
+    """
+    pred = list(pred_values)
+    true = None if true_values is None else list(true_values)
+    for noun, values in ((nouns[0], pred), (nouns[1], true or [])):
+        bad = [v for v in values if _is_number(v) and not np.isfinite(float(v))]
+        if bad:
+            raise InputError(
+                f"{noun[0].upper()}{noun[1:]} include non-finite values ({shown_values(bad)}); "
+                "drop those rows or replace them with real values."
+            )
+    if true and pred and _kind(true) != _kind(pred):
+        raise InputError(
+            f"{nouns[1][0].upper()}{nouns[1][1:]} are {_kind(true)} ({shown_values(true)}) but {nouns[0]} are "
+            f"{_kind(pred)} ({shown_values(pred)}); code both the same way, for example 0/1 in both."
+        )
+    values = [*pred, *(true or [])]
+    if any(_is_number(v) and not float(v).is_integer() for v in values):
+        return "regression", []
+    pred_keys = {_label_key(v) for v in pred}
+    true_keys = {_label_key(v) for v in true or []}
+    union = pred_keys | true_keys
+    if true is not None and len(union) > 2 and pred_keys != true_keys:
+        stray = [v for v in values if _label_key(v) in union - (pred_keys & true_keys)]
+        verb = "appears" if len(union - (pred_keys & true_keys)) == 1 else "appear"
+        raise InputError(
+            f"{nouns[1][0].upper()}{nouns[1][1:]} ({shown_values(true)}) and {nouns[0]} ({shown_values(pred)}) "
+            f"are not the same classes: {shown_values(stray)} {verb} in only one of them; fix or drop the rows "
+            "with that value, or code both columns the same way."
+        )
+    first: dict[Any, Any] = {}
+    for value in values:
+        first.setdefault(_label_key(value), value)
+    classes = [first[key] for key in sorted(first, key=lambda k: (k[0], k[1]))]
+    return ("binary" if len(union) <= 2 else "multiclass"), classes
+
+
+def check_label_columns(
+    y_pred: np.ndarray,
+    y_true: np.ndarray | None,
+    cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    *,
+    nouns: tuple[str, str] = LIBRARY_NOUNS,
+) -> tuple[Literal["binary", "multiclass", "regression"], list[Any]]:
+    """``check_labels`` on whole columns in memory (missing values are refused first)."""
+    distinct: list[list[Any]] = []
+    for name, array in (("y_pred", y_pred), ("y_true", y_true)):
+        if array is None:
+            continue
+        if array.dtype.kind == "f" and not _missing(array).any() and bool(np.isfinite(array).all()):
+            fractional = array != np.floor(array)
+            if fractional.any():
+                # Continuous numbers: one is enough to tell regression, without factorising them all.
+                distinct.append([float(array[np.argmax(fractional)])])
+                continue
+        _, uniques = _uniques_cached(array, name, cache)
+        distinct.append(uniques.tolist())
+    return check_labels(distinct[0], distinct[1] if y_true is not None else None, nouns=nouns)
+
+
 def detect_task(
     y_pred: np.ndarray,
     y_true: np.ndarray | None,
     cache: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> Literal["binary", "multiclass", "regression"]:
-    """``auto``: non-integer numbers mean regression; otherwise two values binary, more multiclass."""
-    arrays = [("y_pred", y_pred)] if y_true is None else [("y_pred", y_pred), ("y_true", y_true)]
-    values: list[Any] = []
-    for name, array in arrays:
-        if array.dtype.kind == "f" and not _missing(array).any() and bool(np.any(array != np.floor(array))):
-            return "regression"
-        _, uniques = _uniques_cached(array, name, cache)
-        listed = uniques.tolist()
-        if any(isinstance(v, float) and not v.is_integer() for v in listed):
-            return "regression"
-        values.extend(listed)
-    distinct = {_label_key(v) for v in values}
-    return "binary" if len(distinct) <= 2 else "multiclass"
+    """``auto``: non-integer numbers mean regression; otherwise two values binary, more multiclass.
+
+    The values are checked by ``check_labels`` on the way, as on every other path.
+    """
+    return check_label_columns(y_pred, y_true, cache)[0]
 
 
 def _label_key(value: Any) -> Any:
