@@ -29,49 +29,163 @@ COVERAGE_CELLS: list[dict[str, Any]] = []
 for n in (30, 100, 1000):
     COVERAGE_CELLS += [
         {"name": f"rate p=0.3 n={n}", "kind": "rate", "rates": [0.3, 0.5], "n": n},
-        {"name": f"ratio to named reference, 2 groups n={n}", "kind": "named_ratio", "rates": [0.4, 0.5], "n": n},
-        {"name": f"ratio to named reference, 5 groups n={n}", "kind": "named_ratio", "rates": [0.4, 0.5, 0.45, 0.5, 0.35], "n": n},
+        {
+            "name": f"ratio to named reference, 2 groups n={n}",
+            "kind": "named_ratio",
+            "rates": [0.4, 0.5],
+            "n": n,
+        },
+        {
+            "name": f"ratio to named reference, 5 groups n={n}",
+            "kind": "named_ratio",
+            "rates": [0.4, 0.5, 0.45, 0.5, 0.35],
+            "n": n,
+        },
         {"name": f"impact ratio, 2 groups at 0.8 n={n}", "kind": "impact", "rates": [0.4, 0.5], "n": n},
-        {"name": f"impact ratio, 5 groups n={n}", "kind": "impact", "rates": [0.4, 0.5, 0.5, 0.45, 0.5], "n": n},
+        {
+            "name": f"impact ratio, 5 groups n={n}",
+            "kind": "impact",
+            "rates": [0.4, 0.5, 0.5, 0.45, 0.5],
+            "n": n,
+        },
         {"name": f"impact ratio, 5 equal groups n={n}", "kind": "impact", "rates": [0.4] * 5, "n": n},
-        {"name": f"impact ratio, race x sex (5x2) n={n}", "kind": "impact_x", "rates": [0.4, 0.5, 0.5, 0.45, 0.5], "n": n},
+        {
+            "name": f"impact ratio, race x sex (5x2) n={n}",
+            "kind": "impact_x",
+            "rates": [0.4, 0.5, 0.5, 0.45, 0.5],
+            "n": n,
+        },
         {"name": f"TPR ratio between groups, 5 equal n={n}", "kind": "tpr_ratio", "rates": [0.7] * 5, "n": n},
-        {"name": f"TPR ratio between groups, one low of 5 n={n}", "kind": "tpr_ratio", "rates": [0.7, 0.7, 0.7, 0.7, 0.56], "n": n},
+        {
+            "name": f"TPR ratio between groups, one low of 5 n={n}",
+            "kind": "tpr_ratio",
+            "rates": [0.7, 0.7, 0.7, 0.7, 0.56],
+            "n": n,
+        },
         {"name": f"FPR difference, 2 equal n={n}", "kind": "fpr_diff", "rates": [0.2, 0.2], "n": n},
         {"name": f"FPR difference, 5 equal n={n}", "kind": "fpr_diff", "rates": [0.2] * 5, "n": n},
-        {"name": f"FPR difference, one low of 5 n={n}", "kind": "fpr_diff", "rates": [0.3, 0.3, 0.3, 0.3, 0.2], "n": n},
+        {
+            "name": f"FPR difference, one low of 5 n={n}",
+            "kind": "fpr_diff",
+            "rates": [0.3, 0.3, 0.3, 0.3, 0.2],
+            "n": n,
+        },
         {"name": f"AUC per group n={n}", "kind": "auc", "rates": [0.5, 0.5], "n": n},
     ]
 
 VERDICT_CELLS: list[dict[str, Any]] = [
     # (true value on the bound) -> FAIL at most 2.5 %
-    {"name": "four-fifths, one group exactly at 0.8, 5 groups of 1,000", "kind": "v_impact",
-     "rates": [0.4, 0.5, 0.5, 0.5, 0.5], "n": 1000, "preset": "four-fifths", "rule": "four-fifths-selection", "goal": "fail<=2.5"},
-    {"name": "four-fifths at 0.8, race x sex (5x2) of 300", "kind": "v_impact_x",
-     "rates": [0.4, 0.5, 0.5, 0.4, 0.5], "n": 300, "preset": "four-fifths", "rule": "four-fifths-selection", "goal": "fail<=2.5"},
-    {"name": "equalized odds, FPR gap exactly 0.1, 5 groups of 1,000", "kind": "v_eo",
-     "rates": [0.3, 0.3, 0.3, 0.3, 0.2], "n": 1000, "preset": "equalized-odds", "rule": "equalized-odds", "goal": "fail<=2.5"},
-    {"name": "FPR gap rule exactly at 0.1, 5 groups of 1,000", "kind": "v_eo",
-     "rates": [0.3, 0.3, 0.3, 0.3, 0.2], "n": 1000, "preset": "equalized-odds", "rule": "fpr-gap", "goal": "fail<=2.5"},
+    {
+        "name": "four-fifths, one group exactly at 0.8, 5 groups of 1,000",
+        "kind": "v_impact",
+        "rates": [0.4, 0.5, 0.5, 0.5, 0.5],
+        "n": 1000,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "fail<=2.5",
+    },
+    {
+        "name": "four-fifths at 0.8, race x sex (5x2) of 300",
+        "kind": "v_impact_x",
+        "rates": [0.4, 0.5, 0.5, 0.4, 0.5],
+        "n": 300,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "fail<=2.5",
+    },
+    {
+        "name": "equalized odds, FPR gap exactly 0.1, 5 groups of 1,000",
+        "kind": "v_eo",
+        "rates": [0.3, 0.3, 0.3, 0.3, 0.2],
+        "n": 1000,
+        "preset": "equalized-odds",
+        "rule": "equalized-odds",
+        "goal": "fail<=2.5",
+    },
+    {
+        "name": "FPR gap rule exactly at 0.1, 5 groups of 1,000",
+        "kind": "v_eo",
+        "rates": [0.3, 0.3, 0.3, 0.3, 0.2],
+        "n": 1000,
+        "preset": "equalized-odds",
+        "rule": "fpr-gap",
+        "goal": "fail<=2.5",
+    },
     # truly fair, 5 groups of 100 -> FAIL at most 2.5 % under every preset
-    {"name": "fair model, 5 groups of 100: four-fifths", "kind": "v_impact", "rates": [0.4] * 5, "n": 100,
-     "preset": "four-fifths", "rule": "four-fifths-selection", "goal": "fail<=2.5"},
-    {"name": "fair model, 5 groups of 100: FPR gap", "kind": "v_eo", "rates": [0.3] * 5, "n": 100,
-     "preset": "equalized-odds", "rule": "fpr-gap", "goal": "fail<=2.5"},
-    {"name": "fair model, 5 groups of 100: equalized odds", "kind": "v_eo", "rates": [0.3] * 5, "n": 100,
-     "preset": "equalized-odds", "rule": "equalized-odds", "goal": "fail<=2.5"},
-    {"name": "fair model, 5 groups of 100: equal opportunity (default)", "kind": "v_eo", "rates": [0.3] * 5, "n": 100,
-     "preset": "default", "rule": "equal-opportunity", "goal": "fail<=2.5"},
+    {
+        "name": "fair model, 5 groups of 100: four-fifths",
+        "kind": "v_impact",
+        "rates": [0.4] * 5,
+        "n": 100,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "fail<=2.5",
+    },
+    {
+        "name": "fair model, 5 groups of 100: FPR gap",
+        "kind": "v_eo",
+        "rates": [0.3] * 5,
+        "n": 100,
+        "preset": "equalized-odds",
+        "rule": "fpr-gap",
+        "goal": "fail<=2.5",
+    },
+    {
+        "name": "fair model, 5 groups of 100: equalized odds",
+        "kind": "v_eo",
+        "rates": [0.3] * 5,
+        "n": 100,
+        "preset": "equalized-odds",
+        "rule": "equalized-odds",
+        "goal": "fail<=2.5",
+    },
+    {
+        "name": "fair model, 5 groups of 100: equal opportunity (default)",
+        "kind": "v_eo",
+        "rates": [0.3] * 5,
+        "n": 100,
+        "preset": "default",
+        "rule": "equal-opportunity",
+        "goal": "fail<=2.5",
+    },
     # power
-    {"name": "impact ratio 0.6, 5 groups of 1,000", "kind": "v_impact", "rates": [0.3, 0.5, 0.5, 0.5, 0.5],
-     "n": 1000, "preset": "four-fifths", "rule": "four-fifths-selection", "goal": "fail>=95"},
-    {"name": "fair model, 5 groups of 1,000: four-fifths passes", "kind": "v_impact", "rates": [0.4] * 5,
-     "n": 1000, "preset": "four-fifths", "rule": "four-fifths-selection", "goal": "pass>=80"},
+    {
+        "name": "impact ratio 0.6, 5 groups of 1,000",
+        "kind": "v_impact",
+        "rates": [0.3, 0.5, 0.5, 0.5, 0.5],
+        "n": 1000,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "fail>=95",
+    },
+    {
+        "name": "fair model, 5 groups of 1,000: four-fifths passes",
+        "kind": "v_impact",
+        "rates": [0.4] * 5,
+        "n": 1000,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "pass>=80",
+    },
     # a violation of twice the margin must not pass
-    {"name": "FPR gap 0.2 (twice the margin), ~8 negatives in one group of 1,000", "kind": "v_eo_fewneg",
-     "rates": [0.1, 0.1, 0.1, 0.1, 0.3], "n": 1000, "preset": "equalized-odds", "rule": "fpr-gap", "goal": "pass<=2.5"},
-    {"name": "impact ratio 0.6 (twice the margin), 5 groups of 100", "kind": "v_impact",
-     "rates": [0.3, 0.5, 0.5, 0.5, 0.5], "n": 100, "preset": "four-fifths", "rule": "four-fifths-selection", "goal": "pass<=2.5"},
+    {
+        "name": "FPR gap 0.2 (twice the margin), ~8 negatives in one group of 1,000",
+        "kind": "v_eo_fewneg",
+        "rates": [0.1, 0.1, 0.1, 0.1, 0.3],
+        "n": 1000,
+        "preset": "equalized-odds",
+        "rule": "fpr-gap",
+        "goal": "pass<=2.5",
+    },
+    {
+        "name": "impact ratio 0.6 (twice the margin), 5 groups of 100",
+        "kind": "v_impact",
+        "rates": [0.3, 0.5, 0.5, 0.5, 0.5],
+        "n": 100,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "pass<=2.5",
+    },
 ]
 
 
@@ -85,7 +199,10 @@ def _draw(cell: dict[str, Any], rng: Any) -> dict[str, Any]:
 
     rates, n, kind = cell["rates"], cell["n"], cell["kind"]
     groups = np.repeat(np.arange(len(rates)), n)
-    if kind in ("impact_x", "v_impact_x"):  # race (5) x sex (2): each race split evenly, same rate in both sexes
+    if kind in (
+        "impact_x",
+        "v_impact_x",
+    ):  # race (5) x sex (2): each race split evenly, same rate in both sexes
         sex = np.tile(np.array(["f", "m"]), groups.shape[0] // 2 + 1)[: groups.shape[0]]
         race = np.array([f"r{g}" for g in groups])
         pred = (rng.random(groups.shape[0]) < np.asarray(rates)[groups]).astype(int)
@@ -98,7 +215,9 @@ def _draw(cell: dict[str, Any], rng: Any) -> dict[str, Any]:
     base = 0.5 if kind != "v_eo_fewneg" else 0.992
     y_true = (rng.random(groups.shape[0]) < base).astype(int)
     if kind == "v_eo_fewneg":  # only the last group has few negatives; the others have plenty
-        y_true[groups != len(rates) - 1] = (rng.random(int((groups != len(rates) - 1).sum())) < 0.5).astype(int)
+        y_true[groups != len(rates) - 1] = (rng.random(int((groups != len(rates) - 1).sum())) < 0.5).astype(
+            int
+        )
     r = np.asarray(rates)[groups]
     if kind == "tpr_ratio":  # rates are TPRs; FPR 0.2 everywhere
         p = np.where(y_true == 1, r, 0.2)
@@ -138,7 +257,9 @@ def _estimate(result: Any, cell: dict[str, Any]) -> Any:
     if kind == "rate":
         return next(g for g in attribute.groups if g.group == "g0").metrics["selection_rate"]
     if kind == "named_ratio":
-        return next(c for c in attribute.to_reference if c.metric == "selection_rate" and c.group == "g0").ratio
+        return next(
+            c for c in attribute.to_reference if c.metric == "selection_rate" and c.group == "g0"
+        ).ratio
     if kind in ("impact", "impact_x"):
         first = "r0 × f" if kind == "impact_x" else "g0"
         row = next(r for r in attribute.ll144.rows if r.category == first)
@@ -168,7 +289,9 @@ def _worker(cells: list[dict[str, Any]], reps: int, seed: int) -> list[dict[str,
         for _ in range(reps):
             data = _draw(cell, rng)
             arguments: dict[str, Any] = {
-                "y_pred": data["y_pred"], "sensitive": data["sensitive"], "n_boot": 1000 if cell["kind"] != "auc" else 400,
+                "y_pred": data["y_pred"],
+                "sensitive": data["sensitive"],
+                "n_boot": 1000 if cell["kind"] != "auc" else 400,
                 "seed": int(rng.integers(1 << 30)),
             }
             if data.get("y_true") is not None:
@@ -206,8 +329,20 @@ def _run(checkout: Path, cells: list[dict[str, Any]], reps: int, seed: int) -> l
         "import run; print(json.dumps(run._worker(json.loads(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))))"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, str(Path(__file__).parent), str(checkout), json.dumps(cells), str(reps), str(seed)],
-        check=True, capture_output=True, text=True, env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(Path(__file__).parent),
+            str(checkout),
+            json.dumps(cells),
+            str(reps),
+            str(seed),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(checkout), "PATH": "/usr/bin:/bin"},
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -225,25 +360,36 @@ def _format(cell: dict[str, Any], row: dict[str, Any] | None) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--baseline", default=BASELINE, help="commit with the old method, or 'none'")
     parser.add_argument("--only", choices=["coverage", "verdicts"], default=None)
     args = parser.parse_args()
-    cells = (COVERAGE_CELLS if args.only != "verdicts" else []) + (VERDICT_CELLS if args.only != "coverage" else [])
+    cells = (COVERAGE_CELLS if args.only != "verdicts" else []) + (
+        VERDICT_CELLS if args.only != "coverage" else []
+    )
     new = _run(ROOT, cells, args.reps, args.seed)
     old: list[dict[str, Any]] | None = None
     if args.baseline != "none":
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "baseline"
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(target), args.baseline], check=True)
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(target), args.baseline],
+                check=True,
+            )
             try:
                 old = _run(target, cells, args.reps, args.seed)
             finally:
-                subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(target)], check=False)
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(target)], check=False
+                )
     width = max(len(c["name"]) for c in cells)
-    print(f"{args.reps} repetitions per cell, seed {args.seed}. Coverage of nominal 95 % intervals (goal 93-97 %);")
+    print(
+        f"{args.reps} repetitions per cell, seed {args.seed}. Coverage of nominal 95 % intervals (goal 93-97 %);"
+    )
     print("verdict cells: share of runs where the rule FAILS / PASSES / is INCONCLUSIVE.\n")
     print(f"{'cell'.ljust(width)} | {'goal':9} | {'baseline ' + args.baseline:28} | now")
     for i, cell in enumerate(cells):

@@ -331,7 +331,7 @@ def audit(
         fairness = compute_fairness_from_counts(
             streamed.table, reference=rules.reference, reference_groups=rules.reference_groups or None,
             n_boot=n_boot_used, confidence_level=rules.confidence_level, seed=seed,
-            min_group_size=rules.min_group_size, progress=fairness_progress,
+            min_group_size=rules.min_group_size, progress=fairness_progress, intersections=rules.intersections,
         )
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
@@ -364,7 +364,7 @@ def audit(
             sensitive=audit_data.sensitive_frame, positive_label=label, reference=rules.reference,
             reference_groups=rules.reference_groups or None, n_boot=n_boot_used,
             confidence_level=rules.confidence_level, seed=seed, min_group_size=rules.min_group_size,
-            ll144_rate=ll144_rate, progress=fairness_progress,
+            ll144_rate=ll144_rate, progress=fairness_progress, intersections=rules.intersections,
         )
         data_sha, n_rows = audit_data.sha256, len(frame)
         audited_features = audit_data.features if loaded else []

@@ -170,6 +170,13 @@ class Policy(_Strict):
     reference_groups: dict[str, str] = Field(
         default_factory=dict, description="With reference 'named': the reference group per attribute."
     )
+    intersections: Literal["none", "pairs", "full", "all"] = Field(
+        default="all",
+        description=(
+            "Intersections audited besides each sensitive attribute alone: every pair (NYC LL144's sex x race), "
+            "the full intersection of all of them, both ('all'), or none."
+        ),
+    )
     rules: list[Rule] = Field(default_factory=list)
 
     @model_validator(mode="after")
