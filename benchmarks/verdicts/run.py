@@ -310,7 +310,7 @@ def _worker(cells: list[dict[str, Any]], reps: int, seed: int) -> list[dict[str,
                 counts[status if status in counts else "inconclusive"] += 1
                 continue
             found = _estimate(result, cell)
-            value, low, high = found if isinstance(found, tuple) else (found.value, found.low, found.high)
+            _value, low, high = found if isinstance(found, tuple) else (found.value, found.low, found.high)
             if low is None or high is None:
                 continue
             counts["defined"] += 1
