@@ -237,7 +237,7 @@ def against_best(
     joint_low = pairs.single(z_joint)[0]
     best = float(np.nanmax(pairs.value[cand]))
     # The lowest ends come from the high, uncertain candidates: keep those when there are many.
-    short = _top(cand, (plain_high[cand], joint_low[cand], pairs.value[cand]), largest=True)
+    short = _top(cand, (plain_high[cand], joint_low[cand], pairs.value[cand]))
     for start in range(0, size, 256):
         block = groups[start : start + 256]
         i, j = np.repeat(block, short.shape[0]), np.tile(short, block.shape[0])
@@ -296,7 +296,7 @@ def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_jo
 
 def _extreme(values: np.ndarray, reduce: Any) -> float:
     """The largest or smallest defined value; NaN when none is defined (for example a zero rate's ratio)."""
-    return float(reduce(values)) if np.isfinite(values).any() or np.isinf(values).any() else float("nan")
+    return float(reduce(values)) if (~np.isnan(values)).any() else float("nan")
 
 
 def _pairs(
@@ -310,8 +310,8 @@ def _pairs(
     if groups.shape[0] <= _PAIRS_IN_FULL:
         first, second = groups, groups
     else:
-        first = _top(groups, (high_key[groups],), largest=True)
-        second = _top(groups, (-low_key[groups],), largest=True)
+        first = _top(groups, (high_key[groups],))
+        second = _top(groups, (-low_key[groups],))
         if low_first:
             first, second = second, first
     i = np.repeat(first, second.shape[0])
@@ -320,14 +320,11 @@ def _pairs(
     return i[keep], j[keep]
 
 
-def _top(groups: np.ndarray, keys: tuple[np.ndarray, ...], *, largest: bool) -> np.ndarray:
+def _top(groups: np.ndarray, keys: tuple[np.ndarray, ...]) -> np.ndarray:
     """The union of the ``_CANDIDATES`` groups ranking highest on each key (all groups when few)."""
     if groups.shape[0] <= _CANDIDATES:
         return groups
-    chosen: list[np.ndarray] = []
-    for key in keys:
-        order = np.argsort(np.where(np.isfinite(key), key, -np.inf))
-        chosen.append(groups[order[-_CANDIDATES:]] if largest else groups[order[:_CANDIDATES]])
+    chosen = [groups[np.argsort(np.where(np.isfinite(key), key, -np.inf))[-_CANDIDATES:]] for key in keys]
     return np.unique(np.concatenate(chosen))
 
 

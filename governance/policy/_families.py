@@ -33,21 +33,16 @@ class GroupData:
     """The known groups of one attribute for one metric, with what their intervals are computed from."""
 
     groups: list[GroupResult]
-    pairs: Pairs | None
+    values: np.ndarray  # the metric's value per group (NaN where undefined)
     sizes: np.ndarray  # the metric's own denominator (rows for rates over everyone)
+    pairs: Pairs | None
+    positions: dict[str, int]  # group name -> index
 
     def index(self, name: str) -> int | None:
-        names = [group.group for group in self.groups]
-        return names.index(name) if name in names else None
+        return self.positions.get(name)
 
     def judged(self, min_size: int) -> np.ndarray:
         return np.flatnonzero((self.sizes >= min_size) & np.isfinite(self.values))
-
-    @property
-    def values(self) -> np.ndarray:
-        return np.array([_value(g.metrics.get(self.metric_name)) for g in self.groups], dtype=np.float64)
-
-    metric_name: str = ""
 
 
 def _value(estimate: Estimate | None) -> float:
@@ -56,6 +51,8 @@ def _value(estimate: Estimate | None) -> float:
 
 def group_data(attribute: AttributeResult, metric: str, level: float) -> GroupData:
     groups = [group for group in attribute.groups if not group.is_unknown]
+    estimates = [g.metrics.get(metric) for g in groups]
+    values = np.array([_value(e) for e in estimates], dtype=np.float64)
     sizes = np.array([g.counts[metric].rows if metric in g.counts else g.n for g in groups], dtype=np.int64)
     pairs: Pairs | None = None
     if groups and all(metric in g.counts for g in groups):
@@ -64,13 +61,12 @@ def group_data(attribute: AttributeResult, metric: str, level: float) -> GroupDa
         pairs = Pairs.of_counts(k, n)
     elif groups:
         z = z_for(level)
-        estimates = [g.metrics.get(metric) for g in groups]
-        value = np.array([_value(e) for e in estimates])
         se = np.array(
             [(e.high - e.low) / (2 * z) if e is not None and e.has_interval else np.nan for e in estimates]  # type: ignore[operator]
         )
-        pairs = Pairs.of_normal(value, se) if np.isfinite(se).any() else None
-    return GroupData(groups=groups, pairs=pairs, sizes=sizes, metric_name=metric)
+        pairs = Pairs.of_normal(values, se) if np.isfinite(se).any() else None
+    positions = {group.group: i for i, group in enumerate(groups)}
+    return GroupData(groups=groups, values=values, sizes=sizes, pairs=pairs, positions=positions)
 
 
 def denominator_words(metric: str) -> str:

@@ -14,12 +14,13 @@ actual negatives for a false positive rate...) holds at least ``min_group_size``
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from governance.audit.fairness._counts import one_vs_rest
+from governance.audit.fairness._counts import fractions
 from governance.audit.fairness._groups import JOIN, GroupPlan
 from governance.audit.fairness._stats import holm, percentile_interval, two_by_two_p_value
 from governance.errors import InputError
@@ -55,7 +56,7 @@ class Series:
     def is_count(self) -> bool:
         return self.k is not None and self.n is not None
 
-    def pairs(self, z: float) -> Pairs | None:
+    def pairs(self) -> Pairs | None:
         """What pairwise intervals are computed from; None when there is nothing to compute them from."""
         if self.k is not None and self.n is not None:
             return Pairs.of_counts(self.k, self.n)
@@ -95,7 +96,7 @@ class Ticket:
 class Intervals:
     """Collects values with either resamples (percentile intervals, computed in one batch) or fixed ends.
 
-    ``many``, ``one`` and ``fixed`` hand out tickets; ``resolve`` computes the percentile intervals and
+    ``many`` and ``fixed`` hand out tickets; ``resolve`` computes the percentile intervals and
     ``fill`` replaces the tickets in a nested structure by Estimates.
     """
 
@@ -118,9 +119,6 @@ class Intervals:
 
     def many(self, point: np.ndarray, boot: np.ndarray | None) -> list[Ticket]:
         return self._add(point, boot, None)
-
-    def one(self, point: float, boot: np.ndarray | None) -> Ticket:
-        return self.many(np.array([point]), None if boot is None else boot.reshape(-1, 1))[0]
 
     def fixed(self, interval: Interval) -> list[Ticket]:
         low = np.asarray(interval.low, dtype=np.float64).reshape(-1)
@@ -219,9 +217,8 @@ def to_reference(
     order: list[int],
     fixed_ref: int | None,
     settings: AttributeSettings,
-    p_values: Any,
+    p_values: Callable[[str, np.ndarray, int], list[float | None]],
     intervals: Intervals,
-    notes: list[str],
 ) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
     """Every known group against the reference, per metric; returns the rows and each metric's reference."""
     known = ~plan.is_unknown
@@ -270,7 +267,7 @@ def _against_reference(
     z: float,
     intervals: Intervals,
 ) -> tuple[list[Ticket], list[Ticket]]:
-    pairs = s.pairs(z)
+    pairs = s.pairs()
     if settings.reference == "highest" and pairs is not None:
         z_joint = z_for(settings.confidence_level, max(best_pool.shape[0] - 1, 1))
         return tuple(  # type: ignore[return-value]
@@ -371,7 +368,7 @@ def between_groups(
     for name, s in metrics.items():
         values = np.where(known & ~np.isnan(s.point), s.point, np.nan)
         groups = np.flatnonzero(np.isfinite(values))
-        pairs = s.pairs(z)
+        pairs = s.pairs()
         if pairs is not None and groups.shape[0] >= 2:
             z_joint = z_for(level, bonferroni_pairs(groups.shape[0]))
             d = spread(pairs, groups, "difference", z_plain=z, z_joint=z_joint)
@@ -425,16 +422,8 @@ def p_value(
     n_per_group: np.ndarray, g: int, ref: int, metric: str, cls: int, has_labels: bool
 ) -> float | None:
     """Fisher exact or chi-square test of group g against the reference, on unweighted row counts."""
-    if metric == "selection_rate":
-        if has_labels:
-            tp, fn, fp, tn = one_vs_rest(n_per_group[[g, ref]], cls, has_labels=True)
-            selected, total = tp + fp, tp + fn + fp + tn
-        else:
-            selected, total = one_vs_rest(n_per_group[[g, ref]], cls, has_labels=False)
-        yes, no = selected, total - selected
-    else:
-        tp, fn, fp, tn = one_vs_rest(n_per_group[[g, ref]], cls, has_labels=True)
-        yes, no = (tp, fn) if metric == "tpr" else (fp, tn)
+    yes, total = fractions(n_per_group[[g, ref]], cls, has_labels=has_labels)[metric]
+    no = total - yes
     return two_by_two_p_value(int(yes[0]), int(no[0]), int(yes[1]), int(no[1]))
 
 
@@ -459,11 +448,7 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
     flagged, with their ratio. Each ratio's interval allows for any eligible category being truly the top.
     """
     known = ~plan.is_unknown
-    if data.has_labels:
-        tp, fn, fp, tn = one_vs_rest(data.n_per_group, data.cls, has_labels=True)
-        selected, total = tp + fp, tp + fn + fp + tn
-    else:
-        selected, total = one_vs_rest(data.n_per_group, data.cls, has_labels=False)
+    selected, total = fractions(data.n_per_group, data.cls, has_labels=data.has_labels)["selection_rate"]
     known_w = float(data.group_w[known].sum())
     share = np.where(known, data.group_w / known_w if known_w > 0 else 0.0, 0.0)
     rate = data.rate
@@ -475,7 +460,7 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
     rows_index = np.array(sorted(np.flatnonzero(known).tolist(), key=order_key), dtype=np.int64)
     z = z_for(settings.confidence_level)
     ratio = Interval(*(np.full(plan.n_groups, np.nan) for _ in range(3)))
-    pairs = rate.pairs(z)
+    pairs = rate.pairs()
     if ref is not None and pairs is not None and rows_index.shape[0]:
         z_joint = z_for(settings.confidence_level, max(pool.shape[0] - 1, 1))
         found = against_best(pairs, rows_index, pool, "ratio", z_plain=z, z_joint=z_joint)
@@ -485,8 +470,14 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
             found.low,
             found.high,
         )
-    tested = [g for g in rows_index.tolist() if ref is not None and g != ref]
-    raw = {g: _two_by_two(selected, total, g, ref) for g in tested}
+    raw: dict[int, float | None] = {}
+    if ref is not None:
+        raw = {
+            g: p_value(data.n_per_group, g, ref, "selection_rate", data.cls, data.has_labels)
+            for g in rows_index.tolist()
+            if g != ref
+        }
+    tested = list(raw)
     adjusted = dict(zip(tested, holm([raw[g] for g in tested]), strict=True)) if tested else {}
     rows = [
         LL144Row(
@@ -513,14 +504,6 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
         unknown_count=int(total[plan.is_unknown].sum()),
         reference_candidates=[plan.names[g] for g in pool.tolist()],
     )
-
-
-def _two_by_two(selected: np.ndarray, total: np.ndarray, g: int, ref: int | None) -> float | None:
-    if ref is None:
-        return None
-    a, b = int(selected[g]), int(total[g] - selected[g])
-    c, d = int(selected[ref]), int(total[ref] - selected[ref])
-    return two_by_two_p_value(a, b, c, d)
 
 
 def count_record(s: Series, g: int) -> RateCount | None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from governance.audit.fairness._inputs import UNKNOWN
 from governance.audit.fairness.table import CountTable
+from governance.errors import InputError
 
 JOIN = " × "
 # Which intersections of the sensitive columns are audited besides each column alone: none, every pair,
@@ -62,8 +63,6 @@ def intersection_mode(value: bool | str) -> Intersections:
     if value is False:
         return "none"
     if value not in INTERSECTION_MODES:
-        from governance.errors import InputError
-
         raise InputError(f"intersections must be one of {', '.join(INTERSECTION_MODES)}, not {value!r}.")
     return value  # type: ignore[return-value]
 

@@ -543,9 +543,7 @@ def _attribute(
             p_value(n_per_group, g, ref, name, view.class_index, table.has_labels) for g in others.tolist()
         ]
 
-    reference_rows, references = to_reference(
-        plan, metrics, order, fixed_ref, settings, tests, intervals, notes
-    )
+    reference_rows, references = to_reference(plan, metrics, order, fixed_ref, settings, tests, intervals)
     known_order = [g for g in order if known[g]]
     overall_rows = to_overall(plan, metrics, view.overall, known_order, z, intervals)
     between, spreads = between_groups(plan, metrics, settings.confidence_level, intervals)
@@ -592,7 +590,7 @@ def _note_small_reference(
     notes.append(
         f"{plan.attribute}: the {what} reference group {plan.names[ref]!r} has only {int(group_n[ref])} rows, "
         f"fewer than the minimum of {settings.min_group_size}, so comparisons against it cannot decide a rule"
-        + (" ; name a larger group as the reference." if what == "named" else "; collect more data.")
+        + ("; name a larger group as the reference." if what == "named" else "; collect more data.")
     )
 
 
