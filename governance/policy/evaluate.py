@@ -225,6 +225,8 @@ def _impact_ratio(rule: MetricRule, attribute: AttributeResult, level: float, mi
         estimate = Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high)
         reference_n = by_name[top].n if top in by_name else None
         too_small = _small(row.n, "rows", min_size)
+        if too_small is None and reference_n is not None:
+            too_small = _small(reference_n, "rows", min_size, f"the most-selected category {top}")
         if top is None:
             too_small = f"no category has at least {min_size} rows and 2 % of the rows to serve as the reference"
         index = data.index(row.category)

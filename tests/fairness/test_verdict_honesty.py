@@ -98,6 +98,15 @@ def test_the_most_selected_reference_must_be_big_enough() -> None:
     assert tiny.status == "inconclusive" and tiny.n == 25 and "only 25 rows" in tiny.reason
 
 
+def test_a_rule_with_a_larger_minimum_does_not_judge_against_a_smaller_reference() -> None:
+    """The table's top category has 60 rows; a rule asking for 100 cannot decide against it."""
+    sensitive, y_pred = _selections({"top": (48, 60), "low": (100, 400)})
+    result = compute_fairness(y_pred=y_pred, sensitive=sensitive, n_boot=0)
+    finding = _judge(_four_fifths(min_group_size=100), result).rules[0].findings[0]  # type: ignore[attr-defined]
+    assert (finding.group, finding.n, finding.reference_n, finding.status) == ("low", 400, 60, "inconclusive")
+    assert "only 60 rows in the most-selected category top" in finding.reason
+
+
 def test_the_minimum_size_counts_the_metrics_own_denominator() -> None:
     """About 8 actual negatives in a group of 1,000: its false positive rate cannot decide the rule."""
     rng = np.random.default_rng(0)
