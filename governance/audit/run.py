@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from governance import __version__
-from governance.audit.spec import enforce_spec
+from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
 from governance.intake.model import LoadedModel, load_model
@@ -369,8 +369,9 @@ def audit(
         data_sha, n_rows = audit_data.sha256, len(frame)
         audited_features = audit_data.features if loaded else []
 
-    spec_override = enforce_spec(space, name=name, override=override, policy=loaded_policy, policy_arg=policy,
-                                 sensitive=sensitive, explain=explain, has_model=loaded is not None, n_rows=n_rows)
+    shape = AuditShape(policy=loaded_policy, policy_arg=policy, sensitive=sensitive, explain=explain,
+                       has_model=loaded is not None, n_rows=n_rows)
+    spec_override = enforce_spec(space, name=name, override=override, audit=shape)
     fairness = _with_category_notes(fairness)
     explanation, explanation_error = None, None
     if loaded is not None and audit_data is not None and explain:

@@ -44,6 +44,18 @@ class AuditSpec:
 
 
 @dataclass(frozen=True)
+class AuditShape:
+    """What this audit is, as far as a pin can say: compared against the pin field by field."""
+
+    policy: LoadedPolicy
+    policy_arg: str  # as the user wrote it (a preset name or a path)
+    sensitive: Sequence[str]
+    explain: bool
+    has_model: bool
+    n_rows: int
+
+
+@dataclass(frozen=True)
 class Departure:
     """One way an audit differs from the pin: what differs, and how to audit as pinned instead."""
 
@@ -128,28 +140,18 @@ def _pinned_policy(spec: AuditSpec, workspace: Workspace) -> LoadedPolicy:
         ) from error
 
 
-def departures(
-    spec: AuditSpec,
-    workspace: Workspace,
-    *,
-    policy: LoadedPolicy,
-    policy_arg: str,
-    sensitive: Sequence[str],
-    explain: bool,
-    has_model: bool,
-    n_rows: int,
-) -> list[Departure]:
+def departures(spec: AuditSpec, workspace: Workspace, audit: AuditShape) -> list[Departure]:
     """Every way this audit differs from the pin, in a fixed order (policy, attributes, explanations, rows)."""
     found: list[Departure] = []
-    if spec.policy is not None and _pinned_policy(spec, workspace).sha256 != policy.sha256:
+    if spec.policy is not None and _pinned_policy(spec, workspace).sha256 != audit.policy.sha256:
         found.append(
             Departure(
-                f"it uses the policy '{policy_arg}', not the pinned '{spec.policy}'",
+                f"it uses the policy '{audit.policy_arg}', not the pinned '{spec.policy}'",
                 f"pass --policy {spec.policy}",
             )
         )
     if spec.sensitive is not None:
-        given = list(dict.fromkeys(sensitive))
+        given = list(dict.fromkeys(audit.sensitive))
         for column in (c for c in spec.sensitive if c not in given):
             found.append(
                 Departure(
@@ -163,19 +165,19 @@ def departures(
                     f"leave out --sensitive {column}",
                 )
             )
-    if spec.require_explanations and not has_model:
+    if spec.require_explanations and not audit.has_model:
         found.append(
             Departure(
                 "it has saved predictions but no model to explain, and explanations are required",
                 "audit the model file instead of --predictions",
             )
         )
-    elif spec.require_explanations and not explain:
+    elif spec.require_explanations and not audit.explain:
         found.append(Departure("it skips the explanations, which are required", "leave out --no-explain"))
-    if spec.min_holdout_rows is not None and n_rows < spec.min_holdout_rows:
+    if spec.min_holdout_rows is not None and audit.n_rows < spec.min_holdout_rows:
         found.append(
             Departure(
-                f"its holdout has {n_rows} rows, fewer than the pinned minimum of {spec.min_holdout_rows}",
+                f"its holdout has {audit.n_rows} rows, fewer than the pinned minimum of {spec.min_holdout_rows}",
                 "use a larger holdout",
             )
         )
@@ -183,16 +185,7 @@ def departures(
 
 
 def enforce_spec(
-    workspace: Workspace,
-    *,
-    name: str,
-    override: str | None,
-    policy: LoadedPolicy,
-    policy_arg: str,
-    sensitive: Sequence[str],
-    explain: bool,
-    has_model: bool,
-    n_rows: int,
+    workspace: Workspace, *, name: str, override: str | None, audit: AuditShape
 ) -> AuditOverride | None:
     """Refuse an audit that departs from the model's pin, unless overridden; the override to record, or ``None``."""
     if override is not None and not override.strip():
@@ -201,20 +194,7 @@ def enforce_spec(
             "specification."
         )
     spec = pinned_spec(workspace, name)
-    found = (
-        []
-        if spec is None
-        else departures(
-            spec,
-            workspace,
-            policy=policy,
-            policy_arg=policy_arg,
-            sensitive=sensitive,
-            explain=explain,
-            has_model=has_model,
-            n_rows=n_rows,
-        )
-    )
+    found = [] if spec is None else departures(spec, workspace, audit)
     if not found:
         if override is not None:
             why = (
