@@ -15,6 +15,7 @@ import numpy as np
 
 from governance.intervals import Kind
 from governance.policy._families import (
+    GroupData,
     best_comparison,
     denominator_words,
     fixed_comparison,
@@ -275,7 +276,7 @@ def _to_reference(rule: MetricRule, attribute: AttributeResult, level: float, mi
 def _between(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
     """The spread over the groups big enough to judge; each smaller group is its own inconclusive finding."""
     kind: Kind = "ratio" if rule.comparison.startswith("ratio") else "difference"
-    return _spread_candidates(attribute, [rule.metric], kind, level, min_size, combine="max" if kind == "difference" else "min")
+    return _spread_candidates(attribute, [rule.metric], kind, level, min_size)
 
 
 def _summary(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
@@ -285,12 +286,13 @@ def _summary(rule: MetricRule, attribute: AttributeResult, level: float, min_siz
     if metrics is None or attribute.summaries.get(rule.metric) is None:
         return []
     kind: Kind = "ratio" if tail == "ratio" else "difference"
-    return _spread_candidates(attribute, metrics, kind, level, min_size, combine="max" if kind == "difference" else "min")
+    return _spread_candidates(attribute, metrics, kind, level, min_size)
 
 
 def _spread_candidates(
-    attribute: AttributeResult, metrics: list[str], kind: Kind, level: float, min_size: int, *, combine: str
+    attribute: AttributeResult, metrics: list[str], kind: Kind, level: float, min_size: int
 ) -> list[_Candidate]:
+    """The spread over the groups big enough to judge (the worst of ``metrics``), then each smaller group."""
     datas = [group_data(attribute, metric, level) for metric in metrics]
     label = _label(attribute)
     out: list[_Candidate] = []
@@ -304,13 +306,13 @@ def _spread_candidates(
                                       int(data.sizes[i]), None, counted, lambda m: None,
                                       f"{words}only {int(data.sizes[i])} {counted} (the policy needs at least {min_size}), "
                                       "so this group is left out of the comparison and cannot be judged"))
+    pick = max if kind == "difference" else min  # the worse of the parts: the larger gap, the smaller ratio
 
     def at(m: int) -> Estimate | None:
         parts = [spread_over(data, judged, kind, level, m) for data, judged in zip(datas, judged_sets, strict=True)]
         defined = [p for p in parts if p is not None and p.value is not None]
         if not defined:
             return None
-        pick = max if combine == "max" else min
 
         def end(values: list[float | None]) -> float | None:
             known = [v for v in values if v is not None]
@@ -322,12 +324,25 @@ def _spread_candidates(
     plain = at(1)
     if plain is None:
         return out
-    names = [g.group for data, judged in zip(datas, judged_sets, strict=True) for g in (data.groups[j] for j in judged)]
-    counted = denominator_words(metrics[0])
-    smallest = min((int(data.sizes[j]) for data, judged in zip(datas, judged_sets, strict=True) for j in judged), default=0)
-    groups = len(dict.fromkeys(names))
-    out.insert(0, _Candidate(label, f"{groups} groups with enough data", None, plain, smallest, None, counted, at))
+    worst = _worst_part(datas, judged_sets, pick)
+    data, judged = datas[worst], judged_sets[worst]
+    values = data.values[judged]
+    pair = f"{data.groups[judged[np.argmin(values)]].group} vs {data.groups[judged[np.argmax(values)]].group}"
+    smallest = int(data.sizes[judged].min())
+    out.insert(0, _Candidate(label, pair, None, plain, smallest, None, denominator_words(metrics[worst]), at))
     return out
+
+
+def _worst_part(datas: list[GroupData], judged_sets: list[np.ndarray], pick: Callable[..., float]) -> int:
+    """Which metric's spread decides (equalized odds: the larger of the TPR and FPR gaps)."""
+    spreads = {}
+    for index, (data, judged) in enumerate(zip(datas, judged_sets, strict=True)):
+        values = data.values[judged]
+        if values.shape[0] >= 2:
+            top, bottom = float(values.max()), float(values.min())
+            spreads[index] = top - bottom if pick is max else (bottom / top if top > 0 else float("inf"))
+    ranked = sorted(spreads, key=spreads.__getitem__)
+    return ranked[-1] if pick is max else ranked[0]
 
 
 def _value(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
