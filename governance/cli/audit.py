@@ -70,6 +70,7 @@ def print_summary(result: Any, folder: Any) -> None:
         click.echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
                    "< 0.8 is the four-fifths screen:")
         for table in tables:
+            top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
             for row in table.rows:
                 if row.category == table.most_selected:
                     continue
@@ -78,7 +79,7 @@ def print_summary(result: Any, folder: Any) -> None:
                     interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
                 flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
                 click.echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
-                           f"{fmt(row.impact_ratio)}{interval} (n={row.n}){flag}")
+                           f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}")
     for note in result.fairness.notes:
         click.echo("")
         click.secho(f"  Note: {note}", fg="yellow")

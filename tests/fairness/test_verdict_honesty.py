@@ -190,3 +190,35 @@ def test_the_policy_chooses_the_intersections() -> None:
     assert policy.intersections == "pairs"
     with pytest.raises(ValueError, match="intersections"):
         Policy.model_validate({"name": "p", "intersections": "some"})
+
+
+def test_the_terminal_shows_the_group_and_the_reference_n(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from governance.cli.main import cli
+
+    folder = Path(str(tmp_path))
+    sensitive, y_pred = _selections({"a": (30, 100), "b": (200, 400)})
+    sensitive.assign(hired=y_pred).to_csv(folder / "log.csv", index=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "v@1",
+            "--no-register",
+            "--workspace",
+            str(folder),
+            "--data",
+            str(folder / "log.csv"),
+            "--predictions",
+            "hired",
+            "--sensitive",
+            "group",
+            "--policy",
+            "four-fifths",
+            "--no-figures",
+        ],
+    )
+    assert "group: a vs b: 0.6 [" in result.output and "(n=100; reference n=400)" in result.output
