@@ -222,3 +222,38 @@ def test_the_terminal_shows_the_group_and_the_reference_n(tmp_path: object) -> N
         ],
     )
     assert "group: a vs b: 0.6 [" in result.output and "(n=100; reference n=400)" in result.output
+
+
+def test_ll144_p_values_test_against_the_most_selected_category() -> None:
+    from scipy.stats import chi2_contingency
+
+    sensitive, y_pred = _selections({"a": (60, 200), "b": (150, 300), "c": (180, 500)})
+    result = compute_fairness(y_pred=y_pred, sensitive=sensitive, n_boot=0)
+    table = result.attributes[0].ll144
+    assert table is not None and table.most_selected == "b" and result.attributes[0].reference_group == "c"
+    row = next(r for r in table.rows if r.category == "a")
+    expected = chi2_contingency([[60, 140], [150, 150]], correction=False)[1]
+    assert row.p_value is not None and abs(row.p_value - expected) < 1e-12
+
+
+def test_the_highest_reference_must_be_big_enough() -> None:
+    """reference: highest no longer picks an 18-row group with the highest rate."""
+    sensitive, y_pred = _selections({"tiny": (17, 18), "big": (300, 600), "other": (200, 500)})
+    result = compute_fairness(y_pred=y_pred, sensitive=sensitive, n_boot=0, reference="highest")
+    assert result.attributes[0].reference_group == "big"
+
+
+def test_undefined_rates_are_explained_with_fairlearns_convention() -> None:
+    """A group with no actual positives has no TPR: n/a, left out of gaps, and the note says fairlearn shows 0."""
+    group = np.repeat(["a", "b"], 50)
+    y_true = np.r_[np.ones(25, dtype=int), np.zeros(25, dtype=int), np.zeros(50, dtype=int)]
+    y_pred = np.r_[np.ones(30, dtype=int), np.zeros(70, dtype=int)]
+    result = compute_fairness(
+        y_pred=y_pred, y_true=y_true, sensitive=pd.DataFrame({"group": group}), n_boot=0
+    )
+    b = next(g for g in result.attributes[0].groups if g.group == "b")
+    assert b.metrics["tpr"].value is None
+    assert any(
+        "fairlearn and scikit-learn would report 0" in note and "tpr for group = b" in note
+        for note in result.notes
+    )
