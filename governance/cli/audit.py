@@ -99,7 +99,7 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.argument("model_ref", metavar="NAME@VERSION")
 @click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="Holdout data: CSV or Parquet.")
 @click.option("--target", help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.")
-@click.option("--sensitive", multiple=True, required=True, help="A sensitive attribute's column (repeat for several; their intersection is audited too).")
+@click.option("--sensitive", multiple=True, required=True, help="A sensitive attribute's column (repeat for several; every pair and all of them together are audited too, as the policy's intersections say).")
 @click.option("--sensitive-data", type=click.Path(dir_okay=False), help="A separate file with the sensitive columns, joined on --id.")
 @click.option("--id", "id_column", help="The id column linking --data and --sensitive-data (never a feature).")
 @click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.")
@@ -116,7 +116,7 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--no-explain", is_flag=True, help="Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive).")
 @click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take (more than 0).")
 @click.option("--explain-rows", type=int, help="At most this many rows are explained (at least 1).")
-@click.option("--n-boot", type=int, help="Bootstrap resamples for intervals (default: the policy's, usually 1000).")
+@click.option("--n-boot", type=int, help="Bootstrap resamples for the intervals of AUC, Brier and regression metrics (rates need none; default: the policy's, usually 1000).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same intervals.")
 @click.option("--ll144-rate", type=click.Choice(["selection", "scoring"]), default="selection", show_default=True,
               help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).")
