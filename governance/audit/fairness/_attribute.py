@@ -42,35 +42,73 @@ TESTED_METRICS = {"selection_rate", "tpr", "fpr"}  # count metrics with a group-
 LL144_SMALL_SHARE = 0.02
 
 
+@dataclass(frozen=True)
+class Sums:
+    """The weighted sums behind a rate: successes, trials, and trials' squared weights (all equal to counts
+    without weights). Kish effective counts follow from them, and so do the rest-of-population's."""
+
+    top: np.ndarray
+    bottom: np.ndarray
+    bottom2: np.ndarray
+    weighted: bool
+
+    def effective(self) -> tuple[np.ndarray, np.ndarray]:
+        """(successes, trials) as counts: Kish ``n = (sum w)^2 / sum w^2`` and ``k = rate * n``."""
+        if not self.weighted:
+            return self.top, self.bottom
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.where(self.bottom2 > 0, self.bottom * self.bottom / self.bottom2, 0.0)
+            k = np.where(self.bottom > 0, self.top / self.bottom * n, 0.0)
+        return k, n
+
+    def minus(self, part: Sums) -> Sums:
+        """Everyone but ``part`` (for a group against the rest of the population)."""
+        return Sums(
+            top=np.maximum(self.top - part.top, 0.0),
+            bottom=np.maximum(self.bottom - part.bottom, 0.0),
+            bottom2=np.maximum(self.bottom2 - part.bottom2, 0.0),
+            weighted=self.weighted,
+        )
+
+
 @dataclass
 class Series:
     """One metric for the groups of one plan: point values (G,), and either counts or resamples (B, G)."""
 
     point: np.ndarray
     boot: np.ndarray | None = None
-    k: np.ndarray | None = None  # effective successes (count metrics)
-    n: np.ndarray | None = None  # effective trials
-    rows: np.ndarray | None = None  # unweighted trials
+    sums: Sums | None = None  # count metrics: what the rates are made of
+    rows: np.ndarray | None = None  # unweighted trials (count metrics); rows of the group otherwise
+    level: float = 0.95
+
+    @property
+    def k(self) -> np.ndarray | None:
+        return None if self.sums is None else self.sums.effective()[0]
+
+    @property
+    def n(self) -> np.ndarray | None:
+        return None if self.sums is None else self.sums.effective()[1]
 
     @property
     def is_count(self) -> bool:
-        return self.k is not None and self.n is not None
+        return self.sums is not None
 
     def pairs(self) -> Pairs | None:
-        """What pairwise intervals are computed from; None when there is nothing to compute them from."""
-        if self.k is not None and self.n is not None:
-            return Pairs.of_counts(self.k, self.n)
+        """What pairwise intervals are computed from; None when there is nothing to compute them from.
+
+        For resampled metrics the standard error is read off the percentile interval, (high - low) / 2z, as the
+        policy engine reads it off audit.json, so both judge the same numbers.
+        """
+        if self.sums is not None:
+            return Pairs.of_counts(*self.sums.effective())
         if self.boot is None or self.boot.shape[0] < 2:
             return None
-        import warnings
-
-        with warnings.catch_warnings(), np.errstate(invalid="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # a group with no defined resample: NaN
-            se = np.nanstd(self.boot, axis=0, ddof=1)
-        return Pairs.of_normal(self.point, se)
+        low, high = percentile_interval(self.boot, self.level)
+        return Pairs.of_normal(self.point, (high - low) / (2 * z_for(self.level)))
 
     def sizes(self) -> np.ndarray:
-        return self.rows if self.rows is not None else np.full(self.point.shape[0], np.iinfo(np.int64).max)
+        assert self.rows is not None
+        return self.rows
 
 
 def estimate(value: float, low: float | None = None, high: float | None = None) -> Estimate:
@@ -336,15 +374,16 @@ def _overall_from_counts(
 ) -> tuple[list[Ticket], list[Ticket]]:
     """Group vs everyone through group vs the rest: overall = share x group + (1 - share) x rest.
 
-    With the group's share s of the denominator, (group - overall) = (1 - s)(group - rest), and
+    With the group's (weighted) share s of the denominator, (group - overall) = (1 - s)(group - rest), and
     group / overall = r / (s r + 1 - s) for r = group / rest, increasing in r; so the score intervals of the
     two independent parts map straight onto these.
     """
-    assert s.k is not None and s.n is not None and o.k is not None and o.n is not None
-    k, n = s.k[groups], s.n[groups]
-    k_rest, n_rest = np.maximum(o.k[0] - k, 0.0), np.maximum(o.n[0] - n, 0.0)
+    assert s.sums is not None and o.sums is not None
+    part = Sums(s.sums.top[groups], s.sums.bottom[groups], s.sums.bottom2[groups], s.sums.weighted)
+    k, n = part.effective()
+    k_rest, n_rest = o.sums.minus(part).effective()
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(o.n[0] > 0, n / o.n[0], np.nan)
+        share = np.where(o.sums.bottom[0] > 0, part.bottom / o.sums.bottom[0], np.nan)
     d_low, d_high = newcombe(k, n, k_rest, n_rest, z)
     r_low, r_high = score_ratio(k, n, k_rest, n_rest, z)
 
@@ -506,7 +545,9 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
     )
 
 
-def count_record(s: Series, g: int) -> RateCount | None:
-    if s.k is None or s.n is None or s.rows is None:
+def count_records(s: Series) -> list[RateCount] | None:
+    """Each group's counts, for audit.json (the policy engine recomputes its intervals from them)."""
+    if s.sums is None or s.rows is None:
         return None
-    return RateCount(k=float(s.k[g]), n=float(s.n[g]), rows=int(s.rows[g]))
+    k, n = s.sums.effective()
+    return [RateCount(k=float(a), n=float(b), rows=int(c)) for a, b, c in zip(k, n, s.rows, strict=True)]

@@ -59,8 +59,3 @@ def fractions(table: np.ndarray, cls: int, *, has_labels: bool) -> dict[str, tup
         "accuracy": (tp + tn, total),
     }
 
-
-def multiclass_accuracy(table: np.ndarray) -> np.ndarray:
-    """Share of rows whose predicted class is the true class, from counts shaped (..., K, K)."""
-    diagonal = np.diagonal(table, axis1=-2, axis2=-1).sum(axis=-1)
-    return _divide(diagonal, table.sum(axis=(-2, -1)))

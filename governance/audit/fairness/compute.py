@@ -20,9 +20,10 @@ from governance.audit.fairness._attribute import (
     Intervals,
     LL144Input,
     Series,
+    Sums,
     Ticket,
     between_groups,
-    count_record,
+    count_records,
     ll144_table,
     p_value,
     reference_index,
@@ -33,7 +34,7 @@ from governance.audit.fairness._attribute import (
 from governance.audit.fairness._attribute import (
     divide as _divide,
 )
-from governance.audit.fairness._counts import fractions, multiclass_accuracy
+from governance.audit.fairness._counts import fractions
 from governance.audit.fairness._groups import (
     GroupPlan,
     Intersections,
@@ -317,11 +318,15 @@ def _compute(
     if classification:
         for p, plan in enumerate(all_plans):
             for c in positive_classes:
-                series[(p, c)] = _count_series(table, plan, c)
+                series[(p, c)] = _count_series(table, plan, c, confidence_level)
         if task == "multiclass" and table.has_labels:
-            extra_overall["accuracy"] = _multiclass_accuracy(table, overall)
+            extra_overall["accuracy"] = _multiclass_accuracy(table, overall, confidence_level)
     if rows is not None and row_kind is not None:
-        _add_row_metrics(series, rows, row_kind, all_plans, task, n_boot, streams[2], progress, notes)
+        plan_rows = [
+            plan.aggregate(table.n, axis=0).reshape(plan.n_groups, -1).sum(axis=1) for plan in all_plans
+        ]
+        row_setup = _RowSetup(rows, row_kind, all_plans, plan_rows, task, confidence_level)
+        _add_row_metrics(series, row_setup, n_boot, streams[2], progress, notes)
 
     intervals = Intervals(confidence_level)
     z = z_for(confidence_level)
@@ -339,7 +344,7 @@ def _compute(
     scoring_series: dict[int, Series] = {}
     if scoring is not None:
         for p, plan in enumerate(plans):
-            scoring_series[p] = _count_series(scoring[0], plan, 1)["selection_rate"]
+            scoring_series[p] = _count_series(scoring[0], plan, 1, confidence_level)["selection_rate"]
 
     settings = AttributeSettings(
         reference=reference,
@@ -411,53 +416,56 @@ def _refuse_empty_groups(table: CountTable, plans: list[GroupPlan]) -> None:
             )
 
 
-def _count_series(table: CountTable, plan: GroupPlan, cls: int) -> dict[str, Series]:
-    """Every count metric of class ``cls`` for the plan's groups, with effective and unweighted counts."""
+def _count_series(table: CountTable, plan: GroupPlan, cls: int, level: float) -> dict[str, Series]:
+    """Every count metric of class ``cls`` for the plan's groups, with their weighted sums and row counts."""
     weighted = fractions(plan.aggregate(table.w, axis=0), cls, has_labels=table.has_labels)
     squared = fractions(plan.aggregate(table.w2, axis=0), cls, has_labels=table.has_labels)
     plain = fractions(plan.aggregate(table.n, axis=0), cls, has_labels=table.has_labels)
     out: dict[str, Series] = {}
     for name, (top, bottom) in weighted.items():
-        point = _divide(top, bottom)
-        k, n = _effective(top, bottom, squared[name][1]) if table.weighted else (top, bottom)
-        out[name] = Series(point=point, k=k, n=n, rows=plain[name][1].astype(np.int64))
+        sums = Sums(top=top, bottom=bottom, bottom2=squared[name][1], weighted=table.weighted)
+        out[name] = Series(
+            point=_divide(top, bottom), sums=sums, rows=plain[name][1].astype(np.int64), level=level
+        )
     return out
 
 
-def _effective(
-    top: np.ndarray, bottom: np.ndarray, bottom_squared: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Kish effective trials (sum w)^2 / sum w^2, and successes at the weighted rate."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n = np.where(bottom_squared > 0, bottom * bottom / bottom_squared, 0.0)
-        k = np.where(bottom > 0, top / bottom * n, 0.0)
-    return k, n
-
-
-def _multiclass_accuracy(table: CountTable, overall: GroupPlan) -> Series:
+def _multiclass_accuracy(table: CountTable, overall: GroupPlan, level: float) -> Series:
     parts = []
     for array in (table.w, table.w2, table.n):
         grouped = overall.aggregate(array, axis=0)
         parts.append((np.diagonal(grouped, axis1=-2, axis2=-1).sum(axis=-1), grouped.sum(axis=(-2, -1))))
     (top, bottom), (_, squared), (_, rows) = parts
-    k, n = _effective(top, bottom, squared) if table.weighted else (top, bottom)
     return Series(
-        point=multiclass_accuracy(overall.aggregate(table.w, axis=0)), k=k, n=n, rows=rows.astype(np.int64)
+        point=_divide(top, bottom),
+        sums=Sums(top=top, bottom=bottom, bottom2=squared, weighted=table.weighted),
+        rows=rows.astype(np.int64),
+        level=level,
     )
+
+
+@dataclass(frozen=True)
+class _RowSetup:
+    """What the resampled (non-count) metrics are computed from."""
+
+    rows: Rows
+    kind: str
+    plans: list[GroupPlan]
+    plan_rows: list[np.ndarray]  # each plan's rows per group (the minimum size is checked against them)
+    task: str
+    level: float
 
 
 def _add_row_metrics(
     series: dict[tuple[int, int], dict[str, Series]],
-    rows: Rows,
-    row_kind: str,
-    all_plans: list[GroupPlan],
-    task: str,
+    setup: _RowSetup,
     n_boot: int,
     rng: np.random.Generator,
     progress: Callable[[int, int], None] | None,
     notes: list[str],
 ) -> None:
     """AUC and Brier score, or the regression metrics, with their Poisson-bootstrap resamples."""
+    rows, row_kind = setup.rows, setup.kind
     row_boot = n_boot
     if rows.cell.shape[0] * n_boot > _ROW_RESAMPLE_BUDGET:
         row_boot = max(min(n_boot, _ROW_RESAMPLE_MIN), _ROW_RESAMPLE_BUDGET // rows.cell.shape[0])
@@ -475,13 +483,15 @@ def _add_row_metrics(
             progress(done, row_boot)
 
     computed = row_metrics(
-        rows=rows, plans=all_plans, kind=row_kind, n_boot=row_boot, rng=rng, progress=advance
+        rows=rows, plans=setup.plans, kind=row_kind, n_boot=row_boot, rng=rng, progress=advance
     )
-    key_class = 1 if task == "binary" else 0
+    key_class = 1 if setup.task == "binary" else 0
     for p, metrics_of_plan in enumerate(computed):
         target = series.setdefault((p, key_class), {})
         for name, (point, boot) in metrics_of_plan.items():
-            target[name] = Series(point=point, boot=boot if row_boot else None)
+            target[name] = Series(
+                point=point, boot=boot if row_boot else None, rows=setup.plan_rows[p], level=setup.level
+            )
 
 
 def _group_tickets(s: Series, intervals: Intervals, z: float) -> list[Ticket]:
@@ -516,6 +526,7 @@ def _attribute(
     known = ~plan.is_unknown
     z = z_for(settings.confidence_level)
     estimates = {name: _group_tickets(s, intervals, z) for name, s in metrics.items()}
+    records = {name: found for name, s in metrics.items() if (found := count_records(s)) is not None}
     groups = [
         dict(
             group=plan.names[g],
@@ -525,7 +536,7 @@ def _attribute(
             share=float(group_w[g] / total_w) if total_w > 0 else 0.0,
             is_unknown=bool(plan.is_unknown[g]),
             metrics={name: estimates[name][g] for name in metrics},
-            counts={name: c for name, s in metrics.items() if (c := count_record(s, g)) is not None},
+            counts={name: found[g] for name, found in records.items()},
             below_min_size=bool(group_n[g] < settings.min_group_size),
         )
         for g in range(plan.n_groups)
