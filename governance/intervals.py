@@ -32,7 +32,8 @@ import numpy as np
 Kind = Literal["ratio", "difference"]
 _PAIRS_IN_FULL = 200  # up to this many groups every pair is used; above it, the candidate extremes only
 _CANDIDATES = 48
-_BISECTION_STEPS = 32  # halving a bracket of 30 on the log scale: about 1e-8 relative
+_LOG_LIMIT = 35.0  # ratios are searched between exp(-35) and exp(35), whatever the estimate
+_BISECTION_STEPS = 36  # halving a bracket of at most 70 on the log scale: about 1e-9 relative
 
 
 def z_for(confidence_level: float, comparisons: int = 1) -> float:
@@ -106,10 +107,10 @@ def score_ratio(
     a, b, c, d = (np.where(defined, x, 1.0) for x in (k1, n1, k2, n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         estimate = (a / b) / (c / d)
-    centre = np.log(np.clip(estimate, 1e-12, 1e12))
+    centre = np.log(np.clip(estimate, np.exp(-_LOG_LIMIT), np.exp(_LOG_LIMIT)))
     nan = np.full(centre.shape, np.nan)
-    low = _bisect(centre, -30.0, a, b, c, d, z * z) if side != "high" else nan
-    high = _bisect(centre, 30.0, a, b, c, d, z * z) if side != "low" else nan
+    low = _bisect(centre, -_LOG_LIMIT, a, b, c, d, z * z) if side != "high" else nan
+    high = _bisect(centre, _LOG_LIMIT, a, b, c, d, z * z) if side != "low" else nan
     low = np.where(k1 <= 0, 0.0, low) if side != "high" else low
     high = np.where(k2 <= 0, np.inf, high) if side != "low" else high
     return np.where(defined, low, np.nan), np.where(defined, high, np.nan)
@@ -117,16 +118,16 @@ def score_ratio(
 
 def _bisect(
     centre: np.ndarray,
-    step: float,
+    limit: float,
     k1: np.ndarray,
     n1: np.ndarray,
     k2: np.ndarray,
     n2: np.ndarray,
     critical: float,
 ) -> np.ndarray:
-    """The theta on one side of the estimate where the score statistic reaches ``critical`` (log scale)."""
+    """The theta between the estimate and ``limit`` (log scale) where the score statistic reaches ``critical``."""
     inside = centre.copy()  # statistic <= critical here
-    outside = centre + step
+    outside = np.full(centre.shape, limit)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for _ in range(_BISECTION_STEPS):
             middle = (inside + outside) / 2
@@ -261,7 +262,8 @@ def against_best(
                 point[start : start + 256] = np.where(best != 0, own / best, np.nan)
         else:
             point[start : start + 256] = own - best
-    return Interval(point, low, high)
+    undefined = np.isnan(point)  # for example every rate 0: no ratio, so no interval either
+    return Interval(point, np.where(undefined, np.nan, low), np.where(undefined, np.nan, high))
 
 
 def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_joint: float) -> Interval:

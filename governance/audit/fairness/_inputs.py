@@ -83,7 +83,17 @@ def as_weights(values: Any, *, n_rows: int) -> np.ndarray | None:
         raise InputError("sample_weight has negative values; weights must be zero or more.")
     if not weights.sum() > 0:
         raise InputError("sample_weight sums to zero; give at least one row a positive weight.")
+    positive = weights[weights > 0]
+    if positive.max() > _WEIGHT_LIMIT or positive.min() < 1 / _WEIGHT_LIMIT:
+        raise InputError(
+            f"sample_weight runs from {positive.min():.3g} to {positive.max():.3g}, too far from 1 to compute with "
+            "(squared weights would overflow or vanish); rescale them, for example divide by their mean: only "
+            "their ratios matter."
+        )
     return weights
+
+
+_WEIGHT_LIMIT = 1e100  # squared, still far inside the range of a float
 
 
 @dataclass(frozen=True)
