@@ -160,6 +160,11 @@ def _metric_findings(rule: MetricRule, fairness: FairnessResult, min_size: int) 
 
 
 def _decide(c: _Candidate, bound: Bound, level: float, family: int) -> tuple[RuleStatus, str]:
+    if c.estimate.value is not None and not c.estimate.has_interval:
+        return "inconclusive", (
+            f"{fmt(c.estimate.value)} has no interval (the policy's n_boot is 0, or the group is too small to "
+            f"resample), so the data cannot show whether it meets {bound.text}"
+        )
     plain = judge(c.estimate, bound)
     if plain != "fail" or family <= 1:
         return plain, _reason(plain, c.estimate, bound, level) + _test_note(plain, c)
@@ -322,13 +327,16 @@ def _spread_candidates(
                         low=end([p.low for p in defined]), high=end([p.high for p in defined]))
 
     plain = at(1)
-    if plain is None:
+    if plain is None and not any(judged.shape[0] >= 2 for judged in judged_sets):
         return out
     worst = _worst_part(datas, judged_sets, pick)
     data, judged = datas[worst], judged_sets[worst]
     values = data.values[judged]
     pair = f"{data.groups[judged[np.argmin(values)]].group} vs {data.groups[judged[np.argmax(values)]].group}"
     smallest = int(data.sizes[judged].min())
+    if plain is None:  # nothing to compute an interval from (no resamples): the value alone, judged inconclusive
+        top, bottom = float(values.max()), float(values.min())
+        plain = Estimate(value=top - bottom if kind == "difference" else (bottom / top if top > 0 else None))
     out.insert(0, _Candidate(label, pair, None, plain, smallest, None, denominator_words(metrics[worst]), at))
     return out
 

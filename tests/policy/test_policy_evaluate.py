@@ -31,7 +31,8 @@ def _fairness(ratio: Estimate, *, female_n: int = 100) -> FairnessResult:
         unknown_count=0, ll144=table,
     )
     return FairnessResult(task="binary", has_labels=False, has_scores=False, weighted=False, n_rows=300,
-                          total_weight=300, overall={"selection_rate": Estimate(value=0.63)}, attributes=[attribute],
+                          total_weight=300, overall={"selection_rate": Estimate(value=0.63, low=0.574, high=0.683)},
+                          attributes=[attribute],
                           n_boot=1000, confidence_level=0.95, seed=0)
 
 
