@@ -28,7 +28,7 @@ from governance.policy.model import Bound, ExplainRule, MetricRule, Policy
 from governance.results.audit import Finding, PolicyVerdict, RuleOutcome, RuleStatus, Verdict
 from governance.results.common import Estimate
 from governance.results.fairness import AttributeResult, FairnessResult
-from governance.results.wording import rate_words
+from governance.results.wording import level_words, rate_words
 
 if TYPE_CHECKING:
     from governance.results.explain import ExplanationResult
@@ -75,8 +75,7 @@ def describe_estimate(estimate: Estimate, confidence_level: float) -> str:
     """``0.78 (95 % interval 0.61 to 0.97)``."""
     if not estimate.has_interval:
         return fmt(estimate.value)
-    level = round(confidence_level * 100)
-    return f"{fmt(estimate.value)} ({level} % interval {fmt(estimate.low)} to {fmt(estimate.high)})"
+    return f"{fmt(estimate.value)} ({level_words(confidence_level)} interval {fmt(estimate.low)} to {fmt(estimate.high)})"
 
 
 def judge(estimate: Estimate, bound: Bound) -> RuleStatus:

@@ -15,6 +15,7 @@ from governance.results.explain import (
     GroupDifference,
     ReasonStatement,
 )
+from governance.results.wording import level_words
 
 MAX_TABLE_FEATURES = 15
 MAX_GROUP_FEATURES = 8
@@ -148,7 +149,7 @@ def method_table(result: ExplanationResult) -> list[str]:
         ("Time", f"{result.seconds_taken:.1f} s of a {result.budget_seconds:g} s budget"),
         (
             "Bootstrap",
-            f"{result.n_boot} resamples, {_pct(result.confidence_level)} intervals, seed {result.seed}",
+            f"{result.n_boot} resamples, {level_words(result.confidence_level)} intervals, seed {result.seed}",
         ),
     ]
     if result.folded_columns:
@@ -158,7 +159,7 @@ def method_table(result: ExplanationResult) -> list[str]:
 
 
 def importance_table(result: ExplanationResult) -> list[str]:
-    level = _pct(result.confidence_level)
+    level = level_words(result.confidence_level)
     lines = [
         f"| Rank | Feature | Mean \\|SHAP\\| | {level} interval | Share | In top {result.top_k} (resamples) |",
         "|---:|---|---:|---|---:|---:|",
@@ -283,7 +284,7 @@ def render_explanation_markdown(
                 named = _join([f"{escape(d.feature)} ({_spread(d)})" for d in attribute.most_different])
                 out += [
                     "Largest differences between groups (highest minus lowest group mean SHAP, with "
-                    f"{_pct(result.confidence_level)} interval): {named}.",
+                    f"{level_words(result.confidence_level)} interval): {named}.",
                     "",
                 ]
             out += _figure(

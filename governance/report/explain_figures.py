@@ -12,6 +12,7 @@ from typing import Any
 
 from governance.paths import slugify
 from governance.results.explain import ExplanationResult
+from governance.results.wording import level_words
 
 MAX_BARS = 15
 MAX_GROUP_FEATURES = 8
@@ -60,7 +61,7 @@ def importance_figure(result: ExplanationResult, folder: Path) -> str:
     figure, axis = _new(7, 0.35 * len(items) + 1.2)
     axis.barh(range(len(items)), values, xerr=errors, color=colours, capsize=3, ecolor="#444444")
     axis.set_yticks(range(len(items)), [_short(item.feature) for item in items])
-    axis.set_xlabel(f"mean |SHAP| ({result.output_label}), {round(result.confidence_level * 100)} % interval")
+    axis.set_xlabel(f"mean |SHAP| ({result.output_label}), {level_words(result.confidence_level)} interval")
     axis.set_title(f"What drives the model ({result.rows_explained} rows explained)")
     return _save(figure, folder, "explain_importance")
 

@@ -17,7 +17,7 @@ from governance.policy.evaluate import METRIC_WORDS
 from governance.report.charts import Canvas, Point, dot_whisker_panels, impact_bars
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
-from governance.results.wording import rate_words
+from governance.results.wording import level_words, rate_words
 
 RATE_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", "mean_prediction", "mae")
 # Panel titles: the shared metric names, capitalised, without their explanations in brackets.
@@ -50,7 +50,7 @@ def _group_chart(attribute: AttributeResult, overall: dict[str, Any], hidden: Co
         panels.append((TITLES.get(metric, metric), points, reference.value if reference is not None else None))
     return dot_whisker_panels(
         title=f"{attribute.attribute}: rates per group",
-        note=f"dots: the group's value; whiskers: {round(level * 100)} % interval; dashed line: everyone",
+        note=f"dots: the group's value; whiskers: {level_words(level)} interval; dashed line: everyone",
         labels=[group.group for group in groups], panels=panels,
     )
 

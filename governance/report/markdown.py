@@ -17,7 +17,7 @@ from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
-from governance.results.wording import rate_words
+from governance.results.wording import level_words, rate_words
 
 VERDICT_WORDS = {
     "passed": ("Passed", "Every blocking rule of the policy is met, allowing for uncertainty."),
@@ -201,7 +201,7 @@ def render_report(
     fairness = result.fairness
     verdict = result.policy.verdict
     title, meaning = VERDICT_WORDS[verdict]
-    level = round(fairness.confidence_level * 100)
+    level = level_words(fairness.confidence_level)
     hidden = hidden_groups(result, min_cell_size) if published else {}
     name = f"{md(result.model.name)} {md(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
@@ -256,8 +256,9 @@ def render_report(
     for outcome in result.policy.rules:
         word = "not checked" if outcome.not_checked_because is not None else STATUS_WORDS[outcome.status]
         out.append(f"| {md(outcome.rule_id)} | {outcome.severity} | {word} | {md(outcome.bound)} | {md(outcome.description)} |")
-    out += ["", f"A rule is *met* only when its whole {level} % interval meets the bound, *failed* only when the whole "
-            "interval misses it, and *inconclusive* otherwise or when a group has fewer rows than the policy's minimum.", ""]
+    out += ["", f"A rule is *met* only when every group's whole {level} interval meets the bound, *failed* only when an "
+            "interval widened for the number of comparisons the rule makes still misses it, and *inconclusive* otherwise, "
+            "or when a group or its reference has fewer people than the policy's minimum in what the rate counts.", ""]
 
     if fairness.overall:
         out += ["## Performance for everyone", "", "| Metric | Value [interval] |", "|---|---|"]
@@ -266,7 +267,9 @@ def render_report(
         out.append("")
 
     out += ["## Results by group", "",
-            f"Each cell shows the value and its {level} % bootstrap interval in brackets ({fairness.n_boot} resamples, seed {fairness.seed})."]
+            f"Each cell shows the value and its {level} interval in brackets: a score interval for rates and their "
+            f"comparisons (computed from the counts), a percentile bootstrap for AUC, Brier score and regression "
+            f"metrics ({fairness.n_boot} resamples, seed {fairness.seed})."]
     if published:
         out.append(f"Groups with fewer than {min_cell_size} people are masked ({MASK}), together with enough other cells that totals cannot reveal them.")
     out.append("")
@@ -311,7 +314,7 @@ def render_report(
         + (f"; types trusted beyond skops' defaults: {', '.join(md(t) for t in result.model.trusted_types)}" if result.model.trusted_types else ""),
         f"- Data SHA-256: `{result.data.sha256}`",
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
-        f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples; {level} % intervals; tool version {result.provenance.tool_version}",
+        f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples (AUC, Brier, regression); {level} intervals; tool version {result.provenance.tool_version}",
         "- Libraries: " + ", ".join(f"{k} {v}" for k, v in sorted(result.provenance.library_versions.items()) if k != "governance"),
         "",
         "The four-fifths ratio is a screening heuristic from US employment guidance, not a legal test; NYC Local Law 144 "

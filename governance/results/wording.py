@@ -38,3 +38,9 @@ _WORDS: dict[str, RateWords] = {
 def rate_words(rate_kind: str) -> RateWords:
     """The words for ``rate_kind`` (``selection`` or ``scoring``)."""
     return _WORDS[rate_kind]
+
+
+def level_words(confidence_level: float) -> str:
+    """A confidence level in words, ``95 %`` or ``99.9 %``: never rounded up to a '100 %' that reads as certainty."""
+    percent = confidence_level * 100
+    return f"{round(percent)} %" if abs(percent - round(percent)) < 1e-9 else f"{percent:.10g} %"
