@@ -70,6 +70,10 @@ def print_summary(result: Any, folder: Any) -> None:
         click.echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
                    "< 0.8 is the four-fifths screen:")
         for table in tables:
+            if table.most_selected is None:
+                click.echo(f"    {table.attribute}: no category is large enough to be the reference "
+                           f"({words.top}), so there are no impact ratios; collect more data.")
+                continue
             top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
             for row in table.rows:
                 if row.category == table.most_selected:

@@ -422,9 +422,7 @@ def _metric_summary(
 
 
 def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> RuleOutcome:
-    words = METRIC_WORDS.get(rule.metric, rule.metric.replace("_", " "))
-    needs_labels = rule.metric not in {"selection_rate", "mean_prediction"} and not fairness.has_labels
-    why = "it needs the true outcomes (--target)" if needs_labels else f"a {fairness.task} audit has no {words}"
+    why = _why_unchecked(rule, fairness)
     return RuleOutcome(
         rule_id=rule.id, description=rule.description, metric=rule.metric, comparison=rule.comparison,
         bound=rule.bound, severity=rule.severity, status="inconclusive",
@@ -432,6 +430,24 @@ def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> Rule
         advice="Audit with the data the rule needs, or use a policy without this rule for this kind of audit.",
         not_checked_because=why,
     )
+
+
+def _why_unchecked(rule: MetricRule, fairness: FairnessResult) -> str:
+    """Why a metric rule found nothing to judge, in words that are true for this audit."""
+    words = METRIC_WORDS.get(rule.metric, rule.metric.replace("_", " "))
+    columns = {column for attribute in fairness.attributes for column in attribute.columns}
+    if rule.attributes is not None and not columns & set(rule.attributes):
+        return f"the audit has none of the sensitive attributes it names ({', '.join(rule.attributes)})"
+    if rule.metric not in {"selection_rate", "mean_prediction"} and not fairness.has_labels:
+        return "it needs the true outcomes (--target)"
+    present = rule.metric in fairness.overall or any(
+        rule.metric in group.metrics or rule.metric in attribute.summaries
+        for attribute in fairness.attributes
+        for group in attribute.groups
+    )
+    if present and rule.comparison not in {"value", "overall"}:
+        return f"no sensitive attribute has two groups with a {words} to compare (only one known group each)"
+    return f"a {fairness.task} audit has no {words}"
 
 
 def _unexplained_outcome(rule: ExplainRule, error: str | None, skipped: str | None) -> RuleOutcome:

@@ -599,7 +599,7 @@ def _note_small_reference(
         return
     what = "named" if settings.reference == "named" else "largest"
     notes.append(
-        f"{plan.attribute}: the {what} reference group {plan.names[ref]!r} has only {int(group_n[ref])} rows, "
+        f"{plan.attribute}: the {what} reference group {plan.names[ref]!r} has only {int(group_n[ref])} row{'' if group_n[ref] == 1 else 's'}, "
         f"fewer than the minimum of {settings.min_group_size}, so comparisons against it cannot decide a rule"
         + ("; name a larger group as the reference." if what == "named" else "; collect more data.")
     )

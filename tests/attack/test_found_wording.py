@@ -1,0 +1,47 @@
+"""Attack tests on what the verdict says: sentences a manager would misread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from governance.audit.fairness import compute_fairness
+from governance.cli.main import cli
+from governance.policy.evaluate import evaluate_policy
+from governance.policy.load import load_policy
+
+
+def _four_fifths(sensitive: pd.DataFrame, y_pred: np.ndarray):
+    policy = load_policy("four-fifths").policy
+    fairness = compute_fairness(y_pred=y_pred, sensitive=sensitive, n_boot=0)
+    return evaluate_policy(policy, fairness, policy_path="p", policy_sha256="0" * 64)
+
+
+def test_single_group_is_not_reported_as_having_no_selection_rate():
+    """With one group (or one known group + Unknown) the verdict says 'a binary audit has no selection rate' (false)."""
+    sensitive = pd.DataFrame({"sex": ["f"] * 50})
+    verdict = _four_fifths(sensitive, np.tile([0, 1], 25))
+    assert "has no selection rate" not in verdict.summary, verdict.summary
+
+
+def test_one_known_group_plus_unknown_is_not_reported_as_having_no_selection_rate():
+    """One known group plus Unknown rows: the summary claims the audit 'has no selection rate'."""
+    sensitive = pd.DataFrame({"sex": ["f", None] * 50})
+    verdict = _four_fifths(sensitive, np.tile([0, 1], 50))
+    assert "has no selection rate" not in verdict.summary, verdict.summary
+
+
+def test_cli_impact_ratio_line_does_not_print_vs_none(tmp_path: Path):
+    """When no category can be the most-selected one the CLI prints 'f vs None: n/a'."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(tmp_path)]).exit_code == 0
+    data = tmp_path / "one.csv"
+    data.write_text("sex,pred\nf,1\nm,0\n")
+    result = runner.invoke(cli, ["audit", "m@1", "--workspace", str(tmp_path), "--no-register", "--no-figures",
+                                 "--data", str(data), "--predictions", "pred", "--sensitive", "sex",
+                                 "--policy", "four-fifths"])
+    assert result.exit_code == 3, result.output
+    assert "vs None" not in result.output, result.output
