@@ -175,6 +175,17 @@ class AuditData:
         return self.frame[self.sensitive]
 
 
+def _one_row_per_id(table: pd.DataFrame, id_column: str, name: str) -> None:
+    """Each person once: repeated rows would count the same people again and narrow every interval."""
+    duplicated = table[id_column].duplicated()
+    if duplicated.any():
+        example = table.loc[duplicated, id_column].iloc[0]
+        raise InputError(
+            f"{name} has more than one row for id {example} ({int(duplicated.sum())} repeated rows); keep one row "
+            "per person."
+        )
+
+
 def load_audit_data(
     path: str | Path,
     *,
@@ -212,12 +223,7 @@ def load_audit_data(
         demographics = read_table(sensitive_path, option="--sensitive-data")
         require_columns(frame, [id_column], source=source, option="--id")
         require_columns(demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive")
-        duplicated = demographics[id_column].duplicated()
-        if duplicated.any():
-            example = demographics.loc[duplicated, id_column].iloc[0]
-            raise InputError(
-                f"{sensitive_path.name} has more than one row for id {example}; keep one row per person."
-            )
+        _one_row_per_id(demographics, id_column, sensitive_path.name)
         clash = [name for name in sensitive if name in frame.columns]
         if clash:
             frame = frame.drop(columns=clash)
@@ -230,6 +236,7 @@ def load_audit_data(
         require_columns(frame, list(sensitive), source=source, option="--sensitive")
     if id_column is not None:
         require_columns(frame, [id_column], source=source, option="--id")
+        _one_row_per_id(frame, id_column, data_path.name)
     if target is not None:
         require_columns(frame, [target], source=source, option="--target")
         if frame[target].isna().any():
