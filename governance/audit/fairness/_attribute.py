@@ -219,7 +219,7 @@ def candidates(series: Series, known: np.ndarray, min_size: int) -> np.ndarray:
 
 
 def reference_index(
-    plan: GroupPlan, weights: np.ndarray, settings: AttributeSettings, notes: list[str]
+    plan: GroupPlan, weights: np.ndarray, counts: np.ndarray, settings: AttributeSettings, notes: list[str]
 ) -> int | None:
     """Index of the reference group for ``largest`` and ``named`` (``highest`` is chosen per metric)."""
     known = ~plan.is_unknown
@@ -245,8 +245,28 @@ def reference_index(
                 "pick one of those."
             )
         notes.append(f"{plan.attribute}: no named reference group was found, so the largest group is used.")
-    masked = np.where(known, weights, -np.inf)
-    return int(np.argmax(masked))
+    return _largest(plan, weights, counts, notes)
+
+
+def _largest(plan: GroupPlan, weights: np.ndarray, counts: np.ndarray, notes: list[str]) -> int:
+    """The largest known group; between equally large groups, the one with more predicted in the last (positive) class.
+
+    Breaking a tie on the data rather than on the names keeps the verdict from changing when groups are renamed
+    (two groups with identical counts give identical comparisons either way).
+    """
+    masked = np.where(~plan.is_unknown, weights, -np.inf)
+    tied = np.flatnonzero(masked == masked.max())
+    if tied.shape[0] == 1:
+        return int(tied[0])
+    flat = counts.reshape(counts.shape[0], -1)
+    selected = counts[..., -1].reshape(counts.shape[0], -1).sum(axis=1)
+    chosen = int(max(tied.tolist(), key=lambda g: (int(selected[g]), *flat[g].tolist())))
+    names = ", ".join(plan.names[g] for g in tied)
+    notes.append(
+        f"{plan.attribute}: the largest groups are equally large ({names}); {plan.names[chosen]!r} is the reference "
+        "because more of it is predicted positive. Name a reference with reference: named if another one is meant."
+    )
+    return chosen
 
 
 def to_reference(

@@ -544,7 +544,7 @@ def _attribute(
     order = sorted(range(plan.n_groups), key=lambda g: (bool(plan.is_unknown[g]), _sort_key(plan, g)))
     fixed_ref = None
     if settings.reference != "highest":
-        fixed_ref = reference_index(plan, group_w, settings, notes)
+        fixed_ref = reference_index(plan, group_w, n_per_group, settings, notes)
         _note_small_reference(plan, fixed_ref, group_n, settings, notes)
 
     def tests(name: str, others: np.ndarray, ref: int) -> list[float | None]:
