@@ -74,6 +74,7 @@ def audit_registered(
                 tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
                 max_age_days=result.policy.max_audit_age_days,
                 override=result.override.model_dump() if result.override else None,
+                from_predictions=result.model.kind == "predictions",
             )
         except BaseException:
             shutil.rmtree(outcome.folder, ignore_errors=True)

@@ -301,13 +301,16 @@ class Register:
         actor: str,
         max_age_days: int | None,
         override: dict[str, Any] | None = None,
+        from_predictions: bool = False,
     ) -> AuditRecord:
         """Record an audit of a version; ``audit.json`` is hashed now so that ``verify`` can detect edits.
 
         ``audit_json_path`` is absolute or relative to the workspace. ``artifact_sha256`` must be the version's
         pinned hash (the file that was audited); ``max_age_days`` is the policy's maximum audit age. ``override``
         (``{"reason": ..., "departures": [...]}``) marks an audit run against the model's pinned audit
-        specification; it is kept in the event, and approval then needs a risk acceptance.
+        specification; it is kept in the event, and approval then needs a risk acceptance. ``from_predictions``
+        marks an audit of saved predictions, which cannot show that they came from the registered file: approval
+        then needs a risk acceptance too.
         """
         actor = _actor(actor)
         if verdict not in VERDICTS:
@@ -358,6 +361,8 @@ class Register:
             extra: dict[str, Any] = {"state": {"from": row.state, "to": new_state}}
             if override is not None:
                 extra["override"] = _override(override)
+            if from_predictions:
+                extra["from_predictions"] = True
             self._append(conn, seq, at=at, actor=actor, kind="audit.recorded", model_name=model_name, version=version,
                          rows=[(t.audits, audit_row), (t.versions, version_row)], extra=extra)
             return self._audit_record(conn, audit_row)
@@ -704,6 +709,7 @@ class Register:
             lifecycle.AuditFacts(
                 audit_id=audit.audit_id, verdict=audit.verdict, actor=audit.actor, recorded_at=audit.recorded_at,
                 max_age_days=audit.max_age_days, override=_override_reason(audit.payload),
+                from_predictions=bool(json.loads(audit.payload).get("from_predictions")),
             )
             for audit in rows
         ]

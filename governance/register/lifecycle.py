@@ -76,11 +76,13 @@ class AuditFacts:
     recorded_at: str
     max_age_days: int | None
     override: str | None = None  # the reason given when the audit departed from the model's pinned specification
+    from_predictions: bool = False  # run on saved predictions: nothing shows they came from the registered file
 
     @property
     def needs_acceptance(self) -> bool:
-        """A failed, inconclusive (or any other non-passing) or overridden audit needs an explicit risk acceptance."""
-        return self.verdict != "passed" or self.override is not None
+        """A failed, inconclusive (or any other non-passing), overridden or predictions-only audit needs an explicit
+        risk acceptance."""
+        return self.verdict != "passed" or self.override is not None or self.from_predictions
 
     def describe(self) -> str:
         """In plain words: ``a1 failed on 2026-11-23``."""
@@ -94,6 +96,8 @@ class AuditFacts:
         if self.override is not None:
             outcome += f"{' only' if self.verdict == 'passed' else ''} with an override of the pinned audit " \
                        f"specification ({self.override})"
+        if self.from_predictions:
+            outcome += " on saved predictions, not by running the registered file"
         return f"{self.audit_id} {outcome} on {self.recorded_at[:10]}"
 
 
