@@ -210,6 +210,24 @@ def write_audit_folder(result: AuditResult, folder: Path, *, figures: bool = Tru
     _write_atomically(folder, fill)
 
 
+def check_distinct_columns(
+    *, target: str | None, predictions: str | None, scores: str | None, sensitive: Sequence[str]
+) -> None:
+    """One column in two roles would audit a thing against itself (predictions as their own truth: no errors)."""
+    roles = [("--target", target), ("--predictions", predictions), ("--scores", scores)]
+    roles += [("--sensitive", column) for column in sensitive]
+    seen: dict[str, str] = {}
+    for option, column in roles:
+        if column is None:
+            continue
+        if column in seen and (option, seen[column]) != ("--sensitive", "--sensitive"):
+            raise InputError(
+                f"The column {column!r} is given both as {seen[column]} and as {option}; each role needs its own "
+                "column (the true outcome, the model's decisions, its scores and the sensitive attributes)."
+            )
+        seen.setdefault(column, option)
+
+
 def check_explain_options(budget: float, rows: int | None) -> None:
     """Refuse explanation options that could only make the explainer fail, before any work is done."""
     import math
@@ -299,6 +317,7 @@ def audit(
 
     started = time.perf_counter()
     check_explain_options(explain_budget, explain_rows)
+    check_distinct_columns(target=target, predictions=predictions, scores=scores, sensitive=sensitive)
     space = workspace or find_workspace()
     if (model is None) == (predictions is None):
         raise InputError("Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both.")
