@@ -47,21 +47,34 @@ class Rows:
     weight: np.ndarray  # float64 (ones without weights)
     y_true: np.ndarray | None  # float64: 0/1 for AUC/Brier, numbers for regression
     value: np.ndarray  # float64: scores, or regression predictions
+    draw_rank: np.ndarray | None = None  # row i takes the multiplicity drawn at position draw_rank[i]
 
 
 def canonical_order(rows: Rows) -> Rows:
-    """Sort rows by (cell, label, value, weight) so resampling does not depend on the input order."""
+    """Sort rows by (cell, label, value, weight) so resampling does not depend on the input order.
+
+    The rows stay grouped by cell (the metrics sum cell by cell), but the multiplicities are drawn in an order
+    that does not know the cells' names: by each cell's make-up (rows, labels, values), then the row's label,
+    value and weight. Renaming the groups then leaves every interval as it was.
+    """
     keys = [rows.weight, rows.value]
     if rows.y_true is not None:
         keys.append(rows.y_true)
     keys.append(rows.cell)
     order = np.lexsort(keys)
-    return Rows(
-        cell=rows.cell[order],
-        weight=rows.weight[order],
-        y_true=None if rows.y_true is None else rows.y_true[order],
-        value=rows.value[order],
-    )
+    cell = rows.cell[order]
+    weight, value = rows.weight[order], rows.value[order]
+    y_true = None if rows.y_true is None else rows.y_true[order]
+    size = int(cell.max()) + 1 if cell.shape[0] else 0
+    make_up = [np.bincount(cell, minlength=size).astype(np.float64), np.bincount(cell, value, minlength=size)]
+    if y_true is not None:
+        make_up.append(np.bincount(cell, y_true, minlength=size))
+    cell_rank = np.empty(size, dtype=np.int64)
+    cell_rank[np.lexsort(make_up[::-1])] = np.arange(size)
+    draw_keys = [weight, value, *([] if y_true is None else [y_true]), cell_rank[cell]]
+    draw_rank = np.empty(cell.shape[0], dtype=np.int64)
+    draw_rank[np.lexsort(draw_keys)] = np.arange(cell.shape[0])
+    return Rows(cell=cell, weight=weight, y_true=y_true, value=value, draw_rank=draw_rank)
 
 
 def _multiplicities(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
@@ -208,6 +221,8 @@ def row_metrics(
     while done < n_boot:
         b = min(chunk, n_boot - done)
         multiplicity = _multiplicities(rng, b, n)
+        if rows.draw_rank is not None:
+            multiplicity = multiplicity[:, rows.draw_rank]
         sums = cell_sums(multiplicity)
         for index, plan in enumerate(plans):
             for name, array in metrics(sums, plan).items():
