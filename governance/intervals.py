@@ -292,8 +292,13 @@ def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_jo
     far = _extreme(pairs.between(i, j, kind, z_plain, "low")[0], np.nanmin)
     i, j = _pairs(defined, joint_low, joint_high, low_first=True)
     near = _extreme(pairs.between(i, j, kind, z_joint, "high")[1], np.nanmin)
-    point = bottom / top if top > 0 else float("nan")
+    point = min_over_max(top, bottom)
     return Interval(np.array([point]), np.array([min(far, 1.0)]), np.array([min(near, 1.0)]))
+
+
+def min_over_max(top: float, bottom: float) -> float:
+    """The between-group ratio, defined only when no value is negative (a ratio of signed amounts means nothing)."""
+    return bottom / top if top > 0 and bottom >= 0 else float("nan")
 
 
 def _extreme(values: np.ndarray, reduce: Any) -> float:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from governance.intervals import Kind
+from governance.intervals import Kind, min_over_max
 from governance.policy._families import (
     GroupData,
     best_comparison,
@@ -335,7 +335,7 @@ def _spread_candidates(
     smallest = int(data.sizes[judged].min())
     if plain is None:  # nothing to compute an interval from (no resamples): the value alone, judged inconclusive
         top, bottom = float(values.max()), float(values.min())
-        plain = Estimate(value=top - bottom if kind == "difference" else (bottom / top if top > 0 else None))
+        plain = Estimate(value=top - bottom if kind == "difference" else min_over_max(top, bottom))
     out.insert(0, _Candidate(label, pair, None, plain, smallest, None, denominator_words(metrics[worst]), at))
     return out
 
@@ -347,7 +347,8 @@ def _worst_part(datas: list[GroupData], judged_sets: list[np.ndarray], pick: Cal
         values = data.values[judged]
         if values.shape[0] >= 2:
             top, bottom = float(values.max()), float(values.min())
-            spreads[index] = top - bottom if pick is max else (bottom / top if top > 0 else float("inf"))
+            ratio = min_over_max(top, bottom)
+            spreads[index] = top - bottom if pick is max else (ratio if np.isfinite(ratio) else float("inf"))
     ranked = sorted(spreads, key=spreads.__getitem__)
     return ranked[-1] if pick is max else ranked[0]
 

@@ -30,6 +30,7 @@ from governance.intervals import (
     against_best,
     against_fixed,
     bonferroni_pairs,
+    min_over_max,
     newcombe,
     score_ratio,
     spread,
@@ -454,7 +455,7 @@ def _plain_spread(values: np.ndarray, groups: np.ndarray) -> tuple[Interval, Int
     if groups.shape[0] == 0:
         return Interval(nan, nan, nan), Interval(nan, nan, nan)
     top, bottom = np.nanmax(values), np.nanmin(values)
-    ratio = bottom / top if top != 0 else np.nan
+    ratio = min_over_max(float(top), float(bottom))
     return Interval(np.array([top - bottom]), nan, nan), Interval(np.array([ratio]), nan, nan)
 
 
