@@ -37,3 +37,20 @@ def test_weighted_difference_to_overall_rule_does_not_pass_on_the_point_alone():
     verdict = evaluate_policy(policy, _weighted(), policy_path="t", policy_sha256="0" * 64)
     finding = next(f for f in verdict.rules[0].findings if f.group == "a")
     assert not (finding.status == "pass" and not finding.estimate.has_interval), finding
+
+
+def test_weighted_group_vs_overall_interval_covers():
+    """Stratified weights (1 vs 5): the group-vs-overall 95 % interval covers the truth ~53 % of the time (share = Kish n)."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    group = np.repeat(["a", "b"], n // 2)
+    weights = np.where(group == "a", 1.0, 5.0)
+    overall = (1 / 6) * 0.3 + (5 / 6) * 0.5
+    covered, reps = 0, 200
+    for _ in range(reps):
+        y_pred = (rng.random(n) < np.where(group == "a", 0.3, 0.5)).astype(int)
+        fairness = compute_fairness(y_pred=y_pred, sensitive=pd.DataFrame({"g": group}), sample_weight=weights,
+                                    n_boot=0, intersections="none")
+        row = next(r for r in fairness.attributes[0].to_overall if r.group == "a")
+        covered += row.difference.low <= 0.3 - overall <= row.difference.high
+    assert covered / reps >= 0.90, covered / reps
