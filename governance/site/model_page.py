@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from governance.results.wording import level_words
 from governance.site.audit_page import METRIC_LABELS, group_table
 from governance.site.escape import escape, escape_multiline
 from governance.site.figures import ratio_series
@@ -170,8 +171,9 @@ def render_model_page(
         fairness = latest.result.fairness
         lines.append("## Metrics\n")
         lines.append(
-            f"Overall, on {fairness.n_rows} rows, with {int(100 * fairness.confidence_level)}% confidence "
-            f"intervals from {fairness.n_boot} bootstrap resamples:\n"
+            f"Overall, on {fairness.n_rows} rows, with {level_words(fairness.confidence_level)} confidence "
+            f"intervals (score intervals for rates; {fairness.n_boot} bootstrap resamples for AUC, Brier and "
+            "regression metrics):\n"
         )
         lines.append(
             table(
