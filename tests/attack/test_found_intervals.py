@@ -41,16 +41,20 @@ def test_undefined_impact_ratio_has_no_interval():
             assert row.impact_ratio_low is None and row.impact_ratio_high is None, row
 
 
+def _weighted_log() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    n = 400
+    sensitive = pd.DataFrame({"sex": rng.choice(["f", "m"], n)})
+    y_pred = (rng.random(n) < np.where(sensitive.sex == "f", 0.3, 0.5)).astype(int)
+    return sensitive, y_pred, rng.exponential(1, n)
+
+
 @pytest.mark.parametrize("scale", [1e-200, 1e160])
 def test_weights_too_extreme_to_square_are_refused_in_a_sentence(scale):
     """Weights x 1e-200 or x 1e160 under/overflow w^2, so intervals vanished and a ratio read [1, 1]; now refused."""
     from governance.errors import InputError
 
-    rng = np.random.default_rng(0)
-    n = 400
-    sensitive = pd.DataFrame({"sex": rng.choice(["f", "m"], n)})
-    y_pred = (rng.random(n) < np.where(sensitive.sex == "f", 0.3, 0.5)).astype(int)
-    weights = rng.exponential(1, n)
+    sensitive, y_pred, weights = _weighted_log()
     with pytest.raises(InputError, match=r"too far from 1 to compute with .* rescale them"):
         compute_fairness(y_pred=y_pred, sensitive=sensitive, sample_weight=weights * scale, n_boot=0)
 
@@ -58,11 +62,7 @@ def test_weights_too_extreme_to_square_are_refused_in_a_sentence(scale):
 @pytest.mark.parametrize("scale", [1e-40, 1e40])
 def test_rescaled_weights_give_the_same_intervals(scale):
     """Kish counts are scale-free: weights scaled by 1e-40 or 1e40 give the same ratios and intervals."""
-    rng = np.random.default_rng(0)
-    n = 400
-    sensitive = pd.DataFrame({"sex": rng.choice(["f", "m"], n)})
-    y_pred = (rng.random(n) < np.where(sensitive.sex == "f", 0.3, 0.5)).astype(int)
-    weights = rng.exponential(1, n)
+    sensitive, y_pred, weights = _weighted_log()
     plain = compute_fairness(y_pred=y_pred, sensitive=sensitive, sample_weight=weights, n_boot=0)
     scaled = compute_fairness(y_pred=y_pred, sensitive=sensitive, sample_weight=weights * scale, n_boot=0)
     a, b = plain.attributes[0].ll144.rows[0], scaled.attributes[0].ll144.rows[0]
