@@ -51,7 +51,7 @@ def parse_head(text: str) -> str:
 
 def read_checkpoint(path: Path) -> Checkpoint:
     """The checkpoint in ``path``; a file that is not one is an input error (it is not silently skipped)."""
-    fix = f"restore it from git, or write it again with `governance register checkpoint` after verifying"
+    fix = "restore it from git, or write it again with `governance register checkpoint` after verifying"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -59,7 +59,12 @@ def read_checkpoint(path: Path) -> Checkpoint:
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
         raise InputError(f"{path} is not a register checkpoint; {fix}.")
     digest, seq = data.get("hash"), data.get("seq")
-    if not isinstance(digest, str) or not _HASH.match(digest) or not isinstance(seq, int) or isinstance(seq, bool):
+    if (
+        not isinstance(digest, str)
+        or not _HASH.match(digest)
+        or not isinstance(seq, int)
+        or isinstance(seq, bool)
+    ):
         raise InputError(f"The checkpoint {path} has no valid event number and hash; {fix}.")
     return Checkpoint(seq=seq, hash=digest, written_at=str(data.get("written_at", "")))
 

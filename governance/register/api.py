@@ -66,6 +66,7 @@ class Register:
         self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
         self.hmac_key = hmac_key if hmac_key is not None else chain.key_from_environment()
         self._parsed_url = database.parse_url(url)
+        self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
 
     @classmethod
@@ -759,7 +760,7 @@ class Register:
             **(extra or {}),
         }
         payload = json.loads(provenance.canonical_json(payload))
-        identity = database.session_identity(conn)
+        identity = None if self._before_signing else database.session_identity(conn)
         digest = chain.event_hash(seq=seq, at=at, actor=actor, kind=kind, model_name=model_name, version=version,
                                   payload=payload, prev_hash=prev_hash, identity=identity)
         conn.execute(
@@ -774,14 +775,14 @@ class Register:
                 prev_hash=prev_hash,
                 hash=digest,
                 hmac=chain.sign(self.hmac_key, digest) if self.hmac_key else None,
-                identity=identity,
+                **({} if self._before_signing else {"identity": identity}),
             )
         )
-        head_hmac = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
+        head: dict[str, Any] = {"seq": seq, "hash": digest}
+        if not self._before_signing:
+            head["hmac"] = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
         updated = conn.execute(
-            sa.update(t.chain_head)
-            .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
-            .values(seq=seq, hash=digest, hmac=head_hmac)
+            sa.update(t.chain_head).where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1).values(**head)
         )
         if updated.rowcount != 1:  # pragma: no cover - only if the write lock did not hold
             raise RegisterError("Another process changed the register at the same moment; run the command again.")

@@ -202,7 +202,8 @@ def _check_signatures(events: Sequence[Any], head: Any, key: bytes | None) -> _S
             message=f"The key given is not the key this register is signed with (key id {chain.key_id(key)}; the "
             f"register's is {recorded}): set {chain.HMAC_ENV} to the register's key and verify again.",
         )])
-    problems = [_event_signature_problem(event, key, since) for event in events if event.seq >= since]
+    start = int(record.seq)
+    problems = [_event_signature_problem(event, key, start) for event in events if event.seq >= start]
     found = [problem for problem in problems if problem is not None]
     if head is not None and not chain.head_signature_matches(key, head.seq, head.hash, head.hmac):
         found.append(VerifyProblem(

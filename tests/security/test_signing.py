@@ -7,8 +7,8 @@ and on PostgreSQL, or an identity check against a real PostgreSQL role.
 from __future__ import annotations
 
 import json
-import pwd
 import os
+import pwd
 import sys
 import uuid
 from collections.abc import Iterator
@@ -19,16 +19,17 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, fresh_postgres_database, server_url, write_audit_file  # noqa: E402
+from register_support import Clock, fresh_postgres_database, server_url, write_audit_file
 
-from governance.cli.main import cli  # noqa: E402
-from governance.errors import GuardError, RegisterError  # noqa: E402
-from governance.provenance import set_clock, sha256_file  # noqa: E402
-from governance.register import Register  # noqa: E402
-from governance.register import schema as t  # noqa: E402
-from governance.register.chain import event_hash  # noqa: E402
+from governance.cli.main import cli
+from governance.errors import GuardError, RegisterError
+from governance.provenance import set_clock, sha256_file
+from governance.register import Register
+from governance.register import schema as t
+from governance.register.chain import HMAC_ENV, event_hash
 
 KEY = b"the register's secret key"
+SEPARATION = r"separation of duties.*database role"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -46,8 +47,12 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
     (root / "models").mkdir()
     (root / "models" / "credit.skops").write_bytes(b"model bytes v1")
-    for variable in ("GOVERNANCE_ACTOR", "GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE",
-                     "GOVERNANCE_REGISTER_HMAC_KEY"):
+    for variable in (
+        "GOVERNANCE_ACTOR",
+        "GOVERNANCE_REGISTER_URL",
+        "GOVERNANCE_WORKSPACE",
+        "GOVERNANCE_REGISTER_HMAC_KEY",
+    ):
         monkeypatch.delenv(variable, raising=False)
     return root
 
@@ -69,15 +74,29 @@ def open_register(url: str, workspace: Path, key: bytes | None) -> Register:
 def story(register: Register, workspace: Path) -> None:
     """Model, version, audit, approval, then two incidents: the newest events are easy to cut off."""
     register.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
-    register.add_version("credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x")
+    register.add_version(
+        "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
+    )
     path = write_audit_file(workspace, "a1")
-    register.record_audit("credit-risk", "1.0.0", audit_id="a1", audit_json_path=path, verdict="passed",
-                          policy_name="default", policy_sha256=sha256_file(path), data_sha256="d" * 64,
-                          artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
-                          tool_versions={}, actor="aud@x", max_age_days=30)
+    register.record_audit(
+        "credit-risk",
+        "1.0.0",
+        audit_id="a1",
+        audit_json_path=path,
+        verdict="passed",
+        policy_name="default",
+        policy_sha256=sha256_file(path),
+        data_sha256="d" * 64,
+        artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
+        tool_versions={},
+        actor="aud@x",
+        max_age_days=30,
+    )
     register.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")
     for title in ("first incident", "second incident"):
-        register.record_incident("credit-risk", "1.0.0", title=title, description="", severity="low", actor="ops@x")
+        register.record_incident(
+            "credit-risk", "1.0.0", title=title, description="", severity="low", actor="ops@x"
+        )
 
 
 @pytest.fixture
@@ -105,27 +124,46 @@ def strip_signatures_and_rehash(register: Register, *, drop_signing_record: bool
     """Set every signature to NULL (optionally remove the record that signing is on), recompute every hash."""
     with register.engine.begin() as connection:
         if drop_signing_record:
-            first = connection.execute(sa.select(sa.func.min(t.events.c.seq))
-                                       .where(t.events.c.kind == "register.signing_enabled")).scalar()
+            first = connection.execute(
+                sa.select(sa.func.min(t.events.c.seq)).where(t.events.c.kind == "register.signing_enabled")
+            ).scalar()
             if first is not None:
                 connection.execute(sa.delete(t.events).where(t.events.c.seq == first))
-                later = connection.execute(sa.select(t.events.c.seq).where(t.events.c.seq > first)
-                                           .order_by(t.events.c.seq)).scalars().all()
+                later = (
+                    connection.execute(
+                        sa.select(t.events.c.seq).where(t.events.c.seq > first).order_by(t.events.c.seq)
+                    )
+                    .scalars()
+                    .all()
+                )
                 for seq in later:  # close the gap, as a careful attacker would
                     connection.execute(sa.update(t.events).where(t.events.c.seq == seq).values(seq=seq - 1))
                 for table in t.ENTITY_TABLES.values():
-                    connection.execute(sa.update(table).where(table.c.event_seq > first)
-                                       .values(event_seq=table.c.event_seq - 1))
+                    connection.execute(
+                        sa.update(table)
+                        .where(table.c.event_seq > first)
+                        .values(event_seq=table.c.event_seq - 1)
+                    )
         events = connection.execute(sa.select(t.events).order_by(t.events.c.seq)).all()
         previous = t.GENESIS_HASH
         for event in events:
-            fields = {"seq": event.seq, "at": event.at, "actor": event.actor, "kind": event.kind,
-                      "model_name": event.model_name, "version": event.version,
-                      "payload": json.loads(event.payload), "prev_hash": previous}
+            fields = {
+                "seq": event.seq,
+                "at": event.at,
+                "actor": event.actor,
+                "kind": event.kind,
+                "model_name": event.model_name,
+                "version": event.version,
+                "payload": json.loads(event.payload),
+                "prev_hash": previous,
+            }
             identity = getattr(event, "identity", None)
             digest = event_hash(**fields, identity=identity) if identity is not None else event_hash(**fields)
-            connection.execute(sa.update(t.events).where(t.events.c.seq == event.seq)
-                               .values(prev_hash=previous, hash=digest, hmac=None))
+            connection.execute(
+                sa.update(t.events)
+                .where(t.events.c.seq == event.seq)
+                .values(prev_hash=previous, hash=digest, hmac=None)
+            )
             previous = digest
         values: dict[str, object] = {"seq": events[-1].seq, "hash": previous}
         if "hmac" in t.chain_head.c:
@@ -176,13 +214,17 @@ def test_cutting_the_newest_events_and_rewinding_the_head_is_a_break_with_the_ke
     assert "head" in report.first_break.message
 
 
-def test_a_signed_register_verified_without_the_key_is_inconclusive(signed: Register, register_url: str,
-                                                                     workspace: Path) -> None:
+def test_a_signed_register_verified_without_the_key_is_inconclusive(
+    signed: Register, register_url: str, workspace: Path
+) -> None:
     with open_register(register_url, workspace, None) as keyless:
         report = keyless.verify()
     assert not report.ok and report.inconclusive and not report.problems and report.signing_since == 1
-    result = CliRunner().invoke(cli, ["register", "verify", "--register-url", register_url,
-                                      "--workspace", str(workspace)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["register", "verify", "--register-url", register_url, "--workspace", str(workspace)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 3, result.output
     assert result.stdout.startswith("NOT CHECKED: the hashes and rows are intact")
     assert "OK" not in result.stdout
@@ -200,21 +242,29 @@ def test_a_key_on_a_register_that_was_never_signed_is_a_break(unsigned: Register
     unsigned.hmac_key = KEY
     report = unsigned.verify()
     assert not report.ok
-    assert report.first_break is not None and "no record that signing was switched on" in report.first_break.message
+    assert (
+        report.first_break is not None
+        and "no record that signing was switched on" in report.first_break.message
+    )
 
 
-def test_a_signed_register_refuses_changes_without_the_key_or_with_another(signed: Register, register_url: str,
-                                                                          workspace: Path) -> None:
+def test_a_signed_register_refuses_changes_without_the_key_or_with_another(
+    signed: Register, register_url: str, workspace: Path
+) -> None:
     for key in (None, b"another key"):
-        with open_register(register_url, workspace, key) as other:
-            with pytest.raises(RegisterError, match="GOVERNANCE_REGISTER_HMAC_KEY"):
-                other.add_model("other", owner="o", purpose="p", actor="x")
+        with (
+            open_register(register_url, workspace, key) as other,
+            pytest.raises(RegisterError, match=HMAC_ENV),
+        ):
+            other.add_model("other", owner="o", purpose="p", actor="x")
     assert signed.verify().ok
 
 
 def test_every_signed_event_and_the_head_carry_a_signature(signed: Register) -> None:
     with signed.engine.connect() as connection:
-        signatures = connection.execute(sa.select(t.events.c.kind, t.events.c.hmac).order_by(t.events.c.seq)).all()
+        signatures = connection.execute(
+            sa.select(t.events.c.kind, t.events.c.hmac).order_by(t.events.c.seq)
+        ).all()
         head = connection.execute(sa.select(t.chain_head)).one()
     assert signatures[0].kind == "register.signing_enabled"
     assert all(len(row.hmac or "") == 64 for row in signatures)
@@ -224,32 +274,65 @@ def test_every_signed_event_and_the_head_carry_a_signature(signed: Register) -> 
 # ---------------------------------------------------------------------- point 2: truncation against an anchor
 
 
-def test_expect_head_catches_a_truncation_without_the_key(unsigned: Register, register_url: str,
-                                                          workspace: Path) -> None:
+def test_expect_head_catches_a_truncation_without_the_key(
+    unsigned: Register, register_url: str, workspace: Path
+) -> None:
     kept = head_hash(unsigned)
-    unsigned.record_incident("credit-risk", "1.0.0", title="third", description="", severity="low", actor="ops@x")
+    unsigned.record_incident(
+        "credit-risk", "1.0.0", title="third", description="", severity="low", actor="ops@x"
+    )
     fine = unsigned.verify(expect_head=kept)
     assert fine.ok and fine.anchors[0].events_after == 1
-    unsigned.record_incident("credit-risk", "1.0.0", title="fourth", description="", severity="low", actor="ops@x")
+    unsigned.record_incident(
+        "credit-risk", "1.0.0", title="fourth", description="", severity="low", actor="ops@x"
+    )
     later = head_hash(unsigned)
     cut_newest_incidents(unsigned)  # the third and the fourth
     assert unsigned.verify().ok  # nothing inside the database shows the cut
     report = unsigned.verify(expect_head=later)
     assert not report.ok and report.first_break is not None and report.first_break.kind == "anchor"
-    result = CliRunner().invoke(cli, ["register", "verify", "--register-url", register_url, "--workspace",
-                                      str(workspace), "--expect-head", later], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "register",
+            "verify",
+            "--register-url",
+            register_url,
+            "--workspace",
+            str(workspace),
+            "--expect-head",
+            later,
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 1
     assert result.stdout.startswith("BROKEN: The chain does not contain the expected head")
 
 
-def test_a_malformed_expected_head_is_a_usage_error(unsigned: Register, register_url: str, workspace: Path) -> None:
-    result = CliRunner().invoke(cli, ["register", "verify", "--register-url", register_url, "--workspace",
-                                      str(workspace), "--expect-head", "abc"], catch_exceptions=False)
+def test_a_malformed_expected_head_is_a_usage_error(
+    unsigned: Register, register_url: str, workspace: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli,
+        [
+            "register",
+            "verify",
+            "--register-url",
+            register_url,
+            "--workspace",
+            str(workspace),
+            "--expect-head",
+            "abc",
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: --expect-head must be")
 
 
-def test_the_checkpoint_file_is_checked_automatically(unsigned: Register, register_url: str, workspace: Path) -> None:
+def test_the_checkpoint_file_is_checked_automatically(
+    unsigned: Register, register_url: str, workspace: Path
+) -> None:
     runner = CliRunner()
     base = ["--register-url", register_url, "--workspace", str(workspace)]
     written = runner.invoke(cli, ["register", "checkpoint", *base], catch_exceptions=False)
@@ -265,8 +348,11 @@ def test_the_checkpoint_file_is_checked_automatically(unsigned: Register, regist
 
 
 def test_export_prints_the_head(unsigned: Register, register_url: str, workspace: Path) -> None:
-    result = CliRunner().invoke(cli, ["register", "export", "--register-url", register_url, "--workspace",
-                                      str(workspace)], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["register", "export", "--register-url", register_url, "--workspace", str(workspace)],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0
     assert f"Chain head: event 6, {head_hash(unsigned)}" in result.stderr
     assert json.loads(result.stdout)["chain_head"]["hash"] == head_hash(unsigned)
@@ -296,11 +382,14 @@ def roles() -> Iterator[tuple[str, dict[str, str]]]:
         for role in names.values():
             connection.exec_driver_sql(f'CREATE ROLE "{role}" NOLOGIN')
             connection.exec_driver_sql(f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO "{role}"')
-    base = server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    base = server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False
+    )
     urls = {"admin": base}
     for who, role in names.items():
-        urls[who] = server.update_query_dict({"options": f"-csearch_path={schema} -crole={role}"}) \
-            .render_as_string(hide_password=False)
+        urls[who] = server.update_query_dict(
+            {"options": f"-csearch_path={schema} -crole={role}"}
+        ).render_as_string(hide_password=False)
     with Register(base) as register:  # create the tables, then let the roles use them
         register.close()
     with admin.connect() as connection:
@@ -318,39 +407,55 @@ def roles() -> Iterator[tuple[str, dict[str, str]]]:
 
 
 @pytest.mark.postgres
-def test_postgresql_records_the_database_role_whatever_the_actor_label(roles: tuple[str, dict[str, str]],
-                                                                      workspace: Path) -> None:
+def test_postgresql_records_the_database_role_whatever_the_actor_label(
+    roles: tuple[str, dict[str, str]], workspace: Path
+) -> None:
     _schema, urls = roles
     with open_register(urls["ds"], workspace, None) as register:
         register.add_model("m", owner="o", purpose="p", actor="boss@x")  # a typed name that is not theirs
         event = register.history()[0]
     assert event.actor == "boss@x"
     assert event.identity == f"pg:{urls['ds_role']}"
-    shown = CliRunner().invoke(cli, ["register", "history", "--register-url", urls["admin"], "--workspace",
-                                     str(workspace)], catch_exceptions=False)
+    shown = CliRunner().invoke(
+        cli,
+        ["register", "history", "--register-url", urls["admin"], "--workspace", str(workspace)],
+        catch_exceptions=False,
+    )
     assert f"database role {urls['ds_role']}" in shown.stdout
 
 
 @pytest.mark.postgres
-def test_separation_of_duties_holds_against_typed_names_on_postgresql(roles: tuple[str, dict[str, str]],
-                                                                     workspace: Path) -> None:
+def test_separation_of_duties_holds_against_typed_names_on_postgresql(
+    roles: tuple[str, dict[str, str]], workspace: Path
+) -> None:
     _schema, urls = roles
     with open_register(urls["admin"], workspace, None) as admin:
         admin.require_roles(actor="admin@x")
     with open_register(urls["ds"], workspace, None) as ds:
         ds.add_model("credit-risk", owner="o@x", purpose="p", actor="ds@x")
-        ds.add_version("credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x")
+        ds.add_version(
+            "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
+        )
     with open_register(urls["aud"], workspace, None) as aud:
         path = write_audit_file(workspace, "a1")
-        aud.record_audit("credit-risk", "1.0.0", audit_id="a1", audit_json_path=path, verdict="passed",
-                         policy_name="default", policy_sha256="p", data_sha256="d" * 64,
-                         artifact_sha256=aud.resolve_version("credit-risk", "1.0.0").sha256,
-                         tool_versions={}, actor="aud@x", max_age_days=30)
-        with pytest.raises(GuardError, match="separation of duties.*database role"):
+        aud.record_audit(
+            "credit-risk",
+            "1.0.0",
+            audit_id="a1",
+            audit_json_path=path,
+            verdict="passed",
+            policy_name="default",
+            policy_sha256="p",
+            data_sha256="d" * 64,
+            artifact_sha256=aud.resolve_version("credit-risk", "1.0.0").sha256,
+            tool_versions={},
+            actor="aud@x",
+            max_age_days=30,
+        )
+        with pytest.raises(GuardError, match=SEPARATION):
             aud.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")  # the auditor, renamed
-    with open_register(urls["ds"], workspace, None) as ds:
-        with pytest.raises(GuardError, match="separation of duties.*database role"):
-            ds.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")  # the registrant, renamed
+    with open_register(urls["ds"], workspace, None) as ds, pytest.raises(GuardError, match=SEPARATION):
+        ds.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")  # the registrant, renamed
     with open_register(urls["boss"], workspace, None) as boss:
         approved = boss.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")
         assert approved.decision == "approve"
