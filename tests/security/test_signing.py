@@ -467,3 +467,67 @@ def test_requiring_database_roles_is_refused_on_sqlite(unsigned: Register, regis
         pytest.skip("SQLite only")
     with pytest.raises(RegisterError, match="PostgreSQL"):
         unsigned.require_roles(actor="admin@x")
+
+
+def test_the_site_front_page_prints_the_head(unsigned: Register, register_url: str, workspace: Path) -> None:
+    from governance.site.register_page import render_register_page
+    from governance.site.sources import collect
+    from governance.workspace import find_workspace
+
+    sources = collect(find_workspace(workspace), register_url=register_url)
+    page = render_register_page(
+        sources,
+        organisation="Test Co",
+        model_links={"credit-risk": "m.md"},
+        audit_links={},
+        extra_links=[],
+        built_at="2026-11-23",
+    )
+    assert f"ends at event 6, whose hash (the chain head) is `{head_hash(unsigned)}`" in page
+
+
+def test_a_broken_register_gets_no_checkpoint(unsigned: Register, register_url: str, workspace: Path) -> None:
+    with unsigned.engine.begin() as connection:  # a hand edit that verify catches
+        connection.execute(sa.update(t.models).values(owner="someone@else"))
+    result = CliRunner().invoke(
+        cli,
+        ["register", "checkpoint", "--register-url", register_url, "--workspace", str(workspace)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: No checkpoint was written, because the register fails verify: The model"
+    )
+    assert not (workspace / "register-head.json").exists()
+
+
+def test_enable_signing_on_the_command_line(
+    unsigned: Register, register_url: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = ["--register-url", register_url, "--workspace", str(workspace)]
+    runner = CliRunner()
+    missing = runner.invoke(
+        cli, ["register", "enable-signing", *base, "--actor", "admin@x"], catch_exceptions=False
+    )
+    assert missing.exit_code == 2 and HMAC_ENV in missing.stderr
+    monkeypatch.setenv(HMAC_ENV, KEY.decode())
+    switched = runner.invoke(
+        cli, ["register", "enable-signing", *base, "--actor", "admin@x"], catch_exceptions=False
+    )
+    assert (switched.exit_code, switched.stdout.split(":")[0]) == (0, "Signing is on from event 7")
+    again = runner.invoke(
+        cli, ["register", "enable-signing", *base, "--actor", "admin@x"], catch_exceptions=False
+    )
+    assert again.stdout == "Signing was already on; nothing to do.\n"
+    assert runner.invoke(cli, ["register", "verify", *base], catch_exceptions=False).exit_code == 0
+    monkeypatch.delenv(HMAC_ENV)
+    assert runner.invoke(cli, ["register", "verify", *base], catch_exceptions=False).exit_code == 3
+    refused = runner.invoke(
+        cli,
+        ["register", "incident", "credit-risk@1.0.0", "--title", "t", *base, "--actor", "x"],
+        catch_exceptions=False,
+    )
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(
+        "Error: This register is signed (since event 7), so every change must be signed"
+    )
