@@ -500,7 +500,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     if report.ok:
         click.echo(f"OK: the history is intact ({checked}{signed}).")
         for anchor in report.anchors:
-            click.echo(f"The head kept in {anchor.source} is event {anchor.seq} of the chain; "
+            click.echo(f"The head {anchor.source} is event {anchor.seq} of the chain; "
                        f"{_count(anchor.events_after or 0, 'event')} came after it.")
         click.echo(head)
         return

@@ -159,7 +159,7 @@ def verify(
         events_checked=len(events),
         rows_checked=rows_checked,
         audit_files_checked=len(audit_rows),
-        signed=key is not None and signing.since is not None,
+        signed=signing.checked,
         problems=problems,
         inconclusive=unchecked and not problems,
         signing_since=signing.since,
@@ -176,6 +176,7 @@ _KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "au
 class _Signing:
     since: int | None  # the event that switched signing on
     problems: list[VerifyProblem]
+    checked: bool = False  # the key given is the register's, so its signatures were checked
 
 
 def _check_signatures(events: Sequence[Any], head: Any, key: bytes | None) -> _Signing:
@@ -211,7 +212,7 @@ def _check_signatures(events: Sequence[Any], head: Any, key: bytes | None) -> _S
             message=f"The chain head (event {head.seq}) is {'not signed' if not head.hmac else 'wrongly signed'}: "
             "the newest events were deleted and the head rewound, or the head was edited, by someone without the key.",
         ))
-    return _Signing(since, found)
+    return _Signing(since, found, checked=True)
 
 
 def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProblem | None:
@@ -248,12 +249,12 @@ def _anchors(expect_head: str | None, checkpoint: Path | None) -> list[tuple[str
     """(where it comes from, the hash) of every head kept outside the database that this run checks."""
     found: list[tuple[str, str]] = []
     if expect_head is not None:
-        found.append(("--expect-head", expect_head))
+        found.append(("given with --expect-head", expect_head))
     if checkpoint is not None:
         from governance.register.anchor import read_checkpoint
 
         kept = read_checkpoint(checkpoint)
-        found.append((f"the checkpoint {checkpoint.name}", kept.hash))
+        found.append((f"kept in the checkpoint {checkpoint.name}", kept.hash))
     return found
 
 
@@ -266,7 +267,7 @@ def _check_anchor(events: Sequence[Any], source: str, digest: str) -> _Anchor:
             AnchorCheck(source=source, hash=digest, found=False),
             VerifyProblem(
                 kind="anchor",
-                message=f"The chain does not contain the expected head {digest} ({source}): the newest events were "
+                message=f"The chain does not contain the expected head {digest}, {source}: the newest events were "
                 "deleted and the head rewound, or the history was rewritten; restore the register from a backup "
                 "that contains it.",
             ),

@@ -184,7 +184,7 @@ class VerifyProblem(Record):
 class AnchorCheck(Record):
     """A chain head kept outside the database (``--expect-head``, the checkpoint file), looked up in the chain."""
 
-    source: str  # where it came from, in words
+    source: str  # where it came from, in words: "given with --expect-head", "kept in the checkpoint ..."
     hash: str
     found: bool
     seq: int | None = None  # the event it is, when found
