@@ -269,7 +269,7 @@ def _check_anchor(events: Sequence[Any], source: str, digest: str) -> _Anchor:
                 kind="anchor",
                 message=f"The chain does not contain the expected head {digest}, {source}: the newest events were "
                 "deleted and the head rewound, or the history was rewritten; restore the register from a backup "
-                "that contains it.",
+                "that contains it (or, if that head belongs to another register, check the right one).",
             ),
         )
     return _Anchor(AnchorCheck(source=source, hash=digest, found=True, seq=match.seq, events_after=last - match.seq),
