@@ -64,7 +64,7 @@ class Register:
     ) -> None:
         self.url = url
         self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
-        self.hmac_key = hmac_key if hmac_key is not None else chain.key_from_environment()
+        self.hmac_key = (hmac_key if hmac_key is not None else chain.key_from_environment()) or None
         self._parsed_url = database.parse_url(url)
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
@@ -536,7 +536,7 @@ class Register:
         Returns the event number, or ``None`` when signing was already on.
         """
         actor = _actor(actor)
-        if self.hmac_key is None:
+        if not self.hmac_key:
             raise RegisterError(f"Set {chain.HMAC_ENV} to the register's secret key first, then switch signing on.")
         with database.write_transaction(self.engine) as conn:
             if not self._ensure_signing(conn, actor=actor):
@@ -708,7 +708,7 @@ class Register:
         since = signing_record(conn)
         if since is not None:
             recorded_id = str(since[1].get("key_id", ""))
-            if self.hmac_key is None:
+            if not self.hmac_key:
                 raise RegisterError(
                     f"This register is signed (since event {since[0]}), so every change must be signed too: set "
                     f"{chain.HMAC_ENV} to its key (key id {recorded_id}) and run the command again."
@@ -719,7 +719,7 @@ class Register:
                     f"is signed with (key id {recorded_id}); set the register's key and run the command again."
                 )
             return False
-        if self.hmac_key is None:
+        if not self.hmac_key:
             return False
         head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
         self._append(conn, int(head) + 1, at=_now(), actor=actor or "governance", kind=chain.SIGNING_KIND,

@@ -67,7 +67,7 @@ def verify(
             for name, table in t.ENTITY_TABLES.items()
         }
 
-    key = register.hmac_key
+    key = register.hmac_key or None
     expected: dict[tuple[str, int], tuple[dict[str, Any], int | None]] = {}
     previous_hash = t.GENESIS_HASH
     expected_seq = 1
