@@ -96,7 +96,9 @@ def register_group() -> None:
     Approval needs every audit of that exact model file to have passed as pinned, the newest one current;
     after a failed, inconclusive or reported audit (or one run with --override) it needs --accept-risk
     REASON. The approver must be neither the auditor nor the person who registered the version.
-    Every change is appended to a hash-chained log that `governance register verify` checks.
+    Every change is appended to a hash-chained log that `governance register verify` checks. Set
+    GOVERNANCE_REGISTER_HMAC_KEY to sign it, and commit the register-head.json that `governance register
+    checkpoint` writes, so that a rewritten or shortened history is caught.
     """
 
 
