@@ -531,3 +531,21 @@ def test_enable_signing_on_the_command_line(
     assert refused.stderr.startswith(
         "Error: This register is signed (since event 7), so every change must be signed"
     )
+
+
+def test_an_old_signed_head_put_back_is_caught_only_by_a_kept_head(signed: Register) -> None:
+    """The limit of signing, as the guide states it: a head row saved from a backup still carries a valid
+    signature, so only a head kept outside the database catches the events cut off after it."""
+    with signed.engine.connect() as connection:
+        saved = connection.execute(sa.select(t.chain_head)).one()  # the backup: head at event 7
+    for title in ("third", "fourth"):
+        signed.record_incident(
+            "credit-risk", "1.0.0", title=title, description="", severity="low", actor="ops@x"
+        )
+    kept = head_hash(signed)
+    cut_newest_incidents(signed)
+    with signed.engine.begin() as connection:
+        connection.execute(sa.update(t.chain_head).values(seq=saved.seq, hash=saved.hash, hmac=saved.hmac))
+    assert signed.verify().ok
+    report = signed.verify(expect_head=kept)
+    assert not report.ok and report.first_break is not None and report.first_break.kind == "anchor"
