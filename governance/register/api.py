@@ -564,6 +564,14 @@ class Register:
                          rows=[])
             return seq
 
+    def check_can_sign(self) -> None:
+        """Refuse now, before long work such as an audit, if a change would be refused: the register is signed and
+        this writer has no key or another key."""
+        with database.read_transaction(self.engine) as conn:
+            since = signing_record(conn)
+        if since is not None:
+            self._refuse_wrong_key(since)
+
     def chain_head(self) -> tuple[int, str]:
         """The newest event's number and hash: what to keep outside the database (``verify --expect-head``)."""
         with database.read_transaction(self.engine) as conn:
@@ -707,17 +715,7 @@ class Register:
         write with a key. True when this call switched signing on."""
         since = signing_record(conn)
         if since is not None:
-            recorded_id = str(since[1].get("key_id", ""))
-            if not self.hmac_key:
-                raise RegisterError(
-                    f"This register is signed (since event {since[0]}), so every change must be signed too: set "
-                    f"{chain.HMAC_ENV} to its key (key id {recorded_id}) and run the command again."
-                )
-            if chain.key_id(self.hmac_key) != recorded_id:
-                raise RegisterError(
-                    f"The key in {chain.HMAC_ENV} (key id {chain.key_id(self.hmac_key)}) is not the key this register "
-                    f"is signed with (key id {recorded_id}); set the register's key and run the command again."
-                )
+            self._refuse_wrong_key(since)
             return False
         if not self.hmac_key:
             return False
@@ -725,6 +723,19 @@ class Register:
         self._append(conn, int(head) + 1, at=_now(), actor=actor or "governance", kind=chain.SIGNING_KIND,
                      model_name=None, version=None, rows=[], extra={"key_id": chain.key_id(self.hmac_key)})
         return True
+
+    def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
+        recorded_id = str(since[1].get("key_id", ""))
+        if not self.hmac_key:
+            raise RegisterError(
+                f"This register is signed (since event {since[0]}), so every change must be signed too: set "
+                f"{chain.HMAC_ENV} to its key (key id {recorded_id}) and run the command again."
+            )
+        if chain.key_id(self.hmac_key) != recorded_id:
+            raise RegisterError(
+                f"The key in {chain.HMAC_ENV} (key id {chain.key_id(self.hmac_key)}) is not the key this register "
+                f"is signed with (key id {recorded_id}); set the register's key and run the command again."
+            )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
         result = conn.execute(table.insert().values(**values))

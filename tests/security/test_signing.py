@@ -549,3 +549,22 @@ def test_an_old_signed_head_put_back_is_caught_only_by_a_kept_head(signed: Regis
     assert signed.verify().ok
     report = signed.verify(expect_head=kept)
     assert not report.ok and report.first_break is not None and report.first_break.kind == "anchor"
+
+
+def test_an_audit_of_a_signed_register_without_the_key_stops_before_any_work(
+    signed: Register, register_url: str, workspace: Path
+) -> None:
+    from governance.audit.registered import audit_registered
+    from governance.workspace import find_workspace
+
+    before = sorted(p.name for p in (workspace / "audits").iterdir())
+    with pytest.raises(RegisterError, match="This register is signed"):
+        audit_registered(
+            "credit-risk@1.0.0",
+            register_url=register_url,
+            workspace=find_workspace(workspace),
+            actor="aud@x",
+            data="not-even-read.csv",
+            target="y",
+        )
+    assert sorted(p.name for p in (workspace / "audits").iterdir()) == before
