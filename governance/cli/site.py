@@ -30,7 +30,11 @@ def site_group() -> None:
 )
 @reports_errors
 def build_command(
-    workspace_path: str | None, register_url: str | None, no_mkdocs: bool, strict: bool, allow_unverified: bool
+    workspace_path: str | None,
+    register_url: str | None,
+    no_mkdocs: bool,
+    strict: bool,
+    allow_unverified: bool,
 ) -> None:
     """Write docs/generated/ from the audits and the register, then build the site into site/.
 
@@ -68,15 +72,24 @@ def build_command(
 @click.option(
     "--strict/--no-strict", default=True, show_default=True, help="Fail the build on any MkDocs warning."
 )
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Publish audits the register does not vouch for, each page marked 'not verified' in red.",
+)
 @reports_errors
-def serve_command(workspace_path: str | None, register_url: str | None, port: int, strict: bool) -> None:
-    """Build the site, then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
+def serve_command(
+    workspace_path: str | None, register_url: str | None, port: int, strict: bool, allow_unverified: bool
+) -> None:
+    """Build the site (as `site build` does), then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
     from governance.site import build_site
     from governance.site.serve import serve
     from governance.workspace import require_workspace
 
     workspace = require_workspace(workspace_path)
-    report = build_site(workspace, strict=strict, register_url=register_url)
+    report = build_site(
+        workspace, strict=strict, register_url=register_url, allow_unverified=allow_unverified
+    )
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
     assert report.site_dir is not None

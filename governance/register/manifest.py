@@ -88,7 +88,9 @@ def take(audit_file: Path, workspace_root: Path | None = None) -> dict[str, str]
     if not covers_folder(audit_file):
         data = read_regular(audit_file)
         if data is None:
-            raise InputError(f"The audit file {audit_file} is not a plain file; record the file the audit wrote.")
+            raise InputError(
+                f"The audit file {audit_file} is not a plain file; record the file the audit wrote."
+            )
         return {audit_file.name: sha256_bytes(data)}
     folder = audit_file.parent
     if workspace_root is not None and folder.resolve() == Path(workspace_root).resolve():

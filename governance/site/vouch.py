@@ -111,7 +111,9 @@ class Vouchers:
                 kind: manifest.ProblemKind = "changed" if data is not None else "missing"
                 if data is None and audit_json.is_symlink():
                     kind = "link"
-                check.problems.append(manifest.describe(manifest.FileProblem(shown.name, kind), str(shown), audit_id))
+                check.problems.append(
+                    manifest.describe(manifest.FileProblem(shown.name, kind), str(shown), audit_id)
+                )
             return data, check
         found = manifest.check(audit_json, {str(name): str(sha) for name, sha in files.items()})
         check = AuditCheck(
@@ -148,7 +150,11 @@ class Vouchers:
         if allow_unverified:
             warnings += [f"Published as not verified: {problem}" for problem in problems]
             return
-        more = f" ({len(problems) - 1} more problem(s): run `governance register verify`)" if len(problems) > 1 else ""
+        more = (
+            f" ({len(problems) - 1} more problem(s): run `governance register verify`)"
+            if len(problems) > 1
+            else ""
+        )
         raise UnverifiedAuditError(
             f"{problems[0]}{more} Nothing was published: the site shows only what the register vouches for; "
             'fix this, or rebuild with --allow-unverified to publish such pages marked "not verified".'

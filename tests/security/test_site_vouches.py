@@ -57,7 +57,9 @@ def record(root: Path, folder: Path, *, url: str | None = None, audit_id: str = 
     with Register.for_workspace(workspace, url) as register:
         if not artefact.exists():
             artefact.write_bytes(b"not really a model")
-            register.add_model("scorer", owner="ana@example.com", purpose="Score leads", actor="ana@example.com")
+            register.add_model(
+                "scorer", owner="ana@example.com", purpose="Score leads", actor="ana@example.com"
+            )
             register.add_version("scorer", "1.0", artifact_path=artefact, actor="ana@example.com")
         register.record_audit(
             "scorer", "1.0", audit_id=audit_id, audit_json_path=folder / "audit.json", verdict="failed",
@@ -116,12 +118,17 @@ TAMPERING = {
         lambda root: (root / FOLDER / "figures" / "approved.svg").write_text("<svg/>", encoding="utf-8"),
         "figures/approved.svg",
     ),
-    "deleted figure": (lambda root: (root / FOLDER / "figures" / "impact-sex.png").unlink(), "figures/impact-sex.png"),
+    "deleted figure": (
+        lambda root: (root / FOLDER / "figures" / "impact-sex.png").unlink(),
+        "figures/impact-sex.png",
+    ),
 }
 
 
 def files_of(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def leftovers(root: Path) -> list[str]:
@@ -148,15 +155,22 @@ def as_previous_release(patch: pytest.MonkeyPatch) -> None:
 
     patch.setattr(Register, "_insert", insert_without_files)
     patch.setattr(Register, "_row", row_without_files)
-    patch.setattr(Register, "for_workspace", classmethod(
-        lambda cls, ws, url=None, **_: cls(ws.register_url, workspace_root=ws.root, _migrate_to=previous)))
+    patch.setattr(
+        Register,
+        "for_workspace",
+        classmethod(
+            lambda cls, ws, url=None, **_: cls(ws.register_url, workspace_root=ws.root, _migrate_to=previous)
+        ),
+    )
 
 
 # ---------------------------------------------------------------- verify checks every file
 
 
 @pytest.mark.parametrize("case", sorted(TAMPERING))
-def test_verify_names_every_changed_missing_or_extra_file(workspace: Path, register_url: str | None, case: str) -> None:
+def test_verify_names_every_changed_missing_or_extra_file(
+    workspace: Path, register_url: str | None, case: str
+) -> None:
     tamper, name = TAMPERING[case]
     with Register.for_workspace(find_workspace(workspace), register_url) as register:
         assert register.verify().ok
@@ -174,8 +188,9 @@ def test_verify_counts_every_file_it_hashed(workspace: Path, register_url: str |
     assert report.audits_without_manifest == 0
 
 
-def test_verify_reports_a_symlinked_figure_without_reading_it(workspace: Path, tmp_path: Path,
-                                                             register_url: str | None) -> None:
+def test_verify_reports_a_symlinked_figure_without_reading_it(
+    workspace: Path, tmp_path: Path, register_url: str | None
+) -> None:
     link_passwd(workspace, tmp_path)
     with Register.for_workspace(find_workspace(workspace), register_url) as register:
         messages = [problem.message for problem in register.verify().problems]
@@ -189,7 +204,9 @@ def test_verify_command_names_the_edited_report(workspace: Path, register_url: s
     arguments = ["register", "verify", "--workspace", str(workspace)]
     result = CliRunner().invoke(cli, arguments + (["--register-url", register_url] if register_url else []))
     assert result.exit_code == 1
-    assert result.output.startswith(f"BROKEN: The audit file {FOLDER.as_posix()}/report.md (audit s1) was changed")
+    assert result.output.startswith(
+        f"BROKEN: The audit file {FOLDER.as_posix()}/report.md (audit s1) was changed"
+    )
 
 
 def test_recording_refuses_an_audit_folder_holding_a_link(tmp_path: Path) -> None:
@@ -201,7 +218,9 @@ def test_recording_refuses_an_audit_folder_holding_a_link(tmp_path: Path) -> Non
         record(root, folder)
 
 
-def test_audits_recorded_before_manifests_still_verify(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_audits_recorded_before_manifests_still_verify(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """An older register (schema 0002) keeps working: only its audit.json is vouched for, and verify says so."""
     root = tmp_path / "ws"
     init_workspace(root, organisation="Acme Lending")
@@ -216,7 +235,9 @@ def test_audits_recorded_before_manifests_still_verify(tmp_path: Path, monkeypat
         assert report.ok, report.problems
         assert report.audits_without_manifest == 1
         (folder / "audit.json").write_text("{}", encoding="utf-8")
-        assert "audits/scorer/1.0/s1/audit.json (audit s1) was changed" in register.verify().problems[0].message
+        assert (
+            "audits/scorer/1.0/s1/audit.json (audit s1) was changed" in register.verify().problems[0].message
+        )
     result = CliRunner().invoke(cli, ["register", "verify", "--workspace", str(root)])
     assert "only audit.json is checked for those" in result.output
 
@@ -245,7 +266,9 @@ def test_forged_verdict_is_refused_by_the_command_without_a_traceback(site_works
     forge_passed(site_workspace)
     result = CliRunner().invoke(cli, ["site", "build", "--workspace", str(site_workspace), "--no-mkdocs"])
     assert result.exit_code == 1
-    assert result.output.startswith(f"Error: The audit file {FOLDER.as_posix()}/audit.json (audit s1) was changed")
+    assert result.output.startswith(
+        f"Error: The audit file {FOLDER.as_posix()}/audit.json (audit s1) was changed"
+    )
     assert "Traceback" not in result.output
     assert not (site_workspace / "docs" / "generated" / "audits").exists()
 
@@ -366,12 +389,19 @@ def test_build_killed_with_sigkill_leaves_the_previous_site(site_workspace: Path
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     for name in ISOLATING:
         environment.pop(name, None)
-    process = subprocess.Popen([sys.executable, "-c", KILLER, str(site_workspace)], env=environment,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [sys.executable, "-c", KILLER, str(site_workspace)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         while process.poll() is None:  # wait until MkDocs is writing pages
             writing = [p for p in site_workspace.iterdir() if p.name.startswith(".site-new-")]
-            if any(next(p.rglob("*.html"), None) for p in writing) or not (site_workspace / "site/index.html").exists():
+            if (
+                any(next(p.rglob("*.html"), None) for p in writing)
+                or not (site_workspace / "site/index.html").exists()
+            ):
                 break
             time.sleep(0.01)
         process.send_signal(signal.SIGKILL)
@@ -386,7 +416,9 @@ def test_build_killed_with_sigkill_leaves_the_previous_site(site_workspace: Path
 
 def test_allow_unverified_builds_strictly_with_a_red_box(site_workspace: Path) -> None:
     forge_passed(site_workspace)
-    result = CliRunner().invoke(cli, ["site", "build", "--workspace", str(site_workspace), "--allow-unverified"])
+    result = CliRunner().invoke(
+        cli, ["site", "build", "--workspace", str(site_workspace), "--allow-unverified"]
+    )
     assert result.exit_code == 0, result.output
     html = (site_workspace / "site/generated/audits/scorer/1.0/s1/index.html").read_text(encoding="utf-8")
     assert 'class="admonition danger"' in html and "Not verified" in html
