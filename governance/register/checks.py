@@ -195,7 +195,7 @@ def audit_file_problems(
             problem = manifest.FileProblem(audit_file.name, kind)
             return [manifest.describe(problem, str(audit["audit_json_path"]), str(audit["audit_id"]))], 1
         return [], 1
-    found = manifest.check(audit_file, audit_manifest(audit))
+    found = manifest.check(audit_file, audit_manifest(audit), workspace_root or register.workspace_root)
     folder = PurePosixPath(str(audit["audit_json_path"])).parent
     messages = [
         manifest.describe(problem, (folder / problem.name).as_posix(), str(audit["audit_id"]))

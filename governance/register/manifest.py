@@ -74,18 +74,23 @@ def walk(folder: Path) -> tuple[list[str], list[str]]:
     return sorted(files), sorted(links)
 
 
-def covers_folder(audit_file: Path) -> bool:
-    """An ``audit.json`` stands for its whole folder (the audit command's layout); another file only for itself."""
-    return audit_file.name == AUDIT_FILE
+def covers_folder(audit_file: Path, workspace_root: Path | None = None) -> bool:
+    """An ``audit.json`` stands for its whole folder (the audit command's layout); another file only for itself.
+
+    So does an ``audit.json`` lying in the workspace folder itself: the workspace is not an audit folder.
+    """
+    if audit_file.name != AUDIT_FILE:
+        return False
+    return workspace_root is None or audit_file.parent.resolve() != Path(workspace_root).resolve()
 
 
 def take(audit_file: Path, workspace_root: Path | None = None) -> dict[str, str]:
     """The manifest to record: ``{name: sha256}`` for every file of the audit's folder, or of ``audit_file`` alone.
 
-    A symbolic link in the folder, or a folder that is the workspace itself, is refused: the audit command writes
-    each audit into its own folder of plain files.
+    A symbolic link in the folder is refused: the audit command writes each audit into its own folder of plain
+    files.
     """
-    if not covers_folder(audit_file):
+    if not covers_folder(audit_file, workspace_root):
         data = read_regular(audit_file)
         if data is None:
             raise InputError(
@@ -93,11 +98,6 @@ def take(audit_file: Path, workspace_root: Path | None = None) -> dict[str, str]
             )
         return {audit_file.name: sha256_bytes(data)}
     folder = audit_file.parent
-    if workspace_root is not None and folder.resolve() == Path(workspace_root).resolve():
-        raise InputError(
-            f"{audit_file} lies in the workspace folder itself; keep each audit in its own folder "
-            "(audits/NAME/VERSION/AUDIT-ID/), as `governance audit` does."
-        )
     files, links = walk(folder)
     if links:
         raise InputError(
@@ -113,7 +113,7 @@ def take(audit_file: Path, workspace_root: Path | None = None) -> dict[str, str]
     return manifest
 
 
-def check(audit_file: Path, manifest: dict[str, str]) -> FolderCheck:
+def check(audit_file: Path, manifest: dict[str, str], workspace_root: Path | None = None) -> FolderCheck:
     """Read the recorded files of an audit and compare each with its hash; also list files nobody recorded.
 
     ``contents`` holds the bytes read (hashed and compared in one read, so what is checked is what is used),
@@ -121,7 +121,7 @@ def check(audit_file: Path, manifest: dict[str, str]) -> FolderCheck:
     """
     folder = audit_file.parent
     result = FolderCheck(contents={}, problems=[])
-    if covers_folder(audit_file) and folder.is_dir():
+    if covers_folder(audit_file, workspace_root) and folder.is_dir():
         files, links = walk(folder)
         result.problems += [FileProblem(name, "link") for name in links]
         result.problems += [FileProblem(name, "extra") for name in files if name not in manifest]

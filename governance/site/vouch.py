@@ -115,7 +115,8 @@ class Vouchers:
                     manifest.describe(manifest.FileProblem(shown.name, kind), str(shown), audit_id)
                 )
             return data, check
-        found = manifest.check(audit_json, {str(name): str(sha) for name, sha in files.items()})
+        recorded = {str(name): str(sha) for name, sha in files.items()}
+        found = manifest.check(audit_json, recorded, self.workspace_root)
         check = AuditCheck(
             status="verified",
             problems=[
