@@ -9,6 +9,7 @@ through the register's recorded hashes (:mod:`governance.site.vouch`). Every fil
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -323,24 +324,23 @@ def _mask_figures(
 
 @contextmanager
 def _build_lock(workspace: Workspace) -> Iterator[None]:
-    """One build at a time per workspace; a second one is refused instead of racing the first."""
+    """One build at a time per workspace (a lock on its folder, no file); a second one is refused, not raced."""
     try:
         import fcntl
-    except ImportError:  # Windows: no lock, and no clearing of debris either
+    except ImportError:  # Windows: no lock
         yield
         return
-    workspace.state_dir.mkdir(parents=True, exist_ok=True)
-    with open(workspace.state_dir / "site-build.lock", "a+b") as handle:
+    descriptor = os.open(workspace.root, os.O_RDONLY)
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
             raise SiteError(
                 "Another `governance site build` is running in this workspace; wait for it to finish."
             ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 @contextmanager

@@ -135,8 +135,9 @@ class Vouchers:
         """Registered audits whose folder was not found (deleting one must not hide a verdict)."""
         found = []
         for folder, audit in self.by_folder.items():
-            if folder in self.seen or not str(audit["audit_json_path"]).endswith(manifest.AUDIT_FILE):
-                continue
+            audit_json = self._locate(str(audit["audit_json_path"]))
+            if folder in self.seen or audit_json.name != manifest.AUDIT_FILE or audit_json.exists():
+                continue  # published, not an audit folder, or kept outside audits/ (never on the site)
             problem = manifest.FileProblem(manifest.AUDIT_FILE, "missing")
             found.append(manifest.describe(problem, str(audit["audit_json_path"]), str(audit["audit_id"])))
         return found

@@ -422,3 +422,43 @@ def test_allow_unverified_builds_strictly_with_a_red_box(site_workspace: Path) -
     assert result.exit_code == 0, result.output
     html = (site_workspace / "site/generated/audits/scorer/1.0/s1/index.html").read_text(encoding="utf-8")
     assert 'class="admonition danger"' in html and "Not verified" in html
+
+
+def test_a_second_build_at_the_same_time_is_refused_not_raced(site_workspace: Path) -> None:
+    """The next build clears what a killed one left; it must never clear a running build's folders."""
+    import fcntl
+
+    descriptor = os.open(site_workspace, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)  # what a running build holds
+        result = CliRunner().invoke(cli, ["site", "build", "--workspace", str(site_workspace), "--no-mkdocs"])
+    finally:
+        os.close(descriptor)
+    assert result.exit_code == 2
+    assert result.output == (
+        "Error: Another `governance site build` is running in this workspace; wait for it to finish.\n"
+    )
+
+
+def test_deleting_a_failed_audit_does_not_leave_an_older_one_as_the_latest(site_workspace: Path) -> None:
+    import shutil
+
+    shutil.rmtree(site_workspace / FOLDER)
+    with pytest.raises(GovernanceError, match=r"audits/scorer/1\.0/s1/audit\.json \(audit s1\) is missing"):
+        build_site(find_workspace(site_workspace), run_mkdocs=False)
+
+
+def test_a_forged_folder_the_register_never_recorded_is_left_out(site_workspace: Path) -> None:
+    write_audit(
+        site_workspace,
+        make_audit("scorer", "1.0", "forged", verdict="passed", created_at="2026-11-28T10:00:00Z"),
+    )
+    report = build_site(find_workspace(site_workspace), run_mkdocs=False)
+    assert any(
+        "audits/scorer/1.0/forged is not recorded in the register" in warning for warning in report.warnings
+    )
+    generated = site_workspace / "docs" / "generated"
+    assert not (generated / "audits/scorer/1.0/forged").exists()
+    assert "Failed" in (generated / "index.md").read_text(
+        encoding="utf-8"
+    )  # the recorded verdict stays the latest
