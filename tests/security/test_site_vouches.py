@@ -382,36 +382,48 @@ sys.exit(cli.main(["site", "build", "--workspace", sys.argv[1]], standalone_mode
 """
 
 
-def test_build_killed_with_sigkill_leaves_the_previous_site(site_workspace: Path) -> None:
-    """Kill -9 while MkDocs writes: site/ is still the previous, whole site; the next build clears the debris."""
-    site = built(site_workspace)
-    (site_workspace / "docs" / "extra.md").write_text("# Extra\n", encoding="utf-8")
+def interrupt_build(root: Path, signum: int) -> int:
+    """Start `governance site build` in a real process, send ``signum`` while MkDocs writes; its exit status."""
     environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     for name in ISOLATING:
         environment.pop(name, None)
     process = subprocess.Popen(
-        [sys.executable, "-c", KILLER, str(site_workspace)],
+        [sys.executable, "-c", KILLER, str(root)],
         env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
         while process.poll() is None:  # wait until MkDocs is writing pages
-            writing = [p for p in site_workspace.iterdir() if p.name.startswith(".site-new-")]
-            if (
-                any(next(p.rglob("*.html"), None) for p in writing)
-                or not (site_workspace / "site/index.html").exists()
-            ):
+            writing = [p for p in root.iterdir() if p.name.startswith(".site-new-")]
+            if any(next(p.rglob("*.html"), None) for p in writing) or not (root / "site/index.html").exists():
                 break
             time.sleep(0.01)
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(signum)
     finally:
         process.wait()
-    assert process.returncode == -signal.SIGKILL, "the build finished before it could be killed"
+    return process.returncode
+
+
+def test_build_killed_with_sigkill_leaves_the_previous_site(site_workspace: Path) -> None:
+    """Kill -9 while MkDocs writes: site/ is still the previous, whole site; the next build clears the debris."""
+    site = built(site_workspace)
+    (site_workspace / "docs" / "extra.md").write_text("# Extra\n", encoding="utf-8")
+    assert interrupt_build(site_workspace, signal.SIGKILL) == -signal.SIGKILL, (
+        "the build ended before the kill"
+    )
     assert files_of(site_workspace / "site") == site
     built(site_workspace)
     assert leftovers(site_workspace) == []
     assert (site_workspace / "site" / "extra.html").is_file()  # the new site, whole
+
+
+def test_build_stopped_with_sigterm_cleans_up_at_once(site_workspace: Path) -> None:
+    site = built(site_workspace)
+    (site_workspace / "docs" / "extra.md").write_text("# Extra\n", encoding="utf-8")
+    assert interrupt_build(site_workspace, signal.SIGTERM) == 128 + signal.SIGTERM, "the build ended first"
+    assert files_of(site_workspace / "site") == site
+    assert leftovers(site_workspace) == []
 
 
 def test_allow_unverified_builds_strictly_with_a_red_box(site_workspace: Path) -> None:
