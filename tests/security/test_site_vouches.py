@@ -29,16 +29,10 @@ from governance.scaffold import init_workspace
 from governance.site import build_site
 from governance.workspace import find_workspace
 from tests.register.register_support import fresh_postgres_database
-from tests.site.conftest import ISOLATING, make_audit, write_audit
+from tests.site.conftest import make_audit, write_audit
 
 FOLDER = Path("audits/scorer/1.0/s1")
 SECRET = "root:x:0:0:the secret outside the audit folder"
-
-
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ISOLATING:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -384,9 +378,8 @@ sys.exit(cli.main(["site", "build", "--workspace", sys.argv[1]], standalone_mode
 
 def interrupt_build(root: Path, signum: int) -> int:
     """Start `governance site build` in a real process, send ``signum`` while MkDocs writes; its exit status."""
-    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    for name in ISOLATING:
-        environment.pop(name, None)
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("GOVERNANCE_")}
+    environment["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     process = subprocess.Popen(
         [sys.executable, "-c", KILLER, str(root)],
         env=environment,
