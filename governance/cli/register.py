@@ -18,6 +18,7 @@ from governance.cli._common import actor_option, register_url_option, reports_er
 
 if TYPE_CHECKING:
     from governance.register import ModelDetail, Register
+    from governance.register.overview import ModelOverview
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -272,10 +273,16 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def render_detail(detail: ModelDetail) -> str:
-    """``register show`` as plain text: the model, its versions, audits, approvals and history."""
+def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
+    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+    from governance.register.describe import standing
+
     m = detail.model
     lines = [f"{m.name}, owned by {m.owner}", f"Purpose: {m.purpose}"]
+    if view is not None:
+        lines += ["", *standing(view)]
+        lines += [f"Needs attention: {item.message}" for item in view.attention]
+        lines.append("")
     for label, value in (("Intended use", m.intended_use), ("Restrictions", m.restrictions),
                          ("Decision domain", m.decision_domain), ("Risk tier", m.risk_tier)):
         if value:
@@ -329,10 +336,11 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
     """Show everything about model NAME, with its history in plain words."""
     with open_register(workspace_path, register_url, create=False) as register:
         detail = register.show(name)
+        view = register.overview(name)
     if as_json:
-        _print_json(detail.model_dump(mode="json"))
+        _print_json({**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json")})
     else:
-        click.echo(render_detail(detail))
+        click.echo(render_detail(detail, view))
 
 
 @register_group.command("history")
