@@ -16,6 +16,7 @@ def render_register_page(
     audit_links: dict[str, str],
     extra_links: list[tuple[str, str]],
     built_at: str,
+    attention: str = "",
 ) -> str:
     """One row per model: the live version, its approval and evidence, the newest version, the next audit due.
 
@@ -26,6 +27,8 @@ def render_register_page(
         "# Model register\n",
         f"Every model of {escape(organisation)} that has an audit or a register entry, "
         f"as of {escape(built_at)}. Open a model for its card, its audits and who approved it.\n",
+        attention,
+        "## Models\n",
         "A model's **live version** is the one deployed now; the newest version is shown beside it when it is "
         "another one (being audited or awaiting approval).\n",
         table(["Model", "Live version", "Approval", "Evidence", "Newest version", "Next audit due"], rows),
