@@ -467,7 +467,11 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
 @_register_options
 @reports_errors
 def verify_command(workspace_path: str | None, register_url: str | None) -> None:
-    """Check that the history was not edited and the audit files are unchanged (exit 1 on the first break)."""
+    """Check that the history was not edited, the audit files are unchanged, and every audit folder is recorded.
+
+    Exit 1 on the first break. An audit folder under audits/ the register does not know (an audit that stopped
+    before it was recorded) is reported too; remove it with `governance register clean-orphans --delete`.
+    """
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify()
     checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
@@ -477,10 +481,44 @@ def verify_command(workspace_path: str | None, register_url: str | None) -> None
         click.echo(f"OK: the history is intact ({checked}{signed}).")
         return
     first = report.problems[0]
-    click.echo(f"BROKEN: {first.message}")
+    only_orphans = all(problem.kind == "orphan" for problem in report.problems)
+    click.echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
     if len(report.problems) > 1:
         click.echo(f"{len(report.problems) - 1} more problem(s):")
         for problem in report.problems[1:]:
             click.echo(f"  - {problem.message}")
-    click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
+    if only_orphans:
+        click.echo(f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "
+                   "list them with `governance register clean-orphans`.")
+    else:
+        click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
     raise SystemExit(1)
+
+
+@register_group.command("clean-orphans")
+@click.option("--delete", is_flag=True, help="Remove them (without it, only list what would be removed).")
+@_register_options
+@reports_errors
+def clean_orphans_command(delete: bool, workspace_path: str | None, register_url: str | None) -> None:
+    """List, or with --delete remove, audit folders under audits/ that the register does not know.
+
+    They are what an audit leaves when it stops between writing its folder and recording it (a crash, a kill, a
+    lost database connection): hidden .ID.partial folders and folders with an audit.json but no register row, plus
+    one-off `governance audit --no-register` audits and folders copied in by hand. They are never published;
+    `governance register verify` and `governance status` report them. An audit still running is left alone.
+    Without --delete nothing is removed.
+    """
+    from governance.register.orphans import shown
+
+    with open_register(workspace_path, register_url, create=False) as register:
+        found = register.clean_orphans(delete=delete)
+        root = register.workspace_root
+    if not found:
+        click.echo("No orphans: every audit folder under audits/ is recorded in the register.")
+        return
+    verb = "Removed" if delete else "Would remove"
+    click.echo(f"{verb} {_count(len(found), 'orphan')}:")
+    for leftover in found:
+        click.echo(f"  {shown(leftover, root)}  ({leftover.kind})")
+    if not delete:
+        click.echo("Nothing was removed; look at them, then run `governance register clean-orphans --delete`.")

@@ -95,11 +95,14 @@ class SiteSources:
 
 
 def load_audits(audits_dir: Path, problems: list[str]) -> list[AuditRecord]:
-    """Every readable ``audit.json`` under ``audits/``; unreadable ones are reported, not fatal."""
+    """Every readable ``audit.json`` under ``audits/``; unreadable ones are reported, not fatal.
+
+    Hidden folders are never entered: they hold audits still being written or left by a crash.
+    """
+    from governance.audit.folders import audit_json_files
+
     records: list[AuditRecord] = []
-    if not audits_dir.is_dir():
-        return records
-    for path in sorted(audits_dir.rglob("audit.json")):
+    for path in audit_json_files(audits_dir):
         try:
             result = AuditResult.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -125,6 +128,26 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
         problems.append(f"The register could not be read, so the site shows audits only: {exc}")
         return None
     return exported if isinstance(exported, dict) else None
+
+
+def _recorded_only(
+    audits: list[AuditRecord], exported: dict[str, Any], workspace: Workspace, problems: list[str]
+) -> list[AuditRecord]:
+    """With a register, only the audits it recorded: an unrecorded folder (an orphan) is never published."""
+    recorded = set()
+    for detail in _records(exported, "models"):
+        for audit in detail.get("audits") or []:
+            if isinstance(audit, dict) and isinstance(audit.get("audit_json_path"), str):
+                stored = Path(audit["audit_json_path"])
+                recorded.add((stored if stored.is_absolute() else workspace.root / stored).resolve())
+    kept = []
+    for record in audits:
+        if (record.folder / "audit.json").resolve() in recorded:
+            kept.append(record)
+        else:
+            problems.append(f"{record.folder} was not published: it is not recorded in the register (see "
+                            "`governance register clean-orphans`).")
+    return kept
 
 
 def _model_name(record: dict[str, Any]) -> str | None:
@@ -154,6 +177,8 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
         return models[name]
 
     exported = _register_export(workspace, register_url, problems)
+    if exported is not None:
+        audits = _recorded_only(audits, exported, workspace, problems)
     if exported:
         for detail in _records(exported, "models"):
             nested = detail.get("model")

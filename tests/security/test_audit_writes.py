@@ -240,8 +240,8 @@ def test_a_json_path_that_cannot_be_written_fails_before_anything_is_recorded(
     assert _audit_folders(workspace) == []
 
 
-def test_an_output_folder_that_is_a_file_fails_before_anything_is_recorded(workspace: Path, register_url: str) -> None:
-    done = governance(workspace, register_url, "audit", "m@1", *AUDIT, "--no-figures", "--output", "holdout.csv")
+def test_an_output_folder_under_a_file_fails_before_anything_is_recorded(workspace: Path, register_url: str) -> None:
+    done = governance(workspace, register_url, "audit", "m@1", *AUDIT, "--no-figures", "--output", "holdout.csv/out")
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
     assert _recorded(workspace, register_url) == []
