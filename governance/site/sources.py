@@ -145,7 +145,8 @@ def _recorded_only(
         if (record.folder / "audit.json").resolve() in recorded:
             kept.append(record)
         else:
-            problems.append(f"{record.folder} was not published: it is not recorded in the register (see "
+            shown = record.folder.relative_to(workspace.root) if workspace.root in record.folder.parents else record.folder
+            problems.append(f"{shown.as_posix()} was not published: it is not recorded in the register (see "
                             "`governance register clean-orphans`).")
     return kept
 
