@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,16 +109,19 @@ class AuditFolder:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise InputError(f"The audit folder {parent} could not be created ({error.strerror or error}); "
-                             "check the path given with --output and its permissions.") from error
+            raise InputError(
+                f"The audit folder {parent} could not be created ({error.strerror or error}); "
+                "check the path given with --output and its permissions."
+            ) from error
         for _ in range(1 if suffix else _ATTEMPTS):
             claim = cls._try_reserve(parent, new_audit_id(stamp, suffix))
             if claim is not None:
                 return claim
         raise FolderTakenError(
             f"An audit folder named {new_audit_id(stamp, suffix)} already exists in {parent}; remove the old demo "
-            "audits first, or run the audit again." if suffix else
-            f"No free audit id could be found in {parent}; run the audit again."
+            "audits first, or run the audit again."
+            if suffix
+            else f"No free audit id could be found in {parent}; run the audit again."
         )
 
     @classmethod
@@ -180,17 +184,44 @@ class AuditFolder:
 
 
 def _rename_no_replace(source: Path, target: Path) -> None:
-    """Rename a folder, failing instead of replacing anything at ``target`` (even an empty folder)."""
+    """Rename a folder, failing instead of replacing anything at ``target`` (even an empty folder).
+
+    Plain ``rename`` replaces an empty folder on Linux and macOS, so Linux's ``renameat2(RENAME_NOREPLACE)`` is
+    used where it exists; elsewhere the existence check in :meth:`AuditFolder.publish` guards it.
+    """
     try:
-        os.rename(source, target)  # onto a non-empty folder this fails; the lexists check above covers the rest
+        if not _rename_exclusive(source, target):
+            os.rename(source, target)
     except OSError as error:
         if error.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.EISDIR):
             raise FolderTakenError(
                 f"The audit folder {target} already exists and was not made by this audit; it was left untouched. "
                 "Run the audit again."
             ) from error
-        raise InputError(f"The audit folder {target} could not be written ({error.strerror or error}); "
-                         "check the free space and permissions of the audits folder.") from error
+        raise InputError(
+            f"The audit folder {target} could not be written ({error.strerror or error}); "
+            "check the free space and permissions of the audits folder."
+        ) from error
+
+
+def _rename_exclusive(source: Path, target: Path) -> bool:
+    """``renameat2(..., RENAME_NOREPLACE)`` on Linux: True when done, False when the system does not offer it."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    call.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_noreplace = -100, 1
+    if call(at_fdcwd, os.fsencode(source), at_fdcwd, os.fsencode(target), rename_noreplace) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False  # an old kernel or a file system without it
+    raise OSError(code, os.strerror(code), str(target))
 
 
 # ---------------------------------------------------------------------- reading and scanning
@@ -208,7 +239,9 @@ def audit_json_files(audits_dir: Path) -> list[Path]:
     """Every ``audit.json`` under ``audits_dir`` outside hidden folders (staging folders are never audits)."""
     if not audits_dir.is_dir():
         return []
-    return sorted(folder / "audit.json" for folder, _hidden, files in _walk(audits_dir) if "audit.json" in files)
+    return sorted(
+        folder / "audit.json" for folder, _hidden, files in _walk(audits_dir) if "audit.json" in files
+    )
 
 
 def writer_alive(parent: Path, audit_id: str) -> bool:
@@ -255,8 +288,11 @@ def find_leftovers(audits_dir: Path, recorded: set[Path], *, locks: bool = False
         if locks:
             for name in files:
                 match = _LOCK.match(name)
-                if match and not os.path.lexists(folder / f".{match['id']}{STAGING_SUFFIX}") \
-                        and not writer_alive(folder, match["id"]):
+                if (
+                    match
+                    and not os.path.lexists(folder / f".{match['id']}{STAGING_SUFFIX}")
+                    and not writer_alive(folder, match["id"])
+                ):
                     found.append(Leftover(folder / name, "lock", match["id"]))
     return sorted(found, key=lambda item: str(item.path))
 

@@ -37,7 +37,9 @@ def recorded_audit_files(register: Register, workspace_root: Path | None = None)
     return {register.locate(str(path), workspace_root).resolve() for path in stored}
 
 
-def find_orphans(register: Register, workspace_root: Path | None = None, *, locks: bool = False) -> list[Leftover]:
+def find_orphans(
+    register: Register, workspace_root: Path | None = None, *, locks: bool = False
+) -> list[Leftover]:
     """Unrecorded audit folders and unfinished staging folders whose writer is gone (``locks``: stray locks too)."""
     folder = audits_dir(register, workspace_root)
     if folder is None:
@@ -57,16 +59,22 @@ def orphan_message(leftover: Leftover, root: Path | None) -> str:
     """One sentence: what the leftover is, that it is never published, and how to remove it."""
     where = shown(leftover, root)
     if leftover.kind == "unfinished":
-        return (f"The folder {where} is an unfinished audit, not recorded in the register: its process stopped "
-                f"while writing it (a crash or a kill); it is never published, remove it with `{CLEAN_COMMAND}`.")
+        return (
+            f"The folder {where} is an unfinished audit, not recorded in the register: its process stopped "
+            f"while writing it (a crash or a kill); it is never published, remove it with `{CLEAN_COMMAND}`."
+        )
     if leftover.kind == "lock":
         return f"The file {where} is a lock left by an audit that stopped; remove it with `{CLEAN_COMMAND}`."
-    return (f"The audit folder {where} is not recorded in the register: an audit stopped before it was recorded, "
-            "or it was run with --no-register or copied in by hand; it is not published, so look at it and remove "
-            f"it with `{CLEAN_COMMAND}`, or move it out of audits/.")
+    return (
+        f"The audit folder {where} is not recorded in the register: an audit stopped before it was recorded, "
+        "or it was run with --no-register or copied in by hand; it is not published, so look at it and remove "
+        f"it with `{CLEAN_COMMAND}`, or move it out of audits/."
+    )
 
 
-def clean_orphans(register: Register, workspace_root: Path | None = None, *, delete: bool = False) -> list[Leftover]:
+def clean_orphans(
+    register: Register, workspace_root: Path | None = None, *, delete: bool = False
+) -> list[Leftover]:
     """The orphans (and stray lock files) found; with ``delete``, only those actually removed.
 
     Each one is checked again under its lock against a fresh read of the register, so an audit recorded at that

@@ -19,14 +19,27 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "register"))
-from register_support import fresh_postgres_database  # noqa: E402
+from register_support import fresh_postgres_database
 
-from governance.register import Register  # noqa: E402
+from governance.register import Register
 
 REPO = Path(__file__).resolve().parents[2]
 FIXED_NOW = "2026-11-23T10:00:00Z"  # every process stamps the same second: the worst case for ids
-AUDIT = ["--data", "holdout.csv", "--predictions", "pred", "--target", "label", "--sensitive", "group",
-         "--policy", "four-fifths", "--n-boot", "10", "--quiet"]
+AUDIT = [
+    "--data",
+    "holdout.csv",
+    "--predictions",
+    "pred",
+    "--target",
+    "label",
+    "--sensitive",
+    "group",
+    "--policy",
+    "four-fifths",
+    "--n-boot",
+    "10",
+    "--quiet",
+]
 VERSIONS = ("1", "2", "3", "4", "5")
 
 
@@ -57,19 +70,36 @@ def workspace(tmp_path: Path, register_url: str) -> Path:
 
 def _env(url: str, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")}
-    env.update(PYTHONPATH=str(REPO), GOVERNANCE_REGISTER_URL=url, GOVERNANCE_ACTOR="auditor@example.com",
-               GOVERNANCE_NOW=FIXED_NOW, **extra)
+    env.update(
+        PYTHONPATH=str(REPO),
+        GOVERNANCE_REGISTER_URL=url,
+        GOVERNANCE_ACTOR="auditor@example.com",
+        GOVERNANCE_NOW=FIXED_NOW,
+        **extra,
+    )
     return env
 
 
 def _start(root: Path, url: str, *args: str, **extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "governance", *args], cwd=root, env=_env(url, **extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "governance", *args],
+        cwd=root,
+        env=_env(url, **extra),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def governance(root: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "governance", *args], cwd=root, env=_env(url),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "governance", *args],
+        cwd=root,
+        env=_env(url),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def _recorded(root: Path, url: str) -> list[tuple[str, str]]:
@@ -79,7 +109,11 @@ def _recorded(root: Path, url: str) -> list[tuple[str, str]]:
 
 def _audit_folders(root: Path) -> list[Path]:
     """Every folder under audits/ holding an audit.json, hidden ones included (what a careless reader would see)."""
-    return sorted(path.parent for path in (root / "audits").rglob("audit.json")) if (root / "audits").exists() else []
+    return (
+        sorted(path.parent for path in (root / "audits").rglob("audit.json"))
+        if (root / "audits").exists()
+        else []
+    )
 
 
 def _everything(root: Path) -> list[str]:
@@ -102,14 +136,16 @@ def _assert_every_audit_recorded_once(root: Path, url: str, count: int) -> None:
     assert len(folders) == count, folders
     for audit_id, path in recorded:
         document = json.loads((root / path).read_text(encoding="utf-8"))
-        assert document["audit_id"] == audit_id == (root / path).parent.name  # nobody's folder was overwritten
+        # nobody's folder was overwritten: each folder holds its own audit
+        assert document["audit_id"] == audit_id == (root / path).parent.name
     verified = governance(root, url, "register", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stdout.startswith("OK:")
 
 
-def test_eight_concurrent_audits_of_one_and_of_several_versions_are_all_recorded(workspace: Path,
-                                                                                  register_url: str) -> None:
+def test_eight_concurrent_audits_of_one_and_of_several_versions_are_all_recorded(
+    workspace: Path, register_url: str
+) -> None:
     versions = ["1", "1", "1", "1", "2", "3", "4", "5"]
     _run_together(workspace, register_url, versions)
     _assert_every_audit_recorded_once(workspace, register_url, len(versions))
@@ -117,7 +153,9 @@ def test_eight_concurrent_audits_of_one_and_of_several_versions_are_all_recorded
 
 @pytest.mark.slow
 @pytest.mark.parametrize("spread", ["one-version", "many-versions"])
-def test_thirty_two_concurrent_audits_are_all_recorded(workspace: Path, register_url: str, spread: str) -> None:
+def test_thirty_two_concurrent_audits_are_all_recorded(
+    workspace: Path, register_url: str, spread: str
+) -> None:
     versions = ["1"] * 32 if spread == "one-version" else [VERSIONS[i % len(VERSIONS)] for i in range(32)]
     _run_together(workspace, register_url, versions)
     _assert_every_audit_recorded_once(workspace, register_url, 32)
@@ -171,8 +209,15 @@ def test_a_kill_at_any_point_leaves_an_orphan_that_is_reported_never_published_a
     from governance.workspace import find_workspace
 
     signal_file = tmp_path / "paused"
-    process = _start(workspace, register_url, "audit", "m@1", *AUDIT, GOVERNANCE_TEST_PAUSE_AT=point,
-                     GOVERNANCE_TEST_PAUSE_FILE=str(signal_file))
+    process = _start(
+        workspace,
+        register_url,
+        "audit",
+        "m@1",
+        *AUDIT,
+        GOVERNANCE_TEST_PAUSE_AT=point,
+        GOVERNANCE_TEST_PAUSE_FILE=str(signal_file),
+    )
     _paused(process, signal_file)
     in_progress = governance(workspace, register_url, "register", "verify")
     assert in_progress.returncode == 0, in_progress.stdout  # an audit being written is not an orphan
@@ -240,8 +285,12 @@ def test_a_json_path_that_cannot_be_written_fails_before_anything_is_recorded(
     assert _audit_folders(workspace) == []
 
 
-def test_an_output_folder_under_a_file_fails_before_anything_is_recorded(workspace: Path, register_url: str) -> None:
-    done = governance(workspace, register_url, "audit", "m@1", *AUDIT, "--no-figures", "--output", "holdout.csv/out")
+def test_an_output_folder_under_a_file_fails_before_anything_is_recorded(
+    workspace: Path, register_url: str
+) -> None:
+    done = governance(
+        workspace, register_url, "audit", "m@1", *AUDIT, "--no-figures", "--output", "holdout.csv/out"
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("Error: ") and "Traceback" not in done.stderr
     assert _recorded(workspace, register_url) == []
@@ -249,7 +298,11 @@ def test_an_output_folder_under_a_file_fails_before_anything_is_recorded(workspa
 
 def test_the_json_copy_is_written_after_the_audit_is_recorded(workspace: Path, register_url: str) -> None:
     (workspace / "out").mkdir()
-    done = governance(workspace, register_url, "audit", "m@1", *AUDIT, "--no-figures", "--json", "out/audit.json")
+    done = governance(
+        workspace, register_url, "audit", "m@1", *AUDIT, "--no-figures", "--json", "out/audit.json"
+    )
     assert done.returncode in (0, 1, 3), done.stderr
     [(_audit_id, path)] = _recorded(workspace, register_url)
-    assert (workspace / "out" / "audit.json").read_text(encoding="utf-8") == (workspace / path).read_text(encoding="utf-8")
+    assert (workspace / "out" / "audit.json").read_text(encoding="utf-8") == (workspace / path).read_text(
+        encoding="utf-8"
+    )
