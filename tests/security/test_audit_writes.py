@@ -306,3 +306,22 @@ def test_the_json_copy_is_written_after_the_audit_is_recorded(workspace: Path, r
     assert (workspace / "out" / "audit.json").read_text(encoding="utf-8") == (workspace / path).read_text(
         encoding="utf-8"
     )
+
+
+def test_an_audit_being_written_is_never_cleaned_and_its_folder_is_found_once_its_writer_is_gone(
+    workspace: Path, register_url: str
+) -> None:
+    from governance.audit.folders import AuditFolder
+
+    claim = AuditFolder.reserve(workspace / "audits" / "m" / "1", "20261123T100000Z")
+    folder = claim.publish(lambda staging: (staging / "audit.json").write_text("{}"))
+    with Register(register_url, workspace_root=workspace) as register:
+        assert register.clean_orphans(delete=True) == []  # its writer holds the lock: still being recorded
+        assert register.verify().ok
+        claim.release()  # the writer stops without recording it
+        [orphan] = register.clean_orphans()
+        assert (orphan.path, orphan.kind) == (folder, "unrecorded")
+        assert [problem.kind for problem in register.verify().problems] == ["orphan"]
+        assert [item.category for item in register.status().items] == ["unrecorded"]
+        assert register.clean_orphans(delete=True) == [orphan]
+        assert not folder.exists() and register.verify().ok
