@@ -5,7 +5,8 @@ selection-rate ratio (about 0.76, below the four-fifths screen) and fails becaus
 features, so the approval guard refuses it. Version 1.1.0 drops that feature; its audit is inconclusive for the
 youngest age band, and a second person (the risk officer) approves it with a recorded risk acceptance before it
 is deployed. Everything runs on a
-fixed clock, so re-running the demo reproduces the same audit folders.
+fixed clock with audit ids from the inputs instead of chance, so re-running the demo reproduces the same audit
+folders.
 """
 
 from __future__ import annotations
@@ -183,6 +184,7 @@ def run_demo(
                 f"{MODEL_NAME}@{version}", actor=DATA_SCIENTIST, workspace=workspace,
                 data=holdout_path, target="risk", sensitive=["sex", "age_band"], features=features,
                 id_column="applicant_id", policy="default", explain_budget=explain_budget, n_boot=n_boot,
+                reproducible_id=True,
                 command_line=f"governance audit {MODEL_NAME}@{version} --data {holdout_path.relative_to(root)} "
                 f"--target risk --sensitive sex --sensitive age_band --id applicant_id",
             )
@@ -286,6 +288,7 @@ def _vendor_hiring_tool(register: Any, workspace: Workspace, report: DemoReport,
     outcome = audit_registered(
         f"{HIRING_MODEL}@{HIRING_VERSION}", actor=DATA_SCIENTIST, workspace=workspace, data=log,
         predictions="advanced", sensitive=["sex", "race_ethnicity"], id_column="applicant_id", policy="nyc-ll144",
+        reproducible_id=True,
         command_line=f"governance audit {HIRING_MODEL}@{HIRING_VERSION} --data {log.relative_to(root)} "
         "--predictions advanced --sensitive sex --sensitive race_ethnicity --id applicant_id --policy nyc-ll144",
     )

@@ -1,16 +1,20 @@
 """An audit that goes through the register: the artefact and its pinned hash come from the register, and the
-audit is recorded there. If recording fails, the audit folder is removed, so neither half exists alone."""
+audit is recorded there. If recording fails, the audit folder is removed, so neither half exists alone; if the
+process is killed in between, the folder stays unrecorded, an orphan that ``governance register verify`` reports
+and ``governance register clean-orphans`` removes (the folder's lock tells a live audit from a dead one)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.audit.run import AuditOutcome, audit, check_explain_options
 from governance.errors import InputError
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace, require_workspace
+
+if TYPE_CHECKING:
+    from governance.register import Register
 
 
 def parse_model_ref(reference: str) -> tuple[str, str]:
@@ -57,27 +61,37 @@ def audit_registered(
             )
         outcome = audit(
             name=name, version=version, model=None if predictions else artefact, predictions=predictions,
-            pinned_sha256=pinned, workspace=space, **options,
+            pinned_sha256=pinned, workspace=space, keep_claim=True, **options,
         )
-        result = outcome.result
-        if outcome.folder is None:
+        if outcome.claim is None:
             return outcome
         try:
-            relative = (outcome.folder / "audit.json").resolve().relative_to(space.root.resolve())
-            audit_json = str(relative)
-        except ValueError:
-            audit_json = str(outcome.folder / "audit.json")
-        try:
-            register.record_audit(
-                name, version, audit_id=result.audit_id, audit_json_path=audit_json, verdict=result.policy.verdict,
-                policy_name=result.policy.policy_name, policy_sha256=result.policy.policy_sha256,
-                data_sha256=result.data.sha256, artifact_sha256=result.model.sha256 or pinned,
-                tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
-                max_age_days=result.policy.max_audit_age_days,
-                override=result.override.model_dump() if result.override else None,
-                from_predictions=result.model.kind == "predictions",
-            )
+            _record(register, outcome, space.root, pinned, actor)
         except BaseException:
-            shutil.rmtree(outcome.folder, ignore_errors=True)
+            outcome.claim.discard()  # only the folder this audit wrote
             raise
-        return outcome
+        finally:
+            outcome.claim.release()
+        return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _record(register: Register, outcome: AuditOutcome, root: Path, pinned: str, actor: str | None) -> None:
+    """Record a written audit in the register (the test hook can hold the process just before)."""
+    from governance.testhooks import pause_at
+
+    result = outcome.result
+    assert outcome.folder is not None
+    pause_at("before-commit")
+    try:
+        audit_json = str((outcome.folder / "audit.json").resolve().relative_to(root.resolve()))
+    except ValueError:
+        audit_json = str(outcome.folder / "audit.json")
+    register.record_audit(
+        result.model.name, result.model.version, audit_id=result.audit_id, audit_json_path=audit_json,
+        verdict=result.policy.verdict, policy_name=result.policy.policy_name, policy_sha256=result.policy.policy_sha256,
+        data_sha256=result.data.sha256, artifact_sha256=result.model.sha256 or pinned,
+        tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
+        max_age_days=result.policy.max_audit_age_days,
+        override=result.override.model_dump() if result.override else None,
+        from_predictions=result.model.kind == "predictions",
+    )

@@ -6,9 +6,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from governance import __version__
+from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
@@ -40,10 +38,14 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class AuditOutcome:
-    """The result and where it was written (``None`` with ``write=False``)."""
+    """The result and where it was written (``None`` with ``write=False``).
+
+    ``claim`` is set only with ``audit(keep_claim=True)``: the caller records the audit, then releases it.
+    """
 
     result: AuditResult
     folder: Path | None
+    claim: AuditFolder | None = None
 
     @property
     def exit_code(self) -> int:
@@ -174,40 +176,28 @@ def _shown_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _audit_id(moment_text: str, *parts: Any) -> str:
-    stamp = moment_text.replace("-", "").replace(":", "")
-    return f"{stamp}-{sha256_json(list(parts))[:8]}"
+def _reproducible_suffix(*parts: Any) -> str:
+    """A suffix from the audit's inputs instead of chance: the demo's folders stay the same from run to run."""
+    return sha256_json(list(parts))[:8]
 
 
-def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Write a folder's contents into a temporary sibling, then move it into place in one rename."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        write(staging)
-        if target.exists():
-            trash = target.with_name(f".{target.name}.old-{os.getpid()}")
-            os.replace(target, trash)
-            os.replace(staging, target)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def write_audit_folder(result: AuditResult, claim: AuditFolder, *, figures: bool = True) -> Path:
+    """Write ``audit.json``, ``report.md`` and (unless ``figures=False``) ``figures/`` into the claimed folder.
 
-
-def write_audit_folder(result: AuditResult, folder: Path, *, figures: bool = True) -> None:
-    """Write ``audit.json``, ``report.md`` and (unless ``figures=False``) ``figures/`` into ``folder`` atomically."""
+    Everything goes into the claim's hidden staging folder first and appears under its final name in one rename,
+    so a crash leaves no half-written audit folder (see :mod:`governance.audit.folders`).
+    """
     from governance.report.figures import write_figures
     from governance.report.markdown import render_report
+    from governance.testhooks import pause_at
 
     def fill(staging: Path) -> None:
         written = write_figures(result, staging / "figures") if figures else {}
+        pause_at("figures")
         (staging / "audit.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         (staging / "report.md").write_text(render_report(result, figures=written), encoding="utf-8")
 
-    _write_atomically(folder, fill)
+    return claim.publish(fill)
 
 
 def check_distinct_columns(
@@ -304,11 +294,15 @@ def audit(
     command_line: str = "",
     progress: Progress | None = None,
     override: str | None = None,
+    keep_claim: bool = False,
+    reproducible_id: bool = False,
 ) -> AuditOutcome:
     """Audit a model (or its predictions) for bias and explainability and judge it against a policy.
 
     An audit that departs from the model's pinned specification (``governance.yaml``) is refused unless
-    ``override`` gives the reason (see :mod:`governance.audit.spec`).
+    ``override`` gives the reason (see :mod:`governance.audit.spec`). The audit id is the UTC second plus a random
+    suffix (``reproducible_id``: a hash of the inputs, for the demo). ``keep_claim`` hands the written folder's
+    claim to the caller, who records the audit and then releases it (see :mod:`governance.audit.folders`).
     """
     import numpy as np
 
@@ -405,8 +399,9 @@ def audit(
         explanation_skipped=_why_not_explained(loaded, explain), strict=strict,
     )
     created = isoformat(now())
-    audit_id = _audit_id(created, loaded.sha256 if loaded else None, data_sha, loaded_policy.sha256, seed,
-                         list(sensitive), target, predictions, scores, threshold)
+    suffix = _reproducible_suffix(loaded.sha256 if loaded else None, data_sha, loaded_policy.sha256, seed,
+                                  list(sensitive), target, predictions, scores, threshold) if reproducible_id else None
+    audit_id = new_audit_id(compact_stamp(created), suffix)
     model_info = ModelInfo(
         name=name, version=version, kind="model" if loaded else "predictions",
         path=_shown_path(loaded.path, space.root) if loaded else None, sha256=loaded.sha256 if loaded else None,
@@ -432,9 +427,17 @@ def audit(
         audit_id=audit_id, model=model_info, data=data_info, fairness=fairness, explanation=explanation,
         explanation_error=explanation_error, policy=verdict, provenance=provenance, override=spec_override,
     )
-    folder = None
+    folder, claim = None, None
     if write:
         root = output_root or space.audits_dir
-        folder = safe_join(root, name, version, audit_id)
-        write_audit_folder(result, folder, figures=figures)
-    return AuditOutcome(result=result, folder=folder)
+        claim = AuditFolder.reserve(safe_join(root, name, version), compact_stamp(created), suffix=suffix)
+        result = result.model_copy(update={"audit_id": claim.audit_id})
+        try:
+            folder = write_audit_folder(result, claim, figures=figures)
+        except BaseException:
+            claim.release()
+            raise
+        if not keep_claim:
+            claim.release()
+            claim = None
+    return AuditOutcome(result=result, folder=folder, claim=claim)

@@ -99,6 +99,19 @@ def print_summary(result: Any, folder: Any) -> None:
         click.echo(f"  Report: {folder / 'report.md'}")
 
 
+def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
+    """The --json copy, written whole after the audit is recorded; a failure now says the audit itself is safe."""
+    from governance.audit.outputs import write_text_atomically
+    from governance.errors import InputError
+
+    try:
+        write_text_atomically(json_path, result.model_dump_json(indent=2) + "\n")
+    except OSError as error:
+        kept = f" ({folder / 'audit.json'})" if folder is not None else ""
+        raise InputError(f"The audit {result.audit_id} is complete{kept}, but --json {json_path} could not be written "
+                         f"({error.strerror or error}); copy its audit.json instead.") from error
+
+
 @click.command("audit")
 @click.argument("model_ref", metavar="NAME@VERSION")
 @click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="Holdout data: CSV or Parquet.")
@@ -124,7 +137,7 @@ def print_summary(result: Any, folder: Any) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same intervals.")
 @click.option("--ll144-rate", type=click.Choice(["selection", "scoring"]), default="selection", show_default=True,
               help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).")
-@click.option("--json", "json_path", metavar="PATH", help="Also write audit.json to PATH ('-' for standard output).")
+@click.option("--json", "json_path", metavar="PATH", help="Also write audit.json to PATH ('-' for standard output); its folder must exist (checked before the audit runs).")
 @click.option("--output", "output_root", type=click.Path(file_okay=False), help="Folder for audit outputs (default: the workspace's audits/).")
 @click.option("--no-figures", is_flag=True, help="Skip the figures (a faster gate in CI; the report still has every table).")
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
@@ -157,9 +170,14 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
     """
     from pathlib import Path
 
+    from governance.audit.outputs import check_output_file, check_output_folder
     from governance.audit.registered import audit_registered
     from governance.workspace import find_workspace, require_workspace
 
+    if json_path and json_path != "-":
+        check_output_file(json_path, "--json")  # before anything is computed or recorded
+    if output_root:
+        check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
     progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
     try:
@@ -180,7 +198,7 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
         click.echo(result.model_dump_json(indent=2))
     else:
         if json_path:
-            Path(json_path).write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+            _write_json_copy(json_path, result, outcome.folder)
         if quiet:
             click.echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
         else:

@@ -502,6 +502,9 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     The checkpoint file register-head.json in the workspace, when present, is checked too. Each audit's
     audit.json, report.md and figures are compared with the hashes taken when it was recorded; a changed,
     missing or added file, or one replaced by a symbolic link, is a break.
+
+    An audit folder under audits/ the register does not know (an audit that stopped before it was recorded) is
+    reported too (exit 1); remove it with `governance register clean-orphans --delete`.
     """
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
@@ -527,12 +530,17 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         click.echo(head)
         raise SystemExit(3)
     first = report.problems[0]
-    click.echo(f"BROKEN: {first.message}")
+    only_orphans = all(problem.kind == "orphan" for problem in report.problems)
+    click.echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
     if len(report.problems) > 1:
         click.echo(f"{len(report.problems) - 1} more problem(s):")
         for problem in report.problems[1:]:
             click.echo(f"  - {problem.message}")
-    click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
+    if only_orphans:
+        click.echo(f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "
+                   "list them with `governance register clean-orphans`.")
+    else:
+        click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
     raise SystemExit(1)
 
 
@@ -589,3 +597,32 @@ def require_roles_command(actor: str | None, workspace_path: str | None, registe
         click.echo("Separation of duties already compares database roles; nothing to do.")
     else:
         click.echo(f"From event {seq} on, separation of duties compares the database roles people connect as.")
+
+
+@register_group.command("clean-orphans")
+@click.option("--delete", is_flag=True, help="Remove them (without it, only list what would be removed).")
+@_register_options
+@reports_errors
+def clean_orphans_command(delete: bool, workspace_path: str | None, register_url: str | None) -> None:
+    """List, or with --delete remove, audit folders under audits/ that the register does not know.
+
+    They are what an audit leaves when it stops between writing its folder and recording it (a crash, a kill, a
+    lost database connection): hidden .ID.partial folders and folders with an audit.json but no register row, plus
+    one-off `governance audit --no-register` audits and folders copied in by hand. They are never published;
+    `governance register verify` and `governance status` report them. An audit still running is left alone.
+    Without --delete nothing is removed.
+    """
+    from governance.register.orphans import shown
+
+    with open_register(workspace_path, register_url, create=False) as register:
+        found = register.clean_orphans(delete=delete)
+        root = register.workspace_root
+    if not found:
+        click.echo("No orphans: every audit folder under audits/ is recorded in the register.")
+        return
+    verb = "Removed" if delete else "Would remove"
+    click.echo(f"{verb} {_count(len(found), 'orphan')}:")
+    for leftover in found:
+        click.echo(f"  {shown(leftover, root)}  ({leftover.kind})")
+    if not delete:
+        click.echo("Nothing was removed; look at them, then run `governance register clean-orphans --delete`.")

@@ -8,12 +8,13 @@ import click
 
 from governance.cli._common import register_url_option, reports_errors, workspace_option
 
-CATEGORIES = ("overdue", "expiring", "unapproved", "changed")
+CATEGORIES = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
 _HEADINGS = {
     "overdue": "Overdue audits",
     "expiring": "Audits expiring soon",
     "unapproved": "Deployed without approval",
     "changed": "Files missing or changed",
+    "unrecorded": "Audit folders the register does not know (orphans)",
 }
 
 
@@ -30,7 +31,7 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[s
               help="Report audits that expire within this many days.")
 @click.option("--fail-on", multiple=True, callback=_parse_fail_on, metavar="LIST",
               help="Exit 1 if anything is found in these categories (comma-separated): "
-              "overdue, unapproved, changed, expiring.")
+              "overdue, unapproved, changed, expiring, unrecorded.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @workspace_option
 @register_url_option
@@ -38,7 +39,8 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[s
 def status_command(
     within_days: int, fail_on: frozenset[str], as_json: bool, workspace_path: str | None, register_url: str | None
 ) -> None:
-    """Show audits overdue or expiring, versions deployed without approval, and audit or model files changed."""
+    """Show audits overdue or expiring, versions deployed without approval, audit or model files changed, and
+    audit folders the register does not know (left by an audit that stopped before it was recorded)."""
     from governance.cli.register import missing_register, open_register
     from governance.provenance import isoformat, now
     from governance.register.records import StatusReport
@@ -52,7 +54,7 @@ def status_command(
         click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:
         click.echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
-                   "deployed version is approved, and every recorded file is unchanged.")
+                   "deployed version is approved, every recorded file is unchanged, and every audit folder is recorded.")
     else:
         for category in CATEGORIES:
             items = [item for item in report.items if item.category == category]

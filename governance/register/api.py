@@ -36,6 +36,7 @@ from governance.register.records import (
 )
 
 if TYPE_CHECKING:
+    from governance.audit.folders import Leftover
     from governance.register.anchor import Checkpoint
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
@@ -718,6 +719,13 @@ class Register:
         from governance.register.checks import status
 
         return status(self, within_days=within_days)
+
+    def clean_orphans(self, *, delete: bool = False) -> list[Leftover]:
+        """Audit folders under ``audits/`` the register does not know, left by audits that stopped before they were
+        recorded; with ``delete`` they are removed (and only those removed are returned). See :mod:`.orphans`."""
+        from governance.register.orphans import clean_orphans
+
+        return clean_orphans(self, delete=delete)
 
     # ------------------------------------------------------------------ internals
 

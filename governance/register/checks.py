@@ -4,7 +4,8 @@ verify recomputes every event hash and link, checks the chain head and (once sig
 checks any head kept outside the database (``--expect-head``, the checkpoint file), replays the after-images the
 events carry against the tables (so a row edited, deleted or inserted by hand is caught), and re-hashes every
 file recorded with each audit (``audit.json``, ``report.md``, the figures), reporting files that are changed,
-missing, added afterwards or replaced by a symbolic link.
+missing, added afterwards or replaced by a symbolic link. Audit folders under ``audits/`` that the register does not know
+(orphans, see :mod:`governance.register.orphans`) are problems too: nothing vouches for them.
 """
 
 from __future__ import annotations
@@ -155,6 +156,7 @@ def verify(
         _image, audit_seq = expected.get(("gov_audits", int(audit["id"])), ({}, None))
         problems += [VerifyProblem(kind="audit_file", seq=audit_seq, message=message) for message in found]
 
+    problems += _orphan_problems(register, workspace_root)
     problems.sort(key=lambda p: (_KIND_ORDER[p.kind], p.seq if p.seq is not None else 0))
     unchecked = signing.since is not None and key is None
     return VerifyReport(
@@ -173,7 +175,16 @@ def verify(
     )
 
 
-_KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3}
+_KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3, "orphan": 4}
+
+
+
+def _orphan_problems(register: Register, workspace_root: Path | None) -> list[VerifyProblem]:
+    from governance.register.orphans import find_orphans, orphan_message, shown
+
+    root = workspace_root or register.workspace_root
+    return [VerifyProblem(kind="orphan", message=orphan_message(leftover, root), path=shown(leftover, root))
+            for leftover in find_orphans(register, workspace_root)]
 
 
 @dataclass
@@ -317,7 +328,7 @@ def audit_file_problems(
 
 
 def status(register: Register, *, within_days: int = 30) -> StatusReport:
-    """Items needing attention, sorted: overdue, expiring, unapproved deployments, changed files."""
+    """Items needing attention, sorted: overdue, expiring, unapproved deployments, changed files, orphans."""
     if within_days < 0:
         from governance.errors import InputError
 
@@ -351,9 +362,23 @@ def status(register: Register, *, within_days: int = 30) -> StatusReport:
             for problem in audit_file_problems(register, audit.model_dump(), None)[0]:
                 items.append(StatusItem(category="changed", model_name=model.name, version=audit.version,
                                         message=problem))
+    items += _orphan_items(register)
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
     return StatusReport(generated_at=provenance.isoformat(moment), within_days=within_days, items=items)
+
+
+def _orphan_items(register: Register) -> list[StatusItem]:
+    """One item per audit folder the register does not know (model and version read from its path)."""
+    from governance.register.orphans import audits_dir, find_orphans, orphan_message
+
+    folder, root = audits_dir(register), register.workspace_root
+    items = []
+    for leftover in find_orphans(register):
+        parts = leftover.path.relative_to(folder).parts if folder is not None else ()
+        items.append(StatusItem(category="unrecorded", model_name=parts[0] if len(parts) > 2 else "",
+                                version=parts[1] if len(parts) > 2 else "", message=orphan_message(leftover, root)))
+    return items
 
 
 def _due_items(

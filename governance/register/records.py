@@ -14,12 +14,12 @@ State = Literal["draft", "audited", "approved", "deployed", "suspended", "retire
 Decision = Literal["approve", "reject"]
 ChecklistStatus = Literal["yes", "no", "partial", "not_applicable"]
 Severity = Literal["low", "medium", "high", "critical"]
-StatusCategory = Literal["overdue", "expiring", "unapproved", "changed"]
+StatusCategory = Literal["overdue", "expiring", "unapproved", "changed", "unrecorded"]
 
 STATES: tuple[str, ...] = ("draft", "audited", "approved", "deployed", "suspended", "retired")
 CHECKLIST_STATUSES: tuple[str, ...] = ("yes", "no", "partial", "not_applicable")
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed")
+STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
 
 
 class Record(BaseModel):
@@ -177,9 +177,10 @@ class ModelDetail(Record):
 class VerifyProblem(Record):
     """One thing ``verify`` found wrong, in plain words."""
 
-    kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file"]
+    kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file", "orphan"]
     seq: int | None = None  # the event concerned, when there is one
     message: str
+    path: str | None = None  # an orphan's folder (relative to the workspace when inside it)
 
 
 class AnchorCheck(Record):
@@ -226,7 +227,7 @@ class StatusItem(Record):
 
 
 class StatusReport(Record):
-    """What needs attention now: overdue or expiring audits, unapproved deployments, changed files."""
+    """What needs attention now: overdue or expiring audits, unapproved deployments, changed files, orphans."""
 
     generated_at: str
     within_days: int

@@ -18,6 +18,7 @@ _HEADINGS = {
     "expiring": "Audit due soon",
     "unapproved": "Deployed without approval",
     "changed": "File changed or missing",
+    "unrecorded": "Audit folder the register does not know",
 }
 
 
@@ -45,7 +46,9 @@ def attention_items(
         items += _verdict_items(model, card, links)
         items += _incident_items(model, card)
         items += _checklist_items(name, statuses.get(name), card, links)
-    order = ["unapproved", "overdue", "failed", "changed", "inconclusive", "incident", "expiring", "checklist"]
+    order = [
+        "unapproved", "overdue", "failed", "changed", "unrecorded", "inconclusive", "incident", "expiring", "checklist"
+    ]
     return sorted(items, key=lambda item: order.index(item[0]))
 
 

@@ -120,12 +120,15 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
     """Every readable ``audit.json`` under ``audits/``, read through the register's hashes when there is one.
 
     Unreadable ones are reported, not fatal; what the register does not vouch for is collected in ``vouchers``.
+    Hidden folders are never entered: they hold audits still being written or left by a crash.
     """
+    from governance.audit.folders import audit_json_files
+
     records: list[AuditRecord] = []
     if not audits_dir.is_dir():
         return records
     vouchers = vouchers or Vouchers(workspace_root=audits_dir.parent, register=False)
-    for path in sorted(audits_dir.rglob("audit.json")):
+    for path in audit_json_files(audits_dir):
         data, check = vouchers.read(path, problems)
         if data is None:
             continue

@@ -7,6 +7,7 @@ each example the whole chain must verify. (Checked to fail when a guard is remov
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from pathlib import Path
 
@@ -56,6 +57,8 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
             if allowed:
                 self.audits.append((verdict, auditor))
                 self.state = "audited" if self.state == "draft" else self.state
+            else:  # as `governance audit` does: a refused audit's folder goes (else verify reports an orphan)
+                shutil.rmtree(path.parent)
 
         @rule(approver=st.sampled_from(PEOPLE), accept_risk=st.booleans())
         def approve(self, approver: str, accept_risk: bool) -> None:
