@@ -9,6 +9,7 @@ from typing import Any
 
 from governance.audit.run import AuditOutcome, audit, check_explain_options
 from governance.errors import InputError
+from governance.intake.model import Vouching
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace, require_workspace
 
@@ -39,7 +40,8 @@ def audit_registered(
     if not use_register:
         if model is None and predictions is None:
             raise InputError("With --no-register, give the model file with --model, or the predictions with --predictions.")
-        return audit(name=name, version=version, model=model, predictions=predictions, workspace=space, **options)
+        return audit(name=name, version=version, model=model, predictions=predictions, workspace=space,
+                     trusted_by=resolve_actor(actor), **options)
 
     from governance.register import Register
 
@@ -49,6 +51,7 @@ def audit_registered(
         if not artefact.is_absolute():
             artefact = space.root / artefact
         pinned = record.sha256
+        vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
         if model is not None and Path(model).resolve() != artefact.resolve():
             raise InputError(
                 f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
@@ -56,7 +59,7 @@ def audit_registered(
             )
         outcome = audit(
             name=name, version=version, model=None if predictions else artefact, predictions=predictions,
-            pinned_sha256=pinned, workspace=space, **options,
+            pinned_sha256=pinned, vouching=vouching, trusted_by=resolve_actor(actor), workspace=space, **options,
         )
         result = outcome.result
         if outcome.folder is None:

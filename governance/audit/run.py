@@ -19,7 +19,7 @@ from governance import __version__
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model import LoadedModel, load_model
+from governance.intake.model import LoadedModel, Vouching, load_model
 from governance.paths import safe_join
 from governance.policy.evaluate import evaluate_policy
 from governance.policy.load import LoadedPolicy, load_policy
@@ -283,6 +283,8 @@ def audit(
     scores: str | None = None,
     trust_sha256: str | None = None,
     pinned_sha256: str | None = None,
+    vouching: Vouching | None = None,
+    trusted_by: str | None = None,
     features: Sequence[str] | None = None,
     sensitive_data: str | Path | None = None,
     id_column: str | None = None,
@@ -308,7 +310,8 @@ def audit(
     """Audit a model (or its predictions) for bias and explainability and judge it against a policy.
 
     An audit that departs from the model's pinned specification (``governance.yaml``) is refused unless
-    ``override`` gives the reason (see :mod:`governance.audit.spec`).
+    ``override`` gives the reason (see :mod:`governance.audit.spec`). A model file that runs code when loaded
+    needs ``vouching`` (the register's) or ``trust_sha256`` (given by ``trusted_by``); the result names who vouched.
     """
     import numpy as np
 
@@ -355,7 +358,8 @@ def audit(
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
         if model is not None:
-            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
+            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256, vouching=vouching,
+                                trusted_by=trusted_by)
         audit_data = load_audit_data(
             data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
             id_column=id_column, weights=weights, extra_columns=[c for c in (predictions, scores) if c],
@@ -412,6 +416,7 @@ def audit(
         path=_shown_path(loaded.path, space.root) if loaded else None, sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None, loader=loaded.loader if loaded else None,
         trusted_types=loaded.trusted_types if loaded else [], threshold=threshold,
+        vouched_by=loaded.vouched_by if loaded else None, vouched_at=loaded.vouched_at if loaded else None,
         predictions_column=predictions, scores_column=scores,
         sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
     )

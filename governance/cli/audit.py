@@ -47,12 +47,15 @@ def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
     from governance.policy.evaluate import fmt
     from governance.report.markdown import sensitive_inputs_sentence
-    from governance.results.wording import rate_words
+    from governance.results.wording import rate_words, vouched_words
 
     verdict = result.policy.verdict
     click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
     if result.model.sensitive_inputs:
         click.echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
+    if result.model.vouched_by:
+        click.secho(f"The model file {result.model.path} can run code when loaded; it was loaded because it was "
+                    f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.", fg="yellow")
     click.echo("")
     width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
     for rule in result.policy.rules:

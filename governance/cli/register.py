@@ -24,6 +24,22 @@ def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return workspace_option(register_url_option(function))
 
 
+_trust_option = click.option(
+    "--trust", metavar="SHA256",
+    help="Vouch, in your name, for a model file that can run code when loaded (a pickle or joblib file, or a skops "
+    "file with types beyond the safe list): give its SHA-256. Such files are refused without it.",
+)
+
+
+def _say_vouched(record: Any, trust: str | None) -> None:
+    """One line after registering: who vouched for the file, or that --trust was not needed."""
+    if record.vouched_by:
+        click.echo(f"{record.vouched_by} vouched for its model file, which can run code when loaded; every audit of "
+                   "it will say so.")
+    elif trust:
+        click.echo("--trust was not needed: the model file loads with the safe skops loader, so nothing was vouched for.")
+
+
 def open_register(workspace_path: str | None, register_url: str | None, *, create: bool = True) -> Register:
     """The workspace's register (or the one at ``register_url``), opened and migrated.
 
@@ -118,6 +134,7 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--version", "version", help="Also register this version of it (needs --model).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
               help="The model file of --version (checked before anything is registered).")
+@_trust_option
 @actor_option
 @_register_options
 @reports_errors
@@ -134,14 +151,21 @@ def add_command(
     solely_automated: bool | None,
     version: str | None,
     model_path: Path | None,
+    trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
 ) -> None:
     """Register a model NAME (and, with --version and --model, its first version)."""
+    from governance.intake.model import check_model_file
+
     if (version is None) != (model_path is None):
         raise click.UsageError("--version and --model go together: give both, or neither.")
+    if trust is not None and model_path is None:
+        raise click.UsageError("--trust vouches for the file given with --model; give --version and --model too.")
     who = _actor(actor)
+    if model_path is not None:
+        check_model_file(model_path).require_vouching(model_path.name, trust)  # before anything is registered
     with open_register(workspace_path, register_url) as register:
         model = register.add_model(
             name, owner=owner, purpose=purpose, actor=who, intended_use=intended_use, restrictions=restrictions,
@@ -150,8 +174,9 @@ def add_command(
         )
         click.echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
-            record = register.add_version(model.name, version, artifact_path=model_path, actor=who)
+            record = register.add_version(model.name, version, artifact_path=model_path, actor=who, trust_sha256=trust)
             click.echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
+            _say_vouched(record, trust)
             click.echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
         else:
             click.echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
@@ -203,6 +228,7 @@ def update_command(
 @click.option("--training-data", "training_data", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
               help="The training data file (its SHA-256 is recorded, not its content).")
 @click.option("--training-data-description", help="Where the training data came from, in words.")
+@_trust_option
 @actor_option
 @_register_options
 @reports_errors
@@ -214,11 +240,18 @@ def version_command(
     features: str | None,
     training_data: Path | None,
     training_data_description: str | None,
+    trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
 ) -> None:
-    """Register a version of model NAME with its model file (a new file always needs a new version)."""
+    """Register a version of model NAME with its model file (a new file always needs a new version).
+
+    A pickle or joblib file, or a skops file needing types beyond the safe list, can run any code when it is
+    loaded: it is refused (exit 4) unless you vouch for it with --trust SHA256. The vouching is recorded in
+    your name, and every audit of the version says who vouched. Registering the same file again with --trust
+    adds a vouching it lacked.
+    """
     from governance.provenance import sha256_file
 
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
@@ -226,9 +259,10 @@ def version_command(
         record = register.add_version(
             name, version, artifact_path=model_path, actor=_actor(actor), framework=framework, features=feature_list,
             training_data_description=training_data_description,
-            training_data_sha256=sha256_file(training_data) if training_data else None,
+            training_data_sha256=sha256_file(training_data) if training_data else None, trust_sha256=trust,
         )
     click.echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    _say_vouched(record, trust)
     if record.state == "draft":
         click.echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
 
@@ -279,6 +313,8 @@ def render_detail(detail: ModelDetail) -> str:
     for v in detail.versions:
         lines.append(f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
                      f"registered {_day(v.created_at)} by {v.created_by}")
+        if v.vouched_by:
+            lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
     lines += ["", "Audits:"]
     if not detail.audits:
         lines.append("  none yet")

@@ -43,10 +43,17 @@ def evil_skops(path: Path, marker: Path) -> Path:
     """A skops file whose only object is ``posix.system("touch marker")``, built as skops' reduce node."""
     import skops.io as sio
 
-    schema = json.loads(zipfile.ZipFile(io.BytesIO(sio.dumps((f"touch {shlex.quote(str(marker))}",)))).read("schema.json"))
+    schema = json.loads(
+        zipfile.ZipFile(io.BytesIO(sio.dumps((f"touch {shlex.quote(str(marker))}",)))).read("schema.json")
+    )
     header = {key: schema.pop(key) for key in ("protocol", "_skops_version")}
-    evil = {"__class__": "system", "__module__": "posix", "__loader__": "ConstructorFromReduceNode", "content": schema,
-            **header}
+    evil = {
+        "__class__": "system",
+        "__module__": "posix",
+        "__loader__": "ConstructorFromReduceNode",
+        "content": schema,
+        **header,
+    }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("schema.json", json.dumps(evil))
@@ -75,9 +82,29 @@ def zip_bomb(path: Path, inflated_bytes: int = 2 << 30) -> Path:
         crc = zlib.crc32(zeros, crc)
     assert zlib.decompressobj(-15).decompress(data[: len(block) * 2 + 2], chunk * 2) == bytes(chunk * 2)
     name = b"schema.json"
-    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), inflated_bytes, len(name), 0)
-    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0x21, crc, len(data), inflated_bytes,
-                          len(name), 0, 0, 0, 0, 0, 0)
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0x21, crc, len(data), inflated_bytes, len(name), 0
+    )
+    central = struct.pack(
+        "<IHHHHHHIIIHHHHHII",
+        0x02014B50,
+        20,
+        20,
+        0,
+        8,
+        0,
+        0x21,
+        crc,
+        len(data),
+        inflated_bytes,
+        len(name),
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+    )
     end_offset = len(local) + len(name) + len(data)
     end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central) + len(name), end_offset, 0)
     path.write_bytes(local + name + data + central + name + end)
@@ -88,7 +115,9 @@ def credit_frame(n: int = 400, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     income = rng.normal(50, 10, size=n)
     label = (rng.random(n) < 1 / (1 + np.exp(-0.15 * (income - 50)))).astype(int)
-    return pd.DataFrame({"id": np.arange(n), "income": income, "group": rng.choice(["A", "B"], size=n), "label": label})
+    return pd.DataFrame(
+        {"id": np.arange(n), "income": income, "group": rng.choice(["A", "B"], size=n), "label": label}
+    )
 
 
 def fitted(frame: pd.DataFrame) -> LogisticRegression:
@@ -109,7 +138,11 @@ def make_workspace(root: Path) -> Path:
 
 def run(workspace: Path, *args: str, actor: str = "ds@example.com") -> Result:
     """``governance ARGS`` in ``workspace`` as ``actor``."""
-    env: dict[str, str | None] = {"GOVERNANCE_ACTOR": actor, "GOVERNANCE_WORKSPACE": str(workspace), "GOVERNANCE_REGISTER_URL": None}
+    env: dict[str, str | None] = {
+        "GOVERNANCE_ACTOR": actor,
+        "GOVERNANCE_WORKSPACE": str(workspace),
+        "GOVERNANCE_REGISTER_URL": None,
+    }
     return CliRunner().invoke(cli, list(args), env=env)
 
 

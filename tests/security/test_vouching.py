@@ -21,13 +21,34 @@ from governance.provenance import sha256_file
 from governance.register import Register
 from governance.workspace import require_workspace
 
-AUDIT = ("--data", "holdout.csv", "--target", "label", "--sensitive", "group", "--no-explain", "--no-figures",
-         "--n-boot", "50", "--policy", "four-fifths")
+AUDIT = (
+    "--data",
+    "holdout.csv",
+    "--target",
+    "label",
+    "--sensitive",
+    "group",
+    "--no-explain",
+    "--no-figures",
+    "--n-boot",
+    "50",
+    "--policy",
+    "nyc-ll144",
+)
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    return make_workspace(tmp_path / "ws")
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_workspace(tmp_path / "ws")
+    monkeypatch.chdir(root)  # --data HOLDOUT and other relative paths are read from here
+    return root
+
+
+def _unchecked(path: Path) -> object:
+    """What registering did before this check existed: hash the file, look at nothing else."""
+    import governance.intake.model as model_files
+
+    return model_files.ModelFileCheck("other", sha256=sha256_file(path))
 
 
 def _models(workspace: Path) -> list[str]:
@@ -39,12 +60,26 @@ def _models(workspace: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("maker", [evil_pickle, evil_skops], ids=["pickle", "skops-posix-system"])
-def test_registering_code_without_trust_is_refused_and_nothing_runs(workspace: Path, maker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_registering_code_without_trust_is_refused_and_nothing_runs(
+    workspace: Path, maker, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     marker = tmp_path / "MARKER"
     evil = maker(workspace / ("evil.pkl" if maker is evil_pickle else "evil.skops"), marker)
     digest = sha256_file(evil)
-    added = run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1",
-                "--model", str(evil))
+    added = run(
+        workspace,
+        "register",
+        "add",
+        "m",
+        "--owner",
+        "o@x",
+        "--purpose",
+        "p",
+        "--version",
+        "1",
+        "--model",
+        str(evil),
+    )
     assert added.exit_code == 4, added.output
     line = one_error_line(added)
     assert f"--trust {digest}" in line
@@ -63,7 +98,9 @@ def test_registering_code_without_trust_is_refused_and_nothing_runs(workspace: P
 def test_a_wrong_trust_hash_is_refused(workspace: Path, tmp_path: Path) -> None:
     evil = evil_pickle(workspace / "evil.pkl", tmp_path / "MARKER")
     run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p")
-    result = run(workspace, "register", "version", "m", "--version", "1", "--model", str(evil), "--trust", "ab" * 32)
+    result = run(
+        workspace, "register", "version", "m", "--version", "1", "--model", str(evil), "--trust", "ab" * 32
+    )
     assert result.exit_code == 4, result.output
     assert "does not match" in one_error_line(result)
     assert not (tmp_path / "MARKER").exists()
@@ -78,9 +115,24 @@ def test_a_pickle_pinned_before_vouching_existed_is_not_loaded_by_the_audit(
     marker = tmp_path / "MARKER"
     evil = evil_pickle(workspace / "evil.pkl", marker)
     with monkeypatch.context() as patched:  # what the old `register version` did: no check at all
-        patched.setattr(model_files, "check_model_file", lambda *args, **kwargs: model_files.ModelFileCheck("other"))
-        assert run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1",
-                   "--model", str(evil)).exit_code == 0
+        patched.setattr(model_files, "check_model_file", _unchecked)
+        assert (
+            run(
+                workspace,
+                "register",
+                "add",
+                "m",
+                "--owner",
+                "o@x",
+                "--purpose",
+                "p",
+                "--version",
+                "1",
+                "--model",
+                str(evil),
+            ).exit_code
+            == 0
+        )
     audit = run(workspace, "audit", "m@1", *AUDIT, actor="auditor@example.com")
     assert audit.exit_code == 4, audit.output
     assert "nobody vouched for it" in one_error_line(audit)
@@ -89,8 +141,22 @@ def test_a_pickle_pinned_before_vouching_existed_is_not_loaded_by_the_audit(
 
 def test_a_vouched_pickle_names_who_vouched_in_show_history_and_the_audit(workspace: Path) -> None:
     digest = sha256_file(workspace / "model.pkl")
-    added = run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1",
-                "--model", "model.pkl", "--trust", digest)
+    added = run(
+        workspace,
+        "register",
+        "add",
+        "m",
+        "--owner",
+        "o@x",
+        "--purpose",
+        "p",
+        "--version",
+        "1",
+        "--model",
+        str(workspace / "model.pkl"),
+        "--trust",
+        digest,
+    )
     assert added.exit_code == 0, added.output
     assert "vouched" in added.output
     shown = run(workspace, "register", "show", "m")
@@ -118,14 +184,40 @@ def test_vouching_for_an_already_registered_version(workspace: Path) -> None:
 
     digest = sha256_file(workspace / "model.pkl")
     original = model_files.check_model_file
-    model_files.check_model_file = lambda *args, **kwargs: model_files.ModelFileCheck("other")  # type: ignore[assignment]
+    model_files.check_model_file = _unchecked  # type: ignore[assignment]
     try:
-        assert run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1",
-                   "--model", "model.pkl").exit_code == 0
+        assert (
+            run(
+                workspace,
+                "register",
+                "add",
+                "m",
+                "--owner",
+                "o@x",
+                "--purpose",
+                "p",
+                "--version",
+                "1",
+                "--model",
+                str(workspace / "model.pkl"),
+            ).exit_code
+            == 0
+        )
     finally:
         model_files.check_model_file = original  # type: ignore[assignment]
-    again = run(workspace, "register", "version", "m", "--version", "1", "--model", "model.pkl", "--trust", digest,
-                actor="lead@example.com")
+    again = run(
+        workspace,
+        "register",
+        "version",
+        "m",
+        "--version",
+        "1",
+        "--model",
+        str(workspace / "model.pkl"),
+        "--trust",
+        digest,
+        actor="lead@example.com",
+    )
     assert again.exit_code == 0, again.output
     assert "vouched for by lead@example.com" in run(workspace, "register", "show", "m").output
 
@@ -135,19 +227,54 @@ def test_the_model_page_shows_the_vouching(workspace: Path) -> None:
     from governance.site.sources import collect
 
     digest = sha256_file(workspace / "model.pkl")
-    assert run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1",
-               "--model", "model.pkl", "--trust", digest).exit_code == 0
+    assert (
+        run(
+            workspace,
+            "register",
+            "add",
+            "m",
+            "--owner",
+            "o@x",
+            "--purpose",
+            "p",
+            "--version",
+            "1",
+            "--model",
+            str(workspace / "model.pkl"),
+            "--trust",
+            digest,
+        ).exit_code
+        == 0
+    )
     sources = collect(require_workspace(workspace))
-    page = render_model_page(sources.models["m"], audit_links={}, figure=None, checklist_link=None, ll144_link=None,
-                             min_cell_size=10)
+    page = render_model_page(
+        sources.models["m"],
+        audit_links={},
+        figure=None,
+        checklist_link=None,
+        ll144_link=None,
+        min_cell_size=10,
+    )
     assert "vouched for by ds@example.com" in html.unescape(page), page
 
 
 def test_a_zip_bomb_is_refused_before_it_is_inflated(workspace: Path) -> None:
     bomb = zip_bomb(workspace / "bomb.skops")
     assert bomb.stat().st_size < 3_000_000
-    added = run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1",
-                "--model", str(bomb))
+    added = run(
+        workspace,
+        "register",
+        "add",
+        "m",
+        "--owner",
+        "o@x",
+        "--purpose",
+        "p",
+        "--version",
+        "1",
+        "--model",
+        str(bomb),
+    )
     assert added.exit_code == 4, added.output
     assert "zip bomb" in one_error_line(added)
     explained = run(workspace, "explain", "--model", str(bomb), "--data", "holdout.csv")
@@ -156,7 +283,9 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(workspace: Path) -> None:
     # The audit, in its own process: refused, and its memory stays far below the 2 GiB the bomb would take.
     process = subprocess.Popen(
         [sys.executable, "-m", "governance", "audit", "m@1", "--no-register", "--model", str(bomb), *AUDIT],
-        cwd=workspace, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        cwd=workspace,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         env={**os.environ, "GOVERNANCE_WORKSPACE": str(workspace)},
     )
     output = process.stdout.read().decode() if process.stdout else ""
