@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from governance.audit.run import AuditOutcome, audit, check_explain_options
+from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
 from governance.errors import InputError
 from governance.intake.model import Vouching
 from governance.provenance import resolve_actor
@@ -36,6 +36,7 @@ def audit_registered(
     """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
     name, version = parse_model_ref(reference)
     check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
+    check_run_options(seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot"))
     space = workspace or (require_workspace() if use_register else find_workspace())
     if not use_register:
         if model is None and predictions is None:

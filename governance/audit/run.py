@@ -87,6 +87,11 @@ def predict(
         label = classes[index]
         if hasattr(estimator, "predict_proba"):
             scores = np.asarray(estimator.predict_proba(X))[:, index]
+            if threshold is not None and not 0 <= threshold <= 1:
+                raise InputError(
+                    f"--threshold {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
+                    "so give a threshold between them, for example --threshold 0.5."
+                )
         elif hasattr(estimator, "decision_function"):
             decision = np.asarray(estimator.decision_function(X))
             scores = decision if index == 1 else -decision
@@ -242,6 +247,24 @@ def check_explain_options(budget: float, rows: int | None) -> None:
         )
 
 
+MAX_SEED = 2**32 - 1  # what every random generator the audit uses accepts (numpy's legacy ones stop here)
+MAX_N_BOOT = 100_000  # the most a policy may ask for
+
+
+def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int | None = None) -> None:
+    """Refuse a seed, threshold or resample count that numpy could only reject with a traceback, or that means nothing."""
+    import math
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0.")
+    if threshold is not None and not math.isfinite(threshold):
+        raise InputError(f"--threshold must be a number, not {threshold}; for example --threshold 0.5.")
+    if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
+        raise InputError(
+            f"--n-boot must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough."
+        )
+
+
 def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
     """In words, why the audit has no explanation (``None`` when one was attempted)."""
     if loaded is None:
@@ -320,6 +343,7 @@ def audit(
 
     started = time.perf_counter()
     check_explain_options(explain_budget, explain_rows)
+    check_run_options(seed=seed, threshold=threshold, n_boot=n_boot)
     check_distinct_columns(target=target, predictions=predictions, scores=scores, sensitive=sensitive)
     space = workspace or find_workspace()
     if (model is None) == (predictions is None):

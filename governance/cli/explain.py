@@ -342,6 +342,9 @@ def explain_command(
     """
     if row is not None and batch is not None:
         raise click.UsageError("Give --row or --batch, not both.")
+    from governance.audit.run import check_run_options
+
+    check_run_options(seed=seed, threshold=threshold)
     estimator, frame, sensitive_frame, names = _load(
         model_path, data_path, trust, sensitive, features, target, id_column
     )

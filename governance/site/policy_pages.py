@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from governance.errors import GovernanceError
-from governance.yamlload import DuplicateKeyError, load_yaml
+from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8
 from governance.site.escape import escape, page_slug
 from governance.site.markdown import table
 
@@ -40,7 +40,11 @@ def render_policies(
     from governance.checklists import render_policy
 
     for path in sorted(templates_dir.glob("*.md")):
-        raw = path.read_text(encoding="utf-8")
+        try:
+            raw = read_utf8(path)
+        except GovernanceError as exc:
+            warnings.append(f"Policy {path.name} was left out of the site: {exc}")
+            continue
         meta, body = split_front_matter(raw)
         try:
             rendered_meta, body = split_front_matter(render_policy(path, config, item_link=item_link))
