@@ -12,8 +12,24 @@ from pathlib import Path
 import pytest
 from security_support import make_workspace, one_error_line, run
 
-AUDIT = ("audit", "m@1", "--no-register", "--model", "model.skops", "--data", "holdout.csv", "--target", "label",
-         "--sensitive", "group", "--no-explain", "--no-figures", "--n-boot", "50", "--quiet")
+AUDIT = (
+    "audit",
+    "m@1",
+    "--no-register",
+    "--model",
+    "model.skops",
+    "--data",
+    "holdout.csv",
+    "--target",
+    "label",
+    "--sensitive",
+    "group",
+    "--no-explain",
+    "--no-figures",
+    "--n-boot",
+    "50",
+    "--quiet",
+)
 
 
 @pytest.fixture
@@ -33,8 +49,9 @@ def test_a_seed_numpy_cannot_use_is_one_sentence(workspace: Path, seed: str) -> 
     assert result.exit_code == 2, result.output
     assert "--seed" in one_error_line(result)
     assert _no_audit_written(workspace)
-    explained = run(workspace, "explain", "--model", "model.skops", "--data", "holdout.csv", "--seed", seed,
-                    "--row", "0")
+    explained = run(
+        workspace, "explain", "--model", "model.skops", "--data", "holdout.csv", "--seed", seed, "--row", "0"
+    )
     assert explained.exit_code == 2, explained.output
     assert "--seed" in one_error_line(explained)
 
@@ -64,7 +81,9 @@ def test_a_policy_not_in_utf8_is_named_with_the_fix(workspace: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [("register", "list"), ("status",), ("checklist", "list"), AUDIT])
-def test_a_governance_yaml_not_in_utf8_is_named_with_the_fix(workspace: Path, command: tuple[str, ...]) -> None:
+def test_a_governance_yaml_not_in_utf8_is_named_with_the_fix(
+    workspace: Path, command: tuple[str, ...]
+) -> None:
     (workspace / "governance.yaml").write_bytes("organisation:\n  name: Société Générale\n".encode("latin-1"))
     result = run(workspace, *command)
     assert result.exit_code == 2, result.output
