@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from governance.errors import GovernanceError
+from governance.results.terminal import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -21,10 +22,20 @@ def reports_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except GovernanceError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {terminal_safe(error)}", err=True)
             raise SystemExit(error.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True, keep_newlines: bool = False) -> None:
+    """``click.echo`` for text that may hold someone else's words: control characters are shown, not obeyed."""
+    click.echo(terminal_safe(message, keep_newlines=keep_newlines), err=err, nl=nl)
+
+
+def secho(message: object = "", *, err: bool = False, nl: bool = True, **styles: Any) -> None:
+    """``click.secho`` with the same escaping as :func:`echo`; the styles are the toolkit's own."""
+    click.secho(terminal_safe(message), err=err, nl=nl, **styles)
 
 
 actor_option = click.option(

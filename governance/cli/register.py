@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
+from governance.cli._common import actor_option, echo, register_url_option, reports_errors, workspace_option
+from governance.results.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from governance.register import ModelDetail, Register
@@ -34,10 +35,10 @@ _trust_option = click.option(
 def _say_vouched(record: Any, trust: str | None) -> None:
     """One line after registering: who vouched for the file, or that --trust was not needed."""
     if record.vouched_by:
-        click.echo(f"{record.vouched_by} vouched for its model file, which can run code when loaded; every audit of "
+        echo(f"{record.vouched_by} vouched for its model file, which can run code when loaded; every audit of "
                    "it will say so.")
     elif trust:
-        click.echo("--trust was not needed: the model file loads with the safe skops loader, so nothing was vouched for.")
+        echo("--trust was not needed: the model file loads with the safe skops loader, so nothing was vouched for.")
 
 
 def open_register(workspace_path: str | None, register_url: str | None, *, create: bool = True) -> Register:
@@ -172,14 +173,14 @@ def add_command(
             decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt, is_annex_iii_high_risk=annex_iii,
             solely_automated=solely_automated,
         )
-        click.echo(f"Registered the model {model.name} (owner {model.owner}).")
+        echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
             record = register.add_version(model.name, version, artifact_path=model_path, actor=who, trust_sha256=trust)
-            click.echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
+            echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
             _say_vouched(record, trust)
-            click.echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
+            echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
         else:
-            click.echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
+            echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
 
 
 @register_group.command("update")
@@ -215,7 +216,7 @@ def update_command(
             restrictions=restrictions, decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt,
             is_annex_iii_high_risk=annex_iii, solely_automated=solely_automated,
         )
-    click.echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
+    echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
 
 
 @register_group.command("version")
@@ -261,10 +262,10 @@ def version_command(
             training_data_description=training_data_description,
             training_data_sha256=sha256_file(training_data) if training_data else None, trust_sha256=trust,
         )
-    click.echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
     _say_vouched(record, trust)
     if record.state == "draft":
-        click.echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
+        echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
 
 
 @register_group.command("list")
@@ -282,7 +283,7 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         _print_json([summary.model_dump(mode="json") for summary in summaries])
         return
     if not summaries:
-        click.echo("The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT")
+        echo("The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT")
         return
     rows = [("MODEL", "OWNER", "LATEST", "STATE", "DEPLOYED", "LAST AUDIT", "NEXT AUDIT DUE")]
     for s in summaries:
@@ -292,7 +293,7 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def render_detail(detail: ModelDetail) -> str:
@@ -342,7 +343,7 @@ def render_detail(detail: ModelDetail) -> str:
     lines += ["", "History:"]
     for e in detail.events:
         lines.append(f"  {_minute(e.at)}  {e.summary}")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
 @register_group.command("show")
@@ -357,7 +358,7 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
     if as_json:
         _print_json(detail.model_dump(mode="json"))
     else:
-        click.echo(render_detail(detail))
+        echo(render_detail(detail), keep_newlines=True)
 
 
 @register_group.command("history")
@@ -376,9 +377,9 @@ def history_command(name: str | None, as_json: bool, workspace_path: str | None,
         _print_json([event.model_dump(mode="json") for event in events])
         return
     if not events:
-        click.echo("No history yet.")
+        echo("No history yet.")
     for event in events:
-        click.echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}")
+        echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}")
 
 
 @register_group.command("approve")
@@ -412,11 +413,11 @@ def approve_command(
         state = register.resolve_version(name, version).state
         accepted = [a for a in register.approval_review(name, version) if a.needs_acceptance]
     verb = "approved" if record.decision == "approve" else "rejected"
-    click.echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
+    echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
     if record.decision == "approve" and accepted:
-        click.echo("The risk acceptance covers these audits of its model file:")
+        echo("The risk acceptance covers these audits of its model file:")
         for audit in accepted:
-            click.echo(f"  {audit.describe()}")
+            echo(f"  {audit.describe()}")
 
 
 def _transition_command(action: str, help_text: str) -> click.Command:
@@ -432,7 +433,7 @@ def _transition_command(action: str, help_text: str) -> click.Command:
         with open_register(workspace_path, register_url) as register:
             method = getattr(register, action)
             record = method(name, version, actor=_actor(actor), reason=reason)
-        click.echo(f"{name}@{version} is now {record.state}.")
+        echo(f"{name}@{version} is now {record.state}.")
 
     return command
 
@@ -468,9 +469,9 @@ def incident_command(
     with open_register(workspace_path, register_url) as register:
         record = register.record_incident(name, version, title=title, description=description, severity=severity,
                                           actor=_actor(actor))
-    click.echo(f"Recorded a {record.severity} incident on {name}@{version}: {record.title}.")
+    echo(f"Recorded a {record.severity} incident on {name}@{version}: {record.title}.")
     if severity in ("high", "critical"):
-        click.echo(f"If it must stop now: governance register suspend {name}@{version} --reason \"...\"")
+        echo(f"If it must stop now: governance register suspend {name}@{version} --reason \"...\"")
 
 
 @register_group.command("export")
@@ -496,7 +497,7 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         Path(temporary).unlink(missing_ok=True)
         raise
     models, events = len(document["models"]), len(document["events"])
-    click.echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
+    echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
 
 
 @register_group.command("verify")
@@ -510,13 +511,13 @@ def verify_command(workspace_path: str | None, register_url: str | None) -> None
                f"{_count(report.audit_files_checked, 'audit file')} checked")
     signed = "; signatures checked" if report.signed else ""
     if report.ok:
-        click.echo(f"OK: the history is intact ({checked}{signed}).")
+        echo(f"OK: the history is intact ({checked}{signed}).")
         return
     first = report.problems[0]
-    click.echo(f"BROKEN: {first.message}")
+    echo(f"BROKEN: {first.message}")
     if len(report.problems) > 1:
-        click.echo(f"{len(report.problems) - 1} more problem(s):")
+        echo(f"{len(report.problems) - 1} more problem(s):")
         for problem in report.problems[1:]:
-            click.echo(f"  - {problem.message}")
-    click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
+            echo(f"  - {problem.message}")
+    echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
     raise SystemExit(1)

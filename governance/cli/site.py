@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from governance.cli._common import register_url_option, reports_errors, workspace_option
+from governance.cli._common import echo, register_url_option, reports_errors, workspace_option
 
 
 @click.group("site")
@@ -37,10 +37,10 @@ def build_command(
     workspace = require_workspace(workspace_path)
     report = build_site(workspace, run_mkdocs=not no_mkdocs, strict=strict, register_url=register_url)
     for warning in report.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
+        echo(f"Warning: {warning}", err=True)
+    echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
     if report.index_html is not None:
-        click.echo(f"Built the site: open {report.index_html} in a browser, or run `governance site serve`.")
+        echo(f"Built the site: open {report.index_html} in a browser, or run `governance site serve`.")
 
 
 @site_group.command("serve")
@@ -62,7 +62,7 @@ def serve_command(workspace_path: str | None, register_url: str | None, port: in
     workspace = require_workspace(workspace_path)
     report = build_site(workspace, strict=strict, register_url=register_url)
     for warning in report.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
     assert report.site_dir is not None
-    click.echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
+    echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
     serve(report.site_dir, port=port)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from governance.cli._common import register_url_option, reports_errors, workspace_option
+from governance.cli._common import echo, register_url_option, reports_errors, workspace_option
 
 CATEGORIES = ("overdue", "expiring", "unapproved", "changed")
 _HEADINGS = {
@@ -51,17 +51,17 @@ def status_command(
     if as_json:
         click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:
-        click.echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
+        echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
                    "deployed version is approved, and every recorded file is unchanged.")
     else:
         for category in CATEGORIES:
             items = [item for item in report.items if item.category == category]
             if items:
-                click.echo(f"{_HEADINGS[category]} ({len(items)}):")
+                echo(f"{_HEADINGS[category]} ({len(items)}):")
                 for item in items:
-                    click.echo(f"  - {item.message}")
+                    echo(f"  - {item.message}")
     failing = sorted({item.category for item in report.items} & fail_on)
     if failing:
         if not as_json:
-            click.echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)
+            echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)
         raise SystemExit(1)
