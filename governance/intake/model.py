@@ -29,7 +29,7 @@ PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 
 # Zip-bomb limits, read from the central directory before any member is inflated. A fitted model's arrays
 # rarely compress better than 20 to 1; a zip bomb inflates 1,000 to 1 (2 MB on disk, gigabytes in memory).
-MAX_INFLATED_BYTES = 2 << 30  # 2 GiB in all
+MAX_INFLATED_BYTES = 2_000_000_000  # 2 GB in all
 MAX_RATIO = 100  # inflated / compressed, for any member (and the whole) larger than RATIO_FLOOR_BYTES
 RATIO_FLOOR_BYTES = 16 << 20  # small members may compress well (a JSON schema of zeros): no ratio check below this
 MAX_MEMBERS = 100_000
@@ -124,17 +124,18 @@ def check_zip_archive(path: Path) -> None:
         )
     inflated = sum(member.file_size for member in members)
     packed = sum(member.compress_size for member in members)
+    ratio = inflated / max(packed, 1)
     worst = max(members, key=lambda m: m.file_size / max(m.compress_size, 1), default=None)
-    too_big = inflated > MAX_INFLATED_BYTES
-    too_dense = inflated > RATIO_FLOOR_BYTES and inflated > MAX_RATIO * max(packed, 1)
+    too_dense = inflated > RATIO_FLOOR_BYTES and ratio > MAX_RATIO
     if worst is not None and worst.file_size > RATIO_FLOOR_BYTES and worst.file_size > MAX_RATIO * max(worst.compress_size, 1):
-        too_dense = True
-    if too_big or too_dense:
-        ratio = inflated / max(packed, 1)
+        too_dense, ratio = True, worst.file_size / max(worst.compress_size, 1)
+    if inflated > MAX_INFLATED_BYTES or too_dense:
+        limit = (f"more than the {_megabytes(MAX_INFLATED_BYTES)} a model file may take" if inflated > MAX_INFLATED_BYTES
+                 else f"more than the {MAX_RATIO} to 1 a model file may reach")
         raise RefusedInputError(
             f"{path.name} would inflate from {_megabytes(path.stat().st_size)} to {_megabytes(inflated)} (about "
-            f"{ratio:,.0f} to 1), beyond the {_megabytes(MAX_INFLATED_BYTES)} and {MAX_RATIO} to 1 a model file may "
-            "reach, so it was not opened: it looks like a zip bomb; save the model again with skops.io.dump."
+            f"{ratio:,.0f} to 1), {limit}, so it was not opened: it looks like a zip bomb; save the model again "
+            "with skops.io.dump."
         )
 
 

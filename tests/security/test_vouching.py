@@ -294,3 +294,15 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(workspace: Path) -> None:
     assert process.returncode == 4, output
     assert "zip bomb" in output and "Traceback" not in output
     assert usage.ru_maxrss < 600 * 1024, usage.ru_maxrss  # kilobytes on Linux
+
+
+def test_a_small_dense_bomb_is_refused_by_its_ratio(tmp_path: Path) -> None:
+    """64 MB from 65 KB: under the size limit, but no model's arrays compress 1,000 to 1."""
+    from governance.errors import RefusedInputError
+    from governance.intake.model import check_model_file, load_model
+
+    bomb = zip_bomb(tmp_path / "dense.skops", 64 << 20)
+    with pytest.raises(RefusedInputError, match="more than the 100 to 1"):
+        check_model_file(bomb)
+    with pytest.raises(RefusedInputError, match="zip bomb"):
+        load_model(bomb)
