@@ -15,7 +15,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(function: F) -> F:
-    """Print a ``GovernanceError`` as ``Error: <sentence>`` on stderr and exit with its code."""
+    """Print a ``GovernanceError`` as ``Error: <sentence>`` on stderr and exit with its code.
+
+    An ``OSError`` (an output folder that cannot be created, a disk that is full) is an input error too: one
+    sentence and exit 2, not a traceback.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -24,6 +28,14 @@ def reports_errors(function: F) -> F:
         except GovernanceError as error:
             click.echo(f"Error: {terminal_safe(error)}", err=True)
             raise SystemExit(error.exit_code) from None
+        except OSError as error:  # a folder that cannot be made, a file in the way, a full disk: the user's to fix
+            where = f" {error.filename}" if error.filename else ""
+            click.echo(
+                f"Error: cannot write or read{terminal_safe(where)} ({terminal_safe(error.strerror or error)}); check "
+                "the path, that its folder exists and that you may write there.",
+                err=True,
+            )
+            raise SystemExit(2) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -26,7 +26,7 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[s
 
 
 @click.command("status")
-@click.option("--within-days", type=click.IntRange(min=0), default=30, show_default=True,
+@click.option("--within-days", type=click.IntRange(min=0, max=36_500), default=30, show_default=True,
               help="Report audits that expire within this many days.")
 @click.option("--fail-on", multiple=True, callback=_parse_fail_on, metavar="LIST",
               help="Exit 1 if anything is found in these categories (comma-separated): "

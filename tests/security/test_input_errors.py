@@ -123,3 +123,50 @@ def test_a_wrongly_typed_setting_is_named(workspace: Path, setting: str, named: 
         assert result.exit_code == 2, (command, result.output)
         line = one_error_line(result)
         assert f"{named} " in line and "governance.yaml" in line, line
+
+
+def test_a_number_of_days_beyond_any_date_is_refused(workspace: Path) -> None:
+    result = run(workspace, "status", "--within-days", "99999999999")
+    assert result.exit_code == 2, result.output
+    assert "--within-days" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("register", "export", "--output", "holdout.csv/export.json"),
+        (
+            "explain",
+            "--model",
+            "model.skops",
+            "--data",
+            "holdout.csv",
+            "--sensitive",
+            "group",
+            "--batch",
+            "holdout.csv/reasons.csv",
+        ),
+        (
+            "explain",
+            "--model",
+            "model.skops",
+            "--data",
+            "holdout.csv",
+            "--explain-rows",
+            "20",
+            "--output",
+            "holdout.csv/explanation",
+        ),
+        (*AUDIT, "--output", "holdout.csv/audits"),
+    ],
+    ids=["register-export", "explain-batch", "explain-output", "audit-output"],
+)
+def test_an_output_path_that_cannot_be_written_is_one_sentence(
+    workspace: Path, command: tuple[str, ...]
+) -> None:
+    """A file where a folder should be (as root, permissions would not stop anything): exit 2, one sentence."""
+    assert run(workspace, "register", "add", "m", "--owner", "o@x", "--purpose", "p").exit_code == 0
+    result = run(workspace, *command)
+    assert result.exit_code == 2, result.output
+    line = one_error_line(result)
+    assert "holdout.csv" in line, line
