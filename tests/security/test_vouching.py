@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,36 @@ def test_a_small_dense_bomb_is_refused_by_its_ratio(tmp_path: Path) -> None:
         check_model_file(bomb)
     with pytest.raises(RefusedInputError, match="zip bomb"):
         load_model(bomb)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def register_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'register.db'}"
+    else:
+        from tests.register.register_support import fresh_postgres_database
+
+        yield from fresh_postgres_database()
+
+
+def test_the_register_keeps_the_vouching_as_its_own_signed_event(register_url: str, workspace: Path) -> None:
+    from governance.errors import RefusedInputError
+
+    pickled = workspace / "model.pkl"
+    digest = sha256_file(pickled)
+    with Register(register_url, workspace_root=workspace, hmac_key=b"k" * 32) as register:
+        register.add_model("m", owner="o@x", purpose="p", actor="ds@x")
+        with pytest.raises(RefusedInputError, match="nobody vouched for it"):
+            register.add_version("m", "1", artifact_path=pickled, actor="ds@x")
+        assert [event.kind for event in register.history("m")] == ["model.registered"]  # nothing half-written
+        record = register.add_version("m", "1", artifact_path=pickled, actor="ds@x", trust_sha256=digest)
+        assert (record.vouched_by, record.vouched_at is not None) == ("ds@x", True)
+        vouched = register.history("m")[-1]
+        assert (vouched.kind, vouched.actor, vouched.payload["sha256"]) == ("version.vouched", "ds@x", digest)
+        assert vouched.hmac is not None
+        assert register.details()[0].versions[0].vouched_by == "ds@x"
+        assert register.export()["models"][0]["versions"][0]["vouched_by"] == "ds@x"
+        assert register.verify().ok
+        again = register.add_version("m", "1", artifact_path=pickled, actor="other@x", trust_sha256=digest)
+        assert again.vouched_by == "ds@x"  # the same file again: no second vouching
+        assert [event.kind for event in register.history("m")].count("version.vouched") == 1
