@@ -11,7 +11,12 @@ from collections.abc import Callable, Collection
 
 from governance.policy.evaluate import METRIC_WORDS, fmt
 from governance.report.escape import md
-from governance.report.figures import attribute_figure_stem, impact_figure_stem
+from governance.report.figures import (
+    attribute_figure_stem,
+    group_figure_alt,
+    impact_figure_alt,
+    impact_figure_stem,
+)
 from governance.report.suppression import suppress, suppress_grid
 from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
@@ -283,7 +288,8 @@ def render_report(
         out.append("")
         stem = attribute_figure_stem(attribute)
         if figures is None or stem in figures:
-            out += [f"![{heading}: rates per group]({figures_dir}/{stem}.svg)", ""]
+            alt = md(group_figure_alt(attribute, masked, fairness.confidence_level))
+            out += [f"![{alt}]({figures_dir}/{stem}.svg)", ""]
         if attribute.empty_cells:
             out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
         if attribute.ll144 is not None and attribute.positive_class is None:
@@ -292,7 +298,7 @@ def render_report(
             out.append("")
             impact = impact_figure_stem(attribute)
             if figures is None or impact in figures:
-                out += [f"![{heading}: impact ratios]({figures_dir}/{impact}.svg)", ""]
+                out += [f"![{md(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)", ""]
         comparison = _comparison_table(attribute, masked)
         if comparison:
             out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
