@@ -340,3 +340,19 @@ def test_the_register_keeps_the_vouching_as_its_own_signed_event(register_url: s
         again = register.add_version("m", "1", artifact_path=pickled, actor="other@x", trust_sha256=digest)
         assert again.vouched_by == "ds@x"  # the same file again: no second vouching
         assert [event.kind for event in register.history("m")].count("version.vouched") == 1
+
+
+def test_a_central_directory_that_understates_sizes_inflates_no_more_than_it_says(tmp_path: Path) -> None:
+    """The check trusts the declared sizes because Python's zip reader stops there (and fails the CRC)."""
+    import struct
+
+    from governance.errors import InputError, RefusedInputError
+    from governance.intake.model import load_model
+
+    raw = bytearray(zip_bomb(tmp_path / "bomb.skops", 64 << 20).read_bytes())
+    struct.pack_into("<I", raw, raw.rfind(b"PK\x01\x02") + 24, 1000)  # declare 1,000 bytes instead of 64 MB
+    forged = tmp_path / "forged.skops"
+    forged.write_bytes(bytes(raw))
+    with pytest.raises(InputError, match="not a readable skops file") as error:
+        load_model(forged)
+    assert not isinstance(error.value, RefusedInputError)
