@@ -1,24 +1,27 @@
 """``build_site``: write ``docs/generated/`` from the workspace, then build the MkDocs site.
 
-The site module is the only writer of ``docs/generated/``. It is written whole into a hidden temporary folder
-next to it and swapped in at the end, so a failed build never leaves half a folder, and pages of deleted models
-do not linger. Every file name comes from :func:`governance.paths.safe_join` (slugs), so a model called
+The site module is the only writer of ``docs/generated/`` and ``site/``. Each is written whole into a hidden
+temporary folder next to it and swapped in at the end, so a failed or killed build never leaves half a folder,
+and pages of deleted models do not linger; the next build removes what a killed one left. Audits are read
+through the register's recorded hashes (:mod:`governance.site.vouch`). Every file name comes from :func:`governance.paths.safe_join` (slugs), so a model called
 ``../../etc/passwd`` writes nothing outside ``docs/generated/``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance.errors import SiteError
+from governance.errors import SiteError, SiteRenderError
 from governance.paths import safe_join
 from governance.provenance import isoformat, now
-from governance.results.audit import AuditResult
 from governance.report.markdown import masked_groups
+from governance.results.audit import AuditResult
 from governance.site.audit_page import render_audit_page
 from governance.site.checklist_pages import (
     ItemLinks,
@@ -31,13 +34,13 @@ from governance.site.checklist_pages import (
 from governance.site.escape import escape, nav_title, page_slug
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
+from governance.site.markdown import broken_notice
 from governance.site.model_page import render_model_page
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
-from governance.site.sources import collect
+from governance.site.sources import AuditRecord, SiteSources, collect
+from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
-
-FIGURE_SUFFIXES = (".svg", ".png")
 
 
 @dataclass
@@ -49,6 +52,9 @@ class SiteBuildReport:
     figures: list[str] = field(default_factory=list)
     site_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    broken: list[str] = field(
+        default_factory=list
+    )  # pages, templates or checklists that could not be rendered
 
     @property
     def index_html(self) -> Path | None:
@@ -87,13 +93,20 @@ def _relative(from_page: str, to_page: str) -> str:
 
 
 def write_generated(
-    workspace: Workspace, root: Path, report: SiteBuildReport, *, register_url: str | None
+    workspace: Workspace,
+    root: Path,
+    report: SiteBuildReport,
+    *,
+    register_url: str | None,
+    sources: SiteSources | None = None,
 ) -> list[Any]:
     """Write every generated page into ``root``; returns the nav section for them."""
-    sources = collect(workspace, register_url=register_url)
+    sources = sources or collect(workspace, register_url=register_url)
     writer = _Writer(root, report)
     k = workspace.suppression_threshold
-    frameworks = load_frameworks(workspace.policies_dir / "checklists", report.warnings)
+    broken_before = len(report.broken)
+    frameworks = load_frameworks(workspace.policies_dir / "checklists", report.broken)
+    checklists_broken = report.broken[broken_before:]
 
     model_pages = {name: f"models/{model.slug}.md" for name, model in sources.models.items()}
     audit_pages: dict[str, str] = {}
@@ -124,7 +137,7 @@ def write_generated(
         for record in model.audits:
             audit_page = audit_pages[record.result.audit_id]
             folder = writer.folder(*audit_page.split("/")[:-1])
-            figures = _copy_figures(record.folder / "figures", folder / "figures")
+            figures = _write_figures(record, folder / "figures", report)
             figures = _mask_figures(record.result, folder / "figures", figures, k, report)
             report.figures += [f"{'/'.join(audit_page.split('/')[:-1])}/figures/{name}" for name in figures]
             text = render_audit_page(
@@ -133,6 +146,7 @@ def write_generated(
                 min_cell_size=k,
                 model_link=_relative(audit_page, page),
                 warnings=report.warnings,
+                check=record.check,
             )
             writer.page((*audit_page.split("/")[:-1], "index"), text)
             nav_audits.append(
@@ -177,7 +191,7 @@ def write_generated(
         statuses: dict[str, tuple[str, Any]] = {}
         for name, model in sources.models.items():
             page = checklist_model_pages[name]
-            status = model_status(model, frameworks, report.warnings)
+            status = model_status(model, frameworks, report.broken)
             if status is not None:
                 statuses[name] = (page.removeprefix("checklists/"), status)
             writer.page(
@@ -195,11 +209,17 @@ def write_generated(
         for name in sources.models:
             nav_checklists.append({nav_title(name): f"generated/{checklist_model_pages[name]}"})
 
+    if checklists_broken:  # published only with --keep-going
+        writer.page(
+            ("checklists", "index"), "# Compliance checklists\n\n" + broken_notice(checklists_broken[0])
+        )
+        nav_checklists.append("generated/checklists/index.md")
+
     item_links = ItemLinks(frameworks, framework_pages)
     policies = render_policies(
         workspace.policies_dir / "templates",
         workspace.config,
-        report.warnings,
+        report.broken,
         item_link=item_links.from_page("policies/page.md"),
     )
     nav_policies: list[Any] = []
@@ -252,21 +272,29 @@ def write_generated(
     return nav
 
 
-def _copy_figures(source: Path, target: Path) -> list[str]:
-    """Copy an audit's SVG and PNG figures under slugified names; returns the names copied."""
-    if not source.is_dir():
-        return []
+def _write_figures(record: AuditRecord, target: Path, report: SiteBuildReport) -> list[str]:
+    """Write the audit's checked SVG and PNG figures under slugified names; returns the names written.
+
+    The bytes are those the register's hashes were checked against (never a file read again, never a link).
+    An audit recorded before manifests has only its audit.json vouched for: its figures are drawn from it.
+    """
+    if record.check.redraw:
+        try:
+            from governance.report.figures import write_figures
+
+            written = write_figures(record.result, target)
+        except Exception as exc:  # another module's drawing code: leave the figures out rather than copy them
+            report.broken.append(
+                f"The figures of audit {record.result.audit_id} could not be drawn ({exc}); they are left out."
+            )
+            return []
+        drawn = {name for svg in written.values() for name in (svg, Path(svg).with_suffix(".png").name)}
+        return sorted(name for name in drawn if (target / name).is_file())
     copied = []
-    for path in sorted(source.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in FIGURE_SUFFIXES:
-            continue
-        destination = (
-            safe_join(target.parent, "figures", path.name)
-            if target.name == "figures"
-            else safe_join(target, path.name)
-        )
+    for name, data in sorted(record.check.figures.items()):
+        destination = safe_join(target.parent, "figures", name)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+        destination.write_bytes(data)
         copied.append(destination.name)
     return copied
 
@@ -297,7 +325,7 @@ def _mask_figures(
             result, folder, hidden={name: sorted(groups) for name, groups in hidden.items()}
         )
     except Exception as exc:  # another module's drawing code: never publish the unmasked figures instead
-        report.warnings.append(
+        report.broken.append(
             f"The figures of audit {result.audit_id} could not be redrawn without small groups ({exc}); "
             "its group figures are left out of the site."
         )
@@ -306,15 +334,45 @@ def _mask_figures(
     return sorted(set(kept) | {name for name in drawn if (folder / name).is_file()})
 
 
-def _swap_in(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new`` with two renames, removing the old folder afterwards."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{new.name.rsplit('-', 1)[-1]}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+@contextmanager
+def _build_lock(workspace: Workspace) -> Iterator[None]:
+    """One build at a time per workspace (a lock on its folder, no file); a second one is refused, not raced."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    descriptor = os.open(workspace.root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise SiteError(
+                "Another `governance site build` is running in this workspace; wait for it to finish."
+            ) from exc
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """Turn SIGTERM into an exit that runs the clean-up (only the main thread can set handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_site(
@@ -323,25 +381,52 @@ def build_site(
     run_mkdocs: bool = True,
     strict: bool = True,
     register_url: str | None = None,
+    allow_unverified: bool = False,
+    keep_going: bool = False,
 ) -> SiteBuildReport:
-    """Write ``docs/generated/`` from the workspace and, unless ``run_mkdocs`` is false, build the site."""
+    """Write ``docs/generated/`` from the workspace and, unless ``run_mkdocs`` is false, build the site.
+
+    Audits are read through the register's recorded hashes: anything it does not vouch for stops the build
+    (``UnverifiedAuditError``, exit 1) unless ``allow_unverified``, which publishes those pages marked in red.
+    ``site/`` is built beside the old one and swapped in with renames, so it is whole at every moment.
+    A page, template or checklist that cannot be rendered stops the build before anything is replaced
+    (``SiteRenderError``, exit 1); with ``keep_going`` the rest is built, those pages say they are broken, and
+    ``report.broken`` lists them for the caller to fail on.
+    """
     generated = workspace.generated_dir
     report = SiteBuildReport(generated_dir=generated)
     config_file = workspace.root / "mkdocs.yml"
     if run_mkdocs and not config_file.is_file():
         raise SiteError(f"There is no mkdocs.yml in {workspace.root}; run `governance init` there first.")
-    generated.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=".generated-new-", dir=generated.parent))
-    try:
-        nav = write_generated(workspace, temporary, report, register_url=register_url)
-        _swap_in(temporary, generated)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    if run_mkdocs:
-        from governance.site.mkdocs_run import run_mkdocs as run
+    with _terminate_cleanly(), _build_lock(workspace):
+        clear_debris(generated)
+        sources = collect(workspace, register_url=register_url)
+        if sources.vouchers is not None:
+            sources.vouchers.refuse_unless(allow_unverified, report.warnings)
+        temporary = staging_folder(generated)
+        try:
+            nav = write_generated(workspace, temporary, report, register_url=register_url, sources=sources)
+            if report.broken and not keep_going:
+                raise SiteRenderError(broken_message(report.broken))
+            swap_in(temporary, generated)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        if run_mkdocs:
+            from governance.site.mkdocs_run import run_mkdocs as run
 
-        site_dir, warnings = run(config_file, strict=strict, generated_nav=nav)
-        report.site_dir = site_dir
-        report.warnings += warnings
+            site_dir, warnings = run(config_file, strict=strict, generated_nav=nav)
+            report.site_dir = site_dir
+            report.warnings += warnings
     return report
+
+
+def broken_message(broken: list[str], *, kept_going: bool = False) -> str:
+    """What could not be rendered, and the way on (fix it, or build the rest with ``--keep-going``)."""
+    listed = " ".join(item if item.endswith(".") else f"{item}." for item in broken)
+    count = "1 part" if len(broken) == 1 else f"{len(broken)} parts"
+    if kept_going:
+        return f"{count} of the site could not be built and are marked broken on it: {listed} Fix them and build again."
+    return (
+        f"{count} of the site could not be built, so nothing was replaced: {listed} Fix them and build again, or "
+        "pass --keep-going to build the rest with those pages marked broken."
+    )

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from governance.report.markdown import masked_groups
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import rate_words
-from governance.report.markdown import masked_groups
 from governance.site.escape import escape, escape_multiline
 from governance.site.markdown import MASKED, facts, number, table
 from governance.site.sources import ModelEntry
