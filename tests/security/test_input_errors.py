@@ -170,3 +170,13 @@ def test_an_output_path_that_cannot_be_written_is_one_sentence(
     assert result.exit_code == 2, result.output
     line = one_error_line(result)
     assert "holdout.csv" in line, line
+
+
+def test_a_policy_template_not_in_utf8_fails_the_site_build_by_name(workspace: Path) -> None:
+    assert run(workspace, "init", str(workspace)).exit_code == 0
+    template = next((workspace / "policies" / "templates").glob("*.md"))
+    template.write_bytes(template.read_bytes() + "\nRévisée par la direction.\n".encode("latin-1"))
+    result = run(workspace, "site", "build", "--no-mkdocs")
+    assert result.exit_code == 1, result.output
+    assert template.name in result.output and "UTF-8" in result.output
+    assert "Traceback" not in result.output
