@@ -308,7 +308,8 @@ class Register:
                                                       "untrusted_types": list(check.untrusted_types),
                                                       "artifact_path": artifact})
 
-    def _vouching_event(self, conn: Connection, model_name: str, row: Row[Any]) -> Row[Any] | None:
+    def _vouching_event(self, conn: Connection, model_name: str, row: Row[Any]) -> Any:
+        """The newest ``version.vouched`` event for this version's file (seq, at, actor, ...), or ``None``."""
         return queries.vouchings(conn, [model_name]).get((model_name, row.version, row.sha256))
 
     def record_audit(

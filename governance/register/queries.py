@@ -41,7 +41,7 @@ def model_record(row: Row[Any]) -> ModelRecord:
     return ModelRecord(**row_image(row))
 
 
-def version_record(row: Row[Any], model_name: str, vouching: Row[Any] | None = None) -> VersionRecord:
+def version_record(row: Row[Any], model_name: str, vouching: Any = None) -> VersionRecord:
     """A version; ``vouching`` is the ``version.vouched`` event for its file, if someone vouched for it."""
     vouched = {"vouched_by": vouching.actor, "vouched_at": vouching.at} if vouching is not None else {}
     return VersionRecord(model_name=model_name, **row_image(row), **vouched)
@@ -50,13 +50,17 @@ def version_record(row: Row[Any], model_name: str, vouching: Row[Any] | None = N
 VOUCHED = "version.vouched"
 
 
-def vouchings(conn: Connection, model_names: Sequence[str]) -> dict[tuple[str, str, str], Row[Any]]:
-    """The newest ``version.vouched`` event per (model, version, file SHA-256) of these models."""
-    found: dict[tuple[str, str, str], Row[Any]] = {}
+def vouchings(conn: Connection, model_names: Sequence[str]) -> dict[tuple[str, str, str], Any]:
+    """The newest ``version.vouched`` event per (model, version, file SHA-256) of these models.
+
+    Only the columns needed are read, so that a register from before a later migration can still be read.
+    """
+    found: dict[tuple[str, str, str], Any] = {}  # rows of (seq, at, actor, model_name, version, payload)
     if not model_names:
         return found
-    query = (sa.select(t.events).where(t.events.c.kind == VOUCHED, t.events.c.model_name.in_(list(model_names)))
-             .order_by(t.events.c.seq))
+    e = t.events.c
+    query = (sa.select(e.seq, e.at, e.actor, e.model_name, e.version, e.payload)
+             .where(e.kind == VOUCHED, e.model_name.in_(list(model_names))).order_by(e.seq))
     for event in conn.execute(query):
         try:
             sha256 = str(json.loads(event.payload).get("sha256"))
