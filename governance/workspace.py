@@ -67,6 +67,12 @@ class Workspace:
     def organisation(self) -> str:
         return str((self.config.get("organisation") or {}).get("name") or "Your organisation")
 
+    def model_card(self, name: str) -> dict[str, Any]:
+        """The model's fields under ``models:`` in governance.yaml (empty when it has none)."""
+        models = self.config.get("models") or {}
+        card = models.get(name) if isinstance(models, dict) else None
+        return dict(card) if isinstance(card, dict) else {}
+
     @property
     def suppression_threshold(self) -> int:
         """Published tables mask cells with fewer people than this (default 10)."""

@@ -57,10 +57,27 @@ def read_audit_json(register: Any, record: dict[str, Any], notes: list[str]) -> 
     return loaded if isinstance(loaded, dict) else None
 
 
+def status_inputs(detail: dict[str, Any], card: dict[str, Any] | None) -> dict[str, Any]:
+    """What a model's checklist items are judged on, the same for the command line and the site.
+
+    The register's detail (versions, audits, approvals and its events) with the model's card from
+    ``governance.yaml`` under ``model``; where both answer a field, the register's answer wins.
+    """
+    fields = dict(detail)
+    registered = {key: value for key, value in (detail.get("model") or {}).items() if value is not None}
+    fields["model"] = {**(card or {}), **registered}
+    return fields
+
+
 def status_from_register(
-    register: Any, model_name: str, checklists: list[Checklist], notes: list[str] | None = None
+    register: Any,
+    model_name: str,
+    checklists: list[Checklist],
+    notes: list[str] | None = None,
+    *,
+    card: dict[str, Any] | None = None,
 ) -> ChecklistStatus:
-    """Evaluate a registered model: its register detail, its answers and its latest audit's audit.json.
+    """Evaluate a registered model: its register detail and card, its answers and its latest audit's audit.json.
 
     ``notes`` collects plain-language remarks (for example an audit file that is missing).
     """
@@ -70,5 +87,5 @@ def status_from_register(
     record = latest_audit_record(detail)
     audit = read_audit_json(register, record, notes) if record is not None else None
     return evaluate_status(
-        checklists, model=detail, answers=answers, latest_audit=audit, model_name=model_name
+        checklists, model=status_inputs(detail, card), answers=answers, latest_audit=audit, model_name=model_name
     )

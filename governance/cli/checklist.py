@@ -129,7 +129,7 @@ def status_command(
         checklists = [find_checklist(checklists, framework)]
     notes: list[str] = []
     with _open_register(workspace, register_url) as register:
-        status = status_from_register(register, name, checklists, notes)
+        status = status_from_register(register, name, checklists, notes, card=workspace.model_card(name))
     for note in notes:
         echo(f"Warning: {note}", err=True)
     echo(status_text(status, framework=framework), keep_newlines=True)

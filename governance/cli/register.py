@@ -19,6 +19,7 @@ from governance.results.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from governance.register import ModelDetail, Register
+    from governance.register.overview import ModelOverview
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -307,10 +308,16 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def render_detail(detail: ModelDetail) -> str:
-    """``register show`` as plain text: the model, its versions, audits, approvals and history."""
+def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
+    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+    from governance.register.describe import standing
+
     m = detail.model
     lines = [f"{m.name}, owned by {m.owner}", f"Purpose: {m.purpose}"]
+    if view is not None:
+        lines += ["", *standing(view)]
+        lines += [f"Needs attention: {item.message}" for item in view.attention]
+        lines.append("")
     for label, value in (("Intended use", m.intended_use), ("Restrictions", m.restrictions),
                          ("Decision domain", m.decision_domain), ("Risk tier", m.risk_tier)):
         if value:
@@ -366,10 +373,11 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
     """Show everything about model NAME, with its history in plain words."""
     with open_register(workspace_path, register_url, create=False) as register:
         detail = register.show(name)
+        view = register.overview(name)
     if as_json:
-        _print_json(detail.model_dump(mode="json"))
+        _print_json({**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json")})
     else:
-        echo(render_detail(detail), keep_newlines=True)
+        echo(render_detail(detail, view), keep_newlines=True)
 
 
 @register_group.command("history")
@@ -535,7 +543,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
     if report.audits_without_manifest:
-        click.echo(f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
+        echo(f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
                    "governance: only audit.json is checked for those, not report.md or the figures; run the audit "
                    "again to have every file checked.", err=True)
     checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "

@@ -38,6 +38,7 @@ from governance.register.records import (
 if TYPE_CHECKING:
     from governance.intake.model import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
+    from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
 
 VERDICTS = ("passed", "failed", "inconclusive", "reported")
@@ -658,6 +659,20 @@ class Register:
             models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
             return queries.load_details(conn, models, with_events=with_events)
 
+    def overviews(self, *, within_days: int = 30) -> list[ModelOverview]:
+        """Where every model stands, deployed version first, with the status items about it (sorted by name)."""
+        from governance.register.overview import overview
+
+        attention = self.status(within_days=within_days).items
+        return [overview(detail, detail.events, attention) for detail in self.details(with_events=True)]
+
+    def overview(self, model_name: str, *, within_days: int = 30) -> ModelOverview:
+        """Where one model stands (see :mod:`governance.register.overview`)."""
+        from governance.register.overview import overview
+
+        detail = self.show(model_name)
+        return overview(detail, detail.events, self.status(within_days=within_days).items)
+
     def show(self, model_name: str) -> ModelDetail:
         """Everything about one model, with its events in order."""
         with database.read_transaction(self.engine) as conn:
@@ -687,6 +702,7 @@ class Register:
             "register": self.location,
             "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
             "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
+            "overviews": [item.model_dump(mode="json") for item in self.overviews()],
             "events": [event.model_dump(mode="json") for event in events],
             "verification": report.model_dump(mode="json"),
         }

@@ -143,3 +143,64 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
     if kind == "register.roles_required":
         return f"{actor} made separation of duties compare database roles (who logged in), not --actor names."
     return f"{actor}: {kind} on {label}."
+
+
+def _day(value: str | None) -> str:
+    return str(value)[:10] if value else "?"
+
+
+def _since(value: str) -> str:
+    """``2026-11-02 (27 days)``: the day, and how long ago it was."""
+    from datetime import datetime
+
+    from governance import provenance
+
+    then = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    days = max((provenance.now() - then).days, 0)
+    return f"{value[:10]} ({days} day{'s' if days != 1 else ''})"
+
+
+def _approval_words(version: Any) -> str:
+    approval = version.approval
+    if approval is None:
+        return "no approval recorded" + (" (it is live without one)" if version.state == "deployed" else "")
+    verb = "approved" if approval.decision == "approve" else "rejected"
+    text = f"{verb} by {approval.actor} as {approval.role} on {_day(approval.at)}"
+    if approval.risk_acceptance:
+        text += f", accepting the risk because: {_clause(approval.risk_acceptance)}"
+    return text
+
+
+def _evidence_words(version: Any) -> str:
+    audit = version.current_audit
+    if audit is None:
+        return "no audit of this model file"
+    valid = f", valid until {_day(audit.expires_at)}" if audit.expires_at else ""
+    return f"audit {audit.audit_id}, {audit.verdict} against the policy {audit.policy_name} on {_day(audit.recorded_at)}{valid}"
+
+
+def standing(view: Any) -> list[str]:
+    """Where a model stands, in the sentences that ``register show`` and the site both print.
+
+    ``view`` is a :class:`governance.register.overview.ModelOverview` (or its JSON form re-validated).
+    """
+    lines = []
+    if view.deployed:
+        for live in view.deployed:
+            since = f", deployed since {_since(live.deployed_since)}" if live.deployed_since else ""
+            lines.append(f"Live: version {live.version}{since}.")
+            lines.append(f"Approval of {live.version}: {_approval_words(live)}.")
+            lines.append(f"Evidence for {live.version}: {_evidence_words(live)}.")
+    else:
+        lines.append("Live: no version is deployed.")
+    newest = view.newest
+    if newest is not None and all(newest.version != live.version for live in view.deployed):
+        lines.append(
+            f"Newest version: {newest.version} ({_STATE_WORDS.get(newest.state, newest.state)}); "
+            f"{_evidence_words(newest)}; {_approval_words(newest)}."
+        )
+    if view.next_audit_due:
+        lines.append(f"Next audit due: {_day(view.next_audit_due)}.")
+    else:
+        lines.append("Next audit due: none set (no approved or deployed version has an audit that expires).")
+    return lines

@@ -22,6 +22,7 @@ from governance.paths import safe_join
 from governance.provenance import isoformat, now
 from governance.report.markdown import masked_groups
 from governance.results.audit import AuditResult
+from governance.site.attention_page import AttentionLinks, attention_items, render_attention
 from governance.site.audit_page import render_audit_page
 from governance.site.checklist_pages import (
     ItemLinks,
@@ -52,9 +53,8 @@ class SiteBuildReport:
     figures: list[str] = field(default_factory=list)
     site_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
-    broken: list[str] = field(
-        default_factory=list
-    )  # pages, templates or checklists that could not be rendered
+    broken: list[str] = field(default_factory=list)  # pages, templates or checklists that could not be rendered
+    attention: str = ""  # the "Needs attention" block, with links from the site's home page
 
     @property
     def index_html(self) -> Path | None:
@@ -172,6 +172,7 @@ def write_generated(
             writer.page(("ll144", model.slug), render_ll144_page(model, audit_link=link, min_cell_size=k))
 
     nav_checklists: list[Any] = []
+    statuses: dict[str, tuple[str, Any]] = {}  # name -> (page from the checklists folder, status)
     if frameworks:
         links_from_index = {
             framework: target.removeprefix("checklists/") for framework, target in framework_pages.items()
@@ -188,7 +189,6 @@ def write_generated(
         )
         nav_checklists.append("generated/checklists/index.md")
         links = ItemLinks(frameworks, framework_pages)
-        statuses: dict[str, tuple[str, Any]] = {}
         for name, model in sources.models.items():
             page = checklist_model_pages[name]
             status = model_status(model, frameworks, report.broken)
@@ -240,6 +240,21 @@ def write_generated(
     extra_links += [
         (f"NYC Local Law 144 summary: {escape(name)}", target) for name, target in ll144_pages.items()
     ]
+    by_name = {name: status for name, (_page, status) in statuses.items()}
+    attention = attention_items(
+        sources, by_name, AttentionLinks(model_pages, audit_pages, checklist_model_pages)
+    )
+    report.attention = render_attention(
+        attention_items(
+            sources,
+            by_name,
+            AttentionLinks(
+                *({key: f"generated/{target}" for key, target in links.items()}
+                  for links in (model_pages, audit_pages, checklist_model_pages))
+            ),
+        ),
+        register_available=sources.register_available,
+    )
     writer.page(
         ("index",),
         render_register_page(
@@ -249,6 +264,7 @@ def write_generated(
             audit_links=audit_pages,
             extra_links=extra_links,
             built_at=isoformat(now()),
+            attention=render_attention(attention, register_available=sources.register_available),
         ),
     )
     report.warnings += sources.problems
@@ -414,7 +430,7 @@ def build_site(
         if run_mkdocs:
             from governance.site.mkdocs_run import run_mkdocs as run
 
-            site_dir, warnings = run(config_file, strict=strict, generated_nav=nav)
+            site_dir, warnings = run(config_file, strict=strict, generated_nav=nav, home_block=report.attention)
             report.site_dir = site_dir
             report.warnings += warnings
     return report

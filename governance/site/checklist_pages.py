@@ -53,10 +53,14 @@ class ItemLinks:
 def model_status(model: ModelEntry, frameworks: list[Any], broken: list[str]) -> Any | None:
     """The checklist module's status of one model, or ``None`` (added to ``broken``) when it cannot be judged."""
     from governance.checklists import evaluate_status
+    from governance.checklists.sources import latest_audit_record, status_inputs
 
-    fields: dict[str, Any] = dict(model.register_detail)
-    fields["model"] = {**model.card, **(model.register_detail.get("model") or {}), "is_aedt": model.is_aedt}
-    latest = model.latest_audit
+    # The same inputs as `governance checklist status`: the register's detail with its events, the card under it,
+    # and the audit the register recorded last (not the newest folder on disk).
+    fields = status_inputs({**model.register_detail, "events": model.events}, model.card)
+    recorded = latest_audit_record(model.register_detail) if model.register_detail else None
+    by_id = {record.result.audit_id: record for record in model.audits}
+    latest = by_id.get(str(recorded.get("audit_id"))) if recorded else model.latest_audit
     try:
         return evaluate_status(
             frameworks,

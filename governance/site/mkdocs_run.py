@@ -44,8 +44,34 @@ def expand_nav(nav: Any, generated: list[Any]) -> Any:
     return nav
 
 
-def run_mkdocs(config_file: Path, *, strict: bool, generated_nav: list[Any]) -> tuple[Path, list[str]]:
-    """Build the site; returns its folder and the warnings. A failed or (strict) warned build raises SiteError."""
+def insert_under_title(markdown: str, block: str) -> str:
+    """``block`` after the page's first ``# `` heading (at the top when it has none)."""
+    lines = markdown.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if line.startswith("# "):
+            return "".join([*lines[: index + 1], "\n", block, "\n", *lines[index + 1 :]])
+    return block + "\n" + markdown
+
+
+def _home_plugin(block: str) -> Any:
+    """A MkDocs plugin, registered in-process, that adds ``block`` to the home page (``index.md``)."""
+    from mkdocs.plugins import BasePlugin
+
+    class HomeBlock(BasePlugin):
+        def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
+            return insert_under_title(markdown, block) if page.file.src_uri == "index.md" else markdown
+
+    return HomeBlock()
+
+
+def run_mkdocs(
+    config_file: Path, *, strict: bool, generated_nav: list[Any], home_block: str = ""
+) -> tuple[Path, list[str]]:
+    """Build the site; returns its folder and the warnings. A failed or (strict) warned build raises SiteError.
+
+    ``home_block`` (Markdown) is shown on the home page under its title: the workspace's own ``docs/index.md``
+    stays as its authors wrote it, and the block is added while the page is built.
+    """
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -63,6 +89,8 @@ def run_mkdocs(config_file: Path, *, strict: bool, generated_nav: list[Any]) -> 
             ) from exc
         if config.nav:
             config.nav = expand_nav(config.nav, generated_nav)
+        if home_block:
+            config.plugins["governance-home"] = _home_plugin(home_block)
         site_dir = Path(config.site_dir)
         clear_debris(site_dir)
         staging = staging_folder(site_dir)

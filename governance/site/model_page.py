@@ -110,9 +110,19 @@ def render_model_page(
     ll144_link: str | None,
     min_cell_size: int,
 ) -> str:
-    """The model card page. ``audit_links`` maps audit ids to page paths relative to this page."""
-    latest = model.latest_audit
+    """The model card page. ``audit_links`` maps audit ids to page paths relative to this page.
+
+    It describes the live (deployed) version first: its approval, the audit of its file, the next audit due,
+    in the same sentences as `governance register show`; the newest version follows when it is another one.
+    """
+    latest = model.shown_audit
     lines = [f"# Model card: {escape(model.name)}\n"]
+    if model.overview is not None:
+        from governance.register.describe import standing
+
+        lines.append("## Where it stands\n")
+        lines.append("\n".join(f"- {escape(sentence)}" for sentence in standing(model.overview)) + "\n")
+        lines += [f'!!! warning "Needs attention"\n    {escape(item.message)}\n' for item in model.overview.attention]
     verdict = latest.result.policy.verdict if latest else None
     word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
     if latest is not None and latest.check.status == "not-verified":
@@ -121,9 +131,9 @@ def render_model_page(
         facts(
             [
                 ["Status in the register", escape(model.status or "not in the register")],
-                ["Latest version audited", escape(latest.result.model.version) if latest else "—"],
+                ["Version described on this card", escape(latest.result.model.version) if latest else "—"],
                 [
-                    "Last verdict",
+                    "Its verdict",
                     f"[{word}]({audit_links[latest.result.audit_id]})" if latest else word,
                 ],
                 ["Next audit due", escape(model.next_audit_due or "no date set (no policy maximum age)")],
@@ -241,12 +251,15 @@ def render_model_page(
             escape(approval.get("role") or ""),
             escape(approval.get("decision") or "approve"),
             escape(approval.get("actor") or approval.get("approver") or ""),
-            escape(_first(approval, ("comment", "note", "risk_acceptance", "reason")) or ""),
+            escape(approval.get("risk_acceptance")) if approval.get("risk_acceptance") else "—",
+            escape(_first(approval, ("comment", "note", "reason")) or ""),
         ]
         for approval in model.approvals
     ]
     if approvals:
-        lines.append(table(["When (UTC)", "Version", "Role", "Decision", "Who", "Comment"], approvals))
+        lines.append(
+            table(["When (UTC)", "Version", "Role", "Decision", "Who", "Risk accepted because", "Comment"], approvals)
+        )
     else:
         lines.append("_No approval recorded in the register yet._\n")
     lines.append("## Audits\n")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from governance.register.overview import VersionOverview
 from governance.site.escape import escape
 from governance.site.markdown import VERDICT_WORDS, table
-from governance.site.sources import SiteSources
+from governance.site.sources import AuditRecord, ModelEntry, SiteSources
 
 
 def render_register_page(
@@ -15,33 +16,22 @@ def render_register_page(
     audit_links: dict[str, str],
     extra_links: list[tuple[str, str]],
     built_at: str,
+    attention: str = "",
 ) -> str:
-    """One row per model: status, last verdict (linked to its audit), next audit due; then the other sections.
+    """One row per model: the live version, its approval and evidence, the newest version, the next audit due.
 
     ``model_links`` and ``audit_links`` map model names and audit ids to pages relative to this one.
     """
-    rows = []
-    for name, model in sources.models.items():
-        latest = model.latest_audit
-        verdict = latest.result.policy.verdict if latest else None
-        rows.append(
-            [
-                f"[{escape(name)}]({model_links[name]})",
-                escape(model.status) if model.status else "not registered",
-                escape(latest.result.model.version) if latest else "—",
-                f"[{VERDICT_WORDS[verdict][1]}]({audit_links[latest.result.audit_id]})"
-                + (" (not verified)" if latest is not None and latest.check.status == "not-verified" else "")
-                if latest is not None and verdict in VERDICT_WORDS
-                else "not audited",
-                escape(latest.created_at[:10]) if latest else "—",
-                escape(model.next_audit_due or "—"),
-            ]
-        )
+    rows = [_row(model, model_links[name], audit_links) for name, model in sources.models.items()]
     parts = [
         "# Model register\n",
         f"Every model of {escape(organisation)} that has an audit or a register entry, "
         f"as of {escape(built_at)}. Open a model for its card, its audits and who approved it.\n",
-        table(["Model", "Status", "Latest version", "Last verdict", "Audited on", "Next audit due"], rows),
+        attention,
+        "## Models\n",
+        "A model's **live version** is the one deployed now; the newest version is shown beside it when it is "
+        "another one (being audited or awaiting approval).\n",
+        table(["Model", "Live version", "Approval", "Evidence", "Newest version", "Next audit due"], rows),
     ]
     if sources.register_head is not None:
         head = sources.register_head
@@ -61,3 +51,56 @@ def render_register_page(
     for problem in sources.problems:
         parts.append(f'\n!!! warning "Skipped"\n\n    {escape(problem)}\n')
     return "\n".join(parts)
+
+
+def _verdict_link(record: AuditRecord | None, audit_links: dict[str, str]) -> str:
+    if record is None:
+        return "not audited"
+    verdict = record.result.policy.verdict
+    word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else escape(verdict)
+    flag = " (not verified)" if record.check.status == "not-verified" else ""
+    day = escape(record.created_at[:10])
+    return f"[{word}]({audit_links[record.result.audit_id]}){flag}, {day}"
+
+
+def _approval_cell(version: VersionOverview | None) -> str:
+    if version is None or version.approval is None:
+        return "**none**" if version is not None and version.state == "deployed" else "—"
+    approval = version.approval
+    verb = "approved" if approval.decision == "approve" else "**rejected**"
+    text = f"{verb} by {escape(approval.actor)} ({escape(approval.role)}), {escape(approval.at[:10])}"
+    if approval.risk_acceptance:
+        text += f"; risk accepted: {escape(approval.risk_acceptance)}"
+    return text
+
+
+def _row(model: ModelEntry, model_link: str, audit_links: dict[str, str]) -> list[str]:
+    """A model's row; from the register's overview when there is one, else from its audits alone."""
+    name = f"[{escape(model.name)}]({model_link})"
+    due = escape(model.next_audit_due or "—")
+    view = model.overview
+    if view is None:
+        latest = model.latest_audit
+        version = escape(latest.result.model.version) if latest else "—"
+        return [name, "not in the register", "—", _verdict_link(latest, audit_links), version, due]
+    by_id = {record.result.audit_id: record for record in model.audits}
+
+    def evidence(version: VersionOverview | None) -> str:
+        audit = version.current_audit if version is not None else None
+        return _verdict_link(by_id.get(audit.audit_id), audit_links) if audit is not None else "not audited"
+
+    live = view.deployed[-1] if view.deployed else None
+    live_text = "not deployed"
+    if live is not None:
+        since = f", since {escape(live.deployed_since[:10])}" if live.deployed_since else ""
+        live_text = f"**{escape(live.version)}**{since}"
+    newest = view.newest
+    newest_text = "—"
+    if newest is not None and live is None:
+        newest_text = f"{escape(newest.version)} ({escape(newest.state)})"
+    elif newest is not None and live is not None and newest.version != live.version:
+        newest_text = f"{escape(newest.version)} ({escape(newest.state)}): {evidence(newest)}"
+    elif newest is not None:
+        newest_text = "the live version"
+    shown = live or newest
+    return [name, live_text, _approval_cell(shown), evidence(shown), newest_text, due]

@@ -12,12 +12,15 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from governance.results.audit import AuditResult
 from governance.site.escape import page_slug
 from governance.site.vouch import AuditCheck, Vouchers
 from governance.workspace import Workspace
+
+if TYPE_CHECKING:
+    from governance.register.overview import ModelOverview
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +71,29 @@ class ModelEntry:
     register_detail: dict[str, Any] = field(default_factory=dict)
     answers: list[dict[str, Any]] = field(default_factory=list)
     audits: list[AuditRecord] = field(default_factory=list)
+    overview: ModelOverview | None = None  # where it stands, computed by the register (as `register show` says)
 
     @property
     def latest_audit(self) -> AuditRecord | None:
         return max(self.audits, key=lambda record: record.created_at, default=None)
 
     @property
+    def shown_audit(self) -> AuditRecord | None:
+        """The audit the card describes: the live version's, else the newest version's, else the latest on disk."""
+        if self.overview is not None:
+            for version in [*reversed(self.overview.deployed), self.overview.newest]:
+                if version is not None and version.current_audit is not None:
+                    found = [r for r in self.audits if r.result.audit_id == version.current_audit.audit_id]
+                    if found:
+                        return found[0]
+        return self.latest_audit
+
+    @property
     def next_audit_due(self) -> str | None:
-        """The last audit's date plus the policy's maximum audit age, or the register's date when it has one."""
+        """The register's date (as `register show` and `status` say); without a register, the last audit's date
+        plus the policy's maximum audit age, or a date written in governance.yaml."""
+        if self.overview is not None:
+            return self.overview.next_audit_due[:10] if self.overview.next_audit_due else None
         for key in ("next_audit_due", "next_audit", "reaudit_due"):
             if self.card.get(key):
                 return str(self.card[key])[:10]
@@ -191,6 +209,14 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
             name = event.get("model_name")
             if isinstance(name, str) and name in models:
                 models[name].events.append(event)
+        from governance.register.overview import ModelOverview
+
+        for view in _records(exported, "overviews"):
+            parsed = ModelOverview.model_validate(view)
+            if parsed.name in models:
+                models[parsed.name].overview = parsed
+                shown = parsed.shown
+                models[parsed.name].status = shown.state if shown is not None else None
 
     configured = workspace.config.get("models") or {}
     if isinstance(configured, dict):

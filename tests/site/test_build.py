@@ -49,12 +49,13 @@ def test_register_index_shows_status_verdict_and_next_audit(built_demo: Path) ->
     text = (built_demo / "docs/generated/index.md").read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("| [credit-risk]"))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    # model, status, latest version, last verdict, audited on, next audit due (365 days after 2026-11-20)
+    # model, live version, approval, evidence, newest version, next audit due (365 days after 2026-11-20);
+    # without a register there is no live version or approval to show
     assert cells[1:] == [
-        "not registered",
+        "not in the register",
+        "—",
+        "[Passed](audits/credit-risk/1.1.0/a2/index.md), 2026-11-20",
         "1&#46;1&#46;0",
-        "[Passed](audits/credit-risk/1.1.0/a2/index.md)",
-        "2026-11-20",
         "2027-11-20",
     ]
 
@@ -174,7 +175,7 @@ def test_register_status_and_approvals_reach_the_model_page(
     build_site(workspace)
     text = (root / "docs/generated/models/scorer.md").read_text(encoding="utf-8")
     assert "**Status in the register:** approved" in text
-    assert "| risk-officer | approve | ravi&#64;example&#46;com | Looks fine |" in text
+    assert "| risk-officer | approve | ravi&#64;example&#46;com | — | Looks fine |" in text
     assert "Score leads" in text
     assert text.count("\n| 20") >= 4  # lifecycle rows from the register's events
 

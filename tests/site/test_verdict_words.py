@@ -26,7 +26,7 @@ def test_a_reported_audit_is_not_shown_as_passed_on_any_page(workspace_factory: 
     )
     assert "[Reported](audits/screen/2.0/r1/index.md)" in row
     model = (generated / "models" / "screen.md").read_text(encoding="utf-8")
-    assert "- **Last verdict:** [Reported](" in model
+    assert "- **Its verdict:** [Reported](" in model
     page = (generated / "audits" / "screen" / "2.0" / "r1" / "index.md").read_text(encoding="utf-8")
     lines = [line for line in page.splitlines() if line.strip()]
     assert lines[1] == '!!! note "Verdict: Reported"'
