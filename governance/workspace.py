@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from governance.errors import InputError
-from governance.yamlload import load_yaml
+from governance.yamlload import load_yaml, read_utf8
 
 CONFIG_NAME = "governance.yaml"
 
@@ -82,7 +82,7 @@ class Workspace:
 def load_config(path: Path) -> dict[str, Any]:
     """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
     try:
-        loaded = load_yaml(path.read_text(encoding="utf-8"), source=str(path))
+        loaded = load_yaml(read_utf8(path), source=str(path))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -93,7 +93,42 @@ def load_config(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(loaded, dict):
         raise InputError(f"{path} must hold a mapping of settings (key: value), not a {type(loaded).__name__}.")
+    check_settings(loaded, path)
     return loaded
+
+
+_SECTIONS = ("organisation", "register", "site", "models", "policies")
+
+
+def _setting_error(path: Path, key: str, wanted: str, value: Any) -> InputError:
+    return InputError(f"{path}: {key} must be {wanted}, not {value!r}; fix it in governance.yaml.")
+
+
+def _whole_number(value: Any, *, minimum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+
+def check_settings(config: dict[str, Any], path: Path) -> None:
+    """Refuse a setting of the wrong type when the file is read, naming it, instead of failing later in a traceback."""
+    for section in _SECTIONS:
+        value = config.get(section)
+        if value is not None and not isinstance(value, dict):
+            raise _setting_error(path, section, "a mapping of settings (indented key: value lines)", value)
+    organisation = config.get("organisation") or {}
+    name = organisation.get("name")
+    if name is not None and not isinstance(name, str | int | float):
+        raise _setting_error(path, "organisation.name", "a name in quotes", name)
+    url = (config.get("register") or {}).get("url")
+    if url is not None and not isinstance(url, str):
+        raise _setting_error(path, "register.url", "a database URL such as postgresql+psycopg://host/db, or null", url)
+    site = config.get("site") or {}
+    if "min_cell_size" in site and not _whole_number(site["min_cell_size"], minimum=1):
+        raise _setting_error(path, "site.min_cell_size", "a whole number of people, 1 or more (10 is usual)",
+                             site["min_cell_size"])
+    policies = config.get("policies") or {}
+    interval = policies.get("review_interval_months")
+    if interval is not None and not _whole_number(interval, minimum=1):
+        raise _setting_error(path, "policies.review_interval_months", "a whole number of months, 1 or more", interval)
 
 
 class NoWorkspaceError(InputError):

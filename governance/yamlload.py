@@ -8,6 +8,7 @@ toolkit reads (policies, presets, ``governance.yaml``, checklists, policy templa
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -52,6 +53,24 @@ class StrictSafeLoader(yaml.SafeLoader):
             except TypeError:  # an unhashable key; SafeLoader reports it itself
                 continue
         return super().construct_mapping(node, deep=deep)
+
+
+def read_utf8(path: str | Path, *, error: type[InputError] = InputError) -> str:
+    """A text file the toolkit reads (YAML, a template), with one sentence when it is not UTF-8.
+
+    Spreadsheet and Windows editors often save in Latin-1 or UTF-16; Python would stop with a traceback.
+    ``OSError`` is left to the caller, which words a missing or unreadable file for its own kind of file.
+    """
+    file_path = Path(path)
+    raw = file_path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise error(
+            f"{file_path} is not saved as UTF-8 (the byte 0x{raw[exc.start]:02x} on line {line} is not UTF-8 text); "
+            "open it in your editor and save it as UTF-8."
+        ) from None
 
 
 def load_yaml(text: str, *, source: str, line_offset: int = 0) -> Any:

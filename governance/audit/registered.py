@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.audit.run import AuditOutcome, audit, check_explain_options
+from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
 from governance.errors import InputError
+from governance.intake.model import Vouching
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace, require_workspace
 
@@ -39,11 +40,13 @@ def audit_registered(
     """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
     name, version = parse_model_ref(reference)
     check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
+    check_run_options(seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot"))
     space = workspace or (require_workspace() if use_register else find_workspace())
     if not use_register:
         if model is None and predictions is None:
             raise InputError("With --no-register, give the model file with --model, or the predictions with --predictions.")
-        return audit(name=name, version=version, model=model, predictions=predictions, workspace=space, **options)
+        return audit(name=name, version=version, model=model, predictions=predictions, workspace=space,
+                     trusted_by=resolve_actor(actor), **options)
 
     from governance.register import Register
 
@@ -54,6 +57,7 @@ def audit_registered(
         if not artefact.is_absolute():
             artefact = space.root / artefact
         pinned = record.sha256
+        vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
         if model is not None and Path(model).resolve() != artefact.resolve():
             raise InputError(
                 f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
@@ -61,7 +65,8 @@ def audit_registered(
             )
         outcome = audit(
             name=name, version=version, model=None if predictions else artefact, predictions=predictions,
-            pinned_sha256=pinned, workspace=space, keep_claim=True, **options,
+            pinned_sha256=pinned, vouching=vouching, trusted_by=resolve_actor(actor), workspace=space, keep_claim=True,
+            **options,
         )
         if outcome.claim is None:
             return outcome

@@ -17,7 +17,7 @@ from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model import LoadedModel, load_model
+from governance.intake.model import LoadedModel, Vouching, load_model
 from governance.paths import safe_join
 from governance.policy.evaluate import evaluate_policy
 from governance.policy.load import LoadedPolicy, load_policy
@@ -89,6 +89,11 @@ def predict(
         label = classes[index]
         if hasattr(estimator, "predict_proba"):
             scores = np.asarray(estimator.predict_proba(X))[:, index]
+            if threshold is not None and not 0 <= threshold <= 1:
+                raise InputError(
+                    f"--threshold {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
+                    "so give a threshold between them, for example --threshold 0.5."
+                )
         elif hasattr(estimator, "decision_function"):
             decision = np.asarray(estimator.decision_function(X))
             scores = decision if index == 1 else -decision
@@ -232,6 +237,24 @@ def check_explain_options(budget: float, rows: int | None) -> None:
         )
 
 
+MAX_SEED = 2**32 - 1  # what every random generator the audit uses accepts (numpy's legacy ones stop here)
+MAX_N_BOOT = 100_000  # the most a policy may ask for
+
+
+def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int | None = None) -> None:
+    """Refuse a seed, threshold or resample count that numpy could only reject with a traceback, or that means nothing."""
+    import math
+
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise InputError(f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0.")
+    if threshold is not None and not math.isfinite(threshold):
+        raise InputError(f"--threshold must be a number, not {threshold}; for example --threshold 0.5.")
+    if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
+        raise InputError(
+            f"--n-boot must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough."
+        )
+
+
 def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
     """In words, why the audit has no explanation (``None`` when one was attempted)."""
     if loaded is None:
@@ -273,6 +296,8 @@ def audit(
     scores: str | None = None,
     trust_sha256: str | None = None,
     pinned_sha256: str | None = None,
+    vouching: Vouching | None = None,
+    trusted_by: str | None = None,
     features: Sequence[str] | None = None,
     sensitive_data: str | Path | None = None,
     id_column: str | None = None,
@@ -303,6 +328,8 @@ def audit(
     ``override`` gives the reason (see :mod:`governance.audit.spec`). The audit id is the UTC second plus a random
     suffix (``reproducible_id``: a hash of the inputs, for the demo). ``keep_claim`` hands the written folder's
     claim to the caller, who records the audit and then releases it (see :mod:`governance.audit.folders`).
+    A model file that runs code when loaded
+    needs ``vouching`` (the register's) or ``trust_sha256`` (given by ``trusted_by``); the result names who vouched.
     """
     import numpy as np
 
@@ -311,6 +338,7 @@ def audit(
 
     started = time.perf_counter()
     check_explain_options(explain_budget, explain_rows)
+    check_run_options(seed=seed, threshold=threshold, n_boot=n_boot)
     check_distinct_columns(target=target, predictions=predictions, scores=scores, sensitive=sensitive)
     space = workspace or find_workspace()
     if (model is None) == (predictions is None):
@@ -349,7 +377,8 @@ def audit(
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
         if model is not None:
-            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256)
+            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256, vouching=vouching,
+                                trusted_by=trusted_by)
         audit_data = load_audit_data(
             data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
             id_column=id_column, weights=weights, extra_columns=[c for c in (predictions, scores) if c],
@@ -407,6 +436,7 @@ def audit(
         path=_shown_path(loaded.path, space.root) if loaded else None, sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None, loader=loaded.loader if loaded else None,
         trusted_types=loaded.trusted_types if loaded else [], threshold=threshold,
+        vouched_by=loaded.vouched_by if loaded else None, vouched_at=loaded.vouched_at if loaded else None,
         predictions_column=predictions, scores_column=scores,
         sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
     )

@@ -16,7 +16,7 @@ import yaml
 
 from governance.checklists.model import Checklist, ChecklistItem
 from governance.errors import PolicyError
-from governance.yamlload import DuplicateKeyError, load_yaml
+from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8
 
 SCHEMA_PATH = Path(__file__).with_name("checklist.schema.json")
 
@@ -69,9 +69,11 @@ def _line_of(node: yaml.Node | None, parts: list[str | int]) -> int | None:
 
 def _read(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, error=PolicyError)
     except OSError as exc:
         return None, None, [Problem(str(path), "", None, f"cannot be read ({exc.strerror})")]
+    except PolicyError as not_utf8:
+        return None, None, [Problem(str(path), "", None, str(not_utf8).removeprefix(f"{path} "))]
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = load_yaml(text, source=str(path))

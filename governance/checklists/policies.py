@@ -41,7 +41,7 @@ import yaml
 
 from governance.checklists.escape import escape_markdown
 from governance.errors import PolicyError
-from governance.yamlload import load_yaml
+from governance.yamlload import load_yaml, read_utf8
 
 #: Every template variable's default: a fresh workspace renders with these and says what to fill in.
 DEFAULTS: dict[str, Any] = {
@@ -151,7 +151,7 @@ def load_policy_template(path: str | Path) -> PolicyTemplate:
     """One template file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, error=PolicyError)
     except OSError as exc:
         raise PolicyError(
             f"Cannot read the policy template {path} ({exc.strerror}); check the path."

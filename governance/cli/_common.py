@@ -9,22 +9,45 @@ from typing import Any, TypeVar
 import click
 
 from governance.errors import GovernanceError
+from governance.results.terminal import terminal_safe
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def reports_errors(function: F) -> F:
-    """Print a ``GovernanceError`` as ``Error: <sentence>`` on stderr and exit with its code."""
+    """Print a ``GovernanceError`` as ``Error: <sentence>`` on stderr and exit with its code.
+
+    An ``OSError`` (an output folder that cannot be created, a disk that is full) is an input error too: one
+    sentence and exit 2, not a traceback.
+    """
 
     @functools.wraps(function)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except GovernanceError as error:
-            click.echo(f"Error: {error}", err=True)
+            click.echo(f"Error: {terminal_safe(error)}", err=True)
             raise SystemExit(error.exit_code) from None
+        except OSError as error:  # a folder that cannot be made, a file in the way, a full disk: the user's to fix
+            where = f" {error.filename}" if error.filename else ""
+            click.echo(
+                f"Error: cannot write or read{terminal_safe(where)} ({terminal_safe(error.strerror or error)}); check "
+                "the path, that its folder exists and that you may write there.",
+                err=True,
+            )
+            raise SystemExit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True, keep_newlines: bool = False) -> None:
+    """``click.echo`` for text that may hold someone else's words: control characters are shown, not obeyed."""
+    click.echo(terminal_safe(message, keep_newlines=keep_newlines), err=err, nl=nl)
+
+
+def secho(message: object = "", *, err: bool = False, nl: bool = True, **styles: Any) -> None:
+    """``click.secho`` with the same escaping as :func:`echo`; the styles are the toolkit's own."""
+    click.secho(terminal_safe(message), err=err, nl=nl, **styles)
 
 
 actor_option = click.option(

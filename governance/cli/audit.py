@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
+from governance.cli._common import (
+    actor_option,
+    echo,
+    register_url_option,
+    reports_errors,
+    secho,
+    workspace_option,
+)
 
 VERDICT_STYLE: dict[str, str | None] = {"passed": "green", "failed": "red", "inconclusive": "yellow", "reported": None}
 STATUS_STYLE = {"pass": ("met", "green"), "fail": ("FAILED", "red"), "inconclusive": ("inconclusive", "yellow"),
@@ -47,31 +54,34 @@ def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
     from governance.policy.evaluate import fmt
     from governance.report.markdown import sensitive_inputs_sentence
-    from governance.results.wording import rate_words
+    from governance.results.wording import rate_words, vouched_words
 
     verdict = result.policy.verdict
-    click.secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
+    secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
     if result.model.sensitive_inputs:
-        click.echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
-    click.echo("")
+        echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
+    if result.model.vouched_by:
+        secho(f"The model file {result.model.path} can run code when loaded; it was loaded because it was "
+                    f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.", fg="yellow")
+    echo("")
     width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
     for rule in result.policy.rules:
         word, colour = STATUS_STYLE[rule.status]
         if rule.not_checked_because is not None:
             word = "not checked"
         severity = "block" if rule.severity == "block" else "warn "
-        click.echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
-        click.secho(f"{word:<12}", fg=colour, nl=False)
-        click.echo(f"  {rule.summary}")
+        echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
+        secho(f"{word:<12}", fg=colour, nl=False)
+        echo(f"  {rule.summary}")
     tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
     if tables:
-        click.echo("")
+        echo("")
         words = rate_words(tables[0].rate_kind)
-        click.echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+        echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
                    "< 0.8 is the four-fifths screen:")
         for table in tables:
             if table.most_selected is None:
-                click.echo(f"    {table.attribute}: no category is large enough to be the reference "
+                echo(f"    {table.attribute}: no category is large enough to be the reference "
                            f"({words.top}), so there are no impact ratios; collect more data.")
                 continue
             top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
@@ -82,21 +92,21 @@ def print_summary(result: Any, folder: Any) -> None:
                 if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
                     interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
                 flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
-                click.echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
+                echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
                            f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}")
     for note in result.fairness.notes:
-        click.echo("")
-        click.secho(f"  Note: {note}", fg="yellow")
+        echo("")
+        secho(f"  Note: {note}", fg="yellow")
     if result.explanation_error:
-        click.echo("")
-        click.secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
+        echo("")
+        secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
     if result.override is not None:
-        click.echo("")
-        click.secho(f"  Audit specification overridden ({result.override.reason}): "
+        echo("")
+        secho(f"  Audit specification overridden ({result.override.reason}): "
                     f"{'; '.join(result.override.departures)}.", fg="yellow")
     if folder is not None:
-        click.echo("")
-        click.echo(f"  Report: {folder / 'report.md'}")
+        echo("")
+        echo(f"  Report: {folder / 'report.md'}")
 
 
 def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
@@ -200,7 +210,7 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
         if json_path:
             _write_json_copy(json_path, result, outcome.folder)
         if quiet:
-            click.echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
+            echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
         else:
             print_summary(result, outcome.folder)
     raise SystemExit(outcome.exit_code)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
+from governance.cli._common import actor_option, echo, register_url_option, reports_errors, workspace_option
 
 
 def _workspace(workspace_path: str | None, *, required: bool = True) -> Any:
@@ -53,7 +53,7 @@ def list_command(framework: str | None, workspace_path: str | None) -> None:
     checklists = workspace_checklists(_workspace(workspace_path, required=False))
     if framework is not None:
         checklists = [find_checklist(checklists, framework)]
-    click.echo(items_text(checklists))
+    echo(items_text(checklists), keep_newlines=True)
 
 
 @checklist_group.command("answer")
@@ -100,9 +100,9 @@ def answer_command(
             evidence=evidence,
             actor=who,
         )
-    click.echo(f"Recorded for {name}: {item.id} ({item.title}) = {answer_status}, by {who}.")
+    echo(f"Recorded for {name}: {item.id} ({item.title}) = {answer_status}, by {who}.")
     if item.evidence.automatic and answer_status in {"yes", "partial"}:
-        click.echo(
+        echo(
             f"Note: this item is evidenced automatically by the {item.evidence.type}; an answer can mark it "
             "not met or not applicable, but only the evidence can mark it met.",
             err=True,
@@ -131,8 +131,8 @@ def status_command(
     with _open_register(workspace, register_url) as register:
         status = status_from_register(register, name, checklists, notes, card=workspace.model_card(name))
     for note in notes:
-        click.echo(f"Warning: {note}", err=True)
-    click.echo(status_text(status, framework=framework))
+        echo(f"Warning: {note}", err=True)
+    echo(status_text(status, framework=framework), keep_newlines=True)
 
 
 @checklist_group.command("validate")
@@ -147,7 +147,7 @@ def validate_command(workspace_path: str | None) -> None:
     folder = checklists_folder(_workspace(workspace_path))
     problems = [str(p) for path in sorted(folder.glob("*.y*ml")) for p in validate_checklist_file(path)]
     for problem in problems:
-        click.echo(problem, err=True)
+        echo(problem, err=True)
     if problems:
         raise PolicyError(
             f"{len(problems)} problem(s) in the checklists in {folder}; fix them and run again."
@@ -164,4 +164,4 @@ def validate_command(workspace_path: str | None) -> None:
             "correct the id in its checklist_items."
         )
     items = sum(len(checklist.items) for checklist in checklists)
-    click.echo(f"OK: {len(checklists)} checklists ({items} items) and {len(templates)} policy templates.")
+    echo(f"OK: {len(checklists)} checklists ({items} items) and {len(templates)} policy templates.")

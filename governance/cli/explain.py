@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from governance.cli._common import reports_errors
+from governance.cli._common import echo, reports_errors
 
 
 def _load(
@@ -111,18 +111,18 @@ def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], option
     _write_atomically(output / "explanation.json", result.model_dump_json(indent=2) + "\n")
     markdown = render_explanation_markdown(result, figures=figures, figures_dir="figures", heading_level=1)
     _write_atomically(output / "explanation.md", markdown)
-    click.echo(
+    echo(
         f"Explained {result.rows_explained} of {result.rows_total} rows with shap {result.explainer_class} "
         f"in {result.seconds_taken:.1f} s."
     )
-    click.echo(f"Most important: {', '.join(result.top_k_features)} ({result.output_label}).")
+    echo(f"Most important: {', '.join(result.top_k_features)} ({result.output_label}).")
     if result.sensitive_features_in_model:
-        click.echo(
+        echo(
             f"The model uses the sensitive column(s): {', '.join(result.sensitive_features_in_model)}."
         )
     for hit in result.likely_proxies[:5]:
-        click.echo(f"Likely proxy: {hit.feature} reveals {hit.attribute} (strength {hit.strength:.2f}).")
-    click.echo(
+        echo(f"Likely proxy: {hit.feature} reveals {hit.attribute} (strength {hit.strength:.2f}).")
+    echo(
         f"Wrote {output / 'explanation.md'}, {output / 'explanation.json'} and {len(figures)} figure(s)."
     )
 
@@ -142,7 +142,7 @@ def _reasons(
     id_column = options["id_column"]
     ids = list(frame[id_column]) if id_column else None
     if not sensitive.columns.size:
-        click.echo(
+        echo(
             "Note: no --sensitive column named, so any feature the model uses may be given as a reason.",
             err=True,
         )
@@ -185,25 +185,29 @@ def _reasons(
         )
     if batch is None:
         for statement in statements:
-            click.echo(statement.statement)
+            echo(statement.statement)
         return
     _write_atomically(Path(batch), _batch_csv(statements, options["max_reasons"], id_column or "row"))
-    click.echo(f"Wrote reasons for {len(statements)} adverse decision(s) to {batch}.")
+    echo(f"Wrote reasons for {len(statements)} adverse decision(s) to {batch}.")
 
 
 def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
+    """The reasons as CSV; ids and column names come from the data, so no cell may start like a formula."""
     import csv
     import io
+
+    from governance.results.terminal import spreadsheet_safe
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = [id_name, "decision", "score", *(f"reason_{i}" for i in range(1, max_reasons + 1)), "statement"]
-    writer.writerow(header)
+    writer.writerow([spreadsheet_safe(cell) for cell in header])
     for statement in statements:
         reasons = [reason.feature for reason in statement.reasons]
         reasons += [""] * (max_reasons - len(reasons))
         score = "" if statement.score is None else f"{statement.score:.4f}"
-        writer.writerow([statement.row, statement.decision, score, *reasons, statement.statement])
+        row = [statement.row, statement.decision, score, *reasons, statement.statement]
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     return buffer.getvalue()
 
 
@@ -342,6 +346,9 @@ def explain_command(
     """
     if row is not None and batch is not None:
         raise click.UsageError("Give --row or --batch, not both.")
+    from governance.audit.run import check_run_options
+
+    check_run_options(seed=seed, threshold=threshold)
     estimator, frame, sensitive_frame, names = _load(
         model_path, data_path, trust, sensitive, features, target, id_column
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from governance.cli._common import reports_errors, workspace_option
+from governance.cli._common import echo, reports_errors, workspace_option
 
 
 @click.group("policy")
@@ -24,16 +24,16 @@ def validate_command(name_or_path: str, workspace_path: str | None) -> None:
 
     loaded = load_policy(name_or_path, workspace_root=find_workspace(workspace_path).root)
     policy = loaded.policy
-    click.echo(f"{loaded.path}: valid policy '{policy.name}' with {len(policy.rules)} rule(s).")
+    echo(f"{loaded.path}: valid policy '{policy.name}' with {len(policy.rules)} rule(s).")
     for rule in policy.rules:
         if isinstance(rule, ExplainRule):
             detail = f"{rule.check}, k={rule.k}" + (f", threshold {rule.threshold}" if rule.threshold is not None else "")
         else:
             detail = f"{rule.metric} {rule.comparison} {rule.bound}"
-        click.echo(f"  {rule.id} [{rule.severity}]: {detail}")
+        echo(f"  {rule.id} [{rule.severity}]: {detail}")
     if policy.reporting_only or not any(rule.severity == "block" for rule in policy.rules):
         why = "is reporting only" if policy.reporting_only else "has no blocking rule"
-        click.echo(f"It {why}, so it sets no pass mark: its audits end REPORTED (exit 0), never passed.")
+        echo(f"It {why}, so it sets no pass mark: its audits end REPORTED (exit 0), never passed.")
 
 
 @policy_group.command("list")
@@ -45,7 +45,7 @@ def list_command(workspace_path: str | None) -> None:
 
     root = find_workspace(workspace_path).root
     for name in preset_names(root):
-        click.echo(f"{name}: {load_policy(name, workspace_root=root).policy.description}")
+        echo(f"{name}: {load_policy(name, workspace_root=root).policy.description}")
 
 
 @policy_group.command("schema")

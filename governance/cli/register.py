@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from governance.cli._common import actor_option, register_url_option, reports_errors, workspace_option
+from governance.cli._common import actor_option, echo, register_url_option, reports_errors, workspace_option
+from governance.results.terminal import terminal_safe
 
 if TYPE_CHECKING:
     from governance.register import ModelDetail, Register
@@ -23,6 +24,22 @@ if TYPE_CHECKING:
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
     return workspace_option(register_url_option(function))
+
+
+_trust_option = click.option(
+    "--trust", metavar="SHA256",
+    help="Vouch, in your name, for a model file that can run code when loaded (a pickle or joblib file, or a skops "
+    "file with types beyond the safe list): give its SHA-256. Such files are refused without it.",
+)
+
+
+def _say_vouched(record: Any, trust: str | None) -> None:
+    """One line after registering: who vouched for the file, or that --trust was not needed."""
+    if record.vouched_by:
+        echo(f"{record.vouched_by} vouched for its model file, which can run code when loaded; every audit of "
+                   "it will say so.")
+    elif trust:
+        echo("--trust was not needed: the model file loads with the safe skops loader, so nothing was vouched for.")
 
 
 def open_register(workspace_path: str | None, register_url: str | None, *, create: bool = True) -> Register:
@@ -130,6 +147,7 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--version", "version", help="Also register this version of it (needs --model).")
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
               help="The model file of --version (checked before anything is registered).")
+@_trust_option
 @actor_option
 @_register_options
 @reports_errors
@@ -146,27 +164,35 @@ def add_command(
     solely_automated: bool | None,
     version: str | None,
     model_path: Path | None,
+    trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
 ) -> None:
     """Register a model NAME (and, with --version and --model, its first version)."""
+    from governance.intake.model import check_model_file
+
     if (version is None) != (model_path is None):
         raise click.UsageError("--version and --model go together: give both, or neither.")
+    if trust is not None and model_path is None:
+        raise click.UsageError("--trust vouches for the file given with --model; give --version and --model too.")
     who = _actor(actor)
+    if model_path is not None:
+        check_model_file(model_path).require_vouching(model_path.name, trust)  # before anything is registered
     with open_register(workspace_path, register_url) as register:
         model = register.add_model(
             name, owner=owner, purpose=purpose, actor=who, intended_use=intended_use, restrictions=restrictions,
             decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt, is_annex_iii_high_risk=annex_iii,
             solely_automated=solely_automated,
         )
-        click.echo(f"Registered the model {model.name} (owner {model.owner}).")
+        echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
-            record = register.add_version(model.name, version, artifact_path=model_path, actor=who)
-            click.echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
-            click.echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
+            record = register.add_version(model.name, version, artifact_path=model_path, actor=who, trust_sha256=trust)
+            echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
+            _say_vouched(record, trust)
+            echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
         else:
-            click.echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
+            echo(f"Next: governance register version {model.name} --version 1.0.0 --model PATH")
 
 
 @register_group.command("update")
@@ -202,7 +228,7 @@ def update_command(
             restrictions=restrictions, decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt,
             is_annex_iii_high_risk=annex_iii, solely_automated=solely_automated,
         )
-    click.echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
+    echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
 
 
 @register_group.command("version")
@@ -215,6 +241,7 @@ def update_command(
 @click.option("--training-data", "training_data", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
               help="The training data file (its SHA-256 is recorded, not its content).")
 @click.option("--training-data-description", help="Where the training data came from, in words.")
+@_trust_option
 @actor_option
 @_register_options
 @reports_errors
@@ -226,11 +253,18 @@ def version_command(
     features: str | None,
     training_data: Path | None,
     training_data_description: str | None,
+    trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
 ) -> None:
-    """Register a version of model NAME with its model file (a new file always needs a new version)."""
+    """Register a version of model NAME with its model file (a new file always needs a new version).
+
+    A pickle or joblib file, or a skops file needing types beyond the safe list, can run any code when it is
+    loaded: it is refused (exit 4) unless you vouch for it with --trust SHA256. The vouching is recorded in
+    your name, and every audit of the version says who vouched. Registering the same file again with --trust
+    adds a vouching it lacked.
+    """
     from governance.provenance import sha256_file
 
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
@@ -238,11 +272,12 @@ def version_command(
         record = register.add_version(
             name, version, artifact_path=model_path, actor=_actor(actor), framework=framework, features=feature_list,
             training_data_description=training_data_description,
-            training_data_sha256=sha256_file(training_data) if training_data else None,
+            training_data_sha256=sha256_file(training_data) if training_data else None, trust_sha256=trust,
         )
-    click.echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    _say_vouched(record, trust)
     if record.state == "draft":
-        click.echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
+        echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
 
 
 @register_group.command("list")
@@ -260,7 +295,7 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         _print_json([summary.model_dump(mode="json") for summary in summaries])
         return
     if not summaries:
-        click.echo("The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT")
+        echo("The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT")
         return
     rows = [("MODEL", "OWNER", "LATEST", "STATE", "DEPLOYED", "LAST AUDIT", "NEXT AUDIT DUE")]
     for s in summaries:
@@ -270,7 +305,7 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
@@ -297,6 +332,8 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
     for v in detail.versions:
         lines.append(f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
                      f"registered {_day(v.created_at)} by {v.created_by}")
+        if v.vouched_by:
+            lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
     lines += ["", "Audits:"]
     if not detail.audits:
         lines.append("  none yet")
@@ -324,7 +361,7 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
     lines += ["", "History:"]
     for e in detail.events:
         lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
 @register_group.command("show")
@@ -340,7 +377,7 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
     if as_json:
         _print_json({**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json")})
     else:
-        click.echo(render_detail(detail, view))
+        echo(render_detail(detail, view), keep_newlines=True)
 
 
 @register_group.command("history")
@@ -359,9 +396,9 @@ def history_command(name: str | None, as_json: bool, workspace_path: str | None,
         _print_json([event.model_dump(mode="json") for event in events])
         return
     if not events:
-        click.echo("No history yet.")
+        echo("No history yet.")
     for event in events:
-        click.echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}{_identity(event.identity)}")
+        echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}{_identity(event.identity)}")
 
 
 @register_group.command("approve")
@@ -395,11 +432,11 @@ def approve_command(
         state = register.resolve_version(name, version).state
         accepted = [a for a in register.approval_review(name, version) if a.needs_acceptance]
     verb = "approved" if record.decision == "approve" else "rejected"
-    click.echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
+    echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
     if record.decision == "approve" and accepted:
-        click.echo("The risk acceptance covers these audits of its model file:")
+        echo("The risk acceptance covers these audits of its model file:")
         for audit in accepted:
-            click.echo(f"  {audit.describe()}")
+            echo(f"  {audit.describe()}")
 
 
 def _transition_command(action: str, help_text: str) -> click.Command:
@@ -415,7 +452,7 @@ def _transition_command(action: str, help_text: str) -> click.Command:
         with open_register(workspace_path, register_url) as register:
             method = getattr(register, action)
             record = method(name, version, actor=_actor(actor), reason=reason)
-        click.echo(f"{name}@{version} is now {record.state}.")
+        echo(f"{name}@{version} is now {record.state}.")
 
     return command
 
@@ -451,9 +488,9 @@ def incident_command(
     with open_register(workspace_path, register_url) as register:
         record = register.record_incident(name, version, title=title, description=description, severity=severity,
                                           actor=_actor(actor))
-    click.echo(f"Recorded a {record.severity} incident on {name}@{version}: {record.title}.")
+    echo(f"Recorded a {record.severity} incident on {name}@{version}: {record.title}.")
     if severity in ("high", "critical"):
-        click.echo(f"If it must stop now: governance register suspend {name}@{version} --reason \"...\"")
+        echo(f"If it must stop now: governance register suspend {name}@{version} --reason \"...\"")
 
 
 @register_group.command("export")
@@ -470,7 +507,7 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
             "HASH` later shows whether events were cut off).")
     if output == "-":
         click.echo(text, nl=False)
-        click.echo(keep, err=True)
+        echo(keep, err=True)
         return
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -483,8 +520,8 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         Path(temporary).unlink(missing_ok=True)
         raise
     models, events = len(document["models"]), len(document["events"])
-    click.echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
-    click.echo(keep, err=True)
+    echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
+    echo(keep, err=True)
 
 
 @register_group.command("verify")
@@ -509,7 +546,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
     if report.audits_without_manifest:
-        click.echo(f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
+        echo(f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
                    "governance: only audit.json is checked for those, not report.md or the figures; run the audit "
                    "again to have every file checked.", err=True)
     checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
@@ -517,30 +554,30 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     signed = "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")
     head = f"Head: event {report.head_seq}, {report.head_hash} (keep it: verify --expect-head HASH checks it later)."
     if report.ok:
-        click.echo(f"OK: the history is intact ({checked}{signed}).")
+        echo(f"OK: the history is intact ({checked}{signed}).")
         for anchor in report.anchors:
-            click.echo(f"The head {anchor.source} is event {anchor.seq} of the chain; "
+            echo(f"The head {anchor.source} is event {anchor.seq} of the chain; "
                        f"{_count(anchor.events_after or 0, 'event')} came after it.")
-        click.echo(head)
+        echo(head)
         return
     if report.inconclusive:
-        click.echo(f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
+        echo(f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
                    f"{report.signing_since} and no key was given, so its signatures were not checked: someone with "
                    "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again.")
-        click.echo(head)
+        echo(head)
         raise SystemExit(3)
     first = report.problems[0]
     only_orphans = all(problem.kind == "orphan" for problem in report.problems)
-    click.echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
+    echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
     if len(report.problems) > 1:
-        click.echo(f"{len(report.problems) - 1} more problem(s):")
+        echo(f"{len(report.problems) - 1} more problem(s):")
         for problem in report.problems[1:]:
-            click.echo(f"  - {problem.message}")
+            echo(f"  - {problem.message}")
     if only_orphans:
-        click.echo(f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "
+        echo(f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "
                    "list them with `governance register clean-orphans`.")
     else:
-        click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
+        echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
     raise SystemExit(1)
 
 
@@ -558,8 +595,8 @@ def checkpoint_command(output: Path | None, workspace_path: str | None, register
     with open_register(workspace_path, register_url, create=False) as register:
         checkpoint, _report = register.write_checkpoint(output)
         where = output or (register.workspace_root or Path.cwd()) / "register-head.json"
-    click.echo(f"Wrote {where}: event {checkpoint.seq}, {checkpoint.hash}.")
-    click.echo(f"Commit it to git (git add {Path(where).name} && git commit) so that later changes to the register "
+    echo(f"Wrote {where}: event {checkpoint.seq}, {checkpoint.hash}.")
+    echo(f"Commit it to git (git add {Path(where).name} && git commit) so that later changes to the register "
                "must extend it.")
 
 
@@ -576,9 +613,9 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
     with open_register(workspace_path, register_url) as register:
         seq = register.enable_signing(actor=_actor(actor))
     if seq is None:
-        click.echo("Signing was already on; nothing to do.")
+        echo("Signing was already on; nothing to do.")
     else:
-        click.echo(f"Signing is on from event {seq}: every change and the chain head are now signed with this key.")
+        echo(f"Signing is on from event {seq}: every change and the chain head are now signed with this key.")
 
 
 @register_group.command("require-roles")
@@ -594,9 +631,9 @@ def require_roles_command(actor: str | None, workspace_path: str | None, registe
     with open_register(workspace_path, register_url) as register:
         seq = register.require_roles(actor=_actor(actor))
     if seq is None:
-        click.echo("Separation of duties already compares database roles; nothing to do.")
+        echo("Separation of duties already compares database roles; nothing to do.")
     else:
-        click.echo(f"From event {seq} on, separation of duties compares the database roles people connect as.")
+        echo(f"From event {seq} on, separation of duties compares the database roles people connect as.")
 
 
 @register_group.command("clean-orphans")
@@ -618,11 +655,11 @@ def clean_orphans_command(delete: bool, workspace_path: str | None, register_url
         found = register.clean_orphans(delete=delete)
         root = register.workspace_root
     if not found:
-        click.echo("No orphans: every audit folder under audits/ is recorded in the register.")
+        echo("No orphans: every audit folder under audits/ is recorded in the register.")
         return
     verb = "Removed" if delete else "Would remove"
-    click.echo(f"{verb} {_count(len(found), 'orphan')}:")
+    echo(f"{verb} {_count(len(found), 'orphan')}:")
     for leftover in found:
-        click.echo(f"  {shown(leftover, root)}  ({leftover.kind})")
+        echo(f"  {shown(leftover, root)}  ({leftover.kind})")
     if not delete:
-        click.echo("Nothing was removed; look at them, then run `governance register clean-orphans --delete`.")
+        echo("Nothing was removed; look at them, then run `governance register clean-orphans --delete`.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from governance.cli._common import register_url_option, reports_errors, workspace_option
+from governance.cli._common import echo, register_url_option, reports_errors, workspace_option
 
 
 @click.group("site")
@@ -67,10 +67,10 @@ def build_command(
         keep_going=keep_going,
     )
     for warning in report.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
+        echo(f"Warning: {warning}", err=True)
+    echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
     if report.index_html is not None:
-        click.echo(f"Built the site: open {report.index_html} in a browser, or run `governance site serve`.")
+        echo(f"Built the site: open {report.index_html} in a browser, or run `governance site serve`.")
     if report.broken:
         from governance.errors import SiteRenderError
         from governance.site.build import broken_message
@@ -106,7 +106,7 @@ def serve_command(
         workspace, strict=strict, register_url=register_url, allow_unverified=allow_unverified
     )
     for warning in report.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        echo(f"Warning: {warning}", err=True)
     assert report.site_dir is not None
-    click.echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
+    echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
     serve(report.site_dir, port=port)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from governance.cli._common import register_url_option, reports_errors, workspace_option
+from governance.cli._common import echo, register_url_option, reports_errors, workspace_option
 
 CATEGORIES = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
 _HEADINGS = {
@@ -27,7 +27,7 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[s
 
 
 @click.command("status")
-@click.option("--within-days", type=click.IntRange(min=0), default=30, show_default=True,
+@click.option("--within-days", type=click.IntRange(min=0, max=36_500), default=30, show_default=True,
               help="Report audits that expire within this many days.")
 @click.option("--fail-on", multiple=True, callback=_parse_fail_on, metavar="LIST",
               help="Exit 1 if anything is found in these categories (comma-separated): "
@@ -53,17 +53,17 @@ def status_command(
     if as_json:
         click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:
-        click.echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
-                   "deployed version is approved, every recorded file is unchanged, and every audit folder is recorded.")
+        echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
+             "deployed version is approved, every recorded file is unchanged, and every audit folder is recorded.")
     else:
         for category in CATEGORIES:
             items = [item for item in report.items if item.category == category]
             if items:
-                click.echo(f"{_HEADINGS[category]} ({len(items)}):")
+                echo(f"{_HEADINGS[category]} ({len(items)}):")
                 for item in items:
-                    click.echo(f"  - {item.message}")
+                    echo(f"  - {item.message}")
     failing = sorted({item.category for item in report.items} & fail_on)
     if failing:
         if not as_json:
-            click.echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)
+            echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)
         raise SystemExit(1)

@@ -33,6 +33,7 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option
     if kind is None:
         raise InputError(f"{table_path.name} is neither CSV nor Parquet; convert it to .csv or .parquet first.")
     try:
+        refuse_duplicate_columns(_header(table_path, kind), table_path.name)
         if kind == "CSV":
             frame = pd.read_csv(table_path, usecols=list(columns) if columns else None)
         else:
@@ -43,11 +44,37 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option
             missing = [name for name in columns or [] if name not in header]
             raise InputError(_missing_message(missing[0] if missing else str(exc), header, table_path.name, option)) from exc
         raise InputError(f"{table_path.name} could not be read as {kind} ({exc}); check that the file is not damaged.") from exc
+    except InputError:
+        raise
     except Exception as exc:
         raise InputError(f"{table_path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged.") from exc
     if len(frame) == 0:
         raise InputError(f"{table_path.name} has no rows; an audit needs data.")
     return frame
+
+
+def _header(path: Path, kind: str) -> list[str]:
+    """The column names exactly as the file gives them (pandas would rename a repeated CSV column ``x.1``)."""
+    import pandas as pd
+
+    if kind == "CSV":
+        first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
+        return [str(name) for name in first.iloc[0]] if len(first) else []
+    import pyarrow.parquet as pq
+
+    return [str(name) for name in pq.read_schema(path).names]
+
+
+def refuse_duplicate_columns(names: Sequence[str], source: str) -> None:
+    """Two columns with one name: whichever is read, the other is silently ignored, so neither is."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen and name.strip():
+            raise InputError(
+                f"{source} has the column '{name}' twice; rename or delete one of them, so that it is clear which "
+                "one the audit reads."
+            )
+        seen.add(name)
 
 
 def _missing_message(name: str, available: Sequence[str], source: str, option: str) -> str:

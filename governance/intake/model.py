@@ -2,15 +2,19 @@
 
 ``.skops`` files are loaded with skops' own safe loader plus an explicit, short allow-list of extra
 scikit-learn types (never "everything ``get_untrusted_types()`` lists"). Pickle and joblib files can run
-arbitrary code when loaded, so they load only when their SHA-256 was vouched for: pinned in the register
-or given with ``--trust SHA256``. A skops file that needs types outside the allow-list is treated the same way.
+arbitrary code when loaded, so they load only when someone vouched for their SHA-256: with ``--trust SHA256``
+on the command line, or by a vouching recorded in the register when the version was registered. A pin alone
+is no vouching: whoever registers a file must not be able to plant code that runs under the auditor's account.
+A skops file that needs types outside the allow-list is treated the same way. A skops file is a zip archive,
+so its central directory is checked first (sizes, compression ratio) and a zip bomb is refused unread.
 """
 
 from __future__ import annotations
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from governance.errors import InputError, RefusedInputError
 from governance.provenance import sha256_file
@@ -23,6 +27,55 @@ SKOPS_ALLOW_LIST: frozenset[str] = frozenset({"sklearn.tree._tree.Tree"})
 
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 
+# Zip-bomb limits, read from the central directory before any member is inflated. A fitted model's arrays
+# rarely compress better than 20 to 1; a zip bomb inflates 1,000 to 1 (2 MB on disk, gigabytes in memory).
+MAX_INFLATED_BYTES = 2_000_000_000  # 2 GB in all
+MAX_RATIO = 100  # inflated / compressed, for any member (and the whole) larger than RATIO_FLOOR_BYTES
+RATIO_FLOOR_BYTES = 16 << 20  # small members may compress well (a JSON schema of zeros): no ratio check below this
+MAX_MEMBERS = 100_000
+
+FileKind = Literal["pickle", "skops", "other"]
+
+
+@dataclass(frozen=True)
+class Vouching:
+    """Someone's word that a model file may run code when loaded: its SHA-256, who, and when (if recorded)."""
+
+    sha256: str
+    actor: str | None = None
+    at: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelFileCheck:
+    """What a model file is, as far as safety goes, found without loading it.
+
+    ``needs_vouching``: loading it can run code (a pickle, or a skops file needing types beyond the safe list);
+    ``untrusted_types`` are those types (empty for a pickle, which can need anything).
+    """
+
+    kind: FileKind
+    needs_vouching: bool = False
+    untrusted_types: tuple[str, ...] = ()
+    sha256: str = ""
+
+    def require_vouching(self, name: str, trust_sha256: str | None) -> bool:
+        """Refuse the file unless ``--trust`` vouches for it when it must; ``True`` when the vouching is needed."""
+        check_trust(name, self.sha256, trust_sha256)
+        if self.needs_vouching and not trust_sha256:
+            raise RefusedInputError(self.refusal(name))
+        return self.needs_vouching
+
+    def refusal(self, name: str) -> str:
+        """The sentence that refuses this file when nobody vouched for it."""
+        if self.kind == "pickle":
+            return (f"{name} is a {Path(name).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
+                    f"vouched for it; if you trust it, pass --trust {self.sha256} (its SHA-256), or save the model "
+                    "with skops.")
+        return (f"{name} needs types that are not on the safe list ({', '.join(self.untrusted_types)}), which can "
+                f"run code when loaded; if you trust the file, pass --trust {self.sha256} (its SHA-256), or save "
+                "the model with plain scikit-learn types.")
+
 
 @dataclass(frozen=True)
 class LoadedModel:
@@ -33,6 +86,8 @@ class LoadedModel:
     sha256: str
     loader: str
     trusted_types: list[str] = field(default_factory=list)
+    vouched_by: str | None = None  # who vouched for a file that runs code when loaded (None: nobody needed to)
+    vouched_at: str | None = None  # when, if the register recorded it (None for --trust given at load time)
 
     @property
     def description(self) -> str:
@@ -47,70 +102,159 @@ def describe_estimator(estimator: Any) -> str:
     return type(estimator).__name__
 
 
-def _vouched(actual: str, trust_sha256: str | None, pinned_sha256: str | None) -> bool:
-    wanted = {value.strip().lower() for value in (trust_sha256, pinned_sha256) if value}
-    return actual in wanted
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size < 1e9 else f"{size / 1e9:,.1f} GB"
+
+
+def check_zip_archive(path: Path) -> None:
+    """Refuse a zip archive that would inflate to too much, from its central directory alone.
+
+    Python's zip reader stops at the sizes the directory declares (and fails the CRC beyond them), so a
+    directory that lies about sizes cannot make a later read inflate more than this check allowed.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump.") from exc
+    if len(members) > MAX_MEMBERS:
+        raise RefusedInputError(
+            f"{path.name} holds {len(members):,} files, more than the {MAX_MEMBERS:,} a model file may hold, so it was "
+            "not opened; save the model again with skops.io.dump."
+        )
+    inflated = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members)
+    ratio = inflated / max(packed, 1)
+    too_dense = inflated > RATIO_FLOOR_BYTES and ratio > MAX_RATIO
+    for member in members:  # one dense member hidden among large incompressible ones
+        member_ratio = member.file_size / max(member.compress_size, 1)
+        if member.file_size > RATIO_FLOOR_BYTES and member_ratio > MAX_RATIO:
+            too_dense, ratio = True, member_ratio
+            break
+    if inflated > MAX_INFLATED_BYTES or too_dense:
+        limit = (f"more than the {_megabytes(MAX_INFLATED_BYTES)} a model file may take" if inflated > MAX_INFLATED_BYTES
+                 else f"more than the {MAX_RATIO} to 1 a model file may reach")
+        raise RefusedInputError(
+            f"{path.name} would inflate from {_megabytes(path.stat().st_size)} to {_megabytes(inflated)} (about "
+            f"{ratio:,.0f} to 1), {limit}, so it was not opened: it looks like a zip bomb; save the model again "
+            "with skops.io.dump."
+        )
+
+
+def _untrusted_skops_types(path: Path) -> list[str]:
+    """The types a skops file needs beyond skops' own trusted set, after the zip-bomb check."""
+    import skops.io as sio
+
+    check_zip_archive(path)
+    try:
+        return sorted(sio.get_untrusted_types(file=path))
+    except Exception as exc:  # skops raises a variety of errors on damaged archives
+        raise InputError(f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump.") from exc
+
+
+def check_model_file(path: str | Path) -> ModelFileCheck:
+    """Find out, without loading it, whether a model file can run code when loaded (``register version`` asks).
+
+    A zip bomb is refused (:class:`RefusedInputError`). A ``.skops`` file that is not even a zip archive cannot
+    run anything; it is reported as ``other`` and the audit says it cannot be read.
+    """
+    model_path = Path(path)
+    digest = sha256_file(model_path)
+    suffix = model_path.suffix.lower()
+    if suffix in PICKLE_SUFFIXES:
+        return ModelFileCheck("pickle", needs_vouching=True, sha256=digest)
+    if suffix != ".skops" or not zipfile.is_zipfile(model_path):
+        return ModelFileCheck("other", sha256=digest)
+    try:
+        untrusted = _untrusted_skops_types(model_path)
+    except RefusedInputError:
+        raise
+    except InputError:
+        return ModelFileCheck("other", sha256=digest)  # unreadable: it cannot load, so it cannot run anything
+    outside = tuple(name for name in untrusted if name not in SKOPS_ALLOW_LIST)
+    return ModelFileCheck("skops", needs_vouching=bool(outside), untrusted_types=outside, sha256=digest)
+
+
+def check_trust(name: str, actual: str, trust_sha256: str | None) -> None:
+    """Refuse a ``--trust`` hash that is not the file's: the file may have changed since it was vouched for."""
+    if trust_sha256 and trust_sha256.strip().lower() != actual:
+        raise RefusedInputError(
+            f"The SHA-256 given with --trust does not match {name} (its SHA-256 is {actual}); "
+            "the file may have changed since it was vouched for, so it was not loaded."
+        )
+
+
+def _vouched_by(actual: str, trust_sha256: str | None, vouching: Vouching | None, trusted_by: str | None) -> Vouching | None:
+    """Who vouched for the file with this hash: the register's vouching first, else the ``--trust`` given now."""
+    if vouching is not None and vouching.sha256.strip().lower() == actual:
+        return vouching
+    if trust_sha256 and trust_sha256.strip().lower() == actual:
+        return Vouching(sha256=actual, actor=trusted_by)
+    return None
 
 
 def load_model(
-    path: str | Path, *, trust_sha256: str | None = None, pinned_sha256: str | None = None
+    path: str | Path,
+    *,
+    trust_sha256: str | None = None,
+    pinned_sha256: str | None = None,
+    vouching: Vouching | None = None,
+    trusted_by: str | None = None,
 ) -> LoadedModel:
-    """Load a model file, refusing anything that could run code unless its hash was vouched for.
+    """Load a model file, refusing anything that could run code unless someone vouched for its hash.
 
-    ``trust_sha256`` comes from ``--trust``; ``pinned_sha256`` from the register's version record.
+    ``trust_sha256`` comes from ``--trust`` (given by ``trusted_by``); ``pinned_sha256`` from the register's
+    version record, which only says which file was registered; ``vouching`` is the register's record of who
+    vouched for that file.
     """
     model_path = Path(path)
     if not model_path.is_file():
         raise InputError(f"The model file {model_path} does not exist; check the path passed to --model.")
     actual = sha256_file(model_path)
-    if trust_sha256 and trust_sha256.strip().lower() != actual:
-        raise RefusedInputError(
-            f"The SHA-256 given with --trust does not match {model_path.name} (its SHA-256 is {actual}); "
-            "the file may have changed since it was vouched for, so it was not loaded."
-        )
+    check_trust(model_path.name, actual, trust_sha256)
     if pinned_sha256 and pinned_sha256.strip().lower() != actual:
         raise RefusedInputError(
             f"{model_path.name} no longer matches the SHA-256 pinned in the register ({pinned_sha256[:12]}...); "
             "register the new file as a new version before auditing it."
         )
     suffix = model_path.suffix.lower()
+    voucher = _vouched_by(actual, trust_sha256, vouching, trusted_by)
     if suffix == ".skops":
-        return _load_skops(model_path, actual, vouched=_vouched(actual, trust_sha256, pinned_sha256))
+        return _load_skops(model_path, actual, voucher)
     if suffix in PICKLE_SUFFIXES:
-        if not _vouched(actual, trust_sha256, pinned_sha256):
-            raise RefusedInputError(
-                f"{model_path.name} is a {suffix[1:]} file, which can run any code when loaded, and nobody vouched "
-                f"for it; if you trust it, pass --trust {actual} (its SHA-256), or save the model with skops."
-            )
-        return _load_pickle(model_path, actual, suffix)
+        if voucher is None:
+            raise RefusedInputError(ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(model_path.name))
+        return _load_pickle(model_path, actual, suffix, voucher)
     raise InputError(
         f"Cannot load a model from a '{suffix or 'no suffix'}' file; save it with skops (.skops), "
         "or pass predictions with --predictions COL instead."
     )
 
 
-def _load_skops(path: Path, digest: str, *, vouched: bool) -> LoadedModel:
+def _load_skops(path: Path, digest: str, voucher: Vouching | None) -> LoadedModel:
     import skops.io as sio
 
-    try:
-        untrusted = sorted(sio.get_untrusted_types(file=path))
-    except Exception as exc:  # skops raises a variety of errors on damaged archives
-        raise InputError(f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump.") from exc
-    outside = [name for name in untrusted if name not in SKOPS_ALLOW_LIST]
-    if outside and not vouched:
+    untrusted = _untrusted_skops_types(path)
+    outside = tuple(name for name in untrusted if name not in SKOPS_ALLOW_LIST)
+    if outside and voucher is None:
         raise RefusedInputError(
-            f"{path.name} needs types that are not on the safe list ({', '.join(outside)}); if you trust the file, "
-            f"pass --trust {digest} (its SHA-256) or register it so that its hash is pinned."
+            ModelFileCheck("skops", needs_vouching=True, untrusted_types=outside, sha256=digest).refusal(path.name)
         )
     try:
         estimator = sio.load(path, trusted=untrusted)
     except Exception as exc:
         raise InputError(f"{path.name} could not be loaded by skops ({exc}); save the model again with skops.io.dump.") from exc
-    loader = "skops (safe loader)" if not outside else "skops, with extra types trusted because the SHA-256 was vouched for"
-    return LoadedModel(estimator=estimator, path=path, sha256=digest, loader=loader, trusted_types=untrusted)
+    if not outside:
+        return LoadedModel(estimator=estimator, path=path, sha256=digest, loader="skops (safe loader)",
+                           trusted_types=untrusted)
+    return LoadedModel(
+        estimator=estimator, path=path, sha256=digest,
+        loader="skops, with extra types trusted because someone vouched for the file's SHA-256",
+        trusted_types=untrusted, vouched_by=voucher.actor if voucher else None, vouched_at=voucher.at if voucher else None,
+    )
 
 
-def _load_pickle(path: Path, digest: str, suffix: str) -> LoadedModel:
+def _load_pickle(path: Path, digest: str, suffix: str, voucher: Vouching) -> LoadedModel:
     try:
         if suffix == ".joblib":
             import joblib
@@ -124,7 +268,8 @@ def _load_pickle(path: Path, digest: str, suffix: str) -> LoadedModel:
     except Exception as exc:
         raise InputError(f"{path.name} could not be unpickled ({type(exc).__name__}: {exc}); check the file.") from exc
     return LoadedModel(
-        estimator=estimator, path=path, sha256=digest, loader=f"{suffix[1:]} (trusted by SHA-256)", trusted_types=[]
+        estimator=estimator, path=path, sha256=digest, loader=f"{suffix[1:]} (trusted by SHA-256)", trusted_types=[],
+        vouched_by=voucher.actor, vouched_at=voucher.at,
     )
 
 

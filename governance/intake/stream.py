@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from governance.errors import InputError
-from governance.intake.data import _missing_message, missing_labels_message
+from governance.intake.data import _missing_message, missing_labels_message, refuse_duplicate_columns
 from governance.provenance import sha256_file
 
 if TYPE_CHECKING:
@@ -93,6 +93,7 @@ def count_parquet(
         raise InputError(f"The file {file_path} given with --data does not exist; check the path.")
     parquet = _open(file_path)
     available = list(parquet.schema_arrow.names)
+    refuse_duplicate_columns([str(name) for name in available], file_path.name)
     wanted = [predictions, *sensitive, *(c for c in (target, weights) if c)]
     options = {predictions: "--predictions", target: "--target", weights: "--weights"}
     for name in wanted:

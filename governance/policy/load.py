@@ -17,7 +17,7 @@ from governance.errors import PolicyError
 from governance.paths import bundled_policies
 from governance.policy.model import Policy
 from governance.provenance import sha256_file
-from governance.yamlload import load_yaml
+from governance.yamlload import load_yaml, read_utf8
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ def load_policy(name_or_path: str, *, workspace_root: Path | None = None) -> Loa
     """Load and validate a policy by path or preset name."""
     path = resolve_policy_path(name_or_path, workspace_root)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_utf8(path, error=PolicyError)
     except OSError as exc:
         raise PolicyError(f"Cannot read the policy file {path} ({exc.strerror}); check its permissions.") from exc
     return LoadedPolicy(policy=parse_policy(text, source=path.name), path=path, sha256=sha256_file(path))

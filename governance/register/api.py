@@ -37,6 +37,7 @@ from governance.register.records import (
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
+    from governance.intake.model import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
@@ -229,18 +230,26 @@ class Register:
         features: Iterable[str] | None = None,
         training_data_description: str | None = None,
         training_data_sha256: str | None = None,
+        trust_sha256: str | None = None,
     ) -> VersionRecord:
         """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused.
 
         ``artifact_path`` is absolute or relative to the workspace; it is stored relative to the workspace when
         it lies inside it, so the register still points at the file after the workspace is moved or cloned.
+        A file that can run code when loaded (a pickle, a skops file with types beyond the safe list) is refused
+        unless ``trust_sha256`` is its SHA-256: the actor vouches for it, in a ``version.vouched`` event of its
+        own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
         """
+        from governance.intake import model as model_files
+
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
         artifact = self.locate(str(artifact_path))
         if not artifact.is_file():
             raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
-        sha256 = provenance.sha256_file(artifact)
+        check = model_files.check_model_file(artifact)
+        model_files.check_trust(artifact.name, check.sha256, trust_sha256)
+        sha256 = check.sha256
         stored_path = self.relative_path(artifact)
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
@@ -251,6 +260,8 @@ class Register:
             ).first()
             if existing is not None:
                 if existing.sha256 == sha256:
+                    if check.needs_vouching and trust_sha256 and self._vouching_event(conn, model.name, existing) is None:
+                        self._vouch(conn, check, model.name, version, actor=actor, artifact=existing.artifact_path)
                     return self._version_record(conn, existing)
                 raise GuardError(
                     f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
@@ -265,6 +276,7 @@ class Register:
                     f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
                     "instead of registering the same file twice."
                 )
+            check.require_vouching(artifact.name, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
                 conn,
@@ -287,7 +299,20 @@ class Register:
             row = self._row(conn, t.versions, version_id)
             self._append(conn, seq, at=at, actor=actor, kind="version.registered", model_name=model.name,
                          version=version, rows=[(t.versions, row)], extra={"state": {"from": None, "to": "draft"}})
+            if check.needs_vouching:
+                self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
             return self._version_record(conn, row)
+
+    def _vouch(self, conn: Connection, check: ModelFileCheck, model_name: str, version: str, *, actor: str, artifact: str) -> None:
+        """Append the ``version.vouched`` event: ``actor`` says this file may run code when audits load it."""
+        self._append(conn, self._next_seq(conn), at=_now(), actor=actor, kind=queries.VOUCHED, model_name=model_name,
+                     version=version, rows=[], extra={"sha256": check.sha256, "file_kind": check.kind,
+                                                      "untrusted_types": list(check.untrusted_types),
+                                                      "artifact_path": artifact})
+
+    def _vouching_event(self, conn: Connection, model_name: str, row: Row[Any]) -> Any:
+        """The newest ``version.vouched`` event for this version's file (seq, at, actor, ...), or ``None``."""
+        return queries.vouchings(conn, [model_name]).get((model_name, row.version, row.sha256))
 
     def record_audit(
         self,
@@ -589,6 +614,15 @@ class Register:
         with database.read_transaction(self.engine) as conn:
             return self._version_record(conn, self._version_row(conn, model_name, version))
 
+    def vouching(self, model_name: str, version: str) -> Vouching | None:
+        """Who vouched that the version's model file may run code when loaded, and when (``None``: nobody)."""
+        from governance.intake.model import Vouching
+
+        record = self.resolve_version(model_name, version)
+        if record.vouched_by is None:
+            return None
+        return Vouching(sha256=record.sha256, actor=record.vouched_by, at=record.vouched_at)
+
     def approval_review(self, model_name: str, version: str) -> list[lifecycle.AuditFacts]:
         """Every audit of the version's exact model file, oldest first: what approval weighs.
 
@@ -876,7 +910,7 @@ class Register:
     def _version_record(self, conn: Connection, row: Row[Any], model_name: str | None = None) -> VersionRecord:
         if model_name is None:
             model_name = conn.execute(sa.select(t.models.c.name).where(t.models.c.id == row.model_id)).scalar_one()
-        return queries.version_record(row, model_name)
+        return queries.version_record(row, model_name, self._vouching_event(conn, model_name, row))
 
     def _audit_record(self, conn: Connection, row: Row[Any]) -> AuditRecord:
         return queries.audit_record(row, *self._names_of_version(conn, row.version_id))

@@ -98,6 +98,14 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
             f"{actor} registered version {version} of {model_name} "
             f"(artefact {record.get('artifact_path')}, SHA-256 {str(record.get('sha256'))[:12]}…) as a draft."
         )
+    if kind == "version.vouched":
+        kind_words = "a pickle" if payload.get("file_kind") == "pickle" else "a skops file with types beyond the safe list"
+        types = payload.get("untrusted_types") or []
+        needs = f" (it needs {', '.join(str(name) for name in types)})" if types else ""
+        return (
+            f"{actor} vouched for {label}: its model file, {kind_words}{needs} with SHA-256 "
+            f"{str(payload.get('sha256'))[:12]}…, may run code when loaded, and audits will load it."
+        )
     if kind == "audit.recorded":
         audit = row(payload, "gov_audits")
         return (

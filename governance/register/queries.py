@@ -41,8 +41,33 @@ def model_record(row: Row[Any]) -> ModelRecord:
     return ModelRecord(**row_image(row))
 
 
-def version_record(row: Row[Any], model_name: str) -> VersionRecord:
-    return VersionRecord(model_name=model_name, **row_image(row))
+def version_record(row: Row[Any], model_name: str, vouching: Any = None) -> VersionRecord:
+    """A version; ``vouching`` is the ``version.vouched`` event for its file, if someone vouched for it."""
+    vouched = {"vouched_by": vouching.actor, "vouched_at": vouching.at} if vouching is not None else {}
+    return VersionRecord(model_name=model_name, **row_image(row), **vouched)
+
+
+VOUCHED = "version.vouched"
+
+
+def vouchings(conn: Connection, model_names: Sequence[str]) -> dict[tuple[str, str, str], Any]:
+    """The newest ``version.vouched`` event per (model, version, file SHA-256) of these models.
+
+    Only the columns needed are read, so that a register from before a later migration can still be read.
+    """
+    found: dict[tuple[str, str, str], Any] = {}  # rows of (seq, at, actor, model_name, version, payload)
+    if not model_names:
+        return found
+    e = t.events.c
+    query = (sa.select(e.seq, e.at, e.actor, e.model_name, e.version, e.payload)
+             .where(e.kind == VOUCHED, e.model_name.in_(list(model_names))).order_by(e.seq))
+    for event in conn.execute(query):
+        try:
+            sha256 = str(json.loads(event.payload).get("sha256"))
+        except (ValueError, AttributeError):
+            continue
+        found[(str(event.model_name), str(event.version), sha256)] = event
+    return found
 
 
 def audit_record(row: Row[Any], model_name: str, version: str) -> AuditRecord:
@@ -96,10 +121,13 @@ def load_details(conn: Connection, models: Sequence[Row[Any]], *, with_events: b
     ).all()
     label = {v.id: (names[v.model_id], v.version) for v in versions}
     owner = {v.id: v.model_id for v in versions}
+    vouched = vouchings(conn, list(names.values()))
     grouped: dict[str, defaultdict[int, list[Any]]] = {key: defaultdict(list) for key in
                                                        ("versions", "audits", "approvals", "incidents", "answers")}
     for v in versions:
-        grouped["versions"][v.model_id].append(version_record(v, names[v.model_id]))
+        grouped["versions"][v.model_id].append(
+            version_record(v, names[v.model_id], vouched.get((names[v.model_id], v.version, v.sha256)))
+        )
     if label:
         ids = list(label)
         for row in conn.execute(sa.select(t.audits).where(t.audits.c.version_id.in_(ids)).order_by(t.audits.c.id)):

@@ -62,6 +62,8 @@ class VersionRecord(Record):
     state: State
     created_at: str
     created_by: str
+    vouched_by: str | None = None  # who vouched that its model file may run code when loaded (pickles and the like)
+    vouched_at: str | None = None
 
 
 class AuditRecord(Record):

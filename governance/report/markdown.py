@@ -22,7 +22,7 @@ from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
-from governance.results.wording import level_words, rate_words
+from governance.results.wording import level_words, rate_words, vouched_words
 
 VERDICT_WORDS = {
     "passed": ("Passed", "Every blocking rule of the policy is met, allowing for uncertainty."),
@@ -318,6 +318,8 @@ def render_report(
         f"- Model file SHA-256: `{result.model.sha256 or 'n/a (predictions only)'}`",
         f"- Loaded with: {md(result.model.loader or 'n/a')}"
         + (f"; types trusted beyond skops' defaults: {', '.join(md(t) for t in result.model.trusted_types)}" if result.model.trusted_types else ""),
+        *([f"- Loading it can run code: {md(vouched_words(result.model.vouched_by, result.model.vouched_at))}"]
+          if result.model.vouched_by else []),
         f"- Data SHA-256: `{result.data.sha256}`",
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
         f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples (AUC, Brier, regression); {level} intervals; tool version {result.provenance.tool_version}",

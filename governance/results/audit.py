@@ -31,6 +31,10 @@ class ModelInfo(Model):
     estimator: str | None = None  # e.g. "sklearn.pipeline.Pipeline(LogisticRegression)"
     loader: str | None = None  # "skops", "joblib (trusted by SHA-256)", ...
     trusted_types: list[str] = []  # types the skops loader was allowed to build
+    # A model file that runs code when loaded (a pickle, or skops beyond the safe list) loads only if someone
+    # vouched for it: who (from the register, or whoever passed --trust), and when the register recorded it.
+    vouched_by: str | None = None
+    vouched_at: str | None = None
     threshold: float | None = None
     predictions_column: str | None = None
     scores_column: str | None = None

@@ -44,3 +44,9 @@ def level_words(confidence_level: float) -> str:
     """A confidence level in words, ``95 %`` or ``99.9 %``: never rounded up to a '100 %' that reads as certainty."""
     percent = confidence_level * 100
     return f"{round(percent)} %" if abs(percent - round(percent)) < 1e-9 else f"{percent:.10g} %"
+
+
+def vouched_words(vouched_by: str | None, vouched_at: str | None) -> str:
+    """Who vouched that a model file may run code when loaded, as a clause: "vouched for by ana@x on 2026-11-23"."""
+    when = f" on {vouched_at[:10]}" if vouched_at else " with --trust when auditing"
+    return f"vouched for by {vouched_by or 'whoever ran the audit'}{when}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
-from governance.results.wording import level_words
+from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
 from governance.site.escape import escape, escape_multiline
 from governance.site.figures import ratio_series
@@ -153,6 +153,12 @@ def render_model_page(
         ["Owners", _field(model, "owners", "Owners").strip()],
         ["Versions", escape(", ".join(sorted(model.versions))) or "—"],
     ]
+    vouched = [
+        f"{version}: {vouched_words(str(record['vouched_by']), record.get('vouched_at'))}"
+        for version, record in sorted(model.versions.items()) if record.get("vouched_by")
+    ]
+    if vouched:
+        details.append(["Model files that run code when loaded", escape("; ".join(vouched))])
     if latest is not None:
         info = latest.result.model
         details += [

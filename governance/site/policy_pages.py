@@ -14,7 +14,7 @@ import yaml
 from governance.errors import GovernanceError
 from governance.site.escape import escape, page_slug
 from governance.site.markdown import broken_notice, table
-from governance.yamlload import DuplicateKeyError, load_yaml
+from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -44,7 +44,14 @@ def render_policies(
     from governance.checklists import render_policy
 
     for path in sorted(templates_dir.glob("*.md")):
-        raw = path.read_text(encoding="utf-8")
+        try:
+            raw = read_utf8(path)
+        except GovernanceError as exc:  # not saved as UTF-8: broken like a template that cannot be rendered
+            broken.append(str(exc))
+            title = escape(path.stem.replace("-", " ").capitalize())
+            body = f"# {title}\n\n" + broken_notice(f"This policy could not be built: {exc}")
+            pages.append((page_slug(path.stem), body, {"broken": True}))
+            continue
         meta, body = split_front_matter(raw)
         try:
             rendered_meta, body = split_front_matter(render_policy(path, config, item_link=item_link))

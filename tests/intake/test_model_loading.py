@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 
 from governance.errors import InputError, RefusedInputError
-from governance.intake.model import load_model, save_model
+from governance.intake.model import Vouching, load_model, save_model
 from governance.provenance import sha256_file
 
 X = np.random.default_rng(0).normal(size=(60, 3))
@@ -58,7 +58,11 @@ def test_pickles_need_a_matching_hash(tmp_path: Path, suffix: str) -> None:
     with pytest.raises(RefusedInputError, match="does not match"):
         load_model(path, trust_sha256="0" * 64)
     assert load_model(path, trust_sha256=digest).loader.endswith("(trusted by SHA-256)")
-    assert load_model(path, pinned_sha256=digest).estimator.predict(X).shape == (60,)
+    with pytest.raises(RefusedInputError, match="nobody vouched for it"):  # a pin says which file, not that it is safe
+        load_model(path, pinned_sha256=digest)
+    vouched = load_model(path, pinned_sha256=digest, vouching=Vouching(digest, "ds@x", "2026-11-23T10:00:00Z"))
+    assert vouched.estimator.predict(X).shape == (60,)
+    assert (vouched.vouched_by, vouched.vouched_at) == ("ds@x", "2026-11-23T10:00:00Z")
 
 
 def test_pinned_hash_mismatch_is_refused(tmp_path: Path) -> None:
