@@ -8,11 +8,12 @@ deterministic: sorted groups, fixed number formatting. ``published=True`` masks 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from functools import lru_cache
 
 from governance.policy.evaluate import METRIC_WORDS, fmt
 from governance.report.escape import md
 from governance.report.figures import attribute_figure_stem, impact_figure_stem
-from governance.report.suppression import suppress, suppress_grid
+from governance.report.suppression import Cell, Reason, Table, suppress_tables
 from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
@@ -51,18 +52,52 @@ def _interval(estimate: Estimate | None) -> str:
     return f"{fmt(estimate.value)} [{fmt(estimate.low)}, {fmt(estimate.high)}]"
 
 
+def _table(attribute: AttributeResult) -> Table:
+    """An attribute's groups as a published table for the suppression module (unknown levels as ``None``)."""
+    columns = tuple(attribute.columns)
+    cells = []
+    for group in attribute.groups:
+        if group.is_unknown:
+            key: tuple[str | None, ...] | None = (None,) if len(columns) == 1 else None
+        else:
+            key = tuple(group.levels.get(column) for column in columns)
+        cells.append(Cell(group.group, key, group.n))
+    return Table(attribute.attribute, columns, tuple(cells))
+
+
+@lru_cache(maxsize=64)
+def _masking(tables: tuple[Table, ...], k: int) -> dict[str, dict[str, Reason]]:
+    out: dict[str, dict[str, Reason]] = {table.name: {} for table in tables}
+    for (table, group), reason in suppress_tables(tables, k=k).items():
+        out[table][group] = reason
+    return out
+
+
+def masking(result: AuditResult, min_cell_size: int) -> dict[str, dict[str, Reason]]:
+    """Per attribute, the groups to mask on a published page and why ("small" or "complement").
+
+    Every table of the audit is considered at once, since they are published together: a group's count in one
+    table minus the visible groups under it in another would otherwise give a masked count back.
+    """
+    tables: dict[str, Table] = {}
+    for attribute in result.fairness.attributes:  # multiclass repeats an attribute per class: same counts
+        tables.setdefault(attribute.attribute, _table(attribute))
+    masks = _masking(tuple(tables.values()), min_cell_size)
+    return {name: dict(groups) for name, groups in masks.items()}
+
+
 def masked_groups(attribute: AttributeResult, *, min_cell_size: int) -> set[str]:
-    """Groups to mask on a published page: small groups plus complements, per row and column of an intersection."""
-    keys = {group.group: tuple(group.levels.get(column, "") for column in attribute.columns) for group in attribute.groups}
-    if attribute.is_intersection and len(attribute.columns) > 1 and len(set(keys.values())) == len(keys):
-        hidden = suppress_grid({keys[group.group]: group.n for group in attribute.groups}, k=min_cell_size)
-        return {name for name, key in keys.items() if key in hidden}
-    return suppress({group.group: group.n for group in attribute.groups}, k=min_cell_size)
+    """Groups to mask when this attribute's table is published alone (with the overall total).
+
+    Pages that publish several tables of one audit use :func:`hidden_groups`, which also protects the totals
+    the tables give each other.
+    """
+    return set(_masking((_table(attribute),), min_cell_size).get(attribute.attribute, {}))
 
 
 def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]]:
     """Per attribute, the groups to mask on a published page (primary and complementary suppression)."""
-    return {attribute.attribute: masked_groups(attribute, min_cell_size=min_cell_size) for attribute in result.fairness.attributes}
+    return {name: set(groups) for name, groups in masking(result, min_cell_size).items()}
 
 
 def published_explanation(explanation: ExplanationResult, hidden: dict[str, set[str]]) -> ExplanationResult:
