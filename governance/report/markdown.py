@@ -7,13 +7,13 @@ deterministic: sorted groups, fixed number formatting. ``published=True`` masks 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
 from governance.policy.evaluate import METRIC_WORDS, fmt
 from governance.report.escape import md
 from governance.report.figures import attribute_figure_stem, impact_figure_stem
-from governance.report.suppression import Cell, Reason, Table, suppress_tables
+from governance.report.suppression import COMPLEMENT, SMALL, Cell, Reason, Table, suppress_tables
 from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
@@ -37,7 +37,6 @@ VERDICT_WORDS = {
 STATUS_WORDS = {"pass": "met", "fail": "FAILED", "inconclusive": "inconclusive", "not_applicable": "not checked"}
 TABLE_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "precision", "accuracy", "auc",
                  "mean_prediction", "mean_target", "mae", "rmse")
-MASK = "·"
 
 
 def _capitalised(text: str) -> str:
@@ -100,11 +99,11 @@ def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]
     return {name: set(groups) for name, groups in masking(result, min_cell_size).items()}
 
 
-def published_explanation(explanation: ExplanationResult, hidden: dict[str, set[str]]) -> ExplanationResult:
+def published_explanation(explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]) -> ExplanationResult:
     """The explanation without the masked groups (and without comparisons that name one), for publication."""
     attributes = []
     for attribute in explanation.by_group:
-        masked = hidden.get(attribute.attribute, set())
+        masked = hidden.get(attribute.attribute, ())
         attributes.append(attribute.model_copy(update={
             "groups": [group for group in attribute.groups if group.group not in masked],
             "most_different": [d for d in attribute.most_different if d.highest_group not in masked and d.lowest_group not in masked],
@@ -112,11 +111,11 @@ def published_explanation(explanation: ExplanationResult, hidden: dict[str, set[
     return explanation.model_copy(update={"by_group": attributes})
 
 
-def _rule_lines(outcome: RuleOutcome, hidden: dict[str, set[str]]) -> list[str]:
+def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> list[str]:
     lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
     left_out = 0
     for finding in outcome.findings:
-        masked = hidden.get(finding.attribute, set())
+        masked = hidden.get(finding.attribute, ())
         if outcome.comparison == "top_k":  # explanation rules: the reason says it all
             lines.append(f"    - {_capitalised(md(finding.reason))}.")
         elif finding.status not in {"fail", "inconclusive"}:
@@ -135,35 +134,72 @@ def _rule_lines(outcome: RuleOutcome, hidden: dict[str, set[str]]) -> list[str]:
     return lines
 
 
-def _group_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+def small_label(min_cell_size: int) -> str:
+    """What a masked small group shows instead of its numbers."""
+    return f"fewer than {min_cell_size}"
+
+
+COMPLEMENT_LABEL = "hidden to protect a small group"
+HIDDEN = "hidden"  # the other numbers of a masked row
+
+
+def _mask_label(reason: str, min_cell_size: int) -> str:
+    return small_label(min_cell_size) if reason == SMALL else COMPLEMENT_LABEL
+
+
+def mask_legend(reasons: Collection[str], total: int, min_cell_size: int) -> str:
+    """The sentence under a table with masked groups: what each label means, and how many groups are hidden."""
+    parts = [f"{len(reasons)} of {total} groups hidden in this table."]
+    if SMALL in reasons:
+        parts.append(f"*{small_label(min_cell_size)}*: a group this small could identify people, so none of its numbers are published.")
+    if COMPLEMENT in reasons:
+        parts.append(f"*{COMPLEMENT_LABEL}*: a larger group, hidden because its numbers and the published totals would give a small group's count away.")
+    return " ".join(parts)
+
+
+def all_masked_sentence(total: int, min_cell_size: int) -> str:
+    """Said instead of a table whose every group is masked: a table of hidden rows tells a reader nothing."""
+    return (f"This table is not published: each of its {total} groups has fewer than {min_cell_size} people or would "
+            "give a small group's count away.")
+
+
+def _group_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) -> list[str]:
+    if hidden and all(group.group in hidden for group in attribute.groups):
+        return [all_masked_sentence(len(attribute.groups), k)]
     metrics = [m for m in TABLE_METRICS if any(m in group.metrics for group in attribute.groups)]
     header = ["Group", "Rows", "Share", *(_capitalised(METRIC_WORDS.get(m, m).split(" (")[0]) for m in metrics)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group in attribute.groups:
         name = md(group.group) + (" (missing)" if group.is_unknown else "")
         if group.group in hidden:
-            lines.append("| " + " | ".join([name, MASK, MASK, *([MASK] * len(metrics))]) + " |")
+            lines.append("| " + " | ".join([name, _mask_label(hidden[group.group], k), *([HIDDEN] * (1 + len(metrics)))]) + " |")
             continue
         cells = [name, str(group.n), f"{group.share:.1%}", *(_interval(group.metrics.get(m)) for m in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
+    if hidden:
+        lines += ["", mask_legend(list(hidden.values()), len(attribute.groups), k)]
     return lines
 
 
-def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) -> list[str]:
     table = attribute.ll144
     if table is None:
         return []
     words = rate_words(table.rate_kind)
     rate, counted = _capitalised(words.rate), words.counted
+    shown = [row for row in table.rows if row.category not in hidden]
+    if table.rows and not shown:
+        return [all_masked_sentence(len(table.rows), k)]
     # Every ratio divides by the most-selected category's rate: if that category is masked, so are the ratios.
     ratios_hidden = table.most_selected in hidden
     lines = [f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |", "|---|---|---|---|---|---|"]
     for row in table.rows:
         if row.category in hidden:
-            lines.append(f"| {md(row.category)} | {MASK} | {MASK} | {MASK} | {MASK} | {'yes' if row.under_two_percent else 'no'} |")
+            label = _mask_label(hidden[row.category], k)
+            lines.append(f"| {md(row.category)} | {label} | {HIDDEN} | {HIDDEN} | {HIDDEN} | {'yes' if row.under_two_percent else 'no'} |")
             continue
         if ratios_hidden:
-            ratio = MASK
+            ratio = HIDDEN
         else:
             ratio = _interval(Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high))
             if row.impact_ratio is not None and row.impact_ratio < 0.8:
@@ -171,11 +207,17 @@ def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[st
         lines.append(
             f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
         )
-    unknown_hidden = any(group.is_unknown and group.group in hidden for group in attribute.groups)
-    unknown = MASK if unknown_hidden else str(table.unknown_count)
+    masked_rows = [hidden[row.category] for row in table.rows if row.category in hidden]
+    if masked_rows:
+        lines += ["", mask_legend(masked_rows, len(table.rows), k)]
+    if ratios_hidden:
+        lines += ["", f"The impact ratios are hidden too: each divides by the rate of the {words.top}, which is masked, "
+                  "so they would give its rate away."]
+    unknown_reason = next((hidden[g.group] for g in attribute.groups if g.is_unknown and g.group in hidden), None)
+    unknown = _mask_label(unknown_reason, k) if unknown_reason else str(table.unknown_count)
     lines.append("")
     median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
-    most = MASK if ratios_hidden else md(table.most_selected or "n/a")
+    most = f"hidden ({COMPLEMENT_LABEL if hidden.get(table.most_selected or '') == COMPLEMENT else small_label(k)})" if ratios_hidden else md(table.most_selected or "n/a")
     lines.append(
         f"{_capitalised(words.top)}: **{most}**. People with an unknown {md(attribute.attribute)}: "
         f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
@@ -188,19 +230,72 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     shown = [c for c in attribute.to_reference if c.metric in {"selection_rate", "tpr", "fpr", "mean_prediction", "mae"}]
     if not shown:
         return []
+    published = [c for c in shown if c.group not in hidden and c.reference not in hidden]
+    if not published:
+        if attribute.reference_group in hidden:
+            return [f"No comparison can be published: the reference group, {md(attribute.reference_group or '')}, is masked."]
+        return ["No comparison can be published: every compared group is masked."]
     lines = [
         "| Group | Metric | vs | Difference [interval] | Ratio [interval] | p-value (Holm) |",
         "|---|---|---|---|---|---|",
     ]
-    for comparison in shown:
-        if comparison.group in hidden or comparison.reference in hidden:
-            continue
+    for comparison in published:
         p_value = "n/a" if comparison.p_value_holm is None else f"{comparison.p_value_holm:.3g}"
         lines.append(
             f"| {md(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {md(comparison.reference)} | "
             f"{_interval(comparison.difference)} | {_interval(comparison.ratio)} | {p_value} |"
         )
+    lines += ["", P_VALUE_GLOSS]
+    if len(published) < len(shown):
+        lines += ["", f"{len(shown) - len(published)} comparison(s) with masked groups are left out."]
     return lines
+
+
+SUMMARY_GLOSS = {
+    "demographic_parity_difference": "the widest gap in selection rate between two groups; 0 means every group is selected alike",
+    "demographic_parity_ratio": "the lowest group's selection rate divided by the highest's; 1 means alike, below 0.8 fails the four-fifths screen",
+    "equalized_odds_difference": "the wider of the gaps in true and false positive rate between two groups; 0 means alike",
+    "equalized_odds_ratio": "the lower of the lowest-to-highest ratios of true and false positive rate; 1 means alike",
+    "equal_opportunity_difference": "the widest gap in true positive rate (the share of deserving people the model finds) between two groups",
+    "equal_opportunity_ratio": "the lowest group's true positive rate divided by the highest's; 1 means alike",
+}
+P_VALUE_GLOSS = (
+    "p-value (Holm): how often a difference at least this large would turn up by chance if the group were truly treated "
+    "like the reference, adjusted for the number of groups compared; below 0.05 it would be rare, so the difference is "
+    "unlikely to be chance alone. A large p-value does not show that the groups are treated alike."
+)
+
+
+def _summaries_line(attribute: AttributeResult, hidden: Collection[str]) -> str:
+    """The fairlearn summaries with what each means; left out where a masked group could be one of the extremes."""
+    if any(group.group in hidden and not group.is_unknown for group in attribute.groups):
+        return ("Summaries across groups (widest gaps and lowest ratios) are left out: they are computed over every group, "
+                "masked ones included, and could give a masked group's rate away.")
+    parts = [
+        f"{key.replace('_', ' ')} {_interval(value)} ({SUMMARY_GLOSS[key]})" if key in SUMMARY_GLOSS else f"{key.replace('_', ' ')} {_interval(value)}"
+        for key, value in sorted(attribute.summaries.items())
+    ]
+    return "Summaries: " + "; ".join(parts) + "."
+
+
+def masking_sentence(masks: Mapping[str, Mapping[str, str]], result: AuditResult, min_cell_size: int) -> str:
+    """How much the published tables hide, e.g. "3 of 40 groups are hidden: ..."."""
+    counted: set[str] = set()
+    total = small = complement = 0
+    for attribute in result.fairness.attributes:
+        if attribute.attribute in counted:
+            continue
+        counted.add(attribute.attribute)
+        total += len(attribute.groups)
+        reasons = masks.get(attribute.attribute, {})
+        small += sum(reason == SMALL for reason in reasons.values())
+        complement += sum(reason == COMPLEMENT for reason in reasons.values())
+    if not small and not complement:
+        return f"No group has fewer than {min_cell_size} people: every group's numbers are shown."
+    return (
+        f"{small + complement} of {total} groups are hidden in the tables below: {small} with fewer than "
+        f"{min_cell_size} people, and {complement} more that would give a small group's count away through the totals."
+    )
 
 
 def _override_lines(result: AuditResult) -> list[str]:
@@ -237,7 +332,7 @@ def render_report(
     verdict = result.policy.verdict
     title, meaning = VERDICT_WORDS[verdict]
     level = level_words(fairness.confidence_level)
-    hidden = hidden_groups(result, min_cell_size) if published else {}
+    hidden = masking(result, min_cell_size) if published else {}
     name = f"{md(result.model.name)} {md(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
     out += [f"**Verdict: {title}.** {meaning}", "", md(result.policy.summary), ""]
@@ -306,15 +401,15 @@ def render_report(
             f"comparisons (computed from the counts), a percentile bootstrap for AUC, Brier score and regression "
             f"metrics ({fairness.n_boot} resamples, seed {fairness.seed})."]
     if published:
-        out.append(f"Groups with fewer than {min_cell_size} people are masked ({MASK}), together with enough other cells that totals cannot reveal them.")
+        out.append(masking_sentence(hidden, result, min_cell_size))
     out.append("")
     for attribute in fairness.attributes:
-        masked = hidden.get(attribute.attribute, set())
+        masked = hidden.get(attribute.attribute, {})
         heading = md(attribute.attribute) + (f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else "")
         out += [f"### {heading}", ""]
         if attribute.reference_group:
             out += [f"Reference group for comparisons: **{md(attribute.reference_group)}** ({attribute.reference_method}).", ""]
-        out += _group_table(attribute, masked)
+        out += _group_table(attribute, masked, min_cell_size)
         out.append("")
         stem = attribute_figure_stem(attribute)
         if figures is None or stem in figures:
@@ -323,7 +418,7 @@ def render_report(
             out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
         if attribute.ll144 is not None and attribute.positive_class is None:
             out += ["#### Impact ratios (NYC Local Law 144 format)", ""]
-            out += _ll144_table(attribute, masked)
+            out += _ll144_table(attribute, masked, min_cell_size)
             out.append("")
             impact = impact_figure_stem(attribute)
             if figures is None or impact in figures:
@@ -332,7 +427,7 @@ def render_report(
         if comparison:
             out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
         if attribute.summaries:
-            out += ["Summaries: " + "; ".join(f"{key.replace('_', ' ')} {_interval(value)}" for key, value in sorted(attribute.summaries.items())), ""]
+            out += [_summaries_line(attribute, masked), ""]
 
     if result.explanation is not None:
         from governance.report.explain import render_explanation_markdown
