@@ -62,7 +62,9 @@ def suppress_tables(tables: Sequence[Table], *, k: int) -> dict[CellId, Reason]:
     if k <= 1:
         return {}
     system = _System(tables)
-    masked: dict[CellId, Reason] = {cid: SMALL for cid, n in system.sizes.items() if 0 < n < k and cid != TOTAL}
+    masked: dict[CellId, Reason] = {
+        cid: SMALL for cid, n in system.sizes.items() if 0 < n < k and cid != TOTAL
+    }
     while True:
         _margin_rule(system, masked)
         added = _protect_pinned(system, masked, k)
@@ -93,7 +95,11 @@ def suppress_grid(cells: Mapping[tuple[Any, ...], int], *, k: int) -> set[tuple[
                 sums[part] = sums.get(part, 0) + n
             name = "grid" if size == dimensions else "/".join(columns[i] for i in chosen)
             tables.append(
-                Table(name, tuple(columns[i] for i in chosen), tuple(Cell(repr(key), key, n) for key, n in sums.items()))
+                Table(
+                    name,
+                    tuple(columns[i] for i in chosen),
+                    tuple(Cell(repr(key), key, n) for key, n in sums.items()),
+                )
             )
     keys = {repr(tuple(str(level) for level in key)): key for key in cells}
     return {keys[name] for (table, name) in suppress_tables(tables, k=k) if table == "grid"}
@@ -137,7 +143,9 @@ def _atoms(tables: Sequence[Table]) -> list[dict[str, str | None]]:
         count *= len(levels[column])
     if count > MAX_ATOMS * 4:
         return []
-    atoms = [dict(zip(columns, combo, strict=True)) for combo in itertools.product(*(levels[c] for c in columns))]
+    atoms = [
+        dict(zip(columns, combo, strict=True)) for combo in itertools.product(*(levels[c] for c in columns))
+    ]
     return [atom for atom in atoms if all(_has_room(table, atom) for table in tables)]
 
 
@@ -152,12 +160,12 @@ def _has_room(table: Table, atom: dict[str, str | None]) -> bool:
 def _members(table: Table, cell: Cell, atoms: list[dict[str, str | None]]) -> frozenset[int]:
     if cell.key is None:
         return frozenset(i for i, atom in enumerate(atoms) if any(atom[c] is None for c in table.columns))
-    return frozenset(
-        i for i, atom in enumerate(atoms) if tuple(atom[c] for c in table.columns) == cell.key
-    )
+    return frozenset(i for i, atom in enumerate(atoms) if tuple(atom[c] for c in table.columns) == cell.key)
 
 
-def _margins(tables: Sequence[Table], members: Mapping[CellId, frozenset[int]]) -> list[tuple[CellId, list[CellId]]]:
+def _margins(
+    tables: Sequence[Table], members: Mapping[CellId, frozenset[int]]
+) -> list[tuple[CellId, list[CellId]]]:
     """Each published count with the groups of another table that add up to exactly it."""
     if not members[TOTAL]:  # too many combinations to reason about: every table adds up to the total
         return [(TOTAL, [(t.name, c.name) for c in t.cells]) for t in tables]
@@ -170,7 +178,11 @@ def _margins(tables: Sequence[Table], members: Mapping[CellId, frozenset[int]]) 
         for table in tables:
             if table is home or (home is not None and not set(home.columns) <= set(table.columns)):
                 continue
-            parts = [(table.name, c.name) for c in table.cells if members[(table.name, c.name)] and members[(table.name, c.name)] <= atoms]
+            parts = [
+                (table.name, c.name)
+                for c in table.cells
+                if members[(table.name, c.name)] and members[(table.name, c.name)] <= atoms
+            ]
             if parts and frozenset().union(*(members[p] for p in parts)) == atoms:
                 margins.append((whole, parts))
     return margins
@@ -190,7 +202,9 @@ def _lines(tables: Sequence[Table]) -> list[tuple[CellId, list[CellId]]]:
             grouped: dict[tuple[str | None, ...], list[CellId]] = {}
             for cell in table.cells:
                 if cell.key is not None:
-                    grouped.setdefault(cell.key[:free] + cell.key[free + 1 :], []).append((table.name, cell.name))
+                    grouped.setdefault(cell.key[:free] + cell.key[free + 1 :], []).append(
+                        (table.name, cell.name)
+                    )
             coarser = by_columns.get(rest)
             for key, line in grouped.items():
                 whole = next((c for c in coarser.cells if c.key == key), None) if coarser else None
@@ -240,11 +254,20 @@ def _protect_pinned(system: _System, masked: dict[CellId, Reason], k: int) -> bo
 
 def _beside(system: _System, target: CellId) -> set[CellId]:
     """Counts next to ``target``: its margins, and the groups of its table that differ from it in one level."""
-    beside = {term for whole, parts in system.margins if whole != TOTAL and target in (whole, *parts) for term in (whole, *parts)}
+    beside = {
+        term
+        for whole, parts in system.margins
+        if whole != TOTAL and target in (whole, *parts)
+        for term in (whole, *parts)
+    }
     table = system.table_of[target]
     key = next(cell.key for cell in table.cells if cell.name == target[1])
     for cell in table.cells:
-        if key is not None and cell.key is not None and sum(a != b for a, b in zip(key, cell.key, strict=True)) == 1:
+        if (
+            key is not None
+            and cell.key is not None
+            and sum(a != b for a, b in zip(key, cell.key, strict=True)) == 1
+        ):
             beside.add((table.name, cell.name))
     if not beside:
         beside = {(table.name, cell.name) for cell in table.cells}
@@ -252,7 +275,12 @@ def _beside(system: _System, target: CellId) -> set[CellId]:
 
 
 def pinned(
-    system: _System, masked: Mapping[CellId, Reason], k: int, *, first_only: bool = False, only: Sequence[CellId] | None = None
+    system: _System,
+    masked: Mapping[CellId, Reason],
+    k: int,
+    *,
+    first_only: bool = False,
+    only: Sequence[CellId] | None = None,
 ) -> list[CellId]:
     """Masked counts that the visible counts, the total and the labels leave with a single possible value."""
     atoms = sorted(system.members[TOTAL])
@@ -287,7 +315,12 @@ def pinned(
         bounds = []
         for sign in (1.0, -1.0):
             solved = linprog(
-                sign * objective, A_ub=np.array(a_ub), b_ub=np.array(b_ub), A_eq=a_eq, b_eq=b_eq, bounds=(0, None)
+                sign * objective,
+                A_ub=np.array(a_ub),
+                b_ub=np.array(b_ub),
+                A_eq=a_eq,
+                b_eq=b_eq,
+                bounds=(0, None),
             )
             bounds.append(sign * solved.fun if solved.status == 0 else None)
         low, high = bounds

@@ -44,7 +44,9 @@ def _rows() -> pd.DataFrame:
     for (race, age), sizes in SIZES.items():
         for sex, n in zip(SEX, sizes, strict=True):
             rows += [{"sex": sex, "race": race, "age": age}] * n
-    cycle = itertools.cycle([("female", "White", "25-54"), ("male", "Black", "under 25"), ("male", "Asian", "55 and over")])
+    cycle = itertools.cycle(
+        [("female", "White", "25-54"), ("male", "Black", "under 25"), ("male", "Asian", "55 and over")]
+    )
     for column, count in MISSING.items():  # extra people with one value unknown
         for _ in range(count):
             row = dict(zip(("sex", "race", "age"), next(cycle), strict=True))
@@ -81,12 +83,14 @@ def _published(frame: pd.DataFrame, result: AuditResult) -> list[tuple[str, str,
         for group in attribute.groups:
             rows = _member(frame, attribute, group)
             assert rows.sum() == group.n
-            out.append((attribute.attribute, group.group, rows, group.n, group.group in masks[attribute.attribute]))
+            out.append(
+                (attribute.attribute, group.group, rows, group.n, group.group in masks[attribute.attribute])
+            )
     return out
 
 
 def test_a_big_group_is_masked_only_to_protect_a_small_one() -> None:
-    frame, result = _audit()
+    _frame, result = _audit()
     masks = masking(result, K)
     three_way = next(a for a in result.fairness.attributes if len(a.columns) == 3)
     hidden = masks[three_way.attribute]
@@ -105,12 +109,16 @@ def test_a_big_group_is_masked_only_to_protect_a_small_one() -> None:
 def test_no_masked_count_can_be_derived_by_subtraction() -> None:
     frame, result = _audit()
     published = _published(frame, result)
-    combos, member = _reader_view(frame, result, published)
+    _combos, member = _reader_view(frame, result, published)
     derived = []
-    for table, name, _, n, masked in published:  # a total ...
+    for table, name, _, _n, masked in published:  # a total ...
         whole = member[(table, name)]
         for other in {t for t, *_ in published} - {table}:  # ... and the groups of another table inside it
-            parts = [p for p in published if p[0] == other and member[p[:2]].any() and not (member[p[:2]] & ~whole).any()]
+            parts = [
+                p
+                for p in published
+                if p[0] == other and member[p[:2]].any() and not (member[p[:2]] & ~whole).any()
+            ]
             if not parts or not (np.logical_or.reduce([member[p[:2]] for p in parts]) == whole).all():
                 continue
             hidden = [p[:2] for p in parts if p[4]] + ([(table, name)] if masked else [])
@@ -136,7 +144,7 @@ def _reader_view(
 def test_no_masked_count_is_pinned_by_all_totals_together() -> None:
     frame, result = _audit()
     published = _published(frame, result)
-    combos, view = _reader_view(frame, result, published)
+    _combos, view = _reader_view(frame, result, published)
     member = {key: value.astype(float) for key, value in view.items()}
     a_eq = [member[(t, g)] for t, g, _, _, m in published if not m]
     b_eq = [float(n) for _, _, _, n, m in published if not m]
@@ -155,13 +163,17 @@ def test_no_masked_count_is_pinned_by_all_totals_together() -> None:
             continue
         values = []
         for sign in (1, -1):
-            solved = linprog(sign * member[(t, g)], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None))
+            solved = linprog(
+                sign * member[(t, g)], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None)
+            )
             assert solved.status == 0
             values.append(sign * solved.fun)
         assert np.floor(values[1] + 1e-6) - np.ceil(values[0] - 1e-6) >= 1, (t, g, n, values)
 
 
-def _reader_member(frame: pd.DataFrame, result: AuditResult, table: str, group: str, combos: list[tuple]) -> np.ndarray:
+def _reader_member(
+    frame: pd.DataFrame, result: AuditResult, table: str, group: str, combos: list[tuple]
+) -> np.ndarray:
     """Which combinations of levels fall in a published group, from its name alone."""
     columns = list(frame.columns)
     if table == "everyone":
@@ -171,7 +183,9 @@ def _reader_member(frame: pd.DataFrame, result: AuditResult, table: str, group: 
     index = [columns.index(c) for c in attribute.columns]
     if spec.is_unknown:
         return np.array([any(combo[i] is None for i in index) for combo in combos], dtype=float)
-    return np.array([all(combo[i] == spec.levels[columns[i]] for i in index) for combo in combos], dtype=float)
+    return np.array(
+        [all(combo[i] == spec.levels[columns[i]] for i in index) for combo in combos], dtype=float
+    )
 
 
 def _reader_cover(result: AuditResult, table: str, combos: list[tuple]) -> np.ndarray:
