@@ -7,14 +7,15 @@ deterministic: sorted groups, fixed number formatting. ``published=True`` masks 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
-from governance.policy.evaluate import METRIC_WORDS, fmt
+from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
 from governance.report.escape import md
 from governance.report.figures import attribute_figure_stem, impact_figure_stem
 from governance.report.suppression import COMPLEMENT, SMALL, Cell, Reason, Table, suppress_tables
-from governance.results.audit import AuditResult, RuleOutcome
+from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
@@ -251,13 +252,30 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     return lines
 
 
+METRIC_GLOSS = {
+    "selection_rate": "the share of people the model selects",
+    "base_rate": "the share of people who actually have the outcome",
+    "tpr": "of the people who truly qualify, the share the model selects",
+    "fpr": "of the people who do not qualify, the share the model selects anyway",
+    "fnr": "of the people who truly qualify, the share the model misses",
+    "tnr": "of the people who do not qualify, the share the model turns down",
+    "precision": "of the people the model selects, the share who truly qualify",
+    "npv": "of the people the model turns down, the share who truly do not qualify",
+    "accuracy": "the share of all decisions that are right",
+    "auc": "how well the scores put qualifying people above the others: 0.5 is chance, 1 is perfect",
+    "brier": "the average squared gap between the predicted probability and what happened: 0 is perfect",
+    "mean_prediction": "the average predicted value",
+    "mean_target": "the average actual value",
+    "mae": "the average size of a prediction's error",
+    "rmse": "the typical size of a prediction's error, large errors counting more",
+}
 SUMMARY_GLOSS = {
-    "demographic_parity_difference": "the widest gap in selection rate between two groups; 0 means every group is selected alike",
-    "demographic_parity_ratio": "the lowest group's selection rate divided by the highest's; 1 means alike, below 0.8 fails the four-fifths screen",
-    "equalized_odds_difference": "the wider of the gaps in true and false positive rate between two groups; 0 means alike",
-    "equalized_odds_ratio": "the lower of the lowest-to-highest ratios of true and false positive rate; 1 means alike",
+    "demographic_parity_difference": "the widest gap in selection rate between two groups: 0 means every group is selected alike",
+    "demographic_parity_ratio": "the lowest group's selection rate divided by the highest's: 1 means alike, below 0.8 fails the four-fifths screen",
+    "equalized_odds_difference": "the wider of the gaps in true and false positive rate between two groups: 0 means alike",
+    "equalized_odds_ratio": "the lower of the lowest-to-highest ratios of true and false positive rate: 1 means alike",
     "equal_opportunity_difference": "the widest gap in true positive rate (the share of deserving people the model finds) between two groups",
-    "equal_opportunity_ratio": "the lowest group's true positive rate divided by the highest's; 1 means alike",
+    "equal_opportunity_ratio": "the lowest group's true positive rate divided by the highest's: 1 means alike",
 }
 P_VALUE_GLOSS = (
     "p-value (Holm): how often a difference at least this large would turn up by chance if the group were truly treated "
@@ -319,6 +337,140 @@ def sensitive_inputs_sentence(names: list[str], escape: Callable[[str], str] = s
     return f"The model takes the sensitive attributes {quoted} as direct inputs."
 
 
+NEXT_STEP = {
+    "passed": "Approve with a second person's sign-off, keep this report with the approval, and audit again when the "
+    "model, its data or its use changes, or within a year.",
+    "reported": "Decide with the risk officer whether the differences in the tables are acceptable, and record that "
+    "decision as a risk acceptance at approval.",
+}
+_BOUND = re.compile(r"^\s*(>=|<=|>|<)\s*(-?[0-9.]+)\s*$")
+
+
+def _shortfall(finding: Finding, bound: str, *, side: str) -> float:
+    """How far a finding is on the wrong side of its bound (negative: on the right side, by that much).
+
+    ``side`` is which end of the interval is measured: "best" (the end nearest to meeting the bound: how clearly
+    a finding misses) or "worst" (the end nearest to missing it: how narrowly a finding meets it).
+    """
+    match = _BOUND.match(bound)
+    estimate = finding.estimate
+    if match is None or estimate is None or estimate.value is None:
+        return 0.0
+    limit, above = float(match.group(2)), match.group(1) in {">=", ">"}
+    ends = [v for v in (estimate.low, estimate.high) if v is not None] or [estimate.value]
+    if above:
+        end = max(ends) if side == "best" else min(ends)
+        return limit - end
+    end = min(ends) if side == "best" else max(ends)
+    return end - limit
+
+
+def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit: int = 3) -> list[tuple[RuleOutcome, Finding | None]]:
+    """The few rule outcomes and findings that decide the verdict, the strongest evidence first.
+
+    Failed: the blocking rules that failed, then those left undecided; inconclusive: the undecided blocking rules;
+    passed: the blocking rules' findings closest to their bounds; reported: the warnings.
+    """
+    verdict = result.policy.verdict
+    rules = result.policy.rules
+    if verdict == "failed":
+        chosen = [o for o in rules if o.severity == "block" and o.status == "fail"]
+        chosen += [o for o in rules if o.severity == "block" and o.status == "inconclusive"]
+    elif verdict == "inconclusive":
+        chosen = [o for o in rules if o.severity == "block" and o.status in {"inconclusive", "fail"}]
+    elif verdict == "passed":
+        chosen = [o for o in rules if o.severity == "block"]
+    else:
+        chosen = [o for o in rules if o.status in {"fail", "inconclusive"}] or list(rules)
+    minimum = result.fairness.min_group_size
+
+    def published(finding: Finding) -> bool:
+        masked = hidden.get(finding.attribute, ())
+        names = [finding.group, *(finding.group.split(" vs ")), finding.reference or ""]
+        return not any(name in masked for name in names)
+
+    ranked: list[list[Finding]] = []
+    for outcome in chosen:
+        status = {"inconclusive": "inconclusive", "fail": "fail"}.get(outcome.status, "pass")
+        findings = [f for f in outcome.findings if f.status == status and published(f)]
+        side = "worst" if status == "pass" else "best"
+        findings.sort(
+            key=lambda f, o=outcome, side=side: (
+                f.n < minimum and o.comparison != "top_k",
+                -_shortfall(f, o.bound, side=side),
+                -f.n,
+            )
+        )
+        ranked.append(findings)
+    picked: list[tuple[RuleOutcome, Finding | None]] = []
+    for outcome, findings in zip(chosen, ranked, strict=True):
+        if not findings:
+            picked.append((outcome, None))
+    depth = 0
+    while len(picked) < limit and any(len(f) > depth for f in ranked):
+        picked += [(o, f[depth]) for o, f in zip(chosen, ranked, strict=True) if len(f) > depth]
+        depth += 1
+    return picked[:limit]
+
+
+def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding | None) -> str:
+    status = "not checked" if outcome.not_checked_because else STATUS_WORDS[outcome.status]
+    head = f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
+    if finding is None:
+        return head + (md(outcome.not_checked_because) if outcome.not_checked_because else md(outcome.summary))
+    if outcome.comparison == "top_k":
+        return head + _capitalised(md(finding.reason)) + "."
+    reference = f" vs {md(finding.reference)}" if finding.reference else ""
+    sizes = f"{finding.n} {md(finding.counted)}"
+    reference_n = finding.reference_n if finding.reference_n is not None else _group_size(result, finding)
+    if reference_n is not None:
+        sizes += f" in the group, {reference_n} in the reference"
+    metric = METRIC_WORDS.get(outcome.metric, outcome.metric).split(" (")[0]
+    value = describe_estimate(finding.estimate, result.fairness.confidence_level) if finding.estimate.has_interval else ""
+    reason = md(finding.reason)
+    if value and value not in finding.reason:
+        reason = f"{value}: {reason}"
+    return head + f"{md(finding.group)}{reference} ({md(finding.attribute)}; {sizes}), {metric}: {reason}."
+
+
+def _group_size(result: AuditResult, finding: Finding) -> int | None:
+    """The reference group's row count, for findings recorded without it."""
+    if not finding.reference:
+        return None
+    for attribute in result.fairness.attributes:
+        if attribute.attribute == finding.attribute:
+            return next((g.n for g in attribute.groups if g.group == finding.reference), None)
+    return None
+
+
+def _next_step(result: AuditResult, deciding: list[tuple[RuleOutcome, Finding | None]]) -> str:
+    verdict = result.policy.verdict
+    if verdict in NEXT_STEP:
+        return NEXT_STEP[verdict]
+    advice = next((o.advice for o, _ in deciding if o.advice), "")
+    first = advice.split(". ")[0].rstrip(".")
+    prefix = "Do not approve this version" if verdict == "failed" else "Do not approve yet"
+    return f"{prefix}: {first[:1].lower()}{first[1:]}." if first else f"{prefix}."
+
+
+def summary_lines(result: AuditResult, hidden: Mapping[str, Collection[str]] | None = None) -> list[str]:
+    """The one-screen summary for a manager: verdict, what decides it, sensitive inputs, the next step."""
+    title, meaning = VERDICT_WORDS[result.policy.verdict]
+    deciding = _deciding(result, hidden or {})
+    out = ["## Summary", "", f"**Verdict: {title}.** {meaning}", ""]
+    if deciding:
+        out += ["What decides it:", "", *(_deciding_line(result, o, f) for o, f in deciding), ""]
+    if result.model.kind == "predictions":
+        inputs = "not known: only saved predictions were audited, so the model's inputs could not be read."
+    elif result.model.sensitive_inputs:
+        inputs = "yes. " + sensitive_inputs_sentence(result.model.sensitive_inputs, md)
+    else:
+        inputs = "no: none of " + ", ".join(md(s) for s in result.data.sensitive) + " is a direct input of the model."
+    out += [f"**Sensitive attribute used as a model input:** {inputs}", ""]
+    out += [f"**Next step:** {_next_step(result, deciding)}", ""]
+    return out
+
+
 def render_report(
     result: AuditResult,
     *,
@@ -330,14 +482,14 @@ def render_report(
     """The report as Markdown; figures are referenced under ``figures_dir``."""
     fairness = result.fairness
     verdict = result.policy.verdict
-    title, meaning = VERDICT_WORDS[verdict]
     level = level_words(fairness.confidence_level)
     hidden = masking(result, min_cell_size) if published else {}
     name = f"{md(result.model.name)} {md(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
-    out += [f"**Verdict: {title}.** {meaning}", "", md(result.policy.summary), ""]
-    if result.model.sensitive_inputs:
-        out += [sensitive_inputs_sentence(result.model.sensitive_inputs, md), ""]
+    out += summary_lines(result, hidden)
+    out += ["## Details for auditors", "", md(result.policy.summary), ""]
+    out += [f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
+            "the true value most likely lies between the two ends; a wide interval means too few people to be sure.", ""]
 
     what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
         f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
@@ -391,9 +543,9 @@ def render_report(
             "or when a group or its reference has fewer people than the policy's minimum in what the rate counts.", ""]
 
     if fairness.overall:
-        out += ["## Performance for everyone", "", "| Metric | Value [interval] |", "|---|---|"]
+        out += ["## Performance for everyone", "", "| Metric | Value [interval] | In plain words |", "|---|---|---|"]
         for metric, estimate in sorted(fairness.overall.items()):
-            out.append(f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} |")
+            out.append(f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} | {METRIC_GLOSS.get(metric, '')} |")
         out.append("")
 
     out += ["## Results by group", "",

@@ -103,18 +103,16 @@ def render_audit_page(
 
 
 def _drop_report_head(markdown: str) -> str:
-    """The report starts with its own title and verdict paragraph; the page shows them in the box above."""
+    """The report starts with its own title and, in its summary, the verdict line; the page shows both above."""
     lines = markdown.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-    if lines and lines[0].startswith("**Verdict"):
-        lines = lines[1:]
-        while lines and not lines[0].strip():
-            lines = lines[1:]
-        if lines and not lines[0].startswith("|"):  # the verdict's meaning, already in the box
-            lines = lines[1:]
+    for index, line in enumerate(lines[:8]):
+        if line.startswith("**Verdict"):
+            del lines[
+                index : index + 2 if index + 1 < len(lines) and not lines[index + 1].strip() else index + 1
+            ]
+            break
     return "\n".join(lines).lstrip("\n")
 
 
