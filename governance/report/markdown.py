@@ -394,13 +394,12 @@ def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit:
         status = {"inconclusive": "inconclusive", "fail": "fail"}.get(outcome.status, "pass")
         findings = [f for f in outcome.findings if f.status == status and published(f)]
         side = "worst" if status == "pass" else "best"
-        findings.sort(
-            key=lambda f, o=outcome, side=side: (
-                f.n < minimum and o.comparison != "top_k",
-                -_shortfall(f, o.bound, side=side),
-                -f.n,
-            )
-        )
+        small = outcome.comparison != "top_k"
+
+        def order(f: Finding, bound: str = outcome.bound, side: str = side, small: bool = small) -> tuple[bool, float, int]:
+            return (small and f.n < minimum, -_shortfall(f, bound, side=side), -f.n)
+
+        findings.sort(key=order)
         ranked.append(findings)
     picked: list[tuple[RuleOutcome, Finding | None]] = []
     for outcome, findings in zip(chosen, ranked, strict=True):
