@@ -425,6 +425,9 @@ def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding |
     if reference_n is not None:
         sizes += f" in the group, {reference_n} in the reference"
     metric = METRIC_WORDS.get(outcome.metric, outcome.metric).split(" (")[0]
+    if outcome.comparison == "impact_ratio":
+        table = next((a.ll144 for a in result.fairness.attributes if a.attribute == finding.attribute and a.ll144), None)
+        metric = f"impact ratio of {rate_words(table.rate_kind).rate if table else metric}"
     value = describe_estimate(finding.estimate, result.fairness.confidence_level) if finding.estimate.has_interval else ""
     reason = md(finding.reason)
     if value and value not in finding.reason:

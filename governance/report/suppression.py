@@ -7,8 +7,10 @@ number of rows), and a total minus the visible cells under it gives a masked cou
 
 1. A *margin* is a published count (a group of one table, or the overall total) together with the groups of
    another table that add up to exactly it, e.g. ``female`` (sex table) = ``female × 18-24`` + ... (sex × age
-   table) when nobody's age is unknown. Whenever exactly one number of a margin is masked, the smallest other
-   number of that margin is masked too ("hidden to protect a small group"); repeated until nothing changes.
+   table) when nobody's age is unknown; each row and column of an intersection counts as one too. Whenever
+   exactly one number of a margin is masked, one more of it is masked ("hidden to protect a small group"): a
+   group rather than the total, the one leaving the fewest other margins with a single masked number, then
+   the smallest; repeated until nothing changes.
 2. Then a linear programme plays the reader: it takes every visible count, the total, and what the labels say
    (a small group has 1 to k - 1 people, a protecting group at least k), and for each masked count asks for the
    smallest and largest value it can take. A count left with a single possible whole value is pinned down:
@@ -122,6 +124,10 @@ class _System:
             for cell in table.cells:
                 self.members[(table.name, cell.name)] = _members(table, cell, self.atoms)
         self.margins = _margins(tables, self.members) + _lines(tables)
+        self.by_term: dict[CellId, list[tuple[CellId, list[CellId]]]] = {}
+        for margin in self.margins:
+            for term in (margin[0], *margin[1]):
+                self.by_term.setdefault(term, []).append(margin)
 
 
 def _atoms(tables: Sequence[Table]) -> list[dict[str, str | None]]:
@@ -221,10 +227,25 @@ def _margin_rule(system: _System, masked: dict[CellId, Reason]) -> None:
             terms = [whole, *parts]
             if sum(term in masked for term in terms) != 1:
                 continue
-            visible = [term for term in terms if term not in masked and term != TOTAL]
+            # a group of the finer table first (a total hidden in a coarser table hides more from readers);
+            # among them, one that leaves the fewest other margins needing one more, then the smallest
+            visible = [term for term in parts if term not in masked] or [whole] * (
+                whole not in masked and whole != TOTAL
+            )
             if visible:
-                masked[min(visible, key=lambda term: (system.sizes[term], term))] = COMPLEMENT
+                masked[
+                    min(visible, key=lambda term: (_opened(system, masked, term), system.sizes[term], term))
+                ] = COMPLEMENT
                 changed = True
+
+
+def _opened(system: _System, masked: Mapping[CellId, Reason], term: CellId) -> int:
+    """How many margins masking ``term`` would leave with exactly one masked number (each needs one more)."""
+    return sum(
+        1
+        for margin in system.by_term.get(term, ())
+        if not any(other in masked for other in (margin[0], *margin[1]))
+    )
 
 
 def _protect_pinned(system: _System, masked: dict[CellId, Reason], k: int) -> bool:
