@@ -296,20 +296,26 @@ def _summaries_line(attribute: AttributeResult, hidden: Collection[str]) -> str:
     return "Summaries: " + "; ".join(parts) + "."
 
 
-def masking_sentence(masks: Mapping[str, Mapping[str, str]], result: AuditResult, min_cell_size: int) -> str:
-    """How much the published tables hide, e.g. "3 of 40 groups are hidden: ..."."""
+def masking_sentence(
+    masks: Mapping[str, Mapping[str, str]], result: AuditResult, min_cell_size: int, *, ll144: bool = False
+) -> str:
+    """How much the published tables hide, e.g. "3 of 40 groups are hidden ..."; ``ll144``: count only the
+    categories of the impact-ratio tables."""
     counted: set[str] = set()
     total = small = complement = 0
     for attribute in result.fairness.attributes:
-        if attribute.attribute in counted:
+        if attribute.attribute in counted or (ll144 and attribute.ll144 is None):
             continue
         counted.add(attribute.attribute)
-        total += len(attribute.groups)
+        names = [row.category for row in attribute.ll144.rows] if ll144 and attribute.ll144 else [g.group for g in attribute.groups]
         reasons = masks.get(attribute.attribute, {})
-        small += sum(reason == SMALL for reason in reasons.values())
-        complement += sum(reason == COMPLEMENT for reason in reasons.values())
+        total += len(names)
+        small += sum(reasons.get(name) == SMALL for name in names)
+        complement += sum(reasons.get(name) == COMPLEMENT for name in names)
     if not small and not complement:
         return f"No group has fewer than {min_cell_size} people: every group's numbers are shown."
+    if not complement:
+        return f"{small} of {total} groups are hidden in the tables below, each with fewer than {min_cell_size} people."
     return (
         f"{small + complement} of {total} groups are hidden in the tables below: {small} with fewer than "
         f"{min_cell_size} people, and {complement} more that would give a small group's count away through the totals."

@@ -133,7 +133,9 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
                 ],
                 [
                     "Small groups",
-                    masking_sentence(masking(latest.result, min_cell_size), latest.result, min_cell_size),
+                    masking_sentence(
+                        masking(latest.result, min_cell_size), latest.result, min_cell_size, ll144=True
+                    ),
                 ],
             ],
         )

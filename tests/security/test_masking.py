@@ -21,7 +21,7 @@ from governance.audit.fairness.compute import compute_fairness
 from governance.report.markdown import masking, render_report
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult, GroupResult
-from tests.site.conftest import make_audit
+from tests.site.conftest import WorkspaceFactory, _isolated_environment, make_audit, workspace_factory  # noqa: F401 (fixtures)
 
 K = 10
 SEX = ("female", "male")
@@ -244,3 +244,45 @@ def _tables(text: str) -> list[list[str]]:
 def test_masking_is_deterministic() -> None:
     _, result = _audit()
     assert masking(result, K) == masking(result.model_copy(deep=True), K)
+
+
+def test_every_site_page_masks_alike_labels_and_never_shows_an_empty_table(
+    workspace_factory: WorkspaceFactory,  # noqa: F811
+) -> None:
+    from governance.site import build_site
+    from governance.workspace import find_workspace
+
+    _, result = _audit()
+    screen = result.model_copy(
+        update={"model": result.model.model_copy(update={"name": "screen"}), "audit_id": "three-way"}
+    )
+    root = workspace_factory(
+        screen,
+        models={
+            "screen": {"is_aedt": True, "distribution_date": "2026-01-15", "ll144_data_source": "Historical"}
+        },
+    )
+    build_site(find_workspace(root))
+    generated = root / "docs" / "generated"
+    masks = masking(screen, K)
+    three_way = next(a for a in screen.fairness.attributes if len(a.columns) == 3)
+    hidden = sorted(masks[three_way.attribute])
+    pages = {
+        "audit": next((generated / "audits").rglob("index.md")).read_text(encoding="utf-8"),
+        "model": (generated / "models" / "screen.md").read_text(encoding="utf-8"),
+        "ll144": (generated / "ll144" / "screen.md").read_text(encoding="utf-8"),
+    }
+    for page, text in pages.items():
+        assert "·" not in text and "| masked |" not in text, page
+        assert re.search(r"\d+ of \d+ groups are hidden", text), page  # how much this page hides
+        rows = {
+            line.split("|")[1].strip().replace("&#215;", "×")
+            for line in text.splitlines()
+            if "| fewer than 10 |" in line or "| hidden to protect a small group |" in line
+        }
+        assert {name for name in hidden} <= rows, (page, sorted(set(hidden) - rows))
+        assert "888" in text, page  # the big group stays visible
+        for start, table in _tables_with_positions(text.replace("| --- |", "|---|")):
+            assert len(table) > 2, (page, table)  # never a header alone
+            if any("fewer than" in row or "hidden to protect" in row for row in table):
+                assert re.search(r"\d+ of \d+ groups hidden in this table", text[start : start + 20000]), page
