@@ -77,12 +77,12 @@ def render_audit_page(
     result: AuditResult, *, figures: list[str], min_cell_size: int, model_link: str, warnings: list[str]
 ) -> str:
     """The whole page; ``figures`` are file names already copied next to it under ``figures/``."""
-    head = [
-        f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n",
-        verdict_box(result),
+    head = [f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n", verdict_box(result)]
+    # after the summary, so that the box and the summary fit one screen
+    card = (
         f"Model card: [{escape(result.model.name)}]({model_link}). "
-        f"{masking_sentence(masking(result, min_cell_size), result, min_cell_size)}\n",
-    ]
+        f"{masking_sentence(masking(result, min_cell_size), result, min_cell_size)}\n\n"
+    )
     from governance.report.markdown import render_report
 
     body = _drop_report_head(
@@ -94,6 +94,8 @@ def render_audit_page(
             min_cell_size=min_cell_size,
         )
     )
+    details = body.find("## Details for auditors")
+    body = body[:details] + card + body[details:] if details >= 0 else card + body
     unreferenced = [name for name in figures if name.endswith(".svg") and f"figures/{name}" not in body]
     if unreferenced:
         body += "\n\n## More figures\n\n" + "\n".join(
