@@ -15,6 +15,7 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy.optimize import linprog
 
 from governance.audit.fairness.compute import compute_fairness
@@ -286,3 +287,30 @@ def test_every_site_page_masks_alike_labels_and_never_shows_an_empty_table(
             assert len(table) > 2, (page, table)  # never a header alone
             if any("fewer than" in row or "hidden to protect" in row for row in table):
                 assert re.search(r"\d+ of \d+ groups hidden in this table", text[start : start + 20000]), page
+
+
+@pytest.mark.parametrize("value", ["ten", "-3", "true", "2.5"])
+def test_a_wrong_min_cell_size_stops_the_build_with_one_sentence(
+    value: str,
+    workspace_factory: WorkspaceFactory,  # noqa: F811
+) -> None:
+    import subprocess
+    import sys
+
+    root = workspace_factory(make_audit("m", "1", "a1"))
+    config = root / "governance.yaml"
+    text = config.read_text(encoding="utf-8")
+    assert "min_cell_size" in text
+    config.write_text(re.sub(r"min_cell_size: *\S+", f"min_cell_size: {value}", text), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "governance", "site", "build", "--workspace", str(root), "--no-mkdocs"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "site.min_cell_size" in run.stderr and "whole number" in run.stderr, run.stderr
+    docs = root / "docs"
+    assert not any((docs / "generated").rglob("*.md"))  # nothing half-written
+    assert not list(docs.glob(".generated-new-*"))
