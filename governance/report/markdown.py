@@ -52,8 +52,12 @@ def _interval(estimate: Estimate | None) -> str:
     return f"{fmt(estimate.value)} [{fmt(estimate.low)}, {fmt(estimate.high)}]"
 
 
-def _table(attribute: AttributeResult) -> Table:
-    """An attribute's groups as a published table for the suppression module (unknown levels as ``None``)."""
+def _table(attribute: AttributeResult, *, outcomes: bool = False) -> Table:
+    """An attribute's groups as a published table for the suppression module (unknown levels as ``None``).
+
+    ``outcomes``: pass each group's number of selected people too (unweighted binary audits), so that masked
+    groups of a margin never all share one outcome.
+    """
     columns = tuple(attribute.columns)
     cells = []
     for group in attribute.groups:
@@ -61,7 +65,9 @@ def _table(attribute: AttributeResult) -> Table:
             key: tuple[str | None, ...] | None = (None,) if len(columns) == 1 else None
         else:
             key = tuple(group.levels.get(column) for column in columns)
-        cells.append(Cell(group.group, key, group.n))
+        count = group.counts.get("selection_rate") if outcomes else None
+        selected = round(count.k) if count is not None and count.rows == group.n else None
+        cells.append(Cell(group.group, key, group.n, selected))
     return Table(attribute.attribute, columns, tuple(cells))
 
 
@@ -80,8 +86,9 @@ def masking(result: AuditResult, min_cell_size: int) -> dict[str, dict[str, Reas
     table minus the visible groups under it in another would otherwise give a masked count back.
     """
     tables: dict[str, Table] = {}
+    outcomes = result.fairness.task == "binary" and not result.fairness.weighted
     for attribute in result.fairness.attributes:  # multiclass repeats an attribute per class: same counts
-        tables.setdefault(attribute.attribute, _table(attribute))
+        tables.setdefault(attribute.attribute, _table(attribute, outcomes=outcomes))
     masks = _masking(tuple(tables.values()), min_cell_size)
     return {name: dict(groups) for name, groups in masks.items()}
 

@@ -18,8 +18,9 @@ number of rows), and a total minus the visible cells under it gives a masked cou
 
 Limits (said in the user guide too): a reader can narrow a masked count to a range (1 or 2, say), just not to
 one number; the check reasons about counts of people, not about what they were given (if every person in the
-masked groups of a row was selected, a reader may tell that); more than a few thousand combinations of the
-sensitive attributes skip the programme and rely on step 1 alone.
+masked groups of a row was selected, step 1 masks one more group with another outcome, but the programme
+does not look at outcomes); more than a few thousand combinations of the sensitive attributes skip the
+programme and rely on step 1 alone.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class Cell:
     name: str
     key: tuple[str | None, ...] | None
     n: int
+    selected: int | None = None  # how many of them were selected, where the page shows it (rate x size)
 
 
 @dataclass(frozen=True)
@@ -112,10 +114,12 @@ class _System:
 
     def __init__(self, tables: Sequence[Table]) -> None:
         self.sizes: dict[CellId, int] = {TOTAL: 0}
+        self.selected: dict[CellId, int | None] = {}
         self.table_of: dict[CellId, Table] = {}
         for table in tables:
             for cell in table.cells:
                 self.sizes[(table.name, cell.name)] = cell.n
+                self.selected[(table.name, cell.name)] = cell.selected
                 self.table_of[(table.name, cell.name)] = table
         self.sizes[TOTAL] = max((sum(c.n for c in t.cells) for t in tables), default=0)
         self.atoms = _atoms(tables)
@@ -219,13 +223,16 @@ def _lines(tables: Sequence[Table]) -> list[tuple[CellId, list[CellId]]]:
 
 
 def _margin_rule(system: _System, masked: dict[CellId, Reason]) -> None:
-    """While a margin has exactly one masked number, mask the smallest other number of it."""
+    """While a margin has exactly one masked number, or masked groups that all had the same outcome, mask one
+    more number of it."""
     changed = True
     while changed:
         changed = False
         for whole, parts in system.margins:
             terms = [whole, *parts]
             if sum(term in masked for term in terms) != 1:
+                if whole not in masked and _same_outcome(system, [p for p in parts if p in masked]):
+                    changed |= _mix_outcomes(system, masked, parts)
                 continue
             # a group of the finer table first (a total hidden in a coarser table hides more from readers);
             # among them, one that leaves the fewest other margins needing one more, then the smallest
@@ -237,6 +244,37 @@ def _margin_rule(system: _System, masked: dict[CellId, Reason]) -> None:
                     min(visible, key=lambda term: (_opened(system, masked, term), system.sizes[term], term))
                 ] = COMPLEMENT
                 changed = True
+
+
+def _same_outcome(system: _System, hidden: list[CellId]) -> bool:
+    """Whether the masked groups of a margin were all selected, or none of them: the visible total minus the
+    visible groups would then tell each masked group's outcome, though not its size."""
+    if len(hidden) < 2:
+        return False
+    counts = [system.selected.get(cid) for cid in hidden]
+    if any(count is None for count in counts):
+        return False
+    selected = sum(count for count in counts if count is not None)
+    return selected == 0 or selected == sum(system.sizes[cid] for cid in hidden)
+
+
+def _mix_outcomes(system: _System, masked: dict[CellId, Reason], parts: list[CellId]) -> bool:
+    """Mask the smallest visible group of the margin whose outcome differs from the masked ones'."""
+    hidden = [p for p in parts if p in masked]
+    none_selected = sum(system.selected.get(cid) or 0 for cid in hidden) == 0
+    candidates = [
+        p
+        for p in parts
+        if p not in masked
+        and system.selected.get(p) is not None
+        and ((system.selected[p] or 0) > 0 if none_selected else (system.selected[p] or 0) < system.sizes[p])
+    ]
+    if not candidates:
+        return False
+    masked[min(candidates, key=lambda term: (_opened(system, masked, term), system.sizes[term], term))] = (
+        COMPLEMENT
+    )
+    return True
 
 
 def _opened(system: _System, masked: Mapping[CellId, Reason], term: CellId) -> int:

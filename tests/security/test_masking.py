@@ -314,3 +314,18 @@ def test_a_wrong_min_cell_size_stops_the_build_with_one_sentence(
     docs = root / "docs"
     assert not any((docs / "generated").rglob("*.md"))  # nothing half-written
     assert not list(docs.glob(".generated-new-*"))
+
+
+def test_masked_groups_of_a_margin_never_all_share_one_outcome() -> None:
+    # a and b are small and nobody in them was selected: total minus the visible groups would say "0 of them"
+    sizes, chosen = {"a": 3, "b": 4, "c": 50, "d": 60}, {"a": 0, "b": 0, "c": 20, "d": 30}
+    groups = [name for name, n in sizes.items() for _ in range(n)]
+    picked = [1 if i < chosen[name] else 0 for name, n in sizes.items() for i in range(n)]
+    fairness = compute_fairness(y_pred=picked, sensitive=pd.DataFrame({"team": groups}), n_boot=0)
+    audit = make_audit("m", "1", "outcomes").model_copy(update={"fairness": fairness})
+    hidden = masking(audit, K)["team"]
+    assert {"a", "b"} <= set(hidden) and len(hidden) == 3, hidden
+    counts = {g.group: (g.n, round(g.counts["selection_rate"].k)) for g in fairness.attributes[0].groups}
+    masked_n = sum(counts[name][0] for name in hidden)
+    masked_selected = sum(counts[name][1] for name in hidden)
+    assert 0 < masked_selected < masked_n  # a reader can no longer tell that nobody in a or b was selected
