@@ -13,6 +13,16 @@ from governance.provenance import set_clock
 FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_settings_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts without the developer's GOVERNANCE_* settings (register URL, workspace, clock, key,
+    actor), so that a shell set up for real work cannot change a result; the test harness's own
+    GOVERNANCE_TEST_* variables stay."""
+    for name in list(os.environ):
+        if name.startswith("GOVERNANCE_") and not name.startswith("GOVERNANCE_TEST_"):
+            monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def fixed_clock() -> Iterator[datetime]:
     """Freeze the toolkit's clock for reproducible ids and timestamps."""

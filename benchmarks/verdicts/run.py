@@ -159,13 +159,34 @@ VERDICT_CELLS: list[dict[str, Any]] = [
         "goal": "fail>=95",
     },
     {
-        "name": "fair model, 5 groups of 1,000: four-fifths passes",
+        "name": "fair model, 5 groups of 1,000 selected at 0.3: four-fifths passes",
+        "kind": "v_impact",
+        "rates": [0.3] * 5,
+        "n": 1000,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "pass>=80",
+        "ceiling": True,
+    },
+    {
+        "name": "fair model, 5 groups of 1,000 selected at 0.4: four-fifths passes",
         "kind": "v_impact",
         "rates": [0.4] * 5,
         "n": 1000,
         "preset": "four-fifths",
         "rule": "four-fifths-selection",
         "goal": "pass>=80",
+        "ceiling": True,
+    },
+    {
+        "name": "fair model, 5 groups of 1,000 selected at 0.5: four-fifths passes",
+        "kind": "v_impact",
+        "rates": [0.5] * 5,
+        "n": 1000,
+        "preset": "four-fifths",
+        "rule": "four-fifths-selection",
+        "goal": "pass>=80",
+        "ceiling": True,
     },
     # a violation of twice the margin must not pass
     {
@@ -367,10 +388,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--baseline", default=BASELINE, help="commit with the old method, or 'none'")
     parser.add_argument("--only", choices=["coverage", "verdicts"], default=None)
+    parser.add_argument("--cells", default=None, help="only the cells whose name contains this text")
     args = parser.parse_args()
     cells = (COVERAGE_CELLS if args.only != "verdicts" else []) + (
         VERDICT_CELLS if args.only != "coverage" else []
     )
+    cells = [cell for cell in cells if args.cells is None or args.cells in cell["name"]]
     new = _run(ROOT, cells, args.reps, args.seed)
     old: list[dict[str, Any]] | None = None
     if args.baseline != "none":
@@ -396,6 +419,31 @@ def main() -> None:
         goal = cell.get("goal", "93-97 %")
         before = _format(cell, old[i] if old else None)
         print(f"{cell['name'].ljust(width)} | {goal:9} | {before:28} | {_format(cell, new[i])}")
+    _print_ceilings([cell for cell in cells if cell.get("ceiling")], args.reps, args.seed)
+
+
+def _print_ceilings(cells: list[dict[str, Any]], reps: int, seed: int) -> None:
+    """The pass rate of an idealised test that knows every group's true variance, for the fair-model cells.
+
+    It passes when every pair's one-sided 97.5 % lower bound of the log ratio clears log(0.8), the same
+    rule at the same level with no estimation error in the standard errors. A test that may fail a model
+    sitting on the bound at most 2.5 % of the time cannot pass a fair one much more often than this.
+    """
+    import numpy as np
+
+    if not cells:
+        return
+    print("\nCeiling for the fair-model cells: an idealised test that knows the true variances")
+    for index, cell in enumerate(cells):
+        rng = np.random.default_rng([seed, 9000 + index])
+        rates, n = np.asarray(cell["rates"], dtype=float), cell["n"]
+        k = rng.binomial(n, rates, size=(reps, rates.shape[0]))
+        with np.errstate(divide="ignore"):
+            log_rate = np.log(k / n)
+        se = np.sqrt(2 * (1 - rates[0]) / (n * rates[0]))
+        spread_seen = log_rate.max(axis=1) - log_rate.min(axis=1)
+        passed = float(np.mean(spread_seen <= -np.log(0.8) - 1.959964 * se))
+        print(f"  {cell['name']}: passes {100 * passed:.1f} %")
 
 
 if __name__ == "__main__":

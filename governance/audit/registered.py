@@ -45,6 +45,7 @@ def audit_registered(
 
     with Register.for_workspace(space, register_url) as register:
         record = register.resolve_version(name, version)
+        register.check_can_sign()  # a signed register refuses an unsigned record: say so before auditing
         artefact = Path(record.artifact_path)
         if not artefact.is_absolute():
             artefact = space.root / artefact

@@ -30,7 +30,8 @@ def reports_errors(function: F) -> F:
 actor_option = click.option(
     "--actor",
     envvar="GOVERNANCE_ACTOR",
-    help="Who is acting (default: GOVERNANCE_ACTOR, then git user.email, then the OS user).",
+    help="Who is acting, as a name for the record (default: GOVERNANCE_ACTOR, then git user.email, then the OS "
+    "user). The register also records who logged in: the PostgreSQL role, or the OS user on SQLite.",
 )
 
 workspace_option = click.option(

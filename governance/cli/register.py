@@ -65,6 +65,15 @@ def _minute(timestamp: str) -> str:
     return timestamp[:16].replace("T", " ")
 
 
+def _identity(identity: str | None) -> str:
+    """Who the backend says acted, beside the typed --actor label: " [database role ana]"."""
+    if identity is None:
+        return ""
+    from governance.register.lifecycle import describe_identity
+
+    return f" [{describe_identity(identity)}]"
+
+
 def _answer(value: bool | None) -> str:
     return "not answered" if value is None else ("yes" if value else "no")
 
@@ -87,7 +96,9 @@ def register_group() -> None:
     Approval needs every audit of that exact model file to have passed as pinned, the newest one current;
     after a failed, inconclusive or reported audit (or one run with --override) it needs --accept-risk
     REASON. The approver must be neither the auditor nor the person who registered the version.
-    Every change is appended to a hash-chained log that `governance register verify` checks.
+    Every change is appended to a hash-chained log that `governance register verify` checks. Set
+    GOVERNANCE_REGISTER_HMAC_KEY to sign it, and commit the register-head.json that `governance register
+    checkpoint` writes, so that a rewritten or shortened history is caught.
     """
 
 
@@ -305,7 +316,7 @@ def render_detail(detail: ModelDetail) -> str:
         lines += ["", f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json)."]
     lines += ["", "History:"]
     for e in detail.events:
-        lines.append(f"  {_minute(e.at)}  {e.summary}")
+        lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
     return "\n".join(lines)
 
 
@@ -342,7 +353,7 @@ def history_command(name: str | None, as_json: bool, workspace_path: str | None,
     if not events:
         click.echo("No history yet.")
     for event in events:
-        click.echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}")
+        click.echo(f"{event.seq:>5}  {_minute(event.at)}  {event.summary}{_identity(event.identity)}")
 
 
 @register_group.command("approve")
@@ -446,8 +457,12 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     with open_register(workspace_path, register_url, create=False) as register:
         document = register.export()
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    head = document["chain_head"]
+    keep = (f"Chain head: event {head['seq']}, {head['hash']} (keep it: `governance register verify --expect-head "
+            "HASH` later shows whether events were cut off).")
     if output == "-":
         click.echo(text, nl=False)
+        click.echo(keep, err=True)
         return
     target = Path(output)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -461,21 +476,42 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         raise
     models, events = len(document["models"]), len(document["events"])
     click.echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
+    click.echo(keep, err=True)
 
 
 @register_group.command("verify")
+@click.option("--expect-head", "expect_head", metavar="HASH",
+              help="A chain head hash you kept (printed by verify, export, checkpoint and the site): the chain must "
+              "contain that event, else exit 1 (the newest events were cut off).")
 @_register_options
 @reports_errors
-def verify_command(workspace_path: str | None, register_url: str | None) -> None:
-    """Check that the history was not edited and the audit files are unchanged (exit 1 on the first break)."""
+def verify_command(expect_head: str | None, workspace_path: str | None, register_url: str | None) -> None:
+    """Check that the history was not edited, cut short or unsigned, and the audit files are unchanged.
+
+    \b
+    Exit 0: intact. Exit 1: a break (the first one is printed first). Exit 3: nothing wrong was found, but the
+    register is signed and GOVERNANCE_REGISTER_HMAC_KEY was not given, so its signatures were not checked.
+    The checkpoint file register-head.json in the workspace, when present, is checked too.
+    """
     with open_register(workspace_path, register_url, create=False) as register:
-        report = register.verify()
+        report = register.verify(expect_head=expect_head)
     checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
                f"{_count(report.audit_files_checked, 'audit file')} checked")
-    signed = "; signatures checked" if report.signed else ""
+    signed = "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")
+    head = f"Head: event {report.head_seq}, {report.head_hash} (keep it: verify --expect-head HASH checks it later)."
     if report.ok:
         click.echo(f"OK: the history is intact ({checked}{signed}).")
+        for anchor in report.anchors:
+            click.echo(f"The head {anchor.source} is event {anchor.seq} of the chain; "
+                       f"{_count(anchor.events_after or 0, 'event')} came after it.")
+        click.echo(head)
         return
+    if report.inconclusive:
+        click.echo(f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
+                   f"{report.signing_since} and no key was given, so its signatures were not checked: someone with "
+                   "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again.")
+        click.echo(head)
+        raise SystemExit(3)
     first = report.problems[0]
     click.echo(f"BROKEN: {first.message}")
     if len(report.problems) > 1:
@@ -484,3 +520,58 @@ def verify_command(workspace_path: str | None, register_url: str | None) -> None
             click.echo(f"  - {problem.message}")
     click.echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
     raise SystemExit(1)
+
+
+@register_group.command("checkpoint")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it (default: register-head.json in the workspace).")
+@_register_options
+@reports_errors
+def checkpoint_command(output: Path | None, workspace_path: str | None, register_url: str | None) -> None:
+    """Verify the register, then write its chain head to register-head.json: commit that file to git.
+
+    Later `governance register verify` runs check it automatically: the chain must still contain that event, so
+    cutting off the newest events (and rewinding the head) is caught even by someone without the signing key.
+    """
+    with open_register(workspace_path, register_url, create=False) as register:
+        checkpoint, _report = register.write_checkpoint(output)
+        where = output or (register.workspace_root or Path.cwd()) / "register-head.json"
+    click.echo(f"Wrote {where}: event {checkpoint.seq}, {checkpoint.hash}.")
+    click.echo(f"Commit it to git (git add {Path(where).name} && git commit) so that later changes to the register "
+               "must extend it.")
+
+
+@register_group.command("enable-signing")
+@actor_option
+@_register_options
+@reports_errors
+def enable_signing_command(actor: str | None, workspace_path: str | None, register_url: str | None) -> None:
+    """Switch signing on with the key in GOVERNANCE_REGISTER_HMAC_KEY (recorded in the history; final).
+
+    The first change made with the key set does this too. From then on every change needs the key, and verify
+    without it reports that the signatures were not checked (exit 3).
+    """
+    with open_register(workspace_path, register_url) as register:
+        seq = register.enable_signing(actor=_actor(actor))
+    if seq is None:
+        click.echo("Signing was already on; nothing to do.")
+    else:
+        click.echo(f"Signing is on from event {seq}: every change and the chain head are now signed with this key.")
+
+
+@register_group.command("require-roles")
+@actor_option
+@_register_options
+@reports_errors
+def require_roles_command(actor: str | None, workspace_path: str | None, register_url: str | None) -> None:
+    """PostgreSQL: from now on, separation of duties compares database roles, not --actor names (final).
+
+    Each person must then connect as their own database role: the approver's role may be neither the role that
+    recorded the audit nor the one that registered the version.
+    """
+    with open_register(workspace_path, register_url) as register:
+        seq = register.require_roles(actor=_actor(actor))
+    if seq is None:
+        click.echo("Separation of duties already compares database roles; nothing to do.")
+    else:
+        click.echo(f"From event {seq} on, separation of duties compares the database roles people connect as.")

@@ -7,6 +7,7 @@ from governance.register.api import Register
 from governance.register.lifecycle import parse_reference
 from governance.register.queries import row_image
 from governance.register.records import (
+    AnchorCheck,
     ApprovalRecord,
     AuditRecord,
     ChecklistAnswerRecord,
@@ -23,6 +24,7 @@ from governance.register.records import (
 )
 
 __all__ = [
+    "AnchorCheck",
     "ApprovalRecord",
     "AuditRecord",
     "ChecklistAnswerRecord",

@@ -36,6 +36,7 @@ from governance.register.records import (
 )
 
 if TYPE_CHECKING:
+    from governance.register.anchor import Checkpoint
     from governance.workspace import Workspace
 
 VERDICTS = ("passed", "failed", "inconclusive", "reported")
@@ -63,8 +64,9 @@ class Register:
     ) -> None:
         self.url = url
         self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
-        self.hmac_key = hmac_key if hmac_key is not None else chain.key_from_environment()
+        self.hmac_key = (hmac_key if hmac_key is not None else chain.key_from_environment()) or None
         self._parsed_url = database.parse_url(url)
+        self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
 
     @classmethod
@@ -409,6 +411,13 @@ class Register:
                     extra["accepted_audits"] = [
                         {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override} for a in accepted
                     ]
+                if roles_record(conn) is not None:  # separation of duties on who logged in, not on typed names
+                    lifecycle.check_identities(
+                        label=label,
+                        approver=database.session_identity(conn),
+                        audit=latest,
+                        creator=self._event_identity(conn, row.event_seq),
+                    )
             new_state = lifecycle.state_after_decision(row.state, decision)
             seq = self._next_seq(conn)
             new_id = self._insert(
@@ -520,6 +529,55 @@ class Register:
                          version=version, rows=[(t.incidents, incident_row)])
             return queries.incident_record(incident_row, model_name, version)
 
+    def enable_signing(self, *, actor: str) -> int | None:
+        """Switch signing on with this register's key (recorded as an event); the event that says it is on.
+
+        From that event on, every change needs the key and ``verify`` without it cannot vouch for the history.
+        Returns the event number, or ``None`` when signing was already on.
+        """
+        actor = _actor(actor)
+        if not self.hmac_key:
+            raise RegisterError(f"Set {chain.HMAC_ENV} to the register's secret key first, then switch signing on.")
+        with database.write_transaction(self.engine) as conn:
+            if not self._ensure_signing(conn, actor=actor):
+                return None
+            since = signing_record(conn)
+            return since[0] if since is not None else None
+
+    def require_roles(self, *, actor: str) -> int | None:
+        """From now on, separation of duties compares PostgreSQL roles (who logged in), not ``--actor`` labels.
+
+        Recorded as an event; there is no command to switch it off. Returns the event number, or ``None`` when it
+        was already required. SQLite has no login, so it is refused there.
+        """
+        actor = _actor(actor)
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "Only a PostgreSQL register knows who logged in; on SQLite anyone who can write the file can act "
+                "under any name, so move the register to PostgreSQL with one database role per person."
+            )
+        with database.write_transaction(self.engine) as conn:
+            if roles_record(conn) is not None:
+                return None
+            seq = self._next_seq(conn)
+            self._append(conn, seq, at=_now(), actor=actor, kind=chain.ROLES_KIND, model_name=None, version=None,
+                         rows=[])
+            return seq
+
+    def check_can_sign(self) -> None:
+        """Refuse now, before long work such as an audit, if a change would be refused: the register is signed and
+        this writer has no key or another key."""
+        with database.read_transaction(self.engine) as conn:
+            since = signing_record(conn)
+        if since is not None:
+            self._refuse_wrong_key(since)
+
+    def chain_head(self) -> tuple[int, str]:
+        """The newest event's number and hash: what to keep outside the database (``verify --expect-head``)."""
+        with database.read_transaction(self.engine) as conn:
+            head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
+        return int(head.seq), str(head.hash)
+
     # ------------------------------------------------------------------ reads
 
     def resolve_version(self, model_name: str, version: str) -> VersionRecord:
@@ -591,17 +649,51 @@ class Register:
             "format_version": EXPORT_FORMAT_VERSION,
             "exported_at": _now(),
             "register": self.location,
-            "chain_head": {"seq": head.seq, "hash": head.hash},
+            "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
             "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
             "events": [event.model_dump(mode="json") for event in events],
             "verification": report.model_dump(mode="json"),
         }
 
-    def verify(self, workspace_root: Path | None = None) -> VerifyReport:
-        """Recompute the chain, replay it against the tables, and re-hash the audit files on disk."""
+    def verify(
+        self, workspace_root: Path | None = None, *, expect_head: str | None = None, use_checkpoint: bool = True
+    ) -> VerifyReport:
+        """Recompute the chain, check its signatures, replay it against the tables, and re-hash the audit files.
+
+        ``expect_head`` is a head hash kept outside the database; the workspace's checkpoint file
+        (``register-head.json``) is checked too when it exists: each must be an event of the chain.
+        """
+        from governance.register.anchor import CHECKPOINT_NAME, parse_head
         from governance.register.checks import verify
 
-        return verify(self, workspace_root)
+        root = workspace_root or self.workspace_root
+        checkpoint = Path(root) / CHECKPOINT_NAME if use_checkpoint and root is not None else None
+        return verify(self, workspace_root, expect_head=parse_head(expect_head) if expect_head is not None else None,
+                      checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None)
+
+    def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, VerifyReport]:
+        """Verify, then write the chain head to ``path`` (default: ``register-head.json`` in the workspace).
+
+        A register that fails ``verify`` (or a signed one verified without its key) gets no checkpoint: anchoring
+        a broken history would make it look vouched for.
+        """
+        from governance.register.anchor import CHECKPOINT_NAME, BrokenHistoryError, write_checkpoint
+
+        if path is None:
+            if self.workspace_root is None:
+                raise InputError("Say where to write the checkpoint: this register was opened without a workspace.")
+            path = self.workspace_root / CHECKPOINT_NAME
+        report = self.verify()
+        if report.first_break is not None:
+            raise BrokenHistoryError(
+                f"No checkpoint was written, because the register fails verify: {report.first_break.message}"
+            )
+        if report.inconclusive:
+            raise RegisterError(
+                f"No checkpoint was written: the register is signed and no key was given, so its signatures cannot "
+                f"be checked; set {chain.HMAC_ENV} and run the command again."
+            )
+        return write_checkpoint(Path(path), report.head_seq, report.head_hash), report
 
     def status(self, *, within_days: int = 30) -> StatusReport:
         """What needs attention: overdue or expiring audits, deployments without approval, changed files."""
@@ -612,8 +704,38 @@ class Register:
     # ------------------------------------------------------------------ internals
 
     def _next_seq(self, conn: Connection) -> int:
+        """The next event's number, once this writer may sign: a signed register refuses a writer without its
+        key, and the first write with a key records that signing is on."""
+        self._ensure_signing(conn, actor=None)
         head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
         return int(head) + 1
+
+    def _ensure_signing(self, conn: Connection, *, actor: str | None) -> bool:
+        """Refuse a writer whose key is missing or not the register's; record ``signing_enabled`` on the first
+        write with a key. True when this call switched signing on."""
+        since = signing_record(conn)
+        if since is not None:
+            self._refuse_wrong_key(since)
+            return False
+        if not self.hmac_key:
+            return False
+        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
+        self._append(conn, int(head) + 1, at=_now(), actor=actor or "governance", kind=chain.SIGNING_KIND,
+                     model_name=None, version=None, rows=[], extra={"key_id": chain.key_id(self.hmac_key)})
+        return True
+
+    def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
+        recorded_id = str(since[1].get("key_id", ""))
+        if not self.hmac_key:
+            raise RegisterError(
+                f"This register is signed (since event {since[0]}), so every change must be signed too: set "
+                f"{chain.HMAC_ENV} to its key (key id {recorded_id}) and run the command again."
+            )
+        if chain.key_id(self.hmac_key) != recorded_id:
+            raise RegisterError(
+                f"The key in {chain.HMAC_ENV} (key id {chain.key_id(self.hmac_key)}) is not the key this register "
+                f"is signed with (key id {recorded_id}); set the register's key and run the command again."
+            )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
         result = conn.execute(table.insert().values(**values))
@@ -649,8 +771,9 @@ class Register:
             **(extra or {}),
         }
         payload = json.loads(provenance.canonical_json(payload))
+        identity = None if self._before_signing else database.session_identity(conn)
         digest = chain.event_hash(seq=seq, at=at, actor=actor, kind=kind, model_name=model_name, version=version,
-                                  payload=payload, prev_hash=prev_hash)
+                                  payload=payload, prev_hash=prev_hash, identity=identity)
         conn.execute(
             t.events.insert().values(
                 seq=seq,
@@ -663,13 +786,22 @@ class Register:
                 prev_hash=prev_hash,
                 hash=digest,
                 hmac=chain.sign(self.hmac_key, digest) if self.hmac_key else None,
+                **({} if self._before_signing else {"identity": identity}),
             )
         )
+        head: dict[str, Any] = {"seq": seq, "hash": digest}
+        if not self._before_signing:
+            head["hmac"] = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
         updated = conn.execute(
-            sa.update(t.chain_head).where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1).values(seq=seq, hash=digest)
+            sa.update(t.chain_head).where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1).values(**head)
         )
         if updated.rowcount != 1:  # pragma: no cover - only if the write lock did not hold
             raise RegisterError("Another process changed the register at the same moment; run the command again.")
+
+    def _event_identity(self, conn: Connection, seq: int) -> str | None:
+        """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
+        found = conn.execute(sa.select(t.events.c.identity).where(t.events.c.seq == seq)).scalar()
+        return str(found) if found is not None else None
 
     def _model_row(self, conn: Connection, model_name: str) -> Row[Any]:
         row = conn.execute(sa.select(t.models).where(t.models.c.name == model_name)).first()
@@ -700,7 +832,7 @@ class Register:
     def _audits_of_artefact(self, conn: Connection, version_row: Row[Any]) -> list[lifecycle.AuditFacts]:
         """Every audit of this version's exact artefact, oldest first, with the override its event records."""
         rows = conn.execute(
-            sa.select(t.audits, t.events.c.payload)
+            sa.select(t.audits, t.events.c.payload, t.events.c.identity)
             .join(t.events, t.events.c.seq == t.audits.c.event_seq)
             .where(t.audits.c.version_id == version_row.id, t.audits.c.artifact_sha256 == version_row.sha256)
             .order_by(t.audits.c.id)
@@ -710,6 +842,7 @@ class Register:
                 audit_id=audit.audit_id, verdict=audit.verdict, actor=audit.actor, recorded_at=audit.recorded_at,
                 max_age_days=audit.max_age_days, override=_override_reason(audit.payload),
                 from_predictions=bool(json.loads(audit.payload).get("from_predictions")),
+                identity=audit.identity,
             )
             for audit in rows
         ]
@@ -739,6 +872,29 @@ class Register:
 
 def _now() -> str:
     return provenance.isoformat(provenance.now())
+
+
+def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
+    """The event that switched signing on (its number and payload), or ``None`` when the register is unsigned."""
+    found = conn.execute(
+        sa.select(t.events.c.seq, t.events.c.payload).where(t.events.c.kind == chain.SIGNING_KIND)
+        .order_by(t.events.c.seq).limit(1)
+    ).first()
+    if found is None:
+        return None
+    try:
+        payload = json.loads(found.payload)
+    except ValueError:
+        payload = {}
+    return int(found.seq), payload if isinstance(payload, dict) else {}
+
+
+def roles_record(conn: Connection) -> int | None:
+    """The event that made separation of duties compare database roles, or ``None``."""
+    found = conn.execute(
+        sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
+    ).scalar()
+    return int(found) if found is not None else None
 
 
 def _actor(actor: str | None) -> str:

@@ -1,8 +1,10 @@
 """The tamper-evident event log: each event's hash covers its content and the previous event's hash.
 
 Changing, inserting or deleting an event breaks every hash after it. Someone with write access to the
-database could recompute the whole chain; an HMAC with a key they do not have (``GOVERNANCE_REGISTER_HMAC_KEY``)
-closes that gap.
+database could recompute the whole chain; an HMAC-SHA256 with a key they do not have
+(``GOVERNANCE_REGISTER_HMAC_KEY``) closes that gap. Once a register records that signing is on (a
+``register.signing_enabled`` event naming the key's id), every later event and the chain head must carry a
+valid signature, so the history can be neither unsigned nor cut short without the key.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from typing import Any
 from governance.provenance import sha256_json
 
 HMAC_ENV = "GOVERNANCE_REGISTER_HMAC_KEY"
+SIGNING_KIND = "register.signing_enabled"
+ROLES_KIND = "register.roles_required"
 
 
 def event_hash(
@@ -27,20 +31,26 @@ def event_hash(
     version: str | None,
     payload: dict[str, Any],
     prev_hash: str,
+    identity: str | None = None,
 ) -> str:
-    """SHA-256 of the event's canonical JSON (sorted keys, no spaces), which includes ``prev_hash``."""
-    return sha256_json(
-        {
-            "seq": seq,
-            "at": at,
-            "actor": actor,
-            "kind": kind,
-            "model_name": model_name,
-            "version": version,
-            "payload": payload,
-            "prev_hash": prev_hash,
-        }
-    )
+    """SHA-256 of the event's canonical JSON (sorted keys, no spaces), which includes ``prev_hash``.
+
+    ``identity`` (who the database says wrote it) is covered when recorded; older events without one keep
+    the hash they were written with.
+    """
+    fields: dict[str, Any] = {
+        "seq": seq,
+        "at": at,
+        "actor": actor,
+        "kind": kind,
+        "model_name": model_name,
+        "version": version,
+        "payload": payload,
+        "prev_hash": prev_hash,
+    }
+    if identity is not None:
+        fields["identity"] = identity
+    return sha256_json(fields)
 
 
 def sign(key: bytes, digest: str) -> str:
@@ -51,6 +61,21 @@ def sign(key: bytes, digest: str) -> str:
 def signature_matches(key: bytes, digest: str, signature: str) -> bool:
     """Constant-time check of a signature."""
     return hmac.compare_digest(sign(key, digest), signature)
+
+
+def sign_head(key: bytes, seq: int, digest: str) -> str:
+    """HMAC-SHA256 of the chain head (the newest event's number and hash), kept apart from event signatures."""
+    return sign(key, f"governance-register-head:{seq}:{digest}")
+
+
+def head_signature_matches(key: bytes, seq: int, digest: str, signature: str | None) -> bool:
+    """Constant-time check of the head's signature (a missing one never matches)."""
+    return signature is not None and hmac.compare_digest(sign_head(key, seq, digest), signature)
+
+
+def key_id(key: bytes) -> str:
+    """A public fingerprint of the key (an HMAC of a fixed text): tells keys apart without revealing them."""
+    return sign(key, "governance-register-key-id")[:16]
 
 
 def key_from_environment() -> bytes | None:

@@ -1,13 +1,16 @@
 """``verify`` (has anyone edited the history?) and ``status`` (what needs attention now?).
 
-verify recomputes every event hash and link, checks the chain head and the HMAC signatures, replays the
-after-images the events carry against the tables (so a row edited, deleted or inserted by hand is caught), and
-re-hashes every recorded ``audit.json`` on disk.
+verify recomputes every event hash and link, checks the chain head and (once signing is on) every signature,
+checks any head kept outside the database (``--expect-head``, the checkpoint file), replays the after-images the
+events carry against the tables (so a row edited, deleted or inserted by hand is caught), and re-hashes every
+recorded ``audit.json`` on disk.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +22,7 @@ from governance.register import chain, database, lifecycle
 from governance.register import schema as t
 from governance.register.records import (
     STATUS_CATEGORIES,
+    AnchorCheck,
     AuditRecord,
     StatusItem,
     StatusReport,
@@ -40,8 +44,18 @@ _ROW_NAMES = {
 }
 
 
-def verify(register: Register, workspace_root: Path | None = None) -> VerifyReport:
-    """Check the whole register; problems are listed in order, the first break first."""
+def verify(
+    register: Register,
+    workspace_root: Path | None = None,
+    *,
+    expect_head: str | None = None,
+    checkpoint: Path | None = None,
+) -> VerifyReport:
+    """Check the whole register; problems are listed in order, the first break first.
+
+    ``expect_head`` (a hash kept outside the database) and ``checkpoint`` (a checkpoint file) must be events of
+    the chain: that is what catches the newest events being cut off by someone who could also rewind the head.
+    """
     from governance.register.queries import row_image
 
     problems: list[VerifyProblem] = []
@@ -53,11 +67,10 @@ def verify(register: Register, workspace_root: Path | None = None) -> VerifyRepo
             for name, table in t.ENTITY_TABLES.items()
         }
 
-    key = register.hmac_key
+    key = register.hmac_key or None
     expected: dict[tuple[str, int], tuple[dict[str, Any], int | None]] = {}
     previous_hash = t.GENESIS_HASH
     expected_seq = 1
-    seen_signature = False
     for event in events:
         if event.seq != expected_seq:
             problems.append(VerifyProblem(
@@ -81,28 +94,13 @@ def verify(register: Register, workspace_root: Path | None = None) -> VerifyRepo
                                           message=f"Event {event.seq} holds unreadable content: it was edited by hand."))
         recomputed = chain.event_hash(seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
                                       model_name=event.model_name, version=event.version, payload=payload,
-                                      prev_hash=event.prev_hash)
+                                      prev_hash=event.prev_hash, identity=event.identity)
         if recomputed != event.hash:
             problems.append(VerifyProblem(
                 kind="chain", seq=event.seq,
                 message=f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
                 "written: its content no longer matches its hash.",
             ))
-        if key is not None:
-            if event.hmac:
-                seen_signature = True
-                if not chain.signature_matches(key, event.hash, event.hmac):
-                    problems.append(VerifyProblem(
-                        kind="signature", seq=event.seq,
-                        message=f"Event {event.seq} has a signature that does not match the key: it was rewritten "
-                        "by someone without the key, or the key is wrong.",
-                    ))
-            elif seen_signature:
-                problems.append(VerifyProblem(
-                    kind="signature", seq=event.seq,
-                    message=f"Event {event.seq} is not signed although earlier events are: it was written or "
-                    "rewritten without the key.",
-                ))
         for entry in payload.get("rows", []):
             if isinstance(entry, dict) and isinstance(entry.get("record"), dict) and "id" in entry["record"]:
                 expected[(str(entry.get("table")), int(entry["record"]["id"]))] = (entry["record"], event.seq)
@@ -116,6 +114,10 @@ def verify(register: Register, workspace_root: Path | None = None) -> VerifyRepo
             message=f"The log ends at event {last_seq}, but the chain head records event "
             f"{head.seq if head is not None else 'none'}: the newest events were deleted or the head was edited.",
         ))
+    signing = _check_signatures(events, head, key)
+    problems += signing.problems
+    anchors = [_check_anchor(events, source, digest) for source, digest in _anchors(expect_head, checkpoint)]
+    problems += [anchor.problem for anchor in anchors if anchor.problem is not None]
 
     rows_checked = 0
     for table_name, rows in actual.items():
@@ -151,17 +153,127 @@ def verify(register: Register, workspace_root: Path | None = None) -> VerifyRepo
             problems.append(VerifyProblem(kind="audit_file", seq=audit_seq, message=problem))
 
     problems.sort(key=lambda p: (_KIND_ORDER[p.kind], p.seq if p.seq is not None else 0))
+    unchecked = signing.since is not None and key is None
     return VerifyReport(
-        ok=not problems,
+        ok=not problems and not unchecked,
         events_checked=len(events),
         rows_checked=rows_checked,
         audit_files_checked=len(audit_rows),
-        signed=key is not None,
+        signed=signing.checked,
         problems=problems,
+        inconclusive=unchecked and not problems,
+        signing_since=signing.since,
+        head_seq=head.seq if head is not None else 0,
+        head_hash=head.hash if head is not None else t.GENESIS_HASH,
+        anchors=[anchor.result for anchor in anchors],
     )
 
 
-_KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "row": 2, "audit_file": 3}
+_KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3}
+
+
+@dataclass
+class _Signing:
+    since: int | None  # the event that switched signing on
+    problems: list[VerifyProblem]
+    checked: bool = False  # the key given is the register's, so its signatures were checked
+
+
+def _check_signatures(events: Sequence[Any], head: Any, key: bytes | None) -> _Signing:
+    """Once signing is on, every later event and the head must carry a valid signature for the register's key.
+
+    Without a key nothing can be checked (the caller reports that, never "OK"); a key on a register with no
+    record of signing is a break, because stripping every signature and that record looks exactly like it.
+    """
+    record = next((event for event in events if event.kind == chain.SIGNING_KIND), None)
+    since = record.seq if record is not None else None
+    if key is None:
+        return _Signing(since, [])
+    if record is None:
+        return _Signing(None, [VerifyProblem(
+            kind="signature",
+            message="A key was given, but the register has no record that signing was switched on: either it was "
+            "never signed (switch it on with `governance register enable-signing`), or someone removed its "
+            "signatures and rewrote its history; restore it from a backup if it was signed.",
+        )])
+    recorded = str(_payload(record).get("key_id", ""))
+    if chain.key_id(key) != recorded:
+        return _Signing(since, [VerifyProblem(
+            kind="signature", seq=since,
+            message=f"The key given is not the key this register is signed with (key id {chain.key_id(key)}; the "
+            f"register's is {recorded}): set {chain.HMAC_ENV} to the register's key and verify again.",
+        )])
+    start = int(record.seq)
+    problems = [_event_signature_problem(event, key, start) for event in events if event.seq >= start]
+    found = [problem for problem in problems if problem is not None]
+    if head is not None and not chain.head_signature_matches(key, head.seq, head.hash, head.hmac):
+        found.append(VerifyProblem(
+            kind="head", seq=head.seq,
+            message=f"The chain head (event {head.seq}) is {'not signed' if not head.hmac else 'wrongly signed'}: "
+            "the newest events were deleted and the head rewound, or the head was edited, by someone without the key.",
+        ))
+    return _Signing(since, found, checked=True)
+
+
+def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProblem | None:
+    if not event.hmac:
+        return VerifyProblem(
+            kind="signature", seq=event.seq,
+            message=f"Event {event.seq} is not signed although signing was switched on at event {since}: it was "
+            "written or rewritten without the key.",
+        )
+    if not chain.signature_matches(key, event.hash, event.hmac):
+        return VerifyProblem(
+            kind="signature", seq=event.seq,
+            message=f"Event {event.seq} has a signature that does not match the key: it was rewritten by someone "
+            "without the key.",
+        )
+    return None
+
+
+def _payload(event: Any) -> dict[str, Any]:
+    try:
+        payload = json.loads(event.payload)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+@dataclass
+class _Anchor:
+    result: AnchorCheck
+    problem: VerifyProblem | None
+
+
+def _anchors(expect_head: str | None, checkpoint: Path | None) -> list[tuple[str, str]]:
+    """(where it comes from, the hash) of every head kept outside the database that this run checks."""
+    found: list[tuple[str, str]] = []
+    if expect_head is not None:
+        found.append(("given with --expect-head", expect_head))
+    if checkpoint is not None:
+        from governance.register.anchor import read_checkpoint
+
+        kept = read_checkpoint(checkpoint)
+        found.append((f"kept in the checkpoint {checkpoint.name}", kept.hash))
+    return found
+
+
+def _check_anchor(events: Sequence[Any], source: str, digest: str) -> _Anchor:
+    """A head kept outside must be an event of this chain (hashes include the number, so the number agrees)."""
+    last = events[-1].seq if events else 0
+    match = next((event for event in events if event.hash == digest), None)
+    if match is None:
+        return _Anchor(
+            AnchorCheck(source=source, hash=digest, found=False),
+            VerifyProblem(
+                kind="anchor",
+                message=f"The chain does not contain the expected head {digest}, {source}: the newest events were "
+                "deleted and the head rewound, or the history was rewritten; restore the register from a backup "
+                "that contains it (or, if that head belongs to another register, check the right one).",
+            ),
+        )
+    return _Anchor(AnchorCheck(source=source, hash=digest, found=True, seq=match.seq, events_after=last - match.seq),
+                   None)
 
 
 def _audit_file_problem(register: Register, audit: dict[str, Any], workspace_root: Path | None) -> str | None:

@@ -8,6 +8,7 @@ several processes record audits and approvals at once.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -247,6 +248,29 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
             yield connection
+
+
+def session_identity(connection: Connection) -> str:
+    """Who is writing, as the backend knows it: ``pg:ROLE`` (PostgreSQL's ``current_user``, the role the
+    connection authenticated as or was set to), else ``os:USER`` (the operating-system account running this
+    process, from the user database rather than the ``USER`` variable)."""
+    if connection.dialect.name == "postgresql":
+        return f"pg:{connection.execute(sa.text('SELECT current_user')).scalar_one()}"
+    return f"os:{_os_user()}"
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError, AttributeError):  # Windows, or a uid without an entry
+        try:
+            return getpass.getuser()
+        except Exception:  # pragma: no cover - no user name anywhere
+            return "unknown"
 
 
 @contextmanager

@@ -126,4 +126,12 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
     if kind == "incident.recorded":
         incident = row(payload, "gov_incidents")
         return f"{actor} reported a {incident.get('severity')} incident on {label}: {_clause(incident.get('title'))}."
+    if kind == "register.signing_enabled" and actor == "governance":
+        return (f"Signing was switched on by the first change made with a key (key id {payload.get('key_id')}): from "
+                "here every change and the chain head are signed, and changes need the key.")
+    if kind == "register.signing_enabled":
+        return (f"{actor} switched signing on (key id {payload.get('key_id')}): from here every change and the chain "
+                "head are signed, and changes need the key.")
+    if kind == "register.roles_required":
+        return f"{actor} made separation of duties compare database roles (who logged in), not --actor names."
     return f"{actor}: {kind} on {label}."

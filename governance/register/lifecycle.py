@@ -77,6 +77,7 @@ class AuditFacts:
     max_age_days: int | None
     override: str | None = None  # the reason given when the audit departed from the model's pinned specification
     from_predictions: bool = False  # run on saved predictions: nothing shows they came from the registered file
+    identity: str | None = None  # who the database says recorded it ("pg:ROLE"); None before identities were kept
 
     @property
     def needs_acceptance(self) -> bool:
@@ -166,6 +167,31 @@ def check_approval(
         raise GuardError(
             f"Guard 'separation of duties' refused the approval of {label}: {approver} registered this version; "
             "someone else must approve."
+        )
+
+
+def describe_identity(identity: str) -> str:
+    """``pg:ana`` as "database role ana", ``os:ana`` as "OS user ana" (plain words for messages and history)."""
+    source, _sep, name = identity.partition(":")
+    return {"pg": f"database role {name}", "os": f"OS user {name}"}.get(source, identity)
+
+
+def check_identities(*, label: str, approver: str, audit: AuditFacts | None, creator: str | None) -> None:
+    """Separation of duties on who logged in (a PostgreSQL role), whatever names ``--actor`` gave.
+
+    Events written before identities were kept (``None``) cannot be compared; the label check still applies.
+    """
+    if audit is not None and audit.identity is not None and same_person(approver, audit.identity):
+        raise GuardError(
+            f"Guard 'separation of duties' refused the approval of {label}: the {describe_identity(approver)} you are "
+            f"connected as recorded the audit it relies on ({audit.audit_id}), whatever name --actor gives; someone "
+            "else must approve, connected as their own database role."
+        )
+    if creator is not None and same_person(approver, creator):
+        raise GuardError(
+            f"Guard 'separation of duties' refused the approval of {label}: the {describe_identity(approver)} you are "
+            "connected as registered this version, whatever name --actor gives; someone else must approve, "
+            "connected as their own database role."
         )
 
 

@@ -81,6 +81,7 @@ def event_record(row: Row[Any]) -> EventRecord:
         prev_hash=row.prev_hash,
         hash=row.hash,
         hmac=row.hmac,
+        identity=row.identity,
         summary=summarise(row.kind, row.actor, row.model_name, row.version, payload),
     )
 

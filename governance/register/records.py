@@ -143,6 +143,7 @@ class EventRecord(Record):
     prev_hash: str
     hash: str
     hmac: str | None = None
+    identity: str | None = None  # who the database says wrote it: "pg:ROLE" (PostgreSQL) or "os:USER" (SQLite)
     summary: str  # the event in plain words
 
 
@@ -175,20 +176,37 @@ class ModelDetail(Record):
 class VerifyProblem(Record):
     """One thing ``verify`` found wrong, in plain words."""
 
-    kind: Literal["chain", "signature", "head", "row", "audit_file"]
+    kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file"]
     seq: int | None = None  # the event concerned, when there is one
     message: str
 
 
+class AnchorCheck(Record):
+    """A chain head kept outside the database (``--expect-head``, the checkpoint file), looked up in the chain."""
+
+    source: str  # where it came from, in words: "given with --expect-head", "kept in the checkpoint ..."
+    hash: str
+    found: bool
+    seq: int | None = None  # the event it is, when found
+    events_after: int | None = None  # how many events came after it
+
+
 class VerifyReport(Record):
-    """The result of ``verify``: ``ok`` when the history and the audit files are as recorded."""
+    """The result of ``verify``: ``ok`` when the history and the audit files are as recorded, and every signature
+    of a signed register was checked (``inconclusive``: nothing is wrong, but a signed register was verified
+    without its key, so its signatures were not checked)."""
 
     ok: bool
     events_checked: int
     rows_checked: int
     audit_files_checked: int
-    signed: bool  # an HMAC key was available and the signatures were checked
+    signed: bool  # the register is signed and its key was given, so the signatures were checked
     problems: list[VerifyProblem]
+    inconclusive: bool = False
+    signing_since: int | None = None  # the event that switched signing on (None: the register is not signed)
+    head_seq: int = 0
+    head_hash: str = "0" * 64
+    anchors: list[AnchorCheck] = []
 
     @property
     def first_break(self) -> VerifyProblem | None:

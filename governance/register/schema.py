@@ -129,16 +129,20 @@ events = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
     sa.Column("hmac", sa.String(64)),
+    # who the database (PostgreSQL: the role) or the operating system says wrote it: "pg:NAME" or "os:NAME"
+    sa.Column("identity", sa.String(320)),
+    sa.Index("ix_gov_events_kind", "kind"),
 )
 
-# One row (id 1): the sequence number and hash of the newest event. Writers lock it; verify compares it,
-# which is what catches the newest events being deleted.
+# One row (id 1): the sequence number and hash of the newest event, signed once signing is on. Writers lock
+# it; verify compares it, which is what catches the newest events being deleted.
 chain_head = sa.Table(
     "gov_chain_head",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("hmac", sa.String(64)),
 )
 
 # Tables whose rows are after-images recorded in events; verify replays the log and compares them.

@@ -71,6 +71,46 @@ def _impact_chart(attribute: AttributeResult, hidden: Collection[str]) -> Canvas
     )
 
 
+ALT_GROUPS = 12  # alt text lists this many groups, then says how many more
+
+
+def _span(low: float | None, high: float | None) -> str:
+    return f" ({low:.2f} to {high:.2f})" if low is not None and high is not None else ""
+
+
+def _listed(parts: list[str]) -> str:
+    extra = len(parts) - ALT_GROUPS
+    return "; ".join(parts[:ALT_GROUPS]) + (f"; and {extra} more groups" if extra > 0 else "")
+
+
+def group_figure_alt(attribute: AttributeResult, hidden: Collection[str], level: float) -> str:
+    """The group-rates figure in words, for readers who cannot see it (the image's alt text)."""
+    groups = [group for group in attribute.groups if not group.is_unknown and group.group not in hidden]
+    metric = next((m for m in RATE_METRICS if any(g.metrics.get(m) and g.metrics[m].value is not None for g in groups)), None)
+    if metric is None:
+        return f"{attribute.attribute}: rates per group (no rate to show)"
+    parts = []
+    for group in groups:
+        estimate = group.metrics.get(metric)
+        if estimate is not None and estimate.value is not None:
+            parts.append(f"{group.group} {estimate.value:.2f}{_span(estimate.low, estimate.high)}")
+    title = TITLES.get(metric, metric).lower()
+    return f"{attribute.attribute}: {title} per group with {level_words(level)} intervals: {_listed(parts)}"
+
+
+def impact_figure_alt(attribute: AttributeResult, hidden: Collection[str]) -> str:
+    """The impact-ratio figure in words: each category's ratio, its interval, and whether it is below 0.8."""
+    table = attribute.ll144
+    rows = [r for r in (table.rows if table else []) if r.impact_ratio is not None and r.category not in hidden]
+    parts = [
+        f"{r.category} {r.impact_ratio:.2f}{_span(r.impact_ratio_low, r.impact_ratio_high)}"
+        + (", below 0.8" if r.impact_ratio < 0.8 else "")
+        for r in rows
+        if r.impact_ratio is not None
+    ]
+    return f"{attribute.attribute}: impact ratio per category against the four-fifths screen (0.8): {_listed(parts)}"
+
+
 def write_figures(result: AuditResult, folder: Path, *, hidden: dict[str, Collection[str]] | None = None) -> dict[str, str]:
     """Write every figure of the audit into ``folder``; returns figure key -> file name (SVG).
 

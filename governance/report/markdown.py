@@ -13,7 +13,12 @@ from functools import lru_cache
 
 from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
 from governance.report.escape import md
-from governance.report.figures import attribute_figure_stem, impact_figure_stem
+from governance.report.figures import (
+    attribute_figure_stem,
+    group_figure_alt,
+    impact_figure_alt,
+    impact_figure_stem,
+)
 from governance.report.suppression import COMPLEMENT, SMALL, Cell, Reason, Table, suppress_tables
 from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
@@ -580,7 +585,8 @@ def render_report(
         out.append("")
         stem = attribute_figure_stem(attribute)
         if figures is None or stem in figures:
-            out += [f"![{heading}: rates per group]({figures_dir}/{stem}.svg)", ""]
+            alt = md(group_figure_alt(attribute, masked, fairness.confidence_level))
+            out += [f"![{alt}]({figures_dir}/{stem}.svg)", ""]
         if attribute.empty_cells:
             out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
         if attribute.ll144 is not None and attribute.positive_class is None:
@@ -588,8 +594,9 @@ def render_report(
             out += _ll144_table(attribute, masked, min_cell_size)
             out.append("")
             impact = impact_figure_stem(attribute)
-            if figures is None or impact in figures:
-                out += [f"![{heading}: impact ratios]({figures_dir}/{impact}.svg)", ""]
+            ratios_hidden = attribute.ll144.most_selected in masked  # the ratios would give its rate away
+            if (figures is None or impact in figures) and not ratios_hidden:
+                out += [f"![{md(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)", ""]
         comparison = _comparison_table(attribute, masked)
         if comparison:
             out += ["#### Differences and ratios to the reference group", "", *comparison, ""]

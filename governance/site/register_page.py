@@ -42,6 +42,13 @@ def render_register_page(
         f"as of {escape(built_at)}. Open a model for its card, its audits and who approved it.\n",
         table(["Model", "Status", "Latest version", "Last verdict", "Audited on", "Next audit due"], rows),
     ]
+    if sources.register_head is not None:
+        head = sources.register_head
+        parts.append(
+            f"\nThe register's history ends at event {escape(str(head.get('seq')))}, whose hash (the chain head) is "
+            f"`{escape(str(head.get('hash')))}`. Keep it: `governance register verify --expect-head HASH` "
+            "later shows whether any event up to this one was removed or rewritten.\n"
+        )
     if not sources.register_available:
         parts.append(
             "\n_No register database was found, so status and approvals are missing; "

@@ -92,6 +92,7 @@ class SiteSources:
     audits: list[AuditRecord]
     register_available: bool
     problems: list[str] = field(default_factory=list)
+    register_head: dict[str, Any] | None = None  # the chain head ({"seq", "hash"}) when the register was read
 
 
 def load_audits(audits_dir: Path, problems: list[str]) -> list[AuditRecord]:
@@ -218,4 +219,11 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
         audits=audits,
         register_available=exported is not None,
         problems=problems,
+        register_head=_chain_head(exported),
     )
+
+
+def _chain_head(exported: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The export's chain head, for the front page to print (a reviewer keeps it to check later)."""
+    head = (exported or {}).get("chain_head")
+    return head if isinstance(head, dict) and isinstance(head.get("hash"), str) else None

@@ -12,6 +12,7 @@ from register_support import AuditFn, Clock, write_audit_file
 from governance.errors import GuardError, InputError, NotFoundError, RegisterError
 from governance.provenance import sha256_file
 from governance.register import Register, schema
+from governance.register.chain import key_id
 
 
 def test_the_whole_story(drafted: Register, audit: AuditFn, workspace: Path) -> None:
@@ -51,7 +52,7 @@ def test_records_are_json_serialisable_and_export_is_one_document(drafted: Regis
     assert [m["model"]["name"] for m in again["models"]] == ["credit-risk"]
     assert again["models"][0]["versions"][0]["features"] == ["age", "income"]
     assert len(again["events"]) == 4
-    assert again["chain_head"] == {"seq": 4, "hash": again["events"][-1]["hash"]}
+    assert again["chain_head"] == {"seq": 4, "hash": again["events"][-1]["hash"], "hmac": None}
 
 
 def test_model_names_are_unique(drafted: Register) -> None:
@@ -264,10 +265,12 @@ def test_status_finds_overdue_expiring_unapproved_and_changed(
 def test_hmac_signatures_are_written_when_a_key_is_set(register_url: str, workspace: Path, clock: Clock) -> None:
     with Register(register_url, workspace_root=workspace, hmac_key=b"secret") as signed:
         signed.add_model("m", owner="o", purpose="p", actor="a")
-        [event] = signed.history()
-        assert event.hmac is not None and len(event.hmac) == 64
+        switched_on, event = signed.history()  # the first signed change records that signing is on
+        assert switched_on.kind == "register.signing_enabled" and switched_on.payload == {
+            "key_id": key_id(b"secret"), "rows": []}
+        assert all(e.hmac is not None and len(e.hmac) == 64 for e in (switched_on, event))
         report = signed.verify()
-        assert report.ok and report.signed
+        assert report.ok and report.signed and report.signing_since == 1
 
 
 def test_opening_twice_and_a_bad_url(register_url: str, workspace: Path) -> None:

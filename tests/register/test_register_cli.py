@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import pwd
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from register_support import Clock, write_audit_file
 from governance.cli.main import cli
 from governance.provenance import sha256_file
 from governance.register import Register
+from governance.register.lifecycle import describe_identity
 
 Run = Callable[..., Result]
 
@@ -69,15 +72,18 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
     assert shown.exit_code == 0
     assert "high-risk under EU AI Act Annex III: yes" in shown.stdout
     history = shown.stdout.split("History:\n")[1].splitlines()
+    with Register(register_url, workspace_root=workspace) as register:  # who logged in, beside the typed names
+        who = f" [{describe_identity(str(register.history()[0].identity))}]"
+    assert who in (" [database role postgres]", f" [OS user {pwd.getpwuid(os.geteuid()).pw_name}]")
     assert history == [
-        "  2026-11-23 10:00  ds@x registered the model credit-risk, owned by owner@x, for: Decide on credit.",
+        f"  2026-11-23 10:00  ds@x registered the model credit-risk, owned by owner@x, for: Decide on credit.{who}",
         "  2026-11-23 10:00  ds@x registered version 1.0.0 of credit-risk (artefact models/credit.skops, "
-        f"SHA-256 {sha256_file(workspace / 'models' / 'credit.skops')[:12]}…) as a draft.",
+        f"SHA-256 {sha256_file(workspace / 'models' / 'credit.skops')[:12]}…) as a draft.{who}",
         "  2026-11-23 10:00  aud@x recorded audit a1 of credit-risk@1.0.0: passed against the policy default. "
-        "It moved from draft to audited.",
+        f"It moved from draft to audited.{who}",
         "  2026-11-23 10:00  boss@x approved credit-risk@1.0.0 as risk-officer. Comment: ok. "
-        "It moved from audited to approved.",
-        "  2026-11-23 10:00  ops@x deployed credit-risk@1.0.0. Reason: go-live. It moved from approved to deployed.",
+        f"It moved from audited to approved.{who}",
+        f"  2026-11-23 10:00  ops@x deployed credit-risk@1.0.0. Reason: go-live. It moved from approved to deployed.{who}",
     ]
     listed = run("register", "list")
     assert listed.stdout.splitlines()[1].split() == [
@@ -85,8 +91,11 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
     ]
     assert run("register", "history").stdout.count("\n") == 5
     verified = run("register", "verify")
+    with Register(register_url, workspace_root=workspace) as register:
+        head = register.chain_head()[1]
     assert (verified.exit_code, verified.stdout) == (
-        0, "OK: the history is intact (5 events, 4 rows and 1 audit file checked).\n"
+        0, "OK: the history is intact (5 events, 4 rows and 1 audit file checked; not signed).\n"
+        f"Head: event 5, {head} (keep it: verify --expect-head HASH checks it later).\n"
     )
 
 
@@ -134,8 +143,11 @@ def test_export_to_a_file_and_to_stdout(run: Run, deployed: None, workspace: Pat
     target = workspace / "out" / "register.json"
     written = run("register", "export", "--output", str(target))
     assert written.exit_code == 0
-    assert written.stderr == f"Wrote {target} (1 model, 5 events).\n"
     document = json.loads(target.read_text())
+    assert written.stderr == (
+        f"Wrote {target} (1 model, 5 events).\nChain head: event 5, {document['chain_head']['hash']} (keep it: "
+        "`governance register verify --expect-head HASH` later shows whether events were cut off).\n"
+    )
     assert document["verification"]["ok"] is True
     assert json.loads(run("register", "export").stdout)["events"] == document["events"]
     assert sorted(p.name for p in target.parent.iterdir()) == ["register.json"]

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from register_support import AuditFn
 
+from governance.errors import RegisterError
 from governance.register import Register
 from governance.register import schema as t
 from governance.register.chain import event_hash
@@ -103,7 +104,7 @@ def rewrite_chain_without_the_key(register: Register, seq: int, old: str, new: s
             actor = new if event.seq == seq and event.actor == old else event.actor
             digest = event_hash(seq=event.seq, at=event.at, actor=actor, kind=event.kind,
                                 model_name=event.model_name, version=event.version, payload=payload,
-                                prev_hash=previous)
+                                prev_hash=previous, identity=event.identity)
             connection.execute(sa.update(t.events).where(t.events.c.seq == event.seq).values(
                 actor=actor, payload=json.dumps(payload, sort_keys=True, separators=(",", ":")),
                 prev_hash=previous, hash=digest))
@@ -123,33 +124,38 @@ def test_a_recomputed_chain_is_only_caught_with_the_hmac_key(register_url: str, 
                             policy_sha256="p", data_sha256="d", artifact_sha256=sha, tool_versions={},
                             actor="aud@x", max_age_days=None)
         signed.approve("m", "1", role="risk-officer", actor="boss@x")
-        rewrite_chain_without_the_key(signed, 4, "boss@x", "ceo@x")
+        rewrite_chain_without_the_key(signed, 5, "boss@x", "ceo@x")  # event 1 switched signing on
         report = signed.verify()
         assert not report.ok
         assert report.first_break is not None and report.first_break.kind == "signature"
-        assert report.first_break.message.startswith("Event 4 has a signature that does not match the key")
+        assert report.first_break.message.startswith("Event 5 has a signature that does not match the key")
     with Register(register_url, workspace_root=workspace, hmac_key=b"") as unsigned:
-        # without the key the rewritten chain is consistent: this is why the key exists
+        # without the key the rewritten chain is consistent, so verify cannot vouch for it: not OK, not broken
         unsigned.hmac_key = None
-        assert unsigned.verify().ok
+        report = unsigned.verify()
+        assert not report.ok and report.inconclusive and not report.problems
 
 
-def test_a_wrong_key_is_reported_on_the_first_event(story: Register) -> None:
+def test_a_key_on_an_unsigned_register_is_a_break(story: Register) -> None:
     story.hmac_key = b"not the key"
     report = story.verify()
-    # events were written without a key: nothing is signed, so a key changes nothing
-    assert report.ok and report.signed
+    # stripping every signature and the record that signing is on would look exactly like this
+    assert not report.ok and report.first_break is not None
+    assert report.first_break.message.startswith("A key was given, but the register has no record that signing")
 
 
 def test_unsigned_events_after_signed_ones_are_reported(register_url: str, workspace: Path, clock: object) -> None:
     with Register(register_url, workspace_root=workspace, hmac_key=b"k") as signed:
         signed.add_model("a", owner="o", purpose="p", actor="x")
+        signed.add_model("b", owner="o", purpose="p", actor="x")
     with Register(register_url, workspace_root=workspace, hmac_key=b"") as unsigned:
         unsigned.hmac_key = None
-        unsigned.add_model("b", owner="o", purpose="p", actor="x")
+        with pytest.raises(RegisterError, match="This register is signed"):
+            unsigned.add_model("c", owner="o", purpose="p", actor="x")
+        raw(unsigned, "UPDATE gov_events SET hmac = NULL WHERE seq = 3")
     with Register(register_url, workspace_root=workspace, hmac_key=b"k") as checker:
         report = checker.verify()
-        assert [p.message[:34] for p in report.problems] == ["Event 2 is not signed although ear"]
+        assert [p.message[:49] for p in report.problems] == ["Event 3 is not signed although signing was switch"]
 
 
 def test_verify_counts_what_it_checked(story: Register) -> None:

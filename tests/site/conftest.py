@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,14 +198,6 @@ def write_audit(root: Path, result: AuditResult, *, figures: bool = True) -> Pat
 
 
 WorkspaceFactory = Callable[..., Path]
-ISOLATING = ("GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE", "GOVERNANCE_NOW")
-
-
-@pytest.fixture(autouse=True)
-def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fixture workspaces use their own SQLite register, whatever the developer's shell has set."""
-    for name in ISOLATING:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -236,8 +229,8 @@ def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from governance.site import build_site
 
     with pytest.MonkeyPatch.context() as patch:
-        for name in ISOLATING:
-            patch.delenv(name, raising=False)
+        for name in [name for name in os.environ if name.startswith("GOVERNANCE_") and "_TEST_" not in name]:
+            patch.delenv(name)  # module-scoped: the suite-wide per-test fixture has not run yet
         return _build_demo(tmp_path_factory, build_site)
 
 
