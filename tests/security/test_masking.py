@@ -22,7 +22,7 @@ from governance.audit.fairness.compute import compute_fairness
 from governance.report.markdown import masking, render_report
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult, GroupResult
-from tests.site.conftest import WorkspaceFactory, _isolated_environment, make_audit, workspace_factory  # noqa: F401 (fixtures)
+from tests.site.conftest import WorkspaceFactory, make_audit, workspace_factory  # noqa: F401 (fixtures)
 
 K = 10
 SEX = ("female", "male")
