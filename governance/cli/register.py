@@ -486,15 +486,21 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
 @_register_options
 @reports_errors
 def verify_command(expect_head: str | None, workspace_path: str | None, register_url: str | None) -> None:
-    """Check that the history was not edited, cut short or unsigned, and the audit files are unchanged.
+    """Check that the history was not edited, cut short or unsigned, and every file of every audit is unchanged.
 
     \b
     Exit 0: intact. Exit 1: a break (the first one is printed first). Exit 3: nothing wrong was found, but the
     register is signed and GOVERNANCE_REGISTER_HMAC_KEY was not given, so its signatures were not checked.
-    The checkpoint file register-head.json in the workspace, when present, is checked too.
+    The checkpoint file register-head.json in the workspace, when present, is checked too. Each audit's
+    audit.json, report.md and figures are compared with the hashes taken when it was recorded; a changed,
+    missing or added file, or one replaced by a symbolic link, is a break.
     """
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
+    if report.audits_without_manifest:
+        click.echo(f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
+                   "governance: only audit.json is checked for those, not report.md or the figures; run the audit "
+                   "again to have every file checked.", err=True)
     checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
                f"{_count(report.audit_files_checked, 'audit file')} checked")
     signed = "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")

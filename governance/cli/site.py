@@ -22,11 +22,25 @@ def site_group() -> None:
     show_default=True,
     help="Fail the build on any MkDocs warning (a broken link, a missing page).",
 )
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Publish audits whose files do not match the register's recorded hashes, each page marked "
+    "'not verified' in red (default: stop the build, exit 1).",
+)
 @reports_errors
 def build_command(
-    workspace_path: str | None, register_url: str | None, no_mkdocs: bool, strict: bool
+    workspace_path: str | None,
+    register_url: str | None,
+    no_mkdocs: bool,
+    strict: bool,
+    allow_unverified: bool,
 ) -> None:
     """Write docs/generated/ from the audits and the register, then build the site into site/.
+
+    Every audit file is checked against the hash the register recorded for it: a changed, missing, added or
+    linked file stops the build (exit 1) and is named, unless --allow-unverified. A damaged register stops it
+    too (exit 4). site/ is replaced whole, so a failed or interrupted build leaves the previous site.
 
     The built site makes no request to another host, opens from file:// and works behind an internal web
     server; its search works offline.
@@ -35,7 +49,13 @@ def build_command(
     from governance.workspace import require_workspace
 
     workspace = require_workspace(workspace_path)
-    report = build_site(workspace, run_mkdocs=not no_mkdocs, strict=strict, register_url=register_url)
+    report = build_site(
+        workspace,
+        run_mkdocs=not no_mkdocs,
+        strict=strict,
+        register_url=register_url,
+        allow_unverified=allow_unverified,
+    )
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
@@ -52,15 +72,24 @@ def build_command(
 @click.option(
     "--strict/--no-strict", default=True, show_default=True, help="Fail the build on any MkDocs warning."
 )
+@click.option(
+    "--allow-unverified",
+    is_flag=True,
+    help="Publish audits the register does not vouch for, each page marked 'not verified' in red.",
+)
 @reports_errors
-def serve_command(workspace_path: str | None, register_url: str | None, port: int, strict: bool) -> None:
-    """Build the site, then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
+def serve_command(
+    workspace_path: str | None, register_url: str | None, port: int, strict: bool, allow_unverified: bool
+) -> None:
+    """Build the site (as `site build` does), then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
     from governance.site import build_site
     from governance.site.serve import serve
     from governance.workspace import require_workspace
 
     workspace = require_workspace(workspace_path)
-    report = build_site(workspace, strict=strict, register_url=register_url)
+    report = build_site(
+        workspace, strict=strict, register_url=register_url, allow_unverified=allow_unverified
+    )
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
     assert report.site_dir is not None

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
 from governance.errors import GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, queries
+from governance.register import chain, database, lifecycle, manifest, queries
 from governance.register import schema as t
 from governance.register.records import (
     CHECKLIST_STATUSES,
@@ -305,7 +305,7 @@ class Register:
         override: dict[str, Any] | None = None,
         from_predictions: bool = False,
     ) -> AuditRecord:
-        """Record an audit of a version; ``audit.json`` is hashed now so that ``verify`` can detect edits.
+        """Record an audit of a version; every file of its folder is hashed now so that ``verify`` can detect edits.
 
         ``audit_json_path`` is absolute or relative to the workspace. ``artifact_sha256`` must be the version's
         pinned hash (the file that was audited); ``max_age_days`` is the policy's maximum audit age. ``override``
@@ -323,7 +323,8 @@ class Register:
         audit_file = self.locate(str(audit_json_path))
         if not audit_file.is_file():
             raise InputError(f"The audit file {audit_file} does not exist; record the audit after writing audit.json.")
-        file_sha256 = provenance.sha256_file(audit_file)
+        files = manifest.take(audit_file, self.workspace_root)
+        file_sha256 = files.get(audit_file.name) or provenance.sha256_file(audit_file)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
@@ -345,6 +346,7 @@ class Register:
                     "audit_id": audit_id,
                     "audit_json_path": self.relative_path(audit_file),
                     "audit_json_sha256": file_sha256,
+                    "files": files,
                     "verdict": verdict,
                     "policy_name": policy_name,
                     "policy_sha256": policy_sha256,

@@ -74,6 +74,7 @@ class AuditRecord(Record):
     audit_id: str
     audit_json_path: str  # relative to the workspace when it lies inside it
     audit_json_sha256: str
+    files: dict[str, str] | None = None  # SHA-256 of every file of the folder; None if recorded before manifests
     verdict: str  # "passed", "failed", "inconclusive" or "reported" (a policy without a pass mark)
     policy_name: str
     policy_sha256: str
@@ -200,6 +201,7 @@ class VerifyReport(Record):
     events_checked: int
     rows_checked: int
     audit_files_checked: int
+    audits_without_manifest: int = 0  # recorded before every file was hashed: only their audit.json is checked
     signed: bool  # the register is signed and its key was given, so the signatures were checked
     problems: list[VerifyProblem]
     inconclusive: bool = False

@@ -24,6 +24,7 @@ from governance.results.audit import AuditResult
 from governance.results.fairness import REGRESSION_METRICS, AttributeResult
 from governance.site.escape import escape
 from governance.site.markdown import VERDICT_WORDS, admonition, estimate, percent, table
+from governance.site.vouch import AuditCheck
 
 # The report's metric names, without their explanations in brackets (table headers stay short).
 METRIC_LABELS = {key: words.split(" (")[0] for key, words in METRIC_WORDS.items()}
@@ -73,11 +74,51 @@ def group_table(
     return text
 
 
+def no_register_note(check: AuditCheck | None) -> list[str]:
+    """A note when the workspace has no register to check the audit's files against."""
+    if check is None or check.status != "no-register":
+        return []
+    return [
+        admonition(
+            "note",
+            "Not checked against a register",
+            "This workspace has no model register, so nothing vouches that these results are the ones the "
+            "audit wrote; record audits in the register (`governance audit NAME@VERSION ...`) to have them checked.",
+        )
+    ]
+
+
+def vouch_box(check: AuditCheck | None) -> list[str]:
+    """A red box, before the verdict, when the register does not vouch for the audit's files."""
+    if check is None or check.status != "not-verified":
+        return []
+    listed = "\n".join(f"- {escape(problem)}" for problem in check.problems)
+    return [
+        admonition(
+            "danger",
+            "Not verified",
+            "The register does not vouch for this audit: the verdict and figures below may have been changed "
+            f"after the audit was recorded. Do not rely on them.\n\n{listed}",
+        )
+    ]
+
+
 def render_audit_page(
-    result: AuditResult, *, figures: list[str], min_cell_size: int, model_link: str, warnings: list[str]
+    result: AuditResult,
+    *,
+    figures: list[str],
+    min_cell_size: int,
+    model_link: str,
+    warnings: list[str],
+    check: AuditCheck | None = None,
 ) -> str:
     """The whole page; ``figures`` are file names already copied next to it under ``figures/``."""
-    head = [f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n", verdict_box(result)]
+    head = [
+        f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n",
+        *vouch_box(check),
+        verdict_box(result),
+        *no_register_note(check),
+    ]
     # after the summary, so that the box and the summary fit one screen
     card = (
         f"Model card: [{escape(result.model.name)}]({model_link}). "

@@ -1,15 +1,18 @@
 """``build_site``: write ``docs/generated/`` from the workspace, then build the MkDocs site.
 
-The site module is the only writer of ``docs/generated/``. It is written whole into a hidden temporary folder
-next to it and swapped in at the end, so a failed build never leaves half a folder, and pages of deleted models
-do not linger. Every file name comes from :func:`governance.paths.safe_join` (slugs), so a model called
+The site module is the only writer of ``docs/generated/`` and ``site/``. Each is written whole into a hidden
+temporary folder next to it and swapped in at the end, so a failed or killed build never leaves half a folder,
+and pages of deleted models do not linger; the next build removes what a killed one left. Audits are read
+through the register's recorded hashes (:mod:`governance.site.vouch`). Every file name comes from :func:`governance.paths.safe_join` (slugs), so a model called
 ``../../etc/passwd`` writes nothing outside ``docs/generated/``.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
-import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,8 +20,8 @@ from typing import Any
 from governance.errors import SiteError
 from governance.paths import safe_join
 from governance.provenance import isoformat, now
-from governance.results.audit import AuditResult
 from governance.report.markdown import masked_groups
+from governance.results.audit import AuditResult
 from governance.site.audit_page import render_audit_page
 from governance.site.checklist_pages import (
     ItemLinks,
@@ -34,10 +37,9 @@ from governance.site.ll144_page import render_ll144_page
 from governance.site.model_page import render_model_page
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
-from governance.site.sources import collect
+from governance.site.sources import AuditRecord, SiteSources, collect
+from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
-
-FIGURE_SUFFIXES = (".svg", ".png")
 
 
 @dataclass
@@ -87,10 +89,15 @@ def _relative(from_page: str, to_page: str) -> str:
 
 
 def write_generated(
-    workspace: Workspace, root: Path, report: SiteBuildReport, *, register_url: str | None
+    workspace: Workspace,
+    root: Path,
+    report: SiteBuildReport,
+    *,
+    register_url: str | None,
+    sources: SiteSources | None = None,
 ) -> list[Any]:
     """Write every generated page into ``root``; returns the nav section for them."""
-    sources = collect(workspace, register_url=register_url)
+    sources = sources or collect(workspace, register_url=register_url)
     writer = _Writer(root, report)
     k = workspace.suppression_threshold
     frameworks = load_frameworks(workspace.policies_dir / "checklists", report.warnings)
@@ -124,7 +131,7 @@ def write_generated(
         for record in model.audits:
             audit_page = audit_pages[record.result.audit_id]
             folder = writer.folder(*audit_page.split("/")[:-1])
-            figures = _copy_figures(record.folder / "figures", folder / "figures")
+            figures = _write_figures(record, folder / "figures", report)
             figures = _mask_figures(record.result, folder / "figures", figures, k, report)
             report.figures += [f"{'/'.join(audit_page.split('/')[:-1])}/figures/{name}" for name in figures]
             text = render_audit_page(
@@ -133,6 +140,7 @@ def write_generated(
                 min_cell_size=k,
                 model_link=_relative(audit_page, page),
                 warnings=report.warnings,
+                check=record.check,
             )
             writer.page((*audit_page.split("/")[:-1], "index"), text)
             nav_audits.append(
@@ -252,21 +260,29 @@ def write_generated(
     return nav
 
 
-def _copy_figures(source: Path, target: Path) -> list[str]:
-    """Copy an audit's SVG and PNG figures under slugified names; returns the names copied."""
-    if not source.is_dir():
-        return []
+def _write_figures(record: AuditRecord, target: Path, report: SiteBuildReport) -> list[str]:
+    """Write the audit's checked SVG and PNG figures under slugified names; returns the names written.
+
+    The bytes are those the register's hashes were checked against (never a file read again, never a link).
+    An audit recorded before manifests has only its audit.json vouched for: its figures are drawn from it.
+    """
+    if record.check.redraw:
+        try:
+            from governance.report.figures import write_figures
+
+            written = write_figures(record.result, target)
+        except Exception as exc:  # another module's drawing code: leave the figures out rather than copy them
+            report.warnings.append(
+                f"The figures of audit {record.result.audit_id} could not be drawn ({exc}); they are left out."
+            )
+            return []
+        drawn = {name for svg in written.values() for name in (svg, Path(svg).with_suffix(".png").name)}
+        return sorted(name for name in drawn if (target / name).is_file())
     copied = []
-    for path in sorted(source.iterdir()):
-        if not path.is_file() or path.suffix.lower() not in FIGURE_SUFFIXES:
-            continue
-        destination = (
-            safe_join(target.parent, "figures", path.name)
-            if target.name == "figures"
-            else safe_join(target, path.name)
-        )
+    for name, data in sorted(record.check.figures.items()):
+        destination = safe_join(target.parent, "figures", name)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+        destination.write_bytes(data)
         copied.append(destination.name)
     return copied
 
@@ -306,15 +322,45 @@ def _mask_figures(
     return sorted(set(kept) | {name for name in drawn if (folder / name).is_file()})
 
 
-def _swap_in(new: Path, target: Path) -> None:
-    """Replace ``target`` by ``new`` with two renames, removing the old folder afterwards."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}-old-{new.name.rsplit('-', 1)[-1]}")
-        target.rename(old)
-    new.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+@contextmanager
+def _build_lock(workspace: Workspace) -> Iterator[None]:
+    """One build at a time per workspace (a lock on its folder, no file); a second one is refused, not raced."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no lock
+        yield
+        return
+    descriptor = os.open(workspace.root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise SiteError(
+                "Another `governance site build` is running in this workspace; wait for it to finish."
+            ) from exc
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+@contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """Turn SIGTERM into an exit that runs the clean-up (only the main thread can set handlers)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def build_site(
@@ -323,25 +369,34 @@ def build_site(
     run_mkdocs: bool = True,
     strict: bool = True,
     register_url: str | None = None,
+    allow_unverified: bool = False,
 ) -> SiteBuildReport:
-    """Write ``docs/generated/`` from the workspace and, unless ``run_mkdocs`` is false, build the site."""
+    """Write ``docs/generated/`` from the workspace and, unless ``run_mkdocs`` is false, build the site.
+
+    Audits are read through the register's recorded hashes: anything it does not vouch for stops the build
+    (``UnverifiedAuditError``, exit 1) unless ``allow_unverified``, which publishes those pages marked in red.
+    ``site/`` is built beside the old one and swapped in with renames, so it is whole at every moment.
+    """
     generated = workspace.generated_dir
     report = SiteBuildReport(generated_dir=generated)
     config_file = workspace.root / "mkdocs.yml"
     if run_mkdocs and not config_file.is_file():
         raise SiteError(f"There is no mkdocs.yml in {workspace.root}; run `governance init` there first.")
-    generated.parent.mkdir(parents=True, exist_ok=True)
-    temporary = Path(tempfile.mkdtemp(prefix=".generated-new-", dir=generated.parent))
-    try:
-        nav = write_generated(workspace, temporary, report, register_url=register_url)
-        _swap_in(temporary, generated)
-    except BaseException:
-        shutil.rmtree(temporary, ignore_errors=True)
-        raise
-    if run_mkdocs:
-        from governance.site.mkdocs_run import run_mkdocs as run
+    with _terminate_cleanly(), _build_lock(workspace):
+        clear_debris(generated)
+        sources = collect(workspace, register_url=register_url)
+        if sources.vouchers is not None:
+            sources.vouchers.refuse_unless(allow_unverified, report.warnings)
+        temporary = staging_folder(generated)
+        try:
+            nav = write_generated(workspace, temporary, report, register_url=register_url, sources=sources)
+            swap_in(temporary, generated)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        if run_mkdocs:
+            from governance.site.mkdocs_run import run_mkdocs as run
 
-        site_dir, warnings = run(config_file, strict=strict, generated_nav=nav)
-        report.site_dir = site_dir
-        report.warnings += warnings
+            site_dir, warnings = run(config_file, strict=strict, generated_nav=nav)
+            report.site_dir = site_dir
+            report.warnings += warnings
     return report

@@ -3,16 +3,19 @@
 If the config's ``nav`` names ``generated/index.md``, that entry becomes a section holding every generated page
 (register, models, audits, checklists, policies); without a ``nav``, MkDocs lists every page by itself.
 Warnings are collected, and ``strict`` turns them into a failed build as ``mkdocs build --strict`` does.
+The site is built into a hidden folder beside ``site_dir`` and swapped in only when MkDocs succeeded.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 from governance.errors import SiteError
+from governance.site.swap import clear_debris, staging_folder, swap_in
 
 GENERATED_ENTRY = "generated/index.md"
 
@@ -60,13 +63,20 @@ def run_mkdocs(config_file: Path, *, strict: bool, generated_nav: list[Any]) -> 
             ) from exc
         if config.nav:
             config.nav = expand_nav(config.nav, generated_nav)
+        site_dir = Path(config.site_dir)
+        clear_debris(site_dir)
+        staging = staging_folder(site_dir)
         try:
+            config.site_dir = str(staging)  # built beside site/, then swapped in: never half a site
             build(config)
+            swap_in(staging, site_dir)
         except MkDocsException as exc:
             details = "; ".join(collector.messages[:5]) or str(exc)
             raise SiteError(
                 f"MkDocs refused to build the site ({details}); fix the pages it names and rebuild."
             ) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     finally:
         mkdocs_logger.removeHandler(collector)
-    return Path(config.site_dir), collector.messages
+    return site_dir, collector.messages

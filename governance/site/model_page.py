@@ -116,6 +116,8 @@ def render_model_page(
     lines = [f"# Model card: {escape(model.name)}\n"]
     verdict = latest.result.policy.verdict if latest else None
     word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
+    if latest is not None and latest.check.status == "not-verified":
+        word += " (not verified)"
     lines.append(
         facts(
             [
@@ -247,7 +249,8 @@ def render_model_page(
         [
             escape(record.created_at[:19].replace("T", " ")),
             escape(record.result.model.version),
-            f"[{escape(record.result.policy.verdict)}]({audit_links[record.result.audit_id]})",
+            f"[{escape(record.result.policy.verdict)}]({audit_links[record.result.audit_id]})"
+            + (" (not verified)" if record.check.status == "not-verified" else ""),
             escape(record.result.audit_id),
         ]
         for record in sorted(model.audits, key=lambda record: record.created_at, reverse=True)

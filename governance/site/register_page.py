@@ -30,6 +30,7 @@ def render_register_page(
                 escape(model.status) if model.status else "not registered",
                 escape(latest.result.model.version) if latest else "—",
                 f"[{VERDICT_WORDS[verdict][1]}]({audit_links[latest.result.audit_id]})"
+                + (" (not verified)" if latest is not None and latest.check.status == "not-verified" else "")
                 if latest is not None and verdict in VERDICT_WORDS
                 else "not audited",
                 escape(latest.created_at[:10]) if latest else "—",

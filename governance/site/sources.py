@@ -1,8 +1,9 @@
 """What the site is built from: audits on disk, the register's export, the workspace's settings.
 
 Audits are read from ``audits/<model>/<version>/<audit-id>/audit.json`` only (the report and the site read
-results, never the database). The register adds owners, status, approvals and the lifecycle timeline when it
-exists; a workspace without one still gets a site from its audits alone.
+results, never the database), through the hashes the register recorded for them (see :mod:`governance.site.vouch`).
+The register adds owners, status, approvals and the lifecycle timeline when it exists; a workspace without one
+still gets a site from its audits alone, each page saying that no register vouches for it.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from governance.errors import GovernanceError
 from governance.results.audit import AuditResult
 from governance.site.escape import page_slug
+from governance.site.vouch import AuditCheck, Vouchers
 from governance.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -36,10 +37,11 @@ CARD_FIELDS = (
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One audit folder and its parsed ``audit.json``."""
+    """One audit folder, its parsed ``audit.json``, and how far the register vouches for it."""
 
     result: AuditResult
     folder: Path
+    check: AuditCheck = field(default_factory=lambda: AuditCheck(status="no-register"))
 
     @property
     def created_at(self) -> str:
@@ -93,20 +95,28 @@ class SiteSources:
     register_available: bool
     problems: list[str] = field(default_factory=list)
     register_head: dict[str, Any] | None = None  # the chain head ({"seq", "hash"}) when the register was read
+    vouchers: Vouchers | None = None
 
 
-def load_audits(audits_dir: Path, problems: list[str]) -> list[AuditRecord]:
-    """Every readable ``audit.json`` under ``audits/``; unreadable ones are reported, not fatal."""
+def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None = None) -> list[AuditRecord]:
+    """Every readable ``audit.json`` under ``audits/``, read through the register's hashes when there is one.
+
+    Unreadable ones are reported, not fatal; what the register does not vouch for is collected in ``vouchers``.
+    """
     records: list[AuditRecord] = []
     if not audits_dir.is_dir():
         return records
+    vouchers = vouchers or Vouchers(workspace_root=audits_dir.parent, register=False)
     for path in sorted(audits_dir.rglob("audit.json")):
+        data, check = vouchers.read(path, problems)
+        if data is None:
+            continue
         try:
-            result = AuditResult.model_validate_json(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            result = AuditResult.model_validate_json(data)
+        except ValueError as exc:
             problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
             continue
-        records.append(AuditRecord(result=result, folder=path.parent))
+        records.append(AuditRecord(result=result, folder=path.parent, check=check))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 
@@ -119,12 +129,8 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
         from governance.register import Register
     except ImportError:
         return None
-    try:
-        with Register.for_workspace(workspace, url=url) as register:
-            exported = register.export()
-    except GovernanceError as exc:
-        problems.append(f"The register could not be read, so the site shows audits only: {exc}")
-        return None
+    with Register.for_workspace(workspace, url=url) as register:  # a damaged one stops the build (exit 4)
+        exported = register.export()
     return exported if isinstance(exported, dict) else None
 
 
@@ -146,7 +152,9 @@ def _records(exported: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
 def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSources:
     """Gather the audits, the register and the ``models:`` section of ``governance.yaml``."""
     problems: list[str] = []
-    audits = load_audits(workspace.audits_dir, problems)
+    exported = _register_export(workspace, register_url, problems)
+    vouchers = Vouchers.from_export(workspace.root, exported)
+    audits = load_audits(workspace.audits_dir, problems, vouchers)
     models: dict[str, ModelEntry] = {}
 
     def entry(name: str) -> ModelEntry:
@@ -154,7 +162,6 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
             models[name] = ModelEntry(name=name)
         return models[name]
 
-    exported = _register_export(workspace, register_url, problems)
     if exported:
         for detail in _records(exported, "models"):
             nested = detail.get("model")
@@ -220,6 +227,7 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
         register_available=exported is not None,
         problems=problems,
         register_head=_chain_head(exported),
+        vouchers=vouchers,
     )
 
 

@@ -32,8 +32,8 @@ def table_names(url: str) -> set[str]:
 
 
 def test_migrations_are_named_and_linear() -> None:
-    assert known_revisions() == {"0001_initial", "0002_checklists_incidents", "0003_signing"}
-    assert head_revision() == "0003_signing"
+    assert known_revisions() == {"0001_initial", "0002_checklists_incidents", "0003_signing", "0004_audit_manifest"}
+    assert head_revision() == "0004_audit_manifest"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

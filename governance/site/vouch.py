@@ -1,0 +1,186 @@
+"""Reading audit folders through the register: the site publishes only files whose recorded hash they match.
+
+When an audit is recorded, the register keeps the SHA-256 of every file of its folder. The site reads each
+``audit.json`` and figure once, compares it with that hash, and uses the very bytes it checked. A changed,
+missing, unrecorded or linked file makes the audit *not verified*: the build stops, unless the user asks to
+publish such pages marked in red (``--allow-unverified``). Symbolic links are never read, in any case.
+
+Audits recorded before manifests existed vouch for their ``audit.json`` only: their figures are redrawn from it
+instead of being copied. A workspace without any register has nothing to check against: its audits are published
+as they are (links skipped), each page saying that no register vouches for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Literal
+
+from governance.errors import SiteError
+from governance.provenance import sha256_bytes
+from governance.register import manifest
+
+FIGURE_SUFFIXES = (".svg", ".png")
+Status = Literal["verified", "not-verified", "no-register"]
+
+
+class UnverifiedAuditError(SiteError):
+    """An audit folder does not match what the register recorded, so the site was not built."""
+
+    exit_code = 1
+
+
+@dataclass
+class AuditCheck:
+    """How far the register vouches for one audit folder, and the figure bytes that may be published."""
+
+    status: Status
+    problems: list[str] = field(default_factory=list)
+    figures: dict[str, bytes] = field(default_factory=dict)
+    redraw: bool = False  # recorded before manifests: draw the figures from the verified audit.json instead
+
+
+@dataclass
+class Vouchers:
+    """The register's recorded hashes, by audit folder; collects every problem found while reading."""
+
+    workspace_root: Path
+    register: bool
+    by_folder: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    history_problem: str | None = None
+    problems: list[str] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+
+    @classmethod
+    def from_export(cls, workspace_root: Path, exported: dict[str, Any] | None) -> Vouchers:
+        """From the register's export (``None``: the workspace has no register)."""
+        vouchers = cls(workspace_root=workspace_root, register=exported is not None)
+        if exported is None:
+            return vouchers
+        for model in exported.get("models") or []:
+            for audit in model.get("audits") or []:
+                vouchers.by_folder[vouchers._locate(str(audit["audit_json_path"])).parent.resolve()] = audit
+        broken = [
+            problem
+            for problem in (exported.get("verification") or {}).get("problems") or []
+            if problem.get("kind") != "audit_file"
+        ]
+        if broken:
+            vouchers.history_problem = (
+                f"The register's history was edited by hand ({broken[0]['message']}), so it vouches for no "
+                "audit; run `governance register verify` and restore the register from a backup."
+            )
+        return vouchers
+
+    def _locate(self, stored: str) -> Path:
+        path = Path(stored)
+        return path if path.is_absolute() else self.workspace_root / path
+
+    def read(self, audit_json: Path, warnings: list[str]) -> tuple[bytes | None, AuditCheck]:
+        """The bytes of ``audit_json`` to publish (``None``: leave the audit out) and what vouches for them."""
+        folder = audit_json.parent
+        if not self.register:
+            data = manifest.read_regular(audit_json)
+            if data is None:
+                warnings.append(f"{audit_json} was skipped: it is a symbolic link or not a plain file.")
+            return data, AuditCheck(status="no-register", figures=_plain_figures(folder, warnings))
+        audit = self.by_folder.get(folder.resolve())
+        if audit is None:
+            warnings.append(
+                f"The audit folder {folder} is not recorded in the register, so it is left out of the site; "
+                "run the audit through the register (`governance audit NAME@VERSION ...`) or remove the folder."
+            )
+            return None, AuditCheck(status="not-verified")
+        self.seen.add(folder.resolve())
+        data, check = self._check(audit, audit_json)
+        if self.history_problem:
+            check.problems.insert(0, self.history_problem)
+        if check.problems:
+            check.status = "not-verified"
+            self.problems += [problem for problem in check.problems if problem not in self.problems]
+        return data, check
+
+    def _check(self, audit: dict[str, Any], audit_json: Path) -> tuple[bytes | None, AuditCheck]:
+        shown = PurePosixPath(str(audit["audit_json_path"]))
+        audit_id = str(audit["audit_id"])
+        files = audit.get("files")
+        if not isinstance(files, dict):  # recorded before manifests: audit.json only
+            data = manifest.read_regular(audit_json)
+            check = AuditCheck(status="verified", redraw=True)
+            if data is None or sha256_bytes(data) != audit["audit_json_sha256"]:
+                kind: manifest.ProblemKind = "changed" if data is not None else "missing"
+                if data is None and audit_json.is_symlink():
+                    kind = "link"
+                check.problems.append(
+                    manifest.describe(manifest.FileProblem(shown.name, kind), str(shown), audit_id)
+                )
+            return data, check
+        recorded = {str(name): str(sha) for name, sha in files.items()}
+        found = manifest.check(audit_json, recorded, self.workspace_root)
+        check = AuditCheck(
+            status="verified",
+            problems=[
+                manifest.describe(problem, (shown.parent / problem.name).as_posix(), audit_id)
+                for problem in found.problems
+            ],
+            figures={
+                name.removeprefix("figures/"): data
+                for name, data in found.contents.items()
+                if _is_figure(name)
+            },
+        )
+        return found.contents.get(manifest.AUDIT_FILE), check
+
+    def missing_folders(self) -> list[str]:
+        """Registered audits whose folder was not found (deleting one must not hide a verdict)."""
+        found = []
+        for folder, audit in self.by_folder.items():
+            audit_json = self._locate(str(audit["audit_json_path"]))
+            if folder in self.seen or audit_json.name != manifest.AUDIT_FILE or audit_json.exists():
+                continue  # published, not an audit folder, or kept outside audits/ (never on the site)
+            problem = manifest.FileProblem(manifest.AUDIT_FILE, "missing")
+            found.append(manifest.describe(problem, str(audit["audit_json_path"]), str(audit["audit_id"])))
+        return found
+
+    def refuse_unless(self, allow_unverified: bool, warnings: list[str]) -> None:
+        """Stop the build when anything is not vouched for, unless the user allows it (then warn)."""
+        problems = self.problems + [p for p in self.missing_folders() if p not in self.problems]
+        if self.history_problem and self.history_problem not in problems:
+            problems.insert(0, self.history_problem)
+        if not problems:
+            return
+        if allow_unverified:
+            warnings += [f"Published as not verified: {problem}" for problem in problems]
+            return
+        more = (
+            f" ({len(problems) - 1} more problem(s): run `governance register verify`)"
+            if len(problems) > 1
+            else ""
+        )
+        raise UnverifiedAuditError(
+            f"{problems[0]}{more} Nothing was published: the site shows only what the register vouches for; "
+            'fix this, or rebuild with --allow-unverified to publish such pages marked "not verified".'
+        )
+
+
+def _is_figure(name: str) -> bool:
+    path = PurePosixPath(name)
+    return len(path.parts) == 2 and path.parts[0] == "figures" and path.suffix.lower() in FIGURE_SUFFIXES
+
+
+def _plain_figures(folder: Path, warnings: list[str]) -> dict[str, bytes]:
+    """Every SVG and PNG in ``figures/`` that is a plain file; links are skipped with a warning."""
+    figures: dict[str, bytes] = {}
+    source = folder / "figures"
+    if not source.is_dir() or source.is_symlink():
+        return figures
+    for path in sorted(source.iterdir()):
+        if path.suffix.lower() not in FIGURE_SUFFIXES:
+            continue
+        data = manifest.read_regular(path)
+        if data is None:
+            if path.is_symlink():
+                warnings.append(f"{path} is a symbolic link; it was not followed or published.")
+            continue
+        figures[path.name] = data
+    return figures
