@@ -26,7 +26,7 @@ programme and rely on step 1 alone.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -61,13 +61,26 @@ CellId = tuple[str, str]  # (table name, group name)
 TOTAL: CellId = ("", "")  # the overall number of rows, always published
 
 
-def suppress_tables(tables: Sequence[Table], *, k: int) -> dict[CellId, Reason]:
-    """The groups to mask in tables published together, each with why (``small`` or ``complement``)."""
+def suppress_tables(tables: Sequence[Table], *, k: int, mask_unknown: bool = False) -> dict[CellId, Reason]:
+    """The groups to mask in tables published together, each with why (``small`` or ``complement``).
+
+    A group of people whose attribute is unknown says nothing about anyone's sex or race, and NYC Local Law 144
+    asks for its size; it is masked only to protect another group, unless ``mask_unknown``. (Masking a small one
+    would cost a large known group in its table, and the intersections' unknown groups give it back anyway.)
+    """
     if k <= 1:
         return {}
     system = _System(tables)
+    unknown = {
+        (table.name, cell.name)
+        for table in tables
+        for cell in table.cells
+        if cell.key is None or None in cell.key
+    }
     masked: dict[CellId, Reason] = {
-        cid: SMALL for cid, n in system.sizes.items() if 0 < n < k and cid != TOTAL
+        cid: SMALL
+        for cid, n in system.sizes.items()
+        if 0 < n < k and cid != TOTAL and (mask_unknown or cid not in unknown)
     }
     while True:
         _margin_rule(system, masked)
@@ -289,25 +302,31 @@ def _opened(system: _System, masked: Mapping[CellId, Reason], term: CellId) -> i
 def _protect_pinned(system: _System, masked: dict[CellId, Reason], k: int) -> bool:
     """Mask one more count beside the first masked count the published numbers pin down; True if one was added.
 
-    Of the visible counts beside it (same line of its table, or same margin), the smallest that leaves it with
-    more than one possible value is taken; the smallest of all if none does alone.
+    Of the visible counts that share people with it (its line and margins, an intersection's group of unknowns),
+    the smallest that leaves it with more than one possible value is taken; failing that, the smallest beside it.
     """
     found = pinned(system, masked, k, first_only=True)
     if not found:
         return False
     target = found[0]
-    candidates = sorted(
-        (cid for cid in _beside(system, target) if cid not in masked and cid != TOTAL),
-        key=lambda cid: (system.sizes[cid], cid),
+
+    def visible(cids: Iterable[CellId]) -> list[CellId]:
+        return sorted((c for c in cids if c not in masked and c != TOTAL), key=lambda c: (system.sizes[c], c))
+
+    beside = visible(_beside(system, target))
+    overlapping = visible(
+        c
+        for c in system.sizes
+        if c not in beside and system.members.get(c, frozenset()) & system.members[target]
     )
-    if not candidates:
-        return False
-    for cid in candidates:
-        trial = {**masked, cid: COMPLEMENT}
-        if not pinned(system, trial, k, only=[target]):
+    for cid in sorted((*beside, *overlapping), key=lambda c: (system.sizes[c], c)):
+        if not pinned(system, {**masked, cid: COMPLEMENT}, k, only=[target]):
             masked[cid] = COMPLEMENT
             return True
-    masked[candidates[0]] = COMPLEMENT
+    fallback = beside or overlapping
+    if not fallback:
+        return False
+    masked[fallback[0]] = COMPLEMENT
     return True
 
 

@@ -37,6 +37,7 @@ SIZES = {
     ("Pacific Islander", "under 25"): (5, 7), ("Pacific Islander", "25-54"): (14, 16),
     ("Pacific Islander", "55 and over"): (6, 8),
 }  # fmt: skip
+CASES = ["curated", "random-1", "random-2", "random-3"]
 MISSING = {"sex": 25, "race": 30, "age": 12}  # more people, with that value unknown
 
 
@@ -55,9 +56,23 @@ def _rows() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _random_rows(seed: int) -> pd.DataFrame:
+    """Three attributes with cell sizes drawn from 1 to 900 (most small), and a few values missing."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for combo in itertools.product(SEX, RACE[:4], AGE):
+        rows += [dict(zip(("sex", "race", "age"), combo, strict=True))] * int(
+            np.clip(rng.lognormal(3, 1.4), 1, 900)
+        )
+    frame = pd.DataFrame(rows)
+    for column in frame.columns:
+        frame.loc[rng.choice(len(frame), size=int(rng.integers(0, 20)), replace=False), column] = None
+    return frame
+
+
 @cache
-def _audit() -> tuple[pd.DataFrame, AuditResult]:
-    frame = _rows()
+def _audit(case: str = "curated") -> tuple[pd.DataFrame, AuditResult]:
+    frame = _rows() if case == "curated" else _random_rows(int(case.removeprefix("random-")))
     selected = np.random.default_rng(3).random(len(frame)) < 0.3
     fairness = compute_fairness(y_pred=selected.astype(int), sensitive=frame, n_boot=0)
     audit = make_audit("screen", "1", "three-way")
@@ -101,14 +116,16 @@ def test_a_big_group_is_masked_only_to_protect_a_small_one() -> None:
     for attribute in result.fairness.attributes:
         for group in attribute.groups:
             reason = masks[attribute.attribute].get(group.group)
-            assert (reason == "small") == (group.n < K), (attribute.attribute, group.group, group.n, reason)
+            small = group.n < K and not group.is_unknown  # an unknown value reveals no one's attribute
+            assert (reason == "small") == small, (attribute.attribute, group.group, group.n, reason)
     # hides only what it must: the 3-way table keeps most of its groups
     assert len(hidden) <= len(three_way.groups) // 3, sorted(hidden)
     assert not masks["sex"] and not masks["race"] and not masks["age"]
 
 
-def test_no_masked_count_can_be_derived_by_subtraction() -> None:
-    frame, result = _audit()
+@pytest.mark.parametrize("case", CASES)
+def test_no_masked_count_can_be_derived_by_subtraction(case: str) -> None:
+    frame, result = _audit(case)
     published = _published(frame, result)
     _combos, member = _reader_view(frame, result, published)
     derived = []
@@ -142,8 +159,9 @@ def _reader_view(
     return combos, member
 
 
-def test_no_masked_count_is_pinned_by_all_totals_together() -> None:
-    frame, result = _audit()
+@pytest.mark.parametrize("case", CASES)
+def test_no_masked_count_is_pinned_by_all_totals_together(case: str) -> None:
+    frame, result = _audit(case)
     published = _published(frame, result)
     _combos, view = _reader_view(frame, result, published)
     member = {key: value.astype(float) for key, value in view.items()}
@@ -192,7 +210,7 @@ def _reader_member(
 def _reader_cover(result: AuditResult, table: str, combos: list[tuple]) -> np.ndarray:
     """The combinations some group of ``table`` holds: the table adds up to everyone, so the rest are empty."""
     attribute = next(a for a in result.fairness.attributes if a.attribute == table)
-    columns = ["sex", "race", "age"]
+    columns = ["sex", "race", "age"]  # the order of the combinations, as in _reader_view
     index = [columns.index(c) for c in attribute.columns]
     known = {tuple(g.levels[c] for c in attribute.columns) for g in attribute.groups if not g.is_unknown}
     has_unknown = any(g.is_unknown for g in attribute.groups)
@@ -329,3 +347,16 @@ def test_masked_groups_of_a_margin_never_all_share_one_outcome() -> None:
     masked_n = sum(counts[name][0] for name in hidden)
     masked_selected = sum(counts[name][1] for name in hidden)
     assert 0 < masked_selected < masked_n  # a reader can no longer tell that nobody in a or b was selected
+
+
+def test_a_small_group_of_unknowns_is_shown_and_costs_no_big_group() -> None:
+    # random-1 has 9 people of unknown age: showing them reveals nobody's age; masking them would have cost a
+    # large age group (the table's total is the number of rows) and, through the intersections' groups of
+    # unknowns, whole tables
+    _, result = _audit("random-1")
+    masks = masking(result, K)
+    unknown_age = next(
+        g for a in result.fairness.attributes if a.attribute == "age" for g in a.groups if g.is_unknown
+    )
+    assert unknown_age.n < K and unknown_age.group not in masks["age"]
+    assert not masks["sex"] and not masks["race"] and not masks["age"]
