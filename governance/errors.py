@@ -68,3 +68,9 @@ class SiteError(GovernanceError):
     """The site could not be built."""
 
     exit_code: ClassVar[int] = 2
+
+
+class SiteRenderError(SiteError):
+    """A page, template or checklist of the site could not be rendered: the build is incomplete."""
+
+    exit_code: ClassVar[int] = 1

@@ -88,6 +88,7 @@ class PolicyTemplate:
     body: str
     path: str | None = None
     summary: str = ""
+    body_line: int = 1  # the file's line number of the body's first line, for errors that name a line
 
     @property
     def owner_role(self) -> str:
@@ -142,6 +143,7 @@ def parse_policy_template(text: str, *, name: str = "<template>") -> PolicyTempl
         body=match.group(2),
         path=None if name == "<template>" else name,
         summary=str(meta.get("summary") or ""),
+        body_line=text.count("\n", 0, match.start(2)) + 1,
     )
 
 
@@ -381,8 +383,8 @@ def render_policy(
         body = environment.from_string(template.body).render(**context)
     except UndefinedError as exc:
         raise PolicyError(
-            f"Policy template {name} uses an unknown variable ({exc.message}); use only the variables listed on "
-            "the policies page of the user guide."
+            f"Policy template {name}{_at_line(template, _template_line(exc))} uses an unknown variable "
+            f"({exc.message}); use only the variables listed on the policies page of the user guide."
         ) from exc
     except SecurityError as exc:
         raise PolicyError(
@@ -390,7 +392,8 @@ def render_policy(
         ) from exc
     except TemplateSyntaxError as exc:
         raise PolicyError(
-            f"Policy template {name} has a template error at body line {exc.lineno}: {exc.message}."
+            f"Policy template {name} has a template error at body line {exc.lineno}"
+            f"{_file_line(template, exc.lineno)}: {str(exc.message).rstrip('.')}."
         ) from exc
     policy = context["policy"]
     items = ", ".join(_item_reference(item_id, item_link) for item_id in template.checklist_items) or "none"
@@ -414,6 +417,27 @@ def render_policy(
         "",
     ]
     return "\n".join(header) + "\n" + body.lstrip("\n")
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The body line a Jinja2 runtime error happened on (Jinja2 puts template frames in the traceback)."""
+    line = None
+    trace = exc.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == "<template>":
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def _file_line(template: PolicyTemplate, body_line: int | None) -> str:
+    return f" (line {template.body_line + body_line - 1} of the file)" if body_line and template.path else ""
+
+
+def _at_line(template: PolicyTemplate, body_line: int | None) -> str:
+    if not body_line:
+        return ""
+    return f" at line {template.body_line + body_line - 1}" if template.path else f" at body line {body_line}"
 
 
 def unknown_item_references(templates: list[PolicyTemplate], known_ids: set[str]) -> list[tuple[str, str]]:

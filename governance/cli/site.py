@@ -28,6 +28,12 @@ def site_group() -> None:
     help="Publish audits whose files do not match the register's recorded hashes, each page marked "
     "'not verified' in red (default: stop the build, exit 1).",
 )
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="When a policy template, checklist or page cannot be rendered, build the rest with those pages marked "
+    "broken, then exit 1 (default: stop before replacing anything, exit 1).",
+)
 @reports_errors
 def build_command(
     workspace_path: str | None,
@@ -35,12 +41,15 @@ def build_command(
     no_mkdocs: bool,
     strict: bool,
     allow_unverified: bool,
+    keep_going: bool,
 ) -> None:
     """Write docs/generated/ from the audits and the register, then build the site into site/.
 
     Every audit file is checked against the hash the register recorded for it: a changed, missing, added or
-    linked file stops the build (exit 1) and is named, unless --allow-unverified. A damaged register stops it
-    too (exit 4). site/ is replaced whole, so a failed or interrupted build leaves the previous site.
+    linked file stops the build (exit 1) and is named, unless --allow-unverified. A policy template, checklist
+    or page that cannot be rendered stops it too (exit 1, naming the file and line), unless --keep-going. A
+    damaged register stops it (exit 4). site/ is replaced whole, so a failed or interrupted build leaves the
+    previous site.
 
     The built site makes no request to another host, opens from file:// and works behind an internal web
     server; its search works offline.
@@ -55,12 +64,18 @@ def build_command(
         strict=strict,
         register_url=register_url,
         allow_unverified=allow_unverified,
+        keep_going=keep_going,
     )
     for warning in report.warnings:
         click.echo(f"Warning: {warning}", err=True)
     click.echo(f"Wrote {len(report.pages)} generated pages to {report.generated_dir}.")
     if report.index_html is not None:
         click.echo(f"Built the site: open {report.index_html} in a browser, or run `governance site serve`.")
+    if report.broken:
+        from governance.errors import SiteRenderError
+        from governance.site.build import broken_message
+
+        raise SiteRenderError(broken_message(report.broken, kept_going=True))
 
 
 @site_group.command("serve")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from governance.errors import SiteError
+from governance.errors import SiteError, SiteRenderError
 from governance.paths import safe_join
 from governance.provenance import isoformat, now
 from governance.report.markdown import masked_groups
@@ -34,6 +34,7 @@ from governance.site.checklist_pages import (
 from governance.site.escape import escape, nav_title, page_slug
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
+from governance.site.markdown import broken_notice
 from governance.site.model_page import render_model_page
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
@@ -51,6 +52,9 @@ class SiteBuildReport:
     figures: list[str] = field(default_factory=list)
     site_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    broken: list[str] = field(
+        default_factory=list
+    )  # pages, templates or checklists that could not be rendered
 
     @property
     def index_html(self) -> Path | None:
@@ -100,7 +104,9 @@ def write_generated(
     sources = sources or collect(workspace, register_url=register_url)
     writer = _Writer(root, report)
     k = workspace.suppression_threshold
-    frameworks = load_frameworks(workspace.policies_dir / "checklists", report.warnings)
+    broken_before = len(report.broken)
+    frameworks = load_frameworks(workspace.policies_dir / "checklists", report.broken)
+    checklists_broken = report.broken[broken_before:]
 
     model_pages = {name: f"models/{model.slug}.md" for name, model in sources.models.items()}
     audit_pages: dict[str, str] = {}
@@ -185,7 +191,7 @@ def write_generated(
         statuses: dict[str, tuple[str, Any]] = {}
         for name, model in sources.models.items():
             page = checklist_model_pages[name]
-            status = model_status(model, frameworks, report.warnings)
+            status = model_status(model, frameworks, report.broken)
             if status is not None:
                 statuses[name] = (page.removeprefix("checklists/"), status)
             writer.page(
@@ -203,11 +209,17 @@ def write_generated(
         for name in sources.models:
             nav_checklists.append({nav_title(name): f"generated/{checklist_model_pages[name]}"})
 
+    if checklists_broken:  # published only with --keep-going
+        writer.page(
+            ("checklists", "index"), "# Compliance checklists\n\n" + broken_notice(checklists_broken[0])
+        )
+        nav_checklists.append("generated/checklists/index.md")
+
     item_links = ItemLinks(frameworks, framework_pages)
     policies = render_policies(
         workspace.policies_dir / "templates",
         workspace.config,
-        report.warnings,
+        report.broken,
         item_link=item_links.from_page("policies/page.md"),
     )
     nav_policies: list[Any] = []
@@ -272,7 +284,7 @@ def _write_figures(record: AuditRecord, target: Path, report: SiteBuildReport) -
 
             written = write_figures(record.result, target)
         except Exception as exc:  # another module's drawing code: leave the figures out rather than copy them
-            report.warnings.append(
+            report.broken.append(
                 f"The figures of audit {record.result.audit_id} could not be drawn ({exc}); they are left out."
             )
             return []
@@ -313,7 +325,7 @@ def _mask_figures(
             result, folder, hidden={name: sorted(groups) for name, groups in hidden.items()}
         )
     except Exception as exc:  # another module's drawing code: never publish the unmasked figures instead
-        report.warnings.append(
+        report.broken.append(
             f"The figures of audit {result.audit_id} could not be redrawn without small groups ({exc}); "
             "its group figures are left out of the site."
         )
@@ -370,12 +382,16 @@ def build_site(
     strict: bool = True,
     register_url: str | None = None,
     allow_unverified: bool = False,
+    keep_going: bool = False,
 ) -> SiteBuildReport:
     """Write ``docs/generated/`` from the workspace and, unless ``run_mkdocs`` is false, build the site.
 
     Audits are read through the register's recorded hashes: anything it does not vouch for stops the build
     (``UnverifiedAuditError``, exit 1) unless ``allow_unverified``, which publishes those pages marked in red.
     ``site/`` is built beside the old one and swapped in with renames, so it is whole at every moment.
+    A page, template or checklist that cannot be rendered stops the build before anything is replaced
+    (``SiteRenderError``, exit 1); with ``keep_going`` the rest is built, those pages say they are broken, and
+    ``report.broken`` lists them for the caller to fail on.
     """
     generated = workspace.generated_dir
     report = SiteBuildReport(generated_dir=generated)
@@ -390,6 +406,8 @@ def build_site(
         temporary = staging_folder(generated)
         try:
             nav = write_generated(workspace, temporary, report, register_url=register_url, sources=sources)
+            if report.broken and not keep_going:
+                raise SiteRenderError(broken_message(report.broken))
             swap_in(temporary, generated)
         finally:
             shutil.rmtree(temporary, ignore_errors=True)
@@ -400,3 +418,15 @@ def build_site(
             report.site_dir = site_dir
             report.warnings += warnings
     return report
+
+
+def broken_message(broken: list[str], *, kept_going: bool = False) -> str:
+    """What could not be rendered, and the way on (fix it, or build the rest with ``--keep-going``)."""
+    listed = " ".join(item if item.endswith(".") else f"{item}." for item in broken)
+    count = "1 part" if len(broken) == 1 else f"{len(broken)} parts"
+    if kept_going:
+        return f"{count} of the site could not be built and are marked broken on it: {listed} Fix them and build again."
+    return (
+        f"{count} of the site could not be built, so nothing was replaced: {listed} Fix them and build again, or "
+        "pass --keep-going to build the rest with those pages marked broken."
+    )

@@ -13,12 +13,12 @@ from typing import Any
 
 from governance.errors import GovernanceError
 from governance.site.escape import escape
-from governance.site.markdown import table
+from governance.site.markdown import broken_notice, table
 from governance.site.sources import ModelEntry
 
 
-def load_frameworks(folder: Path, warnings: list[str]) -> list[Any]:
-    """The workspace's checklists, or none (with a warning) when they cannot be loaded."""
+def load_frameworks(folder: Path, broken: list[str]) -> list[Any]:
+    """The workspace's checklists, or none (added to ``broken``) when they cannot be loaded."""
     if not folder.is_dir() or not any(folder.glob("*.y*ml")):
         return []
     try:
@@ -28,7 +28,7 @@ def load_frameworks(folder: Path, warnings: list[str]) -> list[Any]:
     try:
         return list(load_checklists(folder))
     except GovernanceError as exc:
-        warnings.append(f"The checklists were left out of the site: {exc}")
+        broken.append(f"The checklists could not be built: {exc}")
         return []
 
 
@@ -50,8 +50,8 @@ class ItemLinks:
         return link
 
 
-def model_status(model: ModelEntry, frameworks: list[Any], warnings: list[str]) -> Any | None:
-    """The checklist module's status of one model, or ``None`` (with a warning) when it cannot be judged."""
+def model_status(model: ModelEntry, frameworks: list[Any], broken: list[str]) -> Any | None:
+    """The checklist module's status of one model, or ``None`` (added to ``broken``) when it cannot be judged."""
     from governance.checklists import evaluate_status
 
     fields: dict[str, Any] = dict(model.register_detail)
@@ -66,7 +66,7 @@ def model_status(model: ModelEntry, frameworks: list[Any], warnings: list[str]) 
             model_name=model.name,
         )
     except (GovernanceError, ValueError, KeyError, TypeError) as exc:
-        warnings.append(f"The checklist status of {model.name} could not be judged ({exc}).")
+        broken.append(f"The checklist status of {model.name} could not be judged ({exc}).")
         return None
 
 
@@ -96,7 +96,7 @@ def render_model_status_page(model: ModelEntry, status: Any | None, *, item_link
 
     lines = [f"# Checklist status: {escape(model.name)}\n"]
     if status is None:
-        lines.append("_The status could not be judged; see the build's warnings._\n")
+        lines.append(broken_notice("The checklist status of this model could not be judged; the build lists why."))
     else:
         lines.append(
             "Answer the items that need a person with `governance checklist answer`; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from governance.results.common import Estimate
+from governance.site.escape import escape
 
 MASKED = "masked"
 
@@ -83,3 +84,8 @@ VERDICT_WORDS = {
         "for a person to judge. Approval needs a recorded risk acceptance.",
     ),
 }
+
+
+def broken_notice(text: str) -> str:
+    """A red box saying that a page could not be built (``site build --keep-going`` publishes such pages)."""
+    return f'!!! failure "This page is broken"\n    {escape(text)}\n'

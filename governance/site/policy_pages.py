@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 
 from governance.errors import GovernanceError
-from governance.yamlload import DuplicateKeyError, load_yaml
 from governance.site.escape import escape, page_slug
-from governance.site.markdown import table
+from governance.site.markdown import broken_notice, table
+from governance.yamlload import DuplicateKeyError, load_yaml
 
 
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
@@ -31,9 +31,13 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 
 def render_policies(
-    templates_dir: Path, config: dict[str, Any], warnings: list[str], *, item_link: Any = None
+    templates_dir: Path, config: dict[str, Any], broken: list[str], *, item_link: Any = None
 ) -> list[tuple[str, str, dict[str, Any]]]:
-    """(file slug, page Markdown, front matter) for each template, in file-name order."""
+    """(file slug, page Markdown, front matter) for each template, in file-name order.
+
+    A template that cannot be rendered is added to ``broken`` (file and line) and gets a page saying so, which
+    only a build with ``--keep-going`` publishes.
+    """
     pages: list[tuple[str, str, dict[str, Any]]] = []
     if not templates_dir.is_dir():
         return pages
@@ -46,7 +50,10 @@ def render_policies(
             rendered_meta, body = split_front_matter(render_policy(path, config, item_link=item_link))
             meta = {**meta, **rendered_meta}
         except GovernanceError as exc:
-            warnings.append(f"Policy {path.name} was left out of the site: {exc}")
+            broken.append(str(exc))
+            title = escape(meta.get("title") or path.stem.replace("-", " ").capitalize())
+            body = f"# {title}\n\n" + broken_notice(f"This policy could not be built: {exc}")
+            pages.append((page_slug(path.stem), body, {**meta, "broken": True}))
             continue
         if not body.lstrip().startswith("# "):
             body = f"# {escape(meta.get('title') or path.stem.replace('-', ' ').capitalize())}\n\n{body}"
