@@ -419,14 +419,16 @@ def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit:
 
         findings.sort(key=order)
         ranked.append(findings)
-    picked: list[tuple[RuleOutcome, Finding | None]] = []
-    for outcome, findings in zip(chosen, ranked, strict=True):
-        if not findings:
-            picked.append((outcome, None))
+    # a rule without findings (a sensitive input, a rule that could not be checked) decides a failure on its own;
+    # beside a pass it says less than the closest call, so it comes last
+    bare: list[tuple[RuleOutcome, Finding | None]] = [(o, None) for o, f in zip(chosen, ranked, strict=True) if not f]
+    picked: list[tuple[RuleOutcome, Finding | None]] = [] if verdict == "passed" else list(bare)
     depth = 0
     while len(picked) < limit and any(len(f) > depth for f in ranked):
         picked += [(o, f[depth]) for o, f in zip(chosen, ranked, strict=True) if len(f) > depth]
         depth += 1
+    if verdict == "passed":
+        picked += bare
     return picked[:limit]
 
 

@@ -122,3 +122,16 @@ def test_every_p_value_and_summary_statistic_has_plain_words(case: str) -> None:
     )
     for row in [r for r in performance.splitlines() if r.startswith("| ") and "Metric" not in r]:
         assert row.rstrip(" |").split("|")[-1].strip(), row  # the "In plain words" cell is filled
+
+
+def test_a_passed_summary_puts_the_closest_call_before_rules_without_numbers() -> None:
+    audit = make_audit("m", "1", "p2", verdict="passed")
+    bare = audit.policy.rules[0].model_copy(
+        update={"rule_id": "no-sensitive-driver", "comparison": "top_k", "findings": [], "summary": "Met."}
+    )
+    audit = audit.model_copy(
+        update={"policy": audit.policy.model_copy(update={"rules": [bare, *audit.policy.rules]})}
+    )
+    deciding = [line for line in _summary(render_report(audit)) if line.startswith("- **")]
+    assert deciding[0].startswith("- **four-fifths** (blocking, met): female vs male")
+    assert deciding[1].startswith("- **no-sensitive-driver** (blocking, met)")
