@@ -75,8 +75,17 @@ class Workspace:
 
     @property
     def suppression_threshold(self) -> int:
-        """Published tables mask cells with fewer people than this (default 10)."""
-        return int((self.config.get("site") or {}).get("min_cell_size", 10))
+        """Published tables mask cells with fewer people than this (default 10; 1 or 0 masks nothing).
+
+        A typo here must not switch masking off or crash a build, so anything but a whole number is refused.
+        """
+        value = (self.config.get("site") or {}).get("min_cell_size", 10)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(
+                f"site.min_cell_size in {self.root / CONFIG_NAME} must be a whole number of people, such as 10, "
+                f"not {value!r}: groups smaller than it are masked on the site."
+            )
+        return value
 
 
 def load_config(path: Path) -> dict[str, Any]:

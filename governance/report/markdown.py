@@ -7,9 +7,11 @@ deterministic: sorted groups, fixed number formatting. ``published=True`` masks 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import re
+from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
 
-from governance.policy.evaluate import METRIC_WORDS, fmt
+from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
 from governance.report.escape import md
 from governance.report.figures import (
     attribute_figure_stem,
@@ -17,8 +19,8 @@ from governance.report.figures import (
     impact_figure_alt,
     impact_figure_stem,
 )
-from governance.report.suppression import suppress, suppress_grid
-from governance.results.audit import AuditResult, RuleOutcome
+from governance.report.suppression import COMPLEMENT, SMALL, Cell, Reason, Table, suppress_tables
+from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
@@ -41,7 +43,6 @@ VERDICT_WORDS = {
 STATUS_WORDS = {"pass": "met", "fail": "FAILED", "inconclusive": "inconclusive", "not_applicable": "not checked"}
 TABLE_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "precision", "accuracy", "auc",
                  "mean_prediction", "mean_target", "mae", "rmse")
-MASK = "·"
 
 
 def _capitalised(text: str) -> str:
@@ -56,25 +57,66 @@ def _interval(estimate: Estimate | None) -> str:
     return f"{fmt(estimate.value)} [{fmt(estimate.low)}, {fmt(estimate.high)}]"
 
 
+def _table(attribute: AttributeResult, *, outcomes: bool = False) -> Table:
+    """An attribute's groups as a published table for the suppression module (unknown levels as ``None``).
+
+    ``outcomes``: pass each group's number of selected people too (unweighted binary audits), so that masked
+    groups of a margin never all share one outcome.
+    """
+    columns = tuple(attribute.columns)
+    cells = []
+    for group in attribute.groups:
+        if group.is_unknown:
+            key: tuple[str | None, ...] | None = (None,) if len(columns) == 1 else None
+        else:
+            key = tuple(group.levels.get(column) for column in columns)
+        count = group.counts.get("selection_rate") if outcomes else None
+        selected = round(count.k) if count is not None and count.rows == group.n else None
+        cells.append(Cell(group.group, key, group.n, selected))
+    return Table(attribute.attribute, columns, tuple(cells))
+
+
+@lru_cache(maxsize=64)
+def _masking(tables: tuple[Table, ...], k: int) -> dict[str, dict[str, Reason]]:
+    out: dict[str, dict[str, Reason]] = {table.name: {} for table in tables}
+    for (table, group), reason in suppress_tables(tables, k=k).items():
+        out[table][group] = reason
+    return out
+
+
+def masking(result: AuditResult, min_cell_size: int) -> dict[str, dict[str, Reason]]:
+    """Per attribute, the groups to mask on a published page and why ("small" or "complement").
+
+    Every table of the audit is considered at once, since they are published together: a group's count in one
+    table minus the visible groups under it in another would otherwise give a masked count back.
+    """
+    tables: dict[str, Table] = {}
+    outcomes = result.fairness.task == "binary" and not result.fairness.weighted
+    for attribute in result.fairness.attributes:  # multiclass repeats an attribute per class: same counts
+        tables.setdefault(attribute.attribute, _table(attribute, outcomes=outcomes))
+    masks = _masking(tuple(tables.values()), min_cell_size)
+    return {name: dict(groups) for name, groups in masks.items()}
+
+
 def masked_groups(attribute: AttributeResult, *, min_cell_size: int) -> set[str]:
-    """Groups to mask on a published page: small groups plus complements, per row and column of an intersection."""
-    keys = {group.group: tuple(group.levels.get(column, "") for column in attribute.columns) for group in attribute.groups}
-    if attribute.is_intersection and len(attribute.columns) > 1 and len(set(keys.values())) == len(keys):
-        hidden = suppress_grid({keys[group.group]: group.n for group in attribute.groups}, k=min_cell_size)
-        return {name for name, key in keys.items() if key in hidden}
-    return suppress({group.group: group.n for group in attribute.groups}, k=min_cell_size)
+    """Groups to mask when this attribute's table is published alone (with the overall total).
+
+    Pages that publish several tables of one audit use :func:`hidden_groups`, which also protects the totals
+    the tables give each other.
+    """
+    return set(_masking((_table(attribute),), min_cell_size).get(attribute.attribute, {}))
 
 
 def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]]:
     """Per attribute, the groups to mask on a published page (primary and complementary suppression)."""
-    return {attribute.attribute: masked_groups(attribute, min_cell_size=min_cell_size) for attribute in result.fairness.attributes}
+    return {name: set(groups) for name, groups in masking(result, min_cell_size).items()}
 
 
-def published_explanation(explanation: ExplanationResult, hidden: dict[str, set[str]]) -> ExplanationResult:
+def published_explanation(explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]) -> ExplanationResult:
     """The explanation without the masked groups (and without comparisons that name one), for publication."""
     attributes = []
     for attribute in explanation.by_group:
-        masked = hidden.get(attribute.attribute, set())
+        masked = hidden.get(attribute.attribute, ())
         attributes.append(attribute.model_copy(update={
             "groups": [group for group in attribute.groups if group.group not in masked],
             "most_different": [d for d in attribute.most_different if d.highest_group not in masked and d.lowest_group not in masked],
@@ -82,11 +124,11 @@ def published_explanation(explanation: ExplanationResult, hidden: dict[str, set[
     return explanation.model_copy(update={"by_group": attributes})
 
 
-def _rule_lines(outcome: RuleOutcome, hidden: dict[str, set[str]]) -> list[str]:
+def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> list[str]:
     lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
     left_out = 0
     for finding in outcome.findings:
-        masked = hidden.get(finding.attribute, set())
+        masked = hidden.get(finding.attribute, ())
         if outcome.comparison == "top_k":  # explanation rules: the reason says it all
             lines.append(f"    - {_capitalised(md(finding.reason))}.")
         elif finding.status not in {"fail", "inconclusive"}:
@@ -105,35 +147,72 @@ def _rule_lines(outcome: RuleOutcome, hidden: dict[str, set[str]]) -> list[str]:
     return lines
 
 
-def _group_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+def small_label(min_cell_size: int) -> str:
+    """What a masked small group shows instead of its numbers."""
+    return f"fewer than {min_cell_size}"
+
+
+COMPLEMENT_LABEL = "hidden to protect a small group"
+HIDDEN = "hidden"  # the other numbers of a masked row
+
+
+def _mask_label(reason: str, min_cell_size: int) -> str:
+    return small_label(min_cell_size) if reason == SMALL else COMPLEMENT_LABEL
+
+
+def mask_legend(reasons: Collection[str], total: int, min_cell_size: int) -> str:
+    """The sentence under a table with masked groups: what each label means, and how many groups are hidden."""
+    parts = [f"{len(reasons)} of {total} groups hidden in this table."]
+    if SMALL in reasons:
+        parts.append(f"*{small_label(min_cell_size)}*: a group this small could identify people, so none of its numbers are published.")
+    if COMPLEMENT in reasons:
+        parts.append(f"*{COMPLEMENT_LABEL}*: a larger group, hidden because its numbers and the published totals would give a small group's count away.")
+    return " ".join(parts)
+
+
+def all_masked_sentence(total: int, min_cell_size: int) -> str:
+    """Said instead of a table whose every group is masked: a table of hidden rows tells a reader nothing."""
+    return (f"This table is not published: each of its {total} groups has fewer than {min_cell_size} people or would "
+            "give a small group's count away.")
+
+
+def _group_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) -> list[str]:
+    if hidden and all(group.group in hidden for group in attribute.groups):
+        return [all_masked_sentence(len(attribute.groups), k)]
     metrics = [m for m in TABLE_METRICS if any(m in group.metrics for group in attribute.groups)]
     header = ["Group", "Rows", "Share", *(_capitalised(METRIC_WORDS.get(m, m).split(" (")[0]) for m in metrics)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group in attribute.groups:
         name = md(group.group) + (" (missing)" if group.is_unknown else "")
         if group.group in hidden:
-            lines.append("| " + " | ".join([name, MASK, MASK, *([MASK] * len(metrics))]) + " |")
+            lines.append("| " + " | ".join([name, _mask_label(hidden[group.group], k), *([HIDDEN] * (1 + len(metrics)))]) + " |")
             continue
         cells = [name, str(group.n), f"{group.share:.1%}", *(_interval(group.metrics.get(m)) for m in metrics)]
         lines.append("| " + " | ".join(cells) + " |")
+    if hidden:
+        lines += ["", mask_legend(list(hidden.values()), len(attribute.groups), k)]
     return lines
 
 
-def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
+def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) -> list[str]:
     table = attribute.ll144
     if table is None:
         return []
     words = rate_words(table.rate_kind)
     rate, counted = _capitalised(words.rate), words.counted
+    shown = [row for row in table.rows if row.category not in hidden]
+    if table.rows and not shown:
+        return [all_masked_sentence(len(table.rows), k)]
     # Every ratio divides by the most-selected category's rate: if that category is masked, so are the ratios.
     ratios_hidden = table.most_selected in hidden
     lines = [f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |", "|---|---|---|---|---|---|"]
     for row in table.rows:
         if row.category in hidden:
-            lines.append(f"| {md(row.category)} | {MASK} | {MASK} | {MASK} | {MASK} | {'yes' if row.under_two_percent else 'no'} |")
+            label = _mask_label(hidden[row.category], k)
+            lines.append(f"| {md(row.category)} | {label} | {HIDDEN} | {HIDDEN} | {HIDDEN} | {'yes' if row.under_two_percent else 'no'} |")
             continue
         if ratios_hidden:
-            ratio = MASK
+            ratio = HIDDEN
         else:
             ratio = _interval(Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high))
             if row.impact_ratio is not None and row.impact_ratio < 0.8:
@@ -141,11 +220,17 @@ def _ll144_table(attribute: AttributeResult, hidden: Collection[str]) -> list[st
         lines.append(
             f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
         )
-    unknown_hidden = any(group.is_unknown and group.group in hidden for group in attribute.groups)
-    unknown = MASK if unknown_hidden else str(table.unknown_count)
+    masked_rows = [hidden[row.category] for row in table.rows if row.category in hidden]
+    if masked_rows:
+        lines += ["", mask_legend(masked_rows, len(table.rows), k)]
+    if ratios_hidden:
+        lines += ["", f"The impact ratios are hidden too: each divides by the rate of the {words.top}, which is masked, "
+                  "so they would give its rate away."]
+    unknown_reason = next((hidden[g.group] for g in attribute.groups if g.is_unknown and g.group in hidden), None)
+    unknown = _mask_label(unknown_reason, k) if unknown_reason else str(table.unknown_count)
     lines.append("")
     median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
-    most = MASK if ratios_hidden else md(table.most_selected or "n/a")
+    most = f"hidden ({COMPLEMENT_LABEL if hidden.get(table.most_selected or '') == COMPLEMENT else small_label(k)})" if ratios_hidden else md(table.most_selected or "n/a")
     lines.append(
         f"{_capitalised(words.top)}: **{most}**. People with an unknown {md(attribute.attribute)}: "
         f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
@@ -158,19 +243,95 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     shown = [c for c in attribute.to_reference if c.metric in {"selection_rate", "tpr", "fpr", "mean_prediction", "mae"}]
     if not shown:
         return []
+    published = [c for c in shown if c.group not in hidden and c.reference not in hidden]
+    if not published:
+        if attribute.reference_group in hidden:
+            return [f"No comparison can be published: the reference group, {md(attribute.reference_group or '')}, is masked."]
+        return ["No comparison can be published: every compared group is masked."]
     lines = [
         "| Group | Metric | vs | Difference [interval] | Ratio [interval] | p-value (Holm) |",
         "|---|---|---|---|---|---|",
     ]
-    for comparison in shown:
-        if comparison.group in hidden or comparison.reference in hidden:
-            continue
+    for comparison in published:
         p_value = "n/a" if comparison.p_value_holm is None else f"{comparison.p_value_holm:.3g}"
         lines.append(
             f"| {md(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {md(comparison.reference)} | "
             f"{_interval(comparison.difference)} | {_interval(comparison.ratio)} | {p_value} |"
         )
+    lines += ["", P_VALUE_GLOSS]
+    if len(published) < len(shown):
+        lines += ["", f"{len(shown) - len(published)} comparison(s) with masked groups are left out."]
     return lines
+
+
+METRIC_GLOSS = {
+    "selection_rate": "the share of people the model selects",
+    "base_rate": "the share of people who actually have the outcome",
+    "tpr": "of the people who truly qualify, the share the model selects",
+    "fpr": "of the people who do not qualify, the share the model selects anyway",
+    "fnr": "of the people who truly qualify, the share the model misses",
+    "tnr": "of the people who do not qualify, the share the model turns down",
+    "precision": "of the people the model selects, the share who truly qualify",
+    "npv": "of the people the model turns down, the share who truly do not qualify",
+    "accuracy": "the share of all decisions that are right",
+    "auc": "how well the scores put qualifying people above the others: 0.5 is chance, 1 is perfect",
+    "brier": "the average squared gap between the predicted probability and what happened: 0 is perfect",
+    "mean_prediction": "the average predicted value",
+    "mean_target": "the average actual value",
+    "mae": "the average size of a prediction's error",
+    "rmse": "the typical size of a prediction's error, large errors counting more",
+}
+SUMMARY_GLOSS = {
+    "demographic_parity_difference": "the widest gap in selection rate between two groups: 0 means every group is selected alike",
+    "demographic_parity_ratio": "the lowest group's selection rate divided by the highest's: 1 means alike, below 0.8 fails the four-fifths screen",
+    "equalized_odds_difference": "the wider of the gaps in true and false positive rate between two groups: 0 means alike",
+    "equalized_odds_ratio": "the lower of the lowest-to-highest ratios of true and false positive rate: 1 means alike",
+    "equal_opportunity_difference": "the widest gap in true positive rate (the share of deserving people the model finds) between two groups",
+    "equal_opportunity_ratio": "the lowest group's true positive rate divided by the highest's: 1 means alike",
+}
+P_VALUE_GLOSS = (
+    "p-value (Holm): how often a difference at least this large would turn up by chance if the group were truly treated "
+    "like the reference, adjusted for the number of groups compared; below 0.05 it would be rare, so the difference is "
+    "unlikely to be chance alone. A large p-value does not show that the groups are treated alike."
+)
+
+
+def _summaries_line(attribute: AttributeResult, hidden: Collection[str]) -> str:
+    """The fairlearn summaries with what each means; left out where a masked group could be one of the extremes."""
+    if any(group.group in hidden and not group.is_unknown for group in attribute.groups):
+        return ("Summaries across groups (widest gaps and lowest ratios) are left out: they are computed over every group, "
+                "masked ones included, and could give a masked group's rate away.")
+    parts = [
+        f"{key.replace('_', ' ')} {_interval(value)} ({SUMMARY_GLOSS[key]})" if key in SUMMARY_GLOSS else f"{key.replace('_', ' ')} {_interval(value)}"
+        for key, value in sorted(attribute.summaries.items())
+    ]
+    return "Summaries: " + "; ".join(parts) + "."
+
+
+def masking_sentence(
+    masks: Mapping[str, Mapping[str, str]], result: AuditResult, min_cell_size: int, *, ll144: bool = False
+) -> str:
+    """How much the published tables hide, e.g. "3 of 40 groups are hidden ..."; ``ll144``: count only the
+    categories of the impact-ratio tables."""
+    counted: set[str] = set()
+    total = small = complement = 0
+    for attribute in result.fairness.attributes:
+        if attribute.attribute in counted or (ll144 and attribute.ll144 is None):
+            continue
+        counted.add(attribute.attribute)
+        names = [row.category for row in attribute.ll144.rows] if ll144 and attribute.ll144 else [g.group for g in attribute.groups]
+        reasons = masks.get(attribute.attribute, {})
+        total += len(names)
+        small += sum(reasons.get(name) == SMALL for name in names)
+        complement += sum(reasons.get(name) == COMPLEMENT for name in names)
+    if not small and not complement:
+        return f"No group has fewer than {min_cell_size} people: every group's numbers are shown."
+    if not complement:
+        return f"{small} of {total} groups are hidden in the tables below, each with fewer than {min_cell_size} people."
+    return (
+        f"{small + complement} of {total} groups are hidden in the tables below: {small} with fewer than "
+        f"{min_cell_size} people, and {complement} more that would give a small group's count away through the totals."
+    )
 
 
 def _override_lines(result: AuditResult) -> list[str]:
@@ -194,6 +355,144 @@ def sensitive_inputs_sentence(names: list[str], escape: Callable[[str], str] = s
     return f"The model takes the sensitive attributes {quoted} as direct inputs."
 
 
+NEXT_STEP = {
+    "passed": "Approve with a second person's sign-off, keep this report with the approval, and audit again when the "
+    "model, its data or its use changes, or within a year.",
+    "reported": "Decide with the risk officer whether the differences in the tables are acceptable, and record that "
+    "decision as a risk acceptance at approval.",
+}
+_BOUND = re.compile(r"^\s*(>=|<=|>|<)\s*(-?[0-9.]+)\s*$")
+
+
+def _shortfall(finding: Finding, bound: str, *, side: str) -> float:
+    """How far a finding is on the wrong side of its bound (negative: on the right side, by that much).
+
+    ``side`` is which end of the interval is measured: "best" (the end nearest to meeting the bound: how clearly
+    a finding misses) or "worst" (the end nearest to missing it: how narrowly a finding meets it).
+    """
+    match = _BOUND.match(bound)
+    estimate = finding.estimate
+    if match is None or estimate is None or estimate.value is None:
+        return 0.0
+    limit, above = float(match.group(2)), match.group(1) in {">=", ">"}
+    ends = [v for v in (estimate.low, estimate.high) if v is not None] or [estimate.value]
+    if above:
+        end = max(ends) if side == "best" else min(ends)
+        return limit - end
+    end = min(ends) if side == "best" else max(ends)
+    return end - limit
+
+
+def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit: int = 3) -> list[tuple[RuleOutcome, Finding | None]]:
+    """The few rule outcomes and findings that decide the verdict, the strongest evidence first.
+
+    Failed: the blocking rules that failed, then those left undecided; inconclusive: the undecided blocking rules;
+    passed: the blocking rules' findings closest to their bounds; reported: the warnings.
+    """
+    verdict = result.policy.verdict
+    rules = result.policy.rules
+    if verdict == "failed":
+        chosen = [o for o in rules if o.severity == "block" and o.status == "fail"]
+        chosen += [o for o in rules if o.severity == "block" and o.status == "inconclusive"]
+    elif verdict == "inconclusive":
+        chosen = [o for o in rules if o.severity == "block" and o.status in {"inconclusive", "fail"}]
+    elif verdict == "passed":
+        chosen = [o for o in rules if o.severity == "block"]
+    else:
+        chosen = [o for o in rules if o.status in {"fail", "inconclusive"}] or list(rules)
+    minimum = result.fairness.min_group_size
+
+    def published(finding: Finding) -> bool:
+        masked = hidden.get(finding.attribute, ())
+        names = [finding.group, *(finding.group.split(" vs ")), finding.reference or ""]
+        return not any(name in masked for name in names)
+
+    ranked: list[list[Finding]] = []
+    for outcome in chosen:
+        status = {"inconclusive": "inconclusive", "fail": "fail"}.get(outcome.status, "pass")
+        findings = [f for f in outcome.findings if f.status == status and published(f)]
+        side = "worst" if status == "pass" else "best"
+        small = outcome.comparison != "top_k"
+
+        def order(f: Finding, bound: str = outcome.bound, side: str = side, small: bool = small) -> tuple[bool, float, int]:
+            return (small and f.n < minimum, -_shortfall(f, bound, side=side), -f.n)
+
+        findings.sort(key=order)
+        ranked.append(findings)
+    # a rule without findings (a sensitive input, a rule that could not be checked) decides a failure on its own;
+    # beside a pass it says less than the closest call, so it comes last
+    bare: list[tuple[RuleOutcome, Finding | None]] = [(o, None) for o, f in zip(chosen, ranked, strict=True) if not f]
+    picked: list[tuple[RuleOutcome, Finding | None]] = [] if verdict == "passed" else list(bare)
+    depth = 0
+    while len(picked) < limit and any(len(f) > depth for f in ranked):
+        picked += [(o, f[depth]) for o, f in zip(chosen, ranked, strict=True) if len(f) > depth]
+        depth += 1
+    if verdict == "passed":
+        picked += bare
+    return picked[:limit]
+
+
+def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding | None) -> str:
+    status = "not checked" if outcome.not_checked_because else STATUS_WORDS[outcome.status]
+    head = f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
+    if finding is None:
+        return head + (md(outcome.not_checked_because) if outcome.not_checked_because else md(outcome.summary))
+    if outcome.comparison == "top_k":
+        return head + _capitalised(md(finding.reason)) + "."
+    reference = f" vs {md(finding.reference)}" if finding.reference else ""
+    sizes = f"{finding.n} {md(finding.counted)}"
+    reference_n = finding.reference_n if finding.reference_n is not None else _group_size(result, finding)
+    if reference_n is not None:
+        sizes += f" in the group, {reference_n} in the reference"
+    metric = METRIC_WORDS.get(outcome.metric, outcome.metric).split(" (")[0]
+    if outcome.comparison == "impact_ratio":
+        table = next((a.ll144 for a in result.fairness.attributes if a.attribute == finding.attribute and a.ll144), None)
+        metric = f"impact ratio of {rate_words(table.rate_kind).rate if table else metric}"
+    value = describe_estimate(finding.estimate, result.fairness.confidence_level) if finding.estimate.has_interval else ""
+    reason = md(finding.reason)
+    if value and value not in finding.reason:
+        reason = f"{value}: {reason}"
+    return head + f"{md(finding.group)}{reference} ({md(finding.attribute)}; {sizes}), {metric}: {reason}."
+
+
+def _group_size(result: AuditResult, finding: Finding) -> int | None:
+    """The reference group's row count, for findings recorded without it."""
+    if not finding.reference:
+        return None
+    for attribute in result.fairness.attributes:
+        if attribute.attribute == finding.attribute:
+            return next((g.n for g in attribute.groups if g.group == finding.reference), None)
+    return None
+
+
+def _next_step(result: AuditResult, deciding: list[tuple[RuleOutcome, Finding | None]]) -> str:
+    verdict = result.policy.verdict
+    if verdict in NEXT_STEP:
+        return NEXT_STEP[verdict]
+    advice = next((o.advice for o, _ in deciding if o.advice), "")
+    first = advice.split(". ")[0].rstrip(".")
+    prefix = "Do not approve this version" if verdict == "failed" else "Do not approve yet"
+    return f"{prefix}: {first[:1].lower()}{first[1:]}." if first else f"{prefix}."
+
+
+def summary_lines(result: AuditResult, hidden: Mapping[str, Collection[str]] | None = None) -> list[str]:
+    """The one-screen summary for a manager: verdict, what decides it, sensitive inputs, the next step."""
+    title, meaning = VERDICT_WORDS[result.policy.verdict]
+    deciding = _deciding(result, hidden or {})
+    out = ["## Summary", "", f"**Verdict: {title}.** {meaning}", ""]
+    if deciding:
+        out += ["What decides it:", "", *(_deciding_line(result, o, f) for o, f in deciding), ""]
+    if result.model.kind == "predictions":
+        inputs = "not known: only saved predictions were audited, so the model's inputs could not be read."
+    elif result.model.sensitive_inputs:
+        inputs = "yes. " + sensitive_inputs_sentence(result.model.sensitive_inputs, md)
+    else:
+        inputs = "no: none of " + ", ".join(md(s) for s in result.data.sensitive) + " is a direct input of the model."
+    out += [f"**Sensitive attribute used as a model input:** {inputs}", ""]
+    out += [f"**Next step:** {_next_step(result, deciding)}", ""]
+    return out
+
+
 def render_report(
     result: AuditResult,
     *,
@@ -205,14 +504,14 @@ def render_report(
     """The report as Markdown; figures are referenced under ``figures_dir``."""
     fairness = result.fairness
     verdict = result.policy.verdict
-    title, meaning = VERDICT_WORDS[verdict]
     level = level_words(fairness.confidence_level)
-    hidden = hidden_groups(result, min_cell_size) if published else {}
+    hidden = masking(result, min_cell_size) if published else {}
     name = f"{md(result.model.name)} {md(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
-    out += [f"**Verdict: {title}.** {meaning}", "", md(result.policy.summary), ""]
-    if result.model.sensitive_inputs:
-        out += [sensitive_inputs_sentence(result.model.sensitive_inputs, md), ""]
+    out += summary_lines(result, hidden)
+    out += ["## Details for auditors", "", md(result.policy.summary), ""]
+    out += [f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
+            "the true value most likely lies between the two ends; a wide interval means too few people to be sure.", ""]
 
     what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
         f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
@@ -266,9 +565,9 @@ def render_report(
             "or when a group or its reference has fewer people than the policy's minimum in what the rate counts.", ""]
 
     if fairness.overall:
-        out += ["## Performance for everyone", "", "| Metric | Value [interval] |", "|---|---|"]
+        out += ["## Performance for everyone", "", "| Metric | Value [interval] | In plain words |", "|---|---|---|"]
         for metric, estimate in sorted(fairness.overall.items()):
-            out.append(f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} |")
+            out.append(f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} | {METRIC_GLOSS.get(metric, '')} |")
         out.append("")
 
     out += ["## Results by group", "",
@@ -276,15 +575,15 @@ def render_report(
             f"comparisons (computed from the counts), a percentile bootstrap for AUC, Brier score and regression "
             f"metrics ({fairness.n_boot} resamples, seed {fairness.seed})."]
     if published:
-        out.append(f"Groups with fewer than {min_cell_size} people are masked ({MASK}), together with enough other cells that totals cannot reveal them.")
+        out.append(masking_sentence(hidden, result, min_cell_size))
     out.append("")
     for attribute in fairness.attributes:
-        masked = hidden.get(attribute.attribute, set())
+        masked = hidden.get(attribute.attribute, {})
         heading = md(attribute.attribute) + (f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else "")
         out += [f"### {heading}", ""]
         if attribute.reference_group:
             out += [f"Reference group for comparisons: **{md(attribute.reference_group)}** ({attribute.reference_method}).", ""]
-        out += _group_table(attribute, masked)
+        out += _group_table(attribute, masked, min_cell_size)
         out.append("")
         stem = attribute_figure_stem(attribute)
         if figures is None or stem in figures:
@@ -294,16 +593,17 @@ def render_report(
             out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
         if attribute.ll144 is not None and attribute.positive_class is None:
             out += ["#### Impact ratios (NYC Local Law 144 format)", ""]
-            out += _ll144_table(attribute, masked)
+            out += _ll144_table(attribute, masked, min_cell_size)
             out.append("")
             impact = impact_figure_stem(attribute)
-            if figures is None or impact in figures:
+            ratios_hidden = attribute.ll144.most_selected in masked  # the ratios would give its rate away
+            if (figures is None or impact in figures) and not ratios_hidden:
                 out += [f"![{md(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)", ""]
         comparison = _comparison_table(attribute, masked)
         if comparison:
             out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
         if attribute.summaries:
-            out += ["Summaries: " + "; ".join(f"{key.replace('_', ' ')} {_interval(value)}" for key, value in sorted(attribute.summaries.items())), ""]
+            out += [_summaries_line(attribute, masked), ""]
 
     if result.explanation is not None:
         from governance.report.explain import render_explanation_markdown

@@ -6,14 +6,24 @@ it fails) a smaller built-in rendering is used, with the same masking of small g
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from governance.policy.evaluate import METRIC_WORDS
-from governance.report.markdown import masked_groups
+from governance.report.markdown import (
+    COMPLEMENT_LABEL,
+    HIDDEN,
+    all_masked_sentence,
+    mask_legend,
+    masked_groups,
+    masking,
+    masking_sentence,
+    small_label,
+)
 from governance.results.audit import AuditResult
 from governance.results.fairness import REGRESSION_METRICS, AttributeResult
 from governance.site.escape import escape
-from governance.site.markdown import MASKED, VERDICT_WORDS, admonition, estimate, percent, table
+from governance.site.markdown import VERDICT_WORDS, admonition, estimate, percent, table
 from governance.site.vouch import AuditCheck
 
 # The report's metric names, without their explanations in brackets (table headers stay short).
@@ -28,9 +38,22 @@ def verdict_box(result: AuditResult) -> str:
     return admonition(kind, f"Verdict: {word}", body)
 
 
-def group_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
-    """One attribute's groups with sizes and metrics; groups under ``min_cell_size`` masked (complementary)."""
-    masked = masked_groups(attribute, min_cell_size=min_cell_size)
+def group_table(
+    attribute: AttributeResult, *, min_cell_size: int, hidden: Mapping[str, str] | None = None
+) -> str:
+    """One attribute's groups with sizes and metrics; masked groups labelled, with a legend under the table.
+
+    ``hidden`` (group -> "small" or "complement") comes from :func:`masking` over the whole audit; without it
+    the table is masked as if published alone.
+    """
+    if hidden is None:
+        sizes = {group.group: group.n for group in attribute.groups}
+        hidden = {
+            name: "small" if sizes[name] < min_cell_size else "complement"
+            for name in masked_groups(attribute, min_cell_size=min_cell_size)
+        }
+    if hidden and all(group.group in hidden for group in attribute.groups):
+        return all_masked_sentence(len(attribute.groups), min_cell_size) + "\n"
     present = [
         metric for metric in SHOWN_METRICS if any(metric in group.metrics for group in attribute.groups)
     ]
@@ -38,13 +61,17 @@ def group_table(attribute: AttributeResult, *, min_cell_size: int) -> str:
     rows = []
     for group in attribute.groups:
         name = escape(group.group) + (" (unknown)" if group.is_unknown else "")
-        if group.group in masked:
-            rows.append([name, MASKED, MASKED, *([MASKED] * len(present))])
+        if group.group in hidden:
+            label = small_label(min_cell_size) if hidden[group.group] == "small" else COMPLEMENT_LABEL
+            rows.append([name, label, *([HIDDEN] * (1 + len(present)))])
             continue
         rows.append(
             [name, str(group.n), percent(group.share), *(estimate(group.metrics.get(m)) for m in present)]
         )
-    return table(headers, rows, align=["l", "r", "r", *(["r"] * len(present))])
+    text = table(headers, rows, align=["l", "r", "r", *(["r"] * len(present))])
+    if hidden:
+        text += "\n" + mask_legend(list(hidden.values()), len(attribute.groups), min_cell_size) + "\n"
+    return text
 
 
 def no_register_note(check: AuditCheck | None) -> list[str]:
@@ -90,10 +117,13 @@ def render_audit_page(
         f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n",
         *vouch_box(check),
         verdict_box(result),
-        f"Model card: [{escape(result.model.name)}]({model_link}). "
-        f"Groups with fewer than {min_cell_size} people are masked in the tables below.\n",
         *no_register_note(check),
     ]
+    # after the summary, so that the box and the summary fit one screen
+    card = (
+        f"Model card: [{escape(result.model.name)}]({model_link}). "
+        f"{masking_sentence(masking(result, min_cell_size), result, min_cell_size)}\n\n"
+    )
     from governance.report.markdown import render_report
 
     body = _drop_report_head(
@@ -105,6 +135,8 @@ def render_audit_page(
             min_cell_size=min_cell_size,
         )
     )
+    details = body.find("## Details for auditors")
+    body = body[:details] + card + body[details:] if details >= 0 else card + body
     unreferenced = [name for name in figures if name.endswith(".svg") and f"figures/{name}" not in body]
     if unreferenced:
         body += "\n\n## More figures\n\n" + "\n".join(
@@ -114,18 +146,16 @@ def render_audit_page(
 
 
 def _drop_report_head(markdown: str) -> str:
-    """The report starts with its own title and verdict paragraph; the page shows them in the box above."""
+    """The report starts with its own title and, in its summary, the verdict line; the page shows both above."""
     lines = markdown.splitlines()
     if lines and lines[0].startswith("# "):
         lines = lines[1:]
-    while lines and not lines[0].strip():
-        lines = lines[1:]
-    if lines and lines[0].startswith("**Verdict"):
-        lines = lines[1:]
-        while lines and not lines[0].strip():
-            lines = lines[1:]
-        if lines and not lines[0].startswith("|"):  # the verdict's meaning, already in the box
-            lines = lines[1:]
+    for index, line in enumerate(lines[:8]):
+        if line.startswith("**Verdict"):
+            del lines[
+                index : index + 2 if index + 1 < len(lines) and not lines[index + 1].strip() else index + 1
+            ]
+            break
     return "\n".join(lines).lstrip("\n")
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from governance.errors import SiteError, SiteRenderError
 from governance.paths import safe_join
 from governance.provenance import isoformat, now
-from governance.report.markdown import masked_groups
+from governance.report.markdown import hidden_groups
 from governance.results.audit import AuditResult
 from governance.site.attention_page import AttentionLinks, attention_items, render_attention
 from governance.site.audit_page import render_audit_page
@@ -322,10 +322,7 @@ def _mask_figures(
 
     If they cannot be redrawn, the group and impact-ratio figures are left out rather than published unmasked.
     """
-    hidden = {
-        attribute.attribute: masked_groups(attribute, min_cell_size=k)
-        for attribute in result.fairness.attributes
-    }
+    hidden = hidden_groups(result, k)  # the same groups the page's tables hide, across all of them
     if not any(hidden.values()):
         return figures
     kept = []

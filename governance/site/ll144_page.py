@@ -8,47 +8,68 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from governance.report.markdown import masked_groups
+from governance.report.markdown import (
+    COMPLEMENT_LABEL,
+    HIDDEN,
+    all_masked_sentence,
+    mask_legend,
+    masking,
+    masking_sentence,
+    small_label,
+)
+from governance.report.suppression import SMALL
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import rate_words
 from governance.site.escape import escape, escape_multiline
-from governance.site.markdown import MASKED, facts, number, table
+from governance.site.markdown import facts, number, table
 from governance.site.sources import ModelEntry
 
 
 def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: AuditResult) -> str:
     assert attribute.ll144 is not None
     summary = attribute.ll144
-    masked = masked_groups(attribute, min_cell_size=min_cell_size)
+    masked = masking(result, min_cell_size).get(attribute.attribute, {})
     words = rate_words(summary.rate_kind)
     rate_word = words.rate.capitalize()
+    if summary.rows and all(row.category in masked for row in summary.rows):
+        return all_masked_sentence(len(summary.rows), min_cell_size) + "\n"
     reference_hidden = summary.most_selected in masked
     rows = []
     for row in summary.rows:
         if row.category in masked:
-            rows.append([escape(row.category), MASKED, MASKED, MASKED, MASKED])
+            label = small_label(min_cell_size) if masked[row.category] == SMALL else COMPLEMENT_LABEL
+            rows.append(
+                [escape(row.category), label, HIDDEN, HIDDEN, "yes" if row.under_two_percent else "no"]
+            )
             continue
         rows.append(
             [
                 escape(row.category),
                 str(row.n),
                 number(row.rate, digits=3),
-                MASKED if reference_hidden else number(row.impact_ratio, digits=3),
+                HIDDEN if reference_hidden else number(row.impact_ratio, digits=3),
                 "yes" if row.under_two_percent else "no",
             ]
         )
-    small = [escape(row.category) for row in summary.rows if row.under_two_percent]
+    reasons = [masked[row.category] for row in summary.rows if row.category in masked]
+    unknown_reason = next(
+        (masked[g.group] for g in attribute.groups if g.is_unknown and g.group in masked), None
+    )
     parts = [
         table(
             ["Category", "Number of people", rate_word, "Impact ratio", "Under 2% of the data"],
             rows,
             align=["l", "r", "r", "r", "l"],
         ),
-        "\nNumber of people whose category is unknown: "
+    ]
+    if reasons:
+        parts.append(mask_legend(reasons, len(summary.rows), min_cell_size) + "\n")
+    parts += [
+        "Number of people whose category is unknown: "
         + (
-            f"fewer than {min_cell_size} (masked)."
-            if 0 < summary.unknown_count < min_cell_size
+            (small_label(min_cell_size) if unknown_reason == SMALL else COMPLEMENT_LABEL) + " (hidden)."
+            if unknown_reason
             else f"{summary.unknown_count}."
         )
         + "\n",
@@ -58,14 +79,15 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
     ]
     if reference_hidden:
         parts.append(
-            f"The {words.top} is masked, so the impact ratios are masked too: dividing a rate by its "
-            "ratio would give the masked category's rate. Leave categories under 2% out of the impact ratios "
+            f"The {words.top} is hidden, so the impact ratios are hidden too: dividing a rate by its "
+            "ratio would give the hidden category's rate. Leave categories under 2% out of the impact ratios "
             "in the audit to publish them.\n"
         )
     if summary.rate_kind == "scoring" and summary.median_score is not None:
         parts.append(
             f"Scoring rate: the share scoring above the median score ({summary.median_score:.4g}).\n"
         )
+    small = [escape(row.category) for row in summary.rows if row.under_two_percent]
     if small:
         parts.append(
             "Categories with under 2% of the data (the auditor may leave them out of the impact ratios): "
@@ -111,7 +133,9 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
                 ],
                 [
                     "Small groups",
-                    f"groups of fewer than {min_cell_size} people are masked, with one more where needed",
+                    masking_sentence(
+                        masking(latest.result, min_cell_size), latest.result, min_cell_size, ll144=True
+                    ),
                 ],
             ],
         )

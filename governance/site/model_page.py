@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from governance.report.markdown import masking, masking_sentence
 from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
 from governance.site.escape import escape, escape_multiline
@@ -204,16 +205,16 @@ def render_model_page(
             )
         )
         lines.append("## Results per group\n")
-        lines.append(
-            f"Groups with fewer than {min_cell_size} people are masked, with one more where needed so that "
-            "the totals cannot reveal them.\n"
-        )
+        masks = masking(latest.result, min_cell_size)
+        lines.append(masking_sentence(masks, latest.result, min_cell_size) + "\n")
         for attribute in fairness.attributes:
             title = escape(attribute.attribute)
             if attribute.positive_class is not None:
                 title += f" (class {escape(attribute.positive_class)})"
             lines.append(f"### By {title}\n")
-            lines.append(group_table(attribute, min_cell_size=min_cell_size))
+            lines.append(
+                group_table(attribute, min_cell_size=min_cell_size, hidden=masks.get(attribute.attribute, {}))
+            )
     lines.append("## Fairness ratios across versions\n")
     series = ratio_series(model)
     if figure:

@@ -132,11 +132,12 @@ def test_ll144_page_has_the_required_fields(built_demo: Path) -> None:
     assert "Distribution date of the tool:** 2026-01-15" in text
     assert "Number of people whose category is unknown: 0." in text
     # nonbinary has 6 people: masked, and the next smallest category with it
-    assert "| nonbinary | masked | masked | masked | masked |" in text
-    assert "| female | masked | masked | masked | masked |" in text
+    assert "| nonbinary | fewer than 10 | hidden | hidden | no |" in text
+    assert "| female | hidden to protect a small group | hidden | hidden | no |" in text
+    assert "2 of 3 groups hidden in this table" in text
     # the most-selected category (nonbinary) is masked, so the ratios to it would give its rate away
-    assert "| male | 150 | 0.350 | masked | no |" in text
-    assert "the impact ratios are masked too" in text
+    assert "| male | 150 | 0.350 | hidden | no |" in text
+    assert "the impact ratios are hidden too" in text
 
 
 def test_rebuild_removes_pages_of_deleted_audits(workspace_factory: WorkspaceFactory) -> None:
