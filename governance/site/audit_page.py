@@ -111,8 +111,12 @@ def render_audit_page(
     model_link: str,
     warnings: list[str],
     check: AuditCheck | None = None,
+    details: list[str] | None = None,
 ) -> str:
-    """The whole page; ``figures`` are file names already copied next to it under ``figures/``."""
+    """The whole page; ``figures`` are file names already copied next to it under ``figures/``.
+
+    With a ``details`` list, the largest tables move off the page into it (see :func:`split_details`).
+    """
     head = [
         f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n",
         *vouch_box(check),
@@ -137,7 +141,12 @@ def render_audit_page(
     )
     details = body.find("## Details for auditors")
     body = body[:details] + card + body[details:] if details >= 0 else card + body
-    unreferenced = [name for name in figures if name.endswith(".svg") and f"figures/{name}" not in body]
+    shown = body
+    if details is not None:
+        body, moved = split_details(body, result)
+        if moved:
+            details.append(moved)
+    unreferenced = [name for name in figures if name.endswith(".svg") and f"figures/{name}" not in shown]
     if unreferenced:
         body += "\n\n## More figures\n\n" + "\n".join(
             f"![Audit figure {index + 1}](figures/{name})\n" for index, name in enumerate(unreferenced)
@@ -160,3 +169,89 @@ def _drop_report_head(markdown: str) -> str:
 
 
 __all__ = ["group_table", "masked_groups", "render_audit_page", "verdict_box"]
+
+
+DETAILS_PAGE = "details.html"
+COMPARISON_HEADING = "#### Differences and ratios to the reference group"
+
+
+def split_details(body: str, result: AuditResult) -> tuple[str, str]:
+    """The report body without its largest tables, and those tables (for the page's details file).
+
+    Each combination of the sensitive attributes, and every table of differences and ratios to the reference
+    group, moves to the details file; the page keeps the verdict, the rules, each attribute's groups, impact
+    ratios, figures and summaries. Both parts come from the same published (masked) report.
+    """
+    moved_headings = {
+        _attribute_heading(attribute) for attribute in result.fairness.attributes if attribute.is_intersection
+    }
+    page: list[str] = []
+    details: list[str] = []
+    where, heading = "page", ""
+    for line in body.splitlines():
+        if line.startswith("## "):
+            where = "page"
+        elif line.startswith("### "):
+            heading = line
+            where = "whole" if line[4:] in moved_headings else "page"
+            if where == "whole":
+                details.append("")
+        elif line.startswith(COMPARISON_HEADING) and where == "page":
+            where = "comparison"
+            details += ["", heading, ""]
+        elif line.startswith("#### ") and where == "comparison":
+            where = "page"
+        if where == "comparison" and line.startswith("Summaries"):
+            page.append(line)  # the summaries across groups stay with the attribute's tables
+            continue
+        (page if where == "page" else details).append(line)
+    if not details:
+        return body, ""
+    return _with_details_link(page), "\n".join(details).strip() + "\n"
+
+
+def _attribute_heading(attribute: AttributeResult) -> str:
+    from governance.report.escape import md
+
+    suffix = f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else ""
+    return md(attribute.attribute) + suffix
+
+
+def _with_details_link(page: list[str]) -> str:
+    """The page, with a link to the details file before its first attribute under "Results by group"."""
+    sentence = (
+        f"The full tables, each combination of the sensitive attributes and every difference and ratio to the "
+        f"reference group, are on [a page of their own]({DETAILS_PAGE}) (the same masking applies).\n"
+    )
+    try:
+        start = page.index("## Results by group")
+    except ValueError:
+        return "\n".join([*page, "", sentence])
+    for index in range(start + 1, len(page)):
+        if page[index].startswith("### ") or page[index].startswith("## "):
+            return "\n".join([*page[:index], sentence, *page[index:]])
+    return "\n".join([*page, "", sentence])
+
+
+DETAILS_STYLE = (
+    "body{font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;"
+    "max-width:1100px;margin:2rem auto;padding:0 1rem;color:#212121;line-height:1.5}"
+    "table{border-collapse:collapse;margin:1rem 0;font-size:.85rem;display:block;overflow-x:auto}"
+    "th,td{border:1px solid #e0e0e0;padding:.25rem .6rem}th{background:#f5f5f5}img{max-width:100%}"
+)
+
+
+def render_details_html(result: AuditResult, details: str) -> str:
+    """The details file: a plain HTML page (no theme, no nav, not in the search), cheap to build at any size."""
+    import html
+
+    import markdown
+
+    title = html.escape(f"Full tables: audit of {result.model.name} {result.model.version}")
+    body = markdown.markdown(details, extensions=["tables"], output_format="html")
+    return (
+        f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'
+        f"<style>{DETAILS_STYLE}</style></head><body>\n"
+        f'<p><a href="index.html">Back to the audit</a></p>\n<h1>{title}</h1>\n{body}\n</body></html>\n'
+    )

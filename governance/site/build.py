@@ -9,11 +9,14 @@ through the register's recorded hashes (:mod:`governance.site.vouch`). Every fil
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ from governance.provenance import isoformat, now
 from governance.report.markdown import hidden_groups
 from governance.results.audit import AuditResult
 from governance.site.attention_page import AttentionLinks, attention_items, render_attention
-from governance.site.audit_page import render_audit_page
+from governance.site.audit_page import DETAILS_PAGE, render_audit_page, render_details_html
 from governance.site.checklist_pages import (
     ItemLinks,
     load_frameworks,
@@ -62,11 +65,16 @@ class SiteBuildReport:
 
 
 class _Writer:
-    """Writes pages under one root, by slugified parts only."""
+    """Writes pages under one root, by slugified parts only.
 
-    def __init__(self, root: Path, report: SiteBuildReport) -> None:
+    A file whose bytes equal the previous build's is hard-linked from it instead of written, so its time stamp
+    stays and MkDocs' incremental build leaves its page alone (see :mod:`governance.site.incremental`).
+    """
+
+    def __init__(self, root: Path, report: SiteBuildReport, previous: Path | None = None) -> None:
         self.root = root
         self.report = report
+        self.previous = previous
 
     def page(self, parts: tuple[str, ...], text: str) -> str:
         *folders, name = parts
@@ -75,15 +83,87 @@ class _Writer:
         relative = target.relative_to(self.root).as_posix()
         if relative in self.report.pages:
             raise SiteError(f"Two pages of the site would both be {relative}; rename one of the models.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        self.store(target, text.encode("utf-8"))
         self.report.pages.append(relative)
         return relative
+
+    def store(self, target: Path, data: bytes) -> None:
+        """Write ``data`` to ``target`` (under the root), or link the previous build's identical file."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if self.previous is not None:
+            old = self.previous / target.relative_to(self.root)
+            try:
+                same = old.is_file() and not old.is_symlink() and old.stat().st_size == len(data)
+                if same and old.read_bytes() == data:
+                    os.link(old, target)
+                    return
+            except OSError:
+                pass  # written below
+        target.write_bytes(data)
+
+    def reuse(self, folder: str, key: str) -> list[str] | None:
+        """Link the previous build's files of ``folder`` when they were made from the same inputs (``key``).
+
+        Returns the names of its figures, or ``None`` when the folder must be built again.
+        """
+        if self.previous is None:
+            return None
+        old = self.previous / folder
+        try:
+            if (old / KEY_FILE).read_text(encoding="utf-8") != key:
+                return None
+        except OSError:
+            return None
+        for source in sorted(old.rglob("*")):
+            if source.is_symlink() or not source.is_file():
+                continue
+            target = self.root / folder / source.relative_to(old)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(source, target)
+            except OSError:
+                shutil.copy2(source, target)
+        figures = self.root / folder / "figures"
+        return sorted(path.name for path in figures.iterdir()) if figures.is_dir() else []
 
     def folder(self, *parts: str) -> Path:
         target = safe_join(self.root, *parts)
         target.mkdir(parents=True, exist_ok=True)
         return target
+
+
+KEY_FILE = ".inputs"  # hidden: MkDocs neither builds nor publishes it
+
+
+@lru_cache(maxsize=1)
+def _code_key() -> str:
+    """The code an audit page is drawn with: a changed module (or version) rebuilds every audit page."""
+    import governance
+    from governance.report import charts, explain, explain_figures, figures, markdown
+    from governance.site import audit_page, escape, markdown as site_markdown
+
+    modules = (charts, explain, explain_figures, figures, markdown, audit_page, escape, site_markdown)
+    digest = hashlib.sha256(str(getattr(governance, "__version__", "")).encode())
+    digest.update(Path(__file__).read_bytes())
+    for module in modules:
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def _audit_key(record: AuditRecord, *, model_link: str, k: int) -> str:
+    """What an audit's page and figures are made from: its checked bytes, the register's verdict on them, k."""
+    check = record.check
+    parts = {
+        "code": _code_key(),
+        "audit": record.digest,
+        "status": check.status,
+        "problems": check.problems,
+        "redraw": check.redraw,
+        "figures": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(check.figures.items())},
+        "model_link": model_link,
+        "k": k,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
 def _relative(from_page: str, to_page: str) -> str:
@@ -99,10 +179,15 @@ def write_generated(
     *,
     register_url: str | None,
     sources: SiteSources | None = None,
+    previous: Path | None = None,
 ) -> list[Any]:
-    """Write every generated page into ``root``; returns the nav section for them."""
+    """Write every generated page into ``root``; returns the nav section for them.
+
+    ``previous`` (the last build's pages) lends every file that comes out the same, and every audit folder made
+    from the same inputs, so that unchanged work is neither redone nor seen as changed.
+    """
     sources = sources or collect(workspace, register_url=register_url)
-    writer = _Writer(root, report)
+    writer = _Writer(root, report, previous)
     k = workspace.suppression_threshold
     broken_before = len(report.broken)
     frameworks = load_frameworks(workspace.policies_dir / "checklists", report.broken)
@@ -131,27 +216,10 @@ def write_generated(
     ll144_pages = {name: f"ll144/{model.slug}.md" for name, model in sources.models.items() if model.is_aedt}
 
     nav_models: list[Any] = []
-    nav_audits: list[Any] = []
     for name, model in sources.models.items():
         page = model_pages[name]
         for record in model.audits:
-            audit_page = audit_pages[record.result.audit_id]
-            folder = writer.folder(*audit_page.split("/")[:-1])
-            figures = _write_figures(record, folder / "figures", report)
-            figures = _mask_figures(record.result, folder / "figures", figures, k, report)
-            report.figures += [f"{'/'.join(audit_page.split('/')[:-1])}/figures/{name}" for name in figures]
-            text = render_audit_page(
-                record.result,
-                figures=figures,
-                min_cell_size=k,
-                model_link=_relative(audit_page, page),
-                warnings=report.warnings,
-                check=record.check,
-            )
-            writer.page((*audit_page.split("/")[:-1], "index"), text)
-            nav_audits.append(
-                {nav_title(f"{name} {record.result.model.version} ({record.created_at[:10]})"): audit_page}
-            )
+            _write_audit(writer, record, audit_pages[record.result.audit_id], _relative(audit_pages[record.result.audit_id], page), k)
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
         report.figures += [f"models/figures/{file}" for file in figure_files]
         latest = model.latest_audit
@@ -275,8 +343,6 @@ def write_generated(
     nav: list[Any] = ["generated/index.md"]
     if nav_models:
         nav.append({"Models": prefixed(nav_models)})
-    if nav_audits:
-        nav.append({"Audits": prefixed(nav_audits)})
     if nav_checklists:
         nav.append({"Checklists": nav_checklists})
     if nav_policies:
@@ -288,7 +354,41 @@ def write_generated(
     return nav
 
 
-def _write_figures(record: AuditRecord, target: Path, report: SiteBuildReport) -> list[str]:
+def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_link: str, k: int) -> None:
+    """One audit's page, its details file and figures; linked from the previous build when made from the same inputs."""
+    report = writer.report
+    folder_name = audit_page.rsplit("/", 1)[0]
+    key = _audit_key(record, model_link=model_link, k=k)
+    figures = writer.reuse(folder_name, key)
+    if figures is not None:
+        report.pages.append(audit_page)
+        report.figures += [f"{folder_name}/figures/{name}" for name in figures]
+        return
+    broken_before = len(report.broken)
+    folder = writer.folder(*folder_name.split("/"))
+    figures = _write_figures(record, folder / "figures", report, writer)
+    figures = _mask_figures(record.result, folder / "figures", figures, k, report)
+    report.figures += [f"{folder_name}/figures/{name}" for name in figures]
+    details: list[str] = []
+    text = render_audit_page(
+        record.result,
+        figures=figures,
+        min_cell_size=k,
+        model_link=model_link,
+        warnings=report.warnings,
+        check=record.check,
+        details=details,
+    )
+    writer.page((*folder_name.split("/"), "index"), text)
+    if details:
+        writer.store(folder / DETAILS_PAGE, render_details_html(record.result, details[0]).encode("utf-8"))
+    if len(report.broken) == broken_before:  # a page with a broken part is made again next time
+        (folder / KEY_FILE).write_text(key, encoding="utf-8")
+
+
+def _write_figures(
+    record: AuditRecord, target: Path, report: SiteBuildReport, writer: _Writer | None = None
+) -> list[str]:
     """Write the audit's checked SVG and PNG figures under slugified names; returns the names written.
 
     The bytes are those the register's hashes were checked against (never a file read again, never a link).
@@ -310,7 +410,10 @@ def _write_figures(record: AuditRecord, target: Path, report: SiteBuildReport) -
     for name, data in sorted(record.check.figures.items()):
         destination = safe_join(target.parent, "figures", name)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(data)
+        if writer is not None:
+            writer.store(destination, data)
+        else:
+            destination.write_bytes(data)
         copied.append(destination.name)
     return copied
 
@@ -418,7 +521,10 @@ def build_site(
             sources.vouchers.refuse_unless(allow_unverified, report.warnings)
         temporary = staging_folder(generated)
         try:
-            nav = write_generated(workspace, temporary, report, register_url=register_url, sources=sources)
+            nav = write_generated(
+                workspace, temporary, report, register_url=register_url, sources=sources,
+                previous=generated if generated.is_dir() else None,
+            )  # fmt: skip
             if report.broken and not keep_going:
                 raise SiteRenderError(broken_message(report.broken))
             swap_in(temporary, generated)

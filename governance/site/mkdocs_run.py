@@ -4,6 +4,10 @@ If the config's ``nav`` names ``generated/index.md``, that entry becomes a secti
 (register, models, audits, checklists, policies); without a ``nav``, MkDocs lists every page by itself.
 Warnings are collected, and ``strict`` turns them into a failed build as ``mkdocs build --strict`` does.
 The site is built into a hidden folder beside ``site_dir`` and swapped in only when MkDocs succeeded.
+
+Rebuilds are incremental (:mod:`governance.site.incremental`): when the config, the nav and the set of pages are
+those of the previous build, the new site starts as hard links to the previous site's pages whose sources did
+not change, and MkDocs' ``dirty`` build renders only the others; anything else gets a full build.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import SiteError
+from governance.site import incremental
 from governance.site.swap import clear_debris, staging_folder, swap_in
 
 GENERATED_ENTRY = "generated/index.md"
@@ -94,10 +99,16 @@ def run_mkdocs(
         site_dir = Path(config.site_dir)
         clear_debris(site_dir)
         staging = staging_folder(site_dir)
+        plan = incremental.plan(config, config_file, site_dir, always=["index.md"] if home_block else [])
         try:
             config.site_dir = str(staging)  # built beside site/, then swapped in: never half a site
-            build(config)
+            if plan.dirty:
+                config.plugins["governance-incremental"] = incremental.plugin(plan, site_dir)
+            with incremental.quiet_dirty_warning():
+                build(config, dirty=plan.dirty)
+            incremental.forget_state(site_dir)
             swap_in(staging, site_dir)
+            incremental.save_state(plan, site_dir)
         except MkDocsException as exc:
             details = "; ".join(collector.messages[:5]) or str(exc)
             raise SiteError(

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.provenance import sha256_bytes
 from governance.results.audit import AuditResult
 from governance.site.escape import page_slug
 from governance.site.vouch import AuditCheck, Vouchers
@@ -45,6 +46,7 @@ class AuditRecord:
     result: AuditResult
     folder: Path
     check: AuditCheck = field(default_factory=lambda: AuditCheck(status="no-register"))
+    digest: str = ""  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
 
     @property
     def created_at(self) -> str:
@@ -137,7 +139,7 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
         except ValueError as exc:
             problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
             continue
-        records.append(AuditRecord(result=result, folder=path.parent, check=check))
+        records.append(AuditRecord(result=result, folder=path.parent, check=check, digest=sha256_bytes(data)))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 

@@ -1,0 +1,208 @@
+"""Site build benchmark: synthetic workspaces with a real register, N models x M audits.
+
+For each size it prints, over ``--runs`` runs (min and median): the build from scratch (no ``site/``, no
+``docs/generated/``), the rebuild after one new audit is recorded, the peak memory of the build process, and the
+time per audit of the build from scratch (flat when growth is linear).
+
+Each workspace is generated once under ``benchmarks/_data/site/`` (git-ignored): one real audit of saved
+predictions (race x sex and their intersection, as in benchmarks/end_to_end) is computed, then copied under new ids, models and
+versions; every copy is written as the audit command writes it (audit.json, report.md, figures) and recorded in
+the workspace's SQLite register, so the site reads every file through the register's hashes as it does for real.
+Every run works on a fresh copy of that workspace and runs ``governance site build`` as a child process.
+
+Run: ``.venv/bin/python benchmarks/site/run.py [--sizes 10x10,20x10,50x20] [--runs 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent / "_data" / "site"
+PYTHON = sys.executable
+GOVERNANCE = str(Path(PYTHON).with_name("governance"))
+ACTOR = "bench@example.com"
+AUDITS_PER_VERSION = 4
+
+
+def template_audit(root: Path):  # type: ignore[no-untyped-def]
+    """One real audit of saved predictions: 20,000 rows, race (5) and sex (2) with their intersection."""
+    import numpy as np
+    import pandas as pd
+
+    from governance.audit.run import audit
+    from governance.workspace import find_workspace
+
+    rng = np.random.default_rng(20261129)
+    n = 20_000
+    race = rng.choice(["asian", "black", "hispanic", "other", "white"], size=n, p=[0.1, 0.15, 0.2, 0.05, 0.5])
+    sex = rng.choice(["female", "male"], size=n)
+    y_true = (rng.random(n) < 0.35).astype(int)
+    y_pred = (rng.random(n) < 0.3 + 0.2 * y_true).astype(int)
+    data = root / "holdout.csv"
+    pd.DataFrame({"race": race, "sex": sex, "y_true": y_true, "y_pred": y_pred}).to_csv(
+        data, index=False
+    )
+    outcome = audit(
+        name="template", version="1", data=data, sensitive=["race", "sex"], target="y_true",
+        predictions="y_pred", explain=False, workspace=find_workspace(root), write=False,
+    )  # fmt: skip
+    return outcome.result
+
+
+def add_audit(register, root: Path, template, name: str, version: str, number: int) -> None:  # type: ignore[no-untyped-def]
+    """Write one copy of the template as the audit command does, and record it in the register."""
+    from governance.report.figures import write_figures
+    from governance.report.markdown import render_report
+
+    sha = register.resolve_version(name, version).sha256
+    day = 1 + number % 28
+    month = 1 + (number // 28) % 12
+    created = f"2026-{month:02d}-{day:02d}T{number % 24:02d}:{number % 60:02d}:00Z"
+    audit_id = f"20260101T000000Z-{name}-{number:04d}"
+    result = template.model_copy(
+        update={
+            "audit_id": audit_id,
+            "model": template.model.model_copy(update={"name": name, "version": version, "sha256": sha}),
+            "provenance": template.provenance.model_copy(update={"created_at": created}),
+        }
+    )
+    folder = root / "audits" / name / version / audit_id
+    folder.mkdir(parents=True)
+    written = write_figures(result, folder / "figures")
+    (folder / "audit.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    (folder / "report.md").write_text(render_report(result, figures=written), encoding="utf-8")
+    register.record_audit(
+        name, version, audit_id=audit_id, audit_json_path=folder / "audit.json", verdict=result.policy.verdict,
+        policy_name=result.policy.policy_name, policy_sha256=result.policy.policy_sha256,
+        data_sha256=result.data.sha256, artifact_sha256=sha, tool_versions={}, actor=ACTOR,
+        max_age_days=result.policy.max_audit_age_days, from_predictions=True,
+    )  # fmt: skip
+
+
+def version_of(number: int) -> str:
+    return f"1.{number // AUDITS_PER_VERSION}"
+
+
+def ensure_version(register, root: Path, name: str, version: str) -> None:  # type: ignore[no-untyped-def]
+    artefact = root / "models" / f"{name}-{version}.bin"
+    if artefact.exists():
+        return
+    artefact.parent.mkdir(exist_ok=True)
+    artefact.write_bytes(f"model {name} {version}".encode())
+    register.add_version(name, version, artifact_path=artefact, actor=ACTOR)
+
+
+def generate(models: int, audits: int) -> Path:
+    """The workspace for ``models`` x ``audits`` (generated once, reused)."""
+    from governance.register import Register
+    from governance.scaffold import init_workspace
+    from governance.workspace import find_workspace
+
+    root = DATA / f"{models}x{audits}"
+    if (root / ".complete").exists():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    init_workspace(root, organisation="Bench Lending")
+    template = template_audit(root)
+    started = time.perf_counter()
+    with Register.for_workspace(find_workspace(root)) as register:
+        for index in range(models):
+            name = f"model-{index:03d}"
+            register.add_model(name, owner="owner@example.com", purpose="Rank applications", actor=ACTOR)
+            for number in range(audits):
+                ensure_version(register, root, name, version_of(number))
+                add_audit(register, root, template, name, version_of(number), number)
+    (root / ".complete").write_text("", encoding="utf-8")
+    print(f"  generated {models}x{audits} in {time.perf_counter() - started:.0f} s", flush=True)
+    return root
+
+
+def new_audit(root: Path, models: int, audits: int) -> None:
+    """Record one more audit of the first model, as a user would between two builds."""
+    from governance.register import Register
+    from governance.workspace import find_workspace
+
+    with Register.for_workspace(find_workspace(root)) as register:
+        template_json = next((root / "audits").rglob("audit.json"))
+        from governance.results.audit import AuditResult
+
+        template = AuditResult.model_validate_json(template_json.read_bytes())
+        name, number = "model-000", audits
+        ensure_version(register, root, name, version_of(number))
+        add_audit(register, root, template, name, version_of(number), number)
+
+
+def build(root: Path) -> tuple[float, int]:
+    """``governance site build`` in ``root`` as a child process: wall time and peak RSS (MB)."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "GOVERNANCE_WORKSPACE": str(root)}
+    env.pop("GOVERNANCE_REGISTER_URL", None)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [GOVERNANCE, "site", "build"], cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    assert process.stderr is not None
+    error = process.stderr.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"site build failed in {root}:\n{error}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
+    base = generate(models, audits)
+    measured: dict[str, list[float]] = {"scratch": [], "rebuild": [], "memory": [], "per_audit": []}
+    for run in range(runs):
+        work = DATA / "work"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(base, work, symlinks=True)
+        (work / ".complete").unlink()
+        seconds, memory = build(work)
+        measured["scratch"].append(seconds)
+        measured["memory"].append(memory)
+        measured["per_audit"].append(seconds / (models * audits))
+        new_audit(work, models, audits)
+        seconds, memory = build(work)
+        measured["rebuild"].append(seconds)
+        measured["memory"].append(memory)
+        print(
+            f"  run {run + 1}: from scratch {measured['scratch'][-1]:.1f} s, after one new audit "
+            f"{seconds:.1f} s, peak {max(measured['memory'][-2:]):.0f} MB",
+            flush=True,
+        )
+    shutil.rmtree(DATA / "work", ignore_errors=True)
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10x10,20x10,50x20", help="models x audits, comma-separated")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    rows = []
+    for size in args.sizes.split(","):
+        models, audits = (int(part) for part in size.split("x"))
+        print(f"== {models} models x {audits} audits", flush=True)
+        found = measure(models, audits, args.runs)
+        rows.append((size, found))
+    print()
+    print("size    | audits | from scratch min / median | after one new audit min / median | peak memory | per audit")
+    for size, found in rows:
+        models, audits = (int(part) for part in size.split("x"))
+        print(
+            f"{size:<7} | {models * audits:>6} | {min(found['scratch']):>8.1f} / {statistics.median(found['scratch']):.1f} s"
+            f"{'':>9}| {min(found['rebuild']):>8.1f} / {statistics.median(found['rebuild']):.1f} s"
+            f"{'':>16}| {max(found['memory']):>7.0f} MB  | {statistics.median(found['per_audit']):.3f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()

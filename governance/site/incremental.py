@@ -1,0 +1,215 @@
+"""Incremental MkDocs builds: render only the pages whose sources changed since the previous build.
+
+The new site is still built whole in a hidden folder and swapped in (:mod:`governance.site.swap`); what changes is
+how that folder starts. When the previous build used the same ``mkdocs.yml``, nav, plugins and tool versions, and
+no page has gone since, every output of a source that did not change since it was built is hard-linked from the
+previous site into the new folder (same bytes, same time stamp, no copy), and MkDocs' ``dirty`` build renders only
+the others. Nothing else is linked, so every file MkDocs writes is a new file, never one the live site shares,
+and an output whose source is gone is simply not there. The pages it skips keep their search entries, taken from
+the previous site's search index.
+
+Anything else gets a full build: the first build, a changed ``mkdocs.yml`` or nav (a new model), a page removed
+(a link to it from an unchanged page must still fail a strict build), a plugin this module does not know, or a
+previous build whose record is missing (``site/`` deleted, a build killed before it finished).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+# Plugins whose output for a page depends on that page alone (and ours): only with these is a dirty build safe.
+KNOWN_PLUGINS = {"search", "material/search", "offline", "material/offline", "governance-home"}
+DIRTY_WARNING = "A 'dirty' build is being performed"
+STATE_VERSION = 1
+
+
+@dataclass
+class Plan:
+    """Whether this build can be incremental, and what the next one compares against."""
+
+    dirty: bool
+    signature: str
+    pages: list[str]
+    always: list[str] = field(default_factory=list)  # pages rebuilt every time (the home page's live block)
+    reason: str = ""
+
+
+def state_file(site_dir: Path) -> Path:
+    """The previous build's record, beside ``site/`` (never published)."""
+    return site_dir.with_name(f".{site_dir.name}-build.json")
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("governance", "mkdocs", "mkdocs-material", "markdown"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "-"
+    return found
+
+
+def signature(config: Any, config_file: Path) -> str:
+    """What every page's HTML depends on besides its own source: config, nav, plugins, theme, versions."""
+    parts = {
+        "state": STATE_VERSION,
+        "config": hashlib.sha256(config_file.read_bytes()).hexdigest(),
+        "nav": json.dumps(config.nav, sort_keys=True, default=str),
+        "plugins": sorted(config.plugins),
+        "theme": str(config.theme.name),
+        "docs_dir": str(config.docs_dir),
+        "versions": _versions(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def plan(config: Any, config_file: Path, site_dir: Path, *, always: list[str]) -> Plan:
+    """Decide between an incremental and a full build (see the module docstring)."""
+    from mkdocs.structure.files import get_files
+
+    pages = sorted(file.src_uri for file in get_files(config) if file.is_documentation_page())
+    found = Plan(dirty=False, signature=signature(config, config_file), pages=pages, always=always)
+    previous = _read_state(site_dir)
+    if previous is None or not (site_dir / "index.html").is_file():
+        found.reason = "no previous build"
+    elif previous.get("signature") != found.signature:
+        found.reason = "mkdocs.yml, the nav, the plugins or a version changed"
+    elif set(previous.get("pages") or []) - set(pages):
+        found.reason = "pages were removed"
+    elif set(config.plugins) - KNOWN_PLUGINS:
+        found.reason = "a plugin that may depend on other pages is configured"
+    else:
+        found.dirty = True
+    return found
+
+
+def _read_state(site_dir: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(state_file(site_dir).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def forget_state(site_dir: Path) -> None:
+    """Remove the record before the site is replaced: a build killed after that gets a full build next."""
+    state_file(site_dir).unlink(missing_ok=True)
+
+
+def save_state(found: Plan, site_dir: Path) -> None:
+    """Record this build for the next one (written whole, then renamed)."""
+    target = state_file(site_dir)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.write_text(json.dumps({"signature": found.signature, "pages": found.pages}), encoding="utf-8")
+    os.replace(temporary, target)
+
+
+@contextmanager
+def quiet_dirty_warning() -> Iterator[None]:
+    """MkDocs warns that a dirty build may give a stale nav; this module rules that out, so strict mode must not fail."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(DIRTY_WARNING)
+
+    logger = logging.getLogger("mkdocs.commands.build")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
+
+
+def plugin(found: Plan, previous: Path) -> Any:
+    """The in-process plugin that links unchanged outputs and keeps the skipped pages' search entries."""
+    from mkdocs.plugins import BasePlugin, event_priority
+
+    class Incremental(BasePlugin):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rebuilt: set[str] = set()
+            self.entries: dict[str, list[dict[str, Any]]] = {}
+            self.files: Any = None
+
+        def on_pre_build(self, *, config: Any) -> None:
+            self.entries = _previous_entries(previous)
+
+        def on_files(self, files: Any, /, *, config: Any) -> Any:
+            self.files = files
+            for file in files:
+                _link_unchanged(file, previous, found.always)
+            return files
+
+        def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
+            for file in files.documentation_pages():
+                if file.page is not None and file.page.markdown is None:
+                    file.page.read_source(config)  # its title, for the nav of the pages that are rendered
+            return env
+
+        def on_page_context(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
+            self.rebuilt.add(page.url)
+            return context
+
+        @event_priority(50)  # before the search plugin writes its index
+        def on_post_build(self, *, config: Any) -> None:
+            entries = _search_entries(config)
+            if entries is None or self.files is None:
+                return
+            for file in self.files.documentation_pages():
+                if file.page is not None and file.page.url not in self.rebuilt:
+                    entries.extend(self.entries.get(file.page.url, []))
+
+    return Incremental()
+
+
+def _link_unchanged(file: Any, previous: Path, always: list[str]) -> None:
+    """Hard-link the previous output of ``file`` into the new site when its source is older than that output."""
+    if file.src_uri in always or file.abs_src_path is None or file.inclusion.is_excluded():
+        return
+    old = previous / file.dest_uri
+    try:
+        old_stat = old.lstat()
+        source = os.stat(file.abs_src_path)
+    except OSError:
+        return
+    if not old.is_file() or old.is_symlink() or old_stat.st_mtime < source.st_mtime:
+        return
+    target = Path(file.abs_dest_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(old, target)
+    except OSError:  # another file system, or no hard links: MkDocs renders it instead
+        return
+
+
+def _previous_entries(previous: Path) -> dict[str, list[dict[str, Any]]]:
+    """The previous search index's entries, by page URL."""
+    try:
+        data = json.loads((previous / "search" / "search_index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    by_page: dict[str, list[dict[str, Any]]] = {}
+    for entry in data.get("docs") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("location"), str):
+            by_page.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
+    return by_page
+
+
+def _search_entries(config: Any) -> list[dict[str, Any]] | None:
+    """The list the search plugin writes its index from (Material's ``entries`` or MkDocs' ``_entries``)."""
+    for instance in config.plugins.values():
+        index = getattr(instance, "search_index", None)
+        for name in ("entries", "_entries"):
+            entries = getattr(index, name, None)
+            if isinstance(entries, list):
+                return entries
+    return None
