@@ -139,8 +139,8 @@ def render_audit_page(
             min_cell_size=min_cell_size,
         )
     )
-    details = body.find("## Details for auditors")
-    body = body[:details] + card + body[details:] if details >= 0 else card + body
+    cut = body.find("## Details for auditors")
+    body = body[:cut] + card + body[cut:] if cut >= 0 else card + body
     shown = body
     if details is not None:
         body, moved = split_details(body, result)

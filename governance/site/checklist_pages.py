@@ -62,13 +62,15 @@ def model_status(model: ModelEntry, frameworks: list[Any], broken: list[str]) ->
     by_id = {record.result.audit_id: record for record in model.audits}
     latest = by_id.get(str(recorded.get("audit_id"))) if recorded else model.latest_audit
     try:
-        return evaluate_status(
+        status = evaluate_status(
             frameworks,
             model=fields,
             answers=model.answers,
             latest_audit=latest.result if latest else None,
             model_name=model.name,
         )
+        # The day, not the second: a page that did not change keeps its bytes, so a rebuild leaves it alone.
+        return status.model_copy(update={"evaluated_at": status.evaluated_at[:10]})
     except (GovernanceError, ValueError, KeyError, TypeError) as exc:
         broken.append(f"The checklist status of {model.name} could not be judged ({exc}).")
         return None

@@ -10,7 +10,7 @@ the previous site's search index.
 
 Anything else gets a full build: the first build, a changed ``mkdocs.yml`` or nav (a new model), a page removed
 (a link to it from an unchanged page must still fail a strict build), a plugin this module does not know, or a
-previous build whose record is missing (``site/`` deleted, a build killed before it finished).
+previous site without this module's record (``site/`` deleted, or built by an older version).
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 # Plugins whose output for a page depends on that page alone (and ours): only with these is a dirty build safe.
-KNOWN_PLUGINS = {"search", "material/search", "offline", "material/offline", "governance-home"}
+KNOWN_PLUGINS = {
+    "search", "material/search", "offline", "material/offline", "governance-home", "governance-titles"
+}
 DIRTY_WARNING = "A 'dirty' build is being performed"
 STATE_VERSION = 1
 
@@ -43,8 +45,9 @@ class Plan:
 
 
 def state_file(site_dir: Path) -> Path:
-    """The previous build's record, beside ``site/`` (never published)."""
-    return site_dir.with_name(f".{site_dir.name}-build.json")
+    """The build's record, inside the site it describes, so that both are swapped in by the same rename
+    (it names the sources of the pages and a hash, nothing that is not on the site already)."""
+    return site_dir / ".governance-build.json"
 
 
 def _versions() -> dict[str, str]:
@@ -101,17 +104,11 @@ def _read_state(site_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def forget_state(site_dir: Path) -> None:
-    """Remove the record before the site is replaced: a build killed after that gets a full build next."""
-    state_file(site_dir).unlink(missing_ok=True)
-
-
-def save_state(found: Plan, site_dir: Path) -> None:
-    """Record this build for the next one (written whole, then renamed)."""
-    target = state_file(site_dir)
-    temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(json.dumps({"signature": found.signature, "pages": found.pages}), encoding="utf-8")
-    os.replace(temporary, target)
+def save_state(found: Plan, staging: Path) -> None:
+    """Record this build for the next one, in the new site before it is swapped in."""
+    state_file(staging).write_text(
+        json.dumps({"signature": found.signature, "pages": found.pages}), encoding="utf-8"
+    )
 
 
 @contextmanager

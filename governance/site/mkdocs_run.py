@@ -69,6 +69,34 @@ def _home_plugin(block: str) -> Any:
     return HomeBlock()
 
 
+def title_from_heading(markdown: str) -> str | None:
+    """A safe browser-tab title from a generated page's first ``# `` heading (escaped text, see ``nav_title``)."""
+    import html
+
+    from governance.site.escape import nav_title
+
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return nav_title(html.unescape(line[2:].strip()))
+    return None
+
+
+def _titles_plugin() -> Any:
+    """Titles for generated pages outside the nav (audits): the theme would put their heading, unescaped, in
+    ``<title>``; this gives them the nav's safe form instead."""
+    from mkdocs.plugins import BasePlugin
+
+    class Titles(BasePlugin):
+        def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
+            if page.file.src_uri.startswith("generated/") and "title" not in page.meta:
+                title = title_from_heading(markdown)
+                if title:
+                    page.meta["title"] = title
+            return markdown
+
+    return Titles()
+
+
 def run_mkdocs(
     config_file: Path, *, strict: bool, generated_nav: list[Any], home_block: str = ""
 ) -> tuple[Path, list[str]]:
@@ -96,6 +124,7 @@ def run_mkdocs(
             config.nav = expand_nav(config.nav, generated_nav)
         if home_block:
             config.plugins["governance-home"] = _home_plugin(home_block)
+        config.plugins["governance-titles"] = _titles_plugin()
         site_dir = Path(config.site_dir)
         clear_debris(site_dir)
         staging = staging_folder(site_dir)
@@ -106,9 +135,8 @@ def run_mkdocs(
                 config.plugins["governance-incremental"] = incremental.plugin(plan, site_dir)
             with incremental.quiet_dirty_warning():
                 build(config, dirty=plan.dirty)
-            incremental.forget_state(site_dir)
+            incremental.save_state(plan, staging)
             swap_in(staging, site_dir)
-            incremental.save_state(plan, site_dir)
         except MkDocsException as exc:
             details = "; ".join(collector.messages[:5]) or str(exc)
             raise SiteError(
