@@ -245,10 +245,10 @@ def render_details_html(result: AuditResult, details: str) -> str:
     """The details file: a plain HTML page (no theme, no nav, not in the search), cheap to build at any size."""
     import html
 
-    import markdown
+    from governance.site.details_html import to_html
 
     title = html.escape(f"Full tables: audit of {result.model.name} {result.model.version}")
-    body = markdown.markdown(details, extensions=["tables"], output_format="html")
+    body = to_html(details)
     return (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{title}</title>'

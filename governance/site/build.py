@@ -366,12 +366,13 @@ def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_li
         return
     broken_before = len(report.broken)
     folder = writer.folder(*folder_name.split("/"))
-    figures = _write_figures(record, folder / "figures", report, writer)
-    figures = _mask_figures(record.result, folder / "figures", figures, k, report)
+    result = record.full()  # parsed for this page only, then dropped: memory stays flat
+    figures = _write_figures(record, result, folder / "figures", report, writer)
+    figures = _mask_figures(result, folder / "figures", figures, k, report)
     report.figures += [f"{folder_name}/figures/{name}" for name in figures]
     details: list[str] = []
     text = render_audit_page(
-        record.result,
+        result,
         figures=figures,
         min_cell_size=k,
         model_link=model_link,
@@ -381,13 +382,13 @@ def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_li
     )
     writer.page((*folder_name.split("/"), "index"), text)
     if details:
-        writer.store(folder / DETAILS_PAGE, render_details_html(record.result, details[0]).encode("utf-8"))
+        writer.store(folder / DETAILS_PAGE, render_details_html(result, details[0]).encode("utf-8"))
     if len(report.broken) == broken_before:  # a page with a broken part is made again next time
         (folder / KEY_FILE).write_text(key, encoding="utf-8")
 
 
 def _write_figures(
-    record: AuditRecord, target: Path, report: SiteBuildReport, writer: _Writer | None = None
+    record: AuditRecord, result: AuditResult, target: Path, report: SiteBuildReport, writer: _Writer | None = None
 ) -> list[str]:
     """Write the audit's checked SVG and PNG figures under slugified names; returns the names written.
 
@@ -398,10 +399,10 @@ def _write_figures(
         try:
             from governance.report.figures import write_figures
 
-            written = write_figures(record.result, target)
+            written = write_figures(result, target)
         except Exception as exc:  # another module's drawing code: leave the figures out rather than copy them
             report.broken.append(
-                f"The figures of audit {record.result.audit_id} could not be drawn ({exc}); they are left out."
+                f"The figures of audit {result.audit_id} could not be drawn ({exc}); they are left out."
             )
             return []
         drawn = {name for svg in written.values() for name in (svg, Path(svg).with_suffix(".png").name)}

@@ -9,7 +9,8 @@ still gets a site from its audits alone, each page saying that no register vouch
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,12 +42,28 @@ CARD_FIELDS = (
 
 @dataclass(frozen=True)
 class AuditRecord:
-    """One audit folder, its parsed ``audit.json``, and how far the register vouches for it."""
+    """One audit folder, its parsed ``audit.json``, and how far the register vouches for it.
+
+    To keep a build's memory flat however many audits there are, ``result`` is a slim copy (no per-group
+    tables, comparisons or explanation) unless the record was made :meth:`whole`; the checked bytes are kept
+    compressed in ``packed``, and :meth:`full` parses them again for the page that needs every table.
+    """
 
     result: AuditResult
     folder: Path
     check: AuditCheck = field(default_factory=lambda: AuditCheck(status="no-register"))
     digest: str = ""  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
+    packed: bytes = b""  # the checked bytes, zlib-compressed (empty: ``result`` is whole)
+
+    def full(self) -> AuditResult:
+        """The whole result, from the very bytes that were checked (never the file read again)."""
+        if not self.packed:
+            return self.result
+        return AuditResult.model_validate_json(zlib.decompress(self.packed))
+
+    def whole(self) -> AuditRecord:
+        """This record with the whole result in ``result`` (for the few audits a model's pages describe)."""
+        return self if not self.packed else replace(self, result=self.full(), packed=b"")
 
     @property
     def created_at(self) -> str:
@@ -139,8 +156,57 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
         except ValueError as exc:
             problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
             continue
-        records.append(AuditRecord(result=result, folder=path.parent, check=check, digest=sha256_bytes(data)))
+        records.append(
+            AuditRecord(
+                result=slim(result),
+                folder=path.parent,
+                check=check,
+                digest=sha256_bytes(data),
+                packed=zlib.compress(data, 1),
+            )
+        )
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
+
+
+def slim(result: AuditResult) -> AuditResult:
+    """The result without what only its own audit page shows: groups, comparisons, impact tables, explanation.
+
+    What stays is what model cards, the register page and the ratio figure read: ids, dates, verdicts, rules
+    and each attribute's summary ratios.
+    """
+    attributes = [
+        attribute.model_copy(
+            update={"groups": [], "to_reference": [], "to_overall": [], "between_groups": [], "ll144": None}
+        )
+        for attribute in result.fairness.attributes
+    ]
+    fairness = result.fairness.model_copy(update={"attributes": attributes})
+    return result.model_copy(update={"fairness": fairness, "explanation": None})
+
+
+def _make_whole(models: dict[str, ModelEntry], audits: list[AuditRecord]) -> list[AuditRecord]:
+    """Whole results for the audits a model's card, checklist and LL144 pages describe; the rest stay slim."""
+    try:
+        from governance.checklists.sources import latest_audit_record
+    except ImportError:  # without the checklists module, no checklist page needs an audit
+        latest_audit_record = None  # type: ignore[assignment]
+
+    wanted: set[str] = set()
+    for model in models.values():
+        recorded = (
+            latest_audit_record(model.register_detail)
+            if latest_audit_record is not None and model.register_detail
+            else None
+        )
+        for record in (model.latest_audit, model.shown_audit):
+            if record is not None:
+                wanted.add(record.result.audit_id)
+        if recorded:
+            wanted.add(str(recorded.get("audit_id")))
+    swap = {id(record): record.whole() for record in audits if record.result.audit_id in wanted}
+    for model in models.values():
+        model.audits = [swap.get(id(record), record) for record in model.audits]
+    return [swap.get(id(record), record) for record in audits]
 
 
 def _register_export(workspace: Workspace, url: str | None, problems: list[str]) -> dict[str, Any] | None:
@@ -252,6 +318,7 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
             key = latest.result.model.version if latest else sorted(model.versions)[-1]
             found = model.versions.get(key, {})
             model.status = found.get("state") or found.get("status")
+    audits = _make_whole(models, audits)
     return SiteSources(
         models=dict(sorted(models.items())),
         audits=audits,

@@ -1,0 +1,119 @@
+"""HTML for an audit's details file, straight from the report's Markdown, in one pass over its lines.
+
+Python-Markdown spends most of a large site's build on the inline patterns of big tables; the details file holds
+only what the report writes (headings, tables, paragraphs, lists, images, bold, italics, code, escapes), so this
+converter handles that subset and nothing else. The report escapes every user-supplied text (``&``, ``<`` and
+``>`` as HTML entities, Markdown specials with backslashes) before it reaches here, so no tag can come from a name;
+attribute values written here are escaped once more.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_ESCAPED = re.compile(r"\\([\\`*_\[\]{}|~#+\-.!()>])")
+_CODE = re.compile(r"`([^`]+)`")
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+_STRONG = re.compile(r"\*\*(.+?)\*\*")
+_EMPHASIS = re.compile(r"(?<![\w*])[*_](?![\s*_])(.+?)(?<![\s*_])[*_](?![\w*])")
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+
+
+def inline(text: str) -> str:
+    """Bold, italics, code, images and links of one line; escaped characters stay literal."""
+    kept: list[str] = []
+
+    def keep(value: str) -> str:
+        kept.append(value)
+        return f"\x00{len(kept) - 1}\x00"
+
+    text = _ESCAPED.sub(lambda match: keep(match.group(1)), text)
+    text = _CODE.sub(lambda match: keep(f"<code>{match.group(1)}</code>"), text)
+    text = _IMAGE.sub(
+        lambda match: keep(f'<img alt="{_attribute(match.group(1))}" src="{_attribute(match.group(2))}">'), text
+    )
+    text = _LINK.sub(lambda match: keep(f'<a href="{_attribute(match.group(2))}">{match.group(1)}</a>'), text)
+    text = _STRONG.sub(r"<strong>\1</strong>", text)
+    text = _EMPHASIS.sub(r"<em>\1</em>", text)
+    while "\x00" in text:
+        text = _PLACEHOLDER.sub(lambda match: kept[int(match.group(1))], text)
+    return text
+
+
+def _attribute(value: str) -> str:
+    """An attribute value: the report's entities kept, quotes and any stray tag character escaped."""
+    return html.escape(html.unescape(value), quote=True)
+
+
+def _cells(line: str) -> list[str]:
+    """The cells of a table row, split on ``|`` that are not escaped."""
+    body = line.strip()
+    body = body[1:] if body.startswith("|") else body
+    body = body[:-1] if body.endswith("|") and not body.endswith("\\|") else body
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", body)]
+
+
+def _table(lines: list[str]) -> str:
+    head = _cells(lines[0])
+    marks = _cells(lines[1]) if len(lines) > 1 else []
+    right = [mark.endswith(":") for mark in marks]
+
+    def row(cells: list[str], tag: str) -> str:
+        parts = []
+        for index, cell in enumerate(cells):
+            align = ' style="text-align:right"' if index < len(right) and right[index] else ""
+            parts.append(f"<{tag}{align}>{inline(cell)}</{tag}>")
+        return "<tr>" + "".join(parts) + "</tr>"
+
+    body = "".join(row(_cells(line), "td") for line in lines[2:])
+    return f"<table><thead>{row(head, 'th')}</thead><tbody>{body}</tbody></table>"
+
+
+def to_html(markdown: str) -> str:
+    """The Markdown subset the report writes, as HTML."""
+    out: list[str] = []
+    paragraph: list[str] = []
+    table: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if paragraph:
+            out.append(f"<p>{inline(' '.join(paragraph))}</p>")
+            paragraph.clear()
+        if table:
+            out.append(_table(table))
+            table.clear()
+        if items:
+            out.append("<ul>" + "".join(f"<li>{inline(item)}</li>" for item in items) + "</ul>")
+            items.clear()
+
+    for raw in markdown.splitlines():
+        line = raw.rstrip()
+        if line.startswith("|"):
+            if not table:
+                flush()
+            table.append(line)
+            continue
+        if table:
+            flush()
+        heading = re.match(r"(#{1,6}) (.*)", line)
+        if not line.strip():
+            flush()
+        elif heading:
+            flush()
+            level = len(heading.group(1))
+            out.append(f"<h{level}>{inline(heading.group(2))}</h{level}>")
+        elif line.startswith(("- ", "* ")):
+            if paragraph:
+                flush()
+            items.append(line[2:])
+        elif items and raw.startswith("  "):
+            items[-1] += " " + line.strip()
+        else:
+            if items:
+                flush()
+            paragraph.append(line.strip())
+    flush()
+    return "\n".join(out)
