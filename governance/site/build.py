@@ -159,7 +159,7 @@ def _audit_key(record: AuditRecord, *, model_link: str, k: int) -> str:
         "status": check.status,
         "problems": check.problems,
         "redraw": check.redraw,
-        "figures": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(check.figures.items())},
+        "figures": dict(sorted(check.figures.items())),
         "model_link": model_link,
         "k": k,
     }
@@ -392,7 +392,8 @@ def _write_figures(
 ) -> list[str]:
     """Write the audit's checked SVG and PNG figures under slugified names; returns the names written.
 
-    The bytes are those the register's hashes were checked against (never a file read again, never a link).
+    The bytes are those the register's hashes were checked against: read again here (never through a link) and
+    published only when identical to the bytes checked (see ``AuditCheck.figure_bytes``).
     An audit recorded before manifests has only its audit.json vouched for: its figures are drawn from it.
     """
     if record.check.redraw:
@@ -408,9 +409,10 @@ def _write_figures(
         drawn = {name for svg in written.values() for name in (svg, Path(svg).with_suffix(".png").name)}
         return sorted(name for name in drawn if (target / name).is_file())
     copied = []
-    for name, data in sorted(record.check.figures.items()):
+    for name in sorted(record.check.figures):
         destination = safe_join(target.parent, "figures", name)
         destination.parent.mkdir(parents=True, exist_ok=True)
+        data = record.check.figure_bytes(name)
         if writer is not None:
             writer.store(destination, data)
         else:

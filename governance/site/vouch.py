@@ -32,12 +32,29 @@ class UnverifiedAuditError(SiteError):
 
 @dataclass
 class AuditCheck:
-    """How far the register vouches for one audit folder, and the figure bytes that may be published."""
+    """How far the register vouches for one audit folder, and the figures that may be published.
+
+    ``figures`` maps each figure's name to the SHA-256 of the bytes that were checked: holding the bytes of
+    every figure of a thousand audits would take hundreds of megabytes, so :meth:`figure_bytes` reads a figure
+    again when its page is written and publishes it only if it is still exactly those bytes.
+    """
 
     status: Status
     problems: list[str] = field(default_factory=list)
-    figures: dict[str, bytes] = field(default_factory=dict)
+    figures: dict[str, str] = field(default_factory=dict)
     redraw: bool = False  # recorded before manifests: draw the figures from the verified audit.json instead
+    folder: Path | None = None
+
+    def figure_bytes(self, name: str) -> bytes:
+        """The figure's bytes, read again (never through a link) and identical to the bytes checked."""
+        path = (self.folder or Path()) / "figures" / name
+        data = manifest.read_regular(path)
+        if data is None or sha256_bytes(data) != self.figures[name]:
+            raise UnverifiedAuditError(
+                f"The figure {path} was changed or removed while the site was being built, so nothing was "
+                "published; build the site again."
+            )
+        return data
 
 
 @dataclass
@@ -83,7 +100,7 @@ class Vouchers:
             data = manifest.read_regular(audit_json)
             if data is None:
                 warnings.append(f"{audit_json} was skipped: it is a symbolic link or not a plain file.")
-            return data, AuditCheck(status="no-register", figures=_plain_figures(folder, warnings))
+            return data, AuditCheck(status="no-register", figures=_plain_figures(folder, warnings), folder=folder)
         audit = self.by_folder.get(folder.resolve())
         if audit is None:
             warnings.append(
@@ -124,10 +141,11 @@ class Vouchers:
                 for problem in found.problems
             ],
             figures={
-                name.removeprefix("figures/"): data
+                name.removeprefix("figures/"): sha256_bytes(data)
                 for name, data in found.contents.items()
                 if _is_figure(name)
             },
+            folder=audit_json.parent,
         )
         return found.contents.get(manifest.AUDIT_FILE), check
 
@@ -168,9 +186,9 @@ def _is_figure(name: str) -> bool:
     return len(path.parts) == 2 and path.parts[0] == "figures" and path.suffix.lower() in FIGURE_SUFFIXES
 
 
-def _plain_figures(folder: Path, warnings: list[str]) -> dict[str, bytes]:
-    """Every SVG and PNG in ``figures/`` that is a plain file; links are skipped with a warning."""
-    figures: dict[str, bytes] = {}
+def _plain_figures(folder: Path, warnings: list[str]) -> dict[str, str]:
+    """Every SVG and PNG in ``figures/`` that is a plain file, with its hash; links are skipped with a warning."""
+    figures: dict[str, str] = {}
     source = folder / "figures"
     if not source.is_dir() or source.is_symlink():
         return figures
@@ -182,5 +200,5 @@ def _plain_figures(folder: Path, warnings: list[str]) -> dict[str, bytes]:
             if path.is_symlink():
                 warnings.append(f"{path} is a symbolic link; it was not followed or published.")
             continue
-        figures[path.name] = data
+        figures[path.name] = sha256_bytes(data)
     return figures
