@@ -171,8 +171,8 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
 def slim(result: AuditResult) -> AuditResult:
     """The result without what only its own audit page shows: groups, comparisons, impact tables, explanation.
 
-    What stays is what model cards, the register page and the ratio figure read: ids, dates, verdicts, rules
-    and each attribute's summary ratios.
+    What stays is what model cards, the register page and the ratio figure read: ids, dates, verdicts, the
+    rules (without their findings) and each attribute's summary ratios.
     """
     attributes = [
         attribute.model_copy(
@@ -181,7 +181,9 @@ def slim(result: AuditResult) -> AuditResult:
         for attribute in result.fairness.attributes
     ]
     fairness = result.fairness.model_copy(update={"attributes": attributes})
-    return result.model_copy(update={"fairness": fairness, "explanation": None})
+    rules = [rule.model_copy(update={"findings": []}) for rule in result.policy.rules]
+    policy = result.policy.model_copy(update={"rules": rules})
+    return result.model_copy(update={"fairness": fairness, "explanation": None, "policy": policy})
 
 
 def _make_whole(models: dict[str, ModelEntry], audits: list[AuditRecord]) -> list[AuditRecord]:
