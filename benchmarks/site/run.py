@@ -47,9 +47,7 @@ def template_audit(root: Path):  # type: ignore[no-untyped-def]
     y_true = (rng.random(n) < 0.35).astype(int)
     y_pred = (rng.random(n) < 0.3 + 0.2 * y_true).astype(int)
     data = root / "holdout.csv"
-    pd.DataFrame({"race": race, "sex": sex, "y_true": y_true, "y_pred": y_pred}).to_csv(
-        data, index=False
-    )
+    pd.DataFrame({"race": race, "sex": sex, "y_true": y_true, "y_pred": y_pred}).to_csv(data, index=False)
     outcome = audit(
         name="template", version="1", data=data, sensitive=["race", "sex"], target="y_true",
         predictions="y_pred", explain=False, workspace=find_workspace(root), write=False,
@@ -160,7 +158,12 @@ def build(root: Path) -> tuple[float, float, int]:
 def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
     base = generate(models, audits)
     measured: dict[str, list[float]] = {
-        "scratch": [], "rebuild": [], "memory": [], "per_audit": [], "scratch_cpu": [], "rebuild_cpu": []
+        "scratch": [],
+        "rebuild": [],
+        "memory": [],
+        "per_audit": [],
+        "scratch_cpu": [],
+        "rebuild_cpu": [],
     }
     for run in range(runs):
         work = DATA / "work"
@@ -197,8 +200,12 @@ def main() -> None:
         print(f"== {models} models x {audits} audits", flush=True)
         found = measure(models, audits, args.runs)
         rows.append((size, found))
-    print(f"\nwall seconds (min / median of {args.runs}), CPU seconds of the build process (median), peak RSS")
-    print("size  | audits | from scratch         | after one new audit  | peak memory | per audit (from scratch)")
+    print(
+        f"\nwall seconds (min / median of {args.runs}), CPU seconds of the build process (median), peak RSS"
+    )
+    print(
+        "size  | audits | from scratch         | after one new audit  | peak memory | per audit (from scratch)"
+    )
     for size, found in rows:
         models, audits = (int(part) for part in size.split("x"))
         print(

@@ -140,7 +140,8 @@ def _code_key() -> str:
     """The code an audit page is drawn with: a changed module (or version) rebuilds every audit page."""
     import governance
     from governance.report import charts, explain, explain_figures, figures, markdown
-    from governance.site import audit_page, escape, markdown as site_markdown
+    from governance.site import audit_page, escape
+    from governance.site import markdown as site_markdown
 
     modules = (charts, explain, explain_figures, figures, markdown, audit_page, escape, site_markdown)
     digest = hashlib.sha256(str(getattr(governance, "__version__", "")).encode())
@@ -219,7 +220,8 @@ def write_generated(
     for name, model in sources.models.items():
         page = model_pages[name]
         for record in model.audits:
-            _write_audit(writer, record, audit_pages[record.result.audit_id], _relative(audit_pages[record.result.audit_id], page), k)
+            target = audit_pages[record.result.audit_id]
+            _write_audit(writer, record, target, _relative(target, page), k)
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
         report.figures += [f"models/figures/{file}" for file in figure_files]
         latest = model.latest_audit
@@ -388,7 +390,11 @@ def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_li
 
 
 def _write_figures(
-    record: AuditRecord, result: AuditResult, target: Path, report: SiteBuildReport, writer: _Writer | None = None
+    record: AuditRecord,
+    result: AuditResult,
+    target: Path,
+    report: SiteBuildReport,
+    writer: _Writer | None = None,
 ) -> list[str]:
     """Write the audit's checked SVG and PNG figures under slugified names; returns the names written.
 

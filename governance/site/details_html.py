@@ -32,7 +32,8 @@ def inline(text: str) -> str:
     text = _ESCAPED.sub(lambda match: keep(match.group(1)), text)
     text = _CODE.sub(lambda match: keep(f"<code>{match.group(1)}</code>"), text)
     text = _IMAGE.sub(
-        lambda match: keep(f'<img alt="{_attribute(match.group(1))}" src="{_attribute(match.group(2))}">'), text
+        lambda match: keep(f'<img alt="{_attribute(match.group(1))}" src="{_attribute(match.group(2))}">'),
+        text,
     )
     text = _LINK.sub(lambda match: keep(f'<a href="{_attribute(match.group(2))}">{match.group(1)}</a>'), text)
     text = _STRONG.sub(r"<strong>\1</strong>", text)

@@ -27,7 +27,12 @@ from typing import Any
 
 # Plugins whose output for a page depends on that page alone (and ours): only with these is a dirty build safe.
 KNOWN_PLUGINS = {
-    "search", "material/search", "offline", "material/offline", "governance-home", "governance-titles"
+    "search",
+    "material/search",
+    "offline",
+    "material/offline",
+    "governance-home",
+    "governance-titles",
 }
 DIRTY_WARNING = "A 'dirty' build is being performed"
 STATE_VERSION = 1

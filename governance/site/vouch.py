@@ -100,7 +100,8 @@ class Vouchers:
             data = manifest.read_regular(audit_json)
             if data is None:
                 warnings.append(f"{audit_json} was skipped: it is a symbolic link or not a plain file.")
-            return data, AuditCheck(status="no-register", figures=_plain_figures(folder, warnings), folder=folder)
+            figures = _plain_figures(folder, warnings)
+            return data, AuditCheck(status="no-register", figures=figures, folder=folder)
         audit = self.by_folder.get(folder.resolve())
         if audit is None:
             warnings.append(

@@ -122,7 +122,9 @@ def search_locations(root: Path) -> set[str]:
 
 def audit_pages(root: Path) -> list[str]:
     site = root / "site"
-    return sorted(path.relative_to(site).as_posix() for path in (site / "generated" / "audits").rglob("index.html"))
+    return sorted(
+        path.relative_to(site).as_posix() for path in (site / "generated" / "audits").rglob("index.html")
+    )
 
 
 def test_the_nav_lists_models_and_every_audit_stays_reachable_and_searchable(workspace: Path) -> None:
@@ -160,7 +162,9 @@ def test_the_details_file_says_what_python_markdown_would(workspace: Path, templ
     from governance.site.details_html import to_html
 
     def renamed(group: Any) -> Any:
-        return group.model_copy(update={"group": f"<script>alert(1)</script> *{group.group}* | [x](javascript:y)"})
+        return group.model_copy(
+            update={"group": f"<script>alert(1)</script> *{group.group}* | [x](javascript:y)"}
+        )
 
     attributes = [
         attribute.model_copy(update={"groups": [renamed(group) for group in attribute.groups]})
@@ -175,14 +179,18 @@ def test_the_details_file_says_what_python_markdown_would(workspace: Path, templ
         ours, theirs = to_html(moved[0]), markdown.markdown(moved[0], extensions=["tables"])
         assert "<script" not in ours and "javascript:" not in re.findall(r'href="([^"]*)"', ours)
         assert _text(ours) == _text(theirs)
-        assert re.findall(r"<(t[dh]|h\d|img|strong|em)\b", ours) == re.findall(r"<(t[dh]|h\d|img|strong|em)\b", theirs)
+        assert re.findall(r"<(t[dh]|h\d|img|strong|em)\b", ours) == re.findall(
+            r"<(t[dh]|h\d|img|strong|em)\b", theirs
+        )
 
 
 def _text(markup: str) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", markup)).split())
 
 
-def test_a_rebuild_after_one_new_audit_renders_only_what_changed(workspace: Path, template: AuditResult) -> None:
+def test_a_rebuild_after_one_new_audit_renders_only_what_changed(
+    workspace: Path, template: AuditResult
+) -> None:
     before = site_files(workspace)
     kept = workspace / "kept-index.html"
     os.link(workspace / "site" / "generated" / "models" / "hiring.html", kept)
@@ -197,18 +205,26 @@ def test_a_rebuild_after_one_new_audit_renders_only_what_changed(workspace: Path
     assert after["generated/models/credit.html"].st_ino != before["generated/models/credit.html"].st_ino
     assert new_id in (workspace / "site" / "generated" / "models" / "credit.html").read_text(encoding="utf-8")
     assert kept.read_bytes() == old_bytes  # the live site was never written through a shared link
-    assert set(audit_pages(workspace)) <= search_locations(workspace)  # skipped pages keep their search entries
+    assert set(audit_pages(workspace)) <= search_locations(
+        workspace
+    )  # skipped pages keep their search entries
 
 
 def test_unchanged_generated_pages_keep_their_bytes_and_time_stamps(workspace: Path) -> None:
     generated = workspace / "docs" / "generated"
     before = {path: path.stat().st_mtime_ns for path in generated.rglob("*.md")}
     build_site(find_workspace(workspace), run_mkdocs=False)
-    changed = [path.relative_to(generated).as_posix() for path, mtime in before.items() if path.stat().st_mtime_ns != mtime]
+    changed = [
+        path.relative_to(generated).as_posix()
+        for path, mtime in before.items()
+        if path.stat().st_mtime_ns != mtime
+    ]
     assert changed == ["index.md"]  # only the register page, which says when it was built
 
 
-def test_a_removed_audit_disappears_from_the_site_and_its_search(tmp_path: Path, template: AuditResult) -> None:
+def test_a_removed_audit_disappears_from_the_site_and_its_search(
+    tmp_path: Path, template: AuditResult
+) -> None:
     root = tmp_path / "plain"
     init_workspace(root, organisation="Acme Lending")
     folders = []
@@ -222,7 +238,9 @@ def test_a_removed_audit_disappears_from_the_site_and_its_search(tmp_path: Path,
     build_site(find_workspace(root))
     assert not any(folders[0].name in page for page in audit_pages(root))
     assert not any(folders[0].name in location for location in search_locations(root))
-    assert folders[0].name not in (root / "site" / "generated" / "models" / "credit.html").read_text(encoding="utf-8")
+    assert folders[0].name not in (root / "site" / "generated" / "models" / "credit.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_strict_mode_still_catches_broken_links_on_a_rebuild(workspace: Path) -> None:
@@ -235,7 +253,9 @@ def test_strict_mode_still_catches_broken_links_on_a_rebuild(workspace: Path) ->
         build_site(find_workspace(workspace))
     (docs / "appendix.md").write_text("# Appendix\n", encoding="utf-8")
     build_site(find_workspace(workspace))
-    (docs / "broken.md").write_text("# New\n\n[gone](nowhere.md)\n", encoding="utf-8")  # a new page, dirty build
+    (docs / "broken.md").write_text(
+        "# New\n\n[gone](nowhere.md)\n", encoding="utf-8"
+    )  # a new page, dirty build
     with pytest.raises(SiteError, match="nowhere"):
         build_site(find_workspace(workspace))
 
