@@ -137,6 +137,11 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
         except ValueError as exc:
             problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
             continue
+        disagreement = vouchers.disagreement(
+            path, result.audit_id, result.model.name, result.model.version, result.policy.verdict
+        )
+        if disagreement is not None:
+            vouchers.reject(check, disagreement)
         records.append(AuditRecord(result=result, folder=path.parent, check=check))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
