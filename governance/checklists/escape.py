@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from governance.results.terminal import terminal_safe
+
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 # Python-Markdown's escapable characters (plus ``|`` from the tables extension), minus ``>``, ``-`` and ``.``,
 # which are handled separately: ``>`` becomes an entity; ``-`` and ``.`` only matter at the start of a line.
@@ -21,6 +23,7 @@ _LEADING_LIST = re.compile(r"^(\d+)\.")
 def escape_markdown(value: object) -> str:
     """``value`` as inert Markdown text: shown literally, never interpreted as HTML or Markdown syntax."""
     text = _CONTROL.sub(" ", "" if value is None else str(value)).strip()
+    text = terminal_safe(text)  # bidirectional overrides shown as \u202e, not obeyed
     escaped = "".join(_HTML.get(char) or (f"\\{char}" if char in _MARKDOWN else char) for char in text)
     if escaped.startswith(("-", "=")):
         escaped = "\\" + escaped if escaped.startswith("-") else "&#61;" + escaped[1:]

@@ -3,10 +3,13 @@
 Model names, owners, group names and free text come from users; a model called
 ``<script>alert(1)</script>`` or ``[click](javascript:...)`` must show up as text, never as HTML or a link.
 Every character that is not a letter, a digit, a space, a comma or a hyphen becomes a numeric character
-reference (``&#60;``), which both Markdown and HTML show literally and neither interprets.
+reference (``&#60;``), which both Markdown and HTML show literally and neither interprets. Control characters
+and bidirectional overrides are first written out (``\\u202e``): as a reference the browser would obey them.
 """
 
 from __future__ import annotations
+
+from governance.results.terminal import terminal_safe
 
 _PLAIN = frozenset(" ,-")
 
@@ -14,7 +17,7 @@ _PLAIN = frozenset(" ,-")
 def escape(value: object) -> str:
     """``value`` as text that Markdown and HTML display literally, on one line (safe in table cells)."""
     text = "" if value is None else str(value)
-    text = " ".join(text.split())
+    text = terminal_safe(" ".join(text.split()))  # bidirectional overrides shown, not obeyed (a reference is)
     return "".join(
         char if (char.isalnum() and char.isprintable()) or char in _PLAIN else f"&#{ord(char)};"
         for char in text
