@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from governance.errors import CorruptRegisterError, NotFoundError, RegisterError
 from governance.register.schema import PREFIX, VERSION_TABLE
+from governance.testhooks import pause_at
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -248,6 +249,7 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             if engine.dialect.name == "postgresql":
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
             yield connection
+            pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
 
 
 def session_identity(connection: Connection) -> str:
