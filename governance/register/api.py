@@ -209,6 +209,7 @@ class Register:
             if not changes:
                 return queries.model_record(row)
             seq = self._next_seq(conn)
+            _check_lengths(t.models, {field: change["to"] for field, change in changes.items()})
             conn.execute(
                 sa.update(t.models)
                 .where(t.models.c.id == row.id)
@@ -798,6 +799,7 @@ class Register:
             )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+        _check_lengths(table, values)
         result = conn.execute(table.insert().values(**values))
         key = result.inserted_primary_key
         assert key is not None
@@ -955,6 +957,22 @@ def roles_record(conn: Connection) -> int | None:
         sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
     ).scalar()
     return int(found) if found is not None else None
+
+
+_OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+
+
+def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
+    """Refuse text longer than its column, alike on every backend (PostgreSQL would fail mid-write; SQLite would
+    keep it, and the register could then not be moved to PostgreSQL)."""
+    for field, value in values.items():
+        limit = getattr(table.c[field].type, "length", None) if field in table.c else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            shown = _OPTION_OF.get(field, f"--{field.replace('_', '-')}")
+            raise InputError(
+                f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
+                f"{limit}, so shorten it."
+            )
 
 
 def _actor(actor: str | None) -> str:

@@ -87,6 +87,12 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
             revision = _classify(*_inspect_server(engine, where), where)
         if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
             migrate(engine, migrate_to)
+    except sa.exc.DBAPIError as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
+        engine.dispose()
+        raise RegisterError(
+            f"Cannot set up the register at {where} ({_first_line(exc)}); check the URL (its database and schema "
+            "must exist) and that this account may create tables there."
+        ) from exc
     except BaseException:
         engine.dispose()
         raise
