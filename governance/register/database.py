@@ -123,6 +123,12 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:
+        if not os.access(path.parent, os.W_OK) or not os.access(path, os.W_OK):
+            raise RegisterError(
+                f"The register {path} cannot be opened because it or its folder cannot be written (a read-only disk, "
+                "folder or file), and SQLite writes beside the register even to read it; nothing is damaged (do not "
+                "restore a backup): make it writable, or work on a writable copy of the workspace."
+            ) from exc
         if _disk_is_full(path):  # SQLite says "disk I/O error" when it cannot even map its shared-memory file
             raise DiskFullError(f"The disk holding {path} is full, so the register could not be opened; {_FREE_SPACE}") from exc
         raise CorruptRegisterError(
@@ -262,7 +268,7 @@ def _disk_is_full(path: Path) -> bool:
     import shutil
 
     try:
-        return shutil.disk_usage(path.parent).free < 1 << 20
+        return shutil.disk_usage(path.parent).free < 64 << 10  # less than SQLite's shared-memory file
     except OSError:
         return False
 

@@ -1,10 +1,10 @@
-"""Found by the issue-10 review: a full disk made the register look damaged, or gave a traceback.
+"""Found by the issue-10 review: a full or read-only disk made the register look damaged, or gave a traceback.
 
 On a real, tiny file system (a tmpfs mounted for the test; skipped where mounting is not allowed), a change that
 no longer fits failed with a SQLite traceback and exit 1 (which CI reads as a refused guard), and once the disk was
 full to the last block every command said the register was *damaged* and should be restored from a backup, which
 would throw away history that was intact. Now both are one sentence that says the disk is full (exit 2), and after
-space is freed the register verifies and takes the change.
+space is freed the register verifies and takes the change. A read-only disk was called damaged too.
 """
 
 from __future__ import annotations
@@ -103,4 +103,20 @@ def test_a_full_disk_is_one_sentence_and_the_register_survives(
     assert run(workspace, "register", "verify").exit_code == 0
     small = run(workspace, "register", "incident", "m@1", "--title", "after", "--severity", "low")
     assert small.exit_code == 0, small.output
+    assert run(workspace, "register", "verify").exit_code == 0
+
+
+@pytest.mark.parametrize("command", [("register", "verify"), ("register", "list"), INCIDENT[:7]])
+def test_a_read_only_disk_is_not_called_a_damaged_register(
+    workspace: Path, small_disk: Path, command: tuple[str, ...]
+) -> None:
+    """A reviewer's read-only copy, or a CI job's read-only mount: every command said "damaged, restore a backup"."""
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        result = run(workspace, *command)
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert result.exit_code == 2, result.output
+    message = one_sentence(result)
+    assert "cannot be written" in message and "damaged SQLite" not in message
     assert run(workspace, "register", "verify").exit_code == 0
