@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from governance import __version__
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
@@ -25,6 +24,7 @@ from governance.policy.model import ExplainRule
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
 from governance.results.fairness import FairnessResult
+from governance.version import __version__
 from governance.workspace import Workspace, find_workspace
 
 if TYPE_CHECKING:
@@ -354,7 +354,7 @@ def audit(
     streamed = None
     if predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
         # A prediction log: stream it, so that files larger than memory can be audited.
-        from governance.intake.stream import AmountsNotClassesError, count_parquet
+        from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
 
         if threshold is not None:
             raise InputError("--threshold needs --scores; saved predictions are already decisions.")

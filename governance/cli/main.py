@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from governance import __version__
+from governance.version import __version__
 
 # command name -> "module:attribute"; each module imports heavy libraries inside its functions.
 COMMANDS: dict[str, str] = {

@@ -42,7 +42,7 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option
         if (columns and "not in list" in str(exc).lower()) or "usecols" in str(exc).lower():
             header = list(read_table(table_path, option=option).columns)
             missing = [name for name in columns or [] if name not in header]
-            raise InputError(_missing_message(missing[0] if missing else str(exc), header, table_path.name, option)) from exc
+            raise InputError(missing_column_message(missing[0] if missing else str(exc), header, table_path.name, option)) from exc
         raise InputError(f"{table_path.name} could not be read as {kind} ({exc}); check that the file is not damaged.") from exc
     except InputError:
         raise
@@ -77,7 +77,7 @@ def refuse_duplicate_columns(names: Sequence[str], source: str) -> None:
         seen.add(name)
 
 
-def _missing_message(name: str, available: Sequence[str], source: str, option: str) -> str:
+def missing_column_message(name: str, available: Sequence[str], source: str, option: str) -> str:
     close = difflib.get_close_matches(name, list(available), n=1)
     hint = f"did you mean '{close[0]}'?" if close else f"the columns are: {', '.join(map(str, available[:12]))}"
     if len(available) > 12 and not close:
@@ -90,7 +90,7 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, o
     available = [str(column) for column in frame.columns]
     for name in names:
         if name not in frame.columns:
-            raise InputError(_missing_message(name, available, source, option))
+            raise InputError(missing_column_message(name, available, source, option))
 
 
 def missing_labels_message(column: str, count: int, *, role: Literal["target", "predictions"]) -> str:
@@ -149,7 +149,7 @@ def choose_input_columns(
         names, chosen = [str(name) for name in features], "features"
         for name in names:
             if name not in columns:
-                raise InputError(_missing_message(name, columns, source, "--features"))
+                raise InputError(missing_column_message(name, columns, source, "--features"))
     elif recorded is not None:
         names, chosen = recorded, "model"
         missing = [name for name in names if name not in columns]

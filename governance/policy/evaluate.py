@@ -474,11 +474,10 @@ def _explain_outcome(
 ) -> RuleOutcome:
     if explanation is None:
         return _unexplained_outcome(rule, error, skipped)
-    from governance.audit.explain import proxies_in_top_k, sensitive_in_top_k
 
     findings: list[Finding] = []
     if rule.check == "sensitive_in_top_k":
-        hits = sensitive_in_top_k(explanation, rule.k)
+        hits = explanation.sensitive_in_top(rule.k)
         for name in hits:
             findings.append(Finding(attribute=name, group=name, reference=None, estimate=Estimate(value=None),
                                     status="fail", n=0, reason=f"the sensitive attribute '{name}' is among the top {rule.k} features"))
@@ -487,7 +486,7 @@ def _explain_outcome(
         advice = rule.advice or "Remove the sensitive attribute from the model's inputs, retrain, and audit again."
     else:
         threshold = float(rule.threshold or 0)
-        proxies = proxies_in_top_k(explanation, rule.k, threshold)
+        proxies = explanation.proxies_in_top(rule.k, threshold)
         for hit in proxies:
             findings.append(Finding(attribute=hit.attribute, group=hit.feature, reference=None, estimate=Estimate(value=hit.strength),
                                     status="fail", n=0,

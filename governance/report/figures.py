@@ -132,7 +132,7 @@ def write_figures(result: AuditResult, folder: Path, *, hidden: dict[str, Collec
 
         explanation = result.explanation
         if hidden:
-            from governance.report.markdown import published_explanation
+            from governance.report.suppression import published_explanation
 
             explanation = published_explanation(explanation, {name: set(groups) for name, groups in hidden.items()})
         written.update(write_explanation_figures(explanation, folder))

@@ -19,10 +19,17 @@ from governance.report.figures import (
     impact_figure_alt,
     impact_figure_stem,
 )
-from governance.report.suppression import COMPLEMENT, SMALL, Cell, Reason, Table, suppress_tables
+from governance.report.suppression import (
+    COMPLEMENT,
+    SMALL,
+    Cell,
+    Reason,
+    Table,
+    published_explanation,
+    suppress_tables,
+)
 from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
-from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import level_words, rate_words, vouched_words
 
@@ -110,18 +117,6 @@ def masked_groups(attribute: AttributeResult, *, min_cell_size: int) -> set[str]
 def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]]:
     """Per attribute, the groups to mask on a published page (primary and complementary suppression)."""
     return {name: set(groups) for name, groups in masking(result, min_cell_size).items()}
-
-
-def published_explanation(explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]) -> ExplanationResult:
-    """The explanation without the masked groups (and without comparisons that name one), for publication."""
-    attributes = []
-    for attribute in explanation.by_group:
-        masked = hidden.get(attribute.attribute, ())
-        attributes.append(attribute.model_copy(update={
-            "groups": [group for group in attribute.groups if group.group not in masked],
-            "most_different": [d for d in attribute.most_different if d.highest_group not in masked and d.lowest_group not in masked],
-        }))
-    return explanation.model_copy(update={"by_group": attributes})
 
 
 def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> list[str]:

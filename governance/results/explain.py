@@ -159,3 +159,19 @@ class ExplanationResult(Model):
     example_reasons: ReasonStatement | None = None
     beeswarm: BeeswarmSample | None = None
     notes: list[str] = Field(default_factory=list)
+
+    def sensitive_in_top(self, k: int) -> list[str]:
+        """Sensitive attributes the model takes as input that rank among its ``k`` most important features."""
+        top = [item.feature for item in self.importance[:k]]
+        sensitive = set(self.sensitive_attributes)
+        return [feature for feature in top if feature in sensitive]
+
+    def proxies_in_top(self, k: int, threshold: float) -> list[ProxyHit]:
+        """Features among the ``k`` most important whose proxy strength for an attribute is at least ``threshold``."""
+        top = {item.feature: item.rank for item in self.importance[:k]}
+        hits = [
+            ProxyHit(feature=s.feature, attribute=s.attribute, strength=s.strength)
+            for s in self.proxies
+            if s.feature in top and s.strength >= threshold
+        ]
+        return sorted(hits, key=lambda h: (top[h.feature], -h.strength, h.attribute))

@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from governance.audit.fairness.streaming import count_parquet
 from governance.audit.run import audit
 from governance.errors import InputError
-from governance.intake.stream import count_parquet
 from governance.workspace import Workspace
 
 
