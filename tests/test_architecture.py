@@ -18,7 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "governance"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "paths", "provenance", "yamlload", "intervals", "testhooks", "version"),
+    ("errors", "paths", "provenance", "yamlload", "intervals", "testhooks", "version", "escaping"),
     ("results",),
     ("workspace",),
     ("policy",),

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from governance.cli._common import actor_option, echo, register_url_option, reports_errors, workspace_option
-from governance.results.terminal import terminal_safe
+from governance.escaping import terminal_text
 
 if TYPE_CHECKING:
     from governance.register import ModelDetail, Register
@@ -361,7 +361,7 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
     lines += ["", "History:"]
     for e in detail.events:
         lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
-    return "\n".join(terminal_safe(line) for line in lines)  # a value's own line breaks cannot forge a line
+    return "\n".join(terminal_text(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
 @register_group.command("show")

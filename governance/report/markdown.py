@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
+from governance.escaping import markdown_text
 from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
-from governance.report.escape import md
 from governance.report.figures import (
     attribute_figure_stem,
     group_figure_alt,
@@ -120,25 +120,25 @@ def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]
 
 
 def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> list[str]:
-    lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
+    lines = [f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {markdown_text(outcome.summary)}"]
     left_out = 0
     for finding in outcome.findings:
         masked = hidden.get(finding.attribute, ())
         if outcome.comparison == "top_k":  # explanation rules: the reason says it all
-            lines.append(f"    - {_capitalised(md(finding.reason))}.")
+            lines.append(f"    - {_capitalised(markdown_text(finding.reason))}.")
         elif finding.status not in {"fail", "inconclusive"}:
             continue
         elif finding.group in masked or finding.reference in masked or any(part in masked for part in finding.group.split(" vs ")):
             left_out += 1
         else:
-            reference = f" vs {md(finding.reference)}" if finding.reference else ""
-            sizes = f"{finding.n} {md(finding.counted)}"
+            reference = f" vs {markdown_text(finding.reference)}" if finding.reference else ""
+            sizes = f"{finding.n} {markdown_text(finding.counted)}"
             if finding.reference_n is not None:
-                sizes += f"; reference {finding.reference_n} {md(finding.counted)}"
-            lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {sizes}): {md(finding.reason)}.")
+                sizes += f"; reference {finding.reference_n} {markdown_text(finding.counted)}"
+            lines.append(f"    - {markdown_text(finding.group)}{reference} ({markdown_text(finding.attribute)}, {sizes}): {markdown_text(finding.reason)}.")
     if left_out:
         lines.append(f"    - {left_out} more finding(s) about groups too small to publish are left out here.")
-    lines.append(f"    - *What to do:* {md(outcome.advice)}")
+    lines.append(f"    - *What to do:* {markdown_text(outcome.advice)}")
     return lines
 
 
@@ -178,7 +178,7 @@ def _group_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) 
     header = ["Group", "Rows", "Share", *(_capitalised(METRIC_WORDS.get(m, m).split(" (")[0]) for m in metrics)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group in attribute.groups:
-        name = md(group.group) + (" (missing)" if group.is_unknown else "")
+        name = markdown_text(group.group) + (" (missing)" if group.is_unknown else "")
         if group.group in hidden:
             lines.append("| " + " | ".join([name, _mask_label(hidden[group.group], k), *([HIDDEN] * (1 + len(metrics)))]) + " |")
             continue
@@ -204,7 +204,7 @@ def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) 
     for row in table.rows:
         if row.category in hidden:
             label = _mask_label(hidden[row.category], k)
-            lines.append(f"| {md(row.category)} | {label} | {HIDDEN} | {HIDDEN} | {HIDDEN} | {'yes' if row.under_two_percent else 'no'} |")
+            lines.append(f"| {markdown_text(row.category)} | {label} | {HIDDEN} | {HIDDEN} | {HIDDEN} | {'yes' if row.under_two_percent else 'no'} |")
             continue
         if ratios_hidden:
             ratio = HIDDEN
@@ -213,7 +213,7 @@ def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) 
             if row.impact_ratio is not None and row.impact_ratio < 0.8:
                 ratio += " ⚑"
         lines.append(
-            f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
+            f"| {markdown_text(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
         )
     masked_rows = [hidden[row.category] for row in table.rows if row.category in hidden]
     if masked_rows:
@@ -225,9 +225,9 @@ def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) 
     unknown = _mask_label(unknown_reason, k) if unknown_reason else str(table.unknown_count)
     lines.append("")
     median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
-    most = f"hidden ({COMPLEMENT_LABEL if hidden.get(table.most_selected or '') == COMPLEMENT else small_label(k)})" if ratios_hidden else md(table.most_selected or "n/a")
+    most = f"hidden ({COMPLEMENT_LABEL if hidden.get(table.most_selected or '') == COMPLEMENT else small_label(k)})" if ratios_hidden else markdown_text(table.most_selected or "n/a")
     lines.append(
-        f"{_capitalised(words.top)}: **{most}**. People with an unknown {md(attribute.attribute)}: "
+        f"{_capitalised(words.top)}: **{most}**. People with an unknown {markdown_text(attribute.attribute)}: "
         f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
         "⚑ marks an impact ratio below 0.8, the EEOC four-fifths *screening heuristic*, which is not a legal test."
     )
@@ -241,7 +241,7 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     published = [c for c in shown if c.group not in hidden and c.reference not in hidden]
     if not published:
         if attribute.reference_group in hidden:
-            return [f"No comparison can be published: the reference group, {md(attribute.reference_group or '')}, is masked."]
+            return [f"No comparison can be published: the reference group, {markdown_text(attribute.reference_group or '')}, is masked."]
         return ["No comparison can be published: every compared group is masked."]
     lines = [
         "| Group | Metric | vs | Difference [interval] | Ratio [interval] | p-value (Holm) |",
@@ -250,7 +250,7 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     for comparison in published:
         p_value = "n/a" if comparison.p_value_holm is None else f"{comparison.p_value_holm:.3g}"
         lines.append(
-            f"| {md(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {md(comparison.reference)} | "
+            f"| {markdown_text(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {markdown_text(comparison.reference)} | "
             f"{_interval(comparison.difference)} | {_interval(comparison.ratio)} | {p_value} |"
         )
     lines += ["", P_VALUE_GLOSS]
@@ -333,10 +333,10 @@ def _override_lines(result: AuditResult) -> list[str]:
     """An audit run against its model's pinned specification says so near the top, with the reason."""
     if result.override is None:
         return []
-    departures = "; ".join(md(d) for d in result.override.departures)
+    departures = "; ".join(markdown_text(d) for d in result.override.departures)
     return [
         f"**Audit specification overridden.** This audit departs from the specification pinned for "
-        f"{md(result.model.name)} in governance.yaml: {departures}. The reason given: {md(result.override.reason)}. "
+        f"{markdown_text(result.model.name)} in governance.yaml: {departures}. The reason given: {markdown_text(result.override.reason)}. "
         "Approving this version needs an explicit risk acceptance.",
         "",
     ]
@@ -429,13 +429,13 @@ def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit:
 
 def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding | None) -> str:
     status = "not checked" if outcome.not_checked_because else STATUS_WORDS[outcome.status]
-    head = f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
+    head = f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
     if finding is None:
-        return head + (md(outcome.not_checked_because) if outcome.not_checked_because else md(outcome.summary))
+        return head + (markdown_text(outcome.not_checked_because) if outcome.not_checked_because else markdown_text(outcome.summary))
     if outcome.comparison == "top_k":
-        return head + _capitalised(md(finding.reason)) + "."
-    reference = f" vs {md(finding.reference)}" if finding.reference else ""
-    sizes = f"{finding.n} {md(finding.counted)}"
+        return head + _capitalised(markdown_text(finding.reason)) + "."
+    reference = f" vs {markdown_text(finding.reference)}" if finding.reference else ""
+    sizes = f"{finding.n} {markdown_text(finding.counted)}"
     reference_n = finding.reference_n if finding.reference_n is not None else _group_size(result, finding)
     if reference_n is not None:
         sizes += f" in the group, {reference_n} in the reference"
@@ -444,10 +444,10 @@ def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding |
         table = next((a.ll144 for a in result.fairness.attributes if a.attribute == finding.attribute and a.ll144), None)
         metric = f"impact ratio of {rate_words(table.rate_kind).rate if table else metric}"
     value = describe_estimate(finding.estimate, result.fairness.confidence_level) if finding.estimate.has_interval else ""
-    reason = md(finding.reason)
+    reason = markdown_text(finding.reason)
     if value and value not in finding.reason:
         reason = f"{value}: {reason}"
-    return head + f"{md(finding.group)}{reference} ({md(finding.attribute)}; {sizes}), {metric}: {reason}."
+    return head + f"{markdown_text(finding.group)}{reference} ({markdown_text(finding.attribute)}; {sizes}), {metric}: {reason}."
 
 
 def _group_size(result: AuditResult, finding: Finding) -> int | None:
@@ -480,9 +480,9 @@ def summary_lines(result: AuditResult, hidden: Mapping[str, Collection[str]] | N
     if result.model.kind == "predictions":
         inputs = "not known: only saved predictions were audited, so the model's inputs could not be read."
     elif result.model.sensitive_inputs:
-        inputs = "yes. " + sensitive_inputs_sentence(result.model.sensitive_inputs, md)
+        inputs = "yes. " + sensitive_inputs_sentence(result.model.sensitive_inputs, markdown_text)
     else:
-        inputs = "no: none of " + ", ".join(md(s) for s in result.data.sensitive) + " is a direct input of the model."
+        inputs = "no: none of " + ", ".join(markdown_text(s) for s in result.data.sensitive) + " is a direct input of the model."
     out += [f"**Sensitive attribute used as a model input:** {inputs}", ""]
     out += [f"**Next step:** {_next_step(result, deciding)}", ""]
     return out
@@ -501,22 +501,22 @@ def render_report(
     verdict = result.policy.verdict
     level = level_words(fairness.confidence_level)
     hidden = masking(result, min_cell_size) if published else {}
-    name = f"{md(result.model.name)} {md(result.model.version)}"
+    name = f"{markdown_text(result.model.name)} {markdown_text(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
     out += summary_lines(result, hidden)
-    out += ["## Details for auditors", "", md(result.policy.summary), ""]
+    out += ["## Details for auditors", "", markdown_text(result.policy.summary), ""]
     out += [f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
             "the true value most likely lies between the two ends; a wide interval means too few people to be sure.", ""]
 
-    what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
-        f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
+    what = markdown_text(result.model.estimator or "a model") if result.model.kind == "model" else (
+        f"saved predictions (column {markdown_text(result.model.predictions_column)}) of a model that was not loaded"
     )
     out += [
         f"- **Model:** {name}: {what}",
-        f"- **Data:** {md(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows",
-        f"- **Sensitive attributes:** {', '.join(md(s) for s in result.data.sensitive)}",
-        f"- **Labels:** {md(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'}",
-        f"- **Policy:** {md(result.policy.policy_name)} ({md(result.policy.policy_path)})",
+        f"- **Data:** {markdown_text(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows",
+        f"- **Sensitive attributes:** {', '.join(markdown_text(s) for s in result.data.sensitive)}",
+        f"- **Labels:** {markdown_text(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'}",
+        f"- **Policy:** {markdown_text(result.policy.policy_name)} ({markdown_text(result.policy.policy_path)})",
         f"- **Audited:** {result.provenance.created_at}",
         f"- **Audit id:** `{result.audit_id}`",
         "",
@@ -546,7 +546,7 @@ def render_report(
                 out += _rule_lines(outcome, hidden)
             out.append("")
     if result.explanation_error:
-        out += [f"The explanation could not be computed: {md(result.explanation_error)}. The fairness results above are complete.", ""]
+        out += [f"The explanation could not be computed: {markdown_text(result.explanation_error)}. The fairness results above are complete.", ""]
     if result.data.rows_without_demographics:
         out += [f"{result.data.rows_without_demographics} rows had no match in the demographics file; they are counted in an "
                 "'Unknown' group and left out of the ratios.", ""]
@@ -554,7 +554,7 @@ def render_report(
     out += ["## Rules checked", "", "| Rule | Severity | Result | Bound | In plain words |", "|---|---|---|---|---|"]
     for outcome in result.policy.rules:
         word = "not checked" if outcome.not_checked_because is not None else STATUS_WORDS[outcome.status]
-        out.append(f"| {md(outcome.rule_id)} | {outcome.severity} | {word} | {md(outcome.bound)} | {md(outcome.description)} |")
+        out.append(f"| {markdown_text(outcome.rule_id)} | {outcome.severity} | {word} | {markdown_text(outcome.bound)} | {markdown_text(outcome.description)} |")
     out += ["", f"A rule is *met* only when every group's whole {level} interval meets the bound, *failed* only when an "
             "interval widened for the number of comparisons the rule makes still misses it, and *inconclusive* otherwise, "
             "or when a group or its reference has fewer people than the policy's minimum in what the rate counts.", ""]
@@ -574,18 +574,18 @@ def render_report(
     out.append("")
     for attribute in fairness.attributes:
         masked = hidden.get(attribute.attribute, {})
-        heading = md(attribute.attribute) + (f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else "")
+        heading = markdown_text(attribute.attribute) + (f" (class {markdown_text(attribute.positive_class)} vs rest)" if attribute.positive_class else "")
         out += [f"### {heading}", ""]
         if attribute.reference_group:
-            out += [f"Reference group for comparisons: **{md(attribute.reference_group)}** ({attribute.reference_method}).", ""]
+            out += [f"Reference group for comparisons: **{markdown_text(attribute.reference_group)}** ({attribute.reference_method}).", ""]
         out += _group_table(attribute, masked, min_cell_size)
         out.append("")
         stem = attribute_figure_stem(attribute)
         if figures is None or stem in figures:
-            alt = md(group_figure_alt(attribute, masked, fairness.confidence_level))
+            alt = markdown_text(group_figure_alt(attribute, masked, fairness.confidence_level))
             out += [f"![{alt}]({figures_dir}/{stem}.svg)", ""]
         if attribute.empty_cells:
-            out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
+            out += [f"Combinations with no rows (left out): {', '.join(markdown_text(c) for c in attribute.empty_cells)}.", ""]
         if attribute.ll144 is not None and attribute.positive_class is None:
             out += ["#### Impact ratios (NYC Local Law 144 format)", ""]
             out += _ll144_table(attribute, masked, min_cell_size)
@@ -593,7 +593,7 @@ def render_report(
             impact = impact_figure_stem(attribute)
             ratios_hidden = attribute.ll144.most_selected in masked  # the ratios would give its rate away
             if (figures is None or impact in figures) and not ratios_hidden:
-                out += [f"![{md(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)", ""]
+                out += [f"![{markdown_text(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)", ""]
         comparison = _comparison_table(attribute, masked)
         if comparison:
             out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
@@ -607,13 +607,13 @@ def render_report(
         out += [render_explanation_markdown(explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}), ""]
 
     for note in fairness.notes:
-        out += [f"Note: {md(note)}", ""]
+        out += [f"Note: {markdown_text(note)}", ""]
     out += ["## How this audit was made", ""]
     out += [
         f"- Model file SHA-256: `{result.model.sha256 or 'n/a (predictions only)'}`",
-        f"- Loaded with: {md(result.model.loader or 'n/a')}"
-        + (f"; types trusted beyond skops' defaults: {', '.join(md(t) for t in result.model.trusted_types)}" if result.model.trusted_types else ""),
-        *([f"- Loading it can run code: {md(vouched_words(result.model.vouched_by, result.model.vouched_at))}"]
+        f"- Loaded with: {markdown_text(result.model.loader or 'n/a')}"
+        + (f"; types trusted beyond skops' defaults: {', '.join(markdown_text(t) for t in result.model.trusted_types)}" if result.model.trusted_types else ""),
+        *([f"- Loading it can run code: {markdown_text(vouched_words(result.model.vouched_by, result.model.vouched_at))}"]
           if result.model.vouched_by else []),
         f"- Data SHA-256: `{result.data.sha256}`",
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
