@@ -463,9 +463,9 @@ def test_separation_of_duties_holds_against_typed_names_on_postgresql(
 
 
 def test_requiring_database_roles_is_refused_on_sqlite(workspace: Path) -> None:
-    with Register(f"sqlite:///{workspace / 'sqlite-only.db'}", workspace_root=workspace) as register:
-        with pytest.raises(RegisterError, match="PostgreSQL"):
-            register.require_roles(actor="admin@x")
+    url = f"sqlite:///{workspace / 'sqlite-only.db'}"
+    with Register(url, workspace_root=workspace) as register, pytest.raises(RegisterError, match="PostgreSQL"):
+        register.require_roles(actor="admin@x")
 
 
 def test_the_site_front_page_prints_the_head(unsigned: Register, register_url: str, workspace: Path) -> None:
