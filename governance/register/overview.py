@@ -17,14 +17,14 @@ from governance.register.records import (
     EventRecord,
     IncidentRecord,
     ModelDetail,
-    Record,
     State,
     StatusItem,
     VersionRecord,
 )
+from governance.results.common import Frozen
 
 
-class VersionOverview(Record):
+class VersionOverview(Frozen):
     """One version: its state, since when it is live, its standing approval and the audit of its file."""
 
     version: str
@@ -37,7 +37,7 @@ class VersionOverview(Record):
     incidents: int = 0
 
 
-class ModelOverview(Record):
+class ModelOverview(Frozen):
     """One model: the deployed version(s) first, the newest version, and what needs attention."""
 
     name: str

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from governance.results.common import Frozen
 
 State = Literal["draft", "audited", "approved", "deployed", "suspended", "retired"]
 Decision = Literal["approve", "reject"]
@@ -22,13 +22,7 @@ SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
 
 
-class Record(BaseModel):
-    """Base: frozen, no unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ModelRecord(Record):
+class ModelRecord(Frozen):
     """A model: what it is for, who owns it, and the human answers that decide which rules apply."""
 
     id: int
@@ -46,7 +40,7 @@ class ModelRecord(Record):
     created_by: str
 
 
-class VersionRecord(Record):
+class VersionRecord(Frozen):
     """One version of a model: one artefact, identified by its SHA-256."""
 
     id: int
@@ -66,7 +60,7 @@ class VersionRecord(Record):
     vouched_at: str | None = None
 
 
-class AuditRecord(Record):
+class AuditRecord(Frozen):
     """An audit of one version: where its ``audit.json`` is, its hash, and the verdict it reached."""
 
     id: int
@@ -89,7 +83,7 @@ class AuditRecord(Record):
     recorded_at: str
 
 
-class ApprovalRecord(Record):
+class ApprovalRecord(Frozen):
     """A sign-off (or a refusal) by one person in one role."""
 
     id: int
@@ -105,7 +99,7 @@ class ApprovalRecord(Record):
     at: str
 
 
-class ChecklistAnswerRecord(Record):
+class ChecklistAnswerRecord(Frozen):
     """An answer to one compliance checklist item for a model."""
 
     id: int
@@ -119,7 +113,7 @@ class ChecklistAnswerRecord(Record):
     at: str
 
 
-class IncidentRecord(Record):
+class IncidentRecord(Frozen):
     """Something that went wrong with a version in use."""
 
     id: int
@@ -133,7 +127,7 @@ class IncidentRecord(Record):
     at: str
 
 
-class EventRecord(Record):
+class EventRecord(Frozen):
     """One entry of the append-only log; ``hash`` covers the fields and the previous event's hash."""
 
     seq: int
@@ -150,7 +144,7 @@ class EventRecord(Record):
     summary: str  # the event in plain words
 
 
-class ModelSummary(Record):
+class ModelSummary(Frozen):
     """One line of ``register list``."""
 
     name: str
@@ -164,7 +158,7 @@ class ModelSummary(Record):
     next_audit_due: str | None = None
 
 
-class ModelDetail(Record):
+class ModelDetail(Frozen):
     """Everything the register knows about one model, with its history."""
 
     model: ModelRecord
@@ -176,7 +170,7 @@ class ModelDetail(Record):
     events: list[EventRecord]
 
 
-class VerifyProblem(Record):
+class VerifyProblem(Frozen):
     """One thing ``verify`` found wrong, in plain words."""
 
     kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file", "orphan"]
@@ -185,7 +179,7 @@ class VerifyProblem(Record):
     path: str | None = None  # an orphan's folder (relative to the workspace when inside it)
 
 
-class AnchorCheck(Record):
+class AnchorCheck(Frozen):
     """A chain head kept outside the database (``--expect-head``, the checkpoint file), looked up in the chain."""
 
     source: str  # where it came from, in words: "given with --expect-head", "kept in the checkpoint ..."
@@ -195,7 +189,7 @@ class AnchorCheck(Record):
     events_after: int | None = None  # how many events came after it
 
 
-class VerifyReport(Record):
+class VerifyReport(Frozen):
     """The result of ``verify``: ``ok`` when the history and the audit files are as recorded, and every signature
     of a signed register was checked (``inconclusive``: nothing is wrong, but a signed register was verified
     without its key, so its signatures were not checked)."""
@@ -218,7 +212,7 @@ class VerifyReport(Record):
         return self.problems[0] if self.problems else None
 
 
-class StatusItem(Record):
+class StatusItem(Frozen):
     """One thing that needs attention."""
 
     category: StatusCategory
@@ -228,7 +222,7 @@ class StatusItem(Record):
     due: str | None = None
 
 
-class StatusReport(Record):
+class StatusReport(Frozen):
     """What needs attention now: overdue or expiring audits, unapproved deployments, changed files, orphans."""
 
     generated_at: str
