@@ -156,7 +156,7 @@ def _score_values(frame: Any, column: str) -> np.ndarray:
             f"The scores in column '{column}' include missing, non-numeric or non-finite values "
             f"({shown_values(frame[column][bad].unique())}); drop those rows or replace them with real scores."
         )
-    return values
+    return np.asarray(values)
 
 
 def _with_category_notes(fairness: FairnessResult) -> FairnessResult:

@@ -34,7 +34,7 @@ from governance.register.records import (
 def row_image(row: Row[Any]) -> dict[str, Any]:
     """A row as the JSON-able dict that events carry (everything but the ``event_seq`` bookkeeping column)."""
     image = {key: value for key, value in row._mapping.items() if key != "event_seq"}
-    return json.loads(provenance.canonical_json(image))
+    return dict(json.loads(provenance.canonical_json(image)))
 
 
 def model_record(row: Row[Any]) -> ModelRecord:
