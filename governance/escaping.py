@@ -56,7 +56,8 @@ def markup_text(value: object) -> str:
     """``value`` as text that Markdown and HTML display literally, on one line (safe in cells and attributes)."""
     text = " ".join(_CONTROL.sub(" ", "" if value is None else str(value)).split())
     return "".join(
-        char if (char.isalnum() and char.isprintable()) or char in _PLAIN else f"&#{ord(char)};" for char in text
+        char if (char.isalnum() and char.isprintable()) or char in _PLAIN else f"&#{ord(char)};"
+        for char in text
     )
 
 

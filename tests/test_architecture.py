@@ -101,7 +101,12 @@ def arrows(path: Path) -> Iterator[Arrow]:
 
 
 def all_arrows() -> list[Arrow]:
-    return [arrow for path in sorted(PACKAGE.rglob("*.py")) if "migrations" not in path.parts for arrow in arrows(path)]
+    return [
+        arrow
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "migrations" not in path.parts
+        for arrow in arrows(path)
+    ]
 
 
 def layer_violations(found: list[Arrow]) -> list[str]:
@@ -109,9 +114,13 @@ def layer_violations(found: list[Arrow]) -> list[str]:
     for arrow in found:
         source, target = unit_of(arrow.source), unit_of(arrow.target)
         if source not in LEVEL or target not in LEVEL:
-            problems.append(f"{arrow.source}: {unit_of(arrow.source) or target!r} is in no layer; add it to LAYERS")
+            problems.append(
+                f"{arrow.source}: {unit_of(arrow.source) or target!r} is in no layer; add it to LAYERS"
+            )
         elif LEVEL[target] > LEVEL[source]:
-            problems.append(f"{arrow.source}:{arrow.line} imports {arrow.target} ({target} is above {source})")
+            problems.append(
+                f"{arrow.source}:{arrow.line} imports {arrow.target} ({target} is above {source})"
+            )
     return problems
 
 
@@ -154,15 +163,18 @@ def cycles(found: list[Arrow]) -> list[list[str]]:
     return groups
 
 
-
 def private_reaches(found: list[Arrow]) -> list[str]:
     problems = []
     for arrow in found:
         own = arrow.source.split(".")[:2] == arrow.target.split(".")[:2]
         for name in arrow.names:
             if name.startswith("_") and not name.startswith("__") and not own:
-                problems.append(f"{arrow.source}:{arrow.line} uses {arrow.target}.{name}, private to its package")
-        module_private = any(part.startswith("_") and part != "__main__" for part in arrow.target.split(".")[2:])
+                problems.append(
+                    f"{arrow.source}:{arrow.line} uses {arrow.target}.{name}, private to its package"
+                )
+        module_private = any(
+            part.startswith("_") and part != "__main__" for part in arrow.target.split(".")[2:]
+        )
         if module_private and not own:
             problems.append(f"{arrow.source}:{arrow.line} imports the private module {arrow.target}")
     return problems
@@ -197,7 +209,10 @@ def test_the_checker_catches_a_reversed_arrow(source: str, target: str, expected
 
 
 def test_the_checker_catches_a_cycle_and_a_private_reach() -> None:
-    loop = [Arrow("governance.a.x", "governance.b.y", (), 1, False), Arrow("governance.b.y", "governance.a.x", (), 1, False)]
+    loop = [
+        Arrow("governance.a.x", "governance.b.y", (), 1, False),
+        Arrow("governance.b.y", "governance.a.x", (), 1, False),
+    ]
     assert cycles(loop) == [["governance.a.x", "governance.b.y"]]
     reach = [Arrow("governance.site.build", "governance.intake.data", ("_missing_message",), 3, False)]
     assert private_reaches(reach)

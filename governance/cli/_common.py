@@ -28,7 +28,9 @@ def reports_errors(function: F) -> F:
         except GovernanceError as error:
             click.echo(f"Error: {terminal_text(error)}", err=True)
             raise SystemExit(error.exit_code) from None
-        except OSError as error:  # a folder that cannot be made, a file in the way, a full disk: the user's to fix
+        except (
+            OSError
+        ) as error:  # a folder that cannot be made, a file in the way, a full disk: the user's to fix
             where = f" {error.filename}" if error.filename else ""
             click.echo(
                 f"Error: cannot write or read{terminal_text(where)} ({terminal_text(error.strerror or error)}); check "

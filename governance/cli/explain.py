@@ -117,14 +117,10 @@ def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], option
     )
     echo(f"Most important: {', '.join(result.top_k_features)} ({result.output_label}).")
     if result.sensitive_features_in_model:
-        echo(
-            f"The model uses the sensitive column(s): {', '.join(result.sensitive_features_in_model)}."
-        )
+        echo(f"The model uses the sensitive column(s): {', '.join(result.sensitive_features_in_model)}.")
     for hit in result.likely_proxies[:5]:
         echo(f"Likely proxy: {hit.feature} reveals {hit.attribute} (strength {hit.strength:.2f}).")
-    echo(
-        f"Wrote {output / 'explanation.md'}, {output / 'explanation.json'} and {len(figures)} figure(s)."
-    )
+    echo(f"Wrote {output / 'explanation.md'}, {output / 'explanation.json'} and {len(figures)} figure(s).")
 
 
 def _reasons(

@@ -41,7 +41,9 @@ def _open(path: Path) -> Any:
     try:
         return pq.ParquetFile(path)
     except Exception as exc:
-        raise InputError(f"{path.name} could not be read as Parquet ({type(exc).__name__}); check that the file is not damaged.") from exc
+        raise InputError(
+            f"{path.name} could not be read as Parquet ({type(exc).__name__}); check that the file is not damaged."
+        ) from exc
 
 
 def _label_classes(parquet: Any, column: str, role: Literal["target", "predictions"]) -> list[Any]:
@@ -87,10 +89,14 @@ def open_parquet(
     options = {predictions: "--predictions", target: "--target", weights: "--weights"}
     for name in wanted:
         if name not in available:
-            raise InputError(missing_column_message(name, available, file_path.name, options.get(name, "--sensitive")))
+            raise InputError(
+                missing_column_message(name, available, file_path.name, options.get(name, "--sensitive"))
+            )
     if parquet.metadata.num_rows == 0:
         raise InputError(f"{file_path.name} has no rows; an audit needs data.")
-    target_values = _label_classes(parquet, target, "target") if target else None  # checked first, as in memory
+    target_values = (
+        _label_classes(parquet, target, "target") if target else None
+    )  # checked first, as in memory
     return ParquetColumns(
         path=file_path,
         parquet=parquet,

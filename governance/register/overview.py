@@ -55,10 +55,13 @@ class ModelOverview(Frozen):
         return self.deployed[-1] if self.deployed else self.newest
 
 
-def overview(detail: ModelDetail, events: Sequence[EventRecord], attention: Sequence[StatusItem]) -> ModelOverview:
+def overview(
+    detail: ModelDetail, events: Sequence[EventRecord], attention: Sequence[StatusItem]
+) -> ModelOverview:
     """The overview of one model from its register detail, its events and the status items about it."""
     versions = [
-        _version(version, detail.audits, detail.approvals, detail.incidents, events) for version in detail.versions
+        _version(version, detail.audits, detail.approvals, detail.incidents, events)
+        for version in detail.versions
     ]
     return ModelOverview(
         name=detail.model.name,

@@ -56,7 +56,9 @@ class VersionRecord(Frozen):
     state: State
     created_at: str
     created_by: str
-    vouched_by: str | None = None  # who vouched that its model file may run code when loaded (pickles and the like)
+    vouched_by: str | None = (
+        None  # who vouched that its model file may run code when loaded (pickles and the like)
+    )
     vouched_at: str | None = None
 
 
@@ -70,7 +72,9 @@ class AuditRecord(Frozen):
     audit_id: str
     audit_json_path: str  # relative to the workspace when it lies inside it
     audit_json_sha256: str
-    files: dict[str, str] | None = None  # SHA-256 of every file of the folder; None if recorded before manifests
+    files: dict[str, str] | None = (
+        None  # SHA-256 of every file of the folder; None if recorded before manifests
+    )
     verdict: str  # "passed", "failed", "inconclusive" or "reported" (a policy without a pass mark)
     policy_name: str
     policy_sha256: str
@@ -140,7 +144,9 @@ class EventRecord(Frozen):
     prev_hash: str
     hash: str
     hmac: str | None = None
-    identity: str | None = None  # who the database says wrote it: "pg:ROLE" (PostgreSQL) or "os:USER" (SQLite)
+    identity: str | None = (
+        None  # who the database says wrote it: "pg:ROLE" (PostgreSQL) or "os:USER" (SQLite)
+    )
     summary: str  # the event in plain words
 
 
@@ -198,7 +204,9 @@ class VerifyReport(Frozen):
     events_checked: int
     rows_checked: int
     audit_files_checked: int
-    audits_without_manifest: int = 0  # recorded before every file was hashed: only their audit.json is checked
+    audits_without_manifest: int = (
+        0  # recorded before every file was hashed: only their audit.json is checked
+    )
     signed: bool  # the register is signed and its key was given, so the signatures were checked
     problems: list[VerifyProblem]
     inconclusive: bool = False

@@ -412,13 +412,23 @@ def pinned(
     return found
 
 
-def published_explanation(explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]) -> ExplanationResult:
+def published_explanation(
+    explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]
+) -> ExplanationResult:
     """The explanation without the masked groups (and without comparisons that name one), for publication."""
     attributes = []
     for attribute in explanation.by_group:
         masked = hidden.get(attribute.attribute, ())
-        attributes.append(attribute.model_copy(update={
-            "groups": [group for group in attribute.groups if group.group not in masked],
-            "most_different": [d for d in attribute.most_different if d.highest_group not in masked and d.lowest_group not in masked],
-        }))
+        attributes.append(
+            attribute.model_copy(
+                update={
+                    "groups": [group for group in attribute.groups if group.group not in masked],
+                    "most_different": [
+                        d
+                        for d in attribute.most_different
+                        if d.highest_group not in masked and d.lowest_group not in masked
+                    ],
+                }
+            )
+        )
     return explanation.model_copy(update={"by_group": attributes})

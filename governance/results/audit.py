@@ -86,7 +86,9 @@ class RuleOutcome(Frozen):
     summary: str  # one plain sentence
     advice: str  # what to do about it
     findings: list[Finding] = []
-    not_checked_because: str | None = None  # why the audit could not check this rule (then it is never "pass")
+    not_checked_because: str | None = (
+        None  # why the audit could not check this rule (then it is never "pass")
+    )
 
 
 class PolicyVerdict(Frozen):

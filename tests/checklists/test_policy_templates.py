@@ -105,16 +105,23 @@ def test_checklist_items_are_linked_when_a_link_function_is_given() -> None:
     assert "| Checklist items it answers | `eu-ai-act.art9.risk-process` |" in render_policy(TEMPLATE, {})
 
 
-@pytest.mark.parametrize("path", sorted((bundled_policies() / "templates").glob("*.md")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted((bundled_policies() / "templates").glob("*.md")), ids=lambda p: p.name
+)
 def test_hostile_values_come_out_escaped_in_every_template(path: Path) -> None:
     hostile = {
         "organisation": {
             "name": HOSTILE,
-            "contacts": {role: {"name": HOSTILE, "email": "x@y.z<img src=x onerror=alert(1)>"}
-                         for role in DEFAULTS["organisation"]["contacts"]},
+            "contacts": {
+                role: {"name": HOSTILE, "email": "x@y.z<img src=x onerror=alert(1)>"}
+                for role in DEFAULTS["organisation"]["contacts"]
+            },
         },
-        "policies": {"effective_date": "{{ 7*7 }}", "approved_by": "[click](javascript:alert(1))",
-                     "owners": {path.stem: "| a | b |"}},
+        "policies": {
+            "effective_date": "{{ 7*7 }}",
+            "approved_by": "[click](javascript:alert(1))",
+            "owners": {path.stem: "| a | b |"},
+        },
     }
     text = render_policy(path, hostile)
     assert "<script>" not in text and "<img" not in text
@@ -179,13 +186,22 @@ def test_escaped_text_renders_as_exactly_the_text(value: str) -> None:
     assert page.startswith("<p>") and page.endswith("</p>")
     inner = page[3:-4]
     assert "<" not in inner  # no tag of any kind: only text and entities
-    assert html.unescape(inner).rstrip() == ("Name: " + " ".join(value.split())).rstrip()  # runs of spaces collapse
+    assert (
+        html.unescape(inner).rstrip() == ("Name: " + " ".join(value.split())).rstrip()
+    )  # runs of spaces collapse
 
 
 def test_the_flat_contact_keys_written_by_init_are_read() -> None:
-    config = {"organisation": {"name": "Acme", "ai_lead": "Ana Silva", "risk_officer": "Ravi Patel",
-                               "data_protection_officer": "Dana Okafor", "contact_email": "ai@acme.example",
-                               "contacts": {"risk_officer": {"name": "Ben Okafor"}}}}
+    config = {
+        "organisation": {
+            "name": "Acme",
+            "ai_lead": "Ana Silva",
+            "risk_officer": "Ravi Patel",
+            "data_protection_officer": "Dana Okafor",
+            "contact_email": "ai@acme.example",
+            "contacts": {"risk_officer": {"name": "Ben Okafor"}},
+        }
+    }
     context = policy_context(parse_policy_template(TEMPLATE), config)["contacts"]
     assert context["ai_governance_lead"]["contact"] == "Ana Silva"
     assert context["risk_officer"]["contact"] == "Ben Okafor"  # the contacts mapping wins

@@ -61,12 +61,18 @@ class _Text(HTMLParser):
 
 def _render(source: str) -> _Text:
     parsed = _Text()
-    parsed.feed(markdown.markdown(source, extensions=["tables", "attr_list", "admonition", "toc", "footnotes"]))
+    parsed.feed(
+        markdown.markdown(source, extensions=["tables", "attr_list", "admonition", "toc", "footnotes"])
+    )
     return parsed
 
 
 def _flat(value: str) -> str:
-    return " ".join(re.sub("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]", " ", value).split())
+    return " ".join(
+        re.sub(
+            "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]", " ", value
+        ).split()
+    )
 
 
 @pytest.mark.parametrize("escaper", [markdown_text, markup_text], ids=["markdown_text", "markup_text"])

@@ -464,7 +464,10 @@ def test_separation_of_duties_holds_against_typed_names_on_postgresql(
 
 def test_requiring_database_roles_is_refused_on_sqlite(workspace: Path) -> None:
     url = f"sqlite:///{workspace / 'sqlite-only.db'}"
-    with Register(url, workspace_root=workspace) as register, pytest.raises(RegisterError, match="PostgreSQL"):
+    with (
+        Register(url, workspace_root=workspace) as register,
+        pytest.raises(RegisterError, match="PostgreSQL"),
+    ):
         register.require_roles(actor="admin@x")
 
 

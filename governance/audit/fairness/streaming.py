@@ -51,7 +51,9 @@ def count_parquet(
     """
     source = open_parquet(path, predictions=predictions, sensitive=sensitive, target=target, weights=weights)
     task, classes = check_labels(
-        source.prediction_values, source.target_values, nouns=column_nouns(predictions=predictions, target=target)
+        source.prediction_values,
+        source.target_values,
+        nouns=column_nouns(predictions=predictions, target=target),
     )
     if before_counting is not None:
         before_counting(task, classes)
