@@ -32,7 +32,8 @@ from governance.site.checklist_pages import (
     render_framework_page,
     render_model_status_page,
 )
-from governance.site.escape import escape, nav_title, page_slug
+from governance.escaping import markup_text, nav_title
+from governance.paths import page_slug
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.markdown import broken_notice
@@ -238,7 +239,7 @@ def write_generated(
     if frameworks:
         extra_links.append(("Compliance checklists", "checklists/index.md"))
     extra_links += [
-        (f"NYC Local Law 144 summary: {escape(name)}", target) for name, target in ll144_pages.items()
+        (f"NYC Local Law 144 summary: {markup_text(name)}", target) for name, target in ll144_pages.items()
     ]
     by_name = {name: status for name, (_page, status) in statuses.items()}
     attention = attention_items(

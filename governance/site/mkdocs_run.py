@@ -55,9 +55,13 @@ def insert_under_title(markdown: str, block: str) -> str:
 
 def _home_plugin(block: str) -> Any:
     """A MkDocs plugin, registered in-process, that adds ``block`` to the home page (``index.md``)."""
+    from mkdocs.config.base import Config
     from mkdocs.plugins import BasePlugin
 
-    class HomeBlock(BasePlugin):
+    class NoOptions(Config):  # type: ignore[no-untyped-call]
+        """The plugin takes no settings."""
+
+    class HomeBlock(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
         def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
             return insert_under_title(markdown, block) if page.file.src_uri == "index.md" else markdown
 

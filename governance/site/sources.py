@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.results.audit import AuditResult
-from governance.site.escape import page_slug
+from governance.paths import page_slug
 from governance.site.vouch import AuditCheck, Vouchers
 from governance.workspace import Workspace
 

@@ -167,7 +167,7 @@ def make_audit(
             verdict=verdict,  # type: ignore[arg-type]
             strict=False,
             exit_code={"passed": 0, "failed": 1, "inconclusive": 3, "reported": 0}[verdict],
-            summary=f"The model {verdict} the default policy.",
+            summary=f"The audit ended {verdict} against the default policy.",
             rules=[rule],
             max_audit_age_days=365,
         ),
