@@ -28,6 +28,7 @@ from governance.audit.explain.trees import (
     CellSnap,
     background_for_budget,
     run_chunks,
+    shap_readable,
     worker_count,
 )
 from governance.errors import ExplainError
@@ -139,7 +140,10 @@ class _TreeOrLinear(_Engine):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self.explainer = shap.TreeExplainer(
-                    final, data=matrix, feature_perturbation="interventional", model_output="raw"
+                    shap_readable(final),
+                    data=matrix,
+                    feature_perturbation="interventional",
+                    model_output="raw",
                 )
             self.snap = CellSnap.from_ensemble(self.explainer.model, final)
             self.explainer_class = "TreeExplainer"

@@ -86,6 +86,40 @@ class CellSnap:
         return out
 
 
+def shap_readable(estimator: Any) -> Any:
+    """What to hand shap's tree explainer: the estimator, or for a multiclass GradientBoostingClassifier (which
+    shap refuses) the same trees in shap's dictionary format, one output per class."""
+    estimators: Any = getattr(estimator, "estimators_", None)
+    if not (
+        type(estimator).__name__ == "GradientBoostingClassifier"
+        and type(estimator).__module__.startswith("sklearn.")
+        and getattr(estimators, "ndim", 0) == 2
+        and estimators.shape[1] > 1
+    ):
+        return estimator
+    classes = estimators.shape[1]
+    trees = []
+    for stage in estimators:
+        for k, regressor in enumerate(stage):
+            tree = regressor.tree_
+            values = np.zeros((tree.node_count, classes))
+            values[:, k] = tree.value[:, 0, 0] * estimator.learning_rate
+            trees.append(
+                {
+                    "children_left": tree.children_left,
+                    "children_right": tree.children_right,
+                    "children_default": tree.children_left,
+                    "features": tree.feature,
+                    "thresholds": tree.threshold.astype(np.float64),
+                    "values": values,
+                    "node_sample_weight": tree.weighted_n_node_samples.astype(np.float64),
+                }
+            )
+    zero = np.zeros((1, estimator.n_features_in_), dtype=np.float32)
+    offset = np.asarray(estimator._raw_predict_init(zero), dtype=np.float64)[0]
+    return {"trees": trees, "base_offset": offset, "input_dtype": np.float32, "tree_output": "raw_value"}
+
+
 def worker_count() -> int:
     """Cores this process may use (fork is needed to share the explainer; elsewhere one)."""
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
