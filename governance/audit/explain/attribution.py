@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 BACKGROUND_ROWS = 100  # shap's own advice for tree and permutation backgrounds
 LINEAR_BACKGROUND_ROWS = 10_000  # the linear explainer only needs the mean: take (nearly) all rows
 PILOT_ROWS = {"tree": 20, "linear": 1_000, "permutation": 2}
+CHUNK_SECONDS = 5.0  # longest planned tree SHAP call
 
 
 @dataclass
@@ -458,8 +459,11 @@ def _explain_trees(
     if remaining:
         use = workers if remaining * per_row >= PARALLEL_MIN_SECONDS else 1
         chunk = -(-remaining // use)
-        if budget_seconds is not None and per_row > 0:
-            chunk = min(chunk, max(1, int(0.1 * budget_seconds / per_row)))
+        if per_row > 0:
+            # Short calls: shap prints its own progress bar on a call longer than ten seconds, and a
+            # tenth of the budget per chunk lets the deadline be checked often.
+            longest = CHUNK_SECONDS if budget_seconds is None else min(CHUNK_SECONDS, 0.1 * budget_seconds)
+            chunk = min(chunk, max(1, int(longest / per_row)))
         offset = done
         parts += run_chunks(
             engine.tree_values,

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 FLOAT64_MODULES = ("sklearn.ensemble._hist_gradient_boosting", "lightgbm")  # compare 64-bit values
-MIN_BACKGROUND = 25  # below this the interventional average gets noisy; rows are cut instead
+MIN_BACKGROUND = 20  # below this the interventional average gets noisy; rows are cut instead
 PARALLEL_MIN_SECONDS = 1.0  # less work than this is not worth forking workers for
 SAFETY = 0.8  # plan to use this share of the time left
 
@@ -168,11 +168,21 @@ def run_chunks(
     starts = list(range(0, len(matrix), max(1, chunk_rows)))
     bounds = [(start, min(len(matrix), start + max(1, chunk_rows))) for start in starts]
 
+    started = time.perf_counter()
+    rate = {"per_row": per_row, "rows": 0}
+
+    def finished(rows: int) -> None:
+        """Learn the rate actually achieved (a loaded machine is slower than the pilot said)."""
+        rate["rows"] += rows
+        seen = (time.perf_counter() - started) * min(workers, len(bounds)) / rate["rows"]
+        if rate["rows"] >= workers * chunk_rows:  # a full wave done: the measured rate is meaningful
+            rate["per_row"] = seen
+
     def fits(rows: int, in_flight: int) -> bool:
         if deadline is None:
             return True
         waves = (in_flight + workers) // workers  # chunks ahead of this one share the workers
-        return time.perf_counter() + waves * rows * per_row <= deadline
+        return time.perf_counter() + waves * rows * rate["per_row"] <= deadline
 
     if workers <= 1 or len(bounds) <= 1:
         parts: list[np.ndarray] = []
@@ -180,6 +190,7 @@ def run_chunks(
             if not fits(stop - start, 0):
                 break
             parts.append(np.asarray(function(matrix[start:stop])))
+            finished(stop - start)
             if progress is not None:
                 progress(stop)
         return parts
@@ -201,6 +212,7 @@ def run_chunks(
                 if not pending:
                     break
                 done.append(pending.pop(0).get())
+                finished(len(done[-1]))
                 if progress is not None:
                     progress(sum(len(part) for part in done))
     finally:
