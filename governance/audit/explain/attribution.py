@@ -451,7 +451,7 @@ def _explain_trees(
             per_row *= size / before
             parts, done = [], 0  # the pilot used the whole background: explain its rows again
             notes.append(
-                f"To explain all rows within the budget, the tree explainer used a background of {size} of "
+                f"To fit the budget, the tree explainer used a background of {size} of "
                 f"the {before} rows sampled (the cost grows with the background); raise --explain-budget "
                 "for the full background."
             )
