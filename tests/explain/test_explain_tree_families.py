@@ -218,23 +218,30 @@ def test_values_at_a_threshold_route_like_the_model() -> None:
     np.testing.assert_allclose(result.base_value[0], model.decision_function(X.iloc[:50]).mean(), atol=1e-12)
 
 
-def test_snapping_keeps_every_value_in_its_cell_in_both_precisions() -> None:
-    cuts = np.array([-0.8496059556101431, 0.1477918740539763, 0.5, 3.0000001])
-    snap = CellSnap.from_ensemble(_FakeEnsemble(cuts), HistGradientBoostingClassifier())
+@pytest.mark.parametrize("float32_input", [False, True], ids=["64-bit model", "32-bit model"])
+def test_renumbered_values_and_thresholds_route_like_the_model(float32_input: bool) -> None:
+    # Two thresholds within one 32-bit step of each other (a scikit-learn forest split "rate" at 1.7 this
+    # way): no 32-bit value can stand for the cell between them, but their numbers can.
+    cuts = np.array(
+        [-0.8496059556101431, 0.1477918740539763, 1.699999988079071, 1.7000000476837158, 3.0000001]
+    )
+    ensemble = _FakeEnsemble(cuts)
+    estimator = HistGradientBoostingClassifier() if not float32_input else RandomForestClassifier()
+    snap = CellSnap.from_ensemble(ensemble, estimator)
     values = np.array(
-        [-2.0, cuts[0], np.nextafter(cuts[0], 1), 0.3, 0.5, 0.5000001, 3.0, 3.0000001, 7.0, np.nan]
+        [-2.0, cuts[0], np.nextafter(cuts[0], 1), 0.3, 1.7, 1.6999999, 3.0, 3.0000001, 7.0, np.nan]
     )
     snapped = snap.apply(values.reshape(-1, 1))[:, 0]
-    for threshold in cuts:
-        want = values <= threshold
-        assert np.array_equal((snapped <= threshold)[:-1], want[:-1])  # the model's 64-bit comparison
-        as32 = snapped.astype(np.float32) <= np.float32(threshold)  # shap's 32-bit comparison
-        assert np.array_equal(as32[:-1], want[:-1])
+    seen = values.astype(np.float32).astype(np.float64) if float32_input else values
+    for number, threshold in zip(ensemble.thresholds[0][:-1], cuts, strict=True):
+        want = seen[:-1] <= threshold  # the model's comparison
+        assert np.array_equal(snapped[:-1] <= number, want)
+        assert np.array_equal(snapped[:-1].astype(np.float32) <= np.float32(number), want)  # shap's
     assert np.isnan(snapped[-1])
 
 
 class _FakeEnsemble:
-    """The four arrays CellSnap reads from shap's TreeEnsemble: one tree splitting feature 0 at ``cuts``."""
+    """The arrays CellSnap reads from shap's TreeEnsemble: one tree splitting feature 0 at each cut."""
 
     def __init__(self, cuts: np.ndarray) -> None:
         n = len(cuts)
@@ -320,3 +327,26 @@ def test_the_background_shrinks_to_fit_the_time_left_and_no_further_than_its_flo
     # It never goes below the floor; rows are cut instead.
     assert background_for_budget(100, 2000, 0.04, 1.0, 2) == MIN_BACKGROUND
     assert background_for_budget(10, 2000, 0.04, 1.0, 2) == 10
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_a_tight_budget_shrinks_the_background_before_cutting_rows_and_says_so() -> None:
+    # 600 rows of a 100-tree forest against 100 background rows take seconds; 0.3 s cannot hold them.
+    X, y = data("binary", n=600)
+    model = fit(RandomForestClassifier(100, max_depth=10, random_state=0), X, y, pipeline=True)
+    view = view_model(model, X)
+    picks, method = background_sample(view, X, 100, 0)
+    result = compute_attributions(
+        view,
+        X,
+        rows=np.arange(600)[::-1],
+        background=X.iloc[picks],
+        background_method=method,
+        budget_seconds=0.3,
+    )
+    assert result.kind == "tree"
+    assert MIN_BACKGROUND <= result.background_size < 100
+    assert "to fit the budget" in result.background_method
+    assert any(f"background of {result.background_size} of the 100 rows" in note for note in result.notes)
+    np.testing.assert_array_equal(result.rows, np.arange(600)[::-1][: len(result.rows)])  # a prefix, in order
+    assert result.additivity_max_error < 1e-6

@@ -449,7 +449,7 @@ def _explain_trees(
         if size < before:
             engine.shrink(size)
             per_row *= size / before
-            parts, done = [], 0  # the pilot used the whole background: explain its rows again
+            parts = [engine.tree_values(snapped[:pilot])]  # the pilot's rows again, on the new background
             notes.append(
                 f"To fit the budget, the tree explainer used a background of {size} of "
                 f"the {before} rows sampled (the cost grows with the background); raise --explain-budget "
@@ -457,7 +457,9 @@ def _explain_trees(
             )
     remaining = total - done
     if remaining:
-        use = workers if remaining * per_row >= PARALLEL_MIN_SECONDS else 1
+        # Worth forking for: then even one worker keeps shap's progress bar off the terminal.
+        pool = remaining * per_row >= PARALLEL_MIN_SECONDS
+        use = workers if pool else 1
         chunk = -(-remaining // use)
         if per_row > 0:
             # Short calls: shap prints its own progress bar on a call longer than ten seconds, and a
@@ -473,6 +475,7 @@ def _explain_trees(
             deadline=deadline,
             per_row=per_row,
             progress=None if progress is None else (lambda n: progress(offset + n, total)),
+            pool=pool,
         )
     values = np.concatenate(parts, axis=0)
     base = np.atleast_1d(np.asarray(engine.base, dtype=float))

@@ -1,13 +1,15 @@
-"""Tree SHAP made exact and fast: values snapped onto the trees' own cells, a background sized to the budget,
-and rows explained in parallel chunks.
+"""Tree SHAP made exact and fast: values and thresholds put on the trees' own cells, a background sized to
+the budget, and rows explained in parallel chunks.
 
 shap's tree code compares a value with a split threshold in 32-bit floats, while scikit-learn's
-HistGradientBoosting and LightGBM compare in 64-bit floats (and scikit-learn's other trees compare a 32-bit
-value with a 64-bit threshold). A value within one 32-bit step of a threshold then goes one way in shap and
+HistGradientBoosting and LightGBM compare in 64-bit floats, and scikit-learn's other trees compare a 32-bit
+value with a 64-bit threshold. A value within one 32-bit step of a threshold then goes one way in shap and
 the other way in the model, and the SHAP values no longer add up to the model's output. A tree model's
-output only depends on which side of each threshold a value lies, so every value is replaced by a
-representative of its cell (the interval between two neighbouring thresholds of that feature) that both
-comparisons route the same way. The model's output, and so its SHAP values, are unchanged.
+output only depends on which side of each threshold a value lies. So, per feature, the thresholds of all
+trees are numbered in order (0, 1, 2, ...), each threshold in shap's copy of the trees is replaced by its
+number, and each value by the number of thresholds below it, decided with the model's own comparison. Small
+whole numbers compare the same in every precision, so shap routes every row exactly as the model does, and
+the model's output and its SHAP values are unchanged.
 
 shap's C code holds Python's lock, so rows are explained in chunks by forked worker processes, one per core.
 """
@@ -30,59 +32,49 @@ PARALLEL_MIN_SECONDS = 1.0  # less work than this is not worth forking workers f
 SAFETY = 0.8  # plan to use this share of the time left
 
 
-def _floor32(values: np.ndarray) -> np.ndarray:
-    """The largest 32-bit float at or below each value, as 64-bit floats."""
-    rounded = values.astype(np.float32)
-    below = np.where(rounded.astype(np.float64) > values, np.nextafter(rounded, np.float32(-np.inf)), rounded)
-    return below.astype(np.float64)
-
-
-def _above32(value: float) -> float:
-    """A 32-bit float strictly above ``value`` and above its 32-bit rounding."""
-    rounded = np.float32(value)
-    if float(rounded) <= value:
-        rounded = np.nextafter(rounded, np.float32(np.inf))
-    return float(np.nextafter(rounded, np.float32(np.inf)))
-
-
 @dataclass
 class CellSnap:
-    """Per feature, the sorted thresholds of numeric splits and one representative value per cell."""
+    """Per feature, the sorted thresholds of its numeric splits over all trees."""
 
-    cuts: dict[int, tuple[np.ndarray, np.ndarray]]
+    cuts: dict[int, np.ndarray]
     float32_input: bool
 
     @classmethod
     def from_ensemble(cls, ensemble: Any, estimator: Any) -> CellSnap:
+        """Read the thresholds from shap's copy of the trees, and renumber them there (see the module)."""
         left = np.asarray(ensemble.children_left)
         features = np.asarray(ensemble.features)
         thresholds = np.asarray(ensemble.thresholds, dtype=np.float64)
         types = np.asarray(getattr(ensemble, "threshold_types", np.zeros_like(features)))
-        internal = left >= 0
-        categorical = set(np.unique(features[internal & (types != 0)]).tolist())
-        cuts: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        for feature in np.unique(features[internal & (types == 0)]).tolist():
+        numeric = (left >= 0) & (types == 0)
+        categorical = set(np.unique(features[(left >= 0) & (types != 0)]).tolist())
+        cuts: dict[int, np.ndarray] = {}
+        renumbered = thresholds.copy()
+        for feature in np.unique(features[numeric]).tolist():
             if feature in categorical or feature < 0:
                 continue  # categorical splits are left to shap (the additivity check catches a misread)
-            sorted_cuts = np.unique(thresholds[internal & (types == 0) & (features == feature)])
-            sorted_cuts = sorted_cuts[np.isfinite(sorted_cuts)]
-            if len(sorted_cuts):
-                representatives = np.append(_floor32(sorted_cuts), _above32(float(sorted_cuts[-1])))
-                cuts[int(feature)] = (sorted_cuts, representatives)
+            mask = numeric & (features == feature)
+            if not np.all(np.isfinite(thresholds[mask])):
+                continue
+            sorted_cuts = np.unique(thresholds[mask])
+            cuts[int(feature)] = sorted_cuts
+            renumbered[mask] = np.searchsorted(sorted_cuts, thresholds[mask])
+        ensemble.thresholds = renumbered
         float32_input = not type(estimator).__module__.startswith(FLOAT64_MODULES)
         return cls(cuts=cuts, float32_input=float32_input)
 
     def apply(self, matrix: np.ndarray) -> np.ndarray:
-        """The matrix with each value replaced by its cell's representative (missing values stay missing)."""
+        """Each value replaced by the number of its feature's thresholds below it (missing values stay)."""
         out = np.array(matrix, dtype=np.float64, copy=True)
-        for feature, (cuts, representatives) in self.cuts.items():
+        for feature, cuts in self.cuts.items():
             if feature >= out.shape[1]:
                 continue
             column = out[:, feature]
             seen = column.astype(np.float32).astype(np.float64) if self.float32_input else column
-            cell = np.searchsorted(cuts, seen, side="left")  # cuts[cell - 1] < value <= cuts[cell]
             present = ~np.isnan(column)
-            out[present, feature] = representatives[cell[present]]
+            # The model goes left at cut i when value <= cuts[i], that is when fewer than i + 1 cuts are
+            # below the value: the cell number is compared with i.
+            out[present, feature] = np.searchsorted(cuts, seen[present], side="left")
         return out
 
 
@@ -120,9 +112,14 @@ def shap_readable(estimator: Any) -> Any:
     return {"trees": trees, "base_offset": offset, "input_dtype": np.float32, "tree_output": "raw_value"}
 
 
+def can_fork() -> bool:
+    """Worker processes share the explainer by forking (Linux); elsewhere rows are explained in-process."""
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
+
+
 def worker_count() -> int:
-    """Cores this process may use (fork is needed to share the explainer; elsewhere one)."""
-    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+    """Cores this process may use, when workers can be forked; else one."""
+    if not can_fork():
         return 1
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -144,6 +141,14 @@ def background_for_budget(size: int, rows: int, per_row: float, seconds_left: fl
 _SHARED: dict[str, Any] = {}
 
 
+def _quiet_worker() -> None:
+    """shap's C code prints a progress bar on calls longer than ten seconds; a worker prints nothing."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+
+
 def _chunk(start: int, stop: int) -> np.ndarray:
     """Run in a forked worker: the values of rows ``start:stop`` of the shared matrix."""
     function = _SHARED["function"]
@@ -159,8 +164,11 @@ def run_chunks(
     deadline: float | None,
     per_row: float,
     progress: Callable[[int], None] | None = None,
+    pool: bool = True,
 ) -> list[np.ndarray]:
     """Values of the rows of ``matrix`` in order, chunk by chunk on ``workers`` processes, until the deadline.
+
+    Without ``pool`` (or where workers cannot be forked), the chunks run in this process.
 
     A chunk is only started if it is expected to finish before the deadline; the result is the longest run
     of finished chunks from the first row on.
@@ -184,7 +192,7 @@ def run_chunks(
         waves = (in_flight + workers) // workers  # chunks ahead of this one share the workers
         return time.perf_counter() + waves * rows * rate["per_row"] <= deadline
 
-    if workers <= 1 or len(bounds) <= 1:
+    if not (pool and can_fork()):
         parts: list[np.ndarray] = []
         for start, stop in bounds:
             if not fits(stop - start, 0):
@@ -198,7 +206,7 @@ def run_chunks(
     context = multiprocessing.get_context("fork")
     done: list[np.ndarray] = []
     try:
-        with context.Pool(workers) as pool:
+        with context.Pool(workers, initializer=_quiet_worker) as processes:
             pending: list[Any] = []
             next_chunk = 0
             while next_chunk < len(bounds) or pending:
@@ -207,7 +215,7 @@ def run_chunks(
                     if not fits(stop - start, len(pending)):
                         next_chunk = len(bounds)
                         break
-                    pending.append(pool.apply_async(_chunk, (start, stop)))
+                    pending.append(processes.apply_async(_chunk, (start, stop)))
                     next_chunk += 1
                 if not pending:
                     break
