@@ -176,14 +176,17 @@ def _families():  # type: ignore[no-untyped-def]
 def quiet_c_output():  # type: ignore[no-untyped-def]
     """Silence shap's C progress bar (printed on calls over ten seconds) in the direct baseline."""
     sys.stdout.flush()
-    saved = os.dup(1)
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
     with open(os.devnull, "w") as null:
         os.dup2(null.fileno(), 1)
+        os.dup2(null.fileno(), 2)
         try:
             yield
         finally:
-            os.dup2(saved, 1)
-            os.close(saved)
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
 
 
 def bench_families(runs: int, rows: int) -> None:
