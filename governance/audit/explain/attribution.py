@@ -166,13 +166,13 @@ class _TreeOrLinear(_Engine):
         if view.task == "multiclass":
             self.output_label = self.output_label.replace(f" of {label}", " of each class")
         if kind == "tree":
-            self._truth = self._model_output_function(final)
+            self._truth = self._model_output_function(final)  # again: the output space may now be probability
             self._use_background(matrix)
         else:
             self.base = self._linear_output(matrix).mean(axis=0)
 
     def _use_background(self, matrix: np.ndarray) -> None:
-        """Explain against these background rows (snapped like the rows); the base is the model's mean output.
+        """Explain against these background rows (cell-numbered like the rows); the base is the model's mean output.
 
         shap's own expected_value for scikit-learn forests of limited depth is off by a constant, so the base
         comes from the model itself.
@@ -227,12 +227,12 @@ class _TreeOrLinear(_Engine):
         return self.view.model_matrix(frame)
 
     def prepare(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        """One transform of the rows: the model matrix, and the same snapped onto the trees' cells."""
+        """One transform of the rows: the model matrix, and the same as cell numbers for shap (see trees.py)."""
         matrix = self._matrix(frame)
         return matrix, self.snap.apply(matrix)
 
     def tree_values(self, snapped: np.ndarray) -> np.ndarray:
-        """shap's interventional tree SHAP values of snapped rows: (rows, columns[, outputs])."""
+        """shap's interventional tree SHAP values of cell-numbered rows: (rows, columns[, outputs])."""
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             values = np.asarray(self.explainer.shap_values(snapped, check_additivity=False), dtype=float)
