@@ -27,6 +27,7 @@ from governance.audit.explain.trees import (
     PARALLEL_MIN_SECONDS,
     CellSnap,
     background_for_budget,
+    free_workers,
     run_chunks,
     shap_readable,
     worker_count,
@@ -445,7 +446,9 @@ def _explain_trees(
     done = pilot
     if deadline is not None and done < total:
         before = engine.background_rows
-        size = background_for_budget(before, total, per_row, deadline - time.perf_counter(), workers)
+        size = background_for_budget(
+            before, total, per_row, deadline - time.perf_counter(), free_workers(workers)
+        )
         if size < before:
             engine.shrink(size)
             per_row *= size / before

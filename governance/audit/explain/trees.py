@@ -127,6 +127,16 @@ def worker_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def free_workers(workers: int) -> int:
+    """How many of the workers can expect a core of their own: on a machine other jobs keep busy, planning
+    for every core would shrink the background and then still cut rows."""
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1.0)  # the load average counts this process too
+    except (AttributeError, OSError):  # pragma: no cover - no load average on this system
+        return workers
+    return max(1, min(workers, round(workers - others)))
+
+
 def background_for_budget(size: int, rows: int, per_row: float, seconds_left: float, workers: int) -> int:
     """The background size at which ``rows`` rows fit the time left (cost is linear in the background)."""
     if rows <= 0 or per_row <= 0:
