@@ -30,7 +30,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from governance.audit.explain.attribution import background_sample, compute_attributions, make_engine
 from governance.audit.explain.model import view_model
-from governance.audit.explain.trees import MIN_BACKGROUND, CellSnap, background_for_budget
+from governance.audit.explain.trees import MIN_BACKGROUND, CellSnap, background_for_budget, free_workers
 
 # Trees whose leaves or arithmetic are 32-bit (XGBoost keeps leaf values as float32; shap's interventional
 # code rounds its path weights) add up to within 1e-5 of the output, relative to max(1, |output|).
@@ -350,3 +350,8 @@ def test_a_tight_budget_shrinks_the_background_before_cutting_rows_and_says_so()
     assert any(f"background of {result.background_size} of the 100 rows" in note for note in result.notes)
     np.testing.assert_array_equal(result.rows, np.arange(600)[::-1][: len(result.rows)])  # a prefix, in order
     assert result.additivity_max_error < 1e-6
+
+
+def test_planning_counts_only_the_cores_other_jobs_leave_free() -> None:
+    assert free_workers(1) == 1
+    assert 1 <= free_workers(64) <= 64
