@@ -101,13 +101,20 @@ def train_model(train: Any, features: list[str]) -> Any:
 
     categorical = [name for name in features if not pd.api.types.is_numeric_dtype(train[name])]
     numeric = [name for name in features if name not in categorical]
-    pipeline = Pipeline([
-        ("prepare", ColumnTransformer([
-            ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
-            ("numeric", StandardScaler(), numeric),
-        ])),
-        ("model", LogisticRegression(max_iter=1000)),
-    ])
+    pipeline = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        ("categorical", OneHotEncoder(handle_unknown="ignore"), categorical),
+                        ("numeric", StandardScaler(), numeric),
+                    ]
+                ),
+            ),
+            ("model", LogisticRegression(max_iter=1000)),
+        ]
+    )
     return pipeline.fit(train[features], train["risk"])
 
 
@@ -153,7 +160,9 @@ def run_demo(
         (demo_dir / "models").mkdir(parents=True, exist_ok=True)
         for version, features in versions.items():
             save_model(train_model(train, features), demo_dir / "models" / f"{MODEL_NAME}-{version}.skops")
-        report.steps.append(f"Trained two logistic regressions on {len(train)} applicants; holdout of 300 in {holdout_path.relative_to(root)}.")
+        report.steps.append(
+            f"Trained two logistic regressions on {len(train)} applicants; holdout of 300 in {holdout_path.relative_to(root)}."
+        )
 
         register_file = workspace.state_dir / "register.db"
         if workspace.register_url.startswith("sqlite") and register_file.exists():
@@ -164,26 +173,46 @@ def run_demo(
             shutil.rmtree(workspace.audits_dir / name, ignore_errors=True)
         register = Register.for_workspace(workspace)
         register.add_model(
-            MODEL_NAME, owner=DATA_SCIENTIST, actor=DATA_SCIENTIST,
+            MODEL_NAME,
+            owner=DATA_SCIENTIST,
+            actor=DATA_SCIENTIST,
             purpose="Scores consumer credit applications as good or bad risk, to support the credit officer's decision.",
             intended_use="Decision support for consumer loans up to EUR 20,000; a credit officer reviews every refusal.",
             restrictions="Not for employment, insurance or tenancy decisions; not for applicants under 18.",
-            decision_domain="credit", risk_tier="high", is_aedt=False, is_annex_iii_high_risk=True, solely_automated=False,
+            decision_domain="credit",
+            risk_tier="high",
+            is_aedt=False,
+            is_annex_iii_high_risk=True,
+            solely_automated=False,
         )
-        report.steps.append(f"Registered the model '{MODEL_NAME}' (owner {DATA_SCIENTIST}; high-risk under EU AI Act Annex III 5(b)).")
+        report.steps.append(
+            f"Registered the model '{MODEL_NAME}' (owner {DATA_SCIENTIST}; high-risk under EU AI Act Annex III 5(b))."
+        )
 
         for version, features in versions.items():
             artefact = demo_dir / "models" / f"{MODEL_NAME}-{version}.skops"
             register.add_version(
-                MODEL_NAME, version, artifact_path=str(artefact.relative_to(root)), actor=DATA_SCIENTIST,
-                framework="scikit-learn", features=features,
+                MODEL_NAME,
+                version,
+                artifact_path=str(artefact.relative_to(root)),
+                actor=DATA_SCIENTIST,
+                framework="scikit-learn",
+                features=features,
                 training_data_description="Statlog German credit data (UCI), 700 applicants (70 % stratified split, seed 0).",
             )
             echo(f"Auditing {MODEL_NAME}@{version} ...")
             outcome = audit_registered(
-                f"{MODEL_NAME}@{version}", actor=DATA_SCIENTIST, workspace=workspace,
-                data=holdout_path, target="risk", sensitive=["sex", "age_band"], features=features,
-                id_column="applicant_id", policy="default", explain_budget=explain_budget, n_boot=n_boot,
+                f"{MODEL_NAME}@{version}",
+                actor=DATA_SCIENTIST,
+                workspace=workspace,
+                data=holdout_path,
+                target="risk",
+                sensitive=["sex", "age_band"],
+                features=features,
+                id_column="applicant_id",
+                policy="default",
+                explain_budget=explain_budget,
+                n_boot=n_boot,
                 reproducible_id=True,
                 command_line=f"governance audit {MODEL_NAME}@{version} --data {holdout_path.relative_to(root)} "
                 f"--target risk --sensitive sex --sensitive age_band --id applicant_id",
@@ -192,18 +221,30 @@ def run_demo(
             _note_outcome(report, f"{MODEL_NAME}@{version}", outcome)
             report.steps.append(f"Audited {version}: {result.policy.summary}")
             try:
-                register.approve(MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER,
-                                 comment="Reviewed the audit report, the model card and the checklist.")
+                register.approve(
+                    MODEL_NAME,
+                    version,
+                    role="risk-officer",
+                    actor=RISK_OFFICER,
+                    comment="Reviewed the audit report, the model card and the checklist.",
+                )
                 report.steps.append(f"Approved {version} as risk officer ({RISK_OFFICER}).")
             except GuardError as refusal:
                 report.steps.append(f"Approval of {version} refused: {refusal}")
                 if result.policy.verdict != "inconclusive":
                     continue
                 # Inconclusive, not failed: the risk officer may accept the residual risk, on the record.
-                register.approve(MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER,
-                                 comment="Approved for decision support only, with a human review of every refusal.",
-                                 risk_acceptance=RISK_ACCEPTANCE)
-                report.steps.append(f"Approved {version} with a recorded risk acceptance ({RISK_OFFICER}): {RISK_ACCEPTANCE}")
+                register.approve(
+                    MODEL_NAME,
+                    version,
+                    role="risk-officer",
+                    actor=RISK_OFFICER,
+                    comment="Approved for decision support only, with a human review of every refusal.",
+                    risk_acceptance=RISK_ACCEPTANCE,
+                )
+                report.steps.append(
+                    f"Approved {version} with a recorded risk acceptance ({RISK_OFFICER}): {RISK_ACCEPTANCE}"
+                )
             register.deploy(MODEL_NAME, version, actor=DATA_SCIENTIST, reason="Go-live after approval.")
             report.steps.append(f"Deployed {version}.")
 
@@ -246,20 +287,24 @@ def make_hiring_log(folder: Path, *, rows: int = 1500, seed: int = 2026) -> Path
     rate = np.full(rows, 0.34) - 0.05 * (sex == "female")
     rate -= 0.06 * np.isin(race, ["Black or African American", "Hispanic or Latino"])
     advanced = (rng.random(rows) < rate).astype(int)
-    log = pd.DataFrame({
-        "applicant_id": [f"J{index:05d}" for index in range(rows)],
-        "requisition": rng.choice(["analyst", "associate", "teller"], size=rows),
-        "advanced": advanced,
-        "sex": sex,
-        "race_ethnicity": race,
-    })
+    log = pd.DataFrame(
+        {
+            "applicant_id": [f"J{index:05d}" for index in range(rows)],
+            "requisition": rng.choice(["analyst", "associate", "teller"], size=rows),
+            "advanced": advanced,
+            "sex": sex,
+            "race_ethnicity": race,
+        }
+    )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "resume-screen-decisions.csv"
     log.to_csv(path, index=False)
     return path
 
 
-def _vendor_hiring_tool(register: Any, workspace: Workspace, report: DemoReport, echo: Callable[[str], None]) -> None:
+def _vendor_hiring_tool(
+    register: Any, workspace: Workspace, report: DemoReport, echo: Callable[[str], None]
+) -> None:
     """A vendor's résumé screen, audited from its decisions alone (it cannot be loaded), in the LL144 format."""
     import json
 
@@ -269,39 +314,76 @@ def _vendor_hiring_tool(register: Any, workspace: Workspace, report: DemoReport,
     folder = root / "demo" / "vendor"
     log = make_hiring_log(folder)
     sheet = folder / f"{HIRING_MODEL}-{HIRING_VERSION}.json"
-    sheet.write_text(json.dumps({
-        "vendor": "Acme Talent (fictional)", "product": "ResumeRank", "version": HIRING_VERSION,
-        "output": "advance to interview: yes or no", "documentation": "vendor data sheet, received 2026-10-20",
-    }, indent=2) + "\n", encoding="utf-8")
+    sheet.write_text(
+        json.dumps(
+            {
+                "vendor": "Acme Talent (fictional)",
+                "product": "ResumeRank",
+                "version": HIRING_VERSION,
+                "output": "advance to interview: yes or no",
+                "documentation": "vendor data sheet, received 2026-10-20",
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
     register.add_model(
-        HIRING_MODEL, owner=HR_LEAD, actor=HR_LEAD,
+        HIRING_MODEL,
+        owner=HR_LEAD,
+        actor=HR_LEAD,
         purpose="A vendor's résumé screen that decides who is advanced to a first interview.",
         intended_use="First screen of applications for analyst, associate and teller roles; recruiters see every rejection.",
         restrictions="Not for promotion or termination decisions.",
-        decision_domain="employment", risk_tier="high", is_aedt=True, is_annex_iii_high_risk=True, solely_automated=False,
+        decision_domain="employment",
+        risk_tier="high",
+        is_aedt=True,
+        is_annex_iii_high_risk=True,
+        solely_automated=False,
     )
     register.add_version(
-        HIRING_MODEL, HIRING_VERSION, artifact_path=str(sheet.relative_to(root)), actor=HR_LEAD, framework="vendor (not loadable)",
+        HIRING_MODEL,
+        HIRING_VERSION,
+        artifact_path=str(sheet.relative_to(root)),
+        actor=HR_LEAD,
+        framework="vendor (not loadable)",
         training_data_description="Unknown: a vendor model; audited on its own decision log.",
     )
     echo(f"Auditing {HIRING_MODEL}@{HIRING_VERSION} from its decision log ...")
     outcome = audit_registered(
-        f"{HIRING_MODEL}@{HIRING_VERSION}", actor=DATA_SCIENTIST, workspace=workspace, data=log,
-        predictions="advanced", sensitive=["sex", "race_ethnicity"], id_column="applicant_id", policy="nyc-ll144",
+        f"{HIRING_MODEL}@{HIRING_VERSION}",
+        actor=DATA_SCIENTIST,
+        workspace=workspace,
+        data=log,
+        predictions="advanced",
+        sensitive=["sex", "race_ethnicity"],
+        id_column="applicant_id",
+        policy="nyc-ll144",
         reproducible_id=True,
         command_line=f"governance audit {HIRING_MODEL}@{HIRING_VERSION} --data {log.relative_to(root)} "
         "--predictions advanced --sensitive sex --sensitive race_ethnicity --id applicant_id --policy nyc-ll144",
     )
     _note_outcome(report, f"{HIRING_MODEL}@{HIRING_VERSION}", outcome)
-    report.steps.append(f"Audited the vendor's {HIRING_MODEL}@{HIRING_VERSION} from {len(outcome.result.fairness.attributes)} "
-                        f"impact-ratio tables: {outcome.result.policy.summary}")
+    report.steps.append(
+        f"Audited the vendor's {HIRING_MODEL}@{HIRING_VERSION} from {len(outcome.result.fairness.attributes)} "
+        f"impact-ratio tables: {outcome.result.policy.summary}"
+    )
     # LL144 sets no pass mark, so the audit is only reported: approval records the review as a risk acceptance.
-    register.approve(HIRING_MODEL, HIRING_VERSION, role="risk-officer", actor=RISK_OFFICER,
-                     comment="LL144 tables reviewed; the independent auditor's sign-off is filed with HR.",
-                     risk_acceptance="NYC LL144 sets no pass mark: the impact-ratio tables were reviewed with the "
-                     "independent auditor, and recruiters review every rejection.")
-    register.deploy(HIRING_MODEL, HIRING_VERSION, actor=HR_LEAD, reason="In use from the published distribution date.")
-    report.steps.append(f"Approved and deployed {HIRING_MODEL}@{HIRING_VERSION}; its NYC LL144 summary page is on the site.")
+    register.approve(
+        HIRING_MODEL,
+        HIRING_VERSION,
+        role="risk-officer",
+        actor=RISK_OFFICER,
+        comment="LL144 tables reviewed; the independent auditor's sign-off is filed with HR.",
+        risk_acceptance="NYC LL144 sets no pass mark: the impact-ratio tables were reviewed with the "
+        "independent auditor, and recruiters review every rejection.",
+    )
+    register.deploy(
+        HIRING_MODEL, HIRING_VERSION, actor=HR_LEAD, reason="In use from the published distribution date."
+    )
+    report.steps.append(
+        f"Approved and deployed {HIRING_MODEL}@{HIRING_VERSION}; its NYC LL144 summary page is on the site."
+    )
 
 
 def _answer_checklist(register: Any, workspace: Workspace, report: DemoReport) -> None:
@@ -312,13 +394,27 @@ def _answer_checklist(register: Any, workspace: Workspace, report: DemoReport) -
     folder = workspace.policies_dir / "checklists"
     checklists = load_checklists(folder if folder.is_dir() else bundled_policies() / "checklists")
     answers = [
-        ("eu-ai-act", "eu-ai-act.art14.oversight-design", "yes",
-         "Every refusal is reviewed by a credit officer, who can override the score (credit procedure CP-7)."),
-        ("gdpr", "gdpr.art22.safeguards", "yes",
-         "Decisions are not solely automated; applicants can contest a refusal and ask for a human review."),
+        (
+            "eu-ai-act",
+            "eu-ai-act.art14.oversight-design",
+            "yes",
+            "Every refusal is reviewed by a credit officer, who can override the score (credit procedure CP-7).",
+        ),
+        (
+            "gdpr",
+            "gdpr.art22.safeguards",
+            "yes",
+            "Decisions are not solely automated; applicants can contest a refusal and ask for a human review.",
+        ),
     ]
     for framework, item, status, evidence in answers:
         find_item(checklists, item)
-        register.record_checklist_answer(MODEL_NAME, framework=framework, item_id=item, status=status,
-                                         evidence=evidence, actor=RISK_OFFICER)
+        register.record_checklist_answer(
+            MODEL_NAME,
+            framework=framework,
+            item_id=item,
+            status=status,
+            evidence=evidence,
+            actor=RISK_OFFICER,
+        )
     report.steps.append(f"Recorded {len(answers)} checklist answers from the risk officer.")

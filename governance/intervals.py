@@ -86,7 +86,7 @@ def _score_statistic(
     p1 = np.minimum(theta * p2, 1.0)
     variance = p1 * (1 - p1) / n1 + theta * theta * p2 * (1 - p2) / n2
     gap = k1 / n1 - theta * k2 / n2
-    return gap * gap / np.maximum(variance, 1e-300)
+    return np.asarray(gap * gap / np.maximum(variance, 1e-300), dtype=np.float64)
 
 
 def score_ratio(
@@ -134,7 +134,7 @@ def _bisect(
             accepted = _score_statistic(np.exp(middle), k1, n1, k2, n2) <= critical
             inside = np.where(accepted, middle, inside)
             outside = np.where(accepted, outside, middle)
-    return np.exp(inside)
+    return np.asarray(np.exp(inside), dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ class Pairs:
     def point(self, i: np.ndarray, j: np.ndarray, kind: Kind) -> np.ndarray:
         a, b = self.value[i], self.value[j]
         if kind == "difference":
-            return a - b
+            return np.asarray(a - b, dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)
 

@@ -50,3 +50,8 @@ def bundled_policies() -> Path:
 def demo_data() -> Path:
     """The bundled German credit CSV (DbCL v1.0; attribution beside it)."""
     return package_root() / "data" / "german_credit.csv"
+
+
+def page_slug(name: object) -> str:
+    """A file name for a generated page: :func:`slugify`, which never starts with a dot."""
+    return slugify(str(name))

@@ -3,7 +3,8 @@
 Set ``GOVERNANCE_TEST_PAUSE_AT`` to a point and ``GOVERNANCE_TEST_PAUSE_FILE`` to a path: on reaching the point
 the process creates the file and waits while it exists (at most ``MAX_WAIT_SECONDS``, then it carries on).
 Points in an audit: ``figures`` (figures written, ``audit.json`` not yet), ``before-rename`` (the hidden staging
-folder is complete), ``before-commit`` (the folder is in place, the register has not recorded it yet).
+folder is complete), ``before-commit`` (the folder is in place, the register has not recorded it yet). In the
+register: ``register-commit`` (a change's rows and event are written, its transaction not yet committed).
 
 Without both variables this does nothing. It is for the crash tests only; never set these variables elsewhere.
 """

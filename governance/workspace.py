@@ -95,13 +95,17 @@ def load_config(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{path} is not valid YAML{where}; fix the file or run `governance init --force`.") from exc
+        raise InputError(
+            f"{path} is not valid YAML{where}; fix the file or run `governance init --force`."
+        ) from exc
     except OSError as exc:
         raise InputError(f"Cannot read {path} ({exc.strerror}); check the path and its permissions.") from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):
-        raise InputError(f"{path} must hold a mapping of settings (key: value), not a {type(loaded).__name__}.")
+        raise InputError(
+            f"{path} must hold a mapping of settings (key: value), not a {type(loaded).__name__}."
+        )
     check_settings(loaded, path)
     return loaded
 
@@ -129,15 +133,23 @@ def check_settings(config: dict[str, Any], path: Path) -> None:
         raise _setting_error(path, "organisation.name", "a name in quotes", name)
     url = (config.get("register") or {}).get("url")
     if url is not None and not isinstance(url, str):
-        raise _setting_error(path, "register.url", "a database URL such as postgresql+psycopg://host/db, or null", url)
+        raise _setting_error(
+            path, "register.url", "a database URL such as postgresql+psycopg://host/db, or null", url
+        )
     site = config.get("site") or {}
     if "min_cell_size" in site and not _whole_number(site["min_cell_size"], minimum=1):
-        raise _setting_error(path, "site.min_cell_size", "a whole number of people, 1 or more (10 is usual)",
-                             site["min_cell_size"])
+        raise _setting_error(
+            path,
+            "site.min_cell_size",
+            "a whole number of people, 1 or more (10 is usual)",
+            site["min_cell_size"],
+        )
     policies = config.get("policies") or {}
     interval = policies.get("review_interval_months")
     if interval is not None and not _whole_number(interval, minimum=1):
-        raise _setting_error(path, "policies.review_interval_months", "a whole number of months, 1 or more", interval)
+        raise _setting_error(
+            path, "policies.review_interval_months", "a whole number of months, 1 or more", interval
+        )
 
 
 class NoWorkspaceError(InputError):

@@ -38,4 +38,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
     needs_service = item.get_closest_marker("postgres") or item.get_closest_marker("browser")
     if report.skipped and needs_service and os.environ.get("GOVERNANCE_TEST_REQUIRE_SERVICES"):
         report.outcome = "failed"
-        report.longrepr = f"{item.nodeid} was skipped, but CI requires PostgreSQL and Chromium: {report.longrepr}"
+        report.longrepr = (
+            f"{item.nodeid} was skipped, but CI requires PostgreSQL and Chromium: {report.longrepr}"
+        )

@@ -48,11 +48,14 @@ def make_log(path: Path, rows: int, seed: int = 0) -> None:
             sex = rng.integers(0, 2, size=size, dtype=np.int8)
             y_true = (rng.random(size) < 0.3 + 0.05 * sex).astype(np.int8)
             y_pred = (rng.random(size) < 0.25 + 0.1 * y_true + 0.02 * race).astype(np.int8)
-            table = pa.table({
-                "race": pa.DictionaryArray.from_arrays(pa.array(race), races),
-                "sex": pa.DictionaryArray.from_arrays(pa.array(sex), sexes),
-                "y_true": y_true, "y_pred": y_pred,
-            })
+            table = pa.table(
+                {
+                    "race": pa.DictionaryArray.from_arrays(pa.array(race), races),
+                    "sex": pa.DictionaryArray.from_arrays(pa.array(sex), sexes),
+                    "y_true": y_true,
+                    "y_pred": y_pred,
+                }
+            )
             if writer is None:
                 writer = pq.ParquetWriter(path, table.schema)
             writer.write_table(table, row_group_size=1_000_000)
@@ -64,7 +67,12 @@ def make_log(path: Path, rows: int, seed: int = 0) -> None:
 def timed(command: list[str]) -> tuple[float, int, int]:
     """Wall time, peak RSS (kB, from wait4) and exit code of a child process."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     assert process.stderr is not None
@@ -80,9 +88,28 @@ def pandas_read(path: Path) -> list[str]:
 
 
 def audit(path: Path, output: str, *extra: str) -> list[str]:
-    return [GOVERNANCE, "audit", "vendor@1", "--no-register", "--data", str(path), "--predictions", "y_pred",
-            "--target", "y_true", "--sensitive", "race", "--sensitive", "sex", "--policy", "four-fifths",
-            "--output", output, "--quiet", *extra]
+    return [
+        GOVERNANCE,
+        "audit",
+        "vendor@1",
+        "--no-register",
+        "--data",
+        str(path),
+        "--predictions",
+        "y_pred",
+        "--target",
+        "y_true",
+        "--sensitive",
+        "race",
+        "--sensitive",
+        "sex",
+        "--policy",
+        "four-fifths",
+        "--output",
+        output,
+        "--quiet",
+        *extra,
+    ]
 
 
 def best_of(command: list[str], repeats: int) -> tuple[float, int]:
@@ -91,9 +118,13 @@ def best_of(command: list[str], repeats: int) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--rows-large", type=int, default=50_000_000, help="0 skips the larger-than-memory run")
+    parser.add_argument(
+        "--rows-large", type=int, default=50_000_000, help="0 skips the larger-than-memory run"
+    )
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -104,10 +135,14 @@ def main() -> None:
         read_time, read_rss = best_of(pandas_read(small), args.repeats)
         audit_time, audit_rss = best_of(audit(small, output), args.repeats)
         bare_time, _ = best_of(audit(small, output, "--no-figures"), args.repeats)
-    print(f"1. {args.rows:,} rows, 1,000 bootstrap resamples, every rate with intervals, tests and LL144 tables:")
-    print(f"   pandas-only read {read_time:.2f} s; governance audit end to end {audit_time:.2f} s "
-          f"-> ratio {audit_time / read_time:.2f}x (target <= 3x); with --no-figures {bare_time:.2f} s "
-          f"-> {bare_time / read_time:.2f}x")
+    print(
+        f"1. {args.rows:,} rows, 1,000 bootstrap resamples, every rate with intervals, tests and LL144 tables:"
+    )
+    print(
+        f"   pandas-only read {read_time:.2f} s; governance audit end to end {audit_time:.2f} s "
+        f"-> ratio {audit_time / read_time:.2f}x (target <= 3x); with --no-figures {bare_time:.2f} s "
+        f"-> {bare_time / read_time:.2f}x"
+    )
 
     if args.rows_large:
         large = DATA / f"log-{args.rows_large}.parquet"
@@ -116,9 +151,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as output:
             read_time, read_rss = best_of(pandas_read(large), 1)
             audit_time, audit_rss = best_of(audit(large, output), 1)
-        print(f"2. {args.rows_large:,} rows: audit peak RSS {audit_rss / 1024:.0f} MB (target < 1,024 MB) in {audit_time:.1f} s; "
-              f"pandas reading the same columns {read_rss / 1024:.0f} MB in {read_time:.1f} s "
-              f"-> memory ratio {audit_rss / read_rss:.2f}")
+        print(
+            f"2. {args.rows_large:,} rows: audit peak RSS {audit_rss / 1024:.0f} MB (target < 1,024 MB) in {audit_time:.1f} s; "
+            f"pandas reading the same columns {read_rss / 1024:.0f} MB in {read_time:.1f} s "
+            f"-> memory ratio {audit_rss / read_rss:.2f}"
+        )
 
 
 if __name__ == "__main__":

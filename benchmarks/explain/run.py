@@ -10,12 +10,27 @@
    20,000 rows, with budgets of 5, 15 and 30 seconds (``--budgets``); the wall time of ``explain_model``
    must stay within 20 % of the budget.
 
-Run: ``.venv/bin/python benchmarks/explain/run.py`` (about three minutes on two cores).
+3. Tree families against shap itself: for each common tree model in a Pipeline (one-hot column plus numbers,
+   1,000 rows, the same 100-row background), the explanation (``view_model``, background sample,
+   ``make_engine``, ``compute_attributions``: transform, snapping, pilot, chunks) against a direct
+   ``shap.TreeExplainer(final, data=background, feature_perturbation="interventional").shap_values`` on the
+   already transformed rows plus one ``predict_proba``/``decision_function``. Printed as min and median over
+   ``--runs`` runs (default 3) of the ratio ours / direct, measured back to back in each run: once with the
+   default workers (every core) and once with one worker (the overhead alone).
+4. The default budget: a 200-tree random forest (scikit-learn defaults, fully grown trees) on 2,000 rows and
+   20 features with the default 60-second budget of ``explain_model``: rows explained, the background the
+   budget allowed, and the time taken.
+
+Run: ``.venv/bin/python benchmarks/explain/run.py`` (about ten minutes on two cores);
+``--parts 3 4`` runs only the tree benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import sys
 import time
 import warnings
 
@@ -112,6 +127,162 @@ def bench_budget(budgets: list[float]) -> None:
     print(f"   worst ratio time / budget: {worst:.2f} ({verdict} the 20 % tolerance)")
 
 
+def _family_data(rows: int, seed: int = 0):  # type: ignore[no-untyped-def]
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(rows, 8)), columns=[f"n{j}" for j in range(8)])
+    X["region"] = rng.choice(["north", "south", "east", "west"], size=rows)
+    logit = X["n0"] - 0.8 * X["n1"] + 0.5 * X["n2"] * X["n3"] + (X["region"] == "north")
+    y = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    return X, y
+
+
+def _families():  # type: ignore[no-untyped-def]
+    from sklearn.ensemble import (
+        ExtraTreesClassifier,
+        GradientBoostingClassifier,
+        HistGradientBoostingClassifier,
+        RandomForestClassifier,
+    )
+    from sklearn.tree import DecisionTreeClassifier
+
+    families = [
+        ("DecisionTree (depth 8)", DecisionTreeClassifier(max_depth=8, random_state=0)),
+        ("RandomForest (50 trees, depth 8)", RandomForestClassifier(50, max_depth=8, random_state=0)),
+        ("ExtraTrees (50 trees, depth 8)", ExtraTreesClassifier(50, max_depth=8, random_state=0)),
+        ("GradientBoosting (100 trees)", GradientBoostingClassifier(random_state=0)),
+        ("HistGradientBoosting (100 iterations)", HistGradientBoostingClassifier(random_state=0)),
+    ]
+    try:
+        import xgboost
+
+        families.append(("XGBoost (100 trees, depth 6)", xgboost.XGBClassifier(n_estimators=100, n_jobs=1)))
+    except ImportError:
+        pass
+    try:
+        import lightgbm
+
+        families.append(
+            (
+                "LightGBM (100 trees, 31 leaves)",
+                lightgbm.LGBMClassifier(n_estimators=100, verbose=-1, n_jobs=1),
+            )
+        )
+    except ImportError:
+        pass
+    return families
+
+
+@contextlib.contextmanager
+def quiet_c_output():  # type: ignore[no-untyped-def]
+    """Silence shap's C progress bar (printed on calls over ten seconds) in the direct baseline."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(os.devnull, "w") as null:
+        os.dup2(null.fileno(), 1)
+        os.dup2(null.fileno(), 2)
+        try:
+            yield
+        finally:
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
+def bench_families(runs: int, rows: int) -> None:
+    import shap
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from governance.audit.explain.attribution import (
+        BACKGROUND_ROWS,
+        background_sample,
+        compute_attributions,
+        make_engine,
+    )
+    from governance.audit.explain.model import view_model
+
+    X, y = _family_data(4000)
+    explained = X.iloc[:rows]
+    print(f"3. Tree families in a Pipeline, {rows:,} rows, {BACKGROUND_ROWS}-row background, {runs} runs")
+    print("   ratio = explanation time / direct shap.TreeExplainer + predict time, same rows and background")
+    print(f"   {'model':40s} {'all cores min / median':>24s} {'1 worker min / median':>24s} {'direct s':>9s}")
+    for name, estimator in _families():
+        model = make_pipeline(
+            make_column_transformer((OneHotEncoder(), ["region"]), remainder="passthrough"), estimator
+        ).fit(X, y)
+        final = model[-1]
+        ratios: dict[int | None, list[float]] = {None: [], 1: []}
+        directs = []
+        for _ in range(runs):
+            for workers in (None, 1):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    started = time.perf_counter()
+                    view = view_model(model, explained)
+                    picks, method = background_sample(view, explained, BACKGROUND_ROWS, 0)
+                    background = explained.iloc[picks]
+                    engine = make_engine(view, background, 0, explained)
+                    result = compute_attributions(
+                        view,
+                        explained,
+                        rows=np.arange(rows),
+                        background=background,
+                        background_method=method,
+                        budget_seconds=None,
+                        engine=engine,
+                        workers=workers,
+                    )
+                    ours = time.perf_counter() - started
+                    assert result.kind == "tree", view.notes
+                    matrix = model[:-1].transform(explained)
+                    reference = model[:-1].transform(background)
+                    started = time.perf_counter()
+                    with quiet_c_output():
+                        direct_explainer = shap.TreeExplainer(
+                            final, data=reference, feature_perturbation="interventional", model_output="raw"
+                        )
+                        direct_explainer.shap_values(matrix, check_additivity=False)
+                        final.predict_proba(matrix)
+                    direct = time.perf_counter() - started
+                ratios[workers].append(ours / direct)
+                directs.append(direct)
+        both = [f"{min(ratios[w]):5.2f} / {float(np.median(ratios[w])):5.2f}" for w in (None, 1)]
+        print(
+            f"   {name:40s} {both[0]:>24s} {both[1]:>24s} {float(np.median(directs)):9.2f}"
+            f"   additivity {result.additivity_max_error:.1e}"
+        )
+
+
+def bench_forest_budget(budget: float) -> None:
+    from sklearn.ensemble import RandomForestClassifier
+
+    from governance.audit.explain import explain_model
+    from governance.audit.explain.trees import worker_count
+
+    rng = np.random.default_rng(0)
+    rows = 2000
+    X = pd.DataFrame(rng.normal(size=(rows, 20)), columns=[f"x{j:02d}" for j in range(20)])
+    logit = X["x00"] - 0.8 * X["x01"] + 0.5 * X["x02"] * X["x03"] + 0.3 * X["x04"] ** 2
+    y = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    model = RandomForestClassifier(n_estimators=200, random_state=0, n_jobs=1).fit(X, y)
+    sensitive = pd.DataFrame({"group": np.where(X["x05"] + rng.normal(size=rows) > 0, "a", "b")})
+    started = time.perf_counter()
+    result = explain_model(model, X, sensitive=sensitive, budget_seconds=budget)
+    elapsed = time.perf_counter() - started
+    leaves = int(np.mean([tree.get_n_leaves() for tree in model.estimators_]))
+    print(
+        f"4. Default budget: RandomForestClassifier(200 trees, about {leaves} leaves each), 20 features, "
+        f"{rows:,} rows, budget {budget:g} s, {worker_count()} workers"
+    )
+    print(
+        f"   explained {result.rows_explained:,} of {rows:,} rows in {elapsed:.1f} s "
+        f"({elapsed / budget:.0%} of the budget), background {result.background_size} rows "
+        f"({result.background_method}); additivity max error {result.additivity_max_error:.1e}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -120,10 +291,20 @@ def main() -> None:
     parser.add_argument(
         "--budgets", type=float, nargs="+", default=[5.0, 15.0, 30.0], help="budgets to check"
     )
+    parser.add_argument("--runs", type=int, default=3, help="runs per tree family (min and median)")
+    parser.add_argument("--rows", type=int, default=1000, help="rows explained per tree family")
+    parser.add_argument("--forest-budget", type=float, default=60.0, help="budget for the 200-tree forest")
+    parser.add_argument("--parts", type=int, nargs="+", default=[1, 2, 3, 4], help="benchmarks to run")
     args = parser.parse_args()
-    bench_tree_vs_kernel(args.kernel_rows)
-    print()
-    bench_budget(args.budgets)
+    parts = {
+        1: lambda: bench_tree_vs_kernel(args.kernel_rows),
+        2: lambda: bench_budget(args.budgets),
+        3: lambda: bench_families(args.runs, args.rows),
+        4: lambda: bench_forest_budget(args.forest_budget),
+    }
+    for number in args.parts:
+        parts[number]()
+        print(flush=True)
 
 
 if __name__ == "__main__":

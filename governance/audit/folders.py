@@ -270,7 +270,8 @@ class Leftover:
 
 
 def find_leftovers(audits_dir: Path, recorded: set[Path], *, locks: bool = False) -> list[Leftover]:
-    """Staging folders and folders with an ``audit.json`` not in ``recorded`` (resolved paths), whose writer is gone.
+    """Staging folders and folders with an ``audit.json`` not in ``recorded`` (resolved folder plus ``audit.json``),
+    whose writer is gone.
 
     With ``locks``, stray lock files whose writer is gone are listed too (harmless, but ``clean`` removes them).
     """
@@ -282,7 +283,7 @@ def find_leftovers(audits_dir: Path, recorded: set[Path], *, locks: bool = False
             match = _STAGING.match(name)
             if match and not writer_alive(folder, match["id"]):
                 found.append(Leftover(folder / name, "unfinished", match["id"]))
-        unrecorded = "audit.json" in files and (folder / "audit.json").resolve() not in recorded
+        unrecorded = "audit.json" in files and folder.resolve() / "audit.json" not in recorded
         if unrecorded and folder != audits_dir and not writer_alive(folder.parent, folder.name):
             found.append(Leftover(folder, "unrecorded", folder.name))
         if locks:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
-from governance.errors import InputError
+from governance.errors import InputError, RefusedInputError
 from governance.intake.model import Vouching
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace, require_workspace
@@ -58,6 +58,8 @@ def audit_registered(
             artefact = space.root / artefact
         pinned = record.sha256
         vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
+        if vouching is not None:
+            _require_genuine_vouching(register, reference)
         if model is not None and Path(model).resolve() != artefact.resolve():
             raise InputError(
                 f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
@@ -78,6 +80,23 @@ def audit_registered(
         finally:
             outcome.claim.release()
         return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _require_genuine_vouching(register: Register, reference: str) -> None:
+    """A vouching lets the audit load a file that can run code: trust it only if the history verifies.
+
+    Someone who can write to the database but lacks the key could otherwise insert a vouching (and a version row)
+    by hand, and the auditor's account would run the file before anyone ran ``verify``.
+    """
+    from governance.register.checks import history_break
+
+    problem = history_break(register.verify())
+    if problem is not None:
+        raise RefusedInputError(
+            f"The model file of {reference} can run code when loaded, and the register that vouches for it fails "
+            f"verify ({problem.rstrip('.')}), so the vouching cannot be trusted and nothing was loaded; run "
+            "`governance register verify` and restore the register from a backup."
+        )
 
 
 def _record(register: Register, outcome: AuditOutcome, root: Path, pinned: str, actor: str | None) -> None:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from governance import __version__
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
@@ -25,6 +24,7 @@ from governance.policy.model import ExplainRule
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
 from governance.results.fairness import FairnessResult
+from governance.version import __version__
 from governance.workspace import Workspace, find_workspace
 
 if TYPE_CHECKING:
@@ -156,15 +156,18 @@ def _score_values(frame: Any, column: str) -> np.ndarray:
             f"The scores in column '{column}' include missing, non-numeric or non-finite values "
             f"({shown_values(frame[column][bad].unique())}); drop those rows or replace them with real scores."
         )
-    return values
+    return np.asarray(values)
 
 
 def _with_category_notes(fairness: FairnessResult) -> FairnessResult:
     """Add a note for each sensitive column with case- or space-variant categories ("Female", "female ")."""
     from governance.intake.data import case_variant_notes
 
-    categories = {a.columns[0]: [g.group for g in a.groups if not g.is_unknown]
-                  for a in fairness.attributes if len(a.columns) == 1}
+    categories = {
+        a.columns[0]: [g.group for g in a.groups if not g.is_unknown]
+        for a in fairness.attributes
+        if len(a.columns) == 1
+    }
     notes = [note for note in case_variant_notes(categories) if note not in fairness.notes]
     return fairness.model_copy(update={"notes": [*fairness.notes, *notes]}) if notes else fairness
 
@@ -246,7 +249,9 @@ def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int 
     import math
 
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0.")
+        raise InputError(
+            f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0."
+        )
     if threshold is not None and not math.isfinite(threshold):
         raise InputError(f"--threshold must be a number, not {threshold}; for example --threshold 0.5.")
     if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
@@ -265,16 +270,31 @@ def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
 
 
 def _explain(
-    loaded: LoadedModel, data: AuditData, loaded_policy: LoadedPolicy, *, budget: float, rows: int | None, seed: int,
-    positive_label: Any, threshold: float | None, progress: Progress | None,
+    loaded: LoadedModel,
+    data: AuditData,
+    loaded_policy: LoadedPolicy,
+    *,
+    budget: float,
+    rows: int | None,
+    seed: int,
+    positive_label: Any,
+    threshold: float | None,
+    progress: Progress | None,
 ) -> tuple[ExplanationResult | None, str | None]:
     from governance.audit.explain import explain_model
 
     ks = [rule.k for rule in loaded_policy.policy.rules if isinstance(rule, ExplainRule)]
     try:
         explanation = explain_model(
-            loaded.estimator, data.X, sensitive=data.sensitive_frame, budget_seconds=budget, max_rows=rows,
-            top_k=max(ks, default=5), seed=seed, positive_label=positive_label, threshold=threshold,
+            loaded.estimator,
+            data.X,
+            sensitive=data.sensitive_frame,
+            budget_seconds=budget,
+            max_rows=rows,
+            top_k=max(ks, default=5),
+            seed=seed,
+            positive_label=positive_label,
+            threshold=threshold,
             progress=(lambda done, total: progress("explain", done, total)) if progress else None,
         )
     except ExplainError as error:
@@ -342,7 +362,9 @@ def audit(
     check_distinct_columns(target=target, predictions=predictions, scores=scores, sensitive=sensitive)
     space = workspace or find_workspace()
     if (model is None) == (predictions is None):
-        raise InputError("Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both.")
+        raise InputError(
+            "Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both."
+        )
     loaded_policy = load_policy(policy, workspace_root=space.root)
     rules = loaded_policy.policy
     n_boot_used = rules.n_boot if n_boot is None else n_boot
@@ -354,15 +376,21 @@ def audit(
     streamed = None
     if predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
         # A prediction log: stream it, so that files larger than memory can be audited.
-        from governance.intake.stream import AmountsNotClassesError, count_parquet
+        from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
 
         if threshold is not None:
             raise InputError("--threshold needs --scores; saved predictions are already decisions.")
         try:
             streamed = count_parquet(
-                data, predictions=predictions, sensitive=list(sensitive), target=target, weights=weights,
+                data,
+                predictions=predictions,
+                sensitive=list(sensitive),
+                target=target,
+                weights=weights,
                 positive_label=positive_label,
-                before_counting=lambda task, classes: check_task_fits_policy(task, classes, loaded_policy, predictions=predictions),
+                before_counting=lambda task, classes: check_task_fits_policy(
+                    task, classes, loaded_policy, predictions=predictions
+                ),
             )
         except AmountsNotClassesError:
             streamed = None  # a regression: its rows are read in memory below
@@ -370,24 +398,43 @@ def audit(
         from governance.audit.fairness import compute_fairness_from_counts
 
         fairness = compute_fairness_from_counts(
-            streamed.table, reference=rules.reference, reference_groups=rules.reference_groups or None,
-            n_boot=n_boot_used, confidence_level=rules.confidence_level, seed=seed,
-            min_group_size=rules.min_group_size, progress=fairness_progress, intersections=rules.intersections,
+            streamed.table,
+            reference=rules.reference,
+            reference_groups=rules.reference_groups or None,
+            n_boot=n_boot_used,
+            confidence_level=rules.confidence_level,
+            seed=seed,
+            min_group_size=rules.min_group_size,
+            progress=fairness_progress,
+            intersections=rules.intersections,
         )
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
         if model is not None:
-            loaded = load_model(model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256, vouching=vouching,
-                                trusted_by=trusted_by)
+            loaded = load_model(
+                model,
+                trust_sha256=trust_sha256,
+                pinned_sha256=pinned_sha256,
+                vouching=vouching,
+                trusted_by=trusted_by,
+            )
         audit_data = load_audit_data(
-            data, target=target, sensitive=sensitive, features=features, sensitive_data=sensitive_data,
-            id_column=id_column, weights=weights, extra_columns=[c for c in (predictions, scores) if c],
+            data,
+            target=target,
+            sensitive=sensitive,
+            features=features,
+            sensitive_data=sensitive_data,
+            id_column=id_column,
+            weights=weights,
+            extra_columns=[c for c in (predictions, scores) if c],
             model=loaded.estimator if loaded else None,
         )
         frame = audit_data.frame
         score_values = None
         if loaded is not None:
-            y_pred, score_values, label = predict(loaded, audit_data.X, threshold=threshold, positive_label=positive_label)
+            y_pred, score_values, label = predict(
+                loaded, audit_data.X, threshold=threshold, positive_label=positive_label
+            )
         elif predictions is not None:
             if frame[predictions].isna().any():
                 missing = int(frame[predictions].isna().sum())
@@ -401,61 +448,128 @@ def audit(
         task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
         check_task_fits_policy(task, classes, loaded_policy, predictions=predictions)
         fairness = compute_fairness(
-            y_pred=y_pred, y_true=y_true, scores=score_values, task=task,
+            y_pred=y_pred,
+            y_true=y_true,
+            scores=score_values,
+            task=task,
             sample_weight=frame[weights].to_numpy(dtype=float) if weights else None,
-            sensitive=audit_data.sensitive_frame, positive_label=label, reference=rules.reference,
-            reference_groups=rules.reference_groups or None, n_boot=n_boot_used,
-            confidence_level=rules.confidence_level, seed=seed, min_group_size=rules.min_group_size,
-            ll144_rate=ll144_rate, progress=fairness_progress, intersections=rules.intersections,
+            sensitive=audit_data.sensitive_frame,
+            positive_label=label,
+            reference=rules.reference,
+            reference_groups=rules.reference_groups or None,
+            n_boot=n_boot_used,
+            confidence_level=rules.confidence_level,
+            seed=seed,
+            min_group_size=rules.min_group_size,
+            ll144_rate=ll144_rate,
+            progress=fairness_progress,
+            intersections=rules.intersections,
         )
         data_sha, n_rows = audit_data.sha256, len(frame)
         audited_features = audit_data.features if loaded else []
 
-    shape = AuditShape(policy=loaded_policy, policy_arg=policy, sensitive=sensitive, explain=explain,
-                       has_model=loaded is not None, n_rows=n_rows)
+    shape = AuditShape(
+        policy=loaded_policy,
+        policy_arg=policy,
+        sensitive=sensitive,
+        explain=explain,
+        has_model=loaded is not None,
+        n_rows=n_rows,
+    )
     spec_override = enforce_spec(space, name=name, override=override, audit=shape)
     fairness = _with_category_notes(fairness)
     explanation, explanation_error = None, None
     if loaded is not None and audit_data is not None and explain:
         explanation, explanation_error = _explain(
-            loaded, audit_data, loaded_policy, budget=explain_budget, rows=explain_rows, seed=seed,
-            positive_label=label, threshold=threshold, progress=progress,
+            loaded,
+            audit_data,
+            loaded_policy,
+            budget=explain_budget,
+            rows=explain_rows,
+            seed=seed,
+            positive_label=label,
+            threshold=threshold,
+            progress=progress,
         )
 
     verdict = evaluate_policy(
-        rules, fairness, policy_path=loaded_policy.path.name, policy_sha256=loaded_policy.sha256,
-        explanation=explanation, explanation_error=explanation_error,
-        explanation_skipped=_why_not_explained(loaded, explain), strict=strict,
+        rules,
+        fairness,
+        policy_path=loaded_policy.path.name,
+        policy_sha256=loaded_policy.sha256,
+        explanation=explanation,
+        explanation_error=explanation_error,
+        explanation_skipped=_why_not_explained(loaded, explain),
+        strict=strict,
     )
     created = isoformat(now())
-    suffix = _reproducible_suffix(loaded.sha256 if loaded else None, data_sha, loaded_policy.sha256, seed,
-                                  list(sensitive), target, predictions, scores, threshold) if reproducible_id else None
+    suffix = (
+        _reproducible_suffix(
+            loaded.sha256 if loaded else None,
+            data_sha,
+            loaded_policy.sha256,
+            seed,
+            list(sensitive),
+            target,
+            predictions,
+            scores,
+            threshold,
+        )
+        if reproducible_id
+        else None
+    )
     audit_id = new_audit_id(compact_stamp(created), suffix)
     model_info = ModelInfo(
-        name=name, version=version, kind="model" if loaded else "predictions",
-        path=_shown_path(loaded.path, space.root) if loaded else None, sha256=loaded.sha256 if loaded else None,
-        estimator=loaded.description if loaded else None, loader=loaded.loader if loaded else None,
-        trusted_types=loaded.trusted_types if loaded else [], threshold=threshold,
-        vouched_by=loaded.vouched_by if loaded else None, vouched_at=loaded.vouched_at if loaded else None,
-        predictions_column=predictions, scores_column=scores,
+        name=name,
+        version=version,
+        kind="model" if loaded else "predictions",
+        path=_shown_path(loaded.path, space.root) if loaded else None,
+        sha256=loaded.sha256 if loaded else None,
+        estimator=loaded.description if loaded else None,
+        loader=loaded.loader if loaded else None,
+        trusted_types=loaded.trusted_types if loaded else [],
+        threshold=threshold,
+        vouched_by=loaded.vouched_by if loaded else None,
+        vouched_at=loaded.vouched_at if loaded else None,
+        predictions_column=predictions,
+        scores_column=scores,
         sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
     )
     data_info = DataInfo(
-        path=_shown_path(Path(data), space.root), sha256=data_sha, n_rows=n_rows, target=target,
-        sensitive=list(sensitive), features=list(audited_features),
+        path=_shown_path(Path(data), space.root),
+        sha256=data_sha,
+        n_rows=n_rows,
+        target=target,
+        sensitive=list(sensitive),
+        features=list(audited_features),
         features_source=audit_data.features_source if loaded and audit_data else None,
         sensitive_data_path=_shown_path(Path(sensitive_data), space.root) if sensitive_data else None,
-        sensitive_data_sha256=audit_data.sensitive_data_sha256 if audit_data else None, id_column=id_column,
-        weights_column=weights, rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,
+        sensitive_data_sha256=audit_data.sensitive_data_sha256 if audit_data else None,
+        id_column=id_column,
+        weights_column=weights,
+        rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,
     )
     provenance = Provenance(
-        tool_version=__version__, library_versions=library_versions(), seed=seed, created_at=created,
-        command_line=command_line, model_sha256=loaded.sha256 if loaded else None, data_sha256=data_sha,
-        policy_sha256=loaded_policy.sha256, duration_seconds=round(time.perf_counter() - started, 3),
+        tool_version=__version__,
+        library_versions=library_versions(),
+        seed=seed,
+        created_at=created,
+        command_line=command_line,
+        model_sha256=loaded.sha256 if loaded else None,
+        data_sha256=data_sha,
+        policy_sha256=loaded_policy.sha256,
+        duration_seconds=round(time.perf_counter() - started, 3),
     )
     result = AuditResult(
-        audit_id=audit_id, model=model_info, data=data_info, fairness=fairness, explanation=explanation,
-        explanation_error=explanation_error, policy=verdict, provenance=provenance, override=spec_override,
+        audit_id=audit_id,
+        model=model_info,
+        data=data_info,
+        fairness=fairness,
+        explanation=explanation,
+        explanation_error=explanation_error,
+        policy=verdict,
+        provenance=provenance,
+        override=spec_override,
     )
     folder, claim = None, None
     if write:

@@ -11,7 +11,6 @@ Public API (the command line and the site call these):
 
 from __future__ import annotations
 
-from governance.checklists.escape import escape_markdown
 from governance.checklists.loading import (
     Problem,
     find_checklist,
@@ -65,7 +64,6 @@ __all__ = [
     "Problem",
     "checklist_markdown",
     "checklist_status_markdown",
-    "escape_markdown",
     "evaluate_status",
     "evidence_words",
     "find_checklist",

@@ -1,7 +1,7 @@
 """Checklists and checklist status as Markdown pages for the policy site.
 
 Everything that came from a person or the register (answers, model names, evidence text) is escaped with
-:func:`escape_markdown`; item ids are safe by construction (the schema allows only ``a-z``, ``0-9``, ``.``
+:func:`governance.escaping.markdown_text`; item ids are safe by construction (the schema allows only ``a-z``, ``0-9``, ``.``
 and ``-``). Item anchors are ``item_anchor(item_id)``, so other pages can link to ``page.md#anchor``.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from governance.checklists.escape import escape_markdown
 from governance.checklists.model import CONDITIONS, Checklist, ChecklistItem
 from governance.checklists.status import STATE_LABELS, ChecklistStatus, FrameworkStatus, ItemStatus
+from governance.escaping import markdown_text
 
 ItemLink = Callable[[str], str | None]
 
@@ -49,15 +49,15 @@ def checklist_markdown(checklist: Checklist, *, heading_level: int = 1) -> str:
     """One framework's checklist as a page: what it is, its caveats, then every item with an anchor."""
     hashes = "#" * heading_level
     lines = [
-        f"{hashes} {escape_markdown(checklist.title)}",
+        f"{hashes} {markdown_text(checklist.title)}",
         "",
-        escape_markdown(checklist.description),
+        markdown_text(checklist.description),
         "",
-        f"Source: {escape_markdown(checklist.source)}. Checked against the source on {escape_markdown(checklist.as_of)}.",
+        f"Source: {markdown_text(checklist.source)}. Checked against the source on {markdown_text(checklist.as_of)}.",
         "",
     ]
     for caveat in checklist.caveats:
-        lines += [f"- {escape_markdown(caveat)}"]
+        lines += [f"- {markdown_text(caveat)}"]
     if checklist.caveats:
         lines.append("")
     automatic = sum(item.evidence.automatic for item in checklist.items)
@@ -71,14 +71,14 @@ def checklist_markdown(checklist: Checklist, *, heading_level: int = 1) -> str:
         lines += [
             f'<a id="{item_anchor(item.id)}"></a>',
             "",
-            f"{hashes}# {escape_markdown(item.title)}",
+            f"{hashes}# {markdown_text(item.title)}",
             "",
-            f"`{item.id}` · {escape_markdown(item.source)}",
+            f"`{item.id}` · {markdown_text(item.source)}",
             "",
-            f"- **Requirement:** {escape_markdown(item.requirement)}",
-            f"- **Applies to:** {escape_markdown(applies)}",
-            f"- **Evidence:** {escape_markdown(evidence_words(item))}",
-            f"- **A good answer:** {escape_markdown(item.guidance)}",
+            f"- **Requirement:** {markdown_text(item.requirement)}",
+            f"- **Applies to:** {markdown_text(applies)}",
+            f"- **Evidence:** {markdown_text(evidence_words(item))}",
+            f"- **A good answer:** {markdown_text(item.guidance)}",
             "",
         ]
     return "\n".join(lines)
@@ -92,7 +92,7 @@ def _counts_row(label: str, counts: dict[str, int]) -> str:
 def _summary_table(frameworks: Sequence[FrameworkStatus], status: ChecklistStatus) -> list[str]:
     header = "| Framework | " + " | ".join(STATE_LABELS.values()) + " |"
     lines = [header, "|---|" + "---:|" * len(STATE_LABELS)]
-    lines += [_counts_row(escape_markdown(framework.title), framework.counts) for framework in frameworks]
+    lines += [_counts_row(markdown_text(framework.title), framework.counts) for framework in frameworks]
     if len(frameworks) > 1:
         lines.append(_counts_row("**All**", status.counts))
     return lines
@@ -100,14 +100,14 @@ def _summary_table(frameworks: Sequence[FrameworkStatus], status: ChecklistStatu
 
 def _item_row(entry: ItemStatus, item_link: ItemLink | None) -> str:
     target = item_link(entry.item_id) if item_link is not None else None
-    title = escape_markdown(entry.title)
+    title = markdown_text(entry.title)
     item = f"[{title}]({target}) `{entry.item_id}`" if target else f"{title} `{entry.item_id}`"
-    reason = escape_markdown(entry.reason)
+    reason = markdown_text(entry.reason)
     if entry.answer is not None:
-        who = escape_markdown(entry.answer.actor or "someone")
-        when = f" on {escape_markdown(entry.answer.created_at)}" if entry.answer.created_at else ""
+        who = markdown_text(entry.answer.actor or "someone")
+        when = f" on {markdown_text(entry.answer.created_at)}" if entry.answer.created_at else ""
         reason += f" (answer by {who}{when})"
-    pointer = escape_markdown(entry.pointer) if entry.pointer else ""
+    pointer = markdown_text(entry.pointer) if entry.pointer else ""
     return f"| {item} | {_STATE_MARKS[entry.state]} | {reason} | {pointer} |"
 
 
@@ -126,12 +126,12 @@ def checklist_status_markdown(
     chosen = [f for f in status.frameworks if frameworks is None or f.framework in frameworks]
     hashes = "#" * heading_level
     audit = (
-        f"the latest audit {escape_markdown(status.audit_id)} (verdict: {escape_markdown(status.audit_verdict)})"
+        f"the latest audit {markdown_text(status.audit_id)} (verdict: {markdown_text(status.audit_verdict)})"
         if status.audit_id
         else "no audit yet"
     )
     lines = [
-        f"Judged on {audit}, on {escape_markdown(status.evaluated_at)}. Items that need a person's answer are "
+        f"Judged on {audit}, on {markdown_text(status.evaluated_at)}. Items that need a person's answer are "
         "never ticked automatically; an item evidenced by the audit counts as met only when the audit holds the "
         "evidence and passed.",
         "",
@@ -139,7 +139,7 @@ def checklist_status_markdown(
         "",
     ]
     if status.scope_unknown:
-        fields = ", ".join(escape_markdown(field) for field in status.scope_unknown)
+        fields = ", ".join(markdown_text(field) for field in status.scope_unknown)
         lines += [
             f"The register does not yet say {fields} for this model, so the items that depend on it are kept "
             "open until someone answers it.",
@@ -147,7 +147,7 @@ def checklist_status_markdown(
         ]
     for framework in chosen:
         lines += [
-            f"{hashes} {escape_markdown(framework.title)}",
+            f"{hashes} {markdown_text(framework.title)}",
             "",
             "| Item | State | Why | Evidence |",
             "|---|---|---|---|",
@@ -155,6 +155,6 @@ def checklist_status_markdown(
             "",
         ]
     if status.unknown_answers:
-        shown = ", ".join(escape_markdown(item_id) for item_id in status.unknown_answers)
+        shown = ", ".join(markdown_text(item_id) for item_id in status.unknown_answers)
         lines += [f"Answers to items no checklist has any more (renamed or removed): {shown}.", ""]
     return "\n".join(lines)

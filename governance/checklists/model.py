@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from governance.results.common import Frozen
 
 Condition = Literal["always", "annex_iii_high_risk", "aedt", "solely_automated", "employment"]
 EvidenceType = Literal["audit", "register", "human"]
@@ -23,11 +23,7 @@ CONDITIONS: dict[str, str] = {
 }
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Evidence(_Frozen):
+class Evidence(Frozen):
     """What can show that an item is done.
 
     ``audit``: the named ``audit.json`` fields of the latest audit (``fields``), optionally with the policy
@@ -47,7 +43,7 @@ class Evidence(_Frozen):
         return self.type != "human"
 
 
-class ChecklistItem(_Frozen):
+class ChecklistItem(Frozen):
     """One duty: what it asks, where it comes from, when it applies and what evidences it."""
 
     id: str
@@ -60,7 +56,7 @@ class ChecklistItem(_Frozen):
     framework: str = ""  # filled in from the file when loaded
 
 
-class Checklist(_Frozen):
+class Checklist(Frozen):
     """One framework's checklist (one YAML file)."""
 
     schema_version: str

@@ -39,8 +39,8 @@ from typing import Any
 
 import yaml
 
-from governance.checklists.escape import escape_markdown
 from governance.errors import PolicyError
+from governance.escaping import markdown_text
 from governance.yamlload import load_yaml, read_utf8
 
 #: Every template variable's default: a fresh workspace renders with these and says what to fill in.
@@ -309,7 +309,7 @@ def _escape_all(value: Any) -> Any:
         return {key: _escape_all(item) for key, item in value.items()}
     if isinstance(value, int):
         return value
-    return escape_markdown(value)
+    return markdown_text(value)
 
 
 def policy_context(template: PolicyTemplate, config: Any) -> dict[str, Any]:

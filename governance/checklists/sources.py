@@ -87,5 +87,9 @@ def status_from_register(
     record = latest_audit_record(detail)
     audit = read_audit_json(register, record, notes) if record is not None else None
     return evaluate_status(
-        checklists, model=status_inputs(detail, card), answers=answers, latest_audit=audit, model_name=model_name
+        checklists,
+        model=status_inputs(detail, card),
+        answers=answers,
+        latest_audit=audit,
+        model_name=model_name,
     )

@@ -28,10 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel
 
 from governance.checklists.model import Checklist, ChecklistItem, EvidenceType
 from governance.provenance import isoformat, now
+from governance.results.common import Frozen
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
 Origin = Literal["audit", "register", "answer", "scope", "none"]
@@ -49,11 +50,7 @@ STATE_LABELS: dict[str, str] = {
 EMPLOYMENT_DOMAINS = frozenset({"employment", "hiring", "recruitment", "hr", "promotion", "workforce"})
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AnswerInfo(_Frozen):
+class AnswerInfo(Frozen):
     """A person's latest answer to one item, as stored in the register."""
 
     status: str
@@ -62,7 +59,7 @@ class AnswerInfo(_Frozen):
     created_at: str | None = None
 
 
-class ItemStatus(_Frozen):
+class ItemStatus(Frozen):
     """One item's state, why, and where the evidence came from."""
 
     framework: str
@@ -79,7 +76,7 @@ class ItemStatus(_Frozen):
     scope_unknown: list[str] = []  # register fields not answered that decide whether the item applies
 
 
-class FrameworkStatus(_Frozen):
+class FrameworkStatus(Frozen):
     """One framework's items and their counts."""
 
     framework: str
@@ -88,7 +85,7 @@ class FrameworkStatus(_Frozen):
     counts: dict[str, int]
 
 
-class ChecklistStatus(_Frozen):
+class ChecklistStatus(Frozen):
     """A model's standing against every framework, with the audit it was judged on."""
 
     model_name: str | None

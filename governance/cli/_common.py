@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from governance.errors import GovernanceError
-from governance.results.terminal import terminal_safe
+from governance.escaping import terminal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,12 +26,14 @@ def reports_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except GovernanceError as error:
-            click.echo(f"Error: {terminal_safe(error)}", err=True)
+            click.echo(f"Error: {terminal_text(error)}", err=True)
             raise SystemExit(error.exit_code) from None
-        except OSError as error:  # a folder that cannot be made, a file in the way, a full disk: the user's to fix
+        except (
+            OSError
+        ) as error:  # a folder that cannot be made, a file in the way, a full disk: the user's to fix
             where = f" {error.filename}" if error.filename else ""
             click.echo(
-                f"Error: cannot write or read{terminal_safe(where)} ({terminal_safe(error.strerror or error)}); check "
+                f"Error: cannot write or read{terminal_text(where)} ({terminal_text(error.strerror or error)}); check "
                 "the path, that its folder exists and that you may write there.",
                 err=True,
             )
@@ -42,12 +44,12 @@ def reports_errors(function: F) -> F:
 
 def echo(message: object = "", *, err: bool = False, nl: bool = True, keep_newlines: bool = False) -> None:
     """``click.echo`` for text that may hold someone else's words: control characters are shown, not obeyed."""
-    click.echo(terminal_safe(message, keep_newlines=keep_newlines), err=err, nl=nl)
+    click.echo(terminal_text(message, keep_newlines=keep_newlines), err=err, nl=nl)
 
 
 def secho(message: object = "", *, err: bool = False, nl: bool = True, **styles: Any) -> None:
     """``click.secho`` with the same escaping as :func:`echo`; the styles are the toolkit's own."""
-    click.secho(terminal_safe(message), err=err, nl=nl, **styles)
+    click.secho(terminal_text(message), err=err, nl=nl, **styles)
 
 
 actor_option = click.option(

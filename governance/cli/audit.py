@@ -17,9 +17,18 @@ from governance.cli._common import (
     workspace_option,
 )
 
-VERDICT_STYLE: dict[str, str | None] = {"passed": "green", "failed": "red", "inconclusive": "yellow", "reported": None}
-STATUS_STYLE = {"pass": ("met", "green"), "fail": ("FAILED", "red"), "inconclusive": ("inconclusive", "yellow"),
-                "not_applicable": ("not checked", None)}
+VERDICT_STYLE: dict[str, str | None] = {
+    "passed": "green",
+    "failed": "red",
+    "inconclusive": "yellow",
+    "reported": None,
+}
+STATUS_STYLE = {
+    "pass": ("met", "green"),
+    "fail": ("FAILED", "red"),
+    "inconclusive": ("inconclusive", "yellow"),
+    "not_applicable": ("not checked", None),
+}
 
 
 class _Progress:
@@ -61,8 +70,11 @@ def print_summary(result: Any, folder: Any) -> None:
     if result.model.sensitive_inputs:
         echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
     if result.model.vouched_by:
-        secho(f"The model file {result.model.path} can run code when loaded; it was loaded because it was "
-                    f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.", fg="yellow")
+        secho(
+            f"The model file {result.model.path} can run code when loaded; it was loaded because it was "
+            f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.",
+            fg="yellow",
+        )
     echo("")
     width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
     for rule in result.policy.rules:
@@ -77,12 +89,16 @@ def print_summary(result: Any, folder: Any) -> None:
     if tables:
         echo("")
         words = rate_words(tables[0].rate_kind)
-        echo(f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
-                   "< 0.8 is the four-fifths screen:")
+        echo(
+            f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+            "< 0.8 is the four-fifths screen:"
+        )
         for table in tables:
             if table.most_selected is None:
-                echo(f"    {table.attribute}: no category is large enough to be the reference "
-                           f"({words.top}), so there are no impact ratios; collect more data.")
+                echo(
+                    f"    {table.attribute}: no category is large enough to be the reference "
+                    f"({words.top}), so there are no impact ratios; collect more data."
+                )
                 continue
             top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
             for row in table.rows:
@@ -92,8 +108,10 @@ def print_summary(result: Any, folder: Any) -> None:
                 if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
                     interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
                 flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
-                echo(f"    {table.attribute}: {row.category} vs {table.most_selected}: "
-                           f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}")
+                echo(
+                    f"    {table.attribute}: {row.category} vs {table.most_selected}: "
+                    f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
+                )
     for note in result.fairness.notes:
         echo("")
         secho(f"  Note: {note}", fg="yellow")
@@ -102,8 +120,11 @@ def print_summary(result: Any, folder: Any) -> None:
         secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
     if result.override is not None:
         echo("")
-        secho(f"  Audit specification overridden ({result.override.reason}): "
-                    f"{'; '.join(result.override.departures)}.", fg="yellow")
+        secho(
+            f"  Audit specification overridden ({result.override.reason}): "
+            f"{'; '.join(result.override.departures)}.",
+            fg="yellow",
+        )
     if folder is not None:
         echo("")
         echo(f"  Report: {folder / 'report.md'}")
@@ -118,54 +139,173 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
         write_text_atomically(json_path, result.model_dump_json(indent=2) + "\n")
     except OSError as error:
         kept = f" ({folder / 'audit.json'})" if folder is not None else ""
-        raise InputError(f"The audit {result.audit_id} is complete{kept}, but --json {json_path} could not be written "
-                         f"({error.strerror or error}); copy its audit.json instead.") from error
+        raise InputError(
+            f"The audit {result.audit_id} is complete{kept}, but --json {json_path} could not be written "
+            f"({error.strerror or error}); copy its audit.json instead."
+        ) from error
 
 
 @click.command("audit")
 @click.argument("model_ref", metavar="NAME@VERSION")
-@click.option("--data", "data_path", required=True, type=click.Path(dir_okay=False), help="Holdout data: CSV or Parquet.")
-@click.option("--target", help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.")
-@click.option("--sensitive", multiple=True, required=True, help="A sensitive attribute's column (repeat for several; every pair and all of them together are audited too, as the policy's intersections say).")
-@click.option("--sensitive-data", type=click.Path(dir_okay=False), help="A separate file with the sensitive columns, joined on --id.")
-@click.option("--id", "id_column", help="The id column linking --data and --sensitive-data (never a feature).")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.")
-@click.option("--trust", "trust_sha256", metavar="SHA256", help="Vouch for a pickle/joblib model file by its SHA-256; it is refused otherwise.")
-@click.option("--predictions", help="Audit saved predictions in this column instead of running a model (vendor models).")
-@click.option("--scores", help="With --predictions: a column of scores (for AUC, Brier and LL144 scoring rates).")
-@click.option("--threshold", type=float, help="Decision threshold on the positive-class score (default: the model's predict).")
-@click.option("--positive-label", help="The label that counts as selected (default: 1, True, or the larger label).")
-@click.option("--features", multiple=True, help="Model input columns (repeatable). Default: the columns the model was trained on (feature_names_in_), "
-                   "else every column that is not target, sensitive, id or weights.")
+@click.option(
+    "--data",
+    "data_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Holdout data: CSV or Parquet.",
+)
+@click.option(
+    "--target",
+    help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.",
+)
+@click.option(
+    "--sensitive",
+    multiple=True,
+    required=True,
+    help="A sensitive attribute's column (repeat for several; every pair and all of them together are audited too, as the policy's intersections say).",
+)
+@click.option(
+    "--sensitive-data",
+    type=click.Path(dir_okay=False),
+    help="A separate file with the sensitive columns, joined on --id.",
+)
+@click.option(
+    "--id", "id_column", help="The id column linking --data and --sensitive-data (never a feature)."
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(dir_okay=False),
+    help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.",
+)
+@click.option(
+    "--trust",
+    "trust_sha256",
+    metavar="SHA256",
+    help="Vouch for a pickle/joblib model file by its SHA-256; it is refused otherwise.",
+)
+@click.option(
+    "--predictions", help="Audit saved predictions in this column instead of running a model (vendor models)."
+)
+@click.option(
+    "--scores", help="With --predictions: a column of scores (for AUC, Brier and LL144 scoring rates)."
+)
+@click.option(
+    "--threshold",
+    type=float,
+    help="Decision threshold on the positive-class score (default: the model's predict).",
+)
+@click.option(
+    "--positive-label", help="The label that counts as selected (default: 1, True, or the larger label)."
+)
+@click.option(
+    "--features",
+    multiple=True,
+    help="Model input columns (repeatable). Default: the columns the model was trained on (feature_names_in_), "
+    "else every column that is not target, sensitive, id or weights.",
+)
 @click.option("--weights", help="Column of sample weights.")
-@click.option("--policy", default="default", show_default=True, help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds, regression.")
+@click.option(
+    "--policy",
+    default="default",
+    show_default=True,
+    help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds, regression.",
+)
 @click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")
-@click.option("--no-explain", is_flag=True, help="Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive).")
-@click.option("--explain-budget", type=float, default=60.0, show_default=True, help="Seconds the explanation may take (more than 0).")
+@click.option(
+    "--no-explain",
+    is_flag=True,
+    help="Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive).",
+)
+@click.option(
+    "--explain-budget",
+    type=float,
+    default=60.0,
+    show_default=True,
+    help="Seconds the explanation may take (more than 0).",
+)
 @click.option("--explain-rows", type=int, help="At most this many rows are explained (at least 1).")
-@click.option("--n-boot", type=int, help="Bootstrap resamples for the intervals of AUC, Brier and regression metrics (rates need none; default: the policy's, usually 1000).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: the same seed gives the same intervals.")
-@click.option("--ll144-rate", type=click.Choice(["selection", "scoring"]), default="selection", show_default=True,
-              help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).")
-@click.option("--json", "json_path", metavar="PATH", help="Also write audit.json to PATH ('-' for standard output); its folder must exist (checked before the audit runs).")
-@click.option("--output", "output_root", type=click.Path(file_okay=False), help="Folder for audit outputs (default: the workspace's audits/).")
-@click.option("--no-figures", is_flag=True, help="Skip the figures (a faster gate in CI; the report still has every table).")
+@click.option(
+    "--n-boot",
+    type=int,
+    help="Bootstrap resamples for the intervals of AUC, Brier and regression metrics (rates need none; default: the policy's, usually 1000).",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Random seed: the same seed gives the same intervals.",
+)
+@click.option(
+    "--ll144-rate",
+    type=click.Choice(["selection", "scoring"]),
+    default="selection",
+    show_default=True,
+    help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    metavar="PATH",
+    help="Also write audit.json to PATH ('-' for standard output); its folder must exist (checked before the audit runs).",
+)
+@click.option(
+    "--output",
+    "output_root",
+    type=click.Path(file_okay=False),
+    help="Folder for audit outputs (default: the workspace's audits/).",
+)
+@click.option(
+    "--no-figures",
+    is_flag=True,
+    help="Skip the figures (a faster gate in CI; the report still has every table).",
+)
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
-@click.option("--override", metavar="REASON",
-              help="Run an audit that departs from the model's pinned audit specification (governance.yaml), "
-              "recording why; approval then needs an explicit risk acceptance.")
+@click.option(
+    "--override",
+    metavar="REASON",
+    help="Run an audit that departs from the model's pinned audit specification (governance.yaml), "
+    "recording why; approval then needs an explicit risk acceptance.",
+)
 @register_url_option
 @actor_option
 @workspace_option
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
 @reports_errors
-def audit_command(model_ref: str, data_path: str, target: str | None, sensitive: tuple[str, ...],
-                  sensitive_data: str | None, id_column: str | None, model_path: str | None, trust_sha256: str | None,
-                  predictions: str | None, scores: str | None, threshold: float | None, positive_label: str | None,
-                  features: tuple[str, ...], weights: str | None, policy: str, strict: bool, no_explain: bool,
-                  explain_budget: float, explain_rows: int | None, n_boot: int | None, seed: int, ll144_rate: str,
-                  json_path: str | None, output_root: str | None, no_figures: bool, no_register: bool, register_url: str | None,
-                  actor: str | None, workspace_path: str | None, quiet: bool, override: str | None = None) -> None:
+def audit_command(
+    model_ref: str,
+    data_path: str,
+    target: str | None,
+    sensitive: tuple[str, ...],
+    sensitive_data: str | None,
+    id_column: str | None,
+    model_path: str | None,
+    trust_sha256: str | None,
+    predictions: str | None,
+    scores: str | None,
+    threshold: float | None,
+    positive_label: str | None,
+    features: tuple[str, ...],
+    weights: str | None,
+    policy: str,
+    strict: bool,
+    no_explain: bool,
+    explain_budget: float,
+    explain_rows: int | None,
+    n_boot: int | None,
+    seed: int,
+    ll144_rate: str,
+    json_path: str | None,
+    output_root: str | None,
+    no_figures: bool,
+    no_register: bool,
+    register_url: str | None,
+    actor: str | None,
+    workspace_path: str | None,
+    quiet: bool,
+    override: str | None = None,
+) -> None:
     """Audit NAME@VERSION for bias and explainability, and judge it against a policy.
 
     Writes audits/NAME/VERSION/AUDIT-ID/ with audit.json, report.md and figures, records the audit in the
@@ -192,14 +332,37 @@ def audit_command(model_ref: str, data_path: str, target: str | None, sensitive:
     progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
     try:
         outcome = audit_registered(
-            model_ref, register_url=register_url, use_register=not no_register, actor=actor, workspace=space,
-            model=model_path, predictions=predictions, data=data_path, target=target, sensitive=list(sensitive),
-            sensitive_data=sensitive_data, id_column=id_column, trust_sha256=trust_sha256, scores=scores,
-            threshold=threshold, positive_label=positive_label, features=list(features) or None, weights=weights,
-            policy=policy, strict=strict, explain=not no_explain, explain_budget=explain_budget,
-            explain_rows=explain_rows, n_boot=n_boot, seed=seed, ll144_rate=ll144_rate,
-            output_root=Path(output_root) if output_root else None, figures=not no_figures,
-            command_line=shlex.join(["governance", *sys.argv[1:]]), progress=progress, override=override,
+            model_ref,
+            register_url=register_url,
+            use_register=not no_register,
+            actor=actor,
+            workspace=space,
+            model=model_path,
+            predictions=predictions,
+            data=data_path,
+            target=target,
+            sensitive=list(sensitive),
+            sensitive_data=sensitive_data,
+            id_column=id_column,
+            trust_sha256=trust_sha256,
+            scores=scores,
+            threshold=threshold,
+            positive_label=positive_label,
+            features=list(features) or None,
+            weights=weights,
+            policy=policy,
+            strict=strict,
+            explain=not no_explain,
+            explain_budget=explain_budget,
+            explain_rows=explain_rows,
+            n_boot=n_boot,
+            seed=seed,
+            ll144_rate=ll144_rate,
+            output_root=Path(output_root) if output_root else None,
+            figures=not no_figures,
+            command_line=shlex.join(["governance", *sys.argv[1:]]),
+            progress=progress,
+            override=override,
         )
     finally:
         progress.close()

@@ -10,7 +10,9 @@ from governance.cli._common import reports_errors, workspace_option
 @click.command("demo")
 @workspace_option
 @click.option("--no-site", is_flag=True, help="Skip building the site.")
-@click.option("--explain-budget", type=float, default=30.0, show_default=True, help="Seconds per explanation.")
+@click.option(
+    "--explain-budget", type=float, default=30.0, show_default=True, help="Seconds per explanation."
+)
 @reports_errors
 def demo_command(workspace_path: str | None, no_site: bool, explain_budget: float) -> None:
     """Train, register, audit, approve and publish the demo credit model (German credit data).
@@ -31,6 +33,8 @@ def demo_command(workspace_path: str | None, no_site: bool, explain_budget: floa
     click.echo("")
     for reference, verdict in report.verdicts.items():
         folder = report.audit_folders.get(reference)
-        click.echo(f"{reference}: {verdict.upper()} (exit code {report.exit_codes[reference]}); report: {folder / 'report.md' if folder else 'not written'}")
+        click.echo(
+            f"{reference}: {verdict.upper()} (exit code {report.exit_codes[reference]}); report: {folder / 'report.md' if folder else 'not written'}"
+        )
     if report.site_dir is not None:
         click.echo(f"\nOpen the site: {report.site_dir / 'index.html'}  (or run `governance site serve`)")

@@ -117,14 +117,10 @@ def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], option
     )
     echo(f"Most important: {', '.join(result.top_k_features)} ({result.output_label}).")
     if result.sensitive_features_in_model:
-        echo(
-            f"The model uses the sensitive column(s): {', '.join(result.sensitive_features_in_model)}."
-        )
+        echo(f"The model uses the sensitive column(s): {', '.join(result.sensitive_features_in_model)}.")
     for hit in result.likely_proxies[:5]:
         echo(f"Likely proxy: {hit.feature} reveals {hit.attribute} (strength {hit.strength:.2f}).")
-    echo(
-        f"Wrote {output / 'explanation.md'}, {output / 'explanation.json'} and {len(figures)} figure(s)."
-    )
+    echo(f"Wrote {output / 'explanation.md'}, {output / 'explanation.json'} and {len(figures)} figure(s).")
 
 
 def _reasons(
@@ -196,18 +192,18 @@ def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
     import csv
     import io
 
-    from governance.results.terminal import spreadsheet_safe
+    from governance.escaping import spreadsheet_cell
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = [id_name, "decision", "score", *(f"reason_{i}" for i in range(1, max_reasons + 1)), "statement"]
-    writer.writerow([spreadsheet_safe(cell) for cell in header])
+    writer.writerow([spreadsheet_cell(cell) for cell in header])
     for statement in statements:
         reasons = [reason.feature for reason in statement.reasons]
         reasons += [""] * (max_reasons - len(reasons))
         score = "" if statement.score is None else f"{statement.score:.4f}"
         row = [statement.row, statement.decision, score, *reasons, statement.statement]
-        writer.writerow([spreadsheet_safe(cell) for cell in row])
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
     return buffer.getvalue()
 
 

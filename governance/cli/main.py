@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from governance import __version__
+from governance.version import __version__
 
 # command name -> "module:attribute"; each module imports heavy libraries inside its functions.
 COMMANDS: dict[str, str] = {
@@ -48,7 +48,9 @@ class LazyGroup(click.Group):
         return command
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, prog_name="governance")
 def cli() -> None:
     """Audit models for bias and explainability, keep a model register, and publish a policy site.

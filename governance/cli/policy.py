@@ -27,7 +27,9 @@ def validate_command(name_or_path: str, workspace_path: str | None) -> None:
     echo(f"{loaded.path}: valid policy '{policy.name}' with {len(policy.rules)} rule(s).")
     for rule in policy.rules:
         if isinstance(rule, ExplainRule):
-            detail = f"{rule.check}, k={rule.k}" + (f", threshold {rule.threshold}" if rule.threshold is not None else "")
+            detail = f"{rule.check}, k={rule.k}" + (
+                f", threshold {rule.threshold}" if rule.threshold is not None else ""
+            )
         else:
             detail = f"{rule.metric} {rule.comparison} {rule.bound}"
         echo(f"  {rule.id} [{rule.severity}]: {detail}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from governance.cli._common import actor_option, echo, register_url_option, reports_errors, workspace_option
-from governance.results.terminal import terminal_safe
+from governance.escaping import terminal_text
 
 if TYPE_CHECKING:
     from governance.register import ModelDetail, Register
@@ -27,7 +27,8 @@ def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 _trust_option = click.option(
-    "--trust", metavar="SHA256",
+    "--trust",
+    metavar="SHA256",
     help="Vouch, in your name, for a model file that can run code when loaded (a pickle or joblib file, or a skops "
     "file with types beyond the safe list): give its SHA-256. Such files are refused without it.",
 )
@@ -36,10 +37,14 @@ _trust_option = click.option(
 def _say_vouched(record: Any, trust: str | None) -> None:
     """One line after registering: who vouched for the file, or that --trust was not needed."""
     if record.vouched_by:
-        echo(f"{record.vouched_by} vouched for its model file, which can run code when loaded; every audit of "
-                   "it will say so.")
+        echo(
+            f"{record.vouched_by} vouched for its model file, which can run code when loaded; every audit of "
+            "it will say so."
+        )
     elif trust:
-        echo("--trust was not needed: the model file loads with the safe skops loader, so nothing was vouched for.")
+        echo(
+            "--trust was not needed: the model file loads with the safe skops loader, so nothing was vouched for."
+        )
 
 
 def open_register(workspace_path: str | None, register_url: str | None, *, create: bool = True) -> Register:
@@ -58,7 +63,9 @@ def missing_register(workspace_path: str | None, register_url: str | None) -> bo
     from governance.register.database import parse_url
     from governance.workspace import require_workspace
 
-    workspace = require_workspace(workspace_path)  # a register URL alone is not enough: paths are relative to it
+    workspace = require_workspace(
+        workspace_path
+    )  # a register URL alone is not enough: paths are relative to it
     url = parse_url(register_url or workspace.register_url)
     return url.get_backend_name() == "sqlite" and not Path(str(url.database)).is_file()
 
@@ -122,7 +129,9 @@ def register_group() -> None:
 
 def _description_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """--intended-use, --restrictions, --decision-domain: shared by `register add` and `register update`."""
-    command = click.option("--decision-domain", help="The kind of decision, e.g. credit, employment, insurance.")(command)
+    command = click.option(
+        "--decision-domain", help="The kind of decision, e.g. credit, employment, insurance."
+    )(command)
     command = click.option("--restrictions", help="Uses that are out of scope or forbidden.")(command)
     return click.option("--intended-use", help="Who uses its output, for what, and where.")(command)
 
@@ -130,11 +139,16 @@ def _description_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The three human answers about a model, shared by `register add` and `register update`."""
     command = click.option(
-        "--solely-automated/--human-in-the-loop", default=None, help="Are its decisions made without a human review?"
+        "--solely-automated/--human-in-the-loop",
+        default=None,
+        help="Are its decisions made without a human review?",
     )(command)
-    command = click.option("--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?")(command)
-    return click.option("--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?")(command)
-
+    command = click.option(
+        "--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?"
+    )(command)
+    return click.option(
+        "--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?"
+    )(command)
 
 
 @register_group.command("add")
@@ -145,8 +159,12 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--risk-tier", help="Your organisation's risk tier for it, e.g. high, limited, minimal.")
 @_answer_options
 @click.option("--version", "version", help="Also register this version of it (needs --model).")
-@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
-              help="The model file of --version (checked before anything is registered).")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
+    help="The model file of --version (checked before anything is registered).",
+)
 @_trust_option
 @actor_option
 @_register_options
@@ -175,19 +193,31 @@ def add_command(
     if (version is None) != (model_path is None):
         raise click.UsageError("--version and --model go together: give both, or neither.")
     if trust is not None and model_path is None:
-        raise click.UsageError("--trust vouches for the file given with --model; give --version and --model too.")
+        raise click.UsageError(
+            "--trust vouches for the file given with --model; give --version and --model too."
+        )
     who = _actor(actor)
     if model_path is not None:
         check_model_file(model_path).require_vouching(model_path.name, trust)  # before anything is registered
     with open_register(workspace_path, register_url) as register:
         model = register.add_model(
-            name, owner=owner, purpose=purpose, actor=who, intended_use=intended_use, restrictions=restrictions,
-            decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt, is_annex_iii_high_risk=annex_iii,
+            name,
+            owner=owner,
+            purpose=purpose,
+            actor=who,
+            intended_use=intended_use,
+            restrictions=restrictions,
+            decision_domain=decision_domain,
+            risk_tier=risk_tier,
+            is_aedt=aedt,
+            is_annex_iii_high_risk=annex_iii,
             solely_automated=solely_automated,
         )
         echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
-            record = register.add_version(model.name, version, artifact_path=model_path, actor=who, trust_sha256=trust)
+            record = register.add_version(
+                model.name, version, artifact_path=model_path, actor=who, trust_sha256=trust
+            )
             echo(f"Registered {model.name}@{record.version} as a draft (SHA-256 {record.sha256[:12]}…).")
             _say_vouched(record, trust)
             echo(f"Next: governance audit {model.name}@{record.version} --data HOLDOUT --target COLUMN")
@@ -224,9 +254,17 @@ def update_command(
     with open_register(workspace_path, register_url) as register:
         before = register.get_model(name)
         after = register.update_model(
-            name, actor=_actor(actor), owner=owner, purpose=purpose, intended_use=intended_use,
-            restrictions=restrictions, decision_domain=decision_domain, risk_tier=risk_tier, is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii, solely_automated=solely_automated,
+            name,
+            actor=_actor(actor),
+            owner=owner,
+            purpose=purpose,
+            intended_use=intended_use,
+            restrictions=restrictions,
+            decision_domain=decision_domain,
+            risk_tier=risk_tier,
+            is_aedt=aedt,
+            is_annex_iii_high_risk=annex_iii,
+            solely_automated=solely_automated,
         )
     echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
 
@@ -234,12 +272,21 @@ def update_command(
 @register_group.command("version")
 @click.argument("name")
 @click.option("--version", "version", required=True, help="The version label, e.g. 1.0.0.")
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
-              help="The model file (skops, joblib, ONNX...); its SHA-256 is pinned.")
+@click.option(
+    "--model",
+    "model_path",
+    required=True,
+    type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
+    help="The model file (skops, joblib, ONNX...); its SHA-256 is pinned.",
+)
 @click.option("--framework", help="What it was built with, e.g. scikit-learn 1.9.")
 @click.option("--features", help="The input features, comma-separated.")
-@click.option("--training-data", "training_data", type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
-              help="The training data file (its SHA-256 is recorded, not its content).")
+@click.option(
+    "--training-data",
+    "training_data",
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
+    help="The training data file (its SHA-256 is recorded, not its content).",
+)
 @click.option("--training-data-description", help="Where the training data came from, in words.")
 @_trust_option
 @actor_option
@@ -270,9 +317,15 @@ def version_command(
     feature_list = [f.strip() for f in features.split(",") if f.strip()] if features else None
     with open_register(workspace_path, register_url) as register:
         record = register.add_version(
-            name, version, artifact_path=model_path, actor=_actor(actor), framework=framework, features=feature_list,
+            name,
+            version,
+            artifact_path=model_path,
+            actor=_actor(actor),
+            framework=framework,
+            features=feature_list,
             training_data_description=training_data_description,
-            training_data_sha256=sha256_file(training_data) if training_data else None, trust_sha256=trust,
+            training_data_sha256=sha256_file(training_data) if training_data else None,
+            trust_sha256=trust,
         )
     echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
     _say_vouched(record, trust)
@@ -295,14 +348,23 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         _print_json([summary.model_dump(mode="json") for summary in summaries])
         return
     if not summaries:
-        echo("The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT")
+        echo(
+            "The register is empty. Add a model with: governance register add NAME --owner EMAIL --purpose TEXT"
+        )
         return
     rows = [("MODEL", "OWNER", "LATEST", "STATE", "DEPLOYED", "LAST AUDIT", "NEXT AUDIT DUE")]
     for s in summaries:
-        rows.append((
-            s.name, s.owner, s.latest_version or "-", s.state or "-", ", ".join(s.deployed_versions) or "-",
-            f"{s.last_verdict} {_day(s.last_audit_at)}" if s.last_verdict else "none", _day(s.next_audit_due),
-        ))
+        rows.append(
+            (
+                s.name,
+                s.owner,
+                s.latest_version or "-",
+                s.state or "-",
+                ", ".join(s.deployed_versions) or "-",
+                f"{s.last_verdict} {_day(s.last_audit_at)}" if s.last_verdict else "none",
+                _day(s.next_audit_due),
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -318,8 +380,12 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
         lines += ["", *standing(view)]
         lines += [f"Needs attention: {item.message}" for item in view.attention]
         lines.append("")
-    for label, value in (("Intended use", m.intended_use), ("Restrictions", m.restrictions),
-                         ("Decision domain", m.decision_domain), ("Risk tier", m.risk_tier)):
+    for label, value in (
+        ("Intended use", m.intended_use),
+        ("Restrictions", m.restrictions),
+        ("Decision domain", m.decision_domain),
+        ("Risk tier", m.risk_tier),
+    ):
         if value:
             lines.append(f"{label}: {value}")
     lines.append(
@@ -330,8 +396,10 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
     if not detail.versions:
         lines.append("  none yet")
     for v in detail.versions:
-        lines.append(f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
-                     f"registered {_day(v.created_at)} by {v.created_by}")
+        lines.append(
+            f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
+            f"registered {_day(v.created_at)} by {v.created_by}"
+        )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
     lines += ["", "Audits:"]
@@ -339,8 +407,10 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
         lines.append("  none yet")
     for a in detail.audits:
         valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
-        lines.append(f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
-                     f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})")
+        lines.append(
+            f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
+            f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
+        )
     lines += ["", "Approvals:"]
     if not detail.approvals:
         lines.append("  none yet")
@@ -357,11 +427,14 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
         for i in detail.incidents:
             lines.append(f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}")
     if detail.checklist_answers:
-        lines += ["", f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json)."]
+        lines += [
+            "",
+            f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json).",
+        ]
     lines += ["", "History:"]
     for e in detail.events:
         lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
-    return "\n".join(terminal_safe(line) for line in lines)  # a value's own line breaks cannot forge a line
+    return "\n".join(terminal_text(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
 @register_group.command("show")
@@ -385,7 +458,9 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
 @click.option("--json", "as_json", is_flag=True, help="Print the events as JSON, with their hashes.")
 @_register_options
 @reports_errors
-def history_command(name: str | None, as_json: bool, workspace_path: str | None, register_url: str | None) -> None:
+def history_command(
+    name: str | None, as_json: bool, workspace_path: str | None, register_url: str | None
+) -> None:
     """Print the change history (of model NAME, or of the whole register), oldest first."""
     if name is None and missing_register(workspace_path, register_url):
         events = []
@@ -406,9 +481,13 @@ def history_command(name: str | None, as_json: bool, workspace_path: str | None,
 @click.option("--role", required=True, help="The role you sign as, e.g. risk-officer, model-owner.")
 @click.option("--comment", help="What you checked, or your conditions.")
 @click.option("--reject", is_flag=True, help="Record a rejection instead of an approval.")
-@click.option("--accept-risk", "accept_risk", metavar="REASON",
-              help="Approve although an audit of this model file failed, was inconclusive, overrode the pinned audit "
-              "specification or expired, recording why the risk is accepted.")
+@click.option(
+    "--accept-risk",
+    "accept_risk",
+    metavar="REASON",
+    help="Approve although an audit of this model file failed, was inconclusive, overrode the pinned audit "
+    "specification or expired, recording why the risk is accepted.",
+)
 @actor_option
 @_register_options
 @reports_errors
@@ -427,8 +506,15 @@ def approve_command(
         raise click.UsageError("--accept-risk applies to approvals; leave it out with --reject.")
     name, version = _reference(reference)
     with open_register(workspace_path, register_url) as register:
-        record = register.approve(name, version, role=role, actor=_actor(actor), comment=comment,
-                                  decision="reject" if reject else "approve", risk_acceptance=accept_risk)
+        record = register.approve(
+            name,
+            version,
+            role=role,
+            actor=_actor(actor),
+            comment=comment,
+            decision="reject" if reject else "approve",
+            risk_acceptance=accept_risk,
+        )
         state = register.resolve_version(name, version).state
         accepted = [a for a in register.approval_review(name, version) if a.needs_acceptance]
     verb = "approved" if record.decision == "approve" else "rejected"
@@ -446,8 +532,13 @@ def _transition_command(action: str, help_text: str) -> click.Command:
     @actor_option
     @_register_options
     @reports_errors
-    def command(reference: str, reason: str | None, actor: str | None, workspace_path: str | None,
-                register_url: str | None) -> None:
+    def command(
+        reference: str,
+        reason: str | None,
+        actor: str | None,
+        workspace_path: str | None,
+        register_url: str | None,
+    ) -> None:
         name, version = _reference(reference)
         with open_register(workspace_path, register_url) as register:
             method = getattr(register, action)
@@ -457,20 +548,29 @@ def _transition_command(action: str, help_text: str) -> click.Command:
     return command
 
 
-register_group.add_command(_transition_command(
-    "deploy", "Mark NAME@VERSION as deployed (in use); it must be approved first."))
-register_group.add_command(_transition_command(
-    "suspend", "Suspend NAME@VERSION (take it out of use); it needs a new approval before it is deployed again."))
-register_group.add_command(_transition_command(
-    "retire", "Retire NAME@VERSION for good; this is final."))
+register_group.add_command(
+    _transition_command("deploy", "Mark NAME@VERSION as deployed (in use); it must be approved first.")
+)
+register_group.add_command(
+    _transition_command(
+        "suspend",
+        "Suspend NAME@VERSION (take it out of use); it needs a new approval before it is deployed again.",
+    )
+)
+register_group.add_command(_transition_command("retire", "Retire NAME@VERSION for good; this is final."))
 
 
 @register_group.command("incident")
 @click.argument("reference", metavar="NAME@VERSION")
 @click.option("--title", required=True, help="What happened, in a few words.")
 @click.option("--description", default="", help="Details: who was affected, since when, what was done.")
-@click.option("--severity", type=click.Choice(["low", "medium", "high", "critical"]), default="medium",
-              show_default=True, help="How serious it is.")
+@click.option(
+    "--severity",
+    type=click.Choice(["low", "medium", "high", "critical"]),
+    default="medium",
+    show_default=True,
+    help="How serious it is.",
+)
 @actor_option
 @_register_options
 @reports_errors
@@ -486,15 +586,18 @@ def incident_command(
     """Record an incident with NAME@VERSION (suspend it separately if it must stop)."""
     name, version = _reference(reference)
     with open_register(workspace_path, register_url) as register:
-        record = register.record_incident(name, version, title=title, description=description, severity=severity,
-                                          actor=_actor(actor))
+        record = register.record_incident(
+            name, version, title=title, description=description, severity=severity, actor=_actor(actor)
+        )
     echo(f"Recorded a {record.severity} incident on {name}@{version}: {record.title}.")
     if severity in ("high", "critical"):
-        echo(f"If it must stop now: governance register suspend {name}@{version} --reason \"...\"")
+        echo(f'If it must stop now: governance register suspend {name}@{version} --reason "..."')
 
 
 @register_group.command("export")
-@click.option("--output", "-o", default="-", show_default=True, help="File to write, or - for standard output.")
+@click.option(
+    "--output", "-o", default="-", show_default=True, help="File to write, or - for standard output."
+)
 @_register_options
 @reports_errors
 def export_command(output: str, workspace_path: str | None, register_url: str | None) -> None:
@@ -503,8 +606,10 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         document = register.export()
     text = json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     head = document["chain_head"]
-    keep = (f"Chain head: event {head['seq']}, {head['hash']} (keep it: `governance register verify --expect-head "
-            "HASH` later shows whether events were cut off).")
+    keep = (
+        f"Chain head: event {head['seq']}, {head['hash']} (keep it: `governance register verify --expect-head "
+        "HASH` later shows whether events were cut off)."
+    )
     if output == "-":
         click.echo(text, nl=False)
         echo(keep, err=True)
@@ -520,14 +625,21 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         Path(temporary).unlink(missing_ok=True)
         raise
     models, events = len(document["models"]), len(document["events"])
-    echo(f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).", err=True)
+    echo(
+        f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).",
+        err=True,
+    )
     echo(keep, err=True)
 
 
 @register_group.command("verify")
-@click.option("--expect-head", "expect_head", metavar="HASH",
-              help="A chain head hash you kept (printed by verify, export, checkpoint and the site): the chain must "
-              "contain that event, else exit 1 (the newest events were cut off).")
+@click.option(
+    "--expect-head",
+    "expect_head",
+    metavar="HASH",
+    help="A chain head hash you kept (printed by verify, export, checkpoint and the site): the chain must "
+    "contain that event, else exit 1 (the newest events were cut off).",
+)
 @_register_options
 @reports_errors
 def verify_command(expect_head: str | None, workspace_path: str | None, register_url: str | None) -> None:
@@ -546,24 +658,35 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
     if report.audits_without_manifest:
-        echo(f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
-                   "governance: only audit.json is checked for those, not report.md or the figures; run the audit "
-                   "again to have every file checked.", err=True)
-    checked = (f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
-               f"{_count(report.audit_files_checked, 'audit file')} checked")
-    signed = "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")
+        echo(
+            f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
+            "governance: only audit.json is checked for those, not report.md or the figures; run the audit "
+            "again to have every file checked.",
+            err=True,
+        )
+    checked = (
+        f"{_count(report.events_checked, 'event')}, {_count(report.rows_checked, 'row')} and "
+        f"{_count(report.audit_files_checked, 'audit file')} checked"
+    )
+    signed = (
+        "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")
+    )
     head = f"Head: event {report.head_seq}, {report.head_hash} (keep it: verify --expect-head HASH checks it later)."
     if report.ok:
         echo(f"OK: the history is intact ({checked}{signed}).")
         for anchor in report.anchors:
-            echo(f"The head {anchor.source} is event {anchor.seq} of the chain; "
-                       f"{_count(anchor.events_after or 0, 'event')} came after it.")
+            echo(
+                f"The head {anchor.source} is event {anchor.seq} of the chain; "
+                f"{_count(anchor.events_after or 0, 'event')} came after it."
+            )
         echo(head)
         return
     if report.inconclusive:
-        echo(f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
-                   f"{report.signing_since} and no key was given, so its signatures were not checked: someone with "
-                   "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again.")
+        echo(
+            f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
+            f"{report.signing_since} and no key was given, so its signatures were not checked: someone with "
+            "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
+        )
         echo(head)
         raise SystemExit(3)
     first = report.problems[0]
@@ -574,16 +697,22 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         for problem in report.problems[1:]:
             echo(f"  - {problem.message}")
     if only_orphans:
-        echo(f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "
-                   "list them with `governance register clean-orphans`.")
+        echo(
+            f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "
+            "list them with `governance register clean-orphans`."
+        )
     else:
         echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
     raise SystemExit(1)
 
 
 @register_group.command("checkpoint")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write it (default: register-head.json in the workspace).")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: register-head.json in the workspace).",
+)
 @_register_options
 @reports_errors
 def checkpoint_command(output: Path | None, workspace_path: str | None, register_url: str | None) -> None:
@@ -596,8 +725,10 @@ def checkpoint_command(output: Path | None, workspace_path: str | None, register
         checkpoint, _report = register.write_checkpoint(output)
         where = output or (register.workspace_root or Path.cwd()) / "register-head.json"
     echo(f"Wrote {where}: event {checkpoint.seq}, {checkpoint.hash}.")
-    echo(f"Commit it to git (git add {Path(where).name} && git commit) so that later changes to the register "
-               "must extend it.")
+    echo(
+        f"Commit it to git (git add {Path(where).name} && git commit) so that later changes to the register "
+        "must extend it."
+    )
 
 
 @register_group.command("enable-signing")

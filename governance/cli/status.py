@@ -27,17 +27,31 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[s
 
 
 @click.command("status")
-@click.option("--within-days", type=click.IntRange(min=0, max=36_500), default=30, show_default=True,
-              help="Report audits that expire within this many days.")
-@click.option("--fail-on", multiple=True, callback=_parse_fail_on, metavar="LIST",
-              help="Exit 1 if anything is found in these categories (comma-separated): "
-              "overdue, unapproved, changed, expiring, unrecorded.")
+@click.option(
+    "--within-days",
+    type=click.IntRange(min=0, max=36_500),
+    default=30,
+    show_default=True,
+    help="Report audits that expire within this many days.",
+)
+@click.option(
+    "--fail-on",
+    multiple=True,
+    callback=_parse_fail_on,
+    metavar="LIST",
+    help="Exit 1 if anything is found in these categories (comma-separated): "
+    "overdue, unapproved, changed, expiring, unrecorded.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @workspace_option
 @register_url_option
 @reports_errors
 def status_command(
-    within_days: int, fail_on: frozenset[str], as_json: bool, workspace_path: str | None, register_url: str | None
+    within_days: int,
+    fail_on: frozenset[str],
+    as_json: bool,
+    workspace_path: str | None,
+    register_url: str | None,
 ) -> None:
     """Show audits overdue or expiring, versions deployed without approval, audit or model files changed, and
     audit folders the register does not know (left by an audit that stopped before it was recorded)."""
@@ -53,8 +67,10 @@ def status_command(
     if as_json:
         click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:
-        echo(f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
-             "deployed version is approved, every recorded file is unchanged, and every audit folder is recorded.")
+        echo(
+            f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
+            "deployed version is approved, every recorded file is unchanged, and every audit folder is recorded."
+        )
     else:
         for category in CATEGORIES:
             items = [item for item in report.items if item.category == category]

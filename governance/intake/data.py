@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 TABLE_SUFFIXES = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 
 
-def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option: str = "--data") -> pd.DataFrame:
+def read_table(
+    path: str | Path, *, columns: Sequence[str] | None = None, option: str = "--data"
+) -> pd.DataFrame:
     """Read a CSV or Parquet file, turning every failure into one sentence."""
     import pandas as pd
 
@@ -31,7 +33,9 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option
         raise InputError(f"The file {table_path} given with {option} does not exist; check the path.")
     kind = TABLE_SUFFIXES.get(table_path.suffix.lower())
     if kind is None:
-        raise InputError(f"{table_path.name} is neither CSV nor Parquet; convert it to .csv or .parquet first.")
+        raise InputError(
+            f"{table_path.name} is neither CSV nor Parquet; convert it to .csv or .parquet first."
+        )
     try:
         refuse_duplicate_columns(_header(table_path, kind), table_path.name)
         if kind == "CSV":
@@ -42,12 +46,18 @@ def read_table(path: str | Path, *, columns: Sequence[str] | None = None, option
         if (columns and "not in list" in str(exc).lower()) or "usecols" in str(exc).lower():
             header = list(read_table(table_path, option=option).columns)
             missing = [name for name in columns or [] if name not in header]
-            raise InputError(_missing_message(missing[0] if missing else str(exc), header, table_path.name, option)) from exc
-        raise InputError(f"{table_path.name} could not be read as {kind} ({exc}); check that the file is not damaged.") from exc
+            raise InputError(
+                missing_column_message(missing[0] if missing else str(exc), header, table_path.name, option)
+            ) from exc
+        raise InputError(
+            f"{table_path.name} could not be read as {kind} ({exc}); check that the file is not damaged."
+        ) from exc
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"{table_path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged.") from exc
+        raise InputError(
+            f"{table_path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged."
+        ) from exc
     if len(frame) == 0:
         raise InputError(f"{table_path.name} has no rows; an audit needs data.")
     return frame
@@ -77,9 +87,11 @@ def refuse_duplicate_columns(names: Sequence[str], source: str) -> None:
         seen.add(name)
 
 
-def _missing_message(name: str, available: Sequence[str], source: str, option: str) -> str:
+def missing_column_message(name: str, available: Sequence[str], source: str, option: str) -> str:
     close = difflib.get_close_matches(name, list(available), n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"the columns are: {', '.join(map(str, available[:12]))}"
+    hint = (
+        f"did you mean '{close[0]}'?" if close else f"the columns are: {', '.join(map(str, available[:12]))}"
+    )
     if len(available) > 12 and not close:
         hint += ", ..."
     return f"There is no column '{name}' in {source} (named by {option}); {hint}"
@@ -90,7 +102,7 @@ def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, o
     available = [str(column) for column in frame.columns]
     for name in names:
         if name not in frame.columns:
-            raise InputError(_missing_message(name, available, source, option))
+            raise InputError(missing_column_message(name, available, source, option))
 
 
 def missing_labels_message(column: str, count: int, *, role: Literal["target", "predictions"]) -> str:
@@ -114,7 +126,9 @@ def recorded_inputs(estimator: Any) -> list[str] | None:
     """
     first_step = [step for _, step in (getattr(estimator, "steps", None) or [])[:1]]
     for candidate in (estimator, *first_step):
-        names = getattr(candidate, "feature_names_in_", None)  # a Pipeline without names raises AttributeError
+        names = getattr(
+            candidate, "feature_names_in_", None
+        )  # a Pipeline without names raises AttributeError
         if names is not None:
             return [str(name) for name in names]
     return None
@@ -149,7 +163,7 @@ def choose_input_columns(
         names, chosen = [str(name) for name in features], "features"
         for name in names:
             if name not in columns:
-                raise InputError(_missing_message(name, columns, source, "--features"))
+                raise InputError(missing_column_message(name, columns, source, "--features"))
     elif recorded is not None:
         names, chosen = recorded, "model"
         missing = [name for name in names if name not in columns]
@@ -249,12 +263,16 @@ def load_audit_data(
         sensitive_path = Path(sensitive_data)
         demographics = read_table(sensitive_path, option="--sensitive-data")
         require_columns(frame, [id_column], source=source, option="--id")
-        require_columns(demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive")
+        require_columns(
+            demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive"
+        )
         _one_row_per_id(demographics, id_column, sensitive_path.name)
         clash = [name for name in sensitive if name in frame.columns]
         if clash:
             frame = frame.drop(columns=clash)
-        frame = frame.merge(demographics[[id_column, *sensitive]], on=id_column, how="left", validate="many_to_one")
+        frame = frame.merge(
+            demographics[[id_column, *sensitive]], on=id_column, how="left", validate="many_to_one"
+        )
         matched = frame[id_column].isin(demographics[id_column])
         without_demographics = int((~matched).sum())
         sensitive_sha = sha256_file(sensitive_path)
@@ -281,7 +299,12 @@ def load_audit_data(
             )
     excluded = {*extra_columns, *(c for c in (target, id_column, weights) if c)}
     inputs = choose_input_columns(
-        list(frame.columns), model=model, features=features, sensitive=sensitive, excluded=excluded, source=source
+        list(frame.columns),
+        model=model,
+        features=features,
+        sensitive=sensitive,
+        excluded=excluded,
+        source=source,
     )
     return AuditData(
         frame=frame.reset_index(drop=True),

@@ -31,7 +31,9 @@ PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 # rarely compress better than 20 to 1; a zip bomb inflates 1,000 to 1 (2 MB on disk, gigabytes in memory).
 MAX_INFLATED_BYTES = 2_000_000_000  # 2 GB in all
 MAX_RATIO = 100  # inflated / compressed, for any member (and the whole) larger than RATIO_FLOOR_BYTES
-RATIO_FLOOR_BYTES = 16 << 20  # small members may compress well (a JSON schema of zeros): no ratio check below this
+RATIO_FLOOR_BYTES = (
+    16 << 20
+)  # small members may compress well (a JSON schema of zeros): no ratio check below this
 MAX_MEMBERS = 100_000
 
 FileKind = Literal["pickle", "skops", "other"]
@@ -69,12 +71,16 @@ class ModelFileCheck:
     def refusal(self, name: str) -> str:
         """The sentence that refuses this file when nobody vouched for it."""
         if self.kind == "pickle":
-            return (f"{name} is a {Path(name).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
-                    f"vouched for it; if you trust it, pass --trust {self.sha256} (its SHA-256), or save the model "
-                    "with skops.")
-        return (f"{name} needs types that are not on the safe list ({', '.join(self.untrusted_types)}), which can "
-                f"run code when loaded; if you trust the file, pass --trust {self.sha256} (its SHA-256), or save "
-                "the model with plain scikit-learn types.")
+            return (
+                f"{name} is a {Path(name).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
+                f"vouched for it; if you trust it, pass --trust {self.sha256} (its SHA-256), or save the model "
+                "with skops."
+            )
+        return (
+            f"{name} needs types that are not on the safe list ({', '.join(self.untrusted_types)}), which can "
+            f"run code when loaded; if you trust the file, pass --trust {self.sha256} (its SHA-256), or save "
+            "the model with plain scikit-learn types."
+        )
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,9 @@ class LoadedModel:
     sha256: str
     loader: str
     trusted_types: list[str] = field(default_factory=list)
-    vouched_by: str | None = None  # who vouched for a file that runs code when loaded (None: nobody needed to)
+    vouched_by: str | None = (
+        None  # who vouched for a file that runs code when loaded (None: nobody needed to)
+    )
     vouched_at: str | None = None  # when, if the register recorded it (None for --trust given at load time)
 
     @property
@@ -116,7 +124,9 @@ def check_zip_archive(path: Path) -> None:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump.") from exc
+        raise InputError(
+            f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump."
+        ) from exc
     if len(members) > MAX_MEMBERS:
         raise RefusedInputError(
             f"{path.name} holds {len(members):,} files, more than the {MAX_MEMBERS:,} a model file may hold, so it was "
@@ -132,8 +142,11 @@ def check_zip_archive(path: Path) -> None:
             too_dense, ratio = True, member_ratio
             break
     if inflated > MAX_INFLATED_BYTES or too_dense:
-        limit = (f"more than the {_megabytes(MAX_INFLATED_BYTES)} a model file may take" if inflated > MAX_INFLATED_BYTES
-                 else f"more than the {MAX_RATIO} to 1 a model file may reach")
+        limit = (
+            f"more than the {_megabytes(MAX_INFLATED_BYTES)} a model file may take"
+            if inflated > MAX_INFLATED_BYTES
+            else f"more than the {MAX_RATIO} to 1 a model file may reach"
+        )
         raise RefusedInputError(
             f"{path.name} would inflate from {_megabytes(path.stat().st_size)} to {_megabytes(inflated)} (about "
             f"{ratio:,.0f} to 1), {limit}, so it was not opened: it looks like a zip bomb; save the model again "
@@ -149,7 +162,9 @@ def _untrusted_skops_types(path: Path) -> list[str]:
     try:
         return sorted(sio.get_untrusted_types(file=path))
     except Exception as exc:  # skops raises a variety of errors on damaged archives
-        raise InputError(f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump.") from exc
+        raise InputError(
+            f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump."
+        ) from exc
 
 
 def check_model_file(path: str | Path) -> ModelFileCheck:
@@ -184,7 +199,9 @@ def check_trust(name: str, actual: str, trust_sha256: str | None) -> None:
         )
 
 
-def _vouched_by(actual: str, trust_sha256: str | None, vouching: Vouching | None, trusted_by: str | None) -> Vouching | None:
+def _vouched_by(
+    actual: str, trust_sha256: str | None, vouching: Vouching | None, trusted_by: str | None
+) -> Vouching | None:
     """Who vouched for the file with this hash: the register's vouching first, else the ``--trust`` given now."""
     if vouching is not None and vouching.sha256.strip().lower() == actual:
         return vouching
@@ -223,7 +240,9 @@ def load_model(
         return _load_skops(model_path, actual, voucher)
     if suffix in PICKLE_SUFFIXES:
         if voucher is None:
-            raise RefusedInputError(ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(model_path.name))
+            raise RefusedInputError(
+                ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(model_path.name)
+            )
         return _load_pickle(model_path, actual, suffix, voucher)
     raise InputError(
         f"Cannot load a model from a '{suffix or 'no suffix'}' file; save it with skops (.skops), "
@@ -238,19 +257,32 @@ def _load_skops(path: Path, digest: str, voucher: Vouching | None) -> LoadedMode
     outside = tuple(name for name in untrusted if name not in SKOPS_ALLOW_LIST)
     if outside and voucher is None:
         raise RefusedInputError(
-            ModelFileCheck("skops", needs_vouching=True, untrusted_types=outside, sha256=digest).refusal(path.name)
+            ModelFileCheck("skops", needs_vouching=True, untrusted_types=outside, sha256=digest).refusal(
+                path.name
+            )
         )
     try:
         estimator = sio.load(path, trusted=untrusted)
     except Exception as exc:
-        raise InputError(f"{path.name} could not be loaded by skops ({exc}); save the model again with skops.io.dump.") from exc
+        raise InputError(
+            f"{path.name} could not be loaded by skops ({exc}); save the model again with skops.io.dump."
+        ) from exc
     if not outside:
-        return LoadedModel(estimator=estimator, path=path, sha256=digest, loader="skops (safe loader)",
-                           trusted_types=untrusted)
+        return LoadedModel(
+            estimator=estimator,
+            path=path,
+            sha256=digest,
+            loader="skops (safe loader)",
+            trusted_types=untrusted,
+        )
     return LoadedModel(
-        estimator=estimator, path=path, sha256=digest,
+        estimator=estimator,
+        path=path,
+        sha256=digest,
         loader="skops, with extra types trusted because someone vouched for the file's SHA-256",
-        trusted_types=untrusted, vouched_by=voucher.actor if voucher else None, vouched_at=voucher.at if voucher else None,
+        trusted_types=untrusted,
+        vouched_by=voucher.actor if voucher else None,
+        vouched_at=voucher.at if voucher else None,
     )
 
 
@@ -266,10 +298,17 @@ def _load_pickle(path: Path, digest: str, suffix: str, voucher: Vouching) -> Loa
             with open(path, "rb") as handle:
                 estimator = pickle.load(handle)
     except Exception as exc:
-        raise InputError(f"{path.name} could not be unpickled ({type(exc).__name__}: {exc}); check the file.") from exc
+        raise InputError(
+            f"{path.name} could not be unpickled ({type(exc).__name__}: {exc}); check the file."
+        ) from exc
     return LoadedModel(
-        estimator=estimator, path=path, sha256=digest, loader=f"{suffix[1:]} (trusted by SHA-256)", trusted_types=[],
-        vouched_by=voucher.actor, vouched_at=voucher.at,
+        estimator=estimator,
+        path=path,
+        sha256=digest,
+        loader=f"{suffix[1:]} (trusted by SHA-256)",
+        trusted_types=[],
+        vouched_by=voucher.actor,
+        vouched_at=voucher.at,
     )
 
 

@@ -151,8 +151,15 @@ def _metric_findings(rule: MetricRule, fairness: FairnessResult, min_size: int) 
             status, reason = _decide(c, bound, level, family)
         findings.append(
             Finding(
-                attribute=c.attribute, group=c.group, reference=c.reference, estimate=c.estimate, status=status,
-                n=c.n, reference_n=c.reference_n, counted=c.counted, reason=reason,
+                attribute=c.attribute,
+                group=c.group,
+                reference=c.reference,
+                estimate=c.estimate,
+                status=status,
+                n=c.n,
+                reference_n=c.reference_n,
+                counted=c.counted,
+                reason=reason,
             )
         )
     return findings
@@ -197,7 +204,11 @@ def _candidates(rule: MetricRule, fairness: FairnessResult, min_size: int) -> li
         estimate = fairness.overall.get(rule.metric)
         if estimate is None:
             return []
-        return [_Candidate("(everyone)", "(everyone)", None, estimate, fairness.n_rows, None, "rows", lambda m: None)]
+        return [
+            _Candidate(
+                "(everyone)", "(everyone)", None, estimate, fairness.n_rows, None, "rows", lambda m: None
+            )
+        ]
     found: list[_Candidate] = []
     for attribute in fairness.attributes:
         if not _applies(rule, attribute):
@@ -214,7 +225,9 @@ def _small(n: int, counted: str, min_size: int, whose: str = "this group") -> st
     return f"only {n} {counted} in {whose} (the policy needs at least {min_size} to decide)"
 
 
-def _impact_ratio(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+def _impact_ratio(
+    rule: MetricRule, attribute: AttributeResult, level: float, min_size: int
+) -> list[_Candidate]:
     table = attribute.ll144
     if table is None:
         return []
@@ -233,7 +246,9 @@ def _impact_ratio(rule: MetricRule, attribute: AttributeResult, level: float, mi
         if too_small is None and reference_n is not None:
             too_small = _small(reference_n, "rows", min_size, f"the most-selected category {top}")
         if top is None:
-            too_small = f"no category has at least {min_size} rows and 2 % of the rows to serve as the reference"
+            too_small = (
+                f"no category has at least {min_size} rows and 2 % of the rows to serve as the reference"
+            )
         index = data.index(row.category)
 
         def widen(m: int, index: int | None = index, estimate: Estimate = estimate) -> Estimate | None:
@@ -241,12 +256,26 @@ def _impact_ratio(rule: MetricRule, attribute: AttributeResult, level: float, mi
                 return best_comparison(data, index, pool, "ratio", level, m)
             return scaled(estimate, level, m, ratio=True)
 
-        out.append(_Candidate(label, row.category, top, estimate, row.n, reference_n, "rows", widen, too_small,
-                              row.p_value_holm))
+        out.append(
+            _Candidate(
+                label,
+                row.category,
+                top,
+                estimate,
+                row.n,
+                reference_n,
+                "rows",
+                widen,
+                too_small,
+                row.p_value_holm,
+            )
+        )
     return out
 
 
-def _to_reference(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
+def _to_reference(
+    rule: MetricRule, attribute: AttributeResult, level: float, min_size: int
+) -> list[_Candidate]:
     kind: Kind = "ratio" if rule.comparison.startswith("ratio") else "difference"
     to_overall = rule.comparison.endswith("overall")
     data = group_data(attribute, rule.metric, level)
@@ -265,15 +294,29 @@ def _to_reference(rule: MetricRule, attribute: AttributeResult, level: float, mi
             too_small = _small(reference_n, counted, min_size, f"the reference group {comparison.reference}")
         index, ref = data.index(comparison.group), data.index(comparison.reference)
 
-        def widen(m: int, index: int | None = index, ref: int | None = ref, estimate: Estimate = estimate) -> Estimate | None:
+        def widen(
+            m: int, index: int | None = index, ref: int | None = ref, estimate: Estimate = estimate
+        ) -> Estimate | None:
             if to_overall or index is None or ref is None or data.pairs is None or data.pairs.k is None:
                 return scaled(estimate, level, m, ratio=kind == "ratio")
             if attribute.reference_method == "highest":
                 return best_comparison(data, index, pool, kind, level, m)
             return fixed_comparison(data, index, ref, kind, level, m)
 
-        out.append(_Candidate(_label(attribute), comparison.group, comparison.reference, estimate, n, reference_n,
-                              counted, widen, too_small, comparison.p_value_holm))
+        out.append(
+            _Candidate(
+                _label(attribute),
+                comparison.group,
+                comparison.reference,
+                estimate,
+                n,
+                reference_n,
+                counted,
+                widen,
+                too_small,
+                comparison.p_value_holm,
+            )
+        )
     return out
 
 
@@ -284,7 +327,11 @@ def _between(rule: MetricRule, attribute: AttributeResult, level: float, min_siz
 
 
 def _summary(rule: MetricRule, attribute: AttributeResult, level: float, min_size: int) -> list[_Candidate]:
-    parts = {"demographic_parity": ["selection_rate"], "equalized_odds": ["tpr", "fpr"], "equal_opportunity": ["tpr"]}
+    parts = {
+        "demographic_parity": ["selection_rate"],
+        "equalized_odds": ["tpr", "fpr"],
+        "equal_opportunity": ["tpr"],
+    }
     base, _, tail = rule.metric.rpartition("_")
     metrics = parts.get(base)
     if metrics is None or attribute.summaries.get(rule.metric) is None:
@@ -306,14 +353,26 @@ def _spread_candidates(
         for i, group in enumerate(data.groups):
             if data.sizes[i] < min_size and np.isfinite(data.values[i]):
                 words = f"{metric.replace('_', ' ')}: " if len(metrics) > 1 else ""
-                out.append(_Candidate(label, group.group, None, group.metrics.get(metric) or Estimate(value=None),
-                                      int(data.sizes[i]), None, counted, lambda m: None,
-                                      f"{words}only {int(data.sizes[i])} {counted} (the policy needs at least {min_size}), "
-                                      "so this group is left out of the comparison and cannot be judged"))
+                out.append(
+                    _Candidate(
+                        label,
+                        group.group,
+                        None,
+                        group.metrics.get(metric) or Estimate(value=None),
+                        int(data.sizes[i]),
+                        None,
+                        counted,
+                        lambda m: None,
+                        f"{words}only {int(data.sizes[i])} {counted} (the policy needs at least {min_size}), "
+                        "so this group is left out of the comparison and cannot be judged",
+                    )
+                )
     pick = max if kind == "difference" else min  # the worse of the parts: the larger gap, the smaller ratio
 
     def at(m: int) -> Estimate | None:
-        parts = [spread_over(data, judged, kind, level, m) for data, judged in zip(datas, judged_sets, strict=True)]
+        parts = [
+            spread_over(data, judged, kind, level, m) for data, judged in zip(datas, judged_sets, strict=True)
+        ]
         defined = [p for p in parts if p is not None and p.value is not None]
         if not defined:
             return None
@@ -322,8 +381,11 @@ def _spread_candidates(
             known = [v for v in values if v is not None]
             return pick(known) if len(known) == len(values) else None
 
-        return Estimate(value=pick(float(p.value) for p in defined),  # type: ignore[arg-type]
-                        low=end([p.low for p in defined]), high=end([p.high for p in defined]))
+        return Estimate(
+            value=pick(float(p.value) for p in defined),  # type: ignore[arg-type]
+            low=end([p.low for p in defined]),
+            high=end([p.high for p in defined]),
+        )
 
     plain = at(1)
     if plain is None and not any(judged.shape[0] >= 2 for judged in judged_sets):
@@ -333,7 +395,9 @@ def _spread_candidates(
     values = data.values[judged]
     pair = f"{data.groups[judged[np.argmin(values)]].group} vs {data.groups[judged[np.argmax(values)]].group}"
     smallest = int(data.sizes[judged].min())
-    if plain is None:  # nothing to compute an interval from (no resamples): the value alone, judged inconclusive
+    if (
+        plain is None
+    ):  # nothing to compute an interval from (no resamples): the value alone, judged inconclusive
         top, bottom = float(values.max()), float(values.min())
         plain = Estimate(value=top - bottom if kind == "difference" else min_over_max(top, bottom))
     out.insert(0, _Candidate(label, pair, None, plain, smallest, None, denominator_words(metrics[worst]), at))
@@ -367,8 +431,19 @@ def _value(rule: MetricRule, attribute: AttributeResult, level: float, min_size:
                 return own_value(data, i, level, m)
             return scaled(estimate, level, m, ratio=False)
 
-        out.append(_Candidate(_label(attribute), group.group, None, estimate, int(data.sizes[i]), None, counted, widen,
-                              _small(int(data.sizes[i]), counted, min_size)))
+        out.append(
+            _Candidate(
+                _label(attribute),
+                group.group,
+                None,
+                estimate,
+                int(data.sizes[i]),
+                None,
+                counted,
+                widen,
+                _small(int(data.sizes[i]), counted, min_size),
+            )
+        )
     return out
 
 
@@ -401,7 +476,12 @@ def _ll144_rate_kind(fairness: FairnessResult) -> str:
 
 
 def _metric_summary(
-    rule: MetricRule, status: RuleStatus, findings: list[Finding], level: float, *, rate_kind: str = "selection"
+    rule: MetricRule,
+    status: RuleStatus,
+    findings: list[Finding],
+    level: float,
+    *,
+    rate_kind: str = "selection",
 ) -> str:
     words = METRIC_WORDS.get(rule.metric, rule.metric.replace("_", " "))
     if rule.comparison == "impact_ratio":  # judged on the LL144 table, which may hold scoring rates
@@ -425,8 +505,13 @@ def _metric_summary(
 def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> RuleOutcome:
     why = _why_unchecked(rule, fairness)
     return RuleOutcome(
-        rule_id=rule.id, description=rule.description, metric=rule.metric, comparison=rule.comparison,
-        bound=rule.bound, severity=rule.severity, status="inconclusive",
+        rule_id=rule.id,
+        description=rule.description,
+        metric=rule.metric,
+        comparison=rule.comparison,
+        bound=rule.bound,
+        severity=rule.severity,
+        status="inconclusive",
         summary=f"Inconclusive: this blocking rule could not be checked, because {why}.",
         advice="Audit with the data the rule needs, or use a policy without this rule for this kind of audit.",
         not_checked_because=why,
@@ -456,16 +541,27 @@ def _unexplained_outcome(rule: ExplainRule, error: str | None, skipped: str | No
     why = f"the explanation failed ({error})" if error else (skipped or "no model was explained")
     blocking = rule.severity == "block"
     if blocking:
-        advice = ("Audit the model itself with its explanation (a model file, without --no-explain; raise "
-                  "--explain-budget if it ran out of time), or record a risk acceptance with its reason at approval.")
+        advice = (
+            "Audit the model itself with its explanation (a model file, without --no-explain; raise "
+            "--explain-budget if it ran out of time), or record a risk acceptance with its reason at approval."
+        )
     else:
         advice = rule.advice or ""
     return RuleOutcome(
-        rule_id=rule.id, description=rule.description, metric=rule.check, comparison="top_k", bound=f"k = {rule.k}",
-        severity=rule.severity, status="inconclusive" if blocking else "not_applicable",
-        summary=(f"Inconclusive: this blocking rule could not be checked, because {why}." if blocking
-                 else f"Not checked: {why}."),
-        advice=advice, not_checked_because=why,
+        rule_id=rule.id,
+        description=rule.description,
+        metric=rule.check,
+        comparison="top_k",
+        bound=f"k = {rule.k}",
+        severity=rule.severity,
+        status="inconclusive" if blocking else "not_applicable",
+        summary=(
+            f"Inconclusive: this blocking rule could not be checked, because {why}."
+            if blocking
+            else f"Not checked: {why}."
+        ),
+        advice=advice,
+        not_checked_because=why,
     )
 
 
@@ -474,36 +570,68 @@ def _explain_outcome(
 ) -> RuleOutcome:
     if explanation is None:
         return _unexplained_outcome(rule, error, skipped)
-    from governance.audit.explain import proxies_in_top_k, sensitive_in_top_k
 
     findings: list[Finding] = []
     if rule.check == "sensitive_in_top_k":
-        hits = sensitive_in_top_k(explanation, rule.k)
+        hits = explanation.sensitive_in_top(rule.k)
         for name in hits:
-            findings.append(Finding(attribute=name, group=name, reference=None, estimate=Estimate(value=None),
-                                    status="fail", n=0, reason=f"the sensitive attribute '{name}' is among the top {rule.k} features"))
-        summary = (f"Failed: the sensitive attribute(s) {', '.join(hits)} are among the model's top {rule.k} features."
-                   if hits else f"Met: no sensitive attribute is among the model's top {rule.k} features.")
-        advice = rule.advice or "Remove the sensitive attribute from the model's inputs, retrain, and audit again."
+            findings.append(
+                Finding(
+                    attribute=name,
+                    group=name,
+                    reference=None,
+                    estimate=Estimate(value=None),
+                    status="fail",
+                    n=0,
+                    reason=f"the sensitive attribute '{name}' is among the top {rule.k} features",
+                )
+            )
+        summary = (
+            f"Failed: the sensitive attribute(s) {', '.join(hits)} are among the model's top {rule.k} features."
+            if hits
+            else f"Met: no sensitive attribute is among the model's top {rule.k} features."
+        )
+        advice = (
+            rule.advice or "Remove the sensitive attribute from the model's inputs, retrain, and audit again."
+        )
     else:
         threshold = float(rule.threshold or 0)
-        proxies = proxies_in_top_k(explanation, rule.k, threshold)
+        proxies = explanation.proxies_in_top(rule.k, threshold)
         for hit in proxies:
-            findings.append(Finding(attribute=hit.attribute, group=hit.feature, reference=None, estimate=Estimate(value=hit.strength),
-                                    status="fail", n=0,
-                                    reason=f"'{hit.feature}' predicts {hit.attribute} with strength {fmt(hit.strength)} (above {fmt(threshold)}) and is among the top {rule.k} features"))
+            findings.append(
+                Finding(
+                    attribute=hit.attribute,
+                    group=hit.feature,
+                    reference=None,
+                    estimate=Estimate(value=hit.strength),
+                    status="fail",
+                    n=0,
+                    reason=f"'{hit.feature}' predicts {hit.attribute} with strength {fmt(hit.strength)} (above {fmt(threshold)}) and is among the top {rule.k} features",
+                )
+            )
         names = ", ".join(f"{hit.feature} (for {hit.attribute})" for hit in proxies)
-        summary = (f"Failed: likely proxies among the top {rule.k} features: {names}." if proxies
-                   else f"Met: no feature among the top {rule.k} is a strong proxy (above {fmt(threshold)}) for a sensitive attribute.")
+        summary = (
+            f"Failed: likely proxies among the top {rule.k} features: {names}."
+            if proxies
+            else f"Met: no feature among the top {rule.k} is a strong proxy (above {fmt(threshold)}) for a sensitive attribute."
+        )
         advice = rule.advice or (
             "Check whether the flagged feature is needed for the decision; if it mainly stands in for a protected "
             "attribute, drop or transform it, retrain, and audit again."
         )
     status: RuleStatus = "fail" if findings else "pass"
     return RuleOutcome(
-        rule_id=rule.id, description=rule.description, metric=rule.check, comparison="top_k",
-        bound=f"k = {rule.k}" + (f", proxy strength <= {fmt(rule.threshold)}" if rule.threshold is not None else ""),
-        severity=rule.severity, status=status, summary=summary, advice=advice, findings=findings,
+        rule_id=rule.id,
+        description=rule.description,
+        metric=rule.check,
+        comparison="top_k",
+        bound=f"k = {rule.k}"
+        + (f", proxy strength <= {fmt(rule.threshold)}" if rule.threshold is not None else ""),
+        severity=rule.severity,
+        status=status,
+        summary=summary,
+        advice=advice,
+        findings=findings,
     )
 
 
@@ -535,9 +663,13 @@ def evaluate_policy(
             # A blocking requirement that this audit cannot check is not met by default.
             outcomes.append(_unchecked_blocking_rule(rule, fairness))
             continue
-        advice = rule.advice or DEFAULT_ADVICE.get(rule.comparison) or (
-            "Look at the flagged groups in the tables below; find the cause (data, features, threshold) and fix it, "
-            "or record a risk acceptance with its reason at approval."
+        advice = (
+            rule.advice
+            or DEFAULT_ADVICE.get(rule.comparison)
+            or (
+                "Look at the flagged groups in the tables below; find the cause (data, features, threshold) and fix it, "
+                "or record a risk acceptance with its reason at approval."
+            )
         )
         if status == "inconclusive":
             advice = (
@@ -546,19 +678,38 @@ def evaluate_policy(
             )
         outcomes.append(
             RuleOutcome(
-                rule_id=rule.id, description=rule.description, metric=rule.metric, comparison=rule.comparison,
-                bound=rule.bound, severity=rule.severity, status=status,
-                summary=_metric_summary(rule, status, findings, fairness.confidence_level,
-                                        rate_kind=_ll144_rate_kind(fairness)), advice=advice, findings=findings,
+                rule_id=rule.id,
+                description=rule.description,
+                metric=rule.metric,
+                comparison=rule.comparison,
+                bound=rule.bound,
+                severity=rule.severity,
+                status=status,
+                summary=_metric_summary(
+                    rule, status, findings, fairness.confidence_level, rate_kind=_ll144_rate_kind(fairness)
+                ),
+                advice=advice,
+                findings=findings,
             )
         )
     verdict, summary = _verdict(policy, outcomes, strict=strict)
-    warnings = [outcome.rule_id for outcome in outcomes if outcome.severity == "warn" and outcome.status in {"fail", "inconclusive"}]
+    warnings = [
+        outcome.rule_id
+        for outcome in outcomes
+        if outcome.severity == "warn" and outcome.status in {"fail", "inconclusive"}
+    ]
     if warnings:
         summary += f" Warnings to review: {', '.join(warnings)}."
     return PolicyVerdict(
-        policy_name=policy.name, policy_path=policy_path, policy_sha256=policy_sha256, verdict=verdict, strict=strict,
-        exit_code=EXIT_CODES[verdict], summary=summary, rules=outcomes, max_audit_age_days=policy.max_audit_age_days,
+        policy_name=policy.name,
+        policy_path=policy_path,
+        policy_sha256=policy_sha256,
+        verdict=verdict,
+        strict=strict,
+        exit_code=EXIT_CODES[verdict],
+        summary=summary,
+        rules=outcomes,
+        max_audit_age_days=policy.max_audit_age_days,
     )
 
 
@@ -578,7 +729,10 @@ def _verdict(policy: Policy, outcomes: list[RuleOutcome], *, strict: bool) -> tu
         )
     failed = [outcome.rule_id for outcome in blocking if outcome.status == "fail"]
     if failed:
-        return "failed", f"Failed: {len(failed)} blocking rule(s) of the '{name}' policy failed ({', '.join(failed)})."
+        return (
+            "failed",
+            f"Failed: {len(failed)} blocking rule(s) of the '{name}' policy failed ({', '.join(failed)}).",
+        )
     undecided = [o.rule_id for o in blocking if o.status == "inconclusive" and o.not_checked_because is None]
     unchecked = [o for o in blocking if o.status == "inconclusive" and o.not_checked_because is not None]
     if not undecided and not unchecked:
@@ -586,10 +740,14 @@ def _verdict(policy: Policy, outcomes: list[RuleOutcome], *, strict: bool) -> tu
     reasons = "; ".join(f"{o.rule_id}, because {o.not_checked_because}" for o in unchecked)
     parts = []
     if undecided:
-        parts.append(f"the data cannot decide {len(undecided)} blocking rule(s) of the '{name}' policy ({', '.join(undecided)})")
+        parts.append(
+            f"the data cannot decide {len(undecided)} blocking rule(s) of the '{name}' policy ({', '.join(undecided)})"
+        )
     if unchecked and undecided:
         parts.append(f"{len(unchecked)} blocking rule(s) could not be checked ({reasons})")
     elif unchecked:
-        parts.append(f"{len(unchecked)} blocking rule(s) of the '{name}' policy could not be checked ({reasons})")
+        parts.append(
+            f"{len(unchecked)} blocking rule(s) of the '{name}' policy could not be checked ({reasons})"
+        )
     head = "Failed (strict mode)" if strict else "Inconclusive"
     return ("failed" if strict else "inconclusive"), f"{head}: {', and '.join(parts)}."

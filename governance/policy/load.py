@@ -40,7 +40,12 @@ def preset_dirs(workspace_root: Path | None = None) -> list[Path]:
 
 def preset_names(workspace_root: Path | None = None) -> list[str]:
     """Every preset name available."""
-    names = {path.stem for folder in preset_dirs(workspace_root) if folder.is_dir() for path in folder.glob("*.yaml")}
+    names = {
+        path.stem
+        for folder in preset_dirs(workspace_root)
+        if folder.is_dir()
+        for path in folder.glob("*.yaml")
+    }
     return sorted(names)
 
 
@@ -49,7 +54,9 @@ def resolve_policy_path(name_or_path: str, workspace_root: Path | None = None) -
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
         if not candidate.is_file():
-            raise PolicyError(f"The policy file {candidate} does not exist; check the path given with --policy.")
+            raise PolicyError(
+                f"The policy file {candidate} does not exist; check the path given with --policy."
+            )
         return candidate
     for folder in preset_dirs(workspace_root):
         preset = folder / f"{name_or_path}.yaml"
@@ -87,8 +94,15 @@ def _describe(error: Any) -> tuple[tuple[Any, ...], str]:
     raw = list(error["loc"])
     # Drop the union's tag, which follows a rule's list index, and validator names such as function-after[...].
     location = tuple(
-        part for index, part in enumerate(raw)
-        if not (isinstance(part, str) and ("[" in part or (part in {"metric", "explain"} and index > 0 and isinstance(raw[index - 1], int))))
+        part
+        for index, part in enumerate(raw)
+        if not (
+            isinstance(part, str)
+            and (
+                "[" in part
+                or (part in {"metric", "explain"} and index > 0 and isinstance(raw[index - 1], int))
+            )
+        )
     )
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
@@ -108,9 +122,13 @@ def parse_policy(text: str, *, source: str) -> Policy:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyError(f"{source} is not valid YAML{where}; check the indentation and colons there.") from exc
+        raise PolicyError(
+            f"{source} is not valid YAML{where}; check the indentation and colons there."
+        ) from exc
     if not isinstance(data, dict):
-        raise PolicyError(f"{source} must be a mapping with at least 'name' and 'rules'; see `governance policy schema`.")
+        raise PolicyError(
+            f"{source} must be a mapping with at least 'name' and 'rules'; see `governance policy schema`."
+        )
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
@@ -127,7 +145,9 @@ def load_policy(name_or_path: str, *, workspace_root: Path | None = None) -> Loa
     try:
         text = read_utf8(path, error=PolicyError)
     except OSError as exc:
-        raise PolicyError(f"Cannot read the policy file {path} ({exc.strerror}); check its permissions.") from exc
+        raise PolicyError(
+            f"Cannot read the policy file {path} ({exc.strerror}); check its permissions."
+        ) from exc
     return LoadedPolicy(policy=parse_policy(text, source=path.name), path=path, sha256=sha256_file(path))
 
 

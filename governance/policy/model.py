@@ -74,7 +74,8 @@ class Bound(BaseModel):
         if self.low is not None and (number < self.low or (number == self.low and not self.low_inclusive)):
             return False
         return not (
-            self.high is not None and (number > self.high or (number == self.high and not self.high_inclusive))
+            self.high is not None
+            and (number > self.high or (number == self.high and not self.high_inclusive))
         )
 
 
@@ -85,14 +86,22 @@ class _Strict(BaseModel):
 class MetricRule(_Strict):
     """A rule on a fairness or performance number."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable identifier, shown in reports.")
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable identifier, shown in reports."
+    )
     description: str = Field(description="What the rule protects, in plain words.")
-    metric: str = Field(description="A group metric (selection_rate, tpr, ...) or, with comparison summary, a summary.")
+    metric: str = Field(
+        description="A group metric (selection_rate, tpr, ...) or, with comparison summary, a summary."
+    )
     comparison: Comparison
     bound: str = Field(description="'>= 0.8', '<= 0.1' or 'between 0.8 and 1.25'.")
     severity: Literal["block", "warn"] = "block"
-    min_group_size: int | None = Field(default=None, ge=1, description="Below this many rows a group is inconclusive.")
-    attributes: list[str] | None = Field(default=None, description="Sensitive attributes to check (default: all).")
+    min_group_size: int | None = Field(
+        default=None, ge=1, description="Below this many rows a group is inconclusive."
+    )
+    attributes: list[str] | None = Field(
+        default=None, description="Sensitive attributes to check (default: all)."
+    )
     intersections: bool = Field(default=True, description="Also check intersections such as sex × age_band.")
     advice: str | None = Field(default=None, description="What to do when the rule fails, in plain words.")
 
@@ -128,7 +137,10 @@ class ExplainRule(_Strict):
     check: Literal["sensitive_in_top_k", "proxy_in_top_k"]
     k: int = Field(default=5, ge=1, description="How many of the most important features to look at.")
     threshold: float | None = Field(
-        default=None, ge=0, le=1, description="proxy_in_top_k: the proxy strength (0-1) that counts as a proxy."
+        default=None,
+        ge=0,
+        le=1,
+        description="proxy_in_top_k: the proxy strength (0-1) that counts as a proxy.",
     )
     severity: Literal["block", "warn"] = "block"
     advice: str | None = None
@@ -162,10 +174,16 @@ class Policy(_Strict):
         default=False,
         description="No pass mark (NYC LL144): the verdict is always 'reported' (exit 0); the tables are the output.",
     )
-    max_audit_age_days: int | None = Field(default=365, ge=1, description="An audit older than this cannot support approval.")
-    min_group_size: int = Field(default=30, ge=1, description="Default minimum rows per group for a rule to decide.")
+    max_audit_age_days: int | None = Field(
+        default=365, ge=1, description="An audit older than this cannot support approval."
+    )
+    min_group_size: int = Field(
+        default=30, ge=1, description="Default minimum rows per group for a rule to decide."
+    )
     confidence_level: float = Field(default=0.95, gt=0.5, lt=1)
-    n_boot: int = Field(default=1000, ge=0, le=100_000, description="Bootstrap resamples for intervals (0: none).")
+    n_boot: int = Field(
+        default=1000, ge=0, le=100_000, description="Bootstrap resamples for intervals (0: none)."
+    )
     reference: Literal["largest", "highest", "named"] = "largest"
     reference_groups: dict[str, str] = Field(
         default_factory=dict, description="With reference 'named': the reference group per attribute."

@@ -74,10 +74,17 @@ class Register:
 
     @classmethod
     def for_workspace(
-        cls, workspace: Workspace, url: str | None = None, *, hmac_key: bytes | None = None, create: bool = True
+        cls,
+        workspace: Workspace,
+        url: str | None = None,
+        *,
+        hmac_key: bytes | None = None,
+        create: bool = True,
     ) -> Register:
         """The workspace's register: ``url``, else ``GOVERNANCE_REGISTER_URL``, the config, or ``.governance/register.db``."""
-        return cls(url or workspace.register_url, hmac_key=hmac_key, workspace_root=workspace.root, create=create)
+        return cls(
+            url or workspace.register_url, hmac_key=hmac_key, workspace_root=workspace.root, create=create
+        )
 
     @property
     def location(self) -> str:
@@ -163,8 +170,16 @@ class Register:
                 },
             )
             row = self._row(conn, t.models, model_id)
-            self._append(conn, seq, at=at, actor=actor, kind="model.registered", model_name=name, version=None,
-                         rows=[(t.models, row)])
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="model.registered",
+                model_name=name,
+                version=None,
+                rows=[(t.models, row)],
+            )
         return queries.model_record(row)
 
     def update_model(
@@ -209,14 +224,24 @@ class Register:
             if not changes:
                 return queries.model_record(row)
             seq = self._next_seq(conn)
+            _check_lengths(t.models, {field: change["to"] for field, change in changes.items()})
             conn.execute(
                 sa.update(t.models)
                 .where(t.models.c.id == row.id)
                 .values(event_seq=seq, **{field: change["to"] for field, change in changes.items()})
             )
             updated = self._row(conn, t.models, row.id)
-            self._append(conn, seq, at=at, actor=actor, kind="model.updated", model_name=row.name, version=None,
-                         rows=[(t.models, updated)], extra={"changes": changes})
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="model.updated",
+                model_name=row.name,
+                version=None,
+                rows=[(t.models, updated)],
+                extra={"changes": changes},
+            )
             return queries.model_record(updated)
 
     def add_version(
@@ -256,12 +281,20 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
             existing = conn.execute(
-                sa.select(t.versions).where(t.versions.c.model_id == model.id, t.versions.c.version == version)
+                sa.select(t.versions).where(
+                    t.versions.c.model_id == model.id, t.versions.c.version == version
+                )
             ).first()
             if existing is not None:
                 if existing.sha256 == sha256:
-                    if check.needs_vouching and trust_sha256 and self._vouching_event(conn, model.name, existing) is None:
-                        self._vouch(conn, check, model.name, version, actor=actor, artifact=existing.artifact_path)
+                    if (
+                        check.needs_vouching
+                        and trust_sha256
+                        and self._vouching_event(conn, model.name, existing) is None
+                    ):
+                        self._vouch(
+                            conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
+                        )
                     return self._version_record(conn, existing)
                 raise GuardError(
                     f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
@@ -269,7 +302,9 @@ class Register:
                     f"{sha256[:12]}…); register the new file under a new version number."
                 )
             same_file = conn.execute(
-                sa.select(t.versions.c.version).where(t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256)
+                sa.select(t.versions.c.version).where(
+                    t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
+                )
             ).first()
             if same_file is not None:
                 raise RegisterError(
@@ -297,18 +332,48 @@ class Register:
                 },
             )
             row = self._row(conn, t.versions, version_id)
-            self._append(conn, seq, at=at, actor=actor, kind="version.registered", model_name=model.name,
-                         version=version, rows=[(t.versions, row)], extra={"state": {"from": None, "to": "draft"}})
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="version.registered",
+                model_name=model.name,
+                version=version,
+                rows=[(t.versions, row)],
+                extra={"state": {"from": None, "to": "draft"}},
+            )
             if check.needs_vouching:
                 self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
             return self._version_record(conn, row)
 
-    def _vouch(self, conn: Connection, check: ModelFileCheck, model_name: str, version: str, *, actor: str, artifact: str) -> None:
+    def _vouch(
+        self,
+        conn: Connection,
+        check: ModelFileCheck,
+        model_name: str,
+        version: str,
+        *,
+        actor: str,
+        artifact: str,
+    ) -> None:
         """Append the ``version.vouched`` event: ``actor`` says this file may run code when audits load it."""
-        self._append(conn, self._next_seq(conn), at=_now(), actor=actor, kind=queries.VOUCHED, model_name=model_name,
-                     version=version, rows=[], extra={"sha256": check.sha256, "file_kind": check.kind,
-                                                      "untrusted_types": list(check.untrusted_types),
-                                                      "artifact_path": artifact})
+        self._append(
+            conn,
+            self._next_seq(conn),
+            at=_now(),
+            actor=actor,
+            kind=queries.VOUCHED,
+            model_name=model_name,
+            version=version,
+            rows=[],
+            extra={
+                "sha256": check.sha256,
+                "file_kind": check.kind,
+                "untrusted_types": list(check.untrusted_types),
+                "artifact_path": artifact,
+            },
+        )
 
     def _vouching_event(self, conn: Connection, model_name: str, row: Row[Any]) -> Any:
         """The newest ``version.vouched`` event for this version's file (seq, at, actor, ...), or ``None``."""
@@ -345,11 +410,15 @@ class Register:
         if verdict not in VERDICTS:
             raise InputError(f"The verdict {verdict!r} is not one of {', '.join(VERDICTS)}.")
         if max_age_days is not None and (isinstance(max_age_days, bool) or int(max_age_days) < 1):
-            raise InputError(f"The maximum audit age must be a whole number of days of at least 1, not {max_age_days!r}.")
+            raise InputError(
+                f"The maximum audit age must be a whole number of days of at least 1, not {max_age_days!r}."
+            )
         audit_id = _required(audit_id, "audit_id", "the audit's identifier")
         audit_file = self.locate(str(audit_json_path))
         if not audit_file.is_file():
-            raise InputError(f"The audit file {audit_file} does not exist; record the audit after writing audit.json.")
+            raise InputError(
+                f"The audit file {audit_file} does not exist; record the audit after writing audit.json."
+            )
         files = manifest.take(audit_file, self.workspace_root)
         file_sha256 = files.get(audit_file.name) or provenance.sha256_file(audit_file)
         at = _now()
@@ -362,8 +431,13 @@ class Register:
                     f"with SHA-256 {str(artifact_sha256)[:12]}…, but the version's artefact is {row.sha256[:12]}…; "
                     "register the audited file as a new version and audit that."
                 )
-            if conn.execute(sa.select(t.audits.c.id).where(t.audits.c.audit_id == audit_id)).first() is not None:
-                raise RegisterError(f"An audit with the id {audit_id!r} is already recorded; each audit needs its own id.")
+            if (
+                conn.execute(sa.select(t.audits.c.id).where(t.audits.c.audit_id == audit_id)).first()
+                is not None
+            ):
+                raise RegisterError(
+                    f"An audit with the id {audit_id!r} is already recorded; each audit needs its own id."
+                )
             seq = self._next_seq(conn)
             new_id = self._insert(
                 conn,
@@ -394,8 +468,17 @@ class Register:
                 extra["override"] = _override(override)
             if from_predictions:
                 extra["from_predictions"] = True
-            self._append(conn, seq, at=at, actor=actor, kind="audit.recorded", model_name=model_name, version=version,
-                         rows=[(t.audits, audit_row), (t.versions, version_row)], extra=extra)
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="audit.recorded",
+                model_name=model_name,
+                version=version,
+                rows=[(t.audits, audit_row), (t.versions, version_row)],
+                extra=extra,
+            )
             return self._audit_record(conn, audit_row)
 
     def approve(
@@ -438,9 +521,12 @@ class Register:
                 accepted = [a for a in reviewed if a.needs_acceptance]
                 if accepted:  # the audits the risk acceptance stands in for, on the record
                     extra["accepted_audits"] = [
-                        {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override} for a in accepted
+                        {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override}
+                        for a in accepted
                     ]
-                if roles_record(conn) is not None:  # separation of duties on who logged in, not on typed names
+                if (
+                    roles_record(conn) is not None
+                ):  # separation of duties on who logged in, not on typed names
                     lifecycle.check_identities(
                         label=label,
                         approver=database.session_identity(conn),
@@ -466,24 +552,40 @@ class Register:
             )
             approval_row = self._row(conn, t.approvals, new_id)
             version_row = self._set_state(conn, row, new_state)
-            self._append(conn, seq, at=at, actor=actor, kind="approval.recorded", model_name=model_name,
-                         version=version, rows=[(t.approvals, approval_row), (t.versions, version_row)],
-                         extra={"state": {"from": row.state, "to": new_state}, "audit_actor": audit_actor, **extra})
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="approval.recorded",
+                model_name=model_name,
+                version=version,
+                rows=[(t.approvals, approval_row), (t.versions, version_row)],
+                extra={"state": {"from": row.state, "to": new_state}, "audit_actor": audit_actor, **extra},
+            )
             return self._approval_record(conn, approval_row)
 
-    def deploy(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
+    def deploy(
+        self, model_name: str, version: str, *, actor: str, reason: str | None = None
+    ) -> VersionRecord:
         """Mark a version as in use; only an approved version can be deployed."""
         return self._transition(model_name, version, "deploy", actor=actor, reason=reason)
 
-    def suspend(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
+    def suspend(
+        self, model_name: str, version: str, *, actor: str, reason: str | None = None
+    ) -> VersionRecord:
         """Take a version out of use until it is approved again."""
         return self._transition(model_name, version, "suspend", actor=actor, reason=reason)
 
-    def retire(self, model_name: str, version: str, *, actor: str, reason: str | None = None) -> VersionRecord:
+    def retire(
+        self, model_name: str, version: str, *, actor: str, reason: str | None = None
+    ) -> VersionRecord:
         """Retire a version for good (final: nothing can change it afterwards)."""
         return self._transition(model_name, version, "retire", actor=actor, reason=reason)
 
-    def _transition(self, model_name: str, version: str, action: str, *, actor: str, reason: str | None) -> VersionRecord:
+    def _transition(
+        self, model_name: str, version: str, action: str, *, actor: str, reason: str | None
+    ) -> VersionRecord:
         actor = _actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -491,9 +593,17 @@ class Register:
             new_state = lifecycle.check_transition(row.state, action, f"{model_name}@{version}")
             seq = self._next_seq(conn)
             version_row = self._set_state(conn, row, new_state)
-            self._append(conn, seq, at=at, actor=actor, kind=f"version.{lifecycle.PAST[action]}",
-                         model_name=model_name, version=version, rows=[(t.versions, version_row)],
-                         extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)})
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind=f"version.{lifecycle.PAST[action]}",
+                model_name=model_name,
+                version=version,
+                rows=[(t.versions, version_row)],
+                extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)},
+            )
             return self._version_record(conn, version_row)
 
     def record_checklist_answer(
@@ -524,8 +634,16 @@ class Register:
                 },
             )
             answer_row = self._row(conn, t.checklist_answers, new_id)
-            self._append(conn, seq, at=at, actor=actor, kind="checklist.answered", model_name=model.name,
-                         version=None, rows=[(t.checklist_answers, answer_row)])
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="checklist.answered",
+                model_name=model.name,
+                version=None,
+                rows=[(t.checklist_answers, answer_row)],
+            )
             return queries.checklist_record(answer_row, model.name)
 
     def record_incident(
@@ -554,8 +672,16 @@ class Register:
                 },
             )
             incident_row = self._row(conn, t.incidents, new_id)
-            self._append(conn, seq, at=at, actor=actor, kind="incident.recorded", model_name=model_name,
-                         version=version, rows=[(t.incidents, incident_row)])
+            self._append(
+                conn,
+                seq,
+                at=at,
+                actor=actor,
+                kind="incident.recorded",
+                model_name=model_name,
+                version=version,
+                rows=[(t.incidents, incident_row)],
+            )
             return queries.incident_record(incident_row, model_name, version)
 
     def enable_signing(self, *, actor: str) -> int | None:
@@ -566,7 +692,9 @@ class Register:
         """
         actor = _actor(actor)
         if not self.hmac_key:
-            raise RegisterError(f"Set {chain.HMAC_ENV} to the register's secret key first, then switch signing on.")
+            raise RegisterError(
+                f"Set {chain.HMAC_ENV} to the register's secret key first, then switch signing on."
+            )
         with database.write_transaction(self.engine) as conn:
             if not self._ensure_signing(conn, actor=actor):
                 return None
@@ -589,8 +717,16 @@ class Register:
             if roles_record(conn) is not None:
                 return None
             seq = self._next_seq(conn)
-            self._append(conn, seq, at=_now(), actor=actor, kind=chain.ROLES_KIND, model_name=None, version=None,
-                         rows=[])
+            self._append(
+                conn,
+                seq,
+                at=_now(),
+                actor=actor,
+                kind=chain.ROLES_KIND,
+                model_name=None,
+                version=None,
+                rows=[],
+            )
             return seq
 
     def check_can_sign(self) -> None:
@@ -694,7 +830,10 @@ class Register:
             models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
             details = queries.load_details(conn, models, with_events=False)
             head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
-            events = [queries.event_record(row) for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))]
+            events = [
+                queries.event_record(row)
+                for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))
+            ]
         report = self.verify()
         return {
             "format": EXPORT_FORMAT,
@@ -709,7 +848,11 @@ class Register:
         }
 
     def verify(
-        self, workspace_root: Path | None = None, *, expect_head: str | None = None, use_checkpoint: bool = True
+        self,
+        workspace_root: Path | None = None,
+        *,
+        expect_head: str | None = None,
+        use_checkpoint: bool = True,
     ) -> VerifyReport:
         """Recompute the chain, check its signatures, replay it against the tables, and re-hash the audit files.
 
@@ -721,8 +864,12 @@ class Register:
 
         root = workspace_root or self.workspace_root
         checkpoint = Path(root) / CHECKPOINT_NAME if use_checkpoint and root is not None else None
-        return verify(self, workspace_root, expect_head=parse_head(expect_head) if expect_head is not None else None,
-                      checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None)
+        return verify(
+            self,
+            workspace_root,
+            expect_head=parse_head(expect_head) if expect_head is not None else None,
+            checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None,
+        )
 
     def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, VerifyReport]:
         """Verify, then write the chain head to ``path`` (default: ``register-head.json`` in the workspace).
@@ -734,7 +881,9 @@ class Register:
 
         if path is None:
             if self.workspace_root is None:
-                raise InputError("Say where to write the checkpoint: this register was opened without a workspace.")
+                raise InputError(
+                    "Say where to write the checkpoint: this register was opened without a workspace."
+                )
             path = self.workspace_root / CHECKPOINT_NAME
         report = self.verify()
         if report.first_break is not None:
@@ -780,8 +929,17 @@ class Register:
         if not self.hmac_key:
             return False
         head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
-        self._append(conn, int(head) + 1, at=_now(), actor=actor or "governance", kind=chain.SIGNING_KIND,
-                     model_name=None, version=None, rows=[], extra={"key_id": chain.key_id(self.hmac_key)})
+        self._append(
+            conn,
+            int(head) + 1,
+            at=_now(),
+            actor=actor or "governance",
+            kind=chain.SIGNING_KIND,
+            model_name=None,
+            version=None,
+            rows=[],
+            extra={"key_id": chain.key_id(self.hmac_key)},
+        )
         return True
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
@@ -798,6 +956,7 @@ class Register:
             )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+        _check_lengths(table, values)
         result = conn.execute(table.insert().values(**values))
         key = result.inserted_primary_key
         assert key is not None
@@ -832,8 +991,17 @@ class Register:
         }
         payload = json.loads(provenance.canonical_json(payload))
         identity = None if self._before_signing else database.session_identity(conn)
-        digest = chain.event_hash(seq=seq, at=at, actor=actor, kind=kind, model_name=model_name, version=version,
-                                  payload=payload, prev_hash=prev_hash, identity=identity)
+        digest = chain.event_hash(
+            seq=seq,
+            at=at,
+            actor=actor,
+            kind=kind,
+            model_name=model_name,
+            version=version,
+            payload=payload,
+            prev_hash=prev_hash,
+            identity=identity,
+        )
         conn.execute(
             t.events.insert().values(
                 seq=seq,
@@ -853,10 +1021,14 @@ class Register:
         if not self._before_signing:
             head["hmac"] = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
         updated = conn.execute(
-            sa.update(t.chain_head).where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1).values(**head)
+            sa.update(t.chain_head)
+            .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
+            .values(**head)
         )
         if updated.rowcount != 1:  # pragma: no cover - only if the write lock did not hold
-            raise RegisterError("Another process changed the register at the same moment; run the command again.")
+            raise RegisterError(
+                "Another process changed the register at the same moment; run the command again."
+            )
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
@@ -887,7 +1059,11 @@ class Register:
         return row
 
     def _versions_of(self, conn: Connection, model_id: int) -> list[Row[Any]]:
-        return list(conn.execute(sa.select(t.versions).where(t.versions.c.model_id == model_id).order_by(t.versions.c.id)))
+        return list(
+            conn.execute(
+                sa.select(t.versions).where(t.versions.c.model_id == model_id).order_by(t.versions.c.id)
+            )
+        )
 
     def _audits_of_artefact(self, conn: Connection, version_row: Row[Any]) -> list[lifecycle.AuditFacts]:
         """Every audit of this version's exact artefact, oldest first, with the override its event records."""
@@ -899,17 +1075,25 @@ class Register:
         ).all()
         return [
             lifecycle.AuditFacts(
-                audit_id=audit.audit_id, verdict=audit.verdict, actor=audit.actor, recorded_at=audit.recorded_at,
-                max_age_days=audit.max_age_days, override=_override_reason(audit.payload),
+                audit_id=audit.audit_id,
+                verdict=audit.verdict,
+                actor=audit.actor,
+                recorded_at=audit.recorded_at,
+                max_age_days=audit.max_age_days,
+                override=_override_reason(audit.payload),
                 from_predictions=bool(json.loads(audit.payload).get("from_predictions")),
                 identity=audit.identity,
             )
             for audit in rows
         ]
 
-    def _version_record(self, conn: Connection, row: Row[Any], model_name: str | None = None) -> VersionRecord:
+    def _version_record(
+        self, conn: Connection, row: Row[Any], model_name: str | None = None
+    ) -> VersionRecord:
         if model_name is None:
-            model_name = conn.execute(sa.select(t.models.c.name).where(t.models.c.id == row.model_id)).scalar_one()
+            model_name = conn.execute(
+                sa.select(t.models.c.name).where(t.models.c.id == row.model_id)
+            ).scalar_one()
         return queries.version_record(row, model_name, self._vouching_event(conn, model_name, row))
 
     def _audit_record(self, conn: Connection, row: Row[Any]) -> AuditRecord:
@@ -937,8 +1121,10 @@ def _now() -> str:
 def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
     """The event that switched signing on (its number and payload), or ``None`` when the register is unsigned."""
     found = conn.execute(
-        sa.select(t.events.c.seq, t.events.c.payload).where(t.events.c.kind == chain.SIGNING_KIND)
-        .order_by(t.events.c.seq).limit(1)
+        sa.select(t.events.c.seq, t.events.c.payload)
+        .where(t.events.c.kind == chain.SIGNING_KIND)
+        .order_by(t.events.c.seq)
+        .limit(1)
     ).first()
     if found is None:
         return None
@@ -955,6 +1141,22 @@ def roles_record(conn: Connection) -> int | None:
         sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
     ).scalar()
     return int(found) if found is not None else None
+
+
+_OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+
+
+def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
+    """Refuse text longer than its column, alike on every backend (PostgreSQL would fail mid-write; SQLite would
+    keep it, and the register could then not be moved to PostgreSQL)."""
+    for field, value in values.items():
+        limit = getattr(table.c[field].type, "length", None) if field in table.c else None
+        if isinstance(value, str) and limit is not None and len(value) > limit:
+            shown = _OPTION_OF.get(field, f"--{field.replace('_', '-')}")
+            raise InputError(
+                f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
+                f"{limit}, so shorten it."
+            )
 
 
 def _actor(actor: str | None) -> str:

@@ -176,6 +176,21 @@ def verify(
 
 
 _KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3, "orphan": 4}
+HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row"})  # what the records themselves say
+
+
+def history_break(report: VerifyReport) -> str | None:
+    """The first problem with the history itself (events, signatures, head, rows), or why it is unchecked.
+
+    Audit files and orphans are left out: they say nothing about whether a record such as a vouching is genuine.
+    """
+    found = next((problem for problem in report.problems if problem.kind in HISTORY_KINDS), None)
+    if found is not None:
+        return found.message
+    if report.inconclusive:
+        return (f"the register is signed and no key was given, so its signatures were not checked; set "
+                f"{chain.HMAC_ENV} to its key")
+    return None
 
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from governance.errors import CorruptRegisterError, NotFoundError, RegisterError
 from governance.register.schema import PREFIX, VERSION_TABLE
+from governance.testhooks import pause_at
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -86,6 +87,12 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
             revision = _classify(*_inspect_server(engine, where), where)
         if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
             migrate(engine, migrate_to)
+    except sa.exc.DBAPIError as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
+        engine.dispose()
+        raise RegisterError(
+            f"Cannot set up the register at {where} ({_first_line(exc)}); check the URL (its database and schema "
+            "must exist) and that this account may create tables there."
+        ) from exc
     except BaseException:
         engine.dispose()
         raise
@@ -116,6 +123,14 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:
+        if not os.access(path.parent, os.W_OK) or not os.access(path, os.W_OK):
+            raise RegisterError(
+                f"The register {path} cannot be opened because it or its folder cannot be written (a read-only disk, "
+                "folder or file), and SQLite writes beside the register even to read it; nothing is damaged (do not "
+                "restore a backup): make it writable, or work on a writable copy of the workspace."
+            ) from exc
+        if _disk_is_full(path):  # SQLite says "disk I/O error" when it cannot even map its shared-memory file
+            raise DiskFullError(f"The disk holding {path} is full, so the register could not be opened; {_FREE_SPACE}") from exc
         raise CorruptRegisterError(
             f"{path} is a damaged SQLite database ({exc}) and was left untouched; restore it from a backup."
         ) from exc
@@ -239,15 +254,51 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+_FREE_SPACE = (
+    "nothing was written and nothing is damaged (do not restore a backup): free some space and run the command "
+    "again."
+)
+
+
+class DiskFullError(RegisterError):
+    """The disk (or the database server's disk) is full: the change was rolled back whole."""
+
+
+def _disk_is_full(path: Path) -> bool:
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 64 << 10  # less than SQLite's shared-memory file
+    except OSError:
+        return False
+
+
+def _is_disk_full(exc: sa.exc.DBAPIError) -> bool:
+    text = str(exc.orig).lower()
+    return "disk is full" in text or "no space left" in text or getattr(exc.orig, "sqlstate", None) == "53100"
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction that holds the register's write lock until it commits or rolls back."""
-    with engine.connect() as connection:
-        connection.execution_options(**{_WRITE: True})
-        with connection.begin():
-            if engine.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
-            yield connection
+    """A transaction that holds the register's write lock until it commits or rolls back.
+
+    A full disk rolls the change back whole; it is reported as such, not as a database traceback.
+    """
+    try:
+        with engine.connect() as connection:
+            connection.execution_options(**{_WRITE: True})
+            with connection.begin():
+                if engine.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                yield connection
+                pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
+    except sa.exc.OperationalError as exc:
+        if not _is_disk_full(exc):
+            raise
+        raise DiskFullError(
+            f"The disk holding the register at {describe(engine.url)} is full, so the change was not recorded; "
+            f"{_FREE_SPACE}"
+        ) from exc
 
 
 def session_identity(connection: Connection) -> str:

@@ -67,8 +67,10 @@ def _override(payload: dict[str, Any]) -> str:
     if not isinstance(override, dict):
         return ""
     departures = "; ".join(str(d) for d in override.get("departures") or [])
-    return (f" It was run overriding the pinned audit specification ({departures}) because: "
-            f"{_clause(override.get('reason'))}.")
+    return (
+        f" It was run overriding the pinned audit specification ({departures}) because: "
+        f"{_clause(override.get('reason'))}."
+    )
 
 
 def _accepted(payload: dict[str, Any]) -> str:
@@ -76,12 +78,17 @@ def _accepted(payload: dict[str, Any]) -> str:
     accepted = [a for a in payload.get("accepted_audits") or [] if isinstance(a, dict)]
     if not accepted:
         return ""
-    named = [f"{a.get('audit_id')} ({a.get('verdict')}{', overridden' if a.get('override') else ''})" for a in accepted]
+    named = [
+        f"{a.get('audit_id')} ({a.get('verdict')}{', overridden' if a.get('override') else ''})"
+        for a in accepted
+    ]
     listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" and {named[-1]}"
     return f" The acceptance covers {listed}."
 
 
-def summarise(kind: str, actor: str, model_name: str | None, version: str | None, payload: dict[str, Any]) -> str:
+def summarise(
+    kind: str, actor: str, model_name: str | None, version: str | None, payload: dict[str, Any]
+) -> str:
     """One plain sentence (or two) saying who did what."""
     label = f"{model_name}@{version}" if version else (model_name or "the register")
     if kind == "model.registered":
@@ -89,8 +96,10 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
         return f"{actor} registered the model {model_name}, owned by {model.get('owner')}, for: {_clause(model.get('purpose'))}."
     if kind == "model.updated":
         changes = payload.get("changes") or {}
-        parts = [f"{_FIELD_WORDS.get(field, field)} {_value(change.get('from'))} -> {_value(change.get('to'))}"
-                 for field, change in sorted(changes.items())]
+        parts = [
+            f"{_FIELD_WORDS.get(field, field)} {_value(change.get('from'))} -> {_value(change.get('to'))}"
+            for field, change in sorted(changes.items())
+        ]
         return f"{actor} updated the model {model_name}: " + "; ".join(parts) + "."
     if kind == "version.registered":
         record = row(payload, "gov_versions")
@@ -99,7 +108,11 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
             f"(artefact {record.get('artifact_path')}, SHA-256 {str(record.get('sha256'))[:12]}…) as a draft."
         )
     if kind == "version.vouched":
-        kind_words = "a pickle" if payload.get("file_kind") == "pickle" else "a skops file with types beyond the safe list"
+        kind_words = (
+            "a pickle"
+            if payload.get("file_kind") == "pickle"
+            else "a skops file with types beyond the safe list"
+        )
         types = payload.get("untrusted_types") or []
         needs = f" (it needs {', '.join(str(name) for name in types)})" if types else ""
         return (
@@ -135,11 +148,15 @@ def summarise(kind: str, actor: str, model_name: str | None, version: str | None
         incident = row(payload, "gov_incidents")
         return f"{actor} reported a {incident.get('severity')} incident on {label}: {_clause(incident.get('title'))}."
     if kind == "register.signing_enabled" and actor == "governance":
-        return (f"Signing was switched on by the first change made with a key (key id {payload.get('key_id')}): from "
-                "here every change and the chain head are signed, and changes need the key.")
+        return (
+            f"Signing was switched on by the first change made with a key (key id {payload.get('key_id')}): from "
+            "here every change and the chain head are signed, and changes need the key."
+        )
     if kind == "register.signing_enabled":
-        return (f"{actor} switched signing on (key id {payload.get('key_id')}): from here every change and the chain "
-                "head are signed, and changes need the key.")
+        return (
+            f"{actor} switched signing on (key id {payload.get('key_id')}): from here every change and the chain "
+            "head are signed, and changes need the key."
+        )
     if kind == "register.roles_required":
         return f"{actor} made separation of duties compare database roles (who logged in), not --actor names."
     return f"{actor}: {kind} on {label}."

@@ -45,8 +45,16 @@ def check_model_name(name: str) -> str:
 def check_version_label(version: str) -> str:
     """A version label: non-empty, no ``@``, no spaces or control characters."""
     text = (version or "").strip()
-    if not text or "@" in text or any(ch.isspace() for ch in text) or _CONTROL.search(text) or len(text) > 100:
-        raise InputError(f"The version {version!r} is not usable; use a label without spaces or '@', e.g. 1.0.0.")
+    if (
+        not text
+        or "@" in text
+        or any(ch.isspace() for ch in text)
+        or _CONTROL.search(text)
+        or len(text) > 100
+    ):
+        raise InputError(
+            f"The version {version!r} is not usable; use a label without spaces or '@', e.g. 1.0.0."
+        )
     return text
 
 
@@ -75,9 +83,15 @@ class AuditFacts:
     actor: str
     recorded_at: str
     max_age_days: int | None
-    override: str | None = None  # the reason given when the audit departed from the model's pinned specification
-    from_predictions: bool = False  # run on saved predictions: nothing shows they came from the registered file
-    identity: str | None = None  # who the database says recorded it ("pg:ROLE"); None before identities were kept
+    override: str | None = (
+        None  # the reason given when the audit departed from the model's pinned specification
+    )
+    from_predictions: bool = (
+        False  # run on saved predictions: nothing shows they came from the registered file
+    )
+    identity: str | None = (
+        None  # who the database says recorded it ("pg:ROLE"); None before identities were kept
+    )
 
     @property
     def needs_acceptance(self) -> bool:
@@ -95,8 +109,10 @@ class AuditFacts:
                 "reported": "was only reported (its policy sets no pass mark)",
             }.get(self.verdict, f"was {self.verdict}")
         if self.override is not None:
-            outcome += f"{' only' if self.verdict == 'passed' else ''} with an override of the pinned audit " \
-                       f"specification ({self.override})"
+            outcome += (
+                f"{' only' if self.verdict == 'passed' else ''} with an override of the pinned audit "
+                f"specification ({self.override})"
+            )
         if self.from_predictions:
             outcome += " on saved predictions, not by running the registered file"
         return f"{self.audit_id} {outcome} on {self.recorded_at[:10]}"
@@ -210,7 +226,9 @@ def check_transition(state: str, action: str, label: str) -> str:
         return target
     if action == "deploy":
         if state == "deployed":
-            raise GuardError(f"Guard 'deployment needs approval' found {label} already deployed; nothing to do.")
+            raise GuardError(
+                f"Guard 'deployment needs approval' found {label} already deployed; nothing to do."
+            )
         raise GuardError(
             f"Guard 'deployment needs approval' refused to deploy {label}: it is {state}, not approved; "
             f"approve it first with `governance register approve {label} --role ROLE` (by someone other than its "

@@ -19,7 +19,7 @@ from governance.errors import InputError
 from governance.provenance import sha256_bytes
 
 AUDIT_FILE = "audit.json"
-ProblemKind = Literal["changed", "missing", "extra", "link"]
+ProblemKind = Literal["changed", "missing", "extra", "link", "linked-folder"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,25 @@ def walk(folder: Path) -> tuple[list[str], list[str]]:
     return sorted(files), sorted(links)
 
 
+def linked_folder(audit_file: Path, workspace_root: Path | None) -> str | None:
+    """The first folder on the way to an audit inside the workspace that is a symbolic link, or ``None``.
+
+    The folder that holds every audit (``audits/``) may be a link: verify and the site both read through it alike.
+    Below it, a link is never followed (the site does not enter it, so an audit behind one would vanish from the
+    site while verify read it): a model, version or audit folder replaced by a link is reported instead.
+    """
+    if workspace_root is None:
+        return None
+    try:
+        parts = audit_file.parent.relative_to(workspace_root).parts
+    except ValueError:
+        return None  # kept outside the workspace: read as given
+    for depth in range(2, len(parts) + 1):
+        if (Path(workspace_root).joinpath(*parts[:depth])).is_symlink():
+            return Path(*parts[:depth]).as_posix()
+    return None
+
+
 def covers_folder(audit_file: Path, workspace_root: Path | None = None) -> bool:
     """An ``audit.json`` stands for its whole folder (the audit command's layout); another file only for itself.
 
@@ -121,6 +140,10 @@ def check(audit_file: Path, manifest: dict[str, str], workspace_root: Path | Non
     """
     folder = audit_file.parent
     result = FolderCheck(contents={}, problems=[])
+    if linked_folder(audit_file, workspace_root) is not None:  # never read through it
+        result.problems.append(FileProblem(".", "linked-folder"))
+        result.files_checked = len(manifest)
+        return result
     if covers_folder(audit_file, workspace_root) and folder.is_dir():
         files, links = walk(folder)
         result.problems += [FileProblem(name, "link") for name in links]
@@ -144,6 +167,11 @@ def check(audit_file: Path, manifest: dict[str, str], workspace_root: Path | Non
 
 def describe(problem: FileProblem, shown: str, audit_id: str) -> str:
     """One sentence for a problem: what is wrong with the file, and what to do."""
+    if problem.kind == "linked-folder":
+        return (
+            f"The audit folder of audit {audit_id} ({shown.removesuffix('/.')}) is reached through a symbolic link, "
+            "which is never followed (it could point at any folder); put the audit's own folder back in its place."
+        )
     what = f"The audit file {shown} (audit {audit_id})"
     if problem.kind == "changed":
         return f"{what} was changed after it was recorded; restore the original, or run the audit again."

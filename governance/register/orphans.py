@@ -31,10 +31,15 @@ def audits_dir(register: Register, workspace_root: Path | None = None) -> Path |
 
 
 def recorded_audit_files(register: Register, workspace_root: Path | None = None) -> set[Path]:
-    """The resolved path of every ``audit.json`` the register has recorded."""
+    """Every ``audit.json`` the register has recorded, as its resolved folder plus its name.
+
+    The file itself is not resolved: an ``audit.json`` that is a link to a recorded one does not make its folder
+    a recorded audit.
+    """
     with database.read_transaction(register.engine) as conn:
         stored = conn.execute(sa.select(t.audits.c.audit_json_path)).scalars().all()
-    return {register.locate(str(path), workspace_root).resolve() for path in stored}
+    located = [register.locate(str(path), workspace_root) for path in stored]
+    return {path.parent.resolve() / path.name for path in located}
 
 
 def find_orphans(
@@ -87,6 +92,6 @@ def clean_orphans(
     def still_orphaned(leftover: Leftover) -> bool:
         if leftover.kind != "unrecorded":
             return True
-        return (leftover.path / "audit.json").resolve() not in recorded_audit_files(register, workspace_root)
+        return leftover.path.resolve() / "audit.json" not in recorded_audit_files(register, workspace_root)
 
     return [leftover for leftover in found if remove_leftover(leftover, still_orphaned)]

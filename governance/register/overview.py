@@ -17,14 +17,14 @@ from governance.register.records import (
     EventRecord,
     IncidentRecord,
     ModelDetail,
-    Record,
     State,
     StatusItem,
     VersionRecord,
 )
+from governance.results.common import Frozen
 
 
-class VersionOverview(Record):
+class VersionOverview(Frozen):
     """One version: its state, since when it is live, its standing approval and the audit of its file."""
 
     version: str
@@ -37,7 +37,7 @@ class VersionOverview(Record):
     incidents: int = 0
 
 
-class ModelOverview(Record):
+class ModelOverview(Frozen):
     """One model: the deployed version(s) first, the newest version, and what needs attention."""
 
     name: str
@@ -55,10 +55,13 @@ class ModelOverview(Record):
         return self.deployed[-1] if self.deployed else self.newest
 
 
-def overview(detail: ModelDetail, events: Sequence[EventRecord], attention: Sequence[StatusItem]) -> ModelOverview:
+def overview(
+    detail: ModelDetail, events: Sequence[EventRecord], attention: Sequence[StatusItem]
+) -> ModelOverview:
     """The overview of one model from its register detail, its events and the status items about it."""
     versions = [
-        _version(version, detail.audits, detail.approvals, detail.incidents, events) for version in detail.versions
+        _version(version, detail.audits, detail.approvals, detail.incidents, events)
+        for version in detail.versions
     ]
     return ModelOverview(
         name=detail.model.name,

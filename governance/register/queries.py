@@ -34,7 +34,7 @@ from governance.register.records import (
 def row_image(row: Row[Any]) -> dict[str, Any]:
     """A row as the JSON-able dict that events carry (everything but the ``event_seq`` bookkeeping column)."""
     image = {key: value for key, value in row._mapping.items() if key != "event_seq"}
-    return json.loads(provenance.canonical_json(image))
+    return dict(json.loads(provenance.canonical_json(image)))
 
 
 def model_record(row: Row[Any]) -> ModelRecord:
@@ -59,8 +59,11 @@ def vouchings(conn: Connection, model_names: Sequence[str]) -> dict[tuple[str, s
     if not model_names:
         return found
     e = t.events.c
-    query = (sa.select(e.seq, e.at, e.actor, e.model_name, e.version, e.payload)
-             .where(e.kind == VOUCHED, e.model_name.in_(list(model_names))).order_by(e.seq))
+    query = (
+        sa.select(e.seq, e.at, e.actor, e.model_name, e.version, e.payload)
+        .where(e.kind == VOUCHED, e.model_name.in_(list(model_names)))
+        .order_by(e.seq)
+    )
     for event in conn.execute(query):
         try:
             sha256 = str(json.loads(event.payload).get("sha256"))
@@ -71,8 +74,12 @@ def vouchings(conn: Connection, model_names: Sequence[str]) -> dict[tuple[str, s
 
 
 def audit_record(row: Row[Any], model_name: str, version: str) -> AuditRecord:
-    return AuditRecord(model_name=model_name, version=version,
-                       expires_at=lifecycle.expiry(row.recorded_at, row.max_age_days), **row_image(row))
+    return AuditRecord(
+        model_name=model_name,
+        version=version,
+        expires_at=lifecycle.expiry(row.recorded_at, row.max_age_days),
+        **row_image(row),
+    )
 
 
 def approval_record(row: Row[Any], model_name: str, version: str) -> ApprovalRecord:
@@ -111,7 +118,9 @@ def event_record(row: Row[Any]) -> EventRecord:
     )
 
 
-def load_details(conn: Connection, models: Sequence[Row[Any]], *, with_events: bool = True) -> list[ModelDetail]:
+def load_details(
+    conn: Connection, models: Sequence[Row[Any]], *, with_events: bool = True
+) -> list[ModelDetail]:
     """Full details of ``models`` (in the order given), with one query per table."""
     if not models:
         return []
@@ -122,15 +131,18 @@ def load_details(conn: Connection, models: Sequence[Row[Any]], *, with_events: b
     label = {v.id: (names[v.model_id], v.version) for v in versions}
     owner = {v.id: v.model_id for v in versions}
     vouched = vouchings(conn, list(names.values()))
-    grouped: dict[str, defaultdict[int, list[Any]]] = {key: defaultdict(list) for key in
-                                                       ("versions", "audits", "approvals", "incidents", "answers")}
+    grouped: dict[str, defaultdict[int, list[Any]]] = {
+        key: defaultdict(list) for key in ("versions", "audits", "approvals", "incidents", "answers")
+    }
     for v in versions:
         grouped["versions"][v.model_id].append(
             version_record(v, names[v.model_id], vouched.get((names[v.model_id], v.version, v.sha256)))
         )
     if label:
         ids = list(label)
-        for row in conn.execute(sa.select(t.audits).where(t.audits.c.version_id.in_(ids)).order_by(t.audits.c.id)):
+        for row in conn.execute(
+            sa.select(t.audits).where(t.audits.c.version_id.in_(ids)).order_by(t.audits.c.id)
+        ):
             grouped["audits"][owner[row.version_id]].append(audit_record(row, *label[row.version_id]))
         for row in conn.execute(
             sa.select(t.approvals).where(t.approvals.c.version_id.in_(ids)).order_by(t.approvals.c.id)
@@ -149,7 +161,9 @@ def load_details(conn: Connection, models: Sequence[Row[Any]], *, with_events: b
     events: defaultdict[str, list[EventRecord]] = defaultdict(list)
     if with_events:
         for row in conn.execute(
-            sa.select(t.events).where(t.events.c.model_name.in_(list(names.values()))).order_by(t.events.c.seq)
+            sa.select(t.events)
+            .where(t.events.c.model_name.in_(list(names.values())))
+            .order_by(t.events.c.seq)
         ):
             events[row.model_name].append(event_record(row))
     return [

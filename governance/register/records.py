@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from governance.results.common import Frozen
 
 State = Literal["draft", "audited", "approved", "deployed", "suspended", "retired"]
 Decision = Literal["approve", "reject"]
@@ -22,13 +22,7 @@ SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
 
 
-class Record(BaseModel):
-    """Base: frozen, no unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ModelRecord(Record):
+class ModelRecord(Frozen):
     """A model: what it is for, who owns it, and the human answers that decide which rules apply."""
 
     id: int
@@ -46,7 +40,7 @@ class ModelRecord(Record):
     created_by: str
 
 
-class VersionRecord(Record):
+class VersionRecord(Frozen):
     """One version of a model: one artefact, identified by its SHA-256."""
 
     id: int
@@ -62,11 +56,13 @@ class VersionRecord(Record):
     state: State
     created_at: str
     created_by: str
-    vouched_by: str | None = None  # who vouched that its model file may run code when loaded (pickles and the like)
+    vouched_by: str | None = (
+        None  # who vouched that its model file may run code when loaded (pickles and the like)
+    )
     vouched_at: str | None = None
 
 
-class AuditRecord(Record):
+class AuditRecord(Frozen):
     """An audit of one version: where its ``audit.json`` is, its hash, and the verdict it reached."""
 
     id: int
@@ -76,7 +72,9 @@ class AuditRecord(Record):
     audit_id: str
     audit_json_path: str  # relative to the workspace when it lies inside it
     audit_json_sha256: str
-    files: dict[str, str] | None = None  # SHA-256 of every file of the folder; None if recorded before manifests
+    files: dict[str, str] | None = (
+        None  # SHA-256 of every file of the folder; None if recorded before manifests
+    )
     verdict: str  # "passed", "failed", "inconclusive" or "reported" (a policy without a pass mark)
     policy_name: str
     policy_sha256: str
@@ -89,7 +87,7 @@ class AuditRecord(Record):
     recorded_at: str
 
 
-class ApprovalRecord(Record):
+class ApprovalRecord(Frozen):
     """A sign-off (or a refusal) by one person in one role."""
 
     id: int
@@ -105,7 +103,7 @@ class ApprovalRecord(Record):
     at: str
 
 
-class ChecklistAnswerRecord(Record):
+class ChecklistAnswerRecord(Frozen):
     """An answer to one compliance checklist item for a model."""
 
     id: int
@@ -119,7 +117,7 @@ class ChecklistAnswerRecord(Record):
     at: str
 
 
-class IncidentRecord(Record):
+class IncidentRecord(Frozen):
     """Something that went wrong with a version in use."""
 
     id: int
@@ -133,7 +131,7 @@ class IncidentRecord(Record):
     at: str
 
 
-class EventRecord(Record):
+class EventRecord(Frozen):
     """One entry of the append-only log; ``hash`` covers the fields and the previous event's hash."""
 
     seq: int
@@ -146,11 +144,13 @@ class EventRecord(Record):
     prev_hash: str
     hash: str
     hmac: str | None = None
-    identity: str | None = None  # who the database says wrote it: "pg:ROLE" (PostgreSQL) or "os:USER" (SQLite)
+    identity: str | None = (
+        None  # who the database says wrote it: "pg:ROLE" (PostgreSQL) or "os:USER" (SQLite)
+    )
     summary: str  # the event in plain words
 
 
-class ModelSummary(Record):
+class ModelSummary(Frozen):
     """One line of ``register list``."""
 
     name: str
@@ -164,7 +164,7 @@ class ModelSummary(Record):
     next_audit_due: str | None = None
 
 
-class ModelDetail(Record):
+class ModelDetail(Frozen):
     """Everything the register knows about one model, with its history."""
 
     model: ModelRecord
@@ -176,7 +176,7 @@ class ModelDetail(Record):
     events: list[EventRecord]
 
 
-class VerifyProblem(Record):
+class VerifyProblem(Frozen):
     """One thing ``verify`` found wrong, in plain words."""
 
     kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file", "orphan"]
@@ -185,7 +185,7 @@ class VerifyProblem(Record):
     path: str | None = None  # an orphan's folder (relative to the workspace when inside it)
 
 
-class AnchorCheck(Record):
+class AnchorCheck(Frozen):
     """A chain head kept outside the database (``--expect-head``, the checkpoint file), looked up in the chain."""
 
     source: str  # where it came from, in words: "given with --expect-head", "kept in the checkpoint ..."
@@ -195,7 +195,7 @@ class AnchorCheck(Record):
     events_after: int | None = None  # how many events came after it
 
 
-class VerifyReport(Record):
+class VerifyReport(Frozen):
     """The result of ``verify``: ``ok`` when the history and the audit files are as recorded, and every signature
     of a signed register was checked (``inconclusive``: nothing is wrong, but a signed register was verified
     without its key, so its signatures were not checked)."""
@@ -204,7 +204,9 @@ class VerifyReport(Record):
     events_checked: int
     rows_checked: int
     audit_files_checked: int
-    audits_without_manifest: int = 0  # recorded before every file was hashed: only their audit.json is checked
+    audits_without_manifest: int = (
+        0  # recorded before every file was hashed: only their audit.json is checked
+    )
     signed: bool  # the register is signed and its key was given, so the signatures were checked
     problems: list[VerifyProblem]
     inconclusive: bool = False
@@ -218,7 +220,7 @@ class VerifyReport(Record):
         return self.problems[0] if self.problems else None
 
 
-class StatusItem(Record):
+class StatusItem(Frozen):
     """One thing that needs attention."""
 
     category: StatusCategory
@@ -228,7 +230,7 @@ class StatusItem(Record):
     due: str | None = None
 
 
-class StatusReport(Record):
+class StatusReport(Frozen):
     """What needs attention now: overdue or expiring audits, unapproved deployments, changed files, orphans."""
 
     generated_at: str

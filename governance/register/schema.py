@@ -61,7 +61,9 @@ audits = sa.Table(
     sa.Column("audit_id", sa.String(100), nullable=False, unique=True),
     sa.Column("audit_json_path", sa.Text, nullable=False),
     sa.Column("audit_json_sha256", sa.String(64), nullable=False),
-    sa.Column("files", sa.JSON),  # {name: sha256} of every file of the audit folder; NULL before revision 0003
+    sa.Column(
+        "files", sa.JSON
+    ),  # {name: sha256} of every file of the audit folder; NULL before revision 0003
     sa.Column("verdict", sa.String(16), nullable=False),
     sa.Column("policy_name", sa.String(200), nullable=False),
     sa.Column("policy_sha256", sa.String(64), nullable=False),

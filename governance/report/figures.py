@@ -21,7 +21,9 @@ from governance.results.wording import level_words, rate_words
 
 RATE_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", "mean_prediction", "mae")
 # Panel titles: the shared metric names, capitalised, without their explanations in brackets.
-TITLES = {key: words.split(" (")[0][:1].upper() + words.split(" (")[0][1:] for key, words in METRIC_WORDS.items()}
+TITLES = {
+    key: words.split(" (")[0][:1].upper() + words.split(" (")[0][1:] for key, words in METRIC_WORDS.items()
+}
 
 
 def attribute_figure_stem(attribute: AttributeResult) -> str:
@@ -35,9 +37,15 @@ def impact_figure_stem(attribute: AttributeResult) -> str:
     return f"impact-{slugify(attribute.attribute)}"
 
 
-def _group_chart(attribute: AttributeResult, overall: dict[str, Any], hidden: Collection[str], level: float) -> Canvas | None:
+def _group_chart(
+    attribute: AttributeResult, overall: dict[str, Any], hidden: Collection[str], level: float
+) -> Canvas | None:
     groups = [group for group in attribute.groups if not group.is_unknown and group.group not in hidden]
-    metrics = [m for m in RATE_METRICS if any(group.metrics.get(m) and group.metrics[m].value is not None for group in groups)][:4]
+    metrics = [
+        m
+        for m in RATE_METRICS
+        if any(group.metrics.get(m) and group.metrics[m].value is not None for group in groups)
+    ][:4]
     if not groups or not metrics:
         return None
     panels = []
@@ -47,11 +55,14 @@ def _group_chart(attribute: AttributeResult, overall: dict[str, Any], hidden: Co
             estimate = group.metrics.get(metric)
             points.append(Point(estimate.value, estimate.low, estimate.high) if estimate else Point(None))
         reference = overall.get(metric)
-        panels.append((TITLES.get(metric, metric), points, reference.value if reference is not None else None))
+        panels.append(
+            (TITLES.get(metric, metric), points, reference.value if reference is not None else None)
+        )
     return dot_whisker_panels(
         title=f"{attribute.attribute}: rates per group",
         note=f"dots: the group's value; whiskers: {level_words(level)} interval; dashed line: everyone",
-        labels=[group.group for group in groups], panels=panels,
+        labels=[group.group for group in groups],
+        panels=panels,
     )
 
 
@@ -66,7 +77,8 @@ def _impact_chart(attribute: AttributeResult, hidden: Collection[str]) -> Canvas
         title=f"{attribute.attribute}: impact ratio with interval",
         labels=[row.category for row in rows],
         points=[Point(row.impact_ratio, row.impact_ratio_low, row.impact_ratio_high) for row in rows],
-        line=0.8, line_label="four-fifths screen (0.8)",
+        line=0.8,
+        line_label="four-fifths screen (0.8)",
         axis_label=f"{rate_words(table.rate_kind).rate} / the {rate_words(table.rate_kind).top}'s",
     )
 
@@ -86,7 +98,10 @@ def _listed(parts: list[str]) -> str:
 def group_figure_alt(attribute: AttributeResult, hidden: Collection[str], level: float) -> str:
     """The group-rates figure in words, for readers who cannot see it (the image's alt text)."""
     groups = [group for group in attribute.groups if not group.is_unknown and group.group not in hidden]
-    metric = next((m for m in RATE_METRICS if any(g.metrics.get(m) and g.metrics[m].value is not None for g in groups)), None)
+    metric = next(
+        (m for m in RATE_METRICS if any(g.metrics.get(m) and g.metrics[m].value is not None for g in groups)),
+        None,
+    )
     if metric is None:
         return f"{attribute.attribute}: rates per group (no rate to show)"
     parts = []
@@ -101,7 +116,9 @@ def group_figure_alt(attribute: AttributeResult, hidden: Collection[str], level:
 def impact_figure_alt(attribute: AttributeResult, hidden: Collection[str]) -> str:
     """The impact-ratio figure in words: each category's ratio, its interval, and whether it is below 0.8."""
     table = attribute.ll144
-    rows = [r for r in (table.rows if table else []) if r.impact_ratio is not None and r.category not in hidden]
+    rows = [
+        r for r in (table.rows if table else []) if r.impact_ratio is not None and r.category not in hidden
+    ]
     parts = [
         f"{r.category} {r.impact_ratio:.2f}{_span(r.impact_ratio_low, r.impact_ratio_high)}"
         + (", below 0.8" if r.impact_ratio < 0.8 else "")
@@ -111,7 +128,9 @@ def impact_figure_alt(attribute: AttributeResult, hidden: Collection[str]) -> st
     return f"{attribute.attribute}: impact ratio per category against the four-fifths screen (0.8): {_listed(parts)}"
 
 
-def write_figures(result: AuditResult, folder: Path, *, hidden: dict[str, Collection[str]] | None = None) -> dict[str, str]:
+def write_figures(
+    result: AuditResult, folder: Path, *, hidden: dict[str, Collection[str]] | None = None
+) -> dict[str, str]:
     """Write every figure of the audit into ``folder``; returns figure key -> file name (SVG).
 
     ``hidden`` maps an attribute to the groups that must not appear (small cells on published pages).
@@ -132,8 +151,10 @@ def write_figures(result: AuditResult, folder: Path, *, hidden: dict[str, Collec
 
         explanation = result.explanation
         if hidden:
-            from governance.report.markdown import published_explanation
+            from governance.report.suppression import published_explanation
 
-            explanation = published_explanation(explanation, {name: set(groups) for name, groups in hidden.items()})
+            explanation = published_explanation(
+                explanation, {name: set(groups) for name, groups in hidden.items()}
+            )
         written.update(write_explanation_figures(explanation, folder))
     return written

@@ -11,18 +11,25 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
+from governance.escaping import markdown_text
 from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
-from governance.report.escape import md
 from governance.report.figures import (
     attribute_figure_stem,
     group_figure_alt,
     impact_figure_alt,
     impact_figure_stem,
 )
-from governance.report.suppression import COMPLEMENT, SMALL, Cell, Reason, Table, suppress_tables
+from governance.report.suppression import (
+    COMPLEMENT,
+    SMALL,
+    Cell,
+    Reason,
+    Table,
+    published_explanation,
+    suppress_tables,
+)
 from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
-from governance.results.explain import ExplanationResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import level_words, rate_words, vouched_words
 
@@ -40,9 +47,25 @@ VERDICT_WORDS = {
         "person to judge. Approval needs a recorded risk acceptance.",
     ),
 }
-STATUS_WORDS = {"pass": "met", "fail": "FAILED", "inconclusive": "inconclusive", "not_applicable": "not checked"}
-TABLE_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "precision", "accuracy", "auc",
-                 "mean_prediction", "mean_target", "mae", "rmse")
+STATUS_WORDS = {
+    "pass": "met",
+    "fail": "FAILED",
+    "inconclusive": "inconclusive",
+    "not_applicable": "not checked",
+}
+TABLE_METRICS = (
+    "selection_rate",
+    "base_rate",
+    "tpr",
+    "fpr",
+    "precision",
+    "accuracy",
+    "auc",
+    "mean_prediction",
+    "mean_target",
+    "mae",
+    "rmse",
+)
 
 
 def _capitalised(text: str) -> str:
@@ -112,38 +135,34 @@ def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]
     return {name: set(groups) for name, groups in masking(result, min_cell_size).items()}
 
 
-def published_explanation(explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]) -> ExplanationResult:
-    """The explanation without the masked groups (and without comparisons that name one), for publication."""
-    attributes = []
-    for attribute in explanation.by_group:
-        masked = hidden.get(attribute.attribute, ())
-        attributes.append(attribute.model_copy(update={
-            "groups": [group for group in attribute.groups if group.group not in masked],
-            "most_different": [d for d in attribute.most_different if d.highest_group not in masked and d.lowest_group not in masked],
-        }))
-    return explanation.model_copy(update={"by_group": attributes})
-
-
 def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> list[str]:
-    lines = [f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {md(outcome.summary)}"]
+    lines = [
+        f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {markdown_text(outcome.summary)}"
+    ]
     left_out = 0
     for finding in outcome.findings:
         masked = hidden.get(finding.attribute, ())
         if outcome.comparison == "top_k":  # explanation rules: the reason says it all
-            lines.append(f"    - {_capitalised(md(finding.reason))}.")
+            lines.append(f"    - {_capitalised(markdown_text(finding.reason))}.")
         elif finding.status not in {"fail", "inconclusive"}:
             continue
-        elif finding.group in masked or finding.reference in masked or any(part in masked for part in finding.group.split(" vs ")):
+        elif (
+            finding.group in masked
+            or finding.reference in masked
+            or any(part in masked for part in finding.group.split(" vs "))
+        ):
             left_out += 1
         else:
-            reference = f" vs {md(finding.reference)}" if finding.reference else ""
-            sizes = f"{finding.n} {md(finding.counted)}"
+            reference = f" vs {markdown_text(finding.reference)}" if finding.reference else ""
+            sizes = f"{finding.n} {markdown_text(finding.counted)}"
             if finding.reference_n is not None:
-                sizes += f"; reference {finding.reference_n} {md(finding.counted)}"
-            lines.append(f"    - {md(finding.group)}{reference} ({md(finding.attribute)}, {sizes}): {md(finding.reason)}.")
+                sizes += f"; reference {finding.reference_n} {markdown_text(finding.counted)}"
+            lines.append(
+                f"    - {markdown_text(finding.group)}{reference} ({markdown_text(finding.attribute)}, {sizes}): {markdown_text(finding.reason)}."
+            )
     if left_out:
         lines.append(f"    - {left_out} more finding(s) about groups too small to publish are left out here.")
-    lines.append(f"    - *What to do:* {md(outcome.advice)}")
+    lines.append(f"    - *What to do:* {markdown_text(outcome.advice)}")
     return lines
 
 
@@ -164,30 +183,50 @@ def mask_legend(reasons: Collection[str], total: int, min_cell_size: int) -> str
     """The sentence under a table with masked groups: what each label means, and how many groups are hidden."""
     parts = [f"{len(reasons)} of {total} groups hidden in this table."]
     if SMALL in reasons:
-        parts.append(f"*{small_label(min_cell_size)}*: a group this small could identify people, so none of its numbers are published.")
+        parts.append(
+            f"*{small_label(min_cell_size)}*: a group this small could identify people, so none of its numbers are published."
+        )
     if COMPLEMENT in reasons:
-        parts.append(f"*{COMPLEMENT_LABEL}*: a larger group, hidden because its numbers and the published totals would give a small group's count away.")
+        parts.append(
+            f"*{COMPLEMENT_LABEL}*: a larger group, hidden because its numbers and the published totals would give a small group's count away."
+        )
     return " ".join(parts)
 
 
 def all_masked_sentence(total: int, min_cell_size: int) -> str:
     """Said instead of a table whose every group is masked: a table of hidden rows tells a reader nothing."""
-    return (f"This table is not published: each of its {total} groups has fewer than {min_cell_size} people or would "
-            "give a small group's count away.")
+    return (
+        f"This table is not published: each of its {total} groups has fewer than {min_cell_size} people or would "
+        "give a small group's count away."
+    )
 
 
 def _group_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) -> list[str]:
     if hidden and all(group.group in hidden for group in attribute.groups):
         return [all_masked_sentence(len(attribute.groups), k)]
     metrics = [m for m in TABLE_METRICS if any(m in group.metrics for group in attribute.groups)]
-    header = ["Group", "Rows", "Share", *(_capitalised(METRIC_WORDS.get(m, m).split(" (")[0]) for m in metrics)]
+    header = [
+        "Group",
+        "Rows",
+        "Share",
+        *(_capitalised(METRIC_WORDS.get(m, m).split(" (")[0]) for m in metrics),
+    ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for group in attribute.groups:
-        name = md(group.group) + (" (missing)" if group.is_unknown else "")
+        name = markdown_text(group.group) + (" (missing)" if group.is_unknown else "")
         if group.group in hidden:
-            lines.append("| " + " | ".join([name, _mask_label(hidden[group.group], k), *([HIDDEN] * (1 + len(metrics)))]) + " |")
+            lines.append(
+                "| "
+                + " | ".join([name, _mask_label(hidden[group.group], k), *([HIDDEN] * (1 + len(metrics)))])
+                + " |"
+            )
             continue
-        cells = [name, str(group.n), f"{group.share:.1%}", *(_interval(group.metrics.get(m)) for m in metrics)]
+        cells = [
+            name,
+            str(group.n),
+            f"{group.share:.1%}",
+            *(_interval(group.metrics.get(m)) for m in metrics),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     if hidden:
         lines += ["", mask_legend(list(hidden.values()), len(attribute.groups), k)]
@@ -205,34 +244,54 @@ def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) 
         return [all_masked_sentence(len(table.rows), k)]
     # Every ratio divides by the most-selected category's rate: if that category is masked, so are the ratios.
     ratios_hidden = table.most_selected in hidden
-    lines = [f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |", "|---|---|---|---|---|---|"]
+    lines = [
+        f"| Category | Rows | {counted} | {rate} | Impact ratio [interval] | Under 2 % |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in table.rows:
         if row.category in hidden:
             label = _mask_label(hidden[row.category], k)
-            lines.append(f"| {md(row.category)} | {label} | {HIDDEN} | {HIDDEN} | {HIDDEN} | {'yes' if row.under_two_percent else 'no'} |")
+            lines.append(
+                f"| {markdown_text(row.category)} | {label} | {HIDDEN} | {HIDDEN} | {HIDDEN} | {'yes' if row.under_two_percent else 'no'} |"
+            )
             continue
         if ratios_hidden:
             ratio = HIDDEN
         else:
-            ratio = _interval(Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high))
+            ratio = _interval(
+                Estimate(value=row.impact_ratio, low=row.impact_ratio_low, high=row.impact_ratio_high)
+            )
             if row.impact_ratio is not None and row.impact_ratio < 0.8:
                 ratio += " ⚑"
         lines.append(
-            f"| {md(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
+            f"| {markdown_text(row.category)} | {row.n} | {row.selected} | {fmt(row.rate)} | {ratio} | {'yes' if row.under_two_percent else 'no'} |"
         )
     masked_rows = [hidden[row.category] for row in table.rows if row.category in hidden]
     if masked_rows:
         lines += ["", mask_legend(masked_rows, len(table.rows), k)]
     if ratios_hidden:
-        lines += ["", f"The impact ratios are hidden too: each divides by the rate of the {words.top}, which is masked, "
-                  "so they would give its rate away."]
-    unknown_reason = next((hidden[g.group] for g in attribute.groups if g.is_unknown and g.group in hidden), None)
+        lines += [
+            "",
+            f"The impact ratios are hidden too: each divides by the rate of the {words.top}, which is masked, "
+            "so they would give its rate away.",
+        ]
+    unknown_reason = next(
+        (hidden[g.group] for g in attribute.groups if g.is_unknown and g.group in hidden), None
+    )
     unknown = _mask_label(unknown_reason, k) if unknown_reason else str(table.unknown_count)
     lines.append("")
-    median = f" The median score used for scoring rates is {fmt(table.median_score)}." if table.median_score is not None else ""
-    most = f"hidden ({COMPLEMENT_LABEL if hidden.get(table.most_selected or '') == COMPLEMENT else small_label(k)})" if ratios_hidden else md(table.most_selected or "n/a")
+    median = (
+        f" The median score used for scoring rates is {fmt(table.median_score)}."
+        if table.median_score is not None
+        else ""
+    )
+    most = (
+        f"hidden ({COMPLEMENT_LABEL if hidden.get(table.most_selected or '') == COMPLEMENT else small_label(k)})"
+        if ratios_hidden
+        else markdown_text(table.most_selected or "n/a")
+    )
     lines.append(
-        f"{_capitalised(words.top)}: **{most}**. People with an unknown {md(attribute.attribute)}: "
+        f"{_capitalised(words.top)}: **{most}**. People with an unknown {markdown_text(attribute.attribute)}: "
         f"**{unknown}** (left out of the ratios, as NYC LL144 requires, and counted here).{median} "
         "⚑ marks an impact ratio below 0.8, the EEOC four-fifths *screening heuristic*, which is not a legal test."
     )
@@ -240,13 +299,19 @@ def _ll144_table(attribute: AttributeResult, hidden: Mapping[str, str], k: int) 
 
 
 def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> list[str]:
-    shown = [c for c in attribute.to_reference if c.metric in {"selection_rate", "tpr", "fpr", "mean_prediction", "mae"}]
+    shown = [
+        c
+        for c in attribute.to_reference
+        if c.metric in {"selection_rate", "tpr", "fpr", "mean_prediction", "mae"}
+    ]
     if not shown:
         return []
     published = [c for c in shown if c.group not in hidden and c.reference not in hidden]
     if not published:
         if attribute.reference_group in hidden:
-            return [f"No comparison can be published: the reference group, {md(attribute.reference_group or '')}, is masked."]
+            return [
+                f"No comparison can be published: the reference group, {markdown_text(attribute.reference_group or '')}, is masked."
+            ]
         return ["No comparison can be published: every compared group is masked."]
     lines = [
         "| Group | Metric | vs | Difference [interval] | Ratio [interval] | p-value (Holm) |",
@@ -255,7 +320,7 @@ def _comparison_table(attribute: AttributeResult, hidden: Collection[str]) -> li
     for comparison in published:
         p_value = "n/a" if comparison.p_value_holm is None else f"{comparison.p_value_holm:.3g}"
         lines.append(
-            f"| {md(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {md(comparison.reference)} | "
+            f"| {markdown_text(comparison.group)} | {METRIC_WORDS.get(comparison.metric, comparison.metric)} | {markdown_text(comparison.reference)} | "
             f"{_interval(comparison.difference)} | {_interval(comparison.ratio)} | {p_value} |"
         )
     lines += ["", P_VALUE_GLOSS]
@@ -299,10 +364,14 @@ P_VALUE_GLOSS = (
 def _summaries_line(attribute: AttributeResult, hidden: Collection[str]) -> str:
     """The fairlearn summaries with what each means; left out where a masked group could be one of the extremes."""
     if any(group.group in hidden and not group.is_unknown for group in attribute.groups):
-        return ("Summaries across groups (widest gaps and lowest ratios) are left out: they are computed over every group, "
-                "masked ones included, and could give a masked group's rate away.")
+        return (
+            "Summaries across groups (widest gaps and lowest ratios) are left out: they are computed over every group, "
+            "masked ones included, and could give a masked group's rate away."
+        )
     parts = [
-        f"{key.replace('_', ' ')} {_interval(value)} ({SUMMARY_GLOSS[key]})" if key in SUMMARY_GLOSS else f"{key.replace('_', ' ')} {_interval(value)}"
+        f"{key.replace('_', ' ')} {_interval(value)} ({SUMMARY_GLOSS[key]})"
+        if key in SUMMARY_GLOSS
+        else f"{key.replace('_', ' ')} {_interval(value)}"
         for key, value in sorted(attribute.summaries.items())
     ]
     return "Summaries: " + "; ".join(parts) + "."
@@ -319,7 +388,11 @@ def masking_sentence(
         if attribute.attribute in counted or (ll144 and attribute.ll144 is None):
             continue
         counted.add(attribute.attribute)
-        names = [row.category for row in attribute.ll144.rows] if ll144 and attribute.ll144 else [g.group for g in attribute.groups]
+        names = (
+            [row.category for row in attribute.ll144.rows]
+            if ll144 and attribute.ll144
+            else [g.group for g in attribute.groups]
+        )
         reasons = masks.get(attribute.attribute, {})
         total += len(names)
         small += sum(reasons.get(name) == SMALL for name in names)
@@ -338,10 +411,10 @@ def _override_lines(result: AuditResult) -> list[str]:
     """An audit run against its model's pinned specification says so near the top, with the reason."""
     if result.override is None:
         return []
-    departures = "; ".join(md(d) for d in result.override.departures)
+    departures = "; ".join(markdown_text(d) for d in result.override.departures)
     return [
         f"**Audit specification overridden.** This audit departs from the specification pinned for "
-        f"{md(result.model.name)} in governance.yaml: {departures}. The reason given: {md(result.override.reason)}. "
+        f"{markdown_text(result.model.name)} in governance.yaml: {departures}. The reason given: {markdown_text(result.override.reason)}. "
         "Approving this version needs an explicit risk acceptance.",
         "",
     ]
@@ -383,7 +456,9 @@ def _shortfall(finding: Finding, bound: str, *, side: str) -> float:
     return end - limit
 
 
-def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit: int = 3) -> list[tuple[RuleOutcome, Finding | None]]:
+def _deciding(
+    result: AuditResult, hidden: Mapping[str, Collection[str]], limit: int = 3
+) -> list[tuple[RuleOutcome, Finding | None]]:
     """The few rule outcomes and findings that decide the verdict, the strongest evidence first.
 
     Failed: the blocking rules that failed, then those left undecided; inconclusive: the undecided blocking rules;
@@ -414,14 +489,18 @@ def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit:
         side = "worst" if status == "pass" else "best"
         small = outcome.comparison != "top_k"
 
-        def order(f: Finding, bound: str = outcome.bound, side: str = side, small: bool = small) -> tuple[bool, float, int]:
+        def order(
+            f: Finding, bound: str = outcome.bound, side: str = side, small: bool = small
+        ) -> tuple[bool, float, int]:
             return (small and f.n < minimum, -_shortfall(f, bound, side=side), -f.n)
 
         findings.sort(key=order)
         ranked.append(findings)
     # a rule without findings (a sensitive input, a rule that could not be checked) decides a failure on its own;
     # beside a pass it says less than the closest call, so it comes last
-    bare: list[tuple[RuleOutcome, Finding | None]] = [(o, None) for o, f in zip(chosen, ranked, strict=True) if not f]
+    bare: list[tuple[RuleOutcome, Finding | None]] = [
+        (o, None) for o, f in zip(chosen, ranked, strict=True) if not f
+    ]
     picked: list[tuple[RuleOutcome, Finding | None]] = [] if verdict == "passed" else list(bare)
     depth = 0
     while len(picked) < limit and any(len(f) > depth for f in ranked):
@@ -434,25 +513,39 @@ def _deciding(result: AuditResult, hidden: Mapping[str, Collection[str]], limit:
 
 def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding | None) -> str:
     status = "not checked" if outcome.not_checked_because else STATUS_WORDS[outcome.status]
-    head = f"- **{md(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
+    head = f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
     if finding is None:
-        return head + (md(outcome.not_checked_because) if outcome.not_checked_because else md(outcome.summary))
+        return head + (
+            markdown_text(outcome.not_checked_because)
+            if outcome.not_checked_because
+            else markdown_text(outcome.summary)
+        )
     if outcome.comparison == "top_k":
-        return head + _capitalised(md(finding.reason)) + "."
-    reference = f" vs {md(finding.reference)}" if finding.reference else ""
-    sizes = f"{finding.n} {md(finding.counted)}"
+        return head + _capitalised(markdown_text(finding.reason)) + "."
+    reference = f" vs {markdown_text(finding.reference)}" if finding.reference else ""
+    sizes = f"{finding.n} {markdown_text(finding.counted)}"
     reference_n = finding.reference_n if finding.reference_n is not None else _group_size(result, finding)
     if reference_n is not None:
         sizes += f" in the group, {reference_n} in the reference"
     metric = METRIC_WORDS.get(outcome.metric, outcome.metric).split(" (")[0]
     if outcome.comparison == "impact_ratio":
-        table = next((a.ll144 for a in result.fairness.attributes if a.attribute == finding.attribute and a.ll144), None)
+        table = next(
+            (a.ll144 for a in result.fairness.attributes if a.attribute == finding.attribute and a.ll144),
+            None,
+        )
         metric = f"impact ratio of {rate_words(table.rate_kind).rate if table else metric}"
-    value = describe_estimate(finding.estimate, result.fairness.confidence_level) if finding.estimate.has_interval else ""
-    reason = md(finding.reason)
+    value = (
+        describe_estimate(finding.estimate, result.fairness.confidence_level)
+        if finding.estimate.has_interval
+        else ""
+    )
+    reason = markdown_text(finding.reason)
     if value and value not in finding.reason:
         reason = f"{value}: {reason}"
-    return head + f"{md(finding.group)}{reference} ({md(finding.attribute)}; {sizes}), {metric}: {reason}."
+    return (
+        head
+        + f"{markdown_text(finding.group)}{reference} ({markdown_text(finding.attribute)}; {sizes}), {metric}: {reason}."
+    )
 
 
 def _group_size(result: AuditResult, finding: Finding) -> int | None:
@@ -485,9 +578,13 @@ def summary_lines(result: AuditResult, hidden: Mapping[str, Collection[str]] | N
     if result.model.kind == "predictions":
         inputs = "not known: only saved predictions were audited, so the model's inputs could not be read."
     elif result.model.sensitive_inputs:
-        inputs = "yes. " + sensitive_inputs_sentence(result.model.sensitive_inputs, md)
+        inputs = "yes. " + sensitive_inputs_sentence(result.model.sensitive_inputs, markdown_text)
     else:
-        inputs = "no: none of " + ", ".join(md(s) for s in result.data.sensitive) + " is a direct input of the model."
+        inputs = (
+            "no: none of "
+            + ", ".join(markdown_text(s) for s in result.data.sensitive)
+            + " is a direct input of the model."
+        )
     out += [f"**Sensitive attribute used as a model input:** {inputs}", ""]
     out += [f"**Next step:** {_next_step(result, deciding)}", ""]
     return out
@@ -506,22 +603,29 @@ def render_report(
     verdict = result.policy.verdict
     level = level_words(fairness.confidence_level)
     hidden = masking(result, min_cell_size) if published else {}
-    name = f"{md(result.model.name)} {md(result.model.version)}"
+    name = f"{markdown_text(result.model.name)} {markdown_text(result.model.version)}"
     out: list[str] = [f"# Audit of {name}", ""]
     out += summary_lines(result, hidden)
-    out += ["## Details for auditors", "", md(result.policy.summary), ""]
-    out += [f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
-            "the true value most likely lies between the two ends; a wide interval means too few people to be sure.", ""]
+    out += ["## Details for auditors", "", markdown_text(result.policy.summary), ""]
+    out += [
+        f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
+        "the true value most likely lies between the two ends; a wide interval means too few people to be sure.",
+        "",
+    ]
 
-    what = md(result.model.estimator or "a model") if result.model.kind == "model" else (
-        f"saved predictions (column {md(result.model.predictions_column)}) of a model that was not loaded"
+    what = (
+        markdown_text(result.model.estimator or "a model")
+        if result.model.kind == "model"
+        else (
+            f"saved predictions (column {markdown_text(result.model.predictions_column)}) of a model that was not loaded"
+        )
     )
     out += [
         f"- **Model:** {name}: {what}",
-        f"- **Data:** {md(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows",
-        f"- **Sensitive attributes:** {', '.join(md(s) for s in result.data.sensitive)}",
-        f"- **Labels:** {md(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'}",
-        f"- **Policy:** {md(result.policy.policy_name)} ({md(result.policy.policy_path)})",
+        f"- **Data:** {markdown_text(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows",
+        f"- **Sensitive attributes:** {', '.join(markdown_text(s) for s in result.data.sensitive)}",
+        f"- **Labels:** {markdown_text(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'}",
+        f"- **Policy:** {markdown_text(result.policy.policy_name)} ({markdown_text(result.policy.policy_path)})",
         f"- **Audited:** {result.provenance.created_at}",
         f"- **Audit id:** `{result.audit_id}`",
         "",
@@ -531,11 +635,17 @@ def render_report(
     problems = [o for o in result.policy.rules if o.status in {"fail", "inconclusive"}]
     out += ["## What this means and what to do", ""]
     if verdict == "reported":
-        out += ["This policy has no pass mark: read the tables below and decide with the risk officer whether the "
-                "differences they show are acceptable; record that decision (a risk acceptance) at approval.", ""]
+        out += [
+            "This policy has no pass mark: read the tables below and decide with the risk officer whether the "
+            "differences they show are acceptable; record that decision (a risk acceptance) at approval.",
+            "",
+        ]
     if not problems and verdict != "reported":
-        out += ["Every rule the policy checks is met. Keep this report with the approval, and audit again when the model, "
-                "its data or its use changes, or before the audit is a year old.", ""]
+        out += [
+            "Every rule the policy checks is met. Keep this report with the approval, and audit again when the model, "
+            "its data or its use changes, or before the audit is a year old.",
+            "",
+        ]
     elif problems:
         blocking = [o for o in problems if o.severity == "block"]
         warnings = [o for o in problems if o.severity == "warn"]
@@ -551,46 +661,81 @@ def render_report(
                 out += _rule_lines(outcome, hidden)
             out.append("")
     if result.explanation_error:
-        out += [f"The explanation could not be computed: {md(result.explanation_error)}. The fairness results above are complete.", ""]
+        out += [
+            f"The explanation could not be computed: {markdown_text(result.explanation_error)}. The fairness results above are complete.",
+            "",
+        ]
     if result.data.rows_without_demographics:
-        out += [f"{result.data.rows_without_demographics} rows had no match in the demographics file; they are counted in an "
-                "'Unknown' group and left out of the ratios.", ""]
+        out += [
+            f"{result.data.rows_without_demographics} rows had no match in the demographics file; they are counted in an "
+            "'Unknown' group and left out of the ratios.",
+            "",
+        ]
 
-    out += ["## Rules checked", "", "| Rule | Severity | Result | Bound | In plain words |", "|---|---|---|---|---|"]
+    out += [
+        "## Rules checked",
+        "",
+        "| Rule | Severity | Result | Bound | In plain words |",
+        "|---|---|---|---|---|",
+    ]
     for outcome in result.policy.rules:
         word = "not checked" if outcome.not_checked_because is not None else STATUS_WORDS[outcome.status]
-        out.append(f"| {md(outcome.rule_id)} | {outcome.severity} | {word} | {md(outcome.bound)} | {md(outcome.description)} |")
-    out += ["", f"A rule is *met* only when every group's whole {level} interval meets the bound, *failed* only when an "
-            "interval widened for the number of comparisons the rule makes still misses it, and *inconclusive* otherwise, "
-            "or when a group or its reference has fewer people than the policy's minimum in what the rate counts.", ""]
+        out.append(
+            f"| {markdown_text(outcome.rule_id)} | {outcome.severity} | {word} | {markdown_text(outcome.bound)} | {markdown_text(outcome.description)} |"
+        )
+    out += [
+        "",
+        f"A rule is *met* only when every group's whole {level} interval meets the bound, *failed* only when an "
+        "interval widened for the number of comparisons the rule makes still misses it, and *inconclusive* otherwise, "
+        "or when a group or its reference has fewer people than the policy's minimum in what the rate counts.",
+        "",
+    ]
 
     if fairness.overall:
-        out += ["## Performance for everyone", "", "| Metric | Value [interval] | In plain words |", "|---|---|---|"]
+        out += [
+            "## Performance for everyone",
+            "",
+            "| Metric | Value [interval] | In plain words |",
+            "|---|---|---|",
+        ]
         for metric, estimate in sorted(fairness.overall.items()):
-            out.append(f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} | {METRIC_GLOSS.get(metric, '')} |")
+            out.append(
+                f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} | {METRIC_GLOSS.get(metric, '')} |"
+            )
         out.append("")
 
-    out += ["## Results by group", "",
-            f"Each cell shows the value and its {level} interval in brackets: a score interval for rates and their "
-            f"comparisons (computed from the counts), a percentile bootstrap for AUC, Brier score and regression "
-            f"metrics ({fairness.n_boot} resamples, seed {fairness.seed})."]
+    out += [
+        "## Results by group",
+        "",
+        f"Each cell shows the value and its {level} interval in brackets: a score interval for rates and their "
+        f"comparisons (computed from the counts), a percentile bootstrap for AUC, Brier score and regression "
+        f"metrics ({fairness.n_boot} resamples, seed {fairness.seed}).",
+    ]
     if published:
         out.append(masking_sentence(hidden, result, min_cell_size))
     out.append("")
     for attribute in fairness.attributes:
         masked = hidden.get(attribute.attribute, {})
-        heading = md(attribute.attribute) + (f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else "")
+        heading = markdown_text(attribute.attribute) + (
+            f" (class {markdown_text(attribute.positive_class)} vs rest)" if attribute.positive_class else ""
+        )
         out += [f"### {heading}", ""]
         if attribute.reference_group:
-            out += [f"Reference group for comparisons: **{md(attribute.reference_group)}** ({attribute.reference_method}).", ""]
+            out += [
+                f"Reference group for comparisons: **{markdown_text(attribute.reference_group)}** ({attribute.reference_method}).",
+                "",
+            ]
         out += _group_table(attribute, masked, min_cell_size)
         out.append("")
         stem = attribute_figure_stem(attribute)
         if figures is None or stem in figures:
-            alt = md(group_figure_alt(attribute, masked, fairness.confidence_level))
+            alt = markdown_text(group_figure_alt(attribute, masked, fairness.confidence_level))
             out += [f"![{alt}]({figures_dir}/{stem}.svg)", ""]
         if attribute.empty_cells:
-            out += [f"Combinations with no rows (left out): {', '.join(md(c) for c in attribute.empty_cells)}.", ""]
+            out += [
+                f"Combinations with no rows (left out): {', '.join(markdown_text(c) for c in attribute.empty_cells)}.",
+                "",
+            ]
         if attribute.ll144 is not None and attribute.positive_class is None:
             out += ["#### Impact ratios (NYC Local Law 144 format)", ""]
             out += _ll144_table(attribute, masked, min_cell_size)
@@ -598,7 +743,10 @@ def render_report(
             impact = impact_figure_stem(attribute)
             ratios_hidden = attribute.ll144.most_selected in masked  # the ratios would give its rate away
             if (figures is None or impact in figures) and not ratios_hidden:
-                out += [f"![{md(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)", ""]
+                out += [
+                    f"![{markdown_text(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)",
+                    "",
+                ]
         comparison = _comparison_table(attribute, masked)
         if comparison:
             out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
@@ -609,21 +757,38 @@ def render_report(
         from governance.report.explain import render_explanation_markdown
 
         explanation = published_explanation(result.explanation, hidden) if published else result.explanation
-        out += [render_explanation_markdown(explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}), ""]
+        out += [
+            render_explanation_markdown(
+                explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}
+            ),
+            "",
+        ]
 
     for note in fairness.notes:
-        out += [f"Note: {md(note)}", ""]
+        out += [f"Note: {markdown_text(note)}", ""]
     out += ["## How this audit was made", ""]
     out += [
         f"- Model file SHA-256: `{result.model.sha256 or 'n/a (predictions only)'}`",
-        f"- Loaded with: {md(result.model.loader or 'n/a')}"
-        + (f"; types trusted beyond skops' defaults: {', '.join(md(t) for t in result.model.trusted_types)}" if result.model.trusted_types else ""),
-        *([f"- Loading it can run code: {md(vouched_words(result.model.vouched_by, result.model.vouched_at))}"]
-          if result.model.vouched_by else []),
+        f"- Loaded with: {markdown_text(result.model.loader or 'n/a')}"
+        + (
+            f"; types trusted beyond skops' defaults: {', '.join(markdown_text(t) for t in result.model.trusted_types)}"
+            if result.model.trusted_types
+            else ""
+        ),
+        *(
+            [
+                f"- Loading it can run code: {markdown_text(vouched_words(result.model.vouched_by, result.model.vouched_at))}"
+            ]
+            if result.model.vouched_by
+            else []
+        ),
         f"- Data SHA-256: `{result.data.sha256}`",
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
         f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples (AUC, Brier, regression); {level} intervals; tool version {result.provenance.tool_version}",
-        "- Libraries: " + ", ".join(f"{k} {v}" for k, v in sorted(result.provenance.library_versions.items()) if k != "governance"),
+        "- Libraries: "
+        + ", ".join(
+            f"{k} {v}" for k, v in sorted(result.provenance.library_versions.items()) if k != "governance"
+        ),
         "",
         "The four-fifths ratio is a screening heuristic from US employment guidance, not a legal test; NYC Local Law 144 "
         "sets no pass mark. A run of this tool is evidence for a human review and sign-off, not a substitute for it.",

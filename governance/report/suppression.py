@@ -26,9 +26,12 @@ programme and rely on step 1 alone.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from governance.results.explain import ExplanationResult
 
 Key = TypeVar("Key", bound=Hashable)
 Reason = Literal["small", "complement"]
@@ -407,3 +410,25 @@ def pinned(
             if first_only:
                 break
     return found
+
+
+def published_explanation(
+    explanation: ExplanationResult, hidden: Mapping[str, Collection[str]]
+) -> ExplanationResult:
+    """The explanation without the masked groups (and without comparisons that name one), for publication."""
+    attributes = []
+    for attribute in explanation.by_group:
+        masked = hidden.get(attribute.attribute, ())
+        attributes.append(
+            attribute.model_copy(
+                update={
+                    "groups": [group for group in attribute.groups if group.group not in masked],
+                    "most_different": [
+                        d
+                        for d in attribute.most_different
+                        if d.highest_group not in masked and d.lowest_group not in masked
+                    ],
+                }
+            )
+        )
+    return explanation.model_copy(update={"by_group": attributes})

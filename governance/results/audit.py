@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from governance.results.common import Estimate, Model
+from governance.results.common import Estimate, Frozen
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import FairnessResult
 
@@ -20,7 +20,7 @@ RuleStatus = Literal["pass", "fail", "inconclusive", "not_applicable"]
 Severity = Literal["block", "warn"]
 
 
-class ModelInfo(Model):
+class ModelInfo(Frozen):
     """The model audited, or the predictions of one that could not be loaded."""
 
     name: str
@@ -41,7 +41,7 @@ class ModelInfo(Model):
     sensitive_inputs: list[str] = []  # sensitive attributes the model takes as direct inputs (e.g. ["sex"])
 
 
-class DataInfo(Model):
+class DataInfo(Frozen):
     """The data the audit ran on."""
 
     path: str
@@ -59,7 +59,7 @@ class DataInfo(Model):
     rows_without_demographics: int = 0
 
 
-class Finding(Model):
+class Finding(Frozen):
     """One group's number under a rule, and what it means."""
 
     attribute: str
@@ -73,7 +73,7 @@ class Finding(Model):
     counted: str = "rows"  # what n counts: rows, actual positives, actual negatives, predicted positives ...
 
 
-class RuleOutcome(Model):
+class RuleOutcome(Frozen):
     """One policy rule judged on the results."""
 
     rule_id: str
@@ -86,10 +86,12 @@ class RuleOutcome(Model):
     summary: str  # one plain sentence
     advice: str  # what to do about it
     findings: list[Finding] = []
-    not_checked_because: str | None = None  # why the audit could not check this rule (then it is never "pass")
+    not_checked_because: str | None = (
+        None  # why the audit could not check this rule (then it is never "pass")
+    )
 
 
-class PolicyVerdict(Model):
+class PolicyVerdict(Frozen):
     """The policy's judgement of the audit."""
 
     policy_name: str
@@ -103,7 +105,7 @@ class PolicyVerdict(Model):
     max_audit_age_days: int | None = None
 
 
-class Provenance(Model):
+class Provenance(Frozen):
     """Where the result came from, so it can be reproduced and checked."""
 
     tool_version: str
@@ -117,14 +119,14 @@ class Provenance(Model):
     duration_seconds: float | None = None
 
 
-class AuditOverride(Model):
+class AuditOverride(Frozen):
     """An audit run against the model's pinned audit specification (``governance.yaml``), and why."""
 
     reason: str  # as given with --override
     departures: list[str]  # each way the audit differs from the pin, in plain words
 
 
-class AuditResult(Model):
+class AuditResult(Frozen):
     """Everything one audit found; serialised as ``audit.json``."""
 
     schema_version: str = AUDIT_SCHEMA_VERSION

@@ -7,13 +7,13 @@ import math
 from pydantic import BaseModel, ConfigDict, field_validator
 
 
-class Model(BaseModel):
-    """Base for result models: immutable, no unknown fields, JSON-friendly."""
+class Frozen(BaseModel):
+    """The one base for records and results: immutable, no unknown fields, JSON-friendly."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class Estimate(Model):
+class Estimate(Frozen):
     """A number with its confidence interval; ``None`` where undefined (e.g. a rate over an empty set)."""
 
     value: float | None

@@ -12,14 +12,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from governance.results.common import Estimate, Model
+from governance.results.common import Estimate, Frozen
 
 ExplainerKind = Literal["tree", "linear", "permutation"]
 OutputSpace = Literal["log_odds", "probability", "raw"]
 ExplainTask = Literal["binary", "multiclass", "regression"]
 
 
-class FeatureImportance(Model):
+class FeatureImportance(Frozen):
     """Mean |SHAP| of one raw feature over the explained rows, with a bootstrap interval."""
 
     feature: str
@@ -30,7 +30,7 @@ class FeatureImportance(Model):
     is_sensitive: bool = False  # the feature is itself a sensitive attribute
 
 
-class GroupAttribution(Model):
+class GroupAttribution(Frozen):
     """One sensitive group's mean |SHAP| and mean SHAP per feature."""
 
     group: str
@@ -40,7 +40,7 @@ class GroupAttribution(Model):
     mean: dict[str, float]
 
 
-class GroupDifference(Model):
+class GroupDifference(Frozen):
     """A feature whose average push differs between the groups of one attribute."""
 
     feature: str
@@ -55,7 +55,7 @@ class GroupDifference(Model):
     clear: bool | None = None  # the whole interval is above zero: not explained by chance alone
 
 
-class AttributeExplanation(Model):
+class AttributeExplanation(Frozen):
     """Attributions by group for one sensitive attribute."""
 
     attribute: str
@@ -64,7 +64,7 @@ class AttributeExplanation(Model):
     most_different: list[GroupDifference]  # largest spread first
 
 
-class ProxyScore(Model):
+class ProxyScore(Frozen):
     """How much one feature reveals one sensitive attribute."""
 
     feature: str
@@ -75,7 +75,7 @@ class ProxyScore(Model):
     likely_proxy: bool  # strength >= the screen's threshold
 
 
-class ProxyHit(Model):
+class ProxyHit(Frozen):
     """A likely proxy: a feature that reveals a sensitive attribute."""
 
     feature: str
@@ -83,7 +83,7 @@ class ProxyHit(Model):
     strength: float
 
 
-class Reason(Model):
+class Reason(Frozen):
     """One feature that pushed one decision towards the adverse outcome."""
 
     feature: str
@@ -94,7 +94,7 @@ class Reason(Model):
     stands_in_for: str | None = None  # the sensitive attribute this feature is a likely proxy for, if any
 
 
-class ReasonStatement(Model):
+class ReasonStatement(Frozen):
     """The main reasons for one person's decision, worded for an adverse-action or GDPR statement."""
 
     row: str  # the row's id (the --id-column value) or its position
@@ -108,7 +108,7 @@ class ReasonStatement(Model):
     statement: str  # the whole statement in plain words
 
 
-class BeeswarmSample(Model):
+class BeeswarmSample(Frozen):
     """A sample of per-row attributions for the beeswarm figure (features in importance order)."""
 
     features: list[str]
@@ -116,7 +116,7 @@ class BeeswarmSample(Model):
     colour: list[list[float | None]]  # per feature, the row's value scaled 0..1 (None: categorical)
 
 
-class ExplanationResult(Model):
+class ExplanationResult(Frozen):
     """Global and per-group attributions, proxy screen and reason-code example for one audit."""
 
     explainer: ExplainerKind
@@ -159,3 +159,19 @@ class ExplanationResult(Model):
     example_reasons: ReasonStatement | None = None
     beeswarm: BeeswarmSample | None = None
     notes: list[str] = Field(default_factory=list)
+
+    def sensitive_in_top(self, k: int) -> list[str]:
+        """Sensitive attributes the model takes as input that rank among its ``k`` most important features."""
+        top = [item.feature for item in self.importance[:k]]
+        sensitive = set(self.sensitive_attributes)
+        return [feature for feature in top if feature in sensitive]
+
+    def proxies_in_top(self, k: int, threshold: float) -> list[ProxyHit]:
+        """Features among the ``k`` most important whose proxy strength for an attribute is at least ``threshold``."""
+        top = {item.feature: item.rank for item in self.importance[:k]}
+        hits = [
+            ProxyHit(feature=s.feature, attribute=s.attribute, strength=s.strength)
+            for s in self.proxies
+            if s.feature in top and s.strength >= threshold
+        ]
+        return sorted(hits, key=lambda h: (top[h.feature], -h.strength, h.attribute))

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from governance.results.common import Estimate, Model
+from governance.results.common import Estimate, Frozen
 
 Task = Literal["binary", "multiclass", "regression"]
 ReferenceMethod = Literal["largest", "named", "highest"]
@@ -46,7 +46,7 @@ DENOMINATORS = {
 }
 
 
-class RateCount(Model):
+class RateCount(Frozen):
     """The counts behind one group's rate, from which every interval of the rate is computed.
 
     ``rows`` is the unweighted size of the denominator (what the minimum group size is checked against);
@@ -58,7 +58,7 @@ class RateCount(Model):
     rows: int
 
 
-class GroupResult(Model):
+class GroupResult(Frozen):
     """One group's size and metrics."""
 
     group: str  # "female", or "female × 25-34" for an intersection
@@ -72,7 +72,7 @@ class GroupResult(Model):
     below_min_size: bool = False  # n < FairnessResult.min_group_size: rules on this group are inconclusive
 
 
-class Comparison(Model):
+class Comparison(Frozen):
     """A group's metric compared with a reference (a group or ``"overall"``)."""
 
     metric: str
@@ -84,7 +84,7 @@ class Comparison(Model):
     p_value_holm: float | None = None  # Holm-corrected across the attribute's groups
 
 
-class Spread(Model):
+class Spread(Frozen):
     """Between groups, as fairlearn: ``max - min`` and ``min / max`` over the attribute's known groups."""
 
     metric: str
@@ -94,7 +94,7 @@ class Spread(Model):
     max_group: str | None = None
 
 
-class LL144Row(Model):
+class LL144Row(Frozen):
     """One category of a NYC Local Law 144 impact-ratio table."""
 
     category: str
@@ -110,7 +110,7 @@ class LL144Row(Model):
     p_value_holm: float | None = None  # Holm-corrected across the table's categories
 
 
-class LL144Table(Model):
+class LL144Table(Frozen):
     """Selection (or scoring) rates and impact ratios against the most-selected category."""
 
     attribute: str
@@ -122,7 +122,7 @@ class LL144Table(Model):
     reference_candidates: list[str] = Field(default_factory=list)  # categories big enough to be the reference
 
 
-class AttributeResult(Model):
+class AttributeResult(Frozen):
     """Everything computed for one sensitive attribute or one intersection of attributes."""
 
     attribute: str  # "sex", or "sex × age_band"
@@ -143,7 +143,7 @@ class AttributeResult(Model):
     positive_class: str | None = None  # multiclass: the class this one-vs-rest result is about
 
 
-class FairnessResult(Model):
+class FairnessResult(Frozen):
     """The whole fairness computation for one audit."""
 
     task: Task

@@ -58,13 +58,13 @@ def _organisation(root: Path, given: str | None) -> str:
 
 def planned_files(organisation: str) -> dict[str, bytes]:
     """Every file ``init`` writes, relative path to bytes: the scaffold, then the shipped policies."""
-    from governance.site.escape import escape
+    from governance.escaping import markup_text
 
     values = {
         "organisation_yaml": json.dumps(organisation, ensure_ascii=False),
         # the theme writes site_name into the page unescaped: HTML-escape it here
         "site_name_yaml": json.dumps(html.escape(f"{organisation}: AI governance"), ensure_ascii=False),
-        "organisation_md": escape(organisation),
+        "organisation_md": markup_text(organisation),
     }
     planned: dict[str, bytes] = {}
     for path in sorted(FILES_DIR.rglob("*")):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from governance.site.escape import escape
+from governance.escaping import markup_text
 from governance.site.sources import ModelEntry, SiteSources
 
 _HEADINGS = {
@@ -37,10 +37,10 @@ def attention_items(
     """(kind, Markdown line) for everything that needs a person, in the order a reader should act on it."""
     items: list[tuple[str, str]] = []
     for name, model in sources.models.items():
-        card = f"[{escape(name)}]({links.models[name]})"
+        card = f"[{markup_text(name)}]({links.models[name]})"
         if model.overview is not None:
             items += [
-                (item.category, f"**{_HEADINGS[item.category]}** — {card}: {escape(item.message)}")
+                (item.category, f"**{_HEADINGS[item.category]}** — {card}: {markup_text(item.message)}")
                 for item in model.overview.attention
             ]
         items += _verdict_items(model, card, links)
@@ -59,7 +59,7 @@ def _verdict_items(model: ModelEntry, card: str, links: AttentionLinks) -> list[
     verdict = record.result.policy.verdict
     if verdict not in ("failed", "inconclusive"):
         return []
-    version = escape(record.result.model.version)
+    version = markup_text(record.result.model.version)
     live = model.overview is not None and any(v.version == record.result.model.version for v in model.overview.deployed)
     which = "live version" if live else "version"
     page = links.audits.get(record.result.audit_id)
@@ -72,7 +72,7 @@ def _incident_items(model: ModelEntry, card: str) -> list[tuple[str, str]]:
         return []
     found = [(v.version, v.incidents) for v in model.overview.versions if v.incidents and v.state != "retired"]
     return [
-        ("incident", f"**Incident reported** — {card} version {escape(version)}: {count} incident"
+        ("incident", f"**Incident reported** — {card} version {markup_text(version)}: {count} incident"
          f"{'s' if count != 1 else ''} recorded; see its lifecycle.")
         for version, count in found
     ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
+from governance.escaping import markup_text
 from governance.policy.evaluate import METRIC_WORDS
 from governance.report.markdown import (
     COMPLEMENT_LABEL,
@@ -22,7 +23,6 @@ from governance.report.markdown import (
 )
 from governance.results.audit import AuditResult
 from governance.results.fairness import REGRESSION_METRICS, AttributeResult
-from governance.site.escape import escape
 from governance.site.markdown import VERDICT_WORDS, admonition, estimate, percent, table
 from governance.site.vouch import AuditCheck
 
@@ -34,7 +34,7 @@ SHOWN_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", *REGRE
 def verdict_box(result: AuditResult) -> str:
     """The verdict as a coloured box: the word, the policy's one-sentence summary, what it means."""
     kind, word, meaning = VERDICT_WORDS.get(result.policy.verdict, ("note", result.policy.verdict, ""))
-    body = f"{escape(result.policy.summary)}\n\n{meaning}"
+    body = f"{markup_text(result.policy.summary)}\n\n{meaning}"
     return admonition(kind, f"Verdict: {word}", body)
 
 
@@ -60,7 +60,7 @@ def group_table(
     headers = ["Group", "People", "Share", *(METRIC_LABELS.get(metric, metric) for metric in present)]
     rows = []
     for group in attribute.groups:
-        name = escape(group.group) + (" (unknown)" if group.is_unknown else "")
+        name = markup_text(group.group) + (" (unknown)" if group.is_unknown else "")
         if group.group in hidden:
             label = small_label(min_cell_size) if hidden[group.group] == "small" else COMPLEMENT_LABEL
             rows.append([name, label, *([HIDDEN] * (1 + len(present)))])
@@ -92,7 +92,7 @@ def vouch_box(check: AuditCheck | None) -> list[str]:
     """A red box, before the verdict, when the register does not vouch for the audit's files."""
     if check is None or check.status != "not-verified":
         return []
-    listed = "\n".join(f"- {escape(problem)}" for problem in check.problems)
+    listed = "\n".join(f"- {markup_text(problem)}" for problem in check.problems)
     return [
         admonition(
             "danger",
@@ -118,14 +118,14 @@ def render_audit_page(
     With a ``details`` list, the largest tables move off the page into it (see :func:`split_details`).
     """
     head = [
-        f"# Audit of {escape(result.model.name)} {escape(result.model.version)}\n",
+        f"# Audit of {markup_text(result.model.name)} {markup_text(result.model.version)}\n",
         *vouch_box(check),
         verdict_box(result),
         *no_register_note(check),
     ]
     # after the summary, so that the box and the summary fit one screen
     card = (
-        f"Model card: [{escape(result.model.name)}]({model_link}). "
+        f"Model card: [{markup_text(result.model.name)}]({model_link}). "
         f"{masking_sentence(masking(result, min_cell_size), result, min_cell_size)}\n\n"
     )
     from governance.report.markdown import render_report
@@ -211,10 +211,11 @@ def split_details(body: str, result: AuditResult) -> tuple[str, str]:
 
 
 def _attribute_heading(attribute: AttributeResult) -> str:
-    from governance.report.escape import md
+    """The attribute's heading as the report writes it."""
+    from governance.escaping import markdown_text
 
-    suffix = f" (class {md(attribute.positive_class)} vs rest)" if attribute.positive_class else ""
-    return md(attribute.attribute) + suffix
+    suffix = f" (class {markdown_text(attribute.positive_class)} vs rest)" if attribute.positive_class else ""
+    return markdown_text(attribute.attribute) + suffix
 
 
 def _with_details_link(page: list[str]) -> str:

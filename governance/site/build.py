@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import SiteError, SiteRenderError
-from governance.paths import safe_join
+from governance.escaping import markup_text, nav_title
+from governance.paths import page_slug, safe_join
 from governance.provenance import isoformat, now
 from governance.report.markdown import hidden_groups
 from governance.results.audit import AuditResult
@@ -35,7 +36,6 @@ from governance.site.checklist_pages import (
     render_framework_page,
     render_model_status_page,
 )
-from governance.site.escape import escape, nav_title, page_slug
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.markdown import broken_notice
@@ -138,13 +138,16 @@ KEY_FILE = ".inputs"  # hidden: MkDocs neither builds nor publishes it
 @lru_cache(maxsize=1)
 def _code_key() -> str:
     """The code an audit page is drawn with: a changed module (or version) rebuilds every audit page."""
-    import governance
+    from governance import escaping
     from governance.report import charts, explain, explain_figures, figures, markdown
-    from governance.site import audit_page, escape
+    from governance.site import audit_page, details_html
     from governance.site import markdown as site_markdown
 
-    modules = (charts, explain, explain_figures, figures, markdown, audit_page, escape, site_markdown)
-    digest = hashlib.sha256(str(getattr(governance, "__version__", "")).encode())
+    modules = [charts, explain, explain_figures, figures, markdown, audit_page, details_html, escaping]
+    modules.append(site_markdown)
+    from governance.version import __version__
+
+    digest = hashlib.sha256(__version__.encode())
     digest.update(Path(__file__).read_bytes())
     for module in modules:
         digest.update(Path(str(module.__file__)).read_bytes())
@@ -308,7 +311,7 @@ def write_generated(
     if frameworks:
         extra_links.append(("Compliance checklists", "checklists/index.md"))
     extra_links += [
-        (f"NYC Local Law 144 summary: {escape(name)}", target) for name, target in ll144_pages.items()
+        (f"NYC Local Law 144 summary: {markup_text(name)}", target) for name, target in ll144_pages.items()
     ]
     by_name = {name: status for name, (_page, status) in statuses.items()}
     attention = attention_items(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import GovernanceError
-from governance.site.escape import escape
+from governance.escaping import markup_text
 from governance.site.markdown import broken_notice, table
 from governance.site.sources import ModelEntry
 
@@ -86,7 +86,7 @@ def render_framework_page(checklist: Any, statuses: dict[str, tuple[str, Any]]) 
         found = next((entry for entry in status.frameworks if entry.framework == checklist.framework), None)
         if found is not None:
             rows.append(
-                [f"[{escape(name)}]({link})", *(str(found.counts.get(state, 0)) for state in STATE_LABELS)]
+                [f"[{markup_text(name)}]({link})", *(str(found.counts.get(state, 0)) for state in STATE_LABELS)]
             )
     if rows:
         lines += ["## Where each model stands", ""]
@@ -100,7 +100,7 @@ def render_model_status_page(model: ModelEntry, status: Any | None, *, item_link
     """A model's status on every checklist, items linked to their framework pages."""
     from governance.checklists import checklist_status_markdown
 
-    lines = [f"# Checklist status: {escape(model.name)}\n"]
+    lines = [f"# Checklist status: {markup_text(model.name)}\n"]
     if status is None:
         lines.append(broken_notice("The checklist status of this model could not be judged; the build lists why."))
     else:
@@ -125,7 +125,7 @@ def render_checklists_index(
             ["Framework", "Items", "Automatic evidence", "Human answers"],
             [
                 [
-                    f"[{escape(checklist.title)}]({framework_links[checklist.framework]})",
+                    f"[{markup_text(checklist.title)}]({framework_links[checklist.framework]})",
                     str(len(checklist.items)),
                     str(sum(1 for item in checklist.items if item.evidence.type != "human")),
                     str(sum(1 for item in checklist.items if item.evidence.type == "human")),
@@ -137,5 +137,5 @@ def render_checklists_index(
     )
     if model_links:
         lines.append("## Status per model\n")
-        lines.append("\n".join(f"- [{escape(name)}]({link})" for name, link in model_links.items()) + "\n")
+        lines.append("\n".join(f"- [{markup_text(name)}]({link})" for name, link in model_links.items()) + "\n")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import re
 
-_ESCAPED = re.compile(r"\\([\\`*_\[\]{}|~#+\-.!()>])")
+_ESCAPED = re.compile(r"\\([\\`*_\[\]{}|~#+\-.!()>=])")
 _CODE = re.compile(r"`([^`]+)`")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 _LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")

@@ -133,9 +133,13 @@ def quiet_dirty_warning() -> Iterator[None]:
 
 def plugin(found: Plan, previous: Path) -> Any:
     """The in-process plugin that links unchanged outputs and keeps the skipped pages' search entries."""
+    from mkdocs.config.base import Config
     from mkdocs.plugins import BasePlugin, event_priority
 
-    class Incremental(BasePlugin):
+    class NoOptions(Config):  # type: ignore[no-untyped-call]
+        """The plugin takes no settings."""
+
+    class Incremental(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
         def __init__(self) -> None:
             super().__init__()
             self.rebuilt: set[str] = set()

@@ -21,7 +21,7 @@ from governance.report.suppression import SMALL
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import rate_words
-from governance.site.escape import escape, escape_multiline
+from governance.escaping import markup_multiline, markup_text
 from governance.site.markdown import facts, number, table
 from governance.site.sources import ModelEntry
 
@@ -40,12 +40,12 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
         if row.category in masked:
             label = small_label(min_cell_size) if masked[row.category] == SMALL else COMPLEMENT_LABEL
             rows.append(
-                [escape(row.category), label, HIDDEN, HIDDEN, "yes" if row.under_two_percent else "no"]
+                [markup_text(row.category), label, HIDDEN, HIDDEN, "yes" if row.under_two_percent else "no"]
             )
             continue
         rows.append(
             [
-                escape(row.category),
+                markup_text(row.category),
                 str(row.n),
                 number(row.rate, digits=3),
                 HIDDEN if reference_hidden else number(row.impact_ratio, digits=3),
@@ -74,7 +74,7 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
         )
         + "\n",
         f"Impact ratio: the category's rate divided by the rate of the {words.top}"
-        + (f" ({escape(summary.most_selected)})" if summary.most_selected else "")
+        + (f" ({markup_text(summary.most_selected)})" if summary.most_selected else "")
         + ".\n",
     ]
     if reference_hidden:
@@ -87,7 +87,7 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
         parts.append(
             f"Scoring rate: the share scoring above the median score ({summary.median_score:.4g}).\n"
         )
-    small = [escape(row.category) for row in summary.rows if row.under_two_percent]
+    small = [markup_text(row.category) for row in summary.rows if row.under_two_percent]
     if small:
         parts.append(
             "Categories with under 2% of the data (the auditor may leave them out of the impact ratios): "
@@ -100,7 +100,7 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
 def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_size: int) -> str:
     """The published summary for one model, from its latest audit."""
     latest = model.latest_audit
-    lines = [f"# NYC Local Law 144 bias audit summary: {escape(model.name)}\n"]
+    lines = [f"# NYC Local Law 144 bias audit summary: {markup_text(model.name)}\n"]
     source = model.card.get("ll144_data_source") or model.card.get("data_source")
     distribution = model.card.get("distribution_date") or model.card.get("ll144_distribution_date")
     if latest is None:
@@ -114,20 +114,20 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
             [
                 [
                     "Date of the most recent bias audit",
-                    f"[{escape(latest.created_at[:10])}]({audit_link})"
+                    f"[{markup_text(latest.created_at[:10])}]({audit_link})"
                     if audit_link
-                    else escape(latest.created_at[:10]),
+                    else markup_text(latest.created_at[:10]),
                 ],
                 [
                     "Source of the data",
-                    escape_multiline(source)
+                    markup_multiline(source)
                     if source
-                    else f"{escape(PurePosixPath(data.path).name)} ({data.n_rows} rows; "
+                    else f"{markup_text(PurePosixPath(data.path).name)} ({data.n_rows} rows; "
                     "say whether historical or test data under `ll144_data_source` in governance.yaml)",
                 ],
                 [
                     "Distribution date of the tool",
-                    escape(distribution)
+                    markup_text(distribution)
                     if distribution
                     else "not recorded: add `distribution_date` in governance.yaml",
                 ],
@@ -147,6 +147,6 @@ def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_siz
             "columns as sensitive attributes.\n"
         )
     for attribute in shown:
-        lines.append(f"## By {escape(attribute.attribute)}\n")
+        lines.append(f"## By {markup_text(attribute.attribute)}\n")
         lines.append(_ll144_table(attribute, min_cell_size=min_cell_size, result=latest.result))
     return "\n".join(lines)

@@ -1,7 +1,7 @@
 """Small Markdown builders shared by the site's pages: tables, numbers with intervals, notes.
 
 Cells passed to :func:`table` are Markdown already (callers escape user text with
-:func:`governance.site.escape.escape`); numbers are formatted here so every page reads the same.
+:func:`governance.escaping.markup_text`); numbers are formatted here so every page reads the same.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from governance.results.common import Estimate
-from governance.site.escape import escape
+from governance.escaping import markup_text
 
 MASKED = "masked"
 
@@ -88,4 +88,4 @@ VERDICT_WORDS = {
 
 def broken_notice(text: str) -> str:
     """A red box saying that a page could not be built (``site build --keep-going`` publishes such pages)."""
-    return f'!!! failure "This page is broken"\n    {escape(text)}\n'
+    return f'!!! failure "This page is broken"\n    {markup_text(text)}\n'

@@ -60,9 +60,13 @@ def insert_under_title(markdown: str, block: str) -> str:
 
 def _home_plugin(block: str) -> Any:
     """A MkDocs plugin, registered in-process, that adds ``block`` to the home page (``index.md``)."""
+    from mkdocs.config.base import Config
     from mkdocs.plugins import BasePlugin
 
-    class HomeBlock(BasePlugin):
+    class NoOptions(Config):  # type: ignore[no-untyped-call]
+        """The plugin takes no settings."""
+
+    class HomeBlock(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
         def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
             return insert_under_title(markdown, block) if page.file.src_uri == "index.md" else markdown
 
@@ -73,7 +77,7 @@ def title_from_heading(markdown: str) -> str | None:
     """A safe browser-tab title from a generated page's first ``# `` heading (escaped text, see ``nav_title``)."""
     import html
 
-    from governance.site.escape import nav_title
+    from governance.escaping import nav_title
 
     for line in markdown.splitlines():
         if line.startswith("# "):
@@ -84,9 +88,13 @@ def title_from_heading(markdown: str) -> str | None:
 def _titles_plugin() -> Any:
     """Titles for generated pages outside the nav (audits): the theme would put their heading, unescaped, in
     ``<title>``; this gives them the nav's safe form instead."""
+    from mkdocs.config.base import Config
     from mkdocs.plugins import BasePlugin
 
-    class Titles(BasePlugin):
+    class NoOptions(Config):  # type: ignore[no-untyped-call]
+        """The plugin takes no settings."""
+
+    class Titles(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
         def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
             if page.file.src_uri.startswith("generated/") and "title" not in page.meta:
                 title = title_from_heading(markdown)

@@ -13,7 +13,7 @@ from typing import Any
 from governance.report.markdown import masking, masking_sentence
 from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
-from governance.site.escape import escape, escape_multiline
+from governance.escaping import markup_multiline, markup_text
 from governance.site.figures import ratio_series
 from governance.site.markdown import VERDICT_WORDS, estimate, facts, table
 from governance.site.sources import ModelEntry
@@ -32,10 +32,10 @@ def _first(record: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 def _detail(value: Any) -> str:
     if isinstance(value, dict):
-        return escape(
+        return markup_text(
             "; ".join(f"{key}: {item}" for key, item in sorted(value.items()) if item not in (None, ""))
         )
-    return escape(value)
+    return markup_text(value)
 
 
 def _card_value(model: ModelEntry, key: str) -> Any:
@@ -63,8 +63,8 @@ def _field(model: ModelEntry, key: str, label: str) -> str:
     if value is None:
         return f"_Not recorded yet: add `{key}` under `models:` › this model in governance.yaml._\n"
     if isinstance(value, list):
-        return "\n".join(f"- {escape(item)}" for item in value) + "\n"
-    return escape_multiline(value) + "\n"
+        return "\n".join(f"- {markup_text(item)}" for item in value) + "\n"
+    return markup_multiline(value) + "\n"
 
 
 def timeline_rows(model: ModelEntry) -> list[tuple[str, list[str]]]:
@@ -76,10 +76,10 @@ def timeline_rows(model: ModelEntry) -> list[tuple[str, list[str]]]:
             (
                 when,
                 [
-                    escape(when[:19].replace("T", " ")),
-                    escape(_first(event, KIND_KEYS) or "event"),
-                    escape(event.get("version") or ""),
-                    escape(event.get("actor") or ""),
+                    markup_text(when[:19].replace("T", " ")),
+                    markup_text(_first(event, KIND_KEYS) or "event"),
+                    markup_text(event.get("version") or ""),
+                    markup_text(event.get("actor") or ""),
                     _detail(_first(event, DETAIL_KEYS)),
                 ],
             )
@@ -91,11 +91,11 @@ def timeline_rows(model: ModelEntry) -> list[tuple[str, list[str]]]:
                 (
                     record.created_at,
                     [
-                        escape(record.created_at[:19].replace("T", " ")),
+                        markup_text(record.created_at[:19].replace("T", " ")),
                         "audit",
-                        escape(result.model.version),
+                        markup_text(result.model.version),
                         "",
-                        escape(f"verdict {result.policy.verdict}"),
+                        markup_text(f"verdict {result.policy.verdict}"),
                     ],
                 )
             )
@@ -117,13 +117,13 @@ def render_model_page(
     in the same sentences as `governance register show`; the newest version follows when it is another one.
     """
     latest = model.shown_audit
-    lines = [f"# Model card: {escape(model.name)}\n"]
+    lines = [f"# Model card: {markup_text(model.name)}\n"]
     if model.overview is not None:
         from governance.register.describe import standing
 
         lines.append("## Where it stands\n")
-        lines.append("\n".join(f"- {escape(sentence)}" for sentence in standing(model.overview)) + "\n")
-        lines += [f'!!! warning "Needs attention"\n    {escape(item.message)}\n' for item in model.overview.attention]
+        lines.append("\n".join(f"- {markup_text(sentence)}" for sentence in standing(model.overview)) + "\n")
+        lines += [f'!!! warning "Needs attention"\n    {markup_text(item.message)}\n' for item in model.overview.attention]
     verdict = latest.result.policy.verdict if latest else None
     word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
     if latest is not None and latest.check.status == "not-verified":
@@ -131,13 +131,13 @@ def render_model_page(
     lines.append(
         facts(
             [
-                ["Status in the register", escape(model.status or "not in the register")],
-                ["Version described on this card", escape(latest.result.model.version) if latest else "—"],
+                ["Status in the register", markup_text(model.status or "not in the register")],
+                ["Version described on this card", markup_text(latest.result.model.version) if latest else "—"],
                 [
                     "Its verdict",
                     f"[{word}]({audit_links[latest.result.audit_id]})" if latest else word,
                 ],
-                ["Next audit due", escape(model.next_audit_due or "no date set (no policy maximum age)")],
+                ["Next audit due", markup_text(model.next_audit_due or "no date set (no policy maximum age)")],
                 [
                     "Automated employment decision tool",
                     "yes (NYC Local Law 144 applies)" if model.is_aedt else "no",
@@ -152,19 +152,19 @@ def render_model_page(
     lines.append("## Model details\n")
     details = [
         ["Owners", _field(model, "owners", "Owners").strip()],
-        ["Versions", escape(", ".join(sorted(model.versions))) or "—"],
+        ["Versions", markup_text(", ".join(sorted(model.versions))) or "—"],
     ]
     vouched = [
         f"{version}: {vouched_words(str(record['vouched_by']), record.get('vouched_at'))}"
         for version, record in sorted(model.versions.items()) if record.get("vouched_by")
     ]
     if vouched:
-        details.append(["Model files that run code when loaded", escape("; ".join(vouched))])
+        details.append(["Model files that run code when loaded", markup_text("; ".join(vouched))])
     if latest is not None:
         info = latest.result.model
         details += [
-            ["Estimator", escape(info.estimator or info.kind)],
-            ["Model file SHA-256", escape(info.sha256 or "—")],
+            ["Estimator", markup_text(info.estimator or info.kind)],
+            ["Model file SHA-256", markup_text(info.sha256 or "—")],
         ]
     lines.append(facts(details))
     for key, label in (
@@ -182,9 +182,9 @@ def render_model_page(
     if latest is not None:
         data = latest.result.data
         lines.append(
-            f"The latest audit used {escape(PurePosixPath(data.path).name)} ({data.n_rows} rows), "
-            f"target {escape(data.target or 'none (predictions only)')}, "
-            f"sensitive attributes {escape(', '.join(data.sensitive))}.\n"
+            f"The latest audit used {markup_text(PurePosixPath(data.path).name)} ({data.n_rows} rows), "
+            f"target {markup_text(data.target or 'none (predictions only)')}, "
+            f"sensitive attributes {markup_text(', '.join(data.sensitive))}.\n"
         )
     if latest is not None:
         fairness = latest.result.fairness
@@ -198,7 +198,7 @@ def render_model_page(
             table(
                 ["Metric", "Value (interval)"],
                 [
-                    [escape(METRIC_LABELS.get(key, key)), estimate(value)]
+                    [markup_text(METRIC_LABELS.get(key, key)), estimate(value)]
                     for key, value in fairness.overall.items()
                 ],
                 align=["l", "r"],
@@ -208,9 +208,9 @@ def render_model_page(
         masks = masking(latest.result, min_cell_size)
         lines.append(masking_sentence(masks, latest.result, min_cell_size) + "\n")
         for attribute in fairness.attributes:
-            title = escape(attribute.attribute)
+            title = markup_text(attribute.attribute)
             if attribute.positive_class is not None:
-                title += f" (class {escape(attribute.positive_class)})"
+                title += f" (class {markup_text(attribute.positive_class)})"
             lines.append(f"### By {title}\n")
             lines.append(
                 group_table(attribute, min_cell_size=min_cell_size, hidden=masks.get(attribute.attribute, {}))
@@ -221,7 +221,7 @@ def render_model_page(
         lines.append(f"![Key fairness ratios by version](figures/{figure})\n")
     if series:
         rows = [
-            [escape(label), escape(version), estimate_text(value, low, high)]
+            [markup_text(label), markup_text(version), estimate_text(value, low, high)]
             for label, points in sorted(series.items())
             for version, value, low, high in points
         ]
@@ -247,13 +247,13 @@ def render_model_page(
     lines.append("## Approvals\n")
     approvals = [
         [
-            escape(str(_first(approval, TIME_KEYS) or "")[:19].replace("T", " ")),
-            escape(approval.get("version") or ""),
-            escape(approval.get("role") or ""),
-            escape(approval.get("decision") or "approve"),
-            escape(approval.get("actor") or approval.get("approver") or ""),
-            escape(approval.get("risk_acceptance")) if approval.get("risk_acceptance") else "—",
-            escape(_first(approval, ("comment", "note", "reason")) or ""),
+            markup_text(str(_first(approval, TIME_KEYS) or "")[:19].replace("T", " ")),
+            markup_text(approval.get("version") or ""),
+            markup_text(approval.get("role") or ""),
+            markup_text(approval.get("decision") or "approve"),
+            markup_text(approval.get("actor") or approval.get("approver") or ""),
+            markup_text(approval.get("risk_acceptance")) if approval.get("risk_acceptance") else "—",
+            markup_text(_first(approval, ("comment", "note", "reason")) or ""),
         ]
         for approval in model.approvals
     ]
@@ -266,11 +266,11 @@ def render_model_page(
     lines.append("## Audits\n")
     audit_rows = [
         [
-            escape(record.created_at[:19].replace("T", " ")),
-            escape(record.result.model.version),
-            f"[{escape(record.result.policy.verdict)}]({audit_links[record.result.audit_id]})"
+            markup_text(record.created_at[:19].replace("T", " ")),
+            markup_text(record.result.model.version),
+            f"[{markup_text(record.result.policy.verdict)}]({audit_links[record.result.audit_id]})"
             + (" (not verified)" if record.check.status == "not-verified" else ""),
-            escape(record.result.audit_id),
+            markup_text(record.result.audit_id),
         ]
         for record in sorted(model.audits, key=lambda record: record.created_at, reverse=True)
     ]

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 
 from governance.errors import GovernanceError
-from governance.site.escape import escape, page_slug
+from governance.escaping import markup_text
+from governance.paths import page_slug
 from governance.site.markdown import broken_notice, table
 from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8
 
@@ -48,7 +49,7 @@ def render_policies(
             raw = read_utf8(path)
         except GovernanceError as exc:  # not saved as UTF-8: broken like a template that cannot be rendered
             broken.append(str(exc))
-            title = escape(path.stem.replace("-", " ").capitalize())
+            title = markup_text(path.stem.replace("-", " ").capitalize())
             body = f"# {title}\n\n" + broken_notice(f"This policy could not be built: {exc}")
             pages.append((page_slug(path.stem), body, {"broken": True}))
             continue
@@ -58,12 +59,12 @@ def render_policies(
             meta = {**meta, **rendered_meta}
         except GovernanceError as exc:
             broken.append(str(exc))
-            title = escape(meta.get("title") or path.stem.replace("-", " ").capitalize())
+            title = markup_text(meta.get("title") or path.stem.replace("-", " ").capitalize())
             body = f"# {title}\n\n" + broken_notice(f"This policy could not be built: {exc}")
             pages.append((page_slug(path.stem), body, {**meta, "broken": True}))
             continue
         if not body.lstrip().startswith("# "):
-            body = f"# {escape(meta.get('title') or path.stem.replace('-', ' ').capitalize())}\n\n{body}"
+            body = f"# {markup_text(meta.get('title') or path.stem.replace('-', ' ').capitalize())}\n\n{body}"
         pages.append((page_slug(path.stem), body, meta))
     return pages
 
@@ -75,16 +76,16 @@ def render_policies_index(pages: list[tuple[str, str, dict[str, Any]]], organisa
         title = meta.get("title") or body.splitlines()[0].lstrip("# ").strip()
         rows.append(
             [
-                f"[{escape(title)}]({slug}.md)",
-                escape(meta.get("owner") or "—"),
-                escape(meta.get("version") or "—"),
-                escape(meta.get("review_date") or meta.get("next_review") or "—"),
+                f"[{markup_text(title)}]({slug}.md)",
+                markup_text(meta.get("owner") or "—"),
+                markup_text(meta.get("version") or "—"),
+                markup_text(meta.get("review_date") or meta.get("next_review") or "—"),
             ]
         )
     return "\n".join(
         [
             "# Policies\n",
-            f"The AI policies of {escape(organisation)}, filled in from governance.yaml.\n",
+            f"The AI policies of {markup_text(organisation)}, filled in from governance.yaml.\n",
             table(["Policy", "Owner", "Version", "Next review"], rows),
         ]
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from governance.register.overview import VersionOverview
-from governance.site.escape import escape
+from governance.escaping import markup_text
 from governance.site.markdown import VERDICT_WORDS, table
 from governance.site.sources import AuditRecord, ModelEntry, SiteSources
 
@@ -25,8 +25,8 @@ def render_register_page(
     rows = [_row(model, model_links[name], audit_links) for name, model in sources.models.items()]
     parts = [
         "# Model register\n",
-        f"Every model of {escape(organisation)} that has an audit or a register entry, "
-        f"as of {escape(built_at)}. Open a model for its card, its audits and who approved it.\n",
+        f"Every model of {markup_text(organisation)} that has an audit or a register entry, "
+        f"as of {markup_text(built_at)}. Open a model for its card, its audits and who approved it.\n",
         attention,
         "## Models\n",
         "A model's **live version** is the one deployed now; the newest version is shown beside it when it is "
@@ -36,8 +36,8 @@ def render_register_page(
     if sources.register_head is not None:
         head = sources.register_head
         parts.append(
-            f"\nThe register's history ends at event {escape(str(head.get('seq')))}, whose hash (the chain head) is "
-            f"`{escape(str(head.get('hash')))}`. Keep it: `governance register verify --expect-head HASH` "
+            f"\nThe register's history ends at event {markup_text(str(head.get('seq')))}, whose hash (the chain head) is "
+            f"`{markup_text(str(head.get('hash')))}`. Keep it: `governance register verify --expect-head HASH` "
             "later shows whether any event up to this one was removed or rewritten.\n"
         )
     if not sources.register_available:
@@ -49,7 +49,7 @@ def render_register_page(
         parts.append("\n## Also here\n")
         parts.append("\n".join(f"- [{title}]({link})" for title, link in extra_links) + "\n")
     for problem in sources.problems:
-        parts.append(f'\n!!! warning "Skipped"\n\n    {escape(problem)}\n')
+        parts.append(f'\n!!! warning "Skipped"\n\n    {markup_text(problem)}\n')
     return "\n".join(parts)
 
 
@@ -57,9 +57,9 @@ def _verdict_link(record: AuditRecord | None, audit_links: dict[str, str]) -> st
     if record is None:
         return "not audited"
     verdict = record.result.policy.verdict
-    word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else escape(verdict)
+    word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else markup_text(verdict)
     flag = " (not verified)" if record.check.status == "not-verified" else ""
-    day = escape(record.created_at[:10])
+    day = markup_text(record.created_at[:10])
     return f"[{word}]({audit_links[record.result.audit_id]}){flag}, {day}"
 
 
@@ -68,20 +68,20 @@ def _approval_cell(version: VersionOverview | None) -> str:
         return "**none**" if version is not None and version.state == "deployed" else "—"
     approval = version.approval
     verb = "approved" if approval.decision == "approve" else "**rejected**"
-    text = f"{verb} by {escape(approval.actor)} ({escape(approval.role)}), {escape(approval.at[:10])}"
+    text = f"{verb} by {markup_text(approval.actor)} ({markup_text(approval.role)}), {markup_text(approval.at[:10])}"
     if approval.risk_acceptance:
-        text += f"; risk accepted: {escape(approval.risk_acceptance)}"
+        text += f"; risk accepted: {markup_text(approval.risk_acceptance)}"
     return text
 
 
 def _row(model: ModelEntry, model_link: str, audit_links: dict[str, str]) -> list[str]:
     """A model's row; from the register's overview when there is one, else from its audits alone."""
-    name = f"[{escape(model.name)}]({model_link})"
-    due = escape(model.next_audit_due or "—")
+    name = f"[{markup_text(model.name)}]({model_link})"
+    due = markup_text(model.next_audit_due or "—")
     view = model.overview
     if view is None:
         latest = model.latest_audit
-        version = escape(latest.result.model.version) if latest else "—"
+        version = markup_text(latest.result.model.version) if latest else "—"
         return [name, "not in the register", "—", _verdict_link(latest, audit_links), version, due]
     by_id = {record.result.audit_id: record for record in model.audits}
 
@@ -92,14 +92,14 @@ def _row(model: ModelEntry, model_link: str, audit_links: dict[str, str]) -> lis
     live = view.deployed[-1] if view.deployed else None
     live_text = "not deployed"
     if live is not None:
-        since = f", since {escape(live.deployed_since[:10])}" if live.deployed_since else ""
-        live_text = f"**{escape(live.version)}**{since}"
+        since = f", since {markup_text(live.deployed_since[:10])}" if live.deployed_since else ""
+        live_text = f"**{markup_text(live.version)}**{since}"
     newest = view.newest
     newest_text = "—"
     if newest is not None and live is None:
-        newest_text = f"{escape(newest.version)} ({escape(newest.state)})"
+        newest_text = f"{markup_text(newest.version)} ({markup_text(newest.state)})"
     elif newest is not None and live is not None and newest.version != live.version:
-        newest_text = f"{escape(newest.version)} ({escape(newest.state)}): {evidence(newest)}"
+        newest_text = f"{markup_text(newest.version)} ({markup_text(newest.state)}): {evidence(newest)}"
     elif newest is not None:
         newest_text = "the live version"
     shown = live or newest

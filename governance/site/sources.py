@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.paths import page_slug
 from governance.provenance import sha256_bytes
 from governance.results.audit import AuditResult
-from governance.site.escape import page_slug
 from governance.site.vouch import AuditCheck, Vouchers
 from governance.workspace import Workspace
 
@@ -156,6 +156,11 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
         except ValueError as exc:
             problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
             continue
+        disagreement = vouchers.disagreement(
+            path, result.audit_id, result.model.name, result.model.version, result.policy.verdict
+        )
+        if disagreement is not None:
+            vouchers.reject(check, disagreement)
         records.append(
             AuditRecord(
                 result=slim(result),

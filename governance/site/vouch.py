@@ -19,6 +19,7 @@ from typing import Any, Literal
 from governance.errors import SiteError
 from governance.provenance import sha256_bytes
 from governance.register import manifest
+from governance.register.chain import HMAC_ENV
 
 FIGURE_SUFFIXES = (".svg", ".png")
 Status = Literal["verified", "not-verified", "no-register"]
@@ -77,9 +78,10 @@ class Vouchers:
         for model in exported.get("models") or []:
             for audit in model.get("audits") or []:
                 vouchers.by_folder[vouchers._locate(str(audit["audit_json_path"])).parent.resolve()] = audit
+        verification = exported.get("verification") or {}
         broken = [
             problem
-            for problem in (exported.get("verification") or {}).get("problems") or []
+            for problem in verification.get("problems") or []
             if problem.get("kind") not in ("audit_file", "orphan")  # orphans are left out of the site below
         ]
         if broken:
@@ -87,7 +89,40 @@ class Vouchers:
                 f"The register's history was edited by hand ({broken[0]['message']}), so it vouches for no "
                 "audit; run `governance register verify` and restore the register from a backup."
             )
+        elif verification.get("inconclusive"):  # signed, read without the key: a rewrite would not show
+            vouchers.history_problem = (
+                f"The register is signed, but {HMAC_ENV} is not set, so its signatures could not be checked and it "
+                f"vouches for no audit; set {HMAC_ENV} to the register's key for the build."
+            )
         return vouchers
+
+    def disagreement(
+        self, audit_json: Path, audit_id: str, model: str, version: str, verdict: str
+    ) -> str | None:
+        """How an audit.json disagrees with the register's record of its folder (``None``: it agrees).
+
+        The register vouches for the bytes of a folder recorded for one model; the site files an audit under the
+        model, version and verdict its audit.json states, so they must be the ones the register recorded.
+        """
+        audit = self.by_folder.get(audit_json.parent.resolve())
+        if audit is None:
+            return None
+        stated = (audit_id, model, version, verdict)
+        recorded = tuple(str(audit.get(key)) for key in ("audit_id", "model_name", "version", "verdict"))
+        if stated == recorded:
+            return None
+        return (
+            f"The audit file {audit['audit_json_path']} says it is audit {audit_id} of {model}@{version} ({verdict}), "
+            f"but the register recorded that folder as audit {recorded[0]} of {recorded[1]}@{recorded[2]} "
+            f"({recorded[3]}); run the audit again through the register."
+        )
+
+    def reject(self, check: AuditCheck, problem: str) -> None:
+        """Mark an audit not verified because of ``problem``."""
+        check.status = "not-verified"
+        check.problems.append(problem)
+        if problem not in self.problems:
+            self.problems.append(problem)
 
     def _locate(self, stored: str) -> Path:
         path = Path(stored)
@@ -153,12 +188,25 @@ class Vouchers:
     def missing_folders(self) -> list[str]:
         """Registered audits whose folder was not found (deleting one must not hide a verdict)."""
         found = []
+        audits_dir = self.workspace_root / "audits"
         for folder, audit in self.by_folder.items():
             audit_json = self._locate(str(audit["audit_json_path"]))
-            if folder in self.seen or audit_json.name != manifest.AUDIT_FILE or audit_json.exists():
-                continue  # published, not an audit folder, or kept outside audits/ (never on the site)
-            problem = manifest.FileProblem(manifest.AUDIT_FILE, "missing")
-            found.append(manifest.describe(problem, str(audit["audit_json_path"]), str(audit["audit_id"])))
+            if folder in self.seen or audit_json.name != manifest.AUDIT_FILE:
+                continue  # published, or not an audit folder
+            if audit_json.exists() and not audit_json.is_relative_to(audits_dir):
+                continue  # kept outside audits/ (never on the site)
+            linked = manifest.linked_folder(audit_json, self.workspace_root)
+            problem = (
+                manifest.FileProblem(".", "linked-folder")
+                if linked
+                else manifest.FileProblem(manifest.AUDIT_FILE, "missing")
+            )
+            shown = (
+                str(audit["audit_json_path"])
+                if not linked
+                else str(PurePosixPath(audit["audit_json_path"]).parent)
+            )
+            found.append(manifest.describe(problem, shown, str(audit["audit_id"])))
         return found
 
     def refuse_unless(self, allow_unverified: bool, warnings: list[str]) -> None:

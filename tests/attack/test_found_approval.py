@@ -14,7 +14,9 @@ from governance.cli.main import cli
 from governance.intake.model import save_model
 
 
-def test_saved_predictions_do_not_approve_a_registered_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_saved_predictions_do_not_approve_a_registered_model_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """Auditing any column of 'predictions' records PASSED for x@1 and approval needs no risk acceptance, though the
     registered model file itself fails four-fifths."""
     for variable in ("GOVERNANCE_ACTOR", "GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE"):
@@ -32,17 +34,65 @@ def test_saved_predictions_do_not_approve_a_registered_model_file(tmp_path: Path
     frame.to_csv(tmp_path / "hold.csv", index=False)
 
     def run(*args: str, actor: str = "ds@x"):
-        return runner.invoke(cli, [*args[:2], "--actor", actor, *args[2:]] if args[0] == "register"
-                             else [*args, "--actor", actor])
+        return runner.invoke(
+            cli,
+            [*args[:2], "--actor", actor, *args[2:]] if args[0] == "register" else [*args, "--actor", actor],
+        )
 
-    assert run("register", "add", "x", "--owner", "o@x", "--purpose", "Decide", "--version", "1",
-               "--model", "biased.skops").exit_code == 0
-    model_audit = run("audit", "x@1", "--no-register", "--model", "biased.skops", "--data", "hold.csv", "--target",
-                      "y", "--sensitive", "sex", "--features", "x1", "--features", "x2", "--policy", "four-fifths",
-                      "--no-figures", "-q")
+    assert (
+        run(
+            "register",
+            "add",
+            "x",
+            "--owner",
+            "o@x",
+            "--purpose",
+            "Decide",
+            "--version",
+            "1",
+            "--model",
+            "biased.skops",
+        ).exit_code
+        == 0
+    )
+    model_audit = run(
+        "audit",
+        "x@1",
+        "--no-register",
+        "--model",
+        "biased.skops",
+        "--data",
+        "hold.csv",
+        "--target",
+        "y",
+        "--sensitive",
+        "sex",
+        "--features",
+        "x1",
+        "--features",
+        "x2",
+        "--policy",
+        "four-fifths",
+        "--no-figures",
+        "-q",
+    )
     assert model_audit.exit_code == 1, model_audit.output  # the registered file fails four-fifths
-    predictions_audit = run("audit", "x@1", "--data", "hold.csv", "--target", "y", "--predictions", "fair",
-                            "--sensitive", "sex", "--policy", "four-fifths", "--no-figures", "-q")
+    predictions_audit = run(
+        "audit",
+        "x@1",
+        "--data",
+        "hold.csv",
+        "--target",
+        "y",
+        "--predictions",
+        "fair",
+        "--sensitive",
+        "sex",
+        "--policy",
+        "four-fifths",
+        "--no-figures",
+        "-q",
+    )
     assert predictions_audit.exit_code == 0, predictions_audit.output
     approval = run("register", "approve", "x@1", "--role", "risk-officer", actor="boss@x")
     assert approval.exit_code != 0, approval.output  # should need --accept-risk: the model file was never run

@@ -10,9 +10,28 @@ from governance.cli.main import cli
 
 
 def _audit(root: Path, data: Path) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["audit", "m@1", "--workspace", str(root), "--no-register", "--no-figures", "-q",
-                                      "--data", str(data), "--predictions", "pred", "--sensitive", "sex", "--id", "id",
-                                      "--policy", "four-fifths"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(root),
+            "--no-register",
+            "--no-figures",
+            "-q",
+            "--data",
+            str(data),
+            "--predictions",
+            "pred",
+            "--sensitive",
+            "sex",
+            "--id",
+            "id",
+            "--policy",
+            "four-fifths",
+        ],
+    )
     return result.exit_code, result.output
 
 

@@ -17,7 +17,9 @@ def _regression(n_boot: int):
     sensitive = pd.DataFrame({"sex": rng.choice(["f", "m"], n)})
     y_true = rng.normal(100, 10, n)
     y_pred = y_true + rng.normal(0, 5, n)
-    return compute_fairness(y_pred=y_pred, y_true=y_true, sensitive=sensitive, n_boot=n_boot, min_group_size=5)
+    return compute_fairness(
+        y_pred=y_pred, y_true=y_true, sensitive=sensitive, n_boot=n_boot, min_group_size=5
+    )
 
 
 def _policy(rules: list[dict]) -> object:

@@ -15,8 +15,14 @@ def test_highest_reference_for_bootstrap_metrics_respects_min_group_size():
     group = rng.choice(["a", "b", "c"], n, p=[0.5, 0.495, 0.005])
     y_true = rng.normal(100, 10, n)
     y_pred = y_true + rng.normal(0, 5, n) * np.where(group == "c", 3, 1)
-    result = compute_fairness(y_pred=y_pred, y_true=y_true, sensitive=pd.DataFrame({"g": group}), n_boot=200,
-                              reference="highest", min_group_size=30)
+    result = compute_fairness(
+        y_pred=y_pred,
+        y_true=y_true,
+        sensitive=pd.DataFrame({"g": group}),
+        n_boot=200,
+        reference="highest",
+        min_group_size=30,
+    )
     sizes = {g.group: g.n for g in result.attributes[0].groups}
     assert sizes["c"] < 30
     references = {c.reference for c in result.attributes[0].to_reference if c.metric == "mae"}
@@ -30,8 +36,13 @@ def test_verdict_does_not_depend_on_group_names_when_sizes_tie():
     from governance.policy.evaluate import evaluate_policy
     from governance.policy.load import parse_policy
 
-    rule = {"id": "r", "description": "r", "metric": "selection_rate", "comparison": "ratio_to_reference",
-            "bound": ">= 0.8"}
+    rule = {
+        "id": "r",
+        "description": "r",
+        "metric": "selection_rate",
+        "comparison": "ratio_to_reference",
+        "bound": ">= 0.8",
+    }
     policy = parse_policy(yaml.safe_dump({"name": "t", "rules": [rule]}), source="t.yaml")
     y_pred = np.r_[np.tile([1, 0, 0, 0, 0], 20), np.tile([1, 1, 1, 0, 0], 20)]  # 20 % then 60 % selected
     verdicts = []

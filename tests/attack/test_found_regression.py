@@ -27,8 +27,9 @@ def test_min_over_max_ratio_is_not_negative():
 
 def test_regression_preset_does_not_judge_a_meaningless_ratio_without_interval():
     """The regression preset's mean-prediction-ratio rule FAILS on the bare point -0.42 (no interval) for signed amounts."""
-    verdict = evaluate_policy(load_policy("regression").policy, _negative_mean(), policy_path="p",
-                              policy_sha256="0" * 64)
+    verdict = evaluate_policy(
+        load_policy("regression").policy, _negative_mean(), policy_path="p", policy_sha256="0" * 64
+    )
     outcome = next(r for r in verdict.rules if r.rule_id == "mean-prediction-ratio")
     for finding in outcome.findings:
         assert not (finding.status in ("pass", "fail") and not finding.estimate.has_interval), finding

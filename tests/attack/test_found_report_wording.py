@@ -35,9 +35,27 @@ def _audit(tmp_path: Path, *extra: str) -> str:
     rows = [f"{'f' if i % 2 else 'm'},{(i // 2) % 3 == 0:d}" for i in range(400)]
     (tmp_path / "d.csv").write_text("sex,pred\n" + "\n".join(rows) + "\n")
     (tmp_path / "p.yaml").write_text(POLICY)
-    result = runner.invoke(cli, ["audit", "m@1", "--workspace", str(tmp_path), "--no-register", "--no-figures", "-q",
-                                 "--data", str(tmp_path / "d.csv"), "--predictions", "pred", "--sensitive", "sex",
-                                 "--policy", str(tmp_path / "p.yaml"), *extra])
+    result = runner.invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(tmp_path),
+            "--no-register",
+            "--no-figures",
+            "-q",
+            "--data",
+            str(tmp_path / "d.csv"),
+            "--predictions",
+            "pred",
+            "--sensitive",
+            "sex",
+            "--policy",
+            str(tmp_path / "p.yaml"),
+            *extra,
+        ],
+    )
     assert result.exit_code in (0, 1, 3), result.output
     return next((tmp_path / "audits").rglob("report.md")).read_text()
 

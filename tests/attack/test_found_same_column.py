@@ -21,8 +21,23 @@ def test_target_equal_to_predictions_is_refused(tmp_path: Path):
     frame = pd.DataFrame({"sex": rng.choice(["f", "m"], n), "y": rng.integers(0, 2, n)})
     frame["pred"] = (rng.random(n) < np.where(frame.sex == "f", 0.35, 0.5)).astype(int)
     frame.to_csv(tmp_path / "d.csv", index=False)
-    base = ["audit", "m@1", "--workspace", str(tmp_path), "--no-register", "--no-figures", "-q", "--data",
-            str(tmp_path / "d.csv"), "--predictions", "pred", "--sensitive", "sex", "--policy", "equalized-odds"]
+    base = [
+        "audit",
+        "m@1",
+        "--workspace",
+        str(tmp_path),
+        "--no-register",
+        "--no-figures",
+        "-q",
+        "--data",
+        str(tmp_path / "d.csv"),
+        "--predictions",
+        "pred",
+        "--sensitive",
+        "sex",
+        "--policy",
+        "equalized-odds",
+    ]
     assert runner.invoke(cli, [*base, "--target", "y"]).exit_code != 0  # not passed with the real target
     result = runner.invoke(cli, [*base, "--target", "pred"])
     assert result.exit_code == 2, result.output

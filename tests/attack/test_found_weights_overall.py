@@ -17,7 +17,9 @@ def _weighted():
     group = np.repeat(["a", "b"], 200)
     weights = np.where(group == "a", 1.0, rng.lognormal(0, 2.0, n))
     y_pred = (rng.random(n) < np.where(group == "a", 0.3, 0.5)).astype(int)
-    return compute_fairness(y_pred=y_pred, sensitive=pd.DataFrame({"g": group}), sample_weight=weights, n_boot=0)
+    return compute_fairness(
+        y_pred=y_pred, sensitive=pd.DataFrame({"g": group}), sample_weight=weights, n_boot=0
+    )
 
 
 def test_weighted_difference_to_overall_has_an_interval():
@@ -31,8 +33,14 @@ def test_weighted_difference_to_overall_has_an_interval():
 
 def test_weighted_difference_to_overall_rule_does_not_pass_on_the_point_alone():
     """The intervalless weighted to-overall estimate is judged on its point: a blocking rule PASSES with no uncertainty."""
-    rule = {"id": "r", "description": "r", "metric": "selection_rate", "comparison": "difference_to_overall",
-            "bound": "between -0.3 and 0.3", "min_group_size": 5}
+    rule = {
+        "id": "r",
+        "description": "r",
+        "metric": "selection_rate",
+        "comparison": "difference_to_overall",
+        "bound": "between -0.3 and 0.3",
+        "min_group_size": 5,
+    }
     policy = parse_policy(yaml.safe_dump({"name": "t", "rules": [rule]}), source="t.yaml")
     verdict = evaluate_policy(policy, _weighted(), policy_path="t", policy_sha256="0" * 64)
     finding = next(f for f in verdict.rules[0].findings if f.group == "a")
@@ -49,8 +57,13 @@ def test_weighted_group_vs_overall_interval_covers():
     covered, reps = 0, 200
     for _ in range(reps):
         y_pred = (rng.random(n) < np.where(group == "a", 0.3, 0.5)).astype(int)
-        fairness = compute_fairness(y_pred=y_pred, sensitive=pd.DataFrame({"g": group}), sample_weight=weights,
-                                    n_boot=0, intersections="none")
+        fairness = compute_fairness(
+            y_pred=y_pred,
+            sensitive=pd.DataFrame({"g": group}),
+            sample_weight=weights,
+            n_boot=0,
+            intersections="none",
+        )
         row = next(r for r in fairness.attributes[0].to_overall if r.group == "a")
         covered += row.difference.low <= 0.3 - overall <= row.difference.high
     assert covered / reps >= 0.90, covered / reps

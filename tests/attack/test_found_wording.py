@@ -40,9 +40,25 @@ def test_cli_impact_ratio_line_does_not_print_vs_none(tmp_path: Path):
     assert runner.invoke(cli, ["init", str(tmp_path)]).exit_code == 0
     data = tmp_path / "one.csv"
     data.write_text("sex,pred\nf,1\nm,0\n")
-    result = runner.invoke(cli, ["audit", "m@1", "--workspace", str(tmp_path), "--no-register", "--no-figures",
-                                 "--data", str(data), "--predictions", "pred", "--sensitive", "sex",
-                                 "--policy", "four-fifths"])
+    result = runner.invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(tmp_path),
+            "--no-register",
+            "--no-figures",
+            "--data",
+            str(data),
+            "--predictions",
+            "pred",
+            "--sensitive",
+            "sex",
+            "--policy",
+            "four-fifths",
+        ],
+    )
     assert result.exit_code == 3, result.output
     assert "vs None" not in result.output, result.output
 
@@ -53,8 +69,14 @@ def test_rule_on_an_attribute_not_audited_names_the_attribute():
 
     from governance.policy.load import parse_policy
 
-    rule = {"id": "r", "description": "r", "metric": "selection_rate", "comparison": "impact_ratio",
-            "bound": ">= 0.8", "attributes": ["gender"]}
+    rule = {
+        "id": "r",
+        "description": "r",
+        "metric": "selection_rate",
+        "comparison": "impact_ratio",
+        "bound": ">= 0.8",
+        "attributes": ["gender"],
+    }
     policy = parse_policy(yaml.safe_dump({"name": "t", "rules": [rule]}), source="t.yaml")
     rng = np.random.default_rng(0)
     sensitive = pd.DataFrame({"sex": rng.choice(["f", "m"], 600)})
@@ -69,15 +91,23 @@ def test_equalized_odds_finding_names_what_its_n_counts():
 
     from governance.policy.load import parse_policy
 
-    rule = {"id": "eo", "description": "eo", "metric": "equalized_odds_difference", "comparison": "summary",
-            "bound": "<= 0.5"}
-    policy = parse_policy(yaml.safe_dump({"name": "t", "min_group_size": 10, "rules": [rule]}), source="t.yaml")
+    rule = {
+        "id": "eo",
+        "description": "eo",
+        "metric": "equalized_odds_difference",
+        "comparison": "summary",
+        "bound": "<= 0.5",
+    }
+    policy = parse_policy(
+        yaml.safe_dump({"name": "t", "min_group_size": 10, "rules": [rule]}), source="t.yaml"
+    )
     rng = np.random.default_rng(0)
     n = 1000
     group = rng.choice(["a", "b"], n)
     y_true = (rng.random(n) < np.where(group == "a", 0.95, 0.5)).astype(int)
-    fairness = compute_fairness(y_pred=rng.integers(0, 2, n), y_true=y_true, sensitive=pd.DataFrame({"g": group}),
-                                n_boot=0)
+    fairness = compute_fairness(
+        y_pred=rng.integers(0, 2, n), y_true=y_true, sensitive=pd.DataFrame({"g": group}), n_boot=0
+    )
     negatives = {g.group: g.counts["fpr"].rows for g in fairness.attributes[0].groups}
     finding = evaluate_policy(policy, fairness, policy_path="t", policy_sha256="0" * 64).rules[0].findings[0]
     assert finding.n == negatives["a"] == 18

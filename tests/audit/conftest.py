@@ -25,15 +25,33 @@ def make_frame(n: int = 600, *, bias: float = 0.0, seed: int = 0) -> pd.DataFram
     region = rng.choice(["north", "south", "east"], size=n)
     logit = 0.15 * (income - 50) + 0.05 * tenure
     label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
-    return pd.DataFrame({"id": np.arange(n), "income": income, "tenure": tenure, "region": region, "group": group, "label": label})
+    return pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "income": income,
+            "tenure": tenure,
+            "region": region,
+            "group": group,
+            "label": label,
+        }
+    )
 
 
 def fit(frame: pd.DataFrame) -> Pipeline:
-    pipeline = Pipeline([
-        ("prepare", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["region"]),
-                                       ("num", StandardScaler(), ["income", "tenure"])])),
-        ("model", LogisticRegression()),
-    ])
+    pipeline = Pipeline(
+        [
+            (
+                "prepare",
+                ColumnTransformer(
+                    [
+                        ("cat", OneHotEncoder(handle_unknown="ignore"), ["region"]),
+                        ("num", StandardScaler(), ["income", "tenure"]),
+                    ]
+                ),
+            ),
+            ("model", LogisticRegression()),
+        ]
+    )
     return pipeline.fit(frame[["income", "tenure", "region"]], frame["label"])
 
 

@@ -21,9 +21,16 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("GOVERNANCE_WORKSPACE", raising=False)
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: Test Ltd\n", encoding="utf-8")
     with Register.for_workspace(Workspace(root=tmp_path, config={})) as register:
-        register.add_model("hiring", owner="ana@example.com", purpose="Rank applicants", actor="ana",
-                           decision_domain="employment", is_aedt=True, is_annex_iii_high_risk=True,
-                           solely_automated=False)
+        register.add_model(
+            "hiring",
+            owner="ana@example.com",
+            purpose="Rank applicants",
+            actor="ana",
+            decision_domain="employment",
+            is_aedt=True,
+            is_annex_iii_high_risk=True,
+            solely_automated=False,
+        )
     return tmp_path
 
 
@@ -39,8 +46,12 @@ def test_list_shows_items_and_how_they_are_evidenced(workspace: Path) -> None:
         "NYC Local Law 144: automated employment decision tools [nyc-ll144]: 10 items, 3 automatic, "
         "7 need a person's answer"
     )
-    assert any(line.startswith("nyc-ll144.bias-audit-tables") and " automatic " in line for line in out.splitlines())
-    assert any(line.startswith("nyc-ll144.candidate-notice") and " human " in line for line in out.splitlines())
+    assert any(
+        line.startswith("nyc-ll144.bias-audit-tables") and " automatic " in line for line in out.splitlines()
+    )
+    assert any(
+        line.startswith("nyc-ll144.candidate-notice") and " human " in line for line in out.splitlines()
+    )
     code, out, _ = run("checklist", "list", workspace=workspace)
     assert code == 0 and "[eu-ai-act]" in out and "[iso-42001]" in out
 
@@ -55,8 +66,19 @@ def test_an_unknown_framework_is_one_sentence_and_exit_2(workspace: Path) -> Non
 
 
 def test_answer_is_stored_in_the_register_and_counts_in_status(workspace: Path) -> None:
-    code, out, _ = run("checklist", "answer", "hiring", "nyc-ll144.candidate-notice", "--status", "yes",
-                       "--evidence", "Notice on careers page since 2026-10-01", "--actor", "ben", workspace=workspace)
+    code, out, _ = run(
+        "checklist",
+        "answer",
+        "hiring",
+        "nyc-ll144.candidate-notice",
+        "--status",
+        "yes",
+        "--evidence",
+        "Notice on careers page since 2026-10-01",
+        "--actor",
+        "ben",
+        workspace=workspace,
+    )
     assert code == 0
     assert out == (
         "Recorded for hiring: nyc-ll144.candidate-notice (Candidates and employees notified 10 business days "
@@ -65,40 +87,93 @@ def test_answer_is_stored_in_the_register_and_counts_in_status(workspace: Path) 
     with Register.for_workspace(Workspace(root=workspace, config={})) as register:
         [stored] = register.checklist_answers("hiring")
     assert (stored.framework, stored.item_id, stored.status, stored.actor) == (
-        "nyc-ll144", "nyc-ll144.candidate-notice", "yes", "ben"
+        "nyc-ll144",
+        "nyc-ll144.candidate-notice",
+        "yes",
+        "ben",
     )
     code, out, _ = run("checklist", "status", "hiring", "--framework", "nyc-ll144", workspace=workspace)
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "Checklist status of hiring (no audit yet)."
     assert lines[4] == "nyc-ll144    1     3             6    0"
-    assert "  met                  nyc-ll144.candidate-notice  Candidates and employees notified 10 business " \
-           "days ahead" in lines
+    assert (
+        "  met                  nyc-ll144.candidate-notice  Candidates and employees notified 10 business "
+        "days ahead" in lines
+    )
 
 
 def test_an_unknown_item_or_model_is_exit_2_and_stores_nothing(workspace: Path) -> None:
-    code, _, err = run("checklist", "answer", "hiring", "nyc-ll144.candidate-notise", "--status", "yes",
-                       "--evidence", "x", workspace=workspace)
+    code, _, err = run(
+        "checklist",
+        "answer",
+        "hiring",
+        "nyc-ll144.candidate-notise",
+        "--status",
+        "yes",
+        "--evidence",
+        "x",
+        workspace=workspace,
+    )
     assert code == 2
-    assert err == ("Error: There is no checklist item 'nyc-ll144.candidate-notise'; did you mean "
-                   "nyc-ll144.candidate-notice?\n")
-    code, _, err = run("checklist", "answer", "nobody", "nyc-ll144.candidate-notice", "--status", "yes",
-                       "--evidence", "x", workspace=workspace)
+    assert err == (
+        "Error: There is no checklist item 'nyc-ll144.candidate-notise'; did you mean "
+        "nyc-ll144.candidate-notice?\n"
+    )
+    code, _, err = run(
+        "checklist",
+        "answer",
+        "nobody",
+        "nyc-ll144.candidate-notice",
+        "--status",
+        "yes",
+        "--evidence",
+        "x",
+        workspace=workspace,
+    )
     assert code == 2 and err.startswith("Error: No model named 'nobody'")
-    code, _, err = run("checklist", "answer", "hiring", "nyc-ll144.candidate-notice", "--status", "maybe",
-                       "--evidence", "x", workspace=workspace)
+    code, _, err = run(
+        "checklist",
+        "answer",
+        "hiring",
+        "nyc-ll144.candidate-notice",
+        "--status",
+        "maybe",
+        "--evidence",
+        "x",
+        workspace=workspace,
+    )
     assert code == 2 and "'maybe' is not one of" in err
-    code, _, err = run("checklist", "answer", "hiring", "nyc-ll144.candidate-notice", "--status", "yes",
-                       "--evidence", "  ", workspace=workspace)
-    assert code == 2 and err == ("Error: --evidence is empty; say what shows the answer (a document, a link, "
-                                 "a decision).\n")
+    code, _, err = run(
+        "checklist",
+        "answer",
+        "hiring",
+        "nyc-ll144.candidate-notice",
+        "--status",
+        "yes",
+        "--evidence",
+        "  ",
+        workspace=workspace,
+    )
+    assert code == 2 and err == (
+        "Error: --evidence is empty; say what shows the answer (a document, a link, a decision).\n"
+    )
     with Register.for_workspace(Workspace(root=workspace, config={})) as register:
         assert register.checklist_answers("hiring") == []
 
 
 def test_a_yes_on_an_automatic_item_does_not_tick_it(workspace: Path) -> None:
-    code, _, err = run("checklist", "answer", "hiring", "nyc-ll144.bias-audit-tables", "--status", "yes",
-                       "--evidence", "trust me", workspace=workspace)
+    code, _, err = run(
+        "checklist",
+        "answer",
+        "hiring",
+        "nyc-ll144.bias-audit-tables",
+        "--status",
+        "yes",
+        "--evidence",
+        "trust me",
+        workspace=workspace,
+    )
     assert code == 0 and "only the evidence can mark it met" in err
     code, out, _ = run("checklist", "status", "hiring", "--framework", "nyc-ll144", workspace=workspace)
     assert "  open                 nyc-ll144.bias-audit-tables" in out
@@ -112,10 +187,20 @@ def test_status_reads_the_latest_audit_from_the_register(workspace: Path) -> Non
     (workspace / "model.skops").write_bytes(b"not really a model")
     with Register.for_workspace(Workspace(root=workspace, config={})) as register:
         register.add_version("hiring", "1.0.0", artifact_path=workspace / "model.skops", actor="ana")
-        register.record_audit("hiring", "1.0.0", audit_id="audit-1", audit_json_path=folder / "audit.json",
-                              verdict="passed", policy_name="default", policy_sha256="ef" * 32,
-                              data_sha256="cd" * 32, artifact_sha256=sha256_file(workspace / "model.skops"), tool_versions={}, actor="carl",
-                              max_age_days=365)
+        register.record_audit(
+            "hiring",
+            "1.0.0",
+            audit_id="audit-1",
+            audit_json_path=folder / "audit.json",
+            verdict="passed",
+            policy_name="default",
+            policy_sha256="ef" * 32,
+            data_sha256="cd" * 32,
+            artifact_sha256=sha256_file(workspace / "model.skops"),
+            tool_versions={},
+            actor="carl",
+            max_age_days=365,
+        )
     code, out, err = run("checklist", "status", "hiring", workspace=workspace)
     assert code == 0, err
     assert out.splitlines()[0] == "Checklist status of hiring (latest audit audit-1 (verdict: passed))."
@@ -123,7 +208,9 @@ def test_status_reads_the_latest_audit_from_the_register(workspace: Path) -> Non
     assert "  met                  nyc-ll144.bias-audit-tables" in out
     (folder / "audit.json").unlink()
     code, out, err = run("checklist", "status", "hiring", "--framework", "nyc-ll144", workspace=workspace)
-    assert code == 0 and err.startswith("Warning: The latest audit's file audits/hiring/1.0.0/audit-1/audit.json")
+    assert code == 0 and err.startswith(
+        "Warning: The latest audit's file audits/hiring/1.0.0/audit-1/audit.json"
+    )
     assert "  open                 nyc-ll144.bias-audit-tables" in out
 
 

@@ -35,7 +35,12 @@ def test_every_checklist_file_validates(path: Path) -> None:
 
 def test_the_six_frameworks_are_shipped(shipped_checklists: list[Checklist]) -> None:
     assert [c.framework for c in shipped_checklists] == [
-        "eeoc-four-fifths", "eu-ai-act", "gdpr", "iso-42001", "nist-ai-rmf", "nyc-ll144",
+        "eeoc-four-fifths",
+        "eu-ai-act",
+        "gdpr",
+        "iso-42001",
+        "nist-ai-rmf",
+        "nyc-ll144",
     ]
 
 
@@ -53,8 +58,24 @@ def _sources(checklists: list[Checklist], framework: str) -> str:
 @pytest.mark.parametrize(
     ("framework", "required"),
     [
-        ("eu-ai-act", ["Art 9", "Art 10", "Art 11", "Art 12", "Art 13", "Art 14", "Art 15", "Art 17", "Art 26",
-                       "Art 27", "Art 72", "Art 73", "Annex IV"]),
+        (
+            "eu-ai-act",
+            [
+                "Art 9",
+                "Art 10",
+                "Art 11",
+                "Art 12",
+                "Art 13",
+                "Art 14",
+                "Art 15",
+                "Art 17",
+                "Art 26",
+                "Art 27",
+                "Art 72",
+                "Art 73",
+                "Annex IV",
+            ],
+        ),
         ("gdpr", ["Art 5", "Art 9", "Arts 13(2)(f)", "Art 15", "Art 22", "Art 25", "Art 35"]),
         ("nyc-ll144", ["5-300", "5-301", "5-302", "5-303", "5-304"]),
         ("nist-ai-rmf", ["GOVERN", "MAP", "MEASURE", "MANAGE"]),
@@ -78,10 +99,18 @@ def test_the_never_auto_tick_duties_are_human_items(shipped_checklists: list[Che
     """compliance.md section 10: scope, independence, legal basis, residual risk, notices, FRIA/DPIA..."""
     items = {item.id: item for c in shipped_checklists for item in c.items}
     for item_id in [
-        "nyc-ll144.aedt-determination", "nyc-ll144.independent-auditor", "eu-ai-act.art10.sensitive-data",
-        "eu-ai-act.art9.residual-risk", "eu-ai-act.art14.oversight-design", "nyc-ll144.candidate-notice",
-        "eu-ai-act.art26.worker-notice", "eu-ai-act.art73.classification", "eu-ai-act.art27.fria",
-        "gdpr.art35.dpia", "gdpr.art22.exception", "eu-ai-act.annex-iv.metric-choice",
+        "nyc-ll144.aedt-determination",
+        "nyc-ll144.independent-auditor",
+        "eu-ai-act.art10.sensitive-data",
+        "eu-ai-act.art9.residual-risk",
+        "eu-ai-act.art14.oversight-design",
+        "nyc-ll144.candidate-notice",
+        "eu-ai-act.art26.worker-notice",
+        "eu-ai-act.art73.classification",
+        "eu-ai-act.art27.fria",
+        "gdpr.art35.dpia",
+        "gdpr.art22.exception",
+        "eu-ai-act.annex-iv.metric-choice",
     ]:
         assert items[item_id].evidence.type == "human", item_id
 
@@ -153,10 +182,17 @@ def test_the_path_checker_rejects_a_typo() -> None:
 def test_there_are_eleven_policy_templates() -> None:
     ids = {t.id for t in load_policy_templates(bundled_policies() / "templates")}
     assert ids == {
-        "ai-use-and-ethics", "fairness-and-non-discrimination", "transparency-and-explainability",
-        "human-oversight", "data-governance-quality-and-privacy", "model-risk-management-and-lifecycle",
-        "ai-incident-response", "third-party-and-vendor-ai", "ai-literacy-and-training",
-        "change-management-and-user-adoption", "monitoring-and-performance-evaluation",
+        "ai-use-and-ethics",
+        "fairness-and-non-discrimination",
+        "transparency-and-explainability",
+        "human-oversight",
+        "data-governance-quality-and-privacy",
+        "model-risk-management-and-lifecycle",
+        "ai-incident-response",
+        "third-party-and-vendor-ai",
+        "ai-literacy-and-training",
+        "change-management-and-user-adoption",
+        "monitoring-and-performance-evaluation",
     }
 
 
@@ -183,7 +219,9 @@ def test_the_incident_policy_states_the_art_73_deadlines() -> None:
     assert "**15 days**" in text and "**10 days**" in text and "**2 days**" in text
 
 
-def test_every_policy_rule_a_checklist_names_is_in_a_shipped_preset(shipped_checklists: list[Checklist]) -> None:
+def test_every_policy_rule_a_checklist_names_is_in_a_shipped_preset(
+    shipped_checklists: list[Checklist],
+) -> None:
     import yaml
 
     known: set[str] = set()

@@ -22,15 +22,29 @@ from governance.provenance import set_clock
 
 def checklist(*items: ChecklistItem) -> list[Checklist]:
     return [
-        Checklist(schema_version="1.0", framework="t", title="Test", source="s", as_of="2026-11-22",
-                  description="d", items=list(items))
+        Checklist(
+            schema_version="1.0",
+            framework="t",
+            title="Test",
+            source="s",
+            as_of="2026-11-22",
+            description="d",
+            items=list(items),
+        )
     ]
 
 
 def item(item_id: str, evidence: Evidence, applies_when: list[str] | None = None) -> ChecklistItem:
-    return ChecklistItem(id=f"t.{item_id}", title=item_id, requirement="r", source="s",
-                         applies_when=applies_when or ["always"],  # type: ignore[arg-type]
-                         evidence=evidence, guidance="g", framework="t")
+    return ChecklistItem(
+        id=f"t.{item_id}",
+        title=item_id,
+        requirement="r",
+        source="s",
+        applies_when=applies_when or ["always"],  # type: ignore[arg-type]
+        evidence=evidence,
+        guidance="g",
+        framework="t",
+    )
 
 
 HUMAN = Evidence(type="human")
@@ -38,10 +52,22 @@ LL144 = Evidence(type="audit", fields=["fairness.attributes[].ll144"])
 APPROVALS = Evidence(type="register", fields=["approvals"])
 
 
-def answer(item_id: str, status: str, *, evidence: str = "doc v1", at: str = "2026-11-01T00:00:00Z",
-           actor: str = "ben") -> dict[str, Any]:
-    return {"framework": "t", "item_id": f"t.{item_id}", "status": status, "evidence": evidence,
-            "actor": actor, "at": at}
+def answer(
+    item_id: str,
+    status: str,
+    *,
+    evidence: str = "doc v1",
+    at: str = "2026-11-01T00:00:00Z",
+    actor: str = "ben",
+) -> dict[str, Any]:
+    return {
+        "framework": "t",
+        "item_id": f"t.{item_id}",
+        "status": status,
+        "evidence": evidence,
+        "actor": actor,
+        "at": at,
+    }
 
 
 def state(checklists: list[Checklist], item_id: str, **kwargs: Any) -> str:
@@ -63,7 +89,9 @@ def test_human_items_are_never_ticked_by_a_passing_audit_or_the_register(audit_f
 def test_every_shipped_human_item_needs_an_answer_even_with_a_perfect_record(
     shipped_checklists: list[Checklist], audit_factory: AuditFactory
 ) -> None:
-    status = evaluate_status(shipped_checklists, model=model_fields(), answers=[], latest_audit=audit_factory())
+    status = evaluate_status(
+        shipped_checklists, model=model_fields(), answers=[], latest_audit=audit_factory()
+    )
     entries = [entry for f in status.frameworks for entry in f.items]
     human = [entry for entry in entries if entry.evidence_type == "human"]
     assert human and all(entry.state == "needs_answer" for entry in human)
@@ -74,7 +102,9 @@ def test_every_shipped_human_item_needs_an_answer_even_with_a_perfect_record(
     assert open_ids  # the test can fail: some items do name the explanation
 
 
-def test_an_audit_item_is_met_only_when_the_field_exists_and_the_audit_passed(audit_factory: AuditFactory) -> None:
+def test_an_audit_item_is_met_only_when_the_field_exists_and_the_audit_passed(
+    audit_factory: AuditFactory,
+) -> None:
     checklists = checklist(item("a", LL144))
     assert state(checklists, "a", latest_audit=audit_factory()) == "met"
     assert state(checklists, "a", latest_audit=audit_factory().model_dump(mode="json")) == "met"
@@ -85,12 +115,18 @@ def test_an_audit_item_is_met_only_when_the_field_exists_and_the_audit_passed(au
 
 
 def test_the_reason_and_pointer_say_where_the_evidence_came_from(audit_factory: AuditFactory) -> None:
-    status = evaluate_status(checklist(item("a", LL144)), model=model_fields(), answers=[],
-                             latest_audit=audit_factory(with_ll144=False, audit_id="abc"))
+    status = evaluate_status(
+        checklist(item("a", LL144)),
+        model=model_fields(),
+        answers=[],
+        latest_audit=audit_factory(with_ll144=False, audit_id="abc"),
+    )
     entry = status.item("t.a")
     assert entry is not None and entry.origin == "audit"
     assert entry.pointer == "audit.json fairness.attributes[].ll144 (audit abc)"
-    assert entry.reason == "The latest audit has no fairness.attributes[].ll144; run an audit that produces it."
+    assert (
+        entry.reason == "The latest audit has no fairness.attributes[].ll144; run an audit that produces it."
+    )
 
 
 def test_a_yes_answer_cannot_replace_missing_audit_evidence(audit_factory: AuditFactory) -> None:
@@ -103,23 +139,34 @@ def test_a_yes_answer_cannot_replace_missing_audit_evidence(audit_factory: Audit
 
 def test_a_failed_audit_still_meets_an_item_whose_own_rule_passed(audit_factory: AuditFactory) -> None:
     by_rule = Evidence(type="audit", fields=["fairness.attributes[].to_reference"], rules=["four-fifths"])
-    by_metric = Evidence(type="audit", fields=["fairness.attributes[].to_reference"], rules=["tpr_difference"])
+    by_metric = Evidence(
+        type="audit", fields=["fairness.attributes[].to_reference"], rules=["tpr_difference"]
+    )
     checklists = checklist(item("r", by_rule), item("m", by_metric))
-    failed = audit_factory(verdict="failed", rule_status="pass")  # four-fifths passed, equal-opportunity failed
+    failed = audit_factory(
+        verdict="failed", rule_status="pass"
+    )  # four-fifths passed, equal-opportunity failed
     assert state(checklists, "r", latest_audit=failed) == "met"
     assert state(checklists, "m", latest_audit=failed) == "not_met"
     assert state(checklists, "r", latest_audit=audit_factory(verdict="failed")) == "not_met"
 
 
-def test_an_audit_whose_blocking_explanation_rule_was_not_checked_meets_no_item(audit_factory: AuditFactory) -> None:
+def test_an_audit_whose_blocking_explanation_rule_was_not_checked_meets_no_item(
+    audit_factory: AuditFactory,
+) -> None:
     """The verdict is judged by the real policy engine: --no-explain must not let an item turn met."""
     from governance.policy.evaluate import evaluate_policy
     from governance.policy.load import load_policy
 
     loaded = load_policy("default")
     built = audit_factory()
-    judged = evaluate_policy(loaded.policy, built.fairness, policy_path="default.yaml", policy_sha256=loaded.sha256,
-                             explanation_skipped="it was skipped with --no-explain")
+    judged = evaluate_policy(
+        loaded.policy,
+        built.fairness,
+        policy_path="default.yaml",
+        policy_sha256=loaded.sha256,
+        explanation_skipped="it was skipped with --no-explain",
+    )
     audit = built.model_copy(update={"policy": judged})
     assert audit.policy.verdict == "inconclusive"
     plain = Evidence(type="audit", fields=["fairness.attributes[].ll144"])
@@ -142,7 +189,9 @@ def test_an_audit_older_than_the_items_limit_does_not_count(audit_factory: Audit
     set_clock(lambda: datetime(2027, 11, 19, 12, tzinfo=UTC))
     try:
         assert state(checklists, "y", latest_audit=audit_factory(created_at="2026-11-20T10:00:00Z")) == "met"
-        assert state(checklists, "y", latest_audit=audit_factory(created_at="2026-11-18T10:00:00Z")) == "not_met"
+        assert (
+            state(checklists, "y", latest_audit=audit_factory(created_at="2026-11-18T10:00:00Z")) == "not_met"
+        )
     finally:
         set_clock(None)
 
@@ -187,8 +236,11 @@ def test_unknown_scope_is_reported_once() -> None:
 
 def test_the_latest_answer_wins_and_unknown_answers_are_listed() -> None:
     checklists = checklist(item("h", HUMAN))
-    answers = [answer("h", "yes", at="2026-11-02T00:00:00Z"), answer("h", "no", at="2026-11-01T00:00:00Z"),
-               answer("gone", "yes")]
+    answers = [
+        answer("h", "yes", at="2026-11-02T00:00:00Z"),
+        answer("h", "no", at="2026-11-01T00:00:00Z"),
+        answer("gone", "yes"),
+    ]
     status = evaluate_status(checklists, model=model_fields(), answers=answers, latest_audit=None)
     entry = status.item("t.h")
     assert entry is not None and entry.state == "met" and entry.answer is not None
@@ -197,19 +249,25 @@ def test_the_latest_answer_wins_and_unknown_answers_are_listed() -> None:
 
 
 def test_counts_add_up(shipped_checklists: list[Checklist], audit_factory: AuditFactory) -> None:
-    status = evaluate_status(shipped_checklists, model=model_fields(is_aedt=False), answers=[],
-                             latest_audit=audit_factory())
+    status = evaluate_status(
+        shipped_checklists, model=model_fields(is_aedt=False), answers=[], latest_audit=audit_factory()
+    )
     assert sum(status.counts.values()) == sum(len(c.items) for c in shipped_checklists)
     ll144 = status.framework("nyc-ll144")
-    assert ll144 is not None and ll144.counts["not_applicable"] == len(ll144.items) - 1  # all but the AEDT test
+    assert (
+        ll144 is not None and ll144.counts["not_applicable"] == len(ll144.items) - 1
+    )  # all but the AEDT test
 
 
 def test_status_markdown_escapes_what_people_typed(audit_factory: AuditFactory) -> None:
     checklists = checklist(item("h", HUMAN), item("a", LL144))
     hostile = "<script>alert(1)</script> | [x](javascript:alert(1))"
-    status = evaluate_status(checklists, model=model_fields(name=hostile),
-                             answers=[answer("h", "yes", evidence=hostile, actor=hostile)],
-                             latest_audit=audit_factory())
+    status = evaluate_status(
+        checklists,
+        model=model_fields(name=hostile),
+        answers=[answer("h", "yes", evidence=hostile, actor=hostile)],
+        latest_audit=audit_factory(),
+    )
     text = checklist_status_markdown(status, item_link=lambda i: f"t.md#{i}")
     assert "<script>" not in text
     page = markdown.markdown(text, extensions=["tables"])

@@ -114,8 +114,13 @@ def test_load_raises_one_sentence_naming_file_field_and_line(tmp_path: Path) -> 
 
 def test_the_same_item_id_in_two_files_is_refused(tmp_path: Path) -> None:
     write(tmp_path, GOOD, "a.yaml")
-    write(tmp_path, GOOD.replace("framework: demo", "framework: demo2").replace("id: demo.two", "id: demo2.two")
-          .replace("id: demo.one", "id: demo2.one"), "b.yaml")
+    write(
+        tmp_path,
+        GOOD.replace("framework: demo", "framework: demo2")
+        .replace("id: demo.two", "id: demo2.two")
+        .replace("id: demo.one", "id: demo2.one"),
+        "b.yaml",
+    )
     assert [c.framework for c in load_checklists(tmp_path)] == ["demo", "demo2"]
     write(tmp_path, GOOD, "c.yaml")
     with pytest.raises(PolicyError, match="framework 'demo' is also defined in"):

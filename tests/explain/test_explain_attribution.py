@@ -173,16 +173,30 @@ def test_regression_is_explained_on_the_prediction() -> None:
 
 
 def test_a_model_shap_misreads_falls_back_to_the_permutation_explainer() -> None:
-    # shap 0.51 reads this HistGradientBoosting model wrongly (its tree values do not add up to the output).
+    # shap 0.51 reads HistGradientBoosting's categorical splits as numeric thresholds: its values do not add
+    # up to the output, so the permutation explainer is used.
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(500, 4)), columns=list("abcd"))
+    X["kind"] = rng.integers(0, 6, size=500)
+    y = ((X["a"] + np.isin(X["kind"], [1, 3, 4]) * 1.5 + rng.normal(size=500)) > 0.7).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=20, categorical_features=[4], random_state=0).fit(X, y)
+    sensitive = pd.DataFrame({"g": np.where(X["d"] > 0, "x", "y")})
+    result = explain_model(model, X, sensitive=sensitive, max_rows=3, n_boot=10)
+    assert result.explainer == "permutation"
+    assert any("misread" in note for note in result.notes)
+    assert result.additivity_ok
+
+
+def test_histogram_gradient_boosting_on_numeric_splits_gets_the_tree_explainer() -> None:
+    # Its thresholds sit on data values; once values are snapped onto the trees' cells, shap reads it exactly.
     rng = np.random.default_rng(0)
     X = pd.DataFrame(rng.normal(size=(500, 5)), columns=list("abcde"))
     y = (X["a"] + rng.normal(size=500) > 0).astype(int)
     model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(X, y)
     sensitive = pd.DataFrame({"g": np.where(X["e"] > 0, "x", "y")})
-    result = explain_model(model, X, sensitive=sensitive, max_rows=3, n_boot=10)
-    assert result.explainer == "permutation"
-    assert any("misread" in note for note in result.notes)
-    assert result.additivity_ok
+    result = explain_model(model, X, sensitive=sensitive, max_rows=30, n_boot=10)
+    assert result.explainer == "tree" and result.output_space == "log_odds"
+    assert result.additivity_ok and result.additivity_max_error < 1e-6
 
 
 class Unknown:

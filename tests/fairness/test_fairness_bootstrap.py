@@ -223,7 +223,11 @@ def test_progress_reports_every_resample() -> None:
 def test_no_bootstrap_leaves_resampled_metrics_without_intervals_but_rates_keep_theirs() -> None:
     data = binary_data(n=200, seed=1)
     result = compute_fairness(
-        y_pred=data["y_pred"], y_true=data["y_true"], scores=data["scores"], sensitive=data["sensitive"], n_boot=0
+        y_pred=data["y_pred"],
+        y_true=data["y_true"],
+        scores=data["scores"],
+        sensitive=data["sensitive"],
+        n_boot=0,
     )
     metrics = result.attributes[0].groups[0].metrics
     assert metrics["selection_rate"].has_interval

@@ -28,7 +28,9 @@ def _normalise_json(document: dict[str, Any]) -> dict[str, Any]:
     provenance["duration_seconds"] = None
     if document.get("explanation"):
         document["explanation"]["seconds_taken"] = 0.0
-        document["explanation"]["additivity_max_error"] = round(document["explanation"]["additivity_max_error"], 6)
+        document["explanation"]["additivity_max_error"] = round(
+            document["explanation"]["additivity_max_error"], 6
+        )
     return document
 
 
@@ -41,8 +43,11 @@ def _normalise_report(text: str) -> str:
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("demo-workspace")
     report = run_demo(Workspace(root=root), build_site=False, echo=lambda _: None)
-    assert report.verdicts == {"credit-risk@1.0.0": "failed", "credit-risk@1.1.0": "inconclusive",
-                               "resume-screen@2026.1": "reported"}
+    assert report.verdicts == {
+        "credit-risk@1.0.0": "failed",
+        "credit-risk@1.1.0": "inconclusive",
+        "resume-screen@2026.1": "reported",
+    }
     return root / "audits"
 
 
@@ -55,7 +60,9 @@ def test_same_audit_folders_as_committed(demo_run: Path) -> None:
 def test_audit_json_matches_golden(demo_run: Path) -> None:
     for path in COMMITTED.rglob("audit.json"):
         expected = _normalise_json(json.loads(path.read_text(encoding="utf-8")))
-        actual = _normalise_json(json.loads((demo_run / path.relative_to(COMMITTED)).read_text(encoding="utf-8")))
+        actual = _normalise_json(
+            json.loads((demo_run / path.relative_to(COMMITTED)).read_text(encoding="utf-8"))
+        )
         assert actual == expected, f"{path.relative_to(REPO)} differs: {REGENERATE}"
 
 
@@ -67,7 +74,9 @@ def test_report_md_matches_golden(demo_run: Path) -> None:
 
 
 def test_demo_shows_the_four_fifths_flag_with_its_interval(demo_run: Path) -> None:
-    document = json.loads(next((demo_run / "credit-risk" / "1.0.0").rglob("audit.json")).read_text(encoding="utf-8"))
+    document = json.loads(
+        next((demo_run / "credit-risk" / "1.0.0").rglob("audit.json")).read_text(encoding="utf-8")
+    )
     sex = next(a for a in document["fairness"]["attributes"] if a["attribute"] == "sex")
     female = next(row for row in sex["ll144"]["rows"] if row["category"] == "female")
     assert 0.74 < female["impact_ratio"] < 0.80  # the documented ~0.78 (0.761 with this split)

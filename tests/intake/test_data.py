@@ -13,7 +13,9 @@ from governance.intake.data import load_audit_data
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    frame = pd.DataFrame({"id": [1, 2, 3, 4], "income": [10, 20, 30, 40], "sex": ["f", "m", None, "m"], "label": [0, 1, 1, 0]})
+    frame = pd.DataFrame(
+        {"id": [1, 2, 3, 4], "income": [10, 20, 30, 40], "sex": ["f", "m", None, "m"], "label": [0, 1, 1, 0]}
+    )
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
     return path
@@ -26,7 +28,10 @@ def test_features_default_to_the_remaining_columns(data: Path) -> None:
 
 
 def test_wrong_column_names_suggest_the_right_one(data: Path) -> None:
-    with pytest.raises(InputError, match=r"^There is no column 'sexx' in data.csv \(named by --sensitive\); did you mean 'sex'\?$"):
+    with pytest.raises(
+        InputError,
+        match=r"^There is no column 'sexx' in data.csv \(named by --sensitive\); did you mean 'sex'\?$",
+    ):
         load_audit_data(data, target="label", sensitive=["sexx"])
     with pytest.raises(InputError, match="named by --target"):
         load_audit_data(data, target="outcome", sensitive=["sex"])
@@ -58,7 +63,9 @@ def test_unreadable_and_empty_files(tmp_path: Path) -> None:
 def test_demographics_from_another_file(tmp_path: Path, data: Path) -> None:
     demographics = tmp_path / "hr.csv"
     pd.DataFrame({"id": [1, 2, 3], "race": ["a", "b", "a"]}).to_csv(demographics, index=False)
-    audit_data = load_audit_data(data, target="label", sensitive=["race"], sensitive_data=demographics, id_column="id")
+    audit_data = load_audit_data(
+        data, target="label", sensitive=["race"], sensitive_data=demographics, id_column="id"
+    )
     assert audit_data.rows_without_demographics == 1
     assert list(audit_data.frame["race"].fillna("?")) == ["a", "b", "a", "?"]
     assert "race" not in audit_data.features and "id" not in audit_data.features

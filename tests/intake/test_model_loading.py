@@ -58,9 +58,13 @@ def test_pickles_need_a_matching_hash(tmp_path: Path, suffix: str) -> None:
     with pytest.raises(RefusedInputError, match="does not match"):
         load_model(path, trust_sha256="0" * 64)
     assert load_model(path, trust_sha256=digest).loader.endswith("(trusted by SHA-256)")
-    with pytest.raises(RefusedInputError, match="nobody vouched for it"):  # a pin says which file, not that it is safe
+    with pytest.raises(
+        RefusedInputError, match="nobody vouched for it"
+    ):  # a pin says which file, not that it is safe
         load_model(path, pinned_sha256=digest)
-    vouched = load_model(path, pinned_sha256=digest, vouching=Vouching(digest, "ds@x", "2026-11-23T10:00:00Z"))
+    vouched = load_model(
+        path, pinned_sha256=digest, vouching=Vouching(digest, "ds@x", "2026-11-23T10:00:00Z")
+    )
     assert vouched.estimator.predict(X).shape == (60,)
     assert (vouched.vouched_by, vouched.vouched_at) == ("ds@x", "2026-11-23T10:00:00Z")
 

@@ -14,7 +14,18 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_wheel_bundles_the_policies_and_the_type_marker(tmp_path: Path) -> None:
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(REPO),
+        ],
         check=True,
         capture_output=True,
     )
@@ -26,7 +37,11 @@ def test_the_wheel_bundles_the_policies_and_the_type_marker(tmp_path: Path) -> N
         for path in (REPO / "policies").rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-    bundled = {name.removeprefix("governance/_bundled/policies/") for name in names if name.startswith("governance/_bundled/policies/")}
+    bundled = {
+        name.removeprefix("governance/_bundled/policies/")
+        for name in names
+        if name.startswith("governance/_bundled/policies/")
+    }
     assert shipped and shipped <= bundled, f"missing from the wheel: {sorted(shipped - bundled)[:5]}"
     assert "governance/py.typed" in names
     assert any(name.startswith("governance/scaffold/files/docs/assets/") for name in names)

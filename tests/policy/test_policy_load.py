@@ -36,7 +36,10 @@ def test_unknown_key_names_field_and_line() -> None:
 
 
 def test_metric_typo_suggests_the_right_name() -> None:
-    with pytest.raises(PolicyError, match=r"line 3, rules\.0: metric 'selection_rat' does not fit .*did you mean 'selection_rate'"):
+    with pytest.raises(
+        PolicyError,
+        match=r"line 3, rules\.0: metric 'selection_rat' does not fit .*did you mean 'selection_rate'",
+    ):
         parse_policy(GOOD.replace("metric: selection_rate", "metric: selection_rat"), source="p.yaml")
 
 
@@ -62,8 +65,12 @@ def test_duplicate_rule_ids_and_missing_proxy_threshold() -> None:
 
 @pytest.mark.parametrize(
     ("text", "inside", "outside"),
-    [(">= 0.8", [0.8, 1.0], [0.79]), ("> 0.8", [0.81], [0.8]), ("<= 0.1", [0.1, -1.0], [0.11]),
-     ("between 0.8 and 1.25", [0.8, 1.0, 1.25], [0.79, 1.26])],
+    [
+        (">= 0.8", [0.8, 1.0], [0.79]),
+        ("> 0.8", [0.81], [0.8]),
+        ("<= 0.1", [0.1, -1.0], [0.11]),
+        ("between 0.8 and 1.25", [0.8, 1.0, 1.25], [0.79, 1.26]),
+    ],
 )
 def test_bounds(text: str, inside: list[float], outside: list[float]) -> None:
     bound = Bound.parse(text)
@@ -73,12 +80,16 @@ def test_bounds(text: str, inside: list[float], outside: list[float]) -> None:
 
 def test_committed_schemas_are_current() -> None:
     for name, text in generated().items():
-        assert (SCHEMA_DIR / name).read_text(encoding="utf-8") == text, f"{name} is stale: run python -m governance.schemas"
+        assert (SCHEMA_DIR / name).read_text(encoding="utf-8") == text, (
+            f"{name} is stale: run python -m governance.schemas"
+        )
     assert '"rules"' in policy_json_schema()
 
 
 def test_missing_metric_key_is_named() -> None:
-    with pytest.raises(PolicyError, match=r"^p.yaml: line 3, rules\.0\.metric: missing required key 'metric'\.$"):
+    with pytest.raises(
+        PolicyError, match=r"^p.yaml: line 3, rules\.0\.metric: missing required key 'metric'\.$"
+    ):
         parse_policy(GOOD.replace("    metric: selection_rate\n", ""), source="p.yaml")
 
 

@@ -75,9 +75,18 @@ def audit(register: Register, workspace: Path) -> AuditFn:
         path = write_audit_file(workspace, identifier)
         sha = artifact_sha256 or register.resolve_version(model, version).sha256
         return register.record_audit(
-            model, version, audit_id=identifier, audit_json_path=path, verdict=verdict, policy_name="default",
-            policy_sha256=sha256_file(path), data_sha256="d" * 64, artifact_sha256=sha,
-            tool_versions={"governance": "0.1.0"}, actor=actor, max_age_days=max_age_days,
+            model,
+            version,
+            audit_id=identifier,
+            audit_json_path=path,
+            verdict=verdict,
+            policy_name="default",
+            policy_sha256=sha256_file(path),
+            data_sha256="d" * 64,
+            artifact_sha256=sha,
+            tool_versions={"governance": "0.1.0"},
+            actor=actor,
+            max_age_days=max_age_days,
         )
 
     return record
@@ -86,8 +95,18 @@ def audit(register: Register, workspace: Path) -> AuditFn:
 @pytest.fixture
 def drafted(register: Register, workspace: Path) -> Register:
     """A register with credit-risk@1.0.0 registered by the data scientist (state draft)."""
-    register.add_model("credit-risk", owner="owner@example.com", purpose="Decide on credit applications",
-                       actor="ds@example.com")
-    register.add_version("credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops",
-                         actor="ds@example.com", framework="scikit-learn", features=["age", "income"])
+    register.add_model(
+        "credit-risk",
+        owner="owner@example.com",
+        purpose="Decide on credit applications",
+        actor="ds@example.com",
+    )
+    register.add_version(
+        "credit-risk",
+        "1.0.0",
+        artifact_path=workspace / "models" / "credit.skops",
+        actor="ds@example.com",
+        framework="scikit-learn",
+        features=["age", "income"],
+    )
     return register

@@ -23,7 +23,9 @@ def server_url() -> sa.URL:
     """The PostgreSQL server's URL, or a skip that says how to get one."""
     raw = os.environ.get(POSTGRES_ENV)
     if not raw:
-        pytest.skip(f'{POSTGRES_ENV} is not set: start a server with eval "$(bash scripts/postgres.sh start)"')
+        pytest.skip(
+            f'{POSTGRES_ENV} is not set: start a server with eval "$(bash scripts/postgres.sh start)"'
+        )
     return sa.make_url(raw)
 
 
@@ -38,7 +40,9 @@ def fresh_postgres_database() -> Iterator[str]:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
     try:
-        yield server.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(hide_password=False)
+        yield server.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+            hide_password=False
+        )
     finally:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
@@ -70,8 +74,6 @@ def write_audit_file(workspace: Path, audit_id: str, content: dict[str, Any] | N
 AuditFn = Callable[..., AuditRecord]
 
 
-
-
 def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: Any) -> None:
     """One of several processes registering, auditing and approving at the same moment (see test_concurrency)."""
     from governance.register import Register
@@ -88,9 +90,18 @@ def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: 
             version = register.add_version(name, "1", artifact_path=artefact, actor=f"ds{index}@x")
             report = write_audit_file(root, f"{name}-audit")
             register.record_audit(
-                name, "1", audit_id=f"{name}-audit", audit_json_path=report, verdict="passed", policy_name="p",
-                policy_sha256="p", data_sha256="d", artifact_sha256=version.sha256, tool_versions={},
-                actor=f"aud{index}@x", max_age_days=90,
+                name,
+                "1",
+                audit_id=f"{name}-audit",
+                audit_json_path=report,
+                verdict="passed",
+                policy_name="p",
+                policy_sha256="p",
+                data_sha256="d",
+                artifact_sha256=version.sha256,
+                tool_versions={},
+                actor=f"aud{index}@x",
+                max_age_days=90,
             )
             register.approve(name, "1", role="risk-officer", actor=f"boss{index}@x")
             register.approve("shared", "1", role=f"role-{index}-{number}", actor=f"boss{index}@x")

@@ -32,13 +32,30 @@ def run_all(target: object, arguments: list[tuple[object, ...]], *, barrier: boo
 def test_concurrent_audits_and_approvals_lose_nothing(register_url: str, workspace: Path) -> None:
     with Register(register_url, workspace_root=workspace) as register:
         register.add_model("shared", owner="o", purpose="p", actor="ds@x")
-        version = register.add_version("shared", "1", artifact_path=workspace / "models" / "credit.skops", actor="ds@x")
+        version = register.add_version(
+            "shared", "1", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
+        )
         report = workspace / "shared-audit.json"
         report.write_text("{}")
-        register.record_audit("shared", "1", audit_id="shared-audit", audit_json_path=report, verdict="passed",
-                              policy_name="p", policy_sha256="p", data_sha256="d", artifact_sha256=version.sha256,
-                              tool_versions={}, actor="aud@x", max_age_days=None)
-    run_all(concurrent_worker, [(register_url, str(workspace), index, ROUNDS) for index in range(WORKERS)], barrier=True)
+        register.record_audit(
+            "shared",
+            "1",
+            audit_id="shared-audit",
+            audit_json_path=report,
+            verdict="passed",
+            policy_name="p",
+            policy_sha256="p",
+            data_sha256="d",
+            artifact_sha256=version.sha256,
+            tool_versions={},
+            actor="aud@x",
+            max_age_days=None,
+        )
+    run_all(
+        concurrent_worker,
+        [(register_url, str(workspace), index, ROUNDS) for index in range(WORKERS)],
+        barrier=True,
+    )
     with Register(register_url, workspace_root=workspace) as register:
         events = register.history()
         assert [event.seq for event in events] == list(range(1, 3 + WORKERS * ROUNDS * 5 + 1))

@@ -19,13 +19,21 @@ from governance.register.lifecycle import (
 )
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
-PASSED = AuditFacts(audit_id="a1", verdict="passed", actor="aud@x", recorded_at="2026-11-01T10:00:00Z",
-                    max_age_days=180)
+PASSED = AuditFacts(
+    audit_id="a1", verdict="passed", actor="aud@x", recorded_at="2026-11-01T10:00:00Z", max_age_days=180
+)
 
 
 def approve(**overrides: object) -> None:
-    arguments: dict[str, object] = dict(label="m@1", state="audited", audits=[PASSED], creator="ds@x",
-                                        approver="boss@x", risk_acceptance=None, now=NOW)
+    arguments: dict[str, object] = dict(
+        label="m@1",
+        state="audited",
+        audits=[PASSED],
+        creator="ds@x",
+        approver="boss@x",
+        risk_acceptance=None,
+        now=NOW,
+    )
     arguments.update(overrides)
     check_approval(**arguments)  # type: ignore[arg-type]
 
@@ -70,17 +78,27 @@ def test_no_audit_is_refused_even_with_a_risk_acceptance() -> None:
         approve(audits=[], risk_acceptance="vendor model")
 
 
-@pytest.mark.parametrize(("verdict", "words"), [("failed", "failed"), ("inconclusive", "was inconclusive"),
-                                               ("reported", r"was only reported \(its policy sets no pass mark\)")])
+@pytest.mark.parametrize(
+    ("verdict", "words"),
+    [
+        ("failed", "failed"),
+        ("inconclusive", "was inconclusive"),
+        ("reported", r"was only reported \(its policy sets no pass mark\)"),
+    ],
+)
 def test_a_failed_or_inconclusive_audit_is_refused(verdict: str, words: str) -> None:
     audit = AuditFacts(**{**PASSED.__dict__, "verdict": verdict})
-    with pytest.raises(GuardError, match=rf"Guard 'passing audit' .*: a1 {words} on 2026-11-01; .*--accept-risk REASON"):
+    with pytest.raises(
+        GuardError, match=rf"Guard 'passing audit' .*: a1 {words} on 2026-11-01; .*--accept-risk REASON"
+    ):
         approve(audits=[audit])
 
 
 def test_a_later_passing_audit_does_not_hide_an_earlier_failure() -> None:
     failed = AuditFacts(**{**PASSED.__dict__, "audit_id": "a0", "verdict": "failed"})
-    with pytest.raises(GuardError, match=r"1 of its 2 audits of this model file did not pass: a0 failed on 2026-11-01"):
+    with pytest.raises(
+        GuardError, match=r"1 of its 2 audits of this model file did not pass: a0 failed on 2026-11-01"
+    ):
         approve(audits=[failed, PASSED])
     approve(audits=[failed, PASSED], risk_acceptance="The failure came from a truncated holdout")
 
@@ -88,8 +106,11 @@ def test_a_later_passing_audit_does_not_hide_an_earlier_failure() -> None:
 def test_a_passing_audit_made_with_an_override_needs_a_risk_acceptance() -> None:
     overridden = AuditFacts(**{**PASSED.__dict__, "override": "holdout being rebuilt"})
     assert overridden.needs_acceptance and not PASSED.needs_acceptance
-    with pytest.raises(GuardError, match=r"a1 passed only with an override of the pinned audit specification "
-                                         r"\(holdout being rebuilt\)"):
+    with pytest.raises(
+        GuardError,
+        match=r"a1 passed only with an override of the pinned audit specification "
+        r"\(holdout being rebuilt\)",
+    ):
         approve(audits=[overridden])
     approve(audits=[overridden], risk_acceptance="Accepted until the rebuilt holdout is audited")
 
@@ -100,11 +121,17 @@ def test_the_separation_of_duties_concerns_the_newest_audit() -> None:
 
 
 def test_a_risk_acceptance_stands_in_for_a_reported_audit() -> None:
-    approve(audits=[AuditFacts(**{**PASSED.__dict__, "verdict": "reported"})], risk_acceptance="LL144 tables reviewed")
+    approve(
+        audits=[AuditFacts(**{**PASSED.__dict__, "verdict": "reported"})],
+        risk_acceptance="LL144 tables reviewed",
+    )
 
 
 def test_a_risk_acceptance_stands_in_for_a_failed_audit() -> None:
-    approve(audits=[AuditFacts(**{**PASSED.__dict__, "verdict": "failed"})], risk_acceptance="Manual review of all")
+    approve(
+        audits=[AuditFacts(**{**PASSED.__dict__, "verdict": "failed"})],
+        risk_acceptance="Manual review of all",
+    )
 
 
 def test_an_expired_audit_is_refused_on_the_day_it_expires() -> None:
@@ -115,12 +142,18 @@ def test_an_expired_audit_is_refused_on_the_day_it_expires() -> None:
 
 
 def test_an_audit_without_a_maximum_age_never_expires() -> None:
-    approve(audits=[AuditFacts(**{**PASSED.__dict__, "recorded_at": "2000-01-01T00:00:00Z", "max_age_days": None})])
+    approve(
+        audits=[
+            AuditFacts(**{**PASSED.__dict__, "recorded_at": "2000-01-01T00:00:00Z", "max_age_days": None})
+        ]
+    )
 
 
 @pytest.mark.parametrize("approver", ["aud@x", " AUD@X "])
 def test_the_auditor_cannot_approve(approver: str) -> None:
-    with pytest.raises(GuardError, match=r"Guard 'separation of duties' .* recorded the audit .* someone else"):
+    with pytest.raises(
+        GuardError, match=r"Guard 'separation of duties' .* recorded the audit .* someone else"
+    ):
         approve(approver=approver)
 
 
@@ -169,7 +202,11 @@ def test_allowed_transitions(state: str, action: str, after: str) -> None:
 @pytest.mark.parametrize(
     ("state", "action", "pattern"),
     [
-        ("draft", "deploy", r"Guard 'deployment needs approval' refused to deploy m@1: it is draft, not approved"),
+        (
+            "draft",
+            "deploy",
+            r"Guard 'deployment needs approval' refused to deploy m@1: it is draft, not approved",
+        ),
         ("audited", "deploy", r"Guard 'deployment needs approval' .* approve it first"),
         ("suspended", "deploy", r"Guard 'deployment needs approval' .* it is suspended"),
         ("deployed", "deploy", r"already deployed"),

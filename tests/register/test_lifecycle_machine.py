@@ -50,10 +50,23 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
             identifier = uuid.uuid4().hex
             path = write_audit_file(workspace, identifier)
             allowed = self.state != "retired"
-            self.attempt(allowed, lambda: self.register.record_audit(
-                self.name, "1", audit_id=identifier, audit_json_path=path, verdict=verdict, policy_name="p",
-                policy_sha256="p", data_sha256="d", artifact_sha256=self.sha, tool_versions={}, actor=auditor,
-                max_age_days=None))
+            self.attempt(
+                allowed,
+                lambda: self.register.record_audit(
+                    self.name,
+                    "1",
+                    audit_id=identifier,
+                    audit_json_path=path,
+                    verdict=verdict,
+                    policy_name="p",
+                    policy_sha256="p",
+                    data_sha256="d",
+                    artifact_sha256=self.sha,
+                    tool_versions={},
+                    actor=auditor,
+                    max_age_days=None,
+                ),
+            )
             if allowed:
                 self.audits.append((verdict, auditor))
                 self.state = "audited" if self.state == "draft" else self.state
@@ -69,22 +82,36 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
                 and (accept_risk or all(verdict == "passed" for verdict, _ in self.audits))
                 and approver not in (latest[1], "ds@x")
             )
-            self.attempt(allowed, lambda: self.register.approve(
-                self.name, "1", role="risk-officer", actor=approver, risk_acceptance="accepted" if accept_risk else None))
+            self.attempt(
+                allowed,
+                lambda: self.register.approve(
+                    self.name,
+                    "1",
+                    role="risk-officer",
+                    actor=approver,
+                    risk_acceptance="accepted" if accept_risk else None,
+                ),
+            )
             if allowed and self.state in ("audited", "suspended"):
                 self.state = "approved"
 
         @rule(person=st.sampled_from(PEOPLE))
         def reject(self, person: str) -> None:
             allowed = self.state != "retired"
-            self.attempt(allowed, lambda: self.register.approve(self.name, "1", role="r", actor=person, decision="reject"))
+            self.attempt(
+                allowed,
+                lambda: self.register.approve(self.name, "1", role="r", actor=person, decision="reject"),
+            )
             if allowed and self.state == "approved":
                 self.state = "audited"
 
         @rule(action=st.sampled_from(["deploy", "suspend", "retire"]))
         def transition(self, action: str) -> None:
-            sources = {"deploy": {"approved"}, "suspend": {"audited", "approved", "deployed"},
-                       "retire": {"draft", "audited", "approved", "deployed", "suspended"}}[action]
+            sources = {
+                "deploy": {"approved"},
+                "suspend": {"audited", "approved", "deployed"},
+                "retire": {"draft", "audited", "approved", "deployed", "suspended"},
+            }[action]
             allowed = self.state in sources
             self.attempt(allowed, lambda: getattr(self.register, action)(self.name, "1", actor="ops@x"))
             if allowed:
@@ -106,6 +133,12 @@ def test_random_lifecycles_follow_the_rules(register: Register, workspace: Path)
     run_state_machine_as_test(
         machine_for(register, workspace),
         # no shrinking: replaying hundreds of database steps takes minutes; the failing run is printed anyway
-        settings=settings(max_examples=30, stateful_step_count=12, deadline=None, derandomize=True,
-                          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck)),
+        settings=settings(
+            max_examples=30,
+            stateful_step_count=12,
+            deadline=None,
+            derandomize=True,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        ),
     )

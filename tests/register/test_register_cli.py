@@ -39,32 +39,73 @@ def run(register_url: str, workspace: Path, clock: Clock, monkeypatch: pytest.Mo
     return invoke
 
 
-def record_audit(register_url: str, workspace: Path, *, verdict: str = "passed", actor: str = "aud@x") -> None:
+def record_audit(
+    register_url: str, workspace: Path, *, verdict: str = "passed", actor: str = "aud@x"
+) -> None:
     """What `governance audit credit-risk@1.0.0` does at its end (the audit command is another module's)."""
     with Register(register_url, workspace_root=workspace) as register:
         version = register.resolve_version("credit-risk", "1.0.0")
         path = write_audit_file(workspace, "a1")
-        register.record_audit("credit-risk", "1.0.0", audit_id="a1", audit_json_path=path, verdict=verdict,
-                              policy_name="default", policy_sha256=sha256_file(path), data_sha256="d" * 64,
-                              artifact_sha256=version.sha256, tool_versions={}, actor=actor, max_age_days=30)
+        register.record_audit(
+            "credit-risk",
+            "1.0.0",
+            audit_id="a1",
+            audit_json_path=path,
+            verdict=verdict,
+            policy_name="default",
+            policy_sha256=sha256_file(path),
+            data_sha256="d" * 64,
+            artifact_sha256=version.sha256,
+            tool_versions={},
+            actor=actor,
+            max_age_days=30,
+        )
 
 
 def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: Path) -> None:
-    added = run("register", "add", "credit-risk", "--owner", "owner@x", "--purpose", "Decide on credit",
-                "--version", "1.0.0", "--model", "models/credit.skops", "--annex-iii", actor="ds@x")
+    added = run(
+        "register",
+        "add",
+        "credit-risk",
+        "--owner",
+        "owner@x",
+        "--purpose",
+        "Decide on credit",
+        "--version",
+        "1.0.0",
+        "--model",
+        "models/credit.skops",
+        "--annex-iii",
+        actor="ds@x",
+    )
     assert added.exit_code == 0, added.output
     assert added.stdout.splitlines()[0] == "Registered the model credit-risk (owner owner@x)."
-    assert added.stdout.splitlines()[2] == "Next: governance audit credit-risk@1.0.0 --data HOLDOUT --target COLUMN"
+    assert (
+        added.stdout.splitlines()[2]
+        == "Next: governance audit credit-risk@1.0.0 --data HOLDOUT --target COLUMN"
+    )
     record_audit(register_url, workspace)
 
     refused = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="aud@x")
     assert refused.exit_code == 1
-    assert refused.stderr.startswith("Error: Guard 'separation of duties' refused the approval of credit-risk@1.0.0")
+    assert refused.stderr.startswith(
+        "Error: Guard 'separation of duties' refused the approval of credit-risk@1.0.0"
+    )
 
-    approved = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", "--comment", "ok",
-                   actor="boss@x")
-    assert (approved.exit_code, approved.stdout) == (0, "boss@x approved credit-risk@1.0.0 as risk-officer; "
-                                                        "it is now approved.\n")
+    approved = run(
+        "register",
+        "approve",
+        "credit-risk@1.0.0",
+        "--role",
+        "risk-officer",
+        "--comment",
+        "ok",
+        actor="boss@x",
+    )
+    assert (approved.exit_code, approved.stdout) == (
+        0,
+        "boss@x approved credit-risk@1.0.0 as risk-officer; it is now approved.\n",
+    )
     deployed = run("register", "deploy", "credit-risk@1.0.0", "--reason", "go-live", actor="ops@x")
     assert (deployed.exit_code, deployed.stdout) == (0, "credit-risk@1.0.0 is now deployed.\n")
 
@@ -72,7 +113,9 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
     assert shown.exit_code == 0
     assert "high-risk under EU AI Act Annex III: yes" in shown.stdout
     history = shown.stdout.split("History:\n")[1].splitlines()
-    with Register(register_url, workspace_root=workspace) as register:  # who logged in, beside the typed names
+    with Register(
+        register_url, workspace_root=workspace
+    ) as register:  # who logged in, beside the typed names
         who = f" [{describe_identity(str(register.history()[0].identity))}]"
     assert who in (" [database role postgres]", f" [OS user {pwd.getpwuid(os.geteuid()).pw_name}]")
     assert history == [
@@ -87,22 +130,42 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
     ]
     listed = run("register", "list")
     assert listed.stdout.splitlines()[1].split() == [
-        "credit-risk", "owner@x", "1.0.0", "deployed", "1.0.0", "passed", "2026-11-23", "2026-12-23"
+        "credit-risk",
+        "owner@x",
+        "1.0.0",
+        "deployed",
+        "1.0.0",
+        "passed",
+        "2026-11-23",
+        "2026-12-23",
     ]
     assert run("register", "history").stdout.count("\n") == 5
     verified = run("register", "verify")
     with Register(register_url, workspace_root=workspace) as register:
         head = register.chain_head()[1]
     assert (verified.exit_code, verified.stdout) == (
-        0, "OK: the history is intact (5 events, 4 rows and 1 audit file checked; not signed).\n"
-        f"Head: event 5, {head} (keep it: verify --expect-head HASH checks it later).\n"
+        0,
+        "OK: the history is intact (5 events, 4 rows and 1 audit file checked; not signed).\n"
+        f"Head: event 5, {head} (keep it: verify --expect-head HASH checks it later).\n",
     )
 
 
 @pytest.fixture
 def deployed(run: Run, register_url: str, workspace: Path) -> None:
-    run("register", "add", "credit-risk", "--owner", "o@x", "--purpose", "p", "--version", "1.0.0", "--model",
-        str(workspace / "models" / "credit.skops"), actor="ds@x")
+    run(
+        "register",
+        "add",
+        "credit-risk",
+        "--owner",
+        "o@x",
+        "--purpose",
+        "p",
+        "--version",
+        "1.0.0",
+        "--model",
+        str(workspace / "models" / "credit.skops"),
+        actor="ds@x",
+    )
     record_audit(register_url, workspace)
     run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="boss@x")
     assert run("register", "deploy", "credit-risk@1.0.0", actor="ops@x").exit_code == 0
@@ -156,31 +219,69 @@ def test_export_to_a_file_and_to_stdout(run: Run, deployed: None, workspace: Pat
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("register", "approve", "credit-risk", "--role", "r"), 2,
-         "Error: 'credit-risk' is not NAME@VERSION; write it like credit-risk@1.0.0.\n"),
-        (("register", "deploy", "nope@1"), 2,
-         "Error: No model named 'nope' is registered; add it with `governance register add nope --owner EMAIL "
-         "--purpose TEXT` (see `governance register list`).\n"),
-        (("register", "deploy", "credit-risk@1.0.0"), 1,
-         "Error: Guard 'deployment needs approval' refused to deploy credit-risk@1.0.0: it is draft, not approved; "
-         "approve it first with `governance register approve credit-risk@1.0.0 --role ROLE` (by someone other than "
-         "its auditor and creator).\n"),
-        (("register", "approve", "credit-risk@1.0.0", "--role", "r"), 1,
-         "Error: Guard 'passing audit' refused to approve credit-risk@1.0.0: no audit of its artefact is recorded; "
-         "run `governance audit credit-risk@1.0.0 --data HOLDOUT --target COLUMN` first.\n"),
-        (("register", "approve", "credit-risk@1.0.0", "--role", "r", "--reject", "--accept-risk", "x"), 2, None),
+        (
+            ("register", "approve", "credit-risk", "--role", "r"),
+            2,
+            "Error: 'credit-risk' is not NAME@VERSION; write it like credit-risk@1.0.0.\n",
+        ),
+        (
+            ("register", "deploy", "nope@1"),
+            2,
+            "Error: No model named 'nope' is registered; add it with `governance register add nope --owner EMAIL "
+            "--purpose TEXT` (see `governance register list`).\n",
+        ),
+        (
+            ("register", "deploy", "credit-risk@1.0.0"),
+            1,
+            "Error: Guard 'deployment needs approval' refused to deploy credit-risk@1.0.0: it is draft, not approved; "
+            "approve it first with `governance register approve credit-risk@1.0.0 --role ROLE` (by someone other than "
+            "its auditor and creator).\n",
+        ),
+        (
+            ("register", "approve", "credit-risk@1.0.0", "--role", "r"),
+            1,
+            "Error: Guard 'passing audit' refused to approve credit-risk@1.0.0: no audit of its artefact is recorded; "
+            "run `governance audit credit-risk@1.0.0 --data HOLDOUT --target COLUMN` first.\n",
+        ),
+        (
+            ("register", "approve", "credit-risk@1.0.0", "--role", "r", "--reject", "--accept-risk", "x"),
+            2,
+            None,
+        ),
         (("register", "add", "other", "--owner", "o", "--purpose", "p", "--version", "1"), 2, None),
-        (("register", "version", "credit-risk", "--version", "2.0.0", "--model", "models/missing.skops"), 2,
-         None),
+        (
+            ("register", "version", "credit-risk", "--version", "2.0.0", "--model", "models/missing.skops"),
+            2,
+            None,
+        ),
     ],
-    ids=["bad-reference", "unknown-model", "guard-deploy", "guard-approve", "reject-and-accept", "version-no-model",
-         "missing-file"],
+    ids=[
+        "bad-reference",
+        "unknown-model",
+        "guard-deploy",
+        "guard-approve",
+        "reject-and-accept",
+        "version-no-model",
+        "missing-file",
+    ],
 )
 def test_errors_are_one_sentence_with_the_documented_code(
     run: Run, workspace: Path, args: tuple[str, ...], code: int, message: str | None
 ) -> None:
-    run("register", "add", "credit-risk", "--owner", "o@x", "--purpose", "p", "--version", "1.0.0", "--model",
-        "models/credit.skops", actor="ds@x")
+    run(
+        "register",
+        "add",
+        "credit-risk",
+        "--owner",
+        "o@x",
+        "--purpose",
+        "p",
+        "--version",
+        "1.0.0",
+        "--model",
+        "models/credit.skops",
+        actor="ds@x",
+    )
     result = run(*args, actor="boss@x")
     assert result.exit_code == code, result.output
     if message is not None:
@@ -189,7 +290,9 @@ def test_errors_are_one_sentence_with_the_documented_code(
     assert last.startswith("Error: ") and last.count(". ") == 0 and last.endswith(".")
 
 
-def test_a_corrupt_register_exits_4_and_is_untouched(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_corrupt_register_exits_4_and_is_untouched(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("GOVERNANCE_REGISTER_URL", raising=False)
     state = workspace / ".governance"
     state.mkdir()
@@ -201,8 +304,16 @@ def test_a_corrupt_register_exits_4_and_is_untouched(workspace: Path, monkeypatc
 
 
 def test_incident_suspend_retire(run: Run, deployed: None) -> None:
-    incident = run("register", "incident", "credit-risk@1.0.0", "--title", "Complaints", "--severity", "high",
-                   actor="ops@x")
+    incident = run(
+        "register",
+        "incident",
+        "credit-risk@1.0.0",
+        "--title",
+        "Complaints",
+        "--severity",
+        "high",
+        actor="ops@x",
+    )
     assert incident.stdout.splitlines() == [
         "Recorded a high incident on credit-risk@1.0.0: Complaints.",
         'If it must stop now: governance register suspend credit-risk@1.0.0 --reason "..."',
@@ -224,8 +335,21 @@ def test_empty_register_messages(run: Run) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    ["add", "update", "version", "list", "show", "history", "approve", "deploy", "suspend", "retire", "incident", "export",
-     "verify"],
+    [
+        "add",
+        "update",
+        "version",
+        "list",
+        "show",
+        "history",
+        "approve",
+        "deploy",
+        "suspend",
+        "retire",
+        "incident",
+        "export",
+        "verify",
+    ],
 )
 def test_every_register_command_has_help(command: str) -> None:
     result = CliRunner().invoke(cli, ["register", command, "--help"])
@@ -261,8 +385,10 @@ def test_update_on_the_command_line(run: Run) -> None:
         "Nothing to change: hiring already says that.\n"
     )
     shown = run("register", "show", "hiring").stdout
-    assert "Automated employment decision tool: yes; high-risk under EU AI Act Annex III: not answered; " \
+    assert (
+        "Automated employment decision tool: yes; high-risk under EU AI Act Annex III: not answered; "
         "decisions solely automated: no." in shown
+    )
 
 
 def test_read_commands_do_not_create_a_register(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -283,23 +409,60 @@ def test_read_commands_do_not_create_a_register(workspace: Path, monkeypatch: py
 
 
 def test_add_with_a_missing_model_file_registers_nothing(run: Run) -> None:
-    result = run("register", "add", "m", "--owner", "o", "--purpose", "p", "--version", "1", "--model",
-                 "models/missing.skops", actor="ds@x")
+    result = run(
+        "register",
+        "add",
+        "m",
+        "--owner",
+        "o",
+        "--purpose",
+        "p",
+        "--version",
+        "1",
+        "--model",
+        "models/missing.skops",
+        actor="ds@x",
+    )
     assert result.exit_code == 2
     assert "does not exist" in result.stderr.splitlines()[-1]
     assert run("register", "list").stdout.startswith("The register is empty.")
 
 
-def test_approval_lists_every_audit_that_needs_a_risk_acceptance(run: Run, register_url: str, workspace: Path) -> None:
-    run("register", "add", "credit-risk", "--owner", "o@x", "--purpose", "p", "--version", "1.0.0", "--model",
-        str(workspace / "models" / "credit.skops"), actor="ds@x")
+def test_approval_lists_every_audit_that_needs_a_risk_acceptance(
+    run: Run, register_url: str, workspace: Path
+) -> None:
+    run(
+        "register",
+        "add",
+        "credit-risk",
+        "--owner",
+        "o@x",
+        "--purpose",
+        "p",
+        "--version",
+        "1.0.0",
+        "--model",
+        str(workspace / "models" / "credit.skops"),
+        actor="ds@x",
+    )
     with Register(register_url, workspace_root=workspace) as register:
         sha = register.resolve_version("credit-risk", "1.0.0").sha256
         for audit_id, verdict in (("a1", "failed"), ("a2", "passed")):
             path = write_audit_file(workspace, audit_id)
-            register.record_audit("credit-risk", "1.0.0", audit_id=audit_id, audit_json_path=path, verdict=verdict,
-                                  policy_name="default", policy_sha256=sha256_file(path), data_sha256="d" * 64,
-                                  artifact_sha256=sha, tool_versions={}, actor="aud@x", max_age_days=30)
+            register.record_audit(
+                "credit-risk",
+                "1.0.0",
+                audit_id=audit_id,
+                audit_json_path=path,
+                verdict=verdict,
+                policy_name="default",
+                policy_sha256=sha256_file(path),
+                data_sha256="d" * 64,
+                artifact_sha256=sha,
+                tool_versions={},
+                actor="aud@x",
+                max_age_days=30,
+            )
     refused = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="boss@x")
     assert refused.exit_code == 1
     assert refused.stderr == (
@@ -307,10 +470,21 @@ def test_approval_lists_every_audit_that_needs_a_risk_acceptance(run: Run, regis
         "not pass: a1 failed on 2026-11-23; a later audit does not undo them, so register a fixed model as a new "
         "version and audit that, or approve with --accept-risk REASON to record a risk acceptance that covers them.\n"
     )
-    approved = run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", "--accept-risk",
-                   "The failure came from a truncated holdout", actor="boss@x")
-    assert (approved.exit_code, approved.stdout) == (0, (
-        "boss@x approved credit-risk@1.0.0 as risk-officer; it is now approved.\n"
-        "The risk acceptance covers these audits of its model file:\n"
-        "  a1 failed on 2026-11-23\n"
-    ))
+    approved = run(
+        "register",
+        "approve",
+        "credit-risk@1.0.0",
+        "--role",
+        "risk-officer",
+        "--accept-risk",
+        "The failure came from a truncated holdout",
+        actor="boss@x",
+    )
+    assert (approved.exit_code, approved.stdout) == (
+        0,
+        (
+            "boss@x approved credit-risk@1.0.0 as risk-officer; it is now approved.\n"
+            "The risk acceptance covers these audits of its model file:\n"
+            "  a1 failed on 2026-11-23\n"
+        ),
+    )

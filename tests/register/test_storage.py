@@ -32,7 +32,12 @@ def table_names(url: str) -> set[str]:
 
 
 def test_migrations_are_named_and_linear() -> None:
-    assert known_revisions() == {"0001_initial", "0002_checklists_incidents", "0003_signing", "0004_audit_manifest"}
+    assert known_revisions() == {
+        "0001_initial",
+        "0002_checklists_incidents",
+        "0003_signing",
+        "0004_audit_manifest",
+    }
     assert head_revision() == "0004_audit_manifest"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
@@ -46,8 +51,11 @@ def test_the_migrations_build_exactly_the_declared_schema(register_url: str) -> 
         for table in t.metadata.sorted_tables:
             columns = {c["name"]: c["nullable"] for c in inspector.get_columns(table.name)}
             assert columns == {c.name: c.nullable for c in table.columns}, table.name
-            indexes = {index["name"] for index in inspector.get_indexes(table.name) if index["name"] in
-                       {i.name for i in table.indexes}}
+            indexes = {
+                index["name"]
+                for index in inspector.get_indexes(table.name)
+                if index["name"] in {i.name for i in table.indexes}
+            }
             assert indexes == {index.name for index in table.indexes}, table.name
     engine.dispose()
 
@@ -64,10 +72,15 @@ def test_an_older_register_migrates_on_open(register_url: str, workspace: Path, 
         old.add_model("legacy", owner="o", purpose="p", actor="a@x")
     with Register(register_url, workspace_root=workspace) as register:
         with register.engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT version_num FROM gov_alembic_version").scalar() == head_revision()
+            assert (
+                connection.exec_driver_sql("SELECT version_num FROM gov_alembic_version").scalar()
+                == head_revision()
+            )
         assert {"gov_incidents", "gov_checklist_answers"} <= table_names(register_url)
         assert register.get_model("legacy").owner == "o"
-        register.record_checklist_answer("legacy", framework="f", item_id="i", status="yes", evidence="", actor="b")
+        register.record_checklist_answer(
+            "legacy", framework="f", item_id="i", status="yes", evidence="", actor="b"
+        )
         assert register.verify().ok
 
 
@@ -77,7 +90,9 @@ def test_a_register_from_a_newer_release_is_refused(register_url: str) -> None:
     with engine.begin() as connection:
         connection.exec_driver_sql("UPDATE gov_alembic_version SET version_num = '0099_future'")
     engine.dispose()
-    with pytest.raises(RegisterError, match=r"schema '0099_future', which this version of governance does not know"):
+    with pytest.raises(
+        RegisterError, match=r"schema '0099_future', which this version of governance does not know"
+    ):
         Register(register_url)
 
 
@@ -128,7 +143,9 @@ def test_another_programs_postgresql_database_is_refused_and_untouched() -> None
 
 
 def test_an_unreachable_server_is_a_clear_error() -> None:
-    with pytest.raises(RegisterError, match=r"Cannot open the register at postgresql\+psycopg://u:\*\*\*@127.0.0.1:9/x"):
+    with pytest.raises(
+        RegisterError, match=r"Cannot open the register at postgresql\+psycopg://u:\*\*\*@127.0.0.1:9/x"
+    ):
         Register("postgresql://u:secret@127.0.0.1:9/x?connect_timeout=2")
 
 
@@ -151,7 +168,9 @@ def test_a_failure_half_way_leaves_no_row(register: Register, backend: str, cloc
     with pytest.raises(sa.exc.DatabaseError, match="disk full"):
         register.add_model("during", owner="o", purpose="p", actor="a")
     with register.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TRIGGER fail_events" + (" ON gov_events" if backend != "sqlite" else ""))
+        connection.exec_driver_sql(
+            "DROP TRIGGER fail_events" + (" ON gov_events" if backend != "sqlite" else "")
+        )
     assert [m.name for m in register.list_models()] == ["before"]
     assert register.verify().ok
     register.add_model("after", owner="o", purpose="p", actor="a")
@@ -189,7 +208,9 @@ def test_a_process_killed_in_the_middle_leaves_no_row(
     register.add_model("before", owner="o", purpose="p", actor="a")
     with register.engine.begin() as connection:
         if backend == "sqlite":
-            connection.exec_driver_sql("CREATE TRIGGER slow_events AFTER INSERT ON gov_models BEGIN SELECT pause(); END")
+            connection.exec_driver_sql(
+                "CREATE TRIGGER slow_events AFTER INSERT ON gov_models BEGIN SELECT pause(); END"
+            )
         else:
             connection.exec_driver_sql(
                 "CREATE FUNCTION slow_events() RETURNS trigger AS $$ BEGIN PERFORM pg_sleep(60); RETURN NEW; END $$ "
@@ -218,13 +239,17 @@ def test_a_process_killed_in_the_middle_leaves_no_row(
         os.kill(child.pid, signal.SIGKILL)
     finally:
         child.wait(timeout=30)
-    if backend == "postgresql":  # the server ends the dead client's transaction when it notices the socket closed
+    if (
+        backend == "postgresql"
+    ):  # the server ends the dead client's transaction when it notices the socket closed
         with register.engine.connect() as connection:
             connection.exec_driver_sql(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
             )
     with register.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TRIGGER slow_events" + (" ON gov_models" if backend != "sqlite" else ""))
+        connection.exec_driver_sql(
+            "DROP TRIGGER slow_events" + (" ON gov_models" if backend != "sqlite" else "")
+        )
     assert [m.name for m in register.list_models()] == ["before"]
     assert register.verify().ok
     register.add_model("after", owner="o", purpose="p", actor="a")

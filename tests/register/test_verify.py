@@ -34,8 +34,11 @@ def raw(register: Register, statement: str) -> None:
 
 TAMPERING: dict[str, tuple[Callable[[Register, Path], None], str, str]] = {
     "edit an event": (
-        lambda r, _w: raw(r, "UPDATE gov_events SET payload = REPLACE(payload, 'boss@example.com', 'ceo@example.com') "
-                             "WHERE seq = 4"),
+        lambda r, _w: raw(
+            r,
+            "UPDATE gov_events SET payload = REPLACE(payload, 'boss@example.com', 'ceo@example.com') "
+            "WHERE seq = 4",
+        ),
         "chain",
         "Event 4 (approval.recorded by boss@example.com at 2026-11-23T10:00:00Z) was changed after it was written",
     ),
@@ -50,8 +53,11 @@ TAMPERING: dict[str, tuple[Callable[[Register, Path], None], str, str]] = {
         "The approval row 1 recorded by event 4 is gone: it was deleted by hand.",
     ),
     "insert an approval row": (
-        lambda r, _w: raw(r, "INSERT INTO gov_approvals (id, version_id, role, decision, actor, at, event_seq) "
-                             "VALUES (7, 1, 'ceo', 'approve', 'ceo@example.com', '2026-11-23T10:00:00Z', 4)"),
+        lambda r, _w: raw(
+            r,
+            "INSERT INTO gov_approvals (id, version_id, role, decision, actor, at, event_seq) "
+            "VALUES (7, 1, 'ceo', 'approve', 'ceo@example.com', '2026-11-23T10:00:00Z', 4)",
+        ),
         "row",
         "The approval row 7 is not in the log: it was added by hand.",
     ),
@@ -71,7 +77,9 @@ TAMPERING: dict[str, tuple[Callable[[Register, Path], None], str, str]] = {
         "The log ends at event 4, but the chain head records event 5: the newest events were deleted",
     ),
     "edit an audit file": (
-        lambda _r, w: (w / "audits" / "audit-1" / "audit.json").write_text('{"verdict": "passed", "edited": 1}'),
+        lambda _r, w: (w / "audits" / "audit-1" / "audit.json").write_text(
+            '{"verdict": "passed", "edited": 1}'
+        ),
         "audit_file",
         "The audit file audits/audit-1/audit.json (audit audit-1) was changed after it was recorded",
     ),
@@ -102,27 +110,55 @@ def rewrite_chain_without_the_key(register: Register, seq: int, old: str, new: s
         for event in events:
             payload = json.loads(event.payload.replace(old, new) if event.seq == seq else event.payload)
             actor = new if event.seq == seq and event.actor == old else event.actor
-            digest = event_hash(seq=event.seq, at=event.at, actor=actor, kind=event.kind,
-                                model_name=event.model_name, version=event.version, payload=payload,
-                                prev_hash=previous, identity=event.identity)
-            connection.execute(sa.update(t.events).where(t.events.c.seq == event.seq).values(
-                actor=actor, payload=json.dumps(payload, sort_keys=True, separators=(",", ":")),
-                prev_hash=previous, hash=digest))
+            digest = event_hash(
+                seq=event.seq,
+                at=event.at,
+                actor=actor,
+                kind=event.kind,
+                model_name=event.model_name,
+                version=event.version,
+                payload=payload,
+                prev_hash=previous,
+                identity=event.identity,
+            )
+            connection.execute(
+                sa.update(t.events)
+                .where(t.events.c.seq == event.seq)
+                .values(
+                    actor=actor,
+                    payload=json.dumps(payload, sort_keys=True, separators=(",", ":")),
+                    prev_hash=previous,
+                    hash=digest,
+                )
+            )
             previous = digest
         connection.execute(sa.update(t.chain_head).values(hash=previous))
         connection.execute(sa.update(t.approvals).values(actor=new))
 
 
-def test_a_recomputed_chain_is_only_caught_with_the_hmac_key(register_url: str, workspace: Path, clock: object) -> None:
+def test_a_recomputed_chain_is_only_caught_with_the_hmac_key(
+    register_url: str, workspace: Path, clock: object
+) -> None:
     with Register(register_url, workspace_root=workspace, hmac_key=b"k3y") as signed:
         signed.add_model("m", owner="o", purpose="p", actor="ds@x")
         signed.add_version("m", "1", artifact_path=workspace / "models" / "credit.skops", actor="ds@x")
         path = workspace / "audit.json"
         path.write_text("{}")
         sha = signed.resolve_version("m", "1").sha256
-        signed.record_audit("m", "1", audit_id="a", audit_json_path=path, verdict="passed", policy_name="p",
-                            policy_sha256="p", data_sha256="d", artifact_sha256=sha, tool_versions={},
-                            actor="aud@x", max_age_days=None)
+        signed.record_audit(
+            "m",
+            "1",
+            audit_id="a",
+            audit_json_path=path,
+            verdict="passed",
+            policy_name="p",
+            policy_sha256="p",
+            data_sha256="d",
+            artifact_sha256=sha,
+            tool_versions={},
+            actor="aud@x",
+            max_age_days=None,
+        )
         signed.approve("m", "1", role="risk-officer", actor="boss@x")
         rewrite_chain_without_the_key(signed, 5, "boss@x", "ceo@x")  # event 1 switched signing on
         report = signed.verify()
@@ -141,10 +177,14 @@ def test_a_key_on_an_unsigned_register_is_a_break(story: Register) -> None:
     report = story.verify()
     # stripping every signature and the record that signing is on would look exactly like this
     assert not report.ok and report.first_break is not None
-    assert report.first_break.message.startswith("A key was given, but the register has no record that signing")
+    assert report.first_break.message.startswith(
+        "A key was given, but the register has no record that signing"
+    )
 
 
-def test_unsigned_events_after_signed_ones_are_reported(register_url: str, workspace: Path, clock: object) -> None:
+def test_unsigned_events_after_signed_ones_are_reported(
+    register_url: str, workspace: Path, clock: object
+) -> None:
     with Register(register_url, workspace_root=workspace, hmac_key=b"k") as signed:
         signed.add_model("a", owner="o", purpose="p", actor="x")
         signed.add_model("b", owner="o", purpose="p", actor="x")
@@ -155,7 +195,9 @@ def test_unsigned_events_after_signed_ones_are_reported(register_url: str, works
         raw(unsigned, "UPDATE gov_events SET hmac = NULL WHERE seq = 3")
     with Register(register_url, workspace_root=workspace, hmac_key=b"k") as checker:
         report = checker.verify()
-        assert [p.message[:49] for p in report.problems] == ["Event 3 is not signed although signing was switch"]
+        assert [p.message[:49] for p in report.problems] == [
+            "Event 3 is not signed although signing was switch"
+        ]
 
 
 def test_verify_counts_what_it_checked(story: Register) -> None:

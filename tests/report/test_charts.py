@@ -18,8 +18,11 @@ def test_nice_ticks() -> None:
 
 def test_dot_whisker_chart_is_valid_deterministic_and_escaped(tmp_path: Path) -> None:
     def draw() -> str:
-        chart = dot_whisker_panels(title="sex", labels=["<script>alert(1)</script>", "b"],
-                                   panels=[("Selection rate", [Point(0.5, 0.4, 0.6), Point(None)], 0.55)])
+        chart = dot_whisker_panels(
+            title="sex",
+            labels=["<script>alert(1)</script>", "b"],
+            panels=[("Selection rate", [Point(0.5, 0.4, 0.6), Point(None)], 0.55)],
+        )
         return chart.save(tmp_path, "chart")
 
     name = draw()
@@ -36,8 +39,16 @@ def test_dot_whisker_chart_is_valid_deterministic_and_escaped(tmp_path: Path) ->
 
 
 def test_impact_bar_lengths_follow_the_ratios(tmp_path: Path) -> None:
-    chart = impact_bars(title="t", labels=["a", "b"], points=[Point(0.5, 0.4, 0.6), Point(1.0)], line=0.8,
-                        line_label="0.8", axis_label="ratio")
-    bars = [item for item in chart.items if item[0] == "rect" and item[4] == 18]  # the legend's swatches are smaller
+    chart = impact_bars(
+        title="t",
+        labels=["a", "b"],
+        points=[Point(0.5, 0.4, 0.6), Point(1.0)],
+        line=0.8,
+        line_label="0.8",
+        axis_label="ratio",
+    )
+    bars = [
+        item for item in chart.items if item[0] == "rect" and item[4] == 18
+    ]  # the legend's swatches are smaller
     assert abs(bars[0][3] * 2 - bars[1][3]) < 1e-9  # half the ratio, half the length
     assert bars[0][5] != bars[1][5]  # below the line in another colour

@@ -31,23 +31,44 @@ def test_no_text_is_cut_off(groups: int, length: int) -> None:
     points = [Point(0.3 + 0.01 * i, 0.2, 0.5) for i in range(groups)]
     long_note = "dots: the group's value; whiskers: 95 % interval; dashed line: everyone in the data set"
     charts = [
-        dot_whisker_panels(title="a fairly long attribute name: rates per group", labels=labels,
-                           panels=[(name, points, 0.35) for name in ("Selection rate", "TPR", "FPR")], note=long_note),
-        impact_bars(title="x: impact ratio with interval", labels=labels, points=points, line=0.8,
-                    line_label="four-fifths screen (0.8)", axis_label="selection rate / the top group's"),
-        impact_bars(title="x", labels=labels, points=[Point(0.9, 0.7, 1.0)] * groups, line=0.999,
-                    line_label="four-fifths screen (0.8)", axis_label="ratio"),
+        dot_whisker_panels(
+            title="a fairly long attribute name: rates per group",
+            labels=labels,
+            panels=[(name, points, 0.35) for name in ("Selection rate", "TPR", "FPR")],
+            note=long_note,
+        ),
+        impact_bars(
+            title="x: impact ratio with interval",
+            labels=labels,
+            points=points,
+            line=0.8,
+            line_label="four-fifths screen (0.8)",
+            axis_label="selection rate / the top group's",
+        ),
+        impact_bars(
+            title="x",
+            labels=labels,
+            points=[Point(0.9, 0.7, 1.0)] * groups,
+            line=0.999,
+            line_label="four-fifths screen (0.8)",
+            axis_label="ratio",
+        ),
     ]
     for canvas in charts:
         for text, left, right in _text_extents(canvas):
-            assert left >= 0 and right <= canvas.width, f"{text!r} runs outside the figure ({left:.0f}-{right:.0f} of {canvas.width:.0f})"
+            assert left >= 0 and right <= canvas.width, (
+                f"{text!r} runs outside the figure ({left:.0f}-{right:.0f} of {canvas.width:.0f})"
+            )
 
 
 def test_two_groups_keep_a_readable_size() -> None:
     """Four panels for two groups used to be one strip about 1,000 pixels wide, shrunk to fit the page."""
     points = [Point(0.3, 0.2, 0.4), Point(0.35, 0.3, 0.4)]
-    canvas = dot_whisker_panels(title="sex: rates per group", labels=["female", "male"],
-                                panels=[(name, points, 0.33) for name in ("Selection rate", "TPR", "FPR", "Precision")])
+    canvas = dot_whisker_panels(
+        title="sex: rates per group",
+        labels=["female", "male"],
+        panels=[(name, points, 0.33) for name in ("Selection rate", "TPR", "FPR", "Precision")],
+    )
     assert canvas.width <= 760, "wider than a page's content: the browser would shrink the text"
     assert canvas.height >= 250, "two rows of two panels"
     sizes = {item[4] for item in canvas.items if item[0] == "text"}
@@ -55,10 +76,18 @@ def test_two_groups_keep_a_readable_size() -> None:
 
 
 def test_impact_colours_are_colour_blind_safe_and_explained() -> None:
-    canvas = impact_bars(title="t", labels=["a", "b"], points=[Point(0.6, 0.5, 0.7), Point(1.0, 0.9, 1.0)],
-                         line=0.8, line_label="four-fifths screen (0.8)", axis_label="ratio")
+    canvas = impact_bars(
+        title="t",
+        labels=["a", "b"],
+        points=[Point(0.6, 0.5, 0.7), Point(1.0, 0.9, 1.0)],
+        line=0.8,
+        line_label="four-fifths screen (0.8)",
+        axis_label="ratio",
+    )
     fills = {item[5] for item in canvas.items if item[0] == "rect"}
-    assert not any(colour in fills for colour in ("#c62828", "#2e7d32")), "red against green is unreadable to many"
+    assert not any(colour in fills for colour in ("#c62828", "#2e7d32")), (
+        "red against green is unreadable to many"
+    )
     words = [item[3] for item in canvas.items if item[0] == "text"]
     assert "below 0.8" in words and "at or above 0.8" in words, "a legend, so that colour is not the only cue"
 

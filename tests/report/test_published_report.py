@@ -49,4 +49,6 @@ def test_published_figures_leave_masked_groups_out(result: AuditResult, tmp_path
     written = write_figures(result, tmp_path, hidden=hidden)
     intersection_svg = (tmp_path / written["groups-sex-age_band"]).read_text(encoding="utf-8")
     assert "female × 50 and over" not in intersection_svg and "female × 25-34" in intersection_svg
-    assert "impact-sex-age_band" not in written  # its reference category is masked: the ratios would reveal it
+    assert (
+        "impact-sex-age_band" not in written
+    )  # its reference category is masked: the ratios would reveal it

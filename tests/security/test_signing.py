@@ -462,11 +462,13 @@ def test_separation_of_duties_holds_against_typed_names_on_postgresql(
         assert boss.verify().ok
 
 
-def test_requiring_database_roles_is_refused_on_sqlite(unsigned: Register, register_url: str) -> None:
-    if not register_url.startswith("sqlite"):
-        pytest.skip("SQLite only")
-    with pytest.raises(RegisterError, match="PostgreSQL"):
-        unsigned.require_roles(actor="admin@x")
+def test_requiring_database_roles_is_refused_on_sqlite(workspace: Path) -> None:
+    url = f"sqlite:///{workspace / 'sqlite-only.db'}"
+    with (
+        Register(url, workspace_root=workspace) as register,
+        pytest.raises(RegisterError, match="PostgreSQL"),
+    ):
+        register.require_roles(actor="admin@x")
 
 
 def test_the_site_front_page_prints_the_head(unsigned: Register, register_url: str, workspace: Path) -> None:

@@ -312,7 +312,7 @@ def test_legacy_audit_figures_are_redrawn_from_the_vouched_audit_json(
 ) -> None:
     root = tmp_path / "ws"
     init_workspace(root, organisation="Acme Lending")
-    folder = write_audit(root, make_audit("scorer", "1.0", "s1"))
+    folder = write_audit(root, make_audit("scorer", "1.0", "s1", verdict="failed"))
     with monkeypatch.context() as patch:
         as_previous_release(patch)
         record(root, folder)

@@ -9,7 +9,7 @@ import markdown
 import pytest
 
 from governance.site import build_site
-from governance.site.escape import escape, nav_title
+from governance.escaping import markup_text, nav_title
 from governance.workspace import find_workspace
 from tests.site.conftest import WorkspaceFactory, make_audit
 
@@ -27,7 +27,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escaped_text_renders_as_itself(text: str) -> None:
-    html = markdown.markdown(f"Name: {escape(text)}", extensions=["tables", "attr_list", "admonition"])
+    html = markdown.markdown(f"Name: {markup_text(text)}", extensions=["tables", "attr_list", "admonition"])
     assert html.count("<") == 2, html  # only the <p> and </p> of the paragraph itself
     assert ("href" not in html and "onerror" not in html.replace("onerror=alert", "")) or "&" in html
     import html as html_module
@@ -37,7 +37,7 @@ def test_escaped_text_renders_as_itself(text: str) -> None:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escaped_text_stays_in_its_table_cell(text: str) -> None:
-    html = markdown.markdown(f"| a | b |\n|---|---|\n| {escape(text)} | x |\n", extensions=["tables"])
+    html = markdown.markdown(f"| a | b |\n|---|---|\n| {markup_text(text)} | x |\n", extensions=["tables"])
     assert html.count("<td>") == 2
 
 

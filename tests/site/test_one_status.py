@@ -23,7 +23,7 @@ from governance.register.describe import standing
 from governance.register.overview import ModelOverview
 from governance.scaffold import init_workspace
 from governance.site import build_site
-from governance.site.escape import escape
+from governance.escaping import markup_text
 from governance.workspace import find_workspace
 from tests.site.conftest import make_audit, write_audit
 
@@ -128,7 +128,7 @@ def test_the_model_card_says_what_register_show_says(workspace: Path, name: str)
     card = _page(workspace, f"models/{name}.md")
     for sentence in standing(view):
         assert sentence in text, f"register show lacks: {sentence}"
-        assert f"- {escape(sentence)}" in card, f"the model card lacks: {sentence}"
+        assert f"- {markup_text(sentence)}" in card, f"the model card lacks: {sentence}"
 
 
 def test_the_deployed_version_comes_first_not_the_newest(workspace: Path) -> None:
@@ -142,7 +142,7 @@ def test_the_deployed_version_comes_first_not_the_newest(workspace: Path) -> Non
     assert "a1/index.md" in cells[3] and "1&#46;1&#46;0 (audited)" in cells[4]
     card = _page(workspace, "models/alpha.md")
     assert "**Version described on this card:** 1&#46;0&#46;0" in card
-    assert f"| {escape('Small under-25 group; re-audit in three months')} |" in card
+    assert f"| {markup_text('Small under-25 group; re-audit in three months')} |" in card
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -152,7 +152,7 @@ def test_due_dates_agree(workspace: Path, name: str) -> None:
     due = view.next_audit_due[:10] if view.next_audit_due else None
     assert (listed[name]["next_audit_due"] or "")[:10] == (due or "")
     row = next(line for line in _page(workspace, "index.md").splitlines() if line.startswith(f"| [{name}]"))
-    assert row.rstrip(" |").endswith(escape(due) if due else escape("—")), row
+    assert row.rstrip(" |").endswith(markup_text(due) if due else markup_text("—")), row
 
 
 def test_what_needs_attention_is_what_status_says(workspace: Path) -> None:
@@ -162,7 +162,7 @@ def test_what_needs_attention_is_what_status_says(workspace: Path) -> None:
     page = _page(workspace, "index.md")
     attention = page[page.index("## Needs attention") : page.index("## Models")]
     for item in status["items"]:
-        assert escape(item["message"]) in attention, item["message"]
+        assert markup_text(item["message"]) in attention, item["message"]
     assert "Latest audit failed" in attention and "[epsilon]" in attention
 
 

@@ -23,6 +23,15 @@ from governance.audit.explain.model import (
     is_linear,
     output_function,
 )
+from governance.audit.explain.trees import (
+    PARALLEL_MIN_SECONDS,
+    CellSnap,
+    background_for_budget,
+    free_workers,
+    run_chunks,
+    shap_readable,
+    worker_count,
+)
 from governance.errors import ExplainError
 
 if TYPE_CHECKING:
@@ -30,7 +39,8 @@ if TYPE_CHECKING:
 
 BACKGROUND_ROWS = 100  # shap's own advice for tree and permutation backgrounds
 LINEAR_BACKGROUND_ROWS = 10_000  # the linear explainer only needs the mean: take (nearly) all rows
-PILOT_ROWS = {"tree": 50, "linear": 1_000, "permutation": 2}
+PILOT_ROWS = {"tree": 20, "linear": 1_000, "permutation": 2}
+CHUNK_SECONDS = 5.0  # longest planned tree SHAP call
 
 
 @dataclass
@@ -129,11 +139,18 @@ class _TreeOrLinear(_Engine):
             is_logistic = type(final).__name__ == "LogisticRegression"
             self.output_space = "log_odds" if is_logistic and view.task != "regression" else "raw"
         else:
-            self.explainer = shap.TreeExplainer(
-                final, data=matrix, feature_perturbation="interventional", model_output="raw"
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                self.explainer = shap.TreeExplainer(
+                    shap_readable(final),
+                    data=matrix,
+                    feature_perturbation="interventional",
+                    model_output="raw",
+                )
+            self.snap = CellSnap.from_ensemble(self.explainer.model, final)
             self.explainer_class = "TreeExplainer"
             self.output_space = "raw" if view.task == "regression" else "log_odds"
+            self._truth = self._model_output_function(final)
             probe = self._tree_output(matrix[: min(20, len(matrix))])
             proba = getattr(final, "predict_proba", None)
             if proba is not None and view.task != "regression" and probe.shape[1] == len(view.classes):
@@ -149,16 +166,43 @@ class _TreeOrLinear(_Engine):
         }[self.output_space]
         if view.task == "multiclass":
             self.output_label = self.output_label.replace(f" of {label}", " of each class")
-        self._truth = self._model_output_function(final) if kind == "tree" else None
-        # The base value is the model's mean output over the background, computed from the model itself:
-        # shap's expected_value for scikit-learn forests of limited depth is off by a constant.
-        background_output = self._tree_output(matrix) if kind == "tree" else self._linear_output(matrix)
-        self.base = background_output.mean(axis=0)
+        if kind == "tree":
+            self._truth = self._model_output_function(final)  # again: the output space may now be probability
+            self._use_background(matrix)
+        else:
+            self.base = self._linear_output(matrix).mean(axis=0)
+
+    def _use_background(self, matrix: np.ndarray) -> None:
+        """Explain against these background rows (cell-numbered like the rows); the base is the model's mean output.
+
+        shap's own expected_value for scikit-learn forests of limited depth is off by a constant, so the base
+        comes from the model itself.
+        """
+        snapped = self.snap.apply(matrix)
+        self.background_matrix = matrix
+        self.explainer.data = snapped  # shap's interventional code reads these two attributes per call
+        self.explainer.data_missing = np.isnan(snapped)
+        self.background_rows = len(matrix)
+        self.background_output = self._tree_output(matrix)
+        self.base = self.background_output.mean(axis=0)
+
+    def shrink(self, size: int) -> None:
+        """Keep ``size`` background rows spread evenly over the model's output (its strata stay represented)."""
+        if size >= self.background_rows:
+            return
+        ranked = np.argsort(self.background_output[:, 0], kind="stable")
+        picks = ranked[((np.arange(size) + 0.5) * self.background_rows / size).astype(int)]
+        self._use_background(self.background_matrix[np.sort(picks)])
 
     def _model_output_function(self, final: Any) -> Any:
         """The estimator's own output in the explained space, so additivity is checked against the model."""
-        if not type(final).__module__.startswith("sklearn."):
-            return None  # XGBoost, LightGBM: shap reads their raw margin itself
+        module = type(final).__module__
+        if module.startswith("xgboost") and hasattr(final, "get_booster"):
+            return lambda matrix: final.predict(matrix, output_margin=True)
+        if module.startswith("lightgbm") and hasattr(final, "booster_"):
+            return lambda matrix: final.predict(matrix, raw_score=True)
+        if not module.startswith("sklearn."):
+            return None  # a bare booster: shap reads its raw margin itself
         if self.output_space == "probability":
             return final.predict_proba
         if self.view.task == "regression":
@@ -167,12 +211,12 @@ class _TreeOrLinear(_Engine):
 
     def _tree_output(self, matrix: np.ndarray) -> np.ndarray:
         truth = getattr(self, "_truth", None)
-        if truth is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            if truth is not None:
                 out = np.asarray(truth(matrix), dtype=float)
-        else:
-            out = np.asarray(self.explainer.model.predict(matrix), dtype=float)
+            else:
+                out = np.asarray(self.explainer.model.predict(self.snap.apply(matrix)), dtype=float)
         return out.reshape(len(matrix), -1)
 
     def _linear_output(self, matrix: np.ndarray) -> np.ndarray:
@@ -181,27 +225,34 @@ class _TreeOrLinear(_Engine):
         return matrix @ coef.T + np.asarray(final.intercept_, dtype=np.float64).reshape(1, -1)
 
     def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        matrix = self.view.model_matrix(frame)
-        if self.kind == "tree":
-            # Tree ensembles split float32 values (scikit-learn casts its input): round the same way, or a
-            # value that falls on a threshold after rounding is routed differently by shap and the model.
-            matrix = matrix.astype(np.float32).astype(float)
-        return matrix
+        return self.view.model_matrix(frame)
+
+    def prepare(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """One transform of the rows: the model matrix, and the same as cell numbers for shap (see trees.py)."""
+        matrix = self._matrix(frame)
+        return matrix, self.snap.apply(matrix)
+
+    def tree_values(self, snapped: np.ndarray) -> np.ndarray:
+        """shap's interventional tree SHAP values of cell-numbered rows: (rows, columns[, outputs])."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values = np.asarray(self.explainer.shap_values(snapped, check_additivity=False), dtype=float)
+        if values.ndim == 3 and values.shape[0] != len(snapped):  # older list-of-arrays layout
+            values = np.moveaxis(values, 0, -1)
+        return values
 
     def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base = np.atleast_1d(np.asarray(self.base, dtype=float))
+        if self.kind == "tree":
+            matrix, snapped = self.prepare(frame)
+            return self.tree_values(snapped), base, self._tree_output(matrix)
         matrix = self._matrix(frame)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if self.kind == "tree":
-                values = np.asarray(self.explainer.shap_values(matrix, check_additivity=False), dtype=float)
-                output = self._tree_output(matrix)
-            else:
-                values = np.asarray(self.explainer.shap_values(matrix), dtype=float)
-                output = self._linear_output(matrix)
-        base = np.atleast_1d(np.asarray(self.base, dtype=float))
+            values = np.asarray(self.explainer.shap_values(matrix), dtype=float)
         if values.ndim == 3 and values.shape[0] != len(matrix):  # older list-of-arrays layout
             values = np.moveaxis(values, 0, -1)
-        return values, base, output
+        return values, base, self._linear_output(matrix)
 
 
 class _Permutation(_Engine):
@@ -369,6 +420,71 @@ def make_engine(
         ) from exc
 
 
+def _explain_trees(
+    engine: _TreeOrLinear,
+    frame: pd.DataFrame,
+    *,
+    budget_seconds: float | None,
+    deadline: float | None,
+    workers: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Tree SHAP values of the rows of ``frame`` in order: one transform, one model call, parallel chunks.
+
+    A pilot of a few rows measures the cost per row; when all rows would not fit the time left, the
+    background is made smaller first (its cost is linear in its size, down to MIN_BACKGROUND), and only
+    then are rows cut.
+    """
+    notes: list[str] = []
+    matrix, snapped = engine.prepare(frame)
+    output = engine._tree_output(matrix)
+    total = len(snapped)
+    pilot = min(total, PILOT_ROWS["tree"])
+    tick = time.perf_counter()
+    parts = [engine.tree_values(snapped[:pilot])]
+    per_row = (time.perf_counter() - tick) / max(1, pilot)
+    done = pilot
+    if deadline is not None and done < total:
+        before = engine.background_rows
+        size = background_for_budget(
+            before, total, per_row, deadline - time.perf_counter(), free_workers(workers)
+        )
+        if size < before:
+            engine.shrink(size)
+            per_row *= size / before
+            parts = [engine.tree_values(snapped[:pilot])]  # the pilot's rows again, on the new background
+            notes.append(
+                f"To fit the budget, the tree explainer used a background of {size} of "
+                f"the {before} rows sampled (the cost grows with the background); raise --explain-budget "
+                "for the full background."
+            )
+    remaining = total - done
+    if remaining:
+        # Worth forking for: then even one worker keeps shap's progress bar off the terminal.
+        pool = remaining * per_row >= PARALLEL_MIN_SECONDS
+        use = workers if pool else 1
+        chunk = -(-remaining // use)
+        if per_row > 0:
+            # Short calls: shap prints its own progress bar on a call longer than ten seconds, and a
+            # tenth of the budget per chunk lets the deadline be checked often.
+            longest = CHUNK_SECONDS if budget_seconds is None else min(CHUNK_SECONDS, 0.1 * budget_seconds)
+            chunk = min(chunk, max(1, int(longest / per_row)))
+        offset = done
+        parts += run_chunks(
+            engine.tree_values,
+            snapped[done:],
+            chunk_rows=chunk,
+            workers=use,
+            deadline=deadline,
+            per_row=per_row,
+            progress=None if progress is None else (lambda n: progress(offset + n, total)),
+            pool=pool,
+        )
+    values = np.concatenate(parts, axis=0)
+    base = np.atleast_1d(np.asarray(engine.base, dtype=float))
+    return values, base, output[: len(values)], notes
+
+
 def compute_attributions(
     view: ModelView,
     X: pd.DataFrame,
@@ -380,12 +496,36 @@ def compute_attributions(
     seed: int = 0,
     engine: _Engine | None = None,
     progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
 ) -> Attributions:
-    """Explain ``X.iloc[rows]`` in order until all are done or the budget would be overrun."""
+    """Explain ``X.iloc[rows]`` in order until all are done or the budget would be overrun.
+
+    Tree models run on ``workers`` processes (default: every core this process may use).
+    """
     started = time.perf_counter()
     deadline = None if budget_seconds is None else started + budget_seconds
     engine = engine or make_engine(view, background, seed, X, budget_seconds)
     order = np.asarray(rows, dtype=int)
+    if isinstance(engine, _TreeOrLinear) and engine.kind == "tree":
+        sampled = engine.background_rows
+        try:
+            raw, base, output, notes = _explain_trees(
+                engine,
+                X.iloc[order],
+                budget_seconds=budget_seconds,
+                deadline=deadline,
+                workers=worker_count() if workers is None else workers,
+                progress=progress,
+            )
+        except Exception as exc:
+            raise ExplainError(
+                f"shap failed while explaining {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
+                "audit it with --no-explain, or report the model type."
+            ) from exc
+        view.notes.extend(notes)
+        if engine.background_rows < sampled:
+            background_method = f"{background_method}, cut to {engine.background_rows} rows to fit the budget"
+        return _assemble(view, engine, raw, base, output, order, background_method, started)
     chunks_values: list[np.ndarray] = []
     chunks_output: list[np.ndarray] = []
     base = np.zeros(1)
@@ -427,6 +567,21 @@ def compute_attributions(
         per_row = observed if done_before == 0 else max(per_row, observed) * 0.5 + observed * 0.5
     raw = np.concatenate(chunks_values, axis=0)
     output = np.concatenate(chunks_output, axis=0)
+    return _assemble(view, engine, raw, base, output, order, background_method, started)
+
+
+def _assemble(
+    view: ModelView,
+    engine: _Engine,
+    raw: np.ndarray,
+    base: np.ndarray,
+    output: np.ndarray,
+    order: np.ndarray,
+    background_method: str,
+    started: float,
+) -> Attributions:
+    """Fold, check additivity, and orient the values of the ``len(raw)`` first rows of ``order``."""
+    done = len(raw)
     unfolded = raw if engine.folds else None
     values_all = fold(raw, view.groups) if engine.folds else raw
     sums = values_all.sum(axis=1).reshape(len(values_all), -1) + base.reshape(1, -1)

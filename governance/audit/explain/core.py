@@ -163,8 +163,15 @@ def explain_model(
     )
     proxies = proxy_screen(X, sensitive, threshold=proxy_threshold, seed=seed)
     example = _example_statement(
-        view, X, values, explained, in_model, threshold, row_names=row_names,
-        sensitive_attributes=sensitive_names, proxies=likely_proxies(proxies),
+        view,
+        X,
+        values,
+        explained,
+        in_model,
+        threshold,
+        row_names=row_names,
+        sensitive_attributes=sensitive_names,
+        proxies=likely_proxies(proxies),
     )
 
     notes = list(attributions.notes)

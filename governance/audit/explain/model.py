@@ -139,21 +139,31 @@ def is_linear(estimator: Any) -> bool:
 
 
 def trace_columns(preprocess: Any, X: pd.DataFrame, seed: int) -> list[list[int]] | None:
-    """For each raw column, the model columns it feeds; ``None`` when some model column mixes raw columns."""
+    """For each raw column, the model columns it feeds; ``None`` when some model column mixes raw columns.
+
+    All the changed copies go through the preprocessing in one call (it transforms row by row), which on a
+    small model is most of the time taken to set the explanation up.
+    """
+    import pandas as pd
+
     sample = X.iloc[: min(len(X), _TRACE_ROWS)]
     if len(sample) < 2:
         return None
-    base = to_model_matrix(preprocess, sample)
-    owner = np.full(base.shape[1], -1)
-    groups: list[list[int]] = []
     rng = np.random.default_rng(seed)
-    for j, column in enumerate(X.columns):
+    copies = [sample]
+    for column in X.columns:
         changed = sample.copy()
         values = sample[column].to_numpy()
         order = rng.permutation(len(sample))
         # A shuffled copy, then rolled by one as well, so that every row gets another row's value.
         changed[column] = np.roll(values[order], 1)[np.argsort(order)]
-        moved = to_model_matrix(preprocess, changed)
+        copies.append(changed)
+    stacked = to_model_matrix(preprocess, pd.concat(copies, ignore_index=True))
+    base = stacked[: len(sample)]
+    owner = np.full(base.shape[1], -1)
+    groups: list[list[int]] = []
+    for j in range(len(X.columns)):
+        moved = stacked[(j + 1) * len(sample) : (j + 2) * len(sample)]
         differs = ~np.isclose(moved, base, equal_nan=True).all(axis=0)
         columns = np.flatnonzero(differs)
         if np.any(owner[columns] >= 0):

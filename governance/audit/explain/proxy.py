@@ -135,17 +135,9 @@ def likely_proxies(scores: Sequence[ProxyScore]) -> list[ProxyHit]:
 
 def sensitive_in_top_k(result: ExplanationResult, k: int) -> list[str]:
     """Sensitive attributes the model takes as input that rank among its ``k`` most important features."""
-    top = [item.feature for item in result.importance[:k]]
-    sensitive = set(result.sensitive_attributes)
-    return [feature for feature in top if feature in sensitive]
+    return result.sensitive_in_top(k)
 
 
 def proxies_in_top_k(result: ExplanationResult, k: int, threshold: float) -> list[ProxyHit]:
     """Features among the ``k`` most important whose proxy strength for some attribute is at least ``threshold``."""
-    top = {item.feature: item.rank for item in result.importance[:k]}
-    hits = [
-        ProxyHit(feature=s.feature, attribute=s.attribute, strength=s.strength)
-        for s in result.proxies
-        if s.feature in top and s.strength >= threshold
-    ]
-    return sorted(hits, key=lambda h: (top[h.feature], -h.strength, h.attribute))
+    return result.proxies_in_top(k, threshold)

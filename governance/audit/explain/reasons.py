@@ -281,7 +281,10 @@ def reason_codes(
     hits: list[ProxyHit] = []
     if sensitive_data is not None and sensitive_data.shape[1]:
         hits = likely_proxies(proxy_screen(X, sensitive_data, threshold=proxy_threshold, seed=seed))
-    named = [*sensitive_columns, *(str(c) for c in (sensitive_data.columns if sensitive_data is not None else []))]
+    named = [
+        *sensitive_columns,
+        *(str(c) for c in (sensitive_data.columns if sensitive_data is not None else [])),
+    ]
     cut = threshold if threshold is not None else default_threshold(view)
     statements = []
     for i, position in enumerate(attributions.rows):

@@ -58,4 +58,3 @@ def fractions(table: np.ndarray, cls: int, *, has_labels: bool) -> dict[str, tup
         "npv": (tn, tn + fn),
         "accuracy": (tp + tn, total),
     }
-

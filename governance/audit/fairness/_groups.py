@@ -52,7 +52,7 @@ class GroupPlan:
         if self._order is None or self._starts is None:
             return array
         if self.n_groups == 1:
-            return array.sum(axis=axis, keepdims=True)
+            return np.asarray(array.sum(axis=axis, keepdims=True))
         return np.add.reduceat(np.take(array, self._order, axis=axis), self._starts, axis=axis)
 
 

@@ -36,7 +36,7 @@ def as_array(values: Any, *, name: str) -> np.ndarray:
         array = np.asarray(values)
     if array.ndim != 1:
         raise InputError(f"{name} must be one column of values (got an array of shape {array.shape}).")
-    return array
+    return np.asarray(array)
 
 
 def _missing(array: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ def _missing(array: np.ndarray) -> np.ndarray:
     if array.dtype.kind in "biu":
         return np.zeros(array.shape[0], dtype=bool)
     if array.dtype.kind in "fc":
-        return np.isnan(array)
+        return np.asarray(np.isnan(array))
     import pandas as pd
 
     return np.asarray(pd.isna(array), dtype=bool)

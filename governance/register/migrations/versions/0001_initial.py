@@ -105,5 +105,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("gov_chain_head", "gov_events", "gov_approvals", "gov_audits", "gov_versions", "gov_models"):
+    for table in (
+        "gov_chain_head",
+        "gov_events",
+        "gov_approvals",
+        "gov_audits",
+        "gov_versions",
+        "gov_models",
+    ):
         op.drop_table(table)

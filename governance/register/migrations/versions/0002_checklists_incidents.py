@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("at", sa.String(32), nullable=False),
         sa.Column("event_seq", sa.Integer, nullable=False),
     )
-    op.create_index("ix_gov_checklist_answers_model", "gov_checklist_answers", ["model_id", "framework", "item_id"])
+    op.create_index(
+        "ix_gov_checklist_answers_model", "gov_checklist_answers", ["model_id", "framework", "item_id"]
+    )
     op.create_table(
         "gov_incidents",
         sa.Column("id", sa.Integer, primary_key=True),
