@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every benchmark, one after the other; each prints ratios measured in the same run. Not part of CI.
-#   bash benchmarks/run.sh            (about 15-25 minutes on 2 cores, most of it the 50M-row file)
+#   bash benchmarks/run.sh            (about 30-40 minutes on 2 cores, most of it the 50M-row file and the site)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || bash scripts/setup.sh
 echo "== fairness numeric core";   .venv/bin/python benchmarks/fairness/run.py
 echo "== explanations";            .venv/bin/python benchmarks/explain/run.py
+echo "== site build";              .venv/bin/python benchmarks/site/run.py
 echo "== audit end to end";        .venv/bin/python benchmarks/end_to_end/run.py "$@"
