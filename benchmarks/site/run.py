@@ -204,7 +204,7 @@ def main() -> None:
         f"\nwall seconds (min / median of {args.runs}), CPU seconds of the build process (median), peak RSS"
     )
     print(
-        "size  | audits | from scratch         | after one new audit  | peak memory | per audit (from scratch)"
+        f"size  | audits | {'from scratch':<25} | {'after one new audit':<25} | peak memory | per audit (from scratch)"
     )
     for size, found in rows:
         models, audits = (int(part) for part in size.split("x"))
