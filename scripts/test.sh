@@ -30,7 +30,7 @@ if [ -n "${CI:-}" ]; then
 fi
 export NO_MKDOCS_2_WARNING=1
 
-echo "== ruff"; .venv/bin/ruff check .
+echo "== ruff"; .venv/bin/ruff check . && .venv/bin/ruff format --check governance tests benchmarks scripts
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
 set +e

@@ -40,13 +40,24 @@ def audit_registered(
     """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
     name, version = parse_model_ref(reference)
     check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
-    check_run_options(seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot"))
+    check_run_options(
+        seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot")
+    )
     space = workspace or (require_workspace() if use_register else find_workspace())
     if not use_register:
         if model is None and predictions is None:
-            raise InputError("With --no-register, give the model file with --model, or the predictions with --predictions.")
-        return audit(name=name, version=version, model=model, predictions=predictions, workspace=space,
-                     trusted_by=resolve_actor(actor), **options)
+            raise InputError(
+                "With --no-register, give the model file with --model, or the predictions with --predictions."
+            )
+        return audit(
+            name=name,
+            version=version,
+            model=model,
+            predictions=predictions,
+            workspace=space,
+            trusted_by=resolve_actor(actor),
+            **options,
+        )
 
     from governance.register import Register
 
@@ -66,8 +77,15 @@ def audit_registered(
                 "the other file as a new version."
             )
         outcome = audit(
-            name=name, version=version, model=None if predictions else artefact, predictions=predictions,
-            pinned_sha256=pinned, vouching=vouching, trusted_by=resolve_actor(actor), workspace=space, keep_claim=True,
+            name=name,
+            version=version,
+            model=None if predictions else artefact,
+            predictions=predictions,
+            pinned_sha256=pinned,
+            vouching=vouching,
+            trusted_by=resolve_actor(actor),
+            workspace=space,
+            keep_claim=True,
             **options,
         )
         if outcome.claim is None:
@@ -111,10 +129,17 @@ def _record(register: Register, outcome: AuditOutcome, root: Path, pinned: str, 
     except ValueError:
         audit_json = str(outcome.folder / "audit.json")
     register.record_audit(
-        result.model.name, result.model.version, audit_id=result.audit_id, audit_json_path=audit_json,
-        verdict=result.policy.verdict, policy_name=result.policy.policy_name, policy_sha256=result.policy.policy_sha256,
-        data_sha256=result.data.sha256, artifact_sha256=result.model.sha256 or pinned,
-        tool_versions=result.provenance.library_versions, actor=resolve_actor(actor),
+        result.model.name,
+        result.model.version,
+        audit_id=result.audit_id,
+        audit_json_path=audit_json,
+        verdict=result.policy.verdict,
+        policy_name=result.policy.policy_name,
+        policy_sha256=result.policy.policy_sha256,
+        data_sha256=result.data.sha256,
+        artifact_sha256=result.model.sha256 or pinned,
+        tool_versions=result.provenance.library_versions,
+        actor=resolve_actor(actor),
         max_age_days=result.policy.max_audit_age_days,
         override=result.override.model_dump() if result.override else None,
         from_predictions=result.model.kind == "predictions",

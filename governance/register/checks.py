@@ -75,34 +75,56 @@ def verify(
     expected_seq = 1
     for event in events:
         if event.seq != expected_seq:
-            problems.append(VerifyProblem(
-                kind="chain", seq=expected_seq,
-                message=f"Event {expected_seq} is missing from the log (the next one is {event.seq}): "
-                "someone deleted it by hand.",
-            ))
+            problems.append(
+                VerifyProblem(
+                    kind="chain",
+                    seq=expected_seq,
+                    message=f"Event {expected_seq} is missing from the log (the next one is {event.seq}): "
+                    "someone deleted it by hand.",
+                )
+            )
         if event.prev_hash != previous_hash:
-            problems.append(VerifyProblem(
-                kind="chain", seq=event.seq,
-                message=f"Event {event.seq} does not link to the event before it: an earlier event was changed "
-                "or deleted by hand.",
-            ))
+            problems.append(
+                VerifyProblem(
+                    kind="chain",
+                    seq=event.seq,
+                    message=f"Event {event.seq} does not link to the event before it: an earlier event was changed "
+                    "or deleted by hand.",
+                )
+            )
         try:
             payload = json.loads(event.payload)
             if not isinstance(payload, dict):
                 raise ValueError("not an object")
         except ValueError:
             payload = {}
-            problems.append(VerifyProblem(kind="chain", seq=event.seq,
-                                          message=f"Event {event.seq} holds unreadable content: it was edited by hand."))
-        recomputed = chain.event_hash(seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
-                                      model_name=event.model_name, version=event.version, payload=payload,
-                                      prev_hash=event.prev_hash, identity=event.identity)
+            problems.append(
+                VerifyProblem(
+                    kind="chain",
+                    seq=event.seq,
+                    message=f"Event {event.seq} holds unreadable content: it was edited by hand.",
+                )
+            )
+        recomputed = chain.event_hash(
+            seq=event.seq,
+            at=event.at,
+            actor=event.actor,
+            kind=event.kind,
+            model_name=event.model_name,
+            version=event.version,
+            payload=payload,
+            prev_hash=event.prev_hash,
+            identity=event.identity,
+        )
         if recomputed != event.hash:
-            problems.append(VerifyProblem(
-                kind="chain", seq=event.seq,
-                message=f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
-                "written: its content no longer matches its hash.",
-            ))
+            problems.append(
+                VerifyProblem(
+                    kind="chain",
+                    seq=event.seq,
+                    message=f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
+                    "written: its content no longer matches its hash.",
+                )
+            )
         for entry in payload.get("rows", []):
             if isinstance(entry, dict) and isinstance(entry.get("record"), dict) and "id" in entry["record"]:
                 expected[(str(entry.get("table")), int(entry["record"]["id"]))] = (entry["record"], event.seq)
@@ -111,11 +133,14 @@ def verify(
 
     last_seq, last_hash = (events[-1].seq, events[-1].hash) if events else (0, t.GENESIS_HASH)
     if head is None or head.seq != last_seq or head.hash != last_hash:
-        problems.append(VerifyProblem(
-            kind="head", seq=head.seq if head is not None else None,
-            message=f"The log ends at event {last_seq}, but the chain head records event "
-            f"{head.seq if head is not None else 'none'}: the newest events were deleted or the head was edited.",
-        ))
+        problems.append(
+            VerifyProblem(
+                kind="head",
+                seq=head.seq if head is not None else None,
+                message=f"The log ends at event {last_seq}, but the chain head records event "
+                f"{head.seq if head is not None else 'none'}: the newest events were deleted or the head was edited.",
+            )
+        )
     signing = _check_signatures(events, head, key)
     problems += signing.problems
     anchors = [_check_anchor(events, source, digest) for source, digest in _anchors(expect_head, checkpoint)]
@@ -128,25 +153,34 @@ def verify(
             rows_checked += 1
             recorded = expected.get((table_name, row_id))
             if recorded is None:
-                problems.append(VerifyProblem(
-                    kind="row", message=f"The {noun} row {row_id} is not in the log: it was added by hand."
-                ))
+                problems.append(
+                    VerifyProblem(
+                        kind="row",
+                        message=f"The {noun} row {row_id} is not in the log: it was added by hand.",
+                    )
+                )
                 continue
             record, seq = recorded
             # A column added by a later migration is absent from older after-images: absent and empty agree.
             fields = sorted(k for k in set(image) | set(record) if image.get(k) != record.get(k))
             if fields:
-                problems.append(VerifyProblem(
-                    kind="row", seq=seq,
-                    message=f"The {noun} row {row_id} differs from what event {seq} recorded "
-                    f"({', '.join(fields)}): it was edited by hand.",
-                ))
+                problems.append(
+                    VerifyProblem(
+                        kind="row",
+                        seq=seq,
+                        message=f"The {noun} row {row_id} differs from what event {seq} recorded "
+                        f"({', '.join(fields)}): it was edited by hand.",
+                    )
+                )
         for (name, row_id), (_record, seq) in sorted(expected.items()):
             if name == table_name and row_id not in rows:
-                problems.append(VerifyProblem(
-                    kind="row", seq=seq,
-                    message=f"The {noun} row {row_id} recorded by event {seq} is gone: it was deleted by hand.",
-                ))
+                problems.append(
+                    VerifyProblem(
+                        kind="row",
+                        seq=seq,
+                        message=f"The {noun} row {row_id} recorded by event {seq} is gone: it was deleted by hand.",
+                    )
+                )
 
     audit_rows = list(actual["gov_audits"].values())
     files_checked = 0
@@ -188,18 +222,21 @@ def history_break(report: VerifyReport) -> str | None:
     if found is not None:
         return found.message
     if report.inconclusive:
-        return (f"the register is signed and no key was given, so its signatures were not checked; set "
-                f"{chain.HMAC_ENV} to its key")
+        return (
+            f"the register is signed and no key was given, so its signatures were not checked; set "
+            f"{chain.HMAC_ENV} to its key"
+        )
     return None
-
 
 
 def _orphan_problems(register: Register, workspace_root: Path | None) -> list[VerifyProblem]:
     from governance.register.orphans import find_orphans, orphan_message, shown
 
     root = workspace_root or register.workspace_root
-    return [VerifyProblem(kind="orphan", message=orphan_message(leftover, root), path=shown(leftover, root))
-            for leftover in find_orphans(register, workspace_root)]
+    return [
+        VerifyProblem(kind="orphan", message=orphan_message(leftover, root), path=shown(leftover, root))
+        for leftover in find_orphans(register, workspace_root)
+    ]
 
 
 @dataclass
@@ -220,41 +257,57 @@ def _check_signatures(events: Sequence[Any], head: Any, key: bytes | None) -> _S
     if key is None:
         return _Signing(since, [])
     if record is None:
-        return _Signing(None, [VerifyProblem(
-            kind="signature",
-            message="A key was given, but the register has no record that signing was switched on: either it was "
-            "never signed (switch it on with `governance register enable-signing`), or someone removed its "
-            "signatures and rewrote its history; restore it from a backup if it was signed.",
-        )])
+        return _Signing(
+            None,
+            [
+                VerifyProblem(
+                    kind="signature",
+                    message="A key was given, but the register has no record that signing was switched on: either it was "
+                    "never signed (switch it on with `governance register enable-signing`), or someone removed its "
+                    "signatures and rewrote its history; restore it from a backup if it was signed.",
+                )
+            ],
+        )
     recorded = str(_payload(record).get("key_id", ""))
     if chain.key_id(key) != recorded:
-        return _Signing(since, [VerifyProblem(
-            kind="signature", seq=since,
-            message=f"The key given is not the key this register is signed with (key id {chain.key_id(key)}; the "
-            f"register's is {recorded}): set {chain.HMAC_ENV} to the register's key and verify again.",
-        )])
+        return _Signing(
+            since,
+            [
+                VerifyProblem(
+                    kind="signature",
+                    seq=since,
+                    message=f"The key given is not the key this register is signed with (key id {chain.key_id(key)}; the "
+                    f"register's is {recorded}): set {chain.HMAC_ENV} to the register's key and verify again.",
+                )
+            ],
+        )
     start = int(record.seq)
     problems = [_event_signature_problem(event, key, start) for event in events if event.seq >= start]
     found = [problem for problem in problems if problem is not None]
     if head is not None and not chain.head_signature_matches(key, head.seq, head.hash, head.hmac):
-        found.append(VerifyProblem(
-            kind="head", seq=head.seq,
-            message=f"The chain head (event {head.seq}) is {'not signed' if not head.hmac else 'wrongly signed'}: "
-            "the newest events were deleted and the head rewound, or the head was edited, by someone without the key.",
-        ))
+        found.append(
+            VerifyProblem(
+                kind="head",
+                seq=head.seq,
+                message=f"The chain head (event {head.seq}) is {'not signed' if not head.hmac else 'wrongly signed'}: "
+                "the newest events were deleted and the head rewound, or the head was edited, by someone without the key.",
+            )
+        )
     return _Signing(since, found, checked=True)
 
 
 def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProblem | None:
     if not event.hmac:
         return VerifyProblem(
-            kind="signature", seq=event.seq,
+            kind="signature",
+            seq=event.seq,
             message=f"Event {event.seq} is not signed although signing was switched on at event {since}: it was "
             "written or rewritten without the key.",
         )
     if not chain.signature_matches(key, event.hash, event.hmac):
         return VerifyProblem(
-            kind="signature", seq=event.seq,
+            kind="signature",
+            seq=event.seq,
             message=f"Event {event.seq} has a signature that does not match the key: it was rewritten by someone "
             "without the key.",
         )
@@ -302,8 +355,10 @@ def _check_anchor(events: Sequence[Any], source: str, digest: str) -> _Anchor:
                 "that contains it (or, if that head belongs to another register, check the right one).",
             ),
         )
-    return _Anchor(AnchorCheck(source=source, hash=digest, found=True, seq=match.seq, events_after=last - match.seq),
-                   None)
+    return _Anchor(
+        AnchorCheck(source=source, hash=digest, found=True, seq=match.seq, events_after=last - match.seq),
+        None,
+    )
 
 
 def audit_manifest(audit: dict[str, Any]) -> dict[str, str]:
@@ -361,22 +416,33 @@ def status(register: Register, *, within_days: int = 30) -> StatusReport:
             if version.state == "deployed":
                 decisions = [a for a in detail.approvals if a.version_id == version.id]
                 if not decisions or decisions[-1].decision != "approve":
-                    items.append(StatusItem(
-                        category="unapproved", model_name=model.name, version=version.version,
-                        message=f"{label} is deployed without a standing approval; suspend it "
-                        f"(`governance register suspend {label}`) or have it approved.",
-                    ))
+                    items.append(
+                        StatusItem(
+                            category="unapproved",
+                            model_name=model.name,
+                            version=version.version,
+                            message=f"{label} is deployed without a standing approval; suspend it "
+                            f"(`governance register suspend {label}`) or have it approved.",
+                        )
+                    )
             artefact = register.locate(version.artifact_path)
             if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
-                items.append(StatusItem(
-                    category="changed", model_name=model.name, version=version.version,
-                    message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
-                    "register the new file as a new version.",
-                ))
+                items.append(
+                    StatusItem(
+                        category="changed",
+                        model_name=model.name,
+                        version=version.version,
+                        message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
+                        "register the new file as a new version.",
+                    )
+                )
         for audit in detail.audits:
             for problem in audit_file_problems(register, audit.model_dump(), None)[0]:
-                items.append(StatusItem(category="changed", model_name=model.name, version=audit.version,
-                                        message=problem))
+                items.append(
+                    StatusItem(
+                        category="changed", model_name=model.name, version=audit.version, message=problem
+                    )
+                )
     items += _orphan_items(register)
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
@@ -391,8 +457,14 @@ def _orphan_items(register: Register) -> list[StatusItem]:
     items = []
     for leftover in find_orphans(register):
         parts = leftover.path.relative_to(folder).parts if folder is not None else ()
-        items.append(StatusItem(category="unrecorded", model_name=parts[0] if len(parts) > 2 else "",
-                                version=parts[1] if len(parts) > 2 else "", message=orphan_message(leftover, root)))
+        items.append(
+            StatusItem(
+                category="unrecorded",
+                model_name=parts[0] if len(parts) > 2 else "",
+                version=parts[1] if len(parts) > 2 else "",
+                message=orphan_message(leftover, root),
+            )
+        )
     return items
 
 
@@ -406,18 +478,28 @@ def _due_items(
         return []
     expires = database_time(audit.expires_at)
     if expires <= moment:
-        return [StatusItem(
-            category="overdue", model_name=version.model_name, version=version.version, due=audit.expires_at,
-            message=f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
-            f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`.",
-        )]
+        return [
+            StatusItem(
+                category="overdue",
+                model_name=version.model_name,
+                version=version.version,
+                due=audit.expires_at,
+                message=f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
+                f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`.",
+            )
+        ]
     if expires <= horizon:
         left = (expires - moment).days
-        return [StatusItem(
-            category="expiring", model_name=version.model_name, version=version.version, due=audit.expires_at,
-            message=f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
-            f"({left} day{'s' if left != 1 else ''} from now).",
-        )]
+        return [
+            StatusItem(
+                category="expiring",
+                model_name=version.model_name,
+                version=version.version,
+                due=audit.expires_at,
+                message=f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
+                f"({left} day{'s' if left != 1 else ''} from now).",
+            )
+        ]
     return []
 
 

@@ -49,7 +49,9 @@ def parse_url(url: str) -> sa.URL:
             f"The register supports SQLite and PostgreSQL, not {backend}; use sqlite:///... or postgresql+psycopg://..."
         )
     if backend == "sqlite" and (not parsed.database or parsed.database == ":memory:"):
-        raise RegisterError("The register needs a SQLite file, not an in-memory database; use sqlite:///path/register.db.")
+        raise RegisterError(
+            "The register needs a SQLite file, not an in-memory database; use sqlite:///path/register.db."
+        )
     return parsed
 
 
@@ -87,7 +89,9 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
             revision = _classify(*_inspect_server(engine, where), where)
         if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
             migrate(engine, migrate_to)
-    except sa.exc.DBAPIError as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
+    except (
+        sa.exc.DBAPIError
+    ) as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
         engine.dispose()
         raise RegisterError(
             f"Cannot set up the register at {where} ({_first_line(exc)}); check the URL (its database and schema "
@@ -102,7 +106,9 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
 def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
     """Table names and schema revision of a SQLite file, read without writing; refuses non-databases."""
     if path.is_dir():
-        raise RegisterError(f"{path} is a folder; give the register a file path such as {path / 'register.db'}.")
+        raise RegisterError(
+            f"{path} is a folder; give the register a file path such as {path / 'register.db'}."
+        )
     if not path.exists() or path.stat().st_size == 0:
         return set(), None
     with path.open("rb") as handle:
@@ -113,10 +119,14 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
             "move it away or point --register-url at another file."
         )
     try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS)
+        connection = sqlite3.connect(
+            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS
+        )
         try:
             check = connection.execute("PRAGMA quick_check").fetchall()
-            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
             revision = None
             if VERSION_TABLE in tables:
                 revision = connection.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchone()
@@ -130,7 +140,9 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
                 "restore a backup): make it writable, or work on a writable copy of the workspace."
             ) from exc
         if _disk_is_full(path):  # SQLite says "disk I/O error" when it cannot even map its shared-memory file
-            raise DiskFullError(f"The disk holding {path} is full, so the register could not be opened; {_FREE_SPACE}") from exc
+            raise DiskFullError(
+                f"The disk holding {path} is full, so the register could not be opened; {_FREE_SPACE}"
+            ) from exc
         raise CorruptRegisterError(
             f"{path} is a damaged SQLite database ({exc}) and was left untouched; restore it from a backup."
         ) from exc
@@ -188,7 +200,9 @@ def _inspect_server(engine: Engine, where: str) -> tuple[set[str], str | None]:
                 revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
             connection.rollback()
     except sa.exc.DBAPIError as exc:
-        raise RegisterError(f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server.") from exc
+        raise RegisterError(
+            f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server."
+        ) from exc
     return tables, (str(revision) if revision is not None else None)
 
 
@@ -289,9 +303,13 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             connection.execution_options(**{_WRITE: True})
             with connection.begin():
                 if engine.dialect.name == "postgresql":
-                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                    )
                 yield connection
-                pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
+                pause_at(
+                    "register-commit"
+                )  # the crash tests kill -9 here: rows and event written, not committed
     except sa.exc.OperationalError as exc:
         if not _is_disk_full(exc):
             raise
