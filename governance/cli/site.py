@@ -51,6 +51,10 @@ def build_command(
     damaged register stops it (exit 4). site/ is replaced whole, so a failed or interrupted build leaves the
     previous site.
 
+    Rebuilds are incremental: audit pages made from unchanged files are kept, and MkDocs renders only the pages
+    whose sources changed. A changed mkdocs.yml, nav (a new model), plugin or version, or a removed page, gets a
+    full build; delete site/ to force one.
+
     The built site makes no request to another host, opens from file:// and works behind an internal web
     server; its search works offline.
     """
