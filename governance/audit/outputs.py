@@ -8,7 +8,6 @@ is computed or recorded, and the copy is written whole (a temporary file renamed
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from governance.errors import InputError
@@ -45,16 +44,3 @@ def check_output_folder(path: str | Path, option: str) -> None:
         raise InputError(
             f"{option} {path} cannot be written in (no permission on {existing}); give a folder you can write to."
         )
-
-
-def write_text_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole: into a temporary file beside it, then one rename."""
-    target = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

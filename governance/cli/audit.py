@@ -132,11 +132,11 @@ def print_summary(result: Any, folder: Any) -> None:
 
 def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     """The --json copy, written whole after the audit is recorded; a failure now says the audit itself is safe."""
-    from governance.audit.outputs import write_text_atomically
     from governance.errors import InputError
+    from governance.paths import write_atomically
 
     try:
-        write_text_atomically(json_path, result.model_dump_json(indent=2) + "\n")
+        write_atomically(json_path, result.model_dump_json(indent=2) + "\n")
     except OSError as error:
         kept = f" ({folder / 'audit.json'})" if folder is not None else ""
         raise InputError(

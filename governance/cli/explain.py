@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from governance.cli._common import echo, reports_errors
+from governance.paths import write_atomically
 
 
 def _load(
@@ -71,14 +72,6 @@ def _progress() -> Iterator[Callable[[int, int], None] | None]:
             state["bar"].__exit__(None, None, None)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
-
-
 def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], options: dict[str, Any]) -> None:
     from governance.audit.explain import explain_model
     from governance.report.explain import render_explanation_markdown
@@ -108,9 +101,9 @@ def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], option
             os.replace(staging / name, target / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    _write_atomically(output / "explanation.json", result.model_dump_json(indent=2) + "\n")
+    write_atomically(output / "explanation.json", result.model_dump_json(indent=2) + "\n")
     markdown = render_explanation_markdown(result, figures=figures, figures_dir="figures", heading_level=1)
-    _write_atomically(output / "explanation.md", markdown)
+    write_atomically(output / "explanation.md", markdown)
     echo(
         f"Explained {result.rows_explained} of {result.rows_total} rows with shap {result.explainer_class} "
         f"in {result.seconds_taken:.1f} s."
@@ -183,7 +176,7 @@ def _reasons(
         for statement in statements:
             echo(statement.statement)
         return
-    _write_atomically(Path(batch), _batch_csv(statements, options["max_reasons"], id_column or "row"))
+    write_atomically(Path(batch), _batch_csv(statements, options["max_reasons"], id_column or "row"))
     echo(f"Wrote reasons for {len(statements)} adverse decision(s) to {batch}.")
 
 

@@ -6,8 +6,6 @@ The register's library (and SQLAlchemy) is imported inside each command so that 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -614,16 +612,10 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         click.echo(text, nl=False)
         echo(keep, err=True)
         return
+    from governance.paths import write_atomically
+
     target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(target, text)
     models, events = len(document["models"]), len(document["events"])
     echo(
         f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).",

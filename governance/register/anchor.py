@@ -8,15 +8,14 @@ only if they do not also keep an old, validly signed head (a backup). A head kep
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 from governance import provenance
 from governance.errors import InputError, RegisterError
+from governance.paths import write_atomically
 
 CHECKPOINT_NAME = "register-head.json"
 CHECKPOINT_FORMAT = "governance-register-head"
@@ -80,13 +79,5 @@ def write_checkpoint(path: Path, seq: int, digest: str) -> Checkpoint:
         "note": "The register's chain head when this file was written. Commit it to git; "
         "`governance register verify` then fails if a later register does not contain this event.",
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(json.dumps(document, indent=2, sort_keys=True) + "\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return checkpoint

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
 from governance.errors import InputError
-from governance.paths import bundled_policies
+from governance.paths import bundled_policies, write_atomically
 from governance.provenance import sha256_bytes
 from governance.workspace import CONFIG_NAME, load_config
 
@@ -83,18 +81,6 @@ def planned_files(organisation: str) -> dict[str, bytes]:
     return planned
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def _read_manifest(path: Path) -> dict[str, str]:
     try:
         loaded = json.loads(path.read_text(encoding="utf-8"))
@@ -122,7 +108,7 @@ def init_workspace(target: str | Path, *, force: bool = False, organisation: str
         if relative.startswith("policies/") and (root / "policies").resolve() == bundled:
             continue  # the workspace is the toolkit's own checkout: its policies are the source
         if not destination.exists():
-            _write_atomically(destination, data)
+            write_atomically(destination, data)
             report.created.append(relative)
             new_manifest[relative] = wanted
             continue
@@ -131,7 +117,7 @@ def init_workspace(target: str | Path, *, force: bool = False, organisation: str
             report.unchanged.append(relative)
             new_manifest[relative] = wanted
         elif force or manifest.get(relative) == current:
-            _write_atomically(destination, data)
+            write_atomically(destination, data)
             report.updated.append(relative)
             new_manifest[relative] = wanted
         else:
@@ -142,5 +128,5 @@ def init_workspace(target: str | Path, *, force: bool = False, organisation: str
         (root / folder).mkdir(parents=True, exist_ok=True)
     if new_manifest != manifest:
         text = json.dumps({"files": dict(sorted(new_manifest.items()))}, indent=2) + "\n"
-        _write_atomically(manifest_path, text.encode("utf-8"))
+        write_atomically(manifest_path, text.encode("utf-8"))
     return report
