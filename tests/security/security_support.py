@@ -152,3 +152,9 @@ def one_error_line(result: Result) -> str:
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     return lines[0]
+
+
+def add_model_version(workspace: Path, model: str, *extra: str, actor: str = "ds@example.com") -> Result:
+    """``governance register add m --owner o@x --purpose p --version 1 --model MODEL [EXTRA]`` in ``workspace``."""
+    command = ["register", "add", "m", "--owner", "o@x", "--purpose", "p", "--version", "1", "--model", model]
+    return run(workspace, *command, *extra, actor=actor)

@@ -18,7 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from security_support import make_workspace, one_error_line, run
+from security_support import add_model_version, make_workspace, one_error_line, run
 from sklearn.linear_model import LogisticRegression
 
 from governance.intake.model import save_model
@@ -125,23 +125,7 @@ def test_register_show_and_history_escape_control_characters(workspace: Path) ->
 def test_status_escapes_a_hostile_file_name(workspace: Path) -> None:
     hostile = workspace / f"model{HOSTILE.replace('/', '')}.skops"
     hostile.write_bytes((workspace / "model.skops").read_bytes())
-    assert (
-        run(
-            workspace,
-            "register",
-            "add",
-            "m",
-            "--owner",
-            "o@x",
-            "--purpose",
-            "p",
-            "--version",
-            "1",
-            "--model",
-            str(hostile),
-        ).exit_code
-        == 0
-    )
+    assert add_model_version(workspace, str(hostile)).exit_code == 0
     hostile.write_bytes(b"changed")
     result = run(workspace, "status")
     assert "model" in result.output, result.output

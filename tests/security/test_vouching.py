@@ -16,7 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from security_support import evil_pickle, evil_skops, make_workspace, one_error_line, run, zip_bomb
+from security_support import (
+    add_model_version,
+    evil_pickle,
+    evil_skops,
+    make_workspace,
+    one_error_line,
+    run,
+    zip_bomb,
+)
 
 from governance.provenance import sha256_file
 from governance.register import Register
@@ -67,20 +75,7 @@ def test_registering_code_without_trust_is_refused_and_nothing_runs(
     marker = tmp_path / "MARKER"
     evil = maker(workspace / ("evil.pkl" if maker is evil_pickle else "evil.skops"), marker)
     digest = sha256_file(evil)
-    added = run(
-        workspace,
-        "register",
-        "add",
-        "m",
-        "--owner",
-        "o@x",
-        "--purpose",
-        "p",
-        "--version",
-        "1",
-        "--model",
-        str(evil),
-    )
+    added = add_model_version(workspace, str(evil))
     assert added.exit_code == 4, added.output
     line = one_error_line(added)
     assert f"--trust {digest}" in line
@@ -117,23 +112,7 @@ def test_a_pickle_pinned_before_vouching_existed_is_not_loaded_by_the_audit(
     evil = evil_pickle(workspace / "evil.pkl", marker)
     with monkeypatch.context() as patched:  # what the old `register version` did: no check at all
         patched.setattr(model_files, "check_model_file", _unchecked)
-        assert (
-            run(
-                workspace,
-                "register",
-                "add",
-                "m",
-                "--owner",
-                "o@x",
-                "--purpose",
-                "p",
-                "--version",
-                "1",
-                "--model",
-                str(evil),
-            ).exit_code
-            == 0
-        )
+        assert add_model_version(workspace, str(evil)).exit_code == 0
     audit = run(workspace, "audit", "m@1", *AUDIT, actor="auditor@example.com")
     assert audit.exit_code == 4, audit.output
     assert "nobody vouched for it" in one_error_line(audit)
@@ -142,22 +121,7 @@ def test_a_pickle_pinned_before_vouching_existed_is_not_loaded_by_the_audit(
 
 def test_a_vouched_pickle_names_who_vouched_in_show_history_and_the_audit(workspace: Path) -> None:
     digest = sha256_file(workspace / "model.pkl")
-    added = run(
-        workspace,
-        "register",
-        "add",
-        "m",
-        "--owner",
-        "o@x",
-        "--purpose",
-        "p",
-        "--version",
-        "1",
-        "--model",
-        str(workspace / "model.pkl"),
-        "--trust",
-        digest,
-    )
+    added = add_model_version(workspace, str(workspace / "model.pkl"), "--trust", digest)
     assert added.exit_code == 0, added.output
     assert "vouched" in added.output
     shown = run(workspace, "register", "show", "m")
@@ -187,23 +151,7 @@ def test_vouching_for_an_already_registered_version(workspace: Path) -> None:
     original = model_files.check_model_file
     model_files.check_model_file = _unchecked  # type: ignore[assignment]
     try:
-        assert (
-            run(
-                workspace,
-                "register",
-                "add",
-                "m",
-                "--owner",
-                "o@x",
-                "--purpose",
-                "p",
-                "--version",
-                "1",
-                "--model",
-                str(workspace / "model.pkl"),
-            ).exit_code
-            == 0
-        )
+        assert add_model_version(workspace, str(workspace / "model.pkl")).exit_code == 0
     finally:
         model_files.check_model_file = original  # type: ignore[assignment]
     again = run(
@@ -228,25 +176,7 @@ def test_the_model_page_shows_the_vouching(workspace: Path) -> None:
     from governance.site.sources import collect
 
     digest = sha256_file(workspace / "model.pkl")
-    assert (
-        run(
-            workspace,
-            "register",
-            "add",
-            "m",
-            "--owner",
-            "o@x",
-            "--purpose",
-            "p",
-            "--version",
-            "1",
-            "--model",
-            str(workspace / "model.pkl"),
-            "--trust",
-            digest,
-        ).exit_code
-        == 0
-    )
+    assert add_model_version(workspace, str(workspace / "model.pkl"), "--trust", digest).exit_code == 0
     sources = collect(require_workspace(workspace))
     page = render_model_page(
         sources.models["m"],
@@ -262,20 +192,7 @@ def test_the_model_page_shows_the_vouching(workspace: Path) -> None:
 def test_a_zip_bomb_is_refused_before_it_is_inflated(workspace: Path) -> None:
     bomb = zip_bomb(workspace / "bomb.skops", inflated_bytes=4095 << 20)  # 4 GiB of zeros in about 4 MB
     assert bomb.stat().st_size < 6_000_000
-    added = run(
-        workspace,
-        "register",
-        "add",
-        "m",
-        "--owner",
-        "o@x",
-        "--purpose",
-        "p",
-        "--version",
-        "1",
-        "--model",
-        str(bomb),
-    )
+    added = add_model_version(workspace, str(bomb))
     assert added.exit_code == 4, added.output
     assert "zip bomb" in one_error_line(added)
     explained = run(workspace, "explain", "--model", str(bomb), "--data", "holdout.csv")
