@@ -798,10 +798,12 @@ class Register:
 
     def overviews(self, *, within_days: int = 30) -> list[ModelOverview]:
         """Where every model stands, deployed version first, with the status items about it (sorted by name)."""
+        from governance.register.checks import status
         from governance.register.overview import overview
 
-        attention = self.status(within_days=within_days).items
-        return [overview(detail, detail.events, attention) for detail in self.details(with_events=True)]
+        details = self.details(with_events=True)
+        attention = status(self, within_days=within_days, details=details).items
+        return [overview(detail, detail.events, attention) for detail in details]
 
     def overview(self, model_name: str, *, within_days: int = 30) -> ModelOverview:
         """Where one model stands (see :mod:`governance.register.overview`)."""

@@ -26,6 +26,7 @@ from governance.register.records import (
     STATUS_CATEGORIES,
     AnchorCheck,
     AuditRecord,
+    ModelDetail,
     StatusItem,
     StatusReport,
     VerifyProblem,
@@ -397,8 +398,13 @@ def audit_file_problems(
     return messages, found.files_checked
 
 
-def status(register: Register, *, within_days: int = 30) -> StatusReport:
-    """Items needing attention, sorted: overdue, expiring, unapproved deployments, changed files, orphans."""
+def status(
+    register: Register, *, within_days: int = 30, details: Sequence[ModelDetail] | None = None
+) -> StatusReport:
+    """Items needing attention, sorted: overdue, expiring, unapproved deployments, changed files, orphans.
+
+    ``details`` are the register's models when the caller has already loaded them (they are read otherwise).
+    """
     if within_days < 0:
         from governance.errors import InputError
 
@@ -406,7 +412,7 @@ def status(register: Register, *, within_days: int = 30) -> StatusReport:
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     items: list[StatusItem] = []
-    for detail in register.details(with_events=False):
+    for detail in details if details is not None else register.details(with_events=False):
         model = detail.model
         for version in detail.versions:
             label = f"{model.name}@{version.version}"
