@@ -166,6 +166,11 @@ def _talking_to(uri: str, doing: str, *, missing: str | None = None) -> Iterator
         message = str(getattr(exc, "message", exc)).splitlines()[0][:300]
         if missing is not None and (code == "RESOURCE_DOES_NOT_EXIST" or "not found" in message.lower()):
             raise InputError(missing) from exc
+        if _UNREACHABLE.search(message):
+            raise InputError(
+                f"The MLflow tracking server {redact(uri)} could not be reached to {doing} ({_why(str(exc))}); "
+                "check MLFLOW_TRACKING_URI and that the server is running."
+            ) from exc
         raise InputError(
             f"The MLflow tracking server {redact(uri)} could not {doing} ({message}); check MLFLOW_TRACKING_URI "
             "and that the server is running and lets you in."
@@ -175,6 +180,25 @@ def _talking_to(uri: str, doing: str, *, missing: str | None = None) -> Iterator
             f"The MLflow tracking server {redact(uri)} could not be reached to {doing} ({exc}); check "
             "MLFLOW_TRACKING_URI and that the server is running."
         ) from exc
+
+
+_UNREACHABLE = re.compile(
+    r"Max retries exceeded|ConnectionError|NewConnectionError|timed out|Name or service", re.I
+)
+
+
+def _why(message: str) -> str:
+    """The short reason in a network error: "connection refused", "timed out", "unknown host"."""
+    lowered = message.lower()
+    for words, reason in (
+        ("refused", "connection refused"),
+        ("timed out", "no answer in time"),
+        ("name or service", "unknown host name"),
+        ("name resolution", "unknown host name"),
+    ):
+        if words in lowered:
+            return reason
+    return "no answer"
 
 
 def resolve(reference: str, *, uri: str | None = None) -> tuple[MlflowVersion, str]:

@@ -68,11 +68,11 @@ class ModelFileCheck:
             raise RefusedInputError(self.refusal(name))
         return self.needs_vouching
 
-    def refusal(self, name: str, suffix: str | None = None) -> str:
-        """The sentence that refuses this file when nobody vouched for it."""
+    def refusal(self, name: str) -> str:
+        """The sentence that refuses this file when nobody vouched for it (``name`` may end "(model.pkl)")."""
         if self.kind == "pickle":
             return (
-                f"{name} is a {(suffix or Path(name).suffix).lower()[1:]} file, which can run any code when loaded, and nobody "
+                f"{name} is a {Path(name.rstrip(')')).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
                 f"vouched for it; if you trust it, pass --trust {self.sha256} (its SHA-256), or save the model "
                 "with skops."
             )
@@ -244,7 +244,7 @@ def load_model(
     if suffix in PICKLE_SUFFIXES:
         if voucher is None:
             raise RefusedInputError(
-                ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(name, suffix)
+                ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(name)
             )
         return _load_pickle(model_path, actual, suffix, voucher)
     raise InputError(
