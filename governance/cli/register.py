@@ -485,6 +485,10 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
             f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
             f"registered {_day(v.created_at)} by {v.created_by}"
         )
+        if v.source and v.source.get("registry") == "mlflow":
+            lines.append(
+                f"    from MLflow: run {v.source.get('run_id') or 'not recorded'}, {v.source.get('tracking_uri')}"
+            )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
     lines += ["", "Audits:"]

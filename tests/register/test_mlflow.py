@@ -23,9 +23,12 @@ from click.testing import CliRunner, Result
 from governance.cli.main import cli
 from governance.register import Register
 
-mlflow = pytest.importorskip(
-    "mlflow", reason="the MLflow tests need governance[mlflow] (scripts/test.sh installs it)"
-)
+if os.environ.get("GOVERNANCE_TEST_REQUIRE_SERVICES"):
+    import mlflow  # CI installs governance[mlflow] (scripts/test.sh): without it these tests fail, never skip
+else:
+    mlflow = pytest.importorskip(
+        "mlflow", reason="these tests need governance[mlflow]: pip install -e '.[mlflow]'"
+    )
 
 FAST = ["--n-boot", "200", "--no-explain", "--quiet", "--no-figures"]
 VERDICTS = (0, 1, 3)  # passed, failed, inconclusive: what the data says is not what these tests are about
