@@ -102,7 +102,7 @@ class MlflowVersion:
 
 @dataclass
 class FetchedModel:
-    """A version downloaded into ``folder`` (removed when the ``with`` block ends)."""
+    """A version downloaded into a temporary folder (removed when the ``with`` block of :func:`fetch` ends)."""
 
     version: MlflowVersion
     model_path: Path

@@ -268,7 +268,14 @@ def test_register_version_from_an_alias_pins_the_version_and_the_audit_records_i
     )
     assert record.framework and record.framework.startswith("scikit-learn ")
     assert record.features == ["income", "tenure"]  # from the model's signature
-    audited = _audit(root, env["data"], "credit@1", "--register-url", register_url, "--actor", "auditor@x")
+    other = _audit(
+        root, env["data"], "credit@1", "--register-url", register_url, "--model", "models:/credit/2"
+    )
+    assert other.exit_code == 2 and "is registered with the file models:/credit/1" in other.output
+    audited = _audit(
+        root, env["data"], "credit@1", "--register-url", register_url, "--actor", "auditor@x",
+        "--model", "models:/credit@champion",  # the alias points at the registered version: the same model
+    )  # fmt: skip
     assert audited.exit_code in VERDICTS, audited.output
     with Register(register_url, workspace_root=root) as register:
         (audit,) = register.show("credit").audits
