@@ -350,7 +350,7 @@ def version_command(
 def _check_model_source(model: Path | str, trust: str | None) -> None:
     """Refuse a model that can run code when loaded unless --trust vouches for it (a file or an MLflow model)."""
     from governance.intake.mlflow_models import check_mlflow_model, is_mlflow_uri
-    from governance.intake.model import check_model_file
+    from governance.intake.model_files import check_model_file
 
     if is_mlflow_uri(model):
         check, found, _uri = check_mlflow_model(str(model))

@@ -1,7 +1,7 @@
 """Models from an MLflow model registry: ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``, in and out.
 
 A registered version's artefacts are downloaded into a temporary folder and its scikit-learn model file is loaded
-by the toolkit's own loader (:func:`governance.intake.model.load_model`), never by ``mlflow.sklearn.load_model``:
+by the toolkit's own loader (:func:`governance.intake.model_files.load_model`), never by ``mlflow.sklearn.load_model``:
 a ``skops`` file gets the same safe loader and short allow-list as a local ``.skops`` file, and a pickle or
 cloudpickle file needs ``--trust SHA256`` like any pickle. The SHA-256 is that of the model file itself (what
 ``--trust`` names and the register pins), so a model replaced in MLflow under the same version is caught.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from governance.errors import InputError, RefusedInputError
 
 if TYPE_CHECKING:
-    from governance.intake.model import LoadedModel, ModelFileCheck, Vouching
+    from governance.intake.model_files import LoadedModel, ModelFileCheck, Vouching
 
 SCHEME = "models:/"
 INSTALL_HINT = "pip install 'governance[mlflow]'"
@@ -335,7 +335,7 @@ def check_mlflow_model(
     reference: str, *, uri: str | None = None
 ) -> tuple[ModelFileCheck, MlflowVersion, str]:
     """Find out, without loading it, whether a registered version's model file can run code when loaded."""
-    from governance.intake.model import check_model_file
+    from governance.intake.model_files import check_model_file
 
     with fetch(reference, uri=uri) as fetched:
         return check_model_file(fetched.model_path), fetched.version, fetched.tracking_uri
@@ -351,7 +351,7 @@ def load_mlflow_model(
     uri: str | None = None,
 ) -> LoadedModel:
     """Load a registered version with the toolkit's own loader; a hash other than the pinned one is refused."""
-    from governance.intake.model import load_model
+    from governance.intake.model_files import load_model
 
     with fetch(reference, uri=uri) as fetched:
         found = fetched.version
@@ -373,7 +373,7 @@ def load_mlflow_model(
 
 def load_any_model(model: str | Path, **options: Any) -> LoadedModel:
     """A local model file, or a ``models:/`` URI from MLflow: the same options, the same safety rules."""
-    from governance.intake.model import load_model
+    from governance.intake.model_files import load_model
 
     if is_mlflow_uri(model):
         return load_mlflow_model(str(model), **options)

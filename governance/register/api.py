@@ -37,7 +37,7 @@ from governance.register.records import (
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
-    from governance.intake.model import ModelFileCheck, Vouching
+    from governance.intake.model_files import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
@@ -267,7 +267,7 @@ class Register:
         A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
         stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
         """
-        from governance.intake import model as model_files
+        from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
@@ -354,8 +354,7 @@ class Register:
         self, artifact_path: str | Path
     ) -> tuple[ModelFileCheck, str, str, dict[str, Any] | None]:
         """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source."""
-        from governance.intake import mlflow_models
-        from governance.intake import model as model_files
+        from governance.intake import mlflow_models, model_files
 
         if mlflow_models.is_mlflow_uri(artifact_path):
             check, found, tracking = mlflow_models.check_mlflow_model(str(artifact_path))
@@ -773,7 +772,7 @@ class Register:
 
     def vouching(self, model_name: str, version: str) -> Vouching | None:
         """Who vouched that the version's model file may run code when loaded, and when (``None``: nobody)."""
-        from governance.intake.model import Vouching
+        from governance.intake.model_files import Vouching
 
         record = self.resolve_version(model_name, version)
         if record.vouched_by is None:

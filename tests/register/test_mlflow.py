@@ -343,7 +343,7 @@ def test_import_mlflow_refuses_a_pickle_until_someone_vouches_for_it(
 def test_a_model_replaced_in_mlflow_under_the_same_version_is_a_break(
     env: dict[str, Any], tmp_path: Path
 ) -> None:
-    from governance.intake.model import save_model
+    from governance.intake.model_files import save_model
 
     url = f"sqlite:///{tmp_path / 'ws' / '.governance' / 'register.db'}"
     root = _workspace(tmp_path)
@@ -399,7 +399,7 @@ def test_tags_are_written_only_with_the_flag(env: dict[str, Any], tmp_path: Path
 def test_mlflow_tags_on_a_local_model_file_is_refused_before_the_audit(
     env: dict[str, Any], tmp_path: Path
 ) -> None:
-    from governance.intake.model import save_model
+    from governance.intake.model_files import save_model
 
     save_model(_fit(env["frame"]), tmp_path / "m.skops")
     result = _audit(
