@@ -17,7 +17,7 @@ import numpy as np
 
 from governance.results.audit import AuditResult, RuleOutcome
 from governance.results.common import Estimate
-from governance.results.fairness import AttributeResult
+from governance.results.fairness import AttributeResult, GroupResult
 from governance.results.monitoring import (
     AuditDiff,
     AuditSide,
@@ -83,7 +83,10 @@ def compare_audits(
     return AuditDiff(
         before=_describe(before),
         after=_describe(after),
-        called_out=_called_out(before, after, old_attributes, new_attributes),
+        called_out=[
+            *_called_out(before, after, old_attributes, new_attributes),
+            *reference_changes(before, after),
+        ],
         groups_added=added,
         groups_lost=lost,
         rules=rules,
@@ -151,12 +154,12 @@ def _attribute_changes(
     rows: list[MetricChange] = []
     for metric in sorted(set(a.draws) & set(b.draws)):
         for quantity in _quantities(metric):
-            before = _quantity(a, metric, quantity)
-            after = _quantity(b, metric, quantity)
+            reference = _common_reference(a, b, metric, quantity)
+            before = _quantity(a, metric, quantity, reference)
+            after = _quantity(b, metric, quantity, reference)
             for group in sorted(set(before) | set(after)):
                 rows.append(
                     _row(
-                        a.attribute,
                         b.attribute,
                         group,
                         metric,
@@ -176,17 +179,43 @@ def _quantities(metric: str) -> tuple[Quantity, ...]:
     return (*base, "impact_ratio") if metric == "selection_rate" else base
 
 
-def _reference(side: _Side, metric: str, quantity: Quantity) -> str | None:
+def _reference(side: _Side, quantity: Quantity) -> str | None:
     if quantity == "impact_ratio":
         table = side.attribute.ll144
         return table.most_selected if table is not None else None
     return side.attribute.reference_group
 
 
+def _common_reference(a: _Side, b: _Side, metric: str, quantity: Quantity) -> str | None:
+    """The newer audit's reference group, if both audits have it; else the older one's: one reference for both."""
+    if quantity == "value":
+        return None
+    if quantity == "impact_ratio":
+        return _reference(b, quantity) or _reference(a, quantity)
+    for candidate in (_reference(b, quantity), _reference(a, quantity)):
+        if candidate is not None and candidate in a.draws[metric] and candidate in b.draws[metric]:
+            return candidate
+    return None
+
+
+def reference_changes(before: AuditResult, after: AuditResult) -> list[str]:
+    """Attributes whose reference group differs between the audits (ratios then use the newer one's)."""
+    old = {_key(a): a.reference_group for a in before.fairness.attributes}
+    notes = []
+    for attribute in after.fairness.attributes:
+        was = old.get(_key(attribute))
+        if was is not None and attribute.reference_group is not None and was != attribute.reference_group:
+            notes.append(
+                f"The reference group of {attribute.attribute} changed from {was} to {attribute.reference_group}; "
+                f"ratios and differences of both audits are compared against {attribute.reference_group}."
+            )
+    return notes
+
+
 def _quantity(
-    side: _Side, metric: str, quantity: Quantity
+    side: _Side, metric: str, quantity: Quantity, reference: str | None
 ) -> dict[str, tuple[Estimate, np.ndarray, str | None]]:
-    """group -> (the audit's point estimate, draws, reference group) of one quantity."""
+    """group -> (the point estimate, draws, reference group) of one quantity."""
     draws = side.draws[metric]
     groups = {g.group: g for g in side.attribute.groups if not g.is_unknown}
     if quantity == "value":
@@ -195,19 +224,54 @@ def _quantity(
             for name, d in draws.items()
             if name in groups
         }
-    reference = _reference(side, metric, quantity)
-    if reference is None or reference not in draws:
+    if quantity == "impact_ratio":
+        return _impact_ratios(side, metric)
+    if reference is None:
         return {}
     ref_draws = draws[reference]
-    points = _points(side.attribute, metric, quantity)
+    own = reference == _reference(side, quantity)
+    points = _points(side.attribute, metric, quantity) if own else {}
+    ref_rate = _rate(groups[reference], metric)
     out: dict[str, tuple[Estimate, np.ndarray, str | None]] = {}
     for name, d in draws.items():
         if name == reference or name not in groups:
             continue
         with np.errstate(divide="ignore", invalid="ignore"):
             value = d - ref_draws if quantity == "difference_to_reference" else d / ref_draws
-        out[name] = (points.get(name, Estimate(value=None)), value, reference)
+        point = points.get(name) or Estimate(value=_combine(_rate(groups[name], metric), ref_rate, quantity))
+        out[name] = (point, value, reference)
     return out
+
+
+def _impact_ratios(side: _Side, metric: str) -> dict[str, tuple[Estimate, np.ndarray, str | None]]:
+    """Each group's rate over the most-selected group's, the maximum taken in every draw (as the rule defines it)."""
+    table = side.attribute.ll144
+    draws = side.draws[metric]
+    if table is None or table.most_selected is None:
+        return {}
+    candidates = [g for g in (table.reference_candidates or list(draws)) if g in draws]
+    if not candidates:
+        return {}
+    top = np.max(np.stack([draws[g] for g in candidates]), axis=0)
+    points = _points(side.attribute, metric, "impact_ratio")
+    return {
+        row.category: (points[row.category], draws[row.category] / top, table.most_selected)
+        for row in table.rows
+        if row.category in draws
+    }
+
+
+def _rate(group: GroupResult, metric: str) -> float | None:
+    count = group.counts.get(metric)
+    return count.k / count.n if count is not None and count.n > 0 else None
+
+
+def _combine(rate: float | None, reference: float | None, quantity: Quantity) -> float | None:
+    if rate is None or reference is None:
+        return None
+    if quantity == "difference_to_reference":
+        return rate - reference
+    return rate / reference if reference > 0 else None
 
 
 def _points(attribute: AttributeResult, metric: str, quantity: Quantity) -> dict[str, Estimate]:
@@ -232,7 +296,6 @@ def _points(attribute: AttributeResult, metric: str, quantity: Quantity) -> dict
 
 
 def _row(
-    old: AttributeResult,
     new: AttributeResult,
     group: str,
     metric: str,
@@ -363,7 +426,7 @@ def _called_out(
     notes = []
     if before.model.name != after.model.name:
         notes.append(f"The audits are of different models: {before.model.name} and {after.model.name}.")
-    if before.model.sha256 != after.model.sha256:
+    if before.model.sha256 != after.model.sha256 or before.model.version != after.model.version:
         notes.append(
             f"The model changed: {before.model.name}@{before.model.version} and {after.model.name}@{after.model.version} "
             "are different files."
