@@ -12,14 +12,18 @@ from governance.cli.main import cli
 from governance.register import Register
 
 
-def decisions(n: int, *, rate_b: float = 0.5, rate_a: float = 0.5, seed: int = 0, groups: tuple[str, ...] = ("A", "B")) -> pd.DataFrame:
+def decisions(
+    n: int, *, rate_b: float = 0.5, rate_a: float = 0.5, seed: int = 0, groups: tuple[str, ...] = ("A", "B")
+) -> pd.DataFrame:
     """Decisions of a binary model: group B is approved at ``rate_b``, the others at ``rate_a``; labels agree 80 %."""
     rng = np.random.default_rng(seed)
     group = rng.choice(list(groups), size=n)
     rate = np.where(group == "B", rate_b, rate_a)
     pred = (rng.random(n) < rate).astype(int)
     label = np.where(rng.random(n) < 0.8, pred, 1 - pred)
-    return pd.DataFrame({"id": np.arange(n), "group": group, "income": rng.normal(50, 10, n), "pred": pred, "label": label})
+    return pd.DataFrame(
+        {"id": np.arange(n), "group": group, "income": rng.normal(50, 10, n), "pred": pred, "label": label}
+    )
 
 
 def make_workspace(root: Path, register_url: str, versions: tuple[str, ...] = ("1", "2")) -> Path:
@@ -40,7 +44,9 @@ def run(root: Path, register_url: str, *args: str) -> Result:
     return CliRunner().invoke(cli, [*args, "--workspace", str(root), "--register-url", register_url])
 
 
-def audit(root: Path, register_url: str, version: str, frame: pd.DataFrame, *extra: str, name: str = "data") -> str:
+def audit(
+    root: Path, register_url: str, version: str, frame: pd.DataFrame, *extra: str, name: str = "data"
+) -> str:
     """Audit m@version on saved predictions of ``frame`` (recorded in the register); the audit id."""
     path = root / f"{name}-{version}.csv"
     frame.to_csv(path, index=False)

@@ -15,7 +15,9 @@ def _two_audits(tmp_path: Path, register_url: str) -> tuple[Path, str, str]:
     return root, first, second
 
 
-def test_diff_shows_the_rule_that_moved_and_the_change_with_its_interval(tmp_path: Path, register_url: str) -> None:
+def test_diff_shows_the_rule_that_moved_and_the_change_with_its_interval(
+    tmp_path: Path, register_url: str
+) -> None:
     root, first, second = _two_audits(tmp_path, register_url)
     result = run(root, register_url, "audit", "diff", "m@1", "m@2")
     assert result.exit_code == 0, result.output
@@ -33,14 +35,16 @@ def test_fail_on_worse_exits_1_and_json_holds_every_number(tmp_path: Path, regis
     shown = run(root, register_url, "audit", "diff", first, second, "--json")
     assert shown.exit_code == 0
     diff = json.loads(shown.output)
-    ratio = next(
-        m for m in diff["metrics"] if m["group"] == "B" and m["quantity"] == "impact_ratio"
-    )
+    ratio = next(m for m in diff["metrics"] if m["group"] == "B" and m["quantity"] == "impact_ratio")
     change = ratio["change"]
     assert change["low"] < change["value"] < change["high"] < 0  # about 0.6 - 1.0: down beyond noise
     assert ratio["worse_direction"] == "lower" and ratio["worsened"]
     assert -0.55 < change["value"] < -0.25
-    same = next(m for m in diff["metrics"] if m["group"] == "A" and m["quantity"] == "value" and m["metric"] == "selection_rate")
+    same = next(
+        m
+        for m in diff["metrics"]
+        if m["group"] == "A" and m["quantity"] == "value" and m["metric"] == "selection_rate"
+    )
     assert same["change"]["low"] < 0 < same["change"]["high"] and not same["beyond_noise"]
     # the other way round, nothing got worse
     better = run(root, register_url, "audit", "diff", second, first, "--fail-on", "worse")
@@ -51,8 +55,12 @@ def test_a_tolerance_wider_than_the_change_passes_on_metrics(tmp_path: Path, reg
     root = make_workspace(tmp_path / "ws", register_url)
     first = audit(root, register_url, "1", decisions(4000, rate_a=0.5, rate_b=0.5, seed=1))
     second = audit(root, register_url, "2", decisions(4000, rate_a=0.5, rate_b=0.46, seed=2))
-    strict = run(root, register_url, "audit", "diff", first, second, "--fail-on", "worse", "--tolerance", "0", "--json")
-    loose = run(root, register_url, "audit", "diff", first, second, "--fail-on", "worse", "--tolerance", "0.5")
+    strict = run(
+        root, register_url, "audit", "diff", first, second, "--fail-on", "worse", "--tolerance", "0", "--json"
+    )
+    loose = run(
+        root, register_url, "audit", "diff", first, second, "--fail-on", "worse", "--tolerance", "0.5"
+    )
     assert loose.exit_code == 0, loose.output
     assert strict.exit_code in (0, 1)
 
