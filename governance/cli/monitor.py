@@ -150,6 +150,7 @@ def monitor_command(
       governance monitor credit-risk@1.1.0 --data decisions.csv --time-column ts --window 1D --target repaid
       governance monitor credit-risk@1.1.0 --history
     """
+    from governance.errors import InputError
     from governance.monitor import MonitorRequest, monitor
     from governance.workspace import require_workspace
 
@@ -159,7 +160,7 @@ def monitor_command(
         return
     if not data_path or not time_column:
         missing = "--data" if not data_path else "--time-column"
-        raise click.UsageError(
+        raise InputError(
             f"{missing} is needed: give the decision log with --data and its time column with --time-column."
         )
     request = MonitorRequest(

@@ -111,7 +111,7 @@ def window_starts(times: pd.Series, unit: str) -> pd.Series:
     if unit == "D":
         return day
     if unit == "W":
-        return day - pd.to_timedelta(day.dt.weekday, unit="D")
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
     return day.dt.to_period("M").dt.start_time
 
 

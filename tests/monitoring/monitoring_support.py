@@ -78,3 +78,33 @@ def audit(
     import json
 
     return str(json.loads((root / f"{name}-{version}.json").read_text())["audit_id"])
+
+
+def decision_log(
+    path: Path,
+    *,
+    days: int = 180,
+    per_day: int = 60,
+    rate_b: float = 0.45,
+    drift_from: int | None = None,
+    drifted_rate_b: float = 0.25,
+    unlabelled_after: int | None = None,
+    seed: int = 7,
+) -> Path:
+    """A log of daily decisions from 2026-01-01; group B's approval rate drops from day ``drift_from``."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for day in range(days):
+        rate = drifted_rate_b if drift_from is not None and day >= drift_from else rate_b
+        frame = decisions(per_day, rate_a=0.5, rate_b=rate, seed=seed * 10_000 + day)
+        moment = pd.Timestamp("2026-01-01") + pd.Timedelta(days=day)
+        seconds = rng.integers(0, 86_400, len(frame))
+        frame["ts"] = [
+            (moment + pd.Timedelta(seconds=int(s))).strftime("%Y-%m-%dT%H:%M:%SZ") for s in seconds
+        ]
+        if unlabelled_after is not None and day >= unlabelled_after:
+            frame["label"] = np.nan
+        frames.append(frame)
+    log = pd.concat(frames, ignore_index=True)
+    log.to_csv(path, index=False)
+    return path

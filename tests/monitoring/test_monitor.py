@@ -1,0 +1,187 @@
+"""``governance monitor``: windows of a decision log against the approved audit, alerts, the register, status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+from monitoring_support import audit, decision_log, decisions, make_workspace, run
+
+from governance.register import Register
+from governance.register import schema as t
+from governance.register.monitoring import monitoring_runs, window_counts
+
+
+def _workspace(tmp_path: Path, register_url: str) -> Path:
+    root = make_workspace(tmp_path / "ws", register_url, versions=("1",))
+    audit(root, register_url, "1", decisions(3000, rate_a=0.5, rate_b=0.45, seed=1))
+    return root
+
+
+def test_a_drifting_group_raises_an_alert_that_is_recorded_and_listed_by_status(
+    tmp_path: Path, register_url: str
+) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=240, per_day=80, drift_from=150)
+    result = run(
+        root, register_url, "monitor", "m@1", "--data", str(log), "--time-column", "ts", "--window", "1M"
+    )
+    assert result.exit_code == 1, result.output
+    assert "8 window(s) of 1M from 2026-01-01 to 2026-08-01" in result.output
+    assert "[impact-ratio-drift] group: the ratio of selection_rate of B" in result.output
+    assert "lower than the approved" in result.output
+    with Register(register_url, workspace_root=root) as register:
+        runs = monitoring_runs(register, "m", "1")
+        assert len(runs) == 1 and runs[0].n_windows == 8 and runs[0].n_alerts >= 1 and runs[0].reaudit
+        stored = window_counts(register, runs[0].run_id)
+        assert [w.start[:10] for w in stored][:2] == ["2026-01-01", "2026-02-01"]
+        assert sum(sum(sum(row) for row in w.counts["counts"]) for w in stored) == 240 * 80
+        assert register.verify().ok
+    status = run(root, register_url, "status")
+    assert "Open monitoring alerts (1):" in status.output
+    assert "m@1 is due for audit now: monitoring run" in status.output
+    failing = run(root, register_url, "status", "--fail-on", "alerts")
+    assert failing.exit_code == 1
+    history = run(root, register_url, "monitor", "m@1", "--history")
+    assert runs[0].run_id in history.output and "lower than the approved" in history.output
+    # a new audit answers the alerts
+    audit(root, register_url, "1", decisions(3000, rate_a=0.5, rate_b=0.45, seed=3), name="again")
+    after = run(root, register_url, "status")
+    assert "Open monitoring alerts" not in after.output and "due for audit now" not in after.output
+
+
+def test_stable_decisions_raise_no_alert_and_late_labels_make_windows_provisional(
+    tmp_path: Path, register_url: str
+) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=120, per_day=60, unlabelled_after=90)
+    result = run(
+        root,
+        register_url,
+        "monitor",
+        "m@1",
+        "--data",
+        str(log),
+        "--time-column",
+        "ts",
+        "--window",
+        "1W",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert found["alerts"] == []
+    windows = found["windows"]
+    assert windows[0]["start"].startswith("2025-12-29")  # weeks start on Monday
+    assert not windows[0]["provisional"] and windows[-1]["provisional"]
+    assert windows[-1]["label_coverage"] == 0.0
+    group_b = next(g for g in windows[0]["groups"] if g["group"] == "B")
+    assert (
+        group_b["selection_rate"]["low"]
+        < group_b["selection_rate"]["value"]
+        < group_b["selection_rate"]["high"]
+    )
+    assert group_b["impact_ratio"]["low"] < group_b["impact_ratio"]["value"] < group_b["impact_ratio"]["high"]
+    assert "accuracy" in group_b["metrics"]
+    assert found["sustained_run"] >= 2 and found["checks"] > len(windows)
+
+
+def test_daily_windows_and_a_record_free_look(tmp_path: Path, register_url: str) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=30, per_day=40)
+    result = run(
+        root,
+        register_url,
+        "monitor",
+        "m@1",
+        "--data",
+        str(log),
+        "--time-column",
+        "ts",
+        "--window",
+        "1D",
+        "--no-record",
+        "--windows",
+    )
+    assert result.exit_code == 0, result.output
+    assert "30 window(s) of 1D" in result.output and "2026-01-30  n=40" in result.output
+    with Register(register_url, workspace_root=root) as register:
+        assert monitoring_runs(register, "m") == []
+
+
+def _state(register_url: str, root: Path) -> tuple[int, int]:
+    with Register(register_url, workspace_root=root) as register:
+        head = register.chain_head()[0]
+        with register.engine.connect() as conn:
+            runs = conn.execute(sa.select(sa.func.count()).select_from(t.monitoring_runs)).scalar_one()
+    return head, runs
+
+
+def test_bad_inputs_are_one_sentence_exit_2_and_nothing_is_written(tmp_path: Path, register_url: str) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=20, per_day=20)
+    bad_times = root / "bad-times.csv"
+    frame = pd.read_csv(log)
+    frame.loc[3, "ts"] = "next tuesday"
+    frame.to_csv(bad_times, index=False)
+    many = root / "many.csv"
+    frame = pd.read_csv(log)
+    frame.loc[0, "pred"] = 2
+    frame.to_csv(many, index=False)
+    before = _state(register_url, root)
+    cases = [
+        (["m@1", "--data", str(log), "--time-column", "when"], "'when'"),
+        (
+            ["m@1", "--data", str(bad_times), "--time-column", "ts"],
+            "cannot be read as a date or time (the first is 'next tuesday')",
+        ),
+        (
+            ["m@1", "--data", str(log), "--time-column", "ts", "--since", "2027-01-01"],
+            "The log has no rows between 2027-01-01",
+        ),
+        (
+            ["m@1", "--data", str(log), "--time-column", "ts", "--window", "5Y"],
+            "--window '5Y' is not understood",
+        ),
+        (["m@9", "--data", str(log), "--time-column", "ts"], "m has no version '9'"),
+        (["nobody@1", "--data", str(log), "--time-column", "ts"], "No model named 'nobody' is registered"),
+        (["m@1", "--data", str(root / "none.csv"), "--time-column", "ts"], "does not exist"),
+        (["m@1", "--data", str(many), "--time-column", "ts"], "holds more than two values"),
+        (["m@1", "--data", str(log), "--time-column", "ts", "--predictions", "decision"], "'decision'"),
+        (["m@1", "--data", str(log)], "--time-column is needed"),
+        (
+            ["m@1", "--data", str(log), "--time-column", "ts", "--since", "someday"],
+            "--since 'someday' is not a date",
+        ),
+    ]
+    for args, words in cases:
+        result = run(root, register_url, "monitor", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert words in result.output, (args, result.output)
+        assert "Traceback" not in result.output
+        assert len(result.output.strip().splitlines()) <= 2, result.output
+    assert _state(register_url, root) == before
+
+
+def test_a_version_without_an_audit_cannot_be_monitored(tmp_path: Path, register_url: str) -> None:
+    root = make_workspace(tmp_path / "ws", register_url, versions=("1",))
+    log = decision_log(root / "log.csv", days=10, per_day=10)
+    result = run(root, register_url, "monitor", "m@1", "--data", str(log), "--time-column", "ts")
+    assert result.exit_code == 2
+    assert "m@1 has no recorded audit to monitor against" in result.output
+
+
+def test_verify_catches_a_window_count_table_edited_by_hand(tmp_path: Path, register_url: str) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=60, per_day=30)
+    assert run(root, register_url, "monitor", "m@1", "--data", str(log), "--time-column", "ts").exit_code == 0
+    with Register(register_url, workspace_root=root) as register:
+        with register.engine.begin() as conn:
+            conn.execute(
+                sa.update(t.monitoring_windows).where(t.monitoring_windows.c.id == 1).values(n_rows=1)
+            )
+        report = register.verify()
+    assert not report.ok
+    assert any("monitoring window row 1 differs" in p.message for p in report.problems)
