@@ -314,7 +314,7 @@ def _row(
         b, a = before[0].value, after[0].value
         point = a - b if a is not None and b is not None else None
         change = Estimate(value=point, low=low, high=high)
-        beyond = change.has_interval and (high < 0 or low > 0)  # type: ignore[operator]
+        beyond = change.has_interval and (high < 0 or low > 0)
         if direction is not None and change.has_interval:
             worsened = (high < -tolerance) if direction[0] == "lower" else (low > tolerance)
     return MetricChange(
@@ -322,7 +322,7 @@ def _row(
         group=group,
         metric=metric,
         quantity=quantity,
-        reference=(after or before or (None, None, None))[2],  # type: ignore[arg-type]
+        reference=(after or before or (None, None, None))[2],
         before=before[0] if before is not None else None,
         after=after[0] if after is not None else None,
         change=change,

@@ -79,8 +79,7 @@ def attributes(table: WindowTable, approved: AuditResult | None) -> list[Attribu
         groups = sorted({cell[j] for cell in table.cells}, key=lambda g: (g == "Unknown", g))
         index = {g: i for i, g in enumerate(groups)}
         member = np.array([index[cell[j]] for cell in table.cells], dtype=np.int64)
-        counts = np.zeros((table.counts.shape[0], len(groups), 3, 2), dtype=np.int64)
-        np.add.at(counts, (slice(None), member), table.counts)
+        counts = np.stack([table.counts[:, member == g].sum(axis=1) for g in range(len(groups))], axis=1)
         result = _approved_attribute(approved, name)
         reference = None
         if result is not None and result.ll144 is not None and result.ll144.most_selected in index:
@@ -189,18 +188,18 @@ def _window_groups(view: _AttributeView, w: int) -> list[WindowGroup]:
     for g, name in enumerate(view.attr.groups):
         if view.n[w, g] == 0:
             continue
-        metrics = {
-            metric: values[w][g]
-            for metric, values in view.metrics.items()
-            if metric != "selection_rate" and values[w][g] is not None
-        }
+        metrics: dict[str, Estimate] = {}
+        for metric, values in view.metrics.items():
+            found = values[w][g]
+            if metric != "selection_rate" and found is not None:
+                metrics[metric] = found
         out.append(
             WindowGroup(
                 attribute=view.attr.name,
                 group=name,
                 n=int(view.n[w, g]),
                 share=float(view.n[w, g] / total) if total else 0.0,
-                selection_rate=view.metrics["selection_rate"][w][g],
+                selection_rate=view.metrics["selection_rate"][w][g] or Estimate(value=None),
                 impact_ratio=view.ratio[w][g] if view.ratio is not None else None,
                 labelled=int(view.labelled[w, g]),
                 metrics=metrics,

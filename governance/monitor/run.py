@@ -139,7 +139,7 @@ def _policy(pinned: str | None, audit: AuditResult, workspace: Workspace) -> Loa
     """The pinned policy, else the approved audit's (when its file is unchanged), else ``default``."""
     from governance.rules.load import load_policy
 
-    candidates = []
+    candidates: list[tuple[str, str | None]] = []
     if pinned is not None:
         path = Path(pinned)
         relative = not path.is_absolute() and (path.suffix in {".yaml", ".yml"} or "/" in pinned)

@@ -48,7 +48,7 @@ class WindowTable:
 
     @property
     def n_rows(self) -> np.ndarray:
-        return self.counts.sum(axis=(1, 2, 3))
+        return np.asarray(self.counts.sum(axis=(1, 2, 3)))
 
     def end(self, w: int) -> Any:
         return next_start(self.starts[w], self.unit)
@@ -75,7 +75,7 @@ def next_start(start: Any, unit: str) -> Any:
     return start + pd.offsets.MonthBegin(1)
 
 
-def parse_times(values: pd.Series, column: str) -> pd.Series:
+def parse_times(values: pd.Series, column: str) -> Any:
     """Timestamps in UTC (naive); a missing or unreadable one is an input error naming the first."""
     import pandas as pd
 
@@ -103,7 +103,7 @@ def parse_times(values: pd.Series, column: str) -> pd.Series:
     return parsed
 
 
-def window_starts(times: pd.Series, unit: str) -> pd.Series:
+def window_starts(times: pd.Series, unit: str) -> Any:
     """Each timestamp's window start."""
     import pandas as pd
 
@@ -117,8 +117,9 @@ def window_starts(times: pd.Series, unit: str) -> pd.Series:
 
 def _window_index(starts: pd.Series, first: Any, unit: str) -> np.ndarray:
     if unit == "M":
-        return ((starts.dt.year - first.year) * 12 + (starts.dt.month - first.month)).to_numpy(np.int64)
-    days = ((starts - first) // np.timedelta64(1, "D")).to_numpy(np.int64)
+        months = (starts.dt.year - first.year) * 12 + (starts.dt.month - first.month)
+        return np.asarray(months.to_numpy(np.int64))
+    days = np.asarray(((starts - first) // np.timedelta64(1, "D")).to_numpy(np.int64))
     return days // 7 if unit == "W" else days
 
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from governance import provenance
+from governance.errors import InputError
 from governance.register import database, lifecycle
 from governance.register import schema as t
 from governance.register.records import ModelDetail, StatusItem
@@ -98,10 +100,10 @@ def record_monitoring(
     actor: str,
 ) -> MonitoringRunRecord:
     """Append a monitoring run with its windows and alerts (one transaction, one event)."""
-    from governance.register.api import _actor, _now
-
-    actor = _actor(actor)
-    at = _now()
+    if not str(actor or "").strip():
+        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
+    actor = str(actor).strip()
+    at = provenance.isoformat(provenance.now())
     reaudit = any(alert.reaudit for alert in alerts)
     with database.write_transaction(register.engine) as conn:
         row = register._version_row(conn, model_name, version)

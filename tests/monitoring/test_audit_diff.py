@@ -76,7 +76,7 @@ def test_groups_added_and_lost_are_called_out(tmp_path: Path, register_url: str)
 
 
 def test_audit_json_paths_work_without_a_register(tmp_path: Path, register_url: str) -> None:
-    root, first, second = _two_audits(tmp_path, register_url)
+    root, _first, _second = _two_audits(tmp_path, register_url)
     paths = sorted((root / "audits" / "m").rglob("audit.json"))
     result = run(root, register_url, "audit", "diff", str(paths[0].parent), str(paths[1]))
     assert result.exit_code == 0, result.output
