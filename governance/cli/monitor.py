@@ -42,7 +42,7 @@ def print_result(result: Any, *, show_windows: bool, recorded: bool) -> None:
         echo(f"  {provisional} window(s) are provisional: too few labels yet for error rates to be final.")
     echo(
         f"  False alarms are held to {result.false_alarm_rate:.0%} per run over {result.checks:,} checks "
-        f"(Bonferroni), or {result.sustained_run} windows in a row beyond their 80 % interval."
+        f"(Bonferroni), or up to {result.sustained_run} windows in a row beyond their 60 % interval."
     )
     if show_windows:
         echo("")

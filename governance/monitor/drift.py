@@ -7,7 +7,7 @@ uncertainty is part of every check:
 - fairness: a group's ratio of a rate to the reference group's, window against approved (log scale, Haldane
   corrected, both audits' variances added);
 - performance: a group's error rate (labelled rows only, and only once the window's label coverage passes the
-  policy's threshold), window against approved (Newcombe's score interval of the difference);
+  policy's threshold), window against approved (Newcombe's square-and-add of Clopper-Pearson limits);
 - population: the PSI of the groups' shares against the approved audit's, and of each model input against the
   approved audit's data, over ``psi_threshold`` and beyond sampling noise (``n * PSI`` against its chi-square
   quantile).
@@ -15,9 +15,11 @@ uncertainty is part of every check:
 Multiplicity over windows: the policy's ``false_alarm_rate`` (default 5 %) is the chance of any false alert in one
 run over stable data. Half of it is shared, Bonferroni, over every (window, check) pair: one window alerts alone
 only when its adjusted interval excludes the approved value (plus the tolerance). The other half goes to sustained
-runs: an alert when ``k`` consecutive windows each lie beyond their 80 % interval on the same side, with ``k`` the
-smallest run for which the union bound ``2 x windows x checks x 0.1 ** k`` stays within it. The run catches a
-drift too small to show in one window; the single window catches a sudden large one.
+runs, shared equally over the checks followed window by window: an alert when ``k`` consecutive windows each lie
+beyond their 60 % interval on the same side, with ``k`` the shortest run for which ``2 x windows x P(run of k)``
+stays within the check's share. The windows of one check share the approved value's error, so ``P(run of k)`` is
+integrated over that error (``run_probability``) rather than taken as ``0.2 ** k``. The run catches a drift too
+small to show in one window; the single window catches a sudden large one.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from governance.intervals import newcombe, score_ratio, wilson, z_for
+from governance.intervals import score_ratio, wilson, z_for
 from governance.monitor.windows import WindowTable
 from governance.results.audit import AuditResult
 from governance.results.common import Estimate
@@ -37,7 +39,7 @@ from governance.results.fairness import AttributeResult
 from governance.results.monitoring import Alert, WindowGroup, WindowResult
 from governance.rules.schema import AlertRule, Monitoring
 
-RUN_TAIL = 0.10  # a sustained run: each window beyond its 80 % interval (one side: 10 %)
+RUN_TAIL = 0.20  # a sustained run: each window beyond its 60 % interval (one side: 20 %)
 # metric -> (numerator, denominator) over counts[..., label state, decision]; label states: none, 0, 1
 LOWER_IS_WORSE = {"accuracy", "tpr", "tnr", "precision", "npv"}
 HIGHER_IS_WORSE = {"fpr", "fnr"}
@@ -224,6 +226,7 @@ class Stream:
     # interval of (window - approved) at a given z: (W,) low and high; NaN where not judged
     change: Callable[[float], tuple[np.ndarray, np.ndarray]]
     sides: tuple[str, ...] = ("lower", "higher")
+    rho: float = 0.0  # the approved value's share of a window check's variance: how alike the checks are
     noise: np.ndarray | None = None  # population: the chi-square statistic to pass, per window
     statistic: np.ndarray | None = None
     labels: dict[str, str] = field(default_factory=dict)
@@ -280,7 +283,8 @@ def fairness_streams(attr: Attribute, rule: AlertRule, eligible: np.ndarray, min
             high = np.where(ok, ratio_a * (np.exp(delta + z * se) - 1.0), np.nan)
             return low, high
 
-        streams.append(Stream(rule, attr.name, name, rule.metric, ratio_a, value, change))
+        rho = _share(va_g + va_r, (vw_g + vw_r)[ok])
+        streams.append(Stream(rule, attr.name, name, rule.metric, ratio_a, value, change, rho=rho))
     return streams
 
 
@@ -309,15 +313,76 @@ def performance_streams(
         kg, ng = k[:, g].astype(float), n[:, g].astype(float)
 
         def change(z: float, kg: Any = kg, ng: Any = ng, ok: Any = ok, approved: Any = approved) -> Any:
-            low, high = newcombe(
-                kg, np.maximum(ng, 1.0), np.full_like(kg, approved[0]), np.full_like(kg, approved[1]), z
-            )
+            low, high = exact_difference(kg, np.maximum(ng, 1.0), approved[0], approved[1], z)
             return np.where(ok, low, np.nan), np.where(ok, high, np.nan)
 
-        streams.append(
-            Stream(rule, attr.name, name, rule.metric, approved[0] / approved[1], value, change, sides)
-        )
+        p_a = approved[0] / approved[1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            window_var = (value * (1 - value) / ng)[ok]
+        rho = _share(p_a * (1 - p_a) / approved[1], window_var)
+        streams.append(Stream(rule, attr.name, name, rule.metric, p_a, value, change, sides, rho=rho))
     return streams
+
+
+def exact_difference(
+    k1: np.ndarray, n1: np.ndarray, k2: float, n2: float, z: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interval of ``k1/n1 - k2/n2``: Newcombe's square-and-add of each rate's Clopper-Pearson limits.
+
+    Clopper-Pearson rather than Wilson, because a single window is judged far out in the tail (Bonferroni over a
+    year of windows), where Wilson's limits are too narrow for rates near 0 or 1.
+    """
+    from scipy.special import betaincinv, ndtr
+
+    alpha = 2.0 * float(ndtr(-z))
+
+    def limits(k: Any, n: Any) -> tuple[np.ndarray, np.ndarray]:
+        k, n = np.asarray(k, float), np.asarray(n, float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low = np.where(k > 0, betaincinv(np.maximum(k, 1e-9), n - k + 1, alpha / 2), 0.0)
+            high = np.where(k < n, betaincinv(k + 1, np.maximum(n - k, 1e-9), 1 - alpha / 2), 1.0)
+        return low, high
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = np.asarray(k1, float) / n1, k2 / n2
+    l1, u1 = limits(k1, n1)
+    l2, u2 = limits(np.array(k2), np.array(n2))
+    d = p1 - p2
+    return d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def _share(approved_variance: Any, window_variances: np.ndarray) -> float:
+    """The approved value's share of a typical window check's variance (0: independent checks)."""
+    finite = window_variances[np.isfinite(window_variances)]
+    if finite.size == 0:
+        return 0.0
+    typical = float(np.median(finite))
+    total = float(approved_variance) + typical
+    return float(approved_variance) / total if total > 0 else 0.0
+
+
+def run_probability(k: int, rho: float, tail: float = 0.0) -> float:
+    """Chance that one window and the next ``k - 1`` all lie beyond the run interval on one side, under no drift.
+
+    The checks share the approved value's error (a share ``rho`` of their variance), so they are integrated over it
+    (Gauss-Hermite quadrature) instead of being taken as independent.
+    """
+    from numpy.polynomial.hermite_e import hermegauss
+    from scipy.special import ndtr, ndtri
+
+    tail = tail or RUN_TAIL
+    nodes, weights = hermegauss(60)
+    z = -float(ndtri(tail))
+    inside = (-z - math.sqrt(rho) * nodes) / math.sqrt(max(1.0 - rho, 1e-12))
+    return float(np.sum(weights * ndtr(inside) ** k) / math.sqrt(2 * math.pi))
+
+
+def run_length(rho: float, windows: int, budget: float) -> int:
+    """The shortest run whose false-alarm chance over ``windows`` windows and both sides stays within ``budget``."""
+    for k in range(2, 400):
+        if 2 * max(windows, 1) * run_probability(k, rho) <= budget:
+            return k
+    return 400
 
 
 def psi(window: np.ndarray, baseline: np.ndarray) -> np.ndarray:
@@ -393,26 +458,28 @@ class Budget:
     checks: int
     z_single: float
     z_plain: float  # the confidence level's: the intervals reported
-    z_run: float  # the run interval's (80 %): each window of a sustained run lies beyond it
-    run: int
+    z_run: float  # the run interval's (60 %): each window of a sustained run lies beyond it
+    run: int  # the longest run any stream needs
     alpha_single: float
+    runs: dict[int, int] = field(default_factory=dict)  # id(stream) -> its run length
 
 
 def budget(streams: list[Stream], n_windows: int, settings: Monitoring, level: float) -> Budget:
+    """Half the false-alarm rate over every single-window check (Bonferroni), half over the streams' runs."""
     judged = [s for s in streams if s.noise is None]
     checks = max(1, sum(int(np.isfinite(s.value).sum()) for s in streams))
     alpha = settings.false_alarm_rate
     alpha_single = alpha / 2.0 / checks
-    z_single = z_for(1.0 - alpha_single)
-    starts = max(1, 2 * n_windows * max(len(judged), 1))
-    run = max(2, math.ceil(math.log(alpha / 2.0 / starts) / math.log(RUN_TAIL)))
+    per_stream = alpha / 2.0 / max(len(judged), 1)
+    runs = {id(s): run_length(s.rho, int(np.isfinite(s.value).sum()), per_stream) for s in judged}
     return Budget(
         checks=checks,
-        z_single=z_single,
+        z_single=z_for(1.0 - alpha_single),
         z_plain=z_for(level),
         z_run=z_for(1.0 - 2.0 * RUN_TAIL),
-        run=run,
+        run=max(runs.values(), default=2),
         alpha_single=alpha_single,
+        runs=runs,
     )
 
 
@@ -449,14 +516,15 @@ def _stream_alerts(stream: Stream, table: WindowTable, settings: Monitoring, pla
             run_length + 1 if side is not None and side == run_side else (1 if side is not None else 0)
         )
         run_side = side
-        if run_length == plan.run and not flagged.intersection(range(w - plan.run + 1, w + 1)):
+        needed = plan.runs.get(id(stream), plan.run)
+        if run_length == needed and not flagged.intersection(range(w - needed + 1, w + 1)):
             alerts.append(
                 _alert(
                     stream,
                     starts[w],
                     w,
                     side,
-                    f"beyond its 80 % interval for {plan.run} windows in a row",
+                    f"beyond its {round(100 * (1 - 2 * RUN_TAIL))} % interval for {needed} windows in a row",
                     plan,
                 )
             )
