@@ -8,10 +8,29 @@ from typing import Any, TypeVar
 
 import click
 
-from governance.errors import GovernanceError
+from governance.errors import FieldError, GovernanceError
 from governance.escaping import terminal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+OPTION_OF_FIELD = {
+    "actor": "--actor",
+    "artifact_path": "--model",
+    "risk_acceptance": "--accept-risk",
+    "is_aedt": "--aedt",
+    "is_annex_iii_high_risk": "--annex-iii",
+    "name": "the model name",
+    "item_id": "the item id",
+}
+"""Where a library field is not simply ``--field-with-dashes`` on the command line."""
+
+
+def cli_message(error: GovernanceError) -> str:
+    """The error as the command line says it: a field the library names is called by the option the user typed."""
+    if isinstance(error, FieldError):
+        return error.naming(OPTION_OF_FIELD.get(error.field, f"--{error.field.replace('_', '-')}"))
+    return str(error)
 
 
 def reports_errors(function: F) -> F:
@@ -26,7 +45,7 @@ def reports_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except GovernanceError as error:
-            click.echo(f"Error: {terminal_text(error)}", err=True)
+            click.echo(f"Error: {terminal_text(cli_message(error))}", err=True)
             raise SystemExit(error.exit_code) from None
         except (
             OSError

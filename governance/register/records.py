@@ -22,13 +22,16 @@ SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
 STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
 
 
-class ModelRecord(Frozen):
-    """A model: what it is for, who owns it, and the human answers that decide which rules apply."""
+class ModelDescription(Frozen):
+    """What a model is for, who owns it, and the human answers that decide which rules apply.
 
-    id: int
-    name: str
-    owner: str
-    purpose: str
+    The one place these fields are named: ``register add`` and ``register update`` build one, ``Register.add_model``
+    and ``Register.update_model`` take it, and :class:`ModelRecord` extends it. ``None`` means "not given" (an
+    update leaves that field as it is; registering a model needs an owner and a purpose).
+    """
+
+    owner: str | None = None
+    purpose: str | None = None
     intended_use: str | None = None
     restrictions: str | None = None
     decision_domain: str | None = None  # e.g. "credit", "employment"
@@ -36,8 +39,26 @@ class ModelRecord(Frozen):
     is_aedt: bool | None = None  # automated employment decision tool (NYC Local Law 144)
     is_annex_iii_high_risk: bool | None = None  # high-risk under EU AI Act Annex III
     solely_automated: bool | None = None  # decisions without a human in the loop (GDPR Art. 22)
+
+    def given(self) -> dict[str, Any]:
+        """The fields that were given (not ``None``), by name."""
+        return {field: value for field, value in self if value is not None}
+
+
+class ModelRecord(ModelDescription):
+    """A registered model: its description, and who registered it when."""
+
+    id: int
+    name: str
+    owner: str
+    purpose: str
     created_at: str
     created_by: str
+
+    @property
+    def description(self) -> ModelDescription:
+        """The description alone (what ``update_model`` would take to say the same)."""
+        return ModelDescription(**{field: getattr(self, field) for field in ModelDescription.model_fields})
 
 
 class VersionRecord(Frozen):
