@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -91,3 +92,47 @@ register_url_option = click.option(
     envvar="GOVERNANCE_REGISTER_URL",
     help="Register database URL (default: SQLite in .governance/ of the workspace; postgresql+psycopg://... for a team).",
 )
+
+
+class ProgressBars:
+    """The one progress bar: a bar per stage of long work on a terminal, nothing otherwise (CI logs stay clean).
+
+    The library reports ``progress(stage, done, total)`` (``governance.audit.run.Progress``); pass an instance as
+    that callback and close it (or use it as a context manager) when the work ends or fails.
+    """
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "fairness": "Bootstrap intervals",
+        "explain": "Explaining the model",
+        "reasons": "Explaining rows",
+    }
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if stage not in self.bars:
+            bar = click.progressbar(length=total, label=self.LABELS.get(stage, stage), file=sys.stderr)
+            bar.__enter__()
+            self.bars[stage], self.done[stage] = bar, 0
+        self.bars[stage].update(done - self.done[stage])
+        self.done[stage] = done
+        if done >= total:
+            self.close(stage)
+
+    def close(self, stage: str | None = None) -> None:
+        """End one stage's bar (or every bar still open)."""
+        for name in [stage] if stage else list(self.bars):
+            bar = self.bars.pop(name, None)
+            if bar is not None:
+                bar.__exit__(None, None, None)
+
+    def __enter__(self) -> ProgressBars:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from governance.cli._common import (
+    ProgressBars,
     actor_option,
     echo,
     register_url_option,
@@ -29,34 +30,6 @@ STATUS_STYLE = {
     "inconclusive": ("inconclusive", "yellow"),
     "not_applicable": ("not checked", None),
 }
-
-
-class _Progress:
-    """A progress bar per stage on a terminal; silent otherwise (CI logs stay clean)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bars: dict[str, Any] = {}
-        self.done: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        if stage not in self.bars:
-            label = {"fairness": "Bootstrap intervals", "explain": "Explaining the model"}.get(stage, stage)
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-            self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
-        self.done[stage] = done
-        if done >= total:
-            self.close(stage)
-
-    def close(self, stage: str | None = None) -> None:
-        for name in [stage] if stage else list(self.bars):
-            bar = self.bars.pop(name, None)
-            if bar is not None:
-                bar.__exit__(None, None, None)
 
 
 def print_summary(result: Any, folder: Any) -> None:
@@ -329,7 +302,7 @@ def audit_command(
     if output_root:
         check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
-    progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
+    progress = ProgressBars(enabled=sys.stderr.isatty() and not quiet)
     try:
         outcome = audit_registered(
             model_ref,
