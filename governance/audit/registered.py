@@ -5,14 +5,22 @@ and ``governance register clean-orphans`` removes (the folder's lock tells a liv
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
+from governance.audit.run import (
+    AuditOutcome,
+    AuditRequest,
+    Progress,
+    audit,
+    check_explain_options,
+    check_run_options,
+)
 from governance.errors import InputError, RefusedInputError
 from governance.intake.model import Vouching
 from governance.provenance import resolve_actor
-from governance.workspace import Workspace, find_workspace, require_workspace
+from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
     from governance.register import Register
@@ -27,42 +35,34 @@ def parse_model_ref(reference: str) -> tuple[str, str]:
 
 
 def audit_registered(
-    reference: str,
+    request: AuditRequest | str,
     *,
     register_url: str | None = None,
     use_register: bool = True,
     actor: str | None = None,
-    workspace: Workspace | None = None,
-    model: str | Path | None = None,
-    predictions: str | None = None,
-    **options: Any,
+    progress: Progress | None = None,
+    **fields: Any,
 ) -> AuditOutcome:
-    """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
-    name, version = parse_model_ref(reference)
-    check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
-    check_run_options(
-        seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot")
-    )
-    space = workspace or (require_workspace() if use_register else find_workspace())
+    """Audit a registered version; with the register, resolve its artefact and record the audit.
+
+    ``request`` is an :class:`AuditRequest`, or ``NAME@VERSION`` with the request's other fields as keywords.
+    """
+    request = _as_request(request, fields)
+    check_explain_options(request.explain_budget, request.explain_rows)
+    check_run_options(seed=request.seed, threshold=request.threshold, n_boot=request.n_boot)
+    space = request.workspace or (require_workspace() if use_register else find_workspace())
+    reference = f"{request.name}@{request.version}"
     if not use_register:
-        if model is None and predictions is None:
+        if request.model is None and request.predictions is None:
             raise InputError(
                 "With --no-register, give the model file with --model, or the predictions with --predictions."
             )
-        return audit(
-            name=name,
-            version=version,
-            model=model,
-            predictions=predictions,
-            workspace=space,
-            trusted_by=resolve_actor(actor),
-            **options,
-        )
+        return audit(replace(request, workspace=space, trusted_by=resolve_actor(actor)), progress=progress)
 
     from governance.register import Register
 
     with Register.for_workspace(space, register_url) as register:
-        record = register.resolve_version(name, version)
+        record = register.resolve_version(request.name, request.version)
         register.check_can_sign()  # a signed register refuses an unsigned record: say so before auditing
         artefact = Path(record.artifact_path)
         if not artefact.is_absolute():
@@ -71,23 +71,21 @@ def audit_registered(
         vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
         if vouching is not None:
             _require_genuine_vouching(register, reference)
-        if model is not None and Path(model).resolve() != artefact.resolve():
+        if request.model is not None and Path(request.model).resolve() != artefact.resolve():
             raise InputError(
-                f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
+                f"{reference} is registered with the file {record.artifact_path}; leave out --model, or register "
                 "the other file as a new version."
             )
-        outcome = audit(
-            name=name,
-            version=version,
-            model=None if predictions else artefact,
-            predictions=predictions,
+        registered = replace(
+            request,
+            model=None if request.predictions else artefact,
             pinned_sha256=pinned,
             vouching=vouching,
             trusted_by=resolve_actor(actor),
             workspace=space,
             keep_claim=True,
-            **options,
         )
+        outcome = audit(registered, progress=progress)
         if outcome.claim is None:
             return outcome
         try:
@@ -98,6 +96,14 @@ def audit_registered(
         finally:
             outcome.claim.release()
         return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _as_request(request: AuditRequest | str, fields: dict[str, Any]) -> AuditRequest:
+    """The request itself, or one built from ``NAME@VERSION`` and keywords."""
+    if isinstance(request, AuditRequest):
+        return replace(request, **fields) if fields else request
+    name, version = parse_model_ref(request)
+    return AuditRequest(name=name, version=version, **fields)
 
 
 def _require_genuine_vouching(register: Register, reference: str) -> None:
