@@ -18,7 +18,7 @@ from governance.audit.run import (
     check_run_options,
 )
 from governance.errors import InputError, RefusedInputError
-from governance.intake.model import Vouching
+from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
 from governance.workspace import find_workspace, require_workspace
 
