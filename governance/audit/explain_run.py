@@ -73,7 +73,7 @@ class LoadedInputs:
 def load_inputs(inputs: ExplainInputs) -> LoadedInputs:
     """Load the model (refusing unsafe files unless trusted) and the data; check every named column exists."""
     from governance.intake.data import choose_input_columns, read_table, require_columns
-    from governance.intake.model import load_model
+    from governance.intake.model_files import load_model
 
     loaded = load_model(inputs.model, trust_sha256=inputs.trust_sha256)
     frame = read_table(inputs.data)

@@ -34,6 +34,7 @@ from governance.register.records import (
     StatusReport,
     VerifyReport,
     VersionRecord,
+    newest_answers,
 )
 
 if TYPE_CHECKING:
@@ -750,10 +751,7 @@ class Register:
                 .where(t.checklist_answers.c.model_id == model.id)
                 .order_by(t.checklist_answers.c.id)
             ).all()
-        latest: dict[tuple[str, str], Row[Any]] = {}
-        for answer in rows:
-            latest[(answer.framework, answer.item_id)] = answer
-        return [queries.checklist_record(latest[key], model.name) for key in sorted(latest)]
+        return newest_answers((queries.checklist_record(row, model.name) for row in rows), dict)
 
     def list_models(self) -> list[ModelSummary]:
         """One summary per model, sorted by name."""

@@ -6,9 +6,13 @@ each of which appends an event to the tamper-evident log.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 from governance.results.common import Frozen
+
+A = TypeVar("A")
 
 State = Literal["draft", "audited", "approved", "deployed", "suspended", "retired"]
 Decision = Literal["approve", "reject"]
@@ -260,3 +264,21 @@ class StatusReport(Frozen):
 
     def count(self, category: str) -> int:
         return sum(1 for item in self.items if item.category == category)
+
+
+def newest_answers(answers: Iterable[A], fields: Callable[[A], Mapping[str, Any]]) -> list[A]:
+    """The newest answer per (framework, item): the latest time, and of equal times the one given last.
+
+    The one rule for "which answer counts", used by ``Register.checklist_answers`` and the checklist status.
+    ``answers`` come in any order, as records or dicts (``fields`` reads one as a mapping with ``framework``,
+    ``item_id`` and ``at`` or ``created_at``); the result is sorted by framework and item.
+    """
+    latest: dict[tuple[str, str], tuple[str, int, A]] = {}
+    for order, answer in enumerate(answers):
+        values = fields(answer)
+        moment = values.get("at") or values.get("created_at")
+        when = moment.isoformat() if isinstance(moment, datetime) else str(moment or "")
+        key = (str(values.get("framework") or ""), str(values.get("item_id") or ""))
+        if key not in latest or (when, order) >= latest[key][:2]:
+            latest[key] = (when, order, answer)
+    return [latest[key][2] for key in sorted(latest)]

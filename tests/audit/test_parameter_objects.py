@@ -18,7 +18,7 @@ from governance.audit.fairness import (
 )
 from governance.audit.run import AuditRequest, audit
 from governance.errors import InputError
-from governance.policy.load import load_policy
+from governance.rules.load import load_policy
 from governance.workspace import Workspace
 
 RUN = Path(__file__).resolve().parents[2] / "governance" / "audit" / "run.py"
