@@ -650,7 +650,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
             "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
         )
         echo(head)
-        raise SystemExit(3)
+        raise SystemExit(report.exit_code)
     first = report.problems[0]
     only_orphans = all(problem.kind == "orphan" for problem in report.problems)
     echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
@@ -665,7 +665,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         )
     else:
         echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
-    raise SystemExit(1)
+    raise SystemExit(report.exit_code)
 
 
 @register_group.command("checkpoint")

@@ -244,6 +244,13 @@ class VerifyReport(Frozen):
     def first_break(self) -> VerifyProblem | None:
         return self.problems[0] if self.problems else None
 
+    @property
+    def exit_code(self) -> int:
+        """0 intact, 1 a break (or an audit folder the register does not know), 3 signatures not checked."""
+        if self.ok:
+            return 0
+        return 3 if self.inconclusive else 1
+
 
 class StatusItem(Frozen):
     """One thing that needs attention."""
@@ -264,6 +271,10 @@ class StatusReport(Frozen):
 
     def count(self, category: str) -> int:
         return sum(1 for item in self.items if item.category == category)
+
+    def failing(self, fail_on: Iterable[str]) -> list[str]:
+        """The categories among ``fail_on`` that have items, sorted: a check fails (exit 1) when there are any."""
+        return sorted({item.category for item in self.items} & set(fail_on))
 
 
 def newest_answers(answers: Iterable[A], fields: Callable[[A], Mapping[str, Any]]) -> list[A]:
