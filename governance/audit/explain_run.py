@@ -110,22 +110,37 @@ def explain_to_folder(
     loaded: LoadedInputs, options: ExplainOptions, output: str | Path, *, progress: Progress | None = None
 ) -> WrittenExplanation:
     """Explain the model globally and write ``explanation.md``, ``explanation.json`` and ``figures/`` to ``output``."""
+    result = explain_frame(
+        loaded.estimator, loaded.X, loaded.sensitive, options, row_names=loaded.ids, progress=progress
+    )
+    return _write_explanation(result, Path(output))
+
+
+def explain_frame(
+    estimator: Any,
+    X: pd.DataFrame,
+    sensitive: pd.DataFrame,
+    options: ExplainOptions,
+    *,
+    row_names: Sequence[Any] | None = None,
+    progress: Progress | None = None,
+) -> ExplanationResult:
+    """The global explanation of a model on data in memory (``governance explain`` and an audit's explain step)."""
     from governance.audit.explain import explain_model
 
-    result = explain_model(
-        loaded.estimator,
-        loaded.X,
-        sensitive=loaded.sensitive,
+    return explain_model(
+        estimator,
+        X,
+        sensitive=sensitive,
         budget_seconds=options.budget_seconds,
         max_rows=options.max_rows,
         top_k=options.top_k,
         seed=options.seed,
         positive_label=options.positive_label,
         threshold=options.threshold,
-        row_names=loaded.ids,
+        row_names=row_names,
         progress=(lambda done, total: progress("explain", done, total)) if progress else None,
     )
-    return _write_explanation(result, Path(output))
 
 
 def _write_explanation(result: ExplanationResult, output: Path) -> WrittenExplanation:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from governance.audit.explain_run import ExplainOptions
+from governance.audit.explain_run import ExplainOptions, explain_frame
 from governance.audit.fairness.options import FairnessOptions
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
@@ -277,20 +277,9 @@ def _explain(
     loaded: LoadedModel, data: AuditData, options: ExplainOptions, *, progress: Progress | None
 ) -> tuple[ExplanationResult | None, str | None]:
     """The explanation, or why there is none: an explainer failure must not lose the fairness audit."""
-    from governance.audit.explain import explain_model
-
     try:
-        explanation = explain_model(
-            loaded.estimator,
-            data.X,
-            sensitive=data.sensitive_frame,
-            budget_seconds=options.budget_seconds,
-            max_rows=options.max_rows,
-            top_k=options.top_k,
-            seed=options.seed,
-            positive_label=options.positive_label,
-            threshold=options.threshold,
-            progress=(lambda done, total: progress("explain", done, total)) if progress else None,
+        explanation = explain_frame(
+            loaded.estimator, data.X, data.sensitive_frame, options, progress=progress
         )
     except ExplainError as error:
         return None, str(error)
