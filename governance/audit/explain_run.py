@@ -67,7 +67,10 @@ class LoadedInputs:
 
     @property
     def X(self) -> pd.DataFrame:
-        return self.frame[self.names]
+        same = (
+            list(self.frame.columns) == self.names
+        )  # an audit's data is already the model's inputs: no copy
+        return self.frame if same else self.frame[self.names]
 
 
 def load_inputs(inputs: ExplainInputs) -> LoadedInputs:
@@ -110,35 +113,27 @@ def explain_to_folder(
     loaded: LoadedInputs, options: ExplainOptions, output: str | Path, *, progress: Progress | None = None
 ) -> WrittenExplanation:
     """Explain the model globally and write ``explanation.md``, ``explanation.json`` and ``figures/`` to ``output``."""
-    result = explain_frame(
-        loaded.estimator, loaded.X, loaded.sensitive, options, row_names=loaded.ids, progress=progress
-    )
+    result = explain_loaded(loaded, options, progress=progress)
     return _write_explanation(result, Path(output))
 
 
-def explain_frame(
-    estimator: Any,
-    X: pd.DataFrame,
-    sensitive: pd.DataFrame,
-    options: ExplainOptions,
-    *,
-    row_names: Sequence[Any] | None = None,
-    progress: Progress | None = None,
+def explain_loaded(
+    loaded: LoadedInputs, options: ExplainOptions, *, progress: Progress | None = None
 ) -> ExplanationResult:
     """The global explanation of a model on data in memory (``governance explain`` and an audit's explain step)."""
     from governance.audit.explain import explain_model
 
     return explain_model(
-        estimator,
-        X,
-        sensitive=sensitive,
+        loaded.estimator,
+        loaded.X,
+        sensitive=loaded.sensitive,
         budget_seconds=options.budget_seconds,
         max_rows=options.max_rows,
         top_k=options.top_k,
         seed=options.seed,
         positive_label=options.positive_label,
         threshold=options.threshold,
-        row_names=row_names,
+        row_names=loaded.ids,
         progress=(lambda done, total: progress("explain", done, total)) if progress else None,
     )
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from governance.audit.explain_run import ExplainOptions, explain_frame
+from governance.audit.explain_run import ExplainOptions, LoadedInputs, explain_loaded
 from governance.audit.fairness.options import FairnessOptions
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
@@ -278,9 +278,8 @@ def _explain(
 ) -> tuple[ExplanationResult | None, str | None]:
     """The explanation, or why there is none: an explainer failure must not lose the fairness audit."""
     try:
-        explanation = explain_frame(
-            loaded.estimator, data.X, data.sensitive_frame, options, progress=progress
-        )
+        inputs = LoadedInputs(loaded.estimator, data.X, data.sensitive_frame, list(data.X.columns))
+        explanation = explain_loaded(inputs, options, progress=progress)
     except ExplainError as error:
         return None, str(error)
     except Exception as error:  # an explainer crash must not lose the fairness audit
