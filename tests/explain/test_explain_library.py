@@ -99,7 +99,11 @@ def test_the_explain_command_keeps_no_logic() -> None:
     imported = {
         node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module is not None
     }
-    assert not imported & {"governance.audit.explain", "governance.intake.data", "governance.intake.model_files"}
+    assert not imported & {
+        "governance.audit.explain",
+        "governance.intake.data",
+        "governance.intake.model_files",
+    }
     assert "governance.audit.explain_run" in imported or "governance.audit" in imported
 
 
