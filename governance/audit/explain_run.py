@@ -43,7 +43,7 @@ class ExplainOptions:
 
 @dataclass(frozen=True)
 class ExplainInputs:
-    """What to explain: the model file, the data file, and the roles of its columns."""
+    """What to explain: the model (a file, or an MLflow ``models:/`` URI), the data file, its columns' roles."""
 
     model: str | Path
     data: str | Path
@@ -76,9 +76,9 @@ class LoadedInputs:
 def load_inputs(inputs: ExplainInputs) -> LoadedInputs:
     """Load the model (refusing unsafe files unless trusted) and the data; check every named column exists."""
     from governance.intake.data import choose_input_columns, read_table, require_columns
-    from governance.intake.model_files import load_model
+    from governance.intake.mlflow_models import load_any_model
 
-    loaded = load_model(inputs.model, trust_sha256=inputs.trust_sha256)
+    loaded = load_any_model(inputs.model, trust_sha256=inputs.trust_sha256)
     frame = read_table(inputs.data)
     source = Path(inputs.data).name
     sensitive = list(inputs.sensitive)

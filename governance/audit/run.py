@@ -20,7 +20,8 @@ from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model_files import LoadedModel, Vouching, load_model
+from governance.intake.mlflow_models import load_any_model
+from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
@@ -50,6 +51,8 @@ class AuditOutcome:
     result: AuditResult
     folder: Path | None
     claim: AuditFolder | None = None
+    notes: tuple[str, ...] = ()  # what was done beside the audit (MLflow tags written)
+    warnings: tuple[str, ...] = ()  # what failed beside the audit, which itself is complete
 
     @property
     def exit_code(self) -> int:
@@ -539,7 +542,7 @@ def _measure_in_memory(
 def _load_model(request: AuditRequest) -> LoadedModel | None:
     if request.model is None:
         return None
-    return load_model(
+    return load_any_model(
         request.model,
         trust_sha256=request.trust_sha256,
         pinned_sha256=request.pinned_sha256,
@@ -612,7 +615,7 @@ def _model_info(request: AuditRequest, measured: _Measured, root: Path) -> Model
         name=request.name,
         version=request.version,
         kind="model" if loaded else "predictions",
-        path=_shown_path(loaded.path, root) if loaded else None,
+        path=(loaded.source or _shown_path(loaded.path, root)) if loaded else None,
         sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None,
         loader=loaded.loader if loaded else None,

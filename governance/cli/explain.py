@@ -30,7 +30,8 @@ def _say_explained(written: Any) -> None:
     "model_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The fitted model file (.skops; a pickle or joblib file needs --trust).",
+    help="The fitted model file (.skops; a pickle or joblib file needs --trust), or an MLflow model: "
+    "models:/NAME/VERSION or models:/NAME@ALIAS.",
 )
 @click.option(
     "--data",
