@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from governance.cli._common import (
+    ProgressBars,
     actor_option,
     echo,
     register_url_option,
@@ -30,34 +31,6 @@ STATUS_STYLE = {
     "inconclusive": ("inconclusive", "yellow"),
     "not_applicable": ("not checked", None),
 }
-
-
-class _Progress:
-    """A progress bar per stage on a terminal; silent otherwise (CI logs stay clean)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bars: dict[str, Any] = {}
-        self.done: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        if stage not in self.bars:
-            label = {"fairness": "Bootstrap intervals", "explain": "Explaining the model"}.get(stage, stage)
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-            self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
-        self.done[stage] = done
-        if done >= total:
-            self.close(stage)
-
-    def close(self, stage: str | None = None) -> None:
-        for name in [stage] if stage else list(self.bars):
-            bar = self.bars.pop(name, None)
-            if bar is not None:
-                bar.__exit__(None, None, None)
 
 
 def print_summary(result: Any, folder: Any) -> None:
@@ -334,7 +307,8 @@ def audit_command(
     from pathlib import Path
 
     from governance.audit.outputs import check_output_file, check_output_folder
-    from governance.audit.registered import audit_registered
+    from governance.audit.registered import audit_registered, parse_model_ref
+    from governance.audit.run import AuditRequest
     from governance.workspace import find_workspace, require_workspace
 
     if json_path and json_path != "-":
@@ -342,44 +316,46 @@ def audit_command(
     if output_root:
         check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
-    progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
-    try:
+    name, version = parse_model_ref(model_ref)
+    request = AuditRequest(
+        name=name,
+        version=version,
+        workspace=space,
+        model=model_path,
+        predictions=predictions,
+        data=data_path,
+        target=target,
+        sensitive=list(sensitive),
+        sensitive_data=sensitive_data,
+        id_column=id_column,
+        trust_sha256=trust_sha256,
+        scores=scores,
+        threshold=threshold,
+        positive_label=positive_label,
+        features=list(features) or None,
+        weights=weights,
+        policy=policy,
+        strict=strict,
+        explain=not no_explain,
+        explain_budget=explain_budget,
+        explain_rows=explain_rows,
+        n_boot=n_boot,
+        seed=seed,
+        ll144_rate="scoring" if ll144_rate == "scoring" else "selection",
+        output_root=Path(output_root) if output_root else None,
+        figures=not no_figures,
+        command_line=shlex.join(["governance", *sys.argv[1:]]),
+        override=override,
+    )
+    with ProgressBars(enabled=sys.stderr.isatty() and not quiet) as progress:
         outcome = audit_registered(
-            model_ref,
+            request,
             register_url=register_url,
             use_register=not no_register,
             actor=actor,
-            workspace=space,
-            model=model_path,
-            predictions=predictions,
-            mlflow_tags=mlflow_tags,
-            data=data_path,
-            target=target,
-            sensitive=list(sensitive),
-            sensitive_data=sensitive_data,
-            id_column=id_column,
-            trust_sha256=trust_sha256,
-            scores=scores,
-            threshold=threshold,
-            positive_label=positive_label,
-            features=list(features) or None,
-            weights=weights,
-            policy=policy,
-            strict=strict,
-            explain=not no_explain,
-            explain_budget=explain_budget,
-            explain_rows=explain_rows,
-            n_boot=n_boot,
-            seed=seed,
-            ll144_rate=ll144_rate,
-            output_root=Path(output_root) if output_root else None,
-            figures=not no_figures,
-            command_line=shlex.join(["governance", *sys.argv[1:]]),
             progress=progress,
-            override=override,
+            mlflow_tags=mlflow_tags,
         )
-    finally:
-        progress.close()
     result = outcome.result
     if json_path == "-":
         click.echo(result.model_dump_json(indent=2))

@@ -16,7 +16,7 @@ from governance.cli._common import actor_option, echo, register_url_option, repo
 from governance.escaping import terminal_text
 
 if TYPE_CHECKING:
-    from governance.register import ModelDetail, Register
+    from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
 
 
@@ -147,15 +147,29 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The three human answers about a model, shared by `register add` and `register update`."""
     command = click.option(
         "--solely-automated/--human-in-the-loop",
+        "solely_automated",
         default=None,
         help="Are its decisions made without a human review?",
     )(command)
     command = click.option(
-        "--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?"
+        "--annex-iii/--not-annex-iii",
+        "is_annex_iii_high_risk",
+        default=None,
+        help="Is it high-risk under EU AI Act Annex III?",
     )(command)
     return click.option(
-        "--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?"
+        "--aedt/--not-aedt",
+        "is_aedt",
+        default=None,
+        help="Is it an automated employment decision tool (NYC LL 144)?",
     )(command)
+
+
+def _description(fields: dict[str, Any]) -> ModelDescription:
+    """The description options of `register add` / `register update`, named as the fields of a ModelDescription."""
+    from governance.register.records import ModelDescription
+
+    return ModelDescription(**fields)
 
 
 @register_group.command("add")
@@ -179,21 +193,13 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @reports_errors
 def add_command(
     name: str,
-    owner: str,
-    purpose: str,
-    intended_use: str | None,
-    restrictions: str | None,
-    decision_domain: str | None,
-    risk_tier: str | None,
-    aedt: bool | None,
-    annex_iii: bool | None,
-    solely_automated: bool | None,
     version: str | None,
     model_path: Path | str | None,
     trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
+    **description: Any,
 ) -> None:
     """Register a model NAME (and, with --version and --model, its first version)."""
 
@@ -207,19 +213,7 @@ def add_command(
     if model_path is not None:
         _check_model_source(model_path, trust)  # before anything is registered
     with open_register(workspace_path, register_url) as register:
-        model = register.add_model(
-            name,
-            owner=owner,
-            purpose=purpose,
-            actor=who,
-            intended_use=intended_use,
-            restrictions=restrictions,
-            decision_domain=decision_domain,
-            risk_tier=risk_tier,
-            is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii,
-            solely_automated=solely_automated,
-        )
+        model = register.add_model(name, _description(description), actor=who)
         echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
             record = register.add_version(
@@ -243,36 +237,12 @@ def add_command(
 @_register_options
 @reports_errors
 def update_command(
-    name: str,
-    owner: str | None,
-    purpose: str | None,
-    intended_use: str | None,
-    restrictions: str | None,
-    decision_domain: str | None,
-    risk_tier: str | None,
-    aedt: bool | None,
-    annex_iii: bool | None,
-    solely_automated: bool | None,
-    actor: str | None,
-    workspace_path: str | None,
-    register_url: str | None,
+    name: str, actor: str | None, workspace_path: str | None, register_url: str | None, **description: Any
 ) -> None:
     """Change model NAME's description or answers (only the options given); the history keeps the old values."""
     with open_register(workspace_path, register_url) as register:
         before = register.get_model(name)
-        after = register.update_model(
-            name,
-            actor=_actor(actor),
-            owner=owner,
-            purpose=purpose,
-            intended_use=intended_use,
-            restrictions=restrictions,
-            decision_domain=decision_domain,
-            risk_tier=risk_tier,
-            is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii,
-            solely_automated=solely_automated,
-        )
+        after = register.update_model(name, _description(description), actor=_actor(actor))
     echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
 
 
@@ -771,7 +741,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
             "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
         )
         echo(head)
-        raise SystemExit(3)
+        raise SystemExit(report.exit_code)
     first = report.problems[0]
     only_orphans = all(problem.kind == "orphan" for problem in report.problems)
     echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
@@ -786,7 +756,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         )
     else:
         echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
-    raise SystemExit(1)
+    raise SystemExit(report.exit_code)
 
 
 @register_group.command("checkpoint")
