@@ -20,6 +20,11 @@ _MOVE_STYLE = {"worse": "red", "better": "green", "new": "yellow", "gone": "yell
 class AuditWithDiff(click.Command):
     """``governance audit`` that hands ``governance audit diff ...`` to :data:`diff_command`."""
 
+    @property
+    def extra_commands(self) -> dict[str, click.Command]:
+        """Commands reached through this one (listed in the CLI reference)."""
+        return {"diff": diff_command}
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args[:1] == ["diff"]:
             ctx.meta["governance.diff_args"] = args[1:]
