@@ -185,3 +185,28 @@ def test_verify_catches_a_window_count_table_edited_by_hand(tmp_path: Path, regi
         report = register.verify()
     assert not report.ok
     assert any("monitoring window row 1 differs" in p.message for p in report.problems)
+
+
+def test_the_model_overview_and_so_the_site_names_the_open_alert(tmp_path: Path, register_url: str) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=240, per_day=80, drift_from=150)
+    assert run(root, register_url, "monitor", "m@1", "--data", str(log), "--time-column", "ts").exit_code == 1
+    with Register(register_url, workspace_root=root) as register:
+        attention = register.overview("m").attention
+    assert any(item.category == "alerts" for item in attention)
+    assert any(item.category == "overdue" and "monitoring run" in item.message for item in attention)
+
+
+def test_a_monitoring_section_with_a_wrong_metric_is_a_policy_error_naming_the_line(tmp_path: Path) -> None:
+    from governance.errors import PolicyError
+    from governance.rules.load import parse_policy
+
+    text = "name: p\nmonitoring:\n  alerts:\n    - id: a\n      kind: population\n      metric: accuracy\n"
+    try:
+        parse_policy(text, source="p.yaml")
+    except PolicyError as error:
+        assert "line 4" in str(error) and "does not fit alert kind 'population'" in str(error)
+    else:
+        raise AssertionError("the policy was accepted")
+    policy = parse_policy("name: p\nmonitoring:\n  diff_tolerance: 0.1\n", source="p.yaml")
+    assert policy.monitoring.diff_tolerance == 0.1 and len(policy.monitoring.alerts) == 4
