@@ -40,9 +40,14 @@ def print_result(result: Any, *, show_windows: bool, recorded: bool) -> None:
         echo(f"  {len(result.empty_windows)} window(s) have no rows (first {result.empty_windows[0][:10]}).")
     if provisional:
         echo(f"  {provisional} window(s) are provisional: too few labels yet for error rates to be final.")
+    runs = (
+        f"or up to {result.sustained_run} windows in a row beyond their 60 % interval"
+        if result.sustained_run <= len(windows)
+        else "no sustained run can decide (too few windows for the approved audit's own uncertainty)"
+    )
     echo(
         f"  False alarms are held to {result.false_alarm_rate:.0%} per run over {result.checks:,} checks "
-        f"(Bonferroni), or up to {result.sustained_run} windows in a row beyond their 60 % interval."
+        f"(Bonferroni); {runs}."
     )
     if show_windows:
         echo("")
