@@ -147,6 +147,15 @@ def summarise(
     if kind == "incident.recorded":
         incident = row(payload, "gov_incidents")
         return f"{actor} reported a {incident.get('severity')} incident on {label}: {_clause(incident.get('title'))}."
+    if kind == "monitoring.recorded":
+        run = row(payload, "gov_monitoring_runs")
+        alerts = int(run.get("n_alerts") or 0)
+        text = (
+            f"{actor} recorded monitoring run {run.get('run_id')} of {label}: {run.get('n_windows')} windows of "
+            f"{run.get('window')} from {_day(run.get('first_window'))} to {_day(run.get('last_window'))}, "
+            f"{alerts} alert{'s' if alerts != 1 else ''}."
+        )
+        return text + (" The next audit is due now." if payload.get("reaudit_due") else "")
     if kind == "register.signing_enabled" and actor == "governance":
         return (
             f"Signing was switched on by the first change made with a key (key id {payload.get('key_id')}): from "

@@ -44,6 +44,9 @@ def test_a_drifting_group_raises_an_alert_that_is_recorded_and_listed_by_status(
     assert "m@1 is due for audit now: monitoring run" in status.output
     failing = run(root, register_url, "status", "--fail-on", "alerts")
     assert failing.exit_code == 1
+    events = run(root, register_url, "register", "history", "m")
+    assert f"recorded monitoring run {runs[0].run_id} of m@1: 8 windows of 1M from 2026-01-01" in events.output
+    assert "The next audit is due now." in events.output
     history = run(root, register_url, "monitor", "m@1", "--history")
     assert runs[0].run_id in history.output and "lower than the approved" in history.output
     # a new audit answers the alerts
