@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from governance.escaping import markup_multiline, markup_text
 from governance.report.markdown import masking, masking_sentence
 from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
-from governance.escaping import markup_multiline, markup_text
 from governance.site.figures import ratio_series
 from governance.site.markdown import VERDICT_WORDS, estimate, facts, table
 from governance.site.sources import ModelEntry
@@ -231,6 +231,9 @@ def render_model_page(
         )
     else:
         lines.append("_No audit with ratios yet._\n")
+    from governance.site.monitoring_section import render_monitoring
+
+    lines.append(render_monitoring(model))
     lines.append("## Considerations\n")
     for key, label in (
         ("limitations", "Limitations"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +46,9 @@ def test_a_drifting_group_raises_an_alert_that_is_recorded_and_listed_by_status(
     failing = run(root, register_url, "status", "--fail-on", "alerts")
     assert failing.exit_code == 1
     events = run(root, register_url, "register", "history", "m")
-    assert f"recorded monitoring run {runs[0].run_id} of m@1: 8 windows of 1M from 2026-01-01" in events.output
+    assert (
+        f"recorded monitoring run {runs[0].run_id} of m@1: 8 windows of 1M from 2026-01-01" in events.output
+    )
     assert "The next audit is due now." in events.output
     history = run(root, register_url, "monitor", "m@1", "--history")
     assert runs[0].run_id in history.output and "lower than the approved" in history.output
@@ -213,3 +216,26 @@ def test_a_monitoring_section_with_a_wrong_metric_is_a_policy_error_naming_the_l
         raise AssertionError("the policy was accepted")
     policy = parse_policy("name: p\nmonitoring:\n  diff_tolerance: 0.1\n", source="p.yaml")
     assert policy.monitoring.diff_tolerance == 0.1 and len(policy.monitoring.alerts) == 4
+
+
+def test_the_model_page_shows_the_runs_alerts_and_monthly_trend(tmp_path: Path, register_url: str) -> None:
+    from collections import defaultdict
+
+    from governance.site.model_page import render_model_page
+    from governance.site.sources import collect
+    from governance.workspace import Workspace
+
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=240, per_day=80, drift_from=150)
+    assert run(root, register_url, "monitor", "m@1", "--data", str(log), "--time-column", "ts").exit_code == 1
+    model = collect(Workspace(root=root), register_url=register_url).models["m"]
+    links: dict[str, str] = defaultdict(lambda: "audit.md")
+    page = render_model_page(
+        model, audit_links=links, figure=None, checklist_link=None, ll144_link=None, min_cell_size=0
+    )
+    section = page[page.index("## Monitoring after go-live") : page.index("## Considerations")]
+    assert "| 1M | 2026-01-01 to 2026-08-01 | 19,200 |" in section.replace("&#46;", ".")
+    assert "Alerts of the newest run" in section and "lower than the approved" in section
+    assert "Impact ratio of group against A, by month (95 % interval); the policy" in section
+    months = [line for line in section.splitlines() if re.match(r"^\| 2026-\d\d \|", line)]
+    assert len(months) == 8 and "(" in months[0]
