@@ -130,12 +130,20 @@ def _cells(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[tu
     combined = np.zeros(len(frame), dtype=np.int64)
     levels: list[np.ndarray] = []
     for column in columns:
-        values = frame[column]
-        codes, uniques = pd.factorize(values.astype("string").fillna(UNKNOWN), sort=True)
-        combined = combined * (len(uniques) + 1) + codes
-        levels.append(np.asarray(uniques, dtype=object))
-    observed, row_cell = np.unique(combined, return_inverse=True)
-    radix = [len(lv) + 1 for lv in levels]
+        codes, uniques = pd.factorize(frame[column], sort=True)  # missing values get -1: the Unknown level
+        names = [str(u) for u in uniques]
+        codes = np.where(codes < 0, len(names), codes)
+        combined = combined * (len(names) + 1) + codes
+        levels.append(np.asarray([*names, UNKNOWN], dtype=object))
+    possible = int(np.prod([len(lv) for lv in levels], dtype=np.float64))
+    if possible <= 10_000_000:  # a lookup instead of sorting every row
+        observed = np.flatnonzero(np.bincount(combined, minlength=1))
+        lookup = np.zeros(max(possible, 1), dtype=np.int64)
+        lookup[observed] = np.arange(observed.shape[0])
+        row_cell = lookup[combined]
+    else:
+        observed, row_cell = np.unique(combined, return_inverse=True)
+    radix = [len(lv) for lv in levels]
     digits = np.stack(np.unravel_index(observed, tuple(radix)), axis=1) if columns else np.zeros((1, 0), int)
     cells = [tuple(str(levels[j][d]) for j, d in enumerate(row)) for row in digits.tolist()]
     return row_cell.astype(np.int64), cells
