@@ -24,6 +24,7 @@ With sample weights, counts are Kish effective counts: ``n = (sum w)^2 / sum w^2
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -124,7 +125,8 @@ def score_ratio(
     centre = np.log(np.clip(estimate, np.exp(-_LOG_LIMIT), np.exp(_LOG_LIMIT)))
     nan = np.full(centre.shape, np.nan)
     if side == "both":  # both ends in one search: the same arithmetic on arrays twice as long
-        both = _bisect(*(np.concatenate([x, x]) for x in (centre, a, b, c, d)), z * z, size=centre.shape)
+        twice = [np.concatenate([x, x]) for x in (centre, a, b, c, d)]
+        both = _bisect(twice[0], twice[1], twice[2], twice[3], twice[4], z * z, size=centre.shape)
         low, high = both[: centre.size].reshape(centre.shape), both[centre.size :].reshape(centre.shape)
     else:
         low = _bisect(centre, a, b, c, d, z * z, side="low").reshape(centre.shape) if side == "low" else nan
@@ -248,6 +250,46 @@ def against_fixed(pairs: Pairs, groups: np.ndarray, reference: int, kind: Kind, 
     ref = np.full(groups.shape[0], reference)
     low, high = pairs.between(groups, ref, kind, z)
     return Interval(pairs.point(groups, ref, kind), low, high)
+
+
+def count_intervals(
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]], z: float
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Newcombe and score-ratio ends of many sets of (k1, n1, k2, n2), searched in one pass.
+
+    The same arithmetic as one call per set (element by element), without paying the search's fixed cost
+    per set: an attribute's nine rates against their references cost one search instead of nine.
+    """
+    if not parts:
+        return []
+    k1, n1, k2, n2 = (np.concatenate([np.asarray(p[i], dtype=np.float64) for p in parts]) for i in range(4))
+    d_low, d_high = newcombe(k1, n1, k2, n2, z)
+    r_low, r_high = score_ratio(k1, n1, k2, n2, z)
+    bounds = np.cumsum([0, *(np.asarray(p[0]).shape[0] for p in parts)]).tolist()
+    return [(d_low[a:b], d_high[a:b], r_low[a:b], r_high[a:b]) for a, b in itertools.pairwise(bounds)]
+
+
+def against_fixed_many(
+    items: list[tuple[Pairs, np.ndarray, int]], z: float
+) -> list[tuple[Interval, Interval]]:
+    """``against_fixed`` (difference, then ratio) for many (pairs, groups, reference) at once."""
+    parts = []
+    for pairs, groups, reference in items:
+        assert pairs.k is not None and pairs.n is not None
+        ref = np.full(groups.shape[0], reference)
+        parts.append((pairs.k[groups], pairs.n[groups], pairs.k[ref], pairs.n[ref]))
+    out = []
+    for (pairs, groups, reference), (d_low, d_high, r_low, r_high) in zip(
+        items, count_intervals(parts, z), strict=True
+    ):
+        ref = np.full(groups.shape[0], reference)
+        out.append(
+            (
+                Interval(pairs.point(groups, ref, "difference"), d_low, d_high),
+                Interval(pairs.point(groups, ref, "ratio"), r_low, r_high),
+            )
+        )
+    return out
 
 
 def against_best(

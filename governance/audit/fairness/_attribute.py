@@ -37,10 +37,10 @@ from governance.intervals import (
     Pairs,
     against_best,
     against_fixed,
+    against_fixed_many,
     bonferroni_pairs,
+    count_intervals,
     min_over_max,
-    newcombe,
-    score_ratio,
     spread,
     z_for,
 )
@@ -243,17 +243,26 @@ def to_reference(
     """Every known group against the reference, per metric; returns the rows and each metric's reference."""
     known = ~plan.is_unknown
     z = z_for(settings.confidence_level)
-    rows: list[Comparison] = []
     references: dict[str, int | None] = {}
+    todo: list[tuple[str, Series, int, np.ndarray, np.ndarray]] = []
     for name, s in metrics.items():
         ref, pool_for_best = _reference_of(s, known, fixed_ref, settings)
         references[name] = ref
-        if ref is None:
-            continue
         others = np.array([g for g in order if known[g] and g != ref], dtype=np.int64)
-        if others.shape[0] == 0:
-            continue
-        diffs, ratios = _against_reference(s, others, ref, pool_for_best, settings, z)
+        if ref is not None and others.shape[0]:
+            todo.append((name, s, ref, others, pool_for_best))
+    batched = [
+        (s.pairs(), others, ref)
+        for _, s, ref, others, _ in todo
+        if s.is_count and settings.reference != "highest"
+    ]
+    fixed = iter(against_fixed_many(batched, z))  # type: ignore[arg-type]  # count metrics always have pairs
+    rows: list[Comparison] = []
+    for name, s, ref, others, pool_for_best in todo:
+        if s.is_count and settings.reference != "highest":
+            diffs, ratios = next(fixed)
+        else:
+            diffs, ratios = _against_reference(s, others, ref, pool_for_best, settings, z)
         found = p_values(name, others, ref)
         names = [plan.names[g] for g in others.tolist()]
         adjusted = None if found is None else holm_array(found)
@@ -310,18 +319,19 @@ def to_overall(
     z: float,
 ) -> list[Comparison]:
     """Every known group against the whole population."""
-    rows: list[Comparison] = []
     groups = np.array(known_order, dtype=np.int64)
     names = [plan.names[g] for g in known_order]
-    for name, s in metrics.items():
-        if name not in overall or groups.shape[0] == 0:
-            continue
-        o = overall[name]
-        diff_point = s.point[groups] - o.point[0]
-        ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
-        if s.is_count and o.is_count:
-            diffs, ratios = _overall_from_counts(s, o, groups, diff_point, ratio_point, z)
+    wanted = [name for name in metrics if name in overall and groups.shape[0]]
+    counted = [name for name in wanted if metrics[name].is_count and overall[name].is_count]
+    from_counts = dict(zip(counted, _overall_from_counts(metrics, overall, counted, groups, z), strict=True))
+    rows: list[Comparison] = []
+    for name in wanted:
+        s, o = metrics[name], overall[name]
+        if name in from_counts:
+            diffs, ratios = from_counts[name]
         else:
+            diff_point = s.point[groups] - o.point[0]
+            ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
             diff_boot = ratio_boot = None
             if s.boot is not None and o.boot is not None:
                 diff_boot = s.boot[:, groups] - o.boot[:, [0]]
@@ -333,35 +343,37 @@ def to_overall(
 
 
 def _overall_from_counts(
-    s: Series,
-    o: Series,
-    groups: np.ndarray,
-    diff_point: np.ndarray,
-    ratio_point: np.ndarray,
-    z: float,
-) -> tuple[Interval, Interval]:
+    metrics: dict[str, Series], overall: dict[str, Series], names: list[str], groups: np.ndarray, z: float
+) -> list[tuple[Interval, Interval]]:
     """Group vs everyone through group vs the rest: overall = share x group + (1 - share) x rest.
 
     With the group's (weighted) share s of the denominator, (group - overall) = (1 - s)(group - rest), and
     group / overall = r / (s r + 1 - s) for r = group / rest, increasing in r; so the score intervals of the
-    two independent parts map straight onto these.
+    two independent parts map straight onto these. All the metrics' intervals are searched in one pass.
     """
-    assert s.sums is not None and o.sums is not None
-    part = Sums(s.sums.top[groups], s.sums.bottom[groups], s.sums.bottom2[groups], s.sums.weighted)
-    k, n = part.effective()
-    k_rest, n_rest = o.sums.minus(part).effective()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(o.sums.bottom[0] > 0, part.bottom / o.sums.bottom[0], np.nan)
-    d_low, d_high = newcombe(k, n, k_rest, n_rest, z)
-    r_low, r_high = score_ratio(k, n, k_rest, n_rest, z)
+    parts, shares = [], []
+    for name in names:
+        mine, everyone = metrics[name].sums, overall[name].sums
+        assert mine is not None and everyone is not None
+        part = Sums(mine.top[groups], mine.bottom[groups], mine.bottom2[groups], mine.weighted)
+        parts.append((*part.effective(), *everyone.minus(part).effective()))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares.append(np.where(everyone.bottom[0] > 0, part.bottom / everyone.bottom[0], np.nan))
+    out = []
+    for name, share, (d_low, d_high, r_low, r_high) in zip(
+        names, shares, count_intervals(parts, z), strict=True
+    ):
+        s, o = metrics[name], overall[name]
+        diff_point = s.point[groups] - o.point[0]
+        ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
 
-    def mapped(r: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.where(np.isinf(r), 1.0 / share, r / (share * r + 1.0 - share))
+        def mapped(r: np.ndarray, share: np.ndarray = share) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return np.where(np.isinf(r), 1.0 / share, r / (share * r + 1.0 - share))
 
-    diffs = Interval(diff_point, (1.0 - share) * d_low, (1.0 - share) * d_high)
-    ratios = Interval(ratio_point, mapped(r_low), mapped(r_high))
-    return diffs, ratios
+        diffs = Interval(diff_point, (1.0 - share) * d_low, (1.0 - share) * d_high)
+        out.append((diffs, Interval(ratio_point, mapped(r_low), mapped(r_high))))
+    return out
 
 
 def between_groups(
