@@ -9,7 +9,9 @@ whole arrays here (finite floats or None, plain ints and strings) and each recor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -61,6 +63,22 @@ class Maker(Generic[Model]):
             _set_private(record, None)
             append(record)
         return out
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while records are made (they hold no cycles; counting frees them).
+
+    Each run of the collector walks every object alive, and making a quarter of a million records triggers
+    it hundreds of times: that tripled the cost of making them.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 ESTIMATE = Maker(Estimate)
