@@ -90,7 +90,8 @@ class _Score:
         self.k1, self.n1, self.k2, self.n2 = k1, n1, k2, n2
         self.n = n1 + n2
         self.k = k1 + k2
-        self.rate1 = k1 / n1
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.rate1 = k1 / n1
 
     def statistic(self, theta: np.ndarray) -> np.ndarray:
         k1, n1, k2, n2 = self.k1, self.n1, self.k2, self.n2
@@ -118,51 +119,42 @@ def score_ratio(
     """
     k1, n1, k2, n2 = (np.asarray(x, dtype=np.float64) for x in (k1, n1, k2, n2))
     k1, n1, k2, n2 = np.broadcast_arrays(k1, n1, k2, n2)
+    shape, size = k1.shape, k1.size
+    nan = np.full(shape, np.nan)
+    a, b, c, d = (x.reshape(-1) for x in (k1, n1, k2, n2))
+    if side != "both":
+        end = ratio_ends(a, b, c, d, np.full(size, z * z), np.full(size, side == "low")).reshape(shape)
+        return (end, nan) if side == "low" else (nan, end)
+    # Both ends in one search: the same arithmetic on arrays twice as long.
+    a, b, c, d = (np.concatenate([x, x]) for x in (a, b, c, d))
+    lower_first = np.concatenate([np.ones(size, dtype=bool), np.zeros(size, dtype=bool)])
+    both = ratio_ends(a, b, c, d, np.full(2 * size, z * z), lower_first)
+    return both[:size].reshape(shape), both[size:].reshape(shape)
+
+
+def ratio_ends(
+    k1: np.ndarray, n1: np.ndarray, k2: np.ndarray, n2: np.ndarray, critical: np.ndarray, low: np.ndarray
+) -> np.ndarray:
+    """One end of each ratio's score interval: the lower where ``low``, else the upper (1-D arrays).
+
+    ``critical`` is each search's squared normal quantile; any mix of ends and levels is searched at once.
+    """
     defined = (n1 > 0) & (n2 > 0) & ~((k1 <= 0) & (k2 <= 0))
     a, b, c, d = (np.where(defined, x, 1.0) for x in (k1, n1, k2, n2))
     with np.errstate(divide="ignore", invalid="ignore"):
         estimate = (a / b) / (c / d)
     centre = np.log(np.clip(estimate, np.exp(-_LOG_LIMIT), np.exp(_LOG_LIMIT)))
-    nan = np.full(centre.shape, np.nan)
-    if side == "both":  # both ends in one search: the same arithmetic on arrays twice as long
-        twice = [np.concatenate([x, x]) for x in (centre, a, b, c, d)]
-        both = _bisect(twice[0], twice[1], twice[2], twice[3], twice[4], z * z, size=centre.shape)
-        low, high = both[: centre.size].reshape(centre.shape), both[centre.size :].reshape(centre.shape)
-    else:
-        low = _bisect(centre, a, b, c, d, z * z, side="low").reshape(centre.shape) if side == "low" else nan
-        high = (
-            _bisect(centre, a, b, c, d, z * z, side="high").reshape(centre.shape) if side == "high" else nan
-        )
-    low = np.where(k1 <= 0, 0.0, low) if side != "high" else low
-    high = np.where(k2 <= 0, np.inf, high) if side != "low" else high
-    return np.where(defined, low, np.nan), np.where(defined, high, np.nan)
+    end = _bisect(centre, np.where(low, -_LOG_LIMIT, _LOG_LIMIT), _Score(a, b, c, d), critical)
+    end = np.where(low & (k1 <= 0), 0.0, end)
+    end = np.where(~low & (k2 <= 0), np.inf, end)
+    return np.where(defined, end, np.nan)
 
 
-def _bisect(
-    centre: np.ndarray,
-    k1: np.ndarray,
-    n1: np.ndarray,
-    k2: np.ndarray,
-    n2: np.ndarray,
-    critical: float,
-    *,
-    side: Literal["low", "high"] | None = None,
-    size: tuple[int, ...] | None = None,
-) -> np.ndarray:
-    """The theta between the estimate and the limit (log scale) where the score statistic reaches ``critical``.
-
-    The limit is exp(-35) for ``side="low"``, exp(35) for ``"high"``; without a side the arrays hold the lower
-    ends' searches of ``size`` tables, then the upper ends'.
-    """
-    inside = centre.reshape(-1).copy()  # statistic <= critical here
-    if side is None:
-        assert size is not None
-        half = int(np.prod(size))
-        outside = np.concatenate([np.full(half, -_LOG_LIMIT), np.full(half, _LOG_LIMIT)])
-    else:
-        outside = np.full(inside.shape, -_LOG_LIMIT if side == "low" else _LOG_LIMIT)
+def _bisect(centre: np.ndarray, limit: np.ndarray, score: _Score, critical: np.ndarray) -> np.ndarray:
+    """The theta between the estimate and ``limit`` (log scale) where the score statistic reaches ``critical``."""
+    inside = centre.copy()  # statistic <= critical here
+    outside = limit.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        score = _Score(*(x.reshape(-1) for x in (k1, n1, k2, n2)))
         for _ in range(_BISECTION_STEPS):
             middle = (inside + outside) / 2
             accepted = score.statistic(np.exp(middle)) <= critical
@@ -368,6 +360,60 @@ def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_jo
     near = _extreme(pairs.between(i, j, kind, z_joint, "high")[1], np.nanmin)
     point = min_over_max(top, bottom)
     return Interval(np.array([point]), np.array([min(far, 1.0)]), np.array([min(near, 1.0)]))
+
+
+def spread_many(items: list[tuple[Pairs, np.ndarray, float, float]]) -> list[tuple[Interval, Interval]]:
+    """``spread`` (difference, then ratio) for many (pairs, groups, z_plain, z_joint).
+
+    The ratios' ends, the only part that needs a search, are searched for all items in one pass.
+    """
+    results: list[list[Interval]] = []
+    searches: list[tuple[int, np.ndarray, np.ndarray, float, bool]] = []  # (item, i, j, z, lower end)
+    for index, (pairs, groups, z_plain, z_joint) in enumerate(items):
+        results.append([spread(pairs, groups, "difference", z_plain=z_plain, z_joint=z_joint)])
+        defined = groups[np.isfinite(pairs.value[groups])]
+        if pairs.k is None or defined.shape[0] < 2:
+            results[index].append(spread(pairs, groups, "ratio", z_plain=z_plain, z_joint=z_joint))
+            continue
+        plain_low, plain_high = pairs.single(z_plain)
+        joint_low, joint_high = pairs.single(z_joint)
+        searches.append((index, *_pairs(defined, plain_high, plain_low, low_first=True), z_plain, True))
+        searches.append((index, *_pairs(defined, joint_low, joint_high, low_first=True), z_joint, False))
+    ends = _ratio_ends_of(items, searches)
+    for far in range(0, len(searches), 2):
+        index = searches[far][0]
+        values = items[index][0].value[items[index][1]]
+        values = values[np.isfinite(values)]
+        point = min_over_max(float(np.max(values)), float(np.min(values)))
+        far_end, near_end = _extreme(ends[far], np.nanmin), _extreme(ends[far + 1], np.nanmin)
+        results[index].append(
+            Interval(np.array([point]), np.array([min(far_end, 1.0)]), np.array([min(near_end, 1.0)]))
+        )
+    return [(first, second) for first, second in results]
+
+
+def _ratio_ends_of(
+    items: list[tuple[Pairs, np.ndarray, float, float]],
+    searches: list[tuple[int, np.ndarray, np.ndarray, float, bool]],
+) -> list[np.ndarray]:
+    """The score-interval end each search asks for, over its pairs (i, j) of its item's groups."""
+    if not searches:
+        return []
+    parts = []
+    for index, i, j, z, low in searches:
+        pairs = items[index][0]
+        assert pairs.k is not None and pairs.n is not None
+        size = i.shape[0]
+        parts.append(
+            (pairs.k[i], pairs.n[i], pairs.k[j], pairs.n[j], np.full(size, z * z), np.full(size, low))
+        )
+    joined = [
+        np.concatenate([np.asarray(part[c], dtype=np.float64 if c < 5 else bool) for part in parts])
+        for c in range(6)
+    ]
+    ends = ratio_ends(joined[0], joined[1], joined[2], joined[3], joined[4], joined[5] > 0)
+    bounds = np.cumsum([0, *(part[0].shape[0] for part in parts)]).tolist()
+    return [ends[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 def min_over_max(top: float, bottom: float) -> float:

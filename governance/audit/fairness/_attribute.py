@@ -41,7 +41,7 @@ from governance.intervals import (
     bonferroni_pairs,
     count_intervals,
     min_over_max,
-    spread,
+    spread_many,
     z_for,
 )
 from governance.results.common import Estimate
@@ -382,32 +382,34 @@ def between_groups(
     """max - min and min / max over the known groups, with intervals that hold for the true extremes."""
     known = ~plan.is_unknown
     z = z_for(level)
-    rows: list[Spread] = []
-    spreads: dict[str, tuple[Interval, Interval]] = {}
+    defined: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each metric's known values, and who has one
+    searched: dict[str, tuple[Pairs, np.ndarray, float, float]] = {}
     for name, s in metrics.items():
         values = np.where(known & ~np.isnan(s.point), s.point, np.nan)
         groups = np.flatnonzero(np.isfinite(values))
+        defined[name] = (values, groups)
         pairs = s.pairs()
         if pairs is not None and groups.shape[0] >= 2:
-            z_joint = z_for(level, bonferroni_pairs(groups.shape[0]))
-            d = spread(pairs, groups, "difference", z_plain=z, z_joint=z_joint)
-            r = spread(pairs, groups, "ratio", z_plain=z, z_joint=z_joint)
-        else:
-            d, r = _plain_spread(values, groups)
-        spreads[name] = (d, r)
-        defined = groups.shape[0] > 0
+            searched[name] = (pairs, groups, z, z_for(level, bonferroni_pairs(groups.shape[0])))
+    spreads = dict(zip(searched, spread_many(list(searched.values())), strict=True))
+    rows: list[Spread] = []
+    for name in metrics:
+        values, groups = defined[name]
+        if name not in spreads:
+            spreads[name] = _plain_spread(values, groups)
+        any_defined = groups.shape[0] > 0
         rows.append(
             SPREAD.one(
                 dict(
                     metric=name,
-                    difference=estimates(d)[0],
-                    ratio=estimates(r)[0],
-                    min_group=plan.names[int(np.nanargmin(values))] if defined else None,
-                    max_group=plan.names[int(np.nanargmax(values))] if defined else None,
+                    difference=estimates(spreads[name][0])[0],
+                    ratio=estimates(spreads[name][1])[0],
+                    min_group=plan.names[int(np.nanargmin(values))] if any_defined else None,
+                    max_group=plan.names[int(np.nanargmax(values))] if any_defined else None,
                 )
             )
         )
-    return rows, spreads
+    return rows, {name: spreads[name] for name in metrics}
 
 
 def _plain_spread(values: np.ndarray, groups: np.ndarray) -> tuple[Interval, Interval]:
