@@ -36,21 +36,26 @@ class Maker(Generic[Model]):
         config_allows_extra = cls.model_config.get("extra") == "allow"
         if cls.__pydantic_post_init__ or cls.__pydantic_root_model__ or config_allows_extra:
             raise TypeError(f"{cls.__name__} needs pydantic's own construction")  # pragma: no cover
+        if not cls.model_config.get("frozen"):
+            raise TypeError(f"{cls.__name__} is not frozen: its records cannot share one set of field names")
         self.cls = cls
         self.fields = tuple(cls.model_fields)
+        # Every record names every field; a frozen record never changes this set (a copy gets its own),
+        # so all records share one: 216 bytes less each, 50 MB for an audit of 2,500 cells.
+        self.fields_set = set(self.fields)
 
     def one(self, values: dict[str, Any]) -> Model:
         """One record; ``values`` names every field, in the class's order."""
         record = self.cls.__new__(self.cls)
         _set_dict(record, values)
-        _set_fields_set(record, set(self.fields))
+        _set_fields_set(record, self.fields_set)
         _set_extra(record, None)
         _set_private(record, None)
         return record
 
     def many(self, columns: Sequence[Sequence[Any]]) -> list[Model]:
         """One record per row of ``columns`` (one column per field, in the class's order)."""
-        cls, names, new = self.cls, self.fields, self.cls.__new__
+        cls, names, new, fields_set = self.cls, self.fields, self.cls.__new__, self.fields_set
         if len(columns) != len(names):
             raise TypeError(f"{cls.__name__} has {len(names)} fields, not {len(columns)}")
         out: list[Model] = []
@@ -58,7 +63,7 @@ class Maker(Generic[Model]):
         for row in zip(*columns, strict=True):
             record = new(cls)
             _set_dict(record, dict(zip(names, row, strict=False)))  # as many as the fields: checked above
-            _set_fields_set(record, set(names))
+            _set_fields_set(record, fields_set)
             _set_extra(record, None)
             _set_private(record, None)
             append(record)
