@@ -171,3 +171,21 @@ def test_score_intervals_searched_together_equal_one_at_a_time() -> None:
             alone = against_fixed(pairs, groups, ref, kind, z)  # type: ignore[arg-type]
             for part in ("point", "low", "high"):
                 assert np.array_equal(getattr(alone, part), getattr(found, part), equal_nan=True)
+
+
+def test_score_statistic_in_place_equals_the_formula() -> None:
+    """The in-place statistic the searches use gives the formula's numbers to the last bit."""
+    from governance.intervals import _Score
+
+    tables = _grid().astype(np.float64)
+    k1, n1 = tables[:, 0], tables[:, 0] + tables[:, 1] + 1
+    k2, n2 = tables[:, 2], tables[:, 2] + tables[:, 3] + 1
+    score = _Score(k1, n1, k2, n2)
+    rng = np.random.default_rng(1)
+    with np.errstate(all="ignore"):
+        for theta in (
+            np.exp(rng.uniform(-35, 35, k1.shape[0])),
+            np.ones(k1.shape[0]),
+            np.full(k1.shape[0], 1e-15),
+        ):
+            assert np.array_equal(score.statistic(theta), score._reference(theta), equal_nan=True)
