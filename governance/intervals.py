@@ -197,16 +197,85 @@ def _bisect(centre: np.ndarray, limit: np.ndarray, score: _Score, critical: np.n
     """The theta between the estimate and ``limit`` (log scale) where the score statistic reaches ``critical``."""
     inside = centre.copy()  # statistic <= critical here
     outside = limit.astype(np.float64)
+    _search(inside, outside, score, critical, _BISECTION_STEPS)
+    return np.asarray(np.exp(inside), dtype=np.float64)
+
+
+def _search(inside: np.ndarray, outside: np.ndarray, score: _Score, critical: np.ndarray, steps: int) -> None:
+    """``steps`` halvings of the brackets [inside, outside], in place."""
     middle = np.empty_like(inside)
     theta = np.empty_like(inside)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(_BISECTION_STEPS):
+        for _ in range(steps):
             np.add(inside, outside, out=middle)
             middle /= 2
             accepted = score.statistic(np.exp(middle, out=theta)) <= critical
             np.copyto(inside, middle, where=accepted)
             np.copyto(outside, middle, where=~accepted)
-    return np.asarray(np.exp(inside), dtype=np.float64)
+
+
+_PRUNE_AFTER = (4, 8, 14, 22)  # search steps after which ends that cannot be the smallest stop
+
+
+def ratio_end_minima(
+    k1: np.ndarray,
+    n1: np.ndarray,
+    k2: np.ndarray,
+    n2: np.ndarray,
+    critical: np.ndarray,
+    low: np.ndarray,
+    owner: np.ndarray,
+    owners: int,
+) -> np.ndarray:
+    """For each owner, the smallest of its elements' ``ratio_ends`` (NaN when none is defined).
+
+    The same numbers as ``ratio_ends`` followed by a minimum that ignores NaN, but an element stops being
+    searched once it cannot be the smallest: a bracket only shrinks, so an element whose whole bracket lies
+    above another element's bracket ends above it. A spread over thousands of pairs then searches only the few
+    that could be its extreme to the end.
+    """
+    defined = (n1 > 0) & (n2 > 0) & ~((k1 <= 0) & (k2 <= 0))
+    a, b, c, d = (np.where(defined, x, 1.0) for x in (k1, n1, k2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        estimate = (a / b) / (c / d)
+    centre = np.log(np.clip(estimate, np.exp(-_LOG_LIMIT), np.exp(_LOG_LIMIT)))
+    known = np.full(k1.shape[0], np.nan)  # ends known without a search
+    known[defined & low & (k1 <= 0)] = 0.0
+    known[defined & ~low & (k2 <= 0)] = np.inf
+    search = np.flatnonzero(defined & np.isnan(known))
+    inside, outside = centre[search], np.where(low[search], -_LOG_LIMIT, _LOG_LIMIT)
+    done = 0
+    for stop in (*_PRUNE_AFTER, _BISECTION_STEPS):
+        _search(
+            inside, outside, _Score(a[search], b[search], c[search], d[search]), critical[search], stop - done
+        )
+        done = stop
+        if stop < _BISECTION_STEPS:
+            keep = _may_be_smallest(search, inside, outside, known, owner, owners)
+            search, inside, outside = search[keep], inside[keep], outside[keep]
+    ends = known.copy()
+    ends[search] = np.exp(inside)
+    minima = np.full(owners, np.nan)
+    counted = np.flatnonzero(~np.isnan(ends))
+    np.fmin.at(minima, owner[counted], ends[counted])
+    return minima
+
+
+def _may_be_smallest(
+    search: np.ndarray,
+    inside: np.ndarray,
+    outside: np.ndarray,
+    known: np.ndarray,
+    owner: np.ndarray,
+    owners: int,
+) -> np.ndarray:
+    """Which searched elements may still end as their owner's smallest (log scale, with a margin of 1e-9)."""
+    lowest = np.full(owners, np.inf)  # the smallest upper bound of each owner's ends
+    np.minimum.at(lowest, owner[search], np.maximum(inside, outside))
+    settled = np.flatnonzero(~np.isnan(known))
+    with np.errstate(divide="ignore"):
+        np.minimum.at(lowest, owner[settled], np.log(known[settled]))
+    return np.asarray(np.minimum(inside, outside) <= lowest[owner[search]] + 1e-9)
 
 
 @dataclass(frozen=True)
@@ -425,41 +494,49 @@ def spread_many(items: list[tuple[Pairs, np.ndarray, float, float]]) -> list[tup
         joint_low, joint_high = pairs.single(z_joint)
         searches.append((index, *_pairs(defined, plain_high, plain_low, low_first=True), z_plain, True))
         searches.append((index, *_pairs(defined, joint_low, joint_high, low_first=True), z_joint, False))
-    ends = _ratio_ends_of(items, searches)
+    ends = _smallest_ratio_ends(items, searches)
     for far in range(0, len(searches), 2):
         index = searches[far][0]
         values = items[index][0].value[items[index][1]]
         values = values[np.isfinite(values)]
         point = min_over_max(float(np.max(values)), float(np.min(values)))
-        far_end, near_end = _extreme(ends[far], np.nanmin), _extreme(ends[far + 1], np.nanmin)
+        far_end, near_end = ends[far], ends[far + 1]
         results[index].append(
             Interval(np.array([point]), np.array([min(far_end, 1.0)]), np.array([min(near_end, 1.0)]))
         )
     return [(first, second) for first, second in results]
 
 
-def _ratio_ends_of(
+def _smallest_ratio_ends(
     items: list[tuple[Pairs, np.ndarray, float, float]],
     searches: list[tuple[int, np.ndarray, np.ndarray, float, bool]],
-) -> list[np.ndarray]:
-    """The score-interval end each search asks for, over its pairs (i, j) of its item's groups."""
+) -> list[float]:
+    """The smallest score-interval end each search asks for, over its pairs (i, j) of its item's groups."""
     if not searches:
         return []
     parts = []
-    for index, i, j, z, low in searches:
+    for number, (index, i, j, z, low) in enumerate(searches):
         pairs = items[index][0]
         assert pairs.k is not None and pairs.n is not None
         size = i.shape[0]
         parts.append(
-            (pairs.k[i], pairs.n[i], pairs.k[j], pairs.n[j], np.full(size, z * z), np.full(size, low))
+            (
+                pairs.k[i],
+                pairs.n[i],
+                pairs.k[j],
+                pairs.n[j],
+                np.full(size, z * z),
+                np.full(size, low),
+                np.full(size, number),
+            )
         )
-    joined = [
-        np.concatenate([np.asarray(part[c], dtype=np.float64 if c < 5 else bool) for part in parts])
-        for c in range(6)
-    ]
-    ends = ratio_ends(joined[0], joined[1], joined[2], joined[3], joined[4], joined[5] > 0)
-    bounds = np.cumsum([0, *(part[0].shape[0] for part in parts)]).tolist()
-    return [ends[a:b] for a, b in itertools.pairwise(bounds)]
+    k1, n1, k2, n2, critical = (
+        np.concatenate([np.asarray(part[c], dtype=np.float64) for part in parts]) for c in range(5)
+    )
+    lower_end = np.concatenate([part[5] for part in parts]).astype(bool)
+    owner = np.concatenate([part[6] for part in parts]).astype(np.int64)
+    minima = ratio_end_minima(k1, n1, k2, n2, critical, lower_end, owner, len(searches))
+    return [float(x) for x in minima.tolist()]
 
 
 def min_over_max(top: float, bottom: float) -> float:
