@@ -189,3 +189,33 @@ def test_score_statistic_in_place_equals_the_formula() -> None:
             np.full(k1.shape[0], 1e-15),
         ):
             assert np.array_equal(score.statistic(theta), score._reference(theta), equal_nan=True)
+
+
+def test_records_made_in_bulk_equal_validated_ones(many: Any) -> None:
+    """Records made without validation are the records pydantic would make, and behave like them."""
+    from governance.results.fairness import AttributeResult, FairnessResult
+
+    result, _ = many
+    full = next(a for a in result.attributes if a.attribute == "region × age × race")
+    assert AttributeResult.model_validate(full.model_dump()) == full
+    again = FairnessResult.model_validate_json(result.model_dump_json())
+    assert again == result
+    group = full.groups[0]
+    estimate = group.metrics["selection_rate"]
+    changed = estimate.model_copy(update={"value": 0.5})  # a copy gets its own set of field names
+    assert changed.value == 0.5 and estimate.value != 0.5
+    assert full.groups[1].metrics["selection_rate"].model_fields_set == {"value", "low", "high"}
+    with pytest.raises(ValueError, match="frozen"):
+        estimate.value = 0.1
+
+
+def test_only_frozen_records_are_made_in_bulk() -> None:
+    from pydantic import BaseModel
+
+    from governance.audit.fairness._records import Maker
+
+    class Loose(BaseModel):
+        value: float
+
+    with pytest.raises(TypeError, match="not frozen"):
+        Maker(Loose)

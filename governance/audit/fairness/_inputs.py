@@ -316,7 +316,7 @@ def code_labels(
         mapping = np.array([index[_label_key(v)] for v in uniques.tolist()], dtype=np.int64)
         if not mapping.shape[0] or np.array_equal(mapping, np.arange(mapping.shape[0])):
             return codes  # already in class order (0/1 labels): no pass over the rows
-        return mapping[codes]
+        return np.asarray(mapping[codes])
 
     pred = Labels(recode(pred_codes, pred_uniques), classes)
     true = None if true_codes is None else Labels(recode(true_codes, true_uniques), classes)
