@@ -214,7 +214,7 @@ def _search(inside: np.ndarray, outside: np.ndarray, score: _Score, critical: np
             np.copyto(outside, middle, where=~accepted)
 
 
-_PRUNE_AFTER = (4, 8, 14, 22)  # search steps after which ends that cannot be the smallest stop
+_PRUNE_AFTER = (7, 9, 11, 13, 16, 20)  # search steps after which ends that cannot be the smallest stop
 
 
 def ratio_end_minima(
