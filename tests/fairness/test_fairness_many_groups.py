@@ -219,3 +219,20 @@ def test_only_frozen_records_are_made_in_bulk() -> None:
 
     with pytest.raises(TypeError, match="not frozen"):
         Maker(Loose)
+
+
+def test_resampled_intervals_in_blocks_equal_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AUC and Brier intervals (and their comparisons) made a few groups at a time are the same numbers."""
+    import governance.audit.fairness._attribute as attribute_module
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    sensitive = pd.DataFrame({"a": rng.choice(list("abcdefgh"), n), "b": rng.choice(list("xyz"), n)})
+    y_true = rng.integers(0, 2, n)
+    scores = np.clip(0.3 * y_true + rng.random(n) * 0.7, 0, 1)
+    arguments = dict(
+        y_pred=(scores > 0.5).astype(int), y_true=y_true, scores=scores, sensitive=sensitive, n_boot=40
+    )
+    whole = compute_fairness(**arguments).model_dump()  # type: ignore[arg-type]
+    monkeypatch.setattr(attribute_module, "_RESAMPLED_VALUES", 50)  # one or two groups a block
+    assert compute_fairness(**arguments).model_dump() == whole  # type: ignore[arg-type]

@@ -112,7 +112,8 @@ class Series:
             return Pairs.of_counts(*self.sums.effective())
         if self.boot is None or self.boot.shape[0] < 2:
             return None
-        low, high = percentile_interval(self.boot, self.level)
+        interval = resampled(self.point, self.boot, self.level)
+        low, high = interval.low, interval.high
         return Pairs.of_normal(self.point, (high - low) / (2 * z_for(self.level)))
 
     def sizes(self) -> np.ndarray:
@@ -120,13 +121,33 @@ class Series:
         return self.rows
 
 
+_RESAMPLED_VALUES = 4_000_000  # resampled values (resamples x groups) sorted at once: 32 MB
+
+
 def resampled(point: np.ndarray, boot: np.ndarray | None, level: float) -> Interval:
     """Values with percentile intervals from their resamples (none without resamples)."""
-    point = np.asarray(point, dtype=np.float64).reshape(-1)
     if boot is None or boot.shape[0] == 0:
-        nan = np.full(point.shape[0], np.nan)
-        return Interval(point, nan, nan)
-    low, high = percentile_interval(boot.reshape(boot.shape[0], -1), level)
+        return resampled_blocks(point, lambda start, stop: np.empty((0, stop - start)), 0, level)
+    flat = boot.reshape(boot.shape[0], -1)
+    return resampled_blocks(point, lambda start, stop: flat[:, start:stop], flat.shape[0], level)
+
+
+def resampled_blocks(
+    point: np.ndarray, block: Callable[[int, int], np.ndarray], n_boot: int, level: float
+) -> Interval:
+    """Percentile intervals of values whose resamples ``block(start, stop)`` gives a block of columns at a time.
+
+    Each column's interval depends on that column alone, so an intersection of many thousands of groups gets
+    the same intervals while the memory for sorting (and for comparisons made from the resamples) stays bounded.
+    """
+    point = np.asarray(point, dtype=np.float64).reshape(-1)
+    low, high = np.full(point.shape[0], np.nan), np.full(point.shape[0], np.nan)
+    if n_boot == 0:
+        return Interval(point, low, high)
+    step = max(1, _RESAMPLED_VALUES // n_boot)
+    for start in range(0, point.shape[0], step):
+        stop = min(point.shape[0], start + step)
+        low[start:stop], high[start:stop] = percentile_interval(block(start, stop), level)
     return Interval(point, low, high)
 
 
@@ -304,11 +325,34 @@ def _against_reference(
         )
     diff_point = s.point[others] - s.point[ref]
     ratio_point = divide(s.point[others], np.full(others.shape[0], s.point[ref]))
-    diff_boot = ratio_boot = None
-    if s.boot is not None:
-        diff_boot = s.boot[:, others] - s.boot[:, [ref]]
-        ratio_boot = divide(s.boot[:, others], np.broadcast_to(s.boot[:, [ref]], diff_boot.shape))
-    return resampled(diff_point, diff_boot, s.level), resampled(ratio_point, ratio_boot, s.level)
+    return _against_resampled(
+        s.boot, others, s.boot[:, [ref]] if s.boot is not None else None, diff_point, ratio_point, s.level
+    )
+
+
+def _against_resampled(
+    boot: np.ndarray | None,
+    groups: np.ndarray,
+    against: np.ndarray | None,
+    diff_point: np.ndarray,
+    ratio_point: np.ndarray,
+    level: float,
+) -> tuple[Interval, Interval]:
+    """Groups' resampled values minus and over ``against`` (resamples, 1), a block of groups at a time."""
+    if boot is None or against is None:
+        return resampled(diff_point, None, level), resampled(ratio_point, None, level)
+    n_boot = boot.shape[0]
+
+    def difference(start: int, stop: int) -> np.ndarray:
+        return np.asarray(boot[:, groups[start:stop]] - against)
+
+    def ratio(start: int, stop: int) -> np.ndarray:
+        return divide(boot[:, groups[start:stop]], np.broadcast_to(against, (n_boot, stop - start)))
+
+    return (
+        resampled_blocks(diff_point, difference, n_boot, level),
+        resampled_blocks(ratio_point, ratio, n_boot, level),
+    )
 
 
 def to_overall(
@@ -332,12 +376,8 @@ def to_overall(
         else:
             diff_point = s.point[groups] - o.point[0]
             ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
-            diff_boot = ratio_boot = None
-            if s.boot is not None and o.boot is not None:
-                diff_boot = s.boot[:, groups] - o.boot[:, [0]]
-                ratio_boot = divide(s.boot[:, groups], np.broadcast_to(o.boot[:, [0]], diff_boot.shape))
-            diffs = resampled(diff_point, diff_boot, s.level)
-            ratios = resampled(ratio_point, ratio_boot, s.level)
+            against = o.boot[:, [0]] if o.boot is not None and s.boot is not None else None
+            diffs, ratios = _against_resampled(s.boot, groups, against, diff_point, ratio_point, s.level)
         rows.extend(comparisons(name, names, "overall", diffs, ratios))
     return rows
 
