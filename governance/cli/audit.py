@@ -91,7 +91,7 @@ def _print_rules(rules: Any) -> None:
 
 def _print_impact_table(table: Any, words: Any) -> None:
     """Each category's impact ratio against the most selected one, flagged below 0.8."""
-    from governance.policy.evaluate import fmt
+    from governance.rules.evaluate import fmt
 
     if table.most_selected is None:
         echo(
