@@ -56,7 +56,9 @@ class SiteBuildReport:
     figures: list[str] = field(default_factory=list)
     site_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
-    broken: list[str] = field(default_factory=list)  # pages, templates or checklists that could not be rendered
+    broken: list[str] = field(
+        default_factory=list
+    )  # pages, templates or checklists that could not be rendered
     attention: str = ""  # the "Needs attention" block, with links from the site's home page
 
     @property
@@ -322,8 +324,10 @@ def write_generated(
             sources,
             by_name,
             AttentionLinks(
-                *({key: f"generated/{target}" for key, target in links.items()}
-                  for links in (model_pages, audit_pages, checklist_model_pages))
+                *(
+                    {key: f"generated/{target}" for key, target in links.items()}
+                    for links in (model_pages, audit_pages, checklist_model_pages)
+                )
             ),
         ),
         register_available=sources.register_available,
@@ -545,7 +549,9 @@ def build_site(
         if run_mkdocs:
             from governance.site.mkdocs_run import run_mkdocs as run
 
-            site_dir, warnings = run(config_file, strict=strict, generated_nav=nav, home_block=report.attention)
+            site_dir, warnings = run(
+                config_file, strict=strict, generated_nav=nav, home_block=report.attention
+            )
             report.site_dir = site_dir
             report.warnings += warnings
     return report

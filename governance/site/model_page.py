@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from governance.escaping import markup_multiline, markup_text
 from governance.report.markdown import masking, masking_sentence
 from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
-from governance.escaping import markup_multiline, markup_text
 from governance.site.figures import ratio_series
 from governance.site.markdown import VERDICT_WORDS, estimate, facts, table
 from governance.site.sources import ModelEntry
@@ -123,7 +123,10 @@ def render_model_page(
 
         lines.append("## Where it stands\n")
         lines.append("\n".join(f"- {markup_text(sentence)}" for sentence in standing(model.overview)) + "\n")
-        lines += [f'!!! warning "Needs attention"\n    {markup_text(item.message)}\n' for item in model.overview.attention]
+        lines += [
+            f'!!! warning "Needs attention"\n    {markup_text(item.message)}\n'
+            for item in model.overview.attention
+        ]
     verdict = latest.result.policy.verdict if latest else None
     word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
     if latest is not None and latest.check.status == "not-verified":
@@ -132,12 +135,18 @@ def render_model_page(
         facts(
             [
                 ["Status in the register", markup_text(model.status or "not in the register")],
-                ["Version described on this card", markup_text(latest.result.model.version) if latest else "—"],
+                [
+                    "Version described on this card",
+                    markup_text(latest.result.model.version) if latest else "—",
+                ],
                 [
                     "Its verdict",
                     f"[{word}]({audit_links[latest.result.audit_id]})" if latest else word,
                 ],
-                ["Next audit due", markup_text(model.next_audit_due or "no date set (no policy maximum age)")],
+                [
+                    "Next audit due",
+                    markup_text(model.next_audit_due or "no date set (no policy maximum age)"),
+                ],
                 [
                     "Automated employment decision tool",
                     "yes (NYC Local Law 144 applies)" if model.is_aedt else "no",
@@ -156,7 +165,8 @@ def render_model_page(
     ]
     vouched = [
         f"{version}: {vouched_words(str(record['vouched_by']), record.get('vouched_at'))}"
-        for version, record in sorted(model.versions.items()) if record.get("vouched_by")
+        for version, record in sorted(model.versions.items())
+        if record.get("vouched_by")
     ]
     if vouched:
         details.append(["Model files that run code when loaded", markup_text("; ".join(vouched))])
@@ -259,7 +269,10 @@ def render_model_page(
     ]
     if approvals:
         lines.append(
-            table(["When (UTC)", "Version", "Role", "Decision", "Who", "Risk accepted because", "Comment"], approvals)
+            table(
+                ["When (UTC)", "Version", "Role", "Decision", "Who", "Risk accepted because", "Comment"],
+                approvals,
+            )
         )
     else:
         lines.append("_No approval recorded in the register yet._\n")

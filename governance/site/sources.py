@@ -90,7 +90,9 @@ class ModelEntry:
     register_detail: dict[str, Any] = field(default_factory=dict)
     answers: list[dict[str, Any]] = field(default_factory=list)
     audits: list[AuditRecord] = field(default_factory=list)
-    overview: ModelOverview | None = None  # where it stands, computed by the register (as `register show` says)
+    overview: ModelOverview | None = (
+        None  # where it stands, computed by the register (as `register show` says)
+    )
 
     @property
     def latest_audit(self) -> AuditRecord | None:
