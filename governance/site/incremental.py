@@ -156,9 +156,7 @@ def plugin(found: Plan, previous: Path) -> Any:
             return files
 
         def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
-            for file in files.documentation_pages():
-                if file.page is not None and file.page.markdown is None:
-                    file.page.read_source(config)  # its title, for the nav of the pages that are rendered
+            _read_skipped_titles(files, config)
             return env
 
         def on_page_context(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
@@ -168,13 +166,26 @@ def plugin(found: Plan, previous: Path) -> Any:
         @event_priority(50)  # before the search plugin writes its index
         def on_post_build(self, *, config: Any) -> None:
             entries = _search_entries(config)
-            if entries is None or self.files is None:
-                return
-            for file in self.files.documentation_pages():
-                if file.page is not None and file.page.url not in self.rebuilt:
-                    entries.extend(self.entries.get(file.page.url, []))
+            if entries is not None and self.files is not None:
+                _keep_skipped_entries(entries, self.files, self.rebuilt, self.entries)
 
     return Incremental()
+
+
+def _read_skipped_titles(files: Any, config: Any) -> None:
+    """Read the source of each page MkDocs will not render: its title, for the nav of the pages that are."""
+    for file in files.documentation_pages():
+        if file.page is not None and file.page.markdown is None:
+            file.page.read_source(config)
+
+
+def _keep_skipped_entries(
+    entries: list[Any], files: Any, rebuilt: set[str], previous: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Add the previous build's search entries of every page not rendered this time."""
+    for file in files.documentation_pages():
+        if file.page is not None and file.page.url not in rebuilt:
+            entries.extend(previous.get(file.page.url, []))
 
 
 def _link_unchanged(file: Any, previous: Path, always: list[str]) -> None:
