@@ -304,7 +304,7 @@ def _explain(
     return explanation, None
 
 
-def audit(
+def audit(  # noqa: C901, PLR0915  # split by branch params
     *,
     name: str,
     version: str,
