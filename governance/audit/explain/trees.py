@@ -203,58 +203,55 @@ class _Pace:
         return time.perf_counter() + waves * rows * self.per_row <= self.deadline
 
 
-def _run_here(
-    function: Callable[[np.ndarray], np.ndarray],
-    matrix: np.ndarray,
-    bounds: list[tuple[int, int]],
-    pace: _Pace,
-    progress: Callable[[int], None] | None,
-) -> list[np.ndarray]:
-    """The chunks one after the other in this process, while they fit."""
-    parts: list[np.ndarray] = []
-    for start, stop in bounds:
-        if not pace.fits(stop - start, 0):
-            break
-        parts.append(np.asarray(function(matrix[start:stop])))
-        pace.finished(stop - start)
-        if progress is not None:
-            progress(stop)
-    return parts
+@dataclass
+class _ChunkRun:
+    """The chunks of one :func:`run_chunks` call, run in this process or on forked workers."""
 
+    function: Callable[[np.ndarray], np.ndarray]
+    matrix: np.ndarray
+    bounds: list[tuple[int, int]]
+    pace: _Pace
+    progress: Callable[[int], None] | None
 
-def _run_forked(
-    function: Callable[[np.ndarray], np.ndarray],
-    matrix: np.ndarray,
-    bounds: list[tuple[int, int]],
-    pace: _Pace,
-    progress: Callable[[int], None] | None,
-) -> list[np.ndarray]:
-    """The chunks on ``pace.workers`` forked processes, at most one waiting per worker, results in order."""
-    workers = pace.workers
-    _SHARED.update(function=function, matrix=matrix)
-    context = multiprocessing.get_context("fork")
-    done: list[np.ndarray] = []
-    try:
-        with context.Pool(workers, initializer=_quiet_worker) as processes:
-            pending: list[Any] = []
-            next_chunk = 0
-            while next_chunk < len(bounds) or pending:
-                while next_chunk < len(bounds) and len(pending) < workers:
-                    start, stop = bounds[next_chunk]
-                    if not pace.fits(stop - start, len(pending)):
-                        next_chunk = len(bounds)
+    def here(self) -> list[np.ndarray]:
+        """The chunks one after the other in this process, while they fit."""
+        parts: list[np.ndarray] = []
+        for start, stop in self.bounds:
+            if not self.pace.fits(stop - start, 0):
+                break
+            parts.append(np.asarray(self.function(self.matrix[start:stop])))
+            self.pace.finished(stop - start)
+            if self.progress is not None:
+                self.progress(stop)
+        return parts
+
+    def forked(self) -> list[np.ndarray]:
+        """The chunks on ``pace.workers`` forked processes, at most one waiting per worker, results in order."""
+        workers, bounds, pace = self.pace.workers, self.bounds, self.pace
+        _SHARED.update(function=self.function, matrix=self.matrix)
+        context = multiprocessing.get_context("fork")
+        done: list[np.ndarray] = []
+        try:
+            with context.Pool(workers, initializer=_quiet_worker) as processes:
+                pending: list[Any] = []
+                next_chunk = 0
+                while next_chunk < len(bounds) or pending:
+                    while next_chunk < len(bounds) and len(pending) < workers:
+                        start, stop = bounds[next_chunk]
+                        if not pace.fits(stop - start, len(pending)):
+                            next_chunk = len(bounds)
+                            break
+                        pending.append(processes.apply_async(_chunk, (start, stop)))
+                        next_chunk += 1
+                    if not pending:
                         break
-                    pending.append(processes.apply_async(_chunk, (start, stop)))
-                    next_chunk += 1
-                if not pending:
-                    break
-                done.append(pending.pop(0).get())
-                pace.finished(len(done[-1]))
-                if progress is not None:
-                    progress(sum(len(part) for part in done))
-    finally:
-        _SHARED.clear()
-    return done
+                    done.append(pending.pop(0).get())
+                    pace.finished(len(done[-1]))
+                    if self.progress is not None:
+                        self.progress(sum(len(part) for part in done))
+        finally:
+            _SHARED.clear()
+        return done
 
 
 def run_chunks(
@@ -278,6 +275,5 @@ def run_chunks(
     starts = list(range(0, len(matrix), max(1, chunk_rows)))
     bounds = [(start, min(len(matrix), start + max(1, chunk_rows))) for start in starts]
     pace = _Pace(per_row, workers=workers, chunk_rows=chunk_rows, chunks=len(bounds), deadline=deadline)
-    if not (pool and can_fork()):
-        return _run_here(function, matrix, bounds, pace, progress)
-    return _run_forked(function, matrix, bounds, pace, progress)
+    chunks = _ChunkRun(function, matrix, bounds, pace, progress)
+    return chunks.forked() if pool and can_fork() else chunks.here()
