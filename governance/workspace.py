@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from governance.errors import InputError
-from governance.yamlload import load_yaml, read_utf8
+from governance.yamlload import at_line, load_yaml, read_utf8, yaml_error_line
 
 CONFIG_NAME = "governance.yaml"
 
@@ -93,8 +93,7 @@ def load_config(path: Path) -> dict[str, Any]:
     try:
         loaded = load_yaml(read_utf8(path), source=str(path))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        where = at_line(yaml_error_line(exc))
         raise InputError(
             f"{path} is not valid YAML{where}; fix the file or run `governance init --force`."
         ) from exc

@@ -73,6 +73,17 @@ def read_utf8(path: str | Path, *, error: type[InputError] = InputError) -> str:
         ) from None
 
 
+def yaml_error_line(exc: yaml.YAMLError, *, line_offset: int = 0) -> int | None:
+    """The 1-based line a YAML syntax error points at (plus ``line_offset``), or None when it names none."""
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line + 1 + line_offset if mark is not None else None
+
+
+def at_line(line: int | None) -> str:
+    """`` at line N`` for a message, or nothing when the line is not known."""
+    return f" at line {line}" if line is not None else ""
+
+
 def load_yaml(text: str, *, source: str, line_offset: int = 0) -> Any:
     """Parse YAML ``text`` safely; a duplicated key raises :class:`DuplicateKeyError` naming ``source``.
 
