@@ -16,7 +16,8 @@ from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model_files import LoadedModel, Vouching, load_model
+from governance.intake.mlflow_models import load_any_model
+from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
@@ -46,6 +47,8 @@ class AuditOutcome:
     result: AuditResult
     folder: Path | None
     claim: AuditFolder | None = None
+    notes: tuple[str, ...] = ()  # what was done beside the audit (MLflow tags written)
+    warnings: tuple[str, ...] = ()  # what failed beside the audit, which itself is complete
 
     @property
     def exit_code(self) -> int:
@@ -411,7 +414,7 @@ def audit(  # noqa: C901, PLR0915  # split by branch params
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
         if model is not None:
-            loaded = load_model(
+            loaded = load_any_model(
                 model,
                 trust_sha256=trust_sha256,
                 pinned_sha256=pinned_sha256,
@@ -523,7 +526,7 @@ def audit(  # noqa: C901, PLR0915  # split by branch params
         name=name,
         version=version,
         kind="model" if loaded else "predictions",
-        path=_shown_path(loaded.path, space.root) if loaded else None,
+        path=(loaded.source or _shown_path(loaded.path, space.root)) if loaded else None,
         sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None,
         loader=loaded.loader if loaded else None,
