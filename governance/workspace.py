@@ -90,15 +90,14 @@ class Workspace:
 
 def load_config(path: Path) -> dict[str, Any]:
     """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
+    text = read_utf8(path, unreadable="Cannot read {path} ({reason}); check the path and its permissions.")
     try:
-        loaded = load_yaml(read_utf8(path), source=str(path))
+        loaded = load_yaml(text, source=str(path))
     except yaml.YAMLError as exc:
         where = at_line(yaml_error_line(exc))
         raise InputError(
             f"{path} is not valid YAML{where}; fix the file or run `governance init --force`."
         ) from exc
-    except OSError as exc:
-        raise InputError(f"Cannot read {path} ({exc.strerror}); check the path and its permissions.") from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

@@ -149,12 +149,11 @@ def parse_policy_template(text: str, *, name: str = "<template>") -> PolicyTempl
 def load_policy_template(path: str | Path) -> PolicyTemplate:
     """One template file."""
     path = Path(path)
-    try:
-        text = read_utf8(path, error=PolicyError)
-    except OSError as exc:
-        raise PolicyError(
-            f"Cannot read the policy template {path} ({exc.strerror}); check the path."
-        ) from exc
+    text = read_utf8(
+        path,
+        error=PolicyError,
+        unreadable="Cannot read the policy template {path} ({reason}); check the path.",
+    )
     return parse_policy_template(text, name=str(path))
 
 

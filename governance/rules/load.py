@@ -141,12 +141,11 @@ def parse_policy(text: str, *, source: str) -> Policy:
 def load_policy(name_or_path: str, *, workspace_root: Path | None = None) -> LoadedPolicy:
     """Load and validate a policy by path or preset name."""
     path = resolve_policy_path(name_or_path, workspace_root)
-    try:
-        text = read_utf8(path, error=PolicyError)
-    except OSError as exc:
-        raise PolicyError(
-            f"Cannot read the policy file {path} ({exc.strerror}); check its permissions."
-        ) from exc
+    text = read_utf8(
+        path,
+        error=PolicyError,
+        unreadable="Cannot read the policy file {path} ({reason}); check its permissions.",
+    )
     return LoadedPolicy(policy=parse_policy(text, source=path.name), path=path, sha256=sha256_file(path))
 
 
