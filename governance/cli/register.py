@@ -18,6 +18,7 @@ from governance.escaping import terminal_text
 if TYPE_CHECKING:
     from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
+    from governance.register.records import ApprovalRecord, AuditRecord
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -425,8 +426,8 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
-    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+def _model_lines(detail: ModelDetail, view: ModelOverview | None) -> list[str]:
+    """Who owns the model and what it is for, where it stands, and what it is allowed to decide."""
     from governance.register.describe import standing
 
     m = detail.model
@@ -447,9 +448,16 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
         f"Automated employment decision tool: {_answer(m.is_aedt)}; high-risk under EU AI Act Annex III: "
         f"{_answer(m.is_annex_iii_high_risk)}; decisions solely automated: {_answer(m.solely_automated)}."
     )
-    lines += ["", "Versions:"]
-    if not detail.versions:
-        lines.append("  none yet")
+    return lines
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """A titled list, saying ``none yet`` when it is empty."""
+    return ["", f"{title}:", *(lines or ["  none yet"])]
+
+
+def _version_lines(detail: ModelDetail) -> list[str]:
+    lines = []
     for v in detail.versions:
         lines.append(
             f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
@@ -461,38 +469,56 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
             )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
-    lines += ["", "Audits:"]
-    if not detail.audits:
-        lines.append("  none yet")
-    for a in detail.audits:
-        valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
-        lines.append(
-            f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
-            f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
-        )
-    lines += ["", "Approvals:"]
-    if not detail.approvals:
-        lines.append("  none yet")
-    for p in detail.approvals:
-        verb = "approved" if p.decision == "approve" else "rejected"
-        text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
-        if p.risk_acceptance:
-            text += f", accepting the risk: {p.risk_acceptance}"
-        if p.comment:
-            text += f" ({p.comment})"
-        lines.append(text)
+    return lines
+
+
+def _audit_line(a: AuditRecord) -> str:
+    valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
+    return (
+        f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
+        f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
+    )
+
+
+def _approval_line(p: ApprovalRecord) -> str:
+    verb = "approved" if p.decision == "approve" else "rejected"
+    text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
+    if p.risk_acceptance:
+        text += f", accepting the risk: {p.risk_acceptance}"
+    if p.comment:
+        text += f" ({p.comment})"
+    return text
+
+
+def _incident_and_answer_lines(detail: ModelDetail) -> list[str]:
+    """Incidents and the number of checklist answers, only when there are any."""
+    lines = []
     if detail.incidents:
         lines += ["", "Incidents:"]
-        for i in detail.incidents:
-            lines.append(f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}")
+        lines += [
+            f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}"
+            for i in detail.incidents
+        ]
     if detail.checklist_answers:
         lines += [
             "",
             f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json).",
         ]
-    lines += ["", "History:"]
-    for e in detail.events:
-        lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
+    return lines
+
+
+def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
+    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+    lines = _model_lines(detail, view)
+    lines += _section("Versions", _version_lines(detail))
+    lines += _section("Audits", [_audit_line(a) for a in detail.audits])
+    lines += _section("Approvals", [_approval_line(p) for p in detail.approvals])
+    lines += _incident_and_answer_lines(detail)
+    lines += [
+        "",
+        "History:",
+        *(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}" for e in detail.events),
+    ]
     return "\n".join(terminal_text(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
