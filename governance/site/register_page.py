@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from governance.register.overview import VersionOverview
 from governance.escaping import markup_text
+from governance.register.overview import VersionOverview
 from governance.site.markdown import VERDICT_WORDS, table
 from governance.site.sources import AuditRecord, ModelEntry, SiteSources
 

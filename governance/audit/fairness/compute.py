@@ -43,7 +43,6 @@ from governance.audit.fairness._groups import (
 )
 from governance.audit.fairness._inputs import (
     Labels,
-    SensitiveCodes,
     as_numeric,
     code_labels,
     detect_task,
@@ -51,7 +50,8 @@ from governance.audit.fairness._inputs import (
 )
 from governance.audit.fairness._records import GROUP, collection_paused, estimates
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
-from governance.audit.fairness.table import CountTable, cell_codes_from_sensitive, table_from_codes
+from governance.audit.fairness.options import FairnessOptions
+from governance.audit.fairness.table import CountTable, RowCells
 from governance.errors import InputError
 from governance.intervals import Interval, wilson, z_for
 from governance.results.common import Estimate
@@ -93,30 +93,20 @@ def compute_fairness(
     sample_weight: Any = None,
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     positive_label: Any = None,
-    reference: Literal["largest", "named", "highest"] = "largest",
-    reference_groups: dict[str, str] | None = None,
-    intersections: bool | Intersections = "all",
-    n_boot: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    min_group_size: int = 30,
+    options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
-    ll144_rate: Literal["selection", "scoring"] = "selection",
+    **settings: Any,
 ) -> FairnessResult:
     """Group metrics, comparisons, bootstrap intervals and tests for every sensitive attribute.
 
     ``y_pred`` / ``y_true`` / ``scores`` / ``sample_weight`` are lists, arrays or Series with one value per
     row of ``sensitive`` (one column per attribute; missing values form an explicit Unknown group), matched
-    by position, not by pandas index.
-    Raises ``InputError`` with one sentence for bad input.
+    by position, not by pandas index. ``options`` (or its fields as keywords, e.g. ``n_boot=200``) say how
+    groups are compared. Raises ``InputError`` with one sentence for bad input.
     """
-    _validate_options(
-        reference=reference,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        min_group_size=min_group_size,
-        ll144_rate=ll144_rate,
-    )
+    options = (options or FairnessOptions()).with_settings(settings)
+    _check(options)
+    ll144_rate = options.ll144_rate
     codes, pred, true, weights = prepare_columns(
         sensitive=sensitive, y_pred=y_pred, y_true=y_true, sample_weight=sample_weight
     )
@@ -129,52 +119,23 @@ def compute_fairness(
         raise InputError(f"task must be auto, binary, multiclass or regression, not {task!r}.")
     if ll144_rate == "scoring" and score_values is None:
         raise InputError("ll144_rate='scoring' needs scores; pass the model's scores or use 'selection'.")
-    cells = _Cells(codes, *cell_codes_from_sensitive(codes), weights)
+    cells = RowCells.of(codes, weights)
     if task == "regression":
         prepared = _regression(cells, pred, true)
     else:
         labels = code_labels(pred, true, task=task, positive_label=positive_label, cache=uniques)
         prepared = _classification(cells, labels[0], labels[1], score_values, task)
-    return _compute(
+    return _compute_with(
+        options,
         prepared.table,
         task=task,
         rows=prepared.rows,
         row_kind=prepared.row_kind,
         scoring=None if ll144_rate != "scoring" else _scoring_table(cells, score_values),
         has_scores=score_values is not None,
-        reference=reference,
-        reference_groups=reference_groups,
-        intersections=intersection_mode(intersections),
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
         progress=progress,
         notes=prepared.notes,
     )
-
-
-@dataclass(frozen=True)
-class _Cells:
-    """The rows coded into intersection cells, which every count table of one call is built over."""
-
-    codes: SensitiveCodes
-    row_cells: np.ndarray
-    cells: np.ndarray
-    n_cells: int
-    weights: np.ndarray | None
-
-    def table(self, pred_codes: np.ndarray, true_codes: np.ndarray | None, classes: list[Any]) -> CountTable:
-        return table_from_codes(
-            codes=self.codes,
-            row_cells=self.row_cells,
-            cells=self.cells,
-            n_cells=self.n_cells,
-            pred_codes=pred_codes,
-            true_codes=true_codes,
-            classes=classes,
-            weights=self.weights,
-        )
 
 
 @dataclass(frozen=True)
@@ -185,11 +146,11 @@ class _Prepared:
     notes: list[str]
 
 
-def _regression(cells: _Cells, pred: np.ndarray, true: np.ndarray | None) -> _Prepared:
+def _regression(cells: RowCells, pred: np.ndarray, true: np.ndarray | None) -> _Prepared:
     n_rows = pred.shape[0]
     pred_numbers = as_numeric(pred, name="y_pred", n_rows=n_rows)
     true_numbers = None if true is None else as_numeric(true, name="y_true", n_rows=n_rows)
-    table = cells.table(np.zeros(n_rows, dtype=np.int64), None, ["all"])
+    table = cells.count(pred_codes=np.zeros(n_rows, dtype=np.int64), true_codes=None, classes=["all"])
     rows = _rows(table, cells.row_cells, cells.n_cells, cells.weights, true_numbers, pred_numbers)
     notes = []
     if true_numbers is None:
@@ -198,9 +159,11 @@ def _regression(cells: _Cells, pred: np.ndarray, true: np.ndarray | None) -> _Pr
 
 
 def _classification(
-    cells: _Cells, pred: Labels, true: Labels | None, score_values: np.ndarray | None, task: str
+    cells: RowCells, pred: Labels, true: Labels | None, score_values: np.ndarray | None, task: str
 ) -> _Prepared:
-    table = cells.table(pred.codes, None if true is None else true.codes, pred.classes)
+    table = cells.count(
+        pred_codes=pred.codes, true_codes=None if true is None else true.codes, classes=pred.classes
+    )
     notes = []
     if true is None:
         notes.append(
@@ -218,38 +181,34 @@ def _classification(
     return _Prepared(table, rows, None if rows is None else "scores", notes)
 
 
-def _scoring_table(cells: _Cells, score_values: np.ndarray | None) -> tuple[CountTable, float] | None:
+def _scoring_table(cells: RowCells, score_values: np.ndarray | None) -> tuple[CountTable, float] | None:
     """LL144 scoring rates: the count table of scoring above the median score."""
     if score_values is None:
         return None
     median = float(np.median(score_values))
-    return cells.table((score_values > median).astype(np.int64), None, [0, 1]), median
+    return cells.count(
+        pred_codes=(score_values > median).astype(np.int64), true_codes=None, classes=[0, 1]
+    ), median
 
 
 def compute_fairness_from_counts(
     table: CountTable,
     *,
-    reference: Literal["largest", "named", "highest"] = "largest",
-    reference_groups: dict[str, str] | None = None,
-    intersections: bool | Intersections = "all",
-    n_boot: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    min_group_size: int = 30,
+    options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **settings: Any,
 ) -> FairnessResult:
     """The same result from an already-built count table (classification; no scores, no regression).
 
     For data read in batches or by another engine: build one ``CountTable`` per batch (``build_count_table``)
     and add them with ``CountTable.combine``; the result equals the in-memory one for the same seed.
     """
-    _validate_options(
-        reference=reference,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        min_group_size=min_group_size,
-        ll144_rate="selection",
-    )
+    options = (options or FairnessOptions()).with_settings(settings)
+    _check(options)
+    if options.ll144_rate == "scoring":
+        raise InputError(
+            "ll144_rate='scoring' needs scores, which a count table does not hold; use 'selection'."
+        )
     if table.n_rows == 0:
         raise InputError("The count table is empty; there are no rows to audit.")
     for column, levels, unknown in zip(table.columns, table.levels, table.has_unknown, strict=True):
@@ -264,22 +223,41 @@ def compute_fairness_from_counts(
             "No labels were given: only selection rates and impact ratios are reported, "
             "as in an audit of a vendor's tool."
         )
-    return _compute(
+    return _compute_with(
+        options,
         table,
         task=task,
         rows=None,
         row_kind=None,
         scoring=None,
         has_scores=False,
-        reference=reference,
-        reference_groups=reference_groups,
-        intersections=intersection_mode(intersections),
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
         progress=progress,
         notes=notes,
+    )
+
+
+def _check(options: FairnessOptions) -> None:
+    _validate_options(
+        reference=options.reference,
+        n_boot=options.n_boot,
+        confidence_level=options.confidence_level,
+        min_group_size=options.min_group_size,
+        ll144_rate=options.ll144_rate,
+    )
+
+
+def _compute_with(options: FairnessOptions, table: CountTable, **inputs: Any) -> FairnessResult:
+    """``_compute`` with the options unpacked in one place."""
+    return _compute(
+        table,
+        reference=options.reference,
+        reference_groups=options.reference_groups,
+        intersections=intersection_mode(options.intersections),
+        n_boot=options.n_boot,
+        confidence_level=options.confidence_level,
+        seed=options.seed,
+        min_group_size=options.min_group_size,
+        **inputs,
     )
 
 
