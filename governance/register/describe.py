@@ -158,7 +158,12 @@ def summarise(
             "head are signed, and changes need the key."
         )
     if kind == "register.roles_required":
-        return f"{actor} made separation of duties compare database roles (who logged in), not --actor names."
+        return f"{actor} made separation of duties compare who logged in (database roles), not only --actor names, for good."
+    if kind == "register.shared_role_allowed":
+        return (
+            f"{actor} allowed people to share one database role ({_clause(payload.get('reason'))}): from here "
+            "separation of duties compares only the typed --actor names."
+        )
     return f"{actor}: {kind} on {label}."
 
 
