@@ -15,8 +15,9 @@ from typing import Any
 
 from governance.errors import InputError
 from governance.register import schema as t
-from governance.register.lifecycle import ROLES_GUIDE as GUIDE
-from governance.register.lifecycle import describe_identity
+from governance.register.lifecycle import ROLES_GUIDE, describe_identity
+
+GUIDE = ROLES_GUIDE  # where the guide explains roles, named in every message about them
 
 SHARED_ROLE_KIND = "register.shared_role_allowed"
 

@@ -57,7 +57,7 @@ def register(register_url: str, workspace: Path, clock: Clock) -> Iterator[Regis
 
 
 @pytest.fixture
-def people(register_url: str, workspace: Path, register: Register) -> Iterator[People]:
+def people(register_url: str, workspace: Path) -> Iterator[People]:
     """Other people on the same register: their own database role each on PostgreSQL (see ``People``)."""
     with People(register_url, workspace) as found:
         yield found

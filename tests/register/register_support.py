@@ -151,12 +151,16 @@ def write_audit_file(workspace: Path, audit_id: str, content: dict[str, Any] | N
 AuditFn = Callable[..., AuditRecord]
 
 
-def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: Any) -> None:
-    """One of several processes registering, auditing and approving at the same moment (see test_concurrency)."""
+def concurrent_worker(
+    url: str, approver_url: str, workspace: str, index: int, rounds: int, start: Any
+) -> None:
+    """One of several processes registering, auditing and approving at the same moment (see test_concurrency);
+    the approvals go through ``approver_url`` (the approver's own database role on PostgreSQL)."""
     from governance.register import Register
 
     root = Path(workspace)
     register = Register(url, workspace_root=root)
+    approver = Register(approver_url, workspace_root=root)
     try:
         for number in range(rounds):
             start.wait(60)  # a barrier: every worker starts each round together, so their writes overlap
@@ -180,10 +184,11 @@ def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: 
                 actor=f"aud{index}@x",
                 max_age_days=90,
             )
-            register.approve(name, "1", role="risk-officer", actor=f"boss{index}@x")
-            register.approve("shared", "1", role=f"role-{index}-{number}", actor=f"boss{index}@x")
+            approver.approve(name, "1", role="risk-officer", actor=f"boss{index}@x")
+            approver.approve("shared", "1", role=f"role-{index}-{number}", actor=f"boss{index}@x")
     finally:
         register.close()
+        approver.close()
 
 
 def first_open_worker(url: str, index: int, start: Any) -> None:
