@@ -149,6 +149,7 @@ class Register:
                     f"A model named {name!r} is already registered; add a version to it with "
                     f"`governance register version {name} --version V --model PATH`, or choose another name."
                 )
+            _refuse_lookalike(conn, name)
             seq = self._next_seq(conn)
             model_id = self._insert(
                 conn,
@@ -1246,6 +1247,22 @@ def _payload(text: str) -> dict[str, Any]:
 
 
 _OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+
+
+def _refuse_lookalike(conn: Connection, name: str) -> None:
+    """Refuse a name that prints like a registered one (UTS #39 skeletons, see :mod:`.names`): a reader of the
+    list or the site would take one model's state for the other's."""
+    from governance.register.names import find_lookalike, first_difference
+
+    existing = [str(found) for found in conn.execute(sa.select(t.models.c.name)).scalars()]
+    other = find_lookalike(name, existing)
+    if other is not None:
+        difference = first_difference(name, other)
+        raise RegisterError(
+            f"The model name {name!r} looks like the registered model {other!r}"
+            f"{f' ({difference})' if difference else ''}, so readers could take one for the other; add a version to "
+            f"{other!r} if you meant that model, or choose a name that reads differently."
+        )
 
 
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
