@@ -138,7 +138,10 @@ class Register:
         solely_automated: bool | None = None,
     ) -> ModelRecord:
         """Register a model (no artefact yet: versions carry those)."""
+        from governance.register.names import lookalike_keys
+
         name = lifecycle.check_model_name(name)
+        keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
         owner = _required(owner, "--owner", "who is accountable for the model, e.g. ana@example.com")
         purpose = _required(purpose, "--purpose", "what the model decides, in one sentence")
         actor = _actor(actor)
@@ -149,7 +152,7 @@ class Register:
                     f"A model named {name!r} is already registered; add a version to it with "
                     f"`governance register version {name} --version V --model PATH`, or choose another name."
                 )
-            _refuse_lookalike(conn, name)
+            _refuse_lookalike(conn, name, keys)
             seq = self._next_seq(conn)
             model_id = self._insert(
                 conn,
@@ -1249,13 +1252,13 @@ def _payload(text: str) -> dict[str, Any]:
 _OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
 
 
-def _refuse_lookalike(conn: Connection, name: str) -> None:
+def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None:
     """Refuse a name that prints like a registered one (UTS #39 skeletons, see :mod:`.names`): a reader of the
     list or the site would take one model's state for the other's."""
     from governance.register.names import find_lookalike, first_difference
 
     existing = [str(found) for found in conn.execute(sa.select(t.models.c.name)).scalars()]
-    other = find_lookalike(name, existing)
+    other = find_lookalike(name, existing, keys)
     if other is not None:
         difference = first_difference(name, other)
         raise RegisterError(

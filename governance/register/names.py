@@ -75,9 +75,10 @@ def lookalike_keys(name: str) -> frozenset[str]:
     return frozenset({skeleton(name), skeleton(name.casefold()), skeleton(name).casefold()})
 
 
-def find_lookalike(name: str, existing: list[str]) -> str | None:
-    """The first of ``existing`` (other than ``name`` itself) that looks like ``name``, or ``None``."""
-    keys = lookalike_keys(name)
+def find_lookalike(name: str, existing: list[str], keys: frozenset[str] | None = None) -> str | None:
+    """The first of ``existing`` (other than ``name`` itself) that looks like ``name``, or ``None``; ``keys`` are
+    ``name``'s, when already computed."""
+    keys = keys if keys is not None else lookalike_keys(name)
     for other in existing:
         if other != name and keys & lookalike_keys(other):
             return other
