@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
-from governance.errors import GuardError, InputError, NotFoundError, RegisterError
+from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
 from governance.register import chain, database, lifecycle, manifest, queries, roles
 from governance.register import schema as t
 from governance.register.records import (
@@ -27,12 +27,14 @@ from governance.register.records import (
     ChecklistAnswerRecord,
     EventRecord,
     IncidentRecord,
+    ModelDescription,
     ModelDetail,
     ModelRecord,
     ModelSummary,
     StatusReport,
     VerifyReport,
     VersionRecord,
+    newest_answers,
 )
 
 if TYPE_CHECKING:
@@ -123,27 +125,22 @@ class Register:
     # ------------------------------------------------------------------ writes
 
     def add_model(
-        self,
-        name: str,
-        *,
-        owner: str,
-        purpose: str,
-        actor: str,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Register a model (no artefact yet: versions carry those)."""
+        """Register a model (no artefact yet: versions carry those); it needs an owner and a purpose.
+
+        The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
+        A name that prints like a registered one is refused (see :mod:`.names`).
+        """
         from governance.register.names import lookalike_keys
 
         name = lifecycle.check_model_name(name)
         keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
-        owner = _required(owner, "--owner", "who is accountable for the model, e.g. ana@example.com")
-        purpose = _required(purpose, "--purpose", "what the model decides, in one sentence")
+        values = _description_values(description, fields)
+        values["owner"] = _required(
+            values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
+        )
+        values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
         actor = _actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -159,15 +156,7 @@ class Register:
                 t.models,
                 {
                     "name": name,
-                    "owner": owner,
-                    "purpose": purpose,
-                    "intended_use": _optional(intended_use),
-                    "restrictions": _optional(restrictions),
-                    "decision_domain": _optional(decision_domain),
-                    "risk_tier": _optional(risk_tier),
-                    "is_aedt": is_aedt,
-                    "is_annex_iii_high_risk": is_annex_iii_high_risk,
-                    "solely_automated": solely_automated,
+                    **values,
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
@@ -187,36 +176,15 @@ class Register:
         return queries.model_record(row)
 
     def update_model(
-        self,
-        name: str,
-        *,
-        actor: str,
-        owner: str | None = None,
-        purpose: str | None = None,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Change a model's description or its human answers; ``None`` leaves a field as it is.
+        """Change a model's description or its human answers; a field left ``None`` stays as it is.
 
-        The event records each change (old and new value), so the history shows who answered what, when.
+        The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
+        (old and new value), so the history shows who answered what, when.
         """
         actor = _actor(actor)
-        wanted: dict[str, Any] = {
-            "owner": _optional(owner),
-            "purpose": _optional(purpose),
-            "intended_use": _optional(intended_use),
-            "restrictions": _optional(restrictions),
-            "decision_domain": _optional(decision_domain),
-            "risk_tier": _optional(risk_tier),
-            "is_aedt": is_aedt,
-            "is_annex_iii_high_risk": is_annex_iii_high_risk,
-            "solely_automated": solely_automated,
-        }
+        wanted = _description_values(description, fields)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._model_row(conn, name)
@@ -268,18 +236,20 @@ class Register:
         A file that can run code when loaded (a pickle, a skops file with types beyond the safe list) is refused
         unless ``trust_sha256`` is its SHA-256: the actor vouches for it, in a ``version.vouched`` event of its
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
+        A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
+        stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
         """
         from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
-        artifact = self.locate(str(artifact_path))
-        if not artifact.is_file():
-            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
-        check = model_files.check_model_file(artifact)
-        model_files.check_trust(artifact.name, check.sha256, trust_sha256)
+        check, stored_path, label, source = self._inspect_artefact(artifact_path)
+        model_files.check_trust(label, check.sha256, trust_sha256)
         sha256 = check.sha256
-        stored_path = self.relative_path(artifact)
+        if source is not None:
+            framework = framework or source.pop("framework", None)
+            found_features = source.pop("features", None)
+            features = features if features is not None else found_features
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -315,7 +285,7 @@ class Register:
                     f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
                     "instead of registering the same file twice."
                 )
-            check.require_vouching(artifact.name, trust_sha256)
+            check.require_vouching(label, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
                 conn,
@@ -333,6 +303,7 @@ class Register:
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
+                    "source": source,
                 },
             )
             row = self._row(conn, t.versions, version_id)
@@ -350,6 +321,26 @@ class Register:
             if check.needs_vouching:
                 self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
             return self._version_record(conn, row)
+
+    def _inspect_artefact(
+        self, artifact_path: str | Path
+    ) -> tuple[ModelFileCheck, str, str, dict[str, Any] | None]:
+        """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source."""
+        from governance.intake import mlflow_models, model_files
+
+        if mlflow_models.is_mlflow_uri(artifact_path):
+            check, found, tracking = mlflow_models.check_mlflow_model(str(artifact_path))
+            source = found.origin(tracking)
+            source["framework"] = f"scikit-learn {found.sklearn_version}" if found.sklearn_version else None
+            source["features"] = found.features
+            return check, found.uri, f"{found.uri} ({found.model_file})", source
+        artifact = self.locate(str(artifact_path))
+        if not artifact.is_file():
+            raise FieldError(
+                "artifact_path",
+                f"The model file {artifact} does not exist; check the path given as {{field}}.",
+            )
+        return model_files.check_model_file(artifact), self.relative_path(artifact), artifact.name, None
 
     def _vouch(
         self,
@@ -498,11 +489,11 @@ class Register:
     ) -> ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
         actor = _actor(actor)
-        role = _required(role, "--role", "the role you sign as, e.g. risk-officer")
+        role = _required(role, "role", "the role you sign as, e.g. risk-officer")
         if decision not in ("approve", "reject"):
             raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
         if risk_acceptance is not None:
-            risk_acceptance = _required(risk_acceptance, "--accept-risk", "the reason the risk is accepted")
+            risk_acceptance = _required(risk_acceptance, "risk_acceptance", "the reason the risk is accepted")
         at = _now()
         label = f"{model_name}@{version}"
         with database.write_transaction(self.engine) as conn:
@@ -655,7 +646,7 @@ class Register:
         actor = _actor(actor)
         if severity not in SEVERITIES:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
-        title = _required(title, "--title", "a short title")
+        title = _required(title, "title", "a short title")
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
@@ -742,7 +733,7 @@ class Register:
         Refused on SQLite (nothing to allow) and after ``require_roles`` (final).
         """
         actor = _actor(actor)
-        reason = _required(reason, "--reason", "why the team cannot have one database role per person")
+        reason = _required(reason, "reason", "why the team cannot have one database role per person")
         if self.engine.dialect.name != "postgresql":
             raise RegisterError(
                 "A SQLite register compares only the typed --actor names unless `governance register "
@@ -858,10 +849,7 @@ class Register:
                 .where(t.checklist_answers.c.model_id == model.id)
                 .order_by(t.checklist_answers.c.id)
             ).all()
-        latest: dict[tuple[str, str], Row[Any]] = {}
-        for answer in rows:
-            latest[(answer.framework, answer.item_id)] = answer
-        return [queries.checklist_record(latest[key], model.name) for key in sorted(latest)]
+        return newest_answers((queries.checklist_record(row, model.name) for row in rows), dict)
 
     def list_models(self) -> list[ModelSummary]:
         """One summary per model, sorted by name."""
@@ -1249,7 +1237,7 @@ def _payload(text: str) -> dict[str, Any]:
     return payload if isinstance(payload, dict) else {}
 
 
-_OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+_FIELD_OF_COLUMN = {"created_by": "actor"}  # the column, as the caller named it
 
 
 def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None:
@@ -1274,28 +1262,41 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     for field, value in values.items():
         limit = getattr(table.c[field].type, "length", None) if field in table.c else None
         if isinstance(value, str) and limit is not None and len(value) > limit:
-            shown = _OPTION_OF.get(field, f"--{field.replace('_', '-')}")
-            raise InputError(
-                f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
-                f"{limit}, so shorten it."
+            raise FieldError(
+                _FIELD_OF_COLUMN.get(field, field),
+                f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
+                f"{limit}, so shorten it.",
             )
 
 
 def _actor(actor: str | None) -> str:
     if actor is None or not str(actor).strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
+        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
     return str(actor).strip()
 
 
-def _required(value: str | None, option: str, what: str) -> str:
+def _required(value: str | None, field: str, what: str) -> str:
     if value is None or not str(value).strip():
-        raise InputError(f"{option} is required: give {what}.")
+        raise FieldError(field, f"{{field}} is required: give {what}.")
     return str(value).strip()
+
+
+def _description_values(description: ModelDescription | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A description (an object, or its fields as keywords) as column values: text stripped, blank text ``None``."""
+    unknown = sorted(set(fields) - set(ModelDescription.model_fields))
+    if unknown:
+        raise TypeError(
+            f"{unknown[0]!r} is not a field of a model's description ({', '.join(ModelDescription.model_fields)})"
+        )
+    if description is not None and fields:
+        description = description.model_copy(update=fields)
+    values = dict(description if description is not None else ModelDescription.model_construct(**fields))
+    return {field: value if isinstance(value, bool) else _optional(value) for field, value in values.items()}
 
 
 def _override(override: dict[str, Any]) -> dict[str, Any]:
     """An audit's override as the event keeps it: a reason, and the departures from the pin."""
-    reason = _required(override.get("reason"), "--override", "the reason this audit departs from the pin")
+    reason = _required(override.get("reason"), "override", "the reason this audit departs from the pin")
     departures = override.get("departures") or []
     if not isinstance(departures, list):
         raise InputError("An override's departures must be a list of sentences.")

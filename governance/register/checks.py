@@ -423,9 +423,9 @@ def status(
     ``details`` are the register's models when the caller has already loaded them (they are read otherwise).
     """
     if within_days < 0:
-        from governance.errors import InputError
+        from governance.errors import FieldError
 
-        raise InputError(f"--within-days must be 0 or more, not {within_days}.")
+        raise FieldError("within_days", f"{{field}} must be 0 or more, not {within_days}.")
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     items: list[StatusItem] = []
