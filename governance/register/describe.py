@@ -192,7 +192,17 @@ def _signing_enabled(e: _Event) -> str:
 
 
 def _roles_required(e: _Event) -> str:
-    return f"{e.actor} made separation of duties compare database roles (who logged in), not --actor names."
+    return (
+        f"{e.actor} made separation of duties compare who logged in (database roles), not only --actor names, "
+        "for good."
+    )
+
+
+def _shared_role_allowed(e: _Event) -> str:
+    return (
+        f"{e.actor} allowed people to share one database role ({_clause(e.payload.get('reason'))}): from here "
+        "separation of duties compares only the typed --actor names."
+    )
 
 
 _SENTENCES: dict[str, Callable[[_Event], str]] = {
@@ -209,6 +219,7 @@ _SENTENCES: dict[str, Callable[[_Event], str]] = {
     "incident.recorded": _incident_recorded,
     "register.signing_enabled": _signing_enabled,
     "register.roles_required": _roles_required,
+    "register.shared_role_allowed": _shared_role_allowed,
 }
 
 

@@ -50,6 +50,8 @@ def render_register_page(
         parts.append("\n".join(f"- [{title}]({link})" for title, link in extra_links) + "\n")
     for problem in sources.problems:
         parts.append(f'\n!!! warning "Skipped"\n\n    {markup_text(problem)}\n')
+    for warning in sources.register_warnings:
+        parts.insert(2, f'!!! warning "Who approved"\n\n    {markup_text(warning)}\n')
     return "\n".join(parts)
 
 

@@ -137,6 +137,7 @@ class SiteSources:
     problems: list[str] = field(default_factory=list)
     register_head: dict[str, Any] | None = None  # the chain head ({"seq", "hash"}) when the register was read
     vouchers: Vouchers | None = None
+    register_warnings: list[str] = field(default_factory=list)  # e.g. a shared database role was allowed
 
 
 def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None = None) -> list[AuditRecord]:
@@ -353,7 +354,15 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
         problems=problems,
         register_head=_chain_head(exported),
         vouchers=vouchers,
+        register_warnings=_register_warnings(exported),
     )
+
+
+def _register_warnings(exported: dict[str, Any] | None) -> list[str]:
+    """What verify warns about although the history is intact (a shared database role allowed)."""
+    verification = (exported or {}).get("verification")
+    found = verification.get("warnings") if isinstance(verification, dict) else None
+    return [str(item) for item in found] if isinstance(found, list) else []
 
 
 def _chain_head(exported: dict[str, Any] | None) -> dict[str, Any] | None:
