@@ -43,7 +43,6 @@ class Maker(Generic[Model]):
         # Every record names every field; a frozen record never changes this set (a copy gets its own),
         # so all records share one: 216 bytes less each, 50 MB for an audit of 2,500 cells.
         self.fields_set = set(self.fields)
-        self._many = self._compile()
 
     def one(self, values: dict[str, Any]) -> Model:
         """One record; ``values`` names every field, in the class's order."""
@@ -58,38 +57,16 @@ class Maker(Generic[Model]):
         """One record per row of ``columns`` (one column per field, in the class's order)."""
         if len(columns) != len(self.fields):
             raise TypeError(f"{self.cls.__name__} has {len(self.fields)} fields, not {len(columns)}")
-        return self._many(columns)  # type: ignore[no-any-return]
-
-    def _compile(self) -> Any:
-        """The loop of ``many`` written out for this class: a dict literal is 40 % cheaper than dict(zip())."""
-        names = [f"v{i}" for i in range(len(self.fields))]
-        values = ", ".join(f"{field!r}: {name}" for field, name in zip(self.fields, names, strict=True))
-        source = (
-            "def many(columns):\n"
-            "    out = []\n"
-            "    append = out.append\n"
-            f"    for {', '.join(names)}, in zip(*columns, strict=True):\n"
-            "        record = new(cls)\n"
-            f"        set_dict(record, {{{values}}})\n"
-            "        set_fields_set(record, fields_set)\n"
-            "        set_extra(record, None)\n"
-            "        set_private(record, None)\n"
-            "        append(record)\n"
-            "    return out\n"
-        )
-        scope = {
-            "new": self.cls.__new__,
-            "cls": self.cls,
-            "set_dict": _set_dict,
-            "set_fields_set": _set_fields_set,
-            "set_extra": _set_extra,
-            "set_private": _set_private,
-            "fields_set": self.fields_set,
-        }
-        exec(
-            compile(source, f"<records of {self.cls.__name__}>", "exec"), scope
-        )  # the class's own field names
-        return scope["many"]
+        fields, fields_set, cls = self.fields, self.fields_set, self.cls
+        out: list[Model] = []
+        for row in zip(*columns, strict=True):
+            record = cls.__new__(cls)
+            _set_dict(record, dict(zip(fields, row, strict=True)))
+            _set_fields_set(record, fields_set)
+            _set_extra(record, None)
+            _set_private(record, None)
+            out.append(record)
+        return out
 
 
 @contextmanager
