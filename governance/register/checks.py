@@ -433,8 +433,7 @@ def status(
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     items: list[StatusItem] = []
-    if details is None:
-        details = register.details(with_events=False)
+    details = _loaded(register, details)
     for detail in details:
         model = detail.model
         for version in detail.versions:
@@ -477,6 +476,10 @@ def status(
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
     return StatusReport(generated_at=provenance.isoformat(moment), within_days=within_days, items=items)
+
+
+def _loaded(register: Register, details: Sequence[ModelDetail] | None) -> Sequence[ModelDetail]:
+    return details if details is not None else register.details(with_events=False)
 
 
 def _orphan_items(register: Register) -> list[StatusItem]:
