@@ -125,13 +125,11 @@ def _window_index(starts: pd.Series, first: Any, unit: str) -> np.ndarray:
 
 def _cells(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Each row's cell code and the levels of every observed cell."""
-    import pandas as pd
 
     combined = np.zeros(len(frame), dtype=np.int64)
     levels: list[np.ndarray] = []
     for column in columns:
-        codes, uniques = pd.factorize(frame[column], sort=True)  # missing values get -1: the Unknown level
-        names = [str(u) for u in uniques]
+        codes, names = _factorize(frame[column])  # missing values get -1: the Unknown level
         codes = np.where(codes < 0, len(names), codes)
         combined = combined * (len(names) + 1) + codes
         levels.append(np.asarray([*names, UNKNOWN], dtype=object))
@@ -147,6 +145,27 @@ def _cells(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, list[tu
     digits = np.stack(np.unravel_index(observed, tuple(radix)), axis=1) if columns else np.zeros((1, 0), int)
     cells = [tuple(str(levels[j][d]) for j, d in enumerate(row)) for row in digits.tolist()]
     return row_cell.astype(np.int64), cells
+
+
+def _factorize(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Codes into the sorted distinct values (as text), -1 for missing; Arrow's hashing when it is installed."""
+    import pandas as pd
+
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(pa.array(values, from_pandas=True))
+        raw = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        found = [str(v) for v in encoded.dictionary.to_pylist()]
+    except Exception:  # no pyarrow, or values Arrow cannot type (mixed kinds): pandas does the same, slower
+        raw, uniques = pd.factorize(values)
+        found = [str(v) for v in uniques]
+    order = sorted(range(len(found)), key=lambda i: found[i])
+    rank = np.empty(len(found) + 1, dtype=np.int64)
+    rank[np.array(order, dtype=np.int64)] = np.arange(len(found))
+    rank[-1] = -1
+    return rank[raw], [found[i] for i in order]
 
 
 def binary_codes(values: pd.Series, positive: str | None, *, column: str, allow_missing: bool) -> np.ndarray:
