@@ -239,3 +239,37 @@ def test_the_model_page_shows_the_runs_alerts_and_monthly_trend(tmp_path: Path, 
     assert "Impact ratio of group against A, by month (95 % interval); the policy" in section
     months = [line for line in section.splitlines() if re.match(r"^\| 2026-\d\d \|", line)]
     assert len(months) == 8 and "(" in months[0]
+
+
+def test_a_month_without_decisions_is_reported_as_empty_and_never_judged(
+    tmp_path: Path, register_url: str
+) -> None:
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=90, per_day=40)
+    frame = pd.read_csv(log)
+    frame = frame[~frame["ts"].str.startswith(("2026-02", "2026-03-01"))]
+    frame["ts"] = frame["ts"].str.replace("Z", "+02:00", regex=False)  # another zone: read and kept in UTC
+    frame.to_csv(log, index=False)
+    result = run(
+        root,
+        register_url,
+        "monitor",
+        "m@1",
+        "--data",
+        str(log),
+        "--time-column",
+        "ts",
+        "--window",
+        "1M",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    assert [w["start"][:10] for w in found["windows"]] == [
+        "2025-12-01",
+        "2026-01-01",
+        "2026-02-01",
+        "2026-03-01",
+    ]
+    assert found["empty_windows"] == ["2026-02-01T00:00:00"]
+    assert found["windows"][2]["groups"] == []
