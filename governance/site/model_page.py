@@ -317,6 +317,7 @@ def render_model_page(
     checklist_link: str | None,
     ll144_link: str | None,
     min_cell_size: int,
+    monitoring_figure: str | None = None,
 ) -> str:
     """The model card page. ``audit_links`` maps audit ids to page paths relative to this page.
 
@@ -331,7 +332,7 @@ def render_model_page(
     if latest is not None:
         lines += _metric_lines(latest, min_cell_size)
     lines += _ratio_lines(model, figure)
-    lines.append(render_monitoring(model))
+    lines.append(render_monitoring(model, figure=monitoring_figure))
     lines += _considerations_and_lifecycle(model)
     lines += _approval_lines(model)
     lines += _audit_list_lines(model, audit_links)

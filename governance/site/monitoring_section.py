@@ -26,8 +26,11 @@ def _rows(payload: dict[str, Any], table: str) -> list[dict[str, Any]]:
     ]
 
 
-def render_monitoring(model: ModelEntry) -> str:
-    """Markdown for the section, or an empty string when the model has no monitoring run."""
+def render_monitoring(model: ModelEntry, figure: str | None = None) -> str:
+    """Markdown for the section, or an empty string when the model has no monitoring run.
+
+    ``figure``: the trend figure's file name under ``figures/`` (see :func:`draw_trend_figure`).
+    """
     runs = [
         e
         for e in model.events
@@ -67,35 +70,81 @@ def render_monitoring(model: ModelEntry) -> str:
         if len(alerts) > 20:
             lines.append(f"- … and {len(alerts) - 20} more (`governance monitor NAME@VERSION --history`).")
         lines.append("")
+    if figure:
+        lines.append(f"![Impact ratios by month, with confidence intervals](figures/{figure})\n")
     lines.append(_trend(model, newest))
     return "\n".join(lines)
 
 
-def _trend(model: ModelEntry, event: dict[str, Any]) -> str:
-    """Each month's impact ratio per group (95 % score interval) from the newest run's stored count tables."""
+def trend_series(model: ModelEntry) -> dict[str, list[tuple[str, float, float | None, float | None]]]:
+    """Per ``attribute: group / reference``: (month, impact ratio, low, high) from the newest run, oldest first."""
+    runs = [
+        e
+        for e in model.events
+        if e.get("kind") == "monitoring.recorded" and isinstance(e.get("payload"), dict)
+    ]
+    if not runs:
+        return {}
+    series: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
+    for column, reference, months in _monthly(model, runs[-1]):
+        for month in sorted(months):
+            for group, counts in sorted(months[month].items()):
+                point = _ratio_point(counts, months[month].get(reference))
+                if group != reference and group != "Unknown" and point is not None:
+                    series.setdefault(f"{column}: {group} / {reference}", []).append((month, *point))
+    return series
+
+
+def draw_trend_figure(model: ModelEntry, folder: Any, stem: str) -> list[str]:
+    """Write the trend figure (house style of the ratio figure); the file names, none without a run."""
+    from governance.site.figures import draw_series_figure
+
+    return draw_series_figure(
+        trend_series(model),
+        folder,
+        stem,
+        title="Impact ratios by month after go-live, with confidence intervals",
+        axis="month",
+    )
+
+
+def _monthly(
+    model: ModelEntry, event: dict[str, Any]
+) -> list[tuple[str, str, dict[str, dict[str, list[int]]]]]:
+    """Per sensitive column: (column, reference group, month -> group -> [selected, rows]) of one run."""
     windows = _rows(event["payload"], "gov_monitoring_windows")
     run = (_rows(event["payload"], "gov_monitoring_runs") or [{}])[0]
     if not windows:
-        return ""
+        return []
     approved = next(
         (r.result for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
     )
-    columns = list(windows[0]["counts"].get("columns") or [])
-    out = []
-    for j, column in enumerate(columns):
+    found = []
+    for j, column in enumerate(list(windows[0]["counts"].get("columns") or [])):
         months: dict[str, dict[str, list[int]]] = {}
         for window in windows:
             month = str(window.get("start", ""))[:7]
             for cell, counts in zip(window["counts"]["cells"], window["counts"]["counts"], strict=False):
-                selected = int(counts[1] + counts[3] + counts[5])
-                total = int(sum(counts))
                 entry = months.setdefault(month, {}).setdefault(str(cell[j]), [0, 0])
-                entry[0] += selected
-                entry[1] += total
+                entry[0] += int(counts[1] + counts[3] + counts[5])
+                entry[1] += int(sum(counts))
         groups = sorted({g for month in months.values() for g in month if g != "Unknown"})
-        reference, approved_ratio, bound = _reference(approved, column, groups, months)
-        if reference is None:
-            continue
+        reference, _ratios, _bound = _reference(approved, column, groups, months)
+        if reference is not None:
+            found.append((column, reference, months))
+    return found
+
+
+def _trend(model: ModelEntry, event: dict[str, Any]) -> str:
+    """Each month's impact ratio per group (95 % score interval) from the newest run's stored count tables."""
+    run = (_rows(event["payload"], "gov_monitoring_runs") or [{}])[0]
+    approved = next(
+        (r.result for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
+    )
+    out = []
+    for column, reference, months in _monthly(model, event):
+        groups = sorted({g for month in months.values() for g in month if g != "Unknown"})
+        _reference_again, approved_ratio, bound = _reference(approved, column, groups, months)
         others = [g for g in groups if g != reference]
         header = f"Impact ratio of {markup_text(column)} against {markup_text(reference)}, by month (95 % interval)"
         if bound:
@@ -141,9 +190,10 @@ def _reference(
     return reference, ratios, bound
 
 
-def _ratio(group: list[int] | None, reference: list[int] | None) -> str:
+def _ratio_point(group: list[int] | None, reference: list[int] | None) -> tuple[float, float, float] | None:
+    """The impact ratio and its 95 % score interval, or None when undefined."""
     if not group or not reference or group[1] == 0 or reference[1] == 0 or reference[0] == 0:
-        return "—"
+        return None
     value = (group[0] / group[1]) / (reference[0] / reference[1])
     low, high = score_ratio(
         np.array([group[0]]),
@@ -152,7 +202,14 @@ def _ratio(group: list[int] | None, reference: list[int] | None) -> str:
         np.array([reference[1]]),
         z_for(0.95),
     )
-    return f"{value:.2f} ({float(low[0]):.2f}–{float(high[0]):.2f})"
+    return value, float(low[0]), float(high[0])
+
+
+def _ratio(group: list[int] | None, reference: list[int] | None) -> str:
+    point = _ratio_point(group, reference)
+    if point is None:
+        return "—"
+    return f"{point[0]:.2f} ({point[1]:.2f}–{point[2]:.2f})"
 
 
 def _fmt(value: float | None) -> str:

@@ -239,6 +239,22 @@ def test_the_model_page_shows_the_runs_alerts_and_monthly_trend(tmp_path: Path, 
     assert "Impact ratio of group against A, by month (95 % interval); the policy" in section
     months = [line for line in section.splitlines() if re.match(r"^\| 2026-\d\d \|", line)]
     assert len(months) == 8 and "(" in months[0]
+    from governance.site.monitoring_section import draw_trend_figure
+
+    files = draw_trend_figure(model, tmp_path / "figures", "m-monitoring")
+    assert files == ["m-monitoring.svg", "m-monitoring.png"]
+    svg = (tmp_path / "figures" / "m-monitoring.svg").read_text(encoding="utf-8")
+    assert "Impact ratios by month after go-live" in svg and "2026-08" in svg and "group: B / A" in svg
+    with_figure = render_model_page(
+        model,
+        audit_links=links,
+        figure=None,
+        checklist_link=None,
+        ll144_link=None,
+        min_cell_size=0,
+        monitoring_figure=files[0],
+    )
+    assert "](figures/m-monitoring.svg)" in with_figure
 
 
 def test_a_month_without_decisions_is_reported_as_empty_and_never_judged(
