@@ -48,16 +48,12 @@ def draw_series_figure(
     *,
     title: str,
     axis: str,
+    order: list[str],
 ) -> list[str]:
-    """The same figure for any series over ordered x labels (the monitoring trend by month)."""
+    """The same figure for any series over the x labels in ``order`` (the monitoring trend by month)."""
     if not series:
         return []
-    labels: list[str] = []
-    for points in series.values():
-        for label, *_ in points:
-            if label not in labels:
-                labels.append(label)
-    canvas = _ratio_canvas(series, sorted(labels), title=title, axis=axis)
+    canvas = _ratio_canvas(series, order, title=title, axis=axis)
     folder.mkdir(parents=True, exist_ok=True)
     canvas.save(folder, stem)
     return [f"{stem}.svg", f"{stem}.png"]

@@ -99,12 +99,21 @@ def draw_trend_figure(model: ModelEntry, folder: Any, stem: str) -> list[str]:
     """Write the trend figure (house style of the ratio figure); the file names, none without a run."""
     from governance.site.figures import draw_series_figure
 
+    def short(month: str) -> str:  # 2026-11 -> 11/26: thirteen months fit under the plot
+        return f"{month[5:7]}/{month[2:4]}"
+
+    series = {
+        label: [(short(month), *rest) for month, *rest in points]
+        for label, points in trend_series(model).items()
+    }
+    months = sorted({month for points in trend_series(model).values() for month, *_ in points})
     return draw_series_figure(
-        trend_series(model),
+        series,  # type: ignore[arg-type]
         folder,
         stem,
         title="Impact ratios by month after go-live, with confidence intervals",
-        axis="month",
+        axis="month (MM/YY)",
+        order=[short(month) for month in months],
     )
 
 
