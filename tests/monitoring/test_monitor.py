@@ -289,3 +289,24 @@ def test_a_month_without_decisions_is_reported_as_empty_and_never_judged(
     ]
     assert found["empty_windows"] == ["2026-02-01T00:00:00"]
     assert found["windows"][2]["groups"] == []
+
+
+def test_the_register_page_lists_the_open_alert_under_needs_attention(
+    tmp_path: Path, register_url: str
+) -> None:
+    from collections import defaultdict
+
+    from governance.site.attention_page import AttentionLinks, attention_items
+    from governance.site.sources import collect
+    from governance.workspace import Workspace
+
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=240, per_day=80, drift_from=150)
+    assert run(root, register_url, "monitor", "m@1", "--data", str(log), "--time-column", "ts").exit_code == 1
+    sources = collect(Workspace(root=root), register_url=register_url)
+    links = AttentionLinks(models={"m": "models/m.md"}, audits=defaultdict(lambda: "a.md"), checklists={})
+    items = attention_items(sources, {}, links)
+    kinds = [kind for kind, _line in items]
+    assert "alerts" in kinds and kinds.index("overdue") < kinds.index("alerts")
+    line = next(text for kind, text in items if kind == "alerts")
+    assert line.startswith("**Open monitoring alerts** — [m](models/m.md): m&#64;1 has")
