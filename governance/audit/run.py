@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
+from governance.audit.tables import TableInputs, TableRequest
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
 from governance.intake.model import LoadedModel, Vouching, load_model
@@ -22,7 +23,7 @@ from governance.policy.evaluate import evaluate_policy
 from governance.policy.load import LoadedPolicy, load_policy
 from governance.policy.model import ExplainRule
 from governance.provenance import isoformat, library_versions, now, sha256_json
-from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
+from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance, TableInfo
 from governance.results.fairness import FairnessResult
 from governance.version import __version__
 from governance.workspace import Workspace, find_workspace
@@ -304,12 +305,103 @@ def _explain(
     return explanation, None
 
 
+def _table_label(info: TableInfo) -> str:
+    """How a table audit names its data in reports: the backend and the table (the query is in ``data.table``)."""
+    from governance.intake.engine import BACKEND_NAMES
+
+    return f"{BACKEND_NAMES.get(info.backend, info.backend)}: {info.table or 'query'}"
+
+
+def _table_inputs(
+    request: TableRequest,
+    *,
+    data: Any,
+    sensitive_data: Any,
+    id_column: str | None,
+    loaded: LoadedModel | None,
+    loaded_policy: LoadedPolicy,
+    threshold: float | None,
+    positive_label: Any,
+    seed: int,
+    explain_rows: int | None,
+    fairness_options: dict[str, Any],
+    ll144_rate: Literal["selection", "scoring"],
+) -> TableInputs:
+    """Aggregates from the engine, then the same fairness computation as for a file."""
+    from governance.audit import tables
+    from governance.audit.fairness import compute_fairness, compute_fairness_from_counts
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+
+    if data is not None:
+        raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
+    if sensitive_data is not None or id_column is not None:
+        raise InputError(
+            "--sensitive-data and --id join two files; for a table, join the demographics in --query instead."
+        )
+    predictions = request.predictions
+
+    def check_task(task: str, classes: list[Any]) -> None:
+        check_task_fits_policy(task, classes, loaded_policy, predictions=predictions)
+
+    def from_rows(*, rows: Any, task: str) -> FairnessResult:
+        import numpy as np
+
+        assert predictions is not None
+        y_pred = rows[predictions].to_numpy()
+        score_values = _score_values(rows, request.scores) if request.scores else None
+        if score_values is not None and threshold is not None:
+            y_pred = (score_values >= threshold).astype(int)
+        y_true = rows[request.target].to_numpy() if request.target else None
+        nouns = column_nouns(predictions=predictions, target=request.target)
+        task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
+        check_task(task, classes)
+        weights = rows[request.weights].to_numpy(dtype=float) if request.weights else None
+        return compute_fairness(
+            y_pred=y_pred, y_true=y_true, scores=score_values, task=task,  # type: ignore[arg-type]
+            sample_weight=weights, sensitive=rows[list(request.sensitive)], positive_label=positive_label,
+            ll144_rate=ll144_rate, **fairness_options,
+        )  # fmt: skip
+
+    def from_model(*, y_pred: Any, y_true: Any, scores: Any, task: str, label: Any, weights: Any, sensitive: Any) -> FairnessResult:
+        return compute_fairness(
+            y_pred=y_pred, y_true=y_true, scores=scores, task=task,  # type: ignore[arg-type]
+            sample_weight=weights, sensitive=sensitive, positive_label=label, ll144_rate=ll144_rate,
+            **fairness_options,
+        )  # fmt: skip
+
+    if loaded is None:
+        if threshold is not None and request.scores is None:
+            raise InputError("--threshold needs --scores; saved predictions are already decisions.")
+        counts_options = {k: v for k, v in fairness_options.items()}
+        return tables.predictions_inputs(
+            request,
+            check_task=check_task,
+            compute=from_rows,
+            compute_counts=lambda table: compute_fairness_from_counts(table, **counts_options),
+            threshold=threshold,
+            positive_label=positive_label,
+        )
+    return tables.model_inputs(
+        request,
+        model=loaded.estimator,
+        score=lambda X: predict(loaded, X, threshold=threshold, positive_label=positive_label),
+        check_task=check_task,
+        compute=from_model,
+        seed=seed,
+        sample_rows=explain_rows,
+    )
+
+
 def audit(
     *,
     name: str,
     version: str,
-    data: str | Path,
-    sensitive: Sequence[str],
+    data: str | Path | None = None,
+    sensitive: Sequence[str] = (),
+    table: str | None = None,
+    query: str | None = None,
+    connection: Any = None,
+    query_timeout: float | None = None,
     target: str | None = None,
     model: str | Path | None = None,
     predictions: str | None = None,
@@ -348,6 +440,8 @@ def audit(
     ``override`` gives the reason (see :mod:`governance.audit.spec`). The audit id is the UTC second plus a random
     suffix (``reproducible_id``: a hash of the inputs, for the demo). ``keep_claim`` hands the written folder's
     claim to the caller, who records the audit and then releases it (see :mod:`governance.audit.folders`).
+    ``table`` or ``query`` with ``connection`` (a URL such as ``duckdb://``, ``postgresql://...``, ``spark://local[2]``,
+    or an open Ibis backend) audits rows where they live instead of a ``data`` file (see :mod:`governance.audit.tables`).
     A model file that runs code when loaded
     needs ``vouching`` (the register's) or ``trust_sha256`` (given by ``trusted_by``); the result names who vouched.
     """
@@ -374,7 +468,34 @@ def audit(
     label = positive_label
     nouns = column_nouns(predictions=predictions, target=target)
     streamed = None
-    if predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
+    table_inputs = None
+    if table is not None or query is not None:
+        if model is not None:
+            loaded = load_model(
+                model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256, vouching=vouching, trusted_by=trusted_by
+            )
+        table_inputs = _table_inputs(
+            TableRequest(
+                connection=connection, table=table, query=query, sensitive=list(sensitive), target=target,
+                predictions=predictions, scores=scores, weights=weights, features=features, timeout=query_timeout,
+            ),
+            data=data, sensitive_data=sensitive_data, id_column=id_column, loaded=loaded,
+            loaded_policy=loaded_policy, threshold=threshold, positive_label=positive_label, seed=seed,
+            explain_rows=explain_rows,
+            fairness_options=dict(
+                reference=rules.reference, reference_groups=rules.reference_groups or None, n_boot=n_boot_used,
+                confidence_level=rules.confidence_level, seed=seed, min_group_size=rules.min_group_size,
+                progress=fairness_progress, intersections=rules.intersections,
+            ),
+            ll144_rate=ll144_rate,
+        )  # fmt: skip
+        fairness, label = table_inputs.fairness, table_inputs.label
+        data_sha, n_rows = table_inputs.info.fingerprint, table_inputs.n_rows
+        audited_features = table_inputs.features or []
+        audit_data = table_inputs.sample
+    elif data is None:
+        raise InputError("Give the data to audit: --data FILE, or --table NAME (or --query SQL) with --connection.")
+    elif predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
         # A prediction log: stream it, so that files larger than memory can be audited.
         from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
 
@@ -394,7 +515,9 @@ def audit(
             )
         except AmountsNotClassesError:
             streamed = None  # a regression: its rows are read in memory below
-    if streamed is not None:
+    if table_inputs is not None:
+        pass
+    elif streamed is not None:
         from governance.audit.fairness import compute_fairness_from_counts
 
         fairness = compute_fairness_from_counts(
@@ -536,7 +659,7 @@ def audit(
         sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
     )
     data_info = DataInfo(
-        path=_shown_path(Path(data), space.root),
+        path=_table_label(table_inputs.info) if table_inputs else _shown_path(Path(str(data)), space.root),
         sha256=data_sha,
         n_rows=n_rows,
         target=target,
@@ -548,6 +671,7 @@ def audit(
         id_column=id_column,
         weights_column=weights,
         rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,
+        table=table_inputs.info if table_inputs else None,
     )
     provenance = Provenance(
         tool_version=__version__,

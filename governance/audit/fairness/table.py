@@ -248,23 +248,34 @@ def table_from_codes(
     true_codes: np.ndarray | None,
     classes: list[Any],
     weights: np.ndarray | None,
+    row_counts: np.ndarray | None = None,
+    squared_weights: np.ndarray | None = None,
 ) -> CountTable:
-    """The one pass: a single ``np.bincount`` per array over (cell, true class, predicted class)."""
+    """The one pass: a single ``np.bincount`` per array over (cell, true class, predicted class).
+
+    Rows that an engine already grouped carry their ``row_counts`` (and, weighted, the summed weights as
+    ``weights`` and the summed squares as ``squared_weights``).
+    """
     k = len(classes)
     t_dim = k if true_codes is not None else 1
     index = row_cells * (t_dim * k) + pred_codes
     if true_codes is not None:
         index = index + true_codes * k
     size = n_cells * t_dim * k
-    n = np.bincount(index, minlength=size).reshape(n_cells, t_dim, k).astype(np.int64)
+    if row_counts is None:
+        n = np.bincount(index, minlength=size).reshape(n_cells, t_dim, k).astype(np.int64)
+    else:
+        counted = np.bincount(index, weights=row_counts, minlength=size).reshape(n_cells, t_dim, k)
+        n = np.rint(counted).astype(np.int64)
     w: np.ndarray
     w2: np.ndarray
     if weights is None:
         w = n.astype(np.float64)
         w2 = w
     else:
+        squares = weights * weights if squared_weights is None else squared_weights
         w = np.bincount(index, weights=weights, minlength=size).reshape(n_cells, t_dim, k)
-        w2 = np.bincount(index, weights=weights * weights, minlength=size).reshape(n_cells, t_dim, k)
+        w2 = np.bincount(index, weights=squares, minlength=size).reshape(n_cells, t_dim, k)
     observed = n.reshape(n_cells, -1).sum(axis=1) > 0
     if not observed.all():
         n, w, w2, cells = n[observed], w[observed], w2[observed], cells[observed]

@@ -1,0 +1,285 @@
+"""An audit of a table where it lives (DuckDB, PostgreSQL, Spark): aggregates in the engine, the rest here.
+
+Saved predictions: the count table comes from one ``GROUP BY`` in the engine (a few hundred rows whatever the
+table's size); AUC and regression metrics get the distinct (groups, label, value, weight) rows with their
+counts. A model: the needed columns come as Arrow batches, each scored at once, and only the predictions,
+scores, labels and sensitive values are kept (not the features); the explanation gets a sample stratified by
+sensitive group, drawn in the same pass with the audit's seed. The bootstrap, tests and verdict then run
+exactly as for a file, so the numbers are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from governance.errors import InputError
+from governance.intake.data import AuditData, choose_input_columns, missing_labels_message
+from governance.intake.engine import FINGERPRINT_METHOD, BATCH_ROWS, TableSource, fingerprint, open_source
+from governance.provenance import isoformat, now
+from governance.results.audit import TableInfo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from governance.results.fairness import FairnessResult
+
+Score = Callable[[Any], tuple[Any, Any, Any]]
+"""score(X) -> (predictions, scores or None, positive label): the model run on one batch."""
+CheckTask = Callable[[str, list[Any]], None]
+"""check_task(task, classes): refuses a policy that cannot judge this kind of prediction."""
+
+DEFAULT_SAMPLE_ROWS = 2000  # rows fetched for the explanation when --explain-rows is not given
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """What to read and how: the connection, the table or query, and the columns' roles."""
+
+    connection: Any
+    table: str | None
+    query: str | None
+    sensitive: Sequence[str]
+    target: str | None = None
+    predictions: str | None = None
+    scores: str | None = None
+    weights: str | None = None
+    features: Sequence[str] | None = None
+    timeout: float | None = None
+    batch_rows: int = BATCH_ROWS
+
+
+@dataclass
+class TableInputs:
+    """What the rest of ``audit()`` needs from a table audit."""
+
+    fairness: FairnessResult
+    n_rows: int
+    info: TableInfo
+    label: Any
+    sample: AuditData | None = None  # the explanation's stratified sample (model audits)
+    features: list[str] | None = None
+
+
+def _options(request: TableRequest) -> dict[str, str]:
+    options = {c: "--sensitive" for c in request.sensitive}
+    for column, option in (
+        (request.target, "--target"),
+        (request.predictions, "--predictions"),
+        (request.scores, "--scores"),
+        (request.weights, "--weights"),
+    ):
+        if column:
+            options[column] = option
+    return options
+
+
+def open_request(request: TableRequest, *, extra: Sequence[str] = ()) -> TableSource:
+    """Connect and check the columns; refuse missing labels and bad weights before any long pass."""
+    if not request.sensitive:
+        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
+    named = [request.target, request.predictions, request.scores, request.weights]
+    columns = [*request.sensitive, *(c for c in named if c), *extra]
+    numeric = [c for c in (request.scores, request.weights) if c]
+    source = open_source(
+        request.connection,
+        table=request.table,
+        query=request.query,
+        columns=list(dict.fromkeys(columns)),
+        options=_options(request),
+        numeric=numeric,
+        timeout=request.timeout,
+    )
+    for column, role in ((request.target, "target"), (request.predictions, "predictions")):
+        if column:
+            missing = source.null_count(column)
+            if missing:
+                raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
+    if request.weights:
+        summary = source.numeric_summary([request.weights])[request.weights]
+        if source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0):
+            raise InputError(f"The weights column '{request.weights}' must hold non-negative numbers in every row.")
+    return source
+
+
+def table_info(
+    source: TableSource, *, keys: Sequence[str], numeric: Sequence[str], weights: str | None, counts: Any = None
+) -> TableInfo:
+    """The provenance of a table audit: backend, redacted connection, row count and fingerprint."""
+    if counts is None:
+        counts = source.group_counts(list(keys), weights)
+    n_rows = int(counts["n__"].sum())
+    summary = source.numeric_summary(list(numeric))
+    return TableInfo(
+        backend=source.con.backend,
+        connection=source.con.url,
+        table=source.table,
+        query=source.query,
+        n_rows=n_rows,
+        fingerprint=fingerprint(counts, n_rows, summary),
+        fingerprint_method=FINGERPRINT_METHOD,
+        fingerprint_keys=list(keys),
+        fingerprint_numeric=list(numeric),
+        fingerprint_weights=weights,
+        queried_at=isoformat(now()),
+    )
+
+
+def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = None) -> str:
+    """Run the recorded fingerprint queries again on ``connection`` (``register verify --refingerprint``)."""
+    named = [*info.fingerprint_keys, *info.fingerprint_numeric, *(c for c in (info.fingerprint_weights,) if c)]
+    columns = list(dict.fromkeys(named))
+    source = open_source(
+        connection, table=info.table, query=info.query, columns=columns, options={}, timeout=timeout
+    )
+    counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
+    n_rows = int(counts["n__"].sum())
+    return fingerprint(counts, n_rows, source.numeric_summary(info.fingerprint_numeric))
+
+
+def predictions_inputs(
+    request: TableRequest,
+    *,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    compute_counts: Callable[..., FairnessResult],
+    threshold: float | None,
+    positive_label: Any,
+) -> TableInputs:
+    """Saved predictions in a table: the count table (or the distinct rows for AUC and amounts) from the engine."""
+    from governance.audit.fairness._inputs import check_labels, column_nouns
+    from governance.audit.fairness.grouped import expand_groups, table_from_groups
+
+    assert request.predictions is not None
+    source = open_request(request)
+    predictions, target, weights = request.predictions, request.target, request.weights
+    nouns = column_nouns(predictions=predictions, target=target)
+    target_values = source.distinct_values(target) if target else None
+    task, classes = check_labels(source.distinct_values(predictions), target_values, nouns=nouns)
+    if not request.scores:
+        check_task(task, classes)  # with scores, the rows are checked as in memory (a threshold may decide)
+    label_keys = [c for c in (target, predictions) if c and task != "regression"]
+    keys = [*request.sensitive, *label_keys]
+    numeric = [c for c in (request.scores, weights) if c]
+    if task == "regression":
+        numeric = [c for c in (predictions, target, weights) if c]
+    if task != "regression" and not request.scores:
+        counts = source.group_counts(keys, weights)
+        table = table_from_groups(
+            counts, predictions=predictions, sensitive=request.sensitive, target=target,
+            weighted=weights is not None, task=task, positive_label=positive_label,
+        )  # fmt: skip
+        info = table_info(source, keys=keys, numeric=numeric, weights=weights, counts=counts)
+        return TableInputs(fairness=compute_counts(table), n_rows=info.n_rows, info=info, label=positive_label)
+    row_keys = list(dict.fromkeys([*request.sensitive, *(c for c in (target, predictions, request.scores, weights) if c)]))
+    rows = expand_groups(source.group_counts(row_keys, None))
+    info = table_info(source, keys=keys, numeric=numeric, weights=weights)
+    fairness = compute(rows=rows, task=task)
+    return TableInputs(fairness=fairness, n_rows=len(rows), info=info, label=positive_label)
+
+
+@dataclass
+class _Sample:
+    """A uniform sample of at most ``size`` rows per sensitive group (bottom-k by a random key), batch by batch."""
+
+    size: int
+    seed: int
+    kept: pd.DataFrame | None = None
+    counts: dict[Any, int] | None = None
+
+    def add(self, frame: pd.DataFrame, cells: pd.Series, rng: Any) -> None:
+        import pandas as pd
+
+        part = frame.assign(__key=rng.random(len(frame)), __cell=cells.to_numpy())
+        combined = part if self.kept is None else pd.concat([self.kept, part], ignore_index=True)
+        self.kept = combined.sort_values("__key", kind="stable").groupby("__cell", sort=False).head(self.size)
+        counts = self.counts or {}
+        for cell, n in cells.value_counts(dropna=False).items():
+            counts[cell] = counts.get(cell, 0) + int(n)
+        self.counts = counts
+
+    def draw(self) -> pd.DataFrame:
+        """Each group's share of ``size`` rows, in proportion to its size (at least one row per group)."""
+        assert self.kept is not None and self.counts is not None
+        total = sum(self.counts.values())
+        quota = {cell: max(1, round(self.size * n / total)) for cell, n in self.counts.items()}
+        ranked = self.kept.sort_values("__key", kind="stable")
+        rank = ranked.groupby("__cell", sort=False).cumcount()
+        keep = rank < ranked["__cell"].map(quota).to_numpy()
+        return ranked[keep].drop(columns=["__key", "__cell"]).reset_index(drop=True)
+
+
+def model_inputs(
+    request: TableRequest,
+    *,
+    model: Any,
+    score: Score,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    seed: int,
+    sample_rows: int | None,
+) -> TableInputs:
+    """A model run over a table in Arrow batches: scored batch by batch, features dropped after each batch."""
+    import numpy as np
+    import pandas as pd
+
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+
+    source = open_request(request)
+    excluded = {c for c in (request.target, request.weights) if c}
+    what = f"{source.table or 'the query'} ({source.con.name})"
+    inputs = choose_input_columns(
+        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
+        excluded=excluded, source=what,
+    )  # fmt: skip
+    columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded]))
+    rng = np.random.default_rng(seed)
+    sample = _Sample(size=sample_rows or DEFAULT_SAMPLE_ROWS, seed=seed)
+    parts: dict[str, list[Any]] = {"pred": [], "scores": [], "true": [], "weights": [], "sensitive": []}
+    label: Any = None
+    for frame in source.batches(columns, request.batch_rows):
+        y_pred, scores, label = score(frame[inputs.names])
+        parts["pred"].append(np.asarray(y_pred))
+        parts["scores"].append(None if scores is None else np.asarray(scores, dtype=float))
+        if request.target:
+            parts["true"].append(frame[request.target].to_numpy())
+        if request.weights:
+            parts["weights"].append(frame[request.weights].to_numpy(dtype=float))
+        sens = frame[list(request.sensitive)]
+        parts["sensitive"].append(sens)
+        cells = sens.astype("string").fillna("\0").agg("\x1f".join, axis=1)
+        sample.add(frame, cells, rng)
+    if not parts["pred"]:
+        raise InputError(f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; an audit needs data.")
+    y_pred = np.concatenate(parts["pred"])
+    y_true = np.concatenate(parts["true"]) if request.target else None
+    nouns = column_nouns(predictions=None, target=request.target)
+    task, classes = check_label_columns(y_pred, y_true, nouns=nouns)
+    check_task(task, classes)
+    scores = None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"])
+    fairness = compute(
+        y_pred=y_pred, y_true=y_true, scores=scores, task=task, label=label,
+        weights=np.concatenate(parts["weights"]) if request.weights else None,
+        sensitive=pd.concat(parts["sensitive"], ignore_index=True),
+    )  # fmt: skip
+    keys = [*request.sensitive, *(c for c in (request.target,) if c)]
+    numeric_features = [c for c in inputs.names if source.schema[c].lstrip("!").startswith(("int", "uint", "float", "decimal"))]
+    numeric = list(dict.fromkeys([*numeric_features, *(c for c in (request.weights,) if c)]))
+    info = table_info(source, keys=keys, numeric=numeric, weights=request.weights)
+    drawn = sample.draw()
+    info = info.model_copy(update={"explain_sample_rows": len(drawn), "explain_sample_seed": seed})
+    audit_sample = AuditData(
+        frame=drawn,
+        path=Path(source.table or "query"),
+        sha256=info.fingerprint,
+        target=request.target,
+        sensitive=list(request.sensitive),
+        features=inputs.names,
+        features_source=inputs.source,
+        weights_column=request.weights,
+    )
+    return TableInputs(
+        fairness=fairness, n_rows=len(y_pred), info=info, label=label, sample=audit_sample, features=inputs.names
+    )
