@@ -357,12 +357,14 @@ def _table_inputs(
         check_task(task, classes)
         weights = rows[request.weights].to_numpy(dtype=float) if request.weights else None
         return compute_fairness(
-            y_pred=y_pred, y_true=y_true, scores=score_values, task=task,  # type: ignore[arg-type]
+            y_pred=y_pred, y_true=y_true, scores=score_values, task=task,
             sample_weight=weights, sensitive=rows[list(request.sensitive)], positive_label=positive_label,
             ll144_rate=ll144_rate, **fairness_options,
         )  # fmt: skip
 
-    def from_model(*, y_pred: Any, y_true: Any, scores: Any, task: str, label: Any, weights: Any, sensitive: Any) -> FairnessResult:
+    def from_model(
+        *, y_pred: Any, y_true: Any, scores: Any, task: str, label: Any, weights: Any, sensitive: Any
+    ) -> FairnessResult:
         return compute_fairness(
             y_pred=y_pred, y_true=y_true, scores=scores, task=task,  # type: ignore[arg-type]
             sample_weight=weights, sensitive=sensitive, positive_label=label, ll144_rate=ll144_rate,
@@ -472,7 +474,11 @@ def audit(
     if table is not None or query is not None:
         if model is not None:
             loaded = load_model(
-                model, trust_sha256=trust_sha256, pinned_sha256=pinned_sha256, vouching=vouching, trusted_by=trusted_by
+                model,
+                trust_sha256=trust_sha256,
+                pinned_sha256=pinned_sha256,
+                vouching=vouching,
+                trusted_by=trusted_by,
             )
         table_inputs = _table_inputs(
             TableRequest(
@@ -494,7 +500,9 @@ def audit(
         audited_features = table_inputs.features or []
         audit_data = table_inputs.sample
     elif data is None:
-        raise InputError("Give the data to audit: --data FILE, or --table NAME (or --query SQL) with --connection.")
+        raise InputError(
+            "Give the data to audit: --data FILE, or --table NAME (or --query SQL) with --connection."
+        )
     elif predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
         # A prediction log: stream it, so that files larger than memory can be audited.
         from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
@@ -542,7 +550,7 @@ def audit(
                 trusted_by=trusted_by,
             )
         audit_data = load_audit_data(
-            data,
+            str(data),
             target=target,
             sensitive=sensitive,
             features=features,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
 from governance.intake.data import AuditData, choose_input_columns, missing_labels_message
-from governance.intake.engine import FINGERPRINT_METHOD, BATCH_ROWS, TableSource, fingerprint, open_source
+from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint, open_source
 from governance.provenance import isoformat, now
 from governance.results.audit import TableInfo
 
@@ -49,6 +49,7 @@ class TableRequest:
     features: Sequence[str] | None = None
     timeout: float | None = None
     batch_rows: int = BATCH_ROWS
+    extra: Sequence[str] = ()  # other columns to read (an id column)
 
 
 @dataclass
@@ -81,7 +82,7 @@ def open_request(request: TableRequest, *, extra: Sequence[str] = ()) -> TableSo
     if not request.sensitive:
         raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
     named = [request.target, request.predictions, request.scores, request.weights]
-    columns = [*request.sensitive, *(c for c in named if c), *extra]
+    columns = [*request.sensitive, *(c for c in named if c), *request.extra, *extra]
     numeric = [c for c in (request.scores, request.weights) if c]
     source = open_source(
         request.connection,
@@ -100,12 +101,19 @@ def open_request(request: TableRequest, *, extra: Sequence[str] = ()) -> TableSo
     if request.weights:
         summary = source.numeric_summary([request.weights])[request.weights]
         if source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0):
-            raise InputError(f"The weights column '{request.weights}' must hold non-negative numbers in every row.")
+            raise InputError(
+                f"The weights column '{request.weights}' must hold non-negative numbers in every row."
+            )
     return source
 
 
 def table_info(
-    source: TableSource, *, keys: Sequence[str], numeric: Sequence[str], weights: str | None, counts: Any = None
+    source: TableSource,
+    *,
+    keys: Sequence[str],
+    numeric: Sequence[str],
+    weights: str | None,
+    counts: Any = None,
 ) -> TableInfo:
     """The provenance of a table audit: backend, redacted connection, row count and fingerprint."""
     if counts is None:
@@ -129,7 +137,11 @@ def table_info(
 
 def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = None) -> str:
     """Run the recorded fingerprint queries again on ``connection`` (``register verify --refingerprint``)."""
-    named = [*info.fingerprint_keys, *info.fingerprint_numeric, *(c for c in (info.fingerprint_weights,) if c)]
+    named = [
+        *info.fingerprint_keys,
+        *info.fingerprint_numeric,
+        *(c for c in (info.fingerprint_weights,) if c),
+    ]
     columns = list(dict.fromkeys(named))
     source = open_source(
         connection, table=info.table, query=info.query, columns=columns, options={}, timeout=timeout
@@ -172,8 +184,12 @@ def predictions_inputs(
             weighted=weights is not None, task=task, positive_label=positive_label,
         )  # fmt: skip
         info = table_info(source, keys=keys, numeric=numeric, weights=weights, counts=counts)
-        return TableInputs(fairness=compute_counts(table), n_rows=info.n_rows, info=info, label=positive_label)
-    row_keys = list(dict.fromkeys([*request.sensitive, *(c for c in (target, predictions, request.scores, weights) if c)]))
+        return TableInputs(
+            fairness=compute_counts(table), n_rows=info.n_rows, info=info, label=positive_label
+        )
+    row_keys = list(
+        dict.fromkeys([*request.sensitive, *(c for c in (target, predictions, request.scores, weights) if c)])
+    )
     rows = expand_groups(source.group_counts(row_keys, None))
     info = table_info(source, keys=keys, numeric=numeric, weights=weights)
     fairness = compute(rows=rows, task=task)
@@ -252,7 +268,9 @@ def model_inputs(
         cells = sens.astype("string").fillna("\0").agg("\x1f".join, axis=1)
         sample.add(frame, cells, rng)
     if not parts["pred"]:
-        raise InputError(f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; an audit needs data.")
+        raise InputError(
+            f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; an audit needs data."
+        )
     y_pred = np.concatenate(parts["pred"])
     y_true = np.concatenate(parts["true"]) if request.target else None
     nouns = column_nouns(predictions=None, target=request.target)
@@ -265,7 +283,11 @@ def model_inputs(
         sensitive=pd.concat(parts["sensitive"], ignore_index=True),
     )  # fmt: skip
     keys = [*request.sensitive, *(c for c in (request.target,) if c)]
-    numeric_features = [c for c in inputs.names if source.schema[c].lstrip("!").startswith(("int", "uint", "float", "decimal"))]
+    numeric_features = [
+        c
+        for c in inputs.names
+        if source.schema[c].lstrip("!").startswith(("int", "uint", "float", "decimal"))
+    ]
     numeric = list(dict.fromkeys([*numeric_features, *(c for c in (request.weights,) if c)]))
     info = table_info(source, keys=keys, numeric=numeric, weights=request.weights)
     drawn = sample.draw()
@@ -281,5 +303,54 @@ def model_inputs(
         weights_column=request.weights,
     )
     return TableInputs(
-        fairness=fairness, n_rows=len(y_pred), info=info, label=label, sample=audit_sample, features=inputs.names
+        fairness=fairness,
+        n_rows=len(y_pred),
+        info=info,
+        label=label,
+        sample=audit_sample,
+        features=inputs.names,
     )
+
+
+MAX_WHOLE_ROWS = 100_000  # --row / --batch read every row of a table: at most this many
+
+
+def explain_rows(
+    request: TableRequest, *, model: Any, seed: int, rows: int | None, whole: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows for ``governance explain`` from a table: a sample stratified by sensitive group, or (``whole``) all.
+
+    Returns the rows and the model's input columns.
+    """
+    import numpy as np
+    import pandas as pd
+
+    source = open_request(request)
+    excluded = {c for c in (request.target, request.weights) if c}
+    what = f"{source.table or 'the query'} ({source.con.name})"
+    inputs = choose_input_columns(
+        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
+        excluded=excluded, source=what,
+    )  # fmt: skip
+    columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded, *request.extra]))
+    if whole:
+        count = source.row_count()
+        if count > MAX_WHOLE_ROWS:
+            raise InputError(
+                f"{source.what[0].upper()}{source.what[1:]} has {count:,} rows, more than the {MAX_WHOLE_ROWS:,} that "
+                "--row and --batch read at once; select the people to explain with --query."
+            )
+        frames = list(source.batches(columns, request.batch_rows))
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    else:
+        rng = np.random.default_rng(seed)
+        sample = _Sample(size=rows or DEFAULT_SAMPLE_ROWS, seed=seed)
+        for batch in source.batches(columns, request.batch_rows):
+            cells = batch[list(request.sensitive)].astype("string").fillna("\0").agg("\x1f".join, axis=1)
+            sample.add(batch, cells, rng)
+        if sample.kept is None:
+            raise InputError(
+                f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; there is nothing to explain."
+            )
+        frame = sample.draw()
+    return frame, inputs.names

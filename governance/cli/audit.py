@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from typing import Any
 
@@ -11,9 +10,11 @@ import click
 from governance.cli._common import (
     actor_option,
     echo,
+    redacted_command_line,
     register_url_option,
     reports_errors,
     secho,
+    table_options,
     workspace_option,
 )
 
@@ -150,10 +151,10 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Holdout data: CSV or Parquet.",
+    help="Holdout data: CSV or Parquet (or use --table/--query with --connection).",
 )
+@table_options
 @click.option(
     "--target",
     help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.",
@@ -275,7 +276,11 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 @reports_errors
 def audit_command(
     model_ref: str,
-    data_path: str,
+    data_path: str | None,
+    table: str | None,
+    query: str | None,
+    connection: str | None,
+    query_timeout: float | None,
     target: str | None,
     sensitive: tuple[str, ...],
     sensitive_data: str | None,
@@ -317,6 +322,7 @@ def audit_command(
     Examples:
       governance audit credit-risk@1.0.0 --data holdout.csv --target default --sensitive sex --sensitive age_band
       governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
+      governance audit vendor-screen@2026.1 --table decisions --connection postgresql://ana@db/hr --predictions hired --sensitive sex
     """
     from pathlib import Path
 
@@ -340,6 +346,10 @@ def audit_command(
             model=model_path,
             predictions=predictions,
             data=data_path,
+            table=table,
+            query=query,
+            connection=connection,
+            query_timeout=query_timeout,
             target=target,
             sensitive=list(sensitive),
             sensitive_data=sensitive_data,
@@ -360,7 +370,7 @@ def audit_command(
             ll144_rate=ll144_rate,
             output_root=Path(output_root) if output_root else None,
             figures=not no_figures,
-            command_line=shlex.join(["governance", *sys.argv[1:]]),
+            command_line=redacted_command_line(connection),
             progress=progress,
             override=override,
         )

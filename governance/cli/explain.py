@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from governance.cli._common import echo, reports_errors
+from governance.cli._common import echo, reports_errors, table_options
 from governance.paths import write_atomically
 
 
@@ -47,6 +47,36 @@ def _load(
         source=source,
     )
     return loaded.estimator, frame, frame[list(sensitive)], inputs.names
+
+
+def _load_table(
+    model_path: str,
+    trust: str | None,
+    sensitive: tuple[str, ...],
+    features: tuple[str, ...],
+    target: str | None,
+    id_column: str | None,
+    *,
+    table_request: dict[str, Any],
+    data_path: str | None,
+    seed: int,
+    rows: int | None,
+    whole: bool,
+) -> tuple[Any, Any, Any, list[str]]:
+    """The same from a table: a sample stratified by sensitive group (global), or every row (--row, --batch)."""
+    from governance.audit.tables import TableRequest, explain_rows
+    from governance.errors import InputError
+    from governance.intake.model import load_model
+
+    if data_path is not None:
+        raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
+    loaded = load_model(model_path, trust_sha256=trust)
+    request = TableRequest(
+        sensitive=list(sensitive), target=target, features=list(features) or None,
+        extra=[id_column] if id_column else [], **table_request,
+    )  # fmt: skip
+    frame, names = explain_rows(request, model=loaded.estimator, seed=seed, rows=rows, whole=whole)
+    return loaded.estimator, frame, frame[list(sensitive)], names
 
 
 @contextlib.contextmanager
@@ -211,10 +241,10 @@ def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="CSV or Parquet file with the model's input columns (and the sensitive columns).",
+    help="CSV or Parquet file with the model's input columns (and the sensitive columns); or --table/--query.",
 )
+@table_options
 @click.option(
     "--trust",
     metavar="SHA256",
@@ -307,7 +337,11 @@ def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
 @reports_errors
 def explain_command(
     model_path: str,
-    data_path: str,
+    data_path: str | None,
+    table: str | None,
+    query: str | None,
+    connection: str | None,
+    query_timeout: float | None,
     trust: str | None,
     sensitive: tuple[str, ...],
     features: tuple[str, ...],
@@ -338,9 +372,18 @@ def explain_command(
     from governance.audit.run import check_run_options
 
     check_run_options(seed=seed, threshold=threshold)
-    estimator, frame, sensitive_frame, names = _load(
-        model_path, data_path, trust, sensitive, features, target, id_column
-    )
+    if table is not None or query is not None:
+        estimator, frame, sensitive_frame, names = _load_table(
+            model_path, trust, sensitive, features, target, id_column,
+            table_request={"table": table, "query": query, "connection": connection, "timeout": query_timeout},
+            data_path=data_path, seed=seed, rows=rows, whole=row is not None or batch is not None,
+        )  # fmt: skip
+    elif data_path is None:
+        raise click.UsageError("Give the rows to explain: --data FILE, or --table NAME (or --query SQL).")
+    else:
+        estimator, frame, sensitive_frame, names = _load(
+            model_path, data_path, trust, sensitive, features, target, id_column
+        )
     options = {
         "id_column": id_column,
         "positive_label": positive_label,

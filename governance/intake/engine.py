@@ -43,7 +43,10 @@ def redact_url(url: str) -> str:
         user = userinfo.split(":", 1)[0]
         netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
     query = urlencode(
-        [(k, "***" if _SECRET_KEYS.search(k) else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+        [
+            (k, "***" if _SECRET_KEYS.search(k) else v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        ]
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
@@ -169,8 +172,11 @@ def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
     kind = type(exc).__name__
     text = _first_line(exc)
     lowered = f"{kind} {exc}".lower()
-    if kind == "TableNotFound" or "undefinedtable" in lowered or "table_or_view_not_found" in lowered or (
-        "catalog" in lowered and "does not exist" in lowered
+    if (
+        kind == "TableNotFound"
+        or "undefinedtable" in lowered
+        or "table_or_view_not_found" in lowered
+        or ("catalog" in lowered and "does not exist" in lowered)
     ):
         return InputError(
             f"{what} names a table that does not exist in {con.where} ({text}); check the name and its schema "
@@ -185,11 +191,13 @@ def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
             f"{con.where} stopped {what} at the time limit ({text}); raise --query-timeout, or audit a smaller "
             "query."
         )
-    if "operationalerror" in lowered or "connection" in lowered and "refused" in lowered:
+    if "operationalerror" in lowered or ("connection" in lowered and "refused" in lowered):
         return InputError(
             f"{con.where} could not be reached while reading {what} ({text}); check that the server is running."
         )
-    return InputError(f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL.")
+    return InputError(
+        f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL."
+    )
 
 
 @dataclass
@@ -247,7 +255,10 @@ class TableSource:
             value = t[column].cast("float64")
             aggregates |= {f"s{i}": value.sum(), f"lo{i}": value.min(), f"hi{i}": value.max()}
         row = self.run(t.aggregate(**aggregates)).iloc[0]
-        return {c: [_float(row[f"s{i}"]), _float(row[f"lo{i}"]), _float(row[f"hi{i}"])] for i, c in enumerate(columns)}
+        return {
+            c: [_float(row[f"s{i}"]), _float(row[f"lo{i}"]), _float(row[f"hi{i}"])]
+            for i, c in enumerate(columns)
+        }
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
@@ -308,7 +319,9 @@ def open_source(
     for name in columns:
         if name not in schema:
             raise InputError(
-                missing_column_message(name, list(schema), f"{source_name} ({con.name})", options.get(name, "--sensitive"))
+                missing_column_message(
+                    name, list(schema), f"{source_name} ({con.name})", options.get(name, "--sensitive")
+                )
             )
     for name in numeric:
         if not schema[name].lstrip("!").startswith(NUMERIC_TYPES):
@@ -327,9 +340,7 @@ def _table_expr(backend: Any, table: str) -> Any:
     return backend.table(table)
 
 
-def fingerprint(
-    counts: Any, n_rows: int, numeric: dict[str, list[float | None]]
-) -> str:
+def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
     """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
     import hashlib
 

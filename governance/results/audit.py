@@ -56,7 +56,9 @@ class TableInfo(Frozen):
     fingerprint_weights: str | None = None  # the weights column summed per group
     queried_at: str  # ISO 8601 UTC, when the aggregates were read
     snapshot: str | None = None  # the engine's snapshot or version, where it offers one
-    explain_sample_rows: int | None = None  # model audits: rows fetched for the explanation, stratified by group
+    explain_sample_rows: int | None = (
+        None  # model audits: rows fetched for the explanation, stratified by group
+    )
     explain_sample_seed: int | None = None
 
 
