@@ -66,7 +66,7 @@ def _load_table(
     """The same from a table: a sample stratified by sensitive group (global), or every row (--row, --batch)."""
     from governance.audit.tables import TableRequest, explain_rows
     from governance.errors import InputError
-    from governance.intake.model import load_model
+    from governance.intake.model_files import load_model
 
     if data_path is not None:
         raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
