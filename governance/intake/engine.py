@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from governance.errors import InputError
 from governance.intake.data import missing_column_message
@@ -24,7 +24,10 @@ from governance.intake.data import missing_column_message
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
 BACKEND_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "pyspark": "Spark"}
-_SECRET_KEYS = re.compile(r"pass|secret|token|key|credential|auth", re.IGNORECASE)
+_USERINFO = re.compile(r"(://[^/@:?#]*):([^@/?#]*)@")  # user:password@ -> user:***@
+_SECRET_PARAMETER = re.compile(
+    r"([?&][^=&#]*(?:pass|secret|token|key|credential|auth)[^=&#]*=)[^&#]*", re.IGNORECASE
+)
 FINGERPRINT_METHOD = (
     "sha256 of the row count, the rows grouped by the audited label, prediction and sensitive columns "
     "(count and summed weights, 10 significant digits), and the sum, minimum and maximum of numeric score, "
@@ -34,21 +37,13 @@ FINGERPRINT_METHOD = (
 
 def redact_url(url: str) -> str:
     """The URL without its password or secret query parameters (``postgresql://ana:***@host/db``)."""
-    if "://" not in url:
-        return url
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
-    query = urlencode(
-        [
-            (k, "***" if _SECRET_KEYS.search(k) else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ]
-    )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    url = _USERINFO.sub(r"\1:***@", url)
+    return _SECRET_PARAMETER.sub(r"\1***", url)
+
+
+def _password(url: str) -> str | None:
+    match = _USERINFO.search(url)
+    return match.group(0)[len(match.group(1)) + 1 : -1] if match else None
 
 
 def redact_text(text: str, url: str | None) -> str:
@@ -56,7 +51,7 @@ def redact_text(text: str, url: str | None) -> str:
     if not url:
         return text
     text = text.replace(url, redact_url(url))
-    password = urlsplit(url).password if "://" in url else None
+    password = _password(url)
     return text.replace(password, "***") if password else text
 
 

@@ -25,7 +25,12 @@ from governance.workspace import Workspace
 MODES: dict[str, dict[str, Any]] = {
     "counts with weights": {"predictions": "hired", "target": "performed", "weights": "w"},
     "scores for AUC": {"predictions": "hired", "target": "performed", "scores": "score"},
-    "scores with a threshold": {"predictions": "hired", "target": "performed", "scores": "score", "threshold": 0.4},
+    "scores with a threshold": {
+        "predictions": "hired",
+        "target": "performed",
+        "scores": "score",
+        "threshold": 0.4,
+    },
     "amounts (regression)": {"predictions": "estimate", "target": "amount", "policy": "regression"},
     "decisions only": {"predictions": "hired"},
 }
@@ -85,7 +90,12 @@ def test_a_query_audits_its_rows(stored: dict[str, Any], tmp_path: Path) -> None
     frame: pd.DataFrame = stored["frame"]
     csv = tmp_path / "subset.csv"
     frame[frame["race"] != "c"].to_csv(csv, index=False)
-    options = {**COMMON, **MODES["counts with weights"], "sensitive": ["sex"], "workspace": Workspace(root=tmp_path)}
+    options = {
+        **COMMON,
+        **MODES["counts with weights"],
+        "sensitive": ["sex"],
+        "workspace": Workspace(root=tmp_path),
+    }
     query = "SELECT * FROM log WHERE race <> 'c'"
     from_table = audit(query=query, connection=stored["url"], **options).result
     assert_same(audit(data=csv, **options).result.fairness.model_dump(), from_table.fairness.model_dump())
@@ -93,13 +103,27 @@ def test_a_query_audits_its_rows(stored: dict[str, Any], tmp_path: Path) -> None
 
 
 def test_the_default_connection_reads_files_through_duckdb(stored: dict[str, Any], tmp_path: Path) -> None:
-    options = {**COMMON, **MODES["decisions only"], "sensitive": ["sex"], "workspace": Workspace(root=tmp_path)}
+    options = {
+        **COMMON,
+        **MODES["decisions only"],
+        "sensitive": ["sex"],
+        "workspace": Workspace(root=tmp_path),
+    }
     result = audit(query=f"SELECT * FROM read_csv('{stored['csv']}')", **options).result
-    assert_same(audit(data=stored["csv"], **options).result.fairness.model_dump(), result.fairness.model_dump())
+    assert_same(
+        audit(data=stored["csv"], **options).result.fairness.model_dump(), result.fairness.model_dump()
+    )
 
 
-def test_the_fingerprint_is_recomputed_and_changes_with_the_rows(stored: dict[str, Any], tmp_path: Path) -> None:
-    options = {**COMMON, **MODES["counts with weights"], "sensitive": ["sex"], "workspace": Workspace(root=tmp_path)}
+def test_the_fingerprint_is_recomputed_and_changes_with_the_rows(
+    stored: dict[str, Any], tmp_path: Path
+) -> None:
+    options = {
+        **COMMON,
+        **MODES["counts with weights"],
+        "sensitive": ["sex"],
+        "workspace": Workspace(root=tmp_path),
+    }
     url = write_duckdb(stored["frame"], tmp_path / "copy.duckdb")
     info = audit(table="log", connection=url, **options).result.data.table
     assert info is not None and refingerprint(info, url) == info.fingerprint
@@ -130,16 +154,27 @@ def test_the_cli_audits_a_table_and_records_where_it_lives(
 
 
 def test_redaction_removes_passwords_and_secret_parameters() -> None:
-    assert redact_url("postgresql+psycopg://ana:s3cret@db:5432/hr") == "postgresql+psycopg://ana:***@db:5432/hr"
+    assert (
+        redact_url("postgresql+psycopg://ana:s3cret@db:5432/hr") == "postgresql+psycopg://ana:***@db:5432/hr"
+    )
     assert redact_url("postgresql://ana@db/hr?sslmode=require&password=x") == (
-        "postgresql://ana@db/hr?sslmode=require&password=%2A%2A%2A"
+        "postgresql://ana@db/hr?sslmode=require&password=***"
     )
     line = "governance audit m@1 --connection postgresql://ana:s3cret@db/hr --table t"
     assert "s3cret" not in redact_text(line, "postgresql://ana:s3cret@db/hr")
+    assert redact_url("spark://local[2]") == "spark://local[2]"
 
 
 def _cli_error(tmp_path: Path, *args: str) -> tuple[int, str]:
-    base = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), "--output", str(tmp_path / "out")]
+    base = [
+        "audit",
+        "vendor@1",
+        "--no-register",
+        "--workspace",
+        str(tmp_path),
+        "--output",
+        str(tmp_path / "out"),
+    ]
     run = CliRunner().invoke(cli, [*base, "--sensitive", "sex", *args])
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir()), "something was written"
     return run.exit_code, run.output
@@ -150,8 +185,14 @@ def _cli_error(tmp_path: Path, *args: str) -> tuple[int, str]:
     [
         (["--table", "logs", "--predictions", "hired"], r"names a table that does not exist in DuckDB"),
         (["--table", "log", "--predictions", "hire"], r"There is no column 'hire' in log \(DuckDB\)"),
-        (["--table", "log", "--predictions", "hired", "--weights", "sex"], r"'sex' of log \(DuckDB\) holds string"),
-        (["--query", "SELEC * FROM log", "--predictions", "hired"], r"DuckDB could not run the query given with"),
+        (
+            ["--table", "log", "--predictions", "hired", "--weights", "sex"],
+            r"'sex' of log \(DuckDB\) holds string",
+        ),
+        (
+            ["--query", "SELEC * FROM log", "--predictions", "hired"],
+            r"DuckDB could not run the query given with",
+        ),
         (["--table", "log", "--predictions", "hired", "--data", "x.csv"], r"either --data FILE or --table"),
     ],
 )
@@ -167,7 +208,9 @@ def test_bad_table_input_is_one_sentence_and_exit_2(
 
 
 def test_an_unknown_connection_and_a_missing_database_are_refused(tmp_path: Path) -> None:
-    code, output = _cli_error(tmp_path, "--connection", "mysql://u:pw@h/db", "--table", "t", "--predictions", "p")
+    code, output = _cli_error(
+        tmp_path, "--connection", "mysql://u:pw@h/db", "--table", "t", "--predictions", "p"
+    )
     assert code == 2 and "mysql://u:***@h/db is not one governance can open" in output and "pw@" not in output
     with pytest.raises(InputError, match="DuckDB database .* could not be opened"):
         audit(name="m", version="1", table="t", connection=f"duckdb://{tmp_path}/none/x.db", predictions="p",
@@ -179,5 +222,7 @@ def test_a_refused_model_exits_4_before_the_table_is_read(stored: dict[str, Any]
 
     pickled = tmp_path / "model.pkl"
     pickled.write_bytes(pickle.dumps({"not": "a model"}))
-    code, output = _cli_error(tmp_path, "--connection", stored["url"], "--table", "log", "--model", str(pickled))
+    code, output = _cli_error(
+        tmp_path, "--connection", stored["url"], "--table", "log", "--model", str(pickled)
+    )
     assert code == 4, output

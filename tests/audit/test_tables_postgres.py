@@ -29,7 +29,9 @@ def _server() -> Any:
 
     raw = os.environ.get(POSTGRES_ENV)
     if not raw:
-        pytest.skip(f'{POSTGRES_ENV} is not set: start a server with eval "$(bash scripts/postgres.sh start)"')
+        pytest.skip(
+            f'{POSTGRES_ENV} is not set: start a server with eval "$(bash scripts/postgres.sh start)"'
+        )
     return sa.make_url(raw)
 
 
@@ -66,10 +68,14 @@ def pg(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         {"predictions": "estimate", "target": "amount", "policy": "regression"},
     ],
 )
-def test_postgres_table_audit_equals_the_file_audit(pg: dict[str, Any], tmp_path: Path, mode: dict[str, Any]) -> None:
+def test_postgres_table_audit_equals_the_file_audit(
+    pg: dict[str, Any], tmp_path: Path, mode: dict[str, Any]
+) -> None:
     options = {**COMMON, **mode, "sensitive": ["sex", "race"], "workspace": Workspace(root=tmp_path)}
     from_table = audit(table=pg["table"], connection=pg["url"], **options).result
-    assert_same(audit(data=pg["csv"], **options).result.fairness.model_dump(), from_table.fairness.model_dump())
+    assert_same(
+        audit(data=pg["csv"], **options).result.fairness.model_dump(), from_table.fairness.model_dump()
+    )
     info = from_table.data.table
     assert info is not None and info.backend == "postgres" and info.n_rows == 3000
     assert refingerprint(info, pg["url"]) == info.fingerprint
@@ -84,13 +90,21 @@ def test_postgres_model_audit_in_batches(pg: dict[str, Any], tmp_path: Path) -> 
     options = {**COMMON, "model": model, "target": "performed", "sensitive": ["sex"], "features": ["x1", "x2"],
                "explain": False, "workspace": Workspace(root=tmp_path)}  # fmt: skip
     from_table = audit(table=pg["table"], connection=pg["url"], **options).result
-    assert_same(audit(data=pg["csv"], **options).result.fairness.model_dump(), from_table.fairness.model_dump())
+    assert_same(
+        audit(data=pg["csv"], **options).result.fairness.model_dump(), from_table.fairness.model_dump()
+    )
 
 
-def test_a_password_never_reaches_an_output(pg: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_password_never_reaches_an_output(
+    pg: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The test server trusts local logins, so a made-up password connects and must then vanish everywhere."""
     secret = "hunter2-secret"
-    url = pg["server"].set(drivername="postgresql+psycopg", password=secret).render_as_string(hide_password=False)
+    url = (
+        pg["server"]
+        .set(drivername="postgresql+psycopg", password=secret)
+        .render_as_string(hide_password=False)
+    )
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     args = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), "--table", pg["table"],
             "--connection", url, "--predictions", "hired", "--sensitive", "sex", "--n-boot", "20", "--no-figures"]  # fmt: skip
@@ -100,13 +114,23 @@ def test_a_password_never_reaches_an_output(pg: dict[str, Any], tmp_path: Path, 
     assert secret not in run.output
     written = [p.read_text(encoding="utf-8") for p in (tmp_path / "audits").rglob("*") if p.is_file()]
     assert written and not any(secret in text for text in written)
-    assert any(":***@" in text for text in written)  # the redacted URL is recorded, so the audit names its source
+    assert any(
+        ":***@" in text for text in written
+    )  # the redacted URL is recorded, so the audit names its source
     run = CliRunner().invoke(cli, [*args[:-2], "--table", f"{pg['schema']}.nope"])
     assert run.exit_code == 2 and secret not in run.output
 
 
 def _error(pg: dict[str, Any], tmp_path: Path, *args: str) -> str:
-    base = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), "--output", str(tmp_path / "out")]
+    base = [
+        "audit",
+        "vendor@1",
+        "--no-register",
+        "--workspace",
+        str(tmp_path),
+        "--output",
+        str(tmp_path / "out"),
+    ]
     run = CliRunner().invoke(cli, [*base, "--predictions", "hired", "--sensitive", "sex", *args])
     assert run.exit_code == 2, run.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
