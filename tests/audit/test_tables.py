@@ -212,7 +212,7 @@ def test_an_unknown_connection_and_a_missing_database_are_refused(tmp_path: Path
         tmp_path, "--connection", "mysql://u:pw@h/db", "--table", "t", "--predictions", "p"
     )
     assert code == 2 and "mysql://u:***@h/db is not one governance can open" in output and "pw@" not in output
-    with pytest.raises(InputError, match="DuckDB database .* could not be opened"):
+    with pytest.raises(InputError, match=r"DuckDB database .* could not be opened"):
         audit(name="m", version="1", table="t", connection=f"duckdb://{tmp_path}/none/x.db", predictions="p",
               sensitive=["s"], workspace=Workspace(root=tmp_path), write=False)  # fmt: skip
 
