@@ -77,7 +77,9 @@ def _options(request: TableRequest) -> dict[str, str]:
     return options
 
 
-def open_request(request: TableRequest, *, extra: Sequence[str] = ()) -> TableSource:
+def open_request(
+    request: TableRequest, *, extra: Sequence[str] = (), check_values: bool = True
+) -> TableSource:
     """Connect and check the columns; refuse missing labels and bad weights before any long pass."""
     if not request.sensitive:
         raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
@@ -93,6 +95,13 @@ def open_request(request: TableRequest, *, extra: Sequence[str] = ()) -> TableSo
         numeric=numeric,
         timeout=request.timeout,
     )
+    if check_values:
+        _check_values(source, request)
+    return source
+
+
+def _check_values(source: TableSource, request: TableRequest) -> None:
+    """Refuse missing labels and missing or negative weights (a pass over each column)."""
     for column, role in ((request.target, "target"), (request.predictions, "predictions")):
         if column:
             missing = source.null_count(column)
@@ -100,11 +109,32 @@ def open_request(request: TableRequest, *, extra: Sequence[str] = ()) -> TableSo
                 raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
     if request.weights:
         summary = source.numeric_summary([request.weights])[request.weights]
-        if source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0):
-            raise InputError(
-                f"The weights column '{request.weights}' must hold non-negative numbers in every row."
-            )
-    return source
+        bad = source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0)
+        if bad:
+            raise InputError(_BAD_WEIGHTS.format(request.weights))
+
+
+_BAD_WEIGHTS = "The weights column '{}' must hold non-negative numbers in every row."
+GROUP_LIMIT = 200_000  # more label groups than this: the labels are amounts, read column by column
+
+
+def _check_groups(groups: Any, request: TableRequest) -> None:
+    """The same refusals as ``_check_values``, from the grouped rows of one pass."""
+    for column, role in ((request.target, "target"), (request.predictions, "predictions")):
+        if column:
+            missing = int(groups.loc[groups[column].isna(), "n__"].sum())
+            if missing:
+                raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
+    if request.weights:
+        smallest = groups["wmin__"].min()
+        if int(groups["wnull__"].sum()) or (smallest == smallest and smallest < 0):
+            raise InputError(_BAD_WEIGHTS.format(request.weights))
+
+
+def _distinct(groups: Any, column: str) -> list[Any]:
+    from governance.intake.engine import plain
+
+    return [plain(value) for value in groups[column].dropna().unique().tolist()]
 
 
 def table_info(
@@ -165,11 +195,22 @@ def predictions_inputs(
     from governance.audit.fairness.grouped import expand_groups, table_from_groups
 
     assert request.predictions is not None
-    source = open_request(request)
+    source = open_request(request, check_values=False)
     predictions, target, weights = request.predictions, request.target, request.weights
     nouns = column_nouns(predictions=predictions, target=target)
-    target_values = source.distinct_values(target) if target else None
-    task, classes = check_labels(source.distinct_values(predictions), target_values, nouns=nouns)
+    labels = [c for c in (target, predictions) if c]
+    # One pass for the usual case: the grouped rows hold the label values, the checks and the count table.
+    first = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
+    if len(first) <= GROUP_LIMIT:
+        _check_groups(first, request)
+        target_values = _distinct(first, target) if target else None
+        prediction_values = _distinct(first, predictions)
+    else:
+        first = None
+        _check_values(source, request)
+        target_values = source.distinct_values(target) if target else None
+        prediction_values = source.distinct_values(predictions)
+    task, classes = check_labels(prediction_values, target_values, nouns=nouns)
     if not request.scores:
         check_task(task, classes)  # with scores, the rows are checked as in memory (a threshold may decide)
     label_keys = [c for c in (target, predictions) if c and task != "regression"]
@@ -178,7 +219,7 @@ def predictions_inputs(
     if task == "regression":
         numeric = [c for c in (predictions, target, weights) if c]
     if task != "regression" and not request.scores:
-        counts = source.group_counts(keys, weights)
+        counts = first if first is not None else source.group_counts(keys, weights)
         table = table_from_groups(
             counts, predictions=predictions, sensitive=request.sensitive, target=target,
             weighted=weights is not None, task=task, positive_label=positive_label,

@@ -229,16 +229,26 @@ class TableSource:
         """Up to ``limit`` distinct non-missing values of a column (more means: amounts, not classes)."""
         col = self.expr[column]
         frame = self.run(self.expr.filter(col.notnull()).select(col).distinct().limit(limit))
-        return [_plain(value) for value in frame[column].tolist()]
+        return [plain(value) for value in frame[column].tolist()]
 
-    def group_counts(self, keys: Sequence[str], weights: str | None) -> Any:
-        """Rows per combination of ``keys``: ``n``, ``w`` (summed weights) and ``w2`` (summed squares)."""
+    def group_counts(
+        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+    ) -> Any:
+        """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
+
+        ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
+        ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest weight (``wmin__``),
+        so that one pass both checks the weights and counts.
+        """
         t = self.expr
         aggregates: dict[str, Any] = {"n__": t.count()}
         if weights:
             w = t[weights].cast("float64")
             aggregates |= {"w__": w.sum(), "w2__": (w * w).sum()}
-        return self.run(t.group_by(list(keys)).aggregate(**aggregates))
+            if checks:
+                aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min()}
+        expr = t.group_by(list(keys)).aggregate(**aggregates)
+        return self.run(expr.limit(limit + 1) if limit is not None else expr)
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
         """Sum, minimum and maximum of numeric columns (for the fingerprint)."""
@@ -268,7 +278,7 @@ class TableSource:
             raise query_error(exc, self.con, self.what) from exc
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """numpy scalars as Python values, so that labels compare and print as in memory."""
     return value.item() if hasattr(value, "item") else value
 
@@ -339,6 +349,7 @@ def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]
     """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
     import hashlib
 
+    counts = counts[[c for c in counts.columns if c not in ("wnull__", "wmin__")]]
     rows = sorted(
         json.dumps([_canonical(v) for v in row], default=str)
         for row in counts.itertuples(index=False, name=None)
@@ -354,7 +365,7 @@ def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]
 
 def _canonical(value: Any) -> Any:
     """One spelling per value across engines: missing as None, numbers to 10 significant digits."""
-    value = _plain(value)
+    value = plain(value)
     if value is None or (isinstance(value, float) and value != value):
         return None
     try:
