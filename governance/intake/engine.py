@@ -240,14 +240,7 @@ class TableSource:
         ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest weight (``wmin__``),
         so that one pass both checks the weights and counts.
         """
-        t = self.expr
-        aggregates: dict[str, Any] = {"n__": t.count()}
-        if weights:
-            w = t[weights].cast("float64")
-            aggregates |= {"w__": w.sum(), "w2__": (w * w).sum()}
-            if checks:
-                aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min()}
-        expr = t.group_by(list(keys)).aggregate(**aggregates)
+        expr = count_table_expr(self.expr, keys, weights, checks=checks)
         return self.run(expr.limit(limit + 1) if limit is not None else expr)
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
@@ -276,6 +269,28 @@ class TableSource:
             raise
         except Exception as exc:
             raise query_error(exc, self.con, self.what) from exc
+
+
+def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> Any:
+    """The one engine-neutral query of an audit: rows, summed weights and squares per combination of ``keys``."""
+    aggregates: dict[str, Any] = {"n__": t.count()}
+    if weights:
+        w = t[weights].cast("float64")
+        aggregates |= {"w__": w.sum(), "w2__": (w * w).sum()}
+        if checks:
+            aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min()}
+    return t.group_by(list(keys)).aggregate(**aggregates)
+
+
+def count_table_sql(
+    table: str, schema: dict[str, str], keys: Sequence[str], weights: str | None, dialect: str
+) -> str:
+    """The count-table query as ``dialect`` SQL (BigQuery, Snowflake, Databricks ...), compiled offline."""
+    import ibis
+
+    database, _, name = table.rpartition(".")
+    unbound = ibis.table(schema, name=name, database=database or None)
+    return str(ibis.to_sql(count_table_expr(unbound, keys, weights), dialect=dialect))
 
 
 def plain(value: Any) -> Any:
