@@ -94,7 +94,9 @@ def row(name: str, result: tuple[float, float, float], base: tuple[float, float,
 
 
 def header(title: str) -> None:
-    print(f"\n{title}\n\n| run | min | median | peak RSS | median / engine |\n|---|---|---|---|---|", flush=True)
+    print(
+        f"\n{title}\n\n| run | min | median | peak RSS | median / engine |\n|---|---|---|---|---|", flush=True
+    )
 
 
 def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
@@ -102,14 +104,27 @@ def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
     make_parquet(parquet, rows)
     out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
     header(f"Parquet, {rows:,} rows")
-    engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_parquet('{parquet}') GROUP BY ALL"), repeat)
+    engine = measure(
+        duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_parquet('{parquet}') GROUP BY ALL"), repeat
+    )
     row("DuckDB's own GROUP BY", engine, None)
-    row("audit --data (file path)", measure([GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out], repeat), engine)
+    row(
+        "audit --data (file path)",
+        measure([GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out], repeat),
+        engine,
+    )
     query = f"SELECT * FROM read_parquet('{parquet}')"
-    row("audit --query read_parquet (DuckDB)", measure([GOVERNANCE, "audit", "b@1", "--query", query, *AUDIT, *out], repeat), engine)
+    row(
+        "audit --query read_parquet (DuckDB)",
+        measure([GOVERNANCE, "audit", "b@1", "--query", query, *AUDIT, *out], repeat),
+        engine,
+    )
     database = DATA / f"log_{rows}.duckdb"
     if not database.exists():
-        subprocess.run(duckdb_sql_file(database, f"CREATE TABLE log AS SELECT * FROM read_parquet('{parquet}')"), check=True)
+        subprocess.run(
+            duckdb_sql_file(database, f"CREATE TABLE log AS SELECT * FROM read_parquet('{parquet}')"),
+            check=True,
+        )
     header(f"DuckDB table, {rows:,} rows")
     engine = measure(duckdb_sql_file(database, f"SELECT {KEYS}, count(*) FROM log GROUP BY ALL"), repeat)
     row("DuckDB's own GROUP BY", engine, None)
@@ -120,11 +135,17 @@ def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
         if not csv.exists():
             source = DATA / f"log_{csv_rows}.parquet"
             make_parquet(source, csv_rows)
-            subprocess.run(duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True)
+            subprocess.run(
+                duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
+            )
         header(f"CSV, {csv_rows:,} rows")
         engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
         row("DuckDB's own GROUP BY", engine, None)
-        row("audit --data (file path)", measure([GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out], repeat), engine)
+        row(
+            "audit --data (file path)",
+            measure([GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out], repeat),
+            engine,
+        )
 
 
 def duckdb_sql_file(database: Path, sql: str) -> list[str]:
@@ -138,7 +159,9 @@ def postgres(rows: int, repeat: int, workspace: Path) -> None:
     parquet = DATA / f"log_{rows}.parquet"
     make_parquet(parquet, rows)
     csv = DATA / f"log_{rows}_pg.csv"
-    subprocess.run(duckdb_sql(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{csv}' (HEADER)"), check=True)
+    subprocess.run(
+        duckdb_sql(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{csv}' (HEADER)"), check=True
+    )
     psql = ["psql", "-X", "-q", "-h", server.host or "localhost", "-p", str(server.port or 5432), "-U",
             server.username or "postgres", "-d", server.database or "postgres"]  # fmt: skip
     subprocess.run([*psql, "-c", "DROP TABLE IF EXISTS bench_log; CREATE TABLE bench_log (race text, sex text, "
@@ -148,7 +171,10 @@ def postgres(rows: int, repeat: int, workspace: Path) -> None:
     csv.unlink()
     try:
         header(f"PostgreSQL, {rows:,} rows")
-        engine = measure([*psql, "-o", "/dev/null", "-c", f"SELECT {KEYS}, count(*) FROM bench_log GROUP BY {KEYS}"], repeat)
+        engine = measure(
+            [*psql, "-o", "/dev/null", "-c", f"SELECT {KEYS}, count(*) FROM bench_log GROUP BY {KEYS}"],
+            repeat,
+        )
         row("the same GROUP BY through psql", engine, None)
         url = server.set(drivername="postgresql").render_as_string(hide_password=False)
         table = ["--table", "bench_log", "--connection", url]
@@ -191,7 +217,9 @@ def spark(rows: int, repeat: int, workspace: Path) -> None:
     overhead = [p[1] - p[0] for p in pairs]
     print(f"\nPySpark local[2], {rows:,} rows (one session)\n\n| run | min | median |\n|---|---|---|")
     print(f"| spark.sql(GROUP BY) | {min(engine):.2f} s | {statistics.median(engine):.2f} s |")
-    print(f"| audit --table, beyond the GROUP BY | {min(overhead):.2f} s | {statistics.median(overhead):.2f} s |")
+    print(
+        f"| audit --table, beyond the GROUP BY | {min(overhead):.2f} s | {statistics.median(overhead):.2f} s |"
+    )
 
 
 def main() -> None:

@@ -23,7 +23,8 @@ from governance.intake.data import missing_column_message
 
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
-BACKEND_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "pyspark": "Spark"}
+WAREHOUSES = {"bigquery": "BigQuery", "snowflake": "Snowflake", "databricks": "Databricks"}
+BACKEND_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "pyspark": "Spark", **WAREHOUSES}
 _USERINFO = re.compile(r"(://[^/@:?#]*):([^@/?#]*)@")  # user:password@ -> user:***@
 _SECRET_PARAMETER = re.compile(
     r"([?&][^=&#]*(?:pass|secret|token|key|credential|auth)[^=&#]*=)[^&#]*", re.IGNORECASE
@@ -124,9 +125,19 @@ def connect(connection: Any = None, *, timeout: float | None = None) -> Connecti
     if scheme == "spark":
         session = _spark_session(url)
         return Connection(backend="pyspark", url=shown, ibis=ibis.pyspark.connect(session))
+    if scheme in WAREHOUSES:
+        try:
+            return Connection(backend=scheme, url=shown, ibis=ibis.connect(url))
+        except ImportError as exc:
+            raise _missing_extra(WAREHOUSES[scheme], "warehouse", exc) from exc
+        except Exception as exc:
+            raise InputError(
+                f"Could not connect to {WAREHOUSES[scheme]} at {shown} ({redact_text(_first_line(exc), url)}); "
+                "check the account, project or host, and your login."
+            ) from exc
     raise InputError(
         f"The connection {shown} is not one governance can open; use duckdb:// (the default), "
-        "postgresql://USER@HOST/DATABASE or spark://local[2]."
+        "postgresql://USER@HOST/DATABASE, spark://local[2], bigquery://, snowflake:// or databricks://."
     )
 
 

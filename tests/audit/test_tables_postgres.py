@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from engine_support import COMMON, assert_same, prediction_log
+from guide_support import decisions, run_section
 
 from governance.audit.run import audit
 from governance.audit.tables import refingerprint
@@ -176,3 +177,18 @@ def test_wrong_type_for_weights(pg: dict[str, Any], tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"The column 'race' of .*log \(PostgreSQL\) holds string"):
         audit(name="v", version="1", table=pg["table"], connection=pg["url"], predictions="hired", sensitive=["sex"],
               weights="race", workspace=Workspace(root=tmp_path), write=False)  # fmt: skip
+
+
+def test_the_guide_postgresql_example_runs(
+    pg: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: Guide\n", encoding="utf-8")
+    with pg["engine"].begin() as connection:
+        decisions().to_sql("decisions", connection, schema=pg["schema"], index=False)
+    replace = {
+        "postgresql://auditor@db.example.com/hr": pg["url"],
+        "hr.decisions": f"{pg['schema']}.decisions",
+    }
+    (run,) = run_section("PostgreSQL", tmp_path, replace)
+    assert "Report:" in run.output

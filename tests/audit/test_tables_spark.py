@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from engine_support import COMMON, assert_same, prediction_log
+from guide_support import decisions, run_section
 
 from governance.audit.run import audit
 from governance.audit.tables import refingerprint
@@ -96,3 +97,14 @@ def test_spark_cli_reads_a_parquet_file_by_query_and_names_a_missing_table(
         run.exit_code == 2 and "names a table that does not exist in Spark at spark://local[1]" in run.output
     )
     assert run.output.count("\n") == 1
+
+
+def test_the_guide_spark_example_runs(
+    spark: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: Guide\n", encoding="utf-8")
+    decisions().to_parquet(tmp_path / "decisions.parquet", index=False)
+    # The JVM keeps the folder it started in, so the file is named by its full path.
+    (run,) = run_section("Spark", tmp_path, {"decisions.parquet": str(tmp_path / "decisions.parquet")})
+    assert "Report:" in run.output
