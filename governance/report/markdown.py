@@ -590,6 +590,27 @@ def summary_lines(result: AuditResult, hidden: Mapping[str, Collection[str]] | N
     return out
 
 
+def _table_lines(result: AuditResult) -> list[str]:
+    """Where a table audit's rows live (never a password: the URL is stored redacted), or the file's hash."""
+    info = result.data.table
+    if info is None:
+        return [f"- Data SHA-256: `{result.data.sha256}`"]
+    source = (
+        f"table {markdown_text(info.table)}" if info.table else f"the query {markdown_text(info.query or '')}"
+    )
+    lines = [
+        f"- Data: {source} through {markdown_text(info.backend)} at {markdown_text(info.connection or 'an open connection')}, "
+        f"{info.n_rows} rows, read {info.queried_at}",
+        f"- Data fingerprint: `{info.fingerprint}` ({markdown_text(info.fingerprint_method)}; "
+        "`governance register verify --refingerprint` computes it again)",
+    ]
+    if info.explain_sample_rows is not None:
+        lines.append(
+            f"- Explanation sample: {info.explain_sample_rows} rows stratified by sensitive group, seed {info.explain_sample_seed}"
+        )
+    return lines
+
+
 def render_report(
     result: AuditResult,
     *,
@@ -782,7 +803,7 @@ def render_report(
             if result.model.vouched_by
             else []
         ),
-        f"- Data SHA-256: `{result.data.sha256}`",
+        *_table_lines(result),
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
         f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples (AUC, Brier, regression); {level} intervals; tool version {result.provenance.tool_version}",
         "- Libraries: "
