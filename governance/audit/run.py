@@ -173,8 +173,23 @@ def _with_category_notes(fairness: FairnessResult) -> FairnessResult:
     return fairness.model_copy(update={"notes": [*fairness.notes, *notes]}) if notes else fairness
 
 
-def _is_parquet(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in {".parquet", ".pq"}
+def _file_through_duckdb(
+    data: Any, predictions: str | None, scores: str | None, sensitive_data: Any, id_column: str | None
+) -> str | None:
+    """The DuckDB query for a prediction log in a local Parquet file or a large CSV file (``None``: pandas).
+
+    Measured in benchmarks/engine: DuckDB's GROUP BY is faster and leaner than a pyarrow batch loop, and reads a
+    CSV file in bounded memory where pandas reads it whole. The file is checked as pandas would check it first.
+    """
+    from governance.audit.tables import file_query
+    from governance.intake.data import check_file
+
+    if data is None or predictions is None or scores is not None or sensitive_data is not None or id_column:
+        return None
+    sql = file_query(Path(str(data)))
+    if sql is not None:
+        check_file(Path(str(data)))
+    return sql
 
 
 def _shown_path(path: Path, root: Path) -> str:
@@ -469,9 +484,9 @@ def audit(
     audit_data: AuditData | None = None
     label = positive_label
     nouns = column_nouns(predictions=predictions, target=target)
-    streamed = None
     table_inputs = None
-    if table is not None or query is not None:
+    file_sql = _file_through_duckdb(data, predictions, scores, sensitive_data, id_column)
+    if table is not None or query is not None or file_sql is not None:
         if model is not None:
             loaded = load_model(
                 model,
@@ -482,10 +497,11 @@ def audit(
             )
         table_inputs = _table_inputs(
             TableRequest(
-                connection=connection, table=table, query=query, sensitive=list(sensitive), target=target,
-                predictions=predictions, scores=scores, weights=weights, features=features, timeout=query_timeout,
+                connection="duckdb://" if file_sql else connection, table=table, query=file_sql or query,
+                sensitive=list(sensitive), target=target, predictions=predictions, scores=scores, weights=weights,
+                features=features, timeout=query_timeout, file=Path(str(data)).name if file_sql else None,
             ),
-            data=data, sensitive_data=sensitive_data, id_column=id_column, loaded=loaded,
+            data=None if file_sql else data, sensitive_data=sensitive_data, id_column=id_column, loaded=loaded,
             loaded_policy=loaded_policy, threshold=threshold, positive_label=positive_label, seed=seed,
             explain_rows=explain_rows,
             fairness_options=dict(
@@ -499,47 +515,14 @@ def audit(
         data_sha, n_rows = table_inputs.info.fingerprint, table_inputs.n_rows
         audited_features = table_inputs.features or []
         audit_data = table_inputs.sample
+        if file_sql:
+            from governance.provenance import sha256_file
+
+            data_sha = sha256_file(Path(str(data)))  # a file is named by its hash, as when pandas reads it
     elif data is None:
         raise InputError(
             "Give the data to audit: --data FILE, or --table NAME (or --query SQL) with --connection."
         )
-    elif predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
-        # A prediction log: stream it, so that files larger than memory can be audited.
-        from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
-
-        if threshold is not None:
-            raise InputError("--threshold needs --scores; saved predictions are already decisions.")
-        try:
-            streamed = count_parquet(
-                data,
-                predictions=predictions,
-                sensitive=list(sensitive),
-                target=target,
-                weights=weights,
-                positive_label=positive_label,
-                before_counting=lambda task, classes: check_task_fits_policy(
-                    task, classes, loaded_policy, predictions=predictions
-                ),
-            )
-        except AmountsNotClassesError:
-            streamed = None  # a regression: its rows are read in memory below
-    if table_inputs is not None:
-        pass
-    elif streamed is not None:
-        from governance.audit.fairness import compute_fairness_from_counts
-
-        fairness = compute_fairness_from_counts(
-            streamed.table,
-            reference=rules.reference,
-            reference_groups=rules.reference_groups or None,
-            n_boot=n_boot_used,
-            confidence_level=rules.confidence_level,
-            seed=seed,
-            min_group_size=rules.min_group_size,
-            progress=fairness_progress,
-            intersections=rules.intersections,
-        )
-        data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
         if model is not None:
             loaded = load_model(
@@ -667,7 +650,9 @@ def audit(
         sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
     )
     data_info = DataInfo(
-        path=_table_label(table_inputs.info) if table_inputs else _shown_path(Path(str(data)), space.root),
+        path=_table_label(table_inputs.info)
+        if table_inputs and not file_sql
+        else _shown_path(Path(str(data)), space.root),
         sha256=data_sha,
         n_rows=n_rows,
         target=target,
@@ -679,7 +664,7 @@ def audit(
         id_column=id_column,
         weights_column=weights,
         rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,
-        table=table_inputs.info if table_inputs else None,
+        table=table_inputs.info if table_inputs and not file_sql else None,
     )
     provenance = Provenance(
         tool_version=__version__,

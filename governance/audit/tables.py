@@ -50,6 +50,7 @@ class TableRequest:
     timeout: float | None = None
     batch_rows: int = BATCH_ROWS
     extra: Sequence[str] = ()  # other columns to read (an id column)
+    file: str | None = None  # a local file that ``query`` reads through DuckDB (its name, for messages)
 
 
 @dataclass
@@ -94,6 +95,7 @@ def open_request(
         options=_options(request),
         numeric=numeric,
         timeout=request.timeout,
+        file=request.file,
     )
     if check_values:
         _check_values(source, request)
@@ -201,6 +203,9 @@ def predictions_inputs(
     labels = [c for c in (target, predictions) if c]
     # One pass for the usual case: the grouped rows hold the label values, the checks and the count table.
     first = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
+    if len(first) == 0:
+        what = source.what[0].upper() + source.what[1:]
+        raise InputError(f"{what} has no rows; an audit needs data.")
     if len(first) <= GROUP_LIMIT:
         _check_groups(first, request)
         target_values = _distinct(first, target) if target else None
@@ -286,7 +291,7 @@ def model_inputs(
 
     source = open_request(request)
     excluded = {c for c in (request.target, request.weights) if c}
-    what = f"{source.table or 'the query'} ({source.con.name})"
+    what = source.named
     inputs = choose_input_columns(
         list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
         excluded=excluded, source=what,
@@ -368,7 +373,7 @@ def explain_rows(
 
     source = open_request(request)
     excluded = {c for c in (request.target, request.weights) if c}
-    what = f"{source.table or 'the query'} ({source.con.name})"
+    what = source.named
     inputs = choose_input_columns(
         list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
         excluded=excluded, source=what,
@@ -395,3 +400,36 @@ def explain_rows(
             )
         frame = sample.draw()
     return frame, inputs.names
+
+
+CSV_THROUGH_DUCKDB_BYTES = 64 * 1024 * 1024  # smaller CSV files are read whole by pandas, as before
+_PANDAS_MISSING = [
+    "",
+    "NA",
+    "N/A",
+    "NaN",
+    "nan",
+    "NULL",
+    "null",
+    "None",
+    "n/a",
+    "<NA>",
+    "#N/A",
+    "-NaN",
+    "-nan",
+]
+
+
+def file_query(path: Path) -> str | None:
+    """The DuckDB query that reads a local Parquet or large CSV file, or ``None`` when pandas reads it.
+
+    CSV missing values are the ones pandas treats as missing, so both readers see the same groups.
+    """
+    quoted = str(path).replace("'", "''")
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return f"SELECT * FROM read_parquet('{quoted}')"
+    if suffix == ".csv" and path.is_file() and path.stat().st_size >= CSV_THROUGH_DUCKDB_BYTES:
+        missing = ", ".join(f"'{value}'" for value in _PANDAS_MISSING)
+        return f"SELECT * FROM read_csv('{quoted}', nullstr = [{missing}])"
+    return None

@@ -216,10 +216,18 @@ class TableSource:
     query: str | None
     columns: list[str]
     schema: dict[str, str]
+    file: str | None = None  # a local file read through DuckDB: named by its file name in messages
 
     @property
     def what(self) -> str:
+        if self.file:
+            return self.file
         return f"the table '{self.table}'" if self.table else "the query given with --query"
+
+    @property
+    def named(self) -> str:
+        """The source in column messages: ``log.parquet``, or ``decisions (PostgreSQL)``."""
+        return self.file or f"{self.table or 'the query'} ({self.con.name})"
 
     def run(self, expr: Any, what: str | None = None) -> Any:
         """Execute an Ibis expression to pandas, turning the engine's failure into one sentence."""
@@ -329,16 +337,17 @@ def open_source(
     options: dict[str, str],
     numeric: Sequence[str] = (),
     timeout: float | None = None,
+    file: str | None = None,
 ) -> TableSource:
     """Connect, find the table (or run the query's schema), and check every column an audit reads.
 
     ``options`` maps a column to the option that named it (for the message); ``numeric`` lists columns that
-    must hold numbers (weights, scores).
+    must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads.
     """
     if (table is None) == (query is None):
         raise InputError("Give either --table NAME or --query SQL (one of them) with --connection.")
     con = connect(connection, timeout=timeout)
-    what = f"the table '{table}'" if table else "the query given with --query"
+    what = file or (f"the table '{table}'" if table else "the query given with --query")
     try:
         expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)
         schema = {name: str(dtype) for name, dtype in expr.schema().items()}
@@ -346,21 +355,21 @@ def open_source(
         raise
     except Exception as exc:
         raise query_error(exc, con, what) from exc
-    source_name = f"{table}" if table else "the query"
+    source = TableSource(
+        con=con, expr=expr, table=table, query=query, columns=list(columns), schema=schema, file=file
+    )
     for name in columns:
         if name not in schema:
             raise InputError(
-                missing_column_message(
-                    name, list(schema), f"{source_name} ({con.name})", options.get(name, "--sensitive")
-                )
+                missing_column_message(name, list(schema), source.named, options.get(name, "--sensitive"))
             )
     for name in numeric:
         if not schema[name].lstrip("!").startswith(NUMERIC_TYPES):
             raise InputError(
-                f"The column '{name}' of {source_name} ({con.name}) holds {schema[name]}, but {options.get(name, name)} "
+                f"The column '{name}' of {source.named} holds {schema[name]}, but {options.get(name, name)} "
                 "needs numbers; give a numeric column or cast it in --query."
             )
-    return TableSource(con=con, expr=expr, table=table, query=query, columns=list(columns), schema=schema)
+    return source
 
 
 def _table_expr(backend: Any, table: str) -> Any:
