@@ -85,7 +85,7 @@ def make_parquet(path: Path, rows: int, seed: int = 0) -> None:
 
 
 def duckdb_sql(sql: str) -> list[str]:
-    return [PYTHON, "-c", f"import duckdb; duckdb.sql({sql!r}).fetchall()"]
+    return [PYTHON, "-c", f"import duckdb; duckdb.connect().execute({sql!r}).fetchall()"]
 
 
 def row(name: str, result: tuple[float, float, float], base: tuple[float, float, float] | None) -> None:

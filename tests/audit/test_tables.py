@@ -226,3 +226,56 @@ def test_a_refused_model_exits_4_before_the_table_is_read(stored: dict[str, Any]
         tmp_path, "--connection", stored["url"], "--table", "log", "--model", str(pickled)
     )
     assert code == 4, output
+
+
+def test_register_verify_refingerprints_a_recorded_table_audit(
+    stored: dict[str, Any], tmp_path: Path
+) -> None:
+    import duckdb
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    url = write_duckdb(stored["frame"], tmp_path / "copy.duckdb")
+    runner = CliRunner()
+    workspace = ["--workspace", str(root)]
+    added = runner.invoke(cli, ["register", "add", "m", *workspace, "--actor", "ds@x", "--owner", "o@x",
+                                "--purpose", "p", "--version", "1", "--model", str(stored["model"])])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    audited = runner.invoke(cli, ["audit", "m@1", *workspace, "--actor", "a@x", "--table", "log", "--connection", url,
+                                  "--predictions", "hired", "--sensitive", "sex", "--n-boot", "20", "--no-figures"])  # fmt: skip
+    assert audited.exit_code in (0, 1, 3), audited.output
+    verify = ["register", "verify", *workspace, "--refingerprint", "m@1", "--connection", url]
+    same = runner.invoke(cli, verify)
+    assert same.exit_code == 0 and "Unchanged: DuckDB: log still has the fingerprint" in same.output, (
+        same.output
+    )
+    con = duckdb.connect(str(tmp_path / "copy.duckdb"))
+    con.execute("DELETE FROM log WHERE rowid < 5")
+    con.close()
+    changed = runner.invoke(cli, verify)
+    assert changed.exit_code == 1 and "CHANGED: DuckDB: log no longer has the fingerprint" in changed.output
+    files_only = runner.invoke(
+        cli, ["register", "verify", *workspace, "--refingerprint", "m@2", "--connection", url]
+    )
+    assert files_only.exit_code == 2
+
+
+def test_explain_reads_a_stratified_sample_of_a_table(stored: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "explanation"
+    args = ["explain", "--model", str(stored["model"]), "--table", "log", "--connection", stored["url"],
+            "--sensitive", "sex", "--features", "x1", "--features", "x2", "--explain-rows", "200",
+            "--explain-budget", "5", "--output", str(out)]  # fmt: skip
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code == 0, run.output
+    result = json.loads((out / "explanation.json").read_text())
+    assert result["rows_total"] <= 205 and result["rows_explained"] >= 1
+
+
+def test_the_command_line_starts_without_loading_an_engine() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys; import governance.cli.main; print(sorted(m for m in ('ibis', 'duckdb', 'pyspark') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
