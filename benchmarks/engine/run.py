@@ -84,6 +84,15 @@ def make_parquet(path: Path, rows: int, seed: int = 0) -> None:
     writer.close()
 
 
+PYARROW_LOOP = """
+import sys
+from governance.audit.fairness import compute_fairness_from_counts
+from governance.audit.fairness.streaming import count_parquet
+counted = count_parquet(sys.argv[1], predictions="y_pred", target="y_true", sensitive=["race", "sex"])
+compute_fairness_from_counts(counted.table, n_boot=0)
+"""
+
+
 def duckdb_sql(sql: str) -> list[str]:
     return [PYTHON, "-c", f"import duckdb; duckdb.connect().execute({sql!r}).fetchall()"]
 
@@ -113,6 +122,7 @@ def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
         measure([GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out], repeat),
         engine,
     )
+    row("pyarrow batch loop (the file path before)", measure([PYTHON, "-c", PYARROW_LOOP, str(parquet)], repeat), engine)
     query = f"SELECT * FROM read_parquet('{parquet}')"
     row(
         "audit --query read_parquet (DuckDB)",
