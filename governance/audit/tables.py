@@ -284,10 +284,6 @@ def model_inputs(
     sample_rows: int | None,
 ) -> TableInputs:
     """A model run over a table in Arrow batches: scored batch by batch, features dropped after each batch."""
-    import numpy as np
-    import pandas as pd
-
-    from governance.audit.fairness._inputs import check_label_columns, column_nouns
 
     source = open_request(request)
     excluded = {c for c in (request.target, request.weights) if c}
@@ -297,37 +293,17 @@ def model_inputs(
         excluded=excluded, source=what,
     )  # fmt: skip
     columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded]))
-    rng = np.random.default_rng(seed)
-    sample = _Sample(size=sample_rows or DEFAULT_SAMPLE_ROWS, seed=seed)
-    parts: dict[str, list[Any]] = {"pred": [], "scores": [], "true": [], "weights": [], "sensitive": []}
-    label: Any = None
-    for frame in source.batches(columns, request.batch_rows):
-        y_pred, scores, label = score(frame[inputs.names])
-        parts["pred"].append(np.asarray(y_pred))
-        parts["scores"].append(None if scores is None else np.asarray(scores, dtype=float))
-        if request.target:
-            parts["true"].append(frame[request.target].to_numpy())
-        if request.weights:
-            parts["weights"].append(frame[request.weights].to_numpy(dtype=float))
-        sens = frame[list(request.sensitive)]
-        parts["sensitive"].append(sens)
-        cells = sens.astype("string").fillna("\0").agg("\x1f".join, axis=1)
-        sample.add(frame, cells, rng)
-    if not parts["pred"]:
-        raise InputError(
-            f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; an audit needs data."
-        )
-    y_pred = np.concatenate(parts["pred"])
-    y_true = np.concatenate(parts["true"]) if request.target else None
-    nouns = column_nouns(predictions=None, target=request.target)
-    task, classes = check_label_columns(y_pred, y_true, nouns=nouns)
-    check_task(task, classes)
-    scores = None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"])
-    fairness = compute(
-        y_pred=y_pred, y_true=y_true, scores=scores, task=task, label=label,
-        weights=np.concatenate(parts["weights"]) if request.weights else None,
-        sensitive=pd.concat(parts["sensitive"], ignore_index=True),
-    )  # fmt: skip
+    size = sample_rows or DEFAULT_SAMPLE_ROWS
+    if source.con.backend == "pyspark":
+        fairness, n_rows, drawn, label = _score_on_spark(
+            source, request, columns=columns, names=inputs.names, score=score, check_task=check_task,
+            compute=compute, seed=seed, size=size,
+        )  # fmt: skip
+    else:
+        fairness, n_rows, drawn, label = _score_in_batches(
+            source, request, columns=columns, names=inputs.names, score=score, check_task=check_task,
+            compute=compute, seed=seed, size=size,
+        )  # fmt: skip
     keys = [*request.sensitive, *(c for c in (request.target,) if c)]
     numeric_features = [
         c
@@ -336,7 +312,6 @@ def model_inputs(
     ]
     numeric = list(dict.fromkeys([*numeric_features, *(c for c in (request.weights,) if c)]))
     info = table_info(source, keys=keys, numeric=numeric, weights=request.weights)
-    drawn = sample.draw()
     info = info.model_copy(update={"explain_sample_rows": len(drawn), "explain_sample_seed": seed})
     audit_sample = AuditData(
         frame=drawn,
@@ -350,7 +325,7 @@ def model_inputs(
     )
     return TableInputs(
         fairness=fairness,
-        n_rows=len(y_pred),
+        n_rows=n_rows,
         info=info,
         label=label,
         sample=audit_sample,
@@ -433,3 +408,168 @@ def file_query(path: Path) -> str | None:
         missing = ", ".join(f"'{value}'" for value in _PANDAS_MISSING)
         return f"SELECT * FROM read_csv('{quoted}', nullstr = [{missing}])"
     return None
+
+
+def _score_in_batches(
+    source: TableSource,
+    request: TableRequest,
+    *,
+    columns: list[str],
+    names: list[str],
+    score: Score,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    seed: int,
+    size: int,
+) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
+    """Arrow batches from the engine, each scored here; the features are dropped after each batch."""
+    import numpy as np
+    import pandas as pd
+
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+
+    rng = np.random.default_rng(seed)
+    sample = _Sample(size=size, seed=seed)
+    parts: dict[str, list[Any]] = {"pred": [], "scores": [], "true": [], "weights": [], "sensitive": []}
+    label: Any = None
+    for frame in source.batches(columns, request.batch_rows):
+        y_pred, scores, label = score(frame[names])
+        parts["pred"].append(np.asarray(y_pred))
+        parts["scores"].append(None if scores is None else np.asarray(scores, dtype=float))
+        if request.target:
+            parts["true"].append(frame[request.target].to_numpy())
+        if request.weights:
+            parts["weights"].append(frame[request.weights].to_numpy(dtype=float))
+        sens = frame[list(request.sensitive)]
+        parts["sensitive"].append(sens)
+        sample.add(frame, _cells(sens), rng)
+    if not parts["pred"]:
+        raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
+    y_pred = np.concatenate(parts["pred"])
+    y_true = np.concatenate(parts["true"]) if request.target else None
+    task, classes = check_label_columns(
+        y_pred, y_true, nouns=column_nouns(predictions=None, target=request.target)
+    )
+    check_task(task, classes)
+    scores = None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"])
+    fairness = compute(
+        y_pred=y_pred, y_true=y_true, scores=scores, task=task, label=label,
+        weights=np.concatenate(parts["weights"]) if request.weights else None,
+        sensitive=pd.concat(parts["sensitive"], ignore_index=True),
+    )  # fmt: skip
+    return fairness, len(y_pred), sample.draw(), label
+
+
+def _cells(sensitive: pd.DataFrame) -> pd.Series:
+    return sensitive.astype("string").fillna("\0").agg("\x1f".join, axis=1)
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+PREDICTED, SCORED = "prediction__", "score__"
+
+
+def _spark_type(values: Any) -> str:
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.dtype.kind == "b":
+        return "boolean"
+    if array.dtype.kind in "iu":
+        return "bigint"
+    if array.dtype.kind == "f":
+        return "double"
+    return "string"
+
+
+def _score_on_spark(
+    source: TableSource,
+    request: TableRequest,
+    *,
+    columns: list[str],
+    names: list[str],
+    score: Score,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    seed: int,
+    size: int,
+) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
+    """The model broadcast to Spark's workers and run there (``mapInPandas``); only aggregates come back.
+
+    The scored rows become a view, and the same GROUP BY as for saved predictions reads them: the distinct
+    (groups, label, prediction, score, weight) rows with their counts, which give the in-memory numbers.
+    """
+    import uuid
+
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+    from governance.audit.fairness.grouped import expand_groups
+
+    session = source.con.ibis._session
+    frame = session.sql(source.con.ibis.compile(source.expr.select(columns)))
+    first = source.run(source.expr.select(columns).limit(20))
+    if len(first) == 0:
+        raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
+    y_pred, scores, label = score(
+        first[names]
+    )  # here first: a model that cannot predict fails in one sentence
+    kept = [
+        c for c in dict.fromkeys([*request.sensitive, *(c for c in (request.target, request.weights) if c)])
+    ]
+    fields = [f"`{c}` {frame.schema[c].dataType.simpleString()}" for c in kept]
+    fields.append(f"`{PREDICTED}` {_spark_type(y_pred)}")
+    if scores is not None:
+        fields.append(f"`{SCORED}` double")
+    from pyspark import cloudpickle
+
+    # The model as this process loaded and checked it, serialised once for the workers (never read from disk there).
+    shared = session.sparkContext.broadcast(cloudpickle.dumps(score))
+
+    def run(batches: Any) -> Any:
+        scorer = cloudpickle.loads(shared.value)
+        for batch in batches:
+            predicted, scored, _ = scorer(batch[names])
+            out = batch[kept].copy()
+            out[PREDICTED] = predicted
+            if scored is not None:
+                out[SCORED] = scored
+            yield out
+
+    view = f"governance_scored_{uuid.uuid4().hex[:12]}"
+    frame.mapInPandas(run, schema=", ".join(fields)).createOrReplaceTempView(view)
+    try:
+        scored_source = open_source(
+            source.con.ibis, table=view, query=None, columns=[*kept, PREDICTED], options={}
+        )
+        keys = [*kept, PREDICTED, *([SCORED] if scores is not None else [])]
+        rows = expand_groups(scored_source.group_counts(keys, None))
+    finally:
+        session.catalog.dropTempView(view)
+    y_true = rows[request.target].to_numpy() if request.target else None
+    nouns = column_nouns(predictions=None, target=request.target)
+    task, classes = check_label_columns(rows[PREDICTED].to_numpy(), y_true, nouns=nouns)
+    check_task(task, classes)
+    fairness = compute(
+        y_pred=rows[PREDICTED].to_numpy(), y_true=y_true, task=task, label=label,
+        scores=rows[SCORED].to_numpy(dtype=float) if scores is not None else None,
+        weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
+        sensitive=rows[list(request.sensitive)],
+    )  # fmt: skip
+    drawn = _spark_sample(frame, request.sensitive, size=size, seed=seed, total=len(rows))
+    return fairness, len(rows), drawn, label
+
+
+def _spark_sample(frame: Any, sensitive: Sequence[str], *, size: int, seed: int, total: int) -> pd.DataFrame:
+    """Each sensitive group's share of ``size`` rows (at least one), drawn in Spark in a seeded random order."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    groups = [F.col(f"`{c}`") for c in sensitive]
+    ordered = Window.partitionBy(*groups).orderBy(F.rand(seed))
+    ranked = frame.withColumn("rank__", F.row_number().over(ordered))
+    ranked = ranked.withColumn("group_n__", F.count(F.lit(1)).over(Window.partitionBy(*groups)))
+    quota = F.greatest(F.lit(1), F.round(F.lit(size) * F.col("group_n__") / F.lit(max(total, 1))))
+    chosen = ranked.filter(F.col("rank__") <= quota).drop("rank__", "group_n__")
+    sample: pd.DataFrame = chosen.toArrow().to_pandas()
+    return sample

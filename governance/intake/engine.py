@@ -12,7 +12,9 @@ becomes one sentence naming the backend, the object and the fix (:class:`~govern
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,6 +92,9 @@ def _spark_session(url: str) -> Any:
     master = rest if rest.startswith("local") else url
     builder = SparkSession.builder.master(master or "local[*]").appName("governance")
     builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+    # Workers run the model with this interpreter's packages (scikit-learn, pyarrow), not the first python3 on
+    # PATH; Spark reads the variable when the session starts.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     return builder.getOrCreate()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         )
     pyspark_sql = pytest.importorskip("pyspark.sql")
     folder = tmp_path_factory.mktemp("spark")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers need this environment's packages
     session = (
         pyspark_sql.SparkSession.builder.master("local[1]")
         .appName("governance-tests")
@@ -70,7 +73,7 @@ def test_spark_table_audit_equals_the_file_audit(
     assert refingerprint(info, "spark://local[1]") == info.fingerprint
 
 
-def test_spark_model_audit_in_arrow_batches(spark: dict[str, Any], tmp_path: Path) -> None:
+def test_spark_model_audit_runs_the_model_on_the_workers(spark: dict[str, Any], tmp_path: Path) -> None:
     from sklearn.linear_model import LogisticRegression
 
     frame = spark["frame"]
