@@ -524,7 +524,7 @@ def _score_on_spark(
     from pyspark import cloudpickle
 
     # The model as this process loaded and checked it, serialised once for the workers (never read from disk there).
-    shared = session.sparkContext.broadcast(cloudpickle.dumps(score))
+    shared = session.sparkContext.broadcast(cloudpickle.dumps(score))  # type: ignore[no-untyped-call]
 
     def run(batches: Any) -> Any:
         scorer = cloudpickle.loads(shared.value)
