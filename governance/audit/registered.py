@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
 from governance.errors import InputError, RefusedInputError
+from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace, require_workspace
@@ -36,9 +37,40 @@ def audit_registered(
     workspace: Workspace | None = None,
     model: str | Path | None = None,
     predictions: str | None = None,
+    mlflow_tags: bool = False,
     **options: Any,
 ) -> AuditOutcome:
-    """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
+    """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit.
+
+    ``mlflow_tags``: after the audit is recorded, write its verdict, id and report back to the MLflow model version
+    it audited (a failure then is a warning in ``outcome.warnings``: the audit is kept).
+    """
+    outcome = _audit_registered(
+        reference,
+        register_url=register_url,
+        use_register=use_register,
+        actor=actor,
+        workspace=workspace,
+        model=model,
+        predictions=predictions,
+        mlflow_tags=mlflow_tags,
+        **options,
+    )
+    return _write_back(outcome) if mlflow_tags else outcome
+
+
+def _audit_registered(
+    reference: str,
+    *,
+    register_url: str | None,
+    use_register: bool,
+    actor: str | None,
+    workspace: Workspace | None,
+    model: str | Path | None,
+    predictions: str | None,
+    mlflow_tags: bool,
+    **options: Any,
+) -> AuditOutcome:
     name, version = parse_model_ref(reference)
     check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
     check_run_options(
@@ -50,6 +82,8 @@ def audit_registered(
             raise InputError(
                 "With --no-register, give the model file with --model, or the predictions with --predictions."
             )
+        if mlflow_tags:
+            _require_mlflow_model(model if predictions is None else None, reference)
         return audit(
             name=name,
             version=version,
@@ -65,18 +99,18 @@ def audit_registered(
     with Register.for_workspace(space, register_url) as register:
         record = register.resolve_version(name, version)
         register.check_can_sign()  # a signed register refuses an unsigned record: say so before auditing
-        artefact = Path(record.artifact_path)
-        if not artefact.is_absolute():
-            artefact = space.root / artefact
+        artefact = _registered_artefact(record.artifact_path, space.root)
         pinned = record.sha256
         vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
         if vouching is not None:
             _require_genuine_vouching(register, reference)
-        if model is not None and Path(model).resolve() != artefact.resolve():
+        if model is not None and not _same_artefact(model, artefact):
             raise InputError(
                 f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
                 "the other file as a new version."
             )
+        if mlflow_tags:
+            _require_mlflow_model(None if predictions else artefact, reference)
         outcome = audit(
             name=name,
             version=version,
@@ -99,6 +133,61 @@ def audit_registered(
         finally:
             outcome.claim.release()
         return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _require_mlflow_model(model: str | Path | None, reference: str) -> None:
+    """``--mlflow-tags`` writes to an MLflow model version: refuse it, before the audit, when there is none."""
+    if model is None or not is_mlflow_uri(model):
+        what = f"the model file {model}" if model is not None else "saved predictions"
+        raise InputError(
+            f"--mlflow-tags writes the verdict back to an MLflow model version, but this audit of {reference} runs "
+            f"on {what}; leave out --mlflow-tags, or audit a models:/NAME/VERSION model."
+        )
+
+
+def _write_back(outcome: AuditOutcome) -> AuditOutcome:
+    """Tag the audited MLflow version with the verdict, audit id and report; a failure is a warning, not a loss."""
+    from dataclasses import replace
+
+    from governance.errors import GovernanceError
+    from governance.intake.mlflow_models import write_audit_tags
+
+    result, folder = outcome.result, outcome.folder
+    if folder is None or result.model.path is None:
+        return outcome
+    try:
+        written = write_audit_tags(
+            result.model.path,
+            verdict=result.policy.verdict,
+            audit_id=result.audit_id,
+            report=str((folder / "report.md").resolve()),
+            audit_json=folder / "audit.json",
+        )
+    except Exception as error:  # any MLflow failure after the audit is written must not lose the audit
+        reason = str(error) if isinstance(error, GovernanceError) else f"{type(error).__name__}: {error}"
+        warning = (
+            f"The audit {result.audit_id} is complete and kept, but its verdict was not written to MLflow "
+            f"({reason.rstrip('.')}); run the audit again with --mlflow-tags, or set the tags by hand."
+        )
+        return replace(outcome, warnings=(*outcome.warnings, warning))
+    return replace(outcome, notes=(*outcome.notes, *written))
+
+
+def _registered_artefact(stored: str, root: Path) -> Path | str:
+    """The registered model: a file (relative paths are under the workspace) or an MLflow ``models:/`` URI."""
+    if is_mlflow_uri(stored):
+        return stored
+    artefact = Path(stored)
+    return artefact if artefact.is_absolute() else root / artefact
+
+
+def _same_artefact(given: str | Path, registered: Path | str) -> bool:
+    """Whether ``--model`` names the registered model (an MLflow alias is resolved to its version first)."""
+    if isinstance(registered, str) or is_mlflow_uri(given):
+        if not (isinstance(registered, str) and is_mlflow_uri(given)):
+            return False
+        return given == registered or resolve(str(given))[0].uri == registered
+    return Path(given).resolve() == registered.resolve()
 
 
 def _require_genuine_vouching(register: Register, reference: str) -> None:

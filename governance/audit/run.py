@@ -17,7 +17,8 @@ from governance.audit.spec import AuditShape, enforce_spec
 from governance.audit.tables import TableInputs, TableRequest
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model_files import LoadedModel, Vouching, load_model
+from governance.intake.mlflow_models import load_any_model
+from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance, TableInfo
@@ -47,6 +48,8 @@ class AuditOutcome:
     result: AuditResult
     folder: Path | None
     claim: AuditFolder | None = None
+    notes: tuple[str, ...] = ()  # what was done beside the audit (MLflow tags written)
+    warnings: tuple[str, ...] = ()  # what failed beside the audit, which itself is complete
 
     @property
     def exit_code(self) -> int:
@@ -525,7 +528,7 @@ def audit(
         )
     else:
         if model is not None:
-            loaded = load_model(
+            loaded = load_any_model(
                 model,
                 trust_sha256=trust_sha256,
                 pinned_sha256=pinned_sha256,
@@ -637,7 +640,7 @@ def audit(
         name=name,
         version=version,
         kind="model" if loaded else "predictions",
-        path=_shown_path(loaded.path, space.root) if loaded else None,
+        path=(loaded.source or _shown_path(loaded.path, space.root)) if loaded else None,
         sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None,
         loader=loaded.loader if loaded else None,

@@ -177,7 +177,8 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     "--model",
     "model_path",
     type=click.Path(dir_okay=False),
-    help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.",
+    help="Model file (.skops; .joblib/.pkl only with --trust), or an MLflow model: models:/NAME/VERSION or "
+    "models:/NAME@ALIAS (needs governance[mlflow] and MLFLOW_TRACKING_URI). Default: the registered artefact.",
 )
 @click.option(
     "--trust",
@@ -264,6 +265,12 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 )
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @click.option(
+    "--mlflow-tags",
+    is_flag=True,
+    help="After the audit, write its verdict, audit id and report path as tags of the audited MLflow model "
+    "version, and log audit.json into its run (the model must come from models:/...).",
+)
+@click.option(
     "--override",
     metavar="REASON",
     help="Run an audit that departs from the model's pinned audit specification (governance.yaml), "
@@ -305,6 +312,7 @@ def audit_command(
     output_root: str | None,
     no_figures: bool,
     no_register: bool,
+    mlflow_tags: bool,
     register_url: str | None,
     actor: str | None,
     workspace_path: str | None,
@@ -323,6 +331,8 @@ def audit_command(
       governance audit credit-risk@1.0.0 --data holdout.csv --target default --sensitive sex --sensitive age_band
       governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
       governance audit vendor-screen@2026.1 --table decisions --connection postgresql://ana@db/hr --predictions hired --sensitive sex
+      governance audit credit-risk@3 --no-register --model models:/credit-risk/3 --data holdout.csv \\
+          --target default --sensitive sex --mlflow-tags
     """
     from pathlib import Path
 
@@ -345,6 +355,7 @@ def audit_command(
             workspace=space,
             model=model_path,
             predictions=predictions,
+            mlflow_tags=mlflow_tags,
             data=data_path,
             table=table,
             query=query,
@@ -386,4 +397,8 @@ def audit_command(
             echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
         else:
             print_summary(result, outcome.folder)
+            for note in outcome.notes:
+                echo(f"  MLflow: {note}.")
+    for warning in outcome.warnings:
+        secho(f"Warning: {warning}", err=True, fg="yellow")
     raise SystemExit(outcome.exit_code)

@@ -28,9 +28,9 @@ def _load(
 ) -> tuple[Any, Any, Any, list[str]]:
     """The estimator, the feature frame, the sensitive frame, and the feature names (the audit's own rule)."""
     from governance.intake.data import choose_input_columns, read_table, require_columns
-    from governance.intake.model_files import load_model
+    from governance.intake.mlflow_models import load_any_model
 
-    loaded = load_model(model_path, trust_sha256=trust)
+    loaded = load_any_model(model_path, trust_sha256=trust)
     frame = read_table(data_path)
     source = Path(data_path).name
     require_columns(frame, list(sensitive), source=source, option="--sensitive")
@@ -236,7 +236,8 @@ def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
     "model_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The fitted model file (.skops; a pickle or joblib file needs --trust).",
+    help="The fitted model file (.skops; a pickle or joblib file needs --trust), or an MLflow model: "
+    "models:/NAME/VERSION or models:/NAME@ALIAS.",
 )
 @click.option(
     "--data",

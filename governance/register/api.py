@@ -264,18 +264,20 @@ class Register:
         A file that can run code when loaded (a pickle, a skops file with types beyond the safe list) is refused
         unless ``trust_sha256`` is its SHA-256: the actor vouches for it, in a ``version.vouched`` event of its
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
+        A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
+        stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
         """
         from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
-        artifact = self.locate(str(artifact_path))
-        if not artifact.is_file():
-            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
-        check = model_files.check_model_file(artifact)
-        model_files.check_trust(artifact.name, check.sha256, trust_sha256)
+        check, stored_path, label, source = self._inspect_artefact(artifact_path)
+        model_files.check_trust(label, check.sha256, trust_sha256)
         sha256 = check.sha256
-        stored_path = self.relative_path(artifact)
+        if source is not None:
+            framework = framework or source.pop("framework", None)
+            found_features = source.pop("features", None)
+            features = features if features is not None else found_features
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -311,7 +313,7 @@ class Register:
                     f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
                     "instead of registering the same file twice."
                 )
-            check.require_vouching(artifact.name, trust_sha256)
+            check.require_vouching(label, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
                 conn,
@@ -329,6 +331,7 @@ class Register:
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
+                    "source": source,
                 },
             )
             row = self._row(conn, t.versions, version_id)
@@ -346,6 +349,23 @@ class Register:
             if check.needs_vouching:
                 self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
             return self._version_record(conn, row)
+
+    def _inspect_artefact(
+        self, artifact_path: str | Path
+    ) -> tuple[ModelFileCheck, str, str, dict[str, Any] | None]:
+        """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source."""
+        from governance.intake import mlflow_models, model_files
+
+        if mlflow_models.is_mlflow_uri(artifact_path):
+            check, found, tracking = mlflow_models.check_mlflow_model(str(artifact_path))
+            source = found.origin(tracking)
+            source["framework"] = f"scikit-learn {found.sklearn_version}" if found.sklearn_version else None
+            source["features"] = found.features
+            return check, found.uri, f"{found.uri} ({found.model_file})", source
+        artifact = self.locate(str(artifact_path))
+        if not artifact.is_file():
+            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
+        return model_files.check_model_file(artifact), self.relative_path(artifact), artifact.name, None
 
     def _vouch(
         self,

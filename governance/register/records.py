@@ -56,6 +56,8 @@ class VersionRecord(Frozen):
     state: State
     created_at: str
     created_by: str
+    # where it came from when not a local file: {"registry": "mlflow", "uri": "models:/NAME/3", "run_id": ...}
+    source: dict[str, Any] | None = None
     vouched_by: str | None = (
         None  # who vouched that its model file may run code when loaded (pickles and the like)
     )
