@@ -491,7 +491,7 @@ def audit(
     file_sql = _file_through_duckdb(data, predictions, scores, sensitive_data, id_column)
     if table is not None or query is not None or file_sql is not None:
         if model is not None:
-            loaded = load_model(
+            loaded = load_any_model(
                 model,
                 trust_sha256=trust_sha256,
                 pinned_sha256=pinned_sha256,

@@ -66,11 +66,11 @@ def _load_table(
     """The same from a table: a sample stratified by sensitive group (global), or every row (--row, --batch)."""
     from governance.audit.tables import TableRequest, explain_rows
     from governance.errors import InputError
-    from governance.intake.model_files import load_model
+    from governance.intake.mlflow_models import load_any_model
 
     if data_path is not None:
         raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
-    loaded = load_model(model_path, trust_sha256=trust)
+    loaded = load_any_model(model_path, trust_sha256=trust)
     request = TableRequest(
         sensitive=list(sensitive), target=target, features=list(features) or None,
         extra=[id_column] if id_column else [], **table_request,
