@@ -279,3 +279,26 @@ def test_the_command_line_starts_without_loading_an_engine() -> None:
     code = "import sys; import governance.cli.main; print(sorted(m for m in ('ibis', 'duckdb', 'pyspark') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_large_csv_is_counted_by_duckdb_with_the_numbers_pandas_gives(
+    stored: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from governance.audit import tables
+
+    frame = stored["frame"].copy()
+    frame["region"] = ["NA", "north", "", "south"] * (len(frame) // 4)  # pandas reads "NA" and "" as missing
+    csv = tmp_path / "log.csv"
+    frame.to_csv(csv, index=False)
+    options = {
+        **COMMON,
+        **MODES["counts with weights"],
+        "sensitive": ["sex", "region"],
+        "workspace": Workspace(root=tmp_path),
+    }
+    by_pandas = audit(data=csv, **options).result
+    monkeypatch.setattr(tables, "CSV_THROUGH_DUCKDB_BYTES", 0)
+    assert tables.file_query(csv) is not None
+    by_duckdb = audit(data=csv, **options).result
+    assert_same(by_pandas.fairness.model_dump(), by_duckdb.fairness.model_dump())
+    assert by_duckdb.data.sha256 == by_pandas.data.sha256 and by_duckdb.data.table is None
