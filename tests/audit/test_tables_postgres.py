@@ -120,6 +120,24 @@ def test_a_password_never_reaches_an_output(
     )  # the redacted URL is recorded, so the audit names its source
     run = CliRunner().invoke(cli, [*args[:-2], "--table", f"{pg['schema']}.nope"])
     assert run.exit_code == 2 and secret not in run.output
+    # Through the register too: the register database never holds it.
+    model = tmp_path / "m.skops"
+    from sklearn.dummy import DummyClassifier
+
+    save_model(DummyClassifier().fit([[0], [1]], [0, 1]), model)
+    added = CliRunner().invoke(cli, ["register", "add", "vendor", "--workspace", str(tmp_path), "--actor", "a@x",
+                                     "--owner", "o@x", "--purpose", "p", "--version", "1", "--model", str(model)])  # fmt: skip
+    assert added.exit_code == 0, added.output
+    registered = [a for a in args if a != "--no-register"]
+    monkeypatch.setattr("sys.argv", ["governance", *registered])
+    run = CliRunner().invoke(cli, [*registered, "--actor", "a@x"])
+    assert run.exit_code in (0, 1, 3), run.output
+    stored = b"".join(p.read_bytes() for p in (tmp_path / ".governance").rglob("*") if p.is_file())
+    assert b"vendor" in stored and secret.encode() not in stored
+    run = CliRunner().invoke(cli, ["register", "verify", "--workspace", str(tmp_path), "--refingerprint", "vendor@1",
+                                   "--connection", url])  # fmt: skip
+    # (exit 1: the first, unregistered audit's folder is an orphan to the register; the table is unchanged)
+    assert "Unchanged: PostgreSQL:" in run.output and secret not in run.output
 
 
 def _error(pg: dict[str, Any], tmp_path: Path, *args: str) -> str:
