@@ -352,6 +352,10 @@ def open_source(
     if (table is None) == (query is None):
         raise InputError("Give either --table NAME or --query SQL (one of them) with --connection.")
     con = connect(connection, timeout=timeout)
+    if timeout is not None and con.backend != "postgres":
+        raise InputError(
+            f"--query-timeout works with PostgreSQL only; leave it out for {con.name}, whose queries run until done."
+        )
     what = file or (f"the table '{table}'" if table else "the query given with --query")
     try:
         expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)

@@ -194,6 +194,10 @@ def _cli_error(tmp_path: Path, *args: str) -> tuple[int, str]:
             r"DuckDB could not run the query given with",
         ),
         (["--table", "log", "--predictions", "hired", "--data", "x.csv"], r"either --data FILE or --table"),
+        (
+            ["--table", "log", "--predictions", "hired", "--query-timeout", "5"],
+            r"--query-timeout works with PostgreSQL",
+        ),
     ],
 )
 def test_bad_table_input_is_one_sentence_and_exit_2(
