@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("audit.fairness", "audit.explain"),
     ("report",),
     ("audit.tables",),
-    ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run"),
+    ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run", "audit.explain_run"),
     ("register",),
     ("audit.registered",),
     ("checklists", "documents"),

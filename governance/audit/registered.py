@@ -5,16 +5,23 @@ and ``governance register clean-orphans`` removes (the folder's lock tells a liv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
+from governance.audit.run import (
+    AuditOutcome,
+    AuditRequest,
+    Progress,
+    audit,
+    check_explain_options,
+    check_run_options,
+)
 from governance.errors import InputError, RefusedInputError
 from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
-from governance.workspace import Workspace, find_workspace, require_workspace
+from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
     from governance.register import Register
@@ -29,100 +36,90 @@ def parse_model_ref(reference: str) -> tuple[str, str]:
 
 
 def audit_registered(
-    reference: str,
+    request: AuditRequest | str,
     *,
     register_url: str | None = None,
     use_register: bool = True,
     actor: str | None = None,
-    workspace: Workspace | None = None,
-    model: str | Path | None = None,
-    predictions: str | None = None,
+    progress: Progress | None = None,
     mlflow_tags: bool = False,
-    **options: Any,
+    **fields: Any,
 ) -> AuditOutcome:
-    """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit.
+    """Audit a registered version; with the register, resolve its artefact and record the audit.
 
+    ``request`` is an :class:`AuditRequest`, or ``NAME@VERSION`` with the request's other fields as keywords.
     ``mlflow_tags``: after the audit is recorded, write its verdict, id and report back to the MLflow model version
     it audited (a failure then is a warning in ``outcome.warnings``: the audit is kept).
     """
+    request = _as_request(request, fields)
     outcome = _audit_registered(
-        reference,
+        request,
         register_url=register_url,
         use_register=use_register,
         actor=actor,
-        workspace=workspace,
-        model=model,
-        predictions=predictions,
+        progress=progress,
         mlflow_tags=mlflow_tags,
-        **options,
     )
     return _write_back(outcome) if mlflow_tags else outcome
 
 
+def _as_request(request: AuditRequest | str, fields: dict[str, Any]) -> AuditRequest:
+    """The request itself, or one built from ``NAME@VERSION`` and keywords."""
+    if isinstance(request, AuditRequest):
+        return replace(request, **fields) if fields else request
+    name, version = parse_model_ref(request)
+    return AuditRequest(name=name, version=version, **fields)
+
+
 def _audit_registered(
-    reference: str,
+    request: AuditRequest,
     *,
     register_url: str | None,
     use_register: bool,
     actor: str | None,
-    workspace: Workspace | None,
-    model: str | Path | None,
-    predictions: str | None,
+    progress: Progress | None,
     mlflow_tags: bool,
-    **options: Any,
 ) -> AuditOutcome:
-    name, version = parse_model_ref(reference)
-    check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
-    check_run_options(
-        seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot")
-    )
-    space = workspace or (require_workspace() if use_register else find_workspace())
+    check_explain_options(request.explain_budget, request.explain_rows)
+    check_run_options(seed=request.seed, threshold=request.threshold, n_boot=request.n_boot)
+    space = request.workspace or (require_workspace() if use_register else find_workspace())
+    reference = f"{request.name}@{request.version}"
     if not use_register:
-        if model is None and predictions is None:
+        if request.model is None and request.predictions is None:
             raise InputError(
                 "With --no-register, give the model file with --model, or the predictions with --predictions."
             )
         if mlflow_tags:
-            _require_mlflow_model(model if predictions is None else None, reference)
-        return audit(
-            name=name,
-            version=version,
-            model=model,
-            predictions=predictions,
-            workspace=space,
-            trusted_by=resolve_actor(actor),
-            **options,
-        )
+            _require_mlflow_model(request.model if request.predictions is None else None, reference)
+        return audit(replace(request, workspace=space, trusted_by=resolve_actor(actor)), progress=progress)
 
     from governance.register import Register
 
     with Register.for_workspace(space, register_url) as register:
-        record = register.resolve_version(name, version)
+        record = register.resolve_version(request.name, request.version)
         register.check_can_sign()  # a signed register refuses an unsigned record: say so before auditing
         artefact = _registered_artefact(record.artifact_path, space.root)
         pinned = record.sha256
         vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
         if vouching is not None:
             _require_genuine_vouching(register, reference)
-        if model is not None and not _same_artefact(model, artefact):
+        if request.model is not None and not _same_artefact(request.model, artefact):
             raise InputError(
-                f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
+                f"{reference} is registered with the file {record.artifact_path}; leave out --model, or register "
                 "the other file as a new version."
             )
         if mlflow_tags:
-            _require_mlflow_model(None if predictions else artefact, reference)
-        outcome = audit(
-            name=name,
-            version=version,
-            model=None if predictions else artefact,
-            predictions=predictions,
+            _require_mlflow_model(None if request.predictions else artefact, reference)
+        registered = replace(
+            request,
+            model=None if request.predictions else artefact,
             pinned_sha256=pinned,
             vouching=vouching,
             trusted_by=resolve_actor(actor),
             workspace=space,
             keep_claim=True,
-            **options,
         )
+        outcome = audit(registered, progress=progress)
         if outcome.claim is None:
             return outcome
         try:

@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from governance.cli._common import (
+    ProgressBars,
     actor_option,
     echo,
     redacted_command_line,
@@ -32,39 +33,10 @@ STATUS_STYLE = {
 }
 
 
-class _Progress:
-    """A progress bar per stage on a terminal; silent otherwise (CI logs stay clean)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bars: dict[str, Any] = {}
-        self.done: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        if stage not in self.bars:
-            label = {"fairness": "Bootstrap intervals", "explain": "Explaining the model"}.get(stage, stage)
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-            self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
-        self.done[stage] = done
-        if done >= total:
-            self.close(stage)
-
-    def close(self, stage: str | None = None) -> None:
-        for name in [stage] if stage else list(self.bars):
-            bar = self.bars.pop(name, None)
-            if bar is not None:
-                bar.__exit__(None, None, None)
-
-
-def print_summary(result: Any, folder: Any) -> None:
-    """The verdict, each rule, and the four-fifths view, in a few lines."""
+def _print_verdict(result: Any) -> None:
+    """The verdict line, then whether a sensitive attribute is a model input and who vouched for the file."""
     from governance.report.markdown import sensitive_inputs_sentence
-    from governance.results.wording import rate_words, vouched_words
-    from governance.rules.evaluate import fmt
+    from governance.results.wording import vouched_words
 
     verdict = result.policy.verdict
     secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
@@ -76,9 +48,12 @@ def print_summary(result: Any, folder: Any) -> None:
             f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.",
             fg="yellow",
         )
-    echo("")
-    width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
-    for rule in result.policy.rules:
+
+
+def _print_rules(rules: Any) -> None:
+    """One aligned line per rule: its id, severity, coloured result and summary."""
+    width = max((len(rule.rule_id) for rule in rules), default=4)
+    for rule in rules:
         word, colour = STATUS_STYLE[rule.status]
         if rule.not_checked_because is not None:
             word = "not checked"
@@ -86,46 +61,71 @@ def print_summary(result: Any, folder: Any) -> None:
         echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
         secho(f"{word:<12}", fg=colour, nl=False)
         echo(f"  {rule.summary}")
-    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
-    if tables:
-        echo("")
-        words = rate_words(tables[0].rate_kind)
+
+
+def _print_impact_table(table: Any, words: Any) -> None:
+    """Each category's impact ratio against the most selected one, flagged below 0.8."""
+    from governance.rules.evaluate import fmt
+
+    if table.most_selected is None:
         echo(
-            f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
-            "< 0.8 is the four-fifths screen:"
+            f"    {table.attribute}: no category is large enough to be the reference "
+            f"({words.top}), so there are no impact ratios; collect more data."
         )
-        for table in tables:
-            if table.most_selected is None:
-                echo(
-                    f"    {table.attribute}: no category is large enough to be the reference "
-                    f"({words.top}), so there are no impact ratios; collect more data."
-                )
-                continue
-            top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
-            for row in table.rows:
-                if row.category == table.most_selected:
-                    continue
-                interval = ""
-                if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
-                    interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
-                flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
-                echo(
-                    f"    {table.attribute}: {row.category} vs {table.most_selected}: "
-                    f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
-                )
-    for note in result.fairness.notes:
-        echo("")
-        secho(f"  Note: {note}", fg="yellow")
+        return
+    top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
+    for row in table.rows:
+        if row.category == table.most_selected:
+            continue
+        interval = ""
+        if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
+            interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
+        flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
+        echo(
+            f"    {table.attribute}: {row.category} vs {table.most_selected}: "
+            f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
+        )
+
+
+def _print_impact_ratios(result: Any) -> None:
+    """The four-fifths view of every attribute with an impact-ratio table."""
+    from governance.results.wording import rate_words
+
+    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
+    if not tables:
+        return
+    echo("")
+    words = rate_words(tables[0].rate_kind)
+    echo(
+        f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+        "< 0.8 is the four-fifths screen:"
+    )
+    for table in tables:
+        _print_impact_table(table, words)
+
+
+def _print_warnings(result: Any) -> None:
+    """The fairness notes, a skipped explanation and an overridden specification, in yellow."""
+    warnings = [f"  Note: {note}" for note in result.fairness.notes]
     if result.explanation_error:
-        echo("")
-        secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
+        warnings.append(f"  Explanation skipped: {result.explanation_error}")
     if result.override is not None:
-        echo("")
-        secho(
+        warnings.append(
             f"  Audit specification overridden ({result.override.reason}): "
-            f"{'; '.join(result.override.departures)}.",
-            fg="yellow",
+            f"{'; '.join(result.override.departures)}."
         )
+    for warning in warnings:
+        echo("")
+        secho(warning, fg="yellow")
+
+
+def print_summary(result: Any, folder: Any) -> None:
+    """The verdict, each rule, and the four-fifths view, in a few lines."""
+    _print_verdict(result)
+    echo("")
+    _print_rules(result.policy.rules)
+    _print_impact_ratios(result)
+    _print_warnings(result)
     if folder is not None:
         echo("")
         echo(f"  Report: {folder / 'report.md'}")
@@ -330,14 +330,16 @@ def audit_command(
     Examples:
       governance audit credit-risk@1.0.0 --data holdout.csv --target default --sensitive sex --sensitive age_band
       governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
-      governance audit vendor-screen@2026.1 --table decisions --connection postgresql://ana@db/hr --predictions hired --sensitive sex
       governance audit credit-risk@3 --no-register --model models:/credit-risk/3 --data holdout.csv \\
           --target default --sensitive sex --mlflow-tags
+      governance audit vendor-screen@2026.1 --table decisions --connection postgresql://ana@db/hr \
+          --predictions hired --sensitive sex
     """
     from pathlib import Path
 
     from governance.audit.outputs import check_output_file, check_output_folder
-    from governance.audit.registered import audit_registered
+    from governance.audit.registered import audit_registered, parse_model_ref
+    from governance.audit.run import AuditRequest
     from governance.workspace import find_workspace, require_workspace
 
     if json_path and json_path != "-":
@@ -345,48 +347,50 @@ def audit_command(
     if output_root:
         check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
-    progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
-    try:
+    name, version = parse_model_ref(model_ref)
+    request = AuditRequest(
+        name=name,
+        version=version,
+        workspace=space,
+        model=model_path,
+        predictions=predictions,
+        data=data_path,
+        table=table,
+        query=query,
+        connection=connection,
+        query_timeout=query_timeout,
+        target=target,
+        sensitive=list(sensitive),
+        sensitive_data=sensitive_data,
+        id_column=id_column,
+        trust_sha256=trust_sha256,
+        scores=scores,
+        threshold=threshold,
+        positive_label=positive_label,
+        features=list(features) or None,
+        weights=weights,
+        policy=policy,
+        strict=strict,
+        explain=not no_explain,
+        explain_budget=explain_budget,
+        explain_rows=explain_rows,
+        n_boot=n_boot,
+        seed=seed,
+        ll144_rate="scoring" if ll144_rate == "scoring" else "selection",
+        output_root=Path(output_root) if output_root else None,
+        figures=not no_figures,
+        command_line=redacted_command_line(connection),
+        override=override,
+    )
+    with ProgressBars(enabled=sys.stderr.isatty() and not quiet) as progress:
         outcome = audit_registered(
-            model_ref,
+            request,
             register_url=register_url,
             use_register=not no_register,
             actor=actor,
-            workspace=space,
-            model=model_path,
-            predictions=predictions,
-            mlflow_tags=mlflow_tags,
-            data=data_path,
-            table=table,
-            query=query,
-            connection=connection,
-            query_timeout=query_timeout,
-            target=target,
-            sensitive=list(sensitive),
-            sensitive_data=sensitive_data,
-            id_column=id_column,
-            trust_sha256=trust_sha256,
-            scores=scores,
-            threshold=threshold,
-            positive_label=positive_label,
-            features=list(features) or None,
-            weights=weights,
-            policy=policy,
-            strict=strict,
-            explain=not no_explain,
-            explain_budget=explain_budget,
-            explain_rows=explain_rows,
-            n_boot=n_boot,
-            seed=seed,
-            ll144_rate=ll144_rate,
-            output_root=Path(output_root) if output_root else None,
-            figures=not no_figures,
-            command_line=redacted_command_line(connection),
             progress=progress,
-            override=override,
+            mlflow_tags=mlflow_tags,
         )
-    finally:
-        progress.close()
     result = outcome.result
     if json_path == "-":
         click.echo(result.model_dump_json(indent=2))

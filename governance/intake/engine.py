@@ -131,19 +131,26 @@ def connect(connection: Any = None, *, timeout: float | None = None) -> Connecti
         session = _spark_session(url)
         return Connection(backend="pyspark", url=shown, ibis=ibis.pyspark.connect(session))
     if scheme in WAREHOUSES:
-        try:
-            return Connection(backend=scheme, url=shown, ibis=ibis.connect(url))
-        except ImportError as exc:
-            raise _missing_extra(WAREHOUSES[scheme], "warehouse", exc) from exc
-        except Exception as exc:
-            raise InputError(
-                f"Could not connect to {WAREHOUSES[scheme]} at {shown} ({redact_text(_first_line(exc), url)}); "
-                "check the account, project or host, and your login."
-            ) from exc
+        return _connect_warehouse(scheme, url, shown)
     raise InputError(
         f"The connection {shown} is not one governance can open; use duckdb:// (the default), "
         "postgresql://USER@HOST/DATABASE, spark://local[2], bigquery://, snowflake:// or databricks://."
     )
+
+
+def _connect_warehouse(scheme: str, url: str, shown: str) -> Connection:
+    """BigQuery, Snowflake or Databricks through Ibis's own URL (their packages are the user's to install)."""
+    import ibis
+
+    try:
+        return Connection(backend=scheme, url=shown, ibis=ibis.connect(url))
+    except ImportError as exc:
+        raise _missing_extra(WAREHOUSES[scheme], "warehouse", exc) from exc
+    except Exception as exc:
+        raise InputError(
+            f"Could not connect to {WAREHOUSES[scheme]} at {shown} ({redact_text(_first_line(exc), url)}); "
+            "check the account, project or host, and your login."
+        ) from exc
 
 
 def _connect_postgres(url: str, shown: str, timeout: float | None) -> Any:

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
-from governance.errors import GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, manifest, queries
+from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
+from governance.register import chain, database, lifecycle, manifest, queries, roles
 from governance.register import schema as t
 from governance.register.records import (
     CHECKLIST_STATUSES,
@@ -27,12 +27,14 @@ from governance.register.records import (
     ChecklistAnswerRecord,
     EventRecord,
     IncidentRecord,
+    ModelDescription,
     ModelDetail,
     ModelRecord,
     ModelSummary,
     StatusReport,
     VerifyReport,
     VersionRecord,
+    newest_answers,
 )
 
 if TYPE_CHECKING:
@@ -123,24 +125,22 @@ class Register:
     # ------------------------------------------------------------------ writes
 
     def add_model(
-        self,
-        name: str,
-        *,
-        owner: str,
-        purpose: str,
-        actor: str,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Register a model (no artefact yet: versions carry those)."""
+        """Register a model (no artefact yet: versions carry those); it needs an owner and a purpose.
+
+        The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
+        A name that prints like a registered one is refused (see :mod:`.names`).
+        """
+        from governance.register.names import lookalike_keys
+
         name = lifecycle.check_model_name(name)
-        owner = _required(owner, "--owner", "who is accountable for the model, e.g. ana@example.com")
-        purpose = _required(purpose, "--purpose", "what the model decides, in one sentence")
+        keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
+        values = _description_values(description, fields)
+        values["owner"] = _required(
+            values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
+        )
+        values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
         actor = _actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -149,21 +149,14 @@ class Register:
                     f"A model named {name!r} is already registered; add a version to it with "
                     f"`governance register version {name} --version V --model PATH`, or choose another name."
                 )
+            _refuse_lookalike(conn, name, keys)
             seq = self._next_seq(conn)
             model_id = self._insert(
                 conn,
                 t.models,
                 {
                     "name": name,
-                    "owner": owner,
-                    "purpose": purpose,
-                    "intended_use": _optional(intended_use),
-                    "restrictions": _optional(restrictions),
-                    "decision_domain": _optional(decision_domain),
-                    "risk_tier": _optional(risk_tier),
-                    "is_aedt": is_aedt,
-                    "is_annex_iii_high_risk": is_annex_iii_high_risk,
-                    "solely_automated": solely_automated,
+                    **values,
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
@@ -183,36 +176,15 @@ class Register:
         return queries.model_record(row)
 
     def update_model(
-        self,
-        name: str,
-        *,
-        actor: str,
-        owner: str | None = None,
-        purpose: str | None = None,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Change a model's description or its human answers; ``None`` leaves a field as it is.
+        """Change a model's description or its human answers; a field left ``None`` stays as it is.
 
-        The event records each change (old and new value), so the history shows who answered what, when.
+        The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
+        (old and new value), so the history shows who answered what, when.
         """
         actor = _actor(actor)
-        wanted: dict[str, Any] = {
-            "owner": _optional(owner),
-            "purpose": _optional(purpose),
-            "intended_use": _optional(intended_use),
-            "restrictions": _optional(restrictions),
-            "decision_domain": _optional(decision_domain),
-            "risk_tier": _optional(risk_tier),
-            "is_aedt": is_aedt,
-            "is_annex_iii_high_risk": is_annex_iii_high_risk,
-            "solely_automated": solely_automated,
-        }
+        wanted = _description_values(description, fields)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._model_row(conn, name)
@@ -364,7 +336,10 @@ class Register:
             return check, found.uri, f"{found.uri} ({found.model_file})", source
         artifact = self.locate(str(artifact_path))
         if not artifact.is_file():
-            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
+            raise FieldError(
+                "artifact_path",
+                f"The model file {artifact} does not exist; check the path given as {{field}}.",
+            )
         return model_files.check_model_file(artifact), self.relative_path(artifact), artifact.name, None
 
     def _vouch(
@@ -514,11 +489,11 @@ class Register:
     ) -> ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
         actor = _actor(actor)
-        role = _required(role, "--role", "the role you sign as, e.g. risk-officer")
+        role = _required(role, "role", "the role you sign as, e.g. risk-officer")
         if decision not in ("approve", "reject"):
             raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
         if risk_acceptance is not None:
-            risk_acceptance = _required(risk_acceptance, "--accept-risk", "the reason the risk is accepted")
+            risk_acceptance = _required(risk_acceptance, "risk_acceptance", "the reason the risk is accepted")
         at = _now()
         label = f"{model_name}@{version}"
         with database.write_transaction(self.engine) as conn:
@@ -544,9 +519,7 @@ class Register:
                         {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override}
                         for a in accepted
                     ]
-                if (
-                    roles_record(conn) is not None
-                ):  # separation of duties on who logged in, not on typed names
+                if compares_identities(conn):  # separation of duties on who logged in, not on typed names
                     lifecycle.check_identities(
                         label=label,
                         approver=database.session_identity(conn),
@@ -673,7 +646,7 @@ class Register:
         actor = _actor(actor)
         if severity not in SEVERITIES:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
-        title = _required(title, "--title", "a short title")
+        title = _required(title, "title", "a short title")
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
@@ -722,20 +695,23 @@ class Register:
             return since[0] if since is not None else None
 
     def require_roles(self, *, actor: str) -> int | None:
-        """From now on, separation of duties compares PostgreSQL roles (who logged in), not ``--actor`` labels.
+        """Make separation of duties compare who logged in, for good (recorded as an event; no command undoes it).
 
-        Recorded as an event; there is no command to switch it off. Returns the event number, or ``None`` when it
-        was already required. SQLite has no login, so it is refused there.
+        On PostgreSQL roles are compared by default; this also rules out a later ``allow_shared_role``. On SQLite
+        it makes the guards compare operating-system users. Returns the event number, or ``None`` when it was
+        already required. Refused on PostgreSQL once a shared role was allowed (that is final too).
         """
         actor = _actor(actor)
-        if self.engine.dialect.name != "postgresql":
-            raise RegisterError(
-                "Only a PostgreSQL register knows who logged in; on SQLite anyone who can write the file can act "
-                "under any name, so move the register to PostgreSQL with one database role per person."
-            )
         with database.write_transaction(self.engine) as conn:
             if roles_record(conn) is not None:
                 return None
+            shared = shared_role_record(conn)
+            if shared is not None:
+                raise RegisterError(
+                    f"This register allowed one shared database role at event {shared[0]}, which is final, so it "
+                    f"cannot require separate roles now; give each person their own role and start a new register "
+                    f"(see {roles.GUIDE})."
+                )
             seq = self._next_seq(conn)
             self._append(
                 conn,
@@ -748,6 +724,78 @@ class Register:
                 rows=[],
             )
             return seq
+
+    def allow_shared_role(self, *, actor: str, reason: str) -> int | None:
+        """Record, for good, that the people of this PostgreSQL register share one database role.
+
+        Separation of duties then compares the typed ``--actor`` names only; ``verify``, ``register show`` and
+        the site warn about it from then on. Returns the event number, or ``None`` when it was already allowed.
+        Refused on SQLite (nothing to allow) and after ``require_roles`` (final).
+        """
+        actor = _actor(actor)
+        reason = _required(reason, "reason", "why the team cannot have one database role per person")
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "A SQLite register compares only the typed --actor names unless `governance register "
+                "require-roles` was run, so there is no shared database role to allow."
+            )
+        with database.write_transaction(self.engine) as conn:
+            if shared_role_record(conn) is not None:
+                return None
+            required = roles_record(conn)
+            if required is not None:
+                raise RegisterError(
+                    f"This register requires one database role per person since event {required}, which is final; "
+                    f"connect as your own database role instead (see {roles.GUIDE})."
+                )
+            seq = self._next_seq(conn)
+            self._append(
+                conn,
+                seq,
+                at=_now(),
+                actor=actor,
+                kind=roles.SHARED_ROLE_KIND,
+                model_name=None,
+                version=None,
+                rows=[],
+                extra={"reason": reason},
+            )
+            return seq
+
+    def role_warnings(self) -> list[str]:
+        """What every view of the register must say about who is acting (a shared role was allowed), if anything."""
+        with database.read_transaction(self.engine) as conn:
+            found = conn.execute(
+                sa.select(t.events)
+                .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
+                .order_by(t.events.c.seq)
+                .limit(1)
+            ).first()
+        if found is None:
+            return []
+        return [
+            roles.shared_role_warning(
+                found.seq, found.actor, found.at, _payload(found.payload), found.identity
+            )
+        ]
+
+    def grant_sql(self, role_names: Iterable[str]) -> str:
+        """The SQL an administrator runs to let each named database role use this PostgreSQL register."""
+        names = [roles.check_role_name(name) for name in role_names]
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "This register is a SQLite file, which has no database roles; give people their own roles by moving "
+                f"the register to PostgreSQL (see {roles.GUIDE})."
+            )
+        with database.read_transaction(self.engine) as conn:
+            schema = conn.execute(
+                sa.text(
+                    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.oid = to_regclass(:table)"
+                ),
+                {"table": t.events.name},
+            ).scalar_one()
+        return roles.grant_script(names, str(schema))
 
     def check_can_sign(self) -> None:
         """Refuse now, before long work such as an audit, if a change would be refused: the register is signed and
@@ -801,10 +849,7 @@ class Register:
                 .where(t.checklist_answers.c.model_id == model.id)
                 .order_by(t.checklist_answers.c.id)
             ).all()
-        latest: dict[tuple[str, str], Row[Any]] = {}
-        for answer in rows:
-            latest[(answer.framework, answer.item_id)] = answer
-        return [queries.checklist_record(latest[key], model.name) for key in sorted(latest)]
+        return newest_answers((queries.checklist_record(row, model.name) for row in rows), dict)
 
     def list_models(self) -> list[ModelSummary]:
         """One summary per model, sorted by name."""
@@ -1158,14 +1203,57 @@ def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
 
 
 def roles_record(conn: Connection) -> int | None:
-    """The event that made separation of duties compare database roles, or ``None``."""
+    """The event that made comparing who logged in final (``register require-roles``), or ``None``."""
     found = conn.execute(
         sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
     ).scalar()
     return int(found) if found is not None else None
 
 
-_OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+def shared_role_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
+    """The event that allowed a PostgreSQL register's people to share one database role, or ``None``."""
+    found = conn.execute(
+        sa.select(t.events.c.seq, t.events.c.payload)
+        .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
+        .order_by(t.events.c.seq)
+        .limit(1)
+    ).first()
+    return (int(found.seq), _payload(found.payload)) if found is not None else None
+
+
+def compares_identities(conn: Connection) -> bool:
+    """Whether separation of duties compares who logged in, beside the typed names: on PostgreSQL unless a shared
+    role was allowed, on SQLite (operating-system users) only after ``require-roles``."""
+    if conn.dialect.name == "postgresql":
+        return shared_role_record(conn) is None
+    return roles_record(conn) is not None
+
+
+def _payload(text: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+_FIELD_OF_COLUMN = {"created_by": "actor"}  # the column, as the caller named it
+
+
+def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None:
+    """Refuse a name that prints like a registered one (UTS #39 skeletons, see :mod:`.names`): a reader of the
+    list or the site would take one model's state for the other's."""
+    from governance.register.names import find_lookalike, first_difference
+
+    existing = [str(found) for found in conn.execute(sa.select(t.models.c.name)).scalars()]
+    other = find_lookalike(name, existing, keys)
+    if other is not None:
+        difference = first_difference(name, other)
+        raise RegisterError(
+            f"The model name {name!r} looks like the registered model {other!r}"
+            f"{f' ({difference})' if difference else ''}, so readers could take one for the other; add a version to "
+            f"{other!r} if you meant that model, or choose a name that reads differently."
+        )
 
 
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
@@ -1174,28 +1262,41 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     for field, value in values.items():
         limit = getattr(table.c[field].type, "length", None) if field in table.c else None
         if isinstance(value, str) and limit is not None and len(value) > limit:
-            shown = _OPTION_OF.get(field, f"--{field.replace('_', '-')}")
-            raise InputError(
-                f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
-                f"{limit}, so shorten it."
+            raise FieldError(
+                _FIELD_OF_COLUMN.get(field, field),
+                f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
+                f"{limit}, so shorten it.",
             )
 
 
 def _actor(actor: str | None) -> str:
     if actor is None or not str(actor).strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
+        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
     return str(actor).strip()
 
 
-def _required(value: str | None, option: str, what: str) -> str:
+def _required(value: str | None, field: str, what: str) -> str:
     if value is None or not str(value).strip():
-        raise InputError(f"{option} is required: give {what}.")
+        raise FieldError(field, f"{{field}} is required: give {what}.")
     return str(value).strip()
+
+
+def _description_values(description: ModelDescription | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A description (an object, or its fields as keywords) as column values: text stripped, blank text ``None``."""
+    unknown = sorted(set(fields) - set(ModelDescription.model_fields))
+    if unknown:
+        raise TypeError(
+            f"{unknown[0]!r} is not a field of a model's description ({', '.join(ModelDescription.model_fields)})"
+        )
+    if description is not None and fields:
+        description = description.model_copy(update=fields)
+    values = dict(description if description is not None else ModelDescription.model_construct(**fields))
+    return {field: value if isinstance(value, bool) else _optional(value) for field, value in values.items()}
 
 
 def _override(override: dict[str, Any]) -> dict[str, Any]:
     """An audit's override as the event keeps it: a reason, and the departures from the pin."""
-    reason = _required(override.get("reason"), "--override", "the reason this audit departs from the pin")
+    reason = _required(override.get("reason"), "override", "the reason this audit departs from the pin")
     departures = override.get("departures") or []
     if not isinstance(departures, list):
         raise InputError("An override's departures must be a list of sentences.")

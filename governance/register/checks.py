@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from governance import provenance
-from governance.register import chain, database, lifecycle, manifest
+from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
 from governance.register.records import (
     STATUS_CATEGORIES,
@@ -47,7 +47,7 @@ _ROW_NAMES = {
 }
 
 
-def verify(
+def verify(  # noqa: C901, PLR0915  # split by branch register-speed
     register: Register,
     workspace_root: Path | None = None,
     *,
@@ -207,7 +207,24 @@ def verify(
         head_seq=head.seq if head is not None else 0,
         head_hash=head.hash if head is not None else t.GENESIS_HASH,
         anchors=[anchor.result for anchor in anchors],
+        warnings=_role_warnings(events),
     )
+
+
+def _role_warnings(events: Sequence[Any]) -> list[str]:
+    """A shared database role allowed (final): the history is intact, but approvals rest on typed names only."""
+    found = next((event for event in events if event.kind == roles.SHARED_ROLE_KIND), None)
+    if found is None:
+        return []
+    try:
+        payload = json.loads(found.payload)
+    except ValueError:
+        payload = {}
+    return [
+        roles.shared_role_warning(
+            found.seq, found.actor, found.at, payload if isinstance(payload, dict) else {}, found.identity
+        )
+    ]
 
 
 _KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3, "orphan": 4}
@@ -406,9 +423,9 @@ def status(
     ``details`` are the register's models when the caller has already loaded them (they are read otherwise).
     """
     if within_days < 0:
-        from governance.errors import InputError
+        from governance.errors import FieldError
 
-        raise InputError(f"--within-days must be 0 or more, not {within_days}.")
+        raise FieldError("within_days", f"{{field}} must be 0 or more, not {within_days}.")
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     items: list[StatusItem] = []

@@ -13,12 +13,13 @@ canonical order before resampling), so the numbers equal the in-memory path's fo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from governance.audit.fairness._inputs import code_labels, prepare_columns
-from governance.audit.fairness.table import CountTable, cell_codes_from_sensitive, table_from_codes
+from governance.audit.fairness.table import CountTable, RowCells
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,18 +46,15 @@ def table_from_groups(
         allow_all_missing=True,
     )
     pred_labels, true_labels, _ = code_labels(pred, true, task=task, positive_label=positive_label)  # type: ignore[arg-type]
-    row_cells, cells, n_cells = cell_codes_from_sensitive(codes)
-    return table_from_codes(
-        codes=codes,
-        row_cells=row_cells,
-        cells=cells,
-        n_cells=n_cells,
+    rows = replace(
+        RowCells.of(codes, groups[WEIGHT].to_numpy(dtype=float) if weighted else None),
+        row_counts=groups[COUNT].to_numpy(dtype=float),
+        squared_weights=groups[SQUARES].to_numpy(dtype=float) if weighted else None,
+    )
+    return rows.count(
         pred_codes=pred_labels.codes,
         true_codes=None if true_labels is None else true_labels.codes,
         classes=pred_labels.classes,
-        weights=groups[WEIGHT].to_numpy(dtype=float) if weighted else None,
-        row_counts=groups[COUNT].to_numpy(dtype=float),
-        squared_weights=groups[SQUARES].to_numpy(dtype=float) if weighted else None,
     )
 
 
