@@ -8,7 +8,9 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +49,16 @@ EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
 
 
+@dataclass
+class _Transaction:
+    """What one write transaction has learnt, so that it is not asked of the database twice: the chain head
+    (read once, then moved by each event), who the database says is writing, and rows just inserted."""
+
+    head: tuple[int, str] | None = None
+    identity: str | None = None
+    inserted: dict[tuple[str, int], Row[Any]] = field(default_factory=dict)
+
+
 class Register:
     """A model register in a SQLite file or a PostgreSQL database.
 
@@ -71,6 +83,7 @@ class Register:
         self._parsed_url = database.parse_url(url)
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
+        self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
 
     @classmethod
     def for_workspace(
@@ -610,41 +623,42 @@ class Register:
         self, model_name: str, *, framework: str, item_id: str, status: str, evidence: str, actor: str
     ) -> ChecklistAnswerRecord:
         """Record a human answer to a checklist item; the newest answer per (framework, item) counts."""
+        answer = {"framework": framework, "item_id": item_id, "status": status, "evidence": evidence}
+        return self.record_checklist_answers(model_name, [answer], actor=actor)[0]
+
+    def record_checklist_answers(
+        self, model_name: str, answers: Iterable[Mapping[str, str]], *, actor: str
+    ) -> list[ChecklistAnswerRecord]:
+        """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
+        one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = _actor(actor)
-        if status not in CHECKLIST_STATUSES:
-            raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
-        framework = _required(framework, "framework", "the checklist's framework id")
-        item_id = _required(item_id, "item_id", "the checklist item's id")
+        checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            seq = self._next_seq(conn)
-            new_id = self._insert(
-                conn,
-                t.checklist_answers,
-                {
-                    "model_id": model.id,
-                    "framework": framework,
-                    "item_id": item_id,
-                    "status": status,
-                    "evidence": evidence or "",
-                    "actor": actor,
-                    "at": at,
-                    "event_seq": seq,
-                },
-            )
-            answer_row = self._row(conn, t.checklist_answers, new_id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="checklist.answered",
-                model_name=model.name,
-                version=None,
-                rows=[(t.checklist_answers, answer_row)],
-            )
-            return queries.checklist_record(answer_row, model.name)
+            return [self._answer(conn, model, answer, actor=actor, at=at) for answer in checked]
+
+    def _answer(
+        self, conn: Connection, model: Row[Any], answer: dict[str, str], *, actor: str, at: str
+    ) -> ChecklistAnswerRecord:
+        seq = self._next_seq(conn)
+        new_id = self._insert(
+            conn,
+            t.checklist_answers,
+            {"model_id": model.id, **answer, "actor": actor, "at": at, "event_seq": seq},
+        )
+        answer_row = self._row(conn, t.checklist_answers, new_id)
+        self._append(
+            conn,
+            seq,
+            at=at,
+            actor=actor,
+            kind="checklist.answered",
+            model_name=model.name,
+            version=None,
+            rows=[(t.checklist_answers, answer_row)],
+        )
+        return queries.checklist_record(answer_row, model.name)
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -918,22 +932,20 @@ class Register:
         """The next event's number, once this writer may sign: a signed register refuses a writer without its
         key, and the first write with a key records that signing is on."""
         self._ensure_signing(conn, actor=None)
-        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
-        return int(head) + 1
+        return self._written(conn).head[0] + 1
 
     def _ensure_signing(self, conn: Connection, *, actor: str | None) -> bool:
         """Refuse a writer whose key is missing or not the register's; record ``signing_enabled`` on the first
         write with a key. True when this call switched signing on."""
-        since = signing_record(conn)
+        since = self._read_head(conn)
         if since is not None:
             self._refuse_wrong_key(since)
             return False
         if not self.hmac_key:
             return False
-        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
         self._append(
             conn,
-            int(head) + 1,
+            self._written(conn).head[0] + 1,
             at=_now(),
             actor=actor or "governance",
             kind=chain.SIGNING_KIND,
@@ -943,6 +955,27 @@ class Register:
             extra={"key_id": chain.key_id(self.hmac_key)},
         )
         return True
+
+    def _written(self, conn: Connection) -> _Transaction:
+        """What this write transaction has read or written so far (the chain head, rows just inserted)."""
+        found = self._transactions.get(conn)
+        if found is None:
+            found = self._transactions[conn] = _Transaction()
+        return found
+
+    def _read_head(self, conn: Connection) -> tuple[int, dict[str, Any]] | None:
+        """Read the chain head and the event that switched signing on in one query (the writer holds the lock,
+        so the head stays as read until this transaction moves it); returns that signing event, as
+        :func:`signing_record` does."""
+        h, e = t.chain_head.c, t.events.c
+        first = sa.select(sa.func.min(e.seq)).where(e.kind == chain.SIGNING_KIND).scalar_subquery()
+        found = conn.execute(
+            sa.select(h.seq, h.hash, e.seq.label("since"), e.payload)
+            .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
+            .where(h.id == 1)
+        ).one()
+        self._written(conn).head = (int(found.seq), str(found.hash))
+        return None if found.since is None else (int(found.since), _payload_object(found.payload))
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
         recorded_id = str(since[1].get("key_id", ""))
@@ -958,19 +991,24 @@ class Register:
             )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+        """Insert a row and keep it as the database returned it, for the ``_row`` that follows."""
         _check_lengths(table, values)
-        result = conn.execute(table.insert().values(**values))
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = conn.execute(table.insert().values(**values).returning(*table.c)).one()
+        self._written(conn).inserted[(table.name, int(row.id))] = row
+        return int(row.id)
 
     def _row(self, conn: Connection, table: sa.Table, row_id: int) -> Row[Any]:
+        kept = self._written(conn).inserted.pop((table.name, row_id), None)
+        if kept is not None:
+            return kept
         return conn.execute(sa.select(table).where(table.c.id == row_id)).one()
 
     def _set_state(self, conn: Connection, row: Row[Any], state: str) -> Row[Any]:
-        if state != row.state:
-            conn.execute(sa.update(t.versions).where(t.versions.c.id == row.id).values(state=state))
-        return self._row(conn, t.versions, row.id)
+        if state == row.state:
+            return row
+        return conn.execute(
+            sa.update(t.versions).where(t.versions.c.id == row.id).values(state=state).returning(*t.versions.c)
+        ).one()
 
     def _append(
         self,
@@ -986,13 +1024,20 @@ class Register:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
-        prev_hash = conn.execute(sa.select(t.chain_head.c.hash).where(t.chain_head.c.id == 1)).scalar_one()
+        written = self._written(conn)
+        if written.head is None or written.head[0] != seq - 1:
+            written.head = None
+            self._read_head(conn)
+        assert written.head is not None
+        prev_hash = written.head[1]
         payload: dict[str, Any] = {
             "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
             **(extra or {}),
         }
         payload = json.loads(provenance.canonical_json(payload))
-        identity = None if self._before_signing else database.session_identity(conn)
+        if not self._before_signing and written.identity is None:
+            written.identity = database.session_identity(conn)
+        identity = None if self._before_signing else written.identity
         digest = chain.event_hash(
             seq=seq,
             at=at,
@@ -1031,6 +1076,7 @@ class Register:
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
             )
+        written.head = (seq, digest)
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
@@ -1130,11 +1176,16 @@ def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
     ).first()
     if found is None:
         return None
+    return int(found.seq), _payload_object(found.payload)
+
+
+def _payload_object(text: str) -> dict[str, Any]:
+    """An event's payload as a dict (empty when it was edited into something unreadable)."""
     try:
-        payload = json.loads(found.payload)
+        payload = json.loads(text)
     except ValueError:
         payload = {}
-    return int(found.seq), payload if isinstance(payload, dict) else {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def roles_record(conn: Connection) -> int | None:
@@ -1159,6 +1210,19 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
                 f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
                 f"{limit}, so shorten it."
             )
+
+
+def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
+    """One checklist answer, checked, with its columns in the order the table has them."""
+    status = answer.get("status")
+    if status not in CHECKLIST_STATUSES:
+        raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
+    return {
+        "framework": _required(answer.get("framework"), "framework", "the checklist's framework id"),
+        "item_id": _required(answer.get("item_id"), "item_id", "the checklist item's id"),
+        "status": str(status),
+        "evidence": answer.get("evidence") or "",
+    }
 
 
 def _actor(actor: str | None) -> str:
