@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
 from governance.errors import InputError, RefusedInputError
-from governance.intake.model import Vouching
+from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
 from governance.workspace import Workspace, find_workspace, require_workspace
 

@@ -16,14 +16,14 @@ from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model import LoadedModel, Vouching, load_model
+from governance.intake.model_files import LoadedModel, Vouching, load_model
 from governance.paths import safe_join
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.load import LoadedPolicy, load_policy
-from governance.policy.model import ExplainRule
 from governance.provenance import isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
 from governance.results.fairness import FairnessResult
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.load import LoadedPolicy, load_policy
+from governance.rules.schema import ExplainRule
 from governance.version import __version__
 from governance.workspace import Workspace, find_workspace
 
@@ -120,8 +120,8 @@ def check_task_fits_policy(
     decision is expected would turn four-fifths into a one-against-the-rest comparison nobody asked for.
     """
     from governance.audit.fairness._inputs import column_nouns, shown_values
-    from governance.policy.model import MetricRule
     from governance.results.fairness import BINARY_METRICS
+    from governance.rules.schema import MetricRule
 
     rules = [r for r in loaded_policy.policy.rules if isinstance(r, MetricRule)]
     needs_decisions = [r.id for r in rules if r.metric in BINARY_METRICS]

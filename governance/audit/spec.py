@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from governance.errors import InputError
-from governance.policy.load import LoadedPolicy, load_policy
 from governance.results.audit import AuditOverride
+from governance.rules.load import LoadedPolicy, load_policy
 from governance.workspace import Workspace
 
 SPEC_KEY = "audit_spec"

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from governance.checklists.model import Checklist, ChecklistItem
+from governance.checklists.schema import Checklist, ChecklistItem
 from governance.errors import PolicyError
 from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8
 

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from governance.checklists.model import Checklist, ChecklistItem, EvidenceType
+from governance.checklists.schema import Checklist, ChecklistItem, EvidenceType
 from governance.provenance import isoformat, now
 from governance.results.common import Frozen
 

@@ -61,9 +61,9 @@ class _Progress:
 
 def print_summary(result: Any, folder: Any) -> None:
     """The verdict, each rule, and the four-fifths view, in a few lines."""
-    from governance.policy.evaluate import fmt
     from governance.report.markdown import sensitive_inputs_sentence
     from governance.results.wording import rate_words, vouched_words
+    from governance.rules.evaluate import fmt
 
     verdict = result.policy.verdict
     secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)

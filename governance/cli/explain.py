@@ -28,7 +28,7 @@ def _load(
 ) -> tuple[Any, Any, Any, list[str]]:
     """The estimator, the feature frame, the sensitive frame, and the feature names (the audit's own rule)."""
     from governance.intake.data import choose_input_columns, read_table, require_columns
-    from governance.intake.model import load_model
+    from governance.intake.model_files import load_model
 
     loaded = load_model(model_path, trust_sha256=trust)
     frame = read_table(data_path)

@@ -186,7 +186,7 @@ def add_command(
     register_url: str | None,
 ) -> None:
     """Register a model NAME (and, with --version and --model, its first version)."""
-    from governance.intake.model import check_model_file
+    from governance.intake.model_files import check_model_file
 
     if (version is None) != (model_path is None):
         raise click.UsageError("--version and --model go together: give both, or neither.")

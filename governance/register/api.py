@@ -39,7 +39,7 @@ from governance.register.records import (
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
-    from governance.intake.model import ModelFileCheck, Vouching
+    from governance.intake.model_files import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
@@ -278,7 +278,7 @@ class Register:
         unless ``trust_sha256`` is its SHA-256: the actor vouches for it, in a ``version.vouched`` event of its
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
         """
-        from governance.intake import model as model_files
+        from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
@@ -766,7 +766,7 @@ class Register:
 
     def vouching(self, model_name: str, version: str) -> Vouching | None:
         """Who vouched that the version's model file may run code when loaded, and when (``None``: nobody)."""
-        from governance.intake.model import Vouching
+        from governance.intake.model_files import Vouching
 
         record = self.resolve_version(model_name, version)
         if record.vouched_by is None:

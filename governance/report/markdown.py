@@ -12,7 +12,6 @@ from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
 from governance.escaping import markdown_text
-from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
 from governance.report.figures import (
     attribute_figure_stem,
     group_figure_alt,
@@ -32,6 +31,7 @@ from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.fairness import AttributeResult
 from governance.results.wording import level_words, rate_words, vouched_words
+from governance.rules.evaluate import METRIC_WORDS, describe_estimate, fmt
 
 VERDICT_WORDS = {
     "passed": ("Passed", "Every blocking rule of the policy is met, allowing for uncertainty."),

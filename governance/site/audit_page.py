@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from governance.escaping import markup_text
-from governance.policy.evaluate import METRIC_WORDS
+from governance.rules.evaluate import METRIC_WORDS
 from governance.report.markdown import (
     COMPLEMENT_LABEL,
     HIDDEN,

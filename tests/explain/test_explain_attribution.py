@@ -24,7 +24,7 @@ from governance.audit.explain.attribution import (
     make_engine,
     stratified_sample,
 )
-from governance.audit.explain.model import view_model
+from governance.audit.explain.view import view_model
 from governance.errors import ExplainError, InputError
 
 

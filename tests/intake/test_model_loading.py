@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 
 from governance.errors import InputError, RefusedInputError
-from governance.intake.model import Vouching, load_model, save_model
+from governance.intake.model_files import Vouching, load_model, save_model
 from governance.provenance import sha256_file
 
 X = np.random.default_rng(0).normal(size=(60, 3))

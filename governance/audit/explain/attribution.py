@@ -16,13 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from governance.audit.explain.model import (
-    ModelView,
-    RawEncoder,
-    fold,
-    is_linear,
-    output_function,
-)
 from governance.audit.explain.trees import (
     PARALLEL_MIN_SECONDS,
     CellSnap,
@@ -31,6 +24,13 @@ from governance.audit.explain.trees import (
     run_chunks,
     shap_readable,
     worker_count,
+)
+from governance.audit.explain.view import (
+    ModelView,
+    RawEncoder,
+    fold,
+    is_linear,
+    output_function,
 )
 from governance.errors import ExplainError
 

@@ -16,7 +16,6 @@ from governance.audit.explain.attribution import (
     make_engine,
 )
 from governance.audit.explain.importance import beeswarm_sample, by_group, global_importance
-from governance.audit.explain.model import describe, is_linear, view_model
 from governance.audit.explain.proxy import DEFAULT_PROXY_THRESHOLD, likely_proxies, proxy_screen
 from governance.audit.explain.reasons import (
     build_statement,
@@ -24,6 +23,7 @@ from governance.audit.explain.reasons import (
     default_threshold,
     typical_values,
 )
+from governance.audit.explain.view import describe, is_linear, view_model
 from governance.errors import InputError
 from governance.results.explain import ExplanationResult, ProxyHit, ReasonStatement
 

@@ -24,8 +24,8 @@ from governance.audit.explain.attribution import (
     background_sample,
     compute_attributions,
 )
-from governance.audit.explain.model import ModelView, is_linear, view_model
 from governance.audit.explain.proxy import DEFAULT_PROXY_THRESHOLD, likely_proxies, proxy_screen
+from governance.audit.explain.view import ModelView, is_linear, view_model
 from governance.errors import ExplainError, InputError
 from governance.results.explain import ProxyHit, Reason, ReasonStatement
 

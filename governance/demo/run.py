@@ -141,7 +141,7 @@ def run_demo(
     """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first)."""
     from governance.audit.registered import audit_registered
     from governance.errors import GuardError
-    from governance.intake.model import save_model
+    from governance.intake.model_files import save_model
     from governance.register import Register
 
     report = DemoReport()

@@ -15,8 +15,8 @@ import yaml
 
 from governance.errors import PolicyError
 from governance.paths import bundled_policies
-from governance.policy.model import Policy
 from governance.provenance import sha256_file
+from governance.rules.schema import Policy
 from governance.yamlload import load_yaml, read_utf8
 
 

@@ -9,11 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from governance.checklists.loading import load_checklist, validate_checklist_file
-from governance.checklists.policies import parse_policy_template
 from governance.cli.main import cli
+from governance.documents.templates import parse_policy_template
 from governance.errors import InputError
 from governance.paths import bundled_policies
-from governance.policy.load import parse_policy
+from governance.rules.load import parse_policy
 from governance.workspace import find_workspace, load_config
 from governance.yamlload import DuplicateKeyError, load_yaml
 

@@ -10,8 +10,8 @@ import pandas as pd
 from click.testing import CliRunner
 
 from governance.cli.main import cli
-from governance.policy.load import load_policy
-from governance.policy.model import MetricRule
+from governance.rules.load import load_policy
+from governance.rules.schema import MetricRule
 
 
 def test_the_regression_preset_validates_and_uses_scale_free_error_ratios() -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from governance.policy.evaluate import evaluate_policy, judge
-from governance.policy.load import parse_policy
-from governance.policy.model import Bound
 from governance.results.common import Estimate
 from governance.results.fairness import AttributeResult, FairnessResult, GroupResult, LL144Row, LL144Table
+from governance.rules.evaluate import evaluate_policy, judge
+from governance.rules.load import parse_policy
+from governance.rules.schema import Bound
 
 
 def _fairness(ratio: Estimate, *, female_n: int = 100) -> FairnessResult:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from governance.errors import PolicyError
-from governance.policy.load import load_policy, parse_policy, policy_json_schema, preset_names
-from governance.policy.model import Bound
+from governance.rules.load import load_policy, parse_policy, policy_json_schema, preset_names
+from governance.rules.schema import Bound
 from governance.schemas import SCHEMA_DIR, generated
 
 GOOD = """\

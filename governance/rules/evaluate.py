@@ -14,7 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from governance.intervals import Kind, min_over_max
-from governance.policy._families import (
+from governance.results.audit import Finding, PolicyVerdict, RuleOutcome, RuleStatus, Verdict
+from governance.results.common import Estimate
+from governance.results.fairness import AttributeResult, FairnessResult
+from governance.results.wording import level_words, rate_words
+from governance.rules._families import (
     GroupData,
     best_comparison,
     denominator_words,
@@ -24,11 +28,7 @@ from governance.policy._families import (
     scaled,
     spread_over,
 )
-from governance.policy.model import Bound, ExplainRule, MetricRule, Policy
-from governance.results.audit import Finding, PolicyVerdict, RuleOutcome, RuleStatus, Verdict
-from governance.results.common import Estimate
-from governance.results.fairness import AttributeResult, FairnessResult
-from governance.results.wording import level_words, rate_words
+from governance.rules.schema import Bound, ExplainRule, MetricRule, Policy
 
 if TYPE_CHECKING:
     from governance.results.explain import ExplanationResult
