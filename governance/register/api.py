@@ -7,10 +7,11 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import weakref
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from governance.audit.folders import Leftover
     from governance.intake.model_files import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
+    from governance.register.checks import AuditFiles
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
 
@@ -56,7 +58,7 @@ class _Transaction:
 
     head: tuple[int, str] | None = None
     identity: str | None = None
-    inserted: dict[tuple[str, int], Row[Any]] = field(default_factory=dict)
+    inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
 
 
 class Register:
@@ -850,7 +852,16 @@ class Register:
                 queries.event_record(row)
                 for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))
             ]
-        report = self.verify()
+        from governance.register.checks import AuditFiles, status
+        from governance.register.overview import overview
+
+        files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
+        report = self.verify(audit_files=files)
+        attention = status(self, details=details, audit_files=files).items
+        by_model: dict[str, list[EventRecord]] = {}
+        for event in events:
+            by_model.setdefault(str(event.model_name), []).append(event)
+        overviews = [overview(detail, by_model.get(detail.model.name, []), attention) for detail in details]
         return {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
@@ -858,7 +869,7 @@ class Register:
             "register": self.location,
             "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
             "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
-            "overviews": [item.model_dump(mode="json") for item in self.overviews()],
+            "overviews": [item.model_dump(mode="json") for item in overviews],
             "events": [event.model_dump(mode="json") for event in events],
             "verification": report.model_dump(mode="json"),
         }
@@ -869,6 +880,7 @@ class Register:
         *,
         expect_head: str | None = None,
         use_checkpoint: bool = True,
+        audit_files: AuditFiles | None = None,
     ) -> VerifyReport:
         """Recompute the chain, check its signatures, replay it against the tables, and re-hash the audit files.
 
@@ -885,6 +897,7 @@ class Register:
             workspace_root,
             expect_head=parse_head(expect_head) if expect_head is not None else None,
             checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None,
+            audit_files=audit_files,
         )
 
     def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, VerifyReport]:
@@ -932,7 +945,7 @@ class Register:
         """The next event's number, once this writer may sign: a signed register refuses a writer without its
         key, and the first write with a key records that signing is on."""
         self._ensure_signing(conn, actor=None)
-        return self._written(conn).head[0] + 1
+        return self._head_seq(conn) + 1
 
     def _ensure_signing(self, conn: Connection, *, actor: str | None) -> bool:
         """Refuse a writer whose key is missing or not the register's; record ``signing_enabled`` on the first
@@ -945,7 +958,7 @@ class Register:
             return False
         self._append(
             conn,
-            self._written(conn).head[0] + 1,
+            self._head_seq(conn) + 1,
             at=_now(),
             actor=actor or "governance",
             kind=chain.SIGNING_KIND,
@@ -955,6 +968,11 @@ class Register:
             extra={"key_id": chain.key_id(self.hmac_key)},
         )
         return True
+
+    def _head_seq(self, conn: Connection) -> int:
+        head = self._written(conn).head
+        assert head is not None  # read by _read_head earlier in this transaction
+        return head[0]
 
     def _written(self, conn: Connection) -> _Transaction:
         """What this write transaction has read or written so far (the chain head, rows just inserted)."""
@@ -1007,7 +1025,10 @@ class Register:
         if state == row.state:
             return row
         return conn.execute(
-            sa.update(t.versions).where(t.versions.c.id == row.id).values(state=state).returning(*t.versions.c)
+            sa.update(t.versions)
+            .where(t.versions.c.id == row.id)
+            .values(state=state)
+            .returning(*t.versions.c)
         ).one()
 
     def _append(

@@ -240,7 +240,9 @@ def _alembic_config() -> Any:
     return config
 
 
-_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:\"([^\"]*)\"|'([^']*)'|None)\s*$", re.M)
+_REVISION_LINE = re.compile(
+    r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(?:\"([^\"]*)\"|'([^']*)'|None)\s*$", re.M
+)
 
 
 @cache
@@ -255,7 +257,7 @@ def _revision_graph() -> dict[str, str | None]:
         found: dict[str, str | None] = {}
         for match in _REVISION_LINE.finditer(path.read_text(encoding="utf-8")):
             found[match.group(1)] = match.group(2) or match.group(3) or None
-        if "revision" in found and found["revision"]:
+        if found.get("revision"):
             graph[str(found["revision"])] = found.get("down_revision")
     return graph
 
