@@ -98,7 +98,7 @@ def verify(
     )
 
 
-_STREAM = {"stream_results": True, "yield_per": 2000}  # a server-side cursor on PostgreSQL, batches on SQLite
+_STREAM = {"stream_results": True, "yield_per": 1000}  # a server-side cursor on PostgreSQL, batches on SQLite
 
 
 def _replay(conn: Connection, key: bytes | None, anchors: set[str]) -> _Log:

@@ -104,3 +104,98 @@ def test_a_bad_answer_in_a_batch_records_none_of_them(drafted: Register) -> None
             actor="r@x",
         )
     assert len(drafted.history()) == before
+
+
+def _grow(register: Register, workspace: Path, audit: object, versions: range) -> None:
+    """Versions of credit-risk, each audited, approved by a second person, with an incident and an answer."""
+    for index in versions:
+        path = workspace / "models" / f"credit-{index}.skops"
+        path.write_bytes(f"model bytes {index}".encode())
+        label = f"2.{index}.0"
+        register.add_version("credit-risk", label, artifact_path=path, actor="ds@example.com")
+        audit("credit-risk", label)  # type: ignore[operator]
+        register.approve("credit-risk", label, role="risk-officer", actor="ro@example.com")
+        register.record_incident(
+            "credit-risk", label, title="t", description="d", severity="low", actor="ro@example.com"
+        )
+        register.record_checklist_answer(
+            "credit-risk", framework="eu-ai-act", item_id=f"i{index}", status="yes", evidence="e", actor="r@x"
+        )
+
+
+READS = {
+    "show": lambda r: r.show("credit-risk"),
+    "overview": lambda r: r.overview("credit-risk"),
+    "overviews": lambda r: r.overviews(),
+    "list": lambda r: r.list_models(),
+    "status": lambda r: r.status(),
+    "history": lambda r: r.history("credit-risk"),
+    "verify": lambda r: r.verify(),
+    "export (the site reads this)": lambda r: r.export(),
+}
+
+
+def test_reads_take_a_fixed_number_of_queries_whatever_the_versions(
+    drafted: Register, workspace: Path, audit: object
+) -> None:
+    _grow(drafted, workspace, audit, range(2))
+    few = {}
+    for name, read in READS.items():
+        with counted(drafted) as statements:
+            read(drafted)
+        few[name] = len(statements)
+    _grow(drafted, workspace, audit, range(2, 12))
+    for name, read in READS.items():
+        with counted(drafted) as statements:
+            read(drafted)
+        assert len(statements) == few[name], (name, few[name], statements)
+
+
+def _verify_peak(register: Register) -> tuple[int, int]:
+    """Events checked and the peak memory Python allocated during one verify."""
+    register.verify()  # warm: imports and compiled statements are not the log
+    tracemalloc.start()
+    try:
+        report = register.verify()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok
+    return report.events_checked, peak
+
+
+def test_verify_streams_the_log_instead_of_holding_it(drafted: Register) -> None:
+    """Each event here carries 2,000 characters. Verify's memory may grow by a digest per row as the history
+    grows, not by the events or their rows (today's code held every event, row and after-image: over 6 kB an
+    event)."""
+
+    def answers(start: int, count: int) -> list[dict[str, str]]:
+        return [
+            {"framework": "eu-ai-act", "item_id": f"i{i}", "status": "yes", "evidence": "x" * 2000}
+            for i in range(start, start + count)
+        ]
+
+    drafted.record_checklist_answers("credit-risk", answers(0, 1500), actor="r@x")
+    few, small = _verify_peak(drafted)
+    drafted.record_checklist_answers("credit-risk", answers(1500, 3000), actor="r@x")
+    many, large = _verify_peak(drafted)
+    assert (large - small) / (many - few) < 1_000, (small, large)
+
+
+def test_export_checks_each_audit_file_once(
+    drafted: Register, workspace: Path, audit: object, monkeypatch: object
+) -> None:
+    from governance.register import checks
+
+    _grow(drafted, workspace, audit, range(3))
+    calls: list[str] = []
+    real = checks.audit_file_problems
+
+    def spy(register: Register, audit_row: dict[str, object], root: Path | None) -> tuple[list[str], int]:
+        calls.append(str(audit_row["audit_id"]))
+        return real(register, audit_row, root)
+
+    monkeypatch.setattr(checks, "audit_file_problems", spy)  # type: ignore[attr-defined]
+    exported = drafted.export()
+    assert exported["verification"]["ok"]
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 3
