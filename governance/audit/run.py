@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.errors import ExplainError, InputError
-from governance.intake.data import AuditData, load_audit_data, missing_labels_message
+from governance.intake.data import AuditData, check_columns_early, load_audit_data, missing_labels_message
 from governance.intake.model_files import LoadedModel, Vouching, load_model
 from governance.paths import safe_join
 from governance.provenance import isoformat, library_versions, now, sha256_json
@@ -411,6 +411,10 @@ def audit(
         data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
     else:
         if model is not None:
+            if sensitive_data is None:  # a wrong path or column is refused now, not after loading the model
+                check_columns_early(
+                    data, target=target, sensitive=sensitive, id_column=id_column, weights=weights
+                )
             loaded = load_model(
                 model,
                 trust_sha256=trust_sha256,

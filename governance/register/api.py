@@ -287,45 +287,27 @@ class Register:
         artifact = self.locate(str(artifact_path))
         if not artifact.is_file():
             raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
-        check = model_files.check_model_file(artifact)
-        model_files.check_trust(artifact.name, check.sha256, trust_sha256)
-        sha256 = check.sha256
+        sha256 = provenance.sha256_file(artifact)
+        model_files.check_trust(artifact.name, sha256, trust_sha256)
+        with database.read_transaction(self.engine) as conn:  # refuse in a moment what the database refuses
+            self._existing_version(conn, self._model_row(conn, model_name), model_name, version, sha256)
+        check = model_files.check_model_file(artifact, sha256=sha256)  # may take seconds (skops)
         stored_path = self.relative_path(artifact)
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            existing = conn.execute(
-                sa.select(t.versions).where(
-                    t.versions.c.model_id == model.id, t.versions.c.version == version
-                )
-            ).first()
+            existing = self._existing_version(conn, model, model_name, version, sha256)
             if existing is not None:
-                if existing.sha256 == sha256:
-                    if (
-                        check.needs_vouching
-                        and trust_sha256
-                        and self._vouching_event(conn, model.name, existing) is None
-                    ):
-                        self._vouch(
-                            conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
-                        )
-                    return self._version_record(conn, existing)
-                raise GuardError(
-                    f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
-                    f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
-                    f"{sha256[:12]}…); register the new file under a new version number."
-                )
-            same_file = conn.execute(
-                sa.select(t.versions.c.version).where(
-                    t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
-                )
-            ).first()
-            if same_file is not None:
-                raise RegisterError(
-                    f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
-                    "instead of registering the same file twice."
-                )
+                if (
+                    check.needs_vouching
+                    and trust_sha256
+                    and self._vouching_event(conn, model.name, existing) is None
+                ):
+                    self._vouch(
+                        conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
+                    )
+                return self._version_record(conn, existing, model.name)
             check.require_vouching(artifact.name, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
@@ -360,7 +342,35 @@ class Register:
             )
             if check.needs_vouching:
                 self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
-            return self._version_record(conn, row)
+            return self._version_record(conn, row, model.name)
+
+    def _existing_version(
+        self, conn: Connection, model: Row[Any], model_name: str, version: str, sha256: str
+    ) -> Row[Any] | None:
+        """The version already registered with this very file (registering it again changes nothing), or
+        ``None`` when it is new; refuses another file under its label, and this file under another label."""
+        existing = conn.execute(
+            sa.select(t.versions).where(t.versions.c.model_id == model.id, t.versions.c.version == version)
+        ).first()
+        if existing is not None:
+            if existing.sha256 == sha256:
+                return existing
+            raise GuardError(
+                f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
+                f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
+                f"{sha256[:12]}…); register the new file under a new version number."
+            )
+        same_file = conn.execute(
+            sa.select(t.versions.c.version).where(
+                t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
+            )
+        ).first()
+        if same_file is not None:
+            raise RegisterError(
+                f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
+                "instead of registering the same file twice."
+            )
+        return None
 
     def _vouch(
         self,
@@ -619,7 +629,7 @@ class Register:
                 rows=[(t.versions, version_row)],
                 extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)},
             )
-            return self._version_record(conn, version_row)
+            return self._version_record(conn, version_row, model_name)
 
     def record_checklist_answer(
         self, model_name: str, *, framework: str, item_id: str, status: str, evidence: str, actor: str
