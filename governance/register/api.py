@@ -648,29 +648,23 @@ class Register:
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            return [self._answer(conn, model, answer, actor=actor, at=at) for answer in checked]
-
-    def _answer(
-        self, conn: Connection, model: Row[Any], answer: dict[str, str], *, actor: str, at: str
-    ) -> ChecklistAnswerRecord:
-        seq = self._next_seq(conn)
-        new_id = self._insert(
-            conn,
-            t.checklist_answers,
-            {"model_id": model.id, **answer, "actor": actor, "at": at, "event_seq": seq},
-        )
-        answer_row = self._row(conn, t.checklist_answers, new_id)
-        self._append(
-            conn,
-            seq,
-            at=at,
-            actor=actor,
-            kind="checklist.answered",
-            model_name=model.name,
-            version=None,
-            rows=[(t.checklist_answers, answer_row)],
-        )
-        return queries.checklist_record(answer_row, model.name)
+            if not checked:
+                return []
+            first = self._next_seq(conn)
+            values = [
+                {"model_id": model.id, **answer, "actor": actor, "at": at, "event_seq": first + index}
+                for index, answer in enumerate(checked)
+            ]
+            for value in values:
+                _check_lengths(t.checklist_answers, value)
+            table = t.checklist_answers
+            rows = conn.execute(
+                table.insert().returning(*table.c, sort_by_parameter_order=True), values
+            ).all()
+            event = {"at": at, "actor": actor, "kind": "checklist.answered", "model_name": model.name}
+            events = [{**event, "version": None, "rows": [(table, row)], "extra": None} for row in rows]
+            self._append_many(conn, first, events)
+            return [queries.checklist_record(row, model.name) for row in rows]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -1055,49 +1049,29 @@ class Register:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
+        event = {"at": at, "actor": actor, "kind": kind, "model_name": model_name, "version": version}
+        self._append_many(conn, seq, [{**event, "rows": rows, "extra": extra}])
+
+    def _append_many(self, conn: Connection, seq: int, events: list[dict[str, Any]]) -> None:
+        """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
+        the chain head once, to the last: each event's hash still covers the one before it."""
         written = self._written(conn)
         if written.head is None or written.head[0] != seq - 1:
             written.head = None
             self._read_head(conn)
         assert written.head is not None
-        prev_hash = written.head[1]
-        payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
-            **(extra or {}),
-        }
-        payload = json.loads(provenance.canonical_json(payload))
         if not self._before_signing and written.identity is None:
             written.identity = database.session_identity(conn)
-        identity = None if self._before_signing else written.identity
-        digest = chain.event_hash(
-            seq=seq,
-            at=at,
-            actor=actor,
-            kind=kind,
-            model_name=model_name,
-            version=version,
-            payload=payload,
-            prev_hash=prev_hash,
-            identity=identity,
-        )
-        conn.execute(
-            t.events.insert().values(
-                seq=seq,
-                at=at,
-                actor=actor,
-                kind=kind,
-                model_name=model_name,
-                version=version,
-                payload=provenance.canonical_json(payload),
-                prev_hash=prev_hash,
-                hash=digest,
-                hmac=chain.sign(self.hmac_key, digest) if self.hmac_key else None,
-                **({} if self._before_signing else {"identity": identity}),
-            )
-        )
-        head: dict[str, Any] = {"seq": seq, "hash": digest}
+        digest = written.head[1]
+        values = []
+        for number, event in enumerate(events, start=seq):
+            values.append(self._event_row(number, digest, event, written.identity))
+            digest = values[-1]["hash"]
+        conn.execute(t.events.insert(), values)
+        last = seq + len(events) - 1
+        head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
-            head["hmac"] = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
+            head["hmac"] = chain.sign_head(self.hmac_key, last, digest) if self.hmac_key else None
         updated = conn.execute(
             sa.update(t.chain_head)
             .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
@@ -1107,7 +1081,29 @@ class Register:
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
             )
-        written.head = (seq, digest)
+        written.head = (last, digest)
+
+    def _event_row(
+        self, seq: int, prev_hash: str, event: dict[str, Any], identity: str | None
+    ) -> dict[str, Any]:
+        """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
+        payload: dict[str, Any] = {
+            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in event["rows"]],
+            **(event["extra"] or {}),
+        }
+        payload = json.loads(provenance.canonical_json(payload))
+        identity = None if self._before_signing else identity
+        fields = {key: event[key] for key in ("at", "actor", "kind", "model_name", "version")}
+        digest = chain.event_hash(seq=seq, **fields, payload=payload, prev_hash=prev_hash, identity=identity)
+        return {
+            "seq": seq,
+            **fields,
+            "payload": provenance.canonical_json(payload),
+            "prev_hash": prev_hash,
+            "hash": digest,
+            "hmac": chain.sign(self.hmac_key, digest) if self.hmac_key else None,
+            **({} if self._before_signing else {"identity": identity}),
+        }
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""

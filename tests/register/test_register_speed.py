@@ -199,3 +199,22 @@ def test_export_checks_each_audit_file_once(
     exported = drafted.export()
     assert exported["verification"]["ok"]
     assert sorted(calls) == sorted(set(calls)) and len(calls) == 3
+
+
+def test_a_batch_writes_the_same_events_as_one_at_a_time(tmp_path: Path, clock: object) -> None:
+    """Same clock, same answers: the events of a batch are byte for byte those of single writes."""
+    answers = [
+        {"framework": "eu-ai-act", "item_id": f"i{i}", "status": "yes", "evidence": f"doc {i}"} for i in range(5)
+    ]
+    logs = []
+    for name, batched in (("one", False), ("batch", True)):
+        with Register(f"sqlite:///{tmp_path / name / 'register.db'}") as register:
+            register.add_model("m", owner="o@x", purpose="p", actor="a@x")
+            if batched:
+                register.record_checklist_answers("m", answers, actor="r@x")
+            else:
+                for answer in answers:
+                    register.record_checklist_answer("m", actor="r@x", **answer)
+            logs.append([(e.seq, e.hash, e.prev_hash, e.payload) for e in register.history()])
+            assert register.verify().ok
+    assert logs[0] == logs[1]
