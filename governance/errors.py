@@ -24,6 +24,23 @@ class InputError(GovernanceError):
     exit_code: ClassVar[int] = 2
 
 
+class FieldError(InputError):
+    """An input error about one field a caller gave, named as the library calls it (``owner``, ``within_days``).
+
+    ``template`` holds ``{field}`` where the name goes, so that the command line can say ``--owner`` instead:
+    a Python caller never typed a flag, and a command-line user never typed a keyword argument.
+    """
+
+    def __init__(self, field: str, template: str) -> None:
+        self.field = field
+        self.template = template
+        super().__init__(self.naming(field))
+
+    def naming(self, name: str) -> str:
+        """The message with the field called ``name`` (for example the option the user typed)."""
+        return self.template.replace("{field}", name)
+
+
 class PolicyError(InputError):
     """The policy file is invalid: an unknown key, a bad bound, a typo."""
 

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
+# the optional MLflow extra, so that the tests of models:/ URIs run (tests/register/test_mlflow.py)
+.venv/bin/python -m pip install --quiet -e '.[mlflow]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import mlflow" || { echo "setup failed: governance[mlflow] did not install" >&2; exit 1; }
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)

@@ -25,7 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("intake",),
     ("audit.fairness", "audit.explain"),
     ("report",),
-    ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run"),
+    ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run", "audit.explain_run"),
     ("register",),
     ("audit.registered",),
     ("checklists", "documents"),

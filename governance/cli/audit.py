@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from governance.cli._common import (
+    ProgressBars,
     actor_option,
     echo,
     register_url_option,
@@ -29,34 +30,6 @@ STATUS_STYLE = {
     "inconclusive": ("inconclusive", "yellow"),
     "not_applicable": ("not checked", None),
 }
-
-
-class _Progress:
-    """A progress bar per stage on a terminal; silent otherwise (CI logs stay clean)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bars: dict[str, Any] = {}
-        self.done: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        if stage not in self.bars:
-            label = {"fairness": "Bootstrap intervals", "explain": "Explaining the model"}.get(stage, stage)
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-            self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
-        self.done[stage] = done
-        if done >= total:
-            self.close(stage)
-
-    def close(self, stage: str | None = None) -> None:
-        for name in [stage] if stage else list(self.bars):
-            bar = self.bars.pop(name, None)
-            if bar is not None:
-                bar.__exit__(None, None, None)
 
 
 def print_summary(result: Any, folder: Any) -> None:
@@ -176,7 +149,8 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     "--model",
     "model_path",
     type=click.Path(dir_okay=False),
-    help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.",
+    help="Model file (.skops; .joblib/.pkl only with --trust), or an MLflow model: models:/NAME/VERSION or "
+    "models:/NAME@ALIAS (needs governance[mlflow] and MLFLOW_TRACKING_URI). Default: the registered artefact.",
 )
 @click.option(
     "--trust",
@@ -263,6 +237,12 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 )
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @click.option(
+    "--mlflow-tags",
+    is_flag=True,
+    help="After the audit, write its verdict, audit id and report path as tags of the audited MLflow model "
+    "version, and log audit.json into its run (the model must come from models:/...).",
+)
+@click.option(
     "--override",
     metavar="REASON",
     help="Run an audit that departs from the model's pinned audit specification (governance.yaml), "
@@ -300,6 +280,7 @@ def audit_command(
     output_root: str | None,
     no_figures: bool,
     no_register: bool,
+    mlflow_tags: bool,
     register_url: str | None,
     actor: str | None,
     workspace_path: str | None,
@@ -317,11 +298,14 @@ def audit_command(
     Examples:
       governance audit credit-risk@1.0.0 --data holdout.csv --target default --sensitive sex --sensitive age_band
       governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
+      governance audit credit-risk@3 --no-register --model models:/credit-risk/3 --data holdout.csv \\
+          --target default --sensitive sex --mlflow-tags
     """
     from pathlib import Path
 
     from governance.audit.outputs import check_output_file, check_output_folder
-    from governance.audit.registered import audit_registered
+    from governance.audit.registered import audit_registered, parse_model_ref
+    from governance.audit.run import AuditRequest
     from governance.workspace import find_workspace, require_workspace
 
     if json_path and json_path != "-":
@@ -329,43 +313,46 @@ def audit_command(
     if output_root:
         check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
-    progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
-    try:
+    name, version = parse_model_ref(model_ref)
+    request = AuditRequest(
+        name=name,
+        version=version,
+        workspace=space,
+        model=model_path,
+        predictions=predictions,
+        data=data_path,
+        target=target,
+        sensitive=list(sensitive),
+        sensitive_data=sensitive_data,
+        id_column=id_column,
+        trust_sha256=trust_sha256,
+        scores=scores,
+        threshold=threshold,
+        positive_label=positive_label,
+        features=list(features) or None,
+        weights=weights,
+        policy=policy,
+        strict=strict,
+        explain=not no_explain,
+        explain_budget=explain_budget,
+        explain_rows=explain_rows,
+        n_boot=n_boot,
+        seed=seed,
+        ll144_rate="scoring" if ll144_rate == "scoring" else "selection",
+        output_root=Path(output_root) if output_root else None,
+        figures=not no_figures,
+        command_line=shlex.join(["governance", *sys.argv[1:]]),
+        override=override,
+    )
+    with ProgressBars(enabled=sys.stderr.isatty() and not quiet) as progress:
         outcome = audit_registered(
-            model_ref,
+            request,
             register_url=register_url,
             use_register=not no_register,
             actor=actor,
-            workspace=space,
-            model=model_path,
-            predictions=predictions,
-            data=data_path,
-            target=target,
-            sensitive=list(sensitive),
-            sensitive_data=sensitive_data,
-            id_column=id_column,
-            trust_sha256=trust_sha256,
-            scores=scores,
-            threshold=threshold,
-            positive_label=positive_label,
-            features=list(features) or None,
-            weights=weights,
-            policy=policy,
-            strict=strict,
-            explain=not no_explain,
-            explain_budget=explain_budget,
-            explain_rows=explain_rows,
-            n_boot=n_boot,
-            seed=seed,
-            ll144_rate=ll144_rate,
-            output_root=Path(output_root) if output_root else None,
-            figures=not no_figures,
-            command_line=shlex.join(["governance", *sys.argv[1:]]),
             progress=progress,
-            override=override,
+            mlflow_tags=mlflow_tags,
         )
-    finally:
-        progress.close()
     result = outcome.result
     if json_path == "-":
         click.echo(result.model_dump_json(indent=2))
@@ -376,4 +363,8 @@ def audit_command(
             echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
         else:
             print_summary(result, outcome.folder)
+            for note in outcome.notes:
+                echo(f"  MLflow: {note}.")
+    for warning in outcome.warnings:
+        secho(f"Warning: {warning}", err=True, fg="yellow")
     raise SystemExit(outcome.exit_code)

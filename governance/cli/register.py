@@ -16,7 +16,7 @@ from governance.cli._common import actor_option, echo, register_url_option, repo
 from governance.escaping import terminal_text
 
 if TYPE_CHECKING:
-    from governance.register import ModelDetail, Register
+    from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
 
 
@@ -30,6 +30,15 @@ _trust_option = click.option(
     help="Vouch, in your name, for a model file that can run code when loaded (a pickle or joblib file, or a skops "
     "file with types beyond the safe list): give its SHA-256. Such files are refused without it.",
 )
+
+
+class _ModelSource(click.Path):
+    """A model file (checked like ``click.Path``), or an MLflow ``models:/...`` URI passed on as text."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().startswith("models:/"):
+            return value.strip()
+        return super().convert(value, param, ctx)
 
 
 def _say_vouched(record: Any, trust: str | None) -> None:
@@ -138,15 +147,29 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The three human answers about a model, shared by `register add` and `register update`."""
     command = click.option(
         "--solely-automated/--human-in-the-loop",
+        "solely_automated",
         default=None,
         help="Are its decisions made without a human review?",
     )(command)
     command = click.option(
-        "--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?"
+        "--annex-iii/--not-annex-iii",
+        "is_annex_iii_high_risk",
+        default=None,
+        help="Is it high-risk under EU AI Act Annex III?",
     )(command)
     return click.option(
-        "--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?"
+        "--aedt/--not-aedt",
+        "is_aedt",
+        default=None,
+        help="Is it an automated employment decision tool (NYC LL 144)?",
     )(command)
+
+
+def _description(fields: dict[str, Any]) -> ModelDescription:
+    """The description options of `register add` / `register update`, named as the fields of a ModelDescription."""
+    from governance.register.records import ModelDescription
+
+    return ModelDescription(**fields)
 
 
 @register_group.command("add")
@@ -160,8 +183,9 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--model",
     "model_path",
-    type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
-    help="The model file of --version (checked before anything is registered).",
+    type=_ModelSource(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
+    help="The model file of --version, or an MLflow model models:/NAME/VERSION (checked before anything is "
+    "registered).",
 )
 @_trust_option
 @actor_option
@@ -169,24 +193,15 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @reports_errors
 def add_command(
     name: str,
-    owner: str,
-    purpose: str,
-    intended_use: str | None,
-    restrictions: str | None,
-    decision_domain: str | None,
-    risk_tier: str | None,
-    aedt: bool | None,
-    annex_iii: bool | None,
-    solely_automated: bool | None,
     version: str | None,
-    model_path: Path | None,
+    model_path: Path | str | None,
     trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
+    **description: Any,
 ) -> None:
     """Register a model NAME (and, with --version and --model, its first version)."""
-    from governance.intake.model_files import check_model_file
 
     if (version is None) != (model_path is None):
         raise click.UsageError("--version and --model go together: give both, or neither.")
@@ -196,21 +211,9 @@ def add_command(
         )
     who = _actor(actor)
     if model_path is not None:
-        check_model_file(model_path).require_vouching(model_path.name, trust)  # before anything is registered
+        _check_model_source(model_path, trust)  # before anything is registered
     with open_register(workspace_path, register_url) as register:
-        model = register.add_model(
-            name,
-            owner=owner,
-            purpose=purpose,
-            actor=who,
-            intended_use=intended_use,
-            restrictions=restrictions,
-            decision_domain=decision_domain,
-            risk_tier=risk_tier,
-            is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii,
-            solely_automated=solely_automated,
-        )
+        model = register.add_model(name, _description(description), actor=who)
         echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
             record = register.add_version(
@@ -234,36 +237,12 @@ def add_command(
 @_register_options
 @reports_errors
 def update_command(
-    name: str,
-    owner: str | None,
-    purpose: str | None,
-    intended_use: str | None,
-    restrictions: str | None,
-    decision_domain: str | None,
-    risk_tier: str | None,
-    aedt: bool | None,
-    annex_iii: bool | None,
-    solely_automated: bool | None,
-    actor: str | None,
-    workspace_path: str | None,
-    register_url: str | None,
+    name: str, actor: str | None, workspace_path: str | None, register_url: str | None, **description: Any
 ) -> None:
     """Change model NAME's description or answers (only the options given); the history keeps the old values."""
     with open_register(workspace_path, register_url) as register:
         before = register.get_model(name)
-        after = register.update_model(
-            name,
-            actor=_actor(actor),
-            owner=owner,
-            purpose=purpose,
-            intended_use=intended_use,
-            restrictions=restrictions,
-            decision_domain=decision_domain,
-            risk_tier=risk_tier,
-            is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii,
-            solely_automated=solely_automated,
-        )
+        after = register.update_model(name, _description(description), actor=_actor(actor))
     echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
 
 
@@ -274,8 +253,9 @@ def update_command(
     "--model",
     "model_path",
     required=True,
-    type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
-    help="The model file (skops, joblib, ONNX...); its SHA-256 is pinned.",
+    type=_ModelSource(dir_okay=False, resolve_path=True, path_type=Path),
+    help="The model file (skops, joblib, ONNX...), or an MLflow model models:/NAME/VERSION or models:/NAME@ALIAS; "
+    "the SHA-256 of its file is pinned.",
 )
 @click.option("--framework", help="What it was built with, e.g. scikit-learn 1.9.")
 @click.option("--features", help="The input features, comma-separated.")
@@ -293,7 +273,7 @@ def update_command(
 def version_command(
     name: str,
     version: str,
-    model_path: Path,
+    model_path: Path | str,
     framework: str | None,
     features: str | None,
     training_data: Path | None,
@@ -309,6 +289,9 @@ def version_command(
     loaded: it is refused (exit 4) unless you vouch for it with --trust SHA256. The vouching is recorded in
     your name, and every audit of the version says who vouched. Registering the same file again with --trust
     adds a vouching it lacked.
+
+    An MLflow model (models:/NAME/VERSION, or @ALIAS) is registered by its version number, with its run id and
+    the SHA-256 of its model file; an audit refuses it if it later changes in MLflow under the same number.
     """
     from governance.provenance import sha256_file
 
@@ -325,10 +308,84 @@ def version_command(
             training_data_sha256=sha256_file(training_data) if training_data else None,
             trust_sha256=trust,
         )
-    echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    source = f" from {record.artifact_path}" if record.source else ""
+    echo(
+        f"{name}@{record.version} is registered ({record.state}){source}; model file SHA-256 {record.sha256[:12]}…."
+    )
     _say_vouched(record, trust)
     if record.state == "draft":
         echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
+
+
+def _check_model_source(model: Path | str, trust: str | None) -> None:
+    """Refuse a model that can run code when loaded unless --trust vouches for it (a file or an MLflow model)."""
+    from governance.intake.mlflow_models import check_mlflow_model, is_mlflow_uri
+    from governance.intake.model_files import check_model_file
+
+    if is_mlflow_uri(model):
+        check, found, _uri = check_mlflow_model(str(model))
+        check.require_vouching(f"{found.uri} ({found.model_file})", trust)
+    else:
+        check_model_file(model).require_vouching(Path(model).name, trust)
+
+
+@register_group.command("import-mlflow")
+@click.argument("name")
+@click.option(
+    "--as",
+    "register_name",
+    metavar="NAME",
+    help="The model's name in the register (default: its MLflow name).",
+)
+@click.option(
+    "--owner",
+    help="Who is accountable for the model (an e-mail address); needed when the model is new to the register "
+    "and its MLflow tags have no 'owner'.",
+)
+@click.option(
+    "--purpose",
+    help="What the model decides, in one sentence (default for a new model: its MLflow description).",
+)
+@actor_option
+@_register_options
+@reports_errors
+def import_mlflow_command(
+    name: str,
+    register_name: str | None,
+    owner: str | None,
+    purpose: str | None,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Mirror the versions of MLflow model NAME into the register (new versions only; safe to run again).
+
+    Each MLflow version N becomes version N in the register, with its models:/NAME/N URI, its run id and the
+    SHA-256 of its model file. A version whose model file can run code when loaded (pickle or cloudpickle) is
+    not imported: register it alone with `governance register version NAME --version N --model
+    models:/NAME/N --trust SHA256` (exit 4 until then). A version that changed in MLflow since it was imported
+    is reported as a break (exit 4). The tracking server is MLFLOW_TRACKING_URI.
+
+    \b
+    Example:
+      MLFLOW_TRACKING_URI=http://mlflow.internal:5000 governance register import-mlflow credit-risk \\
+          --owner ana@example.com
+    """
+    from governance.register.mlflow_import import import_mlflow
+
+    with open_register(workspace_path, register_url) as register:
+        report = import_mlflow(
+            register,
+            name,
+            register_name=register_name,
+            owner=owner,
+            purpose=purpose,
+            actor=_actor(actor),
+        )
+    for line in report.lines():
+        echo(line)
+    if report.refused or report.changed:
+        raise SystemExit(4)
 
 
 @register_group.command("list")
@@ -398,6 +455,10 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
             f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
             f"registered {_day(v.created_at)} by {v.created_by}"
         )
+        if v.source and v.source.get("registry") == "mlflow":
+            lines.append(
+                f"    from MLflow: run {v.source.get('run_id') or 'not recorded'}, {v.source.get('tracking_uri')}"
+            )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
     lines += ["", "Audits:"]
@@ -680,7 +741,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
             "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
         )
         echo(head)
-        raise SystemExit(3)
+        raise SystemExit(report.exit_code)
     first = report.problems[0]
     only_orphans = all(problem.kind == "orphan" for problem in report.problems)
     echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
@@ -695,7 +756,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         )
     else:
         echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
-    raise SystemExit(1)
+    raise SystemExit(report.exit_code)
 
 
 @register_group.command("checkpoint")

@@ -78,7 +78,7 @@ def status_command(
                 echo(f"{_HEADINGS[category]} ({len(items)}):")
                 for item in items:
                     echo(f"  - {item.message}")
-    failing = sorted({item.category for item in report.items} & fail_on)
+    failing = report.failing(fail_on)
     if failing:
         if not as_json:
             echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)

@@ -20,6 +20,7 @@ from typing import Any
 
 from governance.paths import demo_data
 from governance.provenance import set_clock
+from governance.register.records import ModelDescription
 from governance.workspace import Workspace
 
 MODEL_NAME = "credit-risk"
@@ -41,6 +42,28 @@ DEMO_START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 RISK_ACCEPTANCE = (
     "The audit could not decide the four-fifths screen for applicants under 25 on 300 holdout cases. "
     "Credit officers review every refusal; the model is re-audited on three months of live decisions."
+)
+CREDIT_DESCRIPTION = ModelDescription(
+    owner=DATA_SCIENTIST,
+    purpose="Scores consumer credit applications as good or bad risk, to support the credit officer's decision.",
+    intended_use="Decision support for consumer loans up to EUR 20,000; a credit officer reviews every refusal.",
+    restrictions="Not for employment, insurance or tenancy decisions; not for applicants under 18.",
+    decision_domain="credit",
+    risk_tier="high",
+    is_aedt=False,
+    is_annex_iii_high_risk=True,
+    solely_automated=False,
+)
+HIRING_DESCRIPTION = ModelDescription(
+    owner=HR_LEAD,
+    purpose="A vendor's résumé screen that decides who is advanced to a first interview.",
+    intended_use="First screen of applications for analyst, associate and teller roles; recruiters see every rejection.",
+    restrictions="Not for promotion or termination decisions.",
+    decision_domain="employment",
+    risk_tier="high",
+    is_aedt=True,
+    is_annex_iii_high_risk=True,
+    solely_automated=False,
 )
 AGE_BANDS = ((0, 25, "under 25"), (25, 35, "25-34"), (35, 50, "35-49"), (50, 200, "50 and over"))
 
@@ -172,19 +195,7 @@ def run_demo(
         for name in (MODEL_NAME, HIRING_MODEL):
             shutil.rmtree(workspace.audits_dir / name, ignore_errors=True)
         register = Register.for_workspace(workspace)
-        register.add_model(
-            MODEL_NAME,
-            owner=DATA_SCIENTIST,
-            actor=DATA_SCIENTIST,
-            purpose="Scores consumer credit applications as good or bad risk, to support the credit officer's decision.",
-            intended_use="Decision support for consumer loans up to EUR 20,000; a credit officer reviews every refusal.",
-            restrictions="Not for employment, insurance or tenancy decisions; not for applicants under 18.",
-            decision_domain="credit",
-            risk_tier="high",
-            is_aedt=False,
-            is_annex_iii_high_risk=True,
-            solely_automated=False,
-        )
+        register.add_model(MODEL_NAME, CREDIT_DESCRIPTION, actor=DATA_SCIENTIST)
         report.steps.append(
             f"Registered the model '{MODEL_NAME}' (owner {DATA_SCIENTIST}; high-risk under EU AI Act Annex III 5(b))."
         )
@@ -328,19 +339,7 @@ def _vendor_hiring_tool(
         + "\n",
         encoding="utf-8",
     )
-    register.add_model(
-        HIRING_MODEL,
-        owner=HR_LEAD,
-        actor=HR_LEAD,
-        purpose="A vendor's résumé screen that decides who is advanced to a first interview.",
-        intended_use="First screen of applications for analyst, associate and teller roles; recruiters see every rejection.",
-        restrictions="Not for promotion or termination decisions.",
-        decision_domain="employment",
-        risk_tier="high",
-        is_aedt=True,
-        is_annex_iii_high_risk=True,
-        solely_automated=False,
-    )
+    register.add_model(HIRING_MODEL, HIRING_DESCRIPTION, actor=HR_LEAD)
     register.add_version(
         HIRING_MODEL,
         HIRING_VERSION,

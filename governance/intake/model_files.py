@@ -69,10 +69,10 @@ class ModelFileCheck:
         return self.needs_vouching
 
     def refusal(self, name: str) -> str:
-        """The sentence that refuses this file when nobody vouched for it."""
+        """The sentence that refuses this file when nobody vouched for it (``name`` may end "(model.pkl)")."""
         if self.kind == "pickle":
             return (
-                f"{name} is a {Path(name).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
+                f"{name} is a {Path(name.rstrip(')')).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
                 f"vouched for it; if you trust it, pass --trust {self.sha256} (its SHA-256), or save the model "
                 "with skops."
             )
@@ -96,6 +96,7 @@ class LoadedModel:
         None  # who vouched for a file that runs code when loaded (None: nobody needed to)
     )
     vouched_at: str | None = None  # when, if the register recorded it (None for --trust given at load time)
+    source: str | None = None  # where it came from when not a local file, e.g. models:/credit-risk/3 (MLflow)
 
     @property
     def description(self) -> str:
@@ -218,18 +219,20 @@ def load_model(
     pinned_sha256: str | None = None,
     vouching: Vouching | None = None,
     trusted_by: str | None = None,
+    shown_name: str | None = None,
 ) -> LoadedModel:
     """Load a model file, refusing anything that could run code unless someone vouched for its hash.
 
     ``trust_sha256`` comes from ``--trust`` (given by ``trusted_by``); ``pinned_sha256`` from the register's
     version record, which only says which file was registered; ``vouching`` is the register's record of who
-    vouched for that file.
+    vouched for that file. ``shown_name`` names the file in messages (an MLflow model's URI, say).
     """
     model_path = Path(path)
     if not model_path.is_file():
         raise InputError(f"The model file {model_path} does not exist; check the path passed to --model.")
+    name = shown_name or model_path.name
     actual = sha256_file(model_path)
-    check_trust(model_path.name, actual, trust_sha256)
+    check_trust(name, actual, trust_sha256)
     if pinned_sha256 and pinned_sha256.strip().lower() != actual:
         raise RefusedInputError(
             f"{model_path.name} no longer matches the SHA-256 pinned in the register ({pinned_sha256[:12]}...); "
@@ -238,11 +241,11 @@ def load_model(
     suffix = model_path.suffix.lower()
     voucher = _vouched_by(actual, trust_sha256, vouching, trusted_by)
     if suffix == ".skops":
-        return _load_skops(model_path, actual, voucher)
+        return _load_skops(model_path, actual, voucher, name)
     if suffix in PICKLE_SUFFIXES:
         if voucher is None:
             raise RefusedInputError(
-                ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(model_path.name)
+                ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(name)
             )
         return _load_pickle(model_path, actual, suffix, voucher)
     raise InputError(
@@ -251,7 +254,7 @@ def load_model(
     )
 
 
-def _load_skops(path: Path, digest: str, voucher: Vouching | None) -> LoadedModel:
+def _load_skops(path: Path, digest: str, voucher: Vouching | None, shown: str) -> LoadedModel:
     import skops.io as sio
 
     untrusted = _untrusted_skops_types(path)
@@ -259,7 +262,7 @@ def _load_skops(path: Path, digest: str, voucher: Vouching | None) -> LoadedMode
     if outside and voucher is None:
         raise RefusedInputError(
             ModelFileCheck("skops", needs_vouching=True, untrusted_types=outside, sha256=digest).refusal(
-                path.name
+                shown
             )
         )
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
-from governance.errors import GuardError, InputError, NotFoundError, RegisterError
+from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
 from governance.register import chain, database, lifecycle, manifest, queries
 from governance.register import schema as t
 from governance.register.records import (
@@ -30,12 +30,14 @@ from governance.register.records import (
     ChecklistAnswerRecord,
     EventRecord,
     IncidentRecord,
+    ModelDescription,
     ModelDetail,
     ModelRecord,
     ModelSummary,
     StatusReport,
     VerifyReport,
     VersionRecord,
+    newest_answers,
 )
 
 if TYPE_CHECKING:
@@ -138,24 +140,18 @@ class Register:
     # ------------------------------------------------------------------ writes
 
     def add_model(
-        self,
-        name: str,
-        *,
-        owner: str,
-        purpose: str,
-        actor: str,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Register a model (no artefact yet: versions carry those)."""
+        """Register a model (no artefact yet: versions carry those); it needs an owner and a purpose.
+
+        The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
+        """
         name = lifecycle.check_model_name(name)
-        owner = _required(owner, "--owner", "who is accountable for the model, e.g. ana@example.com")
-        purpose = _required(purpose, "--purpose", "what the model decides, in one sentence")
+        values = _description_values(description, fields)
+        values["owner"] = _required(
+            values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
+        )
+        values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
         actor = _actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -170,15 +166,7 @@ class Register:
                 t.models,
                 {
                     "name": name,
-                    "owner": owner,
-                    "purpose": purpose,
-                    "intended_use": _optional(intended_use),
-                    "restrictions": _optional(restrictions),
-                    "decision_domain": _optional(decision_domain),
-                    "risk_tier": _optional(risk_tier),
-                    "is_aedt": is_aedt,
-                    "is_annex_iii_high_risk": is_annex_iii_high_risk,
-                    "solely_automated": solely_automated,
+                    **values,
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
@@ -198,36 +186,15 @@ class Register:
         return queries.model_record(row)
 
     def update_model(
-        self,
-        name: str,
-        *,
-        actor: str,
-        owner: str | None = None,
-        purpose: str | None = None,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Change a model's description or its human answers; ``None`` leaves a field as it is.
+        """Change a model's description or its human answers; a field left ``None`` stays as it is.
 
-        The event records each change (old and new value), so the history shows who answered what, when.
+        The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
+        (old and new value), so the history shows who answered what, when.
         """
         actor = _actor(actor)
-        wanted: dict[str, Any] = {
-            "owner": _optional(owner),
-            "purpose": _optional(purpose),
-            "intended_use": _optional(intended_use),
-            "restrictions": _optional(restrictions),
-            "decision_domain": _optional(decision_domain),
-            "risk_tier": _optional(risk_tier),
-            "is_aedt": is_aedt,
-            "is_annex_iii_high_risk": is_annex_iii_high_risk,
-            "solely_automated": solely_automated,
-        }
+        wanted = _description_values(description, fields)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._model_row(conn, name)
@@ -279,20 +246,25 @@ class Register:
         A file that can run code when loaded (a pickle, a skops file with types beyond the safe list) is refused
         unless ``trust_sha256`` is its SHA-256: the actor vouches for it, in a ``version.vouched`` event of its
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
+        A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
+        stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
         """
         from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
-        artifact = self.locate(str(artifact_path))
-        if not artifact.is_file():
-            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
-        sha256 = provenance.sha256_file(artifact)
-        model_files.check_trust(artifact.name, sha256, trust_sha256)
-        with database.read_transaction(self.engine) as conn:  # refuse in a moment what the database refuses
-            self._existing_version(conn, self._model_row(conn, model_name), model_name, version, sha256)
-        check = model_files.check_model_file(artifact, sha256=sha256)  # may take seconds (skops)
-        stored_path = self.relative_path(artifact)
+        check, stored_path, label, source = self._inspect_artefact(
+            artifact_path,
+            before_inspecting=lambda sha256, name: self._refuse_early(
+                model_name, version, sha256, name, trust_sha256
+            ),
+        )
+        model_files.check_trust(label, check.sha256, trust_sha256)
+        sha256 = check.sha256
+        if source is not None:
+            framework = framework or source.pop("framework", None)
+            found_features = source.pop("features", None)
+            features = features if features is not None else found_features
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -308,7 +280,7 @@ class Register:
                         conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
                     )
                 return self._version_record(conn, existing, model.name)
-            check.require_vouching(artifact.name, trust_sha256)
+            check.require_vouching(label, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
                 conn,
@@ -326,6 +298,7 @@ class Register:
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
+                    "source": source,
                 },
             )
             row = self._row(conn, t.versions, version_id)
@@ -371,6 +344,43 @@ class Register:
                 "instead of registering the same file twice."
             )
         return None
+
+    def _inspect_artefact(
+        self, artifact_path: str | Path, *, before_inspecting: Callable[[str, str], None] | None = None
+    ) -> tuple[ModelFileCheck, str, str, dict[str, Any] | None]:
+        """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source.
+
+        ``before_inspecting`` gets a local file's SHA-256 and name before the inspection, which can take
+        seconds (skops imports scikit-learn): what it refuses is refused at once."""
+        from governance.intake import mlflow_models, model_files
+
+        if mlflow_models.is_mlflow_uri(artifact_path):
+            check, found, tracking = mlflow_models.check_mlflow_model(str(artifact_path))
+            source = found.origin(tracking)
+            source["framework"] = f"scikit-learn {found.sklearn_version}" if found.sklearn_version else None
+            source["features"] = found.features
+            return check, found.uri, f"{found.uri} ({found.model_file})", source
+        artifact = self.locate(str(artifact_path))
+        if not artifact.is_file():
+            raise FieldError(
+                "artifact_path",
+                f"The model file {artifact} does not exist; check the path given as {{field}}.",
+            )
+        sha256 = provenance.sha256_file(artifact)
+        if before_inspecting is not None:
+            before_inspecting(sha256, artifact.name)
+        check = model_files.check_model_file(artifact, sha256=sha256)
+        return check, self.relative_path(artifact), artifact.name, None
+
+    def _refuse_early(
+        self, model_name: str, version: str, sha256: str, name: str, trust_sha256: str | None
+    ) -> None:
+        """Refuse a wrong ``--trust`` hash, an unknown model, and a file the register refuses, from a read."""
+        from governance.intake import model_files
+
+        model_files.check_trust(name, sha256, trust_sha256)
+        with database.read_transaction(self.engine) as conn:
+            self._existing_version(conn, self._model_row(conn, model_name), model_name, version, sha256)
 
     def _vouch(
         self,
@@ -519,11 +529,11 @@ class Register:
     ) -> ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
         actor = _actor(actor)
-        role = _required(role, "--role", "the role you sign as, e.g. risk-officer")
+        role = _required(role, "role", "the role you sign as, e.g. risk-officer")
         if decision not in ("approve", "reject"):
             raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
         if risk_acceptance is not None:
-            risk_acceptance = _required(risk_acceptance, "--accept-risk", "the reason the risk is accepted")
+            risk_acceptance = _required(risk_acceptance, "risk_acceptance", "the reason the risk is accepted")
         at = _now()
         label = f"{model_name}@{version}"
         with database.write_transaction(self.engine) as conn:
@@ -673,7 +683,7 @@ class Register:
         actor = _actor(actor)
         if severity not in SEVERITIES:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
-        title = _required(title, "--title", "a short title")
+        title = _required(title, "title", "a short title")
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
@@ -801,10 +811,7 @@ class Register:
                 .where(t.checklist_answers.c.model_id == model.id)
                 .order_by(t.checklist_answers.c.id)
             ).all()
-        latest: dict[tuple[str, str], Row[Any]] = {}
-        for answer in rows:
-            latest[(answer.framework, answer.item_id)] = answer
-        return [queries.checklist_record(latest[key], model.name) for key in sorted(latest)]
+        return newest_answers((queries.checklist_record(row, model.name) for row in rows), dict)
 
     def list_models(self) -> list[ModelSummary]:
         """One summary per model, sorted by name."""
@@ -1223,7 +1230,7 @@ def roles_record(conn: Connection) -> int | None:
     return int(found) if found is not None else None
 
 
-_OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+_FIELD_OF_COLUMN = {"created_by": "actor"}  # the column, as the caller named it
 
 
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
@@ -1232,10 +1239,10 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     for field, value in values.items():
         limit = getattr(table.c[field].type, "length", None) if field in table.c else None
         if isinstance(value, str) and limit is not None and len(value) > limit:
-            shown = _OPTION_OF.get(field, f"--{field.replace('_', '-')}")
-            raise InputError(
-                f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
-                f"{limit}, so shorten it."
+            raise FieldError(
+                _FIELD_OF_COLUMN.get(field, field),
+                f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
+                f"{limit}, so shorten it.",
             )
 
 
@@ -1254,19 +1261,32 @@ def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
 
 def _actor(actor: str | None) -> str:
     if actor is None or not str(actor).strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
+        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
     return str(actor).strip()
 
 
-def _required(value: str | None, option: str, what: str) -> str:
+def _required(value: str | None, field: str, what: str) -> str:
     if value is None or not str(value).strip():
-        raise InputError(f"{option} is required: give {what}.")
+        raise FieldError(field, f"{{field}} is required: give {what}.")
     return str(value).strip()
+
+
+def _description_values(description: ModelDescription | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A description (an object, or its fields as keywords) as column values: text stripped, blank text ``None``."""
+    unknown = sorted(set(fields) - set(ModelDescription.model_fields))
+    if unknown:
+        raise TypeError(
+            f"{unknown[0]!r} is not a field of a model's description ({', '.join(ModelDescription.model_fields)})"
+        )
+    if description is not None and fields:
+        description = description.model_copy(update=fields)
+    values = dict(description if description is not None else ModelDescription.model_construct(**fields))
+    return {field: value if isinstance(value, bool) else _optional(value) for field, value in values.items()}
 
 
 def _override(override: dict[str, Any]) -> dict[str, Any]:
     """An audit's override as the event keeps it: a reason, and the departures from the pin."""
-    reason = _required(override.get("reason"), "--override", "the reason this audit departs from the pin")
+    reason = _required(override.get("reason"), "override", "the reason this audit departs from the pin")
     departures = override.get("departures") or []
     if not isinstance(departures, list):
         raise InputError("An override's departures must be a list of sentences.")

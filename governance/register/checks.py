@@ -516,9 +516,9 @@ def status(
     ``audit_files`` the audit files' checks when verify has already made them.
     """
     if within_days < 0:
-        from governance.errors import InputError
+        from governance.errors import FieldError
 
-        raise InputError(f"--within-days must be 0 or more, not {within_days}.")
+        raise FieldError("within_days", f"{{field}} must be 0 or more, not {within_days}.")
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     files = audit_files if audit_files is not None else AuditFiles(register, None)

@@ -50,6 +50,8 @@ versions = sa.Table(
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("created_by", sa.String(320), nullable=False),
     sa.Column("event_seq", sa.Integer, nullable=False),
+    # where a version came from when not a local file (an MLflow registry); NULL before revision 0005
+    sa.Column("source", sa.JSON),
     sa.UniqueConstraint("model_id", "version", name="uq_gov_versions_model_version"),
 )
 

@@ -37,8 +37,9 @@ def test_migrations_are_named_and_linear() -> None:
         "0002_checklists_incidents",
         "0003_signing",
         "0004_audit_manifest",
+        "0005_mlflow_source",
     }
-    assert head_revision() == "0004_audit_manifest"
+    assert head_revision() == "0005_mlflow_source"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

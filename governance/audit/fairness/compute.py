@@ -49,7 +49,8 @@ from governance.audit.fairness._inputs import (
     prepare_columns,
 )
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
-from governance.audit.fairness.table import CountTable, cell_codes_from_sensitive, table_from_codes
+from governance.audit.fairness.options import FairnessOptions
+from governance.audit.fairness.table import CountTable, RowCells
 from governance.errors import InputError
 from governance.intervals import Interval, wilson, z_for
 from governance.results.fairness import (
@@ -88,30 +89,20 @@ def compute_fairness(
     sample_weight: Any = None,
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     positive_label: Any = None,
-    reference: Literal["largest", "named", "highest"] = "largest",
-    reference_groups: dict[str, str] | None = None,
-    intersections: bool | Intersections = "all",
-    n_boot: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    min_group_size: int = 30,
+    options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
-    ll144_rate: Literal["selection", "scoring"] = "selection",
+    **settings: Any,
 ) -> FairnessResult:
     """Group metrics, comparisons, bootstrap intervals and tests for every sensitive attribute.
 
     ``y_pred`` / ``y_true`` / ``scores`` / ``sample_weight`` are lists, arrays or Series with one value per
     row of ``sensitive`` (one column per attribute; missing values form an explicit Unknown group), matched
-    by position, not by pandas index.
-    Raises ``InputError`` with one sentence for bad input.
+    by position, not by pandas index. ``options`` (or its fields as keywords, e.g. ``n_boot=200``) say how
+    groups are compared. Raises ``InputError`` with one sentence for bad input.
     """
-    _validate_options(
-        reference=reference,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        min_group_size=min_group_size,
-        ll144_rate=ll144_rate,
-    )
+    options = (options or FairnessOptions()).with_settings(settings)
+    _check(options)
+    ll144_rate = options.ll144_rate
     codes, pred, true, weights = prepare_columns(
         sensitive=sensitive, y_pred=y_pred, y_true=y_true, sample_weight=sample_weight
     )
@@ -125,23 +116,15 @@ def compute_fairness(
     if ll144_rate == "scoring" and score_values is None:
         raise InputError("ll144_rate='scoring' needs scores; pass the model's scores or use 'selection'.")
 
-    row_cells, cells, n_cells = cell_codes_from_sensitive(codes)
+    grouping = RowCells.of(codes, weights)
+    row_cells, n_cells = grouping.row_cells, grouping.n_cells
     notes: list[str] = []
     rows: Rows | None = None
     row_kind: str | None = None
     if task == "regression":
         pred_numbers = as_numeric(pred, name="y_pred", n_rows=n_rows)
         true_numbers = None if true is None else as_numeric(true, name="y_true", n_rows=n_rows)
-        table = table_from_codes(
-            codes=codes,
-            row_cells=row_cells,
-            cells=cells,
-            n_cells=n_cells,
-            pred_codes=np.zeros(n_rows, dtype=np.int64),
-            true_codes=None,
-            classes=["all"],
-            weights=weights,
-        )
+        table = grouping.count(pred_codes=np.zeros(n_rows, dtype=np.int64), true_codes=None, classes=["all"])
         rows = _rows(table, row_cells, n_cells, weights, true_numbers, pred_numbers)
         row_kind = "regression"
         if true_numbers is None:
@@ -150,15 +133,10 @@ def compute_fairness(
         pred_labels, true_labels, _ = code_labels(
             pred, true, task=task, positive_label=positive_label, cache=uniques
         )
-        table = table_from_codes(
-            codes=codes,
-            row_cells=row_cells,
-            cells=cells,
-            n_cells=n_cells,
+        table = grouping.count(
             pred_codes=pred_labels.codes,
             true_codes=None if true_labels is None else true_labels.codes,
             classes=pred_labels.classes,
-            weights=weights,
         )
         if true_labels is None:
             notes.append(
@@ -178,32 +156,19 @@ def compute_fairness(
     if ll144_rate == "scoring" and score_values is not None:
         median = float(np.median(score_values))
         scoring = (
-            table_from_codes(
-                codes=codes,
-                row_cells=row_cells,
-                cells=cells,
-                n_cells=n_cells,
-                pred_codes=(score_values > median).astype(np.int64),
-                true_codes=None,
-                classes=[0, 1],
-                weights=weights,
+            grouping.count(
+                pred_codes=(score_values > median).astype(np.int64), true_codes=None, classes=[0, 1]
             ),
             median,
         )
-    return _compute(
+    return _compute_with(
+        options,
         table,
         task=task,
         rows=rows,
         row_kind=row_kind,
         scoring=scoring,
         has_scores=score_values is not None,
-        reference=reference,
-        reference_groups=reference_groups,
-        intersections=intersection_mode(intersections),
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
         progress=progress,
         notes=notes,
     )
@@ -212,27 +177,21 @@ def compute_fairness(
 def compute_fairness_from_counts(
     table: CountTable,
     *,
-    reference: Literal["largest", "named", "highest"] = "largest",
-    reference_groups: dict[str, str] | None = None,
-    intersections: bool | Intersections = "all",
-    n_boot: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    min_group_size: int = 30,
+    options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **settings: Any,
 ) -> FairnessResult:
     """The same result from an already-built count table (classification; no scores, no regression).
 
     For data read in batches or by another engine: build one ``CountTable`` per batch (``build_count_table``)
     and add them with ``CountTable.combine``; the result equals the in-memory one for the same seed.
     """
-    _validate_options(
-        reference=reference,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        min_group_size=min_group_size,
-        ll144_rate="selection",
-    )
+    options = (options or FairnessOptions()).with_settings(settings)
+    _check(options)
+    if options.ll144_rate == "scoring":
+        raise InputError(
+            "ll144_rate='scoring' needs scores, which a count table does not hold; use 'selection'."
+        )
     if table.n_rows == 0:
         raise InputError("The count table is empty; there are no rows to audit.")
     for column, levels, unknown in zip(table.columns, table.levels, table.has_unknown, strict=True):
@@ -247,22 +206,41 @@ def compute_fairness_from_counts(
             "No labels were given: only selection rates and impact ratios are reported, "
             "as in an audit of a vendor's tool."
         )
-    return _compute(
+    return _compute_with(
+        options,
         table,
         task=task,
         rows=None,
         row_kind=None,
         scoring=None,
         has_scores=False,
-        reference=reference,
-        reference_groups=reference_groups,
-        intersections=intersection_mode(intersections),
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
         progress=progress,
         notes=notes,
+    )
+
+
+def _check(options: FairnessOptions) -> None:
+    _validate_options(
+        reference=options.reference,
+        n_boot=options.n_boot,
+        confidence_level=options.confidence_level,
+        min_group_size=options.min_group_size,
+        ll144_rate=options.ll144_rate,
+    )
+
+
+def _compute_with(options: FairnessOptions, table: CountTable, **inputs: Any) -> FairnessResult:
+    """``_compute`` with the options unpacked in one place."""
+    return _compute(
+        table,
+        reference=options.reference,
+        reference_groups=options.reference_groups,
+        intersections=intersection_mode(options.intersections),
+        n_boot=options.n_boot,
+        confidence_level=options.confidence_level,
+        seed=options.seed,
+        min_group_size=options.min_group_size,
+        **inputs,
     )
 
 
