@@ -8,3 +8,5 @@ echo "== fairness numeric core";   .venv/bin/python benchmarks/fairness/run.py
 echo "== explanations";            .venv/bin/python benchmarks/explain/run.py
 echo "== site build";              .venv/bin/python benchmarks/site/run.py
 echo "== audit end to end";        .venv/bin/python benchmarks/end_to_end/run.py "$@"
+echo "== command latency";         .venv/bin/python benchmarks/latency/run.py
+echo "== register";                .venv/bin/python benchmarks/register/run.py

@@ -93,6 +93,9 @@ def floor_writes(engine: sa.Engine, count: int, per_commit: int) -> float:
     try:
         cursor = raw.cursor()
         sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # as the register's file: write-ahead log, autocommit off so that BEGIN is ours
+            cursor.execute("PRAGMA journal_mode = WAL")
+            raw.isolation_level = None  # type: ignore[attr-defined]
         key = "INTEGER PRIMARY KEY" if sqlite else "SERIAL PRIMARY KEY"
         cursor.execute(f"CREATE TABLE floor_rows (id {key}, body TEXT NOT NULL, hash TEXT NOT NULL)")
         raw.commit()

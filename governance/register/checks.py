@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
@@ -161,12 +161,41 @@ class _Signing:
     checked: bool = False  # the key given is the register's, so its signatures were checked
 
 
-def _image_digest(image: Mapping[str, Any]) -> bytes:
-    """A short digest of a row image in which an absent field and an empty one agree (a column added by a later
-    migration is absent from older after-images). Equal digests mean equal images; unequal ones are compared
-    field by field before anything is reported, so a form that differs but means the same is no problem."""
-    present = {name: value for name, value in image.items() if value is not None and name != "event_seq"}
-    return hashlib.blake2b(_CANONICAL.encode(present).encode("utf-8"), digest_size=16).digest()
+_Expected = tuple[bytes, int, frozenset[str]]  # a row's digest, the event that wrote it, columns it lacks
+_COLUMNS = {name: frozenset(table.c.keys()) - {"event_seq"} for name, table in t.ENTITY_TABLES.items()}
+_NONE: frozenset[str] = frozenset()
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _row_digest(keys: Sequence[str], row: Sequence[Any], absent: frozenset[str]) -> bytes:
+    """The digest of a row as an after-image records it: without ``event_seq``, and without the empty columns that
+    the image lacks (a column added by a later migration is absent from older images: absent and empty agree).
+    Equal digests mean equal images; unequal ones are compared field by field before anything is reported."""
+    image = {
+        k: v
+        for k, v in zip(keys, row, strict=True)
+        if k != "event_seq" and (v is not None or k not in absent)
+    }
+    return _digest(_CANONICAL.encode(image))
+
+
+def _record_digests(text: str, entries: list[tuple[tuple[str, int], dict[str, Any]]]) -> list[bytes]:
+    """The digest of each after-image an event carries, from its own text in the stored payload when the payload
+    has the form the register writes (``{"record":{...},"table":"..."}`` in turn), else encoded again."""
+    digests, position = [], text.find('"rows":[')
+    for (table, _id), record in entries:
+        start = text.find('{"record":', position) + len('{"record":') if position >= 0 else -1
+        end = text.find(f',"table":{json.dumps(table)}}}', start) if start >= 0 else -1
+        if position < 0 or end < 0 or text[start] != "{" or text[end - 1] != "}":
+            position = -1  # not as written: from here on, encode each image
+            digests.append(_digest(_CANONICAL.encode(record)))
+        else:
+            digests.append(_digest(text[start:end]))
+            position = end
+    return digests
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -184,7 +213,7 @@ class _Log:
         self.key = key
         self.anchors = anchors  # hash kept outside -> the event that has it
         self.problems: list[VerifyProblem] = []
-        self.expected: dict[tuple[str, int], tuple[bytes, int]] = {}  # row -> digest of its image, event
+        self.expected: dict[tuple[str, int], _Expected] = {}  # row -> digest of its image, event
         self.count = 0
         self.last: tuple[int, str] = (0, t.GENESIS_HASH)
         self.since: int | None = None
@@ -204,8 +233,10 @@ class _Log:
                 f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
                 "written: its content no longer matches its hash.",
             )
-        for row, record in _row_entries(payload):
-            self.expected[row] = (_image_digest(record), event.seq)
+        entries = list(_row_entries(payload))
+        for (row, record), digest in zip(entries, _record_digests(event.payload, entries), strict=True):
+            absent = _COLUMNS.get(row[0], _NONE) - record.keys()
+            self.expected[row] = (digest, event.seq, absent or _NONE)
         if event.kind == chain.SIGNING_KIND and self.since is None:
             self._signing_switched_on(event, payload)
         if self.checking:
@@ -303,7 +334,7 @@ class _Tables:
     audits: list[dict[str, Any]]  # the audit rows, for their files
 
 
-def _compare_rows(conn: Connection, expected: dict[tuple[str, int], tuple[bytes, int]]) -> _Tables:
+def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected]) -> _Tables:
     """Replay the log against the tables: every row as its newest event recorded it, none added or deleted."""
     found = _Tables([], 0, [])
     for name, table in t.ENTITY_TABLES.items():
@@ -314,7 +345,7 @@ def _compare_rows(conn: Connection, expected: dict[tuple[str, int], tuple[bytes,
             seen.add(row.id)
             found.count += 1
             recorded = expected.get((name, row.id))
-            if recorded is None or _image_digest(dict(zip(keys, row, strict=True))) != recorded[0]:
+            if recorded is None or _row_digest(keys, row, recorded[2]) != recorded[0]:
                 problem = _row_problem(conn, name, row, recorded)
                 found.problems += [problem] if problem is not None else []
             if name == "gov_audits":
@@ -332,9 +363,7 @@ def _compare_rows(conn: Connection, expected: dict[tuple[str, int], tuple[bytes,
     return found
 
 
-def _row_problem(
-    conn: Connection, name: str, row: Any, recorded: tuple[bytes, int] | None
-) -> VerifyProblem | None:
+def _row_problem(conn: Connection, name: str, row: Any, recorded: _Expected | None) -> VerifyProblem | None:
     """A row the log does not know, or one whose digest differs from its newest after-image's: the fields that
     differ are named (none may, when only the form differs)."""
     noun = _ROW_NAMES[name]
@@ -379,7 +408,7 @@ class AuditFiles:
         return self._found[audit_id]
 
     def problems(
-        self, audits: Sequence[dict[str, Any]], expected: dict[tuple[str, int], tuple[bytes, int]]
+        self, audits: Sequence[dict[str, Any]], expected: dict[tuple[str, int], _Expected]
     ) -> list[VerifyProblem]:
         found = []
         for audit in audits:
