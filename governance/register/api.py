@@ -998,12 +998,17 @@ class Register:
         :func:`signing_record` does."""
         h, e = t.chain_head.c, t.events.c
         first = sa.select(sa.func.min(e.seq)).where(e.kind == chain.SIGNING_KIND).scalar_subquery()
+        written = self._written(conn)
+        role = conn.dialect.name == "postgresql" and written.identity is None  # who writes, in the same trip
+        columns = [h.seq, h.hash, e.seq.label("since"), e.payload]
         found = conn.execute(
-            sa.select(h.seq, h.hash, e.seq.label("since"), e.payload)
+            sa.select(*columns, *([sa.func.current_user().label("role")] if role else []))
             .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
             .where(h.id == 1)
         ).one()
-        self._written(conn).head = (int(found.seq), str(found.hash))
+        written.head = (int(found.seq), str(found.hash))
+        if role:
+            written.identity = database.role_identity(str(found.role))
         return None if found.since is None else (int(found.since), _payload_object(found.payload))
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:

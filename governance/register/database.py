@@ -348,8 +348,13 @@ def session_identity(connection: Connection) -> str:
     connection authenticated as or was set to), else ``os:USER`` (the operating-system account running this
     process, from the user database rather than the ``USER`` variable)."""
     if connection.dialect.name == "postgresql":
-        return f"pg:{connection.execute(sa.text('SELECT current_user')).scalar_one()}"
+        return role_identity(connection.execute(sa.text("SELECT current_user")).scalar_one())
     return f"os:{_os_user()}"
+
+
+def role_identity(role: str) -> str:
+    """The identity recorded for a PostgreSQL role (``current_user``)."""
+    return f"pg:{role}"
 
 
 def _os_user() -> str:
