@@ -70,14 +70,22 @@ class _FastStrictSafeLoader(_CSafeLoader or yaml.SafeLoader):  # type: ignore[mi
         return dict(super().construct_mapping(node, deep=deep))
 
 
-def read_utf8(path: str | Path, *, error: type[InputError] = InputError) -> str:
+def read_utf8(
+    path: str | Path, *, error: type[InputError] = InputError, unreadable: str | None = None
+) -> str:
     """A text file the toolkit reads (YAML, a template), with one sentence when it is not UTF-8.
 
     Spreadsheet and Windows editors often save in Latin-1 or UTF-16; Python would stop with a traceback.
-    ``OSError`` is left to the caller, which words a missing or unreadable file for its own kind of file.
+    A file that cannot be read raises ``error(unreadable)`` (``{path}`` and ``{reason}`` filled in), so that
+    each caller words it for its own kind of file; without ``unreadable``, ``OSError`` is left to the caller.
     """
     file_path = Path(path)
-    raw = file_path.read_bytes()
+    try:
+        raw = file_path.read_bytes()
+    except OSError as exc:
+        if unreadable is None:
+            raise
+        raise error(unreadable.format(path=path, reason=exc.strerror)) from exc
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -86,6 +94,17 @@ def read_utf8(path: str | Path, *, error: type[InputError] = InputError) -> str:
             f"{file_path} is not saved as UTF-8 (the byte 0x{raw[exc.start]:02x} on line {line} is not UTF-8 text); "
             "open it in your editor and save it as UTF-8."
         ) from None
+
+
+def yaml_error_line(exc: yaml.YAMLError, *, line_offset: int = 0) -> int | None:
+    """The 1-based line a YAML syntax error points at (plus ``line_offset``), or None when it names none."""
+    mark = getattr(exc, "problem_mark", None)
+    return mark.line + 1 + line_offset if mark is not None else None
+
+
+def at_line(line: int | None) -> str:
+    """`` at line N`` for a message, or nothing when the line is not known."""
+    return f" at line {line}" if line is not None else ""
 
 
 def load_yaml(text: str, *, source: str, line_offset: int = 0) -> Any:

@@ -32,11 +32,10 @@ STATUS_STYLE = {
 }
 
 
-def print_summary(result: Any, folder: Any) -> None:
-    """The verdict, each rule, and the four-fifths view, in a few lines."""
+def _print_verdict(result: Any) -> None:
+    """The verdict line, then whether a sensitive attribute is a model input and who vouched for the file."""
     from governance.report.markdown import sensitive_inputs_sentence
-    from governance.results.wording import rate_words, vouched_words
-    from governance.rules.evaluate import fmt
+    from governance.results.wording import vouched_words
 
     verdict = result.policy.verdict
     secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
@@ -48,9 +47,12 @@ def print_summary(result: Any, folder: Any) -> None:
             f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.",
             fg="yellow",
         )
-    echo("")
-    width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
-    for rule in result.policy.rules:
+
+
+def _print_rules(rules: Any) -> None:
+    """One aligned line per rule: its id, severity, coloured result and summary."""
+    width = max((len(rule.rule_id) for rule in rules), default=4)
+    for rule in rules:
         word, colour = STATUS_STYLE[rule.status]
         if rule.not_checked_because is not None:
             word = "not checked"
@@ -58,46 +60,71 @@ def print_summary(result: Any, folder: Any) -> None:
         echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
         secho(f"{word:<12}", fg=colour, nl=False)
         echo(f"  {rule.summary}")
-    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
-    if tables:
-        echo("")
-        words = rate_words(tables[0].rate_kind)
+
+
+def _print_impact_table(table: Any, words: Any) -> None:
+    """Each category's impact ratio against the most selected one, flagged below 0.8."""
+    from governance.rules.evaluate import fmt
+
+    if table.most_selected is None:
         echo(
-            f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
-            "< 0.8 is the four-fifths screen:"
+            f"    {table.attribute}: no category is large enough to be the reference "
+            f"({words.top}), so there are no impact ratios; collect more data."
         )
-        for table in tables:
-            if table.most_selected is None:
-                echo(
-                    f"    {table.attribute}: no category is large enough to be the reference "
-                    f"({words.top}), so there are no impact ratios; collect more data."
-                )
-                continue
-            top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
-            for row in table.rows:
-                if row.category == table.most_selected:
-                    continue
-                interval = ""
-                if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
-                    interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
-                flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
-                echo(
-                    f"    {table.attribute}: {row.category} vs {table.most_selected}: "
-                    f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
-                )
-    for note in result.fairness.notes:
-        echo("")
-        secho(f"  Note: {note}", fg="yellow")
+        return
+    top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
+    for row in table.rows:
+        if row.category == table.most_selected:
+            continue
+        interval = ""
+        if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
+            interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
+        flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
+        echo(
+            f"    {table.attribute}: {row.category} vs {table.most_selected}: "
+            f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
+        )
+
+
+def _print_impact_ratios(result: Any) -> None:
+    """The four-fifths view of every attribute with an impact-ratio table."""
+    from governance.results.wording import rate_words
+
+    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
+    if not tables:
+        return
+    echo("")
+    words = rate_words(tables[0].rate_kind)
+    echo(
+        f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+        "< 0.8 is the four-fifths screen:"
+    )
+    for table in tables:
+        _print_impact_table(table, words)
+
+
+def _print_warnings(result: Any) -> None:
+    """The fairness notes, a skipped explanation and an overridden specification, in yellow."""
+    warnings = [f"  Note: {note}" for note in result.fairness.notes]
     if result.explanation_error:
-        echo("")
-        secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
+        warnings.append(f"  Explanation skipped: {result.explanation_error}")
     if result.override is not None:
-        echo("")
-        secho(
+        warnings.append(
             f"  Audit specification overridden ({result.override.reason}): "
-            f"{'; '.join(result.override.departures)}.",
-            fg="yellow",
+            f"{'; '.join(result.override.departures)}."
         )
+    for warning in warnings:
+        echo("")
+        secho(warning, fg="yellow")
+
+
+def print_summary(result: Any, folder: Any) -> None:
+    """The verdict, each rule, and the four-fifths view, in a few lines."""
+    _print_verdict(result)
+    echo("")
+    _print_rules(result.policy.rules)
+    _print_impact_ratios(result)
+    _print_warnings(result)
     if folder is not None:
         echo("")
         echo(f"  Report: {folder / 'report.md'}")

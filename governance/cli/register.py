@@ -18,6 +18,7 @@ from governance.escaping import terminal_text
 if TYPE_CHECKING:
     from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
+    from governance.register.records import ApprovalRecord, AuditRecord
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -425,8 +426,8 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
-    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+def _model_lines(detail: ModelDetail, view: ModelOverview | None) -> list[str]:
+    """Who owns the model and what it is for, where it stands, and what it is allowed to decide."""
     from governance.register.describe import standing
 
     m = detail.model
@@ -447,9 +448,16 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
         f"Automated employment decision tool: {_answer(m.is_aedt)}; high-risk under EU AI Act Annex III: "
         f"{_answer(m.is_annex_iii_high_risk)}; decisions solely automated: {_answer(m.solely_automated)}."
     )
-    lines += ["", "Versions:"]
-    if not detail.versions:
-        lines.append("  none yet")
+    return lines
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """A titled list, saying ``none yet`` when it is empty."""
+    return ["", f"{title}:", *(lines or ["  none yet"])]
+
+
+def _version_lines(detail: ModelDetail) -> list[str]:
+    lines = []
     for v in detail.versions:
         lines.append(
             f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
@@ -461,38 +469,56 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
             )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
-    lines += ["", "Audits:"]
-    if not detail.audits:
-        lines.append("  none yet")
-    for a in detail.audits:
-        valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
-        lines.append(
-            f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
-            f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
-        )
-    lines += ["", "Approvals:"]
-    if not detail.approvals:
-        lines.append("  none yet")
-    for p in detail.approvals:
-        verb = "approved" if p.decision == "approve" else "rejected"
-        text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
-        if p.risk_acceptance:
-            text += f", accepting the risk: {p.risk_acceptance}"
-        if p.comment:
-            text += f" ({p.comment})"
-        lines.append(text)
+    return lines
+
+
+def _audit_line(a: AuditRecord) -> str:
+    valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
+    return (
+        f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
+        f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
+    )
+
+
+def _approval_line(p: ApprovalRecord) -> str:
+    verb = "approved" if p.decision == "approve" else "rejected"
+    text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
+    if p.risk_acceptance:
+        text += f", accepting the risk: {p.risk_acceptance}"
+    if p.comment:
+        text += f" ({p.comment})"
+    return text
+
+
+def _incident_and_answer_lines(detail: ModelDetail) -> list[str]:
+    """Incidents and the number of checklist answers, only when there are any."""
+    lines = []
     if detail.incidents:
         lines += ["", "Incidents:"]
-        for i in detail.incidents:
-            lines.append(f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}")
+        lines += [
+            f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}"
+            for i in detail.incidents
+        ]
     if detail.checklist_answers:
         lines += [
             "",
             f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json).",
         ]
-    lines += ["", "History:"]
-    for e in detail.events:
-        lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
+    return lines
+
+
+def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
+    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+    lines = _model_lines(detail, view)
+    lines += _section("Versions", _version_lines(detail))
+    lines += _section("Audits", [_audit_line(a) for a in detail.audits])
+    lines += _section("Approvals", [_approval_line(p) for p in detail.approvals])
+    lines += _incident_and_answer_lines(detail)
+    lines += [
+        "",
+        "History:",
+        *(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}" for e in detail.events),
+    ]
     return "\n".join(terminal_text(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
@@ -506,9 +532,14 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
     with open_register(workspace_path, register_url, create=False) as register:
         detail = register.show(name)
         view = register.overview(name)
+        warnings = register.role_warnings()
     if as_json:
-        _print_json({**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json")})
+        _print_json(
+            {**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json"), "warnings": warnings}
+        )
     else:
+        for warning in warnings:
+            echo(f"Warning: {warning}")
         echo(render_detail(detail, view), keep_newlines=True)
 
 
@@ -725,6 +756,8 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")
     )
     head = f"Head: event {report.head_seq}, {report.head_hash} (keep it: verify --expect-head HASH checks it later)."
+    for warning in report.warnings:
+        echo(f"Warning: {warning}")
     if report.ok:
         echo(f"OK: the history is intact ({checked}{signed}).")
         for anchor in report.anchors:
@@ -807,17 +840,69 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
 @_register_options
 @reports_errors
 def require_roles_command(actor: str | None, workspace_path: str | None, register_url: str | None) -> None:
-    """PostgreSQL: from now on, separation of duties compares database roles, not --actor names (final).
+    """Make separation of duties compare who logged in, for good (recorded in the history; final).
 
-    Each person must then connect as their own database role: the approver's role may be neither the role that
-    recorded the audit nor the one that registered the version.
+    \b
+    PostgreSQL: database roles are compared by default; this also rules out a later allow-shared-role.
+    SQLite: from now on the operating-system users are compared too (a guard against mistakes, not proof:
+    anyone who can write the file can write any name into it).
+    The approver may be neither the role (or user) that recorded the audit nor the one that registered the
+    version, whatever --actor says. See docs/guide/register.md#roles.
     """
     with open_register(workspace_path, register_url) as register:
         seq = register.require_roles(actor=_actor(actor))
     if seq is None:
-        echo("Separation of duties already compares database roles; nothing to do.")
+        echo("Separation of duties already compares who logged in, for good; nothing to do.")
     else:
-        echo(f"From event {seq} on, separation of duties compares the database roles people connect as.")
+        echo(f"From event {seq} on, separation of duties compares who logged in, for good.")
+
+
+@register_group.command("allow-shared-role")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why the team cannot have one database role per person (kept in the history and shown as a warning).",
+)
+@actor_option
+@_register_options
+@reports_errors
+def allow_shared_role_command(
+    reason: str, actor: str | None, workspace_path: str | None, register_url: str | None
+) -> None:
+    """PostgreSQL: record that several people share one database role (final; every view warns about it).
+
+    By default an approval is refused when the approver's database role recorded the audit it relies on or
+    registered the version. A team that really works through one role records that here, once and for good:
+    separation of duties then compares only the typed --actor names, and `register verify`, `register show`
+    and the site print a warning from then on. Prefer one role per person: see `governance register grant-sql`.
+    """
+    with open_register(workspace_path, register_url) as register:
+        seq = register.allow_shared_role(actor=_actor(actor), reason=reason)
+    if seq is None:
+        echo("A shared database role was already allowed; nothing to do.")
+    else:
+        echo(
+            f"From event {seq} on, separation of duties compares only the typed --actor names; verify, register "
+            "show and the site will say so."
+        )
+
+
+@register_group.command("grant-sql")
+@click.argument("roles", nargs=-1, required=True, metavar="ROLE...")
+@_register_options
+@reports_errors
+def grant_sql_command(roles: tuple[str, ...], workspace_path: str | None, register_url: str | None) -> None:
+    """PostgreSQL: print the SQL that lets each database ROLE use this register (for an administrator to run).
+
+    \b
+    Each person then connects as their own role, e.g.
+      GOVERNANCE_REGISTER_URL=postgresql://alice@db.example.com/governance
+    The grants let a role read the register and add to it; only the owner of the tables may delete rows or
+    rewrite events. Run it again after an upgrade of governance that adds tables. See
+    docs/guide/register.md#roles.
+    """
+    with open_register(workspace_path, register_url, create=False) as register:
+        click.echo(register.grant_sql(roles), nl=False)
 
 
 @register_group.command("clean-orphans")

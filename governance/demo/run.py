@@ -153,6 +153,125 @@ def demo_workspace(start: str | Path | None = None) -> tuple[Workspace, bool]:
     return find_workspace(space.root), True
 
 
+def _train_versions(root: Path, report: DemoReport) -> tuple[dict[str, list[str]], Path]:
+    """Two versions of the credit model (the second without ``sex``), saved as skops files; the holdout's path."""
+    from governance.intake.model_files import save_model
+
+    demo_dir = root / "demo"
+    train, _holdout, holdout_path = prepare_data(demo_dir)
+    all_features = [c for c in train.columns if c != "risk"]
+    versions = {
+        "1.0.0": all_features,
+        "1.1.0": [c for c in all_features if c != "sex"],
+    }
+    (demo_dir / "models").mkdir(parents=True, exist_ok=True)
+    for version, features in versions.items():
+        save_model(train_model(train, features), demo_dir / "models" / f"{MODEL_NAME}-{version}.skops")
+    report.steps.append(
+        f"Trained two logistic regressions on {len(train)} applicants; holdout of 300 in {holdout_path.relative_to(root)}."
+    )
+    return versions, holdout_path
+
+
+def _reset_demo(workspace: Workspace) -> None:
+    """Start from an empty demo register and without the demo models' audits."""
+    register_file = workspace.state_dir / "register.db"
+    if workspace.register_url.startswith("sqlite") and register_file.exists():
+        register_file.unlink()
+        for suffix in ("-wal", "-shm"):
+            Path(f"{register_file}{suffix}").unlink(missing_ok=True)
+    for name in (MODEL_NAME, HIRING_MODEL):
+        shutil.rmtree(workspace.audits_dir / name, ignore_errors=True)
+
+
+def _approve(register: Any, report: DemoReport, version: str, verdict: str) -> bool:
+    """The risk officer approves; a refused inconclusive audit is approved with a recorded risk acceptance.
+
+    Returns whether the version was approved (a failed one is not).
+    """
+    from governance.errors import GuardError
+
+    try:
+        register.approve(
+            MODEL_NAME,
+            version,
+            role="risk-officer",
+            actor=RISK_OFFICER,
+            comment="Reviewed the audit report, the model card and the checklist.",
+        )
+        report.steps.append(f"Approved {version} as risk officer ({RISK_OFFICER}).")
+        return True
+    except GuardError as refusal:
+        report.steps.append(f"Approval of {version} refused: {refusal}")
+        if verdict != "inconclusive":
+            return False
+    # Inconclusive, not failed: the risk officer may accept the residual risk, on the record.
+    register.approve(
+        MODEL_NAME,
+        version,
+        role="risk-officer",
+        actor=RISK_OFFICER,
+        comment="Approved for decision support only, with a human review of every refusal.",
+        risk_acceptance=RISK_ACCEPTANCE,
+    )
+    report.steps.append(
+        f"Approved {version} with a recorded risk acceptance ({RISK_OFFICER}): {RISK_ACCEPTANCE}"
+    )
+    return True
+
+
+def _release_version(
+    register: Any,
+    workspace: Workspace,
+    report: DemoReport,
+    version: str,
+    features: list[str],
+    holdout_path: Path,
+    *,
+    explain_budget: float,
+    n_boot: int | None,
+    echo: Callable[[str], None],
+) -> None:
+    """Register one version of the credit model, audit it, and approve and deploy it where the audit allows."""
+    from governance.audit.registered import audit_registered
+
+    root = workspace.root
+    artefact = root / "demo" / "models" / f"{MODEL_NAME}-{version}.skops"
+    register.add_version(
+        MODEL_NAME,
+        version,
+        artifact_path=str(artefact.relative_to(root)),
+        actor=DATA_SCIENTIST,
+        framework="scikit-learn",
+        features=features,
+        training_data_description="Statlog German credit data (UCI), 700 applicants (70 % stratified split, seed 0).",
+    )
+    echo(f"Auditing {MODEL_NAME}@{version} ...")
+    outcome = audit_registered(
+        f"{MODEL_NAME}@{version}",
+        actor=DATA_SCIENTIST,
+        workspace=workspace,
+        data=holdout_path,
+        target="risk",
+        sensitive=["sex", "age_band"],
+        features=features,
+        id_column="applicant_id",
+        policy="default",
+        explain_budget=explain_budget,
+        n_boot=n_boot,
+        reproducible_id=True,
+        command_line=f"governance audit {MODEL_NAME}@{version} --data {holdout_path.relative_to(root)} "
+        f"--target risk --sensitive sex --sensitive age_band --id applicant_id",
+    )
+    result = outcome.result
+    _note_outcome(report, f"{MODEL_NAME}@{version}", outcome)
+    report.steps.append(f"Audited {version}: {result.policy.summary}")
+    if not _approve(register, report, version, result.policy.verdict):
+        return
+    register.deploy(MODEL_NAME, version, actor=DATA_SCIENTIST, reason="Go-live after approval.")
+    report.steps.append(f"Deployed {version}.")
+
+
 def run_demo(
     workspace: Workspace,
     *,
@@ -162,9 +281,6 @@ def run_demo(
     echo: Callable[[str], None] = print,
 ) -> DemoReport:
     """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first)."""
-    from governance.audit.registered import audit_registered
-    from governance.errors import GuardError
-    from governance.intake.model_files import save_model
     from governance.register import Register
 
     report = DemoReport()
@@ -173,27 +289,8 @@ def run_demo(
     register: Register | None = None
     try:
         root = workspace.root
-        demo_dir = root / "demo"
-        train, _holdout, holdout_path = prepare_data(demo_dir)
-        all_features = [c for c in train.columns if c != "risk"]
-        versions = {
-            "1.0.0": all_features,
-            "1.1.0": [c for c in all_features if c != "sex"],
-        }
-        (demo_dir / "models").mkdir(parents=True, exist_ok=True)
-        for version, features in versions.items():
-            save_model(train_model(train, features), demo_dir / "models" / f"{MODEL_NAME}-{version}.skops")
-        report.steps.append(
-            f"Trained two logistic regressions on {len(train)} applicants; holdout of 300 in {holdout_path.relative_to(root)}."
-        )
-
-        register_file = workspace.state_dir / "register.db"
-        if workspace.register_url.startswith("sqlite") and register_file.exists():
-            register_file.unlink()
-            for suffix in ("-wal", "-shm"):
-                Path(f"{register_file}{suffix}").unlink(missing_ok=True)
-        for name in (MODEL_NAME, HIRING_MODEL):
-            shutil.rmtree(workspace.audits_dir / name, ignore_errors=True)
+        versions, holdout_path = _train_versions(root, report)
+        _reset_demo(workspace)
         register = Register.for_workspace(workspace)
         register.add_model(MODEL_NAME, CREDIT_DESCRIPTION, actor=DATA_SCIENTIST)
         report.steps.append(
@@ -201,63 +298,17 @@ def run_demo(
         )
 
         for version, features in versions.items():
-            artefact = demo_dir / "models" / f"{MODEL_NAME}-{version}.skops"
-            register.add_version(
-                MODEL_NAME,
+            _release_version(
+                register,
+                workspace,
+                report,
                 version,
-                artifact_path=str(artefact.relative_to(root)),
-                actor=DATA_SCIENTIST,
-                framework="scikit-learn",
-                features=features,
-                training_data_description="Statlog German credit data (UCI), 700 applicants (70 % stratified split, seed 0).",
-            )
-            echo(f"Auditing {MODEL_NAME}@{version} ...")
-            outcome = audit_registered(
-                f"{MODEL_NAME}@{version}",
-                actor=DATA_SCIENTIST,
-                workspace=workspace,
-                data=holdout_path,
-                target="risk",
-                sensitive=["sex", "age_band"],
-                features=features,
-                id_column="applicant_id",
-                policy="default",
+                features,
+                holdout_path,
                 explain_budget=explain_budget,
                 n_boot=n_boot,
-                reproducible_id=True,
-                command_line=f"governance audit {MODEL_NAME}@{version} --data {holdout_path.relative_to(root)} "
-                f"--target risk --sensitive sex --sensitive age_band --id applicant_id",
+                echo=echo,
             )
-            result = outcome.result
-            _note_outcome(report, f"{MODEL_NAME}@{version}", outcome)
-            report.steps.append(f"Audited {version}: {result.policy.summary}")
-            try:
-                register.approve(
-                    MODEL_NAME,
-                    version,
-                    role="risk-officer",
-                    actor=RISK_OFFICER,
-                    comment="Reviewed the audit report, the model card and the checklist.",
-                )
-                report.steps.append(f"Approved {version} as risk officer ({RISK_OFFICER}).")
-            except GuardError as refusal:
-                report.steps.append(f"Approval of {version} refused: {refusal}")
-                if result.policy.verdict != "inconclusive":
-                    continue
-                # Inconclusive, not failed: the risk officer may accept the residual risk, on the record.
-                register.approve(
-                    MODEL_NAME,
-                    version,
-                    role="risk-officer",
-                    actor=RISK_OFFICER,
-                    comment="Approved for decision support only, with a human review of every refusal.",
-                    risk_acceptance=RISK_ACCEPTANCE,
-                )
-                report.steps.append(
-                    f"Approved {version} with a recorded risk acceptance ({RISK_OFFICER}): {RISK_ACCEPTANCE}"
-                )
-            register.deploy(MODEL_NAME, version, actor=DATA_SCIENTIST, reason="Go-live after approval.")
-            report.steps.append(f"Deployed {version}.")
 
         _answer_checklist(register, workspace, report)
         _vendor_hiring_tool(register, workspace, report, echo)

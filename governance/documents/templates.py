@@ -41,7 +41,7 @@ import yaml
 
 from governance.errors import PolicyError
 from governance.escaping import markdown_text
-from governance.yamlload import load_yaml, read_utf8
+from governance.yamlload import at_line, load_yaml, read_utf8, yaml_error_line
 
 #: Every template variable's default: a fresh workspace renders with these and says what to fill in.
 DEFAULTS: dict[str, Any] = {
@@ -106,8 +106,7 @@ def parse_policy_template(text: str, *, name: str = "<template>") -> PolicyTempl
     try:
         meta = load_yaml(match.group(1), source=f"Policy template {name}", line_offset=1) or {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 2}" if mark is not None else ""
+        where = at_line(yaml_error_line(exc, line_offset=1))
         raise PolicyError(
             f"Policy template {name} has invalid front matter{where}; fix the YAML between the --- lines."
         ) from exc
@@ -150,12 +149,11 @@ def parse_policy_template(text: str, *, name: str = "<template>") -> PolicyTempl
 def load_policy_template(path: str | Path) -> PolicyTemplate:
     """One template file."""
     path = Path(path)
-    try:
-        text = read_utf8(path, error=PolicyError)
-    except OSError as exc:
-        raise PolicyError(
-            f"Cannot read the policy template {path} ({exc.strerror}); check the path."
-        ) from exc
+    text = read_utf8(
+        path,
+        error=PolicyError,
+        unreadable="Cannot read the policy template {path} ({reason}); check the path.",
+    )
     return parse_policy_template(text, name=str(path))
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
 from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, manifest, queries
+from governance.register import chain, database, lifecycle, manifest, queries, roles
 from governance.register import schema as t
 from governance.register.records import (
     CHECKLIST_STATUSES,
@@ -145,8 +145,12 @@ class Register:
         """Register a model (no artefact yet: versions carry those); it needs an owner and a purpose.
 
         The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
+        A name that prints like a registered one is refused (see :mod:`.names`).
         """
+        from governance.register.names import lookalike_keys
+
         name = lifecycle.check_model_name(name)
+        keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
         values = _description_values(description, fields)
         values["owner"] = _required(
             values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
@@ -160,6 +164,7 @@ class Register:
                     f"A model named {name!r} is already registered; add a version to it with "
                     f"`governance register version {name} --version V --model PATH`, or choose another name."
                 )
+            _refuse_lookalike(conn, name, keys)
             seq = self._next_seq(conn)
             model_id = self._insert(
                 conn,
@@ -559,9 +564,7 @@ class Register:
                         {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override}
                         for a in accepted
                     ]
-                if (
-                    roles_record(conn) is not None
-                ):  # separation of duties on who logged in, not on typed names
+                if compares_identities(conn):  # separation of duties on who logged in, not on typed names
                     lifecycle.check_identities(
                         label=label,
                         approver=database.session_identity(conn),
@@ -732,20 +735,23 @@ class Register:
             return since[0] if since is not None else None
 
     def require_roles(self, *, actor: str) -> int | None:
-        """From now on, separation of duties compares PostgreSQL roles (who logged in), not ``--actor`` labels.
+        """Make separation of duties compare who logged in, for good (recorded as an event; no command undoes it).
 
-        Recorded as an event; there is no command to switch it off. Returns the event number, or ``None`` when it
-        was already required. SQLite has no login, so it is refused there.
+        On PostgreSQL roles are compared by default; this also rules out a later ``allow_shared_role``. On SQLite
+        it makes the guards compare operating-system users. Returns the event number, or ``None`` when it was
+        already required. Refused on PostgreSQL once a shared role was allowed (that is final too).
         """
         actor = _actor(actor)
-        if self.engine.dialect.name != "postgresql":
-            raise RegisterError(
-                "Only a PostgreSQL register knows who logged in; on SQLite anyone who can write the file can act "
-                "under any name, so move the register to PostgreSQL with one database role per person."
-            )
         with database.write_transaction(self.engine) as conn:
             if roles_record(conn) is not None:
                 return None
+            shared = shared_role_record(conn)
+            if shared is not None:
+                raise RegisterError(
+                    f"This register allowed one shared database role at event {shared[0]}, which is final, so it "
+                    f"cannot require separate roles now; give each person their own role and start a new register "
+                    f"(see {roles.GUIDE})."
+                )
             seq = self._next_seq(conn)
             self._append(
                 conn,
@@ -758,6 +764,78 @@ class Register:
                 rows=[],
             )
             return seq
+
+    def allow_shared_role(self, *, actor: str, reason: str) -> int | None:
+        """Record, for good, that the people of this PostgreSQL register share one database role.
+
+        Separation of duties then compares the typed ``--actor`` names only; ``verify``, ``register show`` and
+        the site warn about it from then on. Returns the event number, or ``None`` when it was already allowed.
+        Refused on SQLite (nothing to allow) and after ``require_roles`` (final).
+        """
+        actor = _actor(actor)
+        reason = _required(reason, "reason", "why the team cannot have one database role per person")
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "A SQLite register compares only the typed --actor names unless `governance register "
+                "require-roles` was run, so there is no shared database role to allow."
+            )
+        with database.write_transaction(self.engine) as conn:
+            if shared_role_record(conn) is not None:
+                return None
+            required = roles_record(conn)
+            if required is not None:
+                raise RegisterError(
+                    f"This register requires one database role per person since event {required}, which is final; "
+                    f"connect as your own database role instead (see {roles.GUIDE})."
+                )
+            seq = self._next_seq(conn)
+            self._append(
+                conn,
+                seq,
+                at=_now(),
+                actor=actor,
+                kind=roles.SHARED_ROLE_KIND,
+                model_name=None,
+                version=None,
+                rows=[],
+                extra={"reason": reason},
+            )
+            return seq
+
+    def role_warnings(self) -> list[str]:
+        """What every view of the register must say about who is acting (a shared role was allowed), if anything."""
+        with database.read_transaction(self.engine) as conn:
+            found = conn.execute(
+                sa.select(t.events)
+                .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
+                .order_by(t.events.c.seq)
+                .limit(1)
+            ).first()
+        if found is None:
+            return []
+        return [
+            roles.shared_role_warning(
+                found.seq, found.actor, found.at, _payload(found.payload), found.identity
+            )
+        ]
+
+    def grant_sql(self, role_names: Iterable[str]) -> str:
+        """The SQL an administrator runs to let each named database role use this PostgreSQL register."""
+        names = [roles.check_role_name(name) for name in role_names]
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "This register is a SQLite file, which has no database roles; give people their own roles by moving "
+                f"the register to PostgreSQL (see {roles.GUIDE})."
+            )
+        with database.read_transaction(self.engine) as conn:
+            schema = conn.execute(
+                sa.text(
+                    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.oid = to_regclass(:table)"
+                ),
+                {"table": t.events.name},
+            ).scalar_one()
+        return roles.grant_script(names, str(schema))
 
     def check_can_sign(self) -> None:
         """Refuse now, before long work such as an audit, if a change would be refused: the register is signed and
@@ -1228,14 +1306,57 @@ def _payload_object(text: str) -> dict[str, Any]:
 
 
 def roles_record(conn: Connection) -> int | None:
-    """The event that made separation of duties compare database roles, or ``None``."""
+    """The event that made comparing who logged in final (``register require-roles``), or ``None``."""
     found = conn.execute(
         sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
     ).scalar()
     return int(found) if found is not None else None
 
 
+def shared_role_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
+    """The event that allowed a PostgreSQL register's people to share one database role, or ``None``."""
+    found = conn.execute(
+        sa.select(t.events.c.seq, t.events.c.payload)
+        .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
+        .order_by(t.events.c.seq)
+        .limit(1)
+    ).first()
+    return (int(found.seq), _payload(found.payload)) if found is not None else None
+
+
+def compares_identities(conn: Connection) -> bool:
+    """Whether separation of duties compares who logged in, beside the typed names: on PostgreSQL unless a shared
+    role was allowed, on SQLite (operating-system users) only after ``require-roles``."""
+    if conn.dialect.name == "postgresql":
+        return shared_role_record(conn) is None
+    return roles_record(conn) is not None
+
+
+def _payload(text: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
 _FIELD_OF_COLUMN = {"created_by": "actor"}  # the column, as the caller named it
+
+
+def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None:
+    """Refuse a name that prints like a registered one (UTS #39 skeletons, see :mod:`.names`): a reader of the
+    list or the site would take one model's state for the other's."""
+    from governance.register.names import find_lookalike, first_difference
+
+    existing = [str(found) for found in conn.execute(sa.select(t.models.c.name)).scalars()]
+    other = find_lookalike(name, existing, keys)
+    if other is not None:
+        difference = first_difference(name, other)
+        raise RegisterError(
+            f"The model name {name!r} looks like the registered model {other!r}"
+            f"{f' ({difference})' if difference else ''}, so readers could take one for the other; add a version to "
+            f"{other!r} if you meant that model, or choose a name that reads differently."
+        )
 
 
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from governance import provenance
-from governance.register import chain, database, lifecycle, manifest
+from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
 from governance.register.queries import row_image
 from governance.register.records import (
@@ -50,7 +50,7 @@ _ROW_NAMES = {
 }
 
 
-def verify(
+def verify(  # split by branch register-speed
     register: Register,
     workspace_root: Path | None = None,
     *,
@@ -95,6 +95,7 @@ def verify(
         head_seq=head.seq if head is not None else 0,
         head_hash=head.hash if head is not None else t.GENESIS_HASH,
         anchors=[anchor.result for anchor in found],
+        warnings=log.role_warnings(),
     )
 
 
@@ -219,6 +220,7 @@ class _Log:
         self.since: int | None = None
         self.signature_problems: list[VerifyProblem] = []
         self.checking = False  # the key is the register's: check every signature from ``since`` on
+        self.shared_role: tuple[int, str, str, dict[str, Any], str | None] | None = None  # allowed (final)
 
     def add(self, event: Any) -> None:
         """Check one event (the next in order) and note the rows it records."""
@@ -242,6 +244,8 @@ class _Log:
         if self.checking:
             found = _event_signature_problem(event, self.key or b"", int(self.since or 0))
             self.signature_problems += [found] if found is not None else []
+        if event.kind == roles.SHARED_ROLE_KIND and self.shared_role is None:
+            self.shared_role = (event.seq, event.actor, event.at, payload, event.identity)
         if event.hash in self.anchors and self.anchors[event.hash] is None:
             self.anchors[event.hash] = event.seq
         self.count += 1
@@ -282,6 +286,10 @@ class _Log:
                 "key and verify again.",
             )
         )
+
+    def role_warnings(self) -> list[str]:
+        """A shared database role allowed (final): the history is intact, but approvals rest on typed names only."""
+        return [] if self.shared_role is None else [roles.shared_role_warning(*self.shared_role)]
 
     def signing(self, head: Any) -> _Signing:
         """The signatures' verdict, once the whole log was read (the head's own signature included)."""

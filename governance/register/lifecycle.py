@@ -193,22 +193,31 @@ def describe_identity(identity: str) -> str:
 
 
 def check_identities(*, label: str, approver: str, audit: AuditFacts | None, creator: str | None) -> None:
-    """Separation of duties on who logged in (a PostgreSQL role), whatever names ``--actor`` gave.
+    """Separation of duties on who logged in (a PostgreSQL role, or an OS user after ``require-roles`` on
+    SQLite), whatever names ``--actor`` gave.
 
     Events written before identities were kept (``None``) cannot be compared; the label check still applies.
     """
     if audit is not None and audit.identity is not None and same_person(approver, audit.identity):
-        raise GuardError(
-            f"Guard 'separation of duties' refused the approval of {label}: the {describe_identity(approver)} you are "
-            f"connected as recorded the audit it relies on ({audit.audit_id}), whatever name --actor gives; someone "
-            "else must approve, connected as their own database role."
-        )
+        _refuse_same_identity(label, approver, f"recorded the audit it relies on ({audit.audit_id})")
     if creator is not None and same_person(approver, creator):
-        raise GuardError(
-            f"Guard 'separation of duties' refused the approval of {label}: the {describe_identity(approver)} you are "
-            "connected as registered this version, whatever name --actor gives; someone else must approve, "
-            "connected as their own database role."
-        )
+        _refuse_same_identity(label, approver, "registered this version")
+
+
+def _refuse_same_identity(label: str, identity: str, act: str) -> None:
+    source = identity.partition(":")[0]
+    connected, fix = _LOGIN_WORDS.get(source, _LOGIN_WORDS["pg"])
+    raise GuardError(
+        f"Guard 'separation of duties' refused the approval of {label}: you are {connected} "
+        f"{describe_identity(identity)}, which {act}, whatever name --actor gives; {fix}; see {ROLES_GUIDE}."
+    )
+
+
+ROLES_GUIDE = "docs/guide/register.md#roles"
+_LOGIN_WORDS = {
+    "pg": ("connected as", "connect as your own database role"),
+    "os": ("logged in as", "log in as your own operating-system user"),
+}
 
 
 def state_after_decision(state: str, decision: str) -> str:

@@ -241,6 +241,7 @@ class VerifyReport(Frozen):
     head_seq: int = 0
     head_hash: str = "0" * 64
     anchors: list[AnchorCheck] = []
+    warnings: list[str] = []  # intact, but worth knowing: e.g. a shared database role was allowed
 
     @property
     def first_break(self) -> VerifyProblem | None:

@@ -17,7 +17,7 @@ from governance.errors import PolicyError
 from governance.paths import bundled_policies
 from governance.provenance import sha256_file
 from governance.rules.schema import Policy
-from governance.yamlload import load_yaml, read_utf8
+from governance.yamlload import at_line, load_yaml, read_utf8, yaml_error_line
 
 
 @dataclass(frozen=True)
@@ -120,8 +120,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
         node = yaml.compose(text)
         data = load_yaml(text, source=source)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        where = at_line(yaml_error_line(exc))
         raise PolicyError(
             f"{source} is not valid YAML{where}; check the indentation and colons there."
         ) from exc
@@ -142,12 +141,11 @@ def parse_policy(text: str, *, source: str) -> Policy:
 def load_policy(name_or_path: str, *, workspace_root: Path | None = None) -> LoadedPolicy:
     """Load and validate a policy by path or preset name."""
     path = resolve_policy_path(name_or_path, workspace_root)
-    try:
-        text = read_utf8(path, error=PolicyError)
-    except OSError as exc:
-        raise PolicyError(
-            f"Cannot read the policy file {path} ({exc.strerror}); check its permissions."
-        ) from exc
+    text = read_utf8(
+        path,
+        error=PolicyError,
+        unreadable="Cannot read the policy file {path} ({reason}); check its permissions.",
+    )
     return LoadedPolicy(policy=parse_policy(text, source=path.name), path=path, sha256=sha256_file(path))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -137,27 +138,20 @@ def explain_model(
     )
     values = attributions.values
     explained = attributions.rows
-    importance, top, stability = global_importance(
-        values,
-        features,
+    importance_of = partial(
+        global_importance,
+        features=features,
         top_k=top_k,
         n_boot=n_boot,
         seed=seed,
         confidence_level=confidence_level,
         sensitive=sensitive_names,
     )
+    importance, top, stability = importance_of(values)
     per_class = {}
     if attributions.per_output is not None:
         for index, label in enumerate(view.classes):
-            per_class[str(label)], _, _ = global_importance(
-                attributions.per_output[:, :, index],
-                features,
-                top_k=top_k,
-                n_boot=n_boot,
-                seed=seed,
-                confidence_level=confidence_level,
-                sensitive=sensitive_names,
-            )
+            per_class[str(label)], _, _ = importance_of(attributions.per_output[:, :, index])
     groups = by_group(
         values, features, sensitive, explained, n_boot=n_boot, seed=seed, confidence_level=confidence_level
     )

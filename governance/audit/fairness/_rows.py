@@ -140,7 +140,7 @@ class _AUC:
         return out
 
 
-def row_metrics(
+def row_metrics(  # noqa: C901, PLR0915  # split by branch many-groups
     *,
     rows: Rows,
     plans: list[GroupPlan],
