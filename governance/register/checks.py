@@ -50,7 +50,7 @@ _ROW_NAMES = {
 }
 
 
-def verify(  # split by branch register-speed
+def verify(
     register: Register,
     workspace_root: Path | None = None,
     *,
