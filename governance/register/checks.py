@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
+from governance.register.monitoring import alert_items
 from governance.register.queries import row_image
 from governance.register.records import (
     STATUS_CATEGORIES,
@@ -47,6 +48,9 @@ _ROW_NAMES = {
     "gov_approvals": "approval",
     "gov_checklist_answers": "checklist answer",
     "gov_incidents": "incident",
+    "gov_monitoring_runs": "monitoring run",
+    "gov_monitoring_windows": "monitoring window",
+    "gov_monitoring_alerts": "monitoring alert",
 }
 
 
@@ -560,7 +564,8 @@ def status(
     horizon = moment + timedelta(days=within_days)
     files = audit_files if audit_files is not None else AuditFiles(register, None)
     items: list[StatusItem] = []
-    for detail in details if details is not None else register.details(with_events=False):
+    details = _loaded(register, details)
+    for detail in details:
         for version in detail.versions:
             if version.state != "retired":
                 items += _version_items(register, detail, version, moment, horizon)
@@ -574,6 +579,7 @@ def status(
                         message=problem,
                     )
                 )
+    items += alert_items(register, details)
     items += _orphan_items(register)
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
@@ -611,6 +617,10 @@ def _version_items(
             )
         )
     return items
+
+
+def _loaded(register: Register, details: Sequence[ModelDetail] | None) -> Sequence[ModelDetail]:
+    return details if details is not None else register.details(with_events=False)
 
 
 def _orphan_items(register: Register) -> list[StatusItem]:
