@@ -20,7 +20,12 @@ from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.audit.tables import TableInputs, TableRequest
 from governance.errors import ExplainError, InputError
-from governance.intake.data import AuditData, load_audit_data, missing_labels_message
+from governance.intake.data import (
+    AuditData,
+    check_columns_early,
+    load_audit_data,
+    missing_labels_message,
+)
 from governance.intake.mlflow_models import load_any_model
 from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
@@ -656,6 +661,16 @@ def _measure_in_memory(
 def _load_model(request: AuditRequest) -> LoadedModel | None:
     if request.model is None:
         return None
+    if (
+        request.data is not None and request.sensitive_data is None
+    ):  # refused now, not after loading the model
+        check_columns_early(
+            request.data,
+            target=request.target,
+            sensitive=request.sensitive,
+            id_column=request.id_column,
+            weights=request.weights,
+        )
     return load_any_model(
         request.model,
         trust_sha256=request.trust_sha256,

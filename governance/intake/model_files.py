@@ -168,14 +168,15 @@ def _untrusted_skops_types(path: Path) -> list[str]:
         ) from exc
 
 
-def check_model_file(path: str | Path) -> ModelFileCheck:
+def check_model_file(path: str | Path, *, sha256: str | None = None) -> ModelFileCheck:
     """Find out, without loading it, whether a model file can run code when loaded (``register version`` asks).
 
     A zip bomb is refused (:class:`RefusedInputError`). A ``.skops`` file that is not even a zip archive cannot
-    run anything; it is reported as ``other`` and the audit says it cannot be read.
+    run anything; it is reported as ``other`` and the audit says it cannot be read. ``sha256`` is the file's
+    hash when the caller has just taken it (a large file is not read twice).
     """
     model_path = Path(path)
-    digest = sha256_file(model_path)
+    digest = sha256 or sha256_file(model_path)
     suffix = model_path.suffix.lower()
     if suffix in PICKLE_SUFFIXES:
         return ModelFileCheck("pickle", needs_vouching=True, sha256=digest)
