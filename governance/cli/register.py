@@ -817,6 +817,20 @@ def checkpoint_command(output: Path | None, workspace_path: str | None, register
     )
 
 
+def _record_setting(
+    workspace_path: str | None,
+    register_url: str | None,
+    change: Callable[[Register], int | None],
+    *,
+    already: str,
+    done: str,
+) -> None:
+    """Make a once-and-for-good register setting; say whether it was already so, or from which event it holds."""
+    with open_register(workspace_path, register_url) as register:
+        seq = change(register)
+    echo(already if seq is None else done.format(seq=seq))
+
+
 @register_group.command("enable-signing")
 @actor_option
 @_register_options
@@ -827,12 +841,13 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
     The first change made with the key set does this too. From then on every change needs the key, and verify
     without it reports that the signatures were not checked (exit 3).
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.enable_signing(actor=_actor(actor))
-    if seq is None:
-        echo("Signing was already on; nothing to do.")
-    else:
-        echo(f"Signing is on from event {seq}: every change and the chain head are now signed with this key.")
+    _record_setting(
+        workspace_path,
+        register_url,
+        lambda register: register.enable_signing(actor=_actor(actor)),
+        already="Signing was already on; nothing to do.",
+        done="Signing is on from event {seq}: every change and the chain head are now signed with this key.",
+    )
 
 
 @register_group.command("require-roles")
@@ -849,12 +864,13 @@ def require_roles_command(actor: str | None, workspace_path: str | None, registe
     The approver may be neither the role (or user) that recorded the audit nor the one that registered the
     version, whatever --actor says. See docs/guide/register.md#roles.
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.require_roles(actor=_actor(actor))
-    if seq is None:
-        echo("Separation of duties already compares who logged in, for good; nothing to do.")
-    else:
-        echo(f"From event {seq} on, separation of duties compares who logged in, for good.")
+    _record_setting(
+        workspace_path,
+        register_url,
+        lambda register: register.require_roles(actor=_actor(actor)),
+        already="Separation of duties already compares who logged in, for good; nothing to do.",
+        done="From event {seq} on, separation of duties compares who logged in, for good.",
+    )
 
 
 @register_group.command("allow-shared-role")
@@ -876,15 +892,14 @@ def allow_shared_role_command(
     separation of duties then compares only the typed --actor names, and `register verify`, `register show`
     and the site print a warning from then on. Prefer one role per person: see `governance register grant-sql`.
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.allow_shared_role(actor=_actor(actor), reason=reason)
-    if seq is None:
-        echo("A shared database role was already allowed; nothing to do.")
-    else:
-        echo(
-            f"From event {seq} on, separation of duties compares only the typed --actor names; verify, register "
-            "show and the site will say so."
-        )
+    _record_setting(
+        workspace_path,
+        register_url,
+        lambda register: register.allow_shared_role(actor=_actor(actor), reason=reason),
+        already="A shared database role was already allowed; nothing to do.",
+        done="From event {seq} on, separation of duties compares only the typed --actor names; verify, register "
+        "show and the site will say so.",
+    )
 
 
 @register_group.command("grant-sql")
