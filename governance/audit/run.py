@@ -18,7 +18,7 @@ from governance.audit.explain_run import ExplainOptions, LoadedInputs, explain_l
 from governance.audit.fairness.options import FairnessOptions
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
-from governance.errors import ExplainError, InputError
+from governance.errors import ExplainError, FieldError, InputError
 from governance.intake.data import AuditData, load_audit_data, missing_labels_message
 from governance.intake.mlflow_models import load_any_model
 from governance.intake.model_files import LoadedModel, Vouching
@@ -219,18 +219,19 @@ def check_distinct_columns(
     *, target: str | None, predictions: str | None, scores: str | None, sensitive: Sequence[str]
 ) -> None:
     """One column in two roles would audit a thing against itself (predictions as their own truth: no errors)."""
-    roles = [("--target", target), ("--predictions", predictions), ("--scores", scores)]
-    roles += [("--sensitive", column) for column in sensitive]
+    roles = [("target", target), ("predictions", predictions), ("scores", scores)]
+    roles += [("sensitive", column) for column in sensitive]
     seen: dict[str, str] = {}
-    for option, column in roles:
+    for field, column in roles:
         if column is None:
             continue
-        if column in seen and (option, seen[column]) != ("--sensitive", "--sensitive"):
+        if column in seen and (field, seen[column]) != ("sensitive", "sensitive"):
             raise InputError(
-                f"The column {column!r} is given both as {seen[column]} and as {option}; each role needs its own "
-                "column (the true outcome, the model's decisions, its scores and the sensitive attributes)."
+                f"The column {column!r} is given both as {{{seen[column]}}} and as {{{field}}}; each role needs its "
+                "own column (the true outcome, the model's decisions, its scores and the sensitive attributes).",
+                fields=[seen[column], field],
             )
-        seen.setdefault(column, option)
+        seen.setdefault(column, field)
 
 
 def check_explain_options(budget: float, rows: int | None) -> None:
@@ -238,12 +239,14 @@ def check_explain_options(budget: float, rows: int | None) -> None:
     import math
 
     if not (math.isfinite(budget) and budget > 0):
-        raise InputError(
-            f"--explain-budget must be a positive number of seconds, not {budget:g}; for example --explain-budget 60."
+        raise FieldError(
+            "explain_budget",
+            f"{{field}} must be a positive number of seconds, not {budget:g}; for example {{field}} 60.",
         )
     if rows is not None and rows < 1:
-        raise InputError(
-            f"--explain-rows must be at least 1, not {rows}; leave it out to explain every row the budget allows."
+        raise FieldError(
+            "explain_rows",
+            f"{{field}} must be at least 1, not {rows}; leave it out to explain every row the budget allows.",
         )
 
 
@@ -256,14 +259,18 @@ def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int 
     import math
 
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(
-            f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0."
+        raise FieldError(
+            "seed",
+            f"{{field}} must be a whole number from 0 to {MAX_SEED}, not {seed}; for example {{field}} 0.",
         )
     if threshold is not None and not math.isfinite(threshold):
-        raise InputError(f"--threshold must be a number, not {threshold}; for example --threshold 0.5.")
+        raise FieldError(
+            "threshold", f"{{field}} must be a number, not {threshold}; for example {{field}} 0.5."
+        )
     if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
-        raise InputError(
-            f"--n-boot must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough."
+        raise FieldError(
+            "n_boot",
+            f"{{field}} must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough.",
         )
 
 
