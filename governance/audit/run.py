@@ -67,7 +67,8 @@ def _positive_index(classes: Sequence[Any], positive_label: Any) -> int:
                 return index
         raise InputError(
             f"The positive label {positive_label!r} is not one of the model's classes ({', '.join(map(str, labels))}); "
-            "pass one of those with --positive-label."
+            "pass one of those with {positive_label}.",
+            fields=["positive_label"],
         )
     return len(labels) - 1  # sklearn sorts classes: 1 over 0, True over False
 
@@ -85,8 +86,9 @@ def predict(
         y_pred = np.asarray(estimator.predict(X))
     except Exception as exc:
         raise InputError(
-            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that --features names the "
-            "columns the model was trained on."
+            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that {{features}} names the "
+            "columns the model was trained on.",
+            fields=["features"],
         ) from exc
     classes = getattr(estimator, "classes_", None)
     scores = None
@@ -97,20 +99,25 @@ def predict(
         if hasattr(estimator, "predict_proba"):
             scores = np.asarray(estimator.predict_proba(X))[:, index]
             if threshold is not None and not 0 <= threshold <= 1:
-                raise InputError(
-                    f"--threshold {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
-                    "so give a threshold between them, for example --threshold 0.5."
+                raise FieldError(
+                    "threshold",
+                    f"{{field}} {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
+                    "so give a threshold between them, for example {field} 0.5.",
                 )
         elif hasattr(estimator, "decision_function"):
             decision = np.asarray(estimator.decision_function(X))
             scores = decision if index == 1 else -decision
         if threshold is not None:
             if scores is None:
-                raise InputError("--threshold needs a model with predict_proba or decision_function.")
+                raise FieldError(
+                    "threshold", "{field} needs a model with predict_proba or decision_function."
+                )
             other = classes[1 - index]
             y_pred = np.where(scores >= threshold, label, other)
     elif threshold is not None:
-        raise InputError("--threshold applies to binary classifiers only; leave it out for this model.")
+        raise FieldError(
+            "threshold", "{field} applies to binary classifiers only; leave it out for this model."
+        )
     return y_pred, scores, label
 
 
@@ -136,8 +143,9 @@ def check_task_fits_policy(
         source = f"the column '{predictions}'" if predictions else "the model"
         raise InputError(
             f"The predictions of {source} are continuous numbers, but the policy's rule '{needs_decisions[0]}' needs "
-            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or audit the numbers with "
-            "--policy regression."
+            "decisions; pass 0/1 decisions, or scores with {scores} and a {threshold}, or audit the numbers with "
+            "{policy} regression.",
+            fields=["scores", "threshold", "policy"],
         )
     binary_only = [r for r in rules if r.comparison in BINARY_ONLY_COMPARISONS]
     if task == "multiclass" and binary_only:
@@ -385,7 +393,8 @@ def check_request(request: AuditRequest) -> None:
 def _require_one_source(request: AuditRequest) -> None:
     if (request.model is None) == (request.predictions is None):
         raise InputError(
-            "Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both."
+            "Give either {model} FILE (a model to run) or {predictions} COL (its saved predictions), not both.",
+            fields=["model", "predictions"],
         )
 
 
@@ -482,7 +491,10 @@ def _stream_counts(request: AuditRequest, loaded_policy: LoadedPolicy) -> Any:
     from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
 
     if request.threshold is not None:
-        raise InputError("--threshold needs --scores; saved predictions are already decisions.")
+        raise InputError(
+            "{threshold} needs {scores}; saved predictions are already decisions.",
+            fields=["threshold", "scores"],
+        )
     try:
         return count_parquet(
             request.data,

@@ -23,6 +23,8 @@ OPTION_OF_FIELD = {
     "is_annex_iii_high_risk": "--annex-iii",
     "name": "the model name",
     "item_id": "the item id",
+    "max_rows": "--explain-rows",
+    "output_root": "--output",
 }
 """Where a library field is not simply ``--field-with-dashes`` on the command line."""
 

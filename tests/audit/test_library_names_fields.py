@@ -7,11 +7,22 @@ Each case: the library's words (no ``--`` anywhere) and the command line's words
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
-from governance.audit.run import check_distinct_columns, check_explain_options, check_run_options
+from governance.audit.explain.core import _check_inputs
+from governance.audit.folders import AuditFolder
+from governance.audit.registered import _require_mlflow_model
+from governance.audit.run import (
+    _positive_index,
+    check_distinct_columns,
+    check_explain_options,
+    check_run_options,
+)
+from governance.audit.spec import enforce_spec
 from governance.cli._common import cli_message
 from governance.errors import GovernanceError
 from governance.register.lifecycle import AuditFacts, check_approval, check_identities
@@ -74,6 +85,44 @@ CASES: list[tuple[str, Any, str, str]] = [
         lambda: check_distinct_columns(target="y", predictions="y", scores=None, sensitive=["sex"]),
         "The column 'y' is given both as target and as predictions; each role needs its own column",
         "The column 'y' is given both as --target and as --predictions; each role needs its own column",
+    ),
+    (
+        "positive_label",
+        lambda: _positive_index([0, 1], "yes"),
+        "is not one of the model's classes (0, 1); pass one of those with positive_label.",
+        "is not one of the model's classes (0, 1); pass one of those with --positive-label.",
+    ),
+    (
+        "features",
+        lambda: _check_inputs(pd.DataFrame(index=[0]), pd.DataFrame(index=[0]), 60.0, None, 3, 0),
+        "There are no feature columns to explain; name the model's inputs with features.",
+        "There are no feature columns to explain; name the model's inputs with --features.",
+    ),
+    (
+        "max_rows",
+        lambda: _check_inputs(pd.DataFrame({"x": [1]}), pd.DataFrame(index=[0]), 60.0, 0, 3, 0),
+        "max_rows must be at least 1, not 0.",
+        "--explain-rows must be at least 1, not 0.",
+    ),
+    (
+        "override",
+        lambda: enforce_spec(None, name="credit", override=" ", audit=None),  # type: ignore[arg-type]
+        "override needs a reason: say in a sentence why",
+        "--override needs a reason: say in a sentence why",
+    ),
+    (
+        "mlflow_tags",
+        lambda: _require_mlflow_model(None, "credit@1"),
+        "mlflow_tags writes the verdict back to an MLflow model version, but this audit of credit@1 runs on saved "
+        "predictions; leave out mlflow_tags,",
+        "--mlflow-tags writes the verdict back to an MLflow model version, but this audit of credit@1 runs on saved "
+        "predictions; leave out --mlflow-tags,",
+    ),
+    (
+        "output_root",
+        lambda: AuditFolder.reserve(Path(__file__) / "not-a-folder", "20261129"),
+        "check the path given with output_root and its permissions.",
+        "check the path given with --output and its permissions.",
     ),
     (
         "accept_risk_failed",
