@@ -817,17 +817,34 @@ def checkpoint_command(output: Path | None, workspace_path: str | None, register
     )
 
 
+_SETTING_WORDS = {
+    "enable-signing": (
+        "Signing was already on; nothing to do.",
+        "Signing is on from event {seq}: every change and the chain head are now signed with this key.",
+    ),
+    "require-roles": (
+        "Separation of duties already compares who logged in, for good; nothing to do.",
+        "From event {seq} on, separation of duties compares who logged in, for good.",
+    ),
+    "allow-shared-role": (
+        "A shared database role was already allowed; nothing to do.",
+        "From event {seq} on, separation of duties compares only the typed --actor names; verify, register show "
+        "and the site will say so.",
+    ),
+}
+"""What each once-and-for-good setting command says: when it was already so, and from which event it holds."""
+
+
 def _record_setting(
+    command: str,
     workspace_path: str | None,
     register_url: str | None,
     change: Callable[[Register], int | None],
-    *,
-    already: str,
-    done: str,
 ) -> None:
-    """Make a once-and-for-good register setting; say whether it was already so, or from which event it holds."""
+    """Make a once-and-for-good register setting and say whether it was already so, or from which event it holds."""
     with open_register(workspace_path, register_url) as register:
         seq = change(register)
+    already, done = _SETTING_WORDS[command]
     echo(already if seq is None else done.format(seq=seq))
 
 
@@ -842,11 +859,10 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
     without it reports that the signatures were not checked (exit 3).
     """
     _record_setting(
+        "enable-signing",
         workspace_path,
         register_url,
         lambda register: register.enable_signing(actor=_actor(actor)),
-        already="Signing was already on; nothing to do.",
-        done="Signing is on from event {seq}: every change and the chain head are now signed with this key.",
     )
 
 
@@ -865,11 +881,10 @@ def require_roles_command(actor: str | None, workspace_path: str | None, registe
     version, whatever --actor says. See docs/guide/register.md#roles.
     """
     _record_setting(
+        "require-roles",
         workspace_path,
         register_url,
         lambda register: register.require_roles(actor=_actor(actor)),
-        already="Separation of duties already compares who logged in, for good; nothing to do.",
-        done="From event {seq} on, separation of duties compares who logged in, for good.",
     )
 
 
@@ -893,12 +908,10 @@ def allow_shared_role_command(
     and the site print a warning from then on. Prefer one role per person: see `governance register grant-sql`.
     """
     _record_setting(
+        "allow-shared-role",
         workspace_path,
         register_url,
         lambda register: register.allow_shared_role(actor=_actor(actor), reason=reason),
-        already="A shared database role was already allowed; nothing to do.",
-        done="From event {seq} on, separation of duties compares only the typed --actor names; verify, register "
-        "show and the site will say so.",
     )
 
 
