@@ -26,6 +26,7 @@ from governance.audit.spec import enforce_spec
 from governance.cli._common import cli_message
 from governance.errors import GovernanceError
 from governance.register.lifecycle import AuditFacts, check_approval, check_identities
+from governance.rules.load import resolve_policy_path
 
 NOW = datetime(2026, 11, 29, tzinfo=UTC)
 
@@ -123,6 +124,12 @@ CASES: list[tuple[str, Any, str, str]] = [
         lambda: AuditFolder.reserve(Path(__file__) / "not-a-folder", "20261129"),
         "check the path given with output_root and its permissions.",
         "check the path given with --output and its permissions.",
+    ),
+    (
+        "policy",
+        lambda: resolve_policy_path("no-such-policy.yaml"),
+        "The policy file no-such-policy.yaml does not exist; check the path given with policy.",
+        "The policy file no-such-policy.yaml does not exist; check the path given with --policy.",
     ),
     (
         "accept_risk_failed",
