@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("report",),
     ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run", "audit.explain_run"),
     ("register",),
-    ("audit.registered",),
+    ("audit.registered", "compare", "monitor"),
     ("checklists", "documents"),
     ("site",),
     ("scaffold",),
