@@ -295,7 +295,8 @@ def _read_flavour(version: MlflowVersion, local: Path, where: str) -> FetchedMod
     if not isinstance(flavour, dict) or not flavour.get("pickled_model"):
         raise InputError(
             f"{version.uri} is not a scikit-learn model (its MLmodel file has no sklearn flavour); log it with "
-            "mlflow.sklearn.log_model, or audit its saved predictions with --predictions COL."
+            "mlflow.sklearn.log_model, or audit its saved predictions with {predictions} COL.",
+            fields=["predictions"],
         )
     model_file = str(flavour["pickled_model"])
     path = (local / model_file).resolve()

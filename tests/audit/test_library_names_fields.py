@@ -25,6 +25,7 @@ from governance.audit.run import (
 from governance.audit.spec import enforce_spec
 from governance.cli._common import cli_message
 from governance.errors import GovernanceError
+from governance.intake.model_files import check_trust, load_model
 from governance.register.lifecycle import AuditFacts, check_approval, check_identities
 from governance.rules.load import resolve_policy_path
 
@@ -130,6 +131,18 @@ CASES: list[tuple[str, Any, str, str]] = [
         lambda: resolve_policy_path("no-such-policy.yaml"),
         "The policy file no-such-policy.yaml does not exist; check the path given with policy.",
         "The policy file no-such-policy.yaml does not exist; check the path given with --policy.",
+    ),
+    (
+        "model",
+        lambda: load_model(Path(__file__).parent / "no-such-model.skops"),
+        "no-such-model.skops does not exist; check the path passed to model.",
+        "no-such-model.skops does not exist; check the path passed to --model.",
+    ),
+    (
+        "trust",
+        lambda: check_trust("model.pkl", "ab" * 32, "cd" * 32),
+        "The SHA-256 given with trust_sha256 does not match model.pkl",
+        "The SHA-256 given with --trust does not match model.pkl",
     ),
     (
         "accept_risk_failed",
