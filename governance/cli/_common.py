@@ -67,20 +67,6 @@ def reports_errors(function: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def short_number(value: float | None) -> str:
-    """A number in three significant digits for the terminal; ``n/a`` when there is none."""
-    return "n/a" if value is None else f"{value:.3g}"
-
-
-def short_estimate(estimate: Any) -> str:
-    """An estimate as ``0.812 [0.78, 0.84]`` (the interval when there is one); ``-`` when there is none."""
-    if estimate is None:
-        return "-"
-    if estimate.low is None or estimate.high is None:
-        return short_number(estimate.value)
-    return f"{short_number(estimate.value)} [{short_number(estimate.low)}, {short_number(estimate.high)}]"
-
-
 def echo(message: object = "", *, err: bool = False, nl: bool = True, keep_newlines: bool = False) -> None:
     """``click.echo`` for text that may hold someone else's words: control characters are shown, not obeyed."""
     click.echo(terminal_text(message, keep_newlines=keep_newlines), err=err, nl=nl)

@@ -11,9 +11,9 @@ from governance.cli._common import (
     register_url_option,
     reports_errors,
     secho,
-    short_estimate,
     workspace_option,
 )
+from governance.results.wording import short_estimate
 
 _QUANTITY_WORDS = {
     "value": "",

@@ -12,9 +12,9 @@ from governance.cli._common import (
     register_url_option,
     reports_errors,
     secho,
-    short_estimate,
     workspace_option,
 )
+from governance.results.wording import short_estimate
 
 
 def print_result(result: Any, *, show_windows: bool, recorded: bool) -> None:
