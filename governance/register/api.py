@@ -742,6 +742,7 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             if shared_role_record(conn) is not None:
                 return None
+            roles.refuse_unless_owner(conn, "allow a shared database role")
             required = roles_record(conn)
             if required is not None:
                 raise RegisterError(
