@@ -132,9 +132,10 @@ class Register:
         The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
         A name that prints like a registered one is refused (see :mod:`.names`).
         """
-        from governance.register.names import lookalike_keys
+        from governance.register.names import lookalike_keys, refuse_invisible
 
         name = lifecycle.check_model_name(name)
+        refuse_invisible(name)
         keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
         values = _description_values(description, fields)
         values["owner"] = _required(
