@@ -39,9 +39,10 @@ def test_migrations_are_named_and_linear() -> None:
         "0003_signing",
         "0004_audit_manifest",
         "0005_mlflow_source",
-        "0006_event_identity",
+        "0006_monitoring",
+        "0007_event_identity",
     }
-    assert head_revision() == "0006_event_identity"
+    assert head_revision() == "0007_event_identity"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

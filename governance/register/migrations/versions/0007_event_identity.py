@@ -5,8 +5,8 @@ A trigger compares each new event's ``identity`` with ``'pg:' || session_user`` 
 as; ``SET ROLE`` does not change it). Only the owner of the tables can drop or disable it. SQLite has no roles:
 nothing changes there.
 
-Revision ID: 0006_event_identity
-Revises: 0005_mlflow_source
+Revision ID: 0007_event_identity
+Revises: 0006_monitoring
 Create Date: 2026-11-29
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision: str = "0006_event_identity"
-down_revision: str | None = "0005_mlflow_source"
+revision: str = "0007_event_identity"
+down_revision: str | None = "0006_monitoring"
 branch_labels: str | None = None
 depends_on: str | None = None
 
