@@ -386,6 +386,11 @@ class AuditRequest:
             ll144_rate=self.ll144_rate,
         )
 
+    def __post_init__(self) -> None:
+        """A sensitive column given as a string is that column, not its letters; ``None`` is none."""
+        if self.sensitive is None or isinstance(self.sensitive, str):
+            object.__setattr__(self, "sensitive", () if self.sensitive is None else (self.sensitive,))
+
 
 def check_request(request: AuditRequest) -> None:
     """Refuse options that could only fail later, before any file is read (the register checks them too)."""

@@ -147,9 +147,10 @@ class Register:
         The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
         A name that prints like a registered one is refused (see :mod:`.names`).
         """
-        from governance.register.names import lookalike_keys
+        from governance.register.names import lookalike_keys, refuse_invisible
 
         name = lifecycle.check_model_name(name)
+        refuse_invisible(name)
         keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
         values = _description_values(description, fields)
         values["owner"] = _required(
@@ -782,6 +783,7 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             if shared_role_record(conn) is not None:
                 return None
+            roles.refuse_unless_owner(conn, "allow a shared database role")
             required = roles_record(conn)
             if required is not None:
                 raise RegisterError(
@@ -1080,7 +1082,7 @@ class Register:
         role = conn.dialect.name == "postgresql" and written.identity is None  # who writes, in the same trip
         columns = [h.seq, h.hash, e.seq.label("since"), e.payload]
         found = conn.execute(
-            sa.select(*columns, *([sa.func.current_user().label("role")] if role else []))
+            sa.select(*columns, *([sa.func.session_user().label("role")] if role else []))
             .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
             .where(h.id == 1)
         ).one()
