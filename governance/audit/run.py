@@ -335,6 +335,7 @@ class AuditRequest:
     override: str | None = None
     keep_claim: bool = False
     reproducible_id: bool = False
+    curves: bool = False  # trade-off curves and calibration by group (needs scores and labels)
 
     def explain_options(self, policy: LoadedPolicy, label: Any) -> ExplainOptions:
         """The explanation step's options: this request's budget, rows and seed; the policy's top k."""
@@ -393,6 +394,7 @@ class _Measured:
     loaded: LoadedModel | None = None
     audit_data: AuditData | None = None
     label: Any = None
+    scores: Any = None
 
 
 def audit(
@@ -437,7 +439,28 @@ def audit(
         provenance=_provenance(request, loaded_policy, measured, created, started),
         override=spec_override,
     )
+    if request.curves:
+        result = _with_curves(request, loaded_policy, measured, result)
     return _written(request, result, space, created, suffix)
+
+
+def _with_curves(
+    request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured, result: AuditResult
+) -> AuditResult:
+    """Add the threshold trade-off and calibration by group (see :mod:`governance.audit.curves`)."""
+    from governance.audit.curves import curves_for
+
+    tradeoff, calibration = curves_for(
+        measured.scores,
+        measured.audit_data,
+        target=request.target,
+        label=measured.label,
+        policy=loaded_policy.policy,
+        seed=request.seed,
+        threshold=request.threshold,
+        from_model=measured.loaded is not None,
+    )
+    return result.model_copy(update={"tradeoff": tradeoff, "calibration": calibration})
 
 
 def _request(request: AuditRequest | None, fields: dict[str, Any]) -> AuditRequest:
@@ -535,7 +558,14 @@ def _measure_in_memory(
     )
     features = audit_data.features if loaded else []
     return _Measured(
-        _with_category_notes(fairness), audit_data.sha256, len(frame), features, loaded, audit_data, label
+        _with_category_notes(fairness),
+        audit_data.sha256,
+        len(frame),
+        features,
+        loaded,
+        audit_data,
+        label,
+        score_values if task == "binary" else None,
     )
 
 
