@@ -36,6 +36,7 @@ LAYERS: list[tuple[str, ...]] = [
     ),
     ("register",),
     ("audit.registered",),
+    ("mitigate",),
     ("checklists", "documents"),
     ("site",),
     ("scaffold",),

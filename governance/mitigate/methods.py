@@ -247,8 +247,8 @@ def drop_candidate(model: Any, training: Training, drop: list[str]) -> Candidate
         None,
         estimator,
         {"dropped": list(drop), "features": features},
-        f"The same kind of model, retrained without {', '.join(drop)}: it cannot use them at decision time, "
-        "though other inputs may still stand in for them.",
+        f"The same kind of model, retrained without {', '.join(drop)}: it cannot use {', '.join(drop)} at "
+        "decision time, though other inputs may still stand in for them.",
         False,
         list(drop),
     )
