@@ -192,12 +192,12 @@ def _spec(register: Register, request: MitigationRequest, space: Workspace) -> S
 
 def _load(register: Register, record: Any, space: Workspace, name: str, version: str) -> Any:
     """The registered model, loaded under the same safety rules as an audit (pinned hash, vouching)."""
-    from governance.audit.registered import _registered_artefact
-    from governance.intake.mlflow_models import load_any_model
+    from governance.intake.mlflow_models import is_mlflow_uri, load_any_model
     from governance.intake.model_files import Vouching
 
     vouching = Vouching(record.sha256, record.vouched_by, record.vouched_at) if record.vouched_by else None
-    artefact = _registered_artefact(record.artifact_path, space.root)
+    stored = record.artifact_path
+    artefact = stored if is_mlflow_uri(stored) or Path(stored).is_absolute() else space.root / stored
     return load_any_model(artefact, pinned_sha256=record.sha256, vouching=vouching).estimator
 
 
