@@ -58,6 +58,31 @@ def curves_for(
     return tradeoff, calibration
 
 
+def calibration_for(
+    scores: Any, audit_data: Any, *, target: str | None, label: Any, policy: Any, seed: int
+) -> CalibrationResult | None:
+    """Calibration by group for a policy with a calibration rule, when the scores are probabilities and labels
+    exist; ``None`` otherwise (the rule then says why it was not checked)."""
+    from governance.audit.fairness.calibration import compute_calibration
+    from governance.rules.schema import CalibrationRule
+
+    if not any(isinstance(rule, CalibrationRule) for rule in getattr(policy, "rules", [])):
+        return None
+    if scores is None or audit_data is None or target is None:
+        return None
+    values = np.asarray(scores, dtype=np.float64)
+    if not (values.min() >= 0.0 and values.max() <= 1.0):
+        return None
+    return compute_calibration(
+        scores=values,
+        y_true=(audit_data.frame[target].astype(str) == str(label)).to_numpy().astype(int),
+        sensitive=audit_data.sensitive_frame,
+        confidence_level=policy.confidence_level,
+        min_group_size=policy.min_group_size,
+        seed=seed,
+    )
+
+
 def _current(threshold: float | None, *, from_model: bool, probabilities: bool) -> float | None:
     """The threshold today's decisions use: the one given, or a model's own (0.5 on probabilities, else 0).
 

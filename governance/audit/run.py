@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from governance.results.explain import ExplanationResult
+    from governance.results.tradeoff import CalibrationResult, TradeoffResult
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stages are "fairness" and "explain"."""
@@ -416,6 +417,7 @@ def audit(
         space, name=request.name, override=request.override, audit=_shape(request, loaded_policy, measured)
     )
     explanation, explanation_error = _explain_step(request, loaded_policy, measured, progress)
+    tradeoff, calibration = _curves_step(request, loaded_policy, measured)
     verdict = evaluate_policy(
         loaded_policy.policy,
         measured.fairness,
@@ -425,6 +427,7 @@ def audit(
         explanation_error=explanation_error,
         explanation_skipped=_why_not_explained(measured.loaded, request.explain),
         strict=request.strict,
+        calibration=calibration,
     )
     created = isoformat(now())
     suffix = _suffix(request, loaded_policy, measured)
@@ -438,29 +441,39 @@ def audit(
         policy=verdict,
         provenance=_provenance(request, loaded_policy, measured, created, started),
         override=spec_override,
+        tradeoff=tradeoff,
+        calibration=calibration,
     )
-    if request.curves:
-        result = _with_curves(request, loaded_policy, measured, result)
     return _written(request, result, space, created, suffix)
 
 
-def _with_curves(
-    request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured, result: AuditResult
-) -> AuditResult:
-    """Add the threshold trade-off and calibration by group (see :mod:`governance.audit.curves`)."""
-    from governance.audit.curves import curves_for
+def _curves_step(
+    request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured
+) -> tuple[TradeoffResult | None, CalibrationResult | None]:
+    """The threshold trade-off and calibration by group with ``--curves``; calibration alone when the policy has
+    a calibration rule and the scores allow it (see :mod:`governance.audit.curves`)."""
+    from governance.audit.curves import calibration_for, curves_for
 
-    tradeoff, calibration = curves_for(
+    if request.curves:
+        return curves_for(
+            measured.scores,
+            measured.audit_data,
+            target=request.target,
+            label=measured.label,
+            policy=loaded_policy.policy,
+            seed=request.seed,
+            threshold=request.threshold,
+            from_model=measured.loaded is not None,
+        )
+    calibration = calibration_for(
         measured.scores,
         measured.audit_data,
         target=request.target,
         label=measured.label,
         policy=loaded_policy.policy,
         seed=request.seed,
-        threshold=request.threshold,
-        from_model=measured.loaded is not None,
     )
-    return result.model_copy(update={"tradeoff": tradeoff, "calibration": calibration})
+    return None, calibration
 
 
 def _request(request: AuditRequest | None, fields: dict[str, Any]) -> AuditRequest:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,3 +49,87 @@ def test_scores_that_are_not_probabilities_are_refused() -> None:
     scores, y, sensitive = _data(100)
     with pytest.raises(InputError, match="probabilities from 0 to 1"):
         compute_calibration(scores=scores * 3 - 1, y_true=y, sensitive=sensitive)
+
+
+CALIBRATION_POLICY = """\
+name: calibration
+rules:
+  - id: calibration-gap
+    description: A score means the same chance of a good outcome in every group.
+    check: calibration_gap
+    bound: "<= 0.05"
+    severity: block
+"""
+
+
+def _audit_with(case: dict, policy: Path, *extra: str) -> tuple[int, dict]:
+    from click.testing import CliRunner
+
+    from governance.cli.main import cli
+
+    root = case["root"]
+    result = CliRunner().invoke(
+        cli,
+        [
+            "audit",
+            "m@1",
+            "--workspace",
+            str(root),
+            "--no-register",
+            "--no-explain",
+            "--n-boot",
+            "50",
+            "--quiet",
+            "--model",
+            str(case["model"]),
+            "--data",
+            str(case["holdout"]),
+            "--sensitive",
+            "sex",
+            "--policy",
+            str(policy),
+            *extra,
+        ],
+    )
+    folder = next((root / "audits" / "m" / "1").iterdir())
+    return result.exit_code, json.loads((folder / "audit.json").read_text())
+
+
+def test_a_calibration_rule_is_judged_on_the_gap_with_its_interval(
+    biased_credit: dict, tmp_path: Path
+) -> None:
+    policy = tmp_path / "calibration.yaml"
+    policy.write_text(CALIBRATION_POLICY, encoding="utf-8")
+    code, document = _audit_with(biased_credit, policy, "--target", "label")
+    outcome = document["policy"]["rules"][0]
+    assert outcome["rule_id"] == "calibration-gap" and outcome["metric"] == "calibration_error"
+    finding = outcome["findings"][0]
+    gap = document["calibration"]["attributes"][0]["gap"]
+    assert finding["estimate"] == gap and finding["attribute"] == "sex"
+    assert outcome["status"] in ("pass", "inconclusive", "fail")
+    assert code == {"pass": 0, "fail": 1, "inconclusive": 3}[outcome["status"]]
+
+
+def test_a_calibration_rule_without_labels_is_inconclusive_and_says_why(
+    biased_credit: dict, tmp_path: Path
+) -> None:
+    policy = tmp_path / "calibration.yaml"
+    policy.write_text(CALIBRATION_POLICY, encoding="utf-8")
+    code, document = _audit_with(biased_credit, policy)
+    outcome = document["policy"]["rules"][0]
+    assert code == 3 and outcome["status"] == "inconclusive"
+    assert "no calibration by group" in outcome["not_checked_because"]
+
+
+def test_a_misspelt_calibration_rule_is_refused() -> None:
+    import pydantic
+
+    from governance.rules.schema import Policy
+
+    with pytest.raises(pydantic.ValidationError, match="bound"):
+        Policy.model_validate(
+            {
+                "name": "x",
+                "rules": [{"id": "c", "description": "d", "check": "calibration_gap", "bound": "<< 2"}],
+            }
+        )
