@@ -100,6 +100,10 @@ def test_candidates_are_registered_with_lineage_audited_and_compared(
     assert versions["1.0.0-drop-sensitive"].source["lineage"]["parameters"]["dropped"] == ["sex"]
     audited = {a.version for a in detail.audits}
     assert {"1.0.0", "1.0.0-threshold", "1.0.0-drop-sensitive"} <= audited
+    shown = CliRunner().invoke(
+        cli, ["register", "show", "credit", "--workspace", str(workspace), "--register-url", register_url]
+    ).output
+    assert "mitigated from credit@1.0.0 with threshold (demographic_parity, seed 0)" in shown
     folder = next((workspace / "audits" / "credit" / "1.0.0").glob("mitigation-*"))
     comparison = json.loads((folder / "comparison.json").read_text())
     assert [row["method"] for row in comparison["rows"]] == ["original", "threshold", "drop-sensitive"]
