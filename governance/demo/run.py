@@ -279,8 +279,11 @@ def run_demo(
     explain_budget: float = 30.0,
     n_boot: int | None = None,
     echo: Callable[[str], None] = print,
+    mitigate: bool = False,
 ) -> DemoReport:
-    """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first)."""
+    """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first).
+
+    ``mitigate`` adds candidates for the failing 1.0.0 at the end (``governance demo --mitigate``)."""
     from governance.register import Register
 
     report = DemoReport()
@@ -312,6 +315,11 @@ def run_demo(
 
         _answer_checklist(register, workspace, report)
         _vendor_hiring_tool(register, workspace, report, echo)
+        if mitigate:
+            from governance.demo.mitigation import mitigation_step
+
+            set_clock(None)  # the candidates' audits are new work, not part of the reproducible story
+            mitigation_step(workspace, report.steps, echo, explain_budget=explain_budget)
         if build_site:
             from governance.site import build_site as build
 
