@@ -55,7 +55,7 @@ METHOD_HELP = (
     type=float,
     default=600.0,
     show_default=True,
-    help="Seconds after which no new candidate is started (each method runs to its end).",
+    help="Seconds after which no further method is started (the first always runs; each runs to its end).",
 )
 @click.option("--no-explain", is_flag=True, help="Audit the candidates without the explanation (faster).")
 @click.option(
@@ -87,7 +87,8 @@ def mitigate_command(
     Each candidate is saved with skops, registered as VERSION-METHOD with its lineage (mitigated from, method,
     constraint, parameters, seed) and audited on --holdout with the version's audit specification. Ends with a
     comparison (audits/NAME/VERSION/mitigation-*/comparison.md). Approve the chosen candidate with
-    `governance register approve`. Exit 0 when a candidate passes, 1 when none does, 2 for bad input.
+    `governance register approve`. Exit 0 when a candidate passes, 3 when the best is inconclusive, 1 when
+    every candidate fails, 2 for bad input.
 
     \b
     Examples:
@@ -127,4 +128,12 @@ def mitigate_command(
     for note in outcome.notes:
         echo(f"Note: {note}")
     echo(f"Comparison: {outcome.folder / 'comparison.md' if outcome.folder else '(not written)'}")
-    raise SystemExit(0 if any(row.verdict == "passed" for row in outcome.rows[1:]) else 1)
+    raise SystemExit(exit_code(outcome))
+
+
+def exit_code(outcome: object) -> int:
+    """0 when a candidate passes, 3 when the best is inconclusive, 1 when every candidate fails."""
+    verdicts = {row.verdict for row in getattr(outcome, "rows", [])[1:]}
+    if verdicts & {"passed", "reported"}:
+        return 0
+    return 3 if "inconclusive" in verdicts else 1

@@ -40,7 +40,7 @@ class MitigationRequest:
     target: str | None = None  # default: the latest audit's
     sensitive: Sequence[str] = ()  # default: the latest audit's
     seed: int = 0
-    budget_seconds: float = 600.0  # no new candidate is started after this many seconds
+    budget_seconds: float = 600.0  # after this many seconds no further method is started (the first always runs)
     explain: bool = True
     explain_budget: float = 60.0
     n_boot: int | None = None
@@ -121,8 +121,8 @@ def mitigate(request: MitigationRequest, *, echo: Echo | None = None) -> Mitigat
     outcome = MitigationOutcome()
     outcome.rows.append(_original_row(request, spec))
     started = time.perf_counter()
-    for method in request.methods:
-        if time.perf_counter() - started > request.budget_seconds:
+    for number, method in enumerate(request.methods):
+        if number and time.perf_counter() - started > request.budget_seconds:
             outcome.notes.append(
                 f"The time budget of {request.budget_seconds:g} s ran out before --method {method}; run it alone."
             )
