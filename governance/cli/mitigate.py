@@ -136,4 +136,4 @@ def exit_code(outcome: object) -> int:
     verdicts = {row.verdict for row in getattr(outcome, "rows", [])[1:]}
     if verdicts & {"passed", "reported"}:
         return 0
-    return 3 if "inconclusive" in verdicts else 1
+    return 3 if verdicts & {"inconclusive", "not audited"} else 1

@@ -121,7 +121,7 @@ def mitigate(request: MitigationRequest, *, echo: Echo | None = None) -> Mitigat
     outcome = MitigationOutcome()
     outcome.rows.append(_original_row(request, spec))
     started = time.perf_counter()
-    for number, method in enumerate(request.methods):
+    for number, method in enumerate(dict.fromkeys(request.methods)):
         if number and time.perf_counter() - started > request.budget_seconds:
             outcome.notes.append(
                 f"The time budget of {request.budget_seconds:g} s ran out before --method {method}; run it alone."
@@ -298,6 +298,11 @@ def _register_and_audit(
         "uses_sensitive_at_decision": candidate.uses_sensitive_at_decision,
     }
     with Register.for_workspace(space, request.register_url) as register:
+        twin = _same_file(register, request.name, sha256_file(path), label)
+        if twin is not None:
+            path.unlink()  # the same model as a candidate already registered: compare that one
+            say(f"The {candidate.method} candidate is the same model as {request.name}@{twin}.")
+            return _twin_row(register, request, space, twin, candidate)
         register.add_version(
             request.name,
             label,
@@ -330,6 +335,27 @@ def _register_and_audit(
         actor=request.actor,
     )
     return row_of(outcome.result, candidate.method, candidate.what_it_does, candidate, label)
+
+
+def _same_file(register: Register, name: str, sha256: str, label: str) -> str | None:
+    """Another version of ``name`` with this very file (two methods can arrive at the same model)."""
+    for version in register.show(name).versions:
+        if version.sha256 == sha256 and version.version != label:
+            return version.version
+    return None
+
+
+def _twin_row(
+    register: Register, request: MitigationRequest, space: Workspace, twin: str, candidate: Candidate
+) -> ComparisonRow:
+    """The row of a candidate identical to an already registered version: that version's latest audit."""
+    from dataclasses import replace
+
+    result = _latest_audit(register, request.name, twin, space.root)
+    words = f"The same model as {twin}. {candidate.what_it_does}"
+    if result is None:
+        return ComparisonRow(twin, candidate.method, "not audited", None, {}, words, False)
+    return replace(row_of(result, candidate.method, words, candidate, twin))
 
 
 def _plain(value: Any) -> Any:

@@ -158,3 +158,39 @@ def test_the_time_budget_skips_the_methods_left_and_says_so(
     )
     assert [row.method for row in outcome.rows] == ["original", "drop-sensitive"]
     assert any("time budget" in note and "--method threshold" in note for note in outcome.notes)
+
+
+def test_a_candidate_identical_to_a_registered_version_is_compared_as_that_version(
+    workspace: Path, register_url: str, biased_credit: dict[str, Path]
+) -> None:
+    import pandas as pd
+    from conftest import FEATURES
+
+    from governance.intake.model_files import load_model, save_model
+    from governance.mitigate.methods import Training, drop_candidate
+
+    train = pd.read_csv(biased_credit["train"])
+    model = load_model(workspace / "models" / "credit-1.0.0.skops").estimator
+    training = Training(train[FEATURES], train["label"].to_numpy(), train["sex"], 0, [0, 1], FEATURES)
+    save_model(drop_candidate(model, training, ["sex"]).estimator, workspace / "models" / "by-hand.skops")
+    with Register(register_url, workspace_root=workspace) as register:
+        register.add_version(
+            "credit", "by-hand", artifact_path="models/by-hand.skops", actor="ana@example.com"
+        )
+    code, output = _run(
+        workspace,
+        register_url,
+        "mitigate",
+        "credit@1.0.0",
+        "--data",
+        str(biased_credit["train"]),
+        "--holdout",
+        str(biased_credit["holdout"]),
+        "--method",
+        "drop-sensitive",
+        *FAST,
+    )
+    assert code == 3, output  # the original's row only: the twin was never audited
+    assert "same model as credit@by-hand" in output and "Traceback" not in output
+    assert "| by-hand | drop-sensitive | NOT AUDITED |" in output
+    assert not (workspace / "models" / "credit-1.0.0-drop-sensitive.skops").exists()
