@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FEATURES, fit, make_frame
 from fairlearn.postprocessing import ThresholdOptimizer
 from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient, GridSearch
+from mitigation_support import FEATURES, fit, make_frame
 
 from governance.errors import InputError
 from governance.intake.model_files import check_model_file, load_model, save_model

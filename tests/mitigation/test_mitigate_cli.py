@@ -164,7 +164,7 @@ def test_a_candidate_identical_to_a_registered_version_is_compared_as_that_versi
     workspace: Path, register_url: str, biased_credit: dict[str, Path]
 ) -> None:
     import pandas as pd
-    from conftest import FEATURES
+    from mitigation_support import FEATURES
 
     from governance.intake.model_files import load_model, save_model
     from governance.mitigate.methods import Training, drop_candidate
