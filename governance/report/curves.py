@@ -78,7 +78,7 @@ class LineChart:
                     canvas.line(ax, ay, bx, by, colour=line_colour, width=line_width)
                 if series.dots and key == "value":
                     for px, py in points:
-                        canvas.circle(px, py, 2.6, fill=colour)
+                        canvas.circle(px, py, 2.6 if len(points) > 1 else 6.0, fill=colour)
         return canvas
 
     def _legend(self, canvas: Canvas) -> None:
@@ -167,11 +167,23 @@ def _frontier_chart(tradeoff: TradeoffResult, index: int, ratio: RatioCurve) -> 
         (r.value, p) for r, p in zip(ratio.values, tradeoff.performance, strict=True) if r.value is not None
     ]
     bound = _bound_value(ratio.bound)
+    series = [Series(tradeoff.performance_metric, [x for x, _ in pairs], [p for _, p in pairs], dots=True)]
+    at = _nearest(tradeoff)
+    if at is not None and ratio.values[at].value is not None:
+        today = Estimate(value=tradeoff.performance[at].value)
+        series.append(
+            Series(
+                f"today's threshold {tradeoff.thresholds[at]:g}",
+                [ratio.values[at].value or 0.0],
+                [today],
+                dots=True,
+            )
+        )
     return LineChart(
         title=f"{attribute.attribute}: {tradeoff.performance_metric} against {ratio.rule_id}",
         x_label=f"{ratio.metric} {ratio.comparison.replace('_', ' ')} (each dot one threshold)",
         y_label=tradeoff.performance_metric,
-        series=[Series(tradeoff.performance_metric, [x for x, _ in pairs], [p for _, p in pairs], dots=True)],
+        series=series,
         x_lines=[(bound, f"policy bound {ratio.bound}")] if bound is not None else [],
         x_span=(0.0, 1.0) if ratio.comparison != "difference_between_groups" else None,
     )
