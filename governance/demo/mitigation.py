@@ -6,7 +6,9 @@ Runs after everything the golden files check, so the committed demo audits stay 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from governance.workspace import Workspace
@@ -14,27 +16,40 @@ if TYPE_CHECKING:
 METHODS = ("drop-sensitive", "exponentiated-gradient", "threshold")
 
 
+@dataclass(frozen=True)
+class DemoModel:
+    """The demo's model name, its data scientist, and how it splits its data (from :mod:`governance.demo.run`)."""
+
+    name: str
+    actor: str
+    prepare: Callable[[Path], tuple[Any, Any, Path]]
+
+
 def mitigation_step(
-    workspace: Workspace, steps: list[str], echo: Callable[[str], None], *, explain_budget: float
+    workspace: Workspace,
+    steps: list[str],
+    echo: Callable[[str], None],
+    demo: DemoModel,
+    *,
+    explain_budget: float,
 ) -> None:
-    """Build, register, audit and compare mitigated candidates of credit-risk@1.0.0 (the demo's own split)."""
-    from governance.demo.run import DATA_SCIENTIST, MODEL_NAME, prepare_data
+    """Build, register, audit and compare mitigated candidates of the demo's 1.0.0 (on the demo's own split)."""
     from governance.mitigate.run import MitigationRequest, mitigate
 
     folder = workspace.root / "demo"
-    train, _holdout, holdout_path = prepare_data(folder)
+    train, _holdout, holdout_path = demo.prepare(folder)
     train_path = folder / "german-credit-train.csv"
     train.to_csv(train_path, index=False)
     outcome = mitigate(
         MitigationRequest(
-            name=MODEL_NAME,
+            name=demo.name,
             version="1.0.0",
             data=train_path,
             holdout=holdout_path,
             methods=METHODS,
             explain_budget=explain_budget,
             workspace=workspace,
-            actor=DATA_SCIENTIST,
+            actor=demo.actor,
         ),
         echo=echo,
     )
@@ -43,4 +58,4 @@ def mitigation_step(
         for row in outcome.rows
         if row.accuracy
     )
-    steps.append(f"Mitigated {MODEL_NAME}@1.0.0: {words}; comparison in {outcome.folder}.")
+    steps.append(f"Mitigated {demo.name}@1.0.0: {words}; comparison in {outcome.folder}.")

@@ -316,10 +316,11 @@ def run_demo(
         _answer_checklist(register, workspace, report)
         _vendor_hiring_tool(register, workspace, report, echo)
         if mitigate:
-            from governance.demo.mitigation import mitigation_step
+            from governance.demo.mitigation import DemoModel, mitigation_step
 
             set_clock(None)  # the candidates' audits are new work, not part of the reproducible story
-            mitigation_step(workspace, report.steps, echo, explain_budget=explain_budget)
+            demo = DemoModel(MODEL_NAME, DATA_SCIENTIST, prepare_data)
+            mitigation_step(workspace, report.steps, echo, demo, explain_budget=explain_budget)
         if build_site:
             from governance.site import build_site as build
 

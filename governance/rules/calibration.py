@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from governance.results.audit import Finding, RuleOutcome
+from governance.results.audit import Finding, RuleOutcome, RuleStatus
 
 if TYPE_CHECKING:
+    from governance.results.common import Estimate
     from governance.results.tradeoff import CalibrationResult
-    from governance.rules.schema import CalibrationRule
+    from governance.rules.schema import Bound, CalibrationRule
+
+Judge = Callable[["Estimate", "Bound", float], tuple[RuleStatus, str]]
+"""(estimate, bound, confidence level) -> status and reason: the policy engine's own judgement of a number."""
+Combine = Callable[[list[Finding]], RuleStatus]
 
 NO_CALIBRATION = "the audit computed no calibration by group (it needs probability scores from 0 to 1 and the true outcomes)"
 
 
-def calibration_outcome(rule: CalibrationRule, calibration: CalibrationResult | None) -> RuleOutcome:
-    """The rule's outcome: each attribute's gap judged over its interval; unchecked without calibration."""
-    from governance.rules.evaluate import _reason, _rule_status, judge
-
+def calibration_outcome(
+    rule: CalibrationRule, calibration: CalibrationResult | None, *, judge: Judge, combine: Combine
+) -> RuleOutcome:
+    """The rule's outcome: each attribute's gap judged over its interval (by ``judge``, the engine's), its
+    findings combined by ``combine``; unchecked without calibration."""
     common: dict[str, Any] = {
         "rule_id": rule.id,
         "description": rule.description,
@@ -39,7 +46,11 @@ def calibration_outcome(rule: CalibrationRule, calibration: CalibrationResult | 
     for attribute in calibration.attributes:
         if rule.attributes is not None and attribute.attribute not in rule.attributes:
             continue
-        status = judge(attribute.gap, bound) if attribute.gap.value is not None else "not_applicable"
+        if attribute.gap.value is None:
+            status: RuleStatus = "not_applicable"
+            reason = "fewer than two groups are large enough to compare"
+        else:
+            status, reason = judge(attribute.gap, bound, calibration.confidence_level)
         eligible = [g for g in attribute.groups if not g.below_min_size]
         findings.append(
             Finding(
@@ -49,12 +60,10 @@ def calibration_outcome(rule: CalibrationRule, calibration: CalibrationResult | 
                 estimate=attribute.gap,
                 status=status,
                 n=sum(g.n for g in eligible),
-                reason=_reason(status, attribute.gap, bound, calibration.confidence_level)
-                if status != "not_applicable"
-                else "fewer than two groups are large enough to compare",
+                reason=reason,
             )
         )
-    status = _rule_status(findings)
+    status = combine(findings)
     words = {
         "pass": "Passed",
         "fail": "Failed",

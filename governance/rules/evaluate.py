@@ -94,6 +94,11 @@ def judge(estimate: Estimate, bound: Bound) -> RuleStatus:
     return "fail" if below or above else "inconclusive"
 
 
+def _judged(estimate: Estimate, bound: Bound, level: float) -> tuple[RuleStatus, str]:
+    status = judge(estimate, bound)
+    return status, _reason(status, estimate, bound, level)
+
+
 def _reason(status: RuleStatus, estimate: Estimate, bound: Bound, level: float) -> str:
     text = describe_estimate(estimate, level)
     if estimate.value is None:
@@ -661,7 +666,7 @@ def evaluate_policy(
         if isinstance(rule, CalibrationRule):
             from governance.rules.calibration import calibration_outcome
 
-            outcomes.append(calibration_outcome(rule, calibration))
+            outcomes.append(calibration_outcome(rule, calibration, judge=_judged, combine=_rule_status))
             continue
         min_size = rule.min_group_size or policy.min_group_size
         findings = _metric_findings(rule, fairness, min_size)
