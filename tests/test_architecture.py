@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
         "audit.curves",
     ),
     ("register",),
-    ("audit.registered",),
+    ("audit.registered", "compare", "monitor"),
     ("mitigate",),
     ("checklists", "documents"),
     ("site",),

@@ -17,6 +17,7 @@ from governance.cli._common import (
     secho,
     workspace_option,
 )
+from governance.cli.audit_diff import AuditWithDiff
 
 VERDICT_STYLE: dict[str, str | None] = {
     "passed": "green",
@@ -145,7 +146,7 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
         ) from error
 
 
-@click.command("audit")
+@click.command("audit", cls=AuditWithDiff)
 @click.argument("model_ref", metavar="NAME@VERSION")
 @click.option(
     "--data",
@@ -327,6 +328,8 @@ def audit_command(
     register, and exits 0 passed, 1 failed, 3 inconclusive (2 usage error, 4 refused input). A policy without
     a pass mark (reporting_only, such as nyc-ll144, or no blocking rule) ends REPORTED and exits 0. A blocking
     rule the audit could not check (--no-explain, saved predictions, an explainer error) makes it inconclusive.
+
+    Compare two audits with `governance audit diff A B` (see `governance audit diff --help`).
 
     \b
     Examples:

@@ -4,7 +4,8 @@ The story it tells: version 1.0.0 uses the applicant's sex as a feature; its aud
 selection-rate ratio (about 0.76, below the four-fifths screen) and fails because sex is among the model's top
 features, so the approval guard refuses it. Version 1.1.0 drops that feature; its audit is inconclusive for the
 youngest age band, and a second person (the risk officer) approves it with a recorded risk acceptance before it
-is deployed. Everything runs on a
+is deployed. A simulated year of its decisions after go-live, in which the approval rate of women drifts from
+the eighth month, is monitored in daily windows and raises alerts. Everything runs on a
 fixed clock with audit ids from the inputs instead of chance, so re-running the demo reproduces the same audit
 folders.
 """
@@ -315,10 +316,11 @@ def run_demo(
 
         _answer_checklist(register, workspace, report)
         _vendor_hiring_tool(register, workspace, report, echo)
+        _year_after_go_live(workspace, report, echo, versions["1.1.0"])
+        set_clock(clock)
         if mitigate:
             from governance.demo.mitigation import DemoModel, mitigation_step
 
-            set_clock(None)  # the candidates' audits are new work, not part of the reproducible story
             demo = DemoModel(MODEL_NAME, DATA_SCIENTIST, prepare_data)
             mitigation_step(workspace, report.steps, echo, demo, explain_budget=explain_budget)
         if build_site:
@@ -332,6 +334,32 @@ def run_demo(
         if register is not None:
             register.close()
     return report
+
+
+def _year_after_go_live(
+    workspace: Workspace, report: DemoReport, echo: Callable[[str], None], features: list[str]
+) -> None:
+    """A simulated year of decisions by the deployed version, monitored in daily windows (see demo.monitoring)."""
+    import pandas as pd
+    from sklearn.model_selection import train_test_split
+
+    from governance.demo.monitoring import DRIFT_MONTH, make_decision_log, monitor_demo
+
+    frame = pd.read_csv(demo_data())
+    train, _test = train_test_split(
+        frame, test_size=0.3, stratify=frame["risk"], random_state=0
+    )  # as prepare_data
+    model = train_model(train, features)  # the deployed version's model, trained again (deterministic)
+    holdout = pd.read_csv(workspace.root / "demo" / "german-credit-holdout.csv")
+    log = make_decision_log(workspace.root / "demo", model, holdout, features)
+    echo(f"Monitoring {MODEL_NAME}@1.1.0 on a simulated year of daily decisions ...")
+    result = monitor_demo(workspace, log, actor=DATA_SCIENTIST, version="1.1.0")
+    first = result.alerts[0].window_start[:10] if result.alerts else None
+    report.steps.append(
+        f"Monitored {MODEL_NAME}@1.1.0 on a simulated year of daily decisions ({log.relative_to(workspace.root)}; "
+        f"women's approvals drift from month {DRIFT_MONTH}): {len(result.alerts)} alert(s)"
+        + (f", the first on {first}; `governance status` lists the version." if first else ".")
+    )
 
 
 def _note_outcome(report: DemoReport, reference: str, outcome: Any) -> None:

@@ -40,7 +40,7 @@ class MitigationRequest:
     target: str | None = None  # default: the latest audit's
     sensitive: Sequence[str] = ()  # default: the latest audit's
     seed: int = 0
-    budget_seconds: float = 600.0  # after this many seconds no further method is started (the first always runs)
+    budget_seconds: float = 600.0  # then no further method is started (the first always runs)
     explain: bool = True
     explain_budget: float = 60.0
     n_boot: int | None = None

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
+from governance.register.monitoring import alert_items
 from governance.register.records import (
     STATUS_CATEGORIES,
     AnchorCheck,
@@ -44,6 +45,9 @@ _ROW_NAMES = {
     "gov_approvals": "approval",
     "gov_checklist_answers": "checklist answer",
     "gov_incidents": "incident",
+    "gov_monitoring_runs": "monitoring run",
+    "gov_monitoring_windows": "monitoring window",
+    "gov_monitoring_alerts": "monitoring alert",
 }
 
 
@@ -429,7 +433,8 @@ def status(
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
     items: list[StatusItem] = []
-    for detail in details if details is not None else register.details(with_events=False):
+    details = _loaded(register, details)
+    for detail in details:
         model = detail.model
         for version in detail.versions:
             label = f"{model.name}@{version.version}"
@@ -466,10 +471,15 @@ def status(
                         category="changed", model_name=model.name, version=audit.version, message=problem
                     )
                 )
+    items += alert_items(register, details)
     items += _orphan_items(register)
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
     return StatusReport(generated_at=provenance.isoformat(moment), within_days=within_days, items=items)
+
+
+def _loaded(register: Register, details: Sequence[ModelDetail] | None) -> Sequence[ModelDetail]:
+    return details if details is not None else register.details(with_events=False)
 
 
 def _orphan_items(register: Register) -> list[StatusItem]:

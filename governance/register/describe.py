@@ -205,6 +205,17 @@ def _shared_role_allowed(e: _Event) -> str:
     )
 
 
+def _monitoring_recorded(e: _Event) -> str:
+    run = row(e.payload, "gov_monitoring_runs")
+    alerts = int(run.get("n_alerts") or 0)
+    text = (
+        f"{e.actor} recorded monitoring run {run.get('run_id')} of {e.label}: {run.get('n_windows')} windows of "
+        f"{run.get('window')} from {_day(run.get('first_window'))} to {_day(run.get('last_window'))}, "
+        f"{alerts} alert{'s' if alerts != 1 else ''}."
+    )
+    return text + (" The next audit is due now." if e.payload.get("reaudit_due") else "")
+
+
 _SENTENCES: dict[str, Callable[[_Event], str]] = {
     "model.registered": _model_registered,
     "model.updated": _model_updated,
@@ -217,6 +228,7 @@ _SENTENCES: dict[str, Callable[[_Event], str]] = {
     "version.retired": _version_moved,
     "checklist.answered": _checklist_answered,
     "incident.recorded": _incident_recorded,
+    "monitoring.recorded": _monitoring_recorded,
     "register.signing_enabled": _signing_enabled,
     "register.roles_required": _roles_required,
     "register.shared_role_allowed": _shared_role_allowed,

@@ -18,12 +18,12 @@ State = Literal["draft", "audited", "approved", "deployed", "suspended", "retire
 Decision = Literal["approve", "reject"]
 ChecklistStatus = Literal["yes", "no", "partial", "not_applicable"]
 Severity = Literal["low", "medium", "high", "critical"]
-StatusCategory = Literal["overdue", "expiring", "unapproved", "changed", "unrecorded"]
+StatusCategory = Literal["overdue", "expiring", "unapproved", "alerts", "changed", "unrecorded"]
 
 STATES: tuple[str, ...] = ("draft", "audited", "approved", "deployed", "suspended", "retired")
 CHECKLIST_STATUSES: tuple[str, ...] = ("yes", "no", "partial", "not_applicable")
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
+STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "alerts", "changed", "unrecorded")
 
 
 class ModelDescription(Frozen):

@@ -208,6 +208,86 @@ Rule = Annotated[
 ]
 
 
+class AlertRule(_Strict):
+    """One monitoring alert rule: what drift to watch after go-live, and what an alert does."""
+
+    id: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Stable identifier, shown in alerts."
+    )
+    kind: Literal["fairness", "performance", "population"] = Field(
+        description=(
+            "fairness: a group's ratio of this rate to the reference group's, against the approved audit; "
+            "performance: a group's rate of this metric (needs labels); population: the PSI of group shares "
+            "and of the model's inputs."
+        )
+    )
+    metric: str = Field(
+        default="selection_rate",
+        description="fairness and performance: a count metric (selection_rate, tpr, fpr, accuracy ...); "
+        "population: group_shares or inputs.",
+    )
+    tolerance: float = Field(
+        default=0.0,
+        ge=0,
+        description="fairness and performance: how far the value may move from the approved audit's before it "
+        "counts (beyond noise); population: the PSI that counts as drift (0 uses monitoring.psi_threshold).",
+    )
+    reaudit: bool = Field(default=True, description="An alert sets the version's next audit date to now.")
+
+    @model_validator(mode="after")
+    def _metric_fits_kind(self) -> AlertRule:
+        allowed = ("group_shares", "inputs") if self.kind == "population" else BINARY_METRICS
+        if self.metric not in allowed:
+            raise ValueError(
+                f"metric {self.metric!r} does not fit alert kind {self.kind!r}; use one of: {', '.join(allowed)}"
+            )
+        return self
+
+
+def default_alert_rules() -> list[AlertRule]:
+    """The alert rules used when a policy's ``monitoring:`` section names none."""
+    return [
+        AlertRule(id="impact-ratio-drift", kind="fairness", metric="selection_rate", tolerance=0.0),
+        AlertRule(id="accuracy-drift", kind="performance", metric="accuracy", tolerance=0.0),
+        AlertRule(id="group-shares-drift", kind="population", metric="group_shares"),
+        AlertRule(id="input-drift", kind="population", metric="inputs", reaudit=False),
+    ]
+
+
+class Monitoring(_Strict):
+    """After go-live: how ``governance audit diff`` judges a change and ``governance monitor`` raises alerts."""
+
+    diff_tolerance: float = Field(
+        default=0.05,
+        ge=0,
+        description="audit diff --fail-on worse: a metric under a rule counts as worse when its change "
+        "is beyond this (the whole interval of the change).",
+    )
+    min_label_coverage: float = Field(
+        default=0.9,
+        gt=0,
+        le=1,
+        description="A window is provisional until this share of its rows has labels (late labels).",
+    )
+    false_alarm_rate: float = Field(
+        default=0.05,
+        gt=0,
+        lt=0.5,
+        description="The chance of any false alert over one monitoring run of stable data, shared over every "
+        "window and check (Bonferroni).",
+    )
+    psi_threshold: float = Field(
+        default=0.25, gt=0, description="The PSI that counts as population drift (0.1 moderate, 0.25 large)."
+    )
+    min_window_rows: int = Field(
+        default=30, ge=1, description="Windows with fewer rows are reported but never raise an alert."
+    )
+    alerts: list[AlertRule] = Field(
+        default_factory=default_alert_rules,
+        description="Alert rules (default: fairness, accuracy, population).",
+    )
+
+
 class Policy(_Strict):
     """A policy file: settings for the audit and the rules that judge it."""
 
@@ -240,6 +320,10 @@ class Policy(_Strict):
         ),
     )
     rules: list[Rule] = Field(default_factory=list)
+    monitoring: Monitoring = Field(
+        default_factory=Monitoring,
+        description="After go-live: audit diff tolerance and monitoring alert rules.",
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Policy:

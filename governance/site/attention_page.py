@@ -17,6 +17,7 @@ _HEADINGS = {
     "overdue": "Audit overdue",
     "expiring": "Audit due soon",
     "unapproved": "Deployed without approval",
+    "alerts": "Open monitoring alerts",
     "changed": "File changed or missing",
     "unrecorded": "Audit folder the register does not know",
 }
@@ -49,6 +50,7 @@ def attention_items(
     order = [
         "unapproved",
         "overdue",
+        "alerts",
         "failed",
         "changed",
         "unrecorded",

@@ -40,6 +40,7 @@ from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.markdown import broken_notice
 from governance.site.model_page import render_model_page
+from governance.site.monitoring_section import draw_trend_figure
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
 from governance.site.sources import AuditRecord, SiteSources, collect
@@ -231,6 +232,8 @@ def _write_model_pages(writer: _Writer, sources: SiteSources, paths: _PagePaths,
             _write_audit(writer, record, target, _relative(target, page), k)
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
         report.figures += [f"models/figures/{file}" for file in figure_files]
+        trend_files = draw_trend_figure(model, writer.folder("models", "figures"), f"{model.slug}-monitoring")
+        report.figures += [f"models/figures/{file}" for file in trend_files]
         latest = model.latest_audit
         text = render_model_page(
             model,
@@ -241,6 +244,7 @@ def _write_model_pages(writer: _Writer, sources: SiteSources, paths: _PagePaths,
             else None,
             ll144_link=_relative(page, paths.ll144[name]) if name in paths.ll144 else None,
             min_cell_size=k,
+            monitoring_figure=trend_files[0] if trend_files else None,
         )
         writer.page(("models", model.slug), text)
         nav_models.append({nav_title(name): page})

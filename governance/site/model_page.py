@@ -16,6 +16,7 @@ from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
 from governance.site.figures import ratio_series
 from governance.site.markdown import VERDICT_WORDS, estimate, facts, table
+from governance.site.monitoring_section import render_monitoring
 from governance.site.sources import AuditRecord, ModelEntry
 
 TIME_KEYS = ("at", "created_at", "timestamp", "time", "approved_at", "answered_at")
@@ -335,6 +336,7 @@ def render_model_page(
     checklist_link: str | None,
     ll144_link: str | None,
     min_cell_size: int,
+    monitoring_figure: str | None = None,
 ) -> str:
     """The model card page. ``audit_links`` maps audit ids to page paths relative to this page.
 
@@ -349,6 +351,7 @@ def render_model_page(
     if latest is not None:
         lines += _metric_lines(latest, min_cell_size)
     lines += _ratio_lines(model, figure)
+    lines.append(render_monitoring(model, figure=monitoring_figure))
     lines += _considerations_and_lifecycle(model)
     lines += _approval_lines(model)
     lines += _audit_list_lines(model, audit_links)

@@ -204,7 +204,10 @@ def test_status_and_fail_on(run: Run, deployed: None, clock: Clock, workspace: P
     as_json = json.loads(run("status", "--json").stdout)
     assert [item["category"] for item in as_json["items"]] == ["overdue"]
     bad = run("status", "--fail-on", "late")
-    assert bad.exit_code == 2 and "late is not one of overdue, expiring, unapproved, changed" in bad.stderr
+    assert (
+        bad.exit_code == 2
+        and "late is not one of overdue, expiring, unapproved, alerts, changed" in bad.stderr
+    )
 
 
 def test_export_to_a_file_and_to_stdout(run: Run, deployed: None, workspace: Path) -> None:
