@@ -160,7 +160,9 @@ def _lineage_words(model: ModelEntry) -> list[str]:
     sensitive attribute."""
     words = []
     for version, record in sorted(model.versions.items()):
-        lineage = (record.get("source") or {}).get("lineage") if isinstance(record.get("source"), dict) else None
+        lineage = (
+            (record.get("source") or {}).get("lineage") if isinstance(record.get("source"), dict) else None
+        )
         if not isinstance(lineage, dict):
             continue
         uses = ", deciding with a sensitive attribute" if lineage.get("uses_sensitive_at_decision") else ""
