@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("intake",),
     ("audit.fairness", "audit.explain"),
     ("report",),
+    ("audit.tables",),
     (
         "audit",
         "audit.spec",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from governance.errors import FieldError
+from governance.errors import FieldError, InputError
 from governance.paths import write_atomically
 
 if TYPE_CHECKING:
@@ -46,12 +46,21 @@ class ExplainInputs:
     """What to explain: the model (a file, or an MLflow ``models:/`` URI), the data file, its columns' roles."""
 
     model: str | Path
-    data: str | Path
+    data: str | Path | None
     trust_sha256: str | None = None
     sensitive: Sequence[str] = ()
     features: Sequence[str] = ()
     target: str | None = None
     id_column: str | None = None
+    # Or a table where it lives (see governance.audit.tables): a sample of sample_rows rows stratified by
+    # sensitive group, drawn with seed; whole_table reads every row (reason codes), at most 100,000.
+    table: str | None = None
+    query: str | None = None
+    connection: Any = None
+    query_timeout: float | None = None
+    sample_rows: int | None = None
+    seed: int = 0
+    whole_table: bool = False
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,10 @@ def load_inputs(inputs: ExplainInputs) -> LoadedInputs:
     from governance.intake.mlflow_models import load_any_model
 
     loaded = load_any_model(inputs.model, trust_sha256=inputs.trust_sha256)
+    if inputs.table is not None or inputs.query is not None:
+        return _load_table_inputs(inputs, loaded.estimator)
+    if inputs.data is None:
+        raise InputError("Give the rows to explain: --data FILE, or --table NAME (or --query SQL).")
     frame = read_table(inputs.data)
     source = Path(inputs.data).name
     sensitive = list(inputs.sensitive)
@@ -97,6 +110,24 @@ def load_inputs(inputs: ExplainInputs) -> LoadedInputs:
     )
     ids = list(frame[inputs.id_column]) if inputs.id_column else None
     return LoadedInputs(loaded.estimator, frame, frame[sensitive], chosen.names, inputs.id_column, ids)
+
+
+def _load_table_inputs(inputs: ExplainInputs, estimator: Any) -> LoadedInputs:
+    """The rows to explain from a table: a stratified sample (global), or every row (reason codes)."""
+    from governance.audit.tables import TableRequest, explain_rows
+
+    if inputs.data is not None:
+        raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
+    request = TableRequest(
+        connection=inputs.connection, table=inputs.table, query=inputs.query, sensitive=list(inputs.sensitive),
+        target=inputs.target, features=list(inputs.features) or None, timeout=inputs.query_timeout,
+        extra=[inputs.id_column] if inputs.id_column else [],
+    )  # fmt: skip
+    frame, names = explain_rows(
+        request, model=estimator, seed=inputs.seed, rows=inputs.sample_rows, whole=inputs.whole_table
+    )
+    ids = list(frame[inputs.id_column]) if inputs.id_column else None
+    return LoadedInputs(estimator, frame, frame[list(inputs.sensitive)], names, inputs.id_column, ids)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ and ``governance register clean-orphans`` removes (the folder's lock tells a liv
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -231,3 +231,63 @@ def _record(register: Register, outcome: AuditOutcome, root: Path, pinned: str, 
         override=result.override.model_dump() if result.override else None,
         from_predictions=result.model.kind == "predictions",
     )
+
+
+@dataclass(frozen=True)
+class FingerprintCheck:
+    """One recorded table audit, its fingerprint then and the engine's fingerprint now."""
+
+    audit_id: str
+    source: str  # "PostgreSQL: hr.decisions" or "DuckDB: query"
+    recorded: str
+    now: str
+
+    @property
+    def unchanged(self) -> bool:
+        return self.recorded == self.now
+
+
+def refingerprint_audits(
+    register: Register, reference: str, *, connection: Any, timeout: float | None = None
+) -> list[FingerprintCheck]:
+    """Recompute, in the engine, the fingerprint of every table audit of ``NAME@VERSION`` (newest first).
+
+    The audit.json files are read as recorded (``verify`` checks their hashes); the connection is given again
+    because no password is ever stored.
+    """
+    import json
+
+    from governance.audit.tables import refingerprint
+    from governance.intake.engine import BACKEND_NAMES
+    from governance.results.audit import TableInfo
+
+    name, version = parse_model_ref(reference)
+    register.resolve_version(name, version)
+    records = [a for a in register.show(name).audits if a.version == version]
+    checks: list[FingerprintCheck] = []
+    for record in sorted(records, key=lambda a: a.recorded_at, reverse=True):
+        path = register.locate(record.audit_json_path)
+        try:
+            table = json.loads(path.read_text(encoding="utf-8")).get("data", {}).get("table")
+        except (OSError, ValueError) as error:
+            raise InputError(
+                f"The audit {record.audit_id} cannot be read at {path} ({error}); run `governance register verify`."
+            ) from error
+        if not table:
+            continue
+        info = TableInfo.model_validate(table)
+        label = f"{BACKEND_NAMES.get(info.backend, info.backend)}: {info.table or 'query'}"
+        checks.append(
+            FingerprintCheck(
+                audit_id=record.audit_id,
+                source=label,
+                recorded=info.fingerprint,
+                now=refingerprint(info, connection, timeout=timeout),
+            )
+        )
+    if not checks:
+        raise InputError(
+            f"{reference} has no audit of a table (--table or --query); --refingerprint checks those only, while "
+            "files are checked by their SHA-256."
+        )
+    return checks

@@ -136,3 +136,42 @@ class ProgressBars:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def table_options(function: F) -> F:
+    """--table, --query, --connection and --query-timeout: audit rows where they live (DuckDB, PostgreSQL, Spark)."""
+    options = [
+        click.option(
+            "--table",
+            help="Audit this table where it lives (schema.table), read through --connection instead of --data.",
+        ),
+        click.option(
+            "--query", help="Audit the rows of this SQL query (run by --connection) instead of a table."
+        ),
+        click.option(
+            "--connection",
+            envvar="GOVERNANCE_CONNECTION",
+            help="Where --table or --query runs: duckdb:// (the default: files and DuckDB databases), "
+            "postgresql://USER@HOST/DATABASE, or spark://local[2]. Default: GOVERNANCE_CONNECTION, which keeps a "
+            "password out of the command line; passwords are never written to any output.",
+        ),
+        click.option(
+            "--query-timeout",
+            type=float,
+            metavar="SECONDS",
+            help="Stop a PostgreSQL query that runs longer than this (default: no limit).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def redacted_command_line(connection: str | None) -> str:
+    """The command as typed, for provenance, with the connection URL's password replaced by ***."""
+    import shlex
+    import sys
+
+    from governance.intake.engine import redact_text
+
+    return redact_text(shlex.join(["governance", *sys.argv[1:]]), connection)

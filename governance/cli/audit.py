@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from typing import Any
 
@@ -12,9 +11,11 @@ from governance.cli._common import (
     ProgressBars,
     actor_option,
     echo,
+    redacted_command_line,
     register_url_option,
     reports_errors,
     secho,
+    table_options,
     workspace_option,
 )
 from governance.cli.audit_diff import AuditWithDiff
@@ -151,10 +152,10 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Holdout data: CSV or Parquet.",
+    help="Holdout data: CSV or Parquet (or use --table/--query with --connection).",
 )
+@table_options
 @click.option(
     "--target",
     help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.",
@@ -289,7 +290,11 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 @reports_errors
 def audit_command(
     model_ref: str,
-    data_path: str,
+    data_path: str | None,
+    table: str | None,
+    query: str | None,
+    connection: str | None,
+    query_timeout: float | None,
     target: str | None,
     sensitive: tuple[str, ...],
     sensitive_data: str | None,
@@ -337,6 +342,8 @@ def audit_command(
       governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
       governance audit credit-risk@3 --no-register --model models:/credit-risk/3 --data holdout.csv \\
           --target default --sensitive sex --mlflow-tags
+      governance audit vendor-screen@2026.1 --table decisions --connection postgresql://ana@db/hr \
+          --predictions hired --sensitive sex
     """
     from pathlib import Path
 
@@ -358,6 +365,10 @@ def audit_command(
         model=model_path,
         predictions=predictions,
         data=data_path,
+        table=table,
+        query=query,
+        connection=connection,
+        query_timeout=query_timeout,
         target=target,
         sensitive=list(sensitive),
         sensitive_data=sensitive_data,
@@ -379,7 +390,7 @@ def audit_command(
         output_root=Path(output_root) if output_root else None,
         figures=not no_figures,
         curves=curves,
-        command_line=shlex.join(["governance", *sys.argv[1:]]),
+        command_line=redacted_command_line(connection),
         override=override,
     )
     with ProgressBars(enabled=sys.stderr.isatty() and not quiet) as progress:

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from governance.cli._common import ProgressBars, echo, reports_errors
+from governance.cli._common import ProgressBars, echo, reports_errors, table_options
 
 
 def _say_explained(written: Any) -> None:
@@ -36,10 +36,10 @@ def _say_explained(written: Any) -> None:
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="CSV or Parquet file with the model's input columns (and the sensitive columns).",
+    help="CSV or Parquet file with the model's input columns (and the sensitive columns); or --table/--query.",
 )
+@table_options
 @click.option(
     "--trust",
     metavar="SHA256",
@@ -132,7 +132,11 @@ def _say_explained(written: Any) -> None:
 @reports_errors
 def explain_command(
     model_path: str,
-    data_path: str,
+    data_path: str | None,
+    table: str | None,
+    query: str | None,
+    connection: str | None,
+    query_timeout: float | None,
     trust: str | None,
     sensitive: tuple[str, ...],
     features: tuple[str, ...],
@@ -164,7 +168,11 @@ def explain_command(
     from governance.audit.run import check_run_options
 
     check_run_options(seed=seed, threshold=threshold)
-    inputs = explain_run.ExplainInputs(model_path, data_path, trust, sensitive, features, target, id_column)
+    inputs = explain_run.ExplainInputs(
+        model_path, data_path, trust, sensitive, features, target, id_column,
+        table=table, query=query, connection=connection, query_timeout=query_timeout, sample_rows=rows, seed=seed,
+        whole_table=row is not None or batch is not None,
+    )  # fmt: skip
     options = explain_run.ExplainOptions(
         positive_label=positive_label,
         threshold=threshold,

@@ -722,6 +722,23 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     echo(keep, err=True)
 
 
+def _report_fingerprints(register: Any, reference: str, connection: str | None, *, chain_ok: bool) -> None:
+    """Print each table audit's fingerprint check; exit 1 when a table changed (after the chain is reported)."""
+    from governance.audit.registered import refingerprint_audits
+
+    checks = refingerprint_audits(register, reference, connection=connection)
+    for check in checks:
+        if check.unchanged:
+            echo(f"Unchanged: {check.source} still has the fingerprint of audit {check.audit_id}.")
+        else:
+            echo(
+                f"CHANGED: {check.source} no longer has the fingerprint of audit {check.audit_id} "
+                f"({check.recorded[:12]} then, {check.now[:12]} now): the rows it judged were changed since."
+            )
+    if not all(check.unchanged for check in checks) and chain_ok:
+        raise SystemExit(1)
+
+
 @register_group.command("verify")
 @click.option(
     "--expect-head",
@@ -730,9 +747,26 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     help="A chain head hash you kept (printed by verify, export, checkpoint and the site): the chain must "
     "contain that event, else exit 1 (the newest events were cut off).",
 )
+@click.option(
+    "--refingerprint",
+    metavar="NAME@VERSION",
+    help="Also recompute, in the database, the fingerprint of each audit of this version that read a table "
+    "(--table or --query), and compare it with the recorded one; needs --connection (passwords are never stored).",
+)
+@click.option(
+    "--connection",
+    envvar="GOVERNANCE_CONNECTION",
+    help="With --refingerprint: where the table lives (duckdb://..., postgresql://USER@HOST/DATABASE, spark://...).",
+)
 @_register_options
 @reports_errors
-def verify_command(expect_head: str | None, workspace_path: str | None, register_url: str | None) -> None:
+def verify_command(
+    expect_head: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+    refingerprint: str | None = None,
+    connection: str | None = None,
+) -> None:
     """Check that the history was not edited, cut short or unsigned, and every file of every audit is unchanged.
 
     \b
@@ -747,6 +781,8 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     """
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
+        if refingerprint is not None:
+            _report_fingerprints(register, refingerprint, connection, chain_ok=report.ok)
     if report.audits_without_manifest:
         echo(
             f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "

@@ -63,6 +63,20 @@ def read_table(
     return frame
 
 
+def check_file(path: Path, option: str = "--data") -> None:
+    """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated."""
+    if not path.is_file():
+        raise InputError(f"The file {path} given with {option} does not exist; check the path.")
+    kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
+    try:
+        names = _header(path, kind)
+    except Exception as exc:
+        raise InputError(
+            f"{path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged."
+        ) from exc
+    refuse_duplicate_columns(names, path.name)
+
+
 def _header(path: Path, kind: str) -> list[str]:
     """The column names exactly as the file gives them (pandas would rename a repeated CSV column ``x.1``)."""
     import pandas as pd

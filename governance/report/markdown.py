@@ -832,6 +832,28 @@ def _curve_lines(result: AuditResult, figures: _Figures, *, published: bool) -> 
     return out
 
 
+def _table_lines(result: AuditResult) -> list[str]:
+    """Where a table audit's rows live (never a password: the URL is stored redacted), or the file's hash."""
+    info = result.data.table
+    if info is None:
+        return [f"- Data SHA-256: `{result.data.sha256}`"]
+    source = (
+        f"table {markdown_text(info.table)}" if info.table else f"the query {markdown_text(info.query or '')}"
+    )
+    where = markdown_text(info.connection or "an open connection")
+    lines = [
+        f"- Data: {source} through {markdown_text(info.backend)} at {where}, {info.n_rows} rows, read {info.queried_at}",
+        f"- Data fingerprint: `{info.fingerprint}` ({markdown_text(info.fingerprint_method)}; "
+        "`governance register verify --refingerprint` computes it again)",
+    ]
+    if info.explain_sample_rows is not None:
+        lines.append(
+            f"- Explanation sample: {info.explain_sample_rows} rows stratified by sensitive group, "
+            f"seed {info.explain_sample_seed}"
+        )
+    return lines
+
+
 def _provenance_lines(result: AuditResult) -> list[str]:
     """The fairness notes, then how the audit was made: hashes, loader, seed, library versions."""
     model = result.model
@@ -856,7 +878,7 @@ def _provenance_lines(result: AuditResult) -> list[str]:
         f"- Model file SHA-256: `{model.sha256 or 'n/a (predictions only)'}`",
         f"- Loaded with: {markdown_text(model.loader or 'n/a')}" + trusted,
         *vouched,
-        f"- Data SHA-256: `{result.data.sha256}`",
+        *_table_lines(result),
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
         f"- Seed {result.provenance.seed}; {result.fairness.n_boot} bootstrap resamples (AUC, Brier, regression); "
         f"{level_words(result.fairness.confidence_level)} intervals; tool version {result.provenance.tool_version}",

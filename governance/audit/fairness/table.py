@@ -241,6 +241,10 @@ class RowCells:
     cells: np.ndarray  # (C, n_columns) level codes of each observed cell
     n_cells: int
     weights: np.ndarray | None
+    # Rows an engine already grouped (DuckDB, PostgreSQL, Spark): each stands for row_counts rows, its weights
+    # are their summed weights and squared_weights their summed squares.
+    row_counts: np.ndarray | None = None
+    squared_weights: np.ndarray | None = None
 
     @classmethod
     def of(cls, codes: SensitiveCodes, weights: np.ndarray | None) -> RowCells:
@@ -257,7 +261,10 @@ class RowCells:
 def table_from_codes(
     rows: RowCells, *, pred_codes: np.ndarray, true_codes: np.ndarray | None, classes: list[Any]
 ) -> CountTable:
-    """The one pass: a single ``np.bincount`` per array over (cell, true class, predicted class)."""
+    """The one pass: a single ``np.bincount`` per array over (cell, true class, predicted class).
+
+    Rows that an engine already grouped carry their ``row_counts`` (and summed squared weights): see RowCells.
+    """
     row_cells, cells, n_cells, weights = rows.row_cells, rows.cells, rows.n_cells, rows.weights
     k = len(classes)
     t_dim = k if true_codes is not None else 1
@@ -265,15 +272,20 @@ def table_from_codes(
     if true_codes is not None:
         index = index + true_codes * k
     size = n_cells * t_dim * k
-    n = np.bincount(index, minlength=size).reshape(n_cells, t_dim, k).astype(np.int64)
+    if rows.row_counts is None:
+        n = np.bincount(index, minlength=size).reshape(n_cells, t_dim, k).astype(np.int64)
+    else:
+        counted = np.bincount(index, weights=rows.row_counts, minlength=size).reshape(n_cells, t_dim, k)
+        n = np.rint(counted).astype(np.int64)
     w: np.ndarray
     w2: np.ndarray
     if weights is None:
         w = n.astype(np.float64)
         w2 = w
     else:
+        squares = weights * weights if rows.squared_weights is None else rows.squared_weights
         w = np.bincount(index, weights=weights, minlength=size).reshape(n_cells, t_dim, k)
-        w2 = np.bincount(index, weights=weights * weights, minlength=size).reshape(n_cells, t_dim, k)
+        w2 = np.bincount(index, weights=squares, minlength=size).reshape(n_cells, t_dim, k)
     observed = n.reshape(n_cells, -1).sum(axis=1) > 0
     if not observed.all():
         n, w, w2, cells = n[observed], w[observed], w2[observed], cells[observed]
