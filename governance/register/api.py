@@ -244,6 +244,7 @@ class Register:
         training_data_description: str | None = None,
         training_data_sha256: str | None = None,
         trust_sha256: str | None = None,
+        lineage: dict[str, Any] | None = None,
     ) -> VersionRecord:
         """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused.
 
@@ -254,6 +255,8 @@ class Register:
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
         A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
         stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
+        ``lineage`` (a mitigated candidate: ``mitigated_from``, method, constraint, parameters, seed) is kept in
+        ``source`` and so in the hash-chained ``version.registered`` event.
         """
         from governance.intake import model_files
 
@@ -267,6 +270,8 @@ class Register:
         )
         model_files.check_trust(label, check.sha256, trust_sha256)
         sha256 = check.sha256
+        if lineage is not None:
+            source = {**(source or {}), "lineage": lineage}
         if source is not None:
             framework = framework or source.pop("framework", None)
             found_features = source.pop("features", None)
