@@ -377,13 +377,15 @@ def test_tags_are_written_only_with_the_flag(env: dict[str, Any], tmp_path: Path
     plain = _audit(tmp_path, env["data"], "credit@2", "--no-register", "--model", "models:/credit/2")
     assert plain.exit_code in VERDICTS, plain.output
     assert _governance_tags(client, "credit", "2") == {}
+    untagged = set((tmp_path / "audits" / "credit" / "2").iterdir())
     tagged = _cli(
         "audit", "credit@2", "--workspace", str(tmp_path), "--data", str(env["data"]), "--target", "label",
         "--sensitive", "group", "--id", "id", "--policy", "four-fifths", "--n-boot", "200", "--no-explain",
         "--no-figures", "--no-register", "--model", "models:/credit/2", "--mlflow-tags",
     )  # fmt: skip
     assert tagged.exit_code in VERDICTS, tagged.output
-    (folder,) = sorted((tmp_path / "audits" / "credit" / "2").iterdir())[-1:]
+    # the tagged audit's folder: the one that is new (two audits in one second sort by their random suffix)
+    (folder,) = set((tmp_path / "audits" / "credit" / "2").iterdir()) - untagged
     audit = json.loads((folder / "audit.json").read_text())
     tags = _governance_tags(client, "credit", "2")
     assert tags == {
