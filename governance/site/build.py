@@ -42,7 +42,7 @@ from governance.site.markdown import broken_notice
 from governance.site.model_page import render_model_page
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
-from governance.site.sources import AuditRecord, SiteSources, collect
+from governance.site.sources import AuditRecord, SiteSources, collect, with_whole
 from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
 
@@ -220,6 +220,7 @@ def write_generated(
     ll144_pages = {name: f"ll144/{model.slug}.md" for name, model in sources.models.items() if model.is_aedt}
 
     nav_models: list[Any] = []
+    judged: dict[str, Any] = {}  # name -> checklist status, judged while the model's audits are whole
     for name, model in sources.models.items():
         page = model_pages[name]
         for record in model.audits:
@@ -227,9 +228,12 @@ def write_generated(
             _write_audit(writer, record, target, _relative(target, page), k)
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
         report.figures += [f"models/figures/{file}" for file in figure_files]
-        latest = model.latest_audit
+        whole = with_whole(model)  # this model's described audits, whole until its pages are written
+        if frameworks:
+            judged[name] = model_status(whole, frameworks, report.broken)
+        latest = whole.latest_audit
         text = render_model_page(
-            model,
+            whole,
             audit_links={audit_id: _relative(page, target) for audit_id, target in audit_pages.items()},
             figure=figure_files[0] if figure_files else None,
             checklist_link=_relative(page, checklist_model_pages[name])
@@ -242,7 +246,8 @@ def write_generated(
         nav_models.append({nav_title(name): page})
         if name in ll144_pages:
             link = _relative(ll144_pages[name], audit_pages[latest.result.audit_id]) if latest else None
-            writer.page(("ll144", model.slug), render_ll144_page(model, audit_link=link, min_cell_size=k))
+            writer.page(("ll144", model.slug), render_ll144_page(whole, audit_link=link, min_cell_size=k))
+        del whole
 
     nav_checklists: list[Any] = []
     statuses: dict[str, tuple[str, Any]] = {}  # name -> (page from the checklists folder, status)
@@ -264,7 +269,7 @@ def write_generated(
         links = ItemLinks(frameworks, framework_pages)
         for name, model in sources.models.items():
             page = checklist_model_pages[name]
-            status = model_status(model, frameworks, report.broken)
+            status = judged[name]
             if status is not None:
                 statuses[name] = (page.removeprefix("checklists/"), status)
             writer.page(

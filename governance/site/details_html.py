@@ -72,12 +72,38 @@ def _table(lines: list[str]) -> str:
     return f"<table><thead>{row(head, 'th')}</thead><tbody>{body}</tbody></table>"
 
 
+class _Anchors:
+    """Heading ids, unique within the page, so that a search result opens at its section."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def make(self, heading: str) -> str:
+        text = html.unescape(_PLACEHOLDER.sub("", _ESCAPED.sub(r"\1", heading)))
+        base = "-".join(re.findall(r"\w+", text.lower())) or "section"
+        anchor, counter = base, 2
+        while anchor in self.taken:
+            anchor, counter = f"{base}_{counter}", counter + 1
+        self.taken.add(anchor)
+        return anchor
+
+
+def body_of(page: str) -> tuple[str, str]:
+    """The content of a details page written by ``render_details_html`` (from its ``<h1>``) and its title."""
+    start = page.find("<h1")
+    end = page.rfind("</body>")
+    body = page[start if start >= 0 else 0 : end if end >= 0 else len(page)]
+    found = re.search(r"<title>(.*?)</title>", page, re.S)
+    return body, found.group(1) if found else "Full tables"  # escaped, as the page has it
+
+
 def to_html(markdown: str) -> str:
     """The Markdown subset the report writes, as HTML."""
     out: list[str] = []
     paragraph: list[str] = []
     table: list[str] = []
     items: list[str] = []
+    anchors = _Anchors()
 
     def flush() -> None:
         if paragraph:
@@ -105,7 +131,8 @@ def to_html(markdown: str) -> str:
         elif heading:
             flush()
             level = len(heading.group(1))
-            out.append(f"<h{level}>{inline(heading.group(2))}</h{level}>")
+            anchor = anchors.make(heading.group(2))
+            out.append(f'<h{level} id="{anchor}">{inline(heading.group(2))}</h{level}>')
         elif line.startswith(("- ", "* ")):
             if paragraph:
                 flush()
