@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+Ratio = tuple[str, str, float, float | None, float | None]  # attribute, summary, value, low, high
+
 CARD_FIELDS = (
     ("owners", "Owners"),
     ("intended_use", "Intended use"),
@@ -55,6 +57,12 @@ class AuditRecord:
     check: AuditCheck = field(default_factory=lambda: AuditCheck(status="no-register"))
     digest: str = ""  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
     slimmed: bool = False  # ``result`` is the slim copy; :meth:`full` reads the whole one again
+    ratios: tuple[Ratio, ...] = ()  # a slim record's key ratios (see :func:`key_ratios`)
+
+    @property
+    def key_ratios(self) -> tuple[Ratio, ...]:
+        """Each attribute's key ratios, for the model page's figure (kept aside when the result is slim)."""
+        return self.ratios if self.slimmed else key_ratios(self.result)
 
     def full(self) -> AuditResult:
         """The whole result, from bytes identical to those that were checked (read again, never through a link)."""
@@ -173,40 +181,40 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
             vouchers.reject(check, disagreement)
         records.append(
             AuditRecord(
-                result=slim(result), folder=path.parent, check=check, digest=sha256_bytes(data), slimmed=True
+                result=slim(result),
+                folder=path.parent,
+                check=check,
+                digest=sha256_bytes(data),
+                slimmed=True,
+                ratios=key_ratios(result),
             )
         )
         del result, data  # one whole audit at a time: the next one is read into the same memory
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 
-SLIM_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
+KEY_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
+
+
+def key_ratios(result: AuditResult) -> tuple[Ratio, ...]:
+    """(attribute, summary, value, low, high) of each single attribute's key ratios, in the result's order."""
+    return tuple(
+        (attribute.attribute, key, found.value, found.low, found.high)
+        for attribute in result.fairness.attributes
+        if not attribute.is_intersection and attribute.positive_class is None
+        for key in KEY_SUMMARIES
+        if (found := attribute.summaries.get(key)) is not None and found.value is not None
+    )
 
 
 def slim(result: AuditResult) -> AuditResult:
-    """The result without what only the pages of the audit itself, or of its model's described audit, show.
+    """The result without what only the pages of the audit itself, or of its model's described audit, read.
 
-    What stays is what the register page, the audit lists and the ratio figure read of every audit: ids, dates,
-    the verdict and its policy's audit age, and each attribute's two key ratios; a few kilobytes instead of about
-    a megabyte, so that the build's memory does not grow with the number of audits.
+    What stays is what the register page and the audit lists read of every audit: ids, dates, the verdict and its
+    policy's audit age (the key ratios are kept aside, see :func:`key_ratios`). A few kilobytes instead of about
+    a megabyte, so that the build's memory hardly grows with the number of audits.
     """
-    attributes = [
-        attribute.model_copy(
-            update={
-                "groups": [],
-                "to_reference": [],
-                "to_overall": [],
-                "between_groups": [],
-                "ll144": None,
-                "empty_cells": [],
-                "summaries": {
-                    key: value for key, value in attribute.summaries.items() if key in SLIM_SUMMARIES
-                },
-            }
-        )
-        for attribute in result.fairness.attributes
-    ]
-    fairness = result.fairness.model_copy(update={"attributes": attributes, "overall": {}})
+    fairness = result.fairness.model_copy(update={"attributes": [], "overall": {}, "interval_methods": {}})
     policy = result.policy.model_copy(update={"rules": []})
     provenance = result.provenance.model_copy(update={"library_versions": {}})
     return result.model_copy(
