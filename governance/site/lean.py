@@ -15,6 +15,7 @@ searchable; and, on a dirty build, the previous entries of the pages and details
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -159,6 +160,7 @@ def details_entries(index: Any, file: Any) -> list[dict[str, Any]]:
     except OSError:
         return []
     content, title = body_of(html)
+    content = re.sub(r"(</(?:t[dh]|tr|li|p|h\d)>)", r"\1 ", content)  # words of adjacent cells stay apart
     page = SimpleNamespace(content=content, toc=[], url=file.url, title=title, meta={})
     before = search_list(index)
     start = len(before)
@@ -225,6 +227,8 @@ def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | Non
             self.rendered.add(page.url)
             if page.file.src_uri in spill.pages:
                 page.content = None
+                if isinstance(page.toc, list):
+                    page.toc.clear()  # written; its anchors for the link check are kept apart by MkDocs
             entries = search_entries(config) if self.active else None
             if entries:
                 spill.add(entries)

@@ -20,31 +20,60 @@ import pytest
 
 from governance.results.audit import AuditResult
 from governance.scaffold import init_workspace
+from governance.site import build_site
+from governance.workspace import find_workspace
 from tests.security.test_site_scale import ROOT, _template, add_audit
 
 MODELS = ("credit", "hiring")
-# The peak may grow by this much per added audit: the register's own rows of an audit (its event, its files'
-# hashes) and the slim copy the build keeps (ids, dates, verdict, two ratios per attribute) take a few kB.
-# The earlier code grew by about 110 kB per audit without MkDocs and 160 kB with it, on these audits.
-PER_AUDIT_BYTES = 30_000
+# What the build may keep per audit beyond the register's own rows: its slim copy (ids, dates, verdict, two
+# ratios per attribute) and the names of its pages and figures, a few kB. The earlier code kept about 60 kB per
+# audit of these small ones while writing the pages, and about 150 kB once MkDocs had rendered them.
+PER_AUDIT_BYTES = 20_000
 
-PEAK = """
-import json, sys, tracemalloc
-from governance.register import Register
-from governance.site import build_site
+# The build runs whole, in a child process; the memory it holds is traced at its fullest moment: when every page
+# is written, before the new pages are swapped in (every audit read, nothing dropped yet), and, with MkDocs,
+# when every page has been rendered, before the search index is written. Held means still referenced then:
+# Python's own table of interned path names and the register's export (its rows, read from the register) are
+# not the site's to bound, and the build is run once before, so that imports and caches are not counted.
+KEPT = """
+import gc, json, shutil, sys, tracemalloc
+from pathlib import Path
+import governance.site.build as build
 from governance.workspace import find_workspace
-workspace = find_workspace(sys.argv[1])
-def export():
-    with Register.for_workspace(workspace) as register:
-        register.export()
-export()  # its modules are imported once, outside what is measured
-tracemalloc.start()
-export()
-register_peak = tracemalloc.get_traced_memory()[1]
-tracemalloc.stop()
-tracemalloc.start()
-build_site(workspace, run_mkdocs=sys.argv[2] == "mkdocs")
-print(json.dumps({"peak": tracemalloc.get_traced_memory()[1], "register": register_peak}))
+root, mkdocs = Path(sys.argv[1]), sys.argv[2] == "mkdocs"
+held = []
+
+def measure():
+    gc.collect()
+    snapshot = tracemalloc.take_snapshot().filter_traces([
+        tracemalloc.Filter(False, "*/governance/register/*", all_frames=True),
+        tracemalloc.Filter(False, "*/pathlib.py", lineno=None),
+    ])
+    held.append(sum(stat.size for stat in snapshot.statistics("filename")))
+
+def clean():
+    shutil.rmtree(root / "site", ignore_errors=True)
+    shutil.rmtree(root / "docs" / "generated", ignore_errors=True)
+
+swap_in = build.swap_in
+def measured_swap(*args, **kwargs):
+    measure()
+    return swap_in(*args, **kwargs)
+
+from mkdocs.plugins import PluginCollection
+post_build = PluginCollection.on_post_build
+def measured_post_build(self, **kwargs):
+    measure()
+    return post_build(self, **kwargs)
+
+clean()
+build.build_site(find_workspace(root), run_mkdocs=mkdocs)
+clean()
+build.swap_in = measured_swap
+PluginCollection.on_post_build = measured_post_build
+tracemalloc.start(30)
+build.build_site(find_workspace(root), run_mkdocs=mkdocs)
+print(json.dumps({"held": max(held)}))
 """
 
 
@@ -55,27 +84,23 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
     return _template(root)
 
 
-def peak_bytes(root: Path, *, mkdocs: bool) -> int:
-    """The traced peak of one build from scratch beyond that of reading the register's export (its own rows,
-    which grow with every audit recorded), in a fresh process, so that nothing is shared or cached."""
-    shutil.rmtree(root / "site", ignore_errors=True)
-    shutil.rmtree(root / "docs" / "generated", ignore_errors=True)
+def held_bytes(root: Path, *, mkdocs: bool) -> int:
+    """The most a build from scratch holds (see ``KEPT``), in a fresh process, so that nothing is shared."""
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")},
         "PYTHONPATH": str(ROOT),
         "NO_MKDOCS_2_WARNING": "1",
     }
     done = subprocess.run(
-        [sys.executable, "-c", PEAK, str(root), "mkdocs" if mkdocs else "pages"],
+        [sys.executable, "-c", KEPT, str(root), "mkdocs" if mkdocs else "pages"],
         capture_output=True, text=True, env=env, cwd=root, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    measured = json.loads(done.stdout.strip().splitlines()[-1])
-    return int(measured["peak"]) - int(measured["register"])
+    return int(json.loads(done.stdout.strip().splitlines()[-1])["held"])
 
 
 def growth_per_audit(root: Path, template: AuditResult, *, mkdocs: bool, small: int, large: int) -> float:
-    """Build with ``small`` then ``large`` audits per model; the peak's growth divided by the audits added."""
+    """Build with ``small`` then ``large`` audits per model; what the build holds more, per audit added."""
     init_workspace(root, organisation="Acme Lending")
     number = 0
     for count, target in ((0, small), (small, large)):
@@ -84,8 +109,8 @@ def growth_per_audit(root: Path, template: AuditResult, *, mkdocs: bool, small: 
             for name in MODELS:
                 add_audit(root, template, name, "1.0", number)
         if count == 0:
-            first = peak_bytes(root, mkdocs=mkdocs)
-    second = peak_bytes(root, mkdocs=mkdocs)
+            first = held_bytes(root, mkdocs=mkdocs)
+    second = held_bytes(root, mkdocs=mkdocs)
     return (second - first) / (len(MODELS) * (large - small))
 
 
@@ -100,3 +125,32 @@ def test_writing_the_pages_takes_no_more_memory_for_more_audits(
 def test_the_whole_build_takes_no_more_memory_for_more_audits(tmp_path: Path, template: AuditResult) -> None:
     growth = growth_per_audit(tmp_path / "ws", template, mkdocs=True, small=2, large=8)
     assert growth < PER_AUDIT_BYTES, f"{growth / 1000:.0f} kB more per audit"
+
+
+def search_index(root: Path) -> list[dict[str, str]]:
+    data = json.loads((root / "site" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    script = (root / "site" / "search" / "search_index.js").read_text(encoding="utf-8")
+    assert json.loads(script.removeprefix("var __index = ")) == data  # the offline copy says the same
+    return list(data["docs"])
+
+
+def test_the_full_tables_of_every_audit_are_in_the_search(tmp_path: Path, template: AuditResult) -> None:
+    """``details.html`` is a plain page outside MkDocs; its sections are searchable and open at their heading,
+    also after a rebuild that renders only the new audit's page (the others keep their entries, once each)."""
+    root = tmp_path / "ws"
+    init_workspace(root, organisation="Acme Lending")
+    first = add_audit(root, template, "credit", "1.0", 1)
+    build_site(find_workspace(root))
+    second = add_audit(root, template, "credit", "1.0", 2)
+    build_site(find_workspace(root))
+    docs = search_index(root)
+    for audit_id in (first, second):
+        entries = [entry for entry in docs if f"/{audit_id}/details.html" in entry["location"]]
+        locations = [entry["location"] for entry in entries]
+        assert len(locations) == len(set(locations)) > 1, locations
+        section = next(entry for entry in entries if entry["title"] == "race × sex")
+        page, anchor = section["location"].split("#")
+        details = (root / "site" / page).read_text(encoding="utf-8")
+        assert f'id="{anchor}"' in details
+        assert "a × female" in section["text"]  # the intersection's groups, as words a search finds
+        assert any("white" in entry["text"] or "female" in entry["text"] for entry in entries)
