@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from governance.errors import InputError
-from governance.yamlload import load_yaml, read_utf8
+from governance.yamlload import at_line, load_yaml, read_utf8, yaml_error_line
 
 CONFIG_NAME = "governance.yaml"
 
@@ -90,16 +90,14 @@ class Workspace:
 
 def load_config(path: Path) -> dict[str, Any]:
     """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
+    text = read_utf8(path, unreadable="Cannot read {path} ({reason}); check the path and its permissions.")
     try:
-        loaded = load_yaml(read_utf8(path), source=str(path))
+        loaded = load_yaml(text, source=str(path))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
+        where = at_line(yaml_error_line(exc))
         raise InputError(
             f"{path} is not valid YAML{where}; fix the file or run `governance init --force`."
         ) from exc
-    except OSError as exc:
-        raise InputError(f"Cannot read {path} ({exc.strerror}); check the path and its permissions.") from exc
     if loaded is None:
         return {}
     if not isinstance(loaded, dict):

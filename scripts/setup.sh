@@ -8,5 +8,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -m pip install --quiet -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import governance, fairlearn, shap, sqlalchemy, mkdocs" \
+.venv/bin/python -c "import governance, fairlearn, shap, sqlalchemy, mkdocs, ibis, duckdb, pyspark" \
   || { echo "setup failed: the packages above did not install" >&2; exit 1; }

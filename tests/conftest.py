@@ -35,9 +35,9 @@ def fixed_clock() -> Iterator[datetime]:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
     outcome = yield
     report = outcome.get_result()
-    needs_service = item.get_closest_marker("postgres") or item.get_closest_marker("browser")
+    needs_service = any(item.get_closest_marker(name) for name in ("postgres", "browser", "spark"))
     if report.skipped and needs_service and os.environ.get("GOVERNANCE_TEST_REQUIRE_SERVICES"):
         report.outcome = "failed"
         report.longrepr = (
-            f"{item.nodeid} was skipped, but CI requires PostgreSQL and Chromium: {report.longrepr}"
+            f"{item.nodeid} was skipped, but CI requires PostgreSQL, Chromium and Spark: {report.longrepr}"
         )

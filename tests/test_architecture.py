@@ -21,14 +21,15 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors", "paths", "provenance", "yamlload", "intervals", "testhooks", "version", "escaping"),
     ("results",),
     ("workspace",),
-    ("policy",),
+    ("rules",),
     ("intake",),
     ("audit.fairness", "audit.explain"),
     ("report",),
-    ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run"),
+    ("audit.tables",),
+    ("audit", "audit.spec", "audit.folders", "audit.outputs", "audit.run", "audit.explain_run"),
     ("register",),
-    ("audit.registered",),
-    ("checklists",),
+    ("audit.registered", "compare", "monitor"),
+    ("checklists", "documents"),
     ("site",),
     ("scaffold",),
     ("demo",),
@@ -40,7 +41,7 @@ LEVEL = {unit: index for index, units in enumerate(LAYERS) for unit in units}
 
 @dataclass(frozen=True)
 class Arrow:
-    source: str  # module, e.g. governance.policy.evaluate
+    source: str  # module, e.g. governance.rules.evaluate
     target: str  # module or package imported
     names: tuple[str, ...]
     line: int

@@ -41,6 +41,8 @@ NEEDS_A_WORKSPACE = [
     ["register", "checkpoint"],
     ["register", "enable-signing"],
     ["register", "require-roles"],
+    ["register", "allow-shared-role", "--reason", "one service account"],
+    ["register", "grant-sql", "alice"],
     ["checklist", "answer", "m", "gdpr.art22.human-review", "--status", "yes", "--evidence", "A memo."],
     ["checklist", "status", "m"],
     ["checklist", "validate"],

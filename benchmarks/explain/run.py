@@ -201,7 +201,7 @@ def bench_families(runs: int, rows: int) -> None:
         compute_attributions,
         make_engine,
     )
-    from governance.audit.explain.model import view_model
+    from governance.audit.explain.view import view_model
 
     X, y = _family_data(4000)
     explained = X.iloc[:rows]

@@ -19,12 +19,22 @@ Printed, all measured in this run on the same data:
   attributes, so this favours fairlearn): the time of one frame, and of ``n_boot=K`` resamples, on
   ``--fairlearn-rows`` rows; the cost of 1,000 resamples on 1,000,000 rows is extrapolated linearly in
   resamples and in rows (fairlearn's metrics are sklearn calls on masks, linear in rows).
+
+Many groups (issue 13), ``--workload many-groups``: 1,000,000 rows, three sensitive columns with 50, 10 and 5
+levels, audited as the toolkit does by default: each column, every pair (500, 250 and 50 groups) and the full
+intersection of 2,500 cells, every group with intervals and tests. Printed: the min and median of 3 runs of
+``compute_fairness`` and of its floor (factorising the three columns plus one ``np.bincount``), measured in the
+same run, their ratio, and the peak memory (``ru_maxrss``) of a fresh process doing each, against the floor's
+(the data is built the same way in both, so the difference is what the audit itself holds at its peak).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from governance.audit.fairness import compute_fairness
+from governance.results.fairness import FairnessResult
 
 RACES = ["Asian", "Black", "Hispanic", "Other", "White"]
 
@@ -68,6 +79,125 @@ def floor(data: dict[str, Any]) -> None:
 def ours(data: dict[str, Any], n_boot: int = 1000) -> object:
     return compute_fairness(
         y_pred=data["y_pred"], y_true=data["y_true"], sensitive=data["sensitive"], n_boot=n_boot, seed=0
+    )
+
+
+MANY_LEVELS = {"region": 50, "age": 10, "race": 5}
+
+
+def many_groups_workload(n: int, seed: int = 0) -> dict[str, Any]:
+    """Three sensitive columns of 50 x 10 x 5 levels (2,500 cells), rates that vary by region and race."""
+    rng = np.random.default_rng(seed)
+    codes = {name: rng.integers(0, k, n) for name, k in MANY_LEVELS.items()}
+    sensitive = pd.DataFrame(
+        {
+            name: pd.Series(
+                np.array([f"{name}-{i:02d}" for i in range(k)], dtype=object)[codes[name]], dtype="str"
+            )
+            for name, k in MANY_LEVELS.items()
+        }
+    )
+    base = 0.2 + 0.004 * codes["region"] + 0.03 * codes["race"]
+    y_true = (rng.random(n) < base).astype(np.int64)
+    y_pred = np.where(rng.random(n) < 0.8, y_true, 1 - y_true)
+    return {"sensitive": sensitive, "y_true": y_true, "y_pred": y_pred}
+
+
+def many_groups_floor(data: dict[str, Any]) -> None:
+    """Factorise the three group columns and count (cell, label, prediction) with one bincount."""
+    index = np.zeros(len(data["sensitive"]), dtype=np.int64)
+    size = 1
+    for column in data["sensitive"].columns:
+        codes, levels = pd.factorize(data["sensitive"][column])
+        index = index * len(levels) + codes
+        size *= len(levels)
+    np.bincount((index * 2 + data["y_true"]) * 2 + data["y_pred"], minlength=size * 4)
+
+
+def many_groups_ours(data: dict[str, Any]) -> object:
+    return compute_fairness(y_pred=data["y_pred"], y_true=data["y_true"], sensitive=data["sensitive"], seed=0)
+
+
+def timed(repeat: int, function: Callable[[], object]) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory: VmHWM on Linux (``ru_maxrss`` there keeps a forking parent's)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_memory_child(which: str, rows: int) -> None:
+    """In a fresh process: build the data, run one side once, print the peak resident memory in MB."""
+    data = many_groups_workload(rows)
+    before = peak_rss_mb()
+    (many_groups_floor if which == "floor" else many_groups_ours)(data)
+    print(f"{before:.1f} {peak_rss_mb():.1f}")
+
+
+def peak_memory(which: str, rows: int) -> tuple[float, float]:
+    """(peak MB with the data built, peak MB after the call) of a fresh process."""
+    output = subprocess.run(
+        [sys.executable, __file__, "--peak-memory-child", which, "--rows", str(rows)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    return float(output[0]), float(output[1])
+
+
+def many_groups(rows: int, repeat: int) -> None:
+    floor_data, floor_peak = peak_memory("floor", rows)  # first, while this process is still small
+    ours_data, ours_peak = peak_memory("ours", rows)
+    data = many_groups_workload(rows)
+    result = many_groups_ours(data)  # warm-up: imports, first-call costs
+    assert isinstance(result, FairnessResult)
+    full = next(a for a in result.attributes if a.attribute == "region × age × race")
+    with_interval = sum(
+        1 for g in full.groups for e in g.metrics.values() if e.value is None or e.has_interval
+    )
+    t_floor = timed(repeat, lambda: many_groups_floor(data))
+    t_ours = timed(repeat, lambda: many_groups_ours(data))
+    groups = sum(len(a.groups) for a in result.attributes)
+    print(
+        f"many groups: {rows:,} rows; region 50 x age 10 x race 5: {groups:,} groups in {len(result.attributes)} "
+        f"attributes (every pair and the full intersection of {len(full.groups):,} cells)"
+    )
+    print(
+        f"intersection values with an interval (or undefined): {with_interval:,} of "
+        f"{sum(len(g.metrics) for g in full.groups):,}"
+    )
+    print(
+        f"floor (factorise 3 columns + 1 bincount): min {min(t_floor) * 1000:8.1f} ms, "
+        f"median {statistics.median(t_floor) * 1000:8.1f} ms"
+    )
+    print(
+        f"ours, full result with intervals, tests  : min {min(t_ours) * 1000:8.1f} ms, "
+        f"median {statistics.median(t_ours) * 1000:8.1f} ms"
+    )
+    print(
+        f"RATIO ours / floor = {min(t_ours) / min(t_floor):6.2f} (min)  "
+        f"{statistics.median(t_ours) / statistics.median(t_floor):6.2f} (median)  (target <= 5)"
+    )
+    print(
+        f"peak memory of a fresh process: floor {floor_peak:,.0f} MB, ours {ours_peak:,.0f} MB "
+        f"(the data alone: {floor_data:,.0f} / {ours_data:,.0f} MB)"
+    )
+    print(
+        f"RATIO peak memory ours / floor = {ours_peak / floor_peak:5.2f}  (target <= 1.3); above the data: "
+        f"floor +{floor_peak - floor_data:,.0f} MB, ours +{ours_peak - ours_data:,.0f} MB"
     )
 
 
@@ -154,7 +284,21 @@ def main() -> None:
     parser.add_argument("--fairlearn-rows", type=int, default=100_000)
     parser.add_argument("--fairlearn-resamples", type=int, default=2)
     parser.add_argument("--skip-fairlearn", action="store_true")
+    parser.add_argument(
+        "--workload",
+        choices=["basic", "many-groups", "both"],
+        default="both",
+        help="basic: 5 x 2 groups (issue 3); many-groups: 50 x 10 x 5 levels (issue 13); both (default)",
+    )
+    parser.add_argument("--peak-memory-child", choices=["floor", "ours"], help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_memory_child:
+        peak_memory_child(args.peak_memory_child, args.rows)
+        return
+    if args.workload in ("many-groups", "both"):
+        many_groups(args.rows, repeat=3)
+    if args.workload == "many-groups":
+        return
 
     data = workload(args.rows)
     ours(data, n_boot=10)  # warm-up: imports, first-call costs

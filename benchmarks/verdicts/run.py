@@ -298,8 +298,8 @@ def _worker(cells: list[dict[str, Any]], reps: int, seed: int) -> list[dict[str,
     import numpy as np
 
     from governance.audit.fairness import compute_fairness
-    from governance.policy.evaluate import evaluate_policy
-    from governance.policy.load import load_policy
+    from governance.rules.evaluate import evaluate_policy
+    from governance.rules.load import load_policy
 
     out = []
     for index, cell in enumerate(cells):

@@ -5,14 +5,23 @@ and ``governance register clean-orphans`` removes (the folder's lock tells a liv
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.audit.run import AuditOutcome, audit, check_explain_options, check_run_options
-from governance.errors import InputError, RefusedInputError
-from governance.intake.model import Vouching
+from governance.audit.run import (
+    AuditOutcome,
+    AuditRequest,
+    Progress,
+    audit,
+    check_explain_options,
+    check_run_options,
+)
+from governance.errors import FieldError, InputError, RefusedInputError
+from governance.intake.mlflow_models import is_mlflow_uri, resolve
+from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
-from governance.workspace import Workspace, find_workspace, require_workspace
+from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
     from governance.register import Register
@@ -27,67 +36,92 @@ def parse_model_ref(reference: str) -> tuple[str, str]:
 
 
 def audit_registered(
-    reference: str,
+    request: AuditRequest | str,
     *,
     register_url: str | None = None,
     use_register: bool = True,
     actor: str | None = None,
-    workspace: Workspace | None = None,
-    model: str | Path | None = None,
-    predictions: str | None = None,
-    **options: Any,
+    progress: Progress | None = None,
+    mlflow_tags: bool = False,
+    **fields: Any,
 ) -> AuditOutcome:
-    """Audit ``NAME@VERSION``; with the register, resolve its artefact and record the audit."""
-    name, version = parse_model_ref(reference)
-    check_explain_options(options.get("explain_budget", 60.0), options.get("explain_rows"))
-    check_run_options(
-        seed=options.get("seed", 0), threshold=options.get("threshold"), n_boot=options.get("n_boot")
+    """Audit a registered version; with the register, resolve its artefact and record the audit.
+
+    ``request`` is an :class:`AuditRequest`, or ``NAME@VERSION`` with the request's other fields as keywords.
+    ``mlflow_tags``: after the audit is recorded, write its verdict, id and report back to the MLflow model version
+    it audited (a failure then is a warning in ``outcome.warnings``: the audit is kept).
+    """
+    request = _as_request(request, fields)
+    outcome = _audit_registered(
+        request,
+        register_url=register_url,
+        use_register=use_register,
+        actor=actor,
+        progress=progress,
+        mlflow_tags=mlflow_tags,
     )
-    space = workspace or (require_workspace() if use_register else find_workspace())
+    return _write_back(outcome) if mlflow_tags else outcome
+
+
+def _as_request(request: AuditRequest | str, fields: dict[str, Any]) -> AuditRequest:
+    """The request itself, or one built from ``NAME@VERSION`` and keywords."""
+    if isinstance(request, AuditRequest):
+        return replace(request, **fields) if fields else request
+    name, version = parse_model_ref(request)
+    return AuditRequest(name=name, version=version, **fields)
+
+
+def _audit_registered(
+    request: AuditRequest,
+    *,
+    register_url: str | None,
+    use_register: bool,
+    actor: str | None,
+    progress: Progress | None,
+    mlflow_tags: bool,
+) -> AuditOutcome:
+    check_explain_options(request.explain_budget, request.explain_rows)
+    check_run_options(seed=request.seed, threshold=request.threshold, n_boot=request.n_boot)
+    space = request.workspace or (require_workspace() if use_register else find_workspace())
+    reference = f"{request.name}@{request.version}"
     if not use_register:
-        if model is None and predictions is None:
+        if request.model is None and request.predictions is None:
             raise InputError(
-                "With --no-register, give the model file with --model, or the predictions with --predictions."
+                "With {no_register}, give the model file with {model}, or the predictions with {predictions}.",
+                fields={"no_register": "use_register=False", "model": "model", "predictions": "predictions"},
             )
-        return audit(
-            name=name,
-            version=version,
-            model=model,
-            predictions=predictions,
-            workspace=space,
-            trusted_by=resolve_actor(actor),
-            **options,
-        )
+        if mlflow_tags:
+            _require_mlflow_model(request.model if request.predictions is None else None, reference)
+        return audit(replace(request, workspace=space, trusted_by=resolve_actor(actor)), progress=progress)
 
     from governance.register import Register
 
     with Register.for_workspace(space, register_url) as register:
-        record = register.resolve_version(name, version)
+        record = register.resolve_version(request.name, request.version)
         register.check_can_sign()  # a signed register refuses an unsigned record: say so before auditing
-        artefact = Path(record.artifact_path)
-        if not artefact.is_absolute():
-            artefact = space.root / artefact
+        artefact = _registered_artefact(record.artifact_path, space.root)
         pinned = record.sha256
         vouching = Vouching(pinned, record.vouched_by, record.vouched_at) if record.vouched_by else None
         if vouching is not None:
             _require_genuine_vouching(register, reference)
-        if model is not None and Path(model).resolve() != artefact.resolve():
-            raise InputError(
-                f"{name}@{version} is registered with the file {record.artifact_path}; leave out --model, or register "
-                "the other file as a new version."
+        if request.model is not None and not _same_artefact(request.model, artefact):
+            raise FieldError(
+                "model",
+                f"{reference} is registered with the file {record.artifact_path}; leave out {{field}}, or register "
+                "the other file as a new version.",
             )
-        outcome = audit(
-            name=name,
-            version=version,
-            model=None if predictions else artefact,
-            predictions=predictions,
+        if mlflow_tags:
+            _require_mlflow_model(None if request.predictions else artefact, reference)
+        registered = replace(
+            request,
+            model=None if request.predictions else artefact,
             pinned_sha256=pinned,
             vouching=vouching,
             trusted_by=resolve_actor(actor),
             workspace=space,
             keep_claim=True,
-            **options,
         )
+        outcome = audit(registered, progress=progress)
         if outcome.claim is None:
             return outcome
         try:
@@ -98,6 +132,62 @@ def audit_registered(
         finally:
             outcome.claim.release()
         return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _require_mlflow_model(model: str | Path | None, reference: str) -> None:
+    """``--mlflow-tags`` writes to an MLflow model version: refuse it, before the audit, when there is none."""
+    if model is None or not is_mlflow_uri(model):
+        what = f"the model file {model}" if model is not None else "saved predictions"
+        raise FieldError(
+            "mlflow_tags",
+            f"{{field}} writes the verdict back to an MLflow model version, but this audit of {reference} runs "
+            f"on {what}; leave out {{field}}, or audit a models:/NAME/VERSION model.",
+        )
+
+
+def _write_back(outcome: AuditOutcome) -> AuditOutcome:
+    """Tag the audited MLflow version with the verdict, audit id and report; a failure is a warning, not a loss."""
+    from dataclasses import replace
+
+    from governance.errors import GovernanceError
+    from governance.intake.mlflow_models import write_audit_tags
+
+    result, folder = outcome.result, outcome.folder
+    if folder is None or result.model.path is None:
+        return outcome
+    try:
+        written = write_audit_tags(
+            result.model.path,
+            verdict=result.policy.verdict,
+            audit_id=result.audit_id,
+            report=str((folder / "report.md").resolve()),
+            audit_json=folder / "audit.json",
+        )
+    except Exception as error:  # any MLflow failure after the audit is written must not lose the audit
+        reason = str(error) if isinstance(error, GovernanceError) else f"{type(error).__name__}: {error}"
+        warning = (
+            f"The audit {result.audit_id} is complete and kept, but its verdict was not written to MLflow "
+            f"({reason.rstrip('.')}); run the audit again with --mlflow-tags, or set the tags by hand."
+        )
+        return replace(outcome, warnings=(*outcome.warnings, warning))
+    return replace(outcome, notes=(*outcome.notes, *written))
+
+
+def _registered_artefact(stored: str, root: Path) -> Path | str:
+    """The registered model: a file (relative paths are under the workspace) or an MLflow ``models:/`` URI."""
+    if is_mlflow_uri(stored):
+        return stored
+    artefact = Path(stored)
+    return artefact if artefact.is_absolute() else root / artefact
+
+
+def _same_artefact(given: str | Path, registered: Path | str) -> bool:
+    """Whether ``--model`` names the registered model (an MLflow alias is resolved to its version first)."""
+    if isinstance(registered, str) or is_mlflow_uri(given):
+        if not (isinstance(registered, str) and is_mlflow_uri(given)):
+            return False
+        return given == registered or resolve(str(given))[0].uri == registered
+    return Path(given).resolve() == registered.resolve()
 
 
 def _require_genuine_vouching(register: Register, reference: str) -> None:
@@ -144,3 +234,63 @@ def _record(register: Register, outcome: AuditOutcome, root: Path, pinned: str, 
         override=result.override.model_dump() if result.override else None,
         from_predictions=result.model.kind == "predictions",
     )
+
+
+@dataclass(frozen=True)
+class FingerprintCheck:
+    """One recorded table audit, its fingerprint then and the engine's fingerprint now."""
+
+    audit_id: str
+    source: str  # "PostgreSQL: hr.decisions" or "DuckDB: query"
+    recorded: str
+    now: str
+
+    @property
+    def unchanged(self) -> bool:
+        return self.recorded == self.now
+
+
+def refingerprint_audits(
+    register: Register, reference: str, *, connection: Any, timeout: float | None = None
+) -> list[FingerprintCheck]:
+    """Recompute, in the engine, the fingerprint of every table audit of ``NAME@VERSION`` (newest first).
+
+    The audit.json files are read as recorded (``verify`` checks their hashes); the connection is given again
+    because no password is ever stored.
+    """
+    import json
+
+    from governance.audit.tables import refingerprint
+    from governance.intake.engine import BACKEND_NAMES
+    from governance.results.audit import TableInfo
+
+    name, version = parse_model_ref(reference)
+    register.resolve_version(name, version)
+    records = [a for a in register.show(name).audits if a.version == version]
+    checks: list[FingerprintCheck] = []
+    for record in sorted(records, key=lambda a: a.recorded_at, reverse=True):
+        path = register.locate(record.audit_json_path)
+        try:
+            table = json.loads(path.read_text(encoding="utf-8")).get("data", {}).get("table")
+        except (OSError, ValueError) as error:
+            raise InputError(
+                f"The audit {record.audit_id} cannot be read at {path} ({error}); run `governance register verify`."
+            ) from error
+        if not table:
+            continue
+        info = TableInfo.model_validate(table)
+        label = f"{BACKEND_NAMES.get(info.backend, info.backend)}: {info.table or 'query'}"
+        checks.append(
+            FingerprintCheck(
+                audit_id=record.audit_id,
+                source=label,
+                recorded=info.fingerprint,
+                now=refingerprint(info, connection, timeout=timeout),
+            )
+        )
+    if not checks:
+        raise InputError(
+            f"{reference} has no audit of a table (--table or --query); --refingerprint checks those only, while "
+            "files are checked by their SHA-256."
+        )
+    return checks

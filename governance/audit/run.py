@@ -1,29 +1,40 @@
 """One audit, from files to a verdict: intake -> fairness -> explanation -> policy -> files on disk.
 
-``audit()`` is the Python API that mirrors ``governance audit``; it returns the :class:`AuditResult` and, unless
-``write=False``, writes ``audits/<model>/<version>/<audit-id>/`` atomically (a crash leaves no half-written folder).
+``audit()`` is the Python API that mirrors ``governance audit``: it takes an :class:`AuditRequest` (or its fields as
+keywords), returns the :class:`AuditResult` and, unless ``write=False``, writes ``audits/<model>/<version>/<audit-id>/``
+atomically (a crash leaves no half-written folder). Its steps: check the request, load the policy, measure fairness
+(streamed or in memory), check the pinned specification, explain, judge, and write.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from governance.audit.explain_run import ExplainOptions, LoadedInputs, explain_loaded
+from governance.audit.fairness.options import FairnessOptions
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
-from governance.errors import ExplainError, InputError
-from governance.intake.data import AuditData, load_audit_data, missing_labels_message
-from governance.intake.model import LoadedModel, Vouching, load_model
+from governance.audit.tables import TableInputs, TableRequest
+from governance.errors import ExplainError, FieldError, InputError
+from governance.intake.data import (
+    AuditData,
+    check_columns_early,
+    load_audit_data,
+    missing_labels_message,
+)
+from governance.intake.mlflow_models import load_any_model
+from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.load import LoadedPolicy, load_policy
-from governance.policy.model import ExplainRule
 from governance.provenance import isoformat, library_versions, now, sha256_json
-from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance
+from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance, TableInfo
 from governance.results.fairness import FairnessResult
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.load import LoadedPolicy, load_policy
+from governance.rules.schema import ExplainRule
 from governance.version import __version__
 from governance.workspace import Workspace, find_workspace
 
@@ -46,6 +57,8 @@ class AuditOutcome:
     result: AuditResult
     folder: Path | None
     claim: AuditFolder | None = None
+    notes: tuple[str, ...] = ()  # what was done beside the audit (MLflow tags written)
+    warnings: tuple[str, ...] = ()  # what failed beside the audit, which itself is complete
 
     @property
     def exit_code(self) -> int:
@@ -60,7 +73,8 @@ def _positive_index(classes: Sequence[Any], positive_label: Any) -> int:
                 return index
         raise InputError(
             f"The positive label {positive_label!r} is not one of the model's classes ({', '.join(map(str, labels))}); "
-            "pass one of those with --positive-label."
+            "pass one of those with {positive_label}.",
+            fields=["positive_label"],
         )
     return len(labels) - 1  # sklearn sorts classes: 1 over 0, True over False
 
@@ -78,8 +92,9 @@ def predict(
         y_pred = np.asarray(estimator.predict(X))
     except Exception as exc:
         raise InputError(
-            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that --features names the "
-            "columns the model was trained on."
+            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that {{features}} names the "
+            "columns the model was trained on.",
+            fields=["features"],
         ) from exc
     classes = getattr(estimator, "classes_", None)
     scores = None
@@ -90,20 +105,25 @@ def predict(
         if hasattr(estimator, "predict_proba"):
             scores = np.asarray(estimator.predict_proba(X))[:, index]
             if threshold is not None and not 0 <= threshold <= 1:
-                raise InputError(
-                    f"--threshold {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
-                    "so give a threshold between them, for example --threshold 0.5."
+                raise FieldError(
+                    "threshold",
+                    f"{{field}} {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
+                    "so give a threshold between them, for example {field} 0.5.",
                 )
         elif hasattr(estimator, "decision_function"):
             decision = np.asarray(estimator.decision_function(X))
             scores = decision if index == 1 else -decision
         if threshold is not None:
             if scores is None:
-                raise InputError("--threshold needs a model with predict_proba or decision_function.")
+                raise FieldError(
+                    "threshold", "{field} needs a model with predict_proba or decision_function."
+                )
             other = classes[1 - index]
             y_pred = np.where(scores >= threshold, label, other)
     elif threshold is not None:
-        raise InputError("--threshold applies to binary classifiers only; leave it out for this model.")
+        raise FieldError(
+            "threshold", "{field} applies to binary classifiers only; leave it out for this model."
+        )
     return y_pred, scores, label
 
 
@@ -120,8 +140,8 @@ def check_task_fits_policy(
     decision is expected would turn four-fifths into a one-against-the-rest comparison nobody asked for.
     """
     from governance.audit.fairness._inputs import column_nouns, shown_values
-    from governance.policy.model import MetricRule
     from governance.results.fairness import BINARY_METRICS
+    from governance.rules.schema import MetricRule
 
     rules = [r for r in loaded_policy.policy.rules if isinstance(r, MetricRule)]
     needs_decisions = [r.id for r in rules if r.metric in BINARY_METRICS]
@@ -129,8 +149,9 @@ def check_task_fits_policy(
         source = f"the column '{predictions}'" if predictions else "the model"
         raise InputError(
             f"The predictions of {source} are continuous numbers, but the policy's rule '{needs_decisions[0]}' needs "
-            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or audit the numbers with "
-            "--policy regression."
+            "decisions; pass 0/1 decisions, or scores with {scores} and a {threshold}, or audit the numbers with "
+            "{policy} regression.",
+            fields=["scores", "threshold", "policy"],
         )
     binary_only = [r for r in rules if r.comparison in BINARY_ONLY_COMPARISONS]
     if task == "multiclass" and binary_only:
@@ -172,10 +193,6 @@ def _with_category_notes(fairness: FairnessResult) -> FairnessResult:
     return fairness.model_copy(update={"notes": [*fairness.notes, *notes]}) if notes else fairness
 
 
-def _is_parquet(path: str | Path) -> bool:
-    return Path(path).suffix.lower() in {".parquet", ".pq"}
-
-
 def _shown_path(path: Path, root: Path) -> str:
     """A path relative to the workspace when it lies inside it, so that ``audit.json`` is portable."""
     try:
@@ -212,18 +229,19 @@ def check_distinct_columns(
     *, target: str | None, predictions: str | None, scores: str | None, sensitive: Sequence[str]
 ) -> None:
     """One column in two roles would audit a thing against itself (predictions as their own truth: no errors)."""
-    roles = [("--target", target), ("--predictions", predictions), ("--scores", scores)]
-    roles += [("--sensitive", column) for column in sensitive]
+    roles = [("target", target), ("predictions", predictions), ("scores", scores)]
+    roles += [("sensitive", column) for column in sensitive]
     seen: dict[str, str] = {}
-    for option, column in roles:
+    for field, column in roles:
         if column is None:
             continue
-        if column in seen and (option, seen[column]) != ("--sensitive", "--sensitive"):
+        if column in seen and (field, seen[column]) != ("sensitive", "sensitive"):
             raise InputError(
-                f"The column {column!r} is given both as {seen[column]} and as {option}; each role needs its own "
-                "column (the true outcome, the model's decisions, its scores and the sensitive attributes)."
+                f"The column {column!r} is given both as {{{seen[column]}}} and as {{{field}}}; each role needs its "
+                "own column (the true outcome, the model's decisions, its scores and the sensitive attributes).",
+                fields=[seen[column], field],
             )
-        seen.setdefault(column, option)
+        seen.setdefault(column, field)
 
 
 def check_explain_options(budget: float, rows: int | None) -> None:
@@ -231,12 +249,14 @@ def check_explain_options(budget: float, rows: int | None) -> None:
     import math
 
     if not (math.isfinite(budget) and budget > 0):
-        raise InputError(
-            f"--explain-budget must be a positive number of seconds, not {budget:g}; for example --explain-budget 60."
+        raise FieldError(
+            "explain_budget",
+            f"{{field}} must be a positive number of seconds, not {budget:g}; for example {{field}} 60.",
         )
     if rows is not None and rows < 1:
-        raise InputError(
-            f"--explain-rows must be at least 1, not {rows}; leave it out to explain every row the budget allows."
+        raise FieldError(
+            "explain_rows",
+            f"{{field}} must be at least 1, not {rows}; leave it out to explain every row the budget allows.",
         )
 
 
@@ -249,14 +269,18 @@ def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int 
     import math
 
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(
-            f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0."
+        raise FieldError(
+            "seed",
+            f"{{field}} must be a whole number from 0 to {MAX_SEED}, not {seed}; for example {{field}} 0.",
         )
     if threshold is not None and not math.isfinite(threshold):
-        raise InputError(f"--threshold must be a number, not {threshold}; for example --threshold 0.5.")
+        raise FieldError(
+            "threshold", f"{{field}} must be a number, not {threshold}; for example {{field}} 0.5."
+        )
     if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
-        raise InputError(
-            f"--n-boot must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough."
+        raise FieldError(
+            "n_boot",
+            f"{{field}} must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough.",
         )
 
 
@@ -270,33 +294,12 @@ def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
 
 
 def _explain(
-    loaded: LoadedModel,
-    data: AuditData,
-    loaded_policy: LoadedPolicy,
-    *,
-    budget: float,
-    rows: int | None,
-    seed: int,
-    positive_label: Any,
-    threshold: float | None,
-    progress: Progress | None,
+    loaded: LoadedModel, data: AuditData, options: ExplainOptions, *, progress: Progress | None
 ) -> tuple[ExplanationResult | None, str | None]:
-    from governance.audit.explain import explain_model
-
-    ks = [rule.k for rule in loaded_policy.policy.rules if isinstance(rule, ExplainRule)]
+    """The explanation, or why there is none: an explainer failure must not lose the fairness audit."""
     try:
-        explanation = explain_model(
-            loaded.estimator,
-            data.X,
-            sensitive=data.sensitive_frame,
-            budget_seconds=budget,
-            max_rows=rows,
-            top_k=max(ks, default=5),
-            seed=seed,
-            positive_label=positive_label,
-            threshold=threshold,
-            progress=(lambda done, total: progress("explain", done, total)) if progress else None,
-        )
+        inputs = LoadedInputs(loaded.estimator, data.X, data.sensitive_frame, list(data.X.columns))
+        explanation = explain_loaded(inputs, options, progress=progress)
     except ExplainError as error:
         return None, str(error)
     except Exception as error:  # an explainer crash must not lose the fairness audit
@@ -304,284 +307,543 @@ def _explain(
     return explanation, None
 
 
+@dataclass(frozen=True)
+class AuditRequest:
+    """What to audit and how: the options of ``governance audit``, built by the command, taken by :func:`audit`.
+
+    ``model`` (a file to run) or ``predictions`` (a column of saved decisions) says what is audited. A model file
+    that runs code when loaded needs ``vouching`` (the register's) or ``trust_sha256`` (given by ``trusted_by``).
+    An audit that departs from the model's pinned specification (``governance.yaml``) needs ``override``, the
+    reason. ``reproducible_id`` derives the audit id's suffix from the inputs (the demo); ``keep_claim`` hands
+    the written folder's claim to the caller (see :mod:`governance.audit.folders`).
+    ``table`` or ``query`` with ``connection`` (a URL such as ``duckdb://``, ``postgresql://...``,
+    ``spark://local[2]``, or an open Ibis backend) audits rows where they live instead of a ``data`` file (see
+    :mod:`governance.audit.tables`); ``query_timeout`` stops a PostgreSQL query after that many seconds.
+    """
+
+    name: str
+    version: str
+    data: str | Path | None = None
+    sensitive: Sequence[str] = ()
+    table: str | None = None
+    query: str | None = None
+    connection: Any = None
+    query_timeout: float | None = None
+    target: str | None = None
+    model: str | Path | None = None
+    predictions: str | None = None
+    scores: str | None = None
+    trust_sha256: str | None = None
+    pinned_sha256: str | None = None
+    vouching: Vouching | None = None
+    trusted_by: str | None = None
+    features: Sequence[str] | None = None
+    sensitive_data: str | Path | None = None
+    id_column: str | None = None
+    weights: str | None = None
+    threshold: float | None = None
+    positive_label: Any = None
+    policy: str = "default"
+    strict: bool = False
+    explain: bool = True
+    explain_budget: float = 60.0
+    explain_rows: int | None = None
+    n_boot: int | None = None
+    seed: int = 0
+    ll144_rate: Literal["selection", "scoring"] = "selection"
+    workspace: Workspace | None = None
+    output_root: Path | None = None
+    write: bool = True
+    figures: bool = True
+    command_line: str = ""
+    override: str | None = None
+    keep_claim: bool = False
+    reproducible_id: bool = False
+
+    def explain_options(self, policy: LoadedPolicy, label: Any) -> ExplainOptions:
+        """The explanation step's options: this request's budget, rows and seed; the policy's top k."""
+        ks = [rule.k for rule in policy.policy.rules if isinstance(rule, ExplainRule)]
+        return ExplainOptions(
+            positive_label=label,
+            threshold=self.threshold,
+            budget_seconds=self.explain_budget,
+            max_rows=self.explain_rows,
+            top_k=max(ks, default=5),
+            seed=self.seed,
+        )
+
+    def fairness_options(self, policy: LoadedPolicy) -> FairnessOptions:
+        """The policy's comparison settings, with this request's seed, resamples and LL144 rate."""
+        rules = policy.policy
+        return FairnessOptions(
+            reference=rules.reference,
+            reference_groups=rules.reference_groups or None,
+            intersections=rules.intersections,
+            n_boot=rules.n_boot if self.n_boot is None else self.n_boot,
+            confidence_level=rules.confidence_level,
+            seed=self.seed,
+            min_group_size=rules.min_group_size,
+            ll144_rate=self.ll144_rate,
+        )
+
+
+def check_request(request: AuditRequest) -> None:
+    """Refuse options that could only fail later, before any file is read (the register checks them too)."""
+    check_explain_options(request.explain_budget, request.explain_rows)
+    check_run_options(seed=request.seed, threshold=request.threshold, n_boot=request.n_boot)
+    check_distinct_columns(
+        target=request.target,
+        predictions=request.predictions,
+        scores=request.scores,
+        sensitive=request.sensitive,
+    )
+
+
+def _require_one_source(request: AuditRequest) -> None:
+    if (request.model is None) == (request.predictions is None):
+        raise InputError(
+            "Give either {model} FILE (a model to run) or {predictions} COL (its saved predictions), not both.",
+            fields=["model", "predictions"],
+        )
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What the fairness step read and found: the inputs the later steps and the result need."""
+
+    fairness: FairnessResult
+    data_sha256: str
+    n_rows: int
+    features: list[str]
+    loaded: LoadedModel | None = None
+    audit_data: AuditData | None = None
+    label: Any = None
+    table: TableInfo | None = None  # where a table audit's rows live (None for a file)
+
+
 def audit(
-    *,
-    name: str,
-    version: str,
-    data: str | Path,
-    sensitive: Sequence[str],
-    target: str | None = None,
-    model: str | Path | None = None,
-    predictions: str | None = None,
-    scores: str | None = None,
-    trust_sha256: str | None = None,
-    pinned_sha256: str | None = None,
-    vouching: Vouching | None = None,
-    trusted_by: str | None = None,
-    features: Sequence[str] | None = None,
-    sensitive_data: str | Path | None = None,
-    id_column: str | None = None,
-    weights: str | None = None,
-    threshold: float | None = None,
-    positive_label: Any = None,
-    policy: str = "default",
-    strict: bool = False,
-    explain: bool = True,
-    explain_budget: float = 60.0,
-    explain_rows: int | None = None,
-    n_boot: int | None = None,
-    seed: int = 0,
-    ll144_rate: Literal["selection", "scoring"] = "selection",
-    workspace: Workspace | None = None,
-    output_root: Path | None = None,
-    write: bool = True,
-    figures: bool = True,
-    command_line: str = "",
-    progress: Progress | None = None,
-    override: str | None = None,
-    keep_claim: bool = False,
-    reproducible_id: bool = False,
+    request: AuditRequest | None = None, /, *, progress: Progress | None = None, **fields: Any
 ) -> AuditOutcome:
     """Audit a model (or its predictions) for bias and explainability and judge it against a policy.
 
-    An audit that departs from the model's pinned specification (``governance.yaml``) is refused unless
-    ``override`` gives the reason (see :mod:`governance.audit.spec`). The audit id is the UTC second plus a random
-    suffix (``reproducible_id``: a hash of the inputs, for the demo). ``keep_claim`` hands the written folder's
-    claim to the caller, who records the audit and then releases it (see :mod:`governance.audit.folders`).
-    A model file that runs code when loaded
-    needs ``vouching`` (the register's) or ``trust_sha256`` (given by ``trusted_by``); the result names who vouched.
+    Takes an :class:`AuditRequest`, or its fields as keywords (``audit(name=..., version=..., data=...)``).
+    ``progress(stage, done, total)`` hears of the long steps.
     """
+    request = _request(request, fields)
+    started = time.perf_counter()
+    check_request(request)
+    space = request.workspace or find_workspace()
+    _require_one_source(request)
+    loaded_policy = load_policy(request.policy, workspace_root=space.root)
+    measured = _measure_fairness(request, loaded_policy, progress)
+    spec_override = enforce_spec(
+        space, name=request.name, override=request.override, audit=_shape(request, loaded_policy, measured)
+    )
+    explanation, explanation_error = _explain_step(request, loaded_policy, measured, progress)
+    verdict = evaluate_policy(
+        loaded_policy.policy,
+        measured.fairness,
+        policy_path=loaded_policy.path.name,
+        policy_sha256=loaded_policy.sha256,
+        explanation=explanation,
+        explanation_error=explanation_error,
+        explanation_skipped=_why_not_explained(measured.loaded, request.explain),
+        strict=request.strict,
+    )
+    created = isoformat(now())
+    suffix = _suffix(request, loaded_policy, measured)
+    result = AuditResult(
+        audit_id=new_audit_id(compact_stamp(created), suffix),
+        model=_model_info(request, measured, space.root),
+        data=_data_info(request, measured, space.root),
+        fairness=measured.fairness,
+        explanation=explanation,
+        explanation_error=explanation_error,
+        policy=verdict,
+        provenance=_provenance(request, loaded_policy, measured, created, started),
+        override=spec_override,
+    )
+    return _written(request, result, space, created, suffix)
+
+
+def _request(request: AuditRequest | None, fields: dict[str, Any]) -> AuditRequest:
+    if request is None:
+        return AuditRequest(**fields)
+    return replace(request, **fields) if fields else request
+
+
+def _measure_fairness(
+    request: AuditRequest, loaded_policy: LoadedPolicy, progress: Progress | None
+) -> _Measured:
+    """The fairness numbers: aggregates from an engine (a table, a query, a Parquet log or a large CSV file)
+    when possible, else from rows in memory."""
+    options = request.fairness_options(loaded_policy)
+    fairness_progress = (lambda done, total: progress("fairness", done, total)) if progress else None
+    file_sql = _file_through_duckdb(request)
+    if request.table is None and request.query is None and file_sql is None:
+        if request.data is None:
+            raise InputError(
+                "Give the data to audit: {data} FILE, or {table} NAME (or {query} SQL) with {connection}.",
+                fields=["data", "table", "query", "connection"],
+            )
+        return _measure_in_memory(request, loaded_policy, options, fairness_progress)
+    loaded = _load_model(request)
+    inputs = _table_inputs(
+        _table_request(request, file_sql), request, loaded, loaded_policy, options, fairness_progress
+    )
+    fairness = _with_category_notes(inputs.fairness)
+    if file_sql is None:
+        return _Measured(
+            fairness, inputs.info.fingerprint, inputs.n_rows, inputs.features or [], loaded, inputs.sample,
+            inputs.label, inputs.info,
+        )  # fmt: skip
+    from governance.provenance import sha256_file
+
+    # A file is named by its hash, as when pandas reads it.
+    data_sha = sha256_file(Path(str(request.data)))
+    return _Measured(
+        fairness, data_sha, inputs.n_rows, inputs.features or [], loaded, inputs.sample, inputs.label
+    )
+
+
+def _file_through_duckdb(request: AuditRequest) -> str | None:
+    """The DuckDB query for a prediction log in a local Parquet file or a large CSV file (``None``: pandas).
+
+    Measured in benchmarks/engine: DuckDB's GROUP BY is faster and leaner than a pyarrow batch loop, and reads a
+    CSV file in bounded memory where pandas reads it whole. The file is checked as pandas would check it first.
+    """
+    from governance.audit.tables import file_query
+    from governance.intake.data import check_file
+
+    if request.table is not None or request.query is not None or request.data is None:
+        return None
+    if request.predictions is None or request.scores is not None:
+        return None
+    if request.sensitive_data is not None or request.id_column:
+        return None
+    sql = file_query(Path(str(request.data)))
+    if sql is not None:
+        check_file(Path(str(request.data)))
+    return sql
+
+
+def _table_request(request: AuditRequest, file_sql: str | None) -> TableRequest:
+    """What the engine reads: the table or query asked for, or the local file through DuckDB."""
+    if file_sql is None:
+        if request.data is not None:
+            raise InputError(
+                "Give either {data} FILE or {table}/{query} with {connection}, not both.",
+                fields=["data", "table", "query", "connection"],
+            )
+        if request.sensitive_data is not None or request.id_column is not None:
+            raise InputError(
+                "{sensitive_data} and {id} join two files; for a table, join the demographics in {query} instead.",
+                fields={"sensitive_data": "sensitive_data", "id": "id_column", "query": "query"},
+            )
+    return TableRequest(
+        connection="duckdb://" if file_sql else request.connection,
+        table=None if file_sql else request.table,
+        query=file_sql or request.query,
+        sensitive=list(request.sensitive),
+        target=request.target,
+        predictions=request.predictions,
+        scores=request.scores,
+        weights=request.weights,
+        features=request.features,
+        timeout=request.query_timeout,
+        file=Path(str(request.data)).name if file_sql else None,
+    )
+
+
+def _table_inputs(
+    table_request: TableRequest,
+    request: AuditRequest,
+    loaded: LoadedModel | None,
+    loaded_policy: LoadedPolicy,
+    options: FairnessOptions,
+    progress: Callable[[int, int], None] | None,
+) -> TableInputs:
+    """Aggregates from the engine, then the same fairness computation as for a file."""
+    from governance.audit import tables
+    from governance.audit.fairness import compute_fairness, compute_fairness_from_counts
+
+    def check_task(task: str, classes: list[Any]) -> None:
+        check_task_fits_policy(task, classes, loaded_policy, predictions=request.predictions)
+
+    def from_model(
+        *, y_pred: Any, y_true: Any, scores: Any, task: str, label: Any, weights: Any, sensitive: Any
+    ) -> FairnessResult:
+        return compute_fairness(
+            y_pred=y_pred, y_true=y_true, scores=scores, task=task,  # type: ignore[arg-type]
+            sample_weight=weights, sensitive=sensitive, positive_label=label, options=options, progress=progress,
+        )  # fmt: skip
+
+    if loaded is None:
+        if request.threshold is not None and request.scores is None:
+            raise InputError(
+                "{threshold} needs {scores}; saved predictions are already decisions.",
+                fields=["threshold", "scores"],
+            )
+        return tables.predictions_inputs(
+            table_request,
+            check_task=check_task,
+            compute=lambda *, rows, task: _from_rows(rows, request, check_task, from_model),
+            compute_counts=lambda table: compute_fairness_from_counts(
+                table, options=replace(options, ll144_rate="selection"), progress=progress
+            ),
+            threshold=request.threshold,
+            positive_label=request.positive_label,
+        )
+    return tables.model_inputs(
+        table_request,
+        model=loaded.estimator,
+        score=lambda X: predict(
+            loaded, X, threshold=request.threshold, positive_label=request.positive_label
+        ),
+        check_task=check_task,
+        compute=from_model,
+        seed=request.seed,
+        sample_rows=request.explain_rows,
+    )
+
+
+def _from_rows(
+    rows: Any,
+    request: AuditRequest,
+    check_task: Callable[[str, list[Any]], None],
+    compute: Callable[..., Any],
+) -> FairnessResult:
+    """Saved predictions (and scores) from the engine's distinct rows, checked and computed as in memory."""
+    import numpy as np
+
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+
+    predictions = str(request.predictions)
+    y_pred = rows[predictions].to_numpy()
+    score_values = _score_values(rows, request.scores) if request.scores else None
+    if score_values is not None and request.threshold is not None:
+        y_pred = (score_values >= request.threshold).astype(int)
+    y_true = rows[request.target].to_numpy() if request.target else None
+    nouns = column_nouns(predictions=predictions, target=request.target)
+    task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
+    check_task(task, classes)
+    weights = rows[request.weights].to_numpy(dtype=float) if request.weights else None
+    result: FairnessResult = compute(
+        y_pred=y_pred, y_true=y_true, scores=score_values, task=task, label=request.positive_label,
+        weights=weights, sensitive=rows[list(request.sensitive)],
+    )  # fmt: skip
+    return result
+
+
+def _measure_in_memory(
+    request: AuditRequest,
+    loaded_policy: LoadedPolicy,
+    options: FairnessOptions,
+    progress: Callable[[int, int], None] | None,
+) -> _Measured:
+    """Load the model (if any) and the data, predict, and compute the fairness numbers."""
     import numpy as np
 
     from governance.audit.fairness import compute_fairness
     from governance.audit.fairness._inputs import check_label_columns, column_nouns
 
-    started = time.perf_counter()
-    check_explain_options(explain_budget, explain_rows)
-    check_run_options(seed=seed, threshold=threshold, n_boot=n_boot)
-    check_distinct_columns(target=target, predictions=predictions, scores=scores, sensitive=sensitive)
-    space = workspace or find_workspace()
-    if (model is None) == (predictions is None):
-        raise InputError(
-            "Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both."
-        )
-    loaded_policy = load_policy(policy, workspace_root=space.root)
-    rules = loaded_policy.policy
-    n_boot_used = rules.n_boot if n_boot is None else n_boot
-    fairness_progress = (lambda done, total: progress("fairness", done, total)) if progress else None
-    loaded: LoadedModel | None = None
-    audit_data: AuditData | None = None
-    label = positive_label
-    nouns = column_nouns(predictions=predictions, target=target)
-    streamed = None
-    if predictions is not None and scores is None and sensitive_data is None and _is_parquet(data):
-        # A prediction log: stream it, so that files larger than memory can be audited.
-        from governance.audit.fairness.streaming import AmountsNotClassesError, count_parquet
+    loaded = _load_model(request)
+    audit_data = load_audit_data(
+        str(request.data),
+        target=request.target,
+        sensitive=request.sensitive,
+        features=request.features,
+        sensitive_data=request.sensitive_data,
+        id_column=request.id_column,
+        weights=request.weights,
+        extra_columns=[c for c in (request.predictions, request.scores) if c],
+        model=loaded.estimator if loaded else None,
+    )
+    frame = audit_data.frame
+    y_pred, score_values, label = _decisions(request, loaded, audit_data)
+    y_true = frame[request.target].to_numpy() if request.target else None
+    nouns = column_nouns(predictions=request.predictions, target=request.target)
+    task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
+    check_task_fits_policy(task, classes, loaded_policy, predictions=request.predictions)
+    fairness = compute_fairness(
+        y_pred=y_pred,
+        y_true=y_true,
+        scores=score_values,
+        task=task,
+        sample_weight=frame[request.weights].to_numpy(dtype=float) if request.weights else None,
+        sensitive=audit_data.sensitive_frame,
+        positive_label=label,
+        options=options,
+        progress=progress,
+    )
+    features = audit_data.features if loaded else []
+    return _Measured(
+        _with_category_notes(fairness), audit_data.sha256, len(frame), features, loaded, audit_data, label
+    )
 
-        if threshold is not None:
-            raise InputError("--threshold needs --scores; saved predictions are already decisions.")
-        try:
-            streamed = count_parquet(
-                data,
-                predictions=predictions,
-                sensitive=list(sensitive),
-                target=target,
-                weights=weights,
-                positive_label=positive_label,
-                before_counting=lambda task, classes: check_task_fits_policy(
-                    task, classes, loaded_policy, predictions=predictions
-                ),
-            )
-        except AmountsNotClassesError:
-            streamed = None  # a regression: its rows are read in memory below
-    if streamed is not None:
-        from governance.audit.fairness import compute_fairness_from_counts
 
-        fairness = compute_fairness_from_counts(
-            streamed.table,
-            reference=rules.reference,
-            reference_groups=rules.reference_groups or None,
-            n_boot=n_boot_used,
-            confidence_level=rules.confidence_level,
-            seed=seed,
-            min_group_size=rules.min_group_size,
-            progress=fairness_progress,
-            intersections=rules.intersections,
+def _load_model(request: AuditRequest) -> LoadedModel | None:
+    if request.model is None:
+        return None
+    if (
+        request.data is not None and request.sensitive_data is None
+    ):  # refused now, not after loading the model
+        check_columns_early(
+            request.data,
+            target=request.target,
+            sensitive=request.sensitive,
+            id_column=request.id_column,
+            weights=request.weights,
         )
-        data_sha, n_rows, audited_features = streamed.sha256, streamed.n_rows, []
-    else:
-        if model is not None:
-            loaded = load_model(
-                model,
-                trust_sha256=trust_sha256,
-                pinned_sha256=pinned_sha256,
-                vouching=vouching,
-                trusted_by=trusted_by,
-            )
-        audit_data = load_audit_data(
-            data,
-            target=target,
-            sensitive=sensitive,
-            features=features,
-            sensitive_data=sensitive_data,
-            id_column=id_column,
-            weights=weights,
-            extra_columns=[c for c in (predictions, scores) if c],
-            model=loaded.estimator if loaded else None,
-        )
-        frame = audit_data.frame
-        score_values = None
-        if loaded is not None:
-            y_pred, score_values, label = predict(
-                loaded, audit_data.X, threshold=threshold, positive_label=positive_label
-            )
-        elif predictions is not None:
-            if frame[predictions].isna().any():
-                missing = int(frame[predictions].isna().sum())
-                raise InputError(missing_labels_message(predictions, missing, role="predictions"))
-            y_pred = frame[predictions].to_numpy()
-            if scores:
-                score_values = _score_values(frame, scores)
-                if threshold is not None:
-                    y_pred = (score_values >= threshold).astype(int)
-        y_true = frame[target].to_numpy() if target else None
-        task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
-        check_task_fits_policy(task, classes, loaded_policy, predictions=predictions)
-        fairness = compute_fairness(
-            y_pred=y_pred,
-            y_true=y_true,
-            scores=score_values,
-            task=task,
-            sample_weight=frame[weights].to_numpy(dtype=float) if weights else None,
-            sensitive=audit_data.sensitive_frame,
-            positive_label=label,
-            reference=rules.reference,
-            reference_groups=rules.reference_groups or None,
-            n_boot=n_boot_used,
-            confidence_level=rules.confidence_level,
-            seed=seed,
-            min_group_size=rules.min_group_size,
-            ll144_rate=ll144_rate,
-            progress=fairness_progress,
-            intersections=rules.intersections,
-        )
-        data_sha, n_rows = audit_data.sha256, len(frame)
-        audited_features = audit_data.features if loaded else []
+    return load_any_model(
+        request.model,
+        trust_sha256=request.trust_sha256,
+        pinned_sha256=request.pinned_sha256,
+        vouching=request.vouching,
+        trusted_by=request.trusted_by,
+    )
 
-    shape = AuditShape(
+
+def _decisions(
+    request: AuditRequest, loaded: LoadedModel | None, audit_data: AuditData
+) -> tuple[Any, np.ndarray | None, Any]:
+    """The decisions audited (the model's, or the saved ones), their scores, and the positive label."""
+    if loaded is not None:
+        return predict(
+            loaded, audit_data.X, threshold=request.threshold, positive_label=request.positive_label
+        )
+    frame, column = audit_data.frame, str(request.predictions)
+    if frame[column].isna().any():
+        missing = int(frame[column].isna().sum())
+        raise InputError(missing_labels_message(column, missing, role="predictions"))
+    y_pred = frame[column].to_numpy()
+    score_values = None
+    if request.scores:
+        score_values = _score_values(frame, request.scores)
+        if request.threshold is not None:
+            y_pred = (score_values >= request.threshold).astype(int)
+    return y_pred, score_values, request.positive_label
+
+
+def _shape(request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured) -> AuditShape:
+    return AuditShape(
         policy=loaded_policy,
-        policy_arg=policy,
-        sensitive=sensitive,
-        explain=explain,
-        has_model=loaded is not None,
-        n_rows=n_rows,
+        policy_arg=request.policy,
+        sensitive=request.sensitive,
+        explain=request.explain,
+        has_model=measured.loaded is not None,
+        n_rows=measured.n_rows,
     )
-    spec_override = enforce_spec(space, name=name, override=override, audit=shape)
-    fairness = _with_category_notes(fairness)
-    explanation, explanation_error = None, None
-    if loaded is not None and audit_data is not None and explain:
-        explanation, explanation_error = _explain(
-            loaded,
-            audit_data,
-            loaded_policy,
-            budget=explain_budget,
-            rows=explain_rows,
-            seed=seed,
-            positive_label=label,
-            threshold=threshold,
-            progress=progress,
-        )
 
-    verdict = evaluate_policy(
-        rules,
-        fairness,
-        policy_path=loaded_policy.path.name,
-        policy_sha256=loaded_policy.sha256,
-        explanation=explanation,
-        explanation_error=explanation_error,
-        explanation_skipped=_why_not_explained(loaded, explain),
-        strict=strict,
+
+def _explain_step(
+    request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured, progress: Progress | None
+) -> tuple[ExplanationResult | None, str | None]:
+    """Explain the model when there is one to explain and the request asks for it."""
+    if measured.loaded is None or measured.audit_data is None or not request.explain:
+        return None, None
+    options = request.explain_options(loaded_policy, measured.label)
+    return _explain(measured.loaded, measured.audit_data, options, progress=progress)
+
+
+def _suffix(request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured) -> str | None:
+    if not request.reproducible_id:
+        return None
+    return _reproducible_suffix(
+        measured.loaded.sha256 if measured.loaded else None,
+        measured.data_sha256,
+        loaded_policy.sha256,
+        request.seed,
+        list(request.sensitive),
+        request.target,
+        request.predictions,
+        request.scores,
+        request.threshold,
     )
-    created = isoformat(now())
-    suffix = (
-        _reproducible_suffix(
-            loaded.sha256 if loaded else None,
-            data_sha,
-            loaded_policy.sha256,
-            seed,
-            list(sensitive),
-            target,
-            predictions,
-            scores,
-            threshold,
-        )
-        if reproducible_id
-        else None
-    )
-    audit_id = new_audit_id(compact_stamp(created), suffix)
-    model_info = ModelInfo(
-        name=name,
-        version=version,
+
+
+def _model_info(request: AuditRequest, measured: _Measured, root: Path) -> ModelInfo:
+    loaded = measured.loaded
+    return ModelInfo(
+        name=request.name,
+        version=request.version,
         kind="model" if loaded else "predictions",
-        path=_shown_path(loaded.path, space.root) if loaded else None,
+        path=(loaded.source or _shown_path(loaded.path, root)) if loaded else None,
         sha256=loaded.sha256 if loaded else None,
         estimator=loaded.description if loaded else None,
         loader=loaded.loader if loaded else None,
         trusted_types=loaded.trusted_types if loaded else [],
-        threshold=threshold,
+        threshold=request.threshold,
         vouched_by=loaded.vouched_by if loaded else None,
         vouched_at=loaded.vouched_at if loaded else None,
-        predictions_column=predictions,
-        scores_column=scores,
-        sensitive_inputs=[name for name in audited_features if name in set(sensitive)],
+        predictions_column=request.predictions,
+        scores_column=request.scores,
+        sensitive_inputs=[name for name in measured.features if name in set(request.sensitive)],
     )
-    data_info = DataInfo(
-        path=_shown_path(Path(data), space.root),
-        sha256=data_sha,
-        n_rows=n_rows,
-        target=target,
-        sensitive=list(sensitive),
-        features=list(audited_features),
-        features_source=audit_data.features_source if loaded and audit_data else None,
-        sensitive_data_path=_shown_path(Path(sensitive_data), space.root) if sensitive_data else None,
+
+
+def _table_label(info: TableInfo) -> str:
+    """How a table audit names its data in reports: the backend and the table (the query is in ``data.table``)."""
+    from governance.intake.engine import BACKEND_NAMES
+
+    return f"{BACKEND_NAMES.get(info.backend, info.backend)}: {info.table or 'query'}"
+
+
+def _data_info(request: AuditRequest, measured: _Measured, root: Path) -> DataInfo:
+    audit_data = measured.audit_data
+    path = _table_label(measured.table) if measured.table else _shown_path(Path(str(request.data)), root)
+    return DataInfo(
+        path=path,
+        sha256=measured.data_sha256,
+        n_rows=measured.n_rows,
+        target=request.target,
+        sensitive=list(request.sensitive),
+        features=list(measured.features),
+        features_source=audit_data.features_source if measured.loaded and audit_data else None,
+        sensitive_data_path=_shown_path(Path(request.sensitive_data), root)
+        if request.sensitive_data
+        else None,
         sensitive_data_sha256=audit_data.sensitive_data_sha256 if audit_data else None,
-        id_column=id_column,
-        weights_column=weights,
+        id_column=request.id_column,
+        weights_column=request.weights,
         rows_without_demographics=audit_data.rows_without_demographics if audit_data else 0,
+        table=measured.table,
     )
-    provenance = Provenance(
+
+
+def _provenance(
+    request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured, created: str, started: float
+) -> Provenance:
+    return Provenance(
         tool_version=__version__,
         library_versions=library_versions(),
-        seed=seed,
+        seed=request.seed,
         created_at=created,
-        command_line=command_line,
-        model_sha256=loaded.sha256 if loaded else None,
-        data_sha256=data_sha,
+        command_line=request.command_line,
+        model_sha256=measured.loaded.sha256 if measured.loaded else None,
+        data_sha256=measured.data_sha256,
         policy_sha256=loaded_policy.sha256,
         duration_seconds=round(time.perf_counter() - started, 3),
     )
-    result = AuditResult(
-        audit_id=audit_id,
-        model=model_info,
-        data=data_info,
-        fairness=fairness,
-        explanation=explanation,
-        explanation_error=explanation_error,
-        policy=verdict,
-        provenance=provenance,
-        override=spec_override,
+
+
+def _written(
+    request: AuditRequest, result: AuditResult, space: Workspace, created: str, suffix: str | None
+) -> AuditOutcome:
+    """Write the audit folder (unless ``write=False``); hand over its claim with ``keep_claim``."""
+    if not request.write:
+        return AuditOutcome(result=result, folder=None)
+    root = request.output_root or space.audits_dir
+    claim = AuditFolder.reserve(
+        safe_join(root, request.name, request.version), compact_stamp(created), suffix=suffix
     )
-    folder, claim = None, None
-    if write:
-        root = output_root or space.audits_dir
-        claim = AuditFolder.reserve(safe_join(root, name, version), compact_stamp(created), suffix=suffix)
-        result = result.model_copy(update={"audit_id": claim.audit_id})
-        try:
-            folder = write_audit_folder(result, claim, figures=figures)
-        except BaseException:
-            claim.release()
-            raise
-        if not keep_claim:
-            claim.release()
-            claim = None
-    return AuditOutcome(result=result, folder=folder, claim=claim)
+    result = result.model_copy(update={"audit_id": claim.audit_id})
+    try:
+        folder = write_audit_folder(result, claim, figures=request.figures)
+    except BaseException:
+        claim.release()
+        raise
+    if request.keep_claim:
+        return AuditOutcome(result=result, folder=folder, claim=claim)
+    claim.release()
+    return AuditOutcome(result=result, folder=folder)

@@ -1,4 +1,4 @@
-"""Compliance checklists as data, policy templates, and a model's standing against them.
+"""Compliance checklists as data and a model's standing against them.
 
 Public API (the command line and the site call these):
 
@@ -6,7 +6,7 @@ Public API (the command line and the site call these):
   problems naming file, field and line.
 - :func:`evaluate_status` (checklists, *, model, answers, latest_audit) -> :class:`ChecklistStatus`.
 - :func:`checklist_status_markdown` (status) -> escaped Markdown; :func:`checklist_markdown` (checklist).
-- :func:`render_policy` (template, config) -> Markdown; :func:`load_policy_templates` (folder).
+- Policy documents (the Markdown templates) are in :mod:`governance.documents`.
 """
 
 from __future__ import annotations
@@ -26,19 +26,7 @@ from governance.checklists.markdown import (
     evidence_words,
     item_anchor,
 )
-from governance.checklists.model import CONDITIONS, Checklist, ChecklistItem, Evidence
-from governance.checklists.policies import (
-    DEFAULTS,
-    ROLES,
-    PolicyTemplate,
-    load_policy_template,
-    load_policy_templates,
-    parse_policy_template,
-    policy_context,
-    policy_metadata,
-    render_policy,
-    unknown_item_references,
-)
+from governance.checklists.schema import CONDITIONS, Checklist, ChecklistItem, Evidence
 from governance.checklists.status import (
     ANSWER_STATUSES,
     STATE_LABELS,
@@ -51,8 +39,6 @@ from governance.checklists.status import (
 __all__ = [
     "ANSWER_STATUSES",
     "CONDITIONS",
-    "DEFAULTS",
-    "ROLES",
     "STATE_LABELS",
     "Checklist",
     "ChecklistItem",
@@ -60,7 +46,6 @@ __all__ = [
     "Evidence",
     "FrameworkStatus",
     "ItemStatus",
-    "PolicyTemplate",
     "Problem",
     "checklist_markdown",
     "checklist_status_markdown",
@@ -71,13 +56,6 @@ __all__ = [
     "item_anchor",
     "load_checklist",
     "load_checklists",
-    "load_policy_template",
-    "load_policy_templates",
-    "parse_policy_template",
-    "policy_context",
-    "policy_metadata",
-    "render_policy",
-    "unknown_item_references",
     "validate_checklist_data",
     "validate_checklist_file",
 ]

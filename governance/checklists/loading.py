@@ -14,9 +14,9 @@ from typing import Any
 
 import yaml
 
-from governance.checklists.model import Checklist, ChecklistItem
+from governance.checklists.schema import Checklist, ChecklistItem
 from governance.errors import PolicyError
-from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8
+from governance.yamlload import DuplicateKeyError, load_yaml, read_utf8, yaml_error_line
 
 SCHEMA_PATH = Path(__file__).with_name("checklist.schema.json")
 
@@ -75,11 +75,10 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
     except PolicyError as not_utf8:
         return None, None, [Problem(str(path), "", None, str(not_utf8).removeprefix(f"{path} "))]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = load_yaml(text, source=str(path))
+        data = load_yaml(text, source=str(path))  # words a syntax error, which composing below would not meet
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # lines, for problems
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
+        line = yaml_error_line(exc)
         problem = getattr(exc, "problem", None) or "invalid YAML"
         return None, None, [Problem(str(path), "", line, f"is not valid YAML ({problem})")]
     except DuplicateKeyError as duplicate:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from governance.checklists.model import CONDITIONS, Checklist, ChecklistItem
+from governance.checklists.schema import CONDITIONS, Checklist, ChecklistItem
 from governance.checklists.status import STATE_LABELS, ChecklistStatus, FrameworkStatus, ItemStatus
 from governance.escaping import markdown_text
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from governance.checklists.loading import load_checklists
-from governance.checklists.model import Checklist
+from governance.checklists.schema import Checklist
 from governance.checklists.status import ChecklistStatus, _as_dict, evaluate_status
 from governance.paths import bundled_policies
 

@@ -30,8 +30,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from governance.checklists.model import Checklist, ChecklistItem, EvidenceType
+from governance.checklists.schema import Checklist, ChecklistItem, EvidenceType
 from governance.provenance import isoformat, now
+from governance.register.records import newest_answers
 from governance.results.common import Frozen
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
@@ -193,25 +194,21 @@ def _scope(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[bool, list[st
 
 
 def _latest_answers(answers: Iterable[Any]) -> dict[str, AnswerInfo]:
-    """The latest answer per item id (answers may come oldest first or newest first)."""
-    latest: dict[str, tuple[str, int, AnswerInfo]] = {}
-    for order, raw in enumerate(answers):
+    """The answer that counts per item id (the register's one rule: ``newest_answers``)."""
+    latest: dict[str, AnswerInfo] = {}
+    for raw in newest_answers(answers, _as_dict):
         fields = _as_dict(raw)
         created = fields.get("created_at") or fields.get("at")
         created_text = (
             created.isoformat() if isinstance(created, datetime) else (str(created) if created else "")
         )
-        info = AnswerInfo(
+        latest[str(fields.get("item_id", ""))] = AnswerInfo(
             status=str(fields.get("status", "")),
             evidence=str(fields.get("evidence") or ""),
             actor=str(fields.get("actor") or ""),
             created_at=created_text or None,
         )
-        item_id = str(fields.get("item_id", ""))
-        previous = latest.get(item_id)
-        if previous is None or (created_text, order) >= (previous[0], previous[1]):
-            latest[item_id] = (created_text, order, info)
-    return {item_id: entry[2] for item_id, entry in latest.items()}
+    return latest
 
 
 def _audit_age_days(audit: Mapping[str, Any]) -> float | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from governance.checklists.model import Checklist
+from governance.checklists.schema import Checklist
 from governance.checklists.status import STATE_LABELS, ChecklistStatus, ItemStatus
 
 

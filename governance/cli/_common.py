@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 
@@ -12,6 +13,30 @@ from governance.errors import GovernanceError
 from governance.escaping import terminal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+OPTION_OF_FIELD = {
+    "actor": "--actor",
+    "artifact_path": "--model",
+    "risk_acceptance": "--accept-risk",
+    "is_aedt": "--aedt",
+    "is_annex_iii_high_risk": "--annex-iii",
+    "name": "the model name",
+    "item_id": "the item id",
+    "max_rows": "--explain-rows",
+    "output_root": "--output",
+}
+"""Where a library field is not simply ``--field-with-dashes`` on the command line."""
+
+
+def cli_message(error: GovernanceError) -> str:
+    """The error as the command line says it: a field the library names is called by the option the user typed."""
+    return error.naming_fields({field: option_of(field) for field in error.fields})
+
+
+def option_of(field: str) -> str:
+    """The command-line option for a library field: ``within_days`` is ``--within-days`` unless mapped above."""
+    return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
 
 
 def reports_errors(function: F) -> F:
@@ -26,7 +51,7 @@ def reports_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except GovernanceError as error:
-            click.echo(f"Error: {terminal_text(error)}", err=True)
+            click.echo(f"Error: {terminal_text(cli_message(error))}", err=True)
             raise SystemExit(error.exit_code) from None
         except (
             OSError
@@ -72,3 +97,86 @@ register_url_option = click.option(
     envvar="GOVERNANCE_REGISTER_URL",
     help="Register database URL (default: SQLite in .governance/ of the workspace; postgresql+psycopg://... for a team).",
 )
+
+
+class ProgressBars:
+    """The one progress bar: a bar per stage of long work on a terminal, nothing otherwise (CI logs stay clean).
+
+    The library reports ``progress(stage, done, total)`` (``governance.audit.run.Progress``); pass an instance as
+    that callback and close it (or use it as a context manager) when the work ends or fails.
+    """
+
+    LABELS: ClassVar[dict[str, str]] = {
+        "fairness": "Bootstrap intervals",
+        "explain": "Explaining the model",
+        "reasons": "Explaining rows",
+    }
+
+    def __init__(self, enabled: bool | None = None) -> None:
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled or total <= 0:
+            return
+        if stage not in self.bars:
+            bar = click.progressbar(length=total, label=self.LABELS.get(stage, stage), file=sys.stderr)
+            bar.__enter__()
+            self.bars[stage], self.done[stage] = bar, 0
+        self.bars[stage].update(done - self.done[stage])
+        self.done[stage] = done
+        if done >= total:
+            self.close(stage)
+
+    def close(self, stage: str | None = None) -> None:
+        """End one stage's bar (or every bar still open)."""
+        for name in [stage] if stage else list(self.bars):
+            bar = self.bars.pop(name, None)
+            if bar is not None:
+                bar.__exit__(None, None, None)
+
+    def __enter__(self) -> ProgressBars:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def table_options(function: F) -> F:
+    """--table, --query, --connection and --query-timeout: audit rows where they live (DuckDB, PostgreSQL, Spark)."""
+    options = [
+        click.option(
+            "--table",
+            help="Audit this table where it lives (schema.table), read through --connection instead of --data.",
+        ),
+        click.option(
+            "--query", help="Audit the rows of this SQL query (run by --connection) instead of a table."
+        ),
+        click.option(
+            "--connection",
+            envvar="GOVERNANCE_CONNECTION",
+            help="Where --table or --query runs: duckdb:// (the default: files and DuckDB databases), "
+            "postgresql://USER@HOST/DATABASE, or spark://local[2]. Default: GOVERNANCE_CONNECTION, which keeps a "
+            "password out of the command line; passwords are never written to any output.",
+        ),
+        click.option(
+            "--query-timeout",
+            type=float,
+            metavar="SECONDS",
+            help="Stop a PostgreSQL query that runs longer than this (default: no limit).",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def redacted_command_line(connection: str | None) -> str:
+    """The command as typed, for provenance, with the connection URL's password replaced by ***."""
+    import shlex
+    import sys
+
+    from governance.intake.engine import redact_text
+
+    return redact_text(shlex.join(["governance", *sys.argv[1:]]), connection)

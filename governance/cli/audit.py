@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from typing import Any
 
 import click
 
 from governance.cli._common import (
+    ProgressBars,
     actor_option,
     echo,
+    redacted_command_line,
     register_url_option,
     reports_errors,
     secho,
+    table_options,
     workspace_option,
 )
+from governance.cli.audit_diff import AuditWithDiff
 
 VERDICT_STYLE: dict[str, str | None] = {
     "passed": "green",
@@ -31,39 +34,10 @@ STATUS_STYLE = {
 }
 
 
-class _Progress:
-    """A progress bar per stage on a terminal; silent otherwise (CI logs stay clean)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bars: dict[str, Any] = {}
-        self.done: dict[str, int] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not self.enabled or total <= 0:
-            return
-        if stage not in self.bars:
-            label = {"fairness": "Bootstrap intervals", "explain": "Explaining the model"}.get(stage, stage)
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
-            bar.__enter__()
-            self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
-        self.done[stage] = done
-        if done >= total:
-            self.close(stage)
-
-    def close(self, stage: str | None = None) -> None:
-        for name in [stage] if stage else list(self.bars):
-            bar = self.bars.pop(name, None)
-            if bar is not None:
-                bar.__exit__(None, None, None)
-
-
-def print_summary(result: Any, folder: Any) -> None:
-    """The verdict, each rule, and the four-fifths view, in a few lines."""
-    from governance.policy.evaluate import fmt
+def _print_verdict(result: Any) -> None:
+    """The verdict line, then whether a sensitive attribute is a model input and who vouched for the file."""
     from governance.report.markdown import sensitive_inputs_sentence
-    from governance.results.wording import rate_words, vouched_words
+    from governance.results.wording import vouched_words
 
     verdict = result.policy.verdict
     secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
@@ -75,9 +49,12 @@ def print_summary(result: Any, folder: Any) -> None:
             f"{vouched_words(result.model.vouched_by, result.model.vouched_at)}.",
             fg="yellow",
         )
-    echo("")
-    width = max((len(rule.rule_id) for rule in result.policy.rules), default=4)
-    for rule in result.policy.rules:
+
+
+def _print_rules(rules: Any) -> None:
+    """One aligned line per rule: its id, severity, coloured result and summary."""
+    width = max((len(rule.rule_id) for rule in rules), default=4)
+    for rule in rules:
         word, colour = STATUS_STYLE[rule.status]
         if rule.not_checked_because is not None:
             word = "not checked"
@@ -85,46 +62,71 @@ def print_summary(result: Any, folder: Any) -> None:
         echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
         secho(f"{word:<12}", fg=colour, nl=False)
         echo(f"  {rule.summary}")
-    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
-    if tables:
-        echo("")
-        words = rate_words(tables[0].rate_kind)
+
+
+def _print_impact_table(table: Any, words: Any) -> None:
+    """Each category's impact ratio against the most selected one, flagged below 0.8."""
+    from governance.rules.evaluate import fmt
+
+    if table.most_selected is None:
         echo(
-            f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
-            "< 0.8 is the four-fifths screen:"
+            f"    {table.attribute}: no category is large enough to be the reference "
+            f"({words.top}), so there are no impact ratios; collect more data."
         )
-        for table in tables:
-            if table.most_selected is None:
-                echo(
-                    f"    {table.attribute}: no category is large enough to be the reference "
-                    f"({words.top}), so there are no impact ratios; collect more data."
-                )
-                continue
-            top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
-            for row in table.rows:
-                if row.category == table.most_selected:
-                    continue
-                interval = ""
-                if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
-                    interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
-                flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
-                echo(
-                    f"    {table.attribute}: {row.category} vs {table.most_selected}: "
-                    f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
-                )
-    for note in result.fairness.notes:
-        echo("")
-        secho(f"  Note: {note}", fg="yellow")
+        return
+    top_n = next((row.n for row in table.rows if row.category == table.most_selected), None)
+    for row in table.rows:
+        if row.category == table.most_selected:
+            continue
+        interval = ""
+        if row.impact_ratio_low is not None and row.impact_ratio_high is not None:
+            interval = f" [{fmt(row.impact_ratio_low)}, {fmt(row.impact_ratio_high)}]"
+        flag = "  <- below 0.8" if row.impact_ratio is not None and row.impact_ratio < 0.8 else ""
+        echo(
+            f"    {table.attribute}: {row.category} vs {table.most_selected}: "
+            f"{fmt(row.impact_ratio)}{interval} (n={row.n}; reference n={top_n}){flag}"
+        )
+
+
+def _print_impact_ratios(result: Any) -> None:
+    """The four-fifths view of every attribute with an impact-ratio table."""
+    from governance.results.wording import rate_words
+
+    tables = [a.ll144 for a in result.fairness.attributes if a.ll144 is not None and a.positive_class is None]
+    if not tables:
+        return
+    echo("")
+    words = rate_words(tables[0].rate_kind)
+    echo(
+        f"  Impact ratios ({words.rate} / the {words.top_group}'s), with intervals; "
+        "< 0.8 is the four-fifths screen:"
+    )
+    for table in tables:
+        _print_impact_table(table, words)
+
+
+def _print_warnings(result: Any) -> None:
+    """The fairness notes, a skipped explanation and an overridden specification, in yellow."""
+    warnings = [f"  Note: {note}" for note in result.fairness.notes]
     if result.explanation_error:
-        echo("")
-        secho(f"  Explanation skipped: {result.explanation_error}", fg="yellow")
+        warnings.append(f"  Explanation skipped: {result.explanation_error}")
     if result.override is not None:
-        echo("")
-        secho(
+        warnings.append(
             f"  Audit specification overridden ({result.override.reason}): "
-            f"{'; '.join(result.override.departures)}.",
-            fg="yellow",
+            f"{'; '.join(result.override.departures)}."
         )
+    for warning in warnings:
+        echo("")
+        secho(warning, fg="yellow")
+
+
+def print_summary(result: Any, folder: Any) -> None:
+    """The verdict, each rule, and the four-fifths view, in a few lines."""
+    _print_verdict(result)
+    echo("")
+    _print_rules(result.policy.rules)
+    _print_impact_ratios(result)
+    _print_warnings(result)
     if folder is not None:
         echo("")
         echo(f"  Report: {folder / 'report.md'}")
@@ -145,15 +147,15 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
         ) from error
 
 
-@click.command("audit")
+@click.command("audit", cls=AuditWithDiff)
 @click.argument("model_ref", metavar="NAME@VERSION")
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="Holdout data: CSV or Parquet.",
+    help="Holdout data: CSV or Parquet (or use --table/--query with --connection).",
 )
+@table_options
 @click.option(
     "--target",
     help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.",
@@ -176,7 +178,8 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     "--model",
     "model_path",
     type=click.Path(dir_okay=False),
-    help="Model file (.skops; .joblib/.pkl only with --trust). Default: the registered artefact.",
+    help="Model file (.skops; .joblib/.pkl only with --trust), or an MLflow model: models:/NAME/VERSION or "
+    "models:/NAME@ALIAS (needs governance[mlflow] and MLFLOW_TRACKING_URI). Default: the registered artefact.",
 )
 @click.option(
     "--trust",
@@ -263,6 +266,12 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 )
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @click.option(
+    "--mlflow-tags",
+    is_flag=True,
+    help="After the audit, write its verdict, audit id and report path as tags of the audited MLflow model "
+    "version, and log audit.json into its run (the model must come from models:/...).",
+)
+@click.option(
     "--override",
     metavar="REASON",
     help="Run an audit that departs from the model's pinned audit specification (governance.yaml), "
@@ -275,7 +284,11 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
 @reports_errors
 def audit_command(
     model_ref: str,
-    data_path: str,
+    data_path: str | None,
+    table: str | None,
+    query: str | None,
+    connection: str | None,
+    query_timeout: float | None,
     target: str | None,
     sensitive: tuple[str, ...],
     sensitive_data: str | None,
@@ -300,6 +313,7 @@ def audit_command(
     output_root: str | None,
     no_figures: bool,
     no_register: bool,
+    mlflow_tags: bool,
     register_url: str | None,
     actor: str | None,
     workspace_path: str | None,
@@ -313,15 +327,22 @@ def audit_command(
     a pass mark (reporting_only, such as nyc-ll144, or no blocking rule) ends REPORTED and exits 0. A blocking
     rule the audit could not check (--no-explain, saved predictions, an explainer error) makes it inconclusive.
 
+    Compare two audits with `governance audit diff A B` (see `governance audit diff --help`).
+
     \b
     Examples:
       governance audit credit-risk@1.0.0 --data holdout.csv --target default --sensitive sex --sensitive age_band
       governance audit vendor-screen@2026.1 --no-register --data log.parquet --predictions hired --sensitive sex
+      governance audit credit-risk@3 --no-register --model models:/credit-risk/3 --data holdout.csv \\
+          --target default --sensitive sex --mlflow-tags
+      governance audit vendor-screen@2026.1 --table decisions --connection postgresql://ana@db/hr \
+          --predictions hired --sensitive sex
     """
     from pathlib import Path
 
     from governance.audit.outputs import check_output_file, check_output_folder
-    from governance.audit.registered import audit_registered
+    from governance.audit.registered import audit_registered, parse_model_ref
+    from governance.audit.run import AuditRequest
     from governance.workspace import find_workspace, require_workspace
 
     if json_path and json_path != "-":
@@ -329,43 +350,50 @@ def audit_command(
     if output_root:
         check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
-    progress = _Progress(enabled=sys.stderr.isatty() and not quiet)
-    try:
+    name, version = parse_model_ref(model_ref)
+    request = AuditRequest(
+        name=name,
+        version=version,
+        workspace=space,
+        model=model_path,
+        predictions=predictions,
+        data=data_path,
+        table=table,
+        query=query,
+        connection=connection,
+        query_timeout=query_timeout,
+        target=target,
+        sensitive=list(sensitive),
+        sensitive_data=sensitive_data,
+        id_column=id_column,
+        trust_sha256=trust_sha256,
+        scores=scores,
+        threshold=threshold,
+        positive_label=positive_label,
+        features=list(features) or None,
+        weights=weights,
+        policy=policy,
+        strict=strict,
+        explain=not no_explain,
+        explain_budget=explain_budget,
+        explain_rows=explain_rows,
+        n_boot=n_boot,
+        seed=seed,
+        ll144_rate="scoring" if ll144_rate == "scoring" else "selection",
+        output_root=Path(output_root) if output_root else None,
+        figures=not no_figures,
+        command_line=redacted_command_line(connection),
+        override=override,
+    )
+    with ProgressBars(enabled=sys.stderr.isatty() and not quiet) as progress:
         outcome = audit_registered(
-            model_ref,
+            request,
             register_url=register_url,
             use_register=not no_register,
             actor=actor,
-            workspace=space,
-            model=model_path,
-            predictions=predictions,
-            data=data_path,
-            target=target,
-            sensitive=list(sensitive),
-            sensitive_data=sensitive_data,
-            id_column=id_column,
-            trust_sha256=trust_sha256,
-            scores=scores,
-            threshold=threshold,
-            positive_label=positive_label,
-            features=list(features) or None,
-            weights=weights,
-            policy=policy,
-            strict=strict,
-            explain=not no_explain,
-            explain_budget=explain_budget,
-            explain_rows=explain_rows,
-            n_boot=n_boot,
-            seed=seed,
-            ll144_rate=ll144_rate,
-            output_root=Path(output_root) if output_root else None,
-            figures=not no_figures,
-            command_line=shlex.join(["governance", *sys.argv[1:]]),
             progress=progress,
-            override=override,
+            mlflow_tags=mlflow_tags,
         )
-    finally:
-        progress.close()
     result = outcome.result
     if json_path == "-":
         click.echo(result.model_dump_json(indent=2))
@@ -376,4 +404,8 @@ def audit_command(
             echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
         else:
             print_summary(result, outcome.folder)
+            for note in outcome.notes:
+                echo(f"  MLflow: {note}.")
+    for warning in outcome.warnings:
+        secho(f"Warning: {warning}", err=True, fg="yellow")
     raise SystemExit(outcome.exit_code)

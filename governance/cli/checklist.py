@@ -140,8 +140,9 @@ def status_command(
 @reports_errors
 def validate_command(workspace_path: str | None) -> None:
     """Check the workspace's checklist files and policy templates (schema, ids, links); exit 2 on a problem."""
-    from governance.checklists import load_policy_templates, unknown_item_references, validate_checklist_file
+    from governance.checklists import validate_checklist_file
     from governance.checklists.sources import checklists_folder, templates_folder, workspace_checklists
+    from governance.documents import load_policy_templates, unknown_item_references
     from governance.errors import PolicyError
 
     folder = checklists_folder(_workspace(workspace_path))

@@ -19,7 +19,8 @@ def demo_command(workspace_path: str | None, no_site: bool, explain_budget: floa
 
     Outside a workspace it runs `governance init` in the current folder (or --workspace) first. Resets the
     workspace's demo register and the credit-risk audits first. Version 1.0.0 uses the applicant's
-    sex and is flagged; version 1.1.0 does not, passes, and is approved by a second person.
+    sex and is flagged; version 1.1.0 does not, passes, and is approved by a second person. A simulated year of its
+    daily decisions, in which women's approvals drift from month 8, is then monitored and raises alerts.
     """
     from governance.demo import demo_workspace, run_demo
 

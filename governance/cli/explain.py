@@ -2,108 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import click
 
-from governance.cli._common import echo, reports_errors
-from governance.paths import write_atomically
+from governance.cli._common import ProgressBars, echo, reports_errors, table_options
 
 
-def _load(
-    model_path: str,
-    data_path: str,
-    trust: str | None,
-    sensitive: tuple[str, ...],
-    features: tuple[str, ...],
-    target: str | None,
-    id_column: str | None,
-) -> tuple[Any, Any, Any, list[str]]:
-    """The estimator, the feature frame, the sensitive frame, and the feature names (the audit's own rule)."""
-    from governance.intake.data import choose_input_columns, read_table, require_columns
-    from governance.intake.model import load_model
-
-    loaded = load_model(model_path, trust_sha256=trust)
-    frame = read_table(data_path)
-    source = Path(data_path).name
-    require_columns(frame, list(sensitive), source=source, option="--sensitive")
-    if id_column:
-        require_columns(frame, [id_column], source=source, option="--id-column")
-    if target:
-        require_columns(frame, [target], source=source, option="--target")
-    inputs = choose_input_columns(
-        list(frame.columns),
-        model=loaded.estimator,
-        features=list(features) or None,
-        sensitive=list(sensitive),
-        excluded=[c for c in (target, id_column) if c],
-        source=source,
-    )
-    return loaded.estimator, frame, frame[list(sensitive)], inputs.names
-
-
-@contextlib.contextmanager
-def _progress() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar of explained rows on a terminal; nothing in a CI log."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    state: dict[str, Any] = {"bar": None, "done": 0}
-
-    def update(done: int, total: int) -> None:
-        if state["bar"] is None:
-            bar: Any = click.progressbar(length=total, label="Explaining rows", file=sys.stderr)
-            bar.__enter__()
-            state["bar"] = bar
-        state["bar"].update(done - state["done"])
-        state["done"] = done
-
-    try:
-        yield update
-    finally:
-        if state["bar"] is not None:
-            state["bar"].__exit__(None, None, None)
-
-
-def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], options: dict[str, Any]) -> None:
-    from governance.audit.explain import explain_model
-    from governance.report.explain import render_explanation_markdown
-    from governance.report.explain_figures import write_explanation_figures
-
-    id_column = options["id_column"]
-    result = explain_model(
-        estimator,
-        frame[names],
-        sensitive=sensitive,
-        budget_seconds=options["budget"],
-        max_rows=options["rows"],
-        top_k=options["top_k"],
-        seed=options["seed"],
-        positive_label=options["positive_label"],
-        threshold=options["threshold"],
-        row_names=list(frame[id_column]) if id_column else None,
-    )
-    output = Path(options["output"])
-    output.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=output, prefix=".figures."))
-    try:
-        figures = write_explanation_figures(result, staging)
-        target = output / "figures"
-        for name in sorted(p.name for p in staging.iterdir()):
-            target.mkdir(exist_ok=True)
-            os.replace(staging / name, target / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    write_atomically(output / "explanation.json", result.model_dump_json(indent=2) + "\n")
-    markdown = render_explanation_markdown(result, figures=figures, figures_dir="figures", heading_level=1)
-    write_atomically(output / "explanation.md", markdown)
+def _say_explained(written: Any) -> None:
+    """What the global explanation found, in a few lines."""
+    result = written.result
     echo(
         f"Explained {result.rows_explained} of {result.rows_total} rows with shap {result.explainer_class} "
         f"in {result.seconds_taken:.1f} s."
@@ -113,91 +21,7 @@ def _global(estimator: Any, frame: Any, sensitive: Any, names: list[str], option
         echo(f"The model uses the sensitive column(s): {', '.join(result.sensitive_features_in_model)}.")
     for hit in result.likely_proxies[:5]:
         echo(f"Likely proxy: {hit.feature} reveals {hit.attribute} (strength {hit.strength:.2f}).")
-    echo(f"Wrote {output / 'explanation.md'}, {output / 'explanation.json'} and {len(figures)} figure(s).")
-
-
-def _reasons(
-    estimator: Any,
-    frame: Any,
-    sensitive: Any,
-    names: list[str],
-    options: dict[str, Any],
-    row: str | None,
-    batch: str | None,
-) -> None:
-    from governance.audit.explain import reason_codes
-    from governance.errors import InputError
-
-    id_column = options["id_column"]
-    ids = list(frame[id_column]) if id_column else None
-    if not sensitive.columns.size:
-        echo(
-            "Note: no --sensitive column named, so any feature the model uses may be given as a reason.",
-            err=True,
-        )
-    rows: list[int] | None = None
-    if row is not None:
-        if ids is not None:
-            matches = [i for i, value in enumerate(ids) if str(value) == row]
-            if not matches:
-                raise InputError(f"No row has {id_column} = {row!r}; check the id, or the --id-column.")
-            if len(matches) > 1:
-                raise InputError(f"{len(matches)} rows have {id_column} = {row!r}; ids must be unique.")
-            rows = matches
-        else:
-            try:
-                position = int(row)
-            except ValueError:
-                raise InputError(
-                    f"--row {row!r} is not a row number; give the position (0 is the first data row), "
-                    "or name the id column with --id-column."
-                ) from None
-            if not 0 <= position < len(frame):
-                raise InputError(
-                    f"--row {position} is outside the data, which has rows 0 to {len(frame) - 1}."
-                )
-            rows = [position]
-    with _progress() if batch is not None else contextlib.nullcontext() as progress:
-        statements = reason_codes(
-            estimator,
-            frame[names],
-            rows=rows,
-            sensitive_columns=list(sensitive.columns),
-            reference=options["reference"],
-            max_reasons=options["max_reasons"],
-            positive_label=options["positive_label"],
-            threshold=options["threshold"],
-            row_names=ids,
-            seed=options["seed"],
-            progress=progress,
-            sensitive_data=sensitive,
-        )
-    if batch is None:
-        for statement in statements:
-            echo(statement.statement)
-        return
-    write_atomically(Path(batch), _batch_csv(statements, options["max_reasons"], id_column or "row"))
-    echo(f"Wrote reasons for {len(statements)} adverse decision(s) to {batch}.")
-
-
-def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
-    """The reasons as CSV; ids and column names come from the data, so no cell may start like a formula."""
-    import csv
-    import io
-
-    from governance.escaping import spreadsheet_cell
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    header = [id_name, "decision", "score", *(f"reason_{i}" for i in range(1, max_reasons + 1)), "statement"]
-    writer.writerow([spreadsheet_cell(cell) for cell in header])
-    for statement in statements:
-        reasons = [reason.feature for reason in statement.reasons]
-        reasons += [""] * (max_reasons - len(reasons))
-        score = "" if statement.score is None else f"{statement.score:.4f}"
-        row = [statement.row, statement.decision, score, *reasons, statement.statement]
-        writer.writerow([spreadsheet_cell(cell) for cell in row])
-    return buffer.getvalue()
+    echo(f"Wrote {written.markdown}, {written.json} and {len(written.figures)} figure(s).")
 
 
 @click.command("explain")
@@ -206,15 +30,16 @@ def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
     "model_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="The fitted model file (.skops; a pickle or joblib file needs --trust).",
+    help="The fitted model file (.skops; a pickle or joblib file needs --trust), or an MLflow model: "
+    "models:/NAME/VERSION or models:/NAME@ALIAS.",
 )
 @click.option(
     "--data",
     "data_path",
-    required=True,
     type=click.Path(dir_okay=False),
-    help="CSV or Parquet file with the model's input columns (and the sensitive columns).",
+    help="CSV or Parquet file with the model's input columns (and the sensitive columns); or --table/--query.",
 )
+@table_options
 @click.option(
     "--trust",
     metavar="SHA256",
@@ -307,7 +132,11 @@ def _batch_csv(statements: list[Any], max_reasons: int, id_name: str) -> str:
 @reports_errors
 def explain_command(
     model_path: str,
-    data_path: str,
+    data_path: str | None,
+    table: str | None,
+    query: str | None,
+    connection: str | None,
+    query_timeout: float | None,
     trust: str | None,
     sensitive: tuple[str, ...],
     features: tuple[str, ...],
@@ -335,25 +164,41 @@ def explain_command(
     """
     if row is not None and batch is not None:
         raise click.UsageError("Give --row or --batch, not both.")
+    from governance.audit import explain_run
     from governance.audit.run import check_run_options
 
     check_run_options(seed=seed, threshold=threshold)
-    estimator, frame, sensitive_frame, names = _load(
-        model_path, data_path, trust, sensitive, features, target, id_column
+    inputs = explain_run.ExplainInputs(
+        model_path, data_path, trust, sensitive, features, target, id_column,
+        table=table, query=query, connection=connection, query_timeout=query_timeout, sample_rows=rows, seed=seed,
+        whole_table=row is not None or batch is not None,
+    )  # fmt: skip
+    options = explain_run.ExplainOptions(
+        positive_label=positive_label,
+        threshold=threshold,
+        budget_seconds=budget,
+        max_rows=rows,
+        top_k=top_k,
+        seed=seed,
+        reference="near_threshold" if reference == "near_threshold" else "all",
+        max_reasons=max_reasons,
     )
-    options = {
-        "id_column": id_column,
-        "positive_label": positive_label,
-        "threshold": threshold,
-        "budget": budget,
-        "rows": rows,
-        "top_k": top_k,
-        "seed": seed,
-        "output": output,
-        "reference": reference,
-        "max_reasons": max_reasons,
-    }
+    loaded = explain_run.load_inputs(inputs)
     if row is None and batch is None:
-        _global(estimator, frame, sensitive_frame, names, options)
-    else:
-        _reasons(estimator, frame, sensitive_frame, names, options, row, batch)
+        with ProgressBars() as progress:
+            written = explain_run.explain_to_folder(loaded, options, output, progress=progress)
+        _say_explained(written)
+        return
+    if not sensitive:
+        echo(
+            "Note: no --sensitive column named, so any feature the model uses may be given as a reason.",
+            err=True,
+        )
+    with ProgressBars(enabled=None if batch is not None else False) as progress:
+        statements = explain_run.reasons(loaded, options, row=row, progress=progress)
+    if batch is None:
+        for statement in statements:
+            echo(statement.statement)
+        return
+    explain_run.write_reasons_csv(statements, batch, max_reasons=max_reasons, id_name=id_column or "row")
+    echo(f"Wrote reasons for {len(statements)} adverse decision(s) to {batch}.")

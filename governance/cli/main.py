@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "policy": "governance.cli.policy:policy_group",
     "register": "governance.cli.register:register_group",
     "status": "governance.cli.status:status_command",
+    "monitor": "governance.cli.monitor:monitor_command",
     "checklist": "governance.cli.checklist:checklist_group",
     "site": "governance.cli.site:site_group",
     "demo": "governance.cli.demo:demo_command",

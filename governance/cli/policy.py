@@ -18,8 +18,8 @@ def policy_group() -> None:
 @reports_errors
 def validate_command(name_or_path: str, workspace_path: str | None) -> None:
     """Check a policy file (or preset) and list its rules; exit 2 with the field and line of the first error."""
-    from governance.policy.load import load_policy
-    from governance.policy.model import ExplainRule
+    from governance.rules.load import load_policy
+    from governance.rules.schema import ExplainRule
     from governance.workspace import find_workspace
 
     loaded = load_policy(name_or_path, workspace_root=find_workspace(workspace_path).root)
@@ -42,7 +42,7 @@ def validate_command(name_or_path: str, workspace_path: str | None) -> None:
 @workspace_option
 def list_command(workspace_path: str | None) -> None:
     """List the policy presets (the workspace's own policies/presets/ first, then the shipped ones)."""
-    from governance.policy.load import load_policy, preset_names
+    from governance.rules.load import load_policy, preset_names
     from governance.workspace import find_workspace
 
     root = find_workspace(workspace_path).root
@@ -54,7 +54,7 @@ def list_command(workspace_path: str | None) -> None:
 @click.option("--audit", "audit_schema", is_flag=True, help="Print the schema of audit.json instead.")
 def schema_command(audit_schema: bool) -> None:
     """Print the JSON Schema of policy files (for editors and CI checks)."""
-    from governance.policy.load import policy_json_schema
+    from governance.rules.load import policy_json_schema
     from governance.schemas import audit_json_schema
 
     click.echo(audit_json_schema() if audit_schema else policy_json_schema(), nl=False)

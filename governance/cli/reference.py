@@ -27,6 +27,8 @@ def iter_commands(
         command, info_name=path[-1], parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
     )
     yield path, command, context
+    for name, child in sorted(getattr(command, "extra_commands", {}).items()):  # `audit diff` beside `audit`
+        yield from iter_commands(child, (*path, name), context)
     if isinstance(command, click.Group):
         for name in command.list_commands(context):
             child = command.get_command(context, name)

@@ -16,8 +16,9 @@ from governance.cli._common import actor_option, echo, register_url_option, repo
 from governance.escaping import terminal_text
 
 if TYPE_CHECKING:
-    from governance.register import ModelDetail, Register
+    from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
+    from governance.register.records import ApprovalRecord, AuditRecord
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -30,6 +31,15 @@ _trust_option = click.option(
     help="Vouch, in your name, for a model file that can run code when loaded (a pickle or joblib file, or a skops "
     "file with types beyond the safe list): give its SHA-256. Such files are refused without it.",
 )
+
+
+class _ModelSource(click.Path):
+    """A model file (checked like ``click.Path``), or an MLflow ``models:/...`` URI passed on as text."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and value.strip().startswith("models:/"):
+            return value.strip()
+        return super().convert(value, param, ctx)
 
 
 def _say_vouched(record: Any, trust: str | None) -> None:
@@ -138,15 +148,29 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The three human answers about a model, shared by `register add` and `register update`."""
     command = click.option(
         "--solely-automated/--human-in-the-loop",
+        "solely_automated",
         default=None,
         help="Are its decisions made without a human review?",
     )(command)
     command = click.option(
-        "--annex-iii/--not-annex-iii", default=None, help="Is it high-risk under EU AI Act Annex III?"
+        "--annex-iii/--not-annex-iii",
+        "is_annex_iii_high_risk",
+        default=None,
+        help="Is it high-risk under EU AI Act Annex III?",
     )(command)
     return click.option(
-        "--aedt/--not-aedt", default=None, help="Is it an automated employment decision tool (NYC LL 144)?"
+        "--aedt/--not-aedt",
+        "is_aedt",
+        default=None,
+        help="Is it an automated employment decision tool (NYC LL 144)?",
     )(command)
+
+
+def _description(fields: dict[str, Any]) -> ModelDescription:
+    """The description options of `register add` / `register update`, named as the fields of a ModelDescription."""
+    from governance.register.records import ModelDescription
+
+    return ModelDescription(**fields)
 
 
 @register_group.command("add")
@@ -160,8 +184,9 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--model",
     "model_path",
-    type=click.Path(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
-    help="The model file of --version (checked before anything is registered).",
+    type=_ModelSource(exists=True, dir_okay=False, resolve_path=True, path_type=Path),
+    help="The model file of --version, or an MLflow model models:/NAME/VERSION (checked before anything is "
+    "registered).",
 )
 @_trust_option
 @actor_option
@@ -169,24 +194,15 @@ def _answer_options(command: Callable[..., Any]) -> Callable[..., Any]:
 @reports_errors
 def add_command(
     name: str,
-    owner: str,
-    purpose: str,
-    intended_use: str | None,
-    restrictions: str | None,
-    decision_domain: str | None,
-    risk_tier: str | None,
-    aedt: bool | None,
-    annex_iii: bool | None,
-    solely_automated: bool | None,
     version: str | None,
-    model_path: Path | None,
+    model_path: Path | str | None,
     trust: str | None,
     actor: str | None,
     workspace_path: str | None,
     register_url: str | None,
+    **description: Any,
 ) -> None:
     """Register a model NAME (and, with --version and --model, its first version)."""
-    from governance.intake.model import check_model_file
 
     if (version is None) != (model_path is None):
         raise click.UsageError("--version and --model go together: give both, or neither.")
@@ -196,21 +212,9 @@ def add_command(
         )
     who = _actor(actor)
     if model_path is not None:
-        check_model_file(model_path).require_vouching(model_path.name, trust)  # before anything is registered
+        _check_model_source(model_path, trust)  # before anything is registered
     with open_register(workspace_path, register_url) as register:
-        model = register.add_model(
-            name,
-            owner=owner,
-            purpose=purpose,
-            actor=who,
-            intended_use=intended_use,
-            restrictions=restrictions,
-            decision_domain=decision_domain,
-            risk_tier=risk_tier,
-            is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii,
-            solely_automated=solely_automated,
-        )
+        model = register.add_model(name, _description(description), actor=who)
         echo(f"Registered the model {model.name} (owner {model.owner}).")
         if version is not None and model_path is not None:
             record = register.add_version(
@@ -234,36 +238,12 @@ def add_command(
 @_register_options
 @reports_errors
 def update_command(
-    name: str,
-    owner: str | None,
-    purpose: str | None,
-    intended_use: str | None,
-    restrictions: str | None,
-    decision_domain: str | None,
-    risk_tier: str | None,
-    aedt: bool | None,
-    annex_iii: bool | None,
-    solely_automated: bool | None,
-    actor: str | None,
-    workspace_path: str | None,
-    register_url: str | None,
+    name: str, actor: str | None, workspace_path: str | None, register_url: str | None, **description: Any
 ) -> None:
     """Change model NAME's description or answers (only the options given); the history keeps the old values."""
     with open_register(workspace_path, register_url) as register:
         before = register.get_model(name)
-        after = register.update_model(
-            name,
-            actor=_actor(actor),
-            owner=owner,
-            purpose=purpose,
-            intended_use=intended_use,
-            restrictions=restrictions,
-            decision_domain=decision_domain,
-            risk_tier=risk_tier,
-            is_aedt=aedt,
-            is_annex_iii_high_risk=annex_iii,
-            solely_automated=solely_automated,
-        )
+        after = register.update_model(name, _description(description), actor=_actor(actor))
     echo(f"Updated {name}." if after != before else f"Nothing to change: {name} already says that.")
 
 
@@ -274,8 +254,9 @@ def update_command(
     "--model",
     "model_path",
     required=True,
-    type=click.Path(dir_okay=False, resolve_path=True, path_type=Path),
-    help="The model file (skops, joblib, ONNX...); its SHA-256 is pinned.",
+    type=_ModelSource(dir_okay=False, resolve_path=True, path_type=Path),
+    help="The model file (skops, joblib, ONNX...), or an MLflow model models:/NAME/VERSION or models:/NAME@ALIAS; "
+    "the SHA-256 of its file is pinned.",
 )
 @click.option("--framework", help="What it was built with, e.g. scikit-learn 1.9.")
 @click.option("--features", help="The input features, comma-separated.")
@@ -293,7 +274,7 @@ def update_command(
 def version_command(
     name: str,
     version: str,
-    model_path: Path,
+    model_path: Path | str,
     framework: str | None,
     features: str | None,
     training_data: Path | None,
@@ -309,6 +290,9 @@ def version_command(
     loaded: it is refused (exit 4) unless you vouch for it with --trust SHA256. The vouching is recorded in
     your name, and every audit of the version says who vouched. Registering the same file again with --trust
     adds a vouching it lacked.
+
+    An MLflow model (models:/NAME/VERSION, or @ALIAS) is registered by its version number, with its run id and
+    the SHA-256 of its model file; an audit refuses it if it later changes in MLflow under the same number.
     """
     from governance.provenance import sha256_file
 
@@ -325,10 +309,84 @@ def version_command(
             training_data_sha256=sha256_file(training_data) if training_data else None,
             trust_sha256=trust,
         )
-    echo(f"{name}@{record.version} is registered ({record.state}); model file SHA-256 {record.sha256[:12]}….")
+    source = f" from {record.artifact_path}" if record.source else ""
+    echo(
+        f"{name}@{record.version} is registered ({record.state}){source}; model file SHA-256 {record.sha256[:12]}…."
+    )
     _say_vouched(record, trust)
     if record.state == "draft":
         echo(f"Next: governance audit {name}@{record.version} --data HOLDOUT --target COLUMN")
+
+
+def _check_model_source(model: Path | str, trust: str | None) -> None:
+    """Refuse a model that can run code when loaded unless --trust vouches for it (a file or an MLflow model)."""
+    from governance.intake.mlflow_models import check_mlflow_model, is_mlflow_uri
+    from governance.intake.model_files import check_model_file
+
+    if is_mlflow_uri(model):
+        check, found, _uri = check_mlflow_model(str(model))
+        check.require_vouching(f"{found.uri} ({found.model_file})", trust)
+    else:
+        check_model_file(model).require_vouching(Path(model).name, trust)
+
+
+@register_group.command("import-mlflow")
+@click.argument("name")
+@click.option(
+    "--as",
+    "register_name",
+    metavar="NAME",
+    help="The model's name in the register (default: its MLflow name).",
+)
+@click.option(
+    "--owner",
+    help="Who is accountable for the model (an e-mail address); needed when the model is new to the register "
+    "and its MLflow tags have no 'owner'.",
+)
+@click.option(
+    "--purpose",
+    help="What the model decides, in one sentence (default for a new model: its MLflow description).",
+)
+@actor_option
+@_register_options
+@reports_errors
+def import_mlflow_command(
+    name: str,
+    register_name: str | None,
+    owner: str | None,
+    purpose: str | None,
+    actor: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+) -> None:
+    """Mirror the versions of MLflow model NAME into the register (new versions only; safe to run again).
+
+    Each MLflow version N becomes version N in the register, with its models:/NAME/N URI, its run id and the
+    SHA-256 of its model file. A version whose model file can run code when loaded (pickle or cloudpickle) is
+    not imported: register it alone with `governance register version NAME --version N --model
+    models:/NAME/N --trust SHA256` (exit 4 until then). A version that changed in MLflow since it was imported
+    is reported as a break (exit 4). The tracking server is MLFLOW_TRACKING_URI.
+
+    \b
+    Example:
+      MLFLOW_TRACKING_URI=http://mlflow.internal:5000 governance register import-mlflow credit-risk \\
+          --owner ana@example.com
+    """
+    from governance.register.mlflow_import import import_mlflow
+
+    with open_register(workspace_path, register_url) as register:
+        report = import_mlflow(
+            register,
+            name,
+            register_name=register_name,
+            owner=owner,
+            purpose=purpose,
+            actor=_actor(actor),
+        )
+    for line in report.lines():
+        echo(line)
+    if report.refused or report.changed:
+        raise SystemExit(4)
 
 
 @register_group.command("list")
@@ -368,8 +426,8 @@ def list_command(as_json: bool, workspace_path: str | None, register_url: str | 
         echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
-    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+def _model_lines(detail: ModelDetail, view: ModelOverview | None) -> list[str]:
+    """Who owns the model and what it is for, where it stands, and what it is allowed to decide."""
     from governance.register.describe import standing
 
     m = detail.model
@@ -390,48 +448,77 @@ def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str
         f"Automated employment decision tool: {_answer(m.is_aedt)}; high-risk under EU AI Act Annex III: "
         f"{_answer(m.is_annex_iii_high_risk)}; decisions solely automated: {_answer(m.solely_automated)}."
     )
-    lines += ["", "Versions:"]
-    if not detail.versions:
-        lines.append("  none yet")
+    return lines
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    """A titled list, saying ``none yet`` when it is empty."""
+    return ["", f"{title}:", *(lines or ["  none yet"])]
+
+
+def _version_lines(detail: ModelDetail) -> list[str]:
+    lines = []
     for v in detail.versions:
         lines.append(
             f"  {v.version}: {v.state}; model file {v.artifact_path} (SHA-256 {v.sha256[:12]}…), "
             f"registered {_day(v.created_at)} by {v.created_by}"
         )
+        if v.source and v.source.get("registry") == "mlflow":
+            lines.append(
+                f"    from MLflow: run {v.source.get('run_id') or 'not recorded'}, {v.source.get('tracking_uri')}"
+            )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
-    lines += ["", "Audits:"]
-    if not detail.audits:
-        lines.append("  none yet")
-    for a in detail.audits:
-        valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
-        lines.append(
-            f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
-            f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
-        )
-    lines += ["", "Approvals:"]
-    if not detail.approvals:
-        lines.append("  none yet")
-    for p in detail.approvals:
-        verb = "approved" if p.decision == "approve" else "rejected"
-        text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
-        if p.risk_acceptance:
-            text += f", accepting the risk: {p.risk_acceptance}"
-        if p.comment:
-            text += f" ({p.comment})"
-        lines.append(text)
+    return lines
+
+
+def _audit_line(a: AuditRecord) -> str:
+    valid = f", valid until {_day(a.expires_at)}" if a.expires_at else ""
+    return (
+        f"  {a.audit_id} of {a.version}: {a.verdict} against {a.policy_name}, by {a.actor} on "
+        f"{_day(a.recorded_at)}{valid} ({a.audit_json_path})"
+    )
+
+
+def _approval_line(p: ApprovalRecord) -> str:
+    verb = "approved" if p.decision == "approve" else "rejected"
+    text = f"  {p.version}: {verb} as {p.role} by {p.actor} on {_day(p.at)}"
+    if p.risk_acceptance:
+        text += f", accepting the risk: {p.risk_acceptance}"
+    if p.comment:
+        text += f" ({p.comment})"
+    return text
+
+
+def _incident_and_answer_lines(detail: ModelDetail) -> list[str]:
+    """Incidents and the number of checklist answers, only when there are any."""
+    lines = []
     if detail.incidents:
         lines += ["", "Incidents:"]
-        for i in detail.incidents:
-            lines.append(f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}")
+        lines += [
+            f"  {i.version}: {i.severity}: {i.title}, reported by {i.actor} on {_day(i.at)}"
+            for i in detail.incidents
+        ]
     if detail.checklist_answers:
         lines += [
             "",
             f"Checklist answers: {len(detail.checklist_answers)} recorded (see the site or --json).",
         ]
-    lines += ["", "History:"]
-    for e in detail.events:
-        lines.append(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}")
+    return lines
+
+
+def render_detail(detail: ModelDetail, view: ModelOverview | None = None) -> str:
+    """``register show`` as plain text: where the model stands, then its versions, audits, approvals and history."""
+    lines = _model_lines(detail, view)
+    lines += _section("Versions", _version_lines(detail))
+    lines += _section("Audits", [_audit_line(a) for a in detail.audits])
+    lines += _section("Approvals", [_approval_line(p) for p in detail.approvals])
+    lines += _incident_and_answer_lines(detail)
+    lines += [
+        "",
+        "History:",
+        *(f"  {_minute(e.at)}  {e.summary}{_identity(e.identity)}" for e in detail.events),
+    ]
     return "\n".join(terminal_text(line) for line in lines)  # a value's own line breaks cannot forge a line
 
 
@@ -445,9 +532,14 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
     with open_register(workspace_path, register_url, create=False) as register:
         detail = register.show(name)
         view = register.overview(name)
+        warnings = register.role_warnings()
     if as_json:
-        _print_json({**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json")})
+        _print_json(
+            {**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json"), "warnings": warnings}
+        )
     else:
+        for warning in warnings:
+            echo(f"Warning: {warning}")
         echo(render_detail(detail, view), keep_newlines=True)
 
 
@@ -624,6 +716,23 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     echo(keep, err=True)
 
 
+def _report_fingerprints(register: Any, reference: str, connection: str | None, *, chain_ok: bool) -> None:
+    """Print each table audit's fingerprint check; exit 1 when a table changed (after the chain is reported)."""
+    from governance.audit.registered import refingerprint_audits
+
+    checks = refingerprint_audits(register, reference, connection=connection)
+    for check in checks:
+        if check.unchanged:
+            echo(f"Unchanged: {check.source} still has the fingerprint of audit {check.audit_id}.")
+        else:
+            echo(
+                f"CHANGED: {check.source} no longer has the fingerprint of audit {check.audit_id} "
+                f"({check.recorded[:12]} then, {check.now[:12]} now): the rows it judged were changed since."
+            )
+    if not all(check.unchanged for check in checks) and chain_ok:
+        raise SystemExit(1)
+
+
 @register_group.command("verify")
 @click.option(
     "--expect-head",
@@ -632,9 +741,26 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     help="A chain head hash you kept (printed by verify, export, checkpoint and the site): the chain must "
     "contain that event, else exit 1 (the newest events were cut off).",
 )
+@click.option(
+    "--refingerprint",
+    metavar="NAME@VERSION",
+    help="Also recompute, in the database, the fingerprint of each audit of this version that read a table "
+    "(--table or --query), and compare it with the recorded one; needs --connection (passwords are never stored).",
+)
+@click.option(
+    "--connection",
+    envvar="GOVERNANCE_CONNECTION",
+    help="With --refingerprint: where the table lives (duckdb://..., postgresql://USER@HOST/DATABASE, spark://...).",
+)
 @_register_options
 @reports_errors
-def verify_command(expect_head: str | None, workspace_path: str | None, register_url: str | None) -> None:
+def verify_command(
+    expect_head: str | None,
+    workspace_path: str | None,
+    register_url: str | None,
+    refingerprint: str | None = None,
+    connection: str | None = None,
+) -> None:
     """Check that the history was not edited, cut short or unsigned, and every file of every audit is unchanged.
 
     \b
@@ -649,6 +775,8 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
     """
     with open_register(workspace_path, register_url, create=False) as register:
         report = register.verify(expect_head=expect_head)
+        if refingerprint is not None:
+            _report_fingerprints(register, refingerprint, connection, chain_ok=report.ok)
     if report.audits_without_manifest:
         echo(
             f"Note: {_count(report.audits_without_manifest, 'audit')} recorded by an older version of "
@@ -664,6 +792,8 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         "; signatures checked" if report.signed else ("; not signed" if report.signing_since is None else "")
     )
     head = f"Head: event {report.head_seq}, {report.head_hash} (keep it: verify --expect-head HASH checks it later)."
+    for warning in report.warnings:
+        echo(f"Warning: {warning}")
     if report.ok:
         echo(f"OK: the history is intact ({checked}{signed}).")
         for anchor in report.anchors:
@@ -680,7 +810,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
             "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
         )
         echo(head)
-        raise SystemExit(3)
+        raise SystemExit(report.exit_code)
     first = report.problems[0]
     only_orphans = all(problem.kind == "orphan" for problem in report.problems)
     echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
@@ -695,7 +825,7 @@ def verify_command(expect_head: str | None, workspace_path: str | None, register
         )
     else:
         echo(f"({checked}{signed}.) Restore the register from a backup, and find out who edited it.")
-    raise SystemExit(1)
+    raise SystemExit(report.exit_code)
 
 
 @register_group.command("checkpoint")
@@ -723,6 +853,37 @@ def checkpoint_command(output: Path | None, workspace_path: str | None, register
     )
 
 
+_SETTING_WORDS = {
+    "enable-signing": (
+        "Signing was already on; nothing to do.",
+        "Signing is on from event {seq}: every change and the chain head are now signed with this key.",
+    ),
+    "require-roles": (
+        "Separation of duties already compares who logged in, for good; nothing to do.",
+        "From event {seq} on, separation of duties compares who logged in, for good.",
+    ),
+    "allow-shared-role": (
+        "A shared database role was already allowed; nothing to do.",
+        "From event {seq} on, separation of duties compares only the typed --actor names; verify, register show "
+        "and the site will say so.",
+    ),
+}
+"""What each once-and-for-good setting command says: when it was already so, and from which event it holds."""
+
+
+def _record_setting(
+    command: str,
+    workspace_path: str | None,
+    register_url: str | None,
+    change: Callable[[Register], int | None],
+) -> None:
+    """Make a once-and-for-good register setting and say whether it was already so, or from which event it holds."""
+    with open_register(workspace_path, register_url) as register:
+        seq = change(register)
+    already, done = _SETTING_WORDS[command]
+    echo(already if seq is None else done.format(seq=seq))
+
+
 @register_group.command("enable-signing")
 @actor_option
 @_register_options
@@ -733,12 +894,12 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
     The first change made with the key set does this too. From then on every change needs the key, and verify
     without it reports that the signatures were not checked (exit 3).
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.enable_signing(actor=_actor(actor))
-    if seq is None:
-        echo("Signing was already on; nothing to do.")
-    else:
-        echo(f"Signing is on from event {seq}: every change and the chain head are now signed with this key.")
+    _record_setting(
+        "enable-signing",
+        workspace_path,
+        register_url,
+        lambda register: register.enable_signing(actor=_actor(actor)),
+    )
 
 
 @register_group.command("require-roles")
@@ -746,17 +907,66 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
 @_register_options
 @reports_errors
 def require_roles_command(actor: str | None, workspace_path: str | None, register_url: str | None) -> None:
-    """PostgreSQL: from now on, separation of duties compares database roles, not --actor names (final).
+    """Make separation of duties compare who logged in, for good (recorded in the history; final).
 
-    Each person must then connect as their own database role: the approver's role may be neither the role that
-    recorded the audit nor the one that registered the version.
+    \b
+    PostgreSQL: database roles are compared by default; this also rules out a later allow-shared-role.
+    SQLite: from now on the operating-system users are compared too (a guard against mistakes, not proof:
+    anyone who can write the file can write any name into it).
+    The approver may be neither the role (or user) that recorded the audit nor the one that registered the
+    version, whatever --actor says. See docs/guide/register.md#roles.
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.require_roles(actor=_actor(actor))
-    if seq is None:
-        echo("Separation of duties already compares database roles; nothing to do.")
-    else:
-        echo(f"From event {seq} on, separation of duties compares the database roles people connect as.")
+    _record_setting(
+        "require-roles",
+        workspace_path,
+        register_url,
+        lambda register: register.require_roles(actor=_actor(actor)),
+    )
+
+
+@register_group.command("allow-shared-role")
+@click.option(
+    "--reason",
+    required=True,
+    help="Why the team cannot have one database role per person (kept in the history and shown as a warning).",
+)
+@actor_option
+@_register_options
+@reports_errors
+def allow_shared_role_command(
+    reason: str, actor: str | None, workspace_path: str | None, register_url: str | None
+) -> None:
+    """PostgreSQL: record that several people share one database role (final; every view warns about it).
+
+    By default an approval is refused when the approver's database role recorded the audit it relies on or
+    registered the version. A team that really works through one role records that here, once and for good:
+    separation of duties then compares only the typed --actor names, and `register verify`, `register show`
+    and the site print a warning from then on. Prefer one role per person: see `governance register grant-sql`.
+    """
+    _record_setting(
+        "allow-shared-role",
+        workspace_path,
+        register_url,
+        lambda register: register.allow_shared_role(actor=_actor(actor), reason=reason),
+    )
+
+
+@register_group.command("grant-sql")
+@click.argument("roles", nargs=-1, required=True, metavar="ROLE...")
+@_register_options
+@reports_errors
+def grant_sql_command(roles: tuple[str, ...], workspace_path: str | None, register_url: str | None) -> None:
+    """PostgreSQL: print the SQL that lets each database ROLE use this register (for an administrator to run).
+
+    \b
+    Each person then connects as their own role, e.g.
+      GOVERNANCE_REGISTER_URL=postgresql://alice@db.example.com/governance
+    The grants let a role read the register and add to it; only the owner of the tables may delete rows or
+    rewrite events. Run it again after an upgrade of governance that adds tables. See
+    docs/guide/register.md#roles.
+    """
+    with open_register(workspace_path, register_url, create=False) as register:
+        click.echo(register.grant_sql(roles), nl=False)
 
 
 @register_group.command("clean-orphans")

@@ -8,11 +8,12 @@ import click
 
 from governance.cli._common import echo, register_url_option, reports_errors, workspace_option
 
-CATEGORIES = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
+CATEGORIES = ("overdue", "expiring", "unapproved", "alerts", "changed", "unrecorded")
 _HEADINGS = {
     "overdue": "Overdue audits",
     "expiring": "Audits expiring soon",
     "unapproved": "Deployed without approval",
+    "alerts": "Open monitoring alerts",
     "changed": "Files missing or changed",
     "unrecorded": "Audit folders the register does not know (orphans)",
 }
@@ -40,7 +41,7 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, values: tuple[s
     callback=_parse_fail_on,
     metavar="LIST",
     help="Exit 1 if anything is found in these categories (comma-separated): "
-    "overdue, unapproved, changed, expiring, unrecorded.",
+    "overdue, unapproved, alerts, changed, expiring, unrecorded.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @workspace_option
@@ -53,7 +54,7 @@ def status_command(
     workspace_path: str | None,
     register_url: str | None,
 ) -> None:
-    """Show audits overdue or expiring, versions deployed without approval, audit or model files changed, and
+    """Show audits overdue or expiring, versions deployed without approval, open monitoring alerts, audit or model files changed, and
     audit folders the register does not know (left by an audit that stopped before it was recorded)."""
     from governance.cli.register import missing_register, open_register
     from governance.provenance import isoformat, now
@@ -69,7 +70,8 @@ def status_command(
     elif not report.items:
         echo(
             f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
-            "deployed version is approved, every recorded file is unchanged, and every audit folder is recorded."
+            "deployed version is approved, no monitoring alert is open, every recorded file is unchanged, and every "
+            "audit folder is recorded."
         )
     else:
         for category in CATEGORIES:
@@ -78,7 +80,7 @@ def status_command(
                 echo(f"{_HEADINGS[category]} ({len(items)}):")
                 for item in items:
                     echo(f"  - {item.message}")
-    failing = sorted({item.category for item in report.items} & fail_on)
+    failing = report.failing(fail_on)
     if failing:
         if not as_json:
             echo(f"Failing because of: {', '.join(failing)} (--fail-on).", err=True)

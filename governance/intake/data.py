@@ -63,6 +63,55 @@ def read_table(
     return frame
 
 
+def check_file(path: Path, option: str = "--data") -> None:
+    """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated."""
+    if not path.is_file():
+        raise InputError(f"The file {path} given with {option} does not exist; check the path.")
+    kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
+    try:
+        names = _header(path, kind)
+    except Exception as exc:
+        raise InputError(
+            f"{path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged."
+        ) from exc
+    refuse_duplicate_columns(names, path.name)
+
+
+def check_columns_early(
+    path: str | Path,
+    *,
+    target: str | None,
+    sensitive: Sequence[str],
+    id_column: str | None = None,
+    weights: str | None = None,
+) -> None:
+    """Refuse a missing data file or a misspelt column from the file's first line, before the slow work (loading
+    the model can take seconds) instead of after it. Only what is certain is refused here: anything unusual is
+    left to :func:`load_audit_data`, which words it the same way."""
+    import csv
+
+    table_path = Path(path)
+    if not table_path.is_file():
+        raise InputError(f"The file {table_path} given with --data does not exist; check the path.")
+    if TABLE_SUFFIXES.get(table_path.suffix.lower()) != "CSV":
+        return
+    try:
+        with table_path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    named = [(name, "--sensitive") for name in sensitive] + [
+        (name, option)
+        for name, option in ((id_column, "--id"), (target, "--target"), (weights, "--weights"))
+        if name
+    ]
+    if not header or "" in header or len(set(header)) != len(header):
+        return  # pandas names empty and repeated columns its own way: let it read them
+    for name, option in named:
+        if name not in header:
+            raise InputError(missing_column_message(name, header, table_path.name, option))
+
+
 def _header(path: Path, kind: str) -> list[str]:
     """The column names exactly as the file gives them (pandas would rename a repeated CSV column ``x.1``)."""
     import pandas as pd
@@ -227,6 +276,89 @@ def _one_row_per_id(table: pd.DataFrame, id_column: str, name: str) -> None:
         )
 
 
+@dataclass
+class _Joined:
+    """The data with its demographics joined in (when they came from a separate file), and where they came from."""
+
+    frame: pd.DataFrame
+    source: str  # the file name(s) that error messages name
+    sensitive_path: Path | None = None
+    sensitive_sha: str | None = None
+    without_demographics: int = 0
+
+
+def _join_demographics(
+    frame: pd.DataFrame,
+    data_path: Path,
+    sensitive_data: str | Path,
+    id_column: str | None,
+    sensitive: Sequence[str],
+) -> _Joined:
+    """Join the sensitive columns from their own file on ``id_column``; unmatched rows keep missing values."""
+    if id_column is None:
+        raise InputError("--sensitive-data needs --id COL, the column that links its rows to the data.")
+    sensitive_path = Path(sensitive_data)
+    demographics = read_table(sensitive_path, option="--sensitive-data")
+    require_columns(frame, [id_column], source=data_path.name, option="--id")
+    require_columns(demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive")
+    _one_row_per_id(demographics, id_column, sensitive_path.name)
+    clash = [name for name in sensitive if name in frame.columns]
+    if clash:
+        frame = frame.drop(columns=clash)
+    frame = frame.merge(
+        demographics[[id_column, *sensitive]], on=id_column, how="left", validate="many_to_one"
+    )
+    matched = frame[id_column].isin(demographics[id_column])
+    return _Joined(
+        frame=frame,
+        source=f"{data_path.name} joined with {sensitive_path.name}",
+        sensitive_path=sensitive_path,
+        sensitive_sha=sha256_file(sensitive_path),
+        without_demographics=int((~matched).sum()),
+    )
+
+
+def _check_labels_and_weights(
+    frame: pd.DataFrame, source: str, *, target: str | None, weights: str | None
+) -> None:
+    """A target with a label in every row, and weights that are non-negative numbers in every row."""
+    import pandas as pd
+
+    if target is not None:
+        require_columns(frame, [target], source=source, option="--target")
+        if frame[target].isna().any():
+            raise InputError(missing_labels_message(target, int(frame[target].isna().sum()), role="target"))
+    if weights is not None:
+        require_columns(frame, [weights], source=source, option="--weights")
+        column = pd.to_numeric(frame[weights], errors="coerce")
+        if column.isna().any() or (column < 0).any():
+            raise InputError(f"The weights column '{weights}' must hold non-negative numbers in every row.")
+
+
+def _check_sensitive_values(frame: pd.DataFrame, sensitive: Sequence[str]) -> None:
+    """A sensitive column empty in every row audits nothing (often a failed join)."""
+    for name in sensitive:
+        if frame[name].isna().all():
+            raise InputError(
+                f"The sensitive column '{name}' is empty in every row; check the column or the --id join."
+            )
+
+
+def _read_with_demographics(
+    data_path: Path, *, sensitive: Sequence[str], sensitive_data: str | Path | None, id_column: str | None
+) -> _Joined:
+    """The data file, with the sensitive columns in it or joined from ``sensitive_data``."""
+    if not sensitive:
+        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
+    if len(set(sensitive)) != len(sensitive):
+        raise InputError("A sensitive column is named twice with --sensitive; name each once.")
+    frame = read_table(data_path)
+    if sensitive_data is not None:
+        return _join_demographics(frame, data_path, sensitive_data, id_column, sensitive)
+    require_columns(frame, list(sensitive), source=data_path.name, option="--sensitive")
+    return _Joined(frame=frame, source=data_path.name)
+
+
 def load_audit_data(
     path: str | Path,
     *,
@@ -245,58 +377,17 @@ def load_audit_data(
     The features are chosen by ``choose_input_columns``: ``features``, else the ``model``'s own input columns,
     else every column that is not the target, a sensitive column, the id or an extra column.
     """
-    import pandas as pd
-
-    if not sensitive:
-        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
-    if len(set(sensitive)) != len(sensitive):
-        raise InputError("A sensitive column is named twice with --sensitive; name each once.")
     data_path = Path(path)
-    frame = read_table(data_path)
-    source = data_path.name
-    sensitive_path: Path | None = None
-    sensitive_sha: str | None = None
-    without_demographics = 0
-    if sensitive_data is not None:
-        if id_column is None:
-            raise InputError("--sensitive-data needs --id COL, the column that links its rows to the data.")
-        sensitive_path = Path(sensitive_data)
-        demographics = read_table(sensitive_path, option="--sensitive-data")
-        require_columns(frame, [id_column], source=source, option="--id")
-        require_columns(
-            demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive"
-        )
-        _one_row_per_id(demographics, id_column, sensitive_path.name)
-        clash = [name for name in sensitive if name in frame.columns]
-        if clash:
-            frame = frame.drop(columns=clash)
-        frame = frame.merge(
-            demographics[[id_column, *sensitive]], on=id_column, how="left", validate="many_to_one"
-        )
-        matched = frame[id_column].isin(demographics[id_column])
-        without_demographics = int((~matched).sum())
-        sensitive_sha = sha256_file(sensitive_path)
-        source = f"{data_path.name} joined with {sensitive_path.name}"
-    else:
-        require_columns(frame, list(sensitive), source=source, option="--sensitive")
+    joined = _read_with_demographics(
+        data_path, sensitive=sensitive, sensitive_data=sensitive_data, id_column=id_column
+    )
+    frame, source = joined.frame, joined.source
     if id_column is not None:
         require_columns(frame, [id_column], source=source, option="--id")
         _one_row_per_id(frame, id_column, data_path.name)
-    if target is not None:
-        require_columns(frame, [target], source=source, option="--target")
-        if frame[target].isna().any():
-            raise InputError(missing_labels_message(target, int(frame[target].isna().sum()), role="target"))
-    if weights is not None:
-        require_columns(frame, [weights], source=source, option="--weights")
-        column = pd.to_numeric(frame[weights], errors="coerce")
-        if column.isna().any() or (column < 0).any():
-            raise InputError(f"The weights column '{weights}' must hold non-negative numbers in every row.")
+    _check_labels_and_weights(frame, source, target=target, weights=weights)
     require_columns(frame, list(extra_columns), source=source, option="--predictions/--scores")
-    for name in sensitive:
-        if frame[name].isna().all():
-            raise InputError(
-                f"The sensitive column '{name}' is empty in every row; check the column or the --id join."
-            )
+    _check_sensitive_values(frame, sensitive)
     excluded = {*extra_columns, *(c for c in (target, id_column, weights) if c)}
     inputs = choose_input_columns(
         list(frame.columns),
@@ -316,9 +407,9 @@ def load_audit_data(
         features_source=inputs.source,
         id_column=id_column,
         weights_column=weights,
-        sensitive_data_path=sensitive_path,
-        sensitive_data_sha256=sensitive_sha,
-        rows_without_demographics=without_demographics,
+        sensitive_data_path=joined.sensitive_path,
+        sensitive_data_sha256=joined.sensitive_sha,
+        rows_without_demographics=joined.without_demographics,
     )
 
 

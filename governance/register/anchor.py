@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from governance import provenance
-from governance.errors import InputError, RegisterError
+from governance.errors import FieldError, InputError, RegisterError
 from governance.paths import write_atomically
 
 CHECKPOINT_NAME = "register-head.json"
@@ -41,9 +41,10 @@ def parse_head(text: str) -> str:
     """A chain head hash as the user typed it (64 hexadecimal characters; case and spaces do not matter)."""
     value = (text or "").strip().lower()
     if not _HASH.match(value):
-        raise InputError(
-            f"--expect-head must be a chain head hash: 64 hexadecimal characters, as `governance register verify` "
-            f"and `register export` print it, not {text!r}."
+        raise FieldError(
+            "expect_head",
+            "{field} must be a chain head hash: 64 hexadecimal characters, as `governance register verify` "
+            f"and `register export` print it, not {text!r}.",
         )
     return value
 

@@ -7,8 +7,11 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
-from governance.errors import GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, manifest, queries
+from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
+from governance.register import chain, database, lifecycle, manifest, queries, roles
 from governance.register import schema as t
 from governance.register.records import (
     CHECKLIST_STATUSES,
@@ -27,24 +30,37 @@ from governance.register.records import (
     ChecklistAnswerRecord,
     EventRecord,
     IncidentRecord,
+    ModelDescription,
     ModelDetail,
     ModelRecord,
     ModelSummary,
     StatusReport,
     VerifyReport,
     VersionRecord,
+    newest_answers,
 )
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
-    from governance.intake.model import ModelFileCheck, Vouching
+    from governance.intake.model_files import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
+    from governance.register.checks import AuditFiles
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
 
 VERDICTS = ("passed", "failed", "inconclusive", "reported")
 EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
+
+
+@dataclass
+class _Transaction:
+    """What one write transaction has learnt, so that it is not asked of the database twice: the chain head
+    (read once, then moved by each event), who the database says is writing, and rows just inserted."""
+
+    head: tuple[int, str] | None = None
+    identity: str | None = None
+    inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
 
 
 class Register:
@@ -71,6 +87,7 @@ class Register:
         self._parsed_url = database.parse_url(url)
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
+        self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
 
     @classmethod
     def for_workspace(
@@ -123,24 +140,22 @@ class Register:
     # ------------------------------------------------------------------ writes
 
     def add_model(
-        self,
-        name: str,
-        *,
-        owner: str,
-        purpose: str,
-        actor: str,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Register a model (no artefact yet: versions carry those)."""
+        """Register a model (no artefact yet: versions carry those); it needs an owner and a purpose.
+
+        The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
+        A name that prints like a registered one is refused (see :mod:`.names`).
+        """
+        from governance.register.names import lookalike_keys
+
         name = lifecycle.check_model_name(name)
-        owner = _required(owner, "--owner", "who is accountable for the model, e.g. ana@example.com")
-        purpose = _required(purpose, "--purpose", "what the model decides, in one sentence")
+        keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
+        values = _description_values(description, fields)
+        values["owner"] = _required(
+            values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
+        )
+        values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
         actor = _actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -149,21 +164,14 @@ class Register:
                     f"A model named {name!r} is already registered; add a version to it with "
                     f"`governance register version {name} --version V --model PATH`, or choose another name."
                 )
+            _refuse_lookalike(conn, name, keys)
             seq = self._next_seq(conn)
             model_id = self._insert(
                 conn,
                 t.models,
                 {
                     "name": name,
-                    "owner": owner,
-                    "purpose": purpose,
-                    "intended_use": _optional(intended_use),
-                    "restrictions": _optional(restrictions),
-                    "decision_domain": _optional(decision_domain),
-                    "risk_tier": _optional(risk_tier),
-                    "is_aedt": is_aedt,
-                    "is_annex_iii_high_risk": is_annex_iii_high_risk,
-                    "solely_automated": solely_automated,
+                    **values,
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
@@ -183,36 +191,15 @@ class Register:
         return queries.model_record(row)
 
     def update_model(
-        self,
-        name: str,
-        *,
-        actor: str,
-        owner: str | None = None,
-        purpose: str | None = None,
-        intended_use: str | None = None,
-        restrictions: str | None = None,
-        decision_domain: str | None = None,
-        risk_tier: str | None = None,
-        is_aedt: bool | None = None,
-        is_annex_iii_high_risk: bool | None = None,
-        solely_automated: bool | None = None,
+        self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
     ) -> ModelRecord:
-        """Change a model's description or its human answers; ``None`` leaves a field as it is.
+        """Change a model's description or its human answers; a field left ``None`` stays as it is.
 
-        The event records each change (old and new value), so the history shows who answered what, when.
+        The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
+        (old and new value), so the history shows who answered what, when.
         """
         actor = _actor(actor)
-        wanted: dict[str, Any] = {
-            "owner": _optional(owner),
-            "purpose": _optional(purpose),
-            "intended_use": _optional(intended_use),
-            "restrictions": _optional(restrictions),
-            "decision_domain": _optional(decision_domain),
-            "risk_tier": _optional(risk_tier),
-            "is_aedt": is_aedt,
-            "is_annex_iii_high_risk": is_annex_iii_high_risk,
-            "solely_automated": solely_automated,
-        }
+        wanted = _description_values(description, fields)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._model_row(conn, name)
@@ -264,54 +251,41 @@ class Register:
         A file that can run code when loaded (a pickle, a skops file with types beyond the safe list) is refused
         unless ``trust_sha256`` is its SHA-256: the actor vouches for it, in a ``version.vouched`` event of its
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
+        A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
+        stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
         """
-        from governance.intake import model as model_files
+        from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
-        artifact = self.locate(str(artifact_path))
-        if not artifact.is_file():
-            raise InputError(f"The model file {artifact} does not exist; check the path given with --model.")
-        check = model_files.check_model_file(artifact)
-        model_files.check_trust(artifact.name, check.sha256, trust_sha256)
+        check, stored_path, label, source = self._inspect_artefact(
+            artifact_path,
+            before_inspecting=lambda sha256, name: self._refuse_early(
+                model_name, version, sha256, name, trust_sha256
+            ),
+        )
+        model_files.check_trust(label, check.sha256, trust_sha256)
         sha256 = check.sha256
-        stored_path = self.relative_path(artifact)
+        if source is not None:
+            framework = framework or source.pop("framework", None)
+            found_features = source.pop("features", None)
+            features = features if features is not None else found_features
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            existing = conn.execute(
-                sa.select(t.versions).where(
-                    t.versions.c.model_id == model.id, t.versions.c.version == version
-                )
-            ).first()
+            existing = self._existing_version(conn, model, model_name, version, sha256)
             if existing is not None:
-                if existing.sha256 == sha256:
-                    if (
-                        check.needs_vouching
-                        and trust_sha256
-                        and self._vouching_event(conn, model.name, existing) is None
-                    ):
-                        self._vouch(
-                            conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
-                        )
-                    return self._version_record(conn, existing)
-                raise GuardError(
-                    f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
-                    f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
-                    f"{sha256[:12]}…); register the new file under a new version number."
-                )
-            same_file = conn.execute(
-                sa.select(t.versions.c.version).where(
-                    t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
-                )
-            ).first()
-            if same_file is not None:
-                raise RegisterError(
-                    f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
-                    "instead of registering the same file twice."
-                )
-            check.require_vouching(artifact.name, trust_sha256)
+                if (
+                    check.needs_vouching
+                    and trust_sha256
+                    and self._vouching_event(conn, model.name, existing) is None
+                ):
+                    self._vouch(
+                        conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
+                    )
+                return self._version_record(conn, existing, model.name)
+            check.require_vouching(label, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
                 conn,
@@ -329,6 +303,7 @@ class Register:
                     "created_at": at,
                     "created_by": actor,
                     "event_seq": seq,
+                    "source": source,
                 },
             )
             row = self._row(conn, t.versions, version_id)
@@ -345,7 +320,72 @@ class Register:
             )
             if check.needs_vouching:
                 self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
-            return self._version_record(conn, row)
+            return self._version_record(conn, row, model.name)
+
+    def _existing_version(
+        self, conn: Connection, model: Row[Any], model_name: str, version: str, sha256: str
+    ) -> Row[Any] | None:
+        """The version already registered with this very file (registering it again changes nothing), or
+        ``None`` when it is new; refuses another file under its label, and this file under another label."""
+        existing = conn.execute(
+            sa.select(t.versions).where(t.versions.c.model_id == model.id, t.versions.c.version == version)
+        ).first()
+        if existing is not None:
+            if existing.sha256 == sha256:
+                return existing
+            raise GuardError(
+                f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
+                f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
+                f"{sha256[:12]}…); register the new file under a new version number."
+            )
+        same_file = conn.execute(
+            sa.select(t.versions.c.version).where(
+                t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
+            )
+        ).first()
+        if same_file is not None:
+            raise RegisterError(
+                f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
+                "instead of registering the same file twice."
+            )
+        return None
+
+    def _inspect_artefact(
+        self, artifact_path: str | Path, *, before_inspecting: Callable[[str, str], None] | None = None
+    ) -> tuple[ModelFileCheck, str, str, dict[str, Any] | None]:
+        """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source.
+
+        ``before_inspecting`` gets a local file's SHA-256 and name before the inspection, which can take
+        seconds (skops imports scikit-learn): what it refuses is refused at once."""
+        from governance.intake import mlflow_models, model_files
+
+        if mlflow_models.is_mlflow_uri(artifact_path):
+            check, found, tracking = mlflow_models.check_mlflow_model(str(artifact_path))
+            source = found.origin(tracking)
+            source["framework"] = f"scikit-learn {found.sklearn_version}" if found.sklearn_version else None
+            source["features"] = found.features
+            return check, found.uri, f"{found.uri} ({found.model_file})", source
+        artifact = self.locate(str(artifact_path))
+        if not artifact.is_file():
+            raise FieldError(
+                "artifact_path",
+                f"The model file {artifact} does not exist; check the path given as {{field}}.",
+            )
+        sha256 = provenance.sha256_file(artifact)
+        if before_inspecting is not None:
+            before_inspecting(sha256, artifact.name)
+        check = model_files.check_model_file(artifact, sha256=sha256)
+        return check, self.relative_path(artifact), artifact.name, None
+
+    def _refuse_early(
+        self, model_name: str, version: str, sha256: str, name: str, trust_sha256: str | None
+    ) -> None:
+        """Refuse a wrong ``--trust`` hash, an unknown model, and a file the register refuses, from a read."""
+        from governance.intake import model_files
+
+        model_files.check_trust(name, sha256, trust_sha256)
+        with database.read_transaction(self.engine) as conn:
+            self._existing_version(conn, self._model_row(conn, model_name), model_name, version, sha256)
 
     def _vouch(
         self,
@@ -494,11 +534,11 @@ class Register:
     ) -> ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
         actor = _actor(actor)
-        role = _required(role, "--role", "the role you sign as, e.g. risk-officer")
+        role = _required(role, "role", "the role you sign as, e.g. risk-officer")
         if decision not in ("approve", "reject"):
             raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
         if risk_acceptance is not None:
-            risk_acceptance = _required(risk_acceptance, "--accept-risk", "the reason the risk is accepted")
+            risk_acceptance = _required(risk_acceptance, "risk_acceptance", "the reason the risk is accepted")
         at = _now()
         label = f"{model_name}@{version}"
         with database.write_transaction(self.engine) as conn:
@@ -524,9 +564,7 @@ class Register:
                         {"audit_id": a.audit_id, "verdict": a.verdict, "override": a.override}
                         for a in accepted
                     ]
-                if (
-                    roles_record(conn) is not None
-                ):  # separation of duties on who logged in, not on typed names
+                if compares_identities(conn):  # separation of duties on who logged in, not on typed names
                     lifecycle.check_identities(
                         label=label,
                         approver=database.session_identity(conn),
@@ -604,47 +642,42 @@ class Register:
                 rows=[(t.versions, version_row)],
                 extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)},
             )
-            return self._version_record(conn, version_row)
+            return self._version_record(conn, version_row, model_name)
 
     def record_checklist_answer(
         self, model_name: str, *, framework: str, item_id: str, status: str, evidence: str, actor: str
     ) -> ChecklistAnswerRecord:
         """Record a human answer to a checklist item; the newest answer per (framework, item) counts."""
+        answer = {"framework": framework, "item_id": item_id, "status": status, "evidence": evidence}
+        return self.record_checklist_answers(model_name, [answer], actor=actor)[0]
+
+    def record_checklist_answers(
+        self, model_name: str, answers: Iterable[Mapping[str, str]], *, actor: str
+    ) -> list[ChecklistAnswerRecord]:
+        """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
+        one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = _actor(actor)
-        if status not in CHECKLIST_STATUSES:
-            raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
-        framework = _required(framework, "framework", "the checklist's framework id")
-        item_id = _required(item_id, "item_id", "the checklist item's id")
+        checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            seq = self._next_seq(conn)
-            new_id = self._insert(
-                conn,
-                t.checklist_answers,
-                {
-                    "model_id": model.id,
-                    "framework": framework,
-                    "item_id": item_id,
-                    "status": status,
-                    "evidence": evidence or "",
-                    "actor": actor,
-                    "at": at,
-                    "event_seq": seq,
-                },
-            )
-            answer_row = self._row(conn, t.checklist_answers, new_id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="checklist.answered",
-                model_name=model.name,
-                version=None,
-                rows=[(t.checklist_answers, answer_row)],
-            )
-            return queries.checklist_record(answer_row, model.name)
+            if not checked:
+                return []
+            first = self._next_seq(conn)
+            values = [
+                {"model_id": model.id, **answer, "actor": actor, "at": at, "event_seq": first + index}
+                for index, answer in enumerate(checked)
+            ]
+            for value in values:
+                _check_lengths(t.checklist_answers, value)
+            table = t.checklist_answers
+            rows = conn.execute(
+                table.insert().returning(*table.c, sort_by_parameter_order=True), values
+            ).all()
+            event = {"at": at, "actor": actor, "kind": "checklist.answered", "model_name": model.name}
+            events = [{**event, "version": None, "rows": [(table, row)], "extra": None} for row in rows]
+            self._append_many(conn, first, events)
+            return [queries.checklist_record(row, model.name) for row in rows]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -653,7 +686,7 @@ class Register:
         actor = _actor(actor)
         if severity not in SEVERITIES:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
-        title = _required(title, "--title", "a short title")
+        title = _required(title, "title", "a short title")
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
@@ -702,20 +735,23 @@ class Register:
             return since[0] if since is not None else None
 
     def require_roles(self, *, actor: str) -> int | None:
-        """From now on, separation of duties compares PostgreSQL roles (who logged in), not ``--actor`` labels.
+        """Make separation of duties compare who logged in, for good (recorded as an event; no command undoes it).
 
-        Recorded as an event; there is no command to switch it off. Returns the event number, or ``None`` when it
-        was already required. SQLite has no login, so it is refused there.
+        On PostgreSQL roles are compared by default; this also rules out a later ``allow_shared_role``. On SQLite
+        it makes the guards compare operating-system users. Returns the event number, or ``None`` when it was
+        already required. Refused on PostgreSQL once a shared role was allowed (that is final too).
         """
         actor = _actor(actor)
-        if self.engine.dialect.name != "postgresql":
-            raise RegisterError(
-                "Only a PostgreSQL register knows who logged in; on SQLite anyone who can write the file can act "
-                "under any name, so move the register to PostgreSQL with one database role per person."
-            )
         with database.write_transaction(self.engine) as conn:
             if roles_record(conn) is not None:
                 return None
+            shared = shared_role_record(conn)
+            if shared is not None:
+                raise RegisterError(
+                    f"This register allowed one shared database role at event {shared[0]}, which is final, so it "
+                    f"cannot require separate roles now; give each person their own role and start a new register "
+                    f"(see {roles.GUIDE})."
+                )
             seq = self._next_seq(conn)
             self._append(
                 conn,
@@ -728,6 +764,78 @@ class Register:
                 rows=[],
             )
             return seq
+
+    def allow_shared_role(self, *, actor: str, reason: str) -> int | None:
+        """Record, for good, that the people of this PostgreSQL register share one database role.
+
+        Separation of duties then compares the typed ``--actor`` names only; ``verify``, ``register show`` and
+        the site warn about it from then on. Returns the event number, or ``None`` when it was already allowed.
+        Refused on SQLite (nothing to allow) and after ``require_roles`` (final).
+        """
+        actor = _actor(actor)
+        reason = _required(reason, "reason", "why the team cannot have one database role per person")
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "A SQLite register compares only the typed --actor names unless `governance register "
+                "require-roles` was run, so there is no shared database role to allow."
+            )
+        with database.write_transaction(self.engine) as conn:
+            if shared_role_record(conn) is not None:
+                return None
+            required = roles_record(conn)
+            if required is not None:
+                raise RegisterError(
+                    f"This register requires one database role per person since event {required}, which is final; "
+                    f"connect as your own database role instead (see {roles.GUIDE})."
+                )
+            seq = self._next_seq(conn)
+            self._append(
+                conn,
+                seq,
+                at=_now(),
+                actor=actor,
+                kind=roles.SHARED_ROLE_KIND,
+                model_name=None,
+                version=None,
+                rows=[],
+                extra={"reason": reason},
+            )
+            return seq
+
+    def role_warnings(self) -> list[str]:
+        """What every view of the register must say about who is acting (a shared role was allowed), if anything."""
+        with database.read_transaction(self.engine) as conn:
+            found = conn.execute(
+                sa.select(t.events)
+                .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
+                .order_by(t.events.c.seq)
+                .limit(1)
+            ).first()
+        if found is None:
+            return []
+        return [
+            roles.shared_role_warning(
+                found.seq, found.actor, found.at, _payload(found.payload), found.identity
+            )
+        ]
+
+    def grant_sql(self, role_names: Iterable[str]) -> str:
+        """The SQL an administrator runs to let each named database role use this PostgreSQL register."""
+        names = [roles.check_role_name(name) for name in role_names]
+        if self.engine.dialect.name != "postgresql":
+            raise RegisterError(
+                "This register is a SQLite file, which has no database roles; give people their own roles by moving "
+                f"the register to PostgreSQL (see {roles.GUIDE})."
+            )
+        with database.read_transaction(self.engine) as conn:
+            schema = conn.execute(
+                sa.text(
+                    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.oid = to_regclass(:table)"
+                ),
+                {"table": t.events.name},
+            ).scalar_one()
+        return roles.grant_script(names, str(schema))
 
     def check_can_sign(self) -> None:
         """Refuse now, before long work such as an audit, if a change would be refused: the register is signed and
@@ -752,7 +860,7 @@ class Register:
 
     def vouching(self, model_name: str, version: str) -> Vouching | None:
         """Who vouched that the version's model file may run code when loaded, and when (``None``: nobody)."""
-        from governance.intake.model import Vouching
+        from governance.intake.model_files import Vouching
 
         record = self.resolve_version(model_name, version)
         if record.vouched_by is None:
@@ -781,10 +889,7 @@ class Register:
                 .where(t.checklist_answers.c.model_id == model.id)
                 .order_by(t.checklist_answers.c.id)
             ).all()
-        latest: dict[tuple[str, str], Row[Any]] = {}
-        for answer in rows:
-            latest[(answer.framework, answer.item_id)] = answer
-        return [queries.checklist_record(latest[key], model.name) for key in sorted(latest)]
+        return newest_answers((queries.checklist_record(row, model.name) for row in rows), dict)
 
     def list_models(self) -> list[ModelSummary]:
         """One summary per model, sorted by name."""
@@ -836,7 +941,16 @@ class Register:
                 queries.event_record(row)
                 for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))
             ]
-        report = self.verify()
+        from governance.register.checks import AuditFiles, status
+        from governance.register.overview import overview
+
+        files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
+        report = self.verify(audit_files=files)
+        attention = status(self, details=details, audit_files=files).items
+        by_model: dict[str, list[EventRecord]] = {}
+        for event in events:
+            by_model.setdefault(str(event.model_name), []).append(event)
+        overviews = [overview(detail, by_model.get(detail.model.name, []), attention) for detail in details]
         return {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
@@ -844,7 +958,7 @@ class Register:
             "register": self.location,
             "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
             "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
-            "overviews": [item.model_dump(mode="json") for item in self.overviews()],
+            "overviews": [item.model_dump(mode="json") for item in overviews],
             "events": [event.model_dump(mode="json") for event in events],
             "verification": report.model_dump(mode="json"),
         }
@@ -855,6 +969,7 @@ class Register:
         *,
         expect_head: str | None = None,
         use_checkpoint: bool = True,
+        audit_files: AuditFiles | None = None,
     ) -> VerifyReport:
         """Recompute the chain, check its signatures, replay it against the tables, and re-hash the audit files.
 
@@ -871,6 +986,7 @@ class Register:
             workspace_root,
             expect_head=parse_head(expect_head) if expect_head is not None else None,
             checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None,
+            audit_files=audit_files,
         )
 
     def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, VerifyReport]:
@@ -918,22 +1034,20 @@ class Register:
         """The next event's number, once this writer may sign: a signed register refuses a writer without its
         key, and the first write with a key records that signing is on."""
         self._ensure_signing(conn, actor=None)
-        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
-        return int(head) + 1
+        return self._head_seq(conn) + 1
 
     def _ensure_signing(self, conn: Connection, *, actor: str | None) -> bool:
         """Refuse a writer whose key is missing or not the register's; record ``signing_enabled`` on the first
         write with a key. True when this call switched signing on."""
-        since = signing_record(conn)
+        since = self._read_head(conn)
         if since is not None:
             self._refuse_wrong_key(since)
             return False
         if not self.hmac_key:
             return False
-        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
         self._append(
             conn,
-            int(head) + 1,
+            self._head_seq(conn) + 1,
             at=_now(),
             actor=actor or "governance",
             kind=chain.SIGNING_KIND,
@@ -943,6 +1057,37 @@ class Register:
             extra={"key_id": chain.key_id(self.hmac_key)},
         )
         return True
+
+    def _head_seq(self, conn: Connection) -> int:
+        head = self._written(conn).head
+        assert head is not None  # read by _read_head earlier in this transaction
+        return head[0]
+
+    def _written(self, conn: Connection) -> _Transaction:
+        """What this write transaction has read or written so far (the chain head, rows just inserted)."""
+        found = self._transactions.get(conn)
+        if found is None:
+            found = self._transactions[conn] = _Transaction()
+        return found
+
+    def _read_head(self, conn: Connection) -> tuple[int, dict[str, Any]] | None:
+        """Read the chain head and the event that switched signing on in one query (the writer holds the lock,
+        so the head stays as read until this transaction moves it); returns that signing event, as
+        :func:`signing_record` does."""
+        h, e = t.chain_head.c, t.events.c
+        first = sa.select(sa.func.min(e.seq)).where(e.kind == chain.SIGNING_KIND).scalar_subquery()
+        written = self._written(conn)
+        role = conn.dialect.name == "postgresql" and written.identity is None  # who writes, in the same trip
+        columns = [h.seq, h.hash, e.seq.label("since"), e.payload]
+        found = conn.execute(
+            sa.select(*columns, *([sa.func.current_user().label("role")] if role else []))
+            .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
+            .where(h.id == 1)
+        ).one()
+        written.head = (int(found.seq), str(found.hash))
+        if role:
+            written.identity = database.role_identity(str(found.role))
+        return None if found.since is None else (int(found.since), _payload_object(found.payload))
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
         recorded_id = str(since[1].get("key_id", ""))
@@ -958,19 +1103,27 @@ class Register:
             )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+        """Insert a row and keep it as the database returned it, for the ``_row`` that follows."""
         _check_lengths(table, values)
-        result = conn.execute(table.insert().values(**values))
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = conn.execute(table.insert().values(**values).returning(*table.c)).one()
+        self._written(conn).inserted[(table.name, int(row.id))] = row
+        return int(row.id)
 
     def _row(self, conn: Connection, table: sa.Table, row_id: int) -> Row[Any]:
+        kept = self._written(conn).inserted.pop((table.name, row_id), None)
+        if kept is not None:
+            return kept
         return conn.execute(sa.select(table).where(table.c.id == row_id)).one()
 
     def _set_state(self, conn: Connection, row: Row[Any], state: str) -> Row[Any]:
-        if state != row.state:
-            conn.execute(sa.update(t.versions).where(t.versions.c.id == row.id).values(state=state))
-        return self._row(conn, t.versions, row.id)
+        if state == row.state:
+            return row
+        return conn.execute(
+            sa.update(t.versions)
+            .where(t.versions.c.id == row.id)
+            .values(state=state)
+            .returning(*t.versions.c)
+        ).one()
 
     def _append(
         self,
@@ -986,42 +1139,29 @@ class Register:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
-        prev_hash = conn.execute(sa.select(t.chain_head.c.hash).where(t.chain_head.c.id == 1)).scalar_one()
-        payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
-            **(extra or {}),
-        }
-        payload = json.loads(provenance.canonical_json(payload))
-        identity = None if self._before_signing else database.session_identity(conn)
-        digest = chain.event_hash(
-            seq=seq,
-            at=at,
-            actor=actor,
-            kind=kind,
-            model_name=model_name,
-            version=version,
-            payload=payload,
-            prev_hash=prev_hash,
-            identity=identity,
-        )
-        conn.execute(
-            t.events.insert().values(
-                seq=seq,
-                at=at,
-                actor=actor,
-                kind=kind,
-                model_name=model_name,
-                version=version,
-                payload=provenance.canonical_json(payload),
-                prev_hash=prev_hash,
-                hash=digest,
-                hmac=chain.sign(self.hmac_key, digest) if self.hmac_key else None,
-                **({} if self._before_signing else {"identity": identity}),
-            )
-        )
-        head: dict[str, Any] = {"seq": seq, "hash": digest}
+        event = {"at": at, "actor": actor, "kind": kind, "model_name": model_name, "version": version}
+        self._append_many(conn, seq, [{**event, "rows": rows, "extra": extra}])
+
+    def _append_many(self, conn: Connection, seq: int, events: list[dict[str, Any]]) -> None:
+        """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
+        the chain head once, to the last: each event's hash still covers the one before it."""
+        written = self._written(conn)
+        if written.head is None or written.head[0] != seq - 1:
+            written.head = None
+            self._read_head(conn)
+        assert written.head is not None
+        if not self._before_signing and written.identity is None:
+            written.identity = database.session_identity(conn)
+        digest = written.head[1]
+        values = []
+        for number, event in enumerate(events, start=seq):
+            values.append(self._event_row(number, digest, event, written.identity))
+            digest = values[-1]["hash"]
+        conn.execute(t.events.insert(), values)
+        last = seq + len(events) - 1
+        head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
-            head["hmac"] = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
+            head["hmac"] = chain.sign_head(self.hmac_key, last, digest) if self.hmac_key else None
         updated = conn.execute(
             sa.update(t.chain_head)
             .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
@@ -1031,6 +1171,29 @@ class Register:
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
             )
+        written.head = (last, digest)
+
+    def _event_row(
+        self, seq: int, prev_hash: str, event: dict[str, Any], identity: str | None
+    ) -> dict[str, Any]:
+        """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
+        payload: dict[str, Any] = {
+            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in event["rows"]],
+            **(event["extra"] or {}),
+        }
+        payload = json.loads(provenance.canonical_json(payload))
+        identity = None if self._before_signing else identity
+        fields = {key: event[key] for key in ("at", "actor", "kind", "model_name", "version")}
+        digest = chain.event_hash(seq=seq, **fields, payload=payload, prev_hash=prev_hash, identity=identity)
+        return {
+            "seq": seq,
+            **fields,
+            "payload": provenance.canonical_json(payload),
+            "prev_hash": prev_hash,
+            "hash": digest,
+            "hmac": chain.sign(self.hmac_key, digest) if self.hmac_key else None,
+            **({} if self._before_signing else {"identity": identity}),
+        }
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
@@ -1130,22 +1293,70 @@ def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
     ).first()
     if found is None:
         return None
+    return int(found.seq), _payload_object(found.payload)
+
+
+def _payload_object(text: str) -> dict[str, Any]:
+    """An event's payload as a dict (empty when it was edited into something unreadable)."""
     try:
-        payload = json.loads(found.payload)
+        payload = json.loads(text)
     except ValueError:
         payload = {}
-    return int(found.seq), payload if isinstance(payload, dict) else {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def roles_record(conn: Connection) -> int | None:
-    """The event that made separation of duties compare database roles, or ``None``."""
+    """The event that made comparing who logged in final (``register require-roles``), or ``None``."""
     found = conn.execute(
         sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
     ).scalar()
     return int(found) if found is not None else None
 
 
-_OPTION_OF = {"created_by": "--actor", "actor": "--actor", "name": "the model name", "item_id": "the item id"}
+def shared_role_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
+    """The event that allowed a PostgreSQL register's people to share one database role, or ``None``."""
+    found = conn.execute(
+        sa.select(t.events.c.seq, t.events.c.payload)
+        .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
+        .order_by(t.events.c.seq)
+        .limit(1)
+    ).first()
+    return (int(found.seq), _payload(found.payload)) if found is not None else None
+
+
+def compares_identities(conn: Connection) -> bool:
+    """Whether separation of duties compares who logged in, beside the typed names: on PostgreSQL unless a shared
+    role was allowed, on SQLite (operating-system users) only after ``require-roles``."""
+    if conn.dialect.name == "postgresql":
+        return shared_role_record(conn) is None
+    return roles_record(conn) is not None
+
+
+def _payload(text: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+_FIELD_OF_COLUMN = {"created_by": "actor"}  # the column, as the caller named it
+
+
+def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None:
+    """Refuse a name that prints like a registered one (UTS #39 skeletons, see :mod:`.names`): a reader of the
+    list or the site would take one model's state for the other's."""
+    from governance.register.names import find_lookalike, first_difference
+
+    existing = [str(found) for found in conn.execute(sa.select(t.models.c.name)).scalars()]
+    other = find_lookalike(name, existing, keys)
+    if other is not None:
+        difference = first_difference(name, other)
+        raise RegisterError(
+            f"The model name {name!r} looks like the registered model {other!r}"
+            f"{f' ({difference})' if difference else ''}, so readers could take one for the other; add a version to "
+            f"{other!r} if you meant that model, or choose a name that reads differently."
+        )
 
 
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
@@ -1154,28 +1365,54 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     for field, value in values.items():
         limit = getattr(table.c[field].type, "length", None) if field in table.c else None
         if isinstance(value, str) and limit is not None and len(value) > limit:
-            shown = _OPTION_OF.get(field, f"--{field.replace('_', '-')}")
-            raise InputError(
-                f"The value given for {shown} is {len(value):,} characters long; the register keeps at most "
-                f"{limit}, so shorten it."
+            raise FieldError(
+                _FIELD_OF_COLUMN.get(field, field),
+                f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
+                f"{limit}, so shorten it.",
             )
+
+
+def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
+    """One checklist answer, checked, with its columns in the order the table has them."""
+    status = answer.get("status")
+    if status not in CHECKLIST_STATUSES:
+        raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
+    return {
+        "framework": _required(answer.get("framework"), "framework", "the checklist's framework id"),
+        "item_id": _required(answer.get("item_id"), "item_id", "the checklist item's id"),
+        "status": str(status),
+        "evidence": answer.get("evidence") or "",
+    }
 
 
 def _actor(actor: str | None) -> str:
     if actor is None or not str(actor).strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
+        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
     return str(actor).strip()
 
 
-def _required(value: str | None, option: str, what: str) -> str:
+def _required(value: str | None, field: str, what: str) -> str:
     if value is None or not str(value).strip():
-        raise InputError(f"{option} is required: give {what}.")
+        raise FieldError(field, f"{{field}} is required: give {what}.")
     return str(value).strip()
+
+
+def _description_values(description: ModelDescription | None, fields: dict[str, Any]) -> dict[str, Any]:
+    """A description (an object, or its fields as keywords) as column values: text stripped, blank text ``None``."""
+    unknown = sorted(set(fields) - set(ModelDescription.model_fields))
+    if unknown:
+        raise TypeError(
+            f"{unknown[0]!r} is not a field of a model's description ({', '.join(ModelDescription.model_fields)})"
+        )
+    if description is not None and fields:
+        description = description.model_copy(update=fields)
+    values = dict(description if description is not None else ModelDescription.model_construct(**fields))
+    return {field: value if isinstance(value, bool) else _optional(value) for field, value in values.items()}
 
 
 def _override(override: dict[str, Any]) -> dict[str, Any]:
     """An audit's override as the event keeps it: a reason, and the departures from the pin."""
-    reason = _required(override.get("reason"), "--override", "the reason this audit departs from the pin")
+    reason = _required(override.get("reason"), "override", "the reason this audit departs from the pin")
     departures = override.get("departures") or []
     if not isinstance(departures, list):
         raise InputError("An override's departures must be a list of sentences.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 _STATE_WORDS = {
@@ -86,80 +88,160 @@ def _accepted(payload: dict[str, Any]) -> str:
     return f" The acceptance covers {listed}."
 
 
+@dataclass(frozen=True)
+class _Event:
+    """What every sentence may name: who, which model (``label`` is ``NAME@VERSION`` when there is a version)."""
+
+    kind: str
+    actor: str
+    model_name: str | None
+    version: str | None
+    payload: dict[str, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.model_name}@{self.version}" if self.version else (self.model_name or "the register")
+
+
+def _model_registered(e: _Event) -> str:
+    model = row(e.payload, "gov_models")
+    return f"{e.actor} registered the model {e.model_name}, owned by {model.get('owner')}, for: {_clause(model.get('purpose'))}."
+
+
+def _model_updated(e: _Event) -> str:
+    changes = e.payload.get("changes") or {}
+    parts = [
+        f"{_FIELD_WORDS.get(field, field)} {_value(change.get('from'))} -> {_value(change.get('to'))}"
+        for field, change in sorted(changes.items())
+    ]
+    return f"{e.actor} updated the model {e.model_name}: " + "; ".join(parts) + "."
+
+
+def _version_registered(e: _Event) -> str:
+    record = row(e.payload, "gov_versions")
+    return (
+        f"{e.actor} registered version {e.version} of {e.model_name} "
+        f"(artefact {record.get('artifact_path')}, SHA-256 {str(record.get('sha256'))[:12]}…) as a draft."
+    )
+
+
+def _version_vouched(e: _Event) -> str:
+    kind_words = (
+        "a pickle"
+        if e.payload.get("file_kind") == "pickle"
+        else "a skops file with types beyond the safe list"
+    )
+    types = e.payload.get("untrusted_types") or []
+    needs = f" (it needs {', '.join(str(name) for name in types)})" if types else ""
+    return (
+        f"{e.actor} vouched for {e.label}: its model file, {kind_words}{needs} with SHA-256 "
+        f"{str(e.payload.get('sha256'))[:12]}…, may run code when loaded, and audits will load it."
+    )
+
+
+def _audit_recorded(e: _Event) -> str:
+    audit = row(e.payload, "gov_audits")
+    return (
+        f"{e.actor} recorded audit {audit.get('audit_id')} of {e.label}: {audit.get('verdict')} "
+        f"against the policy {audit.get('policy_name')}." + _override(e.payload) + _state_change(e.payload)
+    )
+
+
+def _approval_recorded(e: _Event) -> str:
+    approval = row(e.payload, "gov_approvals")
+    verb = "approved" if approval.get("decision") == "approve" else "rejected"
+    text = f"{e.actor} {verb} {e.label} as {approval.get('role')}"
+    if approval.get("risk_acceptance"):
+        text += f", accepting the risk because: {_clause(approval.get('risk_acceptance'))}"
+    text += "."
+    if approval.get("comment"):
+        text += f" Comment: {_clause(approval.get('comment'))}."
+    return text + _accepted(e.payload) + _state_change(e.payload)
+
+
+def _version_moved(e: _Event) -> str:
+    """Deployed, suspended or retired: the verb is the event kind's second word."""
+    verb = e.kind.split(".")[1]
+    return f"{e.actor} {verb} {e.label}." + _reason(e.payload) + _state_change(e.payload)
+
+
+def _checklist_answered(e: _Event) -> str:
+    answer = row(e.payload, "gov_checklist_answers")
+    return (
+        f"{e.actor} answered {answer.get('framework')} item {answer.get('item_id')} for {e.model_name}: "
+        f"{str(answer.get('status')).replace('_', ' ')}."
+    )
+
+
+def _incident_recorded(e: _Event) -> str:
+    incident = row(e.payload, "gov_incidents")
+    return f"{e.actor} reported a {incident.get('severity')} incident on {e.label}: {_clause(incident.get('title'))}."
+
+
+def _signing_enabled(e: _Event) -> str:
+    """Switched on by a person, or by the tool at the first change made with a key."""
+    if e.actor == "governance":
+        return (
+            f"Signing was switched on by the first change made with a key (key id {e.payload.get('key_id')}): from "
+            "here every change and the chain head are signed, and changes need the key."
+        )
+    return (
+        f"{e.actor} switched signing on (key id {e.payload.get('key_id')}): from here every change and the chain "
+        "head are signed, and changes need the key."
+    )
+
+
+def _roles_required(e: _Event) -> str:
+    return (
+        f"{e.actor} made separation of duties compare who logged in (database roles), not only --actor names, "
+        "for good."
+    )
+
+
+def _shared_role_allowed(e: _Event) -> str:
+    return (
+        f"{e.actor} allowed people to share one database role ({_clause(e.payload.get('reason'))}): from here "
+        "separation of duties compares only the typed --actor names."
+    )
+
+
+def _monitoring_recorded(e: _Event) -> str:
+    run = row(e.payload, "gov_monitoring_runs")
+    alerts = int(run.get("n_alerts") or 0)
+    text = (
+        f"{e.actor} recorded monitoring run {run.get('run_id')} of {e.label}: {run.get('n_windows')} windows of "
+        f"{run.get('window')} from {_day(run.get('first_window'))} to {_day(run.get('last_window'))}, "
+        f"{alerts} alert{'s' if alerts != 1 else ''}."
+    )
+    return text + (" The next audit is due now." if e.payload.get("reaudit_due") else "")
+
+
+_SENTENCES: dict[str, Callable[[_Event], str]] = {
+    "model.registered": _model_registered,
+    "model.updated": _model_updated,
+    "version.registered": _version_registered,
+    "version.vouched": _version_vouched,
+    "audit.recorded": _audit_recorded,
+    "approval.recorded": _approval_recorded,
+    "version.deployed": _version_moved,
+    "version.suspended": _version_moved,
+    "version.retired": _version_moved,
+    "checklist.answered": _checklist_answered,
+    "incident.recorded": _incident_recorded,
+    "monitoring.recorded": _monitoring_recorded,
+    "register.signing_enabled": _signing_enabled,
+    "register.roles_required": _roles_required,
+    "register.shared_role_allowed": _shared_role_allowed,
+}
+
+
 def summarise(
     kind: str, actor: str, model_name: str | None, version: str | None, payload: dict[str, Any]
 ) -> str:
-    """One plain sentence (or two) saying who did what."""
-    label = f"{model_name}@{version}" if version else (model_name or "the register")
-    if kind == "model.registered":
-        model = row(payload, "gov_models")
-        return f"{actor} registered the model {model_name}, owned by {model.get('owner')}, for: {_clause(model.get('purpose'))}."
-    if kind == "model.updated":
-        changes = payload.get("changes") or {}
-        parts = [
-            f"{_FIELD_WORDS.get(field, field)} {_value(change.get('from'))} -> {_value(change.get('to'))}"
-            for field, change in sorted(changes.items())
-        ]
-        return f"{actor} updated the model {model_name}: " + "; ".join(parts) + "."
-    if kind == "version.registered":
-        record = row(payload, "gov_versions")
-        return (
-            f"{actor} registered version {version} of {model_name} "
-            f"(artefact {record.get('artifact_path')}, SHA-256 {str(record.get('sha256'))[:12]}…) as a draft."
-        )
-    if kind == "version.vouched":
-        kind_words = (
-            "a pickle"
-            if payload.get("file_kind") == "pickle"
-            else "a skops file with types beyond the safe list"
-        )
-        types = payload.get("untrusted_types") or []
-        needs = f" (it needs {', '.join(str(name) for name in types)})" if types else ""
-        return (
-            f"{actor} vouched for {label}: its model file, {kind_words}{needs} with SHA-256 "
-            f"{str(payload.get('sha256'))[:12]}…, may run code when loaded, and audits will load it."
-        )
-    if kind == "audit.recorded":
-        audit = row(payload, "gov_audits")
-        return (
-            f"{actor} recorded audit {audit.get('audit_id')} of {label}: {audit.get('verdict')} "
-            f"against the policy {audit.get('policy_name')}." + _override(payload) + _state_change(payload)
-        )
-    if kind == "approval.recorded":
-        approval = row(payload, "gov_approvals")
-        verb = "approved" if approval.get("decision") == "approve" else "rejected"
-        text = f"{actor} {verb} {label} as {approval.get('role')}"
-        if approval.get("risk_acceptance"):
-            text += f", accepting the risk because: {_clause(approval.get('risk_acceptance'))}"
-        text += "."
-        if approval.get("comment"):
-            text += f" Comment: {_clause(approval.get('comment'))}."
-        return text + _accepted(payload) + _state_change(payload)
-    if kind in ("version.deployed", "version.suspended", "version.retired"):
-        verb = kind.split(".")[1]
-        return f"{actor} {verb} {label}." + _reason(payload) + _state_change(payload)
-    if kind == "checklist.answered":
-        answer = row(payload, "gov_checklist_answers")
-        return (
-            f"{actor} answered {answer.get('framework')} item {answer.get('item_id')} for {model_name}: "
-            f"{str(answer.get('status')).replace('_', ' ')}."
-        )
-    if kind == "incident.recorded":
-        incident = row(payload, "gov_incidents")
-        return f"{actor} reported a {incident.get('severity')} incident on {label}: {_clause(incident.get('title'))}."
-    if kind == "register.signing_enabled" and actor == "governance":
-        return (
-            f"Signing was switched on by the first change made with a key (key id {payload.get('key_id')}): from "
-            "here every change and the chain head are signed, and changes need the key."
-        )
-    if kind == "register.signing_enabled":
-        return (
-            f"{actor} switched signing on (key id {payload.get('key_id')}): from here every change and the chain "
-            "head are signed, and changes need the key."
-        )
-    if kind == "register.roles_required":
-        return f"{actor} made separation of duties compare database roles (who logged in), not --actor names."
-    return f"{actor}: {kind} on {label}."
+    """One plain sentence (or two) saying who did what; an event kind without words is named as it is."""
+    event = _Event(kind, actor, model_name, version, payload)
+    sentence = _SENTENCES.get(kind)
+    return sentence(event) if sentence is not None else f"{actor}: {kind} on {event.label}."
 
 
 def _day(value: str | None) -> str:

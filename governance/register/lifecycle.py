@@ -164,15 +164,17 @@ def check_approval(
             raise GuardError(
                 f"Guard 'passing audit' refused to approve {label}: {len(flagged)} of its {len(audits)} audits of this "
                 f"model file did not pass: {', '.join(a.describe() for a in flagged)}; a later audit does not undo "
-                "them, so register a fixed model as a new version and audit that, or approve with --accept-risk "
-                "REASON to record a risk acceptance that covers them."
+                "them, so register a fixed model as a new version and audit that, or approve with {risk_acceptance} "
+                "REASON to record a risk acceptance that covers them.",
+                fields=["risk_acceptance"],
             )
         expires = expiry(audit.recorded_at, audit.max_age_days)
         if expires is not None and _parse(expires) <= now:
             raise GuardError(
                 f"Guard 'audit age' refused to approve {label}: its passing audit ({audit.audit_id}) expired on "
                 f"{expires[:10]} (the policy allows {audit.max_age_days} days); audit it again, "
-                "or approve with --accept-risk REASON."
+                "or approve with {risk_acceptance} REASON.",
+                fields=["risk_acceptance"],
             )
     if same_person(approver, audit.actor):
         raise GuardError(
@@ -193,22 +195,32 @@ def describe_identity(identity: str) -> str:
 
 
 def check_identities(*, label: str, approver: str, audit: AuditFacts | None, creator: str | None) -> None:
-    """Separation of duties on who logged in (a PostgreSQL role), whatever names ``--actor`` gave.
+    """Separation of duties on who logged in (a PostgreSQL role, or an OS user after ``require-roles`` on
+    SQLite), whatever names ``--actor`` gave.
 
     Events written before identities were kept (``None``) cannot be compared; the label check still applies.
     """
     if audit is not None and audit.identity is not None and same_person(approver, audit.identity):
-        raise GuardError(
-            f"Guard 'separation of duties' refused the approval of {label}: the {describe_identity(approver)} you are "
-            f"connected as recorded the audit it relies on ({audit.audit_id}), whatever name --actor gives; someone "
-            "else must approve, connected as their own database role."
-        )
+        _refuse_same_identity(label, approver, f"recorded the audit it relies on ({audit.audit_id})")
     if creator is not None and same_person(approver, creator):
-        raise GuardError(
-            f"Guard 'separation of duties' refused the approval of {label}: the {describe_identity(approver)} you are "
-            "connected as registered this version, whatever name --actor gives; someone else must approve, "
-            "connected as their own database role."
-        )
+        _refuse_same_identity(label, approver, "registered this version")
+
+
+def _refuse_same_identity(label: str, identity: str, act: str) -> None:
+    source = identity.partition(":")[0]
+    connected, fix = _LOGIN_WORDS.get(source, _LOGIN_WORDS["pg"])
+    raise GuardError(
+        f"Guard 'separation of duties' refused the approval of {label}: you are {connected} "
+        f"{describe_identity(identity)}, which {act}, whatever name {{actor}} gives; {fix}; see {ROLES_GUIDE}.",
+        fields=["actor"],
+    )
+
+
+ROLES_GUIDE = "docs/guide/register.md#roles"
+_LOGIN_WORDS = {
+    "pg": ("connected as", "connect as your own database role"),
+    "os": ("logged in as", "log in as your own operating-system user"),
+}
 
 
 def state_after_decision(state: str, decision: str) -> str:

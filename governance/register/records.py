@@ -6,29 +6,36 @@ each of which appends an event to the tamper-evident log.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Literal, TypeVar
 
 from governance.results.common import Frozen
+
+A = TypeVar("A")
 
 State = Literal["draft", "audited", "approved", "deployed", "suspended", "retired"]
 Decision = Literal["approve", "reject"]
 ChecklistStatus = Literal["yes", "no", "partial", "not_applicable"]
 Severity = Literal["low", "medium", "high", "critical"]
-StatusCategory = Literal["overdue", "expiring", "unapproved", "changed", "unrecorded"]
+StatusCategory = Literal["overdue", "expiring", "unapproved", "alerts", "changed", "unrecorded"]
 
 STATES: tuple[str, ...] = ("draft", "audited", "approved", "deployed", "suspended", "retired")
 CHECKLIST_STATUSES: tuple[str, ...] = ("yes", "no", "partial", "not_applicable")
 SEVERITIES: tuple[str, ...] = ("low", "medium", "high", "critical")
-STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "changed", "unrecorded")
+STATUS_CATEGORIES: tuple[str, ...] = ("overdue", "expiring", "unapproved", "alerts", "changed", "unrecorded")
 
 
-class ModelRecord(Frozen):
-    """A model: what it is for, who owns it, and the human answers that decide which rules apply."""
+class ModelDescription(Frozen):
+    """What a model is for, who owns it, and the human answers that decide which rules apply.
 
-    id: int
-    name: str
-    owner: str
-    purpose: str
+    The one place these fields are named: ``register add`` and ``register update`` build one, ``Register.add_model``
+    and ``Register.update_model`` take it, and :class:`ModelRecord` extends it. ``None`` means "not given" (an
+    update leaves that field as it is; registering a model needs an owner and a purpose).
+    """
+
+    owner: str | None = None
+    purpose: str | None = None
     intended_use: str | None = None
     restrictions: str | None = None
     decision_domain: str | None = None  # e.g. "credit", "employment"
@@ -36,8 +43,26 @@ class ModelRecord(Frozen):
     is_aedt: bool | None = None  # automated employment decision tool (NYC Local Law 144)
     is_annex_iii_high_risk: bool | None = None  # high-risk under EU AI Act Annex III
     solely_automated: bool | None = None  # decisions without a human in the loop (GDPR Art. 22)
+
+    def given(self) -> dict[str, Any]:
+        """The fields that were given (not ``None``), by name."""
+        return {field: value for field, value in self if value is not None}
+
+
+class ModelRecord(ModelDescription):
+    """A registered model: its description, and who registered it when."""
+
+    id: int
+    name: str
+    owner: str
+    purpose: str
     created_at: str
     created_by: str
+
+    @property
+    def description(self) -> ModelDescription:
+        """The description alone (what ``update_model`` would take to say the same)."""
+        return ModelDescription(**{field: getattr(self, field) for field in ModelDescription.model_fields})
 
 
 class VersionRecord(Frozen):
@@ -56,6 +81,8 @@ class VersionRecord(Frozen):
     state: State
     created_at: str
     created_by: str
+    # where it came from when not a local file: {"registry": "mlflow", "uri": "models:/NAME/3", "run_id": ...}
+    source: dict[str, Any] | None = None
     vouched_by: str | None = (
         None  # who vouched that its model file may run code when loaded (pickles and the like)
     )
@@ -214,10 +241,18 @@ class VerifyReport(Frozen):
     head_seq: int = 0
     head_hash: str = "0" * 64
     anchors: list[AnchorCheck] = []
+    warnings: list[str] = []  # intact, but worth knowing: e.g. a shared database role was allowed
 
     @property
     def first_break(self) -> VerifyProblem | None:
         return self.problems[0] if self.problems else None
+
+    @property
+    def exit_code(self) -> int:
+        """0 intact, 1 a break (or an audit folder the register does not know), 3 signatures not checked."""
+        if self.ok:
+            return 0
+        return 3 if self.inconclusive else 1
 
 
 class StatusItem(Frozen):
@@ -239,3 +274,25 @@ class StatusReport(Frozen):
 
     def count(self, category: str) -> int:
         return sum(1 for item in self.items if item.category == category)
+
+    def failing(self, fail_on: Iterable[str]) -> list[str]:
+        """The categories among ``fail_on`` that have items, sorted: a check fails (exit 1) when there are any."""
+        return sorted({item.category for item in self.items} & set(fail_on))
+
+
+def newest_answers(answers: Iterable[A], fields: Callable[[A], Mapping[str, Any]]) -> list[A]:
+    """The newest answer per (framework, item): the latest time, and of equal times the one given last.
+
+    The one rule for "which answer counts", used by ``Register.checklist_answers`` and the checklist status.
+    ``answers`` come in any order, as records or dicts (``fields`` reads one as a mapping with ``framework``,
+    ``item_id`` and ``at`` or ``created_at``); the result is sorted by framework and item.
+    """
+    latest: dict[tuple[str, str], tuple[str, int, A]] = {}
+    for order, answer in enumerate(answers):
+        values = fields(answer)
+        moment = values.get("at") or values.get("created_at")
+        when = moment.isoformat() if isinstance(moment, datetime) else str(moment or "")
+        key = (str(values.get("framework") or ""), str(values.get("item_id") or ""))
+        if key not in latest or (when, order) >= latest[key][:2]:
+            latest[key] = (when, order, answer)
+    return [latest[key][2] for key in sorted(latest)]

@@ -50,6 +50,8 @@ versions = sa.Table(
     sa.Column("created_at", sa.String(32), nullable=False),
     sa.Column("created_by", sa.String(320), nullable=False),
     sa.Column("event_seq", sa.Integer, nullable=False),
+    # where a version came from when not a local file (an MLflow registry); NULL before revision 0005
+    sa.Column("source", sa.JSON),
     sa.UniqueConstraint("model_id", "version", name="uq_gov_versions_model_version"),
 )
 
@@ -148,7 +150,74 @@ chain_head = sa.Table(
     sa.Column("hmac", sa.String(64)),
 )
 
+# Monitoring after go-live (revision 0006): one row per run of `governance monitor`, one count table per window.
+monitoring_runs = sa.Table(
+    "gov_monitoring_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    sa.Column("run_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("window", sa.String(16), nullable=False),
+    sa.Column("time_column", sa.String(200), nullable=False),
+    sa.Column("data_path", sa.Text, nullable=False),
+    sa.Column("data_sha256", sa.String(64), nullable=False),
+    sa.Column("policy_sha256", sa.String(64), nullable=False),
+    sa.Column("approved_audit_id", sa.String(100)),
+    sa.Column("first_window", sa.String(32), nullable=False),
+    sa.Column("last_window", sa.String(32), nullable=False),
+    sa.Column("n_windows", sa.Integer, nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("n_alerts", sa.Integer, nullable=False),
+    sa.Column("reaudit", sa.Boolean, nullable=False),  # an alert set the version's next audit date to now
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
+monitoring_windows = sa.Table(
+    "gov_monitoring_windows",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_row_id", sa.Integer, sa.ForeignKey("gov_monitoring_runs.id"), nullable=False),
+    sa.Column("start", sa.String(32), nullable=False),
+    sa.Column("end", sa.String(32), nullable=False),
+    sa.Column("n_rows", sa.Integer, nullable=False),
+    sa.Column("labelled", sa.Integer, nullable=False),
+    sa.Column("provisional", sa.Boolean, nullable=False),
+    sa.Column("counts", sa.JSON, nullable=False),  # the window's count table: cells x (label state, decision)
+    sa.Column("event_seq", sa.Integer, nullable=False),
+    sa.Index("ix_gov_monitoring_windows_run", "run_row_id"),
+)
+
+monitoring_alerts = sa.Table(
+    "gov_monitoring_alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("run_row_id", sa.Integer, sa.ForeignKey("gov_monitoring_runs.id"), nullable=False),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    sa.Column("rule_id", sa.String(100), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("window_start", sa.String(32), nullable=False),
+    sa.Column("attribute", sa.String(200)),
+    sa.Column("group_name", sa.String(200)),
+    sa.Column("metric", sa.String(100), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("reaudit", sa.Boolean, nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
 # Tables whose rows are after-images recorded in events; verify replays the log and compares them.
 ENTITY_TABLES: dict[str, sa.Table] = {
-    table.name: table for table in (models, versions, audits, approvals, checklist_answers, incidents)
+    table.name: table
+    for table in (
+        models,
+        versions,
+        audits,
+        approvals,
+        checklist_answers,
+        incidents,
+        monitoring_runs,
+        monitoring_windows,
+        monitoring_alerts,
+    )
 }

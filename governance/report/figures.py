@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from governance.paths import slugify
-from governance.policy.evaluate import METRIC_WORDS
 from governance.report.charts import Canvas, Point, dot_whisker_panels, impact_bars
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import level_words, rate_words
+from governance.rules.evaluate import METRIC_WORDS
 
 RATE_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", "mean_prediction", "mae")
 # Panel titles: the shared metric names, capitalised, without their explanations in brackets.

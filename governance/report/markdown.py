@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 
 from governance.escaping import markdown_text
-from governance.policy.evaluate import METRIC_WORDS, describe_estimate, fmt
 from governance.report.figures import (
     attribute_figure_stem,
     group_figure_alt,
@@ -32,6 +32,7 @@ from governance.results.audit import AuditResult, Finding, RuleOutcome
 from governance.results.common import Estimate
 from governance.results.fairness import AttributeResult
 from governance.results.wording import level_words, rate_words, vouched_words
+from governance.rules.evaluate import METRIC_WORDS, describe_estimate, fmt
 
 VERDICT_WORDS = {
     "passed": ("Passed", "Every blocking rule of the policy is met, allowing for uncertainty."),
@@ -590,29 +591,13 @@ def summary_lines(result: AuditResult, hidden: Mapping[str, Collection[str]] | N
     return out
 
 
-def render_report(
-    result: AuditResult,
-    *,
-    figures: dict[str, str] | None = None,
-    figures_dir: str = "figures",
-    published: bool = False,
-    min_cell_size: int = 10,
-) -> str:
-    """The report as Markdown; figures are referenced under ``figures_dir``."""
-    fairness = result.fairness
-    verdict = result.policy.verdict
-    level = level_words(fairness.confidence_level)
-    hidden = masking(result, min_cell_size) if published else {}
-    name = f"{markdown_text(result.model.name)} {markdown_text(result.model.version)}"
-    out: list[str] = [f"# Audit of {name}", ""]
-    out += summary_lines(result, hidden)
-    out += ["## Details for auditors", "", markdown_text(result.policy.summary), ""]
-    out += [
-        f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
-        "the true value most likely lies between the two ends; a wide interval means too few people to be sure.",
-        "",
-    ]
+def _model_name(result: AuditResult) -> str:
+    return f"{markdown_text(result.model.name)} {markdown_text(result.model.version)}"
 
+
+def _auditor_lines(result: AuditResult) -> list[str]:
+    """The start of the auditors' part: the policy's summary, how to read an interval, what was audited."""
+    level = level_words(result.fairness.confidence_level)
     what = (
         markdown_text(result.model.estimator or "a model")
         if result.model.kind == "model"
@@ -620,8 +605,15 @@ def render_report(
             f"saved predictions (column {markdown_text(result.model.predictions_column)}) of a model that was not loaded"
         )
     )
-    out += [
-        f"- **Model:** {name}: {what}",
+    return [
+        "## Details for auditors",
+        "",
+        markdown_text(result.policy.summary),
+        "",
+        f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
+        "the true value most likely lies between the two ends; a wide interval means too few people to be sure.",
+        "",
+        f"- **Model:** {_model_name(result)}: {what}",
         f"- **Data:** {markdown_text(result.data.path.rsplit('/', 1)[-1])}, {result.data.n_rows} rows",
         f"- **Sensitive attributes:** {', '.join(markdown_text(s) for s in result.data.sensitive)}",
         f"- **Labels:** {markdown_text(result.data.target) if result.data.target else 'none (selection rates and impact ratios only)'}",
@@ -631,9 +623,31 @@ def render_report(
         "",
     ]
 
-    out += _override_lines(result)
+
+def _problem_lines(problems: list[RuleOutcome], hidden: Mapping[str, Collection[str]]) -> list[str]:
+    """The rules not met: blocking ones first, then the warnings."""
+    out: list[str] = []
+    blocking = [o for o in problems if o.severity == "block"]
+    warnings = [o for o in problems if o.severity == "warn"]
+    if blocking:
+        unchecked = any(o.not_checked_because is not None for o in blocking)
+        out += [f"Blocking rules that are not met{' or could not be checked' if unchecked else ''}:", ""]
+        for outcome in blocking:
+            out += _rule_lines(outcome, hidden)
+        out.append("")
+    if warnings:
+        out += ["Warnings to review (they do not change the verdict):", ""]
+        for outcome in warnings:
+            out += _rule_lines(outcome, hidden)
+        out.append("")
+    return out
+
+
+def _what_to_do_lines(result: AuditResult, hidden: Mapping[str, Collection[str]]) -> list[str]:
+    """What the verdict means for the reader, the rules not met, and what the audit could not do."""
+    verdict = result.policy.verdict
     problems = [o for o in result.policy.rules if o.status in {"fail", "inconclusive"}]
-    out += ["## What this means and what to do", ""]
+    out = ["## What this means and what to do", ""]
     if verdict == "reported":
         out += [
             "This policy has no pass mark: read the tables below and decide with the risk officer whether the "
@@ -647,19 +661,7 @@ def render_report(
             "",
         ]
     elif problems:
-        blocking = [o for o in problems if o.severity == "block"]
-        warnings = [o for o in problems if o.severity == "warn"]
-        if blocking:
-            unchecked = any(o.not_checked_because is not None for o in blocking)
-            out += [f"Blocking rules that are not met{' or could not be checked' if unchecked else ''}:", ""]
-            for outcome in blocking:
-                out += _rule_lines(outcome, hidden)
-            out.append("")
-        if warnings:
-            out += ["Warnings to review (they do not change the verdict):", ""]
-            for outcome in warnings:
-                out += _rule_lines(outcome, hidden)
-            out.append("")
+        out += _problem_lines(problems, hidden)
     if result.explanation_error:
         out += [
             f"The explanation could not be computed: {markdown_text(result.explanation_error)}. The fairness results above are complete.",
@@ -671,8 +673,13 @@ def render_report(
             "'Unknown' group and left out of the ratios.",
             "",
         ]
+    return out
 
-    out += [
+
+def _rules_table_lines(result: AuditResult) -> list[str]:
+    """Every rule checked, its result, and how a result is decided."""
+    level = level_words(result.fairness.confidence_level)
+    out = [
         "## Rules checked",
         "",
         "| Rule | Severity | Result | Bound | In plain words |",
@@ -683,7 +690,8 @@ def render_report(
         out.append(
             f"| {markdown_text(outcome.rule_id)} | {outcome.severity} | {word} | {markdown_text(outcome.bound)} | {markdown_text(outcome.description)} |"
         )
-    out += [
+    return [
+        *out,
         "",
         f"A rule is *met* only when every group's whole {level} interval meets the bound, *failed* only when an "
         "interval widened for the number of comparisons the rule makes still misses it, and *inconclusive* otherwise, "
@@ -691,107 +699,203 @@ def render_report(
         "",
     ]
 
-    if fairness.overall:
-        out += [
-            "## Performance for everyone",
-            "",
-            "| Metric | Value [interval] | In plain words |",
-            "|---|---|---|",
-        ]
-        for metric, estimate in sorted(fairness.overall.items()):
-            out.append(
-                f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} | {METRIC_GLOSS.get(metric, '')} |"
-            )
-        out.append("")
 
-    out += [
+def _overall_lines(result: AuditResult) -> list[str]:
+    """The metrics over everyone, when the audit has labels."""
+    if not result.fairness.overall:
+        return []
+    out = [
+        "## Performance for everyone",
+        "",
+        "| Metric | Value [interval] | In plain words |",
+        "|---|---|---|",
+    ]
+    for metric, estimate in sorted(result.fairness.overall.items()):
+        out.append(
+            f"| {METRIC_WORDS.get(metric, metric)} | {_interval(estimate)} | {METRIC_GLOSS.get(metric, '')} |"
+        )
+    return [*out, ""]
+
+
+@dataclass(frozen=True)
+class _Figures:
+    """Which figures the report links to (``names`` None: all of them) and the folder they are in."""
+
+    names: dict[str, str] | None
+    folder: str
+
+    def has(self, stem: str) -> bool:
+        return self.names is None or stem in self.names
+
+
+def _ll144_lines(
+    attribute: AttributeResult, masked: Mapping[str, str], k: int, figures: _Figures
+) -> list[str]:
+    """The impact-ratio table in NYC Local Law 144's format, and its figure unless it would give a rate away."""
+    if attribute.ll144 is None or attribute.positive_class is not None:
+        return []
+    out = ["#### Impact ratios (NYC Local Law 144 format)", ""]
+    out += _ll144_table(attribute, masked, k)
+    out.append("")
+    impact = impact_figure_stem(attribute)
+    ratios_hidden = attribute.ll144.most_selected in masked  # the ratios would give its rate away
+    if figures.has(impact) and not ratios_hidden:
+        out += [
+            f"![{markdown_text(impact_figure_alt(attribute, masked))}]({figures.folder}/{impact}.svg)",
+            "",
+        ]
+    return out
+
+
+def _attribute_lines(
+    attribute: AttributeResult, masked: Mapping[str, str], k: int, figures: _Figures, confidence: float
+) -> list[str]:
+    """One sensitive attribute: its group table and figure, impact ratios, comparisons and summaries."""
+    heading = markdown_text(attribute.attribute) + (
+        f" (class {markdown_text(attribute.positive_class)} vs rest)" if attribute.positive_class else ""
+    )
+    out = [f"### {heading}", ""]
+    if attribute.reference_group:
+        out += [
+            f"Reference group for comparisons: **{markdown_text(attribute.reference_group)}** ({attribute.reference_method}).",
+            "",
+        ]
+    out += _group_table(attribute, masked, k)
+    out.append("")
+    stem = attribute_figure_stem(attribute)
+    if figures.has(stem):
+        alt = markdown_text(group_figure_alt(attribute, masked, confidence))
+        out += [f"![{alt}]({figures.folder}/{stem}.svg)", ""]
+    if attribute.empty_cells:
+        out += [
+            f"Combinations with no rows (left out): {', '.join(markdown_text(c) for c in attribute.empty_cells)}.",
+            "",
+        ]
+    out += _ll144_lines(attribute, masked, k, figures)
+    comparison = _comparison_table(attribute, masked)
+    if comparison:
+        out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
+    if attribute.summaries:
+        out += [_summaries_line(attribute, masked), ""]
+    return out
+
+
+def _by_group_lines(
+    result: AuditResult,
+    hidden: Mapping[str, Mapping[str, str]],
+    figures: _Figures,
+    *,
+    published: bool,
+    min_cell_size: int,
+) -> list[str]:
+    """The results by group: how the intervals were made, then one section per sensitive attribute."""
+    fairness = result.fairness
+    out = [
         "## Results by group",
         "",
-        f"Each cell shows the value and its {level} interval in brackets: a score interval for rates and their "
-        f"comparisons (computed from the counts), a percentile bootstrap for AUC, Brier score and regression "
-        f"metrics ({fairness.n_boot} resamples, seed {fairness.seed}).",
+        f"Each cell shows the value and its {level_words(fairness.confidence_level)} interval in brackets: a score "
+        f"interval for rates and their comparisons (computed from the counts), a percentile bootstrap for AUC, "
+        f"Brier score and regression metrics ({fairness.n_boot} resamples, seed {fairness.seed}).",
     ]
     if published:
         out.append(masking_sentence(hidden, result, min_cell_size))
     out.append("")
     for attribute in fairness.attributes:
         masked = hidden.get(attribute.attribute, {})
-        heading = markdown_text(attribute.attribute) + (
-            f" (class {markdown_text(attribute.positive_class)} vs rest)" if attribute.positive_class else ""
+        out += _attribute_lines(attribute, masked, min_cell_size, figures, fairness.confidence_level)
+    return out
+
+
+def _explanation_lines(
+    result: AuditResult, hidden: Mapping[str, Collection[str]], figures: _Figures, *, published: bool
+) -> list[str]:
+    """The explanation's section (masked like the tables when published), when there is one."""
+    if result.explanation is None:
+        return []
+    from governance.report.explain import render_explanation_markdown
+
+    explanation = published_explanation(result.explanation, hidden) if published else result.explanation
+    paths = {k: f"{figures.folder}/{v}" for k, v in (figures.names or {}).items()}
+    return [render_explanation_markdown(explanation, figures=paths), ""]
+
+
+def _table_lines(result: AuditResult) -> list[str]:
+    """Where a table audit's rows live (never a password: the URL is stored redacted), or the file's hash."""
+    info = result.data.table
+    if info is None:
+        return [f"- Data SHA-256: `{result.data.sha256}`"]
+    source = (
+        f"table {markdown_text(info.table)}" if info.table else f"the query {markdown_text(info.query or '')}"
+    )
+    where = markdown_text(info.connection or "an open connection")
+    lines = [
+        f"- Data: {source} through {markdown_text(info.backend)} at {where}, {info.n_rows} rows, read {info.queried_at}",
+        f"- Data fingerprint: `{info.fingerprint}` ({markdown_text(info.fingerprint_method)}; "
+        "`governance register verify --refingerprint` computes it again)",
+    ]
+    if info.explain_sample_rows is not None:
+        lines.append(
+            f"- Explanation sample: {info.explain_sample_rows} rows stratified by sensitive group, "
+            f"seed {info.explain_sample_seed}"
         )
-        out += [f"### {heading}", ""]
-        if attribute.reference_group:
-            out += [
-                f"Reference group for comparisons: **{markdown_text(attribute.reference_group)}** ({attribute.reference_method}).",
-                "",
-            ]
-        out += _group_table(attribute, masked, min_cell_size)
-        out.append("")
-        stem = attribute_figure_stem(attribute)
-        if figures is None or stem in figures:
-            alt = markdown_text(group_figure_alt(attribute, masked, fairness.confidence_level))
-            out += [f"![{alt}]({figures_dir}/{stem}.svg)", ""]
-        if attribute.empty_cells:
-            out += [
-                f"Combinations with no rows (left out): {', '.join(markdown_text(c) for c in attribute.empty_cells)}.",
-                "",
-            ]
-        if attribute.ll144 is not None and attribute.positive_class is None:
-            out += ["#### Impact ratios (NYC Local Law 144 format)", ""]
-            out += _ll144_table(attribute, masked, min_cell_size)
-            out.append("")
-            impact = impact_figure_stem(attribute)
-            ratios_hidden = attribute.ll144.most_selected in masked  # the ratios would give its rate away
-            if (figures is None or impact in figures) and not ratios_hidden:
-                out += [
-                    f"![{markdown_text(impact_figure_alt(attribute, masked))}]({figures_dir}/{impact}.svg)",
-                    "",
-                ]
-        comparison = _comparison_table(attribute, masked)
-        if comparison:
-            out += ["#### Differences and ratios to the reference group", "", *comparison, ""]
-        if attribute.summaries:
-            out += [_summaries_line(attribute, masked), ""]
+    return lines
 
-    if result.explanation is not None:
-        from governance.report.explain import render_explanation_markdown
 
-        explanation = published_explanation(result.explanation, hidden) if published else result.explanation
-        out += [
-            render_explanation_markdown(
-                explanation, figures={k: f"{figures_dir}/{v}" for k, v in (figures or {}).items()}
-            ),
-            "",
-        ]
-
-    for note in fairness.notes:
-        out += [f"Note: {markdown_text(note)}", ""]
-    out += ["## How this audit was made", ""]
-    out += [
-        f"- Model file SHA-256: `{result.model.sha256 or 'n/a (predictions only)'}`",
-        f"- Loaded with: {markdown_text(result.model.loader or 'n/a')}"
-        + (
-            f"; types trusted beyond skops' defaults: {', '.join(markdown_text(t) for t in result.model.trusted_types)}"
-            if result.model.trusted_types
-            else ""
-        ),
-        *(
-            [
-                f"- Loading it can run code: {markdown_text(vouched_words(result.model.vouched_by, result.model.vouched_at))}"
-            ]
-            if result.model.vouched_by
-            else []
-        ),
-        f"- Data SHA-256: `{result.data.sha256}`",
+def _provenance_lines(result: AuditResult) -> list[str]:
+    """The fairness notes, then how the audit was made: hashes, loader, seed, library versions."""
+    model = result.model
+    out = [line for note in result.fairness.notes for line in (f"Note: {markdown_text(note)}", "")]
+    trusted = (
+        f"; types trusted beyond skops' defaults: {', '.join(markdown_text(t) for t in model.trusted_types)}"
+        if model.trusted_types
+        else ""
+    )
+    vouched = (
+        [f"- Loading it can run code: {markdown_text(vouched_words(model.vouched_by, model.vouched_at))}"]
+        if model.vouched_by
+        else []
+    )
+    libraries = ", ".join(
+        f"{k} {v}" for k, v in sorted(result.provenance.library_versions.items()) if k != "governance"
+    )
+    return [
+        *out,
+        "## How this audit was made",
+        "",
+        f"- Model file SHA-256: `{model.sha256 or 'n/a (predictions only)'}`",
+        f"- Loaded with: {markdown_text(model.loader or 'n/a')}" + trusted,
+        *vouched,
+        *_table_lines(result),
         f"- Policy SHA-256: `{result.policy.policy_sha256}`",
-        f"- Seed {result.provenance.seed}; {fairness.n_boot} bootstrap resamples (AUC, Brier, regression); {level} intervals; tool version {result.provenance.tool_version}",
-        "- Libraries: "
-        + ", ".join(
-            f"{k} {v}" for k, v in sorted(result.provenance.library_versions.items()) if k != "governance"
-        ),
+        f"- Seed {result.provenance.seed}; {result.fairness.n_boot} bootstrap resamples (AUC, Brier, regression); "
+        f"{level_words(result.fairness.confidence_level)} intervals; tool version {result.provenance.tool_version}",
+        "- Libraries: " + libraries,
         "",
         "The four-fifths ratio is a screening heuristic from US employment guidance, not a legal test; NYC Local Law 144 "
         "sets no pass mark. A run of this tool is evidence for a human review and sign-off, not a substitute for it.",
         "",
     ]
+
+
+def render_report(
+    result: AuditResult,
+    *,
+    figures: dict[str, str] | None = None,
+    figures_dir: str = "figures",
+    published: bool = False,
+    min_cell_size: int = 10,
+) -> str:
+    """The report as Markdown; figures are referenced under ``figures_dir``."""
+    hidden = masking(result, min_cell_size) if published else {}
+    linked = _Figures(figures, figures_dir)
+    out = [f"# Audit of {_model_name(result)}", ""]
+    out += summary_lines(result, hidden)
+    out += _auditor_lines(result)
+    out += _override_lines(result)
+    out += _what_to_do_lines(result, hidden)
+    out += _rules_table_lines(result)
+    out += _overall_lines(result)
+    out += _by_group_lines(result, hidden, linked, published=published, min_cell_size=min_cell_size)
+    out += _explanation_lines(result, hidden, linked, published=published)
+    out += _provenance_lines(result)
     return "\n".join(out)

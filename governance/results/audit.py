@@ -41,6 +41,27 @@ class ModelInfo(Frozen):
     sensitive_inputs: list[str] = []  # sensitive attributes the model takes as direct inputs (e.g. ["sex"])
 
 
+class TableInfo(Frozen):
+    """Where a table audit's rows live, and a fingerprint the engine can recompute; never a password."""
+
+    backend: str  # "duckdb", "postgres", "pyspark"
+    connection: str  # the connection URL with its password and secret parameters replaced by ***
+    table: str | None = None
+    query: str | None = None
+    n_rows: int
+    fingerprint: str
+    fingerprint_method: str
+    fingerprint_keys: list[str]  # columns grouped by
+    fingerprint_numeric: list[str] = []  # columns summed, with their minimum and maximum
+    fingerprint_weights: str | None = None  # the weights column summed per group
+    queried_at: str  # ISO 8601 UTC, when the aggregates were read
+    snapshot: str | None = None  # the engine's snapshot or version, where it offers one
+    explain_sample_rows: int | None = (
+        None  # model audits: rows fetched for the explanation, stratified by group
+    )
+    explain_sample_seed: int | None = None
+
+
 class DataInfo(Frozen):
     """The data the audit ran on."""
 
@@ -57,6 +78,7 @@ class DataInfo(Frozen):
     id_column: str | None = None
     weights_column: str | None = None
     rows_without_demographics: int = 0
+    table: TableInfo | None = None  # set when the rows were read from a database or Spark, not a file
 
 
 class Finding(Frozen):

@@ -24,7 +24,7 @@ def audit_json_schema() -> str:
 
 def generated() -> dict[str, str]:
     """File name -> the text it should hold."""
-    from governance.policy.load import policy_json_schema
+    from governance.rules.load import policy_json_schema
 
     return {"policy.schema.json": policy_json_schema(), "audit.schema.json": audit_json_schema()}
 

@@ -17,6 +17,7 @@ _HEADINGS = {
     "overdue": "Audit overdue",
     "expiring": "Audit due soon",
     "unapproved": "Deployed without approval",
+    "alerts": "Open monitoring alerts",
     "changed": "File changed or missing",
     "unrecorded": "Audit folder the register does not know",
 }
@@ -47,7 +48,16 @@ def attention_items(
         items += _incident_items(model, card)
         items += _checklist_items(name, statuses.get(name), card, links)
     order = [
-        "unapproved", "overdue", "failed", "changed", "unrecorded", "inconclusive", "incident", "expiring", "checklist"
+        "unapproved",
+        "overdue",
+        "alerts",
+        "failed",
+        "changed",
+        "unrecorded",
+        "inconclusive",
+        "incident",
+        "expiring",
+        "checklist",
     ]
     return sorted(items, key=lambda item: order.index(item[0]))
 
@@ -60,20 +70,32 @@ def _verdict_items(model: ModelEntry, card: str, links: AttentionLinks) -> list[
     if verdict not in ("failed", "inconclusive"):
         return []
     version = markup_text(record.result.model.version)
-    live = model.overview is not None and any(v.version == record.result.model.version for v in model.overview.deployed)
+    live = model.overview is not None and any(
+        v.version == record.result.model.version for v in model.overview.deployed
+    )
     which = "live version" if live else "version"
     page = links.audits.get(record.result.audit_id)
     audit = f"[{verdict}]({page})" if page else verdict
-    return [(verdict, f"**Latest audit {verdict}** — {card} {which} {version}: the audit {audit}; read what to do there.")]
+    return [
+        (
+            verdict,
+            f"**Latest audit {verdict}** — {card} {which} {version}: the audit {audit}; read what to do there.",
+        )
+    ]
 
 
 def _incident_items(model: ModelEntry, card: str) -> list[tuple[str, str]]:
     if model.overview is None:
         return []
-    found = [(v.version, v.incidents) for v in model.overview.versions if v.incidents and v.state != "retired"]
+    found = [
+        (v.version, v.incidents) for v in model.overview.versions if v.incidents and v.state != "retired"
+    ]
     return [
-        ("incident", f"**Incident reported** — {card} version {markup_text(version)}: {count} incident"
-         f"{'s' if count != 1 else ''} recorded; see its lifecycle.")
+        (
+            "incident",
+            f"**Incident reported** — {card} version {markup_text(version)}: {count} incident"
+            f"{'s' if count != 1 else ''} recorded; see its lifecycle.",
+        )
         for version, count in found
     ]
 
@@ -85,11 +107,13 @@ def _checklist_items(name: str, status: Any, card: str, links: AttentionLinks) -
     waiting = counts.get("not_met", 0) + counts.get("needs_answer", 0)
     if not waiting:
         return []
-    return [(
-        "checklist",
-        f"**Checklist items open** — {card}: {waiting} item{'s' if waiting != 1 else ''} not met or awaiting an "
-        f"answer ([checklist status]({links.checklists[name]})).",
-    )]
+    return [
+        (
+            "checklist",
+            f"**Checklist items open** — {card}: {waiting} item{'s' if waiting != 1 else ''} not met or awaiting an "
+            f"answer ([checklist status]({links.checklists[name]})).",
+        )
+    ]
 
 
 def render_attention(items: list[tuple[str, str]], *, register_available: bool) -> str:

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 
 from governance.escaping import markup_text
-from governance.policy.evaluate import METRIC_WORDS
 from governance.report.markdown import (
     COMPLEMENT_LABEL,
     HIDDEN,
@@ -23,6 +22,7 @@ from governance.report.markdown import (
 )
 from governance.results.audit import AuditResult
 from governance.results.fairness import REGRESSION_METRICS, AttributeResult
+from governance.rules.evaluate import METRIC_WORDS
 from governance.site.markdown import VERDICT_WORDS, admonition, estimate, percent, table
 from governance.site.vouch import AuditCheck
 

@@ -40,6 +40,7 @@ from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.markdown import broken_notice
 from governance.site.model_page import render_model_page
+from governance.site.monitoring_section import draw_trend_figure
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
 from governance.site.sources import AuditRecord, SiteSources, collect, with_whole
@@ -56,7 +57,9 @@ class SiteBuildReport:
     figures: list[str] = field(default_factory=list)
     site_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
-    broken: list[str] = field(default_factory=list)  # pages, templates or checklists that could not be rendered
+    broken: list[str] = field(
+        default_factory=list
+    )  # pages, templates or checklists that could not be rendered
     attention: str = ""  # the "Needs attention" block, with links from the site's home page
 
     @property
@@ -176,6 +179,227 @@ def _relative(from_page: str, to_page: str) -> str:
     return "../" * depth + to_page
 
 
+@dataclass(frozen=True)
+class _PagePaths:
+    """Where each generated page goes (relative to ``docs/generated``), decided before any page is written."""
+
+    models: dict[str, str]  # model name -> its card
+    audits: dict[str, str]  # audit id -> its page
+    checklist_models: dict[str, str]  # model name -> its checklist status (only with checklists)
+    frameworks: dict[str, str]  # framework -> its checklist page
+    ll144: dict[str, str]  # model name -> its LL144 summary (automated employment decision tools only)
+
+
+def _audit_paths(sources: SiteSources) -> dict[str, str]:
+    """Each audit's page; two audit ids with the same slug keep two pages."""
+    audit_pages: dict[str, str] = {}
+    for model in sources.models.values():
+        for record in model.audits:
+            base = f"audits/{model.slug}/{page_slug(record.result.model.version)}/{record.slug}"
+            candidate, counter = base, 2
+            while f"{candidate}/index.md" in audit_pages.values():
+                candidate, counter = f"{base}-{counter}", counter + 1
+            audit_pages[record.result.audit_id] = f"{candidate}/index.md"
+    return audit_pages
+
+
+def _page_paths(sources: SiteSources, frameworks: list[Any]) -> _PagePaths:
+    models = sources.models
+    return _PagePaths(
+        models={name: f"models/{model.slug}.md" for name, model in models.items()},
+        audits=_audit_paths(sources),
+        checklist_models=(
+            {name: f"checklists/model-{model.slug}.md" for name, model in models.items()}
+            if frameworks
+            else {}
+        ),
+        frameworks={
+            checklist.framework: f"checklists/framework-{page_slug(checklist.framework)}.md"
+            for checklist in frameworks
+        },
+        ll144={name: f"ll144/{model.slug}.md" for name, model in models.items() if model.is_aedt},
+    )
+
+
+def _write_model_pages(writer: _Writer, sources: SiteSources, paths: _PagePaths, k: int) -> list[Any]:
+    """Each model's audits, ratio figure, card and LL144 summary; returns the Models section of the nav."""
+    report = writer.report
+    nav_models: list[Any] = []
+    for name, model in sources.models.items():
+        page = paths.models[name]
+        for record in model.audits:
+            target = paths.audits[record.result.audit_id]
+            _write_audit(writer, record, target, _relative(target, page), k)
+        figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
+        report.figures += [f"models/figures/{file}" for file in figure_files]
+        trend_files = draw_trend_figure(model, writer.folder("models", "figures"), f"{model.slug}-monitoring")
+        report.figures += [f"models/figures/{file}" for file in trend_files]
+        whole = with_whole(model)  # this model's described audits, whole until its pages are written
+        latest = whole.latest_audit
+        text = render_model_page(
+            whole,
+            audit_links={audit_id: _relative(page, target) for audit_id, target in paths.audits.items()},
+            figure=figure_files[0] if figure_files else None,
+            checklist_link=_relative(page, paths.checklist_models[name])
+            if name in paths.checklist_models
+            else None,
+            ll144_link=_relative(page, paths.ll144[name]) if name in paths.ll144 else None,
+            min_cell_size=k,
+            monitoring_figure=trend_files[0] if trend_files else None,
+        )
+        writer.page(("models", model.slug), text)
+        nav_models.append({nav_title(name): page})
+        if name in paths.ll144:
+            link = _relative(paths.ll144[name], paths.audits[latest.result.audit_id]) if latest else None
+            writer.page(("ll144", model.slug), render_ll144_page(whole, audit_link=link, min_cell_size=k))
+    return nav_models
+
+
+def _write_checklist_pages(
+    writer: _Writer, sources: SiteSources, frameworks: list[Any], paths: _PagePaths
+) -> tuple[list[Any], dict[str, tuple[str, Any]]]:
+    """The checklists index, each model's status and each framework's page.
+
+    Returns the Checklists section of the nav and, per model, its status page (from the checklists folder)
+    and status.
+    """
+    nav_checklists: list[Any] = []
+    statuses: dict[str, tuple[str, Any]] = {}
+    if not frameworks:
+        return nav_checklists, statuses
+    links_from_index = {
+        framework: target.removeprefix("checklists/") for framework, target in paths.frameworks.items()
+    }
+    writer.page(
+        ("checklists", "index"),
+        render_checklists_index(
+            frameworks,
+            framework_links=links_from_index,
+            model_links={
+                name: target.removeprefix("checklists/") for name, target in paths.checklist_models.items()
+            },
+        ),
+    )
+    nav_checklists.append("generated/checklists/index.md")
+    links = ItemLinks(frameworks, paths.frameworks)
+    for name, model in sources.models.items():
+        page = paths.checklist_models[name]
+        status = model_status(model, frameworks, writer.report.broken)
+        if status is not None:
+            statuses[name] = (page.removeprefix("checklists/"), status)
+        writer.page(
+            ("checklists", f"model-{model.slug}"),
+            render_model_status_page(model, status, item_link=links.from_page(page)),
+        )
+    for checklist in frameworks:
+        writer.page(
+            tuple(paths.frameworks[checklist.framework].removesuffix(".md").split("/")),
+            render_framework_page(checklist, statuses),
+        )
+        nav_checklists.append(
+            {nav_title(checklist.title): f"generated/{paths.frameworks[checklist.framework]}"}
+        )
+    for name in sources.models:
+        nav_checklists.append({nav_title(name): f"generated/{paths.checklist_models[name]}"})
+    return nav_checklists, statuses
+
+
+def _write_policy_pages(
+    writer: _Writer, workspace: Workspace, frameworks: list[Any], paths: _PagePaths
+) -> list[Any]:
+    """The policy documents and their index; returns the Policies section of the nav (empty: no policies)."""
+    item_links = ItemLinks(frameworks, paths.frameworks)
+    policies = render_policies(
+        workspace.policies_dir / "templates",
+        workspace.config,
+        writer.report.broken,
+        item_link=item_links.from_page("policies/page.md"),
+    )
+    nav_policies: list[Any] = []
+    if policies:
+        writer.page(("policies", "index"), render_policies_index(policies, workspace.organisation))
+        nav_policies.append("generated/policies/index.md")
+        for slug, body, _meta in policies:
+            if slug == "index":
+                slug = "index-policy"
+            writer.page(("policies", slug), body)
+            nav_policies.append(f"generated/policies/{slug}.md")
+    return nav_policies
+
+
+def _write_register_page(
+    writer: _Writer,
+    workspace: Workspace,
+    sources: SiteSources,
+    paths: _PagePaths,
+    statuses: dict[str, tuple[str, Any]],
+    *,
+    has_policies: bool,
+    has_checklists: bool,
+) -> None:
+    """The home page: the register with links to every model, audit and summary, and what needs attention."""
+    report = writer.report
+    extra_links = []
+    if has_policies:
+        extra_links.append(("Policies", "policies/index.md"))
+    if has_checklists:
+        extra_links.append(("Compliance checklists", "checklists/index.md"))
+    extra_links += [
+        (f"NYC Local Law 144 summary: {markup_text(name)}", target) for name, target in paths.ll144.items()
+    ]
+    by_name = {name: status for name, (_page, status) in statuses.items()}
+    attention = attention_items(
+        sources, by_name, AttentionLinks(paths.models, paths.audits, paths.checklist_models)
+    )
+    report.attention = render_attention(
+        attention_items(
+            sources,
+            by_name,
+            AttentionLinks(
+                *(
+                    {key: f"generated/{target}" for key, target in links.items()}
+                    for links in (paths.models, paths.audits, paths.checklist_models)
+                )
+            ),
+        ),
+        register_available=sources.register_available,
+    )
+    writer.page(
+        ("index",),
+        render_register_page(
+            sources,
+            organisation=workspace.organisation,
+            model_links=paths.models,
+            audit_links=paths.audits,
+            extra_links=extra_links,
+            built_at=isoformat(now()),
+            attention=render_attention(attention, register_available=sources.register_available),
+        ),
+    )
+
+
+def _nav(
+    nav_models: list[Any], nav_checklists: list[Any], nav_policies: list[Any], ll144_pages: dict[str, str]
+) -> list[Any]:
+    """The nav section of the generated pages, in the order the site shows them."""
+
+    def prefixed(entries: list[Any]) -> list[Any]:
+        return [{title: f"generated/{target}" for title, target in entry.items()} for entry in entries]
+
+    nav: list[Any] = ["generated/index.md"]
+    if nav_models:
+        nav.append({"Models": prefixed(nav_models)})
+    if nav_checklists:
+        nav.append({"Checklists": nav_checklists})
+    if nav_policies:
+        nav.append({"Policies": nav_policies})
+    if ll144_pages:
+        nav.append(
+            {"NYC LL144": [{nav_title(name): f"generated/{target}"} for name, target in ll144_pages.items()]}
+        )
+    return nav
+
+
 def write_generated(
     workspace: Workspace,
     root: Path,
@@ -196,172 +420,27 @@ def write_generated(
     broken_before = len(report.broken)
     frameworks = load_frameworks(workspace.policies_dir / "checklists", report.broken)
     checklists_broken = report.broken[broken_before:]
+    paths = _page_paths(sources, frameworks)
 
-    model_pages = {name: f"models/{model.slug}.md" for name, model in sources.models.items()}
-    audit_pages: dict[str, str] = {}
-    for model in sources.models.values():
-        for record in model.audits:
-            base = f"audits/{model.slug}/{page_slug(record.result.model.version)}/{record.slug}"
-            candidate, counter = base, 2
-            while (
-                f"{candidate}/index.md" in audit_pages.values()
-            ):  # two ids with the same slug keep two pages
-                candidate, counter = f"{base}-{counter}", counter + 1
-            audit_pages[record.result.audit_id] = f"{candidate}/index.md"
-    checklist_model_pages = (
-        {name: f"checklists/model-{model.slug}.md" for name, model in sources.models.items()}
-        if frameworks
-        else {}
-    )
-    framework_pages = {
-        checklist.framework: f"checklists/framework-{page_slug(checklist.framework)}.md"
-        for checklist in frameworks
-    }
-    ll144_pages = {name: f"ll144/{model.slug}.md" for name, model in sources.models.items() if model.is_aedt}
-
-    nav_models: list[Any] = []
-    judged: dict[str, Any] = {}  # name -> checklist status, judged while the model's audits are whole
-    for name, model in sources.models.items():
-        page = model_pages[name]
-        for record in model.audits:
-            target = audit_pages[record.result.audit_id]
-            _write_audit(writer, record, target, _relative(target, page), k)
-        figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
-        report.figures += [f"models/figures/{file}" for file in figure_files]
-        whole = with_whole(model)  # this model's described audits, whole until its pages are written
-        if frameworks:
-            judged[name] = model_status(whole, frameworks, report.broken)
-        latest = whole.latest_audit
-        text = render_model_page(
-            whole,
-            audit_links={audit_id: _relative(page, target) for audit_id, target in audit_pages.items()},
-            figure=figure_files[0] if figure_files else None,
-            checklist_link=_relative(page, checklist_model_pages[name])
-            if name in checklist_model_pages
-            else None,
-            ll144_link=_relative(page, ll144_pages[name]) if name in ll144_pages else None,
-            min_cell_size=k,
-        )
-        writer.page(("models", model.slug), text)
-        nav_models.append({nav_title(name): page})
-        if name in ll144_pages:
-            link = _relative(ll144_pages[name], audit_pages[latest.result.audit_id]) if latest else None
-            writer.page(("ll144", model.slug), render_ll144_page(whole, audit_link=link, min_cell_size=k))
-        del whole
-
-    nav_checklists: list[Any] = []
-    statuses: dict[str, tuple[str, Any]] = {}  # name -> (page from the checklists folder, status)
-    if frameworks:
-        links_from_index = {
-            framework: target.removeprefix("checklists/") for framework, target in framework_pages.items()
-        }
-        writer.page(
-            ("checklists", "index"),
-            render_checklists_index(
-                frameworks,
-                framework_links=links_from_index,
-                model_links={
-                    name: target.removeprefix("checklists/") for name, target in checklist_model_pages.items()
-                },
-            ),
-        )
-        nav_checklists.append("generated/checklists/index.md")
-        links = ItemLinks(frameworks, framework_pages)
-        for name, model in sources.models.items():
-            page = checklist_model_pages[name]
-            status = judged[name]
-            if status is not None:
-                statuses[name] = (page.removeprefix("checklists/"), status)
-            writer.page(
-                ("checklists", f"model-{model.slug}"),
-                render_model_status_page(model, status, item_link=links.from_page(page)),
-            )
-        for checklist in frameworks:
-            writer.page(
-                tuple(framework_pages[checklist.framework].removesuffix(".md").split("/")),
-                render_framework_page(checklist, statuses),
-            )
-            nav_checklists.append(
-                {nav_title(checklist.title): f"generated/{framework_pages[checklist.framework]}"}
-            )
-        for name in sources.models:
-            nav_checklists.append({nav_title(name): f"generated/{checklist_model_pages[name]}"})
-
+    nav_models = _write_model_pages(writer, sources, paths, k)
+    nav_checklists, statuses = _write_checklist_pages(writer, sources, frameworks, paths)
     if checklists_broken:  # published only with --keep-going
         writer.page(
             ("checklists", "index"), "# Compliance checklists\n\n" + broken_notice(checklists_broken[0])
         )
         nav_checklists.append("generated/checklists/index.md")
-
-    item_links = ItemLinks(frameworks, framework_pages)
-    policies = render_policies(
-        workspace.policies_dir / "templates",
-        workspace.config,
-        report.broken,
-        item_link=item_links.from_page("policies/page.md"),
-    )
-    nav_policies: list[Any] = []
-    if policies:
-        writer.page(("policies", "index"), render_policies_index(policies, workspace.organisation))
-        nav_policies.append("generated/policies/index.md")
-        for slug, body, _meta in policies:
-            if slug == "index":
-                slug = "index-policy"
-            writer.page(("policies", slug), body)
-            nav_policies.append(f"generated/policies/{slug}.md")
-
-    extra_links = []
-    if policies:
-        extra_links.append(("Policies", "policies/index.md"))
-    if frameworks:
-        extra_links.append(("Compliance checklists", "checklists/index.md"))
-    extra_links += [
-        (f"NYC Local Law 144 summary: {markup_text(name)}", target) for name, target in ll144_pages.items()
-    ]
-    by_name = {name: status for name, (_page, status) in statuses.items()}
-    attention = attention_items(
-        sources, by_name, AttentionLinks(model_pages, audit_pages, checklist_model_pages)
-    )
-    report.attention = render_attention(
-        attention_items(
-            sources,
-            by_name,
-            AttentionLinks(
-                *({key: f"generated/{target}" for key, target in links.items()}
-                  for links in (model_pages, audit_pages, checklist_model_pages))
-            ),
-        ),
-        register_available=sources.register_available,
-    )
-    writer.page(
-        ("index",),
-        render_register_page(
-            sources,
-            organisation=workspace.organisation,
-            model_links=model_pages,
-            audit_links=audit_pages,
-            extra_links=extra_links,
-            built_at=isoformat(now()),
-            attention=render_attention(attention, register_available=sources.register_available),
-        ),
+    nav_policies = _write_policy_pages(writer, workspace, frameworks, paths)
+    _write_register_page(
+        writer,
+        workspace,
+        sources,
+        paths,
+        statuses,
+        has_policies=bool(nav_policies),
+        has_checklists=bool(frameworks),
     )
     report.warnings += sources.problems
-
-    def prefixed(entries: list[Any]) -> list[Any]:
-        return [{title: f"generated/{target}" for title, target in entry.items()} for entry in entries]
-
-    nav: list[Any] = ["generated/index.md"]
-    if nav_models:
-        nav.append({"Models": prefixed(nav_models)})
-    if nav_checklists:
-        nav.append({"Checklists": nav_checklists})
-    if nav_policies:
-        nav.append({"Policies": nav_policies})
-    if ll144_pages:
-        nav.append(
-            {"NYC LL144": [{nav_title(name): f"generated/{target}"} for name, target in ll144_pages.items()]}
-        )
-    return nav
+    return _nav(nav_models, nav_checklists, nav_policies, paths.ll144)
 
 
 def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_link: str, k: int) -> None:
@@ -550,7 +629,9 @@ def build_site(
         if run_mkdocs:
             from governance.site.mkdocs_run import run_mkdocs as run
 
-            site_dir, warnings = run(config_file, strict=strict, generated_nav=nav, home_block=report.attention)
+            site_dir, warnings = run(
+                config_file, strict=strict, generated_nav=nav, home_block=report.attention
+            )
             report.site_dir = site_dir
             report.warnings += warnings
     return report

@@ -86,7 +86,10 @@ def render_framework_page(checklist: Any, statuses: dict[str, tuple[str, Any]]) 
         found = next((entry for entry in status.frameworks if entry.framework == checklist.framework), None)
         if found is not None:
             rows.append(
-                [f"[{markup_text(name)}]({link})", *(str(found.counts.get(state, 0)) for state in STATE_LABELS)]
+                [
+                    f"[{markup_text(name)}]({link})",
+                    *(str(found.counts.get(state, 0)) for state in STATE_LABELS),
+                ]
             )
     if rows:
         lines += ["## Where each model stands", ""]
@@ -102,7 +105,9 @@ def render_model_status_page(model: ModelEntry, status: Any | None, *, item_link
 
     lines = [f"# Checklist status: {markup_text(model.name)}\n"]
     if status is None:
-        lines.append(broken_notice("The checklist status of this model could not be judged; the build lists why."))
+        lines.append(
+            broken_notice("The checklist status of this model could not be judged; the build lists why.")
+        )
     else:
         lines.append(
             "Answer the items that need a person with `governance checklist answer`; "
@@ -137,5 +142,7 @@ def render_checklists_index(
     )
     if model_links:
         lines.append("## Status per model\n")
-        lines.append("\n".join(f"- [{markup_text(name)}]({link})" for name, link in model_links.items()) + "\n")
+        lines.append(
+            "\n".join(f"- [{markup_text(name)}]({link})" for name, link in model_links.items()) + "\n"
+        )
     return "\n".join(lines)

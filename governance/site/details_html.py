@@ -79,7 +79,7 @@ class _Anchors:
         self.taken: set[str] = set()
 
     def make(self, heading: str) -> str:
-        text = html.unescape(_PLACEHOLDER.sub("", _ESCAPED.sub(r"\1", heading)))
+        text = html.unescape(_ESCAPED.sub(r"\1", heading))
         base = "-".join(re.findall(r"\w+", text.lower())) or "section"
         anchor, counter = base, 2
         while anchor in self.taken:
@@ -97,51 +97,73 @@ def body_of(page: str) -> tuple[str, str]:
     return body, found.group(1) if found else "Full tables"  # escaped, as the page has it
 
 
-def to_html(markdown: str) -> str:
-    """The Markdown subset the report writes, as HTML."""
-    out: list[str] = []
-    paragraph: list[str] = []
-    table: list[str] = []
-    items: list[str] = []
-    anchors = _Anchors()
+class _Blocks:
+    """Markdown lines gathered into the open block (a paragraph, a table or a list) and written out as HTML."""
 
-    def flush() -> None:
-        if paragraph:
-            out.append(f"<p>{inline(' '.join(paragraph))}</p>")
-            paragraph.clear()
-        if table:
-            out.append(_table(table))
-            table.clear()
-        if items:
-            out.append("<ul>" + "".join(f"<li>{inline(item)}</li>" for item in items) + "</ul>")
-            items.clear()
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.paragraph: list[str] = []
+        self.table: list[str] = []
+        self.items: list[str] = []
+        self.anchors = _Anchors()
 
-    for raw in markdown.splitlines():
+    def flush(self) -> None:
+        """Close the open block."""
+        if self.paragraph:
+            self.out.append(f"<p>{inline(' '.join(self.paragraph))}</p>")
+            self.paragraph.clear()
+        if self.table:
+            self.out.append(_table(self.table))
+            self.table.clear()
+        if self.items:
+            self.out.append("<ul>" + "".join(f"<li>{inline(item)}</li>" for item in self.items) + "</ul>")
+            self.items.clear()
+
+    def table_row(self, line: str) -> None:
+        if not self.table:
+            self.flush()
+        self.table.append(line)
+
+    def heading(self, level: int, text: str) -> None:
+        self.flush()
+        self.out.append(f'<h{level} id="{self.anchors.make(text)}">{inline(text)}</h{level}>')
+
+    def item(self, text: str) -> None:
+        if self.paragraph:
+            self.flush()
+        self.items.append(text)
+
+    def text(self, raw: str, line: str) -> None:
+        """A list item's indented continuation, or a line of a paragraph."""
+        if self.items and raw.startswith("  "):
+            self.items[-1] += " " + line.strip()
+            return
+        if self.items:
+            self.flush()
+        self.paragraph.append(line.strip())
+
+    def line(self, raw: str) -> None:
         line = raw.rstrip()
         if line.startswith("|"):
-            if not table:
-                flush()
-            table.append(line)
-            continue
-        if table:
-            flush()
+            self.table_row(line)
+            return
+        if self.table:
+            self.flush()
         heading = re.match(r"(#{1,6}) (.*)", line)
         if not line.strip():
-            flush()
+            self.flush()
         elif heading:
-            flush()
-            level = len(heading.group(1))
-            anchor = anchors.make(heading.group(2))
-            out.append(f'<h{level} id="{anchor}">{inline(heading.group(2))}</h{level}>')
+            self.heading(len(heading.group(1)), heading.group(2))
         elif line.startswith(("- ", "* ")):
-            if paragraph:
-                flush()
-            items.append(line[2:])
-        elif items and raw.startswith("  "):
-            items[-1] += " " + line.strip()
+            self.item(line[2:])
         else:
-            if items:
-                flush()
-            paragraph.append(line.strip())
-    flush()
-    return "\n".join(out)
+            self.text(raw, line)
+
+
+def to_html(markdown: str) -> str:
+    """The Markdown subset the report writes, as HTML."""
+    blocks = _Blocks()
+    for raw in markdown.splitlines():
+        blocks.line(raw)
+    blocks.flush()
+    return "\n".join(blocks.out)

@@ -34,6 +34,24 @@ def ratio_series(model: ModelEntry) -> dict[str, list[tuple[str, float, float | 
 SERIES_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")  # Okabe-Ito
 
 
+def draw_series_figure(
+    series: dict[str, list[tuple[str, float, float | None, float | None]]],
+    folder: Path,
+    stem: str,
+    *,
+    title: str,
+    axis: str,
+    order: list[str],
+) -> list[str]:
+    """The same figure for any series over the x labels in ``order`` (the monitoring trend by month)."""
+    if not series:
+        return []
+    canvas = _ratio_canvas(series, order, title=title, axis=axis)
+    folder.mkdir(parents=True, exist_ok=True)
+    canvas.save(folder, stem)
+    return [f"{stem}.svg", f"{stem}.png"]
+
+
 def draw_ratio_figure(model: ModelEntry, folder: Path, stem: str) -> list[str]:
     """Write ``stem.svg`` and ``stem.png`` into ``folder``; returns the file names (none without data)."""
     series = ratio_series(model)
@@ -51,7 +69,11 @@ def draw_ratio_figure(model: ModelEntry, folder: Path, stem: str) -> list[str]:
 
 
 def _ratio_canvas(
-    series: dict[str, list[tuple[str, float, float | None, float | None]]], versions: list[str]
+    series: dict[str, list[tuple[str, float, float | None, float | None]]],
+    versions: list[str],
+    *,
+    title: str | None = None,
+    axis: str = "version",
 ) -> Canvas:
     """Points with interval whiskers per version, one colour per ratio, a dashed line at 0.8, a legend."""
     labels = sorted(series)
@@ -60,8 +82,9 @@ def _ratio_canvas(
     plot_width = max(260.0, min(460.0, 70.0 * len(versions)))
     legend_x = left + plot_width + 24
     width = legend_x + max(text_width(text, 12) for text in legend) + 40
-    canvas = Canvas(max(width, text_width(TITLE, 14, bold=True) + 24), top + plot_height + 56)
-    canvas.text(10, 18, TITLE, size=14, bold=True)
+    title = title or TITLE
+    canvas = Canvas(max(width, text_width(title, 14, bold=True) + 24), top + plot_height + 56)
+    canvas.text(10, 18, title, size=14, bold=True)
     bottom = top + plot_height
 
     def y_of(value: float) -> float:
@@ -74,7 +97,7 @@ def _ratio_canvas(
     canvas.line(left, bottom, left + plot_width, bottom, colour=MUTED)
     for index, version in enumerate(versions):
         canvas.text(left + step * (index + 0.5), bottom + 14, version, size=11, anchor="middle", colour=MUTED)
-    canvas.text(left + plot_width / 2, bottom + 36, "version", size=12, anchor="middle", colour=MUTED)
+    canvas.text(left + plot_width / 2, bottom + 36, axis, size=12, anchor="middle", colour=MUTED)
     canvas.line(left, y_of(0.8), left + plot_width, y_of(0.8), colour=INK, width=1.2, dash=True)
     position = {version: index for index, version in enumerate(versions)}
     for offset, label in enumerate(labels):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from governance.escaping import markup_multiline, markup_text
 from governance.report.markdown import (
     COMPLEMENT_LABEL,
     HIDDEN,
@@ -21,7 +22,6 @@ from governance.report.suppression import SMALL
 from governance.results.audit import AuditResult
 from governance.results.fairness import AttributeResult
 from governance.results.wording import rate_words
-from governance.escaping import markup_multiline, markup_text
 from governance.site.markdown import facts, number, table
 from governance.site.sources import ModelEntry
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from governance.results.common import Estimate
 from governance.escaping import markup_text
+from governance.results.common import Estimate
 
 MASKED = "masked"
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Any
 
+from governance.escaping import markup_multiline, markup_text
 from governance.report.markdown import masking, masking_sentence
 from governance.results.wording import level_words, vouched_words
 from governance.site.audit_page import METRIC_LABELS, group_table
-from governance.escaping import markup_multiline, markup_text
 from governance.site.figures import ratio_series
 from governance.site.markdown import VERDICT_WORDS, estimate, facts, table
-from governance.site.sources import ModelEntry
+from governance.site.monitoring_section import render_monitoring
+from governance.site.sources import AuditRecord, ModelEntry
 
 TIME_KEYS = ("at", "created_at", "timestamp", "time", "approved_at", "answered_at")
 KIND_KEYS = ("type", "kind", "event", "action", "event_type")
@@ -102,62 +103,68 @@ def timeline_rows(model: ModelEntry) -> list[tuple[str, list[str]]]:
     return sorted(rows, key=lambda item: item[0])
 
 
-def render_model_page(
-    model: ModelEntry,
-    *,
-    audit_links: dict[str, str],
-    figure: str | None,
-    checklist_link: str | None,
-    ll144_link: str | None,
-    min_cell_size: int,
-) -> str:
-    """The model card page. ``audit_links`` maps audit ids to page paths relative to this page.
+def _standing_lines(model: ModelEntry) -> list[str]:
+    """Where the model stands in the register, in `register show`'s sentences, and what needs attention."""
+    if model.overview is None:
+        return []
+    from governance.register.describe import standing
 
-    It describes the live (deployed) version first: its approval, the audit of its file, the next audit due,
-    in the same sentences as `governance register show`; the newest version follows when it is another one.
-    """
-    latest = model.shown_audit
-    latest = latest.whole() if latest is not None else None  # already whole in a build
-    lines = [f"# Model card: {markup_text(model.name)}\n"]
-    if model.overview is not None:
-        from governance.register.describe import standing
+    return [
+        "## Where it stands\n",
+        "\n".join(f"- {markup_text(sentence)}" for sentence in standing(model.overview)) + "\n",
+        *(
+            f'!!! warning "Needs attention"\n    {markup_text(item.message)}\n'
+            for item in model.overview.attention
+        ),
+    ]
 
-        lines.append("## Where it stands\n")
-        lines.append("\n".join(f"- {markup_text(sentence)}" for sentence in standing(model.overview)) + "\n")
-        lines += [f'!!! warning "Needs attention"\n    {markup_text(item.message)}\n' for item in model.overview.attention]
+
+def _card_facts(model: ModelEntry, latest: AuditRecord | None, audit_links: dict[str, str]) -> list[str]:
+    """The status, the version described, its verdict and the next audit due, in one table."""
     verdict = latest.result.policy.verdict if latest else None
     word = VERDICT_WORDS[verdict][1] if verdict in VERDICT_WORDS else "not audited yet"
     if latest is not None and latest.check.status == "not-verified":
         word += " (not verified)"
-    lines.append(
+    lines = [
         facts(
             [
                 ["Status in the register", markup_text(model.status or "not in the register")],
-                ["Version described on this card", markup_text(latest.result.model.version) if latest else "—"],
+                [
+                    "Version described on this card",
+                    markup_text(latest.result.model.version) if latest else "—",
+                ],
                 [
                     "Its verdict",
                     f"[{word}]({audit_links[latest.result.audit_id]})" if latest else word,
                 ],
-                ["Next audit due", markup_text(model.next_audit_due or "no date set (no policy maximum age)")],
+                [
+                    "Next audit due",
+                    markup_text(model.next_audit_due or "no date set (no policy maximum age)"),
+                ],
                 [
                     "Automated employment decision tool",
                     "yes (NYC Local Law 144 applies)" if model.is_aedt else "no",
                 ],
             ],
         )
-    )
+    ]
     if latest is None:
         lines.append(
             "\nThis model has no audit yet. Run `governance audit` on a holdout set, then rebuild the site.\n"
         )
-    lines.append("## Model details\n")
+    return lines
+
+
+def _details_lines(model: ModelEntry, latest: AuditRecord | None) -> list[str]:
+    """Owners, versions, files that run code when loaded, the estimator; then the card's use and data fields."""
     details = [
         ["Owners", _field(model, "owners", "Owners").strip()],
         ["Versions", markup_text(", ".join(sorted(model.versions))) or "—"],
     ]
     vouched = [
         f"{version}: {vouched_words(str(record['vouched_by']), record.get('vouched_at'))}"
-        for version, record in sorted(model.versions.items()) if record.get("vouched_by")
+        for version, record in sorted(model.versions.items())
+        if record.get("vouched_by")
     ]
     if vouched:
         details.append(["Model files that run code when loaded", markup_text("; ".join(vouched))])
@@ -167,17 +174,14 @@ def render_model_page(
             ["Estimator", markup_text(info.estimator or info.kind)],
             ["Model file SHA-256", markup_text(info.sha256 or "—")],
         ]
-    lines.append(facts(details))
+    lines = ["## Model details\n", facts(details)]
     for key, label in (
         ("intended_use", "Intended use"),
         ("intended_users", "Intended users"),
         ("out_of_scope", "Out-of-scope uses and restrictions"),
     ):
-        lines.append(f"## {label}\n")
-        lines.append(_field(model, key, label))
-    lines.append("## Training data\n")
-    lines.append(_field(model, "training_data", "Training data"))
-    lines.append("## Evaluation data\n")
+        lines += [f"## {label}\n", _field(model, key, label)]
+    lines += ["## Training data\n", _field(model, "training_data", "Training data"), "## Evaluation data\n"]
     if _card_value(model, "evaluation_data") is not None:
         lines.append(_field(model, "evaluation_data", "Evaluation data"))
     if latest is not None:
@@ -187,65 +191,77 @@ def render_model_page(
             f"target {markup_text(data.target or 'none (predictions only)')}, "
             f"sensitive attributes {markup_text(', '.join(data.sensitive))}.\n"
         )
-    if latest is not None:
-        fairness = latest.result.fairness
-        lines.append("## Metrics\n")
+    return lines
+
+
+def _metric_lines(latest: AuditRecord, min_cell_size: int) -> list[str]:
+    """The described audit's overall metrics and its group tables, small cells masked."""
+    fairness = latest.result.fairness
+    lines = [
+        "## Metrics\n",
+        f"Overall, on {fairness.n_rows} rows, with {level_words(fairness.confidence_level)} confidence "
+        f"intervals (score intervals for rates; {fairness.n_boot} bootstrap resamples for AUC, Brier and "
+        "regression metrics):\n",
+        table(
+            ["Metric", "Value (interval)"],
+            [
+                [markup_text(METRIC_LABELS.get(key, key)), estimate(value)]
+                for key, value in fairness.overall.items()
+            ],
+            align=["l", "r"],
+        ),
+        "## Results per group\n",
+    ]
+    masks = masking(latest.result, min_cell_size)
+    lines.append(masking_sentence(masks, latest.result, min_cell_size) + "\n")
+    for attribute in fairness.attributes:
+        title = markup_text(attribute.attribute)
+        if attribute.positive_class is not None:
+            title += f" (class {markup_text(attribute.positive_class)})"
+        lines.append(f"### By {title}\n")
         lines.append(
-            f"Overall, on {fairness.n_rows} rows, with {level_words(fairness.confidence_level)} confidence "
-            f"intervals (score intervals for rates; {fairness.n_boot} bootstrap resamples for AUC, Brier and "
-            "regression metrics):\n"
+            group_table(attribute, min_cell_size=min_cell_size, hidden=masks.get(attribute.attribute, {}))
         )
-        lines.append(
-            table(
-                ["Metric", "Value (interval)"],
-                [
-                    [markup_text(METRIC_LABELS.get(key, key)), estimate(value)]
-                    for key, value in fairness.overall.items()
-                ],
-                align=["l", "r"],
-            )
-        )
-        lines.append("## Results per group\n")
-        masks = masking(latest.result, min_cell_size)
-        lines.append(masking_sentence(masks, latest.result, min_cell_size) + "\n")
-        for attribute in fairness.attributes:
-            title = markup_text(attribute.attribute)
-            if attribute.positive_class is not None:
-                title += f" (class {markup_text(attribute.positive_class)})"
-            lines.append(f"### By {title}\n")
-            lines.append(
-                group_table(attribute, min_cell_size=min_cell_size, hidden=masks.get(attribute.attribute, {}))
-            )
-    lines.append("## Fairness ratios across versions\n")
+    return lines
+
+
+def _ratio_lines(model: ModelEntry, figure: str | None) -> list[str]:
+    """The key fairness ratios of every audited version, as a figure and a table."""
+    lines = ["## Fairness ratios across versions\n"]
     series = ratio_series(model)
     if figure:
         lines.append(f"![Key fairness ratios by version](figures/{figure})\n")
-    if series:
-        rows = [
-            [markup_text(label), markup_text(version), estimate_text(value, low, high)]
-            for label, points in sorted(series.items())
-            for version, value, low, high in points
-        ]
-        lines.append(
-            "A ratio of 1 means equal treatment; below 0.8 fails the four-fifths screen.\n\n"
-            + table(["Ratio", "Version", "Value (interval)"], rows, align=["l", "l", "r"])
-        )
-    else:
-        lines.append("_No audit with ratios yet._\n")
-    lines.append("## Considerations\n")
+    if not series:
+        return [*lines, "_No audit with ratios yet._\n"]
+    rows = [
+        [markup_text(label), markup_text(version), estimate_text(value, low, high)]
+        for label, points in sorted(series.items())
+        for version, value, low, high in points
+    ]
+    lines.append(
+        "A ratio of 1 means equal treatment; below 0.8 fails the four-fifths screen.\n\n"
+        + table(["Ratio", "Version", "Value (interval)"], rows, align=["l", "l", "r"])
+    )
+    return lines
+
+
+def _considerations_and_lifecycle(model: ModelEntry) -> list[str]:
+    lines = ["## Considerations\n"]
     for key, label in (
         ("limitations", "Limitations"),
         ("tradeoffs", "Trade-offs"),
         ("risks", "Risks and mitigations"),
         ("ethical_considerations", "Ethical considerations"),
     ):
-        lines.append(f"### {label}\n")
-        lines.append(_field(model, key, label))
-    lines.append("## Lifecycle\n")
-    lines.append(
-        table(["When (UTC)", "What", "Version", "Who", "Details"], [row for _, row in timeline_rows(model)])
-    )
-    lines.append("## Approvals\n")
+        lines += [f"### {label}\n", _field(model, key, label)]
+    return [
+        *lines,
+        "## Lifecycle\n",
+        table(["When (UTC)", "What", "Version", "Who", "Details"], [row for _, row in timeline_rows(model)]),
+    ]
+
+
+def _approval_lines(model: ModelEntry) -> list[str]:
     approvals = [
         [
             markup_text(str(_first(approval, TIME_KEYS) or "")[:19].replace("T", " ")),
@@ -258,13 +274,19 @@ def render_model_page(
         ]
         for approval in model.approvals
     ]
-    if approvals:
-        lines.append(
-            table(["When (UTC)", "Version", "Role", "Decision", "Who", "Risk accepted because", "Comment"], approvals)
-        )
-    else:
-        lines.append("_No approval recorded in the register yet._\n")
-    lines.append("## Audits\n")
+    if not approvals:
+        return ["## Approvals\n", "_No approval recorded in the register yet._\n"]
+    return [
+        "## Approvals\n",
+        table(
+            ["When (UTC)", "Version", "Role", "Decision", "Who", "Risk accepted because", "Comment"],
+            approvals,
+        ),
+    ]
+
+
+def _audit_list_lines(model: ModelEntry, audit_links: dict[str, str]) -> list[str]:
+    """Every audit of the model, newest first, linked to its page."""
     audit_rows = [
         [
             markup_text(record.created_at[:19].replace("T", " ")),
@@ -275,15 +297,47 @@ def render_model_page(
         ]
         for record in sorted(model.audits, key=lambda record: record.created_at, reverse=True)
     ]
-    lines.append(table(["When (UTC)", "Version", "Verdict", "Audit"], audit_rows))
+    return ["## Audits\n", table(["When (UTC)", "Version", "Verdict", "Audit"], audit_rows)]
+
+
+def _see_also_lines(checklist_link: str | None, ll144_link: str | None) -> list[str]:
     more = []
     if checklist_link:
         more.append(f"- [Compliance checklist status]({checklist_link})")
     if ll144_link:
         more.append(f"- [NYC Local Law 144 published summary]({ll144_link})")
-    if more:
-        lines.append("## See also\n")
-        lines.append("\n".join(more) + "\n")
+    return ["## See also\n", "\n".join(more) + "\n"] if more else []
+
+
+def render_model_page(
+    model: ModelEntry,
+    *,
+    audit_links: dict[str, str],
+    figure: str | None,
+    checklist_link: str | None,
+    ll144_link: str | None,
+    min_cell_size: int,
+    monitoring_figure: str | None = None,
+) -> str:
+    """The model card page. ``audit_links`` maps audit ids to page paths relative to this page.
+
+    It describes the live (deployed) version first: its approval, the audit of its file, the next audit due,
+    in the same sentences as `governance register show`; the newest version follows when it is another one.
+    """
+    latest = model.shown_audit
+    latest = latest.whole() if latest is not None else None  # already whole in a build
+    lines = [f"# Model card: {markup_text(model.name)}\n"]
+    lines += _standing_lines(model)
+    lines += _card_facts(model, latest, audit_links)
+    lines += _details_lines(model, latest)
+    if latest is not None:
+        lines += _metric_lines(latest, min_cell_size)
+    lines += _ratio_lines(model, figure)
+    lines.append(render_monitoring(model, figure=monitoring_figure))
+    lines += _considerations_and_lifecycle(model)
+    lines += _approval_lines(model)
+    lines += _audit_list_lines(model, audit_links)
+    lines += _see_also_lines(checklist_link, ll144_link)
     return "\n".join(lines)
 
 

@@ -42,7 +42,7 @@ def render_policies(
     pages: list[tuple[str, str, dict[str, Any]]] = []
     if not templates_dir.is_dir():
         return pages
-    from governance.checklists import render_policy
+    from governance.documents import render_policy
 
     for path in sorted(templates_dir.glob("*.md")):
         try:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from governance.register.overview import VersionOverview
 from governance.escaping import markup_text
+from governance.register.overview import VersionOverview
 from governance.site.markdown import VERDICT_WORDS, table
 from governance.site.sources import AuditRecord, ModelEntry, SiteSources
 
@@ -50,6 +50,8 @@ def render_register_page(
         parts.append("\n".join(f"- [{title}]({link})" for title, link in extra_links) + "\n")
     for problem in sources.problems:
         parts.append(f'\n!!! warning "Skipped"\n\n    {markup_text(problem)}\n')
+    for warning in sources.register_warnings:
+        parts.insert(2, f'!!! warning "Who approved"\n\n    {markup_text(warning)}\n')
     return "\n".join(parts)
 
 

@@ -22,6 +22,8 @@ from governance.site.vouch import AuditCheck, UnverifiedAuditError, Vouchers
 from governance.workspace import Workspace
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from governance.register.overview import ModelOverview
 
 log = logging.getLogger(__name__)
@@ -151,6 +153,7 @@ class SiteSources:
     problems: list[str] = field(default_factory=list)
     register_head: dict[str, Any] | None = None  # the chain head ({"seq", "hash"}) when the register was read
     vouchers: Vouchers | None = None
+    register_warnings: list[str] = field(default_factory=list)  # e.g. a shared database role was allowed
 
 
 def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None = None) -> list[AuditRecord]:
@@ -276,6 +279,65 @@ def _records(exported: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
     return []
 
 
+def _register_model(model: ModelEntry, detail: dict[str, Any], record: dict[str, Any]) -> None:
+    """Fill a model's entry from its register detail: card fields, AEDT answer, versions, approvals, answers."""
+    model.register_detail = detail
+    model.card.update({key: value for key, value in record.items() if value not in (None, "", [])})
+    if record.get("is_aedt") is not None:
+        model.is_aedt = bool(record["is_aedt"])
+        model.aedt_from_register = True
+    for version in detail.get("versions") or []:
+        if not isinstance(version, dict):
+            continue
+        model.versions[str(version.get("version", ""))] = version
+        if version.get("state"):
+            model.status = str(version["state"])  # oldest first: the latest version's state wins
+        if version.get("training_data_description"):
+            model.card.setdefault("training_data", version["training_data_description"])
+    model.approvals += [item for item in detail.get("approvals") or [] if isinstance(item, dict)]
+    model.answers += [item for item in detail.get("checklist_answers") or [] if isinstance(item, dict)]
+
+
+def _models_from_register(exported: dict[str, Any], entry: Callable[[str], ModelEntry]) -> None:
+    """Every model the register export names, with what the register knows of it."""
+    for detail in _records(exported, "models"):
+        nested = detail.get("model")
+        record: dict[str, Any] = nested if isinstance(nested, dict) else detail
+        name = _model_name(record)
+        if name is not None:
+            _register_model(entry(name), detail, record)
+
+
+def _attach_events_and_overviews(exported: dict[str, Any], models: dict[str, ModelEntry]) -> None:
+    """Each registered model's events, and its overview (whose shown version's state is its status)."""
+    for event in _records(exported, "events"):
+        name = event.get("model_name")
+        if isinstance(name, str) and name in models:
+            models[name].events.append(event)
+    from governance.register.overview import ModelOverview
+
+    for view in _records(exported, "overviews"):
+        parsed = ModelOverview.model_validate(view)
+        if parsed.name in models:
+            models[parsed.name].overview = parsed
+            shown = parsed.shown
+            models[parsed.name].status = shown.state if shown is not None else None
+
+
+def _cards_from_config(workspace: Workspace, entry: Callable[[str], ModelEntry]) -> None:
+    """The ``models:`` section of ``governance.yaml`` fills what the register left open."""
+    configured = workspace.config.get("models") or {}
+    if not isinstance(configured, dict):
+        return
+    for name, card in configured.items():
+        if isinstance(card, dict):
+            model = entry(str(name))
+            for key, value in card.items():
+                model.card.setdefault(str(key), value)
+            if "is_aedt" in card and not model.aedt_from_register:
+                model.is_aedt = bool(card["is_aedt"])  # the register's answer, when it has one, wins
+
+
 def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSources:
     """Gather the audits, the register and the ``models:`` section of ``governance.yaml``."""
     problems: list[str] = []
@@ -290,52 +352,9 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
         return models[name]
 
     if exported:
-        for detail in _records(exported, "models"):
-            nested = detail.get("model")
-            record: dict[str, Any] = nested if isinstance(nested, dict) else detail
-            name = _model_name(record)
-            if name is None:
-                continue
-            model = entry(name)
-            model.register_detail = detail
-            model.card.update({key: value for key, value in record.items() if value not in (None, "", [])})
-            if record.get("is_aedt") is not None:
-                model.is_aedt = bool(record["is_aedt"])
-                model.aedt_from_register = True
-            for version in detail.get("versions") or []:
-                if not isinstance(version, dict):
-                    continue
-                model.versions[str(version.get("version", ""))] = version
-                if version.get("state"):
-                    model.status = str(version["state"])  # oldest first: the latest version's state wins
-                if version.get("training_data_description"):
-                    model.card.setdefault("training_data", version["training_data_description"])
-            model.approvals += [item for item in detail.get("approvals") or [] if isinstance(item, dict)]
-            model.answers += [
-                item for item in detail.get("checklist_answers") or [] if isinstance(item, dict)
-            ]
-        for event in _records(exported, "events"):
-            name = event.get("model_name")
-            if isinstance(name, str) and name in models:
-                models[name].events.append(event)
-        from governance.register.overview import ModelOverview
-
-        for view in _records(exported, "overviews"):
-            parsed = ModelOverview.model_validate(view)
-            if parsed.name in models:
-                models[parsed.name].overview = parsed
-                shown = parsed.shown
-                models[parsed.name].status = shown.state if shown is not None else None
-
-    configured = workspace.config.get("models") or {}
-    if isinstance(configured, dict):
-        for name, card in configured.items():
-            if isinstance(card, dict):
-                model = entry(str(name))
-                for key, value in card.items():
-                    model.card.setdefault(str(key), value)
-                if "is_aedt" in card and not model.aedt_from_register:
-                    model.is_aedt = bool(card["is_aedt"])  # the register's answer, when it has one, wins
+        _models_from_register(exported, entry)
+        _attach_events_and_overviews(exported, models)
+    _cards_from_config(workspace, entry)
 
     for audit in audits:
         model = entry(audit.result.model.name)
@@ -363,7 +382,15 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
         problems=problems,
         register_head=_chain_head(exported),
         vouchers=vouchers,
+        register_warnings=_register_warnings(exported),
     )
+
+
+def _register_warnings(exported: dict[str, Any] | None) -> list[str]:
+    """What verify warns about although the history is intact (a shared database role allowed)."""
+    verification = (exported or {}).get("verification")
+    found = verification.get("warnings") if isinstance(verification, dict) else None
+    return [str(item) for item in found] if isinstance(found, list) else []
 
 
 def _chain_head(exported: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sklearn.linear_model import LogisticRegression
 
 from governance.cli.main import cli
-from governance.intake.model import save_model
+from governance.intake.model_files import save_model
 
 
 def test_saved_predictions_do_not_approve_a_registered_model_file(

@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from governance.audit.fairness import compute_fairness
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.load import parse_policy
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.load import parse_policy
 
 
 def _regression_audit():

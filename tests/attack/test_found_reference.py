@@ -33,8 +33,8 @@ def test_verdict_does_not_depend_on_group_names_when_sizes_tie():
     """Two equal-size groups: 'largest' reference is the first name, so renaming the groups flips PASSED to FAILED."""
     import yaml
 
-    from governance.policy.evaluate import evaluate_policy
-    from governance.policy.load import parse_policy
+    from governance.rules.evaluate import evaluate_policy
+    from governance.rules.load import parse_policy
 
     rule = {
         "id": "r",

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from governance.audit.fairness import compute_fairness
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.load import load_policy
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.load import load_policy
 
 
 def _negative_mean():

@@ -7,8 +7,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from governance.cli.main import cli
-from governance.policy.evaluate import describe_estimate
 from governance.results.common import Estimate
+from governance.rules.evaluate import describe_estimate
 
 POLICY = """\
 name: strict-level

@@ -7,8 +7,8 @@ import pandas as pd
 import yaml
 
 from governance.audit.fairness import compute_fairness
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.load import parse_policy
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.load import parse_policy
 
 
 def _weighted():

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from governance.audit.fairness import compute_fairness
 from governance.cli.main import cli
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.load import load_policy
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.load import load_policy
 
 
 def _four_fifths(sensitive: pd.DataFrame, y_pred: np.ndarray):
@@ -67,7 +67,7 @@ def test_rule_on_an_attribute_not_audited_names_the_attribute():
     """A blocking rule with attributes: [gender] on an audit of 'sex' says 'a binary audit has no selection rate'."""
     import yaml
 
-    from governance.policy.load import parse_policy
+    from governance.rules.load import parse_policy
 
     rule = {
         "id": "r",
@@ -89,7 +89,7 @@ def test_equalized_odds_finding_names_what_its_n_counts():
     """Equalized-odds finding: n = 18 is group a's actual NEGATIVES (fpr) but the finding says '18 actual positives'."""
     import yaml
 
-    from governance.policy.load import parse_policy
+    from governance.rules.load import parse_policy
 
     rule = {
         "id": "eo",

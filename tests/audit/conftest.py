@@ -13,7 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from governance.intake.model import save_model
+from governance.intake.model_files import save_model
 
 
 def make_frame(n: int = 600, *, bias: float = 0.0, seed: int = 0) -> pd.DataFrame:

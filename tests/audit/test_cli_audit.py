@@ -613,7 +613,7 @@ def test_an_audit_that_departs_from_the_pin_is_refused_naming_each_departure(
 def test_an_audit_as_pinned_runs_and_the_same_policy_file_under_another_name_counts(
     fair_case: dict[str, Path],
 ) -> None:
-    from governance.policy.load import resolve_policy_path
+    from governance.rules.load import resolve_policy_path
 
     root = _pinned_workspace(
         fair_case, PIN.replace("require_explanations: true", "require_explanations: false")
@@ -918,7 +918,7 @@ SEX_SENTENCE = "The model takes the sensitive attribute 'group' as a direct inpu
 
 
 def _save(model: object, path: Path) -> Path:
-    from governance.intake.model import save_model
+    from governance.intake.model_files import save_model
 
     save_model(model, path)
     return path

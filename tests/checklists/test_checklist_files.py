@@ -11,12 +11,10 @@ from jsonschema import Draft202012Validator
 
 from governance.checklists import (
     Checklist,
-    load_policy_templates,
-    render_policy,
-    unknown_item_references,
     validate_checklist_file,
 )
 from governance.checklists.loading import checklist_schema
+from governance.documents import load_policy_templates, render_policy, unknown_item_references
 from governance.paths import bundled_policies
 from governance.results.audit import AuditResult
 

@@ -155,8 +155,8 @@ def test_an_audit_whose_blocking_explanation_rule_was_not_checked_meets_no_item(
     audit_factory: AuditFactory,
 ) -> None:
     """The verdict is judged by the real policy engine: --no-explain must not let an item turn met."""
-    from governance.policy.evaluate import evaluate_policy
-    from governance.policy.load import load_policy
+    from governance.rules.evaluate import evaluate_policy
+    from governance.rules.load import load_policy
 
     loaded = load_policy("default")
     built = audit_factory()

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from governance.checklists import (
+from governance.documents import (
     DEFAULTS,
     load_policy_templates,
     parse_policy_template,

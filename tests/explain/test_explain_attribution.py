@@ -24,7 +24,7 @@ from governance.audit.explain.attribution import (
     make_engine,
     stratified_sample,
 )
-from governance.audit.explain.model import view_model
+from governance.audit.explain.view import view_model
 from governance.errors import ExplainError, InputError
 
 
@@ -340,3 +340,14 @@ def test_the_models_own_columns_are_used_and_a_sensitive_input_is_borrowed(credi
     assert result.sensitive_features_in_model == ["sex"]
     with pytest.raises(InputError, match="'sex'"):
         explain_model(model, X, sensitive=sensitive[["age"]], n_boot=10)
+
+
+def test_a_logistic_regression_subclass_is_explained_in_log_odds() -> None:
+    """LogisticRegressionCV is a LogisticRegression: its linear output is the log-odds, not a bare score."""
+    from sklearn.linear_model import LogisticRegressionCV
+
+    X, y = numeric_data()
+    result = attribute(LogisticRegressionCV(max_iter=500).fit(X, y), X)
+    assert result.kind == "linear"
+    assert result.output_space == "log_odds"
+    assert result.output_label == "log-odds of '1'"

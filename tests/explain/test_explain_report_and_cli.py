@@ -19,7 +19,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from governance.audit.explain import explain_model
 from governance.cli.main import cli
-from governance.intake.model import save_model
+from governance.intake.model_files import save_model
 from governance.report.explain import escape, render_explanation_markdown
 from governance.report.explain_figures import write_explanation_figures
 from governance.results.explain import ExplanationResult

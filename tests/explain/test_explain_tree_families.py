@@ -29,8 +29,8 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from governance.audit.explain.attribution import background_sample, compute_attributions, make_engine
-from governance.audit.explain.model import view_model
 from governance.audit.explain.trees import MIN_BACKGROUND, CellSnap, background_for_budget, free_workers
+from governance.audit.explain.view import view_model
 
 # Trees whose leaves or arithmetic are 32-bit (XGBoost keeps leaf values as float32; shap's interventional
 # code rounds its path weights) add up to within 1e-5 of the output, relative to max(1, |output|).

@@ -16,7 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from governance.audit.explain import reason_codes
 from governance.cli.main import cli
-from governance.intake.model import save_model
+from governance.intake.model_files import save_model
 
 OLD_CLAIM = "Protected characteristics are never given as reasons."
 

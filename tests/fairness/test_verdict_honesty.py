@@ -9,8 +9,8 @@ import pytest
 
 from governance.audit.fairness import compute_fairness
 from governance.intervals import newcombe, score_ratio, wilson, z_for
-from governance.policy.evaluate import evaluate_policy
-from governance.policy.model import Policy
+from governance.rules.evaluate import evaluate_policy
+from governance.rules.schema import Policy
 
 
 def _selections(rates: dict[str, tuple[int, int]]) -> tuple[pd.DataFrame, np.ndarray]:

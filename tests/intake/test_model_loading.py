@@ -13,7 +13,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassif
 from sklearn.linear_model import LogisticRegression
 
 from governance.errors import InputError, RefusedInputError
-from governance.intake.model import Vouching, load_model, save_model
+from governance.intake.model_files import Vouching, load_model, save_model
 from governance.provenance import sha256_file
 
 X = np.random.default_rng(0).normal(size=(60, 3))
@@ -85,7 +85,7 @@ def test_missing_damaged_and_unknown_files(tmp_path: Path) -> None:
         load_model(damaged)
     onnx = tmp_path / "m.onnx"
     onnx.write_bytes(b"x")
-    with pytest.raises(InputError, match="--predictions COL"):
+    with pytest.raises(InputError, match="with predictions COL instead"):
         load_model(onnx)
 
 

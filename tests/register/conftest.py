@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from register_support import AuditFn, Clock, fresh_postgres_database, write_audit_file
+from register_support import AuditFn, Clock, People, fresh_postgres_database, write_audit_file
 
 from governance.provenance import set_clock, sha256_file
 from governance.register import AuditRecord, Register
@@ -54,6 +54,20 @@ def register(register_url: str, workspace: Path, clock: Clock) -> Iterator[Regis
     opened = Register(register_url, workspace_root=workspace)
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def people(register_url: str, workspace: Path) -> Iterator[People]:
+    """Other people on the same register: their own database role each on PostgreSQL (see ``People``)."""
+    with People(register_url, workspace) as found:
+        yield found
+
+
+@pytest.fixture
+def approver(people: People) -> Register:
+    """The register as the approver sees it: on PostgreSQL connected as their own database role, so that
+    separation of duties lets them approve what the ``register`` fixture's role registered and audited."""
+    return people.register("approver")
 
 
 @pytest.fixture

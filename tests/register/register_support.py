@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from governance.register import AuditRecord
+from governance.register import AuditRecord, Register
 
 POSTGRES_ENV = "GOVERNANCE_TEST_POSTGRES_URL"
 START = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -49,6 +51,81 @@ def fresh_postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+class People:
+    """Separate people on one register, as separation of duties tells them apart.
+
+    On PostgreSQL each person gets their own LOGIN role on the test server (named after the test's schema),
+    given the rights by running the SQL that `governance register grant-sql` prints; on SQLite everyone shares
+    the file (and the operating-system user). ``register(person)`` is a register opened as that person.
+    """
+
+    def __init__(self, url: str, workspace: Path | None = None) -> None:
+        self.base = url
+        self.workspace = workspace
+        self.is_postgres = sa.make_url(url).get_backend_name() == "postgresql"
+        self._roles: dict[str, str] = {}
+        self._opened: list[Register] = []
+
+    def role(self, person: str) -> str:
+        """The database role ``person`` logs in as (created and granted on first use)."""
+        if person not in self._roles:
+            schema = _search_path(self.base) or f"p{uuid.uuid4().hex[:8]}"
+            role = f"{schema}_{person}"
+            with Register(self.base) as register:  # create the tables first: the grants name them
+                script = register.grant_sql([role])
+            with _admin(self.base) as connection:
+                connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+                for statement in script.splitlines():
+                    if statement and not statement.startswith("--"):
+                        connection.exec_driver_sql(statement)
+            self._roles[person] = role
+        return self._roles[person]
+
+    def url(self, person: str) -> str:
+        """The register URL ``person`` connects with (the same file on SQLite)."""
+        if not self.is_postgres:
+            return self.base
+        return sa.make_url(self.base).set(username=self.role(person)).render_as_string(hide_password=False)
+
+    def register(self, person: str, *, hmac_key: bytes | None = None) -> Register:
+        """The register opened as ``person`` (closed by :meth:`close`)."""
+        opened = Register(self.url(person), workspace_root=self.workspace, hmac_key=hmac_key)
+        self._opened.append(opened)
+        return opened
+
+    def close(self) -> None:
+        """Close what was opened, then drop the roles (first their grants in this database)."""
+        for opened in self._opened:
+            opened.close()
+        if self._roles:
+            with _admin(self.base) as connection:
+                for role in self._roles.values():
+                    connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+                    connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+    def __enter__(self) -> People:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _search_path(url: str) -> str | None:
+    options = str(sa.make_url(url).query.get("options") or "")
+    found = re.search(r"-csearch_path=([A-Za-z0-9_]+)", options)
+    return found.group(1) if found else None
+
+
+@contextmanager
+def _admin(url: str) -> Iterator[sa.Connection]:
+    engine = sa.create_engine(sa.make_url(url), isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
 class Clock:
     """A clock the test moves by hand."""
 
@@ -74,12 +151,16 @@ def write_audit_file(workspace: Path, audit_id: str, content: dict[str, Any] | N
 AuditFn = Callable[..., AuditRecord]
 
 
-def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: Any) -> None:
-    """One of several processes registering, auditing and approving at the same moment (see test_concurrency)."""
+def concurrent_worker(
+    url: str, approver_url: str, workspace: str, index: int, rounds: int, start: Any
+) -> None:
+    """One of several processes registering, auditing and approving at the same moment (see test_concurrency);
+    the approvals go through ``approver_url`` (the approver's own database role on PostgreSQL)."""
     from governance.register import Register
 
     root = Path(workspace)
     register = Register(url, workspace_root=root)
+    approver = Register(approver_url, workspace_root=root)
     try:
         for number in range(rounds):
             start.wait(60)  # a barrier: every worker starts each round together, so their writes overlap
@@ -103,10 +184,11 @@ def concurrent_worker(url: str, workspace: str, index: int, rounds: int, start: 
                 actor=f"aud{index}@x",
                 max_age_days=90,
             )
-            register.approve(name, "1", role="risk-officer", actor=f"boss{index}@x")
-            register.approve("shared", "1", role=f"role-{index}-{number}", actor=f"boss{index}@x")
+            approver.approve(name, "1", role="risk-officer", actor=f"boss{index}@x")
+            approver.approve("shared", "1", role=f"role-{index}-{number}", actor=f"boss{index}@x")
     finally:
         register.close()
+        approver.close()
 
 
 def first_open_worker(url: str, index: int, start: Any) -> None:

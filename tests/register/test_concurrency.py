@@ -6,7 +6,7 @@ import itertools
 import multiprocessing
 from pathlib import Path
 
-from register_support import concurrent_worker, first_open_worker
+from register_support import People, concurrent_worker, first_open_worker
 
 from governance.register import Register
 
@@ -29,7 +29,9 @@ def run_all(target: object, arguments: list[tuple[object, ...]], *, barrier: boo
     assert [process.exitcode for process in processes] == [0] * len(processes)
 
 
-def test_concurrent_audits_and_approvals_lose_nothing(register_url: str, workspace: Path) -> None:
+def test_concurrent_audits_and_approvals_lose_nothing(
+    register_url: str, workspace: Path, people: People
+) -> None:
     with Register(register_url, workspace_root=workspace) as register:
         register.add_model("shared", owner="o", purpose="p", actor="ds@x")
         version = register.add_version(
@@ -53,7 +55,7 @@ def test_concurrent_audits_and_approvals_lose_nothing(register_url: str, workspa
         )
     run_all(
         concurrent_worker,
-        [(register_url, str(workspace), index, ROUNDS) for index in range(WORKERS)],
+        [(register_url, people.url("boss"), str(workspace), index, ROUNDS) for index in range(WORKERS)],
         barrier=True,
     )
     with Register(register_url, workspace_root=workspace) as register:

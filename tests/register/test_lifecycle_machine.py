@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from register_support import write_audit_file
+from register_support import People, write_audit_file
 
 from governance.errors import GuardError
 from governance.register import Register
@@ -22,7 +22,10 @@ from governance.register import Register
 PEOPLE = ["ds@x", "aud@x", "boss@x", "cfo@x"]  # ds@x registered the version
 
 
-def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachine]:
+def machine_for(registers: dict[str, Register], workspace: Path) -> type[RuleBasedStateMachine]:
+    """``registers``: the register as each person connects to it (their own database role on PostgreSQL)."""
+    register = registers["ds@x"]
+
     class Lifecycle(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
@@ -52,7 +55,7 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
             allowed = self.state != "retired"
             self.attempt(
                 allowed,
-                lambda: self.register.record_audit(
+                lambda: registers[auditor].record_audit(
                     self.name,
                     "1",
                     audit_id=identifier,
@@ -84,7 +87,7 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
             )
             self.attempt(
                 allowed,
-                lambda: self.register.approve(
+                lambda: registers[approver].approve(
                     self.name,
                     "1",
                     role="risk-officer",
@@ -100,7 +103,7 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
             allowed = self.state != "retired"
             self.attempt(
                 allowed,
-                lambda: self.register.approve(self.name, "1", role="r", actor=person, decision="reject"),
+                lambda: registers[person].approve(self.name, "1", role="r", actor=person, decision="reject"),
             )
             if allowed and self.state == "approved":
                 self.state = "audited"
@@ -129,9 +132,10 @@ def machine_for(register: Register, workspace: Path) -> type[RuleBasedStateMachi
     return Lifecycle
 
 
-def test_random_lifecycles_follow_the_rules(register: Register, workspace: Path) -> None:
+def test_random_lifecycles_follow_the_rules(register: Register, workspace: Path, people: People) -> None:
+    registers = {person: people.register(person.split("@")[0]) for person in PEOPLE if person != "ds@x"}
     run_state_machine_as_test(
-        machine_for(register, workspace),
+        machine_for({"ds@x": register, **registers}, workspace),
         # no shrinking: replaying hundreds of database steps takes minutes; the failing run is printed anyway
         settings=settings(
             max_examples=30,

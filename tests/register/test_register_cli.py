@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from register_support import Clock, write_audit_file
+from register_support import Clock, People, write_audit_file
 
 from governance.cli.main import cli
 from governance.provenance import sha256_file
@@ -21,14 +21,17 @@ Run = Callable[..., Result]
 
 
 @pytest.fixture
-def run(register_url: str, workspace: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> Run:
-    """Run `governance ...` against the test register, from inside the workspace."""
+def run(
+    register_url: str, workspace: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch, people: People
+) -> Run:
+    """Run `governance ...` against the test register, from inside the workspace; ``person`` connects as that
+    person's own database role on PostgreSQL (separation of duties compares roles there)."""
     monkeypatch.chdir(workspace)
     for variable in ("GOVERNANCE_ACTOR", "GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE"):
         monkeypatch.delenv(variable, raising=False)
 
-    def invoke(*args: str, actor: str | None = None) -> Result:
-        extra = ["--register-url", register_url]
+    def invoke(*args: str, actor: str | None = None, person: str | None = None) -> Result:
+        extra = ["--register-url", people.url(person) if person is not None else register_url]
         if actor is not None:
             extra += ["--actor", actor]
         words = list(args)
@@ -62,7 +65,7 @@ def record_audit(
         )
 
 
-def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: Path) -> None:
+def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: Path, people: People) -> None:
     added = run(
         "register",
         "add",
@@ -101,6 +104,7 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
         "--comment",
         "ok",
         actor="boss@x",
+        person="boss",
     )
     assert (approved.exit_code, approved.stdout) == (
         0,
@@ -118,6 +122,7 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
     ) as register:  # who logged in, beside the typed names
         who = f" [{describe_identity(str(register.history()[0].identity))}]"
     assert who in (" [database role postgres]", f" [OS user {pwd.getpwuid(os.geteuid()).pw_name}]")
+    boss = f" [database role {people.role('boss')}]" if people.is_postgres else who
     assert history == [
         f"  2026-11-23 10:00  ds@x registered the model credit-risk, owned by owner@x, for: Decide on credit.{who}",
         "  2026-11-23 10:00  ds@x registered version 1.0.0 of credit-risk (artefact models/credit.skops, "
@@ -125,7 +130,7 @@ def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: P
         "  2026-11-23 10:00  aud@x recorded audit a1 of credit-risk@1.0.0: passed against the policy default. "
         f"It moved from draft to audited.{who}",
         "  2026-11-23 10:00  boss@x approved credit-risk@1.0.0 as risk-officer. Comment: ok. "
-        f"It moved from audited to approved.{who}",
+        f"It moved from audited to approved.{boss}",
         f"  2026-11-23 10:00  ops@x deployed credit-risk@1.0.0. Reason: go-live. It moved from approved to deployed.{who}",
     ]
     listed = run("register", "list")
@@ -167,7 +172,7 @@ def deployed(run: Run, register_url: str, workspace: Path) -> None:
         actor="ds@x",
     )
     record_audit(register_url, workspace)
-    run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="boss@x")
+    run("register", "approve", "credit-risk@1.0.0", "--role", "risk-officer", actor="boss@x", person="boss")
     assert run("register", "deploy", "credit-risk@1.0.0", actor="ops@x").exit_code == 0
 
 
@@ -199,7 +204,10 @@ def test_status_and_fail_on(run: Run, deployed: None, clock: Clock, workspace: P
     as_json = json.loads(run("status", "--json").stdout)
     assert [item["category"] for item in as_json["items"]] == ["overdue"]
     bad = run("status", "--fail-on", "late")
-    assert bad.exit_code == 2 and "late is not one of overdue, expiring, unapproved, changed" in bad.stderr
+    assert (
+        bad.exit_code == 2
+        and "late is not one of overdue, expiring, unapproved, alerts, changed" in bad.stderr
+    )
 
 
 def test_export_to_a_file_and_to_stdout(run: Run, deployed: None, workspace: Path) -> None:
@@ -349,6 +357,9 @@ def test_empty_register_messages(run: Run) -> None:
         "incident",
         "export",
         "verify",
+        "require-roles",
+        "allow-shared-role",
+        "grant-sql",
     ],
 )
 def test_every_register_command_has_help(command: str) -> None:
@@ -479,6 +490,7 @@ def test_approval_lists_every_audit_that_needs_a_risk_acceptance(
         "--accept-risk",
         "The failure came from a truncated holdout",
         actor="boss@x",
+        person="boss",
     )
     assert (approved.exit_code, approved.stdout) == (
         0,

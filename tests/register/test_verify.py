@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from register_support import AuditFn
+from register_support import AuditFn, People
 
 from governance.errors import RegisterError
 from governance.register import Register
@@ -17,10 +17,10 @@ from governance.register.chain import event_hash
 
 
 @pytest.fixture
-def story(drafted: Register, audit: AuditFn) -> Register:
-    """Five events: model, version, audit (by the auditor), approval (by boss), deployment."""
+def story(drafted: Register, audit: AuditFn, approver: Register) -> Register:
+    """Five events: model, version, audit (by the auditor), approval (by boss, as their own role), deployment."""
     audit()
-    drafted.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
+    approver.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
     drafted.deploy("credit-risk", "1.0.0", actor="ops@example.com")
     assert drafted.verify().ok
     return drafted
@@ -137,7 +137,7 @@ def rewrite_chain_without_the_key(register: Register, seq: int, old: str, new: s
 
 
 def test_a_recomputed_chain_is_only_caught_with_the_hmac_key(
-    register_url: str, workspace: Path, clock: object
+    register_url: str, workspace: Path, clock: object, people: People
 ) -> None:
     with Register(register_url, workspace_root=workspace, hmac_key=b"k3y") as signed:
         signed.add_model("m", owner="o", purpose="p", actor="ds@x")
@@ -159,7 +159,7 @@ def test_a_recomputed_chain_is_only_caught_with_the_hmac_key(
             actor="aud@x",
             max_age_days=None,
         )
-        signed.approve("m", "1", role="risk-officer", actor="boss@x")
+        people.register("boss", hmac_key=b"k3y").approve("m", "1", role="risk-officer", actor="boss@x")
         rewrite_chain_without_the_key(signed, 5, "boss@x", "ceo@x")  # event 1 switched signing on
         report = signed.verify()
         assert not report.ok

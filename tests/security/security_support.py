@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from sklearn.linear_model import LogisticRegression
 
 from governance.cli.main import cli
-from governance.intake.model import save_model
+from governance.intake.model_files import save_model
 
 
 class RunsCommand:

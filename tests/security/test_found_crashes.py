@@ -19,7 +19,7 @@ import pytest
 
 from governance.provenance import sha256_file
 from governance.register import Register
-from tests.register.register_support import fresh_postgres_database
+from tests.register.register_support import People, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,8 +33,15 @@ def register_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def workspace(tmp_path: Path, register_url: str) -> Path:
-    """m@1 registered, audited (passed) by one person; m@1 can now be approved by another, m@2 registered."""
+def people(register_url: str, tmp_path: Path) -> Iterator[People]:
+    with People(register_url, tmp_path / "ws") as found:
+        yield found
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, register_url: str, people: People) -> Path:
+    """m@1 registered, audited (passed) by one person (their own database role on PostgreSQL); m@1 can now be
+    approved by another, m@2 registered."""
     root = tmp_path / "ws"
     (root / "audits" / "m" / "1" / "a1").mkdir(parents=True)
     (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
@@ -42,7 +49,7 @@ def workspace(tmp_path: Path, register_url: str) -> Path:
         (root / f"m-{version}.bin").write_bytes(f"vendor model {version}".encode())
     audit_json = root / "audits" / "m" / "1" / "a1" / "audit.json"
     audit_json.write_text('{"audit_id": "a1"}', encoding="utf-8")
-    with Register(register_url, workspace_root=root) as register:
+    with people.register("ds") as register:
         register.add_model("m", owner="o@example.com", purpose="Decide", actor="ds@example.com")
         register.add_version("m", "1", artifact_path=root / "m-1.bin", actor="ds@example.com")
         register.record_audit(

@@ -21,7 +21,7 @@ import pytest
 from security_support import add_model_version, make_workspace, one_error_line, run
 from sklearn.linear_model import LogisticRegression
 
-from governance.intake.model import save_model
+from governance.intake.model_files import save_model
 
 HOSTILE = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\rOVERWRITTEN\x9b1m\u202eevil"
 CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -18,7 +18,7 @@ from governance.errors import InputError
 from governance.provenance import sha256_file
 from governance.register import Register
 from governance.register import schema as t
-from tests.register.register_support import fresh_postgres_database
+from tests.register.register_support import People, fresh_postgres_database
 
 KEY = b"the register's secret key"
 
@@ -31,6 +31,12 @@ def register_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield from fresh_postgres_database()
 
 
+@pytest.fixture
+def people(register_url: str, tmp_path: Path) -> Iterator[People]:
+    with People(register_url, tmp_path / "ws") as found:
+        yield found
+
+
 def audit_folder(root: Path, audit_id: str, verdict: str) -> Path:
     folder = root / "audits" / "m" / "1" / audit_id
     folder.mkdir(parents=True)
@@ -41,8 +47,9 @@ def audit_folder(root: Path, audit_id: str, verdict: str) -> Path:
     return folder / "audit.json"
 
 
-def story(register: Register, root: Path) -> None:
-    """m@1 with a failed audit, then a passed one, then an approval with a risk acceptance."""
+def story(register: Register, root: Path, approver: Register) -> None:
+    """m@1 with a failed audit, then a passed one, then an approval with a risk acceptance (by ``approver``,
+    connected as their own database role on PostgreSQL)."""
     register.add_model("m", owner="o@example.com", purpose="Decide", actor="ds@example.com")
     register.add_version("m", "1", artifact_path=root / "m.bin", actor="ds@example.com")
     for audit_id, verdict in (("a1", "failed"), ("a2", "passed")):
@@ -53,10 +60,10 @@ def story(register: Register, root: Path) -> None:
             artifact_sha256=register.resolve_version("m", "1").sha256, tool_versions={},
             actor="aud@example.com", max_age_days=365,
         )  # fmt: skip
-    register.approve("m", "1", role="risk-officer", actor="boss@example.com", risk_acceptance="ticket 12")
+    approver.approve("m", "1", role="risk-officer", actor="boss@example.com", risk_acceptance="ticket 12")
 
 
-def _opened(register_url: str, tmp_path: Path, *, signed: bool) -> Register:
+def _opened(register_url: str, tmp_path: Path, people: People, *, signed: bool) -> Register:
     root = tmp_path / "ws"
     root.mkdir(exist_ok=True)
     (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
@@ -64,21 +71,23 @@ def _opened(register_url: str, tmp_path: Path, *, signed: bool) -> Register:
     key = KEY if signed else b""
     opened = Register(register_url, workspace_root=root, hmac_key=key)
     opened.hmac_key = key or None
-    story(opened, root)
+    story(opened, root, people.register("boss", hmac_key=opened.hmac_key))
     assert opened.verify().ok
     return opened
 
 
 @pytest.fixture(params=["unsigned", "signed"])
-def register(request: pytest.FixtureRequest, register_url: str, tmp_path: Path) -> Iterator[Register]:
-    opened = _opened(register_url, tmp_path, signed=request.param == "signed")
+def register(
+    request: pytest.FixtureRequest, register_url: str, tmp_path: Path, people: People
+) -> Iterator[Register]:
+    opened = _opened(register_url, tmp_path, people, signed=request.param == "signed")
     yield opened
     opened.close()
 
 
 @pytest.fixture
-def signed_register(register_url: str, tmp_path: Path) -> Iterator[Register]:
-    opened = _opened(register_url, tmp_path, signed=True)
+def signed_register(register_url: str, tmp_path: Path, people: People) -> Iterator[Register]:
+    opened = _opened(register_url, tmp_path, people, signed=True)
     yield opened
     opened.close()
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, fresh_postgres_database, server_url, write_audit_file
+from register_support import Clock, People, fresh_postgres_database, server_url, write_audit_file
 
 from governance.cli.main import cli
 from governance.errors import GuardError, RegisterError
@@ -71,8 +71,9 @@ def open_register(url: str, workspace: Path, key: bytes | None) -> Register:
     return register
 
 
-def story(register: Register, workspace: Path) -> None:
-    """Model, version, audit, approval, then two incidents: the newest events are easy to cut off."""
+def story(register: Register, workspace: Path, approver: Register) -> None:
+    """Model, version, audit, approval (by ``approver``, their own database role on PostgreSQL), then two
+    incidents: the newest events are easy to cut off."""
     register.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
     register.add_version(
         "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
@@ -92,7 +93,7 @@ def story(register: Register, workspace: Path) -> None:
         actor="aud@x",
         max_age_days=30,
     )
-    register.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")
+    approver.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")
     for title in ("first incident", "second incident"):
         register.record_incident(
             "credit-risk", "1.0.0", title=title, description="", severity="low", actor="ops@x"
@@ -100,18 +101,24 @@ def story(register: Register, workspace: Path) -> None:
 
 
 @pytest.fixture
-def signed(register_url: str, workspace: Path) -> Iterator[Register]:
+def people(register_url: str, workspace: Path) -> Iterator[People]:
+    with People(register_url, workspace) as found:
+        yield found
+
+
+@pytest.fixture
+def signed(register_url: str, workspace: Path, people: People) -> Iterator[Register]:
     register = open_register(register_url, workspace, KEY)
-    story(register, workspace)
+    story(register, workspace, people.register("boss", hmac_key=KEY))
     assert register.verify().ok
     yield register
     register.close()
 
 
 @pytest.fixture
-def unsigned(register_url: str, workspace: Path) -> Iterator[Register]:
+def unsigned(register_url: str, workspace: Path, people: People) -> Iterator[Register]:
     register = open_register(register_url, workspace, None)
-    story(register, workspace)
+    story(register, workspace, people.register("boss"))
     assert register.verify().ok
     yield register
     register.close()
@@ -462,13 +469,14 @@ def test_separation_of_duties_holds_against_typed_names_on_postgresql(
         assert boss.verify().ok
 
 
-def test_requiring_database_roles_is_refused_on_sqlite(workspace: Path) -> None:
+def test_requiring_roles_on_sqlite_is_recorded_and_compares_os_users(workspace: Path) -> None:
     url = f"sqlite:///{workspace / 'sqlite-only.db'}"
-    with (
-        Register(url, workspace_root=workspace) as register,
-        pytest.raises(RegisterError, match="PostgreSQL"),
-    ):
-        register.require_roles(actor="admin@x")
+    with Register(url, workspace_root=workspace) as register:
+        assert register.require_roles(actor="admin@x") == 1
+        assert register.history()[0].summary == (
+            "admin@x made separation of duties compare who logged in (database roles), not only --actor names, "
+            "for good."
+        )
 
 
 def test_the_site_front_page_prints_the_head(unsigned: Register, register_url: str, workspace: Path) -> None:

@@ -53,9 +53,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-def _unchecked(path: Path) -> object:
+def _unchecked(path: Path, **_given: object) -> object:
     """What registering did before this check existed: hash the file, look at nothing else."""
-    import governance.intake.model as model_files
+    import governance.intake.model_files as model_files
 
     return model_files.ModelFileCheck("other", sha256=sha256_file(path))
 
@@ -106,7 +106,7 @@ def test_a_pickle_pinned_before_vouching_existed_is_not_loaded_by_the_audit(
     workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A register written by an older version holds a pickle nobody vouched for: the pin alone is no vouching."""
-    import governance.intake.model as model_files
+    import governance.intake.model_files as model_files
 
     marker = tmp_path / "MARKER"
     evil = evil_pickle(workspace / "evil.pkl", marker)
@@ -145,7 +145,7 @@ def test_a_vouched_pickle_names_who_vouched_in_show_history_and_the_audit(worksp
 
 def test_vouching_for_an_already_registered_version(workspace: Path) -> None:
     """Registering the same file again with --trust adds the vouching (for registers from before it existed)."""
-    import governance.intake.model as model_files
+    import governance.intake.model_files as model_files
 
     digest = sha256_file(workspace / "model.pkl")
     original = model_files.check_model_file
@@ -219,7 +219,7 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated(workspace: Path) -> None:
 def test_a_small_dense_bomb_is_refused_by_its_ratio(tmp_path: Path) -> None:
     """64 MB from 65 KB: under the size limit, but no model's arrays compress 1,000 to 1."""
     from governance.errors import RefusedInputError
-    from governance.intake.model import check_model_file, load_model
+    from governance.intake.model_files import check_model_file, load_model
 
     bomb = zip_bomb(tmp_path / "dense.skops", 64 << 20)
     with pytest.raises(RefusedInputError, match="more than the 100 to 1"):
@@ -266,7 +266,7 @@ def test_a_central_directory_that_understates_sizes_inflates_no_more_than_it_say
     import struct
 
     from governance.errors import InputError, RefusedInputError
-    from governance.intake.model import load_model
+    from governance.intake.model_files import load_model
 
     raw = bytearray(zip_bomb(tmp_path / "bomb.skops", 64 << 20).read_bytes())
     struct.pack_into("<I", raw, raw.rfind(b"PK\x01\x02") + 24, 1000)  # declare 1,000 bytes instead of 64 MB

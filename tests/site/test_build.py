@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from governance.checklists import item_anchor, load_checklists, load_policy_templates
+from governance.checklists import item_anchor, load_checklists
 from governance.cli.main import cli
+from governance.documents import load_policy_templates
 from governance.errors import SiteError
 from governance.register import Register
 from governance.site import build_site

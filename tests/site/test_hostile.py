@@ -8,8 +8,8 @@ from pathlib import Path
 import markdown
 import pytest
 
-from governance.site import build_site
 from governance.escaping import markup_text, nav_title
+from governance.site import build_site
 from governance.workspace import find_workspace
 from tests.site.conftest import WorkspaceFactory, make_audit
 

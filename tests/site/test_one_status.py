@@ -17,13 +17,13 @@ import pytest
 from click.testing import CliRunner
 
 from governance.cli.main import cli
+from governance.escaping import markup_text
 from governance.provenance import set_clock
 from governance.register import Register
 from governance.register.describe import standing
 from governance.register.overview import ModelOverview
 from governance.scaffold import init_workspace
 from governance.site import build_site
-from governance.escaping import markup_text
 from governance.workspace import find_workspace
 from tests.site.conftest import make_audit, write_audit
 
@@ -31,9 +31,19 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 ANA, CARL, RAVI = "ana@example.com", "carl@example.com", "ravi@example.com"
 
 
-def _audit(register: Register, root: Path, name: str, version: str, audit_id: str, verdict: str, day: str,
-           max_age: int) -> None:
-    folder = write_audit(root, make_audit(name, version, audit_id, verdict=verdict, created_at=f"{day}T10:00:00Z"))
+def _audit(
+    register: Register,
+    root: Path,
+    name: str,
+    version: str,
+    audit_id: str,
+    verdict: str,
+    day: str,
+    max_age: int,
+) -> None:
+    folder = write_audit(
+        root, make_audit(name, version, audit_id, verdict=verdict, created_at=f"{day}T10:00:00Z")
+    )
     set_clock(lambda: datetime.fromisoformat(f"{day}T10:00:00+00:00"))
     register.record_audit(
         name, version, audit_id=audit_id, audit_json_path=folder / "audit.json", verdict=verdict,
@@ -66,7 +76,9 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
             # alpha: 1.0.0 deployed on a risk acceptance, 1.1.0 newer and only audited (inconclusive)
             _version(register, root, "alpha", "1.0.0")
             _audit(register, root, "alpha", "1.0.0", "a1", "inconclusive", "2026-02-01", 365)
-            _approve(register, "alpha", "1.0.0", risk_acceptance="Small under-25 group; re-audit in three months")
+            _approve(
+                register, "alpha", "1.0.0", risk_acceptance="Small under-25 group; re-audit in three months"
+            )
             register.deploy("alpha", "1.0.0", actor=ANA)
             _version(register, root, "alpha", "1.1.0")
             _audit(register, root, "alpha", "1.1.0", "a2", "inconclusive", "2026-11-01", 365)
@@ -179,7 +191,9 @@ def test_checklist_status_agrees_item_by_item(workspace: Path, name: str) -> Non
     site_side = model_status(collect(ws).models[name], checklists, [])
     assert site_side is not None
     cli_items = {(i.framework, i.item_id): (i.state, i.reason) for f in cli_side.frameworks for i in f.items}
-    site_items = {(i.framework, i.item_id): (i.state, i.reason) for f in site_side.frameworks for i in f.items}
+    site_items = {
+        (i.framework, i.item_id): (i.state, i.reason) for f in site_side.frameworks for i in f.items
+    }
     assert site_items == cli_items
     assert not any("no events" in reason for _state, reason in site_items.values())
     text = _cli(workspace, "checklist", "status", name)

@@ -50,7 +50,9 @@ def chromium() -> Iterator[object]:
 
 
 @pytest.mark.parametrize("width", sorted(VIEWPORTS))
-def test_no_page_scrolls_sideways_and_figures_keep_their_size(chromium: object, built_demo: Path, width: str) -> None:
+def test_no_page_scrolls_sideways_and_figures_keep_their_size(
+    chromium: object, built_demo: Path, width: str
+) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     context = chromium.new_context(viewport=VIEWPORTS[width])  # type: ignore[attr-defined]
     page = context.new_page()
@@ -64,7 +66,9 @@ def test_no_page_scrolls_sideways_and_figures_keep_their_size(chromium: object, 
             overflowing.append(f"{kind} ({extra}px)")
         for image in page.locator("article img").all():
             image.scroll_into_view_if_needed()
-            ratio = image.evaluate("img => img.naturalWidth ? img.getBoundingClientRect().width / img.naturalWidth : 1")
+            ratio = image.evaluate(
+                "img => img.naturalWidth ? img.getBoundingClientRect().width / img.naturalWidth : 1"
+            )
             if ratio < 0.95:
                 shrunk.append(f"{kind}: {image.get_attribute('src')} at {ratio:.2f}")
     context.close()

@@ -25,16 +25,23 @@ def _break_template(root: Path) -> Path:
 
 
 def _tree(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
-def test_a_template_with_a_typo_fails_the_build_and_names_file_and_line(workspace_factory: WorkspaceFactory) -> None:
+def test_a_template_with_a_typo_fails_the_build_and_names_file_and_line(
+    workspace_factory: WorkspaceFactory,
+) -> None:
     root = workspace_factory(make_audit("credit-risk", "1.0.0", "20261101T000000Z-aaaa0001"))
     code, _ = _build(root)
     assert code == 0
     before_docs, before_site = _tree(root / "docs" / "generated"), _tree(root / "site")
     template = _break_template(root)
-    line = template.read_text(encoding="utf-8").splitlines().index("Contact {{ organisation.nmae }} for help.") + 1
+    line = (
+        template.read_text(encoding="utf-8").splitlines().index("Contact {{ organisation.nmae }} for help.")
+        + 1
+    )
 
     code, output = _build(root)
 
@@ -81,5 +88,5 @@ def test_a_template_syntax_error_names_the_line_of_the_file(workspace_factory: W
     code, output = _build(root, "--no-mkdocs")
 
     assert code == 1, output
-    assert template.name in output and "template error" in output and f"of the file" in output
+    assert template.name in output and "template error" in output and "of the file" in output
     assert f"line {line}" in output or f"line {line + 1}" in output  # Jinja2 reports where it noticed

@@ -10,19 +10,13 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from governance.audit.explain.model import (
-    ModelView,
-    RawEncoder,
-    fold,
-    is_linear,
-    output_function,
-)
 from governance.audit.explain.trees import (
     PARALLEL_MIN_SECONDS,
     CellSnap,
@@ -31,6 +25,13 @@ from governance.audit.explain.trees import (
     run_chunks,
     shap_readable,
     worker_count,
+)
+from governance.audit.explain.view import (
+    ModelView,
+    RawEncoder,
+    fold,
+    is_linear,
+    output_function,
 )
 from governance.errors import ExplainError
 
@@ -107,70 +108,127 @@ def _primary(view: ModelView, values: np.ndarray, base: np.ndarray, output: np.n
     return values[:, :, index]
 
 
-class _Engine:
-    """One configured shap explainer with a ``run(rows) -> (values, base, output)`` on raw rows."""
+class Engine(Protocol):
+    """One configured explainer: ``run(rows) -> (values, base, output)`` on raw rows.
 
-    kind: str
+    ``folds``: the values come per model column and are folded back onto the raw columns (tree and linear).
+    """
+
+    kind: str  # "tree" | "linear" | "permutation"
     explainer_class: str
     output_space: str
     output_label: str
     folds: bool
     background_rows: int
 
-    def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        raise NotImplementedError
+    def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
-class _TreeOrLinear(_Engine):
-    def __init__(self, view: ModelView, background: pd.DataFrame, kind: str) -> None:
+def _output_label(view: ModelView, output_space: str) -> str:
+    """The explained output in plain words, for a tree or linear explainer."""
+    label = repr(str(view.positive_label))
+    words = {
+        "log_odds": f"log-odds of {label}",
+        "probability": f"probability of {label}",
+        "raw": "the prediction" if view.task == "regression" else f"decision score of {label}",
+    }[output_space]
+    if view.task == "multiclass":
+        return words.replace(f" of {label}", " of each class")
+    return words
+
+
+def _shap_values(explainer: Any, matrix: np.ndarray, **options: Any) -> np.ndarray:
+    """shap's values as one (rows, columns[, outputs]) array, quietly (shap warns about what it was given)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = np.asarray(explainer.shap_values(matrix, **options), dtype=float)
+    if values.ndim == 3 and values.shape[0] != len(matrix):  # older list-of-arrays layout
+        values = np.moveaxis(values, 0, -1)
+    return values
+
+
+def _is_logistic(estimator: Any) -> bool:
+    """A logistic regression, whose linear output is the log-odds (scikit-learn is loaded if it is one)."""
+    if not type(estimator).__module__.startswith("sklearn."):
+        return False
+    from sklearn.linear_model import LogisticRegression
+
+    return isinstance(estimator, LogisticRegression)
+
+
+class LinearEngine:
+    """shap's linear explainer: exact, against the mean of the background (in model columns)."""
+
+    kind = "linear"
+    explainer_class = "LinearExplainer"
+    folds = True
+
+    def __init__(self, view: ModelView, background: pd.DataFrame) -> None:
         import shap
 
         self.view = view
-        self.kind = kind
-        self.folds = True
-        matrix = self._matrix(background)
+        matrix = view.model_matrix(background)
         self.background_rows = len(matrix)
+        self.explainer = shap.LinearExplainer(
+            view.final, shap.maskers.Independent(matrix, max_samples=len(matrix))
+        )
+        logistic = _is_logistic(view.final) and view.task != "regression"
+        self.output_space = "log_odds" if logistic else "raw"
+        self.output_label = _output_label(view, self.output_space)
+        self.base = self.model_output(matrix).mean(axis=0)
+
+    def model_output(self, matrix: np.ndarray) -> np.ndarray:
+        """The linear part of the model, computed from its coefficients: what the values add up to."""
+        final: Any = self.view.final
+        coef = np.atleast_2d(np.asarray(final.coef_, dtype=np.float64))
+        return matrix @ coef.T + np.asarray(final.intercept_, dtype=np.float64).reshape(1, -1)
+
+    def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        base = np.atleast_1d(np.asarray(self.base, dtype=float))
+        matrix = self.view.model_matrix(frame)
+        return _shap_values(self.explainer, matrix), base, self.model_output(matrix)
+
+
+class TreeEngine:
+    """shap's interventional tree explainer on cell-numbered rows (see trees.py), against a background sample."""
+
+    kind = "tree"
+    explainer_class = "TreeExplainer"
+    folds = True
+
+    def __init__(self, view: ModelView, background: pd.DataFrame) -> None:
+        import shap
+
+        self.view = view
         final = view.final
-        if kind == "linear":
-            self.explainer: Any = shap.LinearExplainer(
-                final, shap.maskers.Independent(matrix, max_samples=len(matrix))
+        matrix = view.model_matrix(background)
+        self.background_rows = len(matrix)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.explainer = shap.TreeExplainer(
+                shap_readable(final),
+                data=matrix,
+                feature_perturbation="interventional",
+                model_output="raw",
             )
-            self.explainer_class = "LinearExplainer"
-            is_logistic = type(final).__name__ == "LogisticRegression"
-            self.output_space = "log_odds" if is_logistic and view.task != "regression" else "raw"
-        else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.explainer = shap.TreeExplainer(
-                    shap_readable(final),
-                    data=matrix,
-                    feature_perturbation="interventional",
-                    model_output="raw",
-                )
-            self.snap = CellSnap.from_ensemble(self.explainer.model, final)
-            self.explainer_class = "TreeExplainer"
-            self.output_space = "raw" if view.task == "regression" else "log_odds"
-            self._truth = self._model_output_function(final)
-            probe = self._tree_output(matrix[: min(20, len(matrix))])
-            proba = getattr(final, "predict_proba", None)
-            if proba is not None and view.task != "regression" and probe.shape[1] == len(view.classes):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    if np.allclose(probe, proba(matrix[: len(probe)]), atol=1e-6):
-                        self.output_space = "probability"
-        label = repr(str(view.positive_label))
-        self.output_label = {
-            "log_odds": f"log-odds of {label}",
-            "probability": f"probability of {label}",
-            "raw": "the prediction" if view.task == "regression" else f"decision score of {label}",
-        }[self.output_space]
-        if view.task == "multiclass":
-            self.output_label = self.output_label.replace(f" of {label}", " of each class")
-        if kind == "tree":
-            self._truth = self._model_output_function(final)  # again: the output space may now be probability
-            self._use_background(matrix)
-        else:
-            self.base = self._linear_output(matrix).mean(axis=0)
+        self.snap = CellSnap.from_ensemble(self.explainer.model, final)
+        self.output_space = "raw" if view.task == "regression" else "log_odds"
+        self._truth = self._model_output_function(final)
+        if self._explains_probability(final, matrix):
+            self.output_space = "probability"
+        self.output_label = _output_label(view, self.output_space)
+        self._truth = self._model_output_function(final)  # again: the output space may now be probability
+        self._use_background(matrix)
+
+    def _explains_probability(self, final: Any, matrix: np.ndarray) -> bool:
+        """Whether shap's raw tree output is already the class probability (a forest averages leaf shares)."""
+        probe = self.model_output(matrix[: min(20, len(matrix))])
+        proba = getattr(final, "predict_proba", None)
+        if proba is None or self.view.task == "regression" or probe.shape[1] != len(self.view.classes):
+            return False
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return bool(np.allclose(probe, proba(matrix[: len(probe)]), atol=1e-6))
 
     def _use_background(self, matrix: np.ndarray) -> None:
         """Explain against these background rows (cell-numbered like the rows); the base is the model's mean output.
@@ -183,7 +241,7 @@ class _TreeOrLinear(_Engine):
         self.explainer.data = snapped  # shap's interventional code reads these two attributes per call
         self.explainer.data_missing = np.isnan(snapped)
         self.background_rows = len(matrix)
-        self.background_output = self._tree_output(matrix)
+        self.background_output = self.model_output(matrix)
         self.base = self.background_output.mean(axis=0)
 
     def shrink(self, size: int) -> None:
@@ -209,8 +267,9 @@ class _TreeOrLinear(_Engine):
             return final.predict
         return getattr(final, "decision_function", None)
 
-    def _tree_output(self, matrix: np.ndarray) -> np.ndarray:
-        truth = getattr(self, "_truth", None)
+    def model_output(self, matrix: np.ndarray) -> np.ndarray:
+        """The model's output on model-column rows, in the explained space: what the values add up to."""
+        truth = self._truth
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if truth is not None:
@@ -219,43 +278,22 @@ class _TreeOrLinear(_Engine):
                 out = np.asarray(self.explainer.model.predict(self.snap.apply(matrix)), dtype=float)
         return out.reshape(len(matrix), -1)
 
-    def _linear_output(self, matrix: np.ndarray) -> np.ndarray:
-        final: Any = self.view.final
-        coef = np.atleast_2d(np.asarray(final.coef_, dtype=np.float64))
-        return matrix @ coef.T + np.asarray(final.intercept_, dtype=np.float64).reshape(1, -1)
-
-    def _matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.view.model_matrix(frame)
-
     def prepare(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """One transform of the rows: the model matrix, and the same as cell numbers for shap (see trees.py)."""
-        matrix = self._matrix(frame)
+        matrix = self.view.model_matrix(frame)
         return matrix, self.snap.apply(matrix)
 
     def tree_values(self, snapped: np.ndarray) -> np.ndarray:
         """shap's interventional tree SHAP values of cell-numbered rows: (rows, columns[, outputs])."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            values = np.asarray(self.explainer.shap_values(snapped, check_additivity=False), dtype=float)
-        if values.ndim == 3 and values.shape[0] != len(snapped):  # older list-of-arrays layout
-            values = np.moveaxis(values, 0, -1)
-        return values
+        return _shap_values(self.explainer, snapped, check_additivity=False)
 
     def run(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         base = np.atleast_1d(np.asarray(self.base, dtype=float))
-        if self.kind == "tree":
-            matrix, snapped = self.prepare(frame)
-            return self.tree_values(snapped), base, self._tree_output(matrix)
-        matrix = self._matrix(frame)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            values = np.asarray(self.explainer.shap_values(matrix), dtype=float)
-        if values.ndim == 3 and values.shape[0] != len(matrix):  # older list-of-arrays layout
-            values = np.moveaxis(values, 0, -1)
-        return values, base, self._linear_output(matrix)
+        matrix, snapped = self.prepare(frame)
+        return self.tree_values(snapped), base, self.model_output(matrix)
 
 
-class _Permutation(_Engine):
+class PermutationEngine:
     """Permutation SHAP, computed as shap's PermutationExplainer does, in plain numpy.
 
     For each of a few random feature orders, and its reverse, the row's values are switched in one feature
@@ -266,6 +304,9 @@ class _Permutation(_Engine):
     drawn once from the seed, so results do not depend on how rows were split into chunks.
     """
 
+    kind = "permutation"
+    explainer_class = "permutation SHAP (shap's PermutationExplainer algorithm)"
+    folds = False
     ORDERS = 10  # forward-and-back pairs per row: shap's "auto" setting of 10 x 2 x features evaluations
     MIN_ORDERS = 2
     MIN_BACKGROUND = 20
@@ -282,9 +323,6 @@ class _Permutation(_Engine):
         budget_seconds: float | None = None,
     ) -> None:
         self.view = view
-        self.kind = "permutation"
-        self.explainer_class = "permutation SHAP (shap's PermutationExplainer algorithm)"
-        self.folds = False
         self.encoder = RawEncoder(data)
         function, self.output_space, self.output_label = output_function(view)
         encoder = self.encoder
@@ -298,36 +336,44 @@ class _Permutation(_Engine):
         if len(background) > BACKGROUND_ROWS:  # a linear model's large background, after a fallback
             background = background.iloc[np.sort(rng.permutation(len(background))[:BACKGROUND_ROWS])]
         self.background = self.encoder.encode(background)
-        p = len(view.features)
         orders = self.ORDERS
         if budget_seconds is not None and len(self.background):
-            # Time the model on a batch, then shrink the work per row until enough rows fit the budget.
-            probe = np.resize(self.background, (self.PROBE_ROWS, p))
-            tick = time.perf_counter()
-            self.function(probe)
-            per_model_row = (time.perf_counter() - tick) / self.PROBE_ROWS
-            size = len(self.background)
-
-            def rows_that_fit(orders: int, size: int) -> float:
-                return budget_seconds / max(1e-12, per_model_row * 2 * orders * (p + 1) * size)
-
-            while rows_that_fit(orders, size) < self.WANTED_ROWS:
-                if orders > self.MIN_ORDERS:
-                    orders = max(self.MIN_ORDERS, orders // 2)
-                elif size > self.MIN_BACKGROUND:
-                    size = max(self.MIN_BACKGROUND, size // 2)
-                else:
-                    break
-            if size < len(self.background):
-                self.background = self.background[np.sort(rng.permutation(len(self.background))[:size])]
-            if orders < self.ORDERS or size < len(background):
-                view.notes.append(
-                    f"The model is slow to evaluate, so to fit the budget the permutation explainer used "
-                    f"{orders} feature orders (each forwards and backwards) and a background of {size} rows."
-                )
-        self.orders = [rng.permutation(p) for _ in range(orders)]
+            orders = self._fit_budget(budget_seconds, rng)
+        self.orders = [rng.permutation(len(view.features)) for _ in range(orders)]
         self.background_rows = len(self.background)
         self.base = self.function(self.background).mean(axis=0)
+
+    def _fit_budget(self, budget_seconds: float, rng: np.random.Generator) -> int:
+        """Time the model on a batch, then halve the orders, then the background, until enough rows fit.
+
+        Returns the number of orders; the background is cut here, and a note says what was given up.
+        """
+        p = len(self.view.features)
+        probe = np.resize(self.background, (self.PROBE_ROWS, p))
+        tick = time.perf_counter()
+        self.function(probe)
+        per_model_row = (time.perf_counter() - tick) / self.PROBE_ROWS
+        sampled = len(self.background)
+        orders, size = self.ORDERS, sampled
+
+        def rows_that_fit(orders: int, size: int) -> float:
+            return budget_seconds / max(1e-12, per_model_row * 2 * orders * (p + 1) * size)
+
+        while rows_that_fit(orders, size) < self.WANTED_ROWS:
+            if orders > self.MIN_ORDERS:
+                orders = max(self.MIN_ORDERS, orders // 2)
+            elif size > self.MIN_BACKGROUND:
+                size = max(self.MIN_BACKGROUND, size // 2)
+            else:
+                break
+        if size < sampled:
+            self.background = self.background[np.sort(rng.permutation(sampled)[:size])]
+        if orders < self.ORDERS or size < sampled:
+            self.view.notes.append(
+                f"The model is slow to evaluate, so to fit the budget the permutation explainer used "
+                f"{orders} feature orders (each forwards and backwards) and a background of {size} rows."
+            )
+        return orders
 
     def _pass(self, x: np.ndarray, order: np.ndarray) -> np.ndarray:
         """Switch features in ``order`` from the background to ``x``: (rows, features, outputs) changes."""
@@ -376,43 +422,61 @@ def looks_like_trees(estimator: Any) -> bool:
     )
 
 
+def _tree_refusals() -> tuple[type[Exception], ...]:
+    """What shap's tree explainer raises for a model it cannot read; the permutation explainer is used then."""
+    from shap.utils._exceptions import ExplainerError, InvalidModelError
+
+    return (InvalidModelError, ExplainerError, TypeError, ValueError)
+
+
+def _checked_tree_engine(view: ModelView, background: pd.DataFrame) -> TreeEngine | None:
+    """shap's tree explainer, if it reads the model right on a few rows (its values add up to the output).
+
+    Some tree models (for example scikit-learn's HistGradientBoosting) are read wrongly by shap.
+    """
+    try:
+        engine = TreeEngine(view, background)
+        values, base, output = engine.run(background.iloc[: min(10, len(background))])
+    except _tree_refusals():
+        return None
+    folded = values.sum(axis=1).reshape(len(output), -1) + base.reshape(1, -1)
+    if np.allclose(folded, output.reshape(len(output), -1), atol=1e-4, rtol=1e-4):
+        return engine
+    view.notes.append(
+        f"shap's tree explainer misread {type(view.final).__name__} (its values did not add up), so "
+        "the permutation explainer was used."
+    )
+    return None
+
+
+def _shap_engine(view: ModelView, background: pd.DataFrame) -> Engine | None:
+    """shap's linear or tree explainer where it fits the model; None (with a note where useful) otherwise."""
+    if view.final is None:
+        return None
+    if is_linear(view.final):
+        try:
+            return LinearEngine(view, background)
+        except Exception as exc:
+            view.notes.append(f"shap's linear explainer refused the model ({type(exc).__name__}).")
+            return None
+    if looks_like_trees(view.final):
+        return _checked_tree_engine(view, background)
+    return None
+
+
 def make_engine(
     view: ModelView,
     background: pd.DataFrame,
     seed: int,
     data: pd.DataFrame,
     budget_seconds: float | None = None,
-) -> _Engine:
+) -> Engine:
     """The explainer for this model: tree, linear, else permutation (a failing tree explainer falls back)."""
-    if view.final is not None:
-        if is_linear(view.final):
-            try:
-                return _TreeOrLinear(view, background, "linear")
-            except Exception as exc:
-                view.notes.append(f"shap's linear explainer refused the model ({type(exc).__name__}).")
-        elif looks_like_trees(view.final):
-            try:
-                engine = _TreeOrLinear(view, background, "tree")
-                # shap's own additivity check on a few rows: some tree models (for example scikit-learn's
-                # HistGradientBoosting) are read wrongly by shap; the permutation explainer is then used.
-                values, base, output = engine.run(background.iloc[: min(10, len(background))])
-                folded = values.sum(axis=1).reshape(len(output), -1) + base.reshape(1, -1)
-                if np.allclose(folded, output.reshape(len(output), -1), atol=1e-4, rtol=1e-4):
-                    return engine
-                view.notes.append(
-                    f"shap's tree explainer misread {type(view.final).__name__} (its values did not add up), so "
-                    "the permutation explainer was used."
-                )
-            except Exception as exc:
-                if type(exc).__name__ not in (
-                    "InvalidModelError",
-                    "ExplainerError",
-                    "TypeError",
-                    "ValueError",
-                ):
-                    raise
+    engine = _shap_engine(view, background)
+    if engine is not None:
+        return engine
     try:
-        return _Permutation(view, background, seed, data, budget_seconds)
+        return PermutationEngine(view, background, seed, data, budget_seconds)
     except Exception as exc:
         raise ExplainError(
             f"shap cannot explain {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
@@ -420,8 +484,20 @@ def make_engine(
         ) from exc
 
 
+@contextmanager
+def _shap_failure(view: ModelView) -> Iterator[None]:
+    """An explainer failing on the rows becomes an ExplainError naming the model (the audit goes on without it)."""
+    try:
+        yield
+    except Exception as exc:
+        raise ExplainError(
+            f"shap failed while explaining {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
+            "audit it with --no-explain, or report the model type."
+        ) from exc
+
+
 def _explain_trees(
-    engine: _TreeOrLinear,
+    engine: TreeEngine,
     frame: pd.DataFrame,
     *,
     budget_seconds: float | None,
@@ -437,7 +513,7 @@ def _explain_trees(
     """
     notes: list[str] = []
     matrix, snapped = engine.prepare(frame)
-    output = engine._tree_output(matrix)
+    output = engine.model_output(matrix)
     total = len(snapped)
     pilot = min(total, PILOT_ROWS["tree"])
     tick = time.perf_counter()
@@ -485,6 +561,65 @@ def _explain_trees(
     return values, base, output[: len(values)], notes
 
 
+def _next_chunk(
+    remaining: int,
+    *,
+    pilot: int | None,
+    per_row: float,
+    deadline: float | None,
+    budget_seconds: float | None,
+) -> int:
+    """How many rows to explain next: the pilot first, then what fits the time left, a tenth of the budget at
+    a time so that the deadline is checked often."""
+    if pilot is not None:
+        return min(remaining, pilot)
+    if deadline is None:
+        return remaining
+    left = deadline - time.perf_counter()
+    affordable = int(left / per_row) if per_row > 0 else remaining
+    chunk = max(1, int(0.1 * float(budget_seconds or 0) / per_row)) if per_row > 0 else remaining
+    return min(remaining, affordable, chunk)
+
+
+def _explain_in_chunks(
+    view: ModelView,
+    engine: Engine,
+    frame: pd.DataFrame,
+    *,
+    budget_seconds: float | None,
+    deadline: float | None,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Values of the rows of ``frame`` in order, a timed pilot first, until all are done or time is up."""
+    chunks_values: list[np.ndarray] = []
+    chunks_output: list[np.ndarray] = []
+    base = np.zeros(1)
+    done = 0
+    per_row = 0.0
+    while done < len(frame):
+        first = done == 0
+        size = _next_chunk(
+            len(frame) - done,
+            pilot=PILOT_ROWS[engine.kind] if first else None,
+            per_row=per_row,
+            deadline=deadline,
+            budget_seconds=budget_seconds,
+        )
+        if size < 1:
+            break
+        tick = time.perf_counter()
+        with _shap_failure(view):
+            values, base, output = engine.run(frame.iloc[done : done + size])
+        observed = (time.perf_counter() - tick) / size
+        per_row = observed if first else max(per_row, observed) * 0.5 + observed * 0.5
+        done += size
+        chunks_values.append(values)
+        chunks_output.append(output)
+        if progress is not None:
+            progress(done, len(frame))
+    return np.concatenate(chunks_values, axis=0), base, np.concatenate(chunks_output, axis=0)
+
+
 def compute_attributions(
     view: ModelView,
     X: pd.DataFrame,
@@ -494,7 +629,7 @@ def compute_attributions(
     background_method: str,
     budget_seconds: float | None,
     seed: int = 0,
-    engine: _Engine | None = None,
+    engine: Engine | None = None,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
 ) -> Attributions:
@@ -506,73 +641,30 @@ def compute_attributions(
     deadline = None if budget_seconds is None else started + budget_seconds
     engine = engine or make_engine(view, background, seed, X, budget_seconds)
     order = np.asarray(rows, dtype=int)
-    if isinstance(engine, _TreeOrLinear) and engine.kind == "tree":
-        sampled = engine.background_rows
-        try:
-            raw, base, output, notes = _explain_trees(
-                engine,
-                X.iloc[order],
-                budget_seconds=budget_seconds,
-                deadline=deadline,
-                workers=worker_count() if workers is None else workers,
-                progress=progress,
-            )
-        except Exception as exc:
-            raise ExplainError(
-                f"shap failed while explaining {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
-                "audit it with --no-explain, or report the model type."
-            ) from exc
-        view.notes.extend(notes)
-        if engine.background_rows < sampled:
-            background_method = f"{background_method}, cut to {engine.background_rows} rows to fit the budget"
+    if not isinstance(engine, TreeEngine):
+        raw, base, output = _explain_in_chunks(
+            view, engine, X.iloc[order], budget_seconds=budget_seconds, deadline=deadline, progress=progress
+        )
         return _assemble(view, engine, raw, base, output, order, background_method, started)
-    chunks_values: list[np.ndarray] = []
-    chunks_output: list[np.ndarray] = []
-    base = np.zeros(1)
-    done = 0
-    pilot = min(len(order), PILOT_ROWS[engine.kind])
-    per_row = 0.0
-    while done < len(order):
-        if done == 0:
-            size = pilot
-        else:
-            remaining = len(order) - done
-            if deadline is None:
-                size = remaining
-            else:
-                left = deadline - time.perf_counter()
-                affordable = int(left / per_row) if per_row > 0 else remaining
-                # Chunks of about a tenth of the budget, so that the deadline is checked often.
-                chunk = max(1, int(0.1 * float(budget_seconds or 0) / per_row)) if per_row > 0 else remaining
-                size = min(remaining, affordable, chunk)
-                if size < 1:
-                    break
-        frame = X.iloc[order[done : done + size]]
-        tick = time.perf_counter()
-        try:
-            values, base, output = engine.run(frame)
-        except Exception as exc:
-            raise ExplainError(
-                f"shap failed while explaining {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
-                "audit it with --no-explain, or report the model type."
-            ) from exc
-        elapsed = time.perf_counter() - tick
-        done_before = done
-        done += size
-        chunks_values.append(values)
-        chunks_output.append(output)
-        if progress is not None:
-            progress(done, len(order))
-        observed = elapsed / size
-        per_row = observed if done_before == 0 else max(per_row, observed) * 0.5 + observed * 0.5
-    raw = np.concatenate(chunks_values, axis=0)
-    output = np.concatenate(chunks_output, axis=0)
+    sampled = engine.background_rows
+    with _shap_failure(view):
+        raw, base, output, notes = _explain_trees(
+            engine,
+            X.iloc[order],
+            budget_seconds=budget_seconds,
+            deadline=deadline,
+            workers=worker_count() if workers is None else workers,
+            progress=progress,
+        )
+    view.notes.extend(notes)
+    if engine.background_rows < sampled:
+        background_method = f"{background_method}, cut to {engine.background_rows} rows to fit the budget"
     return _assemble(view, engine, raw, base, output, order, background_method, started)
 
 
 def _assemble(
     view: ModelView,
-    engine: _Engine,
+    engine: Engine,
     raw: np.ndarray,
     base: np.ndarray,
     output: np.ndarray,

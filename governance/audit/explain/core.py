@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +17,6 @@ from governance.audit.explain.attribution import (
     make_engine,
 )
 from governance.audit.explain.importance import beeswarm_sample, by_group, global_importance
-from governance.audit.explain.model import describe, is_linear, view_model
 from governance.audit.explain.proxy import DEFAULT_PROXY_THRESHOLD, likely_proxies, proxy_screen
 from governance.audit.explain.reasons import (
     build_statement,
@@ -24,7 +24,8 @@ from governance.audit.explain.reasons import (
     default_threshold,
     typical_values,
 )
-from governance.errors import InputError
+from governance.audit.explain.view import describe, is_linear, view_model
+from governance.errors import FieldError, InputError
 from governance.results.explain import ExplanationResult, ProxyHit, ReasonStatement
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ def _check_inputs(
     n_boot: int,
 ) -> None:
     if X.shape[1] == 0:
-        raise InputError("There are no feature columns to explain; name the model's inputs with --features.")
+        raise FieldError(
+            "features", "There are no feature columns to explain; name the model's inputs with {field}."
+        )
     if len(sensitive) != len(X):
         raise InputError(
             f"The sensitive columns have {len(sensitive)} rows but the data has {len(X)}; align them row by row."
@@ -53,7 +56,7 @@ def _check_inputs(
             f"The explanation budget must be a positive number of seconds, not {budget_seconds}."
         )
     if max_rows is not None and max_rows < 1:
-        raise InputError(f"--explain-rows must be at least 1, not {max_rows}.")
+        raise FieldError("max_rows", f"{{field}} must be at least 1, not {max_rows}.")
     if top_k < 1:
         raise InputError(f"top_k must be at least 1, not {top_k}.")
     if n_boot < 0:
@@ -137,27 +140,20 @@ def explain_model(
     )
     values = attributions.values
     explained = attributions.rows
-    importance, top, stability = global_importance(
-        values,
-        features,
+    importance_of = partial(
+        global_importance,
+        features=features,
         top_k=top_k,
         n_boot=n_boot,
         seed=seed,
         confidence_level=confidence_level,
         sensitive=sensitive_names,
     )
+    importance, top, stability = importance_of(values)
     per_class = {}
     if attributions.per_output is not None:
         for index, label in enumerate(view.classes):
-            per_class[str(label)], _, _ = global_importance(
-                attributions.per_output[:, :, index],
-                features,
-                top_k=top_k,
-                n_boot=n_boot,
-                seed=seed,
-                confidence_level=confidence_level,
-                sensitive=sensitive_names,
-            )
+            per_class[str(label)], _, _ = importance_of(attributions.per_output[:, :, index])
     groups = by_group(
         values, features, sensitive, explained, n_boot=n_boot, seed=seed, confidence_level=confidence_level
     )

@@ -78,13 +78,21 @@ class CellSnap:
         return out
 
 
+def _is_gradient_boosting_classifier(estimator: Any) -> bool:
+    """scikit-learn's GradientBoostingClassifier (scikit-learn is only imported for one of its estimators)."""
+    if not type(estimator).__module__.startswith("sklearn."):
+        return False
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    return isinstance(estimator, GradientBoostingClassifier)
+
+
 def shap_readable(estimator: Any) -> Any:
     """What to hand shap's tree explainer: the estimator, or for a multiclass GradientBoostingClassifier (which
     shap refuses) the same trees in shap's dictionary format, one output per class."""
     estimators: Any = getattr(estimator, "estimators_", None)
     if not (
-        type(estimator).__name__ == "GradientBoostingClassifier"
-        and type(estimator).__module__.startswith("sklearn.")
+        _is_gradient_boosting_classifier(estimator)
         and getattr(estimators, "ndim", 0) == 2
         and estimators.shape[1] > 1
     ):
@@ -165,6 +173,87 @@ def _chunk(start: int, stop: int) -> np.ndarray:
     return np.asarray(function(_SHARED["matrix"][start:stop]))
 
 
+class _Pace:
+    """The time per row, first from the pilot, then as achieved (a loaded machine is slower than the pilot said),
+    and whether a chunk still fits before the deadline."""
+
+    def __init__(
+        self, per_row: float, *, workers: int, chunk_rows: int, chunks: int, deadline: float | None
+    ) -> None:
+        self.per_row = per_row
+        self.workers = workers
+        self.chunk_rows = chunk_rows
+        self.chunks = chunks
+        self.deadline = deadline
+        self.started = time.perf_counter()
+        self.rows = 0
+
+    def finished(self, rows: int) -> None:
+        """Learn the rate actually achieved, once a full wave of chunks is done (then it is meaningful)."""
+        self.rows += rows
+        seen = (time.perf_counter() - self.started) * min(self.workers, self.chunks) / self.rows
+        if self.rows >= self.workers * self.chunk_rows:
+            self.per_row = seen
+
+    def fits(self, rows: int, in_flight: int) -> bool:
+        """Whether ``rows`` more rows, queued behind ``in_flight`` chunks, finish before the deadline."""
+        if self.deadline is None:
+            return True
+        waves = (in_flight + self.workers) // self.workers  # chunks ahead of this one share the workers
+        return time.perf_counter() + waves * rows * self.per_row <= self.deadline
+
+
+@dataclass
+class _ChunkRun:
+    """The chunks of one :func:`run_chunks` call, run in this process or on forked workers."""
+
+    function: Callable[[np.ndarray], np.ndarray]
+    matrix: np.ndarray
+    bounds: list[tuple[int, int]]
+    pace: _Pace
+    progress: Callable[[int], None] | None
+
+    def here(self) -> list[np.ndarray]:
+        """The chunks one after the other in this process, while they fit."""
+        parts: list[np.ndarray] = []
+        for start, stop in self.bounds:
+            if not self.pace.fits(stop - start, 0):
+                break
+            parts.append(np.asarray(self.function(self.matrix[start:stop])))
+            self.pace.finished(stop - start)
+            if self.progress is not None:
+                self.progress(stop)
+        return parts
+
+    def forked(self) -> list[np.ndarray]:
+        """The chunks on ``pace.workers`` forked processes, at most one waiting per worker, results in order."""
+        workers, bounds, pace = self.pace.workers, self.bounds, self.pace
+        _SHARED.update(function=self.function, matrix=self.matrix)
+        context = multiprocessing.get_context("fork")
+        done: list[np.ndarray] = []
+        try:
+            with context.Pool(workers, initializer=_quiet_worker) as processes:
+                pending: list[Any] = []
+                next_chunk = 0
+                while next_chunk < len(bounds) or pending:
+                    while next_chunk < len(bounds) and len(pending) < workers:
+                        start, stop = bounds[next_chunk]
+                        if not pace.fits(stop - start, len(pending)):
+                            next_chunk = len(bounds)
+                            break
+                        pending.append(processes.apply_async(_chunk, (start, stop)))
+                        next_chunk += 1
+                    if not pending:
+                        break
+                    done.append(pending.pop(0).get())
+                    pace.finished(len(done[-1]))
+                    if self.progress is not None:
+                        self.progress(sum(len(part) for part in done))
+        finally:
+            _SHARED.clear()
+        return done
+
+
 def run_chunks(
     function: Callable[[np.ndarray], np.ndarray],
     matrix: np.ndarray,
@@ -185,54 +274,6 @@ def run_chunks(
     """
     starts = list(range(0, len(matrix), max(1, chunk_rows)))
     bounds = [(start, min(len(matrix), start + max(1, chunk_rows))) for start in starts]
-
-    started = time.perf_counter()
-    rate = {"per_row": per_row, "rows": 0}
-
-    def finished(rows: int) -> None:
-        """Learn the rate actually achieved (a loaded machine is slower than the pilot said)."""
-        rate["rows"] += rows
-        seen = (time.perf_counter() - started) * min(workers, len(bounds)) / rate["rows"]
-        if rate["rows"] >= workers * chunk_rows:  # a full wave done: the measured rate is meaningful
-            rate["per_row"] = seen
-
-    def fits(rows: int, in_flight: int) -> bool:
-        if deadline is None:
-            return True
-        waves = (in_flight + workers) // workers  # chunks ahead of this one share the workers
-        return time.perf_counter() + waves * rows * rate["per_row"] <= deadline
-
-    if not (pool and can_fork()):
-        parts: list[np.ndarray] = []
-        for start, stop in bounds:
-            if not fits(stop - start, 0):
-                break
-            parts.append(np.asarray(function(matrix[start:stop])))
-            finished(stop - start)
-            if progress is not None:
-                progress(stop)
-        return parts
-    _SHARED.update(function=function, matrix=matrix)
-    context = multiprocessing.get_context("fork")
-    done: list[np.ndarray] = []
-    try:
-        with context.Pool(workers, initializer=_quiet_worker) as processes:
-            pending: list[Any] = []
-            next_chunk = 0
-            while next_chunk < len(bounds) or pending:
-                while next_chunk < len(bounds) and len(pending) < workers:
-                    start, stop = bounds[next_chunk]
-                    if not fits(stop - start, len(pending)):
-                        next_chunk = len(bounds)
-                        break
-                    pending.append(processes.apply_async(_chunk, (start, stop)))
-                    next_chunk += 1
-                if not pending:
-                    break
-                done.append(pending.pop(0).get())
-                finished(len(done[-1]))
-                if progress is not None:
-                    progress(sum(len(part) for part in done))
-    finally:
-        _SHARED.clear()
-    return done
+    pace = _Pace(per_row, workers=workers, chunk_rows=chunk_rows, chunks=len(bounds), deadline=deadline)
+    chunks = _ChunkRun(function, matrix, bounds, pace, progress)
+    return chunks.forked() if pool and can_fork() else chunks.here()

@@ -22,22 +22,30 @@ import numpy as np
 
 from governance.audit.fairness._counts import fractions
 from governance.audit.fairness._groups import JOIN, GroupPlan
-from governance.audit.fairness._stats import holm, percentile_interval, two_by_two_p_value
+from governance.audit.fairness._records import (
+    COMPARISON,
+    LL144_ROW,
+    RATE_COUNT,
+    SPREAD,
+    estimates,
+    numbers,
+)
+from governance.audit.fairness._stats import holm_array, percentile_interval, two_by_two_p_values
 from governance.errors import InputError
 from governance.intervals import (
     Interval,
     Pairs,
     against_best,
     against_fixed,
+    against_fixed_many,
     bonferroni_pairs,
+    count_intervals,
     min_over_max,
-    newcombe,
-    score_ratio,
-    spread,
+    spread_many,
     z_for,
 )
 from governance.results.common import Estimate
-from governance.results.fairness import LL144Row, LL144Table, RateCount
+from governance.results.fairness import Comparison, LL144Table, RateCount, Spread
 
 TESTED_METRICS = {"selection_rate", "tpr", "fpr"}  # count metrics with a group-vs-reference test
 LL144_SMALL_SHARE = 0.02
@@ -104,7 +112,8 @@ class Series:
             return Pairs.of_counts(*self.sums.effective())
         if self.boot is None or self.boot.shape[0] < 2:
             return None
-        low, high = percentile_interval(self.boot, self.level)
+        interval = resampled(self.point, self.boot, self.level)
+        low, high = interval.low, interval.high
         return Pairs.of_normal(self.point, (high - low) / (2 * z_for(self.level)))
 
     def sizes(self) -> np.ndarray:
@@ -112,89 +121,63 @@ class Series:
         return self.rows
 
 
-def estimate(value: float, low: float | None = None, high: float | None = None) -> Estimate:
-    if value is None or not math.isfinite(value):
-        return Estimate.model_construct(value=None, low=None, high=None)
-    # Already checked: finite floats or None, so the validators can be skipped (thousands per audit).
-    return Estimate.model_construct(value=float(value), low=low, high=high)
+_RESAMPLED_VALUES = 4_000_000  # resampled values (resamples x groups) sorted at once: 32 MB
+
+
+def resampled(point: np.ndarray, boot: np.ndarray | None, level: float) -> Interval:
+    """Values with percentile intervals from their resamples (none without resamples)."""
+    if boot is None or boot.shape[0] == 0:
+        return resampled_blocks(point, lambda start, stop: np.empty((0, stop - start)), 0, level)
+    flat = boot.reshape(boot.shape[0], -1)
+    return resampled_blocks(point, lambda start, stop: flat[:, start:stop], flat.shape[0], level)
+
+
+def resampled_blocks(
+    point: np.ndarray, block: Callable[[int, int], np.ndarray], n_boot: int, level: float
+) -> Interval:
+    """Percentile intervals of values whose resamples ``block(start, stop)`` gives a block of columns at a time.
+
+    Each column's interval depends on that column alone, so an intersection of many thousands of groups gets
+    the same intervals while the memory for sorting (and for comparisons made from the resamples) stays bounded.
+    """
+    point = np.asarray(point, dtype=np.float64).reshape(-1)
+    low, high = np.full(point.shape[0], np.nan), np.full(point.shape[0], np.nan)
+    if n_boot == 0:
+        return Interval(point, low, high)
+    step = max(1, _RESAMPLED_VALUES // n_boot)
+    for start in range(0, point.shape[0], step):
+        stop = min(point.shape[0], start + step)
+        low[start:stop], high[start:stop] = percentile_interval(block(start, stop), level)
+    return Interval(point, low, high)
 
 
 def finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-class Ticket:
-    """Stands for an Estimate until all intervals are computed in one batch."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int) -> None:
-        self.index = index
-
-
-class Intervals:
-    """Collects values with either resamples (percentile intervals, computed in one batch) or fixed ends.
-
-    ``many`` and ``fixed`` hand out tickets; ``resolve`` computes the percentile intervals and
-    ``fill`` replaces the tickets in a nested structure by Estimates.
-    """
-
-    def __init__(self, confidence_level: float) -> None:
-        self.level = confidence_level
-        self.points: list[np.ndarray] = []
-        self.boots: list[np.ndarray | None] = []
-        self.ends: list[tuple[np.ndarray, np.ndarray] | None] = []
-        self.count = 0
-        self.estimates: list[Estimate] = []
-
-    def _add(self, point: np.ndarray, boot: np.ndarray | None, ends: Any) -> list[Ticket]:
-        point = np.asarray(point, dtype=np.float64).reshape(-1)
-        self.points.append(point)
-        self.boots.append(None if boot is None or boot.shape[0] == 0 else boot.reshape(boot.shape[0], -1))
-        self.ends.append(ends)
-        tickets = [Ticket(self.count + i) for i in range(point.shape[0])]
-        self.count += point.shape[0]
-        return tickets
-
-    def many(self, point: np.ndarray, boot: np.ndarray | None) -> list[Ticket]:
-        return self._add(point, boot, None)
-
-    def fixed(self, interval: Interval) -> list[Ticket]:
-        low = np.asarray(interval.low, dtype=np.float64).reshape(-1)
-        high = np.asarray(interval.high, dtype=np.float64).reshape(-1)
-        return self._add(interval.point, None, (low, high))
-
-    def resolve(self) -> None:
-        if not self.points:
-            return
-        points = np.concatenate(self.points)
-        low = np.full(points.shape[0], np.nan)
-        high = np.full(points.shape[0], np.nan)
-        starts = np.cumsum([0, *(p.shape[0] for p in self.points)])
-        by_size: dict[int, list[int]] = {}  # blocks grouped by their number of resamples
-        for i, (b, ends) in enumerate(zip(self.boots, self.ends, strict=True)):
-            if ends is not None:
-                low[starts[i] : starts[i + 1]], high[starts[i] : starts[i + 1]] = ends
-            elif b is not None:
-                by_size.setdefault(b.shape[0], []).append(i)
-        for with_boot in by_size.values():
-            columns = np.concatenate([np.arange(starts[i], starts[i + 1]) for i in with_boot])
-            blocks = [b for b in (self.boots[i] for i in with_boot) if b is not None]
-            block_low, block_high = percentile_interval(np.concatenate(blocks, axis=1), self.level)
-            low[columns], high[columns] = block_low, block_high
-        self.estimates = [
-            estimate(v, finite(lo), finite(hi))
-            for v, lo, hi in zip(points.tolist(), low.tolist(), high.tolist(), strict=True)
+def comparisons(
+    metric: str,
+    names: list[str],
+    reference: str,
+    difference: Interval,
+    ratio: Interval,
+    p_values: np.ndarray | None = None,
+    p_holm: np.ndarray | None = None,
+) -> list[Comparison]:
+    """One comparison record per group of ``names`` (in order)."""
+    size = len(names)
+    none = [None] * size
+    return COMPARISON.many(
+        [
+            [metric] * size,
+            names,
+            [reference] * size,
+            estimates(difference),
+            estimates(ratio),
+            none if p_values is None else numbers(p_values),
+            none if p_holm is None else numbers(p_holm),
         ]
-
-    def fill(self, structure: Any) -> Any:
-        if isinstance(structure, Ticket):
-            return self.estimates[structure.index]
-        if isinstance(structure, dict):
-            return {key: self.fill(value) for key, value in structure.items()}
-        if isinstance(structure, list):
-            return [self.fill(value) for value in structure]
-        return structure
+    )
 
 
 def divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
@@ -276,45 +259,49 @@ def to_reference(
     order: list[int],
     fixed_ref: int | None,
     settings: AttributeSettings,
-    p_values: Callable[[str, np.ndarray, int], list[float | None]],
-    intervals: Intervals,
-) -> tuple[list[dict[str, Any]], dict[str, int | None]]:
+    p_values: Callable[[str, np.ndarray, int], np.ndarray | None],
+) -> tuple[list[Comparison], dict[str, int | None]]:
     """Every known group against the reference, per metric; returns the rows and each metric's reference."""
     known = ~plan.is_unknown
     z = z_for(settings.confidence_level)
-    rows: list[dict[str, Any]] = []
     references: dict[str, int | None] = {}
+    todo: list[tuple[str, Series, int, np.ndarray, np.ndarray]] = []
     for name, s in metrics.items():
-        pool = np.flatnonzero(known & np.isfinite(s.point))
-        if settings.reference == "highest":
-            allowed = candidates(s, known, settings.min_group_size)
-            pool_for_best = allowed if allowed.shape[0] else pool
-            ref = int(pool_for_best[np.argmax(s.point[pool_for_best])]) if pool_for_best.shape[0] else None
-        else:
-            ref = fixed_ref
-            pool_for_best = np.array([], dtype=np.int64)
+        ref, pool_for_best = _reference_of(s, known, fixed_ref, settings)
         references[name] = ref
-        if ref is None:
-            continue
         others = np.array([g for g in order if known[g] and g != ref], dtype=np.int64)
-        if others.shape[0] == 0:
-            continue
-        diffs, ratios = _against_reference(s, others, ref, pool_for_best, settings, z, intervals)
+        if ref is not None and others.shape[0]:
+            todo.append((name, s, ref, others, pool_for_best))
+    batched = [
+        (s.pairs(), others, ref)
+        for _, s, ref, others, _ in todo
+        if s.is_count and settings.reference != "highest"
+    ]
+    fixed = iter(against_fixed_many(batched, z))  # type: ignore[arg-type]  # count metrics always have pairs
+    rows: list[Comparison] = []
+    for name, s, ref, others, pool_for_best in todo:
+        if s.is_count and settings.reference != "highest":
+            diffs, ratios = next(fixed)
+        else:
+            diffs, ratios = _against_reference(s, others, ref, pool_for_best, settings, z)
         found = p_values(name, others, ref)
-        adjusted = holm(found) if any(p is not None for p in found) else found
-        for i, g in enumerate(others.tolist()):
-            rows.append(
-                dict(
-                    metric=name,
-                    group=plan.names[g],
-                    reference=plan.names[ref],
-                    difference=diffs[i],
-                    ratio=ratios[i],
-                    p_value=found[i],
-                    p_value_holm=adjusted[i],
-                )
-            )
+        names = [plan.names[g] for g in others.tolist()]
+        adjusted = None if found is None else holm_array(found)
+        rows.extend(comparisons(name, names, plan.names[ref], diffs, ratios, found, adjusted))
     return rows, references
+
+
+def _reference_of(
+    s: Series, known: np.ndarray, fixed_ref: int | None, settings: AttributeSettings
+) -> tuple[int | None, np.ndarray]:
+    """The metric's reference group, and the groups that may be the highest (``highest`` only)."""
+    if settings.reference != "highest":
+        return fixed_ref, np.array([], dtype=np.int64)
+    pool = np.flatnonzero(known & np.isfinite(s.point))
+    allowed = candidates(s, known, settings.min_group_size)
+    pool_for_best = allowed if allowed.shape[0] else pool
+    ref = int(pool_for_best[np.argmax(s.point[pool_for_best])]) if pool_for_best.shape[0] else None
+    return ref, pool_for_best
 
 
 def _against_reference(
@@ -324,26 +311,48 @@ def _against_reference(
     best_pool: np.ndarray,
     settings: AttributeSettings,
     z: float,
-    intervals: Intervals,
-) -> tuple[list[Ticket], list[Ticket]]:
+) -> tuple[Interval, Interval]:
     pairs = s.pairs()
     if settings.reference == "highest" and pairs is not None:
         z_joint = z_for(settings.confidence_level, max(best_pool.shape[0] - 1, 1))
-        return tuple(  # type: ignore[return-value]
-            intervals.fixed(against_best(pairs, others, best_pool, kind, z_plain=z, z_joint=z_joint))
-            for kind in ("difference", "ratio")
+        return (
+            against_best(pairs, others, best_pool, "difference", z_plain=z, z_joint=z_joint),
+            against_best(pairs, others, best_pool, "ratio", z_plain=z, z_joint=z_joint),
         )
     if s.is_count and pairs is not None:
-        return tuple(  # type: ignore[return-value]
-            intervals.fixed(against_fixed(pairs, others, ref, kind, z)) for kind in ("difference", "ratio")
+        return against_fixed(pairs, others, ref, "difference", z), against_fixed(
+            pairs, others, ref, "ratio", z
         )
     diff_point = s.point[others] - s.point[ref]
     ratio_point = divide(s.point[others], np.full(others.shape[0], s.point[ref]))
-    diff_boot = ratio_boot = None
-    if s.boot is not None:
-        diff_boot = s.boot[:, others] - s.boot[:, [ref]]
-        ratio_boot = divide(s.boot[:, others], np.broadcast_to(s.boot[:, [ref]], diff_boot.shape))
-    return intervals.many(diff_point, diff_boot), intervals.many(ratio_point, ratio_boot)
+    return _against_resampled(
+        s.boot, others, s.boot[:, [ref]] if s.boot is not None else None, diff_point, ratio_point, s.level
+    )
+
+
+def _against_resampled(
+    boot: np.ndarray | None,
+    groups: np.ndarray,
+    against: np.ndarray | None,
+    diff_point: np.ndarray,
+    ratio_point: np.ndarray,
+    level: float,
+) -> tuple[Interval, Interval]:
+    """Groups' resampled values minus and over ``against`` (resamples, 1), a block of groups at a time."""
+    if boot is None or against is None:
+        return resampled(diff_point, None, level), resampled(ratio_point, None, level)
+    n_boot = boot.shape[0]
+
+    def difference(start: int, stop: int) -> np.ndarray:
+        return np.asarray(boot[:, groups[start:stop]] - against)
+
+    def ratio(start: int, stop: int) -> np.ndarray:
+        return divide(boot[:, groups[start:stop]], np.broadcast_to(against, (n_boot, stop - start)))
+
+    return (
+        resampled_blocks(diff_point, difference, n_boot, level),
+        resampled_blocks(ratio_point, ratio, n_boot, level),
+    )
 
 
 def to_overall(
@@ -352,101 +361,95 @@ def to_overall(
     overall: dict[str, Series],
     known_order: list[int],
     z: float,
-    intervals: Intervals,
-) -> list[dict[str, Any]]:
+) -> list[Comparison]:
     """Every known group against the whole population."""
-    rows: list[dict[str, Any]] = []
     groups = np.array(known_order, dtype=np.int64)
-    for name, s in metrics.items():
-        if name not in overall or groups.shape[0] == 0:
-            continue
-        o = overall[name]
-        diff_point = s.point[groups] - o.point[0]
-        ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
-        if s.is_count and o.is_count:
-            diffs, ratios = _overall_from_counts(s, o, groups, diff_point, ratio_point, z, intervals)
+    names = [plan.names[g] for g in known_order]
+    wanted = [name for name in metrics if name in overall and groups.shape[0]]
+    counted = [name for name in wanted if metrics[name].is_count and overall[name].is_count]
+    from_counts = dict(zip(counted, _overall_from_counts(metrics, overall, counted, groups, z), strict=True))
+    rows: list[Comparison] = []
+    for name in wanted:
+        s, o = metrics[name], overall[name]
+        if name in from_counts:
+            diffs, ratios = from_counts[name]
         else:
-            diff_boot = ratio_boot = None
-            if s.boot is not None and o.boot is not None:
-                diff_boot = s.boot[:, groups] - o.boot[:, [0]]
-                ratio_boot = divide(s.boot[:, groups], np.broadcast_to(o.boot[:, [0]], diff_boot.shape))
-            diffs, ratios = intervals.many(diff_point, diff_boot), intervals.many(ratio_point, ratio_boot)
-        for i, g in enumerate(known_order):
-            rows.append(
-                dict(
-                    metric=name,
-                    group=plan.names[g],
-                    reference="overall",
-                    difference=diffs[i],
-                    ratio=ratios[i],
-                )
-            )
+            diff_point = s.point[groups] - o.point[0]
+            ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
+            against = o.boot[:, [0]] if o.boot is not None and s.boot is not None else None
+            diffs, ratios = _against_resampled(s.boot, groups, against, diff_point, ratio_point, s.level)
+        rows.extend(comparisons(name, names, "overall", diffs, ratios))
     return rows
 
 
 def _overall_from_counts(
-    s: Series,
-    o: Series,
-    groups: np.ndarray,
-    diff_point: np.ndarray,
-    ratio_point: np.ndarray,
-    z: float,
-    intervals: Intervals,
-) -> tuple[list[Ticket], list[Ticket]]:
+    metrics: dict[str, Series], overall: dict[str, Series], names: list[str], groups: np.ndarray, z: float
+) -> list[tuple[Interval, Interval]]:
     """Group vs everyone through group vs the rest: overall = share x group + (1 - share) x rest.
 
     With the group's (weighted) share s of the denominator, (group - overall) = (1 - s)(group - rest), and
     group / overall = r / (s r + 1 - s) for r = group / rest, increasing in r; so the score intervals of the
-    two independent parts map straight onto these.
+    two independent parts map straight onto these. All the metrics' intervals are searched in one pass.
     """
-    assert s.sums is not None and o.sums is not None
-    part = Sums(s.sums.top[groups], s.sums.bottom[groups], s.sums.bottom2[groups], s.sums.weighted)
-    k, n = part.effective()
-    k_rest, n_rest = o.sums.minus(part).effective()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(o.sums.bottom[0] > 0, part.bottom / o.sums.bottom[0], np.nan)
-    d_low, d_high = newcombe(k, n, k_rest, n_rest, z)
-    r_low, r_high = score_ratio(k, n, k_rest, n_rest, z)
+    parts, shares = [], []
+    for name in names:
+        mine, everyone = metrics[name].sums, overall[name].sums
+        assert mine is not None and everyone is not None
+        part = Sums(mine.top[groups], mine.bottom[groups], mine.bottom2[groups], mine.weighted)
+        parts.append((*part.effective(), *everyone.minus(part).effective()))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares.append(np.where(everyone.bottom[0] > 0, part.bottom / everyone.bottom[0], np.nan))
+    out = []
+    for name, share, (d_low, d_high, r_low, r_high) in zip(
+        names, shares, count_intervals(parts, z), strict=True
+    ):
+        s, o = metrics[name], overall[name]
+        diff_point = s.point[groups] - o.point[0]
+        ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
 
-    def mapped(r: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return np.where(np.isinf(r), 1.0 / share, r / (share * r + 1.0 - share))
+        def mapped(r: np.ndarray, share: np.ndarray = share) -> np.ndarray:
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                return np.where(np.isinf(r), 1.0 / share, r / (share * r + 1.0 - share))
 
-    diffs = Interval(diff_point, (1.0 - share) * d_low, (1.0 - share) * d_high)
-    ratios = Interval(ratio_point, mapped(r_low), mapped(r_high))
-    return intervals.fixed(diffs), intervals.fixed(ratios)
+        diffs = Interval(diff_point, (1.0 - share) * d_low, (1.0 - share) * d_high)
+        out.append((diffs, Interval(ratio_point, mapped(r_low), mapped(r_high))))
+    return out
 
 
 def between_groups(
-    plan: GroupPlan, metrics: dict[str, Series], level: float, intervals: Intervals
-) -> tuple[list[dict[str, Any]], dict[str, tuple[Interval, Interval]]]:
+    plan: GroupPlan, metrics: dict[str, Series], level: float
+) -> tuple[list[Spread], dict[str, tuple[Interval, Interval]]]:
     """max - min and min / max over the known groups, with intervals that hold for the true extremes."""
     known = ~plan.is_unknown
     z = z_for(level)
-    rows: list[dict[str, Any]] = []
-    spreads: dict[str, tuple[Interval, Interval]] = {}
+    defined: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # each metric's known values, and who has one
+    searched: dict[str, tuple[Pairs, np.ndarray, float, float]] = {}
     for name, s in metrics.items():
         values = np.where(known & ~np.isnan(s.point), s.point, np.nan)
         groups = np.flatnonzero(np.isfinite(values))
+        defined[name] = (values, groups)
         pairs = s.pairs()
         if pairs is not None and groups.shape[0] >= 2:
-            z_joint = z_for(level, bonferroni_pairs(groups.shape[0]))
-            d = spread(pairs, groups, "difference", z_plain=z, z_joint=z_joint)
-            r = spread(pairs, groups, "ratio", z_plain=z, z_joint=z_joint)
-        else:
-            d, r = _plain_spread(values, groups)
-        spreads[name] = (d, r)
-        defined = groups.shape[0] > 0
+            searched[name] = (pairs, groups, z, z_for(level, bonferroni_pairs(groups.shape[0])))
+    spreads = dict(zip(searched, spread_many(list(searched.values())), strict=True))
+    rows: list[Spread] = []
+    for name in metrics:
+        values, groups = defined[name]
+        if name not in spreads:
+            spreads[name] = _plain_spread(values, groups)
+        any_defined = groups.shape[0] > 0
         rows.append(
-            dict(
-                metric=name,
-                difference=intervals.fixed(d)[0],
-                ratio=intervals.fixed(r)[0],
-                min_group=plan.names[int(np.nanargmin(values))] if defined else None,
-                max_group=plan.names[int(np.nanargmax(values))] if defined else None,
+            SPREAD.one(
+                dict(
+                    metric=name,
+                    difference=estimates(spreads[name][0])[0],
+                    ratio=estimates(spreads[name][1])[0],
+                    min_group=plan.names[int(np.nanargmin(values))] if any_defined else None,
+                    max_group=plan.names[int(np.nanargmax(values))] if any_defined else None,
+                )
             )
         )
-    return rows, spreads
+    return rows, {name: spreads[name] for name in metrics}
 
 
 def _plain_spread(values: np.ndarray, groups: np.ndarray) -> tuple[Interval, Interval]:
@@ -459,32 +462,37 @@ def _plain_spread(values: np.ndarray, groups: np.ndarray) -> tuple[Interval, Int
     return Interval(np.array([top - bottom]), nan, nan), Interval(np.array([ratio]), nan, nan)
 
 
-def summaries(spreads: dict[str, tuple[Interval, Interval]], intervals: Intervals) -> dict[str, Any]:
+def summaries(spreads: dict[str, tuple[Interval, Interval]]) -> dict[str, Estimate]:
     """fairlearn's summaries: demographic parity, equalized odds (worst of TPR and FPR), equal opportunity."""
-    out: dict[str, Any] = {}
+    out: dict[str, Interval] = {}
     if "selection_rate" in spreads:
         d, r = spreads["selection_rate"]
-        out["demographic_parity_difference"] = intervals.fixed(d)[0]
-        out["demographic_parity_ratio"] = intervals.fixed(r)[0]
+        out["demographic_parity_difference"] = d
+        out["demographic_parity_ratio"] = r
     if "tpr" in spreads and "fpr" in spreads:
         (td, tr), (fd, fr) = spreads["tpr"], spreads["fpr"]
         # max and min are increasing in each part, so the parts' ends give the ends (NaN-aware).
-        worst_d = Interval(np.fmax(td.point, fd.point), np.fmax(td.low, fd.low), np.fmax(td.high, fd.high))
-        worst_r = Interval(np.fmin(tr.point, fr.point), np.fmin(tr.low, fr.low), np.fmin(tr.high, fr.high))
-        out["equalized_odds_difference"] = intervals.fixed(worst_d)[0]
-        out["equalized_odds_ratio"] = intervals.fixed(worst_r)[0]
-        out["equal_opportunity_difference"] = intervals.fixed(td)[0]
-        out["equal_opportunity_ratio"] = intervals.fixed(tr)[0]
-    return out
+        out["equalized_odds_difference"] = Interval(
+            np.fmax(td.point, fd.point), np.fmax(td.low, fd.low), np.fmax(td.high, fd.high)
+        )
+        out["equalized_odds_ratio"] = Interval(
+            np.fmin(tr.point, fr.point), np.fmin(tr.low, fr.low), np.fmin(tr.high, fr.high)
+        )
+        out["equal_opportunity_difference"] = td
+        out["equal_opportunity_ratio"] = tr
+    return {name: estimates(interval)[0] for name, interval in out.items()}
 
 
-def p_value(
-    n_per_group: np.ndarray, g: int, ref: int, metric: str, cls: int, has_labels: bool
-) -> float | None:
-    """Fisher exact or chi-square test of group g against the reference, on unweighted row counts."""
-    yes, total = fractions(n_per_group[[g, ref]], cls, has_labels=has_labels)[metric]
+def p_values(
+    n_per_group: np.ndarray, groups: np.ndarray, ref: int, metric: str, cls: int, has_labels: bool
+) -> np.ndarray:
+    """Fisher exact or chi-square test of each group against the reference, on unweighted row counts (NaN:
+    nothing to test)."""
+    yes, total = fractions(n_per_group, cls, has_labels=has_labels)[metric]
     no = total - yes
-    return two_by_two_p_value(int(yes[0]), int(no[0]), int(yes[1]), int(no[1]))
+    return two_by_two_p_values(
+        yes[groups], no[groups], np.full(groups.shape[0], yes[ref]), np.full(groups.shape[0], no[ref])
+    )
 
 
 @dataclass(frozen=True)
@@ -530,31 +538,27 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
             found.low,
             found.high,
         )
-    raw: dict[int, float | None] = {}
-    if ref is not None:
-        raw = {
-            g: p_value(data.n_per_group, g, ref, "selection_rate", data.cls, data.has_labels)
-            for g in rows_index.tolist()
-            if g != ref
-        }
-    tested = list(raw)
-    adjusted = dict(zip(tested, holm([raw[g] for g in tested]), strict=True)) if tested else {}
-    rows = [
-        LL144Row(
-            category=plan.names[g],
-            n=int(total[g]),
-            selected=int(selected[g]),
-            rate=finite(float(rate.point[g])),
-            impact_ratio=finite(float(ratio.point[g])),
-            impact_ratio_low=finite(float(ratio.low[g])),
-            impact_ratio_high=finite(float(ratio.high[g])),
-            share=float(share[g]),
-            under_two_percent=bool(share[g] < LL144_SMALL_SHARE),
-            p_value=raw.get(g),
-            p_value_holm=adjusted.get(g),
-        )
-        for g in rows_index.tolist()
-    ]
+    tested = rows_index[rows_index != ref] if ref is not None else rows_index[:0]
+    raw = np.full(plan.n_groups, np.nan)
+    adjusted = np.full(plan.n_groups, np.nan)
+    if ref is not None and tested.shape[0]:
+        raw[tested] = p_values(data.n_per_group, tested, ref, "selection_rate", data.cls, data.has_labels)
+        adjusted[tested] = holm_array(raw[tested])
+    rows = LL144_ROW.many(
+        [
+            [plan.names[g] for g in rows_index.tolist()],
+            total[rows_index].astype(np.int64).tolist(),
+            selected[rows_index].astype(np.int64).tolist(),
+            numbers(rate.point[rows_index]),
+            numbers(ratio.point[rows_index]),
+            numbers(ratio.low[rows_index]),
+            numbers(ratio.high[rows_index]),
+            share[rows_index].astype(np.float64).tolist(),
+            (share[rows_index] < LL144_SMALL_SHARE).tolist(),
+            numbers(raw[rows_index]),
+            numbers(adjusted[rows_index]),
+        ]
+    )
     return LL144Table(
         attribute=plan.attribute,
         rate_kind=data.rate_kind,  # type: ignore[arg-type]
@@ -571,4 +575,10 @@ def count_records(s: Series) -> list[RateCount] | None:
     if s.sums is None or s.rows is None:
         return None
     k, n = s.sums.effective()
-    return [RateCount(k=float(a), n=float(b), rows=int(c)) for a, b, c in zip(k, n, s.rows, strict=True)]
+    return RATE_COUNT.many(
+        [
+            np.asarray(k, dtype=np.float64).tolist(),
+            np.asarray(n, dtype=np.float64).tolist(),
+            np.asarray(s.rows, dtype=np.int64).tolist(),
+        ]
+    )

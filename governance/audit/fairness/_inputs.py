@@ -314,7 +314,9 @@ def code_labels(
 
     def recode(codes: np.ndarray, uniques: np.ndarray) -> np.ndarray:
         mapping = np.array([index[_label_key(v)] for v in uniques.tolist()], dtype=np.int64)
-        return mapping[codes] if mapping.shape[0] else codes
+        if not mapping.shape[0] or np.array_equal(mapping, np.arange(mapping.shape[0])):
+            return codes  # already in class order (0/1 labels): no pass over the rows
+        return np.asarray(mapping[codes])
 
     pred = Labels(recode(pred_codes, pred_uniques), classes)
     true = None if true_codes is None else Labels(recode(true_codes, true_uniques), classes)

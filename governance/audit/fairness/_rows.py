@@ -140,6 +140,73 @@ class _AUC:
         return out
 
 
+def _columns(rows: Rows, kind: str) -> dict[str, np.ndarray]:
+    """The weighted per-row amounts whose sums per group give the metrics (``w`` first)."""
+    w = rows.weight
+    columns: dict[str, np.ndarray] = {"w": w}
+    if kind == "regression":
+        columns["pred"] = w * rows.value
+        if rows.y_true is not None:
+            error = rows.value - rows.y_true
+            columns["true"] = w * rows.y_true
+            columns["abs"] = w * np.abs(error)
+            columns["sq"] = w * error * error
+    else:
+        assert rows.y_true is not None
+        if rows.value.min() >= 0.0 and rows.value.max() <= 1.0:
+            columns["brier"] = w * (rows.value - rows.y_true) ** 2
+    return columns
+
+
+class _CellSums:
+    """Sums of the per-row amounts per table cell, for the rows as they are or for resampled multiplicities."""
+
+    def __init__(self, rows: Rows, kind: str) -> None:
+        self.kind = kind
+        self.n_cells = int(rows.cell.max()) + 1 if rows.cell.shape[0] else 0
+        self.starts = np.flatnonzero(np.r_[True, rows.cell[1:] != rows.cell[:-1]])
+        self.present_cells = rows.cell[self.starts]
+        columns = _columns(rows, kind)
+        self.names = list(columns)
+        self.stacked = np.stack(list(columns.values()), axis=1)  # (N, s)
+
+    def sums(self, multiplicity: np.ndarray | None) -> np.ndarray:
+        """Sums per cell, shape (b, C, s)."""
+        if multiplicity is None:
+            part = np.add.reduceat(self.stacked, self.starts, axis=0)[None, :, :]
+        else:
+            part = np.stack(
+                [
+                    np.add.reduceat(multiplicity * self.stacked[:, j], self.starts, axis=1)
+                    for j in range(len(self.names))
+                ],
+                axis=2,
+            )
+        sums = np.zeros((part.shape[0], self.n_cells, len(self.names)))
+        sums[:, self.present_cells, :] = part
+        return sums
+
+    def metrics(self, sums: np.ndarray, plan: GroupPlan) -> dict[str, np.ndarray]:
+        """Each metric per group (b, G) from the cell sums."""
+        group_sums = plan.aggregate(sums, axis=1)  # (b, G, s)
+        total = group_sums[..., self.names.index("w")]
+        out: dict[str, np.ndarray] = {}
+        with np.errstate(divide="ignore", invalid="ignore"):
+
+            def mean(name: str) -> np.ndarray:
+                return np.where(total > 0, group_sums[..., self.names.index(name)] / total, np.nan)
+
+            if self.kind == "regression":
+                out["mean_prediction"] = mean("pred")
+                if "true" in self.names:
+                    out["mean_target"] = mean("true")
+                    out["mae"] = mean("abs")
+                    out["rmse"] = np.sqrt(mean("sq"))
+            elif "brier" in self.names:
+                out["brier"] = mean("brier")
+        return out
+
+
 def row_metrics(
     *,
     rows: Rows,
@@ -154,66 +221,39 @@ def row_metrics(
     ``kind`` is ``"scores"`` (AUC, and Brier when scores lie in [0, 1]; needs labels) or ``"regression"``
     (mean prediction, and with labels mean target, MAE and RMSE).
     """
-    n_cells = int(rows.cell.max()) + 1 if rows.cell.shape[0] else 0
-    starts = np.flatnonzero(np.r_[True, rows.cell[1:] != rows.cell[:-1]])
-    present_cells = rows.cell[starts]
-    w = rows.weight
-    columns: dict[str, np.ndarray] = {"w": w}
-    if kind == "regression":
-        columns["pred"] = w * rows.value
-        if rows.y_true is not None:
-            error = rows.value - rows.y_true
-            columns["true"] = w * rows.y_true
-            columns["abs"] = w * np.abs(error)
-            columns["sq"] = w * error * error
-    else:
-        assert rows.y_true is not None
-        if rows.value.min() >= 0.0 and rows.value.max() <= 1.0:
-            columns["brier"] = w * (rows.value - rows.y_true) ** 2
-    stacked = np.stack(list(columns.values()), axis=1)  # (N, s)
-    names = list(columns)
+    cells = _CellSums(rows, kind)
     aucs = [_AUC(plan, rows) for plan in plans] if kind == "scores" else []
-
-    def cell_sums(multiplicity: np.ndarray | None) -> np.ndarray:
-        """Sums per cell, shape (b, C, s)."""
-        if multiplicity is None:
-            part = np.add.reduceat(stacked, starts, axis=0)[None, :, :]
-        else:
-            part = np.stack(
-                [np.add.reduceat(multiplicity * stacked[:, j], starts, axis=1) for j in range(len(names))],
-                axis=2,
-            )
-        sums = np.zeros((part.shape[0], n_cells, len(names)))
-        sums[:, present_cells, :] = part
-        return sums
-
-    def metrics(sums: np.ndarray, plan: GroupPlan) -> dict[str, np.ndarray]:
-        group_sums = plan.aggregate(sums, axis=1)  # (b, G, s)
-        total = group_sums[..., names.index("w")]
-        with np.errstate(divide="ignore", invalid="ignore"):
-
-            def mean(name: str) -> np.ndarray:
-                return np.where(total > 0, group_sums[..., names.index(name)] / total, np.nan)
-
-            out: dict[str, np.ndarray] = {}
-            if kind == "regression":
-                out["mean_prediction"] = mean("pred")
-                if "true" in names:
-                    out["mean_target"] = mean("true")
-                    out["mae"] = mean("abs")
-                    out["rmse"] = np.sqrt(mean("sq"))
-            elif "brier" in names:
-                out["brier"] = mean("brier")
-        return out
-
-    point_sums = cell_sums(None)
-    results: list[dict[str, tuple[np.ndarray, np.ndarray]]] = []
+    point_sums = cells.sums(None)
     point_values = []
     for index, plan in enumerate(plans):
-        values = {name: array[0] for name, array in metrics(point_sums, plan).items()}
+        values = {name: array[0] for name, array in cells.metrics(point_sums, plan).items()}
         if aucs:
             values["auc"] = aucs[index].compute(None)[0]
         point_values.append(values)
+    boots = _resample(cells, aucs, rows, plans, point_values, n_boot, rng, progress)
+    return [
+        {
+            name: (
+                values[name],
+                np.concatenate(boot[name], axis=0) if boot[name] else np.empty((0, values[name].shape[0])),
+            )
+            for name in values
+        }
+        for values, boot in zip(point_values, boots, strict=True)
+    ]
+
+
+def _resample(
+    cells: _CellSums,
+    aucs: list[_AUC],
+    rows: Rows,
+    plans: list[GroupPlan],
+    point_values: list[dict[str, np.ndarray]],
+    n_boot: int,
+    rng: np.random.Generator,
+    progress: Callable[[int], None] | None,
+) -> list[dict[str, list[np.ndarray]]]:
+    """The metrics of ``n_boot`` Poisson resamples, drawn in chunks that keep memory bounded."""
     boots: list[dict[str, list[np.ndarray]]] = [{name: [] for name in values} for values in point_values]
     n = rows.cell.shape[0]
     chunk = max(1, min(n_boot, _CHUNK_ELEMENTS // max(n, 1)))
@@ -223,25 +263,13 @@ def row_metrics(
         multiplicity = _multiplicities(rng, b, n)
         if rows.draw_rank is not None:
             multiplicity = multiplicity[:, rows.draw_rank]
-        sums = cell_sums(multiplicity)
+        sums = cells.sums(multiplicity)
         for index, plan in enumerate(plans):
-            for name, array in metrics(sums, plan).items():
+            for name, array in cells.metrics(sums, plan).items():
                 boots[index][name].append(array)
             if aucs:
                 boots[index]["auc"].append(aucs[index].compute(multiplicity))
         done += b
         if progress is not None:
             progress(b)
-    for values, boot in zip(point_values, boots, strict=True):
-        results.append(
-            {
-                name: (
-                    values[name],
-                    np.concatenate(boot[name], axis=0)
-                    if boot[name]
-                    else np.empty((0, values[name].shape[0])),
-                )
-                for name in values
-            }
-        )
-    return results
+    return boots

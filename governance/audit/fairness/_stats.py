@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -38,23 +40,10 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     scipy). Written out because scipy's general version costs milliseconds per table, and an audit with
     many small groups runs thousands of them.
     """
-    from scipy.special import gammaln
-
     r1, c1, n = a + b, a + c, a + b + c + d
     low, high = max(0, r1 + c1 - n), min(r1, c1)
     x = np.arange(low, high + 1, dtype=np.float64)
-    log_p = (
-        gammaln(c1 + 1)
-        - gammaln(x + 1)
-        - gammaln(c1 - x + 1)
-        + gammaln(n - c1 + 1)
-        - gammaln(r1 - x + 1)
-        - gammaln(n - c1 - r1 + x + 1)
-        - gammaln(n + 1)
-        + gammaln(r1 + 1)
-        + gammaln(n - r1 + 1)
-    )
-    p = np.exp(log_p)
+    p = np.exp(_hypergeometric_log_p(x, r1, c1, n))
     observed = p[a - low]
     return float(min(1.0, p[p <= observed * (1 + 1e-7)].sum()))
 
@@ -90,4 +79,96 @@ def holm(p_values: list[float | None]) -> list[float | None]:
     for rank, (p, i) in enumerate(sorted(indexed)):
         running = max(running, min(1.0, (m - rank) * p))
         adjusted[i] = running
+    return adjusted
+
+
+_FISHER_CELLS = 2_000_000  # hypergeometric terms held at once when many Fisher tests run together
+
+
+def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``two_by_two_p_value`` for many tables at once (NaN where nothing is tested), to the same last bit.
+
+    The expected counts, the choice of test and the p-values are array arithmetic; only the chi-square
+    statistic is summed per table in Python (``x ** 2`` there is the C library's ``pow``, which numpy's
+    squaring need not match in the last bit) and each Fisher table's final sum runs over its own terms.
+    """
+    a, b, c, d = (np.asarray(x, dtype=np.int64).reshape(-1) for x in (a, b, c, d))
+    r1, r2, c1, c2 = a + b, c + d, a + c, b + d
+    total = r1 + r2
+    defined = (total > 0) & (r1 > 0) & (r2 > 0) & (c1 > 0) & (c2 > 0)
+    p = np.full(a.shape[0], np.nan)
+    if not defined.any():
+        return p
+    safe = np.where(defined, total, 1).astype(np.float64)
+    expected = [(r * k).astype(np.float64) / safe for r in (r1, r2) for k in (c1, c2)]
+    fisher = defined & (np.minimum.reduce(expected) < 5)
+    chi = np.flatnonzero(defined & ~fisher)
+    if chi.shape[0]:
+        from scipy.special import chdtrc
+
+        observed = [x[chi].tolist() for x in (a, b, c, d)]
+        wanted = [e[chi].tolist() for e in expected]
+        statistic = [
+            sum((o - e) ** 2 / e for o, e in zip(os_, es, strict=True))
+            for os_, es in zip(zip(*observed, strict=True), zip(*wanted, strict=True), strict=True)
+        ]
+        p[chi] = chdtrc(1, np.array(statistic, dtype=np.float64))
+    chosen = np.flatnonzero(fisher)
+    if chosen.shape[0]:
+        p[chosen] = _fisher_many(a[chosen], r1[chosen], c1[chosen], total[chosen])
+    return p
+
+
+def _hypergeometric_log_p(x: Any, r1: Any, c1: Any, n: Any) -> Any:
+    """Log-probability of ``x`` in the top-left cell given the margins: one formula for one table and for many."""
+    from scipy.special import gammaln
+
+    return (
+        gammaln(c1 + 1)
+        - gammaln(x + 1)
+        - gammaln(c1 - x + 1)
+        + gammaln(n - c1 + 1)
+        - gammaln(r1 - x + 1)
+        - gammaln(n - c1 - r1 + x + 1)
+        - gammaln(n + 1)
+        + gammaln(r1 + 1)
+        + gammaln(n - r1 + 1)
+    )
+
+
+def _fisher_many(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``fisher_exact_p`` of many tables: the log-probabilities in padded blocks, the same terms per table."""
+    low = np.maximum(0, r1 + c1 - n)
+    size = np.minimum(r1, c1) - low + 1
+    order = np.argsort(size, kind="stable")
+    out = np.empty(a.shape[0])
+    start = 0
+    while start < order.shape[0]:
+        stop = start + 1  # sizes ascend: the block is as wide as its last table
+        while stop < order.shape[0] and int(size[order[stop]]) * (stop + 1 - start) <= _FISHER_CELLS:
+            stop += 1
+        rows = order[start:stop]
+        x = (low[rows, None] + np.arange(int(size[rows[-1]]))[None, :]).astype(np.float64)
+        r, k, m = r1[rows, None], c1[rows, None], n[rows, None]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # padding past a table's support
+            probabilities = np.exp(_hypergeometric_log_p(x, r, k, m))
+        for i, row in enumerate(rows.tolist()):
+            terms = probabilities[i, : int(size[row])]
+            observed = terms[int(a[row] - low[row])]
+            out[row] = min(1.0, float(terms[terms <= observed * (1 + 1e-7)].sum()))
+        start = stop
+    return out
+
+
+def holm_array(p_values: np.ndarray) -> np.ndarray:
+    """``holm`` on an array (NaN for an untested group), to the same last bit."""
+    p = np.asarray(p_values, dtype=np.float64)
+    adjusted = np.full(p.shape[0], np.nan)
+    tested = np.flatnonzero(~np.isnan(p))
+    m = tested.shape[0]
+    if m == 0:
+        return adjusted
+    order = tested[np.argsort(p[tested], kind="stable")]
+    steps = np.minimum(1.0, (m - np.arange(m)).astype(np.float64) * p[order])
+    adjusted[order] = np.maximum.accumulate(np.maximum(steps, 0.0))
     return adjusted

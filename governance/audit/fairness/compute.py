@@ -17,16 +17,15 @@ import numpy as np
 from governance.audit.fairness._attribute import (
     TESTED_METRICS,
     AttributeSettings,
-    Intervals,
     LL144Input,
     Series,
     Sums,
-    Ticket,
     between_groups,
     count_records,
     ll144_table,
-    p_value,
+    p_values,
     reference_index,
+    resampled,
     summaries,
     to_overall,
     to_reference,
@@ -43,18 +42,24 @@ from governance.audit.fairness._groups import (
     plan_groups,
 )
 from governance.audit.fairness._inputs import (
+    Labels,
     as_numeric,
     code_labels,
     detect_task,
     prepare_columns,
 )
+from governance.audit.fairness._records import GROUP, collection_paused, estimates
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
-from governance.audit.fairness.table import CountTable, cell_codes_from_sensitive, table_from_codes
+from governance.audit.fairness.options import FairnessOptions
+from governance.audit.fairness.table import CountTable, RowCells
 from governance.errors import InputError
 from governance.intervals import Interval, wilson, z_for
+from governance.results.common import Estimate
 from governance.results.fairness import (
     AttributeResult,
     FairnessResult,
+    GroupResult,
+    LL144Table,
 )
 
 if TYPE_CHECKING:
@@ -88,30 +93,20 @@ def compute_fairness(
     sample_weight: Any = None,
     task: Literal["auto", "binary", "multiclass", "regression"] = "auto",
     positive_label: Any = None,
-    reference: Literal["largest", "named", "highest"] = "largest",
-    reference_groups: dict[str, str] | None = None,
-    intersections: bool | Intersections = "all",
-    n_boot: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    min_group_size: int = 30,
+    options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
-    ll144_rate: Literal["selection", "scoring"] = "selection",
+    **settings: Any,
 ) -> FairnessResult:
     """Group metrics, comparisons, bootstrap intervals and tests for every sensitive attribute.
 
     ``y_pred`` / ``y_true`` / ``scores`` / ``sample_weight`` are lists, arrays or Series with one value per
     row of ``sensitive`` (one column per attribute; missing values form an explicit Unknown group), matched
-    by position, not by pandas index.
-    Raises ``InputError`` with one sentence for bad input.
+    by position, not by pandas index. ``options`` (or its fields as keywords, e.g. ``n_boot=200``) say how
+    groups are compared. Raises ``InputError`` with one sentence for bad input.
     """
-    _validate_options(
-        reference=reference,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        min_group_size=min_group_size,
-        ll144_rate=ll144_rate,
-    )
+    options = (options or FairnessOptions()).with_settings(settings)
+    _check(options)
+    ll144_rate = options.ll144_rate
     codes, pred, true, weights = prepare_columns(
         sensitive=sensitive, y_pred=y_pred, y_true=y_true, sample_weight=sample_weight
     )
@@ -124,115 +119,96 @@ def compute_fairness(
         raise InputError(f"task must be auto, binary, multiclass or regression, not {task!r}.")
     if ll144_rate == "scoring" and score_values is None:
         raise InputError("ll144_rate='scoring' needs scores; pass the model's scores or use 'selection'.")
-
-    row_cells, cells, n_cells = cell_codes_from_sensitive(codes)
-    notes: list[str] = []
-    rows: Rows | None = None
-    row_kind: str | None = None
+    cells = RowCells.of(codes, weights)
     if task == "regression":
-        pred_numbers = as_numeric(pred, name="y_pred", n_rows=n_rows)
-        true_numbers = None if true is None else as_numeric(true, name="y_true", n_rows=n_rows)
-        table = table_from_codes(
-            codes=codes,
-            row_cells=row_cells,
-            cells=cells,
-            n_cells=n_cells,
-            pred_codes=np.zeros(n_rows, dtype=np.int64),
-            true_codes=None,
-            classes=["all"],
-            weights=weights,
-        )
-        rows = _rows(table, row_cells, n_cells, weights, true_numbers, pred_numbers)
-        row_kind = "regression"
-        if true_numbers is None:
-            notes.append("No labels were given: only the mean prediction per group is reported.")
+        prepared = _regression(cells, pred, true)
     else:
-        pred_labels, true_labels, _ = code_labels(
-            pred, true, task=task, positive_label=positive_label, cache=uniques
-        )
-        table = table_from_codes(
-            codes=codes,
-            row_cells=row_cells,
-            cells=cells,
-            n_cells=n_cells,
-            pred_codes=pred_labels.codes,
-            true_codes=None if true_labels is None else true_labels.codes,
-            classes=pred_labels.classes,
-            weights=weights,
-        )
-        if true_labels is None:
-            notes.append(
-                "No labels were given: only selection rates and impact ratios are reported, "
-                "as in an audit of a vendor's tool."
-            )
-        if score_values is not None and task == "binary" and true_labels is not None:
-            rows = _rows(
-                table, row_cells, n_cells, weights, true_labels.codes.astype(np.float64), score_values
-            )
-            row_kind = "scores"
-            if score_values.min() < 0.0 or score_values.max() > 1.0:
-                notes.append("The scores are not all between 0 and 1, so no Brier score is reported.")
-        elif score_values is not None and task == "multiclass":
-            notes.append("AUC and Brier score are reported for binary tasks only; the scores were not used.")
-    scoring = None
-    if ll144_rate == "scoring" and score_values is not None:
-        median = float(np.median(score_values))
-        scoring = (
-            table_from_codes(
-                codes=codes,
-                row_cells=row_cells,
-                cells=cells,
-                n_cells=n_cells,
-                pred_codes=(score_values > median).astype(np.int64),
-                true_codes=None,
-                classes=[0, 1],
-                weights=weights,
-            ),
-            median,
-        )
-    return _compute(
-        table,
+        labels = code_labels(pred, true, task=task, positive_label=positive_label, cache=uniques)
+        prepared = _classification(cells, labels[0], labels[1], score_values, task)
+    return _compute_with(
+        options,
+        prepared.table,
         task=task,
-        rows=rows,
-        row_kind=row_kind,
-        scoring=scoring,
+        rows=prepared.rows,
+        row_kind=prepared.row_kind,
+        scoring=None if ll144_rate != "scoring" else _scoring_table(cells, score_values),
         has_scores=score_values is not None,
-        reference=reference,
-        reference_groups=reference_groups,
-        intersections=intersection_mode(intersections),
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
         progress=progress,
-        notes=notes,
+        notes=prepared.notes,
     )
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    table: CountTable
+    rows: Rows | None
+    row_kind: str | None
+    notes: list[str]
+
+
+def _regression(cells: RowCells, pred: np.ndarray, true: np.ndarray | None) -> _Prepared:
+    n_rows = pred.shape[0]
+    pred_numbers = as_numeric(pred, name="y_pred", n_rows=n_rows)
+    true_numbers = None if true is None else as_numeric(true, name="y_true", n_rows=n_rows)
+    table = cells.count(pred_codes=np.zeros(n_rows, dtype=np.int64), true_codes=None, classes=["all"])
+    rows = _rows(table, cells.row_cells, cells.n_cells, cells.weights, true_numbers, pred_numbers)
+    notes = []
+    if true_numbers is None:
+        notes.append("No labels were given: only the mean prediction per group is reported.")
+    return _Prepared(table, rows, "regression", notes)
+
+
+def _classification(
+    cells: RowCells, pred: Labels, true: Labels | None, score_values: np.ndarray | None, task: str
+) -> _Prepared:
+    table = cells.count(
+        pred_codes=pred.codes, true_codes=None if true is None else true.codes, classes=pred.classes
+    )
+    notes = []
+    if true is None:
+        notes.append(
+            "No labels were given: only selection rates and impact ratios are reported, "
+            "as in an audit of a vendor's tool."
+        )
+    rows = None
+    if score_values is not None and task == "binary" and true is not None:
+        y = true.codes.astype(np.float64)
+        rows = _rows(table, cells.row_cells, cells.n_cells, cells.weights, y, score_values)
+        if score_values.min() < 0.0 or score_values.max() > 1.0:
+            notes.append("The scores are not all between 0 and 1, so no Brier score is reported.")
+    elif score_values is not None and task == "multiclass":
+        notes.append("AUC and Brier score are reported for binary tasks only; the scores were not used.")
+    return _Prepared(table, rows, None if rows is None else "scores", notes)
+
+
+def _scoring_table(cells: RowCells, score_values: np.ndarray | None) -> tuple[CountTable, float] | None:
+    """LL144 scoring rates: the count table of scoring above the median score."""
+    if score_values is None:
+        return None
+    median = float(np.median(score_values))
+    return cells.count(
+        pred_codes=(score_values > median).astype(np.int64), true_codes=None, classes=[0, 1]
+    ), median
 
 
 def compute_fairness_from_counts(
     table: CountTable,
     *,
-    reference: Literal["largest", "named", "highest"] = "largest",
-    reference_groups: dict[str, str] | None = None,
-    intersections: bool | Intersections = "all",
-    n_boot: int = 1000,
-    confidence_level: float = 0.95,
-    seed: int = 0,
-    min_group_size: int = 30,
+    options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **settings: Any,
 ) -> FairnessResult:
     """The same result from an already-built count table (classification; no scores, no regression).
 
     For data read in batches or by another engine: build one ``CountTable`` per batch (``build_count_table``)
     and add them with ``CountTable.combine``; the result equals the in-memory one for the same seed.
     """
-    _validate_options(
-        reference=reference,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        min_group_size=min_group_size,
-        ll144_rate="selection",
-    )
+    options = (options or FairnessOptions()).with_settings(settings)
+    _check(options)
+    if options.ll144_rate == "scoring":
+        raise InputError(
+            "ll144_rate='scoring' needs scores, which a count table does not hold; use 'selection'."
+        )
     if table.n_rows == 0:
         raise InputError("The count table is empty; there are no rows to audit.")
     for column, levels, unknown in zip(table.columns, table.levels, table.has_unknown, strict=True):
@@ -247,22 +223,41 @@ def compute_fairness_from_counts(
             "No labels were given: only selection rates and impact ratios are reported, "
             "as in an audit of a vendor's tool."
         )
-    return _compute(
+    return _compute_with(
+        options,
         table,
         task=task,
         rows=None,
         row_kind=None,
         scoring=None,
         has_scores=False,
-        reference=reference,
-        reference_groups=reference_groups,
-        intersections=intersection_mode(intersections),
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
         progress=progress,
         notes=notes,
+    )
+
+
+def _check(options: FairnessOptions) -> None:
+    _validate_options(
+        reference=options.reference,
+        n_boot=options.n_boot,
+        confidence_level=options.confidence_level,
+        min_group_size=options.min_group_size,
+        ll144_rate=options.ll144_rate,
+    )
+
+
+def _compute_with(options: FairnessOptions, table: CountTable, **inputs: Any) -> FairnessResult:
+    """``_compute`` with the options unpacked in one place."""
+    return _compute(
+        table,
+        reference=options.reference,
+        reference_groups=options.reference_groups,
+        intersections=intersection_mode(options.intersections),
+        n_boot=options.n_boot,
+        confidence_level=options.confidence_level,
+        seed=options.seed,
+        min_group_size=options.min_group_size,
+        **inputs,
     )
 
 
@@ -306,88 +301,119 @@ def _compute(
 ) -> FairnessResult:
     plans = plan_groups(table, intersections=intersections)
     _refuse_empty_groups(table, plans)
-    overall = overall_plan(table)
-    all_plans = [*plans, overall]
-    classification = task != "regression"
-    positive_classes = [1] if task == "binary" else list(range(len(table.classes))) if classification else []
+    all_plans = [*plans, overall_plan(table)]
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-
-    # series[(plan index, class)][metric] -> Series over the plan's groups
-    series: dict[tuple[int, int], dict[str, Series]] = {}
-    extra_overall: dict[str, Series] = {}
-    if classification:
-        for p, plan in enumerate(all_plans):
-            for c in positive_classes:
-                series[(p, c)] = _count_series(table, plan, c, confidence_level)
-        if task == "multiclass" and table.has_labels:
-            extra_overall["accuracy"] = _multiclass_accuracy(table, overall, confidence_level)
+    series = _count_metrics(table, all_plans, task, confidence_level)
     if rows is not None and row_kind is not None:
         plan_rows = [
             plan.aggregate(table.n, axis=0).reshape(plan.n_groups, -1).sum(axis=1) for plan in all_plans
         ]
         row_setup = _RowSetup(rows, row_kind, all_plans, plan_rows, task, confidence_level)
         _add_row_metrics(series, row_setup, n_boot, streams[2], progress, notes)
-
-    intervals = Intervals(confidence_level)
-    z = z_for(confidence_level)
-    overall_index = len(all_plans) - 1
-    overall_values: dict[str, Any] = {}
-    for (p, c), plan_series in sorted(series.items()):
-        if p != overall_index:
-            continue
-        suffix = "" if task != "multiclass" else f"[{table.classes[c]}]"
-        for name, s in plan_series.items():
-            overall_values[name + suffix] = _group_tickets(s, intervals, z)[0]
-    for name, s in extra_overall.items():
-        overall_values[name] = _group_tickets(s, intervals, z)[0]
-
-    scoring_series: dict[int, Series] = {}
-    if scoring is not None:
-        for p, plan in enumerate(plans):
-            scoring_series[p] = _count_series(scoring[0], plan, 1, confidence_level)["selection_rate"]
-
     settings = AttributeSettings(
         reference=reference,
         reference_groups=reference_groups or {},
         min_group_size=min_group_size,
         confidence_level=confidence_level,
     )
-    raw_attributes: list[dict[str, Any]] = []
-    classes_for_views = positive_classes if classification else [0]
+    with collection_paused():  # a quarter of a million records for 2,500 cells
+        attributes = [
+            _attribute(view, settings, notes)
+            for view in _views(table, plans, series, task, scoring, confidence_level)
+        ]
+        _note_small_and_undefined(attributes, min_group_size, notes)
+        return FairnessResult(
+            task=task,  # type: ignore[arg-type]
+            has_labels=table.has_labels or (rows is not None and rows.y_true is not None),
+            has_scores=has_scores,
+            weighted=table.weighted,
+            classes=[str(c) for c in table.classes] if task == "multiclass" else [],
+            positive_label=str(table.classes[1]) if task == "binary" else None,
+            n_rows=table.n_rows,
+            total_weight=table.total_weight,
+            overall=_overall_values(table, series, len(all_plans) - 1, task, confidence_level),
+            attributes=attributes,
+            n_boot=n_boot,
+            confidence_level=confidence_level,
+            seed=seed,
+            min_group_size=min_group_size,
+            notes=list(dict.fromkeys(notes)),  # one per remark, even when every class repeats it
+            interval_methods=INTERVAL_METHODS,
+        )
+
+
+_ACCURACY = "accuracy (multiclass)"  # the key of the overall multiclass accuracy among the series
+
+
+def _positive_classes(table: CountTable, task: str) -> list[int]:
+    """The classes whose one-vs-rest metrics are reported (none for regression)."""
+    if task == "regression":
+        return []
+    return [1] if task == "binary" else list(range(len(table.classes)))
+
+
+def _count_metrics(
+    table: CountTable, all_plans: list[GroupPlan], task: str, level: float
+) -> dict[tuple[int, int], dict[str, Series]]:
+    """series[(plan index, class)][metric]: every count metric over the plan's groups (the overall plan last)."""
+    series: dict[tuple[int, int], dict[str, Series]] = {}
+    for p, plan in enumerate(all_plans):
+        for c in _positive_classes(table, task):
+            series[(p, c)] = _count_series(table, plan, c, level)
+    if task == "multiclass" and table.has_labels:
+        series[(len(all_plans) - 1, -1)] = {_ACCURACY: _multiclass_accuracy(table, all_plans[-1], level)}
+    return series
+
+
+def _overall_values(
+    table: CountTable, series: dict[tuple[int, int], dict[str, Series]], overall: int, task: str, level: float
+) -> dict[str, Estimate]:
+    """Every metric over all rows, with its interval (multiclass keys carry the class: ``tpr[cat]``)."""
+    z = z_for(level)
+    values: dict[str, Estimate] = {}
+    extra: dict[str, Estimate] = {}
+    for (p, c), plan_series in sorted(series.items()):
+        if p != overall:
+            continue
+        if c < 0:
+            extra["accuracy"] = estimates(_group_interval(plan_series[_ACCURACY], z))[0]
+            continue
+        suffix = "" if task != "multiclass" else f"[{table.classes[c]}]"
+        for name, s in plan_series.items():
+            values[name + suffix] = estimates(_group_interval(s, z))[0]
+    return {**values, **extra}
+
+
+def _views(
+    table: CountTable,
+    plans: list[GroupPlan],
+    series: dict[tuple[int, int], dict[str, Series]],
+    task: str,
+    scoring: tuple[CountTable, float] | None,
+    level: float,
+) -> list[_View]:
+    """One view per attribute (and, for multiclass, per class), in the order of the result."""
+    classification = task != "regression"
+    overall_index = len(plans)
+    views = []
     for p, plan in enumerate(plans):
-        for c in classes_for_views:
-            view = _View(
-                table=table,
-                plan=plan,
-                metrics=series.get((p, c), {}),
-                overall=series.get((overall_index, c), {}),
-                positive_class=(None if task != "multiclass" else str(table.classes[c])),
-                class_index=c if classification else None,
-                scoring=None if scoring is None else (scoring[0], scoring[1], scoring_series[p]),
+        scored = None
+        if scoring is not None:
+            rate = _count_series(scoring[0], plan, 1, level)["selection_rate"]
+            scored = (scoring[0], scoring[1], rate)
+        for c in _positive_classes(table, task) if classification else [0]:
+            views.append(
+                _View(
+                    table=table,
+                    plan=plan,
+                    metrics=series.get((p, c), {}),
+                    overall=series.get((overall_index, c), {}),
+                    positive_class=(None if task != "multiclass" else str(table.classes[c])),
+                    class_index=c if classification else None,
+                    scoring=scored,
+                )
             )
-            raw_attributes.append(_attribute(view, settings, intervals, notes))
-    intervals.resolve()
-    attributes = [AttributeResult.model_validate(intervals.fill(raw)) for raw in raw_attributes]
-    overall_values = intervals.fill(overall_values)
-    _note_small_and_undefined(attributes, min_group_size, notes)
-    return FairnessResult(
-        task=task,  # type: ignore[arg-type]
-        has_labels=table.has_labels or (rows is not None and rows.y_true is not None),
-        has_scores=has_scores,
-        weighted=table.weighted,
-        classes=[str(c) for c in table.classes] if task == "multiclass" else [],
-        positive_label=str(table.classes[1]) if task == "binary" else None,
-        n_rows=table.n_rows,
-        total_weight=table.total_weight,
-        overall=overall_values,
-        attributes=attributes,
-        n_boot=n_boot,
-        confidence_level=confidence_level,
-        seed=seed,
-        min_group_size=min_group_size,
-        notes=list(dict.fromkeys(notes)),  # one per remark, even when every class repeats it
-        interval_methods=INTERVAL_METHODS,
-    )
+    return views
 
 
 INTERVAL_METHODS = {
@@ -494,12 +520,12 @@ def _add_row_metrics(
             )
 
 
-def _group_tickets(s: Series, intervals: Intervals, z: float) -> list[Ticket]:
+def _group_interval(s: Series, z: float) -> Interval:
     """Each group's own value: a Wilson interval for a rate, the percentile interval otherwise."""
     if s.k is not None and s.n is not None:
         low, high = wilson(s.k, s.n, z)
-        return intervals.fixed(Interval(s.point, low, high))
-    return intervals.many(s.point, s.boot)
+        return Interval(s.point, low, high)
+    return resampled(s.point, s.boot, s.level)
 
 
 @dataclass(frozen=True)
@@ -515,81 +541,115 @@ class _View:
     scoring: tuple[CountTable, float, Series] | None
 
 
-def _attribute(
-    view: _View, settings: AttributeSettings, intervals: Intervals, notes: list[str]
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Sizes:
+    """An attribute's groups: unweighted counts per (group, true, predicted), rows and weights per group."""
+
+    n_per_group: np.ndarray
+    rows: np.ndarray
+    weights: np.ndarray
+
+
+def _attribute(view: _View, settings: AttributeSettings, notes: list[str]) -> AttributeResult:
     table, plan, metrics = view.table, view.plan, view.metrics
     n_per_group = plan.aggregate(table.n, axis=0)  # (G, T, K) unweighted
-    group_n = n_per_group.reshape(plan.n_groups, -1).sum(axis=1)
-    group_w = plan.aggregate(table.w, axis=0).reshape(plan.n_groups, -1).sum(axis=1)
-    total_w = float(group_w.sum())
-    known = ~plan.is_unknown
+    sizes = _Sizes(
+        n_per_group=n_per_group,
+        rows=n_per_group.reshape(plan.n_groups, -1).sum(axis=1),
+        weights=plan.aggregate(table.w, axis=0).reshape(plan.n_groups, -1).sum(axis=1),
+    )
     z = z_for(settings.confidence_level)
-    estimates = {name: _group_tickets(s, intervals, z) for name, s in metrics.items()}
-    records = {name: found for name, s in metrics.items() if (found := count_records(s)) is not None}
-    groups = [
-        dict(
-            group=plan.names[g],
-            levels=plan.levels[g],
-            n=int(group_n[g]),
-            weight=float(group_w[g]),
-            share=float(group_w[g] / total_w) if total_w > 0 else 0.0,
-            is_unknown=bool(plan.is_unknown[g]),
-            metrics={name: estimates[name][g] for name in metrics},
-            counts={name: found[g] for name, found in records.items()},
-            below_min_size=bool(group_n[g] < settings.min_group_size),
-        )
-        for g in range(plan.n_groups)
-    ]
     order = sorted(range(plan.n_groups), key=lambda g: (bool(plan.is_unknown[g]), _sort_key(plan, g)))
     fixed_ref = None
     if settings.reference != "highest":
-        fixed_ref = reference_index(plan, group_w, n_per_group, settings, notes)
-        _note_small_reference(plan, fixed_ref, group_n, settings, notes)
+        fixed_ref = reference_index(plan, sizes.weights, n_per_group, settings, notes)
+        _note_small_reference(plan, fixed_ref, sizes.rows, settings, notes)
 
-    def tests(name: str, others: np.ndarray, ref: int) -> list[float | None]:
+    def tests(name: str, others: np.ndarray, ref: int) -> np.ndarray | None:
         if view.class_index is None or name not in TESTED_METRICS:
-            return [None] * others.shape[0]
-        return [
-            p_value(n_per_group, g, ref, name, view.class_index, table.has_labels) for g in others.tolist()
-        ]
+            return None
+        return p_values(n_per_group, others, ref, name, view.class_index, table.has_labels)
 
-    reference_rows, references = to_reference(plan, metrics, order, fixed_ref, settings, tests, intervals)
-    known_order = [g for g in order if known[g]]
-    overall_rows = to_overall(plan, metrics, view.overall, known_order, z, intervals)
-    between, spreads = between_groups(plan, metrics, settings.confidence_level, intervals)
-    ll144 = None
-    if view.class_index is not None:
-        data = LL144Input(
-            rate=metrics["selection_rate"] if view.scoring is None else view.scoring[2],
-            n_per_group=n_per_group if view.scoring is None else plan.aggregate(view.scoring[0].n, axis=0),
-            cls=view.class_index if view.scoring is None else 1,
-            has_labels=table.has_labels if view.scoring is None else False,
-            group_w=group_w,
-            rate_kind="selection" if view.scoring is None else "scoring",
-            median=None if view.scoring is None else view.scoring[1],
-        )
-        ll144 = ll144_table(plan, data, settings, lambda g: _sort_key(plan, g))
+    reference_rows, references = to_reference(plan, metrics, order, fixed_ref, settings, tests)
+    known_order = [g for g in order if not plan.is_unknown[g]]
+    between, spreads = between_groups(plan, metrics, settings.confidence_level)
     headline = "selection_rate" if "selection_rate" in references else next(iter(metrics), None)
     reference_name = None
     if headline is not None and references.get(headline) is not None:
         reference_name = plan.names[references[headline]]  # type: ignore[index]
-    return dict(
+    return AttributeResult(
         attribute=plan.attribute,
         columns=plan.columns,
         is_intersection=plan.is_intersection,
         reference_group=reference_name,
-        reference_method=settings.reference,
-        groups=[groups[g] for g in order],
+        reference_method=settings.reference,  # type: ignore[arg-type]
+        groups=_groups(plan, metrics, sizes, order, settings, z),
         to_reference=reference_rows,
-        to_overall=overall_rows,
+        to_overall=to_overall(plan, metrics, view.overall, known_order, z),
         between_groups=between,
-        summaries=summaries(spreads, intervals),
+        summaries=summaries(spreads),
         empty_cells=plan.empty_cells,
-        unknown_count=int(group_n[plan.is_unknown].sum()),
-        ll144=ll144,
+        unknown_count=int(sizes.rows[plan.is_unknown].sum()),
+        ll144=_ll144(view, sizes, settings),
         positive_class=view.positive_class,
     )
+
+
+def _groups(
+    plan: GroupPlan,
+    metrics: dict[str, Series],
+    sizes: _Sizes,
+    order: list[int],
+    settings: AttributeSettings,
+    z: float,
+) -> list[GroupResult]:
+    """Each group's size, metrics with intervals, and the counts behind its rates, in display order."""
+    index = np.array(order, dtype=np.int64)
+    values = {name: estimates(_group_interval(s, z)) for name, s in metrics.items()}
+    records = {name: found for name, s in metrics.items() if (found := count_records(s)) is not None}
+    total_w = float(sizes.weights.sum())
+    share = sizes.weights / total_w if total_w > 0 else np.zeros(plan.n_groups)
+    return GROUP.many(
+        [
+            [plan.names[g] for g in order],
+            [dict(plan.levels[g]) for g in order],
+            sizes.rows[index].astype(np.int64).tolist(),
+            sizes.weights[index].astype(np.float64).tolist(),
+            share[index].astype(np.float64).tolist(),
+            plan.is_unknown[index].tolist(),
+            [{name: column[g] for name, column in values.items()} for g in order],
+            [{name: column[g] for name, column in records.items()} for g in order],
+            (sizes.rows[index] < settings.min_group_size).tolist(),
+        ]
+    )
+
+
+def _ll144(view: _View, sizes: _Sizes, settings: AttributeSettings) -> LL144Table | None:
+    """The attribute's LL144 table (classification only): selection rates, or scoring rates with scores."""
+    if view.class_index is None:
+        return None
+    plan = view.plan
+    if view.scoring is None:
+        data = LL144Input(
+            rate=view.metrics["selection_rate"],
+            n_per_group=sizes.n_per_group,
+            cls=view.class_index,
+            has_labels=view.table.has_labels,
+            group_w=sizes.weights,
+            rate_kind="selection",
+            median=None,
+        )
+    else:
+        data = LL144Input(
+            rate=view.scoring[2],
+            n_per_group=plan.aggregate(view.scoring[0].n, axis=0),
+            cls=1,
+            has_labels=False,
+            group_w=sizes.weights,
+            rate_kind="scoring",
+            median=view.scoring[1],
+        )
+    return ll144_table(plan, data, settings, lambda g: _sort_key(plan, g))
 
 
 def _note_small_reference(

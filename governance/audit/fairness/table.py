@@ -225,53 +225,74 @@ def build_count_table(
     if task not in ("binary", "multiclass"):
         raise InputError(f"task must be auto, binary, multiclass or regression, not {task!r}.")
     pred_labels, true_labels, _ = code_labels(pred, true, task=task, positive_label=positive_label)  # type: ignore[arg-type]
-    row_cells, cells, n_cells = cell_codes_from_sensitive(codes)
-    return table_from_codes(
-        codes=codes,
-        row_cells=row_cells,
-        cells=cells,
-        n_cells=n_cells,
+    return RowCells.of(codes, weights).count(
         pred_codes=pred_labels.codes,
         true_codes=None if true_labels is None else true_labels.codes,
         classes=pred_labels.classes,
-        weights=weights,
     )
 
 
+@dataclass(frozen=True)
+class RowCells:
+    """Which observed cell each row falls in, and the rows' weights: what every count table of these rows shares."""
+
+    codes: SensitiveCodes
+    row_cells: np.ndarray  # (rows,) index into cells
+    cells: np.ndarray  # (C, n_columns) level codes of each observed cell
+    n_cells: int
+    weights: np.ndarray | None
+    # Rows an engine already grouped (DuckDB, PostgreSQL, Spark): each stands for row_counts rows, its weights
+    # are their summed weights and squared_weights their summed squares.
+    row_counts: np.ndarray | None = None
+    squared_weights: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, codes: SensitiveCodes, weights: np.ndarray | None) -> RowCells:
+        row_cells, cells, n_cells = cell_codes_from_sensitive(codes)
+        return cls(codes, row_cells, cells, n_cells, weights)
+
+    def count(
+        self, *, pred_codes: np.ndarray, true_codes: np.ndarray | None, classes: list[Any]
+    ) -> CountTable:
+        """The count table of these rows for one coding of the predictions (and labels)."""
+        return table_from_codes(self, pred_codes=pred_codes, true_codes=true_codes, classes=classes)
+
+
 def table_from_codes(
-    *,
-    codes: SensitiveCodes,
-    row_cells: np.ndarray,
-    cells: np.ndarray,
-    n_cells: int,
-    pred_codes: np.ndarray,
-    true_codes: np.ndarray | None,
-    classes: list[Any],
-    weights: np.ndarray | None,
+    rows: RowCells, *, pred_codes: np.ndarray, true_codes: np.ndarray | None, classes: list[Any]
 ) -> CountTable:
-    """The one pass: a single ``np.bincount`` per array over (cell, true class, predicted class)."""
+    """The one pass: a single ``np.bincount`` per array over (cell, true class, predicted class).
+
+    Rows that an engine already grouped carry their ``row_counts`` (and summed squared weights): see RowCells.
+    """
+    row_cells, cells, n_cells, weights = rows.row_cells, rows.cells, rows.n_cells, rows.weights
     k = len(classes)
     t_dim = k if true_codes is not None else 1
     index = row_cells * (t_dim * k) + pred_codes
     if true_codes is not None:
         index = index + true_codes * k
     size = n_cells * t_dim * k
-    n = np.bincount(index, minlength=size).reshape(n_cells, t_dim, k).astype(np.int64)
+    if rows.row_counts is None:
+        n = np.bincount(index, minlength=size).reshape(n_cells, t_dim, k).astype(np.int64)
+    else:
+        counted = np.bincount(index, weights=rows.row_counts, minlength=size).reshape(n_cells, t_dim, k)
+        n = np.rint(counted).astype(np.int64)
     w: np.ndarray
     w2: np.ndarray
     if weights is None:
         w = n.astype(np.float64)
         w2 = w
     else:
+        squares = weights * weights if rows.squared_weights is None else rows.squared_weights
         w = np.bincount(index, weights=weights, minlength=size).reshape(n_cells, t_dim, k)
-        w2 = np.bincount(index, weights=weights * weights, minlength=size).reshape(n_cells, t_dim, k)
+        w2 = np.bincount(index, weights=squares, minlength=size).reshape(n_cells, t_dim, k)
     observed = n.reshape(n_cells, -1).sum(axis=1) > 0
     if not observed.all():
         n, w, w2, cells = n[observed], w[observed], w2[observed], cells[observed]
     return CountTable(
-        columns=codes.columns,
-        levels=codes.levels,
-        has_unknown=codes.has_unknown,
+        columns=rows.codes.columns,
+        levels=rows.codes.levels,
+        has_unknown=rows.codes.has_unknown,
         cells=cells,
         classes=classes,
         has_labels=true_codes is not None,

@@ -1,0 +1,270 @@
+"""Table audits against the engine's own GROUP BY, measured side by side (issue 14). Not part of CI.
+
+Each row is a whole process (interpreter start and imports included), timed and measured for peak memory
+(RSS of the child), min and median of ``--repeat`` runs. Ratios are audit / engine in the same run.
+
+1. A Parquet prediction log: ``governance audit --data`` (the file path), the same through
+   ``--query "SELECT * FROM read_parquet(...)"`` (DuckDB), and as a table of a DuckDB database, against
+   DuckDB's own ``GROUP BY`` (goal: within 1.5x, under 300 MB).
+2. The same log as CSV (goal: bounded memory, within 1.5x of DuckDB's group-by over the CSV).
+3. PostgreSQL (``--pg-rows``, needs GOVERNANCE_TEST_POSTGRES_URL and psql): ``--table`` against the same
+   ``GROUP BY`` through psql (goal: 1.5x).
+4. PySpark local (``--spark-rows``): the audit's overhead beyond ``spark.sql(group by)`` in one session
+   (goal: under 2 s).
+
+Run: ``.venv/bin/python benchmarks/engine/run.py --rows 50000000 --csv-rows 50000000 --pg-rows 10000000
+--spark-rows 10000000`` (data goes to benchmarks/_data/engine/, deleted with ``--clean``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parent / "_data" / "engine"
+PYTHON = sys.executable
+GOVERNANCE = str(Path(PYTHON).with_name("governance"))
+KEYS = "race, sex, y_true, y_pred"
+AUDIT = ["--predictions", "y_pred", "--target", "y_true", "--sensitive", "race", "--sensitive", "sex"]
+AUDIT += ["--no-register", "--no-figures", "--n-boot", "0"]
+
+MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+seconds = time.perf_counter() - start
+print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code)
+"""
+
+
+def measure(command: list[str], repeat: int) -> tuple[float, float, float]:
+    """(min seconds, median seconds, max peak RSS in MB) of ``command`` run ``repeat`` times."""
+    times, peaks = [], []
+    for _ in range(repeat):
+        out = subprocess.run([PYTHON, "-c", MEASURE, *command], capture_output=True, text=True, check=True)
+        seconds, peak, code = out.stdout.split()
+        if int(code) not in (0, 1, 3):
+            raise SystemExit(f"{' '.join(command)} exited {code}")
+        times.append(float(seconds))
+        peaks.append(float(peak))
+    return min(times), statistics.median(times), max(peaks)
+
+
+def make_parquet(path: Path, rows: int, seed: int = 0) -> None:
+    """A prediction log: race (5 groups) and sex (2) as strings, binary labels and decisions."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    races = np.array(["asian", "black", "hispanic", "other", "white"])
+    sexes = np.array(["female", "male"])
+    writer = None
+    for start in range(0, rows, 5_000_000):
+        size = min(5_000_000, rows - start)
+        race = rng.integers(0, 5, size=size)
+        sex = rng.integers(0, 2, size=size)
+        y_true = (rng.random(size) < 0.3 + 0.05 * sex).astype(np.int8)
+        y_pred = (rng.random(size) < 0.25 + 0.1 * y_true + 0.02 * race).astype(np.int8)
+        table = pa.table({"race": races[race], "sex": sexes[sex], "y_true": y_true, "y_pred": y_pred})
+        writer = writer or pq.ParquetWriter(path, table.schema)
+        writer.write_table(table)
+    assert writer is not None
+    writer.close()
+
+
+PYARROW_LOOP = """
+import sys
+from governance.audit.fairness import compute_fairness_from_counts
+from governance.audit.fairness.streaming import count_parquet
+counted = count_parquet(sys.argv[1], predictions="y_pred", target="y_true", sensitive=["race", "sex"])
+compute_fairness_from_counts(counted.table, n_boot=0)
+"""
+
+
+def duckdb_sql(sql: str) -> list[str]:
+    return [PYTHON, "-c", f"import duckdb; duckdb.connect().execute({sql!r}).fetchall()"]
+
+
+def row(name: str, result: tuple[float, float, float], base: tuple[float, float, float] | None) -> None:
+    ratio = f"{result[1] / base[1]:.2f}x" if base else ""
+    print(f"| {name} | {result[0]:.2f} s | {result[1]:.2f} s | {result[2]:.0f} MB | {ratio} |", flush=True)
+
+
+def header(title: str) -> None:
+    print(
+        f"\n{title}\n\n| run | min | median | peak RSS | median / engine |\n|---|---|---|---|---|", flush=True
+    )
+
+
+def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
+    parquet = DATA / f"log_{rows}.parquet"
+    make_parquet(parquet, rows)
+    out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
+    header(f"Parquet, {rows:,} rows")
+    engine = measure(
+        duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_parquet('{parquet}') GROUP BY ALL"), repeat
+    )
+    row("DuckDB's own GROUP BY", engine, None)
+    row(
+        "audit --data (file path)",
+        measure([GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out], repeat),
+        engine,
+    )
+    small = DATA / "log_1000.parquet"
+    make_parquet(small, 1000)
+    fixed = measure([GOVERNANCE, "audit", "b@1", "--data", str(small), *AUDIT, *out], repeat)
+    row("audit --data of 1,000 rows (the tool's fixed cost: start, imports)", fixed, engine)
+    row(
+        "pyarrow batch loop (the file path before)",
+        measure([PYTHON, "-c", PYARROW_LOOP, str(parquet)], repeat),
+        engine,
+    )
+    query = f"SELECT * FROM read_parquet('{parquet}')"
+    row(
+        "audit --query read_parquet (DuckDB)",
+        measure([GOVERNANCE, "audit", "b@1", "--query", query, *AUDIT, *out], repeat),
+        engine,
+    )
+    database = DATA / f"log_{rows}.duckdb"
+    if not database.exists():
+        subprocess.run(
+            duckdb_sql_file(database, f"CREATE TABLE log AS SELECT * FROM read_parquet('{parquet}')"),
+            check=True,
+        )
+    header(f"DuckDB table, {rows:,} rows")
+    engine = measure(duckdb_sql_file(database, f"SELECT {KEYS}, count(*) FROM log GROUP BY ALL"), repeat)
+    row("DuckDB's own GROUP BY", engine, None)
+    table = ["--table", "log", "--connection", f"duckdb://{database}"]
+    row("audit --table", measure([GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat), engine)
+    if csv_rows:
+        csv = DATA / f"log_{csv_rows}.csv"
+        if not csv.exists():
+            source = DATA / f"log_{csv_rows}.parquet"
+            make_parquet(source, csv_rows)
+            subprocess.run(
+                duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
+            )
+        header(f"CSV, {csv_rows:,} rows")
+        engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
+        row("DuckDB's own GROUP BY", engine, None)
+        row(
+            "audit --data (file path)",
+            measure([GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out], repeat),
+            engine,
+        )
+
+
+def duckdb_sql_file(database: Path, sql: str) -> list[str]:
+    return [PYTHON, "-c", f"import duckdb; duckdb.connect({str(database)!r}).execute({sql!r}).fetchall()"]
+
+
+def postgres(rows: int, repeat: int, workspace: Path) -> None:
+    import sqlalchemy as sa
+
+    server = sa.make_url(os.environ["GOVERNANCE_TEST_POSTGRES_URL"])
+    parquet = DATA / f"log_{rows}.parquet"
+    make_parquet(parquet, rows)
+    csv = DATA / f"log_{rows}_pg.csv"
+    subprocess.run(
+        duckdb_sql(f"COPY (SELECT * FROM read_parquet('{parquet}')) TO '{csv}' (HEADER)"), check=True
+    )
+    psql = ["psql", "-X", "-q", "-h", server.host or "localhost", "-p", str(server.port or 5432), "-U",
+            server.username or "postgres", "-d", server.database or "postgres"]  # fmt: skip
+    subprocess.run([*psql, "-c", "DROP TABLE IF EXISTS bench_log; CREATE TABLE bench_log (race text, sex text, "
+                    "y_true smallint, y_pred smallint)"], check=True)  # fmt: skip
+    subprocess.run([*psql, "-c", f"\\copy bench_log FROM '{csv}' CSV HEADER"], check=True)
+    subprocess.run([*psql, "-c", "ANALYZE bench_log"], check=True)
+    csv.unlink()
+    try:
+        header(f"PostgreSQL, {rows:,} rows")
+        engine = measure(
+            [*psql, "-o", "/dev/null", "-c", f"SELECT {KEYS}, count(*) FROM bench_log GROUP BY {KEYS}"],
+            repeat,
+        )
+        row("the same GROUP BY through psql", engine, None)
+        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
+        table = ["--table", "bench_log", "--connection", url]
+        out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
+        row("audit --table", measure([GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat), engine)
+    finally:
+        subprocess.run([*psql, "-c", "DROP TABLE IF EXISTS bench_log"], check=True)
+
+
+SPARK = """
+import sys, time
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false").config(
+    "spark.sql.shuffle.partitions", "4").getOrCreate()
+spark.sparkContext.setLogLevel("ERROR")
+spark.read.parquet(sys.argv[1]).createOrReplaceTempView("log")
+from governance.audit.run import audit
+from governance.workspace import Workspace
+spark.sql("SELECT count(*) FROM log").collect()  # warm the JVM and the file cache once
+for _ in range(int(sys.argv[3])):
+    start = time.perf_counter()
+    spark.sql("SELECT race, sex, y_true, y_pred, count(*) FROM log GROUP BY ALL").collect()
+    engine = time.perf_counter() - start
+    start = time.perf_counter()
+    audit(name="b", version="1", table="log", connection="spark://local[2]", predictions="y_pred",
+          target="y_true", sensitive=["race", "sex"], n_boot=0, explain=False, write=False,
+          workspace=Workspace(root=__import__("pathlib").Path(sys.argv[2])))
+    whole = time.perf_counter() - start
+    print(f"{engine:.3f} {whole:.3f}", flush=True)
+"""
+
+
+def spark(rows: int, repeat: int, workspace: Path) -> None:
+    parquet = DATA / f"log_{rows}.parquet"
+    make_parquet(parquet, rows)
+    out = subprocess.run([PYTHON, "-c", SPARK, str(parquet), str(workspace), str(repeat)], capture_output=True,
+                         text=True, check=True)  # fmt: skip
+    pairs = [tuple(map(float, line.split())) for line in out.stdout.split("\n") if line.strip()]
+    engine = [p[0] for p in pairs]
+    overhead = [p[1] - p[0] for p in pairs]
+    print(f"\nPySpark local[2], {rows:,} rows (one session)\n\n| run | min | median |\n|---|---|---|")
+    print(f"| spark.sql(GROUP BY) | {min(engine):.2f} s | {statistics.median(engine):.2f} s |")
+    print(
+        f"| audit --table, beyond the GROUP BY | {min(overhead):.2f} s | {statistics.median(overhead):.2f} s |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--csv-rows", type=int, default=0)
+    parser.add_argument("--pg-rows", type=int, default=0)
+    parser.add_argument("--spark-rows", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--clean", action="store_true", help="delete the generated data afterwards")
+    args = parser.parse_args()
+    workspace = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    (workspace / "governance.yaml").write_text("organisation:\n  name: Bench\n", encoding="utf-8")
+    started = time.perf_counter()
+    try:
+        if args.rows:
+            files(args.rows, args.csv_rows, args.repeat, workspace)
+        if args.pg_rows:
+            postgres(args.pg_rows, args.repeat, workspace)
+        if args.spark_rows:
+            spark(args.spark_rows, args.repeat, workspace)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+        if args.clean:
+            shutil.rmtree(DATA, ignore_errors=True)
+    print(f"\n({time.perf_counter() - started:.0f} s in all)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,575 @@
+"""An audit of a table where it lives (DuckDB, PostgreSQL, Spark): aggregates in the engine, the rest here.
+
+Saved predictions: the count table comes from one ``GROUP BY`` in the engine (a few hundred rows whatever the
+table's size); AUC and regression metrics get the distinct (groups, label, value, weight) rows with their
+counts. A model: the needed columns come as Arrow batches, each scored at once, and only the predictions,
+scores, labels and sensitive values are kept (not the features); the explanation gets a sample stratified by
+sensitive group, drawn in the same pass with the audit's seed. The bootstrap, tests and verdict then run
+exactly as for a file, so the numbers are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from governance.errors import InputError
+from governance.intake.data import AuditData, choose_input_columns, missing_labels_message
+from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint, open_source
+from governance.provenance import isoformat, now
+from governance.results.audit import TableInfo
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from governance.results.fairness import FairnessResult
+
+Score = Callable[[Any], tuple[Any, Any, Any]]
+"""score(X) -> (predictions, scores or None, positive label): the model run on one batch."""
+CheckTask = Callable[[str, list[Any]], None]
+"""check_task(task, classes): refuses a policy that cannot judge this kind of prediction."""
+
+DEFAULT_SAMPLE_ROWS = 2000  # rows fetched for the explanation when --explain-rows is not given
+
+
+@dataclass(frozen=True)
+class TableRequest:
+    """What to read and how: the connection, the table or query, and the columns' roles."""
+
+    connection: Any
+    table: str | None
+    query: str | None
+    sensitive: Sequence[str]
+    target: str | None = None
+    predictions: str | None = None
+    scores: str | None = None
+    weights: str | None = None
+    features: Sequence[str] | None = None
+    timeout: float | None = None
+    batch_rows: int = BATCH_ROWS
+    extra: Sequence[str] = ()  # other columns to read (an id column)
+    file: str | None = None  # a local file that ``query`` reads through DuckDB (its name, for messages)
+
+
+@dataclass
+class TableInputs:
+    """What the rest of ``audit()`` needs from a table audit."""
+
+    fairness: FairnessResult
+    n_rows: int
+    info: TableInfo
+    label: Any
+    sample: AuditData | None = None  # the explanation's stratified sample (model audits)
+    features: list[str] | None = None
+
+
+def _options(request: TableRequest) -> dict[str, str]:
+    options = {c: "--sensitive" for c in request.sensitive}
+    for column, option in (
+        (request.target, "--target"),
+        (request.predictions, "--predictions"),
+        (request.scores, "--scores"),
+        (request.weights, "--weights"),
+    ):
+        if column:
+            options[column] = option
+    return options
+
+
+def open_request(
+    request: TableRequest, *, extra: Sequence[str] = (), check_values: bool = True
+) -> TableSource:
+    """Connect and check the columns; refuse missing labels and bad weights before any long pass."""
+    if not request.sensitive:
+        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
+    named = [request.target, request.predictions, request.scores, request.weights]
+    columns = [*request.sensitive, *(c for c in named if c), *request.extra, *extra]
+    numeric = [c for c in (request.scores, request.weights) if c]
+    source = open_source(
+        request.connection,
+        table=request.table,
+        query=request.query,
+        columns=list(dict.fromkeys(columns)),
+        options=_options(request),
+        numeric=numeric,
+        timeout=request.timeout,
+        file=request.file,
+    )
+    if check_values:
+        _check_values(source, request)
+    return source
+
+
+def _check_values(source: TableSource, request: TableRequest) -> None:
+    """Refuse missing labels and missing or negative weights (a pass over each column)."""
+    for column, role in ((request.target, "target"), (request.predictions, "predictions")):
+        if column:
+            missing = source.null_count(column)
+            if missing:
+                raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
+    if request.weights:
+        summary = source.numeric_summary([request.weights])[request.weights]
+        bad = source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0)
+        if bad:
+            raise InputError(_BAD_WEIGHTS.format(request.weights))
+
+
+_BAD_WEIGHTS = "The weights column '{}' must hold non-negative numbers in every row."
+GROUP_LIMIT = 200_000  # more label groups than this: the labels are amounts, read column by column
+
+
+def _check_groups(groups: Any, request: TableRequest) -> None:
+    """The same refusals as ``_check_values``, from the grouped rows of one pass."""
+    for column, role in ((request.target, "target"), (request.predictions, "predictions")):
+        if column:
+            missing = int(groups.loc[groups[column].isna(), "n__"].sum())
+            if missing:
+                raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
+    if request.weights:
+        smallest = groups["wmin__"].min()
+        if int(groups["wnull__"].sum()) or (smallest == smallest and smallest < 0):
+            raise InputError(_BAD_WEIGHTS.format(request.weights))
+
+
+def _distinct(groups: Any, column: str) -> list[Any]:
+    from governance.intake.engine import plain
+
+    return [plain(value) for value in groups[column].dropna().unique().tolist()]
+
+
+def table_info(
+    source: TableSource,
+    *,
+    keys: Sequence[str],
+    numeric: Sequence[str],
+    weights: str | None,
+    counts: Any = None,
+) -> TableInfo:
+    """The provenance of a table audit: backend, redacted connection, row count and fingerprint."""
+    if counts is None:
+        counts = source.group_counts(list(keys), weights)
+    n_rows = int(counts["n__"].sum())
+    summary = source.numeric_summary(list(numeric))
+    return TableInfo(
+        backend=source.con.backend,
+        connection=source.con.url,
+        table=source.table,
+        query=source.query,
+        n_rows=n_rows,
+        fingerprint=fingerprint(counts, n_rows, summary),
+        fingerprint_method=FINGERPRINT_METHOD,
+        fingerprint_keys=list(keys),
+        fingerprint_numeric=list(numeric),
+        fingerprint_weights=weights,
+        queried_at=isoformat(now()),
+    )
+
+
+def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = None) -> str:
+    """Run the recorded fingerprint queries again on ``connection`` (``register verify --refingerprint``)."""
+    named = [
+        *info.fingerprint_keys,
+        *info.fingerprint_numeric,
+        *(c for c in (info.fingerprint_weights,) if c),
+    ]
+    columns = list(dict.fromkeys(named))
+    source = open_source(
+        connection, table=info.table, query=info.query, columns=columns, options={}, timeout=timeout
+    )
+    counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
+    n_rows = int(counts["n__"].sum())
+    return fingerprint(counts, n_rows, source.numeric_summary(info.fingerprint_numeric))
+
+
+def predictions_inputs(
+    request: TableRequest,
+    *,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    compute_counts: Callable[..., FairnessResult],
+    threshold: float | None,
+    positive_label: Any,
+) -> TableInputs:
+    """Saved predictions in a table: the count table (or the distinct rows for AUC and amounts) from the engine."""
+    from governance.audit.fairness._inputs import check_labels, column_nouns
+    from governance.audit.fairness.grouped import expand_groups, table_from_groups
+
+    assert request.predictions is not None
+    source = open_request(request, check_values=False)
+    predictions, target, weights = request.predictions, request.target, request.weights
+    nouns = column_nouns(predictions=predictions, target=target)
+    labels = [c for c in (target, predictions) if c]
+    # One pass for the usual case: the grouped rows hold the label values, the checks and the count table.
+    first = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
+    if len(first) == 0:
+        what = source.what[0].upper() + source.what[1:]
+        raise InputError(f"{what} has no rows; an audit needs data.")
+    if len(first) <= GROUP_LIMIT:
+        _check_groups(first, request)
+        target_values = _distinct(first, target) if target else None
+        prediction_values = _distinct(first, predictions)
+    else:
+        first = None
+        _check_values(source, request)
+        target_values = source.distinct_values(target) if target else None
+        prediction_values = source.distinct_values(predictions)
+    task, classes = check_labels(prediction_values, target_values, nouns=nouns)
+    if not request.scores:
+        check_task(task, classes)  # with scores, the rows are checked as in memory (a threshold may decide)
+    label_keys = [c for c in (target, predictions) if c and task != "regression"]
+    keys = [*request.sensitive, *label_keys]
+    numeric = [c for c in (request.scores, weights) if c]
+    if task == "regression":
+        numeric = [c for c in (predictions, target, weights) if c]
+    if task != "regression" and not request.scores:
+        counts = first if first is not None else source.group_counts(keys, weights)
+        table = table_from_groups(
+            counts, predictions=predictions, sensitive=request.sensitive, target=target,
+            weighted=weights is not None, task=task, positive_label=positive_label,
+        )  # fmt: skip
+        info = table_info(source, keys=keys, numeric=numeric, weights=weights, counts=counts)
+        return TableInputs(
+            fairness=compute_counts(table), n_rows=info.n_rows, info=info, label=positive_label
+        )
+    row_keys = list(
+        dict.fromkeys([*request.sensitive, *(c for c in (target, predictions, request.scores, weights) if c)])
+    )
+    rows = expand_groups(source.group_counts(row_keys, None))
+    info = table_info(source, keys=keys, numeric=numeric, weights=weights)
+    fairness = compute(rows=rows, task=task)
+    return TableInputs(fairness=fairness, n_rows=len(rows), info=info, label=positive_label)
+
+
+@dataclass
+class _Sample:
+    """A uniform sample of at most ``size`` rows per sensitive group (bottom-k by a random key), batch by batch."""
+
+    size: int
+    seed: int
+    kept: pd.DataFrame | None = None
+    counts: dict[Any, int] | None = None
+
+    def add(self, frame: pd.DataFrame, cells: pd.Series, rng: Any) -> None:
+        import pandas as pd
+
+        part = frame.assign(__key=rng.random(len(frame)), __cell=cells.to_numpy())
+        combined = part if self.kept is None else pd.concat([self.kept, part], ignore_index=True)
+        self.kept = combined.sort_values("__key", kind="stable").groupby("__cell", sort=False).head(self.size)
+        counts = self.counts or {}
+        for cell, n in cells.value_counts(dropna=False).items():
+            counts[cell] = counts.get(cell, 0) + int(n)
+        self.counts = counts
+
+    def draw(self) -> pd.DataFrame:
+        """Each group's share of ``size`` rows, in proportion to its size (at least one row per group)."""
+        assert self.kept is not None and self.counts is not None
+        total = sum(self.counts.values())
+        quota = {cell: max(1, round(self.size * n / total)) for cell, n in self.counts.items()}
+        ranked = self.kept.sort_values("__key", kind="stable")
+        rank = ranked.groupby("__cell", sort=False).cumcount()
+        keep = rank < ranked["__cell"].map(quota).to_numpy()
+        return ranked[keep].drop(columns=["__key", "__cell"]).reset_index(drop=True)
+
+
+def model_inputs(
+    request: TableRequest,
+    *,
+    model: Any,
+    score: Score,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    seed: int,
+    sample_rows: int | None,
+) -> TableInputs:
+    """A model run over a table in Arrow batches: scored batch by batch, features dropped after each batch."""
+
+    source = open_request(request)
+    excluded = {c for c in (request.target, request.weights) if c}
+    what = source.named
+    inputs = choose_input_columns(
+        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
+        excluded=excluded, source=what,
+    )  # fmt: skip
+    columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded]))
+    size = sample_rows or DEFAULT_SAMPLE_ROWS
+    if source.con.backend == "pyspark":
+        fairness, n_rows, drawn, label = _score_on_spark(
+            source, request, columns=columns, names=inputs.names, score=score, check_task=check_task,
+            compute=compute, seed=seed, size=size,
+        )  # fmt: skip
+    else:
+        fairness, n_rows, drawn, label = _score_in_batches(
+            source, request, columns=columns, names=inputs.names, score=score, check_task=check_task,
+            compute=compute, seed=seed, size=size,
+        )  # fmt: skip
+    keys = [*request.sensitive, *(c for c in (request.target,) if c)]
+    numeric_features = [
+        c
+        for c in inputs.names
+        if source.schema[c].lstrip("!").startswith(("int", "uint", "float", "decimal"))
+    ]
+    numeric = list(dict.fromkeys([*numeric_features, *(c for c in (request.weights,) if c)]))
+    info = table_info(source, keys=keys, numeric=numeric, weights=request.weights)
+    info = info.model_copy(update={"explain_sample_rows": len(drawn), "explain_sample_seed": seed})
+    audit_sample = AuditData(
+        frame=drawn,
+        path=Path(source.table or "query"),
+        sha256=info.fingerprint,
+        target=request.target,
+        sensitive=list(request.sensitive),
+        features=inputs.names,
+        features_source=inputs.source,
+        weights_column=request.weights,
+    )
+    return TableInputs(
+        fairness=fairness,
+        n_rows=n_rows,
+        info=info,
+        label=label,
+        sample=audit_sample,
+        features=inputs.names,
+    )
+
+
+MAX_WHOLE_ROWS = 100_000  # --row / --batch read every row of a table: at most this many
+
+
+def explain_rows(
+    request: TableRequest, *, model: Any, seed: int, rows: int | None, whole: bool = False
+) -> tuple[pd.DataFrame, list[str]]:
+    """Rows for ``governance explain`` from a table: a sample stratified by sensitive group, or (``whole``) all.
+
+    Returns the rows and the model's input columns.
+    """
+    import numpy as np
+    import pandas as pd
+
+    source = open_request(request)
+    excluded = {c for c in (request.target, request.weights) if c}
+    what = source.named
+    inputs = choose_input_columns(
+        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
+        excluded=excluded, source=what,
+    )  # fmt: skip
+    columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded, *request.extra]))
+    if whole:
+        count = source.row_count()
+        if count > MAX_WHOLE_ROWS:
+            raise InputError(
+                f"{source.what[0].upper()}{source.what[1:]} has {count:,} rows, more than the {MAX_WHOLE_ROWS:,} that "
+                "--row and --batch read at once; select the people to explain with --query."
+            )
+        frames = list(source.batches(columns, request.batch_rows))
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    else:
+        rng = np.random.default_rng(seed)
+        sample = _Sample(size=rows or DEFAULT_SAMPLE_ROWS, seed=seed)
+        for batch in source.batches(columns, request.batch_rows):
+            cells = batch[list(request.sensitive)].astype("string").fillna("\0").agg("\x1f".join, axis=1)
+            sample.add(batch, cells, rng)
+        if sample.kept is None:
+            raise InputError(
+                f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; there is nothing to explain."
+            )
+        frame = sample.draw()
+    return frame, inputs.names
+
+
+CSV_THROUGH_DUCKDB_BYTES = 64 * 1024 * 1024  # smaller CSV files are read whole by pandas, as before
+_PANDAS_MISSING = [
+    "",
+    "NA",
+    "N/A",
+    "NaN",
+    "nan",
+    "NULL",
+    "null",
+    "None",
+    "n/a",
+    "<NA>",
+    "#N/A",
+    "-NaN",
+    "-nan",
+]
+
+
+def file_query(path: Path) -> str | None:
+    """The DuckDB query that reads a local Parquet or large CSV file, or ``None`` when pandas reads it.
+
+    CSV missing values are the ones pandas treats as missing, so both readers see the same groups.
+    """
+    quoted = str(path).replace("'", "''")
+    suffix = path.suffix.lower()
+    if suffix in {".parquet", ".pq"}:
+        return f"SELECT * FROM read_parquet('{quoted}')"
+    if suffix == ".csv" and path.is_file() and path.stat().st_size >= CSV_THROUGH_DUCKDB_BYTES:
+        missing = ", ".join(f"'{value}'" for value in _PANDAS_MISSING)
+        return f"SELECT * FROM read_csv('{quoted}', nullstr = [{missing}])"
+    return None
+
+
+def _score_in_batches(
+    source: TableSource,
+    request: TableRequest,
+    *,
+    columns: list[str],
+    names: list[str],
+    score: Score,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    seed: int,
+    size: int,
+) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
+    """Arrow batches from the engine, each scored here; the features are dropped after each batch."""
+    import numpy as np
+    import pandas as pd
+
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+
+    rng = np.random.default_rng(seed)
+    sample = _Sample(size=size, seed=seed)
+    parts: dict[str, list[Any]] = {"pred": [], "scores": [], "true": [], "weights": [], "sensitive": []}
+    label: Any = None
+    for frame in source.batches(columns, request.batch_rows):
+        y_pred, scores, label = score(frame[names])
+        parts["pred"].append(np.asarray(y_pred))
+        parts["scores"].append(None if scores is None else np.asarray(scores, dtype=float))
+        if request.target:
+            parts["true"].append(frame[request.target].to_numpy())
+        if request.weights:
+            parts["weights"].append(frame[request.weights].to_numpy(dtype=float))
+        sens = frame[list(request.sensitive)]
+        parts["sensitive"].append(sens)
+        sample.add(frame, _cells(sens), rng)
+    if not parts["pred"]:
+        raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
+    y_pred = np.concatenate(parts["pred"])
+    y_true = np.concatenate(parts["true"]) if request.target else None
+    task, classes = check_label_columns(
+        y_pred, y_true, nouns=column_nouns(predictions=None, target=request.target)
+    )
+    check_task(task, classes)
+    scores = None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"])
+    fairness = compute(
+        y_pred=y_pred, y_true=y_true, scores=scores, task=task, label=label,
+        weights=np.concatenate(parts["weights"]) if request.weights else None,
+        sensitive=pd.concat(parts["sensitive"], ignore_index=True),
+    )  # fmt: skip
+    return fairness, len(y_pred), sample.draw(), label
+
+
+def _cells(sensitive: pd.DataFrame) -> pd.Series:
+    return sensitive.astype("string").fillna("\0").agg("\x1f".join, axis=1)
+
+
+def _capital(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
+PREDICTED, SCORED = "prediction__", "score__"
+
+
+def _spark_type(values: Any) -> str:
+    import numpy as np
+
+    array = np.asarray(values)
+    if array.dtype.kind == "b":
+        return "boolean"
+    if array.dtype.kind in "iu":
+        return "bigint"
+    if array.dtype.kind == "f":
+        return "double"
+    return "string"
+
+
+def _score_on_spark(
+    source: TableSource,
+    request: TableRequest,
+    *,
+    columns: list[str],
+    names: list[str],
+    score: Score,
+    check_task: CheckTask,
+    compute: Callable[..., FairnessResult],
+    seed: int,
+    size: int,
+) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
+    """The model broadcast to Spark's workers and run there (``mapInPandas``); only aggregates come back.
+
+    The scored rows become a view, and the same GROUP BY as for saved predictions reads them: the distinct
+    (groups, label, prediction, score, weight) rows with their counts, which give the in-memory numbers.
+    """
+    import uuid
+
+    from governance.audit.fairness._inputs import check_label_columns, column_nouns
+    from governance.audit.fairness.grouped import expand_groups
+
+    session = source.con.ibis._session
+    frame = session.sql(source.con.ibis.compile(source.expr.select(columns)))
+    first = source.run(source.expr.select(columns).limit(20))
+    if len(first) == 0:
+        raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
+    y_pred, scores, label = score(
+        first[names]
+    )  # here first: a model that cannot predict fails in one sentence
+    kept = [
+        c for c in dict.fromkeys([*request.sensitive, *(c for c in (request.target, request.weights) if c)])
+    ]
+    fields = [f"`{c}` {frame.schema[c].dataType.simpleString()}" for c in kept]
+    fields.append(f"`{PREDICTED}` {_spark_type(y_pred)}")
+    if scores is not None:
+        fields.append(f"`{SCORED}` double")
+    from pyspark import cloudpickle
+
+    # The model as this process loaded and checked it, serialised once for the workers (never read from disk there).
+    shared = session.sparkContext.broadcast(cloudpickle.dumps(score))  # type: ignore[no-untyped-call]
+
+    def run(batches: Any) -> Any:
+        scorer = cloudpickle.loads(shared.value)
+        for batch in batches:
+            predicted, scored, _ = scorer(batch[names])
+            out = batch[kept].copy()
+            out[PREDICTED] = predicted
+            if scored is not None:
+                out[SCORED] = scored
+            yield out
+
+    view = f"governance_scored_{uuid.uuid4().hex[:12]}"
+    frame.mapInPandas(run, schema=", ".join(fields)).createOrReplaceTempView(view)
+    try:
+        scored_source = open_source(
+            source.con.ibis, table=view, query=None, columns=[*kept, PREDICTED], options={}
+        )
+        keys = [*kept, PREDICTED, *([SCORED] if scores is not None else [])]
+        rows = expand_groups(scored_source.group_counts(keys, None))
+    finally:
+        session.catalog.dropTempView(view)
+    y_true = rows[request.target].to_numpy() if request.target else None
+    nouns = column_nouns(predictions=None, target=request.target)
+    task, classes = check_label_columns(rows[PREDICTED].to_numpy(), y_true, nouns=nouns)
+    check_task(task, classes)
+    fairness = compute(
+        y_pred=rows[PREDICTED].to_numpy(), y_true=y_true, task=task, label=label,
+        scores=rows[SCORED].to_numpy(dtype=float) if scores is not None else None,
+        weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
+        sensitive=rows[list(request.sensitive)],
+    )  # fmt: skip
+    drawn = _spark_sample(frame, request.sensitive, size=size, seed=seed, total=len(rows))
+    return fairness, len(rows), drawn, label
+
+
+def _spark_sample(frame: Any, sensitive: Sequence[str], *, size: int, seed: int, total: int) -> pd.DataFrame:
+    """Each sensitive group's share of ``size`` rows (at least one), drawn in Spark in a seeded random order."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    groups = [F.col(f"`{c}`") for c in sensitive]
+    ordered = Window.partitionBy(*groups).orderBy(F.rand(seed))
+    ranked = frame.withColumn("rank__", F.row_number().over(ordered))
+    ranked = ranked.withColumn("group_n__", F.count(F.lit(1)).over(Window.partitionBy(*groups)))
+    quota = F.greatest(F.lit(1), F.round(F.lit(size) * F.col("group_n__") / F.lit(max(total, 1))))
+    chosen = ranked.filter(F.col("rank__") <= quota).drop("rank__", "group_n__")
+    sample: pd.DataFrame = chosen.toArrow().to_pandas()
+    return sample

@@ -1,0 +1,433 @@
+"""Reading an audit's table where it lives: DuckDB, PostgreSQL or Spark, through one Ibis expression.
+
+Only aggregates leave the engine: the count table (``GROUP BY`` sensitive columns, label, prediction with
+``COUNT(*)``, ``SUM(weight)``, ``SUM(weight * weight)``), the distinct label values, a row count and a content
+fingerprint. Model audits read the needed columns as Arrow batches, so memory stays bounded by the batch size.
+
+Connection URLs may carry a password: they are redacted (``redact_url``) before they reach any output, and
+every failure (missing table or column, a wrong type, an unreachable server, a refused permission, a timeout)
+becomes one sentence naming the backend, the object and the fix (:class:`~governance.errors.InputError`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from governance.errors import InputError
+from governance.intake.data import missing_column_message
+
+BATCH_ROWS = 1_000_000
+DEFAULT_CONNECTION = "duckdb://"
+WAREHOUSES = {"bigquery": "BigQuery", "snowflake": "Snowflake", "databricks": "Databricks"}
+BACKEND_NAMES = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "pyspark": "Spark", **WAREHOUSES}
+_USERINFO = re.compile(r"(://[^/@:?#]*):([^@/?#]*)@")  # user:password@ -> user:***@
+_SECRET_PARAMETER = re.compile(
+    r"([?&][^=&#]*(?:pass|secret|token|key|credential|auth)[^=&#]*=)[^&#]*", re.IGNORECASE
+)
+FINGERPRINT_METHOD = (
+    "sha256 of the row count, the rows grouped by the audited label, prediction and sensitive columns "
+    "(count and summed weights, 10 significant digits), and the sum, minimum and maximum of numeric score, "
+    "amount and weight columns"
+)
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password or secret query parameters (``postgresql://ana:***@host/db``)."""
+    url = _USERINFO.sub(r"\1:***@", url)
+    return _SECRET_PARAMETER.sub(r"\1***", url)
+
+
+def _password(url: str) -> str | None:
+    match = _USERINFO.search(url)
+    return match.group(0)[len(match.group(1)) + 1 : -1] if match else None
+
+
+def redact_text(text: str, url: str | None) -> str:
+    """``text`` with every spelling of ``url`` (and its password) replaced by the redacted URL."""
+    if not url:
+        return text
+    text = text.replace(url, redact_url(url))
+    password = _password(url)
+    return text.replace(password, "***") if password else text
+
+
+@dataclass
+class Connection:
+    """An open Ibis backend and how to name it in sentences and in ``audit.json``."""
+
+    backend: str  # "duckdb", "postgres" or "pyspark"
+    url: str  # redacted
+    ibis: Any
+
+    @property
+    def name(self) -> str:
+        return BACKEND_NAMES.get(self.backend, self.backend)
+
+    @property
+    def where(self) -> str:
+        return f"{self.name} at {self.url}" if self.url else self.name
+
+
+def _missing_extra(backend: str, extra: str, exc: Exception) -> InputError:
+    return InputError(
+        f"Connecting to {backend} needs the optional packages of governance[{extra}] ({exc}); install them with "
+        f"pip install 'governance[{extra}]'."
+    )
+
+
+def _spark_session(url: str) -> Any:
+    """A Spark session for ``spark://local[2]`` (local mode) or ``spark://HOST:PORT`` (a cluster's master)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise _missing_extra("Spark", "spark", exc) from exc
+    rest = url.split("://", 1)[1]
+    master = rest if rest.startswith("local") else url
+    builder = SparkSession.builder.master(master or "local[*]").appName("governance")
+    builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "4")
+    # Workers run the model with this interpreter's packages (scikit-learn, pyarrow), not the first python3 on
+    # PATH; Spark reads the variable when the session starts.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    return builder.getOrCreate()
+
+
+def connect(connection: Any = None, *, timeout: float | None = None) -> Connection:
+    """Open ``connection``: a URL (``duckdb://``, ``postgresql://``, ``spark://``) or an open Ibis backend."""
+    if connection is not None and not isinstance(connection, str):
+        backend = getattr(connection, "name", None)
+        if backend is None or not hasattr(connection, "table"):
+            raise InputError(
+                "The connection is neither a URL nor an open Ibis backend; pass a URL such as duckdb:// or "
+                "postgresql://user@host/db, or ibis.connect(...)."
+            )
+        return Connection(backend=str(backend), url="", ibis=connection)
+    url = connection or DEFAULT_CONNECTION
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    shown = redact_url(url)
+    try:
+        import ibis
+    except ImportError as exc:
+        raise _missing_extra("DuckDB", "duckdb", exc) from exc
+    if scheme == "duckdb":
+        path = url.split("://", 1)[1]
+        try:
+            con = ibis.duckdb.connect(path or ":memory:", read_only=bool(path))
+        except Exception as exc:
+            raise InputError(
+                f"The DuckDB database {path} could not be opened ({_first_line(exc)}); check the path after "
+                "duckdb:// (leave it empty for an in-memory database that reads files)."
+            ) from exc
+        return Connection(backend="duckdb", url=shown, ibis=con)
+    if scheme in ("postgres", "postgresql"):
+        return Connection(backend="postgres", url=shown, ibis=_connect_postgres(url, shown, timeout))
+    if scheme == "spark":
+        session = _spark_session(url)
+        return Connection(backend="pyspark", url=shown, ibis=ibis.pyspark.connect(session))
+    if scheme in WAREHOUSES:
+        return _connect_warehouse(scheme, url, shown)
+    raise InputError(
+        f"The connection {shown} is not one governance can open; use duckdb:// (the default), "
+        "postgresql://USER@HOST/DATABASE, spark://local[2], bigquery://, snowflake:// or databricks://."
+    )
+
+
+def _connect_warehouse(scheme: str, url: str, shown: str) -> Connection:
+    """BigQuery, Snowflake or Databricks through Ibis's own URL (their packages are the user's to install)."""
+    import ibis
+
+    try:
+        return Connection(backend=scheme, url=shown, ibis=ibis.connect(url))
+    except ImportError as exc:
+        raise _missing_extra(WAREHOUSES[scheme], "warehouse", exc) from exc
+    except Exception as exc:
+        raise InputError(
+            f"Could not connect to {WAREHOUSES[scheme]} at {shown} ({redact_text(_first_line(exc), url)}); "
+            "check the account, project or host, and your login."
+        ) from exc
+
+
+def _connect_postgres(url: str, shown: str, timeout: float | None) -> Any:
+    try:
+        import ibis
+        import psycopg  # noqa: F401  (a clear message when the extra is missing)
+    except ImportError as exc:
+        raise _missing_extra("PostgreSQL", "warehouse", exc) from exc
+    parts = urlsplit(url)
+    options: dict[str, Any] = {"connect_timeout": 10}
+    if timeout is not None:
+        options["options"] = f"-c statement_timeout={int(timeout * 1000)}"
+    try:
+        return ibis.postgres.connect(
+            host=parts.hostname or "localhost",
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            database=parts.path.lstrip("/") or None,
+            **options,
+        )
+    except Exception as exc:
+        reason = _first_line(exc).replace(parts.password or "\0", "***")
+        raise InputError(
+            f"Could not connect to the PostgreSQL server at {shown} ({reason}); check the host, port, database "
+            "and user, that the server is running, and that you may log in."
+        ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:300]
+
+
+def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
+    """One sentence for an engine's failure: what failed, on which backend and object, and the fix."""
+    kind = type(exc).__name__
+    text = _first_line(exc)
+    lowered = f"{kind} {exc}".lower()
+    if (
+        kind == "TableNotFound"
+        or "undefinedtable" in lowered
+        or "table_or_view_not_found" in lowered
+        or ("catalog" in lowered and "does not exist" in lowered)
+    ):
+        return InputError(
+            f"{what} names a table that does not exist in {con.where} ({text}); check the name and its schema "
+            "(schema.table), or the spelling in --query."
+        )
+    if "insufficientprivilege" in lowered or "permission denied" in lowered:
+        return InputError(
+            f"{con.where} refused to read {what} ({text}); ask the database owner to grant this user SELECT on it."
+        )
+    if "querycanceled" in lowered or "timeout" in lowered or "canceling statement" in lowered:
+        return InputError(
+            f"{con.where} stopped {what} at the time limit ({text}); raise --query-timeout, or audit a smaller "
+            "query."
+        )
+    if "operationalerror" in lowered or ("connection" in lowered and "refused" in lowered):
+        return InputError(
+            f"{con.where} could not be reached while reading {what} ({text}); check that the server is running."
+        )
+    return InputError(
+        f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL."
+    )
+
+
+@dataclass
+class TableSource:
+    """A checked table or query on an open connection, with the columns an audit reads."""
+
+    con: Connection
+    expr: Any  # ibis Table
+    table: str | None
+    query: str | None
+    columns: list[str]
+    schema: dict[str, str]
+    file: str | None = None  # a local file read through DuckDB: named by its file name in messages
+
+    @property
+    def what(self) -> str:
+        if self.file:
+            return self.file
+        return f"the table '{self.table}'" if self.table else "the query given with --query"
+
+    @property
+    def named(self) -> str:
+        """The source in column messages: ``log.parquet``, or ``decisions (PostgreSQL)``."""
+        return self.file or f"{self.table or 'the query'} ({self.con.name})"
+
+    def run(self, expr: Any, what: str | None = None) -> Any:
+        """Execute an Ibis expression to pandas, turning the engine's failure into one sentence."""
+        try:
+            return expr.execute()
+        except InputError:
+            raise
+        except Exception as exc:
+            raise query_error(exc, self.con, what or self.what) from exc
+
+    def row_count(self) -> int:
+        return int(self.run(self.expr.count()))
+
+    def null_count(self, column: str) -> int:
+        return int(self.run(self.expr[column].isnull().sum()) or 0)
+
+    def distinct_values(self, column: str, limit: int = 1001) -> list[Any]:
+        """Up to ``limit`` distinct non-missing values of a column (more means: amounts, not classes)."""
+        col = self.expr[column]
+        frame = self.run(self.expr.filter(col.notnull()).select(col).distinct().limit(limit))
+        return [plain(value) for value in frame[column].tolist()]
+
+    def group_counts(
+        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+    ) -> Any:
+        """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
+
+        ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
+        ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest weight (``wmin__``),
+        so that one pass both checks the weights and counts.
+        """
+        expr = count_table_expr(self.expr, keys, weights, checks=checks)
+        return self.run(expr.limit(limit + 1) if limit is not None else expr)
+
+    def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
+        """Sum, minimum and maximum of numeric columns (for the fingerprint)."""
+        if not columns:
+            return {}
+        t = self.expr
+        aggregates: dict[str, Any] = {}
+        for i, column in enumerate(columns):
+            value = t[column].cast("float64")
+            aggregates |= {f"s{i}": value.sum(), f"lo{i}": value.min(), f"hi{i}": value.max()}
+        row = self.run(t.aggregate(**aggregates)).iloc[0]
+        return {
+            c: [_float(row[f"s{i}"]), _float(row[f"lo{i}"]), _float(row[f"hi{i}"])]
+            for i, c in enumerate(columns)
+        }
+
+    def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+        """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
+        try:
+            reader = self.expr.select(list(columns)).to_pyarrow_batches(chunk_size=batch_rows)
+            for batch in reader:
+                if batch.num_rows:
+                    yield batch.to_pandas()
+        except InputError:
+            raise
+        except Exception as exc:
+            raise query_error(exc, self.con, self.what) from exc
+
+
+def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> Any:
+    """The one engine-neutral query of an audit: rows, summed weights and squares per combination of ``keys``."""
+    aggregates: dict[str, Any] = {"n__": t.count()}
+    if weights:
+        w = t[weights].cast("float64")
+        aggregates |= {"w__": w.sum(), "w2__": (w * w).sum()}
+        if checks:
+            aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min()}
+    return t.group_by(list(keys)).aggregate(**aggregates)
+
+
+def count_table_sql(
+    table: str, schema: dict[str, str], keys: Sequence[str], weights: str | None, dialect: str
+) -> str:
+    """The count-table query as ``dialect`` SQL (BigQuery, Snowflake, Databricks ...), compiled offline."""
+    import ibis
+
+    database, _, name = table.rpartition(".")
+    unbound = ibis.table(schema, name=name, database=database or None)
+    return str(ibis.to_sql(count_table_expr(unbound, keys, weights), dialect=dialect))
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars as Python values, so that labels compare and print as in memory."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+NUMERIC_TYPES = ("int", "uint", "float", "decimal")
+
+
+def open_source(
+    connection: Any,
+    *,
+    table: str | None,
+    query: str | None,
+    columns: Sequence[str],
+    options: dict[str, str],
+    numeric: Sequence[str] = (),
+    timeout: float | None = None,
+    file: str | None = None,
+) -> TableSource:
+    """Connect, find the table (or run the query's schema), and check every column an audit reads.
+
+    ``options`` maps a column to the option that named it (for the message); ``numeric`` lists columns that
+    must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads.
+    """
+    if (table is None) == (query is None):
+        raise InputError("Give either --table NAME or --query SQL (one of them) with --connection.")
+    con = connect(connection, timeout=timeout)
+    if timeout is not None and con.backend != "postgres":
+        raise InputError(
+            f"--query-timeout works with PostgreSQL only; leave it out for {con.name}, whose queries run until done."
+        )
+    what = file or (f"the table '{table}'" if table else "the query given with --query")
+    try:
+        expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)
+        schema = {name: str(dtype) for name, dtype in expr.schema().items()}
+    except InputError:
+        raise
+    except Exception as exc:
+        raise query_error(exc, con, what) from exc
+    source = TableSource(
+        con=con, expr=expr, table=table, query=query, columns=list(columns), schema=schema, file=file
+    )
+    for name in columns:
+        if name not in schema:
+            raise InputError(
+                missing_column_message(name, list(schema), source.named, options.get(name, "--sensitive"))
+            )
+    for name in numeric:
+        if not schema[name].lstrip("!").startswith(NUMERIC_TYPES):
+            raise InputError(
+                f"The column '{name}' of {source.named} holds {schema[name]}, but {options.get(name, name)} "
+                "needs numbers; give a numeric column or cast it in --query."
+            )
+    return source
+
+
+def _table_expr(backend: Any, table: str) -> Any:
+    """``schema.table`` or ``table``: Ibis takes the schema as ``database``."""
+    if "." in table and not table.startswith('"'):
+        database, name = table.rsplit(".", 1)
+        return backend.table(name, database=database)
+    return backend.table(table)
+
+
+def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
+    """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
+    import hashlib
+
+    counts = counts[[c for c in counts.columns if c not in ("wnull__", "wmin__")]]
+    rows = sorted(
+        json.dumps([_canonical(v) for v in row], default=str)
+        for row in counts.itertuples(index=False, name=None)
+    )
+    payload = {
+        "columns": [str(c) for c in counts.columns],
+        "rows": rows,
+        "n_rows": n_rows,
+        "numeric": {k: [_canonical(v) for v in vs] for k, vs in sorted(numeric.items())},
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    """One spelling per value across engines: missing as None, numbers to 10 significant digits."""
+    value = plain(value)
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    try:
+        import pandas as pd
+
+        if value is pd.NA or value is pd.NaT:
+            return None
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return f"{float(value):.10g}"
+    return str(value)

@@ -1,0 +1,107 @@
+"""Model names that only look alike: ``credit-risk`` and ``credit‐risk`` (U+2010) or ``сredit-risk`` (Cyrillic).
+
+Two names collide when their skeletons are equal, as in Unicode Technical Standard #39 (section 4,
+"Confusable Detection"): each character is replaced by the prototype of its class of confusables, after NFKC
+and before and after NFD. The confusables come from Unicode's ``confusables.txt`` as the package
+``confusable-homoglyphs`` ships it (MIT licence, about 0.9 MB of JSON). That file keeps each line of
+``confusables.txt`` in both directions, so the classes are rebuilt as connected groups and each class is
+represented by one fixed member: equal skeletons under UTS #39 are equal here. Names are also compared after
+case folding (``Credit-Risk``), and format characters such as zero-width spaces are left out.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+
+@cache
+def _prototypes() -> dict[str, str]:
+    """Each confusable character's class representative (a string: some prototypes are two characters)."""
+    return _representatives(_look_alike_classes())
+
+
+def _look_alike_classes() -> list[list[str]]:
+    """Groups of characters (or sequences) that look alike, joined from the pairs the data lists both ways."""
+    from confusable_homoglyphs import confusables
+
+    parent: dict[str, str] = {}
+
+    def find(item: str) -> str:
+        while parent.setdefault(item, item) != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for key, entries in confusables.confusables_data.items():
+        for entry in entries:
+            mine, theirs = _displayed(key), _displayed(entry["c"])
+            if mine and theirs:
+                first, second = find(mine), find(theirs)
+                if first != second:
+                    parent[max(first, second)] = min(first, second)
+    classes: dict[str, list[str]] = {}
+    for item in list(parent):
+        classes.setdefault(find(item), []).append(item)
+    return list(classes.values())
+
+
+def _representatives(classes: list[list[str]]) -> dict[str, str]:
+    """One representative per class; a class with a sequence ("m" ~ "rn") is represented by that sequence."""
+    single: dict[str, str] = {}
+    longer: dict[str, str] = {}
+    for members in classes:
+        sequences = sorted(member for member in members if len(member) > 1)
+        chars = sorted(member for member in members if len(member) == 1)
+        for char in chars:
+            if sequences:
+                longer[char] = sequences[0]
+            else:
+                single[char] = min(chars)
+    # the sequence is spelled in representatives too, so that "m" and "rn" meet
+    for char, sequence in longer.items():
+        single[char] = "".join(single.get(part, part) for part in sequence)
+    return single
+
+
+def _displayed(text: str) -> str:
+    """A character as the data holds it, without the direction marks its source wraps right-to-left text in."""
+    return text.replace("\u200e", "").replace("\u200f", "")
+
+
+def skeleton(text: str) -> str:
+    """The UTS #39 skeleton of ``text``: what it looks like, whatever look-alike characters spell it."""
+    prototypes = _prototypes()
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+    visible = (char for char in decomposed if unicodedata.category(char) != "Cf")
+    return unicodedata.normalize("NFD", "".join(prototypes.get(char, char) for char in visible))
+
+
+def lookalike_keys(name: str) -> frozenset[str]:
+    """The skeletons under which ``name`` is compared: as written, and case-folded."""
+    return frozenset({skeleton(name), skeleton(name.casefold()), skeleton(name).casefold()})
+
+
+def find_lookalike(name: str, existing: list[str], keys: frozenset[str] | None = None) -> str | None:
+    """The first of ``existing`` (other than ``name`` itself) that looks like ``name``, or ``None``; ``keys`` are
+    ``name``'s, when already computed."""
+    keys = keys if keys is not None else lookalike_keys(name)
+    for other in existing:
+        if other != name and keys & lookalike_keys(other):
+            return other
+    return None
+
+
+def first_difference(name: str, other: str) -> str:
+    """Where two look-alike names differ, in words: ``character 1 is CYRILLIC SMALL LETTER ES (U+0441), not
+    LATIN SMALL LETTER C (U+0063)``; empty when they differ in length."""
+    if len(name) != len(other):
+        return ""
+    for index, (mine, theirs) in enumerate(zip(name, other, strict=True), start=1):
+        if mine != theirs:
+            return f"character {index} is {_describe(mine)}, not {_describe(theirs)}"
+    return ""
+
+
+def _describe(char: str) -> str:
+    return f"{unicodedata.name(char, 'an unnamed character')} (U+{ord(char):04X})"
