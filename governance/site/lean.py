@@ -183,7 +183,37 @@ def is_details(file: Any) -> bool:
     return bool(file.src_uri.startswith(GENERATED) and file.src_uri.endswith("/" + DETAILS_PAGE))
 
 
-def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | None = None) -> Any:
+def carry_over(
+    files: Any,
+    rendered: set[str],
+    config: Any,
+    spill: Spill,
+    *,
+    previous: Path | None,
+    linked: set[str] | None,
+) -> set[str]:
+    """Keep the previous entries of the pages a dirty build did not render and of the details files it took
+    over unchanged; returns their addresses (nothing without a previous site)."""
+    if previous is None:
+        return set()
+    pages = {file.url for file in files.documentation_pages()} - rendered
+    kept = {file.url for file in files if is_details(file) and file.dest_uri in (linked or set())}
+    active = search_entries(config) is not None
+    fallback = None if active else _entries_list(config)
+    reused: set[str] = set()
+    for entry in previous_entries(previous):
+        where = str(entry.get("location", "")).split("#", 1)[0]
+        if where not in pages and where not in kept:
+            continue
+        reused.add(where)
+        if fallback is not None:
+            fallback.append(entry)
+        elif active:
+            spill.add([entry])
+    return reused
+
+
+def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | None = None) -> Any:  # noqa: C901  # one short method per MkDocs event
     """The in-process plugin (see the module docstring). ``previous``: the live site of a dirty build, whose
     entries are kept for the pages it does not render; ``linked``: the outputs taken over from it unchanged."""
     from mkdocs.config.base import Config
@@ -239,27 +269,11 @@ def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | Non
         def on_post_build(self, *, config: Any) -> None:
             if self.files is None:
                 return
+            reused = carry_over(self.files, self.rendered, config, spill, previous=previous, linked=linked)
             index = _search_index(config)
-            pages = {file.url for file in self.files.documentation_pages()} - self.rendered
-            kept = {
-                file.url for file in self.files if is_details(file) and file.dest_uri in (linked or set())
-            }
-            reused: set[str] = set()
-            if previous is not None:
-                fallback = None if self.active else _entries_list(config)
-                for entry in previous_entries(previous):
-                    where = str(entry.get("location", "")).split("#", 1)[0]
-                    if where not in pages and where not in kept:
-                        continue
-                    reused.add(where)
-                    if fallback is not None:
-                        fallback.append(entry)
-                    elif self.active:
-                        spill.add([entry])
-            if not self.active or index is None:
-                return
-            for file in self.files:
-                if is_details(file) and file.url not in reused:
-                    spill.add(details_entries(index, file))
+            if self.active and index is not None:
+                for file in self.files:
+                    if is_details(file) and file.url not in reused:
+                        spill.add(details_entries(index, file))
 
     return Lean()
