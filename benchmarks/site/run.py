@@ -2,7 +2,8 @@
 
 For each size it prints, over ``--runs`` runs (min and median): the build from scratch (no ``site/``, no
 ``docs/generated/``), the rebuild after one new audit is recorded, the peak memory of the build process, and the
-time per audit of the build from scratch (flat when growth is linear).
+time per audit of the build from scratch (flat when growth is linear); then how much the peak memory grows per
+added audit between the smallest and the largest size (about 0 when it is flat).
 
 Each workspace is generated once under ``benchmarks/_data/site/`` (git-ignored): one real audit of saved
 predictions (race x sex and their intersection, as in benchmarks/end_to_end) is computed, then copied under new ids, models and
@@ -161,6 +162,7 @@ def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
         "scratch": [],
         "rebuild": [],
         "memory": [],
+        "peak": [],
         "per_audit": [],
         "scratch_cpu": [],
         "rebuild_cpu": [],
@@ -180,6 +182,7 @@ def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
         measured["rebuild"].append(seconds)
         measured["rebuild_cpu"].append(cpu)
         measured["memory"].append(memory)
+        measured["peak"].append(max(measured["memory"][-2:]))
         print(
             f"  run {run + 1}: from scratch {measured['scratch'][-1]:.1f} s (CPU {measured['scratch_cpu'][-1]:.1f} s), "
             f"after one new audit {seconds:.1f} s (CPU {cpu:.1f} s), peak {max(measured['memory'][-2:]):.0f} MB",
@@ -201,18 +204,31 @@ def main() -> None:
         found = measure(models, audits, args.runs)
         rows.append((size, found))
     print(
-        f"\nwall seconds (min / median of {args.runs}), CPU seconds of the build process (median), peak RSS"
+        f"\nwall seconds (min / median of {args.runs}), CPU seconds of the build process (median), "
+        "peak RSS of a run (the larger of its two builds; min / median)"
     )
     print(
-        f"size  | audits | {'from scratch':<25} | {'after one new audit':<25} | peak memory | per audit (from scratch)"
+        f"size  | audits | {'from scratch':<25} | {'after one new audit':<25} | {'peak memory':<15} | "
+        "per audit (from scratch)"
     )
     for size, found in rows:
         models, audits = (int(part) for part in size.split("x"))
+        peak = f"{min(found['peak']):4.0f} / {statistics.median(found['peak']):4.0f} MB"
         print(
             f"{size:<5} | {models * audits:>6} | {_cell(found['scratch'], found['scratch_cpu'])} | "
-            f"{_cell(found['rebuild'], found['rebuild_cpu'])} | {max(found['memory']):>6.0f} MB   | "
+            f"{_cell(found['rebuild'], found['rebuild_cpu'])} | {peak:<15} | "
             f"{statistics.median(found['per_audit']):.3f} s"
         )
+    if len(rows) > 1:
+        (small, low), (large, high) = rows[0], rows[-1]
+        added = _audits(large) - _audits(small)
+        growth = (statistics.median(high["peak"]) - statistics.median(low["peak"])) / added * 1000
+        print(f"peak memory growth from {small} to {large}: {growth:.0f} kB per added audit (median runs)")
+
+
+def _audits(size: str) -> int:
+    models, audits = (int(part) for part in size.split("x"))
+    return models * audits
 
 
 def _cell(wall: list[float], cpu: list[float]) -> str:

@@ -43,7 +43,7 @@ from governance.site.model_page import render_model_page
 from governance.site.monitoring_section import draw_trend_figure
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
-from governance.site.sources import AuditRecord, SiteSources, collect
+from governance.site.sources import AuditRecord, SiteSources, collect, with_whole
 from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
 
@@ -234,9 +234,10 @@ def _write_model_pages(writer: _Writer, sources: SiteSources, paths: _PagePaths,
         report.figures += [f"models/figures/{file}" for file in figure_files]
         trend_files = draw_trend_figure(model, writer.folder("models", "figures"), f"{model.slug}-monitoring")
         report.figures += [f"models/figures/{file}" for file in trend_files]
-        latest = model.latest_audit
+        whole = with_whole(model)  # this model's described audits, whole until its pages are written
+        latest = whole.latest_audit
         text = render_model_page(
-            model,
+            whole,
             audit_links={audit_id: _relative(page, target) for audit_id, target in paths.audits.items()},
             figure=figure_files[0] if figure_files else None,
             checklist_link=_relative(page, paths.checklist_models[name])
@@ -250,7 +251,7 @@ def _write_model_pages(writer: _Writer, sources: SiteSources, paths: _PagePaths,
         nav_models.append({nav_title(name): page})
         if name in paths.ll144:
             link = _relative(paths.ll144[name], paths.audits[latest.result.audit_id]) if latest else None
-            writer.page(("ll144", model.slug), render_ll144_page(model, audit_link=link, min_cell_size=k))
+            writer.page(("ll144", model.slug), render_ll144_page(whole, audit_link=link, min_cell_size=k))
     return nav_models
 
 

@@ -66,7 +66,7 @@ def model_status(model: ModelEntry, frameworks: list[Any], broken: list[str]) ->
             frameworks,
             model=fields,
             answers=model.answers,
-            latest_audit=latest.result if latest else None,
+            latest_audit=latest.full() if latest else None,
             model_name=model.name,
         )
         # The day, not the second: a page that did not change keeps its bytes, so a rebuild leaves it alone.

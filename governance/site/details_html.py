@@ -72,6 +72,31 @@ def _table(lines: list[str]) -> str:
     return f"<table><thead>{row(head, 'th')}</thead><tbody>{body}</tbody></table>"
 
 
+class _Anchors:
+    """Heading ids, unique within the page, so that a search result opens at its section."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def make(self, heading: str) -> str:
+        text = html.unescape(_ESCAPED.sub(r"\1", heading))
+        base = "-".join(re.findall(r"\w+", text.lower())) or "section"
+        anchor, counter = base, 2
+        while anchor in self.taken:
+            anchor, counter = f"{base}_{counter}", counter + 1
+        self.taken.add(anchor)
+        return anchor
+
+
+def body_of(page: str) -> tuple[str, str]:
+    """The content of a details page written by ``render_details_html`` (from its ``<h1>``) and its title."""
+    start = page.find("<h1")
+    end = page.rfind("</body>")
+    body = page[start if start >= 0 else 0 : end if end >= 0 else len(page)]
+    found = re.search(r"<title>(.*?)</title>", page, re.S)
+    return body, found.group(1) if found else "Full tables"  # escaped, as the page has it
+
+
 class _Blocks:
     """Markdown lines gathered into the open block (a paragraph, a table or a list) and written out as HTML."""
 
@@ -80,6 +105,7 @@ class _Blocks:
         self.paragraph: list[str] = []
         self.table: list[str] = []
         self.items: list[str] = []
+        self.anchors = _Anchors()
 
     def flush(self) -> None:
         """Close the open block."""
@@ -100,7 +126,7 @@ class _Blocks:
 
     def heading(self, level: int, text: str) -> None:
         self.flush()
-        self.out.append(f"<h{level}>{inline(text)}</h{level}>")
+        self.out.append(f'<h{level} id="{self.anchors.make(text)}">{inline(text)}</h{level}>')
 
     def item(self, text: str) -> None:
         if self.paragraph:

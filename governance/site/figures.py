@@ -11,7 +11,6 @@ from pathlib import Path
 from governance.report.charts import GRID, INK, MUTED, Canvas, text_width, tick_label
 from governance.site.sources import AuditRecord, ModelEntry
 
-KEY_RATIOS = ("demographic_parity_ratio", "equalized_odds_ratio")
 RATIO_LABELS = {
     "demographic_parity_ratio": "selection-rate ratio",
     "equalized_odds_ratio": "equalized-odds ratio",
@@ -26,15 +25,9 @@ def ratio_series(model: ModelEntry) -> dict[str, list[tuple[str, float, float | 
     series: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
     ordered = sorted(latest_per_version.items(), key=lambda item: item[1][0])
     for version, (_, record) in ordered:
-        for attribute in record.result.fairness.attributes:
-            if attribute.is_intersection or attribute.positive_class is not None:
-                continue
-            for key in KEY_RATIOS:
-                found = attribute.summaries.get(key)
-                if found is None or found.value is None:
-                    continue
-                label = f"{attribute.attribute}: {RATIO_LABELS[key]}"
-                series.setdefault(label, []).append((version, found.value, found.low, found.high))
+        for attribute, key, value, low, high in record.key_ratios:
+            label = f"{attribute}: {RATIO_LABELS[key]}"
+            series.setdefault(label, []).append((version, value, low, high))
     return series
 
 

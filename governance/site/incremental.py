@@ -33,9 +33,10 @@ KNOWN_PLUGINS = {
     "material/offline",
     "governance-home",
     "governance-titles",
+    "governance-lean",
 }
 DIRTY_WARNING = "A 'dirty' build is being performed"
-STATE_VERSION = 1
+STATE_VERSION = 2  # 2: the search index is written a line per entry (governance.site.lean)
 
 
 @dataclass
@@ -131,91 +132,58 @@ def quiet_dirty_warning() -> Iterator[None]:
         logger.removeFilter(keep)
 
 
-def plugin(found: Plan, previous: Path) -> Any:  # noqa: C901  # split by branch site-memory
-    """The in-process plugin that links unchanged outputs and keeps the skipped pages' search entries."""
+def plugin(found: Plan, previous: Path, linked: set[str]) -> Any:
+    """The in-process plugin that links unchanged outputs (their names go into ``linked``).
+
+    The search entries of the pages it skips are taken from the previous site's index by
+    :mod:`governance.site.lean`.
+    """
     from mkdocs.config.base import Config
-    from mkdocs.plugins import BasePlugin, event_priority
+    from mkdocs.plugins import BasePlugin
 
     class NoOptions(Config):  # type: ignore[no-untyped-call]
         """The plugin takes no settings."""
 
     class Incremental(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
-        def __init__(self) -> None:
-            super().__init__()
-            self.rebuilt: set[str] = set()
-            self.entries: dict[str, list[dict[str, Any]]] = {}
-            self.files: Any = None
-
-        def on_pre_build(self, *, config: Any) -> None:
-            self.entries = _previous_entries(previous)
-
         def on_files(self, files: Any, /, *, config: Any) -> Any:
-            self.files = files
             for file in files:
-                _link_unchanged(file, previous, found.always)
+                if _link_unchanged(file, previous, found.always):
+                    linked.add(file.dest_uri)
             return files
 
         def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
+            from governance.site.mkdocs_run import title_from_heading
+
             for file in files.documentation_pages():
-                if file.page is not None and file.page.markdown is None:
-                    file.page.read_source(config)  # its title, for the nav of the pages that are rendered
+                page = file.page
+                if page is not None and page.markdown is None:
+                    page.read_source(config)  # its title, for the nav of the pages that are rendered
+                    if file.src_uri.startswith("generated/"):  # as governance-titles would; the text can go
+                        title = page.meta.get("title") or title_from_heading(page.markdown or "")
+                        if title:
+                            page.meta["title"] = title
+                        page.markdown = ""
             return env
-
-        def on_page_context(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
-            self.rebuilt.add(page.url)
-            return context
-
-        @event_priority(50)  # before the search plugin writes its index
-        def on_post_build(self, *, config: Any) -> None:
-            entries = _search_entries(config)
-            if entries is None or self.files is None:
-                return
-            for file in self.files.documentation_pages():
-                if file.page is not None and file.page.url not in self.rebuilt:
-                    entries.extend(self.entries.get(file.page.url, []))
 
     return Incremental()
 
 
-def _link_unchanged(file: Any, previous: Path, always: list[str]) -> None:
+def _link_unchanged(file: Any, previous: Path, always: list[str]) -> bool:
     """Hard-link the previous output of ``file`` into the new site when its source is older than that output."""
     if file.src_uri in always or file.abs_src_path is None or file.inclusion.is_excluded():
-        return
+        return False
     old = previous / file.dest_uri
     try:
         old_stat = old.lstat()
         source = os.stat(file.abs_src_path)
     except OSError:
-        return
+        return False
     if not old.is_file() or old.is_symlink() or old_stat.st_mtime < source.st_mtime:
-        return
+        return False
     target = Path(file.abs_dest_path)
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(old, target)
     except OSError:  # another file system, or no hard links: MkDocs renders it instead
-        return
-
-
-def _previous_entries(previous: Path) -> dict[str, list[dict[str, Any]]]:
-    """The previous search index's entries, by page URL."""
-    try:
-        data = json.loads((previous / "search" / "search_index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    by_page: dict[str, list[dict[str, Any]]] = {}
-    for entry in data.get("docs") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("location"), str):
-            by_page.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
-    return by_page
-
-
-def _search_entries(config: Any) -> list[dict[str, Any]] | None:
-    """The list the search plugin writes its index from (Material's ``entries`` or MkDocs' ``_entries``)."""
-    for instance in config.plugins.values():
-        index = getattr(instance, "search_index", None)
-        for name in ("entries", "_entries"):
-            entries = getattr(index, name, None)
-            if isinstance(entries, list):
-                return entries
-    return None
+        return False
+    return True

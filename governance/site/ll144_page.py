@@ -100,6 +100,7 @@ def _ll144_table(attribute: AttributeResult, *, min_cell_size: int, result: Audi
 def render_ll144_page(model: ModelEntry, *, audit_link: str | None, min_cell_size: int) -> str:
     """The published summary for one model, from its latest audit."""
     latest = model.latest_audit
+    latest = latest.whole() if latest is not None else None  # already whole in a build
     lines = [f"# NYC Local Law 144 bias audit summary: {markup_text(model.name)}\n"]
     source = model.card.get("ll144_data_source") or model.card.get("data_source")
     distribution = model.card.get("distribution_date") or model.card.get("ll144_distribution_date")

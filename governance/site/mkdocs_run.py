@@ -15,11 +15,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from governance.errors import SiteError
-from governance.site import incremental
+from governance.site import incremental, lean
 from governance.site.swap import clear_debris, staging_folder, swap_in
 
 GENERATED_ENTRY = "generated/index.md"
@@ -137,12 +138,22 @@ def run_mkdocs(
         clear_debris(site_dir)
         staging = staging_folder(site_dir)
         plan = incremental.plan(config, config_file, site_dir, always=["index.md"] if home_block else [])
+        linked: set[str] = set()
         try:
             config.site_dir = str(staging)  # built beside site/, then swapped in: never half a site
             if plan.dirty:
-                config.plugins["governance-incremental"] = incremental.plugin(plan, site_dir)
-            with incremental.quiet_dirty_warning():
-                build(config, dirty=plan.dirty)
+                config.plugins["governance-incremental"] = incremental.plugin(plan, site_dir, linked)
+            with tempfile.TemporaryDirectory(prefix="governance-site-") as folder:
+                spill = lean.Spill(Path(folder))
+                config.plugins["governance-lean"] = lean.plugin(
+                    spill, previous=site_dir if plan.dirty else None, linked=linked
+                )
+                try:
+                    with incremental.quiet_dirty_warning():
+                        build(config, dirty=plan.dirty)
+                    lean.write_index(staging, spill)
+                finally:
+                    spill.close()
             incremental.save_state(plan, staging)
             swap_in(staging, site_dir)
         except MkDocsException as exc:

@@ -346,6 +346,7 @@ def render_model_page(
     in the same sentences as `governance register show`; the newest version follows when it is another one.
     """
     latest = model.shown_audit
+    latest = latest.whole() if latest is not None else None  # already whole in a build
     lines = [f"# Model card: {markup_text(model.name)}\n"]
     lines += _standing_lines(model)
     lines += _card_facts(model, latest, audit_links)

@@ -9,7 +9,6 @@ still gets a site from its audits alone, each page saying that no register vouch
 from __future__ import annotations
 
 import logging
-import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from governance.paths import page_slug
 from governance.provenance import sha256_bytes
+from governance.register import manifest
 from governance.results.audit import AuditResult
-from governance.site.vouch import AuditCheck, Vouchers
+from governance.site.vouch import AuditCheck, UnverifiedAuditError, Vouchers
 from governance.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from governance.register.overview import ModelOverview
 
 log = logging.getLogger(__name__)
+
+Ratio = tuple[str, str, float, float | None, float | None]  # attribute, summary, value, low, high
 
 CARD_FIELDS = (
     ("owners", "Owners"),
@@ -46,26 +48,40 @@ CARD_FIELDS = (
 class AuditRecord:
     """One audit folder, its parsed ``audit.json``, and how far the register vouches for it.
 
-    To keep a build's memory flat however many audits there are, ``result`` is a slim copy (no per-group
-    tables, comparisons or explanation) unless the record was made :meth:`whole`; the checked bytes are kept
-    compressed in ``packed``, and :meth:`full` parses them again for the page that needs every table.
+    To keep a build's memory flat however many audits there are, ``result`` is a slim copy (ids, dates, the
+    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`. Neither the bytes nor
+    the whole result are kept: :meth:`full` reads ``audit.json`` again for the page that needs every table, and
+    uses it only if it is still exactly the bytes that were checked (``digest``), as figures are read again.
     """
 
     result: AuditResult
     folder: Path
     check: AuditCheck = field(default_factory=lambda: AuditCheck(status="no-register"))
     digest: str = ""  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
-    packed: bytes = b""  # the checked bytes, zlib-compressed (empty: ``result`` is whole)
+    slimmed: bool = False  # ``result`` is the slim copy; :meth:`full` reads the whole one again
+    ratios: tuple[Ratio, ...] = ()  # a slim record's key ratios (see :func:`key_ratios`)
+
+    @property
+    def key_ratios(self) -> tuple[Ratio, ...]:
+        """Each attribute's key ratios, for the model page's figure (kept aside when the result is slim)."""
+        return self.ratios if self.slimmed else key_ratios(self.result)
 
     def full(self) -> AuditResult:
-        """The whole result, from the very bytes that were checked (never the file read again)."""
-        if not self.packed:
+        """The whole result, from bytes identical to those that were checked (read again, never through a link)."""
+        if not self.slimmed:
             return self.result
-        return AuditResult.model_validate_json(zlib.decompress(self.packed))
+        path = self.folder / "audit.json"
+        data = manifest.read_regular(path)
+        if data is None or sha256_bytes(data) != self.digest:
+            raise UnverifiedAuditError(
+                f"The audit file {path} was changed or removed while the site was being built, so nothing was "
+                "published; build the site again."
+            )
+        return AuditResult.model_validate_json(data)
 
     def whole(self) -> AuditRecord:
         """This record with the whole result in ``result`` (for the few audits a model's pages describe)."""
-        return self if not self.packed else replace(self, result=self.full(), packed=b"")
+        return self if not self.slimmed else replace(self, result=self.full(), slimmed=False)
 
     @property
     def created_at(self) -> str:
@@ -172,53 +188,66 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
                 folder=path.parent,
                 check=check,
                 digest=sha256_bytes(data),
-                packed=zlib.compress(data, 1),
+                slimmed=True,
+                ratios=key_ratios(result),
             )
         )
+        del result, data  # one whole audit at a time: the next one is read into the same memory
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 
-def slim(result: AuditResult) -> AuditResult:
-    """The result without what only its own audit page shows: groups, comparisons, impact tables, explanation.
+KEY_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
 
-    What stays is what model cards, the register page and the ratio figure read: ids, dates, verdicts, the
-    rules (without their findings) and each attribute's summary ratios.
-    """
-    attributes = [
-        attribute.model_copy(
-            update={"groups": [], "to_reference": [], "to_overall": [], "between_groups": [], "ll144": None}
-        )
+
+def key_ratios(result: AuditResult) -> tuple[Ratio, ...]:
+    """(attribute, summary, value, low, high) of each single attribute's key ratios, in the result's order."""
+    return tuple(
+        (attribute.attribute, key, found.value, found.low, found.high)
         for attribute in result.fairness.attributes
-    ]
-    fairness = result.fairness.model_copy(update={"attributes": attributes})
-    rules = [rule.model_copy(update={"findings": []}) for rule in result.policy.rules]
-    policy = result.policy.model_copy(update={"rules": rules})
-    return result.model_copy(update={"fairness": fairness, "explanation": None, "policy": policy})
+        if not attribute.is_intersection and attribute.positive_class is None
+        for key in KEY_SUMMARIES
+        if (found := attribute.summaries.get(key)) is not None and found.value is not None
+    )
 
 
-def _make_whole(models: dict[str, ModelEntry], audits: list[AuditRecord]) -> list[AuditRecord]:
-    """Whole results for the audits a model's card, checklist and LL144 pages describe; the rest stay slim."""
+def slim(result: AuditResult) -> AuditResult:
+    """The result without what only the pages of the audit itself, or of its model's described audit, read.
+
+    What stays is what the register page and the audit lists read of every audit: ids, dates, the verdict and its
+    policy's audit age (the key ratios are kept aside, see :func:`key_ratios`). A few kilobytes instead of about
+    a megabyte, so that the build's memory hardly grows with the number of audits.
+    """
+    fairness = result.fairness.model_copy(update={"attributes": [], "overall": {}, "interval_methods": {}})
+    policy = result.policy.model_copy(update={"rules": []})
+    provenance = result.provenance.model_copy(update={"library_versions": {}})
+    return result.model_copy(
+        update={"fairness": fairness, "explanation": None, "policy": policy, "provenance": provenance}
+    )
+
+
+def with_whole(model: ModelEntry) -> ModelEntry:
+    """A copy of ``model`` whose described audits (card, checklist, LL144) are whole; the rest stay slim.
+
+    Made for one model's pages and dropped after them, so at most one model's whole audits are in memory.
+    """
     try:
         from governance.checklists.sources import latest_audit_record
     except ImportError:  # without the checklists module, no checklist page needs an audit
         latest_audit_record = None  # type: ignore[assignment]
 
     wanted: set[str] = set()
-    for model in models.values():
-        recorded = (
-            latest_audit_record(model.register_detail)
-            if latest_audit_record is not None and model.register_detail
-            else None
-        )
-        for record in (model.latest_audit, model.shown_audit):
-            if record is not None:
-                wanted.add(record.result.audit_id)
-        if recorded:
-            wanted.add(str(recorded.get("audit_id")))
-    swap = {id(record): record.whole() for record in audits if record.result.audit_id in wanted}
-    for model in models.values():
-        model.audits = [swap.get(id(record), record) for record in model.audits]
-    return [swap.get(id(record), record) for record in audits]
+    recorded = (
+        latest_audit_record(model.register_detail)
+        if latest_audit_record is not None and model.register_detail
+        else None
+    )
+    for record in (model.latest_audit, model.shown_audit):
+        if record is not None:
+            wanted.add(record.result.audit_id)
+    if recorded:
+        wanted.add(str(recorded.get("audit_id")))
+    audits = [record.whole() if record.result.audit_id in wanted else record for record in model.audits]
+    return replace(model, audits=audits)
 
 
 def _register_export(workspace: Workspace, url: str | None, problems: list[str]) -> dict[str, Any] | None:
@@ -346,7 +375,6 @@ def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSou
             key = latest.result.model.version if latest else sorted(model.versions)[-1]
             found = model.versions.get(key, {})
             model.status = found.get("state") or found.get("status")
-    audits = _make_whole(models, audits)
     return SiteSources(
         models=dict(sorted(models.items())),
         audits=audits,
