@@ -120,12 +120,20 @@ def test_the_shipped_post_market_items_are_evidenced_by_monitoring_runs(item_id:
 def test_the_monitoring_template_states_window_kpis_and_alert_rules(tmp_path: Path) -> None:
     from governance.documents import load_policy_template, render_policy
 
-    template = load_policy_template(bundled_policies() / "templates" / "monitoring-and-performance-evaluation.md")
-    config = {"monitoring": {"window": "1W", "every_days": 7, "kpis": ["selection rate", "approval rate of women"]}}
+    template = load_policy_template(
+        bundled_policies() / "templates" / "monitoring-and-performance-evaluation.md"
+    )
+    config = {
+        "monitoring": {"window": "1W", "every_days": 7, "kpis": ["selection rate", "approval rate of women"]}
+    }
     text = render_policy(template, config)
     assert "1W" in text and "every 7 days" in text
     assert "approval rate of women" in text
     for rule_id in ("impact-ratio-drift", "accuracy-drift", "group-shares-drift", "input-drift"):
         assert rule_id in text
-    for item_id in ("eu-ai-act.art72.monitoring-runs", "nist-ai-rmf.manage-4-1", "iso-42001.a6-2-6-monitoring"):
+    for item_id in (
+        "eu-ai-act.art72.monitoring-runs",
+        "nist-ai-rmf.manage-4-1",
+        "iso-42001.a6-2-6-monitoring",
+    ):
         assert item_id in text
