@@ -25,7 +25,9 @@ def _monitored(tmp_path: Path, register_url: str) -> Path:
     return root
 
 
-def test_the_trend_figure_has_the_audits_the_policy_bound_and_the_approval(tmp_path: Path, register_url: str) -> None:
+def test_the_trend_figure_has_the_audits_the_policy_bound_and_the_approval(
+    tmp_path: Path, register_url: str
+) -> None:
     from governance.site.monitoring_section import audit_points, draw_trend_figure
     from governance.site.sources import collect
     from governance.workspace import Workspace
@@ -34,7 +36,7 @@ def test_the_trend_figure_has_the_audits_the_policy_bound_and_the_approval(tmp_p
     model = collect(Workspace(root=root), register_url=register_url).models["m"]
     points = audit_points(model)
     assert list(points) == ["group: B / A"]
-    (month, value, low, high), = points["group: B / A"]
+    ((month, value, low, high),) = points["group: B / A"]
     assert low is not None and high is not None and low < value < high
     files = draw_trend_figure(model, tmp_path / "figures", "m-monitoring")
     svg = (tmp_path / "figures" / files[0]).read_text(encoding="utf-8")
