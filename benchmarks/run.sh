@@ -11,3 +11,5 @@ echo "== audit end to end";        .venv/bin/python benchmarks/end_to_end/run.py
 pg=(); [ -n "${GOVERNANCE_TEST_POSTGRES_URL:-}" ] && pg=(--pg-rows 10000000)
 echo "== engines: DuckDB, PostgreSQL, Spark"
 .venv/bin/python benchmarks/engine/run.py --rows 50000000 --csv-rows 50000000 "${pg[@]}" --spark-rows 10000000 --clean
+echo "== command latency";         .venv/bin/python benchmarks/latency/run.py
+echo "== register";                .venv/bin/python benchmarks/register/run.py

@@ -9,13 +9,31 @@ Exit codes (the contract in DESIGN.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 
 class GovernanceError(Exception):
-    """Base class: a problem the user can fix, reported in one sentence."""
+    """Base class: a problem the user can fix, reported in one sentence.
+
+    A sentence that names what the caller gave writes each name as ``{field}`` and lists it in ``fields`` (with
+    the words the library uses for it, when they are not the field's own name): a Python caller reads
+    ``threshold``, while the command line says ``--threshold`` (see :meth:`naming_fields`).
+    """
 
     exit_code: ClassVar[int] = 2
+
+    def __init__(self, message: str = "", *, fields: Mapping[str, str] | Iterable[str] = ()) -> None:
+        self.template = message
+        self.fields = dict(fields) if isinstance(fields, Mapping) else {field: field for field in fields}
+        super().__init__(self.naming_fields({}))
+
+    def naming_fields(self, names: Mapping[str, str]) -> str:
+        """The sentence with each field called as ``names`` says (the options a user typed), else as the library."""
+        text = self.template
+        for field, words in self.fields.items():
+            text = text.replace("{" + field + "}", names.get(field, words))
+        return text
 
 
 class InputError(GovernanceError):
@@ -33,12 +51,11 @@ class FieldError(InputError):
 
     def __init__(self, field: str, template: str) -> None:
         self.field = field
-        self.template = template
-        super().__init__(self.naming(field))
+        super().__init__(template.replace("{field}", "{" + field + "}"), fields=[field])
 
     def naming(self, name: str) -> str:
         """The message with the field called ``name`` (for example the option the user typed)."""
-        return self.template.replace("{field}", name)
+        return self.naming_fields({self.field: name})
 
 
 class PolicyError(InputError):

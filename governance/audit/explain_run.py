@@ -212,10 +212,10 @@ def row_positions(loaded: LoadedInputs, row: str) -> list[int]:
     try:
         position = int(row)
     except ValueError:
-        raise FieldError(
-            "row",
-            f"{{field}} {row!r} is not a row number; give the position (0 is the first data row), "
-            "or name the id column with --id-column.",
+        raise InputError(
+            f"{{row}} {row!r} is not a row number; give the position (0 is the first data row), "
+            "or name the id column with {id_column}.",
+            fields=["row", "id_column"],
         ) from None
     if not 0 <= position < len(loaded.frame):
         raise FieldError(

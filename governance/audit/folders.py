@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from governance.errors import GovernanceError, InputError
+from governance.errors import FieldError, GovernanceError, InputError
 
 try:  # POSIX; elsewhere a lock file alone marks an audit in progress
     import fcntl
@@ -109,9 +109,10 @@ class AuditFolder:
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise InputError(
+            raise FieldError(
+                "output_root",
                 f"The audit folder {parent} could not be created ({error.strerror or error}); "
-                "check the path given with --output and its permissions."
+                "check the path given with {field} and its permissions.",
             ) from error
         for _ in range(1 if suffix else _ATTEMPTS):
             claim = cls._try_reserve(parent, new_audit_id(stamp, suffix))

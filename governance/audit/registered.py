@@ -17,7 +17,7 @@ from governance.audit.run import (
     check_explain_options,
     check_run_options,
 )
-from governance.errors import InputError, RefusedInputError
+from governance.errors import FieldError, InputError, RefusedInputError
 from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
@@ -87,7 +87,8 @@ def _audit_registered(
     if not use_register:
         if request.model is None and request.predictions is None:
             raise InputError(
-                "With --no-register, give the model file with --model, or the predictions with --predictions."
+                "With {no_register}, give the model file with {model}, or the predictions with {predictions}.",
+                fields={"no_register": "use_register=False", "model": "model", "predictions": "predictions"},
             )
         if mlflow_tags:
             _require_mlflow_model(request.model if request.predictions is None else None, reference)
@@ -104,9 +105,10 @@ def _audit_registered(
         if vouching is not None:
             _require_genuine_vouching(register, reference)
         if request.model is not None and not _same_artefact(request.model, artefact):
-            raise InputError(
-                f"{reference} is registered with the file {record.artifact_path}; leave out --model, or register "
-                "the other file as a new version."
+            raise FieldError(
+                "model",
+                f"{reference} is registered with the file {record.artifact_path}; leave out {{field}}, or register "
+                "the other file as a new version.",
             )
         if mlflow_tags:
             _require_mlflow_model(None if request.predictions else artefact, reference)
@@ -136,9 +138,10 @@ def _require_mlflow_model(model: str | Path | None, reference: str) -> None:
     """``--mlflow-tags`` writes to an MLflow model version: refuse it, before the audit, when there is none."""
     if model is None or not is_mlflow_uri(model):
         what = f"the model file {model}" if model is not None else "saved predictions"
-        raise InputError(
-            f"--mlflow-tags writes the verdict back to an MLflow model version, but this audit of {reference} runs "
-            f"on {what}; leave out --mlflow-tags, or audit a models:/NAME/VERSION model."
+        raise FieldError(
+            "mlflow_tags",
+            f"{{field}} writes the verdict back to an MLflow model version, but this audit of {reference} runs "
+            f"on {what}; leave out {{field}}, or audit a models:/NAME/VERSION model.",
         )
 
 

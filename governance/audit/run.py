@@ -19,8 +19,13 @@ from governance.audit.fairness.options import FairnessOptions
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.audit.tables import TableInputs, TableRequest
-from governance.errors import ExplainError, InputError
-from governance.intake.data import AuditData, load_audit_data, missing_labels_message
+from governance.errors import ExplainError, FieldError, InputError
+from governance.intake.data import (
+    AuditData,
+    check_columns_early,
+    load_audit_data,
+    missing_labels_message,
+)
 from governance.intake.mlflow_models import load_any_model
 from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
@@ -68,7 +73,8 @@ def _positive_index(classes: Sequence[Any], positive_label: Any) -> int:
                 return index
         raise InputError(
             f"The positive label {positive_label!r} is not one of the model's classes ({', '.join(map(str, labels))}); "
-            "pass one of those with --positive-label."
+            "pass one of those with {positive_label}.",
+            fields=["positive_label"],
         )
     return len(labels) - 1  # sklearn sorts classes: 1 over 0, True over False
 
@@ -86,8 +92,9 @@ def predict(
         y_pred = np.asarray(estimator.predict(X))
     except Exception as exc:
         raise InputError(
-            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that --features names the "
-            "columns the model was trained on."
+            f"The model could not predict on the data ({type(exc).__name__}: {exc}); check that {{features}} names the "
+            "columns the model was trained on.",
+            fields=["features"],
         ) from exc
     classes = getattr(estimator, "classes_", None)
     scores = None
@@ -98,20 +105,25 @@ def predict(
         if hasattr(estimator, "predict_proba"):
             scores = np.asarray(estimator.predict_proba(X))[:, index]
             if threshold is not None and not 0 <= threshold <= 1:
-                raise InputError(
-                    f"--threshold {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
-                    "so give a threshold between them, for example --threshold 0.5."
+                raise FieldError(
+                    "threshold",
+                    f"{{field}} {threshold:g} is not a probability; the model scores with probabilities from 0 to 1, "
+                    "so give a threshold between them, for example {field} 0.5.",
                 )
         elif hasattr(estimator, "decision_function"):
             decision = np.asarray(estimator.decision_function(X))
             scores = decision if index == 1 else -decision
         if threshold is not None:
             if scores is None:
-                raise InputError("--threshold needs a model with predict_proba or decision_function.")
+                raise FieldError(
+                    "threshold", "{field} needs a model with predict_proba or decision_function."
+                )
             other = classes[1 - index]
             y_pred = np.where(scores >= threshold, label, other)
     elif threshold is not None:
-        raise InputError("--threshold applies to binary classifiers only; leave it out for this model.")
+        raise FieldError(
+            "threshold", "{field} applies to binary classifiers only; leave it out for this model."
+        )
     return y_pred, scores, label
 
 
@@ -137,8 +149,9 @@ def check_task_fits_policy(
         source = f"the column '{predictions}'" if predictions else "the model"
         raise InputError(
             f"The predictions of {source} are continuous numbers, but the policy's rule '{needs_decisions[0]}' needs "
-            "decisions; pass 0/1 decisions, or scores with --scores and a --threshold, or audit the numbers with "
-            "--policy regression."
+            "decisions; pass 0/1 decisions, or scores with {scores} and a {threshold}, or audit the numbers with "
+            "{policy} regression.",
+            fields=["scores", "threshold", "policy"],
         )
     binary_only = [r for r in rules if r.comparison in BINARY_ONLY_COMPARISONS]
     if task == "multiclass" and binary_only:
@@ -216,18 +229,19 @@ def check_distinct_columns(
     *, target: str | None, predictions: str | None, scores: str | None, sensitive: Sequence[str]
 ) -> None:
     """One column in two roles would audit a thing against itself (predictions as their own truth: no errors)."""
-    roles = [("--target", target), ("--predictions", predictions), ("--scores", scores)]
-    roles += [("--sensitive", column) for column in sensitive]
+    roles = [("target", target), ("predictions", predictions), ("scores", scores)]
+    roles += [("sensitive", column) for column in sensitive]
     seen: dict[str, str] = {}
-    for option, column in roles:
+    for field, column in roles:
         if column is None:
             continue
-        if column in seen and (option, seen[column]) != ("--sensitive", "--sensitive"):
+        if column in seen and (field, seen[column]) != ("sensitive", "sensitive"):
             raise InputError(
-                f"The column {column!r} is given both as {seen[column]} and as {option}; each role needs its own "
-                "column (the true outcome, the model's decisions, its scores and the sensitive attributes)."
+                f"The column {column!r} is given both as {{{seen[column]}}} and as {{{field}}}; each role needs its "
+                "own column (the true outcome, the model's decisions, its scores and the sensitive attributes).",
+                fields=[seen[column], field],
             )
-        seen.setdefault(column, option)
+        seen.setdefault(column, field)
 
 
 def check_explain_options(budget: float, rows: int | None) -> None:
@@ -235,12 +249,14 @@ def check_explain_options(budget: float, rows: int | None) -> None:
     import math
 
     if not (math.isfinite(budget) and budget > 0):
-        raise InputError(
-            f"--explain-budget must be a positive number of seconds, not {budget:g}; for example --explain-budget 60."
+        raise FieldError(
+            "explain_budget",
+            f"{{field}} must be a positive number of seconds, not {budget:g}; for example {{field}} 60.",
         )
     if rows is not None and rows < 1:
-        raise InputError(
-            f"--explain-rows must be at least 1, not {rows}; leave it out to explain every row the budget allows."
+        raise FieldError(
+            "explain_rows",
+            f"{{field}} must be at least 1, not {rows}; leave it out to explain every row the budget allows.",
         )
 
 
@@ -253,14 +269,18 @@ def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int 
     import math
 
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise InputError(
-            f"--seed must be a whole number from 0 to {MAX_SEED}, not {seed}; for example --seed 0."
+        raise FieldError(
+            "seed",
+            f"{{field}} must be a whole number from 0 to {MAX_SEED}, not {seed}; for example {{field}} 0.",
         )
     if threshold is not None and not math.isfinite(threshold):
-        raise InputError(f"--threshold must be a number, not {threshold}; for example --threshold 0.5.")
+        raise FieldError(
+            "threshold", f"{{field}} must be a number, not {threshold}; for example {{field}} 0.5."
+        )
     if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
-        raise InputError(
-            f"--n-boot must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough."
+        raise FieldError(
+            "n_boot",
+            f"{{field}} must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough.",
         )
 
 
@@ -382,7 +402,8 @@ def check_request(request: AuditRequest) -> None:
 def _require_one_source(request: AuditRequest) -> None:
     if (request.model is None) == (request.predictions is None):
         raise InputError(
-            "Give either --model FILE (a model to run) or --predictions COL (its saved predictions), not both."
+            "Give either {model} FILE (a model to run) or {predictions} COL (its saved predictions), not both.",
+            fields=["model", "predictions"],
         )
 
 
@@ -462,7 +483,8 @@ def _measure_fairness(
     if request.table is None and request.query is None and file_sql is None:
         if request.data is None:
             raise InputError(
-                "Give the data to audit: --data FILE, or --table NAME (or --query SQL) with --connection."
+                "Give the data to audit: {data} FILE, or {table} NAME (or {query} SQL) with {connection}.",
+                fields=["data", "table", "query", "connection"],
             )
         return _measure_in_memory(request, loaded_policy, options, fairness_progress)
     loaded = _load_model(request)
@@ -509,10 +531,14 @@ def _table_request(request: AuditRequest, file_sql: str | None) -> TableRequest:
     """What the engine reads: the table or query asked for, or the local file through DuckDB."""
     if file_sql is None:
         if request.data is not None:
-            raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
+            raise InputError(
+                "Give either {data} FILE or {table}/{query} with {connection}, not both.",
+                fields=["data", "table", "query", "connection"],
+            )
         if request.sensitive_data is not None or request.id_column is not None:
             raise InputError(
-                "--sensitive-data and --id join two files; for a table, join the demographics in --query instead."
+                "{sensitive_data} and {id} join two files; for a table, join the demographics in {query} instead.",
+                fields={"sensitive_data": "sensitive_data", "id": "id_column", "query": "query"},
             )
     return TableRequest(
         connection="duckdb://" if file_sql else request.connection,
@@ -554,7 +580,10 @@ def _table_inputs(
 
     if loaded is None:
         if request.threshold is not None and request.scores is None:
-            raise InputError("--threshold needs --scores; saved predictions are already decisions.")
+            raise InputError(
+                "{threshold} needs {scores}; saved predictions are already decisions.",
+                fields=["threshold", "scores"],
+            )
         return tables.predictions_inputs(
             table_request,
             check_task=check_task,
@@ -656,6 +685,16 @@ def _measure_in_memory(
 def _load_model(request: AuditRequest) -> LoadedModel | None:
     if request.model is None:
         return None
+    if (
+        request.data is not None and request.sensitive_data is None
+    ):  # refused now, not after loading the model
+        check_columns_early(
+            request.data,
+            target=request.target,
+            sensitive=request.sensitive,
+            id_column=request.id_column,
+            weights=request.weights,
+        )
     return load_any_model(
         request.model,
         trust_sha256=request.trust_sha256,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from governance.errors import InputError
+from governance.errors import FieldError, InputError
 from governance.results.audit import AuditOverride
 from governance.rules.load import LoadedPolicy, load_policy
 from governance.workspace import Workspace
@@ -140,6 +140,16 @@ def _pinned_policy(spec: AuditSpec, workspace: Workspace) -> LoadedPolicy:
         ) from error
 
 
+DEPARTURE_FIELDS = {
+    "policy": "policy",
+    "sensitive": "sensitive",
+    "predictions": "predictions",
+    "no_explain": "explain=False",
+    "override": "override",
+}
+"""The fields the departures' fixes name, as the library calls them (the command line says its options)."""
+
+
 def departures(spec: AuditSpec, workspace: Workspace, audit: AuditShape) -> list[Departure]:
     """Every way this audit differs from the pin, in a fixed order (policy, attributes, explanations, rows)."""
     found: list[Departure] = []
@@ -147,7 +157,7 @@ def departures(spec: AuditSpec, workspace: Workspace, audit: AuditShape) -> list
         found.append(
             Departure(
                 f"it uses the policy '{audit.policy_arg}', not the pinned '{spec.policy}'",
-                f"pass --policy {spec.policy}",
+                f"pass {{policy}} {spec.policy}",
             )
         )
     if spec.sensitive is not None:
@@ -155,25 +165,25 @@ def departures(spec: AuditSpec, workspace: Workspace, audit: AuditShape) -> list
         for column in (c for c in spec.sensitive if c not in given):
             found.append(
                 Departure(
-                    f"it leaves out the pinned sensitive attribute '{column}'", f"add --sensitive {column}"
+                    f"it leaves out the pinned sensitive attribute '{column}'", f"add {{sensitive}} {column}"
                 )
             )
         for column in (c for c in given if c not in spec.sensitive):
             found.append(
                 Departure(
                     f"it adds the sensitive attribute '{column}', which is not pinned",
-                    f"leave out --sensitive {column}",
+                    f"leave out {{sensitive}} {column}",
                 )
             )
     if spec.require_explanations and not audit.has_model:
         found.append(
             Departure(
                 "it has saved predictions but no model to explain, and explanations are required",
-                "audit the model file instead of --predictions",
+                "audit the model file instead of {predictions}",
             )
         )
     elif spec.require_explanations and not audit.explain:
-        found.append(Departure("it skips the explanations, which are required", "leave out --no-explain"))
+        found.append(Departure("it skips the explanations, which are required", "leave out {no_explain}"))
     if spec.min_holdout_rows is not None and audit.n_rows < spec.min_holdout_rows:
         found.append(
             Departure(
@@ -189,9 +199,9 @@ def enforce_spec(
 ) -> AuditOverride | None:
     """Refuse an audit that departs from the model's pin, unless overridden; the override to record, or ``None``."""
     if override is not None and not override.strip():
-        raise InputError(
-            "--override needs a reason: say in a sentence why this audit departs from the pinned audit "
-            "specification."
+        raise FieldError(
+            "override",
+            "{field} needs a reason: say in a sentence why this audit departs from the pinned audit specification.",
         )
     spec = pinned_spec(workspace, name)
     found = [] if spec is None else departures(spec, workspace, audit)
@@ -202,12 +212,15 @@ def enforce_spec(
                 if spec is None
                 else "this audit follows the audit specification pinned"
             )
-            raise InputError(f"--override is not needed: {why} for {name} in governance.yaml; leave it out.")
+            raise FieldError(
+                "override", f"{{field}} is not needed: {why} for {name} in governance.yaml; leave it out."
+            )
         return None
     if override is None:
         listed = "; ".join(f"{d.what} ({d.fix})" for d in found)
         raise InputError(
             f"This audit of {name} departs from the audit specification pinned in governance.yaml: {listed}; audit as "
-            "pinned, or pass --override REASON to run it anyway with the reason on record."
+            "pinned, or pass {override} REASON to run it anyway with the reason on record.",
+            fields=DEPARTURE_FIELDS,
         )
     return AuditOverride(reason=override.strip(), departures=[d.what for d in found])

@@ -75,8 +75,8 @@ def _read(path: Path) -> tuple[Any, yaml.Node | None, list[Problem]]:
     except PolicyError as not_utf8:
         return None, None, [Problem(str(path), "", None, str(not_utf8).removeprefix(f"{path} "))]
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = load_yaml(text, source=str(path))
+        data = load_yaml(text, source=str(path))  # words a syntax error, which composing below would not meet
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # lines, for problems
     except yaml.YAMLError as exc:
         line = yaml_error_line(exc)
         problem = getattr(exc, "problem", None) or "invalid YAML"

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, TypeVar
 
 import click
 
-from governance.errors import FieldError, GovernanceError
+from governance.errors import GovernanceError
 from governance.escaping import terminal_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -23,15 +23,20 @@ OPTION_OF_FIELD = {
     "is_annex_iii_high_risk": "--annex-iii",
     "name": "the model name",
     "item_id": "the item id",
+    "max_rows": "--explain-rows",
+    "output_root": "--output",
 }
 """Where a library field is not simply ``--field-with-dashes`` on the command line."""
 
 
 def cli_message(error: GovernanceError) -> str:
     """The error as the command line says it: a field the library names is called by the option the user typed."""
-    if isinstance(error, FieldError):
-        return error.naming(OPTION_OF_FIELD.get(error.field, f"--{error.field.replace('_', '-')}"))
-    return str(error)
+    return error.naming_fields({field: option_of(field) for field in error.fields})
+
+
+def option_of(field: str) -> str:
+    """The command-line option for a library field: ``within_days`` is ``--within-days`` unless mapped above."""
+    return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
 
 
 def reports_errors(function: F) -> F:

@@ -6,7 +6,14 @@ from typing import Any
 
 import click
 
-from governance.cli._common import echo, register_url_option, reports_errors, secho, workspace_option
+from governance.cli._common import (
+    echo,
+    register_url_option,
+    reports_errors,
+    secho,
+    workspace_option,
+)
+from governance.results.wording import short_estimate
 
 _QUANTITY_WORDS = {
     "value": "",
@@ -37,18 +44,6 @@ class AuditWithDiff(click.Command):
             return super().invoke(ctx)
         with diff_command.make_context("diff", list(rest), parent=ctx) as sub:
             return diff_command.invoke(sub)
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
-
-
-def _estimate(estimate: Any) -> str:
-    if estimate is None:
-        return "-"
-    if estimate.low is None or estimate.high is None:
-        return _fmt(estimate.value)
-    return f"{_fmt(estimate.value)} [{_fmt(estimate.low)}, {_fmt(estimate.high)}]"
 
 
 def print_diff(diff: Any, *, show_all: bool) -> None:
@@ -85,8 +80,8 @@ def print_diff(diff: Any, *, show_all: bool) -> None:
             what = " ".join(p for p in (m.metric, _QUANTITY_WORDS[m.quantity]) if p)
             flag = "  <- worse" if m.worsened else ""
             echo(
-                f"  {m.attribute} = {m.group}: {what}: {_estimate(m.before)} -> {_estimate(m.after)}, "
-                f"change {_estimate(m.change)}{flag}"
+                f"  {m.attribute} = {m.group}: {what}: {short_estimate(m.before)} -> {short_estimate(m.after)}, "
+                f"change {short_estimate(m.change)}{flag}"
             )
     for sentence in diff.worse:
         secho(f"Worse: {sentence}", fg="red")

@@ -14,18 +14,7 @@ from governance.cli._common import (
     secho,
     workspace_option,
 )
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.3g}"
-
-
-def _interval(estimate: Any) -> str:
-    if estimate is None:
-        return "-"
-    if estimate.low is None or estimate.high is None:
-        return _fmt(estimate.value)
-    return f"{_fmt(estimate.value)} [{_fmt(estimate.low)}, {_fmt(estimate.high)}]"
+from governance.results.wording import short_estimate
 
 
 def print_result(result: Any, *, show_windows: bool, recorded: bool) -> None:
@@ -54,8 +43,8 @@ def print_result(result: Any, *, show_windows: bool, recorded: bool) -> None:
         for w in windows:
             flag = " (provisional)" if w.provisional else ""
             parts = [
-                f"{g.attribute}={g.group} {_interval(g.selection_rate)}"
-                + (f" ratio {_interval(g.impact_ratio)}" if g.impact_ratio is not None else "")
+                f"{g.attribute}={g.group} {short_estimate(g.selection_rate)}"
+                + (f" ratio {short_estimate(g.impact_ratio)}" if g.impact_ratio is not None else "")
                 for g in w.groups
             ]
             echo(f"  {w.start[:10]}  n={w.n_rows:<6} {'; '.join(parts)}{flag}")

@@ -853,6 +853,37 @@ def checkpoint_command(output: Path | None, workspace_path: str | None, register
     )
 
 
+_SETTING_WORDS = {
+    "enable-signing": (
+        "Signing was already on; nothing to do.",
+        "Signing is on from event {seq}: every change and the chain head are now signed with this key.",
+    ),
+    "require-roles": (
+        "Separation of duties already compares who logged in, for good; nothing to do.",
+        "From event {seq} on, separation of duties compares who logged in, for good.",
+    ),
+    "allow-shared-role": (
+        "A shared database role was already allowed; nothing to do.",
+        "From event {seq} on, separation of duties compares only the typed --actor names; verify, register show "
+        "and the site will say so.",
+    ),
+}
+"""What each once-and-for-good setting command says: when it was already so, and from which event it holds."""
+
+
+def _record_setting(
+    command: str,
+    workspace_path: str | None,
+    register_url: str | None,
+    change: Callable[[Register], int | None],
+) -> None:
+    """Make a once-and-for-good register setting and say whether it was already so, or from which event it holds."""
+    with open_register(workspace_path, register_url) as register:
+        seq = change(register)
+    already, done = _SETTING_WORDS[command]
+    echo(already if seq is None else done.format(seq=seq))
+
+
 @register_group.command("enable-signing")
 @actor_option
 @_register_options
@@ -863,12 +894,12 @@ def enable_signing_command(actor: str | None, workspace_path: str | None, regist
     The first change made with the key set does this too. From then on every change needs the key, and verify
     without it reports that the signatures were not checked (exit 3).
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.enable_signing(actor=_actor(actor))
-    if seq is None:
-        echo("Signing was already on; nothing to do.")
-    else:
-        echo(f"Signing is on from event {seq}: every change and the chain head are now signed with this key.")
+    _record_setting(
+        "enable-signing",
+        workspace_path,
+        register_url,
+        lambda register: register.enable_signing(actor=_actor(actor)),
+    )
 
 
 @register_group.command("require-roles")
@@ -885,12 +916,12 @@ def require_roles_command(actor: str | None, workspace_path: str | None, registe
     The approver may be neither the role (or user) that recorded the audit nor the one that registered the
     version, whatever --actor says. See docs/guide/register.md#roles.
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.require_roles(actor=_actor(actor))
-    if seq is None:
-        echo("Separation of duties already compares who logged in, for good; nothing to do.")
-    else:
-        echo(f"From event {seq} on, separation of duties compares who logged in, for good.")
+    _record_setting(
+        "require-roles",
+        workspace_path,
+        register_url,
+        lambda register: register.require_roles(actor=_actor(actor)),
+    )
 
 
 @register_group.command("allow-shared-role")
@@ -912,15 +943,12 @@ def allow_shared_role_command(
     separation of duties then compares only the typed --actor names, and `register verify`, `register show`
     and the site print a warning from then on. Prefer one role per person: see `governance register grant-sql`.
     """
-    with open_register(workspace_path, register_url) as register:
-        seq = register.allow_shared_role(actor=_actor(actor), reason=reason)
-    if seq is None:
-        echo("A shared database role was already allowed; nothing to do.")
-    else:
-        echo(
-            f"From event {seq} on, separation of duties compares only the typed --actor names; verify, register "
-            "show and the site will say so."
-        )
+    _record_setting(
+        "allow-shared-role",
+        workspace_path,
+        register_url,
+        lambda register: register.allow_shared_role(actor=_actor(actor), reason=reason),
+    )
 
 
 @register_group.command("grant-sql")

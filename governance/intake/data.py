@@ -77,6 +77,41 @@ def check_file(path: Path, option: str = "--data") -> None:
     refuse_duplicate_columns(names, path.name)
 
 
+def check_columns_early(
+    path: str | Path,
+    *,
+    target: str | None,
+    sensitive: Sequence[str],
+    id_column: str | None = None,
+    weights: str | None = None,
+) -> None:
+    """Refuse a missing data file or a misspelt column from the file's first line, before the slow work (loading
+    the model can take seconds) instead of after it. Only what is certain is refused here: anything unusual is
+    left to :func:`load_audit_data`, which words it the same way."""
+    import csv
+
+    table_path = Path(path)
+    if not table_path.is_file():
+        raise InputError(f"The file {table_path} given with --data does not exist; check the path.")
+    if TABLE_SUFFIXES.get(table_path.suffix.lower()) != "CSV":
+        return
+    try:
+        with table_path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return
+    named = [(name, "--sensitive") for name in sensitive] + [
+        (name, option)
+        for name, option in ((id_column, "--id"), (target, "--target"), (weights, "--weights"))
+        if name
+    ]
+    if not header or "" in header or len(set(header)) != len(header):
+        return  # pandas names empty and repeated columns its own way: let it read them
+    for name, option in named:
+        if name not in header:
+            raise InputError(missing_column_message(name, header, table_path.name, option))
+
+
 def _header(path: Path, kind: str) -> list[str]:
     """The column names exactly as the file gives them (pandas would rename a repeated CSV column ``x.1``)."""
     import pandas as pd

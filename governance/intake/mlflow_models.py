@@ -201,16 +201,19 @@ def _why(message: str) -> str:
     return "no answer"
 
 
+def _unknown_model(where: str, name: str) -> str:
+    return (
+        f"The MLflow registry at {redact(where)} has no model named '{name}'; check the name "
+        "(MLflow's Models page lists them) or MLFLOW_TRACKING_URI."
+    )
+
+
 def resolve(reference: str, *, uri: str | None = None) -> tuple[MlflowVersion, str]:
     """The registered version ``reference`` names (an alias resolved to its number), and the tracking URI."""
     parsed = parse_models_uri(reference)
     where = tracking_uri(uri)
     registry = client(where)
-    unknown_model = (
-        f"The MLflow registry at {redact(where)} has no model named '{parsed.name}'; check the name "
-        "(MLflow's Models page lists them) or MLFLOW_TRACKING_URI."
-    )
-    with _talking_to(where, f"find the model '{parsed.name}'", missing=unknown_model):
+    with _talking_to(where, f"find the model '{parsed.name}'", missing=_unknown_model(where, parsed.name)):
         registry.get_registered_model(parsed.name)
     if parsed.version is not None:
         missing = (
@@ -245,11 +248,7 @@ def list_versions(name: str, *, uri: str | None = None) -> tuple[list[MlflowVers
     """Every registered version of ``name`` (oldest first), the registered model's description and tags, the URI."""
     where = tracking_uri(uri)
     registry = client(where)
-    unknown_model = (
-        f"The MLflow registry at {redact(where)} has no model named '{name}'; check the name "
-        "(MLflow's Models page lists them) or MLFLOW_TRACKING_URI."
-    )
-    with _talking_to(where, f"find the model '{name}'", missing=unknown_model):
+    with _talking_to(where, f"find the model '{name}'", missing=_unknown_model(where, name)):
         model = registry.get_registered_model(name)
         quoted = name.replace("'", "\\'")
         found = list(registry.search_model_versions(f"name='{quoted}'"))
@@ -296,7 +295,8 @@ def _read_flavour(version: MlflowVersion, local: Path, where: str) -> FetchedMod
     if not isinstance(flavour, dict) or not flavour.get("pickled_model"):
         raise InputError(
             f"{version.uri} is not a scikit-learn model (its MLmodel file has no sklearn flavour); log it with "
-            "mlflow.sklearn.log_model, or audit its saved predictions with --predictions COL."
+            "mlflow.sklearn.log_model, or audit its saved predictions with {predictions} COL.",
+            fields=["predictions"],
         )
     model_file = str(flavour["pickled_model"])
     path = (local / model_file).resolve()

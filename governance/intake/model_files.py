@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from governance.errors import InputError, RefusedInputError
+from governance.errors import FieldError, InputError, RefusedInputError
 from governance.provenance import sha256_file
 
 # Types beyond skops' built-in trusted set that we accept from any .skops file. The decision tree's
@@ -168,14 +168,15 @@ def _untrusted_skops_types(path: Path) -> list[str]:
         ) from exc
 
 
-def check_model_file(path: str | Path) -> ModelFileCheck:
+def check_model_file(path: str | Path, *, sha256: str | None = None) -> ModelFileCheck:
     """Find out, without loading it, whether a model file can run code when loaded (``register version`` asks).
 
     A zip bomb is refused (:class:`RefusedInputError`). A ``.skops`` file that is not even a zip archive cannot
-    run anything; it is reported as ``other`` and the audit says it cannot be read.
+    run anything; it is reported as ``other`` and the audit says it cannot be read. ``sha256`` is the file's
+    hash when the caller has just taken it (a large file is not read twice).
     """
     model_path = Path(path)
-    digest = sha256_file(model_path)
+    digest = sha256 or sha256_file(model_path)
     suffix = model_path.suffix.lower()
     if suffix in PICKLE_SUFFIXES:
         return ModelFileCheck("pickle", needs_vouching=True, sha256=digest)
@@ -195,8 +196,9 @@ def check_trust(name: str, actual: str, trust_sha256: str | None) -> None:
     """Refuse a ``--trust`` hash that is not the file's: the file may have changed since it was vouched for."""
     if trust_sha256 and trust_sha256.strip().lower() != actual:
         raise RefusedInputError(
-            f"The SHA-256 given with --trust does not match {name} (its SHA-256 is {actual}); "
-            "the file may have changed since it was vouched for, so it was not loaded."
+            f"The SHA-256 given with {{trust}} does not match {name} (its SHA-256 is {actual}); "
+            "the file may have changed since it was vouched for, so it was not loaded.",
+            fields={"trust": "trust_sha256"},
         )
 
 
@@ -228,7 +230,9 @@ def load_model(
     """
     model_path = Path(path)
     if not model_path.is_file():
-        raise InputError(f"The model file {model_path} does not exist; check the path passed to --model.")
+        raise FieldError(
+            "model", f"The model file {model_path} does not exist; check the path passed to {{field}}."
+        )
     name = shown_name or model_path.name
     actual = sha256_file(model_path)
     check_trust(name, actual, trust_sha256)
@@ -249,7 +253,8 @@ def load_model(
         return _load_pickle(model_path, actual, suffix, voucher)
     raise InputError(
         f"Cannot load a model from a '{suffix or 'no suffix'}' file; save it with skops (.skops), "
-        "or pass predictions with --predictions COL instead."
+        "or pass predictions with {predictions} COL instead.",
+        fields=["predictions"],
     )
 
 

@@ -7,8 +7,11 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterable
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +44,23 @@ if TYPE_CHECKING:
     from governance.audit.folders import Leftover
     from governance.intake.model_files import ModelFileCheck, Vouching
     from governance.register.anchor import Checkpoint
+    from governance.register.checks import AuditFiles
     from governance.register.overview import ModelOverview
     from governance.workspace import Workspace
 
 VERDICTS = ("passed", "failed", "inconclusive", "reported")
 EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
+
+
+@dataclass
+class _Transaction:
+    """What one write transaction has learnt, so that it is not asked of the database twice: the chain head
+    (read once, then moved by each event), who the database says is writing, and rows just inserted."""
+
+    head: tuple[int, str] | None = None
+    identity: str | None = None
+    inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
 
 
 class Register:
@@ -73,6 +87,7 @@ class Register:
         self._parsed_url = database.parse_url(url)
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
+        self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
 
     @classmethod
     def for_workspace(
@@ -243,7 +258,12 @@ class Register:
 
         version = lifecycle.check_version_label(version)
         actor = _actor(actor)
-        check, stored_path, label, source = self._inspect_artefact(artifact_path)
+        check, stored_path, label, source = self._inspect_artefact(
+            artifact_path,
+            before_inspecting=lambda sha256, name: self._refuse_early(
+                model_name, version, sha256, name, trust_sha256
+            ),
+        )
         model_files.check_trust(label, check.sha256, trust_sha256)
         sha256 = check.sha256
         if source is not None:
@@ -254,37 +274,17 @@ class Register:
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            existing = conn.execute(
-                sa.select(t.versions).where(
-                    t.versions.c.model_id == model.id, t.versions.c.version == version
-                )
-            ).first()
+            existing = self._existing_version(conn, model, model_name, version, sha256)
             if existing is not None:
-                if existing.sha256 == sha256:
-                    if (
-                        check.needs_vouching
-                        and trust_sha256
-                        and self._vouching_event(conn, model.name, existing) is None
-                    ):
-                        self._vouch(
-                            conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
-                        )
-                    return self._version_record(conn, existing)
-                raise GuardError(
-                    f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
-                    f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
-                    f"{sha256[:12]}…); register the new file under a new version number."
-                )
-            same_file = conn.execute(
-                sa.select(t.versions.c.version).where(
-                    t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
-                )
-            ).first()
-            if same_file is not None:
-                raise RegisterError(
-                    f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
-                    "instead of registering the same file twice."
-                )
+                if (
+                    check.needs_vouching
+                    and trust_sha256
+                    and self._vouching_event(conn, model.name, existing) is None
+                ):
+                    self._vouch(
+                        conn, check, model.name, version, actor=actor, artifact=existing.artifact_path
+                    )
+                return self._version_record(conn, existing, model.name)
             check.require_vouching(label, trust_sha256)
             seq = self._next_seq(conn)
             version_id = self._insert(
@@ -320,12 +320,43 @@ class Register:
             )
             if check.needs_vouching:
                 self._vouch(conn, check, model.name, version, actor=actor, artifact=stored_path)
-            return self._version_record(conn, row)
+            return self._version_record(conn, row, model.name)
+
+    def _existing_version(
+        self, conn: Connection, model: Row[Any], model_name: str, version: str, sha256: str
+    ) -> Row[Any] | None:
+        """The version already registered with this very file (registering it again changes nothing), or
+        ``None`` when it is new; refuses another file under its label, and this file under another label."""
+        existing = conn.execute(
+            sa.select(t.versions).where(t.versions.c.model_id == model.id, t.versions.c.version == version)
+        ).first()
+        if existing is not None:
+            if existing.sha256 == sha256:
+                return existing
+            raise GuardError(
+                f"Guard 'a new artefact is a new version' refused {model_name}@{version}: that version is "
+                f"registered with another artefact (SHA-256 {existing.sha256[:12]}…, this file is "
+                f"{sha256[:12]}…); register the new file under a new version number."
+            )
+        same_file = conn.execute(
+            sa.select(t.versions.c.version).where(
+                t.versions.c.model_id == model.id, t.versions.c.sha256 == sha256
+            )
+        ).first()
+        if same_file is not None:
+            raise RegisterError(
+                f"This artefact is already registered as {model_name}@{same_file.version}; use that version "
+                "instead of registering the same file twice."
+            )
+        return None
 
     def _inspect_artefact(
-        self, artifact_path: str | Path
+        self, artifact_path: str | Path, *, before_inspecting: Callable[[str, str], None] | None = None
     ) -> tuple[ModelFileCheck, str, str, dict[str, Any] | None]:
-        """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source."""
+        """What the artefact is (without loading it), how it is stored, its name in messages, its MLflow source.
+
+        ``before_inspecting`` gets a local file's SHA-256 and name before the inspection, which can take
+        seconds (skops imports scikit-learn): what it refuses is refused at once."""
         from governance.intake import mlflow_models, model_files
 
         if mlflow_models.is_mlflow_uri(artifact_path):
@@ -340,7 +371,21 @@ class Register:
                 "artifact_path",
                 f"The model file {artifact} does not exist; check the path given as {{field}}.",
             )
-        return model_files.check_model_file(artifact), self.relative_path(artifact), artifact.name, None
+        sha256 = provenance.sha256_file(artifact)
+        if before_inspecting is not None:
+            before_inspecting(sha256, artifact.name)
+        check = model_files.check_model_file(artifact, sha256=sha256)
+        return check, self.relative_path(artifact), artifact.name, None
+
+    def _refuse_early(
+        self, model_name: str, version: str, sha256: str, name: str, trust_sha256: str | None
+    ) -> None:
+        """Refuse a wrong ``--trust`` hash, an unknown model, and a file the register refuses, from a read."""
+        from governance.intake import model_files
+
+        model_files.check_trust(name, sha256, trust_sha256)
+        with database.read_transaction(self.engine) as conn:
+            self._existing_version(conn, self._model_row(conn, model_name), model_name, version, sha256)
 
     def _vouch(
         self,
@@ -597,47 +642,42 @@ class Register:
                 rows=[(t.versions, version_row)],
                 extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)},
             )
-            return self._version_record(conn, version_row)
+            return self._version_record(conn, version_row, model_name)
 
     def record_checklist_answer(
         self, model_name: str, *, framework: str, item_id: str, status: str, evidence: str, actor: str
     ) -> ChecklistAnswerRecord:
         """Record a human answer to a checklist item; the newest answer per (framework, item) counts."""
+        answer = {"framework": framework, "item_id": item_id, "status": status, "evidence": evidence}
+        return self.record_checklist_answers(model_name, [answer], actor=actor)[0]
+
+    def record_checklist_answers(
+        self, model_name: str, answers: Iterable[Mapping[str, str]], *, actor: str
+    ) -> list[ChecklistAnswerRecord]:
+        """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
+        one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = _actor(actor)
-        if status not in CHECKLIST_STATUSES:
-            raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
-        framework = _required(framework, "framework", "the checklist's framework id")
-        item_id = _required(item_id, "item_id", "the checklist item's id")
+        checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
         with database.write_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
-            seq = self._next_seq(conn)
-            new_id = self._insert(
-                conn,
-                t.checklist_answers,
-                {
-                    "model_id": model.id,
-                    "framework": framework,
-                    "item_id": item_id,
-                    "status": status,
-                    "evidence": evidence or "",
-                    "actor": actor,
-                    "at": at,
-                    "event_seq": seq,
-                },
-            )
-            answer_row = self._row(conn, t.checklist_answers, new_id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="checklist.answered",
-                model_name=model.name,
-                version=None,
-                rows=[(t.checklist_answers, answer_row)],
-            )
-            return queries.checklist_record(answer_row, model.name)
+            if not checked:
+                return []
+            first = self._next_seq(conn)
+            values = [
+                {"model_id": model.id, **answer, "actor": actor, "at": at, "event_seq": first + index}
+                for index, answer in enumerate(checked)
+            ]
+            for value in values:
+                _check_lengths(t.checklist_answers, value)
+            table = t.checklist_answers
+            rows = conn.execute(
+                table.insert().returning(*table.c, sort_by_parameter_order=True), values
+            ).all()
+            event = {"at": at, "actor": actor, "kind": "checklist.answered", "model_name": model.name}
+            events = [{**event, "version": None, "rows": [(table, row)], "extra": None} for row in rows]
+            self._append_many(conn, first, events)
+            return [queries.checklist_record(row, model.name) for row in rows]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -901,7 +941,16 @@ class Register:
                 queries.event_record(row)
                 for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))
             ]
-        report = self.verify()
+        from governance.register.checks import AuditFiles, status
+        from governance.register.overview import overview
+
+        files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
+        report = self.verify(audit_files=files)
+        attention = status(self, details=details, audit_files=files).items
+        by_model: dict[str, list[EventRecord]] = {}
+        for event in events:
+            by_model.setdefault(str(event.model_name), []).append(event)
+        overviews = [overview(detail, by_model.get(detail.model.name, []), attention) for detail in details]
         return {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
@@ -909,7 +958,7 @@ class Register:
             "register": self.location,
             "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
             "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
-            "overviews": [item.model_dump(mode="json") for item in self.overviews()],
+            "overviews": [item.model_dump(mode="json") for item in overviews],
             "events": [event.model_dump(mode="json") for event in events],
             "verification": report.model_dump(mode="json"),
         }
@@ -920,6 +969,7 @@ class Register:
         *,
         expect_head: str | None = None,
         use_checkpoint: bool = True,
+        audit_files: AuditFiles | None = None,
     ) -> VerifyReport:
         """Recompute the chain, check its signatures, replay it against the tables, and re-hash the audit files.
 
@@ -936,6 +986,7 @@ class Register:
             workspace_root,
             expect_head=parse_head(expect_head) if expect_head is not None else None,
             checkpoint=checkpoint if checkpoint is not None and checkpoint.is_file() else None,
+            audit_files=audit_files,
         )
 
     def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, VerifyReport]:
@@ -983,22 +1034,20 @@ class Register:
         """The next event's number, once this writer may sign: a signed register refuses a writer without its
         key, and the first write with a key records that signing is on."""
         self._ensure_signing(conn, actor=None)
-        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
-        return int(head) + 1
+        return self._head_seq(conn) + 1
 
     def _ensure_signing(self, conn: Connection, *, actor: str | None) -> bool:
         """Refuse a writer whose key is missing or not the register's; record ``signing_enabled`` on the first
         write with a key. True when this call switched signing on."""
-        since = signing_record(conn)
+        since = self._read_head(conn)
         if since is not None:
             self._refuse_wrong_key(since)
             return False
         if not self.hmac_key:
             return False
-        head = conn.execute(sa.select(t.chain_head.c.seq).where(t.chain_head.c.id == 1)).scalar_one()
         self._append(
             conn,
-            int(head) + 1,
+            self._head_seq(conn) + 1,
             at=_now(),
             actor=actor or "governance",
             kind=chain.SIGNING_KIND,
@@ -1008,6 +1057,37 @@ class Register:
             extra={"key_id": chain.key_id(self.hmac_key)},
         )
         return True
+
+    def _head_seq(self, conn: Connection) -> int:
+        head = self._written(conn).head
+        assert head is not None  # read by _read_head earlier in this transaction
+        return head[0]
+
+    def _written(self, conn: Connection) -> _Transaction:
+        """What this write transaction has read or written so far (the chain head, rows just inserted)."""
+        found = self._transactions.get(conn)
+        if found is None:
+            found = self._transactions[conn] = _Transaction()
+        return found
+
+    def _read_head(self, conn: Connection) -> tuple[int, dict[str, Any]] | None:
+        """Read the chain head and the event that switched signing on in one query (the writer holds the lock,
+        so the head stays as read until this transaction moves it); returns that signing event, as
+        :func:`signing_record` does."""
+        h, e = t.chain_head.c, t.events.c
+        first = sa.select(sa.func.min(e.seq)).where(e.kind == chain.SIGNING_KIND).scalar_subquery()
+        written = self._written(conn)
+        role = conn.dialect.name == "postgresql" and written.identity is None  # who writes, in the same trip
+        columns = [h.seq, h.hash, e.seq.label("since"), e.payload]
+        found = conn.execute(
+            sa.select(*columns, *([sa.func.current_user().label("role")] if role else []))
+            .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
+            .where(h.id == 1)
+        ).one()
+        written.head = (int(found.seq), str(found.hash))
+        if role:
+            written.identity = database.role_identity(str(found.role))
+        return None if found.since is None else (int(found.since), _payload_object(found.payload))
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
         recorded_id = str(since[1].get("key_id", ""))
@@ -1023,19 +1103,27 @@ class Register:
             )
 
     def _insert(self, conn: Connection, table: sa.Table, values: dict[str, Any]) -> int:
+        """Insert a row and keep it as the database returned it, for the ``_row`` that follows."""
         _check_lengths(table, values)
-        result = conn.execute(table.insert().values(**values))
-        key = result.inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = conn.execute(table.insert().values(**values).returning(*table.c)).one()
+        self._written(conn).inserted[(table.name, int(row.id))] = row
+        return int(row.id)
 
     def _row(self, conn: Connection, table: sa.Table, row_id: int) -> Row[Any]:
+        kept = self._written(conn).inserted.pop((table.name, row_id), None)
+        if kept is not None:
+            return kept
         return conn.execute(sa.select(table).where(table.c.id == row_id)).one()
 
     def _set_state(self, conn: Connection, row: Row[Any], state: str) -> Row[Any]:
-        if state != row.state:
-            conn.execute(sa.update(t.versions).where(t.versions.c.id == row.id).values(state=state))
-        return self._row(conn, t.versions, row.id)
+        if state == row.state:
+            return row
+        return conn.execute(
+            sa.update(t.versions)
+            .where(t.versions.c.id == row.id)
+            .values(state=state)
+            .returning(*t.versions.c)
+        ).one()
 
     def _append(
         self,
@@ -1051,42 +1139,29 @@ class Register:
         extra: dict[str, Any] | None = None,
     ) -> None:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
-        prev_hash = conn.execute(sa.select(t.chain_head.c.hash).where(t.chain_head.c.id == 1)).scalar_one()
-        payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
-            **(extra or {}),
-        }
-        payload = json.loads(provenance.canonical_json(payload))
-        identity = None if self._before_signing else database.session_identity(conn)
-        digest = chain.event_hash(
-            seq=seq,
-            at=at,
-            actor=actor,
-            kind=kind,
-            model_name=model_name,
-            version=version,
-            payload=payload,
-            prev_hash=prev_hash,
-            identity=identity,
-        )
-        conn.execute(
-            t.events.insert().values(
-                seq=seq,
-                at=at,
-                actor=actor,
-                kind=kind,
-                model_name=model_name,
-                version=version,
-                payload=provenance.canonical_json(payload),
-                prev_hash=prev_hash,
-                hash=digest,
-                hmac=chain.sign(self.hmac_key, digest) if self.hmac_key else None,
-                **({} if self._before_signing else {"identity": identity}),
-            )
-        )
-        head: dict[str, Any] = {"seq": seq, "hash": digest}
+        event = {"at": at, "actor": actor, "kind": kind, "model_name": model_name, "version": version}
+        self._append_many(conn, seq, [{**event, "rows": rows, "extra": extra}])
+
+    def _append_many(self, conn: Connection, seq: int, events: list[dict[str, Any]]) -> None:
+        """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
+        the chain head once, to the last: each event's hash still covers the one before it."""
+        written = self._written(conn)
+        if written.head is None or written.head[0] != seq - 1:
+            written.head = None
+            self._read_head(conn)
+        assert written.head is not None
+        if not self._before_signing and written.identity is None:
+            written.identity = database.session_identity(conn)
+        digest = written.head[1]
+        values = []
+        for number, event in enumerate(events, start=seq):
+            values.append(self._event_row(number, digest, event, written.identity))
+            digest = values[-1]["hash"]
+        conn.execute(t.events.insert(), values)
+        last = seq + len(events) - 1
+        head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
-            head["hmac"] = chain.sign_head(self.hmac_key, seq, digest) if self.hmac_key else None
+            head["hmac"] = chain.sign_head(self.hmac_key, last, digest) if self.hmac_key else None
         updated = conn.execute(
             sa.update(t.chain_head)
             .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
@@ -1096,6 +1171,29 @@ class Register:
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
             )
+        written.head = (last, digest)
+
+    def _event_row(
+        self, seq: int, prev_hash: str, event: dict[str, Any], identity: str | None
+    ) -> dict[str, Any]:
+        """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
+        payload: dict[str, Any] = {
+            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in event["rows"]],
+            **(event["extra"] or {}),
+        }
+        payload = json.loads(provenance.canonical_json(payload))
+        identity = None if self._before_signing else identity
+        fields = {key: event[key] for key in ("at", "actor", "kind", "model_name", "version")}
+        digest = chain.event_hash(seq=seq, **fields, payload=payload, prev_hash=prev_hash, identity=identity)
+        return {
+            "seq": seq,
+            **fields,
+            "payload": provenance.canonical_json(payload),
+            "prev_hash": prev_hash,
+            "hash": digest,
+            "hmac": chain.sign(self.hmac_key, digest) if self.hmac_key else None,
+            **({} if self._before_signing else {"identity": identity}),
+        }
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
@@ -1195,11 +1293,16 @@ def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
     ).first()
     if found is None:
         return None
+    return int(found.seq), _payload_object(found.payload)
+
+
+def _payload_object(text: str) -> dict[str, Any]:
+    """An event's payload as a dict (empty when it was edited into something unreadable)."""
     try:
-        payload = json.loads(found.payload)
+        payload = json.loads(text)
     except ValueError:
         payload = {}
-    return int(found.seq), payload if isinstance(payload, dict) else {}
+    return payload if isinstance(payload, dict) else {}
 
 
 def roles_record(conn: Connection) -> int | None:
@@ -1267,6 +1370,19 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
                 f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
                 f"{limit}, so shorten it.",
             )
+
+
+def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
+    """One checklist answer, checked, with its columns in the order the table has them."""
+    status = answer.get("status")
+    if status not in CHECKLIST_STATUSES:
+        raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
+    return {
+        "framework": _required(answer.get("framework"), "framework", "the checklist's framework id"),
+        "item_id": _required(answer.get("item_id"), "item_id", "the checklist item's id"),
+        "status": str(status),
+        "evidence": answer.get("evidence") or "",
+    }
 
 
 def _actor(actor: str | None) -> str:

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 from typing import Any
 
-from governance.provenance import sha256_json
+# provenance.canonical_json's encoder, built once: the same bytes, without building an encoder per event
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 HMAC_ENV = "GOVERNANCE_REGISTER_HMAC_KEY"
 SIGNING_KIND = "register.signing_enabled"
@@ -50,7 +52,7 @@ def event_hash(
     }
     if identity is not None:
         fields["identity"] = identity
-    return sha256_json(fields)
+    return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
 
 
 def sign(key: bytes, digest: str) -> str:

@@ -10,19 +10,22 @@ missing, added afterwards or replaced by a symbolic link. Audit folders under ``
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
 from governance.register.monitoring import alert_items
+from governance.register.queries import row_image
 from governance.register.records import (
     STATUS_CATEGORIES,
     AnchorCheck,
@@ -51,182 +54,77 @@ _ROW_NAMES = {
 }
 
 
-def verify(  # noqa: C901, PLR0915  # split by branch register-speed
+def verify(
     register: Register,
     workspace_root: Path | None = None,
     *,
     expect_head: str | None = None,
     checkpoint: Path | None = None,
+    audit_files: AuditFiles | None = None,
 ) -> VerifyReport:
     """Check the whole register; problems are listed in order, the first break first.
 
     ``expect_head`` (a hash kept outside the database) and ``checkpoint`` (a checkpoint file) must be events of
     the chain: that is what catches the newest events being cut off by someone who could also rewind the head.
+    The log and the tables are streamed, each in one pass: memory grows with the number of rows (a digest
+    each), not with the history. ``audit_files`` keeps the audit files' checks for a caller that needs them again.
     """
-    from governance.register.queries import row_image
-
-    problems: list[VerifyProblem] = []
-    with database.read_transaction(register.engine) as conn:
-        events = conn.execute(sa.select(t.events).order_by(t.events.c.seq)).all()
-        head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).first()
-        actual: dict[str, dict[int, dict[str, Any]]] = {
-            name: {row.id: row_image(row) for row in conn.execute(sa.select(table).order_by(table.c.id))}
-            for name, table in t.ENTITY_TABLES.items()
-        }
-
     key = register.hmac_key or None
-    expected: dict[tuple[str, int], tuple[dict[str, Any], int | None]] = {}
-    previous_hash = t.GENESIS_HASH
-    expected_seq = 1
-    for event in events:
-        if event.seq != expected_seq:
-            problems.append(
-                VerifyProblem(
-                    kind="chain",
-                    seq=expected_seq,
-                    message=f"Event {expected_seq} is missing from the log (the next one is {event.seq}): "
-                    "someone deleted it by hand.",
-                )
-            )
-        if event.prev_hash != previous_hash:
-            problems.append(
-                VerifyProblem(
-                    kind="chain",
-                    seq=event.seq,
-                    message=f"Event {event.seq} does not link to the event before it: an earlier event was changed "
-                    "or deleted by hand.",
-                )
-            )
-        try:
-            payload = json.loads(event.payload)
-            if not isinstance(payload, dict):
-                raise ValueError("not an object")
-        except ValueError:
-            payload = {}
-            problems.append(
-                VerifyProblem(
-                    kind="chain",
-                    seq=event.seq,
-                    message=f"Event {event.seq} holds unreadable content: it was edited by hand.",
-                )
-            )
-        recomputed = chain.event_hash(
-            seq=event.seq,
-            at=event.at,
-            actor=event.actor,
-            kind=event.kind,
-            model_name=event.model_name,
-            version=event.version,
-            payload=payload,
-            prev_hash=event.prev_hash,
-            identity=event.identity,
-        )
-        if recomputed != event.hash:
-            problems.append(
-                VerifyProblem(
-                    kind="chain",
-                    seq=event.seq,
-                    message=f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
-                    "written: its content no longer matches its hash.",
-                )
-            )
-        for entry in payload.get("rows", []):
-            if isinstance(entry, dict) and isinstance(entry.get("record"), dict) and "id" in entry["record"]:
-                expected[(str(entry.get("table")), int(entry["record"]["id"]))] = (entry["record"], event.seq)
-        previous_hash = event.hash
-        expected_seq = event.seq + 1
-
-    last_seq, last_hash = (events[-1].seq, events[-1].hash) if events else (0, t.GENESIS_HASH)
-    if head is None or head.seq != last_seq or head.hash != last_hash:
-        problems.append(
-            VerifyProblem(
-                kind="head",
-                seq=head.seq if head is not None else None,
-                message=f"The log ends at event {last_seq}, but the chain head records event "
-                f"{head.seq if head is not None else 'none'}: the newest events were deleted or the head was edited.",
-            )
-        )
-    signing = _check_signatures(events, head, key)
+    anchors = _anchors(expect_head, checkpoint)
+    with database.read_transaction(register.engine) as conn:
+        log = _replay(conn, key, {digest for _source, digest in anchors})
+        head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).first()
+        tables = _compare_rows(conn, log.expected)
+    problems = log.problems + _head_problems(log, head)
+    signing = log.signing(head)
     problems += signing.problems
-    anchors = [_check_anchor(events, source, digest) for source, digest in _anchors(expect_head, checkpoint)]
-    problems += [anchor.problem for anchor in anchors if anchor.problem is not None]
-
-    rows_checked = 0
-    for table_name, rows in actual.items():
-        noun = _ROW_NAMES[table_name]
-        for row_id, image in rows.items():
-            rows_checked += 1
-            recorded = expected.get((table_name, row_id))
-            if recorded is None:
-                problems.append(
-                    VerifyProblem(
-                        kind="row",
-                        message=f"The {noun} row {row_id} is not in the log: it was added by hand.",
-                    )
-                )
-                continue
-            record, seq = recorded
-            # A column added by a later migration is absent from older after-images: absent and empty agree.
-            fields = sorted(k for k in set(image) | set(record) if image.get(k) != record.get(k))
-            if fields:
-                problems.append(
-                    VerifyProblem(
-                        kind="row",
-                        seq=seq,
-                        message=f"The {noun} row {row_id} differs from what event {seq} recorded "
-                        f"({', '.join(fields)}): it was edited by hand.",
-                    )
-                )
-        for (name, row_id), (_record, seq) in sorted(expected.items()):
-            if name == table_name and row_id not in rows:
-                problems.append(
-                    VerifyProblem(
-                        kind="row",
-                        seq=seq,
-                        message=f"The {noun} row {row_id} recorded by event {seq} is gone: it was deleted by hand.",
-                    )
-                )
-
-    audit_rows = list(actual["gov_audits"].values())
-    files_checked = 0
-    for audit in audit_rows:
-        found, checked = audit_file_problems(register, audit, workspace_root)
-        files_checked += checked
-        _image, audit_seq = expected.get(("gov_audits", int(audit["id"])), ({}, None))
-        problems += [VerifyProblem(kind="audit_file", seq=audit_seq, message=message) for message in found]
-
+    found = [_check_anchor(log, source, digest) for source, digest in anchors]
+    problems += [anchor.problem for anchor in found if anchor.problem is not None]
+    problems += tables.problems
+    files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
+    problems += files.problems(tables.audits, log.expected)
     problems += _orphan_problems(register, workspace_root)
     problems.sort(key=lambda p: (_KIND_ORDER[p.kind], p.seq if p.seq is not None else 0))
     unchecked = signing.since is not None and key is None
     return VerifyReport(
         ok=not problems and not unchecked,
-        events_checked=len(events),
-        rows_checked=rows_checked,
-        audit_files_checked=files_checked,
-        audits_without_manifest=sum(1 for audit in audit_rows if audit.get("files") is None),
+        events_checked=log.count,
+        rows_checked=tables.count,
+        audit_files_checked=files.checked(tables.audits),
+        audits_without_manifest=sum(1 for audit in tables.audits if audit.get("files") is None),
         signed=signing.checked,
         problems=problems,
         inconclusive=unchecked and not problems,
         signing_since=signing.since,
         head_seq=head.seq if head is not None else 0,
         head_hash=head.hash if head is not None else t.GENESIS_HASH,
-        anchors=[anchor.result for anchor in anchors],
-        warnings=_role_warnings(events),
+        anchors=[anchor.result for anchor in found],
+        warnings=log.role_warnings(),
     )
 
 
-def _role_warnings(events: Sequence[Any]) -> list[str]:
-    """A shared database role allowed (final): the history is intact, but approvals rest on typed names only."""
-    found = next((event for event in events if event.kind == roles.SHARED_ROLE_KIND), None)
-    if found is None:
+_STREAM = {"stream_results": True, "yield_per": 1000}  # a server-side cursor on PostgreSQL, batches on SQLite
+
+
+def _replay(conn: Connection, key: bytes | None, anchors: set[str]) -> _Log:
+    """Read the log once, in order, checking each event as it comes (nothing is kept but digests)."""
+    log = _Log(key, {digest: None for digest in anchors})
+    for event in conn.execution_options(**_STREAM).execute(sa.select(t.events).order_by(t.events.c.seq)):
+        log.add(event)
+    return log
+
+
+def _head_problems(log: _Log, head: Any) -> list[VerifyProblem]:
+    """The chain head must record the newest event of the log."""
+    last_seq, last_hash = log.last
+    if head is not None and head.seq == last_seq and head.hash == last_hash:
         return []
-    try:
-        payload = json.loads(found.payload)
-    except ValueError:
-        payload = {}
     return [
-        roles.shared_role_warning(
-            found.seq, found.actor, found.at, payload if isinstance(payload, dict) else {}, found.identity
+        VerifyProblem(
+            kind="head",
+            seq=head.seq if head is not None else None,
+            message=f"The log ends at event {last_seq}, but the chain head records event "
+            f"{head.seq if head is not None else 'none'}: the newest events were deleted or the head was edited.",
         )
     ]
 
@@ -268,54 +166,270 @@ class _Signing:
     checked: bool = False  # the key given is the register's, so its signatures were checked
 
 
-def _check_signatures(events: Sequence[Any], head: Any, key: bytes | None) -> _Signing:
-    """Once signing is on, every later event and the head must carry a valid signature for the register's key.
+_Expected = tuple[bytes, int, frozenset[str]]  # a row's digest, the event that wrote it, columns it lacks
+_COLUMNS = {name: frozenset(table.c.keys()) - {"event_seq"} for name, table in t.ENTITY_TABLES.items()}
+_NONE: frozenset[str] = frozenset()
 
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
+
+
+def _row_digest(keys: Sequence[str], row: Sequence[Any], absent: frozenset[str]) -> bytes:
+    """The digest of a row as an after-image records it: without ``event_seq``, and without the empty columns that
+    the image lacks (a column added by a later migration is absent from older images: absent and empty agree).
+    Equal digests mean equal images; unequal ones are compared field by field before anything is reported."""
+    image = {
+        k: v
+        for k, v in zip(keys, row, strict=True)
+        if k != "event_seq" and (v is not None or k not in absent)
+    }
+    return _digest(_CANONICAL.encode(image))
+
+
+def _record_digests(text: str, entries: list[tuple[tuple[str, int], dict[str, Any]]]) -> list[bytes]:
+    """The digest of each after-image an event carries, from its own text in the stored payload when the payload
+    has the form the register writes (``{"record":{...},"table":"..."}`` in turn), else encoded again."""
+    digests, position = [], text.find('"rows":[')
+    for (table, _id), record in entries:
+        start = text.find('{"record":', position) + len('{"record":') if position >= 0 else -1
+        end = text.find(f',"table":{json.dumps(table)}}}', start) if start >= 0 else -1
+        if position < 0 or end < 0 or text[start] != "{" or text[end - 1] != "}":
+            position = -1  # not as written: from here on, encode each image
+            digests.append(_digest(_CANONICAL.encode(record)))
+        else:
+            digests.append(_digest(text[start:end]))
+            position = end
+    return digests
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class _Log:
+    """One pass over the event log: links, hashes, signatures, anchors, and what each row should now hold.
+
+    Once signing is on, every later event and the head must carry a valid signature for the register's key.
     Without a key nothing can be checked (the caller reports that, never "OK"); a key on a register with no
     record of signing is a break, because stripping every signature and that record looks exactly like it.
     """
-    record = next((event for event in events if event.kind == chain.SIGNING_KIND), None)
-    since = record.seq if record is not None else None
-    if key is None:
-        return _Signing(since, [])
-    if record is None:
-        return _Signing(
-            None,
-            [
-                VerifyProblem(
-                    kind="signature",
-                    message="A key was given, but the register has no record that signing was switched on: either it was "
-                    "never signed (switch it on with `governance register enable-signing`), or someone removed its "
-                    "signatures and rewrote its history; restore it from a backup if it was signed.",
-                )
-            ],
-        )
-    recorded = str(_payload(record).get("key_id", ""))
-    if chain.key_id(key) != recorded:
-        return _Signing(
-            since,
-            [
-                VerifyProblem(
-                    kind="signature",
-                    seq=since,
-                    message=f"The key given is not the key this register is signed with (key id {chain.key_id(key)}; the "
-                    f"register's is {recorded}): set {chain.HMAC_ENV} to the register's key and verify again.",
-                )
-            ],
-        )
-    start = int(record.seq)
-    problems = [_event_signature_problem(event, key, start) for event in events if event.seq >= start]
-    found = [problem for problem in problems if problem is not None]
-    if head is not None and not chain.head_signature_matches(key, head.seq, head.hash, head.hmac):
-        found.append(
+
+    def __init__(self, key: bytes | None, anchors: dict[str, int | None]) -> None:
+        self.key = key
+        self.anchors = anchors  # hash kept outside -> the event that has it
+        self.problems: list[VerifyProblem] = []
+        self.expected: dict[tuple[str, int], _Expected] = {}  # row -> digest of its image, event
+        self.count = 0
+        self.last: tuple[int, str] = (0, t.GENESIS_HASH)
+        self.since: int | None = None
+        self.signature_problems: list[VerifyProblem] = []
+        self.checking = False  # the key is the register's: check every signature from ``since`` on
+        self.shared_role: tuple[int, str, str, dict[str, Any], str | None] | None = None  # allowed (final)
+
+    def add(self, event: Any) -> None:
+        """Check one event (the next in order) and note the rows it records."""
+        self._check_link(event)
+        payload = _payload(event)
+        if payload is None:
+            payload = {}
+            self._problem(event.seq, f"Event {event.seq} holds unreadable content: it was edited by hand.")
+        if _event_digest(event, payload) != event.hash:
+            self._problem(
+                event.seq,
+                f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
+                "written: its content no longer matches its hash.",
+            )
+        entries = list(_row_entries(payload))
+        for (row, record), digest in zip(entries, _record_digests(event.payload, entries), strict=True):
+            absent = _COLUMNS.get(row[0], _NONE) - record.keys()
+            self.expected[row] = (digest, event.seq, absent or _NONE)
+        if event.kind == chain.SIGNING_KIND and self.since is None:
+            self._signing_switched_on(event, payload)
+        if self.checking:
+            found = _event_signature_problem(event, self.key or b"", int(self.since or 0))
+            self.signature_problems += [found] if found is not None else []
+        if event.kind == roles.SHARED_ROLE_KIND and self.shared_role is None:
+            self.shared_role = (event.seq, event.actor, event.at, payload, event.identity)
+        if event.hash in self.anchors and self.anchors[event.hash] is None:
+            self.anchors[event.hash] = event.seq
+        self.count += 1
+        self.last = (event.seq, event.hash)
+
+    def _check_link(self, event: Any) -> None:
+        expected_seq, previous_hash = self.last[0] + 1, self.last[1]
+        if event.seq != expected_seq:
+            self._problem(
+                expected_seq,
+                f"Event {expected_seq} is missing from the log (the next one is {event.seq}): "
+                "someone deleted it by hand.",
+            )
+        if event.prev_hash != previous_hash:
+            self._problem(
+                event.seq,
+                f"Event {event.seq} does not link to the event before it: an earlier event was changed "
+                "or deleted by hand.",
+            )
+
+    def _problem(self, seq: int, message: str) -> None:
+        self.problems.append(VerifyProblem(kind="chain", seq=seq, message=message))
+
+    def _signing_switched_on(self, event: Any, payload: dict[str, Any]) -> None:
+        self.since = int(event.seq)
+        if self.key is None:
+            return
+        recorded = str(payload.get("key_id", ""))
+        if chain.key_id(self.key) == recorded:
+            self.checking = True
+            return
+        self.signature_problems.append(
             VerifyProblem(
-                kind="head",
-                seq=head.seq,
-                message=f"The chain head (event {head.seq}) is {'not signed' if not head.hmac else 'wrongly signed'}: "
-                "the newest events were deleted and the head rewound, or the head was edited, by someone without the key.",
+                kind="signature",
+                seq=self.since,
+                message=f"The key given is not the key this register is signed with (key id "
+                f"{chain.key_id(self.key)}; the register's is {recorded}): set {chain.HMAC_ENV} to the register's "
+                "key and verify again.",
             )
         )
-    return _Signing(since, found, checked=True)
+
+    def role_warnings(self) -> list[str]:
+        """A shared database role allowed (final): the history is intact, but approvals rest on typed names only."""
+        return [] if self.shared_role is None else [roles.shared_role_warning(*self.shared_role)]
+
+    def signing(self, head: Any) -> _Signing:
+        """The signatures' verdict, once the whole log was read (the head's own signature included)."""
+        if self.key is None:
+            return _Signing(self.since, [])
+        if self.since is None:
+            return _Signing(None, [_UNRECORDED_SIGNING])
+        if not self.checking:
+            return _Signing(self.since, self.signature_problems)
+        found = list(self.signature_problems)
+        if head is not None and not chain.head_signature_matches(self.key, head.seq, head.hash, head.hmac):
+            found.append(
+                VerifyProblem(
+                    kind="head",
+                    seq=head.seq,
+                    message=f"The chain head (event {head.seq}) is "
+                    f"{'not signed' if not head.hmac else 'wrongly signed'}: the newest events were deleted and the "
+                    "head rewound, or the head was edited, by someone without the key.",
+                )
+            )
+        return _Signing(self.since, found, checked=True)
+
+
+_UNRECORDED_SIGNING = VerifyProblem(
+    kind="signature",
+    message="A key was given, but the register has no record that signing was switched on: either it was "
+    "never signed (switch it on with `governance register enable-signing`), or someone removed its "
+    "signatures and rewrote its history; restore it from a backup if it was signed.",
+)
+
+
+def _event_digest(event: Any, payload: dict[str, Any]) -> str:
+    return chain.event_hash(
+        seq=event.seq,
+        at=event.at,
+        actor=event.actor,
+        kind=event.kind,
+        model_name=event.model_name,
+        version=event.version,
+        payload=payload,
+        prev_hash=event.prev_hash,
+        identity=event.identity,
+    )
+
+
+@dataclass
+class _Tables:
+    problems: list[VerifyProblem]
+    count: int
+    audits: list[dict[str, Any]]  # the audit rows, for their files
+
+
+def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected]) -> _Tables:
+    """Replay the log against the tables: every row as its newest event recorded it, none added or deleted."""
+    found = _Tables([], 0, [])
+    for name, table in t.ENTITY_TABLES.items():
+        seen: set[int] = set()
+        result = conn.execution_options(**_STREAM).execute(sa.select(table).order_by(table.c.id))
+        keys = list(result.keys())
+        for row in result:
+            seen.add(row.id)
+            found.count += 1
+            recorded = expected.get((name, row.id))
+            if recorded is None or _row_digest(keys, row, recorded[2]) != recorded[0]:
+                problem = _row_problem(conn, name, row, recorded)
+                found.problems += [problem] if problem is not None else []
+            if name == "gov_audits":
+                found.audits.append(row_image(row))
+        noun = _ROW_NAMES[name]
+        found.problems += [
+            VerifyProblem(
+                kind="row",
+                seq=expected[row][1],
+                message=f"The {noun} row {row[1]} recorded by event {expected[row][1]} is gone: it was deleted "
+                "by hand.",
+            )
+            for row in sorted(row for row in expected if row[0] == name and row[1] not in seen)
+        ]
+    return found
+
+
+def _row_problem(conn: Connection, name: str, row: Any, recorded: _Expected | None) -> VerifyProblem | None:
+    """A row the log does not know, or one whose digest differs from its newest after-image's: the fields that
+    differ are named (none may, when only the form differs)."""
+    noun = _ROW_NAMES[name]
+    if recorded is None:
+        return VerifyProblem(
+            kind="row", message=f"The {noun} row {row.id} is not in the log: it was added by hand."
+        )
+    seq = recorded[1]
+    image, record = row_image(row), _recorded_image(conn, seq, name, row.id)
+    fields = sorted(k for k in set(image) | set(record) if image.get(k) != record.get(k))
+    if not fields:
+        return None
+    return VerifyProblem(
+        kind="row",
+        seq=seq,
+        message=f"The {noun} row {row.id} differs from what event {seq} recorded ({', '.join(fields)}): it was "
+        "edited by hand.",
+    )
+
+
+def _recorded_image(conn: Connection, seq: int, name: str, row_id: int) -> dict[str, Any]:
+    """The after-image event ``seq`` holds for a row (read again only for a row that differs)."""
+    text = conn.execute(sa.select(t.events.c.payload).where(t.events.c.seq == seq)).scalar_one()
+    record: dict[str, Any] = {}
+    for row, image in _row_entries(_payload_text(text) or {}):
+        record = image if row == (name, row_id) else record
+    return record
+
+
+class AuditFiles:
+    """Each audit's files checked once, however many reports ask (``register export`` runs verify and status)."""
+
+    def __init__(self, register: Register, workspace_root: Path | None) -> None:
+        self.register, self.root = register, workspace_root
+        self._found: dict[str, tuple[list[str], int]] = {}
+
+    def of(self, audit: dict[str, Any]) -> tuple[list[str], int]:
+        """The problems with one audit's files (one sentence each) and how many files were checked."""
+        audit_id = str(audit["audit_id"])
+        if audit_id not in self._found:
+            self._found[audit_id] = audit_file_problems(self.register, audit, self.root)
+        return self._found[audit_id]
+
+    def problems(
+        self, audits: Sequence[dict[str, Any]], expected: dict[tuple[str, int], _Expected]
+    ) -> list[VerifyProblem]:
+        found = []
+        for audit in audits:
+            seq = expected.get(("gov_audits", int(audit["id"])), (b"", None))[1]
+            found += [VerifyProblem(kind="audit_file", seq=seq, message=m) for m in self.of(audit)[0]]
+        return found
+
+    def checked(self, audits: Sequence[dict[str, Any]]) -> int:
+        return sum(self.of(audit)[1] for audit in audits)
 
 
 def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProblem | None:
@@ -336,12 +450,24 @@ def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProble
     return None
 
 
-def _payload(event: Any) -> dict[str, Any]:
+def _payload(event: Any) -> dict[str, Any] | None:
+    """An event's payload as a dict; ``None`` when it is unreadable (edited by hand)."""
+    return _payload_text(event.payload)
+
+
+def _row_entries(payload: dict[str, Any]) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:
+    """The (table, id) and after-image of each row an event records."""
+    for entry in payload.get("rows", []):
+        if isinstance(entry, dict) and isinstance(entry.get("record"), dict) and "id" in entry["record"]:
+            yield (str(entry.get("table")), int(entry["record"]["id"])), entry["record"]
+
+
+def _payload_text(text: str) -> dict[str, Any] | None:
     try:
-        payload = json.loads(event.payload)
+        payload = json.loads(text)
     except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
+        return None
+    return payload if isinstance(payload, dict) else None
 
 
 @dataclass
@@ -363,11 +489,10 @@ def _anchors(expect_head: str | None, checkpoint: Path | None) -> list[tuple[str
     return found
 
 
-def _check_anchor(events: Sequence[Any], source: str, digest: str) -> _Anchor:
+def _check_anchor(log: _Log, source: str, digest: str) -> _Anchor:
     """A head kept outside must be an event of this chain (hashes include the number, so the number agrees)."""
-    last = events[-1].seq if events else 0
-    match = next((event for event in events if event.hash == digest), None)
-    if match is None:
+    seq = log.anchors.get(digest)
+    if seq is None:
         return _Anchor(
             AnchorCheck(source=source, hash=digest, found=False),
             VerifyProblem(
@@ -378,7 +503,7 @@ def _check_anchor(events: Sequence[Any], source: str, digest: str) -> _Anchor:
             ),
         )
     return _Anchor(
-        AnchorCheck(source=source, hash=digest, found=True, seq=match.seq, events_after=last - match.seq),
+        AnchorCheck(source=source, hash=digest, found=True, seq=seq, events_after=log.last[0] - seq),
         None,
     )
 
@@ -420,11 +545,16 @@ def audit_file_problems(
 
 
 def status(
-    register: Register, *, within_days: int = 30, details: Sequence[ModelDetail] | None = None
+    register: Register,
+    *,
+    within_days: int = 30,
+    details: Sequence[ModelDetail] | None = None,
+    audit_files: AuditFiles | None = None,
 ) -> StatusReport:
     """Items needing attention, sorted: overdue, expiring, unapproved deployments, changed files, orphans.
 
-    ``details`` are the register's models when the caller has already loaded them (they are read otherwise).
+    ``details`` are the register's models when the caller has already loaded them (they are read otherwise);
+    ``audit_files`` the audit files' checks when verify has already made them.
     """
     if within_days < 0:
         from governance.errors import FieldError
@@ -432,43 +562,21 @@ def status(
         raise FieldError("within_days", f"{{field}} must be 0 or more, not {within_days}.")
     moment = provenance.now()
     horizon = moment + timedelta(days=within_days)
+    files = audit_files if audit_files is not None else AuditFiles(register, None)
     items: list[StatusItem] = []
     details = _loaded(register, details)
     for detail in details:
-        model = detail.model
         for version in detail.versions:
-            label = f"{model.name}@{version.version}"
-            if version.state == "retired":
-                continue
-            items.extend(_due_items(version, detail.audits, label, moment, horizon))
-            if version.state == "deployed":
-                decisions = [a for a in detail.approvals if a.version_id == version.id]
-                if not decisions or decisions[-1].decision != "approve":
-                    items.append(
-                        StatusItem(
-                            category="unapproved",
-                            model_name=model.name,
-                            version=version.version,
-                            message=f"{label} is deployed without a standing approval; suspend it "
-                            f"(`governance register suspend {label}`) or have it approved.",
-                        )
-                    )
-            artefact = register.locate(version.artifact_path)
-            if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
+            if version.state != "retired":
+                items += _version_items(register, detail, version, moment, horizon)
+        for audit in detail.audits:
+            for problem in files.of(audit.model_dump())[0]:
                 items.append(
                     StatusItem(
                         category="changed",
-                        model_name=model.name,
-                        version=version.version,
-                        message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
-                        "register the new file as a new version.",
-                    )
-                )
-        for audit in detail.audits:
-            for problem in audit_file_problems(register, audit.model_dump(), None)[0]:
-                items.append(
-                    StatusItem(
-                        category="changed", model_name=model.name, version=audit.version, message=problem
+                        model_name=detail.model.name,
+                        version=audit.version,
+                        message=problem,
                     )
                 )
     items += alert_items(register, details)
@@ -476,6 +584,39 @@ def status(
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
     return StatusReport(generated_at=provenance.isoformat(moment), within_days=within_days, items=items)
+
+
+def _version_items(
+    register: Register, detail: ModelDetail, version: VersionRecord, moment: Any, horizon: Any
+) -> list[StatusItem]:
+    """A version's audit due or overdue, a deployment without approval, a model file changed since."""
+    model = detail.model
+    label = f"{model.name}@{version.version}"
+    items = _due_items(version, detail.audits, label, moment, horizon)
+    if version.state == "deployed":
+        decisions = [a for a in detail.approvals if a.version_id == version.id]
+        if not decisions or decisions[-1].decision != "approve":
+            items.append(
+                StatusItem(
+                    category="unapproved",
+                    model_name=model.name,
+                    version=version.version,
+                    message=f"{label} is deployed without a standing approval; suspend it "
+                    f"(`governance register suspend {label}`) or have it approved.",
+                )
+            )
+    artefact = register.locate(version.artifact_path)
+    if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
+        items.append(
+            StatusItem(
+                category="changed",
+                model_name=model.name,
+                version=version.version,
+                message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
+                "register the new file as a new version.",
+            )
+        )
+    return items
 
 
 def _loaded(register: Register, details: Sequence[ModelDetail] | None) -> Sequence[ModelDetail]:

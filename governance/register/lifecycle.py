@@ -164,15 +164,17 @@ def check_approval(
             raise GuardError(
                 f"Guard 'passing audit' refused to approve {label}: {len(flagged)} of its {len(audits)} audits of this "
                 f"model file did not pass: {', '.join(a.describe() for a in flagged)}; a later audit does not undo "
-                "them, so register a fixed model as a new version and audit that, or approve with --accept-risk "
-                "REASON to record a risk acceptance that covers them."
+                "them, so register a fixed model as a new version and audit that, or approve with {risk_acceptance} "
+                "REASON to record a risk acceptance that covers them.",
+                fields=["risk_acceptance"],
             )
         expires = expiry(audit.recorded_at, audit.max_age_days)
         if expires is not None and _parse(expires) <= now:
             raise GuardError(
                 f"Guard 'audit age' refused to approve {label}: its passing audit ({audit.audit_id}) expired on "
                 f"{expires[:10]} (the policy allows {audit.max_age_days} days); audit it again, "
-                "or approve with --accept-risk REASON."
+                "or approve with {risk_acceptance} REASON.",
+                fields=["risk_acceptance"],
             )
     if same_person(approver, audit.actor):
         raise GuardError(
@@ -209,7 +211,8 @@ def _refuse_same_identity(label: str, identity: str, act: str) -> None:
     connected, fix = _LOGIN_WORDS.get(source, _LOGIN_WORDS["pg"])
     raise GuardError(
         f"Guard 'separation of duties' refused the approval of {label}: you are {connected} "
-        f"{describe_identity(identity)}, which {act}, whatever name --actor gives; {fix}; see {ROLES_GUIDE}."
+        f"{describe_identity(identity)}, which {act}, whatever name {{actor}} gives; {fix}; see {ROLES_GUIDE}.",
+        fields=["actor"],
     )
 
 

@@ -106,21 +106,21 @@ def _add_model(
     owner = owner or tagged_owner or None
     description = str(about.get("description") or "").strip()
     purpose = purpose or (description.splitlines()[0].strip() if description else None)
-    missing = [
-        option for option, value in (("--owner EMAIL", owner), ("--purpose TEXT", purpose)) if not value
-    ]
+    missing = [field for field, value in (("owner", owner), ("purpose", purpose)) if not value]
     if missing:
         raise InputError(
             f"{target} is not in the register yet, and MLflow does not say {' or '.join(_what(m) for m in missing)} "
-            f"for '{name}'; give {' and '.join(missing)} (nothing was imported)."
+            f"for '{name}'; give {' and '.join(_MISSING_WORDS[m] for m in missing)} (nothing was imported).",
+            fields=missing,
         )
     register.add_model(target, owner=str(owner), purpose=str(purpose), actor=actor)
 
 
-def _what(option: str) -> str:
-    return (
-        "who owns it (a tag 'owner')" if option.startswith("--owner") else "what it decides (a description)"
-    )
+_MISSING_WORDS = {"owner": "{owner} EMAIL", "purpose": "{purpose} TEXT"}
+
+
+def _what(field: str) -> str:
+    return "who owns it (a tag 'owner')" if field == "owner" else "what it decides (a description)"
 
 
 def _import_version(

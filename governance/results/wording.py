@@ -5,7 +5,10 @@ and the site never call a scoring rate a selection rate."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from governance.results.common import Estimate
 
 RateKind = Literal["selection", "scoring"]
 
@@ -50,3 +53,17 @@ def vouched_words(vouched_by: str | None, vouched_at: str | None) -> str:
     """Who vouched that a model file may run code when loaded, as a clause: "vouched for by ana@x on 2026-11-23"."""
     when = f" on {vouched_at[:10]}" if vouched_at else " with --trust when auditing"
     return f"vouched for by {vouched_by or 'whoever ran the audit'}{when}"
+
+
+def short_number(value: float | None) -> str:
+    """A number in three significant digits for the terminal; ``n/a`` when there is none."""
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+def short_estimate(estimate: Estimate | None) -> str:
+    """An estimate as ``0.812 [0.78, 0.84]`` (the interval when there is one); ``-`` when there is none."""
+    if estimate is None:
+        return "-"
+    if estimate.low is None or estimate.high is None:
+        return short_number(estimate.value)
+    return f"{short_number(estimate.value)} [{short_number(estimate.low)}, {short_number(estimate.high)}]"

@@ -502,8 +502,16 @@ def _metric_summary(
     return f"Inconclusive: for {groups}{more}, the {what} might or might not meet {rule.bound}; more data would settle it."
 
 
-def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> RuleOutcome:
-    why = _why_unchecked(rule, fairness)
+def _metric_outcome(
+    rule: MetricRule,
+    *,
+    status: RuleStatus,
+    summary: str,
+    advice: str,
+    findings: list[Finding] | None = None,
+    not_checked_because: str | None = None,
+) -> RuleOutcome:
+    """A metric rule's outcome: the rule's own words (id, metric, bound, severity) and what this audit found."""
     return RuleOutcome(
         rule_id=rule.id,
         description=rule.description,
@@ -511,6 +519,18 @@ def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> Rule
         comparison=rule.comparison,
         bound=rule.bound,
         severity=rule.severity,
+        status=status,
+        summary=summary,
+        advice=advice,
+        findings=findings or [],
+        not_checked_because=not_checked_because,
+    )
+
+
+def _unchecked_blocking_rule(rule: MetricRule, fairness: FairnessResult) -> RuleOutcome:
+    why = _why_unchecked(rule, fairness)
+    return _metric_outcome(
+        rule,
         status="inconclusive",
         summary=f"Inconclusive: this blocking rule could not be checked, because {why}.",
         advice="Audit with the data the rule needs, or use a policy without this rule for this kind of audit.",
@@ -677,13 +697,8 @@ def evaluate_policy(
                 "decide with the risk officer and record the reason. " + advice
             )
         outcomes.append(
-            RuleOutcome(
-                rule_id=rule.id,
-                description=rule.description,
-                metric=rule.metric,
-                comparison=rule.comparison,
-                bound=rule.bound,
-                severity=rule.severity,
+            _metric_outcome(
+                rule,
                 status=status,
                 summary=_metric_summary(
                     rule, status, findings, fairness.confidence_level, rate_kind=_ll144_rate_kind(fairness)

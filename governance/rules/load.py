@@ -55,7 +55,8 @@ def resolve_policy_path(name_or_path: str, workspace_root: Path | None = None) -
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
         if not candidate.is_file():
             raise PolicyError(
-                f"The policy file {candidate} does not exist; check the path given with --policy."
+                f"The policy file {candidate} does not exist; check the path given with {{policy}}.",
+                fields=["policy"],
             )
         return candidate
     for folder in preset_dirs(workspace_root):

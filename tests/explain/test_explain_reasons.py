@@ -113,7 +113,7 @@ def test_reason_codes_refuse_what_they_cannot_word() -> None:
     X, y = world()
     numeric = X[["duration", "amount"]]
     regressor = LinearRegression().fit(numeric, X["amount"])
-    with pytest.raises(ExplainError, match="--threshold"):
+    with pytest.raises(ExplainError, match="need threshold:"):
         reason_codes(regressor, numeric, rows=[0], sensitive_columns=[])
     low = reason_codes(
         regressor, numeric, rows=None, sensitive_columns=[], threshold=float(X["amount"].median())

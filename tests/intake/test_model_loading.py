@@ -85,7 +85,7 @@ def test_missing_damaged_and_unknown_files(tmp_path: Path) -> None:
         load_model(damaged)
     onnx = tmp_path / "m.onnx"
     onnx.write_bytes(b"x")
-    with pytest.raises(InputError, match="--predictions COL"):
+    with pytest.raises(InputError, match="with predictions COL instead"):
         load_model(onnx)
 
 

@@ -89,7 +89,7 @@ def test_no_audit_is_refused_even_with_a_risk_acceptance() -> None:
 def test_a_failed_or_inconclusive_audit_is_refused(verdict: str, words: str) -> None:
     audit = AuditFacts(**{**PASSED.__dict__, "verdict": verdict})
     with pytest.raises(
-        GuardError, match=rf"Guard 'passing audit' .*: a1 {words} on 2026-11-01; .*--accept-risk REASON"
+        GuardError, match=rf"Guard 'passing audit' .*: a1 {words} on 2026-11-01; .*risk_acceptance REASON"
     ):
         approve(audits=[audit])
 

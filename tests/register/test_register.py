@@ -436,7 +436,7 @@ def test_an_earlier_failed_audit_cannot_be_hidden_by_a_later_pass(
         GuardError,
         match=r"Guard 'passing audit' refused to approve credit-risk@1.0.0: 2 of its 3 "
         r"audits of this model file did not pass: audit-1 failed on 2026-11-23, "
-        r"audit-2 was inconclusive on 2026-11-23; .*--accept-risk REASON",
+        r"audit-2 was inconclusive on 2026-11-23; .*risk_acceptance REASON",
     ):
         approver.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@example.com")
     reviewed = drafted.approval_review("credit-risk", "1.0.0")

@@ -94,7 +94,7 @@ def test_one_role_cannot_approve_what_it_audited_under_another_name(pg_url: str,
         assert register.resolve_version("credit-risk", "1.0.0").state == "audited"
     assert str(refused.value) == (
         "Guard 'separation of duties' refused the approval of credit-risk@1.0.0: you are connected as database "
-        f"role {role}, which recorded the audit it relies on (a1), whatever name --actor gives; connect as your "
+        f"role {role}, which recorded the audit it relies on (a1), whatever name actor gives; connect as your "
         f"own database role; see {ROLES_GUIDE}."
     )
 
@@ -273,7 +273,7 @@ def test_require_roles_on_sqlite_compares_operating_system_users(workspace: Path
     user = pwd.getpwuid(os.geteuid()).pw_name
     assert str(refused.value) == (
         "Guard 'separation of duties' refused the approval of credit-risk@1.0.0: you are logged in as OS user "
-        f"{user}, which recorded the audit it relies on (a1), whatever name --actor gives; log in as your own "
+        f"{user}, which recorded the audit it relies on (a1), whatever name actor gives; log in as your own "
         f"operating-system user; see {ROLES_GUIDE}."
     )
 

@@ -135,10 +135,15 @@ def leftovers(root: Path) -> list[str]:
 
 
 def as_previous_release(patch: pytest.MonkeyPatch) -> None:
-    """Record as the release before manifests did: schema 0002, no ``files`` column written or read."""
+    """Record as the release before manifests did: no ``files`` written or read.
+
+    After the upgrade such a register holds exactly this: the manifest column exists (migration 0004) but is empty
+    for those audits, and their events carry no manifest. Later columns (0005 on) are written as usual: a real
+    register migrated from 0002 has them too.
+    """
     import sqlalchemy as sa
 
-    insert, previous = Register._insert, "0002_checklists_incidents"
+    insert = Register._insert
 
     def insert_without_files(self: Register, conn: Any, table: sa.Table, values: dict[str, Any]) -> int:
         return insert(self, conn, table, {key: value for key, value in values.items() if key != "files"})
@@ -149,13 +154,6 @@ def as_previous_release(patch: pytest.MonkeyPatch) -> None:
 
     patch.setattr(Register, "_insert", insert_without_files)
     patch.setattr(Register, "_row", row_without_files)
-    patch.setattr(
-        Register,
-        "for_workspace",
-        classmethod(
-            lambda cls, ws, url=None, **_: cls(ws.register_url, workspace_root=ws.root, _migrate_to=previous)
-        ),
-    )
 
 
 # ---------------------------------------------------------------- verify checks every file

@@ -25,7 +25,7 @@ from governance.audit.explain.reasons import (
     typical_values,
 )
 from governance.audit.explain.view import describe, is_linear, view_model
-from governance.errors import InputError
+from governance.errors import FieldError, InputError
 from governance.results.explain import ExplanationResult, ProxyHit, ReasonStatement
 
 if TYPE_CHECKING:
@@ -44,7 +44,9 @@ def _check_inputs(
     n_boot: int,
 ) -> None:
     if X.shape[1] == 0:
-        raise InputError("There are no feature columns to explain; name the model's inputs with --features.")
+        raise FieldError(
+            "features", "There are no feature columns to explain; name the model's inputs with {field}."
+        )
     if len(sensitive) != len(X):
         raise InputError(
             f"The sensitive columns have {len(sensitive)} rows but the data has {len(X)}; align them row by row."
@@ -54,7 +56,7 @@ def _check_inputs(
             f"The explanation budget must be a positive number of seconds, not {budget_seconds}."
         )
     if max_rows is not None and max_rows < 1:
-        raise InputError(f"--explain-rows must be at least 1, not {max_rows}.")
+        raise FieldError("max_rows", f"{{field}} must be at least 1, not {max_rows}.")
     if top_k < 1:
         raise InputError(f"top_k must be at least 1, not {top_k}.")
     if n_boot < 0:

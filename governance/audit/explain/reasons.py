@@ -61,7 +61,8 @@ def decisions(
     if view.task == "regression":
         if threshold is None:
             raise ExplainError(
-                "Reason codes for a regression model need --threshold: predictions below it count as adverse."
+                "Reason codes for a regression model need {threshold}: predictions below it count as adverse.",
+                fields=["threshold"],
             )
         adverse = scores < threshold
         decided = np.where(adverse, f"below {threshold:g}", f"at or above {threshold:g}").astype(object)
@@ -87,7 +88,8 @@ def reference_rows(
     cut = threshold if threshold is not None else default_threshold(view)
     if cut is None:
         raise ExplainError(
-            "The reference 'near_threshold' needs a decision threshold; pass --threshold, or use the reference 'all'."
+            "The reference 'near_threshold' needs a decision threshold; pass {threshold}, or use the reference 'all'.",
+            fields=["threshold"],
         )
     size = min(n, max(NEAR_MIN_ROWS, int(np.ceil(NEAR_SHARE * n))))
     nearest = np.sort(np.argsort(np.abs(scores - cut), kind="stable")[:size])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -38,23 +40,10 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     scipy). Written out because scipy's general version costs milliseconds per table, and an audit with
     many small groups runs thousands of them.
     """
-    from scipy.special import gammaln
-
     r1, c1, n = a + b, a + c, a + b + c + d
     low, high = max(0, r1 + c1 - n), min(r1, c1)
     x = np.arange(low, high + 1, dtype=np.float64)
-    log_p = (
-        gammaln(c1 + 1)
-        - gammaln(x + 1)
-        - gammaln(c1 - x + 1)
-        + gammaln(n - c1 + 1)
-        - gammaln(r1 - x + 1)
-        - gammaln(n - c1 - r1 + x + 1)
-        - gammaln(n + 1)
-        + gammaln(r1 + 1)
-        + gammaln(n - r1 + 1)
-    )
-    p = np.exp(log_p)
+    p = np.exp(_hypergeometric_log_p(x, r1, c1, n))
     observed = p[a - low]
     return float(min(1.0, p[p <= observed * (1 + 1e-7)].sum()))
 
@@ -130,10 +119,25 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
     return p
 
 
-def _fisher_many(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """``fisher_exact_p`` of many tables: the log-probabilities in padded blocks, the same terms per table."""
+def _hypergeometric_log_p(x: Any, r1: Any, c1: Any, n: Any) -> Any:
+    """Log-probability of ``x`` in the top-left cell given the margins: one formula for one table and for many."""
     from scipy.special import gammaln
 
+    return (
+        gammaln(c1 + 1)
+        - gammaln(x + 1)
+        - gammaln(c1 - x + 1)
+        + gammaln(n - c1 + 1)
+        - gammaln(r1 - x + 1)
+        - gammaln(n - c1 - r1 + x + 1)
+        - gammaln(n + 1)
+        + gammaln(r1 + 1)
+        + gammaln(n - r1 + 1)
+    )
+
+
+def _fisher_many(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """``fisher_exact_p`` of many tables: the log-probabilities in padded blocks, the same terms per table."""
     low = np.maximum(0, r1 + c1 - n)
     size = np.minimum(r1, c1) - low + 1
     order = np.argsort(size, kind="stable")
@@ -147,18 +151,7 @@ def _fisher_many(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, n: np.ndarray) -
         x = (low[rows, None] + np.arange(int(size[rows[-1]]))[None, :]).astype(np.float64)
         r, k, m = r1[rows, None], c1[rows, None], n[rows, None]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):  # padding past a table's support
-            log_p = (
-                gammaln(k + 1)
-                - gammaln(x + 1)
-                - gammaln(k - x + 1)
-                + gammaln(m - k + 1)
-                - gammaln(r - x + 1)
-                - gammaln(m - k - r + x + 1)
-                - gammaln(m + 1)
-                + gammaln(r + 1)
-                + gammaln(m - r + 1)
-            )
-            probabilities = np.exp(log_p)
+            probabilities = np.exp(_hypergeometric_log_p(x, r, k, m))
         for i, row in enumerate(rows.tolist()):
             terms = probabilities[i, : int(size[row])]
             observed = terms[int(a[row] - low[row])]

@@ -1,0 +1,177 @@
+"""Latency of the everyday commands, each run as a user runs it: a new process, a 1,000-row CSV, a registered
+skops model, the default policy (issue 13, point 3).
+
+Each round registers a new model and walks it through its life: register add, register version, audit with and
+without the explanation, approve, deploy, status, checklist status, and four refusals (a misspelt column, a
+missing file, the same model file again, an untrusted pickle). Printed per command: the minimum and median
+over the rounds, the target, and the ratio to two floors measured in the same run: the interpreter starting
+(``python -c pass``) and the libraries the command cannot avoid (SQLAlchemy and pydantic for register commands;
+for an audit also pandas and skops, which imports scikit-learn). The load average is printed before and after:
+the machine may be shared.
+
+Run: ``.venv/bin/python benchmarks/latency/run.py [--rounds 3]`` (about 2-4 minutes on 2 cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+PYTHON = sys.executable
+MODEL = REPO / "demo" / "models" / "credit-risk-1.1.0.skops"
+CSV = "holdout.csv"
+AUDIT = ["--data", CSV, "--target", "risk", "--sensitive", "sex", "--sensitive", "age_band"]
+
+# command label -> (target in seconds, floor label)
+TARGETS: dict[str, tuple[float, str]] = {
+    "audit (with explanation)": (3.0, "audit libraries"),
+    "audit --no-explain": (1.5, "audit libraries"),
+    "register add": (1.0, "register libraries"),
+    "register version": (1.0, "register libraries"),
+    "register approve": (1.0, "register libraries"),
+    "register deploy": (1.0, "register libraries"),
+    "status": (1.5, "register libraries"),
+    "checklist status": (1.5, "register libraries"),
+    "refusal: misspelt column (exit 2)": (1.0, "register libraries"),
+    "refusal: missing data file (exit 2)": (1.0, "register libraries"),
+    "refusal: same model file again (exit 2)": (1.0, "register libraries"),
+    "refusal: untrusted pickle (exit 4)": (1.0, "register libraries"),
+}
+FLOORS = {
+    "interpreter": "pass",
+    "register libraries": "import click, sqlalchemy, pydantic",
+    "audit libraries": "import click, sqlalchemy, pydantic, pandas, skops.io",
+}
+
+
+def timed(args: list[str], cwd: Path, expect: int | None = None) -> float:
+    """Seconds one process takes; a surprising exit code stops the benchmark with its message."""
+    started = time.perf_counter()
+    done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV, check=False)
+    elapsed = time.perf_counter() - started
+    if expect is not None and done.returncode != expect:
+        sys.exit(f"{' '.join(args[2:])} exited {done.returncode}, not {expect}:\n{done.stderr}")
+    return elapsed
+
+
+ENV = {
+    **os.environ,
+    "GOVERNANCE_ACTOR": "ana@example.com",
+    "PYTHONPATH": str(REPO),
+    "NO_MKDOCS_2_WARNING": "1",
+}
+for _name in ("GOVERNANCE_REGISTER_URL", "GOVERNANCE_WORKSPACE", "GOVERNANCE_REGISTER_HMAC_KEY"):
+    ENV.pop(_name, None)
+
+
+def governance(*args: str) -> list[str]:
+    return [PYTHON, "-m", "governance", *args]
+
+
+def make_workspace(folder: Path) -> Path:
+    """A new workspace with the demo's model file, a 1,000-row CSV and a pickle nobody vouched for."""
+    import pickle
+
+    import pandas as pd
+
+    from governance.demo.run import age_band
+    from governance.paths import demo_data
+
+    root = folder / "ws"
+    subprocess.run(governance("init", str(root)), check=True, capture_output=True, env=ENV)
+    frame = pd.read_csv(demo_data())
+    frame["age_band"] = frame["age"].map(age_band)
+    frame.to_csv(root / CSV, index=False)
+    shutil.copy(MODEL, root / "model.skops")
+    (root / "untrusted.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+    return root
+
+
+def one_round(root: Path, index: int) -> dict[str, float]:
+    """Every command once, on a model of its own."""
+    name, ref = f"credit-{index}", f"credit-{index}@1.0"
+    took = {
+        "register add": timed(
+            governance("register", "add", name, "--owner", "ana@example.com", "--purpose", "p"), root, 0
+        ),
+        "register version": timed(
+            governance("register", "version", name, "--version", "1.0", "--model", "model.skops"), root, 0
+        ),
+    }
+    took["audit (with explanation)"] = timed(governance("audit", ref, *AUDIT), root)
+    took["audit --no-explain"] = timed(governance("audit", ref, *AUDIT, "--no-explain"), root)
+    accept = ["--accept-risk", "benchmark"]
+    approve = governance(
+        "register", "approve", ref, "--role", "risk-officer", "--actor", "ravi@example.com", *accept
+    )
+    took["register approve"] = timed(approve, root, 0)
+    took["register deploy"] = timed(governance("register", "deploy", ref), root, 0)
+    took["status"] = timed(governance("status"), root)
+    took["checklist status"] = timed(governance("checklist", "status", name), root, 0)
+    misspelt = ["--data", CSV, "--target", "risc", "--sensitive", "sex"]
+    took["refusal: misspelt column (exit 2)"] = timed(governance("audit", ref, *misspelt), root, 2)
+    missing = ["--data", "missing.csv", "--target", "risk", "--sensitive", "sex"]
+    took["refusal: missing data file (exit 2)"] = timed(governance("audit", ref, *missing), root, 2)
+    again = governance("register", "version", name, "--version", "2.0", "--model", "model.skops")
+    took["refusal: same model file again (exit 2)"] = timed(again, root, 2)
+    pickle = governance("register", "version", name, "--version", "3.0", "--model", "untrusted.pkl")
+    took["refusal: untrusted pickle (exit 4)"] = timed(pickle, root, 4)
+    return took
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every command (at least 3)")
+    args = parser.parse_args()
+    rounds = max(3, args.rounds)
+    load_before = os.getloadavg()
+    floors = {
+        label: [timed([PYTHON, "-c", code], REPO, 0) for _ in range(rounds)] for label, code in FLOORS.items()
+    }
+    runs: dict[str, list[float]] = {label: [] for label in TARGETS}
+    with tempfile.TemporaryDirectory() as folder:
+        root = make_workspace(Path(folder))
+        for index in range(rounds):
+            for label, seconds in one_round(root, index).items():
+                runs[label].append(seconds)
+    load_after = os.getloadavg()
+    print(
+        f"Load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}; {os.cpu_count()} cores"
+    )
+    for label, values in floors.items():
+        print(
+            f"floor {label:<20} ({FLOORS[label]}): min {min(values):.2f} s, median {statistics.median(values):.2f} s"
+        )
+    print()
+    print(
+        f"{'command':<42} {'min':>6} {'median':>7} {'target':>7}  {'/ interpreter':>13}  {'/ libraries':>11}"
+    )
+    for label, values in runs.items():
+        target, floor = TARGETS[label]
+        low, middle = min(values), statistics.median(values)
+        mark = "" if middle <= target else "  over"
+        print(
+            f"{label:<42} {low:6.2f} {middle:7.2f} {target:7.1f}  "
+            f"{middle / statistics.median(floors['interpreter']):13.1f}  "
+            f"{middle / statistics.median(floors[floor]):11.2f}{mark}"
+        )
+    print(f"\n{rounds} rounds; ratios are medians over the medians of their floors ({', '.join(FLOORS)}).")
+
+
+def _load(values: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in values)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+"""The register against its database's own speed, on SQLite and PostgreSQL (issue 13, point 4).
+
+Writes: ``Register.record_checklist_answer`` one at a time (a transaction, an event and a commit each) and
+``record_checklist_answers`` in batches, against the floor of the same number of plain inserts of a row and its
+SHA-256, committed the same way, through the database driver alone. Target: within 3x.
+
+Verify: ``Register.verify`` of 10,000 and 100,000 events against its floor: read every event once and recompute
+its hash (parse the payload, canonical JSON, SHA-256), and read every row of the register's tables once.
+Target: within 2x, and 100,000 events in under 10 s.
+
+Every figure is the minimum and median of ``--runs`` (at least 3), measured back to back with its floor.
+PostgreSQL comes from ``GOVERNANCE_TEST_POSTGRES_URL`` (``eval "$(bash scripts/postgres.sh start)"``); each
+run gets its own schema, dropped afterwards. Without it only SQLite is measured.
+
+Run: ``.venv/bin/python benchmarks/register/run.py [--sizes 10000 100000] [--runs 3]`` (about 10 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+
+import sqlalchemy as sa  # noqa: E402
+
+from governance.register import Register  # noqa: E402
+from governance.register import schema as t  # noqa: E402
+
+CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+EVIDENCE = "Minutes of the model risk committee, 2026-11-02, item 4 (signed)."
+
+
+@contextmanager
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{Path(folder) / 'register.db'}"
+
+
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on the test server, first on the search path, dropped afterwards."""
+    server = sa.make_url(os.environ["GOVERNANCE_TEST_POSTGRES_URL"])
+    name = f"gov_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{name}"')
+    try:
+        yield server.update_query_dict({"options": f"-csearch_path={name}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        admin.dispose()
+
+
+def answers(start: int, count: int) -> list[dict[str, str]]:
+    return [
+        {"framework": "eu-ai-act", "item_id": f"eu-ai-act.item-{i}", "status": "yes", "evidence": EVIDENCE}
+        for i in range(start, start + count)
+    ]
+
+
+def new_register(url: str) -> Register:
+    register = Register(url)
+    register.add_model(
+        "credit-risk", owner="ana@example.com", purpose="Decide on credit", actor="ana@example.com"
+    )
+    return register
+
+
+# ---------------------------------------------------------------------- floors
+
+
+def floor_writes(engine: sa.Engine, count: int, per_commit: int) -> float:
+    """Plain inserts of a row and the SHA-256 of its canonical JSON, ``per_commit`` to a transaction, through the
+    driver (SQLite: BEGIN IMMEDIATE, as the register's writers take the lock)."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # as the register's file: write-ahead log, autocommit off so that BEGIN is ours
+            cursor.execute("PRAGMA journal_mode = WAL")
+            raw.isolation_level = None  # type: ignore[attr-defined]
+        key = "INTEGER PRIMARY KEY" if sqlite else "SERIAL PRIMARY KEY"
+        cursor.execute(f"CREATE TABLE floor_rows (id {key}, body TEXT NOT NULL, hash TEXT NOT NULL)")
+        raw.commit()
+        insert = (
+            "INSERT INTO floor_rows (body, hash) VALUES (?, ?)"
+            if sqlite
+            else ("INSERT INTO floor_rows (body, hash) VALUES (%s, %s)")
+        )
+        rows = answers(0, count)
+        started = time.perf_counter()
+        for first in range(0, count, per_commit):
+            if sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            for row in rows[first : first + per_commit]:
+                body = CANONICAL.encode(row)
+                cursor.execute(insert, (body, hashlib.sha256(body.encode("utf-8")).hexdigest()))
+            raw.commit()
+        return time.perf_counter() - started
+    finally:
+        raw.close()
+
+
+def floor_verify(engine: sa.Engine) -> float:
+    """Read every event once and recompute its hash; read every row of the register's tables once."""
+    columns = "seq, at, actor, kind, model_name, version, payload, prev_hash, hash, identity"
+    started = time.perf_counter()
+    with engine.connect() as connection:
+        result = connection.execution_options(stream_results=True, yield_per=1000).exec_driver_sql(
+            f"SELECT {columns} FROM gov_events ORDER BY seq"
+        )
+        for seq, at, actor, kind, model, version, payload, prev_hash, digest, identity in result:
+            fields = {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "kind": kind,
+                "model_name": model,
+                "version": version,
+            }
+            fields.update(payload=json.loads(payload), prev_hash=prev_hash, identity=identity)
+            if hashlib.sha256(CANONICAL.encode(fields).encode("utf-8")).hexdigest() != digest:
+                raise SystemExit(f"floor: event {seq} does not match its hash")
+        for table in t.ENTITY_TABLES:
+            rows = connection.execution_options(stream_results=True, yield_per=1000).exec_driver_sql(
+                f"SELECT * FROM {table} ORDER BY id"
+            )
+            for _row in rows:
+                pass
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------------- measurements
+
+
+def measure(
+    runs: int, ours: Callable[[], float], floor: Callable[[], float]
+) -> tuple[list[float], list[float]]:
+    """``runs`` pairs of (ours, floor), back to back."""
+    pairs = [(ours(), floor()) for _ in range(runs)]
+    return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+
+
+def writes(backend: str, url_of: Callable[[], Any], runs: int, count: int, batch: int) -> None:
+    def one_at_a_time() -> float:
+        with url_of() as url:
+            register = new_register(url)
+            started = time.perf_counter()
+            for answer in answers(0, count):
+                register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answer)
+            took = time.perf_counter() - started
+            register.close()
+        return took
+
+    def batched() -> float:
+        with url_of() as url:
+            register = new_register(url)
+            started = time.perf_counter()
+            for first in range(0, count * 5, batch):
+                register.record_checklist_answers(
+                    "credit-risk", answers(first, batch), actor="ravi@example.com"
+                )
+            took = time.perf_counter() - started
+            register.close()
+        return took
+
+    def floor(n: int, per_commit: int) -> Callable[[], float]:
+        def run() -> float:
+            with url_of() as url:
+                engine = sa.create_engine(url)
+                took = floor_writes(engine, n, per_commit)
+                engine.dispose()
+            return took
+
+        return run
+
+    single, single_floor = measure(runs, one_at_a_time, floor(count, 1))
+    report(f"{backend}: {count} writes, one commit each", count, single, single_floor, 3.0)
+    many, many_floor = measure(runs, batched, floor(count * 5, batch))
+    report(f"{backend}: {count * 5} answers, {batch} to a commit", count * 5, many, many_floor, 3.0)
+
+
+def verify(backend: str, url_of: Callable[[], Any], runs: int, sizes: list[int]) -> None:
+    for size in sizes:
+        with url_of() as url:
+            register = new_register(url)
+            built = time.perf_counter()
+            for first in range(0, size - 1, 2000):
+                register.record_checklist_answers(
+                    "credit-risk", answers(first, min(2000, size - 1 - first)), actor="ravi@example.com"
+                )
+            print(f"  ({backend}: {size:,} events written in {time.perf_counter() - built:.0f} s)")
+            engine = sa.create_engine(url)
+            times, floors = measure(runs, partial(verify_once, register, size), partial(floor_verify, engine))
+            report(f"{backend}: verify {size:,} events", size, times, floors, 2.0)
+            engine.dispose()
+            register.close()
+
+
+def verify_once(register: Register, size: int) -> float:
+    started = time.perf_counter()
+    result = register.verify()
+    took = time.perf_counter() - started
+    if not result.ok or result.events_checked != size:
+        raise SystemExit(f"verify: {result.events_checked} events, ok={result.ok}")
+    return took
+
+
+def report(label: str, count: int, ours: list[float], floors: list[float], target: float) -> None:
+    ratios = sorted(a / b for a, b in zip(ours, floors, strict=True))
+    print(
+        f"{label:<45} ours {min(ours):7.2f} / {statistics.median(ours):7.2f} s "
+        f"({count / statistics.median(ours):8,.0f}/s)   floor {min(floors):6.2f} / {statistics.median(floors):6.2f} s "
+        f"({count / statistics.median(floors):8,.0f}/s)   ratio min {ratios[0]:.2f} median {statistics.median(ratios):.2f}"
+        f" (target {target:g})",
+        flush=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--writes", type=int, default=300, help="writes one at a time (x5 for the batches)")
+    parser.add_argument("--batch", type=int, default=100, help="answers to a commit in the batched writes")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="events to verify")
+    parser.add_argument(
+        "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
+    )
+    args = parser.parse_args()
+    runs = max(3, args.runs)
+    backends = {"sqlite": sqlite_url, "postgresql": postgres_url}
+    if "postgresql" in args.backends and not os.environ.get("GOVERNANCE_TEST_POSTGRES_URL"):
+        print("GOVERNANCE_TEST_POSTGRES_URL is not set: PostgreSQL is left out.")
+        args.backends = [name for name in args.backends if name != "postgresql"]
+    print(f"Load average (1, 5, 15 min) at the start: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print("Each line: min / median of ours and of its floor, and the ratio ours / floor per run.")
+    for backend in args.backends:
+        writes(backend, backends[backend], runs, args.writes, args.batch)
+        verify(backend, backends[backend], runs, args.sizes)
+    print(f"Load average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The quick commands stay quick: what each imports, counted instead of timed (issue 13, point 3).
+
+Loading scikit-learn through skops takes seconds on a busy machine; pandas, matplotlib and shap most of a second
+each; Alembic a third. Each command is run as a user would run it, in its own process, and must not import
+what it does not need; a refusal must come before the slow work.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from governance.register import Register
+from governance.scaffold import init_workspace
+from governance.workspace import require_workspace
+
+REPO = Path(__file__).resolve().parents[2]
+MODEL = REPO / "demo" / "models" / "credit-risk-1.1.0.skops"
+HEAVY = ("pandas", "sklearn", "skops", "scipy", "matplotlib", "shap", "alembic", "pyarrow")
+RUN = (
+    "import json, sys\n"
+    "from governance.cli.main import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "    code = 0\n"
+    "except SystemExit as exit:\n"
+    "    code = exit.code\n"
+    f"heavy = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))\n"
+    "print(json.dumps({'code': code, 'heavy': heavy}))\n"
+)
+
+
+def run(workspace: Path, *args: str) -> tuple[int, list[str], str]:
+    """Run ``governance ARGS`` in its own process; its exit code, the heavy packages it imported, stderr."""
+    completed = subprocess.run(
+        [sys.executable, "-c", RUN, *args],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        env={
+            "GOVERNANCE_ACTOR": "ds@example.com",
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(workspace),
+            "PYTHONPATH": str(REPO),
+        },
+        check=False,
+    )
+    found = json.loads(completed.stdout.strip().splitlines()[-1])
+    return found["code"], found["heavy"], completed.stderr
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A workspace with credit@1.0 registered (the demo's skops model) and a 1,000-row CSV."""
+    root = tmp_path / "ws"
+    init_workspace(root)
+    shutil.copy(MODEL, root / "model.skops")
+    lines = ["risk,sex,age_band,duration"] + [
+        f"{i % 2},{'fm'[i % 3 == 0]},a{i % 4},{i % 40}" for i in range(1000)
+    ]
+    (root / "holdout.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with Register.for_workspace(require_workspace(root)) as register:
+        register.add_model("credit", owner="o@example.com", purpose="p", actor="ds@example.com")
+        register.add_version("credit", "1.0", artifact_path=root / "model.skops", actor="ds@example.com")
+    return root
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("register", "add", "other", "--owner", "o@example.com", "--purpose", "p"),
+        ("register", "show", "credit"),
+        ("register", "history", "credit"),
+        ("register", "verify"),
+        ("register", "approve", "credit@1.0", "--role", "risk-officer", "--actor", "ro@example.com"),
+        ("register", "deploy", "credit@1.0"),
+        ("status",),
+        ("checklist", "status", "credit"),
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_register_commands_import_nothing_heavy(workspace: Path, args: tuple[str, ...]) -> None:
+    code, heavy, stderr = run(workspace, *args)
+    assert code in (0, 1), stderr  # approve and deploy are refused by their guards here (exit 1)
+    assert heavy == [], (args, heavy)
+
+
+def test_registering_a_skops_model_does_not_draw_or_explain(workspace: Path) -> None:
+    shutil.copy(MODEL.with_name("credit-risk-1.0.0.skops"), workspace / "model-2.skops")
+    code, heavy, stderr = run(
+        workspace, "register", "version", "credit", "--version", "2.0", "--model", "model-2.skops"
+    )
+    assert code == 0, stderr
+    assert not {"matplotlib", "shap", "alembic"} & set(heavy), heavy
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (
+            ("register", "version", "credit", "--version", "3.0", "--model", "model.skops"),
+            "already registered",
+        ),
+        (
+            ("audit", "credit@1.0", "--data", "missing.csv", "--target", "risk", "--sensitive", "sex"),
+            "does not exist",
+        ),
+        (
+            ("audit", "credit@1.0", "--data", "holdout.csv", "--target", "risc", "--sensitive", "sex"),
+            "no column",
+        ),
+        (
+            ("audit", "credit@1.0", "--data", "holdout.csv", "--target", "risk", "--sensitive", "gender"),
+            "no column",
+        ),
+    ],
+    ids=["same file again", "missing data", "misspelt target", "misspelt sensitive"],
+)
+def test_refusals_come_before_the_model_is_loaded(workspace: Path, args: tuple[str, ...], says: str) -> None:
+    """Today's code loaded the model (skops imports all of scikit-learn) and then refused: 7-8 s under load."""
+    code, heavy, stderr = run(workspace, *args)
+    assert code == 2 and says in stderr, stderr
+    assert not {"sklearn", "skops", "matplotlib", "shap"} & set(heavy), heavy

@@ -1,0 +1,225 @@
+"""Speed without wall clocks: what the register must not do (import, query, hold in memory), counted.
+
+Issue 13: opening an up-to-date register imported Alembic on every command; writes ran more statements than
+they need; ``verify`` held every event and row in memory; reads issued queries per version or event.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from governance.register import Register
+from governance.register import database as db
+
+
+@contextmanager
+def counted(register: Register) -> Iterator[list[str]]:
+    """Every SQL statement the register's engine runs inside the block."""
+    seen: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    sa.event.listen(register.engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(register.engine, "before_cursor_execute", note)
+
+
+def test_revisions_are_read_without_alembic_and_agree_with_it() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db._alembic_config())
+    assert db._revision_graph() == {r.revision: r.down_revision for r in script.walk_revisions()}
+    assert db.head_revision() == script.get_current_head()
+
+
+def test_opening_an_up_to_date_register_does_not_import_alembic(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'register.db'}"
+    Register(url).close()  # created and migrated here
+    code = (
+        "import sys\n"
+        "from governance.register import Register\n"
+        f"with Register({url!r}) as register:\n"
+        "    register.add_model('m', owner='o@x', purpose='p', actor='a@x')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.split('.')[0] in ('alembic', 'mako')}))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.strip() == "[]"
+
+
+def test_a_write_runs_few_statements(drafted: Register, backend: str) -> None:
+    """BEGIN, the model, the chain head with the signing state, the row (RETURNING), the event, the head; on
+    PostgreSQL also the write lock (who is logged in comes with the head). Today's code ran 9 (SQLite) and 11."""
+    with counted(drafted) as statements:
+        drafted.record_checklist_answer(
+            "credit-risk", framework="eu-ai-act", item_id="a", status="yes", evidence="e", actor="r@x"
+        )
+    assert len(statements) <= (6 if backend == "sqlite" else 7), statements
+
+
+def test_many_checklist_answers_are_one_commit_with_one_event_each(drafted: Register) -> None:
+    answers = [
+        {"framework": "eu-ai-act", "item_id": f"item-{i}", "status": "yes", "evidence": f"doc {i}"}
+        for i in range(20)
+    ]
+    before = len(drafted.history())
+    commits: list[object] = []
+
+    def note(connection: object) -> None:
+        commits.append(connection)
+
+    sa.event.listen(drafted.engine, "commit", note)
+    recorded = drafted.record_checklist_answers("credit-risk", answers, actor="r@x")
+    sa.event.remove(drafted.engine, "commit", note)
+    assert len(commits) == 1
+    assert [r.item_id for r in recorded] == [a["item_id"] for a in answers]
+    events = drafted.history()[before:]
+    assert [e.kind for e in events] == ["checklist.answered"] * 20
+    assert [e.payload["rows"][0]["record"]["item_id"] for e in events] == [a["item_id"] for a in answers]
+    assert drafted.verify().ok
+
+
+def test_a_bad_answer_in_a_batch_records_none_of_them(drafted: Register) -> None:
+    import pytest
+
+    from governance.errors import InputError
+
+    before = len(drafted.history())
+    with pytest.raises(InputError, match="not one of"):
+        drafted.record_checklist_answers(
+            "credit-risk",
+            [
+                {"framework": "eu-ai-act", "item_id": "a", "status": "yes", "evidence": "e"},
+                {"framework": "eu-ai-act", "item_id": "b", "status": "maybe", "evidence": "e"},
+            ],
+            actor="r@x",
+        )
+    assert len(drafted.history()) == before
+
+
+def _grow(register: Register, workspace: Path, audit: object, versions: range) -> None:
+    """Versions of credit-risk, each audited, approved by a second person, with an incident and an answer.
+
+    One database role writes everything here, so on PostgreSQL the team's shared role is allowed first."""
+    if register.engine.dialect.name == "postgresql":
+        register.allow_shared_role(actor="ro@example.com", reason="one test, one role")
+    for index in versions:
+        path = workspace / "models" / f"credit-{index}.skops"
+        path.write_bytes(f"model bytes {index}".encode())
+        label = f"2.{index}.0"
+        register.add_version("credit-risk", label, artifact_path=path, actor="ds@example.com")
+        audit("credit-risk", label)  # type: ignore[operator]
+        register.approve("credit-risk", label, role="risk-officer", actor="ro@example.com")
+        register.record_incident(
+            "credit-risk", label, title="t", description="d", severity="low", actor="ro@example.com"
+        )
+        register.record_checklist_answer(
+            "credit-risk", framework="eu-ai-act", item_id=f"i{index}", status="yes", evidence="e", actor="r@x"
+        )
+
+
+READS = {
+    "show": lambda r: r.show("credit-risk"),
+    "overview": lambda r: r.overview("credit-risk"),
+    "overviews": lambda r: r.overviews(),
+    "list": lambda r: r.list_models(),
+    "status": lambda r: r.status(),
+    "history": lambda r: r.history("credit-risk"),
+    "verify": lambda r: r.verify(),
+    "export (the site reads this)": lambda r: r.export(),
+}
+
+
+def test_reads_take_a_fixed_number_of_queries_whatever_the_versions(
+    drafted: Register, workspace: Path, audit: object
+) -> None:
+    _grow(drafted, workspace, audit, range(2))
+    few = {}
+    for name, read in READS.items():
+        with counted(drafted) as statements:
+            read(drafted)
+        few[name] = len(statements)
+    _grow(drafted, workspace, audit, range(2, 12))
+    for name, read in READS.items():
+        with counted(drafted) as statements:
+            read(drafted)
+        assert len(statements) == few[name], (name, few[name], statements)
+
+
+def _verify_peak(register: Register) -> tuple[int, int]:
+    """Events checked and the peak memory Python allocated during one verify."""
+    register.verify()  # warm: imports and compiled statements are not the log
+    tracemalloc.start()
+    try:
+        report = register.verify()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.ok
+    return report.events_checked, peak
+
+
+def test_verify_streams_the_log_instead_of_holding_it(drafted: Register) -> None:
+    """Each event here carries 2,000 characters. Verify's memory may grow by a digest per row as the history
+    grows, not by the events or their rows (today's code held every event, row and after-image: over 6 kB an
+    event)."""
+
+    def answers(start: int, count: int) -> list[dict[str, str]]:
+        return [
+            {"framework": "eu-ai-act", "item_id": f"i{i}", "status": "yes", "evidence": "x" * 2000}
+            for i in range(start, start + count)
+        ]
+
+    drafted.record_checklist_answers("credit-risk", answers(0, 1500), actor="r@x")
+    few, small = _verify_peak(drafted)
+    drafted.record_checklist_answers("credit-risk", answers(1500, 3000), actor="r@x")
+    many, large = _verify_peak(drafted)
+    assert (large - small) / (many - few) < 1_000, (small, large)
+
+
+def test_export_checks_each_audit_file_once(
+    drafted: Register, workspace: Path, audit: object, monkeypatch: object
+) -> None:
+    from governance.register import checks
+
+    _grow(drafted, workspace, audit, range(3))
+    calls: list[str] = []
+    real = checks.audit_file_problems
+
+    def spy(register: Register, audit_row: dict[str, object], root: Path | None) -> tuple[list[str], int]:
+        calls.append(str(audit_row["audit_id"]))
+        return real(register, audit_row, root)
+
+    monkeypatch.setattr(checks, "audit_file_problems", spy)  # type: ignore[attr-defined]
+    exported = drafted.export()
+    assert exported["verification"]["ok"]
+    assert sorted(calls) == sorted(set(calls)) and len(calls) == 3
+
+
+def test_a_batch_writes_the_same_events_as_one_at_a_time(tmp_path: Path, clock: object) -> None:
+    """Same clock, same answers: the events of a batch are byte for byte those of single writes."""
+    answers = [
+        {"framework": "eu-ai-act", "item_id": f"i{i}", "status": "yes", "evidence": f"doc {i}"}
+        for i in range(5)
+    ]
+    logs = []
+    for name, batched in (("one", False), ("batch", True)):
+        with Register(f"sqlite:///{tmp_path / name / 'register.db'}") as register:
+            register.add_model("m", owner="o@x", purpose="p", actor="a@x")
+            if batched:
+                register.record_checklist_answers("m", answers, actor="r@x")
+            else:
+                for answer in answers:
+                    register.record_checklist_answer("m", actor="r@x", **answer)
+            logs.append([(e.seq, e.hash, e.prev_hash, e.payload) for e in register.history()])
+            assert register.verify().ok
+    assert logs[0] == logs[1]
