@@ -137,3 +137,16 @@ def test_the_monitoring_template_states_window_kpis_and_alert_rules(tmp_path: Pa
         "iso-42001.a6-2-6-monitoring",
     ):
         assert item_id in text
+
+
+def test_a_wrong_monitoring_setting_is_one_sentence_naming_it() -> None:
+    from governance.documents import load_policy_template, render_policy
+    from governance.errors import PolicyError
+
+    template = load_policy_template(
+        bundled_policies() / "templates" / "monitoring-and-performance-evaluation.md"
+    )
+    with pytest.raises(PolicyError, match="monitoring in governance.yaml must give every_days"):
+        render_policy(template, {"monitoring": {"every_days": "monthly"}})
+    with pytest.raises(PolicyError, match="alerts as the alert rules"):
+        render_policy(template, {"monitoring": {"alerts": [{"id": "x", "kind": "weather"}]}})
