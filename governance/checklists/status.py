@@ -344,22 +344,22 @@ def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[Ite
         if not own:
             return (
                 "not_met",
-                f"{label} has no recorded monitoring run; run `governance monitor {label} --data LOG "
-                "--time-column TIME` on its decision log.",
+                f"{label} has no recorded monitoring run; run governance monitor {label} --data LOG "
+                "--time-column TIME on its decision log.",
                 pointer,
             )
         if age is None or age > window:
             return (
                 "not_met",
                 f"The newest monitoring run of {label} ({own[-1][0][:10]}) is older than the {window} days "
-                f"allowed; run `governance monitor {label}` on the latest decisions.",
+                f"allowed; run governance monitor {label} on the latest decisions.",
                 pointer,
             )
         if open_alerts:
             return (
                 "not_met",
                 f"{label} has {open_alerts} open monitoring alert{'s' if open_alerts != 1 else ''}; read them "
-                f"with `governance monitor {label} --history`, act on them and audit the version again.",
+                f"with governance monitor {label} --history, act on them and audit the version again.",
                 pointer,
             )
         reasons.append(f"{label} on {own[-1][0][:10]}")
