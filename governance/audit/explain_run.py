@@ -62,6 +62,16 @@ class ExplainInputs:
     seed: int = 0
     whole_table: bool = False
 
+    def __post_init__(self) -> None:
+        """One column name given as a string is that column, not its letters; ``None`` is no columns."""
+        for name in (
+            "sensitive",
+            "features",
+        ):
+            value = getattr(self, name)
+            if value is None or isinstance(value, str):
+                object.__setattr__(self, name, () if value is None else (value,))
+
 
 @dataclass(frozen=True)
 class LoadedInputs:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from governance.results.explain import ExplanationResult
+    from governance.results.tradeoff import CalibrationResult, TradeoffResult
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): stages are "fairness" and "explain"."""
@@ -359,6 +360,7 @@ class AuditRequest:
     override: str | None = None
     keep_claim: bool = False
     reproducible_id: bool = False
+    curves: bool = False  # trade-off curves and calibration by group (needs scores and labels)
 
     def explain_options(self, policy: LoadedPolicy, label: Any) -> ExplainOptions:
         """The explanation step's options: this request's budget, rows and seed; the policy's top k."""
@@ -385,6 +387,11 @@ class AuditRequest:
             min_group_size=rules.min_group_size,
             ll144_rate=self.ll144_rate,
         )
+
+    def __post_init__(self) -> None:
+        """A sensitive column given as a string is that column, not its letters; ``None`` is none."""
+        if self.sensitive is None or isinstance(self.sensitive, str):
+            object.__setattr__(self, "sensitive", () if self.sensitive is None else (self.sensitive,))
 
 
 def check_request(request: AuditRequest) -> None:
@@ -419,6 +426,7 @@ class _Measured:
     audit_data: AuditData | None = None
     label: Any = None
     table: TableInfo | None = None  # where a table audit's rows live (None for a file)
+    scores: Any = None
 
 
 def audit(
@@ -440,6 +448,7 @@ def audit(
         space, name=request.name, override=request.override, audit=_shape(request, loaded_policy, measured)
     )
     explanation, explanation_error = _explain_step(request, loaded_policy, measured, progress)
+    tradeoff, calibration = _curves_step(request, loaded_policy, measured)
     verdict = evaluate_policy(
         loaded_policy.policy,
         measured.fairness,
@@ -449,6 +458,7 @@ def audit(
         explanation_error=explanation_error,
         explanation_skipped=_why_not_explained(measured.loaded, request.explain),
         strict=request.strict,
+        calibration=calibration,
     )
     created = isoformat(now())
     suffix = _suffix(request, loaded_policy, measured)
@@ -462,8 +472,39 @@ def audit(
         policy=verdict,
         provenance=_provenance(request, loaded_policy, measured, created, started),
         override=spec_override,
+        tradeoff=tradeoff,
+        calibration=calibration,
     )
     return _written(request, result, space, created, suffix)
+
+
+def _curves_step(
+    request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured
+) -> tuple[TradeoffResult | None, CalibrationResult | None]:
+    """The threshold trade-off and calibration by group with ``--curves``; calibration alone when the policy has
+    a calibration rule and the scores allow it (see :mod:`governance.audit.curves`)."""
+    from governance.audit.curves import calibration_for, curves_for
+
+    if request.curves:
+        return curves_for(
+            measured.scores,
+            measured.audit_data,
+            target=request.target,
+            label=measured.label,
+            policy=loaded_policy.policy,
+            seed=request.seed,
+            threshold=request.threshold,
+            from_model=measured.loaded is not None,
+        )
+    calibration = calibration_for(
+        measured.scores,
+        measured.audit_data,
+        target=request.target,
+        label=measured.label,
+        policy=loaded_policy.policy,
+        seed=request.seed,
+    )
+    return None, calibration
 
 
 def _request(request: AuditRequest | None, fields: dict[str, Any]) -> AuditRequest:
@@ -678,7 +719,14 @@ def _measure_in_memory(
     )
     features = audit_data.features if loaded else []
     return _Measured(
-        _with_category_notes(fairness), audit_data.sha256, len(frame), features, loaded, audit_data, label
+        _with_category_notes(fairness),
+        audit_data.sha256,
+        len(frame),
+        features,
+        loaded,
+        audit_data,
+        label,
+        scores=score_values if task == "binary" else None,
     )
 
 

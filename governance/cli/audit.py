@@ -264,6 +264,12 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     is_flag=True,
     help="Skip the figures (a faster gate in CI; the report still has every table).",
 )
+@click.option(
+    "--curves",
+    is_flag=True,
+    help="Add what another threshold would do (rates and the policy's ratios per group, accuracy) and calibration "
+    "by group; needs the model's scores and --target.",
+)
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @click.option(
     "--mlflow-tags",
@@ -312,6 +318,7 @@ def audit_command(
     json_path: str | None,
     output_root: str | None,
     no_figures: bool,
+    curves: bool,
     no_register: bool,
     mlflow_tags: bool,
     register_url: str | None,
@@ -382,6 +389,7 @@ def audit_command(
         ll144_rate="scoring" if ll144_rate == "scoring" else "selection",
         output_root=Path(output_root) if output_root else None,
         figures=not no_figures,
+        curves=curves,
         command_line=redacted_command_line(connection),
         override=override,
     )

@@ -13,8 +13,13 @@ from governance.cli._common import reports_errors, workspace_option
 @click.option(
     "--explain-budget", type=float, default=30.0, show_default=True, help="Seconds per explanation."
 )
+@click.option(
+    "--mitigate",
+    is_flag=True,
+    help="At the end, build mitigated candidates of the failing 1.0.0 and compare them (a few minutes more).",
+)
 @reports_errors
-def demo_command(workspace_path: str | None, no_site: bool, explain_budget: float) -> None:
+def demo_command(workspace_path: str | None, no_site: bool, explain_budget: float, mitigate: bool) -> None:
     """Train, register, audit, approve and publish the demo credit model (German credit data).
 
     Outside a workspace it runs `governance init` in the current folder (or --workspace) first. Resets the
@@ -27,7 +32,9 @@ def demo_command(workspace_path: str | None, no_site: bool, explain_budget: floa
     space, initialised = demo_workspace(workspace_path)
     if initialised:
         click.echo(f"No workspace here yet: ran `governance init` in {space.root} first.")
-    report = run_demo(space, build_site=not no_site, explain_budget=explain_budget, echo=click.echo)
+    report = run_demo(
+        space, build_site=not no_site, explain_budget=explain_budget, echo=click.echo, mitigate=mitigate
+    )
     click.echo("")
     for step in report.steps:
         click.echo(f"- {step}")

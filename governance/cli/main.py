@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "checklist": "governance.cli.checklist:checklist_group",
     "site": "governance.cli.site:site_group",
     "demo": "governance.cli.demo:demo_command",
+    "mitigate": "governance.cli.mitigate:mitigate_command",
 }
 
 

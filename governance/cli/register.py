@@ -467,6 +467,12 @@ def _version_lines(detail: ModelDetail) -> list[str]:
             lines.append(
                 f"    from MLflow: run {v.source.get('run_id') or 'not recorded'}, {v.source.get('tracking_uri')}"
             )
+        lineage = (v.source or {}).get("lineage")
+        if isinstance(lineage, dict):
+            lines.append(
+                f"    mitigated from {lineage.get('mitigated_from')} with {lineage.get('method')} "
+                f"({lineage.get('constraint') or 'no constraint'}, seed {lineage.get('seed')})"
+            )
         if v.vouched_by:
             lines.append(f"    runs code when loaded: vouched for by {v.vouched_by} on {_day(v.vouched_at)}")
     return lines

@@ -280,8 +280,11 @@ def run_demo(
     explain_budget: float = 30.0,
     n_boot: int | None = None,
     echo: Callable[[str], None] = print,
+    mitigate: bool = False,
 ) -> DemoReport:
-    """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first)."""
+    """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first).
+
+    ``mitigate`` adds candidates for the failing 1.0.0 at the end (``governance demo --mitigate``)."""
     from governance.register import Register
 
     report = DemoReport()
@@ -315,6 +318,11 @@ def run_demo(
         _vendor_hiring_tool(register, workspace, report, echo)
         _year_after_go_live(workspace, report, echo, versions["1.1.0"])
         set_clock(clock)
+        if mitigate:
+            from governance.demo.mitigation import DemoModel, mitigation_step
+
+            demo = DemoModel(MODEL_NAME, DATA_SCIENTIST, prepare_data)
+            mitigation_step(workspace, report.steps, echo, demo, explain_budget=explain_budget)
         if build_site:
             from governance.site import build_site as build
 

@@ -37,7 +37,14 @@ HTTP_DEFAULTS = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
     "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false",
 }
-_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<version>[^/@]+)|@(?P<alias>[^/@]+))/?$")
+# A version is a number and an alias a plain word: a query (``?token=...``) or a user part is not a model URI.
+_URI = re.compile(r"^models:/(?P<name>[^/@?#]+)(?:/(?P<version>\d+)|@(?P<alias>[^/@?#\s]+))/?$")
+# The user and password of any URI in a text (up to the last @ before the host's slash), and query parameters
+# whose name says they hold a secret (token, key, secret, password, signature, credential, auth).
+_USER_PART = re.compile(r"(?<=://)[^/\s]*@")
+_SECRET_PARAMETER = re.compile(
+    r"(?i)([?&;][\w.-]*(?:token|key|secret|password|passwd|pwd|sig|signature|credential|auth)[\w.-]*=)[^&#\s]+"
+)
 
 
 def is_mlflow_uri(value: object) -> bool:
@@ -63,7 +70,7 @@ def parse_models_uri(uri: str) -> ModelsUri:
     match = _URI.match(uri.strip())
     if match is None:
         raise InputError(
-            f"'{uri}' is not an MLflow model URI; write models:/NAME/VERSION or models:/NAME@ALIAS, for example "
+            f"'{redact(uri)}' is not an MLflow model URI; write models:/NAME/VERSION or models:/NAME@ALIAS, for example "
             "models:/credit-risk/3."
         )
     return ModelsUri(match["name"], match["version"], match["alias"])
@@ -94,7 +101,7 @@ class MlflowVersion:
             "uri": self.uri,
             "requested": self.requested,
             "run_id": self.run_id,
-            "source": self.source,
+            "source": redact(self.source) if self.source else None,
             "model_file": self.model_file,
             "serialization": self.serialization,
         }
@@ -109,9 +116,10 @@ class FetchedModel:
     tracking_uri: str
 
 
-def redact(uri: str) -> str:
-    """A tracking URI without a user name or password (``https://***@host``)."""
-    return re.sub(r"(?<=://)[^/@]+@", "***@", uri)
+def redact(text: str) -> str:
+    """A URI (or a message quoting one) without a user name, password or secret query value
+    (``https://***@host``, ``?access_token=***``)."""
+    return _SECRET_PARAMETER.sub(r"\1***", _USER_PART.sub("***@", text))
 
 
 def tracking_uri(given: str | None = None) -> str:
@@ -163,7 +171,7 @@ def _talking_to(uri: str, doing: str, *, missing: str | None = None) -> Iterator
         yield
     except MlflowException as exc:
         code = str(getattr(exc, "error_code", ""))
-        message = str(getattr(exc, "message", exc)).splitlines()[0][:300]
+        message = redact(str(getattr(exc, "message", exc)).splitlines()[0])[:300]
         if missing is not None and (code == "RESOURCE_DOES_NOT_EXIST" or "not found" in message.lower()):
             raise InputError(missing) from exc
         if _UNREACHABLE.search(message):
@@ -177,7 +185,7 @@ def _talking_to(uri: str, doing: str, *, missing: str | None = None) -> Iterator
         ) from exc
     except (OSError, ConnectionError) as exc:
         raise InputError(
-            f"The MLflow tracking server {redact(uri)} could not be reached to {doing} ({exc}); check "
+            f"The MLflow tracking server {redact(uri)} could not be reached to {doing} ({redact(str(exc))}); check "
             "MLFLOW_TRACKING_URI and that the server is running."
         ) from exc
 

@@ -23,7 +23,14 @@ from governance.provenance import sha256_file
 # Cython ``Tree`` is rebuilt by skops from plain arrays and is what every sklearn tree ensemble holds.
 # HistGradientBoosting's ``TreePredictor`` is deliberately absent: skops warns that it keeps raw node
 # indices without bounds checks, so it loads only from a file whose SHA-256 someone vouched for.
-SKOPS_ALLOW_LIST: frozenset[str] = frozenset({"sklearn.tree._tree.Tree"})
+# The two mitigation wrappers (governance.mitigate.estimators) hold only numbers, strings and fitted estimators.
+SKOPS_ALLOW_LIST: frozenset[str] = frozenset(
+    {
+        "sklearn.tree._tree.Tree",
+        "governance.mitigate.estimators.GroupThresholdClassifier",
+        "governance.mitigate.estimators.RandomizedClassifier",
+    }
+)
 
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 

@@ -147,9 +147,10 @@ class Register:
         The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
         A name that prints like a registered one is refused (see :mod:`.names`).
         """
-        from governance.register.names import lookalike_keys
+        from governance.register.names import lookalike_keys, refuse_invisible
 
         name = lifecycle.check_model_name(name)
+        refuse_invisible(name)
         keys = lookalike_keys(name)  # before the write lock: the first call reads Unicode's confusables data
         values = _description_values(description, fields)
         values["owner"] = _required(
@@ -243,6 +244,7 @@ class Register:
         training_data_description: str | None = None,
         training_data_sha256: str | None = None,
         trust_sha256: str | None = None,
+        lineage: dict[str, Any] | None = None,
     ) -> VersionRecord:
         """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused.
 
@@ -253,6 +255,8 @@ class Register:
         own, and audits name them. The same file again with ``trust_sha256`` adds a vouching it lacked.
         A ``models:/NAME/VERSION`` (or ``@ALIAS``) URI registers a version of an MLflow registry: its fixed URI is
         stored, with the run id in ``source``, and the SHA-256 of its model file is pinned.
+        ``lineage`` (a mitigated candidate: ``mitigated_from``, method, constraint, parameters, seed) is kept in
+        ``source`` and so in the hash-chained ``version.registered`` event.
         """
         from governance.intake import model_files
 
@@ -266,6 +270,8 @@ class Register:
         )
         model_files.check_trust(label, check.sha256, trust_sha256)
         sha256 = check.sha256
+        if lineage is not None:
+            source = {**(source or {}), "lineage": lineage}
         if source is not None:
             framework = framework or source.pop("framework", None)
             found_features = source.pop("features", None)
@@ -782,6 +788,7 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             if shared_role_record(conn) is not None:
                 return None
+            roles.refuse_unless_owner(conn, "allow a shared database role")
             required = roles_record(conn)
             if required is not None:
                 raise RegisterError(
@@ -1080,7 +1087,7 @@ class Register:
         role = conn.dialect.name == "postgresql" and written.identity is None  # who writes, in the same trip
         columns = [h.seq, h.hash, e.seq.label("since"), e.payload]
         found = conn.execute(
-            sa.select(*columns, *([sa.func.current_user().label("role")] if role else []))
+            sa.select(*columns, *([sa.func.session_user().label("role")] if role else []))
             .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
             .where(h.id == 1)
         ).one()

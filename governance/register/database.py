@@ -344,16 +344,17 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def session_identity(connection: Connection) -> str:
-    """Who is writing, as the backend knows it: ``pg:ROLE`` (PostgreSQL's ``current_user``, the role the
-    connection authenticated as or was set to), else ``os:USER`` (the operating-system account running this
+    """Who is writing, as the backend knows it: ``pg:ROLE`` (PostgreSQL's ``session_user``, the role the
+    connection logged in as: ``SET ROLE`` or ``options=-crole=...`` to a role one is a member of changes
+    ``current_user`` but not who is acting), else ``os:USER`` (the operating-system account running this
     process, from the user database rather than the ``USER`` variable)."""
     if connection.dialect.name == "postgresql":
-        return role_identity(connection.execute(sa.text("SELECT current_user")).scalar_one())
+        return role_identity(connection.execute(sa.text("SELECT session_user")).scalar_one())
     return f"os:{_os_user()}"
 
 
 def role_identity(role: str) -> str:
-    """The identity recorded for a PostgreSQL role (``current_user``)."""
+    """The identity recorded for a PostgreSQL login role (``session_user``)."""
     return f"pg:{role}"
 
 

@@ -6,13 +6,39 @@ and before and after NFD. The confusables come from Unicode's ``confusables.txt`
 ``confusable-homoglyphs`` ships it (MIT licence, about 0.9 MB of JSON). That file keeps each line of
 ``confusables.txt`` in both directions, so the classes are rebuilt as connected groups and each class is
 represented by one fixed member: equal skeletons under UTS #39 are equal here. Names are also compared after
-case folding (``Credit-Risk``), and format characters such as zero-width spaces are left out.
+case folding (``Credit-Risk``), and invisible characters are left out: format characters such as zero-width
+spaces and every default-ignorable code point (variation selectors, the combining grapheme joiner, the Hangul
+fillers), as UTS #39 says. A name with nothing visible left is refused.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from functools import cache
+
+from governance.errors import InputError
+
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): printed as nothing, so left out of skeletons.
+_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
+)
+_IGNORED = frozenset(chr(code) for low, high in _IGNORABLE for code in range(low, high + 1))
 
 
 @cache
@@ -73,8 +99,20 @@ def skeleton(text: str) -> str:
     """The UTS #39 skeleton of ``text``: what it looks like, whatever look-alike characters spell it."""
     prototypes = _prototypes()
     decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
-    visible = (char for char in decomposed if unicodedata.category(char) != "Cf")
+    visible = (char for char in decomposed if not _invisible(char))
     return unicodedata.normalize("NFD", "".join(prototypes.get(char, char) for char in visible))
+
+
+def _invisible(char: str) -> bool:
+    return char in _IGNORED or unicodedata.category(char) == "Cf"
+
+
+def refuse_invisible(name: str) -> None:
+    """Refuse a name that prints as blank (only invisible characters and spaces): nobody could read or type it."""
+    if not skeleton(name).strip():
+        raise InputError(
+            f"The model name {name!r} has nothing visible in it; choose a name people can read, e.g. credit-risk."
+        )
 
 
 def lookalike_keys(name: str) -> frozenset[str]:

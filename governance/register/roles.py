@@ -1,9 +1,11 @@
 """Who is acting on a PostgreSQL register: one database role per person, and the SQL that gives it.
 
-On PostgreSQL separation of duties compares the role each connection authenticated as (``current_user``), so
-every person needs their own LOGIN role. The grants are the least a person needs to work: read every register
-table, add rows, and change the three tables a change updates (models, versions, the chain head). Nobody but the
-owner of the tables (the administrator who created them) may delete rows or rewrite events.
+On PostgreSQL separation of duties compares the role each connection logged in as (``session_user``: a ``SET
+ROLE`` to another role does not change it), so every person needs their own LOGIN role; a trigger refuses an event
+that names any other writer. The grants are the least a person needs to work: read every register table, add
+rows, and change the columns a change updates (a model's description, a version's state, the chain head). Nobody
+but the owner of the tables (the administrator who created them) may delete rows, rewrite events or allow a
+shared role.
 
 A team that truly shares one role records that once (``register.shared_role_allowed``, final); separation of
 duties then compares only the typed ``--actor`` names, and ``verify``, ``register show`` and the site say so.
@@ -13,7 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from governance.errors import InputError
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from governance.errors import InputError, RegisterError
 from governance.register import schema as t
 from governance.register.lifecycle import ROLES_GUIDE, describe_identity
 
@@ -22,16 +27,16 @@ GUIDE = ROLES_GUIDE  # where the guide explains roles, named in every message ab
 SHARED_ROLE_KIND = "register.shared_role_allowed"
 
 # What a person's role may do; anything else (DELETE, TRUNCATE, UPDATE of events, DDL) stays the owner's.
-_INSERT = (
-    t.models,
-    t.versions,
-    t.audits,
-    t.approvals,
-    t.checklist_answers,
-    t.incidents,
-    t.events,
-)
-_UPDATE = (t.models, t.versions, t.chain_head)
+# Every table is append-only for a person, except the one-row chain head, which a change moves forward.
+_INSERT = tuple(table for table in t.metadata.sorted_tables if table is not t.chain_head)
+# The columns a change updates, and only those: a version's state; a model's description (and the event that
+# last changed it); the chain head. Names, hashes, creators and the event a version was registered by stay put.
+_FIXED_MODEL_COLUMNS = {"id", "name", "created_at", "created_by"}
+_UPDATE: dict[Any, list[str]] = {
+    t.models: [column.name for column in t.models.c if column.name not in _FIXED_MODEL_COLUMNS],
+    t.versions: ["state"],
+    t.chain_head: ["seq", "hash", "hmac"],
+}
 _NAME_LIMIT = 63  # PostgreSQL's identifier length
 
 
@@ -78,7 +83,11 @@ def grant_statements(role: str, schema: str) -> list[str]:
         f"GRANT USAGE ON SCHEMA {quote_identifier(schema)} TO {who};",
         f"GRANT SELECT ON {qualified(readable)} TO {who};",
         f"GRANT INSERT ON {qualified([table.name for table in _INSERT])} TO {who};",
-        f"GRANT UPDATE ON {qualified([table.name for table in _UPDATE])} TO {who};",
+        *(
+            f"GRANT UPDATE ({', '.join(quote_identifier(column) for column in columns)}) "
+            f"ON {qualified([table.name])} TO {who};"
+            for table, columns in _UPDATE.items()
+        ),
         f"GRANT USAGE ON SEQUENCE {qualified(_serial_sequences())} TO {who};",
     ]
 
@@ -95,6 +104,24 @@ def grant_script(roles: list[str], schema: str) -> str:
     for role in roles:
         lines += grant_statements(role, schema)
     return "\n".join(lines) + "\n"
+
+
+def refuse_unless_owner(conn: Connection, doing: str) -> None:
+    """Refuse ``doing`` unless the login role owns the register's tables (or is a member of the owner, or a
+    superuser): a person must not switch off the check that tells them apart from their colleagues."""
+    owner = conn.execute(
+        sa.text(
+            "SELECT pg_get_userbyid(relowner), pg_has_role(session_user, relowner, 'MEMBER') "
+            "FROM pg_class WHERE oid = to_regclass(:table)"
+        ),
+        {"table": t.events.name},
+    ).one()
+    if not owner[1]:
+        who = conn.execute(sa.text("SELECT session_user")).scalar_one()
+        raise RegisterError(
+            f"Only the owner of the register's tables ({owner[0]}) may {doing}; you are connected as database role "
+            f"{who}, so ask the administrator to run it (see {GUIDE})."
+        )
 
 
 def shared_role_warning(seq: int, actor: str, at: str, payload: dict[str, Any], identity: str | None) -> str:

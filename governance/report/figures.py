@@ -146,6 +146,11 @@ def write_figures(
             impact = _impact_chart(attribute, masked)
             if impact is not None:
                 written[impact_figure_stem(attribute)] = impact.save(folder, impact_figure_stem(attribute))
+    if result.tradeoff is not None or result.calibration is not None:
+        from governance.report.curves import write_curve_figures
+
+        curves = write_curve_figures(result.tradeoff, result.calibration, folder)
+        written.update({stem: name for stem, (name, _) in curves.items()})
     if result.explanation is not None:
         from governance.report.explain_figures import write_explanation_figures
 

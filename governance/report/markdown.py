@@ -819,6 +819,19 @@ def _explanation_lines(
     return [render_explanation_markdown(explanation, figures=paths), ""]
 
 
+def _curve_lines(result: AuditResult, figures: _Figures, *, published: bool) -> list[str]:
+    """The threshold trade-off and calibration by group (``--curves``); not on published pages, whose masking
+    of small groups the curves would undo."""
+    if published or (result.tradeoff is None and result.calibration is None):
+        return []
+    from governance.report.curves import calibration_lines, tradeoff_lines
+
+    out = tradeoff_lines(result.tradeoff, figures.folder, figures.has) if result.tradeoff else []
+    if result.calibration is not None:
+        out += calibration_lines(result.calibration, figures.folder, figures.has)
+    return out
+
+
 def _table_lines(result: AuditResult) -> list[str]:
     """Where a table audit's rows live (never a password: the URL is stored redacted), or the file's hash."""
     info = result.data.table
@@ -896,6 +909,7 @@ def render_report(
     out += _rules_table_lines(result)
     out += _overall_lines(result)
     out += _by_group_lines(result, hidden, linked, published=published, min_cell_size=min_cell_size)
+    out += _curve_lines(result, linked, published=published)
     out += _explanation_lines(result, hidden, linked, published=published)
     out += _provenance_lines(result)
     return "\n".join(out)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from governance.results.common import Estimate, Frozen
 from governance.results.explain import ExplanationResult
 from governance.results.fairness import FairnessResult
+from governance.results.tradeoff import CalibrationResult, TradeoffResult
 
 AUDIT_SCHEMA_VERSION = "1.1"  # 1.1: the verdict "reported" and RuleOutcome.not_checked_because
 
@@ -161,3 +164,6 @@ class AuditResult(Frozen):
     policy: PolicyVerdict
     provenance: Provenance
     override: AuditOverride | None = None  # set when --override ran an audit that departs from the pin
+    # With --curves (scores and labels): the threshold trade-off and calibration by group; left out otherwise.
+    tradeoff: TradeoffResult | None = Field(default=None, exclude_if=lambda value: value is None)
+    calibration: CalibrationResult | None = Field(default=None, exclude_if=lambda value: value is None)

@@ -28,10 +28,11 @@ from governance.rules._families import (
     scaled,
     spread_over,
 )
-from governance.rules.schema import Bound, ExplainRule, MetricRule, Policy
+from governance.rules.schema import Bound, CalibrationRule, ExplainRule, MetricRule, Policy
 
 if TYPE_CHECKING:
     from governance.results.explain import ExplanationResult
+    from governance.results.tradeoff import CalibrationResult
 
 EXIT_CODES: dict[Verdict, int] = {"passed": 0, "failed": 1, "inconclusive": 3, "reported": 0}
 """A reported audit exits 0: a policy without a pass mark gives nothing to gate on, so CI is not broken by it."""
@@ -91,6 +92,11 @@ def judge(estimate: Estimate, bound: Bound) -> RuleStatus:
     below = bound.low is not None and (high < bound.low or (high == bound.low and not bound.low_inclusive))
     above = bound.high is not None and (low > bound.high or (low == bound.high and not bound.high_inclusive))
     return "fail" if below or above else "inconclusive"
+
+
+def _judged(estimate: Estimate, bound: Bound, level: float) -> tuple[RuleStatus, str]:
+    status = judge(estimate, bound)
+    return status, _reason(status, estimate, bound, level)
 
 
 def _reason(status: RuleStatus, estimate: Estimate, bound: Bound, level: float) -> str:
@@ -665,6 +671,7 @@ def evaluate_policy(
     explanation_error: str | None = None,
     explanation_skipped: str | None = None,
     strict: bool = False,
+    calibration: CalibrationResult | None = None,
 ) -> PolicyVerdict:
     """Judge every rule and reach the audit's verdict and exit code.
 
@@ -675,6 +682,11 @@ def evaluate_policy(
     for rule in policy.rules:
         if isinstance(rule, ExplainRule):
             outcomes.append(_explain_outcome(rule, explanation, explanation_error, explanation_skipped))
+            continue
+        if isinstance(rule, CalibrationRule):
+            from governance.rules.calibration import calibration_outcome
+
+            outcomes.append(calibration_outcome(rule, calibration, judge=_judged, combine=_rule_status))
             continue
         min_size = rule.min_group_size or policy.min_group_size
         findings = _metric_findings(rule, fairness, min_size)

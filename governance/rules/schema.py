@@ -152,15 +152,59 @@ class ExplainRule(_Strict):
         return self
 
 
+class CalibrationRule(_Strict):
+    """A rule on calibration by group: the largest gap between groups' calibration errors (scores 0 to 1 only).
+
+    A score should mean the same chance of the positive outcome in every group; the gap is max - min of the
+    groups' expected calibration errors, judged over its interval like any other number.
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str
+    check: Literal["calibration_gap"]
+    bound: str = Field(description="'<= 0.05': the largest gap allowed between groups' calibration errors.")
+    severity: Literal["block", "warn"] = "warn"
+    attributes: list[str] | None = Field(
+        default=None, description="Sensitive attributes to check (default: all)."
+    )
+    advice: str | None = None
+
+    @field_validator("bound")
+    @classmethod
+    def _bound_parses(cls, text: str) -> str:
+        Bound.parse(text)
+        return text
+
+    @property
+    def metric(self) -> str:
+        return "calibration_error"
+
+    @property
+    def comparison(self) -> str:
+        return "difference_between_groups"
+
+    @property
+    def parsed_bound(self) -> Bound:
+        return Bound.parse(self.bound)
+
+
 def _rule_kind(value: object) -> str:
-    """A rule with a ``check`` key is about the explanation; any other is about a metric."""
+    """A rule with a ``check`` key is about the explanation (or, ``calibration_gap``, calibration); any other
+    is about a metric."""
     if isinstance(value, dict):
+        if value.get("check") == "calibration_gap":
+            return "calibration"
         return "explain" if "check" in value else "metric"
+    if isinstance(value, CalibrationRule):
+        return "calibration"
     return "explain" if isinstance(value, ExplainRule) else "metric"
 
 
 Rule = Annotated[
-    Annotated[MetricRule, Tag("metric")] | Annotated[ExplainRule, Tag("explain")], Discriminator(_rule_kind)
+    Annotated[MetricRule, Tag("metric")]
+    | Annotated[ExplainRule, Tag("explain")]
+    | Annotated[CalibrationRule, Tag("calibration")],
+    Discriminator(_rule_kind),
 ]
 
 

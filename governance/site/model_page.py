@@ -155,6 +155,24 @@ def _card_facts(model: ModelEntry, latest: AuditRecord | None, audit_links: dict
     return lines
 
 
+def _lineage_words(model: ModelEntry) -> list[str]:
+    """Versions made by ``governance mitigate``: where each came from, how, and whether it decides with a
+    sensitive attribute."""
+    words = []
+    for version, record in sorted(model.versions.items()):
+        lineage = (
+            (record.get("source") or {}).get("lineage") if isinstance(record.get("source"), dict) else None
+        )
+        if not isinstance(lineage, dict):
+            continue
+        uses = ", deciding with a sensitive attribute" if lineage.get("uses_sensitive_at_decision") else ""
+        words.append(
+            f"{version}: from {lineage.get('mitigated_from')} by {lineage.get('method')} "
+            f"({lineage.get('constraint') or 'no constraint'}, seed {lineage.get('seed')}{uses})"
+        )
+    return words
+
+
 def _details_lines(model: ModelEntry, latest: AuditRecord | None) -> list[str]:
     """Owners, versions, files that run code when loaded, the estimator; then the card's use and data fields."""
     details = [
@@ -168,6 +186,9 @@ def _details_lines(model: ModelEntry, latest: AuditRecord | None) -> list[str]:
     ]
     if vouched:
         details.append(["Model files that run code when loaded", markup_text("; ".join(vouched))])
+    lineage = _lineage_words(model)
+    if lineage:
+        details.append(["Mitigated candidates", markup_text("; ".join(lineage))])
     if latest is not None:
         info = latest.result.model
         details += [

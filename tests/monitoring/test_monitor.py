@@ -310,3 +310,34 @@ def test_the_register_page_lists_the_open_alert_under_needs_attention(
     assert "alerts" in kinds and kinds.index("overdue") < kinds.index("alerts")
     line = next(text for kind, text in items if kind == "alerts")
     assert line.startswith("**Open monitoring alerts** — [m](models/m.md): m&#64;1 has")
+
+
+def test_a_person_with_the_granted_role_can_record_a_monitoring_run(
+    tmp_path: Path, register_url: str
+) -> None:
+    """On PostgreSQL each person has the grants `register grant-sql` prints: they cover the monitoring tables."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parents[1] / "register"))
+    from register_support import People
+
+    root = _workspace(tmp_path, register_url)
+    log = decision_log(root / "log.csv", days=60, per_day=40)
+    with People(register_url, root) as people:
+        result = run(
+            root,
+            people.url("monitor"),
+            "monitor",
+            "m@1",
+            "--data",
+            str(log),
+            "--time-column",
+            "ts",
+            "--window",
+            "1M",
+        )
+        assert result.exit_code in (0, 1), result.output
+        assert "recorded" in result.output.lower() or "run" in result.output.lower()
+    with Register(register_url, workspace_root=root) as register:
+        assert len(monitoring_runs(register, "m", "1")) == 1
+        assert register.verify().ok

@@ -41,9 +41,29 @@ def fisher_exact_p(a: int, b: int, c: int, d: int) -> float:
     many small groups runs thousands of them.
     """
     r1, c1, n = a + b, a + c, a + b + c + d
+    if n > _LARGE_TABLE:
+        return _fisher_by_ratios(a, r1, c1, n)
     low, high = max(0, r1 + c1 - n), min(r1, c1)
     x = np.arange(low, high + 1, dtype=np.float64)
     p = np.exp(_hypergeometric_log_p(x, r1, c1, n))
+    observed = p[a - low]
+    return float(min(1.0, p[p <= observed * (1 + 1e-7)].sum()))
+
+
+_LARGE_TABLE = (
+    2**22
+)  # above 4 million rows, log-gamma differences lose the 1e-7 the p-value's sum compares at
+
+
+def _fisher_by_ratios(a: int, r1: int, c1: int, n: int) -> float:
+    """``fisher_exact_p`` of a table with millions of rows: each hypergeometric probability from the one before
+    (their ratio is exact to a few bits), so nothing is lost subtracting log-gammas near 1e10."""
+    low, high = max(0, r1 + c1 - n), min(r1, c1)
+    x = np.arange(low, high, dtype=np.float64)
+    ratios = (r1 - x) * (c1 - x) / ((x + 1) * (n - r1 - c1 + x + 1))
+    log_p = np.concatenate(([0.0], np.cumsum(np.log(ratios))))
+    p = np.exp(log_p - log_p.max())
+    p /= p.sum()
     observed = p[a - low]
     return float(min(1.0, p[p <= observed * (1 + 1e-7)].sum()))
 
@@ -99,8 +119,8 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
     p = np.full(a.shape[0], np.nan)
     if not defined.any():
         return p
-    safe = np.where(defined, total, 1).astype(np.float64)
-    expected = [(r * k).astype(np.float64) / safe for r in (r1, r2) for k in (c1, c2)]
+    safe = np.where(defined, total, 1)
+    expected = [_expected(r, k, safe) for r in (r1, r2) for k in (c1, c2)]
     fisher = defined & (np.minimum.reduce(expected) < 5)
     chi = np.flatnonzero(defined & ~fisher)
     if chi.shape[0]:
@@ -117,6 +137,20 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
     if chosen.shape[0]:
         p[chosen] = _fisher_many(a[chosen], r1[chosen], c1[chosen], total[chosen])
     return p
+
+
+_EXACT = 2**26  # margins up to this: their product is exact in int64 and in float64
+
+
+def _expected(row: np.ndarray, column: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """``row * column / total`` per table, rounded once as Python's integers would be: products of margins
+    over 2**26 (more than 67 million rows) overflow int64 and are not exact in float64, so those few are
+    computed with Python integers."""
+    small = np.minimum(row, _EXACT) * np.minimum(column, _EXACT)  # the large ones are replaced below
+    out: np.ndarray = small.astype(np.float64) / total.astype(np.float64)
+    for i in np.flatnonzero((row > _EXACT) | (column > _EXACT)).tolist():
+        out[i] = int(row[i]) * int(column[i]) / int(total[i])
+    return out
 
 
 def _hypergeometric_log_p(x: Any, r1: Any, c1: Any, n: Any) -> Any:
@@ -140,8 +174,11 @@ def _fisher_many(a: np.ndarray, r1: np.ndarray, c1: np.ndarray, n: np.ndarray) -
     """``fisher_exact_p`` of many tables: the log-probabilities in padded blocks, the same terms per table."""
     low = np.maximum(0, r1 + c1 - n)
     size = np.minimum(r1, c1) - low + 1
-    order = np.argsort(size, kind="stable")
     out = np.empty(a.shape[0])
+    large = n > _LARGE_TABLE
+    for row in np.flatnonzero(large).tolist():
+        out[row] = _fisher_by_ratios(int(a[row]), int(r1[row]), int(c1[row]), int(n[row]))
+    order = np.flatnonzero(~large)[np.argsort(size[~large], kind="stable")]
     start = 0
     while start < order.shape[0]:
         stop = start + 1  # sizes ascend: the block is as wide as its last table
