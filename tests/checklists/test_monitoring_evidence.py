@@ -146,7 +146,7 @@ def test_a_wrong_monitoring_setting_is_one_sentence_naming_it() -> None:
     template = load_policy_template(
         bundled_policies() / "templates" / "monitoring-and-performance-evaluation.md"
     )
-    with pytest.raises(PolicyError, match="monitoring in governance.yaml must give every_days"):
+    with pytest.raises(PolicyError, match=r"monitoring in governance\.yaml must give every_days"):
         render_policy(template, {"monitoring": {"every_days": "monthly"}})
     with pytest.raises(PolicyError, match="alerts as the alert rules"):
         render_policy(template, {"monitoring": {"alerts": [{"id": "x", "kind": "weather"}]}})
