@@ -133,7 +133,7 @@ def _ratio_canvas(
         shift = (offset - (len(labels) - 1) / 2) * min(10.0, step / (len(labels) + 1))
         for shape, points in (("circle", series.get(label, [])), ("square", squares.get(label, []))):
             for version, value, low, high in points:
-                x = left + step * (position[version] + 0.5) + shift
+                x = left + step * (position[version] + 0.5) + shift + (step / 4 if shape == "square" else 0)
                 _marker(
                     canvas, x, [y_of(v) if v is not None else None for v in (value, low, high)], colour, shape
                 )
