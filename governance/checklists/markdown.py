@@ -18,6 +18,7 @@ ItemLink = Callable[[str], str | None]
 _EVIDENCE_WORDS = {
     "audit": "automatic, from the audit",
     "register": "automatic, from the register",
+    "monitoring": "automatic, from the register's monitoring runs",
     "human": "a person's answer",
 }
 _STATE_MARKS = {
@@ -41,7 +42,8 @@ def evidence_words(item: ChecklistItem) -> str:
     if item.evidence.rules:
         words += f"; a failed audit still counts if its rule(s) {', '.join(item.evidence.rules)} passed"
     if item.evidence.max_age_days:
-        words += f", audit younger than {item.evidence.max_age_days} days"
+        what = "a run" if item.evidence.type == "monitoring" else "audit"
+        words += f", {what} younger than {item.evidence.max_age_days} days"
     return words
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 from governance.results.common import Frozen
 
 Condition = Literal["always", "annex_iii_high_risk", "aedt", "solely_automated", "employment"]
-EvidenceType = Literal["audit", "register", "human"]
+EvidenceType = Literal["audit", "register", "monitoring", "human"]
 
 #: What each ``applies_when`` condition means, in the words the command line and the site use.
 CONDITIONS: dict[str, str] = {
@@ -29,7 +29,9 @@ class Evidence(Frozen):
     ``audit``: the named ``audit.json`` fields of the latest audit (``fields``), optionally with the policy
     rules (by rule id or metric name, ``rules``) whose pass counts, and a maximum audit age
     (``max_age_days``). ``register``: the named fields of the
-    model's register record (for example ``approvals``). ``human``: only a person's answer.
+    model's register record (for example ``approvals``). ``monitoring``: a recorded ``governance monitor`` run of
+    every deployed version younger than ``max_age_days`` (default 31), with no alert still open. ``human``: only
+    a person's answer.
     """
 
     type: EvidenceType

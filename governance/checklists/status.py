@@ -17,7 +17,10 @@ The rules, decided here and relied on by the command line and the site:
    purpose cannot stand in for a missing field, and a "yes" answer cannot replace the evidence.
 5. **Register items** are *met* when every named field of the model's register record is present and
    non-empty (for example at least one approval).
-6. For automatic items a person's "no" or "partial" answer overrides the evidence to *not met*: someone who
+6. **Monitoring items** (post-market monitoring) are *met* when every deployed version has a recorded
+   ``governance monitor`` run younger than the item's ``max_age_days`` (default 31) and no open alert: an alert
+   stays open until the version is audited again after the run that raised it (the register's rule).
+7. For automatic items a person's "no" or "partial" answer overrides the evidence to *not met*: someone who
    knows better has said the duty is not done.
 """
 
@@ -36,7 +39,7 @@ from governance.register.records import newest_answers
 from governance.results.common import Frozen
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
-Origin = Literal["audit", "register", "answer", "scope", "none"]
+Origin = Literal["audit", "register", "monitoring", "answer", "scope", "none"]
 STATES: tuple[ItemState, ...] = ("met", "not_met", "needs_answer", "not_applicable")
 ANSWER_STATUSES = ("yes", "no", "partial", "not_applicable")
 
@@ -284,6 +287,89 @@ def _register_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[ItemS
     return "met", "The register holds this record for the model.", pointer
 
 
+MONITORING_WINDOW_DAYS = 31  # a monitoring item's window when the checklist sets none: a monthly run
+
+
+def _monitoring_runs(model: Mapping[str, Any]) -> list[tuple[str, str, int]]:
+    """(version, recorded_at, alerts) of each recorded monitoring run, from the register's events."""
+    runs = []
+    for event in model.get("events") or []:
+        event = _as_dict(event)
+        if event.get("kind") != "monitoring.recorded" or not isinstance(event.get("payload"), Mapping):
+            continue
+        for row in event["payload"].get("rows") or []:
+            if isinstance(row, Mapping) and row.get("table") == "gov_monitoring_runs":
+                record = row.get("record") or {}
+                at = str(record.get("recorded_at") or event.get("at") or "")
+                runs.append((str(event.get("version") or ""), at, int(record.get("n_alerts") or 0)))
+    return runs
+
+
+def _age_days(moment: str) -> float | None:
+    try:
+        return (now() - datetime.fromisoformat(moment.replace("Z", "+00:00"))).total_seconds() / 86400.0
+    except ValueError:
+        return None
+
+
+def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[ItemState, str, str]:
+    """Met when every deployed version has a recent monitoring run and none of its alerts is still open."""
+    window = item.evidence.max_age_days or MONITORING_WINDOW_DAYS
+    pointer = "register: monitoring runs"
+    name = str(model.get("name") or "NAME")
+    deployed = [
+        str(v.get("version"))
+        for v in map(_as_dict, model.get("versions") or [])
+        if v.get("state") == "deployed"
+    ]
+    if not deployed:
+        return (
+            "not_met",
+            "No version of this model is deployed, so no monitoring after go-live is recorded yet.",
+            pointer,
+        )
+    runs = _monitoring_runs(model)
+    reasons = []
+    for version in deployed:
+        label = f"{name}@{version}"
+        own = sorted((at, alerts) for v, at, alerts in runs if v == version)
+        audited = [
+            str(a.get("recorded_at") or "")
+            for a in map(_as_dict, model.get("audits") or [])
+            if str(a.get("version")) == version
+        ]
+        newest_audit = max(audited, default="")
+        open_alerts = sum(alerts for at, alerts in own if at > newest_audit)
+        age = _age_days(own[-1][0]) if own else None
+        if not own:
+            return (
+                "not_met",
+                f"{label} has no recorded monitoring run; run governance monitor {label} --data LOG "
+                "--time-column TIME on its decision log.",
+                pointer,
+            )
+        if age is None or age > window:
+            return (
+                "not_met",
+                f"The newest monitoring run of {label} ({own[-1][0][:10]}) is older than the {window} days "
+                f"allowed; run governance monitor {label} on the latest decisions.",
+                pointer,
+            )
+        if open_alerts:
+            return (
+                "not_met",
+                f"{label} has {open_alerts} open monitoring alert{'s' if open_alerts != 1 else ''}; read them "
+                f"with governance monitor {label} --history, act on them and audit the version again.",
+                pointer,
+            )
+        reasons.append(f"{label} on {own[-1][0][:10]}")
+    return (
+        "met",
+        f"Monitored within the last {window} days with no open alert: {', '.join(reasons)}.",
+        pointer,
+    )
+
+
 def _evaluate_item(
     item: ChecklistItem,
     *,
@@ -332,9 +418,13 @@ def _evaluate_item(
             origin="answer",
             reason=f"Answered {answer.status}: {answer.evidence}",
         )
+    origin: Origin
     if item.evidence.type == "audit":
         state, reason, pointer = _audit_item(item, audit, audit_id)
-        origin: Origin = "audit"
+        origin = "audit"
+    elif item.evidence.type == "monitoring":
+        state, reason, pointer = _monitoring_item(item, model)
+        origin = "monitoring"
     else:
         state, reason, pointer = _register_item(item, model)
         origin = "register"

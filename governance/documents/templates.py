@@ -286,6 +286,7 @@ def _raw_context(template: PolicyTemplate, config: Any) -> dict[str, Any]:
     owners = policies.get("owners") or {}
     owner_person = owners.get(template.id) if isinstance(owners, Mapping) else None
     return {
+        "monitoring": monitoring_context(raw.get("monitoring")),
         "organisation": {"name": str(organisation.get("name"))},
         "contacts": contacts,
         "policy": {
@@ -302,9 +303,62 @@ def _raw_context(template: PolicyTemplate, config: Any) -> dict[str, Any]:
     }
 
 
+MONITORING_KPIS = (
+    "selection rate per group and its impact ratio to the reference group (95 % interval)",
+    "error rates per group (accuracy, true and false positive rates) once outcomes are known",
+    "shares of the groups and the distribution of the model's inputs (PSI)",
+)
+
+
+def monitoring_context(section: Any) -> dict[str, Any]:
+    """The ``monitoring:`` section of ``governance.yaml`` (window, every_days, kpis, alerts), with defaults.
+
+    Alert rules are the policy file's (``AlertRule``); without any, the defaults ``governance monitor`` uses.
+    """
+    from pydantic import ValidationError
+
+    from governance.rules.schema import AlertRule, default_alert_rules
+
+    section = section if isinstance(section, Mapping) else {}
+    try:
+        every = int(section.get("every_days") or 31)
+        rules = [
+            AlertRule.model_validate(rule) for rule in section.get("alerts") or []
+        ] or default_alert_rules()
+    except (TypeError, ValueError, ValidationError) as exc:
+        raise PolicyError(
+            "monitoring in governance.yaml must give every_days as a whole number and alerts as the alert rules "
+            f"of a policy file ({type(exc).__name__}); see the monitoring page of the user guide."
+        ) from None
+    kpis = section.get("kpis") or list(MONITORING_KPIS)
+    return {
+        "window": str(section.get("window") or "1M"),
+        "every_days": every,
+        "kpis": [str(kpi) for kpi in (kpis if isinstance(kpis, list) else [kpis])],
+        "alerts": [_alert_words(rule) for rule in rules],
+    }
+
+
+def _alert_words(rule: Any) -> str:
+    """One alert rule in plain words."""
+    what = {
+        "fairness": f"a group's {rule.metric} ratio to the reference group moves away from the approved audit's",
+        "performance": f"a group's {rule.metric} moves away from the approved audit's (needs outcomes)",
+        "population": f"the {rule.metric.replace('_', ' ')} drift (PSI)",
+    }[rule.kind]
+    if rule.tolerance:
+        beyond = f" by more than {rule.tolerance:g}"
+    else:
+        beyond = " beyond the policy's PSI threshold" if rule.kind == "population" else " beyond noise"
+    action = "the version is due for audit at once" if rule.reaudit else "it is reported, no re-audit"
+    return f"{rule.id}: {what}{beyond}; {action}"
+
+
 def _escape_all(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _escape_all(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_escape_all(item) for item in value]
     if isinstance(value, int):
         return value
     return markdown_text(value)

@@ -36,6 +36,7 @@ from governance.site.checklist_pages import (
     render_framework_page,
     render_model_status_page,
 )
+from governance.site.diff_pages import DiffPair, comparisons_section, diff_pairs, render_diff_page
 from governance.site.figures import draw_ratio_figure
 from governance.site.ll144_page import render_ll144_page
 from governance.site.markdown import broken_notice
@@ -157,7 +158,7 @@ def _code_key() -> str:
     return digest.hexdigest()
 
 
-def _audit_key(record: AuditRecord, *, model_link: str, k: int) -> str:
+def _audit_key(record: AuditRecord, *, model_link: str, k: int, comparisons: str = "") -> str:
     """What an audit's page and figures are made from: its checked bytes, the register's verdict on them, k."""
     check = record.check
     parts = {
@@ -169,6 +170,7 @@ def _audit_key(record: AuditRecord, *, model_link: str, k: int) -> str:
         "figures": dict(sorted(check.figures.items())),
         "model_link": model_link,
         "k": k,
+        "comparisons": comparisons,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
@@ -221,15 +223,23 @@ def _page_paths(sources: SiteSources, frameworks: list[Any]) -> _PagePaths:
     )
 
 
-def _write_model_pages(writer: _Writer, sources: SiteSources, paths: _PagePaths, k: int) -> list[Any]:
-    """Each model's audits, ratio figure, card and LL144 summary; returns the Models section of the nav."""
+def _write_model_pages(
+    writer: _Writer, sources: SiteSources, paths: _PagePaths, k: int, workspace: Workspace | None = None
+) -> list[Any]:
+    """Each model's audits, diff pages, ratio figure, card and LL144 summary; returns the Models section of the nav."""
     report = writer.report
     nav_models: list[Any] = []
     for name, model in sources.models.items():
         page = paths.models[name]
+        pairs = diff_pairs(model)
         for record in model.audits:
             target = paths.audits[record.result.audit_id]
-            _write_audit(writer, record, target, _relative(target, page), k)
+            section = comparisons_section(
+                record.result.audit_id, pairs, lambda to, at=target: _relative(at, to)
+            )
+            _write_audit(writer, record, target, _relative(target, page), k, comparisons=section)
+        for pair in pairs:
+            _write_diff(writer, pair, paths, k, workspace)
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
         report.figures += [f"models/figures/{file}" for file in figure_files]
         trend_files = draw_trend_figure(model, writer.folder("models", "figures"), f"{model.slug}-monitoring")
@@ -422,7 +432,7 @@ def write_generated(
     checklists_broken = report.broken[broken_before:]
     paths = _page_paths(sources, frameworks)
 
-    nav_models = _write_model_pages(writer, sources, paths, k)
+    nav_models = _write_model_pages(writer, sources, paths, k, workspace)
     nav_checklists, statuses = _write_checklist_pages(writer, sources, frameworks, paths)
     if checklists_broken:  # published only with --keep-going
         writer.page(
@@ -443,11 +453,50 @@ def write_generated(
     return _nav(nav_models, nav_checklists, nav_policies, paths.ll144)
 
 
-def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_link: str, k: int) -> None:
-    """One audit's page, its details file and figures; linked from the previous build when made from the same inputs."""
+def _write_diff(
+    writer: _Writer, pair: DiffPair, paths: _PagePaths, k: int, workspace: Workspace | None
+) -> None:
+    """One "what changed" page between two audits (:mod:`governance.site.diff_pages`)."""
+    from governance.compare import compare_audits
+    from governance.compare.run import policy_monitoring
+
+    before, after = pair.before.full(), pair.after.full()
+    try:
+        tolerance = policy_monitoring(after, workspace).diff_tolerance if workspace is not None else 0.05
+        diff = compare_audits(before, after, tolerance=tolerance)
+    except Exception as exc:  # another module's code: this page is broken, the rest is built
+        writer.report.broken.append(
+            f"The comparison of audits {before.audit_id} and {after.audit_id} could not be made ({exc})."
+        )
+        return
+    hidden = {
+        name: hidden_groups(before, k).get(name, set()) | hidden_groups(after, k).get(name, set())
+        for name in {*hidden_groups(before, k), *hidden_groups(after, k)}
+    }
+    links = (
+        _relative(pair.page, paths.audits[before.audit_id]),
+        _relative(pair.page, paths.audits[after.audit_id]),
+    )
+    text = render_diff_page(diff, pair, links=links, hidden=hidden, k=k)
+    unvouched = [r.result.audit_id for r in (pair.before, pair.after) if r.check.status == "not-verified"]
+    if unvouched:
+        text += (
+            f"\n**Not verified:** the register does not vouch for {', '.join(map(markup_text, unvouched))}; "
+            "read this comparison with care.\n"
+        )
+    writer.page(tuple(pair.page.removesuffix(".md").split("/")), text)
+
+
+def _write_audit(
+    writer: _Writer, record: AuditRecord, audit_page: str, model_link: str, k: int, *, comparisons: str = ""
+) -> None:
+    """One audit's page, its details file and figures; linked from the previous build when made from the same inputs.
+
+    ``comparisons``: the section linking the audit's diff pages, put at the end of its page.
+    """
     report = writer.report
     folder_name = audit_page.rsplit("/", 1)[0]
-    key = _audit_key(record, model_link=model_link, k=k)
+    key = _audit_key(record, model_link=model_link, k=k, comparisons=comparisons)
     figures = writer.reuse(folder_name, key)
     if figures is not None:
         report.pages.append(audit_page)
@@ -469,7 +518,7 @@ def _write_audit(writer: _Writer, record: AuditRecord, audit_page: str, model_li
         check=record.check,
         details=details,
     )
-    writer.page((*folder_name.split("/"), "index"), text)
+    writer.page((*folder_name.split("/"), "index"), text + comparisons)
     if details:
         writer.store(folder / DETAILS_PAGE, render_details_html(result, details[0]).encode("utf-8"))
     if len(report.broken) == broken_before:  # a page with a broken part is made again next time

@@ -152,8 +152,6 @@ def plugin(found: Plan, previous: Path, linked: set[str]) -> Any:
             return files
 
         def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
-            from governance.site.mkdocs_run import title_from_heading
-
             for file in files.documentation_pages():
                 page = file.page
                 if page is not None and page.markdown is None:
@@ -187,3 +185,15 @@ def _link_unchanged(file: Any, previous: Path, always: list[str]) -> bool:
     except OSError:  # another file system, or no hard links: MkDocs renders it instead
         return False
     return True
+
+
+def title_from_heading(markdown: str) -> str | None:
+    """A safe browser-tab title from a generated page's first ``# `` heading (escaped text, see ``nav_title``)."""
+    import html
+
+    from governance.escaping import nav_title
+
+    for line in markdown.splitlines():
+        if line.startswith("# "):
+            return nav_title(html.unescape(line[2:].strip()))
+    return None

@@ -74,18 +74,6 @@ def _home_plugin(block: str) -> Any:
     return HomeBlock()
 
 
-def title_from_heading(markdown: str) -> str | None:
-    """A safe browser-tab title from a generated page's first ``# `` heading (escaped text, see ``nav_title``)."""
-    import html
-
-    from governance.escaping import nav_title
-
-    for line in markdown.splitlines():
-        if line.startswith("# "):
-            return nav_title(html.unescape(line[2:].strip()))
-    return None
-
-
 def _titles_plugin() -> Any:
     """Titles for generated pages outside the nav (audits): the theme would put their heading, unescaped, in
     ``<title>``; this gives them the nav's safe form instead."""
@@ -98,7 +86,7 @@ def _titles_plugin() -> Any:
     class Titles(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
         def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
             if page.file.src_uri.startswith("generated/") and "title" not in page.meta:
-                title = title_from_heading(markdown)
+                title = incremental.title_from_heading(markdown)
                 if title:
                     page.meta["title"] = title
             return markdown

@@ -95,25 +95,103 @@ def trend_series(model: ModelEntry) -> dict[str, list[tuple[str, float, float | 
     return series
 
 
+def _short(month: str) -> str:  # 2026-11 -> 11/26: thirteen months fit under the plot
+    return f"{month[5:7]}/{month[2:4]}"
+
+
+def audit_points(model: ModelEntry) -> dict[str, list[tuple[str, float, float | None, float | None]]]:
+    """Per ``attribute: group / reference`` of the trend: (month, impact ratio, low, high) of each full audit of
+    the monitored version, from its group sizes and selection rates (the same score interval as the windows)."""
+    runs = _runs(model)
+    if not runs:
+        return {}
+    version = runs[-1].get("version")
+    references = {column: reference for column, reference, _months in _monthly(model, runs[-1])}
+    points: dict[str, list[tuple[str, float, float | None, float | None]]] = {}
+    for record in sorted(model.audits, key=lambda r: r.created_at):
+        if record.result.model.version != version:
+            continue
+        for attribute in record.full().fairness.attributes:  # the site keeps audits slim: read this one whole
+            reference = references.get(attribute.attribute)
+            if reference is None or attribute.is_intersection or attribute.positive_class is not None:
+                continue
+            counts = {g.group: _selected(g) for g in attribute.groups}
+            for group, selected in sorted(counts.items()):
+                point = _ratio_point(selected, counts.get(reference))
+                if group not in (reference, "Unknown") and point is not None:
+                    label = f"{attribute.attribute}: {group} / {reference}"
+                    points.setdefault(label, []).append((record.created_at[:7], *point))
+    return points
+
+
+def _selected(group: Any) -> list[int] | None:
+    rate = group.metrics.get("selection_rate")
+    if rate is None or rate.value is None or not group.n:
+        return None
+    return [round(rate.value * group.n), int(group.n)]
+
+
+def _runs(model: ModelEntry) -> list[dict[str, Any]]:
+    return [
+        e
+        for e in model.events
+        if e.get("kind") == "monitoring.recorded" and isinstance(e.get("payload"), dict)
+    ]
+
+
+def _policy_bound(model: ModelEntry) -> float | None:
+    """The impact-ratio bound of the approved audit's policy (``>= 0.8`` -> 0.8), if it has one."""
+    import re
+
+    runs = _runs(model)
+    run = (_rows(runs[-1]["payload"], "gov_monitoring_runs") or [{}])[0] if runs else {}
+    approved = next(
+        (r.full() for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
+    )
+    for rule in approved.policy.rules if approved is not None else []:
+        if rule.metric == "selection_rate" and rule.comparison in ("impact_ratio", "ratio_to_reference"):
+            found = re.search(r"[0-9]*\.?[0-9]+", str(rule.bound or ""))
+            if found:
+                return float(found.group())
+    return None
+
+
 def draw_trend_figure(model: ModelEntry, folder: Any, stem: str) -> list[str]:
-    """Write the trend figure (house style of the ratio figure); the file names, none without a run."""
+    """Write the trend figure (house style of the ratio figure); the file names, none without a run.
+
+    Monitoring windows are dots, full audits of the version squares, both with their 95 % intervals; the
+    policy's bound is the dashed line and each approval of the version a dotted vertical line.
+    """
     from governance.site.figures import draw_series_figure
 
-    def short(month: str) -> str:  # 2026-11 -> 11/26: thirteen months fit under the plot
-        return f"{month[5:7]}/{month[2:4]}"
-
-    series = {
-        label: [(short(month), *rest) for month, *rest in points]
-        for label, points in trend_series(model).items()
+    trend = trend_series(model)
+    audits = audit_points(model)
+    months = sorted(
+        {month for series in (trend, audits) for points in series.values() for month, *_ in points}
+    )
+    version = (_runs(model) or [{}])[-1].get("version")
+    approvals = {
+        _short(str(a.get("at"))[:7]): "approved"
+        for a in model.approvals
+        if str(a.get("version")) == version and a.get("decision", "approve") == "approve" and a.get("at")
     }
-    months = sorted({month for points in trend_series(model).values() for month, *_ in points})
+    months = sorted({*months, *(f"20{m[3:5]}-{m[0:2]}" for m in approvals)})
+
+    def shorten(series: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return {
+            label: [(_short(month), *rest) for month, *rest in points] for label, points in series.items()
+        }
+
     return draw_series_figure(
-        series,  # type: ignore[arg-type]
+        shorten(trend),
         folder,
         stem,
-        title="Impact ratios by month after go-live, with confidence intervals",
+        title="Impact ratios by month after go-live (dots: windows, squares: full audits), with intervals",
         axis="month (MM/YY)",
-        order=[short(month) for month in months],
+        order=[_short(month) for month in months],
+        squares=shorten(audits),
+        bound=_policy_bound(model),
+        marks=approvals,
     )
 
 
@@ -126,7 +204,7 @@ def _monthly(
     if not windows:
         return []
     approved = next(
-        (r.result for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
+        (r.full() for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
     )
     found = []
     for j, column in enumerate(list(windows[0]["counts"].get("columns") or [])):
@@ -148,7 +226,7 @@ def _trend(model: ModelEntry, event: dict[str, Any]) -> str:
     """Each month's impact ratio per group (95 % score interval) from the newest run's stored count tables."""
     run = (_rows(event["payload"], "gov_monitoring_runs") or [{}])[0]
     approved = next(
-        (r.result for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
+        (r.full() for r in model.audits if r.result.audit_id == run.get("approved_audit_id")), None
     )
     out = []
     for column, reference, months in _monthly(model, event):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from governance.escaping import markup_text
 from governance.register.overview import VersionOverview
 from governance.site.markdown import VERDICT_WORDS, table
@@ -105,4 +107,20 @@ def _row(model: ModelEntry, model_link: str, audit_links: dict[str, str]) -> lis
     elif newest is not None:
         newest_text = "the live version"
     shown = live or newest
-    return [name, live_text, _approval_cell(shown), evidence(shown), newest_text, due]
+    return [
+        name + _alert_flag(view, model_link),
+        live_text,
+        _approval_cell(shown),
+        evidence(shown),
+        newest_text,
+        due,
+    ]
+
+
+def _alert_flag(view: Any, model_link: str) -> str:
+    """A flag after the model's name when a version has open monitoring alerts, linked to the card's section."""
+    alerts = [item for item in view.attention if item.category == "alerts"]
+    if not alerts:
+        return ""
+    versions = ", ".join(markup_text(f"{item.version}") for item in alerts)
+    return f" — **[open monitoring alerts]({model_link}#monitoring-after-go-live)** ({versions})"

@@ -216,7 +216,7 @@ def test_status_reads_the_latest_audit_from_the_register(workspace: Path) -> Non
 
 def test_validate_checks_the_workspace_files(workspace: Path) -> None:
     code, out, _ = run("checklist", "validate", workspace=workspace)
-    assert (code, out) == (0, "OK: 6 checklists (135 items) and 11 policy templates.\n")
+    assert (code, out) == (0, "OK: 6 checklists (138 items) and 11 policy templates.\n")
     folder = workspace / "policies" / "checklists"
     folder.mkdir(parents=True)
     (folder / "mine.yaml").write_text("schema_version: '1.0'\nframework: mine\n", encoding="utf-8")

@@ -1,0 +1,152 @@
+"""The "monitoring" evidence kind: post-market monitoring items are met by recorded monitoring runs of the
+deployed version, within the item's window, with no alert still open (issue 15, point 5)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from checklist_support import model_fields
+
+from governance.checklists import Checklist, ChecklistItem, Evidence, evaluate_status
+from governance.checklists.loading import load_checklists
+from governance.paths import bundled_policies
+from governance.provenance import set_clock
+
+MONITORING = Evidence(type="monitoring", max_age_days=31)
+
+
+def _checklists() -> list[Checklist]:
+    item = ChecklistItem(
+        id="t.monitored",
+        title="monitored",
+        requirement="r",
+        source="s",
+        applies_when=["always"],
+        evidence=MONITORING,
+        guidance="g",
+        framework="t",
+    )
+    return [
+        Checklist(
+            schema_version="1.0", framework="t", title="T", source="s", as_of="2026-11-22", description="d",
+            items=[item],
+        )
+    ]  # fmt: skip
+
+
+def _run(version: str, recorded_at: str, n_alerts: int = 0) -> dict[str, Any]:
+    """A ``monitoring.recorded`` event as the register's detail carries it."""
+    record = {"run_id": f"m-{recorded_at[:10]}", "recorded_at": recorded_at, "n_alerts": n_alerts}
+    return {
+        "seq": 5,
+        "kind": "monitoring.recorded",
+        "version": version,
+        "at": recorded_at,
+        "payload": {"rows": [{"table": "gov_monitoring_runs", "record": record}]},
+    }
+
+
+def _judge(events: list[dict[str, Any]], audits: list[dict[str, Any]] | None = None, state: str = "deployed"):  # type: ignore[no-untyped-def]
+    model = model_fields(
+        versions=[{"version": "1.0.0", "state": "retired"}, {"version": "2.0.0", "state": state}],
+        audits=audits or [{"audit_id": "a1", "version": "2.0.0", "recorded_at": "2026-01-10T00:00:00Z"}],
+        events=events,
+    )
+    found = evaluate_status(_checklists(), model=model, answers=[], latest_audit=None).item("t.monitored")
+    assert found is not None
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _clock():  # type: ignore[no-untyped-def]
+    set_clock(lambda: datetime(2026, 11, 20, 12, tzinfo=UTC))
+    yield
+    set_clock(None)
+
+
+def test_a_recent_run_without_alerts_meets_the_item() -> None:
+    found = _judge([_run("2.0.0", "2026-11-15T08:00:00Z")])
+    assert found.state == "met"
+    assert found.origin == "monitoring"
+    assert "2.0.0" in found.reason and "2026-11-15" in found.reason
+
+
+def test_no_run_is_not_met_and_says_which_command_to_run() -> None:
+    found = _judge([])
+    assert found.state == "not_met"
+    assert "governance monitor credit@2.0.0" in found.reason
+
+
+def test_a_run_of_a_retired_version_does_not_count() -> None:
+    assert _judge([_run("1.0.0", "2026-11-15T08:00:00Z")]).state == "not_met"
+
+
+def test_a_run_older_than_the_window_is_not_met() -> None:
+    found = _judge([_run("2.0.0", "2026-09-01T08:00:00Z")])
+    assert found.state == "not_met"
+    assert "31 days" in found.reason
+
+
+def test_an_open_alert_is_not_met_until_the_version_is_audited_again() -> None:
+    events = [_run("2.0.0", "2026-11-01T08:00:00Z", n_alerts=2), _run("2.0.0", "2026-11-15T08:00:00Z")]
+    found = _judge(events)
+    assert found.state == "not_met"
+    assert "2 open monitoring alerts" in found.reason and "audit" in found.reason
+    audited_after = [
+        {"audit_id": "a1", "version": "2.0.0", "recorded_at": "2026-01-10T00:00:00Z"},
+        {"audit_id": "a2", "version": "2.0.0", "recorded_at": "2026-11-05T00:00:00Z"},
+    ]
+    assert _judge(events, audits=audited_after).state == "met"
+
+
+def test_a_model_with_no_deployed_version_says_so() -> None:
+    found = _judge([_run("2.0.0", "2026-11-15T08:00:00Z")], state="approved")
+    assert found.state == "not_met"
+    assert "deployed" in found.reason
+
+
+@pytest.mark.parametrize(
+    "item_id", ["eu-ai-act.art72.monitoring-runs", "nist-ai-rmf.manage-4-1", "iso-42001.a6-2-6-monitoring"]
+)
+def test_the_shipped_post_market_items_are_evidenced_by_monitoring_runs(item_id: str) -> None:
+    items = {i.id: i for c in load_checklists(bundled_policies() / "checklists") for i in c.items}
+    assert items[item_id].evidence.type == "monitoring"
+    assert items[item_id].evidence.max_age_days
+
+
+def test_the_monitoring_template_states_window_kpis_and_alert_rules(tmp_path: Path) -> None:
+    from governance.documents import load_policy_template, render_policy
+
+    template = load_policy_template(
+        bundled_policies() / "templates" / "monitoring-and-performance-evaluation.md"
+    )
+    config = {
+        "monitoring": {"window": "1W", "every_days": 7, "kpis": ["selection rate", "approval rate of women"]}
+    }
+    text = render_policy(template, config)
+    assert "1W" in text and "every 7 days" in text
+    assert "approval rate of women" in text
+    for rule_id in ("impact-ratio-drift", "accuracy-drift", "group-shares-drift", "input-drift"):
+        assert rule_id in text
+    for item_id in (
+        "eu-ai-act.art72.monitoring-runs",
+        "nist-ai-rmf.manage-4-1",
+        "iso-42001.a6-2-6-monitoring",
+    ):
+        assert item_id in text
+
+
+def test_a_wrong_monitoring_setting_is_one_sentence_naming_it() -> None:
+    from governance.documents import load_policy_template, render_policy
+    from governance.errors import PolicyError
+
+    template = load_policy_template(
+        bundled_policies() / "templates" / "monitoring-and-performance-evaluation.md"
+    )
+    with pytest.raises(PolicyError, match=r"monitoring in governance\.yaml must give every_days"):
+        render_policy(template, {"monitoring": {"every_days": "monthly"}})
+    with pytest.raises(PolicyError, match="alerts as the alert rules"):
+        render_policy(template, {"monitoring": {"alerts": [{"id": "x", "kind": "weather"}]}})
