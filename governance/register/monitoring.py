@@ -255,6 +255,14 @@ def alert_items(register: Register, details: Sequence[ModelDetail]) -> list[Stat
             .where(t.monitoring_runs.c.n_alerts > 0)
             .order_by(t.monitoring_runs.c.id)
         ).all()
+        # "audited again after the run" by the history's order, not the clock (both can fall in one second)
+        audited_seq = dict(
+            conn.execute(
+                sa.select(t.audits.c.version_id, sa.func.max(t.audits.c.event_seq)).group_by(
+                    t.audits.c.version_id
+                )
+            ).all()
+        )
     if not runs:
         return []
     items: list[StatusItem] = []
@@ -262,9 +270,8 @@ def alert_items(register: Register, details: Sequence[ModelDetail]) -> list[Stat
         for version in detail.versions:
             if version.state == "retired":
                 continue
-            audited = [a.recorded_at for a in detail.audits if a.version_id == version.id]
-            newest = max(audited) if audited else ""
-            open_runs = [r for r in runs if r.version_id == version.id and r.recorded_at > newest]
+            newest = audited_seq.get(version.id) or 0
+            open_runs = [r for r in runs if r.version_id == version.id and r.event_seq > newest]
             if open_runs:
                 items += _items_for(detail.model.name, version.version, open_runs)
     return items
