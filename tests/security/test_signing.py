@@ -387,15 +387,15 @@ def roles() -> Iterator[tuple[str, dict[str, str]]]:
     with admin.connect() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         for role in names.values():
-            connection.exec_driver_sql(f'CREATE ROLE "{role}" NOLOGIN')
+            connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')  # who logs in is who acts
             connection.exec_driver_sql(f'GRANT USAGE, CREATE ON SCHEMA "{schema}" TO "{role}"')
     base = server.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
         hide_password=False
     )
     urls = {"admin": base}
     for who, role in names.items():
-        urls[who] = server.update_query_dict(
-            {"options": f"-csearch_path={schema} -crole={role}"}
+        urls[who] = server.set(username=role).update_query_dict(
+            {"options": f"-csearch_path={schema}"}
         ).render_as_string(hide_password=False)
     with Register(base) as register:  # create the tables, then let the roles use them
         register.close()
