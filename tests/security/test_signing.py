@@ -394,9 +394,11 @@ def roles() -> Iterator[tuple[str, dict[str, str]]]:
     )
     urls = {"admin": base}
     for who, role in names.items():
-        urls[who] = server.set(username=role).update_query_dict(
-            {"options": f"-csearch_path={schema}"}
-        ).render_as_string(hide_password=False)
+        urls[who] = (
+            server.set(username=role)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
     with Register(base) as register:  # create the tables, then let the roles use them
         register.close()
     with admin.connect() as connection:
