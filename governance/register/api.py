@@ -758,18 +758,7 @@ class Register:
                     f"cannot require separate roles now; give each person their own role and start a new register "
                     f"(see {roles.GUIDE})."
                 )
-            seq = self._next_seq(conn)
-            self._append(
-                conn,
-                seq,
-                at=_now(),
-                actor=actor,
-                kind=chain.ROLES_KIND,
-                model_name=None,
-                version=None,
-                rows=[],
-            )
-            return seq
+            return self._append_setting(conn, self._next_seq(conn), actor, chain.ROLES_KIND)
 
     def allow_shared_role(self, *, actor: str, reason: str) -> int | None:
         """Record, for good, that the people of this PostgreSQL register share one database role.
@@ -796,18 +785,7 @@ class Register:
                     f"connect as your own database role instead (see {roles.GUIDE})."
                 )
             seq = self._next_seq(conn)
-            self._append(
-                conn,
-                seq,
-                at=_now(),
-                actor=actor,
-                kind=roles.SHARED_ROLE_KIND,
-                model_name=None,
-                version=None,
-                rows=[],
-                extra={"reason": reason},
-            )
-            return seq
+            return self._append_setting(conn, seq, actor, roles.SHARED_ROLE_KIND, {"reason": reason})
 
     def role_warnings(self) -> list[str]:
         """What every view of the register must say about who is acting (a shared role was allowed), if anything."""
@@ -1052,17 +1030,8 @@ class Register:
             return False
         if not self.hmac_key:
             return False
-        self._append(
-            conn,
-            self._head_seq(conn) + 1,
-            at=_now(),
-            actor=actor or "governance",
-            kind=chain.SIGNING_KIND,
-            model_name=None,
-            version=None,
-            rows=[],
-            extra={"key_id": chain.key_id(self.hmac_key)},
-        )
+        key = {"key_id": chain.key_id(self.hmac_key)}
+        self._append_setting(conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key)
         return True
 
     def _head_seq(self, conn: Connection) -> int:
@@ -1148,6 +1117,15 @@ class Register:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
         event = {"at": at, "actor": actor, "kind": kind, "model_name": model_name, "version": version}
         self._append_many(conn, seq, [{**event, "rows": rows, "extra": extra}])
+
+    def _append_setting(
+        self, conn: Connection, seq: int, actor: str, kind: str, extra: dict[str, Any] | None = None
+    ) -> int:
+        """Append event ``seq`` that changes a setting of the whole register (no model, no rows); its number."""
+        self._append(
+            conn, seq, at=_now(), actor=actor, kind=kind, model_name=None, version=None, rows=[], extra=extra
+        )
+        return seq
 
     def _append_many(self, conn: Connection, seq: int, events: list[dict[str, Any]]) -> None:
         """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
