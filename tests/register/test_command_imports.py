@@ -21,7 +21,17 @@ from governance.workspace import require_workspace
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "demo" / "models" / "credit-risk-1.1.0.skops"
-HEAVY = ("pandas", "sklearn", "skops", "scipy", "matplotlib", "shap", "alembic", "pyarrow")
+HEAVY = (
+    "pandas",
+    "sklearn",
+    "skops",
+    "scipy",
+    "matplotlib",
+    "shap",
+    "alembic",
+    "pyarrow",
+    "confusable_homoglyphs",  # the look-alike table is read from confusables.json, not rebuilt from this data
+)
 RUN = (
     "import json, sys\n"
     "from governance.cli.main import main\n"
