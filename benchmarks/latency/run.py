@@ -179,13 +179,13 @@ def main() -> None:
     for label, values in runs.items():
         target, floor = TARGETS[label]
         low, middle = min(values), statistics.median(values)
-        cpu = statistics.median(CPU[label])
+        used = statistics.median(CPU[label])
         mark = "" if middle <= target else "  over"
         print(
             f"{label:<42} {low:6.2f} {middle:7.2f} {target:7.1f}  "
             f"{middle / statistics.median(floors['interpreter']):13.1f}  "
-            f"{middle / statistics.median(floors[floor]):11.2f}  {cpu:5.2f}  "
-            f"{cpu / statistics.median(CPU[f'floor {floor}']):15.2f}{mark}"
+            f"{middle / statistics.median(floors[floor]):11.2f}  {used:5.2f}  "
+            f"{used / statistics.median(CPU[f'floor {floor}']):15.2f}{mark}"
         )
     print(
         f"\n{rounds} rounds; ratios are medians over the medians of their floors ({', '.join(FLOORS)}); cpu is the "
