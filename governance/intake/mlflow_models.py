@@ -19,12 +19,12 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError, RefusedInputError
 
 if TYPE_CHECKING:
-    from governance.intake.model_files import LoadedModel, ModelFileCheck, TrustOptions
+    from governance.intake.model_files import LoadedModel, ModelFileCheck, Vouching
 
 SCHEME = "models:/"
 INSTALL_HINT = "pip install 'governance[mlflow]'"
@@ -350,12 +350,17 @@ def check_mlflow_model(
 
 
 def load_mlflow_model(
-    reference: str, *, uri: str | None = None, **trust: Unpack[TrustOptions]
+    reference: str,
+    *,
+    trust_sha256: str | None = None,
+    pinned_sha256: str | None = None,
+    vouching: Vouching | None = None,
+    trusted_by: str | None = None,
+    uri: str | None = None,
 ) -> LoadedModel:
     """Load a registered version with the toolkit's own loader; a hash other than the pinned one is refused."""
     from governance.intake.model_files import load_model
 
-    pinned_sha256 = trust.get("pinned_sha256")
     with fetch(reference, uri=uri) as fetched:
         found = fetched.version
         if pinned_sha256 and pinned_sha256.strip().lower() != found.sha256:
@@ -366,21 +371,21 @@ def load_mlflow_model(
             )
         loaded = load_model(
             fetched.model_path,
-            trust_sha256=trust.get("trust_sha256"),
-            vouching=trust.get("vouching"),
-            trusted_by=trust.get("trusted_by"),
+            trust_sha256=trust_sha256,
+            vouching=vouching,
+            trusted_by=trusted_by,
             shown_name=f"{found.uri} ({found.model_file})",
         )
     return replace(loaded, path=Path(found.model_file), source=found.uri)
 
 
-def load_any_model(model: str | Path, **trust: Unpack[TrustOptions]) -> LoadedModel:
+def load_any_model(model: str | Path, **options: Any) -> LoadedModel:
     """A local model file, or a ``models:/`` URI from MLflow: the same options, the same safety rules."""
     from governance.intake.model_files import load_model
 
     if is_mlflow_uri(model):
-        return load_mlflow_model(str(model), **trust)
-    return load_model(model, **trust)
+        return load_mlflow_model(str(model), **options)
+    return load_model(model, **options)
 
 
 def write_audit_tags(

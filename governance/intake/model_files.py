@@ -14,7 +14,7 @@ from __future__ import annotations
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypedDict, Unpack
+from typing import Any, Literal
 
 from governance.errors import FieldError, InputError, RefusedInputError
 from governance.provenance import sha256_file
@@ -220,30 +220,21 @@ def _vouched_by(
     return None
 
 
-class TrustOptions(TypedDict, total=False):
-    """Who vouches for a model file, and which file the register pinned: the keywords every model loader takes.
-
-    ``trust_sha256`` comes from ``--trust`` (given by ``trusted_by``); ``pinned_sha256`` from the register's
-    version record, which only says which file was registered; ``vouching`` is the register's record of who
-    vouched for that file.
-    """
-
-    trust_sha256: str | None
-    pinned_sha256: str | None
-    vouching: Vouching | None
-    trusted_by: str | None
-
-
 def load_model(
-    path: str | Path, *, shown_name: str | None = None, **trust: Unpack[TrustOptions]
+    path: str | Path,
+    *,
+    trust_sha256: str | None = None,
+    pinned_sha256: str | None = None,
+    vouching: Vouching | None = None,
+    trusted_by: str | None = None,
+    shown_name: str | None = None,
 ) -> LoadedModel:
     """Load a model file, refusing anything that could run code unless someone vouched for its hash.
 
-    ``trust`` says who vouched (see :class:`TrustOptions`); ``shown_name`` names the file in messages (an MLflow
-    model's URI, say).
+    ``trust_sha256`` comes from ``--trust`` (given by ``trusted_by``); ``pinned_sha256`` from the register's
+    version record, which only says which file was registered; ``vouching`` is the register's record of who
+    vouched for that file. ``shown_name`` names the file in messages (an MLflow model's URI, say).
     """
-    trust_sha256, pinned_sha256 = trust.get("trust_sha256"), trust.get("pinned_sha256")
-    vouching, trusted_by = trust.get("vouching"), trust.get("trusted_by")
     model_path = Path(path)
     if not model_path.is_file():
         raise FieldError(
