@@ -1218,7 +1218,9 @@ class Register:
             .where(t.audits.c.version_id == version_row.id, t.audits.c.artifact_sha256 == version_row.sha256)
             .order_by(t.audits.c.id)
         ).all()
-        return [lifecycle.audit_facts(audit._mapping, _payload(audit.payload), audit.identity) for audit in rows]
+        return [
+            lifecycle.audit_facts(audit._mapping, _payload(audit.payload), audit.identity) for audit in rows
+        ]
 
     def _version_record(
         self, conn: Connection, row: Row[Any], model_name: str | None = None

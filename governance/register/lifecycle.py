@@ -33,13 +33,13 @@ PAST = {"deploy": "deployed", "suspend": "suspended", "retire": "retired"}
 ACTIVE_STATES = frozenset({"approved", "deployed"})
 
 
-
 @dataclass(frozen=True)
 class Rule:
     """A lifecycle rule: the guard's name in refusals, and what ``verify`` says a record that breaks it did.
 
     ``broken`` may name ``{who}`` (the kind of identity: database role, OS user), ``{done}`` (what the record did:
-    approved, deployed ...), ``{state}`` (the version's state before it) and ``{new}`` (the state it claims after).
+    approved, deployed ...), ``{kind}`` (the event's kind), ``{state}`` (the version's state before it), ``{new}``
+    (the state it claims after) and ``{audit}`` (the audit an approval relies on).
     """
 
     guard: str
@@ -58,17 +58,24 @@ RULES: dict[str, Rule] = {
         "audit age", "approved after its audit had expired, without a recorded risk acceptance"
     ),
     "auditor-name": Rule(
-        "separation of duties", "approved under the same --actor name that recorded the audit it relies on"
+        "separation of duties",
+        "approved under the same --actor name that recorded the audit it relies on ({audit})",
     ),
-    "registrant-name": Rule("separation of duties", "approved under the same --actor name that registered it"),
+    "registrant-name": Rule(
+        "separation of duties", "approved under the same --actor name that registered it"
+    ),
     "auditor-identity": Rule(
-        "separation of duties", "approved by the same {who} that recorded the audit it relies on"
+        "separation of duties", "approved by the same {who} that recorded the audit it relies on ({audit})"
     ),
     "registrant-identity": Rule("separation of duties", "approved by the same {who} that registered it"),
-    "deploy-needs-approval": Rule("deployment needs approval", "deployed while {state}, without a standing approval"),
+    "deploy-needs-approval": Rule(
+        "deployment needs approval", "deployed while {state}, without a standing approval"
+    ),
     "lifecycle": Rule("lifecycle", "{done} while {state}, which the lifecycle does not allow"),
-    "audit-artefact": Rule("audit of this artefact", "audited on a file other than its registered model file"),
-    "state": Rule("lifecycle", "its state changed from {state} to {new}, which a {done} record cannot do"),
+    "audit-artefact": Rule(
+        "audit of this artefact", "audited on a file other than its registered model file"
+    ),
+    "state": Rule("lifecycle", "its state changed from {state} to {new}, which a {kind} record cannot do"),
 }
 IDENTITY_RULES = frozenset({"auditor-identity", "registrant-identity"})  # compare who logged in
 
@@ -123,7 +130,7 @@ def refuse_if_retired(state: str, label: str, doing: str) -> None:
     if state == "retired":
         raise RuleBroken(
             "retired",
-            f"Guard 'retirement is final' refused to {doing} {label}: it is retired; register a new version instead."
+            f"Guard 'retirement is final' refused to {doing} {label}: it is retired; register a new version instead.",
         )
 
 
@@ -209,7 +216,7 @@ def check_approval(
         raise RuleBroken(
             "no-audit",
             f"Guard 'passing audit' refused to approve {label}: no audit of its artefact is recorded; "
-            f"run `governance audit {label} --data HOLDOUT --target COLUMN` first."
+            f"run `governance audit {label} --data HOLDOUT --target COLUMN` first.",
         )
     audit = audits[-1]
     if risk_acceptance is None:
@@ -236,13 +243,13 @@ def check_approval(
         raise RuleBroken(
             "auditor-name",
             f"Guard 'separation of duties' refused the approval of {label}: {approver} recorded the audit it relies "
-            f"on ({audit.audit_id}); someone else must approve."
+            f"on ({audit.audit_id}); someone else must approve.",
         )
     if same_person(approver, creator):
         raise RuleBroken(
             "registrant-name",
             f"Guard 'separation of duties' refused the approval of {label}: {approver} registered this version; "
-            "someone else must approve."
+            "someone else must approve.",
         )
 
 
@@ -306,20 +313,20 @@ def check_transition(state: str, action: str, label: str) -> str:
         if state == "deployed":
             raise RuleBroken(
                 "lifecycle",
-                f"Guard 'deployment needs approval' found {label} already deployed; nothing to do."
+                f"Guard 'deployment needs approval' found {label} already deployed; nothing to do.",
             )
         raise RuleBroken(
             "deploy-needs-approval",
             f"Guard 'deployment needs approval' refused to deploy {label}: it is {state}, not approved; "
             f"approve it first with `governance register approve {label} --role ROLE` (by someone other than its "
-            "auditor and creator)."
+            "auditor and creator).",
         )
     if state == target:
         raise RuleBroken("lifecycle", f"{label} is already {target}; nothing to do.")
     raise RuleBroken(
         "lifecycle",
         f"Guard 'lifecycle' refused to {action} {label}: a {state} version cannot be {PAST[action]}; "
-        "only audited, approved or deployed versions can."
+        "only audited, approved or deployed versions can.",
     )
 
 
@@ -339,7 +346,7 @@ def check_audit_artefact(label: str, audited_sha256: str, pinned_sha256: str) ->
         )
 
 
-def audit_facts(image: Mapping[str, Any], payload: Mapping[str, Any], identity: str | None) -> AuditFacts:
+def audit_facts(image: Mapping[Any, Any], payload: Mapping[str, Any], identity: str | None) -> AuditFacts:
     """An audit as the approval guards see it, from its row and the payload of the event that recorded it."""
     override = payload.get("override")
     return AuditFacts(

@@ -100,7 +100,10 @@ def by_hand(url: str, kind: str, change: Change, extra: dict[str, Any], actor: s
             head = conn.execute(sa.select(t.chain_head)).one()
             seq = head.seq + 1
             rows = change(conn, seq)
-            payload = {"rows": [{"table": table.name, "record": row_image(row)} for table, row in rows], **extra}
+            payload = {
+                "rows": [{"table": table.name, "record": row_image(row)} for table, row in rows],
+                **extra,
+            }
             payload = json.loads(canonical_json(payload))
             fields: dict[str, Any] = {
                 "seq": seq,
@@ -114,7 +117,9 @@ def by_hand(url: str, kind: str, change: Change, extra: dict[str, Any], actor: s
                 "identity": session_identity(conn),  # the trigger refuses any other on PostgreSQL
             }
             digest = event_hash(**fields)
-            conn.execute(t.events.insert().values(**{**fields, "payload": canonical_json(payload)}, hash=digest))
+            conn.execute(
+                t.events.insert().values(**{**fields, "payload": canonical_json(payload)}, hash=digest)
+            )
             conn.execute(sa.update(t.chain_head).values(seq=seq, hash=digest, hmac=None))
     finally:
         engine.dispose()
@@ -125,7 +130,7 @@ def _set_state(conn: sa.Connection, state: str) -> Any:
     return conn.execute(sa.update(t.versions).values(state=state).returning(*t.versions.c)).one()
 
 
-def approval(decision: str = "approve", risk_acceptance: str | None = None) -> Change:
+def approval(decision: str = "approve", risk_acceptance: str | None = None, actor: str = "boss@x") -> Change:
     """An approval row (and the version's new state), as ``register approve`` would have written them."""
 
     def change(conn: sa.Connection, seq: int) -> list[tuple[sa.Table, Any]]:
@@ -139,7 +144,7 @@ def approval(decision: str = "approve", risk_acceptance: str | None = None) -> C
                 comment=None,
                 risk_acceptance=risk_acceptance,
                 audit_id="a1",
-                actor="boss@x",
+                actor=actor,
                 at=isoformat(now()),
                 event_seq=seq,
             )
@@ -156,7 +161,9 @@ def new_state(state: str) -> Change:
 
 
 def approve_by_hand(url: str, **options: Any) -> int:
-    return by_hand(url, "approval.recorded", approval(**options), {"state": {"from": "audited", "to": "approved"}})
+    return by_hand(
+        url, "approval.recorded", approval(**options), {"state": {"from": "audited", "to": "approved"}}
+    )
 
 
 def deploy_by_hand(url: str) -> int:
@@ -166,7 +173,9 @@ def deploy_by_hand(url: str) -> int:
 
 def verify(url: str, workspace: Path) -> Result:
     return CliRunner().invoke(
-        cli, ["register", "verify", "--register-url", url, "--workspace", str(workspace)], catch_exceptions=False
+        cli,
+        ["register", "verify", "--register-url", url, "--workspace", str(workspace)],
+        catch_exceptions=False,
     )
 
 
@@ -285,7 +294,7 @@ def test_the_typed_names_are_replayed_too(workspace: Path) -> None:
     with Register(url, workspace_root=workspace) as register:
         register_version(register, workspace)
         record_audit(register, workspace)
-    seq = by_hand(url, "approval.recorded", approval(), {}, actor="AUD@x ")
+    seq = by_hand(url, "approval.recorded", approval(actor="AUD@x "), {}, actor="AUD@x ")
     assert broken_line(verify(url, workspace)) == (
         f"BROKEN: Approval 1 of {LABEL} at event {seq}, by OS user {os_user()} (as AUD@x ), breaks the rule "
         "'separation of duties': approved under the same --actor name that recorded the audit it relies on (a1); "
@@ -402,7 +411,9 @@ def test_a_history_written_by_the_commands_replays_clean(workspace: Path, clock:
         register_version(register, workspace)
         record_audit(register, workspace, verdict="failed")
         register.update_model("credit-risk", actor="ds@x", purpose="Decide on credit, again")
-        register.record_incident("credit-risk", "1.0.0", title="t", description="d", severity="low", actor="x@x")
+        register.record_incident(
+            "credit-risk", "1.0.0", title="t", description="d", severity="low", actor="x@x"
+        )
         register.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x", risk_acceptance=accept)
         register.deploy("credit-risk", "1.0.0", actor="ops@x")
         register.suspend("credit-risk", "1.0.0", actor="ops@x")
