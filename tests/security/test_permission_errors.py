@@ -128,3 +128,21 @@ def test_a_grant_missing_on_one_table_names_that_table_and_writes_nothing(
         assert register.verify().ok
     admin_sql(pg_url, f'GRANT INSERT ON gov_approvals TO "{role}"')  # the fix the sentence names works
     assert invoke(as_role(pg_url, role), workspace, *approve).exit_code == 0
+
+
+@pytest.mark.postgres
+def test_a_person_cannot_upgrade_the_tables_and_is_told_who_can(
+    pg_url: str, workspace: Path, role: str
+) -> None:
+    with Register(pg_url, _migrate_to="0006_monitoring") as previous:  # left by the previous release
+        script = previous.grant_sql([role])
+    admin_sql(pg_url, script)
+    result = invoke(as_role(pg_url, role), workspace, "register", "list")
+    assert result.exit_code == 4, result.output
+    assert result.output.startswith(f"Error: Database role {role} may not upgrade the register at "), (
+        result.output
+    )
+    assert result.output.endswith(
+        "to this version of governance (only the owner of its tables may); ask the register's administrator to "
+        "open it once as that owner, e.g. with `governance register verify`.\n"
+    )
