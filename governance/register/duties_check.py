@@ -106,6 +106,8 @@ class DutiesReplay:
                 self._check_approval(record)
             elif kind in _ACTIONS:
                 self._check_transition(record)
+            elif kind == "monitoring.recorded":
+                self._check_monitoring(record)
             self._check_states(record)
         except lifecycle.RuleBroken as broken:
             self._report(record, broken.rule)
@@ -155,6 +157,12 @@ class DutiesReplay:
             if not shared:
                 raise
             self._excused.append(self._excuse(record, broken.rule))
+
+    def _check_monitoring(self, record: _Record) -> None:
+        run = record.first("gov_monitoring_runs")
+        version = self._versions.get(int(run["version_id"])) if run else None
+        if version is not None:
+            lifecycle.refuse_if_retired(version.state, version.label, "record monitoring of")
 
     def _check_transition(self, record: _Record) -> None:
         for image in record.images.get("gov_versions", []):
@@ -240,7 +248,7 @@ class DutiesReplay:
         )
 
     def _version_of(self, record: _Record) -> _Version | None:
-        for table in ("gov_approvals", "gov_audits"):
+        for table in ("gov_approvals", "gov_audits", "gov_monitoring_runs"):
             row = record.first(table)
             if row is not None:
                 return self._versions.get(int(row["version_id"]))
@@ -256,6 +264,9 @@ class DutiesReplay:
             return f"Approval {approval['id']} of {label} at event {event.seq}"
         if event.kind == "audit.recorded" and audit is not None:
             return f"Audit {audit['audit_id']} of {label} at event {event.seq}"
+        run = record.first("gov_monitoring_runs")
+        if event.kind == "monitoring.recorded" and run is not None:
+            return f"Monitoring run {run['run_id']} of {label} at event {event.seq}"
         if event.kind in _SUBJECTS:
             return f"{_SUBJECTS[event.kind]} of {label} at event {event.seq}"
         return f"Event {event.seq} ({event.kind}) of {label}"
@@ -276,6 +287,8 @@ def _done(record: _Record) -> str:
         return "rejected" if approval is not None and approval["decision"] != "approve" else "approved"
     if kind == "audit.recorded":
         return "audited"
+    if kind == "monitoring.recorded":
+        return "monitored"
     return kind.partition(".")[2] if kind in _ACTIONS else kind
 
 

@@ -424,3 +424,45 @@ def test_a_history_written_by_the_commands_replays_clean(workspace: Path, clock:
         report = register.verify()
     assert report.ok, report.problems
     assert report.warnings == []
+
+
+def monitoring_run(conn: sa.Connection, seq: int) -> list[tuple[sa.Table, Any]]:
+    version = conn.execute(sa.select(t.versions)).one()
+    run = conn.execute(
+        t.monitoring_runs.insert()
+        .values(
+            version_id=version.id,
+            run_id="m1",
+            window="month",
+            time_column="at",
+            data_path="live.csv",
+            data_sha256="d" * 64,
+            policy_sha256="p" * 64,
+            approved_audit_id="a1",
+            first_window="2026-10-01",
+            last_window="2026-11-01",
+            n_windows=2,
+            n_rows=100,
+            n_alerts=0,
+            reaudit=False,
+            actor="mon@x",
+            recorded_at=isoformat(now()),
+            event_seq=seq,
+        )
+        .returning(*t.monitoring_runs.c)
+    ).one()
+    return [(t.monitoring_runs, run)]
+
+
+def test_monitoring_written_by_hand_after_retirement_breaks_verify(workspace: Path) -> None:
+    url = f"sqlite:///{workspace / 'register.db'}"
+    with Register(url, workspace_root=workspace) as register:
+        register_version(register, workspace)
+        record_audit(register, workspace)
+        register.retire("credit-risk", "1.0.0", actor="ops@x")
+    seq = by_hand(url, "monitoring.recorded", monitoring_run, {}, actor="mon@x")
+    assert broken_line(verify(url, workspace)) == (
+        f"BROKEN: Monitoring run m1 of {LABEL} at event {seq}, by OS user {os_user()} (as mon@x), breaks the rule "
+        "'retirement is final': monitored after it was retired; the register's commands refuse this, so it was "
+        "written by hand."
+    )
