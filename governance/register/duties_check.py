@@ -27,6 +27,7 @@ _SUBJECTS = {
     "version.suspended": "The suspension",
     "version.retired": "The retirement",
 }
+_WATCHED = frozenset({"gov_models", "gov_versions", "gov_audits", "gov_approvals", "gov_monitoring_runs"})
 _ACTIONS = {f"version.{past}": action for action, past in lifecycle.PAST.items()}
 
 
@@ -72,11 +73,12 @@ class DutiesReplay:
             self._roles_required = True
         elif event.kind == roles.SHARED_ROLE_KIND and self._shared_role is None:
             self._shared_role = int(event.seq)
-        if not entries:
-            return
         images: dict[str, list[dict[str, Any]]] = {}
         for (table, _row_id), image in entries:
-            images.setdefault(table, []).append(image)
+            if table in _WATCHED:
+                images.setdefault(table, []).append(image)
+        if not images:  # a checklist answer, an incident, a setting: nothing the rules look at
+            return
         record = _Record(event, payload, images)
         try:
             self._check(record)
