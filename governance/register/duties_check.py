@@ -130,10 +130,13 @@ class DutiesReplay:
         lifecycle.refuse_if_retired(version.state, version.label, "approve")
         if approval["decision"] != "approve":
             return
+        # Events without an identity were written by release 0.1.0 (identities came with its first upgrade), which
+        # weighed the newest audit only; on PostgreSQL the trigger puts an identity on every later event.
+        audits = version.audits if record.event.identity is not None else version.audits[-1:]
         lifecycle.check_approval(
             label=version.label,
             state=version.state,
-            audits=version.audits,
+            audits=audits,
             creator=version.created_by,
             approver=str(approval["actor"]),
             risk_acceptance=approval.get("risk_acceptance"),

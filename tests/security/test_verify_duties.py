@@ -466,3 +466,42 @@ def test_monitoring_written_by_hand_after_retirement_breaks_verify(workspace: Pa
         "'retirement is final': monitored after it was retired; the register's commands refuse this, so it was "
         "written by hand."
     )
+
+
+def as_release_0_1_0(url: str) -> None:
+    """Make every event look as release 0.1.0 wrote it: no identity (the column came later), hashes and head
+    recomputed, as the migration left a 0.1.0 register."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as conn:
+        digest = t.GENESIS_HASH
+        for event in conn.execute(sa.select(t.events).order_by(t.events.c.seq)).all():
+            fields = {
+                key: getattr(event, key) for key in ("seq", "at", "actor", "kind", "model_name", "version")
+            }
+            digest = event_hash(**fields, payload=json.loads(event.payload), prev_hash=digest)
+            conn.execute(
+                sa.update(t.events).where(t.events.c.seq == event.seq).values(identity=None, hash=digest)
+            )
+            conn.execute(sa.update(t.events).where(t.events.c.seq == event.seq + 1).values(prev_hash=digest))
+        conn.execute(sa.update(t.chain_head).values(hash=digest))
+    engine.dispose()
+
+
+def test_an_approval_by_release_0_1_0_is_held_to_the_rules_of_that_release(workspace: Path) -> None:
+    """0.1.0 weighed only the newest audit, so its approval after a failed then a passing audit was genuine; its
+    events carry no identity, which is how the replay tells them apart: such a register must still verify."""
+    url = f"sqlite:///{workspace / 'register.db'}"
+    with Register(url, workspace_root=workspace) as register:
+        register_version(register, workspace)
+        record_audit(register, workspace, verdict="failed")
+        path = write_audit_file(workspace, "a2")
+        register.record_audit(
+            "credit-risk", "1.0.0", audit_id="a2", audit_json_path=path, verdict="passed", policy_name="default",
+            policy_sha256=sha256_file(path), data_sha256="d" * 64, tool_versions={}, actor="aud@x",
+            artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256, max_age_days=30,
+        )  # fmt: skip
+    by_hand(url, "approval.recorded", approval(), {})
+    assert "'passing audit'" in broken_line(verify(url, workspace))  # today's rule, for today's events
+    as_release_0_1_0(url)
+    result = verify(url, workspace)
+    assert result.exit_code == 0, result.output
