@@ -110,20 +110,18 @@ class _Score:
         k1, n1, k2, n2 = self.k1, self.n1, self.k2, self.n2
         a, b, kt, scratch, root, p2, p1 = work or [np.empty_like(theta) for _ in range(7)]
         np.multiply(self.n, theta, out=a)
-        np.multiply(n1, theta, out=b)  # b = -(n1 theta + k1 + n2 + k2 theta)
+        np.multiply(n1, theta, out=b)  # -b = n1 theta + k1 + n2 + k2 theta, kept as -b (negating is exact)
         b += k1
         b += n2
         np.multiply(k2, theta, out=kt)
         b += kt
-        np.negative(b, out=b)
-        np.multiply(b, b, out=root)  # sqrt(max(b^2 - 4 a k, 0))
+        np.multiply(b, b, out=root)  # sqrt(max(b^2 - 4 a k, 0)): (-b)^2 is b^2 to the bit
         np.multiply(a, 4, out=scratch)
         scratch *= self.k
         root -= scratch
         np.maximum(root, 0.0, out=root)
         np.sqrt(root, out=root)
-        np.negative(b, out=p2)  # clip((-b - root) / (2 a), 0, 1)
-        p2 -= root
+        np.subtract(b, root, out=p2)  # clip((-b - root) / (2 a), 0, 1)
         np.multiply(a, 2, out=scratch)
         p2 /= scratch
         np.maximum(p2, 0.0, out=p2)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -484,7 +483,7 @@ class LL144Input:
 
 
 def ll144_table(
-    plan: GroupPlan, data: LL144Input, settings: AttributeSettings, order_key: Any
+    plan: GroupPlan, data: LL144Input, settings: AttributeSettings, known_order: list[int]
 ) -> LL144Columns:
     """NYC LL144 table: rate per category, impact ratio against the most-selected category.
 
@@ -502,7 +501,7 @@ def ll144_table(
     )
     pool = np.flatnonzero(eligible)
     ref: int | None = int(pool[np.argmax(rate.point[pool])]) if pool.shape[0] else None
-    rows_index = np.array(sorted(np.flatnonzero(known).tolist(), key=order_key), dtype=np.int64)
+    rows_index = np.array(known_order, dtype=np.int64)  # the known groups in display order
     z = z_for(settings.confidence_level)
     ratio = Interval(*(np.full(plan.n_groups, np.nan) for _ in range(3)))
     pairs = rate.pairs()

@@ -588,7 +588,7 @@ def _attribute(
         reference_name = plan.names[references[headline]]  # type: ignore[index]
     groups = _groups(plan, metrics, sizes, order, settings, z)
     overall_rows = to_overall(plan, metrics, view.overall, known_order, z)
-    ll144 = _ll144(view, sizes, settings)
+    ll144 = _ll144(view, sizes, settings, known_order)
     later: dict[str, Callable[[], Any]] = {
         "groups": groups.records,
         "to_reference": partial(comparison_records, reference_rows),
@@ -652,7 +652,9 @@ def _reordered(interval: Interval, index: np.ndarray) -> Interval:
     return Interval(point[index], low[index], high[index])
 
 
-def _ll144(view: _View, sizes: _Sizes, settings: AttributeSettings) -> LL144Columns | None:
+def _ll144(
+    view: _View, sizes: _Sizes, settings: AttributeSettings, known_order: list[int]
+) -> LL144Columns | None:
     """The attribute's LL144 table (classification only): selection rates, or scoring rates with scores."""
     if view.class_index is None:
         return None
@@ -677,7 +679,7 @@ def _ll144(view: _View, sizes: _Sizes, settings: AttributeSettings) -> LL144Colu
             rate_kind="scoring",
             median=view.scoring[1],
         )
-    return ll144_table(plan, data, settings, lambda g: _sort_key(plan, g))
+    return ll144_table(plan, data, settings, known_order)
 
 
 def _note_small_reference(
