@@ -7,6 +7,7 @@ interval when one was computed. Group names are strings; intersections join leve
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -169,9 +170,15 @@ class AttributeResult(AttributeFields):
         """Every deferred field made (a no-op for a result read from audit.json); returns itself."""
         later = self.__pydantic_private__.get("_later") if self.__pydantic_private__ else None
         if later is not None:
-            for name, maker in later.items():
-                if name not in self.__dict__:
-                    self.__dict__[name] = maker()
+            collecting = gc.isenabled()
+            gc.disable()  # records hold no cycles; the collector would walk every one made so far, many times
+            try:
+                for name, maker in later.items():
+                    if name not in self.__dict__:
+                        self.__dict__[name] = maker()
+            finally:
+                if collecting:
+                    gc.enable()
             self._settle()
         return self
 
