@@ -18,7 +18,7 @@ from governance.escaping import terminal_text
 if TYPE_CHECKING:
     from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
-    from governance.register.records import ApprovalRecord, AuditRecord
+    from governance.register.records import ApprovalRecord, AuditRecord, VerifyReport
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -739,6 +739,13 @@ def _report_fingerprints(register: Any, reference: str, connection: str | None, 
         raise SystemExit(1)
 
 
+def _key_variable(report: VerifyReport) -> str:
+    """Where a verifier puts the key of this register: the HMAC secret, or an Ed25519 public key file."""
+    if report.signing_algorithm == "ed25519":
+        return "GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY (the register's Ed25519 public key file)"
+    return "GOVERNANCE_REGISTER_HMAC_KEY"
+
+
 @register_group.command("verify")
 @click.option(
     "--expect-head",
@@ -817,7 +824,7 @@ def verify_command(
         echo(
             f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
             f"{report.signing_since} and no key was given, so its signatures were not checked: someone with "
-            "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
+            f"access to the database could have rewritten it. Set {_key_variable(report)} and verify again."
         )
         echo(head)
         raise SystemExit(report.exit_code)
