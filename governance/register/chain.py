@@ -4,7 +4,9 @@ Changing, inserting or deleting an event breaks every hash after it. Someone wit
 database could recompute the whole chain; an HMAC-SHA256 with a key they do not have
 (``GOVERNANCE_REGISTER_HMAC_KEY``) closes that gap. Once a register records that signing is on (a
 ``register.signing_enabled`` event naming the key's id), every later event and the chain head must carry a
-valid signature, so the history can be neither unsigned nor cut short without the key.
+valid signature, so the history can be neither unsigned nor cut short without the key. Optionally the key is an
+Ed25519 pair (:class:`Ed25519Key`, the ``cryptography`` package): writers sign with the private key and a verifier
+needs only the public one.
 """
 
 from __future__ import annotations
@@ -166,11 +168,10 @@ class Ed25519Key:
 SigningKey = HmacKey | Ed25519Key
 
 
-def signing_key(hmac_key: bytes | None) -> SigningKey | None:
-    """The key this process signs or verifies with: an HMAC secret (given, or ``GOVERNANCE_REGISTER_HMAC_KEY``),
-    else an Ed25519 private key file (``GOVERNANCE_REGISTER_ED25519_KEY``), else an Ed25519 public key file
-    (``GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY``: verify only), else ``None``."""
-    secret = hmac_key if hmac_key is not None else key_from_environment()
+def signing_key(secret: bytes | None) -> SigningKey | None:
+    """The key this process signs or verifies with: the HMAC secret the register was given (or found in
+    ``GOVERNANCE_REGISTER_HMAC_KEY``), else an Ed25519 private key file (``GOVERNANCE_REGISTER_ED25519_KEY``), else
+    an Ed25519 public key file (``GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY``: verify only), else ``None``."""
     if secret:
         return HmacKey(secret)
     for env, private in ((ED25519_KEY_ENV, True), (ED25519_PUBLIC_ENV, False)):
