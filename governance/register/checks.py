@@ -153,10 +153,8 @@ def history_break(report: VerifyReport) -> str | None:
     if found is not None:
         return found.message
     if report.inconclusive:
-        return (
-            f"the register is signed and no key was given, so its signatures were not checked; set "
-            f"{chain.HMAC_ENV} to its key"
-        )
+        key = chain.recorded_env({"algorithm": report.signing_algorithm}, writing=False)
+        return f"the register is signed and no key was given, so its signatures were not checked; set {key} to its key"
     return None
 
 
