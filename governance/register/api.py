@@ -86,7 +86,8 @@ class Register:
         self.url = url
         self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
         self.hmac_key = (hmac_key if hmac_key is not None else chain.key_from_environment()) or None
-        self.signing_key = chain.signing_key(self.hmac_key)
+        self._ed25519 = chain.signing_key(None)  # an Ed25519 key file named in the environment, if any
+        self._hmac: chain.HmacKey | None = None
         self._parsed_url = database.parse_url(url)
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
@@ -1032,6 +1033,15 @@ class Register:
         key = self._signer.setting()
         self._append_setting(conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key)
         return True
+
+    @property
+    def signing_key(self) -> chain.SigningKey | None:
+        """The key this register signs or verifies with: the HMAC secret (``hmac_key``), else an Ed25519 key."""
+        if not self.hmac_key:
+            return self._ed25519
+        if self._hmac is None or self._hmac.secret != self.hmac_key:
+            self._hmac = chain.HmacKey(self.hmac_key)
+        return self._hmac
 
     @property
     def _signer(self) -> chain.SigningKey | None:
