@@ -19,7 +19,7 @@ from governance import provenance
 from governance.errors import InputError
 from governance.register import database, lifecycle
 from governance.register import schema as t
-from governance.register.records import ModelDetail, StatusItem
+from governance.register.records import ModelDetail, StatusItem, open_alert_runs
 from governance.results.common import Frozen
 
 if TYPE_CHECKING:
@@ -270,8 +270,8 @@ def alert_items(register: Register, details: Sequence[ModelDetail]) -> list[Stat
         for version in detail.versions:
             if version.state == "retired":
                 continue
-            newest = audited_seq.get(version.id) or 0
-            open_runs = [r for r in runs if r.version_id == version.id and r.event_seq > newest]
+            own = [r for r in runs if r.version_id == version.id]
+            open_runs = open_alert_runs(own, audited_seq.get(version.id), lambda r: int(r.event_seq))
             if open_runs:
                 items += _items_for(detail.model.name, version.version, open_runs)
     return items

@@ -37,11 +37,11 @@ def _checklists() -> list[Checklist]:
     ]  # fmt: skip
 
 
-def _run(version: str, recorded_at: str, n_alerts: int = 0) -> dict[str, Any]:
+def _run(version: str, recorded_at: str, n_alerts: int = 0, *, seq: int = 5) -> dict[str, Any]:
     """A ``monitoring.recorded`` event as the register's detail carries it."""
     record = {"run_id": f"m-{recorded_at[:10]}", "recorded_at": recorded_at, "n_alerts": n_alerts}
     return {
-        "seq": 5,
+        "seq": seq,
         "kind": "monitoring.recorded",
         "version": version,
         "at": recorded_at,
@@ -49,11 +49,29 @@ def _run(version: str, recorded_at: str, n_alerts: int = 0) -> dict[str, Any]:
     }
 
 
+def _audit(audit_id: str, version: str, recorded_at: str, *, seq: int) -> dict[str, Any]:
+    """An ``audit.recorded`` event as the register's detail carries it (the audit row is its after-image)."""
+    record = {"audit_id": audit_id, "recorded_at": recorded_at}
+    return {
+        "seq": seq,
+        "kind": "audit.recorded",
+        "version": version,
+        "at": recorded_at,
+        "payload": {"rows": [{"table": "gov_audits", "record": record}]},
+    }
+
+
+FIRST_AUDIT = _audit("a1", "2.0.0", "2026-01-10T00:00:00Z", seq=1)
+
+
 def _judge(events: list[dict[str, Any]], audits: list[dict[str, Any]] | None = None, state: str = "deployed"):  # type: ignore[no-untyped-def]
+    """The item's status for a register whose history holds ``audits`` (audit events; default: one in January)
+    and ``events``; the detail's audit list is made from the audit events, as the register makes both."""
+    audits = audits if audits is not None else [FIRST_AUDIT]
     model = model_fields(
         versions=[{"version": "1.0.0", "state": "retired"}, {"version": "2.0.0", "state": state}],
-        audits=audits or [{"audit_id": "a1", "version": "2.0.0", "recorded_at": "2026-01-10T00:00:00Z"}],
-        events=events,
+        audits=[{**event["payload"]["rows"][0]["record"], "version": event["version"]} for event in audits],
+        events=sorted([*audits, *events], key=lambda event: event["seq"]),
     )
     found = evaluate_status(_checklists(), model=model, answers=[], latest_audit=None).item("t.monitored")
     assert found is not None
@@ -91,15 +109,35 @@ def test_a_run_older_than_the_window_is_not_met() -> None:
 
 
 def test_an_open_alert_is_not_met_until_the_version_is_audited_again() -> None:
-    events = [_run("2.0.0", "2026-11-01T08:00:00Z", n_alerts=2), _run("2.0.0", "2026-11-15T08:00:00Z")]
+    events = [
+        _run("2.0.0", "2026-11-01T08:00:00Z", n_alerts=2, seq=5),
+        _run("2.0.0", "2026-11-15T08:00:00Z", seq=7),
+    ]
     found = _judge(events)
     assert found.state == "not_met"
     assert "2 open monitoring alerts" in found.reason and "audit" in found.reason
-    audited_after = [
-        {"audit_id": "a1", "version": "2.0.0", "recorded_at": "2026-01-10T00:00:00Z"},
-        {"audit_id": "a2", "version": "2.0.0", "recorded_at": "2026-11-05T00:00:00Z"},
-    ]
+    audited_after = [FIRST_AUDIT, _audit("a2", "2.0.0", "2026-11-05T00:00:00Z", seq=6)]
     assert _judge(events, audits=audited_after).state == "met"
+
+
+def test_an_audit_closes_the_alerts_recorded_before_it_in_the_history_not_by_the_clock() -> None:
+    """The history's order decides, as in `governance status`: the clocks of two machines (or one second holding
+    both) must not reopen alerts an audit closed, nor close alerts raised after it."""
+    alerted = _run("2.0.0", "2026-11-10T08:00:00Z", n_alerts=2, seq=5)
+    clock_behind = _audit("a2", "2.0.0", "2026-11-09T08:00:00Z", seq=6)  # audited after the run, clock behind
+    assert _judge([alerted], audits=[FIRST_AUDIT, clock_behind]).state == "met"
+    audited_first = _audit("a2", "2.0.0", "2026-11-12T08:00:00Z", seq=5)
+    alerted_later = _run("2.0.0", "2026-11-10T08:00:00Z", n_alerts=2, seq=6)  # recorded after, clock behind
+    found = _judge([alerted_later], audits=[FIRST_AUDIT, audited_first])
+    assert found.state == "not_met"
+    assert "2 open monitoring alerts" in found.reason
+
+
+def test_an_audit_in_the_same_second_as_the_run_closes_it_when_it_comes_after_it() -> None:
+    moment = "2026-11-10T08:00:00Z"
+    alerted = _run("2.0.0", moment, n_alerts=1, seq=5)
+    assert _judge([alerted], audits=[FIRST_AUDIT, _audit("a2", "2.0.0", moment, seq=6)]).state == "met"
+    assert _judge([alerted], audits=[FIRST_AUDIT, _audit("a2", "2.0.0", moment, seq=4)]).state == "not_met"
 
 
 def test_a_model_with_no_deployed_version_says_so() -> None:
