@@ -22,6 +22,7 @@ from governance import provenance
 from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
 from governance.register import chain, database, lifecycle, manifest, queries, roles
 from governance.register import schema as t
+from governance.register.actions import advice
 from governance.register.records import (
     CHECKLIST_STATUSES,
     SEVERITIES,
@@ -157,13 +158,14 @@ class Register:
             values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
         )
         values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             if conn.execute(sa.select(t.models.c.id).where(t.models.c.name == name)).first() is not None:
                 raise RegisterError(
-                    f"A model named {name!r} is already registered; add a version to it with "
-                    f"`governance register version {name} --version V --model PATH`, or choose another name."
+                    f"A model named {name!r} is already registered; add a version to it with {{add_version}}, or "
+                    "choose another name.",
+                    **advice("add_version", model=name, version="V"),
                 )
             _refuse_lookalike(conn, name, keys)
             seq = self._next_seq(conn)
@@ -199,7 +201,7 @@ class Register:
         The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
         (old and new value), so the history shows who answered what, when.
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         wanted = _description_values(description, fields)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -261,7 +263,7 @@ class Register:
         from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         check, stored_path, label, source = self._inspect_artefact(
             artifact_path,
             before_inspecting=lambda sha256, name: self._refuse_early(
@@ -452,7 +454,7 @@ class Register:
         marks an audit of saved predictions, which cannot show that they came from the registered file: approval
         then needs a risk acceptance too.
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         if verdict not in VERDICTS:
             raise InputError(f"The verdict {verdict!r} is not one of {', '.join(VERDICTS)}.")
         if max_age_days is not None and (isinstance(max_age_days, bool) or int(max_age_days) < 1):
@@ -539,7 +541,7 @@ class Register:
         risk_acceptance: str | None = None,
     ) -> ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         role = _required(role, "role", "the role you sign as, e.g. risk-officer")
         if decision not in ("approve", "reject"):
             raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
@@ -630,7 +632,7 @@ class Register:
     def _transition(
         self, model_name: str, version: str, action: str, *, actor: str, reason: str | None
     ) -> VersionRecord:
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
@@ -662,7 +664,7 @@ class Register:
     ) -> list[ChecklistAnswerRecord]:
         """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -689,7 +691,7 @@ class Register:
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
     ) -> IncidentRecord:
         """Record an incident with a version (it does not change the version's state: suspend it for that)."""
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         if severity not in SEVERITIES:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
         title = _required(title, "title", "a short title")
@@ -729,7 +731,7 @@ class Register:
         From that event on, every change needs the key and ``verify`` without it cannot vouch for the history.
         Returns the event number, or ``None`` when signing was already on.
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         if not self.hmac_key:
             raise RegisterError(
                 f"Set {chain.HMAC_ENV} to the register's secret key first, then switch signing on."
@@ -747,7 +749,7 @@ class Register:
         it makes the guards compare operating-system users. Returns the event number, or ``None`` when it was
         already required. Refused on PostgreSQL once a shared role was allowed (that is final too).
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         with database.write_transaction(self.engine) as conn:
             if roles_record(conn) is not None:
                 return None
@@ -767,12 +769,14 @@ class Register:
         the site warn about it from then on. Returns the event number, or ``None`` when it was already allowed.
         Refused on SQLite (nothing to allow) and after ``require_roles`` (final).
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         reason = _required(reason, "reason", "why the team cannot have one database role per person")
         if self.engine.dialect.name != "postgresql":
             raise RegisterError(
-                "A SQLite register compares only the typed --actor names unless `governance register "
-                "require-roles` was run, so there is no shared database role to allow."
+                "A SQLite register compares only the typed {actor} names unless {require_roles} was run, so there "
+                "is no shared database role to allow.",
+                fields=["actor"],
+                **advice("require_roles"),
             )
         with database.write_transaction(self.engine) as conn:
             if shared_role_record(conn) is not None:
@@ -1189,8 +1193,8 @@ class Register:
         row = conn.execute(sa.select(t.models).where(t.models.c.name == model_name)).first()
         if row is None:
             raise NotFoundError(
-                f"No model named {model_name!r} is registered; add it with "
-                f"`governance register add {model_name} --owner EMAIL --purpose TEXT` (see `governance register list`)."
+                f"No model named {model_name!r} is registered; add it with {{add_model}} (see {{list_models}}).",
+                **advice("add_model", "list_models", model=model_name),
             )
         return row
 
@@ -1203,8 +1207,8 @@ class Register:
             known = [v.version for v in self._versions_of(conn, model.id)]
             hint = f" (registered: {', '.join(known)})" if known else ""
             raise NotFoundError(
-                f"{model_name} has no version {version!r}{hint}; register it with "
-                f"`governance register version {model_name} --version {version} --model PATH`."
+                f"{model_name} has no version {version!r}{hint}; register it with {{add_version}}.",
+                **advice("add_version", model=model_name, version=version),
             )
         return row
 
@@ -1368,12 +1372,6 @@ def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
         "status": str(status),
         "evidence": answer.get("evidence") or "",
     }
-
-
-def _actor(actor: str | None) -> str:
-    if actor is None or not str(actor).strip():
-        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
-    return str(actor).strip()
 
 
 def _required(value: str | None, field: str, what: str) -> str:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from governance import provenance
-from governance.errors import InputError
 from governance.register import database, lifecycle
 from governance.register import schema as t
 from governance.register.records import ModelDetail, StatusItem, open_alert_runs
@@ -100,9 +99,7 @@ def record_monitoring(
     actor: str,
 ) -> MonitoringRunRecord:
     """Append a monitoring run with its windows and alerts (one transaction, one event)."""
-    if not str(actor or "").strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
-    actor = str(actor).strip()
+    actor = lifecycle.checked_actor(actor)
     at = provenance.isoformat(provenance.now())
     reaudit = any(alert.reaudit for alert in alerts)
     with database.write_transaction(register.engine) as conn:
