@@ -13,7 +13,10 @@ import hashlib
 import hmac
 import json
 import os
+from dataclasses import dataclass, field
 from typing import Any
+
+from governance import provenance
 
 # provenance.canonical_json's encoder, built once: the same bytes, without building an encoder per event
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -21,6 +24,17 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 HMAC_ENV = "GOVERNANCE_REGISTER_HMAC_KEY"
 SIGNING_KIND = "register.signing_enabled"
 ROLES_KIND = "register.roles_required"
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who changes what, and when: the fields every event of one change carries (its hash covers them)."""
+
+    actor: str
+    kind: str
+    model_name: str | None = None
+    version: str | None = None
+    at: str = field(default_factory=lambda: provenance.isoformat(provenance.now()))
 
 
 def event_hash(

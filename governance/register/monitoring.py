@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from governance import provenance
 from governance.register import database, lifecycle
 from governance.register import schema as t
+from governance.register.chain import Change
 from governance.register.records import ModelDetail, StatusItem, open_alert_runs
 from governance.results.common import Frozen
 
@@ -173,15 +174,7 @@ def record_monitoring(
             rows += [(table, r) for r in found]
         extra = {"reaudit_due": at} if reaudit else None
         register._append(
-            conn,
-            seq,
-            at=at,
-            actor=actor,
-            kind="monitoring.recorded",
-            model_name=model_name,
-            version=version,
-            rows=rows,
-            extra=extra,
+            conn, seq, Change(actor, "monitoring.recorded", model_name, version, at), rows, extra
         )
         return _record(rows[0][1], model_name, version, [a.message for a in alerts])
 
