@@ -724,13 +724,7 @@ class Register:
                 f"the register to PostgreSQL (see {roles.GUIDE})."
             )
         with database.read_transaction(self.engine) as conn:
-            schema = conn.execute(
-                sa.text(
-                    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.oid = to_regclass(:table)"
-                ),
-                {"table": t.events.name},
-            ).scalar_one()
+            schema = roles.about_tables(conn, "n.nspname", "JOIN pg_namespace n ON n.oid = c.relnamespace")[0]
         return roles.grant_script(names, str(schema))
 
     def check_can_sign(self) -> None:

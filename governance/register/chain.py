@@ -69,6 +69,15 @@ def event_hash(
     return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
 
 
+HASHED_COLUMNS = ("seq", "at", "actor", "kind", "model_name", "version", "prev_hash", "identity")
+"""The columns of a stored event that its hash covers, beside its payload (see :func:`event_hash`)."""
+
+
+def stored_event_hash(event: Any, payload: dict[str, Any]) -> str:
+    """:func:`event_hash` of an event as stored (a row with the event's columns), over its payload as read."""
+    return event_hash(payload=payload, **{column: getattr(event, column) for column in HASHED_COLUMNS})
+
+
 def sign(key: bytes, digest: str) -> str:
     """HMAC-SHA256 of an event hash."""
     return hmac.new(key, digest.encode("ascii"), hashlib.sha256).hexdigest()

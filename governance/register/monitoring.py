@@ -52,32 +52,7 @@ class AlertEntry:
     reaudit: bool
 
 
-class MonitoringRunRecord(Frozen):
-    """A recorded monitoring run of a version."""
-
-    id: int
-    model_name: str
-    version: str
-    run_id: str
-    window: str
-    time_column: str
-    data_path: str
-    data_sha256: str
-    policy_sha256: str
-    approved_audit_id: str | None
-    first_window: str
-    last_window: str
-    n_windows: int
-    n_rows: int
-    n_alerts: int
-    reaudit: bool
-    actor: str
-    recorded_at: str
-    alerts: list[str] = []  # the alerts' messages
-
-
-@dataclass(frozen=True)
-class RunFacts:
+class RunFacts(Frozen):
     """What a run is about, apart from its windows and alerts."""
 
     run_id: str
@@ -87,6 +62,23 @@ class RunFacts:
     data_sha256: str
     policy_sha256: str
     approved_audit_id: str | None
+
+
+class MonitoringRunRecord(RunFacts):
+    """A recorded monitoring run of a version: its facts, where it stands, and what its windows found."""
+
+    id: int
+    model_name: str
+    version: str
+    first_window: str
+    last_window: str
+    n_windows: int
+    n_rows: int
+    n_alerts: int
+    reaudit: bool
+    actor: str
+    recorded_at: str
+    alerts: list[str] = []  # the alerts' messages
 
 
 def record_monitoring(
@@ -109,13 +101,7 @@ def record_monitoring(
         seq = register._next_seq(conn)
         run_values = {
             "version_id": row.id,
-            "run_id": facts.run_id,
-            "window": facts.window,
-            "time_column": facts.time_column,
-            "data_path": facts.data_path,
-            "data_sha256": facts.data_sha256,
-            "policy_sha256": facts.policy_sha256,
-            "approved_audit_id": facts.approved_audit_id,
+            **facts.model_dump(),
             "first_window": windows[0].start if windows else "",
             "last_window": windows[-1].start if windows else "",
             "n_windows": len(windows),

@@ -100,7 +100,15 @@ def test_the_library_names_the_step_and_the_command_line_its_command(
 def test_recording_monitoring_without_an_actor_names_the_field() -> None:
     from governance.register.monitoring import RunFacts, record_monitoring
 
-    facts = RunFacts("m-1", "1D", "at", "log.csv", "d" * 64, "p" * 64, None)
+    facts = RunFacts(
+        run_id="m-1",
+        window="1D",
+        time_column="at",
+        data_path="log.csv",
+        data_sha256="d" * 64,
+        policy_sha256="p" * 64,
+        approved_audit_id=None,
+    )
     error = _refusal(lambda: record_monitoring(None, "m", "1", facts=facts, windows=[], alerts=[], actor=" "))  # type: ignore[arg-type]
     assert str(error) == "Say who is acting: give actor, for example your e-mail address."
     assert cli_message(error) == "Say who is acting: give --actor, for example your e-mail address."
