@@ -24,7 +24,7 @@ class GovernanceError(Exception):
     name its own command for it instead.
     """
 
-    exit_code: ClassVar[int] = 2
+    exit_code: ClassVar[int] = 2  # a subclass says its own only where it differs
 
     def __init__(
         self,
@@ -51,8 +51,6 @@ class GovernanceError(Exception):
 
 class InputError(GovernanceError):
     """The data, a column, an option or a file given is wrong or unreadable."""
-
-    exit_code: ClassVar[int] = 2
 
 
 class FieldError(InputError):
@@ -84,8 +82,6 @@ class RefusedInputError(GovernanceError):
 class RegisterError(GovernanceError):
     """The model register cannot be opened or used as asked."""
 
-    exit_code: ClassVar[int] = 2
-
 
 class CorruptRegisterError(RegisterError):
     """The register file is damaged or belongs to another program; it is left untouched."""
@@ -102,19 +98,13 @@ class GuardError(RegisterError):
 class NotFoundError(RegisterError):
     """A model, version or audit named by the user is not in the register."""
 
-    exit_code: ClassVar[int] = 2
-
 
 class ExplainError(GovernanceError):
     """The model could not be explained; the rest of an audit still completes."""
 
-    exit_code: ClassVar[int] = 2
-
 
 class SiteError(GovernanceError):
     """The site could not be built."""
-
-    exit_code: ClassVar[int] = 2
 
 
 class SiteRenderError(SiteError):
