@@ -36,6 +36,9 @@ COMMAND_OF_ACTION = {
     "require_roles": "`governance register require-roles`",
     "audit": "run `governance audit {label} --data HOLDOUT --target COLUMN`",
     "approve": "`governance register approve {label} --role ROLE`",
+    "init": "`governance init {folder}`",
+    "init_here": "`governance init`",
+    "init_force": "run `governance init --force`",
 }
 """The command for each next step a library message suggests (``governance/register/actions.py``), filled in
 with the error's ``subject``."""
