@@ -188,3 +188,54 @@ def test_a_wrong_monitoring_setting_is_one_sentence_naming_it() -> None:
         render_policy(template, {"monitoring": {"every_days": "monthly"}})
     with pytest.raises(PolicyError, match="alerts as the alert rules"):
         render_policy(template, {"monitoring": {"alerts": [{"id": "x", "kind": "weather"}]}})
+
+
+def test_status_and_the_checklist_agree_when_the_clock_runs_behind_the_history(tmp_path: Path) -> None:
+    """A real register: an audit recorded after an alerting run, on a machine whose clock is a day behind,
+    closes the alerts for `governance status` and for the checklist alike."""
+    import json
+
+    from governance.checklists.sources import status_from_register
+    from governance.register import Register
+    from governance.register.monitoring import AlertEntry, RunFacts, record_monitoring
+
+    today = ["2026-11-01"]
+    set_clock(lambda: datetime.fromisoformat(f"{today[0]}T10:00:00+00:00"))
+    (tmp_path / "m.skops").write_bytes(b"model bytes")
+    register = Register(f"sqlite:///{tmp_path / 'register.db'}", workspace_root=tmp_path)
+
+    def audit(audit_id: str) -> None:
+        folder = tmp_path / "audits" / audit_id
+        folder.mkdir(parents=True)
+        (folder / "audit.json").write_text(json.dumps({"audit_id": audit_id}), encoding="utf-8")
+        sha256 = register.resolve_version("credit", "2.0.0").sha256
+        register.record_audit(
+            "credit", "2.0.0", audit_id=audit_id, audit_json_path=folder / "audit.json", verdict="passed",
+            policy_name="p", policy_sha256="p" * 64, data_sha256="d" * 64, artifact_sha256=sha256,
+            tool_versions={}, actor="auditor@example.com", max_age_days=365,
+        )  # fmt: skip
+
+    register.add_model("credit", owner="o@example.com", purpose="Scores credit", actor="ds@example.com")
+    register.add_version("credit", "2.0.0", artifact_path=tmp_path / "m.skops", actor="ds@example.com")
+    audit("a1")
+    register.approve("credit", "2.0.0", role="risk-officer", actor="ro@example.com")
+    register.deploy("credit", "2.0.0", actor="ops@example.com")
+    facts = RunFacts(
+        run_id="m-1", window="1D", time_column="at", data_path="log.csv", data_sha256="d" * 64,
+        policy_sha256="p" * 64, approved_audit_id="a1",
+    )  # fmt: skip
+    alert = AlertEntry(
+        "drift", "metric", "2026-11-11", "sex", "F", "selection_rate", "Selection rate fell.", False
+    )
+    today[0] = "2026-11-12"
+    record_monitoring(register, "credit", "2.0.0", facts=facts, windows=[], alerts=[alert], actor="ops@x")
+    today[0] = "2026-11-11"  # the next audit: after the run in the history, a day behind by the clock
+    audit("a2")
+    set_clock(lambda: datetime(2026, 11, 20, 12, tzinfo=UTC))
+    try:
+        alerts = [item for item in register.status(within_days=0).items if item.category == "alerts"]
+        found = status_from_register(register, "credit", _checklists()).item("t.monitored")
+    finally:
+        register.close()
+    assert alerts == []
+    assert found is not None and found.state == "met", found
