@@ -37,28 +37,27 @@ def _checklists() -> list[Checklist]:
     ]  # fmt: skip
 
 
-def _run(version: str, recorded_at: str, n_alerts: int = 0, *, seq: int = 5) -> dict[str, Any]:
-    """A ``monitoring.recorded`` event as the register's detail carries it."""
-    record = {"run_id": f"m-{recorded_at[:10]}", "recorded_at": recorded_at, "n_alerts": n_alerts}
+def _event(kind: str, table: str, version: str, record: dict[str, Any], seq: int) -> dict[str, Any]:
+    """An event as the register's detail carries it: its row's after-image under ``payload.rows``."""
     return {
         "seq": seq,
-        "kind": "monitoring.recorded",
+        "kind": kind,
         "version": version,
-        "at": recorded_at,
-        "payload": {"rows": [{"table": "gov_monitoring_runs", "record": record}]},
+        "at": record["recorded_at"],
+        "payload": {"rows": [{"table": table, "record": record}]},
     }
+
+
+def _run(version: str, recorded_at: str, n_alerts: int = 0, *, seq: int = 5) -> dict[str, Any]:
+    """A ``monitoring.recorded`` event."""
+    record = {"run_id": f"m-{recorded_at[:10]}", "recorded_at": recorded_at, "n_alerts": n_alerts}
+    return _event("monitoring.recorded", "gov_monitoring_runs", version, record, seq)
 
 
 def _audit(audit_id: str, version: str, recorded_at: str, *, seq: int) -> dict[str, Any]:
-    """An ``audit.recorded`` event as the register's detail carries it (the audit row is its after-image)."""
+    """An ``audit.recorded`` event."""
     record = {"audit_id": audit_id, "recorded_at": recorded_at}
-    return {
-        "seq": seq,
-        "kind": "audit.recorded",
-        "version": version,
-        "at": recorded_at,
-        "payload": {"rows": [{"table": "gov_audits", "record": record}]},
-    }
+    return _event("audit.recorded", "gov_audits", version, record, seq)
 
 
 FIRST_AUDIT = _audit("a1", "2.0.0", "2026-01-10T00:00:00Z", seq=1)
