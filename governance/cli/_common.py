@@ -50,8 +50,15 @@ def cli_message(error: GovernanceError) -> str:
     names = {field: option_of(field) for field in error.fields}
     for action in error.actions:
         if action in COMMAND_OF_ACTION:
-            names[action] = COMMAND_OF_ACTION[action].format(**error.subject)
+            names[action] = COMMAND_OF_ACTION[action].format_map(_Placeholders(error.subject))
     return error.naming_fields(names)
+
+
+class _Placeholders(dict[str, str]):
+    """An error's subject; what it does not name stays a placeholder in capitals (``NAME``), never a crash."""
+
+    def __missing__(self, key: str) -> str:
+        return key.upper()
 
 
 def option_of(field: str) -> str:

@@ -112,3 +112,15 @@ def test_recording_monitoring_without_an_actor_names_the_field() -> None:
     error = _refusal(lambda: record_monitoring(None, "m", "1", facts=facts, windows=[], alerts=[], actor=" "))  # type: ignore[arg-type]
     assert str(error) == "Say who is acting: give actor, for example your e-mail address."
     assert cli_message(error) == "Say who is acting: give --actor, for example your e-mail address."
+
+
+def test_every_step_the_library_suggests_has_a_command() -> None:
+    """The command line never prints a method call: each step of ``actions.CALLS`` (and the workspace's) has
+    its command, and a subject the command needs but the error lacks stays a placeholder."""
+    from governance.cli._common import COMMAND_OF_ACTION
+    from governance.register.actions import CALLS, advice
+
+    assert set(CALLS) | {"init", "init_here", "init_force"} <= set(COMMAND_OF_ACTION)
+    error = GovernanceError("Add it with {add_version}.", **advice("add_version", model="m", version="1"))
+    error.subject.pop("version")
+    assert cli_message(error) == "Add it with `governance register version m --version VERSION --model PATH`."
