@@ -32,6 +32,7 @@ from governance.register.records import (
     AnchorCheck,
     AuditRecord,
     ModelDetail,
+    StatusCategory,
     StatusItem,
     StatusReport,
     VerifyProblem,
@@ -70,7 +71,7 @@ def verify(
     The log and the tables are streamed, each in one pass: memory grows with the number of rows (a digest
     each), not with the history. ``audit_files`` keeps the audit files' checks for a caller that needs them again.
     """
-    key = register.hmac_key or None
+    key = register.signing_key
     anchors = _anchors(expect_head, checkpoint)
     with database.read_transaction(register.engine) as conn:
         log = _replay(conn, key, {digest for _source, digest in anchors})
@@ -97,6 +98,7 @@ def verify(
         problems=problems,
         inconclusive=unchecked and not problems,
         signing_since=signing.since,
+        signing_algorithm=log.algorithm,
         head_seq=head.seq if head is not None else 0,
         head_hash=head.hash if head is not None else t.GENESIS_HASH,
         anchors=[anchor.result for anchor in found],
@@ -107,7 +109,7 @@ def verify(
 _STREAM = {"stream_results": True, "yield_per": 1000}  # a server-side cursor on PostgreSQL, batches on SQLite
 
 
-def _replay(conn: Connection, key: bytes | None, anchors: set[str]) -> _Log:
+def _replay(conn: Connection, key: chain.SigningKey | None, anchors: set[str]) -> _Log:
     """Read the log once, in order, checking each event as it comes (nothing is kept but digests)."""
     log = _Log(key, {digest: None for digest in anchors})
     for event in conn.execution_options(**_STREAM).execute(sa.select(t.events).order_by(t.events.c.seq)):
@@ -152,10 +154,8 @@ def history_break(report: VerifyReport) -> str | None:
     if found is not None:
         return found.message
     if report.inconclusive:
-        return (
-            f"the register is signed and no key was given, so its signatures were not checked; set "
-            f"{chain.HMAC_ENV} to its key"
-        )
+        key = chain.recorded_env({"algorithm": report.signing_algorithm}, writing=False)
+        return f"the register is signed and no key was given, so its signatures were not checked; set {key} to its key"
     return None
 
 
@@ -224,8 +224,9 @@ class _Log:
     record of signing is a break, because stripping every signature and that record looks exactly like it.
     """
 
-    def __init__(self, key: bytes | None, anchors: dict[str, int | None]) -> None:
+    def __init__(self, key: chain.SigningKey | None, anchors: dict[str, int | None]) -> None:
         self.key = key
+        self.algorithm: str | None = None  # what the register is signed with, as its signing event says
         self.anchors = anchors  # hash kept outside -> the event that has it
         self.problems: list[VerifyProblem] = []
         self.expected: dict[tuple[str, int], _Expected] = {}  # row -> digest of its image, event
@@ -244,7 +245,7 @@ class _Log:
         if payload is None:
             payload = {}
             self._problem(event.seq, f"Event {event.seq} holds unreadable content: it was edited by hand.")
-        if _event_digest(event, payload) != event.hash:
+        if chain.stored_event_hash(event, payload) != event.hash:
             self._problem(
                 event.seq,
                 f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
@@ -257,8 +258,8 @@ class _Log:
         self.duties.add(event, payload, entries)
         if event.kind == chain.SIGNING_KIND and self.since is None:
             self._signing_switched_on(event, payload)
-        if self.checking:
-            found = _event_signature_problem(event, self.key or b"", int(self.since or 0))
+        if self.checking and self.key is not None:
+            found = _event_signature_problem(event, self.key, int(self.since or 0))
             self.signature_problems += [found] if found is not None else []
         if event.kind == roles.SHARED_ROLE_KIND and self.shared_role is None:
             self.shared_role = (event.seq, event.actor, event.at, payload, event.identity)
@@ -287,10 +288,11 @@ class _Log:
 
     def _signing_switched_on(self, event: Any, payload: dict[str, Any]) -> None:
         self.since = int(event.seq)
+        self.algorithm = str(payload.get("algorithm") or chain.HmacKey.algorithm)
         if self.key is None:
             return
-        recorded = str(payload.get("key_id", ""))
-        if chain.key_id(self.key) == recorded:
+        recorded = chain.recorded_key_id(payload)
+        if self.key.id == recorded:
             self.checking = True
             return
         self.signature_problems.append(
@@ -298,7 +300,7 @@ class _Log:
                 kind="signature",
                 seq=self.since,
                 message=f"The key given is not the key this register is signed with (key id "
-                f"{chain.key_id(self.key)}; the register's is {recorded}): set {chain.HMAC_ENV} to the register's "
+                f"{self.key.id}; the register's is {recorded}): set {chain.recorded_env(payload, writing=False)} to the register's "
                 "key and verify again.",
             )
         )
@@ -316,7 +318,7 @@ class _Log:
         if not self.checking:
             return _Signing(self.since, self.signature_problems)
         found = list(self.signature_problems)
-        if head is not None and not chain.head_signature_matches(self.key, head.seq, head.hash, head.hmac):
+        if head is not None and not self.key.head_matches(head.seq, head.hash, head.hmac):
             found.append(
                 VerifyProblem(
                     kind="head",
@@ -335,20 +337,6 @@ _UNRECORDED_SIGNING = VerifyProblem(
     "never signed (switch it on with `governance register enable-signing`), or someone removed its "
     "signatures and rewrote its history; restore it from a backup if it was signed.",
 )
-
-
-def _event_digest(event: Any, payload: dict[str, Any]) -> str:
-    return chain.event_hash(
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        kind=event.kind,
-        model_name=event.model_name,
-        version=event.version,
-        payload=payload,
-        prev_hash=event.prev_hash,
-        identity=event.identity,
-    )
 
 
 @dataclass
@@ -444,7 +432,7 @@ class AuditFiles:
         return sum(self.of(audit)[1] for audit in audits)
 
 
-def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProblem | None:
+def _event_signature_problem(event: Any, key: chain.SigningKey, since: int) -> VerifyProblem | None:
     if not event.hmac:
         return VerifyProblem(
             kind="signature",
@@ -452,7 +440,7 @@ def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProble
             message=f"Event {event.seq} is not signed although signing was switched on at event {since}: it was "
             "written or rewritten without the key.",
         )
-    if not chain.signature_matches(key, event.hash, event.hmac):
+    if not key.matches(event.hash, event.hmac):
         return VerifyProblem(
             kind="signature",
             seq=event.seq,
@@ -605,29 +593,22 @@ def _version_items(
     model = detail.model
     label = f"{model.name}@{version.version}"
     items = _due_items(version, detail.audits, label, moment, horizon)
+    about = {"model_name": model.name, "version": version.version}
     if version.state == "deployed":
         decisions = [a for a in detail.approvals if a.version_id == version.id]
         if not decisions or decisions[-1].decision != "approve":
-            items.append(
-                StatusItem(
-                    category="unapproved",
-                    model_name=model.name,
-                    version=version.version,
-                    message=f"{label} is deployed without a standing approval; suspend it "
-                    f"(`governance register suspend {label}`) or have it approved.",
-                )
+            message = (
+                f"{label} is deployed without a standing approval; suspend it (`governance register suspend "
+                f"{label}`) or have it approved."
             )
+            items.append(StatusItem(category="unapproved", **about, message=message))
     artefact = register.locate(version.artifact_path)
     if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
-        items.append(
-            StatusItem(
-                category="changed",
-                model_name=model.name,
-                version=version.version,
-                message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
-                "register the new file as a new version.",
-            )
+        message = (
+            f"The model file of {label} ({version.artifact_path}) changed since it was registered; register the "
+            "new file as a new version."
         )
+        items.append(StatusItem(category="changed", **about, message=message))
     return items
 
 
@@ -663,30 +644,24 @@ def _due_items(
     if audit is None or audit.expires_at is None:
         return []
     expires = database_time(audit.expires_at)
+    category: StatusCategory
     if expires <= moment:
-        return [
-            StatusItem(
-                category="overdue",
-                model_name=version.model_name,
-                version=version.version,
-                due=audit.expires_at,
-                message=f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
-                f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`.",
-            )
-        ]
-    if expires <= horizon:
+        category = "overdue"
+        message = (
+            f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
+            f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`."
+        )
+    elif expires <= horizon:
         left = (expires - moment).days
-        return [
-            StatusItem(
-                category="expiring",
-                model_name=version.model_name,
-                version=version.version,
-                due=audit.expires_at,
-                message=f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
-                f"({left} day{'s' if left != 1 else ''} from now).",
-            )
-        ]
-    return []
+        category = "expiring"
+        message = (
+            f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
+            f"({left} day{'s' if left != 1 else ''} from now)."
+        )
+    else:
+        return []
+    where = {"model_name": version.model_name, "version": version.version}
+    return [StatusItem(category=category, **where, due=audit.expires_at, message=message)]
 
 
 def database_time(value: str) -> Any:
