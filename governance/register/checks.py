@@ -142,11 +142,12 @@ _KIND_ORDER = {
     "audit_file": 3,
     "orphan": 4,
 }
-HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row"})  # what the records themselves say
+HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row", "rule"})  # what the records say
 
 
 def history_break(report: VerifyReport) -> str | None:
-    """The first problem with the history itself (events, signatures, head, rows), or why it is unchecked.
+    """The first problem with the history itself (events, signatures, head, rows, rules broken by hand), or why
+    it is unchecked.
 
     Audit files and orphans are left out: they say nothing about whether a record such as a vouching is genuine.
     """
