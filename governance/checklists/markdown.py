@@ -104,7 +104,7 @@ def _item_row(entry: ItemStatus, item_link: ItemLink | None) -> str:
     target = item_link(entry.item_id) if item_link is not None else None
     title = markdown_text(entry.title)
     item = f"[{title}]({target}) `{entry.item_id}`" if target else f"{title} `{entry.item_id}`"
-    reason = markdown_text(entry.reason)
+    reason = markdown_text(entry.worded)
     if entry.answer is not None:
         who = markdown_text(entry.answer.actor or "someone")
         when = f" on {markdown_text(entry.answer.created_at)}" if entry.answer.created_at else ""

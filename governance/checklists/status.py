@@ -36,11 +36,14 @@ from pydantic import BaseModel
 
 from governance.checklists.schema import Checklist, ChecklistItem, EvidenceType
 from governance.provenance import isoformat, now
+from governance.register.actions import step
 from governance.register.records import newest_answers, open_alert_runs
 from governance.results.common import Frozen
+from governance.results.next_steps import NextStep, worded
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
 Origin = Literal["audit", "register", "monitoring", "answer", "scope", "none"]
+_Judged = tuple[ItemState, str, str, list["NextStep"]]  # state, reason, pointer and the steps the reason names
 STATES: tuple[ItemState, ...] = ("met", "not_met", "needs_answer", "not_applicable")
 ANSWER_STATUSES = ("yes", "no", "partial", "not_applicable")
 
@@ -79,6 +82,12 @@ class ItemStatus(Frozen):
     pointer: str | None = None
     answer: AnswerInfo | None = None
     scope_unknown: list[str] = []  # register fields not answered that decide whether the item applies
+    steps: list[NextStep] = []  # the next steps ``reason`` names in the library's words
+
+    @property
+    def worded(self) -> str:
+        """The reason with each step as the command that takes it, as the command line and the site say it."""
+        return worded(self.reason, self.steps)
 
 
 class FrameworkStatus(Frozen):
@@ -235,11 +244,12 @@ def _rules_passed(audit: Mapping[str, Any], names: Sequence[str]) -> bool:
 
 def _audit_item(
     item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: str | None
-) -> tuple[ItemState, str, str]:
+) -> _Judged:
     fields = item.evidence.fields
     pointer = "audit.json " + ", ".join(fields)
     if audit is None:
-        return "not_met", "There is no audit of this model yet; run governance audit on it.", pointer
+        audit_it = step("first_audit")
+        return "not_met", f"There is no audit of this model yet; run {audit_it.said} on it.", pointer, [audit_it]
     pointer += f" (audit {audit_id})" if audit_id else ""
     missing = [path for path in fields if not field_present(audit, path)]
     if missing:
@@ -247,6 +257,7 @@ def _audit_item(
             "not_met",
             f"The latest audit has no {', '.join(missing)}; run an audit that produces it.",
             pointer,
+            [],
         )
     max_age = item.evidence.max_age_days
     if max_age is not None:
@@ -257,25 +268,28 @@ def _audit_item(
                 "not_met",
                 f"The latest audit is {shown}, older than the {max_age} days allowed; re-audit.",
                 pointer,
+                [],
             )
     verdict = (audit.get("policy") or {}).get("verdict")
     if verdict == "passed":
-        return "met", "The latest audit holds this evidence and passed its policy.", pointer
+        return "met", "The latest audit holds this evidence and passed its policy.", pointer, []
     if item.evidence.rules and _rules_passed(audit, item.evidence.rules):
         rules = ", ".join(item.evidence.rules)
-        return "met", f"The latest audit holds this evidence and its rules for it ({rules}) passed.", pointer
+        return "met", f"The latest audit holds this evidence and its rules for it ({rules}) passed.", pointer, []
     if verdict == "reported":
         return (
             "not_met",
             "The latest audit holds this evidence, but its policy sets no pass mark (verdict reported); "
             "audit the model against a policy with blocking rules.",
             pointer,
+            [],
         )
     shown = verdict or "no verdict"
     return (
         "not_met",
         f"The latest audit holds this evidence but its verdict is {shown}; fix and re-audit.",
         pointer,
+        [],
     )
 
 
@@ -342,7 +356,7 @@ def _age_days(moment: str) -> float | None:
         return None
 
 
-def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[ItemState, str, str]:
+def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> _Judged:
     """Met when every deployed version has a recent monitoring run and none of its alerts is still open."""
     window = item.evidence.max_age_days or MONITORING_WINDOW_DAYS
     pointer = "register: monitoring runs"
@@ -357,6 +371,7 @@ def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[Ite
             "not_met",
             "No version of this model is deployed, so no monitoring after go-live is recorded yet.",
             pointer,
+            [],
         )
     runs = _monitoring_runs(model)
     audited = _newest_audit_seqs(model)
@@ -369,31 +384,37 @@ def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[Ite
         newest = max((run.recorded_at for run in own), default="")
         age = _age_days(newest) if own else None
         if not own:
+            first = step("first_monitoring", label=label)
             return (
                 "not_met",
-                f"{label} has no recorded monitoring run; run governance monitor {label} --data LOG "
-                "--time-column TIME on its decision log.",
+                f"{label} has no recorded monitoring run; run {first.said} on its decision log.",
                 pointer,
+                [first],
             )
         if age is None or age > window:
+            again = step("monitor_again", label=label)
             return (
                 "not_met",
                 f"The newest monitoring run of {label} ({newest[:10]}) is older than the {window} days "
-                f"allowed; run governance monitor {label} on the latest decisions.",
+                f"allowed; run {again.said} on the latest decisions.",
                 pointer,
+                [again],
             )
         if open_alerts:
+            history = step("monitor_history", model=name, version=version, label=label)
             return (
                 "not_met",
                 f"{label} has {open_alerts} open monitoring alert{'s' if open_alerts != 1 else ''}; read them "
-                f"with governance monitor {label} --history, act on them and audit the version again.",
+                f"with {history.said}, act on them and audit the version again.",
                 pointer,
+                [history],
             )
         reasons.append(f"{label} on {newest[:10]}")
     return (
         "met",
         f"Monitored within the last {window} days with no open alert: {', '.join(reasons)}.",
         pointer,
+        [],
     )
 
 
@@ -426,8 +447,9 @@ def _evaluate_item(
         return ItemStatus(**common, state="not_applicable", origin="answer", reason=reason)
     if item.evidence.type == "human":
         if answer is None:
-            reason = "Needs a person's answer (governance checklist answer)."
-            return ItemStatus(**common, state="needs_answer", origin="none", reason=reason)
+            answer_it = step("answer_item")
+            reason = f"Needs a person's answer ({answer_it.said})."
+            return ItemStatus(**common, state="needs_answer", origin="none", reason=reason, steps=[answer_it])
         if answer.status == "yes":
             return ItemStatus(
                 **common, state="met", origin="answer", reason=f"Answered yes: {answer.evidence}"
@@ -447,15 +469,15 @@ def _evaluate_item(
         )
     origin: Origin
     if item.evidence.type == "audit":
-        state, reason, pointer = _audit_item(item, audit, audit_id)
+        state, reason, pointer, steps = _audit_item(item, audit, audit_id)
         origin = "audit"
     elif item.evidence.type == "monitoring":
-        state, reason, pointer = _monitoring_item(item, model)
+        state, reason, pointer, steps = _monitoring_item(item, model)
         origin = "monitoring"
     else:
-        state, reason, pointer = _register_item(item, model)
+        (state, reason, pointer), steps = _register_item(item, model), []
         origin = "register"
-    return ItemStatus(**common, state=state, origin=origin, reason=reason, pointer=pointer)
+    return ItemStatus(**common, state=state, origin=origin, reason=reason, pointer=pointer, steps=steps)
 
 
 def _counts(items: Iterable[ItemStatus]) -> dict[str, int]:

@@ -91,7 +91,7 @@ def status_text(status: ChecklistStatus, *, framework: str | None = None) -> str
         lines.append(heading)
         for entry in shown:
             lines.append(f"  {STATE_LABELS[entry.state]:<20} {entry.item_id}  {entry.title}")
-            lines.append(_wrap(entry.reason, " " * 23))
+            lines.append(_wrap(entry.worded, " " * 23))
     waiting = sum(f.counts["needs_answer"] for f in chosen)
     if framework is None and waiting:
         lines += [

@@ -384,7 +384,7 @@ def import_mlflow_command(
             purpose=purpose,
             actor=_actor(actor),
         )
-    for line in report.lines():
+    for line in report.worded_lines():
         echo(line)
     if report.refused or report.changed:
         raise SystemExit(4)
@@ -435,7 +435,7 @@ def _model_lines(detail: ModelDetail, view: ModelOverview | None) -> list[str]:
     lines = [f"{m.name}, owned by {m.owner}", f"Purpose: {m.purpose}"]
     if view is not None:
         lines += ["", *standing(view)]
-        lines += [f"Needs attention: {item.message}" for item in view.attention]
+        lines += [f"Needs attention: {item.worded}" for item in view.attention]
         lines.append("")
     for label, value in (
         ("Intended use", m.intended_use),

@@ -66,7 +66,9 @@ def status_command(
         with open_register(workspace_path, register_url, create=False) as register:
             report = register.status(within_days=within_days)
     if as_json:
-        click.echo(json.dumps(report.model_dump(mode="json"), indent=2, sort_keys=True))
+        said = [item.model_copy(update={"message": item.worded}) for item in report.items]
+        shown = report.model_copy(update={"items": said})  # the steps as commands, as the lines below say them
+        click.echo(json.dumps(shown.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:
         echo(
             f"Nothing needs attention: no audit is overdue or expires within {within_days} days, every "
@@ -79,7 +81,7 @@ def status_command(
             if items:
                 echo(f"{_HEADINGS[category]} ({len(items)}):")
                 for item in items:
-                    echo(f"  - {item.message}")
+                    echo(f"  - {item.worded}")
     failing = report.failing(fail_on)
     if failing:
         if not as_json:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from governance.results.next_steps import NextStep
+
 CALLS = {
     "add_model": "Register.add_model({model!r}, owner=..., purpose=...)",
     "list_models": "Register.list_models()",
@@ -16,6 +18,15 @@ CALLS = {
     "require_roles": "Register.require_roles(actor=...)",
     "audit": "record an audit of {label} in the register (governance.audit.registered.audit_registered)",
     "approve": "Register.approve({model!r}, {version!r}, role=..., actor=...)",
+    "audit_again": "governance.audit.registered.audit_registered({label!r}, ...)",
+    "suspend": "Register.suspend({model!r}, {version!r}, actor=...)",
+    "monitor_history": "governance.register.monitoring.monitoring_runs(register, {model!r}, {version!r})",
+    "first_monitoring": "governance.monitor.run.monitor(MonitorRequest(reference={label!r}, ...))",
+    "monitor_again": "governance.monitor.run.monitor(MonitorRequest(reference={label!r}, ...))",
+    "first_audit": "governance.audit.audit(...)",
+    "answer_item": "Register.record_checklist_answer(...)",
+    "vouch_version": "Register.add_version({model!r}, {version!r}, artifact_path={uri!r}, trust_sha256=SHA256)",
+    "import_as": "register_name=NAME",
 }
 """The library's words for each step, filled in with the error's ``subject``."""
 
@@ -23,3 +34,9 @@ CALLS = {
 def advice(*actions: str, **subject: str) -> dict[str, Any]:
     """The ``actions`` and ``subject`` keywords of an error whose message suggests ``actions``."""
     return {"actions": {action: CALLS[action].format(**subject) for action in actions}, "subject": subject}
+
+
+def step(action: str, **subject: str) -> NextStep:
+    """A result's next step (a status item, a checklist reason, an import line): the library's words for it,
+    which the command line and the site word as its command (``governance.results.next_steps.worded``)."""
+    return NextStep(action=action, said=CALLS[action].format(**subject), subject=subject)

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
+from governance.register.actions import step
 from governance.register import schema as t
 from governance.register.duties_check import DutiesReplay
 from governance.register.monitoring import alert_items
@@ -598,11 +599,9 @@ def _version_items(
     if version.state == "deployed":
         decisions = [a for a in detail.approvals if a.version_id == version.id]
         if not decisions or decisions[-1].decision != "approve":
-            message = (
-                f"{label} is deployed without a standing approval; suspend it (`governance register suspend "
-                f"{label}`) or have it approved."
-            )
-            items.append(StatusItem(category="unapproved", **about, message=message))
+            suspend = step("suspend", model=model.name, version=version.version, label=label)
+            message = f"{label} is deployed without a standing approval; suspend it ({suspend.said}) or have it approved."
+            items.append(StatusItem(category="unapproved", **about, message=message, steps=[suspend]))
     artefact = register.locate(version.artifact_path)
     if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
         message = (
@@ -646,11 +645,13 @@ def _due_items(
         return []
     expires = database_time(audit.expires_at)
     category: StatusCategory
+    steps = []
     if expires <= moment:
         category = "overdue"
+        steps = [step("audit_again", label=label)]
         message = (
             f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
-            f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`."
+            f"{audit.expires_at[:10]}; audit it again with {steps[0].said}."
         )
     elif expires <= horizon:
         left = (expires - moment).days
@@ -662,7 +663,7 @@ def _due_items(
     else:
         return []
     where = {"model_name": version.model_name, "version": version.version}
-    return [StatusItem(category=category, **where, due=audit.expires_at, message=message)]
+    return [StatusItem(category=category, **where, due=audit.expires_at, message=message, steps=steps)]
 
 
 def database_time(value: str) -> Any:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from governance.errors import InputError, NotFoundError, RefusedInputError, RegisterError
+from governance.register.actions import step
+from governance.results.next_steps import NextStep, worded
 
 if TYPE_CHECKING:
     from governance.intake.mlflow_models import MlflowVersion
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class ImportReport:
-    """What an import did: versions added, already there, refused (need ``--trust``) or changed in MLflow."""
+    """What an import did: versions added, already there, refused (until vouched for) or changed in MLflow."""
 
     model: str
     source: str
@@ -30,6 +32,7 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one sentence each, with the command that vouches
     changed: list[str] = field(default_factory=list)  # one sentence each
+    steps: list[NextStep] = field(default_factory=list)  # the next steps the sentences name, in the library's words
 
     def lines(self) -> list[str]:
         """The report in plain words, one line each."""
@@ -43,6 +46,10 @@ class ImportReport:
         out += [f"Not imported: {message}" for message in self.refused]
         out += [f"Changed in MLflow: {message}" for message in self.changed]
         return out
+
+    def worded_lines(self) -> list[str]:
+        """:meth:`lines` with each next step as the command that takes it, as the command line says it."""
+        return [worded(line, self.steps) for line in self.lines()]
 
 
 def _versions(labels: list[str]) -> str:
@@ -132,10 +139,9 @@ def _import_version(
     try:
         register.add_version(target, found.version, artifact_path=found.uri, actor=actor)
     except RefusedInputError as refusal:
-        report.refused.append(
-            f"{refusal} To vouch for it: governance register version {target} --version {found.version} "
-            f"--model {found.uri} --trust SHA256 (with MLFLOW_TRACKING_URI={redact(where)})."
-        )
+        vouch = step("vouch_version", model=target, version=found.version, uri=found.uri)
+        report.steps.append(vouch)
+        report.refused.append(f"{refusal} To vouch for it: {vouch.said} (with MLFLOW_TRACKING_URI={redact(where)}).")
         return
     except RegisterError as error:  # the same model file as another version: one sentence, carry on
         report.refused.append(f"{found.uri}: {error}")
@@ -150,9 +156,11 @@ def _check_mirrored(
     from governance.intake.mlflow_models import check_mlflow_model
 
     if record.artifact_path != found.uri:
+        rename = step("import_as")
+        report.steps.append(rename)
         report.changed.append(
             f"{target}@{found.version} is registered with {record.artifact_path}, not {found.uri}; import the MLflow "
-            "model under another name with --as NAME."
+            f"model under another name with {rename.said}."
         )
         return
     check, _found, _where = check_mlflow_model(found.uri, uri=where)

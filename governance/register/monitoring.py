@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from governance import provenance
 from governance.register import database, lifecycle
+from governance.register.actions import step
 from governance.register import schema as t
 from governance.register.chain import Change
 from governance.register.records import ModelDetail, StatusItem, open_alert_runs
@@ -257,19 +258,21 @@ def _items_for(model_name: str, version: str, runs: Sequence[Any]) -> list[Statu
     label = f"{model_name}@{version}"
     count = sum(r.n_alerts for r in runs)
     last = runs[-1]
+    history = step("monitor_history", model=model_name, version=version, label=label)
     items = [
         StatusItem(
             category="alerts",
             model_name=model_name,
             version=version,
             message=f"{label} has {count} open monitoring alert{'s' if count != 1 else ''} (newest run {last.run_id} "
-            f"on {last.recorded_at[:10]}); read them with `governance monitor {label} --history` and audit it again "
-            "to close them.",
+            f"on {last.recorded_at[:10]}); read them with {history.said} and audit it again to close them.",
+            steps=[history],
         )
     ]
     triggered = [r for r in runs if r.reaudit]
     if triggered:
         first = triggered[0]
+        again = step("audit_again", label=label)
         items.append(
             StatusItem(
                 category="overdue",
@@ -277,8 +280,8 @@ def _items_for(model_name: str, version: str, runs: Sequence[Any]) -> list[Statu
                 version=version,
                 due=first.recorded_at,
                 message=f"{label} is due for audit now: monitoring run {first.run_id} on {first.recorded_at[:10]} "
-                f"raised alerts that set its next audit date to that day; audit it again with "
-                f"`governance audit {label} ...`.",
+                f"raised alerts that set its next audit date to that day; audit it again with {again.said}.",
+                steps=[again],
             )
         )
     return items

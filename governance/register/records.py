@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 from governance.results.common import Frozen
+from governance.results.next_steps import NextStep, worded
 
 A = TypeVar("A")
 
@@ -257,13 +258,19 @@ class VerifyReport(Frozen):
 
 
 class StatusItem(Frozen):
-    """One thing that needs attention."""
+    """One thing that needs attention; ``message`` says the next step in the library's words (``steps``)."""
 
     category: StatusCategory
     model_name: str
     version: str
     message: str
     due: str | None = None
+    steps: list[NextStep] = []
+
+    @property
+    def worded(self) -> str:
+        """The message with each step as the command that takes it, as the command line and the site say it."""
+        return worded(self.message, self.steps)
 
 
 class StatusReport(Frozen):

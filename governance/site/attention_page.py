@@ -41,7 +41,7 @@ def attention_items(
         card = f"[{markup_text(name)}]({links.models[name]})"
         if model.overview is not None:
             items += [
-                (item.category, f"**{_HEADINGS[item.category]}** — {card}: {markup_text(item.message)}")
+                (item.category, f"**{_HEADINGS[item.category]}** — {card}: {markup_text(item.worded)}")
                 for item in model.overview.attention
             ]
         items += _verdict_items(model, card, links)

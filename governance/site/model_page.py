@@ -113,7 +113,7 @@ def _standing_lines(model: ModelEntry) -> list[str]:
         "## Where it stands\n",
         "\n".join(f"- {markup_text(sentence)}" for sentence in standing(model.overview)) + "\n",
         *(
-            f'!!! warning "Needs attention"\n    {markup_text(item.message)}\n'
+            f'!!! warning "Needs attention"\n    {markup_text(item.worded)}\n'
             for item in model.overview.attention
         ),
     ]

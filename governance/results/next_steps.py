@@ -1,0 +1,67 @@
+"""The next step a message suggests, worded for whoever reads it (issue 12, point 5).
+
+The library writes a step in its own words (a method call) and records it as a :class:`NextStep`; the command
+line, the site and the reports (all read by people who run the command line) word the same step as the command
+that takes it, through the one function :func:`worded`, so that they never differ. This module holds the one
+table of commands; nothing else in the library names a command-line flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from governance.results.common import Frozen
+
+
+class NextStep(Frozen):
+    """A step a message suggests: what to do (``action``), about what (``subject``), and the library's words for it
+    as they appear in the message (``said``)."""
+
+    action: str
+    said: str
+    subject: dict[str, str] = {}
+
+
+COMMAND_OF_ACTION = {
+    "add_model": "`governance register add {model} --owner EMAIL --purpose TEXT`",
+    "list_models": "`governance register list`",
+    "add_version": "`governance register version {model} --version {version} --model PATH`",
+    "require_roles": "`governance register require-roles`",
+    "audit": "run `governance audit {label} --data HOLDOUT --target COLUMN`",
+    "approve": "`governance register approve {label} --role ROLE`",
+    "init": "`governance init {folder}`",
+    "init_here": "`governance init`",
+    "init_force": "run `governance init --force`",
+    "audit_again": "`governance audit {label} ...`",
+    "suspend": "`governance register suspend {label}`",
+    "monitor_history": "`governance monitor {label} --history`",
+    "first_monitoring": "governance monitor {label} --data LOG --time-column TIME",
+    "monitor_again": "governance monitor {label}",
+    "first_audit": "governance audit",
+    "answer_item": "governance checklist answer",
+    "vouch_version": "governance register version {model} --version {version} --model {uri} --trust SHA256",
+    "import_as": "--as NAME",
+}
+"""The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
+method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""
+
+
+class _Placeholders(dict[str, str]):
+    """A step's subject; what it does not name stays a placeholder in capitals (``NAME``), never a crash."""
+
+    def __missing__(self, key: str) -> str:
+        return key.upper()
+
+
+def command_of(action: str, subject: dict[str, str]) -> str:
+    """The command that takes ``action`` about ``subject``."""
+    return COMMAND_OF_ACTION[action].format_map(_Placeholders(subject))
+
+
+def worded(message: str, steps: Iterable[NextStep]) -> str:
+    """The message with each step in the library's words replaced by its command: the one wording shared by the
+    command line, the site and the reports."""
+    for step in steps:
+        if step.action in COMMAND_OF_ACTION:
+            message = message.replace(step.said, command_of(step.action, step.subject))
+    return message
