@@ -43,7 +43,9 @@ from governance.results.next_steps import NextStep, worded
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
 Origin = Literal["audit", "register", "monitoring", "answer", "scope", "none"]
-_Judged = tuple[ItemState, str, str, list["NextStep"]]  # state, reason, pointer and the steps the reason names
+_Judged = tuple[
+    ItemState, str, str, list["NextStep"]
+]  # state, reason, pointer and the steps the reason names
 STATES: tuple[ItemState, ...] = ("met", "not_met", "needs_answer", "not_applicable")
 ANSWER_STATUSES = ("yes", "no", "partial", "not_applicable")
 
@@ -242,14 +244,17 @@ def _rules_passed(audit: Mapping[str, Any], names: Sequence[str]) -> bool:
     return bool(matching) and all(rule.get("status") == "pass" for rule in matching)
 
 
-def _audit_item(
-    item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: str | None
-) -> _Judged:
+def _audit_item(item: ChecklistItem, audit: Mapping[str, Any] | None, audit_id: str | None) -> _Judged:
     fields = item.evidence.fields
     pointer = "audit.json " + ", ".join(fields)
     if audit is None:
         audit_it = step("first_audit")
-        return "not_met", f"There is no audit of this model yet; run {audit_it.said} on it.", pointer, [audit_it]
+        return (
+            "not_met",
+            f"There is no audit of this model yet; run {audit_it.said} on it.",
+            pointer,
+            [audit_it],
+        )
     pointer += f" (audit {audit_id})" if audit_id else ""
     missing = [path for path in fields if not field_present(audit, path)]
     if missing:
@@ -275,7 +280,12 @@ def _audit_item(
         return "met", "The latest audit holds this evidence and passed its policy.", pointer, []
     if item.evidence.rules and _rules_passed(audit, item.evidence.rules):
         rules = ", ".join(item.evidence.rules)
-        return "met", f"The latest audit holds this evidence and its rules for it ({rules}) passed.", pointer, []
+        return (
+            "met",
+            f"The latest audit holds this evidence and its rules for it ({rules}) passed.",
+            pointer,
+            [],
+        )
     if verdict == "reported":
         return (
             "not_met",

@@ -23,8 +23,8 @@ from sqlalchemy.engine import Connection
 
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
-from governance.register.actions import step
 from governance.register import schema as t
+from governance.register.actions import step
 from governance.register.duties_check import DutiesReplay
 from governance.register.monitoring import alert_items
 from governance.register.queries import row_image
@@ -595,7 +595,7 @@ def _version_items(
     model = detail.model
     label = f"{model.name}@{version.version}"
     items = _due_items(version, detail.audits, label, moment, horizon)
-    about = {"model_name": model.name, "version": version.version}
+    about: dict[str, Any] = {"model_name": model.name, "version": version.version}
     if version.state == "deployed":
         decisions = [a for a in detail.approvals if a.version_id == version.id]
         if not decisions or decisions[-1].decision != "approve":

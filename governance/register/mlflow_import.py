@@ -32,7 +32,9 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one sentence each, with the command that vouches
     changed: list[str] = field(default_factory=list)  # one sentence each
-    steps: list[NextStep] = field(default_factory=list)  # the next steps the sentences name, in the library's words
+    steps: list[NextStep] = field(
+        default_factory=list
+    )  # the next steps the sentences name, in the library's words
 
     def lines(self) -> list[str]:
         """The report in plain words, one line each."""
@@ -141,7 +143,9 @@ def _import_version(
     except RefusedInputError as refusal:
         vouch = step("vouch_version", model=target, version=found.version, uri=found.uri)
         report.steps.append(vouch)
-        report.refused.append(f"{refusal} To vouch for it: {vouch.said} (with MLFLOW_TRACKING_URI={redact(where)}).")
+        report.refused.append(
+            f"{refusal} To vouch for it: {vouch.said} (with MLFLOW_TRACKING_URI={redact(where)})."
+        )
         return
     except RegisterError as error:  # the same model file as another version: one sentence, carry on
         report.refused.append(f"{found.uri}: {error}")

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from governance import provenance
 from governance.register import database, lifecycle
-from governance.register.actions import step
 from governance.register import schema as t
+from governance.register.actions import step
 from governance.register.chain import Change
 from governance.register.records import ModelDetail, StatusItem, open_alert_runs
 from governance.results.common import Frozen
