@@ -43,9 +43,8 @@ from governance.results.next_steps import NextStep, worded
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
 Origin = Literal["audit", "register", "monitoring", "answer", "scope", "none"]
-_Judged = tuple[
-    ItemState, str, str, list["NextStep"]
-]  # state, reason, pointer and the steps the reason names
+# state, reason, pointer and the next steps the reason names
+_Judged = tuple[ItemState, str, str, list["NextStep"]]
 STATES: tuple[ItemState, ...] = ("met", "not_met", "needs_answer", "not_applicable")
 ANSWER_STATUSES = ("yes", "no", "partial", "not_applicable")
 

@@ -67,9 +67,8 @@ def status_command(
             report = register.status(within_days=within_days)
     if as_json:
         said = [item.model_copy(update={"message": item.worded}) for item in report.items]
-        shown = report.model_copy(
-            update={"items": said}
-        )  # the steps as commands, as the lines below say them
+        # the steps as commands, as the lines below say them
+        shown = report.model_copy(update={"items": said})
         click.echo(json.dumps(shown.model_dump(mode="json"), indent=2, sort_keys=True))
     elif not report.items:
         echo(

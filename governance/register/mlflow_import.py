@@ -32,9 +32,8 @@ class ImportReport:
     unchanged: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # one sentence each, with the command that vouches
     changed: list[str] = field(default_factory=list)  # one sentence each
-    steps: list[NextStep] = field(
-        default_factory=list
-    )  # the next steps the sentences name, in the library's words
+    # the next steps the sentences name, in the library's words
+    steps: list[NextStep] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         """The report in plain words, one line each."""
