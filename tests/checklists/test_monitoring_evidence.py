@@ -94,7 +94,8 @@ def test_a_recent_run_without_alerts_meets_the_item() -> None:
 def test_no_run_is_not_met_and_says_which_command_to_run() -> None:
     found = _judge([])
     assert found.state == "not_met"
-    assert "governance monitor credit@2.0.0" in found.reason
+    assert "governance monitor credit@2.0.0 --data LOG --time-column TIME" in found.worded  # the CLI and site
+    assert "governance.monitor.run.monitor(MonitorRequest(reference='credit@2.0.0'" in found.reason  # Python
 
 
 def test_a_run_of_a_retired_version_does_not_count() -> None:
