@@ -114,20 +114,28 @@ class DutiesReplay:
         except lifecycle.RuleBroken as broken:
             self._report(record, broken.rule)
 
+    def _unretired(self, record: _Record, table: str, doing: str) -> tuple[dict[str, Any], _Version] | None:
+        """The event's first row of ``table`` and the replayed version it belongs to (when there are both),
+        refusing ``doing`` to a retired version as the guards do."""
+        row = record.first(table)
+        version = self._versions.get(int(row["version_id"])) if row else None
+        if row is None or version is None:
+            return None
+        lifecycle.refuse_if_retired(version.state, version.label, doing)
+        return row, version
+
     def _check_audit(self, record: _Record) -> None:
-        audit = record.first("gov_audits")
-        version = self._versions.get(int(audit["version_id"])) if audit else None
-        if audit is None or version is None:
+        found = self._unretired(record, "gov_audits", "record an audit of")
+        if found is None:
             return
-        lifecycle.refuse_if_retired(version.state, version.label, "record an audit of")
+        audit, version = found
         lifecycle.check_audit_artefact(version.label, str(audit["artifact_sha256"]), version.sha256)
 
     def _check_approval(self, record: _Record) -> None:
-        approval = record.first("gov_approvals")
-        version = self._versions.get(int(approval["version_id"])) if approval else None
-        if approval is None or version is None:
+        found = self._unretired(record, "gov_approvals", "approve")
+        if found is None:
             return
-        lifecycle.refuse_if_retired(version.state, version.label, "approve")
+        approval, version = found
         if approval["decision"] != "approve":
             return
         # Events without an identity were written by release 0.1.0 (identities came with its first upgrade), which
@@ -164,10 +172,7 @@ class DutiesReplay:
             self._excused.append(self._excuse(record, broken.rule))
 
     def _check_monitoring(self, record: _Record) -> None:
-        run = record.first("gov_monitoring_runs")
-        version = self._versions.get(int(run["version_id"])) if run else None
-        if version is not None:
-            lifecycle.refuse_if_retired(version.state, version.label, "record monitoring of")
+        self._unretired(record, "gov_monitoring_runs", "record monitoring of")
 
     def _check_transition(self, record: _Record) -> None:
         for image in record.images.get("gov_versions", []):
