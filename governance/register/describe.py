@@ -193,7 +193,7 @@ def _signing_enabled(e: _Event) -> str:
 
 def _roles_required(e: _Event) -> str:
     return (
-        f"{e.actor} made separation of duties compare who logged in (database roles), not only --actor names, "
+        f"{e.actor} made separation of duties compare who logged in (database roles), not only actor names, "
         "for good."
     )
 
@@ -201,7 +201,7 @@ def _roles_required(e: _Event) -> str:
 def _shared_role_allowed(e: _Event) -> str:
     return (
         f"{e.actor} allowed people to share one database role ({_clause(e.payload.get('reason'))}): from here "
-        "separation of duties compares only the typed --actor names."
+        "separation of duties compares only the typed actor names."
     )
 
 

@@ -240,7 +240,7 @@ class DutiesReplay:
     def _excuse(self, record: _Record, rule: str) -> str:
         return (
             f"{self._subject(record)}, by {_who(record.event)}, was {self._broken(record, rule, '')}; this "
-            f"register allowed one shared database role at event {self._shared_role}, so only the typed --actor "
+            f"register allowed one shared database role at event {self._shared_role}, so only the typed actor "
             "names were compared."
         )
 

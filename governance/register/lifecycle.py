@@ -60,10 +60,10 @@ RULES: dict[str, Rule] = {
     ),
     "auditor-name": Rule(
         "separation of duties",
-        "approved under the same --actor name that recorded the audit it relies on ({audit})",
+        "approved under the same actor name that recorded the audit it relies on ({audit})",
     ),
     "registrant-name": Rule(
-        "separation of duties", "approved under the same --actor name that registered it"
+        "separation of duties", "approved under the same actor name that registered it"
     ),
     "auditor-identity": Rule(
         "separation of duties", "approved by the same {who} that recorded the audit it relies on ({audit})"

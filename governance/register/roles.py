@@ -133,6 +133,6 @@ def shared_role_warning(seq: int, actor: str, at: str, payload: dict[str, Any], 
     reason = str(payload.get("reason") or "").strip() or "no reason given"
     return (
         f"Separation of duties does not compare database roles in this register: {who} allowed one shared role "
-        f"at event {seq} on {at[:10]} ({reason}), so approvals rest on the typed --actor names only; to close this, "
+        f"at event {seq} on {at[:10]} ({reason}), so approvals rest on the typed actor names only; to close this, "
         f"give each person their own role and start a new register ({GUIDE})."
     )

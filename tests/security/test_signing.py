@@ -476,7 +476,7 @@ def test_requiring_roles_on_sqlite_is_recorded_and_compares_os_users(workspace: 
     with Register(url, workspace_root=workspace) as register:
         assert register.require_roles(actor="admin@x") == 1
         assert register.history()[0].summary == (
-            "admin@x made separation of duties compare who logged in (database roles), not only --actor names, "
+            "admin@x made separation of duties compare who logged in (database roles), not only actor names, "
             "for good."
         )
 

@@ -258,7 +258,7 @@ def test_with_a_shared_role_on_the_record_the_same_role_is_a_warning_not_a_break
     assert (
         f"Warning: Approval 1 of {LABEL} at event {seq}, by database role {role} (as boss@x), was approved by the "
         "same database role that registered it; this register allowed one shared database role at event "
-        f"{allowed}, so only the typed --actor names were compared.\n"
+        f"{allowed}, so only the typed actor names were compared.\n"
     ) in result.output
 
 
@@ -297,7 +297,7 @@ def test_the_typed_names_are_replayed_too(workspace: Path) -> None:
     seq = by_hand(url, "approval.recorded", approval(actor="AUD@x "), {}, actor="AUD@x ")
     assert broken_line(verify(url, workspace)) == (
         f"BROKEN: Approval 1 of {LABEL} at event {seq}, by OS user {os_user()} (as AUD@x ), breaks the rule "
-        "'separation of duties': approved under the same --actor name that recorded the audit it relies on (a1); "
+        "'separation of duties': approved under the same actor name that recorded the audit it relies on (a1); "
         "the register's commands refuse this, so it was written by hand."
     )
 
