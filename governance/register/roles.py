@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from governance.errors import InputError, RegisterError
 from governance.register import schema as t
+from governance.register.actions import advice
 from governance.register.lifecycle import ROLES_GUIDE, describe_identity
 
 GUIDE = ROLES_GUIDE  # where the guide explains roles, named in every message about them
@@ -95,7 +96,7 @@ def grant_statements(role: str, schema: str) -> list[str]:
 def grant_script(roles: list[str], schema: str) -> str:
     """The statements for every role, with a comment saying who runs them (what ``register grant-sql`` prints)."""
     if not roles:
-        raise InputError("Name at least one database role, e.g. `governance register grant-sql alice bob`.")
+        raise InputError("Name at least one database role, e.g. {grant_sql}.", **advice("grant_sql"))
     lines = [
         f"-- Give each person their own role on the register in schema {schema} ({GUIDE}).",
         "-- Run as the owner of the register's tables (or a superuser), e.g. psql -f grants.sql.",

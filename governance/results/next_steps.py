@@ -41,6 +41,7 @@ COMMAND_OF_ACTION = {
     "answer_item": "governance checklist answer",
     "vouch_version": "governance register version {model} --version {version} --model {uri} --trust SHA256",
     "import_as": "--as NAME",
+    "grant_sql": "`governance register grant-sql alice bob`",
 }
 """The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
 method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""

@@ -124,3 +124,11 @@ def test_every_step_the_library_suggests_has_a_command() -> None:
     error = GovernanceError("Add it with {add_version}.", **advice("add_version", model="m", version="1"))
     error.subject.pop("version")
     assert cli_message(error) == "Add it with `governance register version m --version VERSION --model PATH`."
+
+
+def test_granting_to_no_role_names_the_call_and_the_command_line_its_command() -> None:
+    from governance.register.roles import grant_script
+
+    error = _refusal(lambda: grant_script([], "governance"))
+    assert str(error) == "Name at least one database role, e.g. Register.grant_sql(['alice', 'bob'])."
+    assert cli_message(error) == "Name at least one database role, e.g. `governance register grant-sql alice bob`."
