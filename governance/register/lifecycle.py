@@ -62,9 +62,7 @@ RULES: dict[str, Rule] = {
         "separation of duties",
         "approved under the same actor name that recorded the audit it relies on ({audit})",
     ),
-    "registrant-name": Rule(
-        "separation of duties", "approved under the same actor name that registered it"
-    ),
+    "registrant-name": Rule("separation of duties", "approved under the same actor name that registered it"),
     "auditor-identity": Rule(
         "separation of duties", "approved by the same {who} that recorded the audit it relies on ({audit})"
     ),

@@ -131,4 +131,7 @@ def test_granting_to_no_role_names_the_call_and_the_command_line_its_command() -
 
     error = _refusal(lambda: grant_script([], "governance"))
     assert str(error) == "Name at least one database role, e.g. Register.grant_sql(['alice', 'bob'])."
-    assert cli_message(error) == "Name at least one database role, e.g. `governance register grant-sql alice bob`."
+    assert (
+        cli_message(error)
+        == "Name at least one database role, e.g. `governance register grant-sql alice bob`."
+    )
