@@ -832,11 +832,11 @@ def verify_command(
         raise SystemExit(report.exit_code)
     first = report.problems[0]
     only_orphans = all(problem.kind == "orphan" for problem in report.problems)
-    echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.message}")
+    echo(f"{'NOT OK' if only_orphans else 'BROKEN'}: {first.worded}")
     if len(report.problems) > 1:
         echo(f"{len(report.problems) - 1} more problem(s):")
         for problem in report.problems[1:]:
-            echo(f"  - {problem.message}")
+            echo(f"  - {problem.worded}")
     if only_orphans:
         echo(
             f"({checked}{signed}.) The history is intact; only audit folders it does not know were found: "

@@ -28,6 +28,7 @@ CALLS = {
     "vouch_version": "Register.add_version({model!r}, {version!r}, artifact_path={uri!r}, trust_sha256=SHA256)",
     "import_as": "register_name=NAME",
     "grant_sql": "Register.grant_sql(['alice', 'bob'])",
+    "enable_signing": "Register.enable_signing(actor=...)",
 }
 """The library's words for each step, filled in with the error's ``subject``."""
 

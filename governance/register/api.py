@@ -895,9 +895,8 @@ class Register:
             path = self.workspace_root / CHECKPOINT_NAME
         report = self.verify()
         if report.first_break is not None:
-            raise BrokenHistoryError(
-                f"No checkpoint was written, because the register fails verify: {report.first_break.message}"
-            )
+            opening = "No checkpoint was written, because the register fails verify: "
+            raise BrokenHistoryError(**report.first_break.refusing(opening))
         if report.inconclusive:
             raise RegisterError(
                 f"No checkpoint was written: the register is signed and no key was given, so its signatures cannot "

@@ -333,11 +333,13 @@ class _Log:
         return _Signing(self.since, found, checked=True)
 
 
+_ENABLE_SIGNING = step("enable_signing")
 _UNRECORDED_SIGNING = VerifyProblem(
     kind="signature",
     message="A key was given, but the register has no record that signing was switched on: either it was "
-    "never signed (switch it on with `governance register enable-signing`), or someone removed its "
+    f"never signed (switch it on with {_ENABLE_SIGNING.said}), or someone removed its "
     "signatures and rewrote its history; restore it from a backup if it was signed.",
+    steps=[_ENABLE_SIGNING],
 )
 
 

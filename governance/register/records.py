@@ -211,6 +211,22 @@ class VerifyProblem(Frozen):
     seq: int | None = None  # the event concerned, when there is one
     message: str
     path: str | None = None  # an orphan's folder (relative to the workspace when inside it)
+    steps: list[NextStep] = []  # the next steps ``message`` names in the library's words
+
+    @property
+    def worded(self) -> str:
+        """The message with each step as the command that takes it, as the command line says it."""
+        return worded(self.message, self.steps)
+
+    def refusing(self, opening: str) -> dict[str, Any]:
+        """The keywords of an error that says ``opening`` and then this problem, its steps left to the reader's
+        side to word (``GovernanceError.actions``)."""
+        text = opening + self.message
+        for step in self.steps:
+            text = text.replace(step.said, "{" + step.action + "}")
+        actions = {step.action: step.said for step in self.steps}
+        subject = {key: value for step in self.steps for key, value in step.subject.items()}
+        return {"message": text, "actions": actions, "subject": subject}
 
 
 class AnchorCheck(Frozen):

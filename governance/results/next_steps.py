@@ -42,6 +42,7 @@ COMMAND_OF_ACTION = {
     "vouch_version": "governance register version {model} --version {version} --model {uri} --trust SHA256",
     "import_as": "--as NAME",
     "grant_sql": "`governance register grant-sql alice bob`",
+    "enable_signing": "`governance register enable-signing`",
 }
 """The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
 method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""

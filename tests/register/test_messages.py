@@ -135,3 +135,15 @@ def test_granting_to_no_role_names_the_call_and_the_command_line_its_command() -
         cli_message(error)
         == "Name at least one database role, e.g. `governance register grant-sql alice bob`."
     )
+
+
+def test_a_verify_problem_names_the_call_and_the_command_line_its_command() -> None:
+    """``verify``'s problems (and an error that quotes one) say the step as a call; the command line words it."""
+    from governance.errors import RegisterError
+    from governance.register.checks import _UNRECORDED_SIGNING as problem
+
+    assert "switch it on with Register.enable_signing(actor=...)" in problem.message
+    assert "switch it on with `governance register enable-signing`" in problem.worded
+    error = RegisterError(**problem.refusing("No checkpoint was written: "))
+    assert str(error) == "No checkpoint was written: " + problem.message
+    assert cli_message(error) == "No checkpoint was written: " + problem.worded
