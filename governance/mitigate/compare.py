@@ -112,8 +112,8 @@ def _json(request: MitigationRequest, outcome: MitigationOutcome) -> dict[str, A
 
     return {
         "mitigated_from": f"{request.name}@{request.version}",
-        "training_data": str(request.data),
-        "holdout": str(request.holdout),
+        "training_data": _shown(request.data, request.workspace),
+        "holdout": _shown(request.holdout, request.workspace),
         "seed": request.seed,
         "rows": [
             {
@@ -131,6 +131,16 @@ def _json(request: MitigationRequest, outcome: MitigationOutcome) -> dict[str, A
         ],
         "notes": outcome.notes,
     }
+
+
+def _shown(path: str | Path, space: Workspace | None) -> str:
+    """A data file's path relative to the workspace when it lies inside it (the same on every machine)."""
+    if space is None:
+        return str(path)
+    try:
+        return Path(path).resolve().relative_to(space.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def write_comparison(request: MitigationRequest, outcome: MitigationOutcome, space: Workspace) -> Path:

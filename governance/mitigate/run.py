@@ -48,6 +48,7 @@ class MitigationRequest:
     register_url: str | None = None
     actor: str | None = None
     command_line: str = ""
+    reproducible_id: bool = False  # audit ids from the inputs instead of chance (the demo's golden files)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,46 @@ def mitigate(request: MitigationRequest, *, echo: Echo | None = None) -> Mitigat
     from governance.mitigate.compare import write_comparison
 
     outcome.folder = write_comparison(request, outcome, space)
+    _record_run(request, outcome, space)
     return outcome
+
+
+def _record_run(request: MitigationRequest, outcome: MitigationOutcome, space: Workspace) -> None:
+    """Record the run in the register: its comparison files' hashes (the site publishes only those) and its
+    candidates, which an approval of one of them names as the alternatives it was chosen over."""
+    from governance.provenance import resolve_actor
+    from governance.register import Register
+    from governance.register.mitigation import COMPARISON_FILE, record_mitigation
+
+    assert outcome.folder is not None
+    candidates = [
+        {"version": row.version, "method": row.method, "verdict": row.verdict, "audit_id": row.audit_id}
+        for row in outcome.rows
+    ]
+    with Register.for_workspace(space, request.register_url) as register:
+        record_mitigation(
+            register,
+            request.name,
+            request.version,
+            comparison=outcome.folder / COMPARISON_FILE,
+            candidates=candidates,
+            actor=resolve_actor(request.actor),
+        )
+
+
+def best_candidate(rows: Sequence[ComparisonRow]) -> ComparisonRow | None:
+    """The candidate a manager would look at first: the best verdict, then one that does not decide with a
+    sensitive attribute, then the highest accuracy, then the deciding ratio nearest equality."""
+    rank = {"passed": 0, "reported": 1, "inconclusive": 2, "failed": 3}
+
+    def key(row: ComparisonRow) -> tuple[int, bool, float, float]:
+        accuracy = row.accuracy.value if row.accuracy is not None and row.accuracy.value is not None else 0.0
+        first = next(iter(row.ratios.values()), None)  # the policy's first rule with a number
+        gap = abs(1 - first.value) if first is not None and first.value is not None else 1.0
+        return (rank.get(row.verdict, 4), row.uses_sensitive_at_decision, -accuracy, gap)
+
+    candidates = [row for row in rows[1:] if row.verdict in rank]
+    return min(candidates, key=key, default=None)
 
 
 def _with_workspace(request: MitigationRequest, space: Workspace) -> MitigationRequest:
@@ -330,6 +370,7 @@ def _register_and_audit(
             n_boot=request.n_boot,
             workspace=space,
             command_line=request.command_line,
+            reproducible_id=request.reproducible_id,
         ),
         register_url=request.register_url,
         actor=request.actor,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
 from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, manifest, queries, roles
+from governance.register import chain, database, lifecycle, manifest, mitigation, queries, roles
 from governance.register import schema as t
 from governance.register.records import (
     CHECKLIST_STATUSES,
@@ -592,6 +592,7 @@ class Register:
                     "actor": actor,
                     "at": at,
                     "event_seq": seq,
+                    "chosen_from": mitigation.chosen_from(conn, row) if decision == "approve" else None,
                 },
             )
             approval_row = self._row(conn, t.approvals, new_id)

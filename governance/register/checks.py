@@ -51,6 +51,7 @@ _ROW_NAMES = {
     "gov_monitoring_runs": "monitoring run",
     "gov_monitoring_windows": "monitoring window",
     "gov_monitoring_alerts": "monitoring alert",
+    "gov_mitigation_runs": "mitigation run",
 }
 
 
