@@ -360,7 +360,9 @@ class AuditRequest:
     override: str | None = None
     keep_claim: bool = False
     reproducible_id: bool = False
-    curves: bool = False  # trade-off curves and calibration by group (needs scores and labels)
+    # trade-off curves and calibration by group: None (the default) draws them whenever the audit has a yes/no
+    # model's scores and labels; True requires them (an error without); False leaves them out
+    curves: bool | None = None
 
     def explain_options(self, policy: LoadedPolicy, label: Any) -> ExplainOptions:
         """The explanation step's options: this request's budget, rows and seed; the policy's top k."""
@@ -481,11 +483,18 @@ def audit(
 def _curves_step(
     request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured
 ) -> tuple[TradeoffResult | None, CalibrationResult | None]:
-    """The threshold trade-off and calibration by group with ``--curves``; calibration alone when the policy has
-    a calibration rule and the scores allow it (see :mod:`governance.audit.curves`)."""
+    """The threshold trade-off and calibration by group, in every audit with a yes/no model's scores and labels
+    unless ``curves`` is False; calibration alone when the policy has a calibration rule and the scores allow it
+    (see :mod:`governance.audit.curves`)."""
     from governance.audit.curves import calibration_for, curves_for
 
-    if request.curves:
+    possible = (
+        measured.scores is not None
+        and measured.audit_data is not None
+        and request.target is not None
+        and measured.fairness.task == "binary"
+    )
+    if request.curves or (request.curves is None and possible):
         return curves_for(
             measured.scores,
             measured.audit_data,

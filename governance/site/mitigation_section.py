@@ -71,7 +71,8 @@ def load_comparisons(model: ModelEntry, root: Path, history_problem: str | None 
 def _check(comparison: Comparison, root: Path) -> None:
     stored = PurePosixPath(str(comparison.run.get("comparison_path") or ""))
     folder = root.joinpath(*stored.parent.parts)
-    files = comparison.run.get("files") if isinstance(comparison.run.get("files"), dict) else {}
+    recorded = comparison.run.get("files")
+    files: dict[str, str] = recorded if isinstance(recorded, dict) else {}
     if manifest.linked_folder(folder / stored.name, root) is not None:
         comparison.problems.append(f"the folder {stored.parent} is a symbolic link")
         return
