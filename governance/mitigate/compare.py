@@ -21,11 +21,9 @@ FIGURE = "comparison"
 
 
 def _est(estimate: Any) -> str:
-    if estimate is None or estimate.value is None:
-        return "n/a"
-    if estimate.low is None or estimate.high is None:
-        return f"{estimate.value:.2f}"
-    return f"{estimate.value:.2f} ({estimate.low:.2f} to {estimate.high:.2f})"
+    from governance.results.wording import interval_words
+
+    return interval_words(estimate)
 
 
 def rule_ids(rows: list[ComparisonRow]) -> list[str]:

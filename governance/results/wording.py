@@ -67,3 +67,12 @@ def short_estimate(estimate: Estimate | None) -> str:
     if estimate.low is None or estimate.high is None:
         return short_number(estimate.value)
     return f"{short_number(estimate.value)} [{short_number(estimate.low)}, {short_number(estimate.high)}]"
+
+
+def interval_words(estimate: Estimate | None, *, missing: str = "n/a") -> str:
+    """An estimate as ``0.82 (0.75 to 0.90)`` in two decimals (the interval when there is one)."""
+    if estimate is None or estimate.value is None:
+        return missing
+    if estimate.low is None or estimate.high is None:
+        return f"{estimate.value:.2f}"
+    return f"{estimate.value:.2f} ({estimate.low:.2f} to {estimate.high:.2f})"

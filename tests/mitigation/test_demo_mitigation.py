@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from governance.cli.main import cli
-from governance.demo import run_demo
+from governance.demo import demo_workspace, run_demo
 from governance.demo.run import DATA_SCIENTIST, MODEL_NAME, RISK_OFFICER
 from governance.register import Register
 from governance.workspace import Workspace
@@ -27,7 +27,8 @@ def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with pytest.MonkeyPatch.context() as patch:
         for name in [name for name in os.environ if name.startswith("GOVERNANCE_") and "_TEST_" not in name]:
             patch.delenv(name)  # module-scoped: the suite-wide per-test fixture has not run yet
-        run_demo(Workspace(root=root), echo=lambda _: None)
+        space, _ = demo_workspace(root)  # governance init, as the command does
+        run_demo(space, echo=lambda _: None)
         yield root
 
 
