@@ -68,7 +68,7 @@ def test_the_model_page_shows_the_comparison_and_the_choice(demo_root: Path) -> 
         assert f"| {name} |" in section
     assert "2000e-2(l)" in section and "**Chosen:** 1.0.0-drop-sensitive" in section
     assert "FAILED" in section and "INCONCLUSIVE" in section
-    built = (demo_root / "site" / "generated" / "models" / "credit-risk" / "index.html").read_text("utf-8")
+    built = (demo_root / "site" / "generated" / "models" / "credit-risk.html").read_text("utf-8")
     assert "Mitigation candidates" in built and "mitigation-" in built
 
 
@@ -76,7 +76,7 @@ def test_the_model_page_shows_the_comparison_and_the_choice(demo_root: Path) -> 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium (apt-get install chromium)")
 def test_the_comparison_figure_loads_in_a_browser(demo_root: Path) -> None:
     playwright_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
-    page_path = demo_root / "site" / "generated" / "models" / "credit-risk" / "index.html"
+    page_path = demo_root / "site" / "generated" / "models" / "credit-risk.html"
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
         page = browser.new_page()
