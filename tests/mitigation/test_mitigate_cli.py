@@ -17,7 +17,7 @@ from governance.cli.main import cli
 from governance.register import Register
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "register"))
-from register_support import fresh_postgres_database
+from register_support import People, fresh_postgres_database
 
 FAST = ["--no-explain", "--n-boot", "50"]
 
@@ -202,8 +202,6 @@ def test_the_run_is_recorded_and_approving_a_candidate_records_the_choice(
 ) -> None:
     """The run's comparison files are vouched for by the register; approving a candidate records the run it was
     chosen from and the alternatives with their verdicts, which `register show`, the history and the site show."""
-    from governance.site import build_site
-    from governance.workspace import Workspace
 
     code, output = _run(
         workspace,
@@ -227,6 +225,16 @@ def test_the_run_is_recorded_and_approving_a_candidate_records_the_choice(
         history = [e.kind for e in register.history("credit")]
     assert "mitigation.recorded" in history
     chosen = "1.0.0-drop-sensitive"
+    with People(register_url, workspace) as people:  # on PostgreSQL the approver logs in as their own role
+        _approve_and_check(workspace, register_url, people.url("ravi"), folder, verdicts, chosen)
+
+
+def _approve_and_check(
+    workspace: Path, register_url: str, approver_url: str, folder: Path, verdicts: dict[str, str], chosen: str
+) -> None:
+    from governance.site import build_site
+    from governance.workspace import Workspace
+
     result = CliRunner().invoke(
         cli,
         [
@@ -240,7 +248,7 @@ def test_the_run_is_recorded_and_approving_a_candidate_records_the_choice(
             "--workspace",
             str(workspace),
             "--register-url",
-            register_url,
+            approver_url,
             "--actor",
             "ravi@example.com",
         ],
