@@ -784,6 +784,10 @@ def verify_command(
     audit.json, report.md and figures are compared with the hashes taken when it was recorded; a changed,
     missing or added file, or one replaced by a symbolic link, is a break.
 
+    Separation of duties and the lifecycle are replayed over the history too: an approval by the login (or name)
+    that registered the version or recorded its audit, an approval without a passing audit or a risk acceptance,
+    a deployment without approval or a change to a retired version, written into the database by hand, is a break.
+
     An audit folder under audits/ the register does not know (an audit that stopped before it was recorded) is
     reported too (exit 1); remove it with `governance register clean-orphans --delete`.
     """

@@ -23,7 +23,7 @@ FIGURE = "comparison"
 def _est(estimate: Any) -> str:
     from governance.results.wording import interval_words
 
-    return interval_words(estimate)
+    return interval_words(estimate, digits=".2f")
 
 
 def rule_ids(rows: list[ComparisonRow]) -> list[str]:

@@ -471,12 +471,7 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
             lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record an audit of")
-            if artifact_sha256 != row.sha256:
-                raise GuardError(
-                    f"Guard 'audit of this artefact' refused the audit of {model_name}@{version}: it audited a file "
-                    f"with SHA-256 {str(artifact_sha256)[:12]}…, but the version's artefact is {row.sha256[:12]}…; "
-                    "register the audited file as a new version and audit that."
-                )
+            lifecycle.check_audit_artefact(f"{model_name}@{version}", artifact_sha256, row.sha256)
             if (
                 conn.execute(sa.select(t.audits.c.id).where(t.audits.c.audit_id == audit_id)).first()
                 is not None
@@ -507,7 +502,7 @@ class Register:
                 },
             )
             audit_row = self._row(conn, t.audits, new_id)
-            new_state = "audited" if row.state == "draft" else row.state
+            new_state = lifecycle.state_after_audit(row.state)
             version_row = self._set_state(conn, row, new_state)
             extra: dict[str, Any] = {"state": {"from": row.state, "to": new_state}}
             if override is not None:
@@ -1225,17 +1220,7 @@ class Register:
             .order_by(t.audits.c.id)
         ).all()
         return [
-            lifecycle.AuditFacts(
-                audit_id=audit.audit_id,
-                verdict=audit.verdict,
-                actor=audit.actor,
-                recorded_at=audit.recorded_at,
-                max_age_days=audit.max_age_days,
-                override=_override_reason(audit.payload),
-                from_predictions=bool(json.loads(audit.payload).get("from_predictions")),
-                identity=audit.identity,
-            )
-            for audit in rows
+            lifecycle.audit_facts(audit._mapping, _payload(audit.payload), audit.identity) for audit in rows
         ]
 
     def _version_record(
@@ -1403,12 +1388,6 @@ def _override(override: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(departures, list):
         raise InputError("An override's departures must be a list of sentences.")
     return {"reason": reason, "departures": [str(item) for item in departures]}
-
-
-def _override_reason(payload: str) -> str | None:
-    """The override reason an ``audit.recorded`` event holds (``None``: the audit followed its pin)."""
-    override = json.loads(payload).get("override")
-    return str(override["reason"]) if isinstance(override, dict) and override.get("reason") else None
 
 
 def _optional(value: str | None) -> str | None:

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
+from governance.register.duties_check import DutiesReplay
 from governance.register.monitoring import alert_items
 from governance.register.queries import row_image
 from governance.register.records import (
@@ -81,7 +82,7 @@ def verify(
     problems += signing.problems
     found = [_check_anchor(log, source, digest) for source, digest in anchors]
     problems += [anchor.problem for anchor in found if anchor.problem is not None]
-    problems += tables.problems
+    problems += tables.problems + log.duties.problems
     files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
     problems += files.problems(tables.audits, log.expected)
     problems += _orphan_problems(register, workspace_root)
@@ -100,7 +101,7 @@ def verify(
         head_seq=head.seq if head is not None else 0,
         head_hash=head.hash if head is not None else t.GENESIS_HASH,
         anchors=[anchor.result for anchor in found],
-        warnings=log.role_warnings(),
+        warnings=log.role_warnings() + log.duties.warnings(),
     )
 
 
@@ -130,7 +131,16 @@ def _head_problems(log: _Log, head: Any) -> list[VerifyProblem]:
     ]
 
 
-_KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3, "orphan": 4}
+_KIND_ORDER = {
+    "chain": 0,
+    "signature": 0,
+    "head": 1,
+    "anchor": 1,
+    "row": 2,
+    "rule": 2,
+    "audit_file": 3,
+    "orphan": 4,
+}
 HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row"})  # what the records themselves say
 
 
@@ -226,6 +236,7 @@ class _Log:
         self.signature_problems: list[VerifyProblem] = []
         self.checking = False  # the key is the register's: check every signature from ``since`` on
         self.shared_role: tuple[int, str, str, dict[str, Any], str | None] | None = None  # allowed (final)
+        self.duties = DutiesReplay()  # separation of duties and the lifecycle, replayed in the same pass
 
     def add(self, event: Any) -> None:
         """Check one event (the next in order) and note the rows it records."""
@@ -244,6 +255,7 @@ class _Log:
         for (row, record), digest in zip(entries, _record_digests(event.payload, entries), strict=True):
             absent = _COLUMNS.get(row[0], _NONE) - record.keys()
             self.expected[row] = (digest, event.seq, absent or _NONE)
+        self.duties.add(event, payload, entries)
         if event.kind == chain.SIGNING_KIND and self.since is None:
             self._signing_switched_on(event, payload)
         if self.checking:

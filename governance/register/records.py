@@ -208,7 +208,7 @@ class ModelDetail(Frozen):
 class VerifyProblem(Frozen):
     """One thing ``verify`` found wrong, in plain words."""
 
-    kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file", "orphan"]
+    kind: Literal["chain", "signature", "head", "anchor", "row", "rule", "audit_file", "orphan"]
     seq: int | None = None  # the event concerned, when there is one
     message: str
     path: str | None = None  # an orphan's folder (relative to the workspace when inside it)

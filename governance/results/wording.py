@@ -69,10 +69,10 @@ def short_estimate(estimate: Estimate | None) -> str:
     return f"{short_number(estimate.value)} [{short_number(estimate.low)}, {short_number(estimate.high)}]"
 
 
-def interval_words(estimate: Estimate | None, *, missing: str = "n/a") -> str:
-    """An estimate as ``0.82 (0.75 to 0.90)`` in two decimals (the interval when there is one)."""
+def interval_words(estimate: Estimate | None, *, digits: str = ".3g", missing: str = "n/a") -> str:
+    """An estimate as ``0.812 (0.78 to 0.84)`` (the interval when there is one); ``missing`` when there is none."""
     if estimate is None or estimate.value is None:
         return missing
     if estimate.low is None or estimate.high is None:
-        return f"{estimate.value:.2f}"
-    return f"{estimate.value:.2f} ({estimate.low:.2f} to {estimate.high:.2f})"
+        return format(estimate.value, digits)
+    return f"{estimate.value:{digits}} ({estimate.low:{digits}} to {estimate.high:{digits}})"
