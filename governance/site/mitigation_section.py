@@ -164,7 +164,10 @@ def _run_lines(model: ModelEntry, comparison: Comparison) -> list[str]:
     when = f"Recorded {markup_text(str(run.get('recorded_at') or '')[:10])} by {markup_text(run.get('actor') or '')}."
     if comparison.data is None:
         problem = markup_text("; ".join(comparison.problems))
-        body = f"{when} The comparison is not published: {problem}. Run `governance register verify`."
+        body = (
+            f"{when} The comparison is not published: {problem}. Restore the folder from a backup, or run "
+            "`governance mitigate` again."
+        )
         return [title, admonition("danger", "Not verified", body)]
     data = comparison.data
     rows = [row for row in data.get("rows") or [] if isinstance(row, dict)]
