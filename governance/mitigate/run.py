@@ -19,6 +19,7 @@ from governance.errors import InputError
 from governance.mitigate.methods import CONSTRAINTS, METHODS, Candidate, Training
 
 if TYPE_CHECKING:
+    from governance.audit.run import AuditRequest
     from governance.register import Register
     from governance.results.audit import AuditResult
     from governance.workspace import Workspace
@@ -322,7 +323,6 @@ def _register_and_audit(
 ) -> ComparisonRow:
     """Save the candidate, register it with its lineage, and audit it on the holdout through the register."""
     from governance.audit.registered import audit_registered
-    from governance.audit.run import AuditRequest
     from governance.provenance import resolve_actor, sha256_file
     from governance.register import Register
 
@@ -356,26 +356,30 @@ def _register_and_audit(
         )
     say(f"Auditing {request.name}@{label} ...")
     outcome = audit_registered(
-        AuditRequest(
-            name=request.name,
-            version=label,
-            data=request.holdout,
-            target=spec.target,
-            sensitive=spec.sensitive,
-            positive_label=spec.positive_label,
-            policy=spec.policy,
-            seed=request.seed,
-            explain=request.explain,
-            explain_budget=request.explain_budget,
-            n_boot=request.n_boot,
-            workspace=space,
-            command_line=request.command_line,
-            reproducible_id=request.reproducible_id,
-        ),
+        _audit_request(request, spec, space, label),
         register_url=request.register_url,
         actor=request.actor,
     )
     return row_of(outcome.result, candidate.method, candidate.what_it_does, candidate, label)
+
+
+# What a candidate's audit takes from the version's audit specification, and from the mitigation's own options
+SPEC_FIELDS = ("target", "sensitive", "positive_label", "policy")
+FORWARDED = ("seed", "explain", "explain_budget", "n_boot", "command_line", "reproducible_id")
+
+
+def _audit_request(request: MitigationRequest, spec: Spec, space: Workspace, label: str) -> AuditRequest:
+    """A candidate's audit: on the holdout, with the version's audit specification and the request's options."""
+    from governance.audit.run import AuditRequest
+
+    return AuditRequest(
+        name=request.name,
+        version=label,
+        data=request.holdout,
+        workspace=space,
+        **{name: getattr(spec, name) for name in SPEC_FIELDS},
+        **{name: getattr(request, name) for name in FORWARDED},
+    )
 
 
 def _same_file(register: Register, name: str, sha256: str, label: str) -> str | None:
