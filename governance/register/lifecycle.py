@@ -77,7 +77,6 @@ RULES: dict[str, Rule] = {
     ),
     "state": Rule("lifecycle", "its state changed from {state} to {new}, which a {kind} record cannot do"),
 }
-IDENTITY_RULES = frozenset({"auditor-identity", "registrant-identity"})  # compare who logged in
 
 
 class RuleBroken(GuardError):

@@ -240,6 +240,7 @@ class VerifyReport(Frozen):
     problems: list[VerifyProblem]
     inconclusive: bool = False
     signing_since: int | None = None  # the event that switched signing on (None: the register is not signed)
+    signing_algorithm: str | None = None  # "hmac-sha256" or "ed25519" (None: the register is not signed)
     head_seq: int = 0
     head_hash: str = "0" * 64
     anchors: list[AnchorCheck] = []

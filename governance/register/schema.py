@@ -91,7 +91,7 @@ approvals = sa.Table(
     sa.Column("actor", sa.String(320), nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
     sa.Column("event_seq", sa.Integer, nullable=False),
-    # a mitigated candidate's approval: the run it was chosen from and the alternatives (revision 0008)
+    # a mitigated candidate's approval: the run it was chosen from and the alternatives (revision 0009)
     sa.Column("chosen_from", sa.JSON),
 )
 
@@ -135,7 +135,7 @@ events = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("hmac", sa.String(64)),
+    sa.Column("hmac", sa.String(128)),  # HMAC-SHA256 (64 hex digits) or Ed25519 (128), revision 0008
     # who the database (PostgreSQL: the role) or the operating system says wrote it: "pg:NAME" or "os:NAME"
     sa.Column("identity", sa.String(320)),
     sa.Index("ix_gov_events_kind", "kind"),
@@ -149,7 +149,7 @@ chain_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
-    sa.Column("hmac", sa.String(64)),
+    sa.Column("hmac", sa.String(128)),
 )
 
 # Monitoring after go-live (revision 0006): one row per run of `governance monitor`, one count table per window.
@@ -208,7 +208,7 @@ monitoring_alerts = sa.Table(
     sa.Column("event_seq", sa.Integer, nullable=False),
 )
 
-# Mitigation runs (revision 0008): one row per `governance mitigate`, its comparison files' hashes and candidates.
+# Mitigation runs (revision 0009): one row per `governance mitigate`, its comparison files' hashes and candidates.
 mitigation_runs = sa.Table(
     "gov_mitigation_runs",
     metadata,

@@ -41,9 +41,10 @@ def test_migrations_are_named_and_linear() -> None:
         "0005_mlflow_source",
         "0006_monitoring",
         "0007_event_identity",
-        "0008_mitigation_runs",
+        "0008_ed25519_signatures",
+        "0009_mitigation_runs",
     }
-    assert head_revision() == "0008_mitigation_runs"
+    assert head_revision() == "0009_mitigation_runs"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

@@ -5,8 +5,8 @@ comparison folder (so the site publishes the comparison only while it is what wa
 version, method and verdict. ``gov_approvals.chosen_from``: when a mitigated candidate is approved, the run it was
 chosen from and the alternatives with their verdicts (NULL for every other approval, and for those before).
 
-Revision ID: 0008_mitigation_runs
-Revises: 0007_event_identity
+Revision ID: 0009_mitigation_runs
+Revises: 0008_ed25519_signatures
 Create Date: 2026-11-29
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008_mitigation_runs"
-down_revision: str | None = "0007_event_identity"
+revision: str = "0009_mitigation_runs"
+down_revision: str | None = "0008_ed25519_signatures"
 branch_labels: str | None = None
 depends_on: str | None = None
 
