@@ -9,7 +9,7 @@ row itself, the run it was chosen from and the alternatives with their verdicts:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -19,6 +19,7 @@ from governance import provenance
 from governance.errors import InputError
 from governance.register import database, lifecycle, manifest
 from governance.register import schema as t
+from governance.register.records import VerifyProblem
 from governance.results.common import Frozen
 
 if TYPE_CHECKING:
@@ -177,3 +178,29 @@ def mitigation_runs(register: Register, model_name: str) -> list[MitigationRunRe
         )
         for run in runs
     ]
+
+
+def comparison_problems(register: Register, workspace_root: Path | None = None) -> list[VerifyProblem]:
+    """``verify``: every recorded comparison file still has the hash recorded with its run."""
+    root = workspace_root or register.workspace_root
+    if root is None:
+        return []
+    with database.read_transaction(register.engine) as conn:
+        runs = conn.execute(sa.select(t.mitigation_runs).order_by(t.mitigation_runs.c.id)).all()
+    problems = []
+    for run in runs:
+        stored = PurePosixPath(str(run.comparison_path)).parent
+        for name, expected in sorted((run.files or {}).items()):
+            data = manifest.read_regular(Path(root).joinpath(*stored.parts, name))
+            if data is not None and provenance.sha256_bytes(data) == expected:
+                continue
+            what = "changed" if data is not None else "removed (or replaced by a link)"
+            problems.append(
+                VerifyProblem(
+                    kind="audit_file",
+                    seq=run.event_seq,
+                    message=f"The comparison file {stored / name} of mitigation run {run.run_id} was {what} after "
+                    "it was recorded; restore it from a backup or run `governance mitigate` again.",
+                )
+            )
+    return problems

@@ -285,6 +285,13 @@ def _approve_and_check(
     document = json.loads((folder / "comparison.json").read_text())
     document["rows"][1]["verdict"] = "passed"
     (folder / "comparison.json").write_text(json.dumps(document))
+    with Register(register_url, workspace_root=workspace) as register:
+        report_after = register.verify(workspace)
+    assert not report_after.ok
+    assert any(
+        f"{folder.name}/comparison.json of mitigation run {folder.name} was changed" in problem.message
+        for problem in report_after.problems
+    )
     report = build_site(space, run_mkdocs=False, register_url=register_url)
     page = html.unescape((workspace / "docs" / "generated" / "models" / "credit.md").read_text("utf-8"))
     assert "Not verified" in page and "comparison.json was changed" in page
