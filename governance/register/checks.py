@@ -32,6 +32,7 @@ from governance.register.records import (
     AnchorCheck,
     AuditRecord,
     ModelDetail,
+    StatusCategory,
     StatusItem,
     StatusReport,
     VerifyProblem,
@@ -246,7 +247,7 @@ class _Log:
         if payload is None:
             payload = {}
             self._problem(event.seq, f"Event {event.seq} holds unreadable content: it was edited by hand.")
-        if _event_digest(event, payload) != event.hash:
+        if chain.stored_event_hash(event, payload) != event.hash:
             self._problem(
                 event.seq,
                 f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
@@ -338,20 +339,6 @@ _UNRECORDED_SIGNING = VerifyProblem(
     "never signed (switch it on with `governance register enable-signing`), or someone removed its "
     "signatures and rewrote its history; restore it from a backup if it was signed.",
 )
-
-
-def _event_digest(event: Any, payload: dict[str, Any]) -> str:
-    return chain.event_hash(
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        kind=event.kind,
-        model_name=event.model_name,
-        version=event.version,
-        payload=payload,
-        prev_hash=event.prev_hash,
-        identity=event.identity,
-    )
 
 
 @dataclass
@@ -608,29 +595,22 @@ def _version_items(
     model = detail.model
     label = f"{model.name}@{version.version}"
     items = _due_items(version, detail.audits, label, moment, horizon)
+    about = {"model_name": model.name, "version": version.version}
     if version.state == "deployed":
         decisions = [a for a in detail.approvals if a.version_id == version.id]
         if not decisions or decisions[-1].decision != "approve":
-            items.append(
-                StatusItem(
-                    category="unapproved",
-                    model_name=model.name,
-                    version=version.version,
-                    message=f"{label} is deployed without a standing approval; suspend it "
-                    f"(`governance register suspend {label}`) or have it approved.",
-                )
+            message = (
+                f"{label} is deployed without a standing approval; suspend it (`governance register suspend "
+                f"{label}`) or have it approved."
             )
+            items.append(StatusItem(category="unapproved", **about, message=message))
     artefact = register.locate(version.artifact_path)
     if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
-        items.append(
-            StatusItem(
-                category="changed",
-                model_name=model.name,
-                version=version.version,
-                message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
-                "register the new file as a new version.",
-            )
+        message = (
+            f"The model file of {label} ({version.artifact_path}) changed since it was registered; register the "
+            "new file as a new version."
         )
+        items.append(StatusItem(category="changed", **about, message=message))
     return items
 
 
@@ -666,30 +646,24 @@ def _due_items(
     if audit is None or audit.expires_at is None:
         return []
     expires = database_time(audit.expires_at)
+    category: StatusCategory
     if expires <= moment:
-        return [
-            StatusItem(
-                category="overdue",
-                model_name=version.model_name,
-                version=version.version,
-                due=audit.expires_at,
-                message=f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
-                f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`.",
-            )
-        ]
-    if expires <= horizon:
+        category = "overdue"
+        message = (
+            f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
+            f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`."
+        )
+    elif expires <= horizon:
         left = (expires - moment).days
-        return [
-            StatusItem(
-                category="expiring",
-                model_name=version.model_name,
-                version=version.version,
-                due=audit.expires_at,
-                message=f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
-                f"({left} day{'s' if left != 1 else ''} from now).",
-            )
-        ]
-    return []
+        category = "expiring"
+        message = (
+            f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
+            f"({left} day{'s' if left != 1 else ''} from now)."
+        )
+    else:
+        return []
+    where = {"model_name": version.model_name, "version": version.version}
+    return [StatusItem(category=category, **where, due=audit.expires_at, message=message)]
 
 
 def database_time(value: str) -> Any:

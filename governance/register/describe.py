@@ -185,14 +185,14 @@ def _incident_recorded(e: _Event) -> str:
 
 def _signing_enabled(e: _Event) -> str:
     """Switched on by a person, or by the tool at the first change made with a key."""
-    if e.actor == "governance":
-        return (
-            f"Signing was switched on by the first change made with a key (key id {e.payload.get('key_id')}): from "
-            "here every change and the chain head are signed, and changes need the key."
-        )
+    who = (
+        "Signing was switched on by the first change made with a key"
+        if e.actor == "governance"
+        else f"{e.actor} switched signing on"
+    )
     return (
-        f"{e.actor} switched signing on (key id {e.payload.get('key_id')}): from here every change and the chain "
-        "head are signed, and changes need the key."
+        f"{who} (key id {e.payload.get('key_id')}): from here every change and the chain head are signed, and "
+        "changes need the key."
     )
 
 

@@ -19,6 +19,7 @@ from governance import provenance
 from governance.errors import InputError
 from governance.register import database, lifecycle, manifest
 from governance.register import schema as t
+from governance.register.chain import Change
 from governance.register.records import VerifyProblem
 from governance.results.common import Frozen
 
@@ -80,8 +81,7 @@ def record_mitigation(
     with database.write_transaction(register.engine) as conn:
         row = register._version_row(conn, model_name, version)
         lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record a mitigation run of")
-        seq = register._next_seq(conn)
-        run_row_id = register._insert(
+        run = register._add_row(
             conn,
             t.mitigation_runs,
             {
@@ -92,20 +92,8 @@ def record_mitigation(
                 "candidates": listed,
                 "actor": actor,
                 "recorded_at": at,
-                "event_seq": seq,
             },
-        )
-        run = register._row(conn, t.mitigation_runs, run_row_id)
-        register._append(
-            conn,
-            seq,
-            at=at,
-            actor=actor,
-            kind="mitigation.recorded",
-            model_name=model_name,
-            version=version,
-            rows=[(t.mitigation_runs, run)],
-            extra=None,
+            Change(actor, "mitigation.recorded", model_name, version, at),
         )
     return _record(run, model_name, version)
 
