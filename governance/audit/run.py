@@ -302,7 +302,9 @@ class AuditRequest:
     override: str | None = None
     keep_claim: bool = False
     reproducible_id: bool = False
-    curves: bool = False  # trade-off curves and calibration by group (needs scores and labels)
+    # trade-off curves and calibration by group: None (the default) draws them whenever the audit has a yes/no
+    # model's scores and labels; True requires them (an error without); False leaves them out
+    curves: bool | None = None
 
     def column_roles(self) -> dict[str, Any]:
         """The data file's column roles as the intake readers take them: one list for the early check and the read."""
@@ -432,10 +434,17 @@ def audit(
 def _curves_step(
     request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured
 ) -> tuple[TradeoffResult | None, CalibrationResult | None]:
-    """The threshold trade-off and calibration by group with ``--curves``; calibration alone when the policy has
-    a calibration rule and the scores allow it (see :mod:`governance.audit.curves`)."""
+    """The threshold trade-off and calibration by group, in every audit with a yes/no model's scores and labels
+    unless ``curves`` is False; calibration alone when the policy has a calibration rule and the scores allow it
+    (see :mod:`governance.audit.curves`)."""
     from governance.audit.curves import ScoredOutcomes, calibration_for, curves_for
 
+    possible = (
+        measured.scores is not None
+        and measured.audit_data is not None
+        and request.target is not None
+        and measured.fairness.task == "binary"
+    )
     inputs = ScoredOutcomes(
         measured.scores,
         measured.audit_data,
@@ -444,7 +453,7 @@ def _curves_step(
         loaded_policy.policy,
         request.seed,
     )
-    if request.curves:
+    if request.curves or (request.curves is None and possible):
         return curves_for(inputs, threshold=request.threshold, from_model=measured.loaded is not None)
     return None, calibration_for(inputs)
 

@@ -289,10 +289,11 @@ def _refuse_early(params: dict[str, Any]) -> None:
     help="Skip the figures (a faster gate in CI; the report still has every table).",
 )
 @click.option(
-    "--curves",
-    is_flag=True,
-    help="Add what another threshold would do (rates and the policy's ratios per group, accuracy) and calibration "
-    "by group; needs the model's scores and --target.",
+    "--curves/--no-curves",
+    default=None,
+    help="What another threshold would do (rates and the policy's ratios per group, accuracy) and calibration by "
+    "group: drawn by default whenever the audit has a yes/no model's scores and --target; --curves requires them "
+    "(exit 2 without), --no-curves leaves them out.",
 )
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @click.option(
@@ -342,7 +343,7 @@ def audit_command(
     json_path: str | None,
     output_root: str | None,
     no_figures: bool,
-    curves: bool,
+    curves: bool | None,
     no_register: bool,
     mlflow_tags: bool,
     register_url: str | None,

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
 from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, manifest, queries, roles
+from governance.register import chain, database, lifecycle, manifest, mitigation, queries, roles
 from governance.register import schema as t
 from governance.register.actions import advice
 from governance.register.chain import Change
@@ -536,6 +536,7 @@ class Register:
                     "audit_id": latest.audit_id if latest is not None else None,
                     "actor": actor,
                     "at": at,
+                    "chosen_from": mitigation.chosen_from(conn, row) if decision == "approve" else None,
                 },
                 Change(actor, "approval.recorded", model_name, version, at),
                 extra={"audit_actor": audit_actor, **extra},

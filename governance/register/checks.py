@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from governance import provenance
-from governance.register import chain, database, lifecycle, manifest, roles
+from governance.register import chain, database, lifecycle, manifest, mitigation, roles
 from governance.register import schema as t
 from governance.register.actions import step
 from governance.register.duties_check import DutiesReplay
@@ -54,6 +54,7 @@ _ROW_NAMES = {
     "gov_monitoring_runs": "monitoring run",
     "gov_monitoring_windows": "monitoring window",
     "gov_monitoring_alerts": "monitoring alert",
+    "gov_mitigation_runs": "mitigation run",
 }
 
 
@@ -87,6 +88,7 @@ def verify(
     files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
     problems += files.problems(tables.audits, log.expected)
     problems += _orphan_problems(register, workspace_root)
+    problems += mitigation.comparison_problems(register, workspace_root)
     problems.sort(key=lambda p: (_KIND_ORDER[p.kind], p.seq if p.seq is not None else 0))
     unchecked = signing.since is not None and key is None
     return VerifyReport(

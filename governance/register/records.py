@@ -129,6 +129,8 @@ class ApprovalRecord(Frozen):
     audit_id: str | None = None  # the audit the approval relied on
     actor: str
     at: str
+    # a mitigated candidate: the mitigation run it was chosen from and the alternatives with their verdicts
+    chosen_from: dict[str, Any] | None = None
 
 
 class ChecklistAnswerRecord(Frozen):
