@@ -29,6 +29,7 @@ CALLS = {
     "import_as": "register_name=NAME",
     "grant_sql": "Register.grant_sql(['alice', 'bob'])",
     "enable_signing": "Register.enable_signing(actor=...)",
+    "mitigate_again": "governance.mitigate.run.mitigate(MitigationRequest(...))",
 }
 """The library's words for each step, filled in with the error's ``subject``."""
 

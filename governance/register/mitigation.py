@@ -19,6 +19,7 @@ from governance import provenance
 from governance.errors import InputError
 from governance.register import database, lifecycle, manifest
 from governance.register import schema as t
+from governance.register.actions import advice, step
 from governance.register.chain import Change
 from governance.register.records import VerifyProblem
 from governance.results.common import Frozen
@@ -50,7 +51,8 @@ def folder_files(comparison: Path) -> dict[str, str]:
     if links or COMPARISON_FILE not in files:
         raise InputError(
             f"The mitigation folder {comparison.parent} must hold {COMPARISON_FILE} and plain files only; run "
-            "`governance mitigate` again."
+            "{mitigate_again} again.",
+            **advice("mitigate_again"),
         )
     found = {}
     for name in files:
@@ -71,9 +73,7 @@ def record_mitigation(
     actor: str,
 ) -> MitigationRunRecord:
     """Append a mitigation run of ``model_name@version`` (one row, one event) with its folder's file hashes."""
-    if not str(actor or "").strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
-    actor = str(actor).strip()
+    actor = lifecycle.checked_actor(actor)
     at = provenance.isoformat(provenance.now())
     located = register.locate(str(comparison))
     files = folder_files(located)
@@ -183,12 +183,14 @@ def comparison_problems(register: Register, workspace_root: Path | None = None) 
             if data is not None and provenance.sha256_bytes(data) == expected:
                 continue
             what = "changed" if data is not None else "removed (or replaced by a link)"
+            again = step("mitigate_again")
             problems.append(
                 VerifyProblem(
                     kind="audit_file",
                     seq=run.event_seq,
                     message=f"The comparison file {stored / name} of mitigation run {run.run_id} was {what} after "
-                    "it was recorded; restore it from a backup or run `governance mitigate` again.",
+                    f"it was recorded; restore it from a backup or run {again.said} again.",
+                    steps=[again],
                 )
             )
     return problems

@@ -43,6 +43,7 @@ COMMAND_OF_ACTION = {
     "import_as": "--as NAME",
     "grant_sql": "`governance register grant-sql alice bob`",
     "enable_signing": "`governance register enable-signing`",
+    "mitigate_again": "`governance mitigate`",
 }
 """The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
 method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""
