@@ -544,8 +544,9 @@ def show_command(name: str, as_json: bool, workspace_path: str | None, register_
         view = register.overview(name)
         warnings = register.role_warnings()
     if as_json:
+        said = view.model_copy(update={"attention": [item.as_said() for item in view.attention]})
         _print_json(
-            {**detail.model_dump(mode="json"), "overview": view.model_dump(mode="json"), "warnings": warnings}
+            {**detail.model_dump(mode="json"), "overview": said.model_dump(mode="json"), "warnings": warnings}
         )
     else:
         for warning in warnings:

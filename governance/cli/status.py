@@ -66,7 +66,7 @@ def status_command(
         with open_register(workspace_path, register_url, create=False) as register:
             report = register.status(within_days=within_days)
     if as_json:
-        said = [item.model_copy(update={"message": item.worded}) for item in report.items]
+        said = [item.as_said() for item in report.items]
         # the steps as commands, as the lines below say them
         shown = report.model_copy(update={"items": said})
         click.echo(json.dumps(shown.model_dump(mode="json"), indent=2, sort_keys=True))

@@ -290,6 +290,10 @@ class StatusItem(Frozen):
         """The message with each step as the command that takes it, as the command line and the site say it."""
         return worded(self.message, self.steps)
 
+    def as_said(self) -> StatusItem:
+        """The item with ``message`` worded as the command line says it (its JSON output)."""
+        return self.model_copy(update={"message": self.worded})
+
 
 class StatusReport(Frozen):
     """What needs attention now: overdue or expiring audits, unapproved deployments, changed files, orphans."""

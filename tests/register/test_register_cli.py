@@ -203,6 +203,11 @@ def test_status_and_fail_on(run: Run, deployed: None, clock: Clock, workspace: P
     assert overdue.stderr == "Failing because of: overdue (--fail-on).\n"
     as_json = json.loads(run("status", "--json").stdout)
     assert [item["category"] for item in as_json["items"]] == ["overdue"]
+    # the JSON says the step as the lines do (the command), and names it for other tools
+    (item,) = as_json["items"]
+    assert f"  - {item['message']}\n" in overdue.stdout
+    assert item["message"].endswith("audit it again with `governance audit credit-risk@1.0.0 ...`.")
+    assert [step["action"] for step in item["steps"]] == ["audit_again"]
     bad = run("status", "--fail-on", "late")
     assert (
         bad.exit_code == 2
