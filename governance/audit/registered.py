@@ -15,6 +15,7 @@ from governance.errors import FieldError, InputError, RefusedInputError
 from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
+from governance.register.actions import advice
 from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
@@ -189,7 +190,8 @@ def _require_genuine_vouching(register: Register, reference: str) -> None:
         raise RefusedInputError(
             f"The model file of {reference} can run code when loaded, and the register that vouches for it fails "
             f"verify ({problem.rstrip('.')}), so the vouching cannot be trusted and nothing was loaded; run "
-            "`governance register verify` and restore the register from a backup."
+            "{verify} and restore the register from a backup.",
+            **advice("verify"),
         )
 
 
@@ -260,7 +262,8 @@ def refingerprint_audits(
             table = json.loads(path.read_text(encoding="utf-8")).get("data", {}).get("table")
         except (OSError, ValueError) as error:
             raise InputError(
-                f"The audit {record.audit_id} cannot be read at {path} ({error}); run `governance register verify`."
+                f"The audit {record.audit_id} cannot be read at {path} ({error}); run {{verify}}.",
+                **advice("verify"),
             ) from error
         if not table:
             continue

@@ -30,6 +30,7 @@ CALLS = {
     "grant_sql": "Register.grant_sql(['alice', 'bob'])",
     "enable_signing": "Register.enable_signing(actor=...)",
     "mitigate_again": "governance.mitigate.run.mitigate(MitigationRequest(...))",
+    "verify": "Register.verify()",
 }
 """The library's words for each step, filled in with the error's ``subject``."""
 

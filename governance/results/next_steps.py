@@ -44,6 +44,7 @@ COMMAND_OF_ACTION = {
     "grant_sql": "`governance register grant-sql alice bob`",
     "enable_signing": "`governance register enable-signing`",
     "mitigate_again": "`governance mitigate`",
+    "verify": "`governance register verify`",
 }
 """The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
 method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""

@@ -528,7 +528,7 @@ def test_a_rule_written_by_hand_stops_an_audit_from_loading_a_vouched_pickle(wor
         register.add_version(
             "credit-risk", "2.0.0", artifact_path=evil, actor="ds@x", trust_sha256=sha256_file(evil)
         )
-    with pytest.raises(RefusedInputError, match=r"fails verify .*deployment needs approval"):
+    with pytest.raises(RefusedInputError, match=r"fails verify .*deployment needs approval") as refused:
         audit_registered(
             "credit-risk@2.0.0",
             register_url=url,
@@ -538,3 +538,10 @@ def test_a_rule_written_by_hand_stops_an_audit_from_loading_a_vouched_pickle(wor
             sensitive=("group",),
         )
     assert not marker.exists()
+    # a Python caller reads the call; the command line the command
+    assert str(refused.value).endswith("run Register.verify() and restore the register from a backup.")
+    from governance.cli._common import cli_message
+
+    assert cli_message(refused.value).endswith(
+        "run `governance register verify` and restore the register from a backup."
+    )
