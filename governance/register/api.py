@@ -725,8 +725,11 @@ class Register:
                 f"the register to PostgreSQL (see {roles.GUIDE})."
             )
         with database.read_transaction(self.engine) as conn:
-            schema = roles.about_tables(conn, "n.nspname", "JOIN pg_namespace n ON n.oid = c.relnamespace")[0]
-        return roles.grant_script(names, str(schema))
+            schema = str(
+                roles.about_tables(conn, "n.nspname", "JOIN pg_namespace n ON n.oid = c.relnamespace")[0]
+            )
+            present = roles.present_relations(conn, schema)
+        return roles.grant_script(names, schema, present)
 
     def check_can_sign(self) -> None:
         """Refuse now, before long work such as an audit, if a change would be refused: the register is signed and

@@ -13,6 +13,7 @@ duties then compares only the typed ``--actor`` names, and ``verify``, ``registe
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -69,17 +70,23 @@ def _serial_sequences() -> list[str]:
     ]
 
 
-def grant_statements(role: str, schema: str) -> list[str]:
+def grant_statements(role: str, schema: str, present: Collection[str] | None = None) -> list[str]:
     """The SQL that lets database role ``role`` use the register whose tables are in ``schema``.
 
     Run by the tables' owner (or a superuser) after creating the role; again after an upgrade adds tables.
+    ``present``: the tables and sequences the database has (a register not yet upgraded lacks the newest ones,
+    and a GRANT on a missing table fails the whole script); all of this release's when not given.
     """
     who = quote_identifier(check_role_name(role))
 
     def qualified(names: list[str]) -> str:
-        return ", ".join(f"{quote_identifier(schema)}.{quote_identifier(name)}" for name in names)
+        kept = [name for name in names if present is None or name in present]
+        return ", ".join(f"{quote_identifier(schema)}.{quote_identifier(name)}" for name in kept)
 
     readable = [*sorted(table.name for table in t.metadata.sorted_tables), t.VERSION_TABLE]
+    updates = [
+        (table, columns) for table, columns in _UPDATE.items() if present is None or table.name in present
+    ]
     return [
         f"GRANT USAGE ON SCHEMA {quote_identifier(schema)} TO {who};",
         f"GRANT SELECT ON {qualified(readable)} TO {who};",
@@ -87,13 +94,25 @@ def grant_statements(role: str, schema: str) -> list[str]:
         *(
             f"GRANT UPDATE ({', '.join(quote_identifier(column) for column in columns)}) "
             f"ON {qualified([table.name])} TO {who};"
-            for table, columns in _UPDATE.items()
+            for table, columns in updates
         ),
         f"GRANT USAGE ON SEQUENCE {qualified(_serial_sequences())} TO {who};",
     ]
 
 
-def grant_script(roles: list[str], schema: str) -> str:
+def present_relations(conn: Connection, schema: str) -> set[str]:
+    """The tables and sequences in ``schema`` (what a grant may name)."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'S')"
+        ),
+        {"schema": schema},
+    )
+    return {str(row[0]) for row in rows}
+
+
+def grant_script(roles: list[str], schema: str, present: Collection[str] | None = None) -> str:
     """The statements for every role, with a comment saying who runs them (what ``register grant-sql`` prints)."""
     if not roles:
         raise InputError("Name at least one database role, e.g. {grant_sql}.", **advice("grant_sql"))
@@ -103,7 +122,7 @@ def grant_script(roles: list[str], schema: str) -> str:
         "-- Create a role first if needed: CREATE ROLE alice LOGIN PASSWORD '...';",
     ]
     for role in roles:
-        lines += grant_statements(role, schema)
+        lines += grant_statements(role, schema, present)
     return "\n".join(lines) + "\n"
 
 
