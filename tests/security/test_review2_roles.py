@@ -6,6 +6,7 @@ Each person logs in as their own role, given the rights by the SQL that `governa
 check off without being the administrator, and the table rights the grants leave open.
 """
 
+# ruff: noqa: F811  (the shared fixtures are imported by name, then taken as arguments)
 from __future__ import annotations
 
 import sys
@@ -16,36 +17,14 @@ import pytest
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, People, _admin, fresh_postgres_database, write_audit_file
+from register_support import People, _admin, write_audit_file
+from roles_fixtures import clock, pg_url, workspace  # noqa: F401  (fixtures, used by name)
 
 from governance.errors import GuardError, RegisterError
-from governance.provenance import set_clock, sha256_file
+from governance.provenance import sha256_file
 from governance.register import Register
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from fresh_postgres_database()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
-    (root / "models").mkdir()
-    (root / "models" / "credit.skops").write_bytes(b"model bytes v1")
-    return root
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Clock]:
-    current = Clock()
-    set_clock(current)
-    yield current
-    set_clock(None)
 
 
 @pytest.fixture

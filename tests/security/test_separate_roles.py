@@ -4,6 +4,7 @@ Real roles on the test server: each person logs in as their own LOGIN role, give
 `governance register grant-sql` prints. A team that shares one role says so once, for good, and every view warns.
 """
 
+# ruff: noqa: F811  (the shared fixtures are imported by name, then taken as arguments)
 from __future__ import annotations
 
 import sys
@@ -16,37 +17,15 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, People, fresh_postgres_database, write_audit_file
+from register_support import People, write_audit_file
+from roles_fixtures import clock, pg_url, workspace  # noqa: F401  (fixtures, used by name)
 
 from governance.cli.main import cli
 from governance.errors import GuardError, RegisterError
-from governance.provenance import set_clock, sha256_file
+from governance.provenance import sha256_file
 from governance.register import Register
 
 ROLES_GUIDE = "docs/guide/register.md#roles"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from fresh_postgres_database()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
-    (root / "models").mkdir()
-    (root / "models" / "credit.skops").write_bytes(b"model bytes v1")
-    return root
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Clock]:
-    current = Clock()
-    set_clock(current)
-    yield current
-    set_clock(None)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ register's own helpers. The trigger records their role truthfully, but nothing c
 Now verify replays separation of duties and the lifecycle from the events alone, by the rules the commands apply.
 """
 
+# ruff: noqa: F811  (the shared fixtures are imported by name, then taken as arguments)
 from __future__ import annotations
 
 import json
@@ -22,9 +23,10 @@ from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
 from register_support import Clock, People, fresh_postgres_database, write_audit_file
+from roles_fixtures import clock, pg_url, workspace  # noqa: F401  (fixtures, used by name)
 
 from governance.cli.main import cli
-from governance.provenance import canonical_json, isoformat, now, set_clock, sha256_file
+from governance.provenance import canonical_json, isoformat, now, sha256_file
 from governance.register import Register
 from governance.register import schema as t
 from governance.register.chain import event_hash
@@ -41,29 +43,6 @@ def register_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'ws' / 'register.db'}"
     else:
         yield from fresh_postgres_database()
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from fresh_postgres_database()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
-    (root / "models").mkdir()
-    (root / "models" / "credit.skops").write_bytes(b"model bytes v1")
-    return root
-
-
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Clock]:
-    current = Clock()
-    set_clock(current)
-    yield current
-    set_clock(None)
 
 
 def register_version(register: Register, workspace: Path) -> None:
