@@ -317,3 +317,35 @@ def test_a_page_that_links_to_a_dropped_page_fails_the_strict_rebuild(
     add_audit(workspace, template, "credit", "2.0", 3)  # notes.md does not change, its link's target goes
     with pytest.raises(SiteError, match=r"notes\.md"):
         build_site(find_workspace(workspace))
+
+
+def test_a_rebuild_neither_compares_nor_parses_again_the_audits_that_did_not_change(
+    workspace: Path, template: AuditResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comparing two audits resamples every group, and parsing an audit reads about a megabyte of results: for
+    a thousand audits these were most of a rebuild. Both are done once per audit (pair), then kept."""
+    import governance.compare
+    import governance.site.sources as sources
+
+    compared: list[str] = []
+    parsed: list[Path] = []
+    real_compare, real_slim = governance.compare.compare_audits, sources._slim_copy
+
+    def compare(before: AuditResult, after: AuditResult, **options: Any) -> Any:
+        compared.append(after.audit_id)
+        return real_compare(before, after, **options)
+
+    def slim_copy(data: bytes, path: Path, *args: Any) -> Any:
+        parsed.append(path)
+        return real_slim(data, path, *args)
+
+    monkeypatch.setattr(governance.compare, "compare_audits", compare)
+    monkeypatch.setattr(sources, "_slim_copy", slim_copy)
+    build_site(find_workspace(workspace))
+    assert compared == [] and parsed == []
+    new_id = add_audit(workspace, template, "credit", "1.0", 3)
+    build_site(find_workspace(workspace))
+    assert compared == [new_id]  # the new consecutive pair only
+    assert [path.parent.name for path in parsed] == [new_id]
+    pages = sorted((workspace / "site" / "generated" / "diffs").rglob("*.html"))
+    assert len(pages) == 3 and all(page.stat().st_size > 0 for page in pages)
