@@ -172,6 +172,10 @@ def plugin(found: Plan, previous: Path, linked: set[str]) -> Any:
         """The plugin takes no settings."""
 
     class Incremental(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
+        def __init__(self) -> None:
+            super().__init__()
+            self.in_nav: set[str] = set()
+
         def on_files(self, files: Any, /, *, config: Any) -> Any:
             skip = {*found.always, *found.again}
             for file in files:
@@ -179,19 +183,29 @@ def plugin(found: Plan, previous: Path, linked: set[str]) -> Any:
                     linked.add(file.dest_uri)
             return files
 
+        def on_nav(self, nav: Any, /, *, config: Any, files: Any) -> Any:
+            self.in_nav = {page.file.src_uri for page in nav.pages}
+            return nav
+
         def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
-            for file in files.documentation_pages():
-                page = file.page
-                if page is not None and page.markdown is None:
-                    page.read_source(config)  # its title, for the nav of the pages that are rendered
-                    if file.src_uri.startswith("generated/"):  # as governance-titles would; the text can go
-                        title = page.meta.get("title") or title_from_heading(page.markdown or "")
-                        if title:
-                            page.meta["title"] = title
-                        page.markdown = ""
+            _read_titles(files, config, self.in_nav)
             return env
 
     return Incremental()
+
+
+def _read_titles(files: Any, config: Any, in_nav: set[str]) -> None:
+    """The titles of the skipped pages in the nav, for the nav of the pages that are rendered (only a page in the
+    nav shows its title on others; audits are not in it)."""
+    for file in files.documentation_pages():
+        page = file.page
+        if page is not None and page.markdown is None and file.src_uri in in_nav:
+            page.read_source(config)
+            if file.src_uri.startswith("generated/"):  # as governance-titles would; the text can go
+                title = page.meta.get("title") or title_from_heading(page.markdown or "")
+                if title:
+                    page.meta["title"] = title
+                page.markdown = ""
 
 
 def _link_unchanged(file: Any, previous: Path, always: set[str]) -> bool:
