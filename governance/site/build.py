@@ -80,6 +80,7 @@ class _Writer:
         self.root = root
         self.report = report
         self.previous = previous
+        self.tolerances: dict[tuple[str, str], float] = {}  # per policy file and hash: read once per build
 
     def page(self, parts: tuple[str, ...], text: str) -> str:
         *folders, name = parts
@@ -523,10 +524,16 @@ def _write_diff(
         _relative(pair.page, paths.audits[pair.before.result.audit_id]),
         _relative(pair.page, paths.audits[pair.after.result.audit_id]),
     )
+    policy = pair.after.result.policy
     try:  # the policy's monitoring settings: read from its file, named with its hash in the slim copy too
-        tolerance = (
-            policy_monitoring(pair.after.result, workspace).diff_tolerance if workspace is not None else 0.05
-        )
+        tolerance = writer.tolerances.get((policy.policy_path, policy.policy_sha256), -1.0)
+        if tolerance < 0:
+            tolerance = (
+                policy_monitoring(pair.after.result, workspace).diff_tolerance
+                if workspace is not None
+                else 0.05
+            )
+            writer.tolerances[(policy.policy_path, policy.policy_sha256)] = tolerance
     except Exception as exc:  # another module's code: this page is broken, the rest is built
         writer.report.broken.append(
             f"The comparison of audits {pair.before.result.audit_id} and {pair.after.result.audit_id} could not "
