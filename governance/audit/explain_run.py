@@ -171,12 +171,21 @@ def explain_loaded(
         budget_seconds=options.budget_seconds,
         max_rows=options.max_rows,
         top_k=options.top_k,
-        seed=options.seed,
-        positive_label=options.positive_label,
-        threshold=options.threshold,
-        row_names=loaded.ids,
-        progress=(lambda done, total: progress("explain", done, total)) if progress else None,
+        **_decision_and_naming(loaded, options, progress, "explain"),
     )
+
+
+def _decision_and_naming(
+    loaded: LoadedInputs, options: ExplainOptions, progress: Progress | None, stage: str
+) -> dict[str, Any]:
+    """What the global explanation and the reason codes both take: the decision rule, row names, seed, progress."""
+    return {
+        "positive_label": options.positive_label,
+        "threshold": options.threshold,
+        "row_names": loaded.ids,
+        "seed": options.seed,
+        "progress": (lambda done, total: progress(stage, done, total)) if progress else None,
+    }
 
 
 def _write_explanation(result: ExplanationResult, output: Path) -> WrittenExplanation:
@@ -251,12 +260,8 @@ def reasons(
         sensitive_columns=list(loaded.sensitive.columns),
         reference=options.reference,
         max_reasons=options.max_reasons,
-        positive_label=options.positive_label,
-        threshold=options.threshold,
-        row_names=loaded.ids,
-        seed=options.seed,
-        progress=(lambda done, total: progress("reasons", done, total)) if progress else None,
         sensitive_data=loaded.sensitive,
+        **_decision_and_naming(loaded, options, progress, "reasons"),
     )
 
 

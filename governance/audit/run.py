@@ -362,6 +362,15 @@ class AuditRequest:
     reproducible_id: bool = False
     curves: bool = False  # trade-off curves and calibration by group (needs scores and labels)
 
+    def column_roles(self) -> dict[str, Any]:
+        """The data file's column roles as the intake readers take them: one list for the early check and the read."""
+        return {
+            "target": self.target,
+            "sensitive": self.sensitive,
+            "id_column": self.id_column,
+            "weights": self.weights,
+        }
+
     def explain_options(self, policy: LoadedPolicy, label: Any) -> ExplainOptions:
         """The explanation step's options: this request's budget, rows and seed; the policy's top k."""
         ks = [rule.k for rule in policy.policy.rules if isinstance(rule, ExplainRule)]
@@ -483,28 +492,19 @@ def _curves_step(
 ) -> tuple[TradeoffResult | None, CalibrationResult | None]:
     """The threshold trade-off and calibration by group with ``--curves``; calibration alone when the policy has
     a calibration rule and the scores allow it (see :mod:`governance.audit.curves`)."""
-    from governance.audit.curves import calibration_for, curves_for
+    from governance.audit.curves import ScoredOutcomes, calibration_for, curves_for
 
-    if request.curves:
-        return curves_for(
-            measured.scores,
-            measured.audit_data,
-            target=request.target,
-            label=measured.label,
-            policy=loaded_policy.policy,
-            seed=request.seed,
-            threshold=request.threshold,
-            from_model=measured.loaded is not None,
-        )
-    calibration = calibration_for(
+    inputs = ScoredOutcomes(
         measured.scores,
         measured.audit_data,
-        target=request.target,
-        label=measured.label,
-        policy=loaded_policy.policy,
-        seed=request.seed,
+        request.target,
+        measured.label,
+        loaded_policy.policy,
+        request.seed,
     )
-    return None, calibration
+    if request.curves:
+        return curves_for(inputs, threshold=request.threshold, from_model=measured.loaded is not None)
+    return None, calibration_for(inputs)
 
 
 def _request(request: AuditRequest | None, fields: dict[str, Any]) -> AuditRequest:
@@ -691,12 +691,9 @@ def _measure_in_memory(
     loaded = _load_model(request)
     audit_data = load_audit_data(
         str(request.data),
-        target=request.target,
-        sensitive=request.sensitive,
+        **request.column_roles(),
         features=request.features,
         sensitive_data=request.sensitive_data,
-        id_column=request.id_column,
-        weights=request.weights,
         extra_columns=[c for c in (request.predictions, request.scores) if c],
         model=loaded.estimator if loaded else None,
     )
@@ -736,13 +733,7 @@ def _load_model(request: AuditRequest) -> LoadedModel | None:
     if (
         request.data is not None and request.sensitive_data is None
     ):  # refused now, not after loading the model
-        check_columns_early(
-            request.data,
-            target=request.target,
-            sensitive=request.sensitive,
-            id_column=request.id_column,
-            weights=request.weights,
-        )
+        check_columns_early(request.data, **request.column_roles())
     return load_any_model(
         request.model,
         trust_sha256=request.trust_sha256,

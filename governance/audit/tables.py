@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
-from governance.intake.data import AuditData, choose_input_columns, missing_labels_message
+from governance.intake.data import AuditData, InputColumns, choose_input_columns, missing_labels_message
 from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint, open_source
 from governance.provenance import isoformat, now
 from governance.results.audit import TableInfo
@@ -273,6 +273,17 @@ class _Sample:
         return ranked[keep].drop(columns=["__key", "__cell"]).reset_index(drop=True)
 
 
+def _open_for_model(request: TableRequest, model: Any) -> tuple[TableSource, InputColumns, list[str]]:
+    """Connect and check, then choose the model's inputs: the source, the inputs and the columns a pass reads."""
+    source = open_request(request)
+    excluded = {c for c in (request.target, request.weights) if c}
+    inputs = choose_input_columns(
+        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
+        excluded=excluded, source=source.named,
+    )  # fmt: skip
+    return source, inputs, list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded]))
+
+
 def model_inputs(
     request: TableRequest,
     *,
@@ -284,26 +295,13 @@ def model_inputs(
     sample_rows: int | None,
 ) -> TableInputs:
     """A model run over a table in Arrow batches: scored batch by batch, features dropped after each batch."""
-
-    source = open_request(request)
-    excluded = {c for c in (request.target, request.weights) if c}
-    what = source.named
-    inputs = choose_input_columns(
-        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
-        excluded=excluded, source=what,
+    source, inputs, columns = _open_for_model(request, model)
+    scoring = _Scoring(
+        columns=columns, names=inputs.names, score=score, check_task=check_task, compute=compute, seed=seed,
+        size=sample_rows or DEFAULT_SAMPLE_ROWS,
     )  # fmt: skip
-    columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded]))
-    size = sample_rows or DEFAULT_SAMPLE_ROWS
-    if source.con.backend == "pyspark":
-        fairness, n_rows, drawn, label = _score_on_spark(
-            source, request, columns=columns, names=inputs.names, score=score, check_task=check_task,
-            compute=compute, seed=seed, size=size,
-        )  # fmt: skip
-    else:
-        fairness, n_rows, drawn, label = _score_in_batches(
-            source, request, columns=columns, names=inputs.names, score=score, check_task=check_task,
-            compute=compute, seed=seed, size=size,
-        )  # fmt: skip
+    run = _score_on_spark if source.con.backend == "pyspark" else _score_in_batches
+    fairness, n_rows, drawn, label = run(source, request, scoring)
     keys = [*request.sensitive, *(c for c in (request.target,) if c)]
     numeric_features = [
         c
@@ -346,14 +344,8 @@ def explain_rows(
     import numpy as np
     import pandas as pd
 
-    source = open_request(request)
-    excluded = {c for c in (request.target, request.weights) if c}
-    what = source.named
-    inputs = choose_input_columns(
-        list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
-        excluded=excluded, source=what,
-    )  # fmt: skip
-    columns = list(dict.fromkeys([*inputs.names, *request.sensitive, *excluded, *request.extra]))
+    source, inputs, columns = _open_for_model(request, model)
+    columns = list(dict.fromkeys([*columns, *request.extra]))
     if whole:
         count = source.row_count()
         if count > MAX_WHOLE_ROWS:
@@ -367,8 +359,7 @@ def explain_rows(
         rng = np.random.default_rng(seed)
         sample = _Sample(size=rows or DEFAULT_SAMPLE_ROWS, seed=seed)
         for batch in source.batches(columns, request.batch_rows):
-            cells = batch[list(request.sensitive)].astype("string").fillna("\0").agg("\x1f".join, axis=1)
-            sample.add(batch, cells, rng)
+            sample.add(batch, _cells(batch[list(request.sensitive)]), rng)
         if sample.kept is None:
             raise InputError(
                 f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; there is nothing to explain."
@@ -410,30 +401,43 @@ def file_query(path: Path) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Scoring:
+    """What both ways of scoring a table need (Arrow batches here, or Spark's workers): one object, one signature."""
+
+    columns: list[str]  # the columns read: the model's inputs, the sensitive columns, target and weights
+    names: list[str]  # the model's input columns
+    score: Score
+    check_task: CheckTask
+    compute: Callable[..., FairnessResult]
+    seed: int
+    size: int  # rows in the explanation's sample
+
+    def fairness(
+        self, request: TableRequest, y_pred: Any, y_true: Any, label: Any, **inputs: Any
+    ) -> FairnessResult:
+        """Check the labels and the policy's task, then compute the fairness result from the scored rows."""
+        from governance.audit.fairness._inputs import check_label_columns, column_nouns
+
+        nouns = column_nouns(predictions=None, target=request.target)
+        task, classes = check_label_columns(y_pred, y_true, nouns=nouns)
+        self.check_task(task, classes)
+        return self.compute(y_pred=y_pred, y_true=y_true, task=task, label=label, **inputs)
+
+
 def _score_in_batches(
-    source: TableSource,
-    request: TableRequest,
-    *,
-    columns: list[str],
-    names: list[str],
-    score: Score,
-    check_task: CheckTask,
-    compute: Callable[..., FairnessResult],
-    seed: int,
-    size: int,
+    source: TableSource, request: TableRequest, scoring: _Scoring
 ) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
     """Arrow batches from the engine, each scored here; the features are dropped after each batch."""
     import numpy as np
     import pandas as pd
 
-    from governance.audit.fairness._inputs import check_label_columns, column_nouns
-
-    rng = np.random.default_rng(seed)
-    sample = _Sample(size=size, seed=seed)
+    rng = np.random.default_rng(scoring.seed)
+    sample = _Sample(size=scoring.size, seed=scoring.seed)
     parts: dict[str, list[Any]] = {"pred": [], "scores": [], "true": [], "weights": [], "sensitive": []}
     label: Any = None
-    for frame in source.batches(columns, request.batch_rows):
-        y_pred, scores, label = score(frame[names])
+    for frame in source.batches(scoring.columns, request.batch_rows):
+        y_pred, scores, label = scoring.score(frame[scoring.names])
         parts["pred"].append(np.asarray(y_pred))
         parts["scores"].append(None if scores is None else np.asarray(scores, dtype=float))
         if request.target:
@@ -447,13 +451,9 @@ def _score_in_batches(
         raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
     y_pred = np.concatenate(parts["pred"])
     y_true = np.concatenate(parts["true"]) if request.target else None
-    task, classes = check_label_columns(
-        y_pred, y_true, nouns=column_nouns(predictions=None, target=request.target)
-    )
-    check_task(task, classes)
-    scores = None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"])
-    fairness = compute(
-        y_pred=y_pred, y_true=y_true, scores=scores, task=task, label=label,
+    fairness = scoring.fairness(
+        request, y_pred, y_true, label,
+        scores=None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"]),
         weights=np.concatenate(parts["weights"]) if request.weights else None,
         sensitive=pd.concat(parts["sensitive"], ignore_index=True),
     )  # fmt: skip
@@ -485,16 +485,7 @@ def _spark_type(values: Any) -> str:
 
 
 def _score_on_spark(
-    source: TableSource,
-    request: TableRequest,
-    *,
-    columns: list[str],
-    names: list[str],
-    score: Score,
-    check_task: CheckTask,
-    compute: Callable[..., FairnessResult],
-    seed: int,
-    size: int,
+    source: TableSource, request: TableRequest, scoring: _Scoring
 ) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
     """The model broadcast to Spark's workers and run there (``mapInPandas``); only aggregates come back.
 
@@ -503,9 +494,9 @@ def _score_on_spark(
     """
     import uuid
 
-    from governance.audit.fairness._inputs import check_label_columns, column_nouns
     from governance.audit.fairness.grouped import expand_groups
 
+    columns, names, score = scoring.columns, scoring.names, scoring.score
     session = source.con.ibis._session
     frame = session.sql(source.con.ibis.compile(source.expr.select(columns)))
     first = source.run(source.expr.select(columns).limit(20))
@@ -547,16 +538,13 @@ def _score_on_spark(
     finally:
         session.catalog.dropTempView(view)
     y_true = rows[request.target].to_numpy() if request.target else None
-    nouns = column_nouns(predictions=None, target=request.target)
-    task, classes = check_label_columns(rows[PREDICTED].to_numpy(), y_true, nouns=nouns)
-    check_task(task, classes)
-    fairness = compute(
-        y_pred=rows[PREDICTED].to_numpy(), y_true=y_true, task=task, label=label,
+    fairness = scoring.fairness(
+        request, rows[PREDICTED].to_numpy(), y_true, label,
         scores=rows[SCORED].to_numpy(dtype=float) if scores is not None else None,
         weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
         sensitive=rows[list(request.sensitive)],
     )  # fmt: skip
-    drawn = _spark_sample(frame, request.sensitive, size=size, seed=seed, total=len(rows))
+    drawn = _spark_sample(frame, request.sensitive, size=scoring.size, seed=scoring.seed, total=len(rows))
     return fairness, len(rows), drawn, label
 
 

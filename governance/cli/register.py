@@ -18,7 +18,7 @@ from governance.escaping import terminal_text
 if TYPE_CHECKING:
     from governance.register import ModelDescription, ModelDetail, Register
     from governance.register.overview import ModelOverview
-    from governance.register.records import ApprovalRecord, AuditRecord
+    from governance.register.records import ApprovalRecord, AuditRecord, VerifyReport
 
 
 def _register_options(function: Callable[..., Any]) -> Callable[..., Any]:
@@ -130,7 +130,8 @@ def register_group() -> None:
     after a failed, inconclusive or reported audit (or one run with --override) it needs --accept-risk
     REASON. The approver must be neither the auditor nor the person who registered the version.
     Every change is appended to a hash-chained log that `governance register verify` checks. Set
-    GOVERNANCE_REGISTER_HMAC_KEY to sign it, and commit the register-head.json that `governance register
+    GOVERNANCE_REGISTER_HMAC_KEY (or GOVERNANCE_REGISTER_ED25519_KEY, an Ed25519 private key file) to sign it,
+    and commit the register-head.json that `governance register
     checkpoint` writes, so that a rewritten or shortened history is caught.
     """
 
@@ -739,6 +740,13 @@ def _report_fingerprints(register: Any, reference: str, connection: str | None, 
         raise SystemExit(1)
 
 
+def _key_variable(report: VerifyReport) -> str:
+    """Where a verifier puts the key of this register: the HMAC secret, or an Ed25519 public key file."""
+    if report.signing_algorithm == "ed25519":
+        return "GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY (the register's Ed25519 public key file)"
+    return "GOVERNANCE_REGISTER_HMAC_KEY"
+
+
 @register_group.command("verify")
 @click.option(
     "--expect-head",
@@ -771,10 +779,15 @@ def verify_command(
 
     \b
     Exit 0: intact. Exit 1: a break (the first one is printed first). Exit 3: nothing wrong was found, but the
-    register is signed and GOVERNANCE_REGISTER_HMAC_KEY was not given, so its signatures were not checked.
+    register is signed and its key was not given (GOVERNANCE_REGISTER_HMAC_KEY, or for Ed25519 the public key
+    file in GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY), so its signatures were not checked.
     The checkpoint file register-head.json in the workspace, when present, is checked too. Each audit's
     audit.json, report.md and figures are compared with the hashes taken when it was recorded; a changed,
     missing or added file, or one replaced by a symbolic link, is a break.
+
+    Separation of duties and the lifecycle are replayed over the history too: an approval by the login (or name)
+    that registered the version or recorded its audit, an approval without a passing audit or a risk acceptance,
+    a deployment without approval or a change to a retired version, written into the database by hand, is a break.
 
     An audit folder under audits/ the register does not know (an audit that stopped before it was recorded) is
     reported too (exit 1); remove it with `governance register clean-orphans --delete`.
@@ -813,7 +826,7 @@ def verify_command(
         echo(
             f"NOT CHECKED: the hashes and rows are intact ({checked}), but the register is signed since event "
             f"{report.signing_since} and no key was given, so its signatures were not checked: someone with "
-            "access to the database could have rewritten it. Set GOVERNANCE_REGISTER_HMAC_KEY and verify again."
+            f"access to the database could have rewritten it. Set {_key_variable(report)} and verify again."
         )
         echo(head)
         raise SystemExit(report.exit_code)
@@ -895,7 +908,8 @@ def _record_setting(
 @_register_options
 @reports_errors
 def enable_signing_command(actor: str | None, workspace_path: str | None, register_url: str | None) -> None:
-    """Switch signing on with the key in GOVERNANCE_REGISTER_HMAC_KEY (recorded in the history; final).
+    """Switch signing on with the key in GOVERNANCE_REGISTER_HMAC_KEY, or the Ed25519 private key file in
+    GOVERNANCE_REGISTER_ED25519_KEY (recorded in the history; final).
 
     The first change made with the key set does this too. From then on every change needs the key, and verify
     without it reports that the signatures were not checked (exit 3).

@@ -190,16 +190,13 @@ def _approve(register: Any, report: DemoReport, version: str, verdict: str) -> b
 
     Returns whether the version was approved (a failed one is not).
     """
+    from functools import partial
+
     from governance.errors import GuardError
 
+    approve = partial(register.approve, MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER)
     try:
-        register.approve(
-            MODEL_NAME,
-            version,
-            role="risk-officer",
-            actor=RISK_OFFICER,
-            comment="Reviewed the audit report, the model card and the checklist.",
-        )
+        approve(comment="Reviewed the audit report, the model card and the checklist.")
         report.steps.append(f"Approved {version} as risk officer ({RISK_OFFICER}).")
         return True
     except GuardError as refusal:
@@ -207,11 +204,7 @@ def _approve(register: Any, report: DemoReport, version: str, verdict: str) -> b
         if verdict != "inconclusive":
             return False
     # Inconclusive, not failed: the risk officer may accept the residual risk, on the record.
-    register.approve(
-        MODEL_NAME,
-        version,
-        role="risk-officer",
-        actor=RISK_OFFICER,
+    approve(
         comment="Approved for decision support only, with a human review of every refusal.",
         risk_acceptance=RISK_ACCEPTANCE,
     )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from governance.errors import InputError, RefusedInputError
 
 if TYPE_CHECKING:
-    from governance.intake.model_files import LoadedModel, ModelFileCheck, Vouching
+    from governance.intake.model_files import LoadedModel, ModelFileCheck
 
 SCHEME = "models:/"
 INSTALL_HINT = "pip install 'governance[mlflow]'"
@@ -350,15 +350,12 @@ def check_mlflow_model(
 
 
 def load_mlflow_model(
-    reference: str,
-    *,
-    trust_sha256: str | None = None,
-    pinned_sha256: str | None = None,
-    vouching: Vouching | None = None,
-    trusted_by: str | None = None,
-    uri: str | None = None,
+    reference: str, *, uri: str | None = None, pinned_sha256: str | None = None, **options: Any
 ) -> LoadedModel:
-    """Load a registered version with the toolkit's own loader; a hash other than the pinned one is refused."""
+    """Load a registered version with the toolkit's own loader; a hash other than the pinned one is refused.
+
+    ``options`` (who vouched for the file) are :func:`~governance.intake.model_files.load_model`'s, handed on.
+    """
     from governance.intake.model_files import load_model
 
     with fetch(reference, uri=uri) as fetched:
@@ -369,13 +366,7 @@ def load_mlflow_model(
                 f"{found.sha256[:12]}…, the register pinned {pinned_sha256[:12]}…; nothing was loaded, so find out "
                 "who replaced it, and register the new model as a new version."
             )
-        loaded = load_model(
-            fetched.model_path,
-            trust_sha256=trust_sha256,
-            vouching=vouching,
-            trusted_by=trusted_by,
-            shown_name=f"{found.uri} ({found.model_file})",
-        )
+        loaded = load_model(fetched.model_path, shown_name=f"{found.uri} ({found.model_file})", **options)
     return replace(loaded, path=Path(found.model_file), source=found.uri)
 
 

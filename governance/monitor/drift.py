@@ -41,26 +41,20 @@ from governance.rules.schema import AlertRule, Monitoring
 
 RUN_TAIL = 0.20  # a sustained run: each window beyond its 60 % interval (one side: 20 %)
 # metric -> (numerator, denominator) over counts[..., label state, decision]; label states: none, 0, 1
+# (the metrics in their order in results)
+WINDOW_METRICS = ("selection_rate", "base_rate", "accuracy", "tpr", "fnr", "fpr", "tnr", "precision", "npv")
 LOWER_IS_WORSE = {"accuracy", "tpr", "tnr", "precision", "npv"}
 HIGHER_IS_WORSE = {"fpr", "fnr"}
 
 
 def fractions(c: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """(k, n) of every count metric from counts shaped (..., 3, 2); error rates use labelled rows only."""
-    tn, fp = c[..., 1, 0], c[..., 1, 1]
-    fn, tp = c[..., 2, 0], c[..., 2, 1]
-    labelled = tn + fp + fn + tp
-    return {
-        "selection_rate": (c[..., :, 1].sum(axis=-1), c.sum(axis=(-2, -1))),
-        "base_rate": (tp + fn, labelled),
-        "accuracy": (tp + tn, labelled),
-        "tpr": (tp, tp + fn),
-        "fnr": (fn, tp + fn),
-        "fpr": (fp, fp + tn),
-        "tnr": (tn, fp + tn),
-        "precision": (tp, tp + fp),
-        "npv": (tn, tn + fn),
-    }
+    from governance.audit.fairness.rates import confusion_fractions
+
+    labelled = confusion_fractions(tp=c[..., 2, 1], fn=c[..., 2, 0], fp=c[..., 1, 1], tn=c[..., 1, 0])
+    # Selection counts every decision, labelled or not.
+    labelled["selection_rate"] = (c[..., :, 1].sum(axis=-1), c.sum(axis=(-2, -1)))
+    return {name: labelled[name] for name in WINDOW_METRICS}
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,9 @@ class Register:
     Opening checks that the database is a register (a foreign or damaged one raises
     ``CorruptRegisterError`` and is not touched) and applies any pending migration. ``workspace_root`` is
     where relative paths point (``for_workspace`` sets it); ``create=False`` refuses to create a new SQLite
-    file; ``hmac_key`` (default: ``GOVERNANCE_REGISTER_HMAC_KEY``) signs every new event.
+    file; ``hmac_key`` (default: ``GOVERNANCE_REGISTER_HMAC_KEY``) signs every new event; without one, an Ed25519
+    private key file (``GOVERNANCE_REGISTER_ED25519_KEY``) signs, and a public key file
+    (``GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY``) lets ``verify`` check the signatures (see :func:`chain.signing_key`).
     """
 
     def __init__(
@@ -84,6 +86,8 @@ class Register:
         self.url = url
         self.workspace_root = Path(workspace_root).resolve() if workspace_root is not None else None
         self.hmac_key = (hmac_key if hmac_key is not None else chain.key_from_environment()) or None
+        self._ed25519 = chain.signing_key(None)  # an Ed25519 key file named in the environment, if any
+        self._hmac: chain.HmacKey | None = None
         self._parsed_url = database.parse_url(url)
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
@@ -471,12 +475,7 @@ class Register:
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
             lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record an audit of")
-            if artifact_sha256 != row.sha256:
-                raise GuardError(
-                    f"Guard 'audit of this artefact' refused the audit of {model_name}@{version}: it audited a file "
-                    f"with SHA-256 {str(artifact_sha256)[:12]}…, but the version's artefact is {row.sha256[:12]}…; "
-                    "register the audited file as a new version and audit that."
-                )
+            lifecycle.check_audit_artefact(f"{model_name}@{version}", artifact_sha256, row.sha256)
             if (
                 conn.execute(sa.select(t.audits.c.id).where(t.audits.c.audit_id == audit_id)).first()
                 is not None
@@ -507,7 +506,7 @@ class Register:
                 },
             )
             audit_row = self._row(conn, t.audits, new_id)
-            new_state = "audited" if row.state == "draft" else row.state
+            new_state = lifecycle.state_after_audit(row.state)
             version_row = self._set_state(conn, row, new_state)
             extra: dict[str, Any] = {"state": {"from": row.state, "to": new_state}}
             if override is not None:
@@ -730,9 +729,10 @@ class Register:
         Returns the event number, or ``None`` when signing was already on.
         """
         actor = _actor(actor)
-        if not self.hmac_key:
+        if self._signer is None:
             raise RegisterError(
-                f"Set {chain.HMAC_ENV} to the register's secret key first, then switch signing on."
+                f"Set {chain.HMAC_ENV} to the register's secret key (or {chain.ED25519_KEY_ENV} to an Ed25519 private "
+                "key file) first, then switch signing on."
             )
         with database.write_transaction(self.engine) as conn:
             if not self._ensure_signing(conn, actor=actor):
@@ -996,7 +996,7 @@ class Register:
         if report.inconclusive:
             raise RegisterError(
                 f"No checkpoint was written: the register is signed and no key was given, so its signatures cannot "
-                f"be checked; set {chain.HMAC_ENV} and run the command again."
+                f"be checked; set {chain.HMAC_ENV} (or {chain.ED25519_PUBLIC_ENV}) and run the command again."
             )
         return write_checkpoint(Path(path), report.head_seq, report.head_hash), report
 
@@ -1028,11 +1028,26 @@ class Register:
         if since is not None:
             self._refuse_wrong_key(since)
             return False
-        if not self.hmac_key:
+        if self._signer is None:
             return False
-        key = {"key_id": chain.key_id(self.hmac_key)}
+        key = self._signer.setting()
         self._append_setting(conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key)
         return True
+
+    @property
+    def signing_key(self) -> chain.SigningKey | None:
+        """The key this register signs or verifies with: the HMAC secret (``hmac_key``), else an Ed25519 key."""
+        if not self.hmac_key:
+            return self._ed25519
+        if self._hmac is None or self._hmac.secret != self.hmac_key:
+            self._hmac = chain.HmacKey(self.hmac_key)
+        return self._hmac
+
+    @property
+    def _signer(self) -> chain.SigningKey | None:
+        """The key new events are signed with (``None``: none given, or an Ed25519 public key, which cannot sign)."""
+        key = self.signing_key
+        return key if key is not None and key.can_sign else None
 
     def _head_seq(self, conn: Connection) -> int:
         head = self._written(conn).head
@@ -1066,15 +1081,22 @@ class Register:
         return None if found.since is None else (int(found.since), _payload_object(found.payload))
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
-        recorded_id = str(since[1].get("key_id", ""))
-        if not self.hmac_key:
+        recorded_id = chain.recorded_key_id(since[1])
+        signer = self._signer
+        if signer is None and since[1].get("algorithm") == chain.ED25519:
+            raise RegisterError(
+                f"This register is signed with Ed25519 (since event {since[0]}), so every change must be signed too: "
+                f"set {chain.ED25519_KEY_ENV} to its private key file (key id {recorded_id}) and run the command "
+                "again."
+            )
+        if signer is None:
             raise RegisterError(
                 f"This register is signed (since event {since[0]}), so every change must be signed too: set "
                 f"{chain.HMAC_ENV} to its key (key id {recorded_id}) and run the command again."
             )
-        if chain.key_id(self.hmac_key) != recorded_id:
+        if signer.id != recorded_id:
             raise RegisterError(
-                f"The key in {chain.HMAC_ENV} (key id {chain.key_id(self.hmac_key)}) is not the key this register "
+                f"The key in {signer.writer_env} (key id {signer.id}) is not the key this register "
                 f"is signed with (key id {recorded_id}); set the register's key and run the command again."
             )
 
@@ -1146,7 +1168,7 @@ class Register:
         last = seq + len(events) - 1
         head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
-            head["hmac"] = chain.sign_head(self.hmac_key, last, digest) if self.hmac_key else None
+            head["hmac"] = self._signer.sign_head(last, digest) if self._signer is not None else None
         updated = conn.execute(
             sa.update(t.chain_head)
             .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
@@ -1176,7 +1198,7 @@ class Register:
             "payload": provenance.canonical_json(payload),
             "prev_hash": prev_hash,
             "hash": digest,
-            "hmac": chain.sign(self.hmac_key, digest) if self.hmac_key else None,
+            "hmac": self._signer.sign(digest) if self._signer is not None else None,
             **({} if self._before_signing else {"identity": identity}),
         }
 
@@ -1224,17 +1246,7 @@ class Register:
             .order_by(t.audits.c.id)
         ).all()
         return [
-            lifecycle.AuditFacts(
-                audit_id=audit.audit_id,
-                verdict=audit.verdict,
-                actor=audit.actor,
-                recorded_at=audit.recorded_at,
-                max_age_days=audit.max_age_days,
-                override=_override_reason(audit.payload),
-                from_predictions=bool(json.loads(audit.payload).get("from_predictions")),
-                identity=audit.identity,
-            )
-            for audit in rows
+            lifecycle.audit_facts(audit._mapping, _payload(audit.payload), audit.identity) for audit in rows
         ]
 
     def _version_record(
@@ -1402,12 +1414,6 @@ def _override(override: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(departures, list):
         raise InputError("An override's departures must be a list of sentences.")
     return {"reason": reason, "departures": [str(item) for item in departures]}
-
-
-def _override_reason(payload: str) -> str | None:
-    """The override reason an ``audit.recorded`` event holds (``None``: the audit followed its pin)."""
-    override = json.loads(payload).get("override")
-    return str(override["reason"]) if isinstance(override, dict) and override.get("reason") else None
 
 
 def _optional(value: str | None) -> str | None:

@@ -4,7 +4,9 @@ Changing, inserting or deleting an event breaks every hash after it. Someone wit
 database could recompute the whole chain; an HMAC-SHA256 with a key they do not have
 (``GOVERNANCE_REGISTER_HMAC_KEY``) closes that gap. Once a register records that signing is on (a
 ``register.signing_enabled`` event naming the key's id), every later event and the chain head must carry a
-valid signature, so the history can be neither unsigned nor cut short without the key.
+valid signature, so the history can be neither unsigned nor cut short without the key. Optionally the key is an
+Ed25519 pair (:class:`Ed25519Key`, the ``cryptography`` package): writers sign with the private key and a verifier
+needs only the public one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 # provenance.canonical_json's encoder, built once: the same bytes, without building an encoder per event
@@ -84,3 +87,140 @@ def key_from_environment() -> bytes | None:
     """The HMAC key from ``GOVERNANCE_REGISTER_HMAC_KEY``, or ``None`` when it is not set."""
     value = os.environ.get(HMAC_ENV, "")
     return value.encode("utf-8") if value else None
+
+
+# ---------------------------------------------------------------------- keys
+
+ED25519_KEY_ENV = "GOVERNANCE_REGISTER_ED25519_KEY"  # a PEM private key file: the writers'
+ED25519_PUBLIC_ENV = "GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY"  # a PEM public key file: enough to verify
+ED25519 = "ed25519"
+
+
+class HmacKey:
+    """The register's shared secret (HMAC-SHA256): whoever verifies with it could sign with it too."""
+
+    algorithm = "hmac-sha256"
+    env = writer_env = HMAC_ENV  # where verifiers and writers put it
+    can_sign = True
+
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+        self.id = key_id(secret)
+
+    def sign(self, digest: str) -> str:
+        return sign(self.secret, digest)
+
+    def sign_head(self, seq: int, digest: str) -> str:
+        return sign_head(self.secret, seq, digest)
+
+    def matches(self, digest: str, signature: str) -> bool:
+        return signature_matches(self.secret, digest, signature)
+
+    def head_matches(self, seq: int, digest: str, signature: str | None) -> bool:
+        return head_signature_matches(self.secret, seq, digest, signature)
+
+    def setting(self) -> dict[str, Any]:
+        """What the ``register.signing_enabled`` event records about the key (never the key)."""
+        return {"key_id": self.id}
+
+
+class Ed25519Key:
+    """An Ed25519 key pair, or its public half alone: writers sign with the private key; verifying needs only the
+    public key, which signs nothing. Signatures are 128 hex digits. Needs the ``cryptography`` package."""
+
+    algorithm = ED25519
+    env, writer_env = ED25519_PUBLIC_ENV, ED25519_KEY_ENV
+
+    def __init__(self, public: Any, private: Any = None) -> None:
+        from cryptography.hazmat.primitives import serialization
+
+        self.public, self.private = public, private
+        self.raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        self.id = hashlib.sha256(self.raw).hexdigest()[:16]
+        self.can_sign = private is not None
+
+    @classmethod
+    def from_private(cls, private: Any) -> Ed25519Key:
+        return cls(private.public_key(), private)
+
+    def sign(self, digest: str) -> str:
+        return str(self.private.sign(digest.encode("ascii")).hex())
+
+    def sign_head(self, seq: int, digest: str) -> str:
+        return self.sign(f"governance-register-head:{seq}:{digest}")
+
+    def matches(self, digest: str, signature: str) -> bool:
+        from cryptography.exceptions import InvalidSignature
+
+        try:
+            self.public.verify(bytes.fromhex(signature), digest.encode("ascii"))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    def head_matches(self, seq: int, digest: str, signature: str | None) -> bool:
+        return signature is not None and self.matches(f"governance-register-head:{seq}:{digest}", signature)
+
+    def setting(self) -> dict[str, Any]:
+        return {"key_id": self.id, "algorithm": ED25519, "public_key": self.raw.hex()}
+
+
+SigningKey = HmacKey | Ed25519Key
+
+
+def signing_key(secret: bytes | None) -> SigningKey | None:
+    """The key this process signs or verifies with: the HMAC secret the register was given (or found in
+    ``GOVERNANCE_REGISTER_HMAC_KEY``), else an Ed25519 private key file (``GOVERNANCE_REGISTER_ED25519_KEY``), else
+    an Ed25519 public key file (``GOVERNANCE_REGISTER_ED25519_PUBLIC_KEY``: verify only), else ``None``."""
+    if secret:
+        return HmacKey(secret)
+    for env, private in ((ED25519_KEY_ENV, True), (ED25519_PUBLIC_ENV, False)):
+        path = os.environ.get(env, "")
+        if path:
+            return _load_ed25519(env, path, private=private)
+    return None
+
+
+def _load_ed25519(env: str, path: str, *, private: bool) -> Ed25519Key:
+    from governance.errors import InputError
+
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ed25519
+    except ImportError as exc:
+        raise InputError(
+            f"{env} is set, but Ed25519 signatures need the cryptography package; install governance[signing]."
+        ) from exc
+    what = "private" if private else "public"
+    fix = (
+        "make one with `openssl genpkey -algorithm ed25519 -out KEY.pem`"
+        if private
+        else "make one with `openssl pkey -in KEY.pem -pubout -out KEY.pub.pem`"
+    )
+    try:
+        data = Path(path).read_bytes()
+        loaded: Any = (
+            serialization.load_pem_private_key(data, password=None)
+            if private
+            else serialization.load_pem_public_key(data)
+        )
+    except (OSError, ValueError, TypeError) as exc:
+        raise InputError(
+            f"{env} names {path}, which is not an Ed25519 {what} key in PEM form; {fix}."
+        ) from exc
+    if private and isinstance(loaded, ed25519.Ed25519PrivateKey):
+        return Ed25519Key.from_private(loaded)
+    if not private and isinstance(loaded, ed25519.Ed25519PublicKey):
+        return Ed25519Key(loaded)
+    raise InputError(f"{env} names {path}, which is not an Ed25519 {what} key in PEM form; {fix}.")
+
+
+def recorded_key_id(setting: dict[str, Any]) -> str:
+    return str(setting.get("key_id", ""))
+
+
+def recorded_env(setting: dict[str, Any], *, writing: bool) -> str:
+    """The variable that holds the key a register's signing event names (its algorithm says which)."""
+    if setting.get("algorithm") == ED25519:
+        return ED25519_KEY_ENV if writing else ED25519_PUBLIC_ENV
+    return HMAC_ENV

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from governance import provenance
 from governance.register import chain, database, lifecycle, manifest, roles
 from governance.register import schema as t
+from governance.register.duties_check import DutiesReplay
 from governance.register.monitoring import alert_items
 from governance.register.queries import row_image
 from governance.register.records import (
@@ -69,7 +70,7 @@ def verify(
     The log and the tables are streamed, each in one pass: memory grows with the number of rows (a digest
     each), not with the history. ``audit_files`` keeps the audit files' checks for a caller that needs them again.
     """
-    key = register.hmac_key or None
+    key = register.signing_key
     anchors = _anchors(expect_head, checkpoint)
     with database.read_transaction(register.engine) as conn:
         log = _replay(conn, key, {digest for _source, digest in anchors})
@@ -80,7 +81,7 @@ def verify(
     problems += signing.problems
     found = [_check_anchor(log, source, digest) for source, digest in anchors]
     problems += [anchor.problem for anchor in found if anchor.problem is not None]
-    problems += tables.problems
+    problems += tables.problems + log.duties.problems
     files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
     problems += files.problems(tables.audits, log.expected)
     problems += _orphan_problems(register, workspace_root)
@@ -96,17 +97,18 @@ def verify(
         problems=problems,
         inconclusive=unchecked and not problems,
         signing_since=signing.since,
+        signing_algorithm=log.algorithm,
         head_seq=head.seq if head is not None else 0,
         head_hash=head.hash if head is not None else t.GENESIS_HASH,
         anchors=[anchor.result for anchor in found],
-        warnings=log.role_warnings(),
+        warnings=log.role_warnings() + log.duties.warnings(),
     )
 
 
 _STREAM = {"stream_results": True, "yield_per": 1000}  # a server-side cursor on PostgreSQL, batches on SQLite
 
 
-def _replay(conn: Connection, key: bytes | None, anchors: set[str]) -> _Log:
+def _replay(conn: Connection, key: chain.SigningKey | None, anchors: set[str]) -> _Log:
     """Read the log once, in order, checking each event as it comes (nothing is kept but digests)."""
     log = _Log(key, {digest: None for digest in anchors})
     for event in conn.execution_options(**_STREAM).execute(sa.select(t.events).order_by(t.events.c.seq)):
@@ -129,7 +131,16 @@ def _head_problems(log: _Log, head: Any) -> list[VerifyProblem]:
     ]
 
 
-_KIND_ORDER = {"chain": 0, "signature": 0, "head": 1, "anchor": 1, "row": 2, "audit_file": 3, "orphan": 4}
+_KIND_ORDER = {
+    "chain": 0,
+    "signature": 0,
+    "head": 1,
+    "anchor": 1,
+    "row": 2,
+    "rule": 2,
+    "audit_file": 3,
+    "orphan": 4,
+}
 HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row"})  # what the records themselves say
 
 
@@ -142,10 +153,8 @@ def history_break(report: VerifyReport) -> str | None:
     if found is not None:
         return found.message
     if report.inconclusive:
-        return (
-            f"the register is signed and no key was given, so its signatures were not checked; set "
-            f"{chain.HMAC_ENV} to its key"
-        )
+        key = chain.recorded_env({"algorithm": report.signing_algorithm}, writing=False)
+        return f"the register is signed and no key was given, so its signatures were not checked; set {key} to its key"
     return None
 
 
@@ -214,8 +223,9 @@ class _Log:
     record of signing is a break, because stripping every signature and that record looks exactly like it.
     """
 
-    def __init__(self, key: bytes | None, anchors: dict[str, int | None]) -> None:
+    def __init__(self, key: chain.SigningKey | None, anchors: dict[str, int | None]) -> None:
         self.key = key
+        self.algorithm: str | None = None  # what the register is signed with, as its signing event says
         self.anchors = anchors  # hash kept outside -> the event that has it
         self.problems: list[VerifyProblem] = []
         self.expected: dict[tuple[str, int], _Expected] = {}  # row -> digest of its image, event
@@ -225,6 +235,7 @@ class _Log:
         self.signature_problems: list[VerifyProblem] = []
         self.checking = False  # the key is the register's: check every signature from ``since`` on
         self.shared_role: tuple[int, str, str, dict[str, Any], str | None] | None = None  # allowed (final)
+        self.duties = DutiesReplay()  # separation of duties and the lifecycle, replayed in the same pass
 
     def add(self, event: Any) -> None:
         """Check one event (the next in order) and note the rows it records."""
@@ -243,10 +254,11 @@ class _Log:
         for (row, record), digest in zip(entries, _record_digests(event.payload, entries), strict=True):
             absent = _COLUMNS.get(row[0], _NONE) - record.keys()
             self.expected[row] = (digest, event.seq, absent or _NONE)
+        self.duties.add(event, payload, entries)
         if event.kind == chain.SIGNING_KIND and self.since is None:
             self._signing_switched_on(event, payload)
-        if self.checking:
-            found = _event_signature_problem(event, self.key or b"", int(self.since or 0))
+        if self.checking and self.key is not None:
+            found = _event_signature_problem(event, self.key, int(self.since or 0))
             self.signature_problems += [found] if found is not None else []
         if event.kind == roles.SHARED_ROLE_KIND and self.shared_role is None:
             self.shared_role = (event.seq, event.actor, event.at, payload, event.identity)
@@ -275,10 +287,11 @@ class _Log:
 
     def _signing_switched_on(self, event: Any, payload: dict[str, Any]) -> None:
         self.since = int(event.seq)
+        self.algorithm = str(payload.get("algorithm") or chain.HmacKey.algorithm)
         if self.key is None:
             return
-        recorded = str(payload.get("key_id", ""))
-        if chain.key_id(self.key) == recorded:
+        recorded = chain.recorded_key_id(payload)
+        if self.key.id == recorded:
             self.checking = True
             return
         self.signature_problems.append(
@@ -286,7 +299,7 @@ class _Log:
                 kind="signature",
                 seq=self.since,
                 message=f"The key given is not the key this register is signed with (key id "
-                f"{chain.key_id(self.key)}; the register's is {recorded}): set {chain.HMAC_ENV} to the register's "
+                f"{self.key.id}; the register's is {recorded}): set {chain.recorded_env(payload, writing=False)} to the register's "
                 "key and verify again.",
             )
         )
@@ -304,7 +317,7 @@ class _Log:
         if not self.checking:
             return _Signing(self.since, self.signature_problems)
         found = list(self.signature_problems)
-        if head is not None and not chain.head_signature_matches(self.key, head.seq, head.hash, head.hmac):
+        if head is not None and not self.key.head_matches(head.seq, head.hash, head.hmac):
             found.append(
                 VerifyProblem(
                     kind="head",
@@ -432,7 +445,7 @@ class AuditFiles:
         return sum(self.of(audit)[1] for audit in audits)
 
 
-def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProblem | None:
+def _event_signature_problem(event: Any, key: chain.SigningKey, since: int) -> VerifyProblem | None:
     if not event.hmac:
         return VerifyProblem(
             kind="signature",
@@ -440,7 +453,7 @@ def _event_signature_problem(event: Any, key: bytes, since: int) -> VerifyProble
             message=f"Event {event.seq} is not signed although signing was switched on at event {since}: it was "
             "written or rewritten without the key.",
         )
-    if not chain.signature_matches(key, event.hash, event.hmac):
+    if not key.matches(event.hash, event.hmac):
         return VerifyProblem(
             kind="signature",
             seq=event.seq,

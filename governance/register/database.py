@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -89,19 +89,38 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         if engine.dialect.name != "sqlite":
             revision = _classify(*_inspect_server(engine, where), where)
         if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
-            migrate(engine, migrate_to)
+            _upgrade(engine, revision, migrate_to, where)
     except (
         sa.exc.DBAPIError
     ) as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
         engine.dispose()
-        raise RegisterError(
-            f"Cannot set up the register at {where} ({_first_line(exc)}); check the URL (its database and schema "
-            "must exist) and that this account may create tables there."
-        ) from exc
+        raise _cannot_set_up(where, exc) from exc
     except BaseException:
         engine.dispose()
         raise
     return engine
+
+
+def _upgrade(engine: Engine, revision: str | None, migrate_to: str, where: str) -> None:
+    """Create or upgrade the tables; on PostgreSQL only the tables' owner may upgrade them, which a person's
+    role is not (see :mod:`.roles`)."""
+    try:
+        migrate(engine, migrate_to)
+    except PermissionDeniedError as exc:
+        if revision is None:  # creating a register: the account may not create tables there
+            raise _cannot_set_up(where, exc.__cause__ or exc) from exc
+        raise PermissionDeniedError(
+            f"Database role {_login_role(engine)} may not upgrade the register at {where} to this version of "
+            "governance (only the owner of its tables may); ask the register's administrator to open it once as "
+            "that owner, e.g. with `governance register verify`."
+        ) from exc
+
+
+def _cannot_set_up(where: str, exc: BaseException) -> RegisterError:
+    return RegisterError(
+        f"Cannot set up the register at {where} ({_first_line(exc)}); check the URL (its database and schema "
+        "must exist) and that this account may create tables there."
+    )
 
 
 def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
@@ -201,6 +220,9 @@ def _inspect_server(engine: Engine, where: str) -> tuple[set[str], str | None]:
                 revision = connection.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
             connection.rollback()
     except sa.exc.DBAPIError as exc:
+        denied = permission_denied(exc, engine)
+        if denied is not None:
+            raise denied from exc
         raise RegisterError(
             f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server."
         ) from exc
@@ -334,13 +356,46 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
                 pause_at(
                     "register-commit"
                 )  # the crash tests kill -9 here: rows and event written, not committed
-    except sa.exc.OperationalError as exc:
-        if not _is_disk_full(exc):
+    except sa.exc.DBAPIError as exc:
+        denied = permission_denied(exc, engine)
+        if denied is not None:
+            raise denied from exc
+        if not (isinstance(exc, sa.exc.OperationalError) and _is_disk_full(exc)):
             raise
         raise DiskFullError(
             f"The disk holding the register at {describe(engine.url)} is full, so the change was not recorded; "
             f"{_FREE_SPACE}"
         ) from exc
+
+
+class PermissionDeniedError(RegisterError):
+    """PostgreSQL refused the login role a table of the register (a grant is missing): the administrator's to fix,
+    with the SQL ``register grant-sql`` prints. Nothing was written: the transaction rolled back whole."""
+
+    exit_code: ClassVar[int] = 4
+
+
+_DENIED = re.compile(r'permission denied for (?:table|relation|sequence|view) "?([^"\s]+)"?')
+
+
+def permission_denied(exc: sa.exc.DBAPIError, engine: Engine) -> PermissionDeniedError | None:
+    """The one sentence for PostgreSQL's "insufficient privilege" (SQLSTATE 42501), else ``None``: which table,
+    which role, and how to get the grant."""
+    if getattr(exc.orig, "sqlstate", None) != "42501":
+        return None
+    role, text = _login_role(engine), _first_line(exc)
+    grant = f"ask the register's administrator to run the SQL from `governance register grant-sql {role}`."
+    denied = _DENIED.search(text)
+    if denied is not None:
+        return PermissionDeniedError(
+            f"Database role {role} may not use the register's table {denied.group(1)} (permission denied); {grant}"
+        )
+    return PermissionDeniedError(f"The database refused database role {role} ({text}); {grant}")
+
+
+def _login_role(engine: Engine) -> str:
+    """The role this engine logs in as: the URL's user, else libpq's default (``PGUSER``, else the OS user)."""
+    return engine.url.username or os.environ.get("PGUSER") or _os_user()
 
 
 def session_identity(connection: Connection) -> str:
@@ -374,9 +429,15 @@ def _os_user() -> str:
 
 @contextmanager
 def read_transaction(engine: Engine) -> Iterator[Connection]:
-    """A read-only snapshot (one transaction, so that related queries agree)."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execution_options(isolation_level="REPEATABLE READ")
-        with connection.begin():
-            yield connection
+    """A read-only snapshot (one transaction, so that related queries agree); a missing grant is one sentence."""
+    try:
+        with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execution_options(isolation_level="REPEATABLE READ")
+            with connection.begin():
+                yield connection
+    except sa.exc.DBAPIError as exc:
+        denied = permission_denied(exc, engine)
+        if denied is None:
+            raise
+        raise denied from exc

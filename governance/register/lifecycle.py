@@ -4,16 +4,19 @@
     audited / approved / deployed --suspend--> suspended --approve--> approved
     any state but retired --retire--> retired (final)
 
-A refusal raises :class:`GuardError` naming the guard and saying how to satisfy it.
+A refusal raises :class:`RuleBroken` (a :class:`GuardError`) naming the guard and saying how to satisfy it, and
+carrying the rule's key in :data:`RULES`: ``verify`` replays the same functions over the history
+(:mod:`governance.register.duties_check`), so that a record written by hand around these guards is caught by the
+very rules the commands apply (one meaning, one place).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from governance.errors import GuardError, InputError
 
@@ -28,6 +31,61 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
 }
 PAST = {"deploy": "deployed", "suspend": "suspended", "retire": "retired"}
 ACTIVE_STATES = frozenset({"approved", "deployed"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A lifecycle rule: the guard's name in refusals, and what ``verify`` says a record that breaks it did.
+
+    ``broken`` may name ``{who}`` (the kind of identity: database role, OS user), ``{done}`` (what the record did:
+    approved, deployed ...), ``{kind}`` (the event's kind), ``{state}`` (the version's state before it), ``{new}``
+    (the state it claims after) and ``{audit}`` (the audit an approval relies on).
+    """
+
+    guard: str
+    broken: str
+
+
+# Every rule a command refuses by, and that verify replays over the events (the key is RuleBroken.rule).
+RULES: dict[str, Rule] = {
+    "retired": Rule("retirement is final", "{done} after it was retired"),
+    "no-audit": Rule("passing audit", "approved with no audit of its model file recorded"),
+    "passing-audit": Rule(
+        "passing audit",
+        "approved although an audit of its model file did not pass, without a recorded risk acceptance",
+    ),
+    "audit-age": Rule(
+        "audit age", "approved after its audit had expired, without a recorded risk acceptance"
+    ),
+    "auditor-name": Rule(
+        "separation of duties",
+        "approved under the same --actor name that recorded the audit it relies on ({audit})",
+    ),
+    "registrant-name": Rule(
+        "separation of duties", "approved under the same --actor name that registered it"
+    ),
+    "auditor-identity": Rule(
+        "separation of duties", "approved by the same {who} that recorded the audit it relies on ({audit})"
+    ),
+    "registrant-identity": Rule("separation of duties", "approved by the same {who} that registered it"),
+    "deploy-needs-approval": Rule(
+        "deployment needs approval", "deployed while {state}, without a standing approval"
+    ),
+    "lifecycle": Rule("lifecycle", "{done} while {state}, which the lifecycle does not allow"),
+    "audit-artefact": Rule(
+        "audit of this artefact", "audited on a file other than its registered model file"
+    ),
+    "state": Rule("lifecycle", "its state changed from {state} to {new}, which a {kind} record cannot do"),
+}
+
+
+class RuleBroken(GuardError):
+    """A guard's refusal, with the key of the rule (in :data:`RULES`) it enforces."""
+
+    def __init__(self, rule: str, message: str, *, fields: Sequence[str] = ()) -> None:
+        self.rule = rule
+        super().__init__(message, fields=fields)
+
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -69,8 +127,9 @@ def parse_reference(reference: str) -> tuple[str, str]:
 def refuse_if_retired(state: str, label: str, doing: str) -> None:
     """Guard 'retirement is final'."""
     if state == "retired":
-        raise GuardError(
-            f"Guard 'retirement is final' refused to {doing} {label}: it is retired; register a new version instead."
+        raise RuleBroken(
+            "retired",
+            f"Guard 'retirement is final' refused to {doing} {label}: it is retired; register a new version instead.",
         )
 
 
@@ -153,15 +212,17 @@ def check_approval(
     """
     refuse_if_retired(state, label, "approve")
     if not audits:
-        raise GuardError(
+        raise RuleBroken(
+            "no-audit",
             f"Guard 'passing audit' refused to approve {label}: no audit of its artefact is recorded; "
-            f"run `governance audit {label} --data HOLDOUT --target COLUMN` first."
+            f"run `governance audit {label} --data HOLDOUT --target COLUMN` first.",
         )
     audit = audits[-1]
     if risk_acceptance is None:
         flagged = [a for a in audits if a.needs_acceptance]
         if flagged:
-            raise GuardError(
+            raise RuleBroken(
+                "passing-audit",
                 f"Guard 'passing audit' refused to approve {label}: {len(flagged)} of its {len(audits)} audits of this "
                 f"model file did not pass: {', '.join(a.describe() for a in flagged)}; a later audit does not undo "
                 "them, so register a fixed model as a new version and audit that, or approve with {risk_acceptance} "
@@ -170,21 +231,24 @@ def check_approval(
             )
         expires = expiry(audit.recorded_at, audit.max_age_days)
         if expires is not None and _parse(expires) <= now:
-            raise GuardError(
+            raise RuleBroken(
+                "audit-age",
                 f"Guard 'audit age' refused to approve {label}: its passing audit ({audit.audit_id}) expired on "
                 f"{expires[:10]} (the policy allows {audit.max_age_days} days); audit it again, "
                 "or approve with {risk_acceptance} REASON.",
                 fields=["risk_acceptance"],
             )
     if same_person(approver, audit.actor):
-        raise GuardError(
+        raise RuleBroken(
+            "auditor-name",
             f"Guard 'separation of duties' refused the approval of {label}: {approver} recorded the audit it relies "
-            f"on ({audit.audit_id}); someone else must approve."
+            f"on ({audit.audit_id}); someone else must approve.",
         )
     if same_person(approver, creator):
-        raise GuardError(
+        raise RuleBroken(
+            "registrant-name",
             f"Guard 'separation of duties' refused the approval of {label}: {approver} registered this version; "
-            "someone else must approve."
+            "someone else must approve.",
         )
 
 
@@ -201,15 +265,23 @@ def check_identities(*, label: str, approver: str, audit: AuditFacts | None, cre
     Events written before identities were kept (``None``) cannot be compared; the label check still applies.
     """
     if audit is not None and audit.identity is not None and same_person(approver, audit.identity):
-        _refuse_same_identity(label, approver, f"recorded the audit it relies on ({audit.audit_id})")
+        _refuse_same_identity(
+            "auditor-identity", label, approver, f"recorded the audit it relies on ({audit.audit_id})"
+        )
     if creator is not None and same_person(approver, creator):
-        _refuse_same_identity(label, approver, "registered this version")
+        _refuse_same_identity("registrant-identity", label, approver, "registered this version")
 
 
-def _refuse_same_identity(label: str, identity: str, act: str) -> None:
+def identity_kind(identity: str) -> str:
+    """What kind of login an identity is, in plain words: "database role" or "OS user"."""
+    return describe_identity(identity).rpartition(" ")[0] or "identity"
+
+
+def _refuse_same_identity(rule: str, label: str, identity: str, act: str) -> None:
     source = identity.partition(":")[0]
     connected, fix = _LOGIN_WORDS.get(source, _LOGIN_WORDS["pg"])
-    raise GuardError(
+    raise RuleBroken(
+        rule,
         f"Guard 'separation of duties' refused the approval of {label}: you are {connected} "
         f"{describe_identity(identity)}, which {act}, whatever name {{actor}} gives; {fix}; see {ROLES_GUIDE}.",
         fields=["actor"],
@@ -238,19 +310,53 @@ def check_transition(state: str, action: str, label: str) -> str:
         return target
     if action == "deploy":
         if state == "deployed":
-            raise GuardError(
-                f"Guard 'deployment needs approval' found {label} already deployed; nothing to do."
+            raise RuleBroken(
+                "lifecycle",
+                f"Guard 'deployment needs approval' found {label} already deployed; nothing to do.",
             )
-        raise GuardError(
+        raise RuleBroken(
+            "deploy-needs-approval",
             f"Guard 'deployment needs approval' refused to deploy {label}: it is {state}, not approved; "
             f"approve it first with `governance register approve {label} --role ROLE` (by someone other than its "
-            "auditor and creator)."
+            "auditor and creator).",
         )
     if state == target:
-        raise GuardError(f"{label} is already {target}; nothing to do.")
-    raise GuardError(
+        raise RuleBroken("lifecycle", f"{label} is already {target}; nothing to do.")
+    raise RuleBroken(
+        "lifecycle",
         f"Guard 'lifecycle' refused to {action} {label}: a {state} version cannot be {PAST[action]}; "
-        "only audited, approved or deployed versions can."
+        "only audited, approved or deployed versions can.",
+    )
+
+
+def state_after_audit(state: str) -> str:
+    """Recording an audit moves a draft to audited and leaves any other state as it is."""
+    return "audited" if state == "draft" else state
+
+
+def check_audit_artefact(label: str, audited_sha256: str, pinned_sha256: str) -> None:
+    """Guard 'audit of this artefact': an audit counts for a version only if it ran on the version's pinned file."""
+    if audited_sha256 != pinned_sha256:
+        raise RuleBroken(
+            "audit-artefact",
+            f"Guard 'audit of this artefact' refused the audit of {label}: it audited a file "
+            f"with SHA-256 {str(audited_sha256)[:12]}…, but the version's artefact is {pinned_sha256[:12]}…; "
+            "register the audited file as a new version and audit that.",
+        )
+
+
+def audit_facts(image: Mapping[Any, Any], payload: Mapping[str, Any], identity: str | None) -> AuditFacts:
+    """An audit as the approval guards see it, from its row and the payload of the event that recorded it."""
+    override = payload.get("override")
+    return AuditFacts(
+        audit_id=str(image["audit_id"]),
+        verdict=str(image["verdict"]),
+        actor=str(image["actor"]),
+        recorded_at=str(image["recorded_at"]),
+        max_age_days=image.get("max_age_days"),
+        override=str(override["reason"]) if isinstance(override, dict) and override.get("reason") else None,
+        from_predictions=bool(payload.get("from_predictions")),
+        identity=identity,
     )
 
 

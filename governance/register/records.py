@@ -206,7 +206,7 @@ class ModelDetail(Frozen):
 class VerifyProblem(Frozen):
     """One thing ``verify`` found wrong, in plain words."""
 
-    kind: Literal["chain", "signature", "head", "anchor", "row", "audit_file", "orphan"]
+    kind: Literal["chain", "signature", "head", "anchor", "row", "rule", "audit_file", "orphan"]
     seq: int | None = None  # the event concerned, when there is one
     message: str
     path: str | None = None  # an orphan's folder (relative to the workspace when inside it)
@@ -238,6 +238,7 @@ class VerifyReport(Frozen):
     problems: list[VerifyProblem]
     inconclusive: bool = False
     signing_since: int | None = None  # the event that switched signing on (None: the register is not signed)
+    signing_algorithm: str | None = None  # "hmac-sha256" or "ed25519" (None: the register is not signed)
     head_seq: int = 0
     head_hash: str = "0" * 64
     anchors: list[AnchorCheck] = []

@@ -133,7 +133,7 @@ events = sa.Table(
     sa.Column("payload", sa.Text, nullable=False),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
-    sa.Column("hmac", sa.String(64)),
+    sa.Column("hmac", sa.String(128)),  # HMAC-SHA256 (64 hex digits) or Ed25519 (128), revision 0008
     # who the database (PostgreSQL: the role) or the operating system says wrote it: "pg:NAME" or "os:NAME"
     sa.Column("identity", sa.String(320)),
     sa.Index("ix_gov_events_kind", "kind"),
@@ -147,7 +147,7 @@ chain_head = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("seq", sa.Integer, nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
-    sa.Column("hmac", sa.String(64)),
+    sa.Column("hmac", sa.String(128)),
 )
 
 # Monitoring after go-live (revision 0006): one row per run of `governance monitor`, one count table per window.

@@ -16,6 +16,7 @@ from governance.paths import slugify
 from governance.report.charts import GRID, INK, MUTED, Canvas, blend, nice_ticks, text_width, tick_label
 from governance.results.common import Estimate
 from governance.results.tradeoff import CalibrationResult, RatioCurve, TradeoffResult
+from governance.results.wording import interval_words
 
 OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 
@@ -254,14 +255,7 @@ def curve_figures(
 
 
 def _est(estimate: Estimate) -> str:
-    if estimate.value is None:
-        return "n/a"
-    span = (
-        f" ({estimate.low:.2f} to {estimate.high:.2f})"
-        if estimate.low is not None and estimate.high is not None
-        else ""
-    )
-    return f"{estimate.value:.2f}{span}"
+    return interval_words(estimate, digits=".2f")
 
 
 def _nearest(tradeoff: TradeoffResult) -> int | None:

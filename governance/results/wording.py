@@ -67,3 +67,12 @@ def short_estimate(estimate: Estimate | None) -> str:
     if estimate.low is None or estimate.high is None:
         return short_number(estimate.value)
     return f"{short_number(estimate.value)} [{short_number(estimate.low)}, {short_number(estimate.high)}]"
+
+
+def interval_words(estimate: Estimate | None, *, digits: str = ".3g", missing: str = "n/a") -> str:
+    """An estimate as ``0.812 (0.78 to 0.84)`` (the interval when there is one); ``missing`` when there is none."""
+    if estimate is None or estimate.value is None:
+        return missing
+    if estimate.low is None or estimate.high is None:
+        return format(estimate.value, digits)
+    return f"{estimate.value:{digits}} ({estimate.low:{digits}} to {estimate.high:{digits}})"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from governance.results.audit import Finding, RuleOutcome, RuleStatus
+from governance.rules.schema import outcome_words
 
 if TYPE_CHECKING:
     from governance.results.common import Estimate
@@ -24,14 +25,7 @@ def calibration_outcome(
 ) -> RuleOutcome:
     """The rule's outcome: each attribute's gap judged over its interval (by ``judge``, the engine's), its
     findings combined by ``combine``; unchecked without calibration."""
-    common: dict[str, Any] = {
-        "rule_id": rule.id,
-        "description": rule.description,
-        "metric": rule.metric,
-        "comparison": rule.comparison,
-        "bound": rule.bound,
-        "severity": rule.severity,
-    }
+    common = outcome_words(rule)
     if calibration is None:
         blocking = rule.severity == "block"
         return RuleOutcome(

@@ -28,7 +28,7 @@ from governance.rules._families import (
     scaled,
     spread_over,
 )
-from governance.rules.schema import Bound, CalibrationRule, ExplainRule, MetricRule, Policy
+from governance.rules.schema import Bound, CalibrationRule, ExplainRule, MetricRule, Policy, outcome_words
 
 if TYPE_CHECKING:
     from governance.results.explain import ExplanationResult
@@ -519,12 +519,7 @@ def _metric_outcome(
 ) -> RuleOutcome:
     """A metric rule's outcome: the rule's own words (id, metric, bound, severity) and what this audit found."""
     return RuleOutcome(
-        rule_id=rule.id,
-        description=rule.description,
-        metric=rule.metric,
-        comparison=rule.comparison,
-        bound=rule.bound,
-        severity=rule.severity,
+        **outcome_words(rule),
         status=status,
         summary=summary,
         advice=advice,
@@ -574,12 +569,7 @@ def _unexplained_outcome(rule: ExplainRule, error: str | None, skipped: str | No
     else:
         advice = rule.advice or ""
     return RuleOutcome(
-        rule_id=rule.id,
-        description=rule.description,
-        metric=rule.check,
-        comparison="top_k",
-        bound=f"k = {rule.k}",
-        severity=rule.severity,
+        **outcome_words(rule),
         status="inconclusive" if blocking else "not_applicable",
         summary=(
             f"Inconclusive: this blocking rule could not be checked, because {why}."
@@ -646,14 +636,9 @@ def _explain_outcome(
             "attribute, drop or transform it, retrain, and audit again."
         )
     status: RuleStatus = "fail" if findings else "pass"
+    proxy = f", proxy strength <= {fmt(rule.threshold)}" if rule.threshold is not None else ""
     return RuleOutcome(
-        rule_id=rule.id,
-        description=rule.description,
-        metric=rule.check,
-        comparison="top_k",
-        bound=f"k = {rule.k}"
-        + (f", proxy strength <= {fmt(rule.threshold)}" if rule.threshold is not None else ""),
-        severity=rule.severity,
+        **outcome_words(rule, bound=f"k = {rule.k}{proxy}"),
         status=status,
         summary=summary,
         advice=advice,

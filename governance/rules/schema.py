@@ -7,7 +7,7 @@ published in ``governance/schemas/policy.schema.json`` is generated from these c
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -206,6 +206,29 @@ Rule = Annotated[
     | Annotated[CalibrationRule, Tag("calibration")],
     Discriminator(_rule_kind),
 ]
+
+
+def outcome_words(
+    rule: MetricRule | ExplainRule | CalibrationRule, *, bound: str | None = None
+) -> dict[str, Any]:
+    """The rule's own words in its outcome (id, description, metric, comparison, bound, severity), for every kind.
+
+    ``bound`` replaces the rule's own bound in words (an explanation rule with a proxy threshold).
+    """
+    words: tuple[str, str, str] = (
+        (rule.check, "top_k", f"k = {rule.k}")
+        if isinstance(rule, ExplainRule)
+        else (rule.metric, rule.comparison, rule.bound)
+    )
+    metric, comparison, own_bound = words
+    return {
+        "rule_id": rule.id,
+        "description": rule.description,
+        "metric": metric,
+        "comparison": comparison,
+        "bound": own_bound if bound is None else bound,
+        "severity": rule.severity,
+    }
 
 
 class AlertRule(_Strict):

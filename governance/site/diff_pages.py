@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.escaping import markup_text
 from governance.paths import page_slug
+from governance.results.wording import interval_words
 
 if TYPE_CHECKING:
     from governance.results.monitoring import AuditDiff
@@ -189,11 +190,7 @@ def _rules(diff: AuditDiff) -> list[str]:
 
 
 def _estimate(estimate: Any) -> str:
-    if estimate is None or estimate.value is None:
-        return "—"
-    if estimate.low is None or estimate.high is None:
-        return f"{estimate.value:.3g}"
-    return f"{estimate.value:.3g} ({estimate.low:.3g} to {estimate.high:.3g})"
+    return interval_words(estimate, missing="—")
 
 
 def _metrics(diff: AuditDiff, hidden: dict[str, set[str]], k: int, level: int) -> list[str]:

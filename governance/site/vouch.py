@@ -19,7 +19,7 @@ from typing import Any, Literal
 from governance.errors import SiteError
 from governance.provenance import sha256_bytes
 from governance.register import manifest
-from governance.register.chain import HMAC_ENV
+from governance.register.chain import ED25519, ED25519_PUBLIC_ENV, HMAC_ENV
 
 FIGURE_SUFFIXES = (".svg", ".png")
 Status = Literal["verified", "not-verified", "no-register"]
@@ -90,9 +90,10 @@ class Vouchers:
                 "audit; run `governance register verify` and restore the register from a backup."
             )
         elif verification.get("inconclusive"):  # signed, read without the key: a rewrite would not show
+            key = ED25519_PUBLIC_ENV if verification.get("signing_algorithm") == ED25519 else HMAC_ENV
             vouchers.history_problem = (
-                f"The register is signed, but {HMAC_ENV} is not set, so its signatures could not be checked and it "
-                f"vouches for no audit; set {HMAC_ENV} to the register's key for the build."
+                f"The register is signed, but {key} is not set, so its signatures could not be checked and it "
+                f"vouches for no audit; set {key} to the register's key for the build."
             )
         return vouchers
 

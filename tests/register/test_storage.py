@@ -41,8 +41,9 @@ def test_migrations_are_named_and_linear() -> None:
         "0005_mlflow_source",
         "0006_monitoring",
         "0007_event_identity",
+        "0008_ed25519_signatures",
     }
-    assert head_revision() == "0007_event_identity"
+    assert head_revision() == "0008_ed25519_signatures"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

@@ -156,19 +156,32 @@ def _is_logistic(estimator: Any) -> bool:
     return isinstance(estimator, LogisticRegression)
 
 
-class LinearEngine:
+class _ModelColumnsEngine:
+    """Tree and linear: shap explains the model's own columns, and the values are folded back onto the raw ones."""
+
+    folds = True
+
+    def __init__(self, view: ModelView, background: pd.DataFrame) -> None:
+        self.view = view
+        matrix = view.model_matrix(background)
+        self.background_rows = len(matrix)
+        self._set_up(matrix)
+
+    def _set_up(self, matrix: np.ndarray) -> None:
+        """Build shap's explainer on the background rows (in model columns) and name the explained output."""
+        raise NotImplementedError
+
+
+class LinearEngine(_ModelColumnsEngine):
     """shap's linear explainer: exact, against the mean of the background (in model columns)."""
 
     kind = "linear"
     explainer_class = "LinearExplainer"
-    folds = True
 
-    def __init__(self, view: ModelView, background: pd.DataFrame) -> None:
+    def _set_up(self, matrix: np.ndarray) -> None:
         import shap
 
-        self.view = view
-        matrix = view.model_matrix(background)
-        self.background_rows = len(matrix)
+        view = self.view
         self.explainer = shap.LinearExplainer(
             view.final, shap.maskers.Independent(matrix, max_samples=len(matrix))
         )
@@ -189,20 +202,16 @@ class LinearEngine:
         return _shap_values(self.explainer, matrix), base, self.model_output(matrix)
 
 
-class TreeEngine:
+class TreeEngine(_ModelColumnsEngine):
     """shap's interventional tree explainer on cell-numbered rows (see trees.py), against a background sample."""
 
     kind = "tree"
     explainer_class = "TreeExplainer"
-    folds = True
 
-    def __init__(self, view: ModelView, background: pd.DataFrame) -> None:
+    def _set_up(self, matrix: np.ndarray) -> None:
         import shap
 
-        self.view = view
-        final = view.final
-        matrix = view.model_matrix(background)
-        self.background_rows = len(matrix)
+        view, final = self.view, self.view.final
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.explainer = shap.TreeExplainer(

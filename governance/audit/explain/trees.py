@@ -21,7 +21,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -173,20 +173,19 @@ def _chunk(start: int, stop: int) -> np.ndarray:
     return np.asarray(function(_SHARED["matrix"][start:stop]))
 
 
+@dataclass
 class _Pace:
     """The time per row, first from the pilot, then as achieved (a loaded machine is slower than the pilot said),
     and whether a chunk still fits before the deadline."""
 
-    def __init__(
-        self, per_row: float, *, workers: int, chunk_rows: int, chunks: int, deadline: float | None
-    ) -> None:
-        self.per_row = per_row
-        self.workers = workers
-        self.chunk_rows = chunk_rows
-        self.chunks = chunks
-        self.deadline = deadline
-        self.started = time.perf_counter()
-        self.rows = 0
+    per_row: float
+    _: KW_ONLY
+    workers: int
+    chunk_rows: int
+    chunks: int
+    deadline: float | None
+    started: float = field(init=False, default_factory=time.perf_counter)
+    rows: int = field(init=False, default=0)
 
     def finished(self, rows: int) -> None:
         """Learn the rate actually achieved, once a full wave of chunks is done (then it is meaningful)."""

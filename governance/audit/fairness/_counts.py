@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from governance.audit.fairness.rates import confusion_fractions
+
 LABEL_METRICS = ("selection_rate", "base_rate", "tpr", "fpr", "fnr", "tnr", "precision", "npv", "accuracy")
 NO_LABEL_METRICS = ("selection_rate",)
 
@@ -45,16 +47,4 @@ def fractions(table: np.ndarray, cls: int, *, has_labels: bool) -> dict[str, tup
     if not has_labels:
         selected, total = one_vs_rest(table, cls, has_labels=False)
         return {"selection_rate": (selected, total)}
-    tp, fn, fp, tn = one_vs_rest(table, cls, has_labels=True)
-    total = tp + fn + fp + tn
-    return {
-        "selection_rate": (tp + fp, total),
-        "base_rate": (tp + fn, total),
-        "tpr": (tp, tp + fn),
-        "fpr": (fp, fp + tn),
-        "fnr": (fn, tp + fn),
-        "tnr": (tn, fp + tn),
-        "precision": (tp, tp + fp),
-        "npv": (tn, tn + fn),
-        "accuracy": (tp + tn, total),
-    }
+    return confusion_fractions(*one_vs_rest(table, cls, has_labels=True))
