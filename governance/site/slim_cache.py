@@ -3,16 +3,18 @@
 Making a slim copy (:func:`governance.site.sources.slim`) means parsing the whole audit, about a megabyte of
 results: for a thousand audits that is most of a rebuild. Every audit is still read and checked against the
 register's hashes on every build; only the parsing is skipped when the checked bytes are those the cached copy was
-made from. The cache is one JSON-lines file in the workspace's private ``.governance/`` folder, written whole at the
+made from, by the same code (its first line is a hash of that code). The cache is one JSON-lines file in the workspace's private ``.governance/`` folder, written whole at the
 end of each build with only the audits it saw (so it never grows beyond the audits on disk); a workspace without
 that folder (no register) gets no cache.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,19 @@ from governance.results.audit import AuditResult
 
 CACHE_NAME = "site-slim-audits.jsonl"
 VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """The code a slim copy is made with (the results' models and the slimming): other code, other copies."""
+    from governance import results
+    from governance.version import __version__
+
+    digest = hashlib.sha256(f"{VERSION} {__version__}".encode())
+    slimming = Path(__file__).with_name("sources.py")  # by name: that module imports this one
+    for path in [*sorted(Path(str(results.__file__)).parent.glob("*.py")), slimming]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 @dataclass
@@ -42,6 +57,8 @@ class SlimCache:
         except OSError:
             return cache
         with handle:
+            if handle.readline().rstrip("\n") != code_key():  # made by other code: parsed again, rewritten
+                return cache
             for line in handle:
                 digest, _, rest = line.partition(" ")
                 if len(digest) == 64 and rest:
@@ -78,6 +95,7 @@ class SlimCache:
         staged = self.path.with_name(self.path.name + ".tmp")
         try:
             with staged.open("w", encoding="utf-8") as out:
+                out.write(code_key() + "\n")
                 for digest, line in self.current.items():
                     out.write(f"{digest} {line}\n")
             os.replace(staged, self.path)

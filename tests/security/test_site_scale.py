@@ -349,3 +349,23 @@ def test_a_rebuild_neither_compares_nor_parses_again_the_audits_that_did_not_cha
     assert [path.parent.name for path in parsed] == [new_id]
     pages = sorted((workspace / "site" / "generated" / "diffs").rglob("*.html"))
     assert len(pages) == 3 and all(page.stat().st_size > 0 for page in pages)
+
+
+def test_the_kept_slim_copies_are_those_the_audits_give(workspace: Path) -> None:
+    """The slim copies a rebuild takes from ``.governance/`` equal those made from the audits; a file written by
+    other code (another first line) is not used, and is rewritten."""
+    from governance.site.slim_cache import CACHE_NAME, code_key
+    from governance.site.sources import collect
+
+    ws = find_workspace(workspace)
+    cache = ws.state_dir / CACHE_NAME
+    lines = cache.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == code_key() and len(lines) == 1 + 4
+
+    def records(sources: Any) -> list[tuple[Any, ...]]:
+        return [(r.result, r.ratios, r.digest, r.folder) for r in sources.audits]
+
+    assert records(collect(ws, cache=cache)) == records(collect(ws))
+    cache.write_text("older code\n" + "\n".join(lines[1:]) + "\n", encoding="utf-8")
+    assert records(collect(ws, cache=cache)) == records(collect(ws))
+    assert cache.read_text(encoding="utf-8").splitlines()[0] == code_key()
