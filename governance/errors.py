@@ -18,28 +18,39 @@ class GovernanceError(Exception):
 
     A sentence that names what the caller gave writes each name as ``{field}`` and lists it in ``fields`` (with
     the words the library uses for it, when they are not the field's own name): a Python caller reads
-    ``threshold``, while the command line says ``--threshold`` (see :meth:`naming_fields`).
+    ``threshold``, while the command line says ``--threshold`` (see :meth:`naming_fields`). A sentence that
+    says what to do next writes it as ``{action}`` and gives ``actions`` (the library's words: a method call)
+    and ``subject`` (what the action is about: ``model``, ``version``, ``label``), so that the command line can
+    name its own command for it instead.
     """
 
-    exit_code: ClassVar[int] = 2
+    exit_code: ClassVar[int] = 2  # a subclass says its own only where it differs
 
-    def __init__(self, message: str = "", *, fields: Mapping[str, str] | Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        fields: Mapping[str, str] | Iterable[str] = (),
+        actions: Mapping[str, str] | None = None,
+        subject: Mapping[str, str] | None = None,
+    ) -> None:
         self.template = message
         self.fields = dict(fields) if isinstance(fields, Mapping) else {field: field for field in fields}
+        self.actions = dict(actions or {})
+        self.subject = dict(subject or {})
         super().__init__(self.naming_fields({}))
 
     def naming_fields(self, names: Mapping[str, str]) -> str:
-        """The sentence with each field called as ``names`` says (the options a user typed), else as the library."""
+        """The sentence with each field or action called as ``names`` says (the options and commands a user
+        types), else as the library calls it."""
         text = self.template
-        for field, words in self.fields.items():
+        for field, words in {**self.fields, **self.actions}.items():
             text = text.replace("{" + field + "}", names.get(field, words))
         return text
 
 
 class InputError(GovernanceError):
     """The data, a column, an option or a file given is wrong or unreadable."""
-
-    exit_code: ClassVar[int] = 2
 
 
 class FieldError(InputError):
@@ -71,8 +82,6 @@ class RefusedInputError(GovernanceError):
 class RegisterError(GovernanceError):
     """The model register cannot be opened or used as asked."""
 
-    exit_code: ClassVar[int] = 2
-
 
 class CorruptRegisterError(RegisterError):
     """The register file is damaged or belongs to another program; it is left untouched."""
@@ -89,19 +98,13 @@ class GuardError(RegisterError):
 class NotFoundError(RegisterError):
     """A model, version or audit named by the user is not in the register."""
 
-    exit_code: ClassVar[int] = 2
-
 
 class ExplainError(GovernanceError):
     """The model could not be explained; the rest of an audit still completes."""
 
-    exit_code: ClassVar[int] = 2
-
 
 class SiteError(GovernanceError):
     """The site could not be built."""
-
-    exit_code: ClassVar[int] = 2
 
 
 class SiteRenderError(SiteError):

@@ -96,7 +96,10 @@ def load_config(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         where = at_line(yaml_error_line(exc))
         raise InputError(
-            f"{path} is not valid YAML{where}; fix the file or run `governance init --force`."
+            f"{path} is not valid YAML{where}; fix the file or {{init_force}}.",
+            actions={
+                "init_force": "write a fresh one with governance.scaffold.init_workspace(folder, force=True)"
+            },
         ) from exc
     if loaded is None:
         return {}
@@ -180,11 +183,17 @@ def require_workspace(start: str | Path | None = None) -> Workspace:
     found = _search(origin)
     if found is not None:
         return found
+    # A Python caller gave ``start``; the command line's --workspace or GOVERNANCE_WORKSPACE
+    where = {"fields": {"workspace": "start"}, "subject": {"folder": str(origin)}}
     if named:
         raise NoWorkspaceError(
             f"no workspace in {origin} (no governance.yaml in that folder or above); "
-            f"run `governance init {origin}` or pass --workspace with an existing one."
+            "run {init} or pass {workspace} with an existing one.",
+            actions={"init": f"governance.scaffold.init_workspace({str(origin)!r})"},
+            **where,
         )
     raise NoWorkspaceError(
-        "no workspace here (no governance.yaml in this folder or above); run `governance init` or pass --workspace."
+        "no workspace here (no governance.yaml in this folder or above); run {init_here} or pass {workspace}.",
+        actions={"init_here": "governance.scaffold.init_workspace('.')"},
+        **where,
     )

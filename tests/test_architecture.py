@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
         "audit.spec",
         "audit.folders",
         "audit.outputs",
+        "audit.options",
         "audit.run",
         "audit.explain_run",
         "audit.curves",

@@ -189,3 +189,36 @@ def test_demo_in_an_empty_folder_runs_init_first(
     result = CliRunner().invoke(cli, ["demo", "--no-site"])
     assert result.exit_code == 2 and "stop here" in result.output, result.output
     assert seen == {"root": empty["folder"].resolve(), "initialised": True}
+
+
+def test_the_library_names_the_function_and_the_argument_the_command_line_its_command_and_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Python caller of ``require_workspace`` never typed ``--workspace`` (issue 12, point 5)."""
+    from governance.cli._common import cli_message
+    from governance.errors import GovernanceError
+
+    monkeypatch.delenv("GOVERNANCE_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    for start, command in [(None, "`governance init`"), (tmp_path, f"`governance init {tmp_path}`")]:
+        with pytest.raises(GovernanceError) as caught:
+            require_workspace(start)
+        library = str(caught.value)
+        assert "--" not in library and "`governance" not in library
+        assert "governance.scaffold.init_workspace(" in library and "or pass start" in library
+        assert f"run {command} or pass --workspace" in cli_message(caught.value)
+
+
+def test_a_broken_config_names_the_function_that_writes_a_fresh_one(tmp_path: Path) -> None:
+    from governance.cli._common import cli_message
+    from governance.errors import GovernanceError
+    from governance.workspace import load_config
+
+    path = tmp_path / "governance.yaml"
+    path.write_text("organisation: [\n", encoding="utf-8")
+    with pytest.raises(GovernanceError) as caught:
+        load_config(path)
+    assert str(caught.value).endswith(
+        "; fix the file or write a fresh one with governance.scaffold.init_workspace(folder, force=True)."
+    )
+    assert cli_message(caught.value).endswith("; fix the file or run `governance init --force`.")

@@ -7,7 +7,8 @@ missing file, the same model file again, an untrusted pickle). Printed per comma
 over the rounds, the target, and the ratio to two floors measured in the same run: the interpreter starting
 (``python -c pass``) and the libraries the command cannot avoid (SQLAlchemy and pydantic for register commands;
 for an audit also pandas and skops, which imports scikit-learn). The load average is printed before and after:
-the machine may be shared.
+the machine may be shared. On a shared machine the wall clock mostly measures the queue for a core, so each
+command's processor time (user + system, from ``getrusage``) is printed too, with its ratio to the floor's.
 
 Run: ``.venv/bin/python benchmarks/latency/run.py [--rounds 3]`` (about 2-4 minutes on 2 cores).
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,11 +55,21 @@ FLOORS = {
 }
 
 
-def timed(args: list[str], cwd: Path, expect: int | None = None) -> float:
-    """Seconds one process takes; a surprising exit code stops the benchmark with its message."""
+# processor seconds (user + system) of every process timed, by command label; filled by ``timed``
+CPU: dict[str, list[float]] = {}
+
+
+def timed(args: list[str], cwd: Path, expect: int | None = None, label: str | None = None) -> float:
+    """Seconds one process takes (its processor seconds go to ``CPU[label]``); a surprising exit code stops the
+    benchmark with its message."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV, check=False)
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if label is not None:
+        used = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        CPU.setdefault(label, []).append(used)
     if expect is not None and done.returncode != expect:
         sys.exit(f"{' '.join(args[2:])} exited {done.returncode}, not {expect}:\n{done.stderr}")
     return elapsed
@@ -99,32 +111,35 @@ def make_workspace(folder: Path) -> Path:
 def one_round(root: Path, index: int) -> dict[str, float]:
     """Every command once, on a model of its own."""
     name, ref = f"credit-{index}", f"credit-{index}@1.0"
-    took = {
-        "register add": timed(
-            governance("register", "add", name, "--owner", "ana@example.com", "--purpose", "p"), root, 0
-        ),
-        "register version": timed(
-            governance("register", "version", name, "--version", "1.0", "--model", "model.skops"), root, 0
-        ),
-    }
-    took["audit (with explanation)"] = timed(governance("audit", ref, *AUDIT), root)
-    took["audit --no-explain"] = timed(governance("audit", ref, *AUDIT, "--no-explain"), root)
-    accept = ["--accept-risk", "benchmark"]
-    approve = governance(
-        "register", "approve", ref, "--role", "risk-officer", "--actor", "ravi@example.com", *accept
+    took: dict[str, float] = {}
+
+    def run(label: str, args: list[str], expect: int | None = None) -> None:
+        took[label] = timed(args, root, expect, label)
+
+    run(
+        "register add", governance("register", "add", name, "--owner", "ana@example.com", "--purpose", "p"), 0
     )
-    took["register approve"] = timed(approve, root, 0)
-    took["register deploy"] = timed(governance("register", "deploy", ref), root, 0)
-    took["status"] = timed(governance("status"), root)
-    took["checklist status"] = timed(governance("checklist", "status", name), root, 0)
+    run(
+        "register version",
+        governance("register", "version", name, "--version", "1.0", "--model", "model.skops"),
+        0,
+    )
+    run("audit (with explanation)", governance("audit", ref, *AUDIT))
+    run("audit --no-explain", governance("audit", ref, *AUDIT, "--no-explain"))
+    accept = ["--accept-risk", "benchmark"]
+    approve = ["register", "approve", ref, "--role", "risk-officer", "--actor", "ravi@example.com", *accept]
+    run("register approve", governance(*approve), 0)
+    run("register deploy", governance("register", "deploy", ref), 0)
+    run("status", governance("status"))
+    run("checklist status", governance("checklist", "status", name), 0)
     misspelt = ["--data", CSV, "--target", "risc", "--sensitive", "sex"]
-    took["refusal: misspelt column (exit 2)"] = timed(governance("audit", ref, *misspelt), root, 2)
+    run("refusal: misspelt column (exit 2)", governance("audit", ref, *misspelt), 2)
     missing = ["--data", "missing.csv", "--target", "risk", "--sensitive", "sex"]
-    took["refusal: missing data file (exit 2)"] = timed(governance("audit", ref, *missing), root, 2)
+    run("refusal: missing data file (exit 2)", governance("audit", ref, *missing), 2)
     again = governance("register", "version", name, "--version", "2.0", "--model", "model.skops")
-    took["refusal: same model file again (exit 2)"] = timed(again, root, 2)
+    run("refusal: same model file again (exit 2)", again, 2)
     pickle = governance("register", "version", name, "--version", "3.0", "--model", "untrusted.pkl")
-    took["refusal: untrusted pickle (exit 4)"] = timed(pickle, root, 4)
+    run("refusal: untrusted pickle (exit 4)", pickle, 4)
     return took
 
 
@@ -137,7 +152,8 @@ def main() -> None:
     rounds = max(3, args.rounds)
     load_before = os.getloadavg()
     floors = {
-        label: [timed([PYTHON, "-c", code], REPO, 0) for _ in range(rounds)] for label, code in FLOORS.items()
+        label: [timed([PYTHON, "-c", code], REPO, 0, f"floor {label}") for _ in range(rounds)]
+        for label, code in FLOORS.items()
     }
     runs: dict[str, list[float]] = {label: [] for label in TARGETS}
     with tempfile.TemporaryDirectory() as folder:
@@ -150,23 +166,31 @@ def main() -> None:
         f"Load average (1, 5, 15 min): before {_load(load_before)}, after {_load(load_after)}; {os.cpu_count()} cores"
     )
     for label, values in floors.items():
+        cpu = CPU[f"floor {label}"]
         print(
-            f"floor {label:<20} ({FLOORS[label]}): min {min(values):.2f} s, median {statistics.median(values):.2f} s"
+            f"floor {label:<20} ({FLOORS[label]}): min {min(values):.2f} s, median {statistics.median(values):.2f} s; "
+            f"processor median {statistics.median(cpu):.2f} s"
         )
     print()
     print(
         f"{'command':<42} {'min':>6} {'median':>7} {'target':>7}  {'/ interpreter':>13}  {'/ libraries':>11}"
+        f"  {'cpu':>5}  {'cpu / libraries':>15}"
     )
     for label, values in runs.items():
         target, floor = TARGETS[label]
         low, middle = min(values), statistics.median(values)
+        used = statistics.median(CPU[label])
         mark = "" if middle <= target else "  over"
         print(
             f"{label:<42} {low:6.2f} {middle:7.2f} {target:7.1f}  "
             f"{middle / statistics.median(floors['interpreter']):13.1f}  "
-            f"{middle / statistics.median(floors[floor]):11.2f}{mark}"
+            f"{middle / statistics.median(floors[floor]):11.2f}  {used:5.2f}  "
+            f"{used / statistics.median(CPU[f'floor {floor}']):15.2f}{mark}"
         )
-    print(f"\n{rounds} rounds; ratios are medians over the medians of their floors ({', '.join(FLOORS)}).")
+    print(
+        f"\n{rounds} rounds; ratios are medians over the medians of their floors ({', '.join(FLOORS)}); cpu is the "
+        "median processor time (user + system) of the command's process."
+    )
 
 
 def _load(values: tuple[float, float, float]) -> str:

@@ -31,7 +31,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--thresholds", type=int, default=200)
+    parser.add_argument(
+        "--whole-audit",
+        type=int,
+        metavar="ROWS",
+        help="Instead: a whole audit (model, figures, report) of ROWS rows with and without the curves, which are "
+        "on by default since they are in every audit with scores; prints the ratio of the medians of 3 runs each.",
+    )
     args = parser.parse_args()
+    if args.whole_audit:
+        whole_audit(args.whole_audit)
+        return
 
     from governance.audit.fairness import compute_fairness
     from governance.audit.fairness.tradeoff import CurveSettings, compute_tradeoff, key_ratios_of
@@ -63,6 +73,46 @@ def main() -> None:
     print(f"one audit's fairness step: {audit_seconds:.2f} s")
     print(f"trade-off curves:          {curve_seconds:.2f} s")
     print(f"ratio curves / audit:      {curve_seconds / audit_seconds:.2f} (goal < 1)")
+
+
+def whole_audit(rows: int) -> None:
+    """A whole audit with the curves (the default) against one with --no-curves, alternated, 3 runs each."""
+    import statistics
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "mitigation"))
+    from mitigation_support import fit, make_frame
+
+    from governance.audit.run import audit
+    from governance.intake.model_files import save_model
+    from governance.workspace import Workspace
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        (root / "governance.yaml").write_text("organisation:\n  name: Benchmark\n", encoding="utf-8")
+        save_model(fit(make_frame(5000, seed=1)), root / "model.skops")
+        make_frame(rows, seed=2).to_parquet(root / "holdout.parquet")
+        seconds: dict[bool, list[float]] = {False: [], True: []}
+        for _ in range(3):
+            for curves in (False, True):
+                started = time.perf_counter()
+                audit(
+                    name="m",
+                    version="1",
+                    model=root / "model.skops",
+                    data=root / "holdout.parquet",
+                    target="label",
+                    sensitive=["sex"],
+                    explain=False,
+                    curves=None if curves else False,
+                    workspace=Workspace(root=root),
+                )
+                seconds[curves].append(time.perf_counter() - started)
+    ratio = statistics.median(seconds[True]) / statistics.median(seconds[False])
+    print(f"rows: {rows:,}; whole audit without curves {seconds[False]}, with {seconds[True]} (s)")
+    print(f"ratio with / without curves: {ratio:.2f} (goal: close to 1)")
 
 
 if __name__ == "__main__":

@@ -9,14 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.audit.run import (
-    AuditOutcome,
-    AuditRequest,
-    Progress,
-    audit,
-    check_explain_options,
-    check_run_options,
-)
+from governance.audit.options import check_explain_options, check_run_options, parse_model_ref
+from governance.audit.run import AuditOutcome, AuditRequest, Progress, audit
 from governance.errors import FieldError, InputError, RefusedInputError
 from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
@@ -25,14 +19,6 @@ from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
     from governance.register import Register
-
-
-def parse_model_ref(reference: str) -> tuple[str, str]:
-    """``NAME@VERSION`` -> (name, version), with a clear error otherwise."""
-    name, sep, version = reference.partition("@")
-    if not sep or not name.strip() or not version.strip():
-        raise InputError(f"'{reference}' is not of the form NAME@VERSION (for example credit-risk@1.0.0).")
-    return name.strip(), version.strip()
 
 
 def audit_registered(

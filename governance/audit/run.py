@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from governance.audit.explain_run import ExplainOptions, LoadedInputs, explain_loaded
 from governance.audit.fairness.options import FairnessOptions
 from governance.audit.folders import AuditFolder, compact_stamp, new_audit_id
+from governance.audit.options import check_distinct_columns, check_explain_options, check_run_options
 from governance.audit.spec import AuditShape, enforce_spec
 from governance.audit.tables import TableInputs, TableRequest
 from governance.errors import ExplainError, FieldError, InputError
@@ -226,65 +227,6 @@ def write_audit_folder(result: AuditResult, claim: AuditFolder, *, figures: bool
     return claim.publish(fill)
 
 
-def check_distinct_columns(
-    *, target: str | None, predictions: str | None, scores: str | None, sensitive: Sequence[str]
-) -> None:
-    """One column in two roles would audit a thing against itself (predictions as their own truth: no errors)."""
-    roles = [("target", target), ("predictions", predictions), ("scores", scores)]
-    roles += [("sensitive", column) for column in sensitive]
-    seen: dict[str, str] = {}
-    for field, column in roles:
-        if column is None:
-            continue
-        if column in seen and (field, seen[column]) != ("sensitive", "sensitive"):
-            raise InputError(
-                f"The column {column!r} is given both as {{{seen[column]}}} and as {{{field}}}; each role needs its "
-                "own column (the true outcome, the model's decisions, its scores and the sensitive attributes).",
-                fields=[seen[column], field],
-            )
-        seen.setdefault(column, field)
-
-
-def check_explain_options(budget: float, rows: int | None) -> None:
-    """Refuse explanation options that could only make the explainer fail, before any work is done."""
-    import math
-
-    if not (math.isfinite(budget) and budget > 0):
-        raise FieldError(
-            "explain_budget",
-            f"{{field}} must be a positive number of seconds, not {budget:g}; for example {{field}} 60.",
-        )
-    if rows is not None and rows < 1:
-        raise FieldError(
-            "explain_rows",
-            f"{{field}} must be at least 1, not {rows}; leave it out to explain every row the budget allows.",
-        )
-
-
-MAX_SEED = 2**32 - 1  # what every random generator the audit uses accepts (numpy's legacy ones stop here)
-MAX_N_BOOT = 100_000  # the most a policy may ask for
-
-
-def check_run_options(*, seed: int, threshold: float | None = None, n_boot: int | None = None) -> None:
-    """Refuse a seed, threshold or resample count that numpy could only reject with a traceback, or that means nothing."""
-    import math
-
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise FieldError(
-            "seed",
-            f"{{field}} must be a whole number from 0 to {MAX_SEED}, not {seed}; for example {{field}} 0.",
-        )
-    if threshold is not None and not math.isfinite(threshold):
-        raise FieldError(
-            "threshold", f"{{field}} must be a number, not {threshold}; for example {{field}} 0.5."
-        )
-    if n_boot is not None and not 0 <= n_boot <= MAX_N_BOOT:
-        raise FieldError(
-            "n_boot",
-            f"{{field}} must be from 0 to {MAX_N_BOOT:,} resamples, not {n_boot:,}; 1,000 is usually enough.",
-        )
-
-
 def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
     """In words, why the audit has no explanation (``None`` when one was attempted)."""
     if loaded is None:
@@ -360,7 +302,9 @@ class AuditRequest:
     override: str | None = None
     keep_claim: bool = False
     reproducible_id: bool = False
-    curves: bool = False  # trade-off curves and calibration by group (needs scores and labels)
+    # trade-off curves and calibration by group: None (the default) draws them whenever the audit has a yes/no
+    # model's scores and labels; True requires them (an error without); False leaves them out
+    curves: bool | None = None
 
     def column_roles(self) -> dict[str, Any]:
         """The data file's column roles as the intake readers take them: one list for the early check and the read."""
@@ -490,10 +434,17 @@ def audit(
 def _curves_step(
     request: AuditRequest, loaded_policy: LoadedPolicy, measured: _Measured
 ) -> tuple[TradeoffResult | None, CalibrationResult | None]:
-    """The threshold trade-off and calibration by group with ``--curves``; calibration alone when the policy has
-    a calibration rule and the scores allow it (see :mod:`governance.audit.curves`)."""
+    """The threshold trade-off and calibration by group, in every audit with a yes/no model's scores and labels
+    unless ``curves`` is False; calibration alone when the policy has a calibration rule and the scores allow it
+    (see :mod:`governance.audit.curves`)."""
     from governance.audit.curves import ScoredOutcomes, calibration_for, curves_for
 
+    possible = (
+        measured.scores is not None
+        and measured.audit_data is not None
+        and request.target is not None
+        and measured.fairness.task == "binary"
+    )
     inputs = ScoredOutcomes(
         measured.scores,
         measured.audit_data,
@@ -502,7 +453,7 @@ def _curves_step(
         loaded_policy.policy,
         request.seed,
     )
-    if request.curves:
+    if request.curves or (request.curves is None and possible):
         return curves_for(inputs, threshold=request.threshold, from_model=measured.loaded is not None)
     return None, calibration_for(inputs)
 

@@ -19,7 +19,8 @@ The rules, decided here and relied on by the command line and the site:
    non-empty (for example at least one approval).
 6. **Monitoring items** (post-market monitoring) are *met* when every deployed version has a recorded
    ``governance monitor`` run younger than the item's ``max_age_days`` (default 31) and no open alert: an alert
-   stays open until the version is audited again after the run that raised it (the register's rule).
+   stays open until the version is audited again after the run that raised it, in the history's order (the
+   register's rule, :func:`governance.register.records.open_alert_runs`).
 7. For automatic items a person's "no" or "partial" answer overrides the evidence to *not met*: someone who
    knows better has said the duty is not done.
 """
@@ -29,13 +30,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel
 
 from governance.checklists.schema import Checklist, ChecklistItem, EvidenceType
 from governance.provenance import isoformat, now
-from governance.register.records import newest_answers
+from governance.register.records import newest_answers, open_alert_runs
 from governance.results.common import Frozen
 
 ItemState = Literal["met", "not_met", "needs_answer", "not_applicable"]
@@ -290,19 +291,48 @@ def _register_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[ItemS
 MONITORING_WINDOW_DAYS = 31  # a monitoring item's window when the checklist sets none: a monthly run
 
 
-def _monitoring_runs(model: Mapping[str, Any]) -> list[tuple[str, str, int]]:
-    """(version, recorded_at, alerts) of each recorded monitoring run, from the register's events."""
-    runs = []
+class _Run(NamedTuple):
+    """A recorded monitoring run, as the register's history holds it."""
+
+    version: str
+    seq: int
+    recorded_at: str
+    alerts: int
+
+
+def _rows_of(
+    model: Mapping[str, Any], kind: str, table: str
+) -> Iterable[tuple[dict[str, Any], Mapping[str, Any]]]:
+    """(event, row after-image) of each ``kind`` event's row of ``table``, from the register's history."""
     for event in model.get("events") or []:
         event = _as_dict(event)
-        if event.get("kind") != "monitoring.recorded" or not isinstance(event.get("payload"), Mapping):
+        if event.get("kind") != kind or not isinstance(event.get("payload"), Mapping):
             continue
         for row in event["payload"].get("rows") or []:
-            if isinstance(row, Mapping) and row.get("table") == "gov_monitoring_runs":
-                record = row.get("record") or {}
-                at = str(record.get("recorded_at") or event.get("at") or "")
-                runs.append((str(event.get("version") or ""), at, int(record.get("n_alerts") or 0)))
-    return runs
+            if isinstance(row, Mapping) and row.get("table") == table:
+                yield event, row.get("record") or {}
+
+
+def _monitoring_runs(model: Mapping[str, Any]) -> list[_Run]:
+    """Each recorded monitoring run, from the register's events."""
+    return [
+        _Run(
+            str(event.get("version") or ""),
+            int(event.get("seq") or 0),
+            str(record.get("recorded_at") or event.get("at") or ""),
+            int(record.get("n_alerts") or 0),
+        )
+        for event, record in _rows_of(model, "monitoring.recorded", "gov_monitoring_runs")
+    ]
+
+
+def _newest_audit_seqs(model: Mapping[str, Any]) -> dict[str, int]:
+    """The event number of each version's newest recorded audit, from the register's events."""
+    newest: dict[str, int] = {}
+    for event, _record in _rows_of(model, "audit.recorded", "gov_audits"):
+        version = str(event.get("version") or "")
+        newest[version] = max(newest.get(version, 0), int(event.get("seq") or 0))
+    return newest
 
 
 def _age_days(moment: str) -> float | None:
@@ -329,18 +359,15 @@ def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[Ite
             pointer,
         )
     runs = _monitoring_runs(model)
+    audited = _newest_audit_seqs(model)
     reasons = []
     for version in deployed:
         label = f"{name}@{version}"
-        own = sorted((at, alerts) for v, at, alerts in runs if v == version)
-        audited = [
-            str(a.get("recorded_at") or "")
-            for a in map(_as_dict, model.get("audits") or [])
-            if str(a.get("version")) == version
-        ]
-        newest_audit = max(audited, default="")
-        open_alerts = sum(alerts for at, alerts in own if at > newest_audit)
-        age = _age_days(own[-1][0]) if own else None
+        own = sorted(run for run in runs if run.version == version)
+        still_open = open_alert_runs(own, audited.get(version), lambda run: run.seq)
+        open_alerts = sum(run.alerts for run in still_open)
+        newest = max((run.recorded_at for run in own), default="")
+        age = _age_days(newest) if own else None
         if not own:
             return (
                 "not_met",
@@ -351,7 +378,7 @@ def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[Ite
         if age is None or age > window:
             return (
                 "not_met",
-                f"The newest monitoring run of {label} ({own[-1][0][:10]}) is older than the {window} days "
+                f"The newest monitoring run of {label} ({newest[:10]}) is older than the {window} days "
                 f"allowed; run governance monitor {label} on the latest decisions.",
                 pointer,
             )
@@ -362,7 +389,7 @@ def _monitoring_item(item: ChecklistItem, model: Mapping[str, Any]) -> tuple[Ite
                 f"with governance monitor {label} --history, act on them and audit the version again.",
                 pointer,
             )
-        reasons.append(f"{label} on {own[-1][0][:10]}")
+        reasons.append(f"{label} on {newest[:10]}")
     return (
         "met",
         f"Monitored within the last {window} days with no open alert: {', '.join(reasons)}.",

@@ -29,9 +29,36 @@ OPTION_OF_FIELD = {
 """Where a library field is not simply ``--field-with-dashes`` on the command line."""
 
 
+COMMAND_OF_ACTION = {
+    "add_model": "`governance register add {model} --owner EMAIL --purpose TEXT`",
+    "list_models": "`governance register list`",
+    "add_version": "`governance register version {model} --version {version} --model PATH`",
+    "require_roles": "`governance register require-roles`",
+    "audit": "run `governance audit {label} --data HOLDOUT --target COLUMN`",
+    "approve": "`governance register approve {label} --role ROLE`",
+    "init": "`governance init {folder}`",
+    "init_here": "`governance init`",
+    "init_force": "run `governance init --force`",
+}
+"""The command for each next step a library message suggests (``governance/register/actions.py``), filled in
+with the error's ``subject``."""
+
+
 def cli_message(error: GovernanceError) -> str:
-    """The error as the command line says it: a field the library names is called by the option the user typed."""
-    return error.naming_fields({field: option_of(field) for field in error.fields})
+    """The error as the command line says it: a field the library names is called by the option the user typed,
+    and a step it suggests by the command that takes it."""
+    names = {field: option_of(field) for field in error.fields}
+    for action in error.actions:
+        if action in COMMAND_OF_ACTION:
+            names[action] = COMMAND_OF_ACTION[action].format_map(_Placeholders(error.subject))
+    return error.naming_fields(names)
+
+
+class _Placeholders(dict[str, str]):
+    """An error's subject; what it does not name stays a placeholder in capitals (``NAME``), never a crash."""
+
+    def __missing__(self, key: str) -> str:
+        return key.upper()
 
 
 def option_of(field: str) -> str:

@@ -147,6 +147,30 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
         ) from error
 
 
+def _refuse_early(params: dict[str, Any]) -> None:
+    """Wrong options, a missing data file and a misspelt column are refused before the audit's libraries and the
+    register load (a second or more): the options by the audit's own checks, the columns from the file's first
+    line (only for a model's audit of one data file, where the audit would read that line first too)."""
+    from governance.audit.options import check_distinct_columns, check_explain_options, check_run_options
+
+    check_explain_options(params["explain_budget"], params["explain_rows"])
+    check_run_options(seed=params["seed"], threshold=params["threshold"], n_boot=params["n_boot"])
+    roles = ("target", "predictions", "scores", "sensitive")
+    check_distinct_columns(**{role: params[role] for role in roles})
+    by_model = params["model_path"] or not params["no_register"]
+    other_sources = ("sensitive_data", "predictions", "table", "query")
+    if params["data_path"] and by_model and not any(params[source] for source in other_sources):
+        from governance.intake.data import check_columns_early
+
+        check_columns_early(
+            params["data_path"],
+            target=params["target"],
+            sensitive=params["sensitive"],
+            id_column=params["id_column"],
+            weights=params["weights"],
+        )
+
+
 @click.command("audit", cls=AuditWithDiff)
 @click.argument("model_ref", metavar="NAME@VERSION")
 @click.option(
@@ -265,10 +289,11 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     help="Skip the figures (a faster gate in CI; the report still has every table).",
 )
 @click.option(
-    "--curves",
-    is_flag=True,
-    help="Add what another threshold would do (rates and the policy's ratios per group, accuracy) and calibration "
-    "by group; needs the model's scores and --target.",
+    "--curves/--no-curves",
+    default=None,
+    help="What another threshold would do (rates and the policy's ratios per group, accuracy) and calibration by "
+    "group: drawn by default whenever the audit has a yes/no model's scores and --target; --curves requires them "
+    "(exit 2 without), --no-curves leaves them out.",
 )
 @click.option("--no-register", is_flag=True, help="A one-off audit: do not use or update the model register.")
 @click.option(
@@ -318,7 +343,7 @@ def audit_command(
     json_path: str | None,
     output_root: str | None,
     no_figures: bool,
-    curves: bool,
+    curves: bool | None,
     no_register: bool,
     mlflow_tags: bool,
     register_url: str | None,
@@ -347,9 +372,8 @@ def audit_command(
     """
     from pathlib import Path
 
+    from governance.audit.options import parse_model_ref
     from governance.audit.outputs import check_output_file, check_output_folder
-    from governance.audit.registered import audit_registered, parse_model_ref
-    from governance.audit.run import AuditRequest
     from governance.workspace import find_workspace, require_workspace
 
     if json_path and json_path != "-":
@@ -358,6 +382,10 @@ def audit_command(
         check_output_folder(output_root, "--output")
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
     name, version = parse_model_ref(model_ref)
+    _refuse_early(click.get_current_context().params)
+    from governance.audit.registered import audit_registered
+    from governance.audit.run import AuditRequest
+
     request = AuditRequest(
         name=name,
         version=version,

@@ -14,9 +14,11 @@ from governance.cli._common import reports_errors, workspace_option
     "--explain-budget", type=float, default=30.0, show_default=True, help="Seconds per explanation."
 )
 @click.option(
-    "--mitigate",
-    is_flag=True,
-    help="At the end, build mitigated candidates of the failing 1.0.0 and compare them (a few minutes more).",
+    "--mitigate/--no-mitigate",
+    default=True,
+    show_default=True,
+    help="At the end, build mitigated candidates of the failing 1.0.0, compare them, and approve the best one on "
+    "a recorded risk acceptance (about half a minute; --no-mitigate leaves them out).",
 )
 @reports_errors
 def demo_command(workspace_path: str | None, no_site: bool, explain_budget: float, mitigate: bool) -> None:
@@ -25,7 +27,9 @@ def demo_command(workspace_path: str | None, no_site: bool, explain_budget: floa
     Outside a workspace it runs `governance init` in the current folder (or --workspace) first. Resets the
     workspace's demo register and the credit-risk audits first. Version 1.0.0 uses the applicant's
     sex and is flagged; version 1.1.0 does not, passes, and is approved by a second person. A simulated year of its
-    daily decisions, in which women's approvals drift from month 8, is then monitored and raises alerts.
+    daily decisions, in which women's approvals drift from month 8, is then monitored and raises alerts. Last,
+    mitigated candidates of 1.0.0 are built, audited and compared, and the best one is approved with the choice
+    on record.
     """
     from governance.demo import demo_workspace, run_demo
 

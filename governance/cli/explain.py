@@ -165,7 +165,7 @@ def explain_command(
     if row is not None and batch is not None:
         raise click.UsageError("Give --row or --batch, not both.")
     from governance.audit import explain_run
-    from governance.audit.run import check_run_options
+    from governance.audit.options import check_run_options
 
     check_run_options(seed=seed, threshold=threshold)
     inputs = explain_run.ExplainInputs(

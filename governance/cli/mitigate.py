@@ -96,7 +96,7 @@ def mitigate_command(
       governance mitigate credit-risk@1.0.0 --data train.csv --holdout holdout.csv \\
           --method threshold --method exponentiated-gradient --no-explain
     """
-    from governance.audit.registered import parse_model_ref
+    from governance.audit.options import parse_model_ref
     from governance.mitigate.compare import table_lines
     from governance.mitigate.run import MitigationRequest, mitigate
     from governance.workspace import require_workspace

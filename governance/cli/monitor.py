@@ -178,7 +178,7 @@ def monitor_command(
 
 
 def _history(model_ref: str, space: Any, register_url: str | None) -> None:
-    from governance.audit.registered import parse_model_ref
+    from governance.audit.options import parse_model_ref
     from governance.register import Register
     from governance.register.monitoring import monitoring_runs
 

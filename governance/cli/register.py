@@ -494,7 +494,10 @@ def _approval_line(p: ApprovalRecord) -> str:
         text += f", accepting the risk: {p.risk_acceptance}"
     if p.comment:
         text += f" ({p.comment})"
-    return text
+    from governance.register.mitigation import chosen_words
+
+    chosen = chosen_words(p.chosen_from)
+    return f"{text}\n    {chosen}" if chosen else text
 
 
 def _incident_and_answer_lines(detail: ModelDetail) -> list[str]:
@@ -616,6 +619,11 @@ def approve_command(
         accepted = [a for a in register.approval_review(name, version) if a.needs_acceptance]
     verb = "approved" if record.decision == "approve" else "rejected"
     echo(f"{record.actor} {verb} {name}@{version} as {record.role}; it is now {state}.")
+    from governance.register.mitigation import chosen_words
+
+    chosen = chosen_words(record.chosen_from)
+    if chosen:
+        echo(f"Recorded: {chosen}.")
     if record.decision == "approve" and accepted:
         echo("The risk acceptance covers these audits of its model file:")
         for audit in accepted:

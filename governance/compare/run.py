@@ -6,7 +6,7 @@ from pathlib import Path
 
 from governance.compare.diff import compare_audits
 from governance.compare.load import find_audit, is_audit_path, load_from_path, load_recorded
-from governance.errors import InputError
+from governance.errors import FieldError, InputError
 from governance.results.audit import AuditResult
 from governance.results.monitoring import AuditDiff
 from governance.rules.schema import Monitoring
@@ -24,7 +24,7 @@ def diff_audits(
 ) -> AuditDiff:
     """Compare audit ``first`` (before) with ``second`` (after): audit ids, ``NAME@VERSION`` or audit.json paths."""
     if tolerance is not None and tolerance < 0:
-        raise InputError(f"--tolerance must be 0 or more, not {tolerance:g}.")
+        raise FieldError("tolerance", f"{{field}} must be 0 or more, not {tolerance:g}.")
     before, after = _load_both(first, second, workspace, register_url)
     if before.audit_id == after.audit_id:
         raise InputError(

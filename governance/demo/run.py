@@ -273,11 +273,12 @@ def run_demo(
     explain_budget: float = 30.0,
     n_boot: int | None = None,
     echo: Callable[[str], None] = print,
-    mitigate: bool = False,
+    mitigate: bool = True,
 ) -> DemoReport:
     """Run the whole demo in ``workspace`` (its demo register and demo audits are reset first).
 
-    ``mitigate`` adds candidates for the failing 1.0.0 at the end (``governance demo --mitigate``)."""
+    ``mitigate`` builds candidates for the failing 1.0.0 at the end and approves the best one (``governance demo
+    --no-mitigate`` leaves them out)."""
     from governance.register import Register
 
     report = DemoReport()
@@ -314,7 +315,7 @@ def run_demo(
         if mitigate:
             from governance.demo.mitigation import DemoModel, mitigation_step
 
-            demo = DemoModel(MODEL_NAME, DATA_SCIENTIST, prepare_data)
+            demo = DemoModel(MODEL_NAME, DATA_SCIENTIST, RISK_OFFICER, prepare_data)
             mitigation_step(workspace, report.steps, echo, demo, explain_budget=explain_budget)
         if build_site:
             from governance.site import build_site as build

@@ -21,11 +21,9 @@ FIGURE = "comparison"
 
 
 def _est(estimate: Any) -> str:
-    if estimate is None or estimate.value is None:
-        return "n/a"
-    if estimate.low is None or estimate.high is None:
-        return f"{estimate.value:.2f}"
-    return f"{estimate.value:.2f} ({estimate.low:.2f} to {estimate.high:.2f})"
+    from governance.results.wording import interval_words
+
+    return interval_words(estimate, digits=".2f")
 
 
 def rule_ids(rows: list[ComparisonRow]) -> list[str]:
@@ -112,8 +110,8 @@ def _json(request: MitigationRequest, outcome: MitigationOutcome) -> dict[str, A
 
     return {
         "mitigated_from": f"{request.name}@{request.version}",
-        "training_data": str(request.data),
-        "holdout": str(request.holdout),
+        "training_data": _shown(request.data, request.workspace),
+        "holdout": _shown(request.holdout, request.workspace),
         "seed": request.seed,
         "rows": [
             {
@@ -131,6 +129,16 @@ def _json(request: MitigationRequest, outcome: MitigationOutcome) -> dict[str, A
         ],
         "notes": outcome.notes,
     }
+
+
+def _shown(path: str | Path, space: Workspace | None) -> str:
+    """A data file's path relative to the workspace when it lies inside it (the same on every machine)."""
+    if space is None:
+        return str(path)
+    try:
+        return Path(path).resolve().relative_to(space.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def write_comparison(request: MitigationRequest, outcome: MitigationOutcome, space: Workspace) -> Path:

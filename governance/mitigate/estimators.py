@@ -19,7 +19,29 @@ def _decide(positive: np.ndarray, seed: int, classes: np.ndarray) -> np.ndarray:
     return np.asarray(np.asarray(classes)[(positive >= draws).astype(int)])
 
 
-class GroupThresholdClassifier:
+class _SeededDecisions:
+    """What both candidates share: their inputs and classes as scikit-learn names them, and fairlearn's
+    seeded decision from the probability of a yes (``predict_proba`` is each class's own)."""
+
+    seed: int
+    classes_: np.ndarray
+    feature_names_in_: np.ndarray
+    n_features_in_: int
+
+    def _inputs(self, features: list[str], classes: list[Any], seed: int) -> None:
+        self.seed = seed
+        self.feature_names_in_ = np.asarray(features, dtype=object)
+        self.classes_ = np.asarray(classes)
+        self.n_features_in_ = len(features)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def predict(self, X: Any) -> np.ndarray:
+        return _decide(self.predict_proba(X)[:, 1], self.seed, self.classes_)
+
+
+class GroupThresholdClassifier(_SeededDecisions):
     """Group-specific thresholds on a model's score (fairlearn's ThresholdOptimizer, saved as numbers).
 
     It reads the sensitive column ``column`` at decision time: each group has two threshold rules
@@ -40,13 +62,8 @@ class GroupThresholdClassifier:
         self.column = column
         # group -> [p0, operator0, threshold0, p1, operator1, threshold1, p_ignore, constant]
         self.rules = rules
-        self.seed = seed
         self.base_features = features
-        self.feature_names_in_ = np.asarray(
-            [*features, column] if column not in features else features, dtype=object
-        )
-        self.classes_ = np.asarray(classes)
-        self.n_features_in_ = len(self.feature_names_in_)
+        self._inputs([*features, column] if column not in features else features, classes, seed)
 
     def _scores(self, X: Any) -> np.ndarray:
         proba = self.estimator.predict_proba(X[self.base_features])
@@ -63,15 +80,12 @@ class GroupThresholdClassifier:
             positive[mask] = ignore * constant + (1 - ignore) * mixed if ignore else mixed
         return np.column_stack([1.0 - positive, positive])
 
-    def predict(self, X: Any) -> np.ndarray:
-        return _decide(self.predict_proba(X)[:, 1], self.seed, self.classes_)
-
 
 def _apply(operator: str, threshold: float, scores: np.ndarray) -> np.ndarray:
     return np.asarray(scores > threshold if operator == ">" else scores < threshold, dtype=float)
 
 
-class RandomizedClassifier:
+class RandomizedClassifier(_SeededDecisions):
     """A weighted mix of fitted classifiers (fairlearn's ExponentiatedGradient, saved as its predictors)."""
 
     def __init__(
@@ -85,10 +99,7 @@ class RandomizedClassifier:
     ) -> None:
         self.predictors = predictors
         self.weights = weights
-        self.seed = seed
-        self.feature_names_in_ = np.asarray(features, dtype=object)
-        self.classes_ = np.asarray(classes)
-        self.n_features_in_ = len(features)
+        self._inputs(features, classes, seed)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """The probability of a yes: the weighted share of predictors that say yes (fairlearn's pmf)."""
@@ -98,6 +109,3 @@ class RandomizedClassifier:
             if weight != 0:
                 positive = positive + weight * np.asarray(predictor.predict(X[columns]), dtype=float)
         return np.column_stack([1.0 - positive, positive])
-
-    def predict(self, X: Any) -> np.ndarray:
-        return _decide(self.predict_proba(X)[:, 1], self.seed, self.classes_)

@@ -19,6 +19,7 @@ from governance.errors import InputError
 from governance.mitigate.methods import CONSTRAINTS, METHODS, Candidate, Training
 
 if TYPE_CHECKING:
+    from governance.audit.run import AuditRequest
     from governance.register import Register
     from governance.results.audit import AuditResult
     from governance.workspace import Workspace
@@ -48,6 +49,7 @@ class MitigationRequest:
     register_url: str | None = None
     actor: str | None = None
     command_line: str = ""
+    reproducible_id: bool = False  # audit ids from the inputs instead of chance (the demo's golden files)
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,46 @@ def mitigate(request: MitigationRequest, *, echo: Echo | None = None) -> Mitigat
     from governance.mitigate.compare import write_comparison
 
     outcome.folder = write_comparison(request, outcome, space)
+    _record_run(request, outcome, space)
     return outcome
+
+
+def _record_run(request: MitigationRequest, outcome: MitigationOutcome, space: Workspace) -> None:
+    """Record the run in the register: its comparison files' hashes (the site publishes only those) and its
+    candidates, which an approval of one of them names as the alternatives it was chosen over."""
+    from governance.provenance import resolve_actor
+    from governance.register import Register
+    from governance.register.mitigation import COMPARISON_FILE, record_mitigation
+
+    assert outcome.folder is not None
+    candidates = [
+        {"version": row.version, "method": row.method, "verdict": row.verdict, "audit_id": row.audit_id}
+        for row in outcome.rows
+    ]
+    with Register.for_workspace(space, request.register_url) as register:
+        record_mitigation(
+            register,
+            request.name,
+            request.version,
+            comparison=outcome.folder / COMPARISON_FILE,
+            candidates=candidates,
+            actor=resolve_actor(request.actor),
+        )
+
+
+def best_candidate(rows: Sequence[ComparisonRow]) -> ComparisonRow | None:
+    """The candidate a manager would look at first: the best verdict, then one that does not decide with a
+    sensitive attribute, then the highest accuracy, then the deciding ratio nearest equality."""
+    rank = {"passed": 0, "reported": 1, "inconclusive": 2, "failed": 3}
+
+    def key(row: ComparisonRow) -> tuple[int, bool, float, float]:
+        accuracy = row.accuracy.value if row.accuracy is not None and row.accuracy.value is not None else 0.0
+        first = next(iter(row.ratios.values()), None)  # the policy's first rule with a number
+        gap = abs(1 - first.value) if first is not None and first.value is not None else 1.0
+        return (rank.get(row.verdict, 4), row.uses_sensitive_at_decision, -accuracy, gap)
+
+    candidates = [row for row in rows[1:] if row.verdict in rank]
+    return min(candidates, key=key, default=None)
 
 
 def _with_workspace(request: MitigationRequest, space: Workspace) -> MitigationRequest:
@@ -282,7 +323,6 @@ def _register_and_audit(
 ) -> ComparisonRow:
     """Save the candidate, register it with its lineage, and audit it on the holdout through the register."""
     from governance.audit.registered import audit_registered
-    from governance.audit.run import AuditRequest
     from governance.provenance import resolve_actor, sha256_file
     from governance.register import Register
 
@@ -316,25 +356,30 @@ def _register_and_audit(
         )
     say(f"Auditing {request.name}@{label} ...")
     outcome = audit_registered(
-        AuditRequest(
-            name=request.name,
-            version=label,
-            data=request.holdout,
-            target=spec.target,
-            sensitive=spec.sensitive,
-            positive_label=spec.positive_label,
-            policy=spec.policy,
-            seed=request.seed,
-            explain=request.explain,
-            explain_budget=request.explain_budget,
-            n_boot=request.n_boot,
-            workspace=space,
-            command_line=request.command_line,
-        ),
+        _audit_request(request, spec, space, label),
         register_url=request.register_url,
         actor=request.actor,
     )
     return row_of(outcome.result, candidate.method, candidate.what_it_does, candidate, label)
+
+
+# What a candidate's audit takes from the version's audit specification, and from the mitigation's own options
+SPEC_FIELDS = ("target", "sensitive", "positive_label", "policy")
+FORWARDED = ("seed", "explain", "explain_budget", "n_boot", "command_line", "reproducible_id")
+
+
+def _audit_request(request: MitigationRequest, spec: Spec, space: Workspace, label: str) -> AuditRequest:
+    """A candidate's audit: on the holdout, with the version's audit specification and the request's options."""
+    from governance.audit.run import AuditRequest
+
+    return AuditRequest(
+        name=request.name,
+        version=label,
+        data=request.holdout,
+        workspace=space,
+        **{name: getattr(spec, name) for name in SPEC_FIELDS},
+        **{name: getattr(request, name) for name in FORWARDED},
+    )
 
 
 def _same_file(register: Register, name: str, sha256: str, label: str) -> str | None:

@@ -70,7 +70,7 @@ def monitor(
     request: MonitorRequest, *, workspace: Workspace, register_url: str | None = None
 ) -> MonitorOutcome:
     """Cut the log into windows, compute and judge every window, and record the run (all or nothing)."""
-    from governance.audit.registered import parse_model_ref
+    from governance.audit.options import parse_model_ref
     from governance.register import Register
 
     unit = parse_window(request.window)

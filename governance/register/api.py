@@ -20,8 +20,10 @@ from sqlalchemy.engine import Connection, Row
 
 from governance import provenance
 from governance.errors import FieldError, GuardError, InputError, NotFoundError, RegisterError
-from governance.register import chain, database, lifecycle, manifest, queries, roles
+from governance.register import chain, database, lifecycle, manifest, mitigation, queries, roles
 from governance.register import schema as t
+from governance.register.actions import advice
+from governance.register.chain import Change
 from governance.register.records import (
     CHECKLIST_STATUSES,
     SEVERITIES,
@@ -51,6 +53,10 @@ if TYPE_CHECKING:
 VERDICTS = ("passed", "failed", "inconclusive", "reported")
 EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
+
+
+Rows = list[tuple[sa.Table, Row[Any]]]
+"""The rows an event carries the after-images of, with their tables."""
 
 
 @dataclass
@@ -161,38 +167,17 @@ class Register:
             values["owner"], "owner", "who is accountable for the model, e.g. ana@example.com"
         )
         values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
-        actor = _actor(actor)
-        at = _now()
+        change = Change(lifecycle.checked_actor(actor), "model.registered", name)
         with database.write_transaction(self.engine) as conn:
             if conn.execute(sa.select(t.models.c.id).where(t.models.c.name == name)).first() is not None:
                 raise RegisterError(
-                    f"A model named {name!r} is already registered; add a version to it with "
-                    f"`governance register version {name} --version V --model PATH`, or choose another name."
+                    f"A model named {name!r} is already registered; add a version to it with {{add_version}}, or "
+                    "choose another name.",
+                    **advice("add_version", model=name, version="V"),
                 )
             _refuse_lookalike(conn, name, keys)
-            seq = self._next_seq(conn)
-            model_id = self._insert(
-                conn,
-                t.models,
-                {
-                    "name": name,
-                    **values,
-                    "created_at": at,
-                    "created_by": actor,
-                    "event_seq": seq,
-                },
-            )
-            row = self._row(conn, t.models, model_id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="model.registered",
-                model_name=name,
-                version=None,
-                rows=[(t.models, row)],
-            )
+            created = {"created_at": change.at, "created_by": change.actor}
+            row = self._add_row(conn, t.models, {"name": name, **values, **created}, change)
         return queries.model_record(row)
 
     def update_model(
@@ -203,7 +188,7 @@ class Register:
         The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
         (old and new value), so the history shows who answered what, when.
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         wanted = _description_values(description, fields)
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -223,17 +208,8 @@ class Register:
                 .values(event_seq=seq, **{field: change["to"] for field, change in changes.items()})
             )
             updated = self._row(conn, t.models, row.id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="model.updated",
-                model_name=row.name,
-                version=None,
-                rows=[(t.models, updated)],
-                extra={"changes": changes},
-            )
+            change = Change(actor, "model.updated", row.name, at=at)
+            self._append(conn, seq, change, [(t.models, updated)], {"changes": changes})
             return queries.model_record(updated)
 
     def add_version(
@@ -265,7 +241,7 @@ class Register:
         from governance.intake import model_files
 
         version = lifecycle.check_version_label(version)
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         check, stored_path, label, source = self._inspect_artefact(
             artifact_path,
             before_inspecting=lambda sha256, name: self._refuse_early(
@@ -296,8 +272,8 @@ class Register:
                     )
                 return self._version_record(conn, existing, model.name)
             check.require_vouching(label, trust_sha256)
-            seq = self._next_seq(conn)
-            version_id = self._insert(
+            change = Change(actor, "version.registered", model.name, version, at)
+            row = self._add_row(
                 conn,
                 t.versions,
                 {
@@ -312,20 +288,9 @@ class Register:
                     "state": "draft",
                     "created_at": at,
                     "created_by": actor,
-                    "event_seq": seq,
                     "source": source,
                 },
-            )
-            row = self._row(conn, t.versions, version_id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="version.registered",
-                model_name=model.name,
-                version=version,
-                rows=[(t.versions, row)],
+                change,
                 extra={"state": {"from": None, "to": "draft"}},
             )
             if check.needs_vouching:
@@ -411,13 +376,9 @@ class Register:
         self._append(
             conn,
             self._next_seq(conn),
-            at=_now(),
-            actor=actor,
-            kind=queries.VOUCHED,
-            model_name=model_name,
-            version=version,
-            rows=[],
-            extra={
+            Change(actor, queries.VOUCHED, model_name, version),
+            [],
+            {
                 "sha256": check.sha256,
                 "file_kind": check.kind,
                 "untrusted_types": list(check.untrusted_types),
@@ -456,7 +417,7 @@ class Register:
         marks an audit of saved predictions, which cannot show that they came from the registered file: approval
         then needs a risk acceptance too.
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         if verdict not in VERDICTS:
             raise InputError(f"The verdict {verdict!r} is not one of {', '.join(VERDICTS)}.")
         if max_age_days is not None and (isinstance(max_age_days, bool) or int(max_age_days) < 1):
@@ -483,8 +444,12 @@ class Register:
                 raise RegisterError(
                     f"An audit with the id {audit_id!r} is already recorded; each audit needs its own id."
                 )
-            seq = self._next_seq(conn)
-            new_id = self._insert(
+            extra: dict[str, Any] = {}
+            if override is not None:
+                extra["override"] = _override(override)
+            if from_predictions:
+                extra["from_predictions"] = True
+            audit_row = self._add_row(
                 conn,
                 t.audits,
                 {
@@ -502,27 +467,10 @@ class Register:
                     "max_age_days": int(max_age_days) if max_age_days is not None else None,
                     "actor": actor,
                     "recorded_at": at,
-                    "event_seq": seq,
                 },
-            )
-            audit_row = self._row(conn, t.audits, new_id)
-            new_state = lifecycle.state_after_audit(row.state)
-            version_row = self._set_state(conn, row, new_state)
-            extra: dict[str, Any] = {"state": {"from": row.state, "to": new_state}}
-            if override is not None:
-                extra["override"] = _override(override)
-            if from_predictions:
-                extra["from_predictions"] = True
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="audit.recorded",
-                model_name=model_name,
-                version=version,
-                rows=[(t.audits, audit_row), (t.versions, version_row)],
+                Change(actor, "audit.recorded", model_name, version, at),
                 extra=extra,
+                moves=(row, lifecycle.state_after_audit(row.state)),
             )
             return self._audit_record(conn, audit_row)
 
@@ -538,7 +486,7 @@ class Register:
         risk_acceptance: str | None = None,
     ) -> ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         role = _required(role, "role", "the role you sign as, e.g. risk-officer")
         if decision not in ("approve", "reject"):
             raise InputError(f"The decision {decision!r} is not 'approve' or 'reject'.")
@@ -576,9 +524,7 @@ class Register:
                         audit=latest,
                         creator=self._event_identity(conn, row.event_seq),
                     )
-            new_state = lifecycle.state_after_decision(row.state, decision)
-            seq = self._next_seq(conn)
-            new_id = self._insert(
+            approval_row = self._add_row(
                 conn,
                 t.approvals,
                 {
@@ -590,21 +536,11 @@ class Register:
                     "audit_id": latest.audit_id if latest is not None else None,
                     "actor": actor,
                     "at": at,
-                    "event_seq": seq,
+                    "chosen_from": mitigation.chosen_from(conn, row) if decision == "approve" else None,
                 },
-            )
-            approval_row = self._row(conn, t.approvals, new_id)
-            version_row = self._set_state(conn, row, new_state)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="approval.recorded",
-                model_name=model_name,
-                version=version,
-                rows=[(t.approvals, approval_row), (t.versions, version_row)],
-                extra={"state": {"from": row.state, "to": new_state}, "audit_actor": audit_actor, **extra},
+                Change(actor, "approval.recorded", model_name, version, at),
+                extra={"audit_actor": audit_actor, **extra},
+                moves=(row, lifecycle.state_after_decision(row.state, decision)),
             )
             return self._approval_record(conn, approval_row)
 
@@ -629,24 +565,16 @@ class Register:
     def _transition(
         self, model_name: str, version: str, action: str, *, actor: str, reason: str | None
     ) -> VersionRecord:
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         at = _now()
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
             new_state = lifecycle.check_transition(row.state, action, f"{model_name}@{version}")
             seq = self._next_seq(conn)
             version_row = self._set_state(conn, row, new_state)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind=f"version.{lifecycle.PAST[action]}",
-                model_name=model_name,
-                version=version,
-                rows=[(t.versions, version_row)],
-                extra={"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)},
-            )
+            change = Change(actor, f"version.{lifecycle.PAST[action]}", model_name, version, at)
+            extra = {"state": {"from": row.state, "to": new_state}, "reason": _optional(reason)}
+            self._append(conn, seq, change, [(t.versions, version_row)], extra)
             return self._version_record(conn, version_row, model_name)
 
     def record_checklist_answer(
@@ -661,7 +589,7 @@ class Register:
     ) -> list[ChecklistAnswerRecord]:
         """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
         with database.write_transaction(self.engine) as conn:
@@ -679,24 +607,22 @@ class Register:
             rows = conn.execute(
                 table.insert().returning(*table.c, sort_by_parameter_order=True), values
             ).all()
-            event = {"at": at, "actor": actor, "kind": "checklist.answered", "model_name": model.name}
-            events = [{**event, "version": None, "rows": [(table, row)], "extra": None} for row in rows]
-            self._append_many(conn, first, events)
+            change = Change(actor, "checklist.answered", model.name, at=at)
+            self._append_many(conn, first, [(change, [(table, row)], None) for row in rows])
             return [queries.checklist_record(row, model.name) for row in rows]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
     ) -> IncidentRecord:
         """Record an incident with a version (it does not change the version's state: suspend it for that)."""
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         if severity not in SEVERITIES:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
         title = _required(title, "title", "a short title")
-        at = _now()
+        change = Change(actor, "incident.recorded", model_name, version)
         with database.write_transaction(self.engine) as conn:
             row = self._version_row(conn, model_name, version)
-            seq = self._next_seq(conn)
-            new_id = self._insert(
+            incident_row = self._add_row(
                 conn,
                 t.incidents,
                 {
@@ -705,20 +631,9 @@ class Register:
                     "description": description or "",
                     "severity": severity,
                     "actor": actor,
-                    "at": at,
-                    "event_seq": seq,
+                    "at": change.at,
                 },
-            )
-            incident_row = self._row(conn, t.incidents, new_id)
-            self._append(
-                conn,
-                seq,
-                at=at,
-                actor=actor,
-                kind="incident.recorded",
-                model_name=model_name,
-                version=version,
-                rows=[(t.incidents, incident_row)],
+                change,
             )
             return queries.incident_record(incident_row, model_name, version)
 
@@ -728,7 +643,7 @@ class Register:
         From that event on, every change needs the key and ``verify`` without it cannot vouch for the history.
         Returns the event number, or ``None`` when signing was already on.
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         if self._signer is None:
             raise RegisterError(
                 f"Set {chain.HMAC_ENV} to the register's secret key (or {chain.ED25519_KEY_ENV} to an Ed25519 private "
@@ -747,7 +662,7 @@ class Register:
         it makes the guards compare operating-system users. Returns the event number, or ``None`` when it was
         already required. Refused on PostgreSQL once a shared role was allowed (that is final too).
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         with database.write_transaction(self.engine) as conn:
             if roles_record(conn) is not None:
                 return None
@@ -767,12 +682,14 @@ class Register:
         the site warn about it from then on. Returns the event number, or ``None`` when it was already allowed.
         Refused on SQLite (nothing to allow) and after ``require_roles`` (final).
         """
-        actor = _actor(actor)
+        actor = lifecycle.checked_actor(actor)
         reason = _required(reason, "reason", "why the team cannot have one database role per person")
         if self.engine.dialect.name != "postgresql":
             raise RegisterError(
-                "A SQLite register compares only the typed --actor names unless `governance register "
-                "require-roles` was run, so there is no shared database role to allow."
+                "A SQLite register compares only the typed {actor} names unless {require_roles} was run, so there "
+                "is no shared database role to allow.",
+                fields=["actor"],
+                **advice("require_roles"),
             )
         with database.write_transaction(self.engine) as conn:
             if shared_role_record(conn) is not None:
@@ -790,17 +707,12 @@ class Register:
     def role_warnings(self) -> list[str]:
         """What every view of the register must say about who is acting (a shared role was allowed), if anything."""
         with database.read_transaction(self.engine) as conn:
-            found = conn.execute(
-                sa.select(t.events)
-                .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
-                .order_by(t.events.c.seq)
-                .limit(1)
-            ).first()
+            found = _first_event(conn, roles.SHARED_ROLE_KIND)
         if found is None:
             return []
         return [
             roles.shared_role_warning(
-                found.seq, found.actor, found.at, _payload(found.payload), found.identity
+                found.seq, found.actor, found.at, _payload_object(found.payload), found.identity
             )
         ]
 
@@ -813,13 +725,7 @@ class Register:
                 f"the register to PostgreSQL (see {roles.GUIDE})."
             )
         with database.read_transaction(self.engine) as conn:
-            schema = conn.execute(
-                sa.text(
-                    "SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                    "WHERE c.oid = to_regclass(:table)"
-                ),
-                {"table": t.events.name},
-            ).scalar_one()
+            schema = roles.about_tables(conn, "n.nspname", "JOIN pg_namespace n ON n.oid = c.relnamespace")[0]
         return roles.grant_script(names, str(schema))
 
     def check_can_sign(self) -> None:
@@ -1123,33 +1029,44 @@ class Register:
             .returning(*t.versions.c)
         ).one()
 
-    def _append(
+    def _add_row(
         self,
         conn: Connection,
-        seq: int,
+        table: sa.Table,
+        values: dict[str, Any],
+        change: Change,
         *,
-        at: str,
-        actor: str,
-        kind: str,
-        model_name: str | None,
-        version: str | None,
-        rows: list[tuple[sa.Table, Row[Any]]],
         extra: dict[str, Any] | None = None,
+        moves: tuple[Row[Any], str] | None = None,
+    ) -> Row[Any]:
+        """Insert a row and append the event that carries it; ``moves`` (a version's row and its new state) also
+        moves that version, in the same event. The inserted row, as the database returned it."""
+        seq = self._next_seq(conn)
+        row = self._row(conn, table, self._insert(conn, table, {**values, "event_seq": seq}))
+        rows: Rows = [(table, row)]
+        if moves is not None:
+            version_row, state = moves
+            rows.append((t.versions, self._set_state(conn, version_row, state)))
+            extra = {"state": {"from": version_row.state, "to": state}, **(extra or {})}
+        self._append(conn, seq, change, rows, extra)
+        return row
+
+    def _append(
+        self, conn: Connection, seq: int, change: Change, rows: Rows, extra: dict[str, Any] | None = None
     ) -> None:
         """Append the event that carries the after-images of ``rows``, and move the chain head to it."""
-        event = {"at": at, "actor": actor, "kind": kind, "model_name": model_name, "version": version}
-        self._append_many(conn, seq, [{**event, "rows": rows, "extra": extra}])
+        self._append_many(conn, seq, [(change, rows, extra)])
 
     def _append_setting(
         self, conn: Connection, seq: int, actor: str, kind: str, extra: dict[str, Any] | None = None
     ) -> int:
         """Append event ``seq`` that changes a setting of the whole register (no model, no rows); its number."""
-        self._append(
-            conn, seq, at=_now(), actor=actor, kind=kind, model_name=None, version=None, rows=[], extra=extra
-        )
+        self._append(conn, seq, Change(actor, kind), [], extra)
         return seq
 
-    def _append_many(self, conn: Connection, seq: int, events: list[dict[str, Any]]) -> None:
+    def _append_many(
+        self, conn: Connection, seq: int, events: list[tuple[Change, Rows, dict[str, Any] | None]]
+    ) -> None:
         """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
         the chain head once, to the last: each event's hash still covers the one before it."""
         written = self._written(conn)
@@ -1161,8 +1078,8 @@ class Register:
             written.identity = database.session_identity(conn)
         digest = written.head[1]
         values = []
-        for number, event in enumerate(events, start=seq):
-            values.append(self._event_row(number, digest, event, written.identity))
+        for number, (change, rows, extra) in enumerate(events, start=seq):
+            values.append(self._event_row(number, digest, change, (rows, extra), written.identity))
             digest = values[-1]["hash"]
         conn.execute(t.events.insert(), values)
         last = seq + len(events) - 1
@@ -1181,16 +1098,22 @@ class Register:
         written.head = (last, digest)
 
     def _event_row(
-        self, seq: int, prev_hash: str, event: dict[str, Any], identity: str | None
+        self,
+        seq: int,
+        prev_hash: str,
+        change: Change,
+        carried: tuple[Rows, dict[str, Any] | None],
+        identity: str | None,
     ) -> dict[str, Any]:
         """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
+        rows, extra = carried
         payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in event["rows"]],
-            **(event["extra"] or {}),
+            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
+            **(extra or {}),
         }
         payload = json.loads(provenance.canonical_json(payload))
         identity = None if self._before_signing else identity
-        fields = {key: event[key] for key in ("at", "actor", "kind", "model_name", "version")}
+        fields = dataclasses.asdict(change)
         digest = chain.event_hash(seq=seq, **fields, payload=payload, prev_hash=prev_hash, identity=identity)
         return {
             "seq": seq,
@@ -1211,8 +1134,8 @@ class Register:
         row = conn.execute(sa.select(t.models).where(t.models.c.name == model_name)).first()
         if row is None:
             raise NotFoundError(
-                f"No model named {model_name!r} is registered; add it with "
-                f"`governance register add {model_name} --owner EMAIL --purpose TEXT` (see `governance register list`)."
+                f"No model named {model_name!r} is registered; add it with {{add_model}} (see {{list_models}}).",
+                **advice("add_model", "list_models", model=model_name),
             )
         return row
 
@@ -1225,8 +1148,8 @@ class Register:
             known = [v.version for v in self._versions_of(conn, model.id)]
             hint = f" (registered: {', '.join(known)})" if known else ""
             raise NotFoundError(
-                f"{model_name} has no version {version!r}{hint}; register it with "
-                f"`governance register version {model_name} --version {version} --model PATH`."
+                f"{model_name} has no version {version!r}{hint}; register it with {{add_version}}.",
+                **advice("add_version", model=model_name, version=version),
             )
         return row
 
@@ -1246,7 +1169,8 @@ class Register:
             .order_by(t.audits.c.id)
         ).all()
         return [
-            lifecycle.audit_facts(audit._mapping, _payload(audit.payload), audit.identity) for audit in rows
+            lifecycle.audit_facts(audit._mapping, _payload_object(audit.payload), audit.identity)
+            for audit in rows
         ]
 
     def _version_record(
@@ -1280,17 +1204,22 @@ def _now() -> str:
     return provenance.isoformat(provenance.now())
 
 
+def _first_event(conn: Connection, kind: str) -> Row[Any] | None:
+    """The first event of a kind (a register-wide setting is recorded once, and the first one counts)."""
+    return conn.execute(
+        sa.select(t.events).where(t.events.c.kind == kind).order_by(t.events.c.seq).limit(1)
+    ).first()
+
+
+def _setting_record(conn: Connection, kind: str) -> tuple[int, dict[str, Any]] | None:
+    """The event that made a register-wide setting (its number and payload), or ``None``."""
+    found = _first_event(conn, kind)
+    return (int(found.seq), _payload_object(found.payload)) if found is not None else None
+
+
 def signing_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
     """The event that switched signing on (its number and payload), or ``None`` when the register is unsigned."""
-    found = conn.execute(
-        sa.select(t.events.c.seq, t.events.c.payload)
-        .where(t.events.c.kind == chain.SIGNING_KIND)
-        .order_by(t.events.c.seq)
-        .limit(1)
-    ).first()
-    if found is None:
-        return None
-    return int(found.seq), _payload_object(found.payload)
+    return _setting_record(conn, chain.SIGNING_KIND)
 
 
 def _payload_object(text: str) -> dict[str, Any]:
@@ -1304,21 +1233,13 @@ def _payload_object(text: str) -> dict[str, Any]:
 
 def roles_record(conn: Connection) -> int | None:
     """The event that made comparing who logged in final (``register require-roles``), or ``None``."""
-    found = conn.execute(
-        sa.select(t.events.c.seq).where(t.events.c.kind == chain.ROLES_KIND).order_by(t.events.c.seq).limit(1)
-    ).scalar()
-    return int(found) if found is not None else None
+    found = _setting_record(conn, chain.ROLES_KIND)
+    return found[0] if found is not None else None
 
 
 def shared_role_record(conn: Connection) -> tuple[int, dict[str, Any]] | None:
     """The event that allowed a PostgreSQL register's people to share one database role, or ``None``."""
-    found = conn.execute(
-        sa.select(t.events.c.seq, t.events.c.payload)
-        .where(t.events.c.kind == roles.SHARED_ROLE_KIND)
-        .order_by(t.events.c.seq)
-        .limit(1)
-    ).first()
-    return (int(found.seq), _payload(found.payload)) if found is not None else None
+    return _setting_record(conn, roles.SHARED_ROLE_KIND)
 
 
 def compares_identities(conn: Connection) -> bool:
@@ -1327,14 +1248,6 @@ def compares_identities(conn: Connection) -> bool:
     if conn.dialect.name == "postgresql":
         return shared_role_record(conn) is None
     return roles_record(conn) is not None
-
-
-def _payload(text: str) -> dict[str, Any]:
-    try:
-        payload = json.loads(text)
-    except ValueError:
-        return {}
-    return payload if isinstance(payload, dict) else {}
 
 
 _FIELD_OF_COLUMN = {"created_by": "actor"}  # the column, as the caller named it
@@ -1380,12 +1293,6 @@ def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
         "status": str(status),
         "evidence": answer.get("evidence") or "",
     }
-
-
-def _actor(actor: str | None) -> str:
-    if actor is None or not str(actor).strip():
-        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
-    return str(actor).strip()
 
 
 def _required(value: str | None, field: str, what: str) -> str:

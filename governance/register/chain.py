@@ -15,8 +15,11 @@ import hashlib
 import hmac
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from governance import provenance
 
 # provenance.canonical_json's encoder, built once: the same bytes, without building an encoder per event
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -24,6 +27,17 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 HMAC_ENV = "GOVERNANCE_REGISTER_HMAC_KEY"
 SIGNING_KIND = "register.signing_enabled"
 ROLES_KIND = "register.roles_required"
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who changes what, and when: the fields every event of one change carries (its hash covers them)."""
+
+    actor: str
+    kind: str
+    model_name: str | None = None
+    version: str | None = None
+    at: str = field(default_factory=lambda: provenance.isoformat(provenance.now()))
 
 
 def event_hash(
@@ -56,6 +70,15 @@ def event_hash(
     if identity is not None:
         fields["identity"] = identity
     return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
+
+
+HASHED_COLUMNS = ("seq", "at", "actor", "kind", "model_name", "version", "prev_hash", "identity")
+"""The columns of a stored event that its hash covers, beside its payload (see :func:`event_hash`)."""
+
+
+def stored_event_hash(event: Any, payload: dict[str, Any]) -> str:
+    """:func:`event_hash` of an event as stored (a row with the event's columns), over its payload as read."""
+    return event_hash(payload=payload, **{column: getattr(event, column) for column in HASHED_COLUMNS})
 
 
 def sign(key: bytes, digest: str) -> str:

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from governance import provenance
-from governance.register import chain, database, lifecycle, manifest, roles
+from governance.register import chain, database, lifecycle, manifest, mitigation, roles
 from governance.register import schema as t
 from governance.register.duties_check import DutiesReplay
 from governance.register.monitoring import alert_items
@@ -32,6 +32,7 @@ from governance.register.records import (
     AnchorCheck,
     AuditRecord,
     ModelDetail,
+    StatusCategory,
     StatusItem,
     StatusReport,
     VerifyProblem,
@@ -52,6 +53,7 @@ _ROW_NAMES = {
     "gov_monitoring_runs": "monitoring run",
     "gov_monitoring_windows": "monitoring window",
     "gov_monitoring_alerts": "monitoring alert",
+    "gov_mitigation_runs": "mitigation run",
 }
 
 
@@ -85,6 +87,7 @@ def verify(
     files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
     problems += files.problems(tables.audits, log.expected)
     problems += _orphan_problems(register, workspace_root)
+    problems += mitigation.comparison_problems(register, workspace_root)
     problems.sort(key=lambda p: (_KIND_ORDER[p.kind], p.seq if p.seq is not None else 0))
     unchecked = signing.since is not None and key is None
     return VerifyReport(
@@ -141,11 +144,12 @@ _KIND_ORDER = {
     "audit_file": 3,
     "orphan": 4,
 }
-HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row"})  # what the records themselves say
+HISTORY_KINDS = frozenset({"chain", "signature", "head", "anchor", "row", "rule"})  # what the records say
 
 
 def history_break(report: VerifyReport) -> str | None:
-    """The first problem with the history itself (events, signatures, head, rows), or why it is unchecked.
+    """The first problem with the history itself (events, signatures, head, rows, rules broken by hand), or why
+    it is unchecked.
 
     Audit files and orphans are left out: they say nothing about whether a record such as a vouching is genuine.
     """
@@ -244,7 +248,7 @@ class _Log:
         if payload is None:
             payload = {}
             self._problem(event.seq, f"Event {event.seq} holds unreadable content: it was edited by hand.")
-        if _event_digest(event, payload) != event.hash:
+        if chain.stored_event_hash(event, payload) != event.hash:
             self._problem(
                 event.seq,
                 f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
@@ -336,20 +340,6 @@ _UNRECORDED_SIGNING = VerifyProblem(
     "never signed (switch it on with `governance register enable-signing`), or someone removed its "
     "signatures and rewrote its history; restore it from a backup if it was signed.",
 )
-
-
-def _event_digest(event: Any, payload: dict[str, Any]) -> str:
-    return chain.event_hash(
-        seq=event.seq,
-        at=event.at,
-        actor=event.actor,
-        kind=event.kind,
-        model_name=event.model_name,
-        version=event.version,
-        payload=payload,
-        prev_hash=event.prev_hash,
-        identity=event.identity,
-    )
 
 
 @dataclass
@@ -606,29 +596,22 @@ def _version_items(
     model = detail.model
     label = f"{model.name}@{version.version}"
     items = _due_items(version, detail.audits, label, moment, horizon)
+    about = {"model_name": model.name, "version": version.version}
     if version.state == "deployed":
         decisions = [a for a in detail.approvals if a.version_id == version.id]
         if not decisions or decisions[-1].decision != "approve":
-            items.append(
-                StatusItem(
-                    category="unapproved",
-                    model_name=model.name,
-                    version=version.version,
-                    message=f"{label} is deployed without a standing approval; suspend it "
-                    f"(`governance register suspend {label}`) or have it approved.",
-                )
+            message = (
+                f"{label} is deployed without a standing approval; suspend it (`governance register suspend "
+                f"{label}`) or have it approved."
             )
+            items.append(StatusItem(category="unapproved", **about, message=message))
     artefact = register.locate(version.artifact_path)
     if artefact.is_file() and provenance.sha256_file(artefact) != version.sha256:
-        items.append(
-            StatusItem(
-                category="changed",
-                model_name=model.name,
-                version=version.version,
-                message=f"The model file of {label} ({version.artifact_path}) changed since it was registered; "
-                "register the new file as a new version.",
-            )
+        message = (
+            f"The model file of {label} ({version.artifact_path}) changed since it was registered; register the "
+            "new file as a new version."
         )
+        items.append(StatusItem(category="changed", **about, message=message))
     return items
 
 
@@ -664,30 +647,24 @@ def _due_items(
     if audit is None or audit.expires_at is None:
         return []
     expires = database_time(audit.expires_at)
+    category: StatusCategory
     if expires <= moment:
-        return [
-            StatusItem(
-                category="overdue",
-                model_name=version.model_name,
-                version=version.version,
-                due=audit.expires_at,
-                message=f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
-                f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`.",
-            )
-        ]
-    if expires <= horizon:
+        category = "overdue"
+        message = (
+            f"{label} ({version.state}) is overdue for audit: audit {audit.audit_id} expired on "
+            f"{audit.expires_at[:10]}; audit it again with `governance audit {label} ...`."
+        )
+    elif expires <= horizon:
         left = (expires - moment).days
-        return [
-            StatusItem(
-                category="expiring",
-                model_name=version.model_name,
-                version=version.version,
-                due=audit.expires_at,
-                message=f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
-                f"({left} day{'s' if left != 1 else ''} from now).",
-            )
-        ]
-    return []
+        category = "expiring"
+        message = (
+            f"{label} ({version.state}) needs a new audit by {audit.expires_at[:10]} "
+            f"({left} day{'s' if left != 1 else ''} from now)."
+        )
+    else:
+        return []
+    where = {"model_name": version.model_name, "version": version.version}
+    return [StatusItem(category=category, **where, due=audit.expires_at, message=message)]
 
 
 def database_time(value: str) -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from governance.errors import CorruptRegisterError, NotFoundError, RegisterError
+from governance.register.actions import advice
 from governance.register.schema import PREFIX, VERSION_TABLE
 from governance.testhooks import pause_at
 
@@ -75,8 +76,8 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         path = Path(str(parsed.database))
         if not create and not path.is_file():
             raise NotFoundError(
-                f"There is no register at {path} yet; add a model with "
-                "`governance register add NAME --owner EMAIL --purpose TEXT`."
+                f"There is no register at {path} yet; add a model with {{add_model}}.",
+                **advice("add_model", model="NAME"),
             )
         tables, revision = _inspect_sqlite_file(path)
         revision = _classify(tables, revision, where)  # before any connection that could write (WAL, migrate)
@@ -136,7 +137,8 @@ def _inspect_sqlite_file(path: Path) -> tuple[set[str], str | None]:
     if header != SQLITE_HEADER:
         raise CorruptRegisterError(
             f"{path} is not a SQLite database (damaged, or another program's file) and was left untouched; "
-            "move it away or point --register-url at another file."
+            "move it away or point {register_url} at another file.",
+            fields={"register_url": "the register URL"},
         )
     try:
         connection = sqlite3.connect(

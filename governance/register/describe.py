@@ -156,6 +156,11 @@ def _approval_recorded(e: _Event) -> str:
     text += "."
     if approval.get("comment"):
         text += f" Comment: {_clause(approval.get('comment'))}."
+    from governance.register.mitigation import chosen_words
+
+    chosen = chosen_words(approval.get("chosen_from"))
+    if chosen:
+        text += f" It was {chosen}."
     return text + _accepted(e.payload) + _state_change(e.payload)
 
 
@@ -180,14 +185,14 @@ def _incident_recorded(e: _Event) -> str:
 
 def _signing_enabled(e: _Event) -> str:
     """Switched on by a person, or by the tool at the first change made with a key."""
-    if e.actor == "governance":
-        return (
-            f"Signing was switched on by the first change made with a key (key id {e.payload.get('key_id')}): from "
-            "here every change and the chain head are signed, and changes need the key."
-        )
+    who = (
+        "Signing was switched on by the first change made with a key"
+        if e.actor == "governance"
+        else f"{e.actor} switched signing on"
+    )
     return (
-        f"{e.actor} switched signing on (key id {e.payload.get('key_id')}): from here every change and the chain "
-        "head are signed, and changes need the key."
+        f"{who} (key id {e.payload.get('key_id')}): from here every change and the chain head are signed, and "
+        "changes need the key."
     )
 
 
@@ -216,6 +221,13 @@ def _monitoring_recorded(e: _Event) -> str:
     return text + (" The next audit is due now." if e.payload.get("reaudit_due") else "")
 
 
+def _mitigation_recorded(e: _Event) -> str:
+    run = row(e.payload, "gov_mitigation_runs")
+    candidates = [c for c in run.get("candidates") or [] if isinstance(c, dict)][1:]
+    listed = ", ".join(f"{c.get('version')} ({c.get('verdict')})" for c in candidates) or "no candidate"
+    return f"{e.actor} recorded mitigation run {run.get('run_id')} of {e.label}: {listed}."
+
+
 _SENTENCES: dict[str, Callable[[_Event], str]] = {
     "model.registered": _model_registered,
     "model.updated": _model_updated,
@@ -229,6 +241,7 @@ _SENTENCES: dict[str, Callable[[_Event], str]] = {
     "checklist.answered": _checklist_answered,
     "incident.recorded": _incident_recorded,
     "monitoring.recorded": _monitoring_recorded,
+    "mitigation.recorded": _mitigation_recorded,
     "register.signing_enabled": _signing_enabled,
     "register.roles_required": _roles_required,
     "register.shared_role_allowed": _shared_role_allowed,

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from governance.errors import GuardError, InputError
+from governance.errors import FieldError, GuardError, InputError
+from governance.register.actions import advice
 
 if TYPE_CHECKING:
     from governance.register.records import AuditRecord, VersionRecord
@@ -82,9 +83,17 @@ RULES: dict[str, Rule] = {
 class RuleBroken(GuardError):
     """A guard's refusal, with the key of the rule (in :data:`RULES`) it enforces."""
 
-    def __init__(self, rule: str, message: str, *, fields: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        rule: str,
+        message: str,
+        *,
+        fields: Sequence[str] = (),
+        actions: Mapping[str, str] | None = None,
+        subject: Mapping[str, str] | None = None,
+    ) -> None:
         self.rule = rule
-        super().__init__(message, fields=fields)
+        super().__init__(message, fields=fields, actions=actions, subject=subject)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -98,6 +107,13 @@ def check_model_name(name: str) -> str:
             f"The model name {name!r} is not usable; use up to 200 characters without '@', e.g. credit-risk."
         )
     return text
+
+
+def checked_actor(actor: str | None) -> str:
+    """Who is acting, stripped; refused when not given."""
+    if actor is None or not str(actor).strip():
+        raise FieldError("actor", "Say who is acting: give {field}, for example your e-mail address.")
+    return str(actor).strip()
 
 
 def check_version_label(version: str) -> str:
@@ -215,7 +231,8 @@ def check_approval(
         raise RuleBroken(
             "no-audit",
             f"Guard 'passing audit' refused to approve {label}: no audit of its artefact is recorded; "
-            f"run `governance audit {label} --data HOLDOUT --target COLUMN` first.",
+            "{audit} first.",
+            **advice("audit", label=label),
         )
     audit = audits[-1]
     if risk_acceptance is None:
@@ -317,8 +334,10 @@ def check_transition(state: str, action: str, label: str) -> str:
         raise RuleBroken(
             "deploy-needs-approval",
             f"Guard 'deployment needs approval' refused to deploy {label}: it is {state}, not approved; "
-            f"approve it first with `governance register approve {label} --role ROLE` (by someone other than its "
-            "auditor and creator).",
+            "approve it first with {approve} (by someone other than its auditor and creator).",
+            **advice(
+                "approve", label=label, model=label.rpartition("@")[0], version=label.rpartition("@")[2]
+            ),
         )
     if state == target:
         raise RuleBroken("lifecycle", f"{label} is already {target}; nothing to do.")

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from governance import provenance
-from governance.errors import InputError
 from governance.register import database, lifecycle
 from governance.register import schema as t
-from governance.register.records import ModelDetail, StatusItem
+from governance.register.chain import Change
+from governance.register.records import ModelDetail, StatusItem, open_alert_runs
 from governance.results.common import Frozen
 
 if TYPE_CHECKING:
@@ -52,32 +52,7 @@ class AlertEntry:
     reaudit: bool
 
 
-class MonitoringRunRecord(Frozen):
-    """A recorded monitoring run of a version."""
-
-    id: int
-    model_name: str
-    version: str
-    run_id: str
-    window: str
-    time_column: str
-    data_path: str
-    data_sha256: str
-    policy_sha256: str
-    approved_audit_id: str | None
-    first_window: str
-    last_window: str
-    n_windows: int
-    n_rows: int
-    n_alerts: int
-    reaudit: bool
-    actor: str
-    recorded_at: str
-    alerts: list[str] = []  # the alerts' messages
-
-
-@dataclass(frozen=True)
-class RunFacts:
+class RunFacts(Frozen):
     """What a run is about, apart from its windows and alerts."""
 
     run_id: str
@@ -87,6 +62,23 @@ class RunFacts:
     data_sha256: str
     policy_sha256: str
     approved_audit_id: str | None
+
+
+class MonitoringRunRecord(RunFacts):
+    """A recorded monitoring run of a version: its facts, where it stands, and what its windows found."""
+
+    id: int
+    model_name: str
+    version: str
+    first_window: str
+    last_window: str
+    n_windows: int
+    n_rows: int
+    n_alerts: int
+    reaudit: bool
+    actor: str
+    recorded_at: str
+    alerts: list[str] = []  # the alerts' messages
 
 
 def record_monitoring(
@@ -100,9 +92,7 @@ def record_monitoring(
     actor: str,
 ) -> MonitoringRunRecord:
     """Append a monitoring run with its windows and alerts (one transaction, one event)."""
-    if not str(actor or "").strip():
-        raise InputError("Say who is acting: pass --actor EMAIL or set GOVERNANCE_ACTOR.")
-    actor = str(actor).strip()
+    actor = lifecycle.checked_actor(actor)
     at = provenance.isoformat(provenance.now())
     reaudit = any(alert.reaudit for alert in alerts)
     with database.write_transaction(register.engine) as conn:
@@ -111,13 +101,7 @@ def record_monitoring(
         seq = register._next_seq(conn)
         run_values = {
             "version_id": row.id,
-            "run_id": facts.run_id,
-            "window": facts.window,
-            "time_column": facts.time_column,
-            "data_path": facts.data_path,
-            "data_sha256": facts.data_sha256,
-            "policy_sha256": facts.policy_sha256,
-            "approved_audit_id": facts.approved_audit_id,
+            **facts.model_dump(),
             "first_window": windows[0].start if windows else "",
             "last_window": windows[-1].start if windows else "",
             "n_windows": len(windows),
@@ -176,15 +160,7 @@ def record_monitoring(
             rows += [(table, r) for r in found]
         extra = {"reaudit_due": at} if reaudit else None
         register._append(
-            conn,
-            seq,
-            at=at,
-            actor=actor,
-            kind="monitoring.recorded",
-            model_name=model_name,
-            version=version,
-            rows=rows,
-            extra=extra,
+            conn, seq, Change(actor, "monitoring.recorded", model_name, version, at), rows, extra
         )
         return _record(rows[0][1], model_name, version, [a.message for a in alerts])
 
@@ -270,8 +246,8 @@ def alert_items(register: Register, details: Sequence[ModelDetail]) -> list[Stat
         for version in detail.versions:
             if version.state == "retired":
                 continue
-            newest = audited_seq.get(version.id) or 0
-            open_runs = [r for r in runs if r.version_id == version.id and r.event_seq > newest]
+            own = [r for r in runs if r.version_id == version.id]
+            open_runs = open_alert_runs(own, audited_seq.get(version.id), lambda r: int(r.event_seq))
             if open_runs:
                 items += _items_for(detail.model.name, version.version, open_runs)
     return items

@@ -103,17 +103,7 @@ def event_record(row: Row[Any]) -> EventRecord:
     if not isinstance(payload, dict):
         payload = {"unreadable": row.payload}
     return EventRecord(
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        kind=row.kind,
-        model_name=row.model_name,
-        version=row.version,
-        payload=payload,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-        hmac=row.hmac,
-        identity=row.identity,
+        **{**row._mapping, "payload": payload},
         summary=summarise(row.kind, row.actor, row.model_name, row.version, payload),
     )
 

@@ -128,6 +128,8 @@ class ApprovalRecord(Frozen):
     audit_id: str | None = None  # the audit the approval relied on
     actor: str
     at: str
+    # a mitigated candidate: the mitigation run it was chosen from and the alternatives with their verdicts
+    chosen_from: dict[str, Any] | None = None
 
 
 class ChecklistAnswerRecord(Frozen):
@@ -297,3 +299,13 @@ def newest_answers(answers: Iterable[A], fields: Callable[[A], Mapping[str, Any]
         if key not in latest or (when, order) >= latest[key][:2]:
             latest[key] = (when, order, answer)
     return [latest[key][2] for key in sorted(latest)]
+
+
+def open_alert_runs(runs: Iterable[A], newest_audit_seq: int | None, seq: Callable[[A], int]) -> list[A]:
+    """The monitoring runs whose alerts are still open: those recorded after the version's newest audit.
+
+    The one rule for "did an audit close these alerts", used by ``governance status`` and the checklists'
+    monitoring evidence. It goes by the history's order (event numbers), not the clock: an audit and a run can
+    fall in one second, and two machines' clocks can disagree. ``seq`` reads a run's event number.
+    """
+    return [run for run in runs if seq(run) > (newest_audit_seq or 0)]

@@ -106,16 +106,19 @@ def grant_script(roles: list[str], schema: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def about_tables(conn: Connection, columns: str, joins: str = "") -> Any:
+    """What PostgreSQL's catalogue says about the register's tables (their schema, their owner), asked of the
+    events table: ``columns`` of ``pg_class c`` and of what ``joins`` adds. Fixed SQL text only, never input."""
+    return conn.execute(
+        sa.text(f"SELECT {columns} FROM pg_class c {joins} WHERE c.oid = to_regclass(:table)"),
+        {"table": t.events.name},
+    ).one()
+
+
 def refuse_unless_owner(conn: Connection, doing: str) -> None:
     """Refuse ``doing`` unless the login role owns the register's tables (or is a member of the owner, or a
     superuser): a person must not switch off the check that tells them apart from their colleagues."""
-    owner = conn.execute(
-        sa.text(
-            "SELECT pg_get_userbyid(relowner), pg_has_role(session_user, relowner, 'MEMBER') "
-            "FROM pg_class WHERE oid = to_regclass(:table)"
-        ),
-        {"table": t.events.name},
-    ).one()
+    owner = about_tables(conn, "pg_get_userbyid(c.relowner), pg_has_role(session_user, c.relowner, 'MEMBER')")
     if not owner[1]:
         who = conn.execute(sa.text("SELECT session_user")).scalar_one()
         raise RegisterError(

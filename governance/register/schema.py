@@ -91,6 +91,8 @@ approvals = sa.Table(
     sa.Column("actor", sa.String(320), nullable=False),
     sa.Column("at", sa.String(32), nullable=False),
     sa.Column("event_seq", sa.Integer, nullable=False),
+    # a mitigated candidate's approval: the run it was chosen from and the alternatives (revision 0009)
+    sa.Column("chosen_from", sa.JSON),
 )
 
 checklist_answers = sa.Table(
@@ -206,6 +208,23 @@ monitoring_alerts = sa.Table(
     sa.Column("event_seq", sa.Integer, nullable=False),
 )
 
+# Mitigation runs (revision 0009): one row per `governance mitigate`, its comparison files' hashes and candidates.
+mitigation_runs = sa.Table(
+    "gov_mitigation_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    sa.Column("run_id", sa.String(100), nullable=False, unique=True),
+    sa.Column("comparison_path", sa.Text, nullable=False),  # the comparison.json, relative to the workspace
+    sa.Column("files", sa.JSON, nullable=False),  # {name: sha256} of every file of the comparison folder
+    sa.Column(
+        "candidates", sa.JSON, nullable=False
+    ),  # [{version, method, verdict, audit_id}], original first
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("recorded_at", sa.String(32), nullable=False),
+    sa.Column("event_seq", sa.Integer, nullable=False),
+)
+
 # Tables whose rows are after-images recorded in events; verify replays the log and compares them.
 ENTITY_TABLES: dict[str, sa.Table] = {
     table.name: table
@@ -219,5 +238,6 @@ ENTITY_TABLES: dict[str, sa.Table] = {
         monitoring_runs,
         monitoring_windows,
         monitoring_alerts,
+        mitigation_runs,
     )
 }

@@ -819,16 +819,34 @@ def _explanation_lines(
     return [render_explanation_markdown(explanation, figures=paths), ""]
 
 
-def _curve_lines(result: AuditResult, figures: _Figures, *, published: bool) -> list[str]:
-    """The threshold trade-off and calibration by group (``--curves``); not on published pages, whose masking
-    of small groups the curves would undo."""
-    if published or (result.tradeoff is None and result.calibration is None):
+def _curve_lines(
+    result: AuditResult, figures: _Figures, hidden: Mapping[str, Collection[str]], *, published: bool
+) -> list[str]:
+    """The threshold trade-off and calibration by group. A published page leaves out the curves of an attribute
+    with a masked group: each group's rate at every threshold would give its masked counts back."""
+    if result.tradeoff is None and result.calibration is None:
         return []
     from governance.report.curves import calibration_lines, tradeoff_lines
 
-    out = tradeoff_lines(result.tradeoff, figures.folder, figures.has) if result.tradeoff else []
-    if result.calibration is not None:
-        out += calibration_lines(result.calibration, figures.folder, figures.has)
+    masked = {name for name, groups in hidden.items() if groups} if published else set()
+    tradeoff, calibration = result.tradeoff, result.calibration
+    if masked and tradeoff is not None:
+        tradeoff = tradeoff.model_copy(
+            update={"attributes": [a for a in tradeoff.attributes if a.attribute not in masked]}
+        )
+    if masked and calibration is not None:
+        calibration = calibration.model_copy(
+            update={"attributes": [a for a in calibration.attributes if a.attribute not in masked]}
+        )
+    out = tradeoff_lines(tradeoff, figures.folder, figures.has) if tradeoff else []
+    if calibration is not None:
+        out += calibration_lines(calibration, figures.folder, figures.has)
+    if masked and out:
+        left = ", ".join(sorted(masked))
+        out += [
+            f"The curves of {markdown_text(left)} are left out of this page: a group is masked there.",
+            "",
+        ]
     return out
 
 
@@ -909,7 +927,7 @@ def render_report(
     out += _rules_table_lines(result)
     out += _overall_lines(result)
     out += _by_group_lines(result, hidden, linked, published=published, min_cell_size=min_cell_size)
-    out += _curve_lines(result, linked, published=published)
+    out += _curve_lines(result, linked, hidden, published=published)
     out += _explanation_lines(result, hidden, linked, published=published)
     out += _provenance_lines(result)
     return "\n".join(out)

@@ -7,9 +7,11 @@ interval when one was computed. Group names are strings; intersections join leve
 
 from __future__ import annotations
 
-from typing import Literal
+import gc
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr, model_serializer
 
 from governance.results.common import Estimate, Frozen
 
@@ -122,8 +124,8 @@ class LL144Table(Frozen):
     reference_candidates: list[str] = Field(default_factory=list)  # categories big enough to be the reference
 
 
-class AttributeResult(Frozen):
-    """Everything computed for one sensitive attribute or one intersection of attributes."""
+class AttributeFields(Frozen):
+    """The fields of ``AttributeResult``: what audit.json holds for one attribute, written as they are."""
 
     attribute: str  # "sex", or "sex × age_band"
     columns: list[str]
@@ -141,6 +143,92 @@ class AttributeResult(Frozen):
     unknown_count: int
     ll144: LL144Table | None = None
     positive_class: str | None = None  # multiclass: the class this one-vs-rest result is about
+
+
+class AttributeResult(AttributeFields):
+    """Everything computed for one sensitive attribute or one intersection of attributes."""
+
+    # An audit of 2,500 intersection cells holds some 250,000 records; the computation keeps their numbers as
+    # arrays and hands over a maker per field, run the first time the field is read or the result is written.
+    _later: Mapping[str, Callable[[], Any]] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def with_records_later(cls, makers: Mapping[str, Callable[[], Any]], **fields: Any) -> AttributeResult:
+        """The result with ``fields`` validated now and the fields of ``makers`` made when first needed."""
+        unknown = set(makers) - set(DEFERRABLE)
+        if unknown:
+            raise TypeError(
+                f"only {', '.join(DEFERRABLE)} can be made later, not {', '.join(sorted(unknown))}"
+            )
+        result = cls(**fields, **{name: DEFERRABLE[name] for name in makers})  # placeholders, checked once
+        for name in makers:
+            del result.__dict__[name]
+        result.__pydantic_private__["_later"] = dict(makers)  # type: ignore[index]
+        return result
+
+    def made(self) -> AttributeResult:
+        """Every deferred field made (a no-op for a result read from audit.json); returns itself."""
+        later = self.__pydantic_private__.get("_later") if self.__pydantic_private__ else None
+        if later is not None:
+            collecting = gc.isenabled()
+            gc.disable()  # records hold no cycles; the collector would walk every one made so far, many times
+            try:
+                for name, maker in later.items():
+                    if name not in self.__dict__:
+                        self.__dict__[name] = maker()
+            finally:
+                if collecting:
+                    gc.enable()
+            self._settle()
+        return self
+
+    def _settle(self) -> None:
+        """Once every field is made: fields back in their declared order (audit.json's), no makers kept."""
+        ordered = {name: self.__dict__[name] for name in type(self).model_fields}
+        self.__dict__.clear()
+        self.__dict__.update(ordered)
+        self.__pydantic_private__["_later"] = None  # type: ignore[index]
+
+    if not TYPE_CHECKING:  # as pydantic's own: type checkers should not accept any attribute
+
+        def __getattr__(self, item: str) -> Any:
+            private = object.__getattribute__(self, "__pydantic_private__")
+            later = private.get("_later") if private and item in DEFERRABLE else None
+            if later is not None and item in later:
+                value = self.__dict__[item] = later[item]()
+                if all(name in self.__dict__ for name in later):
+                    self._settle()
+                return value
+            return super().__getattr__(item)
+
+    @model_serializer(mode="plain")
+    def _serialise_made(self) -> AttributeFields:
+        """Written with its fields' own serialiser once every field is made (a wrapping one would copy it all)."""
+        return self.made()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, AttributeResult):
+            self.made()
+            other.made()
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # it holds lists: never hashable, as before
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        self.made()
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        self.made()
+        return super().__repr_args__()
+
+    def __getstate__(self) -> dict[Any, Any]:
+        self.made()
+        return super().__getstate__()
+
+
+# The fields an AttributeResult may make later, with the placeholder validated in their place.
+DEFERRABLE: dict[str, Any] = {"groups": [], "to_reference": [], "to_overall": [], "ll144": None}
 
 
 class FairnessResult(Frozen):

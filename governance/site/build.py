@@ -275,6 +275,7 @@ def _write_model_pages(
         report.figures += [f"models/figures/{file}" for file in figure_files]
         trend_files = draw_trend_figure(model, writer.folder("models", "figures"), f"{model.slug}-monitoring")
         report.figures += [f"models/figures/{file}" for file in trend_files]
+        mitigation = _mitigation_section(writer, sources, model)
         whole = with_whole(model)  # this model's described audits, whole until its pages are written
         latest = whole.latest_audit
         text = render_model_page(
@@ -287,6 +288,7 @@ def _write_model_pages(
             ll144_link=_relative(page, paths.ll144[name]) if name in paths.ll144 else None,
             min_cell_size=k,
             monitoring_figure=trend_files[0] if trend_files else None,
+            mitigation=mitigation,
         )
         writer.page(("models", model.slug), text)
         nav_models.append({nav_title(name): page})
@@ -294,6 +296,27 @@ def _write_model_pages(
             link = _relative(paths.ll144[name], paths.audits[latest.result.audit_id]) if latest else None
             writer.page(("ll144", model.slug), render_ll144_page(whole, audit_link=link, min_cell_size=k))
     return nav_models
+
+
+def _mitigation_section(writer: _Writer, sources: SiteSources, model: Any) -> str:
+    """The model's mitigation comparisons, published only as the register recorded them."""
+    from governance.site.mitigation_section import load_comparisons, render_mitigation, write_figures
+
+    vouchers = sources.vouchers
+    if vouchers is None or not vouchers.register:
+        return ""
+    comparisons = load_comparisons(model, vouchers.workspace_root, vouchers.history_problem)
+    if not comparisons:
+        return ""
+    names = write_figures(comparisons, writer.folder("models", "figures"), model.slug)
+    writer.report.figures += [f"models/figures/{name}" for name in names]
+    for comparison in comparisons:
+        if comparison.problems:
+            writer.report.warnings.append(
+                f"The mitigation comparison {comparison.run.get('comparison_path')} was not published: "
+                f"{'; '.join(comparison.problems)}."
+            )
+    return render_mitigation(model, comparisons)
 
 
 def _write_checklist_pages(

@@ -282,6 +282,17 @@ def _considerations_and_lifecycle(model: ModelEntry) -> list[str]:
     ]
 
 
+def _approval_comment(approval: dict[str, Any]) -> str:
+    """The comment, and for a mitigated candidate the choice on record ("chosen ... over: ...")."""
+    from governance.register.mitigation import chosen_words
+
+    parts = [
+        str(_first(approval, ("comment", "note", "reason")) or ""),
+        chosen_words(approval.get("chosen_from")),
+    ]
+    return markup_text(" ".join(part for part in parts if part))
+
+
 def _approval_lines(model: ModelEntry) -> list[str]:
     approvals = [
         [
@@ -291,7 +302,7 @@ def _approval_lines(model: ModelEntry) -> list[str]:
             markup_text(approval.get("decision") or "approve"),
             markup_text(approval.get("actor") or approval.get("approver") or ""),
             markup_text(approval.get("risk_acceptance")) if approval.get("risk_acceptance") else "—",
-            markup_text(_first(approval, ("comment", "note", "reason")) or ""),
+            _approval_comment(approval),
         ]
         for approval in model.approvals
     ]
@@ -339,6 +350,7 @@ def render_model_page(
     ll144_link: str | None,
     min_cell_size: int,
     monitoring_figure: str | None = None,
+    mitigation: str = "",
 ) -> str:
     """The model card page. ``audit_links`` maps audit ids to page paths relative to this page.
 
@@ -355,6 +367,9 @@ def render_model_page(
         lines += _metric_lines(latest, min_cell_size)
     lines += _ratio_lines(model, figure)
     lines.append(render_monitoring(model, figure=monitoring_figure))
+    lines.append(
+        mitigation
+    )  # the mitigation runs' comparisons (see :mod:`governance.site.mitigation_section`)
     lines += _considerations_and_lifecycle(model)
     lines += _approval_lines(model)
     lines += _audit_list_lines(model, audit_links)

@@ -7,7 +7,10 @@ run as arrays (the same p-values as scipy), and the result records must not be v
 
 from __future__ import annotations
 
+import copy
+import pickle
 import sys
+import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from itertools import product
@@ -16,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from fairness_helpers import binary_data
 from scipy import stats
 
 from governance.audit.fairness import compute_fairness
@@ -29,6 +33,7 @@ from governance.intervals import (
     spread_many,
     z_for,
 )
+from governance.results.fairness import AttributeResult, FairnessResult
 
 
 def _many_groups(n: int, seed: int = 0) -> dict[str, Any]:
@@ -207,6 +212,52 @@ def test_records_made_in_bulk_equal_validated_ones(many: Any) -> None:
     assert full.groups[1].metrics["selection_rate"].model_fields_set == {"value", "low", "high"}
     with pytest.raises(ValueError, match="frozen"):
         estimate.value = 0.1
+
+
+def test_the_records_are_made_when_first_read_or_written() -> None:
+    """A 2,500-cell audit keeps its numbers as arrays (6 MB) until its records are read (89 MB made at once)."""
+    data = _many_groups(40_000)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        result = compute_fairness(**data, n_boot=0)
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert held < 20_000_000
+    full = next(a for a in result.attributes if a.attribute == "region × age × race")
+    assert len(full.groups) == 2500 and len(full.to_reference) == 9 * 2499
+
+
+def test_records_made_later_behave_like_records_made_at_once() -> None:
+    """Read, written, compared, copied, pickled or printed: a result whose records are made later is the same."""
+    data = binary_data(800, seed=2, missing=True)
+    arguments = {key: data[key] for key in ("y_true", "y_pred", "scores", "sensitive")}
+    eager = FairnessResult.model_validate_json(compute_fairness(**arguments, n_boot=20).model_dump_json())
+    fields = list(AttributeResult.model_fields)
+    for make in (
+        lambda r: r,
+        lambda r: r.model_copy(),
+        lambda r: r.model_copy(deep=True),
+        lambda r: copy.copy(r),
+        lambda r: pickle.loads(pickle.dumps(r)),
+    ):
+        lazy = make(compute_fairness(**arguments, n_boot=20))
+        assert lazy == eager and eager == lazy
+        assert [list(dict(a)) for a in lazy.attributes] == [fields] * len(eager.attributes)
+    lazy = compute_fairness(**arguments, n_boot=20)
+    first = lazy.attributes[0]
+    copied = first.model_copy()
+    assert first.to_overall == eager.attributes[0].to_overall  # one field made: the copy still makes its own
+    assert copied.groups == eager.attributes[0].groups and copied == eager.attributes[0]
+    assert repr(lazy.attributes[1]) == repr(eager.attributes[1])
+    assert lazy.attributes[2].model_dump() == eager.attributes[2].model_dump()
+    assert lazy.model_dump_json() == eager.model_dump_json()
+    assert list(lazy.attributes[0].__dict__) == fields  # made fields back in their declared order
+    with pytest.raises(AttributeError):
+        compute_fairness(**arguments, n_boot=20).attributes[0].no_such_field  # noqa: B018
+    with pytest.raises(TypeError, match="made later"):
+        AttributeResult.with_records_later({"between_groups": list}, **dict(eager.attributes[0]))
 
 
 def test_only_frozen_records_are_made_in_bulk() -> None:

@@ -3,6 +3,7 @@ with their lineage, audited through the register and compared; bad input is one 
 
 from __future__ import annotations
 
+import html
 import json
 import shutil
 import sys
@@ -16,7 +17,7 @@ from governance.cli.main import cli
 from governance.register import Register
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "register"))
-from register_support import fresh_postgres_database
+from register_support import People, fresh_postgres_database
 
 FAST = ["--no-explain", "--n-boot", "50"]
 
@@ -194,3 +195,105 @@ def test_a_candidate_identical_to_a_registered_version_is_compared_as_that_versi
     assert "same model as credit@by-hand" in output and "Traceback" not in output
     assert "| by-hand | drop-sensitive | NOT AUDITED |" in output
     assert not (workspace / "models" / "credit-1.0.0-drop-sensitive.skops").exists()
+
+
+def test_the_run_is_recorded_and_approving_a_candidate_records_the_choice(
+    workspace: Path, register_url: str, biased_credit: dict[str, Path]
+) -> None:
+    """The run's comparison files are vouched for by the register; approving a candidate records the run it was
+    chosen from and the alternatives with their verdicts, which `register show`, the history and the site show."""
+
+    code, output = _run(
+        workspace,
+        register_url,
+        "mitigate",
+        "credit@1.0.0",
+        "--data",
+        str(biased_credit["train"]),
+        "--holdout",
+        str(biased_credit["holdout"]),
+        "--method",
+        "threshold",
+        "--method",
+        "drop-sensitive",
+        *FAST,
+    )
+    assert code in (0, 1, 3), output
+    folder = next((workspace / "audits" / "credit" / "1.0.0").glob("mitigation-*"))
+    with Register(register_url, workspace_root=workspace) as register:
+        verdicts = {a.version: a.verdict for a in register.show("credit").audits}
+        history = [e.kind for e in register.history("credit")]
+    assert "mitigation.recorded" in history
+    chosen = "1.0.0-drop-sensitive"
+    with People(register_url, workspace) as people:  # on PostgreSQL the approver logs in as their own role
+        _approve_and_check(workspace, register_url, people.url("ravi"), folder, verdicts, chosen)
+
+
+def _approve_and_check(
+    workspace: Path, register_url: str, approver_url: str, folder: Path, verdicts: dict[str, str], chosen: str
+) -> None:
+    from governance.site import build_site
+    from governance.workspace import Workspace
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "register",
+            "approve",
+            f"credit@{chosen}",
+            "--role",
+            "risk-officer",
+            "--accept-risk",
+            "Compared with the other candidates; reviewed by the credit committee.",
+            "--workspace",
+            str(workspace),
+            "--register-url",
+            approver_url,
+            "--actor",
+            "ravi@example.com",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    over = (
+        f"1.0.0 (original, {verdicts['1.0.0']}), 1.0.0-threshold (threshold, {verdicts['1.0.0-threshold']})"
+    )
+    assert f"chosen from mitigation run {folder.name} over: {over}" in result.output
+    with Register(register_url, workspace_root=workspace) as register:
+        approval = register.show("credit").approvals[-1]
+        assert register.verify(workspace).ok
+    assert approval.chosen_from is not None
+    assert approval.chosen_from["run_id"] == folder.name
+    assert approval.chosen_from["alternatives"] == [
+        {"version": "1.0.0", "method": "original", "verdict": verdicts["1.0.0"]},
+        {"version": "1.0.0-threshold", "method": "threshold", "verdict": verdicts["1.0.0-threshold"]},
+    ]
+    shown = CliRunner().invoke(
+        cli, ["register", "show", "credit", "--workspace", str(workspace), "--register-url", register_url]
+    )
+    assert f"chosen from mitigation run {folder.name} over: {over}" in shown.output
+
+    space = Workspace(root=workspace)
+    build_site(space, run_mkdocs=False, register_url=register_url)
+    page = html.unescape((workspace / "docs" / "generated" / "models" / "credit.md").read_text("utf-8"))
+    assert "## Mitigation candidates" in page and f"### Run {folder.name}" in page
+    assert "| 1.0.0-threshold | threshold |" in page and "2000e-2(l)" in page
+    assert f"mitigation run {folder.name} over:" in page and "**Chosen:** 1.0.0-drop-sensitive" in page
+    figure = workspace / "docs" / "generated" / "models" / "figures" / f"credit-{folder.name}.svg"
+    assert figure.read_bytes() == (folder / "comparison.svg").read_bytes()
+
+    # A comparison changed after it was recorded is not published: the page says so instead.
+    document = json.loads((folder / "comparison.json").read_text())
+    document["rows"][1]["verdict"] = "passed"
+    (folder / "comparison.json").write_text(json.dumps(document))
+    with Register(register_url, workspace_root=workspace) as register:
+        report_after = register.verify(workspace)
+    assert not report_after.ok
+    assert any(
+        f"{folder.name}/comparison.json of mitigation run {folder.name} was changed" in problem.message
+        for problem in report_after.problems
+    )
+    report = build_site(space, run_mkdocs=False, register_url=register_url)
+    page = html.unescape((workspace / "docs" / "generated" / "models" / "credit.md").read_text("utf-8"))
+    assert "Not verified" in page and "comparison.json was changed" in page
+    assert "| 1.0.0-threshold | threshold |" not in page
+    assert any("was not published" in warning for warning in report.warnings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from monitoring_support import audit, decisions, make_workspace, run
 
 
@@ -112,3 +113,16 @@ def test_a_version_without_audits_and_an_edited_audit_file(tmp_path: Path, regis
     edited = run(root, register_url, "audit", "diff", first, second)
     assert edited.exit_code == 4, edited.output
     assert "changed after it was recorded" in edited.output
+
+
+def test_a_negative_tolerance_names_the_argument_from_python(tmp_path: Path) -> None:
+    """The library names ``tolerance``; the command line says ``--tolerance`` (issue 12, point 5)."""
+    from governance.cli._common import cli_message
+    from governance.compare.run import diff_audits
+    from governance.errors import GovernanceError
+    from governance.workspace import Workspace
+
+    with pytest.raises(GovernanceError) as caught:
+        diff_audits("a", "b", workspace=Workspace(root=tmp_path), tolerance=-1)
+    assert str(caught.value) == "tolerance must be 0 or more, not -1."
+    assert cli_message(caught.value) == "--tolerance must be 0 or more, not -1."

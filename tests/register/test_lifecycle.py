@@ -69,7 +69,7 @@ def test_a_passing_current_audit_by_someone_else_allows_approval() -> None:
 
 
 def test_no_audit_is_refused() -> None:
-    with pytest.raises(GuardError, match=r"Guard 'passing audit' .* no audit .* `governance audit m@1"):
+    with pytest.raises(GuardError, match=r"Guard 'passing audit' .* no audit .* record an audit of m@1"):
         approve(audits=[], state="draft")
 
 

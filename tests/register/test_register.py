@@ -113,7 +113,7 @@ def test_the_same_file_under_another_version_is_refused(drafted: Register, works
 
 
 def test_missing_things_are_not_found_with_a_hint(drafted: Register, workspace: Path) -> None:
-    with pytest.raises(NotFoundError, match=r"No model named 'nope' .* `governance register add nope"):
+    with pytest.raises(NotFoundError, match=r"No model named 'nope' .* Register.add_model\('nope'"):
         drafted.resolve_version("nope", "1")
     with pytest.raises(NotFoundError, match=r"credit-risk has no version '9' \(registered: 1.0.0\)"):
         drafted.resolve_version("credit-risk", "9")

@@ -42,8 +42,9 @@ def test_migrations_are_named_and_linear() -> None:
         "0006_monitoring",
         "0007_event_identity",
         "0008_ed25519_signatures",
+        "0009_mitigation_runs",
     }
-    assert head_revision() == "0008_ed25519_signatures"
+    assert head_revision() == "0009_mitigation_runs"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

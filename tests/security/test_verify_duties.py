@@ -505,3 +505,36 @@ def test_an_approval_by_release_0_1_0_is_held_to_the_rules_of_that_release(works
     as_release_0_1_0(url)
     result = verify(url, workspace)
     assert result.exit_code == 0, result.output
+
+
+def test_a_rule_written_by_hand_stops_an_audit_from_loading_a_vouched_pickle(workspace: Path) -> None:
+    """A history with rows written by hand cannot vouch for code: the audit refuses before unpickling."""
+    from security_support import evil_pickle
+
+    from governance.audit.registered import audit_registered
+    from governance.errors import RefusedInputError
+    from governance.workspace import Workspace
+
+    url = f"sqlite:///{workspace / 'register.db'}"
+    marker = workspace / "marker"
+    evil = evil_pickle(workspace / "models" / "evil.pkl", marker)
+    with Register(url, workspace_root=workspace) as register:
+        register_version(register, workspace)
+        record_audit(register, workspace)
+    deploy_by_hand(url)  # 1.0.0 deployed without an approval, by hand
+    rows = "".join(f"{i % 2},{'ab'[i % 3 == 0]},{i}\n" for i in range(60))
+    (workspace / "holdout.csv").write_text("label,group,x\n" + rows, encoding="utf-8")
+    with Register(url, workspace_root=workspace) as register:
+        register.add_version(
+            "credit-risk", "2.0.0", artifact_path=evil, actor="ds@x", trust_sha256=sha256_file(evil)
+        )
+    with pytest.raises(RefusedInputError, match=r"fails verify .*deployment needs approval"):
+        audit_registered(
+            "credit-risk@2.0.0",
+            register_url=url,
+            workspace=Workspace(root=workspace),
+            data=workspace / "holdout.csv",
+            target="label",
+            sensitive=("group",),
+        )
+    assert not marker.exists()

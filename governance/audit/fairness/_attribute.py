@@ -16,17 +16,16 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from governance.audit.fairness._counts import fractions
 from governance.audit.fairness._groups import JOIN, GroupPlan
 from governance.audit.fairness._records import (
-    COMPARISON,
     LL144_ROW,
-    RATE_COUNT,
     SPREAD,
+    ComparisonBlock,
+    collection_paused,
     estimates,
     numbers,
 )
@@ -45,7 +44,7 @@ from governance.intervals import (
     z_for,
 )
 from governance.results.common import Estimate
-from governance.results.fairness import Comparison, LL144Table, RateCount, Spread
+from governance.results.fairness import LL144Table, Spread
 
 TESTED_METRICS = {"selection_rate", "tpr", "fpr"}  # count metrics with a group-vs-reference test
 LL144_SMALL_SHARE = 0.02
@@ -155,31 +154,6 @@ def finite(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def comparisons(
-    metric: str,
-    names: list[str],
-    reference: str,
-    difference: Interval,
-    ratio: Interval,
-    p_values: np.ndarray | None = None,
-    p_holm: np.ndarray | None = None,
-) -> list[Comparison]:
-    """One comparison record per group of ``names`` (in order)."""
-    size = len(names)
-    none = [None] * size
-    return COMPARISON.many(
-        [
-            [metric] * size,
-            names,
-            [reference] * size,
-            estimates(difference),
-            estimates(ratio),
-            none if p_values is None else numbers(p_values),
-            none if p_holm is None else numbers(p_holm),
-        ]
-    )
-
-
 def divide(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(bottom != 0, top / np.where(bottom != 0, bottom, 1.0), np.nan)
@@ -260,8 +234,8 @@ def to_reference(
     fixed_ref: int | None,
     settings: AttributeSettings,
     p_values: Callable[[str, np.ndarray, int], np.ndarray | None],
-) -> tuple[list[Comparison], dict[str, int | None]]:
-    """Every known group against the reference, per metric; returns the rows and each metric's reference."""
+) -> tuple[list[ComparisonBlock], dict[str, int | None]]:
+    """Every known group against the reference, per metric; returns the comparisons and each metric's reference."""
     known = ~plan.is_unknown
     z = z_for(settings.confidence_level)
     references: dict[str, int | None] = {}
@@ -278,7 +252,7 @@ def to_reference(
         if s.is_count and settings.reference != "highest"
     ]
     fixed = iter(against_fixed_many(batched, z))  # type: ignore[arg-type]  # count metrics always have pairs
-    rows: list[Comparison] = []
+    rows: list[ComparisonBlock] = []
     for name, s, ref, others, pool_for_best in todo:
         if s.is_count and settings.reference != "highest":
             diffs, ratios = next(fixed)
@@ -287,7 +261,7 @@ def to_reference(
         found = p_values(name, others, ref)
         names = [plan.names[g] for g in others.tolist()]
         adjusted = None if found is None else holm_array(found)
-        rows.extend(comparisons(name, names, plan.names[ref], diffs, ratios, found, adjusted))
+        rows.append(ComparisonBlock(name, names, plan.names[ref], diffs, ratios, found, adjusted))
     return rows, references
 
 
@@ -361,14 +335,14 @@ def to_overall(
     overall: dict[str, Series],
     known_order: list[int],
     z: float,
-) -> list[Comparison]:
+) -> list[ComparisonBlock]:
     """Every known group against the whole population."""
     groups = np.array(known_order, dtype=np.int64)
     names = [plan.names[g] for g in known_order]
     wanted = [name for name in metrics if name in overall and groups.shape[0]]
     counted = [name for name in wanted if metrics[name].is_count and overall[name].is_count]
     from_counts = dict(zip(counted, _overall_from_counts(metrics, overall, counted, groups, z), strict=True))
-    rows: list[Comparison] = []
+    rows: list[ComparisonBlock] = []
     for name in wanted:
         s, o = metrics[name], overall[name]
         if name in from_counts:
@@ -378,7 +352,7 @@ def to_overall(
             ratio_point = divide(s.point[groups], np.full(groups.shape[0], o.point[0]))
             against = o.boot[:, [0]] if o.boot is not None and s.boot is not None else None
             diffs, ratios = _against_resampled(s.boot, groups, against, diff_point, ratio_point, s.level)
-        rows.extend(comparisons(name, names, "overall", diffs, ratios))
+        rows.append(ComparisonBlock(name, names, "overall", diffs, ratios))
     return rows
 
 
@@ -508,7 +482,9 @@ class LL144Input:
     median: float | None
 
 
-def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, order_key: Any) -> LL144Table:
+def ll144_table(
+    plan: GroupPlan, data: LL144Input, settings: AttributeSettings, known_order: list[int]
+) -> LL144Columns:
     """NYC LL144 table: rate per category, impact ratio against the most-selected category.
 
     The most-selected category is chosen among categories with at least 2 % of the known rows (the rule lets
@@ -525,7 +501,7 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
     )
     pool = np.flatnonzero(eligible)
     ref: int | None = int(pool[np.argmax(rate.point[pool])]) if pool.shape[0] else None
-    rows_index = np.array(sorted(np.flatnonzero(known).tolist(), key=order_key), dtype=np.int64)
+    rows_index = np.array(known_order, dtype=np.int64)  # the known groups in display order
     z = z_for(settings.confidence_level)
     ratio = Interval(*(np.full(plan.n_groups, np.nan) for _ in range(3)))
     pairs = rate.pairs()
@@ -544,41 +520,78 @@ def ll144_table(plan: GroupPlan, data: LL144Input, settings: AttributeSettings, 
     if ref is not None and tested.shape[0]:
         raw[tested] = p_values(data.n_per_group, tested, ref, "selection_rate", data.cls, data.has_labels)
         adjusted[tested] = holm_array(raw[tested])
-    rows = LL144_ROW.many(
-        [
-            [plan.names[g] for g in rows_index.tolist()],
-            total[rows_index].astype(np.int64).tolist(),
-            selected[rows_index].astype(np.int64).tolist(),
-            numbers(rate.point[rows_index]),
-            numbers(ratio.point[rows_index]),
-            numbers(ratio.low[rows_index]),
-            numbers(ratio.high[rows_index]),
-            share[rows_index].astype(np.float64).tolist(),
-            (share[rows_index] < LL144_SMALL_SHARE).tolist(),
-            numbers(raw[rows_index]),
-            numbers(adjusted[rows_index]),
-        ]
-    )
-    return LL144Table(
+    return LL144Columns(
         attribute=plan.attribute,
-        rate_kind=data.rate_kind,  # type: ignore[arg-type]
-        median_score=data.median,
-        rows=rows,
+        rate_kind=data.rate_kind,
+        median=data.median,
+        categories=[plan.names[g] for g in rows_index.tolist()],
+        total=total[rows_index],
+        selected=selected[rows_index],
+        rate=rate.point[rows_index],
+        ratio=Interval(ratio.point[rows_index], ratio.low[rows_index], ratio.high[rows_index]),
+        share=share[rows_index],
+        p_values=raw[rows_index],
+        p_holm=adjusted[rows_index],
         most_selected=None if ref is None else plan.names[ref],
         unknown_count=int(total[plan.is_unknown].sum()),
         reference_candidates=[plan.names[g] for g in pool.tolist()],
     )
 
 
-def count_records(s: Series) -> list[RateCount] | None:
-    """Each group's counts, for audit.json (the policy engine recomputes its intervals from them)."""
+@dataclass(frozen=True)
+class LL144Columns:
+    """An attribute's LL144 table as arrays (categories in display order), made into a record when needed."""
+
+    attribute: str
+    rate_kind: str
+    median: float | None
+    categories: list[str]
+    total: np.ndarray
+    selected: np.ndarray
+    rate: np.ndarray
+    ratio: Interval
+    share: np.ndarray
+    p_values: np.ndarray
+    p_holm: np.ndarray
+    most_selected: str | None
+    unknown_count: int
+    reference_candidates: list[str]
+
+    def table(self) -> LL144Table:
+        with collection_paused():
+            rows = LL144_ROW.many(
+                [
+                    self.categories,
+                    self.total.astype(np.int64).tolist(),
+                    self.selected.astype(np.int64).tolist(),
+                    numbers(self.rate),
+                    numbers(self.ratio.point),
+                    numbers(self.ratio.low),
+                    numbers(self.ratio.high),
+                    self.share.astype(np.float64).tolist(),
+                    (self.share < LL144_SMALL_SHARE).tolist(),
+                    numbers(self.p_values),
+                    numbers(self.p_holm),
+                ]
+            )
+        return LL144Table(
+            attribute=self.attribute,
+            rate_kind=self.rate_kind,  # type: ignore[arg-type]
+            median_score=self.median,
+            rows=rows,
+            most_selected=self.most_selected,
+            unknown_count=self.unknown_count,
+            reference_candidates=self.reference_candidates,
+        )
+
+
+def count_columns(s: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each group's counts (k, n, rows), for audit.json (the policy engine recomputes its intervals from them)."""
     if s.sums is None or s.rows is None:
         return None
     k, n = s.sums.effective()
-    return RATE_COUNT.many(
-        [
-            np.asarray(k, dtype=np.float64).tolist(),
-            np.asarray(n, dtype=np.float64).tolist(),
-            np.asarray(s.rows, dtype=np.int64).tolist(),
-        ]
+    return (
+        np.asarray(k, dtype=np.float64),
+        np.asarray(n, dtype=np.float64),
+        np.asarray(s.rows, dtype=np.int64),
     )

@@ -112,13 +112,11 @@ def _intersection(table: CountTable, chosen: tuple[int, ...]) -> GroupPlan:
     known_rows = np.flatnonzero(~unknown_cells)
     combos, inverse = np.unique(sub[known_rows], axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    names = [
-        JOIN.join(table.levels[j][code] for j, code in zip(chosen, combo, strict=True)) for combo in combos
-    ]
-    levels = [
-        {table.columns[j]: table.levels[j][code] for j, code in zip(chosen, combo, strict=True)}
-        for combo in combos
-    ]
+    chosen_levels = [table.levels[j] for j in chosen]
+    chosen_columns = [table.columns[j] for j in chosen]
+    named = [[lv[code] for lv, code in zip(chosen_levels, combo, strict=True)] for combo in combos.tolist()]
+    names = [JOIN.join(parts) for parts in named]
+    levels = [dict(zip(chosen_columns, parts, strict=True)) for parts in named]
     cell_group = np.empty(table.cells.shape[0], dtype=np.int64)
     cell_group[known_rows] = inverse
     is_unknown = [False] * len(names)

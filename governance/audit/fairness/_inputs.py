@@ -115,10 +115,13 @@ def _unique_values(array: np.ndarray, *, name: str) -> tuple[np.ndarray, np.ndar
     if array.dtype.kind in "iu" and array.shape[0]:
         low, high = int(array.min()), int(array.max())
         if high - low < 1_000_000:
-            present = np.flatnonzero(np.bincount(array - low, minlength=high - low + 1))
+            shifted = array - low if low else array
+            present = np.flatnonzero(np.bincount(shifted, minlength=high - low + 1))
+            if present.shape[0] == high - low + 1 and low == 0:  # codes 0, 1, ... already: no lookup
+                return array.astype(np.int64), present
             lookup = np.full(high - low + 1, -1, dtype=np.int64)
             lookup[present] = np.arange(present.shape[0])
-            return lookup[array - low], present + low
+            return lookup[shifted], present + low
     import pandas as pd
 
     codes, uniques = pd.factorize(array, sort=True)

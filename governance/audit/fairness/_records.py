@@ -5,6 +5,10 @@ Validating each one again field by field cost more than all the arithmetic, so t
 whole arrays here (finite floats or None, plain ints and strings) and each record is made the way pydantic's
 ``model_construct`` makes it, without its per-call field lookups. The containers (``AttributeResult``,
 ``FairnessResult``) are still validated once, by pydantic, when the result is assembled.
+
+Making the records still cost a third of the computation and most of its memory, so an attribute keeps its
+groups and comparisons as the arrays below (``GroupColumns``, ``ComparisonBlock``) and makes their records
+only when they are first read or written (``AttributeResult.with_records_later``).
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -113,3 +118,89 @@ def estimates(interval: Interval) -> list[Estimate]:
             numbers(np.broadcast_to(interval.high, point.shape), defined),
         ]
     )
+
+
+@dataclass(frozen=True)
+class ComparisonBlock:
+    """One metric's comparisons of many groups with one reference, kept as arrays until records are needed."""
+
+    metric: str
+    groups: list[str]
+    reference: str
+    difference: Interval
+    ratio: Interval
+    p_values: np.ndarray | None = None
+    p_holm: np.ndarray | None = None
+
+    def records(self) -> list[Comparison]:
+        size = len(self.groups)
+        none = [None] * size
+        return COMPARISON.many(
+            [
+                [self.metric] * size,
+                self.groups,
+                [self.reference] * size,
+                estimates(self.difference),
+                estimates(self.ratio),
+                none if self.p_values is None else numbers(self.p_values),
+                none if self.p_holm is None else numbers(self.p_holm),
+            ]
+        )
+
+
+def comparison_records(blocks: Sequence[ComparisonBlock]) -> list[Comparison]:
+    """Every block's records, in order (one list per attribute, as the result holds them)."""
+    with collection_paused():
+        return [row for block in blocks for row in block.records()]
+
+
+@dataclass(frozen=True)
+class GroupColumns:
+    """An attribute's groups in display order: sizes, each metric's values and intervals, and their counts."""
+
+    names: list[str]
+    levels: list[dict[str, str]]
+    rows: np.ndarray
+    weights: np.ndarray
+    share: np.ndarray
+    is_unknown: np.ndarray
+    values: dict[str, Interval]
+    counts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # count metrics: (k, n, rows) per group
+    below_min_size: np.ndarray
+
+    def records(self) -> list[GroupResult]:
+        with collection_paused():
+            values = {name: estimates(interval) for name, interval in self.values.items()}
+            counts = {
+                name: RATE_COUNT.many(
+                    [
+                        np.asarray(k, dtype=np.float64).tolist(),
+                        np.asarray(n, dtype=np.float64).tolist(),
+                        np.asarray(rows, dtype=np.int64).tolist(),
+                    ]
+                )
+                for name, (k, n, rows) in self.counts.items()
+            }
+            size = len(self.names)
+            return GROUP.many(
+                [
+                    self.names,
+                    [dict(levels) for levels in self.levels],
+                    self.rows.astype(np.int64).tolist(),
+                    self.weights.astype(np.float64).tolist(),
+                    self.share.astype(np.float64).tolist(),
+                    self.is_unknown.tolist(),
+                    [{name: column[g] for name, column in values.items()} for g in range(size)],
+                    [{name: column[g] for name, column in counts.items()} for g in range(size)],
+                    self.below_min_size.tolist(),
+                ]
+            )
+
+    def undefined(self) -> list[tuple[str, str]]:
+        """(metric, group) of every known group's metric without a value."""
+        known = ~self.is_unknown
+        return [
+            (name, self.names[g])
+            for name, interval in self.values.items()
+            for g in np.flatnonzero(known & ~np.isfinite(interval.point)).tolist()
+        ]

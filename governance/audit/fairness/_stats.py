@@ -109,8 +109,8 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
     """``two_by_two_p_value`` for many tables at once (NaN where nothing is tested), to the same last bit.
 
     The expected counts, the choice of test and the p-values are array arithmetic; only the chi-square
-    statistic is summed per table in Python (``x ** 2`` there is the C library's ``pow``, which numpy's
-    squaring need not match in the last bit) and each Fisher table's final sum runs over its own terms.
+    statistic's squares are Python's (``x ** 2`` there is the C library's ``pow``, which numpy's squaring need
+    not match in the last bit) and each Fisher table's final sum runs over its own terms.
     """
     a, b, c, d = (np.asarray(x, dtype=np.int64).reshape(-1) for x in (a, b, c, d))
     r1, r2, c1, c2 = a + b, c + d, a + c, b + d
@@ -126,13 +126,14 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
     if chi.shape[0]:
         from scipy.special import chdtrc
 
-        observed = [x[chi].tolist() for x in (a, b, c, d)]
-        wanted = [e[chi].tolist() for e in expected]
-        statistic = [
-            sum((o - e) ** 2 / e for o, e in zip(os_, es, strict=True))
-            for os_, es in zip(zip(*observed, strict=True), zip(*wanted, strict=True), strict=True)
-        ]
-        p[chi] = chdtrc(1, np.array(statistic, dtype=np.float64))
+        statistic = np.zeros(chi.shape[0])  # sum((o - e) ** 2 / e), term by term from the left as sum() adds
+        for observed, wanted in zip((a, b, c, d), expected, strict=True):
+            e = wanted[chi]
+            gap = (
+                observed[chi].astype(np.float64) - e
+            )  # Python's int - float: the int rounded to a float first
+            statistic += np.array([x**2 for x in gap.tolist()], dtype=np.float64) / e
+        p[chi] = chdtrc(1, statistic)
     chosen = np.flatnonzero(fisher)
     if chosen.shape[0]:
         p[chosen] = _fisher_many(a[chosen], r1[chosen], c1[chosen], total[chosen])

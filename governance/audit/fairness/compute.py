@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -17,11 +18,12 @@ import numpy as np
 from governance.audit.fairness._attribute import (
     TESTED_METRICS,
     AttributeSettings,
+    LL144Columns,
     LL144Input,
     Series,
     Sums,
     between_groups,
-    count_records,
+    count_columns,
     ll144_table,
     p_values,
     reference_index,
@@ -48,7 +50,12 @@ from governance.audit.fairness._inputs import (
     detect_task,
     prepare_columns,
 )
-from governance.audit.fairness._records import GROUP, collection_paused, estimates
+from governance.audit.fairness._records import (
+    GroupColumns,
+    collection_paused,
+    comparison_records,
+    estimates,
+)
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
 from governance.audit.fairness.options import FairnessOptions
 from governance.audit.fairness.table import CountTable, RowCells
@@ -58,8 +65,6 @@ from governance.results.common import Estimate
 from governance.results.fairness import (
     AttributeResult,
     FairnessResult,
-    GroupResult,
-    LL144Table,
 )
 
 if TYPE_CHECKING:
@@ -316,12 +321,13 @@ def _compute(
         min_group_size=min_group_size,
         confidence_level=confidence_level,
     )
-    with collection_paused():  # a quarter of a million records for 2,500 cells
-        attributes = [
-            _attribute(view, settings, notes)
-            for view in _views(table, plans, series, task, scoring, confidence_level)
-        ]
-        _note_small_and_undefined(attributes, min_group_size, notes)
+    made = [
+        _attribute(view, settings, notes)
+        for view in _views(table, plans, series, task, scoring, confidence_level)
+    ]
+    _note_small_and_undefined(made, min_group_size, notes)
+    attributes = [attribute for attribute, _ in made]
+    with collection_paused():
         return FairnessResult(
             task=task,  # type: ignore[arg-type]
             has_labels=table.has_labels or (rows is not None and rows.y_true is not None),
@@ -550,7 +556,10 @@ class _Sizes:
     weights: np.ndarray
 
 
-def _attribute(view: _View, settings: AttributeSettings, notes: list[str]) -> AttributeResult:
+def _attribute(
+    view: _View, settings: AttributeSettings, notes: list[str]
+) -> tuple[AttributeResult, GroupColumns]:
+    """One attribute's result, its groups' and comparisons' records made when first read (and its groups)."""
     table, plan, metrics = view.table, view.plan, view.metrics
     n_per_group = plan.aggregate(table.n, axis=0)  # (G, T, K) unweighted
     sizes = _Sizes(
@@ -577,22 +586,30 @@ def _attribute(view: _View, settings: AttributeSettings, notes: list[str]) -> At
     reference_name = None
     if headline is not None and references.get(headline) is not None:
         reference_name = plan.names[references[headline]]  # type: ignore[index]
-    return AttributeResult(
+    groups = _groups(plan, metrics, sizes, order, settings, z)
+    overall_rows = to_overall(plan, metrics, view.overall, known_order, z)
+    ll144 = _ll144(view, sizes, settings, known_order)
+    later: dict[str, Callable[[], Any]] = {
+        "groups": groups.records,
+        "to_reference": partial(comparison_records, reference_rows),
+        "to_overall": partial(comparison_records, overall_rows),
+    }
+    if ll144 is not None:
+        later["ll144"] = ll144.table
+    result = AttributeResult.with_records_later(
+        later,
         attribute=plan.attribute,
         columns=plan.columns,
         is_intersection=plan.is_intersection,
         reference_group=reference_name,
-        reference_method=settings.reference,  # type: ignore[arg-type]
-        groups=_groups(plan, metrics, sizes, order, settings, z),
-        to_reference=reference_rows,
-        to_overall=to_overall(plan, metrics, view.overall, known_order, z),
+        reference_method=settings.reference,
         between_groups=between,
         summaries=summaries(spreads),
         empty_cells=plan.empty_cells,
         unknown_count=int(sizes.rows[plan.is_unknown].sum()),
-        ll144=_ll144(view, sizes, settings),
         positive_class=view.positive_class,
     )
+    return result, groups
 
 
 def _groups(
@@ -602,29 +619,42 @@ def _groups(
     order: list[int],
     settings: AttributeSettings,
     z: float,
-) -> list[GroupResult]:
+) -> GroupColumns:
     """Each group's size, metrics with intervals, and the counts behind its rates, in display order."""
     index = np.array(order, dtype=np.int64)
-    values = {name: estimates(_group_interval(s, z)) for name, s in metrics.items()}
-    records = {name: found for name, s in metrics.items() if (found := count_records(s)) is not None}
+    values = {name: _reordered(_group_interval(s, z), index) for name, s in metrics.items()}
+    counts = {
+        name: (found[0][index], found[1][index], found[2][index])
+        for name, s in metrics.items()
+        if (found := count_columns(s)) is not None
+    }
     total_w = float(sizes.weights.sum())
     share = sizes.weights / total_w if total_w > 0 else np.zeros(plan.n_groups)
-    return GROUP.many(
-        [
-            [plan.names[g] for g in order],
-            [dict(plan.levels[g]) for g in order],
-            sizes.rows[index].astype(np.int64).tolist(),
-            sizes.weights[index].astype(np.float64).tolist(),
-            share[index].astype(np.float64).tolist(),
-            plan.is_unknown[index].tolist(),
-            [{name: column[g] for name, column in values.items()} for g in order],
-            [{name: column[g] for name, column in records.items()} for g in order],
-            (sizes.rows[index] < settings.min_group_size).tolist(),
-        ]
+    return GroupColumns(
+        names=[plan.names[g] for g in order],
+        levels=[plan.levels[g] for g in order],
+        rows=sizes.rows[index],
+        weights=sizes.weights[index],
+        share=share[index],
+        is_unknown=plan.is_unknown[index],
+        values=values,
+        counts=counts,
+        below_min_size=sizes.rows[index] < settings.min_group_size,
     )
 
 
-def _ll144(view: _View, sizes: _Sizes, settings: AttributeSettings) -> LL144Table | None:
+def _reordered(interval: Interval, index: np.ndarray) -> Interval:
+    point = np.asarray(interval.point, dtype=np.float64).reshape(-1)
+    low, high = (
+        np.broadcast_to(np.asarray(end, dtype=np.float64), point.shape)
+        for end in (interval.low, interval.high)
+    )
+    return Interval(point[index], low[index], high[index])
+
+
+def _ll144(
+    view: _View, sizes: _Sizes, settings: AttributeSettings, known_order: list[int]
+) -> LL144Columns | None:
     """The attribute's LL144 table (classification only): selection rates, or scoring rates with scores."""
     if view.class_index is None:
         return None
@@ -649,7 +679,7 @@ def _ll144(view: _View, sizes: _Sizes, settings: AttributeSettings) -> LL144Tabl
             rate_kind="scoring",
             median=view.scoring[1],
         )
-    return ll144_table(plan, data, settings, lambda g: _sort_key(plan, g))
+    return ll144_table(plan, data, settings, known_order)
 
 
 def _note_small_reference(
@@ -665,13 +695,17 @@ def _note_small_reference(
     )
 
 
-def _note_small_and_undefined(attributes: list[AttributeResult], min_size: int, notes: list[str]) -> None:
+def _note_small_and_undefined(
+    made: list[tuple[AttributeResult, GroupColumns]], min_size: int, notes: list[str]
+) -> None:
     small = sorted(
         {
-            f"{a.attribute} = {g.group}"
-            for a in attributes
-            for g in a.groups
-            if g.below_min_size and not g.is_unknown
+            f"{a.attribute} = {name}"
+            for a, groups in made
+            for name, below, unknown in zip(
+                groups.names, groups.below_min_size.tolist(), groups.is_unknown.tolist(), strict=True
+            )
+            if below and not unknown
         }
     )
     if small:
@@ -681,13 +715,7 @@ def _note_small_and_undefined(attributes: list[AttributeResult], min_size: int, 
             "uncertain and rules on them are inconclusive. Collect more data for them if you can."
         )
     undefined = sorted(
-        {
-            f"{name} for {a.attribute} = {g.group}"
-            for a in attributes
-            for g in a.groups
-            for name, e in g.metrics.items()
-            if e.value is None and not g.is_unknown
-        }
+        {f"{name} for {a.attribute} = {group}" for a, groups in made for name, group in groups.undefined()}
     )
     if undefined:
         shown = ", ".join(undefined[:6]) + (" and more" if len(undefined) > 6 else "")
