@@ -17,6 +17,7 @@ Run: ``.venv/bin/python benchmarks/site/run.py [--sizes 10x10,20x10,50x20] [--ru
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import statistics
@@ -185,7 +186,8 @@ def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
         measured["peak"].append(max(measured["memory"][-2:]))
         print(
             f"  run {run + 1}: from scratch {measured['scratch'][-1]:.1f} s (CPU {measured['scratch_cpu'][-1]:.1f} s), "
-            f"after one new audit {seconds:.1f} s (CPU {cpu:.1f} s), peak {max(measured['memory'][-2:]):.0f} MB",
+            f"after one new audit {seconds:.1f} s (CPU {cpu:.1f} s), peak {max(measured['memory'][-2:]):.0f} MB, "
+            f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
     shutil.rmtree(DATA / "work", ignore_errors=True)
@@ -219,11 +221,11 @@ def main() -> None:
             f"{_cell(found['rebuild'], found['rebuild_cpu'])} | {peak:<15} | "
             f"{statistics.median(found['per_audit']):.3f} s"
         )
-    if len(rows) > 1:
-        (small, low), (large, high) = rows[0], rows[-1]
+    for (small, low), (large, high) in itertools.pairwise(rows):
         added = _audits(large) - _audits(small)
         growth = (statistics.median(high["peak"]) - statistics.median(low["peak"])) / added * 1000
         print(f"peak memory growth from {small} to {large}: {growth:.0f} kB per added audit (median runs)")
+    print(f"load average at the end (1, 5, 15 min): {', '.join(f'{value:.1f}' for value in os.getloadavg())}")
 
 
 def _audits(size: str) -> int:

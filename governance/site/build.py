@@ -44,6 +44,7 @@ from governance.site.model_page import render_model_page
 from governance.site.monitoring_section import draw_trend_figure
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
+from governance.site.slim_cache import CACHE_NAME as SLIM_CACHE
 from governance.site.sources import AuditRecord, SiteSources, collect, with_whole
 from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
@@ -79,6 +80,7 @@ class _Writer:
         self.root = root
         self.report = report
         self.previous = previous
+        self.tolerances: dict[tuple[str, str], float] = {}  # per policy file and hash: read once per build
 
     def page(self, parts: tuple[str, ...], text: str) -> str:
         *folders, name = parts
@@ -130,6 +132,29 @@ class _Writer:
         figures = self.root / folder / "figures"
         return sorted(path.name for path in figures.iterdir()) if figures.is_dir() else []
 
+    def reuse_page(self, page: str, key: str) -> bool:
+        """Link the previous build's ``page`` (relative to the root) when it was made from the same inputs (``key``,
+        kept beside it in a hidden file); ``False`` when it must be made again."""
+        if self.previous is None:
+            return False
+        old = self.previous / page
+        marker = _page_key_file(page)
+        try:
+            if (self.previous / marker).read_text(encoding="utf-8") != key or old.is_symlink():
+                return False
+            for name in (page, marker):
+                target = self.root / name
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.link(self.previous / name, target)
+        except OSError:
+            return False
+        self.report.pages.append(page)
+        return True
+
+    def page_key(self, page: str, key: str) -> None:
+        """Keep the inputs ``page`` was made from beside it, for :meth:`reuse_page` in the next build."""
+        (self.root / _page_key_file(page)).write_text(key, encoding="utf-8")
+
     def folder(self, *parts: str) -> Path:
         target = safe_join(self.root, *parts)
         target.mkdir(parents=True, exist_ok=True)
@@ -137,6 +162,12 @@ class _Writer:
 
 
 KEY_FILE = ".inputs"  # hidden: MkDocs neither builds nor publishes it
+
+
+def _page_key_file(page: str) -> str:
+    """The hidden file beside a page that holds what it was made from (``diffs/m/a.md`` -> ``diffs/m/.a.md.inputs``)."""
+    folder, _, name = page.rpartition("/")
+    return f"{folder}/.{name}{KEY_FILE}" if folder else f".{name}{KEY_FILE}"
 
 
 @lru_cache(maxsize=1)
@@ -476,16 +507,67 @@ def write_generated(
     return _nav(nav_models, nav_checklists, nav_policies, paths.ll144)
 
 
+@lru_cache(maxsize=1)
+def _diff_code_key() -> str:
+    """The code a comparison page is made with (that of the audit pages, the comparison and the page's own)."""
+    from governance import compare
+    from governance.site import diff_pages
+
+    digest = hashlib.sha256(_code_key().encode())
+    for path in [*sorted(Path(str(compare.__file__)).parent.glob("*.py")), Path(str(diff_pages.__file__))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _diff_key(pair: DiffPair, links: tuple[str, str], k: int, tolerance: float) -> str:
+    """What a comparison page is made from: both audits' checked bytes and checks, the tolerance, k, its links."""
+    parts = {
+        "code": _diff_code_key(),
+        "audits": [
+            (record.digest, record.check.status, record.check.problems)
+            for record in (pair.before, pair.after)
+        ],
+        "why": pair.why,
+        "links": links,
+        "k": k,
+        "tolerance": tolerance,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
 def _write_diff(
     writer: _Writer, pair: DiffPair, paths: _PagePaths, k: int, workspace: Workspace | None
 ) -> None:
-    """One "what changed" page between two audits (:mod:`governance.site.diff_pages`)."""
+    """One "what changed" page between two audits (:mod:`governance.site.diff_pages`), linked from the previous
+    build when made from the same inputs (comparing resamples every group: the costliest page of a rebuild)."""
     from governance.compare import compare_audits
     from governance.compare.run import policy_monitoring
 
+    links = (
+        _relative(pair.page, paths.audits[pair.before.result.audit_id]),
+        _relative(pair.page, paths.audits[pair.after.result.audit_id]),
+    )
+    policy = pair.after.result.policy
+    try:  # the policy's monitoring settings: read from its file, named with its hash in the slim copy too
+        tolerance = writer.tolerances.get((policy.policy_path, policy.policy_sha256), -1.0)
+        if tolerance < 0:
+            tolerance = (
+                policy_monitoring(pair.after.result, workspace).diff_tolerance
+                if workspace is not None
+                else 0.05
+            )
+            writer.tolerances[(policy.policy_path, policy.policy_sha256)] = tolerance
+    except Exception as exc:  # another module's code: this page is broken, the rest is built
+        writer.report.broken.append(
+            f"The comparison of audits {pair.before.result.audit_id} and {pair.after.result.audit_id} could not "
+            f"be made ({exc})."
+        )
+        return
+    key = _diff_key(pair, links, k, tolerance)
+    if writer.reuse_page(pair.page, key):
+        return
     before, after = pair.before.full(), pair.after.full()
     try:
-        tolerance = policy_monitoring(after, workspace).diff_tolerance if workspace is not None else 0.05
         diff = compare_audits(before, after, tolerance=tolerance)
     except Exception as exc:  # another module's code: this page is broken, the rest is built
         writer.report.broken.append(
@@ -496,10 +578,6 @@ def _write_diff(
         name: hidden_groups(before, k).get(name, set()) | hidden_groups(after, k).get(name, set())
         for name in {*hidden_groups(before, k), *hidden_groups(after, k)}
     }
-    links = (
-        _relative(pair.page, paths.audits[before.audit_id]),
-        _relative(pair.page, paths.audits[after.audit_id]),
-    )
     text = render_diff_page(diff, pair, links=links, hidden=hidden, k=k)
     unvouched = [r.result.audit_id for r in (pair.before, pair.after) if r.check.status == "not-verified"]
     if unvouched:
@@ -508,6 +586,7 @@ def _write_diff(
             "read this comparison with care.\n"
         )
     writer.page(tuple(pair.page.removesuffix(".md").split("/")), text)
+    writer.page_key(pair.page, key)
 
 
 def _write_audit(
@@ -684,7 +763,7 @@ def build_site(
         raise SiteError(f"There is no mkdocs.yml in {workspace.root}; run `governance init` there first.")
     with _terminate_cleanly(), _build_lock(workspace):
         clear_debris(generated)
-        sources = collect(workspace, register_url=register_url)
+        sources = collect(workspace, register_url=register_url, cache=workspace.state_dir / SLIM_CACHE)
         if sources.vouchers is not None:
             sources.vouchers.refuse_unless(allow_unverified, report.warnings)
         temporary = staging_folder(generated)

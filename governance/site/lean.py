@@ -54,6 +54,13 @@ class Spill:
             self.entries.write(json.dumps(entry, separators=(",", ":"), default=str) + "\n")
             self.count += 1
 
+    def add_line(self, line: str) -> None:
+        """Append one entry already written as a line of JSON (a previous index's, taken over as it is)."""
+        if self.entries is None:
+            self.entries = (self.folder / "entries.jsonl").open("w", encoding="utf-8")
+        self.entries.write(line + "\n")
+        self.count += 1
+
     def close(self) -> None:
         if self.entries is not None:
             self.entries.close()
@@ -96,8 +103,15 @@ def _search_index(config: Any) -> Any:
     return None
 
 
-def previous_entries(site_dir: Path) -> Iterator[dict[str, Any]]:
-    """The previous site's search entries, one at a time (its index was written by :func:`write_index`)."""
+LOCATION = re.compile(r'\{"location":("(?:[^"\\]|\\.)*")[,}]')
+
+
+def previous_entries(site_dir: Path) -> Iterator[tuple[str, str]]:
+    """The previous site's search entries, one at a time, as (address, the entry as a line of JSON).
+
+    An index written by :func:`write_index` has an entry a line, each starting with its address: only that is
+    parsed (the text of a thousand audits' tables is passed on as it is); any other index is read whole.
+    """
     path = site_dir / "search" / "search_index.json"
     try:
         handle = path.open(encoding="utf-8")
@@ -110,17 +124,31 @@ def previous_entries(site_dir: Path) -> Iterator[dict[str, Any]]:
                 data = json.loads(first + handle.read())
             except ValueError:
                 return
-            yield from (entry for entry in data.get("docs") or [] if isinstance(entry, dict))
+            for entry in data.get("docs") or []:
+                if isinstance(entry, dict):
+                    yield (
+                        str(entry.get("location", "")),
+                        json.dumps(entry, separators=(",", ":"), default=str),
+                    )
             return
         for line in handle:
-            text = line.rstrip("\n").rstrip(",")
-            if text.startswith("{"):
-                try:
-                    entry = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict):
-                    yield entry
+            found = _entry_line(line.rstrip("\n").rstrip(","))
+            if found is not None:
+                yield found
+
+
+def _entry_line(text: str) -> tuple[str, str] | None:
+    """(address, line) of one line of an index written here; ``None`` for what is not an entry."""
+    if not text.startswith("{"):
+        return None
+    matched = LOCATION.match(text)
+    try:
+        if matched is not None:
+            return str(json.loads(matched.group(1))), text
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    return (str(entry.get("location", "")), text) if isinstance(entry, dict) else None
 
 
 def write_index(site_dir: Path, spill: Spill) -> None:
@@ -201,15 +229,15 @@ def carry_over(
     active = search_entries(config) is not None
     fallback = None if active else _entries_list(config)
     reused: set[str] = set()
-    for entry in previous_entries(previous):
-        where = str(entry.get("location", "")).split("#", 1)[0]
+    for location, line in previous_entries(previous):
+        where = location.split("#", 1)[0]
         if where not in pages and where not in kept:
             continue
         reused.add(where)
         if fallback is not None:
-            fallback.append(entry)
+            fallback.append(json.loads(line))
         elif active:
-            spill.add([entry])
+            spill.add_line(line)
     return reused
 
 

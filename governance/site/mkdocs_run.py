@@ -127,10 +127,12 @@ def run_mkdocs(
         staging = staging_folder(site_dir)
         plan = incremental.plan(config, config_file, site_dir, always=["index.md"] if home_block else [])
         linked: set[str] = set()
+        links: dict[str, list[str]] = {}
         try:
             config.site_dir = str(staging)  # built beside site/, then swapped in: never half a site
             if plan.dirty:
                 config.plugins["governance-incremental"] = incremental.plugin(plan, site_dir, linked)
+            config.plugins["governance-links"] = incremental.recorder(links)
             with tempfile.TemporaryDirectory(prefix="governance-site-") as folder:
                 spill = lean.Spill(Path(folder))
                 config.plugins["governance-lean"] = lean.plugin(
@@ -142,7 +144,7 @@ def run_mkdocs(
                     lean.write_index(staging, spill)
                 finally:
                     spill.close()
-            incremental.save_state(plan, staging)
+            incremental.save_state(plan, staging, links)
             swap_in(staging, site_dir)
         except MkDocsException as exc:
             details = "; ".join(collector.messages[:5]) or str(exc)

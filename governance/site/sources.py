@@ -18,6 +18,7 @@ from governance.paths import page_slug
 from governance.provenance import sha256_bytes
 from governance.register import manifest
 from governance.results.audit import AuditResult
+from governance.site.slim_cache import SlimCache
 from governance.site.vouch import AuditCheck, UnverifiedAuditError, Vouchers
 from governance.workspace import Workspace
 
@@ -156,11 +157,14 @@ class SiteSources:
     register_warnings: list[str] = field(default_factory=list)  # e.g. a shared database role was allowed
 
 
-def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None = None) -> list[AuditRecord]:
+def load_audits(
+    audits_dir: Path, problems: list[str], vouchers: Vouchers | None = None, cache: SlimCache | None = None
+) -> list[AuditRecord]:
     """Every readable ``audit.json`` under ``audits/``, read through the register's hashes when there is one.
 
     Unreadable ones are reported, not fatal; what the register does not vouch for is collected in ``vouchers``.
-    Hidden folders are never entered: they hold audits still being written or left by a crash.
+    Hidden folders are never entered: they hold audits still being written or left by a crash. ``cache`` holds the
+    slim copies a previous build made of the same bytes (see :mod:`governance.site.slim_cache`).
     """
     from governance.audit.folders import audit_json_files
 
@@ -168,32 +172,41 @@ def load_audits(audits_dir: Path, problems: list[str], vouchers: Vouchers | None
     if not audits_dir.is_dir():
         return records
     vouchers = vouchers or Vouchers(workspace_root=audits_dir.parent, register=False)
+    cache = cache or SlimCache(path=None)
     for path in audit_json_files(audits_dir):
         data, check = vouchers.read(path, problems)
         if data is None:
             continue
-        try:
-            result = AuditResult.model_validate_json(data)
-        except ValueError as exc:
-            problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
+        digest = sha256_bytes(data)
+        made = cache.get(digest) or _slim_copy(data, path, problems, cache, digest)
+        del data  # one whole audit at a time: the next one is read into the same memory
+        if made is None:
             continue
+        result, ratios = made
         disagreement = vouchers.disagreement(
             path, result.audit_id, result.model.name, result.model.version, result.policy.verdict
         )
         if disagreement is not None:
             vouchers.reject(check, disagreement)
-        records.append(
-            AuditRecord(
-                result=slim(result),
-                folder=path.parent,
-                check=check,
-                digest=sha256_bytes(data),
-                slimmed=True,
-                ratios=key_ratios(result),
-            )
+        record = AuditRecord(
+            result=result, folder=path.parent, check=check, digest=digest, slimmed=True, ratios=ratios
         )
-        del result, data  # one whole audit at a time: the next one is read into the same memory
+        records.append(record)
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
+
+
+def _slim_copy(
+    data: bytes, path: Path, problems: list[str], cache: SlimCache, digest: str
+) -> tuple[AuditResult, tuple[Ratio, ...]] | None:
+    """The slim copy and key ratios of one audit, parsed whole from its checked bytes (``None``: not an audit)."""
+    try:
+        result = AuditResult.model_validate_json(data)
+    except ValueError as exc:
+        problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
+        return None
+    made = slim(result), key_ratios(result)
+    cache.put(digest, *made)
+    return made
 
 
 KEY_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
@@ -338,12 +351,20 @@ def _cards_from_config(workspace: Workspace, entry: Callable[[str], ModelEntry])
                 model.is_aedt = bool(card["is_aedt"])  # the register's answer, when it has one, wins
 
 
-def collect(workspace: Workspace, *, register_url: str | None = None) -> SiteSources:
-    """Gather the audits, the register and the ``models:`` section of ``governance.yaml``."""
+def collect(
+    workspace: Workspace, *, register_url: str | None = None, cache: Path | None = None
+) -> SiteSources:
+    """Gather the audits, the register and the ``models:`` section of ``governance.yaml``.
+
+    ``cache``: the file of slim audit copies to reuse and update (the site build's; see
+    :mod:`governance.site.slim_cache`).
+    """
     problems: list[str] = []
     exported = _register_export(workspace, register_url, problems)
     vouchers = Vouchers.from_export(workspace.root, exported)
-    audits = load_audits(workspace.audits_dir, problems, vouchers)
+    slim_copies = SlimCache.open(cache)
+    audits = load_audits(workspace.audits_dir, problems, vouchers, slim_copies)
+    slim_copies.save()
     models: dict[str, ModelEntry] = {}
 
     def entry(name: str) -> ModelEntry:

@@ -66,8 +66,9 @@ def add_audit(root: Path, template: AuditResult, name: str, version: str, number
     with Register.for_workspace(find_workspace(root)) as register:
         artefact = root / f"{name}-{version}.bin"
         if not artefact.exists():
+            if not list(root.glob(f"{name}-*.bin")):  # its first version
+                register.add_model(name, owner=ACTOR, purpose="Rank applications", actor=ACTOR)
             artefact.write_bytes(f"{name} {version}".encode())
-            register.add_model(name, owner=ACTOR, purpose="Rank applications", actor=ACTOR)
             register.add_version(name, version, artifact_path=artefact, actor=ACTOR)
         sha = register.resolve_version(name, version).sha256
         result = template.model_copy(
@@ -283,3 +284,88 @@ def test_the_model_figure_is_drawn_without_matplotlib(workspace: Path) -> None:
     assert done.stdout.strip() == "False"
     figure = workspace / "docs" / "generated" / "models" / "figures" / "credit-ratios.svg"
     assert figure.read_text(encoding="utf-8").startswith("<?xml")
+
+
+def test_a_new_version_whose_audit_drops_a_comparison_page_still_renders_only_what_changed(
+    workspace: Path, template: AuditResult
+) -> None:
+    """The benchmark's rebuild: the new audit is of a new version, so the comparison of the old live version's
+    audits is no longer published. That page going away must not rebuild the whole site."""
+    before = site_files(workspace)
+    dropped = [page for page in before if page.startswith("generated/diffs/credit/")]
+    assert len(dropped) == 1
+    add_audit(workspace, template, "credit", "2.0", 3)
+    build_site(find_workspace(workspace))
+    after = site_files(workspace)
+    assert not any(page.startswith("generated/diffs/credit/") for page in after)
+    hiring = [page for page in before if "/hiring" in page and page.endswith(".html")]
+    assert len(hiring) >= 4
+    for page in hiring:
+        assert after[page].st_ino == before[page].st_ino, page  # linked from the previous site, not rendered
+    assert not any(dropped[0] in location for location in search_locations(workspace))
+
+
+def test_a_page_that_links_to_a_dropped_page_fails_the_strict_rebuild(
+    workspace: Path, template: AuditResult
+) -> None:
+    dropped = next((workspace / "site" / "generated" / "diffs" / "credit").glob("*.html"))
+    target = dropped.relative_to(workspace / "site").with_suffix(".md").as_posix()
+    (workspace / "docs" / "notes.md").write_text(
+        f"# Notes\n\nSee [the change]({target}).\n", encoding="utf-8"
+    )
+    build_site(find_workspace(workspace))
+    add_audit(workspace, template, "credit", "2.0", 3)  # notes.md does not change, its link's target goes
+    with pytest.raises(SiteError, match=r"notes\.md"):
+        build_site(find_workspace(workspace))
+
+
+def test_a_rebuild_neither_compares_nor_parses_again_the_audits_that_did_not_change(
+    workspace: Path, template: AuditResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comparing two audits resamples every group, and parsing an audit reads about a megabyte of results: for
+    a thousand audits these were most of a rebuild. Both are done once per audit (pair), then kept."""
+    import governance.compare
+    import governance.site.sources as sources
+
+    compared: list[str] = []
+    parsed: list[Path] = []
+    real_compare, real_slim = governance.compare.compare_audits, sources._slim_copy
+
+    def compare(before: AuditResult, after: AuditResult, **options: Any) -> Any:
+        compared.append(after.audit_id)
+        return real_compare(before, after, **options)
+
+    def slim_copy(data: bytes, path: Path, *args: Any) -> Any:
+        parsed.append(path)
+        return real_slim(data, path, *args)
+
+    monkeypatch.setattr(governance.compare, "compare_audits", compare)
+    monkeypatch.setattr(sources, "_slim_copy", slim_copy)
+    build_site(find_workspace(workspace))
+    assert compared == [] and parsed == []
+    new_id = add_audit(workspace, template, "credit", "1.0", 3)
+    build_site(find_workspace(workspace))
+    assert compared == [new_id]  # the new consecutive pair only
+    assert [path.parent.name for path in parsed] == [new_id]
+    pages = sorted((workspace / "site" / "generated" / "diffs").rglob("*.html"))
+    assert len(pages) == 3 and all(page.stat().st_size > 0 for page in pages)
+
+
+def test_the_kept_slim_copies_are_those_the_audits_give(workspace: Path) -> None:
+    """The slim copies a rebuild takes from ``.governance/`` equal those made from the audits; a file written by
+    other code (another first line) is not used, and is rewritten."""
+    from governance.site.slim_cache import CACHE_NAME, code_key
+    from governance.site.sources import collect
+
+    ws = find_workspace(workspace)
+    cache = ws.state_dir / CACHE_NAME
+    lines = cache.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == code_key() and len(lines) == 1 + 4
+
+    def records(sources: Any) -> list[tuple[Any, ...]]:
+        return [(r.result, r.ratios, r.digest, r.folder) for r in sources.audits]
+
+    assert records(collect(ws, cache=cache)) == records(collect(ws))
+    cache.write_text("older code\n" + "\n".join(lines[1:]) + "\n", encoding="utf-8")
+    assert records(collect(ws, cache=cache)) == records(collect(ws))
+    assert cache.read_text(encoding="utf-8").splitlines()[0] == code_key()

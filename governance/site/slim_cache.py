@@ -1,0 +1,105 @@
+"""The slim copies of audits made by the previous build, by the SHA-256 of the ``audit.json`` they came from.
+
+Making a slim copy (:func:`governance.site.sources.slim`) means parsing the whole audit, about a megabyte of
+results: for a thousand audits that is most of a rebuild. Every audit is still read and checked against the
+register's hashes on every build; only the parsing is skipped when the checked bytes are those the cached copy was
+made from, by the same code (its first line is a hash of that code). The cache is one JSON-lines file in the workspace's private ``.governance/`` folder, written whole at the
+end of each build with only the audits it saw (so it never grows beyond the audits on disk); a workspace without
+that folder (no register) gets no cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from governance.results.audit import AuditResult
+
+CACHE_NAME = "site-slim-audits.jsonl"
+VERSION = 1
+
+
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """The code a slim copy is made with (the results' models and the slimming): other code, other copies."""
+    from governance import results
+    from governance.version import __version__
+
+    digest = hashlib.sha256(f"{VERSION} {__version__}".encode())
+    slimming = Path(__file__).with_name("sources.py")  # by name: that module imports this one
+    for path in [*sorted(Path(str(results.__file__)).parent.glob("*.py")), slimming]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class SlimCache:
+    """Previous slim copies (raw lines, parsed only when used) and the ones of this build."""
+
+    path: Path | None
+    previous: dict[str, str] = field(default_factory=dict)  # digest -> its JSON line
+    current: dict[str, str] = field(default_factory=dict)
+    changed: bool = False
+
+    @classmethod
+    def open(cls, path: Path | None) -> SlimCache:
+        """The cache at ``path`` (``None``: no cache, as for callers other than the site build)."""
+        cache = cls(path=path)
+        if path is None:
+            return cache
+        try:
+            handle = path.open(encoding="utf-8")
+        except OSError:
+            return cache
+        with handle:
+            if handle.readline().rstrip("\n") != code_key():  # made by other code: parsed again, rewritten
+                return cache
+            for line in handle:
+                digest, _, rest = line.partition(" ")
+                if len(digest) == 64 and rest:
+                    cache.previous[digest] = rest.rstrip("\n")
+        return cache
+
+    def get(self, digest: str) -> tuple[AuditResult, tuple[Any, ...]] | None:
+        """The slim result and key ratios made from the bytes with this digest, if a previous build made them."""
+        line = self.previous.pop(digest, None)
+        if line is None:
+            return None
+        try:
+            data = json.loads(line)
+            if data.get("version") != VERSION:
+                return None
+            result = AuditResult.model_validate(data["result"])
+            ratios = tuple(tuple(ratio) for ratio in data["ratios"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        self.current[digest] = line
+        return result, ratios
+
+    def put(self, digest: str, result: AuditResult, ratios: tuple[Any, ...]) -> None:
+        payload = {"version": VERSION, "result": result.model_dump(mode="json"), "ratios": ratios}
+        self.current[digest] = json.dumps(payload, separators=(",", ":"))
+        self.changed = True
+
+    def save(self) -> None:
+        """Write this build's copies (only those), replacing the file whole; a cache that cannot be written is
+        skipped (the next build parses the audits again)."""
+        changed, self.previous = self.changed or bool(self.previous), {}  # left over: audits gone since
+        if self.path is None or not changed or not self.path.parent.is_dir():
+            return  # unchanged, or no private folder (no register): nothing is created for a cache
+        staged = self.path.with_name(self.path.name + ".tmp")
+        try:
+            with staged.open("w", encoding="utf-8") as out:
+                out.write(code_key() + "\n")
+                for digest, line in self.current.items():
+                    out.write(f"{digest} {line}\n")
+            os.replace(staged, self.path)
+        except OSError:
+            staged.unlink(missing_ok=True)
+        finally:
+            self.current = {}
