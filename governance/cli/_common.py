@@ -12,38 +12,11 @@ import click
 from governance.errors import GovernanceError
 from governance.escaping import terminal_text
 from governance.results.next_steps import COMMAND_OF_ACTION as COMMAND_OF_ACTION  # the one table of commands
-from governance.results.next_steps import command_of
+from governance.results.next_steps import OPTION_OF_FIELD as OPTION_OF_FIELD
+from governance.results.next_steps import cli_message as cli_message  # errors worded as the command line says
+from governance.results.next_steps import option_of as option_of
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-OPTION_OF_FIELD = {
-    "actor": "--actor",
-    "artifact_path": "--model",
-    "risk_acceptance": "--accept-risk",
-    "is_aedt": "--aedt",
-    "is_annex_iii_high_risk": "--annex-iii",
-    "name": "the model name",
-    "item_id": "the item id",
-    "max_rows": "--explain-rows",
-    "output_root": "--output",
-}
-"""Where a library field is not simply ``--field-with-dashes`` on the command line."""
-
-
-def cli_message(error: GovernanceError) -> str:
-    """The error as the command line says it: a field the library names is called by the option the user typed,
-    and a step it suggests by the command that takes it."""
-    names = {field: option_of(field) for field in error.fields}
-    for action in error.actions:
-        if action in COMMAND_OF_ACTION:
-            names[action] = command_of(action, error.subject)
-    return error.naming_fields(names)
-
-
-def option_of(field: str) -> str:
-    """The command-line option for a library field: ``within_days`` is ``--within-days`` unless mapped above."""
-    return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
 
 
 def reports_errors(function: F) -> F:

@@ -193,6 +193,7 @@ def _approve(register: Any, report: DemoReport, version: str, verdict: str) -> b
     from functools import partial
 
     from governance.errors import GuardError
+    from governance.results.next_steps import cli_message
 
     approve = partial(register.approve, MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER)
     try:
@@ -200,7 +201,7 @@ def _approve(register: Any, report: DemoReport, version: str, verdict: str) -> b
         report.steps.append(f"Approved {version} as risk officer ({RISK_OFFICER}).")
         return True
     except GuardError as refusal:
-        report.steps.append(f"Approval of {version} refused: {refusal}")
+        report.steps.append(f"Approval of {version} refused: {cli_message(refusal)}")
         if verdict != "inconclusive":
             return False
     # Inconclusive, not failed: the risk officer may accept the residual risk, on the record.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from governance.errors import GovernanceError
 from governance.results.common import Frozen
 
 
@@ -69,3 +70,32 @@ def worded(message: str, steps: Iterable[NextStep]) -> str:
         if step.action in COMMAND_OF_ACTION:
             message = message.replace(step.said, command_of(step.action, step.subject))
     return message
+
+
+OPTION_OF_FIELD = {
+    "actor": "--actor",
+    "artifact_path": "--model",
+    "risk_acceptance": "--accept-risk",
+    "is_aedt": "--aedt",
+    "is_annex_iii_high_risk": "--annex-iii",
+    "name": "the model name",
+    "item_id": "the item id",
+    "max_rows": "--explain-rows",
+    "output_root": "--output",
+}
+"""Where a library field is not simply ``--field-with-dashes`` on the command line."""
+
+
+def option_of(field: str) -> str:
+    """The command-line option for a library field: ``within_days`` is ``--within-days`` unless mapped above."""
+    return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
+
+
+def cli_message(error: GovernanceError) -> str:
+    """The error as the command line says it: a field the library names is called by the option the user typed,
+    and a step it suggests by the command that takes it (the CLI and the demo, which speaks to CLI users)."""
+    names = {field: option_of(field) for field in error.fields}
+    for action in error.actions:
+        if action in COMMAND_OF_ACTION:
+            names[action] = command_of(action, error.subject)
+    return error.naming_fields(names)

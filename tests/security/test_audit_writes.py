@@ -151,7 +151,6 @@ def test_eight_concurrent_audits_of_one_and_of_several_versions_are_all_recorded
     _assert_every_audit_recorded_once(workspace, register_url, len(versions))
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("spread", ["one-version", "many-versions"])
 def test_thirty_two_concurrent_audits_are_all_recorded(
     workspace: Path, register_url: str, spread: str
