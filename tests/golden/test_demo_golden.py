@@ -60,7 +60,9 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     refusals = [step for step in report.steps if " refused: " in step]
     assert refusals, report.steps
     # the demo speaks to command-line users: a refusal names the option to type, not the library's keyword
-    assert all("--accept-risk REASON" in step and "risk_acceptance" not in step for step in refusals), refusals
+    assert all("--accept-risk REASON" in step and "risk_acceptance" not in step for step in refusals), (
+        refusals
+    )
     return root / "audits"
 
 
