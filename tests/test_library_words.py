@@ -2,7 +2,7 @@
 
 A Python caller never typed ``--history`` or ``governance monitor``: a library sentence that suggests a next
 step records it (``governance.results.next_steps.NextStep``, or an error's ``actions``), and the command line and
-the site word it as the command through the one table in ``governance/results/next_steps.py``. This test reads
+the site word it as the command through the one table in ``governance/results/commands.py``. This test reads
 every string literal of ``governance/`` (docstrings aside) outside the command line and that table.
 """
 
@@ -24,7 +24,7 @@ EDGES = {
     "site",  # the site is for people who run the command line: its pages name the commands to run
     "demo",  # the demo prints the commands it stands for, for the reader to run
 }
-WORDING_MODULE = "results/next_steps.py"  # the one table of commands, shared by the command line and the site
+WORDING_MODULE = "results/commands.py"  # the one table of commands, shared by the command line and the site
 
 STAYS = {
     # (file, text in the literal): why it names a flag or command and must keep it

@@ -11,10 +11,10 @@ import click
 
 from governance.errors import GovernanceError
 from governance.escaping import terminal_text
-from governance.results.next_steps import COMMAND_OF_ACTION as COMMAND_OF_ACTION  # the one table of commands
-from governance.results.next_steps import OPTION_OF_FIELD as OPTION_OF_FIELD
-from governance.results.next_steps import cli_message as cli_message  # errors worded as the command line says
-from governance.results.next_steps import option_of as option_of
+from governance.results.commands import COMMAND_OF_ACTION as COMMAND_OF_ACTION  # the one table of commands
+from governance.results.commands import OPTION_OF_FIELD as OPTION_OF_FIELD
+from governance.results.commands import cli_message as cli_message  # errors worded as the command line says
+from governance.results.commands import option_of as option_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -193,7 +193,7 @@ def _approve(register: Any, report: DemoReport, version: str, verdict: str) -> b
     from functools import partial
 
     from governance.errors import GuardError
-    from governance.results.next_steps import cli_message
+    from governance.results.commands import cli_message
 
     approve = partial(register.approve, MODEL_NAME, version, role="risk-officer", actor=RISK_OFFICER)
     try:

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from governance.errors import GovernanceError
+from governance.results.commands import (
+    COMMAND_OF_ACTION as COMMAND_OF_ACTION,
+)
+from governance.results.commands import OPTION_OF_FIELD as OPTION_OF_FIELD
+from governance.results.commands import cli_message as cli_message
+from governance.results.commands import command_of as command_of
+from governance.results.commands import option_of as option_of
 from governance.results.common import Frozen
 
 
@@ -23,46 +29,6 @@ class NextStep(Frozen):
     subject: dict[str, str] = {}
 
 
-COMMAND_OF_ACTION = {
-    "add_model": "`governance register add {model} --owner EMAIL --purpose TEXT`",
-    "list_models": "`governance register list`",
-    "add_version": "`governance register version {model} --version {version} --model PATH`",
-    "require_roles": "`governance register require-roles`",
-    "audit": "run `governance audit {label} --data HOLDOUT --target COLUMN`",
-    "approve": "`governance register approve {label} --role ROLE`",
-    "init": "`governance init {folder}`",
-    "init_here": "`governance init`",
-    "init_force": "run `governance init --force`",
-    "audit_again": "`governance audit {label} ...`",
-    "suspend": "`governance register suspend {label}`",
-    "monitor_history": "`governance monitor {label} --history`",
-    "first_monitoring": "governance monitor {label} --data LOG --time-column TIME",
-    "monitor_again": "governance monitor {label}",
-    "first_audit": "governance audit",
-    "answer_item": "governance checklist answer",
-    "vouch_version": "governance register version {model} --version {version} --model {uri} --trust SHA256",
-    "import_as": "--as NAME",
-    "grant_sql": "`governance register grant-sql alice bob`",
-    "enable_signing": "`governance register enable-signing`",
-    "mitigate_again": "`governance mitigate`",
-    "verify": "`governance register verify`",
-}
-"""The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
-method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""
-
-
-class _Placeholders(dict[str, str]):
-    """A step's subject; what it does not name stays a placeholder in capitals (``NAME``), never a crash."""
-
-    def __missing__(self, key: str) -> str:
-        return key.upper()
-
-
-def command_of(action: str, subject: dict[str, str]) -> str:
-    """The command that takes ``action`` about ``subject``."""
-    return COMMAND_OF_ACTION[action].format_map(_Placeholders(subject))
-
-
 def worded(message: str, steps: Iterable[NextStep]) -> str:
     """The message with each step in the library's words replaced by its command: the one wording shared by the
     command line, the site and the reports."""
@@ -70,32 +36,3 @@ def worded(message: str, steps: Iterable[NextStep]) -> str:
         if step.action in COMMAND_OF_ACTION:
             message = message.replace(step.said, command_of(step.action, step.subject))
     return message
-
-
-OPTION_OF_FIELD = {
-    "actor": "--actor",
-    "artifact_path": "--model",
-    "risk_acceptance": "--accept-risk",
-    "is_aedt": "--aedt",
-    "is_annex_iii_high_risk": "--annex-iii",
-    "name": "the model name",
-    "item_id": "the item id",
-    "max_rows": "--explain-rows",
-    "output_root": "--output",
-}
-"""Where a library field is not simply ``--field-with-dashes`` on the command line."""
-
-
-def option_of(field: str) -> str:
-    """The command-line option for a library field: ``within_days`` is ``--within-days`` unless mapped above."""
-    return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
-
-
-def cli_message(error: GovernanceError) -> str:
-    """The error as the command line says it: a field the library names is called by the option the user typed,
-    and a step it suggests by the command that takes it (the CLI and the demo, which speaks to CLI users)."""
-    names = {field: option_of(field) for field in error.fields}
-    for action in error.actions:
-        if action in COMMAND_OF_ACTION:
-            names[action] = command_of(action, error.subject)
-    return error.naming_fields(names)
