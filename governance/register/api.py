@@ -825,15 +825,21 @@ class Register:
                 query = query.where(t.events.c.model_name == model.name)
             return [queries.event_record(row) for row in conn.execute(query)]
 
-    def export(self) -> dict[str, Any]:
-        """One JSON-able document for an auditor: every model with its history, the log, and a verification."""
+    def export(self, *, event_view: Callable[[EventRecord], EventRecord] | None = None) -> dict[str, Any]:
+        """One JSON-able document for an auditor: every model with its history, the log, and a verification.
+
+        ``event_view`` trims each event as it is read, in batches (the site keeps only what its pages show), so
+        that a reader who needs less never holds every event's whole payload at once.
+        """
+        view = event_view or (lambda event: event)
         with database.read_transaction(self.engine) as conn:
             models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
             details = queries.load_details(conn, models, with_events=False)
             head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
+            query = sa.select(t.events).order_by(t.events.c.seq)
             events = [
-                queries.event_record(row)
-                for row in conn.execute(sa.select(t.events).order_by(t.events.c.seq))
+                view(queries.event_record(row))
+                for row in conn.execute(query.execution_options(stream_results=True, yield_per=500))
             ]
         from governance.register.checks import AuditFiles, status
         from governance.register.overview import overview

@@ -45,7 +45,7 @@ from governance.site.monitoring_section import draw_trend_figure
 from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
 from governance.site.slim_cache import CACHE_NAME as SLIM_CACHE
-from governance.site.sources import AuditRecord, SiteSources, collect, with_whole
+from governance.site.sources import AuditRecord, SiteSources, collect, forget_parsed, with_whole
 from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
 
@@ -762,21 +762,13 @@ def build_site(
     if run_mkdocs and not config_file.is_file():
         raise SiteError(f"There is no mkdocs.yml in {workspace.root}; run `governance init` there first.")
     with _terminate_cleanly(), _build_lock(workspace):
-        clear_debris(generated)
-        sources = collect(workspace, register_url=register_url, cache=workspace.state_dir / SLIM_CACHE)
-        if sources.vouchers is not None:
-            sources.vouchers.refuse_unless(allow_unverified, report.warnings)
-        temporary = staging_folder(generated)
-        try:
-            nav = write_generated(
-                workspace, temporary, report, register_url=register_url, sources=sources,
-                previous=generated if generated.is_dir() else None,
-            )  # fmt: skip
-            if report.broken and not keep_going:
-                raise SiteRenderError(broken_message(report.broken))
-            swap_in(temporary, generated)
-        finally:
-            shutil.rmtree(temporary, ignore_errors=True)
+        nav = _write_pages(
+            workspace,
+            report,
+            register_url=register_url,
+            allow_unverified=allow_unverified,
+            keep_going=keep_going,
+        )
         if run_mkdocs:
             from governance.site.mkdocs_run import run_mkdocs as run
 
@@ -786,6 +778,39 @@ def build_site(
             report.site_dir = site_dir
             report.warnings += warnings
     return report
+
+
+def _write_pages(
+    workspace: Workspace,
+    report: SiteBuildReport,
+    *,
+    register_url: str | None,
+    allow_unverified: bool,
+    keep_going: bool,
+) -> list[Any]:
+    """Write ``docs/generated/`` whole and swap it in; returns the nav for MkDocs.
+
+    What the pages were made from (every audit's slim copy, the register's rows) is dropped on return, before
+    MkDocs starts, so that the build never holds both at once.
+    """
+    generated = workspace.generated_dir
+    clear_debris(generated)
+    sources = collect(workspace, register_url=register_url, cache=workspace.state_dir / SLIM_CACHE)
+    if sources.vouchers is not None:
+        sources.vouchers.refuse_unless(allow_unverified, report.warnings)
+    temporary = staging_folder(generated)
+    try:
+        nav = write_generated(
+            workspace, temporary, report, register_url=register_url, sources=sources,
+            previous=generated if generated.is_dir() else None,
+        )  # fmt: skip
+        if report.broken and not keep_going:
+            raise SiteRenderError(broken_message(report.broken))
+        swap_in(temporary, generated)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+        forget_parsed()
+    return nav
 
 
 def broken_message(broken: list[str], *, kept_going: bool = False) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 from governance.results.audit import AuditResult
 
 CACHE_NAME = "site-slim-audits.jsonl"
-VERSION = 1
+VERSION = 2  # each line: digest, key ratios (JSON), a tab, the slim copy (JSON)
 
 
 @lru_cache(maxsize=1)
@@ -65,25 +65,25 @@ class SlimCache:
                     cache.previous[digest] = rest.rstrip("\n")
         return cache
 
-    def get(self, digest: str) -> tuple[AuditResult, tuple[Any, ...]] | None:
-        """The slim result and key ratios made from the bytes with this digest, if a previous build made them."""
+    def get(self, digest: str) -> tuple[AuditResult, bytes, tuple[Any, ...]] | None:
+        """The slim result (parsed, and its JSON) and key ratios made from the bytes with this digest, if a previous
+        build made them."""
         line = self.previous.pop(digest, None)
         if line is None:
             return None
+        ratios_text, _, result_text = line.partition("\t")
         try:
-            data = json.loads(line)
-            if data.get("version") != VERSION:
-                return None
-            result = AuditResult.model_validate(data["result"])
-            ratios = tuple(tuple(ratio) for ratio in data["ratios"])
-        except (ValueError, KeyError, TypeError):
+            stored = result_text.encode()
+            result = AuditResult.model_validate_json(stored)
+            ratios = tuple(tuple(ratio) for ratio in json.loads(ratios_text))
+        except (ValueError, TypeError):
             return None
         self.current[digest] = line
-        return result, ratios
+        return result, stored, ratios
 
-    def put(self, digest: str, result: AuditResult, ratios: tuple[Any, ...]) -> None:
-        payload = {"version": VERSION, "result": result.model_dump(mode="json"), "ratios": ratios}
-        self.current[digest] = json.dumps(payload, separators=(",", ":"))
+    def put(self, digest: str, result: bytes, ratios: tuple[Any, ...]) -> None:
+        """Keep the slim copy's JSON and its key ratios for the next build."""
+        self.current[digest] = json.dumps(ratios, separators=(",", ":")) + "\t" + result.decode()
         self.changed = True
 
     def save(self) -> None:

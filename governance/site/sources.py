@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from governance.register.overview import ModelOverview
+    from governance.register.records import EventRecord
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +47,50 @@ CARD_FIELDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class AuditRecord:
     """One audit folder, its parsed ``audit.json``, and how far the register vouches for it.
 
     To keep a build's memory flat however many audits there are, ``result`` is a slim copy (ids, dates, the
-    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`. Neither the bytes nor
-    the whole result are kept: :meth:`full` reads ``audit.json`` again for the page that needs every table, and
-    uses it only if it is still exactly the bytes that were checked (``digest``), as figures are read again.
+    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`, and a slim copy is
+    kept as its JSON (about 2 kB; parsed, it takes about 9 kB), parsed again when read (the last few parsed are
+    kept). Neither the bytes nor the whole result are kept: :meth:`full` reads ``audit.json`` again for the page
+    that needs every table, and uses it only if it is still exactly the bytes that were checked (``digest``), as
+    figures are read again.
     """
 
-    result: AuditResult
+    stored: AuditResult | bytes  # the result, or the slim copy's JSON
     folder: Path
-    check: AuditCheck = field(default_factory=lambda: AuditCheck(status="no-register"))
-    digest: str = ""  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
-    slimmed: bool = False  # ``result`` is the slim copy; :meth:`full` reads the whole one again
-    ratios: tuple[Ratio, ...] = ()  # a slim record's key ratios (see :func:`key_ratios`)
+    check: AuditCheck
+    digest: str  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
+    slimmed: bool  # ``result`` is the slim copy; :meth:`full` reads the whole one again
+    ratios: tuple[Ratio, ...]  # a slim record's key ratios (see :func:`key_ratios`)
+
+    def __init__(
+        self,
+        result: AuditResult | bytes,
+        folder: Path,
+        check: AuditCheck | None = None,
+        digest: str = "",
+        slimmed: bool = False,
+        ratios: tuple[Ratio, ...] = (),
+    ) -> None:
+        fields = {
+            "stored": result,
+            "folder": folder,
+            "check": check if check is not None else AuditCheck(status="no-register"),
+            "digest": digest,
+            "slimmed": slimmed,
+            "ratios": ratios,
+        }
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def result(self) -> AuditResult:
+        """The whole result, or the slim copy (see the class's note)."""
+        stored = self.stored
+        return stored if isinstance(stored, AuditResult) else _parsed_slim(stored)
 
     @property
     def key_ratios(self) -> tuple[Ratio, ...]:
@@ -82,7 +112,11 @@ class AuditRecord:
 
     def whole(self) -> AuditRecord:
         """This record with the whole result in ``result`` (for the few audits a model's pages describe)."""
-        return self if not self.slimmed else replace(self, result=self.full(), slimmed=False)
+        if not self.slimmed:
+            return self
+        return AuditRecord(
+            self.full(), self.folder, self.check, self.digest, slimmed=False, ratios=self.ratios
+        )
 
     @property
     def created_at(self) -> str:
@@ -182,31 +216,41 @@ def load_audits(
         del data  # one whole audit at a time: the next one is read into the same memory
         if made is None:
             continue
-        result, ratios = made
+        result, stored, ratios = made
         disagreement = vouchers.disagreement(
             path, result.audit_id, result.model.name, result.model.version, result.policy.verdict
         )
         if disagreement is not None:
             vouchers.reject(check, disagreement)
-        record = AuditRecord(
-            result=result, folder=path.parent, check=check, digest=digest, slimmed=True, ratios=ratios
-        )
-        records.append(record)
+        records.append(AuditRecord(stored, path.parent, check, digest, slimmed=True, ratios=ratios))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 
 def _slim_copy(
     data: bytes, path: Path, problems: list[str], cache: SlimCache, digest: str
-) -> tuple[AuditResult, tuple[Ratio, ...]] | None:
-    """The slim copy and key ratios of one audit, parsed whole from its checked bytes (``None``: not an audit)."""
+) -> tuple[AuditResult, bytes, tuple[Ratio, ...]] | None:
+    """The slim copy (parsed, and as JSON) and key ratios of one audit, parsed whole from its checked bytes
+    (``None``: not an audit)."""
     try:
         result = AuditResult.model_validate_json(data)
     except ValueError as exc:
         problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
         return None
-    made = slim(result), key_ratios(result)
-    cache.put(digest, *made)
+    slimmed = slim(result)
+    made = slimmed, slimmed.model_dump_json().encode(), key_ratios(result)
+    cache.put(digest, made[1], made[2])
     return made
+
+
+@lru_cache(maxsize=256)
+def _parsed_slim(data: bytes) -> AuditResult:
+    """A slim copy parsed from its JSON; the last few are kept, as a model's pages read its audits together."""
+    return AuditResult.model_validate_json(data)
+
+
+def forget_parsed() -> None:
+    """Drop the parsed slim copies kept (a build's pages are written)."""
+    _parsed_slim.cache_clear()
 
 
 KEY_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
@@ -273,8 +317,29 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
     except ImportError:
         return None
     with Register.for_workspace(workspace, url=url) as register:  # a damaged one stops the build (exit 4)
-        exported = register.export()
+        exported = register.export(event_view=site_event)
     return exported if isinstance(exported, dict) else None
+
+
+PAYLOAD_KINDS = ("monitoring.recorded", "mitigation.recorded")  # the pages read these events' payloads whole
+
+
+def site_event(event: EventRecord) -> EventRecord:
+    """The event as the site's pages read it: kind, time, actor, version, summary, and which tables it wrote.
+
+    Only monitoring and mitigation events keep their payload (their pages show its rows); the other payloads,
+    a few kilobytes each (an audit's holds the hash of every file), are read by no page, so the build does not
+    hold them for every event of every model. An event without a summary keeps its payload (the timeline shows it).
+    """
+    if event.kind in PAYLOAD_KINDS or not event.summary:
+        return event
+    rows = event.payload.get("rows")
+    tables = (
+        [{"table": row.get("table")} for row in rows if isinstance(row, dict)]
+        if isinstance(rows, list)
+        else []
+    )
+    return event.model_copy(update={"payload": {"rows": tables}, "prev_hash": "", "hash": "", "hmac": None})
 
 
 def _model_name(record: dict[str, Any]) -> str | None:
