@@ -2,8 +2,9 @@
 
 Builds the site of each workspace given twice, from scratch, on copies: once with the code of a base revision
 (checked out into a temporary git worktree) and once with this checkout's code, both with the same clock
-(``GOVERNANCE_NOW``), then compares every file of ``docs/generated/`` and of ``site/`` (except the sitemap, which
-MkDocs dates itself). Prints the files that differ and exits 1 if any do.
+(``GOVERNANCE_NOW``) and publishing what the register does not vouch for (marked so, the same in both), then
+compares every file of ``docs/generated/`` and of ``site/``, except the sitemap (MkDocs dates it) and the hidden
+files that record what each page was made from (code included). Prints the files that differ; exits 1 if any do.
 
 Run: ``.venv/bin/python benchmarks/site/same_pages.py --base main WORKSPACE [WORKSPACE ...]``
 """
@@ -20,21 +21,29 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[2]
-SKIPPED = ("site/sitemap.xml", "site/sitemap.xml.gz")
-COPY_IGNORED = shutil.ignore_patterns(".venv", ".git", "site", "generated", "__pycache__", "_data")
-BUILD = "from governance.site import build_site; from governance.workspace import find_workspace; import sys; " \
-    "build_site(find_workspace(sys.argv[1]))"
+SKIPPED = ("site/sitemap.xml", "site/sitemap.xml.gz", "site/.governance-build.json")
+BOOKKEEPING = ".inputs"  # what each page was made from, code included: it changes with the code, by design
+LEFT_OUT = {".venv", ".git", "site", "docs/generated", "benchmarks/_data", ".mypy_cache", ".ruff_cache"}
+BUILD = (
+    "from governance.site import build_site; from governance.workspace import find_workspace; import sys; "
+    "build_site(find_workspace(sys.argv[1]), allow_unverified=True)"
+)
 
 
 def build(code: Path, workspace: Path, target: Path) -> Path:
     """A copy of ``workspace`` at ``target``, its site built from scratch by the code at ``code``."""
-    shutil.copytree(workspace, target, symlinks=True, ignore=COPY_IGNORED)
+
+    def left_out(folder: str, names: list[str]) -> set[str]:
+        inside = Path(folder).relative_to(workspace)
+        return {name for name in names if (inside / name).as_posix() in LEFT_OUT}
+
+    shutil.copytree(workspace, target, symlinks=True, ignore=left_out)
     (target / ".governance" / "site-slim-audits.jsonl").unlink(missing_ok=True)
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")},
         "PYTHONPATH": str(code), "GOVERNANCE_NOW": "2026-11-29T12:00:00Z", "NO_MKDOCS_2_WARNING": "1",
     }  # fmt: skip
-    subprocess.run([sys.executable, "-c", BUILD, str(target)], cwd=target, env=env, check=True)
+    subprocess.run([sys.executable, "-P", "-c", BUILD, str(target)], cwd=target, env=env, check=True)
     return target
 
 
@@ -42,14 +51,16 @@ def files(root: Path) -> set[str]:
     found = set()
     for folder in ("docs/generated", "site"):
         found |= {p.relative_to(root).as_posix() for p in (root / folder).rglob("*") if p.is_file()}
-    return found - set(SKIPPED)
+    return {name for name in found - set(SKIPPED) if not name.endswith(BOOKKEEPING)}
 
 
 def compare(before: Path, after: Path) -> list[str]:
     """The files that differ, or are in one build only."""
     old, new = files(before), files(after)
     differ = sorted(old ^ new)
-    differ += sorted(name for name in old & new if not filecmp.cmp(before / name, after / name, shallow=False))
+    differ += sorted(
+        name for name in old & new if not filecmp.cmp(before / name, after / name, shallow=False)
+    )
     return differ
 
 
@@ -61,7 +72,9 @@ def main() -> None:
     failed = False
     with tempfile.TemporaryDirectory(prefix="same-pages-") as scratch:
         base = Path(scratch) / "base"
-        subprocess.run(["git", "-C", str(HERE), "worktree", "add", "--detach", str(base), args.base], check=True)
+        subprocess.run(
+            ["git", "-C", str(HERE), "worktree", "add", "--detach", str(base), args.base], check=True
+        )
         try:
             for index, workspace in enumerate(args.workspaces):
                 before = build(base, workspace.resolve(), Path(scratch) / f"before-{index}")
