@@ -3,7 +3,8 @@
 Making a slim copy (:func:`governance.site.sources.slim`) means parsing the whole audit, about a megabyte of
 results: for a thousand audits that is most of a rebuild. Every audit is still read and checked against the
 register's hashes on every build; only the parsing is skipped when the checked bytes are those the cached copy was
-made from, by the same code (its first line is a hash of that code). The cache is one JSON-lines file in the workspace's private ``.governance/`` folder, written whole at the
+made from, by the same code (its first line is a hash of that code). The cache is one text file in the workspace's private ``.governance/`` folder (a line per audit: its digest,
+its key ratios and its slim copy, both JSON), written whole at the
 end of each build with only the audits it saw (so it never grows beyond the audits on disk); a workspace without
 that folder (no register) gets no cache.
 """

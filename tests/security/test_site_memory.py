@@ -97,12 +97,14 @@ def test_writing_the_pages_takes_no_more_memory_for_more_audits(
     tmp_path: Path, template: AuditResult
 ) -> None:
     growth = growth_per_audit(tmp_path / "ws", template, mkdocs=False, small=2, large=6)
+    print(f"peak growth: {growth / 1000:.1f} kB per audit")  # shown with -rP
     assert growth < PER_AUDIT_BYTES, f"{growth / 1000:.0f} kB more per audit"
 
 
 @pytest.mark.slow
 def test_the_whole_build_takes_no_more_memory_for_more_audits(tmp_path: Path, template: AuditResult) -> None:
     growth = growth_per_audit(tmp_path / "ws", template, mkdocs=True, small=2, large=8)
+    print(f"peak growth: {growth / 1000:.1f} kB per audit")  # shown with -rP
     assert growth < PER_AUDIT_BYTES, f"{growth / 1000:.0f} kB more per audit"
 
 
