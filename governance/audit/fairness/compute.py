@@ -568,7 +568,7 @@ def _attribute(
         weights=plan.aggregate(table.w, axis=0).reshape(plan.n_groups, -1).sum(axis=1),
     )
     z = z_for(settings.confidence_level)
-    order = sorted(range(plan.n_groups), key=lambda g: (bool(plan.is_unknown[g]), _sort_key(plan, g)))
+    order = _display_order(plan)
     fixed_ref = None
     if settings.reference != "highest":
         fixed_ref = reference_index(plan, sizes.weights, n_per_group, settings, notes)
@@ -724,6 +724,26 @@ def _note_small_and_undefined(
             "shown as n/a and left out of comparisons between groups. fairlearn and scikit-learn would report "
             "0 for them, which would make a gap look larger than the data shows."
         )
+
+
+def _display_order(plan: GroupPlan) -> list[int]:
+    """Groups sorted by their level names, column by column for an intersection, Unknown last.
+
+    The same order as sorting the groups' name tuples in Python, but each column's few distinct names are
+    ranked once and the groups sorted by their ranks as arrays: 2,500 cells made 10,000 Python tuples.
+    """
+    flags = plan.is_unknown.tolist()
+    unknown = [g for g, flag in enumerate(flags) if flag]
+    known = [g for g, flag in enumerate(flags) if not flag]
+    if not all(plan.levels[g] for g in known):  # a group named without levels: Python's own sort
+        return sorted(range(plan.n_groups), key=lambda g: (bool(plan.is_unknown[g]), _sort_key(plan, g)))
+    keys = []
+    for column in reversed(plan.columns):  # np.lexsort sorts by its last key first
+        names = [plan.levels[g][column] for g in known]
+        rank = {name: position for position, name in enumerate(sorted(set(names)))}
+        keys.append(np.fromiter((rank[name] for name in names), dtype=np.int64, count=len(names)))
+    ordered = [known[i] for i in np.lexsort(keys).tolist()] if keys else known
+    return ordered + sorted(unknown, key=lambda g: _sort_key(plan, g))
 
 
 def _sort_key(plan: GroupPlan, g: int) -> tuple[str, ...]:
