@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -51,9 +50,9 @@ from governance.audit.fairness._inputs import (
     prepare_columns,
 )
 from governance.audit.fairness._records import (
+    ComparisonRecords,
     GroupColumns,
     collection_paused,
-    comparison_records,
     estimates,
 )
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
@@ -593,9 +592,9 @@ def _attribute(
     overall_rows = to_overall(plan, metrics, view.overall, known_order, z)
     ll144 = _ll144(view, sizes, settings, known_order)
     later: dict[str, Callable[[], Any]] = {
-        "groups": groups.records,
-        "to_reference": partial(comparison_records, reference_rows),
-        "to_overall": partial(comparison_records, overall_rows),
+        "groups": groups,
+        "to_reference": ComparisonRecords(reference_rows),
+        "to_overall": ComparisonRecords(overall_rows),
     }
     if ll144 is not None:
         later["ll144"] = ll144.table
