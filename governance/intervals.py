@@ -384,9 +384,42 @@ def ratio_end_minima(
     known[defined & low & (k1 <= 0)] = 0.0
     known[defined & ~low & (k2 <= 0)] = np.inf
     search = np.flatnonzero(defined & np.isnan(known))
+    ends = known.copy()
     if search.shape[0]:
-        tables = (a, b, c, d)
-        search = search[_may_end_lowest(search, centre, tables, critical, low, known, owner, owners)]
+        keep, first, first_end = _may_end_lowest(
+            search, centre, (a, b, c, d), critical, low, known, owner, owners
+        )
+        ends[search[first]] = np.exp(first_end)
+        keep[first] = False
+        search = search[keep]
+    if search.shape[0] <= _FEW:
+        inside, outside = centre[search], np.where(low[search], -_LOG_LIMIT, _LOG_LIMIT)
+        _search_fast(inside, outside, _Score(a[search], b[search], c[search], d[search]), critical[search])
+        ends[search] = np.exp(inside)
+    else:
+        _staged(search, centre, (a, b, c, d), critical, low, ends, owner, owners)
+    minima = np.full(owners, np.nan)
+    counted = np.flatnonzero(~np.isnan(ends))
+    np.fmin.at(minima, owner[counted], ends[counted])
+    return minima
+
+
+_FEW = 512  # searches left after the first cut: searched at once below this, in stages above it
+
+
+def _staged(
+    search: np.ndarray,
+    centre: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    critical: np.ndarray,
+    low: np.ndarray,
+    ends: np.ndarray,
+    owner: np.ndarray,
+    owners: int,
+) -> None:
+    """Many searches left (ill-conditioned ones, or close ends): bisected in stages, an element dropped once
+    its bracket lies wholly above another's bracket or a known end (a bracket only shrinks); ``ends`` filled."""
+    a, b, c, d = tables
     inside, outside = centre[search], np.where(low[search], -_LOG_LIMIT, _LOG_LIMIT)
     done = 0
     for stop in (*_PRUNE_AFTER, _BISECTION_STEPS):
@@ -395,14 +428,9 @@ def ratio_end_minima(
         )
         done = stop
         if stop < _BISECTION_STEPS:
-            keep = _may_be_smallest(search, inside, outside, known, owner, owners)
+            keep = _may_be_smallest(search, inside, outside, ends, owner, owners)
             search, inside, outside = search[keep], inside[keep], outside[keep]
-    ends = known.copy()
     ends[search] = np.exp(inside)
-    minima = np.full(owners, np.nan)
-    counted = np.flatnonzero(~np.isnan(ends))
-    np.fmin.at(minima, owner[counted], ends[counted])
-    return minima
 
 
 def _may_end_lowest(
@@ -414,8 +442,9 @@ def _may_end_lowest(
     known: np.ndarray,
     owner: np.ndarray,
     owners: int,
-) -> np.ndarray:
-    """Which searched elements may end as their owner's smallest, before any of them is searched.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which searched elements may end as their owner's smallest, before any of them is searched; and
+    which were searched to find that out (positions in ``search``), with their ends (log scale).
 
     Each owner's likeliest smallest end (a Katz-type guess) is searched first; its end, a bound on the
     owner's smallest, then rules out in one evaluation of the statistic every element whose end surely lies
@@ -448,7 +477,7 @@ def _may_end_lowest(
         accepted = score.statistic(np.exp(test)) <= critical[search]
     beyond = np.where(lower_end, (test < middle) & ~accepted, (test < middle) | accepted)
     surely_above = (beyond & _well_conditioned(score, middle)) | (bound[mine] == -np.inf)
-    return np.asarray(~surely_above)
+    return np.asarray(~surely_above), first, inside
 
 
 def _first_smallest(values: np.ndarray, owner: np.ndarray, owners: int) -> np.ndarray:
