@@ -259,25 +259,27 @@ def _search_fast(inside: np.ndarray, outside: np.ndarray, score: _Score, critica
     whose midpoints lands between them, or whose statistic is ill-conditioned (a rate of 0 or 1, an extreme
     ratio) is done by the bisection itself, so the numbers are the bisection's whatever happens.
     """
+    redo = []
     for start in range(0, inside.shape[0], _SEARCH_BLOCK):
         block = slice(start, start + _SEARCH_BLOCK)
         part = score.part(block)
         chunk_in, chunk_out, chunk_critical = inside[block], outside[block], critical[block]
         well = _well_conditioned(part, chunk_in)
         if well.all():  # the common case: replayed in place
-            slow = np.flatnonzero(~_replayed(chunk_in, chunk_out, part, chunk_critical))
-        else:
-            fast = np.flatnonzero(well)
-            fast_in, fast_out = chunk_in[fast], chunk_out[fast]
-            good = _replayed(fast_in, fast_out, part.part(fast), chunk_critical[fast])
-            chunk_in[fast[good]], chunk_out[fast[good]] = fast_in[good], fast_out[good]
-            redo = np.ones(chunk_in.shape[0], dtype=bool)
-            redo[fast[good]] = False
-            slow = np.flatnonzero(redo)
-        if slow.shape[0]:
-            slow_in, slow_out = chunk_in[slow], chunk_out[slow]
-            _search_block(slow_in, slow_out, part.part(slow), chunk_critical[slow], _BISECTION_STEPS)
-            chunk_in[slow], chunk_out[slow] = slow_in, slow_out
+            redo.append(start + np.flatnonzero(~_replayed(chunk_in, chunk_out, part, chunk_critical)))
+            continue
+        fast = np.flatnonzero(well)
+        fast_in, fast_out = chunk_in[fast], chunk_out[fast]
+        good = _replayed(fast_in, fast_out, part.part(fast), chunk_critical[fast])
+        chunk_in[fast[good]], chunk_out[fast[good]] = fast_in[good], fast_out[good]
+        slow = np.ones(chunk_in.shape[0], dtype=bool)
+        slow[fast[good]] = False
+        redo.append(start + np.flatnonzero(slow))
+    slow = np.concatenate(redo) if redo else np.zeros(0, dtype=np.int64)
+    if slow.shape[0]:  # bisected together: one pass's fixed costs, not one per block
+        slow_in, slow_out = inside[slow], outside[slow]
+        _search(slow_in, slow_out, score.part(slow), critical[slow], _BISECTION_STEPS)
+        inside[slow], outside[slow] = slow_in, slow_out
 
 
 def _well_conditioned(score: _Score, centre: np.ndarray) -> np.ndarray:
