@@ -733,16 +733,25 @@ def spread_many(items: list[tuple[Pairs, np.ndarray, float, float]]) -> list[tup
     """
     results: list[list[Interval]] = []
     searches: list[tuple[int, np.ndarray, np.ndarray, float, bool]] = []  # (item, i, j, z, lower end)
+    gaps: list[
+        tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
+    ] = []  # (item, far pairs, near pairs)
     for index, (pairs, groups, z_plain, z_joint) in enumerate(items):
-        results.append([spread(pairs, groups, "difference", z_plain=z_plain, z_joint=z_joint)])
         defined = groups[np.isfinite(pairs.value[groups])]
         if pairs.k is None or defined.shape[0] < 2:
-            results[index].append(spread(pairs, groups, "ratio", z_plain=z_plain, z_joint=z_joint))
+            results.append([spread(pairs, groups, kind, z_plain=z_plain, z_joint=z_joint) for kind in _KINDS])
             continue
+        results.append([])
         plain_low, plain_high = pairs.single(z_plain)
         joint_low, joint_high = pairs.single(z_joint)
-        searches.append((index, *_pairs(defined, plain_high, plain_low, low_first=True), z_plain, True))
-        searches.append((index, *_pairs(defined, joint_low, joint_high, low_first=True), z_joint, False))
+        # The candidates of each end, chosen once: a difference high - low, a ratio low / high.
+        plain = _candidates(defined, plain_high, plain_low)
+        joint = _candidates(defined, joint_low, joint_high)
+        gaps.append((index, _ordered(*plain), _ordered(*joint)))
+        searches.append((index, *_ordered(plain[1], plain[0]), z_plain, True))
+        searches.append((index, *_ordered(joint[1], joint[0]), z_joint, False))
+    for index, interval in zip([g[0] for g in gaps], _difference_spreads(items, gaps), strict=True):
+        results[index].append(interval)
     ends = _smallest_ratio_ends(items, searches)
     for far in range(0, len(searches), 2):
         index = searches[far][0]
@@ -754,6 +763,73 @@ def spread_many(items: list[tuple[Pairs, np.ndarray, float, float]]) -> list[tup
             Interval(np.array([point]), np.array([min(far_end, 1.0)]), np.array([min(near_end, 1.0)]))
         )
     return [(first, second) for first, second in results]
+
+
+_KINDS: tuple[Kind, Kind] = ("difference", "ratio")
+
+
+def _difference_spreads(
+    items: list[tuple[Pairs, np.ndarray, float, float]],
+    gaps: list[tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]],
+) -> list[Interval]:
+    """``spread(..., "difference")`` of count items, every item's pairs in one pass (the same numbers)."""
+    if not gaps:
+        return []
+    far_ends, near_ends, owners = [], [], []
+    for number, (index, (i, j), (i_near, j_near)) in enumerate(gaps):
+        pairs, _, z_plain, z_joint = items[index]
+        rate = pairs.value
+        plain_low, plain_high = pairs.single(z_plain)
+        joint_low, joint_high = pairs.single(z_joint)
+        # Newcombe's ends as _newcombe_from writes them: the far end high, the near end low.
+        far_ends.append(
+            rate[i] - rate[j] + np.sqrt((plain_high[i] - rate[i]) ** 2 + (rate[j] - plain_low[j]) ** 2)
+        )
+        near_ends.append(
+            rate[i_near]
+            - rate[j_near]
+            - np.sqrt((rate[i_near] - joint_low[i_near]) ** 2 + (joint_high[j_near] - rate[j_near]) ** 2)
+        )
+        owners.append((number, i.shape[0], i_near.shape[0]))
+    far = _segment_max(np.clip(np.concatenate(far_ends), -1.0, 1.0), [o[1] for o in owners])
+    near = _segment_max(np.clip(np.concatenate(near_ends), -1.0, 1.0), [o[2] for o in owners])
+    out = []
+    for (index, _, _), far_end, near_end in zip(gaps, far, near, strict=True):
+        pairs, groups = items[index][0], items[index][1]
+        values = pairs.value[groups]
+        values = values[np.isfinite(values)]
+        top, bottom = float(np.max(values)), float(np.min(values))
+        out.append(
+            Interval(np.array([top - bottom]), np.array([max(near_end, 0.0)]), np.array([max(far_end, 0.0)]))
+        )
+    return out
+
+
+def _segment_max(values: np.ndarray, sizes: list[int]) -> list[float]:
+    """``_extreme(segment, np.nanmax)`` of consecutive segments of ``values`` (NaN for an empty one)."""
+    if not sizes:
+        return []
+    starts = np.cumsum([0, *sizes[:-1]])
+    with np.errstate(invalid="ignore"):
+        found = np.fmax.reduceat(values, np.minimum(starts, max(values.shape[0] - 1, 0)))
+    return [float(x) if size else float("nan") for x, size in zip(found.tolist(), sizes, strict=True)]
+
+
+def _candidates(
+    groups: np.ndarray, high_key: np.ndarray, low_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The groups that may hold the high and the low end of a spread: all of them for few groups."""
+    if groups.shape[0] <= _PAIRS_IN_FULL:
+        return groups, groups
+    return _top(groups, (high_key[groups],)), _top(groups, (-low_key[groups],))
+
+
+def _ordered(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) of a group of ``first`` with another group of ``second``."""
+    i = np.repeat(first, second.shape[0])
+    j = np.tile(second, first.shape[0])
+    keep = i != j
+    return i[keep], j[keep]
 
 
 def _smallest_ratio_ends(
