@@ -172,6 +172,6 @@ def test_writing_audit_json_never_holds_all_its_records(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     size = path.stat().st_size
-    assert peak < 0.15 * size, (peak, size)
+    assert peak < 0.25 * size, (peak, size)  # model_dump_json: about 5 times the size
     assert all("groups" not in attribute.__dict__ for attribute in fairness.attributes)
     assert path.read_text(encoding="utf-8") == fairness.model_dump_json(indent=2)
