@@ -673,13 +673,7 @@ def against_best(
         block = groups[start : start + 256]
         i, j = np.repeat(block, short.shape[0]), np.tile(short, block.shape[0])
         other = (i != j).reshape(block.shape[0], short.shape[0])
-        ends_low = np.where(other, pairs.between(i, j, kind, z_plain, "low")[0].reshape(other.shape), np.nan)
-        ends_high = np.where(
-            other, pairs.between(i, j, kind, z_joint, "high")[1].reshape(other.shape), np.nan
-        )
-        with np.errstate(invalid="ignore"):
-            block_low = np.fmin.reduce(ends_low, axis=1)
-            block_high = np.fmin.reduce(ends_high, axis=1)
+        block_low, block_high = _lowest_ends(pairs, (i, j), other, kind, (z_plain, z_joint))
         is_candidate = np.isin(block, cand)
         block_low = np.where(is_candidate, np.fmin(block_low, identity), block_low)
         block_high = np.where(is_candidate, np.fmin(block_high, identity), block_high)
@@ -694,6 +688,33 @@ def against_best(
             point[start : start + 256] = own - best
     undefined = np.isnan(point)  # for example every rate 0: no ratio, so no interval either
     return Interval(point, np.where(undefined, np.nan, low), np.where(undefined, np.nan, high))
+
+
+def _lowest_ends(
+    pairs: Pairs, pair: tuple[np.ndarray, np.ndarray], other: np.ndarray, kind: Kind, z: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``other`` (a group against each candidate, True where they differ): the lowest plain lower
+    end and the lowest joint upper end. Count ratios are found as the smallest ends of their pairs, so the
+    pairs that surely end higher are not searched (the same numbers)."""
+    i, j = pair
+    rows = other.shape[0]
+    if kind == "ratio" and pairs.k is not None and pairs.n is not None:
+        keep = other.reshape(-1)
+        owner = np.repeat(np.arange(rows), other.shape[1])[keep]
+        k1, n1, k2, n2 = (
+            np.tile(x, 2) for x in (pairs.k[i[keep]], pairs.n[i[keep]], pairs.k[j[keep]], pairs.n[j[keep]])
+        )
+        size = owner.shape[0]
+        critical = np.concatenate([np.full(size, z[0] * z[0]), np.full(size, z[1] * z[1])])
+        low = np.concatenate([np.ones(size, dtype=bool), np.zeros(size, dtype=bool)])
+        minima = ratio_end_minima(
+            k1, n1, k2, n2, critical, low, np.concatenate([owner, owner + rows]), 2 * rows
+        )
+        return minima[:rows], minima[rows:]
+    ends_low = np.where(other, pairs.between(i, j, kind, z[0], "low")[0].reshape(other.shape), np.nan)
+    ends_high = np.where(other, pairs.between(i, j, kind, z[1], "high")[1].reshape(other.shape), np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.fmin.reduce(ends_low, axis=1), np.fmin.reduce(ends_high, axis=1)
 
 
 def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_joint: float) -> Interval:
