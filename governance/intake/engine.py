@@ -17,11 +17,15 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
 from governance.intake.data import missing_column_message
+from governance.intake.grouped import Grouped, is_missing
+
+if TYPE_CHECKING:
+    from governance.intake.sql_source import SqlSource
 
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
@@ -264,7 +268,7 @@ class TableSource:
 
     def group_counts(
         self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
-    ) -> Any:
+    ) -> Grouped:
         """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
 
         ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
@@ -272,7 +276,7 @@ class TableSource:
         so that one pass both checks the weights and counts.
         """
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
-        return self.run(expr.limit(limit + 1) if limit is not None else expr)
+        return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
         """Sum, minimum and maximum of numeric columns (for the fingerprint)."""
@@ -350,19 +354,71 @@ def open_source(
     numeric: Sequence[str] = (),
     timeout: float | None = None,
     file: str | None = None,
-) -> TableSource:
+    rows: bool = False,
+) -> TableSource | SqlSource:
     """Connect, find the table (or run the query's schema), and check every column an audit reads.
 
     ``options`` maps a column to the option that named it (for the message); ``numeric`` lists columns that
-    must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads.
+    must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads; ``rows``: the caller
+    reads rows in batches (a model), not only aggregates. DuckDB URLs, and PostgreSQL URLs when only aggregates
+    are read, are asked in plain SQL (:mod:`governance.intake.sql_source`); everything else through Ibis.
     """
     if (table is None) == (query is None):
         raise InputError("Give either --table NAME or --query SQL (one of them) with --connection.")
-    con = connect(connection, timeout=timeout)
-    if timeout is not None and con.backend != "postgres":
+    source: TableSource | SqlSource | None = _open_plain(
+        connection, table=table, query=query, timeout=timeout, rows=rows, file=file
+    )
+    if source is None:
+        source = _open_ibis(connection, table=table, query=query, timeout=timeout, file=file)
+    source.columns = list(columns)
+    _check_columns(source, columns, options, numeric)
+    return source
+
+
+def _scheme(connection: Any) -> str:
+    if not isinstance(connection, str) or "://" not in connection:
+        return "" if connection is not None else "duckdb"
+    return connection.split("://", 1)[0].split("+", 1)[0].lower()
+
+
+def _open_plain(
+    connection: Any,
+    *,
+    table: str | None,
+    query: str | None,
+    timeout: float | None,
+    rows: bool,
+    file: str | None,
+) -> SqlSource | None:
+    """A DuckDB or PostgreSQL source read in plain SQL, or ``None`` when Ibis reads this connection."""
+    from governance.intake import sql_source
+
+    scheme = _scheme(connection)
+    if scheme == "duckdb":
+        _refuse_timeout(timeout, BACKEND_NAMES["duckdb"])
+        con, db = sql_source.connect_duckdb(connection or DEFAULT_CONNECTION)
+    elif scheme in ("postgres", "postgresql") and not rows:
+        con, db = sql_source.connect_postgres(connection, timeout)
+    else:
+        return None
+    source = sql_source.SqlSource(con=con, db=db, table=table, query=query, columns=[], file=file)
+    source.read_schema()
+    return source
+
+
+def _refuse_timeout(timeout: float | None, name: str) -> None:
+    if timeout is not None:
         raise InputError(
-            f"--query-timeout works with PostgreSQL only; leave it out for {con.name}, whose queries run until done."
+            f"--query-timeout works with PostgreSQL only; leave it out for {name}, whose queries run until done."
         )
+
+
+def _open_ibis(
+    connection: Any, *, table: str | None, query: str | None, timeout: float | None, file: str | None
+) -> TableSource:
+    con = connect(connection, timeout=timeout)
+    if con.backend != "postgres":
+        _refuse_timeout(timeout, con.name)
     what = file or (f"the table '{table}'" if table else "the query given with --query")
     try:
         expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)
@@ -371,9 +427,13 @@ def open_source(
         raise
     except Exception as exc:
         raise query_error(exc, con, what) from exc
-    source = TableSource(
-        con=con, expr=expr, table=table, query=query, columns=list(columns), schema=schema, file=file
-    )
+    return TableSource(con=con, expr=expr, table=table, query=query, columns=[], schema=schema, file=file)
+
+
+def _check_columns(
+    source: TableSource | SqlSource, columns: Sequence[str], options: dict[str, str], numeric: Sequence[str]
+) -> None:
+    schema = source.schema
     for name in columns:
         if name not in schema:
             raise InputError(
@@ -385,7 +445,6 @@ def open_source(
                 f"The column '{name}' of {source.named} holds {schema[name]}, but {options.get(name, name)} "
                 "needs numbers; give a numeric column or cast it in --query."
             )
-    return source
 
 
 def _table_expr(backend: Any, table: str) -> Any:
@@ -396,17 +455,14 @@ def _table_expr(backend: Any, table: str) -> Any:
     return backend.table(table)
 
 
-def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
+def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
     """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
     import hashlib
 
-    counts = counts[[c for c in counts.columns if c not in ("wnull__", "wmin__")]]
-    rows = sorted(
-        json.dumps([_canonical(v) for v in row], default=str)
-        for row in counts.itertuples(index=False, name=None)
-    )
+    columns = [c for c in counts.names if c not in ("wnull__", "wmin__")]
+    rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in counts.rows(columns))
     payload = {
-        "columns": [str(c) for c in counts.columns],
+        "columns": columns,
         "rows": rows,
         "n_rows": n_rows,
         "numeric": {k: [_canonical(v) for v in vs] for k, vs in sorted(numeric.items())},
@@ -417,15 +473,8 @@ def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]
 def _canonical(value: Any) -> Any:
     """One spelling per value across engines: missing as None, numbers to 10 significant digits."""
     value = plain(value)
-    if value is None or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (int, float)):
