@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
 from governance.intake.data import AuditData, InputColumns, choose_input_columns, missing_labels_message
-from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint, open_source
+from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint
+from governance.intake.sources import open_source
 from governance.intake.sql_source import SqlSource
 from governance.provenance import isoformat, now
 from governance.results.audit import TableInfo
