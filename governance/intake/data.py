@@ -64,12 +64,15 @@ def read_table(
 
 
 def check_file(path: Path, option: str = "--data") -> None:
-    """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated."""
+    """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated.
+
+    For a file DuckDB reads next: the names come without pandas or pyarrow (their imports cost more than the
+    check)."""
     if not path.is_file():
         raise InputError(f"The file {path} given with {option} does not exist; check the path.")
     kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
     try:
-        names = _parquet_names(path) if kind == "Parquet" else _header(path, kind)
+        names = _parquet_names(path) if kind == "Parquet" else _csv_names(path)
     except Exception as exc:
         raise InputError(
             f"{path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged."
@@ -122,6 +125,14 @@ def _header(path: Path, kind: str) -> list[str]:
     import pyarrow.parquet as pq
 
     return [str(name) for name in pq.read_schema(path).names]
+
+
+def _csv_names(path: Path) -> list[str]:
+    """The first non-blank line's names, as pandas reads them (quotes, a byte-order mark), without pandas."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next((row for row in csv.reader(handle) if row), [])
 
 
 def _parquet_names(path: Path) -> list[str]:
