@@ -133,7 +133,7 @@ def header(title: str) -> None:
     )
 
 
-def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
+def parquet_and_table(rows: int, repeat: int, workspace: Path) -> None:
     parquet = DATA / f"log_{rows}.parquet"
     make_parquet(parquet, rows)
     out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
@@ -165,19 +165,22 @@ def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
     row("DuckDB's own GROUP BY", engine, None)
     table = ["--table", "log", "--connection", f"duckdb://{database}"]
     audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine)
-    if csv_rows:
-        csv = DATA / f"log_{csv_rows}.csv"
-        if not csv.exists():
-            source = DATA / f"log_{csv_rows}.parquet"
-            make_parquet(source, csv_rows)
-            subprocess.run(
-                duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
-            )
-        header(f"CSV, {csv_rows:,} rows")
-        engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
-        row("DuckDB's own GROUP BY", engine, None)
-        audit_rows("audit --data (file path)", [GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out],
-                   repeat, engine)  # fmt: skip
+
+
+def csv_file(csv_rows: int, repeat: int, workspace: Path) -> None:
+    out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
+    csv = DATA / f"log_{csv_rows}.csv"
+    if not csv.exists():
+        source = DATA / f"log_{csv_rows}.parquet"
+        make_parquet(source, csv_rows)
+        subprocess.run(
+            duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
+        )
+    header(f"CSV, {csv_rows:,} rows")
+    engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
+    row("DuckDB's own GROUP BY", engine, None)
+    audit_rows("audit --data (file path)", [GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out],
+               repeat, engine)  # fmt: skip
 
 
 def duckdb_sql_file(database: Path, sql: str) -> list[str]:
@@ -280,7 +283,9 @@ def main() -> None:
     started = time.perf_counter()
     try:
         if args.rows:
-            files(args.rows, args.csv_rows, args.repeat, workspace)
+            parquet_and_table(args.rows, args.repeat, workspace)
+        if args.csv_rows:
+            csv_file(args.csv_rows, args.repeat, workspace)
         if args.pg_rows:
             postgres(args.pg_rows, args.repeat, workspace)
         if args.spark_rows:
