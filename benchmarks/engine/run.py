@@ -1,7 +1,9 @@
 """Table audits against the engine's own GROUP BY, measured side by side (issue 14). Not part of CI.
 
 Each row is a whole process (interpreter start and imports included), timed and measured for peak memory
-(RSS of the child), min and median of ``--repeat`` runs. Ratios are audit / engine in the same run.
+(RSS of the child) and CPU time (user + system), min and median of ``--repeat`` runs. Ratios are audit / engine
+in the same run. ``--before DIR`` runs every audit again with ``PYTHONPATH=DIR`` (a checkout of the code before a
+change, e.g. ``git archive main | tar -x -C DIR``), beside the new code in the same run.
 
 1. A Parquet prediction log: ``governance audit --data`` (the file path), the same through
    ``--query "SELECT * FROM read_parquet(...)"`` (DuckDB), and as a table of a DuckDB database, against
@@ -13,7 +15,8 @@ Each row is a whole process (interpreter start and imports included), timed and 
    (goal: under 2 s).
 
 Run: ``.venv/bin/python benchmarks/engine/run.py --rows 50000000 --csv-rows 50000000 --pg-rows 10000000
---spark-rows 10000000`` (data goes to benchmarks/_data/engine/, deleted with ``--clean``).
+--spark-rows 10000000`` (data goes to benchmarks/_data/engine/, deleted with ``--clean``; ``--rows 0`` skips the
+Parquet and DuckDB-table part).
 """
 
 from __future__ import annotations
