@@ -1,5 +1,8 @@
 """Reading an audit's table where it lives: DuckDB, PostgreSQL or Spark, through one Ibis expression.
 
+(DuckDB URLs, and PostgreSQL when only aggregates are read, send the same query as plain SQL instead:
+:mod:`governance.intake.sql_source`; :mod:`governance.intake.sources` chooses.)
+
 Only aggregates leave the engine: the count table (``GROUP BY`` sensitive columns, label, prediction with
 ``COUNT(*)``, ``SUM(weight)``, ``SUM(weight * weight)``), the distinct label values, a row count and a content
 fingerprint. Model audits read the needed columns as Arrow batches, so memory stays bounded by the batch size.

@@ -239,6 +239,7 @@ def connect_postgres(url: str, timeout: float | None) -> tuple[Connection, Any]:
             user=parts.username,
             password=parts.password,
             dbname=parts.path.lstrip("/") or None,
+            autocommit=True,  # each read its own statement: no transaction left open between them
             **options,
         )
         db.execute("SET TIMEZONE = UTC")
