@@ -162,17 +162,34 @@ def check_zip_archive(path: Path) -> None:
         )
 
 
-def _untrusted_skops_types(path: Path) -> list[str]:
-    """The types a skops file needs beyond skops' own trusted set, after the zip-bomb check."""
+def _untrusted_skops_types(path: Path, *, from_schema: bool = False) -> list[str]:
+    """The types a skops file needs beyond skops' own trusted set, after the zip-bomb check.
+
+    ``from_schema``: read them from the file's schema when it is made of nodes whose rules are known, without
+    importing skops (which imports all of scikit-learn); skops answers otherwise, and always before loading."""
+    check_zip_archive(path)
+    if from_schema:
+        found = _untrusted_types_from_schema(path)
+        if found is not None:
+            return found
     import skops.io as sio
 
-    check_zip_archive(path)
     try:
         return sorted(sio.get_untrusted_types(file=path))
     except Exception as exc:  # skops raises a variety of errors on damaged archives
         raise InputError(
             f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump."
         ) from exc
+
+
+def _untrusted_types_from_schema(path: Path) -> list[str] | None:
+    from governance.intake.skops_types import untrusted_types_from_schema
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return untrusted_types_from_schema(archive)
+    except (zipfile.BadZipFile, OSError):
+        return None
 
 
 def check_model_file(path: str | Path, *, sha256: str | None = None) -> ModelFileCheck:
@@ -190,7 +207,7 @@ def check_model_file(path: str | Path, *, sha256: str | None = None) -> ModelFil
     if suffix != ".skops" or not zipfile.is_zipfile(model_path):
         return ModelFileCheck("other", sha256=digest)
     try:
-        untrusted = _untrusted_skops_types(model_path)
+        untrusted = _untrusted_skops_types(model_path, from_schema=True)
     except RefusedInputError:
         raise
     except InputError:

@@ -109,6 +109,25 @@ def test_registering_a_skops_model_does_not_draw_or_explain(workspace: Path) -> 
     assert not {"matplotlib", "shap", "alembic"} & set(heavy), heavy
 
 
+def test_registering_a_skops_model_reads_its_types_without_scikit_learn(workspace: Path) -> None:
+    """Today's code imported skops.io to list the file's types, and with it all of scikit-learn: 1.5-2 s of
+    processor time for a file that is only hashed and checked, never loaded."""
+    shutil.copy(MODEL.with_name("credit-risk-1.0.0.skops"), workspace / "model-2.skops")
+    code, heavy, stderr = run(
+        workspace,
+        "register",
+        "version",
+        "credit",
+        "--version",
+        "2.0",
+        "--model",
+        "model-2.skops",
+        watched=(*HEAVY, "numpy"),
+    )
+    assert code == 0, stderr
+    assert heavy == [], heavy
+
+
 @pytest.mark.parametrize(
     ("args", "says"),
     [

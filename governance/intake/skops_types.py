@@ -1,0 +1,185 @@
+"""Which types a skops file needs, read from its ``schema.json`` without importing scikit-learn.
+
+``skops.io.get_untrusted_types`` answers this exactly, but importing ``skops.io`` imports all of scikit-learn
+(it lists every estimator to know which are trusted): 1.5-2 s of processor time that ``register version`` spent
+only to look at a file it never loads. The files people register are made of a few kinds of nodes (estimators,
+dicts, lists, tuples, arrays, the types of dict keys, trees and losses). For those, this module walks the schema
+and applies skops' own rules, node by node, with skops' lists of trusted names computed once and kept in
+``skops_trusted.json`` beside this module (a test checks that it is what the installed skops gives).
+
+The walk never says a file is unsafe: anything it does not know (another kind of node, a name not on the lists,
+an object shared between two places, other versions of skops, scikit-learn or numpy than the lists were made
+with) makes it answer ``None``, and the caller asks skops itself. Loading a file for an audit always asks skops.
+Regenerate the lists with ``.venv/bin/python -m governance.intake.skops_types --write``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+TRUSTED_FILE = Path(__file__).with_name("skops_trusted.json")
+REGENERATE = ".venv/bin/python -m governance.intake.skops_types --write"
+
+# The kinds of nodes this walk knows, each with the list of names skops trusts for it by default (see
+# ``computed_table``). JsonNode is always safe in skops (its content is a JSON literal); a slice holds three
+# plain values. A TreeNode is always rebuilt as sklearn's ``Tree``, which skops never trusts by default.
+_CONTAINERS = {
+    "DictNode": "dict",
+    "ListNode": "list",
+    "TupleNode": "tuple",
+    "SetNode": "set",
+    "SliceNode": "slice",
+    "TypeNode": "type",
+    "NdArrayNode": "ndarray",
+    "ObjectNode": "object",
+    "LossNode": "loss",
+    "RandomStateNode": "random_state",
+}
+TREE = "sklearn.tree._tree.Tree"
+
+
+class _Unsure(Exception):
+    """The walk met something it does not know; skops must answer."""
+
+
+@cache
+def _table() -> dict[str, Any] | None:
+    """The shipped lists, or ``None`` when they were made with other versions than those installed."""
+    table: dict[str, Any] = json.loads(TRUSTED_FILE.read_text(encoding="utf-8"))
+    return table if table.get("versions") == _installed_versions() else None
+
+
+def _installed_versions() -> dict[str, str]:
+    """skops' exact version; scikit-learn's and numpy's major.minor (their lists of names change with those)."""
+    from importlib.metadata import version
+
+    def minor(package: str) -> str:
+        return ".".join(version(package).split(".")[:2])
+
+    return {"skops": version("skops"), "scikit-learn": minor("scikit-learn"), "numpy": minor("numpy")}
+
+
+def untrusted_types_from_schema(archive: zipfile.ZipFile) -> list[str] | None:
+    """The types skops would list as untrusted for this archive, or ``None`` when only skops can tell."""
+    table = _table()
+    if table is None:
+        return None
+    try:
+        schema = json.loads(archive.read("schema.json"))
+        if not isinstance(schema, dict) or schema.get("protocol") != table["protocol"]:
+            return None
+        walk = _Walk(table, frozenset(archive.namelist()))
+        walk.node(schema)
+    except (_Unsure, KeyError, TypeError, ValueError, RecursionError):
+        return None
+    return sorted(walk.untrusted)
+
+
+class _Walk:
+    """Every node of a schema, checked against skops' lists; collects the untrusted names it allows."""
+
+    def __init__(self, table: dict[str, Any], members: frozenset[str]) -> None:
+        self.trusted: dict[str, frozenset[str]] = {
+            kind: frozenset(names) for kind, names in table["trusted"].items()
+        }
+        self.members = members
+        self.untrusted: set[str] = set()
+
+    def value(self, value: Any) -> None:
+        """Any JSON value: every dict in it that names a loader is a node (more than skops visits, never less)."""
+        if isinstance(value, dict):
+            if "__loader__" in value:
+                self.node(value)
+            else:
+                for item in value.values():
+                    self.value(item)
+        elif isinstance(value, list):
+            for item in value:
+                self.value(item)
+
+    def node(self, state: dict[str, Any]) -> None:
+        loader, module, kind = state["__loader__"], state["__module__"], state["__class__"]
+        if not all(isinstance(part, str) for part in (loader, module, kind)):
+            raise _Unsure
+        name = f"{module}.{kind}"
+        if loader == "JsonNode":
+            if not isinstance(state.get("content"), str):
+                raise _Unsure
+            return
+        if loader == "TreeNode":
+            self._allowed(TREE, name)
+        elif loader == "NdArrayNode":
+            self._array(state)
+        if loader not in _CONTAINERS or name not in self.trusted[_CONTAINERS[loader]]:
+            self._allowed(name, None)
+        for key, item in state.items():
+            if key not in ("__loader__", "__module__", "__class__", "__id__"):
+                self.value(item)
+
+    def _array(self, state: dict[str, Any]) -> None:
+        """An array is in a member of the archive or listed in the schema; anything else only skops can judge."""
+        if state.get("type") == "json" or (
+            state.get("type") == "numpy" and state.get("file") in self.members
+        ):
+            return
+        raise _Unsure
+
+    def _allowed(self, name: str, declared: str | None) -> None:
+        """An untrusted name the toolkit's allow-list takes (``declared``: what a tree node says it is)."""
+        from governance.intake.model_files import SKOPS_ALLOW_LIST
+
+        if name not in SKOPS_ALLOW_LIST or declared not in (None, name):
+            raise _Unsure
+        self.untrusted.add(name)
+
+
+def computed_table() -> dict[str, Any]:
+    """skops' default lists of trusted names for each kind of node this walk knows, from the installed skops."""
+    import numpy as np
+    from skops.io import _general, _numpy, _sklearn, _trusted_types
+    from skops.io._protocol import PROTOCOL
+    from skops.io._utils import get_type_paths
+
+    names = _trusted_types
+    trusted: dict[str, list[str]] = {
+        "dict": get_type_paths([dict, "collections.OrderedDict"]),
+        "list": get_type_paths([list]),
+        "tuple": get_type_paths([tuple]),
+        "set": get_type_paths([set]),
+        "slice": get_type_paths([slice]),
+        "type": names.PRIMITIVE_TYPE_NAMES + names.CONTAINER_TYPE_NAMES + names.NUMPY_DTYPE_TYPE_NAMES,
+        "ndarray": get_type_paths([np.ndarray]) + names.NUMPY_DTYPE_TYPE_NAMES,
+        "object": names.SKLEARN_ESTIMATOR_TYPE_NAMES + names.SKLEARN_INTERNAL_TYPE_NAMES,
+        "loss": get_type_paths(list(_sklearn.ALLOWED_LOSSES)),
+        "random_state": get_type_paths([np.random.RandomState]),
+    }
+    assert _general and _numpy  # the node classes whose rules ``_Walk`` follows
+    return {
+        "versions": _installed_versions(),
+        "protocol": PROTOCOL,
+        "trusted": {kind: sorted(set(values)) for kind, values in trusted.items()},
+    }
+
+
+def table_text() -> str:
+    """``skops_trusted.json`` as it should read."""
+    return json.dumps(computed_table(), indent=1, sort_keys=True) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print the lists, or write them to ``skops_trusted.json`` with ``--write``."""
+    arguments = sys.argv[1:] if argv is None else argv
+    text = table_text()
+    if "--write" in arguments:
+        TRUSTED_FILE.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()
