@@ -172,7 +172,9 @@ def _untrusted_skops_types(path: Path, *, from_schema: bool = False) -> list[str
         found = _untrusted_types_from_schema(path)
         if found is not None:
             return found
-    import skops.io as sio
+    from governance.intake.skops_types import import_skops
+
+    sio = import_skops()
 
     try:
         return sorted(sio.get_untrusted_types(file=path))
@@ -187,7 +189,7 @@ def _untrusted_types_from_schema(path: Path) -> list[str] | None:
 
     try:
         with zipfile.ZipFile(path) as archive:
-            return untrusted_types_from_schema(archive)
+            return untrusted_types_from_schema(archive, SKOPS_ALLOW_LIST)
     except (zipfile.BadZipFile, OSError):
         return None
 
@@ -283,7 +285,9 @@ def load_model(
 
 
 def _load_skops(path: Path, digest: str, voucher: Vouching | None, shown: str) -> LoadedModel:
-    import skops.io as sio
+    from governance.intake.skops_types import import_skops
+
+    sio = import_skops()
 
     untrusted = _untrusted_skops_types(path)
     outside = tuple(name for name in untrusted if name not in SKOPS_ALLOW_LIST)
@@ -355,7 +359,9 @@ def save_model(estimator: Any, path: str | Path) -> str:
     import re
     import zipfile
 
-    import skops.io as sio
+    from governance.intake.skops_types import import_skops
+
+    sio = import_skops()
 
     source = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
     schema = source.read("schema.json").decode("utf-8")

@@ -10,6 +10,11 @@ and applies skops' own rules, node by node, with skops' lists of trusted names c
 The walk never says a file is unsafe: anything it does not know (another kind of node, a name not on the lists,
 an object shared between two places, other versions of skops, scikit-learn or numpy than the lists were made
 with) makes it answer ``None``, and the caller asks skops itself. Loading a file for an audit always asks skops.
+Loading a file needs ``skops.io`` itself, which on import rebuilds the same lists: it imports every module of
+scikit-learn to list its estimators (and pytest with them), and searches every loaded module for each of scipy's
+ufuncs, about a third of the import. :func:`import_skops` imports ``skops.io`` with those lists read from the same
+file instead, when it was made with the installed versions; skops then checks and loads files exactly as before.
+
 Regenerate the lists with ``.venv/bin/python -m governance.intake.skops_types --write``.
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import sys
+import types
 import zipfile
 from functools import cache
 from pathlib import Path
@@ -61,11 +67,45 @@ def _installed_versions() -> dict[str, str]:
     def minor(package: str) -> str:
         return ".".join(version(package).split(".")[:2])
 
-    return {"skops": version("skops"), "scikit-learn": minor("scikit-learn"), "numpy": minor("numpy")}
+    return {
+        "skops": version("skops"),
+        "scikit-learn": minor("scikit-learn"),
+        "numpy": minor("numpy"),
+        "scipy": minor("scipy"),
+    }
 
 
-def untrusted_types_from_schema(archive: zipfile.ZipFile) -> list[str] | None:
-    """The types skops would list as untrusted for this archive, or ``None`` when only skops can tell."""
+LISTS_MODULE = "skops.io._trusted_types"
+
+
+def import_skops() -> Any:
+    """``skops.io``, imported with its lists of trusted names read from the shipped file when it fits the
+    installed versions (skops computes them itself otherwise)."""
+    if "skops.io" not in sys.modules and LISTS_MODULE not in sys.modules and (table := _table()) is not None:
+        sys.modules[LISTS_MODULE] = _lists_module(table["lists"])
+        try:
+            import skops.io
+        except ImportError:  # the file lacks a name this skops wants: let skops build its own lists
+            for name in [name for name in sys.modules if name.startswith("skops.io")]:
+                del sys.modules[name]
+    import skops.io
+
+    return skops.io
+
+
+def _lists_module(lists: dict[str, list[str]]) -> types.ModuleType:
+    """A stand-in for ``skops.io._trusted_types``: the same names with the same values, without computing them."""
+    module = types.ModuleType(LISTS_MODULE, "skops' lists of trusted names, read from skops_trusted.json")
+    module.__dict__.update({name: list(values) for name, values in lists.items()})
+    module.__dict__.update(PRIMITIVES_TYPES=[int, float, str, bool], CONTAINER_TYPES=[list, set, map, tuple])
+    return module
+
+
+def untrusted_types_from_schema(archive: zipfile.ZipFile, allowed: frozenset[str]) -> list[str] | None:
+    """The types skops would list as untrusted for this archive, or ``None`` when only skops can tell.
+
+    ``allowed`` are the untrusted types the caller accepts (the toolkit's allow-list); any other untrusted type
+    also gives ``None``: the walk only ever says a file is fine, skops says what is wrong with it."""
     table = _table()
     if table is None:
         return None
@@ -73,7 +113,7 @@ def untrusted_types_from_schema(archive: zipfile.ZipFile) -> list[str] | None:
         schema = json.loads(archive.read("schema.json"))
         if not isinstance(schema, dict) or schema.get("protocol") != table["protocol"]:
             return None
-        walk = _Walk(table, frozenset(archive.namelist()))
+        walk = _Walk(table, frozenset(archive.namelist()), allowed)
         walk.node(schema)
     except (_Unsure, KeyError, TypeError, ValueError, RecursionError):
         return None
@@ -83,11 +123,12 @@ def untrusted_types_from_schema(archive: zipfile.ZipFile) -> list[str] | None:
 class _Walk:
     """Every node of a schema, checked against skops' lists; collects the untrusted names it allows."""
 
-    def __init__(self, table: dict[str, Any], members: frozenset[str]) -> None:
+    def __init__(self, table: dict[str, Any], members: frozenset[str], allowed: frozenset[str]) -> None:
         self.trusted: dict[str, frozenset[str]] = {
             kind: frozenset(names) for kind, names in table["trusted"].items()
         }
         self.members = members
+        self.allowed = allowed
         self.untrusted: set[str] = set()
 
     def value(self, value: Any) -> None:
@@ -131,9 +172,7 @@ class _Walk:
 
     def _allowed(self, name: str, declared: str | None) -> None:
         """An untrusted name the toolkit's allow-list takes (``declared``: what a tree node says it is)."""
-        from governance.intake.model_files import SKOPS_ALLOW_LIST
-
-        if name not in SKOPS_ALLOW_LIST or declared not in (None, name):
+        if name not in self.allowed or declared not in (None, name):
             raise _Unsure
         self.untrusted.add(name)
 
@@ -141,11 +180,11 @@ class _Walk:
 def computed_table() -> dict[str, Any]:
     """skops' default lists of trusted names for each kind of node this walk knows, from the installed skops."""
     import numpy as np
-    from skops.io import _general, _numpy, _sklearn, _trusted_types
+    from skops.io import _general, _numpy, _sklearn
     from skops.io._protocol import PROTOCOL
     from skops.io._utils import get_type_paths
 
-    names = _trusted_types
+    names = _computed_lists_module()
     trusted: dict[str, list[str]] = {
         "dict": get_type_paths([dict, "collections.OrderedDict"]),
         "list": get_type_paths([list]),
@@ -163,6 +202,30 @@ def computed_table() -> dict[str, Any]:
         "versions": _installed_versions(),
         "protocol": PROTOCOL,
         "trusted": {kind: sorted(set(values)) for kind, values in trusted.items()},
+        "lists": skops_lists(names),
+    }
+
+
+def _computed_lists_module() -> Any:
+    """``skops.io._trusted_types`` run afresh (in this process it may be the stand-in read from the file)."""
+    import importlib.util
+
+    import skops.io
+
+    origin = Path(skops.io.__file__).with_name("_trusted_types.py")
+    spec = importlib.util.spec_from_file_location(f"{LISTS_MODULE}_computed", origin)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def skops_lists(module: Any) -> dict[str, list[str]]:
+    """Every list of names ``skops.io._trusted_types`` defines, in skops' own order."""
+    return {
+        name: list(value)
+        for name, value in sorted(vars(module).items())
+        if name.isupper() and name.endswith("_NAMES") and isinstance(value, list)
     }
 
 

@@ -31,7 +31,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from governance.intake import skops_types
-from governance.intake.model_files import check_model_file
+from governance.intake.model_files import SKOPS_ALLOW_LIST, check_model_file
 from governance.mitigate.estimators import GroupThresholdClassifier
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ COMMON: dict[str, Callable[[], Any]] = {
 
 def _both(data: bytes) -> tuple[list[str] | None, list[str]]:
     """What the schema walk says, and what skops says."""
-    walked = skops_types.untrusted_types_from_schema(zipfile.ZipFile(io.BytesIO(data)))
+    walked = skops_types.untrusted_types_from_schema(zipfile.ZipFile(io.BytesIO(data)), SKOPS_ALLOW_LIST)
     return walked, sorted(sio.get_untrusted_types(data=data))
 
 
@@ -90,7 +90,7 @@ def test_common_models_are_read_from_their_schema_as_skops_reads_them(name: str)
 
 def test_the_demo_models_need_nothing_beyond_skops_trusted_types() -> None:
     for path in sorted((REPO / "demo" / "models").glob("*.skops")):
-        walked = skops_types.untrusted_types_from_schema(zipfile.ZipFile(path))
+        walked = skops_types.untrusted_types_from_schema(zipfile.ZipFile(path), SKOPS_ALLOW_LIST)
         assert walked == [] == sorted(sio.get_untrusted_types(file=path)), path.name
 
 
@@ -184,7 +184,7 @@ def test_crafted_schemas_get_skops_answer_or_none(name: str) -> None:
     """The walk may give up (skops then answers), but it never answers differently from skops."""
     model, change = CRAFTED[name]
     data = _rewritten(model(), change)
-    walked = skops_types.untrusted_types_from_schema(zipfile.ZipFile(io.BytesIO(data)))
+    walked = skops_types.untrusted_types_from_schema(zipfile.ZipFile(io.BytesIO(data)), SKOPS_ALLOW_LIST)
     try:
         said: list[str] | None = sorted(sio.get_untrusted_types(data=data))
     except Exception:  # skops cannot read it: the walk must not claim it can
@@ -206,7 +206,50 @@ def test_other_library_versions_make_the_walk_ask_skops(monkeypatch: pytest.Monk
     monkeypatch.setattr(skops_types, "_installed_versions", lambda: {"skops": "0.0", "scikit-learn": "0.0"})
     try:
         path = REPO / "demo" / "models" / "credit-risk-1.1.0.skops"
-        assert skops_types.untrusted_types_from_schema(zipfile.ZipFile(path)) is None
+        assert skops_types.untrusted_types_from_schema(zipfile.ZipFile(path), SKOPS_ALLOW_LIST) is None
         assert check_model_file(path).kind == "skops"
     finally:
         skops_types._table.cache_clear()
+
+
+STAND_IN_CHECK = """
+import io, json, sys, zipfile
+from governance.intake import skops_types
+sio = skops_types.import_skops()
+lists = sys.modules[skops_types.LISTS_MODULE]
+computed = skops_types.skops_lists(skops_types._computed_lists_module())
+files = json.loads(sys.argv[1])
+print(json.dumps({
+    "stand_in": lists.__doc__.startswith("skops' lists"),
+    "same_lists": skops_types.skops_lists(lists) == computed,
+    "untrusted": {name: sorted(sio.get_untrusted_types(file=path)) for name, path in files.items()},
+}))
+"""
+
+
+def test_skops_loads_with_its_lists_read_from_the_file_and_judges_files_the_same(tmp_path: Path) -> None:
+    """``import_skops`` spares the import the listing of every scikit-learn estimator and scipy ufunc (a third of
+    it); skops must then hold the very lists it computes itself and judge files as before."""
+    import subprocess
+    import sys
+
+    files = {
+        "forest": (_forest(), lambda schema: None),
+        "hist gradient boosting": (_hgb(), lambda schema: None),
+        "a type that is eval": (_logistic(), _set("planted", TYPE)),
+    }
+    paths: dict[str, str] = {}
+    expected: dict[str, list[str]] = {}
+    for name, (model, change) in files.items():
+        path = tmp_path / f"{name}.skops"
+        path.write_bytes(_rewritten(model, change))
+        paths[name], expected[name] = str(path), sorted(sio.get_untrusted_types(file=path))
+    done = subprocess.run(
+        [sys.executable, "-c", STAND_IN_CHECK, json.dumps(paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found == {"stand_in": True, "same_lists": True, "untrusted": expected}
