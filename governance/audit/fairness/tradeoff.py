@@ -16,7 +16,7 @@ import numpy as np
 
 from governance.audit.fairness._inputs import code_sensitive
 from governance.errors import InputError
-from governance.intervals import Kind, Pairs, bonferroni_pairs, spread_many, wilson, z_for
+from governance.intervals import Kind, Pairs, bonferroni_pairs, spread, spread_many, wilson, z_for
 from governance.results.common import Estimate
 from governance.results.tradeoff import AttributeCurves, GroupCurve, RatioCurve, TradeoffResult
 
@@ -118,7 +118,10 @@ def _ratio_curve(rule: KeyRatio, counts: list[_Counts], thresholds: np.ndarray, 
     kind: Kind = "difference" if rule.comparison == "difference_between_groups" else "ratio"
     bound = Bound.parse(rule.bound)
     slots, items = _spread_items(rule.metric, counts, thresholds, level)
-    spreads = spread_many(items)
+    if kind == "difference":  # no search: each gap's interval comes from the groups' own
+        spreads = [spread(*item[:2], kind, z_plain=item[2], z_joint=item[3]) for item in items]
+    else:
+        spreads = [ratio for _, ratio in spread_many(items)]
     values: list[Estimate] = []
     meets: list[bool | None] = []
     for slot in slots:
@@ -126,7 +129,7 @@ def _ratio_curve(rule: KeyRatio, counts: list[_Counts], thresholds: np.ndarray, 
             values.append(Estimate(value=None))
             meets.append(None)
             continue
-        interval = spreads[slot][0 if kind == "difference" else 1]
+        interval = spreads[slot]
         estimate = Estimate(value=interval.point[0], low=interval.low[0], high=interval.high[0])
         values.append(estimate)
         meets.append(None if estimate.value is None else bound.holds(estimate.value))
