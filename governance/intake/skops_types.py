@@ -56,8 +56,14 @@ class _Unsure(Exception):
 @cache
 def _table() -> dict[str, Any] | None:
     """The shipped lists, or ``None`` when they were made with other versions than those installed."""
+    from importlib.metadata import PackageNotFoundError
+
     table: dict[str, Any] = json.loads(TRUSTED_FILE.read_text(encoding="utf-8"))
-    return table if table.get("versions") == _installed_versions() else None
+    try:
+        installed = _installed_versions()
+    except PackageNotFoundError:  # skops' own import will say what is missing
+        return None
+    return table if table.get("versions") == installed else None
 
 
 def _installed_versions() -> dict[str, str]:
