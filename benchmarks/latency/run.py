@@ -8,7 +8,9 @@ over the rounds, the target, and the ratio to two floors measured in the same ru
 (``python -c pass``) and the libraries the command cannot avoid (SQLAlchemy and pydantic for register commands;
 for an audit also pandas and skops, which imports scikit-learn). The load average is printed before and after:
 the machine may be shared. On a shared machine the wall clock mostly measures the queue for a core, so each
-command's processor time (user + system, from ``getrusage``) is printed too, with its ratio to the floor's.
+command's processor time (user + system, from ``getrusage``) is printed too (minimum and median), with its ratio
+to the floor's, and the median one-minute load average while the command ran. The floors are measured in every
+round, between the commands, so that they see the same load.
 
 Run: ``.venv/bin/python benchmarks/latency/run.py [--rounds 3]`` (about 2-4 minutes on 2 cores).
 """
@@ -55,14 +57,18 @@ FLOORS = {
 }
 
 
-# processor seconds (user + system) of every process timed, by command label; filled by ``timed``
+# processor seconds (user + system) of every process timed, and the one-minute load average when it started, by
+# command label; filled by ``timed``
 CPU: dict[str, list[float]] = {}
+LOAD: dict[str, list[float]] = {}
 
 
 def timed(args: list[str], cwd: Path, expect: int | None = None, label: str | None = None) -> float:
     """Seconds one process takes (its processor seconds go to ``CPU[label]``); a surprising exit code stops the
     benchmark with its message."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if label is not None:
+        LOAD.setdefault(label, []).append(os.getloadavg()[0])
     started = time.perf_counter()
     done = subprocess.run(args, cwd=cwd, capture_output=True, text=True, env=ENV, check=False)
     elapsed = time.perf_counter() - started
@@ -151,14 +157,13 @@ def main() -> None:
     args = parser.parse_args()
     rounds = max(3, args.rounds)
     load_before = os.getloadavg()
-    floors = {
-        label: [timed([PYTHON, "-c", code], REPO, 0, f"floor {label}") for _ in range(rounds)]
-        for label, code in FLOORS.items()
-    }
+    floors: dict[str, list[float]] = {label: [] for label in FLOORS}
     runs: dict[str, list[float]] = {label: [] for label in TARGETS}
     with tempfile.TemporaryDirectory() as folder:
         root = make_workspace(Path(folder))
         for index in range(rounds):
+            for label, code in FLOORS.items():
+                floors[label].append(timed([PYTHON, "-c", code], REPO, 0, f"floor {label}"))
             for label, seconds in one_round(root, index).items():
                 runs[label].append(seconds)
     load_after = os.getloadavg()
@@ -169,12 +174,13 @@ def main() -> None:
         cpu = CPU[f"floor {label}"]
         print(
             f"floor {label:<20} ({FLOORS[label]}): min {min(values):.2f} s, median {statistics.median(values):.2f} s; "
-            f"processor median {statistics.median(cpu):.2f} s"
+            f"processor min {min(cpu):.2f} s, median {statistics.median(cpu):.2f} s; "
+            f"load {statistics.median(LOAD[f'floor {label}']):.1f}"
         )
     print()
     print(
         f"{'command':<42} {'min':>6} {'median':>7} {'target':>7}  {'/ interpreter':>13}  {'/ libraries':>11}"
-        f"  {'cpu':>5}  {'cpu / libraries':>15}"
+        f"  {'cpu min':>7} {'cpu':>5}  {'cpu / libraries':>15}  {'load':>4}"
     )
     for label, values in runs.items():
         target, floor = TARGETS[label]
@@ -184,12 +190,13 @@ def main() -> None:
         print(
             f"{label:<42} {low:6.2f} {middle:7.2f} {target:7.1f}  "
             f"{middle / statistics.median(floors['interpreter']):13.1f}  "
-            f"{middle / statistics.median(floors[floor]):11.2f}  {used:5.2f}  "
-            f"{used / statistics.median(CPU[f'floor {floor}']):15.2f}{mark}"
+            f"{middle / statistics.median(floors[floor]):11.2f}  {min(CPU[label]):7.2f} {used:5.2f}  "
+            f"{used / statistics.median(CPU[f'floor {floor}']):15.2f}  {statistics.median(LOAD[label]):4.1f}{mark}"
         )
     print(
         f"\n{rounds} rounds; ratios are medians over the medians of their floors ({', '.join(FLOORS)}); cpu is the "
-        "median processor time (user + system) of the command's process."
+        "median processor time (user + system) of the command's process, cpu min its minimum; load the median one-minute "
+        "load average when the command started."
     )
 
 

@@ -162,17 +162,36 @@ def check_zip_archive(path: Path) -> None:
         )
 
 
-def _untrusted_skops_types(path: Path) -> list[str]:
-    """The types a skops file needs beyond skops' own trusted set, after the zip-bomb check."""
-    import skops.io as sio
+def _untrusted_skops_types(path: Path, *, from_schema: bool = False) -> list[str]:
+    """The types a skops file needs beyond skops' own trusted set, after the zip-bomb check.
 
+    ``from_schema``: read them from the file's schema when it is made of nodes whose rules are known, without
+    importing skops (which imports all of scikit-learn); skops answers otherwise, and always before loading."""
     check_zip_archive(path)
+    if from_schema:
+        found = _untrusted_types_from_schema(path)
+        if found is not None:
+            return found
+    from governance.intake.skops_types import import_skops
+
+    sio = import_skops()
+
     try:
         return sorted(sio.get_untrusted_types(file=path))
     except Exception as exc:  # skops raises a variety of errors on damaged archives
         raise InputError(
             f"{path.name} is not a readable skops file ({exc}); save the model again with skops.io.dump."
         ) from exc
+
+
+def _untrusted_types_from_schema(path: Path) -> list[str] | None:
+    from governance.intake.skops_types import untrusted_types_from_schema
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return untrusted_types_from_schema(archive, SKOPS_ALLOW_LIST)
+    except (zipfile.BadZipFile, OSError):
+        return None
 
 
 def check_model_file(path: str | Path, *, sha256: str | None = None) -> ModelFileCheck:
@@ -190,7 +209,7 @@ def check_model_file(path: str | Path, *, sha256: str | None = None) -> ModelFil
     if suffix != ".skops" or not zipfile.is_zipfile(model_path):
         return ModelFileCheck("other", sha256=digest)
     try:
-        untrusted = _untrusted_skops_types(model_path)
+        untrusted = _untrusted_skops_types(model_path, from_schema=True)
     except RefusedInputError:
         raise
     except InputError:
@@ -266,7 +285,9 @@ def load_model(
 
 
 def _load_skops(path: Path, digest: str, voucher: Vouching | None, shown: str) -> LoadedModel:
-    import skops.io as sio
+    from governance.intake.skops_types import import_skops
+
+    sio = import_skops()
 
     untrusted = _untrusted_skops_types(path)
     outside = tuple(name for name in untrusted if name not in SKOPS_ALLOW_LIST)
@@ -338,7 +359,9 @@ def save_model(estimator: Any, path: str | Path) -> str:
     import re
     import zipfile
 
-    import skops.io as sio
+    from governance.intake.skops_types import import_skops
+
+    sio = import_skops()
 
     source = zipfile.ZipFile(io.BytesIO(sio.dumps(estimator)))
     schema = source.read("schema.json").decode("utf-8")

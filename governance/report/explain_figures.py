@@ -27,8 +27,13 @@ def _new(width: float, height: float) -> tuple[Any, Any]:
 
 
 def _save(figure: Any, folder: Path, stem: str) -> str:
-    """Write ``stem``.svg and ``stem``.png; return the SVG's file name."""
+    """Write ``stem``.svg and ``stem``.png; return the SVG's file name.
+
+    ``tight_layout`` leaves a placeholder layout engine behind, and with one set every ``savefig`` first draws
+    the whole figure once more only to lay it out again (it changes nothing after ``tight_layout``): removing it
+    draws each file once, the same bytes in about half the time."""
     figure.tight_layout()
+    figure.set_layout_engine(None)  # no layout engine (rcParams' autolayout is off)
     figure.savefig(folder / f"{stem}.svg", format="svg", metadata={"Date": None})
     figure.savefig(folder / f"{stem}.png", format="png", dpi=110, metadata={"Software": None})
     return f"{stem}.svg"

@@ -82,6 +82,26 @@ def test_figures_are_valid_svg_and_png(hostile_result: ExplanationResult, tmp_pa
     assert all("/" not in name and ".." not in name for name in written.values())
 
 
+def test_each_figure_file_is_drawn_once(
+    hostile_result: ExplanationResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13, point 3: ``tight_layout`` left a layout engine behind, so each ``savefig`` drew the figure twice
+    (once only to lay it out again): 4 draws per figure instead of 2, a fifth of an audit's drawing time."""
+    from matplotlib.figure import Figure
+
+    draws: list[int] = []
+    real_draw = Figure.draw
+
+    def counted(figure: Figure, renderer: object) -> None:
+        draws.append(id(figure))
+        real_draw(figure, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    written = write_explanation_figures(hostile_result, tmp_path / "figures")
+    assert len(written) == 3
+    assert sorted(draws.count(figure) for figure in set(draws)) == [2, 2, 2]  # one SVG and one PNG each
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("explain-cli")

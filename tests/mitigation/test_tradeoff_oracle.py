@@ -82,6 +82,50 @@ def test_intervals_hold_the_value_and_bounds_are_judged() -> None:
                 assert meets == (estimate.value >= 0.8)
 
 
+def test_each_rule_searches_its_intervals_once_with_the_numbers_of_one_search_per_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13, point 3: a search per threshold (two for a ratio) spent most of an audit's curve time in Python;
+    one pass per ratio rule gives the same numbers, and a gap needs no search at all."""
+    from governance import intervals
+
+    scores, y, sensitive = _data()
+    settings = CurveSettings(thresholds=21, key_ratios=RULES)
+    searches: list[str] = []
+    for name in ("ratio_ends", "ratio_end_minima"):
+        real = getattr(intervals, name)
+
+        def counted(*args: object, _real=real, _name=name) -> object:  # type: ignore[no-untyped-def]
+            searches.append(_name)
+            return _real(*args)
+
+        monkeypatch.setattr(intervals, name, counted)
+    result = compute_tradeoff(scores=scores, y_true=y, sensitive=sensitive, settings=settings)
+    assert searches == ["ratio_end_minima", "ratio_end_minima"]  # the two ratio rules, the gap rule none
+    monkeypatch.undo()
+    thresholds = np.asarray(result.thresholds)
+    z = intervals.z_for(settings.confidence_level)
+    for rule, curve in zip(RULES, result.attributes[0].ratios, strict=True):
+        kind = "difference" if rule.comparison == "difference_between_groups" else "ratio"
+        for index, estimate in enumerate(curve.values):
+            decided = scores[:, None] >= thresholds[None, :]
+            k, n = [], []
+            for group in ("a", "b", "c"):
+                mask = sensitive["group"].to_numpy() == group
+                wanted = {"selection_rate": mask, "tpr": mask & (y == 1), "fpr": mask & (y == 0)}[rule.metric]
+                k.append(float(decided[wanted, index].sum()))
+                n.append(float(wanted.sum()))
+            pairs = intervals.Pairs.of_counts(np.array(k), np.array(n))
+            groups = np.flatnonzero(np.isfinite(pairs.value))
+            joint = intervals.z_for(settings.confidence_level, intervals.bonferroni_pairs(groups.shape[0]))
+            one = intervals.spread(pairs, groups, kind, z_plain=z, z_joint=joint)
+            expected = [float(one.point[0]), float(one.low[0]), float(one.high[0])]
+            got = [estimate.value, estimate.low, estimate.high]
+            assert [x if x is not None else float("nan") for x in got] == pytest.approx(
+                expected, nan_ok=True, rel=0, abs=0
+            )
+
+
 def test_small_groups_are_left_out_of_the_ratios() -> None:
     scores, y, sensitive = _data(n=400)
     result = compute_tradeoff(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from governance.paths import demo_data
 from governance.register import Register
 from governance.scaffold import init_workspace
 from governance.workspace import require_workspace
@@ -107,6 +108,48 @@ def test_registering_a_skops_model_does_not_draw_or_explain(workspace: Path) -> 
     )
     assert code == 0, stderr
     assert not {"matplotlib", "shap", "alembic"} & set(heavy), heavy
+
+
+def test_registering_a_skops_model_reads_its_types_without_scikit_learn(workspace: Path) -> None:
+    """Today's code imported skops.io to list the file's types, and with it all of scikit-learn: 1.5-2 s of
+    processor time for a file that is only hashed and checked, never loaded."""
+    shutil.copy(MODEL.with_name("credit-risk-1.0.0.skops"), workspace / "model-2.skops")
+    code, heavy, stderr = run(
+        workspace,
+        "register",
+        "version",
+        "credit",
+        "--version",
+        "2.0",
+        "--model",
+        "model-2.skops",
+        watched=(*HEAVY, "numpy"),
+    )
+    assert code == 0, stderr
+    assert heavy == [], heavy
+
+
+def test_an_audit_loads_skops_without_listing_every_estimator(workspace: Path) -> None:
+    """skops lists its trusted names on import by importing every module of scikit-learn (pytest among them, from
+    scikit-learn's testing helpers) and searching all loaded modules for scipy's ufuncs: a third of the import.
+    The audit reads those lists from the file the toolkit ships instead."""
+    shutil.copy(demo_data(), workspace / "credit.csv")
+    code, heavy, stderr = run(
+        workspace,
+        "audit",
+        "credit@1.0",
+        "--data",
+        "credit.csv",
+        "--target",
+        "risk",
+        "--sensitive",
+        "sex",
+        "--no-explain",
+        "--no-figures",
+        watched=("_pytest", "pytest", "sklearn"),
+    )
+    assert code in (0, 1, 3), stderr  # passed, failed or inconclusive: the audit ran
+    assert heavy == ["sklearn"], heavy
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ import numpy as np
 
 from governance.audit.fairness._inputs import code_sensitive
 from governance.errors import InputError
-from governance.intervals import Kind, Pairs, bonferroni_pairs, spread, wilson, z_for
+from governance.intervals import Kind, Pairs, bonferroni_pairs, spread, spread_many, wilson, z_for
 from governance.results.common import Estimate
 from governance.results.tradeoff import AttributeCurves, GroupCurve, RatioCurve, TradeoffResult
 
@@ -109,25 +109,27 @@ def _rates(k: np.ndarray, n: int, z: float) -> list[Estimate]:
 
 
 def _ratio_curve(rule: KeyRatio, counts: list[_Counts], thresholds: np.ndarray, level: float) -> RatioCurve:
-    """The rule's between-group number at every threshold, with the audit's interval for extremes."""
+    """The rule's between-group number at every threshold, with the audit's interval for extremes.
+
+    The ratios' intervals are searched for every threshold in one pass (``spread_many``): the same numbers as
+    one search per threshold, which spent most of an audit's trade-off time in Python overhead."""
     from governance.rules.schema import Bound
 
     kind: Kind = "difference" if rule.comparison == "difference_between_groups" else "ratio"
-    z = z_for(level)
     bound = Bound.parse(rule.bound)
+    slots, items = _spread_items(rule.metric, counts, thresholds, level)
+    if kind == "difference":  # no search: each gap's interval comes from the groups' own
+        spreads = [spread(*item[:2], kind, z_plain=item[2], z_joint=item[3]) for item in items]
+    else:
+        spreads = [ratio for _, ratio in spread_many(items)]
     values: list[Estimate] = []
     meets: list[bool | None] = []
-    for index in range(thresholds.shape[0]):
-        k = np.array([c.pairs(rule.metric)[0][index] for c in counts], dtype=np.float64)
-        n = np.array([c.pairs(rule.metric)[1] for c in counts], dtype=np.float64)
-        pairs = Pairs.of_counts(k, n)
-        groups = np.flatnonzero(np.isfinite(pairs.value))
-        if groups.shape[0] < 2:
+    for slot in slots:
+        if slot is None:
             values.append(Estimate(value=None))
             meets.append(None)
             continue
-        z_joint = z_for(level, bonferroni_pairs(groups.shape[0]))
-        interval = spread(pairs, groups, kind, z_plain=z, z_joint=z_joint)
+        interval = spreads[slot]
         estimate = Estimate(value=interval.point[0], low=interval.low[0], high=interval.high[0])
         values.append(estimate)
         meets.append(None if estimate.value is None else bound.holds(estimate.value))
@@ -139,6 +141,26 @@ def _ratio_curve(rule: KeyRatio, counts: list[_Counts], thresholds: np.ndarray, 
         values=values,
         meets_bound=meets,
     )
+
+
+def _spread_items(
+    metric: str, counts: list[_Counts], thresholds: np.ndarray, level: float
+) -> tuple[list[int | None], list[tuple[Pairs, np.ndarray, float, float]]]:
+    """For each threshold, its place among the spreads to compute (``None`` with fewer than two groups)."""
+    z = z_for(level)
+    slots: list[int | None] = []
+    items: list[tuple[Pairs, np.ndarray, float, float]] = []
+    for index in range(thresholds.shape[0]):
+        k = np.array([c.pairs(metric)[0][index] for c in counts], dtype=np.float64)
+        n = np.array([c.pairs(metric)[1] for c in counts], dtype=np.float64)
+        pairs = Pairs.of_counts(k, n)
+        groups = np.flatnonzero(np.isfinite(pairs.value))
+        if groups.shape[0] < 2:
+            slots.append(None)
+            continue
+        slots.append(len(items))
+        items.append((pairs, groups, z, z_for(level, bonferroni_pairs(groups.shape[0]))))
+    return slots, items
 
 
 def _attribute_curves(
