@@ -69,7 +69,7 @@ class _Transaction:
     head: tuple[int, str] | None = None
     identity: str | None = None
     inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
-    signing: tuple[int, dict[str, Any]] | None | bool = False  # the signing event as read; False: not read yet
+    signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
 
 
 _ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", "event_seq")
@@ -93,9 +93,7 @@ def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, An
 @functools.lru_cache(maxsize=64)
 def _insert_answers_sql(named: str, count: int) -> str:
     table, columns = t.checklist_answers, _ANSWER_COLUMNS
-    rows = ", ".join(
-        "(" + ", ".join(named.format(f"{c}_{i}") for c in columns) + ")" for i in range(count)
-    )
+    rows = ", ".join("(" + ", ".join(named.format(f"{c}_{i}") for c in columns) + ")" for i in range(count))
     picked = ", ".join(f"v.column{n}" for n in range(1, len(columns) + 1))
     return (
         f"INSERT INTO {table.name} (model_id, {', '.join(columns)}) "
@@ -107,7 +105,9 @@ def _insert_answers_sql(named: str, count: int) -> str:
 _EVENTS_WITH_HEAD = 500  # events inserted in the statement that moves the head (bound parameters stay few)
 
 
-def _append_events(conn: Connection, values: list[dict[str, Any]], head: dict[str, Any], prev_seq: int) -> int:
+def _append_events(
+    conn: Connection, values: list[dict[str, Any]], head: dict[str, Any], prev_seq: int
+) -> int:
     """Insert the events and move the chain head from ``prev_seq``; how many heads moved (1, or 0 if another
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
@@ -119,7 +119,9 @@ def _append_events(conn: Connection, values: list[dict[str, Any]], head: dict[st
     if earlier:
         conn.execute(t.events.insert(), earlier)
     columns = tuple(last[0])
-    parameters = {f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns}
+    parameters = {
+        f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns
+    }
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
     return int(conn.exec_driver_sql(sql, parameters).rowcount)
@@ -129,7 +131,9 @@ def _append_events(conn: Connection, values: list[dict[str, Any]], head: dict[st
 def _events_and_head_sql(columns: tuple[str, ...], head: tuple[str, ...], count: int) -> str:
     """``WITH appended AS (INSERT INTO gov_events ...) UPDATE gov_chain_head ...`` for ``count`` events, written
     once per shape (SQLAlchemy would compile a multi-row ``WITH`` again for every write)."""
-    rows = ", ".join("(" + ", ".join(f"%({column}_{index})s" for column in columns) + ")" for index in range(count))
+    rows = ", ".join(
+        "(" + ", ".join(f"%({column}_{index})s" for column in columns) + ")" for index in range(count)
+    )
     moved = ", ".join(f"{column} = %(head_{column})s" for column in head)
     return (
         f"WITH appended AS (INSERT INTO {t.events.name} ({', '.join(columns)}) VALUES {rows}) "
@@ -1021,7 +1025,9 @@ class Register:
         if self._signer is None:
             return False
         key = self._signer.setting()
-        seq = self._append_setting(conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key)
+        seq = self._append_setting(
+            conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key
+        )
         self._written(conn).signing = (seq, key)
         return True
 
@@ -1059,7 +1065,7 @@ class Register:
         written = self._written(conn)
         if written.head is None or written.signing is False:
             found = conn.execute(_head_query(conn.dialect.name)).one()
-            self._take_head(written, found._mapping)
+            self._take_head(written, dict(found._mapping))
         assert not isinstance(written.signing, bool)
         return written.signing
 
@@ -1182,7 +1188,9 @@ class Register:
         head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
             head["hmac"] = self._signer.sign_head(last, digest) if self._signer is not None else None
-        if _append_events(conn, values, head, seq - 1) != 1:  # pragma: no cover - only if the write lock did not hold
+        if (
+            _append_events(conn, values, head, seq - 1) != 1
+        ):  # pragma: no cover - only if the write lock did not hold
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
             )
@@ -1202,14 +1210,15 @@ class Register:
             "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
             **(extra or {}),
         }
-        payload = json.loads(provenance.canonical_json(payload))
+        text = provenance.canonical_json(json.loads(provenance.canonical_json(payload)))  # as read back
         identity = None if self._before_signing else identity
         fields = dataclasses.asdict(change)
-        digest = chain.event_hash(seq=seq, **fields, payload=payload, prev_hash=prev_hash, identity=identity)
+        said = (change.actor, change.at, change.kind, change.model_name, change.version)
+        digest = chain.event_hash_of_text(seq, said, text, prev_hash, identity)
         return {
             "seq": seq,
             **fields,
-            "payload": provenance.canonical_json(payload),
+            "payload": text,
             "prev_hash": prev_hash,
             "hash": digest,
             "hmac": self._signer.sign(digest) if self._signer is not None else None,

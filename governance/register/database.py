@@ -379,7 +379,9 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 @contextmanager
-def locked_write(engine: Engine, first: str | None = None) -> Iterator[tuple[Connection, dict[str, Any] | None]]:
+def locked_write(
+    engine: Engine, first: str | None = None
+) -> Iterator[tuple[Connection, dict[str, Any] | None]]:
     """:func:`write_transaction` that also runs ``first`` (one SELECT, no parameters) right after taking the lock,
     and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server together, so a writer
     waits for the server once where it waited three times; each statement still runs after the one before it,
@@ -413,19 +415,23 @@ def _postgres_write(connection: Connection, first: str | None) -> Iterator[dict[
     BEGIN alone); the driver is in autocommit for it, so its COMMIT or ROLLBACK ends this transaction."""
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
-    dbapi.autocommit = True  # type: ignore[attr-defined]
+    dbapi.autocommit = True
     try:
         with connection.begin():
             error = connection.dialect.loaded_dbapi.Error
-            statement = f"BEGIN; SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY}){'; ' + first if first else ''}"
+            statement = (
+                f"BEGIN; SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY}){'; ' + first if first else ''}"
+            )
             cursor = dbapi.cursor()
             try:
                 cursor.execute(statement)
                 found = None
-                while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows
+                while (
+                    cursor.nextset()
+                ):  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
                     if first is not None and cursor.description is not None:
                         row = cursor.fetchone()
-                        names = [column.name for column in cursor.description]
+                        names = [column[0] for column in cursor.description]
                         found = dict(zip(names, row, strict=True)) if row is not None else None
             except error as exc:  # as SQLAlchemy wraps it, for the permission and full-disk sentences
                 raise sa.exc.DBAPIError.instance(statement, None, exc, error) from exc
@@ -434,10 +440,10 @@ def _postgres_write(connection: Connection, first: str | None) -> Iterator[dict[
             yield found
             pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
     finally:
-        if not dbapi.closed:  # type: ignore[attr-defined]
+        if not dbapi.closed:
             try:
-                dbapi.autocommit = False  # type: ignore[attr-defined]
-            except Exception:  # noqa: BLE001 - a broken connection: the pool replaces it
+                dbapi.autocommit = False
+            except Exception:  # a broken connection: the pool replaces it
                 connection.invalidate()
 
 

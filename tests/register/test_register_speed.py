@@ -76,7 +76,7 @@ def round_trips(register: Register) -> Iterator[list[int]]:
     trace of the wire protocol (one ``ReadyForQuery`` ends each exchange: a ping, BEGIN, a statement, COMMIT)."""
     import psycopg
 
-    trace = tempfile.TemporaryFile()
+    trace = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the block ends
     traced: set[int] = set()
 
     def start(dbapi_connection: Any, *_args: object) -> None:
@@ -88,7 +88,9 @@ def round_trips(register: Register) -> Iterator[list[int]]:
     def waits() -> int:
         trace.flush()
         trace.seek(0)
-        return sum(1 for line in trace.read().decode("utf-8", "replace").splitlines() if "\tReadyForQuery" in line)
+        return sum(
+            1 for line in trace.read().decode("utf-8", "replace").splitlines() if "\tReadyForQuery" in line
+        )
 
     sa.event.listen(register.engine, "engine_connect", lambda c: start(c.connection.dbapi_connection))
     sa.event.listen(register.engine.pool, "connect", start)
@@ -105,7 +107,9 @@ def round_trips(register: Register) -> Iterator[list[int]]:
         trace.close()
 
 
-@pytest.mark.parametrize("register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_write_on_postgresql_waits_for_the_server_four_times(drafted: Register) -> None:
     """BEGIN with the write lock and the chain head; the row with its model looked up; the event with the head
     moved; COMMIT. Today's code waited nine times: a ping, BEGIN, the lock, the model, the head, the row, the
@@ -124,7 +128,9 @@ def test_a_write_on_postgresql_waits_for_the_server_four_times(drafted: Register
     assert drafted.verify().ok
 
 
-@pytest.mark.parametrize("register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_any_write_on_postgresql_saves_the_ping_the_lock_and_the_head(drafted: Register) -> None:
     """An incident: BEGIN with the lock and the head; the model; the version; the row; the event with the head;
     COMMIT. Today's code waited ten times (a ping, BEGIN, the lock and the head apart, the event and the head
