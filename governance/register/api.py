@@ -72,6 +72,7 @@ class _Transaction:
     signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
 
 
+_CHANGE_FIELDS = dataclasses.fields(Change)
 _ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", "event_seq")
 _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
 
@@ -1208,11 +1209,11 @@ class Register:
         rows, extra = carried
         payload: dict[str, Any] = {
             "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
-            **(extra or {}),
+            **(json.loads(provenance.canonical_json(extra)) if extra else {}),
         }
-        text = provenance.canonical_json(json.loads(provenance.canonical_json(payload)))  # as read back
+        text = provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
         identity = None if self._before_signing else identity
-        fields = dataclasses.asdict(change)
+        fields = {field.name: getattr(change, field.name) for field in _CHANGE_FIELDS}  # asdict deep-copies
         said = (change.actor, change.at, change.kind, change.model_name, change.version)
         digest = chain.event_hash_of_text(seq, said, text, prev_hash, identity)
         return {
@@ -1369,12 +1370,20 @@ def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None
         )
 
 
+@functools.cache
+def _limits(table: sa.Table) -> dict[str, int]:
+    """The longest text each column of a table keeps (columns without a limit left out)."""
+    found = {column.name: getattr(column.type, "length", None) for column in table.c}
+    return {name: limit for name, limit in found.items() if limit is not None}
+
+
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     """Refuse text longer than its column, alike on every backend (PostgreSQL would fail mid-write; SQLite would
     keep it, and the register could then not be moved to PostgreSQL)."""
+    limits = _limits(table)
     for field, value in values.items():
-        limit = getattr(table.c[field].type, "length", None) if field in table.c else None
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        limit = limits.get(field)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
             raise FieldError(
                 _FIELD_OF_COLUMN.get(field, field),
                 f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
