@@ -387,16 +387,23 @@ def locked_write(
     waits for the server once where it waited three times; each statement still runs after the one before it,
     so ``first`` sees everything committed before the lock was granted."""
     try:
-        with engine.connect() as connection:
-            connection.execution_options(**{_WRITE: True})
-            if engine.dialect.name == "postgresql":
-                with _postgres_write(connection, first) as found:
-                    yield connection, found
-            else:
-                with connection.begin():
-                    row = connection.execute(sa.text(first)).first() if first is not None else None
-                    yield connection, (dict(row._mapping) if row is not None else None)
-                    pause_at("register-commit")  # the crash tests kill -9 here: rows and event written
+        for retry in (True, False):  # once more on a fresh connection if the pooled one was gone
+            try:
+                with engine.connect() as connection:
+                    connection.execution_options(**{_WRITE: True})
+                    if engine.dialect.name == "postgresql":
+                        with _postgres_write(connection, first, retry=retry) as found:
+                            yield connection, found
+                    else:
+                        with connection.begin():
+                            row = connection.execute(sa.text(first)).first() if first is not None else None
+                            yield connection, (dict(row._mapping) if row is not None else None)
+                            pause_at(
+                                "register-commit"
+                            )  # the crash tests kill -9 here: rows and event written
+                return
+            except _StaleConnection:
+                continue
     except sa.exc.DBAPIError as exc:
         denied = permission_denied(exc, engine)
         if denied is not None:
@@ -409,8 +416,15 @@ def locked_write(
         ) from exc
 
 
+class _StaleConnection(Exception):
+    """The pooled connection was closed by the server before this write sent anything (a restart): nothing was
+    written, so the write starts again on a fresh connection, as a ping before each write would have done."""
+
+
 @contextmanager
-def _postgres_write(connection: Connection, first: str | None) -> Iterator[dict[str, Any] | None]:
+def _postgres_write(
+    connection: Connection, first: str | None, *, retry: bool
+) -> Iterator[dict[str, Any] | None]:
     """Our own BEGIN, sent with the advisory lock and ``first`` as one simple query (psycopg would send its
     BEGIN alone); the driver is in autocommit for it, so its COMMIT or ROLLBACK ends this transaction."""
     dbapi = connection.connection.dbapi_connection
@@ -434,7 +448,14 @@ def _postgres_write(connection: Connection, first: str | None) -> Iterator[dict[
                         names = [column[0] for column in cursor.description]
                         found = dict(zip(names, row, strict=True)) if row is not None else None
             except error as exc:  # as SQLAlchemy wraps it, for the permission and full-disk sentences
-                raise sa.exc.DBAPIError.instance(statement, None, exc, error) from exc
+                gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
+                if gone:  # a server restarted: the pool opens fresh connections from now on
+                    connection.invalidate(exc)
+                    if retry:
+                        raise _StaleConnection from exc
+                raise sa.exc.DBAPIError.instance(
+                    statement, None, exc, error, connection_invalidated=gone
+                ) from exc
             finally:
                 cursor.close()
             yield found

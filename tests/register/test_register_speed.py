@@ -143,6 +143,26 @@ def test_any_write_on_postgresql_saves_the_ping_the_lock_and_the_head(drafted: R
     assert waited == [6]
 
 
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_write_after_the_server_dropped_the_connection_goes_through(
+    drafted: Register, register_url: str
+) -> None:
+    """Writes no longer ping the server first: a pooled connection the server closed (a restart) is found at the
+    write's first exchange, before anything was written, and the write runs again on a fresh one."""
+    with drafted.engine.connect() as connection:
+        pid = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    admin = sa.create_engine(register_url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+    with admin.connect() as connection:
+        assert connection.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+    drafted.record_checklist_answer(
+        "credit-risk", framework="eu-ai-act", item_id="a", status="yes", evidence="e", actor="r@x"
+    )
+    assert drafted.verify().ok
+
+
 def test_many_checklist_answers_are_one_commit_with_one_event_each(drafted: Register) -> None:
     answers = [
         {"framework": "eu-ai-act", "item_id": f"item-{i}", "status": "yes", "evidence": f"doc {i}"}
