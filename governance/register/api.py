@@ -113,9 +113,9 @@ def _append_events(
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
     if conn.dialect.name != "postgresql":
-        conn.execute(t.events.insert(), values)
-        move = sa.update(t.chain_head).where(t.chain_head.c.id == 1, t.chain_head.c.seq == prev_seq)
-        return int(conn.execute(move.values(**head)).rowcount)
+        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head))
+        conn.exec_driver_sql(insert, values)
+        return int(conn.exec_driver_sql(move, {**head, "prev_seq": prev_seq}).rowcount)
     earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
     if earlier:
         conn.execute(t.events.insert(), earlier)
@@ -126,6 +126,18 @@ def _append_events(
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
     return int(conn.exec_driver_sql(sql, parameters).rowcount)
+
+
+@functools.lru_cache(maxsize=64)
+def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...]) -> tuple[str, str]:
+    """The INSERT of events and the UPDATE of the head on SQLite, written once (not built and compiled per
+    write)."""
+    named = ", ".join(f":{column}" for column in columns)
+    moved = ", ".join(f"{column} = :{column}" for column in head)
+    return (
+        f"INSERT INTO {t.events.name} ({', '.join(columns)}) VALUES ({named})",
+        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = :prev_seq",
+    )
 
 
 @functools.lru_cache(maxsize=64)
