@@ -197,6 +197,27 @@ def writes(backend: str, url_of: Callable[[], Any], runs: int, count: int, batch
     report(f"{backend}: {count * 5} answers, {batch} to a commit", count * 5, many, many_floor, 3.0)
 
 
+def exchanges(url_of: Callable[[], Any]) -> None:
+    """How often one write waits for the PostgreSQL server (libpq's trace of the wire protocol: one
+    ``ReadyForQuery`` ends each exchange), ours against the floor's BEGIN, INSERT, COMMIT."""
+    import psycopg
+
+    with url_of() as url, tempfile.TemporaryFile() as trace:
+        register = new_register(url)
+        for answer in answers(0, 8):  # statements prepared, the connection pooled
+            register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answer)
+        with register.engine.connect() as connection:
+            pgconn = connection.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answers(100, 1)[0])
+        pgconn.untrace()
+        trace.seek(0)
+        waits = trace.read().decode("utf-8", "replace").count("\tReadyForQuery")
+        register.close()
+    print(f"postgresql: one write waits for the server {waits} times (the floor: 3, BEGIN, INSERT, COMMIT)")
+
+
 def verify(backend: str, url_of: Callable[[], Any], runs: int, sizes: list[int]) -> None:
     for size in sizes:
         with url_of() as url:
@@ -254,6 +275,8 @@ def main() -> None:
     print(f"Load average (1, 5, 15 min) at the start: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print("Each line: min / median of ours and of its floor, and the ratio ours / floor per run.")
     for backend in args.backends:
+        if backend == "postgresql":
+            exchanges(backends[backend])
         writes(backend, backends[backend], runs, args.writes, args.batch)
         verify(backend, backends[backend], runs, args.sizes)
     print(f"Load average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
