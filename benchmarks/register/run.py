@@ -105,7 +105,7 @@ def floor_writes(engine: sa.Engine, count: int, per_commit: int) -> float:
             else ("INSERT INTO floor_rows (body, hash) VALUES (%s, %s)")
         )
         rows = answers(0, count)
-        started = time.perf_counter()
+        started = _start()
         for first in range(0, count, per_commit):
             if sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
@@ -113,7 +113,7 @@ def floor_writes(engine: sa.Engine, count: int, per_commit: int) -> float:
                 body = CANONICAL.encode(row)
                 cursor.execute(insert, (body, hashlib.sha256(body.encode("utf-8")).hexdigest()))
             raw.commit()
-        return time.perf_counter() - started
+        return _stop(started)
     finally:
         raw.close()
 
@@ -121,7 +121,7 @@ def floor_writes(engine: sa.Engine, count: int, per_commit: int) -> float:
 def floor_verify(engine: sa.Engine) -> float:
     """Read every event once and recompute its hash; read every row of the register's tables once."""
     columns = "seq, at, actor, kind, model_name, version, payload, prev_hash, hash, identity"
-    started = time.perf_counter()
+    started = _start()
     with engine.connect() as connection:
         result = connection.execution_options(stream_results=True, yield_per=1000).exec_driver_sql(
             f"SELECT {columns} FROM gov_events ORDER BY seq"
@@ -144,40 +144,64 @@ def floor_verify(engine: sa.Engine) -> float:
             )
             for _row in rows:
                 pass
-    return time.perf_counter() - started
+    return _stop(started)
 
 
 # ---------------------------------------------------------------------- measurements
 
 
-def measure(
-    runs: int, ours: Callable[[], float], floor: Callable[[], float]
-) -> tuple[list[float], list[float]]:
-    """``runs`` pairs of (ours, floor), back to back."""
-    pairs = [(ours(), floor()) for _ in range(runs)]
-    return [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+_CPU: list[
+    float
+] = []  # processor time of each timed stretch, in turn (this process's: the server's is not counted)
+
+
+def _start() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _stop(started: tuple[float, float]) -> float:
+    """Wall time since ``started``; the processor time goes to ``_CPU``."""
+    _CPU.append(time.process_time() - started[1])
+    return time.perf_counter() - started[0]
+
+
+Timings = tuple[
+    list[float], list[float], list[float]
+]  # wall times of ours, of the floor, processor-time ratios
+
+
+def measure(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> Timings:
+    """``runs`` pairs of (ours, floor), back to back, and the ratio of their processor times per pair: on a shared
+    machine the load stretches wall times unevenly, the processor time much less."""
+    walls, floors, cpu = [], [], []
+    for _ in range(runs):
+        walls.append(ours())
+        ours_cpu = _CPU[-1]
+        floors.append(floor())
+        cpu.append(ours_cpu / max(_CPU[-1], 1e-9))
+    return walls, floors, cpu
 
 
 def writes(backend: str, url_of: Callable[[], Any], runs: int, count: int, batch: int) -> None:
     def one_at_a_time() -> float:
         with url_of() as url:
             register = new_register(url)
-            started = time.perf_counter()
+            started = _start()
             for answer in answers(0, count):
                 register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answer)
-            took = time.perf_counter() - started
+            took = _stop(started)
             register.close()
         return took
 
     def batched() -> float:
         with url_of() as url:
             register = new_register(url)
-            started = time.perf_counter()
+            started = _start()
             for first in range(0, count * 5, batch):
                 register.record_checklist_answers(
                     "credit-risk", answers(first, batch), actor="ravi@example.com"
                 )
-            took = time.perf_counter() - started
+            took = _stop(started)
             register.close()
         return took
 
@@ -191,10 +215,35 @@ def writes(backend: str, url_of: Callable[[], Any], runs: int, count: int, batch
 
         return run
 
-    single, single_floor = measure(runs, one_at_a_time, floor(count, 1))
-    report(f"{backend}: {count} writes, one commit each", count, single, single_floor, 3.0)
-    many, many_floor = measure(runs, batched, floor(count * 5, batch))
-    report(f"{backend}: {count * 5} answers, {batch} to a commit", count * 5, many, many_floor, 3.0)
+    report(
+        f"{backend}: {count} writes, one commit each",
+        count,
+        measure(runs, one_at_a_time, floor(count, 1)),
+        3.0,
+    )
+    many = measure(runs, batched, floor(count * 5, batch))
+    report(f"{backend}: {count * 5} answers, {batch} to a commit", count * 5, many, 3.0)
+
+
+def exchanges(url_of: Callable[[], Any]) -> None:
+    """How often one write waits for the PostgreSQL server (libpq's trace of the wire protocol: one
+    ``ReadyForQuery`` ends each exchange), ours against the floor's BEGIN, INSERT, COMMIT."""
+    import psycopg
+
+    with url_of() as url, tempfile.TemporaryFile() as trace:
+        register = new_register(url)
+        for answer in answers(0, 8):  # statements prepared, the connection pooled
+            register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answer)
+        with register.engine.connect() as connection:
+            pgconn = connection.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
+        register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answers(100, 1)[0])
+        pgconn.untrace()
+        trace.seek(0)
+        waits = trace.read().decode("utf-8", "replace").count("\tReadyForQuery")
+        register.close()
+    print(f"postgresql: one write waits for the server {waits} times (the floor: 3, BEGIN, INSERT, COMMIT)")
 
 
 def verify(backend: str, url_of: Callable[[], Any], runs: int, sizes: list[int]) -> None:
@@ -208,28 +257,29 @@ def verify(backend: str, url_of: Callable[[], Any], runs: int, sizes: list[int])
                 )
             print(f"  ({backend}: {size:,} events written in {time.perf_counter() - built:.0f} s)")
             engine = sa.create_engine(url)
-            times, floors = measure(runs, partial(verify_once, register, size), partial(floor_verify, engine))
-            report(f"{backend}: verify {size:,} events", size, times, floors, 2.0)
+            timings = measure(runs, partial(verify_once, register, size), partial(floor_verify, engine))
+            report(f"{backend}: verify {size:,} events", size, timings, 2.0)
             engine.dispose()
             register.close()
 
 
 def verify_once(register: Register, size: int) -> float:
-    started = time.perf_counter()
+    started = _start()
     result = register.verify()
-    took = time.perf_counter() - started
+    took = _stop(started)
     if not result.ok or result.events_checked != size:
         raise SystemExit(f"verify: {result.events_checked} events, ok={result.ok}")
     return took
 
 
-def report(label: str, count: int, ours: list[float], floors: list[float], target: float) -> None:
+def report(label: str, count: int, timings: Timings, target: float) -> None:
+    ours, floors, cpu = timings
     ratios = sorted(a / b for a, b in zip(ours, floors, strict=True))
     print(
         f"{label:<45} ours {min(ours):7.2f} / {statistics.median(ours):7.2f} s "
         f"({count / statistics.median(ours):8,.0f}/s)   floor {min(floors):6.2f} / {statistics.median(floors):6.2f} s "
         f"({count / statistics.median(floors):8,.0f}/s)   ratio min {ratios[0]:.2f} median {statistics.median(ratios):.2f}"
-        f" (target {target:g})",
+        f" (target {target:g}); processor time ratio min {min(cpu):.2f} median {statistics.median(cpu):.2f}",
         flush=True,
     )
 
@@ -252,8 +302,13 @@ def main() -> None:
         print("GOVERNANCE_TEST_POSTGRES_URL is not set: PostgreSQL is left out.")
         args.backends = [name for name in args.backends if name != "postgresql"]
     print(f"Load average (1, 5, 15 min) at the start: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
-    print("Each line: min / median of ours and of its floor, and the ratio ours / floor per run.")
+    print(
+        "Each line: min / median of ours and of its floor, the ratio ours / floor per run, and the same ratio of "
+        "this process's processor time."
+    )
     for backend in args.backends:
+        if backend == "postgresql":
+            exchanges(backends[backend])
         writes(backend, backends[backend], runs, args.writes, args.batch)
         verify(backend, backends[backend], runs, args.sizes)
     print(f"Load average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")

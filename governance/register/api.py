@@ -8,9 +8,11 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,6 +69,102 @@ class _Transaction:
     head: tuple[int, str] | None = None
     identity: str | None = None
     inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
+    signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
+
+
+_CHANGE_FIELDS = dataclasses.fields(Change)
+_ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", "event_seq")
+_ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
+
+
+def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Row[Any]]:
+    """Insert checklist answers for the model of that name, as the database returned them, in their order (none
+    when there is no such model): the model's id is looked up in the INSERT itself, not in a query of its own."""
+    rows: list[Row[Any]] = []
+    named = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
+    for start in range(0, len(values), _ANSWERS_AT_ONCE):
+        chunk = values[start : start + _ANSWERS_AT_ONCE]
+        parameters = {f"{c}_{i}": value[c] for i, value in enumerate(chunk) for c in _ANSWER_COLUMNS}
+        parameters["model_name"] = model_name
+        sql = _insert_answers_sql(named, len(chunk))
+        rows += conn.exec_driver_sql(sql, parameters).all()
+    return sorted(rows, key=lambda row: int(row.event_seq))
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_answers_sql(named: str, count: int) -> str:
+    table, columns = t.checklist_answers, _ANSWER_COLUMNS
+    rows = ", ".join("(" + ", ".join(named.format(f"{c}_{i}") for c in columns) + ")" for i in range(count))
+    picked = ", ".join(f"v.column{n}" for n in range(1, len(columns) + 1))
+    return (
+        f"INSERT INTO {table.name} (model_id, {', '.join(columns)}) "
+        f"SELECT m.id, {picked} FROM {t.models.name} AS m, (VALUES {rows}) AS v "
+        f"WHERE m.name = {named.format('model_name')} RETURNING {', '.join(table.c.keys())}"
+    )
+
+
+_EVENTS_WITH_HEAD = 500  # events inserted in the statement that moves the head (bound parameters stay few)
+
+
+def _append_events(
+    conn: Connection, values: list[dict[str, Any]], head: dict[str, Any], prev_seq: int
+) -> int:
+    """Insert the events and move the chain head from ``prev_seq``; how many heads moved (1, or 0 if another
+    writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
+    ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
+    if conn.dialect.name != "postgresql":
+        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head))
+        conn.exec_driver_sql(insert, values)
+        return int(conn.exec_driver_sql(move, {**head, "prev_seq": prev_seq}).rowcount)
+    earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
+    if earlier:
+        conn.execute(t.events.insert(), earlier)
+    columns = tuple(last[0])
+    parameters = {
+        f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns
+    }
+    parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
+    sql = _events_and_head_sql(columns, tuple(head), len(last))
+    return int(conn.exec_driver_sql(sql, parameters).rowcount)
+
+
+@functools.lru_cache(maxsize=64)
+def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...]) -> tuple[str, str]:
+    """The INSERT of events and the UPDATE of the head on SQLite, written once (not built and compiled per
+    write)."""
+    named = ", ".join(f":{column}" for column in columns)
+    moved = ", ".join(f"{column} = :{column}" for column in head)
+    return (
+        f"INSERT INTO {t.events.name} ({', '.join(columns)}) VALUES ({named})",
+        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = :prev_seq",
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _events_and_head_sql(columns: tuple[str, ...], head: tuple[str, ...], count: int) -> str:
+    """``WITH appended AS (INSERT INTO gov_events ...) UPDATE gov_chain_head ...`` for ``count`` events, written
+    once per shape (SQLAlchemy would compile a multi-row ``WITH`` again for every write)."""
+    rows = ", ".join(
+        "(" + ", ".join(f"%({column}_{index})s" for column in columns) + ")" for index in range(count)
+    )
+    moved = ", ".join(f"{column} = %(head_{column})s" for column in head)
+    return (
+        f"WITH appended AS (INSERT INTO {t.events.name} ({', '.join(columns)}) VALUES {rows}) "
+        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = %(prev_seq)s"
+    )
+
+
+def _head_query(backend: str) -> sa.Select[Any]:
+    """The chain head, the event that switched signing on (its number and payload) and, on PostgreSQL, who is
+    logged in (``session_user``), in one query."""
+    h, e = t.chain_head.c, t.events.c
+    first = sa.select(sa.func.min(e.seq)).where(e.kind == chain.SIGNING_KIND).scalar_subquery()
+    role = [sa.func.session_user().label("role")] if backend == "postgresql" else []
+    return (
+        sa.select(h.seq, h.hash, e.seq.label("since"), e.payload, *role)
+        .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
+        .where(h.id == 1)
+    )
 
 
 class Register:
@@ -98,6 +196,7 @@ class Register:
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
         self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
+        self._head_sql: str | None = None  # _head_query as SQL text, for the write lock's first exchange
 
     @classmethod
     def for_workspace(
@@ -168,7 +267,7 @@ class Register:
         )
         values["purpose"] = _required(values["purpose"], "purpose", "what the model decides, in one sentence")
         change = Change(lifecycle.checked_actor(actor), "model.registered", name)
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             if conn.execute(sa.select(t.models.c.id).where(t.models.c.name == name)).first() is not None:
                 raise RegisterError(
                     f"A model named {name!r} is already registered; add a version to it with {{add_version}}, or "
@@ -191,7 +290,7 @@ class Register:
         actor = lifecycle.checked_actor(actor)
         wanted = _description_values(description, fields)
         at = _now()
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             row = self._model_row(conn, name)
             changes = {
                 field: {"from": getattr(row, field), "to": value}
@@ -258,7 +357,7 @@ class Register:
             features = features if features is not None else found_features
         feature_list = [str(feature) for feature in features] if features is not None else None
         at = _now()
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             model = self._model_row(conn, model_name)
             existing = self._existing_version(conn, model, model_name, version, sha256)
             if existing is not None:
@@ -433,7 +532,7 @@ class Register:
         files = manifest.take(audit_file, self.workspace_root)
         file_sha256 = files.get(audit_file.name) or provenance.sha256_file(audit_file)
         at = _now()
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             row = self._version_row(conn, model_name, version)
             lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record an audit of")
             lifecycle.check_audit_artefact(f"{model_name}@{version}", artifact_sha256, row.sha256)
@@ -494,7 +593,7 @@ class Register:
             risk_acceptance = _required(risk_acceptance, "risk_acceptance", "the reason the risk is accepted")
         at = _now()
         label = f"{model_name}@{version}"
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             row = self._version_row(conn, model_name, version)
             lifecycle.refuse_if_retired(row.state, label, "approve" if decision == "approve" else "reject")
             reviewed = self._audits_of_artefact(conn, row)
@@ -567,7 +666,7 @@ class Register:
     ) -> VersionRecord:
         actor = lifecycle.checked_actor(actor)
         at = _now()
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             row = self._version_row(conn, model_name, version)
             new_state = lifecycle.check_transition(row.state, action, f"{model_name}@{version}")
             seq = self._next_seq(conn)
@@ -592,24 +691,24 @@ class Register:
         actor = lifecycle.checked_actor(actor)
         checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
-        with database.write_transaction(self.engine) as conn:
-            model = self._model_row(conn, model_name)
+        with self._writing() as conn:
             if not checked:
+                self._model_row(conn, model_name)  # an unknown model is still refused
                 return []
             first = self._next_seq(conn)
             values = [
-                {"model_id": model.id, **answer, "actor": actor, "at": at, "event_seq": first + index}
+                {**answer, "actor": actor, "at": at, "event_seq": first + index}
                 for index, answer in enumerate(checked)
             ]
             for value in values:
                 _check_lengths(t.checklist_answers, value)
+            rows = _insert_answers(conn, model_name, values)
+            if not rows:
+                self._model_row(conn, model_name)  # raises: no such model
             table = t.checklist_answers
-            rows = conn.execute(
-                table.insert().returning(*table.c, sort_by_parameter_order=True), values
-            ).all()
-            change = Change(actor, "checklist.answered", model.name, at=at)
+            change = Change(actor, "checklist.answered", model_name, at=at)
             self._append_many(conn, first, [(change, [(table, row)], None) for row in rows])
-            return [queries.checklist_record(row, model.name) for row in rows]
+            return [queries.checklist_record(row, model_name) for row in rows]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -620,7 +719,7 @@ class Register:
             raise InputError(f"The severity {severity!r} is not one of {', '.join(SEVERITIES)}.")
         title = _required(title, "title", "a short title")
         change = Change(actor, "incident.recorded", model_name, version)
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             row = self._version_row(conn, model_name, version)
             incident_row = self._add_row(
                 conn,
@@ -649,7 +748,7 @@ class Register:
                 f"Set {chain.HMAC_ENV} to the register's secret key (or {chain.ED25519_KEY_ENV} to an Ed25519 private "
                 "key file) first, then switch signing on."
             )
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             if not self._ensure_signing(conn, actor=actor):
                 return None
             since = signing_record(conn)
@@ -663,7 +762,7 @@ class Register:
         already required. Refused on PostgreSQL once a shared role was allowed (that is final too).
         """
         actor = lifecycle.checked_actor(actor)
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             if roles_record(conn) is not None:
                 return None
             shared = shared_role_record(conn)
@@ -691,7 +790,7 @@ class Register:
                 fields=["actor"],
                 **advice("require_roles"),
             )
-        with database.write_transaction(self.engine) as conn:
+        with self._writing() as conn:
             if shared_role_record(conn) is not None:
                 return None
             roles.refuse_unless_owner(conn, "allow a shared database role")
@@ -945,7 +1044,10 @@ class Register:
         if self._signer is None:
             return False
         key = self._signer.setting()
-        self._append_setting(conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key)
+        seq = self._append_setting(
+            conn, self._head_seq(conn) + 1, actor or "governance", chain.SIGNING_KIND, key
+        )
+        self._written(conn).signing = (seq, key)
         return True
 
     @property
@@ -976,23 +1078,35 @@ class Register:
         return found
 
     def _read_head(self, conn: Connection) -> tuple[int, dict[str, Any]] | None:
-        """Read the chain head and the event that switched signing on in one query (the writer holds the lock,
-        so the head stays as read until this transaction moves it); returns that signing event, as
-        :func:`signing_record` does."""
-        h, e = t.chain_head.c, t.events.c
-        first = sa.select(sa.func.min(e.seq)).where(e.kind == chain.SIGNING_KIND).scalar_subquery()
+        """The chain head and the event that switched signing on, as :func:`signing_record` returns it: read
+        with the write lock (see :meth:`_writing`), else in one query now (the writer holds the lock, so the head
+        stays as read until this transaction moves it)."""
         written = self._written(conn)
-        role = conn.dialect.name == "postgresql" and written.identity is None  # who writes, in the same trip
-        columns = [h.seq, h.hash, e.seq.label("since"), e.payload]
-        found = conn.execute(
-            sa.select(*columns, *([sa.func.session_user().label("role")] if role else []))
-            .select_from(t.chain_head.outerjoin(t.events, e.seq == first))
-            .where(h.id == 1)
-        ).one()
-        written.head = (int(found.seq), str(found.hash))
-        if role:
-            written.identity = database.role_identity(str(found.role))
-        return None if found.since is None else (int(found.since), _payload_object(found.payload))
+        if written.head is None or written.signing is False:
+            found = conn.execute(_head_query(conn.dialect.name)).one()
+            self._take_head(written, dict(found._mapping))
+        assert not isinstance(written.signing, bool)
+        return written.signing
+
+    def _take_head(self, written: _Transaction, found: Mapping[str, Any]) -> None:
+        written.head = (int(found["seq"]), str(found["hash"]))
+        if found.get("role") is not None:
+            written.identity = database.role_identity(str(found["role"]))
+        since = found["since"]
+        written.signing = None if since is None else (int(since), _payload_object(found["payload"]))
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """A write transaction (:func:`database.locked_write`) that reads the chain head, the signing state and
+        who is logged in with the lock: on PostgreSQL in the same exchange with the server as BEGIN."""
+        if self._head_sql is None:
+            dialect = self.engine.dialect
+            query = _head_query(dialect.name)
+            self._head_sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        with database.locked_write(self.engine, self._head_sql) as (conn, found):
+            if found is not None:
+                self._take_head(self._written(conn), found)
+            yield conn
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
         recorded_id = chain.recorded_key_id(since[1])
@@ -1089,17 +1203,13 @@ class Register:
         for number, (change, rows, extra) in enumerate(events, start=seq):
             values.append(self._event_row(number, digest, change, (rows, extra), written.identity))
             digest = values[-1]["hash"]
-        conn.execute(t.events.insert(), values)
         last = seq + len(events) - 1
         head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
             head["hmac"] = self._signer.sign_head(last, digest) if self._signer is not None else None
-        updated = conn.execute(
-            sa.update(t.chain_head)
-            .where(t.chain_head.c.id == 1, t.chain_head.c.seq == seq - 1)
-            .values(**head)
-        )
-        if updated.rowcount != 1:  # pragma: no cover - only if the write lock did not hold
+        if (
+            _append_events(conn, values, head, seq - 1) != 1
+        ):  # pragma: no cover - only if the write lock did not hold
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
             )
@@ -1117,16 +1227,17 @@ class Register:
         rows, extra = carried
         payload: dict[str, Any] = {
             "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
-            **(extra or {}),
+            **(json.loads(provenance.canonical_json(extra)) if extra else {}),
         }
-        payload = json.loads(provenance.canonical_json(payload))
+        text = provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
         identity = None if self._before_signing else identity
-        fields = dataclasses.asdict(change)
-        digest = chain.event_hash(seq=seq, **fields, payload=payload, prev_hash=prev_hash, identity=identity)
+        fields = {field.name: getattr(change, field.name) for field in _CHANGE_FIELDS}  # asdict deep-copies
+        said = (change.actor, change.at, change.kind, change.model_name, change.version)
+        digest = chain.event_hash_of_text(seq, said, text, prev_hash, identity)
         return {
             "seq": seq,
             **fields,
-            "payload": provenance.canonical_json(payload),
+            "payload": text,
             "prev_hash": prev_hash,
             "hash": digest,
             "hmac": self._signer.sign(digest) if self._signer is not None else None,
@@ -1277,12 +1388,20 @@ def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None
         )
 
 
+@functools.cache
+def _limits(table: sa.Table) -> dict[str, int]:
+    """The longest text each column of a table keeps (columns without a limit left out)."""
+    found = {column.name: getattr(column.type, "length", None) for column in table.c}
+    return {name: limit for name, limit in found.items() if limit is not None}
+
+
 def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     """Refuse text longer than its column, alike on every backend (PostgreSQL would fail mid-write; SQLite would
     keep it, and the register could then not be moved to PostgreSQL)."""
+    limits = _limits(table)
     for field, value in values.items():
-        limit = getattr(table.c[field].type, "length", None) if field in table.c else None
-        if isinstance(value, str) and limit is not None and len(value) > limit:
+        limit = limits.get(field)
+        if limit is not None and isinstance(value, str) and len(value) > limit:
             raise FieldError(
                 _FIELD_OF_COLUMN.get(field, field),
                 f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "

@@ -23,6 +23,7 @@ from governance import provenance
 
 # provenance.canonical_json's encoder, built once: the same bytes, without building an encoder per event
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+_encode_string = json.encoder.encode_basestring  # what that encoder writes for a string (ensure_ascii off)
 
 HMAC_ENV = "GOVERNANCE_REGISTER_HMAC_KEY"
 SIGNING_KIND = "register.signing_enabled"
@@ -79,6 +80,37 @@ HASHED_COLUMNS = ("seq", "at", "actor", "kind", "model_name", "version", "prev_h
 def stored_event_hash(event: Any, payload: dict[str, Any]) -> str:
     """:func:`event_hash` of an event as stored (a row with the event's columns), over its payload as read."""
     return event_hash(payload=payload, **{column: getattr(event, column) for column in HASHED_COLUMNS})
+
+
+def event_hash_of_text(
+    seq: int,
+    change: tuple[str, str, str, str | None, str | None],
+    payload_text: str,
+    prev_hash: str,
+    identity: str | None,
+) -> str:
+    """:func:`event_hash` with the payload given as its canonical JSON text (``change``: actor, at, kind, model
+    name, version), spliced in instead of encoded again: the same bytes whenever the text is canonical, which is
+    how the register writes it. A text that is not canonical gives another hash; ``verify`` then hashes the parsed
+    payload as :func:`event_hash` does before it reports anything."""
+    actor, at, kind, model_name, version = change
+    who = "" if identity is None else f'"identity":{_json(identity)},'
+    text = (
+        f'{{"actor":{_json(actor)},"at":{_json(at)},{who}"kind":{_json(kind)},"model_name":{_json(model_name)},'
+        f'"payload":{payload_text},"prev_hash":{_json(prev_hash)},"seq":{_json(seq)},"version":{_json(version)}}}'
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _json(value: Any) -> str:
+    """One value as the canonical encoder writes it (strings and numbers without building an encoder's dict)."""
+    if type(value) is str:
+        return _encode_string(value)
+    if type(value) is int:
+        return str(value)
+    if value is None:
+        return "null"
+    return _CANONICAL.encode(value)
 
 
 def sign(key: bytes, digest: str) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
@@ -180,44 +181,47 @@ class _Signing:
     checked: bool = False  # the key given is the register's, so its signatures were checked
 
 
-_Expected = tuple[bytes, int, frozenset[str]]  # a row's digest, the event that wrote it, columns it lacks
-_COLUMNS = {name: frozenset(table.c.keys()) - {"event_seq"} for name, table in t.ENTITY_TABLES.items()}
-_NONE: frozenset[str] = frozenset()
+_Expected = tuple[bytes, int]  # the digest of a row's newest after-image, and the event that recorded it
+_ORDER = {  # each table's columns in order, but event_seq
+    name: tuple(column.name for column in table.c if column.name != "event_seq")
+    for name, table in t.ENTITY_TABLES.items()
+}
+_KNOWN = {name: frozenset(order) for name, order in _ORDER.items()}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def _digest(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
-def _row_digest(keys: Sequence[str], row: Sequence[Any], absent: frozenset[str]) -> bytes:
-    """The digest of a row as an after-image records it: without ``event_seq``, and without the empty columns that
-    the image lacks (a column added by a later migration is absent from older images: absent and empty agree).
-    Equal digests mean equal images; unequal ones are compared field by field before anything is reported."""
-    image = {
-        k: v
-        for k, v in zip(keys, row, strict=True)
-        if k != "event_seq" and (v is not None or k not in absent)
-    }
-    return _digest(_CANONICAL.encode(image))
+def _values_digest(values: Iterable[Any]) -> bytes:
+    """The digest of a row's values in column order, without ``event_seq`` (JSON values in canonical form): the
+    same for a row of a table and for the after-image an event recorded of it, whatever order the image's keys
+    are in. A column an older image lacks (added by a later migration) counts as empty, as the row has it. Equal
+    digests mean equal rows; unequal ones are compared field by field before anything is reported."""
+    return _digest(repr(tuple(v if type(v) in _SCALARS else _CANONICAL.encode(v) for v in values)))
 
 
-def _record_digests(text: str, entries: list[tuple[tuple[str, int], dict[str, Any]]]) -> list[bytes]:
-    """The digest of each after-image an event carries, from its own text in the stored payload when the payload
-    has the form the register writes (``{"record":{...},"table":"..."}`` in turn), else encoded again."""
-    digests, position = [], text.find('"rows":[')
-    for (table, _id), record in entries:
-        start = text.find('{"record":', position) + len('{"record":') if position >= 0 else -1
-        end = text.find(f',"table":{json.dumps(table)}}}', start) if start >= 0 else -1
-        if position < 0 or end < 0 or text[start] != "{" or text[end - 1] != "}":
-            position = -1  # not as written: from here on, encode each image
-            digests.append(_digest(_CANONICAL.encode(record)))
-        else:
-            digests.append(_digest(text[start:end]))
-            position = end
-    return digests
+def _record_digest(table: str, record: dict[str, Any]) -> bytes:
+    """:func:`_values_digest` of an after-image; none (compared field by field) for a field the table lacks."""
+    if table not in _KNOWN or not record.keys() <= _KNOWN[table]:
+        return b""
+    return _values_digest(map(record.get, _ORDER[table]))
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+_SETTING_KINDS = frozenset({chain.SIGNING_KIND, roles.SHARED_ROLE_KIND})
+
+
+def _hash_matches(event: Any, seq: int, text: str, payload: dict[str, Any]) -> bool:
+    """The event's hash over its stored payload text as written (canonical JSON: nothing encoded again), else,
+    for a text in another form, over its payload as read, as :func:`chain.event_hash` takes it."""
+    said = (event.actor, event.at, event.kind, event.model_name, event.version)
+    if chain.event_hash_of_text(seq, said, text, event.prev_hash, event.identity) == event.hash:
+        return True
+    return bool(chain.stored_event_hash(event, payload) == event.hash)
 
 
 class _Log:
@@ -244,46 +248,52 @@ class _Log:
 
     def add(self, event: Any) -> None:
         """Check one event (the next in order) and note the rows it records."""
-        self._check_link(event)
-        payload = _payload(event)
+        # each read once: a row's attribute costs a lookup, and verify reads every event
+        seq, digest, text = event.seq, event.hash, event.payload
+        self._check_link(seq, event.prev_hash)
+        payload = _payload_text(text)
         if payload is None:
             payload = {}
-            self._problem(event.seq, f"Event {event.seq} holds unreadable content: it was edited by hand.")
-        if chain.stored_event_hash(event, payload) != event.hash:
+            self._problem(seq, f"Event {seq} holds unreadable content: it was edited by hand.")
+        if not _hash_matches(event, seq, text, payload):
             self._problem(
-                event.seq,
-                f"Event {event.seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
+                seq,
+                f"Event {seq} ({event.kind} by {event.actor} at {event.at}) was changed after it was "
                 "written: its content no longer matches its hash.",
             )
         entries = list(_row_entries(payload))
-        for (row, record), digest in zip(entries, _record_digests(event.payload, entries), strict=True):
-            absent = _COLUMNS.get(row[0], _NONE) - record.keys()
-            self.expected[row] = (digest, event.seq, absent or _NONE)
+        for row, record in entries:
+            self.expected[row] = (_record_digest(row[0], record), seq)
         self.duties.add(event, payload, entries)
-        if event.kind == chain.SIGNING_KIND and self.since is None:
-            self._signing_switched_on(event, payload)
+        if event.kind in _SETTING_KINDS:
+            self._setting(event, payload)
         if self.checking and self.key is not None:
             found = _event_signature_problem(event, self.key, int(self.since or 0))
             self.signature_problems += [found] if found is not None else []
+        if digest in self.anchors and self.anchors[digest] is None:
+            self.anchors[digest] = seq
+        self.count += 1
+        self.last = (seq, digest)
+
+    def _setting(self, event: Any, payload: dict[str, Any]) -> None:
+        """The first signing event switches signature checks on; the first shared role allowed is kept."""
+        if event.kind == chain.SIGNING_KIND and self.since is None:
+            self._signing_switched_on(event, payload)
         if event.kind == roles.SHARED_ROLE_KIND and self.shared_role is None:
             self.shared_role = (event.seq, event.actor, event.at, payload, event.identity)
-        if event.hash in self.anchors and self.anchors[event.hash] is None:
-            self.anchors[event.hash] = event.seq
-        self.count += 1
-        self.last = (event.seq, event.hash)
 
-    def _check_link(self, event: Any) -> None:
+    def _check_link(self, seq: int, prev_hash: str) -> None:
         expected_seq, previous_hash = self.last[0] + 1, self.last[1]
-        if event.seq != expected_seq:
+        if seq != expected_seq:
             self._problem(
                 expected_seq,
-                f"Event {expected_seq} is missing from the log (the next one is {event.seq}): "
+                f"Event {expected_seq} is missing from the log (the next one is {seq}): "
                 "someone deleted it by hand.",
             )
-        if event.prev_hash != previous_hash:
+        if prev_hash != previous_hash:
             self._problem(
-                event.seq,
-                f"Event {event.seq} does not link to the event before it: an earlier event was changed "
+                seq,
+                f"Event {seq} does not link to the event before it: an earlier event was changed "
                 "or deleted by hand.",
             )
 
@@ -359,15 +369,17 @@ def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected]) 
         seen: set[int] = set()
         result = conn.execution_options(**_STREAM).execute(sa.select(table).order_by(table.c.id))
         keys = list(result.keys())
+        values = operator.itemgetter(*[keys.index(column) for column in _ORDER[name]])
         for row in result:
-            seen.add(row.id)
-            found.count += 1
-            recorded = expected.get((name, row.id))
-            if recorded is None or _row_digest(keys, row, recorded[2]) != recorded[0]:
+            row_id = row.id
+            seen.add(row_id)
+            recorded = expected.get((name, row_id))
+            if recorded is None or _values_digest(values(row)) != recorded[0]:
                 problem = _row_problem(conn, name, row, recorded)
                 found.problems += [problem] if problem is not None else []
             if name == "gov_audits":
                 found.audits.append(row_image(row))
+        found.count += len(seen)
         noun = _ROW_NAMES[name]
         found.problems += [
             VerifyProblem(
@@ -454,11 +466,6 @@ def _event_signature_problem(event: Any, key: chain.SigningKey, since: int) -> V
             "without the key.",
         )
     return None
-
-
-def _payload(event: Any) -> dict[str, Any] | None:
-    """An event's payload as a dict; ``None`` when it is unreadable (edited by hand)."""
-    return _payload_text(event.payload)
 
 
 def _row_entries(payload: dict[str, Any]) -> Iterator[tuple[tuple[str, int], dict[str, Any]]]:

@@ -85,7 +85,8 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
         _configure_sqlite(engine)
     else:
-        engine = sa.create_engine(parsed, pool_pre_ping=True)
+        engine = sa.create_engine(parsed)
+        _ping_when_idle(engine)
     try:
         if engine.dialect.name != "sqlite":
             revision = _classify(*_inspect_server(engine, where), where)
@@ -340,24 +341,69 @@ def _is_disk_full(exc: sa.exc.DBAPIError) -> bool:
     return "disk is full" in text or "no space left" in text or getattr(exc.orig, "sqlstate", None) == "53100"
 
 
+IDLE_PING_SECONDS = 10.0
+_CHECKED_IN = "governance_checked_in"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection is still alive before use, but only when it sat idle for a while:
+    pinging on every checkout (``pool_pre_ping``) cost one more wait for the server on every write. A dead
+    connection is replaced by a fresh one, as the pre-ping did."""
+    import time
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_CHECKED_IN] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_CHECKED_IN)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error:
+            alive = False
+        if not alive:
+            raise sa.exc.DisconnectionError("The pooled connection is gone; a fresh one is opened.")
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the register's write lock until it commits or rolls back.
 
     A full disk rolls the change back whole; it is reported as such, not as a database traceback.
     """
+    with locked_write(engine) as (connection, _first):
+        yield connection
+
+
+@contextmanager
+def locked_write(
+    engine: Engine, first: str | None = None
+) -> Iterator[tuple[Connection, dict[str, Any] | None]]:
+    """:func:`write_transaction` that also runs ``first`` (one SELECT, no parameters) right after taking the lock,
+    and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server together, so a writer
+    waits for the server once where it waited three times; each statement still runs after the one before it,
+    so ``first`` sees everything committed before the lock was granted."""
     try:
-        with engine.connect() as connection:
-            connection.execution_options(**{_WRITE: True})
-            with connection.begin():
-                if engine.dialect.name == "postgresql":
-                    connection.execute(
-                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
-                    )
-                yield connection
-                pause_at(
-                    "register-commit"
-                )  # the crash tests kill -9 here: rows and event written, not committed
+        for retry in (True, False):  # once more on a fresh connection if the pooled one was gone
+            try:
+                with engine.connect() as connection:
+                    connection.execution_options(**{_WRITE: True})
+                    if engine.dialect.name == "postgresql":
+                        with _postgres_write(connection, first, retry=retry) as found:
+                            yield connection, found
+                    else:
+                        with connection.begin():
+                            row = connection.execute(sa.text(first)).first() if first is not None else None
+                            yield connection, (dict(row._mapping) if row is not None else None)
+                            pause_at(
+                                "register-commit"
+                            )  # the crash tests kill -9 here: rows and event written
+                return
+            except _StaleConnection:
+                continue
     except sa.exc.DBAPIError as exc:
         denied = permission_denied(exc, engine)
         if denied is not None:
@@ -368,6 +414,58 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             f"The disk holding the register at {describe(engine.url)} is full, so the change was not recorded; "
             f"{_FREE_SPACE}"
         ) from exc
+
+
+class _StaleConnection(Exception):
+    """The pooled connection was closed by the server before this write sent anything (a restart): nothing was
+    written, so the write starts again on a fresh connection, as a ping before each write would have done."""
+
+
+@contextmanager
+def _postgres_write(
+    connection: Connection, first: str | None, *, retry: bool
+) -> Iterator[dict[str, Any] | None]:
+    """Our own BEGIN, sent with the advisory lock and ``first`` as one simple query (psycopg would send its
+    BEGIN alone); the driver is in autocommit for it, so its COMMIT or ROLLBACK ends this transaction."""
+    dbapi = connection.connection.dbapi_connection
+    assert dbapi is not None
+    dbapi.autocommit = True
+    try:
+        with connection.begin():
+            error = connection.dialect.loaded_dbapi.Error
+            statement = (
+                f"BEGIN; SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY}){'; ' + first if first else ''}"
+            )
+            cursor = dbapi.cursor()
+            try:
+                cursor.execute(statement)
+                found = None
+                while (
+                    cursor.nextset()
+                ):  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
+                    if first is not None and cursor.description is not None:
+                        row = cursor.fetchone()
+                        names = [column[0] for column in cursor.description]
+                        found = dict(zip(names, row, strict=True)) if row is not None else None
+            except error as exc:  # as SQLAlchemy wraps it, for the permission and full-disk sentences
+                gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
+                if gone:  # a server restarted: the pool opens fresh connections from now on
+                    connection.invalidate(exc)
+                    if retry:
+                        raise _StaleConnection from exc
+                raise sa.exc.DBAPIError.instance(
+                    statement, None, exc, error, connection_invalidated=gone
+                ) from exc
+            finally:
+                cursor.close()
+            yield found
+            pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
+    finally:
+        if not dbapi.closed:
+            try:
+                dbapi.autocommit = False
+            except Exception:  # a broken connection: the pool replaces it
+                connection.invalidate()
 
 
 class PermissionDeniedError(RegisterError):

@@ -78,7 +78,7 @@ def record_mitigation(
     located = register.locate(str(comparison))
     files = folder_files(located)
     listed = [{key: candidate.get(key) for key in CANDIDATE_KEYS} for candidate in candidates]
-    with database.write_transaction(register.engine) as conn:
+    with register._writing() as conn:
         row = register._version_row(conn, model_name, version)
         lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record a mitigation run of")
         run = register._add_row(

@@ -96,7 +96,7 @@ def record_monitoring(
     actor = lifecycle.checked_actor(actor)
     at = provenance.isoformat(provenance.now())
     reaudit = any(alert.reaudit for alert in alerts)
-    with database.write_transaction(register.engine) as conn:
+    with register._writing() as conn:
         row = register._version_row(conn, model_name, version)
         lifecycle.refuse_if_retired(row.state, f"{model_name}@{version}", "record monitoring of")
         seq = register._next_seq(conn)
