@@ -119,7 +119,8 @@ def test_the_list_of_files_still_to_convert_only_shrinks() -> None:
 def test_every_step_is_worded_as_its_command_and_said_as_a_call() -> None:
     """Each next step the library records reads as a call (no flag) and is worded as a command by the one table."""
     from governance.register.actions import CALLS, step
-    from governance.results.next_steps import COMMAND_OF_ACTION, worded
+    from governance.results.commands import COMMAND_OF_ACTION
+    from governance.results.next_steps import worded
 
     subject = {"model": "credit", "version": "1.0", "label": "credit@1.0", "uri": "models:/credit/1"}
     for action in CALLS:
