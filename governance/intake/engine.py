@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
-from governance.intake.data import missing_column_message
+from governance.intake.data import missing_column_error
 
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
@@ -186,7 +186,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
-    """One sentence for an engine's failure: what failed, on which backend and object, and the fix."""
+    """One sentence for an engine's failure: what failed, on which backend and object, and the fix (``what`` may
+    name the ``query`` field)."""
     kind = type(exc).__name__
     text = _first_line(exc)
     lowered = f"{kind} {exc}".lower()
@@ -198,23 +199,28 @@ def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
     ):
         return InputError(
             f"{what} names a table that does not exist in {con.where} ({text}); check the name and its schema "
-            "(schema.table), or the spelling in --query."
+            "(schema.table), or the spelling in {query}.",
+            fields=["query"],
         )
     if "insufficientprivilege" in lowered or "permission denied" in lowered:
         return InputError(
-            f"{con.where} refused to read {what} ({text}); ask the database owner to grant this user SELECT on it."
+            f"{con.where} refused to read {what} ({text}); ask the database owner to grant this user SELECT on it.",
+            fields=["query"],
         )
     if "querycanceled" in lowered or "timeout" in lowered or "canceling statement" in lowered:
         return InputError(
-            f"{con.where} stopped {what} at the time limit ({text}); raise --query-timeout, or audit a smaller "
-            "query."
+            f"{con.where} stopped {what} at the time limit ({text}); raise {{query_timeout}}, or audit a smaller "
+            "query.",
+            fields=["query", "query_timeout"],
         )
     if "operationalerror" in lowered or ("connection" in lowered and "refused" in lowered):
         return InputError(
-            f"{con.where} could not be reached while reading {what} ({text}); check that the server is running."
+            f"{con.where} could not be reached while reading {what} ({text}); check that the server is running.",
+            fields=["query"],
         )
     return InputError(
-        f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL."
+        f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL.",
+        fields=["query"],
     )
 
 
@@ -234,7 +240,7 @@ class TableSource:
     def what(self) -> str:
         if self.file:
             return self.file
-        return f"the table '{self.table}'" if self.table else "the query given with --query"
+        return f"the table '{self.table}'" if self.table else "the query given with {query}"
 
     @property
     def named(self) -> str:
@@ -346,24 +352,28 @@ def open_source(
     table: str | None,
     query: str | None,
     columns: Sequence[str],
-    options: dict[str, str],
+    fields: dict[str, str],
     numeric: Sequence[str] = (),
     timeout: float | None = None,
     file: str | None = None,
 ) -> TableSource:
     """Connect, find the table (or run the query's schema), and check every column an audit reads.
 
-    ``options`` maps a column to the option that named it (for the message); ``numeric`` lists columns that
+    ``fields`` maps a column to the argument that named it (for the message; ``sensitive`` otherwise); ``numeric`` lists columns that
     must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads.
     """
     if (table is None) == (query is None):
-        raise InputError("Give either --table NAME or --query SQL (one of them) with --connection.")
+        raise InputError(
+            "Give either {table} NAME or {query} SQL (one of them) with {connection}.",
+            fields=["table", "query", "connection"],
+        )
     con = connect(connection, timeout=timeout)
     if timeout is not None and con.backend != "postgres":
         raise InputError(
-            f"--query-timeout works with PostgreSQL only; leave it out for {con.name}, whose queries run until done."
+            f"{{query_timeout}} works with PostgreSQL only; leave it out for {con.name}, whose queries run until done.",
+            fields=["query_timeout"],
         )
-    what = file or (f"the table '{table}'" if table else "the query given with --query")
+    what = file or (f"the table '{table}'" if table else "the query given with {query}")
     try:
         expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)
         schema = {name: str(dtype) for name, dtype in expr.schema().items()}
@@ -376,14 +386,14 @@ def open_source(
     )
     for name in columns:
         if name not in schema:
-            raise InputError(
-                missing_column_message(name, list(schema), source.named, options.get(name, "--sensitive"))
-            )
+            raise missing_column_error(name, list(schema), source.named, fields.get(name, "sensitive"))
     for name in numeric:
         if not schema[name].lstrip("!").startswith(NUMERIC_TYPES):
+            field = fields.get(name, "sensitive")
             raise InputError(
-                f"The column '{name}' of {source.named} holds {schema[name]}, but {options.get(name, name)} "
-                "needs numbers; give a numeric column or cast it in --query."
+                f"The column '{name}' of {source.named} holds {schema[name]}, but {{{field}}} "
+                "needs numbers; give a numeric column or cast it in {query}.",
+                fields=[field, "query"],
             )
     return source
 

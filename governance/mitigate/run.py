@@ -248,16 +248,15 @@ def _training(request: MitigationRequest, spec: Spec, model: Any) -> Training:
 
     from governance.intake.data import read_table, require_columns
 
-    frame = read_table(request.data, option="--data")
+    frame = read_table(request.data, field="data")
     features = [str(f) for f in getattr(model, "feature_names_in_", spec.features)]
     attribute = request.attribute or spec.sensitive[0]
     if attribute not in spec.sensitive:
         raise InputError(
-            f"--attribute {attribute} is not one of the audited sensitive attributes ({', '.join(spec.sensitive)})."
+            f"{{attribute}} {attribute} is not one of the audited sensitive attributes ({', '.join(spec.sensitive)}).",
+            fields=["attribute"],
         )
-    require_columns(
-        frame, [*features, spec.target, attribute], source=Path(request.data).name, option="--data"
-    )
+    require_columns(frame, [*features, spec.target, attribute], source=Path(request.data).name, field="data")
     if frame[[spec.target, attribute]].isna().any().any():
         raise InputError(
             f"The training data has rows without {spec.target} or {attribute}; drop them before mitigating."

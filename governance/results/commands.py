@@ -5,6 +5,8 @@ Kept free of heavy imports: every command reads it, including refusals that must
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from governance.errors import GovernanceError
 
 COMMAND_OF_ACTION = {
@@ -57,6 +59,8 @@ OPTION_OF_FIELD = {
     "item_id": "the item id",
     "max_rows": "--explain-rows",
     "output_root": "--output",
+    "predictions_or_scores": "--predictions/--scores",
+    "baseline_data": "the approved audit's data",
 }
 """Where a library field is not simply ``--field-with-dashes`` on the command line."""
 
@@ -66,10 +70,15 @@ def option_of(field: str) -> str:
     return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
 
 
-def cli_message(error: GovernanceError) -> str:
+def cli_message(error: GovernanceError, options: Mapping[str, str] | None = None) -> str:
     """The error as the command line says it: a field the library names is called by the option the user typed,
-    and a step it suggests by the command that takes it (the CLI and the demo, which speaks to CLI users)."""
-    names = {field: option_of(field) for field in error.fields}
+    and a step it suggests by the command that takes it (the CLI and the demo, which speaks to CLI users).
+
+    ``options`` are the running command's own options by field (``id_column`` is ``--id`` in ``audit`` and
+    ``--id-column`` in ``explain``); a field it lacks is named by :func:`option_of`.
+    """
+    own = options or {}
+    names = {field: own.get(field) or option_of(field) for field in error.fields}
     for action in error.actions:
         if action in COMMAND_OF_ACTION:
             names[action] = command_of(action, error.subject)
