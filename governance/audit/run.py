@@ -232,7 +232,7 @@ def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
     if loaded is None:
         return "the audit ran on saved predictions, so there is no model to explain"
     if not explain:
-        return "it was skipped with --no-explain"
+        return "it was skipped with explain=False"
     return None
 
 

@@ -19,6 +19,7 @@ from governance import provenance
 from governance.errors import InputError, NotFoundError
 from governance.monitor import drift
 from governance.monitor.windows import WindowTable, build_windows, parse_window
+from governance.register.actions import advice
 from governance.results.audit import AuditResult
 from governance.results.monitoring import MonitoringResult
 from governance.rules.load import LoadedPolicy
@@ -102,8 +103,8 @@ def approved_audit(register: Register, name: str, version: str) -> str:
     audits = [a for a in detail.audits if a.version == version]
     if not audits:
         raise NotFoundError(
-            f"{name}@{version} has no recorded audit to monitor against; audit it first with "
-            f"`governance audit {name}@{version} ...`."
+            f"{name}@{version} has no recorded audit to monitor against; audit it first with {{audit_again}}.",
+            **advice("audit_again", label=f"{name}@{version}"),
         )
     known = {a.audit_id for a in audits}
     record = next((v for v in detail.versions if v.version == version), None)

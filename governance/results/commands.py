@@ -32,6 +32,21 @@ COMMAND_OF_ACTION = {
     "enable_signing": "`governance register enable-signing`",
     "mitigate_again": "`governance mitigate`",
     "verify": "`governance register verify`",
+    "grant_sql_role": "`governance register grant-sql {role}`",
+    "show_audits": "`governance register show NAME`",
+    "any_audit": "`governance audit`",
+    "checkpoint": "`governance register checkpoint`",
+    "trust": "--trust {sha256}",
+    "policy_schema": "`governance policy schema`",
+    "list_items": "`governance checklist list`",
+    "refingerprint": "`governance register verify --refingerprint`",
+    "explain_row": "`governance explain --row ID`",
+    "clean_orphans": "`governance register clean-orphans --delete`",
+    "approve_chosen": '`governance register approve NAME@VERSION --role ... --comment "why this candidate"`',
+    "checklist_status": "`governance checklist status {model} --framework FRAMEWORK`",
+    "answer_checklist": "`governance checklist answer`",
+    "set_scope": "`governance register add` options (--annex-iii/--not-annex-iii, --aedt/--not-aedt, "
+    "--solely-automated/--human-in-the-loop, --decision-domain)",
 }
 """The command for each next step a library message suggests (``governance/register/actions.py`` words it as a
 method call), filled in with the step's ``subject``; a subject it lacks stays a placeholder in capitals."""
@@ -59,6 +74,8 @@ OPTION_OF_FIELD = {
     "item_id": "the item id",
     "max_rows": "--explain-rows",
     "output_root": "--output",
+    "methods": "--method",
+    "budget_seconds": "--budget",
     "predictions_or_scores": "--predictions/--scores",
     "baseline_data": "the approved audit's data",
 }
@@ -68,6 +85,25 @@ OPTION_OF_FIELD = {
 def option_of(field: str) -> str:
     """The command-line option for a library field: ``within_days`` is ``--within-days`` unless mapped above."""
     return OPTION_OF_FIELD.get(field, f"--{field.replace('_', '-')}")
+
+
+MENTIONS = {
+    "explain=False": "--no-explain",
+    "explain_budget": "--explain-budget",
+    "max_rows": "--explain-rows",
+    "target=COLUMN": "--target",
+    "mlflow_tags=True": "--mlflow-tags",
+}
+"""How a result's text (a rule's summary and advice, an explanation's notes) names an argument, and the option a
+command-line user gives for it: the command line and the reports, read by people who run the command line, show
+the option."""
+
+
+def options_worded(text: str) -> str:
+    """``text`` with each argument it mentions named as the command-line option (see :data:`MENTIONS`)."""
+    for said, option in MENTIONS.items():
+        text = text.replace(said, option)
+    return text
 
 
 def cli_message(error: GovernanceError, options: Mapping[str, str] | None = None) -> str:
