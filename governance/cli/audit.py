@@ -41,7 +41,11 @@ def _print_verdict(result: Any) -> None:
     from governance.results.wording import vouched_words
 
     verdict = result.policy.verdict
-    secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
+    secho(
+        f"{verdict.upper()}: {options_worded(result.policy.summary)}",
+        fg=VERDICT_STYLE.get(verdict),
+        bold=True,
+    )
     if result.model.sensitive_inputs:
         echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
     if result.model.vouched_by:
@@ -438,7 +442,7 @@ def audit_command(
         if json_path:
             _write_json_copy(json_path, result, outcome.folder)
         if quiet:
-            echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
+            echo(f"{result.policy.verdict.upper()}: {options_worded(result.policy.summary)}")
         else:
             print_summary(result, outcome.folder)
             for note in outcome.notes:

@@ -609,7 +609,7 @@ def _auditor_lines(result: AuditResult) -> list[str]:
     return [
         "## Details for auditors",
         "",
-        markdown_text(result.policy.summary),
+        markdown_text(options_worded(result.policy.summary)),
         "",
         f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
         "the true value most likely lies between the two ends; a wide interval means too few people to be sure.",
