@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from governance.errors import FieldError, InputError
 from governance.mitigate.methods import CONSTRAINTS, METHODS, Candidate, Training
+from governance.results.commands import option_of
 
 if TYPE_CHECKING:
     from governance.audit.run import AuditRequest
@@ -485,9 +486,11 @@ def _unmet(rows: list[ComparisonRow]) -> list[str]:
     if rows[1:] and not any(row.verdict == "passed" for row in rows[1:]):
         undecided = [row.version for row in rows[1:] if row.verdict == "inconclusive"]
         if undecided:
+            # The comparison is written for the command line's readers (and kept in the golden audits): the one
+            # table of options words the option.
             notes.append(
                 f"No candidate passes yet: {', '.join(undecided)} ended inconclusive (a group too small to judge, or "
-                "a blocking rule not checked, for example an explanation that was skipped); see each "
+                f"a blocking rule not checked, for example the explanation skipped with {option_of('no_explain')}); see each "
                 "candidate's audit report."
             )
         else:
