@@ -96,11 +96,13 @@ class _Score:
         self.k1, self.n1, self.k2, self.n2 = k1, n1, k2, n2
         self.n = n1 + n2
         self.k = k1 + k2
+        self.n_twice = 2 * self.n  # 2 a = (2 n) theta and 4 a k = (2 a)(2 k): scaling by 2 is exact
+        self.k_twice = 2 * self.k
         with np.errstate(divide="ignore", invalid="ignore"):
             self.rate1 = k1 / n1
 
-    def part(self, block: slice) -> _Score:
-        """The same statistic for a block of the tables."""
+    def part(self, block: slice | np.ndarray) -> _Score:
+        """The same statistic for a block (or a selection) of the tables."""
         return _Score(self.k1[block], self.n1[block], self.k2[block], self.n2[block])
 
     def statistic(self, theta: np.ndarray, work: list[np.ndarray] | None = None) -> np.ndarray:
@@ -109,21 +111,19 @@ class _Score:
         (the result is one of them)."""
         k1, n1, k2, n2 = self.k1, self.n1, self.k2, self.n2
         a, b, kt, scratch, root, p2, p1 = work or [np.empty_like(theta) for _ in range(7)]
-        np.multiply(self.n, theta, out=a)
+        double_a = np.multiply(self.n_twice, theta, out=a)  # 2 a, the same number as 2 (n theta)
         np.multiply(n1, theta, out=b)  # -b = n1 theta + k1 + n2 + k2 theta, kept as -b (negating is exact)
         b += k1
         b += n2
         np.multiply(k2, theta, out=kt)
         b += kt
         np.multiply(b, b, out=root)  # sqrt(max(b^2 - 4 a k, 0)): (-b)^2 is b^2 to the bit
-        np.multiply(a, 4, out=scratch)
-        scratch *= self.k
+        np.multiply(double_a, self.k_twice, out=scratch)  # (2 a)(2 k): 4 a k rounded once, as (4 a) k
         root -= scratch
         np.maximum(root, 0.0, out=root)
         np.sqrt(root, out=root)
         np.subtract(b, root, out=p2)  # clip((-b - root) / (2 a), 0, 1)
-        np.multiply(a, 2, out=scratch)
-        p2 /= scratch
+        p2 /= double_a
         np.maximum(p2, 0.0, out=p2)
         np.minimum(p2, 1.0, out=p2)
         np.multiply(theta, p2, out=p1)
@@ -206,7 +206,7 @@ def _bisect(centre: np.ndarray, limit: np.ndarray, score: _Score, critical: np.n
     """The theta between the estimate and ``limit`` (log scale) where the score statistic reaches ``critical``."""
     inside = centre.copy()  # statistic <= critical here
     outside = limit.astype(np.float64)
-    _search(inside, outside, score, critical, _BISECTION_STEPS)
+    _search_fast(inside, outside, score, critical)
     return np.asarray(np.exp(inside), dtype=np.float64)
 
 
@@ -231,15 +231,130 @@ def _search_block(
     theta = np.empty_like(inside)
     work = [np.empty_like(inside) for _ in range(7)]
     accepted = np.empty(inside.shape[0], dtype=bool)
-    rejected = np.empty(inside.shape[0], dtype=bool)
+    upper = outside.copy()
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for _ in range(steps):
-            np.add(inside, outside, out=middle)
+            np.add(inside, upper, out=middle)
             middle *= 0.5  # the same number as halving by division (a power of two, rounded once)
             np.less_equal(score.statistic(np.exp(middle, out=theta), work), critical, out=accepted)
-            np.logical_not(accepted, out=rejected)
             np.copyto(inside, middle, where=accepted)
-            np.copyto(outside, middle, where=rejected)
+            np.copyto(middle, upper, where=accepted)  # the rejected midpoints become the new outer ends
+            upper, middle = middle, upper
+    outside[...] = upper
+
+
+_ROOT_STEPS = 5  # secant steps towards each end: from a Katz-type start nearly all reach 1e-13 in 5
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _search_fast(inside: np.ndarray, outside: np.ndarray, score: _Score, critical: np.ndarray) -> None:
+    """``_search(inside, outside, score, critical, _BISECTION_STEPS)`` from the start of a search, to the bit,
+    with about a third of the statistic's evaluations.
+
+    The bisection's numbers depend only on which side of the end each of its 36 midpoints falls. So the end is
+    first found by a few secant steps, then the statistic is checked at two points a hair's breadth either side
+    of it (the witnesses, clear of the statistic's rounding by a wide margin); every midpoint outside that
+    hair falls on the side its witness says (the statistic grows away from the estimate, which the bisection
+    assumes too), and the 36 halvings are replayed with that rule alone. A search whose witnesses fail, one of
+    whose midpoints lands between them, or whose statistic is ill-conditioned (a rate of 0 or 1, an extreme
+    ratio) is done by the bisection itself, so the numbers are the bisection's whatever happens.
+    """
+    redo = []
+    for start in range(0, inside.shape[0], _SEARCH_BLOCK):
+        block = slice(start, start + _SEARCH_BLOCK)
+        part = score.part(block)
+        chunk_in, chunk_out, chunk_critical = inside[block], outside[block], critical[block]
+        well = _well_conditioned(part, chunk_in)
+        if well.all():  # the common case: replayed in place
+            redo.append(start + np.flatnonzero(~_replayed(chunk_in, chunk_out, part, chunk_critical)))
+            continue
+        fast = np.flatnonzero(well)
+        fast_in, fast_out = chunk_in[fast], chunk_out[fast]
+        good = _replayed(fast_in, fast_out, part.part(fast), chunk_critical[fast])
+        chunk_in[fast[good]], chunk_out[fast[good]] = fast_in[good], fast_out[good]
+        slow = np.ones(chunk_in.shape[0], dtype=bool)
+        slow[fast[good]] = False
+        redo.append(start + np.flatnonzero(slow))
+    slow = np.concatenate(redo) if redo else np.zeros(0, dtype=np.int64)
+    if slow.shape[0]:  # bisected together: one pass's fixed costs, not one per block
+        slow_in, slow_out = inside[slow], outside[slow]
+        _search(slow_in, slow_out, score.part(slow), critical[slow], _BISECTION_STEPS)
+        inside[slow], outside[slow] = slow_in, slow_out
+
+
+def _well_conditioned(score: _Score, centre: np.ndarray) -> np.ndarray:
+    """Searches the replay may take: both rates strictly between 0 and 1 and a ratio that is not extreme."""
+    k1, n1, k2, n2 = score.k1, score.n1, score.k2, score.n2
+    return np.asarray((k1 > 0) & (k1 < n1) & (k2 > 0) & (k2 < n2) & (np.abs(centre) < 20.0))
+
+
+def _replayed(inside: np.ndarray, outside: np.ndarray, score: _Score, critical: np.ndarray) -> np.ndarray:
+    """Replay the bisection of these searches in place; True where that stands (the others are left as they
+    were). Works on the side of the estimate towards the limit, flipped to point upwards (negating is exact,
+    and so is the bisection's arithmetic under it)."""
+    sign = np.where(outside < inside, -1.0, 1.0)
+    low, high = sign * inside, sign * outside  # low < high: the estimate and the limit
+    end, se = _secant_end(low, high, sign, score, critical)
+    margin = _noise(score, low, end, sign)
+    gap = margin * np.sqrt(critical) * se + 8 * _EPS * np.maximum(np.abs(end), 1.0)
+    below, above = end - gap, end + gap
+    work = [np.empty_like(inside) for _ in range(7)]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        below_ok = score.statistic(np.exp(sign * below), work) <= critical * (1 - margin)
+        above_ok = score.statistic(np.exp(sign * above), work) > critical * (1 + margin)
+    middle = np.empty_like(inside)
+    accepted = np.empty(inside.shape[0], dtype=bool)
+    for _ in range(_BISECTION_STEPS):
+        np.add(low, high, out=middle)
+        middle *= 0.5
+        np.less_equal(middle, end, out=accepted)
+        np.copyto(low, middle, where=accepted)
+        np.copyto(middle, high, where=accepted)  # the rejected midpoints become the new upper ends
+        high, middle = middle, high
+    good = below_ok & above_ok & (low <= below) & (high >= above)
+    np.copyto(inside, sign * low, where=good)
+    np.copyto(outside, sign * high, where=good)
+    return np.asarray(good)
+
+
+def _noise(score: _Score, low: np.ndarray, end: np.ndarray, sign: np.ndarray) -> np.ndarray:
+    """A relative margin well above the statistic's rounding error between the estimate and the end.
+
+    The restricted estimate solves a quadratic whose two parts cancel where 4ak is small or close to b^2
+    (their ratio peaks at theta = (k1 + n2) / (n1 + k2)); a rate near 1 loses digits in 1 - p.
+    """
+    k1, n1, k2, n2 = score.k1, score.n1, score.k2, score.n2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        first, last = np.exp(sign * low), np.exp(sign * end)
+        peak = np.clip((k1 + n2) / (n1 + k2), np.minimum(first, last), np.maximum(first, last))
+        ratios = [4 * score.n * score.k * t / ((n1 + k2) * t + k1 + n2) ** 2 for t in (first, last, peak)]
+        smallest = np.minimum(ratios[0], ratios[1])
+        condition = np.maximum(1 / smallest, 1 / (1 - ratios[2]))
+        condition = condition * np.maximum(n1 / (n1 - k1), n2 / (n2 - k2))
+        margin = np.maximum(1000 * _EPS * condition, 1e-13)
+    return np.where(np.isfinite(margin) & (margin < 1e-6), margin, np.nan)
+
+
+def _secant_end(
+    low: np.ndarray, high: np.ndarray, sign: np.ndarray, score: _Score, critical: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the square root of the statistic reaches the critical value's, by plain secant steps from a
+    Katz-type start (it is nearly linear on the log scale, so each step gains digits quickly; a search that
+    strays fails its witnesses and is bisected); and the Katz-type standard error it started from."""
+    root_critical = np.sqrt(critical)
+    k1, n1, k2, n2 = score.k1, score.n1, score.k2, score.n2
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        se = np.sqrt(np.maximum(1 / k1 - 1 / n1 + 1 / k2 - 1 / n2, 1e-12))
+        previous, previous_gap = low, -root_critical
+        current = np.minimum(low + root_critical * se, low + 0.9 * (high - low))
+        work = [np.empty_like(low) for _ in range(7)]
+        for _ in range(_ROOT_STEPS):
+            gap = np.sqrt(score.statistic(np.exp(sign * current), work)) - root_critical
+            step = gap * (current - previous) / (gap - previous_gap)
+            np.copyto(step, 0.0, where=~np.isfinite(step))  # settled: no change left to make
+            previous, previous_gap = current, gap
+            current = current - step
+    return current, se
 
 
 _PRUNE_AFTER = (7, 9, 11, 13, 16, 20)  # search steps after which ends that cannot be the smallest stop
@@ -271,6 +386,42 @@ def ratio_end_minima(
     known[defined & low & (k1 <= 0)] = 0.0
     known[defined & ~low & (k2 <= 0)] = np.inf
     search = np.flatnonzero(defined & np.isnan(known))
+    ends = known.copy()
+    if search.shape[0]:
+        keep, first, first_end = _may_end_lowest(
+            search, centre, (a, b, c, d), critical, low, known, owner, owners
+        )
+        ends[search[first]] = np.exp(first_end)
+        keep[first] = False
+        search = search[keep]
+    if search.shape[0] <= _FEW:
+        inside, outside = centre[search], np.where(low[search], -_LOG_LIMIT, _LOG_LIMIT)
+        _search_fast(inside, outside, _Score(a[search], b[search], c[search], d[search]), critical[search])
+        ends[search] = np.exp(inside)
+    else:
+        _staged(search, centre, (a, b, c, d), critical, low, ends, owner, owners)
+    minima = np.full(owners, np.nan)
+    counted = np.flatnonzero(~np.isnan(ends))
+    np.fmin.at(minima, owner[counted], ends[counted])
+    return minima
+
+
+_FEW = 512  # searches left after the first cut: searched at once below this, in stages above it
+
+
+def _staged(
+    search: np.ndarray,
+    centre: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    critical: np.ndarray,
+    low: np.ndarray,
+    ends: np.ndarray,
+    owner: np.ndarray,
+    owners: int,
+) -> None:
+    """Many searches left (ill-conditioned ones, or close ends): bisected in stages, an element dropped once
+    its bracket lies wholly above another's bracket or a known end (a bracket only shrinks); ``ends`` filled."""
+    a, b, c, d = tables
     inside, outside = centre[search], np.where(low[search], -_LOG_LIMIT, _LOG_LIMIT)
     done = 0
     for stop in (*_PRUNE_AFTER, _BISECTION_STEPS):
@@ -279,14 +430,72 @@ def ratio_end_minima(
         )
         done = stop
         if stop < _BISECTION_STEPS:
-            keep = _may_be_smallest(search, inside, outside, known, owner, owners)
+            keep = _may_be_smallest(search, inside, outside, ends, owner, owners)
             search, inside, outside = search[keep], inside[keep], outside[keep]
-    ends = known.copy()
     ends[search] = np.exp(inside)
-    minima = np.full(owners, np.nan)
-    counted = np.flatnonzero(~np.isnan(ends))
-    np.fmin.at(minima, owner[counted], ends[counted])
-    return minima
+
+
+def _may_end_lowest(
+    search: np.ndarray,
+    centre: np.ndarray,
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    critical: np.ndarray,
+    low: np.ndarray,
+    known: np.ndarray,
+    owner: np.ndarray,
+    owners: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which searched elements may end as their owner's smallest, before any of them is searched; and
+    which were searched to find that out (positions in ``search``), with their ends (log scale).
+
+    Each owner's likeliest smallest end (a Katz-type guess) is searched first; its end, a bound on the
+    owner's smallest, then rules out in one evaluation of the statistic every element whose end surely lies
+    above it (the statistic at the bound, plus a margin far above its rounding, says on which side of the end
+    the bound is). Ill-conditioned elements (a rate of 0 or 1, an extreme ratio) are kept.
+    """
+    k1, n1, k2, n2 = (x[search] for x in tables)
+    score, mine, middle = _Score(k1, n1, k2, n2), owner[search], centre[search]
+    lower_end = low[search]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = 1 / np.maximum(k1, 0.5)
+        spread += 1 / np.maximum(k2, 0.5)
+        spread -= 1 / n1
+        spread -= 1 / n2
+    guess = np.sqrt(np.maximum(spread, 1e-12, out=spread), out=spread)
+    guess *= np.sqrt(critical[search])
+    guess[lower_end] *= -1.0
+    guess += middle
+    first = _first_smallest(guess, mine, owners)
+    inside, outside = middle[first].copy(), np.where(lower_end[first], -_LOG_LIMIT, _LOG_LIMIT)
+    _search_fast(inside, outside, score.part(first), critical[search][first])
+    bound = np.full(owners, np.inf)  # an end that some element reaches: the owner's smallest is at most this
+    np.minimum.at(bound, mine[first], inside)
+    settled = np.flatnonzero(~np.isnan(known))
+    with np.errstate(divide="ignore"):
+        np.minimum.at(bound, owner[settled], np.log(known[settled]))
+    # Above the bound by more than a last bisection bracket (1e-9) and the statistic's rounding.
+    test = bound[mine] + 4e-9
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        accepted = score.statistic(np.exp(test)) <= critical[search]
+    beyond = np.where(lower_end, (test < middle) & ~accepted, (test < middle) | accepted)
+    surely_above = (beyond & _well_conditioned(score, middle)) | (bound[mine] == -np.inf)
+    return np.asarray(~surely_above), first, inside
+
+
+def _first_smallest(values: np.ndarray, owner: np.ndarray, owners: int) -> np.ndarray:
+    """For each owner that has elements, the index of its (first) smallest value (any one if all are NaN)."""
+    smallest = np.full(owners, np.inf)
+    np.minimum.at(smallest, owner, values)
+    at = np.flatnonzero(values <= smallest[owner])  # NaN never is
+    found, first = np.unique(owner[at], return_index=True)
+    present = np.zeros(owners, dtype=bool)
+    present[owner] = True
+    present[found] = False
+    if not present.any():
+        return np.asarray(at[first])
+    rest = np.flatnonzero(present[owner])
+    extra = rest[np.unique(owner[rest], return_index=True)[1]]
+    return np.concatenate([at[first], extra])
 
 
 def _may_be_smallest(
@@ -464,13 +673,7 @@ def against_best(
         block = groups[start : start + 256]
         i, j = np.repeat(block, short.shape[0]), np.tile(short, block.shape[0])
         other = (i != j).reshape(block.shape[0], short.shape[0])
-        ends_low = np.where(other, pairs.between(i, j, kind, z_plain, "low")[0].reshape(other.shape), np.nan)
-        ends_high = np.where(
-            other, pairs.between(i, j, kind, z_joint, "high")[1].reshape(other.shape), np.nan
-        )
-        with np.errstate(invalid="ignore"):
-            block_low = np.fmin.reduce(ends_low, axis=1)
-            block_high = np.fmin.reduce(ends_high, axis=1)
+        block_low, block_high = _lowest_ends(pairs, (i, j), other, kind, (z_plain, z_joint))
         is_candidate = np.isin(block, cand)
         block_low = np.where(is_candidate, np.fmin(block_low, identity), block_low)
         block_high = np.where(is_candidate, np.fmin(block_high, identity), block_high)
@@ -485,6 +688,33 @@ def against_best(
             point[start : start + 256] = own - best
     undefined = np.isnan(point)  # for example every rate 0: no ratio, so no interval either
     return Interval(point, np.where(undefined, np.nan, low), np.where(undefined, np.nan, high))
+
+
+def _lowest_ends(
+    pairs: Pairs, pair: tuple[np.ndarray, np.ndarray], other: np.ndarray, kind: Kind, z: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``other`` (a group against each candidate, True where they differ): the lowest plain lower
+    end and the lowest joint upper end. Count ratios are found as the smallest ends of their pairs, so the
+    pairs that surely end higher are not searched (the same numbers)."""
+    i, j = pair
+    rows = other.shape[0]
+    if kind == "ratio" and pairs.k is not None and pairs.n is not None:
+        keep = other.reshape(-1)
+        owner = np.repeat(np.arange(rows), other.shape[1])[keep]
+        k1, n1, k2, n2 = (
+            np.tile(x, 2) for x in (pairs.k[i[keep]], pairs.n[i[keep]], pairs.k[j[keep]], pairs.n[j[keep]])
+        )
+        size = owner.shape[0]
+        critical = np.concatenate([np.full(size, z[0] * z[0]), np.full(size, z[1] * z[1])])
+        low = np.concatenate([np.ones(size, dtype=bool), np.zeros(size, dtype=bool)])
+        minima = ratio_end_minima(
+            k1, n1, k2, n2, critical, low, np.concatenate([owner, owner + rows]), 2 * rows
+        )
+        return minima[:rows], minima[rows:]
+    ends_low = np.where(other, pairs.between(i, j, kind, z[0], "low")[0].reshape(other.shape), np.nan)
+    ends_high = np.where(other, pairs.between(i, j, kind, z[1], "high")[1].reshape(other.shape), np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.fmin.reduce(ends_low, axis=1), np.fmin.reduce(ends_high, axis=1)
 
 
 def spread(pairs: Pairs, groups: np.ndarray, kind: Kind, *, z_plain: float, z_joint: float) -> Interval:
@@ -524,16 +754,25 @@ def spread_many(items: list[tuple[Pairs, np.ndarray, float, float]]) -> list[tup
     """
     results: list[list[Interval]] = []
     searches: list[tuple[int, np.ndarray, np.ndarray, float, bool]] = []  # (item, i, j, z, lower end)
+    gaps: list[
+        tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
+    ] = []  # (item, far pairs, near pairs)
     for index, (pairs, groups, z_plain, z_joint) in enumerate(items):
-        results.append([spread(pairs, groups, "difference", z_plain=z_plain, z_joint=z_joint)])
         defined = groups[np.isfinite(pairs.value[groups])]
         if pairs.k is None or defined.shape[0] < 2:
-            results[index].append(spread(pairs, groups, "ratio", z_plain=z_plain, z_joint=z_joint))
+            results.append([spread(pairs, groups, kind, z_plain=z_plain, z_joint=z_joint) for kind in _KINDS])
             continue
+        results.append([])
         plain_low, plain_high = pairs.single(z_plain)
         joint_low, joint_high = pairs.single(z_joint)
-        searches.append((index, *_pairs(defined, plain_high, plain_low, low_first=True), z_plain, True))
-        searches.append((index, *_pairs(defined, joint_low, joint_high, low_first=True), z_joint, False))
+        # The candidates of each end, chosen once: a difference high - low, a ratio low / high.
+        plain = _candidates(defined, plain_high, plain_low)
+        joint = _candidates(defined, joint_low, joint_high)
+        gaps.append((index, _ordered(*plain), _ordered(*joint)))
+        searches.append((index, *_ordered(plain[1], plain[0]), z_plain, True))
+        searches.append((index, *_ordered(joint[1], joint[0]), z_joint, False))
+    for index, interval in zip([g[0] for g in gaps], _difference_spreads(items, gaps), strict=True):
+        results[index].append(interval)
     ends = _smallest_ratio_ends(items, searches)
     for far in range(0, len(searches), 2):
         index = searches[far][0]
@@ -545,6 +784,73 @@ def spread_many(items: list[tuple[Pairs, np.ndarray, float, float]]) -> list[tup
             Interval(np.array([point]), np.array([min(far_end, 1.0)]), np.array([min(near_end, 1.0)]))
         )
     return [(first, second) for first, second in results]
+
+
+_KINDS: tuple[Kind, Kind] = ("difference", "ratio")
+
+
+def _difference_spreads(
+    items: list[tuple[Pairs, np.ndarray, float, float]],
+    gaps: list[tuple[int, tuple[np.ndarray, ...], tuple[np.ndarray, ...]]],
+) -> list[Interval]:
+    """``spread(..., "difference")`` of count items, every item's pairs in one pass (the same numbers)."""
+    if not gaps:
+        return []
+    far_ends, near_ends, owners = [], [], []
+    for number, (index, (i, j), (i_near, j_near)) in enumerate(gaps):
+        pairs, _, z_plain, z_joint = items[index]
+        rate = pairs.value
+        plain_low, plain_high = pairs.single(z_plain)
+        joint_low, joint_high = pairs.single(z_joint)
+        # Newcombe's ends as _newcombe_from writes them: the far end high, the near end low.
+        far_ends.append(
+            rate[i] - rate[j] + np.sqrt((plain_high[i] - rate[i]) ** 2 + (rate[j] - plain_low[j]) ** 2)
+        )
+        near_ends.append(
+            rate[i_near]
+            - rate[j_near]
+            - np.sqrt((rate[i_near] - joint_low[i_near]) ** 2 + (joint_high[j_near] - rate[j_near]) ** 2)
+        )
+        owners.append((number, i.shape[0], i_near.shape[0]))
+    far = _segment_max(np.clip(np.concatenate(far_ends), -1.0, 1.0), [o[1] for o in owners])
+    near = _segment_max(np.clip(np.concatenate(near_ends), -1.0, 1.0), [o[2] for o in owners])
+    out = []
+    for (index, _, _), far_end, near_end in zip(gaps, far, near, strict=True):
+        pairs, groups = items[index][0], items[index][1]
+        values = pairs.value[groups]
+        values = values[np.isfinite(values)]
+        top, bottom = float(np.max(values)), float(np.min(values))
+        out.append(
+            Interval(np.array([top - bottom]), np.array([max(near_end, 0.0)]), np.array([max(far_end, 0.0)]))
+        )
+    return out
+
+
+def _segment_max(values: np.ndarray, sizes: list[int]) -> list[float]:
+    """``_extreme(segment, np.nanmax)`` of consecutive segments of ``values`` (NaN for an empty one)."""
+    if not sizes:
+        return []
+    starts = np.cumsum([0, *sizes[:-1]])
+    with np.errstate(invalid="ignore"):
+        found = np.fmax.reduceat(values, np.minimum(starts, max(values.shape[0] - 1, 0)))
+    return [float(x) if size else float("nan") for x, size in zip(found.tolist(), sizes, strict=True)]
+
+
+def _candidates(
+    groups: np.ndarray, high_key: np.ndarray, low_key: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The groups that may hold the high and the low end of a spread: all of them for few groups."""
+    if groups.shape[0] <= _PAIRS_IN_FULL:
+        return groups, groups
+    return _top(groups, (high_key[groups],)), _top(groups, (-low_key[groups],))
+
+
+def _ordered(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair (i, j) of a group of ``first`` with another group of ``second``."""
+    i = np.repeat(first, second.shape[0])
+    j = np.tile(second, first.shape[0])
+    keep = i != j
+    return i[keep], j[keep]
 
 
 def _smallest_ratio_ends(

@@ -1,7 +1,9 @@
 """Table audits against the engine's own GROUP BY, measured side by side (issue 14). Not part of CI.
 
 Each row is a whole process (interpreter start and imports included), timed and measured for peak memory
-(RSS of the child), min and median of ``--repeat`` runs. Ratios are audit / engine in the same run.
+(RSS of the child) and CPU time (user + system), min and median of ``--repeat`` runs. Ratios are audit / engine
+in the same run. ``--before DIR`` runs every audit again with ``PYTHONPATH=DIR`` (a checkout of the code before a
+change, e.g. ``git archive main | tar -x -C DIR``), beside the new code in the same run.
 
 1. A Parquet prediction log: ``governance audit --data`` (the file path), the same through
    ``--query "SELECT * FROM read_parquet(...)"`` (DuckDB), and as a table of a DuckDB database, against
@@ -13,7 +15,8 @@ Each row is a whole process (interpreter start and imports included), timed and 
    (goal: under 2 s).
 
 Run: ``.venv/bin/python benchmarks/engine/run.py --rows 50000000 --csv-rows 50000000 --pg-rows 10000000
---spark-rows 10000000`` (data goes to benchmarks/_data/engine/, deleted with ``--clean``).
+--spark-rows 10000000`` (data goes to benchmarks/_data/engine/, deleted with ``--clean``; ``--rows 0`` skips the
+Parquet and DuckDB-table part).
 """
 
 from __future__ import annotations
@@ -41,21 +44,36 @@ import resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 seconds = time.perf_counter() - start
-print(seconds, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(seconds, usage.ru_maxrss / 1024, code, usage.ru_utime + usage.ru_stime)
 """
+LOOP = False
+BEFORE: str | None = None  # --before DIR: the audits run again with PYTHONPATH=DIR (the code before a change)
+Result = tuple[float, float, float, float]  # min and median seconds, max peak RSS (MB), median CPU seconds
 
 
-def measure(command: list[str], repeat: int) -> tuple[float, float, float]:
-    """(min seconds, median seconds, max peak RSS in MB) of ``command`` run ``repeat`` times."""
-    times, peaks = [], []
+def measure(command: list[str], repeat: int, pythonpath: str | None = None) -> Result:
+    """(min seconds, median seconds, max peak RSS in MB, median CPU seconds) of ``command`` run ``repeat`` times."""
+    times, peaks, cpus = [], [], []
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
     for _ in range(repeat):
-        out = subprocess.run([PYTHON, "-c", MEASURE, *command], capture_output=True, text=True, check=True)
-        seconds, peak, code = out.stdout.split()
+        out = subprocess.run(
+            [PYTHON, "-c", MEASURE, *command], capture_output=True, text=True, check=True, env=env
+        )
+        seconds, peak, code, cpu = out.stdout.split()
         if int(code) not in (0, 1, 3):
             raise SystemExit(f"{' '.join(command)} exited {code}")
         times.append(float(seconds))
         peaks.append(float(peak))
-    return min(times), statistics.median(times), max(peaks)
+        cpus.append(float(cpu))
+    return min(times), statistics.median(times), max(peaks), statistics.median(cpus)
+
+
+def audit_rows(name: str, command: list[str], repeat: int, engine: Result) -> None:
+    """The audit with this code, and (``--before``) with the code before, each against the engine."""
+    row(name, measure(command, repeat), engine)
+    if BEFORE:
+        row(f"{name}, before", measure(command, repeat, BEFORE), engine)
 
 
 def make_parquet(path: Path, rows: int, seed: int = 0) -> None:
@@ -93,22 +111,32 @@ compute_fairness_from_counts(counted.table, n_boot=0)
 """
 
 
+NO_BAR = "SET enable_progress_bar = false; "  # as the audit runs DuckDB: no progress bar drawn
+
+
 def duckdb_sql(sql: str) -> list[str]:
-    return [PYTHON, "-c", f"import duckdb; duckdb.connect().execute({sql!r}).fetchall()"]
+    return [PYTHON, "-c", f"import duckdb; duckdb.connect().execute({NO_BAR + sql!r}).fetchall()"]
 
 
-def row(name: str, result: tuple[float, float, float], base: tuple[float, float, float] | None) -> None:
+def row(name: str, result: Result, base: Result | None) -> None:
     ratio = f"{result[1] / base[1]:.2f}x" if base else ""
-    print(f"| {name} | {result[0]:.2f} s | {result[1]:.2f} s | {result[2]:.0f} MB | {ratio} |", flush=True)
-
-
-def header(title: str) -> None:
+    cpu = f"{result[3]:.2f} s" + (f" ({result[3] / base[3]:.2f}x)" if base else "")
     print(
-        f"\n{title}\n\n| run | min | median | peak RSS | median / engine |\n|---|---|---|---|---|", flush=True
+        f"| {name} | {result[0]:.2f} s | {result[1]:.2f} s | {result[2]:.0f} MB | {ratio} | {cpu} |",
+        flush=True,
     )
 
 
-def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
+def header(title: str) -> None:
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"\n{title} (load average {load})\n\n| run | min | median | peak RSS | median / engine | CPU (/ engine) |\n"
+        "|---|---|---|---|---|---|",
+        flush=True,
+    )
+
+
+def parquet_and_table(rows: int, repeat: int, workspace: Path) -> None:
     parquet = DATA / f"log_{rows}.parquet"
     make_parquet(parquet, rows)
     out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
@@ -117,26 +145,18 @@ def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
         duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_parquet('{parquet}') GROUP BY ALL"), repeat
     )
     row("DuckDB's own GROUP BY", engine, None)
-    row(
-        "audit --data (file path)",
-        measure([GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out], repeat),
-        engine,
-    )
+    audit_rows("audit --data (file path)", [GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out],
+               repeat, engine)  # fmt: skip
     small = DATA / "log_1000.parquet"
     make_parquet(small, 1000)
-    fixed = measure([GOVERNANCE, "audit", "b@1", "--data", str(small), *AUDIT, *out], repeat)
-    row("audit --data of 1,000 rows (the tool's fixed cost: start, imports)", fixed, engine)
-    row(
-        "pyarrow batch loop (the file path before)",
-        measure([PYTHON, "-c", PYARROW_LOOP, str(parquet)], repeat),
-        engine,
-    )
+    audit_rows("audit --data of 1,000 rows (the tool's fixed cost: start, imports)",
+               [GOVERNANCE, "audit", "b@1", "--data", str(small), *AUDIT, *out], repeat, engine)  # fmt: skip
+    if LOOP:
+        row("pyarrow batch loop (the file path before)", measure([PYTHON, "-c", PYARROW_LOOP, str(parquet)], repeat),
+            engine)  # fmt: skip
     query = f"SELECT * FROM read_parquet('{parquet}')"
-    row(
-        "audit --query read_parquet (DuckDB)",
-        measure([GOVERNANCE, "audit", "b@1", "--query", query, *AUDIT, *out], repeat),
-        engine,
-    )
+    audit_rows("audit --query read_parquet (DuckDB)", [GOVERNANCE, "audit", "b@1", "--query", query, *AUDIT, *out],
+               repeat, engine)  # fmt: skip
     database = DATA / f"log_{rows}.duckdb"
     if not database.exists():
         subprocess.run(
@@ -147,27 +167,31 @@ def files(rows: int, csv_rows: int, repeat: int, workspace: Path) -> None:
     engine = measure(duckdb_sql_file(database, f"SELECT {KEYS}, count(*) FROM log GROUP BY ALL"), repeat)
     row("DuckDB's own GROUP BY", engine, None)
     table = ["--table", "log", "--connection", f"duckdb://{database}"]
-    row("audit --table", measure([GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat), engine)
-    if csv_rows:
-        csv = DATA / f"log_{csv_rows}.csv"
-        if not csv.exists():
-            source = DATA / f"log_{csv_rows}.parquet"
-            make_parquet(source, csv_rows)
-            subprocess.run(
-                duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
-            )
-        header(f"CSV, {csv_rows:,} rows")
-        engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
-        row("DuckDB's own GROUP BY", engine, None)
-        row(
-            "audit --data (file path)",
-            measure([GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out], repeat),
-            engine,
+    audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine)
+
+
+def csv_file(csv_rows: int, repeat: int, workspace: Path) -> None:
+    out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
+    csv = DATA / f"log_{csv_rows}.csv"
+    if not csv.exists():
+        source = DATA / f"log_{csv_rows}.parquet"
+        make_parquet(source, csv_rows)
+        subprocess.run(
+            duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
         )
+    header(f"CSV, {csv_rows:,} rows")
+    engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
+    row("DuckDB's own GROUP BY", engine, None)
+    audit_rows("audit --data (file path)", [GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out],
+               repeat, engine)  # fmt: skip
 
 
 def duckdb_sql_file(database: Path, sql: str) -> list[str]:
-    return [PYTHON, "-c", f"import duckdb; duckdb.connect({str(database)!r}).execute({sql!r}).fetchall()"]
+    return [
+        PYTHON,
+        "-c",
+        f"import duckdb; duckdb.connect({str(database)!r}).execute({NO_BAR + sql!r}).fetchall()",
+    ]
 
 
 def postgres(rows: int, repeat: int, workspace: Path) -> None:
@@ -197,7 +221,7 @@ def postgres(rows: int, repeat: int, workspace: Path) -> None:
         url = server.set(drivername="postgresql").render_as_string(hide_password=False)
         table = ["--table", "bench_log", "--connection", url]
         out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
-        row("audit --table", measure([GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat), engine)
+        audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine)
     finally:
         subprocess.run([*psql, "-c", "DROP TABLE IF EXISTS bench_log"], check=True)
 
@@ -248,13 +272,23 @@ def main() -> None:
     parser.add_argument("--spark-rows", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clean", action="store_true", help="delete the generated data afterwards")
+    parser.add_argument(
+        "--before", help="a checkout of the code before a change: its audits run too (PYTHONPATH)"
+    )
+    parser.add_argument(
+        "--loop", action="store_true", help="also time the pyarrow batch loop (the path before DuckDB)"
+    )
     args = parser.parse_args()
+    global BEFORE, LOOP
+    BEFORE, LOOP = args.before, args.loop
     workspace = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     (workspace / "governance.yaml").write_text("organisation:\n  name: Bench\n", encoding="utf-8")
     started = time.perf_counter()
     try:
         if args.rows:
-            files(args.rows, args.csv_rows, args.repeat, workspace)
+            parquet_and_table(args.rows, args.repeat, workspace)
+        if args.csv_rows:
+            csv_file(args.csv_rows, args.repeat, workspace)
         if args.pg_rows:
             postgres(args.pg_rows, args.repeat, workspace)
         if args.spark_rows:

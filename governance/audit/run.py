@@ -216,12 +216,15 @@ def write_audit_folder(result: AuditResult, claim: AuditFolder, *, figures: bool
     """
     from governance.report.figures import write_figures
     from governance.report.markdown import render_report
+    from governance.results.streamed import write_json
     from governance.testhooks import pause_at
 
     def fill(staging: Path) -> None:
         written = write_figures(result, staging / "figures") if figures else {}
         pause_at("figures")
-        (staging / "audit.json").write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        with (staging / "audit.json").open("w", encoding="utf-8") as out:
+            write_json(result, out)  # model_dump_json's bytes, records made a piece at a time
+            out.write("\n")
         (staging / "report.md").write_text(render_report(result, figures=written), encoding="utf-8")
 
     return claim.publish(fill)

@@ -23,15 +23,19 @@ from governance.intake.data import (
     missing_labels_error,
     no_sensitive_error,
 )
-from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint, open_source
+from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint
+from governance.intake.sources import open_source
+from governance.intake.sql_source import SqlSource
 from governance.provenance import isoformat, now
 from governance.results.audit import TableInfo
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from governance.intake.grouped import Grouped
     from governance.results.fairness import FairnessResult
 
+Source = TableSource | SqlSource
 Score = Callable[[Any], tuple[Any, Any, Any]]
 """score(X) -> (predictions, scores or None, positive label): the model run on one batch."""
 CheckTask = Callable[[str, list[Any]], None]
@@ -86,9 +90,11 @@ def _fields(request: TableRequest) -> dict[str, str]:
 
 
 def open_request(
-    request: TableRequest, *, extra: Sequence[str] = (), check_values: bool = True
-) -> TableSource:
-    """Connect and check the columns; refuse missing labels and bad weights before any long pass."""
+    request: TableRequest, *, extra: Sequence[str] = (), check_values: bool = True, rows: bool = False
+) -> Source:
+    """Connect and check the columns; refuse missing labels and bad weights before any long pass.
+
+    ``rows``: a model reads the rows in batches (else only aggregates are read)."""
     if not request.sensitive:
         raise no_sensitive_error()
     named = [request.target, request.predictions, request.scores, request.weights]
@@ -103,13 +109,14 @@ def open_request(
         numeric=numeric,
         timeout=request.timeout,
         file=request.file,
+        rows=rows,
     )
     if check_values:
         _check_values(source, request)
     return source
 
 
-def _check_values(source: TableSource, request: TableRequest) -> None:
+def _check_values(source: Source, request: TableRequest) -> None:
     """Refuse missing labels and missing or negative weights (a pass over each column)."""
     for column, role in ((request.target, "target"), (request.predictions, "predictions")):
         if column:
@@ -127,37 +134,31 @@ _BAD_WEIGHTS = "The weights column '{}' must hold non-negative numbers in every 
 GROUP_LIMIT = 200_000  # more label groups than this: the labels are amounts, read column by column
 
 
-def _check_groups(groups: Any, request: TableRequest) -> None:
+def _check_groups(groups: Grouped, request: TableRequest) -> None:
     """The same refusals as ``_check_values``, from the grouped rows of one pass."""
     for column, role in ((request.target, "target"), (request.predictions, "predictions")):
         if column:
-            missing = int(groups.loc[groups[column].isna(), "n__"].sum())
+            missing = int(groups.column("n__")[groups.missing(column)].sum())
             if missing:
                 raise missing_labels_error(column, missing, role=role)  # type: ignore[arg-type]
     if request.weights:
-        smallest = groups["wmin__"].min()
-        if int(groups["wnull__"].sum()) or (smallest == smallest and smallest < 0):
+        smallest = groups.smallest("wmin__")
+        if int(groups.total("wnull__")) or (smallest == smallest and smallest < 0):
             raise InputError(_BAD_WEIGHTS.format(request.weights))
 
 
-def _distinct(groups: Any, column: str) -> list[Any]:
-    from governance.intake.engine import plain
-
-    return [plain(value) for value in groups[column].dropna().unique().tolist()]
-
-
 def table_info(
-    source: TableSource,
+    source: Source,
     *,
     keys: Sequence[str],
     numeric: Sequence[str],
     weights: str | None,
-    counts: Any = None,
+    counts: Grouped | None = None,
 ) -> TableInfo:
     """The provenance of a table audit: backend, redacted connection, row count and fingerprint."""
     if counts is None:
         counts = source.group_counts(list(keys), weights)
-    n_rows = int(counts["n__"].sum())
+    n_rows = int(counts.column("n__").sum())
     summary = source.numeric_summary(list(numeric))
     return TableInfo(
         backend=source.con.backend,
@@ -186,7 +187,7 @@ def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = N
         connection, table=info.table, query=info.query, columns=columns, fields={}, timeout=timeout
     )
     counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
-    n_rows = int(counts["n__"].sum())
+    n_rows = int(counts.column("n__").sum())
     return fingerprint(counts, n_rows, source.numeric_summary(info.fingerprint_numeric))
 
 
@@ -209,16 +210,16 @@ def predictions_inputs(
     nouns = column_nouns(predictions=predictions, target=target)
     labels = [c for c in (target, predictions) if c]
     # One pass for the usual case: the grouped rows hold the label values, the checks and the count table.
-    first = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
-    if len(first) == 0:
+    grouped = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
+    if len(grouped) == 0:
         what = source.what[0].upper() + source.what[1:]
         raise InputError(f"{what} has no rows; an audit needs data.", fields=["query"])
-    if len(first) <= GROUP_LIMIT:
+    first = grouped if len(grouped) <= GROUP_LIMIT else None
+    if first is not None:
         _check_groups(first, request)
-        target_values = _distinct(first, target) if target else None
-        prediction_values = _distinct(first, predictions)
+        target_values = first.distinct(target) if target else None
+        prediction_values = first.distinct(predictions)
     else:
-        first = None
         _check_values(source, request)
         target_values = source.distinct_values(target) if target else None
         prediction_values = source.distinct_values(predictions)
@@ -280,9 +281,9 @@ class _Sample:
         return ranked[keep].drop(columns=["__key", "__cell"]).reset_index(drop=True)
 
 
-def _open_for_model(request: TableRequest, model: Any) -> tuple[TableSource, InputColumns, list[str]]:
+def _open_for_model(request: TableRequest, model: Any) -> tuple[Source, InputColumns, list[str]]:
     """Connect and check, then choose the model's inputs: the source, the inputs and the columns a pass reads."""
-    source = open_request(request)
+    source = open_request(request, rows=True)
     excluded = {c for c in (request.target, request.weights) if c}
     inputs = choose_input_columns(
         list(source.schema), model=model, features=request.features, sensitive=request.sensitive,
@@ -435,7 +436,7 @@ class _Scoring:
 
 
 def _score_in_batches(
-    source: TableSource, request: TableRequest, scoring: _Scoring
+    source: Source, request: TableRequest, scoring: _Scoring
 ) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
     """Arrow batches from the engine, each scored here; the features are dropped after each batch."""
     import numpy as np
@@ -497,7 +498,7 @@ def _spark_type(values: Any) -> str:
 
 
 def _score_on_spark(
-    source: TableSource, request: TableRequest, scoring: _Scoring
+    source: Source, request: TableRequest, scoring: _Scoring
 ) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
     """The model broadcast to Spark's workers and run there (``mapInPandas``); only aggregates come back.
 
@@ -508,6 +509,7 @@ def _score_on_spark(
 
     from governance.audit.fairness.grouped import expand_groups
 
+    assert isinstance(source, TableSource)
     columns, names, score = scoring.columns, scoring.names, scoring.score
     session = source.con.ibis._session
     frame = session.sql(source.con.ibis.compile(source.expr.select(columns)))

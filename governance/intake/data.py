@@ -72,12 +72,15 @@ def missing_file_error(path: Path, field: str) -> InputError:
 
 
 def check_file(path: Path, field: str = "data") -> None:
-    """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated."""
+    """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated.
+
+    For a file DuckDB reads next: the names come without pandas or pyarrow (their imports cost more than the
+    check)."""
     if not path.is_file():
         raise missing_file_error(path, field)
     kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
     try:
-        names = _header(path, kind)
+        names = _parquet_names(path) if kind == "Parquet" else _csv_names(path)
     except Exception as exc:
         raise InputError(
             f"{path.name} could not be read as {kind} ({type(exc).__name__}); check that the file is not damaged."
@@ -122,14 +125,45 @@ def check_columns_early(
 
 def _header(path: Path, kind: str) -> list[str]:
     """The column names exactly as the file gives them (pandas would rename a repeated CSV column ``x.1``)."""
-    import pandas as pd
-
     if kind == "CSV":
+        import pandas as pd
+
         first = pd.read_csv(path, header=None, nrows=1, dtype=str, keep_default_na=False)
         return [str(name) for name in first.iloc[0]] if len(first) else []
     import pyarrow.parquet as pq
 
     return [str(name) for name in pq.read_schema(path).names]
+
+
+def _csv_names(path: Path) -> list[str]:
+    """The first non-blank line's names, as pandas reads them (quotes, a byte-order mark), without pandas."""
+    import csv
+
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return next((row for row in csv.reader(handle) if row), [])
+
+
+def _parquet_names(path: Path) -> list[str]:
+    """The top-level column names of a Parquet file, from its footer through DuckDB (which reads the file next):
+    the same names as pyarrow's schema, without importing pyarrow."""
+    import duckdb
+
+    quoted = str(path).replace("'", "''")
+    elements = (
+        duckdb.connect().execute(f"SELECT name, num_children FROM parquet_schema('{quoted}')").fetchall()
+    )
+
+    def after(i: int) -> int:  # the index after element i and everything nested in it
+        end = i + 1
+        for _ in range(elements[i][1] or 0):
+            end = after(end)
+        return end
+
+    names, i = [], 1
+    for _ in range(elements[0][1] or 0):
+        names.append(str(elements[i][0]))
+        i = after(i)
+    return names
 
 
 def refuse_duplicate_columns(names: Sequence[str], source: str) -> None:

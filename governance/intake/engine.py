@@ -1,5 +1,8 @@
 """Reading an audit's table where it lives: DuckDB, PostgreSQL or Spark, through one Ibis expression.
 
+(DuckDB URLs, and PostgreSQL when only aggregates are read, send the same query as plain SQL instead:
+:mod:`governance.intake.sql_source`; :mod:`governance.intake.sources` chooses.)
+
 Only aggregates leave the engine: the count table (``GROUP BY`` sensitive columns, label, prediction with
 ``COUNT(*)``, ``SUM(weight)``, ``SUM(weight * weight)``), the distinct label values, a row count and a content
 fingerprint. Model audits read the needed columns as Arrow batches, so memory stays bounded by the batch size.
@@ -21,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
-from governance.intake.data import missing_column_error
+from governance.intake.grouped import Grouped, is_missing
 
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
@@ -270,7 +273,7 @@ class TableSource:
 
     def group_counts(
         self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
-    ) -> Any:
+    ) -> Grouped:
         """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
 
         ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
@@ -278,7 +281,7 @@ class TableSource:
         so that one pass both checks the weights and counts.
         """
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
-        return self.run(expr.limit(limit + 1) if limit is not None else expr)
+        return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
         """Sum, minimum and maximum of numeric columns (for the fingerprint)."""
@@ -346,58 +349,6 @@ def _float(value: Any) -> float | None:
 NUMERIC_TYPES = ("int", "uint", "float", "decimal")
 
 
-def open_source(
-    connection: Any,
-    *,
-    table: str | None,
-    query: str | None,
-    columns: Sequence[str],
-    fields: dict[str, str],
-    numeric: Sequence[str] = (),
-    timeout: float | None = None,
-    file: str | None = None,
-) -> TableSource:
-    """Connect, find the table (or run the query's schema), and check every column an audit reads.
-
-    ``fields`` maps a column to the argument that named it (for the message; ``sensitive`` otherwise); ``numeric`` lists columns that
-    must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads.
-    """
-    if (table is None) == (query is None):
-        raise InputError(
-            "Give either {table} NAME or {query} SQL (one of them) with {connection}.",
-            fields=["table", "query", "connection"],
-        )
-    con = connect(connection, timeout=timeout)
-    if timeout is not None and con.backend != "postgres":
-        raise InputError(
-            f"{{query_timeout}} works with PostgreSQL only; leave it out for {con.name}, whose queries run until done.",
-            fields=["query_timeout"],
-        )
-    what = file or (f"the table '{table}'" if table else "the query given with {query}")
-    try:
-        expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)
-        schema = {name: str(dtype) for name, dtype in expr.schema().items()}
-    except InputError:
-        raise
-    except Exception as exc:
-        raise query_error(exc, con, what) from exc
-    source = TableSource(
-        con=con, expr=expr, table=table, query=query, columns=list(columns), schema=schema, file=file
-    )
-    for name in columns:
-        if name not in schema:
-            raise missing_column_error(name, list(schema), source.named, fields.get(name, "sensitive"))
-    for name in numeric:
-        if not schema[name].lstrip("!").startswith(NUMERIC_TYPES):
-            field = fields.get(name, "sensitive")
-            raise InputError(
-                f"The column '{name}' of {source.named} holds {schema[name]}, but {{{field}}} "
-                "needs numbers; give a numeric column or cast it in {query}.",
-                fields=[field, "query"],
-            )
-    return source
-
-
 def _table_expr(backend: Any, table: str) -> Any:
     """``schema.table`` or ``table``: Ibis takes the schema as ``database``."""
     if "." in table and not table.startswith('"'):
@@ -406,17 +357,14 @@ def _table_expr(backend: Any, table: str) -> Any:
     return backend.table(table)
 
 
-def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
+def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
     """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
     import hashlib
 
-    counts = counts[[c for c in counts.columns if c not in ("wnull__", "wmin__")]]
-    rows = sorted(
-        json.dumps([_canonical(v) for v in row], default=str)
-        for row in counts.itertuples(index=False, name=None)
-    )
+    columns = [c for c in counts.names if c not in ("wnull__", "wmin__")]
+    rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in counts.rows(columns))
     payload = {
-        "columns": [str(c) for c in counts.columns],
+        "columns": columns,
         "rows": rows,
         "n_rows": n_rows,
         "numeric": {k: [_canonical(v) for v in vs] for k, vs in sorted(numeric.items())},
@@ -427,15 +375,8 @@ def fingerprint(counts: Any, n_rows: int, numeric: dict[str, list[float | None]]
 def _canonical(value: Any) -> Any:
     """One spelling per value across engines: missing as None, numbers to 10 significant digits."""
     value = plain(value)
-    if value is None or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
-    try:
-        import pandas as pd
-
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (int, float)):

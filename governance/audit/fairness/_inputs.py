@@ -7,6 +7,7 @@ but the rule is cheap to keep).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -348,26 +349,11 @@ def code_sensitive(sensitive: pd.DataFrame | Any, *, allow_all_missing: bool = F
 
     ``allow_all_missing`` is for one batch of a larger file, where a column may be missing throughout.
     """
-    import pandas as pd
-
-    if isinstance(sensitive, pd.Series):
-        sensitive = sensitive.to_frame(name=str(sensitive.name) if sensitive.name is not None else "group")
-    if not isinstance(sensitive, pd.DataFrame):
-        raise InputError("sensitive must be a pandas DataFrame with one column per sensitive attribute.")
-    if sensitive.shape[1] == 0:
-        raise InputError("sensitive has no columns; name at least one sensitive attribute.")
-    if sensitive.shape[0] == 0:
-        raise InputError("There are no rows to audit; pass data with at least one row.")
-    columns = [str(c) for c in sensitive.columns]
-    if len(set(columns)) != len(columns):
-        raise InputError("sensitive has two columns with the same name; give each attribute a unique name.")
+    columns, factorized = _factorized(sensitive)
     all_codes: list[np.ndarray] = []
     all_levels: list[list[str]] = []
     all_unknown: list[bool] = []
-    for column, name in zip(sensitive.columns, columns, strict=True):
-        series = sensitive[column]
-        codes, uniques = pd.factorize(series, sort=False, use_na_sentinel=True)
-        codes = np.asarray(codes, dtype=np.int64)
+    for name, (codes, uniques) in zip(columns, factorized, strict=True):
         names = [_level_name(v) for v in list(uniques)]
         if not names and not allow_all_missing:
             raise InputError(
@@ -389,6 +375,50 @@ def code_sensitive(sensitive: pd.DataFrame | Any, *, allow_all_missing: bool = F
         all_levels.append(ordered)
         all_unknown.append(has_unknown)
     return SensitiveCodes(columns, all_codes, all_levels, all_unknown)
+
+
+def _factorized(sensitive: pd.DataFrame | Any) -> tuple[list[str], list[tuple[np.ndarray, list[Any]]]]:
+    """Each sensitive column's codes (-1 where missing) and distinct values, in order of appearance.
+
+    A mapping of name -> values (the few grouped rows an engine returns) is factorised here, without pandas;
+    a pandas DataFrame (or Series) by ``pd.factorize``. Both find the same distinct values.
+    """
+    if isinstance(sensitive, Mapping):
+        if not sensitive:
+            raise InputError("sensitive has no columns; name at least one sensitive attribute.")
+        factorized = [_factorize_values(list(values)) for values in sensitive.values()]
+        if factorized[0][0].shape[0] == 0:
+            raise InputError("There are no rows to audit; pass data with at least one row.")
+        return [str(c) for c in sensitive], factorized
+    import pandas as pd
+
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame(name=str(sensitive.name) if sensitive.name is not None else "group")
+    if not isinstance(sensitive, pd.DataFrame):
+        raise InputError("sensitive must be a pandas DataFrame with one column per sensitive attribute.")
+    if sensitive.shape[1] == 0:
+        raise InputError("sensitive has no columns; name at least one sensitive attribute.")
+    if sensitive.shape[0] == 0:
+        raise InputError("There are no rows to audit; pass data with at least one row.")
+    columns = [str(c) for c in sensitive.columns]
+    if len(set(columns)) != len(columns):
+        raise InputError("sensitive has two columns with the same name; give each attribute a unique name.")
+    factorized = []
+    for column in sensitive.columns:
+        codes, uniques = pd.factorize(sensitive[column], sort=False, use_na_sentinel=True)
+        factorized.append((np.asarray(codes, dtype=np.int64), list(uniques)))
+    return columns, factorized
+
+
+def _factorize_values(values: list[Any]) -> tuple[np.ndarray, list[Any]]:
+    """``pd.factorize`` of a short list of Python values (missing: None and NaN)."""
+    from governance.intake.grouped import is_missing
+
+    position: dict[Any, int] = {}
+    codes = np.empty(len(values), dtype=np.int64)
+    for i, value in enumerate(values):
+        codes[i] = -1 if is_missing(value) else position.setdefault(value, len(position))
+    return codes, list(position)
 
 
 def prepare_columns(

@@ -120,6 +120,13 @@ def estimates(interval: Interval) -> list[Estimate]:
     )
 
 
+def _cut(interval: Interval, part: slice) -> Interval:
+    """The values of a slice of the groups (ends given as one number are repeated)."""
+    point = np.asarray(interval.point, dtype=np.float64).reshape(-1)
+    low, high = (np.broadcast_to(end, point.shape)[part] for end in (interval.low, interval.high))
+    return Interval(point[part], low, high)
+
+
 @dataclass(frozen=True)
 class ComparisonBlock:
     """One metric's comparisons of many groups with one reference, kept as arrays until records are needed."""
@@ -131,6 +138,22 @@ class ComparisonBlock:
     ratio: Interval
     p_values: np.ndarray | None = None
     p_holm: np.ndarray | None = None
+
+    def part(self, part: slice) -> ComparisonBlock:
+        """The comparisons of a slice of the groups."""
+
+        def cut(values: np.ndarray | None) -> np.ndarray | None:
+            return None if values is None else np.asarray(values)[part]
+
+        return ComparisonBlock(
+            metric=self.metric,
+            groups=self.groups[part],
+            reference=self.reference,
+            difference=_cut(self.difference, part),
+            ratio=_cut(self.ratio, part),
+            p_values=cut(self.p_values),
+            p_holm=cut(self.p_holm),
+        )
 
     def records(self) -> list[Comparison]:
         size = len(self.groups)
@@ -155,6 +178,24 @@ def comparison_records(blocks: Sequence[ComparisonBlock]) -> list[Comparison]:
 
 
 @dataclass(frozen=True)
+class ComparisonRecords:
+    """An attribute's comparisons, made when read (all at once) or written (a block at a time)."""
+
+    blocks: Sequence[ComparisonBlock]
+
+    def __call__(self) -> list[Comparison]:
+        return comparison_records(self.blocks)
+
+    def chunks(self, size: int = 256) -> Iterator[list[Comparison]]:
+        """The same records in pieces of ``size``, so that writing audit.json never holds them all."""
+        for block in self.blocks:
+            for start in range(0, len(block.groups), size):
+                with collection_paused():
+                    records = block.part(slice(start, start + size)).records()
+                yield records
+
+
+@dataclass(frozen=True)
 class GroupColumns:
     """An attribute's groups in display order: sizes, each metric's values and intervals, and their counts."""
 
@@ -167,6 +208,28 @@ class GroupColumns:
     values: dict[str, Interval]
     counts: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]  # count metrics: (k, n, rows) per group
     below_min_size: np.ndarray
+
+    def chunks(self, size: int = 64) -> Iterator[list[GroupResult]]:
+        """The same records as ``records`` in pieces of ``size`` groups (audit.json is written a piece at a
+        time, so that it never holds them all)."""
+        for start in range(0, len(self.names), size):
+            yield self._part(slice(start, start + size)).records()
+
+    def _part(self, part: slice) -> GroupColumns:
+        return GroupColumns(
+            names=self.names[part],
+            levels=self.levels[part],
+            rows=self.rows[part],
+            weights=self.weights[part],
+            share=self.share[part],
+            is_unknown=self.is_unknown[part],
+            values={name: _cut(interval, part) for name, interval in self.values.items()},
+            counts={name: (k[part], n[part], rows[part]) for name, (k, n, rows) in self.counts.items()},
+            below_min_size=self.below_min_size[part],
+        )
+
+    def __call__(self) -> list[GroupResult]:
+        return self.records()
 
     def records(self) -> list[GroupResult]:
         with collection_paused():

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -51,9 +50,9 @@ from governance.audit.fairness._inputs import (
     prepare_columns,
 )
 from governance.audit.fairness._records import (
+    ComparisonRecords,
     GroupColumns,
     collection_paused,
-    comparison_records,
     estimates,
 )
 from governance.audit.fairness._rows import Rows, canonical_order, row_metrics
@@ -252,18 +251,21 @@ def _check(options: FairnessOptions) -> None:
 
 
 def _compute_with(options: FairnessOptions, table: CountTable, **inputs: Any) -> FairnessResult:
-    """``_compute`` with the options unpacked in one place."""
-    return _compute(
-        table,
-        reference=options.reference,
-        reference_groups=options.reference_groups,
-        intersections=intersection_mode(options.intersections),
-        n_boot=options.n_boot,
-        confidence_level=options.confidence_level,
-        seed=options.seed,
-        min_group_size=options.min_group_size,
-        **inputs,
-    )
+    """``_compute`` with the options unpacked in one place, with Python's cycle collector paused: the
+    computation makes no cycles, and one full collection walking every object of a loaded process cost
+    a sixth of an audit of 2,500 cells."""
+    with collection_paused():
+        return _compute(
+            table,
+            reference=options.reference,
+            reference_groups=options.reference_groups,
+            intersections=intersection_mode(options.intersections),
+            n_boot=options.n_boot,
+            confidence_level=options.confidence_level,
+            seed=options.seed,
+            min_group_size=options.min_group_size,
+            **inputs,
+        )
 
 
 def _rows(
@@ -568,7 +570,7 @@ def _attribute(
         weights=plan.aggregate(table.w, axis=0).reshape(plan.n_groups, -1).sum(axis=1),
     )
     z = z_for(settings.confidence_level)
-    order = sorted(range(plan.n_groups), key=lambda g: (bool(plan.is_unknown[g]), _sort_key(plan, g)))
+    order = _display_order(plan)
     fixed_ref = None
     if settings.reference != "highest":
         fixed_ref = reference_index(plan, sizes.weights, n_per_group, settings, notes)
@@ -590,9 +592,9 @@ def _attribute(
     overall_rows = to_overall(plan, metrics, view.overall, known_order, z)
     ll144 = _ll144(view, sizes, settings, known_order)
     later: dict[str, Callable[[], Any]] = {
-        "groups": groups.records,
-        "to_reference": partial(comparison_records, reference_rows),
-        "to_overall": partial(comparison_records, overall_rows),
+        "groups": groups,
+        "to_reference": ComparisonRecords(reference_rows),
+        "to_overall": ComparisonRecords(overall_rows),
     }
     if ll144 is not None:
         later["ll144"] = ll144.table
@@ -724,6 +726,26 @@ def _note_small_and_undefined(
             "shown as n/a and left out of comparisons between groups. fairlearn and scikit-learn would report "
             "0 for them, which would make a gap look larger than the data shows."
         )
+
+
+def _display_order(plan: GroupPlan) -> list[int]:
+    """Groups sorted by their level names, column by column for an intersection, Unknown last.
+
+    The same order as sorting the groups' name tuples in Python, but each column's few distinct names are
+    ranked once and the groups sorted by their ranks as arrays: 2,500 cells made 10,000 Python tuples.
+    """
+    flags = plan.is_unknown.tolist()
+    unknown = [g for g, flag in enumerate(flags) if flag]
+    known = [g for g, flag in enumerate(flags) if not flag]
+    if not all(plan.levels[g] for g in known):  # a group named without levels: Python's own sort
+        return sorted(range(plan.n_groups), key=lambda g: (bool(plan.is_unknown[g]), _sort_key(plan, g)))
+    keys = []
+    for column in reversed(plan.columns):  # np.lexsort sorts by its last key first
+        names = [plan.levels[g][column] for g in known]
+        rank = {name: position for position, name in enumerate(sorted(set(names)))}
+        keys.append(np.fromiter((rank[name] for name in names), dtype=np.int64, count=len(names)))
+    ordered = [known[i] for i in np.lexsort(keys).tolist()] if keys else known
+    return ordered + sorted(unknown, key=lambda g: _sort_key(plan, g))
 
 
 def _sort_key(plan: GroupPlan, g: int) -> tuple[str, ...]:

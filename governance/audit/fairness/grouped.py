@@ -24,11 +24,13 @@ from governance.audit.fairness.table import CountTable, RowCells
 if TYPE_CHECKING:
     import pandas as pd
 
+    from governance.intake.grouped import Grouped
+
 COUNT, WEIGHT, SQUARES = "n__", "w__", "w2__"
 
 
 def table_from_groups(
-    groups: pd.DataFrame,
+    groups: Grouped,
     *,
     predictions: str,
     sensitive: Sequence[str],
@@ -39,17 +41,17 @@ def table_from_groups(
 ) -> CountTable:
     """The count table from grouped rows: one row per combination, with ``n__`` (and ``w__``, ``w2__``)."""
     codes, pred, true, _ = prepare_columns(
-        sensitive=groups[list(sensitive)].reset_index(drop=True),
-        y_pred=groups[predictions].to_numpy(),
-        y_true=groups[target].to_numpy() if target else None,
+        sensitive=groups.sensitive(sensitive),
+        y_pred=groups.column(predictions),
+        y_true=groups.column(target) if target else None,
         sample_weight=None,
         allow_all_missing=True,
     )
     pred_labels, true_labels, _ = code_labels(pred, true, task=task, positive_label=positive_label)  # type: ignore[arg-type]
     rows = replace(
-        RowCells.of(codes, groups[WEIGHT].to_numpy(dtype=float) if weighted else None),
-        row_counts=groups[COUNT].to_numpy(dtype=float),
-        squared_weights=groups[SQUARES].to_numpy(dtype=float) if weighted else None,
+        RowCells.of(codes, groups.column(WEIGHT).astype(float) if weighted else None),
+        row_counts=groups.column(COUNT).astype(float),
+        squared_weights=groups.column(SQUARES).astype(float) if weighted else None,
     )
     return rows.count(
         pred_codes=pred_labels.codes,
@@ -58,8 +60,9 @@ def table_from_groups(
     )
 
 
-def expand_groups(groups: pd.DataFrame) -> pd.DataFrame:
+def expand_groups(groups: Grouped) -> pd.DataFrame:
     """Each distinct row repeated ``n__`` times: the table's rows again, in another order."""
-    counts = groups[COUNT].to_numpy(dtype=np.int64)
-    rows = groups.drop(columns=[c for c in (COUNT, WEIGHT, SQUARES) if c in groups.columns])
+    frame = groups.to_pandas()
+    counts = frame[COUNT].to_numpy(dtype=np.int64)
+    rows = frame.drop(columns=[c for c in (COUNT, WEIGHT, SQUARES) if c in frame.columns])
     return rows.loc[rows.index.repeat(counts)].reset_index(drop=True)

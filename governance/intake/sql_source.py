@@ -1,0 +1,252 @@
+"""DuckDB and PostgreSQL asked in plain SQL: the count-table query without Ibis, sqlglot or pandas.
+
+An audit of saved decisions needs one ``GROUP BY``; Ibis compiles that same query for every engine, but importing
+it (with sqlglot, pandas and pyarrow) and opening a backend cost more than DuckDB's whole query on a 50-million-row
+Parquet file (benchmarks/engine). For a DuckDB URL, and for PostgreSQL when no model is scored, the same query is
+written here as standard SQL (quoted names, ``CAST(... AS DOUBLE PRECISION)``, both engines read it) and sent
+through the engine's own Python client; the rows come back as tuples. Other engines, open Ibis backends and
+model audits on PostgreSQL keep :class:`~governance.intake.engine.TableSource`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from governance.errors import InputError
+from governance.intake.engine import BATCH_ROWS, Connection, query_error, redact_url
+from governance.intake.grouped import Grouped
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# DuckDB's and PostgreSQL's type names, as Ibis names them (messages and the numeric checks read these).
+_TYPES = {
+    "tinyint": "int8", "smallint": "int16", "integer": "int32", "bigint": "int64", "hugeint": "decimal(38, 0)",
+    "utinyint": "uint8", "usmallint": "uint16", "uinteger": "uint32", "ubigint": "uint64",
+    "float": "float32", "double": "float64", "varchar": "string", "boolean": "boolean",
+    "int2": "int16", "int4": "int32", "int8": "int64", "float4": "float32", "float8": "float64",
+    "numeric": "decimal", "text": "string", "bpchar": "string", "bool": "boolean", "name": "string",
+}  # fmt: skip
+
+
+def type_name(engine_type: str) -> str:
+    """``DECIMAL(10,2)`` -> ``decimal(10, 2)``, ``VARCHAR`` -> ``string``; others lower-cased."""
+    lowered = engine_type.strip().lower()
+    if lowered.startswith(("decimal", "numeric")):
+        return "decimal" + lowered[lowered.find("(") :].replace(",", ", ") if "(" in lowered else "decimal"
+    return _TYPES.get(lowered, lowered)
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def table_sql(table: str) -> str:
+    """``schema.table`` or ``table`` as quoted SQL; a name already in double quotes is kept as written."""
+    if table.startswith('"'):
+        return table
+    return ".".join(quote(part) for part in table.split("."))
+
+
+def count_sql(source: str, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> str:
+    """The count table in standard SQL, with the columns and names of ``engine.count_table_expr``."""
+    listed = ", ".join(quote(k) for k in keys)
+    aggregates = ["COUNT(*) AS n__"]
+    if weights:
+        w = f"CAST({quote(weights)} AS DOUBLE PRECISION)"
+        aggregates += [f"SUM({w}) AS w__", f"SUM({w} * {w}) AS w2__"]
+        if checks:
+            aggregates += [f"COUNT(*) - COUNT({quote(weights)}) AS wnull__", f"MIN({w}) AS wmin__"]
+    return f"SELECT {listed}, {', '.join(aggregates)} FROM {source} GROUP BY {listed}"
+
+
+@dataclass
+class SqlSource:
+    """A checked table or query on a DB-API connection (DuckDB or psycopg), read in plain SQL.
+
+    The same methods as :class:`~governance.intake.engine.TableSource`; grouped rows come back as
+    :class:`~governance.intake.grouped.Grouped` built from tuples, so pandas is not needed.
+    """
+
+    con: Connection
+    db: Any  # duckdb.DuckDBPyConnection or psycopg.Connection
+    table: str | None
+    query: str | None
+    columns: list[str]
+    schema: dict[str, str] = field(default_factory=dict)
+    file: str | None = None
+
+    @property
+    def what(self) -> str:
+        if self.file:
+            return self.file
+        return f"the table '{self.table}'" if self.table else "the query given with {query}"
+
+    @property
+    def named(self) -> str:
+        return self.file or f"{self.table or 'the query'} ({self.con.name})"
+
+    @property
+    def source_sql(self) -> str:
+        if self.table:
+            return table_sql(self.table)
+        assert self.query is not None
+        return f"({self.query.strip().rstrip(';')}) AS governance_query"
+
+    def fetch(self, sql: str, what: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of ``sql``, the engine's failure turned into one sentence."""
+        try:
+            cursor = self.db.cursor()
+            try:
+                cursor.execute(sql)
+                rows = cursor.fetchall()
+                names = [d[0] for d in cursor.description]
+            finally:
+                cursor.close()
+        except InputError:
+            raise
+        except Exception as exc:
+            self.rollback()
+            raise query_error(exc, self.con, what or self.what) from exc
+        return names, rows
+
+    def rollback(self) -> None:
+        if self.con.backend == "postgres":
+            with contextlib.suppress(Exception):  # the query's own error is what the user needs
+                self.db.rollback()
+
+    def read_schema(self) -> None:
+        """The columns' names and types, from a query that reads no rows."""
+        try:
+            cursor = self.db.cursor()
+            try:
+                cursor.execute(f"SELECT * FROM {self.source_sql} LIMIT 0")
+                self.schema = {d[0]: self._type(d) for d in cursor.description}
+            finally:
+                cursor.close()
+        except Exception as exc:
+            self.rollback()
+            raise query_error(exc, self.con, self.what) from exc
+
+    def _type(self, description: Any) -> str:
+        if self.con.backend == "duckdb":
+            return type_name(str(description[1]))
+        info = self.db.adapters.types.get(description[1])
+        return type_name(info.name if info is not None else "unknown")
+
+    def row_count(self) -> int:
+        return int(self.fetch(f"SELECT COUNT(*) FROM {self.source_sql}")[1][0][0])
+
+    def null_count(self, column: str) -> int:
+        sql = f"SELECT COUNT(*) - COUNT({quote(column)}) FROM {self.source_sql}"
+        return int(self.fetch(sql)[1][0][0] or 0)
+
+    def distinct_values(self, column: str, limit: int = 1001) -> list[Any]:
+        c = quote(column)
+        sql = f"SELECT DISTINCT {c} FROM {self.source_sql} WHERE {c} IS NOT NULL LIMIT {int(limit)}"
+        return [row[0] for row in self.fetch(sql)[1]]
+
+    def group_counts(
+        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+    ) -> Grouped:
+        """As ``TableSource.group_counts``: ``n__``, ``w__``, ``w2__`` (and ``wnull__``, ``wmin__``) per group."""
+        sql = count_sql(self.source_sql, keys, weights, checks=checks)
+        if limit is not None:
+            sql += f" LIMIT {int(limit) + 1}"
+        names, rows = self.fetch(sql)
+        return Grouped.of_rows(names, rows)
+
+    def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
+        if not columns:
+            return {}
+        parts = []
+        for column in columns:
+            value = f"CAST({quote(column)} AS DOUBLE PRECISION)"
+            parts += [f"SUM({value})", f"MIN({value})", f"MAX({value})"]
+        row = self.fetch(f"SELECT {', '.join(parts)} FROM {self.source_sql}")[1][0]
+        return {c: [_float(v) for v in row[3 * i : 3 * i + 3]] for i, c in enumerate(columns)}
+
+    def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+        """The columns as pandas DataFrames of at most ``batch_rows`` rows (DuckDB's Arrow batches)."""
+        if self.con.backend != "duckdb":
+            raise InputError(
+                "Rows are read in batches from DuckDB only here; this is a bug, please report it."
+            )
+        listed = ", ".join(quote(c) for c in columns)
+        try:
+            reader = self.db.execute(f"SELECT {listed} FROM {self.source_sql}").to_arrow_reader(batch_rows)
+            for batch in reader:
+                if batch.num_rows:
+                    yield batch.to_pandas()
+        except InputError:
+            raise
+        except Exception as exc:
+            raise query_error(exc, self.con, self.what) from exc
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if number != number else number
+
+
+def connect_duckdb(url: str) -> tuple[Connection, Any]:
+    """A DuckDB database (read-only) or an in-memory one that reads files, set up as Ibis sets it up."""
+    try:
+        import duckdb
+    except ImportError as exc:
+        from governance.intake.engine import _missing_extra
+
+        raise _missing_extra("DuckDB", "duckdb", exc) from exc
+    path = url.split("://", 1)[1]
+    # Ibis's settings (UTC, no Python variables as tables), and no progress bar written into the audit's output.
+    try:
+        db = duckdb.connect(path or ":memory:", read_only=bool(path))
+        db.execute(
+            "SET TimeZone = 'UTC'; SET python_enable_replacements = false; SET enable_progress_bar = false"
+        )
+    except Exception as exc:
+        raise InputError(
+            f"The DuckDB database {path} could not be opened ({str(exc).strip().splitlines()[0][:300]}); check "
+            "the path after duckdb:// (leave it empty for an in-memory database that reads files)."
+        ) from exc
+    return Connection(backend="duckdb", url=redact_url(url), ibis=None), db
+
+
+def connect_postgres(url: str, timeout: float | None) -> tuple[Connection, Any]:
+    """A psycopg connection with the options Ibis's PostgreSQL backend uses (UTC, the statement timeout)."""
+    from governance.intake.engine import _missing_extra
+
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise _missing_extra("PostgreSQL", "warehouse", exc) from exc
+    shown = redact_url(url)
+    parts = urlsplit(url)
+    options: dict[str, Any] = {"connect_timeout": 10}
+    if timeout is not None:
+        options["options"] = f"-c statement_timeout={int(timeout * 1000)}"
+    try:
+        db = psycopg.connect(
+            host=parts.hostname or "localhost",
+            port=parts.port or 5432,
+            user=parts.username,
+            password=parts.password,
+            dbname=parts.path.lstrip("/") or None,
+            autocommit=True,  # each read its own statement: no transaction left open between them
+            **options,
+        )
+        db.execute("SET TIMEZONE = UTC")
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+        raise InputError(
+            f"Could not connect to the PostgreSQL server at {shown} ({reason.replace(parts.password or chr(0), '***')}); "
+            "check the host, port, database and user, that the server is running, and that you may log in."
+        ) from exc
+    return Connection(backend="postgres", url=shown, ibis=None), db

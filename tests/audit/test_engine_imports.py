@@ -1,0 +1,88 @@
+"""An audit of saved decisions in a local file, a DuckDB table or a PostgreSQL table asks the engine one GROUP BY
+in plain SQL: no Ibis, sqlglot, pandas or pyarrow in the process (their imports cost more than DuckDB's whole
+query on 50 million rows, benchmarks/engine), and the table is read once. Speed itself is in benchmarks/."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from engine_support import prediction_log, write_duckdb
+
+HEAVY = ("ibis", "sqlglot", "pandas", "pyarrow")
+# Runs the command line in this process, then reports which heavy packages it loaded.
+RUN = """
+import atexit, json, runpy, sys
+path = sys.argv[1]
+atexit.register(lambda: open(path, "w").write(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules))))
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+
+
+def _audit_in_subprocess(tmp_path: Path, *source: str, sensitive: str = "sex") -> list[str]:
+    """The packages among HEAVY that a whole ``governance audit`` process imported (and its exit code checked)."""
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    loaded = tmp_path / "loaded.json"
+    args = ["audit", "vendor@1", "--no-register", "--no-figures", "--workspace", str(tmp_path), *source]
+    args += ["--predictions", "hired", "--target", "performed", "--sensitive", sensitive, "--n-boot", "20"]
+    args += ["--json", str(tmp_path / "a.json")]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    run = subprocess.run(
+        [sys.executable, "-c", RUN.format(heavy=HEAVY), str(loaded), *args],
+        capture_output=True, text=True, env=env, check=False,
+    )  # fmt: skip
+    assert run.returncode in (0, 1, 3), run.stderr
+    assert json.loads((tmp_path / "a.json").read_text())["data"]["n_rows"] == 3000
+    loaded_modules: list[str] = json.loads(loaded.read_text())
+    return loaded_modules
+
+
+def test_a_parquet_log_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    assert _audit_in_subprocess(tmp_path, "--data", str(parquet), sensitive="race") == []
+
+
+def test_a_duckdb_table_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    assert _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url) == []
+
+
+@pytest.mark.postgres
+def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
+    """The table is a view whose every full read advances a sequence (sequences ignore transactions)."""
+    import sqlalchemy as sa
+
+    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
+    if not raw:
+        pytest.skip('GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"')
+    server = sa.make_url(raw)
+    schema = f"gov_reads_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        prediction_log().to_sql("rows", connection, schema=schema, index=False)
+        connection.exec_driver_sql(f'CREATE SEQUENCE "{schema}".reads')
+        connection.exec_driver_sql(
+            f'CREATE FUNCTION "{schema}".read_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
+            f'BEGIN PERFORM nextval(\'"{schema}".reads\'); RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
+        )
+        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".read_rows()')
+    try:
+        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
+        loaded = _audit_in_subprocess(tmp_path, "--table", f"{schema}.log", "--connection", url)
+        with engine.connect() as connection:
+            reads: Any = connection.exec_driver_sql(
+                f'SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "{schema}".reads'
+            ).scalar()
+        assert loaded == [] and reads == 1
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
