@@ -163,7 +163,7 @@ def test_the_time_budget_skips_the_methods_left_and_says_so(
         )
     )
     assert [row.method for row in outcome.rows] == ["original", "drop-sensitive"]
-    assert any("time budget" in note and "--method threshold" in note for note in outcome.notes)
+    assert any("time budget" in note and "the method threshold" in note for note in outcome.notes)
 
 
 def test_a_candidate_identical_to_a_registered_version_is_compared_as_that_version(
