@@ -63,8 +63,9 @@ def curves_for(
 
     if not inputs.complete:
         raise InputError(
-            "--curves needs a yes/no model's scores and the true outcomes: give --target, and a model with "
-            "predict_proba or decision_function (or --scores COL); or leave --curves out."
+            "{curves} needs a yes/no model's scores and the true outcomes: give {target}, and a model with "
+            "predict_proba or decision_function (or {scores} COL); or leave {curves} out.",
+            fields=["curves", "target", "scores"],
         )
     policy = inputs.policy
     values = np.asarray(inputs.scores, dtype=np.float64)

@@ -101,15 +101,18 @@ def load_inputs(inputs: ExplainInputs) -> LoadedInputs:
     if inputs.table is not None or inputs.query is not None:
         return _load_table_inputs(inputs, loaded.estimator)
     if inputs.data is None:
-        raise InputError("Give the rows to explain: --data FILE, or --table NAME (or --query SQL).")
+        raise InputError(
+            "Give the rows to explain: {data} FILE, or {table} NAME (or {query} SQL).",
+            fields=["data", "table", "query"],
+        )
     frame = read_table(inputs.data)
     source = Path(inputs.data).name
     sensitive = list(inputs.sensitive)
-    require_columns(frame, sensitive, source=source, option="--sensitive")
+    require_columns(frame, sensitive, source=source, field="sensitive")
     if inputs.id_column:
-        require_columns(frame, [inputs.id_column], source=source, option="--id-column")
+        require_columns(frame, [inputs.id_column], source=source, field="id_column")
     if inputs.target:
-        require_columns(frame, [inputs.target], source=source, option="--target")
+        require_columns(frame, [inputs.target], source=source, field="target")
     chosen = choose_input_columns(
         list(frame.columns),
         model=loaded.estimator,
@@ -127,7 +130,10 @@ def _load_table_inputs(inputs: ExplainInputs, estimator: Any) -> LoadedInputs:
     from governance.audit.tables import TableRequest, explain_rows
 
     if inputs.data is not None:
-        raise InputError("Give either --data FILE or --table/--query with --connection, not both.")
+        raise InputError(
+            "Give either {data} FILE or {table}/{query} with {connection}, not both.",
+            fields=["data", "table", "query", "connection"],
+        )
     request = TableRequest(
         connection=inputs.connection, table=inputs.table, query=inputs.query, sensitive=list(inputs.sensitive),
         target=inputs.target, features=list(inputs.features) or None, timeout=inputs.query_timeout,

@@ -154,7 +154,7 @@ def _write_back(outcome: AuditOutcome) -> AuditOutcome:
         reason = str(error) if isinstance(error, GovernanceError) else f"{type(error).__name__}: {error}"
         warning = (
             f"The audit {result.audit_id} is complete and kept, but its verdict was not written to MLflow "
-            f"({reason.rstrip('.')}); run the audit again with --mlflow-tags, or set the tags by hand."
+            f"({reason.rstrip('.')}); run the audit again with mlflow_tags=True, or set the tags by hand."
         )
         return replace(outcome, warnings=(*outcome.warnings, warning))
     return replace(outcome, notes=(*outcome.notes, *written))
@@ -279,7 +279,8 @@ def refingerprint_audits(
         )
     if not checks:
         raise InputError(
-            f"{reference} has no audit of a table (--table or --query); --refingerprint checks those only, while "
-            "files are checked by their SHA-256."
+            f"{reference} has no audit of a table ({{table}} or {{query}}); {{refingerprint}} checks those only, while "
+            "files are checked by their SHA-256.",
+            fields=["table", "query", "refingerprint"],
         )
     return checks

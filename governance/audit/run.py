@@ -25,7 +25,7 @@ from governance.intake.data import (
     AuditData,
     check_columns_early,
     load_audit_data,
-    missing_labels_message,
+    missing_labels_error,
 )
 from governance.intake.mlflow_models import load_any_model
 from governance.intake.model_files import LoadedModel, Vouching
@@ -235,7 +235,7 @@ def _why_not_explained(loaded: LoadedModel | None, explain: bool) -> str | None:
     if loaded is None:
         return "the audit ran on saved predictions, so there is no model to explain"
     if not explain:
-        return "it was skipped with --no-explain"
+        return "it was skipped with explain=False"
     return None
 
 
@@ -708,7 +708,7 @@ def _decisions(
     frame, column = audit_data.frame, str(request.predictions)
     if frame[column].isna().any():
         missing = int(frame[column].isna().sum())
-        raise InputError(missing_labels_message(column, missing, role="predictions"))
+        raise missing_labels_error(column, missing, role="predictions")
     y_pred = frame[column].to_numpy()
     score_values = None
     if request.scores:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
-from governance.intake.data import AuditData, InputColumns, choose_input_columns, missing_labels_message
+from governance.intake.data import (
+    AuditData,
+    InputColumns,
+    choose_input_columns,
+    missing_labels_error,
+    no_sensitive_error,
+)
 from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint
 from governance.intake.sources import open_source
 from governance.intake.sql_source import SqlSource
@@ -69,17 +75,18 @@ class TableInputs:
     features: list[str] | None = None
 
 
-def _options(request: TableRequest) -> dict[str, str]:
-    options = {c: "--sensitive" for c in request.sensitive}
-    for column, option in (
-        (request.target, "--target"),
-        (request.predictions, "--predictions"),
-        (request.scores, "--scores"),
-        (request.weights, "--weights"),
+def _fields(request: TableRequest) -> dict[str, str]:
+    """Each column the request names, by the argument that named it (for the messages)."""
+    fields = dict.fromkeys(request.sensitive, "sensitive")
+    for column, field in (
+        (request.target, "target"),
+        (request.predictions, "predictions"),
+        (request.scores, "scores"),
+        (request.weights, "weights"),
     ):
         if column:
-            options[column] = option
-    return options
+            fields[column] = field
+    return fields
 
 
 def open_request(
@@ -89,7 +96,7 @@ def open_request(
 
     ``rows``: a model reads the rows in batches (else only aggregates are read)."""
     if not request.sensitive:
-        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
+        raise no_sensitive_error()
     named = [request.target, request.predictions, request.scores, request.weights]
     columns = [*request.sensitive, *(c for c in named if c), *request.extra, *extra]
     numeric = [c for c in (request.scores, request.weights) if c]
@@ -98,7 +105,7 @@ def open_request(
         table=request.table,
         query=request.query,
         columns=list(dict.fromkeys(columns)),
-        options=_options(request),
+        fields=_fields(request),
         numeric=numeric,
         timeout=request.timeout,
         file=request.file,
@@ -115,7 +122,7 @@ def _check_values(source: Source, request: TableRequest) -> None:
         if column:
             missing = source.null_count(column)
             if missing:
-                raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
+                raise missing_labels_error(column, missing, role=role)  # type: ignore[arg-type]
     if request.weights:
         summary = source.numeric_summary([request.weights])[request.weights]
         bad = source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0)
@@ -133,7 +140,7 @@ def _check_groups(groups: Grouped, request: TableRequest) -> None:
         if column:
             missing = int(groups.column("n__")[groups.missing(column)].sum())
             if missing:
-                raise InputError(missing_labels_message(column, missing, role=role))  # type: ignore[arg-type]
+                raise missing_labels_error(column, missing, role=role)  # type: ignore[arg-type]
     if request.weights:
         smallest = groups.smallest("wmin__")
         if int(groups.total("wnull__")) or (smallest == smallest and smallest < 0):
@@ -177,7 +184,7 @@ def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = N
     ]
     columns = list(dict.fromkeys(named))
     source = open_source(
-        connection, table=info.table, query=info.query, columns=columns, options={}, timeout=timeout
+        connection, table=info.table, query=info.query, columns=columns, fields={}, timeout=timeout
     )
     counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
     n_rows = int(counts.column("n__").sum())
@@ -206,7 +213,7 @@ def predictions_inputs(
     grouped = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
     if len(grouped) == 0:
         what = source.what[0].upper() + source.what[1:]
-        raise InputError(f"{what} has no rows; an audit needs data.")
+        raise InputError(f"{what} has no rows; an audit needs data.", fields=["query"])
     first = grouped if len(grouped) <= GROUP_LIMIT else None
     if first is not None:
         _check_groups(first, request)
@@ -352,7 +359,8 @@ def explain_rows(
         if count > MAX_WHOLE_ROWS:
             raise InputError(
                 f"{source.what[0].upper()}{source.what[1:]} has {count:,} rows, more than the {MAX_WHOLE_ROWS:,} that "
-                "--row and --batch read at once; select the people to explain with --query."
+                "{row} and {batch} read at once; select the people to explain with {query}.",
+                fields=["row", "batch", "query"],
             )
         frames = list(source.batches(columns, request.batch_rows))
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
@@ -363,7 +371,8 @@ def explain_rows(
             sample.add(batch, _cells(batch[list(request.sensitive)]), rng)
         if sample.kept is None:
             raise InputError(
-                f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; there is nothing to explain."
+                f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; there is nothing to explain.",
+                fields=["query"],
             )
         frame = sample.draw()
     return frame, inputs.names
@@ -449,7 +458,10 @@ def _score_in_batches(
         parts["sensitive"].append(sens)
         sample.add(frame, _cells(sens), rng)
     if not parts["pred"]:
-        raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
+        raise InputError(
+            f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.",
+            fields=["query"],
+        )
     y_pred = np.concatenate(parts["pred"])
     y_true = np.concatenate(parts["true"]) if request.target else None
     fairness = scoring.fairness(
@@ -503,7 +515,10 @@ def _score_on_spark(
     frame = session.sql(source.con.ibis.compile(source.expr.select(columns)))
     first = source.run(source.expr.select(columns).limit(20))
     if len(first) == 0:
-        raise InputError(f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.")
+        raise InputError(
+            f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.",
+            fields=["query"],
+        )
     y_pred, scores, label = score(
         first[names]
     )  # here first: a model that cannot predict fails in one sentence
@@ -533,7 +548,7 @@ def _score_on_spark(
     frame.mapInPandas(run, schema=", ".join(fields)).createOrReplaceTempView(view)
     try:
         scored_source = open_source(
-            source.con.ibis, table=view, query=None, columns=[*kept, PREDICTED], options={}
+            source.con.ibis, table=view, query=None, columns=[*kept, PREDICTED], fields={}
         )
         keys = [*kept, PREDICTED, *([SCORED] if scores is not None else [])]
         rows = expand_groups(scored_source.group_counts(keys, None))

@@ -153,7 +153,8 @@ def load_checklists(folder: str | Path) -> list[Checklist]:
     folder = Path(folder)
     if not folder.is_dir():
         raise PolicyError(
-            f"The checklist folder {folder} does not exist; run `governance init` to create it."
+            f"The checklist folder {folder} does not exist; create it with {{init_here}}.",
+            actions={"init_here": "governance.scaffold.init_workspace('.')"},
         )
     files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     checklists = [load_checklist(path) for path in files]
@@ -187,8 +188,11 @@ def find_item(checklists: list[Checklist], item_id: str) -> ChecklistItem:
             return found
     all_ids = [item.id for checklist in checklists for item in checklist.items]
     close = difflib.get_close_matches(item_id, all_ids, n=3, cutoff=0.8)
-    hint = f"did you mean {', '.join(close)}?" if close else "run `governance checklist list` to see the ids."
-    raise PolicyError(f"There is no checklist item {item_id!r}; {hint}")
+    hint = f"did you mean {', '.join(close)}?" if close else "{list_items} lists the ids."
+    raise PolicyError(
+        f"There is no checklist item {item_id!r}; {hint}",
+        actions={"list_items": "governance.checklists.loading.load_checklists(folder)"},
+    )
 
 
 def find_checklist(checklists: list[Checklist], framework: str) -> Checklist:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from governance.checklists.schema import Checklist
 from governance.checklists.status import STATE_LABELS, ChecklistStatus, ItemStatus
+from governance.results.commands import command_of
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, right: Sequence[int] = ()) -> list[str]:
@@ -73,9 +74,7 @@ def status_text(status: ChecklistStatus, *, framework: str | None = None) -> str
         lines += [
             _wrap(
                 f"The register does not yet say {', '.join(status.scope_unknown)} for this model, so the items "
-                "that depend on it are kept open; set it with `governance register add` options "
-                "(--annex-iii/--not-annex-iii, --aedt/--not-aedt, --solely-automated/--human-in-the-loop, "
-                "--decision-domain).",
+                f"that depend on it are kept open; set it with {command_of('set_scope', {})}.",
                 "",
             ),
             "",
@@ -97,8 +96,8 @@ def status_text(status: ChecklistStatus, *, framework: str | None = None) -> str
         lines += [
             "",
             f"{waiting} items need a person's answer: see them with "
-            f"`governance checklist status {status.model_name} --framework FRAMEWORK`, and answer with "
-            "`governance checklist answer`.",
+            f"{command_of('checklist_status', {'model': str(status.model_name)})}, and answer with "
+            f"{command_of('answer_checklist', {})}.",
         ]
     if status.unknown_answers:
         lines += [

@@ -31,7 +31,7 @@ def reports_errors(function: F) -> F:
         try:
             return function(*args, **kwargs)
         except GovernanceError as error:
-            click.echo(f"Error: {terminal_text(cli_message(error))}", err=True)
+            click.echo(f"Error: {terminal_text(cli_message(error, command_options()))}", err=True)
             raise SystemExit(error.exit_code) from None
         except (
             OSError
@@ -45,6 +45,19 @@ def reports_errors(function: F) -> F:
             raise SystemExit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def command_options() -> dict[str, str]:
+    """The running command's options by the field each sets (``id_column`` is ``--id`` in ``audit``): the words
+    an error uses for a field the user gave on this command line."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return {}
+    return {
+        param.name: param.opts[0]
+        for param in context.command.params
+        if isinstance(param, click.Option) and param.name and param.opts[0].startswith("--")
+    }
 
 
 def echo(message: object = "", *, err: bool = False, nl: bool = True, keep_newlines: bool = False) -> None:

@@ -19,6 +19,7 @@ from governance.cli._common import (
     workspace_option,
 )
 from governance.cli.audit_diff import AuditWithDiff
+from governance.results.commands import options_worded
 
 VERDICT_STYLE: dict[str, str | None] = {
     "passed": "green",
@@ -40,7 +41,11 @@ def _print_verdict(result: Any) -> None:
     from governance.results.wording import vouched_words
 
     verdict = result.policy.verdict
-    secho(f"{verdict.upper()}: {result.policy.summary}", fg=VERDICT_STYLE.get(verdict), bold=True)
+    secho(
+        f"{verdict.upper()}: {options_worded(result.policy.summary)}",
+        fg=VERDICT_STYLE.get(verdict),
+        bold=True,
+    )
     if result.model.sensitive_inputs:
         echo(sensitive_inputs_sentence(result.model.sensitive_inputs))
     if result.model.vouched_by:
@@ -61,7 +66,7 @@ def _print_rules(rules: Any) -> None:
         severity = "block" if rule.severity == "block" else "warn "
         echo(f"  {rule.rule_id:<{width}}  {severity}  ", nl=False)
         secho(f"{word:<12}", fg=colour, nl=False)
-        echo(f"  {rule.summary}")
+        echo(f"  {options_worded(rule.summary)}")
 
 
 def _print_impact_table(table: Any, words: Any) -> None:
@@ -107,9 +112,9 @@ def _print_impact_ratios(result: Any) -> None:
 
 def _print_warnings(result: Any) -> None:
     """The fairness notes, a skipped explanation and an overridden specification, in yellow."""
-    warnings = [f"  Note: {note}" for note in result.fairness.notes]
+    warnings = [f"  Note: {options_worded(note)}" for note in result.fairness.notes]
     if result.explanation_error:
-        warnings.append(f"  Explanation skipped: {result.explanation_error}")
+        warnings.append(f"  Explanation skipped: {options_worded(result.explanation_error)}")
     if result.override is not None:
         warnings.append(
             f"  Audit specification overridden ({result.override.reason}): "
@@ -437,11 +442,11 @@ def audit_command(
         if json_path:
             _write_json_copy(json_path, result, outcome.folder)
         if quiet:
-            echo(f"{result.policy.verdict.upper()}: {result.policy.summary}")
+            echo(f"{result.policy.verdict.upper()}: {options_worded(result.policy.summary)}")
         else:
             print_summary(result, outcome.folder)
             for note in outcome.notes:
                 echo(f"  MLflow: {note}.")
     for warning in outcome.warnings:
-        secho(f"Warning: {warning}", err=True, fg="yellow")
+        secho(f"Warning: {options_worded(warning)}", err=True, fg="yellow")
     raise SystemExit(outcome.exit_code)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from governance.errors import InputError, NotFoundError, RefusedInputError
 from governance.provenance import sha256_file
+from governance.register.actions import advice
 from governance.results.audit import AuditResult
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ def read_audit_file(path: Path) -> AuditResult:
     except (ValidationError, ValueError) as exc:
         raise InputError(
             f"{path} is not an audit.json this version of governance can read ({type(exc).__name__}); "
-            "give an audit written by `governance audit`."
+            "give an audit written by {any_audit}.",
+            **advice("any_audit"),
         ) from None
 
 
@@ -57,7 +59,8 @@ def find_audit(register: Register, reference: str) -> AuditRecord:
         audits = [a for a in register.show(name.strip()).audits if a.version == version.strip()]
         if not audits:
             raise NotFoundError(
-                f"{reference} has no recorded audit yet; audit it with `governance audit {reference} ...` first."
+                f"{reference} has no recorded audit yet; audit it with {{audit_again}} first.",
+                **advice("audit_again", label=reference),
             )
         return max(audits, key=lambda a: (a.recorded_at, a.id))
     for detail in register.details(with_events=False):
@@ -65,8 +68,9 @@ def find_audit(register: Register, reference: str) -> AuditRecord:
             if audit.audit_id == reference:
                 return audit
     raise NotFoundError(
-        f"No audit with the id {reference!r} is recorded; see `governance register show NAME` for audit ids, or "
-        "write NAME@VERSION for a version's newest audit."
+        f"No audit with the id {reference!r} is recorded; see {{show_audits}} for audit ids, or "
+        "write NAME@VERSION for a version's newest audit.",
+        **advice("show_audits"),
     )
 
 
@@ -81,6 +85,7 @@ def load_recorded(register: Register, record: AuditRecord) -> AuditResult:
     if sha256_file(path) != record.audit_json_sha256:
         raise RefusedInputError(
             f"The audit file of {record.audit_id} ({record.audit_json_path}) changed after it was recorded, so it "
-            "cannot be compared; run `governance register verify` and restore it from a backup."
+            "cannot be compared; run {verify} and restore it from a backup.",
+            **advice("verify"),
         )
     return read_audit_file(path)

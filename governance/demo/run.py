@@ -22,6 +22,7 @@ from typing import Any
 from governance.paths import demo_data
 from governance.provenance import set_clock
 from governance.register.records import ModelDescription
+from governance.results.commands import options_worded
 from governance.workspace import Workspace
 
 MODEL_NAME = "credit-risk"
@@ -260,7 +261,7 @@ def _release_version(
     )
     result = outcome.result
     _note_outcome(report, f"{MODEL_NAME}@{version}", outcome)
-    report.steps.append(f"Audited {version}: {result.policy.summary}")
+    report.steps.append(f"Audited {version}: {options_worded(result.policy.summary)}")
     if not _approve(register, report, version, result.policy.verdict):
         return
     register.deploy(MODEL_NAME, version, actor=DATA_SCIENTIST, reason="Go-live after approval.")
@@ -448,7 +449,7 @@ def _vendor_hiring_tool(
     _note_outcome(report, f"{HIRING_MODEL}@{HIRING_VERSION}", outcome)
     report.steps.append(
         f"Audited the vendor's {HIRING_MODEL}@{HIRING_VERSION} from {len(outcome.result.fairness.attributes)} "
-        f"impact-ratio tables: {outcome.result.policy.summary}"
+        f"impact-ratio tables: {options_worded(outcome.result.policy.summary)}"
     )
     # LL144 sets no pass mark, so the audit is only reported: approval records the review as a risk acceptance.
     register.approve(

@@ -162,7 +162,8 @@ def load_policy_templates(folder: str | Path) -> list[PolicyTemplate]:
     folder = Path(folder)
     if not folder.is_dir():
         raise PolicyError(
-            f"The policy template folder {folder} does not exist; run `governance init` to create it."
+            f"The policy template folder {folder} does not exist; create it with {{init_here}}.",
+            actions={"init_here": "governance.scaffold.init_workspace('.')"},
         )
     templates = [load_policy_template(path) for path in sorted(folder.glob("*.md"))]
     seen: dict[str, str] = {}

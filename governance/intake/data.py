@@ -23,14 +23,15 @@ TABLE_SUFFIXES = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 
 
 def read_table(
-    path: str | Path, *, columns: Sequence[str] | None = None, option: str = "--data"
+    path: str | Path, *, columns: Sequence[str] | None = None, field: str = "data"
 ) -> pd.DataFrame:
-    """Read a CSV or Parquet file, turning every failure into one sentence."""
+    """Read a CSV or Parquet file, turning every failure into one sentence; ``field`` is the argument that named
+    the file (and the columns)."""
     import pandas as pd
 
     table_path = Path(path)
     if not table_path.is_file():
-        raise InputError(f"The file {table_path} given with {option} does not exist; check the path.")
+        raise missing_file_error(table_path, field)
     kind = TABLE_SUFFIXES.get(table_path.suffix.lower())
     if kind is None:
         raise InputError(
@@ -44,10 +45,10 @@ def read_table(
             frame = pd.read_parquet(table_path, columns=list(columns) if columns else None)
     except ValueError as exc:
         if (columns and "not in list" in str(exc).lower()) or "usecols" in str(exc).lower():
-            header = list(read_table(table_path, option=option).columns)
+            header = list(read_table(table_path, field=field).columns)
             missing = [name for name in columns or [] if name not in header]
-            raise InputError(
-                missing_column_message(missing[0] if missing else str(exc), header, table_path.name, option)
+            raise missing_column_error(
+                missing[0] if missing else str(exc), header, table_path.name, field
             ) from exc
         raise InputError(
             f"{table_path.name} could not be read as {kind} ({exc}); check that the file is not damaged."
@@ -63,13 +64,20 @@ def read_table(
     return frame
 
 
-def check_file(path: Path, option: str = "--data") -> None:
+def missing_file_error(path: Path, field: str) -> InputError:
+    """The one sentence for a data file that is not there, naming the argument that gave it."""
+    return InputError(
+        f"The file {path} given with {{{field}}} does not exist; check the path.", fields=[field]
+    )
+
+
+def check_file(path: Path, field: str = "data") -> None:
     """The checks ``read_table`` makes before reading: the file exists, and no column name is repeated.
 
     For a file DuckDB reads next: the names come without pandas or pyarrow (their imports cost more than the
     check)."""
     if not path.is_file():
-        raise InputError(f"The file {path} given with {option} does not exist; check the path.")
+        raise missing_file_error(path, field)
     kind = TABLE_SUFFIXES.get(path.suffix.lower(), "CSV")
     try:
         names = _parquet_names(path) if kind == "Parquet" else _csv_names(path)
@@ -95,7 +103,7 @@ def check_columns_early(
 
     table_path = Path(path)
     if not table_path.is_file():
-        raise InputError(f"The file {table_path} given with --data does not exist; check the path.")
+        raise missing_file_error(table_path, "data")
     if TABLE_SUFFIXES.get(table_path.suffix.lower()) != "CSV":
         return
     try:
@@ -103,16 +111,16 @@ def check_columns_early(
             header = next(csv.reader(handle), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return
-    named = [(name, "--sensitive") for name in sensitive] + [
-        (name, option)
-        for name, option in ((id_column, "--id"), (target, "--target"), (weights, "--weights"))
+    named = [(name, "sensitive") for name in sensitive] + [
+        (name, named_by)
+        for name, named_by in ((id_column, "id_column"), (target, "target"), (weights, "weights"))
         if name
     ]
     if not header or "" in header or len(set(header)) != len(header):
         return  # pandas names empty and repeated columns its own way: let it read them
-    for name, option in named:
+    for name, named_by in named:
         if name not in header:
-            raise InputError(missing_column_message(name, header, table_path.name, option))
+            raise missing_column_error(name, header, table_path.name, named_by)
 
 
 def _header(path: Path, kind: str) -> list[str]:
@@ -170,36 +178,44 @@ def refuse_duplicate_columns(names: Sequence[str], source: str) -> None:
         seen.add(name)
 
 
-def missing_column_message(name: str, available: Sequence[str], source: str, option: str) -> str:
+def missing_column_error(name: str, available: Sequence[str], source: str, field: str) -> InputError:
+    """The one sentence for a column that is not there, naming the argument (``field``) that named it."""
     close = difflib.get_close_matches(name, list(available), n=1)
     hint = (
         f"did you mean '{close[0]}'?" if close else f"the columns are: {', '.join(map(str, available[:12]))}"
     )
     if len(available) > 12 and not close:
         hint += ", ..."
-    return f"There is no column '{name}' in {source} (named by {option}); {hint}"
+    return InputError(
+        f"There is no column '{name}' in {source} (named by {{{field}}}); {hint}", fields=[field]
+    )
 
 
-def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, option: str) -> None:
-    """Raise a one-sentence error for the first column that is not in ``frame``."""
+def require_columns(frame: pd.DataFrame, names: Sequence[str], *, source: str, field: str) -> None:
+    """Raise a one-sentence error for the first column that is not in ``frame``, naming the argument (``field``)
+    that named it."""
     available = [str(column) for column in frame.columns]
     for name in names:
         if name not in frame.columns:
-            raise InputError(missing_column_message(name, available, source, option))
+            raise missing_column_error(name, available, source, field)
 
 
-def missing_labels_message(column: str, count: int, *, role: Literal["target", "predictions"]) -> str:
+def missing_labels_error(column: str, count: int, *, role: Literal["target", "predictions"]) -> InputError:
     """The one sentence for missing labels or predictions, whichever way the file is read."""
     if role == "target":
-        return (
+        return InputError(
             f"The target column '{column}' has {count} missing label(s); drop or fill those rows, "
-            "or leave out --target to audit selection rates only."
+            "or leave out {target} to audit selection rates only.",
+            fields=["target"],
         )
-    return f"The predictions column '{column}' has {count} missing value(s); every row needs a prediction."
+    return InputError(
+        f"The predictions column '{column}' has {count} missing value(s); every row needs a prediction."
+    )
 
 
 FeatureSource = Literal["features", "model", "data"]
-"""Where a model's input columns came from: ``--features``, the model's own record, or the rest of the data."""
+"""Where a model's input columns came from: the ``features`` given, the model's own record, or the rest of the
+data."""
 
 
 def recorded_inputs(estimator: Any) -> list[str] | None:
@@ -246,7 +262,7 @@ def choose_input_columns(
         names, chosen = [str(name) for name in features], "features"
         for name in names:
             if name not in columns:
-                raise InputError(missing_column_message(name, columns, source, "--features"))
+                raise missing_column_error(name, columns, source, "features")
     elif recorded is not None:
         names, chosen = recorded, "model"
         missing = [name for name in names if name not in columns]
@@ -254,7 +270,8 @@ def choose_input_columns(
             shown = ", ".join(repr(name) for name in missing[:5]) + (", ..." if len(missing) > 5 else "")
             raise InputError(
                 f"The model was trained on the column(s) {shown}, which {source} lacks; add them to the data, "
-                "or name the model's input columns with --features."
+                "or name the model's input columns with {features}.",
+                fields=["features"],
             )
     else:
         skip = {*sensitive, *excluded}
@@ -262,12 +279,13 @@ def choose_input_columns(
     clash = [name for name in names if name in set(excluded) and name not in set(sensitive)]
     if clash:
         fix = (
-            "leave it out of --features."
+            "leave it out of {features}."
             if chosen == "features"
             else "the model was trained on it, so check that the right model and columns were given."
         )
         raise InputError(
-            f"'{clash[0]}' cannot be both a model input and the target, id, weights or predictions column; {fix}"
+            f"'{clash[0]}' cannot be both a model input and the target, id, weights or predictions column; {fix}",
+            fields=["features"],
         )
     return InputColumns(names, chosen)  # type: ignore[arg-type]
 
@@ -330,11 +348,15 @@ def _join_demographics(
 ) -> _Joined:
     """Join the sensitive columns from their own file on ``id_column``; unmatched rows keep missing values."""
     if id_column is None:
-        raise InputError("--sensitive-data needs --id COL, the column that links its rows to the data.")
+        raise InputError(
+            "{sensitive_data} needs {id_column} COL, the column that links its rows to the data.",
+            fields=["sensitive_data", "id_column"],
+        )
     sensitive_path = Path(sensitive_data)
-    demographics = read_table(sensitive_path, option="--sensitive-data")
-    require_columns(frame, [id_column], source=data_path.name, option="--id")
-    require_columns(demographics, [id_column, *sensitive], source=sensitive_path.name, option="--sensitive")
+    demographics = read_table(sensitive_path, field="sensitive_data")
+    require_columns(frame, [id_column], source=data_path.name, field="id_column")
+    require_columns(demographics, [id_column], source=sensitive_path.name, field="id_column")
+    require_columns(demographics, sensitive, source=sensitive_path.name, field="sensitive")
     _one_row_per_id(demographics, id_column, sensitive_path.name)
     clash = [name for name in sensitive if name in frame.columns]
     if clash:
@@ -359,11 +381,11 @@ def _check_labels_and_weights(
     import pandas as pd
 
     if target is not None:
-        require_columns(frame, [target], source=source, option="--target")
+        require_columns(frame, [target], source=source, field="target")
         if frame[target].isna().any():
-            raise InputError(missing_labels_message(target, int(frame[target].isna().sum()), role="target"))
+            raise missing_labels_error(target, int(frame[target].isna().sum()), role="target")
     if weights is not None:
-        require_columns(frame, [weights], source=source, option="--weights")
+        require_columns(frame, [weights], source=source, field="weights")
         column = pd.to_numeric(frame[weights], errors="coerce")
         if column.isna().any() or (column < 0).any():
             raise InputError(f"The weights column '{weights}' must hold non-negative numbers in every row.")
@@ -374,8 +396,17 @@ def _check_sensitive_values(frame: pd.DataFrame, sensitive: Sequence[str]) -> No
     for name in sensitive:
         if frame[name].isna().all():
             raise InputError(
-                f"The sensitive column '{name}' is empty in every row; check the column or the --id join."
+                f"The sensitive column '{name}' is empty in every row; check the column or the {{id_column}} join.",
+                fields=["id_column"],
             )
+
+
+def no_sensitive_error() -> InputError:
+    """The one sentence for an audit that names no sensitive column."""
+    return InputError(
+        "Name at least one sensitive column with {sensitive} (for example {sensitive} sex).",
+        fields=["sensitive"],
+    )
 
 
 def _read_with_demographics(
@@ -383,13 +414,15 @@ def _read_with_demographics(
 ) -> _Joined:
     """The data file, with the sensitive columns in it or joined from ``sensitive_data``."""
     if not sensitive:
-        raise InputError("Name at least one sensitive column with --sensitive (for example --sensitive sex).")
+        raise no_sensitive_error()
     if len(set(sensitive)) != len(sensitive):
-        raise InputError("A sensitive column is named twice with --sensitive; name each once.")
+        raise InputError(
+            "A sensitive column is named twice with {sensitive}; name each once.", fields=["sensitive"]
+        )
     frame = read_table(data_path)
     if sensitive_data is not None:
         return _join_demographics(frame, data_path, sensitive_data, id_column, sensitive)
-    require_columns(frame, list(sensitive), source=data_path.name, option="--sensitive")
+    require_columns(frame, list(sensitive), source=data_path.name, field="sensitive")
     return _Joined(frame=frame, source=data_path.name)
 
 
@@ -407,7 +440,7 @@ def load_audit_data(
 ) -> AuditData:
     """Read and check the audit data; join demographics from ``sensitive_data`` on ``id_column``.
 
-    ``extra_columns`` are columns that must exist but are not features (``--predictions``, ``--scores``).
+    ``extra_columns`` are columns that must exist but are not features (``predictions``, ``scores``).
     The features are chosen by ``choose_input_columns``: ``features``, else the ``model``'s own input columns,
     else every column that is not the target, a sensitive column, the id or an extra column.
     """
@@ -417,10 +450,10 @@ def load_audit_data(
     )
     frame, source = joined.frame, joined.source
     if id_column is not None:
-        require_columns(frame, [id_column], source=source, option="--id")
+        require_columns(frame, [id_column], source=source, field="id_column")
         _one_row_per_id(frame, id_column, data_path.name)
     _check_labels_and_weights(frame, source, target=target, weights=weights)
-    require_columns(frame, list(extra_columns), source=source, option="--predictions/--scores")
+    require_columns(frame, list(extra_columns), source=source, field="predictions_or_scores")
     _check_sensitive_values(frame, sensitive)
     excluded = {*extra_columns, *(c for c in (target, id_column, weights) if c)}
     inputs = choose_input_columns(

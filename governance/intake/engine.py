@@ -189,7 +189,8 @@ def _first_line(exc: BaseException) -> str:
 
 
 def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
-    """One sentence for an engine's failure: what failed, on which backend and object, and the fix."""
+    """One sentence for an engine's failure: what failed, on which backend and object, and the fix (``what`` may
+    name the ``query`` field)."""
     kind = type(exc).__name__
     text = _first_line(exc)
     lowered = f"{kind} {exc}".lower()
@@ -201,23 +202,28 @@ def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
     ):
         return InputError(
             f"{what} names a table that does not exist in {con.where} ({text}); check the name and its schema "
-            "(schema.table), or the spelling in --query."
+            "(schema.table), or the spelling in {query}.",
+            fields=["query"],
         )
     if "insufficientprivilege" in lowered or "permission denied" in lowered:
         return InputError(
-            f"{con.where} refused to read {what} ({text}); ask the database owner to grant this user SELECT on it."
+            f"{con.where} refused to read {what} ({text}); ask the database owner to grant this user SELECT on it.",
+            fields=["query"],
         )
     if "querycanceled" in lowered or "timeout" in lowered or "canceling statement" in lowered:
         return InputError(
-            f"{con.where} stopped {what} at the time limit ({text}); raise --query-timeout, or audit a smaller "
-            "query."
+            f"{con.where} stopped {what} at the time limit ({text}); raise {{query_timeout}}, or audit a smaller "
+            "query.",
+            fields=["query", "query_timeout"],
         )
     if "operationalerror" in lowered or ("connection" in lowered and "refused" in lowered):
         return InputError(
-            f"{con.where} could not be reached while reading {what} ({text}); check that the server is running."
+            f"{con.where} could not be reached while reading {what} ({text}); check that the server is running.",
+            fields=["query"],
         )
     return InputError(
-        f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL."
+        f"{con.name} could not run {what} ({kind}: {text}); check the table, the columns and the SQL.",
+        fields=["query"],
     )
 
 
@@ -237,7 +243,7 @@ class TableSource:
     def what(self) -> str:
         if self.file:
             return self.file
-        return f"the table '{self.table}'" if self.table else "the query given with --query"
+        return f"the table '{self.table}'" if self.table else "the query given with {query}"
 
     @property
     def named(self) -> str:

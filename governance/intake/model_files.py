@@ -69,24 +69,28 @@ class ModelFileCheck:
     sha256: str = ""
 
     def require_vouching(self, name: str, trust_sha256: str | None) -> bool:
-        """Refuse the file unless ``--trust`` vouches for it when it must; ``True`` when the vouching is needed."""
+        """Refuse the file unless ``trust_sha256`` vouches for it when it must; ``True`` when the vouching is
+        needed."""
         check_trust(name, self.sha256, trust_sha256)
         if self.needs_vouching and not trust_sha256:
-            raise RefusedInputError(self.refusal(name))
+            raise self.refusal(name)
         return self.needs_vouching
 
-    def refusal(self, name: str) -> str:
-        """The sentence that refuses this file when nobody vouched for it (``name`` may end "(model.pkl)")."""
+    def refusal(self, name: str) -> RefusedInputError:
+        """The error that refuses this file when nobody vouched for it (``name`` may end "(model.pkl)"); the step
+        that vouches is ``trust_sha256=...`` to a Python caller and ``--trust ...`` on the command line."""
+        vouch = {"actions": {"trust": f"trust_sha256={self.sha256!r}"}, "subject": {"sha256": self.sha256}}
         if self.kind == "pickle":
-            return (
+            return RefusedInputError(
                 f"{name} is a {Path(name.rstrip(')')).suffix.lower()[1:]} file, which can run any code when loaded, and nobody "
-                f"vouched for it; if you trust it, pass --trust {self.sha256} (its SHA-256), or save the model "
-                "with skops."
+                "vouched for it; if you trust it, pass {trust} (its SHA-256), or save the model with skops.",
+                **vouch,
             )
-        return (
+        return RefusedInputError(
             f"{name} needs types that are not on the safe list ({', '.join(self.untrusted_types)}), which can "
-            f"run code when loaded; if you trust the file, pass --trust {self.sha256} (its SHA-256), or save "
-            "the model with plain scikit-learn types."
+            "run code when loaded; if you trust the file, pass {trust} (its SHA-256), or save "
+            "the model with plain scikit-learn types.",
+            **vouch,
         )
 
 
@@ -273,9 +277,7 @@ def load_model(
         return _load_skops(model_path, actual, voucher, name)
     if suffix in PICKLE_SUFFIXES:
         if voucher is None:
-            raise RefusedInputError(
-                ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(name)
-            )
+            raise ModelFileCheck("pickle", needs_vouching=True, sha256=actual).refusal(name)
         return _load_pickle(model_path, actual, suffix, voucher)
     raise InputError(
         f"Cannot load a model from a '{suffix or 'no suffix'}' file; save it with skops (.skops), "
@@ -292,10 +294,8 @@ def _load_skops(path: Path, digest: str, voucher: Vouching | None, shown: str) -
     untrusted = _untrusted_skops_types(path)
     outside = tuple(name for name in untrusted if name not in SKOPS_ALLOW_LIST)
     if outside and voucher is None:
-        raise RefusedInputError(
-            ModelFileCheck("skops", needs_vouching=True, untrusted_types=outside, sha256=digest).refusal(
-                shown
-            )
+        raise ModelFileCheck("skops", needs_vouching=True, untrusted_types=outside, sha256=digest).refusal(
+            shown
         )
     try:
         estimator = sio.load(path, trusted=untrusted)

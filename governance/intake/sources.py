@@ -11,7 +11,7 @@ from typing import Any
 
 from governance.errors import InputError
 from governance.intake import sql_source
-from governance.intake.data import missing_column_message
+from governance.intake.data import missing_column_error
 from governance.intake.engine import (
     BACKEND_NAMES,
     DEFAULT_CONNECTION,
@@ -30,7 +30,7 @@ def open_source(
     table: str | None,
     query: str | None,
     columns: Sequence[str],
-    options: dict[str, str],
+    fields: dict[str, str],
     numeric: Sequence[str] = (),
     timeout: float | None = None,
     file: str | None = None,
@@ -38,20 +38,23 @@ def open_source(
 ) -> TableSource | SqlSource:
     """Connect, find the table (or run the query's schema), and check every column an audit reads.
 
-    ``options`` maps a column to the option that named it (for the message); ``numeric`` lists columns that
-    must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads; ``rows``: the caller
+    ``fields`` maps a column to the argument that named it (for the message; ``sensitive`` otherwise); ``numeric``
+    lists columns that must hold numbers (weights, scores); ``file`` names a local file that ``query`` reads; ``rows``: the caller
     reads rows in batches (a model), not only aggregates. DuckDB URLs, and PostgreSQL URLs when only aggregates
     are read, are asked in plain SQL (:mod:`governance.intake.sql_source`); everything else through Ibis.
     """
     if (table is None) == (query is None):
-        raise InputError("Give either --table NAME or --query SQL (one of them) with --connection.")
+        raise InputError(
+            "Give either {table} NAME or {query} SQL (one of them) with {connection}.",
+            fields=["table", "query", "connection"],
+        )
     source: TableSource | SqlSource | None = _open_plain(
         connection, table=table, query=query, timeout=timeout, rows=rows, file=file
     )
     if source is None:
         source = _open_ibis(connection, table=table, query=query, timeout=timeout, file=file)
     source.columns = list(columns)
-    _check_columns(source, columns, options, numeric)
+    _check_columns(source, columns, fields, numeric)
     return source
 
 
@@ -87,7 +90,8 @@ def _open_plain(
 def _refuse_timeout(timeout: float | None, name: str) -> None:
     if timeout is not None:
         raise InputError(
-            f"--query-timeout works with PostgreSQL only; leave it out for {name}, whose queries run until done."
+            f"{{query_timeout}} works with PostgreSQL only; leave it out for {name}, whose queries run until done.",
+            fields=["query_timeout"],
         )
 
 
@@ -97,7 +101,7 @@ def _open_ibis(
     con = connect(connection, timeout=timeout)
     if con.backend != "postgres":
         _refuse_timeout(timeout, con.name)
-    what = file or (f"the table '{table}'" if table else "the query given with --query")
+    what = file or (f"the table '{table}'" if table else "the query given with {query}")
     try:
         expr = _table_expr(con.ibis, table) if table else con.ibis.sql(query)
         schema = {name: str(dtype) for name, dtype in expr.schema().items()}
@@ -109,17 +113,17 @@ def _open_ibis(
 
 
 def _check_columns(
-    source: TableSource | SqlSource, columns: Sequence[str], options: dict[str, str], numeric: Sequence[str]
+    source: TableSource | SqlSource, columns: Sequence[str], fields: dict[str, str], numeric: Sequence[str]
 ) -> None:
     schema = source.schema
     for name in columns:
         if name not in schema:
-            raise InputError(
-                missing_column_message(name, list(schema), source.named, options.get(name, "--sensitive"))
-            )
+            raise missing_column_error(name, list(schema), source.named, fields.get(name, "sensitive"))
     for name in numeric:
         if not schema[name].lstrip("!").startswith(NUMERIC_TYPES):
+            field = fields.get(name, "sensitive")
             raise InputError(
-                f"The column '{name}' of {source.named} holds {schema[name]}, but {options.get(name, name)} "
-                "needs numbers; give a numeric column or cast it in --query."
+                f"The column '{name}' of {source.named} holds {schema[name]}, but {{{field}}} "
+                "needs numbers; give a numeric column or cast it in {query}.",
+                fields=[field, "query"],
             )

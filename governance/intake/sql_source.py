@@ -84,7 +84,7 @@ class SqlSource:
     def what(self) -> str:
         if self.file:
             return self.file
-        return f"the table '{self.table}'" if self.table else "the query given with --query"
+        return f"the table '{self.table}'" if self.table else "the query given with {query}"
 
     @property
     def named(self) -> str:

@@ -14,7 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from governance.errors import InputError
-from governance.intake.data import missing_column_message, missing_labels_message, refuse_duplicate_columns
+from governance.intake.data import (
+    missing_column_error,
+    missing_file_error,
+    missing_labels_error,
+    refuse_duplicate_columns,
+)
 
 BATCH_ROWS = 1_000_000
 
@@ -66,7 +71,7 @@ def _label_classes(parquet: Any, column: str, role: Literal["target", "predictio
         if len(seen) <= 1000:
             seen.update(pc.unique(values).to_pylist())
     if missing:
-        raise InputError(missing_labels_message(column, missing, role=role))
+        raise missing_labels_error(column, missing, role=role)
     return sorted(seen, key=lambda value: (str(type(value)), value))
 
 
@@ -81,17 +86,15 @@ def open_parquet(
     """Open ``path`` for a batched read of the audit's columns, refusing what an audit cannot use."""
     file_path = Path(path)
     if not file_path.is_file():
-        raise InputError(f"The file {file_path} given with --data does not exist; check the path.")
+        raise missing_file_error(file_path, "data")
     parquet = _open(file_path)
     available = list(parquet.schema_arrow.names)
     refuse_duplicate_columns([str(name) for name in available], file_path.name)
     wanted = [predictions, *sensitive, *(c for c in (target, weights) if c)]
-    options = {predictions: "--predictions", target: "--target", weights: "--weights"}
+    fields = {predictions: "predictions", target: "target", weights: "weights"}
     for name in wanted:
         if name not in available:
-            raise InputError(
-                missing_column_message(name, available, file_path.name, options.get(name, "--sensitive"))
-            )
+            raise missing_column_error(name, available, file_path.name, fields.get(name, "sensitive"))
     if parquet.metadata.num_rows == 0:
         raise InputError(f"{file_path.name} has no rows; an audit needs data.")
     target_values = (

@@ -12,6 +12,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.results.commands import command_of
+
 if TYPE_CHECKING:
     from governance.mitigate.run import ComparisonRow, MitigationOutcome, MitigationRequest
     from governance.report.charts import Point
@@ -68,8 +70,8 @@ def comparison_markdown(request: MitigationRequest, outcome: MitigationOutcome, 
         out += [f"![{markdown_text('Accuracy and key ratios per version: ' + alt)}]({figure})", ""]
     out += [f"- {markdown_text(note)}" for note in outcome.notes] + ([""] if outcome.notes else [])
     out += [
-        "Choosing one: approve the chosen version with `governance register approve NAME@VERSION --role ... "
-        '--comment "why this candidate"`; the register keeps the approval with the version\'s lineage '
+        f"Choosing one: approve the chosen version with {command_of('approve_chosen', {})}; the register keeps "
+        "the approval with the version's lineage "
         "(mitigated-from, method, constraint, parameters, seed), so the choice and its reason stay on record.",
         "",
     ]

@@ -89,7 +89,8 @@ def threshold_candidate(model: Any, training: Training, constraint: str) -> Cand
     if not hasattr(model, "predict_proba"):
         raise InputError(
             "The threshold method needs a model with predict_proba (a probability score); this model has none, so "
-            "use --method drop-sensitive or a model that gives probabilities."
+            "use {methods} drop-sensitive or a model that gives probabilities.",
+            fields={"methods": "the method"},
         )
     optimizer = ThresholdOptimizer(
         estimator=model,
@@ -147,7 +148,8 @@ def _refittable(model: Any, drop: list[str]) -> Any:
     except Exception as error:
         raise InputError(
             f"The model cannot be refitted ({type(error).__name__}: {error}); a vendor's model or saved predictions "
-            "can only get --method threshold."
+            "can only get {methods} threshold.",
+            fields={"methods": "the method"},
         ) from error
     return _without_columns(fresh, drop) if drop else fresh
 
@@ -229,7 +231,8 @@ def _fit(reduction: Any, X: Any, training: Training) -> None:
         reduction.fit(X, training.y, sensitive_features=training.sensitive)
     except TypeError as error:
         raise InputError(
-            f"The model cannot be refitted with sample weights ({error}); use --method threshold instead."
+            f"The model cannot be refitted with sample weights ({error}); use {{methods}} threshold instead.",
+            fields={"methods": "the method"},
         ) from error
 
 
@@ -239,7 +242,8 @@ def drop_candidate(model: Any, training: Training, drop: list[str]) -> Candidate
     if not drop:
         raise InputError(
             "The model takes no sensitive attribute or likely proxy as input, so there is nothing to drop; "
-            "use --method threshold or exponentiated-gradient."
+            "use {methods} threshold or exponentiated-gradient.",
+            fields={"methods": "the method"},
         )
     estimator = _refittable(model, drop).fit(training.X[features], np.asarray(training.classes)[training.y])
     return Candidate(

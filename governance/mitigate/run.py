@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from governance.errors import InputError
+from governance.errors import FieldError, InputError
 from governance.mitigate.methods import CONSTRAINTS, METHODS, Candidate, Training
+from governance.results.commands import option_of
 
 if TYPE_CHECKING:
     from governance.audit.run import AuditRequest
@@ -94,16 +95,23 @@ def check_request(request: MitigationRequest) -> None:
     unknown = [m for m in request.methods if m not in METHODS]
     if unknown or not request.methods:
         raise InputError(
-            f"--method {unknown[0] if unknown else '(none)'} is not a mitigation method; use {', '.join(METHODS)}."
+            f"{{methods}} {unknown[0] if unknown else '(none)'} is not a mitigation method; use {', '.join(METHODS)}.",
+            fields={"methods": "the method"},
         )
     if request.constraint is not None and request.constraint not in CONSTRAINTS:
         raise InputError(
-            f"--constraint {request.constraint} is not known; use one of {', '.join(CONSTRAINTS)}."
+            f"{{constraint}} {request.constraint} is not known; use one of {', '.join(CONSTRAINTS)}.",
+            fields=["constraint"],
         )
     if not request.budget_seconds > 0:
-        raise InputError(f"--budget must be a positive number of seconds, not {request.budget_seconds:g}.")
+        raise FieldError(
+            "budget_seconds",
+            f"{{field}} must be a positive number of seconds, not {request.budget_seconds:g}.",
+        )
     if not 0 <= request.seed <= 2**32 - 1:
-        raise InputError(f"--seed must be a whole number from 0 to {2**32 - 1}, not {request.seed}.")
+        raise FieldError(
+            "seed", f"{{field}} must be a whole number from 0 to {2**32 - 1}, not {request.seed}."
+        )
 
 
 def mitigate(request: MitigationRequest, *, echo: Echo | None = None) -> MitigationOutcome:
@@ -126,7 +134,7 @@ def mitigate(request: MitigationRequest, *, echo: Echo | None = None) -> Mitigat
     for number, method in enumerate(dict.fromkeys(request.methods)):
         if number and time.perf_counter() - started > request.budget_seconds:
             outcome.notes.append(
-                f"The time budget of {request.budget_seconds:g} s ran out before --method {method}; run it alone."
+                f"The time budget of {request.budget_seconds:g} s ran out before the method {method}; run it alone."
             )
             continue
         say(f"Building the {method} candidate ...")
@@ -198,7 +206,8 @@ def _latest_audit(register: Register, name: str, version: str, root: Path) -> Au
     except (OSError, ValueError) as error:
         raise InputError(
             f"The latest audit of {name}@{version} ({latest.audit_json_path}) cannot be read ({type(error).__name__}); "
-            "audit the version again, or give --target and --sensitive."
+            "audit the version again, or give {target} and {sensitive}.",
+            fields=["target", "sensitive"],
         ) from error
 
 
@@ -212,7 +221,8 @@ def _spec(register: Register, request: MitigationRequest, space: Workspace) -> S
     if not target or not sensitive:
         raise InputError(
             f"{request.name}@{request.version} has no recorded audit with labels to take the target and sensitive "
-            "attributes from; audit it first, or give --target and --sensitive."
+            "attributes from; audit it first, or give {target} and {sensitive}.",
+            fields=["target", "sensitive"],
         )
     pin = pinned_spec(space, request.name)
     policy = (pin.policy if pin and pin.policy else None) or (
@@ -248,16 +258,15 @@ def _training(request: MitigationRequest, spec: Spec, model: Any) -> Training:
 
     from governance.intake.data import read_table, require_columns
 
-    frame = read_table(request.data, option="--data")
+    frame = read_table(request.data, field="data")
     features = [str(f) for f in getattr(model, "feature_names_in_", spec.features)]
     attribute = request.attribute or spec.sensitive[0]
     if attribute not in spec.sensitive:
         raise InputError(
-            f"--attribute {attribute} is not one of the audited sensitive attributes ({', '.join(spec.sensitive)})."
+            f"{{attribute}} {attribute} is not one of the audited sensitive attributes ({', '.join(spec.sensitive)}).",
+            fields=["attribute"],
         )
-    require_columns(
-        frame, [*features, spec.target, attribute], source=Path(request.data).name, option="--data"
-    )
+    require_columns(frame, [*features, spec.target, attribute], source=Path(request.data).name, field="data")
     if frame[[spec.target, attribute]].isna().any().any():
         raise InputError(
             f"The training data has rows without {spec.target} or {attribute}; drop them before mitigating."
@@ -477,9 +486,11 @@ def _unmet(rows: list[ComparisonRow]) -> list[str]:
     if rows[1:] and not any(row.verdict == "passed" for row in rows[1:]):
         undecided = [row.version for row in rows[1:] if row.verdict == "inconclusive"]
         if undecided:
+            # The comparison is written for the command line's readers (and kept in the golden audits): the one
+            # table of options words the option.
             notes.append(
                 f"No candidate passes yet: {', '.join(undecided)} ended inconclusive (a group too small to judge, or "
-                "a blocking rule not checked, for example the explanation skipped with --no-explain); see each "
+                f"a blocking rule not checked, for example the explanation skipped with {option_of('no_explain')}); see each "
                 "candidate's audit report."
             )
         else:

@@ -19,6 +19,7 @@ from governance import provenance
 from governance.errors import InputError, NotFoundError
 from governance.monitor import drift
 from governance.monitor.windows import WindowTable, build_windows, parse_window
+from governance.register.actions import advice
 from governance.results.audit import AuditResult
 from governance.results.monitoring import MonitoringResult
 from governance.rules.load import LoadedPolicy
@@ -102,8 +103,8 @@ def approved_audit(register: Register, name: str, version: str) -> str:
     audits = [a for a in detail.audits if a.version == version]
     if not audits:
         raise NotFoundError(
-            f"{name}@{version} has no recorded audit to monitor against; audit it first with "
-            f"`governance audit {name}@{version} ...`."
+            f"{name}@{version} has no recorded audit to monitor against; audit it first with {{audit_again}}.",
+            **advice("audit_again", label=f"{name}@{version}"),
         )
     known = {a.audit_id for a in audits}
     record = next((v for v in detail.versions if v.version == version), None)
@@ -162,20 +163,21 @@ def _policy(pinned: str | None, audit: AuditResult, workspace: Workspace) -> Loa
 def _read_log(request: MonitorRequest, baseline: _Baseline) -> tuple[pd.DataFrame, str | None, str]:
     from governance.intake.data import read_table, require_columns
 
-    frame = read_table(request.data, option="--data")
+    frame = read_table(request.data, field="data")
     source = Path(request.data).name
-    require_columns(frame, [request.time_column], source=source, option="--time-column")
+    require_columns(frame, [request.time_column], source=source, field="time_column")
     predictions = request.predictions or baseline.audit.model.predictions_column
     if predictions is None:
         raise InputError(
-            "Say which column of the log holds the model's decisions with --predictions (the approved audit ran the "
-            "model itself, so it names none)."
+            "Say which column of the log holds the model's decisions with {predictions} (the approved audit ran the "
+            "model itself, so it names none).",
+            fields=["predictions"],
         )
-    require_columns(frame, [predictions], source=source, option="--predictions")
-    require_columns(frame, baseline.sensitive, source=source, option="--sensitive")
+    require_columns(frame, [predictions], source=source, field="predictions")
+    require_columns(frame, baseline.sensitive, source=source, field="sensitive")
     target = request.target
     if target is not None:
-        require_columns(frame, [target], source=source, option="--target")
+        require_columns(frame, [target], source=source, field="target")
     elif baseline.audit.data.target in frame.columns:
         target = baseline.audit.data.target
     frame = _between(frame, request)
@@ -183,7 +185,7 @@ def _read_log(request: MonitorRequest, baseline: _Baseline) -> tuple[pd.DataFram
 
 
 def _between(frame: pd.DataFrame, request: MonitorRequest) -> pd.DataFrame:
-    """Rows from ``--since`` (inclusive) to ``--until`` (exclusive); none there is an input error."""
+    """Rows from ``since`` (inclusive) to ``until`` (exclusive); none there is an input error."""
     if request.since is None and request.until is None:
         return frame
     import pandas as pd
@@ -192,20 +194,23 @@ def _between(frame: pd.DataFrame, request: MonitorRequest) -> pd.DataFrame:
 
     times = parse_times(frame[request.time_column], request.time_column)
     keep = np.ones(len(frame), dtype=bool)
-    for bound, option in ((request.since, "--since"), (request.until, "--until")):
+    for bound, named_by in ((request.since, "since"), (request.until, "until")):
         if bound is None:
             continue
         try:
             moment = pd.Timestamp(bound)
         except (TypeError, ValueError):
-            raise InputError(f"{option} {bound!r} is not a date; write it like 2026-03-01.") from None
+            raise InputError(
+                f"{{{named_by}}} {bound!r} is not a date; write it like 2026-03-01.", fields=[named_by]
+            ) from None
         if moment.tzinfo is not None:
             moment = moment.tz_convert("UTC").tz_localize(None)
-        keep &= (times >= moment).to_numpy() if option == "--since" else (times < moment).to_numpy()
+        keep &= (times >= moment).to_numpy() if named_by == "since" else (times < moment).to_numpy()
     if not keep.any():
         raise InputError(
             f"The log has no rows between {request.since or 'its start'} and {request.until or 'its end'}; widen "
-            "--since and --until."
+            "{since} and {until}.",
+            fields=["since", "until"],
         )
     return frame[keep]
 
@@ -315,7 +320,7 @@ def _binned_inputs(
             "unchanged, and it is the baseline the inputs are compared with."
         )
         return {}
-    reference = read_table(path, columns=features, option="the approved audit's data")
+    reference = read_table(path, columns=features, field="baseline_data")
     out = {}
     for feature in features:
         edges_or_levels, base_codes = _bins(reference[feature])

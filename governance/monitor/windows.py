@@ -30,7 +30,8 @@ def parse_window(text: str) -> str:
     match = _WINDOW.match(str(text))
     if match is None:
         raise InputError(
-            f"--window {text!r} is not understood; use 1D (days), 1W (weeks) or 1M (calendar months)."
+            f"{{window}} {text!r} is not understood; use 1D (days), 1W (weeks) or 1M (calendar months).",
+            fields=["window"],
         )
     return match.group(1).upper()
 

@@ -31,6 +31,11 @@ CALLS = {
     "enable_signing": "Register.enable_signing(actor=...)",
     "mitigate_again": "governance.mitigate.run.mitigate(MitigationRequest(...))",
     "verify": "Register.verify()",
+    "grant_sql_role": "Register.grant_sql([{role!r}])",
+    "show_audits": "Register.show(NAME).audits",
+    "any_audit": "governance.audit.audit(...)",
+    "checkpoint": "Register.write_checkpoint(path)",
+    "clean_orphans": "governance.register.orphans.clean_orphans(register, delete=True)",
 }
 """The library's words for each step, filled in with the error's ``subject``."""
 

@@ -16,6 +16,7 @@ from typing import ClassVar
 from governance import provenance
 from governance.errors import FieldError, InputError, RegisterError
 from governance.paths import write_atomically
+from governance.register.actions import advice
 
 CHECKPOINT_NAME = "register-head.json"
 CHECKPOINT_FORMAT = "governance-register-head"
@@ -43,21 +44,23 @@ def parse_head(text: str) -> str:
     if not _HASH.match(value):
         raise FieldError(
             "expect_head",
-            "{field} must be a chain head hash: 64 hexadecimal characters, as `governance register verify` "
-            f"and `register export` print it, not {text!r}.",
+            "{field} must be a chain head hash: 64 hexadecimal characters, as the register's verification "
+            f"and export print it, not {text!r}.",
         )
     return value
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
     """The checkpoint in ``path``; a file that is not one is an input error (it is not silently skipped)."""
-    fix = "restore it from git, or write it again with `governance register checkpoint` after verifying"
+    fix = "restore it from git, or write it again with {checkpoint} after verifying"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InputError(f"The checkpoint {path} cannot be read ({type(exc).__name__}); {fix}.") from exc
+        raise InputError(
+            f"The checkpoint {path} cannot be read ({type(exc).__name__}); {fix}.", **advice("checkpoint")
+        ) from exc
     if not isinstance(data, dict) or data.get("format") != CHECKPOINT_FORMAT:
-        raise InputError(f"{path} is not a register checkpoint; {fix}.")
+        raise InputError(f"{path} is not a register checkpoint; {fix}.", **advice("checkpoint"))
     digest, seq = data.get("hash"), data.get("seq")
     if (
         not isinstance(digest, str)
@@ -65,7 +68,9 @@ def read_checkpoint(path: Path) -> Checkpoint:
         or not isinstance(seq, int)
         or isinstance(seq, bool)
     ):
-        raise InputError(f"The checkpoint {path} has no valid event number and hash; {fix}.")
+        raise InputError(
+            f"The checkpoint {path} has no valid event number and hash; {fix}.", **advice("checkpoint")
+        )
     return Checkpoint(seq=seq, hash=digest, written_at=str(data.get("written_at", "")))
 
 
@@ -77,8 +82,8 @@ def write_checkpoint(path: Path, seq: int, digest: str) -> Checkpoint:
         "seq": checkpoint.seq,
         "hash": checkpoint.hash,
         "written_at": checkpoint.written_at,
-        "note": "The register's chain head when this file was written. Commit it to git; "
-        "`governance register verify` then fails if a later register does not contain this event.",
+        "note": "The register's chain head when this file was written. Commit it to git; verifying the register "
+        "then fails if a later register does not contain this event.",
     }
     write_atomically(path, json.dumps(document, indent=2, sort_keys=True) + "\n")
     return checkpoint

@@ -26,27 +26,12 @@ from governance.register import chain, database, lifecycle, manifest, mitigation
 from governance.register import schema as t
 from governance.register.actions import advice
 from governance.register.chain import Change
-from governance.register.records import (
-    CHECKLIST_STATUSES,
-    SEVERITIES,
-    ApprovalRecord,
-    AuditRecord,
-    ChecklistAnswerRecord,
-    EventRecord,
-    IncidentRecord,
-    ModelDescription,
-    ModelDetail,
-    ModelRecord,
-    ModelSummary,
-    StatusReport,
-    VerifyReport,
-    VersionRecord,
-    newest_answers,
-)
+from governance.register.records import CHECKLIST_STATUSES, SEVERITIES, ModelDescription, newest_answers
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
     from governance.intake.model_files import ModelFileCheck, Vouching
+    from governance.register import records
     from governance.register.anchor import Checkpoint
     from governance.register.checks import AuditFiles
     from governance.register.overview import ModelOverview
@@ -250,7 +235,7 @@ class Register:
 
     def add_model(
         self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
-    ) -> ModelRecord:
+    ) -> records.ModelRecord:
         """Register a model (no artefact yet: versions carry those); it needs an owner and a purpose.
 
         The description is a :class:`ModelDescription`, or its fields as keywords (``owner=...``, ``purpose=...``).
@@ -281,7 +266,7 @@ class Register:
 
     def update_model(
         self, name: str, description: ModelDescription | None = None, *, actor: str, **fields: Any
-    ) -> ModelRecord:
+    ) -> records.ModelRecord:
         """Change a model's description or its human answers; a field left ``None`` stays as it is.
 
         The description is a :class:`ModelDescription`, or its fields as keywords. The event records each change
@@ -324,7 +309,7 @@ class Register:
         training_data_sha256: str | None = None,
         trust_sha256: str | None = None,
         lineage: dict[str, Any] | None = None,
-    ) -> VersionRecord:
+    ) -> records.VersionRecord:
         """Register a version: hash its artefact; the same artefact again is a no-op, a different one refused.
 
         ``artifact_path`` is absolute or relative to the workspace; it is stored relative to the workspace when
@@ -506,7 +491,7 @@ class Register:
         max_age_days: int | None,
         override: dict[str, Any] | None = None,
         from_predictions: bool = False,
-    ) -> AuditRecord:
+    ) -> records.AuditRecord:
         """Record an audit of a version; every file of its folder is hashed now so that ``verify`` can detect edits.
 
         ``audit_json_path`` is absolute or relative to the workspace. ``artifact_sha256`` must be the version's
@@ -583,7 +568,7 @@ class Register:
         comment: str | None = None,
         decision: str = "approve",
         risk_acceptance: str | None = None,
-    ) -> ApprovalRecord:
+    ) -> records.ApprovalRecord:
         """Sign off a version (or reject it), subject to the approval guards in :mod:`lifecycle`."""
         actor = lifecycle.checked_actor(actor)
         role = _required(role, "role", "the role you sign as, e.g. risk-officer")
@@ -645,25 +630,25 @@ class Register:
 
     def deploy(
         self, model_name: str, version: str, *, actor: str, reason: str | None = None
-    ) -> VersionRecord:
+    ) -> records.VersionRecord:
         """Mark a version as in use; only an approved version can be deployed."""
         return self._transition(model_name, version, "deploy", actor=actor, reason=reason)
 
     def suspend(
         self, model_name: str, version: str, *, actor: str, reason: str | None = None
-    ) -> VersionRecord:
+    ) -> records.VersionRecord:
         """Take a version out of use until it is approved again."""
         return self._transition(model_name, version, "suspend", actor=actor, reason=reason)
 
     def retire(
         self, model_name: str, version: str, *, actor: str, reason: str | None = None
-    ) -> VersionRecord:
+    ) -> records.VersionRecord:
         """Retire a version for good (final: nothing can change it afterwards)."""
         return self._transition(model_name, version, "retire", actor=actor, reason=reason)
 
     def _transition(
         self, model_name: str, version: str, action: str, *, actor: str, reason: str | None
-    ) -> VersionRecord:
+    ) -> records.VersionRecord:
         actor = lifecycle.checked_actor(actor)
         at = _now()
         with self._writing() as conn:
@@ -678,14 +663,14 @@ class Register:
 
     def record_checklist_answer(
         self, model_name: str, *, framework: str, item_id: str, status: str, evidence: str, actor: str
-    ) -> ChecklistAnswerRecord:
+    ) -> records.ChecklistAnswerRecord:
         """Record a human answer to a checklist item; the newest answer per (framework, item) counts."""
         answer = {"framework": framework, "item_id": item_id, "status": status, "evidence": evidence}
         return self.record_checklist_answers(model_name, [answer], actor=actor)[0]
 
     def record_checklist_answers(
         self, model_name: str, answers: Iterable[Mapping[str, str]], *, actor: str
-    ) -> list[ChecklistAnswerRecord]:
+    ) -> list[records.ChecklistAnswerRecord]:
         """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = lifecycle.checked_actor(actor)
@@ -712,7 +697,7 @@ class Register:
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
-    ) -> IncidentRecord:
+    ) -> records.IncidentRecord:
         """Record an incident with a version (it does not change the version's state: suspend it for that)."""
         actor = lifecycle.checked_actor(actor)
         if severity not in SEVERITIES:
@@ -846,7 +831,7 @@ class Register:
 
     # ------------------------------------------------------------------ reads
 
-    def resolve_version(self, model_name: str, version: str) -> VersionRecord:
+    def resolve_version(self, model_name: str, version: str) -> records.VersionRecord:
         """A registered version (its artefact path, pinned SHA-256 and state); ``NotFoundError`` if absent."""
         with database.read_transaction(self.engine) as conn:
             return self._version_record(conn, self._version_row(conn, model_name, version))
@@ -868,12 +853,12 @@ class Register:
         with database.read_transaction(self.engine) as conn:
             return self._audits_of_artefact(conn, self._version_row(conn, model_name, version))
 
-    def get_model(self, model_name: str) -> ModelRecord:
+    def get_model(self, model_name: str) -> records.ModelRecord:
         """A registered model; ``NotFoundError`` if absent."""
         with database.read_transaction(self.engine) as conn:
             return queries.model_record(self._model_row(conn, model_name))
 
-    def checklist_answers(self, model_name: str) -> list[ChecklistAnswerRecord]:
+    def checklist_answers(self, model_name: str) -> list[records.ChecklistAnswerRecord]:
         """The newest answer per (framework, item) for a model, sorted by framework and item."""
         with database.read_transaction(self.engine) as conn:
             model = self._model_row(conn, model_name)
@@ -884,11 +869,11 @@ class Register:
             ).all()
         return newest_answers((queries.checklist_record(row, model.name) for row in rows), dict)
 
-    def list_models(self) -> list[ModelSummary]:
+    def list_models(self) -> list[records.ModelSummary]:
         """One summary per model, sorted by name."""
         return [queries.summary(detail) for detail in self.details(with_events=False)]
 
-    def details(self, *, with_events: bool = True) -> list[ModelDetail]:
+    def details(self, *, with_events: bool = True) -> list[records.ModelDetail]:
         """Every model with its versions, audits, approvals, incidents, answers (and events), sorted by name."""
         with database.read_transaction(self.engine) as conn:
             models = conn.execute(sa.select(t.models).order_by(t.models.c.name)).all()
@@ -910,12 +895,12 @@ class Register:
         detail = self.show(model_name)
         return overview(detail, detail.events, self.status(within_days=within_days).items)
 
-    def show(self, model_name: str) -> ModelDetail:
+    def show(self, model_name: str) -> records.ModelDetail:
         """Everything about one model, with its events in order."""
         with database.read_transaction(self.engine) as conn:
             return queries.load_details(conn, [self._model_row(conn, model_name)])[0]
 
-    def history(self, model_name: str | None = None) -> list[EventRecord]:
+    def history(self, model_name: str | None = None) -> list[records.EventRecord]:
         """The event log in order, for one model or the whole register."""
         with database.read_transaction(self.engine) as conn:
             query = sa.select(t.events).order_by(t.events.c.seq)
@@ -924,7 +909,9 @@ class Register:
                 query = query.where(t.events.c.model_name == model.name)
             return [queries.event_record(row) for row in conn.execute(query)]
 
-    def export(self, *, event_view: Callable[[EventRecord], EventRecord] | None = None) -> dict[str, Any]:
+    def export(
+        self, *, event_view: Callable[[records.EventRecord], records.EventRecord] | None = None
+    ) -> dict[str, Any]:
         """One JSON-able document for an auditor: every model with its history, the log, and a verification.
 
         ``event_view`` trims each event as it is read, in batches (the site keeps only what its pages show), so
@@ -946,7 +933,7 @@ class Register:
         files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
         report = self.verify(audit_files=files)
         attention = status(self, details=details, audit_files=files).items
-        by_model: dict[str, list[EventRecord]] = {}
+        by_model: dict[str, list[records.EventRecord]] = {}
         for event in events:
             by_model.setdefault(str(event.model_name), []).append(event)
         overviews = [overview(detail, by_model.get(detail.model.name, []), attention) for detail in details]
@@ -969,7 +956,7 @@ class Register:
         expect_head: str | None = None,
         use_checkpoint: bool = True,
         audit_files: AuditFiles | None = None,
-    ) -> VerifyReport:
+    ) -> records.VerifyReport:
         """Recompute the chain, check its signatures, replay it against the tables, and re-hash the audit files.
 
         ``expect_head`` is a head hash kept outside the database; the workspace's checkpoint file
@@ -988,7 +975,7 @@ class Register:
             audit_files=audit_files,
         )
 
-    def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, VerifyReport]:
+    def write_checkpoint(self, path: Path | None = None) -> tuple[Checkpoint, records.VerifyReport]:
         """Verify, then write the chain head to ``path`` (default: ``register-head.json`` in the workspace).
 
         A register that fails ``verify`` (or a signed one verified without its key) gets no checkpoint: anchoring
@@ -1013,7 +1000,7 @@ class Register:
             )
         return write_checkpoint(Path(path), report.head_seq, report.head_hash), report
 
-    def status(self, *, within_days: int = 30) -> StatusReport:
+    def status(self, *, within_days: int = 30) -> records.StatusReport:
         """What needs attention: overdue or expiring audits, deployments without approval, changed files."""
         from governance.register.checks import status
 
@@ -1294,17 +1281,17 @@ class Register:
 
     def _version_record(
         self, conn: Connection, row: Row[Any], model_name: str | None = None
-    ) -> VersionRecord:
+    ) -> records.VersionRecord:
         if model_name is None:
             model_name = conn.execute(
                 sa.select(t.models.c.name).where(t.models.c.id == row.model_id)
             ).scalar_one()
         return queries.version_record(row, model_name, self._vouching_event(conn, model_name, row))
 
-    def _audit_record(self, conn: Connection, row: Row[Any]) -> AuditRecord:
+    def _audit_record(self, conn: Connection, row: Row[Any]) -> records.AuditRecord:
         return queries.audit_record(row, *self._names_of_version(conn, row.version_id))
 
-    def _approval_record(self, conn: Connection, row: Row[Any]) -> ApprovalRecord:
+    def _approval_record(self, conn: Connection, row: Row[Any]) -> records.ApprovalRecord:
         return queries.approval_record(row, *self._names_of_version(conn, row.version_id))
 
     def _names_of_version(self, conn: Connection, version_id: int) -> tuple[str, str]:

@@ -165,11 +165,13 @@ def history_break(report: VerifyReport) -> str | None:
 
 
 def _orphan_problems(register: Register, workspace_root: Path | None) -> list[VerifyProblem]:
-    from governance.register.orphans import find_orphans, orphan_message, shown
+    from governance.register.orphans import CLEAN, find_orphans, orphan_message, shown
 
     root = workspace_root or register.workspace_root
     return [
-        VerifyProblem(kind="orphan", message=orphan_message(leftover, root), path=shown(leftover, root))
+        VerifyProblem(
+            kind="orphan", message=orphan_message(leftover, root), path=shown(leftover, root), steps=[CLEAN]
+        )
         for leftover in find_orphans(register, workspace_root)
     ]
 
@@ -493,7 +495,7 @@ def _anchors(expect_head: str | None, checkpoint: Path | None) -> list[tuple[str
     """(where it comes from, the hash) of every head kept outside the database that this run checks."""
     found: list[tuple[str, str]] = []
     if expect_head is not None:
-        found.append(("given with --expect-head", expect_head))
+        found.append(("given to verify", expect_head))
     if checkpoint is not None:
         from governance.register.anchor import read_checkpoint
 
@@ -629,7 +631,7 @@ def _loaded(register: Register, details: Sequence[ModelDetail] | None) -> Sequen
 
 def _orphan_items(register: Register) -> list[StatusItem]:
     """One item per audit folder the register does not know (model and version read from its path)."""
-    from governance.register.orphans import audits_dir, find_orphans, orphan_message
+    from governance.register.orphans import CLEAN, audits_dir, find_orphans, orphan_message
 
     folder, root = audits_dir(register), register.workspace_root
     items = []
@@ -641,6 +643,7 @@ def _orphan_items(register: Register) -> list[StatusItem]:
                 model_name=parts[0] if len(parts) > 2 else "",
                 version=parts[1] if len(parts) > 2 else "",
                 message=orphan_message(leftover, root),
+                steps=[CLEAN],
             )
         )
     return items

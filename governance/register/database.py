@@ -114,7 +114,8 @@ def _upgrade(engine: Engine, revision: str | None, migrate_to: str, where: str) 
         raise PermissionDeniedError(
             f"Database role {_login_role(engine)} may not upgrade the register at {where} to this version of "
             "governance (only the owner of its tables may); ask the register's administrator to open it once as "
-            "that owner, e.g. with `governance register verify`."
+            "that owner, e.g. with {verify}.",
+            **advice("verify"),
         ) from exc
 
 
@@ -484,13 +485,16 @@ def permission_denied(exc: sa.exc.DBAPIError, engine: Engine) -> PermissionDenie
     if getattr(exc.orig, "sqlstate", None) != "42501":
         return None
     role, text = _login_role(engine), _first_line(exc)
-    grant = f"ask the register's administrator to run the SQL from `governance register grant-sql {role}`."
+    grant = "ask the register's administrator to run the SQL from {grant_sql_role}."
     denied = _DENIED.search(text)
     if denied is not None:
         return PermissionDeniedError(
-            f"Database role {role} may not use the register's table {denied.group(1)} (permission denied); {grant}"
+            f"Database role {role} may not use the register's table {denied.group(1)} (permission denied); {grant}",
+            **advice("grant_sql_role", role=role),
         )
-    return PermissionDeniedError(f"The database refused database role {role} ({text}); {grant}")
+    return PermissionDeniedError(
+        f"The database refused database role {role} ({text}); {grant}", **advice("grant_sql_role", role=role)
+    )
 
 
 def _login_role(engine: Engine) -> str:

@@ -141,7 +141,10 @@ def _import_version(
         register.add_version(target, found.version, artifact_path=found.uri, actor=actor)
     except RefusedInputError as refusal:
         vouch = step("vouch_version", model=target, version=found.version, uri=found.uri)
-        report.steps.append(vouch)
+        said = [
+            NextStep(action=a, said=words, subject=refusal.subject) for a, words in refusal.actions.items()
+        ]
+        report.steps += [*said, vouch]
         report.refused.append(
             f"{refusal} To vouch for it: {vouch.said} (with MLFLOW_TRACKING_URI={redact(where)})."
         )

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from governance.audit.folders import Leftover, find_leftovers, remove_leftover
 from governance.register import database
 from governance.register import schema as t
+from governance.register.actions import step
 
 if TYPE_CHECKING:
     from governance.register.api import Register
 
-CLEAN_COMMAND = "governance register clean-orphans --delete"
+CLEAN = step("clean_orphans")
+"""The next step every orphan's message names: remove it (the command line says ``register clean-orphans``)."""
 
 
 def audits_dir(register: Register, workspace_root: Path | None = None) -> Path | None:
@@ -66,14 +68,14 @@ def orphan_message(leftover: Leftover, root: Path | None) -> str:
     if leftover.kind == "unfinished":
         return (
             f"The folder {where} is an unfinished audit, not recorded in the register: its process stopped "
-            f"while writing it (a crash or a kill); it is never published, remove it with `{CLEAN_COMMAND}`."
+            f"while writing it (a crash or a kill); it is never published, remove it with {CLEAN.said}."
         )
     if leftover.kind == "lock":
-        return f"The file {where} is a lock left by an audit that stopped; remove it with `{CLEAN_COMMAND}`."
+        return f"The file {where} is a lock left by an audit that stopped; remove it with {CLEAN.said}."
     return (
         f"The audit folder {where} is not recorded in the register: an audit stopped before it was recorded, "
-        "or it was run with --no-register or copied in by hand; it is not published, so look at it and remove "
-        f"it with `{CLEAN_COMMAND}`, or move it out of audits/."
+        "or it was run without the register or copied in by hand; it is not published, so look at it and remove "
+        f"it with {CLEAN.said}, or move it out of audits/."
     )
 
 

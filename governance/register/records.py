@@ -232,9 +232,9 @@ class VerifyProblem(Frozen):
 
 
 class AnchorCheck(Frozen):
-    """A chain head kept outside the database (``--expect-head``, the checkpoint file), looked up in the chain."""
+    """A chain head kept outside the database (``expect_head``, the checkpoint file), looked up in the chain."""
 
-    source: str  # where it came from, in words: "given with --expect-head", "kept in the checkpoint ..."
+    source: str  # where it came from, in words: "given to verify", "kept in the checkpoint ..."
     hash: str
     found: bool
     seq: int | None = None  # the event it is, when found

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 
+from governance.results.commands import command_of, options_worded
 from governance.results.explain import (
     AttributeExplanation,
     ExplanationResult,
@@ -77,7 +78,7 @@ def summary_paragraphs(result: ExplanationResult) -> list[str]:
         paragraphs.append(
             f"**How sure.** The same top {len(top)} came out in only {_pct(result.top_k_stability)} of "
             f"{result.n_boot} bootstrap resamples: features near the cut swap places, so do not read much into "
-            "the exact order. Explaining more rows (a larger --explain-budget) narrows this."
+            f"the exact order. Explaining more rows (a larger {options_worded('explain_budget')}) narrows this."
         )
     ranked = {i.feature: i.rank for i in result.importance}
     if result.sensitive_features_in_model:
@@ -308,11 +309,11 @@ def render_explanation_markdown(
             f"{sub} Example reason-code statement",
             "",
             "What an adverse-action or GDPR Art. 15 answer would say for one typical declined case "
-            "(`governance explain --row ID` gives it for anyone):",
+            f"({command_of('explain_row', {})} gives it for anyone):",
             "",
             *statement_block(result.example_reasons),
             "",
         ]
     if result.notes:
-        out += [f"{sub} Notes", "", *(f"- {escape(note)}" for note in result.notes), ""]
+        out += [f"{sub} Notes", "", *(f"- {escape(options_worded(note))}" for note in result.notes), ""]
     return "\n".join(out).rstrip() + "\n"

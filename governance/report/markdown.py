@@ -29,6 +29,7 @@ from governance.report.suppression import (
     suppress_tables,
 )
 from governance.results.audit import AuditResult, Finding, RuleOutcome
+from governance.results.commands import command_of, options_worded
 from governance.results.common import Estimate
 from governance.results.fairness import AttributeResult
 from governance.results.wording import level_words, rate_words, vouched_words
@@ -138,7 +139,7 @@ def hidden_groups(result: AuditResult, min_cell_size: int) -> dict[str, set[str]
 
 def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> list[str]:
     lines = [
-        f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {markdown_text(outcome.summary)}"
+        f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}): {markdown_text(options_worded(outcome.summary))}"
     ]
     left_out = 0
     for finding in outcome.findings:
@@ -163,7 +164,7 @@ def _rule_lines(outcome: RuleOutcome, hidden: Mapping[str, Collection[str]]) -> 
             )
     if left_out:
         lines.append(f"    - {left_out} more finding(s) about groups too small to publish are left out here.")
-    lines.append(f"    - *What to do:* {markdown_text(outcome.advice)}")
+    lines.append(f"    - *What to do:* {markdown_text(options_worded(outcome.advice))}")
     return lines
 
 
@@ -517,9 +518,9 @@ def _deciding_line(result: AuditResult, outcome: RuleOutcome, finding: Finding |
     head = f"- **{markdown_text(outcome.rule_id)}** ({'blocking' if outcome.severity == 'block' else 'warning'}, {status}): "
     if finding is None:
         return head + (
-            markdown_text(outcome.not_checked_because)
+            markdown_text(options_worded(outcome.not_checked_because))
             if outcome.not_checked_because
-            else markdown_text(outcome.summary)
+            else markdown_text(options_worded(outcome.summary))
         )
     if outcome.comparison == "top_k":
         return head + _capitalised(markdown_text(finding.reason)) + "."
@@ -563,7 +564,7 @@ def _next_step(result: AuditResult, deciding: list[tuple[RuleOutcome, Finding | 
     verdict = result.policy.verdict
     if verdict in NEXT_STEP:
         return NEXT_STEP[verdict]
-    advice = next((o.advice for o, _ in deciding if o.advice), "")
+    advice = options_worded(next((o.advice for o, _ in deciding if o.advice), ""))
     first = advice.split(". ")[0].rstrip(".")
     prefix = "Do not approve this version" if verdict == "failed" else "Do not approve yet"
     return f"{prefix}: {first[:1].lower()}{first[1:]}." if first else f"{prefix}."
@@ -608,7 +609,7 @@ def _auditor_lines(result: AuditResult) -> list[str]:
     return [
         "## Details for auditors",
         "",
-        markdown_text(result.policy.summary),
+        markdown_text(options_worded(result.policy.summary)),
         "",
         f"How to read the numbers: a value with a {level} interval in brackets, such as 0.76 [0.64, 0.87], means "
         "the true value most likely lies between the two ends; a wide interval means too few people to be sure.",
@@ -664,7 +665,7 @@ def _what_to_do_lines(result: AuditResult, hidden: Mapping[str, Collection[str]]
         out += _problem_lines(problems, hidden)
     if result.explanation_error:
         out += [
-            f"The explanation could not be computed: {markdown_text(result.explanation_error)}. The fairness results above are complete.",
+            f"The explanation could not be computed: {markdown_text(options_worded(result.explanation_error))}. The fairness results above are complete.",
             "",
         ]
     if result.data.rows_without_demographics:
@@ -862,7 +863,7 @@ def _table_lines(result: AuditResult) -> list[str]:
     lines = [
         f"- Data: {source} through {markdown_text(info.backend)} at {where}, {info.n_rows} rows, read {info.queried_at}",
         f"- Data fingerprint: `{info.fingerprint}` ({markdown_text(info.fingerprint_method)}; "
-        "`governance register verify --refingerprint` computes it again)",
+        f"{command_of('refingerprint', {})} computes it again)",
     ]
     if info.explain_sample_rows is not None:
         lines.append(

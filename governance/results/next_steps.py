@@ -2,21 +2,15 @@
 
 The library writes a step in its own words (a method call) and records it as a :class:`NextStep`; the command
 line, the site and the reports (all read by people who run the command line) word the same step as the command
-that takes it, through the one function :func:`worded`, so that they never differ. This module holds the one
-table of commands; nothing else in the library names a command-line flag.
+that takes it, through the one function :func:`worded`, so that they never differ. The one table of commands is
+``governance.results.commands``; nothing else in the library names a command-line flag.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from governance.results.commands import (
-    COMMAND_OF_ACTION as COMMAND_OF_ACTION,
-)
-from governance.results.commands import OPTION_OF_FIELD as OPTION_OF_FIELD
-from governance.results.commands import cli_message as cli_message
-from governance.results.commands import command_of as command_of
-from governance.results.commands import option_of as option_of
+from governance.results.commands import COMMAND_OF_ACTION, command_of
 from governance.results.common import Frozen
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from governance.results.commands import option_of
+
 if TYPE_CHECKING:
     from governance.results.common import Estimate
 
@@ -51,7 +53,7 @@ def level_words(confidence_level: float) -> str:
 
 def vouched_words(vouched_by: str | None, vouched_at: str | None) -> str:
     """Who vouched that a model file may run code when loaded, as a clause: "vouched for by ana@x on 2026-11-23"."""
-    when = f" on {vouched_at[:10]}" if vouched_at else " with --trust when auditing"
+    when = f" on {vouched_at[:10]}" if vouched_at else f" with {option_of('trust')} when auditing"
     return f"vouched for by {vouched_by or 'whoever ran the audit'}{when}"
 
 

@@ -32,7 +32,8 @@ def calibration_outcome(
             **common,
             status="inconclusive" if blocking else "not_applicable",
             summary=("Inconclusive: " if blocking else "Not checked: ") + f"{NO_CALIBRATION}.",
-            advice="Audit a model that gives probability scores, with --target, so that calibration can be measured.",
+            advice="Audit a model that gives probability scores, with target=COLUMN, so that calibration can be "
+            "measured.",
             not_checked_because=NO_CALIBRATION,
         )
     bound = rule.parsed_bound

@@ -546,7 +546,7 @@ def _why_unchecked(rule: MetricRule, fairness: FairnessResult) -> str:
     if rule.attributes is not None and not columns & set(rule.attributes):
         return f"the audit has none of the sensitive attributes it names ({', '.join(rule.attributes)})"
     if rule.metric not in {"selection_rate", "mean_prediction"} and not fairness.has_labels:
-        return "it needs the true outcomes (--target)"
+        return "it needs the true outcomes (target=COLUMN)"
     present = rule.metric in fairness.overall or any(
         rule.metric in group.metrics or rule.metric in attribute.summaries
         for attribute in fairness.attributes
@@ -563,8 +563,8 @@ def _unexplained_outcome(rule: ExplainRule, error: str | None, skipped: str | No
     blocking = rule.severity == "block"
     if blocking:
         advice = (
-            "Audit the model itself with its explanation (a model file, without --no-explain; raise "
-            "--explain-budget if it ran out of time), or record a risk acceptance with its reason at approval."
+            "Audit the model itself with its explanation (a model file, without explain=False; raise "
+            "explain_budget if it ran out of time), or record a risk acceptance with its reason at approval."
         )
     else:
         advice = rule.advice or ""

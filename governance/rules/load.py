@@ -127,7 +127,8 @@ def parse_policy(text: str, *, source: str) -> Policy:
         ) from exc
     if not isinstance(data, dict):
         raise PolicyError(
-            f"{source} must be a mapping with at least 'name' and 'rules'; see `governance policy schema`."
+            f"{source} must be a mapping with at least 'name' and 'rules'; see {{policy_schema}}.",
+            actions={"policy_schema": "governance.rules.schema.policy_schema()"},
         )
     try:
         return Policy.model_validate(data)

@@ -283,8 +283,8 @@ class Monitoring(_Strict):
     diff_tolerance: float = Field(
         default=0.05,
         ge=0,
-        description="audit diff --fail-on worse: a metric under a rule counts as worse when its change "
-        "is beyond this (the whole interval of the change).",
+        description="Comparing two audits (failing on worse): a metric under a rule counts as worse when its "
+        "change is beyond this (the whole interval of the change).",
     )
     min_label_coverage: float = Field(
         default=0.9,

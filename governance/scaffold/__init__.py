@@ -43,7 +43,8 @@ def _organisation(root: Path, given: str | None) -> str:
         name = " ".join(given.split())
         if not name:
             raise InputError(
-                "The organisation name is empty; pass --organisation with a name, e.g. 'Acme Lending'."
+                "The organisation name is empty; pass {organisation} with a name, e.g. 'Acme Lending'.",
+                fields=["organisation"],
             )
         return name
     config_path = root / CONFIG_NAME

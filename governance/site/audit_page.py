@@ -21,6 +21,7 @@ from governance.report.markdown import (
     small_label,
 )
 from governance.results.audit import AuditResult
+from governance.results.commands import options_worded
 from governance.results.fairness import REGRESSION_METRICS, AttributeResult
 from governance.rules.evaluate import METRIC_WORDS
 from governance.site.markdown import VERDICT_WORDS, admonition, estimate, percent, table
@@ -34,7 +35,7 @@ SHOWN_METRICS = ("selection_rate", "tpr", "fpr", "precision", "accuracy", *REGRE
 def verdict_box(result: AuditResult) -> str:
     """The verdict as a coloured box: the word, the policy's one-sentence summary, what it means."""
     kind, word, meaning = VERDICT_WORDS.get(result.policy.verdict, ("note", result.policy.verdict, ""))
-    body = f"{markup_text(result.policy.summary)}\n\n{meaning}"
+    body = f"{markup_text(options_worded(result.policy.summary))}\n\n{meaning}"
     return admonition(kind, f"Verdict: {word}", body)
 
 

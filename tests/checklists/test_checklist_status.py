@@ -168,7 +168,7 @@ def test_an_audit_whose_blocking_explanation_rule_was_not_checked_meets_no_item(
         built.fairness,
         policy_path="default.yaml",
         policy_sha256=loaded.sha256,
-        explanation_skipped="it was skipped with --no-explain",
+        explanation_skipped="it was skipped with explain=False",
     )
     audit = built.model_copy(update={"policy": judged})
     assert audit.policy.verdict == "inconclusive"

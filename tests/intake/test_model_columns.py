@@ -83,7 +83,7 @@ def test_a_column_the_model_needs_but_the_data_lacks_is_named(frame: pd.DataFram
         load_audit_data(path, target="label", sensitive=["gender"], model=_uses_sex(frame))
     assert str(caught.value) == (
         "The model was trained on the column(s) 'sex', 'region', which data.csv lacks; add them to the data, "
-        "or name the model's input columns with --features."
+        "or name the model's input columns with features."
     )
 
 

@@ -53,7 +53,7 @@ def test_pickles_need_a_matching_hash(tmp_path: Path, suffix: str) -> None:
     else:
         joblib.dump(model, path)
     digest = sha256_file(path)
-    with pytest.raises(RefusedInputError, match=f"pass --trust {digest}"):
+    with pytest.raises(RefusedInputError, match=f"pass trust_sha256='{digest}'"):
         load_model(path)
     with pytest.raises(RefusedInputError, match="does not match"):
         load_model(path, trust_sha256="0" * 64)

@@ -238,7 +238,7 @@ def test_a_policy_without_blocking_rules_reports_instead_of_passing(rules: str) 
 @pytest.mark.parametrize(
     ("explanation", "why"),
     [
-        ({"explanation_skipped": "it was skipped with --no-explain"}, "it was skipped with --no-explain"),
+        ({"explanation_skipped": "it was skipped with explain=False"}, "it was skipped with explain=False"),
         (
             {"explanation_skipped": "the audit ran on saved predictions, so there is no model to explain"},
             "the audit ran on saved predictions, so there is no model to explain",
@@ -284,10 +284,10 @@ def test_an_unchecked_warning_explanation_rule_stays_not_checked() -> None:
     verdict = _verdict(
         Estimate(value=0.9, low=0.82, high=0.97),
         explain_severity="warn",
-        explanation_skipped="it was skipped with --no-explain",
+        explanation_skipped="it was skipped with explain=False",
     )
     assert (verdict.verdict, verdict.rules[1].status) == ("passed", "not_applicable")
-    assert verdict.rules[1].summary == "Not checked: it was skipped with --no-explain."
+    assert verdict.rules[1].summary == "Not checked: it was skipped with explain=False."
 
 
 def test_blocking_rule_that_cannot_be_checked_is_inconclusive_not_passed() -> None:
@@ -298,11 +298,11 @@ def test_blocking_rule_that_cannot_be_checked_is_inconclusive_not_passed() -> No
     assert verdict.verdict == "inconclusive"
     assert (
         verdict.rules[0].summary
-        == "Inconclusive: this blocking rule could not be checked, because it needs the true outcomes (--target)."
+        == "Inconclusive: this blocking rule could not be checked, because it needs the true outcomes (target=COLUMN)."
     )
     assert verdict.summary == (
         "Inconclusive: 1 blocking rule(s) of the 't' policy could not be checked (tpr, because it "
-        "needs the true outcomes (--target))."
+        "needs the true outcomes (target=COLUMN))."
     )
     warned = evaluate_policy(
         parse_policy(text + "    severity: warn\n", source="t"),

@@ -1,6 +1,7 @@
 """Fixtures shared by the tests in which people act under their own database roles (import them by name).
 
-A fresh PostgreSQL database, a small workspace with one model file, and a test clock set for each test.
+A fresh PostgreSQL database, a small workspace with one model file, a test clock set for each test, the people
+who act on it, and the steps every story starts with: a version registered, then audited.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, fresh_postgres_database
+from register_support import Clock, People, fresh_postgres_database, write_audit_file
 
-from governance.provenance import set_clock
+from governance.provenance import set_clock, sha256_file
+from governance.register import Register
 
 
 @pytest.fixture
@@ -38,3 +40,42 @@ def clock() -> Iterator[Clock]:
     set_clock(current)
     yield current
     set_clock(None)
+
+
+@pytest.fixture
+def people(pg_url: str, workspace: Path) -> Iterator[People]:
+    with People(pg_url, workspace) as found:
+        yield found
+
+
+def register_version(register: Register, workspace: Path) -> None:
+    """credit-risk@1.0.0 registered as ds@x, from the workspace's model file."""
+    register.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
+    register.add_version(
+        "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
+    )
+
+
+def record_audit(register: Register, workspace: Path, verdict: str = "passed") -> None:
+    """Audit a1 of credit-risk@1.0.0 recorded as aud@x, with ``verdict``."""
+    path = write_audit_file(workspace, "a1")
+    register.record_audit(
+        "credit-risk",
+        "1.0.0",
+        audit_id="a1",
+        audit_json_path=path,
+        verdict=verdict,
+        policy_name="default",
+        policy_sha256=sha256_file(path),
+        data_sha256="d" * 64,
+        artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
+        tool_versions={},
+        actor="aud@x",
+        max_age_days=30,
+    )
+
+
+def register_and_audit(registrant: Register, auditor: Register, workspace: Path) -> None:
+    """credit-risk@1.0.0 registered by ``registrant`` (as ds@x) and audited, passing, by ``auditor`` (as aud@x)."""
+    register_version(registrant, workspace)
+    record_audit(auditor, workspace)

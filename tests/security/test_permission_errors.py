@@ -1,6 +1,7 @@
 """Issue 10, point 8, for PostgreSQL roles: a role without the register's grants got a database traceback (or a
 sentence blaming the URL, exit 2). Now it is one sentence, exit 4: which table, which role, and the fix."""
 
+# ruff: noqa: F811  (the shared fixtures are imported by name, then taken as arguments)
 from __future__ import annotations
 
 import sys
@@ -13,25 +14,10 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import fresh_postgres_database, write_audit_file
+from roles_fixtures import clock, pg_url, register_and_audit, workspace  # noqa: F401  (fixtures, used by name)
 
 from governance.cli.main import cli
-from governance.provenance import sha256_file
 from governance.register import Register
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from fresh_postgres_database()
-
-
-@pytest.fixture
-def workspace(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    (root / "governance.yaml").write_text("organisation:\n  name: Test Co\n", encoding="utf-8")
-    (root / "model.skops").write_bytes(b"model bytes v1")
-    return root
 
 
 @pytest.fixture
@@ -70,25 +56,7 @@ def invoke(url: str, workspace: Path, *args: str) -> Result:
 
 def audited_version(url: str, workspace: Path) -> None:
     with Register(url, workspace_root=workspace) as register:
-        register.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
-        version = register.add_version(
-            "credit-risk", "1.0.0", artifact_path=workspace / "model.skops", actor="ds@x"
-        )
-        path = write_audit_file(workspace, "a1")
-        register.record_audit(
-            "credit-risk",
-            "1.0.0",
-            audit_id="a1",
-            audit_json_path=path,
-            verdict="passed",
-            policy_name="default",
-            policy_sha256=sha256_file(path),
-            data_sha256="d" * 64,
-            artifact_sha256=version.sha256,
-            tool_versions={},
-            actor="aud@x",
-            max_age_days=30,
-        )
+        register_and_audit(register, register, workspace)
 
 
 def fix(role: str) -> str:

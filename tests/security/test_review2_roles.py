@@ -10,49 +10,19 @@ check off without being the administrator, and the table rights the grants leave
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import People, _admin, write_audit_file
-from roles_fixtures import clock, pg_url, workspace  # noqa: F401  (fixtures, used by name)
+from register_support import People, _admin
+from roles_fixtures import clock, people, pg_url, register_and_audit, workspace  # noqa: F401  (fixtures, used by name)
 
 from governance.errors import GuardError, RegisterError
-from governance.provenance import sha256_file
 from governance.register import Register
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def people(pg_url: str, workspace: Path) -> Iterator[People]:
-    with People(pg_url, workspace) as found:
-        yield found
-
-
-def register_and_audit(registrant: Register, auditor: Register, workspace: Path) -> None:
-    registrant.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
-    registrant.add_version(
-        "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
-    )
-    path = write_audit_file(workspace, "a1")
-    auditor.record_audit(
-        "credit-risk",
-        "1.0.0",
-        audit_id="a1",
-        audit_json_path=path,
-        verdict="passed",
-        policy_name="default",
-        policy_sha256=sha256_file(path),
-        data_sha256="d" * 64,
-        artifact_sha256=auditor.resolve_version("credit-risk", "1.0.0").sha256,
-        tool_versions={},
-        actor="aud@x",
-        max_age_days=30,
-    )
 
 
 def url_with_role(url: str, role: str) -> str:

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, People, fresh_postgres_database, server_url, write_audit_file
+from register_support import People, fresh_postgres_database, server_url, write_audit_file
+from roles_fixtures import clock, register_and_audit  # noqa: F401  (the clock fixture, used by name)
 
 from governance.cli.main import cli
 from governance.errors import GuardError, RegisterError
-from governance.provenance import set_clock, sha256_file
 from governance.register import Register
 from governance.register import schema as t
 from governance.register.chain import HMAC_ENV, event_hash
@@ -57,14 +57,6 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-@pytest.fixture(autouse=True)
-def clock() -> Iterator[Clock]:
-    current = Clock()
-    set_clock(current)
-    yield current
-    set_clock(None)
-
-
 def open_register(url: str, workspace: Path, key: bytes | None) -> Register:
     register = Register(url, workspace_root=workspace, hmac_key=key or b"")
     register.hmac_key = key  # b"" above only stops the environment's key from being used
@@ -74,25 +66,7 @@ def open_register(url: str, workspace: Path, key: bytes | None) -> Register:
 def story(register: Register, workspace: Path, approver: Register) -> None:
     """Model, version, audit, approval (by ``approver``, their own database role on PostgreSQL), then two
     incidents: the newest events are easy to cut off."""
-    register.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
-    register.add_version(
-        "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
-    )
-    path = write_audit_file(workspace, "a1")
-    register.record_audit(
-        "credit-risk",
-        "1.0.0",
-        audit_id="a1",
-        audit_json_path=path,
-        verdict="passed",
-        policy_name="default",
-        policy_sha256=sha256_file(path),
-        data_sha256="d" * 64,
-        artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
-        tool_versions={},
-        actor="aud@x",
-        max_age_days=30,
-    )
+    register_and_audit(register, register, workspace)
     approver.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")
     for title in ("first incident", "second incident"):
         register.record_incident(

@@ -23,7 +23,7 @@ from click.testing import CliRunner, Result
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
 from register_support import Clock, People, fresh_postgres_database, write_audit_file
-from roles_fixtures import clock, pg_url, workspace  # noqa: F401  (fixtures, used by name)
+from roles_fixtures import clock, pg_url, record_audit, register_version, workspace  # noqa: F401  (fixtures, used by name)
 
 from governance.cli.main import cli
 from governance.provenance import canonical_json, isoformat, now, sha256_file
@@ -43,31 +43,6 @@ def register_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'ws' / 'register.db'}"
     else:
         yield from fresh_postgres_database()
-
-
-def register_version(register: Register, workspace: Path) -> None:
-    register.add_model("credit-risk", owner="o@x", purpose="Decide on credit", actor="ds@x")
-    register.add_version(
-        "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
-    )
-
-
-def record_audit(register: Register, workspace: Path, verdict: str = "passed") -> None:
-    path = write_audit_file(workspace, "a1")
-    register.record_audit(
-        "credit-risk",
-        "1.0.0",
-        audit_id="a1",
-        audit_json_path=path,
-        verdict=verdict,
-        policy_name="default",
-        policy_sha256=sha256_file(path),
-        data_sha256="d" * 64,
-        artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
-        tool_versions={},
-        actor="aud@x",
-        max_age_days=30,
-    )
 
 
 def by_hand(url: str, kind: str, change: Change, extra: dict[str, Any], actor: str = "boss@x") -> int:
@@ -172,38 +147,29 @@ def os_user() -> str:
 
 
 @pytest.mark.postgres
-def test_an_approval_written_by_hand_by_the_registrants_own_role_breaks_verify(
-    pg_url: str, workspace: Path
+@pytest.mark.parametrize(
+    ("registrant", "auditor", "broken"),
+    [
+        ("alice", "bob", "registered it"),
+        ("ds", "alice", "recorded the audit it relies on (a1)"),
+    ],
+    ids=["registrants-role", "auditors-role"],
+)
+def test_an_approval_written_by_hand_by_a_role_that_took_part_breaks_verify(
+    pg_url: str, workspace: Path, registrant: str, auditor: str, broken: str
 ) -> None:
+    """Alice approves by hand a version she registered, or one whose audit she recorded."""
     with People(pg_url, workspace) as people:
-        with people.register("alice") as alice, people.register("bob") as bob:
-            register_version(alice, workspace)
-            record_audit(bob, workspace)
+        with people.register(registrant) as registers, people.register(auditor) as audits:
+            register_version(registers, workspace)
+            record_audit(audits, workspace)
         seq = approve_by_hand(people.url("alice"))
         result = verify(pg_url, workspace)
         role = people.role("alice")
     assert broken_line(result) == (
         f"BROKEN: Approval 1 of {LABEL} at event {seq}, by database role {role} (as boss@x), breaks the rule "
-        "'separation of duties': approved by the same database role that registered it; the register's commands "
+        f"'separation of duties': approved by the same database role that {broken}; the register's commands "
         "refuse this, so it was written by hand."
-    )
-
-
-@pytest.mark.postgres
-def test_an_approval_written_by_hand_by_the_auditors_own_role_breaks_verify(
-    pg_url: str, workspace: Path
-) -> None:
-    with People(pg_url, workspace) as people:
-        with people.register("ds") as ds, people.register("alice") as alice:
-            register_version(ds, workspace)
-            record_audit(alice, workspace)
-        seq = approve_by_hand(people.url("alice"))
-        result = verify(pg_url, workspace)
-        role = people.role("alice")
-    assert broken_line(result) == (
-        f"BROKEN: Approval 1 of {LABEL} at event {seq}, by database role {role} (as boss@x), breaks the rule "
-        "'separation of duties': approved by the same database role that recorded the audit it relies on (a1); "
-        "the register's commands refuse this, so it was written by hand."
     )
 
 

@@ -509,7 +509,8 @@ def make_engine(
     except Exception as exc:
         raise ExplainError(
             f"shap cannot explain {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
-            "audit it with --no-explain or give a scikit-learn-compatible model."
+            "audit it with {no_explain} or give a scikit-learn-compatible model.",
+            fields={"no_explain": "explain=False"},
         ) from exc
 
 
@@ -521,7 +522,8 @@ def _shap_failure(view: ModelView) -> Iterator[None]:
     except Exception as exc:
         raise ExplainError(
             f"shap failed while explaining {type(view.model).__name__} ({type(exc).__name__}: {exc}); "
-            "audit it with --no-explain, or report the model type."
+            "audit it with {no_explain}, or report the model type.",
+            fields={"no_explain": "explain=False"},
         ) from exc
 
 
@@ -560,7 +562,7 @@ def _explain_trees(
             parts = [engine.tree_values(snapped[:pilot])]  # the pilot's rows again, on the new background
             notes.append(
                 f"To fit the budget, the tree explainer used a background of {size} of "
-                f"the {before} rows sampled (the cost grows with the background); raise --explain-budget "
+                f"the {before} rows sampled (the cost grows with the background); raise explain_budget "
                 "for the full background."
             )
     remaining = total - done

@@ -174,10 +174,10 @@ def explain_model(
     if attributions.budget_limited:
         notes.append(
             f"To fit the {budget_seconds:g}-second budget, {len(explained)} of {wanted} rows were explained "
-            "(a random sample); raise --explain-budget for more."
+            "(a random sample); raise explain_budget for more."
         )
     elif wanted < len(X):
-        notes.append(f"{wanted} of {len(X)} rows were explained (a random sample), as --explain-rows asked.")
+        notes.append(f"{wanted} of {len(X)} rows were explained (a random sample), as max_rows asked.")
     if view.task == "multiclass":
         notes.append(
             f"The model has {len(view.classes)} classes; the main tables explain the class "

@@ -90,13 +90,15 @@ def _task_and_classes(model: Any, X: pd.DataFrame) -> tuple[Task, list[Any]]:
         if not (hasattr(model, "predict_proba") or hasattr(model, "decision_function")):
             raise ExplainError(
                 f"The classifier {describe(model)} gives neither probabilities nor scores, so shap cannot "
-                "explain it; audit it with --no-explain, or give a model with predict_proba."
+                "explain it; audit it with {no_explain}, or give a model with predict_proba.",
+                fields={"no_explain": "explain=False"},
             )
         return ("binary" if len(labels) == 2 else "multiclass"), labels
     if not hasattr(model, "predict"):
         raise ExplainError(
             f"{describe(model)} is not a fitted scikit-learn-style model (it has no predict method), so shap "
-            "cannot explain it; check the model file, or audit with --no-explain."
+            "cannot explain it; check the model file, or audit with {no_explain}.",
+            fields={"no_explain": "explain=False"},
         )
     try:
         sample = np.asarray(model.predict(X.iloc[:5]))
@@ -108,7 +110,8 @@ def _task_and_classes(model: Any, X: pd.DataFrame) -> tuple[Task, list[Any]]:
     if not np.issubdtype(sample.dtype, np.number):
         raise ExplainError(
             f"{describe(model)} predicts labels but has no classes_, probabilities or scores, so shap cannot "
-            "explain it; give a scikit-learn classifier with predict_proba, or audit with --no-explain."
+            "explain it; give a scikit-learn classifier with predict_proba, or audit with {no_explain}.",
+            fields={"no_explain": "explain=False"},
         )
     return "regression", []
 
