@@ -18,7 +18,17 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "governance"
 
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "paths", "provenance", "yamlload", "intervals", "testhooks", "version", "escaping"),
+    (
+        "errors",
+        "paths",
+        "provenance",
+        "yamlload",
+        "intervals",
+        "testhooks",
+        "version",
+        "escaping",
+        "generated",
+    ),
     ("results",),
     ("workspace",),
     ("rules",),

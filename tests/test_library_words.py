@@ -28,9 +28,8 @@ WORDING_MODULE = "results/commands.py"  # the one table of commands, shared by t
 
 STAYS = {
     # (file, text in the literal): why it names a flag or command and must keep it
-    ("register/names.py", "--write"): "the module's own `python -m` command line, run by a developer",
+    ("generated.py", "--write"): "the `python -m` command line of the modules that make shipped data files",
     ("register/names.py", "governance.register.names --write"): "the same command, in its help text",
-    ("intake/skops_types.py", "--write"): "the module's own `python -m` command line, run by a developer",
     ("intake/skops_types.py", "governance.intake.skops_types --write"): "the same command, in its help text",
     ("rules/load.py", "governance policy file"): "a YAML file's title, not a command",
     ("schemas/__init__.py", "governance audit.json"): "a JSON schema's title, not a command",

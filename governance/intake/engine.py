@@ -18,7 +18,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -227,17 +227,12 @@ def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
     )
 
 
-@dataclass
-class TableSource:
-    """A checked table or query on an open connection, with the columns an audit reads."""
+class SourceNames:
+    """How an audit's table is named in sentences, whichever way it is read (Ibis or plain SQL)."""
 
     con: Connection
-    expr: Any  # ibis Table
     table: str | None
-    query: str | None
-    columns: list[str]
-    schema: dict[str, str]
-    file: str | None = None  # a local file read through DuckDB: named by its file name in messages
+    file: str | None  # a local file read through DuckDB: named by its file name in messages
 
     @property
     def what(self) -> str:
@@ -249,6 +244,30 @@ class TableSource:
     def named(self) -> str:
         """The source in column messages: ``log.parquet``, or ``decisions (PostgreSQL)``."""
         return self.file or f"{self.table or 'the query'} ({self.con.name})"
+
+    def pandas_batches(self, open_reader: Callable[[], Iterable[Any]]) -> Iterator[Any]:
+        """The reader's non-empty Arrow batches as pandas frames; the engine's failure becomes one sentence."""
+        try:
+            for batch in open_reader():
+                if batch.num_rows:
+                    yield batch.to_pandas()
+        except InputError:
+            raise
+        except Exception as exc:
+            raise query_error(exc, self.con, self.what) from exc
+
+
+@dataclass
+class TableSource(SourceNames):
+    """A checked table or query on an open connection, with the columns an audit reads."""
+
+    con: Connection
+    expr: Any  # ibis Table
+    table: str | None
+    query: str | None
+    columns: list[str]
+    schema: dict[str, str]
+    file: str | None = None  # a local file read through DuckDB: named by its file name in messages
 
     def run(self, expr: Any, what: str | None = None) -> Any:
         """Execute an Ibis expression to pandas, turning the engine's failure into one sentence."""
@@ -294,21 +313,15 @@ class TableSource:
             aggregates |= {f"s{i}": value.sum(), f"lo{i}": value.min(), f"hi{i}": value.max()}
         row = self.run(t.aggregate(**aggregates)).iloc[0]
         return {
-            c: [_float(row[f"s{i}"]), _float(row[f"lo{i}"]), _float(row[f"hi{i}"])]
+            c: [as_float(row[f"s{i}"]), as_float(row[f"lo{i}"]), as_float(row[f"hi{i}"])]
             for i, c in enumerate(columns)
         }
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
-        try:
-            reader = self.expr.select(list(columns)).to_pyarrow_batches(chunk_size=batch_rows)
-            for batch in reader:
-                if batch.num_rows:
-                    yield batch.to_pandas()
-        except InputError:
-            raise
-        except Exception as exc:
-            raise query_error(exc, self.con, self.what) from exc
+        yield from self.pandas_batches(
+            lambda: self.expr.select(list(columns)).to_pyarrow_batches(chunk_size=batch_rows)
+        )
 
 
 def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> Any:
@@ -338,7 +351,8 @@ def plain(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def _float(value: Any) -> float | None:
+def as_float(value: Any) -> float | None:
+    """A number from an engine's aggregate, or ``None`` for NULL, NaN or a value that is not a number."""
     try:
         number = float(value)
     except (TypeError, ValueError):

@@ -28,6 +28,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from governance.generated import print_or_write
+
 TRUSTED_FILE = Path(__file__).with_name("skops_trusted.json")
 REGENERATE = ".venv/bin/python -m governance.intake.skops_types --write"
 
@@ -242,12 +244,7 @@ def table_text() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Print the lists, or write them to ``skops_trusted.json`` with ``--write``."""
-    arguments = sys.argv[1:] if argv is None else argv
-    text = table_text()
-    if "--write" in arguments:
-        TRUSTED_FILE.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    print_or_write(TRUSTED_FILE, table_text(), argv)
 
 
 if __name__ == "__main__":

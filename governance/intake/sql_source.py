@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
-from governance.intake.engine import BATCH_ROWS, Connection, query_error, redact_url
+from governance.intake.engine import BATCH_ROWS, Connection, SourceNames, as_float, query_error, redact_url
 from governance.intake.grouped import Grouped
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ def count_sql(source: str, keys: Sequence[str], weights: str | None, *, checks: 
 
 
 @dataclass
-class SqlSource:
+class SqlSource(SourceNames):
     """A checked table or query on a DB-API connection (DuckDB or psycopg), read in plain SQL.
 
     The same methods as :class:`~governance.intake.engine.TableSource`; grouped rows come back as
@@ -79,16 +79,6 @@ class SqlSource:
     columns: list[str]
     schema: dict[str, str] = field(default_factory=dict)
     file: str | None = None
-
-    @property
-    def what(self) -> str:
-        if self.file:
-            return self.file
-        return f"the table '{self.table}'" if self.table else "the query given with {query}"
-
-    @property
-    def named(self) -> str:
-        return self.file or f"{self.table or 'the query'} ({self.con.name})"
 
     @property
     def source_sql(self) -> str:
@@ -168,7 +158,7 @@ class SqlSource:
             value = f"CAST({quote(column)} AS DOUBLE PRECISION)"
             parts += [f"SUM({value})", f"MIN({value})", f"MAX({value})"]
         row = self.fetch(f"SELECT {', '.join(parts)} FROM {self.source_sql}")[1][0]
-        return {c: [_float(v) for v in row[3 * i : 3 * i + 3]] for i, c in enumerate(columns)}
+        return {c: [as_float(v) for v in row[3 * i : 3 * i + 3]] for i, c in enumerate(columns)}
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows (DuckDB's Arrow batches)."""
@@ -177,23 +167,9 @@ class SqlSource:
                 "Rows are read in batches from DuckDB only here; this is a bug, please report it."
             )
         listed = ", ".join(quote(c) for c in columns)
-        try:
-            reader = self.db.execute(f"SELECT {listed} FROM {self.source_sql}").to_arrow_reader(batch_rows)
-            for batch in reader:
-                if batch.num_rows:
-                    yield batch.to_pandas()
-        except InputError:
-            raise
-        except Exception as exc:
-            raise query_error(exc, self.con, self.what) from exc
-
-
-def _float(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if number != number else number
+        yield from self.pandas_batches(
+            lambda: self.db.execute(f"SELECT {listed} FROM {self.source_sql}").to_arrow_reader(batch_rows)
+        )
 
 
 def connect_duckdb(url: str) -> tuple[Connection, Any]:

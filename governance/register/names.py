@@ -18,12 +18,12 @@ the data gives today. Regenerate it with ``.venv/bin/python -m governance.regist
 from __future__ import annotations
 
 import json
-import sys
 import unicodedata
 from functools import cache
 from pathlib import Path
 
 from governance.errors import InputError
+from governance.generated import print_or_write
 
 # Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): printed as nothing, so left out of skeletons.
 _IGNORABLE = (
@@ -171,12 +171,7 @@ def _describe(char: str) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Print the table, or write it to ``confusables.json`` with ``--write``."""
-    arguments = sys.argv[1:] if argv is None else argv
-    text = prototypes_text()
-    if "--write" in arguments:
-        PROTOTYPES_FILE.write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    print_or_write(PROTOTYPES_FILE, prototypes_text(), argv)
 
 
 if __name__ == "__main__":
