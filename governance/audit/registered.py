@@ -15,7 +15,6 @@ from governance.errors import FieldError, InputError, RefusedInputError
 from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
-from governance.register.actions import advice
 from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
@@ -183,6 +182,7 @@ def _require_genuine_vouching(register: Register, reference: str) -> None:
     Someone who can write to the database but lacks the key could otherwise insert a vouching (and a version row)
     by hand, and the auditor's account would run the file before anyone ran ``verify``.
     """
+    from governance.register.actions import advice
     from governance.register.checks import history_break
 
     problem = history_break(register.verify())
@@ -250,6 +250,7 @@ def refingerprint_audits(
 
     from governance.audit.tables import refingerprint
     from governance.intake.engine import BACKEND_NAMES
+    from governance.register.actions import advice
     from governance.results.audit import TableInfo
 
     name, version = parse_model_ref(reference)

@@ -26,8 +26,10 @@ runpy.run_module("governance", run_name="__main__")
 """
 
 
-def _audit_in_subprocess(tmp_path: Path, *source: str, sensitive: str = "sex") -> list[str]:
-    """The packages among HEAVY that a whole ``governance audit`` process imported (and its exit code checked)."""
+def _audit_in_subprocess(
+    tmp_path: Path, *source: str, sensitive: str = "sex", watched: tuple[str, ...] = HEAVY
+) -> list[str]:
+    """The packages among ``watched`` that a whole ``governance audit`` process imported (its exit code checked)."""
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     loaded = tmp_path / "loaded.json"
     args = ["audit", "vendor@1", "--no-register", "--no-figures", "--workspace", str(tmp_path), *source]
@@ -35,7 +37,7 @@ def _audit_in_subprocess(tmp_path: Path, *source: str, sensitive: str = "sex") -
     args += ["--json", str(tmp_path / "a.json")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     run = subprocess.run(
-        [sys.executable, "-c", RUN.format(heavy=HEAVY), str(loaded), *args],
+        [sys.executable, "-c", RUN.format(heavy=watched), str(loaded), *args],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert run.returncode in (0, 1, 3), run.stderr
@@ -48,6 +50,16 @@ def test_a_parquet_log_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_pat
     parquet = tmp_path / "log.parquet"
     prediction_log().to_parquet(parquet)
     assert _audit_in_subprocess(tmp_path, "--data", str(parquet), sensitive="race") == []
+
+
+def test_an_audit_without_the_register_loads_no_database_library(tmp_path: Path) -> None:
+    """``--no-register`` means no register: SQLAlchemy (about 0.6 s of start-up) is not imported for it."""
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    assert (
+        _audit_in_subprocess(tmp_path, "--data", str(parquet), sensitive="race", watched=("sqlalchemy",))
+        == []
+    )
 
 
 def test_a_duckdb_table_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
