@@ -14,6 +14,7 @@ from governance.checklists import (
     validate_checklist_file,
 )
 from governance.errors import PolicyError
+from governance.results.commands import cli_message
 
 GOOD = """\
 schema_version: "1.0"
@@ -128,8 +129,10 @@ def test_the_same_item_id_in_two_files_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_missing_folder_says_how_to_create_it(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="governance init"):
+    """In the library's words for a Python caller, and as the command line says it."""
+    with pytest.raises(PolicyError, match=r"init_workspace\('\.'\)") as raised:
         load_checklists(tmp_path / "nope")
+    assert "`governance init`" in cli_message(raised.value)
 
 
 def test_find_item_and_framework_suggest_what_exists(tmp_path: Path) -> None:
