@@ -198,3 +198,24 @@ def first_open_worker(url: str, index: int, start: Any) -> None:
     start.wait(60)
     with Register(url) as register:
         register.add_model(f"first-{index}", owner="o", purpose="p", actor="a")
+
+
+def record_audit_a1(register: Any, workspace: Path, *, verdict: str = "passed", actor: str = "aud@x") -> None:
+    """Audit a1 of credit-risk@1.0.0 recorded as ``actor`` with ``verdict``: what `governance audit` does at its end."""
+    from governance.provenance import sha256_file
+
+    path = write_audit_file(workspace, "a1")
+    register.record_audit(
+        "credit-risk",
+        "1.0.0",
+        audit_id="a1",
+        audit_json_path=path,
+        verdict=verdict,
+        policy_name="default",
+        policy_sha256=sha256_file(path),
+        data_sha256="d" * 64,
+        artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
+        tool_versions={},
+        actor=actor,
+        max_age_days=30,
+    )

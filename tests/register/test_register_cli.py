@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from register_support import Clock, People, write_audit_file
+from register_support import Clock, People, record_audit_a1, write_audit_file
 
 from governance.cli.main import cli
 from governance.provenance import sha256_file
@@ -47,22 +47,7 @@ def record_audit(
 ) -> None:
     """What `governance audit credit-risk@1.0.0` does at its end (the audit command is another module's)."""
     with Register(register_url, workspace_root=workspace) as register:
-        version = register.resolve_version("credit-risk", "1.0.0")
-        path = write_audit_file(workspace, "a1")
-        register.record_audit(
-            "credit-risk",
-            "1.0.0",
-            audit_id="a1",
-            audit_json_path=path,
-            verdict=verdict,
-            policy_name="default",
-            policy_sha256=sha256_file(path),
-            data_sha256="d" * 64,
-            artifact_sha256=version.sha256,
-            tool_versions={},
-            actor=actor,
-            max_age_days=30,
-        )
+        record_audit_a1(register, workspace, verdict=verdict, actor=actor)
 
 
 def test_the_story_on_the_command_line(run: Run, register_url: str, workspace: Path, people: People) -> None:

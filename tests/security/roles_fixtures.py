@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import Clock, People, fresh_postgres_database, write_audit_file
+from register_support import Clock, People, fresh_postgres_database, record_audit_a1
 
-from governance.provenance import set_clock, sha256_file
+from governance.provenance import set_clock
 from governance.register import Register
 
 
@@ -58,21 +58,7 @@ def register_version(register: Register, workspace: Path) -> None:
 
 def record_audit(register: Register, workspace: Path, verdict: str = "passed") -> None:
     """Audit a1 of credit-risk@1.0.0 recorded as aud@x, with ``verdict``."""
-    path = write_audit_file(workspace, "a1")
-    register.record_audit(
-        "credit-risk",
-        "1.0.0",
-        audit_id="a1",
-        audit_json_path=path,
-        verdict=verdict,
-        policy_name="default",
-        policy_sha256=sha256_file(path),
-        data_sha256="d" * 64,
-        artifact_sha256=register.resolve_version("credit-risk", "1.0.0").sha256,
-        tool_versions={},
-        actor="aud@x",
-        max_age_days=30,
-    )
+    record_audit_a1(register, workspace, verdict=verdict)
 
 
 def register_and_audit(registrant: Register, auditor: Register, workspace: Path) -> None:
