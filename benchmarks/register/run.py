@@ -181,20 +181,20 @@ def _stop(started: tuple[float, float]) -> float:
 
 
 Timings = tuple[
-    list[float], list[float], list[float]
-]  # wall times of ours, of the floor, processor-time ratios
+    list[float], list[float], list[float], list[float]
+]  # wall times of ours, of the floor, processor-time ratios, our processor times
 
 
 def measure(runs: int, ours: Callable[[], float], floor: Callable[[], float]) -> Timings:
     """``runs`` pairs of (ours, floor), back to back, and the ratio of their processor times per pair: on a shared
     machine the load stretches wall times unevenly, the processor time much less."""
-    walls, floors, cpu = [], [], []
+    walls, floors, cpu, used = [], [], [], []
     for _ in range(runs):
         walls.append(ours())
-        ours_cpu = _CPU[-1]
+        used.append(_CPU[-1])
         floors.append(floor())
-        cpu.append(ours_cpu / max(_CPU[-1], 1e-9))
-    return walls, floors, cpu
+        cpu.append(used[-1] / max(_CPU[-1], 1e-9))
+    return walls, floors, cpu, used
 
 
 def writes(backend: str, url_of: Callable[[], Any], runs: int, count: int, batch: int) -> None:
@@ -290,13 +290,14 @@ def verify_once(register: Register, size: int) -> float:
 
 
 def report(label: str, count: int, timings: Timings, target: float) -> None:
-    ours, floors, cpu = timings
+    ours, floors, cpu, used = timings
     ratios = sorted(a / b for a, b in zip(ours, floors, strict=True))
     print(
         f"{label:<45} ours {min(ours):7.2f} / {statistics.median(ours):7.2f} s "
         f"({count / statistics.median(ours):8,.0f}/s)   floor {min(floors):6.2f} / {statistics.median(floors):6.2f} s "
         f"({count / statistics.median(floors):8,.0f}/s)   ratio min {ratios[0]:.2f} median {statistics.median(ratios):.2f}"
-        f" (target {target:g}); processor time ratio min {min(cpu):.2f} median {statistics.median(cpu):.2f}",
+        f" (target {target:g}); processor time ratio min {min(cpu):.2f} median {statistics.median(cpu):.2f}"
+        f" (ours {min(used):.2f} / {statistics.median(used):.2f} s)",
         flush=True,
     )
 
