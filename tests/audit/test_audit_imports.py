@@ -64,3 +64,29 @@ def test_the_explanation_and_its_figures_are_in_the_audit(tmp_path: Path) -> Non
     assert len(folders) == 1
     names = {path.name for path in folders[0].iterdir()}
     assert {"explain_importance.svg", "explain_importance.png", "explain_beeswarm.png"} <= names
+
+
+def test_every_figure_of_an_audit_is_drawn_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Counted work: each figure (fairness, trade-off, calibration, explanation) is laid out and written once,
+    as one SVG and one PNG, and the model's own figures are all in the folder."""
+    from governance.audit.run import audit
+    from governance.report.charts import Canvas
+    from governance.workspace import Workspace
+
+    drawn: list[str] = []
+    real_save = Canvas.save
+
+    def counted(canvas: Canvas, folder: Path, stem: str) -> str:
+        drawn.append(stem)
+        return real_save(canvas, folder, stem)
+
+    monkeypatch.setattr(Canvas, "save", counted)
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    outcome = audit(
+        name="credit-risk", version="1.1.0", model=MODEL, data=demo_data(), target="risk", sensitive=["sex"],
+        n_boot=20, workspace=Workspace(root=tmp_path),
+    )  # fmt: skip
+    assert outcome.folder is not None
+    files = sorted(path.name for path in (outcome.folder / "figures").iterdir())
+    assert len(drawn) == len(set(drawn)) and len(files) == 2 * len(drawn)
+    assert {"explain_importance", "explain_beeswarm", "explain_groups_sex"} <= set(drawn)
