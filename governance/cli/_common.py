@@ -92,6 +92,16 @@ register_url_option = click.option(
 )
 
 
+def passed_on(*names: str) -> dict[str, Any]:
+    """The running command's options that the library takes under the same name, unchanged.
+
+    A command maps the rest by hand (a flag that negates, a path that becomes an object); this keeps the plain
+    ones from being spelt twice, once as ``name=name``.
+    """
+    params = click.get_current_context().params
+    return {name: params[name] for name in names}
+
+
 def file_option(
     *names: str, help_text: str, required: bool = False, metavar: str | None = None
 ) -> Callable[[F], F]:
