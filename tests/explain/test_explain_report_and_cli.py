@@ -399,3 +399,15 @@ def test_explain_and_audit_name_a_missing_model_column_the_same_way(uses_sex: Pa
         "or name the model's input columns with --features.\n"
     )
     assert (explained.exit_code, explained.output) == (audited.exit_code, audited.output) == (2, message)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"), [(0.0, 0.69), (-1.08, 1.05), (0.0, 3e-12), (0.0, 0.0), (-5e6, 2e6), (0.2, 0.2)]
+)
+def test_figure_axes_have_round_ticks_around_the_values(low: float, high: float) -> None:
+    """SHAP values can be tiny, huge, one-sided or all equal: the axis still has distinct ticks covering them."""
+    from governance.report.explain_figures import signed_ticks
+
+    ticks = signed_ticks(low, high)
+    assert len(ticks) >= 2 and ticks == sorted(set(ticks))
+    assert ticks[0] <= low and ticks[-1] >= high
