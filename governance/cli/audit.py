@@ -146,8 +146,8 @@ def print_summary(result: Any, folder: Any) -> None:
 
 def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     """The --json copy, written whole after the audit is recorded; a failure now says the audit itself is safe."""
+    from governance.atomic import write_atomically
     from governance.errors import InputError
-    from governance.paths import write_atomically
 
     try:
         write_atomically(json_path, result.model_dump_json(indent=2) + "\n")
