@@ -296,8 +296,8 @@ class TableSource(SourceNames):
         """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
 
         ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
-        ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest weight (``wmin__``),
-        so that one pass both checks the weights and counts.
+        ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest and largest weight
+        (``wmin__``, ``wmax__``), so that one pass checks the weights, counts, and gives the fingerprint's sums.
         """
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
         return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
@@ -331,7 +331,7 @@ def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks
         w = t[weights].cast("float64")
         aggregates |= {"w__": w.sum(), "w2__": (w * w).sum()}
         if checks:
-            aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min()}
+            aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min(), "wmax__": w.max()}
     return t.group_by(list(keys)).aggregate(**aggregates)
 
 
@@ -371,11 +371,14 @@ def _table_expr(backend: Any, table: str) -> Any:
     return backend.table(table)
 
 
+CHECK_COLUMNS = ("wnull__", "wmin__", "wmax__")  # the checks' columns: not part of the fingerprint
+
+
 def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
     """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
     import hashlib
 
-    columns = [c for c in counts.names if c not in ("wnull__", "wmin__")]
+    columns = [c for c in counts.names if c not in CHECK_COLUMNS]
     rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in counts.rows(columns))
     payload = {
         "columns": columns,

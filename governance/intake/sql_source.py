@@ -60,7 +60,11 @@ def count_sql(source: str, keys: Sequence[str], weights: str | None, *, checks: 
         w = f"CAST({quote(weights)} AS DOUBLE PRECISION)"
         aggregates += [f"SUM({w}) AS w__", f"SUM({w} * {w}) AS w2__"]
         if checks:
-            aggregates += [f"COUNT(*) - COUNT({quote(weights)}) AS wnull__", f"MIN({w}) AS wmin__"]
+            aggregates += [
+                f"COUNT(*) - COUNT({quote(weights)}) AS wnull__",
+                f"MIN({w}) AS wmin__",
+                f"MAX({w}) AS wmax__",
+            ]
     return f"SELECT {listed}, {', '.join(aggregates)} FROM {source} GROUP BY {listed}"
 
 

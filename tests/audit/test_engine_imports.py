@@ -29,6 +29,12 @@ runpy.run_module("governance", run_name="__main__")
 def _audit_in_subprocess(
     tmp_path: Path, *source: str, sensitive: str = "sex", watched: tuple[str, ...] = HEAVY
 ) -> list[str]:
+    loaded_modules: list[str] = _run_audit(tmp_path, RUN.format(heavy=watched), *source, sensitive=sensitive)
+    return loaded_modules
+
+
+def _run_audit(tmp_path: Path, script: str, *source: str, sensitive: str = "sex", code: int = 0) -> Any:
+    """What ``script`` (one of the runners above) reported from a whole ``governance audit`` process."""
     """The packages among ``watched`` that a whole ``governance audit`` process imported (its exit code checked)."""
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     loaded = tmp_path / "loaded.json"
@@ -37,13 +43,19 @@ def _audit_in_subprocess(
     args += ["--json", str(tmp_path / "a.json")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     run = subprocess.run(
-        [sys.executable, "-c", RUN.format(heavy=watched), str(loaded), *args],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
-    assert run.returncode in (0, 1, 3), run.stderr
-    assert json.loads((tmp_path / "a.json").read_text())["data"]["n_rows"] == 3000
-    loaded_modules: list[str] = json.loads(loaded.read_text())
-    return loaded_modules
+        [sys.executable, "-c", script, str(loaded), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if code:
+        assert run.returncode == code, run.stderr
+        assert not (tmp_path / "a.json").exists() and not (tmp_path / "audits").exists()
+    else:
+        assert run.returncode in (0, 1, 3), run.stderr
+        assert json.loads((tmp_path / "a.json").read_text())["data"]["n_rows"] == 3000
+    return json.loads(loaded.read_text())
 
 
 def test_a_parquet_log_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
@@ -68,8 +80,12 @@ def test_a_duckdb_table_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_pa
 
 
 @pytest.mark.postgres
-def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
-    """The table is a view whose every full read advances a sequence (sequences ignore transactions)."""
+@pytest.mark.parametrize("weights", [[], ["--weights", "w"]], ids=["unweighted", "weighted"])
+def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(
+    tmp_path: Path, weights: list[str]
+) -> None:
+    """The table is a view whose every full read advances a sequence (sequences ignore transactions). Weighted:
+    the fingerprint's sum, minimum and maximum of the weights come from the same pass as the count table."""
     import sqlalchemy as sa
 
     raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
@@ -89,7 +105,7 @@ def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(tm
         connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".read_rows()')
     try:
         url = server.set(drivername="postgresql").render_as_string(hide_password=False)
-        loaded = _audit_in_subprocess(tmp_path, "--table", f"{schema}.log", "--connection", url)
+        loaded = _audit_in_subprocess(tmp_path, "--table", f"{schema}.log", "--connection", url, *weights)
         with engine.connect() as connection:
             reads: Any = connection.exec_driver_sql(
                 f'SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "{schema}".reads'
@@ -98,3 +114,30 @@ def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(tm
     finally:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def test_a_weighted_duckdb_table_is_read_once(tmp_path: Path) -> None:
+    """DuckDB's query log (the test shares the audit's database instance) counts the statements that read the
+    table: one, the count table with the weights' checks and the fingerprint's sums, not a second for the sums."""
+    import duckdb
+
+    from governance.audit.run import audit
+    from governance.workspace import Workspace
+
+    path = tmp_path / "log.duckdb"
+    url = write_duckdb(prediction_log(), path)
+    watcher = duckdb.connect(
+        str(path), read_only=True
+    )  # the same instance as the audit's read-only connection
+    watcher.execute("CALL enable_logging('QueryLog')")
+    result = audit(
+        name="vendor", version="1", table="log", connection=url, predictions="hired", target="performed",
+        sensitive=["sex"], weights="w", n_boot=20, write=False, workspace=Workspace(root=tmp_path),
+    ).result  # fmt: skip
+    logged = [row[0] for row in watcher.execute("SELECT message FROM duckdb_logs").fetchall()]
+    reads = [sql for sql in logged if '"log"' in sql and "LIMIT 0" not in sql]
+    assert len(reads) == 1, reads
+    assert result.data.table is not None and result.data.n_rows == 3000
+    from governance.audit.tables import refingerprint
+
+    assert refingerprint(result.data.table, url) == result.data.table.fingerprint  # the method recorded
