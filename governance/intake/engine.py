@@ -20,11 +20,13 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
-from governance.intake.grouped import Grouped, is_missing
+
+if TYPE_CHECKING:
+    from governance.intake.grouped import Grouped  # numpy: loaded when rows come back, not to send a query
 
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
@@ -299,6 +301,8 @@ class TableSource(SourceNames):
         ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest and largest weight
         (``wmin__``, ``wmax__``), so that one pass checks the weights, counts, and gives the fingerprint's sums.
         """
+        from governance.intake.grouped import Grouped
+
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
         return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
 
@@ -391,6 +395,8 @@ def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | No
 
 def _canonical(value: Any) -> Any:
     """One spelling per value across engines: missing as None, numbers to 10 significant digits."""
+    from governance.intake.grouped import is_missing
+
     value = plain(value)
     if is_missing(value):
         return None

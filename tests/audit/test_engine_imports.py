@@ -141,3 +141,64 @@ def test_a_weighted_duckdb_table_is_read_once(tmp_path: Path) -> None:
     from governance.audit.tables import refingerprint
 
     assert refingerprint(result.data.table, url) == result.data.table.fingerprint  # the method recorded
+
+
+# Records which of the audit's libraries were loaded when the count-table query started (its thread), and which
+# threads were still running when the process ended.
+RUN_EARLY = """
+import atexit, json, runpy, sys, threading
+path, seen, start = sys.argv[1], {}, threading.Thread.start
+def watched_start(thread):
+    if thread.name == "governance-count-query" and "at_query" not in seen:
+        seen["at_query"] = sorted(m for m in %r if m in sys.modules)
+    start(thread)
+threading.Thread.start = watched_start
+def report():
+    seen["threads"] = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    open(path, "w").write(json.dumps(seen))
+atexit.register(report)
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+# What the audit loads besides the engine (about a second of processor time, benchmarks/engine): the count query
+# runs in the engine meanwhile.
+AUDIT_LIBRARIES = ("numpy", "scipy", "pydantic", "governance.audit.run", "governance.audit.fairness")
+
+
+def test_the_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), *source, "--weights", "w")
+        assert seen == {"at_query": [], "threads": []}, source
+
+
+def test_a_failure_after_the_query_started_leaves_no_thread_and_writes_nothing(tmp_path: Path) -> None:
+    """The policy is read after the query started: its error is the usual one (exit 2), the query is stopped."""
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    script = RUN_EARLY % (AUDIT_LIBRARIES,)
+    seen = _run_audit(
+        tmp_path, script, "--table", "log", "--connection", url, "--policy", "nowhere.yaml", code=2
+    )
+    assert seen == {"at_query": [], "threads": []}
+
+
+@pytest.mark.postgres
+def test_a_postgres_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
+    assert raw, 'GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"'
+    server = sa.make_url(raw)
+    table = f"gov_early_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        prediction_log().to_sql(table, connection, index=False)
+    try:
+        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
+        seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), "--table", table, "--connection", url)
+        assert seen == {"at_query": [], "threads": []}
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
