@@ -25,7 +25,14 @@ from governance.intake.data import (
     missing_labels_error,
     no_sensitive_error,
 )
-from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, NUMERIC_TYPES, TableSource, fingerprint
+from governance.intake.engine import (
+    BATCH_ROWS,
+    DEFAULT_CONNECTION,
+    FINGERPRINT_METHOD,
+    NUMERIC_TYPES,
+    TableSource,
+    fingerprint,
+)
 from governance.intake.sources import open_plain, open_source
 from governance.intake.sql_source import SqlSource
 from governance.provenance import isoformat, now
@@ -229,8 +236,9 @@ def ahead_request(request: TableRequest, *, data: str | None) -> TableRequest | 
 def first_pass_ahead(request: TableRequest | None) -> Iterator[None]:
     """Send the audit's first query ahead while the block runs the audit (:mod:`governance.intake.early`), and
     stop it when the block ends if the audit did not take it (an error before, say)."""
-    if request is not None and request.sensitive and isinstance(request.connection, str):
-        where = early.Where(request.connection, request.table, request.query, request.timeout, request.file)
+    if request is not None and request.sensitive:
+        connection = request.connection or DEFAULT_CONNECTION
+        where = early.Where(connection, request.table, request.query, request.timeout, request.file)
         early.send_ahead(where, lambda: _open_ahead(request), lambda source: _first_sql(source, request))
     try:
         yield

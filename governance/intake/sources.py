@@ -76,8 +76,8 @@ def _open_plain(
     """A DuckDB or PostgreSQL source read in plain SQL, or ``None`` when Ibis reads this connection.
 
     A source opened ahead for the same table or query (:mod:`governance.intake.early`) is taken as it is."""
-    if isinstance(connection, str) and not rows:
-        ahead = early.claim(early.Where(connection, table, query, timeout, file))
+    if isinstance(connection, (str, type(None))) and not rows:
+        ahead = early.claim(early.Where(connection or DEFAULT_CONNECTION, table, query, timeout, file))
         if ahead is not None:
             return ahead
     return open_plain(connection, table=table, query=query, timeout=timeout, rows=rows, file=file)

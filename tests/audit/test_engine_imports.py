@@ -34,8 +34,8 @@ def _audit_in_subprocess(
 
 
 def _run_audit(tmp_path: Path, script: str, *source: str, sensitive: str = "sex", code: int = 0) -> Any:
-    """What ``script`` (one of the runners above) reported from a whole ``governance audit`` process."""
-    """The packages among ``watched`` that a whole ``governance audit`` process imported (its exit code checked)."""
+    """What ``script`` (one of the runners below) reported from a whole ``governance audit`` process (its exit
+    code checked; a failure writes nothing). A query left running would keep the process past the timeout."""
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     loaded = tmp_path / "loaded.json"
     args = ["audit", "vendor@1", "--no-register", "--no-figures", "--workspace", str(tmp_path), *source]
@@ -48,9 +48,11 @@ def _run_audit(tmp_path: Path, script: str, *source: str, sensitive: str = "sex"
         text=True,
         env=env,
         check=False,
+        timeout=120,
     )
     if code:
         assert run.returncode == code, run.stderr
+        assert "Traceback" not in run.stderr, run.stderr
         assert not (tmp_path / "a.json").exists() and not (tmp_path / "audits").exists()
     else:
         assert run.returncode in (0, 1, 3), run.stderr
@@ -174,13 +176,12 @@ def test_the_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) 
         assert seen == {"at_query": [], "threads": []}, source
 
 
-def test_a_failure_after_the_query_started_leaves_no_thread_and_writes_nothing(tmp_path: Path) -> None:
-    """The policy is read after the query started: its error is the usual one (exit 2), the query is stopped."""
-    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+def test_a_failure_after_the_query_started_stops_it_and_writes_nothing(tmp_path: Path) -> None:
+    """The policy is read after the query started: its error is the usual one (exit 2), and DuckDB's query (a
+    GROUP BY over ten billion generated rows, hours of work) is interrupted and its thread ended."""
+    endless = "SELECT 'a' AS sex, 1 AS hired, 1 AS performed FROM range(10000000000)"
     script = RUN_EARLY % (AUDIT_LIBRARIES,)
-    seen = _run_audit(
-        tmp_path, script, "--table", "log", "--connection", url, "--policy", "nowhere.yaml", code=2
-    )
+    seen = _run_audit(tmp_path, script, "--query", endless, "--policy", "nowhere.yaml", code=2)
     assert seen == {"at_query": [], "threads": []}
 
 
@@ -202,3 +203,37 @@ def test_a_postgres_count_query_starts_before_the_audit_libraries_load(tmp_path:
     finally:
         with engine.begin() as connection:
             connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
+
+
+@pytest.mark.postgres
+def test_a_failure_after_the_postgres_query_started_cancels_it(tmp_path: Path) -> None:
+    """The table is a view that waits a minute before it returns rows: the policy's error (exit 2) cancels the
+    query on the server, and no thread is left."""
+    import sqlalchemy as sa
+
+    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
+    assert raw, 'GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"'
+    server = sa.make_url(raw)
+    schema = f"gov_cancel_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        prediction_log().to_sql("rows", connection, schema=schema, index=False)
+        connection.exec_driver_sql(
+            f'CREATE FUNCTION "{schema}".slow_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
+            f'BEGIN PERFORM pg_sleep(600); RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
+        )
+        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".slow_rows()')
+    try:
+        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
+        source = ["--table", f"{schema}.log", "--connection", url, "--policy", "nowhere.yaml"]
+        seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), *source, code=2)
+        with engine.connect() as connection:
+            running = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
+                (f"%{schema}%",),
+            ).scalar()
+        assert seen == {"at_query": [], "threads": []} and running == 0
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
