@@ -92,6 +92,59 @@ register_url_option = click.option(
 )
 
 
+def passed_on(*names: str) -> dict[str, Any]:
+    """The running command's options that the library takes under the same name, unchanged.
+
+    A command maps the rest by hand (a flag that negates, a path that becomes an object); this keeps the plain
+    ones from being spelt twice, once as ``name=name``.
+    """
+    params = click.get_current_context().params
+    return {name: params[name] for name in names}
+
+
+def file_option(
+    *names: str, help_text: str, required: bool = False, metavar: str | None = None
+) -> Callable[[F], F]:
+    """A path to a file (not a folder): data, a model, or a file to write."""
+    return click.option(
+        *names, type=click.Path(dir_okay=False), required=required, metavar=metavar, help=help_text
+    )
+
+
+def repeated_option(
+    *names: str, help_text: str, required: bool = False, metavar: str | None = None
+) -> Callable[[F], F]:
+    """An option given once per value (``--sensitive a --sensitive b``), collected as a tuple."""
+    return click.option(*names, multiple=True, required=required, metavar=metavar, help=help_text)
+
+
+def seed_option(help_text: str) -> Callable[[F], F]:
+    """--seed: a whole number, 0 by default; the help says what the seed makes repeatable in that command."""
+    return click.option("--seed", type=int, default=0, show_default=True, help=help_text)
+
+
+def no_explain_option(help_text: str) -> Callable[[F], F]:
+    """--no-explain: skip the explanation part of an audit (the help says what that costs in that command)."""
+    return click.option("--no-explain", is_flag=True, help=help_text)
+
+
+def n_boot_option(help_text: str) -> Callable[[F], F]:
+    """--n-boot: bootstrap resamples for the intervals (default: the policy's)."""
+    return click.option("--n-boot", type=int, help=help_text)
+
+
+def seconds_option(*names: str, default: float, help_text: str, kind: Any = float) -> Callable[[F], F]:
+    """A time budget in seconds with a default shown in --help (``kind`` may narrow the range)."""
+    return click.option(*names, type=kind, default=default, show_default=True, help=help_text)
+
+
+def choice_option(name: str, choices: list[str], *, help_text: str) -> Callable[[F], F]:
+    """One of a few words, the first being the default (shown in --help)."""
+    return click.option(
+        name, type=click.Choice(choices), default=choices[0], show_default=True, help=help_text
+    )
+
+
 class ProgressBars:
     """The one progress bar: a bar per stage of long work on a terminal, nothing otherwise (CI logs stay clean).
 

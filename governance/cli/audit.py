@@ -10,11 +10,18 @@ import click
 from governance.cli._common import (
     ProgressBars,
     actor_option,
+    choice_option,
     echo,
+    file_option,
+    n_boot_option,
+    no_explain_option,
     redacted_command_line,
     register_url_option,
+    repeated_option,
     reports_errors,
     secho,
+    seconds_option,
+    seed_option,
     table_options,
     workspace_option,
 )
@@ -190,36 +197,30 @@ def _refuse_early(params: dict[str, Any]) -> None:
 
 @click.command("audit", cls=AuditWithDiff)
 @click.argument("model_ref", metavar="NAME@VERSION")
-@click.option(
+@file_option(
     "--data",
     "data_path",
-    type=click.Path(dir_okay=False),
-    help="Holdout data: CSV or Parquet (or use --table/--query with --connection).",
+    help_text="Holdout data: CSV or Parquet (or use --table/--query with --connection).",
 )
 @table_options
 @click.option(
     "--target",
     help="Column with the true outcome. Without it, only selection rates and impact ratios are audited.",
 )
-@click.option(
+@repeated_option(
     "--sensitive",
-    multiple=True,
     required=True,
-    help="A sensitive attribute's column (repeat for several; every pair and all of them together are audited too, as the policy's intersections say).",
+    help_text="A sensitive attribute's column (repeat for several; every pair and all of them together are audited "
+    "too, as the policy's intersections say).",
 )
-@click.option(
-    "--sensitive-data",
-    type=click.Path(dir_okay=False),
-    help="A separate file with the sensitive columns, joined on --id.",
-)
+@file_option("--sensitive-data", help_text="A separate file with the sensitive columns, joined on --id.")
 @click.option(
     "--id", "id_column", help="The id column linking --data and --sensitive-data (never a feature)."
 )
-@click.option(
+@file_option(
     "--model",
     "model_path",
-    type=click.Path(dir_okay=False),
-    help="Model file (.skops; .joblib/.pkl only with --trust), or an MLflow model: models:/NAME/VERSION or "
+    help_text="Model file (.skops; .joblib/.pkl only with --trust), or an MLflow model: models:/NAME/VERSION or "
     "models:/NAME@ALIAS (needs governance[mlflow] and MLFLOW_TRACKING_URI). Default: the registered artefact.",
 )
 @click.option(
@@ -242,10 +243,9 @@ def _refuse_early(params: dict[str, Any]) -> None:
 @click.option(
     "--positive-label", help="The label that counts as selected (default: 1, True, or the larger label)."
 )
-@click.option(
+@repeated_option(
     "--features",
-    multiple=True,
-    help="Model input columns (repeatable). Default: the columns the model was trained on (feature_names_in_), "
+    help_text="Model input columns (repeatable). Default: the columns the model was trained on (feature_names_in_), "
     "else every column that is not target, sensitive, id or weights.",
 )
 @click.option("--weights", help="Column of sample weights.")
@@ -256,37 +256,20 @@ def _refuse_early(params: dict[str, Any]) -> None:
     help="Policy file, or a preset: default, four-fifths, nyc-ll144, equalized-odds, regression.",
 )
 @click.option("--strict", is_flag=True, help="Treat inconclusive as failed (exit 1 instead of 3).")
-@click.option(
-    "--no-explain",
-    is_flag=True,
-    help="Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive).",
+@no_explain_option(
+    "Skip the explainability part (blocking explanation rules are then not checked: at best inconclusive)."
 )
-@click.option(
-    "--explain-budget",
-    type=float,
-    default=60.0,
-    show_default=True,
-    help="Seconds the explanation may take (more than 0).",
-)
+@seconds_option("--explain-budget", default=60.0, help_text="Seconds the explanation may take (more than 0).")
 @click.option("--explain-rows", type=int, help="At most this many rows are explained (at least 1).")
-@click.option(
-    "--n-boot",
-    type=int,
-    help="Bootstrap resamples for the intervals of AUC, Brier and regression metrics (rates need none; default: the policy's, usually 1000).",
+@n_boot_option(
+    "Bootstrap resamples for the intervals of AUC, Brier and regression metrics (rates need none; default: the "
+    "policy's, usually 1000)."
 )
-@click.option(
-    "--seed",
-    type=int,
-    default=0,
-    show_default=True,
-    help="Random seed: the same seed gives the same intervals.",
-)
-@click.option(
+@seed_option("Random seed: the same seed gives the same intervals.")
+@choice_option(
     "--ll144-rate",
-    type=click.Choice(["selection", "scoring"]),
-    default="selection",
-    show_default=True,
-    help="NYC LL144 tables from selection rates, or scoring rates (share above the median score).",
+    ["selection", "scoring"],
+    help_text="NYC LL144 tables from selection rates, or scoring rates (share above the median score).",
 )
 @click.option(
     "--json",

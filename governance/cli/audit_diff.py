@@ -11,6 +11,7 @@ from governance.cli._common import (
     register_url_option,
     reports_errors,
     secho,
+    seed_option,
     workspace_option,
 )
 from governance.results.wording import short_estimate
@@ -113,9 +114,7 @@ def _parse_fail_on(_ctx: click.Context, _param: click.Parameter, value: str | No
     "--all", "show_all", is_flag=True, help="Print every number, not only those that changed beyond noise."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the comparison as JSON.")
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Seed of the resampled change intervals."
-)
+@seed_option("Seed of the resampled change intervals.")
 @workspace_option
 @register_url_option
 @reports_errors

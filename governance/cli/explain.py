@@ -6,7 +6,17 @@ from typing import Any
 
 import click
 
-from governance.cli._common import ProgressBars, echo, reports_errors, table_options
+from governance.cli._common import (
+    ProgressBars,
+    choice_option,
+    echo,
+    file_option,
+    repeated_option,
+    reports_errors,
+    seconds_option,
+    seed_option,
+    table_options,
+)
 
 
 def _say_explained(written: Any) -> None:
@@ -25,19 +35,17 @@ def _say_explained(written: Any) -> None:
 
 
 @click.command("explain")
-@click.option(
+@file_option(
     "--model",
     "model_path",
     required=True,
-    type=click.Path(dir_okay=False),
-    help="The fitted model file (.skops; a pickle or joblib file needs --trust), or an MLflow model: "
+    help_text="The fitted model file (.skops; a pickle or joblib file needs --trust), or an MLflow model: "
     "models:/NAME/VERSION or models:/NAME@ALIAS.",
 )
-@click.option(
+@file_option(
     "--data",
     "data_path",
-    type=click.Path(dir_okay=False),
-    help="CSV or Parquet file with the model's input columns (and the sensitive columns); or --table/--query.",
+    help_text="CSV or Parquet file with the model's input columns (and the sensitive columns); or --table/--query.",
 )
 @table_options
 @click.option(
@@ -45,17 +53,15 @@ def _say_explained(written: Any) -> None:
     metavar="SHA256",
     help="Load a pickle or joblib model whose SHA-256 is this (you vouch for it).",
 )
-@click.option(
+@repeated_option(
     "--sensitive",
-    multiple=True,
     metavar="COL",
-    help="A sensitive column (repeat for several): explained by group, screened for proxies, never a reason.",
+    help_text="A sensitive column (repeat for several): explained by group, screened for proxies, never a reason.",
 )
-@click.option(
+@repeated_option(
     "--features",
-    multiple=True,
     metavar="COL",
-    help="A model input column (repeat); default: the columns the model was trained on.",
+    help_text="A model input column (repeat); default: the columns the model was trained on.",
 )
 @click.option(
     "--target", metavar="COL", help="The label column, if the file has one (never used as a feature)."
@@ -73,13 +79,12 @@ def _say_explained(written: Any) -> None:
     type=float,
     help="Probability of the favourable outcome a decision needs (default: the model's own predict).",
 )
-@click.option(
+@seconds_option(
     "--explain-budget",
     "budget",
-    type=click.FloatRange(min=0, min_open=True),
+    kind=click.FloatRange(min=0, min_open=True),
     default=60.0,
-    show_default=True,
-    help="Seconds the global explanation may take; fewer rows are explained to fit.",
+    help_text="Seconds the global explanation may take; fewer rows are explained to fit.",
 )
 @click.option(
     "--explain-rows",
@@ -94,9 +99,7 @@ def _say_explained(written: Any) -> None:
     show_default=True,
     help="How many top features to name and check for stability.",
 )
-@click.option(
-    "--seed", type=int, default=0, show_default=True, help="Random seed: same seed, same sample, same result."
-)
+@seed_option("Random seed: same seed, same sample, same result.")
 @click.option(
     "--output",
     default="explanation",
@@ -109,18 +112,15 @@ def _say_explained(written: Any) -> None:
     metavar="ID",
     help="Print the reason codes for one person: an --id-column value, or a row number (0 = first).",
 )
-@click.option(
+@file_option(
     "--batch",
     metavar="OUT.csv",
-    type=click.Path(dir_okay=False),
-    help="Write the reason codes for every adverse decision to this CSV file.",
+    help_text="Write the reason codes for every adverse decision to this CSV file.",
 )
-@click.option(
+@choice_option(
     "--reference",
-    type=click.Choice(["all", "near_threshold"]),
-    default="all",
-    show_default=True,
-    help="Reasons compare the person with everyone, or with the people near the decision threshold.",
+    ["all", "near_threshold"],
+    help_text="Reasons compare the person with everyone, or with the people near the decision threshold.",
 )
 @click.option(
     "--max-reasons",

@@ -10,8 +10,12 @@ import click
 from governance.cli._common import (
     actor_option,
     echo,
+    n_boot_option,
+    no_explain_option,
     register_url_option,
     reports_errors,
+    seconds_option,
+    seed_option,
     workspace_option,
 )
 
@@ -49,18 +53,14 @@ METHOD_HELP = (
 )
 @click.option("--target", help="The outcome column (default: the latest audit's).")
 @click.option("--sensitive", multiple=True, help="Sensitive columns (default: the latest audit's).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the randomised candidates.")
-@click.option(
+@seed_option("Seed of the randomised candidates.")
+@seconds_option(
     "--budget",
-    type=float,
     default=600.0,
-    show_default=True,
-    help="Seconds after which no further method is started (the first always runs; each runs to its end).",
+    help_text="Seconds after which no further method is started (the first always runs; each runs to its end).",
 )
-@click.option("--no-explain", is_flag=True, help="Audit the candidates without the explanation (faster).")
-@click.option(
-    "--n-boot", type=int, help="Bootstrap resamples of the candidates' audits (default: the policy's)."
-)
+@no_explain_option("Audit the candidates without the explanation (faster).")
+@n_boot_option("Bootstrap resamples of the candidates' audits (default: the policy's).")
 @register_url_option
 @actor_option
 @workspace_option

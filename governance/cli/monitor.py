@@ -9,6 +9,7 @@ import click
 from governance.cli._common import (
     actor_option,
     echo,
+    passed_on,
     register_url_option,
     reports_errors,
     secho,
@@ -160,14 +161,8 @@ def monitor_command(
     request = MonitorRequest(
         reference=model_ref,
         data=data_path,
-        time_column=time_column,
-        window=window,
-        predictions=predictions,
-        target=target,
-        since=since,
-        until=until,
         record=not no_record,
-        actor=actor,
+        **passed_on("time_column", "window", "predictions", "target", "since", "until", "actor"),
     )
     outcome = monitor(request, workspace=space, register_url=register_url)
     if as_json:

@@ -6,7 +6,8 @@ The register's library (and SQLAlchemy) is imported inside each command so that 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,16 @@ def open_register(workspace_path: str | None, register_url: str | None, *, creat
     from governance.workspace import require_workspace
 
     return Register.for_workspace(require_workspace(workspace_path), register_url, create=create)
+
+
+@contextmanager
+def _version_register(
+    reference: str, workspace_path: str | None, register_url: str | None
+) -> Iterator[tuple[Register, str, str]]:
+    """NAME@VERSION split (refused before anything opens), and the register a command records it in."""
+    name, version = _reference(reference)
+    with open_register(workspace_path, register_url) as register:
+        yield register, name, version
 
 
 def missing_register(workspace_path: str | None, register_url: str | None) -> bool:
@@ -605,8 +616,7 @@ def approve_command(
     """Approve (or --reject) NAME@VERSION in a role; refused unless the guards are met."""
     if reject and accept_risk:
         raise click.UsageError("--accept-risk applies to approvals; leave it out with --reject.")
-    name, version = _reference(reference)
-    with open_register(workspace_path, register_url) as register:
+    with _version_register(reference, workspace_path, register_url) as (register, name, version):
         record = register.approve(
             name,
             version,
@@ -645,8 +655,7 @@ def _transition_command(action: str, help_text: str) -> click.Command:
         workspace_path: str | None,
         register_url: str | None,
     ) -> None:
-        name, version = _reference(reference)
-        with open_register(workspace_path, register_url) as register:
+        with _version_register(reference, workspace_path, register_url) as (register, name, version):
             method = getattr(register, action)
             record = method(name, version, actor=_actor(actor), reason=reason)
         echo(f"{name}@{version} is now {record.state}.")
@@ -690,8 +699,7 @@ def incident_command(
     register_url: str | None,
 ) -> None:
     """Record an incident with NAME@VERSION (suspend it separately if it must stop)."""
-    name, version = _reference(reference)
-    with open_register(workspace_path, register_url) as register:
+    with _version_register(reference, workspace_path, register_url) as (register, name, version):
         record = register.record_incident(
             name, version, title=title, description=description, severity=severity, actor=_actor(actor)
         )

@@ -103,6 +103,11 @@ def _spark_session(url: str) -> Any:
     return builder.getOrCreate()
 
 
+def url_scheme(url: str) -> str:
+    """The kind of database a URL names, without its driver (``postgresql+psycopg://`` is ``postgresql``)."""
+    return url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+
+
 def connect(connection: Any = None, *, timeout: float | None = None) -> Connection:
     """Open ``connection``: a URL (``duckdb://``, ``postgresql://``, ``spark://``) or an open Ibis backend."""
     if connection is not None and not isinstance(connection, str):
@@ -114,7 +119,7 @@ def connect(connection: Any = None, *, timeout: float | None = None) -> Connecti
             )
         return Connection(backend=str(backend), url="", ibis=connection)
     url = connection or DEFAULT_CONNECTION
-    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    scheme = url_scheme(url)
     shown = redact_url(url)
     try:
         import ibis

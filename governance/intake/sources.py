@@ -20,6 +20,7 @@ from governance.intake.engine import (
     _table_expr,
     connect,
     query_error,
+    url_scheme,
 )
 from governance.intake.sql_source import SqlSource
 
@@ -59,9 +60,9 @@ def open_source(
 
 
 def _scheme(connection: Any) -> str:
-    if not isinstance(connection, str) or "://" not in connection:
+    if not isinstance(connection, str):
         return "" if connection is not None else "duckdb"
-    return connection.split("://", 1)[0].split("+", 1)[0].lower()
+    return url_scheme(connection)
 
 
 def _open_plain(

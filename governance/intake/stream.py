@@ -25,6 +25,17 @@ BATCH_ROWS = 1_000_000
 
 
 @dataclass(frozen=True)
+class ColumnRoles:
+    """Which columns of a decision log an audit reads: the decisions, the sensitive attributes, and the true
+    outcome and sample weights when there are any."""
+
+    predictions: str
+    sensitive: Sequence[str]
+    target: str | None = None
+    weights: str | None = None
+
+
+@dataclass(frozen=True)
 class ParquetColumns:
     """An opened Parquet file with the columns an audit reads, checked, and its label values."""
 
@@ -75,14 +86,7 @@ def _label_classes(parquet: Any, column: str, role: Literal["target", "predictio
     return sorted(seen, key=lambda value: (str(type(value)), value))
 
 
-def open_parquet(
-    path: str | Path,
-    *,
-    predictions: str,
-    sensitive: Sequence[str],
-    target: str | None = None,
-    weights: str | None = None,
-) -> ParquetColumns:
+def open_parquet(path: str | Path, roles: ColumnRoles) -> ParquetColumns:
     """Open ``path`` for a batched read of the audit's columns, refusing what an audit cannot use."""
     file_path = Path(path)
     if not file_path.is_file():
@@ -90,20 +94,20 @@ def open_parquet(
     parquet = _open(file_path)
     available = list(parquet.schema_arrow.names)
     refuse_duplicate_columns([str(name) for name in available], file_path.name)
-    wanted = [predictions, *sensitive, *(c for c in (target, weights) if c)]
-    fields = {predictions: "predictions", target: "target", weights: "weights"}
+    wanted = [roles.predictions, *roles.sensitive, *(c for c in (roles.target, roles.weights) if c)]
+    fields = {roles.predictions: "predictions", roles.target: "target", roles.weights: "weights"}
     for name in wanted:
         if name not in available:
             raise missing_column_error(name, available, file_path.name, fields.get(name, "sensitive"))
     if parquet.metadata.num_rows == 0:
         raise InputError(f"{file_path.name} has no rows; an audit needs data.")
     target_values = (
-        _label_classes(parquet, target, "target") if target else None
+        _label_classes(parquet, roles.target, "target") if roles.target else None
     )  # checked first, as in memory
     return ParquetColumns(
         path=file_path,
         parquet=parquet,
         columns=wanted,
-        prediction_values=_label_classes(parquet, predictions, "predictions"),
+        prediction_values=_label_classes(parquet, roles.predictions, "predictions"),
         target_values=target_values,
     )

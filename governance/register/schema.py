@@ -7,6 +7,8 @@ for queries, and a test checks that the two agree.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 PREFIX = "gov_"
@@ -15,13 +17,60 @@ GENESIS_HASH = "0" * 64
 
 metadata = sa.MetaData()
 
-models = sa.Table(
+
+def _table(name: str, *columns: sa.schema.SchemaItem) -> sa.Table:
+    """A table of rows the log's events describe: numbered by ``id``, then its own columns."""
+    return sa.Table(name, metadata, sa.Column("id", sa.Integer, primary_key=True), *columns)
+
+
+def _required(name: str, kind: Any) -> sa.Column[Any]:
+    """A column every row fills."""
+    return sa.Column(name, kind, nullable=False)
+
+
+def _sha256(name: str) -> sa.Column[str]:
+    """A SHA-256 digest in hex (a file's, the data's, the policy's, an event's), always filled."""
+    return _required(name, sa.String(64))
+
+
+def _word(name: str) -> sa.Column[str]:
+    """One short word from a fixed list (a state, a verdict, a decision, a severity)."""
+    return _required(name, sa.String(16))
+
+
+def _parent(column: str, table: str) -> sa.Column[int]:
+    """The row this one belongs to (a model, a version, a monitoring run): never missing."""
+    return sa.Column(column, sa.Integer, sa.ForeignKey(f"{table}.id"), nullable=False)
+
+
+def _event_seq() -> sa.Column[int]:
+    """The event whose after-image this row is (verify replays the log and compares)."""
+    return _required("event_seq", sa.Integer)
+
+
+def _recorded(at: str) -> tuple[sa.Column[str], sa.Column[str], sa.Column[int]]:
+    """Who recorded the row, when (the column is ``at`` or ``recorded_at``), and by which event."""
+    return (
+        _required("actor", sa.String(320)),
+        sa.Column(at, sa.String(32), nullable=False),
+        _event_seq(),
+    )
+
+
+def _created() -> tuple[sa.Column[str], sa.Column[str], sa.Column[int]]:
+    """When and by whom a model or version was created, and by which event."""
+    return (
+        _required("created_at", sa.String(32)),
+        _required("created_by", sa.String(320)),
+        _event_seq(),
+    )
+
+
+models = _table(
     "gov_models",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("name", sa.String(200), nullable=False, unique=True),
-    sa.Column("owner", sa.String(320), nullable=False),
-    sa.Column("purpose", sa.Text, nullable=False),
+    _required("owner", sa.String(320)),
+    _required("purpose", sa.Text),
     sa.Column("intended_use", sa.Text),
     sa.Column("restrictions", sa.Text),
     sa.Column("decision_domain", sa.String(100)),
@@ -29,111 +78,89 @@ models = sa.Table(
     sa.Column("is_aedt", sa.Boolean),
     sa.Column("is_annex_iii_high_risk", sa.Boolean),
     sa.Column("solely_automated", sa.Boolean),
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("created_by", sa.String(320), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    *_created(),
 )
 
-versions = sa.Table(
+versions = _table(
     "gov_versions",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("model_id", sa.Integer, sa.ForeignKey("gov_models.id"), nullable=False),
-    sa.Column("version", sa.String(100), nullable=False),
-    sa.Column("artifact_path", sa.Text, nullable=False),
-    sa.Column("sha256", sa.String(64), nullable=False),
+    _parent("model_id", "gov_models"),
+    _required("version", sa.String(100)),
+    _required("artifact_path", sa.Text),
+    _sha256("sha256"),
     sa.Column("framework", sa.String(100)),
     sa.Column("features", sa.JSON),
     sa.Column("training_data_description", sa.Text),
     sa.Column("training_data_sha256", sa.String(64)),
-    sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("created_at", sa.String(32), nullable=False),
-    sa.Column("created_by", sa.String(320), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    _word("state"),
+    *_created(),
     # where a version came from when not a local file (an MLflow registry); NULL before revision 0005
     sa.Column("source", sa.JSON),
     sa.UniqueConstraint("model_id", "version", name="uq_gov_versions_model_version"),
 )
 
-audits = sa.Table(
+audits = _table(
     "gov_audits",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    _parent("version_id", "gov_versions"),
     sa.Column("audit_id", sa.String(100), nullable=False, unique=True),
-    sa.Column("audit_json_path", sa.Text, nullable=False),
-    sa.Column("audit_json_sha256", sa.String(64), nullable=False),
+    _required("audit_json_path", sa.Text),
+    _sha256("audit_json_sha256"),
     sa.Column(
         "files", sa.JSON
     ),  # {name: sha256} of every file of the audit folder; NULL before revision 0003
-    sa.Column("verdict", sa.String(16), nullable=False),
-    sa.Column("policy_name", sa.String(200), nullable=False),
-    sa.Column("policy_sha256", sa.String(64), nullable=False),
-    sa.Column("data_sha256", sa.String(64), nullable=False),
-    sa.Column("artifact_sha256", sa.String(64), nullable=False),
-    sa.Column("tool_versions", sa.JSON, nullable=False),
+    _word("verdict"),
+    _required("policy_name", sa.String(200)),
+    _sha256("policy_sha256"),
+    _sha256("data_sha256"),
+    _sha256("artifact_sha256"),
+    _required("tool_versions", sa.JSON),
     sa.Column("max_age_days", sa.Integer),
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("recorded_at", sa.String(32), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    *_recorded("recorded_at"),
 )
 
-approvals = sa.Table(
+approvals = _table(
     "gov_approvals",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
-    sa.Column("role", sa.String(100), nullable=False),
-    sa.Column("decision", sa.String(16), nullable=False),
+    _parent("version_id", "gov_versions"),
+    _required("role", sa.String(100)),
+    _word("decision"),
     sa.Column("comment", sa.Text),
     sa.Column("risk_acceptance", sa.Text),
     sa.Column("audit_id", sa.String(100)),
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("at", sa.String(32), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    *_recorded("at"),
     # a mitigated candidate's approval: the run it was chosen from and the alternatives (revision 0009)
     sa.Column("chosen_from", sa.JSON),
 )
 
-checklist_answers = sa.Table(
+checklist_answers = _table(
     "gov_checklist_answers",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("model_id", sa.Integer, sa.ForeignKey("gov_models.id"), nullable=False),
-    sa.Column("framework", sa.String(100), nullable=False),
-    sa.Column("item_id", sa.String(100), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("evidence", sa.Text, nullable=False),
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("at", sa.String(32), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    _parent("model_id", "gov_models"),
+    _required("framework", sa.String(100)),
+    _required("item_id", sa.String(100)),
+    _word("status"),
+    _required("evidence", sa.Text),
+    *_recorded("at"),
     sa.Index("ix_gov_checklist_answers_model", "model_id", "framework", "item_id"),
 )
 
-incidents = sa.Table(
+incidents = _table(
     "gov_incidents",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
-    sa.Column("title", sa.String(300), nullable=False),
-    sa.Column("description", sa.Text, nullable=False),
-    sa.Column("severity", sa.String(16), nullable=False),
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("at", sa.String(32), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    _parent("version_id", "gov_versions"),
+    _required("title", sa.String(300)),
+    _required("description", sa.Text),
+    _word("severity"),
+    *_recorded("at"),
 )
 
 events = sa.Table(
     "gov_events",
     metadata,
     sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("at", sa.String(32), nullable=False),
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("kind", sa.String(50), nullable=False),
+    _required("at", sa.String(32)),
+    _required("actor", sa.String(320)),
+    _required("kind", sa.String(50)),
     sa.Column("model_name", sa.String(200)),
     sa.Column("version", sa.String(100)),
-    sa.Column("payload", sa.Text, nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
+    _required("payload", sa.Text),
+    _sha256("prev_hash"),
     sa.Column("hash", sa.String(64), nullable=False, unique=True),
     sa.Column("hmac", sa.String(128)),  # HMAC-SHA256 (64 hex digits) or Ed25519 (128), revision 0008
     # who the database (PostgreSQL: the role) or the operating system says wrote it: "pg:NAME" or "os:NAME"
@@ -147,82 +174,70 @@ chain_head = sa.Table(
     "gov_chain_head",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("seq", sa.Integer, nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
+    _required("seq", sa.Integer),
+    _sha256("hash"),
     sa.Column("hmac", sa.String(128)),
 )
 
 # Monitoring after go-live (revision 0006): one row per run of `governance monitor`, one count table per window.
-monitoring_runs = sa.Table(
+monitoring_runs = _table(
     "gov_monitoring_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    _parent("version_id", "gov_versions"),
     sa.Column("run_id", sa.String(100), nullable=False, unique=True),
-    sa.Column("window", sa.String(16), nullable=False),
-    sa.Column("time_column", sa.String(200), nullable=False),
-    sa.Column("data_path", sa.Text, nullable=False),
-    sa.Column("data_sha256", sa.String(64), nullable=False),
-    sa.Column("policy_sha256", sa.String(64), nullable=False),
+    _word("window"),
+    _required("time_column", sa.String(200)),
+    _required("data_path", sa.Text),
+    _sha256("data_sha256"),
+    _sha256("policy_sha256"),
     sa.Column("approved_audit_id", sa.String(100)),
-    sa.Column("first_window", sa.String(32), nullable=False),
-    sa.Column("last_window", sa.String(32), nullable=False),
-    sa.Column("n_windows", sa.Integer, nullable=False),
-    sa.Column("n_rows", sa.Integer, nullable=False),
-    sa.Column("n_alerts", sa.Integer, nullable=False),
-    sa.Column("reaudit", sa.Boolean, nullable=False),  # an alert set the version's next audit date to now
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("recorded_at", sa.String(32), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    _required("first_window", sa.String(32)),
+    _required("last_window", sa.String(32)),
+    _required("n_windows", sa.Integer),
+    _required("n_rows", sa.Integer),
+    _required("n_alerts", sa.Integer),
+    _required("reaudit", sa.Boolean),  # an alert set the version's next audit date to now
+    *_recorded("recorded_at"),
 )
 
-monitoring_windows = sa.Table(
+monitoring_windows = _table(
     "gov_monitoring_windows",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("run_row_id", sa.Integer, sa.ForeignKey("gov_monitoring_runs.id"), nullable=False),
-    sa.Column("start", sa.String(32), nullable=False),
-    sa.Column("end", sa.String(32), nullable=False),
-    sa.Column("n_rows", sa.Integer, nullable=False),
-    sa.Column("labelled", sa.Integer, nullable=False),
-    sa.Column("provisional", sa.Boolean, nullable=False),
-    sa.Column("counts", sa.JSON, nullable=False),  # the window's count table: cells x (label state, decision)
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    _parent("run_row_id", "gov_monitoring_runs"),
+    _required("start", sa.String(32)),
+    _required("end", sa.String(32)),
+    _required("n_rows", sa.Integer),
+    _required("labelled", sa.Integer),
+    _required("provisional", sa.Boolean),
+    _required("counts", sa.JSON),  # the window's count table: cells x (label state, decision)
+    _event_seq(),
     sa.Index("ix_gov_monitoring_windows_run", "run_row_id"),
 )
 
-monitoring_alerts = sa.Table(
+monitoring_alerts = _table(
     "gov_monitoring_alerts",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("run_row_id", sa.Integer, sa.ForeignKey("gov_monitoring_runs.id"), nullable=False),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
-    sa.Column("rule_id", sa.String(100), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("window_start", sa.String(32), nullable=False),
+    _parent("run_row_id", "gov_monitoring_runs"),
+    _parent("version_id", "gov_versions"),
+    _required("rule_id", sa.String(100)),
+    _word("kind"),
+    _required("window_start", sa.String(32)),
     sa.Column("attribute", sa.String(200)),
     sa.Column("group_name", sa.String(200)),
-    sa.Column("metric", sa.String(100), nullable=False),
-    sa.Column("message", sa.Text, nullable=False),
-    sa.Column("reaudit", sa.Boolean, nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    _required("metric", sa.String(100)),
+    _required("message", sa.Text),
+    _required("reaudit", sa.Boolean),
+    _event_seq(),
 )
 
 # Mitigation runs (revision 0009): one row per `governance mitigate`, its comparison files' hashes and candidates.
-mitigation_runs = sa.Table(
+mitigation_runs = _table(
     "gov_mitigation_runs",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("version_id", sa.Integer, sa.ForeignKey("gov_versions.id"), nullable=False),
+    _parent("version_id", "gov_versions"),
     sa.Column("run_id", sa.String(100), nullable=False, unique=True),
-    sa.Column("comparison_path", sa.Text, nullable=False),  # the comparison.json, relative to the workspace
-    sa.Column("files", sa.JSON, nullable=False),  # {name: sha256} of every file of the comparison folder
+    _required("comparison_path", sa.Text),  # the comparison.json, relative to the workspace
+    _required("files", sa.JSON),  # {name: sha256} of every file of the comparison folder
     sa.Column(
         "candidates", sa.JSON, nullable=False
     ),  # [{version, method, verdict, audit_id}], original first
-    sa.Column("actor", sa.String(320), nullable=False),
-    sa.Column("recorded_at", sa.String(32), nullable=False),
-    sa.Column("event_seq", sa.Integer, nullable=False),
+    *_recorded("recorded_at"),
 )
 
 # Tables whose rows are after-images recorded in events; verify replays the log and compares them.

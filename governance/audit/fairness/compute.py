@@ -37,7 +37,6 @@ from governance.audit.fairness._attribute import (
 from governance.audit.fairness._counts import fractions
 from governance.audit.fairness._groups import (
     GroupPlan,
-    Intersections,
     intersection_mode,
     overall_plan,
     plan_groups,
@@ -251,21 +250,10 @@ def _check(options: FairnessOptions) -> None:
 
 
 def _compute_with(options: FairnessOptions, table: CountTable, **inputs: Any) -> FairnessResult:
-    """``_compute`` with the options unpacked in one place, with Python's cycle collector paused: the
-    computation makes no cycles, and one full collection walking every object of a loaded process cost
-    a sixth of an audit of 2,500 cells."""
+    """``_compute`` with Python's cycle collector paused: the computation makes no cycles, and one full
+    collection walking every object of a loaded process cost a sixth of an audit of 2,500 cells."""
     with collection_paused():
-        return _compute(
-            table,
-            reference=options.reference,
-            reference_groups=options.reference_groups,
-            intersections=intersection_mode(options.intersections),
-            n_boot=options.n_boot,
-            confidence_level=options.confidence_level,
-            seed=options.seed,
-            min_group_size=options.min_group_size,
-            **inputs,
-        )
+        return _compute(table, options, **inputs)
 
 
 def _rows(
@@ -290,44 +278,38 @@ def _rows(
 
 def _compute(
     table: CountTable,
+    options: FairnessOptions,
     *,
     task: str,
     rows: Rows | None,
     row_kind: str | None,
     scoring: tuple[CountTable, float] | None,
     has_scores: bool,
-    reference: str,
-    reference_groups: dict[str, str] | None,
-    intersections: Intersections,
-    n_boot: int,
-    confidence_level: float,
-    seed: int,
-    min_group_size: int,
     progress: Callable[[int, int], None] | None,
     notes: list[str],
 ) -> FairnessResult:
-    plans = plan_groups(table, intersections=intersections)
+    plans = plan_groups(table, intersections=intersection_mode(options.intersections))
     _refuse_empty_groups(table, plans)
     all_plans = [*plans, overall_plan(table)]
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4)]
-    series = _count_metrics(table, all_plans, task, confidence_level)
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(options.seed).spawn(4)]
+    series = _count_metrics(table, all_plans, task, options.confidence_level)
     if rows is not None and row_kind is not None:
         plan_rows = [
             plan.aggregate(table.n, axis=0).reshape(plan.n_groups, -1).sum(axis=1) for plan in all_plans
         ]
-        row_setup = _RowSetup(rows, row_kind, all_plans, plan_rows, task, confidence_level)
-        _add_row_metrics(series, row_setup, n_boot, streams[2], progress, notes)
+        row_setup = _RowSetup(rows, row_kind, all_plans, plan_rows, task, options.confidence_level)
+        _add_row_metrics(series, row_setup, options.n_boot, streams[2], progress, notes)
     settings = AttributeSettings(
-        reference=reference,
-        reference_groups=reference_groups or {},
-        min_group_size=min_group_size,
-        confidence_level=confidence_level,
+        reference=options.reference,
+        reference_groups=options.reference_groups or {},
+        min_group_size=options.min_group_size,
+        confidence_level=options.confidence_level,
     )
     made = [
         _attribute(view, settings, notes)
-        for view in _views(table, plans, series, task, scoring, confidence_level)
+        for view in _views(table, plans, series, task, scoring, options.confidence_level)
     ]
-    _note_small_and_undefined(made, min_group_size, notes)
+    _note_small_and_undefined(made, options.min_group_size, notes)
     attributes = [attribute for attribute, _ in made]
     with collection_paused():
         return FairnessResult(
@@ -339,12 +321,12 @@ def _compute(
             positive_label=str(table.classes[1]) if task == "binary" else None,
             n_rows=table.n_rows,
             total_weight=table.total_weight,
-            overall=_overall_values(table, series, len(all_plans) - 1, task, confidence_level),
+            overall=_overall_values(table, series, len(all_plans) - 1, task, options.confidence_level),
             attributes=attributes,
-            n_boot=n_boot,
-            confidence_level=confidence_level,
-            seed=seed,
-            min_group_size=min_group_size,
+            n_boot=options.n_boot,
+            confidence_level=options.confidence_level,
+            seed=options.seed,
+            min_group_size=options.min_group_size,
             notes=list(dict.fromkeys(notes)),  # one per remark, even when every class repeats it
             interval_methods=INTERVAL_METHODS,
         )

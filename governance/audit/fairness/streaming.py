@@ -15,7 +15,7 @@ from typing import Any
 from governance.audit.fairness._inputs import check_labels, column_nouns
 from governance.audit.fairness.table import CountTable, build_count_table
 from governance.errors import InputError
-from governance.intake.stream import BATCH_ROWS, open_parquet
+from governance.intake.stream import BATCH_ROWS, ColumnRoles, open_parquet
 from governance.provenance import sha256_file
 
 
@@ -49,7 +49,7 @@ def count_parquet(
     The label values are checked first by the same rule as data in memory (``check_labels``);
     ``before_counting(task, classes)`` may refuse the audit before the long pass over the file.
     """
-    source = open_parquet(path, predictions=predictions, sensitive=sensitive, target=target, weights=weights)
+    source = open_parquet(path, ColumnRoles(predictions, sensitive, target, weights))
     task, classes = check_labels(
         source.prediction_values,
         source.target_values,
