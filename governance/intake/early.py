@@ -67,8 +67,8 @@ class EarlyQuery:
             with contextlib.suppress(Exception):  # the query may end by itself meanwhile
                 if self.source.con.backend == "duckdb":
                     self._cursor.interrupt()
-                else:
-                    self.source.db.cancel_safe()
+                else:  # psycopg 3.2 has cancel_safe (it waits for the server's reply); 3.1 only cancel
+                    getattr(self.source.db, "cancel_safe", self.source.db.cancel)()
         self._thread.join()
 
 
