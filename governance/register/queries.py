@@ -33,8 +33,15 @@ from governance.register.records import (
 
 def row_image(row: Row[Any]) -> dict[str, Any]:
     """A row as the JSON-able dict that events carry (everything but the ``event_seq`` bookkeeping column)."""
-    image = {key: value for key, value in row._mapping.items() if key != "event_seq"}
+    image = dict(zip(row._fields, row, strict=True))  # not ``row._mapping``: a third of the time
+    image.pop("event_seq", None)
+    if _JSON_ALREADY.issuperset(map(type, image.values())):  # most rows: nothing to convert
+        return {key: image[key] for key in sorted(image)}
     return dict(json.loads(provenance.canonical_json(image)))
+
+
+_JSON_ALREADY = frozenset({str, int, bool, type(None)})
+"""Types a JSON round trip gives back unchanged (a float may not: NaN; a datetime becomes text)."""
 
 
 def model_record(row: Row[Any]) -> ModelRecord:

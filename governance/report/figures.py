@@ -1,9 +1,9 @@
 """Figures for the audit report: each rate per group with its interval, and impact ratios against 0.8.
 
 Written as SVG (crisp on the site) and PNG (for documents), deterministically, so that re-running an audit gives
-byte-identical files. They are drawn by :mod:`governance.report.charts`, not matplotlib, which keeps an audit of
-saved predictions fast; the explanation's figures (a beeswarm among them) still use matplotlib. Groups masked
-for publication are left out of every figure.
+byte-identical files. They are drawn by :mod:`governance.report.charts`, not matplotlib, which keeps an audit
+fast; so are the explanation's figures (:mod:`governance.report.explain_figures`). Groups masked for
+publication are left out of every figure.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 class Frozen(BaseModel):
     """The one base for records and results: immutable, no unknown fields, JSON-friendly."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Estimate(Frozen):

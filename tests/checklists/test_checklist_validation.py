@@ -142,3 +142,21 @@ def test_find_item_and_framework_suggest_what_exists(tmp_path: Path) -> None:
         find_item(checklists, "demo.tow")
     with pytest.raises(PolicyError, match="choose one of: demo"):
         find_checklist(checklists, "eu")
+
+
+def test_a_changed_copy_of_a_shipped_checklist_is_still_validated_with_its_line(tmp_path: Path) -> None:
+    """An unchanged copy of a shipped checklist is read without the JSON Schema validator (the toolkit's own tests
+    check the shipped files); one changed byte and it is validated in full, the problem placed on its line."""
+    from governance.paths import bundled_policies
+
+    shipped = bundled_policies() / "checklists" / "gdpr.yaml"
+    copy = tmp_path / "gdpr.yaml"
+    copy.write_bytes(shipped.read_bytes())
+    assert load_checklist(copy).framework == "gdpr"
+    text = shipped.read_text(encoding="utf-8")
+    broken = text.replace("applies_when: [", "applies_when: [sometimes, ", 1)
+    assert broken != text
+    copy.write_text(broken, encoding="utf-8")
+    line = broken.splitlines().index(next(x for x in broken.splitlines() if "sometimes" in x)) + 1
+    with pytest.raises(PolicyError, match=rf"gdpr\.yaml line {line}, field items\[\d+\]\.applies_when"):
+        load_checklist(copy)
