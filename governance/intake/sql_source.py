@@ -160,7 +160,7 @@ class SqlSource(SourceNames):
     def group_counts(
         self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
     ) -> Grouped:
-        """As ``TableSource.group_counts``: ``n__``, ``w__``, ``w2__`` (and ``wnull__``, ``wmin__``) per group."""
+        """As ``TableSource.group_counts``: ``n__``, ``w__``, ``w2__`` (and ``wnull__``, ``wmin__``, ``wmax__``) per group."""
         from governance.intake.grouped import Grouped
 
         names, rows = self.fetch(self.group_sql(keys, weights, limit=limit, checks=checks))
