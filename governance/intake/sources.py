@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from governance.errors import InputError
-from governance.intake import sql_source
+from governance.intake import early, sql_source
 from governance.intake.data import missing_column_error
 from governance.intake.engine import (
     BACKEND_NAMES,
@@ -74,7 +74,26 @@ def _open_plain(
     rows: bool,
     file: str | None,
 ) -> SqlSource | None:
-    """A DuckDB or PostgreSQL source read in plain SQL, or ``None`` when Ibis reads this connection."""
+    """A DuckDB or PostgreSQL source read in plain SQL, or ``None`` when Ibis reads this connection.
+
+    A source opened ahead for the same table or query (:mod:`governance.intake.early`) is taken as it is."""
+    if isinstance(connection, (str, type(None))) and not rows:
+        ahead = early.claim(early.Where(connection or DEFAULT_CONNECTION, table, query, timeout, file))
+        if ahead is not None:
+            return ahead
+    return open_plain(connection, table=table, query=query, timeout=timeout, rows=rows, file=file)
+
+
+def open_plain(
+    connection: Any,
+    *,
+    table: str | None,
+    query: str | None,
+    timeout: float | None,
+    rows: bool,
+    file: str | None,
+) -> SqlSource | None:
+    """Connect in plain SQL and read the schema (``None`` when Ibis reads this connection)."""
     scheme = _scheme(connection)
     if scheme == "duckdb":
         _refuse_timeout(timeout, BACKEND_NAMES["duckdb"])
