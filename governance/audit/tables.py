@@ -249,7 +249,7 @@ def first_pass_ahead(request: TableRequest | None) -> Iterator[None]:
 def _open_ahead(request: TableRequest) -> SqlSource | None:
     return open_plain(
         request.connection, table=request.table, query=request.query, timeout=request.timeout, rows=False,
-        file=request.file,
+        file=request.file, claim=False,
     )  # fmt: skip
 
 
