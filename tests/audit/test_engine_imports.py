@@ -9,27 +9,23 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import prediction_log, write_duckdb
+from engine_support import WATCH_IMPORTS, prediction_log, write_duckdb
 
 HEAVY = ("ibis", "sqlglot", "pandas", "pyarrow")
-# Runs the command line in this process, then reports which heavy packages it loaded.
-RUN = """
-import atexit, json, runpy, sys
-path = sys.argv[1]
-atexit.register(lambda: open(path, "w").write(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules))))
-sys.argv = ["governance", *sys.argv[2:]]
-runpy.run_module("governance", run_name="__main__")
-"""
 
 
 def _audit_in_subprocess(
     tmp_path: Path, *source: str, sensitive: str = "sex", watched: tuple[str, ...] = HEAVY
 ) -> list[str]:
-    loaded_modules: list[str] = _run_audit(tmp_path, RUN.format(heavy=watched), *source, sensitive=sensitive)
+    loaded_modules: list[str] = _run_audit(
+        tmp_path, WATCH_IMPORTS.format(watched=watched), *source, sensitive=sensitive
+    )
     return loaded_modules
 
 
@@ -81,6 +77,35 @@ def test_a_duckdb_table_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_pa
     assert _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url) == []
 
 
+@contextmanager
+def pg_log_view(prefix: str, body: str, *, sequence: str | None = None) -> Iterator[tuple[Any, str, str]]:
+    """A fresh schema on the test server with the prediction log as ``rows`` and a view ``log`` over a function
+    that runs ``body`` (``{schema}`` filled in) before it returns the rows; yields the engine, the schema and a
+    URL for ``--connection``; the schema is dropped afterwards."""
+    import sqlalchemy as sa
+
+    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
+    assert raw, 'GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"'
+    server = sa.make_url(raw)
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        prediction_log().to_sql("rows", connection, schema=schema, index=False)
+        if sequence:
+            connection.exec_driver_sql(f'CREATE SEQUENCE "{schema}".{sequence}')
+        connection.exec_driver_sql(
+            f'CREATE FUNCTION "{schema}".log_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
+            f'BEGIN {body.format(schema=schema)}; RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
+        )
+        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".log_rows()')
+    try:
+        yield engine, schema, server.set(drivername="postgresql").render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("weights", [[], ["--weights", "w"]], ids=["unweighted", "weighted"])
 def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(
@@ -88,34 +113,14 @@ def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(
 ) -> None:
     """The table is a view whose every full read advances a sequence (sequences ignore transactions). Weighted:
     the fingerprint's sum, minimum and maximum of the weights come from the same pass as the count table."""
-    import sqlalchemy as sa
-
-    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
-    if not raw:
-        pytest.skip('GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"')
-    server = sa.make_url(raw)
-    schema = f"gov_reads_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        prediction_log().to_sql("rows", connection, schema=schema, index=False)
-        connection.exec_driver_sql(f'CREATE SEQUENCE "{schema}".reads')
-        connection.exec_driver_sql(
-            f'CREATE FUNCTION "{schema}".read_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
-            f'BEGIN PERFORM nextval(\'"{schema}".reads\'); RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
-        )
-        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".read_rows()')
-    try:
-        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    body = "PERFORM nextval('\"{schema}\".reads')"
+    with pg_log_view("gov_reads", body, sequence="reads") as (engine, schema, url):
         loaded = _audit_in_subprocess(tmp_path, "--table", f"{schema}.log", "--connection", url, *weights)
         with engine.connect() as connection:
             reads: Any = connection.exec_driver_sql(
                 f'SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "{schema}".reads'
             ).scalar()
-        assert loaded == [] and reads == 1
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert loaded == [] and reads == 1
 
 
 def test_a_weighted_duckdb_table_is_read_once(tmp_path: Path) -> None:
@@ -187,45 +192,8 @@ def test_a_failure_after_the_query_started_stops_it_and_writes_nothing(tmp_path:
 
 @pytest.mark.postgres
 def test_a_postgres_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) -> None:
-    import sqlalchemy as sa
 
-    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
-    assert raw, 'GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"'
-    server = sa.make_url(raw)
-    table = f"gov_early_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    with engine.begin() as connection:
-        prediction_log().to_sql(table, connection, index=False)
-    try:
-        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
-        seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), "--table", table, "--connection", url)
-        assert seen == {"at_query": [], "threads": []}
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
-
-
-@pytest.mark.postgres
-def test_a_failure_after_the_postgres_query_started_cancels_it(tmp_path: Path) -> None:
-    """The table is a view that waits a minute before it returns rows: the policy's error (exit 2) cancels the
-    query on the server, and no thread is left."""
-    import sqlalchemy as sa
-
-    raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
-    assert raw, 'GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"'
-    server = sa.make_url(raw)
-    schema = f"gov_cancel_{uuid.uuid4().hex[:10]}"
-    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    with engine.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        prediction_log().to_sql("rows", connection, schema=schema, index=False)
-        connection.exec_driver_sql(
-            f'CREATE FUNCTION "{schema}".slow_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
-            f'BEGIN PERFORM pg_sleep(600); RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
-        )
-        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".slow_rows()')
-    try:
-        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with pg_log_view("gov_cancel", "PERFORM pg_sleep(600)") as (engine, schema, url):
         source = ["--table", f"{schema}.log", "--connection", url, "--policy", "nowhere.yaml"]
         seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), *source, code=2)
         with engine.connect() as connection:
@@ -233,7 +201,4 @@ def test_a_failure_after_the_postgres_query_started_cancels_it(tmp_path: Path) -
                 "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
                 (f"%{schema}%",),
             ).scalar()
-        assert seen == {"at_query": [], "threads": []} and running == 0
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert seen == {"at_query": [], "threads": []} and running == 0
