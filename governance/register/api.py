@@ -7,6 +7,7 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import json
@@ -62,18 +63,30 @@ _ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", 
 _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
 
 
-def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Row[Any]]:
-    """Insert checklist answers for the model of that name, as the database returned them, in their order (none
-    when there is no such model): the model's id is looked up in the INSERT itself, not in a query of its own."""
-    rows: list[Row[Any]] = []
+def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Any]:
+    """Insert checklist answers for the model of that name, as the database returned them (named tuples, in their
+    order; none when there is no such model): the model's id is looked up in the INSERT itself, not in a query of
+    its own, and the statement goes to the driver directly (:func:`database.driver_execute`)."""
+    rows: list[Any] = []
     named = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
         chunk = values[start : start + _ANSWERS_AT_ONCE]
         parameters = {f"{c}_{i}": value[c] for i, value in enumerate(chunk) for c in _ANSWER_COLUMNS}
         parameters["model_name"] = model_name
-        sql = _insert_answers_sql(named, len(chunk))
-        rows += conn.exec_driver_sql(sql, parameters).all()
+        cursor = database.driver_execute(conn, _insert_answers_sql(named, len(chunk)), parameters)
+        try:
+            make = _row_type(tuple(column[0] for column in cursor.description))._make
+            rows += map(make, cursor.fetchall())
+        finally:
+            cursor.close()
     return sorted(rows, key=lambda row: int(row.event_seq))
+
+
+@functools.lru_cache(maxsize=16)
+def _row_type(columns: tuple[str, ...]) -> Any:
+    """A named tuple for rows of these columns: what :func:`queries.row_image` and the records read of a row
+    (``_fields``, the values, each by name), without SQLAlchemy's result machinery."""
+    return collections.namedtuple("DriverRow", columns)  # type: ignore[misc]
 
 
 @functools.lru_cache(maxsize=64)
@@ -98,30 +111,39 @@ def _append_events(
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
     if conn.dialect.name != "postgresql":
-        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head))
-        conn.exec_driver_sql(insert, values)
-        return int(conn.exec_driver_sql(move, {**head, "prev_seq": prev_seq}).rowcount)
+        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), ":{}")
+        database.driver_execute(conn, insert, values, many=True).close()
+        return _rowcount(database.driver_execute(conn, move, {**head, "prev_seq": prev_seq}))
     earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
     if earlier:
-        conn.execute(t.events.insert(), earlier)
+        insert = _events_then_head_sql(tuple(earlier[0]), tuple(head), "%({})s")[0]
+        database.driver_execute(conn, insert, earlier, many=True).close()
     columns = tuple(last[0])
     parameters = {
         f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns
     }
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
-    return int(conn.exec_driver_sql(sql, parameters).rowcount)
+    return _rowcount(database.driver_execute(conn, sql, parameters))
+
+
+def _rowcount(cursor: Any) -> int:
+    """Rows the cursor's statement changed, and the cursor closed."""
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
 
 
 @functools.lru_cache(maxsize=64)
-def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...]) -> tuple[str, str]:
-    """The INSERT of events and the UPDATE of the head on SQLite, written once (not built and compiled per
-    write)."""
-    named = ", ".join(f":{column}" for column in columns)
-    moved = ", ".join(f"{column} = :{column}" for column in head)
+def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...], mark: str) -> tuple[str, str]:
+    """The INSERT of events and the UPDATE of the head (``mark``: the driver's named parameter, ``:{}`` or
+    ``%({})s``), written once (not built and compiled per write)."""
+    named = ", ".join(mark.format(column) for column in columns)
+    moved = ", ".join(f"{column} = {mark.format(column)}" for column in head)
     return (
         f"INSERT INTO {t.events.name} ({', '.join(columns)}) VALUES ({named})",
-        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = :prev_seq",
+        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = {mark.format('prev_seq')}",
     )
 
 

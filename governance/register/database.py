@@ -211,7 +211,44 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver_execute(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN").close()
+
+
+def driver_execute(
+    connection: Connection, statement: str, parameters: Any = None, *, many: bool = False
+) -> Any:
+    """Run one statement on the driver's own cursor of the connection SQLAlchemy holds (in its transaction), and
+    give the cursor: the write path's few fixed statements skip SQLAlchemy's per-statement work (execution
+    context, result objects), a third of a write's processor time. Driver errors are raised as SQLAlchemy's,
+    so that a full disk or a missing grant still reads as one plain sentence."""
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    cursor = dbapi.cursor()
+    try:
+        if many:
+            cursor.executemany(statement, parameters)
+        elif parameters is None:
+            cursor.execute(statement)
+        else:
+            cursor.execute(statement, parameters)
+    except connection.dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
+        if gone:
+            connection.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(
+            statement, parameters, exc, connection.dialect.loaded_dbapi.Error, connection_invalidated=gone
+        ) from exc
+    return cursor
+
+
+def first_row(cursor: Any) -> dict[str, Any] | None:
+    """The cursor's first row by column name (``None``: no row), and the cursor closed."""
+    try:
+        row = cursor.fetchone()
+        return None if row is None else dict(zip([c[0] for c in cursor.description], row, strict=True))
+    finally:
+        cursor.close()
 
 
 def _inspect_server(engine: Engine, where: str) -> tuple[set[str], str | None]:
@@ -397,8 +434,10 @@ def locked_write(
                             yield connection, found
                     else:
                         with connection.begin():
-                            row = connection.execute(sa.text(first)).first() if first is not None else None
-                            yield connection, (dict(row._mapping) if row is not None else None)
+                            found = (
+                                first_row(driver_execute(connection, first)) if first is not None else None
+                            )
+                            yield connection, found
                             pause_at(
                                 "register-commit"
                             )  # the crash tests kill -9 here: rows and event written
