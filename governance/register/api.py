@@ -27,7 +27,13 @@ from governance.register import chain, database, lifecycle, manifest, mitigation
 from governance.register import schema as t
 from governance.register.actions import advice
 from governance.register.chain import Change
-from governance.register.records import CHECKLIST_STATUSES, SEVERITIES, ModelDescription, newest_answers
+from governance.register.records import (
+    CHECKLIST_STATUSES,
+    SEVERITIES,
+    ChecklistAnswerRecord,
+    ModelDescription,
+    newest_answers,
+)
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
@@ -43,8 +49,9 @@ EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
 
 
-Rows = list[tuple[sa.Table, Row[Any]]]
-"""The rows an event carries the after-images of, with their tables."""
+Rows = list[tuple[sa.Table, Any]]
+"""The rows an event carries the after-images of, with their tables: each a row as read, or its image already
+made (:func:`queries.row_image`)."""
 
 
 @dataclass
@@ -86,7 +93,7 @@ def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, An
 def _row_type(columns: tuple[str, ...]) -> Any:
     """A named tuple for rows of these columns: what :func:`queries.row_image` and the records read of a row
     (``_fields``, the values, each by name), without SQLAlchemy's result machinery."""
-    return collections.namedtuple("DriverRow", columns)  # type: ignore[misc]
+    return collections.namedtuple("DriverRow", columns)
 
 
 @functools.lru_cache(maxsize=64)
@@ -707,15 +714,20 @@ class Register:
                 {**answer, "actor": actor, "at": at, "event_seq": first + index}
                 for index, answer in enumerate(checked)
             ]
-            for value in values:
-                _check_lengths(t.checklist_answers, value)
+            _check_lengths(t.checklist_answers, values[0])  # actor and time: the same in every answer
+            for answer in checked[1:]:
+                _check_lengths(t.checklist_answers, answer)
             rows = _insert_answers(conn, model_name, values)
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
+            images = [queries.row_image(row) for row in rows]  # made once: for its event and for its record
             table = t.checklist_answers
             change = Change(actor, "checklist.answered", model_name, at=at)
-            self._append_many(conn, first, [(change, [(table, row)], None) for row in rows])
-            return [queries.checklist_record(row, model_name) for row in rows]
+            self._append_many(conn, first, [(change, [(table, image)], None) for image in images])
+            validate = (
+                ChecklistAnswerRecord.model_validate
+            )  # pydantic's validator is quicker than model_construct
+            return [validate({**image, "model_name": model_name}) for image in images]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -1235,7 +1247,10 @@ class Register:
         """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
         rows, extra = carried
         payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
+            "rows": [
+                {"table": table.name, "record": row if isinstance(row, dict) else queries.row_image(row)}
+                for table, row in rows
+            ],
             **(json.loads(provenance.canonical_json(extra)) if extra else {}),
         }
         text = provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
@@ -1397,6 +1412,7 @@ def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None
         )
 
 
+@functools.cache
 @functools.cache
 def _limits(table: sa.Table) -> dict[str, int]:
     """The longest text each column of a table keeps (columns without a limit left out)."""
