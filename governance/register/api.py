@@ -80,20 +80,26 @@ def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, An
         chunk = values[start : start + _ANSWERS_AT_ONCE]
         parameters = {f"{c}_{i}": value[c] for i, value in enumerate(chunk) for c in _ANSWER_COLUMNS}
         parameters["model_name"] = model_name
-        cursor = database.driver_execute(conn, _insert_answers_sql(named, len(chunk)), parameters)
+        sql = _insert_answers_sql(named, len(chunk))
+        cursor = database.driver_execute(conn, sql, parameters)
         try:
-            make = _row_type(tuple(column[0] for column in cursor.description))._make
-            rows += map(make, cursor.fetchall())
+            rows += map(_row_type(sql, cursor)._make, cursor.fetchall())
         finally:
             cursor.close()
     return sorted(rows, key=lambda row: int(row.event_seq))
 
 
-@functools.lru_cache(maxsize=16)
-def _row_type(columns: tuple[str, ...]) -> Any:
-    """A named tuple for rows of these columns: what :func:`queries.row_image` and the records read of a row
-    (``_fields``, the values, each by name), without SQLAlchemy's result machinery."""
-    return collections.namedtuple("DriverRow", columns)
+_ROW_TYPES: dict[str, Any] = {}
+
+
+def _row_type(sql: str, cursor: Any) -> Any:
+    """A named tuple for the rows ``sql`` returns: what :func:`queries.row_image` and the records read of a row
+    (``_fields``, the values, each by name), without SQLAlchemy's result machinery; made from the driver's column
+    names once per statement (the driver builds them anew each time they are asked for)."""
+    found = _ROW_TYPES.get(sql)
+    if found is None:
+        found = _ROW_TYPES[sql] = collections.namedtuple("DriverRow", [c[0] for c in cursor.description])
+    return found
 
 
 @functools.lru_cache(maxsize=64)

@@ -479,14 +479,11 @@ def _postgres_write(
             cursor = dbapi.cursor()
             try:
                 cursor.execute(statement)
-                found = None
                 while (
                     cursor.nextset()
                 ):  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
-                    if first is not None and cursor.description is not None:
-                        row = cursor.fetchone()
-                        names = [column[0] for column in cursor.description]
-                        found = dict(zip(names, row, strict=True)) if row is not None else None
+                    pass
+                found = _first_found(cursor, first)
             except error as exc:  # as SQLAlchemy wraps it, for the permission and full-disk sentences
                 gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
                 if gone:  # a server restarted: the pool opens fresh connections from now on
@@ -506,6 +503,22 @@ def _postgres_write(
                 dbapi.autocommit = False
             except Exception:  # a broken connection: the pool replaces it
                 connection.invalidate()
+
+
+_COLUMN_NAMES: dict[str, list[str]] = {}  # of each ``first`` query: read from the driver once, not per write
+
+
+def _first_found(cursor: Any, first: str | None) -> dict[str, Any] | None:
+    """The first row of ``first``'s result (the cursor's current one) by column name."""
+    if first is None:
+        return None
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    names = _COLUMN_NAMES.get(first)
+    if names is None:
+        names = _COLUMN_NAMES[first] = [column[0] for column in cursor.description]
+    return dict(zip(names, row, strict=True))
 
 
 class PermissionDeniedError(RegisterError):
