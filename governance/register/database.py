@@ -473,17 +473,10 @@ def _postgres_write(
     try:
         with connection.begin():
             error = connection.dialect.loaded_dbapi.Error
-            statement = (
-                f"BEGIN; SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY}){'; ' + first if first else ''}"
-            )
+            statement = f"BEGIN; {_LOCK}{'; ' + first if first else ''}"
             cursor = dbapi.cursor()
             try:
-                cursor.execute(statement)
-                while (
-                    cursor.nextset()
-                ):  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
-                    pass
-                found = _first_found(cursor, first)
+                found = _begin_locked(dbapi, cursor, first)
             except error as exc:  # as SQLAlchemy wraps it, for the permission and full-disk sentences
                 gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
                 if gone:  # a server restarted: the pool opens fresh connections from now on
@@ -503,6 +496,29 @@ def _postgres_write(
                 dbapi.autocommit = False
             except Exception:  # a broken connection: the pool replaces it
                 connection.invalidate()
+
+
+_LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
+
+
+def _begin_locked(dbapi: Any, cursor: Any, first: str | None) -> dict[str, Any] | None:
+    """BEGIN, the write lock, then ``first``, sent to the server together (one wait for it): as a pipeline of
+    prepared statements, so that the server plans the chain head's query once per connection, not per write
+    (that planning took longer than the query); as one simple query where libpq has no pipelines. Each runs after
+    the one before it, so ``first`` sees everything committed before the lock was granted."""
+    import psycopg
+
+    if not psycopg.Pipeline.is_supported():  # pragma: no cover - libpq before 14
+        cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
+        while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
+            pass
+        return _first_found(cursor, first)
+    with dbapi.pipeline():
+        dbapi.execute("BEGIN")
+        dbapi.execute(_LOCK, prepare=True)
+        if first is not None:
+            cursor.execute(first, prepare=True)
+    return _first_found(cursor, first)
 
 
 _COLUMN_NAMES: dict[str, list[str]] = {}  # of each ``first`` query: read from the driver once, not per write

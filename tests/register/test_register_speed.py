@@ -91,8 +91,8 @@ def driver_statements(register: Register) -> Iterator[list[str]]:
 
 def test_a_write_runs_few_statements(drafted: Register, backend: str) -> None:
     """SQLite: BEGIN IMMEDIATE, the chain head with the signing state, the row (the model looked up in its INSERT),
-    the event, the head, COMMIT. On PostgreSQL BEGIN, the lock and the head go to the server as one query (see the
-    round trips below), then the row, the event with the head, and COMMIT. Counted at the driver, so that
+    the event, the head, COMMIT. On PostgreSQL BEGIN, the lock and the head go to the server together (one wait,
+    see the round trips below), then the row, the event with the head, and COMMIT. Counted at the driver, so that
     statements sent past SQLAlchemy are counted too."""
     for warm in range(8):  # statements prepared, connections traced
         drafted.record_checklist_answer(
@@ -102,7 +102,7 @@ def test_a_write_runs_few_statements(drafted: Register, backend: str) -> None:
         drafted.record_checklist_answer(
             "credit-risk", framework="eu-ai-act", item_id="a", status="yes", evidence="e", actor="r@x"
         )
-    assert len(statements) == (6 if backend == "sqlite" else 4), statements
+    assert len(statements) == 6, statements
 
 
 def test_a_write_goes_to_the_driver_past_sqlalchemy(drafted: Register) -> None:
