@@ -65,7 +65,14 @@ class _Transaction:
     signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
 
 
-_CHANGE_FIELDS = dataclasses.fields(Change)
+# the event columns _event_row copies from a Change, by name: a new field of Change needs its column there too
+assert [field.name for field in dataclasses.fields(Change)] == [
+    "actor",
+    "kind",
+    "model_name",
+    "version",
+    "at",
+]
 _ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", "event_seq")
 _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
 
@@ -1261,18 +1268,15 @@ class Register:
         }
         text = provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
         identity = None if self._before_signing else identity
-        fields = {field.name: getattr(change, field.name) for field in _CHANGE_FIELDS}  # asdict deep-copies
         said = (change.actor, change.at, change.kind, change.model_name, change.version)
         digest = chain.event_hash_of_text(seq, said, text, prev_hash, identity)
-        return {
-            "seq": seq,
-            **fields,
-            "payload": text,
-            "prev_hash": prev_hash,
-            "hash": digest,
-            "hmac": self._signer.sign(digest) if self._signer is not None else None,
-            **({} if self._before_signing else {"identity": identity}),
-        }
+        signer = self._signer
+        row = {"seq": seq, "actor": said[0], "at": said[1], "kind": said[2], "model_name": said[3]}
+        row.update(version=said[4], payload=text, prev_hash=prev_hash, hash=digest)
+        row["hmac"] = signer.sign(digest) if signer is not None else None
+        if not self._before_signing:
+            row["identity"] = identity
+        return row
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
