@@ -6,9 +6,7 @@ names are turned into slugs, and every joined path is checked to stay under its 
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -57,18 +55,3 @@ def demo_data() -> Path:
 def page_slug(name: object) -> str:
     """A file name for a generated page: :func:`slugify`, which never starts with a dot."""
     return slugify(str(name))
-
-
-def write_atomically(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8, byte for byte) to ``path`` whole: into a temporary file beside it, then one
-    rename, so that a reader or a crash never sees half a file; the temporary file is removed on any failure."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,3 +43,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
         report.longrepr = (
             f"{item.nodeid} was skipped, but CI requires PostgreSQL, Chromium and Spark: {report.longrepr}"
         )
+
+
+@pytest.fixture
+def saved_canvases(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Any]]:
+    """Every figure the house charts save while the test runs, as (file stem, canvas), in order: counted work."""
+    from governance.report.charts import Canvas
+
+    saved: list[tuple[str, Any]] = []
+    real_save = Canvas.save
+
+    def recorded(canvas: Canvas, folder: Path, stem: str) -> str:
+        saved.append((stem, canvas))
+        return real_save(canvas, folder, stem)
+
+    monkeypatch.setattr(Canvas, "save", recorded)
+    return saved

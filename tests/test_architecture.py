@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     (
         "errors",
         "paths",
+        "atomic",
         "provenance",
         "yamlload",
         "intervals",

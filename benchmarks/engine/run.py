@@ -3,7 +3,7 @@
 Each row is a whole process (interpreter start and imports included), timed and measured for peak memory
 (RSS of the child) and CPU time (user + system), min and median of ``--repeat`` runs. Ratios are audit / engine
 in the same run. ``--before DIR`` runs every audit again with ``PYTHONPATH=DIR`` (a checkout of the code before a
-change, e.g. ``git archive main | tar -x -C DIR``), beside the new code in the same run.
+change, e.g. ``git archive main | tar -x -C DIR``), alternating run by run with the new code.
 
 1. A Parquet prediction log: ``governance audit --data`` (the file path), the same through
    ``--query "SELECT * FROM read_parquet(...)"`` (DuckDB), and as a table of a DuckDB database, against
@@ -54,26 +54,43 @@ Result = tuple[float, float, float, float]  # min and median seconds, max peak R
 
 def measure(command: list[str], repeat: int, pythonpath: str | None = None) -> Result:
     """(min seconds, median seconds, max peak RSS in MB, median CPU seconds) of ``command`` run ``repeat`` times."""
-    times, peaks, cpus = [], [], []
+    return summary([run_once(command, pythonpath) for _ in range(repeat)])
+
+
+def run_once(command: list[str], pythonpath: str | None = None) -> tuple[float, float, float]:
+    """Seconds, peak RSS (MB) and CPU seconds of one run of ``command``."""
     env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
-    for _ in range(repeat):
-        out = subprocess.run(
-            [PYTHON, "-c", MEASURE, *command], capture_output=True, text=True, check=True, env=env
-        )
-        seconds, peak, code, cpu = out.stdout.split()
-        if int(code) not in (0, 1, 3):
-            raise SystemExit(f"{' '.join(command)} exited {code}")
-        times.append(float(seconds))
-        peaks.append(float(peak))
-        cpus.append(float(cpu))
+    out = subprocess.run(
+        [PYTHON, "-c", MEASURE, *command], capture_output=True, text=True, check=True, env=env
+    )
+    seconds, peak, code, cpu = out.stdout.split()
+    if int(code) not in (0, 1, 3):
+        raise SystemExit(f"{' '.join(command)} exited {code}")
+    return float(seconds), float(peak), float(cpu)
+
+
+def summary(runs: list[tuple[float, float, float]]) -> Result:
+    times, peaks, cpus = zip(*runs, strict=True)
     return min(times), statistics.median(times), max(peaks), statistics.median(cpus)
 
 
-def audit_rows(name: str, command: list[str], repeat: int, engine: Result) -> None:
-    """The audit with this code, and (``--before``) with the code before, each against the engine."""
-    row(name, measure(command, repeat), engine)
+def audit_rows(name: str, command: list[str], repeat: int, engine: list[str]) -> None:
+    """The audit with this code, and (``--before``) with the code before, each against the engine's own query.
+
+    Run by run in turn (engine, audit, audit before), so that all three see the same load on a shared machine;
+    the ratios are over the engine's runs made alongside (its row above is its own earlier runs)."""
+    alongside: list[tuple[float, float, float]] = []
+    now: list[tuple[float, float, float]] = []
+    before: list[tuple[float, float, float]] = []
+    for _ in range(repeat):
+        alongside.append(run_once(engine))
+        now.append(run_once(command))
+        if BEFORE:
+            before.append(run_once(command, BEFORE))
+    base = summary(alongside)
+    row(name, summary(now), base)
     if BEFORE:
-        row(f"{name}, before", measure(command, repeat, BEFORE), engine)
+        row(f"{name}, before", summary(before), base)
 
 
 def make_parquet(path: Path, rows: int, seed: int = 0) -> None:
@@ -141,22 +158,21 @@ def parquet_and_table(rows: int, repeat: int, workspace: Path) -> None:
     make_parquet(parquet, rows)
     out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
     header(f"Parquet, {rows:,} rows")
-    engine = measure(
-        duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_parquet('{parquet}') GROUP BY ALL"), repeat
-    )
+    engine_sql = duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_parquet('{parquet}') GROUP BY ALL")
+    engine = measure(engine_sql, repeat)
     row("DuckDB's own GROUP BY", engine, None)
     audit_rows("audit --data (file path)", [GOVERNANCE, "audit", "b@1", "--data", str(parquet), *AUDIT, *out],
-               repeat, engine)  # fmt: skip
+               repeat, engine_sql)  # fmt: skip
     small = DATA / "log_1000.parquet"
     make_parquet(small, 1000)
     audit_rows("audit --data of 1,000 rows (the tool's fixed cost: start, imports)",
-               [GOVERNANCE, "audit", "b@1", "--data", str(small), *AUDIT, *out], repeat, engine)  # fmt: skip
+               [GOVERNANCE, "audit", "b@1", "--data", str(small), *AUDIT, *out], repeat, engine_sql)  # fmt: skip
     if LOOP:
         row("pyarrow batch loop (the file path before)", measure([PYTHON, "-c", PYARROW_LOOP, str(parquet)], repeat),
             engine)  # fmt: skip
     query = f"SELECT * FROM read_parquet('{parquet}')"
     audit_rows("audit --query read_parquet (DuckDB)", [GOVERNANCE, "audit", "b@1", "--query", query, *AUDIT, *out],
-               repeat, engine)  # fmt: skip
+               repeat, engine_sql)  # fmt: skip
     database = DATA / f"log_{rows}.duckdb"
     if not database.exists():
         subprocess.run(
@@ -164,10 +180,10 @@ def parquet_and_table(rows: int, repeat: int, workspace: Path) -> None:
             check=True,
         )
     header(f"DuckDB table, {rows:,} rows")
-    engine = measure(duckdb_sql_file(database, f"SELECT {KEYS}, count(*) FROM log GROUP BY ALL"), repeat)
-    row("DuckDB's own GROUP BY", engine, None)
+    engine_sql = duckdb_sql_file(database, f"SELECT {KEYS}, count(*) FROM log GROUP BY ALL")
+    row("DuckDB's own GROUP BY", measure(engine_sql, repeat), None)
     table = ["--table", "log", "--connection", f"duckdb://{database}"]
-    audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine)
+    audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine_sql)
 
 
 def csv_file(csv_rows: int, repeat: int, workspace: Path) -> None:
@@ -180,10 +196,10 @@ def csv_file(csv_rows: int, repeat: int, workspace: Path) -> None:
             duckdb_sql(f"COPY (SELECT * FROM read_parquet('{source}')) TO '{csv}' (HEADER)"), check=True
         )
     header(f"CSV, {csv_rows:,} rows")
-    engine = measure(duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL"), repeat)
-    row("DuckDB's own GROUP BY", engine, None)
+    engine_sql = duckdb_sql(f"SELECT {KEYS}, count(*) FROM read_csv('{csv}') GROUP BY ALL")
+    row("DuckDB's own GROUP BY", measure(engine_sql, repeat), None)
     audit_rows("audit --data (file path)", [GOVERNANCE, "audit", "b@1", "--data", str(csv), *AUDIT, *out],
-               repeat, engine)  # fmt: skip
+               repeat, engine_sql)  # fmt: skip
 
 
 def duckdb_sql_file(database: Path, sql: str) -> list[str]:
@@ -213,15 +229,18 @@ def postgres(rows: int, repeat: int, workspace: Path) -> None:
     csv.unlink()
     try:
         header(f"PostgreSQL, {rows:,} rows")
-        engine = measure(
-            [*psql, "-o", "/dev/null", "-c", f"SELECT {KEYS}, count(*) FROM bench_log GROUP BY {KEYS}"],
-            repeat,
-        )
-        row("the same GROUP BY through psql", engine, None)
+        engine_sql = [
+            *psql,
+            "-o",
+            "/dev/null",
+            "-c",
+            f"SELECT {KEYS}, count(*) FROM bench_log GROUP BY {KEYS}",
+        ]
+        row("the same GROUP BY through psql", measure(engine_sql, repeat), None)
         url = server.set(drivername="postgresql").render_as_string(hide_password=False)
         table = ["--table", "bench_log", "--connection", url]
         out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
-        audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine)
+        audit_rows("audit --table", [GOVERNANCE, "audit", "b@1", *table, *AUDIT, *out], repeat, engine_sql)
     finally:
         subprocess.run([*psql, "-c", "DROP TABLE IF EXISTS bench_log"], check=True)
 

@@ -7,16 +7,13 @@ decision. The command parses options into :class:`ExplainInputs` and :class:`Exp
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from governance.atomic import files_into, write_atomically
 from governance.errors import FieldError, InputError
-from governance.paths import write_atomically
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -209,16 +206,8 @@ def _write_explanation(result: ExplanationResult, output: Path) -> WrittenExplan
 def _write_figures(result: ExplanationResult, output: Path) -> dict[str, str]:
     from governance.report.explain_figures import write_explanation_figures
 
-    staging = Path(tempfile.mkdtemp(dir=output, prefix=".figures."))
-    try:
-        figures = write_explanation_figures(result, staging)
-        target = output / "figures"
-        for name in sorted(p.name for p in staging.iterdir()):
-            target.mkdir(exist_ok=True)
-            os.replace(staging / name, target / name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return figures
+    with files_into(output / "figures") as staging:
+        return write_explanation_figures(result, staging)
 
 
 def row_positions(loaded: LoadedInputs, row: str) -> list[int]:

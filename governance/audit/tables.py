@@ -10,12 +10,14 @@ exactly as for a file, so the numbers are the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from governance.errors import InputError
+from governance.intake import early
 from governance.intake.data import (
     AuditData,
     InputColumns,
@@ -23,16 +25,23 @@ from governance.intake.data import (
     missing_labels_error,
     no_sensitive_error,
 )
-from governance.intake.engine import BATCH_ROWS, FINGERPRINT_METHOD, TableSource, fingerprint
-from governance.intake.sources import open_source
+from governance.intake.engine import (
+    BATCH_ROWS,
+    DEFAULT_CONNECTION,
+    FINGERPRINT_METHOD,
+    NUMERIC_TYPES,
+    TableSource,
+    fingerprint,
+)
+from governance.intake.sources import open_plain, open_source
 from governance.intake.sql_source import SqlSource
 from governance.provenance import isoformat, now
-from governance.results.audit import TableInfo
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from governance.intake.grouped import Grouped
+    from governance.results.audit import TableInfo
     from governance.results.fairness import FairnessResult
 
 Source = TableSource | SqlSource
@@ -156,10 +165,13 @@ def table_info(
     counts: Grouped | None = None,
 ) -> TableInfo:
     """The provenance of a table audit: backend, redacted connection, row count and fingerprint."""
+    from governance.results.audit import TableInfo
+
     if counts is None:
         counts = source.group_counts(list(keys), weights)
     n_rows = int(counts.column("n__").sum())
-    summary = source.numeric_summary(list(numeric))
+    summary = _weights_summary(counts, weights, numeric)
+    summary |= source.numeric_summary([c for c in numeric if c not in summary])
     return TableInfo(
         backend=source.con.backend,
         connection=source.con.url,
@@ -173,6 +185,16 @@ def table_info(
         fingerprint_weights=weights,
         queried_at=isoformat(now()),
     )
+
+
+def _weights_summary(
+    counts: Grouped, weights: str | None, numeric: Sequence[str]
+) -> dict[str, list[float | None]]:
+    """The weights' sum, minimum and maximum from the count table's own pass (its checks hold them), so that a
+    weighted audit reads the table once; the same numbers as ``numeric_summary`` to the fingerprint's 10 digits."""
+    if weights is None or weights not in numeric or "wmax__" not in counts.names or len(counts) == 0:
+        return {}
+    return {weights: [counts.exact_total("w__"), counts.smallest("wmin__"), counts.largest("wmax__")]}
 
 
 def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = None) -> str:
@@ -189,6 +211,56 @@ def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = N
     counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
     n_rows = int(counts.column("n__").sum())
     return fingerprint(counts, n_rows, source.numeric_summary(info.fingerprint_numeric))
+
+
+def _first_keys(request: TableRequest) -> list[str]:
+    """The first pass's groups over saved predictions: the sensitive columns, the label and the prediction."""
+    return [*request.sensitive, *(c for c in (request.target, request.predictions) if c)]
+
+
+def ahead_request(request: TableRequest, *, data: str | None) -> TableRequest | None:
+    """What an audit of saved predictions will ask the engine first: ``request`` itself, or a local Parquet or
+    large CSV ``data`` file read through DuckDB as ``audit`` reads it; ``None`` when no engine reads the rows."""
+    if request.predictions is None or not isinstance(request.connection, (str, type(None))):
+        return None
+    if data is None:
+        return request if (request.table is None) != (request.query is None) else None
+    path = Path(data)
+    if request.table or request.query or request.scores or not path.is_file():
+        return None
+    sql = file_query(path)
+    return None if sql is None else replace(request, connection="duckdb://", query=sql, file=path.name)
+
+
+@contextlib.contextmanager
+def first_pass_ahead(request: TableRequest | None) -> Iterator[None]:
+    """Send the audit's first query ahead while the block runs the audit (:mod:`governance.intake.early`), and
+    stop it when the block ends if the audit did not take it (an error before, say)."""
+    if request is not None and request.sensitive:
+        connection = request.connection or DEFAULT_CONNECTION
+        where = early.Where(connection, request.table, request.query, request.timeout, request.file)
+        early.send_ahead(where, lambda: _open_ahead(request), lambda source: _first_sql(source, request))
+    try:
+        yield
+    finally:
+        early.discard()
+
+
+def _open_ahead(request: TableRequest) -> SqlSource | None:
+    return open_plain(
+        request.connection, table=request.table, query=request.query, timeout=request.timeout, rows=False,
+        file=request.file, claim=False,
+    )  # fmt: skip
+
+
+def _first_sql(source: SqlSource, request: TableRequest) -> str | None:
+    """The first pass's SQL, when its columns are there (else the audit says what is missing, nothing is sent)."""
+    keys = _first_keys(request)
+    if any(c not in source.schema for c in [*keys, *(c for c in (request.weights,) if c)]):
+        return None
+    if request.weights and not source.schema[request.weights].lstrip("!").startswith(NUMERIC_TYPES):
+        return None
+    return source.group_sql(keys, request.weights, limit=GROUP_LIMIT, checks=True)
 
 
 def predictions_inputs(
@@ -208,9 +280,8 @@ def predictions_inputs(
     source = open_request(request, check_values=False)
     predictions, target, weights = request.predictions, request.target, request.weights
     nouns = column_nouns(predictions=predictions, target=target)
-    labels = [c for c in (target, predictions) if c]
     # One pass for the usual case: the grouped rows hold the label values, the checks and the count table.
-    grouped = source.group_counts([*request.sensitive, *labels], weights, limit=GROUP_LIMIT, checks=True)
+    grouped = source.group_counts(_first_keys(request), weights, limit=GROUP_LIMIT, checks=True)
     if len(grouped) == 0:
         what = source.what[0].upper() + source.what[1:]
         raise InputError(f"{what} has no rows; an audit needs data.", fields=["query"])

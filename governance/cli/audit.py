@@ -146,8 +146,8 @@ def print_summary(result: Any, folder: Any) -> None:
 
 def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
     """The --json copy, written whole after the audit is recorded; a failure now says the audit itself is safe."""
+    from governance.atomic import write_atomically
     from governance.errors import InputError
-    from governance.paths import write_atomically
 
     try:
         write_atomically(json_path, result.model_dump_json(indent=2) + "\n")
@@ -157,6 +157,18 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
             f"The audit {result.audit_id} is complete{kept}, but --json {json_path} could not be written "
             f"({error.strerror or error}); copy its audit.json instead."
         ) from error
+
+
+def _ahead_request(params: dict[str, Any]) -> Any:
+    """What the audit will ask the engine first, for saved predictions in a table, a query or a Parquet or large
+    CSV file (``None`` for a model, or a file joined to another: the audit reads those rows itself)."""
+    from governance.audit.tables import TableRequest, ahead_request
+
+    if params["model_path"] or params["sensitive_data"] or params["id_column"]:
+        return None
+    roles = ("table", "query", "connection", "sensitive", "target", "predictions", "scores", "weights")
+    request = TableRequest(**{role: params[role] for role in roles}, timeout=params["query_timeout"])
+    return ahead_request(request, data=params["data_path"])
 
 
 def _refuse_early(params: dict[str, Any]) -> None:
@@ -371,6 +383,11 @@ def audit_command(
     space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
     name, version = parse_model_ref(model_ref)
     _refuse_early(click.get_current_context().params)
+    from governance.audit.tables import first_pass_ahead
+
+    # The engine counts the rows while the audit's libraries load and the register is read (intake.early).
+    context = click.get_current_context()
+    context.with_resource(first_pass_ahead(_ahead_request(context.params)))  # stopped when the command ends
     from governance.audit.registered import audit_registered
     from governance.audit.run import AuditRequest
 

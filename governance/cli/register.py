@@ -728,7 +728,7 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
         click.echo(text, nl=False)
         echo(keep, err=True)
         return
-    from governance.paths import write_atomically
+    from governance.atomic import write_atomically
 
     target = Path(output)
     write_atomically(target, text)

@@ -20,11 +20,13 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
-from governance.intake.grouped import Grouped, is_missing
+
+if TYPE_CHECKING:
+    from governance.intake.grouped import Grouped  # numpy: loaded when rows come back, not to send a query
 
 BATCH_ROWS = 1_000_000
 DEFAULT_CONNECTION = "duckdb://"
@@ -301,9 +303,11 @@ class TableSource(SourceNames):
         """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
 
         ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
-        ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest weight (``wmin__``),
-        so that one pass both checks the weights and counts.
+        ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest and largest weight
+        (``wmin__``, ``wmax__``), so that one pass checks the weights, counts, and gives the fingerprint's sums.
         """
+        from governance.intake.grouped import Grouped
+
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
         return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
 
@@ -336,7 +340,7 @@ def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks
         w = t[weights].cast("float64")
         aggregates |= {"w__": w.sum(), "w2__": (w * w).sum()}
         if checks:
-            aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min()}
+            aggregates |= {"wnull__": t[weights].isnull().sum(), "wmin__": w.min(), "wmax__": w.max()}
     return t.group_by(list(keys)).aggregate(**aggregates)
 
 
@@ -376,11 +380,14 @@ def _table_expr(backend: Any, table: str) -> Any:
     return backend.table(table)
 
 
+CHECK_COLUMNS = ("wnull__", "wmin__", "wmax__")  # the checks' columns: not part of the fingerprint
+
+
 def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
     """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
     import hashlib
 
-    columns = [c for c in counts.names if c not in ("wnull__", "wmin__")]
+    columns = [c for c in counts.names if c not in CHECK_COLUMNS]
     rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in counts.rows(columns))
     payload = {
         "columns": columns,
@@ -393,6 +400,8 @@ def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | No
 
 def _canonical(value: Any) -> Any:
     """One spelling per value across engines: missing as None, numbers to 10 significant digits."""
+    from governance.intake.grouped import is_missing
+
     value = plain(value)
     if is_missing(value):
         return None

@@ -100,6 +100,20 @@ class Grouped:
         assert self.values is not None
         return float(min((v for v in self.values[name] if not is_missing(v)), default=float("nan")))
 
+    def largest(self, name: str) -> float:
+        """The largest non-missing value (NaN when there is none)."""
+        if self.frame is not None:
+            return float(self.frame[name].max())
+        assert self.values is not None
+        return float(max((v for v in self.values[name] if not is_missing(v)), default=float("nan")))
+
+    def exact_total(self, name: str) -> float:
+        """The correctly rounded sum of the non-missing values (``math.fsum``), whatever their order."""
+        import math
+
+        column = self.frame[name].dropna().tolist() if self.frame is not None else self.values[name]  # type: ignore[index]
+        return math.fsum(float(v) for v in column if not is_missing(v))
+
     def total(self, name: str) -> float:
         if self.frame is not None:
             return float(self.frame[name].sum())

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from governance.errors import InputError
-from governance.intake import sql_source
+from governance.intake import early, sql_source
 from governance.intake.data import missing_column_error
 from governance.intake.engine import (
     BACKEND_NAMES,
@@ -49,7 +49,7 @@ def open_source(
             "Give either {table} NAME or {query} SQL (one of them) with {connection}.",
             fields=["table", "query", "connection"],
         )
-    source: TableSource | SqlSource | None = _open_plain(
+    source: TableSource | SqlSource | None = open_plain(
         connection, table=table, query=query, timeout=timeout, rows=rows, file=file
     )
     if source is None:
@@ -65,7 +65,7 @@ def _scheme(connection: Any) -> str:
     return url_scheme(connection)
 
 
-def _open_plain(
+def open_plain(
     connection: Any,
     *,
     table: str | None,
@@ -73,8 +73,16 @@ def _open_plain(
     timeout: float | None,
     rows: bool,
     file: str | None,
+    claim: bool = True,
 ) -> SqlSource | None:
-    """A DuckDB or PostgreSQL source read in plain SQL, or ``None`` when Ibis reads this connection."""
+    """Connect in plain SQL and read the schema (``None`` when Ibis reads this connection).
+
+    With ``claim``, a source opened ahead for the same table or query (:mod:`governance.intake.early`) is taken
+    as it is."""
+    if claim and isinstance(connection, (str, type(None))) and not rows:
+        ahead = early.claim(early.Where(connection or DEFAULT_CONNECTION, table, query, timeout, file))
+        if ahead is not None:
+            return ahead
     scheme = _scheme(connection)
     if scheme == "duckdb":
         _refuse_timeout(timeout, BACKEND_NAMES["duckdb"])

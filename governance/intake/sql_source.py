@@ -18,10 +18,12 @@ from urllib.parse import urlsplit
 
 from governance.errors import InputError
 from governance.intake.engine import BATCH_ROWS, Connection, SourceNames, as_float, query_error, redact_url
-from governance.intake.grouped import Grouped
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from governance.intake.early import EarlyQuery
+    from governance.intake.grouped import Grouped
 
 # DuckDB's and PostgreSQL's type names, as Ibis names them (messages and the numeric checks read these).
 _TYPES = {
@@ -60,7 +62,11 @@ def count_sql(source: str, keys: Sequence[str], weights: str | None, *, checks: 
         w = f"CAST({quote(weights)} AS DOUBLE PRECISION)"
         aggregates += [f"SUM({w}) AS w__", f"SUM({w} * {w}) AS w2__"]
         if checks:
-            aggregates += [f"COUNT(*) - COUNT({quote(weights)}) AS wnull__", f"MIN({w}) AS wmin__"]
+            aggregates += [
+                f"COUNT(*) - COUNT({quote(weights)}) AS wnull__",
+                f"MIN({w}) AS wmin__",
+                f"MAX({w}) AS wmax__",
+            ]
     return f"SELECT {listed}, {', '.join(aggregates)} FROM {source} GROUP BY {listed}"
 
 
@@ -79,6 +85,7 @@ class SqlSource(SourceNames):
     columns: list[str]
     schema: dict[str, str] = field(default_factory=dict)
     file: str | None = None
+    early: EarlyQuery | None = None  # a query sent ahead on this connection, its answer not taken yet
 
     @property
     def source_sql(self) -> str:
@@ -88,21 +95,31 @@ class SqlSource(SourceNames):
         return f"({self.query.strip().rstrip(';')}) AS governance_query"
 
     def fetch(self, sql: str, what: str | None = None) -> tuple[list[str], list[tuple[Any, ...]]]:
-        """Column names and rows of ``sql``, the engine's failure turned into one sentence."""
+        """Column names and rows of ``sql``, the engine's failure turned into one sentence.
+
+        The answer of a query sent ahead (:mod:`governance.intake.early`) is taken when it is the same SQL."""
         try:
-            cursor = self.db.cursor()
-            try:
-                cursor.execute(sql)
-                rows = cursor.fetchall()
-                names = [d[0] for d in cursor.description]
-            finally:
-                cursor.close()
+            early, self.early = self.early, None
+            if early is not None and early.sql == sql:
+                return early.answer()
+            if early is not None:
+                early.stop()  # another question: the engine stops the one sent ahead first
+            return self.execute(sql, self.db.cursor())
         except InputError:
             raise
         except Exception as exc:
             self.rollback()
             raise query_error(exc, self.con, what or self.what) from exc
-        return names, rows
+
+    @staticmethod
+    def execute(sql: str, cursor: Any) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Column names and rows of ``sql`` on ``cursor`` (then closed); the engine's own exception if it fails."""
+        try:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+            return [d[0] for d in cursor.description], rows
+        finally:
+            cursor.close()
 
     def rollback(self) -> None:
         if self.con.backend == "postgres":
@@ -143,12 +160,18 @@ class SqlSource(SourceNames):
     def group_counts(
         self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
     ) -> Grouped:
-        """As ``TableSource.group_counts``: ``n__``, ``w__``, ``w2__`` (and ``wnull__``, ``wmin__``) per group."""
-        sql = count_sql(self.source_sql, keys, weights, checks=checks)
-        if limit is not None:
-            sql += f" LIMIT {int(limit) + 1}"
-        names, rows = self.fetch(sql)
+        """As ``TableSource.group_counts``: ``n__``, ``w__``, ``w2__`` (and ``wnull__``, ``wmin__``, ``wmax__``) per group."""
+        from governance.intake.grouped import Grouped
+
+        names, rows = self.fetch(self.group_sql(keys, weights, limit=limit, checks=checks))
         return Grouped.of_rows(names, rows)
+
+    def group_sql(
+        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+    ) -> str:
+        """The SQL of ``group_counts`` (also what a query sent ahead asks)."""
+        sql = count_sql(self.source_sql, keys, weights, checks=checks)
+        return sql if limit is None else f"{sql} LIMIT {int(limit) + 1}"
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
         if not columns:

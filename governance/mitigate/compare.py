@@ -7,11 +7,10 @@ Written as ``audits/NAME/VERSION/mitigation-STAMP/`` with ``comparison.md``, ``c
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.atomic import new_folder
 from governance.results.commands import command_of
 
 if TYPE_CHECKING:
@@ -152,17 +151,10 @@ def write_comparison(request: MitigationRequest, outcome: MitigationOutcome, spa
     parent = safe_join(space.audits_dir, request.name, request.version)
     parent.mkdir(parents=True, exist_ok=True)
     final = parent / f"mitigation-{compact_stamp(isoformat(now()))}"
-    staging = parent / f".{final.name}.partial"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    try:
+    with new_folder(final) as staging:
         figure = _figure(outcome, staging)
         (staging / "comparison.json").write_text(
             json.dumps(_json(request, outcome), indent=2) + "\n", "utf-8"
         )
         (staging / "comparison.md").write_text(comparison_markdown(request, outcome, figure), "utf-8")
-        os.replace(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return final

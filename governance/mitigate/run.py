@@ -8,13 +8,13 @@ constraint, parameters, seed) and audited on the holdout through the register, l
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from governance.atomic import replacing
 from governance.errors import FieldError, InputError
 from governance.mitigate.methods import CONSTRAINTS, METHODS, Candidate, Training
 from governance.results.commands import option_of
@@ -321,9 +321,8 @@ def _save(estimator: Any, space: Workspace, name: str, label: str) -> Path:
 
     path = safe_join(space.root / "models", f"{name}-{label}.skops")
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    save_model(estimator, partial)
-    os.replace(partial, path)
+    with replacing(path) as partial:
+        save_model(estimator, partial)
     return path
 
 

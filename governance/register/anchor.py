@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from governance import provenance
+from governance.atomic import write_atomically
 from governance.errors import FieldError, InputError, RegisterError
-from governance.paths import write_atomically
 from governance.register.actions import advice
 
 CHECKPOINT_NAME = "register-head.json"

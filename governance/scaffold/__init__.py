@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from string import Template
 
+from governance.atomic import write_atomically
 from governance.errors import InputError
-from governance.paths import bundled_policies, write_atomically
+from governance.paths import bundled_policies
 from governance.provenance import sha256_bytes
 from governance.workspace import CONFIG_NAME, load_config
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from governance.atomic import clear_debris, staging_folder, swap_in
 from governance.errors import SiteError, SiteRenderError
 from governance.escaping import markup_text, nav_title
 from governance.paths import page_slug, safe_join
@@ -46,7 +47,6 @@ from governance.site.policy_pages import render_policies, render_policies_index
 from governance.site.register_page import render_register_page
 from governance.site.slim_cache import CACHE_NAME as SLIM_CACHE
 from governance.site.sources import AuditRecord, SiteSources, collect, forget_parsed, with_whole
-from governance.site.swap import clear_debris, staging_folder, swap_in
 from governance.workspace import Workspace
 
 

@@ -19,9 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from governance.atomic import clear_debris, staging_folder, swap_in
 from governance.errors import SiteError
 from governance.site import incremental, lean
-from governance.site.swap import clear_debris, staging_folder, swap_in
 
 GENERATED_ENTRY = "generated/index.md"
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from governance.atomic import replacing
 from governance.results.audit import AuditResult
 
 CACHE_NAME = "site-slim-audits.jsonl"
@@ -93,14 +93,12 @@ class SlimCache:
         changed, self.previous = self.changed or bool(self.previous), {}  # left over: audits gone since
         if self.path is None or not changed or not self.path.parent.is_dir():
             return  # unchanged, or no private folder (no register): nothing is created for a cache
-        staged = self.path.with_name(self.path.name + ".tmp")
         try:
-            with staged.open("w", encoding="utf-8") as out:
+            with replacing(self.path) as staged, staged.open("w", encoding="utf-8") as out:
                 out.write(code_key() + "\n")
                 for digest, line in self.current.items():
                     out.write(f"{digest} {line}\n")
-            os.replace(staged, self.path)
         except OSError:
-            staged.unlink(missing_ok=True)
+            pass  # removed by ``replacing``; the next build parses the audits again
         finally:
             self.current = {}

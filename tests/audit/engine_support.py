@@ -59,3 +59,13 @@ def assert_same(left: Any, right: Any, path: str = "", tol: float = 1e-12) -> No
         assert math.isclose(left, right, rel_tol=tol, abs_tol=tol), f"{path}: {left} != {right}"
     else:
         assert left == right, f"{path}: {left!r} != {right!r}"
+
+
+# Runs the command line in this process, then writes which of the ``watched`` packages it loaded to argv[1].
+WATCH_IMPORTS = """
+import atexit, json, runpy, sys
+path = sys.argv[1]
+atexit.register(lambda: open(path, "w").write(json.dumps(sorted(m for m in {watched!r} if m in sys.modules))))
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""

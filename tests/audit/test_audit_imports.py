@@ -13,22 +13,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from engine_support import WATCH_IMPORTS
 
 from governance.paths import demo_data
 
 REPO = Path(__file__).resolve().parents[2]
 MODEL = REPO / "demo" / "models" / "credit-risk-1.1.0.skops"
 UNUSED = ("matplotlib", "shap", "numba", "sqlalchemy")
-# Runs the command line in this process, then reports which of the watched packages it loaded.
-RUN = """
-import atexit, json, runpy, sys
-path = sys.argv[1]
-atexit.register(lambda: open(path, "w").write(json.dumps(sorted(m for m in {watched!r} if m in sys.modules))))
-sys.argv = ["governance", *sys.argv[2:]]
-runpy.run_module("governance", run_name="__main__")
-"""
 
 
 def _loaded_by_audit(tmp_path: Path, *extra: str) -> list[str]:
@@ -40,7 +34,7 @@ def _loaded_by_audit(tmp_path: Path, *extra: str) -> list[str]:
     args += ["--n-boot", "20", "--json", str(tmp_path / "a.json"), *extra]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     run = subprocess.run(
-        [sys.executable, "-c", RUN.format(watched=UNUSED), str(loaded), *args],
+        [sys.executable, "-c", WATCH_IMPORTS.format(watched=UNUSED), str(loaded), *args],
         capture_output=True, text=True, env=env, check=False,
     )  # fmt: skip
     assert run.returncode in (0, 1, 3), run.stderr
@@ -66,27 +60,21 @@ def test_the_explanation_and_its_figures_are_in_the_audit(tmp_path: Path) -> Non
     assert {"explain_importance.svg", "explain_importance.png", "explain_beeswarm.png"} <= names
 
 
-def test_every_figure_of_an_audit_is_drawn_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_figure_of_an_audit_is_drawn_once(
+    tmp_path: Path, saved_canvases: list[tuple[str, Any]]
+) -> None:
     """Counted work: each figure (fairness, trade-off, calibration, explanation) is laid out and written once,
     as one SVG and one PNG, and the model's own figures are all in the folder."""
     from governance.audit.run import audit
-    from governance.report.charts import Canvas
     from governance.workspace import Workspace
 
-    drawn: list[str] = []
-    real_save = Canvas.save
-
-    def counted(canvas: Canvas, folder: Path, stem: str) -> str:
-        drawn.append(stem)
-        return real_save(canvas, folder, stem)
-
-    monkeypatch.setattr(Canvas, "save", counted)
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     outcome = audit(
         name="credit-risk", version="1.1.0", model=MODEL, data=demo_data(), target="risk", sensitive=["sex"],
         n_boot=20, workspace=Workspace(root=tmp_path),
     )  # fmt: skip
     assert outcome.folder is not None
+    drawn = [stem for stem, _ in saved_canvases]
     files = sorted(path.name for path in (outcome.folder / "figures").iterdir())
     assert len(drawn) == len(set(drawn)) and len(files) == 2 * len(drawn)
     assert {"explain_importance", "explain_beeswarm", "explain_groups_sex"} <= set(drawn)

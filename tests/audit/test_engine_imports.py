@@ -9,27 +9,29 @@ import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_support import prediction_log, write_duckdb
+from engine_support import WATCH_IMPORTS, prediction_log, write_duckdb
 
 HEAVY = ("ibis", "sqlglot", "pandas", "pyarrow")
-# Runs the command line in this process, then reports which heavy packages it loaded.
-RUN = """
-import atexit, json, runpy, sys
-path = sys.argv[1]
-atexit.register(lambda: open(path, "w").write(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules))))
-sys.argv = ["governance", *sys.argv[2:]]
-runpy.run_module("governance", run_name="__main__")
-"""
 
 
 def _audit_in_subprocess(
     tmp_path: Path, *source: str, sensitive: str = "sex", watched: tuple[str, ...] = HEAVY
 ) -> list[str]:
-    """The packages among ``watched`` that a whole ``governance audit`` process imported (its exit code checked)."""
+    loaded_modules: list[str] = _run_audit(
+        tmp_path, WATCH_IMPORTS.format(watched=watched), *source, sensitive=sensitive
+    )
+    return loaded_modules
+
+
+def _run_audit(tmp_path: Path, script: str, *source: str, sensitive: str = "sex", code: int = 0) -> Any:
+    """What ``script`` (one of the runners below) reported from a whole ``governance audit`` process (its exit
+    code checked; a failure writes nothing). A query left running would keep the process past the timeout."""
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     loaded = tmp_path / "loaded.json"
     args = ["audit", "vendor@1", "--no-register", "--no-figures", "--workspace", str(tmp_path), *source]
@@ -37,13 +39,21 @@ def _audit_in_subprocess(
     args += ["--json", str(tmp_path / "a.json")]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     run = subprocess.run(
-        [sys.executable, "-c", RUN.format(heavy=watched), str(loaded), *args],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
-    assert run.returncode in (0, 1, 3), run.stderr
-    assert json.loads((tmp_path / "a.json").read_text())["data"]["n_rows"] == 3000
-    loaded_modules: list[str] = json.loads(loaded.read_text())
-    return loaded_modules
+        [sys.executable, "-c", script, str(loaded), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    if code:
+        assert run.returncode == code, run.stderr
+        assert "Traceback" not in run.stderr, run.stderr
+        assert not (tmp_path / "a.json").exists() and not (tmp_path / "audits").exists()
+    else:
+        assert run.returncode in (0, 1, 3), run.stderr
+        assert json.loads((tmp_path / "a.json").read_text())["data"]["n_rows"] == 3000
+    return json.loads(loaded.read_text())
 
 
 def test_a_parquet_log_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
@@ -67,34 +77,128 @@ def test_a_duckdb_table_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_pa
     assert _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url) == []
 
 
-@pytest.mark.postgres
-def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(tmp_path: Path) -> None:
-    """The table is a view whose every full read advances a sequence (sequences ignore transactions)."""
+@contextmanager
+def pg_log_view(prefix: str, body: str, *, sequence: str | None = None) -> Iterator[tuple[Any, str, str]]:
+    """A fresh schema on the test server with the prediction log as ``rows`` and a view ``log`` over a function
+    that runs ``body`` (``{schema}`` filled in) before it returns the rows; yields the engine, the schema and a
+    URL for ``--connection``; the schema is dropped afterwards."""
     import sqlalchemy as sa
 
     raw = os.environ.get("GOVERNANCE_TEST_POSTGRES_URL")
-    if not raw:
-        pytest.skip('GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"')
+    assert raw, 'GOVERNANCE_TEST_POSTGRES_URL is not set: eval "$(bash scripts/postgres.sh start)"'
     server = sa.make_url(raw)
-    schema = f"gov_reads_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         prediction_log().to_sql("rows", connection, schema=schema, index=False)
-        connection.exec_driver_sql(f'CREATE SEQUENCE "{schema}".reads')
+        if sequence:
+            connection.exec_driver_sql(f'CREATE SEQUENCE "{schema}".{sequence}')
         connection.exec_driver_sql(
-            f'CREATE FUNCTION "{schema}".read_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
-            f'BEGIN PERFORM nextval(\'"{schema}".reads\'); RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
+            f'CREATE FUNCTION "{schema}".log_rows() RETURNS SETOF "{schema}".rows LANGUAGE plpgsql AS $$ '
+            f'BEGIN {body.format(schema=schema)}; RETURN QUERY SELECT * FROM "{schema}".rows; END $$'
         )
-        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".read_rows()')
+        connection.exec_driver_sql(f'CREATE VIEW "{schema}".log AS SELECT * FROM "{schema}".log_rows()')
     try:
-        url = server.set(drivername="postgresql").render_as_string(hide_password=False)
-        loaded = _audit_in_subprocess(tmp_path, "--table", f"{schema}.log", "--connection", url)
+        yield engine, schema, server.set(drivername="postgresql").render_as_string(hide_password=False)
+    finally:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("weights", [[], ["--weights", "w"]], ids=["unweighted", "weighted"])
+def test_a_postgres_table_is_read_once_without_ibis_sqlglot_pandas_or_pyarrow(
+    tmp_path: Path, weights: list[str]
+) -> None:
+    """The table is a view whose every full read advances a sequence (sequences ignore transactions). Weighted:
+    the fingerprint's sum, minimum and maximum of the weights come from the same pass as the count table."""
+    body = "PERFORM nextval('\"{schema}\".reads')"
+    with pg_log_view("gov_reads", body, sequence="reads") as (engine, schema, url):
+        loaded = _audit_in_subprocess(tmp_path, "--table", f"{schema}.log", "--connection", url, *weights)
         with engine.connect() as connection:
             reads: Any = connection.exec_driver_sql(
                 f'SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM "{schema}".reads'
             ).scalar()
-        assert loaded == [] and reads == 1
-    finally:
-        with engine.begin() as connection:
-            connection.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert loaded == [] and reads == 1
+
+
+def test_a_weighted_duckdb_table_is_read_once(tmp_path: Path) -> None:
+    """DuckDB's query log (the test shares the audit's database instance) counts the statements that read the
+    table: one, the count table with the weights' checks and the fingerprint's sums, not a second for the sums."""
+    import duckdb
+
+    from governance.audit.run import audit
+    from governance.workspace import Workspace
+
+    path = tmp_path / "log.duckdb"
+    url = write_duckdb(prediction_log(), path)
+    watcher = duckdb.connect(
+        str(path), read_only=True
+    )  # the same instance as the audit's read-only connection
+    watcher.execute("CALL enable_logging('QueryLog')")
+    result = audit(
+        name="vendor", version="1", table="log", connection=url, predictions="hired", target="performed",
+        sensitive=["sex"], weights="w", n_boot=20, write=False, workspace=Workspace(root=tmp_path),
+    ).result  # fmt: skip
+    logged = [row[0] for row in watcher.execute("SELECT message FROM duckdb_logs").fetchall()]
+    reads = [sql for sql in logged if '"log"' in sql and "LIMIT 0" not in sql]
+    assert len(reads) == 1, reads
+    assert result.data.table is not None and result.data.n_rows == 3000
+    from governance.audit.tables import refingerprint
+
+    assert refingerprint(result.data.table, url) == result.data.table.fingerprint  # the method recorded
+
+
+# Records which of the audit's libraries were loaded when the count-table query started (its thread), and which
+# threads were still running when the process ended.
+RUN_EARLY = """
+import atexit, json, runpy, sys, threading
+path, seen, start = sys.argv[1], {}, threading.Thread.start
+def watched_start(thread):
+    if thread.name == "governance-count-query" and "at_query" not in seen:
+        seen["at_query"] = sorted(m for m in %r if m in sys.modules)
+    start(thread)
+threading.Thread.start = watched_start
+def report():
+    seen["threads"] = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    open(path, "w").write(json.dumps(seen))
+atexit.register(report)
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+# What the audit loads besides the engine (about a second of processor time, benchmarks/engine): the count query
+# runs in the engine meanwhile.
+AUDIT_LIBRARIES = ("numpy", "scipy", "pydantic", "governance.audit.run", "governance.audit.fairness")
+
+
+def test_the_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), *source, "--weights", "w")
+        assert seen == {"at_query": [], "threads": []}, source
+
+
+def test_a_failure_after_the_query_started_stops_it_and_writes_nothing(tmp_path: Path) -> None:
+    """The policy is read after the query started: its error is the usual one (exit 2), and DuckDB's query (a
+    GROUP BY over ten billion generated rows, hours of work) is interrupted and its thread ended."""
+    endless = "SELECT 'a' AS sex, 1 AS hired, 1 AS performed FROM range(10000000000)"
+    script = RUN_EARLY % (AUDIT_LIBRARIES,)
+    seen = _run_audit(tmp_path, script, "--query", endless, "--policy", "nowhere.yaml", code=2)
+    assert seen == {"at_query": [], "threads": []}
+
+
+@pytest.mark.postgres
+def test_a_postgres_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) -> None:
+
+    with pg_log_view("gov_cancel", "PERFORM pg_sleep(600)") as (engine, schema, url):
+        source = ["--table", f"{schema}.log", "--connection", url, "--policy", "nowhere.yaml"]
+        seen = _run_audit(tmp_path, RUN_EARLY % (AUDIT_LIBRARIES,), *source, code=2)
+        with engine.connect() as connection:
+            running = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s",
+                (f"%{schema}%",),
+            ).scalar()
+    assert seen == {"at_query": [], "threads": []} and running == 0

@@ -7,6 +7,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,21 +84,12 @@ def test_figures_are_valid_svg_and_png(hostile_result: ExplanationResult, tmp_pa
 
 
 def test_each_figure_is_drawn_once_without_matplotlib(
-    hostile_result: ExplanationResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hostile_result: ExplanationResult, tmp_path: Path, saved_canvases: list[tuple[str, Any]]
 ) -> None:
     """Issue 13, point 3: matplotlib's import and drawing were about 2 s of processor time of a 1,000-row audit;
     the house charts draw each figure once, as one SVG and one PNG from the same primitives."""
-    from governance.report.charts import Canvas
-
-    saved: list[str] = []
-    real_save = Canvas.save
-
-    def counted(canvas: Canvas, folder: Path, stem: str) -> str:
-        saved.append(stem)
-        return real_save(canvas, folder, stem)
-
-    monkeypatch.setattr(Canvas, "save", counted)
     written = write_explanation_figures(hostile_result, tmp_path / "figures")
+    saved = [stem for stem, _ in saved_canvases]
     assert len(written) == 3 and sorted(saved) == sorted(
         name.removesuffix(".svg") for name in written.values()
     )
@@ -105,22 +97,14 @@ def test_each_figure_is_drawn_once_without_matplotlib(
 
 
 def test_explanation_figures_keep_their_text_inside_and_are_reproducible(
-    hostile_result: ExplanationResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hostile_result: ExplanationResult, tmp_path: Path, saved_canvases: list[tuple[str, Any]]
 ) -> None:
     """Long feature and group names stay inside the picture, and the same result gives the same bytes."""
-    from governance.report.charts import Canvas, text_width
+    from governance.report.charts import text_width
 
-    canvases: list[Canvas] = []
-    real_save = Canvas.save
-
-    def kept(canvas: Canvas, folder: Path, stem: str) -> str:
-        canvases.append(canvas)
-        return real_save(canvas, folder, stem)
-
-    monkeypatch.setattr(Canvas, "save", kept)
     write_explanation_figures(hostile_result, tmp_path / "a")
     write_explanation_figures(hostile_result, tmp_path / "b")
-    for canvas in canvases:
+    for canvas in (canvas for _, canvas in saved_canvases):
         for item in (item for item in canvas.items if item[0] == "text"):
             _, x, _y, text, size, anchor, _colour, bold = item
             width = text_width(text, size, bold=bold)

@@ -1,0 +1,161 @@
+"""The count-table query sent ahead: it runs in the engine while the audit loads the rest (issue 14).
+
+An audit of saved decisions in DuckDB or PostgreSQL waits for one ``GROUP BY``; loading the audit's own libraries
+(numpy, scipy, the result models: about a second of processor time, benchmarks/engine) does not need its
+answer. So the command starts a thread that connects, reads the columns and sends that query (DuckDB and psycopg
+release the GIL while the engine works), and the audit takes the answer when it asks the same SQL on the same
+source: the wall time becomes the longer of the two instead of their sum.
+
+Nothing else changes: the audit opens the source and asks its queries at the same points as before, and gets the
+same answer or the same error in the same words (the thread keeps the exception; the audit raises it where it
+would have met it). A query sent ahead that nobody takes (the audit failed first, or asked something else) is
+stopped in the engine and its thread joined before the command returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from governance.intake.sql_source import SqlSource
+
+THREAD_NAME = "governance-count-query"
+Rows = tuple[list[str], list[tuple[Any, ...]]]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which source an audit opens: a query sent ahead is taken only by an audit that opens the same one."""
+
+    connection: str
+    table: str | None
+    query: str | None
+    timeout: float | None
+    file: str | None
+
+
+class EarlyQuery:
+    """A thread that opens a source and runs one SQL statement on it; the source, the rows or the error kept.
+
+    ``open_source()`` connects and reads the schema (``None``: not a plain-SQL source); ``prepare(source)`` gives
+    the SQL to run, or ``None`` when the audit's first query cannot be known (a missing column, say)."""
+
+    def __init__(
+        self, open_source: Callable[[], SqlSource | None], prepare: Callable[[SqlSource], str | None]
+    ) -> None:
+        self.source: SqlSource | None = None
+        self.sql: str | None = None
+        self._cursor: Any = None
+        self._opened = threading.Event()
+        self._lock = threading.Lock()
+        self._stopping = False
+        self._open_error: BaseException | None = None
+        self._result: Rows | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(open_source, prepare), name=THREAD_NAME, daemon=True
+        )
+        self._thread.start()
+
+    def _run(
+        self, open_source: Callable[[], SqlSource | None], prepare: Callable[[SqlSource], str | None]
+    ) -> None:
+        try:
+            source = open_source()
+            self.sql = prepare(source) if source is not None else None
+            if source is not None and self.sql is not None:
+                self._cursor = source.db.cursor()
+                source.early = self
+            self.source = source
+        except BaseException as exc:  # kept for the audit, which raises it where it opens the source
+            self._open_error = exc
+        finally:
+            self._opened.set()
+        with self._lock:
+            if self._open_error is not None or self.sql is None or self._stopping:
+                return
+        try:
+            assert self.source is not None
+            self._result = self.source.execute(self.sql, self._cursor)
+        except BaseException as exc:  # kept for the audit, which raises it where it asks
+            self._error = exc
+
+    def opened(self) -> SqlSource | None:
+        """The source, once connected and its columns read; the error met doing so."""
+        self._opened.wait()
+        if self._open_error is not None:
+            raise self._open_error
+        return self.source
+
+    def answer(self) -> Rows:
+        """The rows, once the engine is done; the engine's exception if it failed."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+    def stop(self) -> None:
+        """Stop the query in the engine (DuckDB: interrupt; PostgreSQL: cancel) and wait for the thread."""
+        with self._lock:
+            self._stopping = True
+        while self._thread.is_alive():
+            if self._opened.is_set() and self._cursor is not None:
+                with contextlib.suppress(Exception):  # the query may end by itself meanwhile
+                    self._interrupt()
+            self._thread.join(0.2)  # again if the query had not reached the engine yet
+
+    def _interrupt(self) -> None:
+        assert self.source is not None
+        if self.source.con.backend == "duckdb":
+            self._cursor.interrupt()
+        else:  # psycopg 3.2 has cancel_safe (it waits for the server's reply); 3.1 only cancel
+            getattr(self.source.db, "cancel_safe", self.source.db.cancel)()
+
+
+@dataclass
+class _Ahead:
+    """The query sent ahead, for the audit that opens the same source."""
+
+    where: Where
+    query: EarlyQuery
+    claimed: bool = False
+
+
+_pending = threading.local()  # per thread: audits in other threads never take this one's source
+
+
+def send_ahead(
+    where: Where, open_source: Callable[[], SqlSource | None], prepare: Callable[[SqlSource], str | None]
+) -> None:
+    """Open the source and send its first query in a thread, kept for :func:`claim` (see :class:`EarlyQuery`)."""
+    discard()
+    _pending.ahead = _Ahead(where, EarlyQuery(open_source, prepare))
+
+
+def claim(where: Where) -> SqlSource | None:
+    """The source opened ahead for ``where`` (its query running or done), or ``None``; the error met opening it
+    is raised here, where the audit would have met it."""
+    ahead: _Ahead | None = getattr(_pending, "ahead", None)
+    if ahead is None or ahead.claimed or ahead.where != where:
+        return None
+    ahead.claimed = True
+    return ahead.query.opened()
+
+
+def discard() -> None:
+    """Stop the query sent ahead if it still runs (nobody took it, or the audit failed before asking), and close
+    a connection the audit never took. Idempotent; called when the command ends, whatever happened."""
+    ahead: _Ahead | None = getattr(_pending, "ahead", None)
+    _pending.ahead = None
+    if ahead is None:
+        return
+    ahead.query.stop()
+    source = ahead.query.source
+    if source is not None and not ahead.claimed:
+        with contextlib.suppress(Exception):
+            source.db.close()

@@ -1,0 +1,93 @@
+"""A query sent ahead (governance.intake.early): the audit gets the same answer, or the same error in the same
+words, when it asks; anything it does not take is stopped in the engine and its thread ended."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from governance.errors import InputError
+from governance.intake import early
+from governance.intake.sources import open_plain, open_source
+from governance.intake.sql_source import SqlSource
+
+ENDLESS = "SELECT 'a' AS sex, 1 AS hired FROM range(10000000000)"  # a GROUP BY over it runs for hours
+
+
+def _send(query: str, sql: str | None, connection: str = "duckdb://") -> early.Where:
+    where = early.Where(connection, None, query, None, None)
+    early.send_ahead(
+        where,
+        lambda: open_plain(connection, table=None, query=query, timeout=None, rows=False, file=None),
+        lambda source: sql,
+    )
+    return where
+
+
+def _open(query: str, connection: str = "duckdb://") -> SqlSource:
+    source = open_source(connection, table=None, query=query, columns=["sex", "hired"], fields={})
+    assert isinstance(source, SqlSource)
+    return source
+
+
+def _count_threads() -> int:
+    return sum(t.name == early.THREAD_NAME for t in threading.enumerate())
+
+
+def test_the_audit_takes_the_answer_of_the_same_sql() -> None:
+    query = "SELECT 'a' AS sex, 1 AS hired FROM range(5)"
+    sql = f"SELECT COUNT(*) FROM ({query}) AS governance_query"
+    _send(query, sql)
+    try:
+        source = _open(query)
+        assert source.early is not None
+        assert source.fetch(sql)[1] == [(5,)]
+        assert source.early is None
+    finally:
+        early.discard()
+    assert _count_threads() == 0
+
+
+def test_another_question_stops_the_query_sent_ahead_first() -> None:
+    _send(ENDLESS, f"SELECT sex, COUNT(*) FROM ({ENDLESS}) AS q GROUP BY sex")
+    try:
+        source = _open(ENDLESS)
+        assert source.fetch("SELECT 42")[1] == [(42,)]
+        assert _count_threads() == 0
+    finally:
+        early.discard()
+
+
+def test_an_engine_error_is_raised_where_the_audit_asks_in_the_usual_words() -> None:
+    query = "SELECT 'a' AS sex, 1 AS hired FROM range(5)"
+    bad = f"SELECT no_such_column FROM ({query}) AS governance_query"
+    with pytest.raises(InputError) as asked_directly:
+        _open(query).fetch(bad)
+    _send(query, bad)
+    try:
+        source = _open(query)
+        with pytest.raises(InputError, match="DuckDB could not run") as sent_ahead:
+            source.fetch(bad)
+    finally:
+        early.discard()
+    assert str(sent_ahead.value) == str(asked_directly.value)
+
+
+def test_an_error_opening_the_source_is_raised_where_the_audit_opens_it(tmp_path: Path) -> None:
+    missing = f"duckdb://{tmp_path / 'nowhere.duckdb'}"
+    _send("SELECT 1", None, connection=missing)
+    try:
+        with pytest.raises(InputError, match=r"The DuckDB database .*nowhere.duckdb could not be opened"):
+            _open("SELECT 1", connection=missing)
+    finally:
+        early.discard()
+    assert _count_threads() == 0
+
+
+def test_a_query_nobody_takes_is_stopped_when_the_command_ends() -> None:
+    _send(ENDLESS, f"SELECT sex, COUNT(*) FROM ({ENDLESS}) AS q GROUP BY sex")
+    early.discard()
+    assert _count_threads() == 0
+    assert early.claim(early.Where("duckdb://", None, ENDLESS, None, None)) is None
