@@ -41,6 +41,7 @@ KNOWN_PLUGINS = {
     "governance-titles",
     "governance-lean",
     "governance-links",
+    "governance-audit-figures",
 }
 DIRTY_WARNING = "A 'dirty' build is being performed"
 STATE_VERSION = 3  # 2: the search index is written a line per entry (governance.site.lean); 3: the links

@@ -21,7 +21,7 @@ from typing import Any
 
 from governance.atomic import clear_debris, staging_folder, swap_in
 from governance.errors import SiteError
-from governance.site import incremental, lean
+from governance.site import audit_figures, incremental, lean
 
 GENERATED_ENTRY = "generated/index.md"
 
@@ -94,6 +94,14 @@ def _titles_plugin() -> Any:
     return Titles()
 
 
+def _add_page_plugins(config: Any, home_block: str) -> None:
+    """The in-process plugins that shape pages: the home page's block, safe titles, audit figures beside MkDocs."""
+    if home_block:
+        config.plugins["governance-home"] = _home_plugin(home_block)
+    config.plugins["governance-titles"] = _titles_plugin()
+    config.plugins["governance-audit-figures"] = audit_figures.plugin()
+
+
 def run_mkdocs(
     config_file: Path, *, strict: bool, generated_nav: list[Any], home_block: str = ""
 ) -> tuple[Path, list[str]]:
@@ -119,9 +127,7 @@ def run_mkdocs(
             ) from exc
         if config.nav:
             config.nav = expand_nav(config.nav, generated_nav)
-        if home_block:
-            config.plugins["governance-home"] = _home_plugin(home_block)
-        config.plugins["governance-titles"] = _titles_plugin()
+        _add_page_plugins(config, home_block)
         site_dir = Path(config.site_dir)
         clear_debris(site_dir)
         staging = staging_folder(site_dir)
@@ -142,6 +148,7 @@ def run_mkdocs(
                     with incremental.quiet_dirty_warning():
                         build(config, dirty=plan.dirty)
                     lean.write_index(staging, spill)
+                    audit_figures.link_figures(Path(config.docs_dir), staging)
                 finally:
                     spill.close()
             incremental.save_state(plan, staging, links)
