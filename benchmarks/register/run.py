@@ -309,7 +309,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--writes", type=int, default=300, help="writes one at a time (x5 for the batches)")
     parser.add_argument("--batch", type=int, default=100, help="answers to a commit in the batched writes")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000], help="events to verify")
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[10_000, 100_000], help="events to verify (none: writes only)"
+    )
     parser.add_argument(
         "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )

@@ -7,6 +7,7 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import functools
 import json
@@ -26,7 +27,13 @@ from governance.register import chain, database, lifecycle, manifest, mitigation
 from governance.register import schema as t
 from governance.register.actions import advice
 from governance.register.chain import Change
-from governance.register.records import CHECKLIST_STATUSES, SEVERITIES, ModelDescription, newest_answers
+from governance.register.records import (
+    CHECKLIST_STATUSES,
+    SEVERITIES,
+    ChecklistAnswerRecord,
+    ModelDescription,
+    newest_answers,
+)
 
 if TYPE_CHECKING:
     from governance.audit.folders import Leftover
@@ -42,8 +49,9 @@ EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
 
 
-Rows = list[tuple[sa.Table, Row[Any]]]
-"""The rows an event carries the after-images of, with their tables."""
+Rows = list[tuple[sa.Table, Any]]
+"""The rows an event carries the after-images of, with their tables: each a row as read, or its image already
+made (:func:`queries.row_image`)."""
 
 
 @dataclass
@@ -57,23 +65,48 @@ class _Transaction:
     signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
 
 
-_CHANGE_FIELDS = dataclasses.fields(Change)
+# the event columns _event_row copies from a Change, by name: a new field of Change needs its column there too
+assert [field.name for field in dataclasses.fields(Change)] == [
+    "actor",
+    "kind",
+    "model_name",
+    "version",
+    "at",
+]
 _ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", "event_seq")
 _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
 
 
-def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Row[Any]]:
-    """Insert checklist answers for the model of that name, as the database returned them, in their order (none
-    when there is no such model): the model's id is looked up in the INSERT itself, not in a query of its own."""
-    rows: list[Row[Any]] = []
+def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Any]:
+    """Insert checklist answers for the model of that name, as the database returned them (named tuples, in their
+    order; none when there is no such model): the model's id is looked up in the INSERT itself, not in a query of
+    its own, and the statement goes to the driver directly (:func:`database.driver_execute`)."""
+    rows: list[Any] = []
     named = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
         chunk = values[start : start + _ANSWERS_AT_ONCE]
         parameters = {f"{c}_{i}": value[c] for i, value in enumerate(chunk) for c in _ANSWER_COLUMNS}
         parameters["model_name"] = model_name
         sql = _insert_answers_sql(named, len(chunk))
-        rows += conn.exec_driver_sql(sql, parameters).all()
+        cursor = database.driver_execute(conn, sql, parameters)
+        try:
+            rows += map(_row_type(sql, cursor)._make, cursor.fetchall())
+        finally:
+            cursor.close()
     return sorted(rows, key=lambda row: int(row.event_seq))
+
+
+_ROW_TYPES: dict[str, Any] = {}
+
+
+def _row_type(sql: str, cursor: Any) -> Any:
+    """A named tuple for the rows ``sql`` returns: what :func:`queries.row_image` and the records read of a row
+    (``_fields``, the values, each by name), without SQLAlchemy's result machinery; made from the driver's column
+    names once per statement (the driver builds them anew each time they are asked for)."""
+    found = _ROW_TYPES.get(sql)
+    if found is None:
+        found = _ROW_TYPES[sql] = collections.namedtuple("DriverRow", [c[0] for c in cursor.description])
+    return found
 
 
 @functools.lru_cache(maxsize=64)
@@ -98,30 +131,39 @@ def _append_events(
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
     if conn.dialect.name != "postgresql":
-        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head))
-        conn.exec_driver_sql(insert, values)
-        return int(conn.exec_driver_sql(move, {**head, "prev_seq": prev_seq}).rowcount)
+        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), ":{}")
+        database.driver_execute(conn, insert, values, many=True).close()
+        return _rowcount(database.driver_execute(conn, move, {**head, "prev_seq": prev_seq}))
     earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
     if earlier:
-        conn.execute(t.events.insert(), earlier)
+        insert = _events_then_head_sql(tuple(earlier[0]), tuple(head), "%({})s")[0]
+        database.driver_execute(conn, insert, earlier, many=True).close()
     columns = tuple(last[0])
     parameters = {
         f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns
     }
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
-    return int(conn.exec_driver_sql(sql, parameters).rowcount)
+    return _rowcount(database.driver_execute(conn, sql, parameters))
+
+
+def _rowcount(cursor: Any) -> int:
+    """Rows the cursor's statement changed, and the cursor closed."""
+    try:
+        return int(cursor.rowcount)
+    finally:
+        cursor.close()
 
 
 @functools.lru_cache(maxsize=64)
-def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...]) -> tuple[str, str]:
-    """The INSERT of events and the UPDATE of the head on SQLite, written once (not built and compiled per
-    write)."""
-    named = ", ".join(f":{column}" for column in columns)
-    moved = ", ".join(f"{column} = :{column}" for column in head)
+def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...], mark: str) -> tuple[str, str]:
+    """The INSERT of events and the UPDATE of the head (``mark``: the driver's named parameter, ``:{}`` or
+    ``%({})s``), written once (not built and compiled per write)."""
+    named = ", ".join(mark.format(column) for column in columns)
+    moved = ", ".join(f"{column} = {mark.format(column)}" for column in head)
     return (
         f"INSERT INTO {t.events.name} ({', '.join(columns)}) VALUES ({named})",
-        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = :prev_seq",
+        f"UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = {mark.format('prev_seq')}",
     )
 
 
@@ -685,15 +727,20 @@ class Register:
                 {**answer, "actor": actor, "at": at, "event_seq": first + index}
                 for index, answer in enumerate(checked)
             ]
-            for value in values:
-                _check_lengths(t.checklist_answers, value)
+            _check_lengths(t.checklist_answers, values[0])  # actor and time: the same in every answer
+            for answer in checked[1:]:
+                _check_lengths(t.checklist_answers, answer)
             rows = _insert_answers(conn, model_name, values)
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
+            images = [queries.row_image(row) for row in rows]  # made once: for its event and for its record
             table = t.checklist_answers
             change = Change(actor, "checklist.answered", model_name, at=at)
-            self._append_many(conn, first, [(change, [(table, row)], None) for row in rows])
-            return [queries.checklist_record(row, model_name) for row in rows]
+            self._append_many(conn, first, [(change, [(table, image)], None) for image in images])
+            validate = (
+                ChecklistAnswerRecord.model_validate
+            )  # pydantic's validator is quicker than model_construct
+            return [validate({**image, "model_name": model_name}) for image in images]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -1213,23 +1260,23 @@ class Register:
         """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
         rows, extra = carried
         payload: dict[str, Any] = {
-            "rows": [{"table": table.name, "record": queries.row_image(row)} for table, row in rows],
+            "rows": [
+                {"table": table.name, "record": row if isinstance(row, dict) else queries.row_image(row)}
+                for table, row in rows
+            ],
             **(json.loads(provenance.canonical_json(extra)) if extra else {}),
         }
         text = provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
         identity = None if self._before_signing else identity
-        fields = {field.name: getattr(change, field.name) for field in _CHANGE_FIELDS}  # asdict deep-copies
         said = (change.actor, change.at, change.kind, change.model_name, change.version)
         digest = chain.event_hash_of_text(seq, said, text, prev_hash, identity)
-        return {
-            "seq": seq,
-            **fields,
-            "payload": text,
-            "prev_hash": prev_hash,
-            "hash": digest,
-            "hmac": self._signer.sign(digest) if self._signer is not None else None,
-            **({} if self._before_signing else {"identity": identity}),
-        }
+        signer = self._signer
+        row = {"seq": seq, "actor": said[0], "at": said[1], "kind": said[2], "model_name": said[3]}
+        row.update(version=said[4], payload=text, prev_hash=prev_hash, hash=digest)
+        row["hmac"] = signer.sign(digest) if signer is not None else None
+        if not self._before_signing:
+            row["identity"] = identity
+        return row
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
@@ -1375,6 +1422,7 @@ def _refuse_lookalike(conn: Connection, name: str, keys: frozenset[str]) -> None
         )
 
 
+@functools.cache
 @functools.cache
 def _limits(table: sa.Table) -> dict[str, int]:
     """The longest text each column of a table keeps (columns without a limit left out)."""
