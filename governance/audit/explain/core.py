@@ -12,6 +12,7 @@ import numpy as np
 from governance.audit.explain.attribution import (
     BACKGROUND_ROWS,
     LINEAR_BACKGROUND_ROWS,
+    Attributions,
     background_sample,
     compute_attributions,
     make_engine,
@@ -24,7 +25,7 @@ from governance.audit.explain.reasons import (
     default_threshold,
     typical_values,
 )
-from governance.audit.explain.view import describe, is_linear, view_model
+from governance.audit.explain.view import ModelView, describe, is_linear, view_model
 from governance.errors import FieldError, InputError
 from governance.results.explain import ExplanationResult, ProxyHit, ReasonStatement
 
@@ -170,34 +171,9 @@ def explain_model(
         proxies=likely_proxies(proxies),
     )
 
-    notes = list(attributions.notes)
-    if attributions.budget_limited:
-        notes.append(
-            f"To fit the {budget_seconds:g}-second budget, {len(explained)} of {wanted} rows were explained "
-            "(a random sample); raise explain_budget for more."
-        )
-    elif wanted < len(X):
-        notes.append(f"{wanted} of {len(X)} rows were explained (a random sample), as max_rows asked.")
-    if view.task == "multiclass":
-        notes.append(
-            f"The model has {len(view.classes)} classes; the main tables explain the class "
-            f"'{view.positive_label}', and importance is also given for each class."
-        )
-    if in_model:
-        notes.append(
-            "The model takes the sensitive attribute(s) "
-            + ", ".join(f"'{name}'" for name in in_model)
-            + " as input; they are ranked like any feature but never given as reasons."
-        )
-    scale = float(np.max(np.abs(attributions.output))) if attributions.output.size else 1.0
-    ok = attributions.additivity_max_error <= ADDITIVITY_TOLERANCE * max(1.0, scale)
-    if not ok:
-        notes.append(
-            f"For some rows the SHAP values do not add up exactly to the model's output (largest gap "
-            f"{attributions.additivity_max_error:.3g} in {attributions.output_label}), a known inexactness of "
-            f"shap's {attributions.kind} explainer on some scikit-learn forests; the ranking of features is "
-            "still usable, but read single rows with care."
-        )
+    notes, ok = _notes(
+        attributions, view, budget_seconds=budget_seconds, wanted=wanted, total=len(X), in_model=in_model
+    )
     folded = {
         feature: len(columns)
         for feature, columns in zip(features, view.groups, strict=False)
@@ -242,6 +218,48 @@ def explain_model(
         beeswarm=beeswarm_sample(values, X.iloc[explained], [i.feature for i in importance], seed=seed),
         notes=notes,
     )
+
+
+def _notes(
+    attributions: Attributions,
+    view: ModelView,
+    *,
+    budget_seconds: float,
+    wanted: int,
+    total: int,
+    in_model: list[str],
+) -> tuple[list[str], bool]:
+    """What a reader must know to read the explanation (rows cut, classes, sensitive inputs, inexact sums), and
+    whether the SHAP values add up to the model's output within the tolerance."""
+    notes = list(attributions.notes)
+    if attributions.budget_limited:
+        notes.append(
+            f"To fit the {budget_seconds:g}-second budget, {len(attributions.rows)} of {wanted} rows were explained "
+            "(a random sample); raise explain_budget for more."
+        )
+    elif wanted < total:
+        notes.append(f"{wanted} of {total} rows were explained (a random sample), as max_rows asked.")
+    if view.task == "multiclass":
+        notes.append(
+            f"The model has {len(view.classes)} classes; the main tables explain the class "
+            f"'{view.positive_label}', and importance is also given for each class."
+        )
+    if in_model:
+        notes.append(
+            "The model takes the sensitive attribute(s) "
+            + ", ".join(f"'{name}'" for name in in_model)
+            + " as input; they are ranked like any feature but never given as reasons."
+        )
+    scale = float(np.max(np.abs(attributions.output))) if attributions.output.size else 1.0
+    ok = attributions.additivity_max_error <= ADDITIVITY_TOLERANCE * max(1.0, scale)
+    if not ok:
+        notes.append(
+            f"For some rows the SHAP values do not add up exactly to the model's output (largest gap "
+            f"{attributions.additivity_max_error:.3g} in {attributions.output_label}), a known inexactness of "
+            f"shap's {attributions.kind} explainer on some scikit-learn forests; the ranking of features is "
+            "still usable, but read single rows with care."
+        )
+    return notes, bool(ok)
 
 
 def _example_statement(
