@@ -74,13 +74,19 @@ assert [field.name for field in dataclasses.fields(Change)] == [
     "at",
 ]
 _ANSWER_COLUMNS = ("framework", "item_id", "status", "evidence", "actor", "at", "event_seq")
+assert set(t.checklist_answers.c.keys()) == {
+    "id",
+    "model_id",
+    *_ANSWER_COLUMNS,
+}  # an answer's image: see below
 _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
 
 
 def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Any]:
-    """Insert checklist answers for the model of that name, as the database returned them (named tuples, in their
-    order; none when there is no such model): the model's id is looked up in the INSERT itself, not in a query of
-    its own, and the statement goes to the driver directly (:func:`database.driver_execute`)."""
+    """Insert checklist answers for the model of that name; what the database gave them (``id``, ``model_id`` and
+    ``event_seq`` as named tuples, in the order of ``values``; none when there is no such model): the model's id is
+    looked up in the INSERT itself, not in a query of its own, and the statement goes to the driver directly
+    (:func:`database.driver_execute`). The other columns are the values given: no need to read them back."""
     rows: list[Any] = []
     named = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
@@ -117,8 +123,52 @@ def _insert_answers_sql(named: str, count: int) -> str:
     return (
         f"INSERT INTO {table.name} (model_id, {', '.join(columns)}) "
         f"SELECT m.id, {picked} FROM {t.models.name} AS m, (VALUES {rows}) AS v "
-        f"WHERE m.name = {named.format('model_name')} RETURNING {', '.join(table.c.keys())}"
+        f"WHERE m.name = {named.format('model_name')} RETURNING id, model_id, event_seq"
     )
+
+
+_SAME_IN_A_BATCH = frozenset({"actor", "at", "model_id"})  # the columns alike in every answer of a batch
+
+
+def _answer_images(values: list[dict[str, Any]], rows: list[Any]) -> list[dict[str, Any]]:
+    """The after-images of answers just inserted (as :func:`queries.row_image` would read them back): the values
+    given, with the ids the database gave them (text and whole numbers come back as they went in)."""
+    assert [row.event_seq for row in rows] == [value["event_seq"] for value in values]
+    return [
+        {**{c: value[c] for c in _ANSWER_COLUMNS[:-1]}, "id": row.id, "model_id": row.model_id}
+        for value, row in zip(values, rows, strict=True)
+    ]
+
+
+class _RecordText(str):
+    """A row's after-image as canonical JSON already (:func:`chain.record_texts`), for its event's payload."""
+
+    __slots__ = ()
+
+
+@functools.cache
+def _payload_around(table_name: str) -> tuple[str, str]:
+    """The canonical payload of an event that carries one row of a table and nothing else, around its record."""
+    head, *tail = provenance.canonical_json({"rows": [{"table": table_name, "record": 0}]}).split(
+        '"record":0'
+    )
+    assert len(tail) == 1
+    return head + '"record":', tail[0]
+
+
+def _payload_text(rows: Rows, extra: dict[str, Any] | None) -> str:
+    """An event's canonical payload: the after-images of ``rows`` and ``extra``."""
+    if not extra and len(rows) == 1 and isinstance(rows[0][1], _RecordText):
+        head, tail = _payload_around(rows[0][0].name)
+        return head + rows[0][1] + tail
+    payload: dict[str, Any] = {
+        "rows": [
+            {"table": table.name, "record": row if isinstance(row, dict) else queries.row_image(row)}
+            for table, row in rows
+        ],
+        **(json.loads(provenance.canonical_json(extra)) if extra else {}),
+    }
+    return provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
 
 
 _EVENTS_WITH_HEAD = 500  # events inserted in the statement that moves the head (bound parameters stay few)
@@ -733,10 +783,11 @@ class Register:
             rows = _insert_answers(conn, model_name, values)
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
-            images = [queries.row_image(row) for row in rows]  # made once: for its event and for its record
-            table = t.checklist_answers
+            images = _answer_images(values, rows)  # made once: for its event and for its record
+            texts = chain.record_texts(images, _SAME_IN_A_BATCH)
             change = Change(actor, "checklist.answered", model_name, at=at)
-            self._append_many(conn, first, [(change, [(table, image)], None) for image in images])
+            table = t.checklist_answers
+            self._append_many(conn, first, [(change, [(table, _RecordText(text))], None) for text in texts])
             validate = (
                 ChecklistAnswerRecord.model_validate
             )  # pydantic's validator is quicker than model_construct
@@ -1234,8 +1285,15 @@ class Register:
             written.identity = database.session_identity(conn)
         digest = written.head[1]
         values = []
+        hashers: dict[tuple[str, str, str, str | None, str | None], Callable[[int, str, str], str]] = {}
+        identity = None if self._before_signing else written.identity
         for number, (change, rows, extra) in enumerate(events, start=seq):
-            values.append(self._event_row(number, digest, change, (rows, extra), written.identity))
+            said = (change.actor, change.at, change.kind, change.model_name, change.version)
+            hasher = hashers.get(said)
+            if hasher is None:  # the fields the events of one change share, encoded once
+                hasher = hashers[said] = chain.event_hasher(said, identity)
+            text = _payload_text(rows, extra)
+            values.append(self._event_row(number, digest, (said, text, identity), hasher))
             digest = values[-1]["hash"]
         last = seq + len(events) - 1
         head: dict[str, Any] = {"seq": last, "hash": digest}
@@ -1253,23 +1311,13 @@ class Register:
         self,
         seq: int,
         prev_hash: str,
-        change: Change,
-        carried: tuple[Rows, dict[str, Any] | None],
-        identity: str | None,
+        event: tuple[tuple[str, str, str, str | None, str | None], str, str | None],
+        hasher: Callable[[int, str, str], str],
     ) -> dict[str, Any]:
-        """The ``gov_events`` row of one event: its canonical payload, hash and signature."""
-        rows, extra = carried
-        payload: dict[str, Any] = {
-            "rows": [
-                {"table": table.name, "record": row if isinstance(row, dict) else queries.row_image(row)}
-                for table, row in rows
-            ],
-            **(json.loads(provenance.canonical_json(extra)) if extra else {}),
-        }
-        text = provenance.canonical_json(payload)  # as read back: images and extra are in JSON's own types
-        identity = None if self._before_signing else identity
-        said = (change.actor, change.at, change.kind, change.model_name, change.version)
-        digest = chain.event_hash_of_text(seq, said, text, prev_hash, identity)
+        """The ``gov_events`` row of one event (what it says: actor, at, kind, model name, version; its canonical
+        payload text; who the database says wrote it): its hash and signature."""
+        said, text, identity = event
+        digest = hasher(seq, text, prev_hash)
         signer = self._signer
         row = {"seq": seq, "actor": said[0], "at": said[1], "kind": said[2], "model_name": said[3]}
         row.update(version=said[4], payload=text, prev_hash=prev_hash, hash=digest)
