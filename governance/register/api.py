@@ -88,12 +88,12 @@ def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, An
     looked up in the INSERT itself, not in a query of its own, and the statement goes to the driver directly
     (:func:`database.driver_execute`). The other columns are the values given: no need to read them back."""
     rows: list[Any] = []
-    named = "%({})s" if conn.dialect.name == "postgresql" else ":{}"
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
         chunk = values[start : start + _ANSWERS_AT_ONCE]
-        parameters = {f"{c}_{i}": value[c] for i, value in enumerate(chunk) for c in _ANSWER_COLUMNS}
-        parameters["model_name"] = model_name
-        sql = _insert_answers_sql(named, len(chunk))
+        parameters = [value[c] for value in chunk for c in _ANSWER_COLUMNS]  # by position: binding by name
+        parameters.append(model_name)  # cost SQLite a third of a batched answer
+        sql = _insert_answers_sql(mark, len(chunk))
         cursor = database.driver_execute(conn, sql, parameters)
         try:
             rows += map(_row_type(sql, cursor)._make, cursor.fetchall())
@@ -116,14 +116,14 @@ def _row_type(sql: str, cursor: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_answers_sql(named: str, count: int) -> str:
+def _insert_answers_sql(mark: str, count: int) -> str:
     table, columns = t.checklist_answers, _ANSWER_COLUMNS
-    rows = ", ".join("(" + ", ".join(named.format(f"{c}_{i}") for c in columns) + ")" for i in range(count))
+    rows = ", ".join(["(" + ", ".join([mark] * len(columns)) + ")"] * count)
     picked = ", ".join(f"v.column{n}" for n in range(1, len(columns) + 1))
     return (
         f"INSERT INTO {table.name} (model_id, {', '.join(columns)}) "
         f"SELECT m.id, {picked} FROM {t.models.name} AS m, (VALUES {rows}) AS v "
-        f"WHERE m.name = {named.format('model_name')} RETURNING id, model_id, event_seq"
+        f"WHERE m.name = {mark} RETURNING id, model_id, event_seq"
     )
 
 
@@ -181,9 +181,10 @@ def _append_events(
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
     if conn.dialect.name != "postgresql":
-        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), ":{}")
-        database.driver_execute(conn, insert, values, many=True).close()
-        return _rowcount(database.driver_execute(conn, move, {**head, "prev_seq": prev_seq}))
+        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), "?")  # by position: see above
+        rows = [tuple(value.values()) for value in values]  # every event's columns in the same order
+        database.driver_execute(conn, insert, rows, many=True).close()
+        return _rowcount(database.driver_execute(conn, move, (*head.values(), prev_seq)))
     earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
     if earlier:
         insert = _events_then_head_sql(tuple(earlier[0]), tuple(head), "%({})s")[0]
@@ -207,8 +208,9 @@ def _rowcount(cursor: Any) -> int:
 
 @functools.lru_cache(maxsize=64)
 def _events_then_head_sql(columns: tuple[str, ...], head: tuple[str, ...], mark: str) -> tuple[str, str]:
-    """The INSERT of events and the UPDATE of the head (``mark``: the driver's named parameter, ``:{}`` or
-    ``%({})s``), written once (not built and compiled per write)."""
+    """The INSERT of events and the UPDATE of the head (``mark``: the driver's named parameter, ``%({})s``, or
+    ``?`` for parameters by position, in the order of ``columns``, then ``head``'s and the previous head's seq),
+    written once (not built and compiled per write)."""
     named = ", ".join(mark.format(column) for column in columns)
     moved = ", ".join(f"{column} = {mark.format(column)}" for column in head)
     return (
