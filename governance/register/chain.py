@@ -129,14 +129,18 @@ def record_texts(images: list[dict[str, Any]], same: frozenset[str]) -> list[str
     """The canonical JSON of flat after-images with the same keys, as :func:`provenance.canonical_json` writes
     each of their JSON round trips (what an event carries): the values named in ``same`` are alike in every
     image and encoded once, the others each encoded on its own, without building an encoder's dict per image."""
-    keys = sorted(images[0]) if images else []
-    first = images[0] if images else {}
-    fixed = {key: f"{_encode_string(key)}:{_json(first[key])}" for key in keys if key in same}
-    named = {key: f"{_encode_string(key)}:" for key in keys}
-    return [
-        "{" + ",".join(fixed[key] if key in fixed else named[key] + _json(image[key]) for key in keys) + "}"
-        for image in images
+    if not images:
+        return []
+    keys = sorted(images[0])
+    varying = [key for key in keys if key not in same]
+    parts = [
+        f"{_encode_string(key)}:{_json(images[0][key])}".replace("%", "%%")
+        if key in same
+        else _encode_string(key).replace("%", "%%") + ":%s"
+        for key in keys
     ]
+    template = "{" + ",".join(parts) + "}"  # a %-format: the text alike in every image, escaped
+    return [template % tuple([_json(image[key]) for key in varying]) for image in images]
 
 
 def _json(value: Any) -> str:
