@@ -140,6 +140,39 @@ def _answer_images(values: list[dict[str, Any]], rows: list[Any]) -> list[dict[s
     ]
 
 
+class _EventRows:
+    """The ``gov_events`` rows of one transaction's events: each with its canonical payload, hash and signature.
+    What the events of one change share (actor, time, kind, model, version) is encoded once for their hashes."""
+
+    def __init__(self, signer: chain.SigningKey | None, before_signing: bool, identity: str | None) -> None:
+        self.signer, self.before_signing, self.identity = signer, before_signing, identity
+        self.change: Change | None = None
+        self.said: tuple[str, str, str, str | None, str | None] = ("", "", "", None, None)
+        self.hasher: Callable[[int, str, str], str] = chain.event_hasher(self.said, None)
+
+    def row(self, seq: int, prev_hash: str, change: Change, text: str) -> dict[str, Any]:
+        if change is not self.change:  # a batch: the same change for every event
+            self.change = change
+            self.said = (change.actor, change.at, change.kind, change.model_name, change.version)
+            self.hasher = chain.event_hasher(self.said, self.identity)
+        said, digest = self.said, self.hasher(seq, text, prev_hash)
+        row = {
+            "seq": seq,
+            "actor": said[0],
+            "at": said[1],
+            "kind": said[2],
+            "model_name": said[3],
+            "version": said[4],
+            "payload": text,
+            "prev_hash": prev_hash,
+            "hash": digest,
+            "hmac": self.signer.sign(digest) if self.signer is not None else None,
+        }
+        if not self.before_signing:
+            row["identity"] = self.identity
+        return row
+
+
 class _RecordText(str):
     """A row's after-image as canonical JSON already (:func:`chain.record_texts`), for its event's payload."""
 
@@ -1287,15 +1320,10 @@ class Register:
             written.identity = database.session_identity(conn)
         digest = written.head[1]
         values = []
-        hashers: dict[tuple[str, str, str, str | None, str | None], Callable[[int, str, str], str]] = {}
         identity = None if self._before_signing else written.identity
+        made = _EventRows(self._signer, self._before_signing, identity)
         for number, (change, rows, extra) in enumerate(events, start=seq):
-            said = (change.actor, change.at, change.kind, change.model_name, change.version)
-            hasher = hashers.get(said)
-            if hasher is None:  # the fields the events of one change share, encoded once
-                hasher = hashers[said] = chain.event_hasher(said, identity)
-            text = _payload_text(rows, extra)
-            values.append(self._event_row(number, digest, (said, text, identity), hasher))
+            values.append(made.row(number, digest, change, _payload_text(rows, extra)))
             digest = values[-1]["hash"]
         last = seq + len(events) - 1
         head: dict[str, Any] = {"seq": last, "hash": digest}
@@ -1308,25 +1336,6 @@ class Register:
                 "Another process changed the register at the same moment; run the command again."
             )
         written.head = (last, digest)
-
-    def _event_row(
-        self,
-        seq: int,
-        prev_hash: str,
-        event: tuple[tuple[str, str, str, str | None, str | None], str, str | None],
-        hasher: Callable[[int, str, str], str],
-    ) -> dict[str, Any]:
-        """The ``gov_events`` row of one event (what it says: actor, at, kind, model name, version; its canonical
-        payload text; who the database says wrote it): its hash and signature."""
-        said, text, identity = event
-        digest = hasher(seq, text, prev_hash)
-        signer = self._signer
-        row = {"seq": seq, "actor": said[0], "at": said[1], "kind": said[2], "model_name": said[3]}
-        row.update(version=said[4], payload=text, prev_hash=prev_hash, hash=digest)
-        row["hmac"] = signer.sign(digest) if signer is not None else None
-        if not self._before_signing:
-            row["identity"] = identity
-        return row
 
     def _event_identity(self, conn: Connection, seq: int) -> str | None:
         """Who the database says wrote event ``seq`` (``None`` for events written before identities were kept)."""
