@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pydantic
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
@@ -813,8 +814,7 @@ class Register:
                 for index, answer in enumerate(checked)
             ]
             _check_lengths(t.checklist_answers, values[0])  # actor and time: the same in every answer
-            for answer in checked[1:]:
-                _check_lengths(t.checklist_answers, answer)
+            _check_longest(t.checklist_answers, checked)
             rows = _insert_answers(conn, model_name, values)
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
@@ -823,10 +823,9 @@ class Register:
             change = Change(actor, "checklist.answered", model_name, at=at)
             table = t.checklist_answers
             self._append_many(conn, first, [(change, [(table, _RecordText(text))], None) for text in texts])
-            validate = (
-                ChecklistAnswerRecord.model_validate
-            )  # pydantic's validator is quicker than model_construct
-            return [validate({**image, "model_name": model_name}) for image in images]
+            for image in images:
+                image["model_name"] = model_name
+            return _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one model at a time
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -1501,6 +1500,18 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
                 f"The value given for {{field}} is {len(value):,} characters long; the register keeps at most "
                 f"{limit}, so shorten it.",
             )
+
+
+def _check_longest(table: sa.Table, rows: list[dict[str, str]]) -> None:
+    """:func:`_check_lengths` of rows of text with the same fields, on the longest value of each field only."""
+    limits = _limits(table)
+    for field in rows[0]:
+        if field in limits:
+            longest = max((row[field] for row in rows), key=len)
+            _check_lengths(table, {field: longest})
+
+
+_ANSWER_RECORDS = pydantic.TypeAdapter(list[ChecklistAnswerRecord])
 
 
 def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
