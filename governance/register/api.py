@@ -174,12 +174,6 @@ class _EventRows:
         return row
 
 
-class _RecordText(str):
-    """A row's after-image as canonical JSON already (:func:`chain.record_texts`), for its event's payload."""
-
-    __slots__ = ()
-
-
 @functools.cache
 def _payload_around(table_name: str) -> tuple[str, str]:
     """The canonical payload of an event that carries one row of a table and nothing else, around its record."""
@@ -192,9 +186,6 @@ def _payload_around(table_name: str) -> tuple[str, str]:
 
 def _payload_text(rows: Rows, extra: dict[str, Any] | None) -> str:
     """An event's canonical payload: the after-images of ``rows`` and ``extra``."""
-    if not extra and len(rows) == 1 and isinstance(rows[0][1], _RecordText):
-        head, tail = _payload_around(rows[0][0].name)
-        return head + rows[0][1] + tail
     payload: dict[str, Any] = {
         "rows": [
             {"table": table.name, "record": row if isinstance(row, dict) else queries.row_image(row)}
@@ -819,10 +810,10 @@ class Register:
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
             images = _answer_images(values, rows)  # made once: for its event and for its record
-            texts = chain.record_texts(images, _SAME_IN_A_BATCH)
+            around = _payload_around(t.checklist_answers.name)  # each event carries its answer's row alone
+            texts = chain.record_texts(images, _SAME_IN_A_BATCH, around)
             change = Change(actor, "checklist.answered", model_name, at=at)
-            table = t.checklist_answers
-            self._append_many(conn, first, [(change, [(table, _RecordText(text))], None) for text in texts])
+            self._append_payloads(conn, first, [(change, text) for text in texts])
             for image in images:
                 image["model_name"] = model_name
             return _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one model at a time
@@ -1310,6 +1301,11 @@ class Register:
     ) -> None:
         """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
         the chain head once, to the last: each event's hash still covers the one before it."""
+        texts = [(change, _payload_text(rows, extra)) for change, rows, extra in events]
+        self._append_payloads(conn, seq, texts)
+
+    def _append_payloads(self, conn: Connection, seq: int, events: list[tuple[Change, str]]) -> None:
+        """:meth:`_append_many` of events whose canonical payload texts are made already."""
         written = self._written(conn)
         if written.head is None or written.head[0] != seq - 1:
             written.head = None
@@ -1321,8 +1317,8 @@ class Register:
         values = []
         identity = None if self._before_signing else written.identity
         made = _EventRows(self._signer, self._before_signing, identity)
-        for number, (change, rows, extra) in enumerate(events, start=seq):
-            values.append(made.row(number, digest, change, _payload_text(rows, extra)))
+        for number, (change, text) in enumerate(events, start=seq):
+            values.append(made.row(number, digest, change, text))
             digest = values[-1]["hash"]
         last = seq + len(events) - 1
         head: dict[str, Any] = {"seq": last, "hash": digest}

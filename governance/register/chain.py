@@ -125,10 +125,13 @@ def event_hasher(
     return digest
 
 
-def record_texts(images: list[dict[str, Any]], same: frozenset[str]) -> list[str]:
+def record_texts(
+    images: list[dict[str, Any]], same: frozenset[str], around: tuple[str, str] = ("", "")
+) -> list[str]:
     """The canonical JSON of flat after-images with the same keys, as :func:`provenance.canonical_json` writes
-    each of their JSON round trips (what an event carries): the values named in ``same`` are alike in every
-    image and encoded once, the others each encoded on its own, without building an encoder's dict per image."""
+    each of their JSON round trips (what an event carries), each between the texts ``around`` it: the values
+    named in ``same`` are alike in every image and encoded once, the others each encoded on its own, without
+    building an encoder's dict per image."""
     if not images:
         return []
     keys = sorted(images[0])
@@ -139,7 +142,10 @@ def record_texts(images: list[dict[str, Any]], same: frozenset[str]) -> list[str
         else _encode_string(key).replace("%", "%%") + ":%s"
         for key in keys
     ]
-    template = "{" + ",".join(parts) + "}"  # a %-format: the text alike in every image, escaped
+    before, after = (text.replace("%", "%%") for text in around)
+    template = (
+        before + "{" + ",".join(parts) + "}" + after
+    )  # a %-format: the text alike in every image, escaped
     return [template % tuple([_json(image[key]) for key in varying]) for image in images]
 
 
