@@ -7,10 +7,10 @@ after-images to the hash chain, and moves the chain head, so a failure half-way 
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import functools
 import json
+import operator
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -83,37 +83,25 @@ assert set(t.checklist_answers.c.keys()) == {
 _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound parameters)
 
 
-def _insert_answers(conn: Connection, model_name: str, values: list[dict[str, Any]]) -> list[Any]:
+def _insert_answers(
+    conn: Connection, model_name: str, values: list[dict[str, Any]]
+) -> list[tuple[int, int, int]]:
     """Insert checklist answers for the model of that name; what the database gave them (``id``, ``model_id`` and
-    ``event_seq`` as named tuples, in the order of ``values``; none when there is no such model): the model's id is
+    ``event_seq`` of each, in the order of ``values``; none when there is no such model): the model's id is
     looked up in the INSERT itself, not in a query of its own, and the statement goes to the driver directly
     (:func:`database.driver_execute`). The other columns are the values given: no need to read them back."""
-    rows: list[Any] = []
+    rows: list[tuple[int, int, int]] = []
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
         chunk = values[start : start + _ANSWERS_AT_ONCE]
         parameters = [value[c] for value in chunk for c in _ANSWER_COLUMNS]  # by position: binding by name
         parameters.append(model_name)  # cost SQLite a third of a batched answer
-        sql = _insert_answers_sql(mark, len(chunk))
-        cursor = database.driver_execute(conn, sql, parameters)
+        cursor = database.driver_execute(conn, _insert_answers_sql(mark, len(chunk)), parameters)
         try:
-            rows += map(_row_type(sql, cursor)._make, cursor.fetchall())
+            rows += cursor.fetchall()
         finally:
             cursor.close()
-    return sorted(rows, key=lambda row: int(row.event_seq))
-
-
-_ROW_TYPES: dict[str, Any] = {}
-
-
-def _row_type(sql: str, cursor: Any) -> Any:
-    """A named tuple for the rows ``sql`` returns: what :func:`queries.row_image` and the records read of a row
-    (``_fields``, the values, each by name), without SQLAlchemy's result machinery; made from the driver's column
-    names once per statement (the driver builds them anew each time they are asked for)."""
-    found = _ROW_TYPES.get(sql)
-    if found is None:
-        found = _ROW_TYPES[sql] = collections.namedtuple("DriverRow", [c[0] for c in cursor.description])
-    return found
+    return sorted(rows, key=operator.itemgetter(2))  # PostgreSQL may return them in any order
 
 
 @functools.lru_cache(maxsize=64)
@@ -131,12 +119,12 @@ def _insert_answers_sql(mark: str, count: int) -> str:
 _SAME_IN_A_BATCH = frozenset({"actor", "at", "model_id"})  # the columns alike in every answer of a batch
 
 
-def _answer_images(values: list[dict[str, Any]], rows: list[Any]) -> list[dict[str, Any]]:
+def _answer_images(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
     """The after-images of answers just inserted (as :func:`queries.row_image` would read them back): the values
     given, with the ids the database gave them (text and whole numbers come back as they went in)."""
-    assert [row.event_seq for row in rows] == [value["event_seq"] for value in values]
+    assert [row[2] for row in rows] == [value["event_seq"] for value in values]
     return [
-        {**{c: value[c] for c in _ANSWER_COLUMNS[:-1]}, "id": row.id, "model_id": row.model_id}
+        {**{c: value[c] for c in _ANSWER_COLUMNS[:-1]}, "id": row[0], "model_id": row[1]}
         for value, row in zip(values, rows, strict=True)
     ]
 

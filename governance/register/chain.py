@@ -119,7 +119,7 @@ def event_hasher(
     tail = f',"version":{_json(version)}}}'
 
     def digest(seq: int, payload_text: str, prev_hash: str) -> str:
-        text = f'{head}{payload_text},"prev_hash":{_json(prev_hash)},"seq":{_json(seq)}{tail}'
+        text = f'{head}{payload_text},"prev_hash":{_encode_string(prev_hash)},"seq":{int(seq)}{tail}'
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     return digest
