@@ -39,6 +39,19 @@ def counted(register: Register) -> Iterator[list[str]]:
         sa.event.remove(register.engine, "before_cursor_execute", note)
 
 
+def calls_of(module: Any, name: str, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The first argument of every call of ``module.name`` while the test runs (counted work, not time)."""
+    calls: list[object] = []
+    real = getattr(module, name)
+
+    def counting(value: Any, *args: Any, **kwargs: Any) -> Any:
+        calls.append(value)
+        return real(value, *args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
 def test_revisions_are_read_without_alembic_and_agree_with_it() -> None:
     from alembic.script import ScriptDirectory
 
@@ -150,26 +163,6 @@ def test_a_write_on_postgresql_asks_the_driver_for_no_column_descriptions(
         "credit-risk", framework="f", item_id="a", status="yes", evidence="e", actor="r@x"
     )
     assert built == []
-
-
-def test_a_batch_makes_each_row_image_once(drafted: Register, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each answer's after-image goes into its event and into the record returned: made at most once (an earlier
-    code made it twice per answer; now it is made from the values at hand, see below)."""
-    from governance.register import queries
-
-    made: list[object] = []
-    real = queries.row_image
-
-    def counting(row: Any) -> dict[str, Any]:
-        made.append(row)
-        return real(row)
-
-    monkeypatch.setattr(queries, "row_image", counting)
-    answers = [{"framework": "f", "item_id": f"i{i}", "status": "yes", "evidence": "e"} for i in range(40)]
-    recorded = drafted.record_checklist_answers("credit-risk", answers, actor="r@x")
-    assert len(made) <= 40
-    assert [r.item_id for r in recorded] == [a["item_id"] for a in answers]
-    assert drafted.verify().ok
 
 
 @contextmanager
@@ -466,14 +459,7 @@ def test_a_batch_encodes_each_event_once(drafted: Register, monkeypatch: pytest.
     a third of a batched answer's processor time. What remains is the event's payload text, once per event."""
     from governance import provenance
 
-    encoded: list[object] = []
-    real = provenance.canonical_json
-
-    def counting(value: object) -> str:
-        encoded.append(value)
-        return real(value)
-
-    monkeypatch.setattr(provenance, "canonical_json", counting)
+    encoded = calls_of(provenance, "canonical_json", monkeypatch)
     answers = [
         {"framework": "eu-ai-act", "item_id": f"e{i}", "status": "yes", "evidence": "e"} for i in range(50)
     ]
@@ -570,14 +556,7 @@ def test_a_batch_encodes_what_its_events_share_once(
     the hashes and once for the answers' records, not once per answer (today's code: once per answer)."""
     from governance.register import chain
 
-    encoded: list[object] = []
-    real = chain._json
-
-    def counting(value: object) -> str:
-        encoded.append(value)
-        return real(value)
-
-    monkeypatch.setattr(chain, "_json", counting)
+    encoded = calls_of(chain, "_json", monkeypatch)
     drafted.record_checklist_answers("credit-risk", _tricky_answers(40), actor="batch@x")
     assert encoded.count("batch@x") <= 2, encoded.count("batch@x")
     assert encoded.count("checklist.answered") <= 1
@@ -591,14 +570,7 @@ def test_a_batch_reads_no_answer_back_into_an_image(
     INSERT returned: no row of the answer's columns is read back and converted (today's code: one per answer)."""
     from governance.register import queries
 
-    made: list[object] = []
-    real = queries.row_image
-
-    def counting(row: Any) -> dict[str, Any]:
-        made.append(row)
-        return real(row)
-
-    monkeypatch.setattr(queries, "row_image", counting)
+    made = calls_of(queries, "row_image", monkeypatch)
     recorded = drafted.record_checklist_answers("credit-risk", _tricky_answers(30), actor="r@x")
     assert made == []
     assert [r.evidence for r in recorded] == [a["evidence"] for a in _tricky_answers(30)]
