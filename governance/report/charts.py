@@ -193,11 +193,15 @@ def nice_ticks(upper: float) -> list[float]:
     """Round tick values from 0 to at least ``upper`` (0, 0.2, ..., 1 for rates)."""
     if upper <= 0:
         return [0.0, 1.0]
-    raw = upper / 5
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = nice_step(upper / 5)
     count = math.ceil(upper / step - 1e-9)
     return [round(i * step, 10) for i in range(count + 1)]
+
+
+def nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 and 10 times a power of ten that is at least ``raw`` (> 0)."""
+    magnitude: float = 10 ** math.floor(math.log10(raw))  # an int from 1 up, as the ticks always had
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
 
 
 def tick_label(value: float) -> str:
@@ -345,10 +349,18 @@ def impact_bars(
 
 
 def _impact_legend(canvas: Canvas, line: float) -> None:
+    entries = [(blend(BLUE, 0.6), f"at or above {line:g}"), (blend(VERMILLION, 0.6), f"below {line:g}")]
+    swatch_legend(canvas, entries, 44.0)
+
+
+def swatch_legend(canvas: Canvas, entries: list[tuple[str, str]], y: float, *, per_line: int = 3) -> None:
+    """Colour swatches with their words, ``per_line`` to a line, so that colour is not the only cue."""
     x = 10.0
-    for colour, words in ((BLUE, f"at or above {line:g}"), (VERMILLION, f"below {line:g}")):
-        canvas.rect(x, 38, 14, 12, fill=blend(colour, 0.6))
-        canvas.text(x + 20, 44, words, size=12, colour=INK)
+    for number, (colour, words) in enumerate(entries):
+        if number and number % per_line == 0:
+            x, y = 10.0, y + 18
+        canvas.rect(x, y - 6, 14, 12, fill=colour)
+        canvas.text(x + 20, y, words, size=12, colour=INK)
         x += 20 + text_width(words, 12) + 22
 
 

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from governance.paths import slugify
-from governance.report.charts import GRID, INK, MUTED, PAGE_WIDTH, Canvas, fitted_width, text_width
+from governance.report.charts import (
+    GRID,
+    MUTED,
+    PAGE_WIDTH,
+    Canvas,
+    fitted_width,
+    nice_step,
+    swatch_legend,
+    text_width,
+)
 from governance.report.curves import OKABE_ITO
 from governance.results.explain import ExplanationResult
 from governance.results.wording import level_words
@@ -37,9 +46,7 @@ def signed_ticks(low: float, high: float) -> list[float]:
     """Round tick values covering ``low`` to ``high`` (which may lie either side of zero), about five steps."""
     if not high > low:
         low, high = low - 1.0, high + 1.0
-    raw = (high - low) / 5
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = nice_step((high - low) / 5)
     first, last = math.floor(low / step + 1e-9), math.ceil(high / step - 1e-9)
     return [float(f"{i * step:.12g}") for i in range(first, last + 1)]  # 0.30000000000000004 -> 0.3
 
@@ -120,17 +127,6 @@ def _zero_line(plot: Plot, rows: int) -> None:
         plot.canvas.line(x, plot.top, x, plot.top + plot.row_height * rows, colour=ERROR_BAR, width=1.0)
 
 
-def _legend(canvas: Canvas, entries: list[tuple[str, str]], y: float, *, per_line: int = 3) -> None:
-    """Colour swatches with their words, ``per_line`` to a line, so that colour is not the only cue."""
-    x = 10.0
-    for number, (colour, words) in enumerate(entries):
-        if number and number % per_line == 0:
-            x, y = 10.0, y + 18
-        canvas.rect(x, y - 6, 14, 12, fill=colour)
-        canvas.text(x + 20, y, words, size=12, colour=INK)
-        x += 20 + text_width(words, 12) + 22
-
-
 def importance_figure(result: ExplanationResult, folder: Path) -> str:
     """Horizontal bars of mean |SHAP| with their bootstrap intervals, most important on top."""
     items = result.importance[:MAX_BARS]
@@ -152,7 +148,7 @@ def importance_figure(result: ExplanationResult, folder: Path) -> str:
     )
     canvas = plot.canvas
     if sensitive:
-        _legend(canvas, [(OTHER, "a feature"), (SENSITIVE, "a sensitive attribute")], 42.0)
+        swatch_legend(canvas, [(OTHER, "a feature"), (SENSITIVE, "a sensitive attribute")], 42.0)
     for row, item in enumerate(items):
         y, zero = plot.y_of(row), plot.x_of(0.0)
         colour = SENSITIVE if item.is_sensitive else OTHER
@@ -232,7 +228,7 @@ def group_figure(result: ExplanationResult, folder: Path, index: int) -> str | N
             head=18.0 * math.ceil(len(groups) / 3),
         )
     )
-    _legend(plot.canvas, legend, 42.0)
+    swatch_legend(plot.canvas, legend, 42.0)
     for row, feature in enumerate(features):
         first = plot.y_of(row) - bar * len(groups) / 2
         for g, group in enumerate(groups):

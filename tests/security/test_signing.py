@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "register"))
-from register_support import People, fresh_postgres_database, server_url, write_audit_file
+from register_support import People, fresh_postgres_database, record_audit_a1, server_url
 from roles_fixtures import clock, register_and_audit  # noqa: F401  (the clock fixture, used by name)
 
 from governance.cli.main import cli
@@ -420,21 +420,7 @@ def test_separation_of_duties_holds_against_typed_names_on_postgresql(
             "credit-risk", "1.0.0", artifact_path=workspace / "models" / "credit.skops", actor="ds@x"
         )
     with open_register(urls["aud"], workspace, None) as aud:
-        path = write_audit_file(workspace, "a1")
-        aud.record_audit(
-            "credit-risk",
-            "1.0.0",
-            audit_id="a1",
-            audit_json_path=path,
-            verdict="passed",
-            policy_name="default",
-            policy_sha256="p",
-            data_sha256="d" * 64,
-            artifact_sha256=aud.resolve_version("credit-risk", "1.0.0").sha256,
-            tool_versions={},
-            actor="aud@x",
-            max_age_days=30,
-        )
+        record_audit_a1(aud, workspace)
         with pytest.raises(GuardError, match=SEPARATION):
             aud.approve("credit-risk", "1.0.0", role="risk-officer", actor="boss@x")  # the auditor, renamed
     with open_register(urls["ds"], workspace, None) as ds, pytest.raises(GuardError, match=SEPARATION):
