@@ -233,13 +233,21 @@ def driver_execute(
             cursor.execute(statement, parameters)
     except connection.dialect.loaded_dbapi.Error as exc:
         cursor.close()
-        gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
-        if gone:
-            connection.invalidate(exc)
-        raise sa.exc.DBAPIError.instance(
-            statement, parameters, exc, connection.dialect.loaded_dbapi.Error, connection_invalidated=gone
-        ) from exc
+        raise _as_sqlalchemy_error(connection, exc, cursor, statement, parameters)[1] from exc
     return cursor
+
+
+def _as_sqlalchemy_error(
+    connection: Connection, exc: Any, cursor: Any, statement: str, parameters: Any
+) -> tuple[bool, BaseException]:
+    """A driver error as SQLAlchemy wraps it (for the permission and full-disk sentences), and whether the
+    connection is gone (a server restarted: it is invalidated, so that the pool opens fresh connections)."""
+    dbapi = connection.connection.driver_connection
+    gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
+    if gone:
+        connection.invalidate(exc)
+    error = connection.dialect.loaded_dbapi.Error
+    return gone, sa.exc.DBAPIError.instance(statement, parameters, exc, error, connection_invalidated=gone)
 
 
 def first_row(cursor: Any) -> dict[str, Any] | None:
@@ -465,27 +473,23 @@ class _StaleConnection(Exception):
 def _postgres_write(
     connection: Connection, first: str | None, *, retry: bool
 ) -> Iterator[dict[str, Any] | None]:
-    """Our own BEGIN, sent with the advisory lock and ``first`` as one simple query (psycopg would send its
-    BEGIN alone); the driver is in autocommit for it, so its COMMIT or ROLLBACK ends this transaction."""
+    """Our own BEGIN, sent with the advisory lock and ``first`` in one exchange with the server (see
+    :func:`_begin_locked`; psycopg would send its BEGIN alone); the driver is in autocommit for it, so its COMMIT
+    or ROLLBACK ends this transaction."""
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     dbapi.autocommit = True
     try:
         with connection.begin():
-            error = connection.dialect.loaded_dbapi.Error
-            statement = f"BEGIN; {_LOCK}{'; ' + first if first else ''}"
             cursor = dbapi.cursor()
             try:
                 found = _begin_locked(dbapi, cursor, first)
-            except error as exc:  # as SQLAlchemy wraps it, for the permission and full-disk sentences
-                gone = connection.dialect.is_disconnect(exc, dbapi, cursor)
-                if gone:  # a server restarted: the pool opens fresh connections from now on
-                    connection.invalidate(exc)
-                    if retry:
-                        raise _StaleConnection from exc
-                raise sa.exc.DBAPIError.instance(
-                    statement, None, exc, error, connection_invalidated=gone
-                ) from exc
+            except connection.dialect.loaded_dbapi.Error as exc:
+                statement = f"BEGIN; {_LOCK}{'; ' + first if first else ''}"
+                gone, wrapped = _as_sqlalchemy_error(connection, exc, cursor, statement, None)
+                if gone and retry:
+                    raise _StaleConnection from exc
+                raise wrapped from exc
             finally:
                 cursor.close()
             yield found
