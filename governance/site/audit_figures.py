@@ -21,11 +21,20 @@ from typing import Any
 AUDITS = "generated/audits/"
 FOLDER = "figures"
 MARK = "governance-figure:"
+FIGURES_DEPTH = 6  # generated, audits, model, version, audit, figures
 
 
 def is_audit_figure(src_uri: str) -> bool:
-    """A file in the ``figures/`` folder of an audit's page."""
-    return src_uri.startswith(AUDITS) and f"/{FOLDER}/" in src_uri
+    """A file in the ``figures/`` folder of an audit's page: ``generated/audits/MODEL/VERSION/AUDIT/figures/NAME``."""
+    folder, _, name = src_uri.rpartition("/")
+    return bool(name) and is_figures_folder(folder)
+
+
+def is_figures_folder(folder: str) -> bool:
+    """``generated/audits/MODEL/VERSION/AUDIT/figures``: by position, not by name alone, since a model, a version
+    or an audit may itself be called ``figures``."""
+    parts = folder.split("/")
+    return folder.startswith(AUDITS) and len(parts) == FIGURES_DEPTH and parts[-1] == FOLDER
 
 
 def plugin() -> Any:
@@ -63,12 +72,12 @@ def link_figures(docs_dir: Path, site_dir: Path) -> int:
     place), copies otherwise. Walked folder by folder, so nothing is held for all audits at once.
     """
     count = 0
-    audits = docs_dir / AUDITS
-    for folder, subfolders, names in os.walk(audits):
+    for folder, subfolders, names in os.walk(docs_dir / AUDITS):
         subfolders.sort()
-        if Path(folder).name != FOLDER or not names:
+        relative = Path(folder).relative_to(docs_dir)
+        if not is_figures_folder(relative.as_posix()) or not names:
             continue
-        target = site_dir / Path(folder).relative_to(docs_dir)
+        target = site_dir / relative
         target.mkdir(parents=True, exist_ok=True)
         for name in sorted(names):
             source = Path(folder) / name

@@ -79,3 +79,33 @@ def test_links_and_special_files_are_not_published(tmp_path: Path) -> None:
     assert audit_figures.link_figures(docs, site) == 1
     published = site / "generated" / "audits" / "m" / "1" / "a" / "figures"
     assert sorted(path.name for path in published.iterdir()) == ["groups.svg"]
+
+
+def test_a_model_version_and_audit_called_figures_keep_their_page(workspace_factory: Any) -> None:
+    """Figures are told by their place (``audits/MODEL/VERSION/AUDIT/figures/NAME``), not by the word alone: an
+    audit of model ``figures`` version ``figures`` with the id ``figures`` keeps its page, and only its figures go
+    beside MkDocs (its page source is not published as a figure)."""
+    from conftest import make_audit
+
+    from governance.site import build_site
+    from governance.workspace import find_workspace
+
+    root = workspace_factory(make_audit("figures", "figures", "figures"))
+    build_site(find_workspace(root), allow_unverified=True)
+    site = root / "site" / "generated" / "audits"
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("index.html"))
+    assert pages == ["figures/figures/figures/index.html"]
+    folder = site / "figures" / "figures" / "figures"
+    assert not (folder / "index.md").exists()
+    shown = SRC.findall((folder / "index.html").read_text(encoding="utf-8"))
+    figures = [source for source in shown if source.startswith("figures/")]
+    assert figures and all((folder / source).is_file() for source in figures)
+
+
+def test_only_the_figures_folder_of_an_audit_counts() -> None:
+    assert audit_figures.is_audit_figure("generated/audits/m/1/a/figures/groups.svg")
+    assert audit_figures.is_audit_figure("generated/audits/figures/figures/figures/figures/groups.svg")
+    assert not audit_figures.is_audit_figure("generated/audits/figures/figures/figures/index.md")
+    assert not audit_figures.is_audit_figure("generated/audits/m/figures/a/index.md")
+    assert not audit_figures.is_audit_figure("generated/models/figures/ratios.svg")
+    assert not audit_figures.is_audit_figure("generated/audits/m/1/a/figures/")
