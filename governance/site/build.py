@@ -28,6 +28,7 @@ from governance.provenance import isoformat, now
 from governance.report.markdown import hidden_groups
 from governance.results.audit import AuditResult
 from governance.site.attention_page import AttentionLinks, attention_items, render_attention
+from governance.site.audit_figures import is_figures_folder
 from governance.site.audit_page import DETAILS_PAGE, render_audit_page, render_details_html
 from governance.site.checklist_pages import (
     ItemLinks,
@@ -52,11 +53,14 @@ from governance.workspace import Workspace
 
 @dataclass
 class SiteBuildReport:
-    """What a build did: pages written (relative to ``docs/generated``), the built site, warnings."""
+    """What a build did: pages written (relative to ``docs/generated``), the built site, warnings.
+
+    Figures are counted, not listed (a dozen per audit, kept to the end of the build): :meth:`figure_paths` lists
+    them from ``docs/generated``."""
 
     generated_dir: Path
     pages: list[str] = field(default_factory=list)
-    figures: list[str] = field(default_factory=list)
+    figure_count: int = 0
     site_dir: Path | None = None
     warnings: list[str] = field(default_factory=list)
     broken: list[str] = field(
@@ -67,6 +71,14 @@ class SiteBuildReport:
     @property
     def index_html(self) -> Path | None:
         return self.site_dir / "index.html" if self.site_dir else None
+
+    def figure_paths(self) -> Iterator[str]:
+        """The figures of ``docs/generated`` (relative to it), the models' and the audits', one at a time."""
+        for folder, subfolders, names in os.walk(self.generated_dir):
+            subfolders.sort()
+            relative = Path(folder).relative_to(self.generated_dir).as_posix()
+            if relative == "models/figures" or is_figures_folder(f"generated/{relative}"):
+                yield from (f"{relative}/{name}" for name in sorted(names))
 
 
 class _Writer:
@@ -272,9 +284,9 @@ def _write_model_pages(
         for pair in pairs:
             _write_diff(writer, pair, paths, k, workspace)
         figure_files = draw_ratio_figure(model, writer.folder("models", "figures"), f"{model.slug}-ratios")
-        report.figures += [f"models/figures/{file}" for file in figure_files]
+        report.figure_count += len(figure_files)
         trend_files = draw_trend_figure(model, writer.folder("models", "figures"), f"{model.slug}-monitoring")
-        report.figures += [f"models/figures/{file}" for file in trend_files]
+        report.figure_count += len(trend_files)
         mitigation = _mitigation_section(writer, sources, model)
         whole = with_whole(model)  # this model's described audits, whole until its pages are written
         latest = whole.latest_audit
@@ -309,7 +321,7 @@ def _mitigation_section(writer: _Writer, sources: SiteSources, model: Any) -> st
     if not comparisons:
         return ""
     names = write_figures(comparisons, writer.folder("models", "figures"), model.slug)
-    writer.report.figures += [f"models/figures/{name}" for name in names]
+    writer.report.figure_count += len(names)
     for comparison in comparisons:
         if comparison.problems:
             writer.report.warnings.append(
@@ -602,14 +614,14 @@ def _write_audit(
     figures = writer.reuse(folder_name, key)
     if figures is not None:
         report.pages.append(audit_page)
-        report.figures += [f"{folder_name}/figures/{name}" for name in figures]
+        report.figure_count += len(figures)
         return
     broken_before = len(report.broken)
     folder = writer.folder(*folder_name.split("/"))
     result = record.full()  # parsed for this page only, then dropped: memory stays flat
     figures = _write_figures(record, result, folder / "figures", report, writer)
     figures = _mask_figures(result, folder / "figures", figures, k, report)
-    report.figures += [f"{folder_name}/figures/{name}" for name in figures]
+    report.figure_count += len(figures)
     details: list[str] = []
     text = render_audit_page(
         result,

@@ -1,11 +1,13 @@
 """Keeping a MkDocs build's memory flat however many pages: page HTML and search entries wait on disk.
 
 MkDocs renders every page's Markdown before it writes any (so that links and the nav are known) and keeps each
-page's HTML until the end; the search plugin keeps the text of every section until it writes its index. On a
-site of a thousand audits that grows by about 0.2 MB a page. This plugin moves each generated page's HTML and
-Markdown to a temporary file once rendered and brings the HTML back only while its page is written, and moves
-each search entry to a temporary file of JSON lines as soon as the search plugin makes it. After every other
-plugin, the index (and the offline plugin's copy of it) is written again from that file, one entry a line.
+page's HTML, table of contents and anchors until the end; the search plugin keeps the text of every section until
+it writes its index. On a site of a thousand audits that grows by about 0.2 MB a page. This plugin moves each
+generated page's HTML, table of contents and anchors to a temporary file once rendered (and drops its Markdown),
+brings the HTML and the table of contents back only while its page is written, and reads the anchors only when
+another page's link to one of them is checked; it moves each search entry to a temporary file of JSON lines as
+soon as the search plugin makes it. After every other plugin, the index (and the offline plugin's copy of it) is
+written again from that file, one entry a line.
 
 The same file takes the entries of the audits' ``details.html`` (plain pages outside MkDocs' pipeline, see
 :mod:`governance.site.details_html`), made by the search plugin's own indexer, so that their full tables are
@@ -36,15 +38,38 @@ class Spill:
     pages: dict[str, Path] = field(default_factory=dict)  # page source -> its HTML on disk
     entries: TextIO | None = None
     count: int = 0
+    _last_anchors: tuple[str, frozenset[str]] = ("", frozenset())
 
-    def keep_page(self, src_uri: str, content: str) -> None:
-        path = self.folder / f"page-{len(self.pages)}.html"
-        path.write_text(content, encoding="utf-8")
+    def keep_page(self, src_uri: str, content: str, toc: Any = (), anchors: Any = ()) -> None:
+        """Keep a rendered page's HTML, table of contents (MkDocs' ``AnchorLink`` items) and anchor ids on disk."""
+        path = self.folder / f"page-{len(self.pages)}.json"
+        kept = {"html": content, "toc": [_toc_item(item) for item in toc], "anchors": sorted(anchors)}
+        path.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
         self.pages[src_uri] = path
 
-    def page(self, src_uri: str) -> str | None:
+    def _kept(self, src_uri: str) -> dict[str, Any] | None:
         path = self.pages.get(src_uri)
-        return path.read_text(encoding="utf-8") if path is not None else None
+        return dict(json.loads(path.read_text(encoding="utf-8"))) if path is not None else None
+
+    def page(self, src_uri: str) -> str | None:
+        kept = self._kept(src_uri)
+        return str(kept["html"]) if kept is not None else None
+
+    def page_and_toc(self, src_uri: str) -> tuple[str, Any] | None:
+        """The page's HTML and its table of contents (a ``TableOfContents`` again), ``None`` if not kept."""
+        from mkdocs.structure.toc import TableOfContents
+
+        kept = self._kept(src_uri)
+        if kept is None:
+            return None
+        return str(kept["html"]), TableOfContents([_anchor_link(item) for item in kept["toc"]])
+
+    def anchors(self, src_uri: str) -> frozenset[str]:
+        """The anchor ids of a kept page (the last page asked for is remembered: links are checked page by page)."""
+        if self._last_anchors[0] != src_uri:
+            kept = self._kept(src_uri)
+            self._last_anchors = (src_uri, frozenset(kept["anchors"] if kept else ()))
+        return self._last_anchors[1]
 
     def add(self, entries: list[dict[str, Any]]) -> None:
         """Append search entries, one JSON object a line."""
@@ -72,6 +97,34 @@ class Spill:
             return
         with path.open(encoding="utf-8") as handle:
             yield from (line.rstrip("\n") for line in handle)
+
+
+def _toc_item(item: Any) -> dict[str, Any]:
+    """One table-of-contents entry as JSON (its own attributes, the theme's ``active`` mark included)."""
+    fields = {key: value for key, value in vars(item).items() if key != "children"}
+    return {"fields": fields, "children": [_toc_item(child) for child in item.children]}
+
+
+def _anchor_link(kept: dict[str, Any]) -> Any:
+    from mkdocs.structure.toc import AnchorLink
+
+    fields = dict(kept["fields"])
+    item = AnchorLink(fields.pop("title"), fields.pop("id"), fields.pop("level"))
+    vars(item).update(fields)
+    item.children = [_anchor_link(child) for child in kept["children"]]
+    return item
+
+
+class SpilledAnchors:
+    """A page's anchor ids as MkDocs' link check asks for them (``anchor in ids``), read from the spill."""
+
+    __slots__ = ("spill", "src_uri")
+
+    def __init__(self, spill: Spill, src_uri: str) -> None:
+        self.spill, self.src_uri = spill, src_uri
+
+    def __contains__(self, anchor: object) -> bool:
+        return anchor in self.spill.anchors(self.src_uri)
 
 
 def _entries_list(config: Any) -> list[dict[str, Any]] | None:
@@ -241,6 +294,44 @@ def carry_over(
     return reused
 
 
+def _empty_toc() -> Any:
+    from mkdocs.structure.toc import TableOfContents
+
+    return TableOfContents([])
+
+
+def _forget_url_parts() -> None:
+    """Empty MkDocs' unbounded cache of split URLs (a few entries per page otherwise kept to the end)."""
+    from mkdocs import utils
+
+    cached = getattr(utils, "_norm_parts", None)
+    if cached is not None and hasattr(cached, "cache_clear"):
+        cached.cache_clear()
+
+
+def set_aside(spill: Spill, page: Any, html: str, files: Any, config: Any) -> None:
+    """Move a rendered page's HTML, table of contents and anchor ids to the spill and drop its Markdown.
+
+    The page's links to its own anchors are checked now, by MkDocs' own check, while its anchors are at hand;
+    its links to other pages' anchors are checked by MkDocs at the end, reading their anchors from the spill.
+    """
+    anchors = page.present_anchor_ids
+    links = page.links_to_anchors
+    own = links.pop(page.file, None) if links else None
+    if own:
+        page.links_to_anchors = {page.file: own}
+        try:
+            page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
+        finally:
+            page.links_to_anchors = links
+    spill.keep_page(page.file.src_uri, html, page.toc, anchors or ())
+    page.markdown = ""  # its title is in page.meta (governance-titles) or came from the render
+    page.toc = _empty_toc()
+    if anchors is not None:
+        page.present_anchor_ids = SpilledAnchors(spill, page.file.src_uri)
+    _forget_url_parts()
+
+
 def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | None = None) -> Any:  # noqa: C901  # one short method per MkDocs event
     """The in-process plugin (see the module docstring). ``previous``: the live site of a dirty build, whose
     entries are kept for the pages it does not render; ``linked``: the outputs taken over from it unchanged."""
@@ -269,15 +360,14 @@ def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | Non
         def on_page_content(self, html: str, /, *, page: Any, config: Any, files: Any) -> str | None:
             if not page.file.src_uri.startswith(GENERATED):
                 return html
-            spill.keep_page(page.file.src_uri, html)
-            page.markdown = ""  # its title is in page.meta (governance-titles) or came from the render
+            set_aside(spill, page, html, files, config)
             return ""
 
-        @event_priority(1000)  # before the search plugin reads it
+        @event_priority(1000)  # before the search plugin and the theme read them
         def on_page_context(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
-            kept = spill.page(page.file.src_uri)
+            kept = spill.page_and_toc(page.file.src_uri)
             if kept is not None:
-                page.content = kept
+                page.content, page.toc = kept
             return context
 
         @event_priority(-1000)  # after the search plugin has made the page's entries
@@ -285,8 +375,8 @@ def plugin(spill: Spill, *, previous: Path | None = None, linked: set[str] | Non
             self.rendered.add(page.url)
             if page.file.src_uri in spill.pages:
                 page.content = None
-                if isinstance(page.toc, list):
-                    page.toc.clear()  # written; its anchors for the link check are kept apart by MkDocs
+                page.toc = _empty_toc()  # written; its anchors wait in the spill for the link check
+            _forget_url_parts()
             entries = search_entries(config) if self.active else None
             if entries:
                 spill.add(entries)
