@@ -18,7 +18,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-AUDITS = "generated/audits/"
+GENERATED = "generated/"
+AUDITS = f"{GENERATED}audits/"
 FOLDER = "figures"
 MARK = "governance-figure:"
 FIGURES_DEPTH = 6  # generated, audits, model, version, audit, figures
@@ -37,6 +38,12 @@ def is_figures_folder(folder: str) -> bool:
     return folder.startswith(AUDITS) and len(parts) == FIGURES_DEPTH and parts[-1] == FOLDER
 
 
+def _bookkeeping(file: Any) -> bool:
+    """A hidden file of the site build beside its pages (what a page was made from): never published, so MkDocs
+    need not keep a record of it (two per audit)."""
+    return bool(file.src_uri.startswith(GENERATED) and file.inclusion.is_excluded())
+
+
 def plugin() -> Any:
     """The in-process MkDocs plugin (see the module docstring)."""
     from mkdocs.config.base import Config
@@ -49,7 +56,9 @@ def plugin() -> Any:
     class AuditFigures(BasePlugin[NoOptions]):  # type: ignore[no-untyped-call]
         @event_priority(1000)  # before any other plugin keeps the file list
         def on_files(self, files: Any, /, *, config: Any) -> Any:
-            return Files([file for file in files if not is_audit_figure(file.src_uri)])
+            return Files(
+                [file for file in files if not is_audit_figure(file.src_uri) and not _bookkeeping(file)]
+            )
 
         def on_page_markdown(self, markdown: str, /, *, page: Any, config: Any, files: Any) -> str:
             if not page.file.src_uri.startswith(AUDITS):

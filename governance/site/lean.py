@@ -300,12 +300,16 @@ def _empty_toc() -> Any:
     return TableOfContents([])
 
 
+URL_PARTS_KEPT = 2000  # MkDocs' split URLs kept at most (those of the nav are asked for on every page)
+
+
 def _forget_url_parts() -> None:
-    """Empty MkDocs' unbounded cache of split URLs (a few entries per page otherwise kept to the end)."""
+    """Empty MkDocs' unbounded cache of split URLs when it grows past ``URL_PARTS_KEPT`` (every page adds its own
+    address and its links' to it, otherwise kept to the end of the build)."""
     from mkdocs import utils
 
     cached = getattr(utils, "_norm_parts", None)
-    if cached is not None and hasattr(cached, "cache_clear"):
+    if cached is not None and hasattr(cached, "cache_info") and cached.cache_info().currsize > URL_PARTS_KEPT:
         cached.cache_clear()
 
 

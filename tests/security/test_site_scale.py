@@ -62,7 +62,7 @@ def add_audit(root: Path, template: AuditResult, name: str, version: str, number
     from governance.report.figures import write_figures
     from governance.report.markdown import render_report
 
-    audit_id = f"20261101T00000{number}Z-{name}"
+    audit_id = f"20261101T{number:06d}Z-{name}"  # number 1 to 28
     with Register.for_workspace(find_workspace(root)) as register:
         artefact = root / f"{name}-{version}.bin"
         if not artefact.exists():
@@ -76,7 +76,7 @@ def add_audit(root: Path, template: AuditResult, name: str, version: str, number
                 "audit_id": audit_id,
                 "model": template.model.model_copy(update={"name": name, "version": version, "sha256": sha}),
                 "provenance": template.provenance.model_copy(
-                    update={"created_at": f"2026-11-0{number}T10:00:00Z"}
+                    update={"created_at": f"2026-11-{number:02d}T10:00:00Z"}
                 ),
             }
         )
