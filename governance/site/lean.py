@@ -298,7 +298,7 @@ def _markdown_recorder() -> Any:
     """A Markdown extension that remembers the Markdown object of the page being rendered (see :func:`tear_down`)."""
     from markdown.extensions import Extension
 
-    class Recorder(Extension):
+    class Recorder(Extension):  # type: ignore[misc]  # Markdown has no type hints
         def __init__(self) -> None:
             super().__init__()
             self.last: Any = None
