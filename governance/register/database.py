@@ -237,6 +237,21 @@ def driver_execute(
     return cursor
 
 
+def execute_and_commit(connection: Connection, statement: str, parameters: Any) -> int:
+    """PostgreSQL: the last statement of a :func:`locked_write` sent with COMMIT, in one exchange with the server
+    (a pipeline: COMMIT runs only if the statement succeeded, else the transaction stays failed and is rolled
+    back); the rows the statement changed. Nothing may be written after it: the transaction is over."""
+    from governance.register.wire import Pipeline, changed
+
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    pause_at("register-commit")  # the crash tests kill -9 here: nothing of the change has reached the server
+    try:
+        return changed(Pipeline(dbapi).run([(statement, parameters), ("COMMIT", None)])[0])
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(connection, exc, None, statement, parameters)[1] from exc
+
+
 def _as_sqlalchemy_error(
     connection: Connection, exc: Any, cursor: Any, statement: str, parameters: Any
 ) -> tuple[bool, BaseException]:
@@ -426,10 +441,10 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def locked_write(
-    engine: Engine, first: str | None = None
+    engine: Engine, first: str | None = None, parameters: Any = None
 ) -> Iterator[tuple[Connection, dict[str, Any] | None]]:
-    """:func:`write_transaction` that also runs ``first`` (one SELECT, no parameters) right after taking the lock,
-    and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server together, so a writer
+    """:func:`write_transaction` that also runs ``first`` (one SELECT, with ``parameters`` if any) right after
+    taking the lock, and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server together, so a writer
     waits for the server once where it waited three times; each statement still runs after the one before it,
     so ``first`` sees everything committed before the lock was granted."""
     try:
@@ -438,12 +453,14 @@ def locked_write(
                 with engine.connect() as connection:
                     connection.execution_options(**{_WRITE: True})
                     if engine.dialect.name == "postgresql":
-                        with _postgres_write(connection, first, retry=retry) as found:
+                        with _postgres_write(connection, (first, parameters), retry=retry) as found:
                             yield connection, found
                     else:
                         with connection.begin():
                             found = (
-                                first_row(driver_execute(connection, first)) if first is not None else None
+                                first_row(driver_execute(connection, first, parameters))
+                                if first is not None
+                                else None
                             )
                             yield connection, found
                             pause_at(
@@ -471,11 +488,13 @@ class _StaleConnection(Exception):
 
 @contextmanager
 def _postgres_write(
-    connection: Connection, first: str | None, *, retry: bool
+    connection: Connection, first: tuple[str | None, Any], *, retry: bool
 ) -> Iterator[dict[str, Any] | None]:
     """Our own BEGIN, sent with the advisory lock and ``first`` in one exchange with the server (see
     :func:`_begin_locked`; psycopg would send its BEGIN alone); the driver is in autocommit for it, so its COMMIT
     or ROLLBACK ends this transaction."""
+    import psycopg
+
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     dbapi.autocommit = True
@@ -485,15 +504,18 @@ def _postgres_write(
             try:
                 found = _begin_locked(dbapi, cursor, first)
             except connection.dialect.loaded_dbapi.Error as exc:
-                statement = f"BEGIN; {_LOCK}{'; ' + first if first else ''}"
-                gone, wrapped = _as_sqlalchemy_error(connection, exc, cursor, statement, None)
+                statement = f"BEGIN; {_LOCK}{'; ' + first[0] if first[0] else ''}"
+                gone, wrapped = _as_sqlalchemy_error(connection, exc, cursor, statement, first[1])
                 if gone and retry:
                     raise _StaleConnection from exc
                 raise wrapped from exc
             finally:
                 cursor.close()
             yield found
-            pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
+            if dbapi.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:  # not committed already
+                pause_at(
+                    "register-commit"
+                )  # the crash tests kill -9 here: rows and event written, not committed
     finally:
         if not dbapi.closed:
             try:
@@ -505,24 +527,31 @@ def _postgres_write(
 _LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
 
 
-def _begin_locked(dbapi: Any, cursor: Any, first: str | None) -> dict[str, Any] | None:
+def _begin_locked(dbapi: Any, cursor: Any, given: tuple[str | None, Any]) -> dict[str, Any] | None:
     """BEGIN, the write lock, then ``first``, sent to the server together (one wait for it): as a pipeline of
     prepared statements, so that the server plans the chain head's query once per connection, not per write
     (that planning took longer than the query); as one simple query where libpq has no pipelines. Each runs after
     the one before it, so ``first`` sees everything committed before the lock was granted."""
     import psycopg
 
+    first, parameters = given
     if not psycopg.Pipeline.is_supported():  # pragma: no cover - libpq before 14
+        if parameters is not None:  # a simple query takes none: BEGIN and the lock first
+            cursor.execute(f"BEGIN; {_LOCK}")
+            cursor.execute(first, parameters)
+            return _first_found(cursor, first)
         cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
         while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
             pass
         return _first_found(cursor, first)
-    with dbapi.pipeline():
-        dbapi.execute("BEGIN")
-        dbapi.execute(_LOCK, prepare=True)
-        if first is not None:
-            cursor.execute(first, prepare=True)
-    return _first_found(cursor, first)
+    from governance.register.wire import Pipeline, row
+
+    pipeline = Pipeline(dbapi)
+    steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
+    if first is not None:
+        steps.append((first, parameters or ()))
+    results = pipeline.run(steps)
+    return row(results[-1], pipeline.encoding) if first is not None else None
 
 
 _COLUMN_NAMES: dict[str, list[str]] = {}  # of each ``first`` query: read from the driver once, not per write
