@@ -84,8 +84,8 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
         _configure_sqlite(engine)
-    else:
-        engine = sa.create_engine(parsed)
+    else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
+        engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
         _ping_when_idle(engine)
     try:
         if engine.dialect.name != "sqlite":
@@ -550,7 +550,11 @@ def _begin_locked(dbapi: Any, cursor: Any, given: tuple[str | None, Any]) -> dic
     steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
     if first is not None:
         steps.append((first, parameters or ()))
-    results = pipeline.run(steps)
+    try:
+        results = pipeline.run(steps)
+    except psycopg.errors.InvalidSqlStatementName:  # deallocated behind our back: prepared again, once
+        dbapi.rollback()
+        results = pipeline.run(steps)
     return row(results[-1], pipeline.encoding) if first is not None else None
 
 

@@ -63,7 +63,10 @@ class Pipeline:
         failed = next((r for r in results if r.status == psycopg.pq.ExecStatus.FATAL_ERROR), None)
         if failed is not None:
             self.prepared.difference_update(self.preparing)  # a prepare may be what failed
-            raise psycopg.errors.error_from_result(failed, encoding=self.encoding)
+            error = psycopg.errors.error_from_result(failed, encoding=self.encoding)
+            if isinstance(error, psycopg.errors.InvalidSqlStatementName):  # DEALLOCATE ALL: none is left
+                self.prepared.clear()
+            raise error
         return results
 
     def _send(self, sql: str, parameters: Sequence[Any] | None) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from governance.errors import InputError, NotFoundError
 from governance.register import Register
 from governance.register import database as db
 from governance.register import schema as t
@@ -276,6 +277,30 @@ def test_an_event_row_updates_no_index_the_chain_makes_redundant(drafted: Regist
     unique = [constraint["column_names"] for constraint in inspector.get_unique_constraints(t.events.name)]
     assert sorted(indexed) == [["kind"]] and unique == [], (indexed, unique)
     assert inspector.get_pk_constraint(t.events.name)["constrained_columns"] == ["seq"]
+
+
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_write_after_the_connection_lost_its_prepared_statements_goes_through(drafted: Register) -> None:
+    """The write path's statements are prepared once per connection; a ``DEALLOCATE ALL`` (psycopg sends one
+    after a ROLLBACK when it prepared statements itself) must not make the next write fail: they are prepared
+    again. A refused change (a rollback) between two writes is the everyday case."""
+    answer = {"framework": "f", "item_id": "a", "status": "yes", "evidence": "e"}
+    for _ in range(3):
+        drafted.record_checklist_answer("credit-risk", actor="r@x", **answer)
+    with drafted.engine.connect() as connection:
+        connection.exec_driver_sql("DEALLOCATE ALL")
+        connection.commit()
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **answer)
+    with pytest.raises(InputError):
+        drafted.record_checklist_answer("credit-risk", actor="r@x", **{**answer, "status": "maybe"})
+    with pytest.raises(NotFoundError):
+        drafted.record_checklist_answer("no-such-model", actor="r@x", **answer)
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **answer)
+    drafted.record_incident("credit-risk", "1.0.0", title="t", description="d", severity="low", actor="r@x")
+    assert len(drafted.checklist_answers("credit-risk")) >= 1
+    assert drafted.verify().ok
 
 
 def test_many_checklist_answers_are_one_commit_with_one_event_each(drafted: Register) -> None:
