@@ -241,13 +241,13 @@ def execute_and_commit(connection: Connection, statement: str, parameters: Any) 
     """PostgreSQL: the last statement of a :func:`locked_write` sent with COMMIT, in one exchange with the server
     (a pipeline: COMMIT runs only if the statement succeeded, else the transaction stays failed and is rolled
     back); the rows the statement changed. Nothing may be written after it: the transaction is over."""
-    from governance.register.wire import Pipeline, changed
+    from governance.register.wire import changed, pipeline
 
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
     pause_at("register-commit")  # the crash tests kill -9 here: nothing of the change has reached the server
     try:
-        return changed(Pipeline(dbapi).run([(statement, parameters), ("COMMIT", None)])[0])
+        return changed(pipeline(dbapi).run([(statement, parameters), ("COMMIT", None)])[0])
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _as_sqlalchemy_error(connection, exc, None, statement, parameters)[1] from exc
 
@@ -544,9 +544,10 @@ def _begin_locked(dbapi: Any, cursor: Any, given: tuple[str | None, Any]) -> dic
         while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
             pass
         return _first_found(cursor, first)
-    from governance.register.wire import Pipeline, row
+    from governance.register.wire import pipeline as pipeline_of
+    from governance.register.wire import row
 
-    pipeline = Pipeline(dbapi)
+    pipeline = pipeline_of(dbapi)
     steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
     if first is not None:
         steps.append((first, parameters or ()))

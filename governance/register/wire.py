@@ -16,7 +16,10 @@ import weakref
 from collections.abc import Sequence
 from typing import Any
 
-_PREPARED: weakref.WeakKeyDictionary[Any, set[bytes]] = weakref.WeakKeyDictionary()  # names, per connection
+import psycopg  # this module is imported only where PostgreSQL is used
+
+_ON: weakref.WeakKeyDictionary[Any, Pipeline] = weakref.WeakKeyDictionary()  # one per psycopg connection
+_SYNC, _FATAL = psycopg.pq.ExecStatus.PIPELINE_SYNC, psycopg.pq.ExecStatus.FATAL_ERROR
 _INT8, _TEXT = 20, 25
 _INTEGERS = frozenset({20, 21, 23})  # int8, int2, int4
 _INTEGER_ARRAYS = frozenset({1005, 1007, 1016})
@@ -27,30 +30,34 @@ Step = tuple[str, Sequence[Any] | None]
 sent as it is (BEGIN, COMMIT)."""
 
 
+def pipeline(dbapi: Any) -> Pipeline:
+    """The :class:`Pipeline` of a psycopg connection (what is prepared on it is kept with it)."""
+    found = _ON.get(dbapi)
+    if found is None:
+        found = _ON[dbapi] = Pipeline(dbapi)
+    return found
+
+
 class Pipeline:
     """Exchanges with the server on one psycopg connection: steps sent together, each run after the one before
     it, then one wait for all their results."""
 
     def __init__(self, dbapi: Any) -> None:
         self.pgconn, self.encoding = dbapi.pgconn, dbapi.info.encoding
-        prepared = _PREPARED.get(dbapi)
-        if prepared is None:
-            prepared = _PREPARED[dbapi] = set()
-        self.prepared = prepared
-        self.preparing: list[bytes] = []
+        self.prepared: set[bytes] = set()  # the statements prepared on this connection, by name
+        self.preparing: list[bytes] = []  # those prepared by this exchange
+        self.sent: list[bool] = []  # what this exchange sent, in order: a prepare (True) or a step (False)
 
     def run(self, steps: Sequence[Step]) -> list[Any]:
-        """The last result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after
-        it were not run; a transaction the steps began stays failed until it is rolled back)."""
-        import psycopg
-
-        pgconn, self.preparing = self.pgconn, []
+        """The result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after it
+        were not run; a transaction the steps began stays failed until it is rolled back)."""
+        pgconn, self.preparing, self.sent = self.pgconn, [], []
         pgconn.enter_pipeline_mode()
         try:
             for sql, parameters in steps:
                 self._send(sql, parameters)
             pgconn.pipeline_sync()
-            results = self._receive(len(steps))
+            results = self._receive()
         except BaseException:
             self.prepared.difference_update(self.preparing)
             raise
@@ -60,19 +67,20 @@ class Pipeline:
                     pgconn.exit_pipeline_mode()
                 except psycopg.OperationalError:  # results left unread: an interrupted wait
                     pgconn.finish()  # the connection cannot be used again; the pool replaces it
-        failed = next((r for r in results if r.status == psycopg.pq.ExecStatus.FATAL_ERROR), None)
+        failed = next((r for r in results if r.status == _FATAL), None)
         if failed is not None:
             self.prepared.difference_update(self.preparing)  # a prepare may be what failed
             error = psycopg.errors.error_from_result(failed, encoding=self.encoding)
             if isinstance(error, psycopg.errors.InvalidSqlStatementName):  # DEALLOCATE ALL: none is left
                 self.prepared.clear()
             raise error
-        return results
+        return [result for result, prepare in zip(results, self.sent, strict=True) if not prepare]
 
     def _send(self, sql: str, parameters: Sequence[Any] | None) -> None:
         pgconn = self.pgconn
         if parameters is None:
             pgconn.send_query_params(sql.encode(), None)
+            self.sent.append(False)
             return
         values = [_text(value, self.encoding) for value in parameters]
         types = tuple(_INT8 if type(value) is int else _TEXT for value in parameters)
@@ -81,13 +89,12 @@ class Pipeline:
             pgconn.send_prepare(name, _numbered(sql), types)
             self.prepared.add(name)
             self.preparing.append(name)
+            self.sent.append(True)
         pgconn.send_query_prepared(name, values)
+        self.sent.append(False)
 
-    def _receive(self, count: int) -> list[Any]:
-        """Every result up to the pipeline's sync point: the last of each step (the prepares' are skipped)."""
-        import psycopg
-
-        pq = psycopg.pq
+    def _receive(self) -> list[Any]:
+        """Every result up to the pipeline's sync point: one for each thing sent, in order."""
         pgconn, fileno = self.pgconn, self.pgconn.socket
         while pgconn.flush():  # the steps not all sent yet: the socket is full
             select.select([fileno], [fileno], [])
@@ -99,11 +106,9 @@ class Pipeline:
                 pgconn.consume_input()
             result = pgconn.get_result()
             if result is None:
-                continue  # the end of one step's results
-            if result.status == pq.ExecStatus.PIPELINE_SYNC:
-                return results[-count:]
-            if result.status == pq.ExecStatus.COMMAND_OK and not result.command_status:  # a prepare's
-                continue
+                continue  # the end of one statement's results
+            if result.status == _SYNC:
+                return results
             results.append(result)
 
 
