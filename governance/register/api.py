@@ -119,14 +119,17 @@ def _insert_answers_sql(mark: str, count: int) -> str:
     )
 
 
-def _reserving_sql(head_sql: str) -> str:
-    """PostgreSQL: the chain head (``head_sql``) with the id of the model named by the first parameter and as many
-    new ids of checklist answers as the second says, drawn from their sequence under the write lock: the answers'
-    rows then need no RETURNING, and go in one statement with their events and the head, sent with COMMIT."""
-    sequence = f"SELECT pg_get_serial_sequence('{t.checklist_answers.name}', 'id')::regclass AS name"
+@functools.lru_cache(maxsize=4)
+def _reserving_sql(head_sql: str, one: bool) -> str:
+    """PostgreSQL: the chain head (``head_sql``) with the id of the model named by the first parameter and new
+    ids of checklist answers (``one``, or as many as the second parameter says), drawn from their sequence under
+    the write lock: the answers' rows then need no RETURNING, and go in one statement with their events and the
+    head, sent with COMMIT. The sequence is the one PostgreSQL made for the SERIAL ``id`` of migration 0002, named
+    here rather than looked up (``pg_get_serial_sequence`` cost the server a third of this query's time)."""
+    sequence = f"nextval('{t.checklist_answers.name}_id_seq')"
+    ids = f"ARRAY[{sequence}]" if one else f"ARRAY(SELECT {sequence} FROM generate_series(1, %s))"
     return (
-        f"SELECT head.*, (SELECT id FROM {t.models.name} WHERE name = %s) AS model_id, "
-        f"ARRAY(SELECT nextval(s.name) FROM ({sequence}) AS s, generate_series(1, %s)) AS ids "
+        f"SELECT head.*, (SELECT id FROM {t.models.name} WHERE name = %s) AS model_id, {ids} AS ids "
         f"FROM ({head_sql}) AS head"
     )
 
@@ -899,7 +902,9 @@ class Register:
         there are too many to write in one statement with their events."""
         if self.engine.dialect.name != "postgresql" or not 0 < count <= _EVENTS_WITH_HEAD:
             return None
-        return _reserving_sql(self._head_text()), [model_name, count]
+        if count == 1:
+            return _reserving_sql(self._head_text(), True), [model_name]
+        return _reserving_sql(self._head_text(), False), [model_name, count]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str

@@ -444,9 +444,9 @@ def locked_write(
     engine: Engine, first: str | None = None, parameters: Any = None
 ) -> Iterator[tuple[Connection, dict[str, Any] | None]]:
     """:func:`write_transaction` that also runs ``first`` (one SELECT, with ``parameters`` if any) right after
-    taking the lock, and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server together, so a writer
-    waits for the server once where it waited three times; each statement still runs after the one before it,
-    so ``first`` sees everything committed before the lock was granted."""
+    taking the lock, and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server
+    together, so a writer waits for the server once where it waited three times; each statement still runs after
+    the one before it, so ``first`` sees everything committed before the lock was granted."""
     try:
         for retry in (True, False):  # once more on a fresh connection if the pooled one was gone
             try:
@@ -500,17 +500,14 @@ def _postgres_write(
     dbapi.autocommit = True
     try:
         with connection.begin():
-            cursor = dbapi.cursor()
             try:
-                found = _begin_locked(dbapi, cursor, first)
+                found = _begin_locked(dbapi, first)
             except connection.dialect.loaded_dbapi.Error as exc:
                 statement = f"BEGIN; {_LOCK}{'; ' + first[0] if first[0] else ''}"
-                gone, wrapped = _as_sqlalchemy_error(connection, exc, cursor, statement, first[1])
+                gone, wrapped = _as_sqlalchemy_error(connection, exc, None, statement, first[1])
                 if gone and retry:
                     raise _StaleConnection from exc
                 raise wrapped from exc
-            finally:
-                cursor.close()
             yield found
             if dbapi.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:  # not committed already
                 pause_at(
@@ -527,23 +524,25 @@ def _postgres_write(
 _LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
 
 
-def _begin_locked(dbapi: Any, cursor: Any, given: tuple[str | None, Any]) -> dict[str, Any] | None:
+def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] | None:
     """BEGIN, the write lock, then ``first``, sent to the server together (one wait for it): as a pipeline of
-    prepared statements, so that the server plans the chain head's query once per connection, not per write
-    (that planning took longer than the query); as one simple query where libpq has no pipelines. Each runs after
-    the one before it, so ``first`` sees everything committed before the lock was granted."""
+    prepared statements through libpq (:mod:`.wire`), so that the server plans the chain head's query once per
+    connection, not per write (that planning took longer than the query); as one simple query where libpq has no
+    pipelines. Each runs after the one before it, so ``first`` sees everything committed before the lock was
+    granted."""
     import psycopg
 
     first, parameters = given
     if not psycopg.Pipeline.is_supported():  # pragma: no cover - libpq before 14
-        if parameters is not None:  # a simple query takes none: BEGIN and the lock first
-            cursor.execute(f"BEGIN; {_LOCK}")
-            cursor.execute(first, parameters)
+        with dbapi.cursor() as cursor:
+            if parameters is not None:  # a simple query takes none: BEGIN and the lock first
+                cursor.execute(f"BEGIN; {_LOCK}")
+                cursor.execute(first, parameters)
+                return _first_found(cursor, first)
+            cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
+            while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
+                pass
             return _first_found(cursor, first)
-        cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
-        while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
-            pass
-        return _first_found(cursor, first)
     from governance.register.wire import pipeline as pipeline_of
     from governance.register.wire import row
 
