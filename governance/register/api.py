@@ -278,7 +278,8 @@ def _append_events_and_commit(
     sql = _events_after_head_sql(columns, tuple(head), len(values), along[0])
     parameters = [*head.values(), prev_seq, *along[1]]
     parameters += [value for event in values for value in event.values()]  # every event's columns in order
-    return int(database.execute_and_commit(conn, sql, parameters) == len(values))
+    one = len(values) == 1  # prepared once per connection; batches come in many sizes, planned each time
+    return int(database.execute_and_commit(conn, sql, parameters, prepare=one) == len(values))
 
 
 @functools.lru_cache(maxsize=64)

@@ -237,17 +237,21 @@ def driver_execute(
     return cursor
 
 
-def execute_and_commit(connection: Connection, statement: str, parameters: Any) -> int:
+def execute_and_commit(
+    connection: Connection, statement: str, parameters: Any, *, prepare: bool = True
+) -> int:
     """PostgreSQL: the last statement of a :func:`locked_write` sent with COMMIT, in one exchange with the server
     (a pipeline: COMMIT runs only if the statement succeeded, else the transaction stays failed and is rolled
-    back); the rows the statement changed. Nothing may be written after it: the transaction is over."""
+    back); the rows the statement changed. Nothing may be written after it: the transaction is over.
+    ``prepare``: the statement is prepared on the connection (see :meth:`.wire.Pipeline.run`)."""
     from governance.register.wire import changed, pipeline
 
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
-    pause_at("register-commit")  # the crash tests kill -9 here: nothing of the change has reached the server
+    pause_at("register-commit")  # the crash tests kill -9 here: locked, the rows and events not sent yet
     try:
-        return changed(pipeline(dbapi).run([(statement, parameters), ("COMMIT", None)])[0])
+        steps = [(statement, parameters), ("COMMIT", None)]
+        return changed(pipeline(dbapi).run(steps, prepare=prepare)[0])
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _as_sqlalchemy_error(connection, exc, None, statement, parameters)[1] from exc
 

@@ -48,14 +48,16 @@ class Pipeline:
         self.preparing: list[bytes] = []  # those prepared by this exchange
         self.sent: list[bool] = []  # what this exchange sent, in order: a prepare (True) or a step (False)
 
-    def run(self, steps: Sequence[Step]) -> list[Any]:
+    def run(self, steps: Sequence[Step], *, prepare: bool = True) -> list[Any]:
         """The result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after it
-        were not run; a transaction the steps began stays failed until it is rolled back)."""
+        were not run; a transaction the steps began stays failed until it is rolled back). ``prepare=False``: the
+        steps are planned each time, for statements of many shapes (a batch of each size), which would otherwise
+        pile up on the server as prepared statements."""
         pgconn, self.preparing, self.sent = self.pgconn, [], []
         pgconn.enter_pipeline_mode()
         try:
             for sql, parameters in steps:
-                self._send(sql, parameters)
+                self._send(sql, parameters, prepare)
             pgconn.pipeline_sync()
             results = self._receive()
         except BaseException:
@@ -76,7 +78,7 @@ class Pipeline:
             raise error
         return [result for result, prepare in zip(results, self.sent, strict=True) if not prepare]
 
-    def _send(self, sql: str, parameters: Sequence[Any] | None) -> None:
+    def _send(self, sql: str, parameters: Sequence[Any] | None, prepare: bool) -> None:
         pgconn = self.pgconn
         if parameters is None:
             pgconn.send_query_params(sql.encode(), None)
@@ -84,6 +86,10 @@ class Pipeline:
             return
         values = [_text(value, self.encoding) for value in parameters]
         types = tuple(_INT8 if type(value) is int else _TEXT for value in parameters)
+        if not prepare:
+            pgconn.send_query_params(_numbered(sql), values, types)
+            self.sent.append(False)
+            return
         name = _name(sql, types)
         if name not in self.prepared:
             pgconn.send_prepare(name, _numbered(sql), types)

@@ -303,6 +303,24 @@ def test_a_write_after_the_connection_lost_its_prepared_statements_goes_through(
     assert drafted.verify().ok
 
 
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_batches_of_many_sizes_leave_few_statements_prepared_on_the_server(drafted: Register) -> None:
+    """A single write's statements are prepared once per connection; a batch's statement differs with its size,
+    so it is planned each time rather than left prepared on the server, one per size, for the connection's life."""
+    for size in range(1, 15):
+        answers = [
+            {"framework": "f", "item_id": f"s{size}-{i}", "status": "yes", "evidence": "e"}
+            for i in range(size)
+        ]
+        drafted.record_checklist_answers("credit-risk", answers, actor="r@x")
+    with drafted.engine.connect() as connection:
+        names = connection.exec_driver_sql("SELECT name FROM pg_prepared_statements").scalars().all()
+    assert len(names) <= 5, names  # the lock; the head alone, with one id, with many; one answer's write
+    assert drafted.verify().ok
+
+
 def test_many_checklist_answers_are_one_commit_with_one_event_each(drafted: Register) -> None:
     answers = [
         {"framework": "eu-ai-act", "item_id": f"item-{i}", "status": "yes", "evidence": f"doc {i}"}
