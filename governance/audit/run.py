@@ -561,9 +561,6 @@ def _table_inputs(
     """Aggregates from the engine, then the same fairness computation as for a file."""
     from governance.audit import tables
     from governance.audit.fairness import compute_fairness, compute_fairness_from_counts
-    from governance.intervals import preload
-
-    preload()  # while a query sent ahead may still run in the engine (governance.intake.early)
 
     def check_task(task: str, classes: list[Any]) -> None:
         check_task_fits_policy(task, classes, loaded_policy, predictions=request.predictions)

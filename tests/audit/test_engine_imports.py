@@ -77,6 +77,16 @@ def test_a_duckdb_table_is_audited_without_ibis_sqlglot_pandas_or_pyarrow(tmp_pa
     assert _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url) == []
 
 
+# scipy.special alone costs about 0.3 s of processor time (it loads numpy.ma, numpy.f2py and numpy.testing
+# through its array-API layer): the table audit's normal quantile and chi-square tail are governance.special's.
+SCIPY = ("scipy", "scipy.special", "numpy.ma", "numpy.f2py", "numpy.testing")
+
+
+def test_a_duckdb_table_is_audited_without_scipy(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    assert _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url, watched=SCIPY) == []
+
+
 @contextmanager
 def pg_log_view(prefix: str, body: str, *, sequence: str | None = None) -> Iterator[tuple[Any, str, str]]:
     """A fresh schema on the test server with the prediction log as ``rows`` and a view ``log`` over a function
