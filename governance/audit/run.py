@@ -552,12 +552,14 @@ def _table_request(request: AuditRequest, file_sql: str | None) -> TableRequest:
 
 def _load_what_follows(request: AuditRequest) -> None:
     """Import what the audit needs after the engine's answer (the bootstrap's generator, the curves, the report)
-    now, while a query sent ahead may still run in the engine (governance.intake.early): the same work, done
-    while the audit would otherwise wait."""
+    and build the result models' validators now, while a query sent ahead may still run in the engine
+    (governance.intake.early): the same work, done while the audit would otherwise wait."""
     import numpy.random  # noqa: F401
 
     import governance.audit.curves
+    from governance.results.audit import build_validators
 
+    build_validators()
     if request.write:
         import governance.report.figures
         import governance.report.markdown
