@@ -7,7 +7,9 @@ release the GIL while the engine works), and the audit takes the answer when it 
 source: the wall time becomes the longer of the two instead of their sum. The command waits (at most
 ``HEAD_START`` seconds) until the query is on its way before it loads the rest: both threads importing at once
 share one interpreter lock, and the engine, not the imports, is the long part (measured: PostgreSQL got the query
-0.5 s later without the wait, benchmarks/engine).
+0.5 s later without the wait, benchmarks/engine). The most the wait can cost is the loading itself (about half a
+second, when connecting is slow and the query quick); the bound keeps a connection that hangs from holding the
+command back longer.
 
 Nothing else changes: the audit opens the source and asks its queries at the same points as before, and gets the
 same answer or the same error in the same words (the thread keeps the exception; the audit raises it where it
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from governance.intake.sql_source import SqlSource
 
 THREAD_NAME = "governance-count-query"
-HEAD_START = 1.0  # seconds the command waits for the query to be sent before it goes on
+HEAD_START = 3.0  # at most this many seconds the command waits for the query to be sent (a slow connection)
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
 
