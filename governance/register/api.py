@@ -64,9 +64,8 @@ class _Transaction:
     identity: str | None = None
     inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
     signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
-    reserved: dict[str, Any] | None = (
-        None  # what the write lock's first exchange reserved (see _reserving_sql)
-    )
+    # what the write lock's first exchange reserved: the model's id, the answers' ids (see _reserving_sql)
+    reserved: dict[str, Any] | None = None
 
 
 # the event columns _event_row copies from a Change, by name: a new field of Change needs its column there too
