@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from governance.special import ndtri
+
 Kind = Literal["ratio", "difference"]
 _PAIRS_IN_FULL = 200  # up to this many groups every pair is used; above it, the candidate extremes only
 _CANDIDATES = 48
@@ -37,15 +39,8 @@ _LOG_LIMIT = 35.0  # ratios are searched between exp(-35) and exp(35), whatever 
 _BISECTION_STEPS = 36  # halving a bracket of at most 70 on the log scale: about 1e-9 relative
 
 
-def preload() -> None:
-    """Load scipy's special functions (about 0.4 s) now, while the engine may still be counting rows."""
-    import scipy.special  # noqa: F401
-
-
 def z_for(confidence_level: float, comparisons: int = 1) -> float:
     """The normal quantile of a two-sided interval at ``confidence_level``, Bonferroni over ``comparisons``."""
-    from scipy.special import ndtri
-
     alpha = (1.0 - confidence_level) / max(comparisons, 1)
     return float(ndtri(1.0 - alpha / 2.0))
 

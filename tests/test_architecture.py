@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, ...]] = [
         "provenance",
         "yamlload",
         "intervals",
+        "special",
         "testhooks",
         "version",
         "escaping",

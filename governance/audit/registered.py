@@ -78,7 +78,9 @@ def _audit_registered(
             )
         if mlflow_tags:
             _require_mlflow_model(request.model if request.predictions is None else None, reference)
-        return audit(replace(request, workspace=space, trusted_by=resolve_actor(actor)), progress=progress)
+        # Only a model needs trusting: saved predictions skip asking git who acts (a process per audit).
+        trusted_by = resolve_actor(actor) if request.model is not None else None
+        return audit(replace(request, workspace=space, trusted_by=trusted_by), progress=progress)
 
     from governance.register import Register
 

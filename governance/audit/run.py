@@ -550,6 +550,22 @@ def _table_request(request: AuditRequest, file_sql: str | None) -> TableRequest:
     )
 
 
+def _load_what_follows(request: AuditRequest) -> None:
+    """Import what the audit needs after the engine's answer (the bootstrap's generator, the curves, the report)
+    and build the result models' validators now, while a query sent ahead may still run in the engine
+    (governance.intake.early): the same work, done while the audit would otherwise wait."""
+    import numpy.random  # noqa: F401
+
+    import governance.audit.curves
+    from governance.results.audit import build_validators
+
+    build_validators()
+    if request.write:
+        import governance.report.figures
+        import governance.report.markdown
+        import governance.results.streamed  # noqa: F401
+
+
 def _table_inputs(
     table_request: TableRequest,
     request: AuditRequest,
@@ -561,9 +577,8 @@ def _table_inputs(
     """Aggregates from the engine, then the same fairness computation as for a file."""
     from governance.audit import tables
     from governance.audit.fairness import compute_fairness, compute_fairness_from_counts
-    from governance.intervals import preload
 
-    preload()  # while a query sent ahead may still run in the engine (governance.intake.early)
+    _load_what_follows(request)
 
     def check_task(task: str, classes: list[Any]) -> None:
         check_task_fits_policy(task, classes, loaded_policy, predictions=request.predictions)

@@ -1,10 +1,15 @@
 """The count-table query sent ahead: it runs in the engine while the audit loads the rest (issue 14).
 
 An audit of saved decisions in DuckDB or PostgreSQL waits for one ``GROUP BY``; loading the audit's own libraries
-(numpy, scipy, the result models: about a second of processor time, benchmarks/engine) does not need its
+(numpy, the result models, the policy: about half a second of processor time, benchmarks/engine) does not need its
 answer. So the command starts a thread that connects, reads the columns and sends that query (DuckDB and psycopg
 release the GIL while the engine works), and the audit takes the answer when it asks the same SQL on the same
-source: the wall time becomes the longer of the two instead of their sum.
+source: the wall time becomes the longer of the two instead of their sum. The command waits (at most
+``HEAD_START`` seconds) until the query is on its way before it loads the rest: both threads importing at once
+share one interpreter lock, and the engine, not the imports, is the long part (measured: PostgreSQL got the query
+0.5 s later without the wait, benchmarks/engine). The most the wait can cost is the loading itself (about half a
+second, when connecting is slow and the query quick); the bound keeps a connection that hangs from holding the
+command back longer.
 
 Nothing else changes: the audit opens the source and asks its queries at the same points as before, and gets the
 same answer or the same error in the same words (the thread keeps the exception; the audit raises it where it
@@ -24,6 +29,7 @@ if TYPE_CHECKING:
     from governance.intake.sql_source import SqlSource
 
 THREAD_NAME = "governance-count-query"
+HEAD_START = 3.0  # at most this many seconds the command waits for the query to be sent (a slow connection)
 Rows = tuple[list[str], list[tuple[Any, ...]]]
 
 
@@ -51,6 +57,7 @@ class EarlyQuery:
         self.sql: str | None = None
         self._cursor: Any = None
         self._opened = threading.Event()
+        self._sent = threading.Event()  # the query is on its way (or nothing will be sent)
         self._lock = threading.Lock()
         self._stopping = False
         self._open_error: BaseException | None = None
@@ -75,14 +82,21 @@ class EarlyQuery:
             self._open_error = exc
         finally:
             self._opened.set()
-        with self._lock:
-            if self._open_error is not None or self.sql is None or self._stopping:
-                return
         try:
+            with self._lock:
+                if self._open_error is not None or self.sql is None or self._stopping:
+                    return
+            self._sent.set()
             assert self.source is not None
             self._result = self.source.execute(self.sql, self._cursor)
         except BaseException as exc:  # kept for the audit, which raises it where it asks
             self._error = exc
+        finally:
+            self._sent.set()
+
+    def wait_sent(self, timeout: float) -> None:
+        """Wait until the query is sent to the engine (or will not be), at most ``timeout`` seconds."""
+        self._sent.wait(timeout)
 
     def opened(self) -> SqlSource | None:
         """The source, once connected and its columns read; the error met doing so."""
@@ -134,7 +148,9 @@ def send_ahead(
 ) -> None:
     """Open the source and send its first query in a thread, kept for :func:`claim` (see :class:`EarlyQuery`)."""
     discard()
-    _pending.ahead = _Ahead(where, EarlyQuery(open_source, prepare))
+    query = EarlyQuery(open_source, prepare)
+    _pending.ahead = _Ahead(where, query)
+    query.wait_sent(HEAD_START)  # the engine's work first: the imports that follow need the interpreter lock
 
 
 def claim(where: Where) -> SqlSource | None:

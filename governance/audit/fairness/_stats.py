@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from governance.special import chi2_sf_1, chi2_sf_1_array
+
 
 def percentile_interval(replicates: np.ndarray, confidence_level: float) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap interval per column of ``replicates`` (shape (B, ...)), as fairlearn does.
@@ -85,9 +87,7 @@ def two_by_two_p_value(a: int, b: int, c: int, d: int) -> float | None:
         return fisher_exact_p(a, b, c, d)
     observed = (a, b, c, d)
     statistic = sum((o - e) ** 2 / e for o, e in zip(observed, expected, strict=True))
-    from scipy.special import chdtrc
-
-    return float(chdtrc(1, statistic))  # chi-square survival function, one degree of freedom (as scipy)
+    return chi2_sf_1(statistic)  # chi-square survival function, one degree of freedom (scipy's, bit for bit)
 
 
 def holm(p_values: list[float | None]) -> list[float | None]:
@@ -124,8 +124,6 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
     fisher = defined & (np.minimum.reduce(expected) < 5)
     chi = np.flatnonzero(defined & ~fisher)
     if chi.shape[0]:
-        from scipy.special import chdtrc
-
         statistic = np.zeros(chi.shape[0])  # sum((o - e) ** 2 / e), term by term from the left as sum() adds
         for observed, wanted in zip((a, b, c, d), expected, strict=True):
             e = wanted[chi]
@@ -133,7 +131,7 @@ def two_by_two_p_values(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarr
                 observed[chi].astype(np.float64) - e
             )  # Python's int - float: the int rounded to a float first
             statistic += np.array([x**2 for x in gap.tolist()], dtype=np.float64) / e
-        p[chi] = chdtrc(1, statistic)
+        p[chi] = chi2_sf_1_array(statistic.tolist())
     chosen = np.flatnonzero(fisher)
     if chosen.shape[0]:
         p[chosen] = _fisher_many(a[chosen], r1[chosen], c1[chosen], total[chosen])
@@ -156,7 +154,7 @@ def _expected(row: np.ndarray, column: np.ndarray, total: np.ndarray) -> np.ndar
 
 def _hypergeometric_log_p(x: Any, r1: Any, c1: Any, n: Any) -> Any:
     """Log-probability of ``x`` in the top-left cell given the margins: one formula for one table and for many."""
-    from scipy.special import gammaln
+    from scipy.special import gammaln  # only for Fisher's test: math.lgamma is not the same float
 
     return (
         gammaln(c1 + 1)
