@@ -42,33 +42,33 @@ class Spill:
 
     def keep_page(self, src_uri: str, content: str, toc: Any = (), anchors: Any = ()) -> None:
         """Keep a rendered page's HTML, table of contents (MkDocs' ``AnchorLink`` items) and anchor ids on disk."""
-        path = self.folder / f"page-{len(self.pages)}.json"
-        kept = {"html": content, "toc": [_toc_item(item) for item in toc], "anchors": sorted(anchors)}
-        path.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
+        path = self.folder / f"page-{len(self.pages)}.html"
+        path.write_text(content, encoding="utf-8")
+        toc_json = json.dumps([_toc_item(item) for item in toc], separators=(",", ":"))
+        path.with_suffix(".toc").write_text(toc_json, encoding="utf-8")
+        path.with_suffix(".anchors").write_text("\n".join(sorted(anchors)), encoding="utf-8")
         self.pages[src_uri] = path
 
-    def _kept(self, src_uri: str) -> dict[str, Any] | None:
-        path = self.pages.get(src_uri)
-        return dict(json.loads(path.read_text(encoding="utf-8"))) if path is not None else None
-
     def page(self, src_uri: str) -> str | None:
-        kept = self._kept(src_uri)
-        return str(kept["html"]) if kept is not None else None
+        path = self.pages.get(src_uri)
+        return path.read_text(encoding="utf-8") if path is not None else None
 
     def page_and_toc(self, src_uri: str) -> tuple[str, Any] | None:
         """The page's HTML and its table of contents (a ``TableOfContents`` again), ``None`` if not kept."""
         from mkdocs.structure.toc import TableOfContents
 
-        kept = self._kept(src_uri)
-        if kept is None:
+        path = self.pages.get(src_uri)
+        if path is None:
             return None
-        return str(kept["html"]), TableOfContents([_anchor_link(item) for item in kept["toc"]])
+        toc = json.loads(path.with_suffix(".toc").read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8"), TableOfContents([_anchor_link(item) for item in toc])
 
     def anchors(self, src_uri: str) -> frozenset[str]:
         """The anchor ids of a kept page (the last page asked for is remembered: links are checked page by page)."""
         if self._last_anchors[0] != src_uri:
-            kept = self._kept(src_uri)
-            self._last_anchors = (src_uri, frozenset(kept["anchors"] if kept else ()))
+            path = self.pages.get(src_uri)
+            text = path.with_suffix(".anchors").read_text(encoding="utf-8") if path is not None else ""
+            self._last_anchors = (src_uri, frozenset(text.split("\n")) - {""})
         return self._last_anchors[1]
 
     def add(self, entries: list[dict[str, Any]]) -> None:
