@@ -9,6 +9,9 @@ what the register vouched for.
 MkDocs checks every relative link of a page against its file list; an audit page's figure links would then look
 broken. The page's Markdown marks them with a scheme of ours, which MkDocs leaves alone, and the HTML gets the
 plain relative link back. The pages only link figures the site build wrote (see ``audit_page``).
+
+The build's hidden records beside the pages of what each was made from (``.inputs``, never published) leave the
+file list too: MkDocs would otherwise keep a record of two per audit.
 """
 
 from __future__ import annotations
