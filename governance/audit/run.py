@@ -557,9 +557,11 @@ def _load_what_follows(request: AuditRequest) -> None:
     import numpy.random  # noqa: F401
 
     import governance.audit.curves
+    from governance.provenance import read_library_versions_ahead
     from governance.results.audit import build_validators
 
     build_validators()
+    read_library_versions_ahead()
     if request.write:
         import governance.report.figures
         import governance.report.markdown
