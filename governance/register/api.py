@@ -64,6 +64,8 @@ class _Transaction:
     identity: str | None = None
     inserted: dict[tuple[str, int], Row[Any]] = dataclasses.field(default_factory=dict)
     signing: tuple[int, dict[str, Any]] | bool | None = False  # the signing event as read; False: not yet
+    # what the write lock's first exchange reserved: the model's id, the answers' ids (see _reserving_sql)
+    reserved: dict[str, Any] | None = None
 
 
 # the event columns _event_row copies from a Change, by name: a new field of Change needs its column there too
@@ -116,7 +118,50 @@ def _insert_answers_sql(mark: str, count: int) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4)
+def _reserving_sql(head_sql: str, one: bool) -> str:
+    """PostgreSQL: the chain head (``head_sql``) with the id of the model named by the first parameter and new
+    ids of checklist answers (``one``, or as many as the second parameter says), drawn from their sequence under
+    the write lock: the answers' rows then need no RETURNING, and go in one statement with their events and the
+    head, sent with COMMIT. The sequence is the one PostgreSQL made for the SERIAL ``id`` of migration 0002, named
+    here rather than looked up (``pg_get_serial_sequence`` cost the server a third of this query's time)."""
+    sequence = f"nextval('{t.checklist_answers.name}_id_seq')"
+    ids = f"ARRAY[{sequence}]" if one else f"ARRAY(SELECT {sequence} FROM generate_series(1, %s))"
+    return (
+        f"SELECT head.*, (SELECT id FROM {t.models.name} WHERE name = %s) AS model_id, {ids} AS ids "
+        f"FROM ({head_sql}) AS head"
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _answers_after_head_sql(count: int) -> str:
+    """The INSERT of ``count`` answers with their ids given, written only if the chain head moved (``moved``, see
+    :func:`_events_after_head_sql`): one ``WITH`` clause."""
+    columns = ("id", "model_id", *_ANSWER_COLUMNS)
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * count)
+    return f"INSERT INTO {t.checklist_answers.name} ({', '.join(columns)}) SELECT v.* FROM (VALUES {rows}) AS v, moved"
+
+
+def _answer_parameters(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[Any]:
+    """:func:`_answers_after_head_sql`'s parameters, by position."""
+    return [
+        item
+        for value, row in zip(values, rows, strict=True)
+        for item in (row[0], row[1], *[value[c] for c in _ANSWER_COLUMNS])
+    ]
+
+
 _SAME_IN_A_BATCH = frozenset({"actor", "at", "model_id"})  # the columns alike in every answer of a batch
+
+
+def _reserved(reserved: dict[str, Any], values: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """What :func:`_insert_answers` returns, from the model's id and the answer ids reserved (none: no model)."""
+    if reserved["model_id"] is None:
+        return []
+    return [
+        (int(i), int(reserved["model_id"]), v["event_seq"])
+        for i, v in zip(reserved["ids"], values, strict=True)
+    ]
 
 
 def _answer_images(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
@@ -188,11 +233,19 @@ _EVENTS_WITH_HEAD = 500  # events inserted in the statement that moves the head 
 
 
 def _append_events(
-    conn: Connection, values: list[dict[str, Any]], head: dict[str, Any], prev_seq: int
+    conn: Connection,
+    values: list[dict[str, Any]],
+    head: dict[str, Any],
+    prev_seq: int,
+    along: tuple[str, list[Any]] | None = None,
 ) -> int:
     """Insert the events and move the chain head from ``prev_seq``; how many heads moved (1, or 0 if another
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
-    ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for."""
+    ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for.
+    ``along`` (PostgreSQL): the rows the events carry, as a statement written only if the head moved, and its
+    parameters: sent with the events, and COMMIT with them (the transaction ends here)."""
+    if along is not None:
+        return _append_events_and_commit(conn, values, head, prev_seq, along)
     if conn.dialect.name != "postgresql":
         insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), "?")  # by position: see above
         rows = [tuple(value.values()) for value in values]  # every event's columns in the same order
@@ -209,6 +262,37 @@ def _append_events(
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
     return _rowcount(database.driver_execute(conn, sql, parameters))
+
+
+def _append_events_and_commit(
+    conn: Connection,
+    values: list[dict[str, Any]],
+    head: dict[str, Any],
+    prev_seq: int,
+    along: tuple[str, list[Any]],
+) -> int:
+    """:func:`_append_events` with ``along``: the head moved, the rows and the events in one statement, sent with
+    COMMIT (:func:`database.execute_and_commit`). The rows and events are written only if the head moved."""
+    columns = tuple(values[0])
+    sql = _events_after_head_sql(columns, tuple(head), len(values), along[0])
+    parameters = [*head.values(), prev_seq, *along[1]]
+    parameters += [value for event in values for value in event.values()]  # every event's columns in order
+    one = len(values) == 1  # prepared once per connection; batches come in many sizes, planned each time
+    return int(database.execute_and_commit(conn, sql, parameters, prepare=one) == len(values))
+
+
+@functools.lru_cache(maxsize=64)
+def _events_after_head_sql(columns: tuple[str, ...], head: tuple[str, ...], count: int, along: str) -> str:
+    """``WITH moved AS (UPDATE gov_chain_head ...), along AS (...) INSERT INTO gov_events ...``: the events and
+    ``along`` are written only if the head moved from the seq given (parameters by position: the head's, the
+    previous seq, ``along``'s, then each event's)."""
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * count)
+    moved = ", ".join(f"{column} = %s" for column in head)
+    return (
+        f"WITH moved AS (UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = %s RETURNING id), "
+        f"along AS ({along}) "
+        f"INSERT INTO {t.events.name} ({', '.join(columns)}) SELECT v.* FROM (VALUES {rows}) AS v, moved"
+    )
 
 
 def _rowcount(cursor: Any) -> int:
@@ -783,7 +867,7 @@ class Register:
         actor = lifecycle.checked_actor(actor)
         checked = [_checklist_answer(answer) for answer in answers]
         at = _now()
-        with self._writing() as conn:
+        with self._writing(self._reserving(model_name, len(checked))) as conn:
             if not checked:
                 self._model_row(conn, model_name)  # an unknown model is still refused
                 return []
@@ -794,17 +878,33 @@ class Register:
             ]
             _check_lengths(t.checklist_answers, values[0])  # actor and time: the same in every answer
             _check_longest(t.checklist_answers, checked)
-            rows = _insert_answers(conn, model_name, values)
+            reserved = self._written(conn).reserved
+            rows = (
+                _insert_answers(conn, model_name, values) if reserved is None else _reserved(reserved, values)
+            )
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
             images = _answer_images(values, rows)  # made once: for its event and for its record
             around = _payload_around(t.checklist_answers.name)  # each event carries its answer's row alone
             texts = chain.record_texts(images, _SAME_IN_A_BATCH, around)
-            change = Change(actor, "checklist.answered", model_name, at=at)
-            self._append_payloads(conn, first, [(change, text) for text in texts])
+            along = None
+            if reserved is not None:  # the rows go with their events, and COMMIT
+                along = (_answers_after_head_sql(len(values)), _answer_parameters(values, rows))
             for image in images:
                 image["model_name"] = model_name
-            return _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one model at a time
+            recorded = _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one at a time
+            change = Change(actor, "checklist.answered", model_name, at=at)
+            self._append_payloads(conn, first, [(change, text) for text in texts], along)
+            return recorded
+
+    def _reserving(self, model_name: str, count: int) -> tuple[str, list[Any]] | None:
+        """PostgreSQL: the write lock's first exchange for ``count`` answers (:func:`_reserving_sql`), unless
+        there are too many to write in one statement with their events."""
+        if self.engine.dialect.name != "postgresql" or not 0 < count <= _EVENTS_WITH_HEAD:
+            return None
+        if count == 1:
+            return _reserving_sql(self._head_text(), True), [model_name]
+        return _reserving_sql(self._head_text(), False), [model_name, count]
 
     def record_incident(
         self, model_name: str, version: str, *, title: str, description: str, severity: str, actor: str
@@ -1193,17 +1293,25 @@ class Register:
         since = found["since"]
         written.signing = None if since is None else (int(since), _payload_object(found["payload"]))
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        """A write transaction (:func:`database.locked_write`) that reads the chain head, the signing state and
-        who is logged in with the lock: on PostgreSQL in the same exchange with the server as BEGIN."""
+    def _head_text(self) -> str:
+        """:func:`_head_query` as SQL text, compiled once."""
         if self._head_sql is None:
             dialect = self.engine.dialect
             query = _head_query(dialect.name)
             self._head_sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-        with database.locked_write(self.engine, self._head_sql) as (conn, found):
+        return self._head_sql
+
+    @contextmanager
+    def _writing(self, first: tuple[str, list[Any]] | None = None) -> Iterator[Connection]:
+        """A write transaction (:func:`database.locked_write`) that reads the chain head, the signing state and
+        who is logged in with the lock: on PostgreSQL in the same exchange with the server as BEGIN. ``first``:
+        a query that reads the head and more (see :meth:`_reserving`), with its parameters."""
+        sql, parameters = first if first is not None else (self._head_text(), None)
+        with database.locked_write(self.engine, sql, parameters) as (conn, found):
             if found is not None:
-                self._take_head(self._written(conn), found)
+                written = self._written(conn)
+                self._take_head(written, found)
+                written.reserved = found if first is not None else None
             yield conn
 
     def _refuse_wrong_key(self, since: tuple[int, dict[str, Any]]) -> None:
@@ -1292,8 +1400,15 @@ class Register:
         texts = [(change, _payload_text(rows, extra)) for change, rows, extra in events]
         self._append_payloads(conn, seq, texts)
 
-    def _append_payloads(self, conn: Connection, seq: int, events: list[tuple[Change, str]]) -> None:
-        """:meth:`_append_many` of events whose canonical payload texts are made already."""
+    def _append_payloads(
+        self,
+        conn: Connection,
+        seq: int,
+        events: list[tuple[Change, str]],
+        along: tuple[str, list[Any]] | None = None,
+    ) -> None:
+        """:meth:`_append_many` of events whose canonical payload texts are made already; ``along`` (PostgreSQL):
+        the rows they carry, written with them, then COMMIT (see :func:`_append_events`)."""
         written = self._written(conn)
         if written.head is None or written.head[0] != seq - 1:
             written.head = None
@@ -1313,7 +1428,7 @@ class Register:
         if not self._before_signing:
             head["hmac"] = self._signer.sign_head(last, digest) if self._signer is not None else None
         if (
-            _append_events(conn, values, head, seq - 1) != 1
+            _append_events(conn, values, head, seq - 1, along) != 1
         ):  # pragma: no cover - only if the write lock did not hold
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."

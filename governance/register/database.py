@@ -84,8 +84,8 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
         _configure_sqlite(engine)
-    else:
-        engine = sa.create_engine(parsed)
+    else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
+        engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
         _ping_when_idle(engine)
     try:
         if engine.dialect.name != "sqlite":
@@ -235,6 +235,25 @@ def driver_execute(
         cursor.close()
         raise _as_sqlalchemy_error(connection, exc, cursor, statement, parameters)[1] from exc
     return cursor
+
+
+def execute_and_commit(
+    connection: Connection, statement: str, parameters: Any, *, prepare: bool = True
+) -> int:
+    """PostgreSQL: the last statement of a :func:`locked_write` sent with COMMIT, in one exchange with the server
+    (a pipeline: COMMIT runs only if the statement succeeded, else the transaction stays failed and is rolled
+    back); the rows the statement changed. Nothing may be written after it: the transaction is over.
+    ``prepare``: the statement is prepared on the connection (see :meth:`.wire.Pipeline.run`)."""
+    from governance.register.wire import changed, pipeline
+
+    dbapi = connection.connection.driver_connection
+    assert dbapi is not None
+    pause_at("register-commit")  # the crash tests kill -9 here: locked, the rows and events not sent yet
+    try:
+        steps = [(statement, parameters), ("COMMIT", None)]
+        return changed(pipeline(dbapi).run(steps, prepare=prepare)[0])
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise _as_sqlalchemy_error(connection, exc, None, statement, parameters)[1] from exc
 
 
 def _as_sqlalchemy_error(
@@ -426,24 +445,26 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 @contextmanager
 def locked_write(
-    engine: Engine, first: str | None = None
+    engine: Engine, first: str | None = None, parameters: Any = None
 ) -> Iterator[tuple[Connection, dict[str, Any] | None]]:
-    """:func:`write_transaction` that also runs ``first`` (one SELECT, no parameters) right after taking the lock,
-    and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server together, so a writer
-    waits for the server once where it waited three times; each statement still runs after the one before it,
-    so ``first`` sees everything committed before the lock was granted."""
+    """:func:`write_transaction` that also runs ``first`` (one SELECT, with ``parameters`` if any) right after
+    taking the lock, and gives its first row. On PostgreSQL BEGIN, the lock and ``first`` go to the server
+    together, so a writer waits for the server once where it waited three times; each statement still runs after
+    the one before it, so ``first`` sees everything committed before the lock was granted."""
     try:
         for retry in (True, False):  # once more on a fresh connection if the pooled one was gone
             try:
                 with engine.connect() as connection:
                     connection.execution_options(**{_WRITE: True})
                     if engine.dialect.name == "postgresql":
-                        with _postgres_write(connection, first, retry=retry) as found:
+                        with _postgres_write(connection, (first, parameters), retry=retry) as found:
                             yield connection, found
                     else:
                         with connection.begin():
                             found = (
-                                first_row(driver_execute(connection, first)) if first is not None else None
+                                first_row(driver_execute(connection, first, parameters))
+                                if first is not None
+                                else None
                             )
                             yield connection, found
                             pause_at(
@@ -471,29 +492,31 @@ class _StaleConnection(Exception):
 
 @contextmanager
 def _postgres_write(
-    connection: Connection, first: str | None, *, retry: bool
+    connection: Connection, first: tuple[str | None, Any], *, retry: bool
 ) -> Iterator[dict[str, Any] | None]:
     """Our own BEGIN, sent with the advisory lock and ``first`` in one exchange with the server (see
     :func:`_begin_locked`; psycopg would send its BEGIN alone); the driver is in autocommit for it, so its COMMIT
     or ROLLBACK ends this transaction."""
+    import psycopg
+
     dbapi = connection.connection.dbapi_connection
     assert dbapi is not None
     dbapi.autocommit = True
     try:
         with connection.begin():
-            cursor = dbapi.cursor()
             try:
-                found = _begin_locked(dbapi, cursor, first)
+                found = _begin_locked(dbapi, first)
             except connection.dialect.loaded_dbapi.Error as exc:
-                statement = f"BEGIN; {_LOCK}{'; ' + first if first else ''}"
-                gone, wrapped = _as_sqlalchemy_error(connection, exc, cursor, statement, None)
+                statement = f"BEGIN; {_LOCK}{'; ' + first[0] if first[0] else ''}"
+                gone, wrapped = _as_sqlalchemy_error(connection, exc, None, statement, first[1])
                 if gone and retry:
                     raise _StaleConnection from exc
                 raise wrapped from exc
-            finally:
-                cursor.close()
             yield found
-            pause_at("register-commit")  # the crash tests kill -9 here: rows and event written, not committed
+            if dbapi.pgconn.transaction_status != psycopg.pq.TransactionStatus.IDLE:  # not committed already
+                pause_at(
+                    "register-commit"
+                )  # the crash tests kill -9 here: rows and event written, not committed
     finally:
         if not dbapi.closed:
             try:
@@ -505,24 +528,38 @@ def _postgres_write(
 _LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
 
 
-def _begin_locked(dbapi: Any, cursor: Any, first: str | None) -> dict[str, Any] | None:
+def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] | None:
     """BEGIN, the write lock, then ``first``, sent to the server together (one wait for it): as a pipeline of
-    prepared statements, so that the server plans the chain head's query once per connection, not per write
-    (that planning took longer than the query); as one simple query where libpq has no pipelines. Each runs after
-    the one before it, so ``first`` sees everything committed before the lock was granted."""
+    prepared statements through libpq (:mod:`.wire`), so that the server plans the chain head's query once per
+    connection, not per write (that planning took longer than the query); as one simple query where libpq has no
+    pipelines. Each runs after the one before it, so ``first`` sees everything committed before the lock was
+    granted."""
     import psycopg
 
+    first, parameters = given
     if not psycopg.Pipeline.is_supported():  # pragma: no cover - libpq before 14
-        cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
-        while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
-            pass
-        return _first_found(cursor, first)
-    with dbapi.pipeline():
-        dbapi.execute("BEGIN")
-        dbapi.execute(_LOCK, prepare=True)
-        if first is not None:
-            cursor.execute(first, prepare=True)
-    return _first_found(cursor, first)
+        with dbapi.cursor() as cursor:
+            if parameters is not None:  # a simple query takes none: BEGIN and the lock first
+                cursor.execute(f"BEGIN; {_LOCK}")
+                cursor.execute(first, parameters)
+                return _first_found(cursor, first)
+            cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
+            while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
+                pass
+            return _first_found(cursor, first)
+    from governance.register.wire import pipeline as pipeline_of
+    from governance.register.wire import row
+
+    pipeline = pipeline_of(dbapi)
+    steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
+    if first is not None:
+        steps.append((first, parameters or ()))
+    try:
+        results = pipeline.run(steps)
+    except psycopg.errors.InvalidSqlStatementName:  # deallocated behind our back: prepared again, once
+        dbapi.rollback()
+        results = pipeline.run(steps)
+    return row(results[-1], pipeline.encoding) if first is not None else None
 
 
 _COLUMN_NAMES: dict[str, list[str]] = {}  # of each ``first`` query: read from the driver once, not per write

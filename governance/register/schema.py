@@ -161,7 +161,7 @@ events = sa.Table(
     sa.Column("version", sa.String(100)),
     _required("payload", sa.Text),
     _sha256("prev_hash"),
-    sa.Column("hash", sa.String(64), nullable=False, unique=True),
+    _sha256("hash"),  # not unique by index: each hash covers its own seq (the key), see revision 0010
     sa.Column("hmac", sa.String(128)),  # HMAC-SHA256 (64 hex digits) or Ed25519 (128), revision 0008
     # who the database (PostgreSQL: the role) or the operating system says wrote it: "pg:NAME" or "os:NAME"
     sa.Column("identity", sa.String(320)),

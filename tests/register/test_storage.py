@@ -43,8 +43,9 @@ def test_migrations_are_named_and_linear() -> None:
         "0007_event_identity",
         "0008_ed25519_signatures",
         "0009_mitigation_runs",
+        "0010_event_hash_index",
     }
-    assert head_revision() == "0009_mitigation_runs"
+    assert head_revision() == "0010_event_hash_index"
     folder = Path(__file__).resolve().parents[2] / "governance" / "register" / "migrations" / "versions"
     assert sorted(p.stem for p in folder.glob("*.py")) == sorted(known_revisions())
 

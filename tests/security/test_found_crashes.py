@@ -66,6 +66,17 @@ COMMANDS = {
     "register approve": ("register", "approve", "m@1", "--role", "risk-officer"),
     "register add": ("register", "add", "n", "--owner", "o@example.com", "--purpose", "Decide"),
     "register incident": ("register", "incident", "m@1", "--title", "t", "--severity", "low"),
+    # on PostgreSQL its rows, event and COMMIT go to the server in one exchange: killed just before it
+    "checklist answer": (
+        "checklist",
+        "answer",
+        "m",
+        "eu-ai-act.art14.oversight-design",
+        "--status",
+        "yes",
+        "--evidence",
+        "e",
+    ),
 }
 
 
