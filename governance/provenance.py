@@ -14,7 +14,6 @@ import platform
 import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +59,24 @@ def sha256_json(value: Any) -> str:
     return sha256_bytes(canonical_json(value).encode("utf-8"))
 
 
+_read_ahead: dict[tuple[str, ...], dict[str, str]] = {}  # read while the engine counted, for the next call
+
+
+def read_library_versions_ahead(names: tuple[str, ...] = TRACKED_LIBRARIES) -> None:
+    """Read the versions now for the next :func:`library_versions` call: an audit waiting for the engine's
+    answer does it meanwhile (reading eleven packages' metadata took 0.02 s after the answer, benchmarks/engine)."""
+    _read_ahead[names] = library_versions(names)
+
+
 def library_versions(names: tuple[str, ...] = TRACKED_LIBRARIES) -> dict[str, str]:
-    """Installed versions of the libraries whose behaviour shapes a result, plus Python's."""
+    """Installed versions of the libraries whose behaviour shapes a result, plus Python's.
+
+    Read afresh at each call, except once after :func:`read_library_versions_ahead` (the same command)."""
+    ahead = _read_ahead.pop(names, None)
+    if ahead is not None:
+        return ahead
+    from importlib import metadata  # with the email parser it reads packages' metadata: not needed at start
+
     versions = {"python": platform.python_version()}
     for name in names:
         try:

@@ -165,13 +165,15 @@ def claim(where: Where) -> SqlSource | None:
 
 def discard() -> None:
     """Stop the query sent ahead if it still runs (nobody took it, or the audit failed before asking), and close
-    a connection the audit never took. Idempotent; called when the command ends, whatever happened."""
+    its connection, taken by the audit or not: the command is over (PostgreSQL is told the session ends, rather
+    than left to notice the socket close when the process exits). Idempotent; called when the command ends,
+    whatever happened."""
     ahead: _Ahead | None = getattr(_pending, "ahead", None)
     _pending.ahead = None
     if ahead is None:
         return
     ahead.query.stop()
     source = ahead.query.source
-    if source is not None and not ahead.claimed:
+    if source is not None:
         with contextlib.suppress(Exception):
             source.db.close()
