@@ -450,8 +450,13 @@ class HeldConnection:
     :func:`locked_write`). Only the thread and process that took it reuse it; others check one out per write."""
 
     def __init__(self) -> None:
-        self.connection: Connection | None = None
-        self.owner: tuple[int, int] = (0, 0)  # the process and thread it belongs to
+        # the process and thread it belongs to, with it: one attribute, replaced whole, so that two threads
+        # never see one's connection under the other's name
+        self.held: tuple[tuple[int, int], Connection] | None = None
+
+    @property
+    def connection(self) -> Connection | None:
+        return self.held[1] if self.held is not None else None
 
     def take(self, engine: Engine) -> Connection | None:
         """The held connection, opened if need be; ``None`` where it cannot be reused (another thread or
@@ -460,25 +465,25 @@ class HeldConnection:
             return None
         import threading
 
-        here, connection = (os.getpid(), threading.get_ident()), self.connection
-        if connection is not None and self.owner == here:
-            if connection.invalidated or connection.closed:
-                self.release()
-            elif connection.in_transaction():  # a write inside a write: not on the same connection
-                return None
-            else:
-                return connection
-        elif connection is not None:
+        here, held = (os.getpid(), threading.get_ident()), self.held
+        if held is not None and held[0] != here:
             return None
-        self.connection, self.owner = engine.connect(), here
-        self.connection.execution_options(**{_WRITE: True})
-        return self.connection
+        if held is not None:
+            connection = held[1]
+            if not (connection.invalidated or connection.closed):
+                # a write inside a write: not on the same connection
+                return None if connection.in_transaction() else connection
+            self.release()
+        connection = engine.connect()
+        connection.execution_options(**{_WRITE: True})
+        self.held = (here, connection)
+        return connection
 
     def release(self) -> None:
         """Give the connection back to the pool (its transaction, if any, rolled back)."""
-        connection, self.connection = self.connection, None
-        if connection is not None:
-            connection.close()
+        held, self.held = self.held, None
+        if held is not None:
+            held[1].close()
 
 
 @contextmanager
