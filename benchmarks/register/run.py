@@ -289,8 +289,14 @@ def exchanges(url_of: Callable[[], Any]) -> None:
         register = new_register(url)
         for answer in answers(0, 8):  # statements prepared, the connection pooled
             register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answer)
-        with register.engine.connect() as connection:
-            pgconn = connection.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+        held = getattr(
+            register, "_held", None
+        )  # the connection the register's writes reuse (branch s8-pgwrite)
+        if held is not None and held.connection is not None:
+            pgconn = held.connection.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
+        else:  # main before it: a connection from the pool per write
+            with register.engine.connect() as connection:
+                pgconn = connection.connection.dbapi_connection.pgconn  # type: ignore[union-attr]
         pgconn.trace(trace.fileno())
         pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
         register.record_checklist_answer("credit-risk", actor="ravi@example.com", **answers(100, 1)[0])

@@ -372,6 +372,7 @@ class Register:
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
         self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
+        self._held = database.HeldConnection()  # the connection writes reuse (PostgreSQL)
         self._head_sql: str | None = None  # _head_query as SQL text, for the write lock's first exchange
 
     @classmethod
@@ -395,6 +396,7 @@ class Register:
 
     def close(self) -> None:
         """Release the database connections."""
+        self._held.release()
         self.engine.dispose()
 
     def __enter__(self) -> Register:
@@ -1307,7 +1309,8 @@ class Register:
         who is logged in with the lock: on PostgreSQL in the same exchange with the server as BEGIN. ``first``:
         a query that reads the head and more (see :meth:`_reserving`), with its parameters."""
         sql, parameters = first if first is not None else (self._head_text(), None)
-        with database.locked_write(self.engine, sql, parameters) as (conn, found):
+        with database.locked_write(self.engine, sql, parameters, self._held) as (conn, found):
+            self._transactions.pop(conn, None)  # a held connection: what an earlier write learnt is stale
             if found is not None:
                 written = self._written(conn)
                 self._take_head(written, found)
