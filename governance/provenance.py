@@ -68,6 +68,12 @@ def read_library_versions_ahead(names: tuple[str, ...] = TRACKED_LIBRARIES) -> N
     _read_ahead[names] = library_versions(names)
 
 
+def forget_library_versions_ahead() -> None:
+    """Drop versions read ahead and not used (an audit that failed after reading them): the next audit reads
+    its own, in case a package changed in between."""
+    _read_ahead.clear()
+
+
 def library_versions(names: tuple[str, ...] = TRACKED_LIBRARIES) -> dict[str, str]:
     """Installed versions of the libraries whose behaviour shapes a result, plus Python's.
 

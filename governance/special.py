@@ -69,6 +69,7 @@ def _p1evl(x: float, coef: Sequence[float]) -> float:
 
 def ndtri(y0: float) -> float:
     """The standard normal quantile of ``y0`` (scipy's ``special.ndtri``): -inf at 0, inf at 1, NaN outside."""
+    y0 = float(y0)  # a numpy float32 would keep its single precision through the arithmetic
     if y0 == 0.0:
         return -math.inf
     if y0 == 1.0:
@@ -97,6 +98,7 @@ def ndtri(y0: float) -> float:
 def chi2_sf_1(x: float) -> float:
     """The upper tail of the chi-square distribution with one degree of freedom at ``x``: scipy's
     ``special.chdtrc(1, x)``, that is Cephes' ``igamc(0.5, x / 2)``."""
+    x = float(x)  # a numpy float32 would keep its single precision (and overflow) through the arithmetic
     if math.isnan(x):
         return math.nan
     if x < 0.0:

@@ -30,7 +30,7 @@ from governance.intake.data import (
 from governance.intake.mlflow_models import load_any_model
 from governance.intake.model_files import LoadedModel, Vouching
 from governance.paths import safe_join
-from governance.provenance import isoformat, library_versions, now, sha256_json
+from governance.provenance import forget_library_versions_ahead, isoformat, library_versions, now, sha256_json
 from governance.results.audit import AuditResult, DataInfo, ModelInfo, Provenance, TableInfo
 from governance.results.fairness import FairnessResult
 from governance.rules.evaluate import evaluate_policy
@@ -395,6 +395,7 @@ def audit(
     """
     request = _request(request, fields)
     started = time.perf_counter()
+    forget_library_versions_ahead()  # a failed audit's, perhaps read before a package changed
     check_request(request)
     space = request.workspace or find_workspace()
     _require_one_source(request)

@@ -5,6 +5,7 @@ Each command lives in its own module and is imported only when it is run or list
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import importlib.util
@@ -74,10 +75,19 @@ def main(argv: list[str] | None = None) -> Any:
     """Run the command line (the console script and ``python -m governance``).
 
     The process ends right after the command, so the objects it made are frozen out of the garbage collector
-    first: Python's last collections at exit would otherwise walk and free them one by one (0.1-0.15 s after an
+    when it exits (an ``atexit`` handler, before the interpreter's own): Python's last collections at exit would otherwise walk and free them one by one (0.1-0.15 s after an
     audit, as long as the whole fairness computation; benchmarks/engine). Files and connections are closed by the
     commands themselves, and ``atexit`` handlers still run."""
-    try:
-        return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
-    finally:
-        gc.freeze()
+    _freeze_at_exit()
+    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
+
+
+_freezing: list[bool] = []
+
+
+def _freeze_at_exit() -> None:
+    """Freeze when the process exits, not when a command ends: ``main()`` called again in one process (a
+    notebook, a test runner) would otherwise keep every cycle of the calls before out of the collector."""
+    if not _freezing:
+        _freezing.append(True)
+        atexit.register(gc.freeze)  # runs before the interpreter's last collections

@@ -150,7 +150,13 @@ def send_ahead(
     discard()
     query = EarlyQuery(open_source, prepare)
     _pending.ahead = _Ahead(where, query)
-    query.wait_sent(HEAD_START)  # the engine's work first: the imports that follow need the interpreter lock
+    try:
+        query.wait_sent(
+            HEAD_START
+        )  # the engine's work first: the imports that follow need the interpreter lock
+    except BaseException:  # ^C while connecting: the query is never sent, the thread ended
+        discard()
+        raise
 
 
 def claim(where: Where) -> SqlSource | None:

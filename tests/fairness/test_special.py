@@ -125,3 +125,12 @@ def test_chi_square_tails_of_an_array_are_scipys_to_the_bit() -> None:
     mine = chi2_sf_1_array(x.tolist())
     bad = _differ(mine, theirs)
     assert bad.shape[0] == 0, list(zip(x[bad][:5], mine[bad][:5], theirs[bad][:5], strict=True))
+
+
+@pytest.mark.parametrize("kind", [np.float32, np.float16])
+def test_narrow_numpy_floats_are_computed_in_double_precision(kind: type) -> None:
+    """A float32 statistic (a library user's array) gives the double answer as a Python float, not a float32
+    computed in single precision: numpy keeps the narrow type through ``x / 2.0`` and ``1.0 - y``."""
+    statistic, level = kind(2.5), kind(0.1)
+    assert type(chi2_sf_1(statistic)) is float and chi2_sf_1(statistic) == chi2_sf_1(float(statistic))
+    assert type(ndtri(level)) is float and ndtri(level) == ndtri(float(level))

@@ -91,3 +91,35 @@ def test_a_query_nobody_takes_is_stopped_when_the_command_ends() -> None:
     early.discard()
     assert _count_threads() == 0
     assert early.claim(early.Where("duckdb://", None, ENDLESS, None, None)) is None
+
+
+def test_ctrl_c_while_waiting_for_the_query_to_be_sent_stops_the_thread() -> None:
+    """^C while the command waits (at most HEAD_START) for a slow connection: nothing is left sent ahead, no
+    thread runs on, and the query is never sent later."""
+    import signal
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as mute:  # accepts, never answers: a hanging server
+        port = mute.getsockname()[1]
+        hung: list[socket.socket] = []
+
+        def accept_then_hang_up() -> None:
+            hung.append(mute.accept()[0])
+            threading.Event().wait(1.5)  # ^C arrives meanwhile; then the connection attempt fails
+            hung[0].close()
+
+        server = threading.Thread(target=accept_then_hang_up, daemon=True)
+        server.start()
+        main = threading.main_thread().ident
+        assert main is not None
+        timer = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT))
+        timer.start()
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                _send("SELECT 1 AS sex", "SELECT 1", f"postgresql+psycopg://u@127.0.0.1:{port}/db")
+            assert getattr(early._pending, "ahead", None) is None
+            assert _count_threads() == 0
+        finally:
+            timer.cancel()
+            early.discard()
+            server.join()
