@@ -58,6 +58,9 @@ class EarlyQuery:
         self._cursor: Any = None
         self._opened = threading.Event()
         self._sent = threading.Event()  # the query is on its way (or nothing will be sent)
+        # The thread is over. Not Thread.is_alive(): in Python 3.11 a join() interrupted by ^C marks a thread that
+        # still runs as stopped, and the query would be left running in the engine.
+        self._done = threading.Event()
         self._lock = threading.Lock()
         self._stopping = False
         self._open_error: BaseException | None = None
@@ -93,6 +96,7 @@ class EarlyQuery:
             self._error = exc
         finally:
             self._sent.set()
+            self._done.set()
 
     def wait_sent(self, timeout: float) -> None:
         """Wait until the query is sent to the engine (or will not be), at most ``timeout`` seconds."""
@@ -107,7 +111,7 @@ class EarlyQuery:
 
     def answer(self) -> Rows:
         """The rows, once the engine is done; the engine's exception if it failed."""
-        self._thread.join()
+        self._done.wait()
         if self._error is not None:
             raise self._error
         assert self._result is not None
@@ -117,11 +121,12 @@ class EarlyQuery:
         """Stop the query in the engine (DuckDB: interrupt; PostgreSQL: cancel) and wait for the thread."""
         with self._lock:
             self._stopping = True
-        while self._thread.is_alive():
+        while not self._done.is_set():
             if self._opened.is_set() and self._cursor is not None:
                 with contextlib.suppress(Exception):  # the query may end by itself meanwhile
                     self._interrupt()
-            self._thread.join(0.2)  # again if the query had not reached the engine yet
+            self._done.wait(0.2)  # again if the query had not reached the engine yet
+        self._thread.join()
 
     def _interrupt(self) -> None:
         assert self.source is not None

@@ -123,3 +123,25 @@ def test_ctrl_c_while_waiting_for_the_query_to_be_sent_stops_the_thread() -> Non
             timer.cancel()
             early.discard()
             server.join()
+
+
+def test_ctrl_c_while_the_audit_waits_for_the_answer_stops_the_query() -> None:
+    """^C while the audit waits for the engine's answer, then the command's end: the query is stopped in the
+    engine and its thread ended. (Python 3.11's ``Thread.join`` interrupted by ^C marks a running thread as
+    stopped, so waiting with ``join`` would leave the query running on the server.)"""
+    import signal
+
+    sql = f"SELECT sex, COUNT(*) FROM ({ENDLESS}) AS q GROUP BY sex"
+    _send(ENDLESS, sql)
+    main = threading.main_thread().ident
+    assert main is not None
+    timer = threading.Timer(0.5, signal.pthread_kill, (main, signal.SIGINT))
+    try:
+        source = _open(ENDLESS)
+        timer.start()
+        with pytest.raises(KeyboardInterrupt):
+            source.fetch(sql)
+    finally:
+        timer.cancel()
+        early.discard()
+    assert _count_threads() == 0
