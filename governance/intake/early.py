@@ -118,9 +118,15 @@ class EarlyQuery:
         return self._result
 
     def stop(self) -> None:
-        """Stop the query in the engine (DuckDB: interrupt; PostgreSQL: cancel) and wait for the thread."""
+        """Stop the query in the engine (DuckDB: interrupt; PostgreSQL: cancel) and wait for the thread.
+
+        A thread still connecting is not waited for (a server that hangs would hold ^C back): it sends nothing
+        once it sees ``_stopping``, and ends when the connection is made or fails."""
         with self._lock:
             self._stopping = True
+            connecting = not self._opened.is_set()
+        if connecting:
+            return
         while not self._done.is_set():
             if self._opened.is_set() and self._cursor is not None:
                 with contextlib.suppress(Exception):  # the query may end by itself meanwhile
