@@ -4,7 +4,8 @@ Every message is one sentence that says what is wrong and how to fix it. The com
 ``Error: <message>`` and exits with ``exit_code``; the library raises and never prints.
 
 Exit codes (the contract in DESIGN.md):
-    0 passed, 1 failed a blocking rule or a check, 2 usage or input error, 3 inconclusive, 4 refused input.
+    0 passed, 1 failed a blocking rule or a check, 2 usage or input error, 3 inconclusive, 4 refused input,
+    130 interrupted (Ctrl-C; the command line's own, no error class).
 """
 
 from __future__ import annotations

@@ -51,6 +51,22 @@ class LazyGroup(click.Group):
         assert isinstance(command, click.Command)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Ctrl-C ends any command with exit code 130 and one sentence: Click's own "Aborted!" exits 1, which
+        here means a failed blocking rule, so an interrupted CI gate would read as a model that failed."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT
+INTERRUPTED = (
+    "Interrupted (Ctrl-C): the command stopped before it finished and left nothing half-written; run it again, "
+    "after `governance register history` if it was changing the register."
+)
+
 
 @click.group(
     cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -66,6 +82,7 @@ def cli() -> None:
       2  usage or input error (a wrong column, an unreadable file, a policy typo)
       3  inconclusive: the evidence is too thin to pass or fail (use --strict to treat as failed)
       4  refused input: unsafe to load (an untrusted pickle) or a corrupt register
+      130  interrupted (Ctrl-C) before the command finished
 
     Start with `governance demo`, or `governance init` in a new folder.
     """
@@ -75,9 +92,10 @@ def main(argv: list[str] | None = None) -> Any:
     """Run the command line (the console script and ``python -m governance``).
 
     The process ends right after the command, so the objects it made are frozen out of the garbage collector
-    when it exits (an ``atexit`` handler, before the interpreter's own): Python's last collections at exit would otherwise walk and free them one by one (0.1-0.15 s after an
-    audit, as long as the whole fairness computation; benchmarks/engine). Files and connections are closed by the
-    commands themselves, and ``atexit`` handlers still run."""
+    when it exits (an ``atexit`` handler, before the interpreter's own): Python's last collections at exit would
+    otherwise walk and free them one by one (0.1-0.15 s after an audit, as long as the whole fairness
+    computation; benchmarks/engine). Files and connections are closed by the commands themselves, and the other
+    ``atexit`` handlers still run."""
     _freeze_at_exit()
     return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
 
