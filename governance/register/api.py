@@ -1595,6 +1595,8 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     keep it, and the register could then not be moved to PostgreSQL)."""
     limits = _limits(table)
     for field, value in values.items():
+        if isinstance(value, str):
+            _check_text(field, value)
         limit = limits.get(field)
         if limit is not None and isinstance(value, str) and len(value) > limit:
             raise FieldError(
@@ -1604,9 +1606,32 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
             )
 
 
+def _check_text(field: str, value: str) -> None:
+    """Refuse text no backend can keep as given, alike on every backend: PostgreSQL cannot store a NUL character
+    (libpq would cut the text there, and ``verify`` then report the row as edited), and a lone surrogate is not
+    Unicode text at all (its event could not be hashed)."""
+    if value.isascii() and "\x00" not in value:
+        return
+    if "\x00" in value:
+        problem = "a NUL character (\\x00)"
+    else:
+        try:
+            value.encode("utf-8")
+            return
+        except UnicodeEncodeError:
+            problem = "a character that is not valid Unicode (a lone surrogate)"
+    raise FieldError(
+        _FIELD_OF_COLUMN.get(field, field),
+        f"The value given for {{field}} contains {problem}, which the register cannot keep; remove it.",
+    )
+
+
 def _check_longest(table: sa.Table, rows: list[dict[str, str]]) -> None:
     """:func:`_check_lengths` of rows of text with the same fields, on the longest value of each field only."""
     limits = _limits(table)
+    for row in rows:
+        for field, value in row.items():
+            _check_text(field, value)
     for field in rows[0]:
         if field in limits:
             longest = max((row[field] for row in rows), key=len)

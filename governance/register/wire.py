@@ -153,6 +153,8 @@ def _text(value: Any, encoding: str) -> bytes | None:
     if value is None:
         return None
     if type(value) is str:
+        if "\x00" in value:  # libpq takes C strings: the text would be cut here, silently
+            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
         return value.encode(encoding)
     if type(value) is int:
         return str(value).encode()
