@@ -534,11 +534,26 @@ def locked_write(
         if denied is not None:
             raise denied from exc
         if not (isinstance(exc, sa.exc.OperationalError) and _is_disk_full(exc)):
-            raise
+            raise _write_failed(exc, engine) from exc
         raise DiskFullError(
             f"The disk holding the register at {describe(engine.url)} is full, so the change was not recorded; "
             f"{_FREE_SPACE}"
         ) from exc
+
+
+def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> RegisterError:
+    """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
+    the whole statement and its values, which tell a user nothing."""
+    where = describe(engine.url)
+    if exc.connection_invalidated:  # the COMMIT may have reached the server before the connection broke
+        return RegisterError(
+            f"The connection to the register at {where} broke during the change, so it may not have been "
+            "recorded; look for it with `governance register history` and run the command again if it is missing."
+        )
+    return RegisterError(
+        f"The register at {where} refused the change ({_first_line(exc)}), so nothing was recorded; run "
+        "`governance register verify`, then the command again."
+    )
 
 
 class _StaleConnection(Exception):

@@ -6,12 +6,19 @@ stale connections, migrations with events in the table, tampering the dropped ha
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 import sqlalchemy as sa
 
-from governance.errors import InputError
+from governance.errors import InputError, RegisterError
 from governance.register import Register
 from governance.register import schema as t
+from governance.testhooks import PAUSE_AT, PAUSE_FILE
 
 
 def _answer(item_id: str, evidence: str) -> dict[str, str]:
@@ -19,9 +26,12 @@ def _answer(item_id: str, evidence: str) -> dict[str, str]:
 
 
 def _counts(register: Register) -> tuple[int, int]:
-    with register.engine.connect() as connection:
+    """Checklist answers and events in the register, read on a connection of its own."""
+    engine = sa.create_engine(register.engine.url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
         answers = connection.execute(sa.select(sa.func.count()).select_from(t.checklist_answers)).scalar()
         events = connection.execute(sa.select(sa.func.count()).select_from(t.events)).scalar()
+    engine.dispose()
     return int(answers or 0), int(events or 0)
 
 
@@ -30,7 +40,9 @@ def _counts(register: Register) -> tuple[int, int]:
     ["a\x00b", "lone \ud800 surrogate"],
     ids=["nul", "surrogate"],
 )
-def test_text_no_database_can_keep_is_refused_before_anything_is_written(drafted: Register, text: str) -> None:
+def test_text_no_database_can_keep_is_refused_before_anything_is_written(
+    drafted: Register, text: str
+) -> None:
     """PostgreSQL cannot keep a NUL character in text: sent through libpq's pipeline as a C string, the evidence
     was cut at the NUL while its event kept the whole text, so ``verify`` then said the row "was edited by hand"
     (a false alarm, and the evidence lost). A lone surrogate is not text at all: it failed with a Python
@@ -39,7 +51,9 @@ def test_text_no_database_can_keep_is_refused_before_anything_is_written(drafted
     with pytest.raises(InputError, match="evidence"):
         drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("a", text))
     with pytest.raises(InputError, match="evidence"):
-        drafted.record_checklist_answers("credit-risk", [_answer("b", "fine"), _answer("c", text)], actor="r@x")
+        drafted.record_checklist_answers(
+            "credit-risk", [_answer("b", "fine"), _answer("c", text)], actor="r@x"
+        )
     with pytest.raises(InputError, match="description"):
         drafted.record_incident(
             "credit-risk", "1.0.0", title="t", description=text, severity="low", actor="r@x"
@@ -68,4 +82,77 @@ def test_odd_text_is_kept_exactly_and_verifies(drafted: Register) -> None:
     kept = {answer.item_id: answer.evidence for answer in drafted.checklist_answers("credit-risk")}
     assert [kept[f"odd{i}"] for i in range(len(ODD))] == ODD
     assert kept["one"] == ODD[4]
+    assert drafted.verify().ok
+
+
+@contextmanager
+def _meddling(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str, sql: str) -> Iterator[None]:
+    """Another session runs ``sql`` while the write inside the block is paused between its two exchanges with
+    the server (locked, the head and ids read; the rows, events and COMMIT not sent yet)."""
+    paused = tmp_path / "paused"
+    monkeypatch.setenv(PAUSE_AT, "register-commit")
+    monkeypatch.setenv(PAUSE_FILE, str(paused))
+    failed: list[BaseException] = []
+
+    def meddle() -> None:
+        try:
+            while not paused.exists():
+                time.sleep(0.01)
+            admin = sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+            with admin.connect() as connection:
+                connection.exec_driver_sql(sql)
+            admin.dispose()
+        except BaseException as exc:  # reported by the test, in its own thread
+            failed.append(exc)
+        finally:
+            paused.unlink(missing_ok=True)
+
+    thread = threading.Thread(target=meddle)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        monkeypatch.delenv(PAUSE_AT)
+    assert not failed, failed
+
+
+_OTHER_SESSIONS = "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+
+
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+@pytest.mark.parametrize(
+    ("sql", "said"),
+    [
+        (f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity {_OTHER_SESSIONS}", "connection"),
+        ("ALTER TABLE gov_checklist_answers ADD CONSTRAINT h6_no_a CHECK (item_id <> 'a')", "refused"),
+    ],
+    ids=["server-dropped-the-connection", "check-violation"],
+)
+def test_a_write_that_fails_at_commit_is_one_sentence_and_the_next_write_goes_through(
+    drafted: Register,
+    register_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    sql: str,
+    said: str,
+) -> None:
+    """The rows, events and head go to the server with COMMIT, on the connection the Register holds across writes.
+    If the server drops that connection (a restart) or refuses the statement (a constraint), the user got
+    SQLAlchemy's error with the whole statement and a traceback; now one sentence, nothing half-written, and the
+    same Register writes again."""
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("warm", "e"))
+    before = _counts(drafted)
+    with (
+        _meddling(monkeypatch, tmp_path, register_url, sql),
+        pytest.raises(RegisterError, match=said) as caught,
+    ):
+        drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("a", "e"))
+    assert "\n" not in str(caught.value) and "SELECT" not in str(caught.value), caught.value
+    assert _counts(drafted) == before
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("b", "e"))
+    drafted.record_checklist_answers("credit-risk", [_answer("c", "e"), _answer("d", "e")], actor="r@x")
+    assert _counts(drafted) == (before[0] + 3, before[1] + 3)
     assert drafted.verify().ok
