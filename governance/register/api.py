@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import json
 import operator
+import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -373,6 +374,7 @@ class Register:
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
         self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
         self._held = database.HeldConnection()  # the connection writes reuse (PostgreSQL)
+        self._opened_by = os.getpid()  # a forked child closes none of its parent's connections
         self._head_sql: str | None = None  # _head_query as SQL text, for the write lock's first exchange
 
     @classmethod
@@ -397,7 +399,7 @@ class Register:
     def close(self) -> None:
         """Release the database connections."""
         self._held.release()
-        self.engine.dispose()
+        self.engine.dispose(close=self._opened_by == os.getpid())
 
     def __enter__(self) -> Register:
         return self

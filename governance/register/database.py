@@ -87,6 +87,7 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
     else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
         engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
         _ping_when_idle(engine)
+        _one_process_per_connection(engine)
     try:
         if engine.dialect.name != "sqlite":
             revision = _classify(*_inspect_server(engine, where), where)
@@ -433,6 +434,26 @@ def _ping_when_idle(engine: Engine) -> None:
             raise sa.exc.DisconnectionError("The pooled connection is gone; a fresh one is opened.")
 
 
+_OPENED_BY = "governance_pid"  # the pool record's note of the process that opened the connection
+
+
+def _one_process_per_connection(engine: Engine) -> None:
+    """A process forked after the register was opened (multiprocessing, a web server's workers) inherits the
+    pool's connections: two processes talking on one socket break each other's writes. A connection checked out
+    in another process than the one that opened it is dropped there, unclosed (closing it would end the other
+    process's session), and a fresh one opened (SQLAlchemy's recipe for pools and ``os.fork``)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_OPENED_BY] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get(_OPENED_BY, os.getpid()) != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise sa.exc.DisconnectionError("A connection of another process; a fresh one is opened.")
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the register's write lock until it commits or rolls back.
@@ -480,9 +501,10 @@ class HeldConnection:
         return connection
 
     def release(self) -> None:
-        """Give the connection back to the pool (its transaction, if any, rolled back)."""
+        """Give the connection back to the pool (its transaction, if any, rolled back); one another process
+        opened (a fork) is let go unclosed: closing it would end that process's session."""
         held, self.held = self.held, None
-        if held is not None:
+        if held is not None and held[0][0] == os.getpid():
             held[1].close()
 
 

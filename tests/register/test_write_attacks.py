@@ -6,6 +6,7 @@ stale connections, migrations with events in the table, tampering the dropped ha
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -155,4 +156,38 @@ def test_a_write_that_fails_at_commit_is_one_sentence_and_the_next_write_goes_th
     drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("b", "e"))
     drafted.record_checklist_answers("credit-risk", [_answer("c", "e"), _answer("d", "e")], actor="r@x")
     assert _counts(drafted) == (before[0] + 3, before[1] + 3)
+    assert drafted.verify().ok
+
+
+def _write_in_a_child(register: Register, name: str) -> int:
+    """Fork; the child writes through the parent's Register object, closes it and exits: its exit status."""
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child process
+        status = 0
+        try:
+            for i in range(10):
+                register.record_checklist_answer("credit-risk", actor="r@x", **_answer(f"{name}-{i}", "e"))
+                register.checklist_answers("credit-risk")
+            register.close()
+        except BaseException:  # the parent reads the exit status
+            status = 1
+        os._exit(status)
+    return pid
+
+
+def test_a_register_opened_before_a_fork_writes_from_both_processes(drafted: Register) -> None:
+    """A worker forked after the Register was opened (multiprocessing, gunicorn) took the parent's pooled
+    PostgreSQL connections: two processes talking on one socket, so writes in both failed ("server closed the
+    connection unexpectedly"). A connection now belongs to the process that opened it; the child opens its own,
+    and closing the Register in the child leaves the parent's connections alone."""
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("parent-warm", "e"))
+    drafted.checklist_answers("credit-risk")  # a read: the pool holds a connection besides the held one
+    children = [_write_in_a_child(drafted, f"child{k}") for k in range(2)]
+    for i in range(10):
+        drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer(f"parent-{i}", "e"))
+        drafted.checklist_answers("credit-risk")
+    assert [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children] == [0, 0]
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("parent-after", "e"))
+    items = {answer.item_id for answer in drafted.checklist_answers("credit-risk")}
+    assert {f"child{k}-{i}" for k in range(2) for i in range(10)} <= items
     assert drafted.verify().ok
