@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from governance.errors import InputError, RegisterError
 from governance.register import Register
+from governance.register import database as db
 from governance.register import schema as t
 from governance.testhooks import PAUSE_AT, PAUSE_FILE
 
@@ -191,3 +192,63 @@ def test_a_register_opened_before_a_fork_writes_from_both_processes(drafted: Reg
     items = {answer.item_id for answer in drafted.checklist_answers("credit-risk")}
     assert {f"child{k}-{i}" for k in range(2) for i in range(10)} <= items
     assert drafted.verify().ok
+
+
+def _downgrade(url: str, revision: str) -> None:
+    """Alembic's downgrade of the register at ``url``, as an administrator would run it."""
+    from alembic import command
+
+    engine = sa.create_engine(db.parse_url(url), poolclass=sa.pool.NullPool)
+    config = db._alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+    engine.dispose()
+
+
+def _hash_is_unique(url: str) -> bool:
+    engine = sa.create_engine(db.parse_url(url), poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        unique = [c["column_names"] for c in inspector.get_unique_constraints(t.events.name)]
+        unique += [i["column_names"] for i in inspector.get_indexes(t.events.name) if i["unique"]]
+    engine.dispose()
+    return ["hash"] in unique
+
+
+def test_migration_0010_keeps_every_event_both_ways(drafted: Register, register_url: str) -> None:
+    """Down to 0009 (the unique hash back) and up again on open (SQLite rebuilds the events table each way): every
+    event is kept, ``verify`` passes, and the register writes on."""
+    drafted.record_checklist_answers("credit-risk", [_answer(f"m{i}", "e") for i in range(20)], actor="r@x")
+    history = [(event.seq, event.hash) for event in drafted.history()]
+    drafted.close()
+    _downgrade(register_url, "0009_mitigation_runs")
+    assert _hash_is_unique(register_url)
+    with Register(register_url) as reopened:  # migrated up again
+        assert not _hash_is_unique(register_url)
+        assert [(event.seq, event.hash) for event in reopened.history()] == history
+        assert reopened.verify().ok
+        reopened.record_checklist_answer("credit-risk", actor="r@x", **_answer("after", "e"))
+        assert reopened.verify().ok
+
+
+@pytest.mark.parametrize("tamper", ["copied-hash", "duplicated-event"])
+def test_a_copied_hash_or_a_duplicated_event_is_reported_without_the_unique_index(
+    drafted: Register, tamper: str
+) -> None:
+    """Migration 0010 dropped the unique index on the events' hash: a hash copied onto another event, or an event
+    copied whole under a new number, is still caught, because each hash covers its event's own number."""
+    drafted.record_checklist_answers("credit-risk", [_answer(f"m{i}", "e") for i in range(3)], actor="r@x")
+    last = drafted.history()[-1].seq
+    columns = ", ".join(c.name for c in t.events.c if c.name != "seq")
+    sql = {
+        "copied-hash": f"UPDATE gov_events SET hash = (SELECT hash FROM gov_events WHERE seq = {last - 1}) "
+        f"WHERE seq = {last}",
+        "duplicated-event": f"INSERT INTO gov_events (seq, {columns}) SELECT {last + 1}, {columns} FROM gov_events "
+        f"WHERE seq = {last}",
+    }[tamper]
+    with drafted.engine.begin() as connection:
+        connection.exec_driver_sql(sql)
+    result = drafted.verify()
+    assert not result.ok
+    assert any(f"Event {last + (tamper == 'duplicated-event')}" in p.message for p in result.problems), result
