@@ -20,6 +20,7 @@ import psycopg  # this module is imported only where PostgreSQL is used
 
 _ON: weakref.WeakKeyDictionary[Any, Pipeline] = weakref.WeakKeyDictionary()  # one per psycopg connection
 _SYNC, _FATAL = psycopg.pq.ExecStatus.PIPELINE_SYNC, psycopg.pq.ExecStatus.FATAL_ERROR
+_DONE = psycopg.pq.ExecStatus.COMMAND_OK  # a prepare's result when the server did prepare it
 _INT8, _TEXT = 20, 25
 _INTEGERS = frozenset({20, 21, 23})  # int8, int2, int4
 _INTEGER_ARRAYS = frozenset({1005, 1007, 1016})
@@ -46,7 +47,9 @@ class Pipeline:
         self.pgconn, self.encoding = dbapi.pgconn, dbapi.info.encoding
         self.prepared: set[bytes] = set()  # the statements prepared on this connection, by name
         self.preparing: list[bytes] = []  # those prepared by this exchange
-        self.sent: list[bool] = []  # what this exchange sent, in order: a prepare (True) or a step (False)
+        self.sent: list[
+            bytes | None
+        ] = []  # what this exchange sent, in order: a prepare (its name) or a step
 
     def run(self, steps: Sequence[Step], *, prepare: bool = True) -> list[Any]:
         """The result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after it
@@ -70,34 +73,40 @@ class Pipeline:
                 except psycopg.OperationalError:  # results left unread: an interrupted wait
                     pgconn.finish()  # the connection cannot be used again; the pool replaces it
         failed = next((r for r in results if r.status == _FATAL), None)
-        if failed is not None:
-            self.prepared.difference_update(self.preparing)  # a prepare may be what failed
+        if (
+            failed is not None
+        ):  # the prepares before the failure stand; the one that failed, and those after, not
+            self.prepared.difference_update(
+                name
+                for result, name in zip(results, self.sent, strict=True)
+                if name and result.status != _DONE
+            )
             error = psycopg.errors.error_from_result(failed, encoding=self.encoding)
             if isinstance(error, psycopg.errors.InvalidSqlStatementName):  # DEALLOCATE ALL: none is left
                 self.prepared.clear()
             raise error
-        return [result for result, prepare in zip(results, self.sent, strict=True) if not prepare]
+        return [result for result, name in zip(results, self.sent, strict=True) if name is None]
 
     def _send(self, sql: str, parameters: Sequence[Any] | None, prepare: bool) -> None:
         pgconn = self.pgconn
         if parameters is None:
             pgconn.send_query_params(sql.encode(), None)
-            self.sent.append(False)
+            self.sent.append(None)
             return
         values = [_text(value, self.encoding) for value in parameters]
         types = tuple(_INT8 if type(value) is int else _TEXT for value in parameters)
         if not prepare:
             pgconn.send_query_params(_numbered(sql), values, types)
-            self.sent.append(False)
+            self.sent.append(None)
             return
         name = _name(sql, types)
         if name not in self.prepared:
             pgconn.send_prepare(name, _numbered(sql), types)
             self.prepared.add(name)
             self.preparing.append(name)
-            self.sent.append(True)
+            self.sent.append(name)
         pgconn.send_query_prepared(name, values)
-        self.sent.append(False)
+        self.sent.append(None)
 
     def _receive(self) -> list[Any]:
         """Every result up to the pipeline's sync point: one for each thing sent, in order."""

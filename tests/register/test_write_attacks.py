@@ -15,11 +15,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from register_support import _admin, _search_path
 
 from governance.errors import InputError, RegisterError
 from governance.register import Register
 from governance.register import database as db
 from governance.register import schema as t
+from governance.register.database import PermissionDeniedError
 from governance.testhooks import PAUSE_AT, PAUSE_FILE
 
 
@@ -252,3 +254,64 @@ def test_a_copied_hash_or_a_duplicated_event_is_reported_without_the_unique_inde
     result = drafted.verify()
     assert not result.ok
     assert any(f"Event {last + (tamper == 'duplicated-event')}" in p.message for p in result.problems), result
+
+
+@contextmanager
+def _reader(url: str) -> Iterator[str]:
+    """The register's URL logged in as a role that may read its tables and nothing more."""
+    schema = _search_path(url)
+    role = f"{schema}_reader"
+    with _admin(url) as connection:
+        connection.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        connection.exec_driver_sql(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"')
+        connection.exec_driver_sql(f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"')
+    try:
+        yield sa.make_url(url).set(username=role).render_as_string(hide_password=False)
+    finally:
+        with _admin(url) as connection:
+            connection.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            connection.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_read_only_role_is_told_so_at_every_write(drafted: Register, register_url: str) -> None:
+    """A role that may only read: the first write's pipeline failed at the answers' id sequence, after the lock's
+    statement was prepared on the connection; the register then forgot it had prepared that statement, so every
+    later write on the held connection failed with 'prepared statement ... already exists'. Each write is now
+    refused with the missing grant, and nothing is written."""
+    drafted.close()
+    with _reader(register_url) as url, Register(url) as reader:
+        assert len(reader.history()) > 0  # it may read
+        for _ in range(2):
+            with pytest.raises(PermissionDeniedError, match="grant_sql"):
+                reader.record_checklist_answer("credit-risk", actor="r@x", **_answer("a", "e"))
+            with pytest.raises(PermissionDeniedError, match="grant_sql"):
+                reader.record_checklist_answers(
+                    "credit-risk", [_answer("b", "e"), _answer("c", "e")], actor="r@x"
+                )
+            with pytest.raises(PermissionDeniedError, match="grant_sql"):
+                reader.record_incident(
+                    "credit-risk", "1.0.0", title="t", description="d", severity="low", actor="r@x"
+                )
+        assert reader.verify().ok
+
+
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_refused_first_write_on_a_connection_leaves_it_usable(drafted: Register, register_url: str) -> None:
+    """The first single answer on a connection prepares its statement in the exchange that runs it: when the
+    server refuses the row (a constraint), the statement stays prepared, and the register must know it."""
+    drafted.close()
+    with _admin(register_url) as connection:
+        connection.exec_driver_sql(
+            "ALTER TABLE gov_checklist_answers ADD CONSTRAINT h6_no_a CHECK (item_id <> 'a')"
+        )
+    with Register(register_url) as register:
+        with pytest.raises(RegisterError, match="refused"):
+            register.record_checklist_answer("credit-risk", actor="r@x", **_answer("a", "e"))
+        register.record_checklist_answer("credit-risk", actor="r@x", **_answer("b", "e"))
+        register.record_checklist_answer("credit-risk", actor="r@x", **_answer("c", "e"))
+        assert register.verify().ok
