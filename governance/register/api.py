@@ -870,6 +870,15 @@ class Register:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = lifecycle.checked_actor(actor)
         checked = [_checklist_answer(answer) for answer in answers]
+        try:
+            return self._record_answers(model_name, checked, actor)
+        except database.StatementsLost:  # nothing was written: once more, the statements prepared again
+            return self._record_answers(model_name, checked, actor)
+
+    def _record_answers(
+        self, model_name: str, checked: list[dict[str, str]], actor: str
+    ) -> list[records.ChecklistAnswerRecord]:
+        """:meth:`record_checklist_answers` of answers checked already."""
         at = _now()
         with self._writing(self._reserving(model_name, len(checked))) as conn:
             if not checked:

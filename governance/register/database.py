@@ -250,11 +250,24 @@ def execute_and_commit(
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
     pause_at("register-commit")  # the crash tests kill -9 here: locked, the rows and events not sent yet
+    import psycopg
+
     try:
         steps = [(statement, parameters), ("COMMIT", None)]
         return changed(pipeline(dbapi).run(steps, prepare=prepare)[0])
+    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement) as exc:
+        raise StatementsLost(
+            "The database server lost the statements this register prepared on its connection (a DEALLOCATE, or "
+            "a connection pooler), so the change was not recorded; run the command again."
+        ) from exc
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _as_sqlalchemy_error(connection, exc, None, statement, parameters)[1] from exc
+
+
+class StatementsLost(RegisterError):
+    """The last exchange of a write found a statement prepared on its connection gone (or there already): the
+    transaction failed whole, nothing was written, and the write can run again (the statements are read again
+    from the server first)."""
 
 
 def _as_sqlalchemy_error(
@@ -649,8 +662,8 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
         steps.append((first, parameters or ()))
     try:
         results = pipeline.run(steps)
-    except psycopg.errors.InvalidSqlStatementName:  # deallocated behind our back: prepared again, once
-        dbapi.rollback()
+    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement):
+        dbapi.rollback()  # deallocated behind our back, or by a pooler: prepared again, once
         results = pipeline.run(steps)
     return row(results[-1], pipeline.encoding) if first is not None else None
 

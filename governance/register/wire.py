@@ -21,6 +21,7 @@ import psycopg  # this module is imported only where PostgreSQL is used
 _ON: weakref.WeakKeyDictionary[Any, Pipeline] = weakref.WeakKeyDictionary()  # one per psycopg connection
 _SYNC, _FATAL = psycopg.pq.ExecStatus.PIPELINE_SYNC, psycopg.pq.ExecStatus.FATAL_ERROR
 _DONE = psycopg.pq.ExecStatus.COMMAND_OK  # a prepare's result when the server did prepare it
+_DUPLICATE = psycopg.errors.DuplicatePreparedStatement
 _INT8, _TEXT = 20, 25
 _INTEGERS = frozenset({20, 21, 23})  # int8, int2, int4
 _INTEGER_ARRAYS = frozenset({1005, 1007, 1016})
@@ -50,6 +51,9 @@ class Pipeline:
         self.sent: list[
             bytes | None
         ] = []  # what this exchange sent, in order: a prepare (its name) or a step
+        self.stale = (
+            False  # a statement was missing or already there: ``prepared`` is read again from the server
+        )
 
     def run(self, steps: Sequence[Step], *, prepare: bool = True) -> list[Any]:
         """The result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after it
@@ -57,6 +61,8 @@ class Pipeline:
         steps are planned each time, for statements of many shapes (a batch of each size), which would otherwise
         pile up on the server as prepared statements."""
         pgconn, self.preparing, self.sent = self.pgconn, [], []
+        if self.stale:
+            self._reread()
         pgconn.enter_pipeline_mode()
         try:
             for sql, parameters in steps:
@@ -73,19 +79,26 @@ class Pipeline:
                 except psycopg.OperationalError:  # results left unread: an interrupted wait
                     pgconn.finish()  # the connection cannot be used again; the pool replaces it
         failed = next((r for r in results if r.status == _FATAL), None)
-        if (
-            failed is not None
-        ):  # the prepares before the failure stand; the one that failed, and those after, not
-            self.prepared.difference_update(
-                name
-                for result, name in zip(results, self.sent, strict=True)
-                if name and result.status != _DONE
-            )
+        if failed is not None:
+            self._settle(results)
             error = psycopg.errors.error_from_result(failed, encoding=self.encoding)
-            if isinstance(error, psycopg.errors.InvalidSqlStatementName):  # DEALLOCATE ALL: none is left
-                self.prepared.clear()
+            # a DEALLOCATE, or a pooler that moved us to another server connection: read what is there next time
+            self.stale = isinstance(error, (psycopg.errors.InvalidSqlStatementName, _DUPLICATE))
             raise error
         return [result for result, name in zip(results, self.sent, strict=True) if name is None]
+
+    def _settle(self, results: list[Any]) -> None:
+        """After a failed exchange: the prepares before the failure stand; the one that failed, and those after it
+        (not run), do not."""
+        self.prepared.difference_update(
+            name for result, name in zip(results, self.sent, strict=True) if name and result.status != _DONE
+        )
+
+    def _reread(self) -> None:
+        """What is prepared on this connection, as the server says (the connection idle, between transactions)."""
+        result = self.pgconn.exec_(b"SELECT name FROM pg_prepared_statements")
+        self.prepared = {bytes(result.get_value(row, 0) or b"") for row in range(result.ntuples)}
+        self.stale = False
 
     def _send(self, sql: str, parameters: Sequence[Any] | None, prepare: bool) -> None:
         pgconn = self.pgconn

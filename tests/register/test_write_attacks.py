@@ -315,3 +315,31 @@ def test_a_refused_first_write_on_a_connection_leaves_it_usable(drafted: Registe
         register.record_checklist_answer("credit-risk", actor="r@x", **_answer("b", "e"))
         register.record_checklist_answer("credit-risk", actor="r@x", **_answer("c", "e"))
         assert register.verify().ok
+
+
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+@pytest.mark.parametrize("which", ["WITH moved", "SELECT pg_advisory", "SELECT head"])
+def test_a_write_after_one_of_its_statements_was_deallocated_goes_through(
+    drafted: Register, which: str
+) -> None:
+    """A connection pooler in transaction mode (each transaction on whichever server connection is free), or a
+    ``DEALLOCATE name``, leaves some of the register's prepared statements on the connection and not others.
+    Only ``DEALLOCATE ALL`` was survived: one statement gone failed the write, and then every later write
+    ('prepared statement ... already exists'). Now the write goes through, and the next."""
+    for i in range(3):
+        drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer(f"warm{i}", "e"))
+    connection = drafted._held.connection
+    assert connection is not None
+    names = connection.exec_driver_sql("SELECT name, statement FROM pg_prepared_statements").all()
+    gone = [name for name, statement in names if statement.startswith(which)]
+    assert len(gone) == 1, names
+    connection.exec_driver_sql(f"DEALLOCATE {gone[0]}")
+    connection.commit()
+    before = _counts(drafted)
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("a", "e"))
+    drafted.record_checklist_answer("credit-risk", actor="r@x", **_answer("b", "e"))
+    drafted.record_incident("credit-risk", "1.0.0", title="t", description="d", severity="low", actor="r@x")
+    assert _counts(drafted) == (before[0] + 2, before[1] + 3)
+    assert drafted.verify().ok
