@@ -48,12 +48,10 @@ class Pipeline:
         self.pgconn, self.encoding = dbapi.pgconn, dbapi.info.encoding
         self.prepared: set[bytes] = set()  # the statements prepared on this connection, by name
         self.preparing: list[bytes] = []  # those prepared by this exchange
-        self.sent: list[
-            bytes | None
-        ] = []  # what this exchange sent, in order: a prepare (its name) or a step
-        self.stale = (
-            False  # a statement was missing or already there: ``prepared`` is read again from the server
-        )
+        # what this exchange sent, in order: a prepare (its name) or a step (None)
+        self.sent: list[bytes | None] = []
+        # a statement was missing or already there: ``prepared`` is read again from the server before the next
+        self.stale = False
 
     def run(self, steps: Sequence[Step], *, prepare: bool = True) -> list[Any]:
         """The result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after it
