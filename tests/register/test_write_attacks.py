@@ -7,6 +7,8 @@ stale connections, migrations with events in the table, tampering the dropped ha
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -343,3 +345,24 @@ def test_a_write_after_one_of_its_statements_was_deallocated_goes_through(
     drafted.record_incident("credit-risk", "1.0.0", title="t", description="d", severity="low", actor="r@x")
     assert _counts(drafted) == (before[0] + 2, before[1] + 3)
     assert drafted.verify().ok
+
+
+def test_a_command_line_argument_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8 in an argument reach Python as lone surrogates: hashing the event failed with a
+    UnicodeEncodeError traceback after the row was sent. Now exit code 2 and the option named."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVERNANCE_")}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2]), GOVERNANCE_ACTOR="a@x.org")
+
+    def governance(*args: str | bytes) -> subprocess.CompletedProcess[str]:
+        command: list[str | bytes] = [sys.executable, "-m", "governance", *args]
+        return subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=120)
+
+    assert governance("register", "add", "m", "--owner", "o@x.org", "--purpose", "p").returncode == 0
+    item = "eu-ai-act.art14.oversight-design"
+    refused = governance("checklist", "answer", "m", item, "--status", "yes", "--evidence", b"bad \xff byte")
+    assert refused.returncode == 2, refused.stderr
+    assert "--evidence" in refused.stderr and "Traceback" not in refused.stderr, refused.stderr
+    assert governance("register", "verify").returncode == 0
