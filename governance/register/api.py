@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import json
 import operator
+import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -373,6 +374,7 @@ class Register:
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
         self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
         self._held = database.HeldConnection()  # the connection writes reuse (PostgreSQL)
+        self._opened_by = os.getpid()  # a forked child closes none of its parent's connections
         self._head_sql: str | None = None  # _head_query as SQL text, for the write lock's first exchange
 
     @classmethod
@@ -397,7 +399,7 @@ class Register:
     def close(self) -> None:
         """Release the database connections."""
         self._held.release()
-        self.engine.dispose()
+        self.engine.dispose(close=self._opened_by == os.getpid())
 
     def __enter__(self) -> Register:
         return self
@@ -868,6 +870,15 @@ class Register:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = lifecycle.checked_actor(actor)
         checked = [_checklist_answer(answer) for answer in answers]
+        try:
+            return self._record_answers(model_name, checked, actor)
+        except database.StatementsLost:  # nothing was written: once more, the statements prepared again
+            return self._record_answers(model_name, checked, actor)
+
+    def _record_answers(
+        self, model_name: str, checked: list[dict[str, str]], actor: str
+    ) -> list[records.ChecklistAnswerRecord]:
+        """:meth:`record_checklist_answers` of answers checked already."""
         at = _now()
         with self._writing(self._reserving(model_name, len(checked))) as conn:
             if not checked:
@@ -1595,6 +1606,8 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
     keep it, and the register could then not be moved to PostgreSQL)."""
     limits = _limits(table)
     for field, value in values.items():
+        if isinstance(value, str):
+            _check_text(field, value)
         limit = limits.get(field)
         if limit is not None and isinstance(value, str) and len(value) > limit:
             raise FieldError(
@@ -1604,9 +1617,32 @@ def _check_lengths(table: sa.Table, values: dict[str, Any]) -> None:
             )
 
 
+def _check_text(field: str, value: str) -> None:
+    """Refuse text no backend can keep as given, alike on every backend: PostgreSQL cannot store a NUL character
+    (libpq would cut the text there, and ``verify`` then report the row as edited), and a lone surrogate is not
+    Unicode text at all (its event could not be hashed)."""
+    if value.isascii() and "\x00" not in value:
+        return
+    if "\x00" in value:
+        problem = "a NUL character (\\x00)"
+    else:
+        try:
+            value.encode("utf-8")
+            return
+        except UnicodeEncodeError:
+            problem = "a character that is not valid Unicode (a lone surrogate)"
+    raise FieldError(
+        _FIELD_OF_COLUMN.get(field, field),
+        f"The value given for {{field}} contains {problem}, which the register cannot keep; remove it.",
+    )
+
+
 def _check_longest(table: sa.Table, rows: list[dict[str, str]]) -> None:
     """:func:`_check_lengths` of rows of text with the same fields, on the longest value of each field only."""
     limits = _limits(table)
+    for row in rows:
+        for field, value in row.items():
+            _check_text(field, value)
     for field in rows[0]:
         if field in limits:
             longest = max((row[field] for row in rows), key=len)

@@ -87,6 +87,7 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
     else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
         engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
         _ping_when_idle(engine)
+        _one_process_per_connection(engine)
     try:
         if engine.dialect.name != "sqlite":
             revision = _classify(*_inspect_server(engine, where), where)
@@ -249,11 +250,24 @@ def execute_and_commit(
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
     pause_at("register-commit")  # the crash tests kill -9 here: locked, the rows and events not sent yet
+    import psycopg
+
     try:
         steps = [(statement, parameters), ("COMMIT", None)]
         return changed(pipeline(dbapi).run(steps, prepare=prepare)[0])
+    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement) as exc:
+        raise StatementsLost(
+            "The database server lost the statements this register prepared on its connection (a DEALLOCATE, or "
+            "a connection pooler), so the change was not recorded; run the command again."
+        ) from exc
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _as_sqlalchemy_error(connection, exc, None, statement, parameters)[1] from exc
+
+
+class StatementsLost(RegisterError):
+    """The last exchange of a write found a statement prepared on its connection gone (or there already): the
+    transaction failed whole, nothing was written, and the write can run again (the statements are read again
+    from the server first)."""
 
 
 def _as_sqlalchemy_error(
@@ -433,6 +447,26 @@ def _ping_when_idle(engine: Engine) -> None:
             raise sa.exc.DisconnectionError("The pooled connection is gone; a fresh one is opened.")
 
 
+_OPENED_BY = "governance_pid"  # the pool record's note of the process that opened the connection
+
+
+def _one_process_per_connection(engine: Engine) -> None:
+    """A process forked after the register was opened (multiprocessing, a web server's workers) inherits the
+    pool's connections: two processes talking on one socket break each other's writes. A connection checked out
+    in another process than the one that opened it is dropped there, unclosed (closing it would end the other
+    process's session), and a fresh one opened (SQLAlchemy's recipe for pools and ``os.fork``)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_OPENED_BY] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(_dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get(_OPENED_BY, os.getpid()) != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise sa.exc.DisconnectionError("A connection of another process; a fresh one is opened.")
+
+
 @contextmanager
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that holds the register's write lock until it commits or rolls back.
@@ -480,9 +514,10 @@ class HeldConnection:
         return connection
 
     def release(self) -> None:
-        """Give the connection back to the pool (its transaction, if any, rolled back)."""
+        """Give the connection back to the pool (its transaction, if any, rolled back); one another process
+        opened (a fork) is let go unclosed: closing it would end that process's session."""
         held, self.held = self.held, None
-        if held is not None:
+        if held is not None and held[0][0] == os.getpid():
             held[1].close()
 
 
@@ -534,11 +569,26 @@ def locked_write(
         if denied is not None:
             raise denied from exc
         if not (isinstance(exc, sa.exc.OperationalError) and _is_disk_full(exc)):
-            raise
+            raise _write_failed(exc, engine) from exc
         raise DiskFullError(
             f"The disk holding the register at {describe(engine.url)} is full, so the change was not recorded; "
             f"{_FREE_SPACE}"
         ) from exc
+
+
+def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> RegisterError:
+    """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
+    the whole statement and its values, which tell a user nothing."""
+    where = describe(engine.url)
+    if exc.connection_invalidated:  # the COMMIT may have reached the server before the connection broke
+        return RegisterError(
+            f"The connection to the register at {where} broke during the change, so it may not have been "
+            "recorded; look for it with `governance register history` and run the command again if it is missing."
+        )
+    return RegisterError(
+        f"The register at {where} refused the change ({_first_line(exc)}), so nothing was recorded; run "
+        "`governance register verify`, then the command again."
+    )
 
 
 class _StaleConnection(Exception):
@@ -612,8 +662,8 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
         steps.append((first, parameters or ()))
     try:
         results = pipeline.run(steps)
-    except psycopg.errors.InvalidSqlStatementName:  # deallocated behind our back: prepared again, once
-        dbapi.rollback()
+    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement):
+        dbapi.rollback()  # deallocated behind our back, or by a pooler: prepared again, once
         results = pipeline.run(steps)
     return row(results[-1], pipeline.encoding) if first is not None else None
 

@@ -20,6 +20,8 @@ import psycopg  # this module is imported only where PostgreSQL is used
 
 _ON: weakref.WeakKeyDictionary[Any, Pipeline] = weakref.WeakKeyDictionary()  # one per psycopg connection
 _SYNC, _FATAL = psycopg.pq.ExecStatus.PIPELINE_SYNC, psycopg.pq.ExecStatus.FATAL_ERROR
+_DONE = psycopg.pq.ExecStatus.COMMAND_OK  # a prepare's result when the server did prepare it
+_DUPLICATE = psycopg.errors.DuplicatePreparedStatement
 _INT8, _TEXT = 20, 25
 _INTEGERS = frozenset({20, 21, 23})  # int8, int2, int4
 _INTEGER_ARRAYS = frozenset({1005, 1007, 1016})
@@ -46,7 +48,10 @@ class Pipeline:
         self.pgconn, self.encoding = dbapi.pgconn, dbapi.info.encoding
         self.prepared: set[bytes] = set()  # the statements prepared on this connection, by name
         self.preparing: list[bytes] = []  # those prepared by this exchange
-        self.sent: list[bool] = []  # what this exchange sent, in order: a prepare (True) or a step (False)
+        # what this exchange sent, in order: a prepare (its name) or a step (None)
+        self.sent: list[bytes | None] = []
+        # a statement was missing or already there: ``prepared`` is read again from the server before the next
+        self.stale = False
 
     def run(self, steps: Sequence[Step], *, prepare: bool = True) -> list[Any]:
         """The result of each step (``PGresult``), or the first error, raised as psycopg's (the steps after it
@@ -54,6 +59,8 @@ class Pipeline:
         steps are planned each time, for statements of many shapes (a batch of each size), which would otherwise
         pile up on the server as prepared statements."""
         pgconn, self.preparing, self.sent = self.pgconn, [], []
+        if self.stale:
+            self._reread()
         pgconn.enter_pipeline_mode()
         try:
             for sql, parameters in steps:
@@ -71,33 +78,46 @@ class Pipeline:
                     pgconn.finish()  # the connection cannot be used again; the pool replaces it
         failed = next((r for r in results if r.status == _FATAL), None)
         if failed is not None:
-            self.prepared.difference_update(self.preparing)  # a prepare may be what failed
+            self._settle(results)
             error = psycopg.errors.error_from_result(failed, encoding=self.encoding)
-            if isinstance(error, psycopg.errors.InvalidSqlStatementName):  # DEALLOCATE ALL: none is left
-                self.prepared.clear()
+            # a DEALLOCATE, or a pooler that moved us to another server connection: read what is there next time
+            self.stale = isinstance(error, (psycopg.errors.InvalidSqlStatementName, _DUPLICATE))
             raise error
-        return [result for result, prepare in zip(results, self.sent, strict=True) if not prepare]
+        return [result for result, name in zip(results, self.sent, strict=True) if name is None]
+
+    def _settle(self, results: list[Any]) -> None:
+        """After a failed exchange: the prepares before the failure stand; the one that failed, and those after it
+        (not run), do not."""
+        self.prepared.difference_update(
+            name for result, name in zip(results, self.sent, strict=True) if name and result.status != _DONE
+        )
+
+    def _reread(self) -> None:
+        """What is prepared on this connection, as the server says (the connection idle, between transactions)."""
+        result = self.pgconn.exec_(b"SELECT name FROM pg_prepared_statements")
+        self.prepared = {bytes(result.get_value(row, 0) or b"") for row in range(result.ntuples)}
+        self.stale = False
 
     def _send(self, sql: str, parameters: Sequence[Any] | None, prepare: bool) -> None:
         pgconn = self.pgconn
         if parameters is None:
             pgconn.send_query_params(sql.encode(), None)
-            self.sent.append(False)
+            self.sent.append(None)
             return
         values = [_text(value, self.encoding) for value in parameters]
         types = tuple(_INT8 if type(value) is int else _TEXT for value in parameters)
         if not prepare:
             pgconn.send_query_params(_numbered(sql), values, types)
-            self.sent.append(False)
+            self.sent.append(None)
             return
         name = _name(sql, types)
         if name not in self.prepared:
             pgconn.send_prepare(name, _numbered(sql), types)
             self.prepared.add(name)
             self.preparing.append(name)
-            self.sent.append(True)
+            self.sent.append(name)
         pgconn.send_query_prepared(name, values)
-        self.sent.append(False)
+        self.sent.append(None)
 
     def _receive(self) -> list[Any]:
         """Every result up to the pipeline's sync point: one for each thing sent, in order."""
@@ -153,6 +173,8 @@ def _text(value: Any, encoding: str) -> bytes | None:
     if value is None:
         return None
     if type(value) is str:
+        if "\x00" in value:  # libpq takes C strings: the text would be cut here, silently
+            raise psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
         return value.encode(encoding)
     if type(value) is int:
         return str(value).encode()
