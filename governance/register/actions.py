@@ -31,6 +31,7 @@ CALLS = {
     "enable_signing": "Register.enable_signing(actor=...)",
     "mitigate_again": "governance.mitigate.run.mitigate(MitigationRequest(...))",
     "verify": "Register.verify()",
+    "history": "Register.history()",
     "grant_sql_role": "Register.grant_sql([{role!r}])",
     "show_audits": "Register.show(NAME).audits",
     "any_audit": "governance.audit.audit(...)",

@@ -94,10 +94,11 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         if revision != migrate_to and not (migrate_to == "head" and revision == head_revision()):
             _upgrade(engine, revision, migrate_to, where)
     except (
-        sa.exc.DBAPIError
+        sa.exc.DBAPIError,
+        WriteFailed,
     ) as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
         engine.dispose()
-        raise _cannot_set_up(where, exc) from exc
+        raise _cannot_set_up(where, (exc.__cause__ if isinstance(exc, WriteFailed) else None) or exc) from exc
     except BaseException:
         engine.dispose()
         raise
@@ -576,19 +577,25 @@ def locked_write(
         ) from exc
 
 
-def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> RegisterError:
+def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
     """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
     the whole statement and its values, which tell a user nothing."""
     where = describe(engine.url)
     if exc.connection_invalidated:  # the COMMIT may have reached the server before the connection broke
-        return RegisterError(
+        return WriteFailed(
             f"The connection to the register at {where} broke during the change, so it may not have been "
-            "recorded; look for it with `governance register history` and run the command again if it is missing."
+            "recorded; look for it with {history} and run the command again if it is missing.",
+            **advice("history"),
         )
-    return RegisterError(
+    return WriteFailed(
         f"The register at {where} refused the change ({_first_line(exc)}), so nothing was recorded; run "
-        "`governance register verify`, then the command again."
+        "{verify}, then the command again.",
+        **advice("verify"),
     )
+
+
+class WriteFailed(RegisterError):
+    """A write the database refused or lost (:func:`_write_failed`); its cause is the driver's error."""
 
 
 class _StaleConnection(Exception):

@@ -32,6 +32,7 @@ COMMAND_OF_ACTION = {
     "enable_signing": "`governance register enable-signing`",
     "mitigate_again": "`governance mitigate`",
     "verify": "`governance register verify`",
+    "history": "`governance register history`",
     "grant_sql_role": "`governance register grant-sql {role}`",
     "show_audits": "`governance register show NAME`",
     "any_audit": "`governance audit`",

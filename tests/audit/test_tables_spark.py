@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,9 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     pyspark_sql = pytest.importorskip("pyspark.sql")
     folder = tmp_path_factory.mktemp("spark")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # the workers need this environment's packages
+    # PySpark installs its own Ctrl-C handler, which fails once the session is stopped ('NoneType' object has no
+    # attribute 'sc'): the tests after these would see that instead of KeyboardInterrupt.
+    ctrl_c = signal.getsignal(signal.SIGINT)
     session = (
         pyspark_sql.SparkSession.builder.master("local[1]")
         .appName("governance-tests")
@@ -51,6 +55,7 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         yield {"session": session, "csv": csv, "frame": frame, "parquet": folder / "log.parquet"}
     finally:
         session.stop()
+        signal.signal(signal.SIGINT, ctrl_c)
 
 
 @pytest.mark.parametrize(
