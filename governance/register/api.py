@@ -107,10 +107,15 @@ def _insert_answers(
     return sorted(rows, key=operator.itemgetter(2))  # PostgreSQL may return them in any order
 
 
+def _value_rows(mark: str, width: int, count: int) -> str:
+    """The ``(...), (...)`` of a multi-row ``VALUES``: ``count`` rows of ``width`` placeholders ``mark``."""
+    return ", ".join(["(" + ", ".join([mark] * width) + ")"] * count)
+
+
 @functools.lru_cache(maxsize=64)
 def _insert_answers_sql(mark: str, count: int) -> str:
     table, columns = t.checklist_answers, _ANSWER_COLUMNS
-    rows = ", ".join(["(" + ", ".join([mark] * len(columns)) + ")"] * count)
+    rows = _value_rows(mark, len(columns), count)
     picked = ", ".join(f"v.column{n}" for n in range(1, len(columns) + 1))
     return (
         f"INSERT INTO {table.name} (model_id, {', '.join(columns)}) "
@@ -139,7 +144,7 @@ def _answers_after_head_sql(count: int) -> str:
     """The INSERT of ``count`` answers with their ids given, written only if the chain head moved (``moved``, see
     :func:`_events_after_head_sql`): one ``WITH`` clause."""
     columns = ("id", "model_id", *_ANSWER_COLUMNS)
-    rows = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * count)
+    rows = _value_rows("%s", len(columns), count)
     return f"INSERT INTO {t.checklist_answers.name} ({', '.join(columns)}) SELECT v.* FROM (VALUES {rows}) AS v, moved"
 
 
@@ -287,7 +292,7 @@ def _events_after_head_sql(columns: tuple[str, ...], head: tuple[str, ...], coun
     """``WITH moved AS (UPDATE gov_chain_head ...), along AS (...) INSERT INTO gov_events ...``: the events and
     ``along`` are written only if the head moved from the seq given (parameters by position: the head's, the
     previous seq, ``along``'s, then each event's)."""
-    rows = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * count)
+    rows = _value_rows("%s", len(columns), count)
     moved = ", ".join(f"{column} = %s" for column in head)
     return (
         f"WITH moved AS (UPDATE {t.chain_head.name} SET {moved} WHERE id = 1 AND seq = %s RETURNING id), "

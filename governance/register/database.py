@@ -246,17 +246,15 @@ def execute_and_commit(
     (a pipeline: COMMIT runs only if the statement succeeded, else the transaction stays failed and is rolled
     back); the rows the statement changed. Nothing may be written after it: the transaction is over.
     ``prepare``: the statement is prepared on the connection (see :meth:`.wire.Pipeline.run`)."""
-    from governance.register.wire import changed, pipeline
+    from governance.register.wire import STATEMENTS_LOST, changed, pipeline
 
     dbapi = connection.connection.driver_connection
     assert dbapi is not None
     pause_at("register-commit")  # the crash tests kill -9 here: locked, the rows and events not sent yet
-    import psycopg
-
     try:
         steps = [(statement, parameters), ("COMMIT", None)]
         return changed(pipeline(dbapi).run(steps, prepare=prepare)[0])
-    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement) as exc:
+    except STATEMENTS_LOST as exc:
         raise StatementsLost(
             "The database server lost the statements this register prepared on its connection (a DEALLOCATE, or "
             "a connection pooler), so the change was not recorded; run the command again."
@@ -660,8 +658,8 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
             while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
                 pass
             return _first_found(cursor, first)
+    from governance.register.wire import STATEMENTS_LOST, row
     from governance.register.wire import pipeline as pipeline_of
-    from governance.register.wire import row
 
     pipeline = pipeline_of(dbapi)
     steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
@@ -669,7 +667,7 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
         steps.append((first, parameters or ()))
     try:
         results = pipeline.run(steps)
-    except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement):
+    except STATEMENTS_LOST:
         dbapi.rollback()  # deallocated behind our back, or by a pooler: prepared again, once
         results = pipeline.run(steps)
     return row(results[-1], pipeline.encoding) if first is not None else None

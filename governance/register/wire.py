@@ -21,7 +21,8 @@ import psycopg  # this module is imported only where PostgreSQL is used
 _ON: weakref.WeakKeyDictionary[Any, Pipeline] = weakref.WeakKeyDictionary()  # one per psycopg connection
 _SYNC, _FATAL = psycopg.pq.ExecStatus.PIPELINE_SYNC, psycopg.pq.ExecStatus.FATAL_ERROR
 _DONE = psycopg.pq.ExecStatus.COMMAND_OK  # a prepare's result when the server did prepare it
-_DUPLICATE = psycopg.errors.DuplicatePreparedStatement
+# a statement prepared on the connection was gone, or already there (a DEALLOCATE, a pooler): nothing ran
+STATEMENTS_LOST = (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement)
 _INT8, _TEXT = 20, 25
 _INTEGERS = frozenset({20, 21, 23})  # int8, int2, int4
 _INTEGER_ARRAYS = frozenset({1005, 1007, 1016})
@@ -81,7 +82,7 @@ class Pipeline:
             self._settle(results)
             error = psycopg.errors.error_from_result(failed, encoding=self.encoding)
             # a DEALLOCATE, or a pooler that moved us to another server connection: read what is there next time
-            self.stale = isinstance(error, (psycopg.errors.InvalidSqlStatementName, _DUPLICATE))
+            self.stale = isinstance(error, STATEMENTS_LOST)
             raise error
         return [result for result, name in zip(results, self.sent, strict=True) if name is None]
 
