@@ -49,10 +49,6 @@ class Spill:
         path.with_suffix(".anchors").write_text("\n".join(sorted(anchors)), encoding="utf-8")
         self.pages[src_uri] = path
 
-    def page(self, src_uri: str) -> str | None:
-        path = self.pages.get(src_uri)
-        return path.read_text(encoding="utf-8") if path is not None else None
-
     def page_and_toc(self, src_uri: str) -> tuple[str, Any] | None:
         """The page's HTML and its table of contents (a ``TableOfContents`` again), ``None`` if not kept."""
         from mkdocs.structure.toc import TableOfContents
