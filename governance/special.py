@@ -22,6 +22,7 @@ _EXP_MINUS_2 = 0.13533528323661269189  # exp(-2)
 _MACHEP = 1.1102230246251565404236316680908203125e-16  # 2**-53
 _MAXLOG = 7.097827128933839730962063185871e2  # log(DBL_MAX)
 _MAXITER = 2000
+_BIG, _BIGINV = 4.503599627370496e15, 2.22044604925031308085e-16  # the continued fraction's rescaling
 
 # ndtri: approximation for 0 <= |y - 0.5| <= 3/8
 _P0 = (-5.99633501014107895267e1, 9.80010754185999661536e1, -5.66762857469070293439e1, 1.39312609387279679503e1,
@@ -128,7 +129,6 @@ def _igamc_continued_fractions(x: np.ndarray) -> np.ndarray:
     ax[finite] = [0.0 if e < -_MAXLOG else math.exp(e) for e in exponent.tolist()]
     answer = np.zeros(x.shape[0])
     live = np.flatnonzero(ax != 0.0)  # infinite statistics and underflows stay 0
-    big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
     xs = x[live]
     y, c = 1.0 - 0.5, 0.0
     z = xs + y + 1.0
@@ -150,9 +150,9 @@ def _igamc_continued_fractions(x: np.ndarray) -> np.ndarray:
             t = np.where(nonzero, np.abs((current - r) / r), 1.0)
         current = np.where(nonzero, r, current)
         pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-        scale = np.abs(pk) > big
-        pkm2, pkm1 = np.where(scale, pkm2 * biginv, pkm2), np.where(scale, pkm1 * biginv, pkm1)
-        qkm2, qkm1 = np.where(scale, qkm2 * biginv, qkm2), np.where(scale, qkm1 * biginv, qkm1)
+        scale = np.abs(pk) > _BIG
+        pkm2, pkm1 = np.where(scale, pkm2 * _BIGINV, pkm2), np.where(scale, pkm1 * _BIGINV, pkm1)
+        qkm2, qkm1 = np.where(scale, qkm2 * _BIGINV, qkm2), np.where(scale, qkm1 * _BIGINV, qkm1)
         done = t <= _MACHEP
         answer[live[done]] = current[done]
         keep = ~done
@@ -193,7 +193,6 @@ def _igamc_continued_fraction(x: float) -> float:
     ax = _igam_fac(x)
     if ax == 0.0:
         return 0.0
-    big, biginv = 4.503599627370496e15, 2.22044604925031308085e-16
     y = 1.0 - 0.5
     z = x + y + 1.0
     c = 0.0
@@ -214,8 +213,8 @@ def _igamc_continued_fraction(x: float) -> float:
         else:
             t = 1.0
         pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
-        if abs(pk) > big:
-            pkm2, pkm1, qkm2, qkm1 = pkm2 * biginv, pkm1 * biginv, qkm2 * biginv, qkm1 * biginv
+        if abs(pk) > _BIG:
+            pkm2, pkm1, qkm2, qkm1 = pkm2 * _BIGINV, pkm1 * _BIGINV, qkm2 * _BIGINV, qkm1 * _BIGINV
         if t <= _MACHEP:
             break
     return answer * ax
