@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import operator
 import os
@@ -180,37 +181,49 @@ def _answer_images(values: list[dict[str, Any]], rows: list[tuple[int, int, int]
     ]
 
 
-class _EventRows:
-    """The ``gov_events`` rows of one transaction's events: each with its canonical payload, hash and signature.
-    What the events of one change share (actor, time, kind, model, version) is encoded once for their hashes."""
+_EVENT_COLUMNS = (
+    "seq",
+    "actor",
+    "at",
+    "kind",
+    "model_name",
+    "version",
+    "payload",
+    "prev_hash",
+    "hash",
+    "hmac",
+)
+"""The ``gov_events`` columns an event row gives, in this order (then ``identity``, see :func:`_event_rows`)."""
 
-    def __init__(self, signer: chain.SigningKey | None, before_signing: bool, identity: str | None) -> None:
-        self.signer, self.before_signing, self.identity = signer, before_signing, identity
-        self.change: Change | None = None
-        self.said: tuple[str, str, str, str | None, str | None] = ("", "", "", None, None)
-        self.hasher: Callable[[int, str, str], str] = chain.event_hasher(self.said, None)
+EventRuns = list[tuple[Change, list[str]]]  # events: runs of canonical payload texts, each run of one change
 
-    def row(self, seq: int, prev_hash: str, change: Change, text: str) -> dict[str, Any]:
-        if change is not self.change:  # a batch: the same change for every event
-            self.change = change
-            self.said = (change.actor, change.at, change.kind, change.model_name, change.version)
-            self.hasher = chain.event_hasher(self.said, self.identity)
-        said, digest = self.said, self.hasher(seq, text, prev_hash)
-        row = {
-            "seq": seq,
-            "actor": said[0],
-            "at": said[1],
-            "kind": said[2],
-            "model_name": said[3],
-            "version": said[4],
-            "payload": text,
-            "prev_hash": prev_hash,
-            "hash": digest,
-            "hmac": self.signer.sign(digest) if self.signer is not None else None,
-        }
-        if not self.before_signing:
-            row["identity"] = self.identity
-        return row
+
+def _event_rows(
+    runs: EventRuns,
+    first: tuple[int, str],
+    signer: chain.SigningKey | None,
+    identity: tuple[bool, str | None],
+) -> list[tuple[Any, ...]]:
+    """The ``gov_events`` rows of one transaction's events (columns :data:`_EVENT_COLUMNS`), numbered from
+    ``first[0]`` and chained from the hash ``first[1]``: each with its payload, hash and signature, as tuples (no
+    dict per event). ``identity``: whether the register keeps who wrote each event (older schemas do not), and
+    who. What the events of one change share (actor, time, kind, model, version) is encoded once."""
+    rows: list[tuple[Any, ...]] = []
+    seq, prev = first
+    kept, who = identity
+    for change, texts in runs:
+        said = (change.actor, change.at, change.kind, change.model_name, change.version)
+        digests = chain.chained_hashes(said, who if kept else None, (seq, prev), texts)
+        signed = [signer.sign(d) for d in digests] if signer is not None else [None] * len(digests)
+        chained = zip(
+            range(seq, seq + len(texts)), texts, [prev, *digests[:-1]], digests, signed, strict=True
+        )
+        if kept:
+            rows += [(n, *said, text, p, d, h, who) for n, text, p, d, h in chained]
+        else:
+            rows += [(n, *said, text, p, d, h) for n, text, p, d, h in chained]
+        seq, prev = seq + len(texts), digests[-1]
+    return rows
 
 
 @functools.cache
@@ -240,7 +253,7 @@ _EVENTS_WITH_HEAD = 500  # events inserted in the statement that moves the head 
 
 def _append_events(
     conn: Connection,
-    values: list[dict[str, Any]],
+    values: tuple[tuple[str, ...], list[tuple[Any, ...]]],
     head: dict[str, Any],
     prev_seq: int,
     along: tuple[str, list[Any]] | None = None,
@@ -249,21 +262,23 @@ def _append_events(
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for.
     ``along`` (PostgreSQL): the rows the events carry, as a statement written only if the head moved, and its
-    parameters: sent with the events, and COMMIT with them (the transaction ends here)."""
+    parameters: sent with the events, and COMMIT with them (the transaction ends here). ``values``: the events'
+    columns, and their rows (tuples in that order)."""
     if along is not None:
         return _append_events_and_commit(conn, values, head, prev_seq, along)
+    columns, rows = values
     if conn.dialect.name != "postgresql":
-        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), "?")  # by position: see above
-        rows = [tuple(value.values()) for value in values]  # every event's columns in the same order
+        insert, move = _events_then_head_sql(columns, tuple(head), "?")  # by position: see above
         database.driver_execute(conn, insert, rows, many=True).close()
         return _rowcount(database.driver_execute(conn, move, (*head.values(), prev_seq)))
-    earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
+    earlier, last = rows[:-_EVENTS_WITH_HEAD], rows[-_EVENTS_WITH_HEAD:]
     if earlier:
-        insert = _events_then_head_sql(tuple(earlier[0]), tuple(head), "%({})s")[0]
+        insert = _events_then_head_sql(columns, tuple(head), "%s")[0]  # by position
         database.driver_execute(conn, insert, earlier, many=True).close()
-    columns = tuple(last[0])
     parameters = {
-        f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns
+        f"{column}_{index}": value
+        for index, row in enumerate(last)
+        for column, value in zip(columns, row, strict=True)
     }
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
@@ -272,19 +287,19 @@ def _append_events(
 
 def _append_events_and_commit(
     conn: Connection,
-    values: list[dict[str, Any]],
+    values: tuple[tuple[str, ...], list[tuple[Any, ...]]],
     head: dict[str, Any],
     prev_seq: int,
     along: tuple[str, list[Any]],
 ) -> int:
     """:func:`_append_events` with ``along``: the head moved, the rows and the events in one statement, sent with
     COMMIT (:func:`database.execute_and_commit`). The rows and events are written only if the head moved."""
-    columns = tuple(values[0])
-    sql = _events_after_head_sql(columns, tuple(head), len(values), along[0])
+    columns, rows = values
+    sql = _events_after_head_sql(columns, tuple(head), len(rows), along[0])
     parameters = [*head.values(), prev_seq, *along[1]]
-    parameters += [value for event in values for value in event.values()]  # every event's columns in order
-    one = len(values) == 1  # prepared once per connection; batches come in many sizes, planned each time
-    return int(database.execute_and_commit(conn, sql, parameters, prepare=one) == len(values))
+    parameters += itertools.chain.from_iterable(rows)  # every event's columns in order
+    one = len(rows) == 1  # prepared once per connection; batches come in many sizes, planned each time
+    return int(database.execute_and_commit(conn, sql, parameters, prepare=one) == len(rows))
 
 
 @functools.lru_cache(maxsize=64)
@@ -912,7 +927,7 @@ class Register:
                 image["model_name"] = model_name
             recorded = _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one at a time
             change = Change(actor, "checklist.answered", model_name, at=at)
-            self._append_payloads(conn, first, [(change, text) for text in texts], along)
+            self._append_payloads(conn, first, [(change, texts)], along)
             return recorded
 
     def _reserving(self, model_name: str, count: int) -> tuple[str, list[Any]] | None:
@@ -1416,14 +1431,14 @@ class Register:
     ) -> None:
         """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
         the chain head once, to the last: each event's hash still covers the one before it."""
-        texts = [(change, _payload_text(rows, extra)) for change, rows, extra in events]
+        texts = [(change, [_payload_text(rows, extra)]) for change, rows, extra in events]
         self._append_payloads(conn, seq, texts)
 
     def _append_payloads(
         self,
         conn: Connection,
         seq: int,
-        events: list[tuple[Change, str]],
+        events: EventRuns,
         along: tuple[str, list[Any]] | None = None,
     ) -> None:
         """:meth:`_append_many` of events whose canonical payload texts are made already; ``along`` (PostgreSQL):
@@ -1435,19 +1450,15 @@ class Register:
         assert written.head is not None
         if not self._before_signing and written.identity is None:
             written.identity = database.session_identity(conn)
-        digest = written.head[1]
-        values = []
-        identity = None if self._before_signing else written.identity
-        made = _EventRows(self._signer, self._before_signing, identity)
-        for number, (change, text) in enumerate(events, start=seq):
-            values.append(made.row(number, digest, change, text))
-            digest = values[-1]["hash"]
-        last = seq + len(events) - 1
+        kept = not self._before_signing  # a test's older schema has no identity column
+        values = _event_rows(events, (seq, written.head[1]), self._signer, (kept, written.identity))
+        columns = (*_EVENT_COLUMNS, "identity") if kept else _EVENT_COLUMNS
+        last, digest = values[-1][0], values[-1][8]
         head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
             head["hmac"] = self._signer.sign_head(last, digest) if self._signer is not None else None
         if (
-            _append_events(conn, values, head, seq - 1, along) != 1
+            _append_events(conn, (columns, values), head, seq - 1, along) != 1
         ):  # pragma: no cover - only if the write lock did not hold
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
