@@ -88,7 +88,7 @@ _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound
 
 
 def _insert_answers(
-    conn: Connection, model_name: str, values: list[dict[str, Any]]
+    conn: Connection, model_name: str, values: list[tuple[Any, ...]]
 ) -> list[tuple[int, int, int]]:
     """Insert checklist answers for the model of that name; what the database gave them (``id``, ``model_id`` and
     ``event_seq`` of each, in the order of ``values``; none when there is no such model): the model's id is
@@ -98,8 +98,8 @@ def _insert_answers(
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
         chunk = values[start : start + _ANSWERS_AT_ONCE]
-        parameters = [value[c] for value in chunk for c in _ANSWER_COLUMNS]  # by position: binding by name
-        parameters.append(model_name)  # cost SQLite a third of a batched answer
+        parameters = list(itertools.chain.from_iterable(chunk))  # by position: binding by name cost SQLite
+        parameters.append(model_name)  # a third of a batched answer
         cursor = database.driver_execute(conn, _insert_answers_sql(mark, len(chunk)), parameters)
         try:
             rows += cursor.fetchall()
@@ -149,34 +149,49 @@ def _answers_after_head_sql(count: int) -> str:
     return f"INSERT INTO {t.checklist_answers.name} ({', '.join(columns)}) SELECT v.* FROM (VALUES {rows}) AS v, moved"
 
 
-def _answer_parameters(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[Any]:
+def _answer_parameters(values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]]) -> list[Any]:
     """:func:`_answers_after_head_sql`'s parameters, by position."""
-    return [
-        item
-        for value, row in zip(values, rows, strict=True)
-        for item in (row[0], row[1], *[value[c] for c in _ANSWER_COLUMNS])
-    ]
+    return [item for value, row in zip(values, rows, strict=True) for item in (row[0], row[1], *value)]
 
 
-_SAME_IN_A_BATCH = frozenset({"actor", "at", "model_id"})  # the columns alike in every answer of a batch
-
-
-def _reserved(reserved: dict[str, Any], values: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+def _reserved(reserved: dict[str, Any], values: list[tuple[Any, ...]]) -> list[tuple[int, int, int]]:
     """What :func:`_insert_answers` returns, from the model's id and the answer ids reserved (none: no model)."""
     if reserved["model_id"] is None:
         return []
+    return [(int(i), int(reserved["model_id"]), v[-1]) for i, v in zip(reserved["ids"], values, strict=True)]
+
+
+_RECORD_KEYS = (*_ANSWER_COLUMNS[:-1], "id", "model_id", "model_name")  # a value's, a row's, the model's
+
+
+def _answer_images(
+    values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]], model_name: str
+) -> list[dict[str, Any]]:
+    """The records of answers just inserted (as :func:`queries.row_image` would read them back, with the model's
+    name): the values given, with the ids the database gave them (text and whole numbers come back as they went
+    in)."""
+    assert [row[2] for row in rows] == [value[-1] for value in values]
     return [
-        (int(i), int(reserved["model_id"]), v["event_seq"])
-        for i, v in zip(reserved["ids"], values, strict=True)
+        dict(zip(_RECORD_KEYS, (*value[:-1], *row[:2], model_name), strict=True))
+        for value, row in zip(values, rows, strict=True)
     ]
 
 
-def _answer_images(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
-    """The after-images of answers just inserted (as :func:`queries.row_image` would read them back): the values
-    given, with the ids the database gave them (text and whole numbers come back as they went in)."""
-    assert [row[2] for row in rows] == [value["event_seq"] for value in values]
+def _answer_texts(values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]]) -> list[str]:
+    """The canonical payload of each answer's event (its row's after-image, as :func:`_payload_text` writes it,
+    keys sorted): what every answer of a batch shares (actor, time, model) encoded once, each text value with
+    JSON's own string encoder, each id as the whole number it is; no JSON document built per answer."""
+    actor, at = values[0][4:6]
+    head, tail = _payload_around(t.checklist_answers.name)
+    frame = (
+        f'{{"actor":{chain.encode_text(actor)},"at":{chain.encode_text(at)},"evidence":%s,"framework":%s,'
+        f'"id":%d,"item_id":%s,"model_id":{int(rows[0][1])},"status":%s}}'
+    )
+    template = head.replace("%", "%%") + frame + tail.replace("%", "%%")
+    encode = chain.encode_text
+    assert len({row[1] for row in rows}) == 1  # one model: its id alike in every row
     return [
-        {**{c: value[c] for c in _ANSWER_COLUMNS[:-1]}, "id": row[0], "model_id": row[1]}
+        template % (encode(value[3]), encode(value[0]), row[0], encode(value[1]), encode(value[2]))
         for value, row in zip(values, rows, strict=True)
     ]
 
@@ -889,14 +904,14 @@ class Register:
         """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = lifecycle.checked_actor(actor)
-        checked = [_checklist_answer(answer) for answer in answers]
+        checked = _checked_answers(answers)  # before the write lock: a refused answer does not hold it
         try:
             return self._record_answers(model_name, checked, actor)
         except database.StatementsLost:  # nothing was written: once more, the statements prepared again
             return self._record_answers(model_name, checked, actor)
 
     def _record_answers(
-        self, model_name: str, checked: list[dict[str, str]], actor: str
+        self, model_name: str, checked: list[Answer], actor: str
     ) -> list[records.ChecklistAnswerRecord]:
         """:meth:`record_checklist_answers` of answers checked already."""
         at = _now()
@@ -905,26 +920,19 @@ class Register:
                 self._model_row(conn, model_name)  # an unknown model is still refused
                 return []
             first = self._next_seq(conn)
-            values = [
-                {**answer, "actor": actor, "at": at, "event_seq": first + index}
-                for index, answer in enumerate(checked)
-            ]
-            _check_lengths(t.checklist_answers, values[0])  # actor and time: the same in every answer
-            _check_longest(t.checklist_answers, checked)
+            values = [(*answer, actor, at, seq) for seq, answer in enumerate(checked, start=first)]
+            _check_lengths(t.checklist_answers, dict(zip(_ANSWER_COLUMNS, values[0], strict=True)))
             reserved = self._written(conn).reserved
             rows = (
                 _insert_answers(conn, model_name, values) if reserved is None else _reserved(reserved, values)
             )
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
-            images = _answer_images(values, rows)  # made once: for its event and for its record
-            around = _payload_around(t.checklist_answers.name)  # each event carries its answer's row alone
-            texts = chain.record_texts(images, _SAME_IN_A_BATCH, around)
+            texts = _answer_texts(values, rows)  # each event carries its answer's row alone
             along = None
             if reserved is not None:  # the rows go with their events, and COMMIT
                 along = (_answers_after_head_sql(len(values)), _answer_parameters(values, rows))
-            for image in images:
-                image["model_name"] = model_name
+            images = _answer_images(values, rows, model_name)
             recorded = _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one at a time
             change = Change(actor, "checklist.answered", model_name, at=at)
             self._append_payloads(conn, first, [(change, texts)], along)
@@ -1653,32 +1661,52 @@ def _check_text(field: str, value: str) -> None:
     )
 
 
-def _check_longest(table: sa.Table, rows: list[dict[str, str]]) -> None:
-    """:func:`_check_lengths` of rows of text with the same fields, on the longest value of each field only."""
-    limits = _limits(table)
-    for row in rows:
-        for field, value in row.items():
-            _check_text(field, value)
-    for field in rows[0]:
+def _check_answer_texts(checked: list[Answer]) -> None:
+    """:func:`_check_lengths` of checked answers: every text at once (one pass over them joined), then only the
+    longest value of each field against its column's limit."""
+    joined = "".join(itertools.chain.from_iterable(checked))
+    if not joined.isascii() or "\x00" in joined:  # the rare text to look at closer: which one, and why
+        for answer in checked:
+            for field, value in zip(_ANSWER_COLUMNS, answer, strict=False):
+                _check_text(field, value)
+    limits = _limits(t.checklist_answers)
+    for index, field in enumerate(_ANSWER_COLUMNS[:4]):
         if field in limits:
-            longest = max((row[field] for row in rows), key=len)
-            _check_lengths(table, {field: longest})
+            longest = max(map(operator.itemgetter(index), checked), key=len)
+            _check_lengths(t.checklist_answers, {field: longest})
 
 
 _ANSWER_RECORDS = pydantic.TypeAdapter(list[ChecklistAnswerRecord])
 
 
-def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
-    """One checklist answer, checked, with its columns in the order the table has them."""
-    status = answer.get("status")
-    if status not in CHECKLIST_STATUSES:
-        raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
-    return {
-        "framework": _required(answer.get("framework"), "framework", "the checklist's framework id"),
-        "item_id": _required(answer.get("item_id"), "item_id", "the checklist item's id"),
-        "status": str(status),
-        "evidence": answer.get("evidence") or "",
-    }
+Answer = tuple[str, str, str, str]  # a checklist answer checked: framework, item id, status, evidence
+
+
+def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
+    """Checklist answers, checked, each with its columns in the order the table has them: no function of ours
+    called per answer unless it is refused (a batch checks hundreds)."""
+    checked: list[Answer] = []
+    for answer in answers:
+        get = answer.get
+        framework, item_id, status, evidence = (
+            get("framework"),
+            get("item_id"),
+            get("status"),
+            get("evidence"),
+        )
+        if status not in CHECKLIST_STATUSES:
+            raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
+        if not (type(framework) is str and (framework := framework.strip())):
+            framework = _required(framework, "framework", "the checklist's framework id")
+        if not (type(item_id) is str and (item_id := item_id.strip())):
+            item_id = _required(item_id, "item_id", "the checklist item's id")
+        evidence = evidence or ""
+        checked.append(
+            (framework, item_id, str(status), evidence if type(evidence) is str else str(evidence))
+        )
+    if checked:
+        _check_answer_texts(checked)
+    return checked
 
 
 def _required(value: str | None, field: str, what: str) -> str:
