@@ -1665,7 +1665,7 @@ def _check_answer_texts(checked: list[Answer]) -> None:
     """:func:`_check_lengths` of checked answers: every text at once (one pass over them joined), then only the
     longest value of each field against its column's limit."""
     joined = "".join(itertools.chain.from_iterable(checked))
-    if not joined.isascii() or "\x00" in joined:  # the rare text to look at closer: which one, and why
+    if "\x00" in joined or not (joined.isascii() or _is_unicode(joined)):  # which text, and why
         for answer in checked:
             for field, value in zip(_ANSWER_COLUMNS, answer, strict=False):
                 _check_text(field, value)
@@ -1674,6 +1674,15 @@ def _check_answer_texts(checked: list[Answer]) -> None:
         if field in limits:
             longest = max(map(operator.itemgetter(index), checked), key=len)
             _check_lengths(t.checklist_answers, {field: longest})
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` is Unicode text (no lone surrogate): whether it encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _ANSWER_RECORDS = pydantic.TypeAdapter(list[ChecklistAnswerRecord])
