@@ -408,7 +408,7 @@ class Register:
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
         self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
-        self._held = database.HeldConnection()  # the connection writes reuse (PostgreSQL)
+        self._held = database.HeldConnection()  # the connection writes reuse
         self._opened_by = os.getpid()  # a forked child closes none of its parent's connections
         self._head_sql: str | None = None  # _head_query as SQL text, for the write lock's first exchange
 
