@@ -92,7 +92,7 @@ def driver_statements(register: Register) -> Iterator[list[str]]:
 
             sa.event.listen(register.engine.pool, "checkout", start)
             stack.callback(sa.event.remove, register.engine.pool, "checkout", start)
-            held = register._held.connection  # the connection the register's writes reuse, checked out already
+            held = register._held.connection  # the one the register's writes reuse, checked out already
             if held is not None:
                 start(held.connection.driver_connection)
             stack.callback(lambda: [c.set_trace_callback(None) for c in traced])
