@@ -736,3 +736,35 @@ def test_a_batch_calls_no_python_function_per_answer(drafted: Register) -> None:
     more = _python_calls(drafted, tricky[100:300])
     assert (more - fewer) / 100 <= 0.5, (fewer, more)
     assert drafted.verify().ok
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE gov_checklist_answers SET status = 'no' WHERE id = (SELECT min(id) + 20 FROM gov_checklist_answers)",
+        "DELETE FROM gov_checklist_answers WHERE id = (SELECT min(id) + 20 FROM gov_checklist_answers)",
+        "UPDATE gov_events SET payload = REPLACE(payload, '\"yes\"', '\"no\"') WHERE seq = {middle}",
+        "DELETE FROM gov_events WHERE seq = {middle}",
+        "UPDATE gov_events SET seq = -seq WHERE seq IN ({middle}, {middle} + 1)",  # two events swapped
+    ],
+    ids=["edit an answer", "delete an answer", "edit an event", "delete an event", "swap two events"],
+)
+def test_a_signed_batch_is_covered_answer_by_answer(register_url: str, workspace: Path, change: str) -> None:
+    """Every answer of a batch has its own event in the chain, hashed and signed: editing or deleting one answer,
+    or editing, deleting or reordering one event in the middle of a batch, is reported by ``verify``."""
+    with Register(register_url, workspace_root=workspace, hmac_key=b"k3y") as signed:
+        signed.add_model("credit-risk", owner="o@x", purpose="p", actor="a@x")
+        signed.record_checklist_answers("credit-risk", _tricky_answers(60), actor="r@x")
+        assert signed.verify().ok and signed.verify().signed
+        middle = signed.verify().head_seq - 30
+        statement = change.format(middle=middle)
+        if "seq = -seq" in statement:  # the two events' numbers exchanged, in two steps
+            statement += (
+                f"; UPDATE gov_events SET seq = CASE seq WHEN -{middle} THEN {middle} + 1 ELSE {middle} END"
+            )
+            statement += f" WHERE seq IN (-{middle}, -{middle} - 1)"
+        with signed.engine.begin() as connection:
+            for part in statement.split("; "):
+                connection.exec_driver_sql(part)
+        report = signed.verify()
+    assert not report.ok and report.problems, statement
