@@ -4,6 +4,12 @@ joined, its SQLite connection held) attacked as a careless user, a hostile insid
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -35,4 +41,51 @@ def test_an_actor_with_a_percent_sign_is_kept_exactly_and_verifies(drafted: Regi
     drafted.record_checklist_answers("credit-risk", [_answer("a"), _answer("b")], actor=actor)
     drafted.record_checklist_answer("credit-risk", actor=actor, **_answer("c"))
     assert _recorded_actors(drafted) == [(actor, actor)] * 3
+    assert drafted.verify().ok
+
+
+_WRITER = """
+import sys
+from governance.register import Register
+with Register(sys.argv[1]) as register:
+    n = 0
+    while True:
+        size = (3, 1, 600)[n % 3]
+        answers = [dict(framework="f", item_id=f"i{n}-{k}", status="yes", evidence="e" * 50) for k in range(size)]
+        register.record_checklist_answers("credit-risk", answers, actor="crash@x")
+        n += 1
+        if n == 4:
+            open(sys.argv[2], "w").close()  # under way: the test kills at any moment from here
+"""
+
+
+def _answer_count(url: str) -> int:
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as connection:
+        count = connection.execute(sa.select(sa.func.count()).select_from(t.checklist_answers)).scalar()
+    engine.dispose()
+    return int(count or 0)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.13, 0.31])
+def test_a_process_killed_while_writing_batches_leaves_whole_batches_that_verify(
+    drafted: Register, register_url: str, tmp_path: Path, delay: float
+) -> None:
+    """``kill -9`` at any moment of a stream of batches (one, three and 600 answers: on PostgreSQL the small ones
+    go with their events and COMMIT in one statement, the large ones do not): what is left verifies, holds only
+    whole batches, and the next write goes through (the lock went with the process)."""
+    started = tmp_path / "started"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    process = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, register_url, str(started)], env=env, stderr=subprocess.PIPE
+    )
+    while not started.exists():
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.01)
+    time.sleep(delay)
+    os.kill(process.pid, signal.SIGKILL)
+    process.communicate()
+    assert drafted.verify().ok
+    assert _answer_count(register_url) % 604 in {0, 3, 4}  # whole batches of 3, 1 and 600, in that order
+    drafted.record_checklist_answers("credit-risk", [_answer("after")] * 2, actor="r@x")
     assert drafted.verify().ok
