@@ -201,19 +201,68 @@ def _use_wal(cursor: Any) -> None:
 def _configure_sqlite(engine: Engine) -> None:
     """WAL journal, busy timeout, foreign keys, and our own BEGIN so that writers can ask for IMMEDIATE."""
 
+    path = os.path.abspath(str(engine.url.database))  # as the connection opened it (a later chdir aside)
+    by_name = not engine.url.query.get("uri")  # a file: URI is not a path to look at
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver must not issue BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
         _use_wal(cursor)
         cursor.close()
+        if by_name:
+            record.info[_OPENED_FILE] = path, _file_identity(path)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not same_file(record.info):
+            let_go_of_replaced(dbapi_connection)
+            raise sa.exc.DisconnectionError("The register file was replaced; a fresh connection is opened.")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_WRITE, False)
         driver_execute(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN").close()
+
+
+_OPENED_FILE = "governance_file"  # the pool record's note of the SQLite file it opened: path, device, inode
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def same_file(info: dict[Any, Any]) -> bool:
+    """Whether a SQLite connection still has the file at the register's path open: a file replaced under it (a
+    backup restored, ``mv`` over it) would get no write (they would go to the old file, and be lost), and the two
+    files would share one write-ahead log. A file deleted under it is refused: a new connection would make an
+    empty register in its place."""
+    if _OPENED_FILE not in info:
+        return True
+    path, opened = info[_OPENED_FILE]
+    found = _file_identity(path)
+    if found is None:
+        raise RegisterError(
+            f"The register file {path} was deleted or moved while this program had it open, so nothing was "
+            "recorded; put it back (or open the register where it is now) and run the command again."
+        )
+    return bool(found == opened)
+
+
+def let_go_of_replaced(dbapi_connection: Any) -> None:
+    """Empty the write-ahead log of a connection whose file was replaced (into that old file) before it is
+    closed: the new file at the same path opens the same log by name, and would take the old file's pages in
+    it for its own."""
+    import contextlib
+
+    with contextlib.suppress(sqlite3.Error):  # a log another process still writes: nothing more to do here
+        dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
 
 
 def driver_execute(
@@ -548,6 +597,10 @@ def locked_write(
                         with _postgres_write(connection, (first, parameters), retry=retry) as found:
                             yield connection, found
                     else:
+                        if retry and not same_file(connection.info):
+                            let_go_of_replaced(connection.connection.driver_connection)
+                            connection.invalidate()  # closed before the new file is opened
+                            raise _StaleConnection
                         with connection.begin():
                             found = (
                                 first_row(driver_execute(connection, first, parameters))

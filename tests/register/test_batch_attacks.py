@@ -6,14 +6,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+from governance.errors import RegisterError
 from governance.register import Register
 from governance.register import schema as t
 
@@ -89,3 +92,47 @@ def test_a_process_killed_while_writing_batches_leaves_whole_batches_that_verify
     assert _answer_count(register_url) % 604 in {0, 3, 4}  # whole batches of 3, 1 and 600, in that order
     drafted.record_checklist_answers("credit-risk", [_answer("after")] * 2, actor="r@x")
     assert drafted.verify().ok
+
+
+def _sqlite_path(register: Register) -> Path:
+    return Path(str(register.engine.url.database))
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_a_register_file_replaced_under_an_open_register_gets_the_next_write(
+    drafted: Register, tmp_path: Path
+) -> None:
+    """A register file replaced while a program has it open (restored from a backup, ``mv`` over it): the
+    connection writes reuse (and the pool's) still had the old file open, so the next batch was reported
+    recorded but went to the unlinked file and was lost. Now the write finds the file at the register's path
+    replaced, opens that one, and writes there; reads see it too."""
+    path = _sqlite_path(drafted)
+    drafted.record_checklist_answers("credit-risk", [_answer("before")], actor="r@x")
+    copy = tmp_path / "restored.db"
+    with closing(sqlite3.connect(path)) as source, closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+    drafted.record_checklist_answers("credit-risk", [_answer("lost-with-the-old-file")], actor="r@x")
+    os.replace(copy, path)
+    drafted.record_checklist_answers("credit-risk", [_answer("a"), _answer("b")], actor="r@x")
+    with closing(sqlite3.connect(path)) as connection:
+        kept = [row[0] for row in connection.execute("SELECT item_id FROM gov_checklist_answers ORDER BY id")]
+    assert kept == ["before", "a", "b"]
+    assert sorted(answer.item_id for answer in drafted.checklist_answers("credit-risk")) == [
+        "a",
+        "b",
+        "before",
+    ]
+    assert drafted.verify().ok
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_a_register_file_deleted_under_an_open_register_is_one_sentence(drafted: Register) -> None:
+    """A register file deleted while a program has it open: the next batch was reported recorded (into the
+    deleted file). Now it is refused with one sentence, and no empty register is made in its place."""
+    path = _sqlite_path(drafted)
+    drafted.record_checklist_answers("credit-risk", [_answer("before")], actor="r@x")
+    for file in path.parent.glob(path.name + "*"):
+        file.unlink()
+    with pytest.raises(RegisterError, match="deleted or moved"):
+        drafted.record_checklist_answers("credit-risk", [_answer("a")], actor="r@x")
+    assert not path.exists()
