@@ -83,6 +83,7 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         revision = _classify(tables, revision, where)  # before any connection that could write (WAL, migrate)
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        _one_process_per_connection(engine)  # first: a connection of another process is not even looked at
         _configure_sqlite(engine)
     else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
         engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
@@ -500,7 +501,8 @@ _OPENED_BY = "governance_pid"  # the pool record's note of the process that open
 
 def _one_process_per_connection(engine: Engine) -> None:
     """A process forked after the register was opened (multiprocessing, a web server's workers) inherits the
-    pool's connections: two processes talking on one socket break each other's writes. A connection checked out
+    pool's connections: two processes talking on one socket break each other's writes (SQLite: the child would
+    use a connection whose file locks are its parent's, which SQLite forbids). A connection checked out
     in another process than the one that opened it is dropped there, unclosed (closing it would end the other
     process's session), and a fresh one opened (SQLAlchemy's recipe for pools and ``os.fork``)."""
 

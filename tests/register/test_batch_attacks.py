@@ -136,3 +136,38 @@ def test_a_register_file_deleted_under_an_open_register_is_one_sentence(drafted:
     with pytest.raises(RegisterError, match="deleted or moved"):
         drafted.record_checklist_answers("credit-risk", [_answer("a")], actor="r@x")
     assert not path.exists()
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_a_child_forked_after_a_sqlite_register_was_opened_uses_none_of_its_connections(
+    drafted: Register, tmp_path: Path
+) -> None:
+    """SQLite forbids using a connection opened before ``fork()`` in the child (its locks are the parent's
+    process's; the child could write while the parent believes it holds the file): the child took the parent's
+    pooled connection for its writes and reads. It opens its own now, and leaves the parent's unclosed (closing
+    one could empty the parent's write-ahead log under it)."""
+    drafted.record_checklist_answers("credit-risk", [_answer("parent")], actor="r@x")
+    drafted.checklist_answers("credit-risk")  # a read: the pool keeps its connection
+    with drafted.engine.connect() as connection:
+        parents = {id(connection.connection.driver_connection)}
+    report = tmp_path / "child"
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            used: list[int] = []
+            sa.event.listen(drafted.engine, "checkout", lambda dbapi, *_: used.append(id(dbapi)))
+            drafted.record_checklist_answers("credit-risk", [_answer("child")], actor="r@x")
+            drafted.checklist_answers("credit-risk")
+            report.write_text(str(bool(set(used) & parents)))
+            code = 0
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) == 0
+    assert report.read_text() == "False"
+    drafted.record_checklist_answers("credit-risk", [_answer("parent-after")], actor="r@x")
+    assert {answer.item_id for answer in drafted.checklist_answers("credit-risk")} >= {
+        "child",
+        "parent-after",
+    }
+    assert drafted.verify().ok
