@@ -1698,7 +1698,12 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
     called per answer unless it is refused (a batch checks hundreds)."""
     checked: list[Answer] = []
     for answer in answers:
-        get = answer.get
+        try:
+            get = answer.get
+        except AttributeError:
+            raise InputError(
+                f"An answer must be a mapping of framework, item_id, status and evidence, not {type(answer).__name__}."
+            ) from None
         framework, item_id, status, evidence = (
             get("framework"),
             get("item_id"),
@@ -1713,7 +1718,7 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
             item_id = _required(item_id, "item_id", "the checklist item's id")
         evidence = evidence or ""
         checked.append(
-            (framework, item_id, str(status), evidence if type(evidence) is str else str(evidence))
+            (framework, item_id, str(status), evidence if type(evidence) is str else _as_text(evidence))
         )
     if checked:
         _check_answer_texts(checked)
@@ -1721,9 +1726,16 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
 
 
 def _required(value: str | None, field: str, what: str) -> str:
-    if value is None or not str(value).strip():
+    if value is None or not _as_text(value, field).strip():
         raise FieldError(field, f"{{field}} is required: give {what}.")
     return str(value).strip()
+
+
+def _as_text(value: object, field: str = "evidence") -> str:
+    """A value given where text belongs, as text: bytes refused (their repr, ``b'...'``, is not what was meant)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        raise FieldError(field, "The value given for {field} is bytes; decode it to text first.")
+    return str(value)
 
 
 def _description_values(description: ModelDescription | None, fields: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from governance.errors import RegisterError
+from governance.errors import InputError, RegisterError
 from governance.register import Register
 from governance.register import schema as t
 
@@ -170,4 +170,34 @@ def test_a_child_forked_after_a_sqlite_register_was_opened_uses_none_of_its_conn
         "child",
         "parent-after",
     }
+    assert drafted.verify().ok
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("field", ["framework", "item_id", "evidence"])
+def test_bytes_in_an_answer_are_refused_not_kept_as_their_repr(drafted: Register, field: str) -> None:
+    """Bytes (text read from a file without decoding it) were kept as their Python repr, ``b'...'``, as if
+    someone had typed that: refused now with one sentence naming the field, and nothing of the batch written."""
+    before = drafted.chain_head()
+    given: dict[str, object] = {**_answer("b"), field: b"x"}
+    with pytest.raises(InputError, match=field):
+        drafted.record_checklist_answers("credit-risk", [_answer("a"), given], actor="r@x")  # type: ignore[list-item]
+    assert drafted.chain_head() == before
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("answer", [None, "yes", ["f", "a", "yes", "e"]])
+def test_an_answer_that_is_not_a_mapping_is_one_sentence(drafted: Register, answer: object) -> None:
+    """An answer given as something other than a mapping failed with a Python traceback (no attribute ``get``)."""
+    with pytest.raises(InputError, match="framework, item_id, status and evidence"):
+        drafted.record_checklist_answers("credit-risk", [_answer("a"), answer], actor="r@x")  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_numbers_in_an_answer_are_kept_as_text_and_verify(drafted: Register) -> None:
+    """A number where text belongs is kept as its text (as the framework and item id always were): the evidence
+    failed with a Python traceback before today's batch path."""
+    answer = {"framework": 7, "item_id": 12, "status": "yes", "evidence": 3.5}
+    (recorded,) = drafted.record_checklist_answers("credit-risk", [answer], actor="r@x")  # type: ignore[list-item]
+    assert (recorded.framework, recorded.item_id, recorded.evidence) == ("7", "12", "3.5")
     assert drafted.verify().ok
