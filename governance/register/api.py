@@ -183,13 +183,12 @@ def _answer_texts(values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]
     JSON's own string encoder, each id as the whole number it is; no JSON document built per answer."""
     actor, at = values[0][4:6]
     head, tail = _payload_around(t.checklist_answers.name)
-    said = (chain.encode_text(text).replace("%", "%%") for text in (actor, at))  # escaped: a %-template
-    actor_text, at_text = said
-    frame = (
-        f'{{"actor":{actor_text},"at":{at_text},"evidence":%s,"framework":%s,'
-        f'"id":%d,"item_id":%s,"model_id":{int(rows[0][1])},"status":%s}}'
+    shared = f'{head}{{"actor":{chain.encode_text(actor)},"at":{chain.encode_text(at)},'
+    template = (  # a %-format: the text alike in every answer escaped (an actor may write "100%s")
+        shared.replace("%", "%%")
+        + f'"evidence":%s,"framework":%s,"id":%d,"item_id":%s,"model_id":{int(rows[0][1])},"status":%s}}'
+        + tail.replace("%", "%%")
     )
-    template = head.replace("%", "%%") + frame + tail.replace("%", "%%")
     encode = chain.encode_text
     assert len({row[1] for row in rows}) == 1  # one model: its id alike in every row
     return [

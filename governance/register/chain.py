@@ -24,9 +24,8 @@ from governance import provenance
 # provenance.canonical_json's encoder, built once: the same bytes, without building an encoder per event
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 _encode_string = json.encoder.encode_basestring  # what that encoder writes for a string (ensure_ascii off)
-encode_text = (
-    _encode_string  # a string as the canonical encoder writes it: JSON's own C function, called directly
-)
+# a string as the canonical encoder writes it: JSON's own C function, called directly
+encode_text = _encode_string
 
 HMAC_ENV = "GOVERNANCE_REGISTER_HMAC_KEY"
 SIGNING_KIND = "register.signing_enabled"
@@ -111,7 +110,7 @@ def chained_hashes(
     first: tuple[int, str],
     payload_texts: list[str],
 ) -> list[str]:
-    """The hashes of consecutive events of one change (as :func:`event_hasher` gives them one at a time), the
+    """The hashes of consecutive events of one change (as :func:`event_hash_of_text` gives them one at a time), the
     first numbered ``first[0]`` and chained to the hash ``first[1]``, each to the one before it: one loop, no
     function call of ours per event (a batch of checklist answers hashes hundreds)."""
     actor, at, kind, model_name, version = change

@@ -580,7 +580,7 @@ def test_a_batch_event_is_the_canonical_json_of_its_row_as_read_back(drafted: Re
     from governance.register import chain, queries
     from governance.register import schema as t
 
-    recorded = drafted.record_checklist_answers("credit-risk", _tricky_answers(12), actor='r@x "é"')
+    recorded = drafted.record_checklist_answers("credit-risk", _tricky_answers(12), actor='r@x "é" 100%s %%')
     with drafted.engine.connect() as connection:
         rows = {row.id: row for row in connection.execute(sa.select(t.checklist_answers))}
         events = connection.execute(
