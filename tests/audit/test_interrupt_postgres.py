@@ -50,11 +50,8 @@ def _wait_for(predicate: object, seconds: float) -> bool:
     return False
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
-def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path) -> None:
-    server = _server()
-    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    marker = f"gov_interrupt_{uuid.uuid4().hex[:10]}"
+def _slow_audit(server: sa.URL, marker: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """``governance audit`` of a query that takes five minutes to give its one row, started in a process."""
     # one row that takes five minutes to produce: the audit's GROUP BY is still running when the signal comes
     query = f"SELECT 'a' AS sex, 1 AS hired, 1 AS performed, '{marker}' AS m FROM generate_series(1, 1) AS g WHERE pg_sleep(300) IS NOT NULL"
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
@@ -70,13 +67,32 @@ def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path)
         query,
     ]
     args += ["--connection", url, "--predictions", "hired", "--target", "performed", "--sensitive", "sex"]
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "governance", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
+
+
+def _end_sessions(engine: sa.Engine, marker: str) -> None:
+    with engine.connect() as connection:
+        connection.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid, 30000) FROM pg_stat_activity WHERE query LIKE :like "
+                "AND pid <> pg_backend_pid()"
+            ),
+            {"like": f"%{marker}%"},
+        )
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path) -> None:
+    server = _server()
+    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    marker = f"gov_interrupt_{uuid.uuid4().hex[:10]}"
+    process = _slow_audit(server, marker, tmp_path)
     try:
         assert _wait_for(lambda: _running(engine, marker), 60), "the audit's query never reached the server"
         process.send_signal(getattr(signal, how))
@@ -96,11 +112,28 @@ def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path)
         if process.poll() is None:
             process.kill()
             process.wait()
-        with engine.connect() as connection:
-            connection.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE :like AND pid <> pg_backend_pid()"
-                ),
-                {"like": f"%{marker}%"},
-            )
+        _end_sessions(engine, marker)
         engine.dispose()
+
+
+def test_a_session_ended_during_the_audit_is_one_sentence(tmp_path: Path) -> None:
+    """The server ends the audit's session mid-query (a restart, ``pg_terminate_backend``): one sentence that says
+    so and to run the command again, not "check the SQL"."""
+    server = _server()
+    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    marker = f"gov_ended_{uuid.uuid4().hex[:10]}"
+    process = _slow_audit(server, marker, tmp_path)
+    try:
+        assert _wait_for(lambda: _running(engine, marker), 60), "the audit's query never reached the server"
+        _end_sessions(engine, marker)
+        _out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        engine.dispose()
+    assert process.returncode == 2, (process.returncode, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert "closed the connection" in lines[0] and "run the command again" in lines[0], err
+    assert not (tmp_path / "audits").exists()
