@@ -791,12 +791,8 @@ class ServerUnavailable(RegisterError):
     session, the network): the user's to retry once it is back."""
 
 
-_LOST_STATES = (
-    "08",
-    "57P01",
-    "57P02",
-    "57P03",
-)  # connection exceptions; admin or crash shutdown; starting up
+# SQLSTATEs of a lost server: connection exceptions (class 08); admin or crash shutdown; still starting up
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
 
 
 def _server_lost(exc: sa.exc.DBAPIError, engine: Engine) -> bool:
