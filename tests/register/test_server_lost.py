@@ -219,3 +219,36 @@ def test_a_restart_during_a_write_is_one_sentence_and_leaves_nothing(running: Se
     with Register(running.url, workspace_root=tmp_path) as register:
         assert register.verify().ok
         assert "halfway" not in [model.name for model in register.list_models()]
+
+
+def test_a_wrong_password_or_database_is_one_sentence_without_the_password(
+    running: Server, tmp_path: Path
+) -> None:
+    """The server refuses the password, or has no such database: one sentence naming the register, exit 2, and the
+    password the user typed appears nowhere."""
+    admin = sa.create_engine(running.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    role = f"pw_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE ROLE \"{role}\" LOGIN PASSWORD 'the-right-one'")
+    admin.dispose()
+    hba = running.folder / "data" / "pg_hba.conf"
+    hba.write_text(
+        f"host all {role} 127.0.0.1/32 scram-sha-256\n" + hba.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    running.ctl("reload")
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    base = sa.make_url(running.url)
+    wrong = base.set(username=role, password="s3cret-wrong").render_as_string(hide_password=False)
+    missing = base.set(database="no_such_db", password="s3cret-wrong").render_as_string(hide_password=False)
+    for url, words in ((wrong, "password authentication failed"), (missing, "does not exist")):
+        done = subprocess.run(
+            [sys.executable, "-m", "governance", "status", "--register-url", url],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        assert done.returncode == 2, done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], done.stderr
+        assert "s3cret-wrong" not in done.stderr + done.stdout
