@@ -298,3 +298,33 @@ def test_a_parquet_log_is_hashed_while_the_engine_counts(tmp_path: Path) -> None
     prediction_log().to_parquet(parquet)
     order = _run_audit(tmp_path, RUN_ORDER, "--data", str(parquet), sensitive="race")
     assert [step for step in order if step in ("hash parquet", "answer")] == ["hash parquet", "answer"]
+
+
+# Records the interpreter's switch interval while the count query runs in the engine, and when the process ends.
+RUN_SWITCH = """
+import atexit, json, runpy, sys, threading
+import governance.intake.sql_source as sql_source
+path, seen, execute = sys.argv[1], {}, sql_source.SqlSource.execute
+def watched(sql, cursor):
+    if threading.current_thread().name == "governance-count-query":
+        seen["counting"] = sys.getswitchinterval()
+    return execute(sql, cursor)
+sql_source.SqlSource.execute = staticmethod(watched)
+def report():
+    seen["after"] = sys.getswitchinterval()
+    open(path, "w").write(json.dumps(seen))
+atexit.register(report)
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+
+
+def test_the_interpreter_lock_is_handed_over_quickly_while_the_engine_counts(tmp_path: Path) -> None:
+    """DuckDB's client takes the interpreter lock between pieces of the query's work: with the default 5 ms
+    interval its thread waited for the lock while the audit loaded its libraries (benchmarks/engine)."""
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_SWITCH, *source)
+        assert seen == {"counting": pytest.approx(0.0001), "after": pytest.approx(0.005)}, source
