@@ -191,6 +191,20 @@ def test_the_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) 
         assert seen == {"at_query": [], "threads": []}, source
 
 
+# What the provenance and the error messages load (hashlib with OpenSSL, subprocess, getpass, difflib: about
+# 15 ms): needed after the engine's answer, not before the command can send its query.
+PROVENANCE_LIBRARIES = ("governance.provenance", "hashlib", "subprocess", "getpass", "difflib")
+
+
+def test_the_count_query_starts_before_the_provenance_libraries_load(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_EARLY % (PROVENANCE_LIBRARIES,), *source)
+        assert seen == {"at_query": [], "threads": []}, source
+
+
 # Records which of the audit's libraries were loaded when the count-table query was sent to the engine.
 RUN_SENT = """
 import atexit, json, runpy, sys, threading
