@@ -650,6 +650,11 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
     """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
     the whole statement and its values, which tell a user nothing."""
     where = describe(engine.url)
+    if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:  # the busy timeout ran out
+        return WriteFailed(
+            f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds while "
+            "it wrote, so nothing was recorded; run the command again when it has finished."
+        )
     if exc.connection_invalidated:  # the COMMIT may have reached the server before the connection broke
         return WriteFailed(
             f"The connection to the register at {where} broke during the change, so it may not have been "

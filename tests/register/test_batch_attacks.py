@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from governance.errors import InputError, RegisterError
 from governance.register import Register
+from governance.register import database as db
 from governance.register import schema as t
 
 
@@ -201,3 +202,25 @@ def test_numbers_in_an_answer_are_kept_as_text_and_verify(drafted: Register) -> 
     (recorded,) = drafted.record_checklist_answers("credit-risk", [answer], actor="r@x")  # type: ignore[list-item]
     assert (recorded.framework, recorded.item_id, recorded.evidence) == ("7", "12", "3.5")
     assert drafted.verify().ok
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_a_write_kept_waiting_for_another_programs_lock_says_so(
+    drafted: Register, register_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that waited out the busy timeout for another program's write lock said the register "refused the
+    change (database is locked)" and to run ``verify``: nothing is wrong with the register, another program is
+    writing. It says that now, and the write goes through once the lock is let go."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_SECONDS", 1)
+    other = sqlite3.connect(_sqlite_path(drafted), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with Register(register_url) as waiting:
+            with pytest.raises(RegisterError, match="Another program") as raised:
+                waiting.record_checklist_answers("credit-risk", [_answer("a")] * 3, actor="r@x")
+            assert "verify" not in str(raised.value)
+            other.execute("ROLLBACK")
+            waiting.record_checklist_answers("credit-risk", [_answer("a")] * 3, actor="r@x")
+            assert waiting.verify().ok
+    finally:
+        other.close()
