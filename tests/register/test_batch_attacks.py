@@ -224,3 +224,28 @@ def test_a_write_kept_waiting_for_another_programs_lock_says_so(
             assert waiting.verify().ok
     finally:
         other.close()
+
+
+_SPLIT = [  # texts fine or not on their own, joined in the batch's one check of them all
+    ({"evidence": "ends high \ud83e"}, {"evidence": "\udd9c starts low"}, "evidence"),
+    ({"item_id": "a\ud83e"}, {"framework": "\udd9cf"}, "item_id"),
+    ({"evidence": "fine"}, {"item_id": "b\x00"}, "item_id"),
+    ({"evidence": "\x00"}, {"evidence": ""}, "evidence"),
+    ({"item_id": "  "}, {}, "item_id"),
+    ({"framework": "\t\n"}, {}, "framework"),
+]
+
+
+@pytest.mark.parametrize(("first", "second", "field"), _SPLIT)
+def test_text_refused_alone_is_refused_in_a_batch_however_it_is_split(
+    drafted: Register, first: dict[str, str], second: dict[str, str], field: str
+) -> None:
+    """A batch checks its texts joined, in one pass: a surrogate pair split across two answers (each half a lone
+    surrogate, together looking like one emoji), a NUL, a blank required text are still refused, naming the
+    field, with nothing of the batch written."""
+    before = drafted.chain_head()
+    with pytest.raises(InputError, match=field):
+        drafted.record_checklist_answers(
+            "credit-risk", [_answer("ok"), {**_answer("a"), **first}, {**_answer("b"), **second}], actor="r@x"
+        )
+    assert drafted.chain_head() == before
