@@ -251,7 +251,7 @@ def same_file(info: dict[Any, Any]) -> bool:
     if found is None:
         raise RegisterError(
             f"The register file {path} was deleted or moved while this program had it open, so nothing was "
-            "recorded; put it back (or open the register where it is now) and run the command again."
+            "read or recorded; put it back (or open the register where it is now) and run the command again."
         )
     return bool(found == opened)
 
