@@ -86,7 +86,9 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         _one_process_per_connection(engine)  # first: a connection of another process is not even looked at
         _configure_sqlite(engine)
     else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
-        engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
+        engine = sa.create_engine(  # UTF-8 whatever PGCLIENTENCODING or the database's default says
+            parsed, connect_args={"prepare_threshold": None, "client_encoding": "utf8"}
+        )
         _ping_when_idle(engine)
         _one_process_per_connection(engine)
     try:

@@ -249,3 +249,24 @@ def test_text_refused_alone_is_refused_in_a_batch_however_it_is_split(
             "credit-risk", [_answer("ok"), {**_answer("a"), **first}, {**_answer("b"), **second}], actor="r@x"
         )
     assert drafted.chain_head() == before
+
+
+@pytest.mark.parametrize(
+    "register_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_a_client_encoding_set_in_the_environment_does_not_break_writes(
+    register_url: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pipeline encodes each text in the connection's client encoding: with ``PGCLIENTENCODING=LATIN1`` in
+    the environment (or a database whose default is not UTF-8) evidence holding an emoji failed with a Python
+    traceback (``UnicodeEncodeError``). The register talks UTF-8 to the server whatever the environment says."""
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    with Register(register_url, workspace_root=workspace) as register:
+        register.add_model("m", owner="o@x", purpose="p", actor="ds@x")
+        register.record_checklist_answers(
+            "m", [_answer("a", "café \U0001f99c"), _answer("b", "ok")], actor="r@x"
+        )
+        register.record_checklist_answer("m", actor="r@x", **_answer("c", "\u2028 \U0001f99c"))
+        kept = {answer.item_id: answer.evidence for answer in register.checklist_answers("m")}
+        assert kept == {"a": "café \U0001f99c", "b": "ok", "c": "\u2028 \U0001f99c"}
+        assert register.verify().ok
