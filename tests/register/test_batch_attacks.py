@@ -270,3 +270,25 @@ def test_a_client_encoding_set_in_the_environment_does_not_break_writes(
         kept = {answer.item_id: answer.evidence for answer in register.checklist_answers("m")}
         assert kept == {"a": "café \U0001f99c", "b": "ok", "c": "\u2028 \U0001f99c"}
         assert register.verify().ok
+
+
+_ONE_BATCH = """
+import sys
+from governance.register import Register
+with Register(sys.argv[1]) as register:
+    answers = [dict(framework="f", item_id=f"other-{k}", status="yes", evidence="e") for k in range(3)]
+    register.record_checklist_answers("credit-risk", answers, actor="other@x")
+"""
+
+
+def test_a_batch_after_another_process_wrote_chains_on_its_head(drafted: Register, register_url: str) -> None:
+    """Writes reuse one held connection: a batch written after another process wrote (between two of this
+    register's writes) must chain on that process's events, not on a head this connection read earlier."""
+    drafted.record_checklist_answers("credit-risk", [_answer("mine-1"), _answer("mine-2")], actor="r@x")
+    head = drafted.chain_head()[0]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run([sys.executable, "-c", _ONE_BATCH, register_url], env=env, check=True, timeout=120)
+    drafted.record_checklist_answers("credit-risk", [_answer("mine-3"), _answer("mine-4")], actor="r@x")
+    assert drafted.chain_head()[0] == head + 5
+    assert len(drafted.checklist_answers("credit-risk")) == 7
+    assert drafted.verify().ok
