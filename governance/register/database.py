@@ -657,6 +657,11 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
             f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds while "
             "it wrote, so nothing was recorded; run the command again when it has finished."
         )
+    if getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:  # chmod, a read-only mount
+        return WriteFailed(
+            f"The register file {where} cannot be written (a read-only file, folder or disk), so nothing was "
+            "recorded; make it writable and run the command again."
+        )
     if exc.connection_invalidated:  # the COMMIT may have reached the server before the connection broke
         return WriteFailed(
             f"The connection to the register at {where} broke during the change, so it may not have been "

@@ -292,3 +292,21 @@ def test_a_batch_after_another_process_wrote_chains_on_its_head(drafted: Registe
     assert drafted.chain_head()[0] == head + 5
     assert len(drafted.checklist_answers("credit-risk")) == 7
     assert drafted.verify().ok
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_a_register_file_that_became_read_only_is_one_plain_sentence(
+    drafted: Register, register_url: str, workspace: Path
+) -> None:
+    """A register file made read-only after it was opened (``chmod``, a read-only mount; here SQLite's
+    ``query_only``, which fails a write the same way and works as root) said the register "refused the change
+    (attempt to write a readonly database)" and to run ``verify``: it says the file cannot be written now."""
+    with Register(register_url, workspace_root=workspace) as register:
+        sa.event.listen(
+            register.engine, "connect", lambda dbapi, _record: dbapi.execute("PRAGMA query_only = ON")
+        )
+        register.engine.dispose()  # every connection from here on is read-only
+        with pytest.raises(RegisterError, match="cannot be written") as raised:
+            register.record_checklist_answers("credit-risk", [_answer("a"), _answer("b")], actor="r@x")
+        assert "verify" not in str(raised.value)
+    assert drafted.verify().ok
