@@ -1690,6 +1690,9 @@ _ANSWER_RECORDS = pydantic.TypeAdapter(list[ChecklistAnswerRecord])
 
 
 Answer = tuple[str, str, str, str]  # a checklist answer checked: framework, item id, status, evidence
+_STATUSES = list(
+    CHECKLIST_STATUSES
+)  # a status is kept as the one of these it equals (an enum member: its value)
 
 
 def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
@@ -1717,7 +1720,12 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
             item_id = _required(item_id, "item_id", "the checklist item's id")
         evidence = evidence or ""
         checked.append(
-            (framework, item_id, str(status), evidence if type(evidence) is str else _as_text(evidence))
+            (
+                framework,
+                item_id,
+                CHECKLIST_STATUSES[CHECKLIST_STATUSES.index(status)],  # an enum member: its value
+                evidence if type(evidence) is str else _as_text(evidence),
+            )
         )
     if checked:
         _check_answer_texts(checked)

@@ -3,6 +3,7 @@ joined, its SQLite connection held) attacked as a careless user, a hostile insid
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import signal
@@ -309,4 +310,19 @@ def test_a_register_file_that_became_read_only_is_one_plain_sentence(
         with pytest.raises(RegisterError, match="cannot be written") as raised:
             register.record_checklist_answers("credit-risk", [_answer("a"), _answer("b")], actor="r@x")
         assert "verify" not in str(raised.value)
+    assert drafted.verify().ok
+
+
+class _Answered(str, enum.Enum):  # noqa: UP042 - how a caller's code may name them (older code, Python < 3.11)
+    YES = "yes"
+    NO = "no"
+
+
+@pytest.mark.parametrize("register_url", ["sqlite"], indirect=True)
+def test_a_status_given_as_a_str_enum_member_is_kept_as_its_value(drafted: Register) -> None:
+    """A ``(str, Enum)`` member equals its value, so it passed the status check, but ``str()`` of it is
+    ``_Answered.YES``: the batch then failed with a pydantic traceback. It is kept as ``yes`` now."""
+    answers = [{**_answer("a"), "status": _Answered.YES}, {**_answer("b"), "status": _Answered.NO}]
+    recorded = drafted.record_checklist_answers("credit-risk", answers, actor="r@x")
+    assert [answer.status for answer in recorded] == ["yes", "no"]
     assert drafted.verify().ok
