@@ -183,7 +183,10 @@ class _Signing:
     checked: bool = False  # the key given is the register's, so its signatures were checked
 
 
-_Expected = tuple[bytes, int]  # the digest of a row's newest after-image, and the event that recorded it
+_Expected = tuple[bytes, int, int]  # the digest of a row's newest after-image, its event, and the row's first
+_LINKED_TO_NEWEST = frozenset(
+    {"gov_models"}
+)  # rows whose event_seq follows their updates; others keep the first
 _ORDER = {  # each table's columns in order, but event_seq
     name: tuple(column.name for column in table.c if column.name != "event_seq")
     for name, table in t.ENTITY_TABLES.items()
@@ -264,8 +267,10 @@ class _Log:
                 "written: its content no longer matches its hash.",
             )
         entries = list(_row_entries(payload))
+        expected = self.expected
         for row, record in entries:
-            self.expected[row] = (_record_digest(row[0], record), seq)
+            before = expected.get(row)
+            expected[row] = (_record_digest(row[0], record), seq, seq if before is None else before[2])
         self.duties.add(event, payload, entries)
         if event.kind in _SETTING_KINDS:
             self._setting(event, payload)
@@ -376,9 +381,12 @@ def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected]) 
             row_id = row.id
             seen.add(row_id)
             recorded = expected.get((name, row_id))
+            problem = None
             if recorded is None or _values_digest(values(row)) != recorded[0]:
                 problem = _row_problem(conn, name, row, recorded)
-                found.problems += [problem] if problem is not None else []
+            if problem is None and recorded is not None:
+                problem = _link_problem(name, row, recorded)
+            found.problems += [problem] if problem is not None else []
             if name == "gov_audits":
                 found.audits.append(row_image(row))
         found.count += len(seen)
@@ -413,6 +421,22 @@ def _row_problem(conn: Connection, name: str, row: Any, recorded: _Expected | No
         seq=seq,
         message=f"The {noun} row {row.id} differs from what event {seq} recorded ({', '.join(fields)}): it was "
         "edited by hand.",
+    )
+
+
+def _link_problem(name: str, row: Any, recorded: _Expected) -> VerifyProblem | None:
+    """A row whose link to its event (``event_seq``: the event that created it; a model's, the newest that
+    changed it) was changed: who made a record (separation of duties) and which audit is newest are read through
+    that link, so a swapped link is an edit like any other."""
+    seq = recorded[1] if name in _LINKED_TO_NEWEST else recorded[2]
+    if row.event_seq == seq:
+        return None
+    noun = _ROW_NAMES[name]
+    return VerifyProblem(
+        kind="row",
+        seq=seq,
+        message=f"The {noun} row {row.id} names event {row.event_seq} as its record, but event {seq} recorded it: "
+        "its link to the history was edited by hand.",
     )
 
 

@@ -61,6 +61,22 @@ TAMPERING: dict[str, tuple[Callable[[Register, Path], None], str, str]] = {
         "row",
         "The approval row 7 is not in the log: it was added by hand.",
     ),
+    "relink an approval row": (  # who approved is read through the link: it must be checked too
+        lambda r, _w: raw(r, "UPDATE gov_approvals SET event_seq = 3"),
+        "row",
+        "The approval row 1 names event 3 as its record, but event 4 recorded it: its link to the history was "
+        "edited by hand.",
+    ),
+    "relink an audit row": (  # the audit's creator (separation of duties) is read through the link
+        lambda r, _w: raw(r, "UPDATE gov_audits SET event_seq = 1"),
+        "row",
+        "The audit row 1 names event 1 as its record, but event 3 recorded it",
+    ),
+    "relink a version row": (  # to the audit's event: its creator would read as the auditor
+        lambda r, _w: raw(r, "UPDATE gov_versions SET event_seq = 3"),
+        "row",
+        "The version row 1 names event 3 as its record, but event 2 recorded it",
+    ),
     "change a state": (
         lambda r, _w: raw(r, "UPDATE gov_versions SET state = 'approved'"),
         "row",
