@@ -5,7 +5,7 @@ Every message is one sentence that says what is wrong and how to fix it. The com
 
 Exit codes (the contract in DESIGN.md):
     0 passed, 1 failed a blocking rule or a check, 2 usage or input error, 3 inconclusive, 4 refused input,
-    130 interrupted (Ctrl-C; the command line's own, no error class).
+    130 interrupted (Ctrl-C), 143 stopped by SIGTERM (the command line's own, no error class).
 """
 
 from __future__ import annotations

@@ -11,12 +11,19 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 # A GROUP BY over ten billion generated rows: hours of work in DuckDB, so the audit is still waiting when ^C comes.
 ENDLESS = "SELECT 'a' AS sex, 1 AS hired, 1 AS performed FROM range(10000000000)"
 
 
-def test_ctrl_c_during_an_audit_exits_130_with_one_sentence(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("stop", "code", "words"), [(signal.SIGINT, 130, "Interrupted"), (signal.SIGTERM, 143, "Stopped")]
+)
+def test_ctrl_c_or_sigterm_during_an_audit_exits_with_one_sentence(
+    tmp_path: Path, stop: signal.Signals, code: int, words: str
+) -> None:
     (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
     args = ["audit", "vendor@1", "--no-register", "--no-figures", "--workspace", str(tmp_path)]
     args += ["--query", ENDLESS, "--predictions", "hired", "--target", "performed", "--sensitive", "sex"]
@@ -30,12 +37,12 @@ def test_ctrl_c_during_an_audit_exits_130_with_one_sentence(tmp_path: Path) -> N
         env=env,
     )
     time.sleep(4)  # started, the query sent and counting (not a timing assertion: ^C may come at any point)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(stop)
     _out, err = process.communicate(timeout=60)
-    assert process.returncode == 130, (process.returncode, err)
+    assert process.returncode == code, (process.returncode, err)
     assert "Traceback" not in err and "Aborted!" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
-    assert lines[-1].startswith("Interrupted"), err
+    assert lines[-1].startswith(words), err
     assert not (tmp_path / "a.json").exists() and not (tmp_path / "audits").exists()
 
 
@@ -46,3 +53,4 @@ def test_the_help_lists_exit_code_130() -> None:
 
     result = CliRunner().invoke(cli, ["--help"])
     assert "130" in result.output and "interrupted" in result.output.lower()
+    assert "143" in result.output and "SIGTERM" in result.output

@@ -35,7 +35,6 @@ from governance.intake.engine import (
 )
 from governance.intake.sources import open_plain, open_source
 from governance.intake.sql_source import SqlSource
-from governance.provenance import isoformat, now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -165,6 +164,7 @@ def table_info(
     counts: Grouped | None = None,
 ) -> TableInfo:
     """The provenance of a table audit: backend, redacted connection, row count and fingerprint."""
+    from governance.provenance import isoformat, now
     from governance.results.audit import TableInfo
 
     if counts is None:

@@ -56,12 +56,26 @@ class LazyGroup(click.Group):
         here means a failed blocking rule, so an interrupted CI gate would read as a model that failed."""
         try:
             return super().invoke(ctx)
+        except Terminated:
+            click.echo(TERMINATED, err=True)
+            ctx.exit(EXIT_TERMINATED)
         except KeyboardInterrupt:
             click.echo(INTERRUPTED, err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a CI job cancelled, a container stopped), raised where Ctrl-C would be, so that the same
+    clean-up runs: a write rolled back, a query sent to a database server cancelled (a process that just died
+    would leave it running there)."""
+
+
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT
+EXIT_TERMINATED = 143  # ... and by SIGTERM
+TERMINATED = (
+    "Stopped (SIGTERM): the command stopped before it finished and left nothing half-written; run it again, "
+    "after `governance register history` if it was changing the register."
+)
 INTERRUPTED = (
     "Interrupted (Ctrl-C): the command stopped before it finished and left nothing half-written; run it again, "
     "after `governance register history` if it was changing the register."
@@ -83,6 +97,7 @@ def cli() -> None:
       3  inconclusive: the evidence is too thin to pass or fail (use --strict to treat as failed)
       4  refused input: unsafe to load (an untrusted pickle) or a corrupt register
       130  interrupted (Ctrl-C) before the command finished
+      143  stopped by SIGTERM (kill, a cancelled CI job) before the command finished
 
     Start with `governance demo`, or `governance init` in a new folder.
     """
@@ -97,7 +112,23 @@ def main(argv: list[str] | None = None) -> Any:
     computation; benchmarks/engine). Files and connections are closed by the commands themselves, and the other
     ``atexit`` handlers still run."""
     _freeze_at_exit()
+    _stop_on_sigterm()
     return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM raises :class:`Terminated` in the main thread (Python's default ends the process on the spot,
+    with no clean-up: an audit's query left running on the PostgreSQL server, exit code -15 and no sentence)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise Terminated
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 _freezing: list[bool] = []

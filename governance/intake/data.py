@@ -7,14 +7,12 @@ explicit ``Unknown`` group: counted and reported, never silently dropped.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from governance.errors import InputError
-from governance.provenance import sha256_file
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -180,6 +178,8 @@ def refuse_duplicate_columns(names: Sequence[str], source: str) -> None:
 
 def missing_column_error(name: str, available: Sequence[str], source: str, field: str) -> InputError:
     """The one sentence for a column that is not there, naming the argument (``field``) that named it."""
+    import difflib
+
     close = difflib.get_close_matches(name, list(available), n=1)
     hint = (
         f"did you mean '{close[0]}'?" if close else f"the columns are: {', '.join(map(str, available[:12]))}"
@@ -347,6 +347,8 @@ def _join_demographics(
     sensitive: Sequence[str],
 ) -> _Joined:
     """Join the sensitive columns from their own file on ``id_column``; unmatched rows keep missing values."""
+    from governance.provenance import sha256_file
+
     if id_column is None:
         raise InputError(
             "{sensitive_data} needs {id_column} COL, the column that links its rows to the data.",
@@ -467,7 +469,7 @@ def load_audit_data(
     return AuditData(
         frame=frame.reset_index(drop=True),
         path=data_path,
-        sha256=sha256_file(data_path),
+        sha256=_sha256_file(data_path),
         target=target,
         sensitive=list(sensitive),
         features=inputs.names,
@@ -505,3 +507,11 @@ def case_variant_notes(categories: Mapping[str, Iterable[str]]) -> list[str]:
                 "leading or trailing spaces) and audit again."
             )
     return notes
+
+
+def _sha256_file(path: Path) -> str:
+    """governance.provenance's, imported here only when a file is read: an audit of a table sends its query
+    before the provenance's libraries (hashlib, subprocess, platform) are loaded (governance.intake.early)."""
+    from governance.provenance import sha256_file
+
+    return sha256_file(path)

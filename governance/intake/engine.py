@@ -195,12 +195,41 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__)[:300]
 
 
+_LOST_STATES = (
+    "08",
+    "57P01",
+    "57P02",
+    "57P03",
+)  # connection exceptions; admin or crash shutdown; starting up
+_LOST_WORDS = (
+    "server closed the connection",
+    "terminating connection",
+    "consuming input failed",
+    "connection is lost",
+)
+
+
+def _connection_lost(exc: BaseException, lowered: str) -> bool:
+    """Whether the server went away mid-query (a restart, ``pg_terminate_backend``), not a refused query: its
+    SQLSTATE where the driver gives one (psycopg, also under Ibis's wrapping), else the libpq words."""
+    state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+    if isinstance(state, str) and state.startswith(_LOST_STATES):
+        return True
+    return any(words in lowered for words in _LOST_WORDS)
+
+
 def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
     """One sentence for an engine's failure: what failed, on which backend and object, and the fix (``what`` may
     name the ``query`` field)."""
     kind = type(exc).__name__
     text = _first_line(exc)
     lowered = f"{kind} {exc}".lower()
+    if _connection_lost(exc, lowered):
+        return InputError(
+            f"{con.where} closed the connection while reading {what} ({text}): the server restarted or an "
+            "administrator ended the session; run the command again once the server is back.",
+            fields=["query"],
+        )
     if (
         kind == "TableNotFound"
         or "undefinedtable" in lowered

@@ -218,6 +218,20 @@ def connect_duckdb(url: str) -> tuple[Connection, Any]:
     return Connection(backend="duckdb", url=redact_url(url), ibis=None), db
 
 
+CLIENT_CHECK_MS = 2000  # how often the server checks, while a query runs, that the audit is still connected
+
+
+def _session_settings(server_version: int) -> str:
+    """UTC, and on PostgreSQL 14+ ``client_connection_check_interval``: an audit killed with ``kill -9`` (no
+    chance to cancel its query, as Ctrl-C and SIGTERM do) has its query stopped by the server within seconds,
+    not when the query ends and its rows find nobody to read them. Older servers have no such setting; there
+    ``--query-timeout`` (``statement_timeout``) is the bound."""
+    settings = "SET TIMEZONE = UTC"
+    if server_version >= 140000:
+        settings += f"; SET client_connection_check_interval = {CLIENT_CHECK_MS}"
+    return settings
+
+
 def connect_postgres(url: str, timeout: float | None) -> tuple[Connection, Any]:
     """A psycopg connection with the options Ibis's PostgreSQL backend uses (UTC, the statement timeout)."""
     from governance.intake.engine import _missing_extra
@@ -241,7 +255,7 @@ def connect_postgres(url: str, timeout: float | None) -> tuple[Connection, Any]:
             autocommit=True,  # each read its own statement: no transaction left open between them
             **options,
         )
-        db.execute("SET TIMEZONE = UTC")
+        db.execute(_session_settings(db.info.server_version))
     except Exception as exc:
         reason = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         raise InputError(

@@ -436,7 +436,9 @@ def _ping_when_idle(engine: Engine) -> None:
     @event.listens_for(engine, "checkout")
     def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         idle_since = record.info.get(_CHECKED_IN)
-        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+        if idle_since is None:
+            return
+        if time.monotonic() - idle_since < IDLE_PING_SECONDS and not _server_spoke(dbapi_connection):
             return
         try:
             alive = engine.dialect.do_ping(dbapi_connection)
@@ -444,6 +446,19 @@ def _ping_when_idle(engine: Engine) -> None:
             alive = False
         if not alive:
             raise sa.exc.DisconnectionError("The pooled connection is gone; a fresh one is opened.")
+
+
+def _server_spoke(dbapi_connection: Any) -> bool:
+    """Whether the server sent something to an idle connection: it sends nothing unasked, so this is a goodbye
+    (a restart's or pg_terminate_backend's notice, or the socket closed). One poll of the socket, no wait for the
+    server: a read right after a restart reconnects instead of failing on the dead connection."""
+    import select
+
+    try:
+        readable, _, _ = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+    except Exception:  # no socket any more: the ping decides
+        return True
+    return bool(readable)
 
 
 _OPENED_BY = "governance_pid"  # the pool record's note of the process that opened the connection
@@ -477,8 +492,9 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 class HeldConnection:
-    """PostgreSQL: the connection one register's writes reuse, checked out of SQLAlchemy's pool once rather than
-    per write (checking one out and in again, with its events and reset, was a fifth of a write's processor time).
+    """The connection one register's writes reuse, checked out of SQLAlchemy's pool once rather than per write
+    (checking one out and in again, with its events and reset, was a fifth of a write's processor time on
+    PostgreSQL, and on SQLite a tenth of a single write's; an idle SQLite connection holds no lock).
     Each write is still its own transaction; a connection the server dropped is replaced (see
     :func:`locked_write`). Only the thread and process that took it reuse it; others check one out per write."""
 
@@ -493,9 +509,7 @@ class HeldConnection:
 
     def take(self, engine: Engine) -> Connection | None:
         """The held connection, opened if need be; ``None`` where it cannot be reused (another thread or
-        process, a transaction already open on it, SQLite)."""
-        if engine.dialect.name != "postgresql":
-            return None
+        process, a transaction already open on it)."""
         import threading
 
         here, held = (os.getpid(), threading.get_ident()), self.held
@@ -567,6 +581,8 @@ def locked_write(
         denied = permission_denied(exc, engine)
         if denied is not None:
             raise denied from exc
+        if exc.statement is None and _server_lost(exc, engine):  # could not connect: nothing was sent
+            raise server_unavailable(exc, engine, "so nothing was recorded") from exc
         if not (isinstance(exc, sa.exc.OperationalError) and _is_disk_full(exc)):
             raise _write_failed(exc, engine) from exc
         raise DiskFullError(
@@ -738,12 +754,19 @@ def role_identity(role: str) -> str:
 
 
 def _os_user() -> str:
+    """The operating-system account this process runs as, looked up once per effective user id (the user
+    database was read again for every write)."""
+    return _os_user_of(os.geteuid() if hasattr(os, "geteuid") else -1)
+
+
+@cache
+def _os_user_of(uid: int) -> str:
     import getpass
 
     try:
         import pwd
 
-        return pwd.getpwuid(os.geteuid()).pw_name
+        return pwd.getpwuid(uid).pw_name
     except (ImportError, KeyError, AttributeError):  # Windows, or a uid without an entry
         try:
             return getpass.getuser()
@@ -762,6 +785,35 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
                 yield connection
     except sa.exc.DBAPIError as exc:
         denied = permission_denied(exc, engine)
-        if denied is None:
-            raise
-        raise denied from exc
+        if denied is not None:
+            raise denied from exc
+        if _server_lost(exc, engine):
+            raise server_unavailable(exc, engine, "so nothing could be read") from exc
+        raise
+
+
+class ServerUnavailable(RegisterError):
+    """The register's PostgreSQL server cannot be reached, or closed the connection (a restart, a terminated
+    session, the network): the user's to retry once it is back."""
+
+
+# SQLSTATEs of a lost server: connection exceptions (class 08); admin or crash shutdown; still starting up
+_LOST_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def _server_lost(exc: sa.exc.DBAPIError, engine: Engine) -> bool:
+    """Whether a PostgreSQL error means the server went away or cannot be reached, rather than a refused query."""
+    if engine.dialect.name != "postgresql" or not isinstance(exc, sa.exc.OperationalError):
+        return False
+    state = getattr(exc.orig, "sqlstate", None)
+    return exc.connection_invalidated or state is None or state.startswith(_LOST_STATES)
+
+
+def server_unavailable(exc: sa.exc.DBAPIError, engine: Engine, consequence: str) -> ServerUnavailable:
+    """One sentence: which server, what happened (the driver's first line, never the URL's password), what to do."""
+    url = engine.url
+    return ServerUnavailable(
+        f"The PostgreSQL server of the register at {url.host or 'localhost'}:{url.port or 5432} (database "
+        f"{url.database}) cannot be reached or closed the connection ({_first_line(exc)}), {consequence}; check "
+        "that the server is running (it may be restarting), then run the command again."
+    )

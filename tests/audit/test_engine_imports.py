@@ -191,6 +191,20 @@ def test_the_count_query_starts_before_the_audit_libraries_load(tmp_path: Path) 
         assert seen == {"at_query": [], "threads": []}, source
 
 
+# What the provenance and the error messages load (hashlib with OpenSSL, subprocess, getpass, difflib: about
+# 15 ms): needed after the engine's answer, not before the command can send its query.
+PROVENANCE_LIBRARIES = ("governance.provenance", "hashlib", "subprocess", "getpass", "difflib")
+
+
+def test_the_count_query_starts_before_the_provenance_libraries_load(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_EARLY % (PROVENANCE_LIBRARIES,), *source)
+        assert seen == {"at_query": [], "threads": []}, source
+
+
 # Records which of the audit's libraries were loaded when the count-table query was sent to the engine.
 RUN_SENT = """
 import atexit, json, runpy, sys, threading
@@ -298,3 +312,59 @@ def test_a_parquet_log_is_hashed_while_the_engine_counts(tmp_path: Path) -> None
     prediction_log().to_parquet(parquet)
     order = _run_audit(tmp_path, RUN_ORDER, "--data", str(parquet), sensitive="race")
     assert [step for step in order if step in ("hash parquet", "answer")] == ["hash parquet", "answer"]
+
+
+# Records the interpreter's switch interval while the count query runs in the engine, and when the process ends.
+RUN_SWITCH = """
+import atexit, json, runpy, sys, threading
+import governance.intake.sql_source as sql_source
+path, seen, execute = sys.argv[1], {}, sql_source.SqlSource.execute
+def watched(sql, cursor):
+    if threading.current_thread().name == "governance-count-query":
+        seen["counting"] = sys.getswitchinterval()
+    return execute(sql, cursor)
+sql_source.SqlSource.execute = staticmethod(watched)
+def report():
+    seen["after"] = sys.getswitchinterval()
+    open(path, "w").write(json.dumps(seen))
+atexit.register(report)
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+
+
+def test_the_interpreter_lock_is_handed_over_quickly_while_the_engine_counts(tmp_path: Path) -> None:
+    """DuckDB's client takes the interpreter lock between pieces of the query's work: with the default 5 ms
+    interval its thread waited for the lock while the audit loaded its libraries (benchmarks/engine)."""
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_SWITCH, *source)
+        assert seen == {"counting": pytest.approx(0.0001), "after": pytest.approx(0.005)}, source
+
+
+# Counts how often the audit's whole result was turned into JSON text at once (audit.json itself is written a field
+# at a time, its records made a piece at a time: governance.results.streamed).
+RUN_DUMPS = """
+import atexit, json, runpy, sys
+from governance.results.audit import AuditResult
+path, calls, dump = sys.argv[1], [], AuditResult.model_dump_json
+def counted(self, *args, **kwargs):
+    if "include" not in kwargs:
+        calls.append(1)
+    return dump(self, *args, **kwargs)
+AuditResult.model_dump_json = counted
+atexit.register(lambda: open(path, "w").write(json.dumps(len(calls))))
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+
+
+def test_the_json_copy_is_the_audit_folders_file(tmp_path: Path) -> None:
+    """``--json`` copies audit.json byte for byte instead of serialising the whole result again: that took about
+    10 ms after the engine's answer, on the audit's critical path, and made every deferred record at once."""
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    assert _run_audit(tmp_path, RUN_DUMPS, "--table", "log", "--connection", url) == 0
+    written = next((tmp_path / "audits").rglob("audit.json")).read_bytes()
+    assert (tmp_path / "a.json").read_bytes() == written
