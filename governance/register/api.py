@@ -1190,15 +1190,16 @@ class Register:
         for event in events:
             by_model.setdefault(str(event.model_name), []).append(event)
         overviews = [overview(detail, by_model.get(detail.model.name, []), attention) for detail in details]
+        del by_model
         return {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
             "exported_at": _now(),
             "register": self.location,
             "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
-            "models": [detail.model_dump(mode="json", exclude={"events"}) for detail in details],
-            "overviews": [item.model_dump(mode="json") for item in overviews],
-            "events": [event.model_dump(mode="json") for event in events],
+            "models": _dumped(details, exclude={"events"}),
+            "overviews": _dumped(overviews),
+            "events": _dumped(events),
             "verification": report.model_dump(mode="json"),
         }
 
@@ -1551,6 +1552,16 @@ class Register:
 
 def _now() -> str:
     return provenance.isoformat(provenance.now())
+
+
+def _dumped(items: list[Any], exclude: set[str] | None = None) -> list[dict[str, Any]]:
+    """Each record as JSON-able data, emptying ``items`` as it goes: the records and their dumps are never all
+    held at once (an export of a thousand audits held both)."""
+    items.reverse()
+    dumped = []
+    while items:
+        dumped.append(items.pop().model_dump(mode="json", exclude=exclude))
+    return dumped
 
 
 def _first_event(conn: Connection, kind: str) -> Row[Any] | None:

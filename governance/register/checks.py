@@ -79,14 +79,14 @@ def verify(
     with database.read_transaction(register.engine) as conn:
         log = _replay(conn, key, {digest for _source, digest in anchors})
         head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).first()
-        tables = _compare_rows(conn, log.expected)
+        files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
+        tables = _compare_rows(conn, log.expected, files)
     problems = log.problems + _head_problems(log, head)
     signing = log.signing(head)
     problems += signing.problems
     found = [_check_anchor(log, source, digest) for source, digest in anchors]
     problems += [anchor.problem for anchor in found if anchor.problem is not None]
     problems += tables.problems + log.duties.problems
-    files = audit_files if audit_files is not None else AuditFiles(register, workspace_root)
     problems += files.problems(tables.audits, log.expected)
     problems += _orphan_problems(register, workspace_root)
     problems += mitigation.comparison_problems(register, workspace_root)
@@ -366,11 +366,16 @@ _UNRECORDED_SIGNING = VerifyProblem(
 class _Tables:
     problems: list[VerifyProblem]
     count: int
-    audits: list[dict[str, Any]]  # the audit rows, for their files
+    audits: list[
+        dict[str, Any]
+    ]  # the audit rows' ids, their files checked (see ``AuditFiles.checked_image``)
 
 
-def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected]) -> _Tables:
-    """Replay the log against the tables: every row as its newest event recorded it, none added or deleted."""
+def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected], files: AuditFiles) -> _Tables:
+    """Replay the log against the tables: every row as its newest event recorded it, none added or deleted.
+
+    Each audit's files are checked as its row is read (``files`` keeps the result), and only the row's image
+    without its manifest is kept: every audit's manifest at once took megabytes for a thousand audits."""
     found = _Tables([], 0, [])
     for name, table in t.ENTITY_TABLES.items():
         seen: set[int] = set()
@@ -388,7 +393,7 @@ def _compare_rows(conn: Connection, expected: dict[tuple[str, int], _Expected]) 
                 problem = _link_problem(name, row, recorded)
             found.problems += [problem] if problem is not None else []
             if name == "gov_audits":
-                found.audits.append(row_image(row))
+                found.audits.append(files.checked_image(row_image(row)))
         found.count += len(seen)
         noun = _ROW_NAMES[name]
         found.problems += [
@@ -462,6 +467,16 @@ class AuditFiles:
         if audit_id not in self._found:
             self._found[audit_id] = audit_file_problems(self.register, audit, self.root)
         return self._found[audit_id]
+
+    def checked_image(self, audit: dict[str, Any]) -> dict[str, Any]:
+        """Check the audit's files now; what verify reads of its row later (whether it had a manifest: ``{}`` or
+        ``None``)."""
+        self.of(audit)
+        return {
+            "id": audit["id"],
+            "audit_id": audit["audit_id"],
+            "files": None if audit.get("files") is None else {},
+        }
 
     def problems(
         self, audits: Sequence[dict[str, Any]], expected: dict[tuple[str, int], _Expected]

@@ -8,7 +8,9 @@ still gets a site from its audits alone, each page saying that no register vouch
 
 from __future__ import annotations
 
+import json
 import logging
+import zlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -129,7 +131,12 @@ class AuditRecord:
 
 @dataclass
 class ModelEntry:
-    """Everything the site knows about one model, merged from the register, the config and its audits."""
+    """Everything the site knows about one model, merged from the register, the config and its audits.
+
+    The register's detail of the model (every version, audit and approval row) and its events are kept packed
+    (compressed JSON, see :meth:`pack`) and read back when a page asks: held as Python objects they took about
+    8 kB per audit for the whole build, packed well under one.
+    """
 
     name: str
     slug: str = ""
@@ -139,13 +146,36 @@ class ModelEntry:
     aedt_from_register: bool = False
     versions: dict[str, dict[str, Any]] = field(default_factory=dict)
     approvals: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    register_detail: dict[str, Any] = field(default_factory=dict)
     answers: list[dict[str, Any]] = field(default_factory=list)
     audits: list[AuditRecord] = field(default_factory=list)
     overview: ModelOverview | None = (
         None  # where it stands, computed by the register (as `register show` says)
     )
+    packed: bytes = b""  # the register's detail and events of this model (see :meth:`pack`)
+
+    def pack(self, register_detail: dict[str, Any], events: list[dict[str, Any]]) -> None:
+        """Keep the register's detail and events as compressed JSON (they are JSON already: read back equal)."""
+        if not register_detail and not events:
+            self.packed = b""
+            return
+        text = json.dumps([register_detail, events], separators=(",", ":"))
+        self.packed = zlib.compress(text.encode("utf-8"), 1)
+
+    def _unpacked(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        if not self.packed:
+            return {}, []
+        detail, events = json.loads(zlib.decompress(self.packed))
+        return detail, events
+
+    @property
+    def register_detail(self) -> dict[str, Any]:
+        """The register's detail of this model (versions, audits, approvals...), read back from :attr:`packed`."""
+        return self._unpacked()[0]
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The model's register events as the site keeps them (see :func:`site_event`), oldest first."""
+        return self._unpacked()[1]
 
     @property
     def latest_audit(self) -> AuditRecord | None:
@@ -359,7 +389,6 @@ def _records(exported: dict[str, Any], *keys: str) -> list[dict[str, Any]]:
 
 def _register_model(model: ModelEntry, detail: dict[str, Any], record: dict[str, Any]) -> None:
     """Fill a model's entry from its register detail: card fields, AEDT answer, versions, approvals, answers."""
-    model.register_detail = detail
     model.card.update({key: value for key, value in record.items() if value not in (None, "", [])})
     if record.get("is_aedt") is not None:
         model.is_aedt = bool(record["is_aedt"])
@@ -376,22 +405,31 @@ def _register_model(model: ModelEntry, detail: dict[str, Any], record: dict[str,
     model.answers += [item for item in detail.get("checklist_answers") or [] if isinstance(item, dict)]
 
 
-def _models_from_register(exported: dict[str, Any], entry: Callable[[str], ModelEntry]) -> None:
-    """Every model the register export names, with what the register knows of it."""
+def _models_from_register(exported: dict[str, Any], entry: Callable[[str], ModelEntry]) -> dict[str, Any]:
+    """Every model the register export names, with what the register knows of it; returns each one's detail."""
+    details: dict[str, Any] = {}
     for detail in _records(exported, "models"):
         nested = detail.get("model")
         record: dict[str, Any] = nested if isinstance(nested, dict) else detail
         name = _model_name(record)
         if name is not None:
             _register_model(entry(name), detail, record)
+            details[name] = detail
+    return details
 
 
-def _attach_events_and_overviews(exported: dict[str, Any], models: dict[str, ModelEntry]) -> None:
-    """Each registered model's events, and its overview (whose shown version's state is its status)."""
+def _attach_events_and_overviews(
+    exported: dict[str, Any], models: dict[str, ModelEntry], details: dict[str, Any]
+) -> None:
+    """Each registered model's detail and events (packed), and its overview (whose shown version's state is its
+    status)."""
+    events: dict[str, list[dict[str, Any]]] = {}
     for event in _records(exported, "events"):
         name = event.get("model_name")
         if isinstance(name, str) and name in models:
-            models[name].events.append(event)
+            events.setdefault(name, []).append(event)
+    for name, model in models.items():
+        model.pack(details.get(name) or {}, events.pop(name, []))
     from governance.register.overview import ModelOverview
 
     for view in _records(exported, "overviews"):
@@ -438,8 +476,8 @@ def collect(
         return models[name]
 
     if exported:
-        _models_from_register(exported, entry)
-        _attach_events_and_overviews(exported, models)
+        _attach_events_and_overviews(exported, models, _models_from_register(exported, entry))
+        vouchers.forget_rows()  # the audits' rows are packed with their models: keep only what is checked later
     _cards_from_config(workspace, entry)
 
     for audit in audits:

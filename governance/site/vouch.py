@@ -118,6 +118,14 @@ class Vouchers:
             f"({recorded[3]}); run the audit again through the register."
         )
 
+    def forget_rows(self) -> None:
+        """Keep of each recorded audit only what :meth:`missing_folders` reads (the audits have been read): the
+        whole rows would stay in memory for the whole build."""
+        self.by_folder = {
+            folder: {key: audit[key] for key in ("audit_json_path", "audit_id")}
+            for folder, audit in self.by_folder.items()
+        }
+
     def reject(self, check: AuditCheck, problem: str) -> None:
         """Mark an audit not verified because of ``problem``."""
         check.status = "not-verified"
