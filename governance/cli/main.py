@@ -10,6 +10,7 @@ import gc
 import importlib
 import importlib.util
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -112,23 +113,43 @@ def main(argv: list[str] | None = None) -> Any:
     computation; benchmarks/engine). Files and connections are closed by the commands themselves, and the other
     ``atexit`` handlers still run."""
     _freeze_at_exit()
-    _stop_on_sigterm()
-    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
+    restore = _stop_on_sigterm()
+    try:
+        return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
+    finally:
+        restore()  # main() called in a caller's process: its own handler back
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_sigterm() -> Callable[[], None]:
     """SIGTERM raises :class:`Terminated` in the main thread (Python's default ends the process on the spot,
-    with no clean-up: an audit's query left running on the PostgreSQL server, exit code -15 and no sentence)."""
+    with no clean-up: an audit's query left running on the PostgreSQL server, exit code -15 and no sentence).
+
+    Only the first: a second ``kill`` would cut short the clean-up the first one started (a temporary file left,
+    a rollback half-done). A process told to ignore SIGTERM (its supervisor's choice) keeps ignoring it. Gives
+    back a function that puts the caller's handler back."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        return
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        return lambda: None
+    stopping: list[bool] = []
 
     def stop(_signum: int, _frame: Any) -> None:
-        raise Terminated
+        if not stopping:
+            stopping.append(True)
+            raise Terminated
 
     signal.signal(signal.SIGTERM, stop)
+    if previous is None:  # a handler set outside Python: the default is the nearest
+        previous = signal.SIG_DFL
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 _freezing: list[bool] = []
