@@ -59,6 +59,21 @@ def test_a_second_sigterm_during_the_clean_up_does_not_cut_it_short(tmp_path: Pa
     assert marker.read_text(encoding="utf-8") == "cleaned up"
 
 
+def test_sigterm_while_ctrl_c_is_being_handled_does_not_cut_the_clean_up_short(tmp_path: Path) -> None:
+    """Ctrl-C, then a supervisor's SIGTERM while the command cleans up: the clean-up finishes, and the command
+    ends as interrupted (130), the first of the two."""
+    probe = textwrap.dedent(PROBE).replace("signal.SIGTERM)", "signal.SIGINT)", 1)  # the first: Ctrl-C
+    (tmp_path / "sigterm_probe.py").write_text(probe, encoding="utf-8")
+    marker = tmp_path / "marker"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, str(marker)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr and "Aborted!" not in done.stderr, done.stderr
+    assert marker.read_text(encoding="utf-8") == "cleaned up"
+
+
 def test_main_gives_the_callers_sigterm_handler_back() -> None:
     from governance.cli.main import main
 

@@ -124,8 +124,8 @@ def _stop_on_sigterm() -> Callable[[], None]:
     """SIGTERM raises :class:`Terminated` in the main thread (Python's default ends the process on the spot,
     with no clean-up: an audit's query left running on the PostgreSQL server, exit code -15 and no sentence).
 
-    Only the first: a second ``kill`` would cut short the clean-up the first one started (a temporary file left,
-    a rollback half-done). A process told to ignore SIGTERM (its supervisor's choice) keeps ignoring it. Gives
+    Only the first, and not while Ctrl-C is being handled: a second stop would cut short the clean-up the first one
+    started (a temporary file left, a rollback half-done). A process told to ignore SIGTERM (its supervisor's choice) keeps ignoring it. Gives
     back a function that puts the caller's handler back."""
     import signal
     import threading
@@ -138,7 +138,9 @@ def _stop_on_sigterm() -> Callable[[], None]:
     stopping: list[bool] = []
 
     def stop(_signum: int, _frame: Any) -> None:
-        if not stopping:
+        if not stopping and not isinstance(
+            sys.exc_info()[1], KeyboardInterrupt
+        ):  # not while Ctrl-C cleans up
             stopping.append(True)
             raise Terminated
 
