@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import operator
 import os
@@ -87,7 +88,7 @@ _ANSWERS_AT_ONCE = 1000  # rows of one INSERT (SQLite takes at most 32,766 bound
 
 
 def _insert_answers(
-    conn: Connection, model_name: str, values: list[dict[str, Any]]
+    conn: Connection, model_name: str, values: list[tuple[Any, ...]]
 ) -> list[tuple[int, int, int]]:
     """Insert checklist answers for the model of that name; what the database gave them (``id``, ``model_id`` and
     ``event_seq`` of each, in the order of ``values``; none when there is no such model): the model's id is
@@ -97,8 +98,8 @@ def _insert_answers(
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     for start in range(0, len(values), _ANSWERS_AT_ONCE):
         chunk = values[start : start + _ANSWERS_AT_ONCE]
-        parameters = [value[c] for value in chunk for c in _ANSWER_COLUMNS]  # by position: binding by name
-        parameters.append(model_name)  # cost SQLite a third of a batched answer
+        parameters = list(itertools.chain.from_iterable(chunk))  # by position: binding by name cost SQLite
+        parameters.append(model_name)  # a third of a batched answer
         cursor = database.driver_execute(conn, _insert_answers_sql(mark, len(chunk)), parameters)
         try:
             rows += cursor.fetchall()
@@ -148,69 +149,97 @@ def _answers_after_head_sql(count: int) -> str:
     return f"INSERT INTO {t.checklist_answers.name} ({', '.join(columns)}) SELECT v.* FROM (VALUES {rows}) AS v, moved"
 
 
-def _answer_parameters(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[Any]:
+def _answer_parameters(values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]]) -> list[Any]:
     """:func:`_answers_after_head_sql`'s parameters, by position."""
-    return [
-        item
-        for value, row in zip(values, rows, strict=True)
-        for item in (row[0], row[1], *[value[c] for c in _ANSWER_COLUMNS])
-    ]
+    return [item for value, row in zip(values, rows, strict=True) for item in (row[0], row[1], *value)]
 
 
-_SAME_IN_A_BATCH = frozenset({"actor", "at", "model_id"})  # the columns alike in every answer of a batch
-
-
-def _reserved(reserved: dict[str, Any], values: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+def _reserved(reserved: dict[str, Any], values: list[tuple[Any, ...]]) -> list[tuple[int, int, int]]:
     """What :func:`_insert_answers` returns, from the model's id and the answer ids reserved (none: no model)."""
     if reserved["model_id"] is None:
         return []
-    return [
-        (int(i), int(reserved["model_id"]), v["event_seq"])
-        for i, v in zip(reserved["ids"], values, strict=True)
-    ]
+    return [(int(i), int(reserved["model_id"]), v[-1]) for i, v in zip(reserved["ids"], values, strict=True)]
 
 
-def _answer_images(values: list[dict[str, Any]], rows: list[tuple[int, int, int]]) -> list[dict[str, Any]]:
-    """The after-images of answers just inserted (as :func:`queries.row_image` would read them back): the values
-    given, with the ids the database gave them (text and whole numbers come back as they went in)."""
-    assert [row[2] for row in rows] == [value["event_seq"] for value in values]
+_RECORD_KEYS = (*_ANSWER_COLUMNS[:-1], "id", "model_id", "model_name")  # a value's, a row's, the model's
+
+
+def _answer_images(
+    values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]], model_name: str
+) -> list[dict[str, Any]]:
+    """The records of answers just inserted (as :func:`queries.row_image` would read them back, with the model's
+    name): the values given, with the ids the database gave them (text and whole numbers come back as they went
+    in)."""
+    assert [row[2] for row in rows] == [value[-1] for value in values]
     return [
-        {**{c: value[c] for c in _ANSWER_COLUMNS[:-1]}, "id": row[0], "model_id": row[1]}
+        dict(zip(_RECORD_KEYS, (*value[:-1], *row[:2], model_name), strict=True))
         for value, row in zip(values, rows, strict=True)
     ]
 
 
-class _EventRows:
-    """The ``gov_events`` rows of one transaction's events: each with its canonical payload, hash and signature.
-    What the events of one change share (actor, time, kind, model, version) is encoded once for their hashes."""
+def _answer_texts(values: list[tuple[Any, ...]], rows: list[tuple[int, int, int]]) -> list[str]:
+    """The canonical payload of each answer's event (its row's after-image, as :func:`_payload_text` writes it,
+    keys sorted): what every answer of a batch shares (actor, time, model) encoded once, each text value with
+    JSON's own string encoder, each id as the whole number it is; no JSON document built per answer."""
+    actor, at = values[0][4:6]
+    head, tail = _payload_around(t.checklist_answers.name)
+    shared = f'{head}{{"actor":{chain.encode_text(actor)},"at":{chain.encode_text(at)},'
+    template = (  # a %-format: the text alike in every answer escaped (an actor may write "100%s")
+        shared.replace("%", "%%")
+        + f'"evidence":%s,"framework":%s,"id":%d,"item_id":%s,"model_id":{int(rows[0][1])},"status":%s}}'
+        + tail.replace("%", "%%")
+    )
+    encode = chain.encode_text
+    assert len({row[1] for row in rows}) == 1  # one model: its id alike in every row
+    return [
+        template % (encode(value[3]), encode(value[0]), row[0], encode(value[1]), encode(value[2]))
+        for value, row in zip(values, rows, strict=True)
+    ]
 
-    def __init__(self, signer: chain.SigningKey | None, before_signing: bool, identity: str | None) -> None:
-        self.signer, self.before_signing, self.identity = signer, before_signing, identity
-        self.change: Change | None = None
-        self.said: tuple[str, str, str, str | None, str | None] = ("", "", "", None, None)
-        self.hasher: Callable[[int, str, str], str] = chain.event_hasher(self.said, None)
 
-    def row(self, seq: int, prev_hash: str, change: Change, text: str) -> dict[str, Any]:
-        if change is not self.change:  # a batch: the same change for every event
-            self.change = change
-            self.said = (change.actor, change.at, change.kind, change.model_name, change.version)
-            self.hasher = chain.event_hasher(self.said, self.identity)
-        said, digest = self.said, self.hasher(seq, text, prev_hash)
-        row = {
-            "seq": seq,
-            "actor": said[0],
-            "at": said[1],
-            "kind": said[2],
-            "model_name": said[3],
-            "version": said[4],
-            "payload": text,
-            "prev_hash": prev_hash,
-            "hash": digest,
-            "hmac": self.signer.sign(digest) if self.signer is not None else None,
-        }
-        if not self.before_signing:
-            row["identity"] = self.identity
-        return row
+_EVENT_COLUMNS = (
+    "seq",
+    "actor",
+    "at",
+    "kind",
+    "model_name",
+    "version",
+    "payload",
+    "prev_hash",
+    "hash",
+    "hmac",
+)
+"""The ``gov_events`` columns an event row gives, in this order (then ``identity``, see :func:`_event_rows`)."""
+
+EventRuns = list[tuple[Change, list[str]]]  # events: runs of canonical payload texts, each run of one change
+
+
+def _event_rows(
+    runs: EventRuns,
+    first: tuple[int, str],
+    signer: chain.SigningKey | None,
+    identity: tuple[bool, str | None],
+) -> list[tuple[Any, ...]]:
+    """The ``gov_events`` rows of one transaction's events (columns :data:`_EVENT_COLUMNS`), numbered from
+    ``first[0]`` and chained from the hash ``first[1]``: each with its payload, hash and signature, as tuples (no
+    dict per event). ``identity``: whether the register keeps who wrote each event (older schemas do not), and
+    who. What the events of one change share (actor, time, kind, model, version) is encoded once."""
+    rows: list[tuple[Any, ...]] = []
+    seq, prev = first
+    kept, who = identity
+    for change, texts in runs:
+        said = (change.actor, change.at, change.kind, change.model_name, change.version)
+        digests = chain.chained_hashes(said, who if kept else None, (seq, prev), texts)
+        signed = [signer.sign(d) for d in digests] if signer is not None else [None] * len(digests)
+        chained = zip(
+            range(seq, seq + len(texts)), texts, [prev, *digests[:-1]], digests, signed, strict=True
+        )
+        if kept:
+            rows += [(n, *said, text, p, d, h, who) for n, text, p, d, h in chained]
+        else:
+            rows += [(n, *said, text, p, d, h) for n, text, p, d, h in chained]
+        seq, prev = seq + len(texts), digests[-1]
+    return rows
 
 
 @functools.cache
@@ -240,7 +269,7 @@ _EVENTS_WITH_HEAD = 500  # events inserted in the statement that moves the head 
 
 def _append_events(
     conn: Connection,
-    values: list[dict[str, Any]],
+    values: tuple[tuple[str, ...], list[tuple[Any, ...]]],
     head: dict[str, Any],
     prev_seq: int,
     along: tuple[str, list[Any]] | None = None,
@@ -249,21 +278,23 @@ def _append_events(
     writer moved it). On PostgreSQL the last events go in the statement that moves the head, as a data-modifying
     ``WITH`` (one exchange with the server for both); SQLite has no such ``WITH`` and no server to wait for.
     ``along`` (PostgreSQL): the rows the events carry, as a statement written only if the head moved, and its
-    parameters: sent with the events, and COMMIT with them (the transaction ends here)."""
+    parameters: sent with the events, and COMMIT with them (the transaction ends here). ``values``: the events'
+    columns, and their rows (tuples in that order)."""
     if along is not None:
         return _append_events_and_commit(conn, values, head, prev_seq, along)
+    columns, rows = values
     if conn.dialect.name != "postgresql":
-        insert, move = _events_then_head_sql(tuple(values[0]), tuple(head), "?")  # by position: see above
-        rows = [tuple(value.values()) for value in values]  # every event's columns in the same order
+        insert, move = _events_then_head_sql(columns, tuple(head), "?")  # by position: see above
         database.driver_execute(conn, insert, rows, many=True).close()
         return _rowcount(database.driver_execute(conn, move, (*head.values(), prev_seq)))
-    earlier, last = values[:-_EVENTS_WITH_HEAD], values[-_EVENTS_WITH_HEAD:]
+    earlier, last = rows[:-_EVENTS_WITH_HEAD], rows[-_EVENTS_WITH_HEAD:]
     if earlier:
-        insert = _events_then_head_sql(tuple(earlier[0]), tuple(head), "%({})s")[0]
+        insert = _events_then_head_sql(columns, tuple(head), "%s")[0]  # by position
         database.driver_execute(conn, insert, earlier, many=True).close()
-    columns = tuple(last[0])
     parameters = {
-        f"{column}_{index}": value[column] for index, value in enumerate(last) for column in columns
+        f"{column}_{index}": value
+        for index, row in enumerate(last)
+        for column, value in zip(columns, row, strict=True)
     }
     parameters.update({f"head_{column}": value for column, value in head.items()}, prev_seq=prev_seq)
     sql = _events_and_head_sql(columns, tuple(head), len(last))
@@ -272,19 +303,19 @@ def _append_events(
 
 def _append_events_and_commit(
     conn: Connection,
-    values: list[dict[str, Any]],
+    values: tuple[tuple[str, ...], list[tuple[Any, ...]]],
     head: dict[str, Any],
     prev_seq: int,
     along: tuple[str, list[Any]],
 ) -> int:
     """:func:`_append_events` with ``along``: the head moved, the rows and the events in one statement, sent with
     COMMIT (:func:`database.execute_and_commit`). The rows and events are written only if the head moved."""
-    columns = tuple(values[0])
-    sql = _events_after_head_sql(columns, tuple(head), len(values), along[0])
+    columns, rows = values
+    sql = _events_after_head_sql(columns, tuple(head), len(rows), along[0])
     parameters = [*head.values(), prev_seq, *along[1]]
-    parameters += [value for event in values for value in event.values()]  # every event's columns in order
-    one = len(values) == 1  # prepared once per connection; batches come in many sizes, planned each time
-    return int(database.execute_and_commit(conn, sql, parameters, prepare=one) == len(values))
+    parameters += itertools.chain.from_iterable(rows)  # every event's columns in order
+    one = len(rows) == 1  # prepared once per connection; batches come in many sizes, planned each time
+    return int(database.execute_and_commit(conn, sql, parameters, prepare=one) == len(rows))
 
 
 @functools.lru_cache(maxsize=64)
@@ -378,7 +409,7 @@ class Register:
         self._before_signing = _migrate_to != "head"  # a test's older schema: write as that release did
         self.engine = database.open_engine(url, migrate_to=_migrate_to, create=create)
         self._transactions: weakref.WeakKeyDictionary[Connection, _Transaction] = weakref.WeakKeyDictionary()
-        self._held = database.HeldConnection()  # the connection writes reuse (PostgreSQL)
+        self._held = database.HeldConnection()  # the connection writes reuse
         self._opened_by = os.getpid()  # a forked child closes none of its parent's connections
         self._head_sql: str | None = None  # _head_query as SQL text, for the write lock's first exchange
 
@@ -874,14 +905,14 @@ class Register:
         """Record several answers (``framework``, ``item_id``, ``status``, ``evidence`` each) in one transaction:
         one event per answer, as one at a time would write, but a single commit, and all or none of them."""
         actor = lifecycle.checked_actor(actor)
-        checked = [_checklist_answer(answer) for answer in answers]
+        checked = _checked_answers(answers)  # before the write lock: a refused answer does not hold it
         try:
             return self._record_answers(model_name, checked, actor)
         except database.StatementsLost:  # nothing was written: once more, the statements prepared again
             return self._record_answers(model_name, checked, actor)
 
     def _record_answers(
-        self, model_name: str, checked: list[dict[str, str]], actor: str
+        self, model_name: str, checked: list[Answer], actor: str
     ) -> list[records.ChecklistAnswerRecord]:
         """:meth:`record_checklist_answers` of answers checked already."""
         at = _now()
@@ -890,29 +921,22 @@ class Register:
                 self._model_row(conn, model_name)  # an unknown model is still refused
                 return []
             first = self._next_seq(conn)
-            values = [
-                {**answer, "actor": actor, "at": at, "event_seq": first + index}
-                for index, answer in enumerate(checked)
-            ]
-            _check_lengths(t.checklist_answers, values[0])  # actor and time: the same in every answer
-            _check_longest(t.checklist_answers, checked)
+            values = [(*answer, actor, at, seq) for seq, answer in enumerate(checked, start=first)]
+            _check_lengths(t.checklist_answers, dict(zip(_ANSWER_COLUMNS, values[0], strict=True)))
             reserved = self._written(conn).reserved
             rows = (
                 _insert_answers(conn, model_name, values) if reserved is None else _reserved(reserved, values)
             )
             if not rows:
                 self._model_row(conn, model_name)  # raises: no such model
-            images = _answer_images(values, rows)  # made once: for its event and for its record
-            around = _payload_around(t.checklist_answers.name)  # each event carries its answer's row alone
-            texts = chain.record_texts(images, _SAME_IN_A_BATCH, around)
+            texts = _answer_texts(values, rows)  # each event carries its answer's row alone
             along = None
             if reserved is not None:  # the rows go with their events, and COMMIT
                 along = (_answers_after_head_sql(len(values)), _answer_parameters(values, rows))
-            for image in images:
-                image["model_name"] = model_name
+            images = _answer_images(values, rows, model_name)
             recorded = _ANSWER_RECORDS.validate_python(images)  # in one call: quicker than one at a time
             change = Change(actor, "checklist.answered", model_name, at=at)
-            self._append_payloads(conn, first, [(change, text) for text in texts], along)
+            self._append_payloads(conn, first, [(change, texts)], along)
             return recorded
 
     def _reserving(self, model_name: str, count: int) -> tuple[str, list[Any]] | None:
@@ -1416,14 +1440,14 @@ class Register:
     ) -> None:
         """Append events ``seq``, ``seq + 1``, ... (each as :meth:`_append` takes it) in one statement, and move
         the chain head once, to the last: each event's hash still covers the one before it."""
-        texts = [(change, _payload_text(rows, extra)) for change, rows, extra in events]
+        texts = [(change, [_payload_text(rows, extra)]) for change, rows, extra in events]
         self._append_payloads(conn, seq, texts)
 
     def _append_payloads(
         self,
         conn: Connection,
         seq: int,
-        events: list[tuple[Change, str]],
+        events: EventRuns,
         along: tuple[str, list[Any]] | None = None,
     ) -> None:
         """:meth:`_append_many` of events whose canonical payload texts are made already; ``along`` (PostgreSQL):
@@ -1435,19 +1459,15 @@ class Register:
         assert written.head is not None
         if not self._before_signing and written.identity is None:
             written.identity = database.session_identity(conn)
-        digest = written.head[1]
-        values = []
-        identity = None if self._before_signing else written.identity
-        made = _EventRows(self._signer, self._before_signing, identity)
-        for number, (change, text) in enumerate(events, start=seq):
-            values.append(made.row(number, digest, change, text))
-            digest = values[-1]["hash"]
-        last = seq + len(events) - 1
+        kept = not self._before_signing  # a test's older schema has no identity column
+        values = _event_rows(events, (seq, written.head[1]), self._signer, (kept, written.identity))
+        columns = (*_EVENT_COLUMNS, "identity") if kept else _EVENT_COLUMNS
+        last, digest = values[-1][0], values[-1][8]
         head: dict[str, Any] = {"seq": last, "hash": digest}
         if not self._before_signing:
             head["hmac"] = self._signer.sign_head(last, digest) if self._signer is not None else None
         if (
-            _append_events(conn, values, head, seq - 1, along) != 1
+            _append_events(conn, (columns, values), head, seq - 1, along) != 1
         ):  # pragma: no cover - only if the write lock did not hold
             raise RegisterError(
                 "Another process changed the register at the same moment; run the command again."
@@ -1642,32 +1662,61 @@ def _check_text(field: str, value: str) -> None:
     )
 
 
-def _check_longest(table: sa.Table, rows: list[dict[str, str]]) -> None:
-    """:func:`_check_lengths` of rows of text with the same fields, on the longest value of each field only."""
-    limits = _limits(table)
-    for row in rows:
-        for field, value in row.items():
-            _check_text(field, value)
-    for field in rows[0]:
+def _check_answer_texts(checked: list[Answer]) -> None:
+    """:func:`_check_lengths` of checked answers: every text at once (one pass over them joined), then only the
+    longest value of each field against its column's limit."""
+    joined = "".join(itertools.chain.from_iterable(checked))
+    if "\x00" in joined or not (joined.isascii() or _is_unicode(joined)):  # which text, and why
+        for answer in checked:
+            for field, value in zip(_ANSWER_COLUMNS, answer, strict=False):
+                _check_text(field, value)
+    limits = _limits(t.checklist_answers)
+    for index, field in enumerate(_ANSWER_COLUMNS[:4]):
         if field in limits:
-            longest = max((row[field] for row in rows), key=len)
-            _check_lengths(table, {field: longest})
+            longest = max(map(operator.itemgetter(index), checked), key=len)
+            _check_lengths(t.checklist_answers, {field: longest})
+
+
+def _is_unicode(text: str) -> bool:
+    """Whether ``text`` is Unicode text (no lone surrogate): whether it encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _ANSWER_RECORDS = pydantic.TypeAdapter(list[ChecklistAnswerRecord])
 
 
-def _checklist_answer(answer: Mapping[str, str]) -> dict[str, str]:
-    """One checklist answer, checked, with its columns in the order the table has them."""
-    status = answer.get("status")
-    if status not in CHECKLIST_STATUSES:
-        raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
-    return {
-        "framework": _required(answer.get("framework"), "framework", "the checklist's framework id"),
-        "item_id": _required(answer.get("item_id"), "item_id", "the checklist item's id"),
-        "status": str(status),
-        "evidence": answer.get("evidence") or "",
-    }
+Answer = tuple[str, str, str, str]  # a checklist answer checked: framework, item id, status, evidence
+
+
+def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
+    """Checklist answers, checked, each with its columns in the order the table has them: no function of ours
+    called per answer unless it is refused (a batch checks hundreds)."""
+    checked: list[Answer] = []
+    for answer in answers:
+        get = answer.get
+        framework, item_id, status, evidence = (
+            get("framework"),
+            get("item_id"),
+            get("status"),
+            get("evidence"),
+        )
+        if status not in CHECKLIST_STATUSES:
+            raise InputError(f"The answer {status!r} is not one of {', '.join(CHECKLIST_STATUSES)}.")
+        if not (type(framework) is str and (framework := framework.strip())):
+            framework = _required(framework, "framework", "the checklist's framework id")
+        if not (type(item_id) is str and (item_id := item_id.strip())):
+            item_id = _required(item_id, "item_id", "the checklist item's id")
+        evidence = evidence or ""
+        checked.append(
+            (framework, item_id, str(status), evidence if type(evidence) is str else str(evidence))
+        )
+    if checked:
+        _check_answer_texts(checked)
+    return checked
 
 
 def _required(value: str | None, field: str, what: str) -> str:
