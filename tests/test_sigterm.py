@@ -74,6 +74,39 @@ def test_sigterm_while_ctrl_c_is_being_handled_does_not_cut_the_clean_up_short(t
     assert marker.read_text(encoding="utf-8") == "cleaned up"
 
 
+READING = """
+import os, signal, sys
+from governance.cli import main
+
+read = main.LazyGroup.parse_args
+
+
+def parse_args(self, ctx, args):
+    os.kill(os.getpid(), signal.SIG{name})  # while the command line is read, before any command runs
+    for _ in range(100000):
+        pass
+    return read(self, ctx, args)
+
+
+main.LazyGroup.parse_args = parse_args
+main.main(["status"])
+"""
+
+
+@pytest.mark.parametrize(("name", "code", "words"), [("TERM", 143, "Stopped"), ("INT", 130, "Interrupted")])
+def test_a_stop_while_the_command_line_is_read_says_one_sentence(name: str, code: int, words: str) -> None:
+    """Click's own "Aborted!" and exit 1 (a failed blocking rule, by the exit-code contract) otherwise."""
+    done = subprocess.run(
+        [sys.executable, "-c", READING.replace("{name}", name)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=60,
+    )
+    assert done.returncode == code, (done.returncode, done.stderr)
+    assert done.stderr.startswith(words) and len(done.stderr.splitlines()) == 1, done.stderr
+
+
 def test_main_gives_the_callers_sigterm_handler_back() -> None:
     from governance.cli.main import main
 
