@@ -1690,6 +1690,9 @@ _ANSWER_RECORDS = pydantic.TypeAdapter(list[ChecklistAnswerRecord])
 
 
 Answer = tuple[str, str, str, str]  # a checklist answer checked: framework, item id, status, evidence
+_STATUSES = list(
+    CHECKLIST_STATUSES
+)  # a status is kept as the one of these it equals (an enum member: its value)
 
 
 def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
@@ -1697,7 +1700,12 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
     called per answer unless it is refused (a batch checks hundreds)."""
     checked: list[Answer] = []
     for answer in answers:
-        get = answer.get
+        try:
+            get = answer.get
+        except AttributeError:
+            raise InputError(
+                f"An answer must be a mapping of framework, item_id, status and evidence, not {type(answer).__name__}."
+            ) from None
         framework, item_id, status, evidence = (
             get("framework"),
             get("item_id"),
@@ -1712,7 +1720,12 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
             item_id = _required(item_id, "item_id", "the checklist item's id")
         evidence = evidence or ""
         checked.append(
-            (framework, item_id, str(status), evidence if type(evidence) is str else str(evidence))
+            (
+                framework,
+                item_id,
+                CHECKLIST_STATUSES[CHECKLIST_STATUSES.index(status)],  # an enum member: its value
+                evidence if type(evidence) is str else _as_text(evidence),
+            )
         )
     if checked:
         _check_answer_texts(checked)
@@ -1720,9 +1733,16 @@ def _checked_answers(answers: Iterable[Mapping[str, str]]) -> list[Answer]:
 
 
 def _required(value: str | None, field: str, what: str) -> str:
-    if value is None or not str(value).strip():
+    if value is None or not _as_text(value, field).strip():
         raise FieldError(field, f"{{field}} is required: give {what}.")
     return str(value).strip()
+
+
+def _as_text(value: object, field: str = "evidence") -> str:
+    """A value given where text belongs, as text: bytes refused (their repr, ``b'...'``, is not what was meant)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        raise FieldError(field, "The value given for {field} is bytes; decode it to text first.")
+    return str(value)
 
 
 def _description_values(description: ModelDescription | None, fields: dict[str, Any]) -> dict[str, Any]:

@@ -88,9 +88,12 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         revision = _classify(tables, revision, where)  # before any connection that could write (WAL, migrate)
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+        _one_process_per_connection(engine)  # first: a connection of another process is not even looked at
         _configure_sqlite(engine)
     else:  # psycopg's own prepared statements off: its ROLLBACK would deallocate ours (see wire.py)
-        engine = sa.create_engine(parsed, connect_args={"prepare_threshold": None})
+        engine = sa.create_engine(  # UTF-8 whatever PGCLIENTENCODING or the database's default says
+            parsed, connect_args={"prepare_threshold": None, "client_encoding": "utf8"}
+        )
         _ping_when_idle(engine)
         _one_process_per_connection(engine)
     try:
@@ -206,19 +209,68 @@ def _use_wal(cursor: Any) -> None:
 def _configure_sqlite(engine: Engine) -> None:
     """WAL journal, busy timeout, foreign keys, and our own BEGIN so that writers can ask for IMMEDIATE."""
 
+    path = os.path.abspath(str(engine.url.database))  # as the connection opened it (a later chdir aside)
+    by_name = not engine.url.query.get("uri")  # a file: URI is not a path to look at
+
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver must not issue BEGIN itself
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA foreign_keys = ON")
         _use_wal(cursor)
         cursor.close()
+        if by_name:
+            record.info[_OPENED_FILE] = path, _file_identity(path)
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if not same_file(record.info):
+            let_go_of_replaced(dbapi_connection)
+            raise sa.exc.DisconnectionError("The register file was replaced; a fresh connection is opened.")
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         immediate = connection.get_execution_options().get(_WRITE, False)
         driver_execute(connection, "BEGIN IMMEDIATE" if immediate else "BEGIN").close()
+
+
+_OPENED_FILE = "governance_file"  # the pool record's note of the SQLite file it opened: path, device, inode
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
+
+
+def same_file(info: dict[Any, Any]) -> bool:
+    """Whether a SQLite connection still has the file at the register's path open: a file replaced under it (a
+    backup restored, ``mv`` over it) would get no write (they would go to the old file, and be lost), and the two
+    files would share one write-ahead log. A file deleted under it is refused: a new connection would make an
+    empty register in its place."""
+    if _OPENED_FILE not in info:
+        return True
+    path, opened = info[_OPENED_FILE]
+    found = _file_identity(path)
+    if found is None:
+        raise RegisterError(
+            f"The register file {path} was deleted or moved while this program had it open, so nothing was "
+            "read or recorded; put it back (or open the register where it is now) and run the command again."
+        )
+    return bool(found == opened)
+
+
+def let_go_of_replaced(dbapi_connection: Any) -> None:
+    """Empty the write-ahead log of a connection whose file was replaced (into that old file) before it is
+    closed: the new file at the same path opens the same log by name, and would take the old file's pages in
+    it for its own."""
+    import contextlib
+
+    with contextlib.suppress(sqlite3.Error):  # a log another process still writes: nothing more to do here
+        dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").close()
 
 
 def driver_execute(
@@ -471,7 +523,8 @@ _OPENED_BY = "governance_pid"  # the pool record's note of the process that open
 
 def _one_process_per_connection(engine: Engine) -> None:
     """A process forked after the register was opened (multiprocessing, a web server's workers) inherits the
-    pool's connections: two processes talking on one socket break each other's writes. A connection checked out
+    pool's connections: two processes talking on one socket break each other's writes (SQLite: the child would
+    use a connection whose file locks are its parent's, which SQLite forbids). A connection checked out
     in another process than the one that opened it is dropped there, unclosed (closing it would end the other
     process's session), and a fresh one opened (SQLAlchemy's recipe for pools and ``os.fork``)."""
 
@@ -568,6 +621,10 @@ def locked_write(
                         with _postgres_write(connection, (first, parameters), retry=retry) as found:
                             yield connection, found
                     else:
+                        if retry and not same_file(connection.info):
+                            let_go_of_replaced(connection.connection.driver_connection)
+                            connection.invalidate()  # closed before the new file is opened
+                            raise _StaleConnection
                         with connection.begin():
                             found = (
                                 first_row(driver_execute(connection, first, parameters))
@@ -600,6 +657,16 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
     """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
     the whole statement and its values, which tell a user nothing."""
     where = describe(engine.url)
+    if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:  # the busy timeout ran out
+        return WriteFailed(
+            f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds while "
+            "it wrote, so nothing was recorded; run the command again when it has finished."
+        )
+    if getattr(exc.orig, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:  # chmod, a read-only mount
+        return WriteFailed(
+            f"The register file {where} cannot be written (a read-only file, folder or disk), so nothing was "
+            "recorded; make it writable and run the command again."
+        )
     if exc.connection_invalidated:  # the COMMIT may have reached the server before the connection broke
         return WriteFailed(
             f"The connection to the register at {where} broke during the change, so it may not have been "
