@@ -8,8 +8,10 @@ between the two renames of :func:`swap_in`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,17 +27,66 @@ def write_atomically(path: str | Path, data: str | bytes) -> None:
 @contextmanager
 def replacing(target: Path) -> Iterator[Path]:
     """A hidden temporary path beside ``target`` for the caller to write; renamed over ``target`` when the block
-    succeeds, removed when it fails (for writers that stream or that only take a path, such as skops)."""
+    succeeds, removed when it fails (for writers that stream or that only take a path, such as skops).
+
+    A symbolic link stays one (the file it points to is replaced); a pipe or a device (``/dev/stdout``), which
+    cannot be replaced, gets the bytes written into it once they are complete. The file keeps its permissions, and
+    a new one gets the usual ones (the umask's), not the temporary file's owner-only ones."""
+    if _written_into(target):
+        with tempfile.TemporaryDirectory(prefix=".governance-") as folder:
+            yield Path(folder) / target.name
+            with open(target, "wb") as out, open(Path(folder) / target.name, "rb") as made:
+                shutil.copyfileobj(made, out)
+        return
+    target = Path(os.path.realpath(target)) if target.is_symlink() else target
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(handle)
     temporary = Path(name)
     try:
+        os.chmod(temporary, _mode_for(target))
         yield temporary
         os.replace(temporary, target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+
+
+def _written_into(target: Path) -> bool:
+    """Whether ``target`` is a pipe, a device or a terminal (or a link into /proc or /dev, as /dev/stdout is)."""
+    try:
+        mode = target.stat().st_mode
+    except OSError:
+        return False
+    if not stat.S_ISREG(mode):
+        return True
+    path = os.path.abspath(target)  # /dev/stdout redirected to a file: that file is open, not to be replaced
+    for _hop in range(40):
+        if path.startswith(("/proc/", "/dev/")):
+            return True
+        if not os.path.islink(path):
+            return False
+        path = os.path.join(os.path.dirname(path), os.readlink(path))
+    return False
+
+
+def _mode_for(target: Path) -> int:
+    """The permissions of the file replaced, or of a new file under the process's umask."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        pass
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask: Linux shows it in /proc; elsewhere set and put back at once (the only other way)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path("/proc/self/status").read_text(encoding="ascii").splitlines()
+        return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
 
 
 @contextmanager

@@ -115,11 +115,24 @@ def _audit_registered(
         try:
             _record(register, outcome, space.root, pinned, actor)
         except BaseException:
-            outcome.claim.discard()  # only the folder this audit wrote
+            if not _recorded_after_all(register, outcome):
+                outcome.claim.discard()  # only the folder this audit wrote
             raise
         finally:
             outcome.claim.release()
         return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _recorded_after_all(register: Register, outcome: AuditOutcome) -> bool:
+    """Whether the register holds the audit although recording it raised: a Ctrl-C or SIGTERM that came after
+    the commit (while the connection was handed back) must not remove a recorded audit's folder. When the
+    register cannot say, the folder is removed as before (an unrecorded one would be an orphan)."""
+    result = outcome.result
+    try:
+        audits = register.show(result.model.name).audits
+    except Exception:
+        return False
+    return any(audit.audit_id == result.audit_id for audit in audits)
 
 
 def _require_mlflow_model(model: str | Path | None, reference: str) -> None:

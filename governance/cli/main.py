@@ -10,7 +10,8 @@ import gc
 import importlib
 import importlib.util
 import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 import click
 
@@ -56,12 +57,24 @@ class LazyGroup(click.Group):
         here means a failed blocking rule, so an interrupted CI gate would read as a model that failed."""
         try:
             return super().invoke(ctx)
-        except Terminated:
-            click.echo(TERMINATED, err=True)
-            ctx.exit(EXIT_TERMINATED)
-        except KeyboardInterrupt:
-            click.echo(INTERRUPTED, err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+        except KeyboardInterrupt as stop:
+            _say_stopped(stop)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        """The same while the command line is read, before any command runs (Click would say "Aborted!")."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt as stop:
+            _say_stopped(stop)
+
+
+def _say_stopped(stop: KeyboardInterrupt) -> NoReturn:
+    """One sentence, and the exit code of the signal (Click's Exit: its own clean-up still runs)."""
+    terminated = isinstance(stop, Terminated)
+    click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
+    raise click.exceptions.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 class Terminated(KeyboardInterrupt):
@@ -112,23 +125,45 @@ def main(argv: list[str] | None = None) -> Any:
     computation; benchmarks/engine). Files and connections are closed by the commands themselves, and the other
     ``atexit`` handlers still run."""
     _freeze_at_exit()
-    _stop_on_sigterm()
-    return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
+    restore = _stop_on_sigterm()
+    try:
+        return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
+    finally:
+        restore()  # main() called in a caller's process: its own handler back
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_sigterm() -> Callable[[], None]:
     """SIGTERM raises :class:`Terminated` in the main thread (Python's default ends the process on the spot,
-    with no clean-up: an audit's query left running on the PostgreSQL server, exit code -15 and no sentence)."""
+    with no clean-up: an audit's query left running on the PostgreSQL server, exit code -15 and no sentence).
+
+    Only the first, and not while Ctrl-C is being handled: a second stop would cut short the clean-up the first
+    one started (a temporary file left, a rollback half-done). A process told to ignore SIGTERM (its supervisor's
+    choice) keeps ignoring it. Gives back a function that puts the caller's handler back."""
     import signal
     import threading
 
     if threading.current_thread() is not threading.main_thread():
-        return
+        return lambda: None
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous == signal.SIG_IGN:
+        return lambda: None
+    stopping: list[bool] = []
 
     def stop(_signum: int, _frame: Any) -> None:
-        raise Terminated
+        if not stopping and not isinstance(
+            sys.exc_info()[1], KeyboardInterrupt
+        ):  # not while Ctrl-C cleans up
+            stopping.append(True)
+            raise Terminated
 
     signal.signal(signal.SIGTERM, stop)
+    if previous is None:  # a handler set outside Python: the default is the nearest
+        previous = signal.SIG_DFL
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 _freezing: list[bool] = []

@@ -21,7 +21,8 @@ DuckDB's Python client takes the lock between two pieces of the query's work (to
 default interval the thread that runs the query waited up to 5 ms each time while the audit loaded its libraries,
 and DuckDB ran on about one and a half of its two threads (measured on 50 million rows beside 0.6 s of Python
 work: the query's thread waited 0.36-0.47 s for the lock with the default, 0.04-0.22 s with 0.1 ms; see
-benchmarks/README.md). The interval is put back when the query ends.
+benchmarks/README.md). The interval is put back when the last query counting ends (two audits in threads), unless
+the caller chose another one meanwhile.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,12 +110,8 @@ class EarlyQuery:
 
     def _counted(self, source: SqlSource, sql: str) -> Rows:
         """The engine's answer, the interpreter lock handed over quickly meanwhile (see the module's note)."""
-        interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(interval, QUICK_SWITCH))
-        try:
+        with _quick_switch():
             return source.execute(sql, self._cursor)
-        finally:
-            sys.setswitchinterval(interval)
 
     def wait_sent(self, timeout: float) -> None:
         """Wait until the query is sent to the engine (or will not be), at most ``timeout`` seconds."""
@@ -158,6 +155,38 @@ class EarlyQuery:
             self._cursor.interrupt()
         else:  # psycopg 3.2 has cancel_safe (it waits for the server's reply); 3.1 only cancel
             getattr(self.source.db, "cancel_safe", self.source.db.cancel)()
+
+
+class _Switch:
+    """The process's switch interval while queries count: set by the first query to start, put back by the last
+    to end (two audits in threads: the first to end put back the interval it found, the second's quick one), and
+    only if still ours (a caller that chose its own meanwhile keeps it)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.counting = 0
+        self.found = 0.0
+        self.ours = 0.0
+
+
+_switch = _Switch()
+
+
+@contextlib.contextmanager
+def _quick_switch() -> Iterator[None]:
+    with _switch.lock:
+        if _switch.counting == 0:
+            _switch.found = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch.found, QUICK_SWITCH))
+            _switch.ours = sys.getswitchinterval()  # as stored (whole microseconds), to compare with later
+        _switch.counting += 1
+    try:
+        yield
+    finally:
+        with _switch.lock:
+            _switch.counting -= 1
+            if _switch.counting == 0 and sys.getswitchinterval() == _switch.ours:
+                sys.setswitchinterval(_switch.found)
 
 
 @dataclass

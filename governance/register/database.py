@@ -61,7 +61,12 @@ def describe(url: sa.URL) -> str:
     """Where the register is, for messages: the file, or the URL without its password."""
     if url.get_backend_name() == "sqlite":
         return str(url.database)
-    return url.render_as_string(hide_password=True)
+    return _SECRET_PARAMETER.sub(r"\1***", url.render_as_string(hide_password=True))  # ?password=, too
+
+
+_SECRET_PARAMETER = re.compile(  # as governance.intake.engine's redact_url
+    r"([?&][^=&#]*(?:pass|secret|token|key|credential|auth)[^=&#]*=)[^&#]*", re.IGNORECASE
+)
 
 
 def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> Engine:
@@ -880,7 +885,24 @@ def server_unavailable(exc: sa.exc.DBAPIError, engine: Engine, consequence: str)
     """One sentence: which server, what happened (the driver's first line, never the URL's password), what to do."""
     url = engine.url
     return ServerUnavailable(
-        f"The PostgreSQL server of the register at {url.host or 'localhost'}:{url.port or 5432} (database "
+        f"The PostgreSQL server of the register at {_server_of(url)} (database "
         f"{url.database}) cannot be reached or closed the connection ({_first_line(exc)}), {consequence}; check "
         "that the server is running (it may be restarting), then run the command again."
     )
+
+
+def _server_of(url: sa.URL) -> str:
+    """Where libpq connects: ``host:port``, or the Unix socket's folder (``?host=/path``, ``PGHOST``, or none
+    given: the local socket), not a "localhost:5432" the register never used."""
+
+    def given(key: str) -> str | None:
+        value = url.query.get(key)
+        return (value if isinstance(value, str) else ",".join(value)) if value else None
+
+    host = url.host or given("host") or os.environ.get("PGHOST")
+    port = url.port or given("port") or os.environ.get("PGPORT") or 5432
+    if not host:
+        return f"the local Unix socket (port {port})"
+    if host.startswith("/"):
+        return f"the Unix socket in {host} (port {port})"
+    return f"{host}:{port}"

@@ -730,26 +730,6 @@ def _build_lock(workspace: Workspace) -> Iterator[None]:
         os.close(descriptor)  # closing releases the lock
 
 
-@contextmanager
-def _terminate_cleanly() -> Iterator[None]:
-    """Turn SIGTERM into an exit that runs the clean-up (only the main thread can set handlers)."""
-    import signal
-    import threading
-
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, _frame: Any) -> None:
-        raise SystemExit(128 + signum)
-
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def build_site(
     workspace: Workspace,
     *,
@@ -773,7 +753,7 @@ def build_site(
     config_file = workspace.root / "mkdocs.yml"
     if run_mkdocs and not config_file.is_file():
         raise SiteError(f"There is no mkdocs.yml in {workspace.root}; run `governance init` there first.")
-    with _terminate_cleanly(), _build_lock(workspace):
+    with _build_lock(workspace):  # SIGTERM: the command line raises Terminated, which runs the same clean-up
         nav = _write_pages(
             workspace,
             report,

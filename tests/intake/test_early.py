@@ -3,8 +3,10 @@ words, when it asks; anything it does not take is stopped in the engine and its 
 
 from __future__ import annotations
 
+import sys
 import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -148,3 +150,78 @@ def test_ctrl_c_while_the_audit_waits_for_the_answer_stops_the_query() -> None:
         timer.cancel()
         early.discard()
     assert _count_threads() == 0
+
+
+class _Held:
+    """A source whose query runs until the test lets it end, so that the test orders how two queries end (the
+    interleaving that a real engine gives only by chance)."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.release = threading.Event()
+        self.db = SimpleNamespace(cursor=lambda: None)
+        self.early: object = None
+
+    def execute(self, _sql: str, _cursor: object) -> tuple[list[str], list[tuple[int]]]:
+        self.started.set()
+        self.release.wait(30)
+        return ["n"], [(1,)]
+
+
+def _held_query(source: _Held) -> early.EarlyQuery:
+    query = early.EarlyQuery(lambda: source, lambda _source: "SELECT 1")  # type: ignore[arg-type,return-value]
+    assert source.started.wait(30)
+    return query
+
+
+def test_two_audits_at_once_give_the_switch_interval_back_when_both_end() -> None:
+    """Two audits in one process (threads of a web app): the first query to end must not leave the second one's
+    quick interval behind, nor put the caller's back while the other still counts."""
+    before = sys.getswitchinterval()
+    first, second = _Held(), _Held()
+    try:
+        one, two = _held_query(first), _held_query(second)
+        first.release.set()
+        one.answer()
+        assert sys.getswitchinterval() == pytest.approx(early.QUICK_SWITCH)  # the second still counts
+        second.release.set()
+        two.answer()
+        assert sys.getswitchinterval() == pytest.approx(before)
+    finally:
+        first.release.set()
+        second.release.set()
+        sys.setswitchinterval(before)
+
+
+def test_a_switch_interval_the_caller_sets_meanwhile_is_kept() -> None:
+    before = sys.getswitchinterval()
+    held = _Held()
+    try:
+        query = _held_query(held)
+        sys.setswitchinterval(0.02)  # the caller's own choice, while the query runs
+        held.release.set()
+        query.answer()
+        assert sys.getswitchinterval() == pytest.approx(0.02)
+    finally:
+        held.release.set()
+        sys.setswitchinterval(before)
+
+
+def test_the_switch_interval_is_given_back_when_the_query_fails() -> None:
+    before = sys.getswitchinterval()
+    _send(ENDLESS, "SELECT * FROM no_such_table")
+    try:
+        source = _open(ENDLESS)
+        with pytest.raises(InputError):
+            source.fetch("SELECT * FROM no_such_table")
+    finally:
+        early.discard()
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_the_switch_interval_is_given_back_when_the_query_is_stopped() -> None:
+    before = sys.getswitchinterval()
+    _send(ENDLESS, f"SELECT sex, COUNT(*) FROM ({ENDLESS}) AS q GROUP BY sex")
+    early.discard()
+    assert _count_threads() == 0
+    assert sys.getswitchinterval() == pytest.approx(before)

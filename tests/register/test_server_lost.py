@@ -252,3 +252,46 @@ def test_a_wrong_password_or_database_is_one_sentence_without_the_password(
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("Error: ") and words in lines[0], done.stderr
         assert "s3cret-wrong" not in done.stderr + done.stdout
+
+
+def test_a_register_on_a_unix_socket_is_named_by_its_socket(running: Server, tmp_path: Path) -> None:
+    """``?host=/path`` (the socket's folder): the sentence names that folder, not a "localhost:5432" that the
+    register never used."""
+    base = sa.make_url(running.url)
+    url = f"postgresql+psycopg://{base.username}@/{base.database}?host={running.folder}&port={running.port}"
+    with Register(url, workspace_root=tmp_path) as register:
+        register.list_models()
+        running.stop()
+        try:
+            with pytest.raises(RegisterError) as raised:
+                register.list_models()
+        finally:
+            running.start()
+    message = str(raised.value)
+    assert str(running.folder) in message and str(running.port) in message, message
+    assert "localhost" not in message, message
+
+
+def test_a_password_given_as_a_query_parameter_is_never_shown(running: Server, tmp_path: Path) -> None:
+    """``?password=...`` is as much a password as ``user:password@``: no sentence repeats it, whether the server
+    is down when the register is opened or goes away afterwards."""
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    secret = sa.make_url(running.url).update_query_dict({"password": "s3cret-qp"})
+    with Register(secret.render_as_string(hide_password=False), workspace_root=tmp_path) as register:
+        register.list_models()
+        running.stop()
+        try:
+            with pytest.raises(RegisterError) as raised:
+                register.list_models()
+            assert "s3cret-qp" not in str(raised.value), raised.value
+            done = subprocess.run(
+                [sys.executable, "-m", "governance", "register", "list", "--register-url", str(secret)],
+                capture_output=True,
+                text=True,
+                cwd=tmp_path,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+            )
+        finally:
+            running.start()
+    assert done.returncode == 2, done.stderr
+    assert "s3cret-qp" not in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -324,3 +324,44 @@ def test_an_audit_being_written_is_never_cleaned_and_its_folder_is_found_once_it
         assert [item.category for item in register.status().items] == ["unrecorded"]
         assert register.clean_orphans(delete=True) == [orphan]
         assert not folder.exists() and register.verify().ok
+
+
+# SIGTERM that arrives just after the register committed the audit (while the connection is handed back: on
+# PostgreSQL one more exchange with the server), sent by the process itself at that point.
+STOPPED_AFTER_COMMIT = """
+import os, signal, sys
+from governance.cli.main import main
+from governance.register import Register
+
+record = Register.record_audit
+
+
+def recorded_then_stopped(self, *args, **kwargs):
+    answer = record(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(100000):
+        pass
+    return answer
+
+
+Register.record_audit = recorded_then_stopped
+main(sys.argv[1:])
+"""
+
+
+def test_a_stop_after_the_audit_is_recorded_keeps_its_folder(workspace: Path, register_url: str) -> None:
+    """The register holds the audit, so its folder stays: removing it left a recorded audit without its files
+    (`register verify` failed, the site lost the audit)."""
+    done = subprocess.run(
+        [sys.executable, "-c", STOPPED_AFTER_COMMIT, "audit", "m@1", *AUDIT],
+        cwd=workspace,
+        env=_env(register_url),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 143, done.stderr
+    assert len(_recorded(workspace, register_url)) == 1
+    _assert_every_audit_recorded_once(workspace, register_url, 1)
+    verified = governance(workspace, register_url, "register", "verify")
+    assert verified.returncode == 0, verified.stdout

@@ -369,20 +369,22 @@ def test_failing_build_leaves_the_old_site_and_no_temporary_folder(site_workspac
 
 KILLER = """
 import sys
-from governance.cli.main import cli
-sys.exit(cli.main(["site", "build", "--workspace", sys.argv[1]], standalone_mode=True))
-"""
+from governance.cli.main import main
+main(["site", "build", "--workspace", sys.argv[1]])
+"""  # the command line's entry point (``governance``), which turns SIGTERM into the clean-up of Ctrl-C
 
 
-def interrupt_build(root: Path, signum: int) -> int:
-    """Start `governance site build` in a real process, send ``signum`` while MkDocs writes; its exit status."""
+def interrupt_build(root: Path, signum: int) -> tuple[int, str]:
+    """Start `governance site build` in a real process, send ``signum`` while MkDocs writes; its exit status and
+    what it wrote to stderr."""
     environment = {name: value for name, value in os.environ.items() if not name.startswith("GOVERNANCE_")}
     environment["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
     process = subprocess.Popen(
         [sys.executable, "-c", KILLER, str(root)],
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         while process.poll() is None:  # wait until MkDocs is writing pages
@@ -392,15 +394,15 @@ def interrupt_build(root: Path, signum: int) -> int:
             time.sleep(0.01)
         process.send_signal(signum)
     finally:
-        process.wait()
-    return process.returncode
+        _out, err = process.communicate()
+    return process.returncode, err
 
 
 def test_build_killed_with_sigkill_leaves_the_previous_site(site_workspace: Path) -> None:
     """Kill -9 while MkDocs writes: site/ is still the previous, whole site; the next build clears the debris."""
     site = built(site_workspace)
     (site_workspace / "docs" / "extra.md").write_text("# Extra\n", encoding="utf-8")
-    assert interrupt_build(site_workspace, signal.SIGKILL) == -signal.SIGKILL, (
+    assert interrupt_build(site_workspace, signal.SIGKILL)[0] == -signal.SIGKILL, (
         "the build ended before the kill"
     )
     assert files_of(site_workspace / "site") == site
@@ -412,9 +414,39 @@ def test_build_killed_with_sigkill_leaves_the_previous_site(site_workspace: Path
 def test_build_stopped_with_sigterm_cleans_up_at_once(site_workspace: Path) -> None:
     site = built(site_workspace)
     (site_workspace / "docs" / "extra.md").write_text("# Extra\n", encoding="utf-8")
-    assert interrupt_build(site_workspace, signal.SIGTERM) == 128 + signal.SIGTERM, "the build ended first"
+    code, err = interrupt_build(site_workspace, signal.SIGTERM)
+    assert code == 128 + signal.SIGTERM, ("the build ended first", err)
+    assert err.startswith("Stopped (SIGTERM)") and len(err.splitlines()) == 1, (
+        err
+    )  # one sentence, as any command
     assert files_of(site_workspace / "site") == site
     assert leftovers(site_workspace) == []
+
+
+def test_a_library_callers_sigterm_handler_is_left_alone_during_a_build(
+    site_workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """build_site called from a program (not the command line) must not replace the program's own handler: its
+    SIGTERM then ended the program with SystemExit from inside the build."""
+    import governance.site.build as build_module
+
+    seen: list[Any] = []
+    lock = build_module._build_lock
+
+    def spying(workspace: Any) -> Any:
+        seen.append(signal.getsignal(signal.SIGTERM))
+        return lock(workspace)
+
+    def mine(_signum: int, _frame: Any) -> None:
+        """The program's own handler."""
+
+    monkeypatch.setattr(build_module, "_build_lock", spying)
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        build_site(find_workspace(site_workspace), run_mkdocs=False)
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert seen == [mine]
 
 
 def test_allow_unverified_builds_strictly_with_a_red_box(site_workspace: Path) -> None:

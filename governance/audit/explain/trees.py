@@ -160,7 +160,13 @@ _SHARED: dict[str, Any] = {}
 
 
 def _quiet_worker() -> None:
-    """shap's C code prints a progress bar on calls longer than ten seconds; a worker prints nothing."""
+    """shap's C code prints a progress bar on calls longer than ten seconds; a worker prints nothing.
+
+    SIGTERM (the pool's own way to stop its workers, when the command is stopped) ends a worker on the spot: the
+    command line's handler, inherited by the fork, would raise only once shap's C code returned from its chunk."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.dup2(null, 2)
