@@ -18,8 +18,13 @@ def test_a_pipe_or_device_is_written_into_not_replaced(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
-    write_atomically(fifo, '{"a": 1}\n', named=True)
-    out, _ = reader.communicate(timeout=30)
+    try:
+        write_atomically(fifo, '{"a": 1}\n', named=True)
+        out, _ = reader.communicate(timeout=30)
+    finally:  # a failed write would leave the reader waiting on the pipe for ever
+        if reader.poll() is None:
+            reader.kill()
+            reader.wait()
     assert out == b'{"a": 1}\n'
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
