@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -87,14 +89,28 @@ def _end_sessions(engine: sa.Engine, marker: str) -> None:
         )
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
-def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path) -> None:
+@contextmanager
+def _audit_counting(tmp_path: Path, prefix: str) -> Iterator[tuple[sa.Engine, str, subprocess.Popen[str]]]:
+    """A slow audit whose query is running on the server (an engine to look at it, its marker, the process);
+    afterwards the process and any session it left are ended."""
     server = _server()
     engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    marker = f"gov_interrupt_{uuid.uuid4().hex[:10]}"
+    marker = f"{prefix}_{uuid.uuid4().hex[:10]}"
     process = _slow_audit(server, marker, tmp_path)
     try:
         assert _wait_for(lambda: _running(engine, marker), 60), "the audit's query never reached the server"
+        yield engine, marker, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        _end_sessions(engine, marker)
+        engine.dispose()
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
+def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path) -> None:
+    with _audit_counting(tmp_path, "gov_interrupt") as (engine, marker, process):
         process.send_signal(getattr(signal, how))
         _out, err = process.communicate(timeout=60)
         if how != "SIGKILL":
@@ -111,30 +127,14 @@ def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path)
                 "the query was left running on the server"
             )
         assert not (tmp_path / "audits").exists()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        _end_sessions(engine, marker)
-        engine.dispose()
 
 
 def test_a_session_ended_during_the_audit_is_one_sentence(tmp_path: Path) -> None:
     """The server ends the audit's session mid-query (a restart, ``pg_terminate_backend``): one sentence that says
     so and to run the command again, not "check the SQL"."""
-    server = _server()
-    engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
-    marker = f"gov_ended_{uuid.uuid4().hex[:10]}"
-    process = _slow_audit(server, marker, tmp_path)
-    try:
-        assert _wait_for(lambda: _running(engine, marker), 60), "the audit's query never reached the server"
+    with _audit_counting(tmp_path, "gov_ended") as (engine, marker, process):
         _end_sessions(engine, marker)
         _out, err = process.communicate(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        engine.dispose()
     assert process.returncode == 2, (process.returncode, err)
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in err, err
