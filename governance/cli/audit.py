@@ -470,10 +470,6 @@ def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
 
 def _recorded(result: Any, folder: Any) -> str:
     """What a stop after the audit keeps, in the words of the stop's sentence."""
-    verdict = result.policy.verdict.upper()
-    if folder is None:
-        return f"the audit was complete (verdict {verdict}) but was not saved; run it again to keep it."
-    return (
-        f"the audit {result.audit_id} was complete and saved in {folder} (verdict {verdict}); only its summary "
-        "or --json copy may be missing: do not run the audit again, read its report.md and audit.json there."
-    )
+    from governance.stops import kept_audit
+
+    return kept_audit(result, folder)
