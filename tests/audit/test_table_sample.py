@@ -94,7 +94,7 @@ def test_the_cells_are_the_row_by_row_join(name: str) -> None:
 
 def _bottom_k(
     frame: pd.DataFrame, cells: pd.Series, size: int, batch: int
-) -> tuple[list[float], dict[str, int]]:
+) -> tuple[list[float], dict[object, int]]:
     """The oracle: every row's key drawn batch by batch, then each group's ``size`` smallest, sorted once."""
     rng = np.random.default_rng(7)
     keys = np.concatenate([rng.random(len(frame.iloc[s : s + batch])) for s in range(0, len(frame), batch)])
