@@ -340,7 +340,9 @@ class _Sample:
         for cell, n in cells.value_counts(dropna=False).items():
             counts[cell] = counts.get(cell, 0) + int(n)
         self.counts = counts
-        if self.bounds:  # only the rows that can still get in are sorted (a million rows sorted per batch before)
+        if (
+            self.bounds
+        ):  # only the rows that can still get in are sorted (a million rows sorted per batch before)
             bound = cells.map(self.bounds).to_numpy(dtype=float, na_value=np.inf)
             inside = keys < bound
             frame, keys, names = frame[inside], keys[inside], names[inside]
