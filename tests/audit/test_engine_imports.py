@@ -229,6 +229,31 @@ def test_the_count_query_is_sent_before_the_audit_libraries_load(tmp_path: Path)
     assert seen == {"at_send": []}
 
 
+# What came before the query was sent and need not: DuckDB's Python wrapper (its version read from the installed
+# packages' metadata: importlib.metadata, email, zipfile; the DB-API type objects), and the workspace's settings
+# (PyYAML): about 70 ms of processor time on the audit's critical path (benchmarks/engine).
+BEFORE_SEND = ("duckdb", "importlib.metadata", "email", "yaml", "governance.workspace")
+
+
+def test_the_count_query_is_sent_before_the_duckdb_wrapper_and_the_settings_load(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_SENT % (BEFORE_SEND,), *source)
+        assert seen == {"at_send": []}, source
+
+
+def test_a_duckdb_table_is_audited_with_duckdbs_compiled_client_alone(tmp_path: Path) -> None:
+    """``_duckdb`` (what ``duckdb.connect`` is): the ``duckdb`` package's wrapper is never imported."""
+    import importlib.util
+
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    wrapper = [] if importlib.util.find_spec("_duckdb") else ["duckdb"]  # DuckDB before 1.4.1: the package
+    loaded = _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url, watched=("duckdb",))
+    assert loaded == wrapper
+
+
 def test_a_failure_after_the_query_started_stops_it_and_writes_nothing(tmp_path: Path) -> None:
     """The policy is read after the query started: its error is the usual one (exit 2), and DuckDB's query (a
     GROUP BY over ten billion generated rows, hours of work) is interrupted and its thread ended."""
