@@ -13,6 +13,7 @@ from governance.cli._common import (
     choice_option,
     echo,
     file_option,
+    libraries_loading,
     n_boot_option,
     no_explain_option,
     redacted_command_line,
@@ -394,11 +395,12 @@ def audit_command(
     # the register is opened (intake.early); a missing workspace is still refused before the engine's answer is.
     context = click.get_current_context()
     context.with_resource(first_pass_ahead(_ahead_request(context.params)))  # stopped when the command ends
-    from governance.workspace import find_workspace, require_workspace
+    with libraries_loading():
+        from governance.workspace import find_workspace, require_workspace
 
-    space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
-    from governance.audit.registered import audit_registered
-    from governance.audit.run import AuditRequest
+        space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
+        from governance.audit.registered import audit_registered
+        from governance.audit.run import AuditRequest
 
     request = AuditRequest(
         name=name,
