@@ -361,6 +361,8 @@ def _inspect_server(engine: Engine, where: str) -> tuple[set[str], str | None]:
         denied = permission_denied(exc, engine)
         if denied is not None:
             raise denied from exc
+        if _not_accepting(exc):
+            raise server_unavailable(exc, engine, "so the register could not be opened") from exc
         raise RegisterError(
             f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server."
         ) from exc
@@ -879,6 +881,16 @@ def _server_lost(exc: sa.exc.DBAPIError, engine: Engine) -> bool:
         return False
     state = getattr(exc.orig, "sqlstate", None)
     return exc.connection_invalidated or state is None or state.startswith(_LOST_STATES)
+
+
+# What a server tells a new connection while it starts, stops or recovers ("the database system is starting up",
+# "... is shutting down", "... is not accepting connections"): libpq gives no SQLSTATE for it, only the words
+_NOT_ACCEPTING = "FATAL:  the database system is "
+
+
+def _not_accepting(exc: sa.exc.DBAPIError) -> bool:
+    """Whether a refused connection was the server saying it is not ready (so: wait, not "check the URL")."""
+    return isinstance(exc, sa.exc.OperationalError) and _NOT_ACCEPTING in str(exc.orig)
 
 
 def server_unavailable(exc: sa.exc.DBAPIError, engine: Engine, consequence: str) -> ServerUnavailable:
