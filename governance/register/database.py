@@ -659,7 +659,10 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
     """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
     the whole statement and its values, which tell a user nothing."""
     where = describe(engine.url)
-    if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:  # the busy timeout ran out
+    if (
+        getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY  # the busy timeout ran out
+        or getattr(exc.orig, "sqlstate", None) == "55P03"  # ... PostgreSQL's lock_timeout (_lock_wait)
+    ):
         return WriteFailed(
             f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds while "
             "it wrote, so nothing was recorded; run the command again when it has finished."
@@ -708,7 +711,7 @@ def _postgres_write(
             try:
                 found = _begin_locked(dbapi, first)
             except connection.dialect.loaded_dbapi.Error as exc:
-                statement = f"BEGIN; {_LOCK}{'; ' + first[0] if first[0] else ''}"
+                statement = f"BEGIN; {_lock_wait()}; {_LOCK}{'; ' + first[0] if first[0] else ''}"
                 gone, wrapped = _as_sqlalchemy_error(connection, exc, None, statement, first[1])
                 if gone and retry:
                     raise _StaleConnection from exc
@@ -729,6 +732,13 @@ def _postgres_write(
 _LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
 
 
+def _lock_wait() -> str:
+    """How long this transaction waits for a lock: another program holding the write lock (a hung command, an open
+    psql session) held every write back for ever; now the busy timeout, as on SQLite, then one sentence. Set in the
+    transaction, not the session, so that a pooler in transaction mode passes it on."""
+    return f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_SECONDS * 1000}"
+
+
 def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] | None:
     """BEGIN, the write lock, then ``first``, sent to the server together (one wait for it): as a pipeline of
     prepared statements through libpq (:mod:`.wire`), so that the server plans the chain head's query once per
@@ -741,10 +751,10 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
     if not psycopg.Pipeline.is_supported():  # pragma: no cover - libpq before 14
         with dbapi.cursor() as cursor:
             if parameters is not None:  # a simple query takes none: BEGIN and the lock first
-                cursor.execute(f"BEGIN; {_LOCK}")
+                cursor.execute(f"BEGIN; {_lock_wait()}; {_LOCK}")
                 cursor.execute(first, parameters)
                 return _first_found(cursor, first)
-            cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
+            cursor.execute(f"BEGIN; {_lock_wait()}; {_LOCK}{'; ' + first if first else ''}")
             while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
                 pass
             return _first_found(cursor, first)
@@ -752,7 +762,7 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
     from governance.register.wire import pipeline as pipeline_of
 
     pipeline = pipeline_of(dbapi)
-    steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
+    steps: list[tuple[str, Any]] = [("BEGIN", None), (_lock_wait(), None), (_LOCK, ())]
     if first is not None:
         steps.append((first, parameters or ()))
     try:
