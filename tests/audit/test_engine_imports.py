@@ -456,3 +456,32 @@ def test_the_audit_libraries_load_without_the_collector_walking_them(tmp_path: P
     url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
     seen = _run_audit(tmp_path, RUN_GC, "--table", "log", "--connection", url)
     assert seen["at_answer"] - seen["at_query"] < 20, seen  # 87 before
+
+
+def test_loading_libraries_keeps_the_callers_collector_settings() -> None:
+    """``main()`` in a caller's process: a collector the caller turned off stays off, objects the caller froze stay
+    frozen, and nothing of ours is left frozen (the collector's next full pass sees it)."""
+    import gc
+
+    from governance.cli._common import libraries_loading
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with libraries_loading():
+        assert not gc.isenabled()
+        kept = [[] for _ in range(1000)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and kept
+    gc.disable()
+    try:
+        with libraries_loading():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with libraries_loading():
+            kept.append([])
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
