@@ -309,6 +309,7 @@ def predictions_inputs(
             weighted=weights is not None, task=task, positive_label=positive_label,
         )  # fmt: skip
         info = table_info(source, keys=keys, numeric=numeric, weights=weights, counts=counts)
+        _done_with(source)
         return TableInputs(
             fairness=compute_counts(table), n_rows=info.n_rows, info=info, label=positive_label
         )
@@ -317,8 +318,15 @@ def predictions_inputs(
     )
     rows = expand_groups(source.group_counts(row_keys, None))
     info = table_info(source, keys=keys, numeric=numeric, weights=weights)
+    _done_with(source)
     fairness = compute(rows=rows, task=task)
     return TableInputs(fairness=fairness, n_rows=len(rows), info=info, label=positive_label)
+
+
+def _done_with(source: Source) -> None:
+    """Nothing more is read from ``source``: a connection opened ahead is closed meanwhile (intake.early)."""
+    if isinstance(source, SqlSource):
+        early.release(source)
 
 
 @dataclass
@@ -340,7 +348,9 @@ class _Sample:
         for cell, n in cells.value_counts(dropna=False).items():
             counts[cell] = counts.get(cell, 0) + int(n)
         self.counts = counts
-        if self.bounds:  # only the rows that can still get in are sorted (a million rows sorted per batch before)
+        if (
+            self.bounds
+        ):  # only the rows that can still get in are sorted (a million rows sorted per batch before)
             bound = cells.map(self.bounds).to_numpy(dtype=float, na_value=np.inf)
             inside = keys < bound
             frame, keys, names = frame[inside], keys[inside], names[inside]
