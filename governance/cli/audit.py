@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -451,7 +452,19 @@ def audit_command(
         _tell(outcome, json_path, quiet=quiet)
     except KeyboardInterrupt as stop:  # the audit is recorded: running it again would record a second one
         raise stopped_after(stop, _recorded(outcome.result, outcome.folder)) from None
+    except BrokenPipeError:  # `| head`: the reader went away, the audit is kept and its verdict stands
+        _output_closed(outcome)
     raise SystemExit(outcome.exit_code)
+
+
+def _output_closed(outcome: Any) -> None:
+    """Say on stderr that the audit is kept (not exit 2 and "check the path", read as a failed audit to run again),
+    and point stdout at nothing: Python's last flush at exit would fail on the closed pipe again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor (a caller's own stream)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    echo(f"The output was closed (broken pipe) after {_recorded(outcome.result, outcome.folder)}", err=True)
 
 
 def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
