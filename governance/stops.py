@@ -21,6 +21,11 @@ def note_terminated() -> None:
     _terminated.append(True)
 
 
+def forget_terminated() -> None:
+    """A new command starts (``main()`` called again in one process): an earlier command's SIGTERM is over."""
+    _terminated.clear()
+
+
 def stop_behind(exc: BaseException) -> KeyboardInterrupt | None:
     """The stop behind an engine's error, or ``None``: DuckDB answers a signal during its work by ending the query
     with its own ``InterruptException`` ("Query interrupted"), the signal's exception gone."""

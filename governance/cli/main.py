@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from governance.stops import Terminated as Terminated  # re-exported: where the command line's stops are read
-from governance.stops import done_before, note_terminated
+from governance.stops import done_before, forget_terminated, note_terminated
 from governance.stops import stopped_after as stopped_after  # re-exported: cli/audit.py marks its stops
 from governance.version import __version__
 
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> Any:
     computation; benchmarks/engine). Files and connections are closed by the commands themselves, and the other
     ``atexit`` handlers still run."""
     _freeze_at_exit()
+    forget_terminated()  # an earlier command's SIGTERM, in a process that calls main() again
     restore = _stop_on_sigterm()
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")
