@@ -413,7 +413,8 @@ READS = {
     "status": lambda r: r.status(),
     "history": lambda r: r.history("credit-risk"),
     "verify": lambda r: r.verify(),
-    "export (the site reads this)": lambda r: r.export(),
+    "export": lambda r: r.export(),
+    "export in batches (the site reads this)": lambda r: [*r.export_in_batches()[1]],
 }
 
 
