@@ -18,27 +18,31 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def write_atomically(path: str | Path, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8, byte for byte) to ``path`` whole."""
-    with replacing(Path(path)) as temporary, temporary.open("wb") as stream:
+def write_atomically(path: str | Path, data: str | bytes, *, named: bool = False) -> None:
+    """Write ``data`` (text as UTF-8, byte for byte) to ``path`` whole; ``named``: see :func:`replacing`."""
+    with replacing(Path(path), named=named) as temporary, temporary.open("wb") as stream:
         stream.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
 @contextmanager
-def replacing(target: Path) -> Iterator[Path]:
+def replacing(target: Path, *, named: bool = False) -> Iterator[Path]:
     """A hidden temporary path beside ``target`` for the caller to write; renamed over ``target`` when the block
-    succeeds, removed when it fails (for writers that stream or that only take a path, such as skops).
+    succeeds, removed when it fails (for writers that stream or that only take a path, such as skops). The file
+    keeps its permissions, and a new one gets the usual ones (the umask's), not the temporary file's owner-only ones.
 
-    A symbolic link stays one (the file it points to is replaced); a pipe or a device (``/dev/stdout``), which
-    cannot be replaced, gets the bytes written into it once they are complete. The file keeps its permissions, and
-    a new one gets the usual ones (the umask's), not the temporary file's owner-only ones."""
-    if _written_into(target):
+    ``named``: the user named this path (an output option such as ``--json FILE``), so it is treated as a shell's
+    redirection would: a symbolic link stays one (the file it points to is replaced), and a pipe or a device
+    (``/dev/stdout``), which cannot be replaced, gets the bytes written into it once they are complete. A file of
+    the workspace (``named`` false) never leads elsewhere: a link or a pipe planted in its place is itself replaced
+    (a cloned repository's ``register-head.json`` linked to ``/dev/sda`` or ``~/.bashrc`` must not be written
+    through)."""
+    if named and _written_into(target):
         with tempfile.TemporaryDirectory(prefix=".governance-") as folder:
             yield Path(folder) / target.name
             with open(target, "wb") as out, open(Path(folder) / target.name, "rb") as made:
                 shutil.copyfileobj(made, out)
         return
-    target = Path(os.path.realpath(target)) if target.is_symlink() else target
+    target = Path(os.path.realpath(target)) if named and target.is_symlink() else target
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     os.close(handle)

@@ -18,7 +18,7 @@ def test_a_pipe_or_device_is_written_into_not_replaced(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
-    write_atomically(fifo, '{"a": 1}\n')
+    write_atomically(fifo, '{"a": 1}\n', named=True)
     out, _ = reader.communicate(timeout=30)
     assert out == b'{"a": 1}\n'
     assert stat.S_ISFIFO(fifo.lstat().st_mode)
@@ -30,7 +30,7 @@ def test_a_link_to_standard_output_writes_to_it(tmp_path: Path) -> None:
     replace the machine's /dev/stdout."""
     stdout = tmp_path / "stdout"
     stdout.symlink_to("/proc/self/fd/1")
-    code = f"from governance.atomic import write_atomically; write_atomically({str(stdout)!r}, 'hello\\n')"
+    code = f"from governance.atomic import write_atomically; write_atomically({str(stdout)!r}, 'hello\\n', named=True)"
     done = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -45,7 +45,7 @@ def test_standard_output_redirected_to_a_file_is_written_into_that_open_file(tmp
     """``--json /dev/stdout > out.json``: replacing out.json would leave the shell's open file empty."""
     stdout = tmp_path / "stdout"
     stdout.symlink_to("/proc/self/fd/1")
-    code = f"from governance.atomic import write_atomically; write_atomically({str(stdout)!r}, 'hello\\n')"
+    code = f"from governance.atomic import write_atomically; write_atomically({str(stdout)!r}, 'hello\\n', named=True)"
     with (tmp_path / "out.json").open("wb") as out:
         subprocess.run(
             [sys.executable, "-c", code],
@@ -62,7 +62,7 @@ def test_a_symbolic_link_stays_a_link_and_its_target_is_replaced(tmp_path: Path)
     real.write_text("old\n", encoding="utf-8")
     link = tmp_path / "audit.json"
     link.symlink_to(real)
-    write_atomically(link, "new\n")
+    write_atomically(link, "new\n", named=True)
     assert link.is_symlink() and real.read_text(encoding="utf-8") == "new\n"
 
 
@@ -80,3 +80,20 @@ def test_the_file_keeps_its_permissions_and_a_new_one_gets_the_usual_ones(tmp_pa
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+
+
+def test_a_workspace_file_never_leads_elsewhere(tmp_path: Path) -> None:
+    """A file the tool writes on its own (not a path the user named): a link or a pipe planted in its place is
+    replaced, never written through (a cloned repository's register-head.json linked to a device or a dotfile)."""
+    outside = tmp_path / "outside" / ".bashrc"
+    outside.parent.mkdir()
+    outside.write_text("keep me\n", encoding="utf-8")
+    link = tmp_path / "register-head.json"
+    link.symlink_to(outside)
+    write_atomically(link, "{}\n")
+    assert not link.is_symlink() and link.read_text(encoding="utf-8") == "{}\n"
+    assert outside.read_text(encoding="utf-8") == "keep me\n"
+    fifo = tmp_path / "state.json"
+    os.mkfifo(fifo)
+    write_atomically(fifo, "{}\n")  # a pipe nobody reads would block a write into it forever
+    assert stat.S_ISREG(fifo.stat().st_mode) and fifo.read_text(encoding="utf-8") == "{}\n"

@@ -279,4 +279,4 @@ def write_reasons_csv(
         score = "" if statement.score is None else f"{statement.score:.4f}"
         cells = [statement.row, statement.decision, score, *features, statement.statement]
         writer.writerow([spreadsheet_cell(cell) for cell in cells])
-    write_atomically(Path(path), buffer.getvalue())
+    write_atomically(Path(path), buffer.getvalue(), named=True)  # the user's --batch path

@@ -157,7 +157,7 @@ def _write_json_copy(json_path: str, result: Any, folder: Any) -> None:
             text: str | bytes = (folder / "audit.json").read_bytes()
         else:
             text = result.model_dump_json(indent=2) + "\n"
-        write_atomically(json_path, text)
+        write_atomically(json_path, text, named=True)
     except OSError as error:
         kept = f" ({folder / 'audit.json'})" if folder is not None else ""
         raise InputError(

@@ -731,7 +731,7 @@ def export_command(output: str, workspace_path: str | None, register_url: str | 
     from governance.atomic import write_atomically
 
     target = Path(output)
-    write_atomically(target, text)
+    write_atomically(target, text, named=True)
     models, events = len(document["models"]), len(document["events"])
     echo(
         f"Wrote {target} ({models} model{'s' * (models != 1)}, {events} event{'s' * (events != 1)}).",
