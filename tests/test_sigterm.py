@@ -46,13 +46,19 @@ main.main(["probe", sys.argv[1]])
 """
 
 
-def test_a_second_sigterm_during_the_clean_up_does_not_cut_it_short(tmp_path: Path) -> None:
-    (tmp_path / "sigterm_probe.py").write_text(textwrap.dedent(PROBE), encoding="utf-8")
+def _run_probe(tmp_path: Path, probe: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the command line with ``probe`` as its command; what it did, and the marker its clean-up writes."""
+    (tmp_path / "sigterm_probe.py").write_text(probe, encoding="utf-8")
     marker = tmp_path / "marker"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
     done = subprocess.run(
         [sys.executable, "-c", RUN, str(marker)], capture_output=True, text=True, env=env, timeout=60
     )
+    return done, marker
+
+
+def test_a_second_sigterm_during_the_clean_up_does_not_cut_it_short(tmp_path: Path) -> None:
+    done, marker = _run_probe(tmp_path, textwrap.dedent(PROBE))
     assert done.returncode == 143, (done.returncode, done.stderr)
     assert "Traceback" not in done.stderr and "Aborted!" not in done.stderr, done.stderr
     assert [line for line in done.stderr.splitlines() if line.strip()][-1].startswith("Stopped"), done.stderr
@@ -63,12 +69,7 @@ def test_sigterm_while_ctrl_c_is_being_handled_does_not_cut_the_clean_up_short(t
     """Ctrl-C, then a supervisor's SIGTERM while the command cleans up: the clean-up finishes, and the command
     ends as interrupted (130), the first of the two."""
     probe = textwrap.dedent(PROBE).replace("signal.SIGTERM)", "signal.SIGINT)", 1)  # the first: Ctrl-C
-    (tmp_path / "sigterm_probe.py").write_text(probe, encoding="utf-8")
-    marker = tmp_path / "marker"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(tmp_path)])}
-    done = subprocess.run(
-        [sys.executable, "-c", RUN, str(marker)], capture_output=True, text=True, env=env, timeout=60
-    )
+    done, marker = _run_probe(tmp_path, probe)
     assert done.returncode == 130, (done.returncode, done.stderr)
     assert "Traceback" not in done.stderr and "Aborted!" not in done.stderr, done.stderr
     assert marker.read_text(encoding="utf-8") == "cleaned up"
