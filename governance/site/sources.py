@@ -158,7 +158,12 @@ class ModelEntry:
         if not register_detail and not events:
             self.packed = b""
             return
-        text = json.dumps([register_detail, events], separators=(",", ":"))
+        audits = [  # each audit's file hashes are checked once (see :mod:`governance.site.vouch`), read by no page
+            {key: value for key, value in audit.items() if key != "files"}
+            for audit in register_detail.get("audits") or []
+        ]
+        detail = {**register_detail, "audits": audits} if "audits" in register_detail else register_detail
+        text = json.dumps([detail, events], separators=(",", ":"))
         self.packed = zlib.compress(text.encode("utf-8"), 1)
 
     def _unpacked(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -337,8 +342,12 @@ def with_whole(model: ModelEntry) -> ModelEntry:
     return replace(model, audits=audits)
 
 
-def _register_export(workspace: Workspace, url: str | None, problems: list[str]) -> dict[str, Any] | None:
-    """The register's export, or ``None`` when there is no register yet (the site never creates one)."""
+def _read_register(
+    workspace: Workspace, url: str | None, reader: Callable[[dict[str, Any]], None]
+) -> dict[str, Any] | None:
+    """The register's export header (head, verification), or ``None`` when there is no register yet (the site
+    never creates one); each batch of models is given to ``reader`` as it is read (see
+    :meth:`governance.register.Register.export_in_batches`), so that their rows are packed before the next."""
     target = url or workspace.register_url
     if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).is_file():
         return None
@@ -347,8 +356,10 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
     except ImportError:
         return None
     with Register.for_workspace(workspace, url=url) as register:  # a damaged one stops the build (exit 4)
-        exported = register.export(event_view=site_event)
-    return exported if isinstance(exported, dict) else None
+        header, batches = register.export_in_batches(event_view=site_event)
+        for batch in batches:
+            reader(batch)
+    return header
 
 
 PAYLOAD_KINDS = ("monitoring.recorded", "mitigation.recorded")  # the pages read these events' payloads whole
@@ -428,8 +439,8 @@ def _attach_events_and_overviews(
         name = event.get("model_name")
         if isinstance(name, str) and name in models:
             events.setdefault(name, []).append(event)
-    for name, model in models.items():
-        model.pack(details.get(name) or {}, events.pop(name, []))
+    for name, detail in details.items():
+        models[name].pack(detail, events.pop(name, []))
     from governance.register.overview import ModelOverview
 
     for view in _records(exported, "overviews"):
@@ -463,20 +474,24 @@ def collect(
     :mod:`governance.site.slim_cache`).
     """
     problems: list[str] = []
-    exported = _register_export(workspace, register_url, problems)
-    vouchers = Vouchers.from_export(workspace.root, exported)
-    slim_copies = SlimCache.open(cache)
-    audits = load_audits(workspace.audits_dir, problems, vouchers, slim_copies)
-    slim_copies.save()
     models: dict[str, ModelEntry] = {}
+    recorded: list[dict[str, Any]] = []  # the register's audit rows, for the vouchers
 
     def entry(name: str) -> ModelEntry:
         if name not in models:
             models[name] = ModelEntry(name=name)
         return models[name]
 
+    def read(batch: dict[str, Any]) -> None:
+        recorded.extend(audit for model in _records(batch, "models") for audit in model.get("audits") or [])
+        _attach_events_and_overviews(batch, models, _models_from_register(batch, entry))
+
+    exported = _read_register(workspace, register_url, read)
+    vouchers = Vouchers.from_export(workspace.root, exported, recorded)
+    slim_copies = SlimCache.open(cache)
+    audits = load_audits(workspace.audits_dir, problems, vouchers, slim_copies)
+    slim_copies.save()
     if exported:
-        _attach_events_and_overviews(exported, models, _models_from_register(exported, entry))
         vouchers.forget_rows()  # the audits' rows are packed with their models: keep only what is checked later
     _cards_from_config(workspace, entry)
 
