@@ -21,7 +21,7 @@ from governance.paths import page_slug
 from governance.provenance import sha256_bytes
 from governance.register import manifest
 from governance.results.audit import AuditResult
-from governance.site.slim_cache import SlimCache
+from governance.site.slim_cache import SlimCache, Spilled
 from governance.site.vouch import AuditCheck, UnverifiedAuditError, Vouchers
 from governance.workspace import Workspace
 
@@ -54,14 +54,14 @@ class AuditRecord:
     """One audit folder, its parsed ``audit.json``, and how far the register vouches for it.
 
     To keep a build's memory flat however many audits there are, ``result`` is a slim copy (ids, dates, the
-    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`, and a slim copy is
-    kept as its JSON (about 2 kB; parsed, it takes about 9 kB), parsed again when read (the last few parsed are
-    kept). Neither the bytes nor the whole result are kept: :meth:`full` reads ``audit.json`` again for the page
+    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`, and a slim copy's
+    JSON (about 2 kB; parsed, about 9 kB) waits in a temporary file (:class:`~governance.site.slim_cache.SlimSpill`),
+    parsed again when read (the last few parsed are kept). Neither the bytes nor the whole result are kept: :meth:`full` reads ``audit.json`` again for the page
     that needs every table, and uses it only if it is still exactly the bytes that were checked (``digest``), as
     figures are read again.
     """
 
-    stored: AuditResult | bytes  # the result, or the slim copy's JSON
+    stored: AuditResult | Spilled  # the result, or where the slim copy's JSON waits on disk
     folder: Path
     check: AuditCheck
     digest: str  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
@@ -70,7 +70,7 @@ class AuditRecord:
 
     def __init__(
         self,
-        result: AuditResult | bytes,
+        result: AuditResult | Spilled,
         folder: Path,
         check: AuditCheck | None = None,
         digest: str = "",
@@ -263,7 +263,7 @@ def load_audits(
 
 def _slim_copy(
     data: bytes, path: Path, problems: list[str], cache: SlimCache, digest: str
-) -> tuple[AuditResult, bytes, tuple[Ratio, ...]] | None:
+) -> tuple[AuditResult, Spilled, tuple[Ratio, ...]] | None:
     """The slim copy (parsed, and as JSON) and key ratios of one audit, parsed whole from its checked bytes
     (``None``: not an audit)."""
     try:
@@ -272,15 +272,19 @@ def _slim_copy(
         problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
         return None
     slimmed = slim(result)
-    made = slimmed, slimmed.model_dump_json().encode(), key_ratios(result)
-    cache.put(digest, made[1], made[2])
-    return made
+    ratios = key_ratios(result)
+    return slimmed, cache.put(digest, slimmed.model_dump_json().encode(), ratios), ratios
 
 
-@lru_cache(maxsize=256)
-def _parsed_slim(data: bytes) -> AuditResult:
+# Slim copies kept parsed (about 9 kB each): a few, so that the pages of one model read its audits without parsing
+# them again and again; a bound the size of a workspace's audits (256) grew the build's peak with every audit.
+PARSED_KEPT = 16
+
+
+@lru_cache(maxsize=PARSED_KEPT)
+def _parsed_slim(stored: Spilled) -> AuditResult:
     """A slim copy parsed from its JSON; the last few are kept, as a model's pages read its audits together."""
-    return AuditResult.model_validate_json(data)
+    return AuditResult.model_validate_json(stored.data())
 
 
 def forget_parsed() -> None:
