@@ -113,7 +113,8 @@ from pathlib import Path
 tracemalloc.start()
 import governance.site.build as build
 from governance.workspace import find_workspace
-roots = [Path(arg) for arg in sys.argv[1:]]
+mkdocs = sys.argv[1] == "mkdocs"
+roots = [Path(arg) for arg in sys.argv[2:]]
 
 def peak(root):
     shutil.rmtree(root / "site", ignore_errors=True)
@@ -121,7 +122,7 @@ def peak(root):
     gc.collect()
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.reset_peak()
-    build.build_site(find_workspace(root))
+    build.build_site(find_workspace(root), run_mkdocs=mkdocs)
     return tracemalloc.get_traced_memory()[1] - held
 
 for root in reversed(roots):
@@ -140,7 +141,7 @@ print(json.dumps({"peaks": [peak(root) for root in roots]}))
 WHOLE_BUILD_PER_AUDIT_BYTES = 18_000
 
 
-def warm_peaks(*roots: Path) -> list[int]:
+def warm_peaks(*roots: Path, mkdocs: bool = True) -> list[int]:
     """The traced peaks of builds of ``roots`` in one fresh process, after one build of each (see ``WARM_PEAKS``)."""
     env = {
         **{key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")},
@@ -148,7 +149,7 @@ def warm_peaks(*roots: Path) -> list[int]:
         "NO_MKDOCS_2_WARNING": "1",
     }
     done = subprocess.run(
-        [sys.executable, "-c", WARM_PEAKS, *map(str, roots)],
+        [sys.executable, "-c", WARM_PEAKS, "mkdocs" if mkdocs else "pages", *map(str, roots)],
         capture_output=True, text=True, env=env, cwd=roots[0], check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
