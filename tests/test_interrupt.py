@@ -54,3 +54,35 @@ def test_the_help_lists_exit_code_130() -> None:
     result = CliRunner().invoke(cli, ["--help"])
     assert "130" in result.output and "interrupted" in result.output.lower()
     assert "143" in result.output and "SIGTERM" in result.output
+
+
+# A command whose Ctrl-C lands inside code that Python runs from a string: the dataclasses module writes each new
+# class's methods as source text and runs it with exec(), so a ^C during an import that defines a dataclass is
+# raised there. CPython (3.11) then marks the interrupt as unhandled for good, and a process started as
+# ``python -m governance`` ends by SIGINT (return code -2) after the command's own sentence and exit code: seen as a
+# flaky "-2" in the PostgreSQL stop test. (The ``governance`` script is not affected: Python exits it at once.)
+INSIDE_EXEC = """
+import sys, types, click
+from governance.cli import main as cli_main
+
+@click.command()
+def stopped() -> None:
+    exec("raise KeyboardInterrupt")
+
+module = types.ModuleType("stopped_command")
+module.stopped = stopped
+sys.modules["stopped_command"] = module
+cli_main.COMMANDS["stopped"] = "stopped_command:stopped"
+sys.exit(cli_main.main(["stopped"]))
+"""
+
+
+def test_ctrl_c_inside_code_run_from_a_string_still_exits_130(tmp_path: Path) -> None:
+    (tmp_path / "stopped_run.py").write_text(INSIDE_EXEC, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join((str(ROOT), str(tmp_path)))}
+    done = subprocess.run(
+        [sys.executable, "-m", "stopped_run"], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 130, (done.returncode, done.stderr)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Interrupted"), done.stderr

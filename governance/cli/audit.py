@@ -26,6 +26,7 @@ from governance.cli._common import (
     workspace_option,
 )
 from governance.cli.audit_diff import AuditWithDiff
+from governance.cli.main import stopped_after
 from governance.results.commands import options_worded
 
 VERDICT_STYLE: dict[str, str | None] = {
@@ -442,6 +443,15 @@ def audit_command(
             progress=progress,
             mlflow_tags=mlflow_tags,
         )
+    try:
+        _tell(outcome, json_path, quiet=quiet)
+    except KeyboardInterrupt as stop:  # the audit is recorded: running it again would record a second one
+        raise stopped_after(stop, _recorded(outcome.result, outcome.folder)) from None
+    raise SystemExit(outcome.exit_code)
+
+
+def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
+    """The --json copy, the summary and the warnings, once the audit is recorded."""
     result = outcome.result
     if json_path == "-":
         click.echo(result.model_dump_json(indent=2))
@@ -456,4 +466,14 @@ def audit_command(
                 echo(f"  MLflow: {note}.")
     for warning in outcome.warnings:
         secho(f"Warning: {options_worded(warning)}", err=True, fg="yellow")
-    raise SystemExit(outcome.exit_code)
+
+
+def _recorded(result: Any, folder: Any) -> str:
+    """What a stop after the audit keeps, in the words of the stop's sentence."""
+    verdict = result.policy.verdict.upper()
+    if folder is None:
+        return f"the audit was complete (verdict {verdict}) but was not saved; run it again to keep it."
+    return (
+        f"the audit {result.audit_id} was complete and saved in {folder} (verdict {verdict}); only its summary "
+        "or --json copy may be missing: do not run the audit again, read its report.md and audit.json there."
+    )

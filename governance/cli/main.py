@@ -73,8 +73,31 @@ class LazyGroup(click.Group):
 def _say_stopped(stop: KeyboardInterrupt) -> NoReturn:
     """One sentence, and the exit code of the signal (Click's Exit: its own clean-up still runs)."""
     terminated = isinstance(stop, Terminated)
-    click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
+    _forget_unhandled_interrupt()
+    done = getattr(stop, _DONE, None)
+    if done is not None:  # the work was done: running the command again would do it twice
+        click.echo(f"{'Stopped (SIGTERM)' if terminated else 'Interrupted (Ctrl-C)'} after {done}", err=True)
+    else:
+        click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
     raise click.exceptions.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
+
+
+_DONE = "governance_done"
+
+
+def stopped_after(stop: KeyboardInterrupt, done: str) -> KeyboardInterrupt:
+    """``stop``, marked as coming after the command's work was done and kept: its sentence says ``done`` (what is
+    kept, and what to do instead of running the command again) rather than "run it again"."""
+    setattr(stop, _DONE, done)
+    return stop
+
+
+def _forget_unhandled_interrupt() -> None:
+    """Undo CPython's note that a ^C went unhandled when it was raised in code run from a string (the dataclasses
+    module makes each class's methods so, during imports): the note outlives our handling, and a process started
+    as ``python -m governance`` then ends by SIGINT after our sentence, not with 130. Running any string clears it
+    first thing (``run_eval_code_obj`` in Python/pythonrun.c); tests/test_interrupt.py."""
+    exec("")  # an empty, constant string: nothing runs
 
 
 class Terminated(KeyboardInterrupt):

@@ -101,8 +101,9 @@ def serve_command(
     workspace_path: str | None, register_url: str | None, port: int, strict: bool, allow_unverified: bool
 ) -> None:
     """Build the site (as `site build` does), then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
+    from governance.cli.main import Terminated
     from governance.site import build_site
-    from governance.site.serve import serve
+    from governance.site.serve import make_server, serve
     from governance.workspace import require_workspace
 
     workspace = require_workspace(workspace_path)
@@ -112,5 +113,10 @@ def serve_command(
     for warning in report.warnings:
         echo(f"Warning: {warning}", err=True)
     assert report.site_dir is not None
+    server = make_server(report.site_dir, port=port)  # listening before it says so; a busy port: one sentence
     echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
-    serve(report.site_dir, port=port)
+    try:
+        serve(server)
+    except KeyboardInterrupt as stop:  # the way to end this command: it did its work, exit 0
+        how = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+        echo(f"Stopped serving ({how}); the built site stays in {report.site_dir}.")

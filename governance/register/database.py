@@ -361,6 +361,8 @@ def _inspect_server(engine: Engine, where: str) -> tuple[set[str], str | None]:
         denied = permission_denied(exc, engine)
         if denied is not None:
             raise denied from exc
+        if _not_accepting(exc):
+            raise server_unavailable(exc, engine, "so the register could not be opened") from exc
         raise RegisterError(
             f"Cannot open the register at {where} ({_first_line(exc)}); check the URL and the server."
         ) from exc
@@ -657,7 +659,10 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
     """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
     the whole statement and its values, which tell a user nothing."""
     where = describe(engine.url)
-    if getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY:  # the busy timeout ran out
+    if (
+        getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY  # the busy timeout ran out
+        or getattr(exc.orig, "sqlstate", None) == "55P03"  # ... PostgreSQL's lock_timeout (_lock_wait)
+    ):
         return WriteFailed(
             f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds while "
             "it wrote, so nothing was recorded; run the command again when it has finished."
@@ -706,7 +711,7 @@ def _postgres_write(
             try:
                 found = _begin_locked(dbapi, first)
             except connection.dialect.loaded_dbapi.Error as exc:
-                statement = f"BEGIN; {_LOCK}{'; ' + first[0] if first[0] else ''}"
+                statement = f"BEGIN; {_lock_wait()}; {_LOCK}{'; ' + first[0] if first[0] else ''}"
                 gone, wrapped = _as_sqlalchemy_error(connection, exc, None, statement, first[1])
                 if gone and retry:
                     raise _StaleConnection from exc
@@ -727,6 +732,13 @@ def _postgres_write(
 _LOCK = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})"
 
 
+def _lock_wait() -> str:
+    """How long this transaction waits for a lock: another program holding the write lock (a hung command, an open
+    psql session) held every write back for ever; now the busy timeout, as on SQLite, then one sentence. Set in the
+    transaction, not the session, so that a pooler in transaction mode passes it on."""
+    return f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_SECONDS * 1000}"
+
+
 def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] | None:
     """BEGIN, the write lock, then ``first``, sent to the server together (one wait for it): as a pipeline of
     prepared statements through libpq (:mod:`.wire`), so that the server plans the chain head's query once per
@@ -739,10 +751,10 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
     if not psycopg.Pipeline.is_supported():  # pragma: no cover - libpq before 14
         with dbapi.cursor() as cursor:
             if parameters is not None:  # a simple query takes none: BEGIN and the lock first
-                cursor.execute(f"BEGIN; {_LOCK}")
+                cursor.execute(f"BEGIN; {_lock_wait()}; {_LOCK}")
                 cursor.execute(first, parameters)
                 return _first_found(cursor, first)
-            cursor.execute(f"BEGIN; {_LOCK}{'; ' + first if first else ''}")
+            cursor.execute(f"BEGIN; {_lock_wait()}; {_LOCK}{'; ' + first if first else ''}")
             while cursor.nextset():  # BEGIN's status, the lock's row, then ``first``'s rows: the last counts
                 pass
             return _first_found(cursor, first)
@@ -750,7 +762,7 @@ def _begin_locked(dbapi: Any, given: tuple[str | None, Any]) -> dict[str, Any] |
     from governance.register.wire import pipeline as pipeline_of
 
     pipeline = pipeline_of(dbapi)
-    steps: list[tuple[str, Any]] = [("BEGIN", None), (_LOCK, ())]
+    steps: list[tuple[str, Any]] = [("BEGIN", None), (_lock_wait(), None), (_LOCK, ())]
     if first is not None:
         steps.append((first, parameters or ()))
     try:
@@ -879,6 +891,16 @@ def _server_lost(exc: sa.exc.DBAPIError, engine: Engine) -> bool:
         return False
     state = getattr(exc.orig, "sqlstate", None)
     return exc.connection_invalidated or state is None or state.startswith(_LOST_STATES)
+
+
+# What a server tells a new connection while it starts, stops or recovers ("the database system is starting up",
+# "... is shutting down", "... is not accepting connections"): libpq gives no SQLSTATE for it, only the words
+_NOT_ACCEPTING = "FATAL:  the database system is "
+
+
+def _not_accepting(exc: sa.exc.DBAPIError) -> bool:
+    """Whether a refused connection was the server saying it is not ready (so: wait, not "check the URL")."""
+    return isinstance(exc, sa.exc.OperationalError) and _NOT_ACCEPTING in str(exc.orig)
 
 
 def server_unavailable(exc: sa.exc.DBAPIError, engine: Engine, consequence: str) -> ServerUnavailable:

@@ -18,13 +18,10 @@ def make_server(site_dir: Path, *, port: int, host: str = "127.0.0.1") -> http.s
         raise SiteError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port.") from exc
 
 
-def serve(site_dir: Path, *, port: int) -> None:
-    """Serve until interrupted."""
-    server = make_server(site_dir, port=port)
+def serve(server: http.server.ThreadingHTTPServer) -> None:
+    """Serve until stopped: Ctrl-C or SIGTERM end it (the command says which), the port freed either way."""
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     finally:
         server.server_close()
 

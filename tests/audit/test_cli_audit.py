@@ -1211,3 +1211,30 @@ def test_non_finite_scores_are_named_by_their_column(fair_case: dict[str, Path],
         "Error: The scores in column 'score' include missing, non-numeric or non-finite values (-inf); "
         "drop those rows or replace them with real scores.\n",
     )
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, "Terminated"])
+def test_a_stop_after_the_audit_is_saved_says_so_not_run_it_again(
+    fair_case: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: object
+) -> None:
+    """Ctrl-C or SIGTERM while the --json copy is written: the audit is complete and saved, so the sentence says
+    where and not to run it again (a second run would record a second audit), with the stop's exit code."""
+    import governance.cli.audit as audit_command
+    from governance.cli.main import Terminated
+
+    signal_raised = Terminated if stop == "Terminated" else KeyboardInterrupt
+
+    def stopped(*_args: object) -> None:
+        raise signal_raised
+
+    monkeypatch.setattr(audit_command, "_write_json_copy", stopped)
+    args = ["--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label"]
+    code, output = _run(fair_case["root"], *args, "--sensitive", "group", "--json", str(tmp_path / "a.json"))
+    folder = next((fair_case["root"] / "audits" / "m" / "1").iterdir())
+    assert code == (143 if stop == "Terminated" else 130), output
+    words = "Stopped (SIGTERM) after" if stop == "Terminated" else "Interrupted (Ctrl-C) after"
+    assert output.startswith(f"{words} the audit {folder.name} was complete and saved in {folder}"), output
+    assert "do not run the audit again" in output and "run it again" not in output.replace(
+        "do not run", ""
+    ), output
+    assert (folder / "audit.json").is_file()

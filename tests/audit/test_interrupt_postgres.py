@@ -114,10 +114,9 @@ def test_a_stopped_audit_leaves_no_query_on_the_server(how: str, tmp_path: Path)
         process.send_signal(getattr(signal, how))
         _out, err = process.communicate(timeout=60)
         if how != "SIGKILL":
-            # SIGINT: seen once in four full runs, the sentence and then death by SIGINT (-2): a race left for
-            # later (closing note of 29 November); the one sentence and the query cancelled still hold
-            allowed = {"SIGINT": (130, -signal.SIGINT), "SIGTERM": (143,)}[how]
-            assert process.returncode in allowed, (process.returncode, err)
+            # SIGINT while the audit still imports: once ended by SIGINT itself (-2) after its sentence, a ^C raised
+            # inside a dataclass's generated code (tests/test_interrupt.py)
+            assert process.returncode == {"SIGINT": 130, "SIGTERM": 143}[how], (process.returncode, err)
             assert "Traceback" not in err, err
             lines = [line for line in err.splitlines() if line.strip()]
             assert len(lines) == 1 and lines[0].startswith(("Interrupted", "Stopped")), err

@@ -6,6 +6,7 @@ import itertools
 import multiprocessing
 from pathlib import Path
 
+import pytest
 from register_support import People, concurrent_worker, first_open_worker
 
 from governance.register import Register
@@ -79,4 +80,44 @@ def test_concurrent_first_opens_migrate_once(register_url: str) -> None:
     run_all(first_open_worker, [(register_url, index) for index in range(WORKERS)])
     with Register(register_url) as register:
         assert sorted(m.name for m in register.list_models()) == [f"first-{i}" for i in range(WORKERS)]
+        assert register.verify().ok
+
+
+def test_a_write_waits_a_bounded_time_for_another_writers_lock(
+    register_url: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program that holds the register's write lock (a hung command, an open psql session) holds a write
+    back for at most the busy timeout, then one sentence and nothing recorded: on PostgreSQL it waited forever."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from governance.errors import RegisterError
+    from governance.register import database
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 1)
+    with Register(register_url, workspace_root=workspace) as register:
+        register.add_model("credit", owner="o", purpose="p", actor="ds@x")
+        if register_url.startswith("sqlite"):
+            holder = sqlite3.connect(register_url.removeprefix("sqlite:///"), isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            release = holder.close
+        else:
+            engine = sa.create_engine(register_url, poolclass=sa.pool.NullPool)
+            connection = engine.connect()
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({database.ADVISORY_LOCK_KEY})")
+
+            def release() -> None:
+                connection.close()
+                engine.dispose()
+
+        try:
+            with pytest.raises(RegisterError) as raised:
+                register.add_model("other", owner="o", purpose="p", actor="ds@x")
+        finally:
+            release()
+        message = str(raised.value)
+        assert "locked for over 1 seconds" in message and "nothing was recorded" in message, message
+        assert [model.name for model in register.list_models()] == ["credit"]
+        register.add_model("after", owner="o", purpose="p", actor="ds@x")  # the lock gone, writes go on
         assert register.verify().ok

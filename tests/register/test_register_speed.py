@@ -109,8 +109,9 @@ def driver_statements(register: Register) -> Iterator[list[str]]:
 
 def test_a_write_runs_few_statements(drafted: Register, backend: str) -> None:
     """SQLite: BEGIN IMMEDIATE, the chain head with the signing state, the row (the model looked up in its INSERT),
-    the event, the head, COMMIT. On PostgreSQL BEGIN, the lock, and the head with the model's id and the answer's
-    id go to the server together, then the row, the event and the head in one statement, with COMMIT (two waits,
+    the event, the head, COMMIT. On PostgreSQL BEGIN, how long to wait for a lock, the lock, and the head with the
+    model's id and the answer's id go to the server together, then the row, the event and the head in one statement,
+    with COMMIT (two waits,
     see the round trips below; today's code ran six statements there: the row and the event apart). Counted at
     the driver, so that statements sent past SQLAlchemy are counted too."""
     for warm in range(8):  # statements prepared, connections traced
@@ -121,7 +122,7 @@ def test_a_write_runs_few_statements(drafted: Register, backend: str) -> None:
         drafted.record_checklist_answer(
             "credit-risk", framework="eu-ai-act", item_id="a", status="yes", evidence="e", actor="r@x"
         )
-    assert len(statements) == (6 if backend == "sqlite" else 5), statements
+    assert len(statements) == 6, statements
 
 
 def test_a_write_goes_to_the_driver_past_sqlalchemy(drafted: Register) -> None:

@@ -295,3 +295,25 @@ def test_a_password_given_as_a_query_parameter_is_never_shown(running: Server, t
             running.start()
     assert done.returncode == 2, done.stderr
     assert "s3cret-qp" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+def test_opening_a_register_on_a_server_not_yet_accepting_connections_says_so(
+    running: Server, tmp_path: Path
+) -> None:
+    """A server still starting up (here: a standby that will not take connections, which answers as one starting
+    up does, SQLSTATE 57P03): the sentence of a server that is restarting, not "check the URL"."""
+    running.stop()
+    standby = running.folder / "data" / "standby.signal"
+    standby.touch()
+    try:
+        running.ctl("-o", "-c hot_standby=off", "start")
+        with pytest.raises(RegisterError) as raised:
+            Register(running.url, workspace_root=tmp_path)
+        message = str(raised.value)
+        assert "not accepting connections" in message or "starting up" in message, message
+        assert "it may be restarting" in message and "run the command again" in message, message
+        assert "check the URL" not in message and "\n" not in message, message
+    finally:
+        running.stop()
+        standby.unlink()
+        running.start()

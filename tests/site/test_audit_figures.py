@@ -87,10 +87,9 @@ def test_a_model_version_and_audit_called_figures_keep_their_page(workspace_fact
     """Figures are told by their place (``audits/MODEL/VERSION/AUDIT/figures/NAME``), not by the word alone: an
     audit of model ``figures`` version ``figures`` with the id ``figures`` keeps its page, and only its figures go
     beside MkDocs (its page source is not published as a figure)."""
-    from conftest import make_audit
-
     from governance.site import build_site
     from governance.workspace import find_workspace
+    from tests.site.conftest import make_audit
 
     root = workspace_factory(make_audit("figures", "figures", "figures"))
     build_site(find_workspace(root), allow_unverified=True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import urllib.request
 from pathlib import Path
@@ -11,6 +15,8 @@ import pytest
 
 from governance.errors import SiteError
 from governance.site.serve import make_server
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_serves_the_site_on_localhost(tmp_path: Path) -> None:
@@ -35,3 +41,36 @@ def test_a_busy_port_is_one_clear_error(tmp_path: Path) -> None:
         port = busy.getsockname()[1]
         with pytest.raises(SiteError, match=f"Cannot listen on 127.0.0.1:{port}.*choose another --port"):
             make_server(tmp_path, port=port)
+
+
+@pytest.mark.parametrize(("stop", "how"), [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")])
+def test_site_serve_stopped_says_so_and_exits_0(tmp_path: Path, stop: signal.Signals, how: str) -> None:
+    """Ctrl-C or SIGTERM is how `site serve` ends: exit 0 and a line that says it stopped (it ended silently)."""
+    from governance.scaffold import init_workspace
+
+    root = tmp_path / "ws"
+    init_workspace(root, organisation="Acme")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_MKDOCS_2_WARNING": "1"}
+    args = ["site", "serve", "--workspace", str(root), "--port", str(port)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "governance", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("Serving"):
+                break
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as response:
+            assert response.status == 200
+        process.send_signal(stop)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0, (process.returncode, err)
+    assert "Traceback" not in err, err
+    assert out.strip().splitlines()[-1].startswith(f"Stopped serving ({how}); the built site stays in"), out
