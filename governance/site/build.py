@@ -791,6 +791,7 @@ def _write_pages(
     sources = collect(workspace, register_url=register_url, cache=workspace.state_dir / SLIM_CACHE)
     if sources.vouchers is not None:
         sources.vouchers.refuse_unless(allow_unverified, report.warnings)
+        sources.vouchers.forget_folders()
     temporary = staging_folder(generated)
     try:
         nav = write_generated(

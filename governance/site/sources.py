@@ -66,7 +66,9 @@ class AuditRecord:
     check: AuditCheck
     digest: str  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
     slimmed: bool  # ``result`` is the slim copy; :meth:`full` reads the whole one again
-    ratios: tuple[Ratio, ...]  # a slim record's key ratios (see :func:`key_ratios`)
+    ratios: (
+        bytes  # a slim record's key ratios (see :func:`key_ratios`) as JSON: as tuples they took about 1 kB
+    )
 
     def __init__(
         self,
@@ -75,7 +77,7 @@ class AuditRecord:
         check: AuditCheck | None = None,
         digest: str = "",
         slimmed: bool = False,
-        ratios: tuple[Ratio, ...] = (),
+        ratios: tuple[Ratio, ...] | bytes = (),
     ) -> None:
         fields = {
             "stored": result,
@@ -83,7 +85,9 @@ class AuditRecord:
             "check": check if check is not None else AuditCheck(status="no-register"),
             "digest": digest,
             "slimmed": slimmed,
-            "ratios": ratios,
+            "ratios": ratios
+            if isinstance(ratios, bytes)
+            else json.dumps(ratios, separators=(",", ":")).encode(),
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -97,7 +101,9 @@ class AuditRecord:
     @property
     def key_ratios(self) -> tuple[Ratio, ...]:
         """Each attribute's key ratios, for the model page's figure (kept aside when the result is slim)."""
-        return self.ratios if self.slimmed else key_ratios(self.result)
+        if not self.slimmed:
+            return key_ratios(self.result)
+        return tuple((str(a), str(s), float(v), low, high) for a, s, v, low, high in json.loads(self.ratios))
 
     def full(self) -> AuditResult:
         """The whole result, from bytes identical to those that were checked (read again, never through a link)."""
@@ -257,7 +263,8 @@ def load_audits(
         )
         if disagreement is not None:
             vouchers.reject(check, disagreement)
-        records.append(AuditRecord(stored, path.parent, check, digest, slimmed=True, ratios=ratios))
+        folder = check.folder or path.parent  # one Path for both
+        records.append(AuditRecord(stored, folder, check, digest, slimmed=True, ratios=ratios))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 
