@@ -53,16 +53,16 @@ for root in reversed(roots):
 print(json.dumps({"peaks": [peak(root) for root in roots]}))
 """
 # How much higher the peak of writing the pages (no MkDocs) may be per added audit. Measured at these sizes:
-# about 10 kB on the code before branch s10-sitemem, where each audit's slim copy was held as JSON (about 2 kB) and
+# 10.0 kB on the code before branch s10-sitemem, where each audit's slim copy was held as JSON (about 2 kB) and
 # up to 256 of them parsed (about 9 kB each, filling up between the two sizes); 3-6 kB after (the slim copies wait
 # in a temporary file, 16 are kept parsed). What is left at these sizes is mostly noise of a few hundred kB in
 # all; at 200 and 1,000 audits see benchmarks/README.md.
 PER_AUDIT_BYTES = 8_000
 # The same for the whole build, MkDocs included. Earlier figures (2 models, 3 then 16 audits each): about 88 kB
 # per audit on the code before branch s8-sitemem, where MkDocs kept every page's HTML, table of contents and
-# anchors; 19.9 kB before branch s9-sitemem, 16.7 kB after it. At these sizes: MEASURED_WHOLE on the code before
-# branch s10-sitemem, about 3 kB after; MkDocs still keeps a few hundred bytes per page (its Page and File
-# objects, each page's address and meta).
+# anchors; 19.9 kB before branch s9-sitemem, 16.7 kB after it. At these sizes: 10.2 kB on the code before branch
+# s10-sitemem, about 3 kB after; MkDocs still keeps a few hundred bytes per page (its Page and File objects, each
+# page's address and meta).
 WHOLE_BUILD_PER_AUDIT_BYTES = 8_000
 
 
