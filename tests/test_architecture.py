@@ -30,6 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
         "version",
         "escaping",
         "generated",
+        "stops",
     ),
     ("results",),
     ("workspace",),

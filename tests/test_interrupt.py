@@ -86,3 +86,45 @@ def test_ctrl_c_inside_code_run_from_a_string_still_exits_130(tmp_path: Path) ->
     assert done.returncode == 130, (done.returncode, done.stderr)
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("Interrupted"), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("stop", "code", "words"), [(signal.SIGINT, 130, "Interrupted"), (signal.SIGTERM, 143, "Stopped")]
+)
+def test_a_stop_while_duckdb_streams_rows_to_explain_is_a_stop_not_a_failed_query(
+    tmp_path: Path, stop: signal.Signals, code: int, words: str
+) -> None:
+    """`explain` reads a table's rows in batches in the main thread; DuckDB answers a signal there by ending the
+    query with its own "Query interrupted", which read as a failed query (exit 2, "check the SQL")."""
+    import pandas as pd
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    model = tmp_path / "m.skops"
+    sio.dump(LogisticRegression().fit(pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}), [0, 0, 1, 1]), model)
+    endless = "SELECT 'a' AS sex, 1 AS performed, 1.0 AS x FROM range(10000000000)"
+    args = [
+        "explain",
+        "--model",
+        str(model),
+        "--query",
+        endless,
+        "--target",
+        "performed",
+        "--sensitive",
+        "sex",
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "governance", *args, "--output", str(tmp_path / "out")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
+    )  # fmt: skip
+    time.sleep(
+        6
+    )  # the model loaded and rows streaming (not a timing assertion: a stop may come at any point)
+    process.send_signal(stop)
+    _out, err = process.communicate(timeout=60)
+    assert process.returncode == code, (process.returncode, err)
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(words) and "Traceback" not in err, err
+    assert not (tmp_path / "out").exists()

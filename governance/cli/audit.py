@@ -13,6 +13,7 @@ from governance.cli._common import (
     choice_option,
     echo,
     file_option,
+    libraries_loading,
     n_boot_option,
     no_explain_option,
     redacted_command_line,
@@ -382,22 +383,25 @@ def audit_command(
 
     from governance.audit.options import parse_model_ref
     from governance.audit.outputs import check_output_file, check_output_folder
-    from governance.workspace import find_workspace, require_workspace
 
     if json_path and json_path != "-":
         check_output_file(json_path, "--json")  # before anything is computed or recorded
     if output_root:
         check_output_folder(output_root, "--output")
-    space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
     name, version = parse_model_ref(model_ref)
     _refuse_early(click.get_current_context().params)
     from governance.audit.tables import first_pass_ahead
 
-    # The engine counts the rows while the audit's libraries load and the register is read (intake.early).
+    # The engine counts the rows while the audit's libraries load, the workspace's settings are read (YAML) and
+    # the register is opened (intake.early); a missing workspace is still refused before the engine's answer is.
     context = click.get_current_context()
     context.with_resource(first_pass_ahead(_ahead_request(context.params)))  # stopped when the command ends
-    from governance.audit.registered import audit_registered
-    from governance.audit.run import AuditRequest
+    with libraries_loading():
+        from governance.workspace import find_workspace, require_workspace
+
+        space = find_workspace(workspace_path) if no_register else require_workspace(workspace_path)
+        from governance.audit.registered import audit_registered
+        from governance.audit.run import AuditRequest
 
     request = AuditRequest(
         name=name,

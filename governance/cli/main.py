@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 import click
 
+from governance.stops import Terminated as Terminated  # re-exported: where the command line's stops are read
+from governance.stops import note_terminated
 from governance.version import __version__
 
 # command name -> "module:attribute"; each module imports heavy libraries inside its functions.
@@ -100,12 +102,6 @@ def _forget_unhandled_interrupt() -> None:
     exec("")  # an empty, constant string: nothing runs
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill``, a CI job cancelled, a container stopped), raised where Ctrl-C would be, so that the same
-    clean-up runs: a write rolled back, a query sent to a database server cancelled (a process that just died
-    would leave it running there)."""
-
-
 EXIT_INTERRUPTED = 130  # the shell's code for a process stopped by SIGINT
 EXIT_TERMINATED = 143  # ... and by SIGTERM
 TERMINATED = (
@@ -177,6 +173,7 @@ def _stop_on_sigterm() -> Callable[[], None]:
             sys.exc_info()[1], KeyboardInterrupt
         ):  # not while Ctrl-C cleans up
             stopping.append(True)
+            note_terminated()
             raise Terminated
 
     signal.signal(signal.SIGTERM, stop)

@@ -101,9 +101,9 @@ def serve_command(
     workspace_path: str | None, register_url: str | None, port: int, strict: bool, allow_unverified: bool
 ) -> None:
     """Build the site (as `site build` does), then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
-    from governance.cli.main import Terminated
     from governance.site import build_site
     from governance.site.serve import make_server, serve
+    from governance.stops import Terminated
     from governance.workspace import require_workspace
 
     workspace = require_workspace(workspace_path)

@@ -144,12 +144,11 @@ def _csv_names(path: Path) -> list[str]:
 def _parquet_names(path: Path) -> list[str]:
     """The top-level column names of a Parquet file, from its footer through DuckDB (which reads the file next):
     the same names as pyarrow's schema, without importing pyarrow."""
-    import duckdb
+    from governance.intake.sql_source import duckdb_client
 
     quoted = str(path).replace("'", "''")
-    elements = (
-        duckdb.connect().execute(f"SELECT name, num_children FROM parquet_schema('{quoted}')").fetchall()
-    )
+    sql = f"SELECT name, num_children FROM parquet_schema('{quoted}')"
+    elements = duckdb_client().connect().execute(sql).fetchall()
 
     def after(i: int) -> int:  # the index after element i and everything nested in it
         end = i + 1

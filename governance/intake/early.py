@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from governance.intake.sql_source import SqlSource
 
 THREAD_NAME = "governance-count-query"
+CLOSE_THREAD_NAME = "governance-close-source"
 HEAD_START = 3.0  # at most this many seconds the command waits for the query to be sent (a slow connection)
 QUICK_SWITCH = 0.0001  # seconds between hand-overs of the interpreter lock while the engine counts
 Rows = tuple[list[str], list[tuple[Any, ...]]]
@@ -116,6 +117,10 @@ class EarlyQuery:
     def wait_sent(self, timeout: float) -> None:
         """Wait until the query is sent to the engine (or will not be), at most ``timeout`` seconds."""
         self._sent.wait(timeout)
+
+    def finished(self) -> bool:
+        """The thread is over (the answer or the error kept)."""
+        return self._done.is_set()
 
     def opened(self) -> SqlSource | None:
         """The source, once connected and its columns read; the error met doing so."""
@@ -196,6 +201,7 @@ class _Ahead:
     where: Where
     query: EarlyQuery
     claimed: bool = False
+    closing: threading.Thread | None = None  # closes the connection once the audit is done with it
 
 
 _pending = threading.local()  # per thread: audits in other threads never take this one's source
@@ -227,6 +233,25 @@ def claim(where: Where) -> SqlSource | None:
     return ahead.query.opened()
 
 
+def release(source: SqlSource) -> None:
+    """The audit asks nothing more of ``source``: if it is the one opened ahead, close its connection in a thread
+    while the audit computes, judges and writes its result (:func:`discard` waits for it). Closing DuckDB's
+    database frees what the query read, 15-30 ms of processor time with the interpreter lock released, which
+    came after the result was written (measured on 50 million rows, benchmarks/engine)."""
+    ahead: _Ahead | None = getattr(_pending, "ahead", None)
+    if ahead is None or ahead.query.source is not source or ahead.closing is not None:
+        return
+    if not ahead.query.finished():  # the query still runs: stopped by discard()
+        return
+    ahead.closing = threading.Thread(target=_close, args=(source,), name=CLOSE_THREAD_NAME, daemon=True)
+    ahead.closing.start()
+
+
+def _close(source: SqlSource) -> None:
+    with contextlib.suppress(Exception):
+        source.db.close()
+
+
 def discard() -> None:
     """Stop the query sent ahead if it still runs (nobody took it, or the audit failed before asking), and close
     its connection, taken by the audit or not: the command is over (PostgreSQL is told the session ends, rather
@@ -237,7 +262,9 @@ def discard() -> None:
     if ahead is None:
         return
     ahead.query.stop()
+    if ahead.closing is not None:  # closing since the audit released it
+        ahead.closing.join()
+        return
     source = ahead.query.source
     if source is not None:
-        with contextlib.suppress(Exception):
-            source.db.close()
+        _close(source)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
+from governance.stops import stop_behind
 
 if TYPE_CHECKING:
     from governance.intake.grouped import Grouped  # numpy: loaded when rows come back, not to send a query
@@ -220,7 +221,10 @@ def _connection_lost(exc: BaseException, lowered: str) -> bool:
 
 def query_error(exc: BaseException, con: Connection, what: str) -> InputError:
     """One sentence for an engine's failure: what failed, on which backend and object, and the fix (``what`` may
-    name the ``query`` field)."""
+    name the ``query`` field). A Ctrl-C or SIGTERM the engine turned into its own error is raised as that stop."""
+    stop = stop_behind(exc)
+    if stop is not None:
+        raise stop from exc
     kind = type(exc).__name__
     text = _first_line(exc)
     lowered = f"{kind} {exc}".lower()

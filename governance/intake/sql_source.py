@@ -195,10 +195,23 @@ class SqlSource(SourceNames):
         )
 
 
+def duckdb_client() -> Any:
+    """DuckDB's compiled client, ``_duckdb``, whose ``connect`` the ``duckdb`` package re-exports: importing the
+    package first ran its Python wrapper (its version from the installed packages' metadata, the DB-API type
+    objects), about 50 ms of processor time before the count-table query could be sent (issue 14,
+    benchmarks/engine). DuckDB releases without ``_duckdb`` (before 1.4.1, say) give the package instead."""
+    import importlib
+
+    try:
+        return importlib.import_module("_duckdb")
+    except ImportError:
+        return importlib.import_module("duckdb")
+
+
 def connect_duckdb(url: str) -> tuple[Connection, Any]:
     """A DuckDB database (read-only) or an in-memory one that reads files, set up as Ibis sets it up."""
     try:
-        import duckdb
+        duckdb = duckdb_client()
     except ImportError as exc:
         from governance.intake.engine import _missing_extra
 

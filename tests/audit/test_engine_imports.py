@@ -229,6 +229,31 @@ def test_the_count_query_is_sent_before_the_audit_libraries_load(tmp_path: Path)
     assert seen == {"at_send": []}
 
 
+# What came before the query was sent and need not: DuckDB's Python wrapper (its version read from the installed
+# packages' metadata: importlib.metadata, email, zipfile; the DB-API type objects), and the workspace's settings
+# (PyYAML): about 70 ms of processor time on the audit's critical path (benchmarks/engine).
+BEFORE_SEND = ("duckdb", "importlib.metadata", "email", "yaml", "governance.workspace")
+
+
+def test_the_count_query_is_sent_before_the_duckdb_wrapper_and_the_settings_load(tmp_path: Path) -> None:
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_SENT % (BEFORE_SEND,), *source)
+        assert seen == {"at_send": []}, source
+
+
+def test_a_duckdb_table_is_audited_with_duckdbs_compiled_client_alone(tmp_path: Path) -> None:
+    """``_duckdb`` (what ``duckdb.connect`` is): the ``duckdb`` package's wrapper is never imported."""
+    import importlib.util
+
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    wrapper = [] if importlib.util.find_spec("_duckdb") else ["duckdb"]  # DuckDB before 1.4.1: the package
+    loaded = _audit_in_subprocess(tmp_path, "--table", "log", "--connection", url, watched=("duckdb",))
+    assert loaded == wrapper
+
+
 def test_a_failure_after_the_query_started_stops_it_and_writes_nothing(tmp_path: Path) -> None:
     """The policy is read after the query started: its error is the usual one (exit 2), and DuckDB's query (a
     GROUP BY over ten billion generated rows, hours of work) is interrupted and its thread ended."""
@@ -368,3 +393,95 @@ def test_the_json_copy_is_the_audit_folders_file(tmp_path: Path) -> None:
     assert _run_audit(tmp_path, RUN_DUMPS, "--table", "log", "--connection", url) == 0
     written = next((tmp_path / "audits").rglob("audit.json")).read_bytes()
     assert (tmp_path / "a.json").read_bytes() == written
+
+
+# Records when the connection opened ahead began to close, and when the audit judged its result against the policy.
+RUN_CLOSE = """
+import atexit, json, runpy, sys, threading
+import governance.audit.run as run
+path, order, start, evaluate = sys.argv[1], [], threading.Thread.start, run.evaluate_policy
+def watched_start(thread):
+    if thread.name == "governance-close-source":
+        order.append("close")
+    start(thread)
+def watched_evaluate(*args, **kwargs):
+    order.append("verdict")
+    return evaluate(*args, **kwargs)
+threading.Thread.start, run.evaluate_policy = watched_start, watched_evaluate
+def report():
+    threads = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    open(path, "w").write(json.dumps({"order": order, "threads": threads}))
+atexit.register(report)
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+
+
+def test_the_engine_connection_closes_while_the_audit_judges_its_result(tmp_path: Path) -> None:
+    """Closing DuckDB's database (15-30 ms on 50 million rows) came after the result was written; it now runs in
+    a thread from the engine's last answer, and the command waits for it before it ends."""
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    parquet = tmp_path / "log.parquet"
+    prediction_log().to_parquet(parquet)
+    for source in (["--table", "log", "--connection", url], ["--data", str(parquet)]):
+        seen = _run_audit(tmp_path, RUN_CLOSE, *source)
+        assert seen == {"order": ["close", "verdict"], "threads": []}, source
+
+
+# Counts the garbage collector's passes while the audit loads its libraries: from the moment the count query's
+# thread starts to the moment the audit asks for the engine's answer.
+RUN_GC = """
+import atexit, gc, json, runpy, sys, threading
+import governance.intake.sql_source as sql_source
+path, seen, passes, start, fetch = sys.argv[1], {}, [0], threading.Thread.start, sql_source.SqlSource.fetch
+gc.callbacks.append(lambda phase, info: passes.__setitem__(0, passes[0] + (phase == "start")))
+def watched_start(thread):
+    if thread.name == "governance-count-query":
+        seen["at_query"] = passes[0]
+    start(thread)
+def watched_fetch(self, sql, what=None):
+    seen.setdefault("at_answer", passes[0])
+    return fetch(self, sql, what)
+threading.Thread.start, sql_source.SqlSource.fetch = watched_start, watched_fetch
+atexit.register(lambda: open(path, "w").write(json.dumps(seen)))
+sys.argv = ["governance", *sys.argv[2:]]
+runpy.run_module("governance", run_name="__main__")
+"""
+
+
+def test_the_audit_libraries_load_without_the_collector_walking_them(tmp_path: Path) -> None:
+    """About a hundred collections (25-60 ms of processor time) walked the objects that importing numpy, pydantic
+    and the audit's modules makes, beside the engine's query; they load with the collector off and go to its
+    oldest generation at once (a few passes remain, for the policy read after)."""
+    url = write_duckdb(prediction_log(), tmp_path / "log.duckdb")
+    seen = _run_audit(tmp_path, RUN_GC, "--table", "log", "--connection", url)
+    assert seen["at_answer"] - seen["at_query"] < 20, seen  # 87 before
+
+
+def test_loading_libraries_keeps_the_callers_collector_settings() -> None:
+    """``main()`` in a caller's process: a collector the caller turned off stays off, objects the caller froze stay
+    frozen, and nothing of ours is left frozen (the collector's next full pass sees it)."""
+    import gc
+
+    from governance.cli._common import libraries_loading
+
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    with libraries_loading():
+        assert not gc.isenabled()
+        kept = [[] for _ in range(1000)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0 and kept
+    gc.disable()
+    try:
+        with libraries_loading():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with libraries_loading():
+            kept.append([])
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

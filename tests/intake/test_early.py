@@ -225,3 +225,29 @@ def test_the_switch_interval_is_given_back_when_the_query_is_stopped() -> None:
     early.discard()
     assert _count_threads() == 0
     assert sys.getswitchinterval() == pytest.approx(before)
+
+
+def test_a_released_source_is_closed_in_a_thread_that_discard_waits_for() -> None:
+    """The audit is done with the source (its last query answered): the connection closes while the audit goes
+    on, and the command's end waits for that instead of closing it then."""
+    query = "SELECT 'a' AS sex, 1 AS hired FROM range(5)"
+    sql = f"SELECT COUNT(*) FROM ({query}) AS governance_query"
+    _send(query, sql)
+    try:
+        source = _open(query)
+        assert source.fetch(sql)[1] == [(5,)]
+        early.release(source)
+        early.release(source)  # once is enough
+    finally:
+        early.discard()
+    assert sum(t.name == early.CLOSE_THREAD_NAME for t in threading.enumerate()) == 0
+    with pytest.raises(Exception, match=r"[Cc]losed"):
+        source.db.execute("SELECT 1")
+
+
+def test_a_source_not_opened_ahead_is_not_closed_on_release() -> None:
+    query = "SELECT 'a' AS sex, 1 AS hired FROM range(5)"
+    source = _open(query)
+    early.release(source)
+    assert source.db.execute("SELECT 42").fetchall() == [(42,)]
+    source.db.close()
