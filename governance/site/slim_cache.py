@@ -12,6 +12,7 @@ that folder (no register) gets no cache.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import tempfile
 import threading
@@ -42,23 +43,44 @@ def code_key() -> str:
 
 class SlimSpill:
     """An unnamed temporary file the build's slim copies wait in (the records keep where, not the bytes): held in
-    memory they took about 2 kB per audit for the whole build. The file goes when its last record does."""
+    memory they took about 2 kB per audit for the whole build. The file goes when its last record does.
+
+    A temporary folder that is full (or missing, or read-only) must not stop a build that never needed it: the
+    copies then wait in memory, as they did before, and the build takes more memory instead of failing.
+    """
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # noqa: SIM115  # closed with this object, when no record needs it
         self._end = 0
         self._lock = threading.Lock()
+        self._file: BinaryIO
+        try:  # unbuffered: a full disk fails the write that does not fit, with every earlier byte on disk
+            self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115  # closed with this object
+        except OSError:
+            self._file = io.BytesIO()
 
     def add(self, data: bytes) -> Spilled:
         with self._lock:
-            self._file.seek(self._end)
-            self._file.write(data)
+            self._write(data)
             start, self._end = self._end, self._end + len(data)
         return Spilled(self, start, len(data))
 
+    def _write(self, data: bytes) -> None:
+        """``data`` at the end; in memory from now on if the temporary file cannot take it."""
+        try:
+            self._file.seek(self._end)
+            if self._file.write(data) == len(data):
+                return
+        except OSError:
+            pass
+        self._file.seek(0)
+        kept = io.BytesIO(self._file.read(self._end))
+        self._file.close()
+        self._file = kept
+        self._file.seek(self._end)
+        self._file.write(data)
+
     def read(self, start: int, length: int) -> bytes:
         with self._lock:
-            self._file.flush()
             self._file.seek(start)
             return self._file.read(length)
 

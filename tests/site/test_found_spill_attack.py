@@ -1,0 +1,83 @@
+"""Found attacking the site build's memory changes (the slim copies waiting in a temporary file).
+
+The build began to write every audit's slim copy to an unnamed file in the temporary folder (``TMPDIR``). When that
+folder had a little room but not enough (a small ``/tmp``, another program filling it), a build that needed no
+temporary folder before stopped with exit 2 and ``cannot write or read (No space left on device); check the path``,
+naming no path and leaving no pages. Now the copies wait in memory once the file cannot take them: the same pages.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.site.conftest import WorkspaceFactory, make_audit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def small_tmp(tmp_path: Path) -> Iterator[Path]:
+    """A real 64 KiB file system with 8 KiB left: room for a test file, not for sixty slim copies."""
+    mount = tmp_path / "tmp"
+    mount.mkdir()
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command here")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here ({done.stderr.decode().strip()})")
+    try:
+        (mount / "filler").write_bytes(bytes(56 * 1024))
+        yield mount
+    finally:
+        subprocess.run(["umount", str(mount)], check=False)
+
+
+def _build(root: Path, tmpdir: Path | None) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")}
+    env.update(PYTHONPATH=str(ROOT), GOVERNANCE_NOW="2026-11-29T12:00:00Z")
+    if tmpdir is not None:
+        env["TMPDIR"] = str(tmpdir)
+    command = "from governance.cli.main import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", command, "site", "build", "--no-mkdocs", "--allow-unverified"],
+        cwd=root, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_a_nearly_full_temporary_folder_still_builds_the_same_pages(
+    workspace_factory: WorkspaceFactory, small_tmp: Path
+) -> None:
+    audits = [
+        make_audit(
+            f"model{m}", "1.0", f"20261120T{n:06d}Z-model{m}", created_at=f"2026-11-{n + 1:02d}T10:00:00Z"
+        )
+        for m in range(3)
+        for n in range(20)
+    ]
+    root = workspace_factory(*audits)
+    plain = root.parent / "plain"
+    shutil.copytree(root, plain)
+
+    squeezed = _build(root, small_tmp)
+    assert squeezed.returncode == 0, squeezed.stderr
+    assert _build(plain, None).returncode == 0
+    compared = filecmp.dircmp(root / "docs" / "generated", plain / "docs" / "generated")
+    assert _differing(compared) == []
+    assert len(list((root / "docs" / "generated" / "audits").rglob("*.md"))) >= 60
+
+
+def _differing(compared: filecmp.dircmp[str]) -> list[str]:
+    found = [*compared.left_only, *compared.right_only, *compared.diff_files]
+    for sub in compared.subdirs.values():
+        found += _differing(sub)
+    return found
