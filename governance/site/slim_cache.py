@@ -146,7 +146,7 @@ class SlimCache:
             rest = self._old.read(where[1])
             ratios_text, _, stored = rest.partition(b"\t")
             result = AuditResult.model_validate_json(stored)
-            ratios = tuple(tuple(ratio) for ratio in json.loads(ratios_text))
+            ratios = _ratios(json.loads(ratios_text))
         except (OSError, ValueError, TypeError):
             return None
         line = self.spill.add(rest)
@@ -180,3 +180,25 @@ class SlimCache:
             pass  # removed by ``replacing``; the next build parses the audits again
         finally:
             self.current = {}
+
+
+def _ratios(loaded: Any) -> tuple[tuple[Any, ...], ...]:
+    """The key ratios read from a cache line, as :func:`governance.site.sources.key_ratios` makes them; a line
+    edited by hand into anything else is a ``ValueError`` (its audit is parsed again), not a traceback later."""
+    from governance.site.sources import KEY_SUMMARIES
+
+    def number(value: Any, empty: bool) -> bool:
+        return (value is None and empty) or (isinstance(value, int | float) and not isinstance(value, bool))
+
+    ratios = tuple(tuple(ratio) for ratio in loaded)
+    for ratio in ratios:
+        if not (
+            len(ratio) == 5
+            and isinstance(ratio[0], str)
+            and ratio[1] in KEY_SUMMARIES
+            and number(ratio[2], False)
+            and number(ratio[3], True)
+            and number(ratio[4], True)
+        ):
+            raise ValueError(f"not a key ratio: {ratio!r}")
+    return ratios

@@ -4,6 +4,9 @@ The build began to write every audit's slim copy to an unnamed file in the tempo
 folder had a little room but not enough (a small ``/tmp``, another program filling it), a build that needed no
 temporary folder before stopped with exit 2 and ``cannot write or read (No space left on device); check the path``,
 naming no path and leaving no pages. Now the copies wait in memory once the file cannot take them: the same pages.
+
+A slim cache line whose key ratios were edited (four values, an unknown ratio, text for a number) was trusted and
+gave a traceback while the model page was written; now such a line is not used and its audit is parsed again.
 """
 
 from __future__ import annotations
@@ -81,3 +84,39 @@ def _differing(compared: filecmp.dircmp[str]) -> list[str]:
     for sub in compared.subdirs.values():
         found += _differing(sub)
     return found
+
+
+@pytest.mark.parametrize(
+    "ratios",
+    [
+        b'[["sex","demographic_parity_ratio",0.5,0.1]]',
+        b'[["sex","x",0.5,0.4,0.6]]',
+        b'[["sex","equalized_odds_ratio","a",0,1]]',
+        b"[7]",
+    ],
+    ids=["four-values", "unknown-ratio", "text-value", "not-a-list"],
+)
+def test_a_slim_cache_line_whose_key_ratios_were_edited_is_parsed_again(
+    workspace_factory: WorkspaceFactory, ratios: bytes
+) -> None:
+    """Was a ``ValueError``/``KeyError`` traceback while the model page was written (the line was trusted)."""
+    audits = [
+        make_audit("credit", "1.0", f"20261120T{n:06d}Z-credit", created_at=f"2026-11-{n + 1:02d}T10:00:00Z")
+        for n in range(3)
+    ]
+    root = workspace_factory(*audits)
+    assert _build(root, None).returncode == 0
+    before = {path: path.read_bytes() for path in (root / "docs" / "generated").rglob("*.md")}
+    cache = root / ".governance" / "site-slim-audits.jsonl"
+    lines = cache.read_bytes().split(b"\n")
+    edited = [
+        digest + b" " + ratios + b"\t" + rest.partition(b"\t")[2] if b"\t" in rest else digest + b" " + rest
+        for digest, _, rest in (line.partition(b" ") for line in lines[1:])
+    ]
+    cache.write_bytes(b"\n".join([lines[0], *edited]))
+    shutil.rmtree(root / "docs" / "generated")
+
+    rebuilt = _build(root, None)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert {path: path.read_bytes() for path in (root / "docs" / "generated").rglob("*.md")} == before
+    assert ratios not in cache.read_bytes()  # rewritten from the audits
