@@ -15,7 +15,7 @@ import operator
 import os
 import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -1214,19 +1214,26 @@ class Register:
     ) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
         """:meth:`export` read ``batch`` models at a time: the head and verification, then each batch's models,
         overviews and their events (the same fields as the export's, by model; events that name no model are
-        left out), the batches from one snapshot of the register taken after the head was read.
+        left out).
 
         A reader that packs each batch before asking for the next (the site) never holds every model's rows and
-        events at once; each batch takes the same few queries, whatever its models' versions and events.
+        events at once; each batch takes the same few queries, whatever its models' versions and events. The head
+        and every batch come from one snapshot, taken before the verification (which so covers all they say): a
+        change written meanwhile is in neither. Read every batch: the snapshot is closed after the last.
         """
         from governance.register.checks import AuditFiles, orphan_items
 
-        files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
-        report = self.verify(audit_files=files)
-        orphans = orphan_items(self)
-        with database.read_transaction(self.engine) as conn:
+        snapshot = ExitStack()
+        try:
+            conn = snapshot.enter_context(database.read_transaction(self.engine))
             head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
             models = list(conn.execute(sa.select(t.models).order_by(t.models.c.name)).all())
+            files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
+            report = self.verify(audit_files=files)
+            orphans = orphan_items(self)
+        except BaseException:
+            snapshot.close()
+            raise
         header = {
             "format": EXPORT_FORMAT,
             "format_version": EXPORT_FORMAT_VERSION,
@@ -1235,14 +1242,17 @@ class Register:
             "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
             "verification": report.model_dump(mode="json"),
         }
-        return header, self._batches(models, batch, _BatchRead(event_view, files, orphans))
+        return header, self._batches(models, batch, _BatchRead(event_view, files, orphans, conn), snapshot)
 
-    def _batches(self, models: list[Row[Any]], size: int, read: _BatchRead) -> Iterator[dict[str, Any]]:
-        """Each batch of :meth:`export_in_batches`, read when the reader asks for it."""
+    def _batches(
+        self, models: list[Row[Any]], size: int, read: _BatchRead, snapshot: ExitStack
+    ) -> Iterator[dict[str, Any]]:
+        """Each batch of :meth:`export_in_batches`, read when the reader asks for it, from its snapshot."""
         from governance.register.checks import status
         from governance.register.overview import overview
 
-        with database.read_transaction(self.engine) as conn:
+        with snapshot:
+            conn = read.conn
             for start in range(0, len(models), size):
                 details = queries.load_details(conn, models[start : start + size], event_view=read.view)
                 names = {detail.model.name for detail in details}
@@ -1616,6 +1626,7 @@ class _BatchRead:
     view: Callable[[records.EventRecord], records.EventRecord] | None
     files: AuditFiles
     orphans: list[records.StatusItem]
+    conn: Connection  # the snapshot the head was read from
 
 
 def _dumped(items: list[Any], exclude: set[str] | None = None) -> list[dict[str, Any]]:

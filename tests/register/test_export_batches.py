@@ -67,3 +67,25 @@ def test_each_batch_takes_the_same_queries_whatever_its_models(
         _read(drafted, batch=6)
     per_batch = len(split) - len(single)
     assert 0 < per_batch <= 10, per_batch
+
+
+def test_batches_are_read_from_the_snapshot_whose_head_the_header_gives(
+    drafted: Register, workspace: Path, audit: Any
+) -> None:
+    """Found attacking the site's memory changes: the head was read in one transaction and the batches in another,
+    so a change written in between (another user's command while the site was built) was published under an older
+    head ('history ends at event N') and after the verification that the header reports."""
+    _models(drafted, workspace, audit, NAMES[:2])
+    header, batches = drafted.export_in_batches(batch=1)
+    head = header["chain_head"]["seq"]
+    path = workspace / "models" / "alpha-2.skops"
+    path.write_bytes(b"alpha two")
+    drafted.add_version(
+        "alpha", "2.0.0", artifact_path=path, actor="ds@example.com"
+    )  # before a batch is read
+    read = list(batches)
+    assert max(event["seq"] for found in read for event in found["events"]) == head
+    versions = [
+        version["version"] for found in read for model in found["models"] for version in model["versions"]
+    ]
+    assert "2.0.0" not in versions
