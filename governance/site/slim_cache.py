@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import stat
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -117,11 +119,10 @@ class SlimCache:
         cache = cls(path=path)
         if path is None:
             return cache
-        try:
-            handle = path.open("rb")
-        except OSError:
+        handle = _open_regular(path)
+        if handle is None:
             return cache
-        first = handle.readline()
+        first = handle.readline(len(code_key()) + 2)  # bounded: whatever is there, a line this long decides
         if first.rstrip(b"\r\n") != code_key().encode():  # made by other code: parsed again, rewritten
             handle.close()
             return cache
@@ -180,6 +181,19 @@ class SlimCache:
             pass  # removed by ``replacing``; the next build parses the audits again
         finally:
             self.current = {}
+
+
+def _open_regular(path: Path) -> BinaryIO | None:
+    """The cache file open for reading if it is a plain file; ``None`` for a link, a device, a pipe, a folder
+    (a link to ``/dev/zero`` was read until memory ran out, a named pipe waited for ever) or none at all."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return os.fdopen(fd, "rb")
 
 
 def _ratios(loaded: Any) -> tuple[tuple[Any, ...], ...]:

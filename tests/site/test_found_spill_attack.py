@@ -7,6 +7,8 @@ naming no path and leaving no pages. Now the copies wait in memory once the file
 
 A slim cache line whose key ratios were edited (four values, an unknown ratio, text for a number) was trusted and
 gave a traceback while the model page was written; now such a line is not used and its audit is parsed again.
+A cache replaced by a link to ``/dev/zero`` ran the build out of memory, a named pipe made it wait for ever, and a
+link to another file was read through (and kept): only a plain file is read now, never through a link.
 """
 
 from __future__ import annotations
@@ -45,15 +47,17 @@ def small_tmp(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", str(mount)], check=False)
 
 
-def _build(root: Path, tmpdir: Path | None) -> subprocess.CompletedProcess[str]:
+def _build(root: Path, tmpdir: Path | None, memory: int | None = None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")}
     env.update(PYTHONPATH=str(ROOT), GOVERNANCE_NOW="2026-11-29T12:00:00Z")
     if tmpdir is not None:
         env["TMPDIR"] = str(tmpdir)
     command = "from governance.cli.main import main; main()"
+    if memory is not None:  # a runaway read ends as a MemoryError, not the machine's memory
+        command = f"import resource; resource.setrlimit(resource.RLIMIT_AS, ({memory}, {memory})); {command}"
     return subprocess.run(
         [sys.executable, "-c", command, "site", "build", "--no-mkdocs", "--allow-unverified"],
-        cwd=root, env=env, capture_output=True, text=True,
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,  # a hang guard, not a speed check
     )  # fmt: skip
 
 
@@ -120,3 +124,30 @@ def test_a_slim_cache_line_whose_key_ratios_were_edited_is_parsed_again(
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert {path: path.read_bytes() for path in (root / "docs" / "generated").rglob("*.md")} == before
     assert ratios not in cache.read_bytes()  # rewritten from the audits
+
+
+@pytest.mark.parametrize("kind", ["link-to-dev-zero", "named-pipe", "link-to-a-cache"])
+def test_a_slim_cache_that_is_not_a_plain_file_is_left_alone(
+    workspace_factory: WorkspaceFactory, kind: str
+) -> None:
+    """A link to ``/dev/zero`` in its place was read as one endless line (a ``MemoryError`` traceback, or all the
+    machine's memory); a named pipe made the build wait for ever. Now only a plain file is read as the cache."""
+    root = workspace_factory(make_audit("credit", "1.0", "20261120T000000Z-credit"))
+    assert _build(root, None).returncode == 0
+    cache = root / ".governance" / "site-slim-audits.jsonl"
+    elsewhere = root.parent / "elsewhere.jsonl"
+    cache.rename(elsewhere)
+    if kind == "link-to-dev-zero":
+        cache.symlink_to("/dev/zero")
+    elif kind == "named-pipe":
+        os.mkfifo(cache)
+    else:
+        cache.symlink_to(elsewhere)
+    shutil.rmtree(root / "docs" / "generated")
+
+    rebuilt = _build(root, None, memory=1 << 30)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert (root / "docs" / "generated" / "index.md").is_file()
+    if kind == "link-to-a-cache":
+        assert cache.is_file() and not cache.is_symlink()  # replaced by a plain file, not written through
+        assert elsewhere.read_bytes().count(b"\n") == 2
