@@ -31,7 +31,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -202,6 +202,9 @@ class _Ahead:
     query: EarlyQuery
     claimed: bool = False
     closing: threading.Thread | None = None  # closes the connection once the audit is done with it
+    close_taken: bool = False  # the close is under way (by that thread or by discard): it happens once
+    closed: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _pending = threading.local()  # per thread: audits in other threads never take this one's source
@@ -243,13 +246,37 @@ def release(source: SqlSource) -> None:
         return
     if not ahead.query.finished():  # the query still runs: stopped by discard()
         return
-    ahead.closing = threading.Thread(target=_close, args=(source,), name=CLOSE_THREAD_NAME, daemon=True)
+    ahead.closing = threading.Thread(target=_close, args=(ahead, source), name=CLOSE_THREAD_NAME, daemon=True)
     ahead.closing.start()
 
 
-def _close(source: SqlSource) -> None:
-    with contextlib.suppress(Exception):
-        source.db.close()
+def _close(ahead: _Ahead, source: SqlSource) -> None:
+    """Close the connection unless the other side (the thread or :func:`discard`) already does."""
+    with ahead.lock:
+        if ahead.close_taken:
+            return
+        ahead.close_taken = True
+    try:
+        with contextlib.suppress(Exception):
+            source.db.close()
+    finally:
+        ahead.closed.set()
+
+
+def _wait_closed(ahead: _Ahead) -> None:
+    """Wait for the close even through Ctrl-C or SIGTERM (it takes milliseconds), then let the stop go on: raised at
+    once, the stop left a thread closing DuckDB's database while the interpreter shut down, and the connection
+    open (tests/intake/test_early.py)."""
+    stop: KeyboardInterrupt | None = None
+    while not ahead.closed.is_set():
+        try:
+            ahead.closed.wait()
+        except KeyboardInterrupt as exc:
+            stop = stop or exc
+    if stop is not None:
+        raise stop
+    if ahead.closing is not None and ahead.closing.ident is not None:
+        ahead.closing.join()  # its last step done: no thread is left when the command returns
 
 
 def discard() -> None:
@@ -262,9 +289,7 @@ def discard() -> None:
     if ahead is None:
         return
     ahead.query.stop()
-    if ahead.closing is not None:  # closing since the audit released it
-        ahead.closing.join()
-        return
     source = ahead.query.source
     if source is not None:
-        _close(source)
+        _close(ahead, source)  # nothing to do if the thread started by release() closes it
+        _wait_closed(ahead)
