@@ -468,7 +468,7 @@ def test_loading_libraries_keeps_the_callers_collector_settings() -> None:
     assert gc.isenabled() and gc.get_freeze_count() == 0
     with libraries_loading():
         assert not gc.isenabled()
-        kept = [[] for _ in range(1000)]
+        kept: list[list[object]] = [[] for _ in range(1000)]
     assert gc.isenabled() and gc.get_freeze_count() == 0 and kept
     gc.disable()
     try:
