@@ -251,7 +251,9 @@ def libraries_loading() -> Iterator[None]:
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0 and len(sys.modules) > modules:
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
+        try:
+            if gc.get_freeze_count() == 0 and len(sys.modules) > modules:
+                gc.freeze()
+                gc.unfreeze()
+        finally:  # a stop between these steps still turns it back on
+            gc.enable()

@@ -503,3 +503,30 @@ def test_a_process_that_runs_commands_again_and_again_keeps_collecting_its_garba
             cycle: dict[str, object] = {}
             cycle["self"] = cycle
     assert gc.collect() < 20_000, "the collector missed the garbage of the calls before"
+
+
+def test_a_stop_right_after_the_libraries_loaded_leaves_the_collector_on() -> None:
+    """Ctrl-C (or SIGTERM) lands between two steps of putting the collector back (its handler runs between any
+    two bytecodes; here right after ``gc.unfreeze()`` returns): the collector is on again, not off for the rest of
+    a notebook's session."""
+    import gc
+    import types
+
+    from governance.cli._common import libraries_loading
+
+    def stop_after_unfreeze(_frame: Any, event: str, arg: Any) -> None:
+        if event == "c_return" and arg is gc.unfreeze:
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    name = f"governance_loaded_{uuid.uuid4().hex}"
+    try:
+        with pytest.raises(KeyboardInterrupt), libraries_loading():
+            sys.modules[name] = types.ModuleType(name)  # something loaded: the objects are moved
+            sys.setprofile(stop_after_unfreeze)
+    finally:
+        sys.setprofile(None)
+        sys.modules.pop(name, None)
+        collector_on = gc.isenabled()
+        gc.enable()
+    assert collector_on, "the collector was left off"
