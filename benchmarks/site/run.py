@@ -1,9 +1,10 @@
 """Site build benchmark: synthetic workspaces with a real register, N models x M audits.
 
 For each size it prints, over ``--runs`` runs (min and median): the build from scratch (no ``site/``, no
-``docs/generated/``), the rebuild after one new audit is recorded, the peak memory of the build process, and the
-time per audit of the build from scratch (flat when growth is linear); then how much the peak memory grows per
-added audit between the smallest and the largest size (about 0 when it is flat).
+``docs/generated/``), the rebuild after one new audit is recorded, the peak memory of the build process and,
+beside it, of plain MkDocs building the same generated pages in a fresh process (the floor: what MkDocs itself
+takes), and the time per audit of the build from scratch (flat when growth is linear); then how much both peaks
+grow per added audit between the sizes (about 0 when flat).
 
 Each workspace is generated once under ``benchmarks/_data/site/`` (git-ignored): one real audit of saved
 predictions (race x sex and their intersection, as in benchmarks/end_to_end) is computed, then copied under new ids, models and
@@ -157,6 +158,26 @@ def build(root: Path) -> tuple[float, float, int]:
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
 
 
+def floor(root: Path) -> tuple[float, float, int]:
+    """Plain MkDocs building the very pages the build generated (same mkdocs.yml, same plugins) in a fresh
+    process, into a scratch folder: what MkDocs itself takes, the floor of the whole build's peak memory."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    target = root / ".floor-site"
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [PYTHON, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(target)],
+        cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    assert process.stderr is not None
+    error = process.stderr.read().decode()
+    shutil.rmtree(target, ignore_errors=True)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"plain mkdocs build failed in {root}:\n{error}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024
+
+
 def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
     base = generate(models, audits)
     measured: dict[str, list[float]] = {
@@ -167,6 +188,8 @@ def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
         "per_audit": [],
         "scratch_cpu": [],
         "rebuild_cpu": [],
+        "floor": [],
+        "floor_cpu": [],
     }
     for run in range(runs):
         work = DATA / "work"
@@ -178,6 +201,9 @@ def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
         measured["scratch_cpu"].append(cpu)
         measured["memory"].append(memory)
         measured["per_audit"].append(seconds / (models * audits))
+        _, floor_cpu, floor_memory = floor(work)
+        measured["floor"].append(floor_memory)
+        measured["floor_cpu"].append(floor_cpu)
         new_audit(work, models, audits)
         seconds, cpu, memory = build(work)
         measured["rebuild"].append(seconds)
@@ -187,6 +213,7 @@ def measure(models: int, audits: int, runs: int) -> dict[str, list[float]]:
         print(
             f"  run {run + 1}: from scratch {measured['scratch'][-1]:.1f} s (CPU {measured['scratch_cpu'][-1]:.1f} s), "
             f"after one new audit {seconds:.1f} s (CPU {cpu:.1f} s), peak {max(measured['memory'][-2:]):.0f} MB, "
+            f"plain MkDocs on the same pages {floor_memory:.0f} MB (CPU {floor_cpu:.1f} s), "
             f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
@@ -207,10 +234,12 @@ def main() -> None:
         rows.append((size, found))
     print(
         f"\nwall seconds (min / median of {args.runs}), CPU seconds of the build process (median), "
-        "peak RSS of a run (the larger of its two builds; min / median)"
+        "peak RSS of a run (the larger of its two builds; min / median), and of plain MkDocs building the same "
+        "generated pages in a fresh process (the floor; min / median)"
     )
     print(
         f"size  | audits | {'from scratch':<25} | {'after one new audit':<25} | {'peak memory':<15} | "
+        f"{'MkDocs floor':<15} | "
         "per audit (from scratch)"
     )
     for size, found in rows:
@@ -218,19 +247,27 @@ def main() -> None:
         peak = f"{min(found['peak']):4.0f} / {statistics.median(found['peak']):4.0f} MB"
         print(
             f"{size:<5} | {models * audits:>6} | {_cell(found['scratch'], found['scratch_cpu'])} | "
-            f"{_cell(found['rebuild'], found['rebuild_cpu'])} | {peak:<15} | "
+            f"{_cell(found['rebuild'], found['rebuild_cpu'])} | {peak:<15} | {_mb(found['floor']):<15} | "
             f"{statistics.median(found['per_audit']):.3f} s"
         )
     for (small, low), (large, high) in itertools.pairwise(rows):
         added = _audits(large) - _audits(small)
         growth = (statistics.median(high["peak"]) - statistics.median(low["peak"])) / added * 1000
-        print(f"peak memory growth from {small} to {large}: {growth:.0f} kB per added audit (median runs)")
+        floor_growth = (statistics.median(high["floor"]) - statistics.median(low["floor"])) / added * 1000
+        print(
+            f"peak memory growth from {small} to {large}: {growth:.0f} kB per added audit, plain MkDocs "
+            f"{floor_growth:.0f} kB (median runs)"
+        )
     print(f"load average at the end (1, 5, 15 min): {', '.join(f'{value:.1f}' for value in os.getloadavg())}")
 
 
 def _audits(size: str) -> int:
     models, audits = (int(part) for part in size.split("x"))
     return models * audits
+
+
+def _mb(values: list[float]) -> str:
+    return f"{min(values):4.0f} / {statistics.median(values):4.0f} MB"
 
 
 def _cell(wall: list[float], cpu: list[float]) -> str:

@@ -33,6 +33,7 @@ from governance.register.chain import Change
 from governance.register.records import (
     CHECKLIST_STATUSES,
     SEVERITIES,
+    STATUS_CATEGORIES,
     ChecklistAnswerRecord,
     ModelDescription,
     newest_answers,
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 VERDICTS = ("passed", "failed", "inconclusive", "reported")
 EXPORT_FORMAT = "governance-register-export"
 EXPORT_FORMAT_VERSION = 1
+_STATUS_ORDER = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
+EXPORT_BATCH = 16  # models per batch of :meth:`Register.export_in_batches`
 
 
 Rows = list[tuple[sa.Table, Any]]
@@ -1203,6 +1206,57 @@ class Register:
             "verification": report.model_dump(mode="json"),
         }
 
+    def export_in_batches(
+        self,
+        *,
+        event_view: Callable[[records.EventRecord], records.EventRecord] | None = None,
+        batch: int = EXPORT_BATCH,
+    ) -> tuple[dict[str, Any], Iterator[dict[str, Any]]]:
+        """:meth:`export` read ``batch`` models at a time: the head and verification, then each batch's models,
+        overviews and their events (the same fields as the export's, by model; events that name no model are
+        left out), the batches from one snapshot of the register taken after the head was read.
+
+        A reader that packs each batch before asking for the next (the site) never holds every model's rows and
+        events at once; each batch takes the same few queries, whatever its models' versions and events.
+        """
+        from governance.register.checks import AuditFiles, orphan_items
+
+        files = AuditFiles(self, None)  # every audit's files hashed once, for verify and status alike
+        report = self.verify(audit_files=files)
+        orphans = orphan_items(self)
+        with database.read_transaction(self.engine) as conn:
+            head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
+            models = list(conn.execute(sa.select(t.models).order_by(t.models.c.name)).all())
+        header = {
+            "format": EXPORT_FORMAT,
+            "format_version": EXPORT_FORMAT_VERSION,
+            "exported_at": _now(),
+            "register": self.location,
+            "chain_head": {"seq": head.seq, "hash": head.hash, "hmac": head.hmac},
+            "verification": report.model_dump(mode="json"),
+        }
+        return header, self._batches(models, batch, _BatchRead(event_view, files, orphans))
+
+    def _batches(self, models: list[Row[Any]], size: int, read: _BatchRead) -> Iterator[dict[str, Any]]:
+        """Each batch of :meth:`export_in_batches`, read when the reader asks for it."""
+        from governance.register.checks import status
+        from governance.register.overview import overview
+
+        with database.read_transaction(self.engine) as conn:
+            for start in range(0, len(models), size):
+                details = queries.load_details(conn, models[start : start + size], event_view=read.view)
+                names = {detail.model.name for detail in details}
+                attention = status(self, details=details, audit_files=read.files, orphans=False).items
+                attention += [item for item in read.orphans if item.model_name in names]
+                attention.sort(key=lambda item: (_STATUS_ORDER[item.category], item.model_name, item.version))
+                overviews = [overview(detail, detail.events, attention) for detail in details]
+                events = [event for detail in details for event in detail.events]
+                yield {
+                    "models": _dumped(details, exclude={"events"}),
+                    "overviews": _dumped(overviews),
+                    "events": _dumped(events),
+                }
+
     def verify(
         self,
         workspace_root: Path | None = None,
@@ -1552,6 +1606,16 @@ class Register:
 
 def _now() -> str:
     return provenance.isoformat(provenance.now())
+
+
+@dataclass(frozen=True)
+class _BatchRead:
+    """What every batch of :meth:`Register.export_in_batches` shares: the event view, the audit files' checks
+    (made once, by verify) and the audit folders the register does not know."""
+
+    view: Callable[[records.EventRecord], records.EventRecord] | None
+    files: AuditFiles
+    orphans: list[records.StatusItem]
 
 
 def _dumped(items: list[Any], exclude: set[str] | None = None) -> list[dict[str, Any]]:

@@ -604,11 +604,13 @@ def status(
     within_days: int = 30,
     details: Sequence[ModelDetail] | None = None,
     audit_files: AuditFiles | None = None,
+    orphans: bool = True,
 ) -> StatusReport:
     """Items needing attention, sorted: overdue, expiring, unapproved deployments, changed files, orphans.
 
     ``details`` are the register's models when the caller has already loaded them (they are read otherwise);
-    ``audit_files`` the audit files' checks when verify has already made them.
+    ``audit_files`` the audit files' checks when verify has already made them; ``orphans=False`` leaves out the
+    audit folders the register does not know (a caller reading the models a batch at a time asks for them once).
     """
     if within_days < 0:
         from governance.errors import FieldError
@@ -634,7 +636,8 @@ def status(
                     )
                 )
     items += alert_items(register, details)
-    items += _orphan_items(register)
+    if orphans:
+        items += orphan_items(register)
     order = {category: index for index, category in enumerate(STATUS_CATEGORIES)}
     items.sort(key=lambda item: (order[item.category], item.model_name, item.version))
     return StatusReport(generated_at=provenance.isoformat(moment), within_days=within_days, items=items)
@@ -668,7 +671,7 @@ def _loaded(register: Register, details: Sequence[ModelDetail] | None) -> Sequen
     return details if details is not None else register.details(with_events=False)
 
 
-def _orphan_items(register: Register) -> list[StatusItem]:
+def orphan_items(register: Register) -> list[StatusItem]:
     """One item per audit folder the register does not know (model and version read from its path)."""
     from governance.register.orphans import CLEAN, audits_dir, find_orphans, orphan_message
 

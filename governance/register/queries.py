@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -116,9 +116,14 @@ def event_record(row: Row[Any]) -> EventRecord:
 
 
 def load_details(
-    conn: Connection, models: Sequence[Row[Any]], *, with_events: bool = True
+    conn: Connection,
+    models: Sequence[Row[Any]],
+    *,
+    with_events: bool = True,
+    event_view: Callable[[EventRecord], EventRecord] | None = None,
 ) -> list[ModelDetail]:
-    """Full details of ``models`` (in the order given), with one query per table."""
+    """Full details of ``models`` (in the order given), with one query per table; ``event_view`` trims each event
+    as it is read (see :meth:`governance.register.Register.export_in_batches`)."""
     if not models:
         return []
     names = {model.id: model.name for model in models}
@@ -162,7 +167,8 @@ def load_details(
             .where(t.events.c.model_name.in_(list(names.values())))
             .order_by(t.events.c.seq)
         ):
-            events[row.model_name].append(event_record(row))
+            event = event_record(row)
+            events[row.model_name].append(event_view(event) if event_view is not None else event)
     return [
         ModelDetail(
             model=model_record(model),

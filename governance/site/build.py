@@ -32,6 +32,7 @@ from governance.site.audit_figures import is_figures_folder
 from governance.site.audit_page import DETAILS_PAGE, render_audit_page, render_details_html
 from governance.site.checklist_pages import (
     ItemLinks,
+    counts_only,
     load_frameworks,
     model_status,
     render_checklists_index,
@@ -361,12 +362,12 @@ def _write_checklist_pages(
     for name, model in sources.models.items():
         page = paths.checklist_models[name]
         status = model_status(model, frameworks, writer.report.broken)
-        if status is not None:
-            statuses[name] = (page.removeprefix("checklists/"), status)
         writer.page(
             ("checklists", f"model-{model.slug}"),
             render_model_status_page(model, status, item_link=links.from_page(page)),
         )
+        if status is not None:
+            statuses[name] = (page.removeprefix("checklists/"), counts_only(status))
     for checklist in frameworks:
         writer.page(
             tuple(paths.frameworks[checklist.framework].removesuffix(".md").split("/")),
@@ -790,6 +791,7 @@ def _write_pages(
     sources = collect(workspace, register_url=register_url, cache=workspace.state_dir / SLIM_CACHE)
     if sources.vouchers is not None:
         sources.vouchers.refuse_unless(allow_unverified, report.warnings)
+        sources.vouchers.forget_folders()
     temporary = staging_folder(generated)
     try:
         nav = write_generated(

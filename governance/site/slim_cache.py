@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from governance.atomic import replacing
 from governance.results.audit import AuditResult
@@ -38,14 +40,54 @@ def code_key() -> str:
     return digest.hexdigest()
 
 
+class SlimSpill:
+    """An unnamed temporary file the build's slim copies wait in (the records keep where, not the bytes): held in
+    memory they took about 2 kB per audit for the whole build. The file goes when its last record does."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115  # closed with this object, when no record needs it
+        self._end = 0
+        self._lock = threading.Lock()
+
+    def add(self, data: bytes) -> Spilled:
+        with self._lock:
+            self._file.seek(self._end)
+            self._file.write(data)
+            start, self._end = self._end, self._end + len(data)
+        return Spilled(self, start, len(data))
+
+    def read(self, start: int, length: int) -> bytes:
+        with self._lock:
+            self._file.flush()
+            self._file.seek(start)
+            return self._file.read(length)
+
+
+class Spilled:
+    """Where one slim copy's JSON waits in a :class:`SlimSpill` (a few dozen bytes instead of its 2 kB)."""
+
+    __slots__ = ("length", "spill", "start")
+
+    def __init__(self, spill: SlimSpill, start: int, length: int) -> None:
+        self.spill, self.start, self.length = spill, start, length
+
+    def data(self) -> bytes:
+        return self.spill.read(self.start, self.length)
+
+
 @dataclass
 class SlimCache:
-    """Previous slim copies (raw lines, parsed only when used) and the ones of this build."""
+    """Previous slim copies (where each line is in the previous file, parsed only when used) and the ones of this
+    build (where each line is in the spill, see :class:`SlimSpill`): no line is held in memory."""
 
     path: Path | None
-    previous: dict[str, str] = field(default_factory=dict)  # digest -> its JSON line
-    current: dict[str, str] = field(default_factory=dict)
+    spill: SlimSpill = field(default_factory=SlimSpill)
+    previous: dict[str, tuple[int, int]] = field(
+        default_factory=dict
+    )  # digest -> its line's rest in the file
+    current: dict[str, Spilled] = field(default_factory=dict)  # digest -> its line's rest in the spill
     changed: bool = False
+    _old: BinaryIO | None = None  # the previous file, open while the audits are read
 
     @classmethod
     def open(cls, path: Path | None) -> SlimCache:
@@ -54,50 +96,64 @@ class SlimCache:
         if path is None:
             return cache
         try:
-            handle = path.open(encoding="utf-8")
+            handle = path.open("rb")
         except OSError:
             return cache
-        with handle:
-            if handle.readline().rstrip("\n") != code_key():  # made by other code: parsed again, rewritten
-                return cache
-            for line in handle:
-                digest, _, rest = line.partition(" ")
-                if len(digest) == 64 and rest:
-                    cache.previous[digest] = rest.rstrip("\n")
+        first = handle.readline()
+        if first.rstrip(b"\r\n") != code_key().encode():  # made by other code: parsed again, rewritten
+            handle.close()
+            return cache
+        offset = len(first)
+        for line in handle:
+            digest, _, rest = line.partition(b" ")
+            rest = rest.rstrip(b"\r\n")
+            if len(digest) == 64 and rest:
+                cache.previous[digest.decode("ascii", "replace")] = (offset + 65, len(rest))
+            offset += len(line)
+        cache._old = handle
         return cache
 
-    def get(self, digest: str) -> tuple[AuditResult, bytes, tuple[Any, ...]] | None:
-        """The slim result (parsed, and its JSON) and key ratios made from the bytes with this digest, if a previous
-        build made them."""
-        line = self.previous.pop(digest, None)
-        if line is None:
+    def get(self, digest: str) -> tuple[AuditResult, Spilled, tuple[Any, ...]] | None:
+        """The slim result (parsed, and where its JSON waits) and key ratios made from the bytes with this digest,
+        if a previous build made them."""
+        where = self.previous.pop(digest, None)
+        if where is None or self._old is None:
             return None
-        ratios_text, _, result_text = line.partition("\t")
         try:
-            stored = result_text.encode()
+            self._old.seek(where[0])
+            rest = self._old.read(where[1])
+            ratios_text, _, stored = rest.partition(b"\t")
             result = AuditResult.model_validate_json(stored)
             ratios = tuple(tuple(ratio) for ratio in json.loads(ratios_text))
-        except (ValueError, TypeError):
+        except (OSError, ValueError, TypeError):
             return None
+        line = self.spill.add(rest)
         self.current[digest] = line
-        return result, stored, ratios
+        return result, Spilled(self.spill, line.start + len(ratios_text) + 1, len(stored)), ratios
 
-    def put(self, digest: str, result: bytes, ratios: tuple[Any, ...]) -> None:
-        """Keep the slim copy's JSON and its key ratios for the next build."""
-        self.current[digest] = json.dumps(ratios, separators=(",", ":")) + "\t" + result.decode()
+    def put(self, digest: str, result: bytes, ratios: tuple[Any, ...]) -> Spilled:
+        """Keep the slim copy's JSON and its key ratios for the next build; returns where the JSON waits."""
+        ratios_text = json.dumps(ratios, separators=(",", ":")).encode()
+        line = self.spill.add(ratios_text + b"\t" + result)
+        self.current[digest] = line
         self.changed = True
+        return Spilled(self.spill, line.start + len(ratios_text) + 1, len(result))
 
     def save(self) -> None:
         """Write this build's copies (only those), replacing the file whole; a cache that cannot be written is
         skipped (the next build parses the audits again)."""
         changed, self.previous = self.changed or bool(self.previous), {}  # left over: audits gone since
+        if self._old is not None:
+            self._old.close()
+            self._old = None
         if self.path is None or not changed or not self.path.parent.is_dir():
+            self.current = {}
             return  # unchanged, or no private folder (no register): nothing is created for a cache
         try:
-            with replacing(self.path) as staged, staged.open("w", encoding="utf-8") as out:
-                out.write(code_key() + "\n")
+            with replacing(self.path) as staged, staged.open("wb") as out:
+                out.write(code_key().encode() + b"\n")
                 for digest, line in self.current.items():
-                    out.write(f"{digest} {line}\n")
+                    out.write(digest.encode() + b" " + line.data() + b"\n")
         except OSError:
             pass  # removed by ``replacing``; the next build parses the audits again
         finally:

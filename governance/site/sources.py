@@ -21,7 +21,7 @@ from governance.paths import page_slug
 from governance.provenance import sha256_bytes
 from governance.register import manifest
 from governance.results.audit import AuditResult
-from governance.site.slim_cache import SlimCache
+from governance.site.slim_cache import SlimCache, Spilled
 from governance.site.vouch import AuditCheck, UnverifiedAuditError, Vouchers
 from governance.workspace import Workspace
 
@@ -54,28 +54,30 @@ class AuditRecord:
     """One audit folder, its parsed ``audit.json``, and how far the register vouches for it.
 
     To keep a build's memory flat however many audits there are, ``result`` is a slim copy (ids, dates, the
-    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`, and a slim copy is
-    kept as its JSON (about 2 kB; parsed, it takes about 9 kB), parsed again when read (the last few parsed are
-    kept). Neither the bytes nor the whole result are kept: :meth:`full` reads ``audit.json`` again for the page
+    verdict, the summary ratios: see :func:`slim`) unless the record was made :meth:`whole`, and a slim copy's
+    JSON (about 2 kB; parsed, about 9 kB) waits in a temporary file (:class:`~governance.site.slim_cache.SlimSpill`),
+    parsed again when read (the last few parsed are kept). Neither the bytes nor the whole result are kept: :meth:`full` reads ``audit.json`` again for the page
     that needs every table, and uses it only if it is still exactly the bytes that were checked (``digest``), as
     figures are read again.
     """
 
-    stored: AuditResult | bytes  # the result, or the slim copy's JSON
+    stored: AuditResult | Spilled  # the result, or where the slim copy's JSON waits on disk
     folder: Path
     check: AuditCheck
     digest: str  # SHA-256 of the checked audit.json bytes: the site rebuilds a page only when it changes
     slimmed: bool  # ``result`` is the slim copy; :meth:`full` reads the whole one again
-    ratios: tuple[Ratio, ...]  # a slim record's key ratios (see :func:`key_ratios`)
+    ratios: (
+        bytes  # a slim record's key ratios (see :func:`key_ratios`) as JSON: as tuples they took about 1 kB
+    )
 
     def __init__(
         self,
-        result: AuditResult | bytes,
+        result: AuditResult | Spilled,
         folder: Path,
         check: AuditCheck | None = None,
         digest: str = "",
         slimmed: bool = False,
-        ratios: tuple[Ratio, ...] = (),
+        ratios: tuple[Ratio, ...] | bytes = (),
     ) -> None:
         fields = {
             "stored": result,
@@ -83,7 +85,9 @@ class AuditRecord:
             "check": check if check is not None else AuditCheck(status="no-register"),
             "digest": digest,
             "slimmed": slimmed,
-            "ratios": ratios,
+            "ratios": ratios
+            if isinstance(ratios, bytes)
+            else json.dumps(ratios, separators=(",", ":")).encode(),
         }
         for name, value in fields.items():
             object.__setattr__(self, name, value)
@@ -97,7 +101,9 @@ class AuditRecord:
     @property
     def key_ratios(self) -> tuple[Ratio, ...]:
         """Each attribute's key ratios, for the model page's figure (kept aside when the result is slim)."""
-        return self.ratios if self.slimmed else key_ratios(self.result)
+        if not self.slimmed:
+            return key_ratios(self.result)
+        return tuple((str(a), str(s), float(v), low, high) for a, s, v, low, high in json.loads(self.ratios))
 
     def full(self) -> AuditResult:
         """The whole result, from bytes identical to those that were checked (read again, never through a link)."""
@@ -158,7 +164,12 @@ class ModelEntry:
         if not register_detail and not events:
             self.packed = b""
             return
-        text = json.dumps([register_detail, events], separators=(",", ":"))
+        audits = [  # each audit's file hashes are checked once (see :mod:`governance.site.vouch`), read by no page
+            {key: value for key, value in audit.items() if key != "files"}
+            for audit in register_detail.get("audits") or []
+        ]
+        detail = {**register_detail, "audits": audits} if "audits" in register_detail else register_detail
+        text = json.dumps([detail, events], separators=(",", ":"))
         self.packed = zlib.compress(text.encode("utf-8"), 1)
 
     def _unpacked(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -252,13 +263,14 @@ def load_audits(
         )
         if disagreement is not None:
             vouchers.reject(check, disagreement)
-        records.append(AuditRecord(stored, path.parent, check, digest, slimmed=True, ratios=ratios))
+        folder = check.folder or path.parent  # one Path for both
+        records.append(AuditRecord(stored, folder, check, digest, slimmed=True, ratios=ratios))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
 
 
 def _slim_copy(
     data: bytes, path: Path, problems: list[str], cache: SlimCache, digest: str
-) -> tuple[AuditResult, bytes, tuple[Ratio, ...]] | None:
+) -> tuple[AuditResult, Spilled, tuple[Ratio, ...]] | None:
     """The slim copy (parsed, and as JSON) and key ratios of one audit, parsed whole from its checked bytes
     (``None``: not an audit)."""
     try:
@@ -267,15 +279,19 @@ def _slim_copy(
         problems.append(f"{path} was skipped: it is not a valid audit.json ({type(exc).__name__}).")
         return None
     slimmed = slim(result)
-    made = slimmed, slimmed.model_dump_json().encode(), key_ratios(result)
-    cache.put(digest, made[1], made[2])
-    return made
+    ratios = key_ratios(result)
+    return slimmed, cache.put(digest, slimmed.model_dump_json().encode(), ratios), ratios
 
 
-@lru_cache(maxsize=256)
-def _parsed_slim(data: bytes) -> AuditResult:
+# Slim copies kept parsed (about 9 kB each): a few, so that the pages of one model read its audits without parsing
+# them again and again; a bound the size of a workspace's audits (256) grew the build's peak with every audit.
+PARSED_KEPT = 16
+
+
+@lru_cache(maxsize=PARSED_KEPT)
+def _parsed_slim(stored: Spilled) -> AuditResult:
     """A slim copy parsed from its JSON; the last few are kept, as a model's pages read its audits together."""
-    return AuditResult.model_validate_json(data)
+    return AuditResult.model_validate_json(stored.data())
 
 
 def forget_parsed() -> None:
@@ -337,8 +353,12 @@ def with_whole(model: ModelEntry) -> ModelEntry:
     return replace(model, audits=audits)
 
 
-def _register_export(workspace: Workspace, url: str | None, problems: list[str]) -> dict[str, Any] | None:
-    """The register's export, or ``None`` when there is no register yet (the site never creates one)."""
+def _read_register(
+    workspace: Workspace, url: str | None, reader: Callable[[dict[str, Any]], None]
+) -> dict[str, Any] | None:
+    """The register's export header (head, verification), or ``None`` when there is no register yet (the site
+    never creates one); each batch of models is given to ``reader`` as it is read (see
+    :meth:`governance.register.Register.export_in_batches`), so that their rows are packed before the next."""
     target = url or workspace.register_url
     if target.startswith("sqlite:///") and not Path(target.removeprefix("sqlite:///")).is_file():
         return None
@@ -347,8 +367,10 @@ def _register_export(workspace: Workspace, url: str | None, problems: list[str])
     except ImportError:
         return None
     with Register.for_workspace(workspace, url=url) as register:  # a damaged one stops the build (exit 4)
-        exported = register.export(event_view=site_event)
-    return exported if isinstance(exported, dict) else None
+        header, batches = register.export_in_batches(event_view=site_event)
+        for batch in batches:
+            reader(batch)
+    return header
 
 
 PAYLOAD_KINDS = ("monitoring.recorded", "mitigation.recorded")  # the pages read these events' payloads whole
@@ -428,8 +450,8 @@ def _attach_events_and_overviews(
         name = event.get("model_name")
         if isinstance(name, str) and name in models:
             events.setdefault(name, []).append(event)
-    for name, model in models.items():
-        model.pack(details.get(name) or {}, events.pop(name, []))
+    for name, detail in details.items():
+        models[name].pack(detail, events.pop(name, []))
     from governance.register.overview import ModelOverview
 
     for view in _records(exported, "overviews"):
@@ -463,20 +485,24 @@ def collect(
     :mod:`governance.site.slim_cache`).
     """
     problems: list[str] = []
-    exported = _register_export(workspace, register_url, problems)
-    vouchers = Vouchers.from_export(workspace.root, exported)
-    slim_copies = SlimCache.open(cache)
-    audits = load_audits(workspace.audits_dir, problems, vouchers, slim_copies)
-    slim_copies.save()
     models: dict[str, ModelEntry] = {}
+    recorded: list[dict[str, Any]] = []  # the register's audit rows, for the vouchers
 
     def entry(name: str) -> ModelEntry:
         if name not in models:
             models[name] = ModelEntry(name=name)
         return models[name]
 
+    def read(batch: dict[str, Any]) -> None:
+        recorded.extend(audit for model in _records(batch, "models") for audit in model.get("audits") or [])
+        _attach_events_and_overviews(batch, models, _models_from_register(batch, entry))
+
+    exported = _read_register(workspace, register_url, read)
+    vouchers = Vouchers.from_export(workspace.root, exported, recorded)
+    slim_copies = SlimCache.open(cache)
+    audits = load_audits(workspace.audits_dir, problems, vouchers, slim_copies)
+    slim_copies.save()
     if exported:
-        _attach_events_and_overviews(exported, models, _models_from_register(exported, entry))
         vouchers.forget_rows()  # the audits' rows are packed with their models: keep only what is checked later
     _cards_from_config(workspace, entry)
 

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -406,7 +406,7 @@ def _grow(register: Register, workspace: Path, audit: object, versions: range) -
         )
 
 
-READS = {
+READS: dict[str, Callable[[Register], object]] = {
     "show": lambda r: r.show("credit-risk"),
     "overview": lambda r: r.overview("credit-risk"),
     "overviews": lambda r: r.overviews(),
@@ -414,7 +414,8 @@ READS = {
     "status": lambda r: r.status(),
     "history": lambda r: r.history("credit-risk"),
     "verify": lambda r: r.verify(),
-    "export (the site reads this)": lambda r: r.export(),
+    "export": lambda r: r.export(),
+    "export in batches (the site reads this)": lambda r: [*r.export_in_batches()[1]],
 }
 
 

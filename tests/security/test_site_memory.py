@@ -24,96 +24,20 @@ from governance.workspace import find_workspace
 from tests.security.test_site_scale import ROOT, _template, add_audit
 
 MODELS = ("credit", "hiring")
-# How much higher the build's peak may be per added audit: what it keeps of each audit (its slim copy as JSON,
-# its figures' hashes, what the register says of it, the names of its pages and figures) is a few kB. Measured
-# as the whole process's traced peak, register reads included, the code before branch s6-site-memory grew by
-# about 505 kB per audit and that branch by about 444 kB (the whole build measured so, where one-off steps dominate
-# at these sizes: the whole-build test below takes them first, see ``WARM_PEAKS``).
-PER_AUDIT_BYTES = 20_000
+SMALL, LARGE = 8, 16  # audits per model of the two workspaces: past the few parsed slim copies kept (16)
 
-# The build runs whole, in a child process that traces every allocation of Python from its start: the peak is the
-# most the process held at any moment, whatever held it (the register's read, the slim copies, the pages, MkDocs).
-# Two builds are measured, each from an empty ``site/`` and ``docs/generated/``: the first also makes the cache of
-# slim copies (and imports the modules, the same at every size), the second reads that cache.
-PEAK = """
-import json, shutil, sys, tracemalloc
-from pathlib import Path
-tracemalloc.start()
-import governance.site.build as build
-from governance.workspace import find_workspace
-from governance.site.slim_cache import CACHE_NAME
-root, mkdocs = Path(sys.argv[1]), sys.argv[2] == "mkdocs"
-(root / ".governance" / CACHE_NAME).unlink(missing_ok=True)
-peaks = []
-for _ in range(2):
-    shutil.rmtree(root / "site", ignore_errors=True)
-    shutil.rmtree(root / "docs" / "generated", ignore_errors=True)
-    tracemalloc.reset_peak()
-    build.build_site(find_workspace(root), run_mkdocs=mkdocs)
-    peaks.append(tracemalloc.get_traced_memory()[1])
-print(json.dumps({"peaks": peaks}))
-"""
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
-    root = tmp_path_factory.mktemp("template") / "ws"
-    init_workspace(root, organisation="Acme Lending")
-    return _template(root)
-
-
-def peak_bytes(root: Path, *, mkdocs: bool) -> list[int]:
-    """The traced peaks of two builds from scratch (see ``PEAK``), in a fresh process, so that nothing is shared."""
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")},
-        "PYTHONPATH": str(ROOT),
-        "NO_MKDOCS_2_WARNING": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", PEAK, str(root), "mkdocs" if mkdocs else "pages"],
-        capture_output=True, text=True, env=env, cwd=root, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [int(peak) for peak in json.loads(done.stdout.strip().splitlines()[-1])["peaks"]]
-
-
-def growth_per_audit(root: Path, template: AuditResult, *, mkdocs: bool, small: int, large: int) -> float:
-    """Build with ``small`` then ``large`` audits per model; how much higher the build's peak is, per audit added
-    (the larger of the two builds' growths: without and with the cache of slim copies)."""
-    init_workspace(root, organisation="Acme Lending")
-    number = 0
-    for count, target in ((0, small), (small, large)):
-        for _ in range(count, target):
-            number += 1
-            for name in MODELS:
-                add_audit(root, template, name, "1.0", number)
-        if count == 0:
-            first = peak_bytes(root, mkdocs=mkdocs)
-    second = peak_bytes(root, mkdocs=mkdocs)
-    added = len(MODELS) * (large - small)
-    return max((after - before) / added for before, after in zip(first, second, strict=True))
-
-
-@pytest.mark.slow  # about a minute; at these sizes caches of about 2 MB can still blur an 8-audit difference
-def test_writing_the_pages_takes_no_more_memory_for_more_audits(
-    tmp_path: Path, template: AuditResult
-) -> None:
-    growth = growth_per_audit(tmp_path / "ws", template, mkdocs=False, small=2, large=6)
-    print(f"peak growth: {growth / 1000:.1f} kB per audit")  # shown with -rP
-    assert growth < PER_AUDIT_BYTES, f"{growth / 1000:.0f} kB more per audit"
-
-
-# The whole build, in one child process that builds a small and a large workspace: each once first, which takes
-# the one-off steps (imports, the hashes of the code, the interpreter's table of interned strings growing to the
-# size the larger one needs), then each again from an empty ``site/`` and ``docs/generated/``, its traced peak
-# counted from what the process held when it started (both read their cache of slim copies).
+# The builds run in one child process that traces Python's allocations and builds a small and a large workspace:
+# each once first, which takes the one-off steps (imports, the hashes of the code, the cache of slim copies, the
+# interpreter's table of interned strings growing to the size the larger one needs), then each again from an empty
+# ``site/`` and ``docs/generated/``, its traced peak counted from what the process held when it started.
 WARM_PEAKS = """
 import gc, json, shutil, sys, tracemalloc
 from pathlib import Path
 tracemalloc.start()
 import governance.site.build as build
 from governance.workspace import find_workspace
-roots = [Path(arg) for arg in sys.argv[1:]]
+mkdocs = sys.argv[1] == "mkdocs"
+roots = [Path(arg) for arg in sys.argv[2:]]
 
 def peak(root):
     shutil.rmtree(root / "site", ignore_errors=True)
@@ -121,38 +45,32 @@ def peak(root):
     gc.collect()
     held = tracemalloc.get_traced_memory()[0]
     tracemalloc.reset_peak()
-    build.build_site(find_workspace(root))
+    build.build_site(find_workspace(root), run_mkdocs=mkdocs)
     return tracemalloc.get_traced_memory()[1] - held
 
 for root in reversed(roots):
     peak(root)
 print(json.dumps({"peaks": [peak(root) for root in roots]}))
 """
-# What the whole build may hold more per added audit at these sizes. Measured (2 models, 3 then 16 audits each):
-# about 88 kB per audit on the code before, where MkDocs kept every page's table of contents and anchors, two
-# hidden files per audit, and each page's Markdown object with its whole element tree until the cycle collector
-# ran (a dozen pages' trees or more at any moment); about 19 kB after, the peak then being while the pages are
-# written: what the build keeps of each audit (its slim copy, the register's rows, its files' hashes, about
-# 10 kB) and the cache of parsed slim copies, which fills up to 256 audits (about 9 kB each) and then stays.
-# Since branch s9-sitemem about 16.7 kB (main before it: 19.9 kB): each model's register rows and events are kept
-# packed, and the register's export no longer holds every audit's manifest twice nor its records beside their
-# JSON. The bound fails on the code before that branch and leaves about 1.3 kB for noise.
-WHOLE_BUILD_PER_AUDIT_BYTES = 18_000
+# How much higher the peak of writing the pages (no MkDocs) may be per added audit. Measured at these sizes:
+# 10.0 kB on the code before branch s10-sitemem, where each audit's slim copy was held as JSON (about 2 kB) and
+# up to 256 of them parsed (about 9 kB each, filling up between the two sizes); 3-6 kB after (the slim copies wait
+# in a temporary file, 16 are kept parsed). What is left at these sizes is mostly noise of a few hundred kB in
+# all; at 200 and 1,000 audits see benchmarks/README.md.
+PER_AUDIT_BYTES = 8_000
+# The same for the whole build, MkDocs included. Earlier figures (2 models, 3 then 16 audits each): about 88 kB
+# per audit on the code before branch s8-sitemem, where MkDocs kept every page's HTML, table of contents and
+# anchors; 19.9 kB before branch s9-sitemem, 16.7 kB after it. At these sizes: 10.2 kB on the code before branch
+# s10-sitemem, about 3 kB after; MkDocs still keeps a few hundred bytes per page (its Page and File objects, each
+# page's address and meta).
+WHOLE_BUILD_PER_AUDIT_BYTES = 8_000
 
 
-def warm_peaks(*roots: Path) -> list[int]:
-    """The traced peaks of builds of ``roots`` in one fresh process, after one build of each (see ``WARM_PEAKS``)."""
-    env = {
-        **{key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")},
-        "PYTHONPATH": str(ROOT),
-        "NO_MKDOCS_2_WARNING": "1",
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", WARM_PEAKS, *map(str, roots)],
-        capture_output=True, text=True, env=env, cwd=roots[0], check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return [int(peak) for peak in json.loads(done.stdout.strip().splitlines()[-1])["peaks"]]
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> AuditResult:
+    root = tmp_path_factory.mktemp("template") / "ws"
+    init_workspace(root, organisation="Acme Lending")
+    return _template(root)
 
 
 def workspace_with(root: Path, template: AuditResult, audits: int) -> Path:
@@ -164,16 +82,46 @@ def workspace_with(root: Path, template: AuditResult, audits: int) -> Path:
     return root
 
 
-@pytest.mark.slow  # two to five minutes: two workspaces (6 and 32 audits), each built twice under tracemalloc
-def test_the_whole_build_takes_no_more_memory_for_more_audits(tmp_path: Path, template: AuditResult) -> None:
-    """MkDocs included, with the one-off steps taken before measuring (see ``WARM_PEAKS``)."""
-    small, large = 3, 16
-    peaks = warm_peaks(
-        workspace_with(tmp_path / "small", template, small),
-        workspace_with(tmp_path / "large", template, large),
-    )
-    growth = (peaks[1] - peaks[0]) / (len(MODELS) * (large - small))
+@pytest.fixture(scope="module")
+def workspaces(tmp_path_factory: pytest.TempPathFactory, template: AuditResult) -> tuple[Path, Path]:
+    """The small and the large workspace, made once for both tests (each build starts from an empty site)."""
+    folder = tmp_path_factory.mktemp("memory")
+    small = workspace_with(folder / "small", template, SMALL)
+    return small, workspace_with(folder / "large", template, LARGE)
+
+
+def warm_peaks(*roots: Path, mkdocs: bool = True) -> list[int]:
+    """The traced peaks of builds of ``roots`` in one fresh process, after one build of each (see ``WARM_PEAKS``)."""
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("GOVERNANCE_")},
+        "PYTHONPATH": str(ROOT),
+        "NO_MKDOCS_2_WARNING": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", WARM_PEAKS, "mkdocs" if mkdocs else "pages", *map(str, roots)],
+        capture_output=True, text=True, env=env, cwd=roots[0], check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return [int(peak) for peak in json.loads(done.stdout.strip().splitlines()[-1])["peaks"]]
+
+
+def growth_per_audit(workspaces: tuple[Path, Path], *, mkdocs: bool) -> float:
+    peaks = warm_peaks(*workspaces, mkdocs=mkdocs)
+    growth = (peaks[1] - peaks[0]) / (len(MODELS) * (LARGE - SMALL))
     print(f"peaks {peaks}, growth: {growth / 1000:.1f} kB per audit")  # shown with -rP
+    return growth
+
+
+@pytest.mark.slow  # about two minutes: two workspaces (16 and 32 audits), each built twice under tracemalloc
+def test_writing_the_pages_takes_no_more_memory_for_more_audits(workspaces: tuple[Path, Path]) -> None:
+    growth = growth_per_audit(workspaces, mkdocs=False)
+    assert growth < PER_AUDIT_BYTES, f"{growth / 1000:.1f} kB more per audit"
+
+
+@pytest.mark.slow  # two to five minutes: the same workspaces, MkDocs included
+def test_the_whole_build_takes_no_more_memory_for_more_audits(workspaces: tuple[Path, Path]) -> None:
+    """MkDocs included, with the one-off steps taken before measuring (see ``WARM_PEAKS``)."""
+    growth = growth_per_audit(workspaces, mkdocs=True)
     assert growth < WHOLE_BUILD_PER_AUDIT_BYTES, f"{growth / 1000:.1f} kB more per audit"
 
 

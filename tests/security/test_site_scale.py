@@ -363,7 +363,7 @@ def test_the_kept_slim_copies_are_those_the_audits_give(workspace: Path) -> None
     assert lines[0] == code_key() and len(lines) == 1 + 4
 
     def records(sources: Any) -> list[tuple[Any, ...]]:
-        return [(r.result, r.ratios, r.digest, r.folder) for r in sources.audits]
+        return [(r.result, r.key_ratios, r.digest, r.folder) for r in sources.audits]
 
     assert records(collect(ws, cache=cache)) == records(collect(ws))
     cache.write_text("older code\n" + "\n".join(lines[1:]) + "\n", encoding="utf-8")
