@@ -16,10 +16,12 @@ import sqlalchemy as sa
 from test_interrupt_postgres import ROOT, _end_sessions, _running, _server
 
 BROKEN = "organisation: [unclosed\n"
-CASES = {  # governance.yaml, --no-register, what the sentence says, whether the query is sent
-    "no workspace": (None, False, "governance init", False),
-    "broken governance.yaml": (BROKEN, False, "governance.yaml", True),
-    "broken governance.yaml, --no-register": (BROKEN, True, "governance.yaml", True),
+DAMAGED = "organisation:\n  name: T\nregister:\n  url: sqlite:///damaged.db\n"  # not a SQLite file (below)
+CASES = {  # governance.yaml, --no-register, what the sentence says, whether the query is sent, exit code
+    "no workspace": (None, False, "governance init", False, 2),
+    "broken governance.yaml": (BROKEN, False, "governance.yaml", True, 2),
+    "broken governance.yaml, --no-register": (BROKEN, True, "governance.yaml", True, 2),
+    "a damaged register": (DAMAGED, False, "damaged.db", True, 4),
 }
 
 
@@ -28,9 +30,10 @@ CASES = {  # governance.yaml, --no-register, what the sentence says, whether the
 def test_a_workspace_refused_after_the_query_was_sent_leaves_nothing_on_the_server(
     case: str, tmp_path: Path
 ) -> None:
-    config, no_register, says, sent_ahead = CASES[case]
+    config, no_register, says, sent_ahead, code = CASES[case]
     if config is not None:
         (tmp_path / "governance.yaml").write_text(config, encoding="utf-8")
+    (tmp_path / "damaged.db").write_bytes(b"not a SQLite database, " * 100)
     server = _server()
     engine = sa.create_engine(server, poolclass=sa.pool.NullPool)
     marker = f"gov_space_{uuid.uuid4().hex[:10]}"
@@ -56,7 +59,7 @@ def test_a_workspace_refused_after_the_query_was_sent_leaves_nothing_on_the_serv
             check=False,
             timeout=120,  # far less than the query's five minutes: the command did not wait for it
         )
-        assert run.returncode == 2, (run.returncode, run.stderr)
+        assert run.returncode == code, (run.returncode, run.stderr)
         assert "Traceback" not in run.stderr, run.stderr
         lines = [line for line in run.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and says in lines[0], run.stderr
