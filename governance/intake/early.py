@@ -62,9 +62,14 @@ class EarlyQuery:
     the SQL to run, or ``None`` when the audit's first query cannot be known (a missing column, say)."""
 
     def __init__(
-        self, open_source: Callable[[], SqlSource | None], prepare: Callable[[SqlSource], str | None]
+        self,
+        open_source: Callable[[], SqlSource | None],
+        prepare: Callable[[SqlSource], str | None],
+        *,
+        local: bool = False,
     ) -> None:
         self.source: SqlSource | None = None
+        self._local = local  # DuckDB in this process: opening it cannot hang on a server
         self.sql: str | None = None
         self._cursor: Any = None
         self._opened = threading.Event()
@@ -140,12 +145,14 @@ class EarlyQuery:
     def stop(self) -> None:
         """Stop the query in the engine (DuckDB: interrupt; PostgreSQL: cancel) and wait for the thread.
 
-        A thread still connecting is not waited for (a server that hangs would hold ^C back): it sends nothing
-        once it sees ``_stopping``, and ends when the connection is made or fails."""
+        A thread still connecting to a server is not waited for (a server that hangs would hold ^C back): it sends
+        nothing once it sees ``_stopping``, and ends when the connection is made or fails. A thread opening DuckDB
+        is (milliseconds): left inside DuckDB while Python shut down, it aborted the process after the stop's
+        sentence ("terminate called without an active exception", or a segmentation fault)."""
         with self._lock:
             self._stopping = True
             connecting = not self._opened.is_set()
-        if connecting:
+        if connecting and not self._local:
             return
         while not self._done.is_set():
             if self._opened.is_set() and self._cursor is not None:
@@ -215,7 +222,7 @@ def send_ahead(
 ) -> None:
     """Open the source and send its first query in a thread, kept for :func:`claim` (see :class:`EarlyQuery`)."""
     discard()
-    query = EarlyQuery(open_source, prepare)
+    query = EarlyQuery(open_source, prepare, local=where.connection.startswith("duckdb"))
     _pending.ahead = _Ahead(where, query)
     try:
         query.wait_sent(
