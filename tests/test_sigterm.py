@@ -139,3 +139,17 @@ def test_a_process_that_ignores_sigterm_keeps_ignoring_it(tmp_path: Path) -> Non
     _out, err = process.communicate(timeout=120)
     assert process.returncode == 0 and "Stopped" not in err, (process.returncode, err)
     assert (tmp_path / "marker").read_text(encoding="utf-8") == "cleaned up"
+
+
+def test_an_earlier_commands_sigterm_does_not_make_a_later_ctrl_c_a_sigterm() -> None:
+    """main() called again in one process (a notebook, a test runner): a SIGTERM during one command made every later
+    command's Ctrl-C that DuckDB turned into "Query interrupted" read as SIGTERM (exit 143, "Stopped")."""
+    from governance.cli.main import main
+    from governance.stops import Terminated, note_terminated, stop_behind
+
+    note_terminated()  # what the handler records when SIGTERM comes during a command
+    assert isinstance(stop_behind(RuntimeError("Query interrupted")), Terminated)
+    with pytest.raises(SystemExit):
+        main(["--help"])  # the next command
+    stop = stop_behind(RuntimeError("Query interrupted"))
+    assert isinstance(stop, KeyboardInterrupt) and not isinstance(stop, Terminated)

@@ -15,6 +15,7 @@ from governance.errors import FieldError, InputError, RefusedInputError
 from governance.intake.mlflow_models import is_mlflow_uri, resolve
 from governance.intake.model_files import Vouching
 from governance.provenance import resolve_actor
+from governance.stops import kept_audit, stopped_after
 from governance.workspace import find_workspace, require_workspace
 
 if TYPE_CHECKING:
@@ -46,7 +47,12 @@ def audit_registered(
         progress=progress,
         mlflow_tags=mlflow_tags,
     )
-    return _write_back(outcome) if mlflow_tags else outcome
+    if not mlflow_tags:
+        return outcome
+    try:
+        return _write_back(outcome)
+    except KeyboardInterrupt as stop:  # the audit is recorded: running it again would record a second one
+        raise stopped_after(stop, kept_audit(outcome.result, outcome.folder, "its MLflow tags")) from None
 
 
 def _as_request(request: AuditRequest | str, fields: dict[str, Any]) -> AuditRequest:
@@ -114,13 +120,22 @@ def _audit_registered(
             return outcome
         try:
             _record(register, outcome, space.root, pinned, actor)
-        except BaseException:
-            if not _recorded_after_all(register, outcome):
-                outcome.claim.discard()  # only the folder this audit wrote
+        except BaseException as failed:
+            _after_failed_record(register, outcome, failed)
             raise
         finally:
             outcome.claim.release()
         return AuditOutcome(result=outcome.result, folder=outcome.folder)
+
+
+def _after_failed_record(register: Register, outcome: AuditOutcome, failed: BaseException) -> None:
+    """The folder of an audit the register does not hold is removed; a stop that came after the commit says the
+    audit is kept ("run it again" would record it twice)."""
+    assert outcome.claim is not None
+    if not _recorded_after_all(register, outcome):
+        outcome.claim.discard()  # only the folder this audit wrote
+    elif isinstance(failed, KeyboardInterrupt):
+        raise stopped_after(failed, kept_audit(outcome.result, outcome.folder)) from None
 
 
 def _recorded_after_all(register: Register, outcome: AuditOutcome) -> bool:

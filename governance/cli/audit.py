@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -469,7 +470,19 @@ def audit_command(
         _tell(outcome, json_path, quiet=quiet)
     except KeyboardInterrupt as stop:  # the audit is recorded: running it again would record a second one
         raise stopped_after(stop, _recorded(outcome.result, outcome.folder)) from None
+    except BrokenPipeError:  # `| head`: the reader went away, the audit is kept and its verdict stands
+        _output_closed(outcome)
     raise SystemExit(outcome.exit_code)
+
+
+def _output_closed(outcome: Any) -> None:
+    """Say on stderr that the audit is kept (not exit 2 and "check the path", read as a failed audit to run again),
+    and point stdout at nothing: Python's last flush at exit would fail on the closed pipe again."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):  # no file descriptor (a caller's own stream)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    echo(f"The output was closed (broken pipe) after {_recorded(outcome.result, outcome.folder)}", err=True)
 
 
 def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
@@ -492,10 +505,6 @@ def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
 
 def _recorded(result: Any, folder: Any) -> str:
     """What a stop after the audit keeps, in the words of the stop's sentence."""
-    verdict = result.policy.verdict.upper()
-    if folder is None:
-        return f"the audit was complete (verdict {verdict}) but was not saved; run it again to keep it."
-    return (
-        f"the audit {result.audit_id} was complete and saved in {folder} (verdict {verdict}); only its summary "
-        "or --json copy may be missing: do not run the audit again, read its report.md and audit.json there."
-    )
+    from governance.stops import kept_audit
+
+    return kept_audit(result, folder)

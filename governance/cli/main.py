@@ -16,7 +16,8 @@ from typing import Any, NoReturn
 import click
 
 from governance.stops import Terminated as Terminated  # re-exported: where the command line's stops are read
-from governance.stops import note_terminated
+from governance.stops import done_before, forget_terminated, note_terminated
+from governance.stops import stopped_after as stopped_after  # re-exported: cli/audit.py marks its stops
 from governance.version import __version__
 
 # command name -> "module:attribute"; each module imports heavy libraries inside its functions.
@@ -76,22 +77,12 @@ def _say_stopped(stop: KeyboardInterrupt) -> NoReturn:
     """One sentence, and the exit code of the signal (Click's Exit: its own clean-up still runs)."""
     terminated = isinstance(stop, Terminated)
     _forget_unhandled_interrupt()
-    done = getattr(stop, _DONE, None)
+    done = done_before(stop)
     if done is not None:  # the work was done: running the command again would do it twice
         click.echo(f"{'Stopped (SIGTERM)' if terminated else 'Interrupted (Ctrl-C)'} after {done}", err=True)
     else:
         click.echo(TERMINATED if terminated else INTERRUPTED, err=True)
     raise click.exceptions.Exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
-
-
-_DONE = "governance_done"
-
-
-def stopped_after(stop: KeyboardInterrupt, done: str) -> KeyboardInterrupt:
-    """``stop``, marked as coming after the command's work was done and kept: its sentence says ``done`` (what is
-    kept, and what to do instead of running the command again) rather than "run it again"."""
-    setattr(stop, _DONE, done)
-    return stop
 
 
 def _forget_unhandled_interrupt() -> None:
@@ -144,6 +135,7 @@ def main(argv: list[str] | None = None) -> Any:
     computation; benchmarks/engine). Files and connections are closed by the commands themselves, and the other
     ``atexit`` handlers still run."""
     _freeze_at_exit()
+    forget_terminated()  # an earlier command's SIGTERM, in a process that calls main() again
     restore = _stop_on_sigterm()
     try:
         return cli.main(args=argv if argv is not None else sys.argv[1:], prog_name="governance")

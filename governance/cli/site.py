@@ -103,7 +103,6 @@ def serve_command(
     """Build the site (as `site build` does), then serve it on http://127.0.0.1:PORT/ until you press Ctrl+C."""
     from governance.site import build_site
     from governance.site.serve import make_server, serve
-    from governance.stops import Terminated
     from governance.workspace import require_workspace
 
     workspace = require_workspace(workspace_path)
@@ -114,9 +113,12 @@ def serve_command(
         echo(f"Warning: {warning}", err=True)
     assert report.site_dir is not None
     server = make_server(report.site_dir, port=port)  # listening before it says so; a busy port: one sentence
-    echo(f"Serving {report.site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
-    try:
-        serve(server)
-    except KeyboardInterrupt as stop:  # the way to end this command: it did its work, exit 0
-        how = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
-        echo(f"Stopped serving ({how}); the built site stays in {report.site_dir}.")
+    site_dir = report.site_dir
+
+    def tell(stopped: str | None) -> None:  # Ctrl-C or SIGTERM is the way to end this command: exit 0
+        if stopped is None:
+            echo(f"Serving {site_dir} on http://127.0.0.1:{port}/ (Ctrl+C to stop).")
+        else:
+            echo(f"Stopped serving ({stopped}); the built site stays in {site_dir}.")
+
+    serve(server, tell)

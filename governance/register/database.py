@@ -106,7 +106,7 @@ def open_engine(url: str, *, migrate_to: str = "head", create: bool = True) -> E
         WriteFailed,
     ) as exc:  # e.g. a search_path naming a schema that does not exist, no right to create
         engine.dispose()
-        raise _cannot_set_up(where, (exc.__cause__ if isinstance(exc, WriteFailed) else None) or exc) from exc
+        raise _set_up_failed(where, (exc.__cause__ if isinstance(exc, WriteFailed) else None) or exc) from exc
     except BaseException:
         engine.dispose()
         raise
@@ -127,6 +127,18 @@ def _upgrade(engine: Engine, revision: str | None, migrate_to: str, where: str) 
             "that owner, e.g. with {verify}.",
             **advice("verify"),
         ) from exc
+
+
+def _set_up_failed(where: str, exc: BaseException) -> RegisterError:
+    """Why creating or upgrading the tables failed: another program's lock held past the busy timeout is not a
+    wrong URL nor missing rights (an open psql session that read the events holds back an upgrade)."""
+    if isinstance(exc, sa.exc.DBAPIError) and _lock_waited(exc):
+        return WriteFailed(
+            f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds, so it "
+            "could not be set up for this version of governance and nothing was changed; run the command again "
+            "when that program has finished."
+        )
+    return _cannot_set_up(where, exc)
 
 
 def _cannot_set_up(where: str, exc: BaseException) -> RegisterError:
@@ -659,10 +671,7 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
     """A write the database refused, or whose connection broke, in one sentence: SQLAlchemy's own message holds
     the whole statement and its values, which tell a user nothing."""
     where = describe(engine.url)
-    if (
-        getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY  # the busy timeout ran out
-        or getattr(exc.orig, "sqlstate", None) == "55P03"  # ... PostgreSQL's lock_timeout (_lock_wait)
-    ):
+    if _lock_waited(exc):
         return WriteFailed(
             f"Another program kept the register at {where} locked for over {BUSY_TIMEOUT_SECONDS} seconds while "
             "it wrote, so nothing was recorded; run the command again when it has finished."
@@ -682,6 +691,14 @@ def _write_failed(exc: sa.exc.DBAPIError, engine: Engine) -> WriteFailed:
         f"The register at {where} refused the change ({_first_line(exc)}), so nothing was recorded; run "
         "{verify}, then the command again.",
         **advice("verify"),
+    )
+
+
+def _lock_waited(exc: sa.exc.DBAPIError) -> bool:
+    """Whether another program's lock was held past the busy timeout (SQLite's, PostgreSQL's lock_timeout)."""
+    return (
+        getattr(exc.orig, "sqlite_errorcode", None) == sqlite3.SQLITE_BUSY  # the busy timeout ran out
+        or getattr(exc.orig, "sqlstate", None) == "55P03"  # ... PostgreSQL's lock_timeout (_lock_wait)
     )
 
 

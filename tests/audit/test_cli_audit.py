@@ -1238,3 +1238,34 @@ def test_a_stop_after_the_audit_is_saved_says_so_not_run_it_again(
         "do not run", ""
     ), output
     assert (folder / "audit.json").is_file()
+
+
+@pytest.mark.parametrize("extra", [["--json", "-"], [], ["--quiet"]])
+def test_a_closed_output_after_the_audit_is_saved_says_so_and_keeps_the_verdict(
+    fair_case: dict[str, Path], extra: list[str]
+) -> None:
+    """`governance audit ... --json - | head -c 1` (the reader gone): the audit is saved, so not exit 2 and "check
+    the path" (which read as a failed audit to run again: a second audit), but the verdict's exit code and where
+    the audit is."""
+    import os
+    import subprocess
+    import sys
+
+    root = fair_case["root"]
+    args = ["audit", "m@1", "--workspace", str(root), "--no-register", "--n-boot", "50", "--no-explain"]
+    args += ["--model", str(fair_case["model"]), "--data", str(fair_case["data"]), "--target", "label"]
+    args += ["--sensitive", "group", "--id", "id", *extra]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    reader, writer = os.pipe()
+    os.close(reader)  # nobody reads: every write to stdout fails with EPIPE
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "governance", *args], stdout=writer, stderr=subprocess.PIPE, text=True, env=env
+        )  # fmt: skip
+    finally:
+        os.close(writer)
+    folder = next((root / "audits" / "m" / "1").iterdir())
+    assert done.returncode == 3, done.stderr  # inconclusive (--no-explain), as with an open output
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert f"the audit {folder.name} was complete and saved in {folder}" in done.stderr, done.stderr
+    assert "do not run the audit again" in done.stderr and (folder / "audit.json").is_file()

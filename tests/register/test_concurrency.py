@@ -121,3 +121,46 @@ def test_a_write_waits_a_bounded_time_for_another_writers_lock(
         assert [model.name for model in register.list_models()] == ["credit"]
         register.add_model("after", owner="o", purpose="p", actor="ds@x")  # the lock gone, writes go on
         assert register.verify().ok
+
+
+def test_an_upgrade_held_back_by_another_programs_lock_says_so(
+    register_url: str, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a register of an older layout upgrades it in a write; another program's lock (an open psql session
+    that read the events, a hung command on SQLite) ran out the busy timeout and the sentence said "check the URL
+    ... and that this account may create tables there": the URL and the rights were fine."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from governance.errors import RegisterError
+    from governance.register import database
+
+    with Register(register_url, workspace_root=workspace, _migrate_to="0009"):
+        pass
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 1)
+    if register_url.startswith("sqlite"):
+        holder = sqlite3.connect(register_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        release = holder.close
+    else:
+        engine = sa.create_engine(register_url, poolclass=sa.pool.NullPool)
+        connection = engine.connect()
+        connection.begin()
+        connection.exec_driver_sql(
+            "SELECT count(*) FROM gov_events"
+        ).scalar()  # a read left open: its lock stays
+
+        def release() -> None:
+            connection.close()
+            engine.dispose()
+
+    try:
+        with pytest.raises(RegisterError) as raised:
+            Register(register_url, workspace_root=workspace).close()
+    finally:
+        release()
+    message = str(raised.value)
+    assert "locked for over 1 seconds" in message and "check the URL" not in message, message
+    with Register(register_url, workspace_root=workspace) as register:  # the lock gone, the upgrade goes on
+        assert register.verify().ok

@@ -54,7 +54,8 @@ def _fit(frame: pd.DataFrame, c: float = 1.0) -> Any:
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One tracking store: credit (v1 skops with alias champion, v2 skops), credit-pickle (v1 cloudpickle),
-    credit-swap (v1 skops, whose file a test replaces), credit-tagfail (v1, deleted during an audit)."""
+    credit-swap (v1 skops, whose file a test replaces), credit-tagfail (v1, deleted during an audit),
+    credit-tagstop (v1, stopped while tagged)."""
     import mlflow.sklearn
     from mlflow.models import infer_signature
 
@@ -88,6 +89,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     first = client.get_model_version("credit", "1")
     client.create_registered_model("credit-tagfail")
     client.create_model_version("credit-tagfail", first.source, run_id=first.run_id)
+    client.create_registered_model("credit-tagstop")
+    client.create_model_version("credit-tagstop", first.source, run_id=first.run_id)
     try:
         yield {
             "uri": uri,
@@ -440,6 +443,32 @@ def test_a_tag_failure_after_the_audit_is_recorded_is_a_warning(
     assert "is complete and kept, but its verdict was not written to MLflow" in result.output
     with Register(url, workspace_root=root) as register:
         assert len(register.show("credit-tagfail").audits) == 1
+
+
+def test_a_stop_while_the_tags_are_written_says_the_audit_is_kept(
+    env: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while MLflow is written to (a network call, after the audit is recorded): the sentence says the audit
+    is kept and not to run it again, which would record a second audit."""
+    import governance.intake.mlflow_models as mlflow_models
+
+    url = f"sqlite:///{tmp_path / 'ws' / '.governance' / 'register.db'}"
+    root = _workspace(tmp_path)
+    assert (
+        _register(url, root, "import-mlflow", "credit-tagstop", "--owner", "ds@x", "--purpose", "p").exit_code
+        == 0
+    )
+
+    def stopped(*_args: object, **_kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(mlflow_models, "write_audit_tags", stopped)
+    result = _audit(root, env["data"], "credit-tagstop@1", "--register-url", url, "--mlflow-tags")
+    assert result.exit_code == 130, result.output
+    assert "Interrupted (Ctrl-C) after the audit " in result.output, result.output
+    assert "do not run the audit again" in result.output and "MLflow tags" in result.output, result.output
+    with Register(url, workspace_root=root) as register:
+        assert len(register.show("credit-tagstop").audits) == 1
 
 
 # ---------------------------------------------------------------- bad input

@@ -362,6 +362,9 @@ def test_a_stop_after_the_audit_is_recorded_keeps_its_folder(workspace: Path, re
     )
     assert done.returncode == 143, done.stderr
     assert len(_recorded(workspace, register_url)) == 1
+    # The sentence says the audit is kept: "run it again" would record a second audit of the same run.
+    assert "Stopped (SIGTERM) after the audit " in done.stderr, done.stderr
+    assert "do not run the audit again" in done.stderr, done.stderr
     _assert_every_audit_recorded_once(workspace, register_url, 1)
     verified = governance(workspace, register_url, "register", "verify")
     assert verified.returncode == 0, verified.stdout
