@@ -240,15 +240,20 @@ def libraries_loading() -> Iterator[None]:
     generation, about a hundred collections and 25-60 ms of processor time while a table audit's query runs in
     the engine beside it (issue 14, benchmarks/engine). ``gc.freeze()`` then ``gc.unfreeze()`` moves every
     object there at once: nothing is kept from the collector (its next full collection sees them all), and a
-    caller's own frozen objects (``main()`` in a process that froze some) are left as they were."""
+    caller's own frozen objects (``main()`` in a process that froze some) are left as they were. Only when
+    something was loaded: ``main()`` called again in one process loads nothing, and moving each call's young
+    objects there (the collector's counts back to zero) kept every call's cycles from the collector for good."""
     if not gc.isenabled():
         yield
         return
+    modules = len(sys.modules)
     gc.disable()
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
+        try:
+            if gc.get_freeze_count() == 0 and len(sys.modules) > modules:
+                gc.freeze()
+                gc.unfreeze()
+        finally:  # a stop between these steps still turns it back on
+            gc.enable()

@@ -181,6 +181,23 @@ def _ahead_request(params: dict[str, Any]) -> Any:
     return ahead_request(request, data=params["data_path"])
 
 
+def _refuse_no_workspace(workspace_path: str | None, *, no_register: bool) -> None:
+    """A registered audit with no ``governance.yaml`` in the folder or above is refused before its query is sent
+    ahead: the engine need not start work for a command refused anyway, nor a host that does not answer hold the
+    sentence back (three seconds, ``intake.early.HEAD_START``). Only the files are looked for, as
+    ``require_workspace`` does; their settings (YAML) are read while the engine counts."""
+    if no_register:
+        return
+    import os
+    from pathlib import Path
+
+    origin = Path(workspace_path or os.environ.get("GOVERNANCE_WORKSPACE") or Path.cwd()).resolve()
+    if not any((folder / "governance.yaml").is_file() for folder in (origin, *origin.parents)):
+        from governance.workspace import require_workspace
+
+        require_workspace(workspace_path)  # its sentence (raised: nothing is found there either)
+
+
 def _refuse_early(params: dict[str, Any]) -> None:
     """Wrong options, a missing data file and a misspelt column are refused before the audit's libraries and the
     register load (a second or more): the options by the audit's own checks, the columns from the file's first
@@ -391,10 +408,11 @@ def audit_command(
         check_output_folder(output_root, "--output")
     name, version = parse_model_ref(model_ref)
     _refuse_early(click.get_current_context().params)
+    _refuse_no_workspace(workspace_path, no_register=no_register)
     from governance.audit.tables import first_pass_ahead
 
     # The engine counts the rows while the audit's libraries load, the workspace's settings are read (YAML) and
-    # the register is opened (intake.early); a missing workspace is still refused before the engine's answer is.
+    # the register is opened (intake.early); a broken workspace is still refused before the engine's answer is.
     context = click.get_current_context()
     context.with_resource(first_pass_ahead(_ahead_request(context.params)))  # stopped when the command ends
     with libraries_loading():

@@ -31,7 +31,7 @@ import contextlib
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -62,9 +62,14 @@ class EarlyQuery:
     the SQL to run, or ``None`` when the audit's first query cannot be known (a missing column, say)."""
 
     def __init__(
-        self, open_source: Callable[[], SqlSource | None], prepare: Callable[[SqlSource], str | None]
+        self,
+        open_source: Callable[[], SqlSource | None],
+        prepare: Callable[[SqlSource], str | None],
+        *,
+        local: bool = False,
     ) -> None:
         self.source: SqlSource | None = None
+        self._local = local  # DuckDB in this process: opening it cannot hang on a server
         self.sql: str | None = None
         self._cursor: Any = None
         self._opened = threading.Event()
@@ -140,12 +145,14 @@ class EarlyQuery:
     def stop(self) -> None:
         """Stop the query in the engine (DuckDB: interrupt; PostgreSQL: cancel) and wait for the thread.
 
-        A thread still connecting is not waited for (a server that hangs would hold ^C back): it sends nothing
-        once it sees ``_stopping``, and ends when the connection is made or fails."""
+        A thread still connecting to a server is not waited for (a server that hangs would hold ^C back): it sends
+        nothing once it sees ``_stopping``, and ends when the connection is made or fails. A thread opening DuckDB
+        is (milliseconds): left inside DuckDB while Python shut down, it aborted the process after the stop's
+        sentence ("terminate called without an active exception", or a segmentation fault)."""
         with self._lock:
             self._stopping = True
             connecting = not self._opened.is_set()
-        if connecting:
+        if connecting and not self._local:
             return
         while not self._done.is_set():
             if self._opened.is_set() and self._cursor is not None:
@@ -202,6 +209,9 @@ class _Ahead:
     query: EarlyQuery
     claimed: bool = False
     closing: threading.Thread | None = None  # closes the connection once the audit is done with it
+    close_taken: bool = False  # the close is under way (by that thread or by discard): it happens once
+    closed: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _pending = threading.local()  # per thread: audits in other threads never take this one's source
@@ -212,7 +222,7 @@ def send_ahead(
 ) -> None:
     """Open the source and send its first query in a thread, kept for :func:`claim` (see :class:`EarlyQuery`)."""
     discard()
-    query = EarlyQuery(open_source, prepare)
+    query = EarlyQuery(open_source, prepare, local=where.connection.startswith("duckdb"))
     _pending.ahead = _Ahead(where, query)
     try:
         query.wait_sent(
@@ -243,13 +253,37 @@ def release(source: SqlSource) -> None:
         return
     if not ahead.query.finished():  # the query still runs: stopped by discard()
         return
-    ahead.closing = threading.Thread(target=_close, args=(source,), name=CLOSE_THREAD_NAME, daemon=True)
+    ahead.closing = threading.Thread(target=_close, args=(ahead, source), name=CLOSE_THREAD_NAME, daemon=True)
     ahead.closing.start()
 
 
-def _close(source: SqlSource) -> None:
-    with contextlib.suppress(Exception):
-        source.db.close()
+def _close(ahead: _Ahead, source: SqlSource) -> None:
+    """Close the connection unless the other side (the thread or :func:`discard`) already does."""
+    with ahead.lock:
+        if ahead.close_taken:
+            return
+        ahead.close_taken = True
+    try:
+        with contextlib.suppress(Exception):
+            source.db.close()
+    finally:
+        ahead.closed.set()
+
+
+def _wait_closed(ahead: _Ahead) -> None:
+    """Wait for the close even through Ctrl-C or SIGTERM (it takes milliseconds), then let the stop go on: raised at
+    once, the stop left a thread closing DuckDB's database while the interpreter shut down, and the connection
+    open (tests/intake/test_early.py)."""
+    stop: KeyboardInterrupt | None = None
+    while not ahead.closed.is_set():
+        try:
+            ahead.closed.wait()
+        except KeyboardInterrupt as exc:
+            stop = stop or exc
+    if stop is not None:
+        raise stop
+    if ahead.closing is not None and ahead.closing.ident is not None:
+        ahead.closing.join()  # its last step done: no thread is left when the command returns
 
 
 def discard() -> None:
@@ -262,9 +296,7 @@ def discard() -> None:
     if ahead is None:
         return
     ahead.query.stop()
-    if ahead.closing is not None:  # closing since the audit released it
-        ahead.closing.join()
-        return
     source = ahead.query.source
     if source is not None:
-        _close(source)
+        _close(ahead, source)  # nothing to do if the thread started by release() closes it
+        _wait_closed(ahead)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -88,34 +90,15 @@ def test_a_write_waits_a_bounded_time_for_another_writers_lock(
 ) -> None:
     """Another program that holds the register's write lock (a hung command, an open psql session) holds a write
     back for at most the busy timeout, then one sentence and nothing recorded: on PostgreSQL it waited forever."""
-    import sqlite3
-
-    import sqlalchemy as sa
-
     from governance.errors import RegisterError
     from governance.register import database
 
     monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 1)
     with Register(register_url, workspace_root=workspace) as register:
         register.add_model("credit", owner="o", purpose="p", actor="ds@x")
-        if register_url.startswith("sqlite"):
-            holder = sqlite3.connect(register_url.removeprefix("sqlite:///"), isolation_level=None)
-            holder.execute("BEGIN IMMEDIATE")
-            release = holder.close
-        else:
-            engine = sa.create_engine(register_url, poolclass=sa.pool.NullPool)
-            connection = engine.connect()
-            connection.exec_driver_sql(f"SELECT pg_advisory_lock({database.ADVISORY_LOCK_KEY})")
-
-            def release() -> None:
-                connection.close()
-                engine.dispose()
-
-        try:
-            with pytest.raises(RegisterError) as raised:
-                register.add_model("other", owner="o", purpose="p", actor="ds@x")
-        finally:
-            release()
+        lock = f"SELECT pg_advisory_lock({database.ADVISORY_LOCK_KEY})"
+        with _another_program_holding(register_url, lock), pytest.raises(RegisterError) as raised:
+            register.add_model("other", owner="o", purpose="p", actor="ds@x")
         message = str(raised.value)
         assert "locked for over 1 seconds" in message and "nothing was recorded" in message, message
         assert [model.name for model in register.list_models()] == ["credit"]
@@ -129,38 +112,42 @@ def test_an_upgrade_held_back_by_another_programs_lock_says_so(
     """Opening a register of an older layout upgrades it in a write; another program's lock (an open psql session
     that read the events, a hung command on SQLite) ran out the busy timeout and the sentence said "check the URL
     ... and that this account may create tables there": the URL and the rights were fine."""
-    import sqlite3
-
-    import sqlalchemy as sa
-
     from governance.errors import RegisterError
     from governance.register import database
 
     with Register(register_url, workspace_root=workspace, _migrate_to="0009"):
         pass
     monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 1)
-    if register_url.startswith("sqlite"):
-        holder = sqlite3.connect(register_url.removeprefix("sqlite:///"), isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        release = holder.close
-    else:
-        engine = sa.create_engine(register_url, poolclass=sa.pool.NullPool)
-        connection = engine.connect()
-        connection.begin()
-        connection.exec_driver_sql(
-            "SELECT count(*) FROM gov_events"
-        ).scalar()  # a read left open: its lock stays
-
-        def release() -> None:
-            connection.close()
-            engine.dispose()
-
-    try:
-        with pytest.raises(RegisterError) as raised:
-            Register(register_url, workspace_root=workspace).close()
-    finally:
-        release()
+    read = "SELECT count(*) FROM gov_events"  # a read left open in its transaction: its lock stays
+    with _another_program_holding(register_url, read), pytest.raises(RegisterError) as raised:
+        Register(register_url, workspace_root=workspace).close()
     message = str(raised.value)
     assert "locked for over 1 seconds" in message and "check the URL" not in message, message
     with Register(register_url, workspace_root=workspace) as register:  # the lock gone, the upgrade goes on
         assert register.verify().ok
+
+
+@contextmanager
+def _another_program_holding(register_url: str, postgres_sql: str) -> Iterator[None]:
+    """Another program holding the register meanwhile: SQLite's write lock (``BEGIN IMMEDIATE``), or on PostgreSQL
+    a session that ran ``postgres_sql`` in a transaction left open."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    if register_url.startswith("sqlite"):
+        holder = sqlite3.connect(register_url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            holder.close()
+        return
+    engine = sa.create_engine(register_url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.begin()
+            connection.exec_driver_sql(postgres_sql).all()
+            yield
+    finally:
+        engine.dispose()
