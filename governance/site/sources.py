@@ -253,19 +253,35 @@ def load_audits(
         if data is None:
             continue
         digest = sha256_bytes(data)
-        made = cache.get(digest) or _slim_copy(data, path, problems, cache, digest)
+        made = _made(data, path, problems, vouchers, cache, digest)
         del data  # one whole audit at a time: the next one is read into the same memory
         if made is None:
             continue
         result, stored, ratios = made
-        disagreement = vouchers.disagreement(
-            path, result.audit_id, result.model.name, result.model.version, result.policy.verdict
-        )
+        disagreement = _disagreement(vouchers, path, result)
         if disagreement is not None:
             vouchers.reject(check, disagreement)
         folder = check.folder or path.parent  # one Path for both
         records.append(AuditRecord(stored, folder, check, digest, slimmed=True, ratios=ratios))
     return sorted(records, key=lambda record: (record.result.model.name, record.created_at))
+
+
+def _made(
+    data: bytes, path: Path, problems: list[str], vouchers: Vouchers, cache: SlimCache, digest: str
+) -> tuple[AuditResult, Spilled, tuple[Ratio, ...]] | None:
+    """The slim copy of one audit, from the cache when it has one that the register agrees with: a cached copy
+    that disagrees (a cache edited, or its lines swapped) is made again from the checked bytes, so that only the
+    audit file itself is ever blamed."""
+    cached = cache.get(digest)
+    if cached is not None and _disagreement(vouchers, path, cached[0]) is None:
+        return cached
+    return _slim_copy(data, path, problems, cache, digest)
+
+
+def _disagreement(vouchers: Vouchers, path: Path, result: AuditResult) -> str | None:
+    return vouchers.disagreement(
+        path, result.audit_id, result.model.name, result.model.version, result.policy.verdict
+    )
 
 
 def _slim_copy(
