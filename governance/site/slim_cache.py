@@ -27,6 +27,7 @@ from governance.atomic import replacing
 from governance.results.audit import AuditResult
 
 CACHE_NAME = "site-slim-audits.jsonl"
+KEY_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
 VERSION = 2  # each line: digest, key ratios (JSON), a tab, the slim copy (JSON)
 
 
@@ -199,7 +200,6 @@ def _open_regular(path: Path) -> BinaryIO | None:
 def _ratios(loaded: Any) -> tuple[tuple[Any, ...], ...]:
     """The key ratios read from a cache line, as :func:`governance.site.sources.key_ratios` makes them; a line
     edited by hand into anything else is a ``ValueError`` (its audit is parsed again), not a traceback later."""
-    from governance.site.sources import KEY_SUMMARIES
 
     def number(value: Any, empty: bool) -> bool:
         return (value is None and empty) or (isinstance(value, int | float) and not isinstance(value, bool))

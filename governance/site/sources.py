@@ -21,7 +21,7 @@ from governance.paths import page_slug
 from governance.provenance import sha256_bytes
 from governance.register import manifest
 from governance.results.audit import AuditResult
-from governance.site.slim_cache import SlimCache, Spilled
+from governance.site.slim_cache import KEY_SUMMARIES, SlimCache, Spilled
 from governance.site.vouch import AuditCheck, UnverifiedAuditError, Vouchers
 from governance.workspace import Workspace
 
@@ -313,9 +313,6 @@ def _parsed_slim(stored: Spilled) -> AuditResult:
 def forget_parsed() -> None:
     """Drop the parsed slim copies kept (a build's pages are written)."""
     _parsed_slim.cache_clear()
-
-
-KEY_SUMMARIES = ("demographic_parity_ratio", "equalized_odds_ratio")  # the model page's ratio figure
 
 
 def key_ratios(result: AuditResult) -> tuple[Ratio, ...]:
