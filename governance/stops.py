@@ -53,7 +53,7 @@ def done_before(stop: KeyboardInterrupt) -> str | None:
     return done if isinstance(done, str) else None
 
 
-def kept_audit(result: Any, folder: Any, missing: str = "its summary or --json copy") -> str:
+def kept_audit(result: Any, folder: Any, missing: str = "its printed summary or JSON copy") -> str:
     """What a stop after an audit was saved keeps, in the words of the stop's sentence (``missing``: what the
     stop may have cut short)."""
     verdict = result.policy.verdict.upper()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,15 @@ import pytest
 from governance.provenance import set_clock
 
 FIXED_NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C handled as Python handles it by default, even when the suite was started in the background by a
+    shell without job control (``bash -c 'pytest &'``): SIGINT then comes ignored, every process the tests start
+    inherits that, and the tests of Ctrl-C (sent to the suite's own process or to a command it started) would see
+    nothing happen (eleven failed so, in a fresh clone run started that way)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)
