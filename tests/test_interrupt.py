@@ -37,8 +37,7 @@ def test_ctrl_c_or_sigterm_during_an_audit_exits_with_one_sentence(
         env=env,
     )
     time.sleep(4)  # started, the query sent and counting (not a timing assertion: ^C may come at any point)
-    process.send_signal(stop)
-    _out, err = process.communicate(timeout=60)
+    err = _stopped(process, stop)
     assert process.returncode == code, (process.returncode, err)
     assert "Traceback" not in err and "Aborted!" not in err, err
     lines = [line for line in err.splitlines() if line.strip()]
@@ -119,12 +118,21 @@ def test_a_stop_while_duckdb_streams_rows_to_explain_is_a_stop_not_a_failed_quer
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)}, cwd=tmp_path,
     )  # fmt: skip
-    time.sleep(
-        6
-    )  # the model loaded and rows streaming (not a timing assertion: a stop may come at any point)
-    process.send_signal(stop)
-    _out, err = process.communicate(timeout=60)
+    time.sleep(6)  # the model loaded, rows streaming (not a timing assertion: a stop may come at any point)
+    err = _stopped(process, stop)
     assert process.returncode == code, (process.returncode, err)
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(words) and "Traceback" not in err, err
     assert not (tmp_path / "out").exists()
+
+
+def _stopped(process: subprocess.Popen[str], stop: signal.Signals) -> str:
+    """Send ``stop`` and give the command's stderr once it ended; a command still running a minute later (its
+    query endless) is killed, so that a failing test leaves no process behind."""
+    process.send_signal(stop)
+    try:
+        return process.communicate(timeout=60)[1]
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
