@@ -46,7 +46,7 @@ from governance.site.markdown import broken_notice
 from governance.site.model_page import render_model_page
 from governance.site.monitoring_section import draw_trend_figure
 from governance.site.policy_pages import render_policies, render_policies_index
-from governance.site.register_page import render_register_page
+from governance.site.register_page import render_models, render_register_page
 from governance.site.slim_cache import CACHE_NAME as SLIM_CACHE
 from governance.site.sources import AuditRecord, SiteSources, collect, forget_parsed, with_whole
 from governance.workspace import Workspace
@@ -428,18 +428,20 @@ def _write_register_page(
     attention = attention_items(
         sources, by_name, AttentionLinks(paths.models, paths.audits, paths.checklist_models)
     )
-    report.attention = render_attention(
-        attention_items(
-            sources,
-            by_name,
-            AttentionLinks(
-                *(
-                    {key: f"generated/{target}" for key, target in links.items()}
-                    for links in (paths.models, paths.audits, paths.checklist_models)
-                )
+    from_home = AttentionLinks(  # the home page is one folder up from the generated pages
+        *(
+            {key: f"generated/{target}" for key, target in links.items()}
+            for links in (paths.models, paths.audits, paths.checklist_models)
+        )
+    )
+    report.attention = "\n".join(  # a newcomer reads there what is live, on what evidence, and what to do
+        [
+            render_attention(
+                attention_items(sources, by_name, from_home),
+                register_available=sources.register_available,
             ),
-        ),
-        register_available=sources.register_available,
+            render_models(sources, from_home.models, from_home.audits, heading="What is live"),
+        ]
     )
     writer.page(
         ("index",),

@@ -24,16 +24,12 @@ def render_register_page(
 
     ``model_links`` and ``audit_links`` map model names and audit ids to pages relative to this one.
     """
-    rows = [_row(model, model_links[name], audit_links) for name, model in sources.models.items()]
     parts = [
         "# Model register\n",
         f"Every model of {markup_text(organisation)} that has an audit or a register entry, "
         f"as of {markup_text(built_at)}. Open a model for its card, its audits and who approved it.\n",
         attention,
-        "## Models\n",
-        "A model's **live version** is the one deployed now; the newest version is shown beside it when it is "
-        "another one (being audited or awaiting approval).\n",
-        table(["Model", "Live version", "Approval", "Evidence", "Newest version", "Next audit due"], rows),
+        render_models(sources, model_links, audit_links),
     ]
     if sources.register_head is not None:
         head = sources.register_head
@@ -55,6 +51,26 @@ def render_register_page(
     for warning in sources.register_warnings:
         parts.insert(2, f'!!! warning "Who approved"\n\n    {markup_text(warning)}\n')
     return "\n".join(parts)
+
+
+def render_models(
+    sources: SiteSources, model_links: dict[str, str], audit_links: dict[str, str], heading: str = "Models"
+) -> str:
+    """The register's table, one row per model: which version is live, on what approval and evidence, the newest
+    version and the next audit due (the register page's, and the site's home page's under "What is live")."""
+    rows = [_row(model, model_links[name], audit_links) for name, model in sources.models.items()]
+    if not rows:
+        return f"## {heading}\n\nNo model is audited or registered yet.\n"
+    return "\n".join(
+        [
+            f"## {heading}\n",
+            "A model's **live version** is the one deployed now; the newest version is shown beside it when it "
+            "is another one (being audited or awaiting approval).\n",
+            table(
+                ["Model", "Live version", "Approval", "Evidence", "Newest version", "Next audit due"], rows
+            ),
+        ]
+    )
 
 
 def _verdict_link(record: AuditRecord | None, audit_links: dict[str, str]) -> str:

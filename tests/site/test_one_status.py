@@ -178,6 +178,22 @@ def test_what_needs_attention_is_what_status_says(workspace: Path) -> None:
     assert "Latest audit failed" in attention and "[epsilon]" in attention
 
 
+def test_the_home_page_says_what_is_live_as_the_register_page_does(workspace: Path) -> None:
+    """A newcomer reads on the home page alone which version of which model is live, on what approval and evidence:
+    the home page had only "Needs attention" (a live model with nothing to attend to was not named there)."""
+    home = build_site(find_workspace(workspace), run_mkdocs=False).attention
+    assert "## Needs attention" in home and "## What is live" in home, home
+    live = home[home.index("## What is live") :].splitlines()
+    register = _page(workspace, "index.md").splitlines()
+    for name in MODELS:
+        row = next(line for line in live if line.startswith(f"| [{name}]"))
+        expected = next(line for line in register if line.startswith(f"| [{name}]"))
+        assert row == expected.replace("](", "](generated/"), (row, expected)
+    alpha = next(line for line in live if line.startswith("| [alpha]"))
+    assert f"**{markup_text('1.0.0')}**" in alpha, alpha  # the live version, not the newest
+    assert markup_text("Small under-25 group; re-audit") in alpha, alpha  # its risk acceptance
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_checklist_status_agrees_item_by_item(workspace: Path, name: str) -> None:
     from governance.checklists.sources import status_from_register, workspace_checklists
