@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.mounts import small_filesystem
 from tests.site.conftest import WorkspaceFactory, make_audit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,20 +32,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def small_tmp(tmp_path: Path) -> Iterator[Path]:
     """A real 64 KiB file system with 8 KiB left: room for a test file, not for sixty slim copies."""
-    mount = tmp_path / "tmp"
-    mount.mkdir()
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command here")
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small file system here ({done.stderr.decode().strip()})")
-    try:
+    with small_filesystem(tmp_path / "tmp", "64k") as mount:
         (mount / "filler").write_bytes(bytes(56 * 1024))
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def _build(root: Path, tmpdir: Path | None, memory: int | None = None) -> subprocess.CompletedProcess[str]:
