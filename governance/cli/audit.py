@@ -30,6 +30,7 @@ from governance.cli._common import (
 from governance.cli.audit_diff import AuditWithDiff
 from governance.cli.main import stopped_after
 from governance.results.commands import options_worded
+from governance.stops import kept_audit
 
 VERDICT_STYLE: dict[str, str | None] = {
     "passed": "green",
@@ -469,7 +470,7 @@ def audit_command(
     try:
         _tell(outcome, json_path, quiet=quiet)
     except KeyboardInterrupt as stop:  # the audit is recorded: running it again would record a second one
-        raise stopped_after(stop, _recorded(outcome.result, outcome.folder)) from None
+        raise stopped_after(stop, kept_audit(outcome.result, outcome.folder)) from None
     except BrokenPipeError:  # `| head`: the reader went away, the audit is kept and its verdict stands
         _output_closed(outcome)
     raise SystemExit(outcome.exit_code)
@@ -482,7 +483,7 @@ def _output_closed(outcome: Any) -> None:
 
     with contextlib.suppress(OSError, ValueError):  # no file descriptor (a caller's own stream)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    echo(f"The output was closed (broken pipe) after {_recorded(outcome.result, outcome.folder)}", err=True)
+    echo(f"The output was closed (broken pipe) after {kept_audit(outcome.result, outcome.folder)}", err=True)
 
 
 def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
@@ -501,10 +502,3 @@ def _tell(outcome: Any, json_path: str | None, *, quiet: bool) -> None:
                 echo(f"  MLflow: {note}.")
     for warning in outcome.warnings:
         secho(f"Warning: {options_worded(warning)}", err=True, fg="yellow")
-
-
-def _recorded(result: Any, folder: Any) -> str:
-    """What a stop after the audit keeps, in the words of the stop's sentence."""
-    from governance.stops import kept_audit
-
-    return kept_audit(result, folder)
