@@ -9,7 +9,10 @@ is far below Monte-Carlo error). The cost is linear in rows x resamples: measure
 (``compute``) lowers the number of resamples for these metrics on large data and says so in a note.
 
 Rows are first put in a canonical order (by cell, then values), so that the same rows in any order give
-the same intervals for the same seed.
+the same intervals for the same seed. Identical rows are then kept once with their count, and a row that stands for
+``c`` rows draws its multiplicity from Poisson(c), the law of the sum of ``c`` Poisson(1) draws: the same bootstrap,
+and the same numbers whether the rows came one by one (a file) or already counted (an engine's ``GROUP BY``, a
+table scored in batches).
 """
 
 from __future__ import annotations
@@ -48,10 +51,15 @@ class Rows:
     y_true: np.ndarray | None  # float64: 0/1 for AUC/Brier, numbers for regression
     value: np.ndarray  # float64: scores, or regression predictions
     draw_rank: np.ndarray | None = None  # row i takes the multiplicity drawn at position draw_rank[i]
+    count: np.ndarray | None = None  # float64: how many identical rows each row stands for (None: one each)
+
+    def counts(self) -> np.ndarray:
+        return np.ones(self.cell.shape[0]) if self.count is None else self.count
 
 
 def canonical_order(rows: Rows) -> Rows:
-    """Sort rows by (cell, label, value, weight) so resampling does not depend on the input order.
+    """Sort rows by (cell, label, value, weight), keep identical rows once with their count, so that resampling
+    depends neither on the input order nor on whether the rows came counted.
 
     The rows stay grouped by cell (the metrics sum cell by cell), but the multiplicities are drawn in an order
     that does not know the cells' names: by each cell's make-up (rows, labels, values), then the row's label,
@@ -62,23 +70,51 @@ def canonical_order(rows: Rows) -> Rows:
         keys.append(rows.y_true)
     keys.append(rows.cell)
     order = np.lexsort(keys)
-    cell = rows.cell[order]
-    weight, value = rows.weight[order], rows.value[order]
+    cell, weight, value = rows.cell[order], rows.weight[order], rows.value[order]
     y_true = None if rows.y_true is None else rows.y_true[order]
+    count = rows.counts()[order]
+    cell, weight, value, y_true, count = _once(cell, weight, value, y_true, count)
     size = int(cell.max()) + 1 if cell.shape[0] else 0
-    make_up = [np.bincount(cell, minlength=size).astype(np.float64), np.bincount(cell, value, minlength=size)]
+    make_up = [np.bincount(cell, count, minlength=size), np.bincount(cell, value * count, minlength=size)]
     if y_true is not None:
-        make_up.append(np.bincount(cell, y_true, minlength=size))
+        make_up.append(np.bincount(cell, y_true * count, minlength=size))
     cell_rank = np.empty(size, dtype=np.int64)
     cell_rank[np.lexsort(make_up[::-1])] = np.arange(size)
     draw_keys = [weight, value, *([] if y_true is None else [y_true]), cell_rank[cell]]
     draw_rank = np.empty(cell.shape[0], dtype=np.int64)
     draw_rank[np.lexsort(draw_keys)] = np.arange(cell.shape[0])
-    return Rows(cell=cell, weight=weight, y_true=y_true, value=value, draw_rank=draw_rank)
+    kept = None if bool((count == 1.0).all()) else count
+    return Rows(cell=cell, weight=weight, y_true=y_true, value=value, draw_rank=draw_rank, count=kept)
 
 
-def _multiplicities(rng: np.random.Generator, b: int, n: int) -> np.ndarray:
-    return _POISSON[rng.integers(0, 1 << 16, size=(b, n), dtype=np.uint16)]
+def _once(
+    cell: np.ndarray, weight: np.ndarray, value: np.ndarray, y_true: np.ndarray | None, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+    """Sorted rows with identical neighbours merged into one row with their summed count."""
+    if cell.shape[0] < 2:
+        return cell, weight, value, y_true, count
+    same = (cell[1:] == cell[:-1]) & (weight[1:] == weight[:-1]) & (value[1:] == value[:-1])
+    if y_true is not None:
+        same &= y_true[1:] == y_true[:-1]
+    if not same.any():
+        return cell, weight, value, y_true, count
+    starts = np.flatnonzero(np.r_[True, ~same])
+    merged = np.add.reduceat(count, starts)
+    return cell[starts], weight[starts], value[starts], None if y_true is None else y_true[starts], merged
+
+
+def _multiplicities(rng: np.random.Generator, b: int, count: np.ndarray | None, n: int) -> np.ndarray:
+    """Poisson(1) draws for ``b`` resamples of ``n`` rows (in draw order); a row standing for ``c`` > 1 rows
+    draws Poisson(c) instead, after the others, so rows that came one by one keep the stream they always had."""
+    drawn = _POISSON[rng.integers(0, 1 << 16, size=(b, n), dtype=np.uint16)]
+    if count is None:
+        return drawn
+    many = np.flatnonzero(count != 1.0)
+    if many.shape[0] == 0:
+        return drawn
+    wide = drawn.astype(np.int64)
+    wide[:, many] = rng.poisson(count[many], size=(b, many.shape[0]))
+    return wide
 
 
 class _AUC:
@@ -223,12 +259,13 @@ def row_metrics(
     """
     cells = _CellSums(rows, kind)
     aucs = [_AUC(plan, rows) for plan in plans] if kind == "scores" else []
-    point_sums = cells.sums(None)
+    point = None if rows.count is None else rows.count[None, :]
+    point_sums = cells.sums(point)
     point_values = []
     for index, plan in enumerate(plans):
         values = {name: array[0] for name, array in cells.metrics(point_sums, plan).items()}
         if aucs:
-            values["auc"] = aucs[index].compute(None)[0]
+            values["auc"] = aucs[index].compute(point)[0]
         point_values.append(values)
     boots = _resample(cells, aucs, rows, plans, point_values, n_boot, rng, progress)
     return [
@@ -256,11 +293,15 @@ def _resample(
     """The metrics of ``n_boot`` Poisson resamples, drawn in chunks that keep memory bounded."""
     boots: list[dict[str, list[np.ndarray]]] = [{name: [] for name in values} for values in point_values]
     n = rows.cell.shape[0]
+    drawn_counts = rows.count
+    if drawn_counts is not None and rows.draw_rank is not None:
+        drawn_counts = np.empty_like(rows.count)
+        drawn_counts[rows.draw_rank] = rows.count  # the count of the row that takes each drawn position
     chunk = max(1, min(n_boot, _CHUNK_ELEMENTS // max(n, 1)))
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
-        multiplicity = _multiplicities(rng, b, n)
+        multiplicity = _multiplicities(rng, b, drawn_counts, n)
         if rows.draw_rank is not None:
             multiplicity = multiplicity[:, rows.draw_rank]
         sums = cells.sums(multiplicity)

@@ -9,7 +9,7 @@ resampled with a Poisson bootstrap of the rows (``_rows``). ``_attribute`` build
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -98,13 +98,16 @@ def compute_fairness(
     positive_label: Any = None,
     options: FairnessOptions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    counts: Any = None,
     **settings: Any,
 ) -> FairnessResult:
     """Group metrics, comparisons, bootstrap intervals and tests for every sensitive attribute.
 
     ``y_pred`` / ``y_true`` / ``scores`` / ``sample_weight`` are lists, arrays or Series with one value per
     row of ``sensitive`` (one column per attribute; missing values form an explicit Unknown group), matched
-    by position, not by pandas index. ``options`` (or its fields as keywords, e.g. ``n_boot=200``) say how
+    by position, not by pandas index. ``counts`` (optional, whole numbers of 1 or more): how many identical
+    rows each row stands for, as an engine's ``GROUP BY`` returns them; the result equals the one of the rows
+    repeated, intervals included. ``options`` (or its fields as keywords, e.g. ``n_boot=200``) say how
     groups are compared. Raises ``InputError`` with one sentence for bad input.
     """
     options = (options or FairnessOptions()).with_settings(settings)
@@ -122,7 +125,7 @@ def compute_fairness(
         raise InputError(f"task must be auto, binary, multiclass or regression, not {task!r}.")
     if ll144_rate == "scoring" and score_values is None:
         raise InputError("ll144_rate='scoring' needs scores; pass the model's scores or use 'selection'.")
-    cells = RowCells.of(codes, weights)
+    cells = _row_cells(codes, weights, _counts(counts, n_rows))
     if task == "regression":
         prepared = _regression(cells, pred, true)
     else:
@@ -141,6 +144,43 @@ def compute_fairness(
     )
 
 
+def _counts(counts: Any, n_rows: int) -> np.ndarray | None:
+    """``counts`` as float64, or one sentence saying what is wrong with them."""
+    if counts is None:
+        return None
+    values = np.asarray(counts, dtype=np.float64).reshape(-1)
+    if values.shape[0] != n_rows:
+        raise InputError(
+            f"counts has {values.shape[0]:,} values for {n_rows:,} rows; give one count per row."
+        )
+    if not (np.isfinite(values).all() and (values >= 1).all() and (values == np.floor(values)).all()):
+        raise InputError(
+            "counts must be whole numbers of 1 or more: how many identical rows each row stands for."
+        )
+    return values
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The rows' cells for the count table (weights already multiplied by the counts) and for the row metrics."""
+
+    table: RowCells
+    weights: np.ndarray | None  # each row's own weight
+    counts: np.ndarray | None
+
+
+def _row_cells(codes: Any, weights: np.ndarray | None, counts: np.ndarray | None) -> _Cells:
+    if counts is None:
+        return _Cells(RowCells.of(codes, weights), weights, None)
+    summed = None if weights is None else weights * counts
+    table = replace(
+        RowCells.of(codes, summed),
+        row_counts=counts,
+        squared_weights=None if weights is None else weights * weights * counts,
+    )
+    return _Cells(table, weights, counts)
+
+
 @dataclass(frozen=True)
 class _Prepared:
     table: CountTable
@@ -149,12 +189,12 @@ class _Prepared:
     notes: list[str]
 
 
-def _regression(cells: RowCells, pred: np.ndarray, true: np.ndarray | None) -> _Prepared:
+def _regression(cells: _Cells, pred: np.ndarray, true: np.ndarray | None) -> _Prepared:
     n_rows = pred.shape[0]
     pred_numbers = as_numeric(pred, name="y_pred", n_rows=n_rows)
     true_numbers = None if true is None else as_numeric(true, name="y_true", n_rows=n_rows)
-    table = cells.count(pred_codes=np.zeros(n_rows, dtype=np.int64), true_codes=None, classes=["all"])
-    rows = _rows(table, cells.row_cells, cells.n_cells, cells.weights, true_numbers, pred_numbers)
+    table = cells.table.count(pred_codes=np.zeros(n_rows, dtype=np.int64), true_codes=None, classes=["all"])
+    rows = _rows(table, cells, true_numbers, pred_numbers)
     notes = []
     if true_numbers is None:
         notes.append("No labels were given: only the mean prediction per group is reported.")
@@ -162,9 +202,9 @@ def _regression(cells: RowCells, pred: np.ndarray, true: np.ndarray | None) -> _
 
 
 def _classification(
-    cells: RowCells, pred: Labels, true: Labels | None, score_values: np.ndarray | None, task: str
+    cells: _Cells, pred: Labels, true: Labels | None, score_values: np.ndarray | None, task: str
 ) -> _Prepared:
-    table = cells.count(
+    table = cells.table.count(
         pred_codes=pred.codes, true_codes=None if true is None else true.codes, classes=pred.classes
     )
     notes = []
@@ -176,7 +216,7 @@ def _classification(
     rows = None
     if score_values is not None and task == "binary" and true is not None:
         y = true.codes.astype(np.float64)
-        rows = _rows(table, cells.row_cells, cells.n_cells, cells.weights, y, score_values)
+        rows = _rows(table, cells, y, score_values)
         if score_values.min() < 0.0 or score_values.max() > 1.0:
             notes.append("The scores are not all between 0 and 1, so no Brier score is reported.")
     elif score_values is not None and task == "multiclass":
@@ -184,14 +224,26 @@ def _classification(
     return _Prepared(table, rows, None if rows is None else "scores", notes)
 
 
-def _scoring_table(cells: RowCells, score_values: np.ndarray | None) -> tuple[CountTable, float] | None:
+def _scoring_table(cells: _Cells, score_values: np.ndarray | None) -> tuple[CountTable, float] | None:
     """LL144 scoring rates: the count table of scoring above the median score."""
     if score_values is None:
         return None
-    median = float(np.median(score_values))
-    return cells.count(
+    median = _median(score_values, cells.counts)
+    return cells.table.count(
         pred_codes=(score_values > median).astype(np.int64), true_codes=None, classes=[0, 1]
     ), median
+
+
+def _median(values: np.ndarray, counts: np.ndarray | None) -> float:
+    """``np.median`` of the values, each repeated ``counts`` times (the middle one, or the mean of the two)."""
+    if counts is None:
+        return float(np.median(values))
+    order = np.argsort(values, kind="stable")
+    ordered, ends = values[order], np.cumsum(counts[order])
+    total = int(ends[-1])
+    low = ordered[np.searchsorted(ends, (total - 1) // 2, side="right")]
+    high = ordered[np.searchsorted(ends, total // 2, side="right")]
+    return float((low + high) / 2.0)
 
 
 def compute_fairness_from_counts(
@@ -256,22 +308,17 @@ def _compute_with(options: FairnessOptions, table: CountTable, **inputs: Any) ->
         return _compute(table, options, **inputs)
 
 
-def _rows(
-    table: CountTable,
-    row_cells: np.ndarray,
-    n_cells: int,
-    weights: np.ndarray | None,
-    y_true: np.ndarray | None,
-    value: np.ndarray,
-) -> Rows:
+def _rows(table: CountTable, cells: _Cells, y_true: np.ndarray | None, value: np.ndarray) -> Rows:
     """Rows for the non-count metrics, with cell indices into the table's observed cells."""
-    observed = np.bincount(row_cells, minlength=n_cells) > 0
+    row_cells, weights = cells.table.row_cells, cells.weights
+    observed = np.bincount(row_cells, minlength=cells.table.n_cells) > 0
     index = np.cumsum(observed) - 1
     rows = Rows(
         cell=index[row_cells],
         weight=np.ones(row_cells.shape[0]) if weights is None else weights,
         y_true=y_true,
         value=value,
+        count=cells.counts,
     )
     return canonical_order(rows)
 
@@ -488,7 +535,7 @@ def _add_row_metrics(
         what = "AUC and Brier score" if row_kind == "scores" else "mean prediction, mean target, MAE and RMSE"
         notes.append(
             f"The intervals of {what} come from {row_boot:,} resamples instead of {n_boot:,}: these metrics "
-            f"resample all {rows.cell.shape[0]:,} rows each time, which would take too long."
+            f"resample all {rows.cell.shape[0]:,} distinct rows each time, which would take too long."
         )
     done = 0
 
