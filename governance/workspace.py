@@ -16,10 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from governance.errors import InputError
-from governance.yamlload import at_line, load_yaml, read_utf8, yaml_error_line
 
 CONFIG_NAME = "governance.yaml"
 
@@ -90,6 +87,10 @@ class Workspace:
 
 def load_config(path: Path) -> dict[str, Any]:
     """Read ``governance.yaml``; a broken file gets a message that names it and the line."""
+    import yaml  # here, not above: finding the workspace (``find_root``) reads no YAML
+
+    from governance.yamlload import at_line, load_yaml, read_utf8, yaml_error_line
+
     text = read_utf8(path, unreadable="Cannot read {path} ({reason}); check the path and its permissions.")
     try:
         loaded = load_yaml(text, source=str(path))
@@ -163,12 +164,23 @@ def _origin(start: str | Path | None) -> tuple[Path, bool]:
     return Path(named or Path.cwd()).resolve(), bool(named)
 
 
-def _search(origin: Path) -> Workspace | None:
+def find_root(start: str | Path | None = None) -> Path | None:
+    """The folder holding the first ``governance.yaml`` at ``start`` or above (the default as ``find_workspace``),
+    without reading it: a command can refuse "no workspace" before PyYAML loads."""
+    origin, _named = _origin(start)
+    return _root_above(origin)
+
+
+def _root_above(origin: Path) -> Path | None:
     for candidate in (origin, *origin.parents):
-        config_path = candidate / CONFIG_NAME
-        if config_path.is_file():
-            return Workspace(root=candidate, config=load_config(config_path))
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
     return None
+
+
+def _search(origin: Path) -> Workspace | None:
+    root = _root_above(origin)
+    return None if root is None else Workspace(root=root, config=load_config(root / CONFIG_NAME))
 
 
 def find_workspace(start: str | Path | None = None) -> Workspace:

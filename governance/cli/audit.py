@@ -185,17 +185,13 @@ def _ahead_request(params: dict[str, Any]) -> Any:
 def _refuse_no_workspace(workspace_path: str | None, *, no_register: bool) -> None:
     """A registered audit with no ``governance.yaml`` in the folder or above is refused before its query is sent
     ahead: the engine need not start work for a command refused anyway, nor a host that does not answer hold the
-    sentence back (three seconds, ``intake.early.HEAD_START``). Only the files are looked for, as
-    ``require_workspace`` does; their settings (YAML) are read while the engine counts."""
+    sentence back (three seconds, ``intake.early.HEAD_START``). Only the file is looked for (``find_root``); its
+    settings (YAML) are read while the engine counts."""
     if no_register:
         return
-    import os
-    from pathlib import Path
+    from governance.workspace import find_root, require_workspace
 
-    origin = Path(workspace_path or os.environ.get("GOVERNANCE_WORKSPACE") or Path.cwd()).resolve()
-    if not any((folder / "governance.yaml").is_file() for folder in (origin, *origin.parents)):
-        from governance.workspace import require_workspace
-
+    if find_root(workspace_path) is None:
         require_workspace(workspace_path)  # its sentence (raised: nothing is found there either)
 
 
