@@ -602,11 +602,20 @@ def _table_inputs(
         check_task_fits_policy(task, classes, loaded_policy, predictions=request.predictions)
 
     def from_model(
-        *, y_pred: Any, y_true: Any, scores: Any, task: str, label: Any, weights: Any, sensitive: Any
+        *,
+        y_pred: Any,
+        y_true: Any,
+        scores: Any,
+        task: str,
+        label: Any,
+        weights: Any,
+        sensitive: Any,
+        counts: Any,
     ) -> FairnessResult:
         return compute_fairness(
             y_pred=y_pred, y_true=y_true, scores=scores, task=task,  # type: ignore[arg-type]
             sample_weight=weights, sensitive=sensitive, positive_label=label, options=options, progress=progress,
+            counts=counts,
         )  # fmt: skip
 
     if loaded is None:
@@ -618,7 +627,9 @@ def _table_inputs(
         return tables.predictions_inputs(
             table_request,
             check_task=check_task,
-            compute=lambda *, rows, task: _from_rows(rows, request, check_task, from_model),
+            compute=lambda *, rows, counts, task: _from_rows(
+                _Counted(rows, counts, task), request, check_task, from_model
+            ),
             compute_counts=lambda table: compute_fairness_from_counts(
                 table, options=replace(options, ll144_rate="selection"), progress=progress
             ),
@@ -638,30 +649,43 @@ def _table_inputs(
     )
 
 
+@dataclass(frozen=True)
+class _Counted:
+    """An engine's distinct rows, their counts, and the task their raw values showed (amounts may be rounded)."""
+
+    rows: Any
+    counts: Any
+    task: str
+
+
 def _from_rows(
-    rows: Any,
+    counted: _Counted,
     request: AuditRequest,
     check_task: Callable[[str, list[Any]], None],
     compute: Callable[..., Any],
 ) -> FairnessResult:
-    """Saved predictions (and scores) from the engine's distinct rows, checked and computed as in memory."""
+    """Saved predictions (and scores) from the engine's distinct rows, checked and computed as in memory.
+
+    A ``--threshold`` was applied to the exact scores as the rows were read (``tables.predictions_inputs``)."""
     import numpy as np
 
     from governance.audit.fairness._inputs import check_label_columns, column_nouns
 
+    rows = counted.rows
     predictions = str(request.predictions)
     y_pred = rows[predictions].to_numpy()
     score_values = _score_values(rows, request.scores) if request.scores else None
-    if score_values is not None and request.threshold is not None:
-        y_pred = (score_values >= request.threshold).astype(int)
     y_true = rows[request.target].to_numpy() if request.target else None
     nouns = column_nouns(predictions=predictions, target=request.target)
-    task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
+    classes: list[Any] = []
+    task: str = counted.task  # regression is read from the raw values: rounded amounts may look whole
+    if counted.task != "regression" or request.threshold is not None:
+        task, classes = check_label_columns(np.asarray(y_pred), y_true, nouns=nouns)
     check_task(task, classes)
     weights = rows[request.weights].to_numpy(dtype=float) if request.weights else None
     result: FairnessResult = compute(
         y_pred=y_pred, y_true=y_true, scores=score_values, task=task, label=request.positive_label,
-        weights=weights, sensitive=rows[list(request.sensitive)],
+        weights=weights, sensitive=rows[list(request.sensitive)], counts=counted.counts,
     )  # fmt: skip
     return result
 

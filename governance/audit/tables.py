@@ -2,10 +2,12 @@
 
 Saved predictions: the count table comes from one ``GROUP BY`` in the engine (a few hundred rows whatever the
 table's size); AUC and regression metrics get the distinct (groups, label, value, weight) rows with their
-counts. A model: the needed columns come as Arrow batches, each scored at once, and only the predictions,
-scores, labels and sensitive values are kept (not the features); the explanation gets a sample stratified by
-sensitive group, drawn in the same pass with the audit's seed. The bootstrap, tests and verdict then run
-exactly as for a file, so the numbers are the same.
+counts, read in batches. A model: the needed columns come as Arrow batches, each scored at once, and each batch
+is folded into the distinct (groups, label, prediction, score, weight) rows with their counts (not the features,
+nor a row per row): memory is bounded whatever the table's size (:mod:`governance.audit.fairness.distinct`,
+which rounds the amounts past a limit and states what that costs). The explanation gets a sample stratified by
+sensitive group, drawn in the same pass with the audit's seed. The bootstrap, tests and verdict then run on the
+counted rows exactly as for a file's rows, so the numbers are the same.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from governance.intake.sql_source import SqlSource
 if TYPE_CHECKING:
     import pandas as pd
 
+    from governance.audit.fairness.distinct import DistinctRows, Rounding
     from governance.intake.grouped import Grouped
     from governance.results.audit import TableInfo
     from governance.results.fairness import FairnessResult
@@ -49,6 +52,7 @@ Score = Callable[[Any], tuple[Any, Any, Any]]
 CheckTask = Callable[[str, list[Any]], None]
 """check_task(task, classes): refuses a policy that cannot judge this kind of prediction."""
 
+COUNT = "n__"  # the rows of each combination, in the engine's count table (intake.engine.count_table_expr)
 DEFAULT_SAMPLE_ROWS = 2000  # rows fetched for the explanation when --explain-rows is not given
 
 
@@ -69,6 +73,9 @@ class TableRequest:
     batch_rows: int = BATCH_ROWS
     extra: Sequence[str] = ()  # other columns to read (an id column)
     file: str | None = None  # a local file that ``query`` reads through DuckDB (its name, for messages)
+    distinct_limit: int | None = (
+        None  # distinct scored rows kept before amounts are rounded (None: the default)
+    )
 
 
 @dataclass
@@ -81,6 +88,26 @@ class TableInputs:
     label: Any
     sample: AuditData | None = None  # the explanation's stratified sample (model audits)
     features: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """What scoring a table gave: the fairness result, rows read, the explanation's sample, the positive label,
+    and how the scored rows were kept (distinct rows, rounding)."""
+
+    fairness: FairnessResult
+    n_rows: int
+    sample: pd.DataFrame
+    label: Any
+    kept: Kept
+
+
+@dataclass(frozen=True)
+class Kept:
+    """How many distinct rows the row-level metrics were computed from, and the rounding that fitted them."""
+
+    distinct_rows: int
+    rounding: Rounding | None
 
 
 def _fields(request: TableRequest) -> dict[str, str]:
@@ -274,7 +301,7 @@ def predictions_inputs(
 ) -> TableInputs:
     """Saved predictions in a table: the count table (or the distinct rows for AUC and amounts) from the engine."""
     from governance.audit.fairness._inputs import check_labels, column_nouns
-    from governance.audit.fairness.grouped import expand_groups, table_from_groups
+    from governance.audit.fairness.grouped import table_from_groups
 
     assert request.predictions is not None
     source = open_request(request, check_values=False)
@@ -313,14 +340,53 @@ def predictions_inputs(
         return TableInputs(
             fairness=compute_counts(table), n_rows=info.n_rows, info=info, label=positive_label
         )
-    row_keys = list(
-        dict.fromkeys([*request.sensitive, *(c for c in (target, predictions, request.scores, weights) if c)])
-    )
-    rows = expand_groups(source.group_counts(row_keys, None))
+    distinct = _distinct(request, predictions=predictions, scores=request.scores)
+    row_keys = distinct.columns.keys
+    for batch in source.group_batches(row_keys, request.batch_rows):
+        if threshold is not None and request.scores:  # decided on the exact scores, before any rounding
+            batch[predictions] = (batch[request.scores].astype(float) >= threshold).astype(int)
+        distinct.add(batch, batch[COUNT].to_numpy())
     info = table_info(source, keys=keys, numeric=numeric, weights=weights)
     _done_with(source)
-    fairness = compute(rows=rows, task=task)
-    return TableInputs(fairness=fairness, n_rows=len(rows), info=info, label=positive_label)
+    kept_rows, row_counts = distinct.rows()
+    fairness = compute(rows=kept_rows, counts=row_counts, task=task)
+    kept = Kept(distinct_rows=len(kept_rows), rounding=distinct.rounding())
+    return TableInputs(
+        fairness=_with_rounding(fairness, kept, distinct), n_rows=distinct.n_rows, info=_kept_info(info, kept),
+        label=positive_label,
+    )  # fmt: skip
+
+
+def _distinct(request: TableRequest, *, predictions: str, scores: str | None) -> DistinctRows:
+    """Where the scored (or saved) rows of a table are kept: once per distinct combination, with counts."""
+    from governance.audit.fairness.distinct import DistinctRows, ScoredColumns
+
+    columns = ScoredColumns(
+        sensitive=list(request.sensitive), predictions=predictions, target=request.target, scores=scores,
+        weights=request.weights,
+    )  # fmt: skip
+    return DistinctRows(columns)
+
+
+def _with_rounding(fairness: FairnessResult, kept: Kept, distinct: DistinctRows) -> FairnessResult:
+    """The result with a note saying how the amounts were rounded, when they had to be."""
+    from governance.audit.fairness.distinct import bits_note
+
+    if kept.rounding is None:
+        return fairness
+    note = bits_note(kept.rounding, distinct.limit, weighted=distinct.columns.weights is not None)
+    return fairness.model_copy(update={"notes": [*fairness.notes, note]})
+
+
+def _kept_info(info: TableInfo, kept: Kept) -> TableInfo:
+    rounding = kept.rounding
+    return info.model_copy(
+        update={
+            "distinct_rows": kept.distinct_rows,
+            "rounded_to_bits": None if rounding is None else rounding.bits,
+            "rounding_bounds": {} if rounding is None else dict(rounding.bounds),
+        }
+    )
 
 
 def _done_with(source: Source) -> None:
@@ -400,7 +466,8 @@ def model_inputs(
         size=sample_rows or DEFAULT_SAMPLE_ROWS,
     )  # fmt: skip
     run = _score_on_spark if source.con.backend == "pyspark" else _score_in_batches
-    fairness, n_rows, drawn, label = run(source, request, scoring)
+    scored = run(source, request, scoring)
+    drawn = scored.sample
     keys = [*request.sensitive, *(c for c in (request.target,) if c)]
     numeric_features = [
         c
@@ -408,7 +475,7 @@ def model_inputs(
         if source.schema[c].lstrip("!").startswith(("int", "uint", "float", "decimal"))
     ]
     numeric = list(dict.fromkeys([*numeric_features, *(c for c in (request.weights,) if c)]))
-    info = table_info(source, keys=keys, numeric=numeric, weights=request.weights)
+    info = _kept_info(table_info(source, keys=keys, numeric=numeric, weights=request.weights), scored.kept)
     info = info.model_copy(update={"explain_sample_rows": len(drawn), "explain_sample_seed": seed})
     audit_sample = AuditData(
         frame=drawn,
@@ -421,10 +488,10 @@ def model_inputs(
         weights_column=request.weights,
     )
     return TableInputs(
-        fairness=fairness,
-        n_rows=n_rows,
+        fairness=scored.fairness,
+        n_rows=scored.n_rows,
         info=info,
-        label=label,
+        label=scored.label,
         sample=audit_sample,
         features=inputs.names,
     )
@@ -515,53 +582,61 @@ class _Scoring:
     size: int  # rows in the explanation's sample
 
     def fairness(
-        self, request: TableRequest, y_pred: Any, y_true: Any, label: Any, **inputs: Any
-    ) -> FairnessResult:
-        """Check the labels and the policy's task, then compute the fairness result from the scored rows."""
-        from governance.audit.fairness._inputs import check_label_columns, column_nouns
+        self, request: TableRequest, distinct: DistinctRows, label: Any
+    ) -> tuple[FairnessResult, Kept]:
+        """Check the labels (their raw values) and the policy's task, then compute from the counted rows."""
+        from governance.audit.fairness._inputs import check_labels, column_nouns
 
         nouns = column_nouns(predictions=None, target=request.target)
-        task, classes = check_label_columns(y_pred, y_true, nouns=nouns)
+        target = request.target
+        task, classes = check_labels(
+            distinct.label_values(PREDICTED), distinct.label_values(target) if target else None, nouns=nouns
+        )
         self.check_task(task, classes)
-        return self.compute(y_pred=y_pred, y_true=y_true, task=task, label=label, **inputs)
+        rows, counts = distinct.rows()
+        scores = distinct.columns.scores
+        fairness = self.compute(
+            y_pred=rows[PREDICTED].to_numpy(), y_true=rows[target].to_numpy() if target else None, task=task,
+            label=label, scores=rows[scores].to_numpy(dtype=float) if scores else None,
+            weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
+            sensitive=rows[list(request.sensitive)], counts=counts,
+        )  # fmt: skip
+        kept = Kept(distinct_rows=len(rows), rounding=distinct.rounding())
+        return _with_rounding(fairness, kept, distinct), kept
 
 
-def _score_in_batches(
-    source: Source, request: TableRequest, scoring: _Scoring
-) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
-    """Arrow batches from the engine, each scored here; the features are dropped after each batch."""
+def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) -> _Scored:
+    """Arrow batches from the engine, each scored here and folded into the distinct scored rows; the features
+    and the rows themselves are dropped after each batch, so memory does not grow with the table."""
     import numpy as np
-    import pandas as pd
 
     rng = np.random.default_rng(scoring.seed)
     sample = _Sample(size=scoring.size, seed=scoring.seed)
-    parts: dict[str, list[Any]] = {"pred": [], "scores": [], "true": [], "weights": [], "sensitive": []}
+    kept_columns = _kept_columns(request)
+    distinct: DistinctRows | None = None
     label: Any = None
     for frame in source.batches(scoring.columns, request.batch_rows):
         y_pred, scores, label = scoring.score(frame[scoring.names])
-        parts["pred"].append(np.asarray(y_pred))
-        parts["scores"].append(None if scores is None else np.asarray(scores, dtype=float))
-        if request.target:
-            parts["true"].append(frame[request.target].to_numpy())
-        if request.weights:
-            parts["weights"].append(frame[request.weights].to_numpy(dtype=float))
-        sens = frame[list(request.sensitive)]
-        parts["sensitive"].append(sens)
-        sample.add(frame, _cells(sens), rng)
-    if not parts["pred"]:
+        part = frame[kept_columns].copy()
+        part[PREDICTED] = np.asarray(y_pred)
+        if scores is not None:
+            part[SCORED] = np.asarray(scores, dtype=float)
+        if distinct is None:
+            distinct = _distinct(request, predictions=PREDICTED, scores=None if scores is None else SCORED)
+        distinct.add(part)
+        sample.add(frame, _cells(frame[list(request.sensitive)]), rng)
+    if distinct is None:
         raise InputError(
             f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.",
             fields=["query"],
         )
-    y_pred = np.concatenate(parts["pred"])
-    y_true = np.concatenate(parts["true"]) if request.target else None
-    fairness = scoring.fairness(
-        request, y_pred, y_true, label,
-        scores=None if any(s is None for s in parts["scores"]) else np.concatenate(parts["scores"]),
-        weights=np.concatenate(parts["weights"]) if request.weights else None,
-        sensitive=pd.concat(parts["sensitive"], ignore_index=True),
-    )  # fmt: skip
-    return fairness, len(y_pred), sample.draw(), label
+    fairness, kept = scoring.fairness(request, distinct, label)
+    return _Scored(fairness, distinct.n_rows, sample.draw(), label, kept)
+
+
+def _kept_columns(request: TableRequest) -> list[str]:
+    """The columns a scored row keeps besides its prediction and score: groups, outcome and weight."""
+    return list(dict.fromkeys([*request.sensitive, *(c for c in (request.target, request.weights) if c)]))
 
 
 def _cells(sensitive: pd.DataFrame) -> pd.Series:
@@ -594,17 +669,13 @@ def _spark_type(values: Any) -> str:
     return "string"
 
 
-def _score_on_spark(
-    source: Source, request: TableRequest, scoring: _Scoring
-) -> tuple[FairnessResult, int, pd.DataFrame, Any]:
+def _score_on_spark(source: Source, request: TableRequest, scoring: _Scoring) -> _Scored:
     """The model broadcast to Spark's workers and run there (``mapInPandas``); only aggregates come back.
 
-    The scored rows become a view, and the same GROUP BY as for saved predictions reads them: the distinct
-    (groups, label, prediction, score, weight) rows with their counts, which give the in-memory numbers.
+    The scored rows become a view, and the same GROUP BY as for saved predictions reads them, in batches: the
+    distinct (groups, label, prediction, score, weight) rows with their counts, which give the in-memory numbers.
     """
     import uuid
-
-    from governance.audit.fairness.grouped import expand_groups
 
     assert isinstance(source, TableSource)
     columns, names, score = scoring.columns, scoring.names, scoring.score
@@ -619,9 +690,7 @@ def _score_on_spark(
     y_pred, scores, label = score(
         first[names]
     )  # here first: a model that cannot predict fails in one sentence
-    kept = [
-        c for c in dict.fromkeys([*request.sensitive, *(c for c in (request.target, request.weights) if c)])
-    ]
+    kept = _kept_columns(request)
     fields = [f"`{c}` {frame.schema[c].dataType.simpleString()}" for c in kept]
     fields.append(f"`{PREDICTED}` {_spark_type(y_pred)}")
     if scores is not None:
@@ -643,23 +712,20 @@ def _score_on_spark(
 
     view = f"governance_scored_{uuid.uuid4().hex[:12]}"
     frame.mapInPandas(run, schema=", ".join(fields)).createOrReplaceTempView(view)
+    distinct = _distinct(request, predictions=PREDICTED, scores=None if scores is None else SCORED)
     try:
         scored_source = open_source(
             source.con.ibis, table=view, query=None, columns=[*kept, PREDICTED], fields={}
         )
-        keys = [*kept, PREDICTED, *([SCORED] if scores is not None else [])]
-        rows = expand_groups(scored_source.group_counts(keys, None))
+        for grouped in scored_source.group_batches(distinct.columns.keys, request.batch_rows):
+            distinct.add(grouped, grouped[COUNT].to_numpy())
     finally:
         session.catalog.dropTempView(view)
-    y_true = rows[request.target].to_numpy() if request.target else None
-    fairness = scoring.fairness(
-        request, rows[PREDICTED].to_numpy(), y_true, label,
-        scores=rows[SCORED].to_numpy(dtype=float) if scores is not None else None,
-        weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
-        sensitive=rows[list(request.sensitive)],
-    )  # fmt: skip
-    drawn = _spark_sample(frame, request.sensitive, size=scoring.size, seed=scoring.seed, total=len(rows))
-    return fairness, len(rows), drawn, label
+    fairness, kept_rows = scoring.fairness(request, distinct, label)
+    drawn = _spark_sample(
+        frame, request.sensitive, size=scoring.size, seed=scoring.seed, total=distinct.n_rows
+    )
+    return _Scored(fairness, distinct.n_rows, drawn, label, kept_rows)
 
 
 def _spark_sample(frame: Any, sensitive: Sequence[str], *, size: int, seed: int, total: int) -> pd.DataFrame:

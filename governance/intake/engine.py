@@ -359,6 +359,11 @@ class TableSource(SourceNames):
             for i, c in enumerate(columns)
         }
 
+    def group_batches(self, keys: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
+        """The count table over ``keys`` (``n__`` per combination) as pandas frames of at most ``batch_rows`` rows."""
+        expr = count_table_expr(self.expr, keys, None)
+        yield from self.pandas_batches(lambda: expr.to_pyarrow_batches(chunk_size=batch_rows))
+
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
         yield from self.pandas_batches(

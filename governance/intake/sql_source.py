@@ -183,6 +183,35 @@ class SqlSource(SourceNames):
         row = self.fetch(f"SELECT {', '.join(parts)} FROM {self.source_sql}")[1][0]
         return {c: [as_float(v) for v in row[3 * i : 3 * i + 3]] for i, c in enumerate(columns)}
 
+    def group_batches(self, keys: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+        """The count table over ``keys`` (``n__`` per combination) as pandas frames of at most ``batch_rows``
+        rows: the engine groups, and its answer, however long, never has to be in memory whole."""
+        sql = count_sql(self.source_sql, keys, None)
+        if self.con.backend == "duckdb":
+            yield from self.pandas_batches(lambda: self.db.execute(sql).to_arrow_reader(batch_rows))
+            return
+        yield from self._server_side(sql, batch_rows)
+
+    def _server_side(self, sql: str, batch_rows: int) -> Iterator[pd.DataFrame]:
+        """PostgreSQL's rows through a server-side cursor, ``batch_rows`` at a time."""
+        import pandas as pd
+
+        try:
+            with self.db.transaction():
+                cursor = self.db.cursor(name="governance_groups")
+                try:
+                    cursor.execute(sql)
+                    names = [d[0] for d in cursor.description]
+                    while rows := cursor.fetchmany(batch_rows):
+                        yield pd.DataFrame.from_records(rows, columns=names)
+                finally:
+                    cursor.close()
+        except InputError:
+            raise
+        except Exception as exc:
+            self.rollback()
+            raise query_error(exc, self.con, self.what) from exc
+
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows (DuckDB's Arrow batches)."""
         if self.con.backend != "duckdb":

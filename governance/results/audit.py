@@ -63,6 +63,12 @@ class TableInfo(Frozen):
         None  # model audits: rows fetched for the explanation, stratified by group
     )
     explain_sample_seed: int | None = None
+    # AUC, Brier score and regression metrics: the distinct scored rows they were computed from (with counts), and,
+    # past the limit an audit keeps in memory, the significant bits the amounts were rounded to and the largest
+    # possible error this causes in each metric (any group)
+    distinct_rows: int | None = None
+    rounded_to_bits: int | None = None
+    rounding_bounds: dict[str, float] = {}
 
 
 class DataInfo(Frozen):

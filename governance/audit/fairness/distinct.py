@@ -1,0 +1,292 @@
+"""Scored rows kept once per distinct combination, with their counts, in bounded memory.
+
+An audit of a table scores its rows in batches (or reads an engine's ``GROUP BY``); AUC, the Brier score and the
+regression metrics need row-level values, but not every row: identical rows are kept once with their count
+(``compute_fairness(counts=...)`` gives the numbers of the rows repeated). Scores of a continuous model are
+mostly distinct, so past ``limit`` distinct rows the amounts (scores, weights, and a regression's predictions and
+outcomes) are rounded to fewer significant bits, step by step, until the rows fit: memory stays bounded whatever
+the table's size, and the error this costs is bounded and stated (:meth:`DistinctRows.rounding`). The rounding
+truncates each value's binary mantissa, so rounding to fewer bits is the same from the value or from an already
+rounded one: the final precision is the finest at which the whole table fits, whatever the order of the batches.
+Weights are summed exactly per kept row, so every count and rate stays exact.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DISTINCT_LIMIT = 500_000  # distinct rows kept before amounts are rounded (about 40 MB of keys and counts)
+EXACT_BITS = 52  # a float64's whole mantissa: nothing rounded
+BITS_LADDER = (30, 24, 20, 16, 13, 10, 8, 6, 4)  # then fewer and fewer significant bits; never below the last
+LABEL_VALUES = (
+    1001  # distinct label values kept for the task's check (more: amounts, as the engine path reads)
+)
+COUNT, WEIGHT_SUM = "n__", "w__"
+
+
+@dataclass(frozen=True)
+class ScoredColumns:
+    """Which column plays which part in the rows handed to :class:`DistinctRows`."""
+
+    sensitive: Sequence[str]
+    predictions: str
+    target: str | None = None
+    scores: str | None = None
+    weights: str | None = None
+
+    @property
+    def keys(self) -> list[str]:
+        named = (self.target, self.predictions, self.scores, self.weights)
+        return list(dict.fromkeys([*self.sensitive, *(c for c in named if c)]))
+
+
+@dataclass(frozen=True)
+class Rounding:
+    """What rounding cost: the bits kept, and the largest possible error of each metric it touches."""
+
+    bits: int
+    bounds: dict[str, float]  # metric -> largest possible difference from its exact value, in any group
+    worst_group: dict[str, str]  # metric -> the group where that bound is reached
+
+
+@dataclass
+class _Labels:
+    """Distinct raw values of a label column (up to LABEL_VALUES), or one fractional value if any."""
+
+    values: dict[Any, None] = field(default_factory=dict)
+    fractional: Any = None
+
+    def add(self, column: pd.Series) -> None:
+        if self.fractional is not None:
+            return
+        if column.dtype.kind == "f":
+            array = column.to_numpy()
+            finite = np.isfinite(array)
+            fractional = finite & (array != np.floor(np.where(finite, array, 0.0)))
+            if fractional.any():
+                self.fractional = float(array[np.argmax(fractional)])
+                return
+        if len(self.values) <= LABEL_VALUES:
+            for value in column.drop_duplicates().tolist()[: LABEL_VALUES + 1]:
+                self.values.setdefault(value, None)
+
+    def distinct(self) -> list[Any]:
+        if self.fractional is not None:
+            return [self.fractional]
+        return list(self.values)[: LABEL_VALUES + 1]
+
+
+class DistinctRows:
+    """Rows added batch by batch, kept once per distinct combination of ``columns.keys`` with their counts."""
+
+    def __init__(self, columns: ScoredColumns, *, limit: int | None = None) -> None:
+        self.columns = columns
+        self.limit = DISTINCT_LIMIT if limit is None else limit
+        self.bits = EXACT_BITS
+        self.n_rows = 0
+        self._kept: pd.DataFrame | None = None
+        self._pending: list[pd.DataFrame] = []
+        self._pending_rows = 0
+        self._labels = {c: _Labels() for c in (columns.predictions, columns.target) if c}
+
+    def add(self, frame: pd.DataFrame, counts: np.ndarray | None = None) -> None:
+        """Add rows (``counts``: how many rows each stands for, as from a ``GROUP BY``; else one each)."""
+        keys = self.columns.keys
+        part = frame[keys].copy()
+        n = np.ones(len(part), dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
+        for column, labels in self._labels.items():
+            labels.add(part[column])
+        part[COUNT] = n
+        if self.columns.weights:
+            part[WEIGHT_SUM] = part[self.columns.weights].to_numpy(dtype=np.float64) * n
+        self.n_rows += int(n.sum())
+        self._pending.append(_grouped(self._rounded(part), keys))
+        self._pending_rows += len(self._pending[-1])
+        if self._pending_rows + (0 if self._kept is None else len(self._kept)) > self.limit:
+            self._merge()
+
+    def label_values(self, column: str) -> list[Any]:
+        """The column's distinct raw values for the task's check (``check_labels``), as the whole column gives."""
+        return self._labels[column].distinct()
+
+    def rows(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The kept rows and their counts; their weights are each kept row's mean weight (exact sums)."""
+        import pandas as pd
+
+        self._merge()
+        kept = self._kept if self._kept is not None else pd.DataFrame(columns=[*self.columns.keys, COUNT])
+        counts = kept[COUNT].to_numpy(dtype=np.int64)
+        rows = kept[self.columns.keys].reset_index(drop=True)
+        weights = self.columns.weights
+        if weights and self.bits < EXACT_BITS:
+            rows[weights] = kept[WEIGHT_SUM].to_numpy(dtype=np.float64) / counts
+        return rows, counts
+
+    @property
+    def amounts(self) -> list[str]:
+        """The columns rounded past the limit: scores, weights, and a regression's predictions and outcomes."""
+        named = [self.columns.scores, self.columns.weights]
+        if any(labels.fractional is not None for labels in self._labels.values()):
+            named += [self.columns.predictions, self.columns.target]
+        return [c for c in named if c]
+
+    def _rounded(self, part: pd.DataFrame) -> pd.DataFrame:
+        if self.bits < EXACT_BITS:
+            for column in self.amounts:
+                part[column] = truncate(part[column].to_numpy(dtype=np.float64), self.bits)
+        return part
+
+    def _merge(self) -> None:
+        """Fold the pending batches into the kept rows; round further while they do not fit."""
+        import pandas as pd
+
+        if not self._pending:
+            return
+        parts = ([] if self._kept is None else [self._kept]) + self._pending
+        self._pending, self._pending_rows = [], 0
+        kept = _grouped(pd.concat(parts, ignore_index=True), self.columns.keys)
+        while len(kept) > self.limit and self.bits > BITS_LADDER[-1]:
+            self.bits = next(b for b in BITS_LADDER if b < self.bits)
+            kept = _grouped(self._rounded(kept), self.columns.keys)
+        self._kept = kept
+
+    def rounding(self) -> Rounding | None:
+        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error."""
+        if self.bits >= EXACT_BITS:
+            return None
+        rows, counts = self.rows()
+        bounds: dict[str, float] = {}
+        worst: dict[str, str] = {}
+        scores, target = self.columns.scores, self.columns.target
+        if scores and target and self.columns.predictions not in self.amounts:
+            bounds["auc"], worst["auc"] = self._auc_bound(rows, counts)
+            bounds["brier"] = _brier_bound(rows[scores].to_numpy(dtype=np.float64), self.bits)
+        if self.columns.predictions in self.amounts:
+            bounds["mean_prediction"] = _largest_width(rows[self.columns.predictions], self.bits)
+            if target:
+                bounds["mean_target"] = _largest_width(rows[target], self.bits)
+                bounds["mae"] = bounds["rmse"] = bounds["mean_prediction"] + bounds["mean_target"]
+        return Rounding(bits=self.bits, bounds=bounds, worst_group=worst)
+
+    def _auc_bound(self, rows: pd.DataFrame, counts: np.ndarray) -> tuple[float, str]:
+        """Pairs of a positive and a negative that rounding put on the same score count a half; exact, they
+        count 0 or 1. So a group's AUC is off by at most half its tied (positive, negative) weight over P x N."""
+        import pandas as pd
+
+        columns = self.columns
+        assert columns.scores and columns.target
+        label = self.label_values(columns.target)[0]  # either label: the bound is symmetric in the two
+        weight = (
+            rows[columns.weights].to_numpy(dtype=np.float64) * counts
+            if columns.weights
+            else counts.astype(float)
+        )
+        positive = (rows[columns.target] == label).to_numpy()
+        frame = pd.DataFrame({"pos": np.where(positive, weight, 0.0), "neg": np.where(positive, 0.0, weight)})
+        frame["score"] = rows[columns.scores].to_numpy()
+        best, where = 0.0, "all rows"
+        for grouping in _groupings(list(columns.sensitive)):
+            for name, column in zip(grouping, (rows[c] for c in grouping), strict=True):
+                frame[f"g:{name}"] = column.astype("string").fillna("(missing)").to_numpy()
+            by = [f"g:{name}" for name in grouping]
+            bins = frame.groupby([*by, "score"], sort=False, dropna=False)[["pos", "neg"]].sum()
+            bins["tied"] = bins["pos"] * bins["neg"]
+            if by:
+                per_group = bins.groupby(level=list(range(len(by))), sort=False)[["pos", "neg", "tied"]].sum()
+            else:
+                per_group = bins[["pos", "neg", "tied"]].sum().to_frame().T
+            with np.errstate(divide="ignore", invalid="ignore"):
+                bound = 0.5 * per_group["tied"] / (per_group["pos"] * per_group["neg"])
+            bound = bound[np.isfinite(bound)]
+            if len(bound) and float(bound.max()) > best:
+                best = float(bound.max())
+                key = bound.idxmax()
+                values = key if isinstance(key, tuple) else (key,)
+                where = ", ".join(f"{c} = {v}" for c, v in zip(grouping, values, strict=True)) or "all rows"
+        return best, where
+
+
+def _groupings(sensitive: list[str]) -> list[list[str]]:
+    """Every set of groups an audit reports: all rows, each column, each pair, and the full intersection."""
+    pairs = [[a, b] for i, a in enumerate(sensitive) for b in sensitive[i + 1 :]]
+    found = [[], *([c] for c in sensitive), *pairs, sensitive]
+    unique: dict[tuple[str, ...], list[str]] = {}
+    for grouping in found:
+        unique.setdefault(tuple(grouping), list(grouping))
+    return list(unique.values())
+
+
+def truncate(values: np.ndarray, bits: int) -> np.ndarray:
+    """Each value with its binary mantissa cut to ``bits`` bits (towards zero): within 1 part in 2**bits."""
+    raw = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
+    mask = np.uint64((~((1 << (EXACT_BITS - bits)) - 1)) & 0xFFFFFFFFFFFFFFFF)
+    return (raw & mask).view(np.float64)
+
+
+def _widths(values: np.ndarray, bits: int) -> np.ndarray:
+    """How far below a rounded value's magnitude the exact one may have been: one unit of its last kept bit."""
+    _, exponent = np.frexp(np.abs(values))
+    return np.where(values == 0, 0.0, np.ldexp(1.0, exponent - 1 - bits))
+
+
+def _largest_width(column: pd.Series, bits: int) -> float:
+    """The largest distance between a rounded amount and the exact one: bounds each mean, MAE and RMSE."""
+    widths = _widths(column.to_numpy(dtype=np.float64), bits)
+    return float(widths.max()) if widths.shape[0] else 0.0
+
+
+def _brier_bound(scores: np.ndarray, bits: int) -> float:
+    """|(s - y)^2 - (s' - y)^2| = |s - s'| |s + s' - 2y| <= d (2|s' - y| + d) <= d (2 max(|s'|, |s' - 1|) + d)."""
+    if scores.shape[0] == 0:
+        return 0.0
+    width = _widths(scores, bits)
+    reach = 2.0 * np.maximum(np.abs(scores), np.abs(scores - 1.0)) + width
+    return float((width * reach).max())
+
+
+def _grouped(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per distinct combination of ``keys``, with the counts (and weight sums) added up."""
+    sums = [c for c in (COUNT, WEIGHT_SUM) if c in frame.columns]
+    grouped = frame.groupby(keys, sort=False, dropna=False, observed=True)[sums].sum()
+    return grouped.reset_index()
+
+
+def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
+    """The rounding in plain words, with the bounds, for the audit's notes."""
+    relative = f"1 part in {2**rounding.bits:,}"
+    parts = []
+    if "auc" in rounding.bounds:
+        parts.append(f"AUC is within {_shown(rounding.bounds['auc'])} of its exact value")
+        parts.append(f"the Brier score within {_shown(rounding.bounds['brier'])}")
+    if "mean_prediction" in rounding.bounds:
+        parts.append(f"the mean prediction within {_shown(rounding.bounds['mean_prediction'])}")
+        if "mae" in rounding.bounds:
+            parts.append(f"the mean target within {_shown(rounding.bounds['mean_target'])}")
+            parts.append(f"MAE and RMSE within {_shown(rounding.bounds['mae'])}")
+    said = "; ".join(parts) + " in every group" if parts else "no metric depends on them"
+    effective = (
+        f" (with weights, the effective counts behind their intervals are within 1 part in {2 ** (rounding.bits - 1):,})"
+        if weighted
+        else ""
+    )
+    return (
+        f"The table has more than {limit:,} distinct combinations of groups, outcome and score, more than an audit "
+        f"keeps in memory, so scores, weights and amounts were rounded to {rounding.bits} significant bits "
+        f"(each within {relative}) before they were counted: {said}. Counts and rates are exact, and so are their "
+        f"intervals and tests{effective}."
+    )
+
+
+def _shown(bound: float) -> str:
+    if bound == 0:
+        return "0"
+    digits = max(0, 1 - math.floor(math.log10(bound)))
+    return f"±{bound:.{digits}f}" if digits <= 6 else f"±{bound:.1e}"
