@@ -208,10 +208,15 @@ class DistinctRows:
             bound = bound[np.isfinite(bound)]
             if len(bound) and float(bound.max()) > best:
                 best = float(bound.max())
-                key = bound.idxmax()
-                values = key if isinstance(key, tuple) else (key,)
-                where = ", ".join(f"{c} = {v}" for c, v in zip(grouping, values, strict=True)) or "all rows"
+                where = _group_name(grouping, bound.idxmax())
         return best, where
+
+
+def _group_name(grouping: list[str], key: Any) -> str:
+    if not grouping:
+        return "all rows"
+    values = key if isinstance(key, tuple) else (key,)
+    return ", ".join(f"{c} = {v}" for c, v in zip(grouping, values, strict=True))
 
 
 def _groupings(sensitive: list[str]) -> list[list[str]]:
@@ -264,7 +269,9 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
     relative = f"1 part in {2**rounding.bits:,}"
     parts = []
     if "auc" in rounding.bounds:
-        parts.append(f"AUC is within {_shown(rounding.bounds['auc'])} of its exact value")
+        worst = rounding.worst_group.get("auc")
+        at = f" (that bound is largest for {worst})" if worst and rounding.bounds["auc"] > 0 else ""
+        parts.append(f"AUC is within {_shown(rounding.bounds['auc'])} of its exact value{at}")
         parts.append(f"the Brier score within {_shown(rounding.bounds['brier'])}")
     if "mean_prediction" in rounding.bounds:
         parts.append(f"the mean prediction within {_shown(rounding.bounds['mean_prediction'])}")
