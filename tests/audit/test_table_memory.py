@@ -199,7 +199,10 @@ def test_rounded_amounts_of_a_regression_stay_a_regression_within_the_bounds(
     bounds = table.data.table.rounding_bounds
     assert table.data.table.rounded_to_bits == 4 and set(bounds) >= {"mean_prediction", "mae", "rmse"}
     for name in ("mean_prediction", "mean_target", "mae", "rmse"):
-        worst = max(abs(a - b) for a, b in zip(_metric(exact, name).values(), _metric(table, name).values()))
+        worst = max(
+            abs(a - b)
+            for a, b in zip(_metric(exact, name).values(), _metric(table, name).values(), strict=True)
+        )
         assert worst <= bounds[name], f"{name}: off by {worst}, said at most {bounds[name]}"
 
 
