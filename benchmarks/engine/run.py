@@ -15,6 +15,10 @@ modules again in every run). Run it with ``PYTHONPATH`` set to the checkout to m
    ``GROUP BY`` through psql (goal: 1.5x).
 4. PySpark local (``--spark-rows``): the audit's overhead beyond ``spark.sql(group by)`` in one session
    (goal: under 2 s).
+5. A model's audit of a DuckDB table (``--model-rows``): a logistic regression on five features scored in
+   batches, AUC and Brier with 200 resamples, against the floor of reading the same columns and running
+   ``predict_proba`` on every batch in one process (goal: memory that does not grow with the rows; speed
+   beside the floor and beside ``--before``).
 
 Run: ``.venv/bin/python benchmarks/engine/run.py --rows 50000000 --csv-rows 50000000 --pg-rows 10000000
 --spark-rows 10000000`` (data goes to benchmarks/_data/engine/, deleted with ``--clean``; ``--rows 0`` skips the
@@ -285,6 +289,63 @@ def spark(rows: int, repeat: int, workspace: Path) -> None:
     )
 
 
+FEATURES = ["x1", "x2", "x3", "x4", "x5"]
+
+MODEL_FLOOR = """
+import sys, duckdb
+from governance.intake.model_files import load_model
+model = load_model(sys.argv[2]).estimator
+con = duckdb.connect(sys.argv[1], read_only=True)
+con.execute("SET enable_progress_bar = false")
+reader = con.execute("SELECT x1, x2, x3, x4, x5, race, sex, repaid FROM people").to_arrow_reader(1_000_000)
+for batch in reader:
+    frame = batch.to_pandas()
+    model.predict_proba(frame[["x1", "x2", "x3", "x4", "x5"]])
+"""
+
+
+def make_people(database: Path, model_path: Path, rows: int) -> None:
+    """A DuckDB table of people (race, sex, five features, repaid) made in DuckDB, and a model fitted on a sample."""
+    if database.exists() and model_path.exists():
+        return
+    import duckdb
+    from sklearn.linear_model import LogisticRegression
+
+    from governance.intake.model_files import save_model
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(database))
+    con.execute("SET enable_progress_bar = false; SELECT setseed(0.5)")
+    features = ", ".join(f"random() * 2 - 1 AS {name}" for name in FEATURES)
+    con.execute(
+        f"CREATE TABLE people AS SELECT ['asian', 'black', 'hispanic', 'other', 'white'][1 + (i % 5)] AS race, "
+        f"CASE WHEN random() < 0.45 THEN 'female' ELSE 'male' END AS sex, {features} FROM range({rows}) t(i)"
+    )
+    con.execute(
+        "ALTER TABLE people ADD COLUMN repaid INTEGER; "
+        "UPDATE people SET repaid = CASE WHEN random() < 1 / (1 + exp(-(x1 - x2 + 0.5 * x3))) THEN 1 ELSE 0 END"
+    )
+    sample = con.execute(f"SELECT {', '.join(FEATURES)}, repaid FROM people USING SAMPLE 100000 ROWS").df()
+    con.close()
+    save_model(LogisticRegression().fit(sample[FEATURES], sample["repaid"]), model_path)
+
+
+def model_table(rows: int, repeat: int, workspace: Path) -> None:
+    database, model_path = DATA / f"people_{rows}.duckdb", DATA / "people_model.skops"
+    if not database.exists():
+        model_path.unlink(missing_ok=True)
+    make_people(database, model_path, rows)
+    header(f"A model's audit of a DuckDB table, {rows:,} rows")
+    floor = [PYTHON, "-c", MODEL_FLOOR, str(database), str(model_path)]
+    row("floor: read the columns and predict_proba each batch", measure(floor, repeat), None)
+    out = ["--workspace", str(workspace), "--json", str(workspace / "a.json")]
+    table = ["--table", "people", "--connection", f"duckdb://{database}", "--model", str(model_path)]
+    roles = ["--target", "repaid", "--sensitive", "race", "--sensitive", "sex"]
+    roles += [part for name in FEATURES for part in ("--features", name)]
+    command = [GOVERNANCE, "audit", "m@1", *table, *roles, "--no-register", "--no-figures", "--no-explain"]
+    audit_rows("audit --table --model (200 resamples)", [*command, "--n-boot", "200", *out], repeat, floor)
+
+
 def compile_sources(before: str | None) -> None:
     """Byte-compile the code measured (and ``--before``'s) first, as installing a package does: with
     PYTHONDONTWRITEBYTECODE set, a checkout without ``__pycache__`` compiles every module again in every run
@@ -305,6 +366,7 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=0)
     parser.add_argument("--pg-rows", type=int, default=0)
     parser.add_argument("--spark-rows", type=int, default=0)
+    parser.add_argument("--model-rows", type=int, default=0, help="a model's audit of a DuckDB table")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--clean", action="store_true", help="delete the generated data afterwards")
     parser.add_argument(
@@ -329,6 +391,8 @@ def main() -> None:
             postgres(args.pg_rows, args.repeat, workspace)
         if args.spark_rows:
             spark(args.spark_rows, args.repeat, workspace)
+        if args.model_rows:
+            model_table(args.model_rows, args.repeat, workspace)
     finally:
         shutil.rmtree(workspace, ignore_errors=True)
         if args.clean:

@@ -234,11 +234,19 @@ def test_a_threshold_decides_on_the_exact_scores_before_any_rounding(
 
 
 def test_truncation_to_fewer_bits_is_the_same_from_a_rounded_value() -> None:
-    values = np.random.default_rng(0).normal(0, 1e3, 10_000)
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [rng.normal(0, 1e3, 5_000), rng.random(5_000), [0.0, 1.0, -0.0, 1.0 + 1e-12, -1e-9]]
+    )
+    unit = (values >= 0) & (values <= 1)
     for fine, coarse in ((30, 24), (20, 13), (10, 4)):
         assert np.array_equal(truncate(truncate(values, fine), coarse), truncate(values, coarse))
-        relative = np.abs(values - truncate(values, coarse)) / np.abs(values)
-        assert relative.max() < 2.0**-coarse
+        error = np.abs(values - truncate(values, coarse))
+        # probabilities on an even grid of 2**-bits; other values within 1 part in 2**bits
+        assert (error < np.where(unit, 2.0**-coarse, np.abs(values) * 2.0**-coarse)).all()
+        assert (truncate(values, coarse)[unit] >= 0).all() and (
+            truncate(values, coarse)[unit] <= values[unit]
+        ).all()
 
 
 def test_the_bits_kept_do_not_depend_on_the_order_of_the_batches() -> None:

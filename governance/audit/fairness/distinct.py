@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 DISTINCT_LIMIT = 500_000  # distinct rows kept before amounts are rounded (about 40 MB of keys and counts)
 EXACT_BITS = 52  # a float64's whole mantissa: nothing rounded
-BITS_LADDER = (30, 24, 20, 16, 13, 10, 8, 6, 4)  # then fewer and fewer significant bits; never below the last
+BITS_LADDER = (30, 24, 20, *range(18, 3, -1))  # then one bit fewer at a time; never below 4
 LABEL_VALUES = (
     1001  # distinct label values kept for the task's check (more: amounts, as the engine path reads)
 )
@@ -230,16 +230,22 @@ def _groupings(sensitive: list[str]) -> list[list[str]]:
 
 
 def truncate(values: np.ndarray, bits: int) -> np.ndarray:
-    """Each value with its binary mantissa cut to ``bits`` bits (towards zero): within 1 part in 2**bits."""
-    raw = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
+    """Each value with ``bits`` binary digits kept (cut towards zero). Between 0 and 1 (probabilities) the digits
+    are those of 1 + value, an even grid of 2**-bits; elsewhere the value's own, within 1 part in 2**bits.
+    Either way, cutting to fewer bits gives the same from the value or from an already cut one."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    unit = (values >= 0.0) & (values <= 1.0)
+    shifted = np.where(unit, values + 1.0, values)
     mask = np.uint64((~((1 << (EXACT_BITS - bits)) - 1)) & 0xFFFFFFFFFFFFFFFF)
-    return (raw & mask).view(np.float64)
+    cut = (shifted.view(np.uint64) & mask).view(np.float64)
+    return np.where(unit, cut - 1.0, cut)
 
 
 def _widths(values: np.ndarray, bits: int) -> np.ndarray:
-    """How far below a rounded value's magnitude the exact one may have been: one unit of its last kept bit."""
+    """How far from a cut value the exact one may have been: one unit of its last kept digit."""
     _, exponent = np.frexp(np.abs(values))
-    return np.where(values == 0, 0.0, np.ldexp(1.0, exponent - 1 - bits))
+    relative = np.where(values == 0, 0.0, np.ldexp(1.0, exponent - 1 - bits))
+    return np.where((values >= 0.0) & (values <= 1.0), 2.0**-bits, relative)
 
 
 def _largest_width(column: pd.Series, bits: int) -> float:
