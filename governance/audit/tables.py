@@ -73,9 +73,6 @@ class TableRequest:
     batch_rows: int = BATCH_ROWS
     extra: Sequence[str] = ()  # other columns to read (an id column)
     file: str | None = None  # a local file that ``query`` reads through DuckDB (its name, for messages)
-    distinct_limit: int | None = (
-        None  # distinct scored rows kept before amounts are rounded (None: the default)
-    )
 
 
 @dataclass

@@ -5,9 +5,9 @@ A ``GROUP BY`` over the sensitive, label and prediction columns with ``COUNT(*)`
 ``build_count_table`` codes rows, so ``compute_fairness_from_counts`` gives the in-memory result.
 
 AUC, Brier score and the regression metrics are resampled row by row (``_rows``): for those the engine returns
-the distinct (groups, label, value, weight) combinations with their counts, and ``expand_groups`` repeats
-each one ``count`` times. The rows are then exactly the table's rows (order does not matter: they are put in a
-canonical order before resampling), so the numbers equal the in-memory path's for the same seed.
+the distinct (groups, label, value, weight) combinations with their counts, kept as they are
+(:mod:`governance.audit.fairness.distinct`) and passed with their counts to ``compute_fairness``, which resamples
+them as the repeated rows would be, so the numbers equal the in-memory path's for the same seed.
 """
 
 from __future__ import annotations
@@ -16,14 +16,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from governance.audit.fairness._inputs import code_labels, prepare_columns
 from governance.audit.fairness.table import CountTable, RowCells
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from governance.intake.grouped import Grouped
 
 COUNT, WEIGHT, SQUARES = "n__", "w__", "w2__"
@@ -58,11 +54,3 @@ def table_from_groups(
         true_codes=None if true_labels is None else true_labels.codes,
         classes=pred_labels.classes,
     )
-
-
-def expand_groups(groups: Grouped) -> pd.DataFrame:
-    """Each distinct row repeated ``n__`` times: the table's rows again, in another order."""
-    frame = groups.to_pandas()
-    counts = frame[COUNT].to_numpy(dtype=np.int64)
-    rows = frame.drop(columns=[c for c in (COUNT, WEIGHT, SQUARES) if c in frame.columns])
-    return rows.loc[rows.index.repeat(counts)].reset_index(drop=True)
