@@ -271,3 +271,23 @@ def test_the_bits_kept_do_not_depend_on_the_order_of_the_batches() -> None:
         assert len(got) <= 700 and counts.sum() == 20_000
         kept.append((rows.bits, sorted(map(tuple, got.assign(n=counts).to_numpy().tolist()))))
     assert all(k == kept[0] for k in kept)
+
+
+def test_a_regression_whose_fractions_show_late_is_rounded_alike_in_any_order() -> None:
+    """Amounts join the rounded columns when a fraction first shows; rows kept before are rounded too."""
+    rng = np.random.default_rng(9)
+    whole = pd.DataFrame(
+        {"g": rng.choice(["a", "b"], 6_000), "p": rng.integers(0, 5_000, 6_000).astype(float)}
+    )
+    whole["y"] = whole["p"] + rng.integers(-50, 50, 6_000)
+    fractional = whole.assign(p=whole["p"] + rng.random(6_000))
+    kept = []
+    for batches in ([whole, fractional], [fractional, whole]):
+        rows = DistinctRows(ScoredColumns(sensitive=["g"], predictions="p", target="y"), limit=1_000)
+        for batch in batches:
+            for start in range(0, len(batch), 1_000):
+                rows.add(batch.iloc[start : start + 1_000])
+        got, counts = rows.rows()
+        assert rows.label_values("p") != [] and counts.sum() == 12_000
+        kept.append((rows.bits, sorted(map(tuple, got.assign(n=counts).to_numpy().tolist()))))
+    assert kept[0] == kept[1]

@@ -29,7 +29,7 @@ BITS_LADDER = (30, 24, 20, *range(18, 3, -1))  # then one bit fewer at a time; n
 LABEL_VALUES = (
     1001  # distinct label values kept for the task's check (more: amounts, as the engine path reads)
 )
-COUNT, WEIGHT_SUM = "n__", "w__"
+COUNT, WEIGHT_SUM = "\x1fcount", "\x1fweight"  # no column of a table is named so (they start with a control)
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,8 @@ class DistinctRows:
             return
         parts = ([] if self._kept is None else [self._kept]) + self._pending
         self._pending, self._pending_rows = [], 0
-        kept = _grouped(pd.concat(parts, ignore_index=True), self.columns.keys)
+        # Rounded again as a whole: a regression's amounts join the rounded columns when a fraction first shows.
+        kept = _grouped(self._rounded(pd.concat(parts, ignore_index=True)), self.columns.keys)
         while len(kept) > self.limit and self.bits > BITS_LADDER[-1]:
             self.bits = next(b for b in BITS_LADDER if b < self.bits)
             kept = _grouped(self._rounded(kept), self.columns.keys)
