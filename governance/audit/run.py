@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from governance.results.tradeoff import CalibrationResult, TradeoffResult
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): stages are "fairness" and "explain"."""
+"""progress(stage, done, total): stages are "scoring" (a model over a table's rows), "fairness" and "explain"."""
 
 
 @dataclass(frozen=True)
@@ -486,7 +486,7 @@ def _measure_fairness(
     loaded = _load_model(request)
     file_hash = _hash_while_counting(Path(str(request.data))) if file_sql is not None else None
     inputs = _table_inputs(
-        _table_request(request, file_sql), request, loaded, loaded_policy, options, fairness_progress
+        _table_request(request, file_sql), request, loaded, loaded_policy, options, progress
     )
     fairness = _with_category_notes(inputs.fairness)
     if file_hash is None:
@@ -590,13 +590,14 @@ def _table_inputs(
     loaded: LoadedModel | None,
     loaded_policy: LoadedPolicy,
     options: FairnessOptions,
-    progress: Callable[[int, int], None] | None,
+    stages: Progress | None,
 ) -> TableInputs:
     """Aggregates from the engine, then the same fairness computation as for a file."""
     from governance.audit import tables
     from governance.audit.fairness import compute_fairness, compute_fairness_from_counts
 
     _load_what_follows(request)
+    progress = (lambda done, total: stages("fairness", done, total)) if stages else None
 
     def check_task(task: str, classes: list[Any]) -> None:
         check_task_fits_policy(task, classes, loaded_policy, predictions=request.predictions)
@@ -646,6 +647,7 @@ def _table_inputs(
         compute=from_model,
         seed=request.seed,
         sample_rows=request.explain_rows,
+        progress=(lambda done, total: stages("scoring", done, total)) if stages else None,
     )
 
 

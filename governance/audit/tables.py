@@ -455,12 +455,15 @@ def model_inputs(
     compute: Callable[..., FairnessResult],
     seed: int,
     sample_rows: int | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> TableInputs:
-    """A model run over a table in Arrow batches: scored batch by batch, features dropped after each batch."""
+    """A model run over a table in Arrow batches: scored batch by batch, features dropped after each batch.
+
+    ``progress(rows scored, rows in all)`` hears after each batch (the rows are counted first, for it only)."""
     source, inputs, columns = _open_for_model(request, model)
     scoring = _Scoring(
         columns=columns, names=inputs.names, score=score, check_task=check_task, compute=compute, seed=seed,
-        size=sample_rows or DEFAULT_SAMPLE_ROWS,
+        size=sample_rows or DEFAULT_SAMPLE_ROWS, progress=progress,
     )  # fmt: skip
     run = _score_on_spark if source.con.backend == "pyspark" else _score_in_batches
     scored = run(source, request, scoring)
@@ -577,6 +580,7 @@ class _Scoring:
     compute: Callable[..., FairnessResult]
     seed: int
     size: int  # rows in the explanation's sample
+    progress: Callable[[int, int], None] | None = None  # (rows scored, rows in all), after each batch
 
     def fairness(
         self, request: TableRequest, distinct: DistinctRows, label: Any
@@ -612,6 +616,7 @@ def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) 
     kept_columns = _kept_columns(request)
     distinct: DistinctRows | None = None
     label: Any = None
+    total = source.row_count() if scoring.progress else 0
     for frame in source.batches(scoring.columns, request.batch_rows):
         y_pred, scores, label = scoring.score(frame[scoring.names])
         part = frame[kept_columns].copy()
@@ -622,6 +627,8 @@ def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) 
             distinct = _distinct(request, predictions=PREDICTED, scores=None if scores is None else SCORED)
         distinct.add(part)
         sample.add(frame, _cells(frame[list(request.sensitive)]), rng)
+        if scoring.progress:
+            scoring.progress(distinct.n_rows, max(total, distinct.n_rows))
     if distinct is None:
         raise InputError(
             f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.",

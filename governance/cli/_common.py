@@ -155,6 +155,7 @@ class ProgressBars:
     """
 
     LABELS: ClassVar[dict[str, str]] = {
+        "scoring": "Scoring the table's rows",
         "fairness": "Bootstrap intervals",
         "explain": "Explaining the model",
         "reasons": "Explaining rows",

@@ -291,3 +291,16 @@ def test_a_regression_whose_fractions_show_late_is_rounded_alike_in_any_order() 
         assert rows.label_values("p") != [] and counts.sum() == 12_000
         kept.append((rows.bits, sorted(map(tuple, got.assign(n=counts).to_numpy().tolist()))))
     assert kept[0] == kept[1]
+
+
+def test_scoring_a_table_reports_its_progress_batch_by_batch(rounded: dict[str, Any], tmp_path: Path) -> None:
+    """A long scoring pass shows a bar on a terminal: the library reports rows scored of rows in all."""
+    heard: list[tuple[str, int, int]] = []
+    options = {
+        **COMMON, "model": rounded["model"], "target": "repaid", "sensitive": ["sex"], "features": ["x1", "x2"],
+        "explain": False, "workspace": Workspace(root=tmp_path),
+    }  # fmt: skip
+    audit(table="people", connection=rounded["url"], progress=lambda *call: heard.append(call), **options)
+    scoring = [(done, total) for stage, done, total in heard if stage == "scoring"]
+    assert scoring and scoring[-1] == (30_000, 30_000)
+    assert [done for done, _ in scoring] == sorted(done for done, _ in scoring)
