@@ -371,7 +371,10 @@ def _with_rounding(fairness: FairnessResult, kept: Kept, distinct: DistinctRows)
 
     if kept.rounding is None:
         return fairness
-    note = bits_note(kept.rounding, distinct.limit, weighted=distinct.columns.weights is not None)
+    scoring = any(a.ll144 is not None and a.ll144.rate_kind == "scoring" for a in fairness.attributes)
+    note = bits_note(
+        kept.rounding, distinct.limit, weighted=distinct.columns.weights is not None, scoring_rates=scoring
+    )
     return fairness.model_copy(update={"notes": [*fairness.notes, note]})
 
 

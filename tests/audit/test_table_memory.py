@@ -304,3 +304,16 @@ def test_scoring_a_table_reports_its_progress_batch_by_batch(rounded: dict[str, 
     scoring = [(done, total) for stage, done, total in heard if stage == "scoring"]
     assert scoring and scoring[-1] == (30_000, 30_000)
     assert [done for done, _ in scoring] == sorted(done for done, _ in scoring)
+
+
+def test_rounded_scores_warn_that_ll144_scoring_rates_are_not_exact(
+    rounded: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scoring rates compare scores with their median: rounding can move a person across it, so the note
+    says so instead of calling every rate exact."""
+    monkeypatch.setattr(distinct_module, "DISTINCT_LIMIT", 6_000)
+    table = _audit(rounded, tmp_path, table="people", connection=rounded["url"], ll144_rate="scoring")
+    note = next(n for n in table.fairness.notes if "significant bits" in n)
+    assert "except the NYC LL144 scoring rates" in note
+    plain = _audit(rounded, tmp_path, table="people", connection=rounded["url"])
+    assert "LL144" not in next(n for n in plain.fairness.notes if "significant bits" in n)

@@ -271,7 +271,7 @@ def _grouped(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return grouped.reset_index()
 
 
-def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
+def bits_note(rounding: Rounding, limit: int, *, weighted: bool, scoring_rates: bool = False) -> str:
     """The rounding in plain words, with the bounds, for the audit's notes."""
     relative = f"1 part in {2**rounding.bits:,}"
     parts = []
@@ -295,7 +295,16 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
         f"The table has more than {limit:,} distinct combinations of groups, outcome and score, more than an audit "
         f"keeps in memory, so scores, weights and amounts were rounded to {rounding.bits} significant bits "
         f"(each within {relative}) before they were counted: {said}. Counts and rates are exact, and so are their "
-        f"intervals and tests{effective}."
+        f"intervals and tests{effective}{_scoring_caveat(scoring_rates)}."
+    )
+
+
+def _scoring_caveat(scoring_rates: bool) -> str:
+    if not scoring_rates:
+        return ""
+    return (
+        ", except the NYC LL144 scoring rates: they compare the rounded scores with their median, so a person "
+        "whose score lies within one rounding step of the median may be counted on the other side of it"
     )
 
 
