@@ -96,6 +96,8 @@ class DistinctRows:
         self._pending: list[pd.DataFrame] = []
         self._pending_rows = 0
         self._labels = {c: _Labels() for c in (columns.predictions, columns.target) if c}
+        self._count, self._weight_sum = free_name(COUNT, columns.keys), free_name(WEIGHT_SUM, columns.keys)
+        self._rounded_columns: list[str] = []  # the amounts already rounded to ``bits``
 
     def add(self, frame: pd.DataFrame, counts: np.ndarray | None = None) -> None:
         """Add rows (``counts``: how many rows each stands for, as from a ``GROUP BY``; else one each)."""
@@ -104,11 +106,12 @@ class DistinctRows:
         n = np.ones(len(part), dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
         for column, labels in self._labels.items():
             labels.add(part[column])
-        part[COUNT] = n
+        self._round_new_amounts()
+        part[self._count] = n
         if self.columns.weights:
-            part[WEIGHT_SUM] = part[self.columns.weights].to_numpy(dtype=np.float64) * n
+            part[self._weight_sum] = part[self.columns.weights].to_numpy(dtype=np.float64) * n
         self.n_rows += int(n.sum())
-        self._pending.append(_grouped(self._rounded(part), keys))
+        self._pending.append(self._grouped(self._rounded(part)))
         self._pending_rows += len(self._pending[-1])
         if self._pending_rows + (0 if self._kept is None else len(self._kept)) > self.limit:
             self._merge()
@@ -122,12 +125,14 @@ class DistinctRows:
         import pandas as pd
 
         self._merge()
-        kept = self._kept if self._kept is not None else pd.DataFrame(columns=[*self.columns.keys, COUNT])
-        counts = kept[COUNT].to_numpy(dtype=np.int64)
+        kept = (
+            self._kept if self._kept is not None else pd.DataFrame(columns=[*self.columns.keys, self._count])
+        )
+        counts = kept[self._count].to_numpy(dtype=np.int64)
         rows = kept[self.columns.keys].reset_index(drop=True)
         weights = self.columns.weights
         if weights and self.bits < EXACT_BITS:
-            rows[weights] = kept[WEIGHT_SUM].to_numpy(dtype=np.float64) / counts
+            rows[weights] = kept[self._weight_sum].to_numpy(dtype=np.float64) / counts
         return rows, counts
 
     @property
@@ -140,9 +145,24 @@ class DistinctRows:
 
     def _rounded(self, part: pd.DataFrame) -> pd.DataFrame:
         if self.bits < EXACT_BITS:
+            self._rounded_columns = self.amounts
             for column in self.amounts:
                 part[column] = truncate(part[column].to_numpy(dtype=np.float64), self.bits)
         return part
+
+    def _round_new_amounts(self) -> None:
+        """A regression's first fractional value makes its predictions and outcomes amounts: the rows kept so far
+        are rounded as the later ones will be, so that the result does not depend on where that value came."""
+        if self.bits >= EXACT_BITS or self.amounts == self._rounded_columns:
+            return
+        if self._kept is not None:
+            self._kept = self._grouped(self._rounded(self._kept))
+        self._pending = [self._grouped(self._rounded(part)) for part in self._pending]
+        self._pending_rows = sum(len(part) for part in self._pending)
+        self._rounded_columns = self.amounts
+
+    def _grouped(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return _grouped(frame, self.columns.keys, [self._count, self._weight_sum])
 
     def _merge(self) -> None:
         """Fold the pending batches into the kept rows; round further while they do not fit."""
@@ -152,10 +172,11 @@ class DistinctRows:
             return
         parts = ([] if self._kept is None else [self._kept]) + self._pending
         self._pending, self._pending_rows = [], 0
-        kept = _grouped(pd.concat(parts, ignore_index=True), self.columns.keys)
-        while len(kept) > self.limit and self.bits > BITS_LADDER[-1]:
+        kept = self._grouped(pd.concat(parts, ignore_index=True))
+        # Nothing to round (no scores, weights or amounts): fewer bits would not keep fewer rows, only say so.
+        while len(kept) > self.limit and self.bits > BITS_LADDER[-1] and self.amounts:
             self.bits = next(b for b in BITS_LADDER if b < self.bits)
-            kept = _grouped(self._rounded(kept), self.columns.keys)
+            kept = self._grouped(self._rounded(kept))
         self._kept = kept
 
     def rounding(self) -> Rounding | None:
@@ -263,9 +284,16 @@ def _brier_bound(scores: np.ndarray, bits: int) -> float:
     return float((width * reach).max())
 
 
-def _grouped(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def free_name(name: str, taken: Sequence[str]) -> str:
+    """``name``, or ``name`` with more underscores, so that a table's own column of that name is not overwritten."""
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _grouped(frame: pd.DataFrame, keys: list[str], sums: Sequence[str]) -> pd.DataFrame:
     """One row per distinct combination of ``keys``, with the counts (and weight sums) added up."""
-    sums = [c for c in (COUNT, WEIGHT_SUM) if c in frame.columns]
+    sums = [c for c in sums if c in frame.columns]
     grouped = frame.groupby(keys, sort=False, dropna=False, observed=True)[sums].sum()
     return grouped.reset_index()
 
