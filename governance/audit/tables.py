@@ -350,7 +350,9 @@ def predictions_inputs(
     _done_with(source)
     kept_rows, row_counts = distinct.rows()
     fairness = compute(rows=kept_rows, counts=row_counts, task=task)
-    kept = Kept(distinct_rows=len(kept_rows), rounding=distinct.rounding())
+    kept = Kept(
+        distinct_rows=len(kept_rows), rounding=distinct.rounding(scoring_rates=_scoring_rates(fairness))
+    )
     return TableInputs(
         fairness=_with_rounding(fairness, kept, distinct), n_rows=distinct.n_rows, info=_kept_info(info, kept),
         label=positive_label,
@@ -366,6 +368,11 @@ def _distinct(request: TableRequest, *, predictions: str, scores: str | None) ->
         weights=request.weights,
     )  # fmt: skip
     return DistinctRows(columns)
+
+
+def _scoring_rates(fairness: FairnessResult) -> bool:
+    """Whether the audit's LL144 tables count the rows scoring above the median (which rounding may move)."""
+    return any(a.ll144 is not None and a.ll144.rate_kind == "scoring" for a in fairness.attributes)
 
 
 def _with_rounding(fairness: FairnessResult, kept: Kept, distinct: DistinctRows) -> FairnessResult:
@@ -601,7 +608,9 @@ class _Scoring:
             weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
             sensitive=rows[list(request.sensitive)], counts=counts,
         )  # fmt: skip
-        kept = Kept(distinct_rows=len(rows), rounding=distinct.rounding())
+        kept = Kept(
+            distinct_rows=len(rows), rounding=distinct.rounding(scoring_rates=_scoring_rates(fairness))
+        )
         return _with_rounding(fairness, kept, distinct), kept
 
 

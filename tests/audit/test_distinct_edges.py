@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from engine_support import COMMON, assert_same, write_duckdb
 
+from governance.audit.fairness import distinct as distinct_module
 from governance.audit.fairness.distinct import EXACT_BITS, DistinctRows, ScoredColumns
 from governance.audit.run import audit
 from governance.errors import InputError
@@ -113,3 +114,44 @@ def test_saved_predictions_with_a_group_named_like_the_engines_counts_are_refuse
             predictions="hired", target="repaid", sensitive=["sex", "n__"], workspace=Workspace(root=tmp_path),
         )  # fmt: skip
     assert "\n" not in str(caught.value)
+
+
+def test_past_the_limit_ll144_scoring_rates_are_within_a_stated_bound_not_said_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring rates count the rows above the median score: rows whose score rounds to the median's bin may fall
+    on the wrong side of it, so these rates (and their impact ratios) are not exact once the scores are rounded."""
+    monkeypatch.setattr(distinct_module, "DISTINCT_LIMIT", 60)
+    rng = np.random.default_rng(3)
+    n = 6_000
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["f", "m"], size=n),
+            "race": rng.choice(["a", "b", "c"], size=n),
+            "score": rng.random(n),
+            "ok": rng.integers(0, 2, n),
+        }
+    )
+    frame["hired"] = (frame["score"] > 0.5).astype(int)
+    csv = tmp_path / "scores.csv"
+    frame.to_csv(csv, index=False)
+    options = {
+        **COMMON, "predictions": "hired", "scores": "score", "target": "ok", "sensitive": ["sex", "race"],
+        "ll144_rate": "scoring", "workspace": Workspace(root=tmp_path),
+    }  # fmt: skip
+    exact = audit(data=csv, **options).result
+    table = audit(table="t", connection=write_duckdb(frame, tmp_path / "s.duckdb", "t"), **options).result
+
+    def rates(result: Any) -> dict[tuple[str, str], float]:
+        return {
+            (a.attribute, row.category): row.rate
+            for a in result.fairness.attributes
+            if a.ll144 is not None
+            for row in a.ll144.rows
+        }
+
+    bound = table.data.table.rounding_bounds["ll144_scoring_rate"]
+    worst = max(abs(rates(exact)[key] - value) for key, value in rates(table).items())
+    assert 0 < worst <= bound
+    note = next(note for note in table.fairness.notes if "significant bits" in note)
+    assert "LL144 scoring rates within ±" in note and "Counts and rates are exact" not in note

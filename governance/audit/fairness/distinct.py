@@ -179,14 +179,17 @@ class DistinctRows:
             kept = self._grouped(self._rounded(kept))
         self._kept = kept
 
-    def rounding(self) -> Rounding | None:
-        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error."""
+    def rounding(self, *, scoring_rates: bool = False) -> Rounding | None:
+        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error
+        (``scoring_rates``: the audit's LL144 rates count the rows scoring above the median)."""
         if self.bits >= EXACT_BITS:
             return None
         rows, counts = self.rows()
         bounds: dict[str, float] = {}
         worst: dict[str, str] = {}
         scores, target = self.columns.scores, self.columns.target
+        if scores and scoring_rates and scores in self.amounts:
+            bounds["ll144_scoring_rate"], worst["ll144_scoring_rate"] = self._scoring_bound(rows, counts)
         if scores and target and self.columns.predictions not in self.amounts:
             bounds["auc"], worst["auc"] = self._auc_bound(rows, counts)
             bounds["brier"] = _brier_bound(rows[scores].to_numpy(dtype=np.float64), self.bits)
@@ -197,6 +200,39 @@ class DistinctRows:
                 bounds["mae"] = bounds["rmse"] = bounds["mean_prediction"] + bounds["mean_target"]
         return Rounding(bits=self.bits, bounds=bounds, worst_group=worst)
 
+    def _weights(self, rows: pd.DataFrame, counts: np.ndarray) -> np.ndarray:
+        weights = self.columns.weights
+        return rows[weights].to_numpy(dtype=np.float64) * counts if weights else counts.astype(float)
+
+    def _scoring_bound(self, rows: pd.DataFrame, counts: np.ndarray) -> tuple[float, str]:
+        """Rounding keeps the order of scores in different bins, so only a row whose rounded score lies between
+        the two middle rounded scores (the median's bin) may be on the other side of the exact median: a group's
+        scoring rate is off by at most the share of its weight in those rows."""
+        import pandas as pd
+
+        assert self.columns.scores
+        scores = rows[self.columns.scores].to_numpy(dtype=np.float64)
+        if scores.shape[0] == 0:
+            return 0.0, "all rows"
+        low, high = _middle(scores, counts)
+        weight = self._weights(rows, counts)
+        frame = pd.DataFrame(
+            {"between": np.where((scores >= low) & (scores <= high), weight, 0.0), "all": weight}
+        )
+        best, where = 0.0, "all rows"
+        for grouping in _groupings(list(self.columns.sensitive)):
+            by = _group_columns(frame, rows, grouping)
+            sums = (
+                frame.groupby(by, sort=False, dropna=False)[["between", "all"]].sum()
+                if by
+                else frame.sum().to_frame().T
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = (sums["between"] / sums["all"]).replace([np.inf, -np.inf], np.nan).dropna()
+            if len(share) and float(share.max()) > best:
+                best, where = float(share.max()), _group_name(grouping, share.idxmax())
+        return best, where
+
     def _auc_bound(self, rows: pd.DataFrame, counts: np.ndarray) -> tuple[float, str]:
         """Pairs of a positive and a negative that rounding put on the same score count a half; exact, they
         count 0 or 1. So a group's AUC is off by at most half its tied (positive, negative) weight over P x N."""
@@ -205,19 +241,13 @@ class DistinctRows:
         columns = self.columns
         assert columns.scores and columns.target
         label = self.label_values(columns.target)[0]  # either label: the bound is symmetric in the two
-        weight = (
-            rows[columns.weights].to_numpy(dtype=np.float64) * counts
-            if columns.weights
-            else counts.astype(float)
-        )
+        weight = self._weights(rows, counts)
         positive = (rows[columns.target] == label).to_numpy()
         frame = pd.DataFrame({"pos": np.where(positive, weight, 0.0), "neg": np.where(positive, 0.0, weight)})
         frame["score"] = rows[columns.scores].to_numpy()
         best, where = 0.0, "all rows"
         for grouping in _groupings(list(columns.sensitive)):
-            for name, column in zip(grouping, (rows[c] for c in grouping), strict=True):
-                frame[f"g:{name}"] = column.astype("string").fillna("(missing)").to_numpy()
-            by = [f"g:{name}" for name in grouping]
+            by = _group_columns(frame, rows, grouping)
             bins = frame.groupby([*by, "score"], sort=False, dropna=False)[["pos", "neg"]].sum()
             bins["tied"] = bins["pos"] * bins["neg"]
             if by:
@@ -231,6 +261,23 @@ class DistinctRows:
                 best = float(bound.max())
                 where = _group_name(grouping, bound.idxmax())
         return best, where
+
+
+def _group_columns(frame: pd.DataFrame, rows: pd.DataFrame, grouping: list[str]) -> list[str]:
+    """The grouping's sensitive columns added to ``frame`` as text (a missing value as one group of its own)."""
+    for name in grouping:
+        frame[f"g:{name}"] = rows[name].astype("string").fillna("(missing)").to_numpy()
+    return [f"g:{name}" for name in grouping]
+
+
+def _middle(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The two middle values of ``values`` each repeated ``counts`` times (their mean is the median)."""
+    order = np.argsort(values, kind="stable")
+    ordered, ends = values[order], np.cumsum(counts[order])
+    total = int(ends[-1])
+    low = ordered[np.searchsorted(ends, (total - 1) // 2, side="right")]
+    high = ordered[np.searchsorted(ends, total // 2, side="right")]
+    return float(low), float(high)
 
 
 def _group_name(grouping: list[str], key: Any) -> str:
@@ -312,7 +359,12 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
         if "mae" in rounding.bounds:
             parts.append(f"the mean target within {_shown(rounding.bounds['mean_target'])}")
             parts.append(f"MAE and RMSE within {_shown(rounding.bounds['mae'])}")
+    if "ll144_scoring_rate" in rounding.bounds:
+        worst = rounding.worst_group.get("ll144_scoring_rate")
+        at = f" (largest for {worst})" if worst and rounding.bounds["ll144_scoring_rate"] > 0 else ""
+        parts.append(f"the LL144 scoring rates within {_shown(rounding.bounds['ll144_scoring_rate'])}{at}")
     said = "; ".join(parts) + " in every group" if parts else "no metric depends on them"
+    exact = "Other counts and rates" if "ll144_scoring_rate" in rounding.bounds else "Counts and rates"
     effective = (
         f" (with weights, the effective counts behind their intervals are within 1 part in {2 ** (rounding.bits - 1):,})"
         if weighted
@@ -321,7 +373,7 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
     return (
         f"The table has more than {limit:,} distinct combinations of groups, outcome and score, more than an audit "
         f"keeps in memory, so scores, weights and amounts were rounded to {rounding.bits} significant bits "
-        f"(each within {relative}) before they were counted: {said}. Counts and rates are exact, and so are their "
+        f"(each within {relative}) before they were counted: {said}. {exact} are exact, and so are their "
         f"intervals and tests{effective}."
     )
 
