@@ -263,10 +263,20 @@ class DistinctRows:
         return best, where
 
 
+MISSING = "(missing)"
+
+
 def _group_columns(frame: pd.DataFrame, rows: pd.DataFrame, grouping: list[str]) -> list[str]:
-    """The grouping's sensitive columns added to ``frame`` as text (a missing value as one group of its own)."""
-    for name in grouping:
-        frame[f"g:{name}"] = rows[name].astype("string").fillna("(missing)").to_numpy()
+    """The grouping's sensitive columns added to ``frame`` as text, grouped as the audit groups them: a missing
+    value is a group of its own, and in an intersection a row missing any of its columns is in one Unknown group
+    (``_groups._intersection``), which a bound must cover as a whole, not as its parts."""
+    texts = [rows[name].astype("string") for name in grouping]
+    unknown = np.zeros(len(rows), dtype=bool)
+    if len(grouping) > 1:
+        for text in texts:
+            unknown |= text.isna().to_numpy()
+    for name, text in zip(grouping, texts, strict=True):
+        frame[f"g:{name}"] = np.where(unknown, MISSING, text.fillna(MISSING).to_numpy(dtype=object))
     return [f"g:{name}" for name in grouping]
 
 
@@ -284,6 +294,8 @@ def _group_name(grouping: list[str], key: Any) -> str:
     if not grouping:
         return "all rows"
     values = key if isinstance(key, tuple) else (key,)
+    if len(grouping) > 1 and all(v == MISSING for v in values):
+        return f"{' × '.join(grouping)} = Unknown (a value missing)"
     return ", ".join(f"{c} = {v}" for c, v in zip(grouping, values, strict=True))
 
 
