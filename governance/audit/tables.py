@@ -301,6 +301,9 @@ def predictions_inputs(
     from governance.audit.fairness.grouped import table_from_groups
 
     assert request.predictions is not None
+    _refuse_engine_names(
+        [*request.sensitive, *(c for c in (request.target, request.predictions, request.scores) if c)]
+    )
     source = open_request(request, check_values=False)
     predictions, target, weights = request.predictions, request.target, request.weights
     nouns = column_nouns(predictions=predictions, target=target)
@@ -347,7 +350,9 @@ def predictions_inputs(
     _done_with(source)
     kept_rows, row_counts = distinct.rows()
     fairness = compute(rows=kept_rows, counts=row_counts, task=task)
-    kept = Kept(distinct_rows=len(kept_rows), rounding=distinct.rounding())
+    kept = Kept(
+        distinct_rows=len(kept_rows), rounding=distinct.rounding(scoring_rates=_scoring_rates(fairness))
+    )
     return TableInputs(
         fairness=_with_rounding(fairness, kept, distinct), n_rows=distinct.n_rows, info=_kept_info(info, kept),
         label=positive_label,
@@ -365,16 +370,18 @@ def _distinct(request: TableRequest, *, predictions: str, scores: str | None) ->
     return DistinctRows(columns)
 
 
+def _scoring_rates(fairness: FairnessResult) -> bool:
+    """Whether the audit's LL144 tables count the rows scoring above the median (which rounding may move)."""
+    return any(a.ll144 is not None and a.ll144.rate_kind == "scoring" for a in fairness.attributes)
+
+
 def _with_rounding(fairness: FairnessResult, kept: Kept, distinct: DistinctRows) -> FairnessResult:
     """The result with a note saying how the amounts were rounded, when they had to be."""
     from governance.audit.fairness.distinct import bits_note
 
     if kept.rounding is None:
         return fairness
-    scoring = any(a.ll144 is not None and a.ll144.rate_kind == "scoring" for a in fairness.attributes)
-    note = bits_note(
-        kept.rounding, distinct.limit, weighted=distinct.columns.weights is not None, scoring_rates=scoring
-    )
+    note = bits_note(kept.rounding, distinct.limit, weighted=distinct.columns.weights is not None)
     return fairness.model_copy(update={"notes": [*fairness.notes, note]})
 
 
@@ -592,20 +599,22 @@ class _Scoring:
         from governance.audit.fairness._inputs import check_labels, column_nouns
 
         nouns = column_nouns(predictions=None, target=request.target)
-        target = request.target
+        target, predicted = request.target, distinct.columns.predictions
         task, classes = check_labels(
-            distinct.label_values(PREDICTED), distinct.label_values(target) if target else None, nouns=nouns
+            distinct.label_values(predicted), distinct.label_values(target) if target else None, nouns=nouns
         )
         self.check_task(task, classes)
         rows, counts = distinct.rows()
         scores = distinct.columns.scores
         fairness = self.compute(
-            y_pred=rows[PREDICTED].to_numpy(), y_true=rows[target].to_numpy() if target else None, task=task,
+            y_pred=rows[predicted].to_numpy(), y_true=rows[target].to_numpy() if target else None, task=task,
             label=label, scores=rows[scores].to_numpy(dtype=float) if scores else None,
             weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
             sensitive=rows[list(request.sensitive)], counts=counts,
         )  # fmt: skip
-        kept = Kept(distinct_rows=len(rows), rounding=distinct.rounding())
+        kept = Kept(
+            distinct_rows=len(rows), rounding=distinct.rounding(scoring_rates=_scoring_rates(fairness))
+        )
         return _with_rounding(fairness, kept, distinct), kept
 
 
@@ -617,17 +626,18 @@ def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) 
     rng = np.random.default_rng(scoring.seed)
     sample = _Sample(size=scoring.size, seed=scoring.seed)
     kept_columns = _kept_columns(request)
+    predicted, scored = _scored_names(kept_columns)
     distinct: DistinctRows | None = None
     label: Any = None
     total = source.row_count() if scoring.progress else 0
     for frame in source.batches(scoring.columns, request.batch_rows):
         y_pred, scores, label = scoring.score(frame[scoring.names])
         part = frame[kept_columns].copy()
-        part[PREDICTED] = np.asarray(y_pred)
+        part[predicted] = np.asarray(y_pred)
         if scores is not None:
-            part[SCORED] = np.asarray(scores, dtype=float)
+            part[scored] = np.asarray(scores, dtype=float)
         if distinct is None:
-            distinct = _distinct(request, predictions=PREDICTED, scores=None if scores is None else SCORED)
+            distinct = _distinct(request, predictions=predicted, scores=None if scores is None else scored)
         distinct.add(part)
         sample.add(frame, _cells(frame[list(request.sensitive)]), rng)
         if scoring.progress:
@@ -661,6 +671,28 @@ def _capital(text: str) -> str:
 
 
 PREDICTED, SCORED = "prediction__", "score__"
+
+
+def _scored_names(kept: Sequence[str]) -> tuple[str, str]:
+    """The model's prediction and score columns, named apart from the table's own (a group named 'score__')."""
+    from governance.audit.fairness.distinct import free_name
+
+    return free_name(PREDICTED, kept), free_name(SCORED, kept)
+
+
+ENGINE_NAMES = ("n__", "w__", "w2__", "wnull__", "wmin__", "wmax__")  # the engine's counts and sums per group
+
+
+def _refuse_engine_names(columns: Sequence[str]) -> None:
+    """The engine's GROUP BY names its counts and sums so; a grouped column of the same name would clash."""
+    clash = [c for c in columns if c in ENGINE_NAMES]
+    if clash:
+        raise InputError(
+            f"The column '{clash[0]}' has a name the audit's engine queries give their counts and sums "
+            f'({", ".join(ENGINE_NAMES)}); rename it in {{query}} (SELECT ..., "{clash[0]}" AS other_name) '
+            "and audit that.",
+            fields=["query"],
+        )
 
 
 def _spark_type(values: Any) -> str:
@@ -698,10 +730,12 @@ def _score_on_spark(source: Source, request: TableRequest, scoring: _Scoring) ->
         first[names]
     )  # here first: a model that cannot predict fails in one sentence
     kept = _kept_columns(request)
+    _refuse_engine_names(kept)
+    predicted_name, scored_name = _scored_names(kept)
     fields = [f"`{c}` {frame.schema[c].dataType.simpleString()}" for c in kept]
-    fields.append(f"`{PREDICTED}` {_spark_type(y_pred)}")
+    fields.append(f"`{predicted_name}` {_spark_type(y_pred)}")
     if scores is not None:
-        fields.append(f"`{SCORED}` double")
+        fields.append(f"`{scored_name}` double")
     from pyspark import cloudpickle
 
     # The model as this process loaded and checked it, serialised once for the workers (never read from disk there).
@@ -712,17 +746,17 @@ def _score_on_spark(source: Source, request: TableRequest, scoring: _Scoring) ->
         for batch in batches:
             predicted, scored, _ = scorer(batch[names])
             out = batch[kept].copy()
-            out[PREDICTED] = predicted
+            out[predicted_name] = predicted
             if scored is not None:
-                out[SCORED] = scored
+                out[scored_name] = scored
             yield out
 
     view = f"governance_scored_{uuid.uuid4().hex[:12]}"
     frame.mapInPandas(run, schema=", ".join(fields)).createOrReplaceTempView(view)
-    distinct = _distinct(request, predictions=PREDICTED, scores=None if scores is None else SCORED)
+    distinct = _distinct(request, predictions=predicted_name, scores=None if scores is None else scored_name)
     try:
         scored_source = open_source(
-            source.con.ibis, table=view, query=None, columns=[*kept, PREDICTED], fields={}
+            source.con.ibis, table=view, query=None, columns=[*kept, predicted_name], fields={}
         )
         for grouped in scored_source.group_batches(distinct.columns.keys, request.batch_rows):
             distinct.add(grouped, grouped[COUNT].to_numpy())

@@ -306,7 +306,7 @@ def test_scoring_a_table_reports_its_progress_batch_by_batch(rounded: dict[str, 
     assert [done for done, _ in scoring] == sorted(done for done, _ in scoring)
 
 
-def test_rounded_scores_warn_that_ll144_scoring_rates_are_not_exact(
+def test_rounded_scores_bound_the_ll144_scoring_rates_instead_of_calling_them_exact(
     rounded: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The scoring rates compare scores with their median: rounding can move a person across it, so the note
@@ -314,6 +314,7 @@ def test_rounded_scores_warn_that_ll144_scoring_rates_are_not_exact(
     monkeypatch.setattr(distinct_module, "DISTINCT_LIMIT", 6_000)
     table = _audit(rounded, tmp_path, table="people", connection=rounded["url"], ll144_rate="scoring")
     note = next(n for n in table.fairness.notes if "significant bits" in n)
-    assert "except the NYC LL144 scoring rates" in note
+    assert "the LL144 scoring rates within ±" in note and "Other counts and rates are exact" in note
+    assert "ll144_scoring_rate" in table.data.table.rounding_bounds
     plain = _audit(rounded, tmp_path, table="people", connection=rounded["url"])
     assert "LL144" not in next(n for n in plain.fairness.notes if "significant bits" in n)

@@ -96,6 +96,8 @@ class DistinctRows:
         self._pending: list[pd.DataFrame] = []
         self._pending_rows = 0
         self._labels = {c: _Labels() for c in (columns.predictions, columns.target) if c}
+        self._count, self._weight_sum = free_name(COUNT, columns.keys), free_name(WEIGHT_SUM, columns.keys)
+        self._rounded_columns: list[str] = []  # the amounts already rounded to ``bits``
 
     def add(self, frame: pd.DataFrame, counts: np.ndarray | None = None) -> None:
         """Add rows (``counts``: how many rows each stands for, as from a ``GROUP BY``; else one each)."""
@@ -104,11 +106,12 @@ class DistinctRows:
         n = np.ones(len(part), dtype=np.int64) if counts is None else np.asarray(counts, dtype=np.int64)
         for column, labels in self._labels.items():
             labels.add(part[column])
-        part[COUNT] = n
+        self._round_new_amounts()
+        part[self._count] = n
         if self.columns.weights:
-            part[WEIGHT_SUM] = part[self.columns.weights].to_numpy(dtype=np.float64) * n
+            part[self._weight_sum] = part[self.columns.weights].to_numpy(dtype=np.float64) * n
         self.n_rows += int(n.sum())
-        self._pending.append(_grouped(self._rounded(part), keys))
+        self._pending.append(self._grouped(self._rounded(part)))
         self._pending_rows += len(self._pending[-1])
         if self._pending_rows + (0 if self._kept is None else len(self._kept)) > self.limit:
             self._merge()
@@ -122,12 +125,14 @@ class DistinctRows:
         import pandas as pd
 
         self._merge()
-        kept = self._kept if self._kept is not None else pd.DataFrame(columns=[*self.columns.keys, COUNT])
-        counts = kept[COUNT].to_numpy(dtype=np.int64)
+        kept = (
+            self._kept if self._kept is not None else pd.DataFrame(columns=[*self.columns.keys, self._count])
+        )
+        counts = kept[self._count].to_numpy(dtype=np.int64)
         rows = kept[self.columns.keys].reset_index(drop=True)
         weights = self.columns.weights
         if weights and self.bits < EXACT_BITS:
-            rows[weights] = kept[WEIGHT_SUM].to_numpy(dtype=np.float64) / counts
+            rows[weights] = kept[self._weight_sum].to_numpy(dtype=np.float64) / counts
         return rows, counts
 
     @property
@@ -140,9 +145,24 @@ class DistinctRows:
 
     def _rounded(self, part: pd.DataFrame) -> pd.DataFrame:
         if self.bits < EXACT_BITS:
+            self._rounded_columns = self.amounts
             for column in self.amounts:
                 part[column] = truncate(part[column].to_numpy(dtype=np.float64), self.bits)
         return part
+
+    def _round_new_amounts(self) -> None:
+        """A regression's first fractional value makes its predictions and outcomes amounts: the rows kept so far
+        are rounded as the later ones will be, so that the result does not depend on where that value came."""
+        if self.bits >= EXACT_BITS or self.amounts == self._rounded_columns:
+            return
+        if self._kept is not None:
+            self._kept = self._grouped(self._rounded(self._kept))
+        self._pending = [self._grouped(self._rounded(part)) for part in self._pending]
+        self._pending_rows = sum(len(part) for part in self._pending)
+        self._rounded_columns = self.amounts
+
+    def _grouped(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return _grouped(frame, self.columns.keys, [self._count, self._weight_sum])
 
     def _merge(self) -> None:
         """Fold the pending batches into the kept rows; round further while they do not fit."""
@@ -152,21 +172,24 @@ class DistinctRows:
             return
         parts = ([] if self._kept is None else [self._kept]) + self._pending
         self._pending, self._pending_rows = [], 0
-        # Rounded again as a whole: a regression's amounts join the rounded columns when a fraction first shows.
-        kept = _grouped(self._rounded(pd.concat(parts, ignore_index=True)), self.columns.keys)
-        while len(kept) > self.limit and self.bits > BITS_LADDER[-1]:
+        kept = self._grouped(pd.concat(parts, ignore_index=True))
+        # Nothing to round (no scores, weights or amounts): fewer bits would not keep fewer rows, only say so.
+        while len(kept) > self.limit and self.bits > BITS_LADDER[-1] and self.amounts:
             self.bits = next(b for b in BITS_LADDER if b < self.bits)
-            kept = _grouped(self._rounded(kept), self.columns.keys)
+            kept = self._grouped(self._rounded(kept))
         self._kept = kept
 
-    def rounding(self) -> Rounding | None:
-        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error."""
+    def rounding(self, *, scoring_rates: bool = False) -> Rounding | None:
+        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error
+        (``scoring_rates``: the audit's LL144 rates count the rows scoring above the median)."""
         if self.bits >= EXACT_BITS:
             return None
         rows, counts = self.rows()
         bounds: dict[str, float] = {}
         worst: dict[str, str] = {}
         scores, target = self.columns.scores, self.columns.target
+        if scores and scoring_rates and scores in self.amounts:
+            bounds["ll144_scoring_rate"], worst["ll144_scoring_rate"] = self._scoring_bound(rows, counts)
         if scores and target and self.columns.predictions not in self.amounts:
             bounds["auc"], worst["auc"] = self._auc_bound(rows, counts)
             bounds["brier"] = _brier_bound(rows[scores].to_numpy(dtype=np.float64), self.bits)
@@ -177,6 +200,39 @@ class DistinctRows:
                 bounds["mae"] = bounds["rmse"] = bounds["mean_prediction"] + bounds["mean_target"]
         return Rounding(bits=self.bits, bounds=bounds, worst_group=worst)
 
+    def _weights(self, rows: pd.DataFrame, counts: np.ndarray) -> np.ndarray:
+        weights = self.columns.weights
+        return rows[weights].to_numpy(dtype=np.float64) * counts if weights else counts.astype(float)
+
+    def _scoring_bound(self, rows: pd.DataFrame, counts: np.ndarray) -> tuple[float, str]:
+        """Rounding keeps the order of scores in different bins, so only a row whose rounded score lies between
+        the two middle rounded scores (the median's bin) may be on the other side of the exact median: a group's
+        scoring rate is off by at most the share of its weight in those rows."""
+        import pandas as pd
+
+        assert self.columns.scores
+        scores = rows[self.columns.scores].to_numpy(dtype=np.float64)
+        if scores.shape[0] == 0:
+            return 0.0, "all rows"
+        low, high = _middle(scores, counts)
+        weight = self._weights(rows, counts)
+        frame = pd.DataFrame(
+            {"between": np.where((scores >= low) & (scores <= high), weight, 0.0), "all": weight}
+        )
+        best, where = 0.0, "all rows"
+        for grouping in _groupings(list(self.columns.sensitive)):
+            by = _group_columns(frame, rows, grouping)
+            sums = (
+                frame.groupby(by, sort=False, dropna=False)[["between", "all"]].sum()
+                if by
+                else frame.sum().to_frame().T
+            )
+            with np.errstate(divide="ignore", invalid="ignore"):
+                share = (sums["between"] / sums["all"]).replace([np.inf, -np.inf], np.nan).dropna()
+            if len(share) and float(share.max()) > best:
+                best, where = float(share.max()), _group_name(grouping, share.idxmax())
+        return best, where
+
     def _auc_bound(self, rows: pd.DataFrame, counts: np.ndarray) -> tuple[float, str]:
         """Pairs of a positive and a negative that rounding put on the same score count a half; exact, they
         count 0 or 1. So a group's AUC is off by at most half its tied (positive, negative) weight over P x N."""
@@ -185,19 +241,13 @@ class DistinctRows:
         columns = self.columns
         assert columns.scores and columns.target
         label = self.label_values(columns.target)[0]  # either label: the bound is symmetric in the two
-        weight = (
-            rows[columns.weights].to_numpy(dtype=np.float64) * counts
-            if columns.weights
-            else counts.astype(float)
-        )
+        weight = self._weights(rows, counts)
         positive = (rows[columns.target] == label).to_numpy()
         frame = pd.DataFrame({"pos": np.where(positive, weight, 0.0), "neg": np.where(positive, 0.0, weight)})
         frame["score"] = rows[columns.scores].to_numpy()
         best, where = 0.0, "all rows"
         for grouping in _groupings(list(columns.sensitive)):
-            for name, column in zip(grouping, (rows[c] for c in grouping), strict=True):
-                frame[f"g:{name}"] = column.astype("string").fillna("(missing)").to_numpy()
-            by = [f"g:{name}" for name in grouping]
+            by = _group_columns(frame, rows, grouping)
             bins = frame.groupby([*by, "score"], sort=False, dropna=False)[["pos", "neg"]].sum()
             bins["tied"] = bins["pos"] * bins["neg"]
             if by:
@@ -213,10 +263,39 @@ class DistinctRows:
         return best, where
 
 
+MISSING = "(missing)"
+
+
+def _group_columns(frame: pd.DataFrame, rows: pd.DataFrame, grouping: list[str]) -> list[str]:
+    """The grouping's sensitive columns added to ``frame`` as text, grouped as the audit groups them: a missing
+    value is a group of its own, and in an intersection a row missing any of its columns is in one Unknown group
+    (``_groups._intersection``), which a bound must cover as a whole, not as its parts."""
+    texts = [rows[name].astype("string") for name in grouping]
+    unknown = np.zeros(len(rows), dtype=bool)
+    if len(grouping) > 1:
+        for text in texts:
+            unknown |= text.isna().to_numpy()
+    for name, text in zip(grouping, texts, strict=True):
+        frame[f"g:{name}"] = np.where(unknown, MISSING, text.fillna(MISSING).to_numpy(dtype=object))
+    return [f"g:{name}" for name in grouping]
+
+
+def _middle(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The two middle values of ``values`` each repeated ``counts`` times (their mean is the median)."""
+    order = np.argsort(values, kind="stable")
+    ordered, ends = values[order], np.cumsum(counts[order])
+    total = int(ends[-1])
+    low = ordered[np.searchsorted(ends, (total - 1) // 2, side="right")]
+    high = ordered[np.searchsorted(ends, total // 2, side="right")]
+    return float(low), float(high)
+
+
 def _group_name(grouping: list[str], key: Any) -> str:
     if not grouping:
         return "all rows"
     values = key if isinstance(key, tuple) else (key,)
+    if len(grouping) > 1 and all(v == MISSING for v in values):
+        return f"{' × '.join(grouping)} = Unknown (a value missing)"
     return ", ".join(f"{c} = {v}" for c, v in zip(grouping, values, strict=True))
 
 
@@ -264,14 +343,21 @@ def _brier_bound(scores: np.ndarray, bits: int) -> float:
     return float((width * reach).max())
 
 
-def _grouped(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def free_name(name: str, taken: Sequence[str]) -> str:
+    """``name``, or ``name`` with more underscores, so that a table's own column of that name is not overwritten."""
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _grouped(frame: pd.DataFrame, keys: list[str], sums: Sequence[str]) -> pd.DataFrame:
     """One row per distinct combination of ``keys``, with the counts (and weight sums) added up."""
-    sums = [c for c in (COUNT, WEIGHT_SUM) if c in frame.columns]
+    sums = [c for c in sums if c in frame.columns]
     grouped = frame.groupby(keys, sort=False, dropna=False, observed=True)[sums].sum()
     return grouped.reset_index()
 
 
-def bits_note(rounding: Rounding, limit: int, *, weighted: bool, scoring_rates: bool = False) -> str:
+def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
     """The rounding in plain words, with the bounds, for the audit's notes."""
     relative = f"1 part in {2**rounding.bits:,}"
     parts = []
@@ -285,7 +371,12 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool, scoring_rates: 
         if "mae" in rounding.bounds:
             parts.append(f"the mean target within {_shown(rounding.bounds['mean_target'])}")
             parts.append(f"MAE and RMSE within {_shown(rounding.bounds['mae'])}")
+    if "ll144_scoring_rate" in rounding.bounds:
+        worst = rounding.worst_group.get("ll144_scoring_rate")
+        at = f" (largest for {worst})" if worst and rounding.bounds["ll144_scoring_rate"] > 0 else ""
+        parts.append(f"the LL144 scoring rates within {_shown(rounding.bounds['ll144_scoring_rate'])}{at}")
     said = "; ".join(parts) + " in every group" if parts else "no metric depends on them"
+    exact = "Other counts and rates" if "ll144_scoring_rate" in rounding.bounds else "Counts and rates"
     effective = (
         f" (with weights, the effective counts behind their intervals are within 1 part in {2 ** (rounding.bits - 1):,})"
         if weighted
@@ -294,17 +385,8 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool, scoring_rates: 
     return (
         f"The table has more than {limit:,} distinct combinations of groups, outcome and score, more than an audit "
         f"keeps in memory, so scores, weights and amounts were rounded to {rounding.bits} significant bits "
-        f"(each within {relative}) before they were counted: {said}. Counts and rates are exact, and so are their "
-        f"intervals and tests{effective}{_scoring_caveat(scoring_rates)}."
-    )
-
-
-def _scoring_caveat(scoring_rates: bool) -> str:
-    if not scoring_rates:
-        return ""
-    return (
-        ", except the NYC LL144 scoring rates: they compare the rounded scores with their median, so a person "
-        "whose score lies within one rounding step of the median may be counted on the other side of it"
+        f"(each within {relative}) before they were counted: {said}. {exact} are exact, and so are their "
+        f"intervals and tests{effective}."
     )
 
 
