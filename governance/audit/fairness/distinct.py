@@ -309,23 +309,46 @@ def _groupings(sensitive: list[str]) -> list[list[str]]:
     return list(unique.values())
 
 
+TAIL_EXPONENT = (
+    4  # probabilities nearer 0 or 1 than 2**-4 are cut on an even grid 16 times finer than 2**-bits
+)
+
+
 def truncate(values: np.ndarray, bits: int) -> np.ndarray:
-    """Each value with ``bits`` binary digits kept (cut towards zero). Between 0 and 1 (probabilities) the digits
-    are those of 1 + value, an even grid of 2**-bits; elsewhere the value's own, within 1 part in 2**bits.
-    Either way, cutting to fewer bits gives the same from the value or from an already cut one."""
+    """Each value with ``bits`` significant binary digits kept (cut towards zero): within 1 part in 2**bits.
+
+    A probability is cut by its distance to the nearer of 0 and 1 instead (cut towards that end), and nearer
+    than 1/16 on an even grid of 2**-(bits + 4): scores near 0 or 1 (a rare event's 0.001 and 0.002) stay apart
+    without spending digits on scores far smaller still. Cutting to fewer bits gives the same from the value or
+    from an already cut one: 1 - value is exact above 0.5, and each grid is a coarser copy of the finer one."""
     values = np.ascontiguousarray(values, dtype=np.float64)
-    unit = (values >= 0.0) & (values <= 1.0)
-    shifted = np.where(unit, values + 1.0, values)
+    upper = _upper(values)
+    distance = np.where(upper, 1.0 - values, values)
+    tail = _tail(distance)
+    grid = 2.0 ** (TAIL_EXPONENT + bits)
+    cut = np.where(tail, np.floor(distance * grid) / grid, _cut(distance, bits))
+    return np.where(upper, 1.0 - cut, cut)
+
+
+def _upper(values: np.ndarray) -> np.ndarray:
+    return (values > 0.5) & (values <= 1.0)
+
+
+def _tail(distance: np.ndarray) -> np.ndarray:
+    return (distance >= 0.0) & (distance < 2.0**-TAIL_EXPONENT)
+
+
+def _cut(values: np.ndarray, bits: int) -> np.ndarray:
     mask = np.uint64((~((1 << (EXACT_BITS - bits)) - 1)) & 0xFFFFFFFFFFFFFFFF)
-    cut = (shifted.view(np.uint64) & mask).view(np.float64)
-    return np.where(unit, cut - 1.0, cut)
+    return (np.ascontiguousarray(values, dtype=np.float64).view(np.uint64) & mask).view(np.float64)
 
 
 def _widths(values: np.ndarray, bits: int) -> np.ndarray:
     """How far from a cut value the exact one may have been: one unit of its last kept digit."""
-    _, exponent = np.frexp(np.abs(values))
-    relative = np.where(values == 0, 0.0, np.ldexp(1.0, exponent - 1 - bits))
-    return np.where((values >= 0.0) & (values <= 1.0), 2.0**-bits, relative)
+    distance = np.where(_upper(values), 1.0 - values, values)
+    _, exponent = np.frexp(np.abs(distance))
+    relative = np.where(distance == 0, 0.0, np.ldexp(1.0, exponent - 1 - bits))
+    return np.where(_tail(distance), 2.0 ** -(TAIL_EXPONENT + bits), relative)
 
 
 def _largest_width(column: pd.Series, bits: int) -> float:
