@@ -20,6 +20,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -290,7 +291,7 @@ class SourceNames:
         try:
             for batch in open_reader():
                 if batch.num_rows:
-                    yield batch.to_pandas()
+                    yield without_decimals(batch).to_pandas()
         except InputError:
             raise
         except Exception as exc:
@@ -394,8 +395,48 @@ def count_table_sql(
 
 
 def plain(value: Any) -> Any:
-    """numpy scalars as Python values, so that labels compare and print as in memory."""
+    """numpy scalars as Python values, and an engine's exact decimals (NUMERIC, DECIMAL) as the numbers a file
+    gives (a whole one as int, else float), so that labels and amounts compare and print as in memory."""
+    if isinstance(value, Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return int(value)
+        return float(value)
     return value.item() if hasattr(value, "item") else value
+
+
+def plain_column(values: Sequence[Any]) -> list[Any]:
+    """A column of an engine's answer with its decimals as plain numbers (the rest as it is)."""
+    values = list(values)
+    if not any(isinstance(v, Decimal) for v in values):
+        return values
+    return [plain(v) if isinstance(v, Decimal) else v for v in values]
+
+
+def plain_frame(frame: Any) -> Any:
+    """A pandas frame of an engine's answer with its decimal columns as int64 (all whole) or float64 columns."""
+    import pandas as pd
+
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object and any(isinstance(v, Decimal) for v in values.head(1000)):
+            frame[column] = pd.to_numeric(values.map(plain, na_action="ignore"))
+    return frame
+
+
+def without_decimals(batch: Any) -> Any:
+    """An Arrow batch with its decimal columns cast to int64 (scale 0) or float64, as a file is read."""
+    import pyarrow as pa
+
+    fields = batch.schema
+    if not any(pa.types.is_decimal(field.type) for field in fields):
+        return batch
+    columns = []
+    for field, column in zip(fields, batch.columns, strict=True):
+        if pa.types.is_decimal(field.type):
+            whole = field.type.scale == 0 and field.type.precision <= 18
+            column = column.cast(pa.int64() if whole else pa.float64(), safe=False)
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, names=fields.names)
 
 
 def as_float(value: Any) -> float | None:

@@ -55,12 +55,18 @@ class Grouped:
 
     @classmethod
     def of_rows(cls, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> Grouped:
+        from governance.intake.engine import plain_column
+
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        return cls(names=list(names), values={n: list(c) for n, c in zip(names, columns, strict=True)})
+        return cls(
+            names=list(names), values={n: plain_column(c) for n, c in zip(names, columns, strict=True)}
+        )
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame) -> Grouped:
-        return cls(names=[str(c) for c in frame.columns], frame=frame)
+        from governance.intake.engine import plain_frame
+
+        return cls(names=[str(c) for c in frame.columns], frame=plain_frame(frame))
 
     def __len__(self) -> int:
         if self.frame is not None:

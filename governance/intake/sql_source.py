@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from governance.errors import InputError
-from governance.intake.engine import BATCH_ROWS, Connection, SourceNames, as_float, query_error, redact_url
+from governance.intake.engine import (
+    BATCH_ROWS,
+    Connection,
+    SourceNames,
+    as_float,
+    plain_column,
+    plain_frame,
+    query_error,
+    redact_url,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,7 +164,7 @@ class SqlSource(SourceNames):
     def distinct_values(self, column: str, limit: int = 1001) -> list[Any]:
         c = quote(column)
         sql = f"SELECT DISTINCT {c} FROM {self.source_sql} WHERE {c} IS NOT NULL LIMIT {int(limit)}"
-        return [row[0] for row in self.fetch(sql)[1]]
+        return plain_column([row[0] for row in self.fetch(sql)[1]])
 
     def group_counts(
         self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
@@ -203,7 +212,7 @@ class SqlSource(SourceNames):
                     cursor.execute(sql)
                     names = [d[0] for d in cursor.description]
                     while rows := cursor.fetchmany(batch_rows):
-                        yield pd.DataFrame.from_records(rows, columns=names)
+                        yield plain_frame(pd.DataFrame.from_records(rows, columns=names))
                 finally:
                     cursor.close()
         except InputError:

@@ -306,3 +306,34 @@ def test_a_large_csv_is_counted_by_duckdb_with_the_numbers_pandas_gives(
     by_duckdb = audit(data=csv, **options).result
     assert_same(by_pandas.fairness.model_dump(), by_duckdb.fairness.model_dump())
     assert by_duckdb.data.sha256 == by_pandas.data.sha256 and by_duckdb.data.table is None
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        {"predictions": "estimate", "target": "amount", "policy": "regression"},
+        {"predictions": "hired", "target": "performed", "scores": "score"},
+        {"predictions": "hired", "target": "performed", "weights": "w"},
+    ],
+    ids=["amounts", "scores", "weights"],
+)
+def test_decimal_columns_audit_as_the_file_does(
+    stored: dict[str, Any], tmp_path: Path, mode: dict[str, Any]
+) -> None:
+    """DECIMAL money and codes come back as Python decimals: they are numbers, as in the file."""
+    import duckdb
+
+    database = tmp_path / "money.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        "CREATE TABLE money AS SELECT sex, race, CAST(hired AS DECIMAL(1, 0)) AS hired, "
+        "CAST(performed AS DECIMAL(1, 0)) AS performed, CAST(score AS DECIMAL(6, 3)) AS score, "
+        "CAST(w AS DECIMAL(6, 3)) AS w, CAST(amount AS DECIMAL(12, 2)) AS amount, "
+        "CAST(estimate AS DECIMAL(12, 2)) AS estimate FROM frame"
+    )
+    con.close()
+    options = {**COMMON, **mode, "sensitive": ["sex", "race"], "workspace": Workspace(root=tmp_path)}
+    from_file = audit(data=stored["csv"], **options).result
+    from_table = audit(table="money", connection=f"duckdb://{database}", **options).result
+    assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())

@@ -210,3 +210,33 @@ def test_the_guide_postgresql_example_runs(
     }
     (run,) = run_section("PostgreSQL", tmp_path, replace)
     assert "Report:" in run.output
+
+
+NUMERIC_MODES: dict[str, dict[str, Any]] = {
+    "amounts (regression)": {"predictions": "estimate", "target": "amount", "policy": "regression"},
+    "0/1 labels and scores": {"predictions": "hired", "target": "performed", "scores": "score"},
+    "0/1 decisions with weights": {"predictions": "hired", "target": "performed", "weights": "w"},
+}
+
+
+@pytest.mark.parametrize("mode", list(NUMERIC_MODES))
+def test_numeric_columns_audit_as_the_file_does(pg: dict[str, Any], tmp_path: Path, mode: str) -> None:
+    """Money and codes stored as NUMERIC come back as Decimal: they are numbers, as in the file (before: a
+    regression was refused as "not the same classes", and 0/1 codes as "not 0/1")."""
+    table = f"{pg['schema']}.money"
+    with pg["engine"].begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {table} AS SELECT sex, race, CAST(hired AS NUMERIC(1, 0)) AS hired, "
+            "CAST(performed AS NUMERIC(1, 0)) AS performed, CAST(score AS NUMERIC(6, 3)) AS score, "
+            "CAST(w AS NUMERIC(6, 3)) AS w, CAST(amount AS NUMERIC(12, 2)) AS amount, "
+            f"CAST(estimate AS NUMERIC(12, 2)) AS estimate FROM {pg['table']}"
+        )
+    options = {
+        **COMMON,
+        **NUMERIC_MODES[mode],
+        "sensitive": ["sex", "race"],
+        "workspace": Workspace(root=tmp_path),
+    }
+    from_file = audit(data=pg["csv"], **options).result
+    from_table = audit(table=table, connection=pg["url"], **options).result
+    assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
