@@ -398,7 +398,11 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
         worst = rounding.worst_group.get("ll144_scoring_rate")
         at = f" (largest for {worst})" if worst and rounding.bounds["ll144_scoring_rate"] > 0 else ""
         parts.append(f"the LL144 scoring rates within {_shown(rounding.bounds['ll144_scoring_rate'])}{at}")
-    said = "; ".join(parts) + " in every group" if parts else "no metric depends on them"
+    said = (
+        "; ".join(parts) + " in every group (a difference between two groups by at most twice as much)"
+        if parts
+        else "no metric depends on them"
+    )
     exact = "Other counts and rates" if "ll144_scoring_rate" in rounding.bounds else "Counts and rates"
     effective = (
         f" (with weights, the effective counts behind their intervals are within 1 part in {2 ** (rounding.bits - 1):,})"
