@@ -870,6 +870,17 @@ def _table_lines(result: AuditResult) -> list[str]:
             f"- Explanation sample: {info.explain_sample_rows} rows stratified by sensitive group, "
             f"seed {info.explain_sample_seed}"
         )
+    if info.distinct_rows is not None:
+        rounded = (
+            f"; scores, weights and amounts rounded to {info.rounded_to_bits} binary digits to fit in memory "
+            "(the notes give each metric's largest possible error)"
+            if info.rounded_to_bits is not None
+            else "; nothing rounded"
+        )
+        lines.append(
+            f"- AUC, Brier score and amounts: from {info.distinct_rows:,} distinct combinations of groups, outcome, "
+            f"prediction, score and weight, each with its count{rounded}"
+        )
     return lines
 
 

@@ -154,6 +154,11 @@ def test_past_the_limit_the_amounts_are_rounded_within_the_stated_bounds(
             assert _metric(table, name)[key] == pytest.approx(value, rel=1e-12, abs=1e-12)
     note = next(n for n in table.fairness.notes if "significant bits" in n)
     assert f"rounded to {info.rounded_to_bits} significant bits" in note and "AUC is within ±" in note
+    from governance.report.markdown import render_report
+
+    report = render_report(table)
+    assert f"rounded to {info.rounded_to_bits} binary digits to fit in memory" in report
+    assert f"from {info.distinct_rows:,} distinct combinations" in report and "AUC is within ±" in report
 
 
 def test_rounded_audits_do_not_depend_on_the_order_of_the_rows(
