@@ -517,7 +517,6 @@ def explain_rows(
 
     Returns the rows and the model's input columns.
     """
-    import numpy as np
     import pandas as pd
 
     source, inputs, columns = _open_for_model(request, model)
@@ -533,17 +532,35 @@ def explain_rows(
         frames = list(source.batches(columns, request.batch_rows))
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
     else:
-        rng = np.random.default_rng(seed)
-        sample = _Sample(size=rows or DEFAULT_SAMPLE_ROWS, seed=seed)
-        for batch in source.batches(columns, request.batch_rows):
-            sample.add(batch, _cells(batch[list(request.sensitive)]), rng)
-        if sample.kept is None:
+        frame = _explain_sample(source, columns, request, size=rows or DEFAULT_SAMPLE_ROWS, seed=seed)
+        if len(frame) == 0:
             raise InputError(
                 f"{source.what[0].upper()}{source.what[1:]} in {source.con.where} has no rows; there is nothing to explain.",
                 fields=["query"],
             )
-        frame = sample.draw()
     return frame, inputs.names
+
+
+def _explain_sample(
+    source: Source, columns: list[str], request: TableRequest, *, size: int, seed: int
+) -> pd.DataFrame:
+    """The stratified sample drawn where the rows live (DuckDB, PostgreSQL: in SQL; Spark: in Spark), so that only
+    the sample crosses to this process; other engines stream their rows through ``_Sample``."""
+    import numpy as np
+    import pandas as pd
+
+    sensitive = list(request.sensitive)
+    if source.con.backend == "pyspark" and isinstance(source, TableSource):
+        frame = source.con.ibis._session.sql(source.con.ibis.compile(source.expr.select(columns)))
+        return _spark_sample(frame, sensitive, size=size, seed=seed, total=source.row_count())
+    drawn = source.sample(columns, sensitive, size, seed)
+    if drawn is not None:
+        return drawn.reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    sample = _Sample(size=size, seed=seed)
+    for batch in source.batches(columns, request.batch_rows):
+        sample.add(batch, _cells(batch[sensitive]), rng)
+    return sample.draw() if sample.kept is not None else pd.DataFrame(columns=columns)
 
 
 CSV_THROUGH_DUCKDB_BYTES = 64 * 1024 * 1024  # smaller CSV files are read whole by pandas, as before

@@ -79,6 +79,30 @@ def count_sql(source: str, keys: Sequence[str], weights: str | None, *, checks: 
     return f"SELECT {listed}, {', '.join(aggregates)} FROM {source} GROUP BY {listed}"
 
 
+SAMPLE_DIALECTS = ("duckdb", "postgres")  # engines whose SQL draws the explanation's stratified sample
+
+
+def sample_sql(
+    source: str, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int, dialect: str
+) -> str:
+    """Each sensitive group's share of ``size`` rows (at least one, ``ROUND(size * group rows / all rows)``), the
+    group's rows ranked by a seeded hash of the row: the same rows for the same seed and table, drawn in the engine
+    so that only the sample leaves it. ``dialect``: one of ``SAMPLE_DIALECTS``."""
+    listed = ", ".join(quote(c) for c in columns)
+    groups = ", ".join(quote(c) for c in sensitive)
+    if dialect == "duckdb":
+        key = f"hash({int(seed)}, {listed})"
+    else:  # PostgreSQL: the row as text, with the seed, through md5
+        key = f"md5(CAST({int(seed)} AS text) || CAST(ROW({listed}) AS text))"
+    rank, rows, total = (quote(f"governance_{name}__") for name in ("rank", "rows", "total"))
+    return (
+        f"SELECT {listed} FROM (SELECT {listed}, ROW_NUMBER() OVER (PARTITION BY {groups} ORDER BY {key}) AS {rank}, "
+        f"COUNT(*) OVER (PARTITION BY {groups}) AS {rows}, COUNT(*) OVER () AS {total} FROM {source}) AS ranked__ "
+        f"WHERE {rank} <= GREATEST(1, ROUND(CAST({int(size)} AS DOUBLE PRECISION) * {rows} / {total})) "
+        f"ORDER BY {groups}, {rank}"
+    )
+
+
 @dataclass
 class SqlSource(SourceNames):
     """A checked table or query on a DB-API connection (DuckDB or psycopg), read in plain SQL.
@@ -220,6 +244,17 @@ class SqlSource(SourceNames):
         except Exception as exc:
             self.rollback()
             raise query_error(exc, self.con, self.what) from exc
+
+    def sample(self, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int) -> pd.DataFrame:
+        """The explanation's stratified sample, drawn by the engine (``sample_sql``)."""
+        import pandas as pd
+
+        sql = sample_sql(self.source_sql, columns, sensitive, size, seed, self.con.backend)
+        if self.con.backend == "duckdb":
+            frames = list(self.pandas_batches(lambda: self.db.execute(sql).to_arrow_reader(BATCH_ROWS)))
+        else:
+            frames = list(self._server_side(sql, BATCH_ROWS))
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows (DuckDB's Arrow batches)."""

@@ -116,3 +116,28 @@ def test_the_guide_spark_example_runs(
     # The JVM keeps the folder it started in, so the file is named by its full path.
     (run,) = run_section("Spark", tmp_path, {"decisions.parquet": str(tmp_path / "decisions.parquet")})
     assert "Report:" in run.output
+
+
+def test_spark_draws_the_explanations_sample_itself(
+    spark: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`explain` of a Spark table: the stratified sample is drawn in Spark; the rows never reach the driver."""
+    from sklearn.linear_model import LogisticRegression
+
+    from governance.audit import tables
+    from governance.intake import engine
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the table's rows were streamed to the driver to be sampled")
+
+    monkeypatch.setattr(engine.TableSource, "batches", refuse)
+    frame = spark["frame"]
+    model = LogisticRegression().fit(frame[["x1", "x2"]], frame["performed"])
+    request = tables.TableRequest(
+        connection="spark://local[1]", table="log", query=None, sensitive=["sex"], features=["x1", "x2"]
+    )
+    drawn, _ = tables.explain_rows(request, model=model, seed=3, rows=100)
+    shares = frame["sex"].fillna("(missing)").value_counts()
+    got = drawn["sex"].fillna("(missing)").value_counts()
+    for sex, n in shares.items():
+        assert got[sex] == max(1, round(100 * n / len(frame)))
