@@ -363,13 +363,13 @@ class TableSource(SourceNames):
     def sample(self, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int) -> Any:
         """The explanation's stratified sample drawn by a DuckDB or PostgreSQL backend in its SQL (the query Ibis
         writes for the table, wrapped in ``sql_source.sample_sql``); other engines: ``None``."""
-        from governance.intake.sql_source import SAMPLE_DIALECTS, sample_sql
+        from governance.intake.sql_source import SAMPLE_DIALECTS, sample_sql, stratified_sample
 
         if self.con.backend not in SAMPLE_DIALECTS:
             return None
         inner = f"({self.con.ibis.compile(self.expr.select(list(columns)))}) AS source__"
         sql = sample_sql(inner, columns, sensitive, size, seed, self.con.backend)
-        return plain_frame(self.run(self.con.ibis.sql(sql)))
+        return stratified_sample(plain_frame(self.run(self.con.ibis.sql(sql))), sensitive, size)
 
     def group_batches(self, keys: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The count table over ``keys`` (``n__`` per combination) as pandas frames of at most ``batch_rows`` rows."""

@@ -80,27 +80,55 @@ def count_sql(source: str, keys: Sequence[str], weights: str | None, *, checks: 
 
 
 SAMPLE_DIALECTS = ("duckdb", "postgres")  # engines whose SQL draws the explanation's stratified sample
+SAMPLE_KEY, SAMPLE_ROWS, SAMPLE_TOTAL = "governance_key__", "governance_rows__", "governance_total__"
+_SPARE = 3.0  # a group's rows kept before the last cut: about 3 times its share plus 30, never fewer than its share
 
 
 def sample_sql(
     source: str, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int, dialect: str
 ) -> str:
-    """Each sensitive group's share of ``size`` rows (at least one, ``ROUND(size * group rows / all rows)``), the
-    group's rows ranked by a seeded hash of the row: the same rows for the same seed and table, drawn in the engine
-    so that only the sample leaves it. ``dialect``: one of ``SAMPLE_DIALECTS``."""
+    """The rows that may enter the explanation's stratified sample, with each row's seeded hash and its group's
+    size: a row is kept when its hash, read as a fraction of the hash range, is below about three times its
+    group's share of ``size`` rows (every row of a small group). One pass and a ``GROUP BY``, no sort of the
+    table; ``stratified_sample`` then keeps each group's share of the smallest hashes. ``dialect``: one of
+    ``SAMPLE_DIALECTS``."""
     listed = ", ".join(quote(c) for c in columns)
-    groups = ", ".join(quote(c) for c in sensitive)
     if dialect == "duckdb":
         key = f"hash({int(seed)}, {listed})"
-    else:  # PostgreSQL: the row as text, with the seed, through md5
-        key = f"md5(CAST({int(seed)} AS text) || CAST(ROW({listed}) AS text))"
-    rank, rows, total = (quote(f"governance_{name}__") for name in ("rank", "rows", "total"))
-    return (
-        f"SELECT {listed} FROM (SELECT {listed}, ROW_NUMBER() OVER (PARTITION BY {groups} ORDER BY {key}) AS {rank}, "
-        f"COUNT(*) OVER (PARTITION BY {groups}) AS {rows}, COUNT(*) OVER () AS {total} FROM {source}) AS ranked__ "
-        f"WHERE {rank} <= GREATEST(1, ROUND(CAST({int(size)} AS DOUBLE PRECISION) * {rows} / {total})) "
-        f"ORDER BY {groups}, {rank}"
+        fraction = f"CAST({quote(SAMPLE_KEY)} AS DOUBLE) / 18446744073709551616.0"
+    else:  # PostgreSQL's own seeded 64-bit hash of the row as text
+        key = f"hashtextextended(CAST(ROW({listed}) AS text), {int(seed)})"
+        fraction = f"CAST({quote(SAMPLE_KEY)} AS DOUBLE PRECISION) / 18446744073709551616.0 + 0.5"
+    groups = ", ".join(quote(c) for c in sensitive)
+    joined = " AND ".join(f"s__.{quote(c)} IS NOT DISTINCT FROM c__.{quote(c)}" for c in sensitive)
+    rows, total = quote(SAMPLE_ROWS), quote(SAMPLE_TOTAL)
+    share = f"GREATEST(1, ROUND(CAST({int(size)} AS DOUBLE PRECISION) * c__.{rows} / c__.{total}))"
+    counts = (
+        f"(SELECT {groups}, {rows}, SUM({rows}) OVER () AS {total} FROM "
+        f"(SELECT {groups}, COUNT(*) AS {rows} FROM {source} GROUP BY {groups}) AS n__) AS c__"
     )
+    picked = ", ".join(f"s__.{quote(c)}" for c in columns)
+    return (
+        f"SELECT {picked}, s__.{quote(SAMPLE_KEY)}, c__.{rows}, c__.{total} FROM "
+        f"(SELECT {listed}, {key} AS {quote(SAMPLE_KEY)} FROM {source}) AS s__ JOIN {counts} ON {joined} "
+        f"WHERE {fraction} < ({_SPARE} * {share} + 30) / c__.{rows}"
+    )
+
+
+def stratified_sample(kept: pd.DataFrame, sensitive: Sequence[str], size: int) -> pd.DataFrame | None:
+    """Each group's share of ``size`` rows (at least one): the kept rows with the smallest hashes; ``None`` when a
+    group kept fewer rows than its share (about never: then the caller draws the sample another way)."""
+    if len(kept) == 0:
+        return kept
+    ordered = kept.sort_values(SAMPLE_KEY, kind="stable")
+    rows, total = ordered[SAMPLE_ROWS].astype(float), ordered[SAMPLE_TOTAL].astype(float)
+    share = (size * rows / total).round().clip(lower=1).astype("int64")
+    rank = ordered.groupby(list(sensitive), dropna=False, sort=False).cumcount()
+    found = ordered.groupby(list(sensitive), dropna=False, sort=False)[SAMPLE_KEY].transform("size")
+    if ((found < share) & (found < rows)).any():
+        return None
+    chosen = ordered[rank.to_numpy() < share.to_numpy()]
+    return chosen.drop(columns=[SAMPLE_KEY, SAMPLE_ROWS, SAMPLE_TOTAL]).reset_index(drop=True)
 
 
 @dataclass
@@ -245,8 +273,10 @@ class SqlSource(SourceNames):
             self.rollback()
             raise query_error(exc, self.con, self.what) from exc
 
-    def sample(self, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int) -> pd.DataFrame:
-        """The explanation's stratified sample, drawn by the engine (``sample_sql``)."""
+    def sample(
+        self, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int
+    ) -> pd.DataFrame | None:
+        """The explanation's stratified sample, drawn by the engine (``sample_sql``, then ``stratified_sample``)."""
         import pandas as pd
 
         sql = sample_sql(self.source_sql, columns, sensitive, size, seed, self.con.backend)
@@ -254,7 +284,10 @@ class SqlSource(SourceNames):
             frames = list(self.pandas_batches(lambda: self.db.execute(sql).to_arrow_reader(BATCH_ROWS)))
         else:
             frames = list(self._server_side(sql, BATCH_ROWS))
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(columns))
+        kept = (
+            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*columns, SAMPLE_KEY])
+        )
+        return stratified_sample(kept, sensitive, size)
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows (DuckDB's Arrow batches)."""
