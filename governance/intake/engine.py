@@ -286,12 +286,15 @@ class SourceNames:
         """The source in column messages: ``log.parquet``, or ``decisions (PostgreSQL)``."""
         return self.file or f"{self.table or 'the query'} ({self.con.name})"
 
-    def pandas_batches(self, open_reader: Callable[[], Iterable[Any]]) -> Iterator[Any]:
-        """The reader's non-empty Arrow batches as pandas frames; the engine's failure becomes one sentence."""
+    def pandas_batches(
+        self, open_reader: Callable[[], Iterable[Any]], decimals: Sequence[str] = ()
+    ) -> Iterator[Any]:
+        """The reader's non-empty Arrow batches as pandas frames; the engine's failure becomes one sentence.
+        ``decimals``: columns the engine sent as float64 that are decimals (whole values become int64)."""
         try:
             for batch in open_reader():
                 if batch.num_rows:
-                    yield without_decimals(batch).to_pandas()
+                    yield without_decimals(batch, decimals).to_pandas()
         except InputError:
             raise
         except Exception as exc:
@@ -367,9 +370,11 @@ class TableSource(SourceNames):
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
-        yield from self.pandas_batches(
-            lambda: self.expr.select(list(columns)).to_pyarrow_batches(chunk_size=batch_rows)
-        )
+        expr = self.expr.select(list(columns))
+        loose = [c for c in columns if expr[c].type().is_decimal() and expr[c].type().precision is None]
+        if loose:  # Ibis reads NUMERIC without precision as DECIMAL(38, 9), which refuses a 10th decimal
+            expr = expr.mutate(**{c: expr[c].cast("float64") for c in loose})
+        yield from self.pandas_batches(lambda: expr.to_pyarrow_batches(chunk_size=batch_rows), loose)
 
 
 def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> Any:
@@ -394,13 +399,18 @@ def count_table_sql(
     return str(ibis.to_sql(count_table_expr(unbound, keys, weights), dialect=dialect))
 
 
+_INT64_END = 2**63
+
+
 def plain(value: Any) -> Any:
     """numpy scalars as Python values, and an engine's exact decimals (NUMERIC, DECIMAL) as the numbers a file
     gives (a whole one as int, else float), so that labels and amounts compare and print as in memory."""
     if isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
+        if value.is_finite() and value == value.to_integral_value() and abs(value) < _INT64_END:
             return int(value)
-        return float(value)
+        return float(
+            value
+        )  # beyond int64 (as Arrow's columns and pandas' files give it), infinite past 1e308
     return value.item() if hasattr(value, "item") else value
 
 
@@ -418,25 +428,36 @@ def plain_frame(frame: Any) -> Any:
 
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object and any(isinstance(v, Decimal) for v in values.head(1000)):
+        if values.dtype == object and any(isinstance(v, Decimal) for v in values.dropna().head(1000)):
             frame[column] = pd.to_numeric(values.map(plain, na_action="ignore"))
     return frame
 
 
-def without_decimals(batch: Any) -> Any:
-    """An Arrow batch with its decimal columns cast to int64 (scale 0) or float64, as a file is read."""
+def without_decimals(batch: Any, decimals: Sequence[str] = ()) -> Any:
+    """An Arrow batch with its decimal columns (and ``decimals``, sent as float64) as int64 (all whole) or float64
+    columns, as a file is read."""
     import pyarrow as pa
 
     fields = batch.schema
-    if not any(pa.types.is_decimal(field.type) for field in fields):
+    chosen = [pa.types.is_decimal(field.type) or field.name in decimals for field in fields]
+    if not any(chosen):
         return batch
-    columns = []
-    for field, column in zip(fields, batch.columns, strict=True):
-        if pa.types.is_decimal(field.type):
-            whole = field.type.scale == 0 and field.type.precision <= 18
-            column = column.cast(pa.int64() if whole else pa.float64(), safe=False)
-        columns.append(column)
+    columns = [
+        _plain_decimals(column) if plain else column
+        for plain, column in zip(chosen, batch.columns, strict=True)
+    ]
     return pa.RecordBatch.from_arrays(columns, names=fields.names)
+
+
+def _plain_decimals(column: Any) -> Any:
+    """Whole values (whatever the scale: DuckDB's NUMERIC is DECIMAL(18, 3)) as int64, exactly, as ``plain``
+    gives them; a fraction, or a value beyond int64, makes the column float64."""
+    import pyarrow as pa
+
+    try:
+        return column.cast(pa.int64())  # a checked cast: it refuses to drop a fraction, a NaN or overflow
+    except pa.ArrowInvalid:
+        return column.cast(pa.float64(), safe=False)
 
 
 def as_float(value: Any) -> float | None:

@@ -337,3 +337,52 @@ def test_decimal_columns_audit_as_the_file_does(
     from_file = audit(data=stored["csv"], **options).result
     from_table = audit(table="money", connection=f"duckdb://{database}", **options).result
     assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+def test_whole_decimals_with_a_scale_are_labels_as_in_the_file(
+    stored: dict[str, Any], tmp_path: Path
+) -> None:
+    """DECIMAL(18, 3) 0/1 codes (DuckDB's NUMERIC) read in Arrow batches are whole numbers, as the grouped path and
+    the file give them (before: 1.0, and the result's positive label was '1.0' where the file's is '1')."""
+    import duckdb
+
+    database = tmp_path / "codes.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        "CREATE TABLE codes AS SELECT sex, race, CAST(hired AS NUMERIC) AS hired, "
+        "CAST(performed AS NUMERIC) AS performed, CAST(score AS NUMERIC) AS score FROM frame"
+    )
+    con.close()
+    options = {**COMMON, "predictions": "hired", "target": "performed", "scores": "score",
+               "sensitive": ["sex", "race"], "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    from_file = audit(data=stored["csv"], **options).result
+    from_table = audit(table="codes", connection=f"duckdb://{database}", **options).result
+    assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+def test_arrow_decimals_become_int_when_whole_and_float_otherwise() -> None:
+    """Whole values (any scale, within int64) as int64, as ``plain`` gives them; fractions, or beyond int64, as
+    float64."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from governance.intake.engine import without_decimals
+
+    columns = {
+        "codes": pa.array([Decimal("1.000"), None, Decimal("-0.000")], pa.decimal128(18, 3)),
+        "money": pa.array([Decimal("1.000"), None, Decimal("2.500")], pa.decimal128(18, 3)),
+        "wide": pa.array([Decimal(2**62 + 1), Decimal(3), Decimal(1)], pa.decimal128(38, 0)),
+        "huge": pa.array([Decimal(10**30), None, Decimal(1)], pa.decimal128(38, 0)),
+        "long": pa.array([Decimal(5), None, Decimal(1)], pa.decimal256(60, 0)),
+    }
+    frame = without_decimals(pa.RecordBatch.from_pydict(columns)).to_pandas()
+    assert (
+        frame["codes"].tolist()[::2] == [1, 0] and frame["codes"].dtype == "float64"
+    )  # NULL: as pandas reads
+    assert frame["money"].tolist()[::2] == [1.0, 2.5]
+    assert frame["wide"].tolist()[0] == 2**62 + 1
+    assert frame["huge"].tolist()[0] == 1e30 and frame["long"].tolist()[::2] == [5, 1]
+    whole = without_decimals(pa.RecordBatch.from_pydict({"c": columns["codes"].fill_null(0)})).to_pandas()
+    assert whole["c"].dtype == "int64"

@@ -240,3 +240,29 @@ def test_numeric_columns_audit_as_the_file_does(pg: dict[str, Any], tmp_path: Pa
     from_file = audit(data=pg["csv"], **options).result
     from_table = audit(table=table, connection=pg["url"], **options).result
     assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+def test_a_model_reads_numeric_columns_without_a_precision(pg: dict[str, Any], tmp_path: Path) -> None:
+    """PostgreSQL's NUMERIC without precision or scale holds any digits: a feature with 16 decimals, 0/1 labels and
+    a group code come to the model as the file's numbers (before: Arrow refused 'Rescaling Decimal value would
+    cause data loss', as Ibis reads such a column as DECIMAL(38, 9))."""
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pg["frame"]
+    table = f"{pg['schema']}.loose"
+    with pg["engine"].begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {table} AS SELECT sex, CAST(race = 'a' AS INT)::NUMERIC AS code, "
+            f"CAST(performed AS NUMERIC) AS performed, CAST(x1 AS NUMERIC) AS x1, x2 FROM {pg['table']}"
+        )
+    csv = tmp_path / "loose.csv"
+    frame.assign(code=(frame["race"] == "a").astype(int)).to_csv(csv, index=False)
+    model = tmp_path / "m.skops"
+    save_model(LogisticRegression().fit(frame[["x1", "x2"]], frame["performed"]), model)
+    options = {**COMMON, "model": model, "target": "performed", "sensitive": ["sex", "code"],
+               "features": ["x1", "x2"], "explain_budget": 5.0, "explain_rows": 300,
+               "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    from_table = audit(table=table, connection=pg["url"], **options).result
+    assert_same(
+        audit(data=csv, **options).result.fairness.model_dump(), from_table.fairness.model_dump(), tol=1e-9
+    )
