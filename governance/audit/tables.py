@@ -156,9 +156,11 @@ def _check_values(source: Source, request: TableRequest) -> None:
             if missing:
                 raise missing_labels_error(column, missing, role=role)  # type: ignore[arg-type]
     if request.weights:
-        summary = source.numeric_summary([request.weights])[request.weights]
-        bad = source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0)
-        if bad:
+        total, smallest, largest = source.numeric_summary([request.weights])[request.weights]
+        bad = source.null_count(request.weights) or (smallest is not None and smallest < 0)
+        if not bad and largest is None:  # NaN (engines sort it last) or no rows
+            bad = source.row_count() > 0
+        if bad or not _finite([v for v in (total, largest) if v is not None]):
             raise InputError(_BAD_WEIGHTS.format(request.weights))
 
 
@@ -177,6 +179,14 @@ def _check_groups(groups: Grouped, request: TableRequest) -> None:
         smallest = groups.smallest("wmin__")
         if int(groups.total("wnull__")) or (smallest == smallest and smallest < 0):
             raise InputError(_BAD_WEIGHTS.format(request.weights))
+        if not _finite(groups.column("wmax__")):  # with no NULL, a NaN maximum is a NaN weight (sorted last)
+            raise InputError(_BAD_WEIGHTS.format(request.weights))
+
+
+def _finite(values: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isfinite(np.asarray(values, dtype=float)).all())
 
 
 def table_info(

@@ -386,3 +386,31 @@ def test_arrow_decimals_become_int_when_whole_and_float_otherwise() -> None:
     assert frame["huge"].tolist()[0] == 1e30 and frame["long"].tolist()[::2] == [5, 1]
     whole = without_decimals(pa.RecordBatch.from_pydict({"c": columns["codes"].fill_null(0)})).to_pandas()
     assert whole["c"].dtype == "int64"
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+@pytest.mark.parametrize("model", [False, True], ids=["saved", "model"])
+def test_weights_that_are_not_finite_are_refused_as_in_the_file(
+    stored: dict[str, Any], tmp_path: Path, bad: str, model: bool
+) -> None:
+    """A NaN or infinite weight (a DOUBLE or NUMERIC column may hold them) is refused in one sentence (before: a
+    NaN weight failed inside the fairness computation with 'max() arg is an empty sequence', and an infinite
+    one was audited)."""
+    import duckdb
+
+    database = tmp_path / "weights.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        f"CREATE TABLE log AS SELECT * REPLACE (CASE WHEN x1 > 1.5 THEN '{bad}'::DOUBLE ELSE w END AS w) FROM frame"
+    )
+    con.close()
+    mode = (
+        {"model": stored["model"], "features": ["x1", "x2"], "explain": False}
+        if model
+        else {"predictions": "hired"}
+    )
+    options = {**COMMON, **mode, "target": "performed", "weights": "w", "sensitive": ["sex"],
+               "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    with pytest.raises(InputError, match="weights column 'w' must hold"):
+        audit(table="log", connection=f"duckdb://{database}", **options)
