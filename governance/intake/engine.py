@@ -371,10 +371,17 @@ class TableSource(SourceNames):
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
         expr = self.expr.select(list(columns))
-        loose = [c for c in columns if expr[c].type().is_decimal() and expr[c].type().precision is None]
-        if loose:  # Ibis reads NUMERIC without precision as DECIMAL(38, 9), which refuses a 10th decimal
+        loose = [c for c in columns if _loose_decimal(expr[c].type())]
+        if loose:
             expr = expr.mutate(**{c: expr[c].cast("float64") for c in loose})
         yield from self.pandas_batches(lambda: expr.to_pyarrow_batches(chunk_size=batch_rows), loose)
+
+
+def _loose_decimal(dtype: Any) -> bool:
+    """A decimal the engine sends as float64: Arrow's decimals refuse PostgreSQL's 'NaN' and 'Infinity', and
+    Ibis reads NUMERIC without precision as DECIMAL(38, 9), which refuses a 10th decimal. Whole decimals of up
+    to 18 digits come as they are (exact in int64)."""
+    return bool(dtype.is_decimal() and not (dtype.scale == 0 and (dtype.precision or 99) <= 18))
 
 
 def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> Any:

@@ -266,3 +266,25 @@ def test_a_model_reads_numeric_columns_without_a_precision(pg: dict[str, Any], t
     assert_same(
         audit(data=csv, **options).result.fairness.model_dump(), from_table.fairness.model_dump(), tol=1e-9
     )
+
+
+def test_a_model_reads_a_numeric_nan_as_a_missing_value(pg: dict[str, Any], tmp_path: Path) -> None:
+    """PostgreSQL's NUMERIC(4, 1) may hold 'NaN': a group code with it is missing, as the file's empty cells are
+    (before: Arrow refused "The string 'NaN' is not a valid decimal128 number" and the audit stopped)."""
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pg["frame"]
+    table = f"{pg['schema']}.codes_nan"
+    with pg["engine"].begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {table} AS SELECT sex, CASE race WHEN 'a' THEN 'NaN' WHEN 'b' THEN 1.5 "
+            f"ELSE 2 END::NUMERIC(4, 1) AS code, performed, x1, x2 FROM {pg['table']}"
+        )
+    csv = tmp_path / "codes.csv"
+    frame.assign(code=frame["race"].map({"a": None, "b": 1.5, "c": 2.0})).to_csv(csv, index=False)
+    model = tmp_path / "m.skops"
+    save_model(LogisticRegression().fit(frame[["x1", "x2"]], frame["performed"]), model)
+    options = {**COMMON, "model": model, "target": "performed", "sensitive": ["sex", "code"],
+               "features": ["x1", "x2"], "explain": False, "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    from_table = audit(table=table, connection=pg["url"], **options).result
+    assert_same(audit(data=csv, **options).result.fairness.model_dump(), from_table.fairness.model_dump())
