@@ -650,13 +650,15 @@ def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) 
             distinct = _distinct(request, predictions=predicted, scores=None if scores is None else scored)
         distinct.add(part)
         sample.add(frame, _cells(frame[list(request.sensitive)]), rng)
-        if scoring.progress:
-            scoring.progress(distinct.n_rows, max(total, distinct.n_rows))
+        if scoring.progress:  # not done before the scan ends: a query may give it more rows than it counted
+            scoring.progress(distinct.n_rows, max(total, distinct.n_rows + 1))
     if distinct is None:
         raise InputError(
             f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.",
             fields=["query"],
         )
+    if scoring.progress:  # done, at the rows scored (fewer than counted, when the query changed)
+        scoring.progress(distinct.n_rows, distinct.n_rows)
     fairness, kept = scoring.fairness(request, distinct, label)
     return _Scored(fairness, distinct.n_rows, sample.draw(), label, kept)
 

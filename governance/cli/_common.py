@@ -173,7 +173,9 @@ class ProgressBars:
             bar = click.progressbar(length=total, label=self.LABELS.get(stage, stage), file=sys.stderr)
             bar.__enter__()
             self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
+        bar = self.bars[stage]
+        bar.length = total  # the work may turn out longer or shorter than first said (a table's rows)
+        bar.update(done - self.done[stage])
         self.done[stage] = done
         if done >= total:
             self.close(stage)
