@@ -414,3 +414,28 @@ def test_weights_that_are_not_finite_are_refused_as_in_the_file(
                "workspace": Workspace(root=tmp_path)}  # fmt: skip
     with pytest.raises(InputError, match="weights column 'w' must hold"):
         audit(table="log", connection=f"duckdb://{database}", **options)
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]], ids=["log", "quiet"])
+def test_the_cli_counts_a_table_for_its_bar_only_when_a_bar_is_shown(
+    stored: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: list[str]
+) -> None:
+    """Counting the rows is a pass over the table (a whole query on a server) made only for the bar: in a CI log
+    or with --quiet no bar is drawn, so no count is sent (before: it was, bar or not)."""
+    from governance.intake.sql_source import SqlSource
+
+    counted: list[int] = []
+    real_count = SqlSource.row_count
+
+    def row_count(self: SqlSource) -> int:
+        counted.append(real_count(self))
+        return counted[-1]
+
+    monkeypatch.setattr(SqlSource, "row_count", row_count)
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    args = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), "--table", "log", *quiet]
+    args += ["--connection", stored["url"], "--model", str(stored["model"]), "--target", "performed"]
+    args += ["--sensitive", "sex", "--features", "x1", "--features", "x2", "--n-boot", "20", "--no-figures"]
+    run = CliRunner().invoke(cli, [*args, "--no-explain"])
+    assert run.exit_code in (0, 1, 3), run.output
+    assert counted == []
