@@ -244,7 +244,15 @@ def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = N
     )
     counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
     n_rows = int(counts.column("n__").sum())
-    return fingerprint(counts, n_rows, source.numeric_summary(info.fingerprint_numeric))
+    numeric = source.numeric_summary(info.fingerprint_numeric)
+    now = fingerprint(counts, n_rows, numeric)
+    decimal_keys = any(source.schema[c].lstrip("!").startswith("decimal") for c in info.fingerprint_keys)
+    if now == info.fingerprint or not decimal_keys:
+        return now
+    # Recorded before DECIMAL values became numbers: the same rows then spelled '0.50' where now 0.5
+    exact = source.group_counts(info.fingerprint_keys, info.fingerprint_weights, exact=True)
+    before = fingerprint(exact, n_rows, numeric, decimals_as_text=True)
+    return before if before == info.fingerprint else now
 
 
 def _first_keys(request: TableRequest) -> list[str]:

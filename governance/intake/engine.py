@@ -335,18 +335,25 @@ class TableSource(SourceNames):
         return [plain(value) for value in frame[column].tolist()]
 
     def group_counts(
-        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+        self,
+        keys: Sequence[str],
+        weights: str | None,
+        *,
+        limit: int | None = None,
+        checks: bool = False,
+        exact: bool = False,
     ) -> Grouped:
         """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
 
         ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
         ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest and largest weight
         (``wmin__``, ``wmax__``), so that one pass checks the weights, counts, and gives the fingerprint's sums.
+        ``exact``: the engine's decimals as they came (``Grouped.of_rows``).
         """
         from governance.intake.grouped import Grouped
 
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
-        return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
+        return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr), exact=exact)
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
         """Sum, minimum and maximum of numeric columns (for the fingerprint)."""
@@ -490,12 +497,19 @@ def _table_expr(backend: Any, table: str) -> Any:
 CHECK_COLUMNS = ("wnull__", "wmin__", "wmax__")  # the checks' columns: not part of the fingerprint
 
 
-def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
-    """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
+def fingerprint(
+    counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]], *, decimals_as_text: bool = False
+) -> str:
+    """A content hash the engine can recompute: grouped counts and numeric summaries, order-free.
+    ``decimals_as_text``: an engine's decimals spelled as text ('0.50'), as fingerprints recorded before they
+    were numbers are (``counts`` then from ``group_counts(exact=True)``)."""
     import hashlib
 
+    def canonical(value: Any) -> Any:
+        return str(value) if decimals_as_text and isinstance(value, Decimal) else _canonical(value)
+
     columns = [c for c in counts.names if c not in CHECK_COLUMNS]
-    rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in counts.rows(columns))
+    rows = sorted(json.dumps([canonical(v) for v in row], default=str) for row in counts.rows(columns))
     payload = {
         "columns": columns,
         "rows": rows,

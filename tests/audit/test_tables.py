@@ -439,3 +439,38 @@ def test_the_cli_counts_a_table_for_its_bar_only_when_a_bar_is_shown(
     run = CliRunner().invoke(cli, [*args, "--no-explain"])
     assert run.exit_code in (0, 1, 3), run.output
     assert counted == []
+
+
+def test_a_fingerprint_recorded_before_decimals_became_numbers_still_matches(tmp_path: Path) -> None:
+    """An audit recorded before DECIMAL values became plain numbers spelled a DECIMAL(6, 2) group as '0.50' in
+    its fingerprint, now 0.5: ``register verify --refingerprint`` must not call those unchanged rows changed
+    (before: 'CHANGED ... the rows it judged were changed since', exit 1). The fingerprint below was recorded
+    by that version (commit 6cfa096) for this table."""
+    import duckdb
+
+    from governance.results.audit import TableInfo
+
+    database = tmp_path / "codes.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(
+        "CREATE TABLE t AS SELECT CASE WHEN i % 3 = 0 THEN 'f' ELSE 'm' END AS sex, "
+        "CAST((i % 4) / 2 AS DECIMAL(6, 2)) AS code, (i % 2) AS hired, ((i * 7) % 5 > 1)::INT AS performed, "
+        "CAST(0.5 + (i % 7) / 4 AS DECIMAL(8, 3)) AS w FROM range(400) r(i)"
+    )
+    con.close()
+    url = f"duckdb://{database}"
+    recorded = TableInfo(
+        backend="duckdb", connection=url, table="t", query=None, n_rows=400,
+        fingerprint="6d87bd940e592cbdc8327fe3a0ca82553708a2d1d8effe780a13191d46d62036",
+        fingerprint_method="", fingerprint_keys=["sex", "code", "performed", "hired"], fingerprint_numeric=["w"],
+        fingerprint_weights="w", queried_at="2026-11-30T03:00:00Z",
+    )  # fmt: skip
+    assert refingerprint(recorded, url) == recorded.fingerprint
+    options = {**COMMON, "predictions": "hired", "target": "performed", "weights": "w",
+               "sensitive": ["sex", "code"], "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    now = audit(table="t", connection=url, **options).result.data.table
+    assert now is not None and refingerprint(now, url) == now.fingerprint
+    con = duckdb.connect(str(database))
+    con.execute("UPDATE t SET code = 1.5 WHERE sex = 'f' AND code = 0.5")
+    con.close()
+    assert refingerprint(recorded, url) != recorded.fingerprint and refingerprint(now, url) != now.fingerprint
