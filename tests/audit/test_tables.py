@@ -474,3 +474,40 @@ def test_a_fingerprint_recorded_before_decimals_became_numbers_still_matches(tmp
     con.execute("UPDATE t SET code = 1.5 WHERE sex = 'f' AND code = 0.5")
     con.close()
     assert refingerprint(recorded, url) != recorded.fingerprint and refingerprint(now, url) != now.fingerprint
+
+
+@pytest.mark.parametrize("label", ["1", "1.000"])
+@pytest.mark.parametrize("source", ["file", "numeric table"])
+def test_the_cli_positive_label_names_a_number_label_in_text(
+    stored: dict[str, Any], tmp_path: Path, label: str, source: str
+) -> None:
+    """--positive-label is text on a command line: '1' (and '1.000', as a NUMERIC(12, 3) label was once shown)
+    names the label 1 (before: "positive_label '1' is not one of the labels (0, 1)", exit 2)."""
+    import duckdb
+
+    database = tmp_path / "codes.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        "CREATE TABLE codes AS SELECT race, CAST(hired AS NUMERIC(12, 3)) AS hired, "
+        "CAST(performed AS NUMERIC(12, 3)) AS performed FROM frame"
+    )
+    con.close()
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    where = (
+        ["--data", str(stored["csv"])]
+        if source == "file"
+        else ["--table", "codes", "--connection", f"duckdb://{database}"]
+    )
+    args = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), *where, "--predictions", "hired",
+            "--target", "performed", "--sensitive", "race", "--positive-label", label, "--n-boot", "20",
+            "--no-figures", "--json", str(tmp_path / "a.json")]  # fmt: skip
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code in (0, 1, 3), run.output
+    shown = json.loads((tmp_path / "a.json").read_text())["fairness"]["attributes"][0]["groups"]
+    options = {**COMMON, "predictions": "hired", "target": "performed", "sensitive": ["race"], "positive_label": 1,
+               "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    exact = audit(data=stored["csv"], **options).result.fairness.model_dump(mode="json")["attributes"][0][
+        "groups"
+    ]
+    assert [g["metrics"]["selection_rate"] for g in shown] == [g["metrics"]["selection_rate"] for g in exact]
