@@ -173,8 +173,14 @@ def find_root(start: str | Path | None = None) -> Path | None:
 
 def _root_above(origin: Path) -> Path | None:
     for candidate in (origin, *origin.parents):
-        if (candidate / CONFIG_NAME).is_file():
+        path = candidate / CONFIG_NAME
+        if path.is_file():
             return candidate
+        if path.is_dir():  # a mistake to show: passing it by would use the workspace above, or none
+            raise InputError(
+                f"{path} is a folder where a workspace's settings file would be; rename or remove that folder, "
+                "then run the command again."
+            )
     return None
 
 

@@ -222,3 +222,22 @@ def test_a_broken_config_names_the_function_that_writes_a_fresh_one(tmp_path: Pa
         "; fix the file or write a fresh one with governance.scaffold.init_workspace(folder, force=True)."
     )
     assert cli_message(caught.value).endswith("; fix the file or run `governance init --force`.")
+
+
+@pytest.mark.parametrize("above", [False, True], ids=["alone", "with-a-workspace-above"])
+def test_a_governance_yaml_that_is_a_folder_is_named(
+    empty: dict[str, Path], monkeypatch: pytest.MonkeyPatch, above: bool
+) -> None:
+    """A folder named governance.yaml is a mistake to show, not a folder to pass by (before: 'no governance.yaml
+    in this folder or above', or the workspace above it was used, its register receiving the record)."""
+    if above:
+        (empty["folder"] / "governance.yaml").write_text("organisation:\n  name: Acme\n", encoding="utf-8")
+    here = empty["folder"] / "team"
+    (here / "governance.yaml").mkdir(parents=True)
+    monkeypatch.chdir(here)
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 2, result.output
+    assert result.output == (
+        f"Error: {here.resolve() / 'governance.yaml'} is a folder where a workspace's settings file would be; "
+        "rename or remove that folder, then run the command again.\n"
+    )

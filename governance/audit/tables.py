@@ -156,9 +156,11 @@ def _check_values(source: Source, request: TableRequest) -> None:
             if missing:
                 raise missing_labels_error(column, missing, role=role)  # type: ignore[arg-type]
     if request.weights:
-        summary = source.numeric_summary([request.weights])[request.weights]
-        bad = source.null_count(request.weights) or (summary[1] is not None and summary[1] < 0)
-        if bad:
+        total, smallest, largest = source.numeric_summary([request.weights])[request.weights]
+        bad = source.null_count(request.weights) or (smallest is not None and smallest < 0)
+        if not bad and largest is None:  # NaN (engines sort it last) or no rows
+            bad = source.row_count() > 0
+        if bad or not _finite([v for v in (total, largest) if v is not None]):
             raise InputError(_BAD_WEIGHTS.format(request.weights))
 
 
@@ -177,6 +179,14 @@ def _check_groups(groups: Grouped, request: TableRequest) -> None:
         smallest = groups.smallest("wmin__")
         if int(groups.total("wnull__")) or (smallest == smallest and smallest < 0):
             raise InputError(_BAD_WEIGHTS.format(request.weights))
+        if not _finite(groups.column("wmax__")):  # with no NULL, a NaN maximum is a NaN weight (sorted last)
+            raise InputError(_BAD_WEIGHTS.format(request.weights))
+
+
+def _finite(values: Any) -> bool:
+    import numpy as np
+
+    return bool(np.isfinite(np.asarray(values, dtype=float)).all())
 
 
 def table_info(
@@ -234,7 +244,15 @@ def refingerprint(info: TableInfo, connection: Any, *, timeout: float | None = N
     )
     counts = source.group_counts(info.fingerprint_keys, info.fingerprint_weights)
     n_rows = int(counts.column("n__").sum())
-    return fingerprint(counts, n_rows, source.numeric_summary(info.fingerprint_numeric))
+    numeric = source.numeric_summary(info.fingerprint_numeric)
+    now = fingerprint(counts, n_rows, numeric)
+    decimal_keys = any(source.schema[c].lstrip("!").startswith("decimal") for c in info.fingerprint_keys)
+    if now == info.fingerprint or not decimal_keys:
+        return now
+    # Recorded before DECIMAL values became numbers: the same rows then spelled '0.50' where now 0.5
+    exact = source.group_counts(info.fingerprint_keys, info.fingerprint_weights, exact=True)
+    before = fingerprint(exact, n_rows, numeric, decimals_as_text=True)
+    return before if before == info.fingerprint else now
 
 
 def _first_keys(request: TableRequest) -> list[str]:
@@ -657,13 +675,15 @@ def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) 
             distinct = _distinct(request, predictions=predicted, scores=None if scores is None else scored)
         distinct.add(part)
         sample.add(frame, _cells(frame[list(request.sensitive)]), rng)
-        if scoring.progress:
-            scoring.progress(distinct.n_rows, max(total, distinct.n_rows))
+        if scoring.progress:  # not done before the scan ends: a query may give it more rows than it counted
+            scoring.progress(distinct.n_rows, max(total, distinct.n_rows + 1))
     if distinct is None:
         raise InputError(
             f"{_capital(source.what)} in {source.con.where} has no rows; an audit needs data.",
             fields=["query"],
         )
+    if scoring.progress:  # done, at the rows scored (fewer than counted, when the query changed)
+        scoring.progress(distinct.n_rows, distinct.n_rows)
     fairness, kept = scoring.fairness(request, distinct, label)
     return _Scored(fairness, distinct.n_rows, sample.draw(), label, kept)
 

@@ -173,7 +173,12 @@ class ProgressBars:
             bar = click.progressbar(length=total, label=self.LABELS.get(stage, stage), file=sys.stderr)
             bar.__enter__()
             self.bars[stage], self.done[stage] = bar, 0
-        self.bars[stage].update(done - self.done[stage])
+        bar, step = self.bars[stage], done - self.done[stage]
+        bar.length = total  # the work may turn out longer or shorter than first said (a table's rows)
+        if step:
+            bar.update(step)
+        else:
+            bar.render_progress()  # a new total alone: click redraws only after a step
         self.done[stage] = done
         if done >= total:
             self.close(stage)

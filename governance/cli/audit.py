@@ -460,7 +460,7 @@ def audit_command(
             register_url=register_url,
             use_register=not no_register,
             actor=actor,
-            progress=progress,
+            progress=progress if progress.enabled else None,  # no bar: no count of a table's rows for it
             mlflow_tags=mlflow_tags,
         )
     try:

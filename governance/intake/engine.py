@@ -286,12 +286,15 @@ class SourceNames:
         """The source in column messages: ``log.parquet``, or ``decisions (PostgreSQL)``."""
         return self.file or f"{self.table or 'the query'} ({self.con.name})"
 
-    def pandas_batches(self, open_reader: Callable[[], Iterable[Any]]) -> Iterator[Any]:
-        """The reader's non-empty Arrow batches as pandas frames; the engine's failure becomes one sentence."""
+    def pandas_batches(
+        self, open_reader: Callable[[], Iterable[Any]], decimals: Sequence[str] = ()
+    ) -> Iterator[Any]:
+        """The reader's non-empty Arrow batches as pandas frames; the engine's failure becomes one sentence.
+        ``decimals``: columns the engine sent as float64 that are decimals (whole values become int64)."""
         try:
             for batch in open_reader():
                 if batch.num_rows:
-                    yield without_decimals(batch).to_pandas()
+                    yield without_decimals(batch, decimals).to_pandas()
         except InputError:
             raise
         except Exception as exc:
@@ -332,18 +335,25 @@ class TableSource(SourceNames):
         return [plain(value) for value in frame[column].tolist()]
 
     def group_counts(
-        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+        self,
+        keys: Sequence[str],
+        weights: str | None,
+        *,
+        limit: int | None = None,
+        checks: bool = False,
+        exact: bool = False,
     ) -> Grouped:
         """Rows per combination of ``keys``: ``n__``, ``w__`` (summed weights) and ``w2__`` (summed squares).
 
         ``limit``: at most ``limit + 1`` groups come back (more means the keys hold amounts, not classes).
         ``checks`` adds, per group, the missing weights (``wnull__``) and the smallest and largest weight
         (``wmin__``, ``wmax__``), so that one pass checks the weights, counts, and gives the fingerprint's sums.
+        ``exact``: the engine's decimals as they came (``Grouped.of_rows``).
         """
         from governance.intake.grouped import Grouped
 
         expr = count_table_expr(self.expr, keys, weights, checks=checks)
-        return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr))
+        return Grouped.of_frame(self.run(expr.limit(limit + 1) if limit is not None else expr), exact=exact)
 
     def numeric_summary(self, columns: Sequence[str]) -> dict[str, list[float | None]]:
         """Sum, minimum and maximum of numeric columns (for the fingerprint)."""
@@ -378,9 +388,18 @@ class TableSource(SourceNames):
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[Any]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows each (Arrow batches from the engine)."""
-        yield from self.pandas_batches(
-            lambda: self.expr.select(list(columns)).to_pyarrow_batches(chunk_size=batch_rows)
-        )
+        expr = self.expr.select(list(columns))
+        loose = [c for c in columns if _loose_decimal(expr[c].type())]
+        if loose:
+            expr = expr.mutate(**{c: expr[c].cast("float64") for c in loose})
+        yield from self.pandas_batches(lambda: expr.to_pyarrow_batches(chunk_size=batch_rows), loose)
+
+
+def _loose_decimal(dtype: Any) -> bool:
+    """A decimal the engine sends as float64: Arrow's decimals refuse PostgreSQL's 'NaN' and 'Infinity', and
+    Ibis reads NUMERIC without precision as DECIMAL(38, 9), which refuses a 10th decimal. Whole decimals of up
+    to 18 digits come as they are (exact in int64)."""
+    return bool(dtype.is_decimal() and not (dtype.scale == 0 and (dtype.precision or 99) <= 18))
 
 
 def count_table_expr(t: Any, keys: Sequence[str], weights: str | None, *, checks: bool = False) -> Any:
@@ -405,13 +424,18 @@ def count_table_sql(
     return str(ibis.to_sql(count_table_expr(unbound, keys, weights), dialect=dialect))
 
 
+_INT64_END = 2**63
+
+
 def plain(value: Any) -> Any:
     """numpy scalars as Python values, and an engine's exact decimals (NUMERIC, DECIMAL) as the numbers a file
     gives (a whole one as int, else float), so that labels and amounts compare and print as in memory."""
     if isinstance(value, Decimal):
-        if value.is_finite() and value == value.to_integral_value():
+        if value.is_finite() and value == value.to_integral_value() and abs(value) < _INT64_END:
             return int(value)
-        return float(value)
+        return float(
+            value
+        )  # beyond int64 (as Arrow's columns and pandas' files give it), infinite past 1e308
     return value.item() if hasattr(value, "item") else value
 
 
@@ -429,25 +453,36 @@ def plain_frame(frame: Any) -> Any:
 
     for column in frame.columns:
         values = frame[column]
-        if values.dtype == object and any(isinstance(v, Decimal) for v in values.head(1000)):
+        if values.dtype == object and any(isinstance(v, Decimal) for v in values.dropna().head(1000)):
             frame[column] = pd.to_numeric(values.map(plain, na_action="ignore"))
     return frame
 
 
-def without_decimals(batch: Any) -> Any:
-    """An Arrow batch with its decimal columns cast to int64 (scale 0) or float64, as a file is read."""
+def without_decimals(batch: Any, decimals: Sequence[str] = ()) -> Any:
+    """An Arrow batch with its decimal columns (and ``decimals``, sent as float64) as int64 (all whole) or float64
+    columns, as a file is read."""
     import pyarrow as pa
 
     fields = batch.schema
-    if not any(pa.types.is_decimal(field.type) for field in fields):
+    chosen = [pa.types.is_decimal(field.type) or field.name in decimals for field in fields]
+    if not any(chosen):
         return batch
-    columns = []
-    for field, column in zip(fields, batch.columns, strict=True):
-        if pa.types.is_decimal(field.type):
-            whole = field.type.scale == 0 and field.type.precision <= 18
-            column = column.cast(pa.int64() if whole else pa.float64(), safe=False)
-        columns.append(column)
+    columns = [
+        _plain_decimals(column) if plain else column
+        for plain, column in zip(chosen, batch.columns, strict=True)
+    ]
     return pa.RecordBatch.from_arrays(columns, names=fields.names)
+
+
+def _plain_decimals(column: Any) -> Any:
+    """Whole values (whatever the scale: DuckDB's NUMERIC is DECIMAL(18, 3)) as int64, exactly, as ``plain``
+    gives them; a fraction, or a value beyond int64, makes the column float64."""
+    import pyarrow as pa
+
+    try:
+        return column.cast(pa.int64())  # a checked cast: it refuses to drop a fraction, a NaN or overflow
+    except pa.ArrowInvalid:
+        return column.cast(pa.float64(), safe=False)
 
 
 def as_float(value: Any) -> float | None:
@@ -473,12 +508,19 @@ def _table_expr(backend: Any, table: str) -> Any:
 CHECK_COLUMNS = ("wnull__", "wmin__", "wmax__")  # the checks' columns: not part of the fingerprint
 
 
-def fingerprint(counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]]) -> str:
-    """A content hash the engine can recompute: grouped counts and numeric summaries, order-free."""
+def fingerprint(
+    counts: Grouped, n_rows: int, numeric: dict[str, list[float | None]], *, decimals_as_text: bool = False
+) -> str:
+    """A content hash the engine can recompute: grouped counts and numeric summaries, order-free.
+    ``decimals_as_text``: an engine's decimals spelled as text ('0.50'), as fingerprints recorded before they
+    were numbers are (``counts`` then from ``group_counts(exact=True)``)."""
     import hashlib
 
+    def canonical(value: Any) -> Any:
+        return str(value) if decimals_as_text and isinstance(value, Decimal) else _canonical(value)
+
     columns = [c for c in counts.names if c not in CHECK_COLUMNS]
-    rows = sorted(json.dumps([_canonical(v) for v in row], default=str) for row in counts.rows(columns))
+    rows = sorted(json.dumps([canonical(v) for v in row], default=str) for row in counts.rows(columns))
     payload = {
         "columns": columns,
         "rows": rows,

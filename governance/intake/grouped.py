@@ -54,19 +54,20 @@ class Grouped:
     values: dict[str, list[Any]] | None = None  # what a DB-API cursor returned, column by column
 
     @classmethod
-    def of_rows(cls, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> Grouped:
+    def of_rows(cls, names: Sequence[str], rows: Sequence[Sequence[Any]], *, exact: bool = False) -> Grouped:
+        """``exact``: the engine's decimals kept as they came (the fingerprints recorded before they were
+        numbers spelled them so)."""
         from governance.intake.engine import plain_column
 
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-        return cls(
-            names=list(names), values={n: plain_column(c) for n, c in zip(names, columns, strict=True)}
-        )
+        kept = (lambda c: list(c)) if exact else plain_column
+        return cls(names=list(names), values={n: kept(c) for n, c in zip(names, columns, strict=True)})
 
     @classmethod
-    def of_frame(cls, frame: pd.DataFrame) -> Grouped:
+    def of_frame(cls, frame: pd.DataFrame, *, exact: bool = False) -> Grouped:
         from governance.intake.engine import plain_frame
 
-        return cls(names=[str(c) for c in frame.columns], frame=plain_frame(frame))
+        return cls(names=[str(c) for c in frame.columns], frame=frame if exact else plain_frame(frame))
 
     def __len__(self) -> int:
         if self.frame is not None:

@@ -219,13 +219,19 @@ class SqlSource(SourceNames):
         return plain_column([row[0] for row in self.fetch(sql)[1]])
 
     def group_counts(
-        self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False
+        self,
+        keys: Sequence[str],
+        weights: str | None,
+        *,
+        limit: int | None = None,
+        checks: bool = False,
+        exact: bool = False,
     ) -> Grouped:
         """As ``TableSource.group_counts``: ``n__``, ``w__``, ``w2__`` (and ``wnull__``, ``wmin__``, ``wmax__``) per group."""
         from governance.intake.grouped import Grouped
 
         names, rows = self.fetch(self.group_sql(keys, weights, limit=limit, checks=checks))
-        return Grouped.of_rows(names, rows)
+        return Grouped.of_rows(names, rows, exact=exact)
 
     def group_sql(
         self, keys: Sequence[str], weights: str | None, *, limit: int | None = None, checks: bool = False

@@ -337,3 +337,177 @@ def test_decimal_columns_audit_as_the_file_does(
     from_file = audit(data=stored["csv"], **options).result
     from_table = audit(table="money", connection=f"duckdb://{database}", **options).result
     assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+def test_whole_decimals_with_a_scale_are_labels_as_in_the_file(
+    stored: dict[str, Any], tmp_path: Path
+) -> None:
+    """DECIMAL(18, 3) 0/1 codes (DuckDB's NUMERIC) read in Arrow batches are whole numbers, as the grouped path and
+    the file give them (before: 1.0, and the result's positive label was '1.0' where the file's is '1')."""
+    import duckdb
+
+    database = tmp_path / "codes.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        "CREATE TABLE codes AS SELECT sex, race, CAST(hired AS NUMERIC) AS hired, "
+        "CAST(performed AS NUMERIC) AS performed, CAST(score AS NUMERIC) AS score FROM frame"
+    )
+    con.close()
+    options = {**COMMON, "predictions": "hired", "target": "performed", "scores": "score",
+               "sensitive": ["sex", "race"], "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    from_file = audit(data=stored["csv"], **options).result
+    from_table = audit(table="codes", connection=f"duckdb://{database}", **options).result
+    assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+def test_arrow_decimals_become_int_when_whole_and_float_otherwise() -> None:
+    """Whole values (any scale, within int64) as int64, as ``plain`` gives them; fractions, or beyond int64, as
+    float64."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+
+    from governance.intake.engine import without_decimals
+
+    columns = {
+        "codes": pa.array([Decimal("1.000"), None, Decimal("-0.000")], pa.decimal128(18, 3)),
+        "money": pa.array([Decimal("1.000"), None, Decimal("2.500")], pa.decimal128(18, 3)),
+        "wide": pa.array([Decimal(2**62 + 1), Decimal(3), Decimal(1)], pa.decimal128(38, 0)),
+        "huge": pa.array([Decimal(10**30), None, Decimal(1)], pa.decimal128(38, 0)),
+        "long": pa.array([Decimal(5), None, Decimal(1)], pa.decimal256(60, 0)),
+    }
+    frame = without_decimals(pa.RecordBatch.from_pydict(columns)).to_pandas()
+    assert (
+        frame["codes"].tolist()[::2] == [1, 0] and frame["codes"].dtype == "float64"
+    )  # NULL: as pandas reads
+    assert frame["money"].tolist()[::2] == [1.0, 2.5]
+    assert frame["wide"].tolist()[0] == 2**62 + 1
+    assert frame["huge"].tolist()[0] == 1e30 and frame["long"].tolist()[::2] == [5, 1]
+    whole = without_decimals(pa.RecordBatch.from_pydict({"c": columns["codes"].fill_null(0)})).to_pandas()
+    assert whole["c"].dtype == "int64"
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf"])
+@pytest.mark.parametrize("model", [False, True], ids=["saved", "model"])
+def test_weights_that_are_not_finite_are_refused_as_in_the_file(
+    stored: dict[str, Any], tmp_path: Path, bad: str, model: bool
+) -> None:
+    """A NaN or infinite weight (a DOUBLE or NUMERIC column may hold them) is refused in one sentence (before: a
+    NaN weight failed inside the fairness computation with 'max() arg is an empty sequence', and an infinite
+    one was audited)."""
+    import duckdb
+
+    database = tmp_path / "weights.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        f"CREATE TABLE log AS SELECT * REPLACE (CASE WHEN x1 > 1.5 THEN '{bad}'::DOUBLE ELSE w END AS w) FROM frame"
+    )
+    con.close()
+    mode = (
+        {"model": stored["model"], "features": ["x1", "x2"], "explain": False}
+        if model
+        else {"predictions": "hired"}
+    )
+    options = {**COMMON, **mode, "target": "performed", "weights": "w", "sensitive": ["sex"],
+               "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    with pytest.raises(InputError, match="weights column 'w' must hold"):
+        audit(table="log", connection=f"duckdb://{database}", **options)
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]], ids=["log", "quiet"])
+def test_the_cli_counts_a_table_for_its_bar_only_when_a_bar_is_shown(
+    stored: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: list[str]
+) -> None:
+    """Counting the rows is a pass over the table (a whole query on a server) made only for the bar: in a CI log
+    or with --quiet no bar is drawn, so no count is sent (before: it was, bar or not)."""
+    from governance.intake.sql_source import SqlSource
+
+    counted: list[int] = []
+    real_count = SqlSource.row_count
+
+    def row_count(self: SqlSource) -> int:
+        counted.append(real_count(self))
+        return counted[-1]
+
+    monkeypatch.setattr(SqlSource, "row_count", row_count)
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    args = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), "--table", "log", *quiet]
+    args += ["--connection", stored["url"], "--model", str(stored["model"]), "--target", "performed"]
+    args += ["--sensitive", "sex", "--features", "x1", "--features", "x2", "--n-boot", "20", "--no-figures"]
+    run = CliRunner().invoke(cli, [*args, "--no-explain"])
+    assert run.exit_code in (0, 1, 3), run.output
+    assert counted == []
+
+
+def test_a_fingerprint_recorded_before_decimals_became_numbers_still_matches(tmp_path: Path) -> None:
+    """An audit recorded before DECIMAL values became plain numbers spelled a DECIMAL(6, 2) group as '0.50' in
+    its fingerprint, now 0.5: ``register verify --refingerprint`` must not call those unchanged rows changed
+    (before: 'CHANGED ... the rows it judged were changed since', exit 1). The fingerprint below was recorded
+    by that version (commit 6cfa096) for this table."""
+    import duckdb
+
+    from governance.results.audit import TableInfo
+
+    database = tmp_path / "codes.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(
+        "CREATE TABLE t AS SELECT CASE WHEN i % 3 = 0 THEN 'f' ELSE 'm' END AS sex, "
+        "CAST((i % 4) / 2 AS DECIMAL(6, 2)) AS code, (i % 2) AS hired, ((i * 7) % 5 > 1)::INT AS performed, "
+        "CAST(0.5 + (i % 7) / 4 AS DECIMAL(8, 3)) AS w FROM range(400) r(i)"
+    )
+    con.close()
+    url = f"duckdb://{database}"
+    recorded = TableInfo(
+        backend="duckdb", connection=url, table="t", query=None, n_rows=400,
+        fingerprint="6d87bd940e592cbdc8327fe3a0ca82553708a2d1d8effe780a13191d46d62036",
+        fingerprint_method="", fingerprint_keys=["sex", "code", "performed", "hired"], fingerprint_numeric=["w"],
+        fingerprint_weights="w", queried_at="2026-11-30T03:00:00Z",
+    )  # fmt: skip
+    assert refingerprint(recorded, url) == recorded.fingerprint
+    options = {**COMMON, "predictions": "hired", "target": "performed", "weights": "w",
+               "sensitive": ["sex", "code"], "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    now = audit(table="t", connection=url, **options).result.data.table
+    assert now is not None and refingerprint(now, url) == now.fingerprint
+    con = duckdb.connect(str(database))
+    con.execute("UPDATE t SET code = 1.5 WHERE sex = 'f' AND code = 0.5")
+    con.close()
+    assert refingerprint(recorded, url) != recorded.fingerprint and refingerprint(now, url) != now.fingerprint
+
+
+@pytest.mark.parametrize("label", ["1", "1.000"])
+@pytest.mark.parametrize("source", ["file", "numeric table"])
+def test_the_cli_positive_label_names_a_number_label_in_text(
+    stored: dict[str, Any], tmp_path: Path, label: str, source: str
+) -> None:
+    """--positive-label is text on a command line: '1' (and '1.000', as a NUMERIC(12, 3) label was once shown)
+    names the label 1 (before: "positive_label '1' is not one of the labels (0, 1)", exit 2)."""
+    import duckdb
+
+    database = tmp_path / "codes.duckdb"
+    con = duckdb.connect(str(database))
+    con.register("frame", stored["frame"])
+    con.execute(
+        "CREATE TABLE codes AS SELECT race, CAST(hired AS NUMERIC(12, 3)) AS hired, "
+        "CAST(performed AS NUMERIC(12, 3)) AS performed FROM frame"
+    )
+    con.close()
+    (tmp_path / "governance.yaml").write_text("organisation:\n  name: T\n", encoding="utf-8")
+    where = (
+        ["--data", str(stored["csv"])]
+        if source == "file"
+        else ["--table", "codes", "--connection", f"duckdb://{database}"]
+    )
+    args = ["audit", "vendor@1", "--no-register", "--workspace", str(tmp_path), *where, "--predictions", "hired",
+            "--target", "performed", "--sensitive", "race", "--positive-label", label, "--n-boot", "20",
+            "--no-figures", "--json", str(tmp_path / "a.json")]  # fmt: skip
+    run = CliRunner().invoke(cli, args)
+    assert run.exit_code in (0, 1, 3), run.output
+    shown = json.loads((tmp_path / "a.json").read_text())["fairness"]["attributes"][0]["groups"]
+    options = {**COMMON, "predictions": "hired", "target": "performed", "sensitive": ["race"], "positive_label": 1,
+               "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    exact = audit(data=stored["csv"], **options).result.fairness.model_dump(mode="json")["attributes"][0][
+        "groups"
+    ]
+    assert [g["metrics"]["selection_rate"] for g in shown] == [g["metrics"]["selection_rate"] for g in exact]

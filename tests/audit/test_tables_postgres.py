@@ -240,3 +240,97 @@ def test_numeric_columns_audit_as_the_file_does(pg: dict[str, Any], tmp_path: Pa
     from_file = audit(data=pg["csv"], **options).result
     from_table = audit(table=table, connection=pg["url"], **options).result
     assert_same(from_file.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+def test_a_model_reads_numeric_columns_without_a_precision(pg: dict[str, Any], tmp_path: Path) -> None:
+    """PostgreSQL's NUMERIC without precision or scale holds any digits: a feature with 16 decimals, 0/1 labels and
+    a group code come to the model as the file's numbers (before: Arrow refused 'Rescaling Decimal value would
+    cause data loss', as Ibis reads such a column as DECIMAL(38, 9))."""
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pg["frame"]
+    table = f"{pg['schema']}.loose"
+    with pg["engine"].begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {table} AS SELECT sex, CAST(race = 'a' AS INT)::NUMERIC AS code, "
+            f"CAST(performed AS NUMERIC) AS performed, CAST(x1 AS NUMERIC) AS x1, x2 FROM {pg['table']}"
+        )
+    csv = tmp_path / "loose.csv"
+    frame.assign(code=(frame["race"] == "a").astype(int)).to_csv(csv, index=False)
+    model = tmp_path / "m.skops"
+    save_model(LogisticRegression().fit(frame[["x1", "x2"]], frame["performed"]), model)
+    options = {**COMMON, "model": model, "target": "performed", "sensitive": ["sex", "code"],
+               "features": ["x1", "x2"], "explain_budget": 5.0, "explain_rows": 300,
+               "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    from_table = audit(table=table, connection=pg["url"], **options).result
+    assert_same(
+        audit(data=csv, **options).result.fairness.model_dump(), from_table.fairness.model_dump(), tol=1e-9
+    )
+
+
+def test_a_model_reads_a_numeric_nan_as_a_missing_value(pg: dict[str, Any], tmp_path: Path) -> None:
+    """PostgreSQL's NUMERIC(4, 1) may hold 'NaN': a group code with it is missing, as the file's empty cells are
+    (before: Arrow refused "The string 'NaN' is not a valid decimal128 number" and the audit stopped)."""
+    from sklearn.linear_model import LogisticRegression
+
+    frame = pg["frame"]
+    table = f"{pg['schema']}.codes_nan"
+    with pg["engine"].begin() as connection:
+        connection.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {table} AS SELECT sex, CASE race WHEN 'a' THEN 'NaN' WHEN 'b' THEN 1.5 "
+            f"ELSE 2 END::NUMERIC(4, 1) AS code, performed, x1, x2 FROM {pg['table']}"
+        )
+    csv = tmp_path / "codes.csv"
+    frame.assign(code=frame["race"].map({"a": None, "b": 1.5, "c": 2.0})).to_csv(csv, index=False)
+    model = tmp_path / "m.skops"
+    save_model(LogisticRegression().fit(frame[["x1", "x2"]], frame["performed"]), model)
+    options = {**COMMON, "model": model, "target": "performed", "sensitive": ["sex", "code"],
+               "features": ["x1", "x2"], "explain": False, "workspace": Workspace(root=tmp_path)}  # fmt: skip
+    from_table = audit(table=table, connection=pg["url"], **options).result
+    assert_same(audit(data=csv, **options).result.fairness.model_dump(), from_table.fairness.model_dump())
+
+
+@pytest.mark.parametrize(
+    "limit", ["nextval('{seq}') * 500", "(10 - nextval('{seq}')) * 300"], ids=["more", "fewer"]
+)
+def test_scoring_progress_ends_once_when_the_query_changes_after_its_count(
+    pg: dict[str, Any], tmp_path: Path, limit: str
+) -> None:
+    """The rows are counted (for the bar) before the scan; a query with a volatile LIMIT gives the scan more or
+    fewer rows. The bar ends once, at the rows scored (before: with more rows, it reached its end mid-scan and
+    a new bar opened for every later batch; with fewer, it never ended)."""
+    from sklearn.linear_model import LogisticRegression
+
+    from governance.audit import tables
+    from governance.audit.fairness import compute_fairness
+
+    frame = pg["frame"]
+    sequence = f"{pg['schema']}.seq_{uuid.uuid4().hex[:8]}"
+    with pg["engine"].begin() as connection:
+        connection.exec_driver_sql(f"CREATE SEQUENCE {sequence}")
+    model = LogisticRegression().fit(frame[["x1", "x2"]], frame["performed"])
+
+    def score(features: Any) -> tuple[Any, Any, Any]:
+        probability = model.predict_proba(features)[:, 1]
+        return (probability >= 0.5).astype(int), probability, 1
+
+    def compute(**inputs: Any) -> Any:
+        return compute_fairness(
+            y_pred=inputs["y_pred"], y_true=inputs["y_true"], scores=inputs["scores"], task=inputs["task"],
+            sample_weight=inputs["weights"], sensitive=inputs["sensitive"], positive_label=inputs["label"],
+            n_boot=20, seed=3,
+        )  # fmt: skip
+
+    query = f"SELECT * FROM {pg['table']} LIMIT {limit.format(seq=sequence)}"
+    request = tables.TableRequest(
+        connection=pg["url"], table=None, query=query, sensitive=["sex"], target="performed", weights=None,
+        features=["x1", "x2"], batch_rows=200,
+    )  # fmt: skip
+    heard: list[tuple[int, int]] = []
+    scored = tables.model_inputs(
+        request, model=model, score=score, check_task=lambda task, classes: None, compute=compute, seed=1,
+        sample_rows=50, progress=lambda done, total: heard.append((done, total)),
+    )  # fmt: skip
+    assert heard[0][1] != scored.n_rows  # the count and the scan saw different rows
+    assert heard[-1] == (scored.n_rows, scored.n_rows)
+    assert all(done < total for done, total in heard[:-1])

@@ -259,6 +259,22 @@ def _label_key(value: Any) -> Any:
     return ("s", str(value))
 
 
+def _text_key(positive_label: Any, keys: dict[Any, Any]) -> Any:
+    """The label's key; a text (a command line's --positive-label) names a label it spells, or the number it reads
+    as ('1' and '1.000' name 1)."""
+    key = _label_key(positive_label)
+    if key in keys or not isinstance(positive_label, str):
+        return key
+    spelt = [k for k, value in keys.items() if str(value) == positive_label]
+    if spelt:
+        return spelt[0]
+    try:
+        number = ("n", float(positive_label))
+    except ValueError:
+        return key
+    return number if number in keys else key
+
+
 def code_labels(
     y_pred: np.ndarray,
     y_true: np.ndarray | None,
@@ -298,14 +314,14 @@ def code_labels(
             positive_value: Any = keys.get(positive_key, 1)
             negative_value: Any = keys.get(negative_key, 0)
         else:
-            positive_key = _label_key(positive_label)
+            positive_key = _text_key(positive_label, keys)
             if keys and positive_key not in keys and len(keys) == 2:
                 shown = ", ".join(sorted(str(v) for v in keys.values()))
                 raise InputError(
                     f"positive_label {positive_label!r} is not one of the labels ({shown}); "
                     "pass one of those values."
                 )
-            positive_value = positive_label
+            positive_value = keys.get(positive_key, positive_label)
             others = [k for k in keys if k != positive_key]
             negative_key = others[0] if others else ("s", f"not {positive_label}")
             negative_value = keys.get(negative_key, f"not {positive_label}")

@@ -318,20 +318,32 @@ def truncate(values: np.ndarray, bits: int) -> np.ndarray:
     """Each value with ``bits`` significant binary digits kept (cut towards zero): within 1 part in 2**bits.
 
     A probability is cut by its distance to the nearer of 0 and 1 instead (cut towards that end), and nearer
-    than 1/16 on an even grid of 2**-(bits + 4): scores near 0 or 1 (a rare event's 0.001 and 0.002) stay apart
+    than 1/16 (also just above 1) on an even grid of 2**-(bits + 4): scores near 0 or 1 (a rare event's 0.001 and 0.002) stay apart
     without spending digits on scores far smaller still. Cutting to fewer bits gives the same from the value or
     from an already cut one: 1 - value is exact above 0.5, and each grid is a coarser copy of the finer one."""
     values = np.ascontiguousarray(values, dtype=np.float64)
-    upper = _upper(values)
-    distance = np.where(upper, 1.0 - values, values)
+    upper, above = _upper(values), _above(values)
+    distance = _distance(values)
     tail = _tail(distance)
     grid = 2.0 ** (TAIL_EXPONENT + bits)
-    cut = np.where(tail, np.floor(distance * grid) / grid, _cut(distance, bits))
-    return np.where(upper, 1.0 - cut, cut)
+    on_grid = np.floor(np.where(tail, distance, 0.0) * grid) / grid  # only tail values: no overflow far out
+    cut = np.where(tail, on_grid, _cut(distance, bits))
+    return np.where(upper, 1.0 - cut, np.where(above, 1.0 + cut, cut))
 
 
 def _upper(values: np.ndarray) -> np.ndarray:
     return (values > 0.5) & (values <= 1.0)
+
+
+def _above(values: np.ndarray) -> np.ndarray:
+    """Just above 1 (an amount, or a score a little off): on the grid near 1 too, towards 1. Cut relatively, a
+    value below 1 + 2**-bits would become 1.0, whose width is the fine grid's: 16 times too small a bound."""
+    return (values > 1.0) & (values < 1.0 + 2.0**-TAIL_EXPONENT)
+
+
+def _distance(values: np.ndarray) -> np.ndarray:
+    """What is cut: the distance to 1 between 0.5 and 1 + 1/16 (exact there), else the value itself."""
+    return np.where(_upper(values), 1.0 - values, np.where(_above(values), values - 1.0, values))
 
 
 def _tail(distance: np.ndarray) -> np.ndarray:
@@ -345,7 +357,7 @@ def _cut(values: np.ndarray, bits: int) -> np.ndarray:
 
 def _widths(values: np.ndarray, bits: int) -> np.ndarray:
     """How far from a cut value the exact one may have been: one unit of its last kept digit."""
-    distance = np.where(_upper(values), 1.0 - values, values)
+    distance = _distance(values)
     _, exponent = np.frexp(np.abs(distance))
     relative = np.where(distance == 0, 0.0, np.ldexp(1.0, exponent - 1 - bits))
     return np.where(_tail(distance), 2.0 ** -(TAIL_EXPONENT + bits), relative)
