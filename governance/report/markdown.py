@@ -872,7 +872,7 @@ def _table_lines(result: AuditResult) -> list[str]:
         )
     if info.distinct_rows is not None:
         rounded = (
-            f"; scores, weights and amounts rounded to {info.rounded_to_bits} binary digits to fit in memory "
+            f"; scores, weights and amounts rounded to {info.rounded_to_bits} significant bits to fit in memory "
             "(the notes give each metric's largest possible error)"
             if info.rounded_to_bits is not None
             else "; nothing rounded"

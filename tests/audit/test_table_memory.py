@@ -157,7 +157,8 @@ def test_past_the_limit_the_amounts_are_rounded_within_the_stated_bounds(
     from governance.report.markdown import render_report
 
     report = render_report(table)
-    assert f"rounded to {info.rounded_to_bits} binary digits to fit in memory" in report
+    assert f"rounded to {info.rounded_to_bits} significant bits to fit in memory" in report
+    assert "For exact values, audit fewer rows at a time" in note
     assert f"from {info.distinct_rows:,} distinct combinations" in report and "AUC is within ±" in report
 
 

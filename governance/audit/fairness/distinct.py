@@ -393,8 +393,7 @@ def _grouped(frame: pd.DataFrame, keys: list[str], sums: Sequence[str]) -> pd.Da
 
 
 def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
-    """The rounding in plain words, with the bounds, for the audit's notes."""
-    relative = f"1 part in {2**rounding.bits:,}"
+    """The rounding in plain words, with the bounds and what to do for exact values, for the audit's notes."""
     parts = []
     if "auc" in rounding.bounds:
         worst = rounding.worst_group.get("auc")
@@ -424,8 +423,8 @@ def bits_note(rounding: Rounding, limit: int, *, weighted: bool) -> str:
     return (
         f"The table has more than {limit:,} distinct combinations of groups, outcome and score, more than an audit "
         f"keeps in memory, so scores, weights and amounts were rounded to {rounding.bits} significant bits "
-        f"(each within {relative}) before they were counted: {said}. {exact} are exact, and so are their "
-        f"intervals and tests{effective}."
+        f"before they were counted: {said}. {exact} are exact, and so are their intervals and tests{effective}. "
+        "For exact values, audit fewer rows at a time (a query that selects a period or a sample)."
     )
 
 
