@@ -559,6 +559,22 @@ def explain_rows(
     return frame, inputs.names
 
 
+def _sampled_in_sql(
+    source: Source, columns: list[str], sensitive: list[str], *, size: int, seed: int
+) -> pd.DataFrame | None:
+    """DuckDB and PostgreSQL draw the sample in SQL (``sql_source.sample_sql``), read in plain SQL or through
+    Ibis; ``None`` for other engines, or in the rare case a group kept fewer rows than its share."""
+    from governance.intake.sql_source import SAMPLE_DIALECTS, sample_sql, stratified_sample
+
+    if isinstance(source, SqlSource):
+        return source.sample(columns, sensitive, size, seed)
+    if source.con.backend not in SAMPLE_DIALECTS:
+        return None
+    inner = f"({source.select_sql(columns)}) AS source__"
+    sql = sample_sql(inner, columns, sensitive, size, seed, source.con.backend)
+    return stratified_sample(source.frame_of_sql(sql), sensitive, size)
+
+
 def _explain_sample(
     source: Source, columns: list[str], request: TableRequest, *, size: int, seed: int
 ) -> pd.DataFrame:
@@ -571,7 +587,7 @@ def _explain_sample(
     if source.con.backend == "pyspark" and isinstance(source, TableSource):
         frame = source.con.ibis._session.sql(source.con.ibis.compile(source.expr.select(columns)))
         return _spark_sample(frame, sensitive, size=size, seed=seed, total=source.row_count())
-    drawn = source.sample(columns, sensitive, size, seed)
+    drawn = _sampled_in_sql(source, columns, sensitive, size=size, seed=seed)
     if drawn is not None:
         return drawn.reset_index(drop=True)
     rng = np.random.default_rng(seed)

@@ -57,7 +57,7 @@ class Grouped:
     def of_rows(cls, names: Sequence[str], rows: Sequence[Sequence[Any]], *, exact: bool = False) -> Grouped:
         """``exact``: the engine's decimals kept as they came (the fingerprints recorded before they were
         numbers spelled them so)."""
-        from governance.intake.engine import plain_column
+        from governance.intake.values import plain_column
 
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
         kept = (lambda c: list(c)) if exact else plain_column
@@ -65,7 +65,7 @@ class Grouped:
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame, *, exact: bool = False) -> Grouped:
-        from governance.intake.engine import plain_frame
+        from governance.intake.values import plain_frame
 
         return cls(names=[str(c) for c in frame.columns], frame=frame if exact else plain_frame(frame))
 

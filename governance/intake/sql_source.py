@@ -22,11 +22,10 @@ from governance.intake.engine import (
     Connection,
     SourceNames,
     as_float,
-    plain_column,
-    plain_frame,
     query_error,
     redact_url,
 )
+from governance.intake.values import plain_column, plain_frame
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -368,7 +368,7 @@ def test_arrow_decimals_become_int_when_whole_and_float_otherwise() -> None:
 
     import pyarrow as pa
 
-    from governance.intake.engine import without_decimals
+    from governance.intake.values import without_decimals
 
     columns = {
         "codes": pa.array([Decimal("1.000"), None, Decimal("-0.000")], pa.decimal128(18, 3)),

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from governance.intake.engine import plain, plain_column, plain_frame
+from governance.intake.values import plain, plain_column, plain_frame
 
 
 def test_a_decimal_column_whose_first_rows_are_null_is_still_numbers() -> None:
