@@ -29,7 +29,9 @@ from governance.intake.data import (
 )
 from governance.intake.engine import (
     BATCH_ROWS,
+    COUNT,
     DEFAULT_CONNECTION,
+    ENGINE_NAMES,
     FINGERPRINT_METHOD,
     NUMERIC_TYPES,
     TableSource,
@@ -52,7 +54,6 @@ Score = Callable[[Any], tuple[Any, Any, Any]]
 CheckTask = Callable[[str, list[Any]], None]
 """check_task(task, classes): refuses a policy that cannot judge this kind of prediction."""
 
-COUNT = "n__"  # the rows of each combination, in the engine's count table (intake.engine.count_table_expr)
 DEFAULT_SAMPLE_ROWS = 2000  # rows fetched for the explanation when --explain-rows is not given
 
 
@@ -367,12 +368,11 @@ def predictions_inputs(
     info = table_info(source, keys=keys, numeric=numeric, weights=weights)
     _done_with(source)
     kept_rows, row_counts = distinct.rows()
-    fairness = compute(rows=kept_rows, counts=row_counts, task=task)
-    kept = Kept(
-        distinct_rows=len(kept_rows), rounding=distinct.rounding(scoring_rates=_scoring_rates(fairness))
+    fairness, kept = _noted(
+        compute(rows=kept_rows, counts=row_counts, task=task), distinct, (kept_rows, row_counts)
     )
     return TableInputs(
-        fairness=_with_rounding(fairness, kept, distinct), n_rows=distinct.n_rows, info=_kept_info(info, kept),
+        fairness=fairness, n_rows=distinct.n_rows, info=_kept_info(info, kept),
         label=positive_label,
     )  # fmt: skip
 
@@ -393,14 +393,19 @@ def _scoring_rates(fairness: FairnessResult) -> bool:
     return any(a.ll144 is not None and a.ll144.rate_kind == "scoring" for a in fairness.attributes)
 
 
-def _with_rounding(fairness: FairnessResult, kept: Kept, distinct: DistinctRows) -> FairnessResult:
-    """The result with a note saying how the amounts were rounded, when they had to be."""
+def _noted(
+    fairness: FairnessResult, distinct: DistinctRows, kept_rows: tuple[pd.DataFrame, Any]
+) -> tuple[FairnessResult, Kept]:
+    """How the counted rows were kept (``kept_rows``: what ``distinct.rows()`` gave), and the result with a note
+    saying how the amounts were rounded, when they had to be."""
     from governance.audit.fairness.distinct import bits_note
 
-    if kept.rounding is None:
-        return fairness
-    note = bits_note(kept.rounding, distinct.limit, weighted=distinct.columns.weights is not None)
-    return fairness.model_copy(update={"notes": [*fairness.notes, note]})
+    rounding = distinct.rounding(kept_rows, scoring_rates=_scoring_rates(fairness))
+    kept = Kept(distinct_rows=len(kept_rows[0]), rounding=rounding)
+    if rounding is None:
+        return fairness, kept
+    note = bits_note(rounding, distinct.limit, weighted=distinct.columns.weights is not None)
+    return fairness.model_copy(update={"notes": [*fairness.notes, note]}), kept
 
 
 def _kept_info(info: TableInfo, kept: Kept) -> TableInfo:
@@ -566,8 +571,6 @@ def _sampled_in_sql(
     Ibis; ``None`` for other engines, or in the rare case a group kept fewer rows than its share."""
     from governance.intake.sql_source import SAMPLE_DIALECTS, sample_sql, stratified_sample
 
-    if isinstance(source, SqlSource):
-        return source.sample(columns, sensitive, size, seed)
     if source.con.backend not in SAMPLE_DIALECTS:
         return None
     inner = f"({source.select_sql(columns)}) AS source__"
@@ -585,7 +588,7 @@ def _explain_sample(
 
     sensitive = list(request.sensitive)
     if source.con.backend == "pyspark" and isinstance(source, TableSource):
-        frame = source.con.ibis._session.sql(source.con.ibis.compile(source.expr.select(columns)))
+        frame = source.con.ibis._session.sql(source.select_sql(columns))
         return _spark_sample(frame, sensitive, size=size, seed=seed, total=source.row_count())
     drawn = _sampled_in_sql(source, columns, sensitive, size=size, seed=seed)
     if drawn is not None:
@@ -663,10 +666,7 @@ class _Scoring:
             weights=rows[request.weights].to_numpy(dtype=float) if request.weights else None,
             sensitive=rows[list(request.sensitive)], counts=counts,
         )  # fmt: skip
-        kept = Kept(
-            distinct_rows=len(rows), rounding=distinct.rounding(scoring_rates=_scoring_rates(fairness))
-        )
-        return _with_rounding(fairness, kept, distinct), kept
+        return _noted(fairness, distinct, (rows, counts))
 
 
 def _score_in_batches(source: Source, request: TableRequest, scoring: _Scoring) -> _Scored:
@@ -733,9 +733,6 @@ def _scored_names(kept: Sequence[str]) -> tuple[str, str]:
     return free_name(PREDICTED, kept), free_name(SCORED, kept)
 
 
-ENGINE_NAMES = ("n__", "w__", "w2__", "wnull__", "wmin__", "wmax__")  # the engine's counts and sums per group
-
-
 def _refuse_engine_names(columns: Sequence[str]) -> None:
     """The engine's GROUP BY names its counts and sums so; a grouped column of the same name would clash."""
     clash = [c for c in columns if c in ENGINE_NAMES]
@@ -772,7 +769,7 @@ def _score_on_spark(source: Source, request: TableRequest, scoring: _Scoring) ->
     assert isinstance(source, TableSource)
     columns, names, score = scoring.columns, scoring.names, scoring.score
     session = source.con.ibis._session
-    frame = session.sql(source.con.ibis.compile(source.expr.select(columns)))
+    frame = session.sql(source.select_sql(columns))
     first = source.run(source.expr.select(columns).limit(20))
     if len(first) == 0:
         raise InputError(

@@ -445,6 +445,8 @@ def _table_expr(backend: Any, table: str) -> Any:
 
 
 CHECK_COLUMNS = ("wnull__", "wmin__", "wmax__")  # the checks' columns: not part of the fingerprint
+COUNT = "n__"  # the rows of each combination in the count table (count_table_expr, sql_source.count_sql)
+ENGINE_NAMES = (COUNT, "w__", "w2__", *CHECK_COLUMNS)  # every name those queries give their counts and sums
 
 
 def fingerprint(

@@ -278,21 +278,19 @@ class SqlSource(SourceNames):
             self.rollback()
             raise query_error(exc, self.con, self.what) from exc
 
-    def sample(
-        self, columns: Sequence[str], sensitive: Sequence[str], size: int, seed: int
-    ) -> pd.DataFrame | None:
-        """The explanation's stratified sample, drawn by the engine (``sample_sql``, then ``stratified_sample``)."""
+    def select_sql(self, columns: Sequence[str]) -> str:
+        """These columns of the table or query, as SQL to wrap in another query."""
+        return f"SELECT {', '.join(quote(c) for c in columns)} FROM {self.source_sql}"
+
+    def frame_of_sql(self, sql: str) -> pd.DataFrame:
+        """The rows of a query (DuckDB's Arrow batches, PostgreSQL's server-side cursor), decimals as numbers."""
         import pandas as pd
 
-        sql = sample_sql(self.source_sql, columns, sensitive, size, seed, self.con.backend)
         if self.con.backend == "duckdb":
             frames = list(self.pandas_batches(lambda: self.db.execute(sql).to_arrow_reader(BATCH_ROWS)))
         else:
             frames = list(self._server_side(sql, BATCH_ROWS))
-        kept = (
-            pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*columns, SAMPLE_KEY])
-        )
-        return stratified_sample(kept, sensitive, size)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def batches(self, columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """The columns as pandas DataFrames of at most ``batch_rows`` rows (DuckDB's Arrow batches)."""

@@ -238,12 +238,19 @@ def _median(values: np.ndarray, counts: np.ndarray | None) -> float:
     """``np.median`` of the values, each repeated ``counts`` times (the middle one, or the mean of the two)."""
     if counts is None:
         return float(np.median(values))
+    low, high = middle_values(values, counts)
+    return (low + high) / 2.0
+
+
+def middle_values(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
+    """The two middle values of ``values`` each repeated ``counts`` times (one value twice for an odd total):
+    the median is their mean, and LL144's scoring rates count the rows above it."""
     order = np.argsort(values, kind="stable")
     ordered, ends = values[order], np.cumsum(counts[order])
     total = int(ends[-1])
     low = ordered[np.searchsorted(ends, (total - 1) // 2, side="right")]
     high = ordered[np.searchsorted(ends, total // 2, side="right")]
-    return float((low + high) / 2.0)
+    return float(low), float(high)
 
 
 def compute_fairness_from_counts(

@@ -179,12 +179,15 @@ class DistinctRows:
             kept = self._grouped(self._rounded(kept))
         self._kept = kept
 
-    def rounding(self, *, scoring_rates: bool = False) -> Rounding | None:
-        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error
-        (``scoring_rates``: the audit's LL144 rates count the rows scoring above the median)."""
+    def rounding(
+        self, kept: tuple[pd.DataFrame, np.ndarray] | None = None, *, scoring_rates: bool = False
+    ) -> Rounding | None:
+        """``None`` when every kept row is exact; else the bits kept and the bound on each metric's error.
+        ``kept``: what ``rows()`` returned, if the caller has it; ``scoring_rates``: the audit's LL144 rates count
+        the rows scoring above the median."""
         if self.bits >= EXACT_BITS:
             return None
-        rows, counts = self.rows()
+        rows, counts = self.rows() if kept is None else kept
         bounds: dict[str, float] = {}
         worst: dict[str, str] = {}
         scores, target = self.columns.scores, self.columns.target
@@ -214,24 +217,24 @@ class DistinctRows:
         scores = rows[self.columns.scores].to_numpy(dtype=np.float64)
         if scores.shape[0] == 0:
             return 0.0, "all rows"
-        low, high = _middle(scores, counts)
+        from governance.audit.fairness.compute import middle_values
+
+        low, high = middle_values(scores, counts)
         weight = self._weights(rows, counts)
         frame = pd.DataFrame(
             {"between": np.where((scores >= low) & (scores <= high), weight, 0.0), "all": weight}
         )
-        best, where = 0.0, "all rows"
-        for grouping in _groupings(list(self.columns.sensitive)):
-            by = _group_columns(frame, rows, grouping)
+
+        def shares(by: list[str]) -> pd.Series:
             sums = (
                 frame.groupby(by, sort=False, dropna=False)[["between", "all"]].sum()
                 if by
                 else frame.sum().to_frame().T
             )
             with np.errstate(divide="ignore", invalid="ignore"):
-                share = (sums["between"] / sums["all"]).replace([np.inf, -np.inf], np.nan).dropna()
-            if len(share) and float(share.max()) > best:
-                best, where = float(share.max()), _group_name(grouping, share.idxmax())
-        return best, where
+                return (sums["between"] / sums["all"]).replace([np.inf, -np.inf], np.nan).dropna()
+
+        return _largest(frame, rows, list(self.columns.sensitive), shares)
 
     def _auc_bound(self, rows: pd.DataFrame, counts: np.ndarray) -> tuple[float, str]:
         """Pairs of a positive and a negative that rounding put on the same score count a half; exact, they
@@ -245,9 +248,8 @@ class DistinctRows:
         positive = (rows[columns.target] == label).to_numpy()
         frame = pd.DataFrame({"pos": np.where(positive, weight, 0.0), "neg": np.where(positive, 0.0, weight)})
         frame["score"] = rows[columns.scores].to_numpy()
-        best, where = 0.0, "all rows"
-        for grouping in _groupings(list(columns.sensitive)):
-            by = _group_columns(frame, rows, grouping)
+
+        def bounds(by: list[str]) -> pd.Series:
             bins = frame.groupby([*by, "score"], sort=False, dropna=False)[["pos", "neg"]].sum()
             bins["tied"] = bins["pos"] * bins["neg"]
             if by:
@@ -256,11 +258,23 @@ class DistinctRows:
                 per_group = bins[["pos", "neg", "tied"]].sum().to_frame().T
             with np.errstate(divide="ignore", invalid="ignore"):
                 bound = 0.5 * per_group["tied"] / (per_group["pos"] * per_group["neg"])
-            bound = bound[np.isfinite(bound)]
-            if len(bound) and float(bound.max()) > best:
-                best = float(bound.max())
-                where = _group_name(grouping, bound.idxmax())
-        return best, where
+            finite: pd.Series = bound[np.isfinite(bound)]
+            return finite
+
+        return _largest(frame, rows, list(columns.sensitive), bounds)
+
+
+def _largest(
+    frame: pd.DataFrame, rows: pd.DataFrame, sensitive: list[str], per_group: Any
+) -> tuple[float, str]:
+    """The largest of ``per_group(grouping columns)`` (a value per group) over every set of groups the audit
+    reports, and the group it belongs to."""
+    best, where = 0.0, "all rows"
+    for grouping in _groupings(sensitive):
+        values = per_group(_group_columns(frame, rows, grouping))
+        if len(values) and float(values.max()) > best:
+            best, where = float(values.max()), _group_name(grouping, values.idxmax())
+    return best, where
 
 
 MISSING = "(missing)"
@@ -278,16 +292,6 @@ def _group_columns(frame: pd.DataFrame, rows: pd.DataFrame, grouping: list[str])
     for name, text in zip(grouping, texts, strict=True):
         frame[f"g:{name}"] = np.where(unknown, MISSING, text.fillna(MISSING).to_numpy(dtype=object))
     return [f"g:{name}" for name in grouping]
-
-
-def _middle(values: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
-    """The two middle values of ``values`` each repeated ``counts`` times (their mean is the median)."""
-    order = np.argsort(values, kind="stable")
-    ordered, ends = values[order], np.cumsum(counts[order])
-    total = int(ends[-1])
-    low = ordered[np.searchsorted(ends, (total - 1) // 2, side="right")]
-    high = ordered[np.searchsorted(ends, total // 2, side="right")]
-    return float(low), float(high)
 
 
 def _group_name(grouping: list[str], key: Any) -> str:
